@@ -1,0 +1,183 @@
+//! The narrow interface through which protocol crates (Bolt, HTTP) reach the graph engine.
+//!
+//! A protocol session opens a [`Transaction`] (explicit, or one per auto-commit query), runs
+//! statements in it, pulls rows from each [`ResultStream`], and commits or rolls back. The
+//! engine behind it (`graphward-cypher`'s `Engine`) owns storage and Cypher; nothing here
+//! knows about sockets.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::value::Value;
+
+/// Query parameters (`$name`).
+pub type Params = BTreeMap<String, Value>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessMode {
+    Read,
+    #[default]
+    Write,
+}
+
+/// A shared flag that cancels a running query (Bolt RESET, a time limit, a closed connection).
+/// The executor polls it cooperatively; a cancelled query fails with `Terminated` and its
+/// transaction rolls back.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Who is asking. Filled in by the auth layer; the engine uses it for privilege checks.
+#[derive(Debug, Clone, Default)]
+pub struct Principal {
+    pub user: Option<String>,
+    /// Restricts this principal to one graph (the JWT `graph` claim), if set.
+    pub graph_scope: Option<String>,
+    /// Set when authentication is disabled or for the internal system user.
+    pub superuser: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TxOptions {
+    /// Database (named graph); `None` means the server's default database.
+    pub database: Option<String>,
+    pub mode: AccessMode,
+    /// Per-transaction timeout requested by the client; the server's limit still applies.
+    pub timeout: Option<Duration>,
+    pub principal: Principal,
+    /// Cancels whatever runs in this transaction.
+    pub cancel: CancelToken,
+    /// True for a transaction the protocol opened for a single auto-commit query.
+    pub implicit: bool,
+}
+
+/// What kind of statement ran (Bolt's `type` field: r, w, rw, s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryType {
+    #[default]
+    Read,
+    Write,
+    ReadWrite,
+    Schema,
+}
+
+impl QueryType {
+    pub fn as_bolt(&self) -> &'static str {
+        match self {
+            QueryType::Read => "r",
+            QueryType::Write => "w",
+            QueryType::ReadWrite => "rw",
+            QueryType::Schema => "s",
+        }
+    }
+}
+
+/// Update counters, named as Neo4j names them in Bolt's `stats` map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    pub nodes_created: u64,
+    pub nodes_deleted: u64,
+    pub relationships_created: u64,
+    pub relationships_deleted: u64,
+    pub properties_set: u64,
+    pub labels_added: u64,
+    pub labels_removed: u64,
+    pub indexes_added: u64,
+    pub indexes_removed: u64,
+    pub constraints_added: u64,
+    pub constraints_removed: u64,
+    pub system_updates: u64,
+}
+
+impl Stats {
+    pub fn contains_updates(&self) -> bool {
+        *self != Stats::default()
+    }
+    /// `(bolt key, value)` pairs for the non-zero counters.
+    pub fn nonzero(&self) -> Vec<(&'static str, u64)> {
+        [
+            ("nodes-created", self.nodes_created),
+            ("nodes-deleted", self.nodes_deleted),
+            ("relationships-created", self.relationships_created),
+            ("relationships-deleted", self.relationships_deleted),
+            ("properties-set", self.properties_set),
+            ("labels-added", self.labels_added),
+            ("labels-removed", self.labels_removed),
+            ("indexes-added", self.indexes_added),
+            ("indexes-removed", self.indexes_removed),
+            ("constraints-added", self.constraints_added),
+            ("constraints-removed", self.constraints_removed),
+            ("system-updates", self.system_updates),
+        ]
+        .into_iter()
+        .filter(|(_, v)| *v != 0)
+        .collect()
+    }
+}
+
+/// Summary available once a result stream is exhausted (or discarded).
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub query_type: QueryType,
+    pub stats: Stats,
+    /// The database the statement ran against.
+    pub database: String,
+    /// The plan description, for EXPLAIN.
+    pub plan: Option<String>,
+}
+
+/// Rows of one statement, pulled one at a time.
+pub trait ResultStream: Send {
+    fn columns(&self) -> &[String];
+    /// The next row; `None` when exhausted. An error ends the stream and fails the transaction.
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>>;
+    /// Summary; complete once `next_row` returned `None`.
+    fn summary(&self) -> Summary;
+}
+
+/// What a successful commit reports.
+#[derive(Debug, Clone, Default)]
+pub struct CommitInfo {
+    /// Opaque bookmark naming the committed state (Bolt `bookmark`).
+    pub bookmark: Option<String>,
+}
+
+/// One transaction. Statements run in order; each stream must be drained or dropped before the
+/// next `run`. Dropping a transaction without `commit` rolls it back.
+pub trait Transaction: Send {
+    fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>>;
+    fn commit(self: Box<Self>) -> Result<CommitInfo>;
+    fn rollback(self: Box<Self>) -> Result<()>;
+    /// The database this transaction runs against.
+    fn database(&self) -> &str;
+}
+
+/// Facts about one database, for `SHOW DATABASES` and routing.
+#[derive(Debug, Clone)]
+pub struct DatabaseInfo {
+    pub name: String,
+    pub default: bool,
+}
+
+/// The engine as protocol crates see it.
+pub trait QueryEngine: Send + Sync + 'static {
+    /// Begin a transaction. Fails with `DatabaseNotFound` for an unknown database.
+    fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>>;
+    /// The name of the default database (`neo4j` unless configured otherwise).
+    fn default_database(&self) -> String;
+    fn databases(&self) -> Vec<DatabaseInfo>;
+}

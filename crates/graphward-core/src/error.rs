@@ -1,0 +1,177 @@
+//! Errors with Neo4j-style status codes.
+//!
+//! Every error a client can see carries a stable [`ErrorCode`] (rendered as the Neo4j status
+//! string, e.g. `Neo.ClientError.Statement.SyntaxError`), a human message, and optionally a
+//! `detail` naming the openCypher TCK error detail (e.g. `UndefinedVariable`) and a position
+//! in the query text.
+
+use std::fmt;
+
+/// The status codes graphward emits. `as_str` gives the Neo4j status string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    SyntaxError,
+    SemanticError,
+    TypeError,
+    ArgumentError,
+    ArithmeticError,
+    EntityNotFound,
+    ParameterMissing,
+    ConstraintValidationFailed,
+    ProcedureNotFound,
+    DatabaseNotFound,
+    DatabaseExists,
+    TransactionTimedOut,
+    Terminated,
+    TransactionInvalid,
+    ResourceLimit,
+    Unauthorized,
+    TokenExpired,
+    Forbidden,
+    NotSupported,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorCode::SyntaxError => "Neo.ClientError.Statement.SyntaxError",
+            ErrorCode::SemanticError => "Neo.ClientError.Statement.SemanticError",
+            ErrorCode::TypeError => "Neo.ClientError.Statement.TypeError",
+            ErrorCode::ArgumentError => "Neo.ClientError.Statement.ArgumentError",
+            ErrorCode::ArithmeticError => "Neo.ClientError.Statement.ArithmeticError",
+            ErrorCode::EntityNotFound => "Neo.ClientError.Statement.EntityNotFound",
+            ErrorCode::ParameterMissing => "Neo.ClientError.Statement.ParameterMissing",
+            ErrorCode::ConstraintValidationFailed => {
+                "Neo.ClientError.Schema.ConstraintValidationFailed"
+            }
+            ErrorCode::ProcedureNotFound => "Neo.ClientError.Procedure.ProcedureNotFound",
+            ErrorCode::DatabaseNotFound => "Neo.ClientError.Database.DatabaseNotFound",
+            ErrorCode::DatabaseExists => "Neo.ClientError.Database.ExistingDatabaseFound",
+            ErrorCode::TransactionTimedOut => "Neo.ClientError.Transaction.TransactionTimedOut",
+            ErrorCode::Terminated => "Neo.TransientError.Transaction.Terminated",
+            ErrorCode::TransactionInvalid => {
+                "Neo.ClientError.Transaction.TransactionNotFound"
+            }
+            ErrorCode::ResourceLimit => "Neo.ClientError.General.ResourceLimitExceeded",
+            ErrorCode::Unauthorized => "Neo.ClientError.Security.Unauthorized",
+            ErrorCode::TokenExpired => "Neo.ClientError.Security.TokenExpired",
+            ErrorCode::Forbidden => "Neo.ClientError.Security.Forbidden",
+            ErrorCode::NotSupported => "Neo.ClientError.Statement.FeatureNotSupported",
+            ErrorCode::Internal => "Neo.DatabaseError.General.UnknownError",
+        }
+    }
+
+    /// The GQLSTATUS code sent to Bolt 5.7+ clients alongside the Neo4j code.
+    pub fn gql_status(&self) -> &'static str {
+        match self {
+            ErrorCode::SyntaxError => "42001",
+            ErrorCode::SemanticError => "42N00",
+            ErrorCode::TypeError => "22G03",
+            ErrorCode::ArgumentError => "22N00",
+            ErrorCode::ArithmeticError => "22003",
+            ErrorCode::EntityNotFound => "42N00",
+            ErrorCode::ParameterMissing => "42N51",
+            ErrorCode::ConstraintValidationFailed => "22N41",
+            ErrorCode::ProcedureNotFound => "42N08",
+            ErrorCode::DatabaseNotFound => "22N51",
+            ErrorCode::DatabaseExists => "42N11",
+            ErrorCode::TransactionTimedOut => "25N05",
+            ErrorCode::Terminated => "25N05",
+            ErrorCode::TransactionInvalid => "25N02",
+            ErrorCode::ResourceLimit => "53N00",
+            ErrorCode::Unauthorized => "42NFF",
+            ErrorCode::TokenExpired => "42NFF",
+            ErrorCode::Forbidden => "42NFF",
+            ErrorCode::NotSupported => "0A000",
+            ErrorCode::Internal => "50N00",
+        }
+    }
+
+    /// Client errors are the caller's fault; the rest are transient or database errors.
+    pub fn is_client_error(&self) -> bool {
+        self.as_str().starts_with("Neo.ClientError")
+    }
+}
+
+/// When an error was detected: while compiling the query, or while running it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Compile,
+    Runtime,
+}
+
+/// A position in the query text (1-based line and column, 0-based byte offset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub offset: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    /// openCypher TCK error detail, e.g. `UndefinedVariable`, `InvalidArgumentType`.
+    pub detail: Option<String>,
+    pub phase: Phase,
+    pub position: Option<Position>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        let phase = match code {
+            ErrorCode::SyntaxError | ErrorCode::SemanticError => Phase::Compile,
+            _ => Phase::Runtime,
+        };
+        Error {
+            code,
+            message: message.into(),
+            detail: None,
+            phase,
+            position: None,
+        }
+    }
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+    pub fn with_phase(mut self, phase: Phase) -> Self {
+        self.phase = phase;
+        self
+    }
+    pub fn at(mut self, position: Position) -> Self {
+        self.position = Some(position);
+        self
+    }
+    pub fn syntax(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::SyntaxError, message)
+    }
+    pub fn semantic(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::SemanticError, message)
+    }
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::TypeError, message)
+    }
+    pub fn argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::ArgumentError, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::new(ErrorCode::Internal, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)?;
+        if let Some(p) = self.position {
+            write!(f, " (line {}, column {}, offset {})", p.line, p.column, p.offset)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,16 @@
+//! graphward-core: the types every other crate shares.
+//!
+//! * [`value`]: the Cypher value model (scalars, lists, maps, graph entities, temporal, spatial).
+//! * [`temporal`]: the temporal value types and their calendar arithmetic.
+//! * [`error`]: errors with Neo4j-style status codes.
+//! * [`engine`]: the narrow trait through which Bolt and HTTP reach the graph engine.
+//!
+//! This crate knows nothing of storage, Cypher syntax or the network.
+
+pub mod engine;
+pub mod error;
+pub mod temporal;
+pub mod value;
+
+pub use error::{Error, ErrorCode, Result};
+pub use value::{Node, Path, Point, Relationship, Value};

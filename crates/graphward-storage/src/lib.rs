@@ -1,0 +1,129 @@
+//! graphward-storage: the durable property graph, on redb.
+//!
+//! A [`Storage`] is one data directory holding several named databases (graphs). Each
+//! [`Database`] hands out snapshot read transactions ([`ReadTxn`], many at once) and write
+//! transactions ([`WriteTxn`], one at a time: writers are serialized). Both implement
+//! [`GraphRead`]; `WriteTxn` also implements [`GraphWrite`] and sees its own writes.
+//! A commit is durable (fsync) before `commit` returns.
+//!
+//! The Cypher executor works only through the [`GraphRead`] / [`GraphWrite`] traits, so it
+//! can be tested against any implementation.
+
+use graphward_core::value::{Map, Value};
+use graphward_core::Result;
+
+pub type NodeId = u64;
+pub type RelId = u64;
+
+/// A stored node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeRecord {
+    pub id: NodeId,
+    pub labels: Vec<String>,
+    pub properties: Map,
+}
+
+/// A stored relationship, in its stored direction `src -> dst`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelRecord {
+    pub id: RelId,
+    pub src: NodeId,
+    pub dst: NodeId,
+    pub rel_type: String,
+    pub properties: Map,
+}
+
+/// Which relationships of a node to expand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpandDir {
+    Outgoing,
+    Incoming,
+    Both,
+}
+
+/// One step of an expansion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Edge {
+    pub rel: RelId,
+    /// The node at the other end.
+    pub other: NodeId,
+    /// True when the relationship is stored as `node -> other`.
+    pub outgoing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// A property index (range / b-tree).
+    Index,
+    /// A uniqueness constraint (backed by an index).
+    Unique,
+}
+
+/// A property index or uniqueness constraint on `(:label {properties})`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaDef {
+    pub name: String,
+    pub kind: SchemaKind,
+    pub label: String,
+    pub properties: Vec<String>,
+}
+
+/// Reads, from a snapshot (read txn) or from a write txn including its own writes.
+pub trait GraphRead {
+    fn node(&self, id: NodeId) -> Result<Option<NodeRecord>>;
+    fn relationship(&self, id: RelId) -> Result<Option<RelRecord>>;
+    /// Every node id, ascending.
+    fn all_nodes(&self) -> Result<Vec<NodeId>>;
+    /// Every node id carrying `label`, ascending.
+    fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>>;
+    /// Every relationship id, ascending.
+    fn all_relationships(&self) -> Result<Vec<RelId>>;
+    /// Relationships of `node` in direction `dir` whose type is one of `types` (empty = any).
+    /// A self-loop appears once for `Both`.
+    fn expand(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>>;
+    /// Nodes with `label` whose properties equal `values` (one per property, in order), through
+    /// an index or constraint on exactly `(label, properties)`. `Ok(None)` if there is no such
+    /// index, so the caller must scan instead.
+    fn index_seek(
+        &self,
+        label: &str,
+        properties: &[String],
+        values: &[Value],
+    ) -> Result<Option<Vec<NodeId>>>;
+    /// Indexes and constraints of this database.
+    fn schema(&self) -> Result<Vec<SchemaDef>>;
+    /// Counts for the planner: nodes with a label (or all nodes when `None`).
+    fn count_nodes(&self, label: Option<&str>) -> Result<u64>;
+    /// Every label / relationship type / property key ever used (for `db.labels()` etc).
+    fn labels(&self) -> Result<Vec<String>>;
+    fn relationship_types(&self) -> Result<Vec<String>>;
+    fn property_keys(&self) -> Result<Vec<String>>;
+}
+
+/// Writes. Every method validates its input and fails without partial effects.
+pub trait GraphWrite: GraphRead {
+    fn create_node(&mut self, labels: &[String], properties: Map) -> Result<NodeId>;
+    fn create_relationship(
+        &mut self,
+        src: NodeId,
+        dst: NodeId,
+        rel_type: &str,
+        properties: Map,
+    ) -> Result<RelId>;
+    /// Set (or, for `Value::Null`, remove) one property.
+    fn set_node_property(&mut self, id: NodeId, key: &str, value: Value) -> Result<()>;
+    fn set_relationship_property(&mut self, id: RelId, key: &str, value: Value) -> Result<()>;
+    /// Replace all properties.
+    fn replace_node_properties(&mut self, id: NodeId, properties: Map) -> Result<()>;
+    fn replace_relationship_properties(&mut self, id: RelId, properties: Map) -> Result<()>;
+    /// Returns how many labels were actually added / removed.
+    fn add_labels(&mut self, id: NodeId, labels: &[String]) -> Result<usize>;
+    fn remove_labels(&mut self, id: NodeId, labels: &[String]) -> Result<usize>;
+    /// Delete a node; fails (`ConstraintValidationFailed`) if it still has relationships.
+    fn delete_node(&mut self, id: NodeId) -> Result<()>;
+    fn delete_relationship(&mut self, id: RelId) -> Result<()>;
+    /// Create an index or constraint, building it from existing data (a uniqueness violation
+    /// in existing data fails the call).
+    fn create_schema(&mut self, def: SchemaDef) -> Result<()>;
+    fn drop_schema(&mut self, name: &str) -> Result<()>;
+}
