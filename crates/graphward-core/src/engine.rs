@@ -181,3 +181,47 @@ pub trait QueryEngine: Send + Sync + 'static {
     fn default_database(&self) -> String;
     fn databases(&self) -> Vec<DatabaseInfo>;
 }
+
+/// Resource limits enforced by the engine (all configurable; see the server's config docs).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest query text accepted, in bytes.
+    pub max_query_length: usize,
+    /// Deepest nesting of expressions/patterns the parser accepts.
+    pub max_nesting_depth: usize,
+    /// Most rows one query may produce or hold in an intermediate result.
+    pub max_rows: u64,
+    /// Approximate memory one query may hold in intermediate results, in bytes.
+    pub max_memory_bytes: u64,
+    /// Wall-clock limit per query; the executor cancels it cooperatively and rolls back.
+    pub query_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_query_length: 1024 * 1024,
+            max_nesting_depth: 200,
+            max_rows: 10_000_000,
+            max_memory_bytes: 2 * 1024 * 1024 * 1024,
+            query_timeout: Some(Duration::from_secs(300)),
+        }
+    }
+}
+
+/// Engine configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Name of the default database, created at first start (`neo4j`).
+    pub default_database: String,
+    pub limits: Limits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            default_database: "neo4j".to_string(),
+            limits: Limits::default(),
+        }
+    }
+}

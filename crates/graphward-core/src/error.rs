@@ -50,9 +50,7 @@ impl ErrorCode {
             ErrorCode::DatabaseExists => "Neo.ClientError.Database.ExistingDatabaseFound",
             ErrorCode::TransactionTimedOut => "Neo.ClientError.Transaction.TransactionTimedOut",
             ErrorCode::Terminated => "Neo.TransientError.Transaction.Terminated",
-            ErrorCode::TransactionInvalid => {
-                "Neo.ClientError.Transaction.TransactionNotFound"
-            }
+            ErrorCode::TransactionInvalid => "Neo.ClientError.Transaction.TransactionNotFound",
             ErrorCode::ResourceLimit => "Neo.ClientError.General.ResourceLimitExceeded",
             ErrorCode::Unauthorized => "Neo.ClientError.Security.Unauthorized",
             ErrorCode::TokenExpired => "Neo.ClientError.Security.TokenExpired",
@@ -168,7 +166,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.message)?;
         if let Some(p) = self.position {
-            write!(f, " (line {}, column {}, offset {})", p.line, p.column, p.offset)?;
+            write!(
+                f,
+                " (line {}, column {}, offset {})",
+                p.line, p.column, p.offset
+            )?;
         }
         Ok(())
     }
