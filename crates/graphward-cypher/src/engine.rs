@@ -1,0 +1,2 @@
+//! The Engine (being written).
+pub struct Engine;

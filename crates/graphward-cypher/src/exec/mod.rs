@@ -1,0 +1,1 @@
+//! Planner and executor (being written).
