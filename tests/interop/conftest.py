@@ -1,0 +1,112 @@
+"""Shared fixtures for interop tests: start a real `graphward serve` on free ports.
+
+The binary is taken from $GRAPHWARD_BIN (scripts/test sets it to the freshly built one).
+"""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def binary() -> str:
+    return os.environ.get("GRAPHWARD_BIN", str(ROOT / "target" / "debug" / "graphward"))
+
+
+class Server:
+    def __init__(self, data_dir: str, extra_args=()):
+        self.data_dir = data_dir
+        self.bolt_port = free_port()
+        self.http_port = free_port()
+        self.extra_args = list(extra_args)
+        self.log_path = Path(data_dir) / "server.log"
+        self.proc = None
+
+    def start(self):
+        args = [
+            binary(), "serve",
+            "--data-dir", self.data_dir,
+            "--bolt-address", "127.0.0.1", "--bolt-port", str(self.bolt_port),
+            "--http-address", "127.0.0.1", "--http-port", str(self.http_port),
+            *self.extra_args,
+        ]
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.read_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.bolt_port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start:\n{self.read_log()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def read_log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.bolt_port}"
+
+    @property
+    def neo4j_uri(self) -> str:
+        return f"neo4j://127.0.0.1:{self.bolt_port}"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with tempfile.TemporaryDirectory(prefix="graphward-test-") as d:
+        srv = Server(d).start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+
+
+@pytest.fixture
+def make_server():
+    """Factory for tests that need their own server (custom flags, restarts)."""
+    started = []
+    dirs = []
+
+    def _make(extra_args=(), data_dir=None):
+        if data_dir is None:
+            td = tempfile.TemporaryDirectory(prefix="graphward-test-")
+            dirs.append(td)
+            data_dir = td.name
+        srv = Server(data_dir, extra_args).start()
+        started.append(srv)
+        return srv
+
+    yield _make
+    for s in started:
+        s.stop()
+    for td in dirs:
+        td.cleanup()
