@@ -12,6 +12,12 @@
 use graphward_core::value::{Map, Value};
 use graphward_core::Result;
 
+pub mod codec;
+mod store;
+mod tables;
+
+pub use store::{normalize_database_name, Database, ReadTxn, Storage, WriteTxn};
+
 pub type NodeId = u64;
 pub type RelId = u64;
 

@@ -1,0 +1,559 @@
+//! Binary encodings: property values, node / relationship records, and index keys.
+//!
+//! Everything here is self-delimiting and every decoder validates its input: corrupt or
+//! truncated bytes give an `Internal` error, never a panic.
+
+use graphward_core::temporal::{Date, DateTime, Duration, LocalDateTime, LocalTime, Time, Zone};
+use graphward_core::value::Point;
+use graphward_core::{Error, ErrorCode, Result, Value};
+
+const T_FALSE: u8 = 0;
+const T_TRUE: u8 = 1;
+const T_INT: u8 = 2;
+const T_FLOAT: u8 = 3;
+const T_STRING: u8 = 4;
+const T_BYTES: u8 = 5;
+const T_LIST: u8 = 6;
+const T_DATE: u8 = 7;
+const T_TIME: u8 = 8;
+const T_LOCAL_TIME: u8 = 9;
+const T_DATETIME_OFFSET: u8 = 10;
+const T_DATETIME_NAMED: u8 = 11;
+const T_LOCAL_DATETIME: u8 = 12;
+const T_DURATION: u8 = 13;
+const T_POINT_2D: u8 = 14;
+const T_POINT_3D: u8 = 15;
+
+/// Record format version byte, first byte of every node / relationship record.
+const RECORD_V1: u8 = 1;
+
+pub(crate) fn corrupt(what: &str) -> Error {
+    Error::internal(format!("storage corruption: {what}"))
+}
+
+/// The error for a value that cannot be stored as a property.
+pub(crate) fn invalid_property(key: &str, v: &Value, why: &str) -> Error {
+    Error::new(
+        ErrorCode::TypeError,
+        format!(
+            "Property values can only be of primitive types or arrays thereof; property `{key}` got {} ({why})",
+            v.type_name()
+        ),
+    )
+    .with_detail("InvalidPropertyType")
+}
+
+// ---------------------------------------------------------------------------------------------
+// primitive writers / reader
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A bounds-checked cursor over bytes.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+    pub(crate) fn u8(&mut self) -> Result<u8> {
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| corrupt("truncated value"))?;
+        self.pos += 1;
+        Ok(b)
+    }
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or_else(|| corrupt("length overflow"))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| corrupt("truncated value"))?;
+        self.pos = end;
+        Ok(s)
+    }
+    fn arr<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+    pub(crate) fn varint(&mut self) -> Result<u64> {
+        let mut v: u64 = 0;
+        for i in 0..10 {
+            let b = self.u8()?;
+            let part = u64::from(b & 0x7f);
+            if i == 9 && b > 1 {
+                return Err(corrupt("varint overflow"));
+            }
+            v |= part << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt("varint too long"))
+    }
+    pub(crate) fn varint_u32(&mut self) -> Result<u32> {
+        u32::try_from(self.varint()?).map_err(|_| corrupt("token id out of range"))
+    }
+    /// A length that must fit in the remaining bytes (each element needs at least one byte).
+    fn len(&mut self) -> Result<usize> {
+        let n = self.varint()?;
+        let remaining = (self.buf.len() - self.pos.min(self.buf.len())) as u64;
+        if n > remaining {
+            return Err(corrupt("length exceeds record"));
+        }
+        Ok(n as usize)
+    }
+    fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.arr()?))
+    }
+    fn i32(&mut self) -> Result<i32> {
+        Ok(i32::from_le_bytes(self.arr()?))
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.arr()?))
+    }
+    fn f64(&mut self) -> Result<f64> {
+        Ok(f64::from_le_bytes(self.arr()?))
+    }
+    fn string(&mut self) -> Result<String> {
+        let n = self.len()?;
+        let b = self.take(n)?;
+        std::str::from_utf8(b)
+            .map(str::to_string)
+            .map_err(|_| corrupt("invalid UTF-8 in string"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// property values
+
+/// Checks that `v` may be stored as a property (`Null` is not: callers remove instead).
+pub(crate) fn check_property(key: &str, v: &Value) -> Result<()> {
+    match v {
+        Value::Null => Err(invalid_property(key, v, "null is not stored")),
+        Value::List(items) => {
+            for item in items {
+                match item {
+                    Value::Null => {
+                        return Err(invalid_property(
+                            key,
+                            v,
+                            "collections containing null cannot be stored",
+                        ))
+                    }
+                    Value::List(_) => {
+                        return Err(invalid_property(key, v, "nested lists cannot be stored"))
+                    }
+                    other => check_scalar(key, other)?,
+                }
+            }
+            Ok(())
+        }
+        other => check_scalar(key, other),
+    }
+}
+
+fn check_scalar(key: &str, v: &Value) -> Result<()> {
+    match v {
+        Value::Bool(_)
+        | Value::Int(_)
+        | Value::Float(_)
+        | Value::String(_)
+        | Value::Bytes(_)
+        | Value::Date(_)
+        | Value::Time(_)
+        | Value::LocalTime(_)
+        | Value::DateTime(_)
+        | Value::LocalDateTime(_)
+        | Value::Duration(_)
+        | Value::Point(_) => Ok(()),
+        _ => Err(invalid_property(key, v, "not a storable type")),
+    }
+}
+
+/// Encodes a property value (checked with [`check_property`] first). `normalize` maps
+/// integral floats to ints (used for index keys so that `1 = 1.0`).
+pub(crate) fn encode_value(out: &mut Vec<u8>, v: &Value, normalize: bool) {
+    match v {
+        Value::Bool(false) => out.push(T_FALSE),
+        Value::Bool(true) => out.push(T_TRUE),
+        Value::Int(i) => {
+            out.push(T_INT);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::Float(f) => {
+            if normalize {
+                if let Some(i) = integral_float(*f) {
+                    out.push(T_INT);
+                    out.extend_from_slice(&i.to_le_bytes());
+                    return;
+                }
+            }
+            out.push(T_FLOAT);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::String(s) => {
+            out.push(T_STRING);
+            put_varint(out, s.len() as u64);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Value::Bytes(b) => {
+            out.push(T_BYTES);
+            put_varint(out, b.len() as u64);
+            out.extend_from_slice(b);
+        }
+        Value::List(items) => {
+            out.push(T_LIST);
+            put_varint(out, items.len() as u64);
+            for item in items {
+                encode_value(out, item, normalize);
+            }
+        }
+        Value::Date(d) => {
+            out.push(T_DATE);
+            out.extend_from_slice(&d.days.to_le_bytes());
+        }
+        Value::Time(t) => {
+            out.push(T_TIME);
+            out.extend_from_slice(&t.nanos.to_le_bytes());
+            out.extend_from_slice(&t.offset_seconds.to_le_bytes());
+        }
+        Value::LocalTime(t) => {
+            out.push(T_LOCAL_TIME);
+            out.extend_from_slice(&t.nanos.to_le_bytes());
+        }
+        Value::DateTime(dt) => {
+            match &dt.zone {
+                Zone::Offset(o) => {
+                    out.push(T_DATETIME_OFFSET);
+                    out.extend_from_slice(&dt.seconds.to_le_bytes());
+                    out.extend_from_slice(&dt.nanos.to_le_bytes());
+                    out.extend_from_slice(&o.to_le_bytes());
+                }
+                Zone::Named(name) => {
+                    out.push(T_DATETIME_NAMED);
+                    out.extend_from_slice(&dt.seconds.to_le_bytes());
+                    out.extend_from_slice(&dt.nanos.to_le_bytes());
+                    put_varint(out, name.len() as u64);
+                    out.extend_from_slice(name.as_bytes());
+                }
+            };
+        }
+        Value::LocalDateTime(dt) => {
+            out.push(T_LOCAL_DATETIME);
+            out.extend_from_slice(&dt.seconds.to_le_bytes());
+            out.extend_from_slice(&dt.nanos.to_le_bytes());
+        }
+        Value::Duration(d) => {
+            out.push(T_DURATION);
+            out.extend_from_slice(&d.months.to_le_bytes());
+            out.extend_from_slice(&d.days.to_le_bytes());
+            out.extend_from_slice(&d.seconds.to_le_bytes());
+            out.extend_from_slice(&d.nanos.to_le_bytes());
+        }
+        Value::Point(p) => {
+            match p.z {
+                None => out.push(T_POINT_2D),
+                Some(_) => out.push(T_POINT_3D),
+            }
+            out.extend_from_slice(&p.srid.to_le_bytes());
+            out.extend_from_slice(&norm_f64(p.x, normalize).to_le_bytes());
+            out.extend_from_slice(&norm_f64(p.y, normalize).to_le_bytes());
+            if let Some(z) = p.z {
+                out.extend_from_slice(&norm_f64(z, normalize).to_le_bytes());
+            }
+        }
+        // Not storable: callers check first. Encode as an impossible tag so a stray call can
+        // never match a real value.
+        Value::Null | Value::Map(_) | Value::Node(_) | Value::Relationship(_) | Value::Path(_) => {
+            out.push(0xff)
+        }
+    }
+}
+
+fn norm_f64(f: f64, normalize: bool) -> f64 {
+    if normalize && f == 0.0 {
+        0.0
+    } else {
+        f
+    }
+}
+
+/// `Some(i)` when `f` is exactly the integer `i` (so that `1.0` indexes like `1`).
+fn integral_float(f: f64) -> Option<i64> {
+    // 2^63 as f64; every f64 in [-2^63, 2^63) with no fraction is exactly an i64.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_finite() && f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) {
+        Some(f as i64)
+    } else {
+        None
+    }
+}
+
+/// Decodes one property value.
+pub(crate) fn decode_value(r: &mut Reader<'_>) -> Result<Value> {
+    decode_value_depth(r, 0)
+}
+
+fn decode_value_depth(r: &mut Reader<'_>, depth: u8) -> Result<Value> {
+    let tag = r.u8()?;
+    Ok(match tag {
+        T_FALSE => Value::Bool(false),
+        T_TRUE => Value::Bool(true),
+        T_INT => Value::Int(r.i64()?),
+        T_FLOAT => Value::Float(r.f64()?),
+        T_STRING => Value::String(r.string()?),
+        T_BYTES => {
+            let n = r.len()?;
+            Value::Bytes(r.take(n)?.to_vec())
+        }
+        T_LIST => {
+            if depth > 0 {
+                return Err(corrupt("nested list in property"));
+            }
+            let n = r.len()?;
+            let mut items = Vec::with_capacity(n);
+            for _ in 0..n {
+                items.push(decode_value_depth(r, depth + 1)?);
+            }
+            Value::List(items)
+        }
+        T_DATE => Value::Date(Date { days: r.i64()? }),
+        T_TIME => Value::Time(Time {
+            nanos: r.i64()?,
+            offset_seconds: r.i32()?,
+        }),
+        T_LOCAL_TIME => Value::LocalTime(LocalTime { nanos: r.i64()? }),
+        T_DATETIME_OFFSET => Value::DateTime(DateTime {
+            seconds: r.i64()?,
+            nanos: r.u32()?,
+            zone: Zone::Offset(r.i32()?),
+        }),
+        T_DATETIME_NAMED => Value::DateTime(DateTime {
+            seconds: r.i64()?,
+            nanos: r.u32()?,
+            zone: Zone::Named(r.string()?),
+        }),
+        T_LOCAL_DATETIME => Value::LocalDateTime(LocalDateTime {
+            seconds: r.i64()?,
+            nanos: r.u32()?,
+        }),
+        T_DURATION => Value::Duration(Duration {
+            months: r.i64()?,
+            days: r.i64()?,
+            seconds: r.i64()?,
+            nanos: r.i32()?,
+        }),
+        T_POINT_2D => Value::Point(Point {
+            srid: r.i32()?,
+            x: r.f64()?,
+            y: r.f64()?,
+            z: None,
+        }),
+        T_POINT_3D => Value::Point(Point {
+            srid: r.i32()?,
+            x: r.f64()?,
+            y: r.f64()?,
+            z: Some(r.f64()?),
+        }),
+        other => return Err(corrupt(&format!("unknown value tag {other}"))),
+    })
+}
+
+/// Decodes a complete standalone value (the whole slice must be consumed).
+pub fn decode_property_value(bytes: &[u8]) -> Result<Value> {
+    let mut r = Reader::new(bytes);
+    let v = decode_value(&mut r)?;
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes after value"));
+    }
+    Ok(v)
+}
+
+/// Encodes a standalone property value (validating it first).
+pub fn encode_property_value(key: &str, v: &Value) -> Result<Vec<u8>> {
+    check_property(key, v)?;
+    let mut out = Vec::new();
+    encode_value(&mut out, v, false);
+    Ok(out)
+}
+
+/// True when `v` could equal some stored property value; false for null, NaN (anywhere) and
+/// unstorable kinds, which never match in an index seek.
+pub(crate) fn seekable(v: &Value) -> bool {
+    match v {
+        Value::Float(f) => !f.is_nan(),
+        Value::List(items) => items
+            .iter()
+            .all(|i| !matches!(i, Value::List(_)) && seekable(i)),
+        Value::Point(p) => !(p.x.is_nan() || p.y.is_nan() || p.z.is_some_and(f64::is_nan)),
+        other => check_scalar("", other).is_ok(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// records
+
+/// A decoded node record, with token ids.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct NodeData {
+    /// Sorted, distinct label ids.
+    pub labels: Vec<u32>,
+    /// Sorted by key id, distinct keys.
+    pub props: Vec<(u32, Value)>,
+}
+
+/// A decoded relationship record, with token ids.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RelData {
+    pub src: u64,
+    pub dst: u64,
+    pub rel_type: u32,
+    pub props: Vec<(u32, Value)>,
+}
+
+fn encode_props(out: &mut Vec<u8>, props: &[(u32, Value)]) {
+    put_varint(out, props.len() as u64);
+    for (k, v) in props {
+        put_varint(out, u64::from(*k));
+        encode_value(out, v, false);
+    }
+}
+
+fn decode_props(r: &mut Reader<'_>) -> Result<Vec<(u32, Value)>> {
+    let n = r.len()?;
+    let mut props = Vec::with_capacity(n);
+    for _ in 0..n {
+        let k = r.varint_u32()?;
+        let v = decode_value(r)?;
+        props.push((k, v));
+    }
+    Ok(props)
+}
+
+pub(crate) fn encode_node(out: &mut Vec<u8>, n: &NodeData) {
+    out.clear();
+    out.push(RECORD_V1);
+    put_varint(out, n.labels.len() as u64);
+    for l in &n.labels {
+        put_varint(out, u64::from(*l));
+    }
+    encode_props(out, &n.props);
+}
+
+pub(crate) fn decode_node(bytes: &[u8]) -> Result<NodeData> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECORD_V1 {
+        return Err(corrupt("unknown node record version"));
+    }
+    let n = r.len()?;
+    let mut labels = Vec::with_capacity(n);
+    for _ in 0..n {
+        labels.push(r.varint_u32()?);
+    }
+    let props = decode_props(&mut r)?;
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes in node record"));
+    }
+    Ok(NodeData { labels, props })
+}
+
+pub(crate) fn encode_rel(out: &mut Vec<u8>, rel: &RelData) {
+    out.clear();
+    out.push(RECORD_V1);
+    put_varint(out, rel.src);
+    put_varint(out, rel.dst);
+    put_varint(out, u64::from(rel.rel_type));
+    encode_props(out, &rel.props);
+}
+
+pub(crate) fn decode_rel(bytes: &[u8]) -> Result<RelData> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECORD_V1 {
+        return Err(corrupt("unknown relationship record version"));
+    }
+    let src = r.varint()?;
+    let dst = r.varint()?;
+    let rel_type = r.varint_u32()?;
+    let props = decode_props(&mut r)?;
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes in relationship record"));
+    }
+    Ok(RelData {
+        src,
+        dst,
+        rel_type,
+        props,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// schema records
+
+/// A stored schema rule, with token ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SchemaData {
+    pub id: u32,
+    pub name: String,
+    pub unique: bool,
+    pub label: u32,
+    pub keys: Vec<u32>,
+}
+
+pub(crate) fn encode_schema(s: &SchemaData) -> Vec<u8> {
+    let mut out = vec![RECORD_V1, u8::from(s.unique)];
+    put_varint(&mut out, s.name.len() as u64);
+    out.extend_from_slice(s.name.as_bytes());
+    put_varint(&mut out, u64::from(s.label));
+    put_varint(&mut out, s.keys.len() as u64);
+    for k in &s.keys {
+        put_varint(&mut out, u64::from(*k));
+    }
+    out
+}
+
+pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECORD_V1 {
+        return Err(corrupt("unknown schema record version"));
+    }
+    let unique = match r.u8()? {
+        0 => false,
+        1 => true,
+        _ => return Err(corrupt("bad schema kind")),
+    };
+    let name = r.string()?;
+    let label = r.varint_u32()?;
+    let n = r.len()?;
+    let mut keys = Vec::with_capacity(n);
+    for _ in 0..n {
+        keys.push(r.varint_u32()?);
+    }
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes in schema record"));
+    }
+    Ok(SchemaData {
+        id,
+        name,
+        unique,
+        label,
+        keys,
+    })
+}

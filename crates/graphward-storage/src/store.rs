@@ -1,0 +1,1410 @@
+//! `Storage` (a directory of named databases), `Database`, and the two transaction kinds.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex, RwLock};
+
+use graphward_core::value::Map;
+use graphward_core::{Error, ErrorCode, Result, Value};
+use redb::{ReadableDatabase, ReadableTable};
+
+use crate::codec::{self, NodeData, RelData, SchemaData};
+use crate::tables::{self, st, Src, WTabs, KIND_KEY, KIND_LABEL, KIND_TYPE};
+use crate::{
+    Edge, ExpandDir, GraphRead, GraphWrite, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
+    SchemaKind,
+};
+
+// ---------------------------------------------------------------------------------------------
+// token cache
+
+/// Token dictionaries (label / relationship type / property key names <-> ids).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TokenCache {
+    names: [HashMap<String, u32>; 3],
+    ids: [HashMap<u32, String>; 3],
+}
+
+impl TokenCache {
+    fn id(&self, kind: u8, name: &str) -> Option<u32> {
+        self.names.get(kind as usize)?.get(name).copied()
+    }
+    fn name(&self, kind: u8, id: u32) -> Option<&str> {
+        self.ids.get(kind as usize)?.get(&id).map(String::as_str)
+    }
+    fn insert(&mut self, kind: u8, id: u32, name: &str) {
+        if let (Some(n), Some(i)) = (
+            self.names.get_mut(kind as usize),
+            self.ids.get_mut(kind as usize),
+        ) {
+            n.insert(name.to_string(), id);
+            i.insert(id, name.to_string());
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.names.iter().all(HashMap::is_empty)
+    }
+    fn merge(&mut self, other: &TokenCache) {
+        for kind in 0..3u8 {
+            if let Some(ids) = other.ids.get(kind as usize) {
+                for (id, name) in ids {
+                    self.insert(kind, *id, name);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// storage
+
+/// One data directory holding many named databases (or all in memory).
+pub struct Storage {
+    dir: Option<PathBuf>,
+    dbs: RwLock<BTreeMap<String, Arc<Database>>>,
+    /// Serializes create / drop.
+    admin: Mutex<()>,
+}
+
+fn lock_err() -> Error {
+    Error::internal("storage lock poisoned")
+}
+
+/// Checks a database name (`[A-Za-z][A-Za-z0-9._-]{0,62}`) and returns it lowercased.
+pub fn normalize_database_name(name: &str) -> Result<String> {
+    let mut chars = name.chars();
+    let ok = match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() => {
+            name.len() <= 63
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-')
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err(Error::argument(format!(
+            "Invalid database name `{name}`: it must start with a letter and contain only letters, digits, '.', '_' and '-' (at most 63 characters)"
+        ))
+        .with_detail("InvalidDatabaseName"));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::internal(format!("{what} {}: {e}", path.display()))
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| io_err("cannot sync directory", dir, e))
+}
+
+impl Storage {
+    /// Opens (creating if missing) a data directory and every database in it.
+    pub fn open(dir: &Path) -> Result<Storage> {
+        let db_dir = dir.join("databases");
+        std::fs::create_dir_all(&db_dir)
+            .map_err(|e| io_err("cannot create data directory", &db_dir, e))?;
+        let mut dbs = BTreeMap::new();
+        let entries = std::fs::read_dir(&db_dir)
+            .map_err(|e| io_err("cannot read data directory", &db_dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| io_err("cannot read data directory", &db_dir, e))?;
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("redb") {
+                continue;
+            }
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            let Ok(name) = normalize_database_name(stem) else {
+                continue;
+            };
+            if name != stem {
+                continue;
+            }
+            let db = Database::open_file(&name, &path)?;
+            dbs.insert(name, Arc::new(db));
+        }
+        Ok(Storage {
+            dir: Some(db_dir),
+            dbs: RwLock::new(dbs),
+            admin: Mutex::new(()),
+        })
+    }
+
+    /// A storage whose databases live in memory only (tests, the TCK).
+    pub fn open_in_memory() -> Result<Storage> {
+        Ok(Storage {
+            dir: None,
+            dbs: RwLock::new(BTreeMap::new()),
+            admin: Mutex::new(()),
+        })
+    }
+
+    pub fn create_database(&self, name: &str) -> Result<()> {
+        let name = normalize_database_name(name)?;
+        let _admin = self.admin.lock().map_err(|_| lock_err())?;
+        if self.dbs.read().map_err(|_| lock_err())?.contains_key(&name) {
+            return Err(Error::new(
+                ErrorCode::DatabaseExists,
+                format!("Database `{name}` already exists"),
+            ));
+        }
+        let db = match &self.dir {
+            Some(dir) => {
+                let path = dir.join(format!("{name}.redb"));
+                let db = Database::open_file(&name, &path)?;
+                sync_dir(dir)?;
+                db
+            }
+            None => Database::open_memory(&name)?,
+        };
+        self.dbs
+            .write()
+            .map_err(|_| lock_err())?
+            .insert(name, Arc::new(db));
+        Ok(())
+    }
+
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        let key = name.to_ascii_lowercase();
+        let _admin = self.admin.lock().map_err(|_| lock_err())?;
+        let removed = self.dbs.write().map_err(|_| lock_err())?.remove(&key);
+        let Some(db) = removed else {
+            return Err(not_found(name));
+        };
+        if let Some(path) = &db.path {
+            std::fs::remove_file(path).map_err(|e| io_err("cannot delete database", path, e))?;
+            if let Some(dir) = &self.dir {
+                sync_dir(dir)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn database_names(&self) -> Vec<String> {
+        match self.dbs.read() {
+            Ok(m) => m.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    pub fn database(&self, name: &str) -> Result<Arc<Database>> {
+        let key = name.to_ascii_lowercase();
+        self.dbs
+            .read()
+            .map_err(|_| lock_err())?
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| not_found(name))
+    }
+}
+
+fn not_found(name: &str) -> Error {
+    Error::new(
+        ErrorCode::DatabaseNotFound,
+        format!("Database `{name}` does not exist"),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// database
+
+/// One named graph: a redb file (or in-memory backend) plus cached token dictionaries.
+pub struct Database {
+    name: String,
+    path: Option<PathBuf>,
+    inner: Arc<DbInner>,
+}
+
+pub(crate) struct DbInner {
+    db: redb::Database,
+    /// Committed tokens only (a cache: misses fall back to the transaction's own tables).
+    tokens: RwLock<Arc<TokenCache>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+impl Database {
+    fn open_file(name: &str, path: &Path) -> Result<Database> {
+        let db = redb::Builder::new().create(path).map_err(|e| {
+            Error::internal(format!("cannot open database file {}: {e}", path.display()))
+        })?;
+        Self::init(name, Some(path.to_path_buf()), db)
+    }
+
+    fn open_memory(name: &str) -> Result<Database> {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(st)?;
+        Self::init(name, None, db)
+    }
+
+    fn init(name: &str, path: Option<PathBuf>, db: redb::Database) -> Result<Database> {
+        // Create every table (so read transactions can open them) and check the format.
+        let wtxn = db.begin_write().map_err(st)?;
+        {
+            let mut t = tables::open_write(&wtxn)?;
+            let fmt = t.meta_get("format")?;
+            if fmt == 0 {
+                t.meta
+                    .insert("format", tables::FORMAT_VERSION)
+                    .map_err(st)?;
+            } else if fmt != tables::FORMAT_VERSION {
+                return Err(Error::internal(format!(
+                    "database `{name}` has unsupported storage format {fmt}"
+                )));
+            }
+        }
+        wtxn.commit().map_err(st)?;
+        // Load the token dictionaries.
+        let rtxn = db.begin_read().map_err(st)?;
+        let t = tables::open_read(&rtxn)?;
+        let mut cache = TokenCache::default();
+        for e in t.token_names.range::<(u8, u32)>(..).map_err(st)? {
+            let (k, v) = e.map_err(st)?;
+            let (kind, id) = k.value();
+            cache.insert(kind, id, v.value());
+        }
+        drop(t);
+        drop(rtxn);
+        Ok(Database {
+            name: name.to_string(),
+            path,
+            inner: Arc::new(DbInner {
+                db,
+                tokens: RwLock::new(Arc::new(cache)),
+            }),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn token_snapshot(&self) -> Result<Arc<TokenCache>> {
+        Ok(self.inner.tokens.read().map_err(|_| lock_err())?.clone())
+    }
+
+    /// A snapshot read transaction.
+    pub fn begin_read(&self) -> Result<ReadTxn> {
+        let txn = self.inner.db.begin_read().map_err(st)?;
+        let tabs = tables::open_read(&txn)?;
+        let schemas = tabs.load_schemas()?;
+        let tokens = self.token_snapshot()?;
+        Ok(ReadTxn {
+            tabs,
+            tokens,
+            schemas,
+            _txn: txn,
+        })
+    }
+
+    /// The write transaction (blocks while another one is open).
+    pub fn begin_write(&self) -> Result<WriteTxn> {
+        let mut txn = self.inner.db.begin_write().map_err(st)?;
+        txn.set_durability(redb::Durability::Immediate)
+            .map_err(st)?;
+        let txn = NonNull::from(Box::leak(Box::new(txn)));
+        let mut w = WriteTxn {
+            tabs: None,
+            txn: Some(txn),
+            inner: self.inner.clone(),
+            tokens: Arc::new(TokenCache::default()),
+            local: TokenCache::default(),
+            schemas: Vec::new(),
+            counters: Counters::default(),
+            label_counts: HashMap::new(),
+            buf: Vec::with_capacity(256),
+            poisoned: false,
+        };
+        // SAFETY: the transaction lives in its own heap allocation, which is freed only in
+        // `WriteTxn::finish` / `Drop`, always after `tabs` (which borrows it) is dropped. The
+        // `'static` lifetime never escapes `WriteTxn`.
+        let txn_ref: &'static redb::WriteTransaction = unsafe { &*txn.as_ptr() };
+        let tabs = tables::open_write(txn_ref)?;
+        w.counters = Counters::load(&tabs)?;
+        w.schemas = tabs.load_schemas()?;
+        w.tabs = Some(tabs);
+        w.tokens = self.token_snapshot()?;
+        Ok(w)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// shared read logic
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counters {
+    next_node: u64,
+    next_rel: u64,
+    next_token: [u32; 3],
+    next_schema: u32,
+    node_count: u64,
+    rel_count: u64,
+}
+
+const TOKEN_COUNTER_KEYS: [&str; 3] = ["next_label", "next_type", "next_key"];
+
+impl Counters {
+    fn load(t: &impl Src) -> Result<Counters> {
+        let u32_of = |k: &str| -> Result<u32> {
+            u32::try_from(t.meta_get(k)?).map_err(|_| codec::corrupt("counter out of range"))
+        };
+        Ok(Counters {
+            next_node: t.meta_get("next_node")?,
+            next_rel: t.meta_get("next_rel")?,
+            next_token: [
+                u32_of(TOKEN_COUNTER_KEYS[0])?,
+                u32_of(TOKEN_COUNTER_KEYS[1])?,
+                u32_of(TOKEN_COUNTER_KEYS[2])?,
+            ],
+            next_schema: u32_of("next_schema")?,
+            node_count: t.meta_get("node_count")?,
+            rel_count: t.meta_get("rel_count")?,
+        })
+    }
+
+    fn store(&self, t: &mut WTabs<'_>) -> Result<()> {
+        let m = &mut t.meta;
+        m.insert("next_node", self.next_node).map_err(st)?;
+        m.insert("next_rel", self.next_rel).map_err(st)?;
+        for (k, v) in TOKEN_COUNTER_KEYS.iter().zip(self.next_token) {
+            m.insert(*k, u64::from(v)).map_err(st)?;
+        }
+        m.insert("next_schema", u64::from(self.next_schema))
+            .map_err(st)?;
+        m.insert("node_count", self.node_count).map_err(st)?;
+        m.insert("rel_count", self.rel_count).map_err(st)?;
+        Ok(())
+    }
+}
+
+/// What both transaction kinds provide to the shared read code.
+trait Ctx {
+    type S: Src;
+    fn src(&self) -> Result<&Self::S>;
+    fn cache(&self) -> &TokenCache;
+    fn local(&self) -> Option<&TokenCache>;
+    fn schemas(&self) -> &[SchemaData];
+    fn count(&self, label: Option<u32>) -> Result<u64>;
+
+    fn token_id(&self, kind: u8, name: &str) -> Result<Option<u32>> {
+        if let Some(id) = self.cache().id(kind, name) {
+            return Ok(Some(id));
+        }
+        if let Some(id) = self.local().and_then(|l| l.id(kind, name)) {
+            return Ok(Some(id));
+        }
+        self.src()?.token_id_stored(kind, name)
+    }
+
+    fn token_name(&self, kind: u8, id: u32) -> Result<String> {
+        if let Some(n) = self.cache().name(kind, id) {
+            return Ok(n.to_string());
+        }
+        if let Some(n) = self.local().and_then(|l| l.name(kind, id)) {
+            return Ok(n.to_string());
+        }
+        self.src()?
+            .token_name_stored(kind, id)?
+            .ok_or_else(|| codec::corrupt(&format!("unknown token {kind}:{id}")))
+    }
+
+    fn props_to_map(&self, props: Vec<(u32, Value)>) -> Result<Map> {
+        let mut m = Map::new();
+        for (k, v) in props {
+            m.insert(self.token_name(KIND_KEY, k)?, v);
+        }
+        Ok(m)
+    }
+}
+
+fn read_node<C: Ctx>(c: &C, id: NodeId) -> Result<Option<NodeRecord>> {
+    let Some(d) = c.src()?.node_data(id)? else {
+        return Ok(None);
+    };
+    let mut labels = Vec::with_capacity(d.labels.len());
+    for l in &d.labels {
+        labels.push(c.token_name(KIND_LABEL, *l)?);
+    }
+    Ok(Some(NodeRecord {
+        id,
+        labels,
+        properties: c.props_to_map(d.props)?,
+    }))
+}
+
+fn read_rel<C: Ctx>(c: &C, id: RelId) -> Result<Option<RelRecord>> {
+    let Some(d) = c.src()?.rel_data(id)? else {
+        return Ok(None);
+    };
+    Ok(Some(RelRecord {
+        id,
+        src: d.src,
+        dst: d.dst,
+        rel_type: c.token_name(KIND_TYPE, d.rel_type)?,
+        properties: c.props_to_map(d.props)?,
+    }))
+}
+
+fn read_nodes_with_label<C: Ctx>(c: &C, label: &str) -> Result<Vec<NodeId>> {
+    match c.token_id(KIND_LABEL, label)? {
+        Some(l) => c.src()?.label_node_ids(l),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn read_expand<C: Ctx>(c: &C, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>> {
+    if types.is_empty() {
+        return c.src()?.expand_ids(node, dir, None);
+    }
+    let mut ids = Vec::with_capacity(types.len());
+    for t in types {
+        if let Some(id) = c.token_id(KIND_TYPE, t)? {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    c.src()?.expand_ids(node, dir, Some(&ids))
+}
+
+fn read_index_seek<C: Ctx>(
+    c: &C,
+    label: &str,
+    properties: &[String],
+    values: &[Value],
+) -> Result<Option<Vec<NodeId>>> {
+    let Some(lid) = c.token_id(KIND_LABEL, label)? else {
+        return Ok(None);
+    };
+    let mut keys = Vec::with_capacity(properties.len());
+    for p in properties {
+        match c.token_id(KIND_KEY, p)? {
+            Some(k) => keys.push(k),
+            None => return Ok(None),
+        }
+    }
+    let Some(schema) = c
+        .schemas()
+        .iter()
+        .find(|s| s.label == lid && s.keys == keys)
+    else {
+        return Ok(None);
+    };
+    if values.len() != keys.len() {
+        return Err(Error::argument(format!(
+            "index seek on {} properties with {} values",
+            keys.len(),
+            values.len()
+        )));
+    }
+    if !values.iter().all(codec::seekable) {
+        return Ok(Some(Vec::new()));
+    }
+    let mut key = Vec::new();
+    for v in values {
+        codec::encode_value(&mut key, v, true);
+    }
+    let mut out = Vec::new();
+    c.src()?.index_nodes(schema.id, &key, &mut out)?;
+    Ok(Some(out))
+}
+
+fn read_schema<C: Ctx>(c: &C) -> Result<Vec<SchemaDef>> {
+    let mut out = Vec::new();
+    for s in c.schemas() {
+        let mut properties = Vec::with_capacity(s.keys.len());
+        for k in &s.keys {
+            properties.push(c.token_name(KIND_KEY, *k)?);
+        }
+        out.push(SchemaDef {
+            name: s.name.clone(),
+            kind: if s.unique {
+                SchemaKind::Unique
+            } else {
+                SchemaKind::Index
+            },
+            label: c.token_name(KIND_LABEL, s.label)?,
+            properties,
+        });
+    }
+    Ok(out)
+}
+
+fn read_count<C: Ctx>(c: &C, label: Option<&str>) -> Result<u64> {
+    match label {
+        None => c.count(None),
+        Some(l) => match c.token_id(KIND_LABEL, l)? {
+            Some(id) => c.count(Some(id)),
+            None => Ok(0),
+        },
+    }
+}
+
+fn read_token_list<C: Ctx>(c: &C, kind: u8) -> Result<Vec<String>> {
+    let mut names = c.src()?.token_names_of_kind(kind)?;
+    if let Some(local) = c.local() {
+        if let Some(ids) = local.ids.get(kind as usize) {
+            let mut extra: Vec<(u32, &String)> = ids.iter().map(|(i, n)| (*i, n)).collect();
+            extra.sort();
+            for (_, n) in extra {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
+macro_rules! impl_graph_read {
+    ($t:ty) => {
+        impl GraphRead for $t {
+            fn node(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+                read_node(self, id)
+            }
+            fn relationship(&self, id: RelId) -> Result<Option<RelRecord>> {
+                read_rel(self, id)
+            }
+            fn all_nodes(&self) -> Result<Vec<NodeId>> {
+                self.src()?.all_node_ids()
+            }
+            fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
+                read_nodes_with_label(self, label)
+            }
+            fn all_relationships(&self) -> Result<Vec<RelId>> {
+                self.src()?.all_rel_ids()
+            }
+            fn expand(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>> {
+                read_expand(self, node, dir, types)
+            }
+            fn index_seek(
+                &self,
+                label: &str,
+                properties: &[String],
+                values: &[Value],
+            ) -> Result<Option<Vec<NodeId>>> {
+                read_index_seek(self, label, properties, values)
+            }
+            fn schema(&self) -> Result<Vec<SchemaDef>> {
+                read_schema(self)
+            }
+            fn count_nodes(&self, label: Option<&str>) -> Result<u64> {
+                read_count(self, label)
+            }
+            fn labels(&self) -> Result<Vec<String>> {
+                read_token_list(self, KIND_LABEL)
+            }
+            fn relationship_types(&self) -> Result<Vec<String>> {
+                read_token_list(self, KIND_TYPE)
+            }
+            fn property_keys(&self) -> Result<Vec<String>> {
+                read_token_list(self, KIND_KEY)
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// read transaction
+
+/// A snapshot read transaction. `Send`: it may move between threads.
+pub struct ReadTxn {
+    tabs: tables::RTabs,
+    tokens: Arc<TokenCache>,
+    schemas: Vec<SchemaData>,
+    _txn: redb::ReadTransaction,
+}
+
+impl Ctx for ReadTxn {
+    type S = tables::RTabs;
+    fn src(&self) -> Result<&Self::S> {
+        Ok(&self.tabs)
+    }
+    fn cache(&self) -> &TokenCache {
+        &self.tokens
+    }
+    fn local(&self) -> Option<&TokenCache> {
+        None
+    }
+    fn schemas(&self) -> &[SchemaData] {
+        &self.schemas
+    }
+    fn count(&self, label: Option<u32>) -> Result<u64> {
+        match label {
+            None => self.tabs.meta_get("node_count"),
+            Some(l) => self.tabs.label_count_stored(l),
+        }
+    }
+}
+
+impl_graph_read!(ReadTxn);
+
+// ---------------------------------------------------------------------------------------------
+// write transaction
+
+/// The write transaction. Sees its own writes; nothing is visible to others until `commit`,
+/// which is durable (fsync) before it returns. Dropping it without commit aborts.
+pub struct WriteTxn {
+    /// Open tables; they borrow `*txn` and are always dropped before it.
+    tabs: Option<WTabs<'static>>,
+    /// The redb transaction, boxed (stable address) and owned via this pointer.
+    txn: Option<NonNull<redb::WriteTransaction>>,
+    inner: Arc<DbInner>,
+    tokens: Arc<TokenCache>,
+    /// Tokens created (or looked up from disk) by this transaction.
+    local: TokenCache,
+    schemas: Vec<SchemaData>,
+    counters: Counters,
+    /// Label counts touched by this transaction (absolute values).
+    label_counts: HashMap<u32, u64>,
+    buf: Vec<u8>,
+    /// Set after an internal error midway through a write: the transaction can only abort.
+    poisoned: bool,
+}
+
+// SAFETY: `WriteTxn` is only `!Send` because of the raw pointer to the boxed redb transaction,
+// which it owns exclusively (the tables in `tabs` are the only borrowers and live inside the
+// same struct). redb's `WriteTransaction` is `Send + Sync` and its `Table`s are `Send`, as the
+// assertions below check at compile time, so moving the whole bundle to another thread is sound.
+unsafe impl Send for WriteTxn {}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>() {}
+    fn is_sync<T: Sync>() {}
+    is_send::<redb::WriteTransaction>();
+    is_sync::<redb::WriteTransaction>();
+    is_send::<WTabs<'static>>();
+    is_send::<ReadTxn>();
+    is_send::<Arc<DbInner>>();
+    is_send::<TokenCache>();
+}
+
+impl Drop for WriteTxn {
+    fn drop(&mut self) {
+        self.tabs = None;
+        if let Some(p) = self.txn.take() {
+            // SAFETY: `p` came from `Box::leak` in `begin_write` and is reclaimed exactly once
+            // (it is taken out of the Option); the tables borrowing it were dropped above.
+            // Dropping an uncommitted redb transaction aborts it.
+            drop(unsafe { Box::from_raw(p.as_ptr()) });
+        }
+    }
+}
+
+impl Ctx for WriteTxn {
+    type S = WTabs<'static>;
+    fn src(&self) -> Result<&Self::S> {
+        self.tabs.as_ref().ok_or_else(closed)
+    }
+    fn cache(&self) -> &TokenCache {
+        &self.tokens
+    }
+    fn local(&self) -> Option<&TokenCache> {
+        Some(&self.local)
+    }
+    fn schemas(&self) -> &[SchemaData] {
+        &self.schemas
+    }
+    fn count(&self, label: Option<u32>) -> Result<u64> {
+        match label {
+            None => Ok(self.counters.node_count),
+            Some(l) => match self.label_counts.get(&l) {
+                Some(c) => Ok(*c),
+                None => self.src()?.label_count_stored(l),
+            },
+        }
+    }
+}
+
+impl_graph_read!(WriteTxn);
+
+fn closed() -> Error {
+    Error::new(
+        ErrorCode::TransactionInvalid,
+        "the write transaction is already finished",
+    )
+}
+
+fn entity_not_found(what: &str, id: u64) -> Error {
+    Error::new(
+        ErrorCode::EntityNotFound,
+        format!("{what} with id {id} has been deleted or does not exist"),
+    )
+    .with_detail("EntityNotFound")
+}
+
+/// An index entry of one node: schema id, whether unique, normalized key bytes.
+type IndexEntry = (u32, bool, Vec<u8>);
+
+fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
+    props
+        .binary_search_by_key(&key, |(k, _)| *k)
+        .ok()
+        .and_then(|i| props.get(i))
+        .map(|(_, v)| v)
+}
+
+fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
+    let mut out = Vec::new();
+    'schemas: for s in schemas {
+        if d.labels.binary_search(&s.label).is_err() {
+            continue;
+        }
+        let mut key = Vec::new();
+        for k in &s.keys {
+            match prop_of(&d.props, *k) {
+                Some(v) => codec::encode_value(&mut key, v, true),
+                None => continue 'schemas,
+            }
+        }
+        out.push((s.id, s.unique, key));
+    }
+    out
+}
+
+impl WriteTxn {
+    fn guard(&self) -> Result<()> {
+        if self.poisoned {
+            return Err(Error::new(
+                ErrorCode::TransactionInvalid,
+                "the transaction failed earlier with a storage error and can only be rolled back",
+            ));
+        }
+        if self.tabs.is_none() {
+            return Err(closed());
+        }
+        Ok(())
+    }
+
+    /// Runs a write operation, poisoning the transaction on internal errors (which may leave
+    /// partial effects; client errors are detected before anything is written).
+    fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.guard()?;
+        let r = f(self);
+        if let Err(e) = &r {
+            if e.code == ErrorCode::Internal {
+                self.poisoned = true;
+            }
+        }
+        r
+    }
+
+    fn tabs_mut(&mut self) -> Result<&mut WTabs<'static>> {
+        self.tabs.as_mut().ok_or_else(closed)
+    }
+
+    /// The id of a token, creating it if needed.
+    fn intern(&mut self, kind: u8, name: &str) -> Result<u32> {
+        if let Some(id) = self.tokens.id(kind, name) {
+            return Ok(id);
+        }
+        if let Some(id) = self.local.id(kind, name) {
+            return Ok(id);
+        }
+        let tabs = self.tabs.as_mut().ok_or_else(closed)?;
+        if let Some(id) = tabs.token_id_stored(kind, name)? {
+            self.local.insert(kind, id, name);
+            return Ok(id);
+        }
+        let slot = self
+            .counters
+            .next_token
+            .get_mut(kind as usize)
+            .ok_or_else(|| Error::internal("bad token kind"))?;
+        let id = *slot;
+        *slot = id
+            .checked_add(1)
+            .ok_or_else(|| Error::internal("token id space exhausted"))?;
+        tabs.tokens.insert((kind, name), id).map_err(st)?;
+        tabs.token_names.insert((kind, id), name).map_err(st)?;
+        self.local.insert(kind, id, name);
+        Ok(id)
+    }
+
+    /// Validates and interns a property map (nulls are dropped). Sorted by key id.
+    fn intern_props(&mut self, properties: Map) -> Result<Vec<(u32, Value)>> {
+        for (k, v) in &properties {
+            if !v.is_null() {
+                codec::check_property(k, v)?;
+            }
+        }
+        let mut out = Vec::with_capacity(properties.len());
+        for (k, v) in properties {
+            if v.is_null() {
+                continue;
+            }
+            let id = self.intern(KIND_KEY, &k)?;
+            out.push((id, v));
+        }
+        out.sort_by_key(|(k, _)| *k);
+        Ok(out)
+    }
+
+    fn intern_labels(&mut self, labels: &[String]) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(labels.len());
+        for l in labels {
+            out.push(self.intern(KIND_LABEL, l)?);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    fn violation(&self, schema: u32, existing: u64, d: &NodeData) -> Error {
+        let Some(s) = self.schemas.iter().find(|s| s.id == schema) else {
+            return Error::new(
+                ErrorCode::ConstraintValidationFailed,
+                format!("Node({existing}) already exists with the same indexed value"),
+            );
+        };
+        let label = self
+            .token_name(KIND_LABEL, s.label)
+            .unwrap_or_else(|_| format!("#{}", s.label));
+        let mut parts = Vec::new();
+        for k in &s.keys {
+            let name = self
+                .token_name(KIND_KEY, *k)
+                .unwrap_or_else(|_| format!("#{k}"));
+            let value = prop_of(&d.props, *k)
+                .map(render_value)
+                .unwrap_or_else(|| "null".into());
+            parts.push((name, value));
+        }
+        let msg = if parts.len() == 1 {
+            let (n, v) = &parts[0];
+            format!("Node({existing}) already exists with label `{label}` and property `{n}` = {v}")
+        } else {
+            let names: Vec<String> = parts.iter().map(|(n, _)| format!("`{n}`")).collect();
+            let values: Vec<String> = parts.iter().map(|(_, v)| v.clone()).collect();
+            format!(
+                "Node({existing}) already exists with label `{label}` and properties {} = {}",
+                names.join(", "),
+                values.join(", ")
+            )
+        };
+        Error::new(ErrorCode::ConstraintValidationFailed, msg)
+    }
+
+    /// Checks unique entries in `add` against the stored index (other nodes than `id`).
+    fn check_unique(&self, id: u64, add: &[IndexEntry], d: &NodeData) -> Result<()> {
+        let src = self.src()?;
+        for (sid, unique, key) in add {
+            if *unique {
+                if let Some(other) = src.index_other(*sid, key, id)? {
+                    return Err(self.violation(*sid, other, d));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn bump_label(&mut self, label: u32, up: bool) -> Result<()> {
+        let cur = match self.label_counts.get(&label) {
+            Some(c) => *c,
+            None => self.src()?.label_count_stored(label)?,
+        };
+        let new = if up {
+            cur.saturating_add(1)
+        } else {
+            cur.saturating_sub(1)
+        };
+        self.label_counts.insert(label, new);
+        Ok(())
+    }
+
+    /// Writes a changed node record and maintains label and property indexes.
+    fn update_node(&mut self, id: u64, old: &NodeData, new: NodeData) -> Result<()> {
+        let old_entries = index_entries(&self.schemas, old);
+        let new_entries = index_entries(&self.schemas, &new);
+        let add: Vec<IndexEntry> = new_entries
+            .iter()
+            .filter(|e| !old_entries.contains(e))
+            .cloned()
+            .collect();
+        self.check_unique(id, &add, &new)?;
+        codec::encode_node(&mut self.buf, &new);
+        let tabs = self.tabs.as_mut().ok_or_else(closed)?;
+        tabs.nodes.insert(id, self.buf.as_slice()).map_err(st)?;
+        for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
+            tabs.prop_idx
+                .remove((*sid, key.as_slice(), id))
+                .map_err(st)?;
+        }
+        for (sid, _, key) in &add {
+            tabs.prop_idx
+                .insert((*sid, key.as_slice(), id), ())
+                .map_err(st)?;
+        }
+        let removed: Vec<u32> = old
+            .labels
+            .iter()
+            .filter(|l| new.labels.binary_search(l).is_err())
+            .copied()
+            .collect();
+        let added: Vec<u32> = new
+            .labels
+            .iter()
+            .filter(|l| old.labels.binary_search(l).is_err())
+            .copied()
+            .collect();
+        for l in &removed {
+            tabs.label_idx.remove((*l, id)).map_err(st)?;
+        }
+        for l in &added {
+            tabs.label_idx.insert((*l, id), ()).map_err(st)?;
+        }
+        for l in removed {
+            self.bump_label(l, false)?;
+        }
+        for l in added {
+            self.bump_label(l, true)?;
+        }
+        Ok(())
+    }
+
+    fn existing_node(&self, id: u64) -> Result<NodeData> {
+        self.src()?
+            .node_data(id)?
+            .ok_or_else(|| entity_not_found("Node", id))
+    }
+
+    fn existing_rel(&self, id: u64) -> Result<RelData> {
+        self.src()?
+            .rel_data(id)?
+            .ok_or_else(|| entity_not_found("Relationship", id))
+    }
+
+    fn write_rel(&mut self, id: u64, d: &RelData) -> Result<()> {
+        codec::encode_rel(&mut self.buf, d);
+        let tabs = self.tabs.as_mut().ok_or_else(closed)?;
+        tabs.rels.insert(id, self.buf.as_slice()).map_err(st)?;
+        Ok(())
+    }
+
+    /// Commits durably. On error nothing was committed.
+    pub fn commit(mut self) -> Result<()> {
+        self.guard()?;
+        let counters = self.counters;
+        let label_counts = std::mem::take(&mut self.label_counts);
+        {
+            let tabs = self.tabs_mut()?;
+            counters.store(tabs)?;
+            for (l, c) in label_counts {
+                if c == 0 {
+                    tabs.label_count.remove(l).map_err(st)?;
+                } else {
+                    tabs.label_count.insert(l, c).map_err(st)?;
+                }
+            }
+        }
+        self.tabs = None;
+        let Some(p) = self.txn.take() else {
+            return Err(closed());
+        };
+        // SAFETY: see `Drop`: reclaimed exactly once, after the borrowing tables were dropped.
+        let txn = unsafe { Box::from_raw(p.as_ptr()) };
+        txn.commit()
+            .map_err(|e| Error::internal(format!("commit failed: {e}")))?;
+        if !self.local.is_empty() {
+            let mut guard = self.inner.tokens.write().map_err(|_| lock_err())?;
+            let mut merged = (**guard).clone();
+            merged.merge(&self.local);
+            *guard = Arc::new(merged);
+        }
+        Ok(())
+    }
+
+    /// Discards every change.
+    pub fn abort(mut self) -> Result<()> {
+        self.tabs = None;
+        let Some(p) = self.txn.take() else {
+            return Ok(());
+        };
+        // SAFETY: see `Drop`.
+        let txn = unsafe { Box::from_raw(p.as_ptr()) };
+        txn.abort().map_err(st)
+    }
+}
+
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::List(items) => {
+            let parts: Vec<String> = items.iter().map(render_value).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+impl GraphWrite for WriteTxn {
+    fn create_node(&mut self, labels: &[String], properties: Map) -> Result<NodeId> {
+        self.run(|w| {
+            let props = w.intern_props(properties)?;
+            let labels = w.intern_labels(labels)?;
+            let id = w.counters.next_node;
+            let d = NodeData { labels, props };
+            let entries = index_entries(&w.schemas, &d);
+            w.check_unique(id, &entries, &d)?;
+            codec::encode_node(&mut w.buf, &d);
+            let tabs = w.tabs.as_mut().ok_or_else(closed)?;
+            tabs.nodes.insert(id, w.buf.as_slice()).map_err(st)?;
+            for l in &d.labels {
+                tabs.label_idx.insert((*l, id), ()).map_err(st)?;
+            }
+            for (sid, _, key) in &entries {
+                tabs.prop_idx
+                    .insert((*sid, key.as_slice(), id), ())
+                    .map_err(st)?;
+            }
+            for l in &d.labels {
+                w.bump_label(*l, true)?;
+            }
+            w.counters.next_node = id
+                .checked_add(1)
+                .ok_or_else(|| Error::internal("node id space exhausted"))?;
+            w.counters.node_count += 1;
+            Ok(id)
+        })
+    }
+
+    fn create_relationship(
+        &mut self,
+        src: NodeId,
+        dst: NodeId,
+        rel_type: &str,
+        properties: Map,
+    ) -> Result<RelId> {
+        self.run(|w| {
+            {
+                let s = w.src()?;
+                if !s.node_exists(src)? {
+                    return Err(entity_not_found("Node", src));
+                }
+                if !s.node_exists(dst)? {
+                    return Err(entity_not_found("Node", dst));
+                }
+            }
+            let props = w.intern_props(properties)?;
+            let t = w.intern(KIND_TYPE, rel_type)?;
+            let id = w.counters.next_rel;
+            let d = RelData {
+                src,
+                dst,
+                rel_type: t,
+                props,
+            };
+            w.write_rel(id, &d)?;
+            let tabs = w.tabs.as_mut().ok_or_else(closed)?;
+            tabs.out.insert((src, t, id), dst).map_err(st)?;
+            tabs.inc.insert((dst, t, id), src).map_err(st)?;
+            w.counters.next_rel = id
+                .checked_add(1)
+                .ok_or_else(|| Error::internal("relationship id space exhausted"))?;
+            w.counters.rel_count += 1;
+            Ok(id)
+        })
+    }
+
+    fn set_node_property(&mut self, id: NodeId, key: &str, value: Value) -> Result<()> {
+        self.run(|w| {
+            let old = w.existing_node(id)?;
+            let mut new = old.clone();
+            if value.is_null() {
+                let Some(k) = w.token_id(KIND_KEY, key)? else {
+                    return Ok(());
+                };
+                let before = new.props.len();
+                new.props.retain(|(pk, _)| *pk != k);
+                if new.props.len() == before {
+                    return Ok(());
+                }
+            } else {
+                codec::check_property(key, &value)?;
+                let k = w.intern(KIND_KEY, key)?;
+                match new.props.binary_search_by_key(&k, |(pk, _)| *pk) {
+                    Ok(i) => {
+                        if let Some(slot) = new.props.get_mut(i) {
+                            slot.1 = value;
+                        }
+                    }
+                    Err(i) => new.props.insert(i, (k, value)),
+                }
+            }
+            w.update_node(id, &old, new)
+        })
+    }
+
+    fn set_relationship_property(&mut self, id: RelId, key: &str, value: Value) -> Result<()> {
+        self.run(|w| {
+            let mut d = w.existing_rel(id)?;
+            if value.is_null() {
+                let Some(k) = w.token_id(KIND_KEY, key)? else {
+                    return Ok(());
+                };
+                let before = d.props.len();
+                d.props.retain(|(pk, _)| *pk != k);
+                if d.props.len() == before {
+                    return Ok(());
+                }
+            } else {
+                codec::check_property(key, &value)?;
+                let k = w.intern(KIND_KEY, key)?;
+                match d.props.binary_search_by_key(&k, |(pk, _)| *pk) {
+                    Ok(i) => {
+                        if let Some(slot) = d.props.get_mut(i) {
+                            slot.1 = value;
+                        }
+                    }
+                    Err(i) => d.props.insert(i, (k, value)),
+                }
+            }
+            w.write_rel(id, &d)
+        })
+    }
+
+    fn replace_node_properties(&mut self, id: NodeId, properties: Map) -> Result<()> {
+        self.run(|w| {
+            let old = w.existing_node(id)?;
+            let props = w.intern_props(properties)?;
+            let new = NodeData {
+                labels: old.labels.clone(),
+                props,
+            };
+            w.update_node(id, &old, new)
+        })
+    }
+
+    fn replace_relationship_properties(&mut self, id: RelId, properties: Map) -> Result<()> {
+        self.run(|w| {
+            let mut d = w.existing_rel(id)?;
+            d.props = w.intern_props(properties)?;
+            w.write_rel(id, &d)
+        })
+    }
+
+    fn add_labels(&mut self, id: NodeId, labels: &[String]) -> Result<usize> {
+        self.run(|w| {
+            let old = w.existing_node(id)?;
+            let ids = w.intern_labels(labels)?;
+            let mut new = old.clone();
+            let mut added = 0;
+            for l in ids {
+                if let Err(i) = new.labels.binary_search(&l) {
+                    new.labels.insert(i, l);
+                    added += 1;
+                }
+            }
+            if added > 0 {
+                w.update_node(id, &old, new)?;
+            }
+            Ok(added)
+        })
+    }
+
+    fn remove_labels(&mut self, id: NodeId, labels: &[String]) -> Result<usize> {
+        self.run(|w| {
+            let old = w.existing_node(id)?;
+            let mut new = old.clone();
+            let mut removed = 0;
+            for l in labels {
+                if let Some(lid) = w.token_id(KIND_LABEL, l)? {
+                    if let Ok(i) = new.labels.binary_search(&lid) {
+                        new.labels.remove(i);
+                        removed += 1;
+                    }
+                }
+            }
+            if removed > 0 {
+                w.update_node(id, &old, new)?;
+            }
+            Ok(removed)
+        })
+    }
+
+    fn delete_node(&mut self, id: NodeId) -> Result<()> {
+        self.run(|w| {
+            let Some(d) = w.src()?.node_data(id)? else {
+                return Ok(());
+            };
+            if w.src()?.has_relationships(id)? {
+                return Err(Error::new(
+                    ErrorCode::ConstraintValidationFailed,
+                    format!(
+                        "Cannot delete node<{id}>, because it still has relationships. To delete this node, you must first delete its relationships."
+                    ),
+                )
+                .with_detail("DeleteConnectedNode"));
+            }
+            let entries = index_entries(&w.schemas, &d);
+            let tabs = w.tabs.as_mut().ok_or_else(closed)?;
+            tabs.nodes.remove(id).map_err(st)?;
+            for l in &d.labels {
+                tabs.label_idx.remove((*l, id)).map_err(st)?;
+            }
+            for (sid, _, key) in &entries {
+                tabs.prop_idx
+                    .remove((*sid, key.as_slice(), id))
+                    .map_err(st)?;
+            }
+            for l in &d.labels {
+                w.bump_label(*l, false)?;
+            }
+            w.counters.node_count = w.counters.node_count.saturating_sub(1);
+            Ok(())
+        })
+    }
+
+    fn delete_relationship(&mut self, id: RelId) -> Result<()> {
+        self.run(|w| {
+            let Some(d) = w.src()?.rel_data(id)? else {
+                return Ok(());
+            };
+            let tabs = w.tabs.as_mut().ok_or_else(closed)?;
+            tabs.rels.remove(id).map_err(st)?;
+            tabs.out.remove((d.src, d.rel_type, id)).map_err(st)?;
+            tabs.inc.remove((d.dst, d.rel_type, id)).map_err(st)?;
+            w.counters.rel_count = w.counters.rel_count.saturating_sub(1);
+            Ok(())
+        })
+    }
+
+    fn create_schema(&mut self, def: SchemaDef) -> Result<()> {
+        self.run(|w| {
+            if def.properties.is_empty() {
+                return Err(Error::argument("an index needs at least one property"));
+            }
+            if w.schemas.iter().any(|s| s.name == def.name) {
+                return Err(Error::new(
+                    ErrorCode::ConstraintValidationFailed,
+                    format!("An index or constraint named `{}` already exists", def.name),
+                )
+                .with_detail("EquivalentSchemaRuleAlreadyExists"));
+            }
+            let mut seen = Vec::new();
+            for p in &def.properties {
+                if seen.contains(&p) {
+                    return Err(Error::argument(format!(
+                        "property `{p}` is listed twice in the index"
+                    )));
+                }
+                seen.push(p);
+            }
+            let label = w.intern(KIND_LABEL, &def.label)?;
+            let mut keys = Vec::with_capacity(def.properties.len());
+            for p in &def.properties {
+                keys.push(w.intern(KIND_KEY, p)?);
+            }
+            if w.schemas.iter().any(|s| s.label == label && s.keys == keys) {
+                return Err(Error::new(
+                    ErrorCode::ConstraintValidationFailed,
+                    format!(
+                        "An index or constraint on :{}({}) already exists",
+                        def.label,
+                        def.properties.join(", ")
+                    ),
+                )
+                .with_detail("EquivalentSchemaRuleAlreadyExists"));
+            }
+            let id = w.counters.next_schema;
+            let s = SchemaData {
+                id,
+                name: def.name.clone(),
+                unique: def.kind == SchemaKind::Unique,
+                label,
+                keys,
+            };
+            // Build the entries in memory first so a violation leaves no trace.
+            let nodes = w.src()?.label_node_ids(label)?;
+            let one = std::slice::from_ref(&s);
+            let mut entries: Vec<(Vec<u8>, u64)> = Vec::new();
+            for n in nodes {
+                let Some(d) = w.src()?.node_data(n)? else {
+                    continue;
+                };
+                for (_, _, key) in index_entries(one, &d) {
+                    entries.push((key, n));
+                }
+            }
+            entries.sort();
+            if s.unique {
+                for pair in entries.windows(2) {
+                    if let [(k1, n1), (k2, n2)] = pair {
+                        if k1 == k2 {
+                            let d = w.src()?.node_data(*n2)?.unwrap_or_default();
+                            w.schemas.push(s.clone());
+                            let mut e = w.violation(id, *n1, &d);
+                            w.schemas.pop();
+                            e.message = format!(
+                                "Unable to create constraint `{}`: {}",
+                                def.name, e.message
+                            );
+                            return Err(e);
+                        }
+                    }
+                }
+            }
+            let rec = codec::encode_schema(&s);
+            let tabs = w.tabs.as_mut().ok_or_else(closed)?;
+            for (key, n) in &entries {
+                tabs.prop_idx
+                    .insert((id, key.as_slice(), *n), ())
+                    .map_err(st)?;
+            }
+            tabs.schema.insert(id, rec.as_slice()).map_err(st)?;
+            w.counters.next_schema = id
+                .checked_add(1)
+                .ok_or_else(|| Error::internal("schema id space exhausted"))?;
+            w.schemas.push(s);
+            Ok(())
+        })
+    }
+
+    fn drop_schema(&mut self, name: &str) -> Result<()> {
+        self.run(|w| {
+            let Some(pos) = w.schemas.iter().position(|s| s.name == name) else {
+                return Err(Error::new(
+                    ErrorCode::ConstraintValidationFailed,
+                    format!("No index or constraint named `{name}` exists"),
+                )
+                .with_detail("IndexNotFound"));
+            };
+            let id = w.schemas.get(pos).map(|s| s.id).unwrap_or_default();
+            let tabs = w.tabs.as_mut().ok_or_else(closed)?;
+            let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
+            for e in tabs.prop_idx.range((id, &[][..], 0u64)..).map_err(st)? {
+                let (k, _) = e.map_err(st)?;
+                let (sid, key, n) = k.value();
+                if sid != id {
+                    break;
+                }
+                keys.push((key.to_vec(), n));
+            }
+            for (key, n) in &keys {
+                tabs.prop_idx.remove((id, key.as_slice(), *n)).map_err(st)?;
+            }
+            tabs.schema.remove(id).map_err(st)?;
+            w.schemas.remove(pos);
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,362 @@
+//! The redb tables of one database and the read operations shared by read and write
+//! transactions (generic over redb's `ReadOnlyTable` and `Table`).
+
+use graphward_core::Result;
+use redb::{ReadOnlyTable, ReadableTable, Table, TableDefinition};
+
+use crate::codec::{self, NodeData, RelData, SchemaData};
+use crate::{Edge, ExpandDir};
+
+/// Counters and format marker.
+pub(crate) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// `(kind, name) -> id`.
+pub(crate) const TOKENS: TableDefinition<(u8, &str), u32> = TableDefinition::new("tokens");
+/// `(kind, id) -> name`.
+pub(crate) const TOKEN_NAMES: TableDefinition<(u8, u32), &str> =
+    TableDefinition::new("token_names");
+/// `node id -> node record`.
+pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes");
+/// `rel id -> rel record`.
+pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels");
+/// `(src, type, rel) -> dst`.
+pub(crate) const OUT: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_out");
+/// `(dst, type, rel) -> src`.
+pub(crate) const IN: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_in");
+/// `(label, node)`.
+pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), ()> = TableDefinition::new("label_idx");
+/// `label -> number of nodes`.
+pub(crate) const LABEL_COUNT: TableDefinition<u32, u64> = TableDefinition::new("label_count");
+/// `(schema id, normalized value key, node)`.
+pub(crate) const PROP_IDX: TableDefinition<(u32, &[u8], u64), ()> =
+    TableDefinition::new("prop_idx");
+/// `schema id -> schema record`.
+pub(crate) const SCHEMA: TableDefinition<u32, &[u8]> = TableDefinition::new("schema");
+
+pub(crate) const KIND_LABEL: u8 = 0;
+pub(crate) const KIND_TYPE: u8 = 1;
+pub(crate) const KIND_KEY: u8 = 2;
+
+pub(crate) const FORMAT_VERSION: u64 = 1;
+
+pub(crate) fn st(e: impl std::fmt::Display) -> graphward_core::Error {
+    graphward_core::Error::internal(format!("storage error: {e}"))
+}
+
+/// One handle per table.
+pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S> {
+    pub meta: M,
+    pub tokens: TK,
+    pub token_names: TN,
+    pub nodes: R,
+    pub rels: R,
+    pub out: A,
+    pub inc: A,
+    pub label_idx: LI,
+    pub label_count: LC,
+    pub prop_idx: PI,
+    pub schema: S,
+}
+
+pub(crate) type RTabs = Tabs<
+    ReadOnlyTable<&'static str, u64>,
+    ReadOnlyTable<(u8, &'static str), u32>,
+    ReadOnlyTable<(u8, u32), &'static str>,
+    ReadOnlyTable<u64, &'static [u8]>,
+    ReadOnlyTable<(u64, u32, u64), u64>,
+    ReadOnlyTable<(u32, u64), ()>,
+    ReadOnlyTable<u32, u64>,
+    ReadOnlyTable<(u32, &'static [u8], u64), ()>,
+    ReadOnlyTable<u32, &'static [u8]>,
+>;
+
+pub(crate) type WTabs<'t> = Tabs<
+    Table<'t, &'static str, u64>,
+    Table<'t, (u8, &'static str), u32>,
+    Table<'t, (u8, u32), &'static str>,
+    Table<'t, u64, &'static [u8]>,
+    Table<'t, (u64, u32, u64), u64>,
+    Table<'t, (u32, u64), ()>,
+    Table<'t, u32, u64>,
+    Table<'t, (u32, &'static [u8], u64), ()>,
+    Table<'t, u32, &'static [u8]>,
+>;
+
+pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
+    Ok(Tabs {
+        meta: txn.open_table(META).map_err(st)?,
+        tokens: txn.open_table(TOKENS).map_err(st)?,
+        token_names: txn.open_table(TOKEN_NAMES).map_err(st)?,
+        nodes: txn.open_table(NODES).map_err(st)?,
+        rels: txn.open_table(RELS).map_err(st)?,
+        out: txn.open_table(OUT).map_err(st)?,
+        inc: txn.open_table(IN).map_err(st)?,
+        label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
+        label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
+        prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
+        schema: txn.open_table(SCHEMA).map_err(st)?,
+    })
+}
+
+pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
+    Ok(Tabs {
+        meta: txn.open_table(META).map_err(st)?,
+        tokens: txn.open_table(TOKENS).map_err(st)?,
+        token_names: txn.open_table(TOKEN_NAMES).map_err(st)?,
+        nodes: txn.open_table(NODES).map_err(st)?,
+        rels: txn.open_table(RELS).map_err(st)?,
+        out: txn.open_table(OUT).map_err(st)?,
+        inc: txn.open_table(IN).map_err(st)?,
+        label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
+        label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
+        prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
+        schema: txn.open_table(SCHEMA).map_err(st)?,
+    })
+}
+
+/// Read operations over any table flavour.
+pub(crate) trait Src {
+    type M: ReadableTable<&'static str, u64>;
+    type TK: ReadableTable<(u8, &'static str), u32>;
+    type TN: ReadableTable<(u8, u32), &'static str>;
+    type R: ReadableTable<u64, &'static [u8]>;
+    type A: ReadableTable<(u64, u32, u64), u64>;
+    type LI: ReadableTable<(u32, u64), ()>;
+    type LC: ReadableTable<u32, u64>;
+    type PI: ReadableTable<(u32, &'static [u8], u64), ()>;
+    type S: ReadableTable<u32, &'static [u8]>;
+    #[allow(clippy::type_complexity)]
+    fn tabs(
+        &self,
+    ) -> &Tabs<Self::M, Self::TK, Self::TN, Self::R, Self::A, Self::LI, Self::LC, Self::PI, Self::S>;
+
+    fn meta_get(&self, key: &str) -> Result<u64> {
+        Ok(self
+            .tabs()
+            .meta
+            .get(key)
+            .map_err(st)?
+            .map(|g| g.value())
+            .unwrap_or(0))
+    }
+
+    fn node_data(&self, id: u64) -> Result<Option<NodeData>> {
+        match self.tabs().nodes.get(id).map_err(st)? {
+            Some(g) => Ok(Some(codec::decode_node(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn node_exists(&self, id: u64) -> Result<bool> {
+        Ok(self.tabs().nodes.get(id).map_err(st)?.is_some())
+    }
+
+    fn rel_data(&self, id: u64) -> Result<Option<RelData>> {
+        match self.tabs().rels.get(id).map_err(st)? {
+            Some(g) => Ok(Some(codec::decode_rel(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn all_node_ids(&self) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for e in self.tabs().nodes.range::<u64>(..).map_err(st)? {
+            let (k, _) = e.map_err(st)?;
+            out.push(k.value());
+        }
+        Ok(out)
+    }
+
+    fn all_rel_ids(&self) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for e in self.tabs().rels.range::<u64>(..).map_err(st)? {
+            let (k, _) = e.map_err(st)?;
+            out.push(k.value());
+        }
+        Ok(out)
+    }
+
+    fn label_node_ids(&self, label: u32) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for e in self
+            .tabs()
+            .label_idx
+            .range((label, 0u64)..=(label, u64::MAX))
+            .map_err(st)?
+        {
+            let (k, _) = e.map_err(st)?;
+            out.push(k.value().1);
+        }
+        Ok(out)
+    }
+
+    fn label_count_stored(&self, label: u32) -> Result<u64> {
+        Ok(self
+            .tabs()
+            .label_count
+            .get(label)
+            .map_err(st)?
+            .map(|g| g.value())
+            .unwrap_or(0))
+    }
+
+    /// Appends the edges of `node` in one stored direction, for the given type ids (`None` = any).
+    fn expand_dir(
+        &self,
+        node: u64,
+        outgoing: bool,
+        types: Option<&[u32]>,
+        skip_self_loops: bool,
+        out: &mut Vec<Edge>,
+    ) -> Result<()> {
+        let table = if outgoing {
+            &self.tabs().out
+        } else {
+            &self.tabs().inc
+        };
+        let mut scan = |lo: (u64, u32, u64), hi: (u64, u32, u64)| -> Result<()> {
+            for e in table.range(lo..=hi).map_err(st)? {
+                let (k, v) = e.map_err(st)?;
+                let other = v.value();
+                if skip_self_loops && other == node {
+                    continue;
+                }
+                out.push(Edge {
+                    rel: k.value().2,
+                    other,
+                    outgoing,
+                });
+            }
+            Ok(())
+        };
+        match types {
+            None => scan((node, 0, 0), (node, u32::MAX, u64::MAX)),
+            Some(ts) => {
+                for &t in ts {
+                    scan((node, t, 0), (node, t, u64::MAX))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn expand_ids(&self, node: u64, dir: ExpandDir, types: Option<&[u32]>) -> Result<Vec<Edge>> {
+        let mut out = Vec::new();
+        match dir {
+            ExpandDir::Outgoing => self.expand_dir(node, true, types, false, &mut out)?,
+            ExpandDir::Incoming => self.expand_dir(node, false, types, false, &mut out)?,
+            ExpandDir::Both => {
+                self.expand_dir(node, true, types, false, &mut out)?;
+                self.expand_dir(node, false, types, true, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn has_relationships(&self, node: u64) -> Result<bool> {
+        let t = self.tabs();
+        let lo = (node, 0u32, 0u64);
+        let hi = (node, u32::MAX, u64::MAX);
+        if t.out.range(lo..=hi).map_err(st)?.next().is_some() {
+            return Ok(true);
+        }
+        Ok(t.inc.range(lo..=hi).map_err(st)?.next().is_some())
+    }
+
+    /// Nodes under one index key.
+    fn index_nodes(&self, schema: u32, key: &[u8], out: &mut Vec<u64>) -> Result<()> {
+        for e in self
+            .tabs()
+            .prop_idx
+            .range((schema, key, 0u64)..=(schema, key, u64::MAX))
+            .map_err(st)?
+        {
+            let (k, _) = e.map_err(st)?;
+            out.push(k.value().2);
+        }
+        Ok(())
+    }
+
+    /// Some node other than `except` under one index key.
+    fn index_other(&self, schema: u32, key: &[u8], except: u64) -> Result<Option<u64>> {
+        for e in self
+            .tabs()
+            .prop_idx
+            .range((schema, key, 0u64)..=(schema, key, u64::MAX))
+            .map_err(st)?
+        {
+            let (k, _) = e.map_err(st)?;
+            let n = k.value().2;
+            if n != except {
+                return Ok(Some(n));
+            }
+        }
+        Ok(None)
+    }
+
+    fn token_id_stored(&self, kind: u8, name: &str) -> Result<Option<u32>> {
+        Ok(self
+            .tabs()
+            .tokens
+            .get((kind, name))
+            .map_err(st)?
+            .map(|g| g.value()))
+    }
+
+    fn token_name_stored(&self, kind: u8, id: u32) -> Result<Option<String>> {
+        Ok(self
+            .tabs()
+            .token_names
+            .get((kind, id))
+            .map_err(st)?
+            .map(|g| g.value().to_string()))
+    }
+
+    fn token_names_of_kind(&self, kind: u8) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for e in self
+            .tabs()
+            .token_names
+            .range((kind, 0u32)..=(kind, u32::MAX))
+            .map_err(st)?
+        {
+            let (_, v) = e.map_err(st)?;
+            out.push(v.value().to_string());
+        }
+        Ok(out)
+    }
+
+    fn load_schemas(&self) -> Result<Vec<SchemaData>> {
+        let mut out = Vec::new();
+        for e in self.tabs().schema.range::<u32>(..).map_err(st)? {
+            let (k, v) = e.map_err(st)?;
+            out.push(codec::decode_schema(k.value(), v.value())?);
+        }
+        Ok(out)
+    }
+}
+
+impl<M, TK, TN, R, A, LI, LC, PI, S> Src for Tabs<M, TK, TN, R, A, LI, LC, PI, S>
+where
+    M: ReadableTable<&'static str, u64>,
+    TK: ReadableTable<(u8, &'static str), u32>,
+    TN: ReadableTable<(u8, u32), &'static str>,
+    R: ReadableTable<u64, &'static [u8]>,
+    A: ReadableTable<(u64, u32, u64), u64>,
+    LI: ReadableTable<(u32, u64), ()>,
+    LC: ReadableTable<u32, u64>,
+    PI: ReadableTable<(u32, &'static [u8], u64), ()>,
+    S: ReadableTable<u32, &'static [u8]>,
+{
+    type M = M;
+    type TK = TK;
+    type TN = TN;
+    type R = R;
+    type A = A;
+    type LI = LI;
+    type LC = LC;
+    type PI = PI;
+    type S = S;
+    fn tabs(&self) -> &Self {
+        self
+    }
+}

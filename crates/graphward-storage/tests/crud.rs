@@ -1,0 +1,293 @@
+use graphward_core::value::Map;
+use graphward_core::{ErrorCode, Value};
+use graphward_storage::*;
+
+mod common;
+use common::TempDir;
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+fn props(pairs: &[(&str, Value)]) -> Map {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn mem_db() -> std::sync::Arc<Database> {
+    let st = Storage::open_in_memory().unwrap();
+    st.create_database("neo4j").unwrap();
+    st.database("neo4j").unwrap()
+}
+
+#[test]
+fn create_read_update_delete() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let a = w
+        .create_node(
+            &[s("Person"), s("Person"), s("Admin")],
+            props(&[
+                ("name", "Ann".into()),
+                ("age", Value::Int(30)),
+                ("x", Value::Null),
+            ]),
+        )
+        .unwrap();
+    let b = w.create_node(&[s("Person")], Map::new()).unwrap();
+    let r = w
+        .create_relationship(a, b, "KNOWS", props(&[("since", Value::Int(2020))]))
+        .unwrap();
+    let n = w.node(a).unwrap().unwrap();
+    let mut labels = n.labels.clone();
+    labels.sort();
+    assert_eq!(labels, vec![s("Admin"), s("Person")]);
+    assert_eq!(n.properties.len(), 2);
+    assert_eq!(n.properties["name"], Value::from("Ann"));
+    let rel = w.relationship(r).unwrap().unwrap();
+    assert_eq!((rel.src, rel.dst, rel.rel_type.as_str()), (a, b, "KNOWS"));
+    assert_eq!(rel.properties["since"], Value::Int(2020));
+
+    assert_eq!(w.count_nodes(None).unwrap(), 2);
+    assert_eq!(w.count_nodes(Some("Person")).unwrap(), 2);
+    assert_eq!(w.count_nodes(Some("Admin")).unwrap(), 1);
+    assert_eq!(w.count_nodes(Some("Nope")).unwrap(), 0);
+    assert_eq!(w.nodes_with_label("Person").unwrap(), vec![a, b]);
+
+    // expansion
+    let out = w.expand(a, ExpandDir::Outgoing, &[]).unwrap();
+    assert_eq!(
+        out,
+        vec![Edge {
+            rel: r,
+            other: b,
+            outgoing: true
+        }]
+    );
+    let inc = w.expand(b, ExpandDir::Incoming, &[s("KNOWS")]).unwrap();
+    assert_eq!(
+        inc,
+        vec![Edge {
+            rel: r,
+            other: a,
+            outgoing: false
+        }]
+    );
+    assert!(w
+        .expand(b, ExpandDir::Incoming, &[s("OTHER")])
+        .unwrap()
+        .is_empty());
+    assert_eq!(w.expand(b, ExpandDir::Both, &[]).unwrap().len(), 1);
+    w.commit().unwrap();
+
+    let mut w = db.begin_write().unwrap();
+    w.set_node_property(a, "age", Value::Int(31)).unwrap();
+    w.set_node_property(a, "name", Value::Null).unwrap();
+    w.set_relationship_property(r, "w", Value::Float(0.5))
+        .unwrap();
+    assert_eq!(w.add_labels(b, &[s("Admin"), s("Person")]).unwrap(), 1);
+    assert_eq!(w.remove_labels(a, &[s("Admin"), s("Ghost")]).unwrap(), 1);
+    assert_eq!(w.count_nodes(Some("Admin")).unwrap(), 1);
+    let err = w.delete_node(a).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ConstraintValidationFailed);
+    assert_eq!(err.detail.as_deref(), Some("DeleteConnectedNode"));
+    w.commit().unwrap();
+
+    let rt = db.begin_read().unwrap();
+    let n = rt.node(a).unwrap().unwrap();
+    assert_eq!(n.labels, vec![s("Person")]);
+    assert_eq!(n.properties, props(&[("age", Value::Int(31))]));
+    assert_eq!(
+        rt.relationship(r).unwrap().unwrap().properties,
+        props(&[("since", Value::Int(2020)), ("w", Value::Float(0.5))])
+    );
+    let mut l = rt.labels().unwrap();
+    l.sort();
+    assert_eq!(l, vec![s("Admin"), s("Person")]);
+    assert_eq!(rt.relationship_types().unwrap(), vec![s("KNOWS")]);
+    drop(rt);
+
+    let mut w = db.begin_write().unwrap();
+    w.delete_relationship(r).unwrap();
+    w.delete_node(a).unwrap();
+    w.replace_node_properties(b, props(&[("k", Value::Bool(true))]))
+        .unwrap();
+    assert!(w.node(a).unwrap().is_none());
+    assert!(w.relationship(r).unwrap().is_none());
+    assert_eq!(w.all_nodes().unwrap(), vec![b]);
+    assert!(w.all_relationships().unwrap().is_empty());
+    assert_eq!(w.count_nodes(None).unwrap(), 1);
+    assert_eq!(w.count_nodes(Some("Person")).unwrap(), 1);
+    w.commit().unwrap();
+    let rt = db.begin_read().unwrap();
+    assert_eq!(rt.count_nodes(None).unwrap(), 1);
+    assert_eq!(rt.count_nodes(Some("Person")).unwrap(), 1);
+    assert_eq!(rt.count_nodes(Some("Admin")).unwrap(), 1);
+    assert!(rt.expand(b, ExpandDir::Both, &[]).unwrap().is_empty());
+}
+
+#[test]
+fn self_loop_appears_once_for_both() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let a = w.create_node(&[], Map::new()).unwrap();
+    let r = w.create_relationship(a, a, "SELF", Map::new()).unwrap();
+    let both = w.expand(a, ExpandDir::Both, &[]).unwrap();
+    assert_eq!(
+        both,
+        vec![Edge {
+            rel: r,
+            other: a,
+            outgoing: true
+        }]
+    );
+    assert_eq!(w.expand(a, ExpandDir::Incoming, &[]).unwrap().len(), 1);
+    w.commit().unwrap();
+}
+
+#[test]
+fn invalid_property_types_rejected() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let err = w
+        .create_node(&[], props(&[("m", Value::Map(Map::new()))]))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TypeError);
+    assert_eq!(err.detail.as_deref(), Some("InvalidPropertyType"));
+    let a = w.create_node(&[], Map::new()).unwrap();
+    let err = w
+        .set_node_property(a, "l", Value::List(vec![Value::Int(1), Value::Null]))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TypeError);
+    // still usable after a client error
+    w.set_node_property(
+        a,
+        "l",
+        Value::List(vec![Value::Int(1), Value::from("x"), Value::Float(2.5)]),
+    )
+    .unwrap();
+    let err = w.create_relationship(a, 999, "R", Map::new()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::EntityNotFound);
+    w.commit().unwrap();
+}
+
+#[test]
+fn snapshot_isolation_and_abort() {
+    let db = mem_db();
+    let before = db.begin_read().unwrap();
+    let mut w = db.begin_write().unwrap();
+    let a = w.create_node(&[s("L")], Map::new()).unwrap();
+    w.commit().unwrap();
+    assert!(before.node(a).unwrap().is_none());
+    assert_eq!(before.count_nodes(None).unwrap(), 0);
+    assert!(before.nodes_with_label("L").unwrap().is_empty());
+    let after = db.begin_read().unwrap();
+    assert!(after.node(a).unwrap().is_some());
+
+    let mut w = db.begin_write().unwrap();
+    let b = w.create_node(&[s("NewLabel")], Map::new()).unwrap();
+    w.set_node_property(a, "p", Value::Int(1)).unwrap();
+    w.abort().unwrap();
+    let mut w = db.begin_write().unwrap();
+    assert!(w.node(b).unwrap().is_none());
+    assert!(w.node(a).unwrap().unwrap().properties.is_empty());
+    assert!(!w.labels().unwrap().contains(&s("NewLabel")));
+    // dropping without commit aborts too
+    w.create_node(&[], Map::new()).unwrap();
+    drop(w);
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.count_nodes(None).unwrap(), 1);
+}
+
+#[test]
+fn txns_are_send() {
+    fn is_send<T: Send>(_: &T) {}
+    let db = mem_db();
+    let r = db.begin_read().unwrap();
+    is_send(&r);
+    let w = db.begin_write().unwrap();
+    is_send(&w);
+    let h = std::thread::spawn(move || {
+        let mut w = w;
+        let id = w.create_node(&[s("T")], Map::new()).unwrap();
+        w.commit().unwrap();
+        id
+    });
+    let id = h.join().unwrap();
+    assert!(db.begin_read().unwrap().node(id).unwrap().is_some());
+    assert!(r.node(id).unwrap().is_none());
+}
+
+#[test]
+fn database_catalog() {
+    let st = Storage::open_in_memory().unwrap();
+    st.create_database("Graph1").unwrap();
+    assert_eq!(
+        st.create_database("graph1").unwrap_err().code,
+        ErrorCode::DatabaseExists
+    );
+    assert!(st.create_database("1bad").is_err());
+    assert!(st.create_database("bad/name").is_err());
+    assert!(st.create_database("").is_err());
+    assert_eq!(st.database_names(), vec![s("graph1")]);
+    assert!(st.database("GRAPH1").is_ok());
+    assert_eq!(
+        st.database("nope").unwrap_err().code,
+        ErrorCode::DatabaseNotFound
+    );
+    st.drop_database("graph1").unwrap();
+    assert_eq!(
+        st.drop_database("graph1").unwrap_err().code,
+        ErrorCode::DatabaseNotFound
+    );
+    assert!(st.database_names().is_empty());
+}
+
+#[test]
+fn reopen_keeps_data() {
+    let dir = TempDir::new("reopen");
+    let (a, r);
+    {
+        let st = Storage::open(dir.path()).unwrap();
+        st.create_database("g").unwrap();
+        st.create_database("other").unwrap();
+        let db = st.database("g").unwrap();
+        let mut w = db.begin_write().unwrap();
+        a = w
+            .create_node(&[s("P")], props(&[("name", "x".into())]))
+            .unwrap();
+        r = w.create_relationship(a, a, "R", Map::new()).unwrap();
+        w.create_schema(SchemaDef {
+            name: s("p_name"),
+            kind: SchemaKind::Unique,
+            label: s("P"),
+            properties: vec![s("name")],
+        })
+        .unwrap();
+        w.commit().unwrap();
+        st.drop_database("other").unwrap();
+    }
+    let st = Storage::open(dir.path()).unwrap();
+    assert_eq!(st.database_names(), vec![s("g")]);
+    let db = st.database("g").unwrap();
+    let rt = db.begin_read().unwrap();
+    assert_eq!(rt.node(a).unwrap().unwrap().labels, vec![s("P")]);
+    assert_eq!(rt.relationship(r).unwrap().unwrap().rel_type, "R");
+    assert_eq!(rt.schema().unwrap().len(), 1);
+    assert_eq!(
+        rt.index_seek("P", &[s("name")], &["x".into()]).unwrap(),
+        Some(vec![a])
+    );
+    drop(rt);
+    // ids keep counting up after reopen
+    let mut w = db.begin_write().unwrap();
+    let b = w.create_node(&[], Map::new()).unwrap();
+    assert!(b > a);
+    let err = w
+        .create_node(&[s("P")], props(&[("name", "x".into())]))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ConstraintValidationFailed);
+    w.commit().unwrap();
+}
