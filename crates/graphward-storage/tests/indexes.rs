@@ -1,0 +1,272 @@
+use graphward_core::value::{Map, Point};
+use graphward_core::{ErrorCode, Value};
+use graphward_storage::*;
+
+fn s(x: &str) -> String {
+    x.to_string()
+}
+
+fn props(pairs: &[(&str, Value)]) -> Map {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn mem_db() -> std::sync::Arc<Database> {
+    let st = Storage::open_in_memory().unwrap();
+    st.create_database("neo4j").unwrap();
+    st.database("neo4j").unwrap()
+}
+
+fn index(name: &str, label: &str, props: &[&str], unique: bool) -> SchemaDef {
+    SchemaDef {
+        name: s(name),
+        kind: if unique {
+            SchemaKind::Unique
+        } else {
+            SchemaKind::Index
+        },
+        label: s(label),
+        properties: props.iter().map(|p| s(p)).collect(),
+    }
+}
+
+fn seek(g: &impl GraphRead, label: &str, keys: &[&str], vals: &[Value]) -> Option<Vec<u64>> {
+    let keys: Vec<String> = keys.iter().map(|k| s(k)).collect();
+    g.index_seek(label, &keys, vals).unwrap()
+}
+
+#[test]
+fn index_seek_semantics() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let a = w
+        .create_node(&[s("P")], props(&[("v", Value::Int(1))]))
+        .unwrap();
+    let b = w
+        .create_node(&[s("P")], props(&[("v", Value::Float(1.0))]))
+        .unwrap();
+    let c = w
+        .create_node(&[s("P")], props(&[("v", Value::Float(1.5))]))
+        .unwrap();
+    let d = w
+        .create_node(&[s("P")], props(&[("v", "1".into())]))
+        .unwrap();
+    let e = w
+        .create_node(
+            &[s("P")],
+            props(&[("v", Value::List(vec![Value::Int(1), Value::Float(2.0)]))]),
+        )
+        .unwrap();
+    let _other_label = w
+        .create_node(&[s("Q")], props(&[("v", Value::Int(1))]))
+        .unwrap();
+    // no index yet
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(1)]), None);
+    w.create_schema(index("p_v", "P", &["v"], false)).unwrap();
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(1)]), Some(vec![a, b]));
+    assert_eq!(
+        seek(&w, "P", &["v"], &[Value::Float(1.0)]),
+        Some(vec![a, b])
+    );
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Float(1.5)]), Some(vec![c]));
+    assert_eq!(seek(&w, "P", &["v"], &["1".into()]), Some(vec![d]));
+    assert_eq!(
+        seek(
+            &w,
+            "P",
+            &["v"],
+            &[Value::List(vec![Value::Float(1.0), Value::Int(2)])]
+        ),
+        Some(vec![e])
+    );
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Null]), Some(vec![]));
+    assert_eq!(
+        seek(&w, "P", &["v"], &[Value::Float(f64::NAN)]),
+        Some(vec![])
+    );
+    assert_eq!(
+        seek(&w, "P", &["v"], &[Value::Map(Map::new())]),
+        Some(vec![])
+    );
+    assert_eq!(seek(&w, "Q", &["v"], &[Value::Int(1)]), None);
+    assert_eq!(seek(&w, "P", &["w"], &[Value::Int(1)]), None);
+    w.commit().unwrap();
+
+    let r = db.begin_read().unwrap();
+    assert_eq!(seek(&r, "P", &["v"], &[Value::Int(1)]), Some(vec![a, b]));
+    drop(r);
+
+    // maintenance on property change, label removal, delete
+    let mut w = db.begin_write().unwrap();
+    w.set_node_property(a, "v", Value::Int(2)).unwrap();
+    w.remove_labels(b, &[s("P")]).unwrap();
+    w.delete_node(c).unwrap();
+    w.set_node_property(d, "v", Value::Null).unwrap();
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(1)]), Some(vec![]));
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(2)]), Some(vec![a]));
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Float(1.5)]), Some(vec![]));
+    assert_eq!(seek(&w, "P", &["v"], &["1".into()]), Some(vec![]));
+    w.add_labels(b, &[s("P")]).unwrap();
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(1)]), Some(vec![b]));
+    w.replace_node_properties(b, props(&[("v", Value::Int(2))]))
+        .unwrap();
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(2)]), Some(vec![a, b]));
+    w.commit().unwrap();
+
+    let mut w = db.begin_write().unwrap();
+    w.drop_schema("p_v").unwrap();
+    assert_eq!(seek(&w, "P", &["v"], &[Value::Int(2)]), None);
+    assert!(w.schema().unwrap().is_empty());
+    assert!(w.drop_schema("p_v").is_err());
+    w.commit().unwrap();
+}
+
+#[test]
+fn composite_index() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    w.create_schema(index("ab", "N", &["a", "b"], false))
+        .unwrap();
+    let x = w
+        .create_node(&[s("N")], props(&[("a", "ab".into()), ("b", "c".into())]))
+        .unwrap();
+    let _y = w
+        .create_node(&[s("N")], props(&[("a", "a".into()), ("b", "bc".into())]))
+        .unwrap();
+    let _z = w
+        .create_node(&[s("N")], props(&[("a", "ab".into())]))
+        .unwrap();
+    assert_eq!(
+        seek(&w, "N", &["a", "b"], &["ab".into(), "c".into()]),
+        Some(vec![x])
+    );
+    assert_eq!(seek(&w, "N", &["b", "a"], &["c".into(), "ab".into()]), None);
+    let schema = w.schema().unwrap();
+    assert_eq!(schema, vec![index("ab", "N", &["a", "b"], false)]);
+    w.commit().unwrap();
+}
+
+#[test]
+fn uniqueness_constraints() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    w.create_schema(index("u", "U", &["k"], true)).unwrap();
+    let a = w
+        .create_node(&[s("U")], props(&[("k", Value::Int(1))]))
+        .unwrap();
+    let err = w
+        .create_node(&[s("U"), s("X")], props(&[("k", Value::Float(1.0))]))
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ConstraintValidationFailed);
+    assert!(err.message.contains("`U`"), "{}", err.message);
+    assert!(err.message.contains("`k`"), "{}", err.message);
+    // the failed create left nothing behind
+    assert_eq!(w.count_nodes(None).unwrap(), 1);
+    assert!(w.nodes_with_label("X").unwrap().is_empty());
+
+    let b = w
+        .create_node(&[s("U")], props(&[("k", Value::Int(2))]))
+        .unwrap();
+    assert_eq!(
+        w.set_node_property(b, "k", Value::Int(1)).unwrap_err().code,
+        ErrorCode::ConstraintValidationFailed
+    );
+    assert_eq!(w.node(b).unwrap().unwrap().properties["k"], Value::Int(2));
+    // setting the same value on the same node is fine
+    w.set_node_property(a, "k", Value::Int(1)).unwrap();
+    let c = w.create_node(&[], props(&[("k", Value::Int(2))])).unwrap();
+    assert_eq!(
+        w.add_labels(c, &[s("U")]).unwrap_err().code,
+        ErrorCode::ConstraintValidationFailed
+    );
+    assert!(w.node(c).unwrap().unwrap().labels.is_empty());
+    // freeing a value makes it available
+    w.delete_node(b).unwrap();
+    assert_eq!(w.add_labels(c, &[s("U")]).unwrap(), 1);
+    w.commit().unwrap();
+
+    // creating a constraint over duplicate data fails without effects
+    let mut w = db.begin_write().unwrap();
+    w.create_node(&[s("D")], props(&[("k", "x".into())]))
+        .unwrap();
+    w.create_node(&[s("D")], props(&[("k", "x".into())]))
+        .unwrap();
+    let err = w.create_schema(index("d", "D", &["k"], true)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::ConstraintValidationFailed);
+    assert_eq!(w.schema().unwrap().len(), 1);
+    // duplicate rule / name
+    assert!(w.create_schema(index("u", "Other", &["k"], false)).is_err());
+    assert!(w.create_schema(index("u2", "U", &["k"], false)).is_err());
+    w.commit().unwrap();
+}
+
+#[test]
+fn all_property_kinds_roundtrip() {
+    use graphward_core::temporal::*;
+    let db = mem_db();
+    let vals = vec![
+        Value::Bool(true),
+        Value::Int(i64::MIN),
+        Value::Float(-0.0),
+        Value::String("héllo".into()),
+        Value::Bytes(vec![0, 1, 255]),
+        Value::List(vec![]),
+        Value::List(vec![Value::Int(1), Value::String("a".into())]),
+        Value::Date(Date { days: -5 }),
+        Value::Time(Time {
+            nanos: 5,
+            offset_seconds: -3600,
+        }),
+        Value::LocalTime(LocalTime { nanos: 7 }),
+        Value::DateTime(DateTime {
+            seconds: 1,
+            nanos: 2,
+            zone: Zone::Named("Europe/Stockholm".into()),
+        }),
+        Value::DateTime(DateTime {
+            seconds: 1,
+            nanos: 2,
+            zone: Zone::Offset(7200),
+        }),
+        Value::LocalDateTime(LocalDateTime {
+            seconds: -1,
+            nanos: 3,
+        }),
+        Value::Duration(Duration {
+            months: 1,
+            days: 2,
+            seconds: 3,
+            nanos: 4,
+        }),
+        Value::Point(Point {
+            srid: 7203,
+            x: 1.0,
+            y: 2.0,
+            z: None,
+        }),
+        Value::Point(Point {
+            srid: 4979,
+            x: 1.0,
+            y: 2.0,
+            z: Some(3.0),
+        }),
+    ];
+    let mut w = db.begin_write().unwrap();
+    let mut m = Map::new();
+    for (i, v) in vals.iter().enumerate() {
+        m.insert(format!("p{i}"), v.clone());
+    }
+    let n = w.create_node(&[], m.clone()).unwrap();
+    let a = w.create_node(&[], Map::new()).unwrap();
+    let r = w.create_relationship(n, a, "T", m.clone()).unwrap();
+    w.commit().unwrap();
+    let rt = db.begin_read().unwrap();
+    assert_eq!(rt.node(n).unwrap().unwrap().properties, m);
+    assert_eq!(rt.relationship(r).unwrap().unwrap().properties, m);
+    for v in &vals {
+        let bytes = codec::encode_property_value("k", v).unwrap();
+        assert_eq!(&codec::decode_property_value(&bytes).unwrap(), v);
+    }
+}
