@@ -1,9 +1,1116 @@
-//! Cypher parser (being written).
-use crate::ast::Statement;
+//! Cypher parser: a hand-written lexer and recursive-descent / precedence-climbing parser.
+//!
+//! * Keywords are case-insensitive; identifiers keep their case.
+//! * Nesting (parentheses, lists, maps, unary/NOT chains, subqueries, and long operator
+//!   chains) is bounded by `max_depth`; exceeding it is a `SyntaxError`, never a stack
+//!   overflow.
+//! * Errors carry a `Position` and the TCK detail (`UnexpectedSyntax`, `IntegerOverflow`, ...).
+
+mod expr;
+mod lexer;
+#[cfg(test)]
+mod tests;
+
+use crate::ast::*;
+use graphward_core::error::Position;
 use graphward_core::{Error, Result};
+use lexer::{Tok, Token};
 
 /// Parse one statement. `max_depth` bounds expression/pattern nesting.
 pub fn parse(query: &str, max_depth: usize) -> Result<Statement> {
-    let _ = (query, max_depth);
-    Err(Error::syntax("parser not implemented yet"))
+    let toks = lexer::tokenize(query)?;
+    let mut p = Parser {
+        src: query,
+        toks,
+        pos: 0,
+        depth: 0,
+        max_depth,
+    };
+    p.parse_statement_top()
+}
+
+/// Line/column (1-based, columns in characters) of a byte offset.
+pub(crate) fn position_of(src: &str, offset: usize) -> Position {
+    let mut line = 1;
+    let mut column = 1;
+    let mut off = 0;
+    for (i, c) in src.char_indices() {
+        if i >= offset {
+            break;
+        }
+        off = i + c.len_utf8();
+        if c == '\n' {
+            line += 1;
+            column = 1;
+        } else {
+            column += 1;
+        }
+    }
+    let _ = off;
+    Position {
+        offset: offset.min(src.len()),
+        line,
+        column,
+    }
+}
+
+pub(crate) struct Parser<'a> {
+    pub(crate) src: &'a str,
+    pub(crate) toks: Vec<Token>,
+    pub(crate) pos: usize,
+    pub(crate) depth: usize,
+    pub(crate) max_depth: usize,
+}
+
+/// Words that end an expression / cannot be used as a bare variable at the start of an
+/// expression atom.
+const CLAUSE_WORDS: &[&str] = &[
+    "MATCH", "OPTIONAL", "UNWIND", "WITH", "RETURN", "CREATE", "MERGE", "SET", "REMOVE", "DELETE",
+    "DETACH", "CALL", "FOREACH", "UNION", "WHERE", "ORDER", "SKIP", "LIMIT", "ON", "YIELD",
+];
+
+impl<'a> Parser<'a> {
+    // ----- token helpers -------------------------------------------------------------------
+
+    pub(crate) fn tok(&self) -> &Tok {
+        self.tok_at(0)
+    }
+
+    pub(crate) fn tok_at(&self, n: usize) -> &Tok {
+        match self.toks.get(self.pos + n).or_else(|| self.toks.last()) {
+            Some(t) => &t.tok,
+            None => &Tok::Eof,
+        }
+    }
+
+    pub(crate) fn start_of(&self, n: usize) -> usize {
+        self.toks
+            .get(self.pos + n)
+            .or_else(|| self.toks.last())
+            .map(|t| t.start)
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn cur_start(&self) -> usize {
+        self.start_of(0)
+    }
+
+    /// End offset of the last consumed token.
+    pub(crate) fn prev_end(&self) -> usize {
+        if self.pos == 0 {
+            return 0;
+        }
+        self.toks.get(self.pos - 1).map(|t| t.end).unwrap_or(0)
+    }
+
+    pub(crate) fn advance(&mut self) {
+        if self.pos + 1 < self.toks.len() {
+            self.pos += 1;
+        }
+    }
+
+    pub(crate) fn at_eof(&self) -> bool {
+        matches!(self.tok(), Tok::Eof)
+    }
+
+    pub(crate) fn is_kw_at(&self, n: usize, kw: &str) -> bool {
+        matches!(self.tok_at(n), Tok::Ident(s) if s.eq_ignore_ascii_case(kw))
+    }
+
+    pub(crate) fn is_kw(&self, kw: &str) -> bool {
+        self.is_kw_at(0, kw)
+    }
+
+    pub(crate) fn eat_kw(&mut self, kw: &str) -> bool {
+        if self.is_kw(kw) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn expect_kw(&mut self, kw: &str) -> Result<()> {
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            Err(self.unexpected(kw))
+        }
+    }
+
+    pub(crate) fn is_sym_at(&self, n: usize, s: &str) -> bool {
+        matches!(self.tok_at(n), Tok::Sym(x) if *x == s)
+    }
+
+    pub(crate) fn is_sym(&self, s: &str) -> bool {
+        self.is_sym_at(0, s)
+    }
+
+    pub(crate) fn eat_sym(&mut self, s: &str) -> bool {
+        if self.is_sym(s) {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn expect_sym(&mut self, s: &str) -> Result<()> {
+        if self.eat_sym(s) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("'{s}'")))
+        }
+    }
+
+    pub(crate) fn is_clause_word(&self) -> bool {
+        CLAUSE_WORDS.iter().any(|w| self.is_kw(w))
+    }
+
+    /// A syntax error at the current token.
+    pub(crate) fn unexpected(&self, expected: &str) -> Error {
+        let t = self.toks.get(self.pos).or_else(|| self.toks.last());
+        let (start, end, tok) = match t {
+            Some(t) => (t.start, t.end, &t.tok),
+            None => (0, 0, &Tok::Eof),
+        };
+        let p = position_of(self.src, start);
+        let (detail, what) = match tok {
+            Tok::Eof => (
+                "UnexpectedSyntax",
+                "Invalid input '': unexpected end of input".to_string(),
+            ),
+            Tok::Unknown(c) if !c.is_ascii() => (
+                "InvalidUnicodeCharacter",
+                format!("Invalid input '{c}': invalid unicode character"),
+            ),
+            Tok::IntOverflow => (
+                "IntegerOverflow",
+                "integer literal is too large".to_string(),
+            ),
+            Tok::FloatOverflow => (
+                "FloatingPointOverflow",
+                "floating point literal is too large".to_string(),
+            ),
+            _ => {
+                let text: String = self
+                    .src
+                    .get(start..end)
+                    .unwrap_or("")
+                    .chars()
+                    .take(30)
+                    .collect();
+                ("UnexpectedSyntax", format!("Invalid input '{text}'"))
+            }
+        };
+        Error::syntax(format!(
+            "{what}: expected {expected} (line {}, column {})",
+            p.line, p.column
+        ))
+        .with_detail(detail)
+        .at(p)
+    }
+
+    pub(crate) fn error_at(&self, offset: usize, msg: &str, detail: &str) -> Error {
+        let p = position_of(self.src, offset);
+        Error::syntax(format!("{msg} (line {}, column {})", p.line, p.column))
+            .with_detail(detail)
+            .at(p)
+    }
+
+    pub(crate) fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > self.max_depth {
+            return Err(self.error_at(
+                self.cur_start(),
+                &format!(
+                    "Query nesting is too deep (the limit is {})",
+                    self.max_depth
+                ),
+                "UnexpectedSyntax",
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    pub(crate) fn check_chain(&self, extra: usize) -> Result<()> {
+        if self.depth + extra > self.max_depth {
+            return Err(self.error_at(
+                self.cur_start(),
+                &format!(
+                    "Expression is too deeply nested (the limit is {})",
+                    self.max_depth
+                ),
+                "UnexpectedSyntax",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A symbolic name: a bare word (keywords allowed) or a backtick-quoted name.
+    pub(crate) fn symbolic_name(&mut self, what: &str) -> Result<String> {
+        match self.tok().clone() {
+            Tok::Ident(s) | Tok::Quoted(s) => {
+                self.advance();
+                Ok(s)
+            }
+            _ => Err(self.unexpected(what)),
+        }
+    }
+
+    pub(crate) fn is_name(&self) -> bool {
+        matches!(self.tok(), Tok::Ident(_) | Tok::Quoted(_))
+    }
+
+    /// A variable name: like `symbolic_name` but rejects clause keywords used bare.
+    pub(crate) fn variable_name(&mut self) -> Result<String> {
+        match self.tok().clone() {
+            Tok::Quoted(s) => {
+                self.advance();
+                Ok(s)
+            }
+            Tok::Ident(s) => {
+                self.advance();
+                Ok(s)
+            }
+            _ => Err(self.unexpected("a variable name")),
+        }
+    }
+
+    // ----- statements -----------------------------------------------------------------------
+
+    fn parse_statement_top(&mut self) -> Result<Statement> {
+        if self.at_eof() || (self.is_sym(";") && matches!(self.tok_at(1), Tok::Eof)) {
+            return Err(self.error_at(
+                0,
+                "Invalid input '': the query is empty",
+                "UnexpectedSyntax",
+            ));
+        }
+        let stmt = self.parse_statement()?;
+        self.eat_sym(";");
+        if !self.at_eof() {
+            return Err(self.unexpected("end of input"));
+        }
+        Ok(stmt)
+    }
+
+    fn parse_statement(&mut self) -> Result<Statement> {
+        if self.eat_kw("EXPLAIN") {
+            return Ok(Statement::Explain(Box::new(self.parse_statement()?)));
+        }
+        if self.eat_kw("PROFILE") {
+            return Ok(Statement::Profile(Box::new(self.parse_statement()?)));
+        }
+        if let Some(cmd) = self.try_admin()? {
+            return Ok(Statement::Admin(cmd));
+        }
+        Ok(Statement::Query(self.parse_query()?))
+    }
+
+    pub(crate) fn parse_query(&mut self) -> Result<Query> {
+        let first = self.parse_single_query()?;
+        let mut unions = Vec::new();
+        while self.eat_kw("UNION") {
+            let all = self.eat_kw("ALL");
+            unions.push((all, self.parse_single_query()?));
+        }
+        Ok(Query { first, unions })
+    }
+
+    fn parse_single_query(&mut self) -> Result<SingleQuery> {
+        let mut clauses = Vec::new();
+        while let Some(c) = self.parse_clause()? {
+            clauses.push(c);
+        }
+        if clauses.is_empty() {
+            return Err(self.unexpected(
+                "a clause (MATCH, OPTIONAL MATCH, UNWIND, WITH, RETURN, CREATE, MERGE, SET, REMOVE, DELETE, CALL, FOREACH)",
+            ));
+        }
+        Ok(SingleQuery { clauses })
+    }
+
+    fn parse_clause(&mut self) -> Result<Option<Clause>> {
+        let start = self.cur_start();
+        let c = if self.is_kw("OPTIONAL") && self.is_kw_at(1, "MATCH") {
+            self.advance();
+            self.advance();
+            Clause::Match(self.parse_match_rest(true, start)?)
+        } else if self.eat_kw("MATCH") {
+            Clause::Match(self.parse_match_rest(false, start)?)
+        } else if self.eat_kw("UNWIND") {
+            let expr = self.parse_expr()?;
+            self.expect_kw("AS")?;
+            let variable = self.variable_name()?;
+            Clause::Unwind(Unwind { expr, variable })
+        } else if self.eat_kw("WITH") {
+            let projection = self.parse_projection()?;
+            let where_ = if self.eat_kw("WHERE") {
+                Some(self.parse_expr()?)
+            } else {
+                None
+            };
+            Clause::With(With { projection, where_ })
+        } else if self.eat_kw("RETURN") {
+            Clause::Return(Return {
+                projection: self.parse_projection()?,
+            })
+        } else if self.eat_kw("CREATE") {
+            Clause::Create(Create {
+                pattern: self.parse_pattern()?,
+            })
+        } else if self.eat_kw("MERGE") {
+            let pattern = self.parse_pattern_part()?;
+            let mut on_create = Vec::new();
+            let mut on_match = Vec::new();
+            while self.is_kw("ON") {
+                self.advance();
+                if self.eat_kw("CREATE") {
+                    self.expect_kw("SET")?;
+                    on_create.extend(self.parse_set_items()?);
+                } else if self.eat_kw("MATCH") {
+                    self.expect_kw("SET")?;
+                    on_match.extend(self.parse_set_items()?);
+                } else {
+                    return Err(self.unexpected("CREATE or MATCH"));
+                }
+            }
+            Clause::Merge(Merge {
+                pattern,
+                on_create,
+                on_match,
+            })
+        } else if self.eat_kw("SET") {
+            Clause::Set(self.parse_set_items()?)
+        } else if self.eat_kw("REMOVE") {
+            let mut items = Vec::new();
+            loop {
+                items.push(self.parse_remove_item()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            Clause::Remove(items)
+        } else if self.is_kw("DETACH") && self.is_kw_at(1, "DELETE") {
+            self.advance();
+            self.advance();
+            Clause::Delete(Delete {
+                detach: true,
+                exprs: self.parse_expr_list()?,
+            })
+        } else if self.eat_kw("DELETE") {
+            Clause::Delete(Delete {
+                detach: false,
+                exprs: self.parse_expr_list()?,
+            })
+        } else if self.eat_kw("CALL") {
+            if self.eat_sym("{") {
+                self.enter()?;
+                let q = self.parse_query()?;
+                self.expect_sym("}")?;
+                self.leave();
+                Clause::CallSubquery(Box::new(q))
+            } else {
+                Clause::Call(self.parse_call_rest()?)
+            }
+        } else if self.eat_kw("FOREACH") {
+            self.enter()?;
+            self.expect_sym("(")?;
+            let variable = self.variable_name()?;
+            self.expect_kw("IN")?;
+            let list = self.parse_expr()?;
+            self.expect_sym("|")?;
+            let mut clauses = Vec::new();
+            while let Some(c) = self.parse_clause()? {
+                clauses.push(c);
+            }
+            if clauses.is_empty() {
+                return Err(self.unexpected("an updating clause"));
+            }
+            self.expect_sym(")")?;
+            self.leave();
+            Clause::Foreach(Foreach {
+                variable,
+                list,
+                clauses,
+            })
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(c))
+    }
+
+    fn parse_match_rest(&mut self, optional: bool, start: usize) -> Result<Match> {
+        let pattern = self.parse_pattern()?;
+        // Index / scan hints are accepted and ignored.
+        while self.is_kw("USING") {
+            self.advance();
+            while !self.at_eof() && !self.is_clause_word() && !self.is_kw("USING") {
+                self.advance();
+            }
+        }
+        let where_ = if self.eat_kw("WHERE") {
+            Some(self.parse_expr()?)
+        } else {
+            None
+        };
+        Ok(Match {
+            optional,
+            pattern,
+            where_,
+            span: Span {
+                start,
+                end: self.prev_end(),
+            },
+        })
+    }
+
+    fn parse_expr_list(&mut self) -> Result<Vec<Expr>> {
+        let mut v = vec![self.parse_expr()?];
+        while self.eat_sym(",") {
+            v.push(self.parse_expr()?);
+        }
+        Ok(v)
+    }
+
+    fn parse_projection(&mut self) -> Result<Projection> {
+        let distinct = self.eat_kw("DISTINCT");
+        let mut star = false;
+        let mut items = Vec::new();
+        if self.eat_sym("*") {
+            star = true;
+            while self.eat_sym(",") {
+                items.push(self.parse_projection_item()?);
+            }
+        } else {
+            loop {
+                items.push(self.parse_projection_item()?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        let mut order_by = Vec::new();
+        if self.is_kw("ORDER") {
+            self.advance();
+            self.expect_kw("BY")?;
+            loop {
+                let expr = self.parse_expr()?;
+                let ascending = if self.eat_kw("DESC") || self.eat_kw("DESCENDING") {
+                    false
+                } else {
+                    let _ = self.eat_kw("ASC") || self.eat_kw("ASCENDING");
+                    true
+                };
+                order_by.push(SortItem { expr, ascending });
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        let skip = if self.eat_kw("SKIP") || self.eat_kw("OFFSET") {
+            Some(self.parse_expr()?)
+        } else {
+            None
+        };
+        let limit = if self.eat_kw("LIMIT") {
+            Some(self.parse_expr()?)
+        } else {
+            None
+        };
+        Ok(Projection {
+            distinct,
+            star,
+            items,
+            order_by,
+            skip,
+            limit,
+        })
+    }
+
+    fn parse_projection_item(&mut self) -> Result<ProjectionItem> {
+        let start = self.cur_start();
+        let expr = self.parse_expr()?;
+        let end = self.prev_end();
+        let text = self.src.get(start..end).unwrap_or("").trim().to_string();
+        let alias = if self.eat_kw("AS") {
+            Some(self.variable_name()?)
+        } else {
+            None
+        };
+        Ok(ProjectionItem { expr, alias, text })
+    }
+
+    fn parse_set_items(&mut self) -> Result<Vec<SetItem>> {
+        let mut items = Vec::new();
+        loop {
+            items.push(self.parse_set_item()?);
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
+    /// `n`, `n.a`, `(expr).a.b`: the left side of SET / REMOVE items.
+    fn parse_set_target(&mut self) -> Result<Expr> {
+        let mut e = if self.is_sym("(") {
+            self.advance();
+            self.enter()?;
+            let e = self.parse_expr()?;
+            self.expect_sym(")")?;
+            self.leave();
+            e
+        } else {
+            Expr::Variable(self.variable_name()?)
+        };
+        let mut chain = 0;
+        while self.is_sym(".") {
+            self.advance();
+            chain += 1;
+            self.check_chain(chain)?;
+            let key = self.symbolic_name("a property key name")?;
+            e = Expr::Property(Box::new(e), key);
+        }
+        Ok(e)
+    }
+
+    fn parse_labels(&mut self) -> Result<Vec<String>> {
+        let mut labels = Vec::new();
+        while self.eat_sym(":") {
+            labels.push(self.symbolic_name("a label name")?);
+            while self.eat_sym("&") {
+                labels.push(self.symbolic_name("a label name")?);
+            }
+        }
+        Ok(labels)
+    }
+
+    fn parse_set_item(&mut self) -> Result<SetItem> {
+        let target = self.parse_set_target()?;
+        match target {
+            Expr::Property(t, key) => {
+                self.expect_sym("=")?;
+                let value = self.parse_expr()?;
+                Ok(SetItem::Property {
+                    target: *t,
+                    key,
+                    value,
+                })
+            }
+            Expr::Variable(variable) => {
+                if self.eat_sym("=") {
+                    Ok(SetItem::Replace {
+                        variable,
+                        value: self.parse_expr()?,
+                    })
+                } else if self.eat_sym("+=") {
+                    Ok(SetItem::Merge {
+                        variable,
+                        value: self.parse_expr()?,
+                    })
+                } else if self.is_sym(":") {
+                    let labels = self.parse_labels()?;
+                    Ok(SetItem::Labels { variable, labels })
+                } else {
+                    Err(self.unexpected("'=', '+=' or ':'"))
+                }
+            }
+            _ => Err(self.unexpected("'.'")),
+        }
+    }
+
+    fn parse_remove_item(&mut self) -> Result<RemoveItem> {
+        let target = self.parse_set_target()?;
+        match target {
+            Expr::Property(t, key) => Ok(RemoveItem::Property { target: *t, key }),
+            Expr::Variable(variable) => {
+                if self.is_sym(":") {
+                    let labels = self.parse_labels()?;
+                    Ok(RemoveItem::Labels { variable, labels })
+                } else {
+                    Err(self.unexpected("'.' or ':'"))
+                }
+            }
+            _ => Err(self.unexpected("'.'")),
+        }
+    }
+
+    fn parse_call_rest(&mut self) -> Result<Call> {
+        let mut procedure = self.symbolic_name("a procedure name")?;
+        while self.is_sym(".") {
+            self.advance();
+            procedure.push('.');
+            procedure.push_str(&self.symbolic_name("a procedure name")?);
+        }
+        let args = if self.eat_sym("(") {
+            self.enter()?;
+            let mut args = Vec::new();
+            if !self.is_sym(")") {
+                args = self.parse_expr_list()?;
+            }
+            self.expect_sym(")")?;
+            self.leave();
+            Some(args)
+        } else {
+            None
+        };
+        let mut yield_all = false;
+        let mut yields = Vec::new();
+        let mut where_ = None;
+        if self.eat_kw("YIELD") {
+            if self.eat_sym("*") {
+                yield_all = true;
+            } else {
+                loop {
+                    let field = self.symbolic_name("a procedure output name")?;
+                    let alias = if self.eat_kw("AS") {
+                        Some(self.variable_name()?)
+                    } else {
+                        None
+                    };
+                    yields.push((field, alias));
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+            }
+            if self.eat_kw("WHERE") {
+                where_ = Some(self.parse_expr()?);
+            }
+        }
+        Ok(Call {
+            procedure,
+            args,
+            yield_all,
+            yields,
+            where_,
+        })
+    }
+
+    // ----- patterns -------------------------------------------------------------------------
+
+    pub(crate) fn parse_pattern(&mut self) -> Result<Pattern> {
+        let mut parts = vec![self.parse_pattern_part()?];
+        while self.eat_sym(",") {
+            parts.push(self.parse_pattern_part()?);
+        }
+        Ok(parts)
+    }
+
+    pub(crate) fn parse_pattern_part(&mut self) -> Result<PatternPart> {
+        let start = self.cur_start();
+        let variable = if self.is_name() && self.is_sym_at(1, "=") {
+            let v = self.variable_name()?;
+            self.advance();
+            Some(v)
+        } else {
+            None
+        };
+        let shortest = if self.is_kw("shortestPath") && self.is_sym_at(1, "(") {
+            Some(ShortestKind::Single)
+        } else if self.is_kw("allShortestPaths") && self.is_sym_at(1, "(") {
+            Some(ShortestKind::All)
+        } else {
+            None
+        };
+        let element = if shortest.is_some() {
+            self.advance();
+            self.advance();
+            self.enter()?;
+            let e = self.parse_pattern_element()?;
+            self.expect_sym(")")?;
+            self.leave();
+            e
+        } else {
+            self.parse_pattern_element()?
+        };
+        Ok(PatternPart {
+            variable,
+            shortest,
+            element,
+            span: Span {
+                start,
+                end: self.prev_end(),
+            },
+        })
+    }
+
+    pub(crate) fn parse_pattern_element(&mut self) -> Result<PatternElement> {
+        // A parenthesised element: `((a)-->(b))`.
+        if self.is_sym("(") && self.is_sym_at(1, "(") {
+            self.advance();
+            self.enter()?;
+            let e = self.parse_pattern_element()?;
+            self.expect_sym(")")?;
+            self.leave();
+            return Ok(e);
+        }
+        let start = self.parse_node_pattern()?;
+        let mut chain = Vec::new();
+        while self.is_rel_start() {
+            let rel = self.parse_rel_pattern()?;
+            let node = self.parse_node_pattern()?;
+            chain.push((rel, node));
+        }
+        Ok(PatternElement { start, chain })
+    }
+
+    pub(crate) fn is_rel_start(&self) -> bool {
+        (self.is_sym("-") && (self.is_sym_at(1, "-") || self.is_sym_at(1, "[")))
+            || (self.is_sym("<") && self.is_sym_at(1, "-"))
+    }
+
+    fn parse_properties(&mut self) -> Result<Option<Expr>> {
+        if self.is_sym("{") {
+            Ok(Some(self.parse_map_literal()?))
+        } else if let Tok::Param(p) = self.tok().clone() {
+            self.advance();
+            Ok(Some(Expr::Parameter(p)))
+        } else {
+            Ok(None)
+        }
+    }
+
+    pub(crate) fn parse_node_pattern(&mut self) -> Result<NodePattern> {
+        let start = self.cur_start();
+        self.expect_sym("(")?;
+        let variable = if self.is_name() {
+            Some(self.variable_name()?)
+        } else {
+            None
+        };
+        let labels = self.parse_labels()?;
+        let properties = self.parse_properties()?;
+        self.expect_sym(")")?;
+        Ok(NodePattern {
+            variable,
+            labels,
+            properties,
+            span: Span {
+                start,
+                end: self.prev_end(),
+            },
+        })
+    }
+
+    fn parse_rel_pattern(&mut self) -> Result<RelationshipPattern> {
+        let start = self.cur_start();
+        let left = self.eat_sym("<");
+        self.expect_sym("-")?;
+        let mut variable = None;
+        let mut types = Vec::new();
+        let mut length = None;
+        let mut properties = None;
+        if self.eat_sym("[") {
+            if self.is_name() {
+                variable = Some(self.variable_name()?);
+            }
+            if self.eat_sym(":") {
+                types.push(self.symbolic_name("a relationship type name")?);
+                while self.eat_sym("|") {
+                    self.eat_sym(":");
+                    types.push(self.symbolic_name("a relationship type name")?);
+                }
+            }
+            if self.eat_sym("*") {
+                let min = self.parse_range_int()?;
+                if self.eat_sym("..") {
+                    let max = self.parse_range_int()?;
+                    length = Some((min, max));
+                } else {
+                    length = Some((min, min));
+                }
+            }
+            properties = self.parse_properties()?;
+            self.expect_sym("]")?;
+        }
+        self.expect_sym("-")?;
+        let right = self.eat_sym(">");
+        let direction = match (left, right) {
+            (true, false) => Direction::Incoming,
+            (false, true) => Direction::Outgoing,
+            _ => Direction::Both,
+        };
+        Ok(RelationshipPattern {
+            variable,
+            types,
+            direction,
+            length,
+            properties,
+            span: Span {
+                start,
+                end: self.prev_end(),
+            },
+        })
+    }
+
+    fn parse_range_int(&mut self) -> Result<Option<u64>> {
+        match self.tok() {
+            Tok::Int(v) => {
+                let v = *v;
+                self.advance();
+                Ok(Some(v))
+            }
+            Tok::IntOverflow => Err(self.unexpected("an integer")),
+            _ => Ok(None),
+        }
+    }
+
+    // ----- admin commands -------------------------------------------------------------------
+
+    fn try_admin(&mut self) -> Result<Option<AdminCommand>> {
+        if self.is_kw("SHOW") {
+            self.advance();
+            let cmd = if self.eat_kw("DATABASES") || self.eat_kw("DATABASE") {
+                AdminCommand::ShowDatabases
+            } else {
+                let _ = self.eat_kw("ALL") || self.eat_kw("RANGE") || self.eat_kw("UNIQUE");
+                if self.eat_kw("INDEXES") || self.eat_kw("INDEX") {
+                    AdminCommand::ShowIndexes
+                } else if self.eat_kw("CONSTRAINTS") || self.eat_kw("CONSTRAINT") {
+                    AdminCommand::ShowConstraints
+                } else {
+                    return Err(self.unexpected("DATABASES, INDEXES or CONSTRAINTS"));
+                }
+            };
+            return Ok(Some(cmd));
+        }
+        let is_create = self.is_kw("CREATE");
+        let is_drop = self.is_kw("DROP");
+        if !is_create && !is_drop {
+            return Ok(None);
+        }
+        let mut k = 1;
+        if is_create && self.is_kw_at(1, "RANGE") && self.is_kw_at(2, "INDEX") {
+            k = 2;
+        }
+        let what = if self.is_kw_at(k, "DATABASE") {
+            "DATABASE"
+        } else if self.is_kw_at(k, "INDEX") {
+            "INDEX"
+        } else if self.is_kw_at(k, "CONSTRAINT") {
+            "CONSTRAINT"
+        } else if is_drop {
+            self.advance();
+            return Err(self.unexpected("DATABASE, INDEX or CONSTRAINT"));
+        } else {
+            return Ok(None);
+        };
+        if self.is_sym_at(k + 1, "=") {
+            return Ok(None);
+        }
+        for _ in 0..=k {
+            self.advance();
+        }
+        let cmd = match (is_create, what) {
+            (true, "DATABASE") => {
+                let name = self.parse_db_name()?;
+                let if_not_exists = self.parse_if_not_exists()?;
+                AdminCommand::CreateDatabase {
+                    name,
+                    if_not_exists,
+                }
+            }
+            (false, "DATABASE") => {
+                let name = self.parse_db_name()?;
+                let if_exists = self.parse_if_exists()?;
+                AdminCommand::DropDatabase { name, if_exists }
+            }
+            (true, "INDEX") => self.parse_create_index()?,
+            (false, "INDEX") => {
+                let name = self.symbolic_name("an index name")?;
+                let if_exists = self.parse_if_exists()?;
+                AdminCommand::DropIndex { name, if_exists }
+            }
+            (true, _) => self.parse_create_constraint()?,
+            (false, _) => {
+                let name = self.symbolic_name("a constraint name")?;
+                let if_exists = self.parse_if_exists()?;
+                AdminCommand::DropConstraint { name, if_exists }
+            }
+        };
+        Ok(Some(cmd))
+    }
+
+    fn parse_db_name(&mut self) -> Result<String> {
+        let mut name = self.symbolic_name("a database name")?;
+        loop {
+            let adjacent = self.cur_start() == self.prev_end();
+            if adjacent && (self.is_sym(".") || self.is_sym("-")) {
+                let next_adjacent = self.start_of(1)
+                    == self.toks.get(self.pos).map(|t| t.end).unwrap_or(usize::MAX);
+                if !next_adjacent {
+                    break;
+                }
+                if let Tok::Sym(s) = self.tok() {
+                    name.push_str(s);
+                }
+                self.advance();
+                match self.tok().clone() {
+                    Tok::Ident(s) => {
+                        name.push_str(&s);
+                        self.advance();
+                    }
+                    Tok::Int(v) => {
+                        name.push_str(&v.to_string());
+                        self.advance();
+                    }
+                    _ => return Err(self.unexpected("a database name")),
+                }
+            } else if adjacent && matches!(self.tok(), Tok::Int(_)) {
+                if let Tok::Int(v) = self.tok() {
+                    name.push_str(&v.to_string());
+                }
+                self.advance();
+            } else {
+                break;
+            }
+        }
+        Ok(name)
+    }
+
+    fn parse_if_not_exists(&mut self) -> Result<bool> {
+        if self.eat_kw("IF") {
+            self.expect_kw("NOT")?;
+            self.expect_kw("EXISTS")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    fn parse_if_exists(&mut self) -> Result<bool> {
+        if self.eat_kw("IF") {
+            self.expect_kw("EXISTS")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// `(n:Label)` in schema commands; returns (variable, label).
+    fn parse_schema_node(&mut self) -> Result<(String, String)> {
+        self.expect_sym("(")?;
+        let var = self.variable_name()?;
+        self.expect_sym(":")?;
+        let label = self.symbolic_name("a label name")?;
+        self.expect_sym(")")?;
+        Ok((var, label))
+    }
+
+    /// `n.p` in schema commands.
+    fn parse_schema_prop(&mut self, var: &str) -> Result<String> {
+        let v = self.variable_name()?;
+        if v != var {
+            return Err(self.error_at(
+                self.prev_end(),
+                &format!("Variable `{v}` not defined"),
+                "UndefinedVariable",
+            ));
+        }
+        self.expect_sym(".")?;
+        self.symbolic_name("a property key name")
+    }
+
+    fn parse_schema_props(&mut self, var: &str) -> Result<Vec<String>> {
+        let mut props = Vec::new();
+        if self.eat_sym("(") {
+            loop {
+                props.push(self.parse_schema_prop(var)?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.expect_sym(")")?;
+        } else {
+            props.push(self.parse_schema_prop(var)?);
+        }
+        Ok(props)
+    }
+
+    fn parse_create_index(&mut self) -> Result<AdminCommand> {
+        if self.is_kw("ON") && self.is_sym_at(1, ":") {
+            // Old syntax: CREATE INDEX ON :Label(p1, p2)
+            self.advance();
+            self.advance();
+            let label = self.symbolic_name("a label name")?;
+            self.expect_sym("(")?;
+            let mut properties = Vec::new();
+            loop {
+                properties.push(self.symbolic_name("a property key name")?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+            self.expect_sym(")")?;
+            return Ok(AdminCommand::CreateIndex {
+                name: None,
+                if_not_exists: false,
+                label,
+                properties,
+            });
+        }
+        let name = if !self.is_kw("IF") && !self.is_kw("FOR") && !self.is_kw("ON") {
+            Some(self.symbolic_name("an index name")?)
+        } else {
+            None
+        };
+        let if_not_exists = self.parse_if_not_exists()?;
+        self.expect_kw("FOR")?;
+        let (var, label) = self.parse_schema_node()?;
+        self.expect_kw("ON")?;
+        let properties = self.parse_schema_props(&var)?;
+        // Ignore OPTIONS {...}.
+        if self.eat_kw("OPTIONS") {
+            let _ = self.parse_map_literal()?;
+        }
+        Ok(AdminCommand::CreateIndex {
+            name,
+            if_not_exists,
+            label,
+            properties,
+        })
+    }
+
+    fn parse_create_constraint(&mut self) -> Result<AdminCommand> {
+        let name = if !self.is_kw("IF") && !self.is_kw("FOR") && !self.is_kw("ON") {
+            Some(self.symbolic_name("a constraint name")?)
+        } else {
+            None
+        };
+        let if_not_exists = self.parse_if_not_exists()?;
+        let old = if self.eat_kw("FOR") {
+            false
+        } else if self.eat_kw("ON") {
+            true
+        } else {
+            return Err(self.unexpected("FOR or ON"));
+        };
+        let (var, label) = self.parse_schema_node()?;
+        if old {
+            self.expect_kw("ASSERT")?;
+        } else {
+            self.expect_kw("REQUIRE")?;
+        }
+        let properties = self.parse_schema_props(&var)?;
+        self.expect_kw("IS")?;
+        if !self.eat_kw("UNIQUE") {
+            return Err(self.unexpected("UNIQUE"));
+        }
+        if self.eat_kw("OPTIONS") {
+            let _ = self.parse_map_literal()?;
+        }
+        Ok(AdminCommand::CreateUniqueConstraint {
+            name,
+            if_not_exists,
+            label,
+            properties,
+        })
+    }
 }
