@@ -1,13 +1,30 @@
 //! graphward-bolt: PackStream v1 and the Bolt protocol server (4.1-4.4, 5.0-5.4, 5.6-5.8).
+//!
+//! * [`packstream`]: the value encoding, per protocol version ([`packstream::Flavor`]).
+//! * [`chunk`]: message framing.
+//! * [`handshake`]: version negotiation (legacy slots with ranges, manifest v1).
+//! * [`transport`]: plain streams and Bolt over WebSocket on the same port.
+//! * `session`: the server state machine over a [`QueryEngine`].
+
+pub mod chunk;
+pub mod handshake;
+pub mod packstream;
+mod session;
+pub mod transport;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use graphward_core::engine::{Principal, QueryEngine};
 use graphward_core::Value;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+
+use crate::handshake::Negotiation;
+use crate::transport::{Transport, Upgrade};
 use tokio::net::TcpListener;
 
 /// Configuration of the Bolt server.
@@ -75,6 +92,8 @@ pub struct BoltContext {
     pub engine: Arc<dyn QueryEngine>,
     pub auth: Arc<dyn Authenticator>,
     pub config: BoltConfig,
+    active: AtomicUsize,
+    next_id: AtomicU64,
 }
 
 impl BoltContext {
@@ -87,9 +106,28 @@ impl BoltContext {
             engine,
             auth,
             config,
+            active: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
         }
     }
+
+    /// Connections being served right now.
+    pub fn active_connections(&self) -> usize {
+        self.active.load(Ordering::SeqCst)
+    }
 }
+
+/// Counts a connection while it is alive.
+struct ConnGuard<'a>(&'a AtomicUsize);
+
+impl Drop for ConnGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// How long the client may take to send its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Accept connections on `listener` until the task is dropped/aborted.
 pub async fn serve(
@@ -109,6 +147,10 @@ pub async fn serve(
 }
 
 /// Serve one already-accepted connection (so a TLS layer can wrap the stream later).
+///
+/// Detects Bolt (`60 60 B0 17`) or a WebSocket upgrade (`GET `), negotiates the version and
+/// serves Bolt messages until the client leaves. Protocol errors are logged and end only this
+/// connection.
 pub async fn serve_connection<S>(
     stream: S,
     peer: SocketAddr,
@@ -117,6 +159,138 @@ pub async fn serve_connection<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let _ = (stream, peer, ctx);
-    Ok(())
+    let active = ctx.active.fetch_add(1, Ordering::SeqCst) + 1;
+    let _guard = ConnGuard(&ctx.active);
+    if active > ctx.config.max_connections {
+        tracing::warn!(%peer, max = ctx.config.max_connections, "refusing Bolt connection: too many connections");
+        return Ok(());
+    }
+    let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
+    let conn_id = format!("bolt-{id}");
+    let negotiated = match tokio::time::timeout(HANDSHAKE_TIMEOUT, open(stream, peer, &ctx)).await {
+        Ok(r) => r?,
+        Err(_) => {
+            tracing::info!(%peer, "Bolt handshake timed out");
+            return Ok(());
+        }
+    };
+    let Some((io, inbuf, version, manifest)) = negotiated else {
+        return Ok(());
+    };
+    tracing::debug!(%peer, conn = %conn_id, %version, manifest, "Bolt connection open");
+    let session = session::Session::new(io, inbuf, ctx.clone(), peer, conn_id, version, manifest);
+    session.run().await
+}
+
+type Opened<S> = Option<(Transport<S>, BytesMut, handshake::Version, bool)>;
+
+/// Reads exactly `n` bytes into `buf` (beyond what it holds) through the transport.
+async fn fill<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut Transport<S>,
+    buf: &mut BytesMut,
+    n: usize,
+) -> std::io::Result<bool> {
+    while buf.len() < n {
+        if io.read_into(buf).await? == 0 {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn open<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    mut stream: S,
+    peer: SocketAddr,
+    ctx: &BoltContext,
+) -> std::io::Result<Opened<S>> {
+    let mut first = [0u8; 4];
+    if let Err(e) = stream.read_exact(&mut first).await {
+        tracing::debug!(%peer, "connection closed before the Bolt preamble: {e}");
+        return Ok(None);
+    }
+    let mut buf = BytesMut::new();
+    let mut io = if first == handshake::MAGIC {
+        Transport::Plain(stream)
+    } else if &first == b"GET " {
+        let max_frame = ctx.config.max_message_size.saturating_mul(2).max(1 << 20);
+        match transport::accept_websocket(stream, &first, &ctx.config.ws_allowed_origins, max_frame)
+            .await?
+        {
+            Upgrade::Accepted(ws) => {
+                let mut io = Transport::Ws(ws);
+                if !fill(&mut io, &mut buf, 4).await? {
+                    return Ok(None);
+                }
+                if buf.get(..4) != Some(&handshake::MAGIC[..]) {
+                    tracing::warn!(%peer, "WebSocket client did not send the Bolt preamble");
+                    io.shutdown().await;
+                    return Ok(None);
+                }
+                let _ = buf.split_to(4);
+                io
+            }
+            Upgrade::Refused(why) => {
+                tracing::warn!(%peer, "WebSocket upgrade refused: {why}");
+                return Ok(None);
+            }
+        }
+    } else if first[0] == 0x16 {
+        tracing::warn!(%peer, "TLS handshake on plaintext Bolt port; closing");
+        return Ok(None);
+    } else {
+        tracing::warn!(%peer, preamble = ?first, "not a Bolt client (bad preamble); closing");
+        return Ok(None);
+    };
+    if !fill(&mut io, &mut buf, 16).await? {
+        return Ok(None);
+    }
+    let mut proposals = [0u8; 16];
+    proposals.copy_from_slice(&buf.split_to(16));
+    match handshake::negotiate(&proposals) {
+        Negotiation::Version(v) => {
+            io.write(&v.to_bytes()).await?;
+            Ok(Some((io, buf, v, false)))
+        }
+        Negotiation::Manifest => {
+            io.write(&handshake::manifest_reply()).await?;
+            // Chosen version (4 bytes) + capabilities varint.
+            if !fill(&mut io, &mut buf, 4).await? {
+                return Ok(None);
+            }
+            let mut choice = [0u8; 4];
+            choice.copy_from_slice(&buf.split_to(4));
+            let mut varint_len = 0;
+            loop {
+                if !fill(&mut io, &mut buf, varint_len + 1).await? {
+                    return Ok(None);
+                }
+                let b = buf.get(varint_len).copied().unwrap_or(0);
+                varint_len += 1;
+                if b & 0x80 == 0 {
+                    break;
+                }
+                if varint_len >= 10 {
+                    tracing::warn!(%peer, "malformed capabilities varint in manifest handshake");
+                    io.shutdown().await;
+                    return Ok(None);
+                }
+            }
+            let _ = buf.split_to(varint_len);
+            match handshake::manifest_choice(choice) {
+                Some(v) => Ok(Some((io, buf, v, true))),
+                None => {
+                    tracing::warn!(%peer, choice = ?choice, "client chose a Bolt version that was not offered; closing");
+                    io.shutdown().await;
+                    Ok(None)
+                }
+            }
+        }
+        Negotiation::NoMatch => {
+            io.write(&[0, 0, 0, 0]).await?;
+            tracing::warn!(%peer, proposals = %handshake::describe_proposals(&proposals),
+                "no common Bolt version with client");
+            io.shutdown().await;
+            Ok(None)
+        }
+    }
 }

@@ -1,0 +1,1312 @@
+//! One Bolt connection after the handshake: message decoding, the server state machine, and
+//! the calls into the engine.
+//!
+//! Engine calls block, so they run on `spawn_blocking`. While one runs, the connection keeps
+//! reading the socket (see [`Session::blocking`]): a RESET that arrives cancels the running
+//! query through its [`CancelToken`], and every message queued before the RESET is answered
+//! IGNORED (the INTERRUPTED state).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BytesMut};
+use graphward_core::engine::{
+    AccessMode, CancelToken, Principal, ResultStream, Summary, Transaction, TxOptions,
+};
+use graphward_core::{Error, ErrorCode, Value};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::chunk::{self, Parsed};
+use crate::handshake::Version;
+use crate::packstream::{Decoder, Encoder, Flavor, PackError};
+use crate::transport::Transport;
+use crate::BoltContext;
+
+/// Request and response message tags.
+pub mod msg {
+    pub const HELLO: u8 = 0x01;
+    pub const GOODBYE: u8 = 0x02;
+    pub const RESET: u8 = 0x0F;
+    pub const RUN: u8 = 0x10;
+    pub const BEGIN: u8 = 0x11;
+    pub const COMMIT: u8 = 0x12;
+    pub const ROLLBACK: u8 = 0x13;
+    pub const DISCARD: u8 = 0x2F;
+    pub const PULL: u8 = 0x3F;
+    pub const TELEMETRY: u8 = 0x54;
+    pub const ROUTE: u8 = 0x66;
+    pub const LOGON: u8 = 0x6A;
+    pub const LOGOFF: u8 = 0x6B;
+    pub const SUCCESS: u8 = 0x70;
+    pub const RECORD: u8 = 0x71;
+    pub const IGNORED: u8 = 0x7E;
+    pub const FAILURE: u8 = 0x7F;
+}
+
+/// Rows pulled per blocking call when a client asks for everything (`n = -1`).
+const BATCH: usize = 1000;
+/// Most messages read ahead while a query runs.
+const MAX_QUEUE: usize = 1024;
+/// The status code of protocol violations.
+const REQUEST_INVALID: &str = "Neo.ClientError.Request.Invalid";
+
+type Map = BTreeMap<String, Value>;
+
+/// One request message, still encoded (decoded when processed, with the flavor in force).
+struct RawMsg {
+    tag: u8,
+    payload: Vec<u8>,
+}
+
+enum Source {
+    Live(Box<dyn ResultStream>),
+    Buffered(VecDeque<Vec<Value>>, Summary),
+}
+
+struct OpenResult {
+    qid: i64,
+    source: Source,
+}
+
+struct TxCtx {
+    /// `None` once committed/rolled back by a RUN "COMMIT"/"ROLLBACK" whose result is pending.
+    tx: Option<Box<dyn Transaction>>,
+    /// Opened by BEGIN (or RUN "BEGIN"); otherwise an auto-commit query.
+    explicit: bool,
+    results: Vec<OpenResult>,
+    next_qid: i64,
+    db: String,
+    cancel: CancelToken,
+    /// Bookmark of a commit made by RUN "COMMIT", reported on its last PULL.
+    bookmark: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Negotiation,
+    Authentication,
+    Ready,
+    Failed,
+}
+
+enum Flow {
+    Continue,
+    Close,
+}
+
+/// A failure to report to the client.
+struct Failure {
+    code: String,
+    gql: String,
+    message: String,
+    /// Close the connection after sending it.
+    fatal: bool,
+}
+
+impl Failure {
+    fn from_error(e: &Error) -> Self {
+        Failure {
+            code: e.code.as_str().to_string(),
+            gql: e.code.gql_status().to_string(),
+            message: e.message.clone(),
+            fatal: matches!(e.code, ErrorCode::Unauthorized | ErrorCode::TokenExpired),
+        }
+    }
+    fn invalid(message: impl Into<String>) -> Self {
+        Failure {
+            code: REQUEST_INVALID.to_string(),
+            gql: "50N42".to_string(),
+            message: message.into(),
+            fatal: true,
+        }
+    }
+}
+
+impl From<PackError> for Failure {
+    fn from(e: PackError) -> Self {
+        Failure::invalid(e.to_string())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::from_error(&e)
+    }
+}
+
+pub(crate) struct Session<S> {
+    io: Transport<S>,
+    inbuf: BytesMut,
+    ctx: Arc<BoltContext>,
+    peer: SocketAddr,
+    conn_id: String,
+    version: Version,
+    manifest: bool,
+    flavor: Flavor,
+    phase: Phase,
+    principal: Option<Principal>,
+    queue: VecDeque<RawMsg>,
+    eof: bool,
+    /// RESETs read from the socket but not yet processed: messages before them are IGNORED.
+    pending_resets: usize,
+    out: Vec<u8>,
+    tx: Option<TxCtx>,
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn get_str<'m>(m: &'m Map, key: &str) -> Option<&'m str> {
+    match m.get(key) {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    }
+}
+
+fn get_int(m: &Map, key: &str) -> Option<i64> {
+    match m.get(key) {
+        Some(Value::Int(i)) => Some(*i),
+        _ => None,
+    }
+}
+
+/// `BEGIN`, `COMMIT` or `ROLLBACK` sent as a query (pymgclient with autocommit off).
+fn control_statement(query: &str) -> Option<u8> {
+    let q = query.trim().trim_end_matches(';').trim();
+    if q.eq_ignore_ascii_case("BEGIN") {
+        Some(msg::BEGIN)
+    } else if q.eq_ignore_ascii_case("COMMIT") {
+        Some(msg::COMMIT)
+    } else if q.eq_ignore_ascii_case("ROLLBACK") {
+        Some(msg::ROLLBACK)
+    } else {
+        None
+    }
+}
+
+/// Pulls up to `n` rows and encodes them as RECORD messages. Runs on a blocking thread.
+struct Pulled {
+    stream: Box<dyn ResultStream>,
+    bytes: Vec<u8>,
+    exhausted: bool,
+    error: Option<Error>,
+}
+
+fn pull_rows(mut stream: Box<dyn ResultStream>, n: usize, flavor: Flavor) -> Pulled {
+    let mut bytes = Vec::new();
+    let mut msgbuf = Vec::new();
+    for _ in 0..n {
+        match stream.next_row() {
+            None => {
+                return Pulled {
+                    stream,
+                    bytes,
+                    exhausted: true,
+                    error: None,
+                }
+            }
+            Some(Err(e)) => {
+                return Pulled {
+                    stream,
+                    bytes,
+                    exhausted: true,
+                    error: Some(e),
+                }
+            }
+            Some(Ok(row)) => {
+                msgbuf.clear();
+                if let Err(e) = encode_record(&mut msgbuf, &row, flavor) {
+                    return Pulled {
+                        stream,
+                        bytes,
+                        exhausted: true,
+                        error: Some(Error::internal(e.to_string())),
+                    };
+                }
+                chunk::write_message(&mut bytes, &msgbuf);
+            }
+        }
+    }
+    Pulled {
+        stream,
+        bytes,
+        exhausted: false,
+        error: None,
+    }
+}
+
+fn encode_record(out: &mut Vec<u8>, row: &[Value], flavor: Flavor) -> Result<(), PackError> {
+    let mut e = Encoder::new(out, flavor);
+    e.struct_header(1, msg::RECORD)?;
+    e.list_header(row.len())?;
+    for v in row {
+        e.value(v)?;
+    }
+    Ok(())
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        io: Transport<S>,
+        inbuf: BytesMut,
+        ctx: Arc<BoltContext>,
+        peer: SocketAddr,
+        conn_id: String,
+        version: Version,
+        manifest: bool,
+    ) -> Self {
+        let flavor = if version.major >= 5 {
+            Flavor::V5
+        } else {
+            Flavor::V4
+        };
+        Session {
+            io,
+            inbuf,
+            ctx,
+            peer,
+            conn_id,
+            version,
+            manifest,
+            flavor,
+            phase: Phase::Negotiation,
+            principal: None,
+            queue: VecDeque::new(),
+            eof: false,
+            pending_resets: 0,
+            out: Vec::new(),
+            tx: None,
+        }
+    }
+
+    /// Serves messages until the client leaves, a fatal error, or the idle timeout.
+    pub(crate) async fn run(mut self) -> std::io::Result<()> {
+        let result = self.main_loop().await;
+        let _ = self.flush().await;
+        self.abandon_tx().await;
+        self.io.shutdown().await;
+        result
+    }
+
+    async fn main_loop(&mut self) -> std::io::Result<()> {
+        loop {
+            self.flush().await?;
+            let m = match self.queue.pop_front() {
+                Some(m) => m,
+                None => {
+                    if self.eof {
+                        return Ok(());
+                    }
+                    let idle = self.ctx.config.idle_timeout;
+                    match tokio::time::timeout(idle, self.read_msg()).await {
+                        Err(_) => {
+                            tracing::info!(peer = %self.peer, conn = %self.conn_id, "closing idle Bolt connection");
+                            return Ok(());
+                        }
+                        Ok(Err(e)) => return Err(e),
+                        Ok(Ok(None)) => return Ok(()),
+                        Ok(Ok(Some(m))) => {
+                            if m.tag == msg::RESET {
+                                self.pending_resets += 1;
+                            }
+                            m
+                        }
+                    }
+                }
+            };
+            match self.handle(m).await? {
+                Flow::Continue => {}
+                Flow::Close => return Ok(()),
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        let out = std::mem::take(&mut self.out);
+        self.io.write(&out).await
+    }
+
+    /// Reads one message. Cancel-safe. `Ok(None)` on EOF. A framing error is returned as an
+    /// invalid message so that it is answered in order.
+    async fn read_msg(&mut self) -> std::io::Result<Option<RawMsg>> {
+        loop {
+            match chunk::parse_message(&self.inbuf, self.ctx.config.max_message_size) {
+                Ok(Parsed::Message { consumed, payload }) => {
+                    self.inbuf.advance(consumed);
+                    let tag = payload.get(1).copied().unwrap_or(0);
+                    return Ok(Some(RawMsg { tag, payload }));
+                }
+                Ok(Parsed::Noop { consumed }) => self.inbuf.advance(consumed),
+                Ok(Parsed::Incomplete) => {}
+                Err(e) => {
+                    tracing::warn!(peer = %self.peer, conn = %self.conn_id, "Bolt framing error: {e}");
+                    self.inbuf.clear();
+                    self.eof = true;
+                    // Tag 0 is no valid request: it is answered with a protocol failure.
+                    return Ok(Some(RawMsg {
+                        tag: 0,
+                        payload: Vec::new(),
+                    }));
+                }
+            }
+            if self.io.read_into(&mut self.inbuf).await? == 0 {
+                self.eof = true;
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Runs `f` on a blocking thread while reading ahead from the socket; a RESET (or the
+    /// client going away) cancels `cancel`.
+    async fn blocking<T: Send + 'static>(
+        &mut self,
+        cancel: Option<CancelToken>,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::io::Result<T> {
+        self.flush().await?;
+        let mut handle = tokio::task::spawn_blocking(f);
+        loop {
+            let can_read = !self.eof && self.queue.len() < MAX_QUEUE;
+            tokio::select! {
+                r = &mut handle => {
+                    return r.map_err(|e| std::io::Error::other(format!("engine task failed: {e}")));
+                }
+                m = self.read_msg(), if can_read => match m {
+                    Ok(Some(m)) => {
+                        if m.tag == msg::RESET {
+                            self.pending_resets += 1;
+                            if let Some(c) = &cancel {
+                                c.cancel();
+                            }
+                        }
+                        self.queue.push_back(m);
+                    }
+                    Ok(None) | Err(_) => {
+                        self.eof = true;
+                        if let Some(c) = &cancel {
+                            c.cancel();
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Responses
+    // -----------------------------------------------------------------------------------------
+
+    fn send_map(&mut self, tag: u8, meta: &Map) {
+        let mut buf = Vec::new();
+        let mut e = Encoder::new(&mut buf, self.flavor);
+        let ok = e.struct_header(1, tag).and_then(|_| e.map(meta));
+        if let Err(err) = ok {
+            tracing::error!(conn = %self.conn_id, "cannot encode response metadata: {err}");
+            buf.clear();
+            let mut e = Encoder::new(&mut buf, self.flavor);
+            let _ = e.struct_header(1, tag).and_then(|_| e.map(&Map::new()));
+        }
+        chunk::write_message(&mut self.out, &buf);
+    }
+
+    fn success(&mut self, meta: Map) {
+        self.send_map(msg::SUCCESS, &meta);
+    }
+
+    fn ignored(&mut self) {
+        chunk::write_message(&mut self.out, &[0xB0, msg::IGNORED]);
+    }
+
+    fn failure_meta(&self, f: &Failure) -> Map {
+        let mut m = Map::new();
+        m.insert("code".into(), Value::from(f.code.as_str()));
+        m.insert("neo4j_code".into(), Value::from(f.code.as_str()));
+        m.insert("message".into(), Value::from(f.message.as_str()));
+        if self.version.at_least(5, 7) {
+            m.insert("gql_status".into(), Value::from(f.gql.as_str()));
+            m.insert(
+                "description".into(),
+                Value::from(format!("error: {}", f.message)),
+            );
+            let mut diag = Map::new();
+            diag.insert("OPERATION".into(), Value::from(""));
+            diag.insert("OPERATION_CODE".into(), Value::from("0"));
+            diag.insert("CURRENT_SCHEMA".into(), Value::from("/"));
+            m.insert("diagnostic_record".into(), Value::Map(diag));
+        }
+        m
+    }
+
+    /// Sends FAILURE, rolls back any transaction and enters FAILED (or closes).
+    async fn fail(&mut self, f: Failure) -> std::io::Result<Flow> {
+        let meta = self.failure_meta(&f);
+        self.send_map(msg::FAILURE, &meta);
+        self.abandon_tx().await;
+        if f.fatal {
+            tracing::warn!(peer = %self.peer, conn = %self.conn_id, code = %f.code, "closing Bolt connection: {}", f.message);
+            return Ok(Flow::Close);
+        }
+        if self.phase == Phase::Ready {
+            self.phase = Phase::Failed;
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Rolls back and forgets the open transaction, if any.
+    async fn abandon_tx(&mut self) {
+        if let Some(ctx) = self.tx.take() {
+            let TxCtx { tx, results, .. } = ctx;
+            let _ = self
+                .blocking(None, move || {
+                    drop(results);
+                    if let Some(tx) = tx {
+                        let _ = tx.rollback();
+                    }
+                })
+                .await;
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Dispatch
+    // -----------------------------------------------------------------------------------------
+
+    fn decode(&self, m: &RawMsg) -> Result<Vec<Value>, PackError> {
+        let mut d = Decoder::new(&m.payload, self.flavor);
+        let (n, _tag) = d.struct_header()?;
+        let mut fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            fields.push(d.value()?);
+        }
+        if !d.is_empty() {
+            return Err(PackError("trailing bytes after message".into()));
+        }
+        Ok(fields)
+    }
+
+    async fn handle(&mut self, m: RawMsg) -> std::io::Result<Flow> {
+        if m.tag == msg::RESET {
+            self.pending_resets = self.pending_resets.saturating_sub(1);
+        } else if self.pending_resets > 0 && m.tag != msg::GOODBYE {
+            // INTERRUPTED: a RESET is queued behind this message.
+            self.ignored();
+            return Ok(Flow::Continue);
+        }
+        if m.tag == 0 && m.payload.is_empty() {
+            return self
+                .fail(Failure::invalid("malformed Bolt message framing"))
+                .await;
+        }
+        let fields = match self.decode(&m) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(peer = %self.peer, conn = %self.conn_id, "malformed Bolt message: {e}");
+                return self.fail(e.into()).await;
+            }
+        };
+        if m.tag == msg::GOODBYE {
+            return Ok(Flow::Close);
+        }
+        match self.phase {
+            Phase::Negotiation => {
+                if m.tag != msg::HELLO {
+                    return self
+                        .fail(Failure::invalid(format!(
+                            "expected HELLO, got message {:#04x}",
+                            m.tag
+                        )))
+                        .await;
+                }
+                return self.hello(fields).await;
+            }
+            Phase::Authentication => {
+                return match m.tag {
+                    msg::LOGON => self.logon(fields).await,
+                    msg::RESET => {
+                        self.success(Map::new());
+                        Ok(Flow::Continue)
+                    }
+                    other => {
+                        self.fail(Failure::invalid(format!(
+                            "message {other:#04x} before LOGON"
+                        )))
+                        .await
+                    }
+                };
+            }
+            Phase::Failed => {
+                if m.tag == msg::RESET {
+                    return self.reset().await;
+                }
+                self.ignored();
+                return Ok(Flow::Continue);
+            }
+            Phase::Ready => {}
+        }
+        match self.dispatch(m.tag, fields).await {
+            Ok(flow) => Ok(flow),
+            Err(DispatchError::Io(e)) => Err(e),
+            Err(DispatchError::Fail(f)) => self.fail(f).await,
+        }
+    }
+
+    async fn dispatch(&mut self, tag: u8, fields: Vec<Value>) -> Result<Flow, DispatchError> {
+        let v = self.version;
+        match tag {
+            msg::RESET => Ok(self.reset().await?),
+            msg::RUN => self.run_msg(fields).await,
+            msg::PULL => self.pull(fields, false).await,
+            msg::DISCARD => self.pull(fields, true).await,
+            msg::BEGIN => self.begin(fields).await,
+            msg::COMMIT => self.commit().await,
+            msg::ROLLBACK => self.rollback().await,
+            msg::ROUTE if v.at_least(4, 3) => self.route(fields),
+            msg::TELEMETRY if v.at_least(5, 4) => {
+                if self.tx.is_some() {
+                    return Err(Failure::invalid("TELEMETRY inside a transaction").into());
+                }
+                self.success(Map::new());
+                Ok(Flow::Continue)
+            }
+            msg::LOGOFF if v.at_least(5, 1) => {
+                if self.tx.is_some() {
+                    return Err(Failure::invalid("LOGOFF inside a transaction").into());
+                }
+                self.principal = None;
+                self.phase = Phase::Authentication;
+                self.success(Map::new());
+                Ok(Flow::Continue)
+            }
+            msg::HELLO => Err(Failure::invalid("HELLO sent twice").into()),
+            other => Err(
+                Failure::invalid(format!("unsupported message {other:#04x} on Bolt {v}")).into(),
+            ),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Connection setup
+    // -----------------------------------------------------------------------------------------
+
+    async fn hello(&mut self, fields: Vec<Value>) -> std::io::Result<Flow> {
+        let Some(Value::Map(extra)) = fields.into_iter().next() else {
+            return self.fail(Failure::invalid("HELLO needs a map")).await;
+        };
+        let mut meta = Map::new();
+        meta.insert(
+            "server".into(),
+            Value::from(self.ctx.config.server_agent.as_str()),
+        );
+        meta.insert("connection_id".into(), Value::from(self.conn_id.as_str()));
+        if self.version.at_least(4, 3) {
+            meta.insert("hints".into(), Value::Map(Map::new()));
+        }
+        if self.version.major == 4 && self.version.at_least(4, 3) {
+            let wants_utc = matches!(extra.get("patch_bolt"), Some(Value::List(l))
+                if l.iter().any(|p| matches!(p, Value::String(s) if s == "utc")));
+            if wants_utc {
+                self.flavor.utc = true;
+                meta.insert("patch_bolt".into(), Value::List(vec![Value::from("utc")]));
+            }
+        }
+        if self.manifest {
+            meta.insert(
+                "protocol_version".into(),
+                Value::from(self.version.to_string()),
+            );
+        }
+        tracing::debug!(peer = %self.peer, conn = %self.conn_id, version = %self.version,
+            agent = get_str(&extra, "user_agent").unwrap_or(""), "Bolt HELLO");
+        if self.version.at_least(5, 1) {
+            self.phase = Phase::Authentication;
+            self.success(meta);
+            return Ok(Flow::Continue);
+        }
+        match self.authenticate(extra).await? {
+            Ok(p) => {
+                self.principal = Some(p);
+                self.phase = Phase::Ready;
+                self.success(meta);
+                Ok(Flow::Continue)
+            }
+            Err(f) => self.fail(f).await,
+        }
+    }
+
+    async fn logon(&mut self, fields: Vec<Value>) -> std::io::Result<Flow> {
+        let Some(Value::Map(auth)) = fields.into_iter().next() else {
+            return self.fail(Failure::invalid("LOGON needs a map")).await;
+        };
+        match self.authenticate(auth).await? {
+            Ok(p) => {
+                self.principal = Some(p);
+                self.phase = Phase::Ready;
+                self.success(Map::new());
+                Ok(Flow::Continue)
+            }
+            Err(f) => self.fail(f).await,
+        }
+    }
+
+    async fn authenticate(&mut self, mut auth: Map) -> std::io::Result<Result<Principal, Failure>> {
+        auth.remove("user_agent");
+        auth.remove("bolt_agent");
+        auth.remove("routing");
+        auth.remove("patch_bolt");
+        auth.retain(|k, _| !k.starts_with("notifications"));
+        if !auth.contains_key("scheme") {
+            auth.insert("scheme".into(), Value::from("none"));
+        }
+        let authn = self.ctx.auth.clone();
+        let peer = self.peer;
+        let res = self
+            .blocking(None, move || authn.authenticate(&auth))
+            .await?;
+        Ok(res.map_err(|e| {
+            tracing::warn!(peer = %peer, "Bolt authentication failed: {}", e.message);
+            let mut f = Failure::from_error(&e);
+            if e.code != ErrorCode::TokenExpired {
+                f.code = ErrorCode::Unauthorized.as_str().to_string();
+                f.gql = ErrorCode::Unauthorized.gql_status().to_string();
+            }
+            f.fatal = true;
+            f
+        }))
+    }
+
+    async fn reset(&mut self) -> std::io::Result<Flow> {
+        self.abandon_tx().await;
+        if self.phase == Phase::Failed {
+            self.phase = Phase::Ready;
+        }
+        self.success(Map::new());
+        Ok(Flow::Continue)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Transactions and queries
+    // -----------------------------------------------------------------------------------------
+
+    fn tx_options(&self, extra: &Map, implicit: bool) -> Result<TxOptions, Failure> {
+        let database = match extra.get("db") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::String(_)) | Some(Value::Null) | None => self.ctx.engine.default_database(),
+            Some(_) => return Err(Failure::invalid("db must be a string")),
+        };
+        let mode = match get_str(extra, "mode") {
+            Some("r") | Some("R") => AccessMode::Read,
+            _ => AccessMode::Write,
+        };
+        let timeout = get_int(extra, "tx_timeout")
+            .filter(|t| *t > 0)
+            .map(|t| Duration::from_millis(t as u64));
+        Ok(TxOptions {
+            database: Some(database),
+            mode,
+            timeout,
+            principal: self.principal.clone().unwrap_or_default(),
+            cancel: CancelToken::new(),
+            implicit,
+        })
+    }
+
+    async fn begin(&mut self, fields: Vec<Value>) -> Result<Flow, DispatchError> {
+        if self.tx.is_some() {
+            return Err(Failure::invalid("BEGIN inside an open transaction or result").into());
+        }
+        let extra = match fields.into_iter().next() {
+            Some(Value::Map(m)) => m,
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err(Failure::invalid("BEGIN needs a map").into()),
+        };
+        self.open_explicit(&extra).await?;
+        let mut meta = Map::new();
+        if self.version.at_least(5, 8) {
+            if let Some(t) = &self.tx {
+                meta.insert("db".into(), Value::from(t.db.as_str()));
+            }
+        }
+        self.success(meta);
+        Ok(Flow::Continue)
+    }
+
+    async fn open_explicit(&mut self, extra: &Map) -> Result<(), DispatchError> {
+        let opts = self.tx_options(extra, false)?;
+        let cancel = opts.cancel.clone();
+        let engine = self.ctx.engine.clone();
+        let tx = self
+            .blocking(Some(cancel.clone()), move || engine.begin(opts))
+            .await??;
+        let db = tx.database().to_string();
+        self.tx = Some(TxCtx {
+            tx: Some(tx),
+            explicit: true,
+            results: Vec::new(),
+            next_qid: 0,
+            db,
+            cancel,
+            bookmark: None,
+        });
+        Ok(())
+    }
+
+    /// Turns every live result of the open transaction into a buffered one (the engine needs
+    /// each stream drained before the next statement or the commit).
+    async fn buffer_live_results(&mut self) -> Result<(), DispatchError> {
+        let Some(ctx) = self.tx.as_mut() else {
+            return Ok(());
+        };
+        let cancel = ctx.cancel.clone();
+        let live: Vec<(usize, Box<dyn ResultStream>)> = ctx
+            .results
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, r)| match &mut r.source {
+                Source::Live(_) => {
+                    let s = std::mem::replace(
+                        &mut r.source,
+                        Source::Buffered(VecDeque::new(), Summary::default()),
+                    );
+                    match s {
+                        Source::Live(s) => Some((i, s)),
+                        Source::Buffered(..) => None,
+                    }
+                }
+                Source::Buffered(..) => None,
+            })
+            .collect();
+        if live.is_empty() {
+            return Ok(());
+        }
+        let drained = self
+            .blocking(Some(cancel), move || {
+                let mut out = Vec::new();
+                for (i, mut s) in live {
+                    let mut rows = VecDeque::new();
+                    loop {
+                        match s.next_row() {
+                            None => break,
+                            Some(Ok(r)) => rows.push_back(r),
+                            Some(Err(e)) => return Err(e),
+                        }
+                    }
+                    out.push((i, rows, s.summary()));
+                }
+                Ok(out)
+            })
+            .await??;
+        if let Some(ctx) = self.tx.as_mut() {
+            for (i, rows, summary) in drained {
+                if let Some(r) = ctx.results.get_mut(i) {
+                    r.source = Source::Buffered(rows, summary);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_msg(&mut self, fields: Vec<Value>) -> Result<Flow, DispatchError> {
+        let mut it = fields.into_iter();
+        let query = match it.next() {
+            Some(Value::String(q)) => q,
+            _ => return Err(Failure::invalid("RUN needs a query string").into()),
+        };
+        let params = match it.next() {
+            Some(Value::Map(m)) => m,
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err(Failure::invalid("RUN parameters must be a map").into()),
+        };
+        let extra = match it.next() {
+            Some(Value::Map(m)) => m,
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err(Failure::invalid("RUN extra must be a map").into()),
+        };
+        let started = Instant::now();
+
+        if let Some(ctl) = control_statement(&query) {
+            return self.run_control(ctl, &extra, started).await;
+        }
+
+        let in_explicit = self.tx.as_ref().is_some_and(|t| t.explicit);
+        if self.tx.is_some() && !in_explicit {
+            return Err(Failure::invalid("RUN while a result is still open").into());
+        }
+        if in_explicit {
+            self.buffer_live_results().await?;
+            let Some(ctx) = self.tx.as_mut() else {
+                return Err(Failure::invalid("no transaction").into());
+            };
+            let Some(mut tx) = ctx.tx.take() else {
+                return Err(Error::new(
+                    ErrorCode::TransactionInvalid,
+                    "the transaction is already closed",
+                )
+                .into());
+            };
+            let cancel = ctx.cancel.clone();
+            let (tx, res) = self
+                .blocking(Some(cancel), move || {
+                    let r = tx.run(&query, params);
+                    (tx, r)
+                })
+                .await?;
+            let Some(ctx) = self.tx.as_mut() else {
+                return Err(Failure::invalid("no transaction").into());
+            };
+            ctx.tx = Some(tx);
+            let stream = res?;
+            let qid = ctx.next_qid;
+            ctx.next_qid += 1;
+            let fields: Vec<Value> = stream
+                .columns()
+                .iter()
+                .map(|c| Value::from(c.as_str()))
+                .collect();
+            ctx.results.push(OpenResult {
+                qid,
+                source: Source::Live(stream),
+            });
+            let mut meta = Map::new();
+            meta.insert("fields".into(), Value::List(fields));
+            meta.insert("t_first".into(), Value::Int(ms(started.elapsed())));
+            meta.insert("qid".into(), Value::Int(qid));
+            self.success(meta);
+            return Ok(Flow::Continue);
+        }
+
+        // Auto-commit.
+        let opts = self.tx_options(&extra, true)?;
+        let cancel = opts.cancel.clone();
+        let engine = self.ctx.engine.clone();
+        let res = self
+            .blocking(Some(cancel.clone()), move || {
+                let mut tx = engine.begin(opts)?;
+                match tx.run(&query, params) {
+                    Ok(s) => Ok((tx, s)),
+                    Err(e) => {
+                        let _ = tx.rollback();
+                        Err(e)
+                    }
+                }
+            })
+            .await?;
+        let (tx, stream) = res?;
+        let fields: Vec<Value> = stream
+            .columns()
+            .iter()
+            .map(|c| Value::from(c.as_str()))
+            .collect();
+        let mut meta = Map::new();
+        meta.insert("fields".into(), Value::List(fields));
+        meta.insert("t_first".into(), Value::Int(ms(started.elapsed())));
+        if self.version.at_least(5, 8) && !extra.contains_key("db") {
+            meta.insert("db".into(), Value::from(tx.database()));
+        }
+        let db = tx.database().to_string();
+        self.tx = Some(TxCtx {
+            tx: Some(tx),
+            explicit: false,
+            results: vec![OpenResult {
+                qid: 0,
+                source: Source::Live(stream),
+            }],
+            next_qid: 1,
+            db,
+            cancel,
+            bookmark: None,
+        });
+        self.success(meta);
+        Ok(Flow::Continue)
+    }
+
+    /// RUN "BEGIN" / "COMMIT" / "ROLLBACK" (Memgraph-style explicit transactions in Cypher).
+    async fn run_control(
+        &mut self,
+        ctl: u8,
+        extra: &Map,
+        started: Instant,
+    ) -> Result<Flow, DispatchError> {
+        let mut meta = Map::new();
+        meta.insert("fields".into(), Value::List(Vec::new()));
+        let empty = |db: &str| {
+            Source::Buffered(
+                VecDeque::new(),
+                Summary {
+                    database: db.to_string(),
+                    ..Summary::default()
+                },
+            )
+        };
+        match ctl {
+            msg::BEGIN => {
+                if self.tx.is_some() {
+                    return Err(Error::new(
+                        ErrorCode::TransactionInvalid,
+                        "a transaction is already open",
+                    )
+                    .into());
+                }
+                self.open_explicit(extra).await?;
+                if let Some(ctx) = self.tx.as_mut() {
+                    let qid = ctx.next_qid;
+                    ctx.next_qid += 1;
+                    let src = empty(&ctx.db);
+                    ctx.results.push(OpenResult { qid, source: src });
+                }
+            }
+            _ => {
+                let explicit = self.tx.as_ref().is_some_and(|t| t.explicit);
+                if !explicit {
+                    return Err(Error::new(
+                        ErrorCode::TransactionInvalid,
+                        "there is no open transaction",
+                    )
+                    .into());
+                }
+                self.buffer_live_results().await?;
+                let Some(ctx) = self.tx.take() else {
+                    return Err(Failure::invalid("no transaction").into());
+                };
+                let db = ctx.db.clone();
+                let cancel = ctx.cancel.clone();
+                let bookmark = match ctx.tx {
+                    Some(tx) if ctl == msg::COMMIT => {
+                        self.blocking(Some(cancel.clone()), move || tx.commit())
+                            .await??
+                            .bookmark
+                    }
+                    Some(tx) => {
+                        self.blocking(Some(cancel.clone()), move || tx.rollback())
+                            .await??;
+                        None
+                    }
+                    None => None,
+                };
+                self.tx = Some(TxCtx {
+                    tx: None,
+                    explicit: false,
+                    results: vec![OpenResult {
+                        qid: 0,
+                        source: empty(&db),
+                    }],
+                    next_qid: 1,
+                    db,
+                    cancel,
+                    bookmark,
+                });
+            }
+        }
+        meta.insert("t_first".into(), Value::Int(ms(started.elapsed())));
+        self.success(meta);
+        Ok(Flow::Continue)
+    }
+
+    async fn pull(&mut self, fields: Vec<Value>, discard: bool) -> Result<Flow, DispatchError> {
+        let extra = match fields.into_iter().next() {
+            Some(Value::Map(m)) => m,
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err(Failure::invalid("PULL/DISCARD needs a map").into()),
+        };
+        let n = get_int(&extra, "n").unwrap_or(-1);
+        let qid = get_int(&extra, "qid").unwrap_or(-1);
+        let started = Instant::now();
+        let flavor = self.flavor;
+        let Some(ctx) = self.tx.as_mut() else {
+            return Err(Failure::invalid("PULL/DISCARD without an open result").into());
+        };
+        let idx = if qid < 0 {
+            ctx.results.len().checked_sub(1)
+        } else {
+            ctx.results.iter().position(|r| r.qid == qid)
+        };
+        let Some(idx) = idx else {
+            return Err(Failure::invalid(format!("no open result with qid {qid}")).into());
+        };
+        let cancel = ctx.cancel.clone();
+        let mut remaining: Option<usize> = if n < 0 {
+            None
+        } else {
+            Some(usize::try_from(n).unwrap_or(usize::MAX))
+        };
+        let mut summary: Option<Summary> = None;
+
+        loop {
+            if self.pending_resets > 0 {
+                // A RESET is waiting: stop streaming; the request is interrupted.
+                self.ignored();
+                return Ok(Flow::Continue);
+            }
+            let want = remaining.map_or(BATCH, |r| r.min(BATCH));
+            if want == 0 {
+                break;
+            }
+            let Some(ctx) = self.tx.as_mut() else {
+                return Err(Failure::invalid("no open result").into());
+            };
+            let Some(res) = ctx.results.get_mut(idx) else {
+                return Err(Failure::invalid("no open result").into());
+            };
+            match &mut res.source {
+                Source::Buffered(rows, s) => {
+                    let mut taken = 0;
+                    let mut buf = Vec::new();
+                    while taken < want {
+                        let Some(row) = rows.pop_front() else {
+                            break;
+                        };
+                        taken += 1;
+                        if !discard {
+                            buf.clear();
+                            encode_record(&mut buf, &row, flavor)?;
+                            chunk::write_message(&mut self.out, &buf);
+                        }
+                    }
+                    if rows.is_empty() {
+                        summary = Some(s.clone());
+                    }
+                    if let Some(r) = remaining.as_mut() {
+                        *r -= taken;
+                    }
+                    if summary.is_some() {
+                        break;
+                    }
+                }
+                Source::Live(_) => {
+                    let Source::Live(stream) = std::mem::replace(
+                        &mut res.source,
+                        Source::Buffered(VecDeque::new(), Summary::default()),
+                    ) else {
+                        return Err(Failure::invalid("no open result").into());
+                    };
+                    let pulled = self
+                        .blocking(Some(cancel.clone()), move || {
+                            let mut p = pull_rows(stream, want, flavor);
+                            if discard {
+                                p.bytes.clear();
+                            }
+                            p
+                        })
+                        .await?;
+                    self.out.extend_from_slice(&pulled.bytes);
+                    if let Some(e) = pulled.error {
+                        return Err(e.into());
+                    }
+                    if let Some(r) = remaining.as_mut() {
+                        *r -= want.min(*r);
+                    }
+                    if pulled.exhausted {
+                        summary = Some(pulled.stream.summary());
+                        // The stream is done: keep nothing but the (now empty) buffered slot.
+                    } else if let Some(res) = self.tx.as_mut().and_then(|c| c.results.get_mut(idx))
+                    {
+                        res.source = Source::Live(pulled.stream);
+                    }
+                    if summary.is_some() {
+                        break;
+                    }
+                    // Send what we have before pulling the next batch.
+                    self.flush().await?;
+                }
+            }
+        }
+
+        let mut meta = Map::new();
+        let Some(summary) = summary else {
+            meta.insert("has_more".into(), Value::Bool(true));
+            self.success(meta);
+            return Ok(Flow::Continue);
+        };
+        // The result is complete.
+        let Some(mut ctx) = self.tx.take() else {
+            return Err(Failure::invalid("no open result").into());
+        };
+        if idx < ctx.results.len() {
+            ctx.results.remove(idx);
+        }
+        meta.insert("has_more".into(), Value::Bool(false));
+        meta.insert("type".into(), Value::from(summary.query_type.as_bolt()));
+        meta.insert("t_last".into(), Value::Int(ms(started.elapsed())));
+        let db = if summary.database.is_empty() {
+            ctx.db.clone()
+        } else {
+            summary.database.clone()
+        };
+        meta.insert("db".into(), Value::from(db));
+        let nz = summary.stats.nonzero();
+        if !nz.is_empty() {
+            let mut stats = Map::new();
+            for (k, v) in nz {
+                stats.insert(
+                    k.to_string(),
+                    Value::Int(i64::try_from(v).unwrap_or(i64::MAX)),
+                );
+            }
+            stats.insert("contains-updates".into(), Value::Bool(true));
+            if summary.stats.system_updates > 0 {
+                stats.insert("contains-system-updates".into(), Value::Bool(true));
+            }
+            meta.insert("stats".into(), Value::Map(stats));
+        }
+        if let Some(plan) = &summary.plan {
+            let mut p = Map::new();
+            p.insert("operatorType".into(), Value::from(plan.as_str()));
+            p.insert("args".into(), Value::Map(Map::new()));
+            p.insert("identifiers".into(), Value::List(Vec::new()));
+            p.insert("children".into(), Value::List(Vec::new()));
+            meta.insert("plan".into(), Value::Map(p));
+        }
+        if ctx.explicit {
+            self.tx = Some(ctx);
+        } else {
+            // Auto-commit: commit now.
+            if let Some(tx) = ctx.tx.take() {
+                let info = self
+                    .blocking(Some(ctx.cancel.clone()), move || tx.commit())
+                    .await??;
+                ctx.bookmark = info.bookmark;
+            }
+            if let Some(b) = ctx.bookmark {
+                meta.insert("bookmark".into(), Value::from(b));
+            }
+        }
+        self.success(meta);
+        Ok(Flow::Continue)
+    }
+
+    async fn commit(&mut self) -> Result<Flow, DispatchError> {
+        if !self.tx.as_ref().is_some_and(|t| t.explicit) {
+            return Err(Failure::invalid("COMMIT without an explicit transaction").into());
+        }
+        self.buffer_live_results().await?;
+        let Some(ctx) = self.tx.take() else {
+            return Err(Failure::invalid("no transaction").into());
+        };
+        let mut meta = Map::new();
+        if let Some(tx) = ctx.tx {
+            let info = self
+                .blocking(Some(ctx.cancel.clone()), move || tx.commit())
+                .await??;
+            if let Some(b) = info.bookmark {
+                meta.insert("bookmark".into(), Value::from(b));
+            }
+        }
+        self.success(meta);
+        Ok(Flow::Continue)
+    }
+
+    async fn rollback(&mut self) -> Result<Flow, DispatchError> {
+        if !self.tx.as_ref().is_some_and(|t| t.explicit) {
+            return Err(Failure::invalid("ROLLBACK without an explicit transaction").into());
+        }
+        let Some(ctx) = self.tx.take() else {
+            return Err(Failure::invalid("no transaction").into());
+        };
+        let TxCtx { tx, results, .. } = ctx;
+        self.blocking(None, move || {
+            drop(results);
+            match tx {
+                Some(tx) => tx.rollback(),
+                None => Ok(()),
+            }
+        })
+        .await??;
+        self.success(Map::new());
+        Ok(Flow::Continue)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Routing
+    // -----------------------------------------------------------------------------------------
+
+    fn route(&mut self, fields: Vec<Value>) -> Result<Flow, DispatchError> {
+        if self.tx.is_some() {
+            return Err(Failure::invalid("ROUTE inside a transaction").into());
+        }
+        let mut it = fields.into_iter();
+        let routing = match it.next() {
+            Some(Value::Map(m)) => m,
+            _ => Map::new(),
+        };
+        let _bookmarks = it.next();
+        let db = match it.next() {
+            Some(Value::String(s)) => Some(s),
+            Some(Value::Map(extra)) => get_str(&extra, "db").map(str::to_string),
+            _ => None,
+        };
+        let default = self.ctx.engine.default_database();
+        let db = db.filter(|d| !d.is_empty()).unwrap_or(default);
+        let known = db == "system"
+            || self.ctx.engine.databases().iter().any(|d| d.name == db)
+            || db == self.ctx.engine.default_database();
+        if !known {
+            return Err(Error::new(
+                ErrorCode::DatabaseNotFound,
+                format!("Database does not exist. Database name: '{db}'."),
+            )
+            .into());
+        }
+        let address = self
+            .ctx
+            .config
+            .advertised_address
+            .clone()
+            .or_else(|| get_str(&routing, "address").map(str::to_string))
+            .unwrap_or_else(|| "localhost:7687".to_string());
+        let server = |role: &str| {
+            let mut m = Map::new();
+            m.insert(
+                "addresses".into(),
+                Value::List(vec![Value::from(address.as_str())]),
+            );
+            m.insert("role".into(), Value::from(role));
+            Value::Map(m)
+        };
+        let mut rt = Map::new();
+        rt.insert("ttl".into(), Value::Int(self.ctx.config.routing_ttl_secs));
+        rt.insert("db".into(), Value::from(db.as_str()));
+        rt.insert(
+            "servers".into(),
+            Value::List(vec![server("ROUTE"), server("READ"), server("WRITE")]),
+        );
+        let mut meta = Map::new();
+        meta.insert("rt".into(), Value::Map(rt));
+        self.success(meta);
+        Ok(Flow::Continue)
+    }
+}
+
+enum DispatchError {
+    Io(std::io::Error),
+    Fail(Failure),
+}
+
+impl From<std::io::Error> for DispatchError {
+    fn from(e: std::io::Error) -> Self {
+        DispatchError::Io(e)
+    }
+}
+
+impl From<Failure> for DispatchError {
+    fn from(f: Failure) -> Self {
+        DispatchError::Fail(f)
+    }
+}
+
+impl From<Error> for DispatchError {
+    fn from(e: Error) -> Self {
+        DispatchError::Fail(Failure::from_error(&e))
+    }
+}
+
+impl From<PackError> for DispatchError {
+    fn from(e: PackError) -> Self {
+        DispatchError::Fail(Failure::from_error(&Error::internal(e.to_string())))
+    }
+}
