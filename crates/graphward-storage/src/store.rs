@@ -325,6 +325,7 @@ impl Database {
             counters: Counters::default(),
             label_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
+            kbuf: Vec::with_capacity(64),
             poisoned: false,
         };
         // SAFETY: the transaction lives in its own heap allocation, which is freed only in
@@ -673,6 +674,8 @@ pub struct WriteTxn {
     /// Label counts touched by this transaction (absolute values).
     label_counts: HashMap<u32, u64>,
     buf: Vec<u8>,
+    /// Scratch buffer for index keys.
+    kbuf: Vec<u8>,
     /// Set after an internal error midway through a write: the transaction can only abort.
     poisoned: bool,
 }
@@ -942,14 +945,12 @@ impl WriteTxn {
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
         tabs.nodes.insert(id, self.buf.as_slice()).map_err(st)?;
         for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
-            tabs.prop_idx
-                .remove((*sid, key.as_slice(), id))
-                .map_err(st)?;
+            tables::idx_key(&mut self.kbuf, *sid, key, id);
+            tabs.prop_idx.remove(self.kbuf.as_slice()).map_err(st)?;
         }
         for (sid, _, key) in &add {
-            tabs.prop_idx
-                .insert((*sid, key.as_slice(), id), ())
-                .map_err(st)?;
+            tables::idx_key(&mut self.kbuf, *sid, key, id);
+            tabs.prop_idx.insert(self.kbuf.as_slice(), ()).map_err(st)?;
         }
         let removed: Vec<u32> = old
             .labels
@@ -1072,9 +1073,8 @@ impl GraphWrite for WriteTxn {
                 tabs.label_idx.insert((*l, id), ()).map_err(st)?;
             }
             for (sid, _, key) in &entries {
-                tabs.prop_idx
-                    .insert((*sid, key.as_slice(), id), ())
-                    .map_err(st)?;
+                tables::idx_key(&mut w.kbuf, *sid, key, id);
+                tabs.prop_idx.insert(w.kbuf.as_slice(), ()).map_err(st)?;
             }
             for l in &d.labels {
                 w.bump_label(*l, true)?;
@@ -1262,9 +1262,8 @@ impl GraphWrite for WriteTxn {
                 tabs.label_idx.remove((*l, id)).map_err(st)?;
             }
             for (sid, _, key) in &entries {
-                tabs.prop_idx
-                    .remove((*sid, key.as_slice(), id))
-                    .map_err(st)?;
+                tables::idx_key(&mut w.kbuf, *sid, key, id);
+                tabs.prop_idx.remove(w.kbuf.as_slice()).map_err(st)?;
             }
             for l in &d.labels {
                 w.bump_label(*l, false)?;
@@ -1366,9 +1365,8 @@ impl GraphWrite for WriteTxn {
             let rec = codec::encode_schema(&s);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             for (key, n) in &entries {
-                tabs.prop_idx
-                    .insert((id, key.as_slice(), *n), ())
-                    .map_err(st)?;
+                tables::idx_key(&mut w.kbuf, id, key, *n);
+                tabs.prop_idx.insert(w.kbuf.as_slice(), ()).map_err(st)?;
             }
             tabs.schema.insert(id, rec.as_slice()).map_err(st)?;
             w.counters.next_schema = id
@@ -1390,17 +1388,18 @@ impl GraphWrite for WriteTxn {
             };
             let id = w.schemas.get(pos).map(|s| s.id).unwrap_or_default();
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
-            for e in tabs.prop_idx.range((id, &[][..], 0u64)..).map_err(st)? {
+            let prefix = id.to_be_bytes();
+            let mut keys: Vec<Vec<u8>> = Vec::new();
+            for e in tabs.prop_idx.range(&prefix[..]..).map_err(st)? {
                 let (k, _) = e.map_err(st)?;
-                let (sid, key, n) = k.value();
-                if sid != id {
+                let k = k.value();
+                if !k.starts_with(&prefix) {
                     break;
                 }
-                keys.push((key.to_vec(), n));
+                keys.push(k.to_vec());
             }
-            for (key, n) in &keys {
-                tabs.prop_idx.remove((id, key.as_slice(), *n)).map_err(st)?;
+            for key in &keys {
+                tabs.prop_idx.remove(key.as_slice()).map_err(st)?;
             }
             tabs.schema.remove(id).map_err(st)?;
             w.schemas.remove(pos);

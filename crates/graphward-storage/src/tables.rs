@@ -26,9 +26,29 @@ pub(crate) const IN: TableDefinition<(u64, u32, u64), u64> = TableDefinition::ne
 pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), ()> = TableDefinition::new("label_idx");
 /// `label -> number of nodes`.
 pub(crate) const LABEL_COUNT: TableDefinition<u32, u64> = TableDefinition::new("label_count");
-/// `(schema id, normalized value key, node)`.
-pub(crate) const PROP_IDX: TableDefinition<(u32, &[u8], u64), ()> =
-    TableDefinition::new("prop_idx");
+/// `schema id (4 bytes BE) ++ normalized value key ++ node (8 bytes BE)`. Value keys are
+/// self-delimiting (prefix-free), so the exact-match range of one value holds only that value.
+pub(crate) const PROP_IDX: TableDefinition<&[u8], ()> = TableDefinition::new("prop_idx");
+
+/// Builds a property index key into `out`.
+pub(crate) fn idx_key(out: &mut Vec<u8>, schema: u32, key: &[u8], node: u64) {
+    out.clear();
+    out.extend_from_slice(&schema.to_be_bytes());
+    out.extend_from_slice(key);
+    out.extend_from_slice(&node.to_be_bytes());
+}
+
+/// The node id at the end of a property index key.
+pub(crate) fn idx_key_node(k: &[u8]) -> Result<u64> {
+    let tail = k
+        .len()
+        .checked_sub(8)
+        .and_then(|i| k.get(i..))
+        .ok_or_else(|| codec::corrupt("short index key"))?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(tail);
+    Ok(u64::from_be_bytes(a))
+}
 /// `schema id -> schema record`.
 pub(crate) const SCHEMA: TableDefinition<u32, &[u8]> = TableDefinition::new("schema");
 
@@ -65,7 +85,7 @@ pub(crate) type RTabs = Tabs<
     ReadOnlyTable<(u64, u32, u64), u64>,
     ReadOnlyTable<(u32, u64), ()>,
     ReadOnlyTable<u32, u64>,
-    ReadOnlyTable<(u32, &'static [u8], u64), ()>,
+    ReadOnlyTable<&'static [u8], ()>,
     ReadOnlyTable<u32, &'static [u8]>,
 >;
 
@@ -77,7 +97,7 @@ pub(crate) type WTabs<'t> = Tabs<
     Table<'t, (u64, u32, u64), u64>,
     Table<'t, (u32, u64), ()>,
     Table<'t, u32, u64>,
-    Table<'t, (u32, &'static [u8], u64), ()>,
+    Table<'t, &'static [u8], ()>,
     Table<'t, u32, &'static [u8]>,
 >;
 
@@ -122,7 +142,7 @@ pub(crate) trait Src {
     type A: ReadableTable<(u64, u32, u64), u64>;
     type LI: ReadableTable<(u32, u64), ()>;
     type LC: ReadableTable<u32, u64>;
-    type PI: ReadableTable<(u32, &'static [u8], u64), ()>;
+    type PI: ReadableTable<&'static [u8], ()>;
     type S: ReadableTable<u32, &'static [u8]>;
     #[allow(clippy::type_complexity)]
     fn tabs(
@@ -264,28 +284,36 @@ pub(crate) trait Src {
 
     /// Nodes under one index key.
     fn index_nodes(&self, schema: u32, key: &[u8], out: &mut Vec<u64>) -> Result<()> {
+        let mut lo = Vec::with_capacity(key.len() + 12);
+        let mut hi = Vec::with_capacity(key.len() + 12);
+        idx_key(&mut lo, schema, key, 0);
+        idx_key(&mut hi, schema, key, u64::MAX);
         for e in self
             .tabs()
             .prop_idx
-            .range((schema, key, 0u64)..=(schema, key, u64::MAX))
+            .range(lo.as_slice()..=hi.as_slice())
             .map_err(st)?
         {
             let (k, _) = e.map_err(st)?;
-            out.push(k.value().2);
+            out.push(idx_key_node(k.value())?);
         }
         Ok(())
     }
 
     /// Some node other than `except` under one index key.
     fn index_other(&self, schema: u32, key: &[u8], except: u64) -> Result<Option<u64>> {
+        let mut lo = Vec::with_capacity(key.len() + 12);
+        let mut hi = Vec::with_capacity(key.len() + 12);
+        idx_key(&mut lo, schema, key, 0);
+        idx_key(&mut hi, schema, key, u64::MAX);
         for e in self
             .tabs()
             .prop_idx
-            .range((schema, key, 0u64)..=(schema, key, u64::MAX))
+            .range(lo.as_slice()..=hi.as_slice())
             .map_err(st)?
         {
             let (k, _) = e.map_err(st)?;
-            let n = k.value().2;
+            let n = idx_key_node(k.value())?;
             if n != except {
                 return Ok(Some(n));
             }
@@ -344,7 +372,7 @@ where
     A: ReadableTable<(u64, u32, u64), u64>,
     LI: ReadableTable<(u32, u64), ()>,
     LC: ReadableTable<u32, u64>,
-    PI: ReadableTable<(u32, &'static [u8], u64), ()>,
+    PI: ReadableTable<&'static [u8], ()>,
     S: ReadableTable<u32, &'static [u8]>,
 {
     type M = M;

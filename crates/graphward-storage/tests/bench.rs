@@ -1,0 +1,124 @@
+//! Load benchmark through the traits (ignored by default):
+//! `cargo test --release -p graphward-storage --test bench -- --ignored --nocapture`
+//! Sizes via GW_BENCH_NODES / GW_BENCH_RELS / GW_BENCH_BATCH.
+
+use std::time::Instant;
+
+use graphward_core::value::Map;
+use graphward_core::Value;
+use graphward_storage::*;
+
+mod common;
+use common::TempDir;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn rel_endpoints(i: u64, n: u64) -> (u64, u64) {
+    let x = i
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (i % n, (x >> 33) % n)
+}
+
+#[test]
+#[ignore]
+fn load_and_hop() {
+    let nodes = env_or("GW_BENCH_NODES", 1_000_000);
+    let rels = env_or("GW_BENCH_RELS", 2_000_000);
+    let batch = env_or("GW_BENCH_BATCH", 10_000).max(1);
+    let dir = TempDir::new("bench");
+    let st = Storage::open(dir.path()).unwrap();
+    st.create_database("bench").unwrap();
+    let db = st.database("bench").unwrap();
+    let label = vec!["N".to_string()];
+    let key = vec!["id".to_string()];
+    {
+        let mut w = db.begin_write().unwrap();
+        w.create_schema(SchemaDef {
+            name: "n_id".into(),
+            kind: SchemaKind::Unique,
+            label: "N".into(),
+            properties: key.clone(),
+        })
+        .unwrap();
+        w.commit().unwrap();
+    }
+
+    let t0 = Instant::now();
+    let mut s = 0;
+    while s < nodes {
+        let mut w = db.begin_write().unwrap();
+        for i in s..(s + batch).min(nodes) {
+            let mut p = Map::new();
+            p.insert("id".into(), Value::Int(i as i64));
+            w.create_node(&label, p).unwrap();
+        }
+        w.commit().unwrap();
+        s += batch;
+    }
+    let nodes_s = t0.elapsed().as_secs_f64();
+
+    let t1 = Instant::now();
+    let mut commit_s = 0.0;
+    let mut s = 0;
+    while s < rels {
+        let mut w = db.begin_write().unwrap();
+        for i in s..(s + batch).min(rels) {
+            let (a, b) = rel_endpoints(i, nodes);
+            let a = w
+                .index_seek("N", &key, &[Value::Int(a as i64)])
+                .unwrap()
+                .unwrap();
+            let b = w
+                .index_seek("N", &key, &[Value::Int(b as i64)])
+                .unwrap()
+                .unwrap();
+            w.create_relationship(a[0], b[0], "R", Map::new()).unwrap();
+        }
+        let tc = Instant::now();
+        w.commit().unwrap();
+        commit_s += tc.elapsed().as_secs_f64();
+        s += batch;
+    }
+    let rels_s = t1.elapsed().as_secs_f64();
+
+    let r = db.begin_read().unwrap();
+    let types = vec!["R".to_string()];
+    let mut lat = Vec::new();
+    let mut total = 0u64;
+    for q in 0..100u64 {
+        let qid = (q * 7919) % nodes.max(1);
+        let t = Instant::now();
+        let start = r
+            .index_seek("N", &key, &[Value::Int(qid as i64)])
+            .unwrap()
+            .unwrap();
+        for a in start {
+            for e1 in r.expand(a, ExpandDir::Outgoing, &types).unwrap() {
+                total += r
+                    .expand(e1.other, ExpandDir::Outgoing, &types)
+                    .unwrap()
+                    .len() as u64;
+            }
+        }
+        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let size: u64 = std::fs::read_dir(dir.path().join("databases"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "load_and_hop: nodes {nodes} in {nodes_s:.2}s, rels {rels} in {rels_s:.2}s \
+         (commits {commit_s:.2}s), 2-hop p50 {:.3}ms p95 {:.3}ms total {total}, file {} MiB",
+        lat[lat.len() / 2],
+        lat[lat.len() * 95 / 100],
+        size >> 20
+    );
+}
