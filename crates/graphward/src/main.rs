@@ -1,1 +1,33 @@
-fn main() {}
+//! The `graphward` binary. `main` only parses the command line and dispatches; each
+//! subcommand lives in its own module.
+
+mod cli;
+mod config;
+mod http;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli.command {
+        cli::Command::Serve(args) => {
+            let config = match config::load_from_process(&args) {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("graphward: configuration error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match serve::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("graphward: error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

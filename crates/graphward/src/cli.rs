@@ -1,0 +1,148 @@
+//! Command-line interface: the `graphward` binary's subcommands and their flags.
+//!
+//! Flags only *collect* what the operator typed: every value is an `Option<String>` so that
+//! [`crate::config`] can layer it over the environment, the TOML file and the defaults, and
+//! report a bad value together with where it came from. Further subcommands (`certs`, `token`,
+//! `config`, `shell`) get their own variant and module.
+
+use clap::{Args, Parser, Subcommand};
+
+/// graphward: a security-focused graph database server (Cypher over Bolt).
+#[derive(Debug, Parser)]
+#[command(name = "graphward", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the database server (Bolt and HTTP listeners).
+    Serve(ServeArgs),
+}
+
+const SERVE_AFTER_HELP: &str = "\
+Every flag can also be set with an environment variable GRAPHWARD_<FLAG> (e.g. --bolt-port is \
+GRAPHWARD_BOLT_PORT) or a key in the TOML file given with --config. Precedence: flag > \
+environment > file > default. Reference: docs/configuration.md";
+
+/// Flags of `graphward serve`. Every field is optional: absent means "not given on the command
+/// line", and the environment, the config file or the default decides.
+#[derive(Debug, Default, Clone, Args)]
+#[command(after_help = SERVE_AFTER_HELP)]
+pub struct ServeArgs {
+    /// TOML configuration file [env: GRAPHWARD_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<String>,
+
+    /// Directory holding the databases; created if missing [default: ./data]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
+
+    /// Database used when a client names none [default: neo4j]
+    #[arg(long, value_name = "NAME")]
+    pub default_database: Option<String>,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or RUST_LOG-style directives
+    /// [default: info]
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// Address the Bolt listener binds; 0.0.0.0 exposes it to the network [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDR")]
+    pub bolt_address: Option<String>,
+
+    /// Bolt port [default: 7687]
+    #[arg(long, value_name = "PORT")]
+    pub bolt_port: Option<String>,
+
+    /// Server agent string announced to Bolt clients
+    #[arg(long, value_name = "AGENT")]
+    pub bolt_server_agent: Option<String>,
+
+    /// Largest Bolt message accepted, e.g. 16MiB [default: 16MiB]
+    #[arg(long, value_name = "SIZE")]
+    pub bolt_max_message_size: Option<String>,
+
+    /// Most concurrent Bolt connections [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub bolt_max_connections: Option<String>,
+
+    /// Close Bolt connections idle this long, e.g. 30m [default: 1h]
+    #[arg(long, value_name = "DURATION")]
+    pub bolt_idle_timeout: Option<String>,
+
+    /// host:port announced in routing tables [default: the address the client connected to]
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bolt_advertised_address: Option<String>,
+
+    /// Comma-separated WebSocket Origin values accepted [default: any]
+    #[arg(long, value_name = "ORIGINS")]
+    pub bolt_ws_allowed_origins: Option<String>,
+
+    /// Address the HTTP listener binds [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDR")]
+    pub http_address: Option<String>,
+
+    /// HTTP port [default: 7474]
+    #[arg(long, value_name = "PORT")]
+    pub http_port: Option<String>,
+
+    /// Longest query text accepted, e.g. 1MiB [default: 1MiB]
+    #[arg(long, value_name = "SIZE")]
+    pub max_query_length: Option<String>,
+
+    /// Deepest expression/pattern nesting the parser accepts [default: 200]
+    #[arg(long, value_name = "N")]
+    pub max_nesting_depth: Option<String>,
+
+    /// Most rows one query may produce or hold [default: 10000000]
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<String>,
+
+    /// Memory one query may hold in intermediate results, e.g. 512MiB [default: 2GiB]
+    #[arg(long, value_name = "SIZE")]
+    pub max_query_memory: Option<String>,
+
+    /// Wall-clock limit per query: seconds or e.g. 30s, 5m; 0 disables [default: 300s]
+    #[arg(long, value_name = "DURATION")]
+    pub query_timeout: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn interop_fixture_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "graphward",
+            "serve",
+            "--data-dir",
+            "/tmp/d",
+            "--bolt-address",
+            "127.0.0.1",
+            "--bolt-port",
+            "7688",
+            "--http-address",
+            "127.0.0.1",
+            "--http-port",
+            "7475",
+        ]);
+        let Ok(Cli {
+            command: Command::Serve(args),
+        }) = cli
+        else {
+            panic!("fixture flags must parse: {cli:?}");
+        };
+        assert_eq!(args.data_dir.as_deref(), Some("/tmp/d"));
+        assert_eq!(args.bolt_port.as_deref(), Some("7688"));
+        assert_eq!(args.http_port.as_deref(), Some("7475"));
+    }
+}

@@ -1,0 +1,1212 @@
+//! Server configuration: every setting from a command-line flag, an environment variable
+//! `GRAPHWARD_<FLAG>`, a TOML file, or its default — in that order of precedence.
+//!
+//! The layering is explicit: [`SETTINGS`] lists each setting once (its name, which is also its
+//! TOML key, and its flag; the environment variable name is derived from the flag), and
+//! [`Layers::lookup`] asks the flag, then the environment, then the file. Values from every
+//! source go through the same parsers, so an error always names the setting, the offending
+//! value and where it came from. Nothing here panics on input.
+//!
+//! The operator-facing reference is `docs/configuration.md`; keep the two in step.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use graphward_bolt::BoltConfig;
+use graphward_core::engine::{EngineConfig, Limits};
+
+use crate::cli::ServeArgs;
+
+/// Environment variable naming the config file (the `--config` flag wins over it).
+pub const CONFIG_ENV: &str = "GRAPHWARD_CONFIG";
+/// Fallback for the log filter after `GRAPHWARD_LOG_LEVEL`.
+pub const RUST_LOG_ENV: &str = "RUST_LOG";
+/// Longest duration any setting accepts (guards against overflowing `Instant` arithmetic).
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// One configurable setting. `name` is its TOML key (dotted for sections: `bolt.port` is `port`
+/// in `[bolt]`); `flag` is the long flag without dashes; the environment variable is
+/// `GRAPHWARD_` + the flag upper-cased with `-` turned into `_`.
+pub struct Setting {
+    pub name: &'static str,
+    pub flag: &'static str,
+    cli: fn(&ServeArgs) -> Option<&String>,
+}
+
+impl Setting {
+    pub fn env_var(&self) -> String {
+        format!(
+            "GRAPHWARD_{}",
+            self.flag.to_ascii_uppercase().replace('-', "_")
+        )
+    }
+}
+
+macro_rules! setting {
+    ($name:literal, $flag:literal, $field:ident) => {
+        Setting {
+            name: $name,
+            flag: $flag,
+            cli: |a: &ServeArgs| a.$field.as_ref(),
+        }
+    };
+}
+
+/// Every setting `serve` understands (except `--config` itself, which names the file).
+pub static SETTINGS: &[Setting] = &[
+    setting!("data_dir", "data-dir", data_dir),
+    setting!("default_database", "default-database", default_database),
+    setting!("log_level", "log-level", log_level),
+    setting!("bolt.address", "bolt-address", bolt_address),
+    setting!("bolt.port", "bolt-port", bolt_port),
+    setting!("bolt.server_agent", "bolt-server-agent", bolt_server_agent),
+    setting!(
+        "bolt.max_message_size",
+        "bolt-max-message-size",
+        bolt_max_message_size
+    ),
+    setting!(
+        "bolt.max_connections",
+        "bolt-max-connections",
+        bolt_max_connections
+    ),
+    setting!("bolt.idle_timeout", "bolt-idle-timeout", bolt_idle_timeout),
+    setting!(
+        "bolt.advertised_address",
+        "bolt-advertised-address",
+        bolt_advertised_address
+    ),
+    setting!(
+        "bolt.ws_allowed_origins",
+        "bolt-ws-allowed-origins",
+        bolt_ws_allowed_origins
+    ),
+    setting!("http.address", "http-address", http_address),
+    setting!("http.port", "http-port", http_port),
+    setting!(
+        "limits.max_query_length",
+        "max-query-length",
+        max_query_length
+    ),
+    setting!(
+        "limits.max_nesting_depth",
+        "max-nesting-depth",
+        max_nesting_depth
+    ),
+    setting!("limits.max_rows", "max-rows", max_rows),
+    setting!(
+        "limits.max_query_memory",
+        "max-query-memory",
+        max_query_memory
+    ),
+    setting!("limits.query_timeout", "query-timeout", query_timeout),
+];
+
+/// TOML sections (tables) the file may contain.
+const SECTIONS: &[&str] = &["bolt", "http", "limits"];
+
+fn setting(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag(&'static str),
+    Env(String),
+    File { path: PathBuf, key: String },
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(flag) => write!(f, "command-line flag --{flag}"),
+            Source::Env(var) => write!(f, "environment variable {var}"),
+            Source::File { path, key } => {
+                write!(f, "config file {}, key `{key}`", path.display())
+            }
+            Source::Default => write!(f, "built-in default"),
+        }
+    }
+}
+
+/// A configuration error; the message is meant for the operator, as is.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path} (given by {origin}): {error}")]
+    ReadFile {
+        path: PathBuf,
+        origin: Source,
+        error: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("unknown key `{key}` in config file {path}; known keys: {known}")]
+    UnknownKey {
+        path: PathBuf,
+        key: String,
+        known: String,
+    },
+    #[error("environment variable {var} is not valid UTF-8")]
+    NotUnicode { var: String },
+    #[error("invalid value {value} for setting `{setting}` (from {origin}): {reason}")]
+    Invalid {
+        setting: &'static str,
+        origin: Source,
+        value: String,
+        reason: String,
+    },
+}
+
+/// A value as a source gave it: text (flags, environment, TOML strings), a TOML integer, or a
+/// TOML array of strings.
+#[derive(Debug, Clone, PartialEq)]
+enum Raw {
+    Text(String),
+    Int(i64),
+    List(Vec<String>),
+}
+
+impl Raw {
+    /// How the value is quoted in error messages (`{:?}` escapes control characters, so a
+    /// hostile value cannot forge log lines).
+    fn shown(&self) -> String {
+        let s = match self {
+            Raw::Text(s) => format!("{s:?}"),
+            Raw::Int(i) => i.to_string(),
+            Raw::List(items) => format!("{items:?}"),
+        };
+        if s.chars().count() > 120 {
+            let cut: String = s.chars().take(117).collect();
+            format!("{cut}...")
+        } else {
+            s
+        }
+    }
+}
+
+/// The Bolt listener's settings.
+#[derive(Debug, Clone)]
+pub struct BoltSettings {
+    pub address: String,
+    pub port: u16,
+    pub config: BoltConfig,
+}
+
+/// The HTTP listener's settings.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub address: String,
+    pub port: u16,
+}
+
+/// The resolved configuration of `graphward serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    /// A `tracing_subscriber::EnvFilter` directive string.
+    pub log_filter: String,
+    pub engine: EngineConfig,
+    pub bolt: BoltSettings,
+    pub http: HttpSettings,
+}
+
+/// The sources, in precedence order.
+struct Layers<'a, E: Fn(&str) -> Option<String>> {
+    args: &'a ServeArgs,
+    env: &'a E,
+    file_path: PathBuf,
+    file: BTreeMap<&'static str, Raw>,
+}
+
+impl<'a, E: Fn(&str) -> Option<String>> Layers<'a, E> {
+    /// The highest-precedence value given for `s`, and its source. An empty environment
+    /// variable counts as unset.
+    fn lookup(&self, s: &'static Setting) -> Option<(Raw, Source)> {
+        if let Some(v) = (s.cli)(self.args) {
+            return Some((Raw::Text(v.clone()), Source::Flag(s.flag)));
+        }
+        let var = s.env_var();
+        if let Some(v) = (self.env)(&var).filter(|v| !v.is_empty()) {
+            return Some((Raw::Text(v), Source::Env(var)));
+        }
+        if s.name == "log_level" {
+            if let Some(v) = (self.env)(RUST_LOG_ENV).filter(|v| !v.is_empty()) {
+                return Some((Raw::Text(v), Source::Env(RUST_LOG_ENV.to_string())));
+            }
+        }
+        self.file.get(s.name).map(|v| {
+            (
+                v.clone(),
+                Source::File {
+                    path: self.file_path.clone(),
+                    key: s.name.to_string(),
+                },
+            )
+        })
+    }
+
+    /// Look `name` up and parse it with `parse`, or return `default`.
+    fn get<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        parse: impl Fn(&Raw) -> Result<T, String>,
+    ) -> Result<T, ConfigError> {
+        let Some(s) = setting(name) else {
+            // A typo in this file, not operator input (the tests cover every name).
+            return Err(ConfigError::Invalid {
+                setting: name,
+                origin: Source::Default,
+                value: String::new(),
+                reason: "internal error: setting missing from SETTINGS".to_string(),
+            });
+        };
+        match self.lookup(s) {
+            None => Ok(default),
+            Some((raw, origin)) => parse(&raw).map_err(|reason| ConfigError::Invalid {
+                setting: s.name,
+                origin,
+                value: raw.shown(),
+                reason,
+            }),
+        }
+    }
+}
+
+/// Load the configuration from the process: its environment and the config file it names.
+pub fn load_from_process(args: &ServeArgs) -> Result<Config, ConfigError> {
+    let vars = SETTINGS
+        .iter()
+        .map(Setting::env_var)
+        .chain([CONFIG_ENV.to_string(), RUST_LOG_ENV.to_string()]);
+    for var in vars {
+        if let Err(std::env::VarError::NotUnicode(_)) = std::env::var(&var) {
+            return Err(ConfigError::NotUnicode { var });
+        }
+    }
+    load(args, |k| std::env::var(k).ok())
+}
+
+/// Load the configuration: the file named by `--config` / `GRAPHWARD_CONFIG` (if any) is read
+/// from disk; `env` looks environment variables up (`std::env::var(..).ok()` in production).
+pub fn load(args: &ServeArgs, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+    let file_ref = match &args.config {
+        Some(p) => Some((PathBuf::from(p), Source::Flag("config"))),
+        None => env(CONFIG_ENV)
+            .filter(|v| !v.is_empty())
+            .map(|p| (PathBuf::from(p), Source::Env(CONFIG_ENV.to_string()))),
+    };
+    let file = match file_ref {
+        None => None,
+        Some((path, origin)) => match std::fs::read_to_string(&path) {
+            Ok(text) => Some((path, text)),
+            Err(error) => {
+                return Err(ConfigError::ReadFile {
+                    path,
+                    origin,
+                    error,
+                })
+            }
+        },
+    };
+    resolve(
+        args,
+        &env,
+        file.as_ref().map(|(p, t)| (p.clone(), t.as_str())),
+    )
+}
+
+/// Resolve the configuration from the flags, the environment and the text of the config file
+/// (`(path, contents)`), without touching the disk or the process environment.
+pub fn resolve<E: Fn(&str) -> Option<String>>(
+    args: &ServeArgs,
+    env: &E,
+    file: Option<(PathBuf, &str)>,
+) -> Result<Config, ConfigError> {
+    let (file_path, file_values) = match &file {
+        Some((path, text)) => (path.clone(), parse_file(path, text)?),
+        None => (PathBuf::new(), BTreeMap::new()),
+    };
+    let l = Layers {
+        args,
+        env,
+        file_path,
+        file: file_values,
+    };
+
+    let limits_default = Limits::default();
+    let bolt_default = BoltConfig::default();
+
+    let data_dir = l.get("data_dir", PathBuf::from("./data"), |r| {
+        text(r).and_then(non_empty).map(PathBuf::from)
+    })?;
+    let default_database = l.get("default_database", "neo4j".to_string(), |r| {
+        text(r).and_then(database_name)
+    })?;
+    let log_filter = l.get("log_level", "info".to_string(), |r| {
+        text(r).and_then(log_filter)
+    })?;
+
+    let bolt_port = l.get("bolt.port", 7687, port)?;
+    let bolt = BoltSettings {
+        address: l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?,
+        port: bolt_port,
+        config: BoltConfig {
+            server_agent: l.get("bolt.server_agent", bolt_default.server_agent, |r| {
+                text(r).and_then(server_agent)
+            })?,
+            max_message_size: l.get(
+                "bolt.max_message_size",
+                bolt_default.max_message_size,
+                |r| size(r, 1024).and_then(to_usize),
+            )?,
+            max_connections: l.get("bolt.max_connections", bolt_default.max_connections, |r| {
+                count(r, 1).and_then(to_usize)
+            })?,
+            idle_timeout: l.get("bolt.idle_timeout", bolt_default.idle_timeout, |r| {
+                duration(r)?.ok_or_else(|| "must be greater than zero".to_string())
+            })?,
+            advertised_address: l.get(
+                "bolt.advertised_address",
+                bolt_default.advertised_address,
+                |r| advertised_address(r, bolt_port).map(Some),
+            )?,
+            ws_allowed_origins: l.get(
+                "bolt.ws_allowed_origins",
+                bolt_default.ws_allowed_origins,
+                origins,
+            )?,
+            ..bolt_default
+        },
+    };
+    let http = HttpSettings {
+        address: l.get("http.address", "127.0.0.1".to_string(), bind_address)?,
+        port: l.get("http.port", 7474, port)?,
+    };
+    let limits = Limits {
+        max_query_length: l.get(
+            "limits.max_query_length",
+            limits_default.max_query_length,
+            |r| size(r, 1).and_then(to_usize),
+        )?,
+        max_nesting_depth: l.get(
+            "limits.max_nesting_depth",
+            limits_default.max_nesting_depth,
+            |r| count(r, 1).and_then(to_usize),
+        )?,
+        max_rows: l.get("limits.max_rows", limits_default.max_rows, |r| count(r, 1))?,
+        max_memory_bytes: l.get(
+            "limits.max_query_memory",
+            limits_default.max_memory_bytes,
+            |r| size(r, 1),
+        )?,
+        query_timeout: l.get(
+            "limits.query_timeout",
+            limits_default.query_timeout,
+            duration,
+        )?,
+    };
+
+    Ok(Config {
+        config_file: file.map(|(p, _)| p),
+        data_dir,
+        log_filter,
+        engine: EngineConfig {
+            default_database,
+            limits,
+        },
+        bolt,
+        http,
+    })
+}
+
+/// `GRAPHWARD_*` variables in `names` that are not settings (likely typos), for a warning.
+/// `GRAPHWARD_BIN` (used by the test scripts) is not reported.
+pub fn unknown_env_vars(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    let known: Vec<String> = SETTINGS.iter().map(Setting::env_var).collect();
+    names
+        .into_iter()
+        .filter(|n| n.starts_with("GRAPHWARD_"))
+        .filter(|n| n != CONFIG_ENV && n != "GRAPHWARD_BIN" && !known.contains(n))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The TOML file
+
+fn parse_file(
+    path: &std::path::Path,
+    text: &str,
+) -> Result<BTreeMap<&'static str, Raw>, ConfigError> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::ParseFile {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+    })?;
+    let mut out = BTreeMap::new();
+    for (key, value) in &table {
+        if SECTIONS.contains(&key.as_str()) {
+            let toml::Value::Table(section) = value else {
+                return Err(ConfigError::UnknownKey {
+                    path: path.to_path_buf(),
+                    key: key.clone(),
+                    known: format!("`{key}` must be a table ([{key}])"),
+                });
+            };
+            for (sub, v) in section {
+                let full = format!("{key}.{sub}");
+                let s = setting(&full).ok_or_else(|| unknown_key(path, &full, Some(key)))?;
+                out.insert(s.name, toml_raw(path, s, v)?);
+            }
+        } else {
+            let s = setting(key)
+                .filter(|s| !s.name.contains('.'))
+                .ok_or_else(|| unknown_key(path, key, None))?;
+            out.insert(s.name, toml_raw(path, s, value)?);
+        }
+    }
+    Ok(out)
+}
+
+fn unknown_key(path: &std::path::Path, key: &str, section: Option<&str>) -> ConfigError {
+    let known: Vec<String> = match section {
+        Some(sec) => SETTINGS
+            .iter()
+            .filter_map(|s| s.name.strip_prefix(sec)?.strip_prefix('.'))
+            .map(|k| format!("{sec}.{k}"))
+            .collect(),
+        None => SETTINGS
+            .iter()
+            .filter(|s| !s.name.contains('.'))
+            .map(|s| s.name.to_string())
+            .chain(SECTIONS.iter().map(|s| format!("[{s}]")))
+            .collect(),
+    };
+    ConfigError::UnknownKey {
+        path: path.to_path_buf(),
+        key: key.to_string(),
+        known: known.join(", "),
+    }
+}
+
+fn toml_raw(
+    path: &std::path::Path,
+    s: &'static Setting,
+    v: &toml::Value,
+) -> Result<Raw, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        setting: s.name,
+        origin: Source::File {
+            path: path.to_path_buf(),
+            key: s.name.to_string(),
+        },
+        value: v.to_string(),
+        reason: reason.to_string(),
+    };
+    match v {
+        toml::Value::String(t) => Ok(Raw::Text(t.clone())),
+        toml::Value::Integer(i) => Ok(Raw::Int(*i)),
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                toml::Value::String(t) => Ok(t.clone()),
+                _ => Err(invalid("array items must be strings")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Raw::List),
+        _ => Err(invalid("expected a string or an integer")),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers: each returns a reason on failure; the caller adds setting and source.
+
+/// The value as text; integers are accepted (as their decimal form) where text is parsed.
+fn scalar(r: &Raw) -> Result<String, String> {
+    match r {
+        Raw::Text(t) => Ok(t.trim().to_string()),
+        Raw::Int(i) => Ok(i.to_string()),
+        Raw::List(_) => Err("expected a single value, not a list".to_string()),
+    }
+}
+
+/// The value as a string; a TOML integer is refused (it is almost certainly a mistake).
+fn text(r: &Raw) -> Result<String, String> {
+    match r {
+        Raw::Text(t) => Ok(t.trim().to_string()),
+        Raw::Int(_) => Err("expected a string".to_string()),
+        Raw::List(_) => Err("expected a single string, not a list".to_string()),
+    }
+}
+
+fn non_empty(s: String) -> Result<String, String> {
+    if s.is_empty() {
+        Err("must not be empty".to_string())
+    } else {
+        Ok(s)
+    }
+}
+
+fn port(r: &Raw) -> Result<u16, String> {
+    scalar(r)?
+        .parse::<u16>()
+        .map_err(|_| "expected a port number 0-65535".to_string())
+}
+
+/// A non-negative integer of at least `min`.
+fn count(r: &Raw, min: u64) -> Result<u64, String> {
+    let s = scalar(r)?;
+    let n = s
+        .replace('_', "")
+        .parse::<u64>()
+        .map_err(|_| "expected a non-negative integer".to_string())?;
+    if n < min {
+        return Err(format!("must be at least {min}"));
+    }
+    Ok(n)
+}
+
+fn to_usize(n: u64) -> Result<usize, String> {
+    usize::try_from(n).map_err(|_| "too large for this platform".to_string())
+}
+
+/// A byte size: an integer with an optional unit. `KB`/`MB`/`GB`/`TB` are powers of 1000;
+/// `KiB`/`MiB`/`GiB`/`TiB` and the bare `K`/`M`/`G`/`T` are powers of 1024. Case-insensitive.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let num = num.replace('_', "");
+    if num.is_empty() {
+        return Err("expected a size such as 1048576, 512KiB, 16MiB or 2GiB".to_string());
+    }
+    let n: u64 = num.parse().map_err(|_| "number too large".to_string())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "k" | "kib" => 1 << 10,
+        "mb" => 1000 * 1000,
+        "m" | "mib" => 1 << 20,
+        "gb" => 1000 * 1000 * 1000,
+        "g" | "gib" => 1 << 30,
+        "tb" => 1000 * 1000 * 1000 * 1000,
+        "t" | "tib" => 1 << 40,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} (use B, KiB, MiB, GiB, TiB, KB, MB, GB or TB)"
+            ))
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| "size too large".to_string())
+}
+
+fn size(r: &Raw, min: u64) -> Result<u64, String> {
+    let n = parse_size(&scalar(r)?)?;
+    if n < min {
+        return Err(format!("must be at least {min} bytes"));
+    }
+    Ok(n)
+}
+
+/// A duration: a bare integer is seconds; otherwise number-unit pairs such as `30s`, `500ms`,
+/// `5m`, `1h30m`, `2d` (units `ms`, `s`, `m`, `h`, `d`). Zero yields `None` ("no limit"). At
+/// most 365 days.
+pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
+    let s = s.trim();
+    const HINT: &str = "expected a duration such as 30, 30s, 500ms, 5m or 1h30m";
+    if s.is_empty() {
+        return Err(HINT.to_string());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    if rest.chars().all(|c| c.is_ascii_digit()) {
+        let secs: u64 = rest.parse().map_err(|_| "duration too large".to_string())?;
+        total = Duration::from_secs(secs.min(MAX_DURATION.as_secs() + 1));
+    } else {
+        while !rest.is_empty() {
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            if digits == 0 {
+                return Err(HINT.to_string());
+            }
+            let (num, tail) = rest.split_at(digits);
+            let n: u64 = num.parse().map_err(|_| "duration too large".to_string())?;
+            let tail = tail.trim_start();
+            let unit_len = tail
+                .find(|c: char| !c.is_ascii_alphabetic())
+                .unwrap_or(tail.len());
+            let (unit, tail) = tail.split_at(unit_len);
+            let part = match unit.to_ascii_lowercase().as_str() {
+                "ms" => Some(Duration::from_millis(n)),
+                "s" | "sec" | "secs" => Some(Duration::from_secs(n)),
+                "m" | "min" | "mins" => n.checked_mul(60).map(Duration::from_secs),
+                "h" => n.checked_mul(3600).map(Duration::from_secs),
+                "d" => n.checked_mul(86400).map(Duration::from_secs),
+                "" => return Err(format!("{HINT} (a unit is missing after {num})")),
+                other => return Err(format!("{HINT} (unknown unit {other:?})")),
+            }
+            .ok_or_else(|| "duration too large".to_string())?;
+            total = total
+                .checked_add(part)
+                .ok_or_else(|| "duration too large".to_string())?;
+            rest = tail.trim_start();
+        }
+    }
+    if total > MAX_DURATION {
+        return Err("must be at most 365d".to_string());
+    }
+    Ok(if total.is_zero() { None } else { Some(total) })
+}
+
+fn duration(r: &Raw) -> Result<Option<Duration>, String> {
+    match r {
+        Raw::Int(i) if *i < 0 => Err("must not be negative".to_string()),
+        _ => parse_duration(&scalar(r)?),
+    }
+}
+
+/// An address to bind: an IP address or a host name, without a port.
+fn bind_address(r: &Raw) -> Result<String, String> {
+    let s = non_empty(text(r)?)?;
+    let unbracketed = s
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(&s);
+    if unbracketed.parse::<IpAddr>().is_ok() {
+        return Ok(unbracketed.to_string());
+    }
+    if s.parse::<SocketAddr>().is_ok() || s.contains(':') {
+        return Err("give the address without a port (the port has its own setting)".to_string());
+    }
+    if is_host_name(&s) {
+        Ok(s)
+    } else {
+        Err("expected an IP address or a host name".to_string())
+    }
+}
+
+fn is_host_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// `host:port`, or a bare host to which the Bolt port is appended.
+fn advertised_address(r: &Raw, bolt_port: u16) -> Result<String, String> {
+    let s = non_empty(text(r)?)?;
+    if s.parse::<SocketAddr>().is_ok() {
+        return Ok(s);
+    }
+    match s.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => return Ok(format!("{ip}:{bolt_port}")),
+        Ok(IpAddr::V6(ip)) => return Ok(format!("[{ip}]:{bolt_port}")),
+        Err(_) => {}
+    }
+    let bad = || "expected host:port or a host name".to_string();
+    match s.rsplit_once(':') {
+        Some((host, p)) => {
+            p.parse::<u16>().map_err(|_| bad())?;
+            if is_host_name(host) {
+                Ok(s)
+            } else {
+                Err(bad())
+            }
+        }
+        None if is_host_name(&s) => Ok(format!("{s}:{bolt_port}")),
+        None => Err(bad()),
+    }
+}
+
+/// A comma-separated list (or TOML array) of WebSocket origins.
+fn origins(r: &Raw) -> Result<Vec<String>, String> {
+    let items: Vec<String> = match r {
+        Raw::Text(t) => t.split(',').map(|x| x.trim().to_string()).collect(),
+        Raw::List(l) => l.iter().map(|x| x.trim().to_string()).collect(),
+        Raw::Int(_) => return Err("expected a list of origins".to_string()),
+    };
+    let items: Vec<String> = items.into_iter().filter(|x| !x.is_empty()).collect();
+    for o in &items {
+        if o.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(format!("origin {o:?} contains whitespace"));
+        }
+    }
+    Ok(items)
+}
+
+/// Database names follow Neo4j's rules: 3-63 characters, ASCII letters, digits, `.` and `-`,
+/// starting with a letter. `system` is reserved.
+fn database_name(s: String) -> Result<String, String> {
+    let ok_chars = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let starts_alpha = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    if !(3..=63).contains(&s.len()) || !ok_chars || !starts_alpha {
+        return Err(
+            "a database name has 3-63 characters (ASCII letters, digits, '.', '-') and starts with a letter"
+                .to_string(),
+        );
+    }
+    let lower = s.to_ascii_lowercase();
+    if lower == "system" {
+        return Err("`system` is reserved".to_string());
+    }
+    Ok(lower)
+}
+
+fn server_agent(s: String) -> Result<String, String> {
+    let s = non_empty(s)?;
+    if s.len() > 256 || s.chars().any(|c| !(' '..='~').contains(&c)) {
+        return Err("expected at most 256 printable ASCII characters".to_string());
+    }
+    Ok(s)
+}
+
+/// A single level name, or `RUST_LOG`-style directives (`info,graphward_bolt=debug`).
+fn log_filter(s: String) -> Result<String, String> {
+    const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+    let s = non_empty(s)?;
+    if !s.contains(['=', ',', ':']) && !LEVELS.contains(&s.to_ascii_lowercase().as_str()) {
+        return Err(format!(
+            "expected one of {} or RUST_LOG-style directives",
+            LEVELS.join(", ")
+        ));
+    }
+    tracing_subscriber::EnvFilter::try_new(&s)
+        .map(|_| s.clone())
+        .map_err(|e| format!("not a valid log filter: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    fn no_env() -> impl Fn(&str) -> Option<String> {
+        env_of(&[])
+    }
+
+    fn file(text: &str) -> Option<(PathBuf, &str)> {
+        Some((PathBuf::from("/etc/graphward.toml"), text))
+    }
+
+    fn err_of(r: Result<Config, ConfigError>) -> String {
+        match r {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = resolve(&ServeArgs::default(), &no_env(), None).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.engine.default_database, "neo4j");
+        assert_eq!(c.bolt.address, "127.0.0.1");
+        assert_eq!(c.bolt.port, 7687);
+        assert_eq!(c.http.address, "127.0.0.1");
+        assert_eq!(c.http.port, 7474);
+        assert_eq!(c.log_filter, "info");
+        let d = Limits::default();
+        assert_eq!(c.engine.limits.max_rows, d.max_rows);
+        assert_eq!(c.engine.limits.query_timeout, d.query_timeout);
+        assert_eq!(
+            c.bolt.config.max_connections,
+            BoltConfig::default().max_connections
+        );
+        assert!(c.config_file.is_none());
+    }
+
+    #[test]
+    fn precedence_flag_env_file_default() {
+        let toml = "[bolt]\nport = 1111\naddress = \"10.0.0.1\"\n[http]\nport = 3333\n";
+        let env = env_of(&[
+            ("GRAPHWARD_BOLT_PORT", "2222"),
+            ("GRAPHWARD_HTTP_PORT", "4444"),
+        ]);
+        let args = ServeArgs {
+            http_port: Some("5555".into()),
+            ..Default::default()
+        };
+        let c = resolve(&args, &env, file(toml)).unwrap();
+        // flag beats env and file
+        assert_eq!(c.http.port, 5555);
+        // env beats file
+        assert_eq!(c.bolt.port, 2222);
+        // file beats default
+        assert_eq!(c.bolt.address, "10.0.0.1");
+        // default when nobody says anything
+        assert_eq!(c.http.address, "127.0.0.1");
+
+        // without the env, the file decides
+        let c = resolve(&ServeArgs::default(), &no_env(), file(toml)).unwrap();
+        assert_eq!(c.bolt.port, 1111);
+        assert_eq!(c.http.port, 3333);
+    }
+
+    #[test]
+    fn empty_env_is_unset() {
+        let env = env_of(&[("GRAPHWARD_BOLT_PORT", "")]);
+        let c = resolve(&ServeArgs::default(), &env, file("[bolt]\nport = 1234")).unwrap();
+        assert_eq!(c.bolt.port, 1234);
+    }
+
+    #[test]
+    fn all_settings_from_file() {
+        let toml = r#"
+data_dir = "/var/lib/graphward"
+default_database = "movies"
+log_level = "debug"
+[bolt]
+address = "0.0.0.0"
+port = 7000
+server_agent = "Neo4j/5.26.0"
+max_message_size = "1MiB"
+max_connections = 10
+idle_timeout = "5m"
+advertised_address = "db.example.com"
+ws_allowed_origins = ["https://a.example", "https://b.example"]
+[http]
+address = "::1"
+port = 7001
+[limits]
+max_query_length = 65536
+max_nesting_depth = 50
+max_rows = 1000
+max_query_memory = "64MiB"
+query_timeout = "30s"
+"#;
+        let c = resolve(&ServeArgs::default(), &no_env(), file(toml)).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/graphward"));
+        assert_eq!(c.engine.default_database, "movies");
+        assert_eq!(c.log_filter, "debug");
+        assert_eq!(c.bolt.address, "0.0.0.0");
+        assert_eq!(c.bolt.port, 7000);
+        assert_eq!(c.bolt.config.server_agent, "Neo4j/5.26.0");
+        assert_eq!(c.bolt.config.max_message_size, 1 << 20);
+        assert_eq!(c.bolt.config.max_connections, 10);
+        assert_eq!(c.bolt.config.idle_timeout, Duration::from_secs(300));
+        assert_eq!(
+            c.bolt.config.advertised_address.as_deref(),
+            Some("db.example.com:7000")
+        );
+        assert_eq!(
+            c.bolt.config.ws_allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        assert_eq!(c.http.address, "::1");
+        assert_eq!(c.http.port, 7001);
+        let l = &c.engine.limits;
+        assert_eq!(l.max_query_length, 65536);
+        assert_eq!(l.max_nesting_depth, 50);
+        assert_eq!(l.max_rows, 1000);
+        assert_eq!(l.max_memory_bytes, 64 << 20);
+        assert_eq!(l.query_timeout, Some(Duration::from_secs(30)));
+    }
+
+    #[test]
+    fn every_setting_has_a_flag_and_env() {
+        let env: Vec<(String, String)> = vec![
+            ("GRAPHWARD_DATA_DIR", "/d"),
+            ("GRAPHWARD_DEFAULT_DATABASE", "other"),
+            ("GRAPHWARD_LOG_LEVEL", "warn"),
+            ("GRAPHWARD_BOLT_ADDRESS", "localhost"),
+            ("GRAPHWARD_BOLT_PORT", "1"),
+            ("GRAPHWARD_BOLT_SERVER_AGENT", "x/1"),
+            ("GRAPHWARD_BOLT_MAX_MESSAGE_SIZE", "2048"),
+            ("GRAPHWARD_BOLT_MAX_CONNECTIONS", "3"),
+            ("GRAPHWARD_BOLT_IDLE_TIMEOUT", "4"),
+            ("GRAPHWARD_BOLT_ADVERTISED_ADDRESS", "h:5"),
+            ("GRAPHWARD_BOLT_WS_ALLOWED_ORIGINS", "a, b,,"),
+            ("GRAPHWARD_HTTP_ADDRESS", "0.0.0.0"),
+            ("GRAPHWARD_HTTP_PORT", "6"),
+            ("GRAPHWARD_MAX_QUERY_LENGTH", "7"),
+            ("GRAPHWARD_MAX_NESTING_DEPTH", "8"),
+            ("GRAPHWARD_MAX_ROWS", "9"),
+            ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
+            ("GRAPHWARD_QUERY_TIMEOUT", "0"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(env.len(), SETTINGS.len());
+        let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let c = resolve(&ServeArgs::default(), &lookup, None).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/d"));
+        assert_eq!(c.engine.default_database, "other");
+        assert_eq!(c.log_filter, "warn");
+        assert_eq!(c.bolt.address, "localhost");
+        assert_eq!(c.bolt.port, 1);
+        assert_eq!(c.bolt.config.server_agent, "x/1");
+        assert_eq!(c.bolt.config.max_message_size, 2048);
+        assert_eq!(c.bolt.config.max_connections, 3);
+        assert_eq!(c.bolt.config.idle_timeout, Duration::from_secs(4));
+        assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
+        assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);
+        assert_eq!(c.http.address, "0.0.0.0");
+        assert_eq!(c.http.port, 6);
+        let l = &c.engine.limits;
+        assert_eq!(
+            (l.max_query_length, l.max_nesting_depth, l.max_rows),
+            (7, 8, 9)
+        );
+        assert_eq!(l.max_memory_bytes, 10 * 1024);
+        assert_eq!(l.query_timeout, None);
+        assert!(unknown_env_vars(env.iter().map(|(k, _)| k.clone())).is_empty());
+    }
+
+    #[test]
+    fn rust_log_is_a_fallback_for_the_log_level() {
+        let env = env_of(&[("RUST_LOG", "graphward=debug,info")]);
+        let c = resolve(&ServeArgs::default(), &env, None).unwrap();
+        assert_eq!(c.log_filter, "graphward=debug,info");
+        let env = env_of(&[("RUST_LOG", "trace"), ("GRAPHWARD_LOG_LEVEL", "warn")]);
+        let c = resolve(&ServeArgs::default(), &env, None).unwrap();
+        assert_eq!(c.log_filter, "warn");
+        let args = ServeArgs {
+            log_level: Some("error".into()),
+            ..Default::default()
+        };
+        assert_eq!(resolve(&args, &env, None).unwrap().log_filter, "error");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("dta_dir = \"x\""),
+        ));
+        assert!(e.contains("unknown key `dta_dir`"), "{e}");
+        assert!(e.contains("/etc/graphward.toml"), "{e}");
+        assert!(e.contains("data_dir"), "{e}");
+
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("[bolt]\nprot = 1"),
+        ));
+        assert!(e.contains("unknown key `bolt.prot`"), "{e}");
+        assert!(e.contains("bolt.port"), "{e}");
+
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("[tls]\nx = 1"),
+        ));
+        assert!(e.contains("unknown key `tls`"), "{e}");
+
+        // a section key at top level, or a top-level key inside a section
+        let e = err_of(resolve(&ServeArgs::default(), &no_env(), file("port = 1")));
+        assert!(e.contains("unknown key `port`"), "{e}");
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("[http]\ndata_dir = \"x\""),
+        ));
+        assert!(e.contains("unknown key `http.data_dir`"), "{e}");
+        let e = err_of(resolve(&ServeArgs::default(), &no_env(), file("bolt = 5")));
+        assert!(e.contains("`bolt`"), "{e}");
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("\"bolt.port\" = 5"),
+        ));
+        assert!(e.contains("unknown key `bolt.port`"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_is_reported() {
+        for text in [
+            "[bolt",
+            "port = ",
+            "x = \"unterminated",
+            "[bolt]\nport = 1\nport = 2",
+            "\u{0}",
+        ] {
+            let e = err_of(resolve(&ServeArgs::default(), &no_env(), file(text)));
+            assert!(e.contains("not valid TOML"), "{text:?}: {e}");
+            assert!(e.contains("/etc/graphward.toml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_setting_and_source() {
+        let env = env_of(&[("GRAPHWARD_BOLT_PORT", "70000")]);
+        let e = err_of(resolve(&ServeArgs::default(), &env, None));
+        assert!(e.contains("`bolt.port`"), "{e}");
+        assert!(
+            e.contains("environment variable GRAPHWARD_BOLT_PORT"),
+            "{e}"
+        );
+        assert!(e.contains("70000"), "{e}");
+
+        let args = ServeArgs {
+            query_timeout: Some("soon".into()),
+            ..Default::default()
+        };
+        let e = err_of(resolve(&args, &no_env(), None));
+        assert!(e.contains("`limits.query_timeout`"), "{e}");
+        assert!(e.contains("command-line flag --query-timeout"), "{e}");
+
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("[http]\nport = -1"),
+        ));
+        assert!(e.contains("`http.port`"), "{e}");
+        assert!(
+            e.contains("config file /etc/graphward.toml, key `http.port`"),
+            "{e}"
+        );
+
+        let cases = [
+            "[http]\nport = true",
+            "[http]\nport = 1.5",
+            "[http]\nport = [1]",
+            "[bolt]\nws_allowed_origins = [1]",
+            "[bolt]\nmax_connections = 0",
+            "[bolt]\nmax_message_size = \"12XB\"",
+            "[bolt]\nmax_message_size = 100",
+            "[bolt]\nidle_timeout = 0",
+            "[bolt]\nidle_timeout = -5",
+            "[bolt]\naddress = \"127.0.0.1:7687\"",
+            "[bolt]\naddress = \"\"",
+            "[bolt]\naddress = \"bad host\"",
+            "[bolt]\nadvertised_address = \"h:99999\"",
+            "[bolt]\nserver_agent = \"\"",
+            "[bolt]\nserver_agent = \"a\\nb\"",
+            "[limits]\nmax_query_memory = \"99999999999TiB\"",
+            "[limits]\nmax_rows = \"lots\"",
+            "[limits]\nmax_nesting_depth = 0",
+            "[limits]\nquery_timeout = \"400d\"",
+            "[limits]\nquery_timeout = \"99999999999999999999\"",
+            "[limits]\nquery_timeout = \"5 parsecs\"",
+            "[limits]\nquery_timeout = \"5\u{1F600}\"",
+            "data_dir = 5",
+            "data_dir = \"\"",
+            "default_database = \"system\"",
+            "default_database = \"a b\"",
+            "default_database = \"x\"",
+            "log_level = \"verbose\"",
+            "log_level = \"[{\"",
+        ];
+        for text in cases {
+            let e = err_of(resolve(&ServeArgs::default(), &no_env(), file(text)));
+            assert!(e.contains("invalid value"), "{text:?}: {e}");
+            assert!(e.contains("/etc/graphward.toml"), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn long_and_hostile_values_are_escaped_and_cut() {
+        let args = ServeArgs {
+            bolt_port: Some(format!("\n{}", "9".repeat(500))),
+            ..Default::default()
+        };
+        let e = err_of(resolve(&args, &no_env(), None));
+        assert!(!e.contains('\n'), "{e}");
+        assert!(e.len() < 400, "{e}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("1_000"), Ok(1000));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("16 mib"), Ok(16 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("3kb"), Ok(3000));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("1.5GiB").is_err());
+        assert!(parse_size("18446744073709551616").is_err());
+        assert!(parse_size("17000000TiB").is_err());
+    }
+
+    #[test]
+    fn durations() {
+        let s = |n| Ok(Some(Duration::from_secs(n)));
+        assert_eq!(parse_duration("30"), s(30));
+        assert_eq!(parse_duration("30s"), s(30));
+        assert_eq!(parse_duration("5m"), s(300));
+        assert_eq!(parse_duration("1h30m"), s(5400));
+        assert_eq!(parse_duration("1h 30m"), s(5400));
+        assert_eq!(parse_duration("2d"), s(172800));
+        assert_eq!(
+            parse_duration("500ms"),
+            Ok(Some(Duration::from_millis(500)))
+        );
+        assert_eq!(parse_duration("0"), Ok(None));
+        assert_eq!(parse_duration("0s"), Ok(None));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("5").is_ok());
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("1.5s").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("366d").is_err());
+        assert!(parse_duration("99999999999999999999s").is_err());
+        assert!(parse_duration("18446744073709551615d").is_err());
+        assert!(parse_duration("18446744073709551615ms").is_err());
+    }
+
+    #[test]
+    fn unknown_env_vars_are_reported() {
+        let names = [
+            "GRAPHWARD_BOLTPORT",
+            "GRAPHWARD_BOLT_PORT",
+            "GRAPHWARD_BIN",
+            "PATH",
+            "GRAPHWARD_CONFIG",
+        ]
+        .map(String::from);
+        assert_eq!(unknown_env_vars(names), vec!["GRAPHWARD_BOLTPORT"]);
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let args = ServeArgs {
+            config: Some("/nonexistent/graphward.toml".into()),
+            ..Default::default()
+        };
+        let e = match load(&args, no_env()) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("/nonexistent/graphward.toml"), "{e}");
+        assert!(e.contains("--config"), "{e}");
+
+        let env = env_of(&[("GRAPHWARD_CONFIG", "/nonexistent/g.toml")]);
+        let e = match load(&ServeArgs::default(), env) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("GRAPHWARD_CONFIG"), "{e}");
+    }
+}

@@ -1,0 +1,335 @@
+//! `graphward serve`: logging, the data directory, the engine, the Bolt and HTTP listeners, and
+//! a graceful shutdown on SIGINT / SIGTERM.
+
+use std::io;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use graphward_core::engine::{EngineConfig, QueryEngine};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::config::{self, Config};
+
+/// How long shutdown waits for in-flight work (e.g. a running query) before giving up on it.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot set up logging: {0}")]
+    Logging(String),
+    #[error("data directory {path}: {error}")]
+    DataDir { path: PathBuf, error: io::Error },
+    // Constructed once `graphward_cypher::Engine::open` replaces the placeholder engine.
+    #[allow(dead_code)]
+    #[error("cannot open the databases in {path}: {message}")]
+    Engine { path: PathBuf, message: String },
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(io::Error),
+    #[error("cannot install the {signal} handler: {error}")]
+    Signal {
+        signal: &'static str,
+        error: io::Error,
+    },
+    #[error("cannot listen for {listener} on {address}: {error}")]
+    Bind {
+        listener: &'static str,
+        address: String,
+        error: io::Error,
+    },
+    #[error("the {listener} listener failed: {error}")]
+    Listener {
+        listener: &'static str,
+        error: io::Error,
+    },
+}
+
+/// Run the server until SIGINT / SIGTERM (then `Ok`) or a fatal error.
+pub fn run(config: Config) -> Result<(), ServeError> {
+    init_tracing(&config.log_filter)?;
+    let unknown =
+        config::unknown_env_vars(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
+    for var in unknown {
+        tracing::warn!(variable = %var, "ignoring unknown environment variable (not a graphward setting)");
+    }
+    if let Some(file) = &config.config_file {
+        tracing::info!(file = %file.display(), "configuration file read");
+    }
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "graphward starting");
+
+    prepare_data_dir(&config.data_dir)?;
+    let engine = open_engine(&config.data_dir, config.engine.clone())?;
+    tracing::info!(
+        data_dir = %config.data_dir.display(),
+        default_database = %engine.default_database(),
+        "storage opened"
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("graphward")
+        .build()
+        .map_err(ServeError::Runtime)?;
+    let result = runtime.block_on(serve(&config, engine.clone()));
+    // Connection tasks still running are dropped here; a blocking engine call in flight gets
+    // the grace period to finish.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    if Arc::strong_count(&engine) == 1 {
+        drop(engine);
+        tracing::info!("storage closed");
+    } else {
+        tracing::warn!("work still in flight after the shutdown grace period; exiting anyway");
+    }
+    result
+}
+
+fn init_tracing(filter: &str) -> Result<(), ServeError> {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|e| ServeError::Logging(e.to_string()))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(io::stderr)
+        .with_ansi(io::stderr().is_terminal())
+        .try_init()
+        .map_err(|e| ServeError::Logging(e.to_string()))
+}
+
+/// Create the data directory if missing (owner-only permissions), and check it is one.
+fn prepare_data_dir(path: &Path) -> Result<(), ServeError> {
+    let err = |error| ServeError::DataDir {
+        path: path.to_path_buf(),
+        error,
+    };
+    if !path.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(path).map_err(err)?;
+        tracing::info!(path = %path.display(), "created data directory");
+    }
+    let meta = std::fs::metadata(path).map_err(err)?;
+    if !meta.is_dir() {
+        return Err(err(io::Error::other("exists but is not a directory")));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                mode = format!("{:o}", mode & 0o777),
+                "data directory is accessible to other users; consider chmod 700"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Open the engine (embedded redb storage) on `data_dir`.
+///
+/// PLACEHOLDER until `graphward_cypher::Engine::open(data_dir, EngineConfig)` lands: an engine
+/// that knows its default database and refuses every transaction.
+fn open_engine(data_dir: &Path, config: EngineConfig) -> Result<Arc<dyn QueryEngine>, ServeError> {
+    let _ = data_dir;
+    Ok(Arc::new(pending::PendingEngine {
+        default_database: config.default_database,
+    }))
+}
+
+mod pending {
+    use graphward_core::engine::{DatabaseInfo, QueryEngine, Transaction, TxOptions};
+    use graphward_core::{Error, ErrorCode, Result};
+
+    pub struct PendingEngine {
+        pub default_database: String,
+    }
+
+    impl QueryEngine for PendingEngine {
+        fn begin(&self, _options: TxOptions) -> Result<Box<dyn Transaction>> {
+            Err(Error::new(
+                ErrorCode::NotSupported,
+                "the Cypher engine is not available in this build",
+            ))
+        }
+        fn default_database(&self) -> String {
+            self.default_database.clone()
+        }
+        fn databases(&self) -> Vec<DatabaseInfo> {
+            vec![DatabaseInfo {
+                name: self.default_database.clone(),
+                default: true,
+            }]
+        }
+    }
+}
+
+/// `host:port`, with brackets around an IPv6 address.
+fn show_addr(address: &str, port: u16) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(ip)) => format!("[{ip}]:{port}"),
+        _ => format!("{address}:{port}"),
+    }
+}
+
+fn is_loopback(address: &str) -> bool {
+    match address.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => address == "localhost",
+    }
+}
+
+async fn bind(listener: &'static str, address: &str, port: u16) -> Result<TcpListener, ServeError> {
+    TcpListener::bind((address, port))
+        .await
+        .map_err(|error| ServeError::Bind {
+            listener,
+            address: show_addr(address, port),
+            error,
+        })
+}
+
+async fn serve(config: &Config, engine: Arc<dyn QueryEngine>) -> Result<(), ServeError> {
+    // Install the signal handlers before the ports open, so a signal sent as soon as the
+    // server is reachable is handled gracefully.
+    let mut shutdown = Shutdown::install()?;
+
+    let bolt_listener = bind("Bolt", &config.bolt.address, config.bolt.port).await?;
+    let http_listener = bind("HTTP", &config.http.address, config.http.port).await?;
+    let bolt_addr = bolt_listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| show_addr(&config.bolt.address, config.bolt.port));
+    let http_addr = http_listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| show_addr(&config.http.address, config.http.port));
+
+    tracing::warn!("authentication is not configured yet: every Bolt client is accepted");
+    if !is_loopback(&config.bolt.address) {
+        tracing::warn!(address = %bolt_addr, "Bolt is reachable from the network without TLS or authentication");
+    }
+    if !is_loopback(&config.http.address) {
+        tracing::warn!(address = %http_addr, "HTTP is reachable from the network without TLS");
+    }
+
+    let bolt: JoinHandle<io::Result<()>> = tokio::spawn(graphward_bolt::serve(
+        bolt_listener,
+        engine,
+        Arc::new(graphward_bolt::AllowAll),
+        config.bolt.config.clone(),
+    ));
+    let http: JoinHandle<io::Result<()>> = tokio::spawn(crate::http::serve(http_listener));
+    tracing::info!("Bolt listening on bolt://{bolt_addr}");
+    tracing::info!("HTTP listening on http://{http_addr}");
+
+    let mut bolt = Task::new("Bolt", bolt);
+    let mut http = Task::new("HTTP", http);
+    let result = tokio::select! {
+        signal = shutdown.recv() => {
+            tracing::info!(signal, "shutting down");
+            Ok(())
+        }
+        r = bolt.wait() => r,
+        r = http.wait() => r,
+    };
+    // Stop accepting: dropping the accept loops closes the listening sockets.
+    bolt.stop().await;
+    http.stop().await;
+    result
+}
+
+/// A listener task; `wait` turns its ending (which only an error or a panic causes) into an
+/// error naming it.
+struct Task {
+    name: &'static str,
+    handle: JoinHandle<io::Result<()>>,
+}
+
+impl Task {
+    fn new(name: &'static str, handle: JoinHandle<io::Result<()>>) -> Self {
+        Task { name, handle }
+    }
+
+    async fn wait(&mut self) -> Result<(), ServeError> {
+        let error = match (&mut self.handle).await {
+            Ok(Ok(())) => io::Error::other("stopped unexpectedly"),
+            Ok(Err(e)) => e,
+            Err(e) => io::Error::other(e.to_string()),
+        };
+        Err(ServeError::Listener {
+            listener: self.name,
+            error,
+        })
+    }
+
+    async fn stop(self) {
+        self.handle.abort();
+        let _ = self.handle.await;
+    }
+}
+
+/// SIGINT and SIGTERM.
+struct Shutdown {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    #[cfg(unix)]
+    fn install() -> Result<Self, ServeError> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let term = signal(SignalKind::terminate()).map_err(|error| ServeError::Signal {
+            signal: "SIGTERM",
+            error,
+        })?;
+        let int = signal(SignalKind::interrupt()).map_err(|error| ServeError::Signal {
+            signal: "SIGINT",
+            error,
+        })?;
+        Ok(Shutdown { term, int })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Result<Self, ServeError> {
+        Ok(Shutdown {})
+    }
+
+    /// The name of the signal received.
+    #[cfg(unix)]
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(&mut self) -> &'static str {
+        let _ = tokio::signal::ctrl_c().await;
+        "ctrl-c"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_shown_with_ports() {
+        assert_eq!(show_addr("127.0.0.1", 7687), "127.0.0.1:7687");
+        assert_eq!(show_addr("::1", 7687), "[::1]:7687");
+        assert_eq!(show_addr("localhost", 1), "localhost:1");
+        assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("localhost"));
+        assert!(!is_loopback("0.0.0.0"));
+    }
+}
