@@ -375,6 +375,6 @@ mod tests {
         let k = base64(&sha1(
             format!("dGhlIHNhbXBsZSBub25jZQ=={WS_GUID}").as_bytes(),
         ));
-        assert_eq!(k, "s3pPLMBiTxaWbQhrsUxNsPwwm9E=");
+        assert_eq!(k, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
 }

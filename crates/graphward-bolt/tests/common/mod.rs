@@ -82,7 +82,10 @@ impl Transaction for MockTx {
             let n: i64 = n.trim().parse().unwrap_or(0);
             return Ok(Box::new(Rows {
                 cols: vec!["i".into()],
-                rows: (0..n).map(|i| vec![Value::Int(i)]).collect::<Vec<_>>().into_iter(),
+                rows: (0..n)
+                    .map(|i| vec![Value::Int(i)])
+                    .collect::<Vec<_>>()
+                    .into_iter(),
                 summary,
                 sleep: None,
             }));
@@ -101,7 +104,13 @@ impl Transaction for MockTx {
             }));
         }
         if q.starts_with("WHOAMI") {
-            let user = self.opts.principal.user.clone().map(Value::String).unwrap_or(Value::Null);
+            let user = self
+                .opts
+                .principal
+                .user
+                .clone()
+                .map(Value::String)
+                .unwrap_or(Value::Null);
             return Ok(Box::new(Rows {
                 cols: vec!["user".into()],
                 rows: vec![vec![user]].into_iter(),
@@ -121,13 +130,21 @@ impl Transaction for MockTx {
     }
     fn commit(self: Box<Self>) -> Result<CommitInfo> {
         let n = self.engine.commits.fetch_add(1, Ordering::SeqCst) + 1;
-        self.engine.log.lock().unwrap().push(format!("commit {}", self.db));
+        self.engine
+            .log
+            .lock()
+            .unwrap()
+            .push(format!("commit {}", self.db));
         Ok(CommitInfo {
             bookmark: Some(format!("bm-{n}")),
         })
     }
     fn rollback(self: Box<Self>) -> Result<()> {
-        self.engine.log.lock().unwrap().push(format!("rollback {}", self.db));
+        self.engine
+            .log
+            .lock()
+            .unwrap()
+            .push(format!("rollback {}", self.db));
         Ok(())
     }
     fn database(&self) -> &str {
@@ -141,7 +158,10 @@ impl QueryEngine for Engine {
     fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>> {
         let db = options.database.clone().unwrap_or_else(|| "neo4j".into());
         if db != "neo4j" && db != "other" && db != "system" {
-            return Err(Error::new(ErrorCode::DatabaseNotFound, format!("no database {db}")));
+            return Err(Error::new(
+                ErrorCode::DatabaseNotFound,
+                format!("no database {db}"),
+            ));
         }
         self.0.log.lock().unwrap().push(format!("begin {db}"));
         Ok(Box::new(MockTx {
@@ -155,8 +175,14 @@ impl QueryEngine for Engine {
     }
     fn databases(&self) -> Vec<DatabaseInfo> {
         vec![
-            DatabaseInfo { name: "neo4j".into(), default: true },
-            DatabaseInfo { name: "other".into(), default: false },
+            DatabaseInfo {
+                name: "neo4j".into(),
+                default: true,
+            },
+            DatabaseInfo {
+                name: "other".into(),
+                default: false,
+            },
         ]
     }
 }
@@ -181,7 +207,10 @@ impl Authenticator for Password {
     }
 }
 
-pub fn context(auth: Arc<dyn Authenticator>, config: BoltConfig) -> (Arc<MockEngine>, Arc<BoltContext>) {
+pub fn context(
+    auth: Arc<dyn Authenticator>,
+    config: BoltConfig,
+) -> (Arc<MockEngine>, Arc<BoltContext>) {
     let m = Arc::new(MockEngine::default());
     let ctx = Arc::new(BoltContext::new(Arc::new(Engine(m.clone())), auth, config));
     (m, ctx)
@@ -246,7 +275,7 @@ impl Client {
         self.io.write_all(&out).await.unwrap();
         let mut r = [0u8; 4];
         self.io.read_exact(&mut r).await.unwrap();
-        if r[2] >= 0 && r[3] >= 5 {
+        if r[3] >= 5 {
             self.flavor = Flavor::V5;
         } else {
             self.flavor = Flavor::V4;
@@ -317,7 +346,9 @@ impl Client {
     /// Handshake on `version`, HELLO (+ LOGON on 5.1+).
     pub async fn connect(ctx: Arc<BoltContext>, major: u8, minor: u8) -> Client {
         let mut c = spawn(ctx);
-        let r = c.handshake([[0, 0, minor, major], [0; 4], [0; 4], [0; 4]]).await;
+        let r = c
+            .handshake([[0, 0, minor, major], [0; 4], [0; 4], [0; 4]])
+            .await;
         assert_eq!(r, [0, 0, minor, major]);
         c.flavor = if major >= 5 { Flavor::V5 } else { Flavor::V4 };
         let mut hello = map(&[("user_agent", Value::from("test/1"))]);
