@@ -172,7 +172,7 @@ fn pem_error(what: &'static str, path: &Path, e: pem::Error) -> TlsError {
             path: path.to_path_buf(),
             detail: match other {
                 pem::Error::MissingSectionEnd { end_marker } => format!(
-                    "missing '{}' line (truncated file?)",
+                    "missing '-----END {}-----' line (truncated file?)",
                     String::from_utf8_lossy(&end_marker)
                 ),
                 pem::Error::IllegalSectionStart { line } => format!(
@@ -319,7 +319,10 @@ fn decrypt_pkcs8(path: &Path, block: &str, password: &[u8]) -> Result<PrivateKey
         Ok(doc) => doc,
         Err(pkcs8::Error::EncryptedPrivateKey(e)) => {
             return Err(match e {
-                pkcs8::pkcs5::Error::DecryptFailed => TlsError::WrongPassword { path: p() },
+                // pkcs5 reports a bad padding after decryption as "encryption failed".
+                pkcs8::pkcs5::Error::DecryptFailed | pkcs8::pkcs5::Error::EncryptFailed => {
+                    TlsError::WrongPassword { path: p() }
+                }
                 pkcs8::pkcs5::Error::UnsupportedAlgorithm { oid } => {
                     TlsError::UnsupportedEncryption {
                         path: p(),
@@ -330,7 +333,7 @@ fn decrypt_pkcs8(path: &Path, block: &str, password: &[u8]) -> Result<PrivateKey
                     path: p(),
                     detail: other.to_string(),
                 },
-            })
+            });
         }
         // Decryption "succeeded" but the plaintext is not DER: the password was wrong and the
         // padding happened to look valid.
