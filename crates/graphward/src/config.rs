@@ -749,18 +749,16 @@ fn origins(r: &Raw) -> Result<Vec<String>, String> {
     Ok(items)
 }
 
-/// Database names follow Neo4j's rules: 3-63 characters, ASCII letters, digits, `.` and `-`,
-/// starting with a letter. `system` is reserved.
+/// Database names follow the storage layer's rules: at most 63 characters, ASCII letters,
+/// digits, `.`, `_` and `-`, starting with a letter; case-insensitive (stored lower-case).
+/// `system` is reserved.
 fn database_name(s: String) -> Result<String, String> {
     let ok_chars = s
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-');
     let starts_alpha = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
-    if !(3..=63).contains(&s.len()) || !ok_chars || !starts_alpha {
-        return Err(
-            "a database name has 3-63 characters (ASCII letters, digits, '.', '-') and starts with a letter"
-                .to_string(),
-        );
+    if s.len() > 63 || !ok_chars || !starts_alpha {
+        return Err("a database name has at most 63 characters (ASCII letters, digits, '.', '_', '-') and starts with a letter".to_string());
     }
     let lower = s.to_ascii_lowercase();
     if lower == "system" {
@@ -1110,7 +1108,8 @@ query_timeout = "30s"
             "data_dir = \"\"",
             "default_database = \"system\"",
             "default_database = \"a b\"",
-            "default_database = \"x\"",
+            "default_database = \"1db\"",
+            "default_database = \"SYSTEM\"",
             "log_level = \"verbose\"",
             "log_level = \"[{\"",
         ];
