@@ -103,6 +103,43 @@ impl Transaction for MockTx {
                 sleep: None,
             }));
         }
+        if q.starts_with("GRAPH") {
+            let node = |id: i64, label: &str| graphward_core::Node {
+                id,
+                element_id: format!("4:mock:{id}"),
+                labels: vec![label.to_string()],
+                properties: [("name".to_string(), Value::from(format!("n{id}")))]
+                    .into_iter()
+                    .collect(),
+            };
+            let rel = graphward_core::Relationship {
+                id: 7,
+                element_id: "5:mock:7".into(),
+                start: 1,
+                end: 2,
+                start_element_id: "4:mock:1".into(),
+                end_element_id: "4:mock:2".into(),
+                rel_type: "KNOWS".into(),
+                properties: [("since".to_string(), Value::Int(2020))]
+                    .into_iter()
+                    .collect(),
+            };
+            let path = graphward_core::Path {
+                nodes: vec![node(1, "Person"), node(2, "Person")],
+                relationships: vec![rel.clone()],
+            };
+            return Ok(Box::new(Rows {
+                cols: vec!["n".into(), "r".into(), "p".into()],
+                rows: vec![vec![
+                    Value::Node(node(1, "Person")),
+                    Value::Relationship(rel),
+                    Value::Path(path),
+                ]]
+                .into_iter(),
+                summary,
+                sleep: None,
+            }));
+        }
         if q.starts_with("WHOAMI") {
             let user = self
                 .opts
