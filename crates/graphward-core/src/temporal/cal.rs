@@ -15,23 +15,31 @@ pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
 pub(crate) const NANOS_PER_DAY: i64 = SECONDS_PER_DAY * NANOS_PER_SECOND;
 pub(crate) const MIN_YEAR: i64 = -999_999_999;
 pub(crate) const MAX_YEAR: i64 = 999_999_999;
+/// A bound on |epoch day| comfortably above ±999,999,999 years.
+pub(crate) const MAX_ABS_DAYS: i64 = 366_000_000_000;
 /// The largest offset Cypher (and java.time) accepts: ±18:00.
 pub(crate) const MAX_OFFSET_SECONDS: i32 = 18 * 3600;
 
-/// Days since 1970-01-01 of a civil date (month 1..=12, day 1..=31).
+/// Days since 1970-01-01 of a civil date (month 1..=12, day 1..=31). Saturates for years
+/// far outside Cypher's range (callers range-check first).
 pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let (y, m, d) = (y as i128, m as i128, d as i128);
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
+    let mp = (m + 9).rem_euclid(12);
     let doy = (153 * mp + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    clamp_i64(era * 146_097 + doe - 719_468)
+}
+
+fn clamp_i64(v: i128) -> i64 {
+    v.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
 
 /// The civil date (year, month, day) of a day count since 1970-01-01.
 pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
+    let z = z as i128 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -40,7 +48,11 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
+    (
+        clamp_i64(if m <= 2 { y + 1 } else { y }),
+        m as i64,
+        d as i64,
+    )
 }
 
 pub(crate) fn is_leap(y: i64) -> bool {
@@ -119,6 +131,10 @@ pub(crate) fn days_in_quarter(y: i64, q: i64) -> i64 {
 
 /// Checks that a day count lies within Cypher's year range.
 pub(crate) fn check_date(days: i64) -> Result<i64> {
+    if days.unsigned_abs() > MAX_ABS_DAYS as u64 {
+        return Err(Error::argument("Date is out of the supported range")
+            .with_detail("InvalidArgumentValue"));
+    }
     let (y, _, _) = civil_from_days(days);
     if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
         return Err(Error::argument(format!(
@@ -251,31 +267,31 @@ pub(crate) fn offset_at(zone: &Zone, utc_seconds: i64) -> i32 {
 /// forward by the gap's length (java.time semantics).
 pub(crate) fn local_to_utc(zone: &Zone, local: i64, prefer: Option<i32>) -> (i64, i32) {
     match zone {
-        Zone::Offset(o) => (local - *o as i64, *o),
+        Zone::Offset(o) => (local.saturating_sub(*o as i64), *o),
         Zone::Named(_) => {
             let mut candidates = vec![
-                offset_at(zone, local - SECONDS_PER_DAY),
+                offset_at(zone, local.saturating_sub(SECONDS_PER_DAY)),
                 offset_at(zone, local),
-                offset_at(zone, local + SECONDS_PER_DAY),
+                offset_at(zone, local.saturating_add(SECONDS_PER_DAY)),
             ];
             candidates.sort_unstable();
             candidates.dedup();
             let valid: Vec<i32> = candidates
                 .iter()
                 .copied()
-                .filter(|o| offset_at(zone, local - *o as i64) == *o)
+                .filter(|o| offset_at(zone, local.saturating_sub(*o as i64)) == *o)
                 .collect();
             if let Some(p) = prefer {
                 if valid.contains(&p) {
-                    return (local - p as i64, p);
+                    return (local.saturating_sub(p as i64), p);
                 }
             }
             if let Some(o) = valid.iter().copied().max() {
-                return (local - o as i64, o);
+                return (local.saturating_sub(o as i64), o);
             }
             // In a gap: use the offset in force before the transition.
-            let before = offset_at(zone, local - SECONDS_PER_DAY);
-            let utc = local - before as i64;
+            let before = offset_at(zone, local.saturating_sub(SECONDS_PER_DAY));
+            let utc = local.saturating_sub(before as i64);
             (utc, offset_at(zone, utc))
         }
     }

@@ -53,7 +53,7 @@ pub(crate) fn offset(seconds: i32, out: &mut String) {
     let sign = if seconds < 0 { '-' } else { '+' };
     let a = seconds.unsigned_abs();
     let _ = write!(out, "{sign}{:02}:{:02}", a / 3600, (a / 60) % 60);
-    if a % 60 != 0 {
+    if !a.is_multiple_of(60) {
         let _ = write!(out, ":{:02}", a % 60);
     }
 }
@@ -96,7 +96,10 @@ impl std::fmt::Display for LocalDateTime {
         let secs = self.seconds.rem_euclid(super::cal::SECONDS_PER_DAY);
         date(days, &mut s);
         s.push('T');
-        time(secs * NANOS_PER_SECOND + self.nanos as i64, &mut s);
+        time(
+            secs * NANOS_PER_SECOND + (self.nanos as i64 % NANOS_PER_SECOND),
+            &mut s,
+        );
         f.write_str(&s)
     }
 }
@@ -105,7 +108,7 @@ impl std::fmt::Display for DateTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let off = self.offset_seconds();
         let local = LocalDateTime {
-            seconds: self.seconds + off as i64,
+            seconds: self.seconds.saturating_add(off as i64),
             nanos: self.nanos,
         };
         let mut s = local.to_string();

@@ -13,7 +13,9 @@ mod parse;
 #[cfg(test)]
 mod tests;
 
-pub use ops::{add, call, compare, div, equals, mul, parse_literal, property, sub, to_string};
+pub use ops::{
+    add, call, compare, div, equals, is_function, mul, parse_literal, property, sub, to_string,
+};
 
 use crate::error::{Error, Result};
 
@@ -111,7 +113,7 @@ pub(crate) fn approximate(months: f64, days: f64, seconds: f64, nanos: f64) -> R
     const NANOS_PER_SECOND: f64 = 1_000_000_000.0;
     const SECONDS_PER_DAY: f64 = 86_400.0;
     let to_long = |d: f64| -> Result<i64> {
-        if d.is_nan() || d >= 9.223_372_036_854_776e18 || d < -9.223_372_036_854_776e18 {
+        if d.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&d) {
             Err(cal::overflow("duration"))
         } else {
             Ok(d as i64)

@@ -101,7 +101,7 @@ impl Parts {
             }
             Value::DateTime(dt) => {
                 let off = dt.offset_seconds();
-                let (d, t) = split_local(dt.seconds + off as i64, dt.nanos);
+                let (d, t) = split_local(dt.seconds.saturating_add(off as i64), dt.nanos);
                 p(Some(d), Some(t), Some(dt.zone.clone()), Some(off))
             }
             _ => return None,
@@ -110,6 +110,42 @@ impl Parts {
 
     fn src_zone(&self) -> Option<(Zone, i32)> {
         Some((self.zone.clone()?, self.offset?))
+    }
+}
+
+/// Rejects temporal values whose fields lie outside what any constructor produces (they can
+/// only come from a client or a damaged file); the calendar code below assumes sane values.
+fn check_sane(v: &Value) -> Result<()> {
+    let max_secs = (cal::MAX_ABS_DAYS * SECONDS_PER_DAY) as u64;
+    let max_off = cal::MAX_OFFSET_SECONDS.unsigned_abs();
+    let day_nanos = 0..NANOS_PER_DAY;
+    let ok = match v {
+        Value::Date(d) => d.days.unsigned_abs() <= cal::MAX_ABS_DAYS as u64,
+        Value::LocalTime(t) => day_nanos.contains(&t.nanos),
+        Value::Time(t) => {
+            day_nanos.contains(&t.nanos) && t.offset_seconds.unsigned_abs() <= max_off
+        }
+        Value::LocalDateTime(l) => {
+            l.seconds.unsigned_abs() <= max_secs && (l.nanos as i64) < NANOS_PER_SECOND
+        }
+        Value::DateTime(d) => {
+            d.seconds.unsigned_abs() <= max_secs
+                && (d.nanos as i64) < NANOS_PER_SECOND
+                && match d.zone {
+                    Zone::Offset(o) => o.unsigned_abs() <= max_off,
+                    Zone::Named(_) => true,
+                }
+        }
+        Value::Duration(d) => (0..NANOS_PER_SECOND).contains(&(d.nanos as i64)),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(arg_error(format!(
+            "The {} value is outside the supported range",
+            v.type_name()
+        )))
     }
 }
 
@@ -357,7 +393,7 @@ fn build_date(f: &Fields, base: Option<i64>) -> Result<i64> {
             None => (None, None),
         };
         let wy = match f.year {
-            Some(y) => y,
+            Some(y) => range("year", y, cal::MIN_YEAR, cal::MAX_YEAR)?,
             None => bwy.ok_or_else(need_year)?,
         };
         let max_week = weeks_in_week_year(wy);
@@ -515,6 +551,7 @@ fn build(
 }
 
 fn temporal_parts(key: &str, v: &Value) -> Result<Parts> {
+    check_sane(v)?;
     Parts::of(v).ok_or_else(|| {
         type_error(format!(
             "The '{key}' component must be a temporal value, got {}",
@@ -526,16 +563,22 @@ fn temporal_parts(key: &str, v: &Value) -> Result<Parts> {
 fn from_map(kind: Kind, map: &Map, clock: &Clock) -> Result<Value> {
     let f = read_fields(map, clock)?;
     if kind == Kind::DateTime && (f.epoch_seconds.is_some() || f.epoch_millis.is_some()) {
-        let (mut secs, mut nanos) = match (f.epoch_seconds, f.epoch_millis) {
-            (Some(s), _) => (s, 0i64),
-            (None, Some(ms)) => (ms.div_euclid(1000), ms.rem_euclid(1000) * 1_000_000),
+        let (secs, nanos) = match (f.epoch_seconds, f.epoch_millis) {
+            (Some(s), _) => (s as i128, 0i128),
+            (None, Some(ms)) => (
+                (ms as i128).div_euclid(1000),
+                (ms as i128).rem_euclid(1000) * 1_000_000,
+            ),
             (None, None) => (0, 0),
         };
-        nanos += f.millisecond.unwrap_or(0) * 1_000_000
-            + f.microsecond.unwrap_or(0) * 1000
-            + f.nanosecond.unwrap_or(0);
-        secs += nanos.div_euclid(NANOS_PER_SECOND);
-        nanos = nanos.rem_euclid(NANOS_PER_SECOND);
+        let nanos = nanos
+            + f.millisecond.unwrap_or(0) as i128 * 1_000_000
+            + f.microsecond.unwrap_or(0) as i128 * 1000
+            + f.nanosecond.unwrap_or(0) as i128;
+        let nps = NANOS_PER_SECOND as i128;
+        let secs =
+            i64::try_from(secs + nanos.div_euclid(nps)).map_err(|_| cal::overflow("datetime"))?;
+        let nanos = nanos.rem_euclid(nps) as i64;
         return epoch_datetime(secs, nanos, f.timezone.clone().unwrap_or(Zone::Offset(0)));
     }
     let only_tz = f.timezone.is_some()
@@ -776,7 +819,7 @@ fn truncate(kind: Kind, args: &[Value], clock: &Clock) -> Result<Value> {
     if !date_unit && !time_unit && unit != "day" {
         return Err(arg_error(format!("Unsupported truncation unit: '{unit}'")));
     }
-    if (date_unit || unit == "day") && !kind.has_date() && unit != "day" {
+    if date_unit && !kind.has_date() {
         return Err(arg_error(format!(
             "Cannot truncate a {} to unit '{unit}'",
             kind.name()
@@ -1087,6 +1130,40 @@ fn between(a: &Value, b: &Value, unit: Unit) -> Result<Value> {
 /// Calls the temporal function `name` (lower case, e.g. `date`, `datetime.truncate`,
 /// `duration.between`). `None` if `name` is not a temporal function.
 pub fn call(name: &str, args: &[Value], clock: &Clock) -> Option<Result<Value>> {
+    if let Err(e) = args.iter().try_for_each(check_sane) {
+        return is_function(name).then_some(Err(e));
+    }
+    call_inner(name, args, clock)
+}
+
+/// Whether `name` (lower case) is one of the temporal functions [`call`] implements.
+pub fn is_function(name: &str) -> bool {
+    let (base, variant) = name.split_once('.').unwrap_or((name, ""));
+    match base {
+        "duration" => matches!(
+            variant,
+            "" | "between" | "inmonths" | "indays" | "inseconds"
+        ),
+        "datetime" => matches!(
+            variant,
+            "" | "statement"
+                | "transaction"
+                | "realtime"
+                | "truncate"
+                | "fromepoch"
+                | "fromepochmillis"
+        ),
+        "date" | "localtime" | "time" | "localdatetime" => {
+            matches!(
+                variant,
+                "" | "statement" | "transaction" | "realtime" | "truncate"
+            )
+        }
+        _ => false,
+    }
+}
+
+fn call_inner(name: &str, args: &[Value], clock: &Clock) -> Option<Result<Value>> {
     let (base, variant) = match name.split_once('.') {
         Some((b, v)) => (b, v),
         None => (name, ""),
@@ -1150,6 +1227,12 @@ pub fn call(name: &str, args: &[Value], clock: &Clock) -> Option<Result<Value>> 
 /// Accessors on temporal values (`d.year`, `t.timezone`, `dur.minutesOfHour` ...). `None` if
 /// `v` is not temporal; an error for a key the value does not have.
 pub fn property(v: &Value, key: &str) -> Option<Result<Value>> {
+    if !is_temporal(v) {
+        return None;
+    }
+    if let Err(e) = check_sane(v) {
+        return Some(Err(e));
+    }
     if let Value::Duration(d) = v {
         return Some(duration_property(d, key));
     }
@@ -1316,7 +1399,7 @@ fn apply(v: &Value, d: &Duration, sign: i64) -> Result<Value> {
             let mut utc = x.seconds as i128 * nps + x.nanos as i128;
             if months != 0 || days != 0 {
                 let off = x.offset_seconds();
-                let (dd, t) = split_local(x.seconds + off as i64, x.nanos);
+                let (dd, t) = split_local(x.seconds.saturating_add(off as i64), x.nanos);
                 let nd = cal::plus_months_days(dd, months, days)?;
                 let (local, nanos) = local_seconds(nd, t);
                 let (secs, _) = local_to_utc(&x.zone, local, Some(off));
@@ -1350,6 +1433,17 @@ fn dur_combine(a: &Duration, b: &Duration, sign: i128) -> Result<Duration> {
     )
 }
 
+/// Shared guard of the operators: `Some(answer)` when it is already decided.
+fn precheck(a: &Value, b: &Value) -> Option<Option<Result<Value>>> {
+    if !is_temporal(a) && !is_temporal(b) {
+        return Some(None);
+    }
+    if let Err(e) = check_sane(a).and_then(|_| check_sane(b)) {
+        return Some(Some(Err(e)));
+    }
+    None
+}
+
 fn defer(other: &Value) -> bool {
     matches!(other, Value::String(_) | Value::List(_))
 }
@@ -1358,6 +1452,9 @@ fn defer(other: &Value) -> bool {
 /// duration + duration. `None` if neither operand is temporal (or the other is a STRING or
 /// LIST, whose `+` the executor handles).
 pub fn add(a: &Value, b: &Value) -> Option<Result<Value>> {
+    if let Some(r) = precheck(a, b) {
+        return r;
+    }
     if !is_temporal(a) && !is_temporal(b) || defer(a) || defer(b) {
         return None;
     }
@@ -1377,6 +1474,9 @@ pub fn add(a: &Value, b: &Value) -> Option<Result<Value>> {
 
 /// `a - b`: instant - duration, duration - duration.
 pub fn sub(a: &Value, b: &Value) -> Option<Result<Value>> {
+    if let Some(r) = precheck(a, b) {
+        return r;
+    }
     if !is_temporal(a) && !is_temporal(b) {
         return None;
     }
@@ -1406,6 +1506,9 @@ fn dur_mul_int(d: &Duration, k: i64) -> Result<Duration> {
 
 /// `duration * number`, `number * duration`.
 pub fn mul(a: &Value, b: &Value) -> Option<Result<Value>> {
+    if let Some(r) = precheck(a, b) {
+        return r;
+    }
     if !is_temporal(a) && !is_temporal(b) {
         return None;
     }
@@ -1435,6 +1538,9 @@ pub fn mul(a: &Value, b: &Value) -> Option<Result<Value>> {
 
 /// `duration / number`.
 pub fn div(a: &Value, b: &Value) -> Option<Result<Value>> {
+    if let Some(r) = precheck(a, b) {
+        return r;
+    }
     if !is_temporal(a) && !is_temporal(b) {
         return None;
     }

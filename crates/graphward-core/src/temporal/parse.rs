@@ -369,9 +369,9 @@ pub(crate) fn duration(s: &str) -> Result<Duration> {
     };
     let sf = sign as f64;
     if let Some(u) = frac_unit {
-        let months = (whole('Y')? * 12 + whole('M')?) as f64;
-        let days = (whole('W')? * 7 + whole('D')?) as f64;
-        let secs = (whole('H')? * 3600 + whole('m')? * 60) as f64;
+        let months = whole('Y')? as f64 * 12.0 + whole('M')? as f64;
+        let days = whole('W')? as f64 * 7.0 + whole('D')? as f64;
+        let secs = whole('H')? as f64 * 3600.0 + whole('m')? as f64 * 60.0;
         let f = get(u).map(|n| n.float()).unwrap_or(0.0);
         let d = match u {
             'Y' => approximate(sf * (months + f * 12.0), 0.0, 0.0, 0.0),
