@@ -557,3 +557,88 @@ pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
         keys,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// partial record access
+
+fn skip_value(r: &mut Reader<'_>, depth: u8) -> Result<()> {
+    let tag = r.u8()?;
+    let fixed = match tag {
+        T_FALSE | T_TRUE => 0,
+        T_INT | T_FLOAT | T_DATE | T_LOCAL_TIME => 8,
+        T_TIME | T_LOCAL_DATETIME => 12,
+        T_DATETIME_OFFSET => 16,
+        T_DURATION => 28,
+        T_POINT_2D => 20,
+        T_POINT_3D => 28,
+        T_STRING | T_BYTES => r.len()?,
+        T_DATETIME_NAMED => {
+            r.take(12)?;
+            r.len()?
+        }
+        T_LIST => {
+            if depth > 0 {
+                return Err(corrupt("nested list in property"));
+            }
+            let n = r.len()?;
+            for _ in 0..n {
+                skip_value(r, depth + 1)?;
+            }
+            0
+        }
+        other => return Err(corrupt(&format!("unknown value tag {other}"))),
+    };
+    r.take(fixed)?;
+    Ok(())
+}
+
+fn find_in_props(r: &mut Reader<'_>, key: u32) -> Result<Option<Value>> {
+    let n = r.len()?;
+    for _ in 0..n {
+        let k = r.varint_u32()?;
+        if k == key {
+            return decode_value(r).map(Some);
+        }
+        skip_value(r, 0)?;
+    }
+    Ok(None)
+}
+
+/// The label ids of a node record, without decoding its properties.
+pub(crate) fn node_labels(bytes: &[u8]) -> Result<Vec<u32>> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECORD_V1 {
+        return Err(corrupt("unknown node record version"));
+    }
+    let n = r.len()?;
+    let mut labels = Vec::with_capacity(n);
+    for _ in 0..n {
+        labels.push(r.varint_u32()?);
+    }
+    Ok(labels)
+}
+
+/// One property of a node record.
+pub(crate) fn node_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECORD_V1 {
+        return Err(corrupt("unknown node record version"));
+    }
+    let n = r.len()?;
+    for _ in 0..n {
+        r.varint()?;
+    }
+    find_in_props(&mut r, key)
+}
+
+/// One property of a relationship record.
+pub(crate) fn rel_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != RECORD_V1 {
+        return Err(corrupt("unknown relationship record version"));
+    }
+    r.varint()?;
+    r.varint()?;
+    r.varint()?;
+    find_in_props(&mut r, key)
+}

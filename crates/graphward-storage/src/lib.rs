@@ -104,6 +104,36 @@ pub trait GraphRead {
     fn labels(&self) -> Result<Vec<String>>;
     fn relationship_types(&self) -> Result<Vec<String>>;
     fn property_keys(&self) -> Result<Vec<String>>;
+
+    // Cheaper accessors (default implementations go through the methods above; the redb
+    // transactions override them to avoid decoding whole records).
+
+    /// True if the node exists.
+    fn node_exists(&self, id: NodeId) -> Result<bool> {
+        Ok(self.node(id)?.is_some())
+    }
+    /// One property of a node (`None` if the node or the property is missing).
+    fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
+        Ok(self.node(id)?.and_then(|mut n| n.properties.remove(key)))
+    }
+    /// The labels of a node (`None` if the node is missing).
+    fn node_labels(&self, id: NodeId) -> Result<Option<Vec<String>>> {
+        Ok(self.node(id)?.map(|n| n.labels))
+    }
+    /// One property of a relationship (`None` if the relationship or property is missing).
+    fn relationship_property(&self, id: RelId, key: &str) -> Result<Option<Value>> {
+        Ok(self
+            .relationship(id)?
+            .and_then(|mut r| r.properties.remove(key)))
+    }
+    /// Number of relationships `expand` would return.
+    fn degree(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<u64> {
+        Ok(self.expand(node, dir, types)?.len() as u64)
+    }
+    /// Number of relationships in the graph.
+    fn count_relationships(&self) -> Result<u64> {
+        Ok(self.all_relationships()?.len() as u64)
+    }
 }
 
 /// Writes. Every method validates its input and fails without partial effects.

@@ -309,11 +309,30 @@ impl Database {
         })
     }
 
-    /// The write transaction (blocks while another one is open).
+    /// The write transaction (blocks while another one is open, including one held by the
+    /// calling thread: never open two in one thread).
     pub fn begin_write(&self) -> Result<WriteTxn> {
-        let mut txn = self.inner.db.begin_write().map_err(st)?;
+        let txn = self.inner.db.begin_write().map_err(st)?;
+        self.wrap_write(txn)
+    }
+
+    /// Like [`Database::begin_write`] but returns `Ok(None)` instead of waiting when another
+    /// write transaction is open.
+    pub fn try_begin_write(&self) -> Result<Option<WriteTxn>> {
+        match self.inner.db.try_begin_write() {
+            Ok(txn) => self.wrap_write(txn).map(Some),
+            Err(redb::TransactionError::WouldBlock) => Ok(None),
+            Err(e) => Err(st(e)),
+        }
+    }
+
+    fn wrap_write(&self, mut txn: redb::WriteTransaction) -> Result<WriteTxn> {
         txn.set_durability(redb::Durability::Immediate)
             .map_err(st)?;
+        // Saves the allocator state with each commit and commits in two phases: recovery after
+        // a crash is then immediate and does not rely on checksums alone to pick the valid
+        // commit slot. Measured cost on the load benchmark: within noise.
+        txn.set_quick_repair(true);
         let txn = NonNull::from(Box::leak(Box::new(txn)));
         let mut w = WriteTxn {
             tabs: None,
@@ -329,7 +348,7 @@ impl Database {
             poisoned: false,
         };
         // SAFETY: the transaction lives in its own heap allocation, which is freed only in
-        // `WriteTxn::finish` / `Drop`, always after `tabs` (which borrows it) is dropped. The
+        // `WriteTxn::commit` / `abort` / `Drop`, always after `tabs` (which borrows it) is dropped. The
         // `'static` lifetime never escapes `WriteTxn`.
         let txn_ref: &'static redb::WriteTransaction = unsafe { &*txn.as_ptr() };
         let tabs = tables::open_write(txn_ref)?;
@@ -398,6 +417,7 @@ trait Ctx {
     fn local(&self) -> Option<&TokenCache>;
     fn schemas(&self) -> &[SchemaData];
     fn count(&self, label: Option<u32>) -> Result<u64>;
+    fn rel_count(&self) -> Result<u64>;
 
     fn token_id(&self, kind: u8, name: &str) -> Result<Option<u32>> {
         if let Some(id) = self.cache().id(kind, name) {
@@ -466,8 +486,17 @@ fn read_nodes_with_label<C: Ctx>(c: &C, label: &str) -> Result<Vec<NodeId>> {
 }
 
 fn read_expand<C: Ctx>(c: &C, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>> {
+    let ids = type_ids(c, types)?;
+    if ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
+    c.src()?.expand_ids(node, dir, ids.as_deref())
+}
+
+/// Resolves a type filter: `Ok(None)` = any type, `Ok(Some(empty))` = nothing can match.
+fn type_ids<C: Ctx>(c: &C, types: &[String]) -> Result<Option<Vec<u32>>> {
     if types.is_empty() {
-        return c.src()?.expand_ids(node, dir, None);
+        return Ok(None);
     }
     let mut ids = Vec::with_capacity(types.len());
     for t in types {
@@ -477,10 +506,23 @@ fn read_expand<C: Ctx>(c: &C, node: NodeId, dir: ExpandDir, types: &[String]) ->
             }
         }
     }
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    Ok(Some(ids))
+}
+
+fn read_degree<C: Ctx>(c: &C, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<u64> {
+    let ids = type_ids(c, types)?;
+    if ids.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(0);
     }
-    c.src()?.expand_ids(node, dir, Some(&ids))
+    let ids = ids.as_deref();
+    let s = c.src()?;
+    Ok(match dir {
+        ExpandDir::Outgoing => s.degree_dir(node, true, ids, false)?,
+        ExpandDir::Incoming => s.degree_dir(node, false, ids, false)?,
+        ExpandDir::Both => {
+            s.degree_dir(node, true, ids, false)? + s.degree_dir(node, false, ids, true)?
+        }
+    })
 }
 
 fn read_index_seek<C: Ctx>(
@@ -616,6 +658,39 @@ macro_rules! impl_graph_read {
             fn property_keys(&self) -> Result<Vec<String>> {
                 read_token_list(self, KIND_KEY)
             }
+            fn node_exists(&self, id: NodeId) -> Result<bool> {
+                self.src()?.node_exists(id)
+            }
+            fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
+                match self.token_id(KIND_KEY, key)? {
+                    Some(k) => self.src()?.node_prop(id, k),
+                    None => Ok(None),
+                }
+            }
+            fn node_labels(&self, id: NodeId) -> Result<Option<Vec<String>>> {
+                match self.src()?.node_labels_ids(id)? {
+                    Some(ids) => {
+                        let mut out = Vec::with_capacity(ids.len());
+                        for l in ids {
+                            out.push(self.token_name(KIND_LABEL, l)?);
+                        }
+                        Ok(Some(out))
+                    }
+                    None => Ok(None),
+                }
+            }
+            fn relationship_property(&self, id: RelId, key: &str) -> Result<Option<Value>> {
+                match self.token_id(KIND_KEY, key)? {
+                    Some(k) => self.src()?.rel_prop(id, k),
+                    None => Ok(None),
+                }
+            }
+            fn degree(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<u64> {
+                read_degree(self, node, dir, types)
+            }
+            fn count_relationships(&self) -> Result<u64> {
+                self.rel_count()
+            }
         }
     };
 }
@@ -650,6 +725,9 @@ impl Ctx for ReadTxn {
             None => self.tabs.meta_get("node_count"),
             Some(l) => self.tabs.label_count_stored(l),
         }
+    }
+    fn rel_count(&self) -> Result<u64> {
+        self.tabs.meta_get("rel_count")
     }
 }
 
@@ -732,6 +810,9 @@ impl Ctx for WriteTxn {
                 None => self.src()?.label_count_stored(l),
             },
         }
+    }
+    fn rel_count(&self) -> Result<u64> {
+        Ok(self.counters.rel_count)
     }
 }
 

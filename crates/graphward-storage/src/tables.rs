@@ -1,7 +1,7 @@
 //! The redb tables of one database and the read operations shared by read and write
 //! transactions (generic over redb's `ReadOnlyTable` and `Table`).
 
-use graphward_core::Result;
+use graphward_core::{Result, Value};
 use redb::{ReadOnlyTable, ReadableTable, Table, TableDefinition};
 
 use crate::codec::{self, NodeData, RelData, SchemaData};
@@ -175,6 +175,61 @@ pub(crate) trait Src {
             Some(g) => Ok(Some(codec::decode_rel(g.value())?)),
             None => Ok(None),
         }
+    }
+
+    fn node_labels_ids(&self, id: u64) -> Result<Option<Vec<u32>>> {
+        match self.tabs().nodes.get(id).map_err(st)? {
+            Some(g) => Ok(Some(codec::node_labels(g.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn node_prop(&self, id: u64, key: u32) -> Result<Option<Value>> {
+        match self.tabs().nodes.get(id).map_err(st)? {
+            Some(g) => codec::node_prop(g.value(), key),
+            None => Ok(None),
+        }
+    }
+
+    fn rel_prop(&self, id: u64, key: u32) -> Result<Option<Value>> {
+        match self.tabs().rels.get(id).map_err(st)? {
+            Some(g) => codec::rel_prop(g.value(), key),
+            None => Ok(None),
+        }
+    }
+
+    /// Counts edges without materializing them.
+    fn degree_dir(
+        &self,
+        node: u64,
+        outgoing: bool,
+        types: Option<&[u32]>,
+        skip_self_loops: bool,
+    ) -> Result<u64> {
+        let table = if outgoing {
+            &self.tabs().out
+        } else {
+            &self.tabs().inc
+        };
+        let mut n = 0u64;
+        let mut scan = |lo: (u64, u32, u64), hi: (u64, u32, u64)| -> Result<()> {
+            for e in table.range(lo..=hi).map_err(st)? {
+                let (_, v) = e.map_err(st)?;
+                if !(skip_self_loops && v.value() == node) {
+                    n += 1;
+                }
+            }
+            Ok(())
+        };
+        match types {
+            None => scan((node, 0, 0), (node, u32::MAX, u64::MAX))?,
+            Some(ts) => {
+                for &t in ts {
+                    scan((node, t, 0), (node, t, u64::MAX))?;
+                }
+            }
+        }
+        Ok(n)
     }
 
     fn all_node_ids(&self) -> Result<Vec<u64>> {

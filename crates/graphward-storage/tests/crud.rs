@@ -291,3 +291,57 @@ fn reopen_keeps_data() {
     assert_eq!(err.code, ErrorCode::ConstraintValidationFailed);
     w.commit().unwrap();
 }
+
+#[test]
+fn cheap_accessors() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let a = w
+        .create_node(
+            &[s("A"), s("B")],
+            props(&[
+                ("s", "str".into()),
+                ("l", Value::List(vec![Value::Int(1), "x".into()])),
+                ("i", Value::Int(7)),
+            ]),
+        )
+        .unwrap();
+    let b = w.create_node(&[], Map::new()).unwrap();
+    let r1 = w
+        .create_relationship(a, b, "T", props(&[("w", Value::Int(3))]))
+        .unwrap();
+    w.create_relationship(a, a, "U", Map::new()).unwrap();
+    w.create_relationship(b, a, "T", Map::new()).unwrap();
+    for g in [&w as &dyn GraphRead] {
+        assert!(g.node_exists(a).unwrap());
+        assert!(!g.node_exists(999).unwrap());
+        assert_eq!(g.node_property(a, "i").unwrap(), Some(Value::Int(7)));
+        assert_eq!(g.node_property(a, "s").unwrap(), Some("str".into()));
+        assert_eq!(g.node_property(a, "nope").unwrap(), None);
+        assert_eq!(g.node_property(999, "i").unwrap(), None);
+        let mut l = g.node_labels(a).unwrap().unwrap();
+        l.sort();
+        assert_eq!(l, vec![s("A"), s("B")]);
+        assert_eq!(g.node_labels(999).unwrap(), None);
+        assert_eq!(
+            g.relationship_property(r1, "w").unwrap(),
+            Some(Value::Int(3))
+        );
+        assert_eq!(g.degree(a, ExpandDir::Both, &[]).unwrap(), 3);
+        assert_eq!(g.degree(a, ExpandDir::Outgoing, &[s("T")]).unwrap(), 1);
+        assert_eq!(g.degree(a, ExpandDir::Incoming, &[]).unwrap(), 2);
+        assert_eq!(g.degree(a, ExpandDir::Both, &[s("X")]).unwrap(), 0);
+        assert_eq!(g.count_relationships().unwrap(), 3);
+    }
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.count_relationships().unwrap(), 3);
+    assert_eq!(
+        r.node_property(a, "l").unwrap(),
+        Some(Value::List(vec![Value::Int(1), "x".into()]))
+    );
+    assert!(db.try_begin_write().unwrap().is_some());
+    let w = db.begin_write().unwrap();
+    assert!(db.try_begin_write().unwrap().is_none());
+    drop(w);
+}
