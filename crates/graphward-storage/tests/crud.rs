@@ -312,7 +312,8 @@ fn cheap_accessors() {
         .unwrap();
     w.create_relationship(a, a, "U", Map::new()).unwrap();
     w.create_relationship(b, a, "T", Map::new()).unwrap();
-    for g in [&w as &dyn GraphRead] {
+    {
+        let g: &dyn GraphRead = &w;
         assert!(g.node_exists(a).unwrap());
         assert!(!g.node_exists(999).unwrap());
         assert_eq!(g.node_property(a, "i").unwrap(), Some(Value::Int(7)));
