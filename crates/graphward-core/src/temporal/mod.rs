@@ -14,7 +14,8 @@ mod parse;
 mod tests;
 
 pub use ops::{
-    add, call, compare, div, equals, is_function, mul, parse_literal, property, sub, to_string,
+    add, call, compare, div, equals, is_function, mul, order, parse_literal, property, sub,
+    to_string,
 };
 
 use crate::error::{Error, Result};

@@ -1613,6 +1613,28 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     })
 }
 
+/// A total order for ORDER BY within one temporal kind: like [`compare`], and durations too
+/// (by average length — 30.436875-day months, 24-hour days — then nanoseconds, months, days,
+/// seconds, as Neo4j orders them). `None` for different kinds or non-temporal values.
+pub fn order(a: &Value, b: &Value) -> Option<Ordering> {
+    if let (Value::Duration(x), Value::Duration(y)) = (a, b) {
+        let avg = |d: &Duration| {
+            d.seconds as i128
+                + d.days as i128 * SECONDS_PER_DAY as i128
+                + d.months as i128 * 2_629_746
+        };
+        return Some(
+            avg(x)
+                .cmp(&avg(y))
+                .then(x.nanos.cmp(&y.nanos))
+                .then(x.months.cmp(&y.months))
+                .then(x.days.cmp(&y.days))
+                .then(x.seconds.cmp(&y.seconds)),
+        );
+    }
+    compare(a, b)
+}
+
 /// Cypher equality for temporal values: same kind and same value (durations compare their
 /// normalised months, days, seconds and nanoseconds). `None` unless both are temporal.
 pub fn equals(a: &Value, b: &Value) -> Option<bool> {

@@ -1103,3 +1103,69 @@ fn hostile_values_do_not_panic() {
         let _ = call("duration", &[Value::String(s.into())], &clock);
     }
 }
+
+#[test]
+fn zones_and_edges() {
+    check(
+        "datetime('2017-03-26T02:30[Europe/Stockholm]')",
+        "'2017-03-26T03:30+02:00[Europe/Stockholm]'",
+    );
+    check(
+        "datetime('2017-10-29T02:30+01:00[Europe/Stockholm]')",
+        "'2017-10-29T02:30+01:00[Europe/Stockholm]'",
+    );
+    check(
+        "datetime('2017-10-29T02:30[Europe/Stockholm]')",
+        "'2017-10-29T02:30+02:00[Europe/Stockholm]'",
+    );
+    check(
+        "datetime('2017-03-25T02:30[Europe/Stockholm]') + duration('P1D')",
+        "'2017-03-26T03:30+02:00[Europe/Stockholm]'",
+    );
+    check(
+        "datetime('2017-03-26T01:30[Europe/Stockholm]') + duration('PT1H')",
+        "'2017-03-26T03:30+02:00[Europe/Stockholm]'",
+    );
+    check("date('-0044-03-15')", "'-0044-03-15'");
+    check("date({year: 0})", "'0000-01-01'");
+    check("date('+10000-01-01')", "'+10000-01-01'");
+    check("date('2016-02-29') + duration('P1Y')", "'2017-02-28'");
+    check("date('2015-01-31') + duration('P1M')", "'2015-02-28'");
+    check("datetime('2015-01-01T00:00Z').timezone", "'Z'");
+    check(
+        "datetime({epochSeconds: 0, timezone: 'Asia/Tokyo'})",
+        "'1970-01-01T09:00+09:00[Asia/Tokyo]'",
+    );
+    check("datetime({epochMillis: 1500}).epochMillis", "1500");
+    check(
+        "duration.between(time('12:00+01:00'), time('12:00Z'))",
+        "'PT1H'",
+    );
+    check("duration('P1Y') * 2", "'P2Y'");
+    check("2 * duration('PT1S')", "'PT2S'");
+    check("duration('PT1S') / 3", "'PT0.333333333S'");
+    check("duration({}).seconds", "0");
+    check("toString(duration('PT0S'))", "'PT0S'");
+    check("date() = date.statement()", "true");
+    check("datetime() = datetime.transaction()", "true");
+    check(
+        "datetime.statement('Europe/Stockholm').timezone",
+        "'Europe/Stockholm'",
+    );
+    check(
+        "localtime.statement({timezone: '+05:00'}) > localtime.statement()",
+        "true",
+    );
+}
+
+#[test]
+fn ordering_durations() {
+    use std::cmp::Ordering;
+    let a = eval_str("duration('P1M')");
+    let b = eval_str("duration('P31D')");
+    let c = eval_str("duration('P30D')");
+    assert_eq!(order(&a, &b), Some(Ordering::Less));
+    assert_eq!(order(&a, &c), Some(Ordering::Greater));
+    assert_eq!(order(&a, &a), Some(Ordering::Equal));
+    assert_eq!(compare(&a, &b), None);
+}
