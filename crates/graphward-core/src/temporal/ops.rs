@@ -1664,10 +1664,16 @@ pub fn to_string(v: &Value) -> Option<String> {
     })
 }
 
-/// Best-effort parse of a temporal literal in Cypher's string form (as the TCK writes
-/// expected values): durations, date-times with or without zone, dates, times.
+/// Parses a temporal value written in Cypher's canonical string form (as the TCK writes
+/// expected values). Returns `Some` only when `s` is exactly what [`to_string`] prints for
+/// the parsed value, so ordinary strings such as `'2015'` or `'12'` are not mistaken for
+/// temporal values.
 pub fn parse_literal(s: &str) -> Option<Value> {
-    let s = s.trim();
+    let v = parse_any(s)?;
+    (to_string(&v).as_deref() == Some(s)).then_some(v)
+}
+
+fn parse_any(s: &str) -> Option<Value> {
     let clock = Clock {
         now: DateTime {
             seconds: 0,
@@ -1676,10 +1682,10 @@ pub fn parse_literal(s: &str) -> Option<Value> {
         },
     };
     let first = s.trim_start_matches(['-', '+']);
-    if first.starts_with(['P', 'p']) {
+    if first.starts_with('P') {
         return parse::duration(s).ok().map(Value::Duration);
     }
-    if s.contains(['T', 't']) {
+    if s.contains('T') {
         let p = parse::date_time(s).ok()?;
         let kind = if p.offset.is_some() || p.zone.is_some() {
             Kind::DateTime

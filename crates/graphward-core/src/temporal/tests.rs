@@ -1169,3 +1169,13 @@ fn ordering_durations() {
     assert_eq!(order(&a, &a), Some(Ordering::Equal));
     assert_eq!(compare(&a, &b), None);
 }
+
+#[test]
+fn parse_literal_is_strict() {
+    assert!(parse_literal("2015").is_none());
+    assert!(parse_literal("12").is_none());
+    assert!(parse_literal("hello").is_none());
+    assert!(parse_literal("P1Y2M3DT4H").is_some());
+    assert!(parse_literal("2015-07-21T21:40:32.142+0100").is_none());
+    assert!(parse_literal("PT-1.999S").is_some());
+}
