@@ -468,7 +468,7 @@ pub fn log_failure(manager: &TlsManager, failure: &HandshakeFailure) {
 }
 
 /// Records and logs a refused plaintext client (after [`refuse_plain_bolt`] /
-/// [`refuse_plain_http`]).
+/// [`refuse_plain_http`]) when not using [`accept_on_tls_port`].
 pub fn record_plaintext(
     manager: &TlsManager,
     reason: HandshakeReason,
@@ -533,5 +533,60 @@ pub async fn accept_tls(
             HandshakeReason::Timeout,
             format!("no complete handshake within {}s", timeout.as_secs_f32()),
         )),
+    }
+}
+
+/// Everything a TLS listener does with a fresh TCP connection: [`sniff`] the first bytes;
+/// refuse a plaintext Bolt client ([`refuse_plain_bolt`]) or HTTP client
+/// ([`refuse_plain_http`]) with one clear (rate-limited) WARN and a count; otherwise
+/// [`accept_tls`].
+pub async fn accept_on_tls_port(
+    manager: &TlsManager,
+    stream: TcpStream,
+    timeout: Duration,
+    semaphore: &Semaphore,
+) -> Result<TlsStream<TcpStream>, HandshakeFailure> {
+    let peer = stream.peer_addr().ok();
+    let started = Instant::now();
+    match sniff(&stream, timeout).await {
+        FirstBytes::BoltPreamble => {
+            let detail = match refuse_plain_bolt(stream).await {
+                Ok(p) => format!(
+                    "plaintext Bolt client (proposed versions {}) on a TLS port: enable encryption in the driver (bolt+s:// or neo4j+s://)",
+                    format_bolt_proposals(&p)
+                ),
+                Err(e) => format!("plaintext Bolt client on a TLS port ({e})"),
+            };
+            let f = HandshakeFailure {
+                reason: HandshakeReason::PlaintextBolt,
+                peer,
+                detail,
+            };
+            manager.handshake_stats().record(f.reason);
+            log_failure(manager, &f);
+            Err(f)
+        }
+        FirstBytes::Http => {
+            let detail = match refuse_plain_http(stream).await {
+                Ok(line) => format!(
+                    "plaintext HTTP request '{line}' on a TLS port: answered 400, use https://"
+                ),
+                Err(e) => format!("plaintext HTTP request on a TLS port ({e})"),
+            };
+            let f = HandshakeFailure {
+                reason: HandshakeReason::PlaintextHttp,
+                peer,
+                detail,
+            };
+            manager.handshake_stats().record(f.reason);
+            log_failure(manager, &f);
+            Err(f)
+        }
+        FirstBytes::TlsClientHello | FirstBytes::Unknown => {
+            let remaining = timeout
+                .saturating_sub(started.elapsed())
+                .max(Duration::from_millis(10));
+            accept_tls(manager, stream, remaining, semaphore).await
+        }
     }
 }

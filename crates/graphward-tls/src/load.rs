@@ -119,6 +119,34 @@ pub fn read_file(what: &'static str, path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(err)
 }
 
+/// Checks that a secret file (key, password) is not accessible by group/others.
+pub fn check_secret_file_mode(what: &'static str, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .map_err(|source| TlsError::Read {
+                what,
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if mode & 0o077 != 0 {
+            return Err(TlsError::Permissions {
+                what,
+                path: path.to_path_buf(),
+                mode,
+                fix: 0o600,
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (what, path);
+    }
+    Ok(())
+}
+
 /// Checks file modes: the key must not be accessible by group/others (0600 or less), the
 /// certificate must not be writable by group/others (0644 or less). Symlinks are followed.
 pub fn check_permissions(cert: &Path, key: &Path) -> Result<()> {
@@ -536,6 +564,12 @@ pub fn load(settings: &TlsSettings) -> Result<LoadedCert> {
 
 /// [`load`] at a given time (for tests).
 pub fn load_at(settings: &TlsSettings, now: SystemTime) -> Result<LoadedCert> {
+    if let (Some(pw_file), false) = (
+        &settings.key_password_file,
+        settings.allow_insecure_key_permissions,
+    ) {
+        check_secret_file_mode("key password", pw_file)?;
+    }
     let password = read_password(settings)?;
     load_files(
         &settings.cert_file,

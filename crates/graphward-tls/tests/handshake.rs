@@ -590,3 +590,56 @@ fn rate_limited_log() {
     assert_eq!(l.allow(), Some(7));
     assert_eq!(l.allow(), Some(0));
 }
+
+#[tokio::test]
+async fn accept_on_tls_port_handles_all_kinds() {
+    let f = fixture("port");
+    let (m, _) = TlsManager::new("bolt", f.settings()).unwrap();
+    let m = Arc::new(m);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Arc::clone(&m);
+    tokio::spawn(async move {
+        let sem = Arc::new(tokio::sync::Semaphore::new(4));
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (m, sem) = (Arc::clone(&server), Arc::clone(&sem));
+            tokio::spawn(async move {
+                if let Ok(mut tls) =
+                    graphward_tls::accept_on_tls_port(&m, tcp, Duration::from_secs(3), &sem).await
+                {
+                    let mut b = [0u8; 4];
+                    if tls.read_exact(&mut b).await.is_ok() {
+                        let _ = tls.write_all(&b).await;
+                        let _ = tls.flush().await;
+                    }
+                }
+            });
+        }
+    });
+
+    // TLS works.
+    let mut c = connect(addr, client_config(&f.ca.pem)).await.unwrap();
+    assert_eq!(echo(&mut c, b"ping").await, b"ping");
+    // Plain Bolt gets 00 00 00 00.
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    let mut hello = vec![0x60, 0x60, 0xB0, 0x17];
+    hello.extend_from_slice(&[0, 0, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    c.write_all(&hello).await.unwrap();
+    let mut reply = Vec::new();
+    c.read_to_end(&mut reply).await.unwrap();
+    assert_eq!(reply, vec![0, 0, 0, 0]);
+    // Plain HTTP gets a 400.
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"POST /db/x HTTP/1.1\r\nContent-Length: 0\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = String::new();
+    c.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 400 "), "{reply}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let st = m.handshake_stats();
+    assert_eq!(st.ok(), 1);
+    assert_eq!(st.failures(HandshakeReason::PlaintextBolt), 1);
+    assert_eq!(st.failures(HandshakeReason::PlaintextHttp), 1);
+}

@@ -381,3 +381,53 @@ fn x509_v1_certificate_loads() {
     let e = load(&TlsSettings::new(&cert, &other)).unwrap_err();
     assert!(matches!(e, TlsError::KeyMismatch { .. }), "{e}");
 }
+
+#[test]
+fn weak_rsa_key_is_refused() {
+    if !openssl_available() {
+        eprintln!("openssl not found: skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("weak.key");
+    openssl(&["genrsa", "-out", key.to_str().unwrap(), "1024"]);
+    chmod(&key, 0o600);
+    let cert = dir.path().join("weak.pem");
+    openssl(&[
+        "req",
+        "-x509",
+        "-key",
+        key.to_str().unwrap(),
+        "-subj",
+        "/CN=weak",
+        "-days",
+        "5",
+        "-out",
+        cert.to_str().unwrap(),
+    ]);
+    chmod(&cert, 0o644);
+    let e = load(&TlsSettings::new(&cert, &key)).unwrap_err();
+    eprintln!("{e}");
+    assert!(e.to_string().contains("weak.key"), "{e}");
+}
+
+#[test]
+fn password_file_must_be_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = make_ca("ca");
+    let key = KeyPair::generate().unwrap();
+    let chain = valid_leaf(&ca, &key, "leaf");
+    let enc = graphward_tls::certs::encrypt_pkcs8_pem(key.serialized_der(), "pw", 1000).unwrap();
+    let cert = write(dir.path(), "c.pem", &chain, 0o644);
+    let keyf = write(dir.path(), "k.pem", &enc, 0o600);
+    let pwf = write(dir.path(), "pw.txt", "pw", 0o644);
+    let mut s = TlsSettings::new(&cert, &keyf);
+    s.key_password_file = Some(pwf.clone());
+    let e = load(&s).unwrap_err();
+    assert!(
+        e.to_string().contains("pw.txt") && e.to_string().contains("too open"),
+        "{e}"
+    );
+    chmod(&pwf, 0o600);
+    load(&s).unwrap();
+}
