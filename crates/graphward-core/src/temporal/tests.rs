@@ -1179,3 +1179,20 @@ fn parse_literal_is_strict() {
     assert!(parse_literal("2015-07-21T21:40:32.142+0100").is_none());
     assert!(parse_literal("PT-1.999S").is_some());
 }
+
+#[test]
+fn feature_runner_detects_mismatch() {
+    let text = "Feature: X\n  Scenario Outline: [1] s\n    When executing query:\n      \"\"\"\n      RETURN date(<s>) AS d\n      \"\"\"\n    Then the result should be, in any order:\n      | d |\n      | <r> |\n\n    Examples:\n      | s | r |\n      | '2015-07-21' | '2015-07-21' |\n      | '2015-07-21' | '2015-07-22' |\n";
+    let s = parse_feature(text);
+    assert_eq!(s.len(), 1);
+    let header = s[0].examples[0].clone();
+    let inst = |i: usize| -> Vec<(String, String)> {
+        header
+            .iter()
+            .cloned()
+            .zip(s[0].examples[i].iter().cloned())
+            .collect()
+    };
+    assert!(run_instance(&s[0], &inst(1)).is_ok());
+    assert!(run_instance(&s[0], &inst(2)).is_err());
+}
