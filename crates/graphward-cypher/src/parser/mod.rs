@@ -17,16 +17,74 @@ use graphward_core::{Error, Result};
 use lexer::{Tok, Token};
 
 /// Parse one statement. `max_depth` bounds expression/pattern nesting.
+///
+/// Deeply nested input is parsed on a helper thread with a large stack (debug builds use a
+/// lot of stack per nesting level); shallow input is parsed on the caller's thread.
 pub fn parse(query: &str, max_depth: usize) -> Result<Statement> {
     let toks = lexer::tokenize(query)?;
-    let mut p = Parser {
-        src: query,
-        toks,
-        pos: 0,
-        depth: 0,
-        max_depth,
+    let deep = nesting_estimate(&toks) > SHALLOW_NESTING;
+    let run = move || {
+        let mut p = Parser {
+            src: query,
+            toks,
+            pos: 0,
+            depth: 0,
+            max_depth,
+        };
+        p.parse_statement_top()
     };
-    p.parse_statement_top()
+    if deep {
+        on_big_stack(run)?
+    } else {
+        run()
+    }
+}
+
+/// Nesting up to this estimate is parsed/checked on the caller's stack.
+pub(crate) const SHALLOW_NESTING: usize = 12;
+
+/// Stack size of the helper thread used for deeply nested queries.
+pub const BIG_STACK_BYTES: usize = 256 << 20;
+
+/// Run `f` on a scoped helper thread with a `BIG_STACK_BYTES` stack (reserved lazily by the
+/// OS). Use it for recursive work over ASTs of deeply nested queries.
+pub fn on_big_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .name("graphward-deep-query".into())
+            .stack_size(BIG_STACK_BYTES)
+            .spawn_scoped(s, f)
+            .map_err(|e| Error::internal(format!("cannot start a query thread: {e}")))?;
+        handle
+            .join()
+            .map_err(|_| Error::internal("query thread panicked"))
+    })
+}
+
+/// A cheap upper-bound-ish estimate of how deeply the parser will recurse.
+fn nesting_estimate(toks: &[Token]) -> usize {
+    let mut depth: usize = 0;
+    let mut max = 0;
+    let mut extra = 0;
+    for t in toks {
+        match &t.tok {
+            Tok::Sym("(") | Tok::Sym("[") | Tok::Sym("{") => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            Tok::Sym(")") | Tok::Sym("]") | Tok::Sym("}") => depth = depth.saturating_sub(1),
+            Tok::Sym("-") | Tok::Sym("+") => extra += 1,
+            Tok::Ident(w)
+                if w.eq_ignore_ascii_case("CASE")
+                    || w.eq_ignore_ascii_case("NOT")
+                    || w.eq_ignore_ascii_case("WHEN") =>
+            {
+                extra += 1
+            }
+            _ => {}
+        }
+    }
+    max + extra / 4
 }
 
 /// Line/column (1-based, columns in characters) of a byte offset.
