@@ -901,11 +901,9 @@ fn num(key: &str, v: &Value) -> Result<f64> {
 }
 
 fn duration_from_map(map: &Map) -> Result<Duration> {
-    let mut comp = [0.0f64; 10];
-    let mut ints = [0i128; 10];
-    let mut all_int = true;
     let names = [
         "years",
+        "quarters",
         "months",
         "weeks",
         "days",
@@ -916,6 +914,10 @@ fn duration_from_map(map: &Map) -> Result<Duration> {
         "microseconds",
         "nanoseconds",
     ];
+    let mut comp = [0.0f64; 11];
+    let mut ints = [0i128; 11];
+    let mut all_int = true;
+    let mut any = false;
     for (key, v) in map {
         if v.is_null() {
             continue;
@@ -926,23 +928,29 @@ fn duration_from_map(map: &Map) -> Result<Duration> {
             .position(|n| *n == k)
             .ok_or_else(|| arg_error(format!("No such field in a duration: '{key}'")))?;
         comp[idx] = num(key, v)?;
+        any = true;
         match v {
             Value::Int(i) => ints[idx] = *i as i128,
             _ => all_int = false,
         }
     }
+    if !any {
+        return Err(arg_error(
+            "A duration needs at least one component (years, months, days, seconds, ...)",
+        ));
+    }
     if all_int {
-        let months = ints[0] * 12 + ints[1];
-        let days = ints[2] * 7 + ints[3];
-        let secs = ints[4] * 3600 + ints[5] * 60 + ints[6];
-        let nanos = ints[7] * 1_000_000 + ints[8] * 1000 + ints[9];
+        let months = ints[0] * 12 + ints[1] * 3 + ints[2];
+        let days = ints[3] * 7 + ints[4];
+        let secs = ints[5] * 3600 + ints[6] * 60 + ints[7];
+        let nanos = ints[8] * 1_000_000 + ints[9] * 1000 + ints[10];
         return Duration::from_parts(months, days, secs, nanos);
     }
     approximate(
-        comp[0] * 12.0 + comp[1],
-        comp[2] * 7.0 + comp[3],
-        comp[4] * 3600.0 + comp[5] * 60.0 + comp[6],
-        comp[7] * 1_000_000.0 + comp[8] * 1000.0 + comp[9],
+        comp[0] * 12.0 + comp[1] * 3.0 + comp[2],
+        comp[3] * 7.0 + comp[4],
+        comp[5] * 3600.0 + comp[6] * 60.0 + comp[7],
+        comp[8] * 1_000_000.0 + comp[9] * 1000.0 + comp[10],
     )
 }
 

@@ -1144,7 +1144,11 @@ fn zones_and_edges() {
     check("duration('P1Y') * 2", "'P2Y'");
     check("2 * duration('PT1S')", "'PT2S'");
     check("duration('PT1S') / 3", "'PT0.333333333S'");
-    check("duration({}).seconds", "0");
+    check("duration({quarters: 1, days: 1})", "'P3M1D'");
+    assert!(matches!(
+        call("duration", &[Value::Map(Map::new())], &test_clock()),
+        Some(Err(_))
+    ));
     check("toString(duration('PT0S'))", "'PT0S'");
     check("date() = date.statement()", "true");
     check("datetime() = datetime.transaction()", "true");
