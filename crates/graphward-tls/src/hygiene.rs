@@ -341,11 +341,12 @@ impl HandshakeStats {
             .unwrap_or(0)
     }
 
-    /// `("ok", n)` followed by every reason and its count.
-    pub fn snapshot(&self) -> Vec<(String, u64)> {
-        let mut v = vec![("ok".to_string(), self.ok())];
+    /// `"ok"` and every failure reason, with their counts.
+    pub fn snapshot(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut v = std::collections::BTreeMap::new();
+        v.insert("ok".to_string(), self.ok());
         for r in HandshakeReason::ALL {
-            v.push((r.as_str().to_string(), self.failures(r)));
+            v.insert(r.as_str().to_string(), self.failures(r));
         }
         v
     }

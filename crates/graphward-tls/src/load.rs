@@ -643,3 +643,17 @@ pub fn watched_paths(settings: &TlsSettings) -> Vec<PathBuf> {
 
 /// [`crate::DEFAULT_EXPIRY_WARNING`] in seconds.
 pub const DEFAULT_EXPIRY_WARNING_SECS: i64 = 14 * 86_400;
+
+/// Describes any DER certificate (for example a client certificate from
+/// `ServerConnection::peer_certificates()`, to log or map the client identity).
+pub fn describe_certificate(der: &CertificateDer<'_>) -> Option<CertInfo> {
+    let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
+    let alg = cert.public_key().algorithm.algorithm.to_id_string();
+    let alg = match alg.as_str() {
+        "1.2.840.113549.1.1.1" => "RSA".to_string(),
+        "1.2.840.10045.2.1" => "ECDSA".to_string(),
+        "1.3.101.112" => "ED25519".to_string(),
+        _ => alg,
+    };
+    Some(cert_info(der.as_ref(), &cert, &alg, 1))
+}

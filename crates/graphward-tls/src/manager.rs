@@ -93,7 +93,7 @@ pub struct TlsStatus {
     /// Reloads that failed (old configuration kept).
     pub reloads_failed: u64,
     /// Handshake outcomes by reason.
-    pub handshakes: Vec<(String, u64)>,
+    pub handshakes: std::collections::BTreeMap<String, u64>,
 }
 
 impl TlsManager {

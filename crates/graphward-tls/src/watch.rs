@@ -72,6 +72,8 @@ pub fn watch(manager: Arc<TlsManager>, debounce: Duration) -> tokio::task::JoinH
             );
             let started = tokio::time::Instant::now();
             loop {
+                // What this attempt reads: a change after this point triggers a new round.
+                last = snapshot(&manager);
                 match manager.reload_async().await {
                     Ok(_) => break,
                     Err(e) if transient(&e) && started.elapsed() < MISMATCH_RETRY_FOR => {
@@ -80,7 +82,6 @@ pub fn watch(manager: Arc<TlsManager>, debounce: Duration) -> tokio::task::JoinH
                     Err(_) => break,
                 }
             }
-            last = snapshot(&manager);
         }
     })
 }

@@ -431,3 +431,23 @@ fn password_file_must_be_private() {
     chmod(&pwf, 0o600);
     load(&s).unwrap();
 }
+
+#[test]
+fn describe_any_certificate() {
+    use graphward_tls::rustls::pki_types::{pem::PemObject, CertificateDer};
+    let ca = make_ca("ca");
+    let key = KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+    let chain = valid_leaf(&ca, &key, "someone");
+    let leaf = CertificateDer::pem_slice_iter(chain.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    let info = graphward_tls::load::describe_certificate(&leaf).unwrap();
+    assert_eq!(info.key_algorithm, "ED25519");
+    assert!(info.subject.contains("someone"));
+    assert!(info.issuer.contains("ca"));
+    assert_eq!(info.fingerprint_sha256.len(), 32 * 3 - 1);
+    assert!(
+        graphward_tls::load::describe_certificate(&CertificateDer::from(vec![1, 2, 3])).is_none()
+    );
+}
