@@ -643,3 +643,34 @@ async fn accept_on_tls_port_handles_all_kinds() {
     assert_eq!(st.failures(HandshakeReason::PlaintextBolt), 1);
     assert_eq!(st.failures(HandshakeReason::PlaintextHttp), 1);
 }
+
+#[tokio::test]
+async fn sessions_do_not_resume_across_a_reload() {
+    let f = fixture("resume");
+    let (m, _) = TlsManager::new("bolt", f.settings()).unwrap();
+    let m = Arc::new(m);
+    let addr = echo_server(Arc::clone(&m)).await;
+    let cfg = client_config(&f.ca.pem);
+
+    let mut c = connect(addr, Arc::clone(&cfg)).await.unwrap();
+    assert_eq!(echo(&mut c, b"a").await, b"a"); // also reads the session ticket
+    assert_eq!(
+        c.get_ref().1.handshake_kind(),
+        Some(rustls::HandshakeKind::Full)
+    );
+    let mut c = connect(addr, Arc::clone(&cfg)).await.unwrap();
+    assert_eq!(echo(&mut c, b"b").await, b"b");
+    assert_eq!(
+        c.get_ref().1.handshake_kind(),
+        Some(rustls::HandshakeKind::Resumed)
+    );
+
+    m.reload().unwrap();
+    let mut c = connect(addr, Arc::clone(&cfg)).await.unwrap();
+    assert_eq!(echo(&mut c, b"c").await, b"c");
+    assert_eq!(
+        c.get_ref().1.handshake_kind(),
+        Some(rustls::HandshakeKind::Full),
+        "a session from before the reload was resumed"
+    );
+}
