@@ -393,8 +393,9 @@ pub fn check_at(
                 format!("not valid before {}", format_unix(nb)),
             )
         } else {
-            let days = (na - now_s) / 86_400;
-            let warn = na - now_s <= DEFAULT_EXPIRY_WARNING_SECS;
+            let left = na.saturating_sub(now_s);
+            let days = left / 86_400;
+            let warn = left <= DEFAULT_EXPIRY_WARNING_SECS;
             CheckLine::new(
                 "expiry",
                 true,

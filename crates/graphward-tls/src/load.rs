@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use pkcs8::der::zeroize::Zeroizing;
 use pkcs8::der::Decode;
 use rustls::crypto::CryptoProvider;
 use rustls::sign::{CertifiedKey, SigningKey};
@@ -375,18 +376,19 @@ fn decrypt_pkcs8(path: &Path, block: &str, password: &[u8]) -> Result<PrivateKey
 }
 
 /// Reads the key password from `key_password_file` (first line) or `key_password_env`.
-pub fn read_password(settings: &TlsSettings) -> Result<Option<String>> {
+/// The value is wiped from memory when dropped.
+pub fn read_password(settings: &TlsSettings) -> Result<Option<Zeroizing<String>>> {
     if let Some(file) = &settings.key_password_file {
-        let bytes = read_file("key password", file)?;
-        let text = String::from_utf8(bytes).map_err(|_| TlsError::Password {
+        let bytes = Zeroizing::new(read_file("key password", file)?);
+        let text = std::str::from_utf8(&bytes).map_err(|_| TlsError::Password {
             detail: format!("key password file {} is not UTF-8", file.display()),
         })?;
-        let line = text.lines().next().unwrap_or("").to_string();
+        let line = Zeroizing::new(text.lines().next().unwrap_or("").to_string());
         return Ok(Some(line));
     }
     if let Some(var) = &settings.key_password_env {
         return match std::env::var(var) {
-            Ok(v) => Ok(Some(v)),
+            Ok(v) => Ok(Some(Zeroizing::new(v))),
             Err(std::env::VarError::NotPresent) => Err(TlsError::Password {
                 detail: format!("environment variable {var} (key_password_env) is not set"),
             }),
@@ -574,7 +576,7 @@ pub fn load_at(settings: &TlsSettings, now: SystemTime) -> Result<LoadedCert> {
     load_files(
         &settings.cert_file,
         &settings.key_file,
-        password.as_deref().map(str::as_bytes),
+        password.as_ref().map(|p| p.as_bytes()),
         !settings.allow_insecure_key_permissions,
         settings.expiry_warning,
         now,
