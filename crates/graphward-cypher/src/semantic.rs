@@ -908,13 +908,15 @@ impl Checker {
         }
         let aggregating = p.items.iter().any(|it| contains_aggregate(&it.expr));
         let mut seen: HashSet<String> = HashSet::new();
+        let mut missing_alias: Option<String> = None;
         for it in &p.items {
             let t = self.expr(&it.expr, scope, Ctx::projection())?;
-            if !is_return && it.alias.is_none() && !matches!(it.expr, Expr::Variable(_)) {
-                return Err(sem(
-                    "NoExpressionAlias",
-                    format!("Expression in WITH must be aliased (use AS): {}", it.text),
-                ));
+            if !is_return
+                && it.alias.is_none()
+                && !matches!(it.expr, Expr::Variable(_))
+                && missing_alias.is_none()
+            {
+                missing_alias = Some(it.text.clone());
             }
             let name = it.name().to_string();
             if !seen.insert(name.clone()) {
@@ -943,26 +945,19 @@ impl Checker {
                 }
             }
         }
-        // ORDER BY sees the projected names, and also the old scope unless the projection
-        // aggregates (then only grouping variables remain visible).
+        // ORDER BY sees the projected names; after DISTINCT or aggregation it may use old
+        // variables only inside expressions that are projected as they are.
         if !p.order_by.is_empty() {
-            let mut order_scope = scope.clone();
-            if aggregating || p.distinct {
-                order_scope.retain(|k, _| {
-                    grouping.iter().any(|g| {
-                        let mut used = false;
-                        walk(g, &mut |x| {
-                            if matches!(x, Expr::Variable(v) if v == k) {
-                                used = true;
-                            }
-                        });
-                        used
-                    })
-                });
-            }
+            let restricted = aggregating || p.distinct;
+            let mut order_scope = if restricted {
+                Scope::new()
+            } else {
+                scope.clone()
+            };
             for (k, v) in &new_scope {
                 order_scope.insert(k.clone(), *v);
             }
+            let projected: Vec<&Expr> = p.items.iter().map(|it| &it.expr).collect();
             let aliases: Vec<Expr> = p
                 .items
                 .iter()
@@ -977,15 +972,8 @@ impl Checker {
                         "Aggregations in ORDER BY are only allowed when the projection aggregates",
                     ));
                 }
-                if p.items.iter().any(|it| it.expr == s.expr) {
-                    continue;
-                }
-                if has_agg {
-                    let mut full = scope.clone();
-                    for (k, v) in &new_scope {
-                        full.insert(k.clone(), *v);
-                    }
-                    self.expr(&s.expr, &full, Ctx::projection())?;
+                if restricted {
+                    self.order_expr(&s.expr, &projected, &order_scope)?;
                 } else {
                     self.expr(&s.expr, &order_scope, Ctx::plain())?;
                 }
@@ -996,6 +984,12 @@ impl Checker {
                 }
             }
         }
+        if let Some(text) = missing_alias {
+            return Err(sem(
+                "NoExpressionAlias",
+                format!("Expression in WITH must be aliased (use AS): {text}"),
+            ));
+        }
         for (e, what) in [(&p.skip, "SKIP"), (&p.limit, "LIMIT")] {
             if let Some(e) = e {
                 self.skip_limit(e, what)?;
@@ -1003,6 +997,45 @@ impl Checker {
         }
         *scope = new_scope;
         Ok(names)
+    }
+
+    /// ORDER BY after DISTINCT/aggregation: sub-expressions equal to a projected expression
+    /// are fine; anything else may only use the projected names.
+    fn order_expr(&mut self, e: &Expr, projected: &[&Expr], scope: &Scope) -> Result<()> {
+        if projected.contains(&e) {
+            return Ok(());
+        }
+        match e {
+            Expr::Literal(_) | Expr::Parameter(_) => Ok(()),
+            Expr::Variable(v) => self.var(v, scope).map(|_| ()),
+            Expr::CountStar => Ok(()),
+            Expr::FunctionCall { args, .. } => {
+                for a in args {
+                    self.order_expr(a, projected, scope)?;
+                }
+                Ok(())
+            }
+            Expr::List(_)
+            | Expr::Map(_)
+            | Expr::Property(..)
+            | Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::HasLabels(..)
+            | Expr::Unary(..)
+            | Expr::Index(..)
+            | Expr::Binary(..)
+            | Expr::Slice(..)
+            | Expr::Case { .. } => {
+                let mut res = Ok(());
+                for_each_child(e, &mut |c| {
+                    if res.is_ok() {
+                        res = self.order_expr(c, projected, scope);
+                    }
+                });
+                res
+            }
+            other => self.expr(other, scope, Ctx::projection()).map(|_| ()),
+        }
     }
 
     fn skip_limit(&mut self, e: &Expr, what: &str) -> Result<()> {
@@ -1174,6 +1207,16 @@ impl Checker {
         rels_here: &mut HashSet<String>,
     ) -> Result<()> {
         if matches!(mode, PatMode::Create | PatMode::Merge) {
+            if let Some(v) = &rp.variable {
+                if scope.contains_key(v) {
+                    return Err(sem(
+                        "VariableAlreadyBound",
+                        format!(
+                            "Can't create relationship `{v}`: the variable is already declared"
+                        ),
+                    ));
+                }
+            }
             let what = if mode == PatMode::Create {
                 "CREATE"
             } else {
@@ -1295,6 +1338,12 @@ impl Checker {
             }
             Expr::Property(b, k) => {
                 let t = self.expr(b, scope, inner)?;
+                if matches!(t, Ty::Path | Ty::RelList) {
+                    return Err(sem(
+                        "InvalidArgumentType",
+                        format!("Type mismatch: expected Map, Node or Relationship but was {} (property `{k}`)", t.name()),
+                    ));
+                }
                 if t.is_scalar() {
                     return Err(type_err(format!(
                         "Type mismatch: expected Map, Node, Relationship, Point, Duration, Date, Time, LocalTime, LocalDateTime or DateTime but was {} (property `{k}`)",
@@ -1346,15 +1395,51 @@ impl Checker {
                         self.boolish(tb, w)?;
                         Ty::Bool
                     }
-                    Eq | Ne | Lt | Le | Gt | Ge | In | StartsWith | EndsWith | Contains
-                    | RegexMatch => Ty::Bool,
-                    Add | Sub | Mul | Div | Mod | Pow => match (ta, tb) {
-                        (Ty::Int, Ty::Int) if *op != Pow => Ty::Int,
-                        (Ty::Float, Ty::Float | Ty::Int) | (Ty::Int, Ty::Float) => Ty::Float,
-                        (Ty::Str, Ty::Str) if *op == Add => Ty::Str,
-                        (Ty::List, _) | (_, Ty::List) if *op == Add => Ty::List,
-                        _ => Ty::Any,
-                    },
+                    In => {
+                        if matches!(
+                            tb,
+                            Ty::Bool | Ty::Int | Ty::Float | Ty::Str | Ty::Map | Ty::Node | Ty::Rel
+                        ) {
+                            return Err(sem(
+                                "InvalidArgumentType",
+                                format!("Type mismatch: IN expected a List but was {}", tb.name()),
+                            ));
+                        }
+                        Ty::Bool
+                    }
+                    Eq | Ne | Lt | Le | Gt | Ge | StartsWith | EndsWith | Contains | RegexMatch => {
+                        Ty::Bool
+                    }
+                    Add | Sub | Mul | Div | Mod | Pow => {
+                        let non_num = |t: Ty| {
+                            matches!(t, Ty::Bool | Ty::Map | Ty::Node | Ty::Rel | Ty::Path)
+                                || (*op != Add && matches!(t, Ty::Str | Ty::List))
+                        };
+                        let bad = if *op == Add {
+                            // + concatenates strings and lists; it rejects booleans, maps
+                            // and graph entities unless a list is involved.
+                            !(ta == Ty::List || tb == Ty::List) && (non_num(ta) || non_num(tb))
+                        } else {
+                            non_num(ta) || non_num(tb)
+                        };
+                        if bad {
+                            return Err(sem(
+                                "InvalidArgumentType",
+                                format!(
+                                    "Type mismatch: arithmetic on {} and {}",
+                                    ta.name(),
+                                    tb.name()
+                                ),
+                            ));
+                        }
+                        match (ta, tb) {
+                            (Ty::Int, Ty::Int) if *op != Pow => Ty::Int,
+                            (Ty::Float, Ty::Float | Ty::Int) | (Ty::Int, Ty::Float) => Ty::Float,
+                            (Ty::Str, Ty::Str) if *op == Add => Ty::Str,
+                            (Ty::List, _) | (_, Ty::List) if *op == Add => Ty::List,
+                            _ => Ty::Any,
+                        }
+                    }
                 }
             }
             Expr::IsNull(b) | Expr::IsNotNull(b) => {
@@ -1406,7 +1491,7 @@ impl Checker {
                 let lt = self.expr(list, scope, inner)?;
                 self.listish(lt)?;
                 let mut s2 = scope.clone();
-                s2.insert(variable.clone(), Ty::Any);
+                s2.insert(variable.clone(), elem_ty(list));
                 let body = Ctx {
                     agg: Agg::Forbidden,
                     patterns: ctx.patterns,
@@ -1457,7 +1542,7 @@ impl Checker {
                 let lt = self.expr(list, scope, inner)?;
                 self.listish(lt)?;
                 let mut s2 = scope.clone();
-                s2.insert(variable.clone(), Ty::Any);
+                s2.insert(variable.clone(), elem_ty(list));
                 if let Some(p) = predicate {
                     self.no_agg(p, "quantifiers")?;
                     let t = self.expr(
@@ -1512,6 +1597,15 @@ impl Checker {
             }
             Expr::MapProjection(b, items) => {
                 let t = self.expr(b, scope, inner)?;
+                if matches!(t, Ty::Path | Ty::RelList) {
+                    return Err(sem(
+                        "InvalidArgumentType",
+                        format!(
+                            "Type mismatch: expected Map, Node or Relationship but was {}",
+                            t.name()
+                        ),
+                    ));
+                }
                 if t.is_scalar() {
                     return Err(type_err(format!(
                         "Type mismatch: map projection expects a Node, Relationship or Map, got {}",
@@ -1653,6 +1747,22 @@ impl Checker {
             {
                 return Err(bad("Path", t0))
             }
+            "size"
+                if matches!(
+                    t0,
+                    Ty::Path | Ty::Node | Ty::Rel | Ty::Int | Ty::Float | Ty::Bool
+                ) =>
+            {
+                return Err(bad("String or List", t0))
+            }
+            "length"
+                if matches!(
+                    t0,
+                    Ty::Node | Ty::Rel | Ty::Int | Ty::Float | Ty::Bool | Ty::Map
+                ) =>
+            {
+                return Err(bad("Path", t0))
+            }
             "startnode" | "endnode"
                 if t0.is_scalar() || matches!(t0, Ty::Node | Ty::Path | Ty::Map) =>
             {
@@ -1679,10 +1789,35 @@ impl Checker {
     }
 }
 
+/// The element type of a list literal whose elements all have the same static type.
+fn elem_ty(list: &Expr) -> Ty {
+    let Expr::List(items) = list else {
+        return Ty::Any;
+    };
+    let mut t: Option<Ty> = None;
+    for it in items {
+        let ti = match it {
+            Expr::Literal(v) => Ty::of_value(v),
+            Expr::List(_) => Ty::List,
+            Expr::Map(_) => Ty::Map,
+            _ => return Ty::Any,
+        };
+        match t {
+            None => t = Some(ti),
+            Some(prev) if prev == ti => {}
+            Some(_) => return Ty::Any,
+        }
+    }
+    match t {
+        Some(Ty::Null) | None => Ty::Any,
+        Some(t) => t,
+    }
+}
+
 /// In an aggregating projection item, every variable used outside an aggregate must be a
 /// grouping key (the variable itself, or the exact property access, projected as a key).
 fn check_ambiguous(e: &Expr, keys: &[&Expr], locals: &HashSet<String>) -> Result<()> {
-    if keys.contains(&e) && !matches!(e, Expr::Literal(_)) {
+    if keys.contains(&e) && matches!(e, Expr::Variable(_) | Expr::Property(..)) {
         return Ok(());
     }
     let amb = || {
@@ -1823,5 +1958,153 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::parser::parse;
+    use graphward_core::ErrorCode;
+
+    fn outcome(q: &str) -> Result<(), (ErrorCode, String)> {
+        let stmt = parse(q, 200).map_err(|e| (e.code, e.detail.unwrap_or_default()))?;
+        check(&stmt).map_err(|e| (e.code, e.detail.unwrap_or_default()))
+    }
+
+    #[test]
+    fn valid_queries_pass() {
+        for q in [
+            "MATCH (n) RETURN n LIMIT 25",
+            "MATCH (n:Person) WHERE n.name = $name RETURN n.name AS name, count(*) AS c ORDER BY c DESC",
+            "UNWIND $rows AS row MERGE (n:N {id: row.id}) SET n += row",
+            "MATCH (a), (b) WHERE id(a) = 1 CREATE (a)-[:R]->(b)",
+            "MATCH (a) CREATE (a)-[:R]->(b:B {x: a.x})",
+            "CREATE (n $props) RETURN n",
+            "MATCH (a)-[r]->(b) WITH a, count(r) AS c WHERE c > 1 RETURN a, c",
+            "MATCH (n) WITH n ORDER BY n.x SKIP $s LIMIT 10 RETURN n",
+            "MATCH (n) RETURN DISTINCT n.name ORDER BY n.name",
+            "MATCH (me)--(you) RETURN me.age AS age, count(you.age) AS cnt ORDER BY me.age + count(you.age)",
+            "MATCH (n) WHERE (n)-->() AND NOT exists((n)<--()) RETURN n",
+            "MATCH (n) WHERE EXISTS { MATCH (n)-->(m) WHERE m.x > 1 } RETURN n",
+            "MATCH (n) RETURN [(n)-->(m) | m.name] AS names",
+            "RETURN [x IN range(1, 10) WHERE x % 2 = 0 | x * x] AS sq",
+            "RETURN reduce(acc = 0, x IN [1, 2, 3] | acc + x) AS s",
+            "CALL db.labels()",
+            "CALL db.labels() YIELD label RETURN label",
+            "CALL db.labels() YIELD *",
+            "RETURN 1 AS a UNION RETURN 2 AS a",
+            "FOREACH (x IN [1, 2] | CREATE (:N {x: x}))",
+            "MATCH (n) CALL { WITH n RETURN n.x AS x } RETURN x",
+            "MATCH p = (a)-[*1..3]->(b) RETURN nodes(p), length(p)",
+            "MATCH (n) DETACH DELETE n",
+            "MATCH (n) WITH n, n.x AS x WHERE x > 1 RETURN n",
+            "RETURN date.truncate('month', date()) AS d, duration.between(date(), date()) AS e",
+            "MATCH (n) SET n:Label, n.x = 1 REMOVE n.y RETURN n",
+            "CREATE DATABASE foo",
+            "EXPLAIN MATCH (n) RETURN n",
+            "RETURN toUpper('a') + 'b' AS s, 'x' + 1 AS t, [1] + [2] AS l",
+        ] {
+            if let Err(e) = outcome(q) {
+                panic!("{q}: unexpected error {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn errors_have_tck_details() {
+        for (q, d) in [
+            ("MATCH (a) RETURN b", "UndefinedVariable"),
+            ("MATCH (a) WITH a.x AS x RETURN a", "UndefinedVariable"),
+            ("MATCH (a)-[a]->() RETURN a", "VariableTypeConflict"),
+            (
+                "MATCH (n) WITH [n] AS users MATCH (users)-->(m) RETURN m",
+                "VariableTypeConflict",
+            ),
+            ("MATCH (a) CREATE (a:L)", "VariableAlreadyBound"),
+            ("MATCH (a) CREATE (a)", "VariableAlreadyBound"),
+            ("MATCH (a) MERGE (a)", "VariableAlreadyBound"),
+            (
+                "MATCH p = (a) MATCH p = (b) RETURN p",
+                "VariableAlreadyBound",
+            ),
+            ("MATCH ()-[r]->() CREATE ()-[r]->()", "VariableAlreadyBound"),
+            ("CREATE (a)-[:A|B]->(b)", "NoSingleRelationshipType"),
+            ("CREATE (a)-->(b)", "NoSingleRelationshipType"),
+            ("CREATE (a)-[:R*2]->(b)", "CreatingVarLength"),
+            ("CREATE (a)-[:R]-(b)", "RequiresDirectedRelationship"),
+            (
+                "MATCH (a)-[:R*-2]->(b) RETURN a",
+                "InvalidRelationshipPattern",
+            ),
+            (
+                "MATCH (a)-[r]->()-[r]->(a) RETURN r",
+                "RelationshipUniquenessViolation",
+            ),
+            (
+                "MATCH (a) WHERE count(a) > 1 RETURN a",
+                "InvalidAggregation",
+            ),
+            ("RETURN count(count(*))", "NestedAggregation"),
+            (
+                "MATCH (n) RETURN n.x ORDER BY max(n.y)",
+                "InvalidAggregation",
+            ),
+            (
+                "MATCH (a)--(b) RETURN a.x + count(b.x)",
+                "AmbiguousAggregationExpression",
+            ),
+            ("RETURN 1 AS a, 2 AS a", "ColumnNameConflict"),
+            (
+                "RETURN 1 AS a UNION RETURN 2 AS b",
+                "DifferentColumnsInUnion",
+            ),
+            (
+                "RETURN 1 AS a UNION RETURN 2 AS a UNION ALL RETURN 3 AS a",
+                "InvalidClauseComposition",
+            ),
+            ("MATCH (n) RETURN n RETURN n", "InvalidClauseComposition"),
+            ("MATCH (n)", "InvalidClauseComposition"),
+            ("CREATE (n) MATCH (m) RETURN m", "InvalidClauseComposition"),
+            ("MATCH (a) WITH a, count(*) RETURN a", "NoExpressionAlias"),
+            ("MATCH () RETURN *", "NoVariablesInScope"),
+            ("MATCH (n) DELETE n:Person", "InvalidDelete"),
+            ("RETURN foo(1)", "UnknownFunction"),
+            ("RETURN toUpper('a', 'b')", "InvalidNumberOfArguments"),
+            ("RETURN properties(1)", "InvalidArgumentType"),
+            ("RETURN 1 IN 123", "InvalidArgumentType"),
+            ("RETURN true AND 1", "InvalidArgumentType"),
+            (
+                "RETURN any(x IN ['a'] WHERE x % 2 = 0)",
+                "InvalidArgumentType",
+            ),
+            ("MATCH (n) RETURN n SKIP -1", "NegativeIntegerArgument"),
+            ("MATCH (n) RETURN n LIMIT n.x", "NonConstantExpression"),
+            ("MATCH (n $p) RETURN n", "InvalidParameterUse"),
+            ("MERGE (n $p) RETURN n", "InvalidParameterUse"),
+            ("MATCH (n) RETURN (n)-->()", "UnexpectedSyntax"),
+            ("MATCH (n) WHERE (n)-[r]->() RETURN n", "UndefinedVariable"),
+            (
+                "MATCH (n) WHERE EXISTS { MATCH (n)-->(m) SET m.x = 1 } RETURN n",
+                "InvalidClauseComposition",
+            ),
+            ("CALL p.x() YIELD * RETURN 1", "UnexpectedSyntax"),
+        ] {
+            match outcome(q) {
+                Ok(()) => panic!("{q}: expected {d}, got Ok"),
+                Err((code, detail)) => {
+                    assert_eq!(detail, d, "{q}");
+                    assert!(
+                        matches!(code, ErrorCode::SyntaxError | ErrorCode::SemanticError),
+                        "{q}: {code:?}"
+                    );
+                }
+            }
+        }
+        // TCK TypeError at compile time.
+        assert_eq!(
+            outcome("WITH 1 AS x RETURN x.num"),
+            Err((ErrorCode::TypeError, "InvalidArgumentType".to_string()))
+        );
     }
 }

@@ -884,6 +884,19 @@ impl<'a> Parser<'a> {
                 } else {
                     length = Some((min, min));
                 }
+                if self.is_sym("-") || self.is_sym("..") || self.is_sym("*") {
+                    return Err(self.error_at(
+                        self.cur_start(),
+                        "Invalid relationship pattern: variable length must be written *min..max with non-negative integers",
+                        "InvalidRelationshipPattern",
+                    ));
+                }
+            } else if self.is_sym("..") || matches!(self.tok(), Tok::Int(_)) {
+                return Err(self.error_at(
+                    self.cur_start(),
+                    "Invalid relationship pattern: a variable length range must start with '*'",
+                    "InvalidRelationshipPattern",
+                ));
             }
             properties = self.parse_properties()?;
             self.expect_sym("]")?;
