@@ -17,9 +17,9 @@
 //! s.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()]; // optional
 //! ```
 //!
-//! ## Loading and validation: [`load`]
+//! ## Loading and validation: [`load()`]
 //!
-//! [`load`] (used by [`TlsManager::new`] and [`TlsManager::reload`]) reads the files and
+//! [`load()`] (used by [`TlsManager::new`] and [`TlsManager::reload`]) reads the files and
 //! returns a [`LoadedCert`] or a [`TlsError`] whose message names the file and the fix:
 //!
 //! * missing/unreadable/oversized file ([`TlsError::Read`]), malformed PEM, no `CERTIFICATE`
@@ -98,7 +98,7 @@
 //! a [`RateLimitedLog`] of 10 lines/s per listener) and counts them ([`HandshakeStats`]).
 //! [`accept_on_tls_port`] chains all of them.
 //!
-//! ## File watching ([`watch`])
+//! ## File watching ([`watch()`])
 //!
 //! Optional: polls the content of the certificate, key, client CA and password files (this
 //! follows Kubernetes' `..data` symlink swaps), debounces, reloads, and retries a

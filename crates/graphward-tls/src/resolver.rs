@@ -10,7 +10,7 @@ use rustls::sign::CertifiedKey;
 /// Using a resolver instead of `ConfigBuilder::with_single_cert` skips rustls' webpki parse
 /// of our own leaf, which refuses X.509 v1 certificates (still produced by
 /// `openssl x509 -req` without extensions). Key/certificate consistency is checked by
-/// [`crate::load`] instead.
+/// [`crate::load()`] instead.
 #[derive(Debug, Clone)]
 pub struct FixedCertResolver {
     key: Arc<CertifiedKey>,
