@@ -296,6 +296,39 @@ fn norm_f64(f: f64, normalize: bool) -> f64 {
     }
 }
 
+/// Encodes a value for an index key: equal values (in the Cypher sense, `1 = 1.0`) give equal
+/// bytes, the encoding is prefix-free (so concatenations are unambiguous), and integers are
+/// big-endian with the sign bit flipped so ascending ids land next to each other in the tree.
+pub(crate) fn encode_index_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Int(i) => {
+            out.push(T_INT);
+            out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes());
+        }
+        Value::Float(f) => match integral_float(*f) {
+            Some(i) => encode_index_value(out, &Value::Int(i)),
+            None => {
+                out.push(T_FLOAT);
+                let bits = f.to_bits();
+                let ordered = if bits >> 63 == 1 {
+                    !bits
+                } else {
+                    bits | (1 << 63)
+                };
+                out.extend_from_slice(&ordered.to_be_bytes());
+            }
+        },
+        Value::List(items) => {
+            out.push(T_LIST);
+            put_varint(out, items.len() as u64);
+            for item in items {
+                encode_index_value(out, item);
+            }
+        }
+        other => encode_value(out, other, true),
+    }
+}
+
 /// `Some(i)` when `f` is exactly the integer `i` (so that `1.0` indexes like `1`).
 fn integral_float(f: f64) -> Option<i64> {
     // 2^63 as f64; every f64 in [-2^63, 2^63) with no fraction is exactly an i64.

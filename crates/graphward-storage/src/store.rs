@@ -560,7 +560,7 @@ fn read_index_seek<C: Ctx>(
     }
     let mut key = Vec::new();
     for v in values {
-        codec::encode_value(&mut key, v, true);
+        codec::encode_index_value(&mut key, v);
     }
     let mut out = Vec::new();
     c.src()?.index_nodes(schema.id, &key, &mut out)?;
@@ -853,7 +853,7 @@ fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
         let mut key = Vec::new();
         for k in &s.keys {
             match prop_of(&d.props, *k) {
-                Some(v) => codec::encode_value(&mut key, v, true),
+                Some(v) => codec::encode_index_value(&mut key, v),
                 None => continue 'schemas,
             }
         }
