@@ -319,16 +319,33 @@ impl<'a> Parser<'a> {
     }
 
     /// Try `f` and roll back (position and depth) if it fails.
-    fn attempt<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Option<T> {
+    fn attempt<T>(&mut self, kind: u8, f: impl FnOnce(&mut Self) -> Result<T>) -> Option<T> {
         let (pos, depth) = (self.pos, self.depth);
+        if self.failed.contains(&(pos, kind)) {
+            return None;
+        }
         match f(self) {
             Ok(v) => Some(v),
             Err(_) => {
+                self.failed.insert((pos, kind));
                 self.pos = pos;
                 self.depth = depth;
                 None
             }
         }
+    }
+
+    /// Whether the `(` at token offset `n` is closed and followed by a relationship pattern.
+    fn paren_then_rel(&self, n: usize) -> bool {
+        let Some(&close) = self.matching.get(self.pos + n) else {
+            return false;
+        };
+        if close == usize::MAX || close < self.pos {
+            return false;
+        }
+        let k = close - self.pos + 1;
+        (self.is_sym_at(k, "-") && (self.is_sym_at(k + 1, "-") || self.is_sym_at(k + 1, "[")))
+            || (self.is_sym_at(k, "<") && self.is_sym_at(k + 1, "-"))
     }
 
     fn is_function_call(&self) -> Option<usize> {
@@ -398,7 +415,13 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_paren(&mut self) -> Result<Expr> {
-        if let Some(el) = self.attempt(|p| {
+        if !self.paren_then_rel(0) {
+            self.expect_sym("(")?;
+            let e = self.parse_expr()?;
+            self.expect_sym(")")?;
+            return Ok(e);
+        }
+        if let Some(el) = self.attempt(0, |p| {
             let el = p.parse_pattern_element()?;
             if el.chain.is_empty() {
                 return Err(p.unexpected("a relationship pattern"));
@@ -449,8 +472,10 @@ impl<'a> Parser<'a> {
             });
         }
         // Pattern comprehension.
-        if self.is_sym("(") || (self.is_name() && self.is_sym_at(1, "=")) {
-            let head = self.attempt(|p| {
+        if (self.is_sym("(") && self.paren_then_rel(0))
+            || (self.is_name() && self.is_sym_at(1, "=") && self.paren_then_rel(2))
+        {
+            let head = self.attempt(1, |p| {
                 let variable = if p.is_name() && p.is_sym_at(1, "=") {
                     let v = p.variable_name()?;
                     p.advance();

@@ -24,12 +24,15 @@ pub fn parse(query: &str, max_depth: usize) -> Result<Statement> {
     let toks = lexer::tokenize(query)?;
     let deep = nesting_estimate(&toks) > SHALLOW_NESTING;
     let run = move || {
+        let matching = match_brackets(&toks);
         let mut p = Parser {
             src: query,
             toks,
             pos: 0,
             depth: 0,
             max_depth,
+            matching,
+            failed: std::collections::HashSet::new(),
         };
         p.parse_statement_top()
     };
@@ -118,6 +121,38 @@ pub(crate) struct Parser<'a> {
     pub(crate) pos: usize,
     pub(crate) depth: usize,
     pub(crate) max_depth: usize,
+    /// For each opening bracket token, the index of its closing token (`usize::MAX` if none).
+    pub(crate) matching: Vec<usize>,
+    /// Speculative parses (token index, kind) that already failed: never retried, which
+    /// keeps backtracking linear-ish instead of exponential.
+    pub(crate) failed: std::collections::HashSet<(usize, u8)>,
+}
+
+fn match_brackets(toks: &[Token]) -> Vec<usize> {
+    let mut out = vec![usize::MAX; toks.len()];
+    let mut stack: Vec<(usize, &str)> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Sym(s @ ("(" | "[" | "{")) => stack.push((i, s)),
+            Tok::Sym(s @ (")" | "]" | "}")) => {
+                let want = match *s {
+                    ")" => "(",
+                    "]" => "[",
+                    _ => "{",
+                };
+                if let Some(&(j, open)) = stack.last() {
+                    if open == want {
+                        stack.pop();
+                        if let Some(slot) = out.get_mut(j) {
+                            *slot = i;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Words that end an expression / cannot be used as a bare variable at the start of an

@@ -555,3 +555,116 @@ fn precedence() {
         Expr::Binary(BinaryOp::And, _, _)
     ));
 }
+
+#[test]
+fn backtracking_is_not_exponential() {
+    let start = std::time::Instant::now();
+    // Each level is tried as a pattern first and then re-parsed as an expression.
+    let n = 60;
+    let q = format!("RETURN {}1{}", "({a: ".repeat(n), "})--1".repeat(n));
+    let _ = parse(&q, 1000);
+    let q = format!("RETURN {}1{}", "[({a: ".repeat(n), "})--1]".repeat(n));
+    let _ = parse(&q, 1000);
+    let q = format!("RETURN {}1{}", "[x = ({a: ".repeat(n), "})--1]".repeat(n));
+    let _ = parse(&q, 1000);
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// Mutation fuzzing over the TCK queries: parse + check must never panic.
+/// `cargo test -p graphward-cypher tck_mutations -- --ignored`
+#[test]
+#[ignore]
+fn tck_mutations() {
+    let qs = tck_queries();
+    let frags = [
+        "(",
+        ")",
+        "[",
+        "]",
+        "{",
+        "}",
+        "-",
+        "->",
+        "<-",
+        ":",
+        "*",
+        "..",
+        "'",
+        "\"",
+        "`",
+        "\\",
+        ",",
+        ".",
+        "|",
+        "$",
+        "=",
+        "WHERE ",
+        " RETURN ",
+        " WITH ",
+        "NOT ",
+        "CASE ",
+        " END",
+        "0x",
+        "1e999",
+        "9999999999999999999999",
+        "\u{0}",
+        "é",
+        "/*",
+        "//",
+        "\n",
+        "count(*)",
+        "EXISTS {",
+    ];
+    let mut seed: u64 = 0x1234_5678_9abc_def1;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut n = 0;
+    for q in &qs {
+        let chars: Vec<char> = q.query.chars().collect();
+        for _ in 0..30 {
+            let mut c = chars.clone();
+            for _ in 0..(1 + next() % 3) {
+                let len = c.len().max(1) as u64;
+                let i = (next() % len) as usize;
+                match next() % 4 {
+                    0 => {
+                        let j = (i + (next() % 8) as usize).min(c.len());
+                        if i < j {
+                            c.drain(i..j);
+                        }
+                    }
+                    1 => {
+                        let f = frags[(next() % frags.len() as u64) as usize];
+                        let at = i.min(c.len());
+                        for (k, ch) in f.chars().enumerate() {
+                            c.insert(at + k, ch);
+                        }
+                    }
+                    2 => {
+                        let j = (i + (next() % 16) as usize).min(c.len());
+                        let piece: Vec<char> = c.get(i..j).map(|s| s.to_vec()).unwrap_or_default();
+                        let at = (next() % len) as usize;
+                        let at = at.min(c.len());
+                        for (k, ch) in piece.into_iter().enumerate() {
+                            c.insert(at + k, ch);
+                        }
+                    }
+                    _ => c.truncate(i),
+                }
+            }
+            let m: String = c.into_iter().collect();
+            n += 1;
+            let r = std::panic::catch_unwind(|| {
+                if let Ok(s) = parse(&m, 200) {
+                    let _ = crate::semantic::check(&s);
+                }
+            });
+            assert!(r.is_ok(), "panic on mutated query:\n{m}");
+        }
+    }
+    println!("{n} mutated queries, no panics");
+}
