@@ -47,7 +47,7 @@ pub fn parse(query: &str, max_depth: usize) -> Result<Statement> {
 pub(crate) const SHALLOW_NESTING: usize = 12;
 
 /// Stack size of the helper thread used for deeply nested queries.
-pub const BIG_STACK_BYTES: usize = 256 << 20;
+pub const BIG_STACK_BYTES: usize = 64 << 20;
 
 /// Run `f` on a scoped helper thread with a `BIG_STACK_BYTES` stack (reserved lazily by the
 /// OS). Use it for recursive work over ASTs of deeply nested queries.

@@ -59,7 +59,11 @@ fn tck_queries() -> Vec<TckQuery> {
             let mut i = 0;
             while i < sc.len() {
                 let l = sc[i].trim();
-                if l.starts_with("When executing query:") || l.starts_with("And executing query:") {
+                if l.starts_with("When executing query:")
+                    || l.starts_with("And executing query:")
+                    || l.ends_with("having executed:")
+                    || l.ends_with("executing control query:")
+                {
                     let mut q = Vec::new();
                     let mut j = i + 2;
                     while j < sc.len() && sc[j].trim() != "\"\"\"" {
@@ -70,6 +74,9 @@ fn tck_queries() -> Vec<TckQuery> {
                     let mut k = j;
                     while k < sc.len() {
                         let t = sc[k].trim();
+                        if t.contains("executing query:") && k > j {
+                            break;
+                        }
                         if t.starts_with("Then") {
                             if let Some(idx) = t.find("should be raised at compile time: ") {
                                 expect = Some(t[idx + 34..].to_string());
