@@ -1,6 +1,7 @@
 //! `Storage` (a directory of named databases), `Database`, and the two transaction kinds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, RwLock};
@@ -345,6 +346,7 @@ impl Database {
             label_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
             kbuf: Vec::with_capacity(64),
+            recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
             poisoned: false,
         };
         // SAFETY: the transaction lives in its own heap allocation, which is freed only in
@@ -416,6 +418,9 @@ trait Ctx {
     fn cache(&self) -> &TokenCache;
     fn local(&self) -> Option<&TokenCache>;
     fn schemas(&self) -> &[SchemaData];
+    /// Remembers ids that certainly exist right now (a write txn uses this to skip
+    /// re-checking endpoints in `create_relationship`).
+    fn note_existing(&self, _ids: &[u64]) {}
     fn count(&self, label: Option<u32>) -> Result<u64>;
     fn rel_count(&self) -> Result<u64>;
 
@@ -564,6 +569,7 @@ fn read_index_seek<C: Ctx>(
     }
     let mut out = Vec::new();
     c.src()?.index_nodes(schema.id, &key, &mut out)?;
+    c.note_existing(&out);
     Ok(Some(out))
 }
 
@@ -754,6 +760,10 @@ pub struct WriteTxn {
     buf: Vec<u8>,
     /// Scratch buffer for index keys.
     kbuf: Vec<u8>,
+    /// Node ids known to exist (just created, or just returned by an index seek); cleared by
+    /// `delete_node`. Lets `create_relationship` skip two random reads in the common
+    /// seek-seek-create pattern.
+    recent: RefCell<VecDeque<u64>>,
     /// Set after an internal error midway through a write: the transaction can only abort.
     poisoned: bool,
 }
@@ -814,7 +824,21 @@ impl Ctx for WriteTxn {
     fn rel_count(&self) -> Result<u64> {
         Ok(self.counters.rel_count)
     }
+    fn note_existing(&self, ids: &[u64]) {
+        if ids.len() <= RECENT_CAP {
+            let mut r = self.recent.borrow_mut();
+            for id in ids {
+                if r.len() >= RECENT_CAP {
+                    r.pop_front();
+                }
+                r.push_back(*id);
+            }
+        }
+    }
 }
+
+/// How many recently seen node ids a write txn remembers as existing.
+const RECENT_CAP: usize = 16;
 
 impl_graph_read!(WriteTxn);
 
@@ -1164,6 +1188,7 @@ impl GraphWrite for WriteTxn {
                 .checked_add(1)
                 .ok_or_else(|| Error::internal("node id space exhausted"))?;
             w.counters.node_count += 1;
+            w.note_existing(&[id]);
             Ok(id)
         })
     }
@@ -1178,11 +1203,11 @@ impl GraphWrite for WriteTxn {
         self.run(|w| {
             {
                 let s = w.src()?;
-                if !s.node_exists(src)? {
-                    return Err(entity_not_found("Node", src));
-                }
-                if !s.node_exists(dst)? {
-                    return Err(entity_not_found("Node", dst));
+                let recent = w.recent.borrow();
+                for n in [src, dst] {
+                    if !recent.contains(&n) && !s.node_exists(n)? {
+                        return Err(entity_not_found("Node", n));
+                    }
                 }
             }
             let props = w.intern_props(properties)?;
@@ -1336,6 +1361,7 @@ impl GraphWrite for WriteTxn {
                 )
                 .with_detail("DeleteConnectedNode"));
             }
+            w.recent.borrow_mut().clear();
             let entries = index_entries(&w.schemas, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.nodes.remove(id).map_err(st)?;

@@ -270,3 +270,26 @@ fn all_property_kinds_roundtrip() {
         assert_eq!(&codec::decode_property_value(&bytes).unwrap(), v);
     }
 }
+
+#[test]
+fn seek_then_delete_then_relate_fails() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    w.create_schema(index("i", "N", &["id"], false)).unwrap();
+    let a = w
+        .create_node(&[s("N")], props(&[("id", Value::Int(1))]))
+        .unwrap();
+    let b = w
+        .create_node(&[s("N")], props(&[("id", Value::Int(2))]))
+        .unwrap();
+    assert_eq!(seek(&w, "N", &["id"], &[Value::Int(1)]), Some(vec![a]));
+    w.delete_node(a).unwrap();
+    let err = w.create_relationship(a, b, "R", Map::new()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::EntityNotFound);
+    let err = w
+        .create_relationship(b, 12345, "R", Map::new())
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::EntityNotFound);
+    w.create_relationship(b, b, "R", Map::new()).unwrap();
+    w.commit().unwrap();
+}
