@@ -7,6 +7,7 @@
 //!
 //! This crate knows nothing of storage, Cypher syntax or the network.
 
+pub mod auth;
 pub mod engine;
 pub mod error;
 pub mod temporal;
