@@ -37,8 +37,15 @@ fn child_loop(dir: &Path) {
         }
         w.commit().expect("commit");
     }
+    // Continue numbering after the batches of earlier rounds (all complete by then).
+    let start = db
+        .begin_read()
+        .expect("read")
+        .count_nodes(Some("B"))
+        .expect("count") as i64
+        / BATCH;
     let mut prev: Option<u64> = None;
-    for n in 0i64.. {
+    for n in start.. {
         let mut w = db.begin_write().expect("begin");
         let mut first = None;
         for i in 0..BATCH {
@@ -72,6 +79,18 @@ fn durability_child() {
 #[test]
 fn acknowledged_commits_survive_sigkill() {
     let dir = TempDir::new("durability");
+    // Several rounds on the same directory: crash, recover, write more, crash again. The kill
+    // lands at a different moment after the last acknowledgement each round.
+    let mut all_acked: Vec<i64> = Vec::new();
+    for (round, delay_us) in [0u64, 700, 2300].into_iter().enumerate() {
+        let acked = crash_round(dir.path(), delay_us);
+        all_acked.extend(&acked);
+        verify(dir.path(), &all_acked, round);
+    }
+}
+
+/// Runs the child until it has acknowledged some commits, then SIGKILLs it.
+fn crash_round(dir: &Path, delay_us: u64) -> Vec<i64> {
     let exe = std::env::current_exe().expect("current exe");
     let mut child = Command::new(exe)
         .args([
@@ -80,7 +99,7 @@ fn acknowledged_commits_survive_sigkill() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD_ENV, dir.path())
+        .env(CHILD_ENV, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -88,7 +107,7 @@ fn acknowledged_commits_survive_sigkill() {
     let stdout = child.stdout.take().expect("child stdout");
     let mut acked: Vec<i64> = Vec::new();
     let started = Instant::now();
-    let target = 40;
+    let target = 30;
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("read line");
         if let Some(n) = line.strip_prefix("committed ") {
@@ -101,7 +120,8 @@ fn acknowledged_commits_survive_sigkill() {
             break;
         }
     }
-    // SIGKILL, mid-transaction most likely.
+    std::thread::sleep(Duration::from_micros(delay_us));
+    // SIGKILL, mid-transaction or mid-commit most likely.
     child.kill().expect("kill child");
     let status = child.wait().expect("wait child");
     assert!(!status.success(), "child should have been killed");
@@ -110,8 +130,11 @@ fn acknowledged_commits_survive_sigkill() {
         "child acknowledged only {} commits",
         acked.len()
     );
+    acked
+}
 
-    let st = Storage::open(dir.path()).expect("reopen after crash");
+fn verify(dir: &Path, acked: &[i64], round: usize) {
+    let st = Storage::open(dir).expect("reopen after crash");
     let db = st.database("g").expect("db");
     let r = db.begin_read().expect("read");
     let mut per_batch: BTreeMap<i64, i64> = BTreeMap::new();
@@ -123,15 +146,15 @@ fn acknowledged_commits_survive_sigkill() {
             other => panic!("node {id} has batch {other:?}"),
         }
     }
-    for n in &acked {
+    for n in acked {
         assert_eq!(
             per_batch.get(n).copied(),
             Some(BATCH),
-            "acknowledged batch {n} incomplete"
+            "round {round}: acknowledged batch {n} incomplete"
         );
     }
     for (b, count) in &per_batch {
-        assert_eq!(*count, BATCH, "partial batch {b}");
+        assert_eq!(*count, BATCH, "round {round}: partial batch {b}");
         let seek = r
             .index_seek("B", &["batch".into()], &[Value::Int(*b)])
             .expect("seek")
@@ -140,9 +163,19 @@ fn acknowledged_commits_survive_sigkill() {
     }
     assert_eq!(r.count_nodes(None).expect("count"), ids.len() as u64);
     assert_eq!(r.count_nodes(Some("B")).expect("count"), ids.len() as u64);
-    // The storage is writable after recovery.
+    // Relationships point at existing nodes and both adjacency directions agree.
+    for rel in r.all_relationships().expect("rels") {
+        let rec = r.relationship(rel).expect("rel").expect("exists");
+        assert!(r.node_exists(rec.src).expect("src"));
+        assert!(r.node_exists(rec.dst).expect("dst"));
+        let inc = r
+            .expand(rec.dst, ExpandDir::Incoming, &["NEXT".into()])
+            .expect("expand");
+        assert!(inc.iter().any(|e| e.rel == rel && e.other == rec.src));
+    }
+    // The storage is writable after recovery (and the write is rolled back again).
     drop(r);
     let mut w = db.begin_write().expect("write after recovery");
     w.create_node(&[], Map::new()).expect("create");
-    w.commit().expect("commit after recovery");
+    w.abort().expect("abort");
 }
