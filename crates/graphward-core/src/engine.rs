@@ -49,6 +49,19 @@ pub struct Principal {
     pub graph_scope: Option<String>,
     /// Set when authentication is disabled or for the internal system user.
     pub superuser: bool,
+    /// The bearer token this principal was authenticated with, if any (for re-checks:
+    /// expiry, block list, revoke-all). Opaque to protocol crates.
+    pub token: Option<TokenRef>,
+}
+
+/// What the auth layer remembers of a verified token. Never holds the token itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenRef {
+    /// A digest of the token (e.g. hex SHA-256), for block-list checks.
+    pub digest: String,
+    /// `iat` and `exp`, seconds since the epoch.
+    pub issued_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Debug, Clone, Default)]
