@@ -591,6 +591,9 @@ impl<'a> Parser<'a> {
         if self.is_function_call().is_some() {
             return self.parse_function_call();
         }
+        if self.is_clause_word() {
+            return Err(self.unexpected("an expression"));
+        }
         self.advance();
         Ok(Expr::Variable(w.to_string()))
     }

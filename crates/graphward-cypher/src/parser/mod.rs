@@ -269,10 +269,7 @@ impl<'a> Parser<'a> {
         };
         let p = position_of(self.src, start);
         let (detail, what) = match tok {
-            Tok::Eof => (
-                "UnexpectedSyntax",
-                "Invalid input '': unexpected end of input".to_string(),
-            ),
+            Tok::Eof => ("UnexpectedSyntax", "Unexpected end of input".to_string()),
             Tok::Unknown(c) if !c.is_ascii() => (
                 "InvalidUnicodeCharacter",
                 format!("Invalid input '{c}': invalid unicode character"),
@@ -387,7 +384,9 @@ impl<'a> Parser<'a> {
         let stmt = self.parse_statement()?;
         self.eat_sym(";");
         if !self.at_eof() {
-            return Err(self.unexpected("end of input"));
+            return Err(self.unexpected(
+                "a clause (MATCH, OPTIONAL MATCH, UNWIND, WITH, RETURN, CREATE, MERGE, SET, REMOVE, DELETE, CALL, FOREACH), UNION, ';' or end of input",
+            ));
         }
         Ok(stmt)
     }
@@ -973,7 +972,14 @@ impl<'a> Parser<'a> {
     fn try_admin(&mut self) -> Result<Option<AdminCommand>> {
         if self.is_kw("SHOW") {
             self.advance();
-            let cmd = if self.eat_kw("DATABASES") || self.eat_kw("DATABASE") {
+            let _ = self.eat_kw("DEFAULT") || self.eat_kw("HOME");
+            let cmd = if self.eat_kw("DATABASES") {
+                AdminCommand::ShowDatabases
+            } else if self.eat_kw("DATABASE") {
+                // `SHOW DATABASE name` lists the same table; the caller may filter.
+                if self.is_name() {
+                    let _ = self.parse_db_name()?;
+                }
                 AdminCommand::ShowDatabases
             } else {
                 let _ = self.eat_kw("ALL") || self.eat_kw("RANGE") || self.eat_kw("UNIQUE");
