@@ -8,6 +8,53 @@
 //!
 //! The Cypher executor works only through the [`GraphRead`] / [`GraphWrite`] traits, so it
 //! can be tested against any implementation.
+//!
+//! # Usage
+//!
+//! ```
+//! use graphward_storage::{GraphRead, GraphWrite, Storage};
+//! let storage = Storage::open_in_memory()?; // or Storage::open(dir)
+//! storage.create_database("neo4j")?;
+//! let db = storage.database("neo4j")?;
+//! let mut w = db.begin_write()?;
+//! let a = w.create_node(&["Person".to_string()], Default::default())?;
+//! w.commit()?; // durable (fsync) when this returns
+//! assert!(db.begin_read()?.node(a)?.is_some());
+//! # Ok::<(), graphward_core::Error>(())
+//! ```
+//!
+//! # Transactions
+//!
+//! * [`ReadTxn`] and [`WriteTxn`] are `Send` (not `Sync`): a protocol session may hold one
+//!   across network round trips and move it between threads.
+//! * Only one [`WriteTxn`] per database exists at a time: [`Database::begin_write`] blocks
+//!   until the open one commits, aborts or is dropped. Never open two in the same thread (that
+//!   deadlocks); [`Database::try_begin_write`] returns `Ok(None)` instead of waiting.
+//! * Dropping a [`WriteTxn`] without `commit` aborts it.
+//! * After an `Internal` error in a write method the write txn is poisoned (it may hold a
+//!   partial change) and `commit` fails; client errors (constraint violations, invalid
+//!   property types, missing entities) are detected before anything is written, so the
+//!   transaction stays usable.
+//!
+//! # On disk
+//!
+//! `<dir>/databases/<name>.redb`, one redb file per database; the directory listing is the
+//! catalog. Commits use redb `Durability::Immediate` with quick-repair (two-phase commit and a
+//! saved allocator state), so recovery after a crash is immediate. Tables, per database:
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `meta` | counter name | u64 (next ids, node/rel counts, format version) |
+//! | `tokens` / `token_names` | (kind, name) / (kind, id) | id / name (labels, types, keys) |
+//! | `nodes` | node id | labels + properties ([`codec`]) |
+//! | `rels` | rel id | src, dst, type + properties |
+//! | `adj_out` / `adj_in` | (node, type, rel) | other node (so `expand` is one range scan) |
+//! | `label_idx` / `label_count` | (label, node) / label | () / count |
+//! | `prop_idx` | schema id ++ value key ++ node | () (property indexes, constraints) |
+//! | `schema` | schema id | name, kind, label, keys |
+//!
+//! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
+//! an equality seek is one range scan. Node and relationship ids are never reused.
 
 use graphward_core::value::{Map, Value};
 use graphward_core::Result;

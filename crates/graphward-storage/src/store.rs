@@ -994,8 +994,7 @@ impl WriteTxn {
                 .unwrap_or_else(|| "null".into());
             parts.push((name, value));
         }
-        let msg = if parts.len() == 1 {
-            let (n, v) = &parts[0];
+        let msg = if let [(n, v)] = parts.as_slice() {
             format!("Node({existing}) already exists with label `{label}` and property `{n}` = {v}")
         } else {
             let names: Vec<String> = parts.iter().map(|(n, _)| format!("`{n}`")).collect();
