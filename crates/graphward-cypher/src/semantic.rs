@@ -23,6 +23,49 @@ pub fn check(stmt: &Statement) -> Result<()> {
     }
 }
 
+/// Like [`check`], and errors without a position get one: the first occurrence in `src` of
+/// the name the message quotes in backticks (e.g. "Variable `x` not defined").
+pub fn check_with_source(stmt: &Statement, src: &str) -> Result<()> {
+    check(stmt).map_err(|e| locate(e, src))
+}
+
+/// Give a semantic error a position by finding the backticked name from its message in the
+/// query text (as a whole word). Errors that already have a position are returned unchanged.
+pub fn locate(e: Error, src: &str) -> Error {
+    if e.position.is_some() {
+        return e;
+    }
+    let Some(name) = e.message.split('`').nth(1) else {
+        return e;
+    };
+    if name.is_empty() {
+        return e;
+    }
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(i) = src.get(from..).and_then(|s| s.find(name)) {
+        let at = from + i;
+        let end = at + name.len();
+        let before_ok = src
+            .get(..at)
+            .and_then(|s| s.chars().next_back())
+            .is_none_or(|c| !is_word(c));
+        let after_ok = src
+            .get(end..)
+            .and_then(|s| s.chars().next())
+            .is_none_or(|c| !is_word(c));
+        if before_ok && after_ok {
+            let p = crate::parser::position_of(src, at);
+            let msg = format!("{} (line {}, column {})", e.message, p.line, p.column);
+            let mut e = e.at(p);
+            e.message = msg;
+            return e;
+        }
+        from = end;
+    }
+    e
+}
+
 /// Whether recursive processing of `stmt` may need more stack than a default thread has
 /// (any expression nested deeper than a few levels, or any subquery / FOREACH).
 pub fn statement_is_deep(stmt: &Statement) -> bool {
@@ -2101,6 +2144,13 @@ mod tests {
                 }
             }
         }
+        let q = "MATCH (a)\nRETURN b";
+        let stmt = parse(q, 200).map_err(|e| e.to_string());
+        let e = stmt.and_then(|s| super::check_with_source(&s, q).map_err(|e| e.to_string()));
+        assert!(
+            matches!(&e, Err(m) if m.contains("line 2, column 8")),
+            "{e:?}"
+        );
         // TCK TypeError at compile time.
         assert_eq!(
             outcome("WITH 1 AS x RETURN x.num"),

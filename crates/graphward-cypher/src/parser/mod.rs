@@ -91,15 +91,13 @@ fn nesting_estimate(toks: &[Token]) -> usize {
 }
 
 /// Line/column (1-based, columns in characters) of a byte offset.
-pub(crate) fn position_of(src: &str, offset: usize) -> Position {
+pub fn position_of(src: &str, offset: usize) -> Position {
     let mut line = 1;
     let mut column = 1;
-    let mut off = 0;
     for (i, c) in src.char_indices() {
         if i >= offset {
             break;
         }
-        off = i + c.len_utf8();
         if c == '\n' {
             line += 1;
             column = 1;
@@ -107,7 +105,6 @@ pub(crate) fn position_of(src: &str, offset: usize) -> Position {
             column += 1;
         }
     }
-    let _ = off;
     Position {
         offset: offset.min(src.len()),
         line,
