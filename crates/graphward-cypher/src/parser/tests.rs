@@ -270,7 +270,17 @@ fn one_megabyte_queries() {
     let q = format!("RETURN '{}' AS s", "x".repeat(1 << 20));
     ok(&q);
     let q = format!("CREATE {}", vec!["(:A {x: 1})"; 100_000].join(", "));
-    ok(&q);
+    crate::semantic::check(&ok(&q)).expect("semantic check of a big CREATE");
+    let parts: Vec<String> = (0..60_000)
+        .map(|i| format!("(n{i}:A {{x: {i}}})"))
+        .collect();
+    let q = format!("CREATE {} RETURN n0", parts.join(", "));
+    assert!(q.len() > 1_000_000);
+    let start = std::time::Instant::now();
+    crate::semantic::check(&ok(&q)).expect("semantic check of a big CREATE");
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+    let q = format!("RETURN {} AS x", vec!["n.a"; 200_000].join(" + "));
+    err(&q);
 }
 
 #[test]
