@@ -307,6 +307,7 @@ impl Database {
             tokens,
             schemas,
             _txn: txn,
+            _db: self.inner.clone(),
         })
     }
 
@@ -710,6 +711,8 @@ pub struct ReadTxn {
     tokens: Arc<TokenCache>,
     schemas: Vec<SchemaData>,
     _txn: redb::ReadTransaction,
+    /// Keeps the database open for as long as the snapshot lives (dropped last).
+    _db: Arc<DbInner>,
 }
 
 impl Ctx for ReadTxn {

@@ -122,3 +122,20 @@ fn load_and_hop() {
         size >> 20
     );
 }
+
+#[test]
+#[ignore]
+fn many_in_memory_databases() {
+    let t = Instant::now();
+    for _ in 0..1000 {
+        let st = Storage::open_in_memory().unwrap();
+        st.create_database("neo4j").unwrap();
+        let db = st.database("neo4j").unwrap();
+        let mut w = db.begin_write().unwrap();
+        let a = w.create_node(&["A".into()], Map::new()).unwrap();
+        w.create_relationship(a, a, "R", Map::new()).unwrap();
+        w.commit().unwrap();
+        assert_eq!(db.begin_read().unwrap().count_nodes(None).unwrap(), 1);
+    }
+    println!("1000 in-memory storages: {:?}", t.elapsed());
+}

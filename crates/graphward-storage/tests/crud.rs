@@ -346,3 +346,31 @@ fn cheap_accessors() {
     assert!(db.try_begin_write().unwrap().is_none());
     drop(w);
 }
+
+#[test]
+fn txns_outlive_storage_handle() {
+    let dir = TempDir::new("outlive");
+    let st = Storage::open(dir.path()).unwrap();
+    st.create_database("g").unwrap();
+    let db = st.database("g").unwrap();
+    let mut w = db.begin_write().unwrap();
+    let a = w.create_node(&[], Map::new()).unwrap();
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    let w = db.begin_write().unwrap();
+    drop(db);
+    drop(st);
+    assert!(r.node(a).unwrap().is_some());
+    w.commit().unwrap();
+    drop(r);
+    // and the files can be reopened afterwards
+    let st = Storage::open(dir.path()).unwrap();
+    assert!(st
+        .database("g")
+        .unwrap()
+        .begin_read()
+        .unwrap()
+        .node(a)
+        .unwrap()
+        .is_some());
+}
