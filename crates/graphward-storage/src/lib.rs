@@ -63,7 +63,7 @@ pub mod codec;
 mod store;
 mod tables;
 
-pub use store::{normalize_database_name, Database, ReadTxn, Storage, WriteTxn};
+pub use store::{normalize_database_name, Database, ReadTxn, Storage, StorageOptions, WriteTxn};
 
 pub type NodeId = u64;
 pub type RelId = u64;

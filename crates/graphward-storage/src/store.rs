@@ -60,8 +60,39 @@ impl TokenCache {
 // ---------------------------------------------------------------------------------------------
 // storage
 
+/// Options for [`Storage::open_with`].
+#[derive(Debug, Clone)]
+pub struct StorageOptions {
+    /// Verify the checksum of every page of each database file when it is opened (reads the
+    /// whole file once). A file altered behind redb's back then fails to open with an error,
+    /// where an unchecked open could hit the damage later. Default: true.
+    pub verify_on_open: bool,
+    /// redb page cache per database, in bytes. Default: 1 GiB (grows only as pages are used).
+    pub cache_bytes: usize,
+}
+
+impl Default for StorageOptions {
+    fn default() -> Self {
+        StorageOptions {
+            verify_on_open: true,
+            cache_bytes: 1 << 30,
+        }
+    }
+}
+
+/// Runs `f`, turning a panic (redb asserts on some malformed pages) into an `Internal` error.
+pub(crate) fn no_panic<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(_) => Err(Error::internal(format!(
+            "storage failure during {what} (the database file may be damaged)"
+        ))),
+    }
+}
+
 /// One data directory holding many named databases (or all in memory).
 pub struct Storage {
+    options: StorageOptions,
     dir: Option<PathBuf>,
     dbs: RwLock<BTreeMap<String, Arc<Database>>>,
     /// Serializes create / drop.
@@ -104,6 +135,11 @@ fn sync_dir(dir: &Path) -> Result<()> {
 impl Storage {
     /// Opens (creating if missing) a data directory and every database in it.
     pub fn open(dir: &Path) -> Result<Storage> {
+        Self::open_with(dir, StorageOptions::default())
+    }
+
+    /// [`Storage::open`] with options.
+    pub fn open_with(dir: &Path, options: StorageOptions) -> Result<Storage> {
         let db_dir = dir.join("databases");
         std::fs::create_dir_all(&db_dir)
             .map_err(|e| io_err("cannot create data directory", &db_dir, e))?;
@@ -125,10 +161,11 @@ impl Storage {
             if name != stem {
                 continue;
             }
-            let db = Database::open_file(&name, &path)?;
+            let db = Database::open_file(&name, &path, &options)?;
             dbs.insert(name, Arc::new(db));
         }
         Ok(Storage {
+            options,
             dir: Some(db_dir),
             dbs: RwLock::new(dbs),
             admin: Mutex::new(()),
@@ -138,6 +175,7 @@ impl Storage {
     /// A storage whose databases live in memory only (tests, the TCK).
     pub fn open_in_memory() -> Result<Storage> {
         Ok(Storage {
+            options: StorageOptions::default(),
             dir: None,
             dbs: RwLock::new(BTreeMap::new()),
             admin: Mutex::new(()),
@@ -156,7 +194,7 @@ impl Storage {
         let db = match &self.dir {
             Some(dir) => {
                 let path = dir.join(format!("{name}.redb"));
-                let db = Database::open_file(&name, &path)?;
+                let db = Database::open_file(&name, &path, &self.options)?;
                 sync_dir(dir)?;
                 db
             }
@@ -236,11 +274,17 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
-    fn open_file(name: &str, path: &Path) -> Result<Database> {
-        let db = redb::Builder::new().create(path).map_err(|e| {
-            Error::internal(format!("cannot open database file {}: {e}", path.display()))
-        })?;
-        Self::init(name, Some(path.to_path_buf()), db)
+    fn open_file(name: &str, path: &Path, options: &StorageOptions) -> Result<Database> {
+        no_panic("open", || {
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_bytes)
+                .set_check_integrity_on_open(options.verify_on_open)
+                .create(path)
+                .map_err(|e| {
+                    Error::internal(format!("cannot open database file {}: {e}", path.display()))
+                })?;
+            Self::init(name, Some(path.to_path_buf()), db)
+        })
     }
 
     fn open_memory(name: &str) -> Result<Database> {
@@ -298,6 +342,10 @@ impl Database {
 
     /// A snapshot read transaction.
     pub fn begin_read(&self) -> Result<ReadTxn> {
+        no_panic("begin_read", || self.begin_read_inner())
+    }
+
+    fn begin_read_inner(&self) -> Result<ReadTxn> {
         let txn = self.inner.db.begin_read().map_err(st)?;
         let tabs = tables::open_read(&txn)?;
         let schemas = tabs.load_schemas()?;
@@ -314,15 +362,17 @@ impl Database {
     /// The write transaction (blocks while another one is open, including one held by the
     /// calling thread: never open two in one thread).
     pub fn begin_write(&self) -> Result<WriteTxn> {
-        let txn = self.inner.db.begin_write().map_err(st)?;
-        self.wrap_write(txn)
+        no_panic("begin_write", || {
+            let txn = self.inner.db.begin_write().map_err(st)?;
+            self.wrap_write(txn)
+        })
     }
 
     /// Like [`Database::begin_write`] but returns `Ok(None)` instead of waiting when another
     /// write transaction is open.
     pub fn try_begin_write(&self) -> Result<Option<WriteTxn>> {
         match self.inner.db.try_begin_write() {
-            Ok(txn) => self.wrap_write(txn).map(Some),
+            Ok(txn) => no_panic("begin_write", || self.wrap_write(txn)).map(Some),
             Err(redb::TransactionError::WouldBlock) => Ok(None),
             Err(e) => Err(st(e)),
         }
@@ -625,22 +675,22 @@ macro_rules! impl_graph_read {
     ($t:ty) => {
         impl GraphRead for $t {
             fn node(&self, id: NodeId) -> Result<Option<NodeRecord>> {
-                read_node(self, id)
+                no_panic("read", || read_node(self, id))
             }
             fn relationship(&self, id: RelId) -> Result<Option<RelRecord>> {
-                read_rel(self, id)
+                no_panic("read", || read_rel(self, id))
             }
             fn all_nodes(&self) -> Result<Vec<NodeId>> {
-                self.src()?.all_node_ids()
+                no_panic("read", || self.src()?.all_node_ids())
             }
             fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
-                read_nodes_with_label(self, label)
+                no_panic("read", || read_nodes_with_label(self, label))
             }
             fn all_relationships(&self) -> Result<Vec<RelId>> {
-                self.src()?.all_rel_ids()
+                no_panic("read", || self.src()?.all_rel_ids())
             }
             fn expand(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>> {
-                read_expand(self, node, dir, types)
+                no_panic("read", || read_expand(self, node, dir, types))
             }
             fn index_seek(
                 &self,
@@ -648,34 +698,34 @@ macro_rules! impl_graph_read {
                 properties: &[String],
                 values: &[Value],
             ) -> Result<Option<Vec<NodeId>>> {
-                read_index_seek(self, label, properties, values)
+                no_panic("read", || read_index_seek(self, label, properties, values))
             }
             fn schema(&self) -> Result<Vec<SchemaDef>> {
-                read_schema(self)
+                no_panic("read", || read_schema(self))
             }
             fn count_nodes(&self, label: Option<&str>) -> Result<u64> {
-                read_count(self, label)
+                no_panic("read", || read_count(self, label))
             }
             fn labels(&self) -> Result<Vec<String>> {
-                read_token_list(self, KIND_LABEL)
+                no_panic("read", || read_token_list(self, KIND_LABEL))
             }
             fn relationship_types(&self) -> Result<Vec<String>> {
-                read_token_list(self, KIND_TYPE)
+                no_panic("read", || read_token_list(self, KIND_TYPE))
             }
             fn property_keys(&self) -> Result<Vec<String>> {
-                read_token_list(self, KIND_KEY)
+                no_panic("read", || read_token_list(self, KIND_KEY))
             }
             fn node_exists(&self, id: NodeId) -> Result<bool> {
-                self.src()?.node_exists(id)
+                no_panic("read", || self.src()?.node_exists(id))
             }
             fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
-                match self.token_id(KIND_KEY, key)? {
+                no_panic("read", || match self.token_id(KIND_KEY, key)? {
                     Some(k) => self.src()?.node_prop(id, k),
                     None => Ok(None),
-                }
+                })
             }
             fn node_labels(&self, id: NodeId) -> Result<Option<Vec<String>>> {
-                match self.src()?.node_labels_ids(id)? {
+                no_panic("read", || match self.src()?.node_labels_ids(id)? {
                     Some(ids) => {
                         let mut out = Vec::with_capacity(ids.len());
                         for l in ids {
@@ -684,19 +734,19 @@ macro_rules! impl_graph_read {
                         Ok(Some(out))
                     }
                     None => Ok(None),
-                }
+                })
             }
             fn relationship_property(&self, id: RelId, key: &str) -> Result<Option<Value>> {
-                match self.token_id(KIND_KEY, key)? {
+                no_panic("read", || match self.token_id(KIND_KEY, key)? {
                     Some(k) => self.src()?.rel_prop(id, k),
                     None => Ok(None),
-                }
+                })
             }
             fn degree(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<u64> {
-                read_degree(self, node, dir, types)
+                no_panic("read", || read_degree(self, node, dir, types))
             }
             fn count_relationships(&self) -> Result<u64> {
-                self.rel_count()
+                no_panic("read", || self.rel_count())
             }
         }
     };
@@ -857,7 +907,7 @@ fn entity_not_found(what: &str, id: u64) -> Error {
         ErrorCode::EntityNotFound,
         format!("{what} with id {id} has been deleted or does not exist"),
     )
-    .with_detail("EntityNotFound")
+    .with_detail("DeletedEntityAccess")
 }
 
 /// An index entry of one node: schema id, whether unique, normalized key bytes.
@@ -907,7 +957,7 @@ impl WriteTxn {
     /// partial effects; client errors are detected before anything is written).
     fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.guard()?;
-        let r = f(self);
+        let r = no_panic("write", || f(self));
         if let Err(e) = &r {
             if e.code == ErrorCode::Internal {
                 self.poisoned = true;
@@ -1106,7 +1156,11 @@ impl WriteTxn {
     }
 
     /// Commits durably. On error nothing was committed.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        no_panic("commit", || self.commit_inner())
+    }
+
+    fn commit_inner(mut self) -> Result<()> {
         self.guard()?;
         let counters = self.counters;
         let label_counts = std::mem::take(&mut self.label_counts);

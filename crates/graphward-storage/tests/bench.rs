@@ -114,6 +114,14 @@ fn load_and_hop() {
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
+    drop(r);
+    drop(db);
+    drop(st);
+    let t = Instant::now();
+    let st = Storage::open(dir.path()).unwrap();
+    let reopen_s = t.elapsed().as_secs_f64();
+    drop(st);
+    println!("reopen with verification: {reopen_s:.2}s");
     println!(
         "load_and_hop: nodes {nodes} in {nodes_s:.2}s, rels {rels} in {rels_s:.2}s \
          (commits {commit_s:.2}s), 2-hop p50 {:.3}ms p95 {:.3}ms total {total}, file {} MiB",

@@ -112,3 +112,72 @@ fn garbage_database_file_is_an_error() {
     let st = Storage::open(dir.path()).unwrap();
     assert!(st.database_names().is_empty());
 }
+
+/// Flips bytes all over a real database file, then opens and reads it: every outcome must
+/// be an error or data, never a panic.
+#[test]
+fn scribbled_file_never_panics() {
+    let dir = TempDir::new("scribble");
+    let path = dir.path().join("databases").join("g.redb");
+    {
+        let st = Storage::open(dir.path()).unwrap();
+        st.create_database("g").unwrap();
+        let db = st.database("g").unwrap();
+        let mut w = db.begin_write().unwrap();
+        let mut prev = None;
+        for i in 0..2000 {
+            let mut p = Map::new();
+            p.insert("i".into(), Value::Int(i));
+            p.insert("s".into(), Value::String(format!("value {i}")));
+            let id = w.create_node(&["L".into()], p).unwrap();
+            if let Some(prev) = prev {
+                w.create_relationship(prev, id, "R", Map::new()).unwrap();
+            }
+            prev = Some(id);
+        }
+        w.commit().unwrap();
+    }
+    let original = std::fs::read(&path).unwrap();
+    let mut x: u64 = 0x2545F4914F6CDD1D;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut outcomes = [0usize; 3];
+    for round in 0..24 {
+        // Half the rounds skip the open-time verification, so damage is met while reading.
+        let options = StorageOptions {
+            verify_on_open: round % 2 == 0,
+            ..StorageOptions::default()
+        };
+        let mut bytes = original.clone();
+        let flips = 1 + (round % 5) * 8;
+        for _ in 0..flips {
+            let pos = (next() as usize) % bytes.len();
+            bytes[pos] ^= (next() as u8) | 1;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| -> Result<(), graphward_core::Error> {
+            let st = Storage::open_with(dir.path(), options.clone())?;
+            let db = st.database("g")?;
+            let r = db.begin_read()?;
+            for id in r.all_nodes()? {
+                r.node(id)?;
+                r.expand(id, ExpandDir::Both, &[])?;
+            }
+            for id in r.all_relationships()? {
+                r.relationship(id)?;
+            }
+            Ok(())
+        });
+        match result {
+            Ok(Ok(())) => outcomes[0] += 1,
+            Ok(Err(_)) => outcomes[1] += 1,
+            Err(_) => outcomes[2] += 1,
+        }
+    }
+    println!("ok / error / panic: {outcomes:?}");
+    assert_eq!(outcomes[2], 0, "panics: {outcomes:?}");
+}
