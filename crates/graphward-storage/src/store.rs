@@ -94,10 +94,19 @@ pub(crate) fn no_panic<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T
 pub struct Storage {
     options: StorageOptions,
     dir: Option<PathBuf>,
-    dbs: RwLock<BTreeMap<String, Arc<Database>>>,
+    dbs: RwLock<BTreeMap<String, Slot>>,
     /// Serializes create / drop.
     admin: Mutex<()>,
 }
+
+/// A database of the catalog: open, or present on disk but unusable (damaged file).
+#[derive(Clone)]
+enum Slot {
+    Open(Arc<Database>),
+    Broken { path: PathBuf, error: Error },
+}
+
+const LOCKED: &str = "DatabaseLocked";
 
 fn lock_err() -> Error {
     Error::internal("storage lock poisoned")
@@ -161,8 +170,16 @@ impl Storage {
             if name != stem {
                 continue;
             }
-            let db = Database::open_file(&name, &path, &options)?;
-            dbs.insert(name, Arc::new(db));
+            // A damaged database must not take the others down: it stays in the catalog as
+            // broken (its error is reported by `database` and `broken_databases`) and can be
+            // dropped. A file locked by another process fails the whole open instead: two
+            // servers on one directory is a configuration error.
+            let slot = match Database::open_file(&name, &path, &options) {
+                Ok(db) => Slot::Open(Arc::new(db)),
+                Err(e) if e.detail.as_deref() == Some(LOCKED) => return Err(e),
+                Err(error) => Slot::Broken { path, error },
+            };
+            dbs.insert(name, slot);
         }
         Ok(Storage {
             options,
@@ -203,7 +220,7 @@ impl Storage {
         self.dbs
             .write()
             .map_err(|_| lock_err())?
-            .insert(name, Arc::new(db));
+            .insert(name, Slot::Open(Arc::new(db)));
         Ok(())
     }
 
@@ -211,10 +228,12 @@ impl Storage {
         let key = name.to_ascii_lowercase();
         let _admin = self.admin.lock().map_err(|_| lock_err())?;
         let removed = self.dbs.write().map_err(|_| lock_err())?.remove(&key);
-        let Some(db) = removed else {
-            return Err(not_found(name));
+        let path = match removed {
+            None => return Err(not_found(name)),
+            Some(Slot::Open(db)) => db.path.clone(),
+            Some(Slot::Broken { path, .. }) => Some(path),
         };
-        if let Some(path) = &db.path {
+        if let Some(path) = &path {
             std::fs::remove_file(path).map_err(|e| io_err("cannot delete database", path, e))?;
             if let Some(dir) = &self.dir {
                 sync_dir(dir)?;
@@ -232,12 +251,29 @@ impl Storage {
 
     pub fn database(&self, name: &str) -> Result<Arc<Database>> {
         let key = name.to_ascii_lowercase();
-        self.dbs
-            .read()
-            .map_err(|_| lock_err())?
-            .get(&key)
-            .cloned()
-            .ok_or_else(|| not_found(name))
+        match self.dbs.read().map_err(|_| lock_err())?.get(&key) {
+            Some(Slot::Open(db)) => Ok(db.clone()),
+            Some(Slot::Broken { error, .. }) => Err(Error::internal(format!(
+                "Database `{key}` is unavailable: {}",
+                error.message
+            ))),
+            None => Err(not_found(name)),
+        }
+    }
+
+    /// Databases whose files could not be opened, with the reason (for the server log).
+    /// They are listed by `database_names`, fail in `database`, and can be dropped.
+    pub fn broken_databases(&self) -> Vec<(String, Error)> {
+        match self.dbs.read() {
+            Ok(m) => m
+                .iter()
+                .filter_map(|(k, v)| match v {
+                    Slot::Broken { error, .. } => Some((k.clone(), error.clone())),
+                    Slot::Open(_) => None,
+                })
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 }
 
@@ -281,7 +317,20 @@ impl Database {
                 .set_check_integrity_on_open(options.verify_on_open)
                 .create(path)
                 .map_err(|e| {
-                    Error::internal(format!("cannot open database file {}: {e}", path.display()))
+                    let locked = matches!(
+                        e,
+                        redb::DatabaseError::DatabaseAlreadyOpen
+                            | redb::DatabaseError::LockProtocolMismatch
+                    );
+                    let err = Error::internal(format!(
+                        "cannot open database file {}: {e}",
+                        path.display()
+                    ));
+                    if locked {
+                        err.with_detail(LOCKED)
+                    } else {
+                        err
+                    }
                 })?;
             Self::init(name, Some(path.to_path_buf()), db)
         })

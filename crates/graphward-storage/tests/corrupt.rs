@@ -99,18 +99,49 @@ fn corrupt_record_in_file_is_an_error() {
 }
 
 #[test]
-fn garbage_database_file_is_an_error() {
+fn garbage_database_file_is_reported_not_fatal() {
     let dir = TempDir::new("corrupt-file");
+    {
+        let st = Storage::open(dir.path()).unwrap();
+        st.create_database("good").unwrap();
+    }
     let dbs = dir.path().join("databases");
-    std::fs::create_dir_all(&dbs).unwrap();
     std::fs::write(dbs.join("bad.redb"), vec![0x5au8; 10_000]).unwrap();
-    let r = Storage::open(dir.path());
-    assert!(r.is_err());
-    // an unrelated file is ignored
-    std::fs::remove_file(dbs.join("bad.redb")).unwrap();
     std::fs::write(dbs.join("notes.txt"), b"hi").unwrap();
     let st = Storage::open(dir.path()).unwrap();
-    assert!(st.database_names().is_empty());
+    assert_eq!(
+        st.database_names(),
+        vec!["bad".to_string(), "good".to_string()]
+    );
+    let err = st.database("bad").unwrap_err();
+    assert_eq!(err.code, ErrorCode::Internal);
+    assert!(err.message.contains("unavailable"), "{}", err.message);
+    let broken = st.broken_databases();
+    assert_eq!(broken.len(), 1);
+    assert_eq!(broken[0].0, "bad");
+    assert!(st.database("good").unwrap().begin_read().is_ok());
+    assert_eq!(
+        st.create_database("bad").unwrap_err().code,
+        ErrorCode::DatabaseExists
+    );
+    st.drop_database("bad").unwrap();
+    assert!(!dbs.join("bad.redb").exists());
+    st.create_database("bad").unwrap();
+    assert!(st.database("bad").is_ok());
+}
+
+#[test]
+fn second_open_of_same_directory_fails() {
+    let dir = TempDir::new("locked");
+    let st = Storage::open(dir.path()).unwrap();
+    st.create_database("g").unwrap();
+    let second = Storage::open(dir.path());
+    assert!(
+        second.is_err(),
+        "second open must fail while the first holds the files"
+    );
+    drop(st);
+    assert!(Storage::open(dir.path()).is_ok());
 }
 
 /// Flips bytes all over a real database file, then opens and reads it: every outcome must
