@@ -1,0 +1,78 @@
+"""Raw-socket checks of the Bolt handshake and framing against the real server."""
+import socket
+import struct
+import time
+
+MAGIC = b"\x60\x60\xB0\x17"
+
+
+def handshake(server, slots):
+    s = socket.create_connection(("127.0.0.1", server.bolt_port), timeout=5)
+    s.sendall(MAGIC + b"".join(bytes(x) for x in slots))
+    return s
+
+
+def recv_exact(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def test_legacy_versions(server):
+    for slots, want in [
+        ([[0, 0, 1, 4], [0, 0, 0, 1], [0] * 4, [0] * 4], [0, 0, 1, 4]),      # mgclient 1.5 / neo4rs 0.8
+        ([[0, 0, 4, 4], [0, 0, 3, 4], [0, 0, 1, 4], [0, 0, 0, 1]], [0, 0, 4, 4]),  # pymgclient 1.6
+        ([[0, 8, 8, 5], [0, 2, 4, 4], [0, 0, 0, 3], [0] * 4], [0, 0, 8, 5]),
+        ([[0, 0, 5, 5], [0, 1, 5, 5], [0] * 4, [0] * 4], [0, 0, 4, 5]),      # never 5.5
+    ]:
+        s = handshake(server, slots)
+        assert list(recv_exact(s, 4)) == want
+        s.close()
+
+
+def test_no_match_gets_zeros_and_is_logged(server):
+    s = handshake(server, [[0, 0, 0, 3], [0, 0, 0, 2], [0, 0, 0, 1], [0] * 4])
+    assert recv_exact(s, 4) == b"\x00\x00\x00\x00"
+    assert s.recv(1) == b""
+    s.close()
+    time.sleep(0.2)
+    assert "no common Bolt version" in server.read_log()
+
+
+def test_manifest_reply_is_one_segment(server):
+    s = handshake(server, [[0, 0, 1, 0xFF], [0, 8, 8, 5], [0, 2, 4, 4], [0, 0, 0, 3]])
+    data = s.recv(4096)  # the whole manifest must be in the first read
+    assert data[:4] == b"\x00\x00\x01\xFF"
+    n = data[4]
+    assert len(data) == 5 + 4 * n + 1
+    offered = [tuple(data[5 + 4 * i: 9 + 4 * i]) for i in range(n)]
+    assert (0, 0, 5, 5) not in offered
+    s.close()
+
+
+def test_server_survives_garbage(server):
+    for junk in [b"\x16\x03\x01\x02\x00", b"hello world\r\n", MAGIC + b"\x00" * 3]:
+        s = socket.create_connection(("127.0.0.1", server.bolt_port), timeout=5)
+        s.sendall(junk)
+        s.shutdown(socket.SHUT_WR)
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+        s.close()
+    # Still serving.
+    s = handshake(server, [[0, 0, 4, 4], [0] * 4, [0] * 4, [0] * 4])
+    assert list(recv_exact(s, 4)) == [0, 0, 4, 4]
+    s.close()
+
+
+def test_http_get_on_bolt_port(server):
+    s = socket.create_connection(("127.0.0.1", server.bolt_port), timeout=5)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = s.recv(4096)
+    assert data.startswith(b"HTTP/1.1 400")
+    s.close()
