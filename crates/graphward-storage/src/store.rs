@@ -448,6 +448,7 @@ impl Database {
             kbuf: Vec::with_capacity(64),
             recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
             poisoned: false,
+            dirty: false,
         };
         // SAFETY: the transaction lives in its own heap allocation, which is freed only in
         // `WriteTxn::commit` / `abort` / `Drop`, always after `tabs` (which borrows it) is dropped. The
@@ -868,6 +869,8 @@ pub struct WriteTxn {
     recent: RefCell<VecDeque<u64>>,
     /// Set after an internal error midway through a write: the transaction can only abort.
     poisoned: bool,
+    /// Set once any write method ran; a clean transaction's commit is a no-op.
+    dirty: bool,
 }
 
 // SAFETY: `WriteTxn` is only `!Send` because of the raw pointer to the boxed redb transaction,
@@ -886,6 +889,11 @@ fn _assert_send() {
     is_send::<ReadTxn>();
     is_send::<Arc<DbInner>>();
     is_send::<TokenCache>();
+    // Shared between sessions.
+    is_send::<Storage>();
+    is_sync::<Storage>();
+    is_send::<Database>();
+    is_sync::<Database>();
 }
 
 impl Drop for WriteTxn {
@@ -1006,6 +1014,8 @@ impl WriteTxn {
     /// partial effects; client errors are detected before anything is written).
     fn run<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         self.guard()?;
+        // Conservatively dirty as soon as a write method runs (even one that then fails).
+        self.dirty = true;
         let r = no_panic("write", || f(self));
         if let Err(e) = &r {
             if e.code == ErrorCode::Internal {
@@ -1211,6 +1221,11 @@ impl WriteTxn {
 
     fn commit_inner(mut self) -> Result<()> {
         self.guard()?;
+        if !self.dirty {
+            // Nothing was written: skip the durable commit (two fsyncs) entirely. Matters for
+            // read-only queries run in write transactions.
+            return self.abort();
+        }
         let counters = self.counters;
         let label_counts = std::mem::take(&mut self.label_counts);
         {

@@ -374,3 +374,24 @@ fn txns_outlive_storage_handle() {
         .unwrap()
         .is_some());
 }
+
+#[test]
+fn clean_write_txn_commit_is_noop() {
+    let db = mem_db();
+    let w = db.begin_write().unwrap();
+    w.commit().unwrap();
+    let mut w = db.begin_write().unwrap();
+    let a = w.create_node(&[s("A")], Map::new()).unwrap();
+    w.commit().unwrap();
+    let w = db.begin_write().unwrap();
+    assert!(w.node(a).unwrap().is_some());
+    assert_eq!(w.count_nodes(Some("A")).unwrap(), 1);
+    w.commit().unwrap();
+    // a failed write still counts as a write (commit goes through, nothing changed)
+    let mut w = db.begin_write().unwrap();
+    assert!(w.set_node_property(999, "x", Value::Int(1)).is_err());
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.count_nodes(None).unwrap(), 1);
+    assert_eq!(r.labels().unwrap(), vec![s("A")]);
+}
