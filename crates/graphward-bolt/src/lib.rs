@@ -83,6 +83,7 @@ impl Authenticator for AllowAll {
             user,
             graph_scope: None,
             superuser: true,
+            ..Principal::default()
         })
     }
 }
@@ -138,10 +139,21 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let ctx = Arc::new(BoltContext::new(engine, auth, config));
     loop {
-        let (stream, peer) = listener.accept().await?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors and the like: keep serving the others.
+                tracing::warn!("Bolt accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            let _ = serve_connection(stream, peer, ctx).await;
+            if let Err(e) = serve_connection(stream, peer, ctx).await {
+                tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
+            }
         });
     }
 }

@@ -49,6 +49,8 @@ pub mod msg {
 const BATCH: usize = 1000;
 /// Most messages read ahead while a query runs.
 const MAX_QUEUE: usize = 1024;
+/// Largest message accepted before authentication.
+const PRE_AUTH_MAX_MESSAGE: usize = 64 * 1024;
 /// The status code of protocol violations.
 const REQUEST_INVALID: &str = "Neo.ClientError.Request.Invalid";
 
@@ -337,7 +339,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     /// invalid message so that it is answered in order.
     async fn read_msg(&mut self) -> std::io::Result<Option<RawMsg>> {
         loop {
-            match chunk::parse_message(&self.inbuf, self.ctx.config.max_message_size) {
+            // Before authentication only small messages (a large JWT fits) are accepted.
+            let limit = match self.phase {
+                Phase::Negotiation | Phase::Authentication => {
+                    self.ctx.config.max_message_size.min(PRE_AUTH_MAX_MESSAGE)
+                }
+                _ => self.ctx.config.max_message_size,
+            };
+            match chunk::parse_message(&self.inbuf, limit) {
                 Ok(Parsed::Message { consumed, payload }) => {
                     self.inbuf.advance(consumed);
                     let tag = payload.get(1).copied().unwrap_or(0);
