@@ -303,21 +303,20 @@ pub(crate) fn encode_index_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Int(i) => {
             out.push(T_INT);
-            out.extend_from_slice(&((*i as u64) ^ (1 << 63)).to_be_bytes());
+            out.extend_from_slice(&ordered_i64(*i).to_be_bytes());
         }
         Value::Float(f) => match integral_float(*f) {
             Some(i) => encode_index_value(out, &Value::Int(i)),
             None => {
                 out.push(T_FLOAT);
-                let bits = f.to_bits();
-                let ordered = if bits >> 63 == 1 {
-                    !bits
-                } else {
-                    bits | (1 << 63)
-                };
-                out.extend_from_slice(&ordered.to_be_bytes());
+                out.extend_from_slice(&ordered_f64(*f).to_be_bytes());
             }
         },
+        Value::String(st) => {
+            out.push(T_STRING);
+            escape_str(out, st.as_bytes());
+            out.extend_from_slice(&[0, 0]);
+        }
         Value::List(items) => {
             out.push(T_LIST);
             put_varint(out, items.len() as u64);
@@ -329,8 +328,39 @@ pub(crate) fn encode_index_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// Index-key tags (for range seeks).
+pub(crate) const IDX_T_INT: u8 = T_INT;
+pub(crate) const IDX_T_FLOAT: u8 = T_FLOAT;
+pub(crate) const IDX_T_STRING: u8 = T_STRING;
+
+/// f64 bits mapped so that unsigned comparison orders like the floats.
+pub(crate) fn ordered_f64(f: f64) -> u64 {
+    let bits = f.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// The order-preserving, prefix-free integer key body.
+pub(crate) fn ordered_i64(i: i64) -> u64 {
+    (i as u64) ^ (1 << 63)
+}
+
+/// String bytes in an index key: `0x00` becomes `0x00 0xff`, so the `0x00 0x00` terminator
+/// keeps keys prefix-free and byte order equals string byte order.
+pub(crate) fn escape_str(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        out.push(b);
+        if b == 0 {
+            out.push(0xff);
+        }
+    }
+}
+
 /// `Some(i)` when `f` is exactly the integer `i` (so that `1.0` indexes like `1`).
-fn integral_float(f: f64) -> Option<i64> {
+pub(crate) fn integral_float(f: f64) -> Option<i64> {
     // 2^63 as f64; every f64 in [-2^63, 2^63) with no fraction is exactly an i64.
     const LIMIT: f64 = 9_223_372_036_854_775_808.0;
     if f.is_finite() && f.fract() == 0.0 && (-LIMIT..LIMIT).contains(&f) {

@@ -143,6 +143,33 @@ pub trait GraphRead {
         properties: &[String],
         values: &[Value],
     ) -> Result<Option<Vec<NodeId>>>;
+    /// Nodes with `label` whose `property` lies between the bounds (Cypher comparison
+    /// semantics), through a single-property index or constraint on exactly
+    /// `(label, property)`; ascending node ids. The bounds must be numbers (ints and floats
+    /// mix) or strings; bounds of different kinds match nothing. `Ok(None)` when there is no
+    /// such index, both sides are unbounded, or a bound is of another type: the caller scans.
+    fn index_range(
+        &self,
+        label: &str,
+        property: &str,
+        lower: std::ops::Bound<&Value>,
+        upper: std::ops::Bound<&Value>,
+    ) -> Result<Option<Vec<NodeId>>> {
+        let _ = (label, property, lower, upper);
+        Ok(None)
+    }
+    /// Nodes with `label` whose string `property` starts with `prefix`, through a
+    /// single-property index on exactly `(label, property)`; ascending node ids. `Ok(None)`
+    /// when there is no such index.
+    fn index_prefix(
+        &self,
+        label: &str,
+        property: &str,
+        prefix: &str,
+    ) -> Result<Option<Vec<NodeId>>> {
+        let _ = (label, property, prefix);
+        Ok(None)
+    }
     /// Indexes and constraints of this database.
     fn schema(&self) -> Result<Vec<SchemaDef>>;
     /// Counts for the planner: nodes with a label (or all nodes when `None`).

@@ -2,6 +2,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::{Arc, Mutex, RwLock};
@@ -674,6 +675,248 @@ fn read_index_seek<C: Ctx>(
     Ok(Some(out))
 }
 
+/// The single-property schema on `(label, property)`, if any.
+fn single_schema<C: Ctx>(c: &C, label: &str, property: &str) -> Result<Option<u32>> {
+    let Some(lid) = c.token_id(KIND_LABEL, label)? else {
+        return Ok(None);
+    };
+    let Some(key) = c.token_id(KIND_KEY, property)? else {
+        return Ok(None);
+    };
+    Ok(c.schemas()
+        .iter()
+        .find(|s| s.label == lid && s.keys.len() == 1 && s.keys.first() == Some(&key))
+        .map(|s| s.id))
+}
+
+#[derive(PartialEq)]
+enum Family {
+    Number,
+    String,
+}
+
+fn family(v: &Value) -> Option<Family> {
+    match v {
+        Value::Int(_) | Value::Float(_) => Some(Family::Number),
+        Value::String(_) => Some(Family::String),
+        _ => None,
+    }
+}
+
+/// 2^63 as f64.
+const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+
+/// Smallest integer satisfying the lower bound (`None`: no integer does).
+fn lower_int(b: Bound<&Value>) -> Option<i64> {
+    match b {
+        Bound::Unbounded => Some(i64::MIN),
+        Bound::Included(Value::Int(i)) => Some(*i),
+        Bound::Excluded(Value::Int(i)) => i.checked_add(1),
+        Bound::Included(Value::Float(f)) | Bound::Excluded(Value::Float(f)) => {
+            let excl = matches!(b, Bound::Excluded(_));
+            let c = if excl && f.fract() == 0.0 {
+                f + 1.0
+            } else {
+                f.ceil()
+            };
+            if c >= TWO_63 {
+                None
+            } else if c < -TWO_63 {
+                Some(i64::MIN)
+            } else {
+                Some(c as i64)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Largest integer satisfying the upper bound (`None`: no integer does).
+fn upper_int(b: Bound<&Value>) -> Option<i64> {
+    match b {
+        Bound::Unbounded => Some(i64::MAX),
+        Bound::Included(Value::Int(i)) => Some(*i),
+        Bound::Excluded(Value::Int(i)) => i.checked_sub(1),
+        Bound::Included(Value::Float(f)) | Bound::Excluded(Value::Float(f)) => {
+            let excl = matches!(b, Bound::Excluded(_));
+            let c = if excl && f.fract() == 0.0 {
+                f - 1.0
+            } else {
+                f.floor()
+            };
+            if c < -TWO_63 {
+                None
+            } else if c >= TWO_63 {
+                Some(i64::MAX)
+            } else {
+                Some(c as i64)
+            }
+        }
+        _ => None,
+    }
+}
+
+fn as_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}
+
+fn key_with(prefix: &[u8], body: &[u8], node: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(prefix.len() + body.len() + 8);
+    k.extend_from_slice(prefix);
+    k.extend_from_slice(body);
+    k.extend_from_slice(&node.to_be_bytes());
+    k
+}
+
+fn read_index_range<C: Ctx>(
+    c: &C,
+    label: &str,
+    property: &str,
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
+) -> Result<Option<Vec<NodeId>>> {
+    let Some(sid) = single_schema(c, label, property)? else {
+        return Ok(None);
+    };
+    let fam_of = |b: Bound<&Value>| -> Option<Option<Family>> {
+        match b {
+            Bound::Unbounded => Some(None),
+            Bound::Included(v) | Bound::Excluded(v) => family(v).map(Some),
+        }
+    };
+    let (Some(fl), Some(fu)) = (fam_of(lower), fam_of(upper)) else {
+        return Ok(None); // a bound of another type: let the caller filter
+    };
+    let fam = match (fl, fu) {
+        (None, None) => return Ok(None),
+        (Some(a), Some(b)) if a != b => return Ok(Some(Vec::new())),
+        (Some(a), _) | (None, Some(a)) => a,
+    };
+    let is_nan = |b: Bound<&Value>| matches!(b, Bound::Included(Value::Float(f)) | Bound::Excluded(Value::Float(f)) if f.is_nan());
+    if is_nan(lower) || is_nan(upper) {
+        return Ok(Some(Vec::new()));
+    }
+    let src = c.src()?;
+    let mut out = Vec::new();
+    let sid_b = sid.to_be_bytes();
+    match fam {
+        Family::Number => {
+            // Integers (and integral floats) live under the int tag.
+            if let (Some(lo), Some(hi)) = (lower_int(lower), upper_int(upper)) {
+                if lo <= hi {
+                    let mut p = sid_b.to_vec();
+                    p.push(codec::IDX_T_INT);
+                    let lo_k = key_with(&p, &codec::ordered_i64(lo).to_be_bytes(), 0);
+                    let hi_k = key_with(&p, &codec::ordered_i64(hi).to_be_bytes(), u64::MAX);
+                    src.index_scan(Bound::Included(&lo_k), Bound::Included(&hi_k), &mut out)?;
+                }
+            }
+            // Non-integral floats under the float tag; NaN sorts outside [-inf, +inf].
+            let mut p = sid_b.to_vec();
+            p.push(codec::IDX_T_FLOAT);
+            let lo_k;
+            let lo_b = match lower {
+                Bound::Unbounded => {
+                    lo_k = key_with(&p, &codec::ordered_f64(f64::NEG_INFINITY).to_be_bytes(), 0);
+                    Bound::Included(lo_k.as_slice())
+                }
+                Bound::Included(v) => {
+                    lo_k = key_with(&p, &codec::ordered_f64(as_f64(v)).to_be_bytes(), 0);
+                    Bound::Included(lo_k.as_slice())
+                }
+                Bound::Excluded(v) => {
+                    lo_k = key_with(&p, &codec::ordered_f64(as_f64(v)).to_be_bytes(), u64::MAX);
+                    Bound::Excluded(lo_k.as_slice())
+                }
+            };
+            let hi_k;
+            let hi_b = match upper {
+                Bound::Unbounded => {
+                    hi_k = key_with(
+                        &p,
+                        &codec::ordered_f64(f64::INFINITY).to_be_bytes(),
+                        u64::MAX,
+                    );
+                    Bound::Included(hi_k.as_slice())
+                }
+                Bound::Included(v) => {
+                    hi_k = key_with(&p, &codec::ordered_f64(as_f64(v)).to_be_bytes(), u64::MAX);
+                    Bound::Included(hi_k.as_slice())
+                }
+                Bound::Excluded(v) => {
+                    hi_k = key_with(&p, &codec::ordered_f64(as_f64(v)).to_be_bytes(), 0);
+                    Bound::Excluded(hi_k.as_slice())
+                }
+            };
+            src.index_scan(lo_b, hi_b, &mut out)?;
+        }
+        Family::String => {
+            let mut p = sid_b.to_vec();
+            p.push(codec::IDX_T_STRING);
+            let enc = |v: &Value| -> Vec<u8> {
+                let mut body = Vec::new();
+                if let Value::String(s) = v {
+                    codec::escape_str(&mut body, s.as_bytes());
+                }
+                body.extend_from_slice(&[0, 0]);
+                body
+            };
+            let lo_k;
+            let lo_b = match lower {
+                Bound::Unbounded => Bound::Included(p.as_slice()),
+                Bound::Included(v) => {
+                    lo_k = key_with(&p, &enc(v), 0);
+                    Bound::Included(lo_k.as_slice())
+                }
+                Bound::Excluded(v) => {
+                    lo_k = key_with(&p, &enc(v), u64::MAX);
+                    Bound::Excluded(lo_k.as_slice())
+                }
+            };
+            let mut end = sid_b.to_vec();
+            end.push(codec::IDX_T_STRING + 1);
+            let hi_k;
+            let hi_b = match upper {
+                Bound::Unbounded => Bound::Excluded(end.as_slice()),
+                Bound::Included(v) => {
+                    hi_k = key_with(&p, &enc(v), u64::MAX);
+                    Bound::Included(hi_k.as_slice())
+                }
+                Bound::Excluded(v) => {
+                    hi_k = key_with(&p, &enc(v), 0);
+                    Bound::Excluded(hi_k.as_slice())
+                }
+            };
+            src.index_scan(lo_b, hi_b, &mut out)?;
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
+}
+
+fn read_index_prefix<C: Ctx>(
+    c: &C,
+    label: &str,
+    property: &str,
+    prefix: &str,
+) -> Result<Option<Vec<NodeId>>> {
+    let Some(sid) = single_schema(c, label, property)? else {
+        return Ok(None);
+    };
+    let mut p = sid.to_be_bytes().to_vec();
+    p.push(codec::IDX_T_STRING);
+    codec::escape_str(&mut p, prefix.as_bytes());
+    let mut out = Vec::new();
+    c.src()?.index_prefix_scan(&p, &mut out)?;
+    out.sort_unstable();
+    Ok(Some(out))
+}
+
 fn read_schema<C: Ctx>(c: &C) -> Result<Vec<SchemaDef>> {
     let mut out = Vec::new();
     for s in c.schemas() {
@@ -749,6 +992,25 @@ macro_rules! impl_graph_read {
                 values: &[Value],
             ) -> Result<Option<Vec<NodeId>>> {
                 no_panic("read", || read_index_seek(self, label, properties, values))
+            }
+            fn index_range(
+                &self,
+                label: &str,
+                property: &str,
+                lower: Bound<&Value>,
+                upper: Bound<&Value>,
+            ) -> Result<Option<Vec<NodeId>>> {
+                no_panic("read", || {
+                    read_index_range(self, label, property, lower, upper)
+                })
+            }
+            fn index_prefix(
+                &self,
+                label: &str,
+                property: &str,
+                prefix: &str,
+            ) -> Result<Option<Vec<NodeId>>> {
+                no_panic("read", || read_index_prefix(self, label, property, prefix))
             }
             fn schema(&self) -> Result<Vec<SchemaDef>> {
                 no_panic("read", || read_schema(self))

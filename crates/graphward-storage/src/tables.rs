@@ -355,6 +355,51 @@ pub(crate) trait Src {
         Ok(())
     }
 
+    /// Node ids of the index entries between two raw key bounds.
+    fn index_scan(
+        &self,
+        lower: std::ops::Bound<&[u8]>,
+        upper: std::ops::Bound<&[u8]>,
+        out: &mut Vec<u64>,
+    ) -> Result<()> {
+        use std::ops::Bound::*;
+        // An inverted range is empty (and must not reach the tree).
+        let key_of = |b: std::ops::Bound<&[u8]>| match b {
+            Included(k) | Excluded(k) => Some(k.to_vec()),
+            Unbounded => None,
+        };
+        if let (Some(lo), Some(hi)) = (key_of(lower), key_of(upper)) {
+            if lo > hi
+                || (lo == hi && !(matches!(lower, Included(_)) && matches!(upper, Included(_))))
+            {
+                return Ok(());
+            }
+        }
+        for e in self
+            .tabs()
+            .prop_idx
+            .range::<&[u8]>((lower, upper))
+            .map_err(st)?
+        {
+            let (k, _) = e.map_err(st)?;
+            out.push(idx_key_node(k.value())?);
+        }
+        Ok(())
+    }
+
+    /// Node ids of the index entries whose key starts with `prefix`.
+    fn index_prefix_scan(&self, prefix: &[u8], out: &mut Vec<u64>) -> Result<()> {
+        for e in self.tabs().prop_idx.range::<&[u8]>(prefix..).map_err(st)? {
+            let (k, _) = e.map_err(st)?;
+            let k = k.value();
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push(idx_key_node(k)?);
+        }
+        Ok(())
+    }
+
     /// Some node other than `except` under one index key.
     fn index_other(&self, schema: u32, key: &[u8], except: u64) -> Result<Option<u64>> {
         let mut lo = Vec::with_capacity(key.len() + 12);
