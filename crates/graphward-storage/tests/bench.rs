@@ -171,3 +171,29 @@ fn many_in_memory_databases() {
     }
     println!("1000 in-memory storages: {:?}", t.elapsed());
 }
+
+#[test]
+#[ignore]
+fn txn_overhead() {
+    let st = Storage::open_in_memory().unwrap();
+    st.create_database("g").unwrap();
+    let db = st.database("g").unwrap();
+    let mut w = db.begin_write().unwrap();
+    let a = w.create_node(&["A".into()], Map::new()).unwrap();
+    w.commit().unwrap();
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        let r = db.begin_read().unwrap();
+        r.node(a).unwrap();
+    }
+    let read_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let t = Instant::now();
+    for _ in 0..n {
+        let w = db.begin_write().unwrap();
+        w.node(a).unwrap();
+        w.commit().unwrap();
+    }
+    let write_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    println!("begin_read+node: {read_us:.2}us, clean begin_write+node+commit: {write_us:.2}us");
+}
