@@ -208,6 +208,33 @@ pub trait GraphRead {
     fn count_relationships(&self) -> Result<u64> {
         Ok(self.all_relationships()?.len() as u64)
     }
+    /// Up to `limit` node ids greater than `after` (all when `None`), ascending, optionally
+    /// only those carrying `label`: a scan in pages, for streaming and `LIMIT`.
+    fn nodes_page(
+        &self,
+        label: Option<&str>,
+        after: Option<NodeId>,
+        limit: usize,
+    ) -> Result<Vec<NodeId>> {
+        let all = match label {
+            Some(l) => self.nodes_with_label(l)?,
+            None => self.all_nodes()?,
+        };
+        Ok(all
+            .into_iter()
+            .filter(|id| after.is_none_or(|a| *id > a))
+            .take(limit)
+            .collect())
+    }
+    /// Up to `limit` relationship ids greater than `after`, ascending.
+    fn relationships_page(&self, after: Option<RelId>, limit: usize) -> Result<Vec<RelId>> {
+        Ok(self
+            .all_relationships()?
+            .into_iter()
+            .filter(|id| after.is_none_or(|a| *id > a))
+            .take(limit)
+            .collect())
+    }
 }
 
 /// Writes. Every method validates its input and fails without partial effects.

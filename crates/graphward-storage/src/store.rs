@@ -1057,6 +1057,23 @@ macro_rules! impl_graph_read {
             fn degree(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<u64> {
                 no_panic("read", || read_degree(self, node, dir, types))
             }
+            fn nodes_page(
+                &self,
+                label: Option<&str>,
+                after: Option<NodeId>,
+                limit: usize,
+            ) -> Result<Vec<NodeId>> {
+                no_panic("read", || match label {
+                    None => self.src()?.ids_page(false, after, limit),
+                    Some(l) => match self.token_id(KIND_LABEL, l)? {
+                        Some(lid) => self.src()?.label_nodes_page(lid, after, limit),
+                        None => Ok(Vec::new()),
+                    },
+                })
+            }
+            fn relationships_page(&self, after: Option<RelId>, limit: usize) -> Result<Vec<RelId>> {
+                no_panic("read", || self.src()?.ids_page(true, after, limit))
+            }
             fn count_relationships(&self) -> Result<u64> {
                 no_panic("read", || self.rel_count())
             }

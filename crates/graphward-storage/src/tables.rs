@@ -250,6 +250,61 @@ pub(crate) trait Src {
         Ok(out)
     }
 
+    /// Ids of one id-keyed table (`nodes` or `rels`) after `after`, at most `limit`.
+    fn ids_page(&self, rels: bool, after: Option<u64>, limit: usize) -> Result<Vec<u64>> {
+        let t = if rels {
+            &self.tabs().rels
+        } else {
+            &self.tabs().nodes
+        };
+        let start = match after {
+            Some(a) => match a.checked_add(1) {
+                Some(s) => s,
+                None => return Ok(Vec::new()),
+            },
+            None => 0,
+        };
+        let mut out = Vec::with_capacity(limit.min(4096));
+        if limit == 0 {
+            return Ok(out);
+        }
+        for e in t.range(start..).map_err(st)? {
+            let (k, _) = e.map_err(st)?;
+            out.push(k.value());
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn label_nodes_page(&self, label: u32, after: Option<u64>, limit: usize) -> Result<Vec<u64>> {
+        let start = match after {
+            Some(a) => match a.checked_add(1) {
+                Some(s) => s,
+                None => return Ok(Vec::new()),
+            },
+            None => 0,
+        };
+        let mut out = Vec::with_capacity(limit.min(4096));
+        if limit == 0 {
+            return Ok(out);
+        }
+        for e in self
+            .tabs()
+            .label_idx
+            .range((label, start)..=(label, u64::MAX))
+            .map_err(st)?
+        {
+            let (k, _) = e.map_err(st)?;
+            out.push(k.value().1);
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     fn label_node_ids(&self, label: u32) -> Result<Vec<u64>> {
         let mut out = Vec::new();
         for e in self

@@ -395,3 +395,41 @@ fn clean_write_txn_commit_is_noop() {
     assert_eq!(r.count_nodes(None).unwrap(), 1);
     assert_eq!(r.labels().unwrap(), vec![s("A")]);
 }
+
+#[test]
+fn paged_scans() {
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..25 {
+        let labels = if i % 2 == 0 { vec![s("E")] } else { vec![] };
+        ids.push(w.create_node(&labels, Map::new()).unwrap());
+    }
+    for i in 0..10 {
+        w.create_relationship(ids[i], ids[i + 1], "R", Map::new())
+            .unwrap();
+    }
+    w.delete_node(ids[24]).unwrap();
+    let g: &dyn GraphRead = &w;
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = g.nodes_page(None, after, 7).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 7);
+        after = page.last().copied();
+        seen.extend(page);
+    }
+    assert_eq!(seen, g.all_nodes().unwrap());
+    let evens = g.nodes_page(Some("E"), Some(ids[3]), 3).unwrap();
+    assert_eq!(evens, vec![ids[4], ids[6], ids[8]]);
+    assert!(g.nodes_page(Some("Nope"), None, 3).unwrap().is_empty());
+    assert!(g.nodes_page(None, Some(u64::MAX), 3).unwrap().is_empty());
+    assert!(g.nodes_page(None, None, 0).unwrap().is_empty());
+    let rels = g.relationships_page(None, 4).unwrap();
+    assert_eq!(rels.len(), 4);
+    let rest = g.relationships_page(rels.last().copied(), 100).unwrap();
+    assert_eq!(rest.len(), 6);
+}
