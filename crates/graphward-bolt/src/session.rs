@@ -175,6 +175,20 @@ fn get_int(m: &Map, key: &str) -> Option<i64> {
     }
 }
 
+/// Impersonation (`imp_user`) is not supported: refuse it rather than silently running the
+/// statement as the authenticated user.
+fn refuse_impersonation(extra: &Map) -> Result<(), Failure> {
+    match extra.get("imp_user") {
+        None | Some(Value::Null) => Ok(()),
+        Some(_) => Err(Failure {
+            code: ErrorCode::NotSupported.as_str().to_string(),
+            gql: ErrorCode::NotSupported.gql_status().to_string(),
+            message: "impersonation (imp_user) is not supported".to_string(),
+            fatal: false,
+        }),
+    }
+}
+
 /// `BEGIN`, `COMMIT` or `ROLLBACK` sent as a query (pymgclient with autocommit off).
 fn control_statement(query: &str) -> Option<u8> {
     let q = query.trim().trim_end_matches(';').trim();
@@ -568,6 +582,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     async fn dispatch(&mut self, tag: u8, fields: Vec<Value>) -> Result<Flow, DispatchError> {
         let v = self.version;
+        if tag != msg::RESET {
+            self.check_token_expiry()?;
+        }
         match tag {
             msg::RESET => Ok(self.reset().await?),
             msg::RUN => self.run_msg(fields).await,
@@ -576,7 +593,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             msg::BEGIN => self.begin(fields).await,
             msg::COMMIT => self.commit().await,
             msg::ROLLBACK => self.rollback().await,
-            msg::ROUTE if v.at_least(4, 3) => self.route(fields),
+            msg::ROUTE if v.at_least(4, 3) => self.route(fields).await,
             msg::TELEMETRY if v.at_least(5, 4) => {
                 if self.tx.is_some() {
                     return Err(Failure::invalid("TELEMETRY inside a transaction").into());
@@ -690,6 +707,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }))
     }
 
+    /// A principal authenticated by a token that has since expired gets `TokenExpired` (and
+    /// the connection closes), as Neo4j does; drivers with a token manager then re-authenticate.
+    fn check_token_expiry(&self) -> Result<(), Failure> {
+        let Some(token) = self.principal.as_ref().and_then(|p| p.token.as_ref()) else {
+            return Ok(());
+        };
+        if token.expires_at <= 0 {
+            return Ok(());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        if now >= token.expires_at {
+            return Err(Failure::from_error(&Error::new(
+                ErrorCode::TokenExpired,
+                "Token expired.",
+            )));
+        }
+        Ok(())
+    }
+
     async fn reset(&mut self) -> std::io::Result<Flow> {
         self.abandon_tx().await;
         if self.phase == Phase::Failed {
@@ -704,6 +743,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     // -----------------------------------------------------------------------------------------
 
     fn tx_options(&self, extra: &Map, implicit: bool) -> Result<TxOptions, Failure> {
+        refuse_impersonation(extra)?;
         let database = match extra.get("db") {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             Some(Value::String(_)) | Some(Value::Null) | None => self.ctx.engine.default_database(),
@@ -1234,7 +1274,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     // Routing
     // -----------------------------------------------------------------------------------------
 
-    fn route(&mut self, fields: Vec<Value>) -> Result<Flow, DispatchError> {
+    async fn route(&mut self, fields: Vec<Value>) -> Result<Flow, DispatchError> {
         if self.tx.is_some() {
             return Err(Failure::invalid("ROUTE inside a transaction").into());
         }
@@ -1246,14 +1286,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let _bookmarks = it.next();
         let db = match it.next() {
             Some(Value::String(s)) => Some(s),
-            Some(Value::Map(extra)) => get_str(&extra, "db").map(str::to_string),
+            Some(Value::Map(extra)) => {
+                refuse_impersonation(&extra)?;
+                get_str(&extra, "db").map(str::to_string)
+            }
             _ => None,
         };
-        let default = self.ctx.engine.default_database();
-        let db = db.filter(|d| !d.is_empty()).unwrap_or(default);
-        let known = db == "system"
-            || self.ctx.engine.databases().iter().any(|d| d.name == db)
-            || db == self.ctx.engine.default_database();
+        let engine = self.ctx.engine.clone();
+        let (default, names) = self
+            .blocking(None, move || {
+                let names: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
+                (engine.default_database(), names)
+            })
+            .await?;
+        let db = db
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| default.clone());
+        let known = db == "system" || db == default || names.iter().any(|n| n == &db);
         if !known {
             return Err(Error::new(
                 ErrorCode::DatabaseNotFound,

@@ -614,3 +614,55 @@ async fn websocket_origin_allow_list_and_plain_http() {
     assert!(resp.starts_with("HTTP/1.1 400"), "{resp}");
     assert!(resp.contains("missing upgrade"));
 }
+
+#[tokio::test]
+async fn impersonation_is_refused_not_ignored() {
+    let (engine, ctx) = ctx();
+    let mut c = Client::connect(ctx, 5, 4).await;
+    c.send(RUN, &[s("ECHO"), empty(), map(&[("imp_user", s("root"))])])
+        .await;
+    assert_eq!(
+        c.recv().await.code(),
+        "Neo.ClientError.Statement.FeatureNotSupported"
+    );
+    c.send(RESET, &[]).await;
+    assert!(c.recv().await.is_success());
+    c.send(BEGIN, &[map(&[("imp_user", s("root"))])]).await;
+    assert_eq!(
+        c.recv().await.code(),
+        "Neo.ClientError.Statement.FeatureNotSupported"
+    );
+    assert!(engine.log.lock().unwrap().is_empty());
+}
+
+/// Accepts everything with a token that has already expired.
+struct Expired;
+
+impl graphward_bolt::Authenticator for Expired {
+    fn authenticate(
+        &self,
+        _auth: &std::collections::BTreeMap<String, Value>,
+    ) -> graphward_core::Result<graphward_core::engine::Principal> {
+        Ok(graphward_core::engine::Principal {
+            user: Some("t".into()),
+            token: Some(graphward_core::engine::TokenRef {
+                digest: "d".into(),
+                issued_at: 1,
+                expires_at: 2,
+            }),
+            ..Default::default()
+        })
+    }
+}
+
+#[tokio::test]
+async fn expired_token_fails_next_request_and_closes() {
+    let (_e, ctx) = context(Arc::new(Expired), BoltConfig::default());
+    let mut c = Client::connect(ctx, 5, 4).await;
+    c.send(RUN, &[s("ECHO"), empty(), empty()]).await;
+    assert_eq!(
+        c.recv().await.code(),
+        "Neo.ClientError.Security.TokenExpired"
+    );
+    assert!(c.recv_opt().await.is_none());
+}
