@@ -137,6 +137,25 @@ async function wsSession(c) {
   c.send(message(0x02));
 }
 
+test('neo4j-driver browser build (WebSocket channel): params, nodes, errors', async () => {
+  // The browser bundle opens `new WebSocket("ws://host:port")`; `ws` stands in for the browser.
+  const saved = globalThis.WebSocket;
+  globalThis.WebSocket = WebSocket;
+  const neo4j = (await import('neo4j-driver/lib/browser/neo4j-web.esm.js')).default;
+  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'pw'));
+  try {
+    const { records } = await driver.executeQuery('RETURN $x AS x, $s AS s', { x: neo4j.int(9), s: 'über' });
+    assert.equal(records[0].get('x').toNumber(), 9);
+    assert.equal(records[0].get('s'), 'über');
+    const res = await driver.executeQuery('CREATE (n:WsNode:Browser {v: 1}) RETURN n');
+    assert.deepEqual([...res.records[0].get('n').labels].sort(), ['Browser', 'WsNode']);
+    await assert.rejects(driver.executeQuery('RETURN RETURN'), (e) => e.code === 'Neo.ClientError.Statement.SyntaxError');
+  } finally {
+    await driver.close();
+    globalThis.WebSocket = saved;
+  }
+});
+
 test('plain HTTP on the Bolt port is refused', async () => {
   const res = await fetch(`http://${server.host}:${server.port}/`).catch((e) => e);
   if (res instanceof Response) {
