@@ -49,6 +49,8 @@ pub mod msg {
 const BATCH: usize = 1000;
 /// Most messages read ahead while a query runs.
 const MAX_QUEUE: usize = 1024;
+/// Interval of NOOP keep-alive chunks while a 5.x client waits for the engine.
+const KEEPALIVE: Duration = Duration::from_secs(20);
 /// Largest message accepted before authentication.
 const PRE_AUTH_MAX_MESSAGE: usize = 64 * 1024;
 /// The status code of protocol violations.
@@ -395,11 +397,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     ) -> std::io::Result<T> {
         self.flush().await?;
         let mut handle = tokio::task::spawn_blocking(f);
+        // NOOP keep-alives while the engine works: 5.x only (mgclient cannot parse them).
+        let keepalive = self.version.major >= 5;
+        let mut ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
         loop {
             let can_read = !self.eof && self.queue.len() < MAX_QUEUE;
             tokio::select! {
                 r = &mut handle => {
                     return r.map_err(|e| std::io::Error::other(format!("engine task failed: {e}")));
+                }
+                _ = ticker.tick(), if keepalive && !self.eof => {
+                    // Every earlier response was flushed, so this lands between messages.
+                    if self.io.write(&[0, 0]).await.is_err() {
+                        self.eof = true;
+                        if let Some(c) = &cancel {
+                            c.cancel();
+                        }
+                    }
                 }
                 m = self.read_msg(), if can_read => match m {
                     Ok(Some(m)) => {
