@@ -313,3 +313,88 @@ fn random_bytes_never_panic() {
         let _ = decode(&b, Flavor::V4);
     }
 }
+
+/// Random value trees round-trip in every flavor (a hand-rolled property test).
+#[test]
+fn random_values_round_trip() {
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+    fn gen(r: &mut Rng, depth: u32) -> Value {
+        let pick = if depth > 3 { r.below(12) } else { r.below(16) };
+        match pick {
+            0 => Value::Null,
+            1 => Value::Bool(r.below(2) == 1),
+            2 => Value::Int(r.next() as i64 >> r.below(64)),
+            3 => Value::Float(f64::from_bits(r.next() & 0x3FFF_FFFF_FFFF_FFFF)),
+            4 => Value::String(
+                (0..r.below(40))
+                    .map(|i| char::from(b'a' + (i % 26) as u8))
+                    .collect(),
+            ),
+            5 => Value::Bytes((0..r.below(300)).map(|i| i as u8).collect()),
+            6 => Value::Date(Date {
+                days: r.next() as i32 as i64,
+            }),
+            7 => Value::Time(Time {
+                nanos: r.below(86_400_000_000_000) as i64,
+                offset_seconds: r.below(64_800) as i32 - 32_400,
+            }),
+            8 => Value::DateTime(DateTime {
+                seconds: r.next() as i32 as i64,
+                nanos: r.below(1_000_000_000) as u32,
+                zone: Zone::Offset(r.below(64_800) as i32 - 32_400),
+            }),
+            9 => Value::Duration(Duration {
+                months: r.next() as i32 as i64,
+                days: r.next() as i32 as i64,
+                seconds: r.next() as i32 as i64,
+                nanos: r.below(1_000_000_000) as i32,
+            }),
+            10 => Value::Point(Point {
+                srid: 4326,
+                x: 1.5,
+                y: r.below(90) as f64,
+                z: None,
+            }),
+            11 => Value::LocalDateTime(LocalDateTime {
+                seconds: r.next() as i32 as i64,
+                nanos: r.below(1_000_000_000) as u32,
+            }),
+            12 | 13 => Value::List((0..r.below(20)).map(|_| gen(r, depth + 1)).collect()),
+            14 => Value::Map(
+                (0..r.below(20))
+                    .map(|i| (format!("k{i}"), gen(r, depth + 1)))
+                    .collect(),
+            ),
+            _ => {
+                let n = node(r.below(1000) as i64, "L");
+                Value::Node(n)
+            }
+        }
+    }
+    let mut r = Rng(0xDEAD_BEEF_1234_5678);
+    for _ in 0..3000 {
+        let v = gen(&mut r, 0);
+        for flavor in [
+            Flavor::V4,
+            Flavor::V5,
+            Flavor {
+                element_ids: false,
+                utc: true,
+            },
+        ] {
+            let bytes = encode(&v, flavor).unwrap();
+            assert_eq!(decode(&bytes, flavor).unwrap(), v);
+        }
+    }
+}
