@@ -1,5 +1,6 @@
 """Memgraph's pymgclient (Bolt 4.x, 3-field nodes, legacy DateTime) against graphward."""
 import datetime
+import uuid
 
 import pytest
 
@@ -45,11 +46,12 @@ def test_typed_nodes_and_relationships(server):
 def test_commit_and_rollback(server):
     conn = connect(server)  # autocommit off: the driver sends BEGIN/COMMIT as queries
     cur = conn.cursor()
-    cur.execute("CREATE (:MgTx {v: 1})")
+    tag = uuid.uuid4().hex
+    cur.execute("CREATE (:MgTx {v: 1, tag: $tag})", {"tag": tag})
     conn.commit()
-    cur.execute("CREATE (:MgTx {v: 2})")
+    cur.execute("CREATE (:MgTx {v: 2, tag: $tag})", {"tag": tag})
     conn.rollback()
-    cur.execute("MATCH (n:MgTx) RETURN n.v ORDER BY n.v")
+    cur.execute("MATCH (n:MgTx {tag: $tag}) RETURN n.v ORDER BY n.v", {"tag": tag})
     assert cur.fetchall() == [(1,)]
     conn.commit()
     conn.close()

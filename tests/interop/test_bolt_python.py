@@ -1,5 +1,6 @@
 """The stock Python `neo4j` 6.x driver against graphward over bolt:// and neo4j://."""
 import datetime
+import uuid
 import zoneinfo
 
 import neo4j
@@ -42,7 +43,7 @@ def test_execute_query_with_parameters(driver):
 
 
 def test_session_execute_write_and_read(driver):
-    tag = f"py_{id(driver)}"
+    tag = f"py_{uuid.uuid4().hex}"
 
     def write(tx):
         return tx.run("CREATE (n:PyItem {tag: $tag, v: $v}) RETURN n.v AS v", tag=tag, v=7).single()["v"]
@@ -63,7 +64,7 @@ def test_write_summary_counters(driver):
 
 
 def test_explicit_transaction_commit_and_rollback(driver):
-    tag = f"tx_{id(driver)}"
+    tag = f"tx_{uuid.uuid4().hex}"
     with driver.session() as s:
         with s.begin_transaction() as tx:
             tx.run("CREATE (:PyTx {tag: $tag, v: 1})", tag=tag).consume()
@@ -89,7 +90,7 @@ def test_pull_in_batches(server):
 
 
 def test_graph_entities(driver):
-    tag = f"g_{id(driver)}"
+    tag = f"g_{uuid.uuid4().hex}"
     records, _, _ = driver.execute_query(
         "CREATE (a:Person:PyGraph {name: 'a', tag: $tag})-[r:KNOWS {since: 2020}]->(b:Person {name: 'b'}) RETURN a, r, b",
         tag=tag,
