@@ -666,3 +666,66 @@ async fn expired_token_fails_next_request_and_closes() {
     );
     assert!(c.recv_opt().await.is_none());
 }
+
+#[tokio::test]
+async fn serve_over_tcp_with_concurrent_clients() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let m = Arc::new(MockEngine::default());
+    let server = tokio::spawn(graphward_bolt::serve(
+        listener,
+        Arc::new(Engine(m.clone())),
+        Arc::new(Password),
+        BoltConfig::default(),
+    ));
+    let mut tasks = Vec::new();
+    for i in 0..20u8 {
+        tasks.push(tokio::spawn(async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let mut c = Client::over(tcp);
+            let (major, minor) = if i % 2 == 0 { (4, 4) } else { (5, 8) };
+            c.open(major, minor).await;
+            c.send(RUN, &[s("ROWS 50"), empty(), empty()]).await;
+            c.send(PULL, &[pull(-1)]).await;
+            assert!(c.recv().await.is_success());
+            let mut n = 0;
+            loop {
+                match c.recv().await {
+                    Msg::Record(_) => n += 1,
+                    Msg::Success(m) => {
+                        assert_eq!(m.get("has_more"), Some(&Value::Bool(false)));
+                        break;
+                    }
+                    other => panic!("{other:?}"),
+                }
+            }
+            c.send(GOODBYE, &[]).await;
+            n
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 50);
+    }
+    assert_eq!(m.commits.load(std::sync::atomic::Ordering::SeqCst), 20);
+    server.abort();
+}
+
+#[tokio::test]
+async fn run_begin_then_bolt_commit_message() {
+    let (engine, ctx) = ctx();
+    let mut c = Client::connect(ctx, 4, 1).await;
+    c.send(RUN, &[s("begin;"), empty(), empty()]).await;
+    c.send(PULL, &[pull(-1)]).await;
+    c.send(RUN, &[s("CREATE (x)"), empty(), empty()]).await;
+    c.send(PULL, &[pull(-1)]).await;
+    c.send(COMMIT, &[]).await;
+    for _ in 0..4 {
+        assert!(c.recv().await.is_success());
+    }
+    assert_eq!(c.recv().await.meta().get("bookmark"), Some(&s("bm-1")));
+    let log = engine.log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        vec!["begin neo4j", "run neo4j CREATE (x)", "commit neo4j"]
+    );
+}

@@ -258,11 +258,11 @@ pub fn allow_all() -> Arc<dyn Authenticator> {
 }
 
 /// A raw Bolt client over an in-memory pipe.
-pub struct Client {
-    pub io: DuplexStream,
+pub struct Client<T = DuplexStream> {
+    pub io: T,
     pub buf: Vec<u8>,
     pub flavor: Flavor,
-    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 pub fn spawn(ctx: Arc<BoltContext>) -> Client {
@@ -273,7 +273,7 @@ pub fn spawn(ctx: Arc<BoltContext>) -> Client {
         io: a,
         buf: Vec::new(),
         flavor: Flavor::V5,
-        server,
+        server: Some(server),
     }
 }
 
@@ -303,7 +303,16 @@ impl Msg {
     }
 }
 
-impl Client {
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<T> {
+    pub fn over(io: T) -> Self {
+        Client {
+            io,
+            buf: Vec::new(),
+            flavor: Flavor::V5,
+            server: None,
+        }
+    }
+
     pub async fn handshake(&mut self, proposals: [[u8; 4]; 4]) -> [u8; 4] {
         let mut out = vec![0x60, 0x60, 0xB0, 0x17];
         for p in proposals {
@@ -379,10 +388,21 @@ impl Client {
     pub async fn recv(&mut self) -> Msg {
         self.recv_opt().await.expect("server closed the connection")
     }
+}
 
+impl Client<DuplexStream> {
     /// Handshake on `version`, HELLO (+ LOGON on 5.1+).
     pub async fn connect(ctx: Arc<BoltContext>, major: u8, minor: u8) -> Client {
         let mut c = spawn(ctx);
+        c.open(major, minor).await;
+        c
+    }
+}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<T> {
+    /// Handshake on `version`, HELLO (+ LOGON on 5.1+) over an existing stream.
+    pub async fn open(&mut self, major: u8, minor: u8) {
+        let c = self;
         let r = c
             .handshake([[0, 0, minor, major], [0; 4], [0; 4], [0; 4]])
             .await;
@@ -412,7 +432,6 @@ impl Client {
             let r = c.recv().await;
             assert!(r.is_success(), "{r:?}");
         }
-        c
     }
 }
 
