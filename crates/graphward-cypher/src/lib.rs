@@ -11,6 +11,7 @@ pub mod ast;
 pub mod engine;
 pub mod exec;
 pub mod parser;
+pub mod runtime;
 pub mod semantic;
 
-pub use engine::Engine;
+pub use runtime::Engine;

@@ -1,0 +1,1108 @@
+//! Expression evaluation and the scalar function library.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use graphward_core::engine::{CancelToken, Params};
+use graphward_core::temporal::{self, Clock};
+use graphward_core::value::{Map, Node, Path, Relationship};
+use graphward_core::{Error, ErrorCode, Result, Value};
+use graphward_storage::{GraphRead, NodeId, RelRecord};
+
+use super::values::{self, as_f64, equals, float_string, truthy};
+use crate::ast::{BinaryOp, Expr, MapProjectionItem, QuantifierKind, UnaryOp};
+
+/// One row of bindings.
+pub type Row = HashMap<String, Value>;
+
+/// A fixed-table procedure registered for tests (the TCK's "there exists a procedure").
+#[derive(Debug, Clone)]
+pub struct TableProcedure {
+    pub inputs: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// What a statement runs with, besides the graph.
+pub struct Env {
+    pub params: Params,
+    pub clock: Clock,
+    pub cancel: CancelToken,
+    pub deadline: Option<Instant>,
+    pub database: String,
+    pub max_rows: u64,
+    pub procedures: Arc<std::sync::RwLock<HashMap<String, TableProcedure>>>,
+}
+
+impl Env {
+    pub fn check(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::new(
+                ErrorCode::Terminated,
+                "the query was terminated (interrupted by the client or the server)",
+            ));
+        }
+        if let Some(d) = self.deadline {
+            if Instant::now() > d {
+                return Err(Error::new(
+                    ErrorCode::TransactionTimedOut,
+                    "the query exceeded its time limit and was cancelled",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn check_rows(&self, n: usize) -> Result<()> {
+        if n as u64 > self.max_rows {
+            return Err(Error::new(
+                ErrorCode::ResourceLimit,
+                format!(
+                    "the query exceeded the limit of {} rows in an intermediate result",
+                    self.max_rows
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// An evaluator over a read view of the graph.
+pub struct Ev<'a> {
+    pub g: &'a dyn GraphRead,
+    pub env: &'a Env,
+}
+
+pub fn node_ref(id: NodeId) -> Value {
+    Value::Node(Node {
+        id: id as i64,
+        element_id: String::new(),
+        labels: Vec::new(),
+        properties: Map::new(),
+    })
+}
+
+pub fn rel_ref(r: &RelRecord) -> Value {
+    Value::Relationship(Relationship {
+        id: r.id as i64,
+        element_id: String::new(),
+        start: r.src as i64,
+        end: r.dst as i64,
+        start_element_id: String::new(),
+        end_element_id: String::new(),
+        rel_type: r.rel_type.clone(),
+        properties: Map::new(),
+    })
+}
+
+pub fn node_element_id(db: &str, id: i64) -> String {
+    format!("4:{db}:{id}")
+}
+
+pub fn rel_element_id(db: &str, id: i64) -> String {
+    format!("5:{db}:{id}")
+}
+
+fn deleted(what: &str, id: i64) -> Error {
+    Error::new(
+        ErrorCode::EntityNotFound,
+        format!("{what} {id} has been deleted"),
+    )
+    .with_detail("DeletedEntityAccess")
+}
+
+fn targ(msg: impl Into<String>) -> Error {
+    Error::type_error(msg).with_detail("InvalidArgumentType")
+}
+
+fn int_arg(v: &Value, what: &str) -> Result<Option<i64>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Int(i) => Ok(Some(*i)),
+        Value::Float(f) if f.fract() == 0.0 => Ok(Some(*f as i64)),
+        other => Err(targ(format!(
+            "{what} expects an integer, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+impl<'a> Ev<'a> {
+    pub fn new(g: &'a dyn GraphRead, env: &'a Env) -> Self {
+        Ev { g, env }
+    }
+
+    // ---- entity access -------------------------------------------------------------
+
+    pub fn node_props(&self, id: i64) -> Result<Map> {
+        match self.g.node(id as u64)? {
+            Some(n) => Ok(n.properties),
+            None => Err(deleted("node", id)),
+        }
+    }
+
+    pub fn node_labels(&self, id: i64) -> Result<Vec<String>> {
+        match self.g.node(id as u64)? {
+            Some(n) => Ok(n.labels),
+            None => Err(deleted("node", id)),
+        }
+    }
+
+    pub fn rel_props(&self, id: i64) -> Result<Map> {
+        match self.g.relationship(id as u64)? {
+            Some(r) => Ok(r.properties),
+            None => Err(deleted("relationship", id)),
+        }
+    }
+
+    pub fn property(&self, base: &Value, key: &str) -> Result<Value> {
+        match base {
+            Value::Null => Ok(Value::Null),
+            Value::Node(n) => Ok(self
+                .node_props(n.id)?
+                .remove(key)
+                .unwrap_or(Value::Null)),
+            Value::Relationship(r) => Ok(self
+                .rel_props(r.id)?
+                .remove(key)
+                .unwrap_or(Value::Null)),
+            Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+            other => match temporal::property(other, key) {
+                Some(r) => r,
+                None => Err(targ(format!(
+                    "type mismatch: expected a map, node or relationship but was {}",
+                    other.type_name()
+                ))),
+            },
+        }
+    }
+
+    /// Replace entity references with full values (labels, properties, element ids).
+    pub fn resolve(&self, v: Value) -> Result<Value> {
+        let db = &self.env.database;
+        Ok(match v {
+            Value::Node(n) => match self.g.node(n.id as u64)? {
+                Some(rec) => Value::Node(Node {
+                    id: n.id,
+                    element_id: node_element_id(db, n.id),
+                    labels: rec.labels,
+                    properties: rec.properties,
+                }),
+                None => Value::Node(Node {
+                    element_id: node_element_id(db, n.id),
+                    ..n
+                }),
+            },
+            Value::Relationship(r) => {
+                let props = match self.g.relationship(r.id as u64)? {
+                    Some(rec) => rec.properties,
+                    None => Map::new(),
+                };
+                Value::Relationship(Relationship {
+                    element_id: rel_element_id(db, r.id),
+                    start_element_id: node_element_id(db, r.start),
+                    end_element_id: node_element_id(db, r.end),
+                    properties: props,
+                    ..r
+                })
+            }
+            Value::Path(p) => {
+                let mut nodes = Vec::with_capacity(p.nodes.len());
+                for n in p.nodes {
+                    match self.resolve(Value::Node(n))? {
+                        Value::Node(n) => nodes.push(n),
+                        _ => return Err(Error::internal("path node did not resolve")),
+                    }
+                }
+                let mut rels = Vec::with_capacity(p.relationships.len());
+                for r in p.relationships {
+                    match self.resolve(Value::Relationship(r))? {
+                        Value::Relationship(r) => rels.push(r),
+                        _ => return Err(Error::internal("path relationship did not resolve")),
+                    }
+                }
+                Value::Path(Path {
+                    nodes,
+                    relationships: rels,
+                })
+            }
+            Value::List(l) => Value::List(
+                l.into_iter()
+                    .map(|x| self.resolve(x))
+                    .collect::<Result<_>>()?,
+            ),
+            Value::Map(m) => Value::Map(
+                m.into_iter()
+                    .map(|(k, x)| Ok((k, self.resolve(x)?)))
+                    .collect::<Result<_>>()?,
+            ),
+            other => other,
+        })
+    }
+
+    // ---- expressions ---------------------------------------------------------------
+
+    pub fn eval(&self, e: &Expr, row: &Row) -> Result<Value> {
+        match e {
+            Expr::Literal(v) => Ok(v.clone()),
+            Expr::Parameter(p) => match self.env.params.get(p) {
+                Some(v) => Ok(v.clone()),
+                None => Err(Error::new(
+                    ErrorCode::ParameterMissing,
+                    format!("expected parameter ${p} to be given"),
+                )
+                .with_detail("MissingParameter")),
+            },
+            Expr::Variable(v) => Ok(row.get(v).cloned().unwrap_or(Value::Null)),
+            Expr::List(items) => Ok(Value::List(
+                items
+                    .iter()
+                    .map(|x| self.eval(x, row))
+                    .collect::<Result<_>>()?,
+            )),
+            Expr::Map(items) => {
+                let mut m = BTreeMap::new();
+                for (k, x) in items {
+                    m.insert(k.clone(), self.eval(x, row)?);
+                }
+                Ok(Value::Map(m))
+            }
+            Expr::Property(base, key) => {
+                let b = self.eval(base, row)?;
+                self.property(&b, key)
+            }
+            Expr::Index(base, idx) => {
+                let b = self.eval(base, row)?;
+                let i = self.eval(idx, row)?;
+                self.index(&b, &i)
+            }
+            Expr::Slice(base, from, to) => {
+                let b = self.eval(base, row)?;
+                let f = match from {
+                    Some(x) => self.eval(x, row)?,
+                    None => Value::Int(0),
+                };
+                let t = match to {
+                    Some(x) => self.eval(x, row)?,
+                    None => Value::Int(i64::MAX),
+                };
+                slice(&b, &f, &t)
+            }
+            Expr::Unary(op, x) => {
+                let v = self.eval(x, row)?;
+                match op {
+                    UnaryOp::Not => Ok(match truthy(&v)? {
+                        Some(b) => Value::Bool(!b),
+                        None => Value::Null,
+                    }),
+                    UnaryOp::Plus => match v {
+                        Value::Int(_) | Value::Float(_) | Value::Null | Value::Duration(_) => Ok(v),
+                        other => Err(targ(format!("cannot apply unary + to {}", other.type_name()))),
+                    },
+                    UnaryOp::Minus => match v {
+                        Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| {
+                            Error::new(ErrorCode::ArithmeticError, "integer overflow")
+                        }),
+                        Value::Float(f) => Ok(Value::Float(-f)),
+                        Value::Null => Ok(Value::Null),
+                        other => values::arith('*', &other, &Value::Int(-1)),
+                    },
+                }
+            }
+            Expr::Binary(op, l, r) => self.binary(*op, l, r, row),
+            Expr::IsNull(x) => Ok(Value::Bool(self.eval(x, row)?.is_null())),
+            Expr::IsNotNull(x) => Ok(Value::Bool(!self.eval(x, row)?.is_null())),
+            Expr::HasLabels(x, labels) => match self.eval(x, row)? {
+                Value::Null => Ok(Value::Null),
+                Value::Node(n) => {
+                    let have = self.node_labels(n.id)?;
+                    Ok(Value::Bool(labels.iter().all(|l| have.contains(l))))
+                }
+                other => Err(targ(format!(
+                    "label predicate on {}, expected a node",
+                    other.type_name()
+                ))),
+            },
+            Expr::FunctionCall { name, args, .. } => {
+                let vals = args
+                    .iter()
+                    .map(|a| self.eval(a, row))
+                    .collect::<Result<Vec<_>>>()?;
+                self.call(name, vals)
+            }
+            Expr::CountStar => Err(Error::semantic("count(*) is only allowed in a projection")
+                .with_detail("InvalidAggregation")),
+            Expr::Case {
+                operand,
+                whens,
+                else_,
+            } => {
+                match operand {
+                    Some(op) => {
+                        let v = self.eval(op, row)?;
+                        for (w, t) in whens {
+                            let wv = self.eval(w, row)?;
+                            if equals(&v, &wv) == Some(true) {
+                                return self.eval(t, row);
+                            }
+                        }
+                    }
+                    None => {
+                        for (w, t) in whens {
+                            if let Value::Bool(true) = self.eval(w, row)? {
+                                return self.eval(t, row);
+                            }
+                        }
+                    }
+                }
+                match else_ {
+                    Some(e) => self.eval(e, row),
+                    None => Ok(Value::Null),
+                }
+            }
+            Expr::ListComprehension {
+                variable,
+                list,
+                predicate,
+                projection,
+            } => {
+                let l = self.eval(list, row)?;
+                let items = match l {
+                    Value::Null => return Ok(Value::Null),
+                    Value::List(items) => items,
+                    other => return Err(targ(format!("expected a list, got {}", other.type_name()))),
+                };
+                let mut r = row.clone();
+                let mut out = Vec::new();
+                for it in items {
+                    r.insert(variable.clone(), it.clone());
+                    if let Some(p) = predicate {
+                        if self.eval(p, &r)? != Value::Bool(true) {
+                            continue;
+                        }
+                    }
+                    out.push(match projection {
+                        Some(p) => self.eval(p, &r)?,
+                        None => it,
+                    });
+                }
+                Ok(Value::List(out))
+            }
+            Expr::Quantifier {
+                kind,
+                variable,
+                list,
+                predicate,
+            } => {
+                let l = self.eval(list, row)?;
+                let items = match l {
+                    Value::Null => return Ok(Value::Null),
+                    Value::List(items) => items,
+                    other => return Err(targ(format!("expected a list, got {}", other.type_name()))),
+                };
+                let mut r = row.clone();
+                let (mut t, mut f, mut n) = (0usize, 0usize, 0usize);
+                for it in items {
+                    r.insert(variable.clone(), it);
+                    let v = match predicate {
+                        Some(p) => self.eval(p, &r)?,
+                        None => Value::Bool(true),
+                    };
+                    match truthy(&v)? {
+                        Some(true) => t += 1,
+                        Some(false) => f += 1,
+                        None => n += 1,
+                    }
+                }
+                Ok(match kind {
+                    QuantifierKind::All => {
+                        if f > 0 {
+                            Value::Bool(false)
+                        } else if n > 0 {
+                            Value::Null
+                        } else {
+                            Value::Bool(true)
+                        }
+                    }
+                    QuantifierKind::Any => {
+                        if t > 0 {
+                            Value::Bool(true)
+                        } else if n > 0 {
+                            Value::Null
+                        } else {
+                            Value::Bool(false)
+                        }
+                    }
+                    QuantifierKind::None => {
+                        if t > 0 {
+                            Value::Bool(false)
+                        } else if n > 0 {
+                            Value::Null
+                        } else {
+                            Value::Bool(true)
+                        }
+                    }
+                    QuantifierKind::Single => {
+                        if t > 1 {
+                            Value::Bool(false)
+                        } else if n > 0 {
+                            Value::Null
+                        } else {
+                            Value::Bool(t == 1)
+                        }
+                    }
+                })
+            }
+            Expr::Reduce {
+                accumulator,
+                init,
+                variable,
+                list,
+                expr,
+            } => {
+                let mut acc = self.eval(init, row)?;
+                let l = self.eval(list, row)?;
+                let items = match l {
+                    Value::Null => return Ok(Value::Null),
+                    Value::List(items) => items,
+                    other => return Err(targ(format!("expected a list, got {}", other.type_name()))),
+                };
+                let mut r = row.clone();
+                for it in items {
+                    r.insert(accumulator.clone(), acc);
+                    r.insert(variable.clone(), it);
+                    acc = self.eval(expr, &r)?;
+                }
+                Ok(acc)
+            }
+            Expr::PatternComprehension {
+                variable,
+                pattern,
+                predicate,
+                projection,
+            } => {
+                let part = crate::ast::PatternPart {
+                    variable: variable.clone(),
+                    shortest: None,
+                    element: (**pattern).clone(),
+                    span: Default::default(),
+                };
+                let rows = self.match_pattern(std::slice::from_ref(&part), row)?;
+                let mut out = Vec::new();
+                for r in rows {
+                    if let Some(p) = predicate {
+                        if self.eval(p, &r)? != Value::Bool(true) {
+                            continue;
+                        }
+                    }
+                    out.push(self.eval(projection, &r)?);
+                }
+                Ok(Value::List(out))
+            }
+            Expr::PatternPredicate(pattern) => {
+                let part = crate::ast::PatternPart {
+                    variable: None,
+                    shortest: None,
+                    element: (**pattern).clone(),
+                    span: Default::default(),
+                };
+                let rows = self.match_pattern(std::slice::from_ref(&part), row)?;
+                Ok(Value::Bool(!rows.is_empty()))
+            }
+            Expr::ExistsSubquery(q) => {
+                let rows = self.run_read_query(q, row)?;
+                Ok(Value::Bool(!rows.is_empty()))
+            }
+            Expr::MapProjection(base, items) => {
+                let b = self.eval(base, row)?;
+                if b.is_null() {
+                    return Ok(Value::Null);
+                }
+                let mut m = BTreeMap::new();
+                for it in items {
+                    match it {
+                        MapProjectionItem::Property(k) => {
+                            m.insert(k.clone(), self.property(&b, k)?);
+                        }
+                        MapProjectionItem::AllProperties => {
+                            let all = match &b {
+                                Value::Node(n) => self.node_props(n.id)?,
+                                Value::Relationship(r) => self.rel_props(r.id)?,
+                                Value::Map(mm) => mm.clone(),
+                                other => {
+                                    return Err(targ(format!(
+                                        "map projection on {}",
+                                        other.type_name()
+                                    )))
+                                }
+                            };
+                            m.extend(all);
+                        }
+                        MapProjectionItem::Literal(k, x) => {
+                            m.insert(k.clone(), self.eval(x, row)?);
+                        }
+                        MapProjectionItem::Variable(v) => {
+                            m.insert(v.clone(), row.get(v).cloned().unwrap_or(Value::Null));
+                        }
+                    }
+                }
+                Ok(Value::Map(m))
+            }
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, l: &Expr, r: &Expr, row: &Row) -> Result<Value> {
+        use BinaryOp::*;
+        match op {
+            And | Or | Xor => {
+                let a = truthy(&self.eval(l, row)?)?;
+                // Short-circuit where the result is already decided.
+                match (op, a) {
+                    (And, Some(false)) => return Ok(Value::Bool(false)),
+                    (Or, Some(true)) => return Ok(Value::Bool(true)),
+                    _ => {}
+                }
+                let b = truthy(&self.eval(r, row)?)?;
+                let res = match op {
+                    And => match (a, b) {
+                        (Some(false), _) | (_, Some(false)) => Some(false),
+                        (Some(true), Some(true)) => Some(true),
+                        _ => None,
+                    },
+                    Or => match (a, b) {
+                        (Some(true), _) | (_, Some(true)) => Some(true),
+                        (Some(false), Some(false)) => Some(false),
+                        _ => None,
+                    },
+                    _ => match (a, b) {
+                        (Some(x), Some(y)) => Some(x != y),
+                        _ => None,
+                    },
+                };
+                Ok(res.map(Value::Bool).unwrap_or(Value::Null))
+            }
+            _ => {
+                let a = self.eval(l, row)?;
+                let b = self.eval(r, row)?;
+                binary_values(op, &a, &b)
+            }
+        }
+    }
+
+    fn index(&self, b: &Value, i: &Value) -> Result<Value> {
+        match (b, i) {
+            (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+            (Value::List(l), Value::Int(idx)) => {
+                let n = l.len() as i64;
+                let k = if *idx < 0 { n + idx } else { *idx };
+                if k < 0 || k >= n {
+                    Ok(Value::Null)
+                } else {
+                    Ok(l[k as usize].clone())
+                }
+            }
+            (Value::List(_), other) => Err(targ(format!(
+                "list index must be an integer, got {}",
+                other.type_name()
+            ))),
+            (Value::Map(_) | Value::Node(_) | Value::Relationship(_), Value::String(k)) => {
+                self.property(b, k)
+            }
+            (Value::Map(_) | Value::Node(_) | Value::Relationship(_), other) => Err(Error::type_error(
+                format!("map key must be a string, got {}", other.type_name()),
+            )
+            .with_detail("MapElementAccessByNonString")),
+            (other, _) => Err(targ(format!("cannot index into {}", other.type_name()))),
+        }
+    }
+
+    // ---- functions -----------------------------------------------------------------
+
+    pub fn call(&self, name: &str, args: Vec<Value>) -> Result<Value> {
+        let lname = name.to_ascii_lowercase();
+        if let Some(r) = temporal::call(&lname, &args, &self.env.clock) {
+            return r;
+        }
+        let a0 = args.first().cloned().unwrap_or(Value::Null);
+        let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::Null);
+        let num1 = |f: fn(f64) -> f64| -> Result<Value> {
+            match &a0 {
+                Value::Null => Ok(Value::Null),
+                v => match as_f64(v) {
+                    Some(x) => Ok(Value::Float(f(x))),
+                    None => Err(targ(format!("{name} expects a number, got {}", v.type_name()))),
+                },
+            }
+        };
+        match lname.as_str() {
+            "id" => match a0 {
+                Value::Node(n) => Ok(Value::Int(n.id)),
+                Value::Relationship(r) => Ok(Value::Int(r.id)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("id() expects a node or relationship, got {}", o.type_name()))),
+            },
+            "elementid" => match a0 {
+                Value::Node(n) => Ok(Value::String(node_element_id(&self.env.database, n.id))),
+                Value::Relationship(r) => {
+                    Ok(Value::String(rel_element_id(&self.env.database, r.id)))
+                }
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("elementId() expects a node or relationship, got {}", o.type_name()))),
+            },
+            "labels" => match a0 {
+                Value::Node(n) => Ok(Value::List(
+                    self.node_labels(n.id)?.into_iter().map(Value::String).collect(),
+                )),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("labels() expects a node, got {}", o.type_name()))),
+            },
+            "type" => match a0 {
+                Value::Relationship(r) => Ok(Value::String(r.rel_type)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("type() expects a relationship, got {}", o.type_name()))),
+            },
+            "properties" => match a0 {
+                Value::Node(n) => Ok(Value::Map(self.node_props(n.id)?)),
+                Value::Relationship(r) => Ok(Value::Map(self.rel_props(r.id)?)),
+                Value::Map(m) => Ok(Value::Map(m)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("properties() expects a node, relationship or map, got {}", o.type_name()))),
+            },
+            "keys" => match a0 {
+                Value::Node(n) => Ok(Value::List(
+                    self.node_props(n.id)?.into_keys().map(Value::String).collect(),
+                )),
+                Value::Relationship(r) => Ok(Value::List(
+                    self.rel_props(r.id)?.into_keys().map(Value::String).collect(),
+                )),
+                Value::Map(m) => Ok(Value::List(m.into_keys().map(Value::String).collect())),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("keys() expects a node, relationship or map, got {}", o.type_name()))),
+            },
+            "startnode" | "endnode" => match a0 {
+                Value::Relationship(r) => Ok(node_ref(if lname == "startnode" {
+                    r.start as u64
+                } else {
+                    r.end as u64
+                })),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("{name}() expects a relationship, got {}", o.type_name()))),
+            },
+            "nodes" => match a0 {
+                Value::Path(p) => Ok(Value::List(p.nodes.into_iter().map(Value::Node).collect())),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("nodes() expects a path, got {}", o.type_name()))),
+            },
+            "relationships" => match a0 {
+                Value::Path(p) => Ok(Value::List(
+                    p.relationships.into_iter().map(Value::Relationship).collect(),
+                )),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("relationships() expects a path, got {}", o.type_name()))),
+            },
+            "length" => match a0 {
+                Value::Path(p) => Ok(Value::Int(p.relationships.len() as i64)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("length() expects a path, got {}", o.type_name()))),
+            },
+            "size" => match a0 {
+                Value::List(l) => Ok(Value::Int(l.len() as i64)),
+                Value::String(s) => Ok(Value::Int(s.chars().count() as i64)),
+                Value::Map(m) => Ok(Value::Int(m.len() as i64)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("size() expects a list or string, got {}", o.type_name()))),
+            },
+            "isempty" => match a0 {
+                Value::List(l) => Ok(Value::Bool(l.is_empty())),
+                Value::String(s) => Ok(Value::Bool(s.is_empty())),
+                Value::Map(m) => Ok(Value::Bool(m.is_empty())),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("isEmpty() expects a list, string or map, got {}", o.type_name()))),
+            },
+            "head" | "last" => match a0 {
+                Value::List(mut l) => Ok(if lname == "head" {
+                    if l.is_empty() { Value::Null } else { l.swap_remove(0) }
+                } else {
+                    l.pop().unwrap_or(Value::Null)
+                }),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("{name}() expects a list, got {}", o.type_name()))),
+            },
+            "tail" => match a0 {
+                Value::List(l) => Ok(Value::List(l.into_iter().skip(1).collect())),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("tail() expects a list, got {}", o.type_name()))),
+            },
+            "reverse" => match a0 {
+                Value::List(mut l) => {
+                    l.reverse();
+                    Ok(Value::List(l))
+                }
+                Value::String(s) => Ok(Value::String(s.chars().rev().collect())),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("reverse() expects a list or string, got {}", o.type_name()))),
+            },
+            "range" => {
+                let start = int_arg(&a0, "range")?;
+                let end = int_arg(&arg(1), "range")?;
+                let step = if args.len() > 2 { int_arg(&arg(2), "range")? } else { Some(1) };
+                let (Some(start), Some(end), Some(step)) = (start, end, step) else {
+                    return Err(targ("range() arguments must not be null"));
+                };
+                if step == 0 {
+                    return Err(Error::argument("range() step must not be zero")
+                        .with_detail("NumberOutOfRange"));
+                }
+                let mut out = Vec::new();
+                let mut i = start;
+                while (step > 0 && i <= end) || (step < 0 && i >= end) {
+                    out.push(Value::Int(i));
+                    if out.len() % 4096 == 0 {
+                        self.env.check()?;
+                        self.env.check_rows(out.len())?;
+                    }
+                    match i.checked_add(step) {
+                        Some(n) => i = n,
+                        None => break,
+                    }
+                }
+                Ok(Value::List(out))
+            }
+            "coalesce" => Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
+            "tointeger" | "tointegerornull" => {
+                let orn = lname.ends_with("ornull");
+                match a0 {
+                    Value::Null => Ok(Value::Null),
+                    Value::Int(i) => Ok(Value::Int(i)),
+                    Value::Float(f) => {
+                        if f.is_finite() && f.abs() < 9.2e18 {
+                            Ok(Value::Int(f.trunc() as i64))
+                        } else if orn {
+                            Ok(Value::Null)
+                        } else {
+                            Err(Error::argument("float out of integer range").with_detail("NumberOutOfRange"))
+                        }
+                    }
+                    Value::Bool(b) => Ok(Value::Int(b as i64)),
+                    Value::String(s) => Ok(parse_int_string(&s).map(Value::Int).unwrap_or(Value::Null)),
+                    o => {
+                        if orn {
+                            Ok(Value::Null)
+                        } else {
+                            Err(targ(format!("toInteger() cannot convert {}", o.type_name())))
+                        }
+                    }
+                }
+            }
+            "tofloat" | "tofloatornull" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::Int(i) => Ok(Value::Float(i as f64)),
+                Value::Float(f) => Ok(Value::Float(f)),
+                Value::String(s) => Ok(s.trim().parse::<f64>().map(Value::Float).unwrap_or(Value::Null)),
+                o => {
+                    if lname.ends_with("ornull") {
+                        Ok(Value::Null)
+                    } else {
+                        Err(targ(format!("toFloat() cannot convert {}", o.type_name())))
+                    }
+                }
+            },
+            "toboolean" | "tobooleanornull" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::Bool(b) => Ok(Value::Bool(b)),
+                Value::String(s) => Ok(match s.trim().to_ascii_lowercase().as_str() {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => Value::Null,
+                }),
+                Value::Int(i) => Ok(Value::Bool(i != 0)),
+                o => {
+                    if lname.ends_with("ornull") {
+                        Ok(Value::Null)
+                    } else {
+                        Err(targ(format!("toBoolean() cannot convert {}", o.type_name())))
+                    }
+                }
+            },
+            "tostring" | "tostringornull" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::String(s) => Ok(Value::String(s)),
+                Value::Int(i) => Ok(Value::String(i.to_string())),
+                Value::Float(f) => Ok(Value::String(float_string(f))),
+                Value::Bool(b) => Ok(Value::String(b.to_string())),
+                o => match temporal::to_string(&o) {
+                    Some(s) => Ok(Value::String(s)),
+                    None => {
+                        if lname.ends_with("ornull") {
+                            Ok(Value::Null)
+                        } else {
+                            Err(targ(format!("toString() cannot convert {}", o.type_name())))
+                        }
+                    }
+                },
+            },
+            "abs" => match a0 {
+                Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| Error::new(ErrorCode::ArithmeticError, "integer overflow")),
+                Value::Float(f) => Ok(Value::Float(f.abs())),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("abs() expects a number, got {}", o.type_name()))),
+            },
+            "sign" => match a0 {
+                Value::Int(i) => Ok(Value::Int(i.signum())),
+                Value::Float(f) => Ok(Value::Int(if f > 0.0 { 1 } else if f < 0.0 { -1 } else { 0 })),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("sign() expects a number, got {}", o.type_name()))),
+            },
+            "ceil" => num1(f64::ceil),
+            "floor" => num1(f64::floor),
+            "round" => {
+                if a0.is_null() {
+                    return Ok(Value::Null);
+                }
+                let x = as_f64(&a0).ok_or_else(|| targ("round() expects a number"))?;
+                if args.len() >= 2 {
+                    let p = int_arg(&arg(1), "round")?.unwrap_or(0);
+                    let f = 10f64.powi(p as i32);
+                    let y = x * f;
+                    let r = (y.abs() + 0.5).floor() * y.signum();
+                    Ok(Value::Float(r / f))
+                } else {
+                    Ok(Value::Float((x + 0.5).floor()))
+                }
+            }
+            "sqrt" => num1(f64::sqrt),
+            "exp" => num1(f64::exp),
+            "log" => num1(f64::ln),
+            "log10" => num1(f64::log10),
+            "sin" => num1(f64::sin),
+            "cos" => num1(f64::cos),
+            "tan" => num1(f64::tan),
+            "asin" => num1(f64::asin),
+            "acos" => num1(f64::acos),
+            "atan" => num1(f64::atan),
+            "cot" => num1(|x| 1.0 / x.tan()),
+            "degrees" => num1(f64::to_degrees),
+            "radians" => num1(f64::to_radians),
+            "haversin" => num1(|x| (1.0 - x.cos()) / 2.0),
+            "atan2" => match (as_f64(&a0), as_f64(&arg(1))) {
+                (Some(y), Some(x)) => Ok(Value::Float(y.atan2(x))),
+                _ => Ok(Value::Null),
+            },
+            "pi" => Ok(Value::Float(std::f64::consts::PI)),
+            "e" => Ok(Value::Float(std::f64::consts::E)),
+            "rand" => {
+                use std::hash::{BuildHasher, Hasher};
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_u64(self.env.clock.now.nanos as u64);
+                Ok(Value::Float((h.finish() >> 11) as f64 / (1u64 << 53) as f64))
+            }
+            "timestamp" => Ok(Value::Int(
+                self.env.clock.now.seconds * 1000 + (self.env.clock.now.nanos / 1_000_000) as i64,
+            )),
+            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" => match a0 {
+                Value::String(s) => Ok(Value::String(match lname.as_str() {
+                    "toupper" | "upper" => s.to_uppercase(),
+                    "tolower" | "lower" => s.to_lowercase(),
+                    "trim" => s.trim().to_string(),
+                    "ltrim" => s.trim_start().to_string(),
+                    _ => s.trim_end().to_string(),
+                })),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!("{name}() expects a string, got {}", o.type_name()))),
+            },
+            "replace" => match (a0, arg(1), arg(2)) {
+                (Value::String(s), Value::String(f), Value::String(t)) => Ok(Value::String(s.replace(&f, &t))),
+                (Value::Null, _, _) | (_, Value::Null, _) | (_, _, Value::Null) => Ok(Value::Null),
+                _ => Err(targ("replace() expects strings")),
+            },
+            "substring" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::String(s) => {
+                    let start = int_arg(&arg(1), "substring")?.unwrap_or(0);
+                    if start < 0 {
+                        return Err(Error::argument("negative start index").with_detail("NumberOutOfRange"));
+                    }
+                    let chars: Vec<char> = s.chars().collect();
+                    let st = (start as usize).min(chars.len());
+                    let len = if args.len() > 2 {
+                        let l = int_arg(&arg(2), "substring")?.unwrap_or(0);
+                        if l < 0 {
+                            return Err(Error::argument("negative length").with_detail("NumberOutOfRange"));
+                        }
+                        l as usize
+                    } else {
+                        chars.len()
+                    };
+                    Ok(Value::String(chars[st..].iter().take(len).collect()))
+                }
+                o => Err(targ(format!("substring() expects a string, got {}", o.type_name()))),
+            },
+            "left" | "right" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::String(s) => {
+                    let n = match int_arg(&arg(1), &lname)? {
+                        Some(n) if n >= 0 => n as usize,
+                        Some(_) => return Err(Error::argument("negative length").with_detail("NumberOutOfRange")),
+                        None => return Err(Error::argument("length must not be null").with_detail("NumberOutOfRange")),
+                    };
+                    let chars: Vec<char> = s.chars().collect();
+                    Ok(Value::String(if lname == "left" {
+                        chars.iter().take(n).collect()
+                    } else {
+                        chars[chars.len().saturating_sub(n)..].iter().collect()
+                    }))
+                }
+                o => Err(targ(format!("{name}() expects a string, got {}", o.type_name()))),
+            },
+            "split" => match (a0, arg(1)) {
+                (Value::String(s), Value::String(d)) => Ok(Value::List(
+                    if d.is_empty() {
+                        s.chars().map(|c| Value::String(c.to_string())).collect()
+                    } else {
+                        s.split(d.as_str()).map(|x| Value::String(x.to_string())).collect()
+                    },
+                )),
+                (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                _ => Err(targ("split() expects strings")),
+            },
+            "exists" => Ok(Value::Bool(!a0.is_null())),
+            "randomuuid" => {
+                use std::hash::{BuildHasher, Hasher};
+                let s = std::collections::hash_map::RandomState::new();
+                let mut h1 = s.build_hasher();
+                h1.write_u8(1);
+                let mut h2 = s.build_hasher();
+                h2.write_u8(2);
+                let (a, b) = (h1.finish(), h2.finish());
+                Ok(Value::String(format!(
+                    "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                    a >> 32,
+                    (a >> 16) & 0xffff,
+                    a & 0xfff,
+                    b >> 52,
+                    b & 0xffff_ffff_ffff
+                )))
+            }
+            "tostringlist" | "tointegerlist" | "tofloatlist" | "tobooleanlist" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::List(l) => {
+                    let f = format!("{}ornull", &lname[..lname.len() - 4]);
+                    Ok(Value::List(
+                        l.into_iter()
+                            .map(|x| self.call(&f, vec![x]))
+                            .collect::<Result<_>>()?,
+                    ))
+                }
+                o => Err(targ(format!("{name}() expects a list, got {}", o.type_name()))),
+            },
+            "valuetype" => Ok(Value::String(a0.type_name().to_string())),
+            _ => Err(Error::syntax(format!("Unknown function '{name}'")).with_detail("UnknownFunction")),
+        }
+    }
+}
+
+fn parse_int_string(s: &str) -> Option<i64> {
+    let t = s.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(i);
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite() && f.abs() < 9.2e18)
+        .map(|f| f.trunc() as i64)
+}
+
+pub fn binary_values(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
+    use BinaryOp::*;
+    let cmp_res = |f: fn(std::cmp::Ordering) -> bool| -> Value {
+        match values::compare(a, b) {
+            Some(o) => Value::Bool(f(o)),
+            None => Value::Null,
+        }
+    };
+    Ok(match op {
+        Eq => equals(a, b).map(Value::Bool).unwrap_or(Value::Null),
+        Ne => equals(a, b).map(|x| Value::Bool(!x)).unwrap_or(Value::Null),
+        Lt => cmp_res(|o| o.is_lt()),
+        Le => cmp_res(|o| o.is_le()),
+        Gt => cmp_res(|o| o.is_gt()),
+        Ge => cmp_res(|o| o.is_ge()),
+        Add => values::arith('+', a, b)?,
+        Sub => values::arith('-', a, b)?,
+        Mul => values::arith('*', a, b)?,
+        Div => values::arith('/', a, b)?,
+        Mod => values::arith('%', a, b)?,
+        Pow => values::arith('^', a, b)?,
+        In => match b {
+            Value::Null => Value::Null,
+            Value::List(l) => {
+                let mut unknown = false;
+                for x in l {
+                    match equals(a, x) {
+                        Some(true) => return Ok(Value::Bool(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                if unknown {
+                    Value::Null
+                } else {
+                    Value::Bool(false)
+                }
+            }
+            other => {
+                return Err(targ(format!("IN expects a list, got {}", other.type_name())))
+            }
+        },
+        StartsWith | EndsWith | Contains => match (a, b) {
+            (Value::String(x), Value::String(y)) => Value::Bool(match op {
+                StartsWith => x.starts_with(y.as_str()),
+                EndsWith => x.ends_with(y.as_str()),
+                _ => x.contains(y.as_str()),
+            }),
+            _ => Value::Null,
+        },
+        RegexMatch => match (a, b) {
+            (Value::String(x), Value::String(p)) => {
+                let re = regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| {
+                    Error::argument(format!("invalid regular expression: {e}"))
+                        .with_detail("InvalidArgumentValue")
+                })?;
+                Value::Bool(re.is_match(x))
+            }
+            _ => Value::Null,
+        },
+        And | Or | Xor => return Err(Error::internal("boolean operator evaluated eagerly")),
+    })
+}
+
+fn slice(b: &Value, f: &Value, t: &Value) -> Result<Value> {
+    match b {
+        Value::Null => Ok(Value::Null),
+        Value::List(l) => {
+            let n = l.len() as i64;
+            let norm = |v: &Value, default: i64| -> Result<Option<i64>> {
+                match v {
+                    Value::Null => Ok(None),
+                    Value::Int(i) => {
+                        let k = if *i < 0 { n + i } else { *i };
+                        Ok(Some(k.clamp(0, n)))
+                    }
+                    other => {
+                        let _ = default;
+                        Err(targ(format!("slice bound must be an integer, got {}", other.type_name())))
+                    }
+                }
+            };
+            let (Some(s), Some(e)) = (norm(f, 0)?, norm(t, n)?) else {
+                return Ok(Value::Null);
+            };
+            if s >= e {
+                return Ok(Value::List(vec![]));
+            }
+            Ok(Value::List(l[s as usize..e as usize].to_vec()))
+        }
+        other => Err(targ(format!("cannot slice {}", other.type_name()))),
+    }
+}

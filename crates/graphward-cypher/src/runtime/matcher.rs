@@ -1,0 +1,588 @@
+//! Pattern matching: anchors (bound variable, index seek, label scan, all nodes), expansion
+//! left and right from the anchor, variable-length expansion, relationship isomorphism.
+
+use std::collections::HashSet;
+
+use graphward_core::value::{Node, Path, Relationship};
+use graphward_core::{Error, Result, Value};
+use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
+
+use super::eval::{node_ref, rel_ref, Ev, Row};
+use super::values::equals;
+use crate::ast::{Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind};
+
+/// A relationship traversed while matching: the relationship and the node reached.
+#[derive(Clone)]
+struct Hop {
+    rel: Relationship,
+    /// The node on the far side (in pattern order, i.e. the right-hand side).
+    node: NodeId,
+}
+
+#[derive(Clone)]
+enum RelBinding {
+    Single(Relationship),
+    /// Hops in pattern order (left to right); intermediate nodes are the hops' `node`s except
+    /// the last, which is the right-hand node of the pattern step.
+    Var(Vec<Hop>),
+}
+
+struct State {
+    nodes: Vec<Option<NodeId>>,
+    rels: Vec<Option<RelBinding>>,
+    used: HashSet<RelId>,
+    row: Row,
+}
+
+#[derive(Clone, Copy)]
+struct Step {
+    rel: usize,
+    from: usize,
+    to: usize,
+    reversed: bool,
+}
+
+fn rel_from_edge(node: NodeId, e: &Edge, rel_type: String) -> Relationship {
+    let (s, d) = if e.outgoing { (node, e.other) } else { (e.other, node) };
+    Relationship {
+        id: e.rel as i64,
+        element_id: String::new(),
+        start: s as i64,
+        end: d as i64,
+        start_element_id: String::new(),
+        end_element_id: String::new(),
+        rel_type,
+        properties: Default::default(),
+    }
+}
+
+impl<'a> Ev<'a> {
+    /// Match a comma-separated pattern against one input row; every result extends the row.
+    pub fn match_pattern(&self, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
+        let mut partial: Vec<(Row, HashSet<RelId>)> = vec![(row.clone(), HashSet::new())];
+        for part in parts {
+            let mut next = Vec::new();
+            for (r, used) in partial {
+                self.env.check()?;
+                self.match_part(part, r, used, &mut next)?;
+                self.env.check_rows(next.len())?;
+            }
+            partial = next;
+            if partial.is_empty() {
+                break;
+            }
+        }
+        Ok(partial.into_iter().map(|(r, _)| r).collect())
+    }
+
+    fn node_patterns<'p>(part: &'p PatternPart) -> Vec<&'p NodePattern> {
+        let mut v = vec![&part.element.start];
+        v.extend(part.element.chain.iter().map(|(_, n)| n));
+        v
+    }
+
+    fn match_part(
+        &self,
+        part: &PatternPart,
+        row: Row,
+        used: HashSet<RelId>,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+    ) -> Result<()> {
+        if let Some(kind) = part.shortest {
+            return self.match_shortest(part, kind, row, used, out);
+        }
+        let nps = Self::node_patterns(part);
+        let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
+        let (anchor, candidates) = self.choose_anchor(&nps, &row)?;
+        let mut steps = Vec::new();
+        for i in anchor..rps.len() {
+            steps.push(Step { rel: i, from: i, to: i + 1, reversed: false });
+        }
+        for i in (0..anchor).rev() {
+            steps.push(Step { rel: i, from: i + 1, to: i, reversed: true });
+        }
+        for id in candidates {
+            self.env.check()?;
+            let mut st = State {
+                nodes: vec![None; nps.len()],
+                rels: vec![None; rps.len()],
+                used: used.clone(),
+                row: row.clone(),
+            };
+            if !self.bind_node(&nps, anchor, id, &mut st)? {
+                continue;
+            }
+            self.extend(part, &nps, &rps, &steps, 0, &mut st, out)?;
+        }
+        Ok(())
+    }
+
+    /// Pick where to start: a bound node, an index seek, the smallest label, or everything.
+    fn choose_anchor(&self, nps: &[&NodePattern], row: &Row) -> Result<(usize, Vec<NodeId>)> {
+        for (i, np) in nps.iter().enumerate() {
+            if let Some(v) = &np.variable {
+                if let Some(val) = row.get(v) {
+                    return Ok((
+                        i,
+                        match val {
+                            Value::Node(n) => vec![n.id as u64],
+                            Value::Null => vec![],
+                            other => {
+                                return Err(Error::type_error(format!(
+                                    "variable `{v}` is a {}, expected a node",
+                                    other.type_name()
+                                ))
+                                .with_detail("VariableTypeConflict"))
+                            }
+                        },
+                    ));
+                }
+            }
+        }
+        for (i, np) in nps.iter().enumerate() {
+            if let Some(ids) = self.index_candidates(np, row)? {
+                return Ok((i, ids));
+            }
+        }
+        let mut best: Option<(usize, u64, &str)> = None;
+        for (i, np) in nps.iter().enumerate() {
+            for l in &np.labels {
+                let c = self.g.count_nodes(Some(l))?;
+                if best.is_none_or(|(_, bc, _)| c < bc) {
+                    best = Some((i, c, l.as_str()));
+                }
+            }
+        }
+        if let Some((i, _, l)) = best {
+            return Ok((i, self.g.nodes_with_label(l)?));
+        }
+        Ok((0, self.g.all_nodes()?))
+    }
+
+    fn index_candidates(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
+        let Some(Expr::Map(items)) = &np.properties else {
+            return Ok(None);
+        };
+        if np.labels.is_empty() || items.is_empty() {
+            return Ok(None);
+        }
+        for (k, e) in items {
+            // Only expressions that do not depend on the node itself.
+            let Ok(v) = self.eval(e, row) else { continue };
+            for l in &np.labels {
+                if let Some(ids) =
+                    self.g
+                        .index_seek(l, std::slice::from_ref(k), std::slice::from_ref(&v))?
+                {
+                    return Ok(Some(ids));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Does node `id` satisfy node pattern `i`? Binds its variable if so.
+    fn bind_node(&self, nps: &[&NodePattern], i: usize, id: NodeId, st: &mut State) -> Result<bool> {
+        let np = nps[i];
+        if let Some(v) = &np.variable {
+            if let Some(existing) = st.row.get(v) {
+                match existing {
+                    Value::Node(n) if n.id as u64 == id => {}
+                    _ => return Ok(false),
+                }
+            }
+        }
+        if !np.labels.is_empty() || np.properties.is_some() {
+            let Some(rec) = self.g.node(id)? else {
+                return Ok(false);
+            };
+            if !np.labels.iter().all(|l| rec.labels.contains(l)) {
+                return Ok(false);
+            }
+            if let Some(pe) = &np.properties {
+                if !self.props_match(pe, &rec.properties, &st.row)? {
+                    return Ok(false);
+                }
+            }
+        }
+        st.nodes[i] = Some(id);
+        if let Some(v) = &np.variable {
+            st.row.insert(v.clone(), node_ref(id));
+        }
+        Ok(true)
+    }
+
+    fn props_match(
+        &self,
+        pe: &Expr,
+        props: &graphward_core::value::Map,
+        row: &Row,
+    ) -> Result<bool> {
+        let want = self.eval(pe, row)?;
+        match want {
+            Value::Map(m) => {
+                for (k, v) in &m {
+                    let have = props.get(k).unwrap_or(&Value::Null);
+                    if equals(have, v) != Some(true) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Value::Null => Ok(true),
+            other => Err(Error::type_error(format!(
+                "pattern properties must be a map, got {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn rel_ok(&self, rp: &RelationshipPattern, rel: &Relationship, row: &Row) -> Result<bool> {
+        if let Some(pe) = &rp.properties {
+            let props = self.rel_props(rel.id)?;
+            if !self.props_match(pe, &props, row)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn dir(rp: &RelationshipPattern, reversed: bool) -> ExpandDir {
+        match (rp.direction, reversed) {
+            (Direction::Both, _) => ExpandDir::Both,
+            (Direction::Outgoing, false) | (Direction::Incoming, true) => ExpandDir::Outgoing,
+            _ => ExpandDir::Incoming,
+        }
+    }
+
+    fn rel_type_name(&self, rel: RelId) -> Result<String> {
+        Ok(self
+            .g
+            .relationship(rel)?
+            .map(|r| r.rel_type)
+            .unwrap_or_default())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn extend(
+        &self,
+        part: &PatternPart,
+        nps: &[&NodePattern],
+        rps: &[&RelationshipPattern],
+        steps: &[Step],
+        k: usize,
+        st: &mut State,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+    ) -> Result<()> {
+        if k == steps.len() {
+            let mut row = st.row.clone();
+            if let Some(pv) = &part.variable {
+                row.insert(pv.clone(), Value::Path(build_path(&st.nodes, &st.rels)));
+            }
+            out.push((row, st.used.clone()));
+            return Ok(());
+        }
+        let step = steps[k];
+        let rp = rps[step.rel];
+        let Some(from) = st.nodes[step.from] else {
+            return Err(Error::internal("pattern step from an unbound node"));
+        };
+        let dir = Self::dir(rp, step.reversed);
+        // A relationship variable bound earlier constrains the step.
+        let bound_rel = rp.variable.as_ref().and_then(|v| st.row.get(v).cloned());
+        if let Some((min, max)) = rp.length {
+            let min = min.unwrap_or(1);
+            let max = max.unwrap_or(u64::MAX);
+            let mut hops: Vec<Hop> = Vec::new();
+            return self.var_expand(part, nps, rps, steps, k, st, out, from, dir, min, max, &mut hops);
+        }
+        let edges = self.g.expand(from, dir, &rp.types)?;
+        for e in edges {
+            if st.used.contains(&e.rel) {
+                continue;
+            }
+            let rel = rel_from_edge(from, &e, self.rel_type_name(e.rel)?);
+            if let Some(b) = &bound_rel {
+                match b {
+                    Value::Relationship(r) if r.id == rel.id => {}
+                    _ => continue,
+                }
+            }
+            if !self.rel_ok(rp, &rel, &st.row)? {
+                continue;
+            }
+            let saved_row = st.row.clone();
+            let prev_node = st.nodes[step.to];
+            if !self.bind_node(nps, step.to, e.other, st)? {
+                st.row = saved_row;
+                continue;
+            }
+            st.used.insert(e.rel);
+            st.rels[step.rel] = Some(RelBinding::Single(rel.clone()));
+            if let Some(v) = &rp.variable {
+                st.row.insert(v.clone(), Value::Relationship(rel));
+            }
+            self.extend(part, nps, rps, steps, k + 1, st, out)?;
+            st.used.remove(&e.rel);
+            st.rels[step.rel] = None;
+            st.nodes[step.to] = prev_node;
+            st.row = saved_row;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn var_expand(
+        &self,
+        part: &PatternPart,
+        nps: &[&NodePattern],
+        rps: &[&RelationshipPattern],
+        steps: &[Step],
+        k: usize,
+        st: &mut State,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+        at: NodeId,
+        dir: ExpandDir,
+        min: u64,
+        max: u64,
+        hops: &mut Vec<Hop>,
+    ) -> Result<()> {
+        self.env.check()?;
+        let step = steps[k];
+        let rp = rps[step.rel];
+        let depth = hops.len() as u64;
+        if depth >= min {
+            // Try to finish here.
+            let saved_row = st.row.clone();
+            let prev_node = st.nodes[step.to];
+            if self.bind_node(nps, step.to, at, st)? {
+                let mut in_order = hops.clone();
+                let mut start_node = st.nodes[step.from].unwrap_or(at);
+                if step.reversed {
+                    // Hops were collected right-to-left: reverse into pattern order.
+                    in_order = reverse_hops(hops, st.nodes[step.from].unwrap_or(at));
+                    start_node = at;
+                }
+                let _ = start_node;
+                let rel_list = Value::List(
+                    in_order
+                        .iter()
+                        .map(|h| Value::Relationship(h.rel.clone()))
+                        .collect(),
+                );
+                let ok = match rp.variable.as_ref().and_then(|v| saved_row.get(v)) {
+                    Some(b) => equals(b, &rel_list) == Some(true),
+                    None => true,
+                };
+                if ok {
+                    st.rels[step.rel] = Some(RelBinding::Var(in_order));
+                    if let Some(v) = &rp.variable {
+                        st.row.insert(v.clone(), rel_list);
+                    }
+                    self.extend(part, nps, rps, steps, k + 1, st, out)?;
+                    st.rels[step.rel] = None;
+                }
+            }
+            st.nodes[step.to] = prev_node;
+            st.row = saved_row;
+        }
+        if depth >= max {
+            return Ok(());
+        }
+        for e in self.g.expand(at, dir, &rp.types)? {
+            if st.used.contains(&e.rel) {
+                continue;
+            }
+            let rel = rel_from_edge(at, &e, self.rel_type_name(e.rel)?);
+            if !self.rel_ok(rp, &rel, &st.row)? {
+                continue;
+            }
+            st.used.insert(e.rel);
+            hops.push(Hop { rel, node: e.other });
+            self.var_expand(part, nps, rps, steps, k, st, out, e.other, dir, min, max, hops)?;
+            hops.pop();
+            st.used.remove(&e.rel);
+        }
+        Ok(())
+    }
+
+    fn match_shortest(
+        &self,
+        part: &PatternPart,
+        kind: ShortestKind,
+        row: Row,
+        used: HashSet<RelId>,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+    ) -> Result<()> {
+        // shortestPath((a)-[*]-(b)) with both ends bound or matched first.
+        let nps = Self::node_patterns(part);
+        if part.element.chain.len() != 1 {
+            return Err(Error::syntax("shortestPath needs a single relationship pattern"));
+        }
+        let rp = &part.element.chain[0].0;
+        let mut ends: Vec<Vec<NodeId>> = Vec::new();
+        for np in &nps {
+            let single = PatternPart {
+                variable: None,
+                shortest: None,
+                element: crate::ast::PatternElement {
+                    start: (*np).clone(),
+                    chain: vec![],
+                },
+                span: Default::default(),
+            };
+            let rows = self.match_pattern(std::slice::from_ref(&single), &row)?;
+            let mut ids = Vec::new();
+            for r in rows {
+                if let Some(Value::Node(n)) = np.variable.as_ref().and_then(|v| r.get(v)) {
+                    ids.push(n.id as u64);
+                } else if np.variable.is_none() {
+                    // Anonymous end: every node matching the pattern.
+                }
+            }
+            if np.variable.is_none() {
+                let (_, c) = self.choose_anchor(&[np], &row)?;
+                ids = c;
+            }
+            ends.push(ids);
+        }
+        let (min, max) = rp.length.unwrap_or((Some(1), Some(1)));
+        let min = min.unwrap_or(1);
+        let max = max.unwrap_or(u64::MAX);
+        let dir = Self::dir(rp, false);
+        for &s in &ends[0] {
+            for &t in &ends[1] {
+                let paths = self.bfs(s, t, dir, &rp.types, min, max, kind == ShortestKind::All, &used)?;
+                for hops in paths {
+                    let mut r = row.clone();
+                    if let Some(v) = &nps[0].variable {
+                        r.insert(v.clone(), node_ref(s));
+                    }
+                    if let Some(v) = &nps[1].variable {
+                        r.insert(v.clone(), node_ref(t));
+                    }
+                    if let Some(v) = &rp.variable {
+                        r.insert(
+                            v.clone(),
+                            Value::List(hops.iter().map(|h| Value::Relationship(h.rel.clone())).collect()),
+                        );
+                    }
+                    if let Some(pv) = &part.variable {
+                        let nodes = vec![Some(s), Some(t)];
+                        let rels = vec![Some(RelBinding::Var(hops.clone()))];
+                        r.insert(pv.clone(), Value::Path(build_path(&nodes, &rels)));
+                    }
+                    out.push((r, used.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn bfs(
+        &self,
+        s: NodeId,
+        t: NodeId,
+        dir: ExpandDir,
+        types: &[String],
+        min: u64,
+        max: u64,
+        all: bool,
+        used: &HashSet<RelId>,
+    ) -> Result<Vec<Vec<Hop>>> {
+        let mut frontier: Vec<(NodeId, Vec<Hop>)> = vec![(s, vec![])];
+        let mut found = Vec::new();
+        let mut depth = 0u64;
+        let mut visited: HashSet<NodeId> = HashSet::from([s]);
+        if s == t && min == 0 {
+            return Ok(vec![vec![]]);
+        }
+        while !frontier.is_empty() && depth < max {
+            self.env.check()?;
+            depth += 1;
+            let mut next = Vec::new();
+            let mut reached = HashSet::new();
+            for (n, path) in &frontier {
+                for e in self.g.expand(*n, dir, types)? {
+                    if used.contains(&e.rel) || path.iter().any(|h| h.rel.id as u64 == e.rel) {
+                        continue;
+                    }
+                    let rel = rel_from_edge(*n, &e, self.rel_type_name(e.rel)?);
+                    let mut p = path.clone();
+                    p.push(Hop { rel, node: e.other });
+                    if e.other == t && depth >= min {
+                        found.push(p.clone());
+                        if !all {
+                            return Ok(found);
+                        }
+                    }
+                    if !visited.contains(&e.other) {
+                        reached.insert(e.other);
+                        next.push((e.other, p));
+                    }
+                }
+            }
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            visited.extend(reached);
+            self.env.check_rows(next.len())?;
+            frontier = next;
+        }
+        Ok(found)
+    }
+}
+
+fn reverse_hops(hops: &[Hop], origin: NodeId) -> Vec<Hop> {
+    // hops[i].node is the node reached after hop i, walking away from `origin`.
+    // In pattern order the walk goes from the last node back to `origin`.
+    let mut out = Vec::with_capacity(hops.len());
+    for i in (0..hops.len()).rev() {
+        let reached = if i == 0 { origin } else { hops[i - 1].node };
+        out.push(Hop {
+            rel: hops[i].rel.clone(),
+            node: reached,
+        });
+    }
+    out
+}
+
+fn build_path(nodes: &[Option<NodeId>], rels: &[Option<RelBinding>]) -> Path {
+    let mk = |id: NodeId| Node {
+        id: id as i64,
+        element_id: String::new(),
+        labels: vec![],
+        properties: Default::default(),
+    };
+    let mut p = Path {
+        nodes: Vec::new(),
+        relationships: Vec::new(),
+    };
+    if let Some(Some(first)) = nodes.first() {
+        p.nodes.push(mk(*first));
+    }
+    for (i, r) in rels.iter().enumerate() {
+        match r {
+            Some(RelBinding::Single(rel)) => {
+                p.relationships.push(rel.clone());
+                if let Some(Some(n)) = nodes.get(i + 1) {
+                    p.nodes.push(mk(*n));
+                }
+            }
+            Some(RelBinding::Var(hops)) => {
+                for h in hops {
+                    p.relationships.push(h.rel.clone());
+                    p.nodes.push(mk(h.node));
+                }
+            }
+            None => {}
+        }
+    }
+    p
+}
+
+/// Helper for callers that need a relationship value from a stored record.
+pub fn rel_value(r: &graphward_storage::RelRecord) -> Value {
+    rel_ref(r)
+}

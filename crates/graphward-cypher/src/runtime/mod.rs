@@ -1,0 +1,572 @@
+//! The runtime: [`Engine`] (the `QueryEngine` implementation), transactions, and the
+//! executor modules (`eval`, `matcher`, `project`, `runner`, `values`).
+
+pub mod eval;
+pub mod matcher;
+pub mod project;
+pub mod runner;
+pub mod values;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use graphward_core::engine::{
+    AccessMode, CommitInfo, DatabaseInfo, EngineConfig, Params, QueryEngine, QueryType,
+    ResultStream, Stats, Summary, Transaction, TxOptions,
+};
+use graphward_core::temporal::Clock;
+use graphward_core::{Error, ErrorCode, Result, Value};
+use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, Storage};
+
+use crate::ast::{AdminCommand, Statement};
+use eval::{Env, Ev, Row, TableProcedure};
+use runner::{has_updates, Runner, StoreTx};
+
+/// How long a writer waits for the write lock before giving up.
+const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Inner {
+    storage: Storage,
+    config: EngineConfig,
+    procedures: Arc<RwLock<HashMap<String, TableProcedure>>>,
+    commits: AtomicU64,
+}
+
+/// The graph engine: storage plus Cypher. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// Open (or create) the data directory and the default database.
+    pub fn open(data_dir: &Path, config: EngineConfig) -> Result<Engine> {
+        Self::with_storage(Storage::open(data_dir)?, config)
+    }
+
+    /// An engine whose storage lives in memory (tests, the TCK).
+    pub fn open_in_memory(config: EngineConfig) -> Result<Engine> {
+        Self::with_storage(Storage::open_in_memory()?, config)
+    }
+
+    fn with_storage(storage: Storage, config: EngineConfig) -> Result<Engine> {
+        let default = config.default_database.to_ascii_lowercase();
+        if !storage.database_names().contains(&default) {
+            storage.create_database(&default)?;
+        }
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                storage,
+                config,
+                procedures: Arc::new(RwLock::new(HashMap::new())),
+                commits: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// Register a fixed-table procedure (the TCK's "there exists a procedure" step).
+    pub fn register_procedure(
+        &self,
+        name: &str,
+        inputs: Vec<(String, String)>,
+        outputs: Vec<(String, String)>,
+        rows: Vec<Vec<Value>>,
+    ) {
+        if let Ok(mut p) = self.inner.procedures.write() {
+            p.insert(
+                name.to_ascii_lowercase(),
+                TableProcedure {
+                    inputs,
+                    outputs,
+                    rows,
+                },
+            );
+        }
+    }
+
+    /// The underlying storage (for tools and tests).
+    pub fn storage(&self) -> &Storage {
+        &self.inner.storage
+    }
+}
+
+impl QueryEngine for Engine {
+    fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>> {
+        let name = options
+            .database
+            .clone()
+            .unwrap_or_else(|| self.inner.config.default_database.clone())
+            .to_ascii_lowercase();
+        let system = name == "system";
+        let db = if system {
+            self.inner
+                .storage
+                .database(&self.inner.config.default_database.to_ascii_lowercase())?
+        } else {
+            self.inner.storage.database(&name).map_err(|e| {
+                if e.code == ErrorCode::DatabaseNotFound {
+                    Error::new(
+                        ErrorCode::DatabaseNotFound,
+                        format!("Database does not exist. Database name: '{name}'."),
+                    )
+                } else {
+                    e
+                }
+            })?
+        };
+        let mut tx = EngineTx {
+            engine: self.inner.clone(),
+            name,
+            db,
+            store: None,
+            options,
+            failed: false,
+        };
+        if !tx.options.implicit {
+            tx.open_store(tx.options.mode == AccessMode::Write)?;
+        }
+        Ok(Box::new(tx))
+    }
+
+    fn default_database(&self) -> String {
+        self.inner.config.default_database.to_ascii_lowercase()
+    }
+
+    fn databases(&self) -> Vec<DatabaseInfo> {
+        let default = self.default_database();
+        self.inner
+            .storage
+            .database_names()
+            .into_iter()
+            .map(|n| DatabaseInfo {
+                default: n == default,
+                name: n,
+            })
+            .collect()
+    }
+}
+
+struct EngineTx {
+    engine: Arc<Inner>,
+    name: String,
+    db: Arc<Database>,
+    store: Option<StoreTx>,
+    options: TxOptions,
+    failed: bool,
+}
+
+impl EngineTx {
+    fn open_store(&mut self, write: bool) -> Result<()> {
+        if write {
+            let start = Instant::now();
+            loop {
+                if let Some(w) = self.db.try_begin_write()? {
+                    self.store = Some(StoreTx::Write(w));
+                    return Ok(());
+                }
+                if self.options.cancel.is_cancelled() {
+                    return Err(Error::new(ErrorCode::Terminated, "the transaction was terminated"));
+                }
+                if start.elapsed() > WRITE_LOCK_TIMEOUT {
+                    return Err(Error::new(
+                        ErrorCode::TransactionTimedOut,
+                        "timed out waiting for the write lock: another write transaction is open on this database",
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        } else {
+            self.store = Some(StoreTx::Read(self.db.begin_read()?));
+            Ok(())
+        }
+    }
+
+    fn env(&self, params: Params) -> Env {
+        let limits = &self.engine.config.limits;
+        let timeout = match (self.options.timeout, limits.query_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Env {
+            params,
+            clock: Clock::system(),
+            cancel: self.options.cancel.clone(),
+            deadline: timeout.map(|t| Instant::now() + t),
+            database: self.name.clone(),
+            max_rows: limits.max_rows,
+            procedures: self.engine.procedures.clone(),
+        }
+    }
+
+    fn run_inner(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
+        let limits = &self.engine.config.limits;
+        if query.len() > limits.max_query_length {
+            return Err(Error::new(
+                ErrorCode::ResourceLimit,
+                format!(
+                    "query is {} bytes long, more than the limit of {} bytes",
+                    query.len(),
+                    limits.max_query_length
+                ),
+            ));
+        }
+        let stmt = crate::parser::parse(query, limits.max_nesting_depth)?;
+        crate::semantic::check_with_source(&stmt, query)?;
+        let (stmt, explain) = match stmt {
+            Statement::Explain(s) => (*s, true),
+            Statement::Profile(s) => (*s, false),
+            s => (s, false),
+        };
+        match stmt {
+            Statement::Admin(cmd) => self.admin(cmd),
+            Statement::Explain(_) | Statement::Profile(_) => {
+                Err(Error::syntax("EXPLAIN/PROFILE may not be nested"))
+            }
+            Statement::Query(q) => {
+                let writes = has_updates(&q);
+                if explain {
+                    return Ok(Box::new(VecStream::new(
+                        vec![],
+                        vec![],
+                        Summary {
+                            query_type: if writes { QueryType::Write } else { QueryType::Read },
+                            database: self.name.clone(),
+                            plan: Some(format!("{q:#?}")),
+                            ..Summary::default()
+                        },
+                    )));
+                }
+                if self.store.is_none() {
+                    self.open_store(writes)?;
+                }
+                if writes && matches!(self.store, Some(StoreTx::Read(_))) {
+                    return Err(Error::new(
+                        ErrorCode::Forbidden,
+                        "Writing in read access mode not allowed.",
+                    ));
+                }
+                let env = self.env(params);
+                let store = self
+                    .store
+                    .as_mut()
+                    .ok_or_else(|| Error::internal("no storage transaction"))?;
+                let deep = crate::semantic::statement_is_deep(&Statement::Query(q.clone()));
+                let exec = |store: &mut StoreTx| -> Result<(Vec<String>, Vec<Vec<Value>>, Stats)> {
+                    let mut runner = Runner::new(store, &env);
+                    let (cols, rows) = runner.run_query(&q)?;
+                    let stats = runner.stats;
+                    let ev = Ev::new(store.read(), &env);
+                    let mut out = Vec::with_capacity(rows.len());
+                    for r in rows {
+                        let mut vals = Vec::with_capacity(cols.len());
+                        for c in &cols {
+                            vals.push(ev.resolve(r.get(c).cloned().unwrap_or(Value::Null))?);
+                        }
+                        out.push(vals);
+                    }
+                    Ok((cols, out, stats))
+                };
+                let (cols, rows, stats) = if deep {
+                    crate::parser::on_big_stack(|| exec(store))??
+                } else {
+                    exec(store)?
+                };
+                let query_type = match (stats.contains_updates(), cols.is_empty()) {
+                    (true, true) => QueryType::Write,
+                    (true, false) => QueryType::ReadWrite,
+                    _ => QueryType::Read,
+                };
+                Ok(Box::new(VecStream::new(
+                    cols,
+                    rows,
+                    Summary {
+                        query_type,
+                        stats,
+                        database: self.name.clone(),
+                        plan: None,
+                    },
+                )))
+            }
+        }
+    }
+
+    fn admin(&mut self, cmd: AdminCommand) -> Result<Box<dyn ResultStream>> {
+        let storage = &self.engine.storage;
+        let default = self.engine.config.default_database.to_ascii_lowercase();
+        let mut stats = Stats::default();
+        let mut cols: Vec<String> = vec![];
+        let mut rows: Vec<Vec<Value>> = vec![];
+        let s = |x: &str| Value::String(x.to_string());
+        match cmd {
+            AdminCommand::CreateDatabase { name, if_not_exists } => {
+                match storage.create_database(&name) {
+                    Ok(()) => stats.system_updates += 1,
+                    Err(e) if e.code == ErrorCode::DatabaseExists && if_not_exists => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            AdminCommand::DropDatabase { name, if_exists } => {
+                let lname = name.to_ascii_lowercase();
+                if lname == default || lname == "system" {
+                    return Err(Error::new(
+                        ErrorCode::Forbidden,
+                        format!("the default database '{lname}' cannot be dropped"),
+                    ));
+                }
+                match storage.drop_database(&lname) {
+                    Ok(()) => stats.system_updates += 1,
+                    Err(e) if e.code == ErrorCode::DatabaseNotFound && if_exists => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            AdminCommand::ShowDatabases => {
+                cols = [
+                    "name", "type", "aliases", "access", "address", "role", "writer",
+                    "requestedStatus", "currentStatus", "statusMessage", "default", "home",
+                    "constituents",
+                ]
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+                let mut names = storage.database_names();
+                names.push("system".into());
+                names.sort();
+                for n in names {
+                    let is_default = n == default;
+                    rows.push(vec![
+                        s(&n),
+                        s(if n == "system" { "system" } else { "standard" }),
+                        Value::List(vec![]),
+                        s("read-write"),
+                        s("localhost:7687"),
+                        s("primary"),
+                        Value::Bool(true),
+                        s("online"),
+                        s("online"),
+                        s(""),
+                        Value::Bool(is_default),
+                        Value::Bool(is_default),
+                        Value::List(vec![]),
+                    ]);
+                }
+            }
+            AdminCommand::CreateIndex {
+                name,
+                if_not_exists,
+                label,
+                properties,
+            } => self.create_schema(name, if_not_exists, label, properties, SchemaKind::Index, &mut stats)?,
+            AdminCommand::CreateUniqueConstraint {
+                name,
+                if_not_exists,
+                label,
+                properties,
+            } => self.create_schema(name, if_not_exists, label, properties, SchemaKind::Unique, &mut stats)?,
+            AdminCommand::DropIndex { name, if_exists } | AdminCommand::DropConstraint { name, if_exists } => {
+                self.ensure_write()?;
+                let w = self.write_store()?;
+                let exists = w.schema()?.iter().any(|d| d.name == name);
+                if !exists {
+                    if if_exists {
+                        return Ok(Box::new(VecStream::new(vec![], vec![], self.summary(stats, QueryType::Schema))));
+                    }
+                    return Err(Error::semantic(format!(
+                        "no index or constraint named '{name}'"
+                    )));
+                }
+                let unique = w.schema()?.iter().any(|d| d.name == name && d.kind == SchemaKind::Unique);
+                w.drop_schema(&name)?;
+                if unique {
+                    stats.constraints_removed += 1;
+                } else {
+                    stats.indexes_removed += 1;
+                }
+            }
+            AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
+                let constraints = matches!(cmd, AdminCommand::ShowConstraints);
+                if self.store.is_none() {
+                    self.open_store(false)?;
+                }
+                let g = self.store.as_ref().map(|s| s.read()).ok_or_else(|| Error::internal("no store"))?;
+                cols = ["id", "name", "state", "type", "entityType", "labelsOrTypes", "properties"]
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect();
+                for (i, d) in g.schema()?.into_iter().enumerate() {
+                    let is_unique = d.kind == SchemaKind::Unique;
+                    if constraints && !is_unique {
+                        continue;
+                    }
+                    rows.push(vec![
+                        Value::Int(i as i64 + 1),
+                        s(&d.name),
+                        s("ONLINE"),
+                        s(if constraints { "UNIQUENESS" } else { "RANGE" }),
+                        s("NODE"),
+                        Value::List(vec![s(&d.label)]),
+                        Value::List(d.properties.iter().map(|p| s(p)).collect()),
+                    ]);
+                }
+                return Ok(Box::new(VecStream::new(cols, rows, self.summary(stats, QueryType::Read))));
+            }
+        }
+        Ok(Box::new(VecStream::new(cols, rows, self.summary(stats, QueryType::Schema))))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_schema(
+        &mut self,
+        name: Option<String>,
+        if_not_exists: bool,
+        label: String,
+        properties: Vec<String>,
+        kind: SchemaKind,
+        stats: &mut Stats,
+    ) -> Result<()> {
+        if properties.is_empty() {
+            return Err(Error::syntax("an index or constraint needs at least one property"));
+        }
+        self.ensure_write()?;
+        let w = self.write_store()?;
+        let unique = kind == SchemaKind::Unique;
+        let name = name.unwrap_or_else(|| {
+            format!(
+                "{}_{}_{}",
+                if unique { "constraint" } else { "index" },
+                label.to_ascii_lowercase(),
+                properties.join("_").to_ascii_lowercase()
+            )
+        });
+        let existing = w.schema()?;
+        if existing.iter().any(|d| {
+            d.name == name || (d.label == label && d.properties == properties && d.kind == kind)
+        }) {
+            if if_not_exists {
+                return Ok(());
+            }
+            return Err(Error::semantic(format!(
+                "an equivalent index or constraint already exists: '{name}'"
+            )));
+        }
+        w.create_schema(SchemaDef {
+            name,
+            kind,
+            label,
+            properties,
+        })?;
+        if unique {
+            stats.constraints_added += 1;
+        } else {
+            stats.indexes_added += 1;
+        }
+        Ok(())
+    }
+
+    fn summary(&self, stats: Stats, query_type: QueryType) -> Summary {
+        Summary {
+            query_type,
+            stats,
+            database: self.name.clone(),
+            plan: None,
+        }
+    }
+
+    fn ensure_write(&mut self) -> Result<()> {
+        if self.store.is_none() {
+            self.open_store(true)?;
+        }
+        Ok(())
+    }
+
+    fn write_store(&mut self) -> Result<&mut graphward_storage::WriteTxn> {
+        match self.store.as_mut() {
+            Some(s) => s.write(),
+            None => Err(Error::internal("no storage transaction")),
+        }
+    }
+}
+
+impl Transaction for EngineTx {
+    fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
+        if self.failed {
+            return Err(Error::new(
+                ErrorCode::TransactionInvalid,
+                "the transaction has failed and must be rolled back",
+            ));
+        }
+        match self.run_inner(query, params) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                self.failed = true;
+                // Roll back right away: a failed statement leaves nothing behind.
+                if let Some(StoreTx::Write(w)) = self.store.take() {
+                    let _ = w.abort();
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn commit(self: Box<Self>) -> Result<CommitInfo> {
+        if self.failed {
+            return Err(Error::new(
+                ErrorCode::TransactionInvalid,
+                "the transaction has failed and was rolled back",
+            ));
+        }
+        let this = *self;
+        if let Some(StoreTx::Write(w)) = this.store {
+            w.commit()?;
+        }
+        let n = this.engine.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        Ok(CommitInfo {
+            bookmark: Some(format!("graphward:{}:{n}", this.name)),
+        })
+    }
+
+    fn rollback(self: Box<Self>) -> Result<()> {
+        if let Some(StoreTx::Write(w)) = self.store {
+            w.abort()?;
+        }
+        Ok(())
+    }
+
+    fn database(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A materialized result.
+pub struct VecStream {
+    columns: Vec<String>,
+    rows: std::vec::IntoIter<Vec<Value>>,
+    summary: Summary,
+}
+
+impl VecStream {
+    pub fn new(columns: Vec<String>, rows: Vec<Vec<Value>>, summary: Summary) -> Self {
+        VecStream {
+            columns,
+            rows: rows.into_iter(),
+            summary,
+        }
+    }
+}
+
+impl ResultStream for VecStream {
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        self.rows.next().map(Ok)
+    }
+    fn summary(&self) -> Summary {
+        self.summary.clone()
+    }
+}
+
+#[allow(dead_code)]
+fn _unused(_: BTreeMap<String, Value>, _: Row, _: SchemaDef) {}

@@ -1,0 +1,654 @@
+//! Read clauses shared by the main runner and subqueries: MATCH, UNWIND, WITH/RETURN
+//! projection with aggregation, DISTINCT, ORDER BY, SKIP and LIMIT.
+
+use std::collections::HashMap;
+
+use graphward_core::{Error, ErrorCode, Result, Value};
+
+use super::eval::{Ev, Row};
+use super::values::{self, as_f64, key, order};
+use crate::ast::{Clause, Expr, Match, Projection, Query, SortItem, Unwind};
+use crate::semantic::is_aggregate_function;
+
+/// Result of a projection: column names (in order) and rows.
+pub struct Projected {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+impl<'a> Ev<'a> {
+    pub fn match_clause(&self, m: &Match, rows: Vec<Row>, scope: &mut Vec<String>) -> Result<Vec<Row>> {
+        let new_vars = pattern_vars(&m.pattern);
+        let mut out = Vec::new();
+        for row in rows {
+            let matches = self.match_pattern(&m.pattern, &row)?;
+            let mut any = false;
+            for r in matches {
+                if let Some(w) = &m.where_ {
+                    if self.eval(w, &r)? != Value::Bool(true) {
+                        continue;
+                    }
+                }
+                any = true;
+                out.push(r);
+            }
+            if m.optional && !any {
+                let mut r = row;
+                for v in &new_vars {
+                    r.entry(v.clone()).or_insert(Value::Null);
+                }
+                out.push(r);
+            }
+            self.env.check_rows(out.len())?;
+        }
+        for v in new_vars {
+            if !scope.contains(&v) {
+                scope.push(v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn unwind_clause(&self, u: &Unwind, rows: Vec<Row>, scope: &mut Vec<String>) -> Result<Vec<Row>> {
+        let mut out = Vec::new();
+        for row in rows {
+            self.env.check()?;
+            match self.eval(&u.expr, &row)? {
+                Value::Null => {}
+                Value::List(items) => {
+                    for it in items {
+                        let mut r = row.clone();
+                        r.insert(u.variable.clone(), it);
+                        out.push(r);
+                    }
+                }
+                other => {
+                    let mut r = row;
+                    r.insert(u.variable.clone(), other);
+                    out.push(r);
+                }
+            }
+            self.env.check_rows(out.len())?;
+        }
+        if !scope.contains(&u.variable) {
+            scope.push(u.variable.clone());
+        }
+        Ok(out)
+    }
+
+    /// WITH / RETURN.
+    pub fn project(
+        &self,
+        p: &Projection,
+        rows: Vec<Row>,
+        scope: &[String],
+        where_: Option<&Expr>,
+    ) -> Result<Projected> {
+        // Items, with `*` expanded to the variables in scope (sorted by name).
+        let mut items: Vec<(String, Expr)> = Vec::new();
+        if p.star {
+            let mut vars: Vec<&String> = scope.iter().filter(|v| !v.starts_with("  ")).collect();
+            vars.sort();
+            for v in vars {
+                items.push((v.clone(), Expr::Variable(v.clone())));
+            }
+        }
+        for it in &p.items {
+            items.push((it.name().to_string(), it.expr.clone()));
+        }
+        let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
+        let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
+
+        // (projected row, row to evaluate ORDER BY against)
+        let mut out: Vec<(Row, Row)> = Vec::new();
+        if aggregating {
+            out = self.aggregate(&items, rows)?;
+        } else {
+            for row in rows {
+                self.env.check()?;
+                let mut pr = Row::new();
+                for (n, e) in &items {
+                    pr.insert(n.clone(), self.eval(e, &row)?);
+                }
+                let mut sort_row = row;
+                for (k, v) in &pr {
+                    sort_row.insert(k.clone(), v.clone());
+                }
+                out.push((pr, sort_row));
+            }
+        }
+
+        if p.distinct {
+            let mut seen = std::collections::HashSet::new();
+            out.retain(|(pr, _)| {
+                let k: String = columns
+                    .iter()
+                    .map(|c| key(pr.get(c).unwrap_or(&Value::Null)))
+                    .collect::<Vec<_>>()
+                    .join("\u{1}");
+                seen.insert(k)
+            });
+        }
+
+        if !p.order_by.is_empty() {
+            let sort_items: Vec<SortItem> = p
+                .order_by
+                .iter()
+                .map(|s| SortItem {
+                    expr: substitute_items(&s.expr, &items),
+                    ascending: s.ascending,
+                })
+                .collect();
+            let mut keyed: Vec<(Vec<Value>, (Row, Row))> = Vec::with_capacity(out.len());
+            for (pr, sr) in out {
+                let mut ks = Vec::with_capacity(sort_items.len());
+                for s in &sort_items {
+                    ks.push(self.eval(&s.expr, &sr)?);
+                }
+                keyed.push((ks, (pr, sr)));
+            }
+            keyed.sort_by(|a, b| {
+                for (i, s) in sort_items.iter().enumerate() {
+                    let o = order(&a.0[i], &b.0[i]);
+                    let o = if s.ascending { o } else { o.reverse() };
+                    if o != std::cmp::Ordering::Equal {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            });
+            out = keyed.into_iter().map(|(_, r)| r).collect();
+        }
+
+        let empty = Row::new();
+        if let Some(s) = &p.skip {
+            let n = self.count_arg(s, &empty, "SKIP")?;
+            out = out.into_iter().skip(n).collect();
+        }
+        if let Some(l) = &p.limit {
+            let n = self.count_arg(l, &empty, "LIMIT")?;
+            out.truncate(n);
+        }
+        let mut rows: Vec<Row> = out.into_iter().map(|(pr, _)| pr).collect();
+        if let Some(w) = where_ {
+            let mut kept = Vec::with_capacity(rows.len());
+            for r in rows {
+                if self.eval(w, &r)? == Value::Bool(true) {
+                    kept.push(r);
+                }
+            }
+            rows = kept;
+        }
+        Ok(Projected { columns, rows })
+    }
+
+    fn count_arg(&self, e: &Expr, row: &Row, what: &str) -> Result<usize> {
+        match self.eval(e, row)? {
+            Value::Int(i) if i >= 0 => Ok(i as usize),
+            Value::Int(_) => Err(Error::argument(format!("{what} must be a non-negative integer"))
+                .with_detail("NegativeIntegerArgument")),
+            Value::Float(f) if f.fract() == 0.0 && f >= 0.0 => Ok(f as usize),
+            other => Err(Error::argument(format!(
+                "{what} must be a non-negative integer, got {}",
+                other.type_name()
+            ))
+            .with_detail("InvalidArgumentType")),
+        }
+    }
+
+    fn aggregate(&self, items: &[(String, Expr)], rows: Vec<Row>) -> Result<Vec<(Row, Row)>> {
+        // Rewrite aggregate calls into placeholder variables.
+        let mut aggs: Vec<Expr> = Vec::new();
+        let rewritten: Vec<(String, Expr, bool)> = items
+            .iter()
+            .map(|(n, e)| {
+                let is_agg = contains_aggregate(e);
+                (n.clone(), extract_aggs(e, &mut aggs), is_agg)
+            })
+            .collect();
+        struct Group {
+            first: Row,
+            keys: Row,
+            accs: Vec<Acc>,
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let no_keys = rewritten.iter().all(|(_, _, a)| *a);
+        for row in rows {
+            self.env.check()?;
+            let mut keys = Row::new();
+            let mut kstr = String::new();
+            for (n, e, is_agg) in &rewritten {
+                if !is_agg {
+                    let v = self.eval(e, &row)?;
+                    kstr.push_str(&key(&v));
+                    kstr.push('\u{1}');
+                    keys.insert(n.clone(), v);
+                }
+            }
+            let gi = match index.get(&kstr) {
+                Some(i) => *i,
+                None => {
+                    groups.push(Group {
+                        first: row.clone(),
+                        keys,
+                        accs: aggs.iter().map(Acc::new).collect(),
+                    });
+                    index.insert(kstr, groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[gi];
+            for (ai, a) in aggs.iter().enumerate() {
+                let (args, _) = agg_parts(a);
+                let vals = args
+                    .iter()
+                    .map(|x| self.eval(x, &row))
+                    .collect::<Result<Vec<_>>>()?;
+                g.accs[ai].feed(vals)?;
+            }
+        }
+        if groups.is_empty() && no_keys {
+            groups.push(Group {
+                first: Row::new(),
+                keys: Row::new(),
+                accs: aggs.iter().map(Acc::new).collect(),
+            });
+        }
+        let mut out = Vec::with_capacity(groups.len());
+        for g in groups {
+            let mut ctx = g.first.clone();
+            for (k, v) in &g.keys {
+                ctx.insert(k.clone(), v.clone());
+            }
+            for (ai, acc) in g.accs.into_iter().enumerate() {
+                ctx.insert(agg_var(ai), acc.finish()?);
+            }
+            let mut pr = Row::new();
+            for (n, e, _) in &rewritten {
+                pr.insert(n.clone(), self.eval(e, &ctx)?);
+            }
+            let mut sort_row = ctx;
+            for (k, v) in &pr {
+                sort_row.insert(k.clone(), v.clone());
+            }
+            out.push((pr, sort_row));
+        }
+        Ok(out)
+    }
+
+    /// Run a read-only query (EXISTS subqueries) starting from `row`.
+    pub fn run_read_query(&self, q: &Query, row: &Row) -> Result<Vec<Row>> {
+        let mut rows = vec![row.clone()];
+        let mut scope: Vec<String> = row.keys().cloned().collect();
+        for c in &q.first.clauses {
+            rows = match c {
+                Clause::Match(m) => self.match_clause(m, rows, &mut scope)?,
+                Clause::Unwind(u) => self.unwind_clause(u, rows, &mut scope)?,
+                Clause::With(w) => {
+                    let p = self.project(&w.projection, rows, &scope, w.where_.as_ref())?;
+                    scope = p.columns;
+                    p.rows
+                }
+                Clause::Return(r) => self.project(&r.projection, rows, &scope, None)?.rows,
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::SyntaxError,
+                        "only reading clauses are allowed in an EXISTS subquery",
+                    )
+                    .with_detail("InvalidClauseComposition"))
+                }
+            };
+            if rows.is_empty() {
+                break;
+            }
+        }
+        Ok(rows)
+    }
+}
+
+fn agg_var(i: usize) -> String {
+    format!("  agg{i}")
+}
+
+pub fn contains_aggregate(e: &Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |x| {
+        if is_agg_expr(x) {
+            found = true;
+        }
+    });
+    found
+}
+
+fn is_agg_expr(e: &Expr) -> bool {
+    match e {
+        Expr::CountStar => true,
+        Expr::FunctionCall { name, .. } => is_aggregate_function(name),
+        _ => false,
+    }
+}
+
+fn agg_parts(e: &Expr) -> (Vec<Expr>, bool) {
+    match e {
+        Expr::FunctionCall { args, distinct, .. } => (args.clone(), *distinct),
+        _ => (vec![], false),
+    }
+}
+
+/// Replace every aggregate call in `e` by a placeholder variable, recording the call.
+fn extract_aggs(e: &Expr, aggs: &mut Vec<Expr>) -> Expr {
+    if is_agg_expr(e) {
+        aggs.push(e.clone());
+        return Expr::Variable(agg_var(aggs.len() - 1));
+    }
+    map_children(e, &mut |c| extract_aggs(c, aggs))
+}
+
+/// ORDER BY expressions that repeat a projection item refer to its column.
+fn substitute_items(e: &Expr, items: &[(String, Expr)]) -> Expr {
+    for (n, ie) in items {
+        if ie == e && !matches!(e, Expr::Variable(_)) {
+            return Expr::Variable(n.clone());
+        }
+    }
+    map_children(e, &mut |c| substitute_items(c, items))
+}
+
+/// Rebuild an expression with `f` applied to each direct child.
+fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
+    let b = |x: &Expr, f: &mut dyn FnMut(&Expr) -> Expr| Box::new(f(x));
+    match e {
+        Expr::List(items) => Expr::List(items.iter().map(|x| f(x)).collect()),
+        Expr::Map(items) => Expr::Map(items.iter().map(|(k, x)| (k.clone(), f(x))).collect()),
+        Expr::Property(x, k) => Expr::Property(b(x, f), k.clone()),
+        Expr::Index(x, i) => Expr::Index(b(x, f), b(i, f)),
+        Expr::Slice(x, a, c) => Expr::Slice(
+            b(x, f),
+            a.as_ref().map(|y| b(y, f)),
+            c.as_ref().map(|y| b(y, f)),
+        ),
+        Expr::Unary(op, x) => Expr::Unary(*op, b(x, f)),
+        Expr::Binary(op, l, r) => Expr::Binary(*op, b(l, f), b(r, f)),
+        Expr::IsNull(x) => Expr::IsNull(b(x, f)),
+        Expr::IsNotNull(x) => Expr::IsNotNull(b(x, f)),
+        Expr::HasLabels(x, l) => Expr::HasLabels(b(x, f), l.clone()),
+        Expr::FunctionCall {
+            name,
+            distinct,
+            args,
+        } => Expr::FunctionCall {
+            name: name.clone(),
+            distinct: *distinct,
+            args: args.iter().map(|x| f(x)).collect(),
+        },
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => Expr::Case {
+            operand: operand.as_ref().map(|x| b(x, f)),
+            whens: whens.iter().map(|(w, t)| (f(w), f(t))).collect(),
+            else_: else_.as_ref().map(|x| b(x, f)),
+        },
+        Expr::MapProjection(x, items) => Expr::MapProjection(b(x, f), items.clone()),
+        other => other.clone(),
+    }
+}
+
+fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match e {
+        Expr::List(items) => items.iter().for_each(|x| walk(x, f)),
+        Expr::Map(items) => items.iter().for_each(|(_, x)| walk(x, f)),
+        Expr::Property(x, _) | Expr::Unary(_, x) | Expr::IsNull(x) | Expr::IsNotNull(x) => walk(x, f),
+        Expr::HasLabels(x, _) | Expr::MapProjection(x, _) => walk(x, f),
+        Expr::Index(x, i) => {
+            walk(x, f);
+            walk(i, f)
+        }
+        Expr::Slice(x, a, c) => {
+            walk(x, f);
+            if let Some(a) = a {
+                walk(a, f)
+            }
+            if let Some(c) = c {
+                walk(c, f)
+            }
+        }
+        Expr::Binary(_, l, r) => {
+            walk(l, f);
+            walk(r, f)
+        }
+        Expr::FunctionCall { args, .. } => {
+            if !is_agg_expr(e) {
+                args.iter().for_each(|x| walk(x, f))
+            }
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            if let Some(o) = operand {
+                walk(o, f)
+            }
+            for (w, t) in whens {
+                walk(w, f);
+                walk(t, f)
+            }
+            if let Some(x) = else_ {
+                walk(x, f)
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Variables a pattern introduces.
+pub fn pattern_vars(parts: &[crate::ast::PatternPart]) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut add = |s: &Option<String>| {
+        if let Some(s) = s {
+            if !v.contains(s) {
+                v.push(s.clone());
+            }
+        }
+    };
+    for p in parts {
+        add(&p.variable);
+        add(&p.element.start.variable);
+        for (r, n) in &p.element.chain {
+            add(&r.variable);
+            add(&n.variable);
+        }
+    }
+    v
+}
+
+/// An aggregate accumulator.
+struct Acc {
+    func: String,
+    distinct: bool,
+    seen: std::collections::HashSet<String>,
+    count: i64,
+    sum_i: Option<i64>,
+    sum_f: f64,
+    float: bool,
+    overflow: bool,
+    best: Option<Value>,
+    items: Vec<Value>,
+    param: Option<f64>,
+}
+
+impl Acc {
+    fn new(e: &Expr) -> Acc {
+        let (func, distinct) = match e {
+            Expr::CountStar => ("count*".to_string(), false),
+            Expr::FunctionCall { name, distinct, .. } => (name.to_ascii_lowercase(), *distinct),
+            _ => (String::new(), false),
+        };
+        Acc {
+            func,
+            distinct,
+            seen: Default::default(),
+            count: 0,
+            sum_i: Some(0),
+            sum_f: 0.0,
+            float: false,
+            overflow: false,
+            best: None,
+            items: Vec::new(),
+            param: None,
+        }
+    }
+
+    fn feed(&mut self, args: Vec<Value>) -> Result<()> {
+        if self.func == "count*" {
+            self.count += 1;
+            return Ok(());
+        }
+        let v = args.first().cloned().unwrap_or(Value::Null);
+        if self.func.starts_with("percentile") {
+            if let Some(p) = args.get(1).and_then(as_f64) {
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(Error::argument(format!(
+                        "percentile must be between 0.0 and 1.0, got {p}"
+                    ))
+                    .with_detail("NumberOutOfRange"));
+                }
+                self.param = Some(p);
+            }
+        }
+        if v.is_null() {
+            return Ok(());
+        }
+        if self.distinct && !self.seen.insert(key(&v)) {
+            return Ok(());
+        }
+        match self.func.as_str() {
+            "count" => self.count += 1,
+            "sum" | "avg" => {
+                match &v {
+                    Value::Int(i) => {
+                        self.sum_f += *i as f64;
+                        self.sum_i = self.sum_i.and_then(|s| s.checked_add(*i));
+                        if self.sum_i.is_none() {
+                            self.overflow = true;
+                        }
+                    }
+                    Value::Float(f) => {
+                        self.float = true;
+                        self.sum_f += f;
+                    }
+                    Value::Duration(_) => {
+                        let cur = self.best.take().unwrap_or(Value::Duration(Default::default()));
+                        self.best = Some(values::add(&cur, &v)?);
+                    }
+                    other => {
+                        return Err(Error::type_error(format!(
+                            "{}() expects numbers, got {}",
+                            self.func,
+                            other.type_name()
+                        ))
+                        .with_detail("InvalidArgumentType"))
+                    }
+                }
+                self.count += 1;
+            }
+            "min" | "max" => {
+                let replace = match &self.best {
+                    None => true,
+                    Some(b) => {
+                        let o = order(&v, b);
+                        if self.func == "min" {
+                            o.is_lt()
+                        } else {
+                            o.is_gt()
+                        }
+                    }
+                };
+                if replace {
+                    self.best = Some(v);
+                }
+            }
+            "collect" => self.items.push(v),
+            "percentiledisc" | "percentilecont" | "stdev" | "stdevp" => match as_f64(&v) {
+                Some(_) => self.items.push(v),
+                None => {
+                    return Err(Error::type_error(format!(
+                        "{}() expects numbers, got {}",
+                        self.func,
+                        v.type_name()
+                    ))
+                    .with_detail("InvalidArgumentType"))
+                }
+            },
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Value> {
+        Ok(match self.func.as_str() {
+            "count*" | "count" => Value::Int(self.count),
+            "sum" => {
+                if let Some(d) = self.best {
+                    d
+                } else if self.float || self.overflow {
+                    Value::Float(self.sum_f)
+                } else {
+                    Value::Int(self.sum_i.unwrap_or(0))
+                }
+            }
+            "avg" => {
+                if self.count == 0 {
+                    Value::Null
+                } else if let Some(d) = self.best {
+                    values::arith('/', &d, &Value::Int(self.count))?
+                } else {
+                    Value::Float(self.sum_f / self.count as f64)
+                }
+            }
+            "min" | "max" => self.best.unwrap_or(Value::Null),
+            "collect" => Value::List(self.items),
+            "percentiledisc" | "percentilecont" => {
+                if self.items.is_empty() {
+                    return Ok(Value::Null);
+                }
+                let p = self.param.unwrap_or(0.5);
+                let mut xs: Vec<Value> = self.items;
+                xs.sort_by(order);
+                let n = xs.len();
+                if self.func == "percentiledisc" {
+                    let idx = if p == 0.0 {
+                        0
+                    } else {
+                        ((p * n as f64).ceil() as usize).saturating_sub(1)
+                    };
+                    xs[idx.min(n - 1)].clone()
+                } else {
+                    let pos = p * (n - 1) as f64;
+                    let lo = pos.floor() as usize;
+                    let hi = pos.ceil() as usize;
+                    let a = as_f64(&xs[lo]).unwrap_or(0.0);
+                    let b = as_f64(&xs[hi.min(n - 1)]).unwrap_or(0.0);
+                    Value::Float(a + (b - a) * (pos - lo as f64))
+                }
+            }
+            "stdev" | "stdevp" => {
+                let xs: Vec<f64> = self.items.iter().filter_map(as_f64).collect();
+                let n = xs.len();
+                let denom = if self.func == "stdev" { n.saturating_sub(1) } else { n };
+                if denom == 0 {
+                    Value::Float(0.0)
+                } else {
+                    let mean = xs.iter().sum::<f64>() / n as f64;
+                    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / denom as f64;
+                    Value::Float(var.sqrt())
+                }
+            }
+            _ => Value::Null,
+        })
+    }
+}

@@ -1,0 +1,791 @@
+//! The clause runner: drives a query clause by clause over a storage transaction, applying
+//! updates (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) and procedure calls.
+
+use std::collections::{BTreeMap, HashSet};
+
+use graphward_core::engine::Stats;
+use graphward_core::value::Map;
+use graphward_core::{Error, ErrorCode, Result, Value};
+use graphward_storage::{ExpandDir, GraphRead, GraphWrite, NodeId, ReadTxn, RelId, WriteTxn};
+
+use super::eval::{node_ref, rel_ref, Ev, Row};
+use super::project::pattern_vars;
+use crate::ast::{
+    Call, Clause, Direction, Expr, Foreach, PatternPart, Query, RemoveItem, SetItem, SingleQuery,
+};
+
+use super::eval::Env;
+
+/// The storage transaction a statement runs in.
+pub enum StoreTx {
+    Read(ReadTxn),
+    Write(WriteTxn),
+}
+
+impl StoreTx {
+    pub fn read(&self) -> &dyn GraphRead {
+        match self {
+            StoreTx::Read(t) => t,
+            StoreTx::Write(t) => t,
+        }
+    }
+
+    pub fn write(&mut self) -> Result<&mut WriteTxn> {
+        match self {
+            StoreTx::Write(t) => Ok(t),
+            StoreTx::Read(_) => Err(Error::new(
+                ErrorCode::Forbidden,
+                "writing is not allowed in a read-only transaction (access mode READ)",
+            )
+            .with_detail("AccessMode")),
+        }
+    }
+}
+
+pub struct Runner<'t> {
+    pub tx: &'t mut StoreTx,
+    pub env: &'t Env,
+    pub stats: Stats,
+}
+
+fn targ(msg: impl Into<String>) -> Error {
+    Error::type_error(msg).with_detail("InvalidArgumentType")
+}
+
+/// Properties to store: a map without nulls.
+fn to_props(v: Value) -> Result<Map> {
+    match v {
+        Value::Map(m) => Ok(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        Value::Null => Ok(Map::new()),
+        other => Err(targ(format!(
+            "expected a map of properties, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+impl<'t> Runner<'t> {
+    pub fn new(tx: &'t mut StoreTx, env: &'t Env) -> Self {
+        Runner {
+            tx,
+            env,
+            stats: Stats::default(),
+        }
+    }
+
+    fn ev(&self) -> Ev<'_> {
+        Ev::new(self.tx.read(), self.env)
+    }
+
+    pub fn run_query(&mut self, q: &Query) -> Result<(Vec<String>, Vec<Row>)> {
+        let (cols, mut rows) = self.run_single(&q.first, vec![Row::new()], Vec::new())?;
+        let mut distinct = false;
+        for (all, sq) in &q.unions {
+            let (c2, r2) = self.run_single(sq, vec![Row::new()], Vec::new())?;
+            if c2 != cols {
+                return Err(Error::semantic("all sub queries in a UNION must have the same return column names")
+                    .with_detail("DifferentColumnsInUnion"));
+            }
+            rows.extend(r2);
+            if !*all {
+                distinct = true;
+            }
+        }
+        if distinct {
+            let mut seen = HashSet::new();
+            rows.retain(|r| {
+                let k: Vec<String> = cols
+                    .iter()
+                    .map(|c| super::values::key(r.get(c).unwrap_or(&Value::Null)))
+                    .collect();
+                seen.insert(k.join("\u{1}"))
+            });
+        }
+        Ok((cols, rows))
+    }
+
+    pub fn run_single(
+        &mut self,
+        sq: &SingleQuery,
+        mut rows: Vec<Row>,
+        mut scope: Vec<String>,
+    ) -> Result<(Vec<String>, Vec<Row>)> {
+        let mut columns = Vec::new();
+        let n = sq.clauses.len();
+        for c in sq.clauses.iter() {
+            self.env.check()?;
+            if let Clause::Return(r) = c {
+                let p = self.ev().project(&r.projection, rows, &scope, None)?;
+                columns = p.columns;
+                rows = p.rows;
+                continue;
+            }
+            let standalone_call = n == 1;
+            rows = self.clause(c, rows, &mut scope, standalone_call, &mut columns)?;
+            self.env.check_rows(rows.len())?;
+        }
+        if !matches!(sq.clauses.last(), Some(Clause::Return(_)))
+            && !matches!(sq.clauses.last(), Some(Clause::Call(c)) if n == 1 && c.yields.is_empty() || n == 1)
+        {
+            // Queries that end in an update return no rows.
+            return Ok((Vec::new(), Vec::new()));
+        }
+        Ok((columns, rows))
+    }
+
+    fn clause(
+        &mut self,
+        c: &Clause,
+        rows: Vec<Row>,
+        scope: &mut Vec<String>,
+        standalone: bool,
+        columns: &mut Vec<String>,
+    ) -> Result<Vec<Row>> {
+        match c {
+            Clause::Match(m) => self.ev().match_clause(m, rows, scope),
+            Clause::Unwind(u) => self.ev().unwind_clause(u, rows, scope),
+            Clause::With(w) => {
+                let p = self
+                    .ev()
+                    .project(&w.projection, rows, scope, w.where_.as_ref())?;
+                *scope = p.columns;
+                Ok(p.rows)
+            }
+            Clause::Return(_) => Ok(rows),
+            Clause::Create(cr) => {
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    self.env.check()?;
+                    let mut r = row;
+                    for part in &cr.pattern {
+                        r = self.create_part(part, r)?;
+                    }
+                    out.push(r);
+                }
+                for v in pattern_vars(&cr.pattern) {
+                    if !scope.contains(&v) {
+                        scope.push(v);
+                    }
+                }
+                Ok(out)
+            }
+            Clause::Merge(m) => {
+                let mut out = Vec::new();
+                for row in rows {
+                    self.env.check()?;
+                    let found = self.ev().match_pattern(std::slice::from_ref(&m.pattern), &row)?;
+                    if found.is_empty() {
+                        let r = self.create_part(&m.pattern, row)?;
+                        let r = self.set_items(&m.on_create, r)?;
+                        out.push(r);
+                    } else {
+                        for r in found {
+                            out.push(self.set_items(&m.on_match, r)?);
+                        }
+                    }
+                }
+                for v in pattern_vars(std::slice::from_ref(&m.pattern)) {
+                    if !scope.contains(&v) {
+                        scope.push(v);
+                    }
+                }
+                Ok(out)
+            }
+            Clause::Set(items) => {
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    out.push(self.set_items(items, row)?);
+                }
+                Ok(out)
+            }
+            Clause::Remove(items) => {
+                for row in &rows {
+                    for it in items {
+                        self.remove_item(it, row)?;
+                    }
+                }
+                Ok(rows)
+            }
+            Clause::Delete(d) => {
+                let mut nodes: Vec<NodeId> = Vec::new();
+                let mut rels: Vec<RelId> = Vec::new();
+                for row in &rows {
+                    for e in &d.exprs {
+                        let v = self.ev().eval(e, row)?;
+                        collect_deletable(v, &mut nodes, &mut rels)?;
+                    }
+                }
+                self.delete(nodes, rels, d.detach)?;
+                Ok(rows)
+            }
+            Clause::Foreach(f) => {
+                for row in &rows {
+                    self.foreach(f, row)?;
+                }
+                Ok(rows)
+            }
+            Clause::Call(call) => self.call(call, rows, scope, standalone, columns),
+            Clause::CallSubquery(q) => {
+                let mut out = Vec::new();
+                for row in rows {
+                    let inner_scope: Vec<String> = scope.clone();
+                    let (cols, sub) = self.run_single(&q.first, vec![row.clone()], inner_scope)?;
+                    if cols.is_empty() {
+                        out.push(row);
+                        continue;
+                    }
+                    for s in sub {
+                        let mut r = row.clone();
+                        for c in &cols {
+                            r.insert(c.clone(), s.get(c).cloned().unwrap_or(Value::Null));
+                        }
+                        out.push(r);
+                    }
+                    if let Some(c0) = Some(&cols) {
+                        for c in c0 {
+                            if !scope.contains(c) {
+                                scope.push(c.clone());
+                            }
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn create_part(&mut self, part: &PatternPart, mut row: Row) -> Result<Row> {
+        let mut node_ids: Vec<NodeId> = Vec::new();
+        let mut rels = Vec::new();
+        let all_nodes: Vec<&crate::ast::NodePattern> = std::iter::once(&part.element.start)
+            .chain(part.element.chain.iter().map(|(_, n)| n))
+            .collect();
+        for np in &all_nodes {
+            let existing = np.variable.as_ref().and_then(|v| row.get(v).cloned());
+            let id = match existing {
+                Some(Value::Node(n)) => n.id as u64,
+                Some(Value::Null) => {
+                    return Err(Error::semantic(format!(
+                        "cannot create a relationship to a null node `{}`",
+                        np.variable.as_deref().unwrap_or("")
+                    )))
+                }
+                Some(other) => {
+                    return Err(Error::type_error(format!(
+                        "`{}` is a {}, expected a node",
+                        np.variable.as_deref().unwrap_or(""),
+                        other.type_name()
+                    ))
+                    .with_detail("VariableTypeConflict"))
+                }
+                None => {
+                    let props = match &np.properties {
+                        Some(e) => to_props(self.ev().eval(e, &row)?)?,
+                        None => Map::new(),
+                    };
+                    let nprops = props.len() as u64;
+                    let id = self.tx.write()?.create_node(&np.labels, props)?;
+                    self.stats.nodes_created += 1;
+                    self.stats.labels_added += np.labels.len() as u64;
+                    self.stats.properties_set += nprops;
+                    if let Some(v) = &np.variable {
+                        row.insert(v.clone(), node_ref(id));
+                    }
+                    id
+                }
+            };
+            node_ids.push(id);
+        }
+        for (i, (rp, _)) in part.element.chain.iter().enumerate() {
+            let (src, dst) = match rp.direction {
+                Direction::Incoming => (node_ids[i + 1], node_ids[i]),
+                _ => (node_ids[i], node_ids[i + 1]),
+            };
+            let Some(t) = rp.types.first() else {
+                return Err(Error::semantic("a relationship type is required to create a relationship")
+                    .with_detail("NoSingleRelationshipType"));
+            };
+            let props = match &rp.properties {
+                Some(e) => to_props(self.ev().eval(e, &row)?)?,
+                None => Map::new(),
+            };
+            let nprops = props.len() as u64;
+            let id = self.tx.write()?.create_relationship(src, dst, t, props)?;
+            self.stats.relationships_created += 1;
+            self.stats.properties_set += nprops;
+            let rec = graphward_storage::RelRecord {
+                id,
+                src,
+                dst,
+                rel_type: t.clone(),
+                properties: Map::new(),
+            };
+            let rv = rel_ref(&rec);
+            if let Some(v) = &rp.variable {
+                row.insert(v.clone(), rv.clone());
+            }
+            rels.push(rv);
+        }
+        if let Some(pv) = &part.variable {
+            let nodes = node_ids
+                .iter()
+                .map(|id| match node_ref(*id) {
+                    Value::Node(n) => n,
+                    _ => unreachable_node(),
+                })
+                .collect();
+            let relationships = rels
+                .into_iter()
+                .filter_map(|r| match r {
+                    Value::Relationship(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            row.insert(
+                pv.clone(),
+                Value::Path(graphward_core::value::Path {
+                    nodes,
+                    relationships,
+                }),
+            );
+        }
+        Ok(row)
+    }
+
+    fn set_items(&mut self, items: &[SetItem], row: Row) -> Result<Row> {
+        for it in items {
+            self.env.check()?;
+            match it {
+                SetItem::Property { target, key, value } => {
+                    let t = self.ev().eval(target, &row)?;
+                    let v = self.ev().eval(value, &row)?;
+                    self.set_prop(&t, key, v)?;
+                }
+                SetItem::Replace { variable, value } | SetItem::Merge { variable, value } => {
+                    let replace = matches!(it, SetItem::Replace { .. });
+                    let t = row.get(variable).cloned().unwrap_or(Value::Null);
+                    let v = self.ev().eval(value, &row)?;
+                    let props: Map = match v {
+                        Value::Map(m) => m,
+                        Value::Node(n) => self.ev().node_props(n.id)?,
+                        Value::Relationship(r) => self.ev().rel_props(r.id)?,
+                        Value::Null if replace => Map::new(),
+                        other => {
+                            return Err(targ(format!(
+                                "SET expects a map, got {}",
+                                other.type_name()
+                            )))
+                        }
+                    };
+                    if t.is_null() {
+                        continue;
+                    }
+                    if replace {
+                        let clean: Map = props.into_iter().filter(|(_, v)| !v.is_null()).collect();
+                        let n = clean.len() as u64;
+                        match &t {
+                            Value::Node(nd) => {
+                                let old = self.ev().node_props(nd.id)?.len() as u64;
+                                self.tx.write()?.replace_node_properties(nd.id as u64, clean)?;
+                                self.stats.properties_set += n + old.saturating_sub(0).min(old);
+                            }
+                            Value::Relationship(r) => {
+                                let old = self.ev().rel_props(r.id)?.len() as u64;
+                                self.tx.write()?.replace_relationship_properties(r.id as u64, clean)?;
+                                self.stats.properties_set += n + old.min(old);
+                            }
+                            other => {
+                                return Err(targ(format!("cannot SET properties on {}", other.type_name())))
+                            }
+                        }
+                    } else {
+                        for (k, v) in props {
+                            self.set_prop(&t, &k, v)?;
+                        }
+                    }
+                }
+                SetItem::Labels { variable, labels } => match row.get(variable) {
+                    Some(Value::Node(n)) => {
+                        let id = n.id as u64;
+                        let added = self.tx.write()?.add_labels(id, labels)?;
+                        self.stats.labels_added += added as u64;
+                    }
+                    Some(Value::Null) | None => {}
+                    Some(other) => {
+                        return Err(targ(format!("cannot set labels on {}", other.type_name())))
+                    }
+                },
+            }
+        }
+        Ok(row)
+    }
+
+    fn set_prop(&mut self, target: &Value, key: &str, v: Value) -> Result<()> {
+        match target {
+            Value::Null => Ok(()),
+            Value::Node(n) => {
+                self.tx.write()?.set_node_property(n.id as u64, key, v)?;
+                self.stats.properties_set += 1;
+                Ok(())
+            }
+            Value::Relationship(r) => {
+                self.tx.write()?.set_relationship_property(r.id as u64, key, v)?;
+                self.stats.properties_set += 1;
+                Ok(())
+            }
+            other => Err(targ(format!(
+                "cannot set a property on {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn remove_item(&mut self, it: &RemoveItem, row: &Row) -> Result<()> {
+        match it {
+            RemoveItem::Property { target, key } => {
+                let t = self.ev().eval(target, row)?;
+                let has = match &t {
+                    Value::Node(n) => self.ev().node_props(n.id)?.contains_key(key),
+                    Value::Relationship(r) => self.ev().rel_props(r.id)?.contains_key(key),
+                    _ => false,
+                };
+                if has {
+                    self.set_prop(&t, key, Value::Null)?;
+                } else if !t.is_null() && !matches!(t, Value::Node(_) | Value::Relationship(_)) {
+                    return Err(targ(format!("cannot remove a property from {}", t.type_name())));
+                }
+                Ok(())
+            }
+            RemoveItem::Labels { variable, labels } => match row.get(variable) {
+                Some(Value::Node(n)) => {
+                    let id = n.id as u64;
+                    let removed = self.tx.write()?.remove_labels(id, labels)?;
+                    self.stats.labels_removed += removed as u64;
+                    Ok(())
+                }
+                Some(Value::Null) | None => Ok(()),
+                Some(other) => Err(targ(format!("cannot remove labels from {}", other.type_name()))),
+            },
+        }
+    }
+
+    fn delete(&mut self, nodes: Vec<NodeId>, rels: Vec<RelId>, detach: bool) -> Result<()> {
+        let mut rel_set: Vec<RelId> = Vec::new();
+        let mut seen = HashSet::new();
+        for r in rels {
+            if seen.insert(r) {
+                rel_set.push(r);
+            }
+        }
+        if detach {
+            for n in &nodes {
+                if self.tx.read().node(*n)?.is_none() {
+                    continue;
+                }
+                for e in self.tx.read().expand(*n, ExpandDir::Both, &[])? {
+                    if seen.insert(e.rel) {
+                        rel_set.push(e.rel);
+                    }
+                }
+            }
+        }
+        for r in rel_set {
+            if self.tx.read().relationship(r)?.is_some() {
+                self.tx.write()?.delete_relationship(r)?;
+                self.stats.relationships_deleted += 1;
+            }
+        }
+        let mut nseen = HashSet::new();
+        for n in nodes {
+            if !nseen.insert(n) {
+                continue;
+            }
+            if self.tx.read().node(n)?.is_none() {
+                continue;
+            }
+            if !self.tx.read().expand(n, ExpandDir::Both, &[])?.is_empty() {
+                return Err(Error::new(
+                    ErrorCode::ConstraintValidationFailed,
+                    format!("Cannot delete node<{n}>, because it still has relationships. To delete this node, you must first delete its relationships."),
+                )
+                .with_detail("DeleteConnectedNode"));
+            }
+            self.tx.write()?.delete_node(n)?;
+            self.stats.nodes_deleted += 1;
+        }
+        Ok(())
+    }
+
+    fn foreach(&mut self, f: &Foreach, row: &Row) -> Result<()> {
+        let list = self.ev().eval(&f.list, row)?;
+        let items = match list {
+            Value::Null => return Ok(()),
+            Value::List(l) => l,
+            other => return Err(targ(format!("FOREACH expects a list, got {}", other.type_name()))),
+        };
+        for it in items {
+            let mut r = row.clone();
+            r.insert(f.variable.clone(), it);
+            let mut rows = vec![r];
+            let mut scope: Vec<String> = rows[0].keys().cloned().collect();
+            let mut cols = Vec::new();
+            for c in &f.clauses {
+                rows = self.clause(c, rows, &mut scope, false, &mut cols)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn call(
+        &mut self,
+        call: &Call,
+        rows: Vec<Row>,
+        scope: &mut Vec<String>,
+        standalone: bool,
+        columns: &mut Vec<String>,
+    ) -> Result<Vec<Row>> {
+        let name = call.procedure.to_ascii_lowercase();
+        let (out_fields, table): (Vec<String>, Option<super::eval::TableProcedure>) = {
+            let procs = self
+                .env
+                .procedures
+                .read()
+                .map_err(|_| Error::internal("procedure registry poisoned"))?;
+            match procs.get(&name) {
+                Some(p) => (p.outputs.iter().map(|(n, _)| n.clone()).collect(), Some(p.clone())),
+                None => match builtin_outputs(&name) {
+                    Some(f) => (f.iter().map(|s| s.to_string()).collect(), None),
+                    None => {
+                        return Err(Error::new(
+                            ErrorCode::ProcedureNotFound,
+                            format!("There is no procedure with the name `{}` registered for this database instance", call.procedure),
+                        )
+                        .with_detail("ProcedureNotFound"))
+                    }
+                },
+            }
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            // Arguments.
+            let args: Vec<Value> = match &call.args {
+                Some(a) => a.iter().map(|e| self.ev().eval(e, &row)).collect::<Result<_>>()?,
+                None => match &table {
+                    Some(t) => t
+                        .inputs
+                        .iter()
+                        .map(|(n, _)| {
+                            self.env.params.get(n).cloned().ok_or_else(|| {
+                                Error::new(ErrorCode::ParameterMissing, format!("expected parameter ${n}"))
+                                    .with_detail("MissingParameter")
+                            })
+                        })
+                        .collect::<Result<_>>()?,
+                    None => vec![],
+                },
+            };
+            let results: Vec<Vec<Value>> = match &table {
+                Some(t) => {
+                    if args.len() != t.inputs.len() {
+                        return Err(Error::semantic(format!(
+                            "procedure {} takes {} arguments, {} given",
+                            call.procedure,
+                            t.inputs.len(),
+                            args.len()
+                        ))
+                        .with_detail("InvalidNumberOfArguments"));
+                    }
+                    for (a, (_, ty)) in args.iter().zip(&t.inputs) {
+                        if !type_accepts(ty, a) {
+                            return Err(targ(format!(
+                                "procedure argument of type {} cannot be {}",
+                                ty,
+                                a.type_name()
+                            )));
+                        }
+                    }
+                    t.rows
+                        .iter()
+                        .filter(|r| {
+                            args.iter().enumerate().all(|(i, a)| {
+                                super::values::equals(r.get(i).unwrap_or(&Value::Null), a) == Some(true)
+                                    || (a.is_null() && r.get(i).is_some_and(|v| v.is_null()))
+                            })
+                        })
+                        .map(|r| r[t.inputs.len().min(r.len())..].to_vec())
+                        .collect()
+                }
+                None => self.builtin(&name, &args)?,
+            };
+            for res in results {
+                let mut r = row.clone();
+                let mut ok = true;
+                if call.yield_all || (call.yields.is_empty() && standalone) {
+                    for (i, f) in out_fields.iter().enumerate() {
+                        r.insert(f.clone(), res.get(i).cloned().unwrap_or(Value::Null));
+                    }
+                } else {
+                    for (f, alias) in &call.yields {
+                        let Some(i) = out_fields.iter().position(|x| x == f) else {
+                            return Err(Error::semantic(format!("unknown procedure output `{f}`"))
+                                .with_detail("UndefinedVariable"));
+                        };
+                        r.insert(
+                            alias.clone().unwrap_or_else(|| f.clone()),
+                            res.get(i).cloned().unwrap_or(Value::Null),
+                        );
+                    }
+                }
+                if let Some(w) = &call.where_ {
+                    ok = self.ev().eval(w, &r)? == Value::Bool(true);
+                }
+                if ok {
+                    out.push(r);
+                }
+            }
+            if out_fields.is_empty() {
+                // Void procedure: the row passes through.
+                out.push(row);
+            }
+        }
+        let names: Vec<String> = if call.yield_all || (call.yields.is_empty() && standalone) {
+            out_fields.clone()
+        } else {
+            call.yields
+                .iter()
+                .map(|(f, a)| a.clone().unwrap_or_else(|| f.clone()))
+                .collect()
+        };
+        for n in &names {
+            if !scope.contains(n) {
+                scope.push(n.clone());
+            }
+        }
+        if standalone {
+            *columns = names;
+        }
+        Ok(out)
+    }
+
+    fn builtin(&self, name: &str, _args: &[Value]) -> Result<Vec<Vec<Value>>> {
+        let g = self.tx.read();
+        let strings = |v: Vec<String>| -> Vec<Vec<Value>> {
+            v.into_iter().map(|s| vec![Value::String(s)]).collect()
+        };
+        Ok(match name {
+            "db.labels" => strings(g.labels()?),
+            "db.relationshiptypes" => strings(g.relationship_types()?),
+            "db.propertykeys" => strings(g.property_keys()?),
+            "dbms.components" => vec![vec![
+                Value::String("Neo4j Kernel".into()),
+                Value::List(vec![Value::String("5.26.0".into())]),
+                Value::String("community".into()),
+            ]],
+            "db.info" => vec![vec![
+                Value::String(self.env.database.clone()),
+                Value::String(self.env.database.clone()),
+            ]],
+            "dbms.info" => vec![vec![
+                Value::String("graphward".into()),
+                Value::String("graphward".into()),
+                Value::String(env!("CARGO_PKG_VERSION").into()),
+            ]],
+            "db.ping" => vec![vec![Value::Bool(true)]],
+            _ => vec![],
+        })
+    }
+}
+
+fn builtin_outputs(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "db.labels" => &["label"],
+        "db.relationshiptypes" => &["relationshipType"],
+        "db.propertykeys" => &["propertyKey"],
+        "dbms.components" => &["name", "versions", "edition"],
+        "db.info" => &["id", "name"],
+        "dbms.info" => &["id", "name", "version"],
+        "db.ping" => &["success"],
+        _ => return None,
+    })
+}
+
+fn type_accepts(ty: &str, v: &Value) -> bool {
+    let t = ty.trim_end_matches('?').to_ascii_uppercase();
+    match (t.as_str(), v) {
+        (_, Value::Null) => true,
+        ("ANY", _) => true,
+        ("STRING", Value::String(_)) => true,
+        ("INTEGER", Value::Int(_)) => true,
+        ("FLOAT", Value::Float(_)) | ("FLOAT", Value::Int(_)) => true,
+        ("NUMBER", Value::Int(_) | Value::Float(_)) => true,
+        ("BOOLEAN", Value::Bool(_)) => true,
+        ("MAP", Value::Map(_)) => true,
+        ("NODE", Value::Node(_)) => true,
+        ("RELATIONSHIP", Value::Relationship(_)) => true,
+        ("PATH", Value::Path(_)) => true,
+        (t, Value::List(_)) if t.starts_with("LIST") => true,
+        _ => false,
+    }
+}
+
+fn unreachable_node() -> graphward_core::value::Node {
+    graphward_core::value::Node {
+        id: -1,
+        element_id: String::new(),
+        labels: vec![],
+        properties: BTreeMap::new(),
+    }
+}
+
+fn collect_deletable(v: Value, nodes: &mut Vec<NodeId>, rels: &mut Vec<RelId>) -> Result<()> {
+    match v {
+        Value::Null => Ok(()),
+        Value::Node(n) => {
+            nodes.push(n.id as u64);
+            Ok(())
+        }
+        Value::Relationship(r) => {
+            rels.push(r.id as u64);
+            Ok(())
+        }
+        Value::Path(p) => {
+            for r in p.relationships {
+                rels.push(r.id as u64);
+            }
+            for n in p.nodes {
+                nodes.push(n.id as u64);
+            }
+            Ok(())
+        }
+        Value::List(l) => {
+            for x in l {
+                collect_deletable(x, nodes, rels)?;
+            }
+            Ok(())
+        }
+        other => Err(Error::type_error(format!(
+            "DELETE expects a node, relationship or path, got {}",
+            other.type_name()
+        ))
+        .with_detail("InvalidArgumentType")),
+    }
+}
+
+pub fn has_updates(q: &Query) -> bool {
+    fn clauses(cs: &[Clause]) -> bool {
+        cs.iter().any(|c| match c {
+            Clause::Create(_)
+            | Clause::Merge(_)
+            | Clause::Set(_)
+            | Clause::Remove(_)
+            | Clause::Delete(_)
+            | Clause::Foreach(_) => true,
+            Clause::CallSubquery(q) => has_updates(q),
+            _ => false,
+        })
+    }
+    clauses(&q.first.clauses) || q.unions.iter().any(|(_, s)| clauses(&s.clauses))
+}
+
+#[allow(dead_code)]
+fn _expr_unused(_: &Expr) {}

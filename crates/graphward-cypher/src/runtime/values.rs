@@ -1,0 +1,418 @@
+//! Cypher value semantics: equality (three-valued), comparison, the global sort order,
+//! equivalence keys for DISTINCT and grouping, and arithmetic.
+
+use std::cmp::Ordering;
+
+use graphward_core::temporal;
+use graphward_core::{Error, ErrorCode, Result, Value};
+
+/// Three-valued equality: `None` means null (unknown).
+pub fn equals(a: &Value, b: &Value) -> Option<bool> {
+    use Value::*;
+    match (a, b) {
+        (Null, _) | (_, Null) => None,
+        (Bool(x), Bool(y)) => Some(x == y),
+        (Int(x), Int(y)) => Some(x == y),
+        (Int(x), Float(y)) | (Float(y), Int(x)) => Some((*x as f64) == *y && !y.is_nan()),
+        (Float(x), Float(y)) => Some(x == y),
+        (String(x), String(y)) => Some(x == y),
+        (Bytes(x), Bytes(y)) => Some(x == y),
+        (List(x), List(y)) => {
+            if x.len() != y.len() {
+                return Some(false);
+            }
+            let mut unknown = false;
+            for (p, q) in x.iter().zip(y) {
+                match equals(p, q) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        (Map(x), Map(y)) => {
+            if x.len() != y.len() || x.keys().ne(y.keys()) {
+                return Some(false);
+            }
+            let mut unknown = false;
+            for (k, p) in x {
+                match y.get(k).map(|q| equals(p, q)) {
+                    Some(Some(false)) | None => return Some(false),
+                    Some(None) => unknown = true,
+                    Some(Some(true)) => {}
+                }
+            }
+            if unknown {
+                None
+            } else {
+                Some(true)
+            }
+        }
+        (Node(x), Node(y)) => Some(x.id == y.id),
+        (Relationship(x), Relationship(y)) => Some(x.id == y.id),
+        (Path(x), Path(y)) => Some(
+            x.nodes.len() == y.nodes.len()
+                && x.nodes.iter().zip(&y.nodes).all(|(p, q)| p.id == q.id)
+                && x.relationships.len() == y.relationships.len()
+                && x
+                    .relationships
+                    .iter()
+                    .zip(&y.relationships)
+                    .all(|(p, q)| p.id == q.id),
+        ),
+        (Point(x), Point(y)) => Some(x == y),
+        _ => {
+            if let Some(r) = temporal::equals(a, b) {
+                return Some(r);
+            }
+            Some(false)
+        }
+    }
+}
+
+/// Comparison for `<`, `<=`, `>`, `>=`: `None` when the values are not comparable (null result).
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    use Value::*;
+    match (a, b) {
+        (Null, _) | (_, Null) => None,
+        (Int(x), Int(y)) => Some(x.cmp(y)),
+        (Int(x), Float(y)) => (*x as f64).partial_cmp(y),
+        (Float(x), Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Float(x), Float(y)) => x.partial_cmp(y),
+        (String(x), String(y)) => Some(x.cmp(y)),
+        (Bool(x), Bool(y)) => Some(x.cmp(y)),
+        (List(x), List(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                match compare(p, q)? {
+                    Ordering::Equal => {}
+                    o => return Some(o),
+                }
+            }
+            Some(x.len().cmp(&y.len()))
+        }
+        _ => temporal::compare(a, b),
+    }
+}
+
+fn type_rank(v: &Value) -> u8 {
+    use Value::*;
+    match v {
+        Map(_) => 0,
+        Node(_) => 1,
+        Relationship(_) => 2,
+        List(_) => 3,
+        Path(_) => 4,
+        DateTime(_) => 5,
+        LocalDateTime(_) => 6,
+        Date(_) => 7,
+        Time(_) => 8,
+        LocalTime(_) => 9,
+        Duration(_) => 10,
+        String(_) => 11,
+        Bool(_) => 12,
+        Int(_) | Float(_) => 13,
+        Point(_) => 14,
+        Bytes(_) => 15,
+        Null => 16,
+    }
+}
+
+/// The total order used by ORDER BY (ascending): maps, nodes, relationships, lists, paths,
+/// temporals, strings, booleans, numbers (NaN after all numbers), null last.
+pub fn order(a: &Value, b: &Value) -> Ordering {
+    use Value::*;
+    let (ra, rb) = (type_rank(a), type_rank(b));
+    if ra != rb {
+        return ra.cmp(&rb);
+    }
+    match (a, b) {
+        (Int(x), Int(y)) => x.cmp(y),
+        (Int(_) | Float(_), Int(_) | Float(_)) => {
+            let fx = as_f64(a).unwrap_or(f64::NAN);
+            let fy = as_f64(b).unwrap_or(f64::NAN);
+            match (fx.is_nan(), fy.is_nan()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                _ => fx.partial_cmp(&fy).unwrap_or(Ordering::Equal).then_with(|| {
+                    // 1 and 1.0 compare equal; keep a stable order.
+                    matches!(a, Float(_)).cmp(&matches!(b, Float(_)))
+                }),
+            }
+        }
+        (String(x), String(y)) => x.cmp(y),
+        (Bool(x), Bool(y)) => x.cmp(y),
+        (List(x), List(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                match order(p, q) {
+                    Ordering::Equal => {}
+                    o => return o,
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Map(x), Map(y)) => {
+            let kx: Vec<_> = x.keys().collect();
+            let ky: Vec<_> = y.keys().collect();
+            match kx.cmp(&ky) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+            for (p, q) in x.values().zip(y.values()) {
+                match order(p, q) {
+                    Ordering::Equal => {}
+                    o => return o,
+                }
+            }
+            Ordering::Equal
+        }
+        (Node(x), Node(y)) => x.id.cmp(&y.id),
+        (Relationship(x), Relationship(y)) => x.id.cmp(&y.id),
+        (Path(x), Path(y)) => {
+            let ix: Vec<i64> = x.nodes.iter().map(|n| n.id).collect();
+            let iy: Vec<i64> = y.nodes.iter().map(|n| n.id).collect();
+            ix.cmp(&iy)
+        }
+        (Bytes(x), Bytes(y)) => x.cmp(y),
+        (Point(x), Point(y)) => x
+            .x
+            .partial_cmp(&y.x)
+            .unwrap_or(Ordering::Equal)
+            .then(x.y.partial_cmp(&y.y).unwrap_or(Ordering::Equal)),
+        _ => temporal::order(a, b).unwrap_or(Ordering::Equal),
+    }
+}
+
+pub fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// A key such that two values have the same key iff they are equivalent (DISTINCT, grouping:
+/// null equals null, 1 equals 1.0, NaN equals NaN).
+pub fn key(v: &Value) -> String {
+    let mut s = String::new();
+    write_key(v, &mut s);
+    s
+}
+
+fn write_key(v: &Value, s: &mut String) {
+    use std::fmt::Write;
+    match v {
+        Value::Null => s.push('N'),
+        Value::Bool(b) => s.push(if *b { 'T' } else { 'F' }),
+        Value::Int(i) => {
+            let _ = write!(s, "n{}|", *i as f64);
+            let _ = write!(s, "{i};");
+        }
+        Value::Float(f) => {
+            if f.is_nan() {
+                s.push_str("nNaN;");
+            } else if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                let _ = write!(s, "n{}|{};", f, *f as i64);
+            } else {
+                let _ = write!(s, "n{f};");
+            }
+        }
+        Value::String(x) => {
+            let _ = write!(s, "s{}:{x}", x.len());
+        }
+        Value::Bytes(b) => {
+            let _ = write!(s, "b{b:?}");
+        }
+        Value::List(l) => {
+            s.push('[');
+            for x in l {
+                write_key(x, s);
+                s.push(',');
+            }
+            s.push(']');
+        }
+        Value::Map(m) => {
+            s.push('{');
+            for (k, x) in m {
+                let _ = write!(s, "{}:{k}=", k.len());
+                write_key(x, s);
+                s.push(',');
+            }
+            s.push('}');
+        }
+        Value::Node(n) => {
+            let _ = write!(s, "V{};", n.id);
+        }
+        Value::Relationship(r) => {
+            let _ = write!(s, "E{};", r.id);
+        }
+        Value::Path(p) => {
+            s.push('P');
+            for n in &p.nodes {
+                let _ = write!(s, "{},", n.id);
+            }
+            s.push('/');
+            for r in &p.relationships {
+                let _ = write!(s, "{},", r.id);
+            }
+        }
+        other => {
+            let _ = write!(s, "t{}:", other.type_name());
+            match temporal::to_string(other) {
+                Some(t) => s.push_str(&t),
+                None => {
+                    let _ = write!(s, "{other:?}");
+                }
+            }
+        }
+    }
+}
+
+fn overflow() -> Error {
+    Error::new(ErrorCode::ArithmeticError, "integer overflow").with_detail("IntegerOverflow")
+}
+
+fn type_mismatch(op: &str, a: &Value, b: &Value) -> Error {
+    Error::type_error(format!(
+        "cannot apply {op} to {} and {}",
+        a.type_name(),
+        b.type_name()
+    ))
+    .with_detail("InvalidArgumentType")
+}
+
+pub fn add(a: &Value, b: &Value) -> Result<Value> {
+    use Value::*;
+    Ok(match (a, b) {
+        (Null, _) | (_, Null) => Null,
+        (Int(x), Int(y)) => Int(x.checked_add(*y).ok_or_else(overflow)?),
+        (Int(_) | Float(_), Int(_) | Float(_)) => {
+            Float(as_f64(a).unwrap_or(0.0) + as_f64(b).unwrap_or(0.0))
+        }
+        (String(x), String(y)) => String(format!("{x}{y}")),
+        (String(x), Int(_) | Float(_)) => String(format!("{x}{}", number_string(b))),
+        (Int(_) | Float(_), String(y)) => String(format!("{}{y}", number_string(a))),
+        (List(x), List(y)) => List(x.iter().chain(y).cloned().collect()),
+        (List(x), y) => {
+            let mut v = x.clone();
+            v.push(y.clone());
+            List(v)
+        }
+        (x, List(y)) => {
+            let mut v = vec![x.clone()];
+            v.extend(y.iter().cloned());
+            List(v)
+        }
+        _ => match temporal::add(a, b) {
+            Some(r) => r?,
+            None => return Err(type_mismatch("+", a, b)),
+        },
+    })
+}
+
+pub fn number_string(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => float_string(*f),
+        _ => String::new(),
+    }
+}
+
+/// Cypher's string form of a float (`1.0`, `NaN`, `Infinity`, `1.0E-5`).
+pub fn float_string(f: f64) -> String {
+    if f.is_nan() {
+        "NaN".into()
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        }
+    } else if f.fract() == 0.0 && f.abs() < 1e16 {
+        format!("{f:.1}")
+    } else {
+        let s = format!("{f}");
+        if s.contains('e') {
+            s.replace('e', "E")
+        } else {
+            s
+        }
+    }
+}
+
+pub fn arith(op: char, a: &Value, b: &Value) -> Result<Value> {
+    use Value::*;
+    if op == '+' {
+        return add(a, b);
+    }
+    if a.is_null() || b.is_null() {
+        return Ok(Null);
+    }
+    match (a, b) {
+        (Int(x), Int(y)) => {
+            let (x, y) = (*x, *y);
+            let r = match op {
+                '-' => x.checked_sub(y),
+                '*' => x.checked_mul(y),
+                '/' => {
+                    if y == 0 {
+                        return Err(Error::new(ErrorCode::ArithmeticError, "/ by zero")
+                            .with_detail("DivisionByZero"));
+                    }
+                    x.checked_div(y)
+                }
+                '%' => {
+                    if y == 0 {
+                        return Err(Error::new(ErrorCode::ArithmeticError, "/ by zero")
+                            .with_detail("DivisionByZero"));
+                    }
+                    x.checked_rem(y)
+                }
+                '^' => return Ok(Float((x as f64).powf(y as f64))),
+                _ => None,
+            };
+            Ok(Int(r.ok_or_else(overflow)?))
+        }
+        (Int(_) | Float(_), Int(_) | Float(_)) => {
+            let (x, y) = (as_f64(a).unwrap_or(0.0), as_f64(b).unwrap_or(0.0));
+            Ok(Float(match op {
+                '-' => x - y,
+                '*' => x * y,
+                '/' => x / y,
+                '%' => x % y,
+                '^' => x.powf(y),
+                _ => f64::NAN,
+            }))
+        }
+        _ => {
+            let r = match op {
+                '-' => temporal::sub(a, b),
+                '*' => temporal::mul(a, b),
+                '/' => temporal::div(a, b),
+                _ => None,
+            };
+            match r {
+                Some(r) => r,
+                None => Err(type_mismatch(&op.to_string(), a, b)),
+            }
+        }
+    }
+}
+
+/// Truthiness for WHERE: only `true` passes.
+pub fn truthy(v: &Value) -> Result<Option<bool>> {
+    match v {
+        Value::Bool(b) => Ok(Some(*b)),
+        Value::Null => Ok(None),
+        other => Err(Error::type_error(format!(
+            "expected a boolean, got {}",
+            other.type_name()
+        ))
+        .with_detail("InvalidArgumentType")),
+    }
+}

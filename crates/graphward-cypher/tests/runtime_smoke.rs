@@ -1,0 +1,129 @@
+//! End-to-end checks of the engine through the `QueryEngine` trait.
+
+use std::collections::BTreeMap;
+
+use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
+use graphward_core::{ErrorCode, Value};
+use graphward_cypher::Engine;
+
+fn run(e: &Engine, q: &str) -> Result<(Vec<String>, Vec<Vec<Value>>), graphward_core::Error> {
+    run_p(e, q, BTreeMap::new())
+}
+
+fn run_p(
+    e: &Engine,
+    q: &str,
+    params: BTreeMap<String, Value>,
+) -> Result<(Vec<String>, Vec<Vec<Value>>), graphward_core::Error> {
+    let mut tx = e.begin(TxOptions {
+        mode: AccessMode::Write,
+        implicit: true,
+        ..TxOptions::default()
+    })?;
+    let mut s = tx.run(q, params)?;
+    let cols = s.columns().to_vec();
+    let mut rows = Vec::new();
+    while let Some(r) = s.next_row() {
+        rows.push(r?);
+    }
+    drop(s);
+    tx.commit()?;
+    Ok((cols, rows))
+}
+
+#[test]
+fn create_match_return() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(&e, "CREATE (a:Person {name: 'Ann', age: 30})-[:KNOWS {since: 2020}]->(b:Person {name: 'Bob'})").unwrap();
+    let (cols, rows) = run(&e, "MATCH (a:Person)-[r:KNOWS]->(b) RETURN a.name, r.since, b.name").unwrap();
+    assert_eq!(cols, vec!["a.name", "r.since", "b.name"]);
+    assert_eq!(
+        rows,
+        vec![vec![Value::from("Ann"), Value::Int(2020), Value::from("Bob")]]
+    );
+    let (_, rows) = run(&e, "MATCH (n) RETURN count(*) AS c, collect(n.name) AS names").unwrap();
+    assert_eq!(rows[0][0], Value::Int(2));
+    let (_, rows) = run(&e, "MATCH p = (:Person)-->() RETURN p").unwrap();
+    match &rows[0][0] {
+        Value::Path(p) => {
+            assert_eq!(p.nodes.len(), 2);
+            assert_eq!(p.nodes[0].labels, vec!["Person".to_string()]);
+            assert_eq!(p.relationships[0].rel_type, "KNOWS");
+        }
+        other => panic!("expected a path, got {other:?}"),
+    }
+}
+
+#[test]
+fn index_seek_unwind_and_two_hops() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(&e, "CREATE INDEX n_id FOR (n:N) ON (n.id)").unwrap();
+    let batch = Value::List((0..100).map(Value::Int).collect());
+    run_p(&e, "UNWIND $b AS r CREATE (:N {id: r})", BTreeMap::from([("b".into(), batch)])).unwrap();
+    let rels = Value::List(
+        (0..100)
+            .map(|i| {
+                Value::Map(BTreeMap::from([
+                    ("s".to_string(), Value::Int(i)),
+                    ("d".to_string(), Value::Int((i + 1) % 100)),
+                ]))
+            })
+            .collect(),
+    );
+    run_p(
+        &e,
+        "UNWIND $b AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)",
+        BTreeMap::from([("b".into(), rels)]),
+    )
+    .unwrap();
+    let (_, rows) = run_p(
+        &e,
+        "MATCH (a:N {id:$id})-[:R]->()-[:R]->(c) RETURN count(c), collect(c.id)",
+        BTreeMap::from([("id".into(), Value::Int(5))]),
+    )
+    .unwrap();
+    assert_eq!(rows, vec![vec![Value::Int(1), Value::List(vec![Value::Int(7)])]]);
+}
+
+#[test]
+fn errors_have_codes() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    let err = run(&e, "MATCH (n RETURN n").unwrap_err();
+    assert_eq!(err.code, ErrorCode::SyntaxError);
+    let err = run(&e, "RETURN $missing").unwrap_err();
+    assert_eq!(err.code, ErrorCode::ParameterMissing);
+    let err = run(&e, "RETURN 1 / 0").unwrap_err();
+    assert_eq!(err.code, ErrorCode::ArithmeticError);
+}
+
+#[test]
+fn databases_and_failed_statement_rolls_back() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(&e, "CREATE DATABASE other").unwrap();
+    let mut tx = e
+        .begin(TxOptions {
+            database: Some("other".into()),
+            ..TxOptions::default()
+        })
+        .unwrap();
+    tx.run("CREATE (:X)", BTreeMap::new()).unwrap();
+    assert!(tx.run("RETURN 1/0", BTreeMap::new()).is_err());
+    assert!(tx.commit().is_err());
+    let mut tx = e
+        .begin(TxOptions {
+            database: Some("other".into()),
+            mode: AccessMode::Read,
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let mut s = tx.run("MATCH (n) RETURN count(n)", BTreeMap::new()).unwrap();
+    assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::Int(0)]);
+    let err = e
+        .begin(TxOptions {
+            database: Some("nope".into()),
+            ..TxOptions::default()
+        })
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::DatabaseNotFound);
+}
