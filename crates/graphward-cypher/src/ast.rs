@@ -136,19 +136,32 @@ pub struct Merge {
 pub enum SetItem {
     /// `SET n.prop = expr` (the target may be any expression yielding an entity or map,
     /// e.g. `SET (n).prop = 1` or `SET n.a.b` is rejected by semantic checks).
-    Property { target: Expr, key: String, value: Expr },
+    Property {
+        target: Expr,
+        key: String,
+        value: Expr,
+    },
     /// `SET n = {map}` (replace all properties).
     Replace { variable: String, value: Expr },
     /// `SET n += {map}` (merge properties).
     Merge { variable: String, value: Expr },
     /// `SET n:Label:Other`.
-    Labels { variable: String, labels: Vec<String> },
+    Labels {
+        variable: String,
+        labels: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RemoveItem {
-    Property { target: Expr, key: String },
-    Labels { variable: String, labels: Vec<String> },
+    Property {
+        target: Expr,
+        key: String,
+    },
+    Labels {
+        variable: String,
+        labels: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -356,8 +369,14 @@ pub enum Expr {
 /// Administration and schema commands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AdminCommand {
-    CreateDatabase { name: String, if_not_exists: bool },
-    DropDatabase { name: String, if_exists: bool },
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
     ShowDatabases,
     /// `CREATE INDEX [name] [IF NOT EXISTS] FOR (n:Label) ON (n.p1, n.p2)`
     CreateIndex {
@@ -366,7 +385,10 @@ pub enum AdminCommand {
         label: String,
         properties: Vec<String>,
     },
-    DropIndex { name: String, if_exists: bool },
+    DropIndex {
+        name: String,
+        if_exists: bool,
+    },
     ShowIndexes,
     /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:Label) REQUIRE n.p IS UNIQUE`
     /// (and the older `ON (n:Label) ASSERT n.p IS UNIQUE`).
@@ -376,6 +398,9 @@ pub enum AdminCommand {
         label: String,
         properties: Vec<String>,
     },
-    DropConstraint { name: String, if_exists: bool },
+    DropConstraint {
+        name: String,
+        if_exists: bool,
+    },
     ShowConstraints,
 }

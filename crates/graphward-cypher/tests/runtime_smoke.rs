@@ -34,14 +34,30 @@ fn run_p(
 #[test]
 fn create_match_return() {
     let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
-    run(&e, "CREATE (a:Person {name: 'Ann', age: 30})-[:KNOWS {since: 2020}]->(b:Person {name: 'Bob'})").unwrap();
-    let (cols, rows) = run(&e, "MATCH (a:Person)-[r:KNOWS]->(b) RETURN a.name, r.since, b.name").unwrap();
+    run(
+        &e,
+        "CREATE (a:Person {name: 'Ann', age: 30})-[:KNOWS {since: 2020}]->(b:Person {name: 'Bob'})",
+    )
+    .unwrap();
+    let (cols, rows) = run(
+        &e,
+        "MATCH (a:Person)-[r:KNOWS]->(b) RETURN a.name, r.since, b.name",
+    )
+    .unwrap();
     assert_eq!(cols, vec!["a.name", "r.since", "b.name"]);
     assert_eq!(
         rows,
-        vec![vec![Value::from("Ann"), Value::Int(2020), Value::from("Bob")]]
+        vec![vec![
+            Value::from("Ann"),
+            Value::Int(2020),
+            Value::from("Bob")
+        ]]
     );
-    let (_, rows) = run(&e, "MATCH (n) RETURN count(*) AS c, collect(n.name) AS names").unwrap();
+    let (_, rows) = run(
+        &e,
+        "MATCH (n) RETURN count(*) AS c, collect(n.name) AS names",
+    )
+    .unwrap();
     assert_eq!(rows[0][0], Value::Int(2));
     let (_, rows) = run(&e, "MATCH p = (:Person)-->() RETURN p").unwrap();
     match &rows[0][0] {
@@ -59,7 +75,12 @@ fn index_seek_unwind_and_two_hops() {
     let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
     run(&e, "CREATE INDEX n_id FOR (n:N) ON (n.id)").unwrap();
     let batch = Value::List((0..100).map(Value::Int).collect());
-    run_p(&e, "UNWIND $b AS r CREATE (:N {id: r})", BTreeMap::from([("b".into(), batch)])).unwrap();
+    run_p(
+        &e,
+        "UNWIND $b AS r CREATE (:N {id: r})",
+        BTreeMap::from([("b".into(), batch)]),
+    )
+    .unwrap();
     let rels = Value::List(
         (0..100)
             .map(|i| {
@@ -82,7 +103,10 @@ fn index_seek_unwind_and_two_hops() {
         BTreeMap::from([("id".into(), Value::Int(5))]),
     )
     .unwrap();
-    assert_eq!(rows, vec![vec![Value::Int(1), Value::List(vec![Value::Int(7)])]]);
+    assert_eq!(
+        rows,
+        vec![vec![Value::Int(1), Value::List(vec![Value::Int(7)])]]
+    );
 }
 
 #[test]
@@ -116,7 +140,9 @@ fn databases_and_failed_statement_rolls_back() {
             ..TxOptions::default()
         })
         .unwrap();
-    let mut s = tx.run("MATCH (n) RETURN count(n)", BTreeMap::new()).unwrap();
+    let mut s = tx
+        .run("MATCH (n) RETURN count(n)", BTreeMap::new())
+        .unwrap();
     assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::Int(0)]);
     let err = e
         .begin(TxOptions {

@@ -159,14 +159,8 @@ impl<'a> Ev<'a> {
     pub fn property(&self, base: &Value, key: &str) -> Result<Value> {
         match base {
             Value::Null => Ok(Value::Null),
-            Value::Node(n) => Ok(self
-                .node_props(n.id)?
-                .remove(key)
-                .unwrap_or(Value::Null)),
-            Value::Relationship(r) => Ok(self
-                .rel_props(r.id)?
-                .remove(key)
-                .unwrap_or(Value::Null)),
+            Value::Node(n) => Ok(self.node_props(n.id)?.remove(key).unwrap_or(Value::Null)),
+            Value::Relationship(r) => Ok(self.rel_props(r.id)?.remove(key).unwrap_or(Value::Null)),
             Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
             other => match temporal::property(other, key) {
                 Some(r) => r,
@@ -298,7 +292,10 @@ impl<'a> Ev<'a> {
                     }),
                     UnaryOp::Plus => match v {
                         Value::Int(_) | Value::Float(_) | Value::Null | Value::Duration(_) => Ok(v),
-                        other => Err(targ(format!("cannot apply unary + to {}", other.type_name()))),
+                        other => Err(targ(format!(
+                            "cannot apply unary + to {}",
+                            other.type_name()
+                        ))),
                     },
                     UnaryOp::Minus => match v {
                         Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(|| {
@@ -371,7 +368,9 @@ impl<'a> Ev<'a> {
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
-                    other => return Err(targ(format!("expected a list, got {}", other.type_name()))),
+                    other => {
+                        return Err(targ(format!("expected a list, got {}", other.type_name())))
+                    }
                 };
                 let mut r = row.clone();
                 let mut out = Vec::new();
@@ -399,7 +398,9 @@ impl<'a> Ev<'a> {
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
-                    other => return Err(targ(format!("expected a list, got {}", other.type_name()))),
+                    other => {
+                        return Err(targ(format!("expected a list, got {}", other.type_name())))
+                    }
                 };
                 let mut r = row.clone();
                 let (mut t, mut f, mut n) = (0usize, 0usize, 0usize);
@@ -466,7 +467,9 @@ impl<'a> Ev<'a> {
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
-                    other => return Err(targ(format!("expected a list, got {}", other.type_name()))),
+                    other => {
+                        return Err(targ(format!("expected a list, got {}", other.type_name())))
+                    }
                 };
                 let mut r = row.clone();
                 for it in items {
@@ -609,10 +612,13 @@ impl<'a> Ev<'a> {
             (Value::Map(_) | Value::Node(_) | Value::Relationship(_), Value::String(k)) => {
                 self.property(b, k)
             }
-            (Value::Map(_) | Value::Node(_) | Value::Relationship(_), other) => Err(Error::type_error(
-                format!("map key must be a string, got {}", other.type_name()),
-            )
-            .with_detail("MapElementAccessByNonString")),
+            (Value::Map(_) | Value::Node(_) | Value::Relationship(_), other) => {
+                Err(Error::type_error(format!(
+                    "map key must be a string, got {}",
+                    other.type_name()
+                ))
+                .with_detail("MapElementAccessByNonString"))
+            }
             (other, _) => Err(targ(format!("cannot index into {}", other.type_name()))),
         }
     }
@@ -631,7 +637,10 @@ impl<'a> Ev<'a> {
                 Value::Null => Ok(Value::Null),
                 v => match as_f64(v) {
                     Some(x) => Ok(Value::Float(f(x))),
-                    None => Err(targ(format!("{name} expects a number, got {}", v.type_name()))),
+                    None => Err(targ(format!(
+                        "{name} expects a number, got {}",
+                        v.type_name()
+                    ))),
                 },
             }
         };
@@ -640,7 +649,10 @@ impl<'a> Ev<'a> {
                 Value::Node(n) => Ok(Value::Int(n.id)),
                 Value::Relationship(r) => Ok(Value::Int(r.id)),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("id() expects a node or relationship, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "id() expects a node or relationship, got {}",
+                    o.type_name()
+                ))),
             },
             "elementid" => match a0 {
                 Value::Node(n) => Ok(Value::String(node_element_id(&self.env.database, n.id))),
@@ -648,37 +660,61 @@ impl<'a> Ev<'a> {
                     Ok(Value::String(rel_element_id(&self.env.database, r.id)))
                 }
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("elementId() expects a node or relationship, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "elementId() expects a node or relationship, got {}",
+                    o.type_name()
+                ))),
             },
             "labels" => match a0 {
                 Value::Node(n) => Ok(Value::List(
-                    self.node_labels(n.id)?.into_iter().map(Value::String).collect(),
+                    self.node_labels(n.id)?
+                        .into_iter()
+                        .map(Value::String)
+                        .collect(),
                 )),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("labels() expects a node, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "labels() expects a node, got {}",
+                    o.type_name()
+                ))),
             },
             "type" => match a0 {
                 Value::Relationship(r) => Ok(Value::String(r.rel_type)),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("type() expects a relationship, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "type() expects a relationship, got {}",
+                    o.type_name()
+                ))),
             },
             "properties" => match a0 {
                 Value::Node(n) => Ok(Value::Map(self.node_props(n.id)?)),
                 Value::Relationship(r) => Ok(Value::Map(self.rel_props(r.id)?)),
                 Value::Map(m) => Ok(Value::Map(m)),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("properties() expects a node, relationship or map, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "properties() expects a node, relationship or map, got {}",
+                    o.type_name()
+                ))),
             },
             "keys" => match a0 {
                 Value::Node(n) => Ok(Value::List(
-                    self.node_props(n.id)?.into_keys().map(Value::String).collect(),
+                    self.node_props(n.id)?
+                        .into_keys()
+                        .map(Value::String)
+                        .collect(),
                 )),
                 Value::Relationship(r) => Ok(Value::List(
-                    self.rel_props(r.id)?.into_keys().map(Value::String).collect(),
+                    self.rel_props(r.id)?
+                        .into_keys()
+                        .map(Value::String)
+                        .collect(),
                 )),
                 Value::Map(m) => Ok(Value::List(m.into_keys().map(Value::String).collect())),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("keys() expects a node, relationship or map, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "keys() expects a node, relationship or map, got {}",
+                    o.type_name()
+                ))),
             },
             "startnode" | "endnode" => match a0 {
                 Value::Relationship(r) => Ok(node_ref(if lname == "startnode" {
@@ -687,52 +723,83 @@ impl<'a> Ev<'a> {
                     r.end as u64
                 })),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("{name}() expects a relationship, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "{name}() expects a relationship, got {}",
+                    o.type_name()
+                ))),
             },
             "nodes" => match a0 {
                 Value::Path(p) => Ok(Value::List(p.nodes.into_iter().map(Value::Node).collect())),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("nodes() expects a path, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "nodes() expects a path, got {}",
+                    o.type_name()
+                ))),
             },
             "relationships" => match a0 {
                 Value::Path(p) => Ok(Value::List(
-                    p.relationships.into_iter().map(Value::Relationship).collect(),
+                    p.relationships
+                        .into_iter()
+                        .map(Value::Relationship)
+                        .collect(),
                 )),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("relationships() expects a path, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "relationships() expects a path, got {}",
+                    o.type_name()
+                ))),
             },
             "length" => match a0 {
                 Value::Path(p) => Ok(Value::Int(p.relationships.len() as i64)),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("length() expects a path, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "length() expects a path, got {}",
+                    o.type_name()
+                ))),
             },
             "size" => match a0 {
                 Value::List(l) => Ok(Value::Int(l.len() as i64)),
                 Value::String(s) => Ok(Value::Int(s.chars().count() as i64)),
                 Value::Map(m) => Ok(Value::Int(m.len() as i64)),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("size() expects a list or string, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "size() expects a list or string, got {}",
+                    o.type_name()
+                ))),
             },
             "isempty" => match a0 {
                 Value::List(l) => Ok(Value::Bool(l.is_empty())),
                 Value::String(s) => Ok(Value::Bool(s.is_empty())),
                 Value::Map(m) => Ok(Value::Bool(m.is_empty())),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("isEmpty() expects a list, string or map, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "isEmpty() expects a list, string or map, got {}",
+                    o.type_name()
+                ))),
             },
             "head" | "last" => match a0 {
                 Value::List(mut l) => Ok(if lname == "head" {
-                    if l.is_empty() { Value::Null } else { l.swap_remove(0) }
+                    if l.is_empty() {
+                        Value::Null
+                    } else {
+                        l.swap_remove(0)
+                    }
                 } else {
                     l.pop().unwrap_or(Value::Null)
                 }),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("{name}() expects a list, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "{name}() expects a list, got {}",
+                    o.type_name()
+                ))),
             },
             "tail" => match a0 {
                 Value::List(l) => Ok(Value::List(l.into_iter().skip(1).collect())),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("tail() expects a list, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "tail() expects a list, got {}",
+                    o.type_name()
+                ))),
             },
             "reverse" => match a0 {
                 Value::List(mut l) => {
@@ -741,12 +808,19 @@ impl<'a> Ev<'a> {
                 }
                 Value::String(s) => Ok(Value::String(s.chars().rev().collect())),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("reverse() expects a list or string, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "reverse() expects a list or string, got {}",
+                    o.type_name()
+                ))),
             },
             "range" => {
                 let start = int_arg(&a0, "range")?;
                 let end = int_arg(&arg(1), "range")?;
-                let step = if args.len() > 2 { int_arg(&arg(2), "range")? } else { Some(1) };
+                let step = if args.len() > 2 {
+                    int_arg(&arg(2), "range")?
+                } else {
+                    Some(1)
+                };
                 let (Some(start), Some(end), Some(step)) = (start, end, step) else {
                     return Err(targ("range() arguments must not be null"));
                 };
@@ -769,7 +843,10 @@ impl<'a> Ev<'a> {
                 }
                 Ok(Value::List(out))
             }
-            "coalesce" => Ok(args.into_iter().find(|v| !v.is_null()).unwrap_or(Value::Null)),
+            "coalesce" => Ok(args
+                .into_iter()
+                .find(|v| !v.is_null())
+                .unwrap_or(Value::Null)),
             "tointeger" | "tointegerornull" => {
                 let orn = lname.ends_with("ornull");
                 match a0 {
@@ -781,16 +858,22 @@ impl<'a> Ev<'a> {
                         } else if orn {
                             Ok(Value::Null)
                         } else {
-                            Err(Error::argument("float out of integer range").with_detail("NumberOutOfRange"))
+                            Err(Error::argument("float out of integer range")
+                                .with_detail("NumberOutOfRange"))
                         }
                     }
                     Value::Bool(b) => Ok(Value::Int(b as i64)),
-                    Value::String(s) => Ok(parse_int_string(&s).map(Value::Int).unwrap_or(Value::Null)),
+                    Value::String(s) => {
+                        Ok(parse_int_string(&s).map(Value::Int).unwrap_or(Value::Null))
+                    }
                     o => {
                         if orn {
                             Ok(Value::Null)
                         } else {
-                            Err(targ(format!("toInteger() cannot convert {}", o.type_name())))
+                            Err(targ(format!(
+                                "toInteger() cannot convert {}",
+                                o.type_name()
+                            )))
                         }
                     }
                 }
@@ -799,7 +882,11 @@ impl<'a> Ev<'a> {
                 Value::Null => Ok(Value::Null),
                 Value::Int(i) => Ok(Value::Float(i as f64)),
                 Value::Float(f) => Ok(Value::Float(f)),
-                Value::String(s) => Ok(s.trim().parse::<f64>().map(Value::Float).unwrap_or(Value::Null)),
+                Value::String(s) => Ok(s
+                    .trim()
+                    .parse::<f64>()
+                    .map(Value::Float)
+                    .unwrap_or(Value::Null)),
                 o => {
                     if lname.ends_with("ornull") {
                         Ok(Value::Null)
@@ -821,7 +908,10 @@ impl<'a> Ev<'a> {
                     if lname.ends_with("ornull") {
                         Ok(Value::Null)
                     } else {
-                        Err(targ(format!("toBoolean() cannot convert {}", o.type_name())))
+                        Err(targ(format!(
+                            "toBoolean() cannot convert {}",
+                            o.type_name()
+                        )))
                     }
                 }
             },
@@ -843,16 +933,31 @@ impl<'a> Ev<'a> {
                 },
             },
             "abs" => match a0 {
-                Value::Int(i) => i.checked_abs().map(Value::Int).ok_or_else(|| Error::new(ErrorCode::ArithmeticError, "integer overflow")),
+                Value::Int(i) => i
+                    .checked_abs()
+                    .map(Value::Int)
+                    .ok_or_else(|| Error::new(ErrorCode::ArithmeticError, "integer overflow")),
                 Value::Float(f) => Ok(Value::Float(f.abs())),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("abs() expects a number, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "abs() expects a number, got {}",
+                    o.type_name()
+                ))),
             },
             "sign" => match a0 {
                 Value::Int(i) => Ok(Value::Int(i.signum())),
-                Value::Float(f) => Ok(Value::Int(if f > 0.0 { 1 } else if f < 0.0 { -1 } else { 0 })),
+                Value::Float(f) => Ok(Value::Int(if f > 0.0 {
+                    1
+                } else if f < 0.0 {
+                    -1
+                } else {
+                    0
+                })),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("sign() expects a number, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "sign() expects a number, got {}",
+                    o.type_name()
+                ))),
             },
             "ceil" => num1(f64::ceil),
             "floor" => num1(f64::floor),
@@ -895,7 +1000,9 @@ impl<'a> Ev<'a> {
                 use std::hash::{BuildHasher, Hasher};
                 let mut h = std::collections::hash_map::RandomState::new().build_hasher();
                 h.write_u64(self.env.clock.now.nanos as u64);
-                Ok(Value::Float((h.finish() >> 11) as f64 / (1u64 << 53) as f64))
+                Ok(Value::Float(
+                    (h.finish() >> 11) as f64 / (1u64 << 53) as f64,
+                ))
             }
             "timestamp" => Ok(Value::Int(
                 self.env.clock.now.seconds * 1000 + (self.env.clock.now.nanos / 1_000_000) as i64,
@@ -909,42 +1016,61 @@ impl<'a> Ev<'a> {
                     _ => s.trim_end().to_string(),
                 })),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!("{name}() expects a string, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "{name}() expects a string, got {}",
+                    o.type_name()
+                ))),
             },
             "replace" => match (a0, arg(1), arg(2)) {
-                (Value::String(s), Value::String(f), Value::String(t)) => Ok(Value::String(s.replace(&f, &t))),
+                (Value::String(s), Value::String(f), Value::String(t)) => {
+                    Ok(Value::String(s.replace(&f, &t)))
+                }
                 (Value::Null, _, _) | (_, Value::Null, _) | (_, _, Value::Null) => Ok(Value::Null),
                 _ => Err(targ("replace() expects strings")),
             },
-            "substring" => match a0 {
-                Value::Null => Ok(Value::Null),
-                Value::String(s) => {
-                    let start = int_arg(&arg(1), "substring")?.unwrap_or(0);
-                    if start < 0 {
-                        return Err(Error::argument("negative start index").with_detail("NumberOutOfRange"));
-                    }
-                    let chars: Vec<char> = s.chars().collect();
-                    let st = (start as usize).min(chars.len());
-                    let len = if args.len() > 2 {
-                        let l = int_arg(&arg(2), "substring")?.unwrap_or(0);
-                        if l < 0 {
-                            return Err(Error::argument("negative length").with_detail("NumberOutOfRange"));
+            "substring" => {
+                match a0 {
+                    Value::Null => Ok(Value::Null),
+                    Value::String(s) => {
+                        let start = int_arg(&arg(1), "substring")?.unwrap_or(0);
+                        if start < 0 {
+                            return Err(Error::argument("negative start index")
+                                .with_detail("NumberOutOfRange"));
                         }
-                        l as usize
-                    } else {
-                        chars.len()
-                    };
-                    Ok(Value::String(chars[st..].iter().take(len).collect()))
+                        let chars: Vec<char> = s.chars().collect();
+                        let st = (start as usize).min(chars.len());
+                        let len = if args.len() > 2 {
+                            let l = int_arg(&arg(2), "substring")?.unwrap_or(0);
+                            if l < 0 {
+                                return Err(Error::argument("negative length")
+                                    .with_detail("NumberOutOfRange"));
+                            }
+                            l as usize
+                        } else {
+                            chars.len()
+                        };
+                        Ok(Value::String(chars[st..].iter().take(len).collect()))
+                    }
+                    o => Err(targ(format!(
+                        "substring() expects a string, got {}",
+                        o.type_name()
+                    ))),
                 }
-                o => Err(targ(format!("substring() expects a string, got {}", o.type_name()))),
-            },
+            }
             "left" | "right" => match a0 {
                 Value::Null => Ok(Value::Null),
                 Value::String(s) => {
                     let n = match int_arg(&arg(1), &lname)? {
                         Some(n) if n >= 0 => n as usize,
-                        Some(_) => return Err(Error::argument("negative length").with_detail("NumberOutOfRange")),
-                        None => return Err(Error::argument("length must not be null").with_detail("NumberOutOfRange")),
+                        Some(_) => {
+                            return Err(
+                                Error::argument("negative length").with_detail("NumberOutOfRange")
+                            )
+                        }
+                        None => {
+                            return Err(Error::argument("length must not be null")
+                                .with_detail("NumberOutOfRange"))
+                        }
                     };
                     let chars: Vec<char> = s.chars().collect();
                     Ok(Value::String(if lname == "left" {
@@ -953,16 +1079,19 @@ impl<'a> Ev<'a> {
                         chars[chars.len().saturating_sub(n)..].iter().collect()
                     }))
                 }
-                o => Err(targ(format!("{name}() expects a string, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "{name}() expects a string, got {}",
+                    o.type_name()
+                ))),
             },
             "split" => match (a0, arg(1)) {
-                (Value::String(s), Value::String(d)) => Ok(Value::List(
-                    if d.is_empty() {
-                        s.chars().map(|c| Value::String(c.to_string())).collect()
-                    } else {
-                        s.split(d.as_str()).map(|x| Value::String(x.to_string())).collect()
-                    },
-                )),
+                (Value::String(s), Value::String(d)) => Ok(Value::List(if d.is_empty() {
+                    s.chars().map(|c| Value::String(c.to_string())).collect()
+                } else {
+                    s.split(d.as_str())
+                        .map(|x| Value::String(x.to_string()))
+                        .collect()
+                })),
                 (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
                 _ => Err(targ("split() expects strings")),
             },
@@ -994,10 +1123,16 @@ impl<'a> Ev<'a> {
                             .collect::<Result<_>>()?,
                     ))
                 }
-                o => Err(targ(format!("{name}() expects a list, got {}", o.type_name()))),
+                o => Err(targ(format!(
+                    "{name}() expects a list, got {}",
+                    o.type_name()
+                ))),
             },
             "valuetype" => Ok(Value::String(a0.type_name().to_string())),
-            _ => Err(Error::syntax(format!("Unknown function '{name}'")).with_detail("UnknownFunction")),
+            _ => {
+                Err(Error::syntax(format!("Unknown function '{name}'"))
+                    .with_detail("UnknownFunction"))
+            }
         }
     }
 }
@@ -1052,7 +1187,10 @@ pub fn binary_values(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
                 }
             }
             other => {
-                return Err(targ(format!("IN expects a list, got {}", other.type_name())))
+                return Err(targ(format!(
+                    "IN expects a list, got {}",
+                    other.type_name()
+                )))
             }
         },
         StartsWith | EndsWith | Contains => match (a, b) {
@@ -1091,7 +1229,10 @@ fn slice(b: &Value, f: &Value, t: &Value) -> Result<Value> {
                     }
                     other => {
                         let _ = default;
-                        Err(targ(format!("slice bound must be an integer, got {}", other.type_name())))
+                        Err(targ(format!(
+                            "slice bound must be an integer, got {}",
+                            other.type_name()
+                        )))
                     }
                 }
             };

@@ -43,7 +43,11 @@ struct Step {
 }
 
 fn rel_from_edge(node: NodeId, e: &Edge, rel_type: String) -> Relationship {
-    let (s, d) = if e.outgoing { (node, e.other) } else { (e.other, node) };
+    let (s, d) = if e.outgoing {
+        (node, e.other)
+    } else {
+        (e.other, node)
+    };
     Relationship {
         id: e.rel as i64,
         element_id: String::new(),
@@ -96,10 +100,20 @@ impl<'a> Ev<'a> {
         let (anchor, candidates) = self.choose_anchor(&nps, &row)?;
         let mut steps = Vec::new();
         for i in anchor..rps.len() {
-            steps.push(Step { rel: i, from: i, to: i + 1, reversed: false });
+            steps.push(Step {
+                rel: i,
+                from: i,
+                to: i + 1,
+                reversed: false,
+            });
         }
         for i in (0..anchor).rev() {
-            steps.push(Step { rel: i, from: i + 1, to: i, reversed: true });
+            steps.push(Step {
+                rel: i,
+                from: i + 1,
+                to: i,
+                reversed: true,
+            });
         }
         for id in candidates {
             self.env.check()?;
@@ -182,7 +196,13 @@ impl<'a> Ev<'a> {
     }
 
     /// Does node `id` satisfy node pattern `i`? Binds its variable if so.
-    fn bind_node(&self, nps: &[&NodePattern], i: usize, id: NodeId, st: &mut State) -> Result<bool> {
+    fn bind_node(
+        &self,
+        nps: &[&NodePattern],
+        i: usize,
+        id: NodeId,
+        st: &mut State,
+    ) -> Result<bool> {
         let np = nps[i];
         if let Some(v) = &np.variable {
             if let Some(existing) = st.row.get(v) {
@@ -294,7 +314,9 @@ impl<'a> Ev<'a> {
             let min = min.unwrap_or(1);
             let max = max.unwrap_or(u64::MAX);
             let mut hops: Vec<Hop> = Vec::new();
-            return self.var_expand(part, nps, rps, steps, k, st, out, from, dir, min, max, &mut hops);
+            return self.var_expand(
+                part, nps, rps, steps, k, st, out, from, dir, min, max, &mut hops,
+            );
         }
         let edges = self.g.expand(from, dir, &rp.types)?;
         for e in edges {
@@ -399,7 +421,9 @@ impl<'a> Ev<'a> {
             }
             st.used.insert(e.rel);
             hops.push(Hop { rel, node: e.other });
-            self.var_expand(part, nps, rps, steps, k, st, out, e.other, dir, min, max, hops)?;
+            self.var_expand(
+                part, nps, rps, steps, k, st, out, e.other, dir, min, max, hops,
+            )?;
             hops.pop();
             st.used.remove(&e.rel);
         }
@@ -417,7 +441,9 @@ impl<'a> Ev<'a> {
         // shortestPath((a)-[*]-(b)) with both ends bound or matched first.
         let nps = Self::node_patterns(part);
         if part.element.chain.len() != 1 {
-            return Err(Error::syntax("shortestPath needs a single relationship pattern"));
+            return Err(Error::syntax(
+                "shortestPath needs a single relationship pattern",
+            ));
         }
         let rp = &part.element.chain[0].0;
         let mut ends: Vec<Vec<NodeId>> = Vec::new();
@@ -452,7 +478,16 @@ impl<'a> Ev<'a> {
         let dir = Self::dir(rp, false);
         for &s in &ends[0] {
             for &t in &ends[1] {
-                let paths = self.bfs(s, t, dir, &rp.types, min, max, kind == ShortestKind::All, &used)?;
+                let paths = self.bfs(
+                    s,
+                    t,
+                    dir,
+                    &rp.types,
+                    min,
+                    max,
+                    kind == ShortestKind::All,
+                    &used,
+                )?;
                 for hops in paths {
                     let mut r = row.clone();
                     if let Some(v) = &nps[0].variable {
@@ -464,7 +499,11 @@ impl<'a> Ev<'a> {
                     if let Some(v) = &rp.variable {
                         r.insert(
                             v.clone(),
-                            Value::List(hops.iter().map(|h| Value::Relationship(h.rel.clone())).collect()),
+                            Value::List(
+                                hops.iter()
+                                    .map(|h| Value::Relationship(h.rel.clone()))
+                                    .collect(),
+                            ),
                         );
                     }
                     if let Some(pv) = &part.variable {

@@ -168,7 +168,10 @@ impl EngineTx {
                     return Ok(());
                 }
                 if self.options.cancel.is_cancelled() {
-                    return Err(Error::new(ErrorCode::Terminated, "the transaction was terminated"));
+                    return Err(Error::new(
+                        ErrorCode::Terminated,
+                        "the transaction was terminated",
+                    ));
                 }
                 if start.elapsed() > WRITE_LOCK_TIMEOUT {
                     return Err(Error::new(
@@ -232,7 +235,11 @@ impl EngineTx {
                         vec![],
                         vec![],
                         Summary {
-                            query_type: if writes { QueryType::Write } else { QueryType::Read },
+                            query_type: if writes {
+                                QueryType::Write
+                            } else {
+                                QueryType::Read
+                            },
                             database: self.name.clone(),
                             plan: Some(format!("{q:#?}")),
                             ..Summary::default()
@@ -301,13 +308,14 @@ impl EngineTx {
         let mut rows: Vec<Vec<Value>> = vec![];
         let s = |x: &str| Value::String(x.to_string());
         match cmd {
-            AdminCommand::CreateDatabase { name, if_not_exists } => {
-                match storage.create_database(&name) {
-                    Ok(()) => stats.system_updates += 1,
-                    Err(e) if e.code == ErrorCode::DatabaseExists && if_not_exists => {}
-                    Err(e) => return Err(e),
-                }
-            }
+            AdminCommand::CreateDatabase {
+                name,
+                if_not_exists,
+            } => match storage.create_database(&name) {
+                Ok(()) => stats.system_updates += 1,
+                Err(e) if e.code == ErrorCode::DatabaseExists && if_not_exists => {}
+                Err(e) => return Err(e),
+            },
             AdminCommand::DropDatabase { name, if_exists } => {
                 let lname = name.to_ascii_lowercase();
                 if lname == default || lname == "system" {
@@ -324,8 +332,18 @@ impl EngineTx {
             }
             AdminCommand::ShowDatabases => {
                 cols = [
-                    "name", "type", "aliases", "access", "address", "role", "writer",
-                    "requestedStatus", "currentStatus", "statusMessage", "default", "home",
+                    "name",
+                    "type",
+                    "aliases",
+                    "access",
+                    "address",
+                    "role",
+                    "writer",
+                    "requestedStatus",
+                    "currentStatus",
+                    "statusMessage",
+                    "default",
+                    "home",
                     "constituents",
                 ]
                 .iter()
@@ -358,26 +376,48 @@ impl EngineTx {
                 if_not_exists,
                 label,
                 properties,
-            } => self.create_schema(name, if_not_exists, label, properties, SchemaKind::Index, &mut stats)?,
+            } => self.create_schema(
+                name,
+                if_not_exists,
+                label,
+                properties,
+                SchemaKind::Index,
+                &mut stats,
+            )?,
             AdminCommand::CreateUniqueConstraint {
                 name,
                 if_not_exists,
                 label,
                 properties,
-            } => self.create_schema(name, if_not_exists, label, properties, SchemaKind::Unique, &mut stats)?,
-            AdminCommand::DropIndex { name, if_exists } | AdminCommand::DropConstraint { name, if_exists } => {
+            } => self.create_schema(
+                name,
+                if_not_exists,
+                label,
+                properties,
+                SchemaKind::Unique,
+                &mut stats,
+            )?,
+            AdminCommand::DropIndex { name, if_exists }
+            | AdminCommand::DropConstraint { name, if_exists } => {
                 self.ensure_write()?;
                 let w = self.write_store()?;
                 let exists = w.schema()?.iter().any(|d| d.name == name);
                 if !exists {
                     if if_exists {
-                        return Ok(Box::new(VecStream::new(vec![], vec![], self.summary(stats, QueryType::Schema))));
+                        return Ok(Box::new(VecStream::new(
+                            vec![],
+                            vec![],
+                            self.summary(stats, QueryType::Schema),
+                        )));
                     }
                     return Err(Error::semantic(format!(
                         "no index or constraint named '{name}'"
                     )));
                 }
-                let unique = w.schema()?.iter().any(|d| d.name == name && d.kind == SchemaKind::Unique);
+                let unique = w
+                    .schema()?
+                    .iter()
+                    .any(|d| d.name == name && d.kind == SchemaKind::Unique);
                 w.drop_schema(&name)?;
                 if unique {
                     stats.constraints_removed += 1;
@@ -390,11 +430,23 @@ impl EngineTx {
                 if self.store.is_none() {
                     self.open_store(false)?;
                 }
-                let g = self.store.as_ref().map(|s| s.read()).ok_or_else(|| Error::internal("no store"))?;
-                cols = ["id", "name", "state", "type", "entityType", "labelsOrTypes", "properties"]
-                    .iter()
-                    .map(|c| c.to_string())
-                    .collect();
+                let g = self
+                    .store
+                    .as_ref()
+                    .map(|s| s.read())
+                    .ok_or_else(|| Error::internal("no store"))?;
+                cols = [
+                    "id",
+                    "name",
+                    "state",
+                    "type",
+                    "entityType",
+                    "labelsOrTypes",
+                    "properties",
+                ]
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
                 for (i, d) in g.schema()?.into_iter().enumerate() {
                     let is_unique = d.kind == SchemaKind::Unique;
                     if constraints && !is_unique {
@@ -410,10 +462,18 @@ impl EngineTx {
                         Value::List(d.properties.iter().map(|p| s(p)).collect()),
                     ]);
                 }
-                return Ok(Box::new(VecStream::new(cols, rows, self.summary(stats, QueryType::Read))));
+                return Ok(Box::new(VecStream::new(
+                    cols,
+                    rows,
+                    self.summary(stats, QueryType::Read),
+                )));
             }
         }
-        Ok(Box::new(VecStream::new(cols, rows, self.summary(stats, QueryType::Schema))))
+        Ok(Box::new(VecStream::new(
+            cols,
+            rows,
+            self.summary(stats, QueryType::Schema),
+        )))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -427,7 +487,9 @@ impl EngineTx {
         stats: &mut Stats,
     ) -> Result<()> {
         if properties.is_empty() {
-            return Err(Error::syntax("an index or constraint needs at least one property"));
+            return Err(Error::syntax(
+                "an index or constraint needs at least one property",
+            ));
         }
         self.ensure_write()?;
         let w = self.write_store()?;

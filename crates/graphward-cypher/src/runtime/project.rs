@@ -17,7 +17,12 @@ pub struct Projected {
 }
 
 impl<'a> Ev<'a> {
-    pub fn match_clause(&self, m: &Match, rows: Vec<Row>, scope: &mut Vec<String>) -> Result<Vec<Row>> {
+    pub fn match_clause(
+        &self,
+        m: &Match,
+        rows: Vec<Row>,
+        scope: &mut Vec<String>,
+    ) -> Result<Vec<Row>> {
         let new_vars = pattern_vars(&m.pattern);
         let mut out = Vec::new();
         for row in rows {
@@ -49,7 +54,12 @@ impl<'a> Ev<'a> {
         Ok(out)
     }
 
-    pub fn unwind_clause(&self, u: &Unwind, rows: Vec<Row>, scope: &mut Vec<String>) -> Result<Vec<Row>> {
+    pub fn unwind_clause(
+        &self,
+        u: &Unwind,
+        rows: Vec<Row>,
+        scope: &mut Vec<String>,
+    ) -> Result<Vec<Row>> {
         let mut out = Vec::new();
         for row in rows {
             self.env.check()?;
@@ -185,8 +195,10 @@ impl<'a> Ev<'a> {
     fn count_arg(&self, e: &Expr, row: &Row, what: &str) -> Result<usize> {
         match self.eval(e, row)? {
             Value::Int(i) if i >= 0 => Ok(i as usize),
-            Value::Int(_) => Err(Error::argument(format!("{what} must be a non-negative integer"))
-                .with_detail("NegativeIntegerArgument")),
+            Value::Int(_) => Err(
+                Error::argument(format!("{what} must be a non-negative integer"))
+                    .with_detail("NegativeIntegerArgument"),
+            ),
             Value::Float(f) if f.fract() == 0.0 && f >= 0.0 => Ok(f as usize),
             other => Err(Error::argument(format!(
                 "{what} must be a non-negative integer, got {}",
@@ -401,7 +413,9 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     match e {
         Expr::List(items) => items.iter().for_each(|x| walk(x, f)),
         Expr::Map(items) => items.iter().for_each(|(_, x)| walk(x, f)),
-        Expr::Property(x, _) | Expr::Unary(_, x) | Expr::IsNull(x) | Expr::IsNotNull(x) => walk(x, f),
+        Expr::Property(x, _) | Expr::Unary(_, x) | Expr::IsNull(x) | Expr::IsNotNull(x) => {
+            walk(x, f)
+        }
         Expr::HasLabels(x, _) | Expr::MapProjection(x, _) => walk(x, f),
         Expr::Index(x, i) => {
             walk(x, f);
@@ -542,7 +556,10 @@ impl Acc {
                         self.sum_f += f;
                     }
                     Value::Duration(_) => {
-                        let cur = self.best.take().unwrap_or(Value::Duration(Default::default()));
+                        let cur = self
+                            .best
+                            .take()
+                            .unwrap_or(Value::Duration(Default::default()));
                         self.best = Some(values::add(&cur, &v)?);
                     }
                     other => {
@@ -639,7 +656,11 @@ impl Acc {
             "stdev" | "stdevp" => {
                 let xs: Vec<f64> = self.items.iter().filter_map(as_f64).collect();
                 let n = xs.len();
-                let denom = if self.func == "stdev" { n.saturating_sub(1) } else { n };
+                let denom = if self.func == "stdev" {
+                    n.saturating_sub(1)
+                } else {
+                    n
+                };
                 if denom == 0 {
                     Value::Float(0.0)
                 } else {

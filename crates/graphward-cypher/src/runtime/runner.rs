@@ -83,8 +83,10 @@ impl<'t> Runner<'t> {
         for (all, sq) in &q.unions {
             let (c2, r2) = self.run_single(sq, vec![Row::new()], Vec::new())?;
             if c2 != cols {
-                return Err(Error::semantic("all sub queries in a UNION must have the same return column names")
-                    .with_detail("DifferentColumnsInUnion"));
+                return Err(Error::semantic(
+                    "all sub queries in a UNION must have the same return column names",
+                )
+                .with_detail("DifferentColumnsInUnion"));
             }
             rows.extend(r2);
             if !*all {
@@ -173,7 +175,9 @@ impl<'t> Runner<'t> {
                 let mut out = Vec::new();
                 for row in rows {
                     self.env.check()?;
-                    let found = self.ev().match_pattern(std::slice::from_ref(&m.pattern), &row)?;
+                    let found = self
+                        .ev()
+                        .match_pattern(std::slice::from_ref(&m.pattern), &row)?;
                     if found.is_empty() {
                         let r = self.create_part(&m.pattern, row)?;
                         let r = self.set_items(&m.on_create, r)?;
@@ -302,8 +306,10 @@ impl<'t> Runner<'t> {
                 _ => (node_ids[i], node_ids[i + 1]),
             };
             let Some(t) = rp.types.first() else {
-                return Err(Error::semantic("a relationship type is required to create a relationship")
-                    .with_detail("NoSingleRelationshipType"));
+                return Err(Error::semantic(
+                    "a relationship type is required to create a relationship",
+                )
+                .with_detail("NoSingleRelationshipType"));
             };
             let props = match &rp.properties {
                 Some(e) => to_props(self.ev().eval(e, &row)?)?,
@@ -386,16 +392,23 @@ impl<'t> Runner<'t> {
                         match &t {
                             Value::Node(nd) => {
                                 let old = self.ev().node_props(nd.id)?.len() as u64;
-                                self.tx.write()?.replace_node_properties(nd.id as u64, clean)?;
+                                self.tx
+                                    .write()?
+                                    .replace_node_properties(nd.id as u64, clean)?;
                                 self.stats.properties_set += n + old.saturating_sub(0).min(old);
                             }
                             Value::Relationship(r) => {
                                 let old = self.ev().rel_props(r.id)?.len() as u64;
-                                self.tx.write()?.replace_relationship_properties(r.id as u64, clean)?;
+                                self.tx
+                                    .write()?
+                                    .replace_relationship_properties(r.id as u64, clean)?;
                                 self.stats.properties_set += n + old.min(old);
                             }
                             other => {
-                                return Err(targ(format!("cannot SET properties on {}", other.type_name())))
+                                return Err(targ(format!(
+                                    "cannot SET properties on {}",
+                                    other.type_name()
+                                )))
                             }
                         }
                     } else {
@@ -429,7 +442,9 @@ impl<'t> Runner<'t> {
                 Ok(())
             }
             Value::Relationship(r) => {
-                self.tx.write()?.set_relationship_property(r.id as u64, key, v)?;
+                self.tx
+                    .write()?
+                    .set_relationship_property(r.id as u64, key, v)?;
                 self.stats.properties_set += 1;
                 Ok(())
             }
@@ -452,7 +467,10 @@ impl<'t> Runner<'t> {
                 if has {
                     self.set_prop(&t, key, Value::Null)?;
                 } else if !t.is_null() && !matches!(t, Value::Node(_) | Value::Relationship(_)) {
-                    return Err(targ(format!("cannot remove a property from {}", t.type_name())));
+                    return Err(targ(format!(
+                        "cannot remove a property from {}",
+                        t.type_name()
+                    )));
                 }
                 Ok(())
             }
@@ -464,7 +482,10 @@ impl<'t> Runner<'t> {
                     Ok(())
                 }
                 Some(Value::Null) | None => Ok(()),
-                Some(other) => Err(targ(format!("cannot remove labels from {}", other.type_name()))),
+                Some(other) => Err(targ(format!(
+                    "cannot remove labels from {}",
+                    other.type_name()
+                ))),
             },
         }
     }
@@ -521,7 +542,12 @@ impl<'t> Runner<'t> {
         let items = match list {
             Value::Null => return Ok(()),
             Value::List(l) => l,
-            other => return Err(targ(format!("FOREACH expects a list, got {}", other.type_name()))),
+            other => {
+                return Err(targ(format!(
+                    "FOREACH expects a list, got {}",
+                    other.type_name()
+                )))
+            }
         };
         for it in items {
             let mut r = row.clone();
@@ -569,15 +595,21 @@ impl<'t> Runner<'t> {
         for row in rows {
             // Arguments.
             let args: Vec<Value> = match &call.args {
-                Some(a) => a.iter().map(|e| self.ev().eval(e, &row)).collect::<Result<_>>()?,
+                Some(a) => a
+                    .iter()
+                    .map(|e| self.ev().eval(e, &row))
+                    .collect::<Result<_>>()?,
                 None => match &table {
                     Some(t) => t
                         .inputs
                         .iter()
                         .map(|(n, _)| {
                             self.env.params.get(n).cloned().ok_or_else(|| {
-                                Error::new(ErrorCode::ParameterMissing, format!("expected parameter ${n}"))
-                                    .with_detail("MissingParameter")
+                                Error::new(
+                                    ErrorCode::ParameterMissing,
+                                    format!("expected parameter ${n}"),
+                                )
+                                .with_detail("MissingParameter")
                             })
                         })
                         .collect::<Result<_>>()?,
@@ -608,7 +640,8 @@ impl<'t> Runner<'t> {
                         .iter()
                         .filter(|r| {
                             args.iter().enumerate().all(|(i, a)| {
-                                super::values::equals(r.get(i).unwrap_or(&Value::Null), a) == Some(true)
+                                super::values::equals(r.get(i).unwrap_or(&Value::Null), a)
+                                    == Some(true)
                                     || (a.is_null() && r.get(i).is_some_and(|v| v.is_null()))
                             })
                         })

@@ -59,8 +59,7 @@ pub fn equals(a: &Value, b: &Value) -> Option<bool> {
             x.nodes.len() == y.nodes.len()
                 && x.nodes.iter().zip(&y.nodes).all(|(p, q)| p.id == q.id)
                 && x.relationships.len() == y.relationships.len()
-                && x
-                    .relationships
+                && x.relationships
                     .iter()
                     .zip(&y.relationships)
                     .all(|(p, q)| p.id == q.id),
@@ -139,10 +138,13 @@ pub fn order(a: &Value, b: &Value) -> Ordering {
                 (true, true) => Ordering::Equal,
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
-                _ => fx.partial_cmp(&fy).unwrap_or(Ordering::Equal).then_with(|| {
-                    // 1 and 1.0 compare equal; keep a stable order.
-                    matches!(a, Float(_)).cmp(&matches!(b, Float(_)))
-                }),
+                _ => fx
+                    .partial_cmp(&fy)
+                    .unwrap_or(Ordering::Equal)
+                    .then_with(|| {
+                        // 1 and 1.0 compare equal; keep a stable order.
+                        matches!(a, Float(_)).cmp(&matches!(b, Float(_)))
+                    }),
             }
         }
         (String(x), String(y)) => x.cmp(y),
@@ -179,11 +181,11 @@ pub fn order(a: &Value, b: &Value) -> Ordering {
             ix.cmp(&iy)
         }
         (Bytes(x), Bytes(y)) => x.cmp(y),
-        (Point(x), Point(y)) => x
-            .x
-            .partial_cmp(&y.x)
-            .unwrap_or(Ordering::Equal)
-            .then(x.y.partial_cmp(&y.y).unwrap_or(Ordering::Equal)),
+        (Point(x), Point(y)) => {
+            x.x.partial_cmp(&y.x)
+                .unwrap_or(Ordering::Equal)
+                .then(x.y.partial_cmp(&y.y).unwrap_or(Ordering::Equal))
+        }
         _ => temporal::order(a, b).unwrap_or(Ordering::Equal),
     }
 }
@@ -409,10 +411,9 @@ pub fn truthy(v: &Value) -> Result<Option<bool>> {
     match v {
         Value::Bool(b) => Ok(Some(*b)),
         Value::Null => Ok(None),
-        other => Err(Error::type_error(format!(
-            "expected a boolean, got {}",
-            other.type_name()
-        ))
-        .with_detail("InvalidArgumentType")),
+        other => Err(
+            Error::type_error(format!("expected a boolean, got {}", other.type_name()))
+                .with_detail("InvalidArgumentType"),
+        ),
     }
 }
