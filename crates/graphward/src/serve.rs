@@ -22,8 +22,6 @@ pub enum ServeError {
     Logging(String),
     #[error("data directory {path}: {error}")]
     DataDir { path: PathBuf, error: io::Error },
-    // Constructed once `graphward_cypher::Engine::open` replaces the placeholder engine.
-    #[allow(dead_code)]
     #[error("cannot open the databases in {path}: {message}")]
     Engine { path: PathBuf, message: String },
     #[error("cannot start the async runtime: {0}")]
@@ -134,40 +132,13 @@ fn prepare_data_dir(path: &Path) -> Result<(), ServeError> {
 }
 
 /// Open the engine (embedded redb storage) on `data_dir`.
-///
-/// PLACEHOLDER until `graphward_cypher::Engine::open(data_dir, EngineConfig)` lands: an engine
-/// that knows its default database and refuses every transaction.
 fn open_engine(data_dir: &Path, config: EngineConfig) -> Result<Arc<dyn QueryEngine>, ServeError> {
-    let _ = data_dir;
-    Ok(Arc::new(pending::PendingEngine {
-        default_database: config.default_database,
-    }))
-}
-
-mod pending {
-    use graphward_core::engine::{DatabaseInfo, QueryEngine, Transaction, TxOptions};
-    use graphward_core::{Error, ErrorCode, Result};
-
-    pub struct PendingEngine {
-        pub default_database: String,
-    }
-
-    impl QueryEngine for PendingEngine {
-        fn begin(&self, _options: TxOptions) -> Result<Box<dyn Transaction>> {
-            Err(Error::new(
-                ErrorCode::NotSupported,
-                "the Cypher engine is not available in this build",
-            ))
-        }
-        fn default_database(&self) -> String {
-            self.default_database.clone()
-        }
-        fn databases(&self) -> Vec<DatabaseInfo> {
-            vec![DatabaseInfo {
-                name: self.default_database.clone(),
-                default: true,
-            }]
-        }
+    match graphward_cypher::Engine::open(data_dir, config) {
+        Ok(engine) => Ok(Arc::new(engine)),
+        Err(e) => Err(ServeError::Engine {
+            path: data_dir.to_path_buf(),
+            message: e.to_string(),
+        }),
     }
 }
 
