@@ -76,3 +76,70 @@ def test_http_get_on_bolt_port(server):
     data = s.recv(4096)
     assert data.startswith(b"HTTP/1.1 400")
     s.close()
+
+
+def _pack_str(s):
+    b = s.encode()
+    if len(b) < 16:
+        return bytes([0x80 | len(b)]) + b
+    if len(b) < 256:
+        return bytes([0xD0, len(b)]) + b
+    return bytes([0xD1]) + struct.pack(">H", len(b)) + b
+
+
+def _pack(v):
+    if v is None:
+        return b"\xC0"
+    if isinstance(v, bool):
+        return b"\xC3" if v else b"\xC2"
+    if isinstance(v, int):
+        return bytes([0xCB]) + struct.pack(">q", v)
+    if isinstance(v, str):
+        return _pack_str(v)
+    if isinstance(v, dict):
+        return bytes([0xA0 | len(v)]) + b"".join(_pack_str(k) + _pack(x) for k, x in v.items())
+    raise TypeError(v)
+
+
+def _message(tag, *fields):
+    body = bytes([0xB0 | len(fields), tag]) + b"".join(_pack(f) for f in fields)
+    return struct.pack(">H", len(body)) + body + b"\x00\x00"
+
+
+def _recv_message(s):
+    """Returns the tag of the next message (NOOPs skipped)."""
+    body = b""
+    while True:
+        (n,) = struct.unpack(">H", recv_exact(s, 2))
+        if n == 0:
+            if body:
+                return body[1]
+            continue
+        body += recv_exact(s, n)
+
+
+def test_reset_interrupts_a_running_query(server):
+    s = handshake(server, [[0, 0, 4, 5], [0] * 4, [0] * 4, [0] * 4])
+    assert list(recv_exact(s, 4)) == [0, 0, 4, 5]
+    s.sendall(_message(0x01, {"user_agent": "wire-test"}) + _message(0x6A, {"scheme": "none"}))
+    assert _recv_message(s) == 0x70
+    assert _recv_message(s) == 0x70
+    s.settimeout(30)
+    s.sendall(
+        _message(0x10, "UNWIND range(1, 2000000000) AS i WITH i WHERE i < 0 RETURN count(i) AS c", {}, {})
+        + _message(0x3F, {"n": -1})
+    )
+    time.sleep(0.5)
+    t = time.time()
+    s.sendall(_message(0x0F))
+    tags = []
+    while not tags or tags[-1] != 0x70 or len(tags) < 3:
+        tags.append(_recv_message(s))
+        if len(tags) >= 3:
+            break
+    # RUN answered (or interrupted), PULL interrupted, RESET succeeded: all within seconds.
+    assert tags[-1] == 0x70, tags
+    assert time.time() - t < 10
+    s.sendall(_message(0x10, "RETURN 1 AS x", {}, {}) + _message(0x3F, {"n": -1}))
+    assert [_recv_message(s) for _ in range(3)] == [0x70, 0x71, 0x70]
+    s.close()
