@@ -40,6 +40,9 @@ fn split_row(line: &str) -> Vec<String> {
     cells
 }
 
+/// A scenario being read: name, line, is-outline, steps, example tables.
+type Pending = Option<(String, usize, bool, Vec<Step>, Vec<Vec<Vec<String>>>)>;
+
 /// Parse one feature file into scenarios (outlines expanded).
 pub fn parse(feature_name: &str, text: &str) -> Result<Vec<Scenario>, String> {
     let lines: Vec<&str> = text.lines().collect();
@@ -47,11 +50,9 @@ pub fn parse(feature_name: &str, text: &str) -> Result<Vec<Scenario>, String> {
     let mut background: Vec<Step> = Vec::new();
     let mut i = 0;
     // (name, line, is_outline, steps, examples)
-    let mut cur: Option<(String, usize, bool, Vec<Step>, Vec<Vec<Vec<String>>>)> = None;
+    let mut cur: Pending = None;
     let mut in_background = false;
-    let flush = |cur: &mut Option<(String, usize, bool, Vec<Step>, Vec<Vec<Vec<String>>>)>,
-                 out: &mut Vec<Scenario>,
-                 background: &Vec<Step>| {
+    let flush = |cur: &mut Pending, out: &mut Vec<Scenario>, background: &Vec<Step>| {
         if let Some((name, line, outline, steps, examples)) = cur.take() {
             let mut all = background.clone();
             all.extend(steps);

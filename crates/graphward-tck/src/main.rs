@@ -165,8 +165,7 @@ fn main() {
     let work = Arc::new(work);
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<(usize, Outcome)>>> = Arc::new(Mutex::new(Vec::new()));
-    let running: Arc<Mutex<Vec<Option<(usize, Instant)>>>> =
-        Arc::new(Mutex::new(vec![None; opts.threads.max(1)]));
+    let running: Running = Arc::new(Mutex::new(vec![None; opts.threads.max(1)]));
     let started = Instant::now();
     // Watchdog: one scenario may not hang the run.
     {
@@ -337,10 +336,14 @@ fn check_floor(
     }
 }
 
+type QueryResult = Result<(Vec<String>, Vec<Vec<Value>>), Error>;
+/// Which scenario each worker runs, and since when.
+type Running = Arc<Mutex<Vec<Option<(usize, Instant)>>>>;
+
 struct Ctx {
     engine: Engine,
     params: BTreeMap<String, Value>,
-    result: Option<Result<(Vec<String>, Vec<Vec<Value>>), Error>>,
+    result: Option<QueryResult>,
     before: Option<Snapshot>,
 }
 

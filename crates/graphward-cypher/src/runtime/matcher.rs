@@ -79,7 +79,7 @@ impl<'a> Ev<'a> {
         Ok(partial.into_iter().map(|(r, _)| r).collect())
     }
 
-    fn node_patterns<'p>(part: &'p PatternPart) -> Vec<&'p NodePattern> {
+    fn node_patterns(part: &PatternPart) -> Vec<&NodePattern> {
         let mut v = vec![&part.element.start];
         v.extend(part.element.chain.iter().map(|(_, n)| n));
         v

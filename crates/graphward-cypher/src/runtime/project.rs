@@ -371,7 +371,7 @@ fn substitute_items(e: &Expr, items: &[(String, Expr)]) -> Expr {
 fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
     let b = |x: &Expr, f: &mut dyn FnMut(&Expr) -> Expr| Box::new(f(x));
     match e {
-        Expr::List(items) => Expr::List(items.iter().map(|x| f(x)).collect()),
+        Expr::List(items) => Expr::List(items.iter().map(&mut *f).collect()),
         Expr::Map(items) => Expr::Map(items.iter().map(|(k, x)| (k.clone(), f(x))).collect()),
         Expr::Property(x, k) => Expr::Property(b(x, f), k.clone()),
         Expr::Index(x, i) => Expr::Index(b(x, f), b(i, f)),
@@ -392,7 +392,7 @@ fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
         } => Expr::FunctionCall {
             name: name.clone(),
             distinct: *distinct,
-            args: args.iter().map(|x| f(x)).collect(),
+            args: args.iter().map(&mut *f).collect(),
         },
         Expr::Case {
             operand,
@@ -434,11 +434,7 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk(l, f);
             walk(r, f)
         }
-        Expr::FunctionCall { args, .. } => {
-            if !is_agg_expr(e) {
-                args.iter().for_each(|x| walk(x, f))
-            }
-        }
+        Expr::FunctionCall { args, .. } if !is_agg_expr(e) => args.iter().for_each(|x| walk(x, f)),
         Expr::Case {
             operand,
             whens,

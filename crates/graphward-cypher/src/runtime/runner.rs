@@ -17,6 +17,7 @@ use crate::ast::{
 use super::eval::Env;
 
 /// The storage transaction a statement runs in.
+#[allow(clippy::large_enum_variant)]
 pub enum StoreTx {
     Read(ReadTxn),
     Write(WriteTxn),
@@ -126,9 +127,8 @@ impl<'t> Runner<'t> {
             rows = self.clause(c, rows, &mut scope, standalone_call, &mut columns)?;
             self.env.check_rows(rows.len())?;
         }
-        if !matches!(sq.clauses.last(), Some(Clause::Return(_)))
-            && !matches!(sq.clauses.last(), Some(Clause::Call(c)) if n == 1 && c.yields.is_empty() || n == 1)
-        {
+        let standalone_call = n == 1 && matches!(sq.clauses.last(), Some(Clause::Call(_)));
+        if !matches!(sq.clauses.last(), Some(Clause::Return(_))) && !standalone_call {
             // Queries that end in an update return no rows.
             return Ok((Vec::new(), Vec::new()));
         }
