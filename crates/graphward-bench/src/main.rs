@@ -56,7 +56,11 @@ pub fn rel_endpoints(i: u64, n: u64) -> (u64, u64) {
     (i % n, (x >> 33) % n)
 }
 
-fn run(engine: &Engine, query: &str, params: BTreeMap<String, Value>) -> Result<Vec<Vec<Value>>, String> {
+fn run(
+    engine: &Engine,
+    query: &str,
+    params: BTreeMap<String, Value>,
+) -> Result<Vec<Vec<Value>>, String> {
     let mut tx = engine
         .begin(TxOptions {
             mode: AccessMode::Write,
@@ -97,7 +101,11 @@ fn real_main() -> Result<(), String> {
     let mut config = EngineConfig::default();
     config.limits.query_timeout = None;
     let engine = Engine::open(&args.data_dir, config).map_err(|e| e.to_string())?;
-    run(&engine, "CREATE INDEX n_id FOR (n:N) ON (n.id)", BTreeMap::new())?;
+    run(
+        &engine,
+        "CREATE INDEX n_id FOR (n:N) ON (n.id)",
+        BTreeMap::new(),
+    )?;
 
     let t0 = Instant::now();
     let mut start = 0;

@@ -14,11 +14,18 @@ use crate::error::Result;
 pub enum Credentials {
     /// No credentials (Bolt scheme `none`, or no `Authorization` header).
     None,
-    Basic { user: String, password: String },
+    Basic {
+        user: String,
+        password: String,
+    },
     /// A JWT bearer token.
-    Bearer { token: String },
+    Bearer {
+        token: String,
+    },
     /// A client certificate the TLS layer verified; `names` are its subject CN and SANs.
-    ClientCertificate { names: Vec<String> },
+    ClientCertificate {
+        names: Vec<String>,
+    },
 }
 
 impl std::fmt::Debug for Credentials {
@@ -26,7 +33,9 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credentials::None => write!(f, "None"),
-            Credentials::Basic { user, .. } => write!(f, "Basic {{ user: {user:?}, password: **** }}"),
+            Credentials::Basic { user, .. } => {
+                write!(f, "Basic {{ user: {user:?}, password: **** }}")
+            }
             Credentials::Bearer { token } => write!(f, "Bearer {{ token: {} }}", mask_token(token)),
             Credentials::ClientCertificate { names } => {
                 write!(f, "ClientCertificate {{ names: {names:?} }}")
