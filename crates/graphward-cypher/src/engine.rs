@@ -1,2 +1,0 @@
-//! The Engine (being written).
-pub struct Engine;
