@@ -153,3 +153,37 @@ fn databases_and_failed_statement_rolls_back() {
         .unwrap();
     assert_eq!(err.code, ErrorCode::DatabaseNotFound);
 }
+
+#[test]
+fn limits_are_enforced() {
+    let mut config = EngineConfig::default();
+    config.limits.max_rows = 1000;
+    config.limits.max_query_length = 100;
+    let e = Engine::open_in_memory(config).unwrap();
+    let err = run(&e, "UNWIND range(1, 5000) AS i RETURN i").unwrap_err();
+    assert_eq!(err.code, ErrorCode::ResourceLimit);
+    let long = format!("RETURN '{}'", "x".repeat(200));
+    assert_eq!(run(&e, &long).unwrap_err().code, ErrorCode::ResourceLimit);
+
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = 1_000_000;
+    let e = Engine::open_in_memory(config).unwrap();
+    let err = run(
+        &e,
+        "UNWIND range(1, 100) AS i RETURN i, [x IN range(1, 1000) | 'some text'] AS l",
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ResourceLimit);
+
+    let mut config = EngineConfig::default();
+    config.limits.query_timeout = Some(std::time::Duration::from_millis(200));
+    let e = Engine::open_in_memory(config).unwrap();
+    run(&e, "UNWIND range(1, 300) AS i CREATE (:P {i: i})").unwrap();
+    let err = run(&e, "MATCH (a:P), (b:P), (c:P) RETURN count(*)").unwrap_err();
+    assert_eq!(err.code, ErrorCode::TransactionTimedOut);
+    // The timed-out transaction left nothing behind; a cancelled write rolls back.
+    let err = run(&e, "MATCH (a:P), (b:P), (c:P) CREATE (:Q) RETURN count(*)").unwrap_err();
+    assert_eq!(err.code, ErrorCode::TransactionTimedOut);
+    let (_, rows) = run(&e, "MATCH (q:Q) RETURN count(q)").unwrap();
+    assert_eq!(rows[0][0], Value::Int(0));
+}

@@ -32,6 +32,7 @@ pub struct Env {
     pub deadline: Option<Instant>,
     pub database: String,
     pub max_rows: u64,
+    pub max_memory_bytes: u64,
     pub procedures: Arc<std::sync::RwLock<HashMap<String, TableProcedure>>>,
 }
 
@@ -54,6 +55,35 @@ impl Env {
         Ok(())
     }
 
+    /// Check an intermediate table against the row and (approximate) memory limits. The
+    /// memory estimate samples up to 16 rows and extrapolates.
+    pub fn check_table(&self, rows: &[Row]) -> Result<()> {
+        self.check_rows(rows.len())?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let step = (rows.len() / 16).max(1);
+        let (mut sampled, mut bytes) = (0usize, 0usize);
+        for r in rows.iter().step_by(step).take(16) {
+            sampled += 1;
+            bytes += r
+                .iter()
+                .map(|(k, v)| 48 + k.len() + approx_size(v))
+                .sum::<usize>();
+        }
+        let estimate = (bytes / sampled.max(1)) as u64 * rows.len() as u64;
+        if estimate > self.max_memory_bytes {
+            return Err(Error::new(
+                ErrorCode::ResourceLimit,
+                format!(
+                    "the query exceeded its memory limit of {} bytes (an intermediate result holds about {estimate} bytes)",
+                    self.max_memory_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     pub fn check_rows(&self, n: usize) -> Result<()> {
         if n as u64 > self.max_rows {
             return Err(Error::new(
@@ -72,6 +102,23 @@ impl Env {
 pub struct Ev<'a> {
     pub g: &'a dyn GraphRead,
     pub env: &'a Env,
+}
+
+/// Rough heap size of a value, for the memory limit.
+pub fn approx_size(v: &Value) -> usize {
+    32 + match v {
+        Value::String(s) => s.len(),
+        Value::Bytes(b) => b.len(),
+        Value::List(l) => l.iter().map(approx_size).sum(),
+        Value::Map(m) => m.iter().map(|(k, v)| 32 + k.len() + approx_size(v)).sum(),
+        Value::Path(p) => 64 * (p.nodes.len() + p.relationships.len()),
+        Value::Node(n) => n
+            .properties
+            .iter()
+            .map(|(k, v)| k.len() + approx_size(v))
+            .sum(),
+        _ => 0,
+    }
 }
 
 pub fn node_ref(id: NodeId) -> Value {

@@ -200,6 +200,7 @@ impl EngineTx {
             deadline: timeout.map(|t| Instant::now() + t),
             database: self.name.clone(),
             max_rows: limits.max_rows,
+            max_memory_bytes: limits.max_memory_bytes,
             procedures: self.engine.procedures.clone(),
         }
     }

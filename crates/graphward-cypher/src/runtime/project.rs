@@ -180,6 +180,7 @@ impl<'a> Ev<'a> {
             out.truncate(n);
         }
         let mut rows: Vec<Row> = out.into_iter().map(|(pr, _)| pr).collect();
+        self.env.check_table(&rows)?;
         if let Some(w) = where_ {
             let mut kept = Vec::with_capacity(rows.len());
             for r in rows {

@@ -125,7 +125,7 @@ impl<'t> Runner<'t> {
             }
             let standalone_call = n == 1;
             rows = self.clause(c, rows, &mut scope, standalone_call, &mut columns)?;
-            self.env.check_rows(rows.len())?;
+            self.env.check_table(&rows)?;
         }
         let standalone_call = n == 1 && matches!(sq.clauses.last(), Some(Clause::Call(_)));
         if !matches!(sq.clauses.last(), Some(Clause::Return(_))) && !standalone_call {
