@@ -1,10 +1,10 @@
 """The stock Python `neo4j` 6.x driver against graphward over bolt:// and neo4j://."""
 import datetime
 import uuid
-import zoneinfo
 
 import neo4j
 import pytest
+import pytz
 from neo4j import GraphDatabase
 from neo4j.exceptions import CypherSyntaxError
 from neo4j.graph import Node, Path, Relationship
@@ -118,7 +118,9 @@ def test_temporal_and_spatial_round_trip(driver):
     values = {
         "dt": datetime.datetime(2024, 5, 6, 7, 8, 9, 123456,
                                 tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
-        "dtz": datetime.datetime(2024, 1, 6, 7, 8, 9, tzinfo=zoneinfo.ZoneInfo("Europe/Stockholm")),
+        # pytz, not zoneinfo: the driver calls tzinfo.utcoffset() with its own DateTime type, and
+        # CPython's C zoneinfo reads that object as a native datetime (a segfault seen in CI).
+        "dtz": pytz.timezone("Europe/Stockholm").localize(datetime.datetime(2024, 1, 6, 7, 8, 9)),
         "ldt": datetime.datetime(2024, 5, 6, 7, 8, 9),
         "date": datetime.date(1999, 12, 31),
         "lt": datetime.time(10, 11, 12),
