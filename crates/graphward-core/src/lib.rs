@@ -4,10 +4,12 @@
 //! * [`temporal`]: the temporal value types and their calendar arithmetic.
 //! * [`error`]: errors with Neo4j-style status codes.
 //! * [`engine`]: the narrow trait through which Bolt and HTTP reach the graph engine.
+//! * [`commands`]: server commands (TLS reload, users, ...) answered in front of the engine.
 //!
 //! This crate knows nothing of storage, Cypher syntax or the network.
 
 pub mod auth;
+pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod temporal;

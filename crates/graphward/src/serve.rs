@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use graphward_core::commands::CommandEngine;
 use graphward_core::engine::{EngineConfig, QueryEngine};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -58,7 +59,10 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "graphward starting");
 
     prepare_data_dir(&config.data_dir)?;
-    let engine = open_engine(&config.data_dir, config.engine.clone())?;
+    let cypher = open_engine(&config.data_dir, config.engine.clone())?;
+    // Server commands (TLS reload, users and privileges, stored queries) are answered in front
+    // of the Cypher engine; each concern adds its handler here.
+    let engine: Arc<dyn QueryEngine> = Arc::new(CommandEngine::new(cypher));
     tracing::info!(
         data_dir = %config.data_dir.display(),
         default_database = %engine.default_database(),
