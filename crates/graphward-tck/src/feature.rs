@@ -18,7 +18,8 @@ pub struct Scenario {
 }
 
 fn split_row(line: &str) -> Vec<String> {
-    // Cells are separated by unescaped '|'; `\|` stands for a literal bar.
+    // Cells are separated by unescaped '|'; as in Gherkin, `\|` stands for a literal bar and
+    // `\\` for a backslash.
     let t = line.trim();
     let inner = t.strip_prefix('|').unwrap_or(t);
     let inner = inner.strip_suffix('|').unwrap_or(inner);
@@ -26,9 +27,10 @@ fn split_row(line: &str) -> Vec<String> {
     let mut cur = String::new();
     let mut chars = inner.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' && chars.peek() == Some(&'|') {
-            cur.push('|');
-            chars.next();
+        if c == '\\' && matches!(chars.peek(), Some('|') | Some('\\')) {
+            if let Some(e) = chars.next() {
+                cur.push(e);
+            }
         } else if c == '|' {
             cells.push(cur.trim().to_string());
             cur.clear();

@@ -163,6 +163,25 @@ fn targ(msg: impl Into<String>) -> Error {
     Error::type_error(msg).with_detail("InvalidArgumentType")
 }
 
+/// A conversion or accessor function given a value of a kind it cannot take (openCypher
+/// classifies these as `InvalidArgumentValue`).
+fn tval(msg: impl Into<String>) -> Error {
+    Error::type_error(msg).with_detail("InvalidArgumentValue")
+}
+
+/// `range()` arguments: integers only (openCypher: ArgumentError, InvalidArgumentType).
+fn range_arg(v: &Value) -> Result<Option<i64>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::Int(i) => Ok(Some(*i)),
+        other => Err(Error::argument(format!(
+            "range() expects integer arguments, got {}",
+            other.type_name()
+        ))
+        .with_detail("InvalidArgumentType")),
+    }
+}
+
 fn int_arg(v: &Value, what: &str) -> Result<Option<i64>> {
     match v {
         Value::Null => Ok(None),
@@ -363,6 +382,8 @@ impl<'a> Ev<'a> {
                     let have = self.node_labels(n.id)?;
                     Ok(Value::Bool(labels.iter().all(|l| have.contains(l))))
                 }
+                // `r:T`: the relationship has type T (a relationship has exactly one type).
+                Value::Relationship(r) => Ok(Value::Bool(labels.iter().all(|l| *l == r.rel_type))),
                 other => Err(targ(format!(
                     "label predicate on {}, expected a node",
                     other.type_name()
@@ -720,7 +741,7 @@ impl<'a> Ev<'a> {
                         .collect(),
                 )),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!(
+                o => Err(tval(format!(
                     "labels() expects a node, got {}",
                     o.type_name()
                 ))),
@@ -728,7 +749,7 @@ impl<'a> Ev<'a> {
             "type" => match a0 {
                 Value::Relationship(r) => Ok(Value::String(r.rel_type)),
                 Value::Null => Ok(Value::Null),
-                o => Err(targ(format!(
+                o => Err(tval(format!(
                     "type() expects a relationship, got {}",
                     o.type_name()
                 ))),
@@ -861,10 +882,10 @@ impl<'a> Ev<'a> {
                 ))),
             },
             "range" => {
-                let start = int_arg(&a0, "range")?;
-                let end = int_arg(&arg(1), "range")?;
+                let start = range_arg(&a0)?;
+                let end = range_arg(&arg(1))?;
                 let step = if args.len() > 2 {
-                    int_arg(&arg(2), "range")?
+                    range_arg(&arg(2))?
                 } else {
                     Some(1)
                 };
@@ -917,7 +938,7 @@ impl<'a> Ev<'a> {
                         if orn {
                             Ok(Value::Null)
                         } else {
-                            Err(targ(format!(
+                            Err(tval(format!(
                                 "toInteger() cannot convert {}",
                                 o.type_name()
                             )))
@@ -938,7 +959,7 @@ impl<'a> Ev<'a> {
                     if lname.ends_with("ornull") {
                         Ok(Value::Null)
                     } else {
-                        Err(targ(format!("toFloat() cannot convert {}", o.type_name())))
+                        Err(tval(format!("toFloat() cannot convert {}", o.type_name())))
                     }
                 }
             },
@@ -955,7 +976,7 @@ impl<'a> Ev<'a> {
                     if lname.ends_with("ornull") {
                         Ok(Value::Null)
                     } else {
-                        Err(targ(format!(
+                        Err(tval(format!(
                             "toBoolean() cannot convert {}",
                             o.type_name()
                         )))
@@ -974,7 +995,7 @@ impl<'a> Ev<'a> {
                         if lname.ends_with("ornull") {
                             Ok(Value::Null)
                         } else {
-                            Err(targ(format!("toString() cannot convert {}", o.type_name())))
+                            Err(tval(format!("toString() cannot convert {}", o.type_name())))
                         }
                     }
                 },
@@ -1200,6 +1221,12 @@ pub fn binary_values(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
     let cmp_res = |f: fn(std::cmp::Ordering) -> bool| -> Value {
         match values::compare(a, b) {
             Some(o) => Value::Bool(f(o)),
+            // Numbers where one is NaN: comparable kinds, but no order holds.
+            None if matches!(a, Value::Int(_) | Value::Float(_))
+                && matches!(b, Value::Int(_) | Value::Float(_)) =>
+            {
+                Value::Bool(false)
+            }
             None => Value::Null,
         }
     };

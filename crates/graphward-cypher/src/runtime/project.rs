@@ -179,29 +179,32 @@ impl<'a> Ev<'a> {
             let n = self.count_arg(l, &empty, "LIMIT")?;
             out.truncate(n);
         }
-        let mut rows: Vec<Row> = out.into_iter().map(|(pr, _)| pr).collect();
-        self.env.check_table(&rows)?;
+        // WHERE after WITH sees the projected variables and also those bound before the WITH
+        // (openCypher: WithWhere7), so it is evaluated against the extended row.
         if let Some(w) = where_ {
-            let mut kept = Vec::with_capacity(rows.len());
-            for r in rows {
-                if self.eval(w, &r)? == Value::Bool(true) {
-                    kept.push(r);
+            let mut kept = Vec::with_capacity(out.len());
+            for (pr, sr) in out {
+                self.env.check()?;
+                if self.eval(w, &sr)? == Value::Bool(true) {
+                    kept.push((pr, sr));
                 }
             }
-            rows = kept;
+            out = kept;
         }
+        let rows: Vec<Row> = out.into_iter().map(|(pr, _)| pr).collect();
+        self.env.check_table(&rows)?;
         Ok(Projected { columns, rows })
     }
 
     fn count_arg(&self, e: &Expr, row: &Row, what: &str) -> Result<usize> {
         match self.eval(e, row)? {
             Value::Int(i) if i >= 0 => Ok(i as usize),
+            // openCypher classifies these as syntax errors raised at runtime.
             Value::Int(_) => Err(
-                Error::argument(format!("{what} must be a non-negative integer"))
+                Error::syntax(format!("{what} must be a non-negative integer"))
                     .with_detail("NegativeIntegerArgument"),
             ),
-            Value::Float(f) if f.fract() == 0.0 && f >= 0.0 => Ok(f as usize),
-            other => Err(Error::argument(format!(
+            other => Err(Error::syntax(format!(
                 "{what} must be a non-negative integer, got {}",
                 other.type_name()
             ))
@@ -270,16 +273,23 @@ impl<'a> Ev<'a> {
         }
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
+            // Aggregating items are evaluated against the group's first row plus the
+            // aggregate results; grouping keys are taken as computed (an alias may shadow the
+            // variable its expression reads: `RETURN n.num AS n, count(n)`).
             let mut ctx = g.first.clone();
-            for (k, v) in &g.keys {
-                ctx.insert(k.clone(), v.clone());
-            }
             for (ai, acc) in g.accs.into_iter().enumerate() {
                 ctx.insert(agg_var(ai), acc.finish()?);
             }
             let mut pr = Row::new();
-            for (n, e, _) in &rewritten {
-                pr.insert(n.clone(), self.eval(e, &ctx)?);
+            for (n, e, is_agg) in &rewritten {
+                let v = match g.keys.get(n) {
+                    Some(v) if !is_agg => v.clone(),
+                    _ => self.eval(e, &ctx)?,
+                };
+                pr.insert(n.clone(), v);
+            }
+            for (k, v) in &g.keys {
+                ctx.insert(k.clone(), v.clone());
             }
             let mut sort_row = ctx;
             for (k, v) in &pr {
@@ -405,6 +415,43 @@ fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
             else_: else_.as_ref().map(|x| b(x, f)),
         },
         Expr::MapProjection(x, items) => Expr::MapProjection(b(x, f), items.clone()),
+        // Only the list a comprehension iterates can hold an aggregate of the outer rows
+        // (`[x IN collect(n) | ...]`); the inner parts are evaluated per element.
+        Expr::ListComprehension {
+            variable,
+            list,
+            predicate,
+            projection,
+        } => Expr::ListComprehension {
+            variable: variable.clone(),
+            list: b(list, f),
+            predicate: predicate.clone(),
+            projection: projection.clone(),
+        },
+        Expr::Quantifier {
+            kind,
+            variable,
+            list,
+            predicate,
+        } => Expr::Quantifier {
+            kind: *kind,
+            variable: variable.clone(),
+            list: b(list, f),
+            predicate: predicate.clone(),
+        },
+        Expr::Reduce {
+            accumulator,
+            init,
+            variable,
+            list,
+            expr,
+        } => Expr::Reduce {
+            accumulator: accumulator.clone(),
+            init: b(init, f),
+            variable: variable.clone(),
+            list: b(list, f),
+            expr: expr.clone(),
+        },
         other => other.clone(),
     }
 }
@@ -418,6 +465,11 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk(x, f)
         }
         Expr::HasLabels(x, _) | Expr::MapProjection(x, _) => walk(x, f),
+        Expr::ListComprehension { list, .. } | Expr::Quantifier { list, .. } => walk(list, f),
+        Expr::Reduce { init, list, .. } => {
+            walk(init, f);
+            walk(list, f)
+        }
         Expr::Index(x, i) => {
             walk(x, f);
             walk(i, f)

@@ -179,6 +179,7 @@ impl<'t> Runner<'t> {
                         .ev()
                         .match_pattern(std::slice::from_ref(&m.pattern), &row)?;
                     if found.is_empty() {
+                        self.check_merge_properties(&m.pattern, &row)?;
                         let r = self.create_part(&m.pattern, row)?;
                         let r = self.set_items(&m.on_create, r)?;
                         out.push(r);
@@ -256,6 +257,32 @@ impl<'t> Runner<'t> {
                 Ok(out)
             }
         }
+    }
+
+    /// MERGE cannot create an entity whose pattern property is null: it could never match it
+    /// again (Neo4j: "Cannot merge node using null property value").
+    fn check_merge_properties(&mut self, part: &PatternPart, row: &Row) -> Result<()> {
+        let nodes = std::iter::once(&part.element.start)
+            .chain(part.element.chain.iter().map(|(_, n)| n))
+            .filter(|np| np.variable.as_ref().is_none_or(|v| !row.contains_key(v)))
+            .map(|np| (&np.properties, "node"));
+        let rels = part
+            .element
+            .chain
+            .iter()
+            .map(|(rp, _)| (&rp.properties, "relationship"));
+        for (props, kind) in nodes.chain(rels) {
+            let Some(e) = props else { continue };
+            if let Value::Map(m) = self.ev().eval(e, row)? {
+                if let Some((k, _)) = m.iter().find(|(_, v)| matches!(v, Value::Null)) {
+                    return Err(Error::semantic(format!(
+                        "Cannot merge {kind} using null property value for {k}"
+                    ))
+                    .with_detail("MergeReadOwnWrites"));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn create_part(&mut self, part: &PatternPart, mut row: Row) -> Result<Row> {
@@ -599,6 +626,14 @@ impl<'t> Runner<'t> {
                     .iter()
                     .map(|e| self.ev().eval(e, &row))
                     .collect::<Result<_>>()?,
+                None if !standalone && table.as_ref().is_some_and(|t| !t.inputs.is_empty()) => {
+                    return Err(Error::syntax(format!(
+                        "procedure {} takes arguments: pass them explicitly, implicit arguments \
+                         are only allowed in a standalone CALL",
+                        call.procedure
+                    ))
+                    .with_detail("InvalidArgumentPassingMode"))
+                }
                 None => match &table {
                     Some(t) => t
                         .inputs
@@ -629,11 +664,13 @@ impl<'t> Runner<'t> {
                     }
                     for (a, (_, ty)) in args.iter().zip(&t.inputs) {
                         if !type_accepts(ty, a) {
-                            return Err(targ(format!(
+                            // openCypher: a compile-time SyntaxError (InvalidArgumentType).
+                            return Err(Error::syntax(format!(
                                 "procedure argument of type {} cannot be {}",
                                 ty,
                                 a.type_name()
-                            )));
+                            ))
+                            .with_detail("InvalidArgumentType"));
                         }
                     }
                     t.rows
@@ -676,8 +713,8 @@ impl<'t> Runner<'t> {
                     out.push(r);
                 }
             }
-            if out_fields.is_empty() {
-                // Void procedure: the row passes through.
+            if out_fields.is_empty() && !standalone {
+                // Void procedure inside a query: the row passes through (standalone: no rows).
                 out.push(row);
             }
         }
