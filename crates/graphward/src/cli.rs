@@ -88,6 +88,26 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PORT")]
     pub http_port: Option<String>,
 
+    /// Largest HTTP request body accepted, e.g. 10MiB [default: 10MiB]
+    #[arg(long, value_name = "SIZE")]
+    pub http_max_body_size: Option<String>,
+
+    /// Largest JSON result of one HTTP request, e.g. 512MiB [default: 512MiB]
+    #[arg(long, value_name = "SIZE")]
+    pub http_max_result_size: Option<String>,
+
+    /// Roll back explicit HTTP transactions idle this long, e.g. 30s [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub http_transaction_idle_timeout: Option<String>,
+
+    /// Most explicit HTTP transactions open at once [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub http_max_transactions: Option<String>,
+
+    /// Most concurrent HTTP connections [default: 1024]
+    #[arg(long, value_name = "N")]
+    pub http_max_connections: Option<String>,
+
     /// Longest query text accepted, e.g. 1MiB [default: 1MiB]
     #[arg(long, value_name = "SIZE")]
     pub max_query_length: Option<String>,

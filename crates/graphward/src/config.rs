@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use graphward_bolt::BoltConfig;
 use graphward_core::engine::{EngineConfig, Limits};
+use graphward_http::HttpLimits;
 
 use crate::cli::ServeArgs;
 
@@ -86,6 +87,31 @@ pub static SETTINGS: &[Setting] = &[
     ),
     setting!("http.address", "http-address", http_address),
     setting!("http.port", "http-port", http_port),
+    setting!(
+        "http.max_body_size",
+        "http-max-body-size",
+        http_max_body_size
+    ),
+    setting!(
+        "http.max_result_size",
+        "http-max-result-size",
+        http_max_result_size
+    ),
+    setting!(
+        "http.transaction_idle_timeout",
+        "http-transaction-idle-timeout",
+        http_transaction_idle_timeout
+    ),
+    setting!(
+        "http.max_transactions",
+        "http-max-transactions",
+        http_max_transactions
+    ),
+    setting!(
+        "http.max_connections",
+        "http-max-connections",
+        http_max_connections
+    ),
     setting!(
         "limits.max_query_length",
         "max-query-length",
@@ -202,6 +228,7 @@ pub struct BoltSettings {
 pub struct HttpSettings {
     pub address: String,
     pub port: u16,
+    pub limits: HttpLimits,
 }
 
 /// The resolved configuration of `graphward serve`.
@@ -386,9 +413,33 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             ..bolt_default
         },
     };
+    let http_default = HttpLimits::default();
     let http = HttpSettings {
         address: l.get("http.address", "127.0.0.1".to_string(), bind_address)?,
         port: l.get("http.port", 7474, port)?,
+        limits: HttpLimits {
+            max_body_bytes: l.get("http.max_body_size", http_default.max_body_bytes, |r| {
+                size(r, 1024).and_then(to_usize)
+            })?,
+            max_result_bytes: l.get(
+                "http.max_result_size",
+                http_default.max_result_bytes,
+                |r| size(r, 1024),
+            )?,
+            transaction_idle_timeout: l.get(
+                "http.transaction_idle_timeout",
+                http_default.transaction_idle_timeout,
+                |r| duration(r)?.ok_or_else(|| "must be greater than zero".to_string()),
+            )?,
+            max_transactions: l.get(
+                "http.max_transactions",
+                http_default.max_transactions,
+                |r| count(r, 1).and_then(to_usize),
+            )?,
+            max_connections: l.get("http.max_connections", http_default.max_connections, |r| {
+                count(r, 1).and_then(to_usize)
+            })?,
+        },
     };
     let limits = Limits {
         max_query_length: l.get(
@@ -941,6 +992,11 @@ query_timeout = "30s"
             ("GRAPHWARD_BOLT_WS_ALLOWED_ORIGINS", "a, b,,"),
             ("GRAPHWARD_HTTP_ADDRESS", "0.0.0.0"),
             ("GRAPHWARD_HTTP_PORT", "6"),
+            ("GRAPHWARD_HTTP_MAX_BODY_SIZE", "2KiB"),
+            ("GRAPHWARD_HTTP_MAX_RESULT_SIZE", "3KiB"),
+            ("GRAPHWARD_HTTP_TRANSACTION_IDLE_TIMEOUT", "11"),
+            ("GRAPHWARD_HTTP_MAX_TRANSACTIONS", "12"),
+            ("GRAPHWARD_HTTP_MAX_CONNECTIONS", "13"),
             ("GRAPHWARD_MAX_QUERY_LENGTH", "7"),
             ("GRAPHWARD_MAX_NESTING_DEPTH", "8"),
             ("GRAPHWARD_MAX_ROWS", "9"),
@@ -966,6 +1022,10 @@ query_timeout = "30s"
         assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);
         assert_eq!(c.http.address, "0.0.0.0");
         assert_eq!(c.http.port, 6);
+        let h = &c.http.limits;
+        assert_eq!((h.max_body_bytes, h.max_result_bytes), (2048, 3072));
+        assert_eq!(h.transaction_idle_timeout, Duration::from_secs(11));
+        assert_eq!((h.max_transactions, h.max_connections), (12, 13));
         let l = &c.engine.limits;
         assert_eq!(
             (l.max_query_length, l.max_nesting_depth, l.max_rows),

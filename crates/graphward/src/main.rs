@@ -3,7 +3,6 @@
 
 mod cli;
 mod config;
-mod http;
 mod serve;
 
 use std::process::ExitCode;

@@ -60,9 +60,22 @@ pub fn run(config: Config) -> Result<(), ServeError> {
 
     prepare_data_dir(&config.data_dir)?;
     let cypher = open_engine(&config.data_dir, config.engine.clone())?;
+    let stored = Arc::new(
+        graphward_http::stored::StoredQueries::open(&config.data_dir).map_err(|message| {
+            ServeError::Engine {
+                path: config.data_dir.clone(),
+                message,
+            }
+        })?,
+    );
     // Server commands (TLS reload, users and privileges, stored queries) are answered in front
     // of the Cypher engine; each concern adds its handler here.
-    let engine: Arc<dyn QueryEngine> = Arc::new(CommandEngine::new(cypher));
+    let engine: Arc<dyn QueryEngine> = Arc::new(CommandEngine::new(cypher.clone()).with(Arc::new(
+        graphward_http::stored::StoredQueryCommands {
+            store: stored.clone(),
+            engine: cypher,
+        },
+    )));
     tracing::info!(
         data_dir = %config.data_dir.display(),
         default_database = %engine.default_database(),
@@ -74,7 +87,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         .thread_name("graphward")
         .build()
         .map_err(ServeError::Runtime)?;
-    let result = runtime.block_on(serve(&config, engine.clone()));
+    let result = runtime.block_on(serve(&config, engine.clone(), stored));
     // Connection tasks still running are dropped here; a blocking engine call in flight gets
     // the grace period to finish.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
@@ -171,7 +184,11 @@ async fn bind(listener: &'static str, address: &str, port: u16) -> Result<TcpLis
         })
 }
 
-async fn serve(config: &Config, engine: Arc<dyn QueryEngine>) -> Result<(), ServeError> {
+async fn serve(
+    config: &Config,
+    engine: Arc<dyn QueryEngine>,
+    stored: Arc<graphward_http::stored::StoredQueries>,
+) -> Result<(), ServeError> {
     // Install the signal handlers before the ports open, so a signal sent as soon as the
     // server is reachable is handled gracefully.
     let mut shutdown = Shutdown::install()?;
@@ -187,7 +204,7 @@ async fn serve(config: &Config, engine: Arc<dyn QueryEngine>) -> Result<(), Serv
         .map(|a| a.to_string())
         .unwrap_or_else(|_| show_addr(&config.http.address, config.http.port));
 
-    tracing::warn!("authentication is not configured yet: every Bolt client is accepted");
+    tracing::warn!("authentication is not configured yet: every Bolt and HTTP client is accepted");
     if !is_loopback(&config.bolt.address) {
         tracing::warn!(address = %bolt_addr, "Bolt is reachable from the network without TLS or authentication");
     }
@@ -195,13 +212,22 @@ async fn serve(config: &Config, engine: Arc<dyn QueryEngine>) -> Result<(), Serv
         tracing::warn!(address = %http_addr, "HTTP is reachable from the network without TLS");
     }
 
+    let mut http_state = graphward_http::HttpState::new(
+        engine.clone(),
+        // Until authentication is configured, every HTTP client is a superuser too.
+        Arc::new(graphward_http::PermissiveAuthenticatorNoAuthConfigured),
+    );
+    http_state.limits = config.http.limits.clone();
+    http_state.data_dir = Some(config.data_dir.clone());
+    http_state.stored = Some(stored);
     let bolt: JoinHandle<io::Result<()>> = tokio::spawn(graphward_bolt::serve(
         bolt_listener,
         engine,
         Arc::new(graphward_bolt::AllowAll),
         config.bolt.config.clone(),
     ));
-    let http: JoinHandle<io::Result<()>> = tokio::spawn(crate::http::serve(http_listener));
+    let http: JoinHandle<io::Result<()>> =
+        tokio::spawn(graphward_http::serve(http_listener, None, http_state));
     tracing::info!("Bolt listening on bolt://{bolt_addr}");
     tracing::info!("HTTP listening on http://{http_addr}");
 

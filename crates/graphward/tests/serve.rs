@@ -88,7 +88,7 @@ impl Server {
     fn http_get(&self, path: &str) -> String {
         http_request(
             self.http_port,
-            &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+            &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
         )
     }
 
@@ -134,7 +134,7 @@ fn http_request(port: u16, request: &str) -> String {
 }
 
 fn version_body() -> String {
-    format!("{{\"graphward\": \"{}\"}}", env!("CARGO_PKG_VERSION"))
+    format!("\"graphward\":\"{}\"", env!("CARGO_PKG_VERSION"))
 }
 
 #[test]
@@ -147,8 +147,8 @@ fn serve_answers_stops_on_sigterm_and_restarts_on_the_same_data_dir() {
     let root = server.http_get("/");
     assert!(root.starts_with("HTTP/1.1 200"), "{root}");
     assert!(root.contains("application/json"), "{root}");
-    assert!(root.ends_with(&version_body()), "{root}");
-    let missing = server.http_get("/db/neo4j/tx");
+    assert!(root.contains(&version_body()), "{root}");
+    let missing = server.http_get("/no/such/endpoint");
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
     let log = server.log();
     assert!(
@@ -161,7 +161,7 @@ fn serve_answers_stops_on_sigterm_and_restarts_on_the_same_data_dir() {
 
     // Same data directory again.
     let server = Server::start(&data, tmp.path(), &[]);
-    assert!(server.http_get("/").ends_with(&version_body()));
+    assert!(server.http_get("/").contains(&version_body()));
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status}:\n{log}");
 }
@@ -186,7 +186,7 @@ fn settings_from_env_and_config_file() {
         .env("GRAPHWARD_BOLT_PORT", bolt_port.to_string());
     let server = Server::spawn(&mut cmd, tmp.path(), bolt_port, file_http_port);
     assert!(tmp.path().join("data").is_dir());
-    assert!(server.http_get("/").ends_with(&version_body()));
+    assert!(server.http_get("/").contains(&version_body()));
     let (status, log) = server.terminate();
     assert!(status.success(), "exit {status}:\n{log}");
 }

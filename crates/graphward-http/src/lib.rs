@@ -1,0 +1,672 @@
+//! # graphward-http: the HTTP(S) REST API
+//!
+//! * `GET /ping` (204, `X-Graphward-Version`), `GET /health`, `GET /metrics` (Prometheus),
+//!   `GET /openapi.json` (the OpenAPI 3 document in this crate, `openapi.json`): no auth.
+//! * `POST /db/{graph}/query/v2` and explicit transactions under `.../query/v2/tx` in the JSON
+//!   shape of Neo4j's Query API v2 (plain or typed JSON) — [`query`].
+//! * Stored queries: `INSTALL QUERY` / `SHOW QUERIES` / `DROP QUERY` server commands,
+//!   `PUT|GET|DELETE /queries/{graph}/{name}`, `GET|POST /restpp/query/{graph}/{name}` —
+//!   [`stored`].
+//!
+//! Every error is `{"errors":[{"code","message"}]}` ([`error`]). The engine and the
+//! authenticator are reached only through `graphward_core`'s traits; both block, so they run
+//! on tokio's blocking pool. The entry point is [`serve`].
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod query;
+pub mod stored;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use bytes::Bytes;
+use graphward_core::auth::{Authenticator, ClientInfo, Credentials};
+use graphward_core::engine::{AccessMode, Principal, QueryEngine, TxOptions};
+use graphward_core::ErrorCode;
+use graphward_tls::TlsManager;
+use http_body_util::BodyExt;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::error::{codes, ApiError};
+use crate::metrics::Metrics;
+
+/// The version sent in `X-Graphward-Version`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The OpenAPI 3 document describing this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// HTTP limits (all configurable: `http.*` settings).
+#[derive(Debug, Clone)]
+pub struct HttpLimits {
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Largest JSON result produced for one request, in bytes. A result that outgrows it
+    /// before the response head is sent is refused with 400 `ResultTooLarge`; later, the
+    /// stream is cut off.
+    pub max_result_bytes: u64,
+    /// An explicit transaction idle this long is rolled back.
+    pub transaction_idle_timeout: Duration,
+    /// Most explicit transactions open at once (429 beyond).
+    pub max_transactions: usize,
+    /// Most connections served at once; further ones are closed.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_body_bytes: 10 * 1024 * 1024,
+            max_result_bytes: 512 * 1024 * 1024,
+            transaction_idle_timeout: Duration::from_secs(30),
+            max_transactions: 1000,
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Everything the API needs.
+#[derive(Clone)]
+pub struct HttpState {
+    pub engine: Arc<dyn QueryEngine>,
+    pub authenticator: Arc<dyn Authenticator>,
+    /// TLS managers of every listener, for `/health` and `/metrics`.
+    pub tls_managers: Vec<Arc<TlsManager>>,
+    pub limits: HttpLimits,
+    pub started: Instant,
+    /// The data directory (for the storage size metric).
+    pub data_dir: Option<PathBuf>,
+    /// Stored queries (`/restpp`, `/queries`); `None` disables those endpoints (404).
+    pub stored: Option<Arc<stored::StoredQueries>>,
+}
+
+impl HttpState {
+    pub fn new(engine: Arc<dyn QueryEngine>, authenticator: Arc<dyn Authenticator>) -> Self {
+        HttpState {
+            engine,
+            authenticator,
+            tls_managers: Vec::new(),
+            limits: HttpLimits::default(),
+            started: Instant::now(),
+            data_dir: None,
+            stored: None,
+        }
+    }
+}
+
+/// An authenticator that accepts everyone as a superuser, for servers without
+/// authentication configured. The principal's user is the Basic user name, if one was given
+/// (it is not checked), so explicit transactions still belong to whoever opened them.
+pub struct PermissiveAuthenticatorNoAuthConfigured;
+
+impl Authenticator for PermissiveAuthenticatorNoAuthConfigured {
+    fn authenticate(
+        &self,
+        credentials: &Credentials,
+        _client: &ClientInfo,
+    ) -> graphward_core::Result<Principal> {
+        let user = match credentials {
+            Credentials::Basic { user, .. } => Some(user.clone()),
+            _ => None,
+        };
+        Ok(Principal {
+            user,
+            superuser: true,
+            ..Principal::default()
+        })
+    }
+}
+
+/// Shared by every request.
+pub(crate) struct App {
+    pub state: HttpState,
+    pub metrics: Metrics,
+    pub txs: query::TxRegistry,
+}
+
+pub(crate) type Shared = Arc<App>;
+
+/// The remote address of a connection, put into each request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub SocketAddr);
+
+/// Serve the API on `listener` until the task is aborted. With `tls`, every connection must
+/// complete a TLS handshake (plaintext HTTP gets 400 "this port requires TLS"); without, a
+/// TLS ClientHello is logged and the connection closed.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<Arc<TlsManager>>,
+    state: HttpState,
+) -> std::io::Result<()> {
+    let app = Arc::new(App {
+        metrics: Metrics::default(),
+        txs: query::TxRegistry::default(),
+        state,
+    });
+    let reaper = tokio::spawn(query::reap_expired(app.clone()));
+    let _reaper = AbortOnDrop(reaper);
+    let router = router(app.clone());
+    let permits = Arc::new(Semaphore::new(app.state.limits.max_connections.max(1)));
+    let handshakes = Arc::new(Semaphore::new(256));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                tracing::warn!(error = %e, "http: accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "http: too many connections, closing");
+            continue;
+        };
+        let (app, router, tls, handshakes) =
+            (app.clone(), router.clone(), tls.clone(), handshakes.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            app.metrics.connection_opened();
+            let _open = ConnectionGuard(app.clone());
+            match tls {
+                Some(m) => {
+                    let Ok(stream) = graphward_tls::accept_on_tls_port(
+                        &m,
+                        stream,
+                        graphward_tls::DEFAULT_HANDSHAKE_TIMEOUT,
+                        &handshakes,
+                    )
+                    .await
+                    else {
+                        return;
+                    };
+                    serve_connection(stream, peer, router).await;
+                }
+                None => {
+                    if let graphward_tls::FirstBytes::TlsClientHello =
+                        graphward_tls::sniff(&stream, graphward_tls::DEFAULT_HANDSHAKE_TIMEOUT)
+                            .await
+                    {
+                        app.metrics.plaintext_tls_refused();
+                        tracing::warn!(%peer, "http: TLS ClientHello on the plaintext HTTP port (TLS is not configured for HTTP; use http://); closing");
+                        drop(stream);
+                        return;
+                    }
+                    serve_connection(stream, peer, router).await;
+                }
+            }
+        });
+    }
+}
+
+async fn serve_connection<S>(stream: S, peer: SocketAddr, router: Router)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let service = tower::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(Peer(peer));
+        let mut router = router.clone();
+        async move {
+            let req = req.map(Body::new);
+            tower::Service::call(&mut router, req).await
+        }
+    });
+    let service = hyper_util::service::TowerToHyperService::new(service);
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .max_buf_size(64 * 1024);
+    builder.http2().max_concurrent_streams(64);
+    if let Err(e) = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .await
+    {
+        tracing::debug!(%peer, error = %e, "http: connection ended with an error");
+    }
+}
+
+struct ConnectionGuard(Shared);
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.metrics.connection_closed();
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The API's routes.
+pub(crate) fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(discovery))
+        .route("/ping", get(ping))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi))
+        .route("/db/{graph}/query/v2", post(query::autocommit))
+        .route("/db/{graph}/query/v2/tx", post(query::open_tx))
+        .route(
+            "/db/{graph}/query/v2/tx/{id}",
+            post(query::run_in_tx).delete(query::rollback_tx),
+        )
+        .route(
+            "/db/{graph}/query/v2/tx/{id}/commit",
+            post(query::commit_tx),
+        )
+        .route("/queries/{graph}", get(stored::list))
+        .route(
+            "/queries/{graph}/{name}",
+            put(stored::install)
+                .get(stored::show)
+                .delete(stored::drop_query),
+        )
+        .route(
+            "/restpp/query/{graph}/{name}",
+            get(stored::run_get).post(stored::run_post),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
+        .with_state(app)
+}
+
+/// Counts and times every request; adds the security headers every answer carries.
+async fn observe(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".to_string());
+    let method = req.method().as_str().to_string();
+    let mut response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status().as_u16() >= 400 && !is_json {
+        // Rejections from extractors (a path that is not valid UTF-8, a malformed query
+        // string) come as text: give them the API's one error shape.
+        response = as_json_error(response).await;
+    }
+    let h = response.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    app.metrics.record_request(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+async fn as_json_error(response: Response) -> Response {
+    let (parts, body) = response.into_parts();
+    let text = match http_body_util::Limited::new(body, 4096).collect().await {
+        Ok(c) => String::from_utf8_lossy(&c.to_bytes()).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let code = match parts.status {
+        StatusCode::NOT_FOUND => codes::NOT_FOUND,
+        StatusCode::METHOD_NOT_ALLOWED => codes::METHOD_NOT_ALLOWED,
+        StatusCode::PAYLOAD_TOO_LARGE => codes::PAYLOAD_TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => codes::UNSUPPORTED_MEDIA_TYPE,
+        s if s.is_server_error() => codes::INTERNAL,
+        _ => codes::INVALID,
+    };
+    let message = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_string()
+    } else {
+        text
+    };
+    let mut r = ApiError::new(parts.status, code, message).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
+        if let Some(v) = parts.headers.get(&name) {
+            r.headers_mut().insert(name, v.clone());
+        }
+    }
+    r
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found(codes::NOT_FOUND, "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::METHOD_NOT_ALLOWED,
+        "method not allowed on this endpoint",
+    )
+}
+
+async fn discovery() -> Response {
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "graphward": VERSION,
+            "query": "/db/{databaseName}/query/v2",
+            "transaction": "/db/{databaseName}/query/v2/tx",
+            "restpp": "/restpp/query/{graph}/{query}",
+            "openapi": "/openapi.json",
+        }),
+    )
+}
+
+async fn ping() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert("x-graphward-version", HeaderValue::from_static(VERSION));
+    r
+}
+
+async fn openapi() -> Response {
+    let mut r = (StatusCode::OK, OPENAPI).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Run a blocking closure on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("worker failed: {e}")))
+}
+
+async fn health(State(app): State<Shared>) -> Response {
+    let engine = app.state.engine.clone();
+    // Storage is healthy when the default database opens a read transaction.
+    let storage = blocking(move || {
+        let options = TxOptions {
+            mode: AccessMode::Read,
+            implicit: true,
+            principal: Principal {
+                user: Some("graphward-health".into()),
+                superuser: true,
+                ..Principal::default()
+            },
+            ..TxOptions::default()
+        };
+        let databases: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
+        let state = match engine.begin(options) {
+            Ok(tx) => {
+                let _ = tx.rollback();
+                "ok".to_string()
+            }
+            Err(e) => format!("error: {}", e.message),
+        };
+        (state, engine.default_database(), databases)
+    })
+    .await;
+    let (state, default_database, databases) = match storage {
+        Ok(s) => s,
+        Err(e) => (format!("error: {}", e.message), String::new(), Vec::new()),
+    };
+    let ok = state == "ok";
+    let tls: Vec<serde_json::Value> = app
+        .state
+        .tls_managers
+        .iter()
+        .map(|m| {
+            let s = m.status();
+            serde_json::json!({
+                "listener": s.listener,
+                "not_after": s.certificate.not_after,
+                "expires_in_seconds": s.expires_in_secs,
+                "fingerprint_sha256": s.certificate.fingerprint_sha256,
+                "last_reload_error": s.last_reload_error,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "version": VERSION,
+        "uptime_seconds": app.state.started.elapsed().as_secs(),
+        "storage": {
+            "state": state,
+            "default_database": default_database,
+            "databases": databases,
+        },
+        "tls": tls,
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json_response(status, &body)
+}
+
+async fn metrics_text(State(app): State<Shared>) -> Response {
+    let dir = app.state.data_dir.clone();
+    let size = match dir {
+        Some(d) => blocking(move || metrics::dir_size(&d)).await.ok(),
+        None => None,
+    };
+    let tls: Vec<_> = app.state.tls_managers.iter().map(|m| m.status()).collect();
+    let text = app
+        .metrics
+        .render(&tls, size, app.txs.len(), app.state.started.elapsed());
+    let mut r = (StatusCode::OK, text).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+/// Read a request body up to the configured limit.
+pub(crate) async fn read_body(app: &App, body: Body) -> Result<Bytes, ApiError> {
+    let limit = app.state.limits.max_body_bytes;
+    match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    codes::PAYLOAD_TOO_LARGE,
+                    format!("request body larger than {limit} bytes (http.max_body_size)"),
+                ))
+            } else {
+                Err(ApiError::bad_request(format!(
+                    "cannot read the request body: {e}"
+                )))
+            }
+        }
+    }
+}
+
+/// Parse a JSON request body (empty means `{}`), checking the content type.
+pub(crate) fn parse_json_body(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        if !(ct.starts_with("application/json")
+            || ct.starts_with(json::TYPED_MEDIA_TYPE)
+            || ct.contains("+json")
+            // curl's default for `-d`: accepted so that `curl -d '{...}'` works.
+            || ct.starts_with("application/x-www-form-urlencoded"))
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                codes::UNSUPPORTED_MEDIA_TYPE,
+                "the request body must be JSON (Content-Type: application/json)",
+            ));
+        }
+    }
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(serde_json::Value::Object(Default::default()));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_format(format!("invalid JSON: {e}")))
+}
+
+/// The credentials in the `Authorization` header.
+fn credentials(headers: &HeaderMap) -> Result<Credentials, &'static str> {
+    use base64::Engine as _;
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Credentials::None);
+    };
+    let value = value.to_str().map_err(|_| "malformed_header")?.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .map_err(|_| "malformed_header")?;
+        let text = String::from_utf8(decoded).map_err(|_| "malformed_header")?;
+        let (user, password) = text.split_once(':').ok_or("malformed_header")?;
+        Ok(Credentials::Basic {
+            user: user.to_string(),
+            password: password.to_string(),
+        })
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        if rest.is_empty() {
+            return Err("malformed_header");
+        }
+        Ok(Credentials::Bearer {
+            token: rest.to_string(),
+        })
+    } else {
+        Err("unsupported_scheme")
+    }
+}
+
+/// Authenticate the request (on the blocking pool: password hashing is slow by design).
+pub(crate) async fn authenticate(
+    app: &Shared,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<Principal, ApiError> {
+    let creds = match credentials(headers) {
+        Ok(c) => c,
+        Err(reason) => {
+            app.metrics.record_auth_refusal(reason);
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::UNAUTHORIZED,
+                "malformed Authorization header: use `Basic <base64 user:password>` or `Bearer <token>`",
+            ));
+        }
+    };
+    let auth = app.state.authenticator.clone();
+    let client = ClientInfo {
+        peer,
+        protocol: "http",
+    };
+    match blocking(move || auth.authenticate(&creds, &client)).await? {
+        Ok(p) => Ok(p),
+        Err(e) => {
+            let reason = match e.code {
+                ErrorCode::TokenExpired => "token_expired",
+                ErrorCode::Forbidden => "forbidden",
+                ErrorCode::Unauthorized => "unauthorized",
+                _ => "error",
+            };
+            app.metrics.record_auth_refusal(reason);
+            Err(e.into())
+        }
+    }
+}
+
+/// Refuse a principal whose token is narrowed to another graph.
+pub(crate) fn check_graph_scope(principal: &Principal, graph: &str) -> Result<(), ApiError> {
+    match &principal.graph_scope {
+        Some(scope) if scope != graph => Err(ApiError::forbidden(format!(
+            "this token is limited to graph {scope:?}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The peer address of the request, if known.
+pub(crate) fn peer_of(req_ext: &axum::http::Extensions) -> Option<SocketAddr> {
+    req_ext.get::<Peer>().map(|p| p.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_header_parsing() {
+        let mut h = HeaderMap::new();
+        assert_eq!(credentials(&h), Ok(Credentials::None));
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic bmVvNGo6cGFzczp3b3Jk"),
+        );
+        assert_eq!(
+            credentials(&h),
+            Ok(Credentials::Basic {
+                user: "neo4j".into(),
+                password: "pass:word".into()
+            })
+        );
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc.def"),
+        );
+        assert_eq!(
+            credentials(&h),
+            Ok(Credentials::Bearer {
+                token: "abc.def".into()
+            })
+        );
+        for bad in [
+            "Basic ***",
+            "Basic bm9jb2xvbg==",
+            "Bearer ",
+            "Digest x",
+            "Basic",
+        ] {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_static(bad));
+            assert!(credentials(&h).is_err(), "{bad}");
+        }
+    }
+}
