@@ -634,6 +634,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn openapi_document_describes_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap_or_default();
+        assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
+        for path in [
+            "/",
+            "/ping",
+            "/health",
+            "/metrics",
+            "/openapi.json",
+            "/db/{graph}/query/v2",
+            "/db/{graph}/query/v2/tx",
+            "/db/{graph}/query/v2/tx/{id}",
+            "/db/{graph}/query/v2/tx/{id}/commit",
+            "/queries/{graph}",
+            "/queries/{graph}/{name}",
+            "/restpp/query/{graph}/{name}",
+        ] {
+            assert!(
+                doc["paths"][path].is_object(),
+                "{path} missing from openapi.json"
+            );
+        }
+    }
+
+    #[test]
     fn authorization_header_parsing() {
         let mut h = HeaderMap::new();
         assert_eq!(credentials(&h), Ok(Credentials::None));

@@ -315,7 +315,7 @@ pub(crate) fn parse_query_request(
     );
     let format = Format::from_media(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let text = match o.get("statement") {
-        None | Some(J::Null) => None,
+        None => None,
         Some(J::String(s)) if s.trim().is_empty() => None,
         Some(J::String(s)) => Some(s.clone()),
         Some(_) => return Err(ApiError::bad_request("`statement` must be a string")),
@@ -325,14 +325,29 @@ pub(crate) fn parse_query_request(
             "the request body needs a `statement` (a Cypher query)",
         ));
     }
-    let params = json::params(o.get("parameters"), in_format)?;
-    if text.is_none() && !params.is_empty() {
-        return Err(ApiError::bad_request(
-            "`parameters` given without a `statement`",
-        ));
+    // Parameters without a statement are ignored (there is nothing to bind them to).
+    let params = match text {
+        Some(_) => json::params(o.get("parameters"), in_format)?,
+        None => Params::new(),
+    };
+    match o.get("includeCounters") {
+        None | Some(J::Bool(_)) => {}
+        Some(_) => return Err(ApiError::bad_request("`includeCounters` must be a boolean")),
+    }
+    match o.get("bookmarks") {
+        None => {}
+        Some(J::Array(items)) if items.iter().all(J::is_string) => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "`bookmarks` must be an array of strings",
+            ))
+        }
+    }
+    if !matches!(o.get("parameters"), None | Some(J::Object(_))) {
+        return Err(ApiError::bad_request("`parameters` must be a JSON object"));
     }
     let mode = match o.get("accessMode") {
-        None | Some(J::Null) => AccessMode::Write,
+        None => AccessMode::Write,
         Some(J::String(s)) if s.eq_ignore_ascii_case("read") => AccessMode::Read,
         Some(J::String(s)) if s.eq_ignore_ascii_case("write") => AccessMode::Write,
         Some(_) => return Err(ApiError::bad_request("`accessMode` must be READ or WRITE")),
