@@ -1,6 +1,7 @@
 """Driver for bench/bolt_roundtrip."""
 import argparse
 import json
+import os
 import socket
 import subprocess
 import tempfile
@@ -19,12 +20,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def binary():
+    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
+    return os.environ.get("GRAPHWARD_BIN", str(Path(target) / "release" / "graphward"))
+
+
 def start_server(data_dir):
     bolt, http = free_port(), free_port()
-    proc = subprocess.Popen([str(ROOT / "target/release/graphward"), "serve", "--data-dir", data_dir,
+    # The first start creates the admin user `neo4j` with this password (once auth is on).
+    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password")
+    proc = subprocess.Popen([binary(), "serve", "--data-dir", data_dir,
                              "--bolt-address", "127.0.0.1", "--bolt-port", str(bolt),
                              "--http-address", "127.0.0.1", "--http-port", str(http)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     for _ in range(300):
         try:
             socket.create_connection(("127.0.0.1", bolt), timeout=0.2).close()
@@ -62,7 +70,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="graphward-bench-") as d:
         proc, port = start_server(d)
         try:
-            with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", "x"),
+            with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", "password"),
                                       max_connection_pool_size=32) as driver:
                 r1 = roundtrips(driver, 1, a.seconds)
                 r16 = roundtrips(driver, 16, a.seconds)
@@ -75,7 +83,9 @@ def main():
         finally:
             proc.terminate()
             proc.wait()
-    res = {"return1_per_s_1_session": r1, "return1_per_s_16_sessions": r16,
+    res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "load_average_1m": os.getloadavg()[0],
+           "return1_per_s_1_session": r1, "return1_per_s_16_sessions": r16,
            "stream_rows_per_s": rows_s, "rows": a.rows}
     print(f"RETURN 1 round trips/s, 1 session:   {r1:10.0f}")
     print(f"RETURN 1 round trips/s, 16 sessions: {r16:10.0f}")

@@ -85,7 +85,7 @@ def main():
     common = ["--nodes", str(a.nodes), "--rels", str(a.rels), "--batch", str(a.batch),
               "--queries", str(a.queries)]
     with tempfile.TemporaryDirectory(prefix="graphward-bench-") as d:
-        gw = run_measured([str(ROOT / "target/release/graphward-bench"), "load-and-hop",
+        gw = run_measured([str(Path(os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))) / "release" / "graphward-bench"), "load-and-hop",
                            "--data-dir", d, *common])
     lb = run_measured([sys.executable, __file__, "--ladybug-child", *common])
     if gw["hop2_total"] != lb["hop2_total"]:
