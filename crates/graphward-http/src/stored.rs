@@ -451,6 +451,22 @@ pub enum Command {
     },
 }
 
+/// `name ON GRAPH g`, as INSTALL QUERY and DROP QUERY spell it (`usage` goes in errors).
+fn name_on_graph(l: &mut Lexer<'_>, usage: &str) -> Result<(String, String), Error> {
+    let name = l
+        .word()
+        .ok_or_else(|| Error::syntax(format!("expected a query name: {usage}")))?;
+    if !(l.keyword("ON") && l.keyword("GRAPH")) {
+        return Err(Error::syntax(format!(
+            "expected ON GRAPH g after the name: {usage}"
+        )));
+    }
+    let graph = l
+        .word()
+        .ok_or_else(|| Error::syntax(format!("expected a graph name after ON GRAPH: {usage}")))?;
+    Ok((name, graph))
+}
+
 /// `None` when `query` is not a stored-query command.
 pub fn parse_command(query: &str) -> Option<Result<Command, Error>> {
     let mut l = Lexer { s: query, pos: 0 };
@@ -459,14 +475,9 @@ pub fn parse_command(query: &str) -> Option<Result<Command, Error>> {
         if !l.keyword("QUERY") {
             return None;
         }
-        let Some(name) = l.word() else {
-            return syntax("INSTALL QUERY needs a name: INSTALL QUERY name ON GRAPH g AS '...'");
-        };
-        if !(l.keyword("ON") && l.keyword("GRAPH")) {
-            return syntax("expected ON GRAPH g after INSTALL QUERY name");
-        }
-        let Some(graph) = l.word() else {
-            return syntax("expected a graph name after ON GRAPH");
+        let (name, graph) = match name_on_graph(&mut l, "INSTALL QUERY name ON GRAPH g AS '...'") {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
         };
         if !l.keyword("AS") {
             return syntax("expected AS '...' after the graph name");
@@ -508,14 +519,9 @@ pub fn parse_command(query: &str) -> Option<Result<Command, Error>> {
         if !l.keyword("QUERY") {
             return None;
         }
-        let Some(name) = l.word() else {
-            return syntax("DROP QUERY needs a name: DROP QUERY name ON GRAPH g");
-        };
-        if !(l.keyword("ON") && l.keyword("GRAPH")) {
-            return syntax("expected ON GRAPH g after DROP QUERY name");
-        }
-        let Some(graph) = l.word() else {
-            return syntax("expected a graph name after ON GRAPH");
+        let (name, graph) = match name_on_graph(&mut l, "DROP QUERY name ON GRAPH g") {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
         };
         if !l.at_end() {
             return syntax("unexpected text after DROP QUERY");

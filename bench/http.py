@@ -1,0 +1,163 @@
+"""Driver for bench/http (standard library only; wrk, nginx and openssl from the system)."""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASIC = "Basic " + base64.b64encode(b"neo4j:password").decode()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def binary():
+    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
+    return os.environ.get("GRAPHWARD_BIN", str(Path(target) / "release" / "graphward"))
+
+
+def wait_port(port, proc=None, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("process exited early")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def start_graphward(data_dir, extra=()):
+    bolt, http = free_port(), free_port()
+    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password")
+    proc = subprocess.Popen([binary(), "serve", "--data-dir", data_dir,
+                             "--bolt-address", "127.0.0.1", "--bolt-port", str(bolt),
+                             "--http-address", "127.0.0.1", "--http-port", str(http), *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    wait_port(http, proc)
+    return proc, http
+
+
+def install_query(http_port):
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{http_port}/queries/neo4j/bench_hop", method="PUT",
+        headers={"Authorization": BASIC, "Content-Type": "application/json"},
+        data=json.dumps({"statement": "UNWIND range(1, $n) AS i RETURN i, i * 2 AS twice"}).encode())
+    with urllib.request.urlopen(req) as r:
+        assert r.status in (200, 201)
+
+
+def make_cert(d):
+    cert, key = Path(d) / "cert.pem", Path(d) / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def start_nginx(d, cert, key):
+    plain, tls = free_port(), free_port()
+    conf = Path(d) / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+daemon off;
+pid {d}/nginx.pid;
+error_log {d}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fcgi;
+  uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+  server {{ listen 127.0.0.1:{plain}; location = /ping {{ return 204; }} }}
+  server {{
+    listen 127.0.0.1:{tls} ssl;
+    ssl_certificate {cert}; ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location = /ping {{ return 204; }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-p", d, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(plain, proc)
+    wait_port(tls, proc)
+    return proc, plain, tls
+
+
+def wrk(url, seconds, connections, header=None):
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if header:
+        cmd[1:1] = ["-H", header]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {m.group(1): m.group(2) for m in re.finditer(r"^\s+(50|90|99)%\s+(\S+)", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"url": url, "requests_per_sec": rps, "latency": lat,
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0, "raw": out}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    args = ap.parse_args()
+    for tool in ("wrk", "nginx", "openssl"):
+        if not shutil.which(tool):
+            raise SystemExit(f"bench/http needs {tool} (apt-get install {tool})")
+    help_text = subprocess.run([binary(), "serve", "--help"], capture_output=True, text=True).stdout
+    has_tls = "--tls-cert" in help_text
+    results = {}
+    procs = []
+    with tempfile.TemporaryDirectory(prefix="graphward-bench-") as d:
+        try:
+            cert, key = make_cert(d)
+            gw, port = start_graphward(os.path.join(d, "plain"))
+            procs.append(gw)
+            install_query(port)
+            hop = f"/restpp/query/neo4j/bench_hop?n=10"
+            auth = f"Authorization: {BASIC}"
+            results["graphward http /ping"] = wrk(f"http://127.0.0.1:{port}/ping", args.seconds, args.connections)
+            results["graphward http stored query (10 rows)"] = wrk(f"http://127.0.0.1:{port}{hop}", args.seconds, args.connections, auth)
+            if has_tls:
+                gwt, tport = start_graphward(os.path.join(d, "tls"), ["--tls-cert", str(cert), "--tls-key", str(key)])
+                procs.append(gwt)
+                results["graphward https /ping"] = wrk(f"https://localhost:{tport}/ping", args.seconds, args.connections)
+                results["graphward https stored query (10 rows)"] = wrk(f"https://localhost:{tport}{hop}".replace(hop, hop), args.seconds, args.connections, auth)
+            ng, nplain, ntls = start_nginx(d, cert, key)
+            procs.append(ng)
+            results["nginx http /ping"] = wrk(f"http://127.0.0.1:{nplain}/ping", args.seconds, args.connections)
+            results["nginx https /ping"] = wrk(f"https://localhost:{ntls}/ping", args.seconds, args.connections)
+        finally:
+            for p in procs:
+                p.terminate()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+    out_dir = ROOT / "bench" / "out"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = {k: {kk: vv for kk, vv in v.items() if kk != "raw"} for k, v in results.items()}
+    (out_dir / "http.json").write_text(json.dumps({"seconds": args.seconds, "connections": args.connections,
+                                                   "graphward_tls": has_tls, "results": results}, indent=2))
+    print(f"| target | req/s | p50 | p99 | non-2xx |\n| --- | --- | --- | --- | --- |")
+    for k, v in summary.items():
+        print(f"| {k} | {v['requests_per_sec']:.0f} | {v['latency'].get('50', '?')} | {v['latency'].get('99', '?')} | {v['non_2xx']} |")
+    if not has_tls:
+        print("(graphward HTTPS not measured: this binary has no --tls-cert yet)")
+
+
+if __name__ == "__main__":
+    main()
