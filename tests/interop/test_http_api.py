@@ -244,8 +244,12 @@ def test_failed_statement_ends_transaction(server):
 
 
 def test_transaction_belongs_to_its_user(server):
-    tid = requests.post(tx_url(server), auth=AUTH).json()["transaction"]["id"]
     other = ("someoneelse", "password")
+    # With authentication on, the second user must exist (harmless without it).
+    for graph in ("system", "neo4j"):
+        requests.post(url(server, f"/db/{graph}/query/v2"), auth=AUTH,
+                      json={"statement": "CREATE USER someoneelse SET PASSWORD 'password' CHANGE NOT REQUIRED"})
+    tid = requests.post(tx_url(server), auth=AUTH).json()["transaction"]["id"]
     assert_error(requests.post(tx_url(server, tid), json={"statement": "RETURN 1"}, auth=other), 403,
                  "Neo.ClientError.Security.Forbidden")
     assert_error(requests.post(tx_url(server, tid, graph="system"), json={"statement": "RETURN 1"}, auth=AUTH), 404)
