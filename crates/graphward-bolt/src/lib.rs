@@ -12,6 +12,9 @@ pub mod packstream;
 mod session;
 pub mod transport;
 
+/// Bolt request and response message tags (shared with clients such as `graphward-shell`).
+pub use session::msg;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
