@@ -15,10 +15,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start-up: the size difference between the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the database server (Bolt and HTTP listeners).
     Serve(ServeArgs),
+    /// Interactive console client (Bolt, TLS with --use-ssl); batch mode on a file or stdin.
+    Shell(graphward_shell::ShellArgs),
 }
 
 const SERVE_AFTER_HELP: &str = "\

@@ -28,5 +28,6 @@ fn main() -> ExitCode {
                 }
             }
         }
+        cli::Command::Shell(args) => graphward_shell::run(args),
     }
 }
