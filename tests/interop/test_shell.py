@@ -18,9 +18,14 @@ from conftest import binary, free_port
 USER, PASSWORD = "neo4j", "password"
 
 
+def shell_bin() -> str:
+    """The client binary (by default the server's; GRAPHWARD_SHELL_BIN to test another)."""
+    return os.environ.get("GRAPHWARD_SHELL_BIN", binary())
+
+
 def shell_args(server, *extra, host="127.0.0.1", port=None):
     return [
-        binary(), "shell",
+        shell_bin(), "shell",
         "--host", host, "--port", str(port or server.bolt_port),
         "--username", USER,
         *extra,
@@ -39,6 +44,14 @@ def run_shell(server, stdin="", *extra, host="127.0.0.1", port=None, timeout=60)
         shell_args(server, *extra, host=host, port=port),
         input=stdin, capture_output=True, text=True, timeout=timeout, env=env(),
     )
+
+
+def serve_help() -> str:
+    try:
+        return subprocess.run([binary(), "serve", "--help"], capture_output=True, text=True,
+                              timeout=30).stdout
+    except OSError:
+        return ""
 
 
 KNOWN = "RETURN 1 AS n, 'a,b' AS s, null AS z, [1, 'x'] AS l, {k: 2.5} AS m;"
@@ -177,7 +190,7 @@ def test_unknown_command(server):
 def test_connection_refused():
     port = free_port()
     r = subprocess.run(
-        [binary(), "shell", "--port", str(port)],
+        [shell_bin(), "shell", "--port", str(port)],
         input="RETURN 1;", capture_output=True, text=True, timeout=30, env=env(),
     )
     assert r.returncode == 3
@@ -191,7 +204,7 @@ def test_usage_errors(server, tmp_path):
     r = run_shell(server, "", "--use-ssl=false", "--insecure")
     assert r.returncode == 2
     r = subprocess.run(
-        [binary(), "shell", "--port", str(server.bolt_port), "--username", "neo4j"],
+        [shell_bin(), "shell", "--port", str(server.bolt_port), "--username", "neo4j"],
         input="RETURN 1;", capture_output=True, text=True, timeout=30,
         env={k: v for k, v in os.environ.items() if k != "GRAPHWARD_PASSWORD"},
     )
@@ -217,7 +230,7 @@ def spawn(server, tmp_path, *extra, password=True, host="127.0.0.1"):
     if not password:
         e.pop("GRAPHWARD_PASSWORD", None)
     child = pexpect.spawn(
-        binary(),
+        shell_bin(),
         shell_args(server, *extra, host=host)[1:],
         env=e, encoding="utf-8", timeout=30, dimensions=(40, 200),
     )
@@ -309,16 +322,7 @@ def test_interactive_error_keeps_shell(server, tmp_path):
 # TLS (needs the server's --bolt-cert-file/--bolt-key-file)
 # ---------------------------------------------------------------------------------------------
 
-def server_has_bolt_tls() -> bool:
-    try:
-        out = subprocess.run([binary(), "serve", "--help"], capture_output=True, text=True,
-                             timeout=30).stdout
-    except OSError:
-        return False
-    return "--bolt-cert-file" in out
-
-
-tls = pytest.mark.skipif(not server_has_bolt_tls(),
+tls = pytest.mark.skipif("--bolt-cert-file" not in serve_help(),
                          reason="server has no --bolt-cert-file yet")
 
 
@@ -391,3 +395,70 @@ def test_tls_interactive(tls_server, tmp_path):
     child.expect(r'\| "tls" \|')
     child.sendline(":exit")
     child.expect(pexpect.EOF)
+
+
+# ---------------------------------------------------------------------------------------------
+# Authentication: wrong password, bearer tokens (needs the server's JWT flags)
+# ---------------------------------------------------------------------------------------------
+
+def test_wrong_password(server):
+    r = subprocess.run(
+        shell_args(server), input="RETURN 1;", capture_output=True, text=True, timeout=30,
+        env=env(GRAPHWARD_PASSWORD="not-the-password"),
+    )
+    if r.returncode == 0:
+        pytest.skip("the server does not check passwords (authentication off)")
+    assert r.returncode == 3
+    assert "authentication failed" in r.stderr
+    assert "Neo.ClientError.Security.Unauthorized" in r.stderr
+    assert "not-the-password" not in r.stderr
+
+
+JWT_SECRET = "k" * 64
+
+
+@pytest.fixture(scope="module")
+def jwt_server(tmp_path_factory):
+    if "--jwt-hmac-secret" not in serve_help():
+        pytest.skip("server has no --jwt-hmac-secret yet")
+    from conftest import Server
+    data = tmp_path_factory.mktemp("shell-jwt")
+    srv = Server(str(data), ["--jwt-hmac-secret", JWT_SECRET]).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def make_token(**claims):
+    jwt = pytest.importorskip("jwt")
+    import time
+    now = int(time.time())
+    body = {"sub": "neo4j", "iat": now, "exp": now + 600}
+    body.update(claims)
+    return jwt.encode(body, JWT_SECRET, algorithm="HS256")
+
+
+def test_bearer_token_file(jwt_server, tmp_path):
+    token_file = tmp_path / "token.jwt"
+    token_file.write_text(make_token() + "\n")
+    r = subprocess.run(
+        [shell_bin(), "shell", "--port", str(jwt_server.bolt_port), "--token-file", str(token_file),
+         "--format", "csv"],
+        input="RETURN 7 AS n;", capture_output=True, text=True, timeout=30, env=env(),
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "n\n7\n"
+
+
+def test_expired_token(jwt_server):
+    import time
+    token = make_token(iat=int(time.time()) - 700, exp=int(time.time()) - 600)
+    r = subprocess.run(
+        [shell_bin(), "shell", "--port", str(jwt_server.bolt_port), "--token", token],
+        input="RETURN 1;", capture_output=True, text=True, timeout=30, env=env(),
+    )
+    assert r.returncode == 3
+    assert "token expired" in r.stderr
+    assert "Neo.ClientError.Security.TokenExpired" in r.stderr
+    assert token not in r.stderr
