@@ -133,14 +133,39 @@ impl Drop for ConnGuard<'_> {
 /// How long the client may take to send its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Accept connections on `listener` until the task is dropped/aborted.
+/// TLS handshakes in progress at once on a TLS Bolt port; further ones wait (within the
+/// handshake timeout), so slow clients cannot starve the listener.
+const MAX_CONCURRENT_HANDSHAKES: usize = 128;
+
+/// Accept plaintext connections on `listener` until the task is dropped/aborted.
 pub async fn serve(
     listener: TcpListener,
     engine: Arc<dyn QueryEngine>,
     auth: Arc<dyn Authenticator>,
     config: BoltConfig,
 ) -> std::io::Result<()> {
+    serve_with_tls(listener, None, engine, auth, config).await
+}
+
+/// Accept connections on `listener` until the task is dropped/aborted; with `tls`, the port
+/// speaks TLS only.
+///
+/// On a TLS port every connection goes through [`graphward_tls::accept_on_tls_port`]: a
+/// plaintext Bolt client gets `00 00 00 00` (no common version) and a WARN line naming the
+/// client settings to use, a plaintext HTTP/WebSocket request gets `400` "this port requires
+/// TLS", and the handshake is bounded by a timeout and a limit on concurrent handshakes. The
+/// TLS stream then carries Bolt or Bolt over WebSocket (`wss://`) as on a plaintext port.
+/// Each connection keeps the TLS configuration it was accepted with, so a reload
+/// ([`graphward_tls::TlsManager::reload`]) affects new connections only.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    tls: Option<Arc<graphward_tls::TlsManager>>,
+    engine: Arc<dyn QueryEngine>,
+    auth: Arc<dyn Authenticator>,
+    config: BoltConfig,
+) -> std::io::Result<()> {
     let ctx = Arc::new(BoltContext::new(engine, auth, config));
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_HANDSHAKES));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -153,11 +178,35 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
-        tokio::spawn(async move {
-            if let Err(e) = serve_connection(stream, peer, ctx).await {
-                tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
+        match &tls {
+            None => {
+                tokio::spawn(async move {
+                    if let Err(e) = serve_connection(stream, peer, ctx).await {
+                        tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
+                    }
+                });
             }
-        });
+            Some(manager) => {
+                let (manager, handshakes) = (manager.clone(), handshakes.clone());
+                tokio::spawn(async move {
+                    // Refusals and handshake failures are counted and logged (rate-limited)
+                    // by the TLS layer itself.
+                    let Ok(stream) = graphward_tls::accept_on_tls_port(
+                        &manager,
+                        stream,
+                        graphward_tls::DEFAULT_HANDSHAKE_TIMEOUT,
+                        &handshakes,
+                    )
+                    .await
+                    else {
+                        return;
+                    };
+                    if let Err(e) = serve_connection(stream, peer, ctx).await {
+                        tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
+                    }
+                });
+            }
+        }
     }
 }
 
@@ -250,7 +299,12 @@ async fn open<S: AsyncRead + AsyncWrite + Unpin + Send>(
             }
         }
     } else if first[0] == 0x16 {
-        tracing::warn!(%peer, "TLS handshake on plaintext Bolt port; closing");
+        tracing::warn!(
+            %peer,
+            "TLS handshake on a plaintext Bolt port; closing. This server has no Bolt \
+             certificate (--bolt-cert-file/--bolt-key-file): connect with bolt:// or neo4j://, \
+             or configure TLS"
+        );
         return Ok(None);
     } else {
         tracing::warn!(%peer, preamble = ?first, "not a Bolt client (bad preamble); closing");

@@ -553,7 +553,7 @@ pub async fn accept_on_tls_port(
         FirstBytes::BoltPreamble => {
             let detail = match refuse_plain_bolt(stream).await {
                 Ok(p) => format!(
-                    "plaintext Bolt client (proposed versions {}) on a TLS port: enable encryption in the driver (bolt+s:// or neo4j+s://)",
+                    "plaintext Bolt client (proposed versions {}) on a TLS port, refused: enable encryption in the client: Neo4j drivers bolt+s:// or neo4j+s:// (bolt+ssc:// or neo4j+ssc:// for a self-signed certificate), pymgclient sslmode=REQUIRE, graphward shell --use-ssl",
                     format_bolt_proposals(&p)
                 ),
                 Err(e) => format!("plaintext Bolt client on a TLS port ({e})"),
