@@ -23,6 +23,62 @@ pub enum Command {
     Serve(ServeArgs),
     /// Interactive console client (Bolt, TLS with --use-ssl); batch mode on a file or stdin.
     Shell(graphward_shell::ShellArgs),
+    /// Make and check TLS certificates.
+    Certs(CertsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    #[command(subcommand)]
+    pub command: CertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Write a private CA (ca.pem, ca.key) and a server certificate signed by it (server.pem
+    /// with the chain, server.key mode 0600), or with --self-signed one self-signed certificate.
+    Generate(CertsGenerateArgs),
+    /// Check a certificate and key: match, chain, expiry, SANs, hostname, key permissions.
+    /// Exits non-zero when a check fails.
+    Check(CertsCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CertsGenerateArgs {
+    /// Directory to write the files to (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: std::path::PathBuf,
+    /// Subject alternative name: DNS:name or IP:address; repeat for several
+    #[arg(long = "san", value_name = "SAN", required = true)]
+    pub sans: Vec<String>,
+    /// Validity in days
+    #[arg(long, value_name = "N", default_value_t = 365)]
+    pub days: u32,
+    /// One self-signed certificate instead of a CA and a certificate signed by it
+    #[arg(long)]
+    pub self_signed: bool,
+    /// Encrypt server.key (PKCS#8, PBES2) with the password in this file (first line)
+    #[arg(long, value_name = "FILE")]
+    pub key_password_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CertsCheckArgs {
+    /// Certificate chain (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub cert: std::path::PathBuf,
+    /// Private key (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub key: std::path::PathBuf,
+    /// CA certificate(s) the chain must verify against
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+    /// Host name (or IP address) the certificate must be valid for
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Password file of an encrypted key (first line)
+    #[arg(long, value_name = "FILE")]
+    pub key_password_file: Option<std::path::PathBuf>,
 }
 
 const SERVE_AFTER_HELP: &str = "\
@@ -131,6 +187,63 @@ pub struct ServeArgs {
     /// Wall-clock limit per query: seconds or e.g. 30s, 5m; 0 disables [default: 300s]
     #[arg(long, value_name = "DURATION")]
     pub query_timeout: Option<String>,
+
+    /// Bolt TLS certificate chain (PEM, leaf first). With --bolt-key-file, Bolt accepts TLS
+    /// only (bolt+s://, neo4j+s://)
+    #[arg(long, value_name = "FILE")]
+    pub bolt_cert_file: Option<String>,
+
+    /// Bolt TLS private key (PEM: PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8); mode 0600 or less
+    #[arg(long, value_name = "FILE")]
+    pub bolt_key_file: Option<String>,
+
+    /// File holding the password of an encrypted Bolt key (or set GRAPHWARD_BOLT_KEY_PASSWORD)
+    #[arg(long, value_name = "FILE")]
+    pub bolt_key_password_file: Option<String>,
+
+    /// HTTP TLS certificate chain (PEM, leaf first). With --tls-key, HTTP accepts HTTPS only
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<String>,
+
+    /// HTTP TLS private key (PEM); mode 0600 or less
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<String>,
+
+    /// File holding the password of an encrypted HTTP key (or set GRAPHWARD_TLS_KEY_PASSWORD)
+    #[arg(long, value_name = "FILE")]
+    pub tls_key_password_file: Option<String>,
+
+    /// Lowest TLS version accepted on both listeners: 1.2 or 1.3 [default: 1.2]
+    #[arg(long, value_name = "VERSION")]
+    pub tls_min_version: Option<String>,
+
+    /// Only AEAD cipher suites with forward secrecy (TLS 1.3 suites; ECDHE with AES-GCM or
+    /// ChaCha20-Poly1305 for TLS 1.2) [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub tls_strict_ciphers: Option<String>,
+
+    /// Warn (at start and hourly) when a certificate expires within this horizon; 0 disables
+    /// [default: 14d]
+    #[arg(long, value_name = "DURATION")]
+    pub tls_expiry_warning: Option<String>,
+
+    /// Accept private keys readable by group/others and certificates writable by them
+    /// [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_insecure_key_permissions: Option<String>,
+
+    /// PEM bundle of CAs trusted for client certificates (both listeners)
+    #[arg(long, value_name = "FILE")]
+    pub tls_client_ca_file: Option<String>,
+
+    /// Client certificates: none, optional or require [default: none]
+    #[arg(long, value_name = "MODE")]
+    pub tls_client_auth: Option<String>,
+
+    /// Reload TLS files when they change: true (poll every 2s), false, or a poll period such as
+    /// 500ms [default: false]
+    #[arg(long, value_name = "BOOL|PERIOD", num_args = 0..=1, default_missing_value = "true")]
+    pub tls_watch: Option<String>,
 }
 
 #[cfg(test)]

@@ -129,10 +129,55 @@ pub static SETTINGS: &[Setting] = &[
         max_query_memory
     ),
     setting!("limits.query_timeout", "query-timeout", query_timeout),
+    setting!("bolt.cert_file", "bolt-cert-file", bolt_cert_file),
+    setting!("bolt.key_file", "bolt-key-file", bolt_key_file),
+    setting!(
+        "bolt.key_password_file",
+        "bolt-key-password-file",
+        bolt_key_password_file
+    ),
+    setting!("http.cert_file", "tls-cert", tls_cert),
+    setting!("http.key_file", "tls-key", tls_key),
+    setting!(
+        "http.key_password_file",
+        "tls-key-password-file",
+        tls_key_password_file
+    ),
+    setting!("tls.min_version", "tls-min-version", tls_min_version),
+    setting!(
+        "tls.strict_ciphers",
+        "tls-strict-ciphers",
+        tls_strict_ciphers
+    ),
+    setting!(
+        "tls.expiry_warning",
+        "tls-expiry-warning",
+        tls_expiry_warning
+    ),
+    setting!(
+        "tls.allow_insecure_key_permissions",
+        "allow-insecure-key-permissions",
+        allow_insecure_key_permissions
+    ),
+    setting!(
+        "tls.client_ca_file",
+        "tls-client-ca-file",
+        tls_client_ca_file
+    ),
+    setting!("tls.client_auth", "tls-client-auth", tls_client_auth),
+    setting!("tls.watch", "tls-watch", tls_watch),
 ];
 
+/// Environment variable holding the password of an encrypted Bolt key (read at every load and
+/// reload; never a flag, so it does not show in `ps`).
+pub const BOLT_KEY_PASSWORD_ENV: &str = "GRAPHWARD_BOLT_KEY_PASSWORD";
+/// Environment variable holding the password of an encrypted HTTP key.
+pub const TLS_KEY_PASSWORD_ENV: &str = "GRAPHWARD_TLS_KEY_PASSWORD";
+/// Poll period of `--tls-watch true`.
+pub const DEFAULT_TLS_WATCH_PERIOD: Duration = Duration::from_secs(2);
+
 /// TOML sections (tables) the file may contain.
-const SECTIONS: &[&str] = &["bolt", "http", "limits"];
+const SECTIONS: &[&str] = &["bolt", "http", "limits", "tls"];
 
 fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
@@ -231,6 +276,15 @@ pub struct HttpSettings {
     pub limits: HttpLimits,
 }
 
+/// TLS of the listeners: `None` means that listener speaks plaintext.
+#[derive(Debug, Clone, Default)]
+pub struct TlsConfig {
+    pub bolt: Option<graphward_tls::TlsSettings>,
+    pub http: Option<graphward_tls::TlsSettings>,
+    /// Poll period of the file watcher (`--tls-watch`), if on.
+    pub watch: Option<Duration>,
+}
+
 /// The resolved configuration of `graphward serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -242,6 +296,7 @@ pub struct Config {
     pub engine: EngineConfig,
     pub bolt: BoltSettings,
     pub http: HttpSettings,
+    pub tls: TlsConfig,
 }
 
 /// The sources, in precedence order.
@@ -277,6 +332,21 @@ impl<'a, E: Fn(&str) -> Option<String>> Layers<'a, E> {
                 },
             )
         })
+    }
+
+    /// An error about a setting that conflicts with others, naming where it was given.
+    fn conflict(&self, name: &'static str, reason: &str) -> ConfigError {
+        let found = setting(name).and_then(|s| self.lookup(s));
+        let (origin, value) = match found {
+            Some((raw, origin)) => (origin, raw.shown()),
+            None => (Source::Default, "(unset)".to_string()),
+        };
+        ConfigError::Invalid {
+            setting: setting(name).map(|s| s.name).unwrap_or("tls"),
+            origin,
+            value,
+            reason: reason.to_string(),
+        }
     }
 
     /// Look `name` up and parse it with `parse`, or return `default`.
@@ -465,6 +535,8 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         )?,
     };
 
+    let tls = tls_config(&l)?;
+
     Ok(Config {
         config_file: file.map(|(p, _)| p),
         data_dir,
@@ -475,7 +547,100 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         },
         bolt,
         http,
+        tls,
     })
+}
+
+/// The TLS settings of both listeners. A listener has TLS when its certificate and key are
+/// both given; one without the other, or a password file without a key, is an error.
+fn tls_config<E: Fn(&str) -> Option<String>>(l: &Layers<'_, E>) -> Result<TlsConfig, ConfigError> {
+    use graphward_tls::{ClientAuth, TlsVersion, DEFAULT_EXPIRY_WARNING};
+    let path = |r: &Raw| text(r).and_then(non_empty).map(PathBuf::from);
+    let min_version = l.get("tls.min_version", TlsVersion::V1_2, |r| {
+        scalar(r)?.parse::<TlsVersion>()
+    })?;
+    let strict_ciphers = l.get("tls.strict_ciphers", false, boolean)?;
+    let expiry_warning = l.get("tls.expiry_warning", DEFAULT_EXPIRY_WARNING, |r| {
+        Ok(duration(r)?.unwrap_or(Duration::ZERO))
+    })?;
+    let allow_insecure = l.get("tls.allow_insecure_key_permissions", false, boolean)?;
+    let client_ca_file = l.get("tls.client_ca_file", None, |r| path(r).map(Some))?;
+    let client_auth = l.get("tls.client_auth", ClientAuth::None, |r| {
+        scalar(r)?.parse::<ClientAuth>()
+    })?;
+    if client_auth != ClientAuth::None && client_ca_file.is_none() {
+        return Err(l.conflict(
+            "tls.client_auth",
+            "client certificates need the CAs that sign them: set --tls-client-ca-file",
+        ));
+    }
+    let watch = l.get("tls.watch", None, |r| {
+        let s = scalar(r)?;
+        match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" => Ok(Some(DEFAULT_TLS_WATCH_PERIOD)),
+            "false" | "no" | "off" => Ok(None),
+            _ => parse_duration(&s)
+                .map_err(|e| format!("expected true, false or a poll period ({e})")),
+        }
+    })?;
+
+    let listener = |cert: &'static str,
+                    key: &'static str,
+                    password_file: &'static str,
+                    password_env: &str|
+     -> Result<Option<graphward_tls::TlsSettings>, ConfigError> {
+        let cert_file = l.get(cert, None, |r| path(r).map(Some))?;
+        let key_file = l.get(key, None, |r| path(r).map(Some))?;
+        let key_password_file = l.get(password_file, None, |r| path(r).map(Some))?;
+        let (cert_file, key_file) = match (cert_file, key_file) {
+            (Some(c), Some(k)) => (c, k),
+            (None, None) => {
+                if key_password_file.is_some() {
+                    return Err(l.conflict(
+                        password_file,
+                        "a key password file without a certificate and key",
+                    ));
+                }
+                return Ok(None);
+            }
+            (Some(_), None) => {
+                return Err(l.conflict(cert, "a certificate needs its private key as well"))
+            }
+            (None, Some(_)) => {
+                return Err(l.conflict(key, "a private key needs its certificate as well"))
+            }
+        };
+        let mut s = graphward_tls::TlsSettings::new(cert_file, key_file);
+        s.key_password_file = key_password_file;
+        // The process environment does not change after startup: name the variable only when
+        // it is set, so that an unencrypted key does not need it.
+        if (l.env)(password_env).is_some_and(|v| !v.is_empty()) {
+            s.key_password_env = Some(password_env.to_string());
+        }
+        s.min_version = min_version;
+        s.strict_ciphers = strict_ciphers;
+        s.expiry_warning = expiry_warning;
+        s.allow_insecure_key_permissions = allow_insecure;
+        s.client_ca_file = client_ca_file.clone();
+        s.client_auth = client_auth;
+        Ok(Some(s))
+    };
+    let bolt = listener(
+        "bolt.cert_file",
+        "bolt.key_file",
+        "bolt.key_password_file",
+        BOLT_KEY_PASSWORD_ENV,
+    )?;
+    let mut http = listener(
+        "http.cert_file",
+        "http.key_file",
+        "http.key_password_file",
+        TLS_KEY_PASSWORD_ENV,
+    )?;
+    if let Some(h) = http.as_mut() {
+        h.alpn_protocols = vec![b"http/1.1".to_vec()];
+    }
+    Ok(TlsConfig { bolt, http, watch })
 }
 
 /// `GRAPHWARD_*` variables in `names` that are not settings (likely typos), for a warning.
@@ -485,7 +650,13 @@ pub fn unknown_env_vars(names: impl IntoIterator<Item = String>) -> Vec<String> 
     names
         .into_iter()
         .filter(|n| n.starts_with("GRAPHWARD_"))
-        .filter(|n| n != CONFIG_ENV && n != "GRAPHWARD_BIN" && !known.contains(n))
+        .filter(|n| {
+            n != CONFIG_ENV
+                && n != "GRAPHWARD_BIN"
+                && n != BOLT_KEY_PASSWORD_ENV
+                && n != TLS_KEY_PASSWORD_ENV
+                && !known.contains(n)
+        })
         .collect()
 }
 
@@ -563,6 +734,7 @@ fn toml_raw(
     match v {
         toml::Value::String(t) => Ok(Raw::Text(t.clone())),
         toml::Value::Integer(i) => Ok(Raw::Int(*i)),
+        toml::Value::Boolean(b) => Ok(Raw::Text(b.to_string())),
         toml::Value::Array(items) => items
             .iter()
             .map(|i| match i {
@@ -571,7 +743,7 @@ fn toml_raw(
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Raw::List),
-        _ => Err(invalid("expected a string or an integer")),
+        _ => Err(invalid("expected a string, an integer or a boolean")),
     }
 }
 
@@ -601,6 +773,14 @@ fn non_empty(s: String) -> Result<String, String> {
         Err("must not be empty".to_string())
     } else {
         Ok(s)
+    }
+}
+
+fn boolean(r: &Raw) -> Result<bool, String> {
+    match scalar(r)?.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err("expected true or false".to_string()),
     }
 }
 
@@ -1002,11 +1182,26 @@ query_timeout = "30s"
             ("GRAPHWARD_MAX_ROWS", "9"),
             ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
+            ("GRAPHWARD_BOLT_CERT_FILE", "/b.pem"),
+            ("GRAPHWARD_BOLT_KEY_FILE", "/b.key"),
+            ("GRAPHWARD_BOLT_KEY_PASSWORD_FILE", "/b.pw"),
+            ("GRAPHWARD_TLS_CERT", "/h.pem"),
+            ("GRAPHWARD_TLS_KEY", "/h.key"),
+            ("GRAPHWARD_TLS_KEY_PASSWORD_FILE", "/h.pw"),
+            ("GRAPHWARD_TLS_MIN_VERSION", "1.3"),
+            ("GRAPHWARD_TLS_STRICT_CIPHERS", "true"),
+            ("GRAPHWARD_TLS_EXPIRY_WARNING", "30d"),
+            ("GRAPHWARD_ALLOW_INSECURE_KEY_PERMISSIONS", "yes"),
+            ("GRAPHWARD_TLS_CLIENT_CA_FILE", "/ca.pem"),
+            ("GRAPHWARD_TLS_CLIENT_AUTH", "optional"),
+            ("GRAPHWARD_TLS_WATCH", "500ms"),
+            (BOLT_KEY_PASSWORD_ENV, "secret"),
+            (TLS_KEY_PASSWORD_ENV, "secret"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        assert_eq!(env.len(), SETTINGS.len());
+        assert_eq!(env.len(), SETTINGS.len() + 2);
         let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         let c = resolve(&ServeArgs::default(), &lookup, None).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/d"));
@@ -1033,7 +1228,106 @@ query_timeout = "30s"
         );
         assert_eq!(l.max_memory_bytes, 10 * 1024);
         assert_eq!(l.query_timeout, None);
+        let bolt = c.tls.bolt.as_ref().unwrap();
+        assert_eq!(bolt.cert_file, PathBuf::from("/b.pem"));
+        assert_eq!(bolt.key_file, PathBuf::from("/b.key"));
+        assert_eq!(bolt.key_password_file, Some(PathBuf::from("/b.pw")));
+        assert_eq!(
+            bolt.key_password_env.as_deref(),
+            Some(BOLT_KEY_PASSWORD_ENV)
+        );
+        let http = c.tls.http.as_ref().unwrap();
+        assert_eq!(http.cert_file, PathBuf::from("/h.pem"));
+        assert_eq!(http.key_file, PathBuf::from("/h.key"));
+        assert_eq!(http.key_password_file, Some(PathBuf::from("/h.pw")));
+        assert_eq!(http.key_password_env.as_deref(), Some(TLS_KEY_PASSWORD_ENV));
+        for t in [bolt, http] {
+            assert_eq!(t.min_version, graphward_tls::TlsVersion::V1_3);
+            assert!(t.strict_ciphers && t.allow_insecure_key_permissions);
+            assert_eq!(t.expiry_warning, Duration::from_secs(30 * 86400));
+            assert_eq!(t.client_ca_file, Some(PathBuf::from("/ca.pem")));
+            assert_eq!(t.client_auth, graphward_tls::ClientAuth::Optional);
+        }
+        assert_eq!(c.tls.watch, Some(Duration::from_millis(500)));
         assert!(unknown_env_vars(env.iter().map(|(k, _)| k.clone())).is_empty());
+    }
+
+    #[test]
+    fn tls_is_off_by_default_and_on_per_listener() {
+        let c = resolve(&ServeArgs::default(), &no_env(), None).unwrap();
+        assert!(c.tls.bolt.is_none() && c.tls.http.is_none() && c.tls.watch.is_none());
+
+        let toml = r#"
+[bolt]
+cert_file = "/etc/gw/bolt.pem"
+key_file = "/etc/gw/bolt.key"
+[tls]
+strict_ciphers = true
+min_version = "1.3"
+watch = true
+"#;
+        let c = resolve(&ServeArgs::default(), &no_env(), file(toml)).unwrap();
+        let bolt = c.tls.bolt.unwrap();
+        assert_eq!(bolt.cert_file, PathBuf::from("/etc/gw/bolt.pem"));
+        assert!(bolt.strict_ciphers);
+        assert_eq!(bolt.min_version, graphward_tls::TlsVersion::V1_3);
+        assert_eq!(bolt.expiry_warning, graphward_tls::DEFAULT_EXPIRY_WARNING);
+        assert!(c.tls.http.is_none());
+        assert_eq!(c.tls.watch, Some(DEFAULT_TLS_WATCH_PERIOD));
+
+        // bare boolean flags (clap gives "true")
+        let args = ServeArgs {
+            tls_cert: Some("/h.pem".into()),
+            tls_key: Some("/h.key".into()),
+            tls_strict_ciphers: Some("true".into()),
+            tls_expiry_warning: Some("0".into()),
+            ..Default::default()
+        };
+        let c = resolve(&args, &no_env(), None).unwrap();
+        let http = c.tls.http.unwrap();
+        assert!(http.strict_ciphers);
+        assert_eq!(http.expiry_warning, Duration::ZERO);
+        assert_eq!(http.alpn_protocols, vec![b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn incomplete_tls_settings_are_refused() {
+        let cases: &[(&str, &str)] = &[
+            ("[bolt]\ncert_file = \"/c.pem\"", "needs its private key"),
+            ("[bolt]\nkey_file = \"/c.key\"", "needs its certificate"),
+            ("[http]\ncert_file = \"/c.pem\"", "needs its private key"),
+            (
+                "[http]\nkey_password_file = \"/pw\"",
+                "without a certificate",
+            ),
+            ("[tls]\nclient_auth = \"require\"", "--tls-client-ca-file"),
+            (
+                "[tls]\nclient_auth = \"sometimes\"",
+                "none, optional or require",
+            ),
+            ("[tls]\nmin_version = \"1.1\"", "use 1.2 or 1.3"),
+            ("[tls]\nstrict_ciphers = \"maybe\"", "true or false"),
+            ("[tls]\nwatch = \"often\"", "poll period"),
+            ("[tls]\nexpiry_warning = \"2 fortnights\"", "duration"),
+            ("[bolt]\ncert_file = \"\"", "must not be empty"),
+        ];
+        for (text, why) in cases {
+            let e = err_of(resolve(&ServeArgs::default(), &no_env(), file(text)));
+            assert!(e.contains(why), "{text:?}: {e}");
+            assert!(e.contains("/etc/graphward.toml"), "{text:?}: {e}");
+        }
+        let args = ServeArgs {
+            bolt_cert_file: Some("/c.pem".into()),
+            ..Default::default()
+        };
+        let e = err_of(resolve(&args, &no_env(), None));
+        assert!(e.contains("--bolt-cert-file"), "{e}");
+    }
+
+    #[test]
+    fn password_env_vars_are_not_reported_as_unknown() {
+        let names = [BOLT_KEY_PASSWORD_ENV, TLS_KEY_PASSWORD_ENV].map(String::from);
+        assert!(unknown_env_vars(names).is_empty());
     }
 
     #[test]
@@ -1075,7 +1369,7 @@ query_timeout = "30s"
             &no_env(),
             file("[tls]\nx = 1"),
         ));
-        assert!(e.contains("unknown key `tls`"), "{e}");
+        assert!(e.contains("unknown key `tls.x`"), "{e}");
 
         // a section key at top level, or a top-level key inside a section
         let e = err_of(resolve(&ServeArgs::default(), &no_env(), file("port = 1")));

@@ -1,9 +1,11 @@
 //! The `graphward` binary. `main` only parses the command line and dispatches; each
 //! subcommand lives in its own module.
 
+mod certs;
 mod cli;
 mod config;
 mod serve;
+mod tls;
 
 use std::process::ExitCode;
 
@@ -29,5 +31,6 @@ fn main() -> ExitCode {
             }
         }
         cli::Command::Shell(args) => graphward_shell::run(args),
+        cli::Command::Certs(args) => certs::run(args.command),
     }
 }

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::config::{self, Config};
+use crate::tls::{Listeners, TlsCommands};
 
 /// How long shutdown waits for in-flight work (e.g. a running query) before giving up on it.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -38,6 +39,11 @@ pub enum ServeError {
         address: String,
         error: io::Error,
     },
+    #[error("TLS for the {listener} listener: {message}")]
+    Tls {
+        listener: &'static str,
+        message: String,
+    },
     #[error("the {listener} listener failed: {error}")]
     Listener {
         listener: &'static str,
@@ -58,6 +64,10 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "graphward starting");
 
+    // Certificates first: a bad file refuses startup before anything else is touched.
+    let tls = Listeners::start(&config.tls)
+        .map_err(|(listener, message)| ServeError::Tls { listener, message })?;
+
     prepare_data_dir(&config.data_dir)?;
     let cypher = open_engine(&config.data_dir, config.engine.clone())?;
     let stored = Arc::new(
@@ -70,12 +80,14 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     );
     // Server commands (TLS reload, users and privileges, stored queries) are answered in front
     // of the Cypher engine; each concern adds its handler here.
-    let engine: Arc<dyn QueryEngine> = Arc::new(CommandEngine::new(cypher.clone()).with(Arc::new(
-        graphward_http::stored::StoredQueryCommands {
-            store: stored.clone(),
-            engine: cypher,
-        },
-    )));
+    let engine: Arc<dyn QueryEngine> = Arc::new(
+        CommandEngine::new(cypher.clone())
+            .with(Arc::new(TlsCommands::new(tls.clone())))
+            .with(Arc::new(graphward_http::stored::StoredQueryCommands {
+                store: stored.clone(),
+                engine: cypher,
+            })),
+    );
     tracing::info!(
         data_dir = %config.data_dir.display(),
         default_database = %engine.default_database(),
@@ -87,7 +99,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         .thread_name("graphward")
         .build()
         .map_err(ServeError::Runtime)?;
-    let result = runtime.block_on(serve(&config, engine.clone(), stored));
+    let result = runtime.block_on(serve(&config, engine.clone(), stored, tls));
     // Connection tasks still running are dropped here; a blocking engine call in flight gets
     // the grace period to finish.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
@@ -188,10 +200,13 @@ async fn serve(
     config: &Config,
     engine: Arc<dyn QueryEngine>,
     stored: Arc<graphward_http::stored::StoredQueries>,
+    tls: Listeners,
 ) -> Result<(), ServeError> {
     // Install the signal handlers before the ports open, so a signal sent as soon as the
     // server is reachable is handled gracefully.
     let mut shutdown = Shutdown::install()?;
+    let mut background = reload_on_sighup(tls.clone())?;
+    background.extend(tls.spawn_background(config.tls.watch));
 
     let bolt_listener = bind("Bolt", &config.bolt.address, config.bolt.port).await?;
     let http_listener = bind("HTTP", &config.http.address, config.http.port).await?;
@@ -205,11 +220,11 @@ async fn serve(
         .unwrap_or_else(|_| show_addr(&config.http.address, config.http.port));
 
     tracing::warn!("authentication is not configured yet: every Bolt and HTTP client is accepted");
-    if !is_loopback(&config.bolt.address) {
-        tracing::warn!(address = %bolt_addr, "Bolt is reachable from the network without TLS or authentication");
+    if !is_loopback(&config.bolt.address) && tls.bolt.is_none() {
+        tracing::warn!(address = %bolt_addr, "Bolt is reachable from the network without TLS (set --bolt-cert-file and --bolt-key-file)");
     }
-    if !is_loopback(&config.http.address) {
-        tracing::warn!(address = %http_addr, "HTTP is reachable from the network without TLS");
+    if !is_loopback(&config.http.address) && tls.http.is_none() {
+        tracing::warn!(address = %http_addr, "HTTP is reachable from the network without TLS (set --tls-cert and --tls-key)");
     }
 
     let mut http_state = graphward_http::HttpState::new(
@@ -223,16 +238,19 @@ async fn serve(
     http_state.limits = config.http.limits.clone();
     http_state.data_dir = Some(config.data_dir.clone());
     http_state.stored = Some(stored);
-    let bolt: JoinHandle<io::Result<()>> = tokio::spawn(graphward_bolt::serve(
+    let bolt_scheme = if tls.bolt.is_some() { "bolt+s" } else { "bolt" };
+    let http_scheme = if tls.http.is_some() { "https" } else { "http" };
+    let bolt: JoinHandle<io::Result<()>> = tokio::spawn(graphward_bolt::serve_with_tls(
         bolt_listener,
+        tls.bolt.clone(),
         engine,
         Arc::new(graphward_bolt::AllowAll),
         config.bolt.config.clone(),
     ));
     let http: JoinHandle<io::Result<()>> =
-        tokio::spawn(graphward_http::serve(http_listener, None, http_state));
-    tracing::info!("Bolt listening on bolt://{bolt_addr}");
-    tracing::info!("HTTP listening on http://{http_addr}");
+        tokio::spawn(graphward_http::serve(http_listener, tls.http.clone(), http_state));
+    tracing::info!("Bolt listening on {bolt_scheme}://{bolt_addr}");
+    tracing::info!("HTTP listening on {http_scheme}://{http_addr}");
 
     let mut bolt = Task::new("Bolt", bolt);
     let mut http = Task::new("HTTP", http);
@@ -247,7 +265,32 @@ async fn serve(
     // Stop accepting: dropping the accept loops closes the listening sockets.
     bolt.stop().await;
     http.stop().await;
+    for task in background {
+        task.abort();
+    }
     result
+}
+
+/// SIGHUP reloads the certificates of every TLS listener (failures keep the running ones and
+/// are logged).
+#[cfg(unix)]
+fn reload_on_sighup(tls: Listeners) -> Result<Vec<JoinHandle<()>>, ServeError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = signal(SignalKind::hangup()).map_err(|error| ServeError::Signal {
+        signal: "SIGHUP",
+        error,
+    })?;
+    Ok(vec![tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading TLS certificates");
+            tls.reload_all().await;
+        }
+    })])
+}
+
+#[cfg(not(unix))]
+fn reload_on_sighup(_tls: Listeners) -> Result<Vec<JoinHandle<()>>, ServeError> {
+    Ok(Vec::new())
 }
 
 /// A listener task; `wait` turns its ending (which only an error or a panic causes) into an
