@@ -25,8 +25,9 @@ def binary() -> str:
 
 
 class Server:
-    def __init__(self, data_dir: str, extra_args=()):
+    def __init__(self, data_dir: str, extra_args=(), env=None):
         self.data_dir = data_dir
+        self.env = env
         self.bolt_port = free_port()
         self.http_port = free_port()
         self.extra_args = list(extra_args)
@@ -42,7 +43,8 @@ class Server:
             *self.extra_args,
         ]
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        env = None if self.env is None else {**os.environ, **self.env}
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -96,12 +98,12 @@ def make_server():
     started = []
     dirs = []
 
-    def _make(extra_args=(), data_dir=None):
+    def _make(extra_args=(), data_dir=None, env=None):
         if data_dir is None:
             td = tempfile.TemporaryDirectory(prefix="graphward-test-")
             dirs.append(td)
             data_dir = td.name
-        srv = Server(data_dir, extra_args).start()
+        srv = Server(data_dir, extra_args, env=env).start()
         started.append(srv)
         return srv
 

@@ -1,0 +1,134 @@
+"""HTTPS with curl and openssl s_client: --cacert works, plain http:// gets the readable error,
+--tls-min-version 1.3 refuses a TLS 1.2 client, client certificates with --tls-client-auth."""
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conftest import Server
+from tls_helpers import gen_certs, tls_args
+
+
+@pytest.fixture(scope="module")
+def certs():
+    with tempfile.TemporaryDirectory(prefix="graphward-tls-") as d:
+        yield gen_certs(Path(d) / "certs")
+
+
+@pytest.fixture(scope="module")
+def https_server(certs):
+    with tempfile.TemporaryDirectory(prefix="graphward-test-") as d:
+        srv = Server(d, tls_args(certs)).start()
+        try:
+            yield srv
+        finally:
+            srv.stop()
+
+
+def curl(*args):
+    return subprocess.run(["curl", "-sS", "--max-time", "10", *args], capture_output=True, text=True)
+
+
+def s_client(port, *args, stdin=""):
+    return subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", "localhost",
+                           *args], input=stdin, capture_output=True, text=True, timeout=30)
+
+
+def test_curl_with_cacert(https_server, certs):
+    r = curl("--cacert", str(certs / "ca.pem"), f"https://localhost:{https_server.http_port}/")
+    assert r.returncode == 0, r.stderr
+    assert "graphward" in r.stdout
+    r = curl("--cacert", str(certs / "ca.pem"), f"https://127.0.0.1:{https_server.http_port}/")
+    assert r.returncode == 0, r.stderr
+
+
+def test_curl_without_the_ca_fails_verification(https_server):
+    r = curl(f"https://localhost:{https_server.http_port}/")
+    assert r.returncode == 60, (r.returncode, r.stderr)  # CURLE_PEER_FAILED_VERIFICATION
+
+
+def test_plain_http_gets_a_readable_400(https_server):
+    r = curl("-i", f"http://127.0.0.1:{https_server.http_port}/")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("HTTP/1.1 400"), r.stdout
+    assert "this port requires TLS" in r.stdout
+    log = https_server.read_log()
+    assert "plaintext HTTP request" in log
+
+
+def test_tls13_only_refuses_tls12(tmp_path, certs):
+    srv = Server(str(tmp_path), tls_args(certs) + ["--tls-min-version", "1.3"]).start()
+    try:
+        for port in (srv.bolt_port, srv.http_port):
+            r = s_client(port, "-tls1_2")
+            assert r.returncode != 0, r.stdout
+            assert "Cipher is (NONE)" in r.stdout, r.stdout
+            r = s_client(port, "-tls1_3")
+            assert r.returncode == 0, r.stdout + r.stderr
+            assert "TLSv1.3" in r.stdout
+    finally:
+        srv.stop()
+
+
+def test_tls12_is_accepted_by_default(https_server):
+    r = s_client(https_server.http_port, "-tls1_2")
+    assert r.returncode == 0, r.stderr
+    assert "TLSv1.2" in r.stdout
+    r = s_client(https_server.http_port, "-tls1_1")
+    assert r.returncode != 0
+
+
+def make_client_cert(ca_dir: Path, out: Path, cn="alice"):
+    """A client certificate (clientAuth EKU) signed by the CA `graphward certs generate` wrote."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    ca_cert = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((ca_dir / "ca.key").read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "client.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (out / "client.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (out / "client.key").chmod(0o600)
+    return out / "client.pem", out / "client.key"
+
+
+def test_client_certificates_required(tmp_path, certs):
+    """--tls-client-auth require: only a client certificate signed by the client CA gets in."""
+    client_ca = gen_certs(tmp_path / "client-ca")
+    cert, key = make_client_cert(client_ca, tmp_path / "alice")
+    stranger_ca = gen_certs(tmp_path / "stranger-ca")
+    s_cert, s_key = make_client_cert(stranger_ca, tmp_path / "mallory", cn="mallory")
+    (tmp_path / "data").mkdir()
+    srv = Server(str(tmp_path / "data"), tls_args(certs) + [
+        "--tls-client-ca-file", str(client_ca / "ca.pem"), "--tls-client-auth", "require"]).start()
+    try:
+        url = f"https://localhost:{srv.http_port}/"
+        r = curl("--cacert", str(certs / "ca.pem"), url)
+        assert r.returncode != 0, r.stdout
+        r = curl("--cacert", str(certs / "ca.pem"), "--cert", str(s_cert), "--key", str(s_key), url)
+        assert r.returncode != 0, r.stdout
+        r = curl("--cacert", str(certs / "ca.pem"), "--cert", str(cert), "--key", str(key), url)
+        assert r.returncode == 0, r.stderr
+        assert "graphward" in r.stdout
+        # the same on the Bolt port, with openssl s_client
+        r = s_client(srv.bolt_port, "-CAfile", str(certs / "ca.pem"), "-cert", str(cert), "-key", str(key),
+                     "-verify_return_error")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "(client_certificate)" in srv.read_log()
+    finally:
+        srv.stop()
