@@ -238,6 +238,8 @@ async fn serve(
     http_state.limits = config.http.limits.clone();
     http_state.data_dir = Some(config.data_dir.clone());
     http_state.stored = Some(stored);
+    // /health and /metrics report the certificates (not_after, reload counters) per listener.
+    http_state.tls_managers = tls.all().cloned().collect();
     let bolt_scheme = if tls.bolt.is_some() { "bolt+s" } else { "bolt" };
     let http_scheme = if tls.http.is_some() { "https" } else { "http" };
     let bolt: JoinHandle<io::Result<()>> = tokio::spawn(graphward_bolt::serve_with_tls(
@@ -247,8 +249,11 @@ async fn serve(
         Arc::new(graphward_bolt::AllowAll),
         config.bolt.config.clone(),
     ));
-    let http: JoinHandle<io::Result<()>> =
-        tokio::spawn(graphward_http::serve(http_listener, tls.http.clone(), http_state));
+    let http: JoinHandle<io::Result<()>> = tokio::spawn(graphward_http::serve(
+        http_listener,
+        tls.http.clone(),
+        http_state,
+    ));
     tracing::info!("Bolt listening on {bolt_scheme}://{bolt_addr}");
     tracing::info!("HTTP listening on {http_scheme}://{http_addr}");
 

@@ -61,7 +61,8 @@ impl Listeners {
         })
     }
 
-    fn all(&self) -> impl Iterator<Item = &Arc<TlsManager>> {
+    /// The managers of the TLS listeners.
+    pub fn all(&self) -> impl Iterator<Item = &Arc<TlsManager>> {
         self.bolt.iter().chain(self.http.iter())
     }
 
