@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Server
-from tls_helpers import gen_certs, tls_args
+from tls_helpers import gen_certs, tls_args, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +53,7 @@ def test_plain_http_gets_a_readable_400(https_server):
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("HTTP/1.1 400"), r.stdout
     assert "this port requires TLS" in r.stdout
-    log = https_server.read_log()
-    assert "plaintext HTTP request" in log
+    wait_for(lambda: "plaintext HTTP request" in https_server.read_log(), what="the plaintext WARN line")
 
 
 def test_tls13_only_refuses_tls12(tmp_path, certs):
@@ -129,6 +128,6 @@ def test_client_certificates_required(tmp_path, certs):
         r = s_client(srv.bolt_port, "-CAfile", str(certs / "ca.pem"), "-cert", str(cert), "-key", str(key),
                      "-verify_return_error")
         assert r.returncode == 0, r.stdout + r.stderr
-        assert "(client_certificate)" in srv.read_log()
+        wait_for(lambda: "(client_certificate)" in srv.read_log(), what="the client certificate refusal")
     finally:
         srv.stop()
