@@ -232,9 +232,6 @@ async fn serve(
         // Until authentication is configured, every HTTP client is a superuser too.
         Arc::new(graphward_http::PermissiveAuthenticatorNoAuthConfigured),
     );
-    // With TLS configured: push every listener's TlsManager into `http_state.tls_managers`
-    // (certificate expiry in /health, handshake counters in /metrics) and pass the HTTP one
-    // to `graphward_http::serve` instead of `None`.
     http_state.limits = config.http.limits.clone();
     http_state.data_dir = Some(config.data_dir.clone());
     http_state.stored = Some(stored);
