@@ -1,6 +1,6 @@
 //! neo4rs 0.8 (Bolt 4.1 / 4.0 only) against an in-process Bolt server over the mock engine,
 //! and against a real `graphward serve` when `GRAPHWARD_NEO4RS_URI` names one
-//! (e.g. `127.0.0.1:7687`).
+//! (e.g. `127.0.0.1:7687`; user `neo4j`, password `password`).
 #![cfg(feature = "neo4rs")]
 
 #[path = "../../graphward-bolt/tests/common/mod.rs"]
@@ -74,7 +74,7 @@ async fn neo4rs_against_real_server() {
         eprintln!("GRAPHWARD_NEO4RS_URI not set; skipping");
         return;
     };
-    let graph = Graph::new(&addr, "neo4j", "pw").await.unwrap();
+    let graph = Graph::new(&addr, "neo4j", "password").await.unwrap();
     let mut rows = graph
         .execute(query("CREATE (p:RsPerson {name: $name}) RETURN p").param("name", "ferris"))
         .await

@@ -22,8 +22,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use graphward_core::auth::{ClientInfo, Credentials};
 use graphward_core::engine::{Principal, QueryEngine};
 use graphward_core::Value;
+use graphward_core::{Error, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::handshake::Negotiation;
@@ -71,6 +73,24 @@ pub trait Authenticator: Send + Sync + 'static {
     /// `auth` is the HELLO/LOGON auth map (scheme, principal, credentials, ...).
     /// Ok(principal) or Err(Unauthorized).
     fn authenticate(&self, auth: &BTreeMap<String, Value>) -> graphward_core::Result<Principal>;
+
+    /// Like [`Authenticator::authenticate`], knowing where the client connects from (for rate
+    /// limiting and logs). The session calls this one.
+    fn authenticate_client(
+        &self,
+        auth: &BTreeMap<String, Value>,
+        client: &ClientInfo,
+    ) -> graphward_core::Result<Principal> {
+        let _ = client;
+        self.authenticate(auth)
+    }
+
+    /// Re-check a principal authenticated earlier (expired or blocked token, dropped user);
+    /// called at each BEGIN and auto-commit RUN.
+    fn recheck(&self, principal: &Principal) -> graphward_core::Result<()> {
+        let _ = principal;
+        Ok(())
+    }
 }
 
 /// Accepts every scheme (none, basic, bearer); the principal is a superuser.
@@ -88,6 +108,60 @@ impl Authenticator for AllowAll {
             superuser: true,
             ..Principal::default()
         })
+    }
+}
+
+/// Bolt's view of the server's [`graphward_core::auth::Authenticator`]: turns the auth map
+/// (scheme `none`, `basic`, `bearer`) into [`Credentials`].
+pub struct CoreAuthenticator(pub Arc<dyn graphward_core::auth::Authenticator>);
+
+/// The credentials an auth map carries; an unknown scheme or a malformed map is refused.
+pub fn credentials(auth: &BTreeMap<String, Value>) -> graphward_core::Result<Credentials> {
+    let text = |k: &str| match auth.get(k) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        _ => Err(Error::new(
+            ErrorCode::Unauthorized,
+            format!("the auth map needs a string '{k}'"),
+        )),
+    };
+    match auth.get("scheme") {
+        None => Ok(Credentials::None),
+        Some(Value::String(s)) => match s.as_str() {
+            "none" => Ok(Credentials::None),
+            "basic" => Ok(Credentials::Basic {
+                user: text("principal")?,
+                password: text("credentials")?,
+            }),
+            "bearer" => Ok(Credentials::Bearer {
+                token: text("credentials")?,
+            }),
+            other => Err(Error::new(
+                ErrorCode::Unauthorized,
+                format!("unsupported authentication scheme {other:?} (use basic or bearer)"),
+            )),
+        },
+        Some(_) => Err(Error::new(
+            ErrorCode::Unauthorized,
+            "the auth scheme must be a string",
+        )),
+    }
+}
+
+impl Authenticator for CoreAuthenticator {
+    fn authenticate(&self, auth: &BTreeMap<String, Value>) -> graphward_core::Result<Principal> {
+        self.authenticate_client(auth, &ClientInfo::default())
+    }
+
+    fn authenticate_client(
+        &self,
+        auth: &BTreeMap<String, Value>,
+        client: &ClientInfo,
+    ) -> graphward_core::Result<Principal> {
+        self.0.authenticate(&credentials(auth)?, client)
+    }
+
+    fn recheck(&self, principal: &Principal) -> graphward_core::Result<()> {
+        self.0.recheck(principal)
     }
 }
 

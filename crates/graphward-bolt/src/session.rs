@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
+use graphward_core::auth::ClientInfo;
 use graphward_core::engine::{
     AccessMode, CancelToken, Principal, ResultStream, Summary, Transaction, TxOptions,
 };
@@ -602,10 +603,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         match tag {
             msg::RESET => Ok(self.reset().await?),
-            msg::RUN => self.run_msg(fields).await,
+            msg::RUN => {
+                if self.tx.is_none() {
+                    self.recheck()?;
+                }
+                self.run_msg(fields).await
+            }
             msg::PULL => self.pull(fields, false).await,
             msg::DISCARD => self.pull(fields, true).await,
-            msg::BEGIN => self.begin(fields).await,
+            msg::BEGIN => {
+                self.recheck()?;
+                self.begin(fields).await
+            }
             msg::COMMIT => self.commit().await,
             msg::ROLLBACK => self.rollback().await,
             msg::ROUTE if v.at_least(4, 3) => self.route(fields).await,
@@ -708,7 +717,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let authn = self.ctx.auth.clone();
         let peer = self.peer;
         let res = self
-            .blocking(None, move || authn.authenticate(&auth))
+            .blocking(None, move || {
+                let client = ClientInfo {
+                    peer: Some(peer),
+                    protocol: "bolt",
+                };
+                authn.authenticate_client(&auth, &client)
+            })
             .await?;
         Ok(res.map_err(|e| {
             tracing::warn!(peer = %peer, "Bolt authentication failed: {}", e.message);
@@ -742,6 +757,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             )));
         }
         Ok(())
+    }
+
+    /// Ask the authenticator whether the principal still holds (token expired or blocked,
+    /// user dropped): called at BEGIN and at an auto-commit RUN. Cheap (in memory).
+    fn recheck(&self) -> Result<(), Failure> {
+        let Some(p) = self.principal.as_ref() else {
+            return Ok(());
+        };
+        self.ctx.auth.recheck(p).map_err(|e| {
+            tracing::warn!(peer = %self.peer, conn = %self.conn_id, "Bolt re-check refused: {}", e.message);
+            let mut f = Failure::from_error(&e);
+            if e.code != ErrorCode::TokenExpired {
+                f.code = ErrorCode::Unauthorized.as_str().to_string();
+                f.gql = ErrorCode::Unauthorized.gql_status().to_string();
+            }
+            f.fatal = true;
+            f
+        })
     }
 
     async fn reset(&mut self) -> std::io::Result<Flow> {

@@ -248,7 +248,9 @@ impl EngineTx {
                     )));
                 }
                 if self.store.is_none() {
-                    self.open_store(writes)?;
+                    // A read-mode auto-commit transaction opens a read store, so the check
+                    // below refuses its writes as it does in an explicit one.
+                    self.open_store(writes && self.options.mode == AccessMode::Write)?;
                 }
                 if writes && matches!(self.store, Some(StoreTx::Read(_))) {
                     return Err(Error::new(
