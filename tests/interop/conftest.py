@@ -13,6 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Every test server starts with authentication on and this administrator password.
+USER = "neo4j"
+PASSWORD = "password"
+AUTH = (USER, PASSWORD)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -27,7 +32,7 @@ def binary() -> str:
 class Server:
     def __init__(self, data_dir: str, extra_args=(), env=None):
         self.data_dir = data_dir
-        self.env = env
+        self.env = {"GRAPHWARD_INITIAL_PASSWORD": PASSWORD, **(env or {})}
         self.bolt_port = free_port()
         self.http_port = free_port()
         self.extra_args = list(extra_args)
@@ -43,7 +48,7 @@ class Server:
             *self.extra_args,
         ]
         self.log = open(self.log_path, "ab")
-        env = None if self.env is None else {**os.environ, **self.env}
+        env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -8,6 +8,8 @@ mgclient = pytest.importorskip("mgclient")
 
 
 def connect(server, **kw):
+    kw.setdefault("username", "neo4j")
+    kw.setdefault("password", "password")
     return mgclient.connect(host="127.0.0.1", port=server.bolt_port, **kw)
 
 

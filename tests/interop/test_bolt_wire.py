@@ -121,7 +121,7 @@ def _recv_message(s):
 def test_reset_interrupts_a_running_query(server):
     s = handshake(server, [[0, 0, 4, 5], [0] * 4, [0] * 4, [0] * 4])
     assert list(recv_exact(s, 4)) == [0, 0, 4, 5]
-    s.sendall(_message(0x01, {"user_agent": "wire-test"}) + _message(0x6A, {"scheme": "none"}))
+    s.sendall(_message(0x01, {"user_agent": "wire-test"}) + _message(0x6A, {"scheme": "basic", "principal": "neo4j", "credentials": "password"}))
     assert _recv_message(s) == 0x70
     assert _recv_message(s) == 0x70
     s.settimeout(30)

@@ -244,6 +244,48 @@ pub struct ServeArgs {
     /// 500ms [default: false]
     #[arg(long, value_name = "BOOL|PERIOD", num_args = 0..=1, default_missing_value = "true")]
     pub tls_watch: Option<String>,
+    /// Turn authentication off: every client is an administrator. For local experiments
+    /// only; a warning is logged [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub auth_disabled: Option<String>,
+
+    /// File holding the password of the administrator `neo4j` created at the first start
+    /// (also GRAPHWARD_INITIAL_PASSWORD); without either, one is generated and written to
+    /// DATA_DIR/initial-password
+    #[arg(long, value_name = "FILE")]
+    pub initial_password_file: Option<String>,
+
+    /// HMAC secret for JWT bearer tokens (HS256/384/512): the secret itself, @FILE, or an https:// URL; at least 32 bytes. Prefer @FILE: a flag shows in `ps`
+    #[arg(long, value_name = "SECRET")]
+    pub jwt_hmac_secret: Option<String>,
+
+    /// Public key (PEM: RSA, EC P-256/P-384 or Ed25519) for JWT bearer tokens: the PEM itself, @FILE or an https:// URL
+    #[arg(long, value_name = "KEY")]
+    pub jwt_rsa_public_key: Option<String>,
+
+    /// https:// URL of a JWKS; tokens name their key with `kid`
+    #[arg(long, value_name = "URL")]
+    pub jwt_jwks_url: Option<String>,
+
+    /// Required `iss` claim of JWT bearer tokens [default: not checked]
+    #[arg(long, value_name = "ISS")]
+    pub jwt_issuer: Option<String>,
+
+    /// Accepted `aud` values of JWT bearer tokens, comma-separated [default: not checked]
+    #[arg(long, value_name = "AUD")]
+    pub jwt_audience: Option<String>,
+
+    /// Clock leeway for exp/nbf/iat, at most 300s [default: 60s]
+    #[arg(long, value_name = "DURATION")]
+    pub jwt_leeway: Option<String>,
+
+    /// Longest accepted token lifetime (exp - iat) [default: no limit]
+    #[arg(long, value_name = "DURATION")]
+    pub jwt_max_lifetime: Option<String>,
+
+    /// Largest bearer token accepted, checked before decoding [default: 16KiB]
+    #[arg(long, value_name = "SIZE")]
+    pub jwt_max_token_size: Option<String>,
 }
 
 #[cfg(test)]

@@ -129,6 +129,36 @@ pub static SETTINGS: &[Setting] = &[
         max_query_memory
     ),
     setting!("limits.query_timeout", "query-timeout", query_timeout),
+    setting!("auth.disabled", "auth-disabled", auth_disabled),
+    setting!(
+        "auth.initial_password_file",
+        "initial-password-file",
+        initial_password_file
+    ),
+    setting!(
+        "Security.JWT.HMAC.Secret",
+        "jwt-hmac-secret",
+        jwt_hmac_secret
+    ),
+    setting!(
+        "Security.JWT.RSA.PublicKey",
+        "jwt-rsa-public-key",
+        jwt_rsa_public_key
+    ),
+    setting!("Security.JWT.JWKS.URL", "jwt-jwks-url", jwt_jwks_url),
+    setting!("Security.JWT.Issuer", "jwt-issuer", jwt_issuer),
+    setting!("Security.JWT.Audience", "jwt-audience", jwt_audience),
+    setting!("Security.JWT.Leeway", "jwt-leeway", jwt_leeway),
+    setting!(
+        "Security.JWT.MaxLifetime",
+        "jwt-max-lifetime",
+        jwt_max_lifetime
+    ),
+    setting!(
+        "Security.JWT.MaxTokenSize",
+        "jwt-max-token-size",
+        jwt_max_token_size
+    ),
     setting!("bolt.cert_file", "bolt-cert-file", bolt_cert_file),
     setting!("bolt.key_file", "bolt-key-file", bolt_key_file),
     setting!(
@@ -168,6 +198,14 @@ pub static SETTINGS: &[Setting] = &[
     setting!("tls.watch", "tls-watch", tls_watch),
 ];
 
+/// Top-level TOML tables whose keys nest (`[Security.JWT.HMAC] Secret = ...`); their settings
+/// are named by the dotted path (`Security.JWT.HMAC.Secret`), as in TigerGraph.
+const NESTED: &[&str] = &["Security", "GSQL"];
+
+/// Environment variable holding the first administrator's password (not a flag: a password
+/// on the command line would show in `ps`).
+pub const INITIAL_PASSWORD_ENV: &str = "GRAPHWARD_INITIAL_PASSWORD";
+
 /// Environment variable holding the password of an encrypted Bolt key (read at every load and
 /// reload; never a flag, so it does not show in `ps`).
 pub const BOLT_KEY_PASSWORD_ENV: &str = "GRAPHWARD_BOLT_KEY_PASSWORD";
@@ -177,7 +215,7 @@ pub const TLS_KEY_PASSWORD_ENV: &str = "GRAPHWARD_TLS_KEY_PASSWORD";
 pub const DEFAULT_TLS_WATCH_PERIOD: Duration = Duration::from_secs(2);
 
 /// TOML sections (tables) the file may contain.
-const SECTIONS: &[&str] = &["bolt", "http", "limits", "tls"];
+const SECTIONS: &[&str] = &["bolt", "http", "limits", "tls", "auth"];
 
 fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
@@ -285,6 +323,33 @@ pub struct TlsConfig {
     pub watch: Option<Duration>,
 }
 
+/// Authentication settings.
+#[derive(Clone, Default)]
+pub struct AuthSettings {
+    /// `--auth-disabled`: every client is an administrator.
+    pub disabled: bool,
+    /// `--initial-password-file`.
+    pub initial_password_file: Option<PathBuf>,
+    /// `GRAPHWARD_INITIAL_PASSWORD` (a secret: never printed).
+    pub initial_password: Option<String>,
+    /// `Security.JWT.*`.
+    pub jwt: graphward_auth::jwt::JwtConfig,
+}
+
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("disabled", &self.disabled)
+            .field("initial_password_file", &self.initial_password_file)
+            .field(
+                "initial_password",
+                &self.initial_password.as_ref().map(|_| "****"),
+            )
+            .field("jwt", &self.jwt)
+            .finish()
+    }
+}
+
 /// The resolved configuration of `graphward serve`.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -297,6 +362,7 @@ pub struct Config {
     pub bolt: BoltSettings,
     pub http: HttpSettings,
     pub tls: TlsConfig,
+    pub auth: AuthSettings,
 }
 
 /// The sources, in precedence order.
@@ -536,9 +602,18 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
     };
 
     let tls = tls_config(&l)?;
+    let auth = AuthSettings {
+        disabled: l.get("auth.disabled", false, boolean)?,
+        initial_password_file: l.get("auth.initial_password_file", None, |r| {
+            text(r).and_then(non_empty).map(|p| Some(PathBuf::from(p)))
+        })?,
+        initial_password: env(INITIAL_PASSWORD_ENV).filter(|v| !v.is_empty()),
+        jwt: jwt_config(&l)?,
+    };
 
     Ok(Config {
         config_file: file.map(|(p, _)| p),
+        auth,
         data_dir,
         log_filter,
         engine: EngineConfig {
@@ -643,6 +718,44 @@ fn tls_config<E: Fn(&str) -> Option<String>>(l: &Layers<'_, E>) -> Result<TlsCon
     Ok(TlsConfig { bolt, http, watch })
 }
 
+fn jwt_config<E: Fn(&str) -> Option<String>>(
+    l: &Layers<'_, E>,
+) -> Result<graphward_auth::jwt::JwtConfig, ConfigError> {
+    use graphward_auth::jwt;
+    let opt_text = |r: &Raw| text(r).and_then(non_empty).map(Some);
+    let leeway = l.get("Security.JWT.Leeway", jwt::DEFAULT_LEEWAY, |r| {
+        let secs = duration(r)?.map(|d| d.as_secs()).unwrap_or(0);
+        if secs > jwt::MAX_LEEWAY {
+            return Err(format!("must be at most {}s", jwt::MAX_LEEWAY));
+        }
+        Ok(secs)
+    })?;
+    Ok(jwt::JwtConfig {
+        hmac_secret: l.get("Security.JWT.HMAC.Secret", None, opt_text)?,
+        public_key: l.get("Security.JWT.RSA.PublicKey", None, opt_text)?,
+        jwks_url: l.get("Security.JWT.JWKS.URL", None, |r| {
+            let u = non_empty(text(r)?)?;
+            if u.starts_with("https://") {
+                Ok(Some(u))
+            } else {
+                Err("must be an https:// URL".to_string())
+            }
+        })?,
+        issuer: l.get("Security.JWT.Issuer", None, opt_text)?,
+        audience: l.get("Security.JWT.Audience", Vec::new(), origins)?,
+        leeway,
+        max_lifetime: l.get("Security.JWT.MaxLifetime", None, |r| {
+            Ok(duration(r)?.map(|d| d.as_secs()))
+        })?,
+        max_token_size: l.get(
+            "Security.JWT.MaxTokenSize",
+            jwt::DEFAULT_MAX_TOKEN_SIZE,
+            |r| size(r, 256).and_then(to_usize),
+        )?,
+        ca_file: None,
+    })
+}
+
 /// `GRAPHWARD_*` variables in `names` that are not settings (likely typos), for a warning.
 /// `GRAPHWARD_BIN` (used by the test scripts) is not reported.
 pub fn unknown_env_vars(names: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -655,6 +768,7 @@ pub fn unknown_env_vars(names: impl IntoIterator<Item = String>) -> Vec<String> 
                 && n != "GRAPHWARD_BIN"
                 && n != BOLT_KEY_PASSWORD_ENV
                 && n != TLS_KEY_PASSWORD_ENV
+                && n != INITIAL_PASSWORD_ENV
                 && !known.contains(n)
         })
         .collect()
@@ -686,14 +800,35 @@ fn parse_file(
                 let s = setting(&full).ok_or_else(|| unknown_key(path, &full, Some(key)))?;
                 out.insert(s.name, toml_raw(path, s, v)?);
             }
+        } else if let (true, toml::Value::Table(t)) = (NESTED.contains(&key.as_str()), value) {
+            flatten(path, key, t, &mut out)?;
         } else {
             let s = setting(key)
-                .filter(|s| !s.name.contains('.'))
+                .filter(|s| !s.name.contains('.') || NESTED.iter().any(|n| s.name.starts_with(n)))
                 .ok_or_else(|| unknown_key(path, key, None))?;
             out.insert(s.name, toml_raw(path, s, value)?);
         }
     }
     Ok(out)
+}
+
+/// The leaves of a nested table (`[Security.JWT]`), named by their dotted path.
+fn flatten(
+    path: &std::path::Path,
+    prefix: &str,
+    table: &toml::Table,
+    out: &mut BTreeMap<&'static str, Raw>,
+) -> Result<(), ConfigError> {
+    for (sub, v) in table {
+        let full = format!("{prefix}.{sub}");
+        if let toml::Value::Table(t) = v {
+            flatten(path, &full, t, out)?;
+        } else {
+            let s = setting(&full).ok_or_else(|| unknown_key(path, &full, Some(prefix)))?;
+            out.insert(s.name, toml_raw(path, s, v)?);
+        }
+    }
+    Ok(())
 }
 
 fn unknown_key(path: &std::path::Path, key: &str, section: Option<&str>) -> ConfigError {
@@ -1097,6 +1232,58 @@ mod tests {
     }
 
     #[test]
+    fn auth_settings() {
+        let c = resolve(&ServeArgs::default(), &no_env(), None).unwrap();
+        assert!(!c.auth.disabled);
+        assert!(c.auth.initial_password.is_none());
+        let env = env_of(&[("GRAPHWARD_INITIAL_PASSWORD", "s3cret-pw")]);
+        let c = resolve(
+            &ServeArgs::default(),
+            &env,
+            file("[auth]\ndisabled = true\ninitial_password_file = \"/run/pw\"\n"),
+        )
+        .unwrap();
+        assert!(c.auth.disabled);
+        assert_eq!(c.auth.initial_password.as_deref(), Some("s3cret-pw"));
+        assert_eq!(c.auth.initial_password_file, Some(PathBuf::from("/run/pw")));
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let args = ServeArgs {
+            auth_disabled: Some("maybe".into()),
+            ..Default::default()
+        };
+        assert!(err_of(resolve(&args, &no_env(), None)).contains("auth.disabled"));
+        assert!(unknown_env_vars(["GRAPHWARD_INITIAL_PASSWORD".to_string()]).is_empty());
+    }
+
+    #[test]
+    fn jwt_settings_from_nested_tables() {
+        let toml = "[Security.JWT.HMAC]\nSecret = \"@/etc/secret\"\n[Security.JWT]\nIssuer = \"me\"\nAudience = [\"a\", \"b\"]\nLeeway = \"30s\"\n";
+        let c = resolve(&ServeArgs::default(), &no_env(), file(toml)).unwrap();
+        assert_eq!(c.auth.jwt.hmac_secret.as_deref(), Some("@/etc/secret"));
+        assert_eq!(c.auth.jwt.issuer.as_deref(), Some("me"));
+        assert_eq!(c.auth.jwt.audience, vec!["a", "b"]);
+        assert_eq!(c.auth.jwt.leeway, 30);
+        assert_eq!(c.auth.jwt.max_token_size, 16 * 1024);
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("[Security.JWT]\nLeeway = 301\n"),
+        ));
+        assert!(e.contains("at most 300s"), "{e}");
+        let e = err_of(resolve(
+            &ServeArgs::default(),
+            &no_env(),
+            file("[Security.JWT]\nNope = 1\n"),
+        ));
+        assert!(e.contains("Security.JWT.Nope"), "{e}");
+        let env = env_of(&[("GRAPHWARD_JWT_JWKS_URL", "http://insecure")]);
+        assert!(err_of(resolve(&ServeArgs::default(), &env, None)).contains("https"));
+        let toml = "\"Security.JWT.Issuer\" = \"flat\"\n";
+        let c = resolve(&ServeArgs::default(), &no_env(), file(toml)).unwrap();
+        assert_eq!(c.auth.jwt.issuer.as_deref(), Some("flat"));
+    }
+
+    #[test]
     fn empty_env_is_unset() {
         let env = env_of(&[("GRAPHWARD_BOLT_PORT", "")]);
         let c = resolve(&ServeArgs::default(), &env, file("[bolt]\nport = 1234")).unwrap();
@@ -1197,6 +1384,16 @@ query_timeout = "30s"
             ("GRAPHWARD_TLS_WATCH", "500ms"),
             (BOLT_KEY_PASSWORD_ENV, "secret"),
             (TLS_KEY_PASSWORD_ENV, "secret"),
+            ("GRAPHWARD_AUTH_DISABLED", "yes"),
+            ("GRAPHWARD_INITIAL_PASSWORD_FILE", "/pw"),
+            ("GRAPHWARD_JWT_HMAC_SECRET", "@/hmac"),
+            ("GRAPHWARD_JWT_RSA_PUBLIC_KEY", "@/rsa.pem"),
+            ("GRAPHWARD_JWT_JWKS_URL", "https://idp/jwks"),
+            ("GRAPHWARD_JWT_ISSUER", "iss"),
+            ("GRAPHWARD_JWT_AUDIENCE", "a,b"),
+            ("GRAPHWARD_JWT_LEEWAY", "10"),
+            ("GRAPHWARD_JWT_MAX_LIFETIME", "1h"),
+            ("GRAPHWARD_JWT_MAX_TOKEN_SIZE", "8KiB"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1249,6 +1446,18 @@ query_timeout = "30s"
             assert_eq!(t.client_auth, graphward_tls::ClientAuth::Optional);
         }
         assert_eq!(c.tls.watch, Some(Duration::from_millis(500)));
+        assert!(c.auth.disabled);
+        assert_eq!(c.auth.initial_password_file, Some(PathBuf::from("/pw")));
+        let j = &c.auth.jwt;
+        assert_eq!(j.hmac_secret.as_deref(), Some("@/hmac"));
+        assert_eq!(j.public_key.as_deref(), Some("@/rsa.pem"));
+        assert_eq!(j.jwks_url.as_deref(), Some("https://idp/jwks"));
+        assert_eq!(j.issuer.as_deref(), Some("iss"));
+        assert_eq!(j.audience, vec!["a", "b"]);
+        assert_eq!(
+            (j.leeway, j.max_lifetime, j.max_token_size),
+            (10, Some(3600), 8192)
+        );
         assert!(unknown_env_vars(env.iter().map(|(k, _)| k.clone())).is_empty());
     }
 

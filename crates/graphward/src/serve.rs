@@ -26,6 +26,8 @@ pub enum ServeError {
     DataDir { path: PathBuf, error: io::Error },
     #[error("cannot open the databases in {path}: {message}")]
     Engine { path: PathBuf, message: String },
+    #[error("cannot set up authentication: {message}")]
+    Auth { message: String },
     #[error("cannot start the async runtime: {0}")]
     Runtime(io::Error),
     #[error("cannot install the {signal} handler: {error}")]
@@ -78,16 +80,29 @@ pub fn run(config: Config) -> Result<(), ServeError> {
             }
         })?,
     );
+    let auth = open_auth(&config)?;
+    {
+        let cypher = cypher.clone();
+        auth.set_graph_lister(Arc::new(move || {
+            cypher.databases().into_iter().map(|d| d.name).collect()
+        }));
+    }
     // Server commands (TLS reload, users and privileges, stored queries) are answered in front
     // of the Cypher engine; each concern adds its handler here.
-    let engine: Arc<dyn QueryEngine> = Arc::new(
-        CommandEngine::new(cypher.clone())
-            .with(Arc::new(TlsCommands::new(tls.clone())))
-            .with(Arc::new(graphward_http::stored::StoredQueryCommands {
-                store: stored.clone(),
-                engine: cypher,
-            })),
-    );
+    let commands = CommandEngine::new(cypher.clone())
+        .with(Arc::new(TlsCommands::new(tls.clone())))
+        .with(Arc::new(graphward_auth::commands::AuthCommands::new(
+            auth.clone(),
+        )))
+        .with(Arc::new(graphward_http::stored::StoredQueryCommands {
+            store: stored.clone(),
+            engine: cypher,
+        }));
+    // Privileges are enforced outermost, for commands and Cypher alike.
+    let engine: Arc<dyn QueryEngine> = Arc::new(graphward_auth::guard::GuardedEngine::new(
+        Arc::new(commands),
+        auth.clone(),
+    ));
     tracing::info!(
         data_dir = %config.data_dir.display(),
         default_database = %engine.default_database(),
@@ -99,7 +114,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         .thread_name("graphward")
         .build()
         .map_err(ServeError::Runtime)?;
-    let result = runtime.block_on(serve(&config, engine.clone(), stored, tls));
+    let result = runtime.block_on(serve(&config, engine.clone(), stored, tls, auth));
     // Connection tasks still running are dropped here; a blocking engine call in flight gets
     // the grace period to finish.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
@@ -160,6 +175,55 @@ fn prepare_data_dir(path: &Path) -> Result<(), ServeError> {
     Ok(())
 }
 
+/// Open the user store (creating the administrator at the first start).
+fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeError> {
+    let auth_err = |message: String| ServeError::Auth { message };
+    let initial_password = match &config.auth.initial_password_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                auth_err(format!(
+                    "cannot read the initial password file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            Some(text.trim_end_matches(['\r', '\n']).to_string())
+        }
+        None => config.auth.initial_password.clone(),
+    };
+    let options = graphward_auth::AuthOptions {
+        disabled: config.auth.disabled,
+        initial_password,
+    };
+    let (auth, first) = graphward_auth::AuthService::open(&config.data_dir, options)
+        .map_err(|e| auth_err(e.message))?;
+    match first {
+        graphward_auth::FirstStart::No => {}
+        graphward_auth::FirstStart::ConfiguredPassword => tracing::info!(
+            user = graphward_auth::service::ADMIN_USER,
+            "first start: created the administrator with the configured initial password"
+        ),
+        graphward_auth::FirstStart::GeneratedPassword(path) => tracing::warn!(
+            user = graphward_auth::service::ADMIN_USER,
+            file = %path.display(),
+            "first start: created the administrator with a generated password; read it from the file (mode 0600), then change it and delete the file"
+        ),
+    }
+    if config.auth.jwt.is_configured() {
+        let verifier = graphward_auth::jwt::JwtVerifier::new(config.auth.jwt.clone())
+            .map_err(|message| ServeError::Auth { message })?;
+        auth.set_jwt(Some(Arc::new(verifier)));
+        tracing::info!(jwt = ?config.auth.jwt, "JWT bearer tokens accepted");
+    }
+    if config.auth.disabled {
+        tracing::warn!(
+            "authentication is DISABLED (--auth-disabled): every client is an administrator; use this for local experiments only"
+        );
+    } else {
+        tracing::info!(store = %auth.store().path().display(), "authentication enabled");
+    }
+    Ok(auth)
+}
+
 /// Open the engine (embedded redb storage) on `data_dir`.
 fn open_engine(data_dir: &Path, config: EngineConfig) -> Result<Arc<dyn QueryEngine>, ServeError> {
     match graphward_cypher::Engine::open(data_dir, config) {
@@ -201,6 +265,7 @@ async fn serve(
     engine: Arc<dyn QueryEngine>,
     stored: Arc<graphward_http::stored::StoredQueries>,
     tls: Listeners,
+    auth: Arc<graphward_auth::AuthService>,
 ) -> Result<(), ServeError> {
     // Install the signal handlers before the ports open, so a signal sent as soon as the
     // server is reachable is handled gracefully.
@@ -219,7 +284,6 @@ async fn serve(
         .map(|a| a.to_string())
         .unwrap_or_else(|_| show_addr(&config.http.address, config.http.port));
 
-    tracing::warn!("authentication is not configured yet: every Bolt and HTTP client is accepted");
     if !is_loopback(&config.bolt.address) && tls.bolt.is_none() {
         tracing::warn!(address = %bolt_addr, "Bolt is reachable from the network without TLS (set --bolt-cert-file and --bolt-key-file)");
     }
@@ -227,11 +291,8 @@ async fn serve(
         tracing::warn!(address = %http_addr, "HTTP is reachable from the network without TLS (set --tls-cert and --tls-key)");
     }
 
-    let mut http_state = graphward_http::HttpState::new(
-        engine.clone(),
-        // Until authentication is configured, every HTTP client is a superuser too.
-        Arc::new(graphward_http::PermissiveAuthenticatorNoAuthConfigured),
-    );
+    // HTTP authenticates `Authorization: Basic/Bearer` with the same authenticator as Bolt.
+    let mut http_state = graphward_http::HttpState::new(engine.clone(), auth.clone());
     http_state.limits = config.http.limits.clone();
     http_state.data_dir = Some(config.data_dir.clone());
     http_state.stored = Some(stored);
@@ -243,7 +304,7 @@ async fn serve(
         bolt_listener,
         tls.bolt.clone(),
         engine,
-        Arc::new(graphward_bolt::AllowAll),
+        Arc::new(graphward_bolt::CoreAuthenticator(auth)),
         config.bolt.config.clone(),
     ));
     let http: JoinHandle<io::Result<()>> = tokio::spawn(graphward_http::serve(

@@ -10,7 +10,7 @@ after(async () => { await server?.stop(); });
 
 for (const scheme of ['bolt', 'neo4j']) {
   test(`${scheme}: connect and query with parameters`, async () => {
-    const driver = neo4j.driver(`${scheme}://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'pw'));
+    const driver = neo4j.driver(`${scheme}://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'password'));
     try {
       await driver.verifyConnectivity();
       const { records, keys } = await driver.executeQuery(
@@ -26,7 +26,7 @@ for (const scheme of ['bolt', 'neo4j']) {
 }
 
 test('node labels, relationship type and element ids', async () => {
-  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'pw'));
+  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'password'));
   try {
     const { records } = await driver.executeQuery(
       'CREATE (a:JsPerson:Tagged {name: $name})-[r:JS_KNOWS {since: 2020}]->(b:JsPerson {name: "b"}) RETURN a, r, b',
@@ -46,7 +46,7 @@ test('node labels, relationship type and element ids', async () => {
 });
 
 test('syntax errors carry the Neo4j code', async () => {
-  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'pw'));
+  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'password'));
   try {
     await assert.rejects(driver.executeQuery('RETURN RETURN'), (e) => {
       assert.equal(e.code, 'Neo.ClientError.Statement.SyntaxError');
@@ -61,7 +61,7 @@ test('syntax errors carry the Neo4j code', async () => {
 });
 
 test('explicit transaction commit and rollback', async () => {
-  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'pw'));
+  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'password'));
   const session = driver.session();
   try {
     const tx = await session.beginTransaction();

@@ -117,7 +117,7 @@ async function wsSession(c) {
   c.send(Buffer.concat([
     Buffer.from([0, 0, 4, 5, 0]),
     message(0x01, { user_agent: 'ws-test/1' }),
-    message(0x6a, { scheme: 'basic', principal: 'neo4j', credentials: 'pw' }),
+    message(0x6a, { scheme: 'basic', principal: 'neo4j', credentials: 'password' }),
     message(0x10, 'RETURN $x AS x, "ws" AS y', { x: 7 }, {}),
     message(0x3f, { n: -1 }),
   ]));
@@ -142,7 +142,7 @@ test('neo4j-driver browser build (WebSocket channel): params, nodes, errors', as
   const saved = globalThis.WebSocket;
   globalThis.WebSocket = WebSocket;
   const neo4j = (await import('neo4j-driver/lib/browser/neo4j-web.esm.js')).default;
-  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'pw'));
+  const driver = neo4j.driver(`bolt://${server.host}:${server.port}`, neo4j.auth.basic('neo4j', 'password'));
   try {
     const { records } = await driver.executeQuery('RETURN $x AS x, $s AS s', { x: neo4j.int(9), s: 'über' });
     assert.equal(records[0].get('x').toNumber(), 9);

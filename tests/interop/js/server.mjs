@@ -41,7 +41,7 @@ export async function startServer() {
     'serve', '--data-dir', dir,
     '--bolt-address', '127.0.0.1', '--bolt-port', String(boltPort),
     '--http-address', '127.0.0.1', '--http-port', String(httpPort),
-  ], { stdio: ['ignore', log, log] });
+  ], { stdio: ['ignore', log, log], env: { ...process.env, GRAPHWARD_INITIAL_PASSWORD: 'password' } });
   let exited = false;
   proc.on('exit', () => { exited = true; });
   const deadline = Date.now() + 30000;
