@@ -44,7 +44,7 @@ fn forbidden(message: String) -> Error {
 impl QueryEngine for GuardedEngine {
     fn begin(&self, mut options: TxOptions) -> Result<Box<dyn Transaction>> {
         let principal = options.principal.clone();
-        if self.auth.is_disabled() || principal.superuser {
+        if self.auth.is_disabled() {
             return self.inner.begin(options);
         }
         if principal.user.is_none() {

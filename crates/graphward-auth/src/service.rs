@@ -193,8 +193,11 @@ impl AuthService {
     }
 
     /// The level a principal has on `graph` (`*` asks for every graph: global privileges).
+    /// With authentication on, this is computed from the store: `Principal::superuser` is not
+    /// trusted here (it only tells other crates that the user had ADMIN on `*` when it
+    /// authenticated).
     pub fn level(&self, principal: &Principal, graph: &str) -> Option<Level> {
-        if self.disabled || principal.superuser {
+        if self.disabled {
             return Some(Level::Admin);
         }
         let user = principal.user.as_deref()?;
@@ -204,6 +207,13 @@ impl AuthService {
             }
         }
         self.store.level(user, graph)
+    }
+
+    /// Mark a principal whose user has ADMIN on every graph (and no graph scope) as superuser,
+    /// for crates that only know `Principal` (e.g. the HTTP stored-query commands).
+    fn with_superuser(&self, mut p: Principal) -> Principal {
+        p.superuser = p.graph_scope.is_none() && self.level(&p, ALL_GRAPHS) == Some(Level::Admin);
+        p
     }
 
     /// `Forbidden` unless the principal has ADMIN on every graph.
@@ -273,13 +283,16 @@ impl Authenticator for AuthService {
             )),
             Credentials::Basic { user, password } => {
                 self.check_password(user, password, addr)?;
-                Ok(Principal {
+                Ok(self.with_superuser(Principal {
                     user: Some(user.clone()),
                     ..Principal::default()
-                })
+                }))
             }
             Credentials::Bearer { token } => match self.jwt() {
-                Some(v) => v.verify(token, self).map_err(|r| r.into_error(token)),
+                Some(v) => v
+                    .verify(token, self)
+                    .map(|p| self.with_superuser(p))
+                    .map_err(|r| r.into_error(token)),
                 None => Err(Refusal::other("bearer tokens are not configured on this server")
                     .into_error(token)),
             },
@@ -291,7 +304,7 @@ impl Authenticator for AuthService {
     }
 
     fn recheck(&self, principal: &Principal) -> Result<()> {
-        if self.disabled || principal.superuser {
+        if self.disabled {
             return Ok(());
         }
         let Some(user) = principal.user.as_deref() else {
@@ -303,6 +316,12 @@ impl Authenticator for AuthService {
                 format!("User does not exist: user '{user}' was dropped."),
             ));
         };
+        if principal.superuser && self.level(principal, ALL_GRAPHS) != Some(Level::Admin) {
+            return Err(Error::new(
+                ErrorCode::Unauthorized,
+                format!("The privileges of user '{user}' changed: authenticate again."),
+            ));
+        }
         if let Some(token) = &principal.token {
             match self.jwt() {
                 Some(v) => v.recheck(token, &rec)?,
