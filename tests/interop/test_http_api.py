@@ -1,7 +1,7 @@
 """REST API (crates/graphward-http) driven with `requests`: every endpoint and every error status.
 
-Until authentication lands the server accepts everyone; the tests still send the conventional
-Basic credentials (neo4j/password) so they keep working once it does.
+The test server starts with authentication on; the tests send the conventional
+Basic credentials (neo4j/password, the initial password conftest.py sets).
 """
 import base64
 import json
