@@ -442,7 +442,11 @@ impl<'a> Ev<'a> {
                 };
                 let mut r = row.clone();
                 let mut out = Vec::new();
-                for it in items {
+                for (i, it) in items.into_iter().enumerate() {
+                    // Long comprehensions stay cancellable (RESET, time limit).
+                    if i % 4096 == 4095 {
+                        self.env.check()?;
+                    }
                     r.insert(variable.clone(), it.clone());
                     if let Some(p) = predicate {
                         if self.eval(p, &r)? != Value::Bool(true) {
@@ -540,7 +544,10 @@ impl<'a> Ev<'a> {
                     }
                 };
                 let mut r = row.clone();
-                for it in items {
+                for (i, it) in items.into_iter().enumerate() {
+                    if i % 4096 == 4095 {
+                        self.env.check()?;
+                    }
                     r.insert(accumulator.clone(), acc);
                     r.insert(variable.clone(), it);
                     acc = self.eval(expr, &r)?;
