@@ -132,15 +132,22 @@ pub struct RowsStream {
 
 impl RowsStream {
     pub fn new(columns: Vec<String>, rows: Vec<Vec<Value>>, database: &str) -> Self {
+        let summary = Summary {
+            query_type: QueryType::Schema,
+            stats: Stats::default(),
+            database: database.to_string(),
+            plan: None,
+        };
+        RowsStream::with_summary(columns, rows, summary)
+    }
+
+    /// A materialized result with a summary of the caller's making (the Cypher runtime's
+    /// results are materialized too).
+    pub fn with_summary(columns: Vec<String>, rows: Vec<Vec<Value>>, summary: Summary) -> Self {
         RowsStream {
             columns,
             rows: rows.into_iter(),
-            summary: Summary {
-                query_type: QueryType::Schema,
-                stats: Stats::default(),
-                database: database.to_string(),
-                plan: None,
-            },
+            summary,
         }
     }
 

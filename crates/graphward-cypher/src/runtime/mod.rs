@@ -23,6 +23,7 @@ use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, 
 
 use crate::ast::{AdminCommand, Statement};
 use eval::{Env, Ev, Row, TableProcedure};
+use graphward_core::commands::RowsStream;
 use runner::{has_updates, Runner, StoreTx};
 
 /// How long a writer waits for the write lock before giving up.
@@ -232,7 +233,7 @@ impl EngineTx {
             Statement::Query(q) => {
                 let writes = has_updates(&q);
                 if explain {
-                    return Ok(Box::new(VecStream::new(
+                    return Ok(Box::new(RowsStream::with_summary(
                         vec![],
                         vec![],
                         Summary {
@@ -289,7 +290,7 @@ impl EngineTx {
                     (true, false) => QueryType::ReadWrite,
                     _ => QueryType::Read,
                 };
-                Ok(Box::new(VecStream::new(
+                Ok(Box::new(RowsStream::with_summary(
                     cols,
                     rows,
                     Summary {
@@ -407,7 +408,7 @@ impl EngineTx {
                 let exists = w.schema()?.iter().any(|d| d.name == name);
                 if !exists {
                     if if_exists {
-                        return Ok(Box::new(VecStream::new(
+                        return Ok(Box::new(RowsStream::with_summary(
                             vec![],
                             vec![],
                             self.summary(stats, QueryType::Schema),
@@ -465,14 +466,14 @@ impl EngineTx {
                         Value::List(d.properties.iter().map(|p| s(p)).collect()),
                     ]);
                 }
-                return Ok(Box::new(VecStream::new(
+                return Ok(Box::new(RowsStream::with_summary(
                     cols,
                     rows,
                     self.summary(stats, QueryType::Read),
                 )));
             }
         }
-        Ok(Box::new(VecStream::new(
+        Ok(Box::new(RowsStream::with_summary(
             cols,
             rows,
             self.summary(stats, QueryType::Schema),
@@ -601,35 +602,6 @@ impl Transaction for EngineTx {
 
     fn database(&self) -> &str {
         &self.name
-    }
-}
-
-/// A materialized result.
-pub struct VecStream {
-    columns: Vec<String>,
-    rows: std::vec::IntoIter<Vec<Value>>,
-    summary: Summary,
-}
-
-impl VecStream {
-    pub fn new(columns: Vec<String>, rows: Vec<Vec<Value>>, summary: Summary) -> Self {
-        VecStream {
-            columns,
-            rows: rows.into_iter(),
-            summary,
-        }
-    }
-}
-
-impl ResultStream for VecStream {
-    fn columns(&self) -> &[String] {
-        &self.columns
-    }
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
-        self.rows.next().map(Ok)
-    }
-    fn summary(&self) -> Summary {
-        self.summary.clone()
     }
 }
 
