@@ -58,25 +58,36 @@ pub fn get(url: &str, ca_file: Option<&Path>) -> Result<Vec<u8>, String> {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: graphward\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
-    tls.write_all(request.as_bytes())
-        .map_err(|e| format!("{url}: {e}"))?;
+    let (status, body) =
+        exchange(&mut tls, request.as_bytes()).map_err(|e| format!("{url}: {e}"))?;
+    if status != 200 {
+        return Err(format!("{url}: HTTP status {status}"));
+    }
+    Ok(body)
+}
+
+/// Send one HTTP/1.1 request (with `Connection: close`) on `stream` and read the whole
+/// answer: its status and body (identity or chunked, at most [`MAX_BODY`] bytes). Also used by
+/// the `graphward config apply` client.
+pub fn exchange<S: Read + Write>(stream: &mut S, request: &[u8]) -> Result<(u16, Vec<u8>), String> {
+    stream.write_all(request).map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     let mut buf = [0u8; 16 * 1024];
     loop {
-        match tls.read(&mut buf) {
+        match stream.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 raw.extend_from_slice(&buf[..n]);
                 if raw.len() > MAX_BODY + 64 * 1024 {
-                    return Err(format!("{url}: response larger than {MAX_BODY} bytes"));
+                    return Err(format!("response larger than {MAX_BODY} bytes"));
                 }
             }
             // Servers that close without close_notify: take what arrived.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(format!("{url}: {e}")),
+            Err(e) => return Err(e.to_string()),
         }
     }
-    parse_response(&raw).map_err(|e| format!("{url}: {e}"))
+    parse_response(&raw)
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, u16), String> {
@@ -131,7 +142,7 @@ fn root_store(ca_file: Option<&Path>) -> Result<rustls::RootCertStore, String> {
 }
 
 /// Status line, headers, body (identity or chunked).
-fn parse_response(raw: &[u8]) -> Result<Vec<u8>, String> {
+fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -140,10 +151,12 @@ fn parse_response(raw: &[u8]) -> Result<Vec<u8>, String> {
     let body = &raw[split + 4..];
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap_or("");
-    let code = status.split_whitespace().nth(1).unwrap_or("");
-    if code != "200" {
-        return Err(format!("HTTP status {status:?}"));
-    }
+    let code: u16 = status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .filter(|_| status.starts_with("HTTP/1."))
+        .ok_or_else(|| format!("malformed HTTP status line {status:?}"))?;
     let chunked = lines.any(|l| {
         let l = l.to_ascii_lowercase();
         l.starts_with("transfer-encoding:") && l.contains("chunked")
@@ -156,7 +169,7 @@ fn parse_response(raw: &[u8]) -> Result<Vec<u8>, String> {
     if body.len() > MAX_BODY {
         return Err(format!("response larger than {MAX_BODY} bytes"));
     }
-    Ok(body)
+    Ok((code, body))
 }
 
 fn dechunk(mut b: &[u8]) -> Result<Vec<u8>, String> {
@@ -189,16 +202,20 @@ mod tests {
     fn responses_parse() {
         assert_eq!(
             parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi").unwrap(),
-            b"hi"
+            (200, b"hi".to_vec())
         );
         assert_eq!(
             parse_response(
                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n3\r\n!!!\r\n0\r\n\r\n"
             )
             .unwrap(),
-            b"hi!!!"
+            (200, b"hi!!!".to_vec())
         );
-        assert!(parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n").is_err());
+        assert_eq!(
+            parse_response(b"HTTP/1.1 404 Not Found\r\n\r\n").unwrap(),
+            (404, Vec::new())
+        );
+        assert!(parse_response(b"XTTP/1.1 200 OK\r\n\r\n").is_err());
         assert!(parse_response(b"garbage").is_err());
         assert!(
             parse_response(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n").is_err()

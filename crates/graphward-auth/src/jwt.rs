@@ -620,6 +620,11 @@ impl JwtVerifier {
         Ok(())
     }
 
+    /// The blocked-token set (digest → exp), e.g. to carry it over to a rebuilt verifier.
+    pub fn blocked(&self) -> HashMap<String, i64> {
+        self.blocked.read().map(|b| b.clone()).unwrap_or_default()
+    }
+
     /// Replace the blocked-token set (digest → exp).
     pub fn set_blocked(&self, blocked: HashMap<String, i64>) {
         if let Ok(mut b) = self.blocked.write() {

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
+use arc_swap::ArcSwapOption;
+
 use graphward_core::auth::{Authenticator, ClientInfo, Credentials};
 use graphward_core::engine::Principal;
 use graphward_core::{Error, ErrorCode, Result};
@@ -57,7 +59,8 @@ pub struct AuthService {
     dummy_hash: String,
     gate: HashGate,
     limiter: RateLimiter,
-    jwt: RwLock<Option<Arc<JwtVerifier>>>,
+    /// Swapped whole by `config apply` (lock-free reads on every request).
+    jwt: ArcSwapOption<JwtVerifier>,
     graphs: RwLock<Option<GraphLister>>,
 }
 
@@ -86,7 +89,7 @@ impl AuthService {
             dummy_hash,
             gate: HashGate::new(cores.div_ceil(2)),
             limiter: RateLimiter::default(),
-            jwt: RwLock::new(None),
+            jwt: ArcSwapOption::empty(),
             graphs: RwLock::new(None),
         };
         let first = service.first_start(data_dir, options.initial_password)?;
@@ -136,13 +139,24 @@ impl AuthService {
 
     /// Install (or replace) the JWT verifier; `None` refuses bearer tokens.
     pub fn set_jwt(&self, verifier: Option<Arc<JwtVerifier>>) {
-        if let Ok(mut j) = self.jwt.write() {
-            *j = verifier;
-        }
+        self.jwt.store(verifier);
+    }
+
+    /// Replace the JWT verifier at runtime (`config apply`): the block list moves over to the
+    /// new one, so a dropped token stays refused; the verified-token cache starts empty, so
+    /// every token is checked against the new settings. `None` refuses bearer tokens.
+    pub fn replace_jwt(&self, verifier: Option<JwtVerifier>) {
+        let verifier = verifier.map(|new| {
+            if let Some(old) = self.jwt() {
+                new.set_blocked(old.blocked());
+            }
+            Arc::new(new)
+        });
+        self.jwt.store(verifier);
     }
 
     pub fn jwt(&self) -> Option<Arc<JwtVerifier>> {
-        self.jwt.read().ok().and_then(|j| j.clone())
+        self.jwt.load_full()
     }
 
     /// Tell the service how to list the graphs (for the JWT `graph` claim).
