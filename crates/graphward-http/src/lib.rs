@@ -7,12 +7,15 @@
 //! * Stored queries: `INSTALL QUERY` / `SHOW QUERIES` / `DROP QUERY` server commands,
 //!   `PUT|GET|DELETE /queries/{graph}/{name}`, `GET|POST /restpp/query/{graph}/{name}` —
 //!   [`stored`].
+//! * `POST /admin/config/apply`: re-read the config file and apply what can change at runtime
+//!   (ADMIN on every graph) — [`admin`].
 //!
 //! Every error is `{"errors":[{"code","message"}]}` ([`error`]). The engine and the
 //! authenticator are reached only through `graphward_core`'s traits; both block, so they run
 //! on tokio's blocking pool. The entry point is [`serve`].
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod admin;
 pub mod error;
 pub mod json;
 pub mod metrics;
@@ -90,6 +93,8 @@ pub struct HttpState {
     pub data_dir: Option<PathBuf>,
     /// Stored queries (`/restpp`, `/queries`); `None` disables those endpoints (404).
     pub stored: Option<Arc<stored::StoredQueries>>,
+    /// `POST /admin/config/apply`; `None` answers 404.
+    pub config_applier: Option<Arc<dyn admin::ConfigApplier>>,
 }
 
 impl HttpState {
@@ -102,6 +107,7 @@ impl HttpState {
             started: Instant::now(),
             data_dir: None,
             stored: None,
+            config_applier: None,
         }
     }
 }
@@ -282,6 +288,7 @@ pub(crate) fn router(app: Shared) -> Router {
             "/restpp/query/{graph}/{name}",
             get(stored::run_get).post(stored::run_post),
         )
+        .route("/admin/config/apply", post(admin::config_apply))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
@@ -618,7 +625,7 @@ pub(crate) async fn authenticate(
 pub(crate) fn check_graph_scope(principal: &Principal, graph: &str) -> Result<(), ApiError> {
     match &principal.graph_scope {
         Some(scope) if scope != graph => Err(ApiError::forbidden(format!(
-            "this token is limited to graph {scope:?}"
+            "Graph scope (JWT-GRAPH-SCOPE): this token is limited to graph {scope:?} and cannot access graph {graph:?}"
         ))),
         _ => Ok(()),
     }
@@ -650,6 +657,7 @@ mod tests {
             "/queries/{graph}",
             "/queries/{graph}/{name}",
             "/restpp/query/{graph}/{name}",
+            "/admin/config/apply",
         ] {
             assert!(
                 doc["paths"][path].is_object(),
