@@ -25,6 +25,9 @@ pub enum Command {
     Shell(graphward_shell::ShellArgs),
     /// Make and check TLS certificates.
     Certs(CertsArgs),
+    /// Read, change and apply settings: get, set, apply (to the running server), entry
+    /// (interactive).
+    Config(crate::config_cmd::ConfigArgs),
 }
 
 #[derive(Debug, Args)]

@@ -217,8 +217,74 @@ pub const DEFAULT_TLS_WATCH_PERIOD: Duration = Duration::from_secs(2);
 /// TOML sections (tables) the file may contain.
 const SECTIONS: &[&str] = &["bolt", "http", "limits", "tls", "auth"];
 
-fn setting(name: &str) -> Option<&'static Setting> {
+pub(crate) fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// Settings a running server re-applies on `config apply` / `RELOAD CONFIG`; every other
+/// setting needs a restart.
+pub fn reapplicable(name: &str) -> bool {
+    name.starts_with("Security.") || name.starts_with("GSQL.Token.")
+}
+
+/// Settings whose value is never shown (`config get`, `config entry`, logs): `****` and where
+/// it came from.
+pub fn is_secret(name: &str) -> bool {
+    matches!(
+        name,
+        "Security.JWT.HMAC.Secret" | "bolt.key_password_file" | "http.key_password_file"
+    )
+}
+
+/// Where in the TOML file a setting lives: the table path and the key (`bolt.port` is `port`
+/// in `[bolt]`; `Security.JWT.HMAC.Secret` is `Secret` in `[Security.JWT.HMAC]`; `data_dir`
+/// is at the top).
+pub fn toml_location(name: &'static str) -> (Vec<&'static str>, &'static str) {
+    match name.rsplit_once('.') {
+        None => (Vec::new(), name),
+        Some((table, key)) => {
+            if NESTED.iter().any(|n| name.starts_with(n)) {
+                (table.split('.').collect(), key)
+            } else {
+                (vec![table], key)
+            }
+        }
+    }
+}
+
+/// Every setting's effective raw value and its source (`None`: not set, the default applies).
+pub(crate) type Effective = BTreeMap<&'static str, Option<(Raw, Source)>>;
+
+/// Resolve like [`resolve`], and also return each setting's raw value and source (for
+/// `config get` and for comparing before/after a `config apply`).
+pub(crate) fn resolve_effective<E: Fn(&str) -> Option<String>>(
+    args: &ServeArgs,
+    env: &E,
+    file: Option<(PathBuf, &str)>,
+) -> Result<(Config, Effective), ConfigError> {
+    let config = resolve(args, env, file.clone())?;
+    Ok((config, effective(args, env, file)?))
+}
+
+/// Each setting's raw value and source, without validating the values.
+pub(crate) fn effective<E: Fn(&str) -> Option<String>>(
+    args: &ServeArgs,
+    env: &E,
+    file: Option<(PathBuf, &str)>,
+) -> Result<Effective, ConfigError> {
+    let l = Layers::new(args, env, &file)?;
+    Ok(SETTINGS.iter().map(|s| (s.name, l.lookup(s))).collect())
+}
+
+impl Raw {
+    /// The value as the operator would write it (TOML-like), for `config get`.
+    pub(crate) fn display(&self) -> String {
+        match self {
+            Raw::Text(t) => format!("{t:?}"),
+            Raw::Int(i) => i.to_string(),
+            Raw::List(items) => format!("{items:?}"),
+        }
+    }
 }
 
 /// Where a value came from.
@@ -274,7 +340,7 @@ pub enum ConfigError {
 /// A value as a source gave it: text (flags, environment, TOML strings), a TOML integer, or a
 /// TOML array of strings.
 #[derive(Debug, Clone, PartialEq)]
-enum Raw {
+pub(crate) enum Raw {
     Text(String),
     Int(i64),
     List(Vec<String>),
@@ -365,6 +431,26 @@ pub struct Config {
     pub auth: AuthSettings,
 }
 
+/// A value for an error message: secrets are never shown.
+fn shown_value(name: &str, raw: &Raw) -> String {
+    if is_secret(name) {
+        "****".to_string()
+    } else {
+        raw.shown()
+    }
+}
+
+impl ConfigError {
+    /// The setting (or file key) the error is about, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ConfigError::Invalid { setting, .. } => Some(setting),
+            ConfigError::UnknownKey { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+}
+
 /// The sources, in precedence order.
 struct Layers<'a, E: Fn(&str) -> Option<String>> {
     args: &'a ServeArgs,
@@ -374,6 +460,24 @@ struct Layers<'a, E: Fn(&str) -> Option<String>> {
 }
 
 impl<'a, E: Fn(&str) -> Option<String>> Layers<'a, E> {
+    /// The layers over `file` (`(path, contents)`), whose keys are checked here.
+    fn new(
+        args: &'a ServeArgs,
+        env: &'a E,
+        file: &Option<(PathBuf, &str)>,
+    ) -> Result<Self, ConfigError> {
+        let (file_path, file_values) = match file {
+            Some((path, text)) => (path.clone(), parse_file(path, text)?),
+            None => (PathBuf::new(), BTreeMap::new()),
+        };
+        Ok(Layers {
+            args,
+            env,
+            file_path,
+            file: file_values,
+        })
+    }
+
     /// The highest-precedence value given for `s`, and its source. An empty environment
     /// variable counts as unset.
     fn lookup(&self, s: &'static Setting) -> Option<(Raw, Source)> {
@@ -404,7 +508,7 @@ impl<'a, E: Fn(&str) -> Option<String>> Layers<'a, E> {
     fn conflict(&self, name: &'static str, reason: &str) -> ConfigError {
         let found = setting(name).and_then(|s| self.lookup(s));
         let (origin, value) = match found {
-            Some((raw, origin)) => (origin, raw.shown()),
+            Some((raw, origin)) => (origin, shown_value(name, &raw)),
             None => (Source::Default, "(unset)".to_string()),
         };
         ConfigError::Invalid {
@@ -436,7 +540,7 @@ impl<'a, E: Fn(&str) -> Option<String>> Layers<'a, E> {
             Some((raw, origin)) => parse(&raw).map_err(|reason| ConfigError::Invalid {
                 setting: s.name,
                 origin,
-                value: raw.shown(),
+                value: shown_value(s.name, &raw),
                 reason,
             }),
         }
@@ -455,6 +559,16 @@ pub fn load_from_process(args: &ServeArgs) -> Result<Config, ConfigError> {
         }
     }
     load(args, |k| std::env::var(k).ok())
+}
+
+/// The config file named by `--config` / `GRAPHWARD_CONFIG`, if any.
+pub fn config_file_of(args: &ServeArgs) -> Option<PathBuf> {
+    args.config.as_ref().map(PathBuf::from).or_else(|| {
+        std::env::var(CONFIG_ENV)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
 }
 
 /// Load the configuration: the file named by `--config` / `GRAPHWARD_CONFIG` (if any) is read
@@ -493,16 +607,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
     env: &E,
     file: Option<(PathBuf, &str)>,
 ) -> Result<Config, ConfigError> {
-    let (file_path, file_values) = match &file {
-        Some((path, text)) => (path.clone(), parse_file(path, text)?),
-        None => (PathBuf::new(), BTreeMap::new()),
-    };
-    let l = Layers {
-        args,
-        env,
-        file_path,
-        file: file_values,
-    };
+    let l = Layers::new(args, env, &file)?;
 
     let limits_default = Limits::default();
     let bolt_default = BoltConfig::default();
@@ -863,7 +968,11 @@ fn toml_raw(
             path: path.to_path_buf(),
             key: s.name.to_string(),
         },
-        value: v.to_string(),
+        value: if is_secret(s.name) {
+            "****".to_string()
+        } else {
+            v.to_string()
+        },
         reason: reason.to_string(),
     };
     match v {

@@ -4,6 +4,8 @@
 mod certs;
 mod cli;
 mod config;
+mod config_cmd;
+mod reload;
 mod serve;
 mod tls;
 
@@ -22,7 +24,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            match serve::run(config) {
+            match serve::run(config, args) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("graphward: error: {e}");
@@ -32,5 +34,6 @@ fn main() -> ExitCode {
         }
         cli::Command::Shell(args) => graphward_shell::run(args),
         cli::Command::Certs(args) => certs::run(args.command),
+        cli::Command::Config(args) => config_cmd::run(args.command),
     }
 }

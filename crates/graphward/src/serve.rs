@@ -12,7 +12,9 @@ use graphward_core::engine::{EngineConfig, QueryEngine};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::cli::ServeArgs;
 use crate::config::{self, Config};
+use crate::reload::{ConfigCommands, ConfigReloader};
 use crate::tls::{Listeners, TlsCommands};
 
 /// How long shutdown waits for in-flight work (e.g. a running query) before giving up on it.
@@ -26,6 +28,8 @@ pub enum ServeError {
     DataDir { path: PathBuf, error: io::Error },
     #[error("cannot open the databases in {path}: {message}")]
     Engine { path: PathBuf, message: String },
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("cannot set up authentication: {message}")]
     Auth { message: String },
     #[error("cannot start the async runtime: {0}")]
@@ -53,8 +57,9 @@ pub enum ServeError {
     },
 }
 
-/// Run the server until SIGINT / SIGTERM (then `Ok`) or a fatal error.
-pub fn run(config: Config) -> Result<(), ServeError> {
+/// Run the server until SIGINT / SIGTERM (then `Ok`) or a fatal error. `args` are kept for
+/// `config apply` (flags and environment still win over the re-read file).
+pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
     init_tracing(&config.log_filter)?;
     let unknown =
         config::unknown_env_vars(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
@@ -87,10 +92,13 @@ pub fn run(config: Config) -> Result<(), ServeError> {
             cypher.databases().into_iter().map(|d| d.name).collect()
         }));
     }
+    // `config apply` / RELOAD CONFIG: re-read the file, apply Security.JWT.* at runtime.
+    let reloader = Arc::new(ConfigReloader::new(args, auth.clone()).map_err(ServeError::Config)?);
     // Server commands (TLS reload, users and privileges, stored queries) are answered in front
     // of the Cypher engine; each concern adds its handler here.
     let commands = CommandEngine::new(cypher.clone())
         .with(Arc::new(TlsCommands::new(tls.clone())))
+        .with(Arc::new(ConfigCommands::new(reloader.clone())))
         .with(Arc::new(graphward_auth::commands::AuthCommands::new(
             auth.clone(),
         )))
@@ -114,7 +122,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         .thread_name("graphward")
         .build()
         .map_err(ServeError::Runtime)?;
-    let result = runtime.block_on(serve(&config, engine.clone(), stored, tls, auth));
+    let result = runtime.block_on(serve(&config, engine.clone(), stored, tls, auth, reloader));
     // Connection tasks still running are dropped here; a blocking engine call in flight gets
     // the grace period to finish.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
@@ -266,6 +274,7 @@ async fn serve(
     stored: Arc<graphward_http::stored::StoredQueries>,
     tls: Listeners,
     auth: Arc<graphward_auth::AuthService>,
+    reloader: Arc<ConfigReloader>,
 ) -> Result<(), ServeError> {
     // Install the signal handlers before the ports open, so a signal sent as soon as the
     // server is reachable is handled gracefully.
@@ -296,6 +305,7 @@ async fn serve(
     http_state.limits = config.http.limits.clone();
     http_state.data_dir = Some(config.data_dir.clone());
     http_state.stored = Some(stored);
+    http_state.config_applier = Some(reloader);
     // /health and /metrics report the certificates (not_after, reload counters) per listener.
     http_state.tls_managers = tls.all().cloned().collect();
     let bolt_scheme = if tls.bolt.is_some() { "bolt+s" } else { "bolt" };
