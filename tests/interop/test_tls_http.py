@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Server
-from tls_helpers import gen_certs, tls_args, wait_for
+from tls_helpers import gen_certs, make_client_cert, tls_args, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -76,34 +76,6 @@ def test_tls12_is_accepted_by_default(https_server):
     assert "TLSv1.2" in r.stdout
     r = s_client(https_server.http_port, "-tls1_1")
     assert r.returncode != 0
-
-
-def make_client_cert(ca_dir: Path, out: Path, cn="alice"):
-    """A client certificate (clientAuth EKU) signed by the CA `graphward certs generate` wrote."""
-    import datetime
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    ca_cert = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())
-    ca_key = serialization.load_pem_private_key((ca_dir / "ca.key").read_bytes(), password=None)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-            .issuer_name(ca_cert.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "client.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (out / "client.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                                       serialization.PrivateFormat.PKCS8,
-                                                       serialization.NoEncryption()))
-    (out / "client.key").chmod(0o600)
-    return out / "client.pem", out / "client.key"
 
 
 def test_client_certificates_required(tmp_path, certs):

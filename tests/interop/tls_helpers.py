@@ -85,3 +85,33 @@ def run_server_expect_failure(extra_args, data_dir: Path, env=None, timeout=30):
     except subprocess.TimeoutExpired as e:
         raise AssertionError(f"server started although it should have refused: {e.stderr}")
     return r.returncode, r.stdout + r.stderr
+
+
+def make_client_cert(ca_dir: Path, out: Path, cn="alice", sans=()):
+    """A client certificate (clientAuth EKU) signed by the CA `graphward certs generate` wrote."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    ca_cert = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((ca_dir / "ca.key").read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False))
+    if sans:
+        cert = cert.add_extension(x509.SubjectAlternativeName([x509.RFC822Name(s) for s in sans]), critical=False)
+    cert = cert.sign(ca_key, hashes.SHA256())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "client.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (out / "client.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (out / "client.key").chmod(0o600)
+    return out / "client.pem", out / "client.key"

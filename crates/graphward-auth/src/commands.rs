@@ -9,6 +9,7 @@
 //! GRANT ROLE r[, r2] TO u        REVOKE ROLE r FROM u
 //! GRANT READ|WRITE|ADMIN[, ...] ON GRAPH g|* TO user|role
 //! REVOKE READ|WRITE|ADMIN[, ...] ON GRAPH g|* FROM user|role
+//! GRANT TLS MANAGEMENT ON DBMS TO user|role     REVOKE TLS MANAGEMENT ON DBMS FROM user|role
 //! SHOW PRIVILEGES [FOR name]
 //! ```
 //! Passwords may be given as parameters (`$pw`). Changes apply at once and are not part of the
@@ -22,7 +23,7 @@ use graphward_core::engine::{Params, ResultStream};
 use graphward_core::{Error, ErrorCode, Result, Value};
 
 use crate::service::AuthService;
-use crate::store::{Level, ALL_GRAPHS};
+use crate::store::{DbmsPrivilege, Level, ALL_GRAPHS};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -170,6 +171,14 @@ enum Command {
     },
     ShowPrivileges {
         name: Option<String>,
+    },
+    GrantDbms {
+        privilege: DbmsPrivilege,
+        to: String,
+    },
+    RevokeDbms {
+        privilege: DbmsPrivilege,
+        from: String,
     },
 }
 
@@ -462,6 +471,25 @@ fn parse_command(p: &mut Parser) -> Result<Command> {
                 }
             });
         }
+        if p.eat_kw("TLS") {
+            p.expect_kw("MANAGEMENT")?;
+            p.expect_kw("ON")?;
+            p.expect_kw("DBMS")?;
+            let privilege = DbmsPrivilege::TlsManagement;
+            return Ok(if grant {
+                p.expect_kw("TO")?;
+                Command::GrantDbms {
+                    privilege,
+                    to: p.name()?,
+                }
+            } else {
+                p.expect_kw("FROM")?;
+                Command::RevokeDbms {
+                    privilege,
+                    from: p.name()?,
+                }
+            });
+        }
         let levels = p.levels()?;
         p.expect_kw("ON")?;
         let graph = p.graph()?;
@@ -553,6 +581,15 @@ impl AuthCommands {
                             s(&t),
                             s(level.as_str()),
                             s(&graph),
+                            s(&source),
+                            s("GRANTED"),
+                        ]);
+                    }
+                    for (privilege, source) in store.dbms_privileges_of(&t)? {
+                        rows.push(vec![
+                            s(&t),
+                            s(&privilege),
+                            s("DBMS"),
                             s(&source),
                             s("GRANTED"),
                         ]);
@@ -684,6 +721,16 @@ impl AuthCommands {
                 tracing::info!(from = %from, graph = %graph, "privileges revoked");
                 done(true)
             }
+            Command::GrantDbms { privilege, to } => {
+                store.grant_dbms(privilege, &to)?;
+                tracing::info!(to = %to, privilege = privilege.as_str(), "DBMS privilege granted");
+                done(true)
+            }
+            Command::RevokeDbms { privilege, from } => {
+                store.revoke_dbms(privilege, &from)?;
+                tracing::info!(from = %from, privilege = privilege.as_str(), "DBMS privilege revoked");
+                done(true)
+            }
             Command::ShowCurrentUser
             | Command::ChangeOwnPassword { .. }
             | Command::ShowPrivileges { .. } => Err(Error::internal("unreachable command")),
@@ -746,6 +793,20 @@ mod tests {
                 levels: vec![Level::Read, Level::Write],
                 graph: "movies".into(),
                 to: "alice".into()
+            }
+        );
+        assert_eq!(
+            ok("GRANT TLS MANAGEMENT ON DBMS TO ops"),
+            Command::GrantDbms {
+                privilege: DbmsPrivilege::TlsManagement,
+                to: "ops".into()
+            }
+        );
+        assert_eq!(
+            ok("revoke tls management on dbms from ops;"),
+            Command::RevokeDbms {
+                privilege: DbmsPrivilege::TlsManagement,
+                from: "ops".into()
             }
         );
         assert_eq!(

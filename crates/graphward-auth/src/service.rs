@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use arc_swap::ArcSwapOption;
 
-use graphward_core::auth::{Authenticator, ClientInfo, Credentials};
+use graphward_core::auth::{Authenticator, ClientInfo, Credentials, DbmsPrivilege};
 use graphward_core::engine::Principal;
 use graphward_core::{Error, ErrorCode, Result};
 
@@ -230,6 +230,34 @@ impl AuthService {
         p
     }
 
+    /// A client certificate the TLS layer verified against the operator's client CA: its
+    /// subject CN or a SAN names the user (the first name that is a user wins).
+    fn authenticate_certificate(
+        &self,
+        names: &[String],
+        addr: Option<IpAddr>,
+    ) -> Result<Principal> {
+        match names.iter().find(|n| self.store.user_exists(n)) {
+            Some(user) => {
+                tracing::info!(user = %user, peer = ?addr, "authenticated by client certificate");
+                Ok(self.with_superuser(Principal {
+                    user: Some(user.clone()),
+                    ..Principal::default()
+                }))
+            }
+            None => {
+                tracing::warn!(names = ?names, peer = ?addr, "client certificate names no user");
+                Err(Error::new(
+                    ErrorCode::Unauthorized,
+                    format!(
+                        "The client certificate (names: {}) does not name a user: create the user, or send a user name and password or a token.",
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
     /// `Forbidden` unless the principal has ADMIN on every graph.
     pub fn require_admin(&self, principal: &Principal) -> Result<()> {
         if self.level(principal, ALL_GRAPHS) == Some(Level::Admin) {
@@ -290,6 +318,14 @@ impl Authenticator for AuthService {
                 ..Principal::default()
             });
         }
+        let cert_names = match (credentials, &client.client_certificate) {
+            (Credentials::ClientCertificate { names }, _) => Some(names),
+            (Credentials::None, Some(names)) => Some(names),
+            _ => None,
+        };
+        if let Some(names) = cert_names {
+            return self.authenticate_certificate(names, addr);
+        }
         match credentials {
             Credentials::None => Err(Error::new(
                 ErrorCode::Unauthorized,
@@ -310,10 +346,18 @@ impl Authenticator for AuthService {
                 None => Err(Refusal::other("bearer tokens are not configured on this server")
                     .into_error(token)),
             },
-            Credentials::ClientCertificate { .. } => Err(Error::new(
-                ErrorCode::Unauthorized,
-                "client certificates are not accepted as credentials on this server",
-            )),
+            Credentials::ClientCertificate { .. } => Err(Error::internal("unreachable")),
+        }
+    }
+
+    fn allows(&self, principal: &Principal, privilege: DbmsPrivilege) -> bool {
+        if self.disabled {
+            return true;
+        }
+        match (&principal.user, &principal.graph_scope) {
+            // A token narrowed to one graph carries no server-wide privilege.
+            (Some(user), None) => self.store.has_dbms(user, privilege),
+            _ => false,
         }
     }
 
@@ -357,6 +401,7 @@ mod tests {
 
     fn client() -> ClientInfo {
         ClientInfo {
+            client_certificate: None,
             peer: "127.0.0.1:5000".parse().ok(),
             protocol: "test",
         }

@@ -56,6 +56,8 @@ impl Level {
 /// Privileges: graph name (lower case) or `*` → level.
 pub type Privileges = BTreeMap<String, Level>;
 
+pub use graphward_core::auth::DbmsPrivilege;
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct UserRecord {
     /// PHC string of the argon2id hash.
@@ -67,12 +69,18 @@ pub struct UserRecord {
     /// Tokens issued before this time (seconds since the epoch) are refused ("revoke all").
     #[serde(default)]
     pub tokens_not_before: i64,
+    /// DBMS privileges ([`DbmsPrivilege::as_str`]) granted to the user itself.
+    #[serde(default)]
+    pub dbms: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct RoleRecord {
     #[serde(default)]
     pub privileges: Privileges,
+    /// DBMS privileges ([`DbmsPrivilege::as_str`]) of the role.
+    #[serde(default)]
+    pub dbms: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -427,6 +435,58 @@ impl Store {
         })
     }
 
+    /// Grant a DBMS privilege to a user or a role.
+    pub fn grant_dbms(&self, privilege: DbmsPrivilege, to: &str) -> Result<()> {
+        self.update(|s| {
+            dbms_mut(s, to)?.insert(privilege.as_str().to_string());
+            Ok(())
+        })
+    }
+
+    /// Revoke a DBMS privilege from a user or a role (ADMIN on `*` still includes it).
+    pub fn revoke_dbms(&self, privilege: DbmsPrivilege, from: &str) -> Result<()> {
+        self.update(|s| {
+            dbms_mut(s, from)?.remove(privilege.as_str());
+            Ok(())
+        })
+    }
+
+    /// Whether the user holds `privilege` itself or through a role, or has ADMIN on `*`.
+    pub fn has_dbms(&self, user: &str, privilege: DbmsPrivilege) -> bool {
+        if self.level(user, ALL_GRAPHS) == Some(Level::Admin) {
+            return true;
+        }
+        let Ok(state) = self.read() else {
+            return false;
+        };
+        let Some(rec) = state.users.get(user) else {
+            return false;
+        };
+        let name = privilege.as_str();
+        rec.dbms.contains(name)
+            || rec
+                .roles
+                .iter()
+                .any(|r| state.roles.get(r).is_some_and(|r| r.dbms.contains(name)))
+    }
+
+    /// The DBMS privileges a user holds, with where each comes from (`user` or the role name).
+    pub fn dbms_privileges_of(&self, name: &str) -> Result<Vec<(String, String)>> {
+        let state = self.read()?;
+        let mut out = Vec::new();
+        if let Some(rec) = state.users.get(name) {
+            out.extend(rec.dbms.iter().map(|p| (p.clone(), "user".to_string())));
+            for role in &rec.roles {
+                if let Some(r) = state.roles.get(role) {
+                    out.extend(r.dbms.iter().map(|p| (p.clone(), role.clone())));
+                }
+            }
+        } else if let Some(r) = state.roles.get(name) {
+            out.extend(r.dbms.iter().map(|p| (p.clone(), "role".to_string())));
+        }
+        Ok(out)
+    }
+
     /// Revoke `level` on `graph` from a user or a role; the levels below it remain.
     pub fn revoke(&self, level: Level, graph: &str, from: &str) -> Result<()> {
         let graph = graph.to_ascii_lowercase();
@@ -443,6 +503,16 @@ impl Store {
             check_admin_left(s)
         })
     }
+}
+
+fn dbms_mut<'a>(s: &'a mut State, name: &str) -> Result<&'a mut BTreeSet<String>> {
+    if let Some(u) = s.users.get_mut(name) {
+        return Ok(&mut u.dbms);
+    }
+    if let Some(r) = s.roles.get_mut(name) {
+        return Ok(&mut r.dbms);
+    }
+    Err(not_found(name))
 }
 
 fn privileges_mut<'a>(s: &'a mut State, name: &str) -> Result<&'a mut Privileges> {
@@ -486,6 +556,42 @@ fn not_found_user(name: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbms_privileges_from_user_role_and_global_admin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("auth.redb");
+        let tls = DbmsPrivilege::TlsManagement;
+        {
+            let s = Store::open(&path).unwrap();
+            s.create_user("root", "h".into(), false).unwrap();
+            s.grant(Level::Admin, "*", "root").unwrap();
+            s.create_user("ops", "h".into(), false).unwrap();
+            s.create_user("bob", "h".into(), false).unwrap();
+            s.create_role("tls", false).unwrap();
+            assert!(s.has_dbms("root", tls), "ADMIN on * includes it");
+            assert!(!s.has_dbms("ops", tls));
+            s.grant_dbms(tls, "tls").unwrap();
+            s.grant_role("tls", "ops").unwrap();
+            s.grant_dbms(tls, "bob").unwrap();
+            assert!(s.grant_dbms(tls, "nobody").is_err());
+        }
+        let s = Store::open(&path).unwrap();
+        assert!(s.has_dbms("ops", tls) && s.has_dbms("bob", tls));
+        assert_eq!(
+            s.dbms_privileges_of("ops").unwrap(),
+            vec![("TLS MANAGEMENT".to_string(), "tls".to_string())]
+        );
+        assert_eq!(
+            s.level("ops", "neo4j"),
+            None,
+            "no graph privilege comes with it"
+        );
+        s.revoke_dbms(tls, "tls").unwrap();
+        s.revoke_dbms(tls, "bob").unwrap();
+        assert!(!s.has_dbms("ops", tls) && !s.has_dbms("bob", tls));
+        assert!(!s.has_dbms("missing", tls));
+    }
 
     #[test]
     fn store_survives_reopen_and_computes_levels() {

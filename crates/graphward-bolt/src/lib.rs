@@ -275,7 +275,10 @@ pub async fn serve_with_tls(
                     else {
                         return;
                     };
-                    if let Err(e) = serve_connection(stream, peer, ctx).await {
+                    let identity = graphward_tls::client_identity(stream.get_ref().1);
+                    if let Err(e) =
+                        serve_connection_with_identity(stream, peer, identity, ctx).await
+                    {
                         tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
                     }
                 });
@@ -292,6 +295,21 @@ pub async fn serve_with_tls(
 pub async fn serve_connection<S>(
     stream: S,
     peer: SocketAddr,
+    ctx: Arc<BoltContext>,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    serve_connection_with_identity(stream, peer, None, ctx).await
+}
+
+/// [`serve_connection`] for a connection whose TLS layer verified a client certificate:
+/// `client_certificate` holds its names ([`graphward_tls::client_identity`]), offered to the
+/// authenticator when the client logs on with scheme `none`.
+pub async fn serve_connection_with_identity<S>(
+    stream: S,
+    peer: SocketAddr,
+    client_certificate: Option<Vec<String>>,
     ctx: Arc<BoltContext>,
 ) -> std::io::Result<()>
 where
@@ -316,7 +334,8 @@ where
         return Ok(());
     };
     tracing::debug!(%peer, conn = %conn_id, %version, manifest, "Bolt connection open");
-    let session = session::Session::new(io, inbuf, ctx.clone(), peer, conn_id, version, manifest);
+    let session = session::Session::new(io, inbuf, ctx.clone(), peer, conn_id, version, manifest)
+        .with_client_certificate(client_certificate);
     session.run().await
 }
 

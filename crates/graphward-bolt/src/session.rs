@@ -152,6 +152,8 @@ pub(crate) struct Session<S> {
     flavor: Flavor,
     phase: Phase,
     principal: Option<Principal>,
+    /// Names of the verified TLS client certificate, if the client sent one.
+    client_certificate: Option<Vec<String>>,
     queue: VecDeque<RawMsg>,
     eof: bool,
     /// RESETs read from the socket but not yet processed: messages before them are IGNORED.
@@ -269,6 +271,13 @@ fn encode_record(out: &mut Vec<u8>, row: &[Value], flavor: Flavor) -> Result<(),
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     #[allow(clippy::too_many_arguments)]
+    /// Records the names of the verified TLS client certificate (see
+    /// [`graphward_core::auth::ClientInfo::client_certificate`]).
+    pub(crate) fn with_client_certificate(mut self, names: Option<Vec<String>>) -> Self {
+        self.client_certificate = names;
+        self
+    }
+
     pub(crate) fn new(
         io: Transport<S>,
         inbuf: BytesMut,
@@ -294,6 +303,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             flavor,
             phase: Phase::Negotiation,
             principal: None,
+            client_certificate: None,
             queue: VecDeque::new(),
             eof: false,
             pending_resets: 0,
@@ -716,9 +726,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }
         let authn = self.ctx.auth.clone();
         let peer = self.peer;
+        let client_certificate = self.client_certificate.clone();
         let res = self
             .blocking(None, move || {
                 let client = ClientInfo {
+                    client_certificate,
                     peer: Some(peer),
                     protocol: "bolt",
                 };

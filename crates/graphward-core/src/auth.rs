@@ -61,6 +61,30 @@ pub struct ClientInfo {
     pub peer: Option<SocketAddr>,
     /// `bolt`, `http`, ...
     pub protocol: &'static str,
+    /// The names (subject CN, DNS and e-mail SANs) of the client certificate the TLS layer
+    /// verified on this connection, if any. A client that sends no other credentials is
+    /// authenticated as the first name that is a user.
+    pub client_certificate: Option<Vec<String>>,
+}
+
+/// A server-wide (DBMS) privilege, granted apart from the per-graph levels
+/// (`GRANT TLS MANAGEMENT ON DBMS TO name`). ADMIN on every graph includes all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DbmsPrivilege {
+    /// `RELOAD ... TLS`, `SHOW TLS`, `POST /admin/tls/reload`.
+    TlsManagement,
+}
+
+impl DbmsPrivilege {
+    /// Every DBMS privilege, for parsing and listing.
+    pub const ALL: [DbmsPrivilege; 1] = [DbmsPrivilege::TlsManagement];
+
+    /// The name as written in GRANT/REVOKE and shown by SHOW PRIVILEGES (`TLS MANAGEMENT`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DbmsPrivilege::TlsManagement => "TLS MANAGEMENT",
+        }
+    }
 }
 
 /// Authenticates clients. Implementations may block (password hashing costs tens of
@@ -75,5 +99,12 @@ pub trait Authenticator: Send + Sync + 'static {
     fn recheck(&self, principal: &Principal) -> Result<()> {
         let _ = principal;
         Ok(())
+    }
+
+    /// Whether the principal holds a DBMS privilege now (checked at each use, so a REVOKE
+    /// takes effect at once). The default allows superusers only.
+    fn allows(&self, principal: &Principal, privilege: DbmsPrivilege) -> bool {
+        let _ = privilege;
+        principal.superuser
     }
 }

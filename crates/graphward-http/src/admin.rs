@@ -1,16 +1,23 @@
-//! Administration endpoints: `POST /admin/config/apply` (re-read the config file and apply the
-//! settings that can change at runtime).
+//! Administration endpoints.
 //!
-//! The HTTP crate knows nothing of the configuration: the binary hands it a
-//! [`ConfigApplier`] in [`crate::HttpState`]. Only a principal with ADMIN on every graph (and
-//! no graph-scoped token) may call these.
+//! * `POST /admin/config/apply`: re-read the config file and apply the settings that can
+//!   change at runtime. The HTTP crate knows nothing of the configuration: the binary hands it
+//!   a [`ConfigApplier`] in [`crate::HttpState`]. Only a principal with ADMIN on every graph
+//!   (and no graph-scoped token) may call it.
+//! * `POST /admin/tls/reload[?listener=bolt|http|all]`: the HTTP form of `RELOAD TLS` (and of
+//!   `RELOAD BOLT_SERVER TLS` / `RELOAD HTTP_SERVER TLS`). Needs the `TLS MANAGEMENT` DBMS
+//!   privilege. Every listener named goes through the same serialized
+//!   [`graphward_tls::TlsManager::reload`] as the other triggers: a complete new configuration
+//!   is validated and swapped in one step, and a failure leaves the running one in place.
 
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use graphward_core::auth::DbmsPrivilege;
+use serde::Deserialize;
 
-use crate::error::ApiError;
-use crate::Shared;
+use crate::error::{codes, ApiError};
+use crate::{authenticate, peer_of, Shared};
 
 /// Code of a configuration that was refused (nothing changed).
 pub const CONFIG_INVALID: &str = "Graphward.ClientError.Config.Invalid";
@@ -70,4 +77,92 @@ async fn config_apply_inner(app: Shared, req: Request) -> Result<Response, ApiEr
         StatusCode::BAD_REQUEST
     };
     Ok(crate::json_response(status, &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReloadParams {
+    /// `bolt`, `http` or `all` (the default).
+    listener: Option<String>,
+}
+
+/// `POST /admin/tls/reload`.
+pub(crate) async fn tls_reload(
+    State(app): State<Shared>,
+    Query(params): Query<ReloadParams>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (parts, _body) = req.into_parts();
+    let principal = authenticate(&app, &parts.headers, peer_of(&parts.extensions)).await?;
+    if !app
+        .state
+        .authenticator
+        .allows(&principal, DbmsPrivilege::TlsManagement)
+    {
+        return Err(ApiError::forbidden(graphward_tls::TLS_PRIVILEGE_MESSAGE));
+    }
+    let wanted = params.listener.as_deref().unwrap_or("all");
+    if !matches!(wanted, "bolt" | "http" | "all") {
+        return Err(ApiError::bad_request(format!(
+            "unknown listener {wanted:?}: use bolt, http or all"
+        )));
+    }
+    let targets: Vec<_> = app
+        .state
+        .tls_managers
+        .iter()
+        .filter(|m| wanted == "all" || m.listener() == wanted)
+        .cloned()
+        .collect();
+    if targets.is_empty() {
+        let message = if wanted == "all" {
+            graphward_tls::NO_TLS_RELOAD_MESSAGE.to_string()
+        } else {
+            format!(
+                "{}: the {wanted} listener has no TLS",
+                graphward_tls::NO_TLS_RELOAD_MESSAGE
+            )
+        };
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::TLS_NOT_CONFIGURED,
+            message,
+        ));
+    }
+    let mut reloaded = Vec::new();
+    let mut failures = Vec::new();
+    for m in targets {
+        match m.reload_async().await {
+            Ok(_) => {
+                let info = m.current().info.clone();
+                reloaded.push(serde_json::json!({
+                    "listener": m.listener(),
+                    "fingerprint_sha256": info.fingerprint_sha256,
+                    "not_after": info.not_after,
+                }));
+            }
+            Err(e) => failures.push(format!(
+                "{} listener: {e} (the previous certificate stays in use)",
+                m.listener()
+            )),
+        }
+    }
+    tracing::info!(
+        user = principal.user.as_deref().unwrap_or("-"),
+        listener = wanted,
+        failed = failures.len(),
+        "TLS reload requested over HTTP"
+    );
+    if !failures.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            codes::TLS_RELOAD_FAILED,
+            format!("TLS reload failed: {}", failures.join("; ")),
+        ));
+    }
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "reloaded": reloaded }).to_string(),
+    )
+        .into_response())
 }

@@ -22,6 +22,8 @@ pub mod codes {
     pub const UNAUTHORIZED: &str = "Neo.ClientError.Security.Unauthorized";
     pub const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
     pub const INTERNAL: &str = "Neo.DatabaseError.General.UnknownError";
+    pub const TLS_NOT_CONFIGURED: &str = "Graphward.ClientError.Tls.NotConfigured";
+    pub const TLS_RELOAD_FAILED: &str = "Graphward.ClientError.Tls.ReloadFailed";
 }
 
 /// An error answer.

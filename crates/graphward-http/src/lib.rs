@@ -9,6 +9,8 @@
 //!   [`stored`].
 //! * `POST /admin/config/apply`: re-read the config file and apply what can change at runtime
 //!   (ADMIN on every graph) — [`admin`].
+//! * `POST /admin/tls/reload`: reload the TLS certificates (privilege `TLS MANAGEMENT`) —
+//!   [`admin`].
 //!
 //! Every error is `{"errors":[{"code","message"}]}` ([`error`]). The engine and the
 //! authenticator are reached only through `graphward_core`'s traits; both block, so they run
@@ -144,9 +146,13 @@ pub(crate) struct App {
 
 pub(crate) type Shared = Arc<App>;
 
-/// The remote address of a connection, put into each request's extensions.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Peer(pub SocketAddr);
+/// Who is on the other end of a connection, put into each request's extensions: the remote
+/// address and, on a TLS connection, the names of the client certificate rustls verified.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Peer {
+    pub addr: Option<SocketAddr>,
+    pub client_certificate: Option<Arc<Vec<String>>>,
+}
 
 /// Serve the API on `listener` until the task is aborted. With `tls`, every connection must
 /// complete a TLS handshake (plaintext HTTP gets 400 "this port requires TLS"); without, a
@@ -197,7 +203,8 @@ pub async fn serve(
                     else {
                         return;
                     };
-                    serve_connection(stream, peer, router).await;
+                    let identity = graphward_tls::client_identity(stream.get_ref().1).map(Arc::new);
+                    serve_connection(stream, peer, identity, router).await;
                 }
                 None => {
                     if let graphward_tls::FirstBytes::TlsClientHello =
@@ -209,20 +216,27 @@ pub async fn serve(
                         drop(stream);
                         return;
                     }
-                    serve_connection(stream, peer, router).await;
+                    serve_connection(stream, peer, None, router).await;
                 }
             }
         });
     }
 }
 
-async fn serve_connection<S>(stream: S, peer: SocketAddr, router: Router)
-where
+async fn serve_connection<S>(
+    stream: S,
+    peer: SocketAddr,
+    client_certificate: Option<Arc<Vec<String>>>,
+    router: Router,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     let service = tower::service_fn(move |mut req: Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(Peer(peer));
+        req.extensions_mut().insert(Peer {
+            addr: Some(peer),
+            client_certificate: client_certificate.clone(),
+        });
         let mut router = router.clone();
         async move {
             let req = req.map(Body::new);
@@ -289,6 +303,7 @@ pub(crate) fn router(app: Shared) -> Router {
             get(stored::run_get).post(stored::run_post),
         )
         .route("/admin/config/apply", post(admin::config_apply))
+        .route("/admin/tls/reload", post(admin::tls_reload))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
@@ -588,7 +603,7 @@ fn credentials(headers: &HeaderMap) -> Result<Credentials, &'static str> {
 pub(crate) async fn authenticate(
     app: &Shared,
     headers: &HeaderMap,
-    peer: Option<SocketAddr>,
+    peer: Peer,
 ) -> Result<Principal, ApiError> {
     let creds = match credentials(headers) {
         Ok(c) => c,
@@ -603,7 +618,8 @@ pub(crate) async fn authenticate(
     };
     let auth = app.state.authenticator.clone();
     let client = ClientInfo {
-        peer,
+        client_certificate: peer.client_certificate.map(|names| names.as_ref().clone()),
+        peer: peer.addr,
         protocol: "http",
     };
     match blocking(move || auth.authenticate(&creds, &client)).await? {
@@ -631,9 +647,9 @@ pub(crate) fn check_graph_scope(principal: &Principal, graph: &str) -> Result<()
     }
 }
 
-/// The peer address of the request, if known.
-pub(crate) fn peer_of(req_ext: &axum::http::Extensions) -> Option<SocketAddr> {
-    req_ext.get::<Peer>().map(|p| p.0)
+/// Who sent the request (address, verified client certificate), if known.
+pub(crate) fn peer_of(req_ext: &axum::http::Extensions) -> Peer {
+    req_ext.get::<Peer>().cloned().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -658,6 +674,7 @@ mod tests {
             "/queries/{graph}/{name}",
             "/restpp/query/{graph}/{name}",
             "/admin/config/apply",
+            "/admin/tls/reload",
         ] {
             assert!(
                 doc["paths"][path].is_object(),

@@ -236,6 +236,20 @@ impl Metrics {
         }
         head(
             &mut o,
+            "graphward_tls_reloads_started_total",
+            "counter",
+            "TLS reloads started, by listener (every trigger: command, HTTP, SIGHUP, watcher).",
+        );
+        for s in tls {
+            let _ = writeln!(
+                o,
+                "graphward_tls_reloads_started_total{{listener=\"{}\"}} {}",
+                label(&s.listener),
+                s.reloads_started
+            );
+        }
+        head(
+            &mut o,
             "graphward_tls_reloads_total",
             "counter",
             "TLS reloads by listener and result.",

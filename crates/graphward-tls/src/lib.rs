@@ -131,7 +131,7 @@ pub use hygiene::{
     refuse_plain_http, sniff, FirstBytes, HandshakeFailure, HandshakeReason, HandshakeStats,
     RateLimitedLog, DEFAULT_HANDSHAKE_TIMEOUT,
 };
-pub use load::{load, load_at, CertInfo, LoadReport, LoadedCert};
+pub use load::{client_identity, load, load_at, CertInfo, LoadReport, LoadedCert};
 pub use manager::{TlsManager, TlsStatus};
 pub use resolver::FixedCertResolver;
 pub use settings::{ClientAuth, TlsSettings, TlsVersion, DEFAULT_EXPIRY_WARNING};
@@ -144,3 +144,7 @@ pub use tokio_rustls;
 /// The answer to a TLS reload command on a listener without TLS (Memgraph's wording).
 pub const NO_TLS_RELOAD_MESSAGE: &str =
     "Unable to reload SSL configuration because key or certificate file aren't set.";
+
+/// The refusal of a TLS reload or `SHOW TLS` to a principal without the `TLS MANAGEMENT`
+/// privilege (every trigger says the same).
+pub const TLS_PRIVILEGE_MESSAGE: &str = "Permission denied: managing TLS needs the TLS MANAGEMENT privilege (GRANT TLS MANAGEMENT ON DBMS TO <user or role>; ADMIN ON GRAPH * includes it).";

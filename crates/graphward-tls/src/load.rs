@@ -643,6 +643,32 @@ pub fn watched_paths(settings: &TlsSettings) -> Vec<PathBuf> {
     v
 }
 
+/// The names a verified client certificate gives for its holder, to map it to a user: the
+/// subject's common names, then the DNS and e-mail SANs (bare, without a `DNS:` prefix).
+/// `None` when the client sent no certificate (or it does not parse). Call it only on a
+/// connection whose handshake completed: rustls has then verified the chain against the
+/// client CA (`--tls-client-ca-file`).
+pub fn client_identity(conn: &rustls::ServerConnection) -> Option<Vec<String>> {
+    let leaf = conn.peer_certificates()?.first()?;
+    let (_, cert) = X509Certificate::from_der(leaf.as_ref()).ok()?;
+    let mut names: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok())
+        .map(str::to_string)
+        .collect();
+    if let Ok(Some(ext)) = cert.subject_alternative_name() {
+        for name in &ext.value.general_names {
+            match name {
+                GeneralName::DNSName(d) | GeneralName::RFC822Name(d) => names.push(d.to_string()),
+                _ => {}
+            }
+        }
+    }
+    names.dedup();
+    Some(names)
+}
+
 /// [`crate::DEFAULT_EXPIRY_WARNING`] in seconds.
 pub const DEFAULT_EXPIRY_WARNING_SECS: i64 = 14 * 86_400;
 

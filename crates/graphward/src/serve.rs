@@ -97,7 +97,7 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
     // Server commands (TLS reload, users and privileges, stored queries) are answered in front
     // of the Cypher engine; each concern adds its handler here.
     let commands = CommandEngine::new(cypher.clone())
-        .with(Arc::new(TlsCommands::new(tls.clone())))
+        .with(Arc::new(TlsCommands::new(tls.clone(), auth.clone())))
         .with(Arc::new(ConfigCommands::new(reloader.clone())))
         .with(Arc::new(graphward_auth::commands::AuthCommands::new(
             auth.clone(),

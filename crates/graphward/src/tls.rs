@@ -9,11 +9,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use graphward_core::auth::{Authenticator, DbmsPrivilege};
 use graphward_core::commands::{keywords, CommandContext, RowsStream, ServerCommand};
-use graphward_core::engine::{Params, Principal, ResultStream};
+use graphward_core::engine::{Params, ResultStream};
 use graphward_core::error::{Error, ErrorCode};
 use graphward_core::Value;
-use graphward_tls::{TlsManager, NO_TLS_RELOAD_MESSAGE};
+use graphward_tls::{TlsManager, NO_TLS_RELOAD_MESSAGE, TLS_PRIVILEGE_MESSAGE};
 
 use crate::config::TlsConfig;
 
@@ -130,14 +131,6 @@ pub fn warn_if_expiring(m: &TlsManager) {
     }
 }
 
-/// Who may reload TLS and see `SHOW TLS`.
-///
-/// TODO(auth): replace with the dedicated TLS-management privilege once the auth layer has
-/// privileges; until then superusers (authentication off) and the built-in administrators.
-fn may_manage_tls(p: &Principal) -> bool {
-    p.superuser || matches!(p.user.as_deref(), Some("admin") | Some("neo4j"))
-}
-
 /// Which listeners a statement targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Command {
@@ -187,14 +180,17 @@ fn parse(query: &str) -> Option<Command> {
     None
 }
 
-/// The `ServerCommand` handler for the TLS statements.
+/// The `ServerCommand` handler for the TLS statements. Reloading and `SHOW TLS` need the
+/// `TLS MANAGEMENT` DBMS privilege (`GRANT TLS MANAGEMENT ON DBMS TO role`; ADMIN on every
+/// graph includes it), asked of the authenticator at each use.
 pub struct TlsCommands {
     listeners: Listeners,
+    auth: Arc<dyn Authenticator>,
 }
 
 impl TlsCommands {
-    pub fn new(listeners: Listeners) -> Self {
-        TlsCommands { listeners }
+    pub fn new(listeners: Listeners, auth: Arc<dyn Authenticator>) -> Self {
+        TlsCommands { listeners, auth }
     }
 
     fn reload(
@@ -322,11 +318,11 @@ impl ServerCommand for TlsCommands {
         ctx: &CommandContext<'_>,
     ) -> Option<graphward_core::Result<Box<dyn ResultStream>>> {
         let command = parse(query)?;
-        if !may_manage_tls(ctx.principal) {
-            return Some(Err(Error::new(
-                ErrorCode::Forbidden,
-                "managing TLS needs the TLS management privilege (admin has it)",
-            )));
+        if !self
+            .auth
+            .allows(ctx.principal, DbmsPrivilege::TlsManagement)
+        {
+            return Some(Err(Error::new(ErrorCode::Forbidden, TLS_PRIVILEGE_MESSAGE)));
         }
         Some(match command {
             Command::Reload { bolt, http } => {
@@ -347,6 +343,7 @@ impl ServerCommand for TlsCommands {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use graphward_core::engine::Principal;
 
     #[test]
     fn statements_are_recognized() {
@@ -394,7 +391,17 @@ mod tests {
 
     #[test]
     fn refusals() {
-        let cmds = TlsCommands::new(Listeners::default());
+        struct SuperusersOnly;
+        impl Authenticator for SuperusersOnly {
+            fn authenticate(
+                &self,
+                _: &graphward_core::auth::Credentials,
+                _: &graphward_core::auth::ClientInfo,
+            ) -> graphward_core::Result<Principal> {
+                Err(Error::new(ErrorCode::Unauthorized, "no"))
+            }
+        }
+        let cmds = TlsCommands::new(Listeners::default(), Arc::new(SuperusersOnly));
         let admin = Principal {
             superuser: true,
             ..Principal::default()
