@@ -1,6 +1,8 @@
 """Driver for bench/http (standard library only; wrk, nginx and openssl from the system)."""
 import argparse
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -14,6 +16,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = "Basic " + base64.b64encode(b"neo4j:password").decode()
+# The server verifies HS256 bearer tokens with this secret (a benchmark-only value).
+JWT_SECRET = "bench-only-hmac-secret-" + "x" * 48
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def bearer(user="neo4j", lifetime=3600):
+    """An HS256 JWT (what PyJWT would make), standard library only."""
+    now = int(time.time())
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64url(json.dumps({"sub": user, "iat": now, "exp": now + lifetime}).encode())
+    sig = hmac.new(JWT_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"Bearer {head}.{body}.{b64url(sig)}"
 
 
 def free_port():
@@ -42,7 +59,7 @@ def wait_port(port, proc=None, timeout=30):
 
 def start_graphward(data_dir, extra=()):
     bolt, http = free_port(), free_port()
-    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password")
+    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password", GRAPHWARD_JWT_HMAC_SECRET=JWT_SECRET)
     proc = subprocess.Popen([binary(), "serve", "--data-dir", data_dir,
                              "--bolt-address", "127.0.0.1", "--bolt-port", str(bolt),
                              "--http-address", "127.0.0.1", "--http-port", str(http), *extra],
@@ -51,12 +68,15 @@ def start_graphward(data_dir, extra=()):
     return proc, http
 
 
-def install_query(http_port):
+def install_query(http_port, scheme="http", cafile=None):
+    import ssl
+    ctx = ssl.create_default_context(cafile=str(cafile)) if cafile else None
+    host = "localhost" if scheme == "https" else "127.0.0.1"
     req = urllib.request.Request(
-        f"http://127.0.0.1:{http_port}/queries/neo4j/bench_hop", method="PUT",
+        f"{scheme}://{host}:{http_port}/queries/neo4j/bench_hop", method="PUT",
         headers={"Authorization": BASIC, "Content-Type": "application/json"},
         data=json.dumps({"statement": "UNWIND range(1, $n) AS i RETURN i, i * 2 AS twice"}).encode())
-    with urllib.request.urlopen(req) as r:
+    with urllib.request.urlopen(req, context=ctx) as r:
         assert r.status in (200, 201)
 
 
@@ -128,12 +148,15 @@ def main():
             procs.append(gw)
             install_query(port)
             hop = f"/restpp/query/neo4j/bench_hop?n=10"
-            auth = f"Authorization: {BASIC}"
+            # The seed's header: a bearer JWT (verified once, then cached), not Basic (argon2id
+            # on every request by design).
+            auth = f"Authorization: {bearer()}"
             results["graphward http /ping"] = wrk(f"http://127.0.0.1:{port}/ping", args.seconds, args.connections)
             results["graphward http stored query (10 rows)"] = wrk(f"http://127.0.0.1:{port}{hop}", args.seconds, args.connections, auth)
             if has_tls:
                 gwt, tport = start_graphward(os.path.join(d, "tls"), ["--tls-cert", str(cert), "--tls-key", str(key)])
                 procs.append(gwt)
+                install_query(tport, scheme="https", cafile=cert)
                 results["graphward https /ping"] = wrk(f"https://localhost:{tport}/ping", args.seconds, args.connections)
                 results["graphward https stored query (10 rows)"] = wrk(f"https://localhost:{tport}{hop}".replace(hop, hop), args.seconds, args.connections, auth)
             ng, nplain, ntls = start_nginx(d, cert, key)

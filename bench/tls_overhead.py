@@ -44,7 +44,8 @@ def start_graphward(data_dir, certs=None):
     if certs:
         c, k = str(certs / "server.pem"), str(certs / "server.key")
         args += ["--bolt-cert-file", c, "--bolt-key-file", k, "--tls-cert", c, "--tls-key", k]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wait_port(bolt, proc)
     return proc, bolt, http
 
@@ -61,12 +62,12 @@ http {{
   access_log off;
   client_body_temp_path {workdir}/body; proxy_temp_path {workdir}/proxy;
   fastcgi_temp_path {workdir}/fcgi; uwsgi_temp_path {workdir}/uwsgi; scgi_temp_path {workdir}/scgi;
-  server {{ listen 127.0.0.1:{plain}; location / {{ return 200 '{{"nginx": "ok"}}'; }} }}
+  server {{ listen 127.0.0.1:{plain}; location = /ping {{ return 204; }} }}
   server {{
     listen 127.0.0.1:{tls} ssl;
     ssl_certificate {certs}/server.pem; ssl_certificate_key {certs}/server.key;
     ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache off; ssl_session_tickets off;
-    location / {{ return 200 '{{"nginx": "ok"}}'; }}
+    location = /ping {{ return 204; }}
   }}
 }}
 """)
@@ -133,15 +134,15 @@ def main():
             res["bolt_tcp_connects_per_s_plain"] = handshakes(p_bolt, a.seconds, tls=False)
             res["bolt_full_tls_handshakes_per_s"] = handshakes(s_bolt, a.seconds)
             res["http_full_tls_handshakes_per_s"] = handshakes(s_http, a.seconds)
-            res["http_wrk_req_per_s_plain"] = wrk(f"http://127.0.0.1:{p_http}/", a.seconds)
-            res["http_wrk_req_per_s_tls"] = wrk(f"https://127.0.0.1:{s_http}/", a.seconds)
+            res["http_wrk_req_per_s_plain"] = wrk(f"http://127.0.0.1:{p_http}/ping", a.seconds)
+            res["http_wrk_req_per_s_tls"] = wrk(f"https://127.0.0.1:{s_http}/ping", a.seconds)
             if shutil.which("nginx"):
                 nginx, n_plain, n_tls = start_nginx(d, certs)
                 res["nginx_full_tls_handshakes_per_s"] = handshakes(n_tls, a.seconds)
-                res["nginx_wrk_req_per_s_plain_keepalive"] = wrk(f"http://127.0.0.1:{n_plain}/", a.seconds)
-                res["nginx_wrk_req_per_s_tls_keepalive"] = wrk(f"https://127.0.0.1:{n_tls}/", a.seconds)
-                res["nginx_wrk_req_per_s_plain_close"] = wrk(f"http://127.0.0.1:{n_plain}/", a.seconds, close=True)
-                res["nginx_wrk_req_per_s_tls_close"] = wrk(f"https://127.0.0.1:{n_tls}/", a.seconds, close=True)
+                res["nginx_wrk_req_per_s_plain_keepalive"] = wrk(f"http://127.0.0.1:{n_plain}/ping", a.seconds)
+                res["nginx_wrk_req_per_s_tls_keepalive"] = wrk(f"https://127.0.0.1:{n_tls}/ping", a.seconds)
+                res["nginx_wrk_req_per_s_plain_close"] = wrk(f"http://127.0.0.1:{n_plain}/ping", a.seconds, close=True)
+                res["nginx_wrk_req_per_s_tls_close"] = wrk(f"https://127.0.0.1:{n_tls}/ping", a.seconds, close=True)
         finally:
             for p in (plain, secure, nginx):
                 if p:
