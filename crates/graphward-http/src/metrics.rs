@@ -220,34 +220,36 @@ impl Metrics {
                 );
             }
         }
-        head(
+        let per_listener =
+            |o: &mut String,
+             name: &str,
+             kind: &str,
+             help: &str,
+             value: fn(&graphward_tls::TlsStatus) -> String| {
+                head(o, name, kind, help);
+                for s in tls {
+                    let _ = writeln!(
+                        o,
+                        "{name}{{listener=\"{}\"}} {}",
+                        label(&s.listener),
+                        value(s)
+                    );
+                }
+            };
+        per_listener(
             &mut o,
             "graphward_tls_certificate_not_after_seconds",
             "gauge",
             "Expiry of the served certificate (Unix seconds).",
+            |s| s.certificate.not_after_unix.to_string(),
         );
-        for s in tls {
-            let _ = writeln!(
-                o,
-                "graphward_tls_certificate_not_after_seconds{{listener=\"{}\"}} {}",
-                label(&s.listener),
-                s.certificate.not_after_unix
-            );
-        }
-        head(
+        per_listener(
             &mut o,
             "graphward_tls_reloads_started_total",
             "counter",
             "TLS reloads started, by listener (every trigger: command, HTTP, SIGHUP, watcher).",
+            |s| s.reloads_started.to_string(),
         );
-        for s in tls {
-            let _ = writeln!(
-                o,
-                "graphward_tls_reloads_started_total{{listener=\"{}\"}} {}",
-                label(&s.listener),
-                s.reloads_started
-            );
-        }
         head(
             &mut o,
             "graphward_tls_reloads_total",
