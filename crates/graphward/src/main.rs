@@ -1,17 +1,10 @@
 //! The `graphward` binary. `main` only parses the command line and dispatches; each
-//! subcommand lives in its own module.
-
-mod certs;
-mod cli;
-mod config;
-mod config_cmd;
-mod reload;
-mod serve;
-mod tls;
+//! subcommand lives in its own module of the `graphward` library (src/lib.rs).
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use graphward::{certs, cli, config, config_cmd, serve};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
