@@ -236,3 +236,23 @@ def test_entry_security(tmp_path):
     assert SECRET not in child.logfile_read.getvalue()
     r = gw("config", "get", "Security.JWT.HMAC.Secret", "--config", str(f))
     assert "****" in r.stdout and SECRET not in r.stdout
+
+
+def test_apply_over_https(tmp_path, make_server):
+    from tls_helpers import gen_certs, tls_args
+    certs = gen_certs(tmp_path / "certs")
+    f = tmp_path / "graphward.toml"
+    f.write_text(f'[Security.JWT]\nIssuer = "tls-old"\n[Security.JWT.HMAC]\nSecret = "{SECRET}"\n')
+    server = make_server(["--config", str(f), *tls_args(certs, bolt=False)])
+    assert gw("config", "set", "Security.JWT.Issuer", "tls-new", "--config", str(f)).returncode == 0
+    env = {"GRAPHWARD_PASSWORD": PASSWORD}
+    # plaintext against the HTTPS port: refused, and the message says what to do
+    r = gw("config", "apply", "--port", str(server.http_port), env=env)
+    assert r.returncode != 0 and "--use-ssl" in r.stderr, r.stderr
+    r = gw("config", "apply", "--address", "localhost", "--port", str(server.http_port),
+           "--ca-file", str(certs / "ca.pem"), env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Security.JWT.Issuer" in r.stdout
+    ok = requests.post(f"https://localhost:{server.http_port}/db/neo4j/query/v2", verify=str(certs / "ca.pem"),
+                       headers={"Authorization": f"Bearer {token('tls-new')}"}, json={"statement": "RETURN 1"})
+    assert ok.status_code == 202, ok.text

@@ -453,7 +453,12 @@ fn apply(a: &ApplyArgs) -> Result<(), String> {
     };
     let scheme = if use_tls { "https" } else { "http" };
     let (status, body) = exchanged.map_err(|e| {
-        format!("{scheme}://{authority}/admin/config/apply: {e} (HTTPS server? try --use-ssl)")
+        let hint = if use_tls {
+            "is the port serving HTTPS? try without --use-ssl"
+        } else {
+            "an HTTPS server? try --use-ssl"
+        };
+        format!("{scheme}://{authority}/admin/config/apply: {e} ({hint})")
     })?;
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     print_report(&json);
@@ -464,7 +469,14 @@ fn apply(a: &ApplyArgs) -> Result<(), String> {
         .as_str()
         .map(str::to_string)
         .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
-    Err(format!("the server refused (HTTP {status}): {message}"))
+    let hint = if !use_tls && message.contains("requires TLS") {
+        " (add --use-ssl, or --ca-file with the CA that signed the server's certificate)"
+    } else {
+        ""
+    };
+    Err(format!(
+        "the server refused (HTTP {status}): {message}{hint}"
+    ))
 }
 
 fn print_report(json: &serde_json::Value) {
