@@ -180,6 +180,18 @@ enum Command {
         privilege: DbmsPrivilege,
         from: String,
     },
+    CreateSecret {
+        alias: Option<String>,
+        user: Option<String>,
+    },
+    ShowSecrets {
+        user: Option<String>,
+    },
+    DropSecret {
+        alias: String,
+        user: Option<String>,
+    },
+    RotateTokenKey,
 }
 
 /// A password as written in the statement: a literal or a parameter name.
@@ -322,6 +334,14 @@ impl Parser {
             }
         }
     }
+    /// An optional `FOR user`.
+    fn for_user(&mut self) -> Result<Option<String>> {
+        if self.eat_kw("FOR") {
+            Ok(Some(self.name()?))
+        } else {
+            Ok(None)
+        }
+    }
     fn end(&self) -> Result<()> {
         if self.pos == self.toks.len() {
             Ok(())
@@ -348,6 +368,10 @@ fn parse(query: &str) -> Option<Result<Command>> {
             | ("SHOW", "ROLES")
             | ("SHOW", "PRIVILEGES")
             | ("SHOW", "CURRENT")
+            | ("CREATE", "SECRET")
+            | ("SHOW", "SECRETS")
+            | ("DROP", "SECRET")
+            | ("ROTATE", "TOKEN")
             | ("GRANT", _)
             | ("REVOKE", _)
     );
@@ -452,6 +476,32 @@ fn parse_command(p: &mut Parser) -> Result<Command> {
             None
         };
         return Ok(Command::ShowPrivileges { name });
+    }
+    if p.eat_kws(&["CREATE", "SECRET"]) {
+        let alias = if p.pos < p.toks.len() && !p.peek_kw("FOR") {
+            Some(p.name()?)
+        } else {
+            None
+        };
+        return Ok(Command::CreateSecret {
+            alias,
+            user: p.for_user()?,
+        });
+    }
+    if p.eat_kws(&["SHOW", "SECRETS"]) {
+        return Ok(Command::ShowSecrets {
+            user: p.for_user()?,
+        });
+    }
+    if p.eat_kws(&["DROP", "SECRET"]) {
+        let alias = p.name()?;
+        return Ok(Command::DropSecret {
+            alias,
+            user: p.for_user()?,
+        });
+    }
+    if p.eat_kws(&["ROTATE", "TOKEN", "SIGNING", "KEY"]) {
+        return Ok(Command::RotateTokenKey);
     }
     let grant = p.eat_kw("GRANT");
     if grant || p.eat_kw("REVOKE") {
@@ -604,10 +654,76 @@ impl AuthCommands {
                     db,
                 ))
             }
+            Command::CreateSecret { alias, user } => {
+                let user = self.secret_owner(ctx, user)?;
+                let (alias, secret) = auth.create_secret(&user, alias.as_deref())?;
+                Ok(RowsStream::new(
+                    vec!["user".into(), "alias".into(), "secret".into()],
+                    vec![vec![s(&user), s(&alias), s(&secret)]],
+                    db,
+                )
+                .with_system_updates(1))
+            }
+            Command::ShowSecrets { user } => {
+                let user = self.secret_owner(ctx, user)?;
+                let rec = store
+                    .user(&user)?
+                    .ok_or_else(|| Error::argument(format!("user '{user}' does not exist")))?;
+                let rows = rec
+                    .secrets
+                    .iter()
+                    .map(|(alias, r)| vec![s(&user), s(alias), s(&r.masked), Value::Int(r.created)])
+                    .collect();
+                Ok(RowsStream::new(
+                    ["user", "alias", "secret", "created"]
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect(),
+                    rows,
+                    db,
+                ))
+            }
+            Command::DropSecret { alias, user } => {
+                let user = self.secret_owner(ctx, user)?;
+                if !store.drop_secret(&user, &alias)? {
+                    return Err(Error::argument(format!(
+                        "user '{user}' has no secret with alias '{alias}'"
+                    )));
+                }
+                tracing::info!(user = %user, alias = %alias, "secret dropped");
+                done(1)
+            }
             other => {
                 auth.require_admin(ctx.principal)?;
                 self.admin(other, params, db)
             }
+        }
+    }
+
+    /// Whose secrets a secret command touches: the caller's, or (for an administrator) the
+    /// user named by `FOR`. A caller authenticated by a token cannot manage secrets (a secret
+    /// mints tokens, which would outlive a revocation of the caller's token).
+    fn secret_owner(&self, ctx: &CommandContext<'_>, user: Option<String>) -> Result<String> {
+        let p = ctx.principal;
+        if p.token.is_some() {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                "Permission denied: secrets can be managed only after a password login, not with a token.",
+            ));
+        }
+        let me = p.user.clone();
+        match user {
+            Some(u) if Some(&u) != me.as_ref() => {
+                self.auth.require_admin(p)?;
+                Ok(u)
+            }
+            Some(u) => Ok(u),
+            None => me.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Unauthorized,
+                    "not authenticated: log in as the user whose secrets these are",
+                )
+            }),
         }
     }
 
@@ -731,9 +847,17 @@ impl AuthCommands {
                 tracing::info!(from = %from, privilege = privilege.as_str(), "DBMS privilege revoked");
                 done(true)
             }
+            Command::RotateTokenKey => {
+                let kid = auth.rotate_signing_key()?;
+                Ok(RowsStream::new(vec!["kid".into()], vec![vec![s(&kid)]], db)
+                    .with_system_updates(1))
+            }
             Command::ShowCurrentUser
             | Command::ChangeOwnPassword { .. }
-            | Command::ShowPrivileges { .. } => Err(Error::internal("unreachable command")),
+            | Command::ShowPrivileges { .. }
+            | Command::CreateSecret { .. }
+            | Command::ShowSecrets { .. }
+            | Command::DropSecret { .. } => Err(Error::internal("unreachable command")),
         }
     }
 }
@@ -830,6 +954,36 @@ mod tests {
                 name: Some("u".into())
             }
         );
+        assert_eq!(
+            ok("CREATE SECRET"),
+            Command::CreateSecret {
+                alias: None,
+                user: None
+            }
+        );
+        assert_eq!(
+            ok("CREATE SECRET ci FOR bob"),
+            Command::CreateSecret {
+                alias: Some("ci".into()),
+                user: Some("bob".into())
+            }
+        );
+        assert_eq!(
+            ok("create secret for bob"),
+            Command::CreateSecret {
+                alias: None,
+                user: Some("bob".into())
+            }
+        );
+        assert_eq!(ok("SHOW SECRETS"), Command::ShowSecrets { user: None });
+        assert_eq!(
+            ok("DROP SECRET ci"),
+            Command::DropSecret {
+                alias: "ci".into(),
+                user: None
+            }
+        );
+        assert_eq!(ok("ROTATE TOKEN SIGNING KEY"), Command::RotateTokenKey);
         assert!(parse("MATCH (n) RETURN n").is_none());
         assert!(parse("CREATE (u:USER)").is_none());
     }
@@ -847,6 +1001,10 @@ mod tests {
             "SHOW USERS please",
             "GRANT READ ON GRAPH g TO a ~",
             "CREATE USER `x",
+            "CREATE SECRET a b",
+            "DROP SECRET",
+            "SHOW SECRETS FOR",
+            "ROTATE TOKEN",
         ] {
             let e = parse(q).unwrap().unwrap_err();
             assert_eq!(e.code, ErrorCode::SyntaxError, "{q}");

@@ -310,6 +310,14 @@ struct Cached {
     principal: Principal,
 }
 
+/// What [`JwtVerifier::inspect`] learns from a token whose signature verifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectedToken {
+    pub user: String,
+    pub expires_at: i64,
+    pub digest: String,
+}
+
 /// Verifies bearer tokens against the configured keys. Shared by Bolt and HTTP.
 pub struct JwtVerifier {
     config: JwtConfig,
@@ -317,8 +325,6 @@ pub struct JwtVerifier {
     static_keys: Vec<Key>,
     jwks: Option<Mutex<Jwks>>,
     cache: RwLock<HashMap<String, Cached>>,
-    /// Digests of blocked tokens → their `exp` (filled by the token service).
-    blocked: RwLock<HashMap<String, i64>>,
 }
 
 pub fn now_secs() -> i64 {
@@ -476,8 +482,28 @@ impl JwtVerifier {
             static_keys,
             jwks,
             cache: RwLock::new(HashMap::new()),
-            blocked: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// A verifier without configured keys: it accepts only the server's own tokens.
+    pub fn server_only() -> JwtVerifier {
+        JwtVerifier {
+            config: JwtConfig {
+                leeway: DEFAULT_LEEWAY,
+                max_token_size: DEFAULT_MAX_TOKEN_SIZE,
+                ..JwtConfig::default()
+            },
+            static_keys: Vec::new(),
+            jwks: None,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Forget every verified token (after the server's signing keys changed).
+    pub fn clear_cache(&self) {
+        if let Ok(mut c) = self.cache.write() {
+            c.clear();
+        }
     }
 
     pub fn config(&self) -> &JwtConfig {
@@ -606,12 +632,7 @@ impl JwtVerifier {
                 "every token of this user issued before a revoke-all is refused",
             ));
         }
-        if self
-            .blocked
-            .read()
-            .map(|b| b.contains_key(&t.digest))
-            .unwrap_or(false)
-        {
+        if rec.blocked.contains_key(&t.digest) {
             return Err(Refusal::new(
                 RefusalKind::Blocked,
                 "the token is on the block list",
@@ -620,24 +641,49 @@ impl JwtVerifier {
         Ok(())
     }
 
-    /// The blocked-token set (digest → exp), e.g. to carry it over to a rebuilt verifier.
-    pub fn blocked(&self) -> HashMap<String, i64> {
-        self.blocked.read().map(|b| b.clone()).unwrap_or_default()
-    }
-
-    /// Replace the blocked-token set (digest → exp).
-    pub fn set_blocked(&self, blocked: HashMap<String, i64>) {
-        if let Ok(mut b) = self.blocked.write() {
-            *b = blocked;
-        }
-    }
-
     fn verify_uncached(
         &self,
         token: &str,
         now: i64,
         service: &AuthService,
     ) -> std::result::Result<Principal, Refusal> {
+        let (claims, server) = self.verify_signature(token, service)?;
+        self.check_claims(&claims, now, service, token, server)
+    }
+
+    /// Check a token's signature only (no claim checks), for the block list: who it belongs
+    /// to (`sub`), its `exp`, and its digest. Expired tokens are returned too.
+    pub fn inspect(
+        &self,
+        token: &str,
+        service: &AuthService,
+    ) -> std::result::Result<InspectedToken, Refusal> {
+        let (claims, _) = self.verify_signature(token, service)?;
+        let exp = int_claim(&claims, "exp")?
+            .ok_or_else(|| Refusal::new(RefusalKind::Format, "the claim 'exp' is required"))?;
+        let user = match claims.get("sub") {
+            Some(Json::String(s)) if !s.is_empty() => s.clone(),
+            _ => {
+                return Err(Refusal::new(
+                    RefusalKind::Format,
+                    "the claim 'sub' (the user name) is required",
+                ))
+            }
+        };
+        Ok(InspectedToken {
+            user,
+            expires_at: exp,
+            digest: digest(token),
+        })
+    }
+
+    /// The format checks and the signature. Returns the claims and whether the token was
+    /// signed by the server's own key.
+    fn verify_signature(
+        &self,
+        token: &str,
+        service: &AuthService,
+    ) -> std::result::Result<(JsonObject, bool), Refusal> {
         let (header, claims) = parse_unverified(token, self.config.max_token_size)?;
         let alg_name = match header.get("alg") {
             Some(Json::String(a)) => a.clone(),
@@ -654,7 +700,23 @@ impl JwtVerifier {
             None => None,
             Some(_) => return Err(Refusal::new(RefusalKind::Format, "'kid' is not a string")),
         };
-        let key = self.key_for(kid, alg)?;
+        let server_key = kid.and_then(|k| service.server_key(k));
+        let server = server_key.is_some();
+        let key = match server_key {
+            // The server's own key is HS256 only, whatever the header says.
+            Some(secret) if alg == Algorithm::HS256 => Key {
+                key: DecodingKey::from_secret(&secret),
+                algorithms: vec![Algorithm::HS256],
+                origin: "the server's token signing key".to_string(),
+            },
+            Some(_) => {
+                return Err(Refusal::new(
+                    RefusalKind::Verification,
+                    format!("algorithm {alg:?} does not match the server's signing key"),
+                ))
+            }
+            None => self.key_for(kid, alg)?,
+        };
         let mut validation = Validation::new(alg);
         validation.algorithms = vec![alg];
         validation.validate_exp = false;
@@ -678,7 +740,7 @@ impl JwtVerifier {
                 _ => Refusal::other("the token could not be verified"),
             }
         })?;
-        self.check_claims(&claims, now, service, token)
+        Ok((claims, server))
     }
 
     fn check_claims(
@@ -687,7 +749,16 @@ impl JwtVerifier {
         now: i64,
         service: &AuthService,
         token: &str,
+        server: bool,
     ) -> std::result::Result<Principal, Refusal> {
+        // The server's own tokens follow the GSQL.Token settings (issuer, maximum lifetime)
+        // and carry no audience.
+        let settings = service.token_settings();
+        let (max_lifetime, issuer) = if server {
+            (Some(settings.max_lifetime), Some(settings.issuer.clone()))
+        } else {
+            (self.config.max_lifetime, self.config.issuer.clone())
+        };
         let leeway = i64::try_from(self.config.leeway).unwrap_or(0);
         let exp = int_claim(claims, "exp")?
             .ok_or_else(|| Refusal::new(RefusalKind::Format, "the claim 'exp' is required"))?;
@@ -715,7 +786,7 @@ impl JwtVerifier {
                 ));
             }
         }
-        if let Some(max) = self.config.max_lifetime {
+        if let Some(max) = max_lifetime {
             let max = i64::try_from(max).unwrap_or(i64::MAX);
             let start = iat.unwrap_or(now);
             if exp.saturating_sub(start) > max {
@@ -724,7 +795,7 @@ impl JwtVerifier {
                 )));
             }
         }
-        if let Some(iss) = &self.config.issuer {
+        if let Some(iss) = &issuer {
             match claims.get("iss") {
                 Some(Json::String(s)) if s == iss => {}
                 _ => {
@@ -735,7 +806,7 @@ impl JwtVerifier {
                 }
             }
         }
-        if !self.config.audience.is_empty() {
+        if !server && !self.config.audience.is_empty() {
             let ok = match claims.get("aud") {
                 Some(Json::String(s)) => self.config.audience.contains(s),
                 Some(Json::Array(items)) => items

@@ -12,9 +12,10 @@ use graphward_core::auth::{Authenticator, ClientInfo, Credentials, DbmsPrivilege
 use graphward_core::engine::Principal;
 use graphward_core::{Error, ErrorCode, Result};
 
-use crate::jwt::{JwtVerifier, Refusal};
+use crate::jwt::JwtVerifier;
 use crate::password::{self, HashGate, RateLimiter};
 use crate::store::{Level, Store, ALL_GRAPHS};
+use crate::tokens::{KeyRing, TokenSettings};
 
 /// The administrator created at the first start.
 pub const ADMIN_USER: &str = "neo4j";
@@ -61,7 +62,14 @@ pub struct AuthService {
     limiter: RateLimiter,
     /// Swapped whole by `config apply` (lock-free reads on every request).
     jwt: ArcSwapOption<JwtVerifier>,
+    /// Verifies the server's own tokens when no JWT keys are configured.
+    server_verifier: Arc<JwtVerifier>,
     graphs: RwLock<Option<GraphLister>>,
+    /// The server's token signing keys (current first) and their file.
+    pub(crate) keys: RwLock<KeyRing>,
+    pub(crate) key_file: PathBuf,
+    /// `GSQL.Token.*`.
+    token_settings: RwLock<Arc<TokenSettings>>,
 }
 
 /// What the first start did, for the log.
@@ -80,6 +88,7 @@ impl AuthService {
     pub fn open(data_dir: &Path, options: AuthOptions) -> Result<(Arc<AuthService>, FirstStart)> {
         let store = Store::open(&data_dir.join(STORE_FILE))?;
         let dummy_hash = password::hash_password(&password::generate_password()?)?;
+        let (keys, key_file) = crate::tokens::load_or_create_keys(data_dir)?;
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
@@ -90,7 +99,11 @@ impl AuthService {
             gate: HashGate::new(cores.div_ceil(2)),
             limiter: RateLimiter::default(),
             jwt: ArcSwapOption::empty(),
+            server_verifier: Arc::new(JwtVerifier::server_only()),
             graphs: RwLock::new(None),
+            keys: RwLock::new(keys),
+            key_file,
+            token_settings: RwLock::new(Arc::new(TokenSettings::default())),
         };
         let first = service.first_start(data_dir, options.initial_password)?;
         Ok((Arc::new(service), first))
@@ -142,21 +155,42 @@ impl AuthService {
         self.jwt.store(verifier);
     }
 
-    /// Replace the JWT verifier at runtime (`config apply`): the block list moves over to the
-    /// new one, so a dropped token stays refused; the verified-token cache starts empty, so
-    /// every token is checked against the new settings. `None` refuses bearer tokens.
+    /// Replace the JWT verifier at runtime (`config apply`). The block list and revoke-all
+    /// live in the user store, so a dropped token stays refused; the verified-token cache
+    /// starts empty, so every token is checked against the new settings. `None` refuses
+    /// external bearer tokens (the server's own are still accepted).
     pub fn replace_jwt(&self, verifier: Option<JwtVerifier>) {
-        let verifier = verifier.map(|new| {
-            if let Some(old) = self.jwt() {
-                new.set_blocked(old.blocked());
-            }
-            Arc::new(new)
-        });
-        self.jwt.store(verifier);
+        self.jwt.store(verifier.map(Arc::new));
     }
 
     pub fn jwt(&self) -> Option<Arc<JwtVerifier>> {
         self.jwt.load_full()
+    }
+
+    /// The verifier bearer tokens go through: the configured one, else one that accepts only
+    /// the server's own tokens.
+    pub fn verifier(&self) -> Arc<JwtVerifier> {
+        self.jwt().unwrap_or_else(|| self.server_verifier.clone())
+    }
+
+    /// The `GSQL.Token.*` settings in force.
+    pub fn token_settings(&self) -> Arc<TokenSettings> {
+        self.token_settings
+            .read()
+            .map(|t| t.clone())
+            .unwrap_or_default()
+    }
+
+    /// Replace the `GSQL.Token.*` settings (at start, or at runtime by `config apply`).
+    /// Out-of-range settings are refused and nothing changes.
+    pub fn set_token_settings(&self, settings: TokenSettings) -> std::result::Result<(), String> {
+        settings.validate()?;
+        let mut t = self
+            .token_settings
+            .write()
+            .map_err(|_| "token settings lock poisoned".to_string())?;
+        *t = Arc::new(settings);
+        Ok(())
     }
 
     /// Tell the service how to list the graphs (for the JWT `graph` claim).
@@ -283,7 +317,7 @@ pub fn who(principal: &Principal) -> String {
 }
 
 /// Write `text` to `path`, readable by the owner only.
-fn write_private(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     let mut o = std::fs::OpenOptions::new();
     o.write(true).create(true).truncate(true);
@@ -338,14 +372,11 @@ impl Authenticator for AuthService {
                     ..Principal::default()
                 }))
             }
-            Credentials::Bearer { token } => match self.jwt() {
-                Some(v) => v
-                    .verify(token, self)
-                    .map(|p| self.with_superuser(p))
-                    .map_err(|r| r.into_error(token)),
-                None => Err(Refusal::other("bearer tokens are not configured on this server")
-                    .into_error(token)),
-            },
+            Credentials::Bearer { token } => self
+                .verifier()
+                .verify(token, self)
+                .map(|p| self.with_superuser(p))
+                .map_err(|r| r.into_error(token)),
             Credentials::ClientCertificate { .. } => Err(Error::internal("unreachable")),
         }
     }
@@ -381,15 +412,7 @@ impl Authenticator for AuthService {
             ));
         }
         if let Some(token) = &principal.token {
-            match self.jwt() {
-                Some(v) => v.recheck(token, &rec)?,
-                None => {
-                    return Err(Error::new(
-                        ErrorCode::Unauthorized,
-                        "bearer tokens are no longer accepted on this server",
-                    ))
-                }
-            }
+            self.verifier().recheck(token, &rec)?;
         }
         Ok(())
     }

@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const ROLES: TableDefinition<&str, &[u8]> = TableDefinition::new("roles");
 
+/// Most secrets one user may hold.
+pub const MAX_SECRETS_PER_USER: usize = 32;
+
 /// The wildcard graph name (`ON GRAPH *`).
 pub const ALL_GRAPHS: &str = "*";
 
@@ -72,6 +75,42 @@ pub struct UserRecord {
     /// DBMS privileges ([`DbmsPrivilege::as_str`]) granted to the user itself.
     #[serde(default)]
     pub dbms: BTreeSet<String>,
+    /// The user's block list: SHA-256 digest (hex) of a dropped token → its `exp`. Entries
+    /// whose token has expired are pruned on every change.
+    #[serde(default)]
+    pub blocked: BTreeMap<String, i64>,
+    /// User secrets (for `POST /gsql/v1/tokens` with `{"secret": ...}`), by alias.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretRecord>,
+}
+
+/// A user secret: only its SHA-256 digest is stored (the secret is 32 random bytes, shown once).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+pub struct SecretRecord {
+    /// Hex SHA-256 of the secret.
+    pub digest: String,
+    /// The secret masked for `SHOW SECRETS` (first and last four characters).
+    pub masked: String,
+    /// Creation time, seconds since the epoch.
+    pub created: i64,
+}
+
+/// Why [`Store::block_tokens`] refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BlockError {
+    /// The user's block list would hold more than `limit` live entries.
+    Limit {
+        live: usize,
+        adding: usize,
+        limit: usize,
+    },
+    Other(Error),
+}
+
+impl From<Error> for BlockError {
+    fn from(e: Error) -> Self {
+        BlockError::Other(e)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -360,6 +399,96 @@ impl Store {
             }
             None => Err(not_found_user(name)),
         })
+    }
+
+    /// Add tokens (digest → exp) to `user`'s block list. Entries whose token has expired
+    /// (`exp < now`) are pruned first. Refused, and nothing changes, when the list would then
+    /// hold more than `limit` entries: an older entry is never dropped to make room.
+    /// Returns how many entries were new.
+    pub fn block_tokens(
+        &self,
+        user: &str,
+        tokens: &[(String, i64)],
+        limit: usize,
+        now: i64,
+    ) -> std::result::Result<usize, BlockError> {
+        let mut refused = None;
+        let added = self.update(|s| {
+            let u = s.users.get_mut(user).ok_or_else(|| not_found_user(user))?;
+            u.blocked.retain(|_, exp| *exp >= now);
+            let new: BTreeMap<String, i64> = tokens
+                .iter()
+                .filter(|(d, exp)| *exp >= now && !u.blocked.contains_key(d))
+                .cloned()
+                .collect();
+            if u.blocked.len() + new.len() > limit {
+                refused = Some(BlockError::Limit {
+                    live: u.blocked.len(),
+                    adding: new.len(),
+                    limit,
+                });
+                return Err(Error::new(ErrorCode::ResourceLimit, "block list full"));
+            }
+            let n = new.len();
+            u.blocked.extend(new);
+            Ok(n)
+        });
+        match (added, refused) {
+            (_, Some(r)) => Err(r),
+            (Ok(n), None) => Ok(n),
+            (Err(e), None) => Err(BlockError::Other(e)),
+        }
+    }
+
+    /// Empty `user`'s block list; returns how many live entries it held.
+    pub fn clear_blocked(&self, user: &str, now: i64) -> Result<usize> {
+        self.update(|s| {
+            let u = s.users.get_mut(user).ok_or_else(|| not_found_user(user))?;
+            let n = u.blocked.values().filter(|exp| **exp >= now).count();
+            u.blocked.clear();
+            Ok(n)
+        })
+    }
+
+    /// Add a secret for `user` under `alias` (refused if the alias is taken).
+    pub fn add_secret(&self, user: &str, alias: &str, rec: SecretRecord) -> Result<()> {
+        valid_name(alias)?;
+        self.update(|s| {
+            let u = s.users.get_mut(user).ok_or_else(|| not_found_user(user))?;
+            if u.secrets.contains_key(alias) {
+                return Err(Error::argument(format!(
+                    "user '{user}' already has a secret with alias '{alias}'"
+                )));
+            }
+            if u.secrets.len() >= MAX_SECRETS_PER_USER {
+                return Err(Error::new(
+                    ErrorCode::ResourceLimit,
+                    format!(
+                        "user '{user}' already has {MAX_SECRETS_PER_USER} secrets: drop one first"
+                    ),
+                ));
+            }
+            u.secrets.insert(alias.to_string(), rec);
+            Ok(())
+        })
+    }
+
+    /// Remove `user`'s secret `alias`; `Ok(false)` if there was none.
+    pub fn drop_secret(&self, user: &str, alias: &str) -> Result<bool> {
+        self.update(|s| {
+            let u = s.users.get_mut(user).ok_or_else(|| not_found_user(user))?;
+            Ok(u.secrets.remove(alias).is_some())
+        })
+    }
+
+    /// The user owning the secret with this digest, if any.
+    pub fn user_by_secret(&self, digest: &str) -> Result<Option<String>> {
+        let state = self.read()?;
+        Ok(state
+            .users
+            .iter()
+            .find(|(_, u)| u.secrets.values().any(|s| s.digest == digest))
+            .map(|(name, _)| name.clone()))
     }
 
     pub fn create_role(&self, name: &str, if_not_exists: bool) -> Result<bool> {

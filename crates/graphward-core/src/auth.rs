@@ -108,3 +108,83 @@ pub trait Authenticator: Send + Sync + 'static {
         principal.superuser
     }
 }
+
+/// A token the server issued. `Debug` masks the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub user: String,
+    pub graph: Option<String>,
+    /// `iat` and `exp`, seconds since the epoch.
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &mask_token(&self.token))
+            .field("user", &self.user)
+            .field("graph", &self.graph)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Who asks for a token: a principal authenticated by password, or a user secret.
+#[derive(Clone)]
+pub enum TokenRequester {
+    Principal(Principal),
+    Secret(String),
+}
+
+impl std::fmt::Debug for TokenRequester {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TokenRequester::Principal(p) => write!(f, "Principal({:?})", p.user),
+            TokenRequester::Secret(_) => write!(f, "Secret(****)"),
+        }
+    }
+}
+
+/// The answer of a token check. Never holds the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    Valid {
+        user: String,
+        graph: Option<String>,
+        expires_at: i64,
+    },
+    /// `code` is the refusal code (`JWT-EXPIRATION`, `JWT-BLOCKED`, ...); `message` shows the
+    /// token masked.
+    Invalid { code: String, message: String },
+}
+
+/// The error detail (`Error::detail`) of a drop refused because the caller's block list is full.
+pub const TOKEN_DROP_LIMIT: &str = "TOKEN-DROP-LIMIT";
+
+/// Server-issued tokens and the block list (the HTTP `/gsql/v1/tokens` endpoints). Methods may
+/// block: async callers must use a blocking thread pool.
+pub trait TokenService: Send + Sync + 'static {
+    /// Issue a token for the requester, optionally limited to `graph`, living `lifetime_ms`
+    /// (the server's default when `None`).
+    fn issue(
+        &self,
+        requester: &TokenRequester,
+        graph: Option<&str>,
+        lifetime_ms: Option<u64>,
+        client: &ClientInfo,
+    ) -> Result<IssuedToken>;
+    /// Put tokens on their users' block lists (a caller may drop only its own tokens unless
+    /// it is an administrator). Returns how many entries were added. A drop that would
+    /// overfill a block list fails with detail [`TOKEN_DROP_LIMIT`] and changes nothing.
+    fn drop_tokens(&self, caller: &Principal, tokens: &[String]) -> Result<usize>;
+    /// Empty the caller's block list; returns how many live entries it held.
+    fn clear_dropped(&self, caller: &Principal) -> Result<usize>;
+    /// Refuse every token of the caller issued up to now; returns the time (seconds since
+    /// the epoch) from which tokens are accepted again.
+    fn revoke_all(&self, caller: &Principal) -> Result<i64>;
+    /// Is this token valid now, and if not, why.
+    fn check(&self, token: &str) -> TokenCheck;
+}
