@@ -11,7 +11,9 @@
 //!
 //! The `system` database (where drivers send administration commands) is open to every
 //! authenticated user, read-only unless the user has ADMIN on every graph; the commands check
-//! their own privileges.
+//! their own privileges. A principal whose token is limited to one graph may run only
+//! `SHOW CURRENT USER` there: everything else on `system` (listing databases, users, its own
+//! privileges elsewhere) is outside its graph.
 
 use std::sync::Arc;
 
@@ -85,12 +87,14 @@ impl QueryEngine for GuardedEngine {
             options.mode = AccessMode::Read;
         }
         let inner = self.inner.begin(options)?;
+        let scoped_system = db == "system" && principal.graph_scope.is_some();
         Ok(Box::new(GuardedTx {
             inner,
             auth: self.auth.clone(),
             principal,
             level,
             db,
+            scoped_system,
         }))
     }
 
@@ -109,12 +113,22 @@ struct GuardedTx {
     principal: Principal,
     level: Level,
     db: String,
+    /// A graph-scoped principal on `system`: only `SHOW CURRENT USER` runs.
+    scoped_system: bool,
 }
 
 impl Transaction for GuardedTx {
     fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
         let words = keywords(query);
         let w = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+        if self.scoped_system && !(w(0) == "SHOW" && w(1) == "CURRENT" && w(2) == "USER") {
+            let scope = self.principal.graph_scope.as_deref().unwrap_or("");
+            return Err(forbidden(format!(
+                "{} ({}): the token is limited to graph '{scope}'; on the system database it may only run SHOW CURRENT USER.",
+                RefusalKind::GraphScope.title(),
+                RefusalKind::GraphScope.code(),
+            )));
+        }
         let database_admin = matches!(w(0), "CREATE" | "DROP")
             && (w(1) == "DATABASE" || (w(1) == "OR" && w(3) == "DATABASE"));
         if database_admin {
