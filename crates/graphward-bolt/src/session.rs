@@ -608,7 +608,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     async fn dispatch(&mut self, tag: u8, fields: Vec<Value>) -> Result<Flow, DispatchError> {
         let v = self.version;
-        if tag != msg::RESET {
+        // LOGOFF stays possible with an expired token: it is how the client re-authenticates.
+        if tag != msg::RESET && tag != msg::LOGOFF {
             self.check_token_expiry()?;
         }
         match tag {
@@ -749,8 +750,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         }))
     }
 
-    /// A principal authenticated by a token that has since expired gets `TokenExpired` (and
-    /// the connection closes), as Neo4j does; drivers with a token manager then re-authenticate.
+    /// A principal authenticated by a token that has since expired gets `TokenExpired`. On
+    /// Bolt 5.1+ the connection goes to FAILED (RESET, then LOGOFF/LOGON with a fresh token
+    /// continues on the same connection); older versions, which cannot re-authenticate, close.
     fn check_token_expiry(&self) -> Result<(), Failure> {
         let Some(token) = self.principal.as_ref().and_then(|p| p.token.as_ref()) else {
             return Ok(());
@@ -763,10 +765,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         if now >= token.expires_at {
-            return Err(Failure::from_error(&Error::new(
+            let mut f = Failure::from_error(&Error::new(
                 ErrorCode::TokenExpired,
-                "Token expired.",
-            )));
+                "Token refused (Expiration, JWT-EXPIRATION): the token has expired.",
+            ));
+            f.fatal = !self.can_reauthenticate();
+            return Err(f);
         }
         Ok(())
     }
@@ -784,9 +788,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 f.code = ErrorCode::Unauthorized.as_str().to_string();
                 f.gql = ErrorCode::Unauthorized.gql_status().to_string();
             }
-            f.fatal = true;
+            // Every later BEGIN/RUN is re-checked too, so keeping the connection open gives
+            // nothing away; on Bolt 5.1+ it lets the client LOGOFF/LOGON with fresh credentials.
+            f.fatal = !self.can_reauthenticate();
             f
         })
+    }
+
+    /// Bolt 5.1+ has LOGOFF/LOGON.
+    fn can_reauthenticate(&self) -> bool {
+        self.version.at_least(5, 1)
     }
 
     async fn reset(&mut self) -> std::io::Result<Flow> {
