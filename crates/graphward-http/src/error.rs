@@ -21,6 +21,8 @@ pub mod codes {
     pub const RESULT_TOO_LARGE: &str = "Neo.ClientError.General.ResultTooLarge";
     pub const UNAUTHORIZED: &str = "Neo.ClientError.Security.Unauthorized";
     pub const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
+    /// A token drop refused because the caller's block list is full (`GSQL.Token.DropLimit`).
+    pub const TOKEN_DROP_LIMIT: &str = "Neo.ClientError.Security.TokenDropLimitExceeded";
     pub const INTERNAL: &str = "Neo.DatabaseError.General.UnknownError";
     pub const TLS_NOT_CONFIGURED: &str = "Graphward.ClientError.Tls.NotConfigured";
     pub const TLS_RELOAD_FAILED: &str = "Graphward.ClientError.Tls.ReloadFailed";

@@ -11,6 +11,8 @@
 //!   (ADMIN on every graph) — [`admin`].
 //! * `POST /admin/tls/reload`: reload the TLS certificates (privilege `TLS MANAGEMENT`) —
 //!   [`admin`].
+//! * Server-issued tokens: `POST|DELETE /gsql/v1/tokens`, `POST /gsql/v1/tokens/check` —
+//!   [`tokens`], reaching auth through `graphward_core::auth::TokenService`.
 //!
 //! Every error is `{"errors":[{"code","message"}]}` ([`error`]). The engine and the
 //! authenticator are reached only through `graphward_core`'s traits; both block, so they run
@@ -23,6 +25,7 @@ pub mod json;
 pub mod metrics;
 pub mod query;
 pub mod stored;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +40,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
 use bytes::Bytes;
-use graphward_core::auth::{Authenticator, ClientInfo, Credentials};
+use graphward_core::auth::{Authenticator, ClientInfo, Credentials, TokenService};
 use graphward_core::engine::{AccessMode, Principal, QueryEngine, TxOptions};
 use graphward_core::ErrorCode;
 use graphward_tls::TlsManager;
@@ -97,6 +100,8 @@ pub struct HttpState {
     pub stored: Option<Arc<stored::StoredQueries>>,
     /// `POST /admin/config/apply`; `None` answers 404.
     pub config_applier: Option<Arc<dyn admin::ConfigApplier>>,
+    /// Server-issued tokens (`/gsql/v1/tokens`); `None` disables those endpoints (404).
+    pub tokens: Option<Arc<dyn TokenService>>,
 }
 
 impl HttpState {
@@ -110,6 +115,7 @@ impl HttpState {
             data_dir: None,
             stored: None,
             config_applier: None,
+            tokens: None,
         }
     }
 }
@@ -304,6 +310,11 @@ pub(crate) fn router(app: Shared) -> Router {
         )
         .route("/admin/config/apply", post(admin::config_apply))
         .route("/admin/tls/reload", post(admin::tls_reload))
+        .route(
+            "/gsql/v1/tokens",
+            post(tokens::issue).delete(tokens::drop_tokens),
+        )
+        .route("/gsql/v1/tokens/check", post(tokens::check))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
@@ -675,6 +686,8 @@ mod tests {
             "/restpp/query/{graph}/{name}",
             "/admin/config/apply",
             "/admin/tls/reload",
+            "/gsql/v1/tokens",
+            "/gsql/v1/tokens/check",
         ] {
             assert!(
                 doc["paths"][path].is_object(),
