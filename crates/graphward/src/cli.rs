@@ -289,6 +289,22 @@ pub struct ServeArgs {
     /// Largest bearer token accepted, checked before decoding [default: 16KiB]
     #[arg(long, value_name = "SIZE")]
     pub jwt_max_token_size: Option<String>,
+
+    /// Most live entries in one user's token block list, 1 to 50 [default: 20]
+    #[arg(long, value_name = "N")]
+    pub token_drop_limit: Option<String>,
+
+    /// Lifetime of a server-issued token when the request names none [default: 7d]
+    #[arg(long, value_name = "DURATION")]
+    pub token_lifetime: Option<String>,
+
+    /// Longest lifetime a token request may ask for [default: 30d]
+    #[arg(long, value_name = "DURATION")]
+    pub token_max_lifetime: Option<String>,
+
+    /// `iss` claim of server-issued tokens [default: graphward]
+    #[arg(long, value_name = "ISS")]
+    pub token_issuer: Option<String>,
 }
 
 #[cfg(test)]

@@ -159,6 +159,14 @@ pub static SETTINGS: &[Setting] = &[
         "jwt-max-token-size",
         jwt_max_token_size
     ),
+    setting!("GSQL.Token.DropLimit", "token-drop-limit", token_drop_limit),
+    setting!("GSQL.Token.Lifetime", "token-lifetime", token_lifetime),
+    setting!(
+        "GSQL.Token.MaxLifetime",
+        "token-max-lifetime",
+        token_max_lifetime
+    ),
+    setting!("GSQL.Token.Issuer", "token-issuer", token_issuer),
     setting!("bolt.cert_file", "bolt-cert-file", bolt_cert_file),
     setting!("bolt.key_file", "bolt-key-file", bolt_key_file),
     setting!(
@@ -400,6 +408,8 @@ pub struct AuthSettings {
     pub initial_password: Option<String>,
     /// `Security.JWT.*`.
     pub jwt: graphward_auth::jwt::JwtConfig,
+    /// `GSQL.Token.*`.
+    pub tokens: graphward_auth::tokens::TokenSettings,
 }
 
 impl fmt::Debug for AuthSettings {
@@ -412,6 +422,7 @@ impl fmt::Debug for AuthSettings {
                 &self.initial_password.as_ref().map(|_| "****"),
             )
             .field("jwt", &self.jwt)
+            .field("tokens", &self.tokens)
             .finish()
     }
 }
@@ -714,6 +725,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         })?,
         initial_password: env(INITIAL_PASSWORD_ENV).filter(|v| !v.is_empty()),
         jwt: jwt_config(&l)?,
+        tokens: token_settings(&l)?,
     };
 
     Ok(Config {
@@ -859,6 +871,49 @@ fn jwt_config<E: Fn(&str) -> Option<String>>(
         )?,
         ca_file: None,
     })
+}
+
+fn token_settings<E: Fn(&str) -> Option<String>>(
+    l: &Layers<'_, E>,
+) -> Result<graphward_auth::tokens::TokenSettings, ConfigError> {
+    use graphward_auth::tokens;
+    let secs = |r: &Raw| -> Result<u64, String> {
+        match duration(r)? {
+            Some(d) if d.as_secs() > 0 => Ok(d.as_secs()),
+            _ => Err("must be at least 1s".to_string()),
+        }
+    };
+    let max_lifetime = l.get("GSQL.Token.MaxLifetime", tokens::DEFAULT_MAX_LIFETIME, secs)?;
+    let default_lifetime = l.get(
+        "GSQL.Token.Lifetime",
+        tokens::DEFAULT_LIFETIME.min(max_lifetime),
+        |r| {
+            let d = secs(r)?;
+            if d > max_lifetime {
+                return Err(format!(
+                    "must be at most GSQL.Token.MaxLifetime ({max_lifetime}s)"
+                ));
+            }
+            Ok(d)
+        },
+    )?;
+    let settings = tokens::TokenSettings {
+        drop_limit: l.get("GSQL.Token.DropLimit", tokens::DEFAULT_DROP_LIMIT, |r| {
+            let n = count(r, 1)?;
+            if n > tokens::MAX_DROP_LIMIT as u64 {
+                return Err(format!("must be at most {}", tokens::MAX_DROP_LIMIT));
+            }
+            to_usize(n)
+        })?,
+        default_lifetime,
+        max_lifetime,
+        issuer: l.get(
+            "GSQL.Token.Issuer",
+            tokens::DEFAULT_ISSUER.to_string(),
+            |r| non_empty(text(r)?),
+        )?,
+    };
+    Ok(settings)
 }
 
 /// `GRAPHWARD_*` variables in `names` that are not settings (likely typos), for a warning.
@@ -1503,6 +1558,10 @@ query_timeout = "30s"
             ("GRAPHWARD_JWT_LEEWAY", "10"),
             ("GRAPHWARD_JWT_MAX_LIFETIME", "1h"),
             ("GRAPHWARD_JWT_MAX_TOKEN_SIZE", "8KiB"),
+            ("GRAPHWARD_TOKEN_DROP_LIMIT", "30"),
+            ("GRAPHWARD_TOKEN_LIFETIME", "1h"),
+            ("GRAPHWARD_TOKEN_MAX_LIFETIME", "2h"),
+            ("GRAPHWARD_TOKEN_ISSUER", "me"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1542,6 +1601,12 @@ query_timeout = "30s"
             bolt.key_password_env.as_deref(),
             Some(BOLT_KEY_PASSWORD_ENV)
         );
+        let t = &c.auth.tokens;
+        assert_eq!(
+            (t.drop_limit, t.default_lifetime, t.max_lifetime),
+            (30, 3600, 7200)
+        );
+        assert_eq!(t.issuer, "me");
         let http = c.tls.http.as_ref().unwrap();
         assert_eq!(http.cert_file, PathBuf::from("/h.pem"));
         assert_eq!(http.key_file, PathBuf::from("/h.key"));

@@ -222,6 +222,8 @@ fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeE
         auth.set_jwt(Some(Arc::new(verifier)));
         tracing::info!(jwt = ?config.auth.jwt, "JWT bearer tokens accepted");
     }
+    auth.set_token_settings(config.auth.tokens.clone())
+        .map_err(|message| ServeError::Auth { message })?;
     if config.auth.disabled {
         tracing::warn!(
             "authentication is DISABLED (--auth-disabled): every client is an administrator; use this for local experiments only"
@@ -306,6 +308,7 @@ async fn serve(
     http_state.data_dir = Some(config.data_dir.clone());
     http_state.stored = Some(stored);
     http_state.config_applier = Some(reloader);
+    http_state.tokens = Some(auth.clone());
     // /health and /metrics report the certificates (not_after, reload counters) per listener.
     http_state.tls_managers = tls.all().cloned().collect();
     let bolt_scheme = if tls.bolt.is_some() { "bolt+s" } else { "bolt" };
