@@ -433,6 +433,23 @@ fn int_claim(
     }
 }
 
+/// `exp`, required.
+fn exp_claim(claims: &JsonObject) -> std::result::Result<i64, Refusal> {
+    int_claim(claims, "exp")?
+        .ok_or_else(|| Refusal::new(RefusalKind::Format, "the claim 'exp' is required"))
+}
+
+/// `sub` (the user name), required and not empty.
+fn sub_claim(claims: &JsonObject) -> std::result::Result<String, Refusal> {
+    match claims.get("sub") {
+        Some(Json::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(Refusal::new(
+            RefusalKind::Format,
+            "the claim 'sub' (the user name) is required",
+        )),
+    }
+}
+
 impl JwtVerifier {
     /// Build the verifier: load every configured key (files and URLs are read now), refuse
     /// weak or mismatched configuration. The error is for the operator.
@@ -659,20 +676,9 @@ impl JwtVerifier {
         service: &AuthService,
     ) -> std::result::Result<InspectedToken, Refusal> {
         let (claims, _) = self.verify_signature(token, service)?;
-        let exp = int_claim(&claims, "exp")?
-            .ok_or_else(|| Refusal::new(RefusalKind::Format, "the claim 'exp' is required"))?;
-        let user = match claims.get("sub") {
-            Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            _ => {
-                return Err(Refusal::new(
-                    RefusalKind::Format,
-                    "the claim 'sub' (the user name) is required",
-                ))
-            }
-        };
         Ok(InspectedToken {
-            user,
-            expires_at: exp,
+            user: sub_claim(&claims)?,
+            expires_at: exp_claim(&claims)?,
             digest: digest(token),
         })
     }
@@ -760,8 +766,7 @@ impl JwtVerifier {
             (self.config.max_lifetime, self.config.issuer.clone())
         };
         let leeway = i64::try_from(self.config.leeway).unwrap_or(0);
-        let exp = int_claim(claims, "exp")?
-            .ok_or_else(|| Refusal::new(RefusalKind::Format, "the claim 'exp' is required"))?;
+        let exp = exp_claim(claims)?;
         let iat = int_claim(claims, "iat")?;
         let nbf = int_claim(claims, "nbf")?;
         if now > exp.saturating_add(leeway) {
@@ -821,15 +826,7 @@ impl JwtVerifier {
                 ));
             }
         }
-        let sub = match claims.get("sub") {
-            Some(Json::String(s)) if !s.is_empty() => s.clone(),
-            _ => {
-                return Err(Refusal::new(
-                    RefusalKind::Format,
-                    "the claim 'sub' (the user name) is required",
-                ))
-            }
-        };
+        let sub = sub_claim(claims)?;
         let rec = service.store().user(&sub).ok().flatten().ok_or_else(|| {
             Refusal::new(
                 RefusalKind::UserDoesNotExist,
@@ -902,14 +899,15 @@ impl JwtVerifier {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::service::{AuthOptions, AuthService};
     use jsonwebtoken::{encode, EncodingKey, Header};
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-    fn service() -> (tempfile::TempDir, std::sync::Arc<AuthService>) {
+    /// A service in a fresh directory; `neo4j`/`password` is the administrator.
+    pub(crate) fn service() -> (tempfile::TempDir, std::sync::Arc<AuthService>) {
         let dir = tempfile::tempdir().unwrap();
         let (s, _) = AuthService::open(
             dir.path(),

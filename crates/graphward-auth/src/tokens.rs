@@ -509,21 +509,9 @@ fn drop_limit_error(user: &str, live: usize, adding: usize, limit: usize) -> Err
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jwt::tests::service;
     use crate::service::AuthOptions;
     use graphward_core::auth::{Authenticator, Credentials};
-
-    fn service() -> (tempfile::TempDir, std::sync::Arc<AuthService>) {
-        let dir = tempfile::tempdir().unwrap();
-        let (s, _) = AuthService::open(
-            dir.path(),
-            AuthOptions {
-                disabled: false,
-                initial_password: Some("password".into()),
-            },
-        )
-        .unwrap();
-        (dir, s)
-    }
 
     fn principal(user: &str) -> Principal {
         Principal {

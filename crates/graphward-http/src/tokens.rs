@@ -197,30 +197,31 @@ pub(crate) async fn drop_tokens(
                 "`tokens` cannot be combined with clear=true or all=true",
             ));
         }
-        if all {
-            let from = blocking(move || tokens.revoke_all(&principal))
-                .await?
-                .map_err(api_error)?;
+        if all || clear {
+            let (message, key, n) = blocking(move || {
+                if all {
+                    tokens.revoke_all(&principal).map(|from| {
+                        (
+                            "Every token of this user issued until now is refused.",
+                            "revoked_before",
+                            from,
+                        )
+                    })
+                } else {
+                    tokens.clear_dropped(&principal).map(|n| {
+                        (
+                            "The block list of this user is empty.",
+                            "cleared",
+                            i64::try_from(n).unwrap_or(i64::MAX),
+                        )
+                    })
+                }
+            })
+            .await?
+            .map_err(api_error)?;
             return Ok(json_response(
                 StatusCode::OK,
-                &json!({
-                    "error": false,
-                    "message": "Every token of this user issued until now is refused.",
-                    "revoked_before": from,
-                }),
-            ));
-        }
-        if clear {
-            let n = blocking(move || tokens.clear_dropped(&principal))
-                .await?
-                .map_err(api_error)?;
-            return Ok(json_response(
-                StatusCode::OK,
-                &json!({
-                    "error": false,
-                    "message": "The block list of this user is empty.",
-                    "cleared": n,
-                }),
+                &json!({"error": false, "message": message, key: n}),
             ));
         }
         let list = token_list(&v)?;
