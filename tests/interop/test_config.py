@@ -256,3 +256,26 @@ def test_apply_over_https(tmp_path, make_server):
     ok = requests.post(f"https://localhost:{server.http_port}/db/neo4j/query/v2", verify=str(certs / "ca.pem"),
                        headers={"Authorization": f"Bearer {token('tls-new')}"}, json={"statement": "RETURN 1"})
     assert ok.status_code == 202, ok.text
+
+
+def test_apply_token_settings(configured):
+    server, f = configured
+    base = f"http://127.0.0.1:{server.http_port}"
+
+    def issued_lifetime():
+        r = requests.post(f"{base}/gsql/v1/tokens", auth=AUTH, json={}, timeout=10)
+        assert r.status_code == 200, r.text
+        claims = jwt.decode(r.json()["token"], options={"verify_signature": False})
+        return claims["exp"] - claims["iat"]
+
+    assert issued_lifetime() == 7 * 86400
+    assert gw("config", "set", "GSQL.Token.Lifetime", "2h", "--config", str(f)).returncode == 0
+    r = apply(server)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "GSQL.Token.Lifetime" in r.stdout
+    assert issued_lifetime() == 7200
+    # out of range in the file (config set would refuse it): the apply is refused, 2h stays
+    f.write_text(f.read_text() + "DropLimit = 99\n")
+    r = apply(server)
+    assert r.returncode != 0 and "GSQL.Token.DropLimit" in r.stderr, r.stderr
+    assert issued_lifetime() == 7200

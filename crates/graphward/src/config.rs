@@ -232,7 +232,7 @@ pub(crate) fn setting(name: &str) -> Option<&'static Setting> {
 /// Settings a running server re-applies on `config apply` / `RELOAD CONFIG`; every other
 /// setting needs a restart.
 pub fn reapplicable(name: &str) -> bool {
-    name.starts_with("Security.") || name.starts_with("GSQL.Token.")
+    name.starts_with("Security.JWT.") || name.starts_with("GSQL.Token.")
 }
 
 /// Settings whose value is never shown (`config get`, `config entry`, logs): `****` and where

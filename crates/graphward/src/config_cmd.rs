@@ -27,7 +27,8 @@ pub enum ConfigCommand {
     /// Check VALUE with the server's own parser and write it into the config file (created
     /// mode 0600 if missing; other keys and comments are kept). Nothing changes on error
     Set(SetArgs),
-    /// Tell the running server to re-read its config file and apply Security.JWT.* at once;
+    /// Tell the running server to re-read its config file and apply Security.JWT.* and
+    /// GSQL.Token.* at once;
     /// other changed settings are reported as needing a restart. Authenticates as
     /// GRAPHWARD_USER (default neo4j) with GRAPHWARD_PASSWORD, or prompts for the password
     Apply(ApplyArgs),
@@ -78,7 +79,7 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum EntryGroup {
-    /// Security.* and GSQL.Token.*
+    /// Security.JWT.* and GSQL.Token.*
     Security,
 }
 
@@ -231,7 +232,10 @@ fn check(path: &Path, text: &str, key: &str) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     if key.starts_with("Security.JWT.") && config.auth.jwt.is_configured() {
-        graphward_auth::jwt::JwtVerifier::new(config.auth.jwt)?;
+        graphward_auth::jwt::JwtVerifier::new(config.auth.jwt.clone())?;
+    }
+    if key.starts_with("GSQL.Token.") {
+        config.auth.tokens.validate()?;
     }
     Ok(())
 }
@@ -349,7 +353,7 @@ fn entry(a: &EntryArgs) -> Result<(), String> {
     let values = config::effective(&ServeArgs::default(), &no_env, Some((path.clone(), &text)))
         .map_err(|e| e.to_string())?;
     println!(
-        "Settings Security.* and GSQL.Token.* in {} (Enter keeps the current value)",
+        "Settings Security.JWT.* and GSQL.Token.* in {} (Enter keeps the current value)",
         path.display()
     );
     let mut changed = 0usize;

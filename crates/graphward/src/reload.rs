@@ -5,8 +5,8 @@
 //! * `Security.JWT.*`: a new JWT verifier is built from the new values (keys read or fetched
 //!   now) and swapped in atomically; the block list moves over. A bad value refuses the whole
 //!   apply: the old verifier stays and the error names the key and why.
-//! * `GSQL.Token.*`: applied with the token settings (none exist yet: they are reported like
-//!   any changed setting the server cannot apply).
+//! * `GSQL.Token.*`: the token settings (drop limit, lifetimes, issuer of the server's own
+//!   tokens) are checked together and replaced at once.
 //! * Anything else that changed (ports, data directory, TLS files, ...) is reported as
 //!   `needs-restart` and keeps being reported until the server restarts.
 //!
@@ -234,8 +234,32 @@ impl ConfigReloader {
             // Every key source removed: bearer tokens are refused from now on.
             Some(None)
         };
+        let tokens_changed: Vec<&str> = changed
+            .iter()
+            .copied()
+            .filter(|k| k.starts_with("GSQL.Token."))
+            .collect();
+        if !tokens_changed.is_empty() {
+            if let Err(message) = config.auth.tokens.validate() {
+                let key = tokens_changed
+                    .iter()
+                    .find(|k| message.contains(**k))
+                    .or_else(|| tokens_changed.first())
+                    .copied();
+                let msg = format!("{message} (the previous token settings stay in force)");
+                return Report::refused(Some(path), key, msg);
+            }
+        }
+
+        // Everything checked: install.
         if let Some(v) = verifier {
             self.auth.replace_jwt(v);
+        }
+        if !tokens_changed.is_empty() {
+            if let Err(message) = self.auth.set_token_settings(config.auth.tokens.clone()) {
+                // Validated above; only a poisoned lock gets here.
+                return Report::refused(Some(path), tokens_changed.first().copied(), message);
+            }
         }
 
         let mut entries = Vec::new();
@@ -250,7 +274,7 @@ impl ConfigReloader {
                     _ => None,
                 };
                 (Status::Unchanged, message)
-            } else if key.starts_with("Security.JWT.") {
+            } else if config::reapplicable(key) {
                 current.insert(key, value.clone());
                 (Status::Applied, Some(format!("now {}", shown(key, &value))))
             } else {
@@ -446,6 +470,30 @@ mod tests {
             assert_eq!(report.entries[0].key, key);
             assert_eq!(r.auth.jwt().unwrap().config().issuer.as_deref(), Some("a"));
         }
+    }
+
+    #[test]
+    fn token_settings_apply_together_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (r, file) = reloader(dir.path(), "[GSQL.Token]\nDropLimit = 20\n");
+        std::fs::write(&file, "[GSQL.Token]\nDropLimit = 5\nLifetime = \"2h\"\n").unwrap();
+        let report = r.apply();
+        assert!(report.error.is_none(), "{report:?}");
+        assert_eq!(status_of(&report, "GSQL.Token.DropLimit"), Status::Applied);
+        assert_eq!(status_of(&report, "GSQL.Token.Lifetime"), Status::Applied);
+        let t = r.auth.token_settings();
+        assert_eq!((t.drop_limit, t.default_lifetime), (5, 7200));
+        // a lifetime above the maximum: refused, nothing changes
+        std::fs::write(
+            &file,
+            "[GSQL.Token]\nDropLimit = 7\nLifetime = \"40d\"\nMaxLifetime = \"30d\"\n",
+        )
+        .unwrap();
+        let report = r.apply();
+        let e = report.error.clone().unwrap();
+        assert!(e.contains("GSQL.Token.Lifetime"), "{e}");
+        let t = r.auth.token_settings();
+        assert_eq!((t.drop_limit, t.default_lifetime), (5, 7200));
     }
 
     #[test]
