@@ -166,6 +166,8 @@ fn describe(key: &str, s: &config::Setting, value: &Option<(Raw, Source)>) -> St
         Some((_, source)) if config::is_secret(key) => format!("{key} = ****  # {source}"),
         Some((raw, source)) => format!("{key} = {}  # {source}", raw.display()),
         None => match documented_default(s) {
+            // a described default ("not checked", "no limit") is not a value to copy
+            Some(d) if d.contains(' ') => format!("{key} is not set ({d})"),
             Some(d) => format!("{key} = {d}  # built-in default"),
             None => format!("{key} is not set"),
         },
@@ -570,6 +572,11 @@ mod tests {
         assert_eq!(
             describe(s.name, s, &None),
             "bolt.port = 7687  # built-in default"
+        );
+        let s = config::setting("Security.JWT.Issuer").unwrap();
+        assert_eq!(
+            describe(s.name, s, &None),
+            "Security.JWT.Issuer is not set (not checked)"
         );
     }
 
