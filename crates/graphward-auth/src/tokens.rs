@@ -165,6 +165,12 @@ pub(crate) fn parse_key_file(text: &str) -> std::result::Result<KeyRing, String>
     Ok(KeyRing { keys })
 }
 
+/// Parse a signing key file's text; the number of keys, or why it is refused. Public for the
+/// fuzz target.
+pub fn check_key_file(text: &str) -> std::result::Result<usize, String> {
+    parse_key_file(text).map(|r| r.keys.len())
+}
+
 fn render_key_file(ring: &KeyRing) -> String {
     let mut out = String::from(
         "# graphward token signing keys: current first. Secret: keep this file private.\n",
@@ -698,5 +704,25 @@ mod tests {
         };
         assert!(bad.validate().is_err());
         assert!(TokenSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn random_key_files_never_panic() {
+        let good = render_key_file(&KeyRing {
+            keys: vec![new_key().unwrap(), new_key().unwrap()],
+        });
+        assert_eq!(check_key_file(&good), Ok(2));
+        let bytes = good.as_bytes();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut b = bytes.to_vec();
+            let at = (seed as usize) % b.len();
+            b[at] = (seed >> 32) as u8;
+            b.truncate(((seed >> 16) as usize) % (b.len() + 1));
+            let _ = check_key_file(&String::from_utf8_lossy(&b));
+        }
     }
 }
