@@ -394,7 +394,7 @@ impl TokenService for AuthService {
             }
             TokenRequester::Secret(secret) => {
                 // Secrets are 32 random bytes: a plain digest lookup is enough (no brute force
-                // is feasible); failures still go through the rate limiter.
+                // is feasible); a failure is logged with the address, never the secret.
                 let addr = client.peer.map(|p| p.ip());
                 match self.store().user_by_secret(&digest(secret))? {
                     Some(u) => u,
