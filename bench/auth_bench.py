@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_bench import ROOT, start_graphward  # noqa: E402
+from http_bench import ROOT, start_graphward, stop_all  # noqa: E402
 
 SECRET = "b" * 64
 ISSUER = "graphward-bench"
@@ -135,12 +135,7 @@ def main():
             results[f"Bearer HS256 uncached ({UNCACHED_TOKENS} tokens)"] = run(aport, "file", str(files["HS256"]), str(args.threads))
             results[f"Bearer RS256 uncached ({UNCACHED_TOKENS} tokens)"] = run(aport, "file", str(files["RS256"]), str(args.threads))
         finally:
-            for p in procs:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_all(procs)
     load_after = os.getloadavg()
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -68,6 +68,16 @@ def start_graphward(data_dir, extra=()):
     return proc, http
 
 
+def stop_all(procs):
+    """Terminate the processes, killing those that do not exit within 10 s."""
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def install_query(http_port, scheme="http", cafile=None):
     import ssl
     ctx = ssl.create_default_context(cafile=str(cafile)) if cafile else None
@@ -164,12 +174,7 @@ def main():
             results["nginx http /ping"] = wrk(f"http://127.0.0.1:{nplain}/ping", args.seconds, args.connections)
             results["nginx https /ping"] = wrk(f"https://localhost:{ntls}/ping", args.seconds, args.connections)
         finally:
-            for p in procs:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            stop_all(procs)
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "raw"} for k, v in results.items()}
