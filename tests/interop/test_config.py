@@ -279,3 +279,18 @@ def test_apply_token_settings(configured):
     r = apply(server)
     assert r.returncode != 0 and "GSQL.Token.DropLimit" in r.stderr, r.stderr
     assert issued_lifetime() == 7200
+
+
+def test_apply_prompts_for_the_password(configured):
+    server, f = configured
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHWARD_")}
+    child = pexpect.spawn(binary(), ["config", "apply", "--port", str(server.http_port)],
+                          env=env, encoding="utf-8", timeout=20)
+    child.logfile_read = io.StringIO()
+    child.expect("Password for neo4j: ")
+    child.sendline(PASSWORD)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.logfile_read.getvalue()
+    # the answer was not echoed
+    assert f"{PASSWORD}\r\n" not in child.logfile_read.getvalue()
