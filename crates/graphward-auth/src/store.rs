@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const ROLES: TableDefinition<&str, &[u8]> = TableDefinition::new("roles");
+/// Dropped user names → when (seconds since the epoch): a user created again under the same
+/// name refuses every token issued up to the drop (the old user's tokens name it in `sub`).
+const DROPPED: TableDefinition<&str, i64> = TableDefinition::new("dropped_users");
 
 /// Most secrets one user may hold.
 pub const MAX_SECRETS_PER_USER: usize = 32;
@@ -126,6 +129,7 @@ pub struct RoleRecord {
 struct State {
     users: BTreeMap<String, UserRecord>,
     roles: BTreeMap<String, RoleRecord>,
+    dropped: BTreeMap<String, i64>,
 }
 
 pub struct Store {
@@ -180,6 +184,7 @@ impl Store {
         {
             wtxn.open_table(USERS).map_err(|e| store_err(path, e))?;
             wtxn.open_table(ROLES).map_err(|e| store_err(path, e))?;
+            wtxn.open_table(DROPPED).map_err(|e| store_err(path, e))?;
         }
         wtxn.commit().map_err(|e| store_err(path, e))?;
         let mut state = State::default();
@@ -197,6 +202,11 @@ impl Store {
             let rec: RoleRecord = serde_json::from_slice(v.value())
                 .map_err(|e| store_err(path, format!("role {:?}: {e}", k.value())))?;
             state.roles.insert(k.value().to_string(), rec);
+        }
+        let dropped = rtxn.open_table(DROPPED).map_err(|e| store_err(path, e))?;
+        for entry in dropped.iter().map_err(|e| store_err(path, e))? {
+            let (k, v) = entry.map_err(|e| store_err(path, e))?;
+            state.dropped.insert(k.value().to_string(), v.value());
         }
         Ok(Store {
             path: path.to_path_buf(),
@@ -331,6 +341,19 @@ impl Store {
                     .insert(name.as_str(), bytes.as_slice())
                     .map_err(|e| store_err(p, e))?;
             }
+            if before.dropped != next.dropped {
+                let mut dropped = wtxn.open_table(DROPPED).map_err(|e| store_err(p, e))?;
+                for name in before.dropped.keys() {
+                    if !next.dropped.contains_key(name) {
+                        dropped.remove(name.as_str()).map_err(|e| store_err(p, e))?;
+                    }
+                }
+                for (name, t) in &next.dropped {
+                    dropped
+                        .insert(name.as_str(), *t)
+                        .map_err(|e| store_err(p, e))?;
+                }
+            }
         }
         wtxn.commit().map_err(|e| store_err(p, e))?;
         *self.state.write().map_err(|_| lock_err())? = next;
@@ -352,10 +375,13 @@ impl Store {
                     "'{name}' is already the name of a role"
                 )));
             }
+            // A name used before: the old user's tokens (issued up to its drop) stay refused.
+            let tokens_not_before = s.dropped.remove(name).map(|t| t + 1).unwrap_or(0);
             s.users.insert(
                 name.to_string(),
                 UserRecord {
                     hash,
+                    tokens_not_before,
                     ..UserRecord::default()
                 },
             );
@@ -377,6 +403,7 @@ impl Store {
                     format!("cannot drop '{name}': it is the last user with ADMIN on every graph"),
                 ));
             }
+            s.dropped.insert(name.to_string(), crate::jwt::now_secs());
             Ok(true)
         })
     }

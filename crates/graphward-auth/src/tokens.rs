@@ -611,6 +611,23 @@ mod tests {
     }
 
     #[test]
+    fn a_user_created_again_does_not_inherit_old_tokens() {
+        let (dir, s) = service();
+        s.store().create_user("bob", String::new(), false).unwrap();
+        s.store().grant(Level::Read, "*", "bob").unwrap();
+        let old = s.issue_for("bob", None, None).unwrap().token;
+        assert!(bearer(&s, &old).is_ok());
+        s.store().drop_user("bob", false).unwrap();
+        drop(s);
+        let (s, _) = AuthService::open(dir.path(), AuthOptions::default()).unwrap();
+        s.store().create_user("bob", String::new(), false).unwrap();
+        let e = bearer(&s, &old).unwrap_err();
+        assert!(e.message.contains("JWT-BLOCKED"), "{}", e.message);
+        let new = s.issue_for("bob", None, None).unwrap().token;
+        assert!(bearer(&s, &new).is_ok());
+    }
+
+    #[test]
     fn only_own_tokens_and_malformed_ones_are_refused() {
         let (_dir, s) = service();
         s.store().create_user("bob", String::new(), false).unwrap();
