@@ -129,7 +129,7 @@ def main():
             one_hs = sign(("HS256", SECRET, 0, 1))[0]
             one_rs = sign(("RS256", rsa_pem, 0, 1))[0]
             results["no auth (--auth-disabled)"] = run(pport, "header", "")
-            results["Basic (argon2id per request)"] = run(aport, "header", basic)
+            results["Basic (argon2id once, then remembered)"] = run(aport, "header", basic)
             results["Bearer HS256 cached (one token)"] = run(aport, "header", f"Bearer {one_hs}")
             results["Bearer RS256 cached (one token)"] = run(aport, "header", f"Bearer {one_rs}")
             results[f"Bearer HS256 uncached ({UNCACHED_TOKENS} tokens)"] = run(aport, "file", str(files["HS256"]), str(args.threads))

@@ -174,6 +174,30 @@ def test_passwords_change(server):
     assert "second-password" not in server.read_log()
 
 
+def test_remembered_passwords_follow_changes_and_drops(server):
+    """Basic auth per HTTP request is cheap after the first (the server remembers a verified
+    password, as Neo4j's auth cache does), but a changed password or a dropped user is refused
+    at once, and a wrong password is never remembered."""
+    import requests
+    user = name("cached")
+    admin(server, f"CREATE USER {user} IDENTIFIED BY 'first-password'")
+    admin(server, f"GRANT READ ON GRAPH neo4j TO {user}")
+    url = f"http://127.0.0.1:{server.http_port}/db/neo4j/query/v2"
+
+    def status(pw):
+        return requests.post(url, auth=(user, pw), json={"statement": "RETURN 1"}, timeout=30).status_code
+
+    assert status("first-password") == 202
+    assert status("first-password") == 202          # remembered
+    assert status("wrong-password") == 401
+    admin(server, f"ALTER USER {user} SET PASSWORD 'second-password'")
+    assert status("first-password") == 401          # the remembered one is gone with the hash
+    assert status("second-password") == 202
+    assert status("second-password") == 202
+    admin(server, f"DROP USER {user}")
+    assert status("second-password") == 401
+
+
 def test_dropped_user_is_refused_on_an_open_connection(server):
     erin = name("erin")
     admin(server, f"CREATE USER {erin} IDENTIFIED BY 'erin-password'")

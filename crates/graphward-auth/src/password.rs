@@ -243,3 +243,105 @@ mod tests {
         assert!(r.check("u", ip).is_ok());
     }
 }
+
+/// How long a verified password is remembered (Neo4j's `dbms.security.auth_cache_ttl` default).
+pub const CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(600);
+/// Most users remembered at once; beyond, the cache starts over.
+const CREDENTIAL_CACHE_MAX: usize = 10_000;
+
+/// Remembers passwords that verified recently, so a client that sends Basic credentials with
+/// every HTTP request pays argon2id once per [`CREDENTIAL_CACHE_TTL`], not per request (what
+/// Neo4j's auth cache does).
+///
+/// Only successes are remembered: a wrong password always costs a full argon2id check. The
+/// cache holds, per user, an HMAC-SHA-256 (under a random key made at start and never stored)
+/// of the user name, the password and the user's current PHC hash string, so a password change
+/// (a new hash) or a dropped user invalidates the entry by itself; the password itself is never
+/// kept.
+pub struct CredentialCache {
+    key: aws_lc_rs::hmac::Key,
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+}
+
+impl CredentialCache {
+    pub fn new(ttl: Duration) -> Result<Self> {
+        let secret = random_bytes(32)?;
+        Ok(CredentialCache {
+            key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
+            ttl,
+            entries: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn digest(&self, user: &str, password: &str, phc: &str) -> Vec<u8> {
+        let mut ctx = aws_lc_rs::hmac::Context::with_key(&self.key);
+        for part in [user, password, phc] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
+        ctx.sign().as_ref().to_vec()
+    }
+
+    /// Whether this exact (user, password, hash) verified within the TTL.
+    pub fn hit(&self, user: &str, password: &str, phc: &str) -> bool {
+        if self.ttl.is_zero() {
+            return false;
+        }
+        let d = self.digest(user, password, phc);
+        let Ok(entries) = self.entries.lock() else {
+            return false;
+        };
+        match entries.get(user) {
+            // Constant-time comparison of the digests.
+            Some((known, at)) => {
+                at.elapsed() < self.ttl
+                    && aws_lc_rs::constant_time::verify_slices_are_equal(known, &d).is_ok()
+            }
+            None => false,
+        }
+    }
+
+    /// Remember a password that just verified against `phc`.
+    pub fn remember(&self, user: &str, password: &str, phc: &str) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let d = self.digest(user, password, phc);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CREDENTIAL_CACHE_MAX && !entries.contains_key(user) {
+                entries.clear();
+            }
+            entries.insert(user.to_string(), (d, Instant::now()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod credential_cache_tests {
+    use super::*;
+
+    #[test]
+    fn remembers_successes_only_and_follows_the_hash() {
+        let c = CredentialCache::new(Duration::from_secs(60)).unwrap();
+        assert!(!c.hit("alice", "pw-1", "$argon2id$h1"));
+        c.remember("alice", "pw-1", "$argon2id$h1");
+        assert!(c.hit("alice", "pw-1", "$argon2id$h1"));
+        assert!(!c.hit("alice", "pw-2", "$argon2id$h1"), "another password");
+        assert!(
+            !c.hit("alice", "pw-1", "$argon2id$h2"),
+            "the password changed"
+        );
+        assert!(!c.hit("bob", "pw-1", "$argon2id$h1"), "another user");
+        // user/password boundaries cannot be shifted
+        c.remember("ab", "c", "h");
+        assert!(!c.hit("a", "bc", "h"));
+        let off = CredentialCache::new(Duration::ZERO).unwrap();
+        off.remember("alice", "pw-1", "h");
+        assert!(!off.hit("alice", "pw-1", "h"));
+        let short = CredentialCache::new(Duration::from_millis(1)).unwrap();
+        short.remember("alice", "pw-1", "h");
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!short.hit("alice", "pw-1", "h"));
+    }
+}

@@ -13,7 +13,7 @@ use graphward_core::engine::Principal;
 use graphward_core::{Error, ErrorCode, Result};
 
 use crate::jwt::JwtVerifier;
-use crate::password::{self, HashGate, RateLimiter};
+use crate::password::{self, CredentialCache, HashGate, RateLimiter};
 use crate::store::{Level, Store, ALL_GRAPHS};
 use crate::tokens::{KeyRing, TokenSettings};
 
@@ -60,6 +60,8 @@ pub struct AuthService {
     dummy_hash: String,
     gate: HashGate,
     limiter: RateLimiter,
+    /// Recently verified passwords (HMAC digests), so Basic auth per request stays cheap.
+    credentials: CredentialCache,
     /// Swapped whole by `config apply` (lock-free reads on every request).
     jwt: ArcSwapOption<JwtVerifier>,
     /// Verifies the server's own tokens when no JWT keys are configured.
@@ -98,6 +100,7 @@ impl AuthService {
             dummy_hash,
             gate: HashGate::new(cores.div_ceil(2)),
             limiter: RateLimiter::default(),
+            credentials: CredentialCache::new(password::CREDENTIAL_CACHE_TTL)?,
             jwt: ArcSwapOption::empty(),
             server_verifier: Arc::new(JwtVerifier::server_only()),
             graphs: RwLock::new(None),
@@ -229,7 +232,17 @@ impl AuthService {
         let hash = self.store.user(user)?.map(|u| u.hash);
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
-        let ok = self.gate.run(|| password::verify_password(pw, &hash)) && known;
+        // A password that verified recently against this very hash skips argon2id (successes
+        // only: a wrong password always pays the full check).
+        let ok = if known && self.credentials.hit(user, pw, &hash) {
+            true
+        } else {
+            let ok = self.gate.run(|| password::verify_password(pw, &hash)) && known;
+            if ok {
+                self.credentials.remember(user, pw, &hash);
+            }
+            ok
+        };
         if ok {
             self.limiter.success(user, addr);
             Ok(())
