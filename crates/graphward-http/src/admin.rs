@@ -12,7 +12,7 @@
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use graphward_core::auth::DbmsPrivilege;
 use serde::Deserialize;
 
@@ -40,14 +40,10 @@ pub trait ConfigApplier: Send + Sync + 'static {
 }
 
 /// `POST /admin/config/apply`.
-pub(crate) async fn config_apply(State(app): State<Shared>, req: Request) -> Response {
-    match config_apply_inner(app, req).await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn config_apply_inner(app: Shared, req: Request) -> Result<Response, ApiError> {
+pub(crate) async fn config_apply(
+    State(app): State<Shared>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let peer = crate::peer_of(req.extensions());
     let principal = crate::authenticate(&app, req.headers(), peer).await?;
     if !principal.superuser || principal.graph_scope.is_some() {
@@ -159,10 +155,8 @@ pub(crate) async fn tls_reload(
             format!("TLS reload failed: {}", failures.join("; ")),
         ));
     }
-    Ok((
+    Ok(crate::json_response(
         StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "reloaded": reloaded }).to_string(),
-    )
-        .into_response())
+        &serde_json::json!({ "reloaded": reloaded }),
+    ))
 }

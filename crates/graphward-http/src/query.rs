@@ -414,15 +414,9 @@ pub(crate) async fn autocommit(
     State(app): State<Shared>,
     Path(graph): Path<String>,
     req: Request,
-) -> Response {
-    let (principal, headers, body) = match prelude(&app, &graph, req).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let q = match parse_query_request(&headers, &body, true) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let q = parse_query_request(&headers, &body, true)?;
     let cancel = CancelToken::new();
     let options = TxOptions {
         database: Some(graph),
@@ -433,14 +427,14 @@ pub(crate) async fn autocommit(
         ..TxOptions::default()
     };
     let job = autocommit_job(app.clone(), options, q.statement, q.format, Shape::QueryApi);
-    spawn_job(
+    Ok(spawn_job(
         &app,
         StatusCode::ACCEPTED,
         content_type(q.format),
         cancel,
         job,
     )
-    .await
+    .await)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -553,30 +547,20 @@ pub(crate) async fn open_tx(
     State(app): State<Shared>,
     Path(graph): Path<String>,
     req: Request,
-) -> Response {
-    let (principal, headers, body) = match prelude(&app, &graph, req).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    let q = match parse_query_request(&headers, &body, false) {
-        Ok(q) => q,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let q = parse_query_request(&headers, &body, false)?;
     if app.txs.len() >= app.state.limits.max_transactions {
-        return ApiError::new(
+        return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             codes::TOO_MANY_TRANSACTIONS,
             format!(
                 "too many open transactions ({}, http.max_transactions); commit or roll back some first",
                 app.state.limits.max_transactions
             ),
-        )
-        .into_response();
+        ));
     }
-    let id = match new_tx_id() {
-        Ok(id) => id,
-        Err(e) => return e.into_response(),
-    };
+    let id = new_tx_id()?;
     let owner = owner_of(&principal);
     let options = TxOptions {
         database: Some(graph),
@@ -617,14 +601,14 @@ pub(crate) async fn open_tx(
         out.write(b"}")
     };
     // The transaction outlives this request: the request's cancel token is not its own.
-    spawn_job(
+    Ok(spawn_job(
         &app,
         StatusCode::ACCEPTED,
         content_type(format),
         CancelToken::new(),
         job,
     )
-    .await
+    .await)
 }
 
 /// Find an open transaction the principal may use, and lock it.
@@ -675,26 +659,17 @@ async fn tx_request(
     id: String,
     req: Request,
     action: TxAction,
-) -> Response {
-    let (principal, headers, body) = match prelude(&app, &graph, req).await {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let (principal, headers, body) = prelude(&app, &graph, req).await?;
     let q = match action {
         TxAction::Rollback => QueryRequest {
             statement: None,
             mode: AccessMode::Write,
             format: Format::from_media(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())),
         },
-        _ => match parse_query_request(&headers, &body, false) {
-            Ok(q) => q,
-            Err(e) => return e.into_response(),
-        },
+        _ => parse_query_request(&headers, &body, false)?,
     };
-    let mut slot = match claim(&app, &graph, &id, &principal).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
+    let mut slot = claim(&app, &graph, &id, &principal).await?;
     let japp = app.clone();
     let idle = app.state.limits.transaction_idle_timeout;
     let format = q.format;
@@ -748,14 +723,14 @@ async fn tx_request(
             }
         }
     };
-    spawn_job(
+    Ok(spawn_job(
         &app,
         StatusCode::ACCEPTED,
         content_type(format),
         CancelToken::new(),
         job,
     )
-    .await
+    .await)
 }
 
 /// `POST /db/{graph}/query/v2/tx/{id}`
@@ -763,7 +738,7 @@ pub(crate) async fn run_in_tx(
     State(app): State<Shared>,
     Path((graph, id)): Path<(String, String)>,
     req: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     tx_request(app, graph, id, req, TxAction::Run).await
 }
 
@@ -772,7 +747,7 @@ pub(crate) async fn commit_tx(
     State(app): State<Shared>,
     Path((graph, id)): Path<(String, String)>,
     req: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     tx_request(app, graph, id, req, TxAction::Commit).await
 }
 
@@ -781,6 +756,6 @@ pub(crate) async fn rollback_tx(
     State(app): State<Shared>,
     Path((graph, id)): Path<(String, String)>,
     req: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     tx_request(app, graph, id, req, TxAction::Rollback).await
 }

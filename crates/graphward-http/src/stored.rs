@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use graphward_core::commands::{CommandContext, RowsStream, ServerCommand};
 use graphward_core::engine::{
     AccessMode, CancelToken, Params, Principal, QueryEngine, ResultStream, TxOptions,
@@ -638,50 +638,36 @@ fn missing(graph: &str, name: &str) -> ApiError {
     )
 }
 
-async fn handle(
-    app: Shared,
-    f: impl std::future::Future<Output = Result<Response, ApiError>>,
-) -> Response {
-    let _ = app;
-    match f.await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
-}
-
 /// `PUT /queries/{graph}/{name}` with `{"statement": "..."}`.
 pub(crate) async fn install(
     State(app): State<Shared>,
     Path((graph, name)): Path<(String, String)>,
     req: Request,
-) -> Response {
-    handle(app.clone(), async move {
-        let store = store(&app)?;
-        let (principal, headers, body) = prelude(&app, &graph, req).await?;
-        if !principal.superuser {
-            return Err(ApiError::forbidden(
-                "installing stored queries needs the admin role",
-            ));
-        }
-        let v = crate::parse_json_body(&headers, &body)?;
-        let Some(statement) = v.get("statement").and_then(J::as_str).map(str::to_string) else {
-            return Err(ApiError::bad_request(
-                "the body must be {\"statement\": \"<Cypher query>\"}",
-            ));
-        };
-        let engine = app.state.engine.clone();
-        let (q, replaced) = crate::blocking(move || {
-            store.install(engine.as_ref(), &principal, &graph, &name, &statement)
-        })
-        .await??;
-        let status = if replaced {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        Ok(json_response(status, &q.to_json()))
+) -> Result<Response, ApiError> {
+    let store = store(&app)?;
+    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    if !principal.superuser {
+        return Err(ApiError::forbidden(
+            "installing stored queries needs the admin role",
+        ));
+    }
+    let v = crate::parse_json_body(&headers, &body)?;
+    let Some(statement) = v.get("statement").and_then(J::as_str).map(str::to_string) else {
+        return Err(ApiError::bad_request(
+            "the body must be {\"statement\": \"<Cypher query>\"}",
+        ));
+    };
+    let engine = app.state.engine.clone();
+    let (q, replaced) = crate::blocking(move || {
+        store.install(engine.as_ref(), &principal, &graph, &name, &statement)
     })
-    .await
+    .await??;
+    let status = if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json_response(status, &q.to_json()))
 }
 
 /// `GET /queries/{graph}/{name}`
@@ -689,16 +675,13 @@ pub(crate) async fn show(
     State(app): State<Shared>,
     Path((graph, name)): Path<(String, String)>,
     req: Request,
-) -> Response {
-    handle(app.clone(), async move {
-        let store = store(&app)?;
-        let _ = prelude(&app, &graph, req).await?;
-        let q = store
-            .get(&graph, &name)
-            .ok_or_else(|| missing(&graph, &name))?;
-        Ok(json_response(StatusCode::OK, &q.to_json()))
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let store = store(&app)?;
+    let _ = prelude(&app, &graph, req).await?;
+    let q = store
+        .get(&graph, &name)
+        .ok_or_else(|| missing(&graph, &name))?;
+    Ok(json_response(StatusCode::OK, &q.to_json()))
 }
 
 /// `GET /queries/{graph}`
@@ -706,21 +689,18 @@ pub(crate) async fn list(
     State(app): State<Shared>,
     Path(graph): Path<String>,
     req: Request,
-) -> Response {
-    handle(app.clone(), async move {
-        let store = store(&app)?;
-        let _ = prelude(&app, &graph, req).await?;
-        let qs: Vec<J> = store
-            .list(Some(&graph))
-            .iter()
-            .map(StoredQuery::to_json)
-            .collect();
-        Ok(json_response(
-            StatusCode::OK,
-            &serde_json::json!({"queries": qs}),
-        ))
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let store = store(&app)?;
+    let _ = prelude(&app, &graph, req).await?;
+    let qs: Vec<J> = store
+        .list(Some(&graph))
+        .iter()
+        .map(StoredQuery::to_json)
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &serde_json::json!({"queries": qs}),
+    ))
 }
 
 /// `DELETE /queries/{graph}/{name}`
@@ -728,21 +708,18 @@ pub(crate) async fn drop_query(
     State(app): State<Shared>,
     Path((graph, name)): Path<(String, String)>,
     req: Request,
-) -> Response {
-    handle(app.clone(), async move {
-        let store = store(&app)?;
-        let (principal, _, _) = prelude(&app, &graph, req).await?;
-        if !principal.superuser {
-            return Err(ApiError::forbidden(
-                "dropping stored queries needs the admin role",
-            ));
-        }
-        let (g, n) = (graph.clone(), name.clone());
-        let old = crate::blocking(move || store.drop_query(&principal, &g, &n)).await??;
-        let q = old.ok_or_else(|| missing(&graph, &name))?;
-        Ok(json_response(StatusCode::OK, &q.to_json()))
-    })
-    .await
+) -> Result<Response, ApiError> {
+    let store = store(&app)?;
+    let (principal, _, _) = prelude(&app, &graph, req).await?;
+    if !principal.superuser {
+        return Err(ApiError::forbidden(
+            "dropping stored queries needs the admin role",
+        ));
+    }
+    let (g, n) = (graph.clone(), name.clone());
+    let old = crate::blocking(move || store.drop_query(&principal, &g, &n)).await??;
+    let q = old.ok_or_else(|| missing(&graph, &name))?;
+    Ok(json_response(StatusCode::OK, &q.to_json()))
 }
 
 async fn run_stored(
@@ -751,63 +728,60 @@ async fn run_stored(
     name: String,
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
     req: Request,
-) -> Response {
-    handle(app.clone(), async move {
-        let store = store(&app)?;
-        let (principal, headers, body) = prelude(&app, &graph, req).await?;
-        let q = store
-            .get(&graph, &name)
-            .ok_or_else(|| missing(&graph, &name))?;
-        let Query(pairs) =
-            query.map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
-        let mut params = Params::new();
-        for (k, v) in pairs {
-            let v = json::query_string_value(&v);
-            match params.get_mut(&k) {
-                Some(Value::List(items)) => items.push(v),
-                Some(old) => {
-                    let first = std::mem::replace(old, Value::Null);
-                    *old = Value::List(vec![first, v]);
-                }
-                None => {
-                    params.insert(k, v);
-                }
+) -> Result<Response, ApiError> {
+    let store = store(&app)?;
+    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let q = store
+        .get(&graph, &name)
+        .ok_or_else(|| missing(&graph, &name))?;
+    let Query(pairs) =
+        query.map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
+    let mut params = Params::new();
+    for (k, v) in pairs {
+        let v = json::query_string_value(&v);
+        match params.get_mut(&k) {
+            Some(Value::List(items)) => items.push(v),
+            Some(old) => {
+                let first = std::mem::replace(old, Value::Null);
+                *old = Value::List(vec![first, v]);
+            }
+            None => {
+                params.insert(k, v);
             }
         }
-        if !body.is_empty() {
-            let v = crate::parse_json_body(&headers, &body)?;
-            match &v {
-                J::Object(_) => params.extend(json::params(Some(&v), Format::Plain)?),
-                _ => {
-                    return Err(ApiError::bad_request(
-                        "the body must be a JSON object of parameters",
-                    ))
-                }
+    }
+    if !body.is_empty() {
+        let v = crate::parse_json_body(&headers, &body)?;
+        match &v {
+            J::Object(_) => params.extend(json::params(Some(&v), Format::Plain)?),
+            _ => {
+                return Err(ApiError::bad_request(
+                    "the body must be a JSON object of parameters",
+                ))
             }
         }
-        let cancel = CancelToken::new();
-        let options = TxOptions {
-            database: Some(graph),
-            mode: AccessMode::Write,
-            principal,
-            cancel: cancel.clone(),
-            implicit: true,
-            ..TxOptions::default()
-        };
-        let statement = Some(Statement {
-            text: q.statement,
-            params,
-        });
-        let job = autocommit_job(
-            app.clone(),
-            options,
-            statement,
-            Format::Plain,
-            Shape::Objects,
-        );
-        Ok(spawn_job(&app, StatusCode::OK, "application/json", cancel, job).await)
-    })
-    .await
+    }
+    let cancel = CancelToken::new();
+    let options = TxOptions {
+        database: Some(graph),
+        mode: AccessMode::Write,
+        principal,
+        cancel: cancel.clone(),
+        implicit: true,
+        ..TxOptions::default()
+    };
+    let statement = Some(Statement {
+        text: q.statement,
+        params,
+    });
+    let job = autocommit_job(
+        app.clone(),
+        options,
+        statement,
+        Format::Plain,
+        Shape::Objects,
+    );
+    Ok(spawn_job(&app, StatusCode::OK, "application/json", cancel, job).await)
 }
 
 /// `GET /restpp/query/{graph}/{name}?param=value`
@@ -816,7 +790,7 @@ pub(crate) async fn run_get(
     Path((graph, name)): Path<(String, String)>,
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
     req: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     run_stored(app, graph, name, query, req).await
 }
 
@@ -826,7 +800,7 @@ pub(crate) async fn run_post(
     Path((graph, name)): Path<(String, String)>,
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
     req: Request,
-) -> Response {
+) -> Result<Response, ApiError> {
     run_stored(app, graph, name, query, req).await
 }
 

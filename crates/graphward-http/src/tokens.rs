@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use graphward_core::auth::{
     ClientInfo, Credentials, TokenCheck, TokenRequester, TokenService, TOKEN_DROP_LIMIT,
 };
@@ -38,13 +38,6 @@ fn api_error(e: Error) -> ApiError {
         return ApiError::new(StatusCode::CONFLICT, codes::TOKEN_DROP_LIMIT, e.message);
     }
     ApiError::from(e)
-}
-
-async fn answer(f: impl std::future::Future<Output = Result<Response, ApiError>>) -> Response {
-    match f.await {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
 }
 
 fn optional_string(v: &J, key: &str) -> Result<Option<String>, ApiError> {
@@ -73,55 +66,53 @@ fn lifetime(v: &J) -> Result<Option<u64>, ApiError> {
 }
 
 /// `POST /gsql/v1/tokens`
-pub(crate) async fn issue(State(app): State<Shared>, req: Request) -> Response {
-    answer(async move {
-        let tokens = service(&app)?;
-        let (parts, body) = req.into_parts();
-        let body = read_body(&app, body).await?;
-        let v = parse_json_body(&parts.headers, &body)?;
-        if !v.is_object() {
-            return Err(ApiError::bad_request("the body must be a JSON object"));
-        }
-        let graph = optional_string(&v, "graph")?;
-        let lifetime = lifetime(&v)?;
-        let peer = peer_of(&parts.extensions);
-        let requester = match optional_string(&v, "secret")? {
-            Some(secret) => TokenRequester::Secret(secret),
-            None => {
-                if !matches!(crate::credentials(&parts.headers), Ok(Credentials::Basic { .. })) {
-                    return Err(ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        codes::UNAUTHORIZED,
-                        "a token is issued for a user name and password (Authorization: Basic) or a secret ({\"secret\": \"...\"})",
-                    ));
-                }
-                TokenRequester::Principal(authenticate(&app, &parts.headers, peer.clone()).await?)
+pub(crate) async fn issue(State(app): State<Shared>, req: Request) -> Result<Response, ApiError> {
+    let tokens = service(&app)?;
+    let (parts, body) = req.into_parts();
+    let body = read_body(&app, body).await?;
+    let v = parse_json_body(&parts.headers, &body)?;
+    if !v.is_object() {
+        return Err(ApiError::bad_request("the body must be a JSON object"));
+    }
+    let graph = optional_string(&v, "graph")?;
+    let lifetime = lifetime(&v)?;
+    let peer = peer_of(&parts.extensions);
+    let requester = match optional_string(&v, "secret")? {
+        Some(secret) => TokenRequester::Secret(secret),
+        None => {
+            if !matches!(
+                crate::credentials(&parts.headers),
+                Ok(Credentials::Basic { .. })
+            ) {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    codes::UNAUTHORIZED,
+                    "a token is issued for a user name and password (Authorization: Basic) or a secret ({\"secret\": \"...\"})",
+                ));
             }
-        };
-        let client = ClientInfo {
-            peer: peer.addr,
-            protocol: "http",
-            client_certificate: None,
-        };
-        let issued = blocking(move || {
-            tokens.issue(&requester, graph.as_deref(), lifetime, &client)
-        })
+            TokenRequester::Principal(authenticate(&app, &parts.headers, peer.clone()).await?)
+        }
+    };
+    let client = ClientInfo {
+        peer: peer.addr,
+        protocol: "http",
+        client_certificate: None,
+    };
+    let issued = blocking(move || tokens.issue(&requester, graph.as_deref(), lifetime, &client))
         .await?
         .map_err(api_error)?;
-        Ok(json_response(
-            StatusCode::OK,
-            &json!({
-                "error": false,
-                "message": "Generate new token successfully.",
-                "token": issued.token,
-                "expiration": issued.expires_at,
-                "issued_at": issued.issued_at,
-                "user": issued.user,
-                "graph": issued.graph,
-            }),
-        ))
-    })
-    .await
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "error": false,
+            "message": "Generate new token successfully.",
+            "token": issued.token,
+            "expiration": issued.expires_at,
+            "issued_at": issued.issued_at,
+            "user": issued.user,
+            "graph": issued.graph,
+        }),
+    ))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -178,104 +169,98 @@ pub(crate) async fn drop_tokens(
     State(app): State<Shared>,
     flags: Result<Query<DropFlags>, axum::extract::rejection::QueryRejection>,
     req: Request,
-) -> Response {
-    answer(async move {
-        let tokens = service(&app)?;
-        let Query(flags) =
-            flags.map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
-        let (clear, all) = (flag(&flags.clear, "clear")?, flag(&flags.all, "all")?);
-        let (parts, body) = req.into_parts();
-        let principal = authenticate(&app, &parts.headers, peer_of(&parts.extensions)).await?;
-        let body = read_body(&app, body).await?;
-        // The body must be JSON (or empty) even when the flags make it unused.
-        let v = parse_json_body(&parts.headers, &body)?;
-        if clear && all {
-            return Err(ApiError::bad_request("use either clear=true or all=true"));
-        }
-        if (clear || all) && v.get("tokens").is_some() {
-            return Err(ApiError::bad_request(
-                "`tokens` cannot be combined with clear=true or all=true",
-            ));
-        }
-        if all || clear {
-            let (message, key, n) = blocking(move || {
-                if all {
-                    tokens.revoke_all(&principal).map(|from| {
-                        (
-                            "Every token of this user issued until now is refused.",
-                            "revoked_before",
-                            from,
-                        )
-                    })
-                } else {
-                    tokens.clear_dropped(&principal).map(|n| {
-                        (
-                            "The block list of this user is empty.",
-                            "cleared",
-                            i64::try_from(n).unwrap_or(i64::MAX),
-                        )
-                    })
-                }
-            })
-            .await?
-            .map_err(api_error)?;
-            return Ok(json_response(
-                StatusCode::OK,
-                &json!({"error": false, "message": message, key: n}),
-            ));
-        }
-        let list = token_list(&v)?;
-        let named = list.len();
-        let n = blocking(move || tokens.drop_tokens(&principal, &list))
-            .await?
-            .map_err(api_error)?;
-        Ok(json_response(
+) -> Result<Response, ApiError> {
+    let tokens = service(&app)?;
+    let Query(flags) =
+        flags.map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
+    let (clear, all) = (flag(&flags.clear, "clear")?, flag(&flags.all, "all")?);
+    let (parts, body) = req.into_parts();
+    let principal = authenticate(&app, &parts.headers, peer_of(&parts.extensions)).await?;
+    let body = read_body(&app, body).await?;
+    // The body must be JSON (or empty) even when the flags make it unused.
+    let v = parse_json_body(&parts.headers, &body)?;
+    if clear && all {
+        return Err(ApiError::bad_request("use either clear=true or all=true"));
+    }
+    if (clear || all) && v.get("tokens").is_some() {
+        return Err(ApiError::bad_request(
+            "`tokens` cannot be combined with clear=true or all=true",
+        ));
+    }
+    if all || clear {
+        let (message, key, n) = blocking(move || {
+            if all {
+                tokens.revoke_all(&principal).map(|from| {
+                    (
+                        "Every token of this user issued until now is refused.",
+                        "revoked_before",
+                        from,
+                    )
+                })
+            } else {
+                tokens.clear_dropped(&principal).map(|n| {
+                    (
+                        "The block list of this user is empty.",
+                        "cleared",
+                        i64::try_from(n).unwrap_or(i64::MAX),
+                    )
+                })
+            }
+        })
+        .await?
+        .map_err(api_error)?;
+        return Ok(json_response(
             StatusCode::OK,
-            &json!({
-                "error": false,
-                "message": "Tokens dropped.",
-                "dropped": n,
-                "tokens": named,
-            }),
-        ))
-    })
-    .await
+            &json!({"error": false, "message": message, key: n}),
+        ));
+    }
+    let list = token_list(&v)?;
+    let named = list.len();
+    let n = blocking(move || tokens.drop_tokens(&principal, &list))
+        .await?
+        .map_err(api_error)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "error": false,
+            "message": "Tokens dropped.",
+            "dropped": n,
+            "tokens": named,
+        }),
+    ))
 }
 
 /// `POST /gsql/v1/tokens/check` with `{"token": "..."}`. Needs no other credentials: holding
 /// the token is what it checks.
-pub(crate) async fn check(State(app): State<Shared>, req: Request) -> Response {
-    answer(async move {
-        let tokens = service(&app)?;
-        let (parts, body) = req.into_parts();
-        let body = read_body(&app, body).await?;
-        let v = parse_json_body(&parts.headers, &body)?;
-        let Some(token) = optional_string(&v, "token")? else {
-            return Err(ApiError::bad_request(
-                "the body must be {\"token\": \"<token>\"}",
-            ));
-        };
-        let result = blocking(move || tokens.check(&token)).await?;
-        let body = match result {
-            TokenCheck::Valid {
-                user,
-                graph,
-                expires_at,
-            } => json!({
-                "valid": true,
-                "user": user,
-                "graph": graph,
-                "expiration": expires_at,
-            }),
-            TokenCheck::Invalid { code, message } => json!({
-                "valid": false,
-                "code": code,
-                "message": message,
-            }),
-        };
-        Ok(json_response(StatusCode::OK, &body))
-    })
-    .await
+pub(crate) async fn check(State(app): State<Shared>, req: Request) -> Result<Response, ApiError> {
+    let tokens = service(&app)?;
+    let (parts, body) = req.into_parts();
+    let body = read_body(&app, body).await?;
+    let v = parse_json_body(&parts.headers, &body)?;
+    let Some(token) = optional_string(&v, "token")? else {
+        return Err(ApiError::bad_request(
+            "the body must be {\"token\": \"<token>\"}",
+        ));
+    };
+    let result = blocking(move || tokens.check(&token)).await?;
+    let body = match result {
+        TokenCheck::Valid {
+            user,
+            graph,
+            expires_at,
+        } => json!({
+            "valid": true,
+            "user": user,
+            "graph": graph,
+            "expiration": expires_at,
+        }),
+        TokenCheck::Invalid { code, message } => json!({
+            "valid": false,
+            "code": code,
+            "message": message,
+        }),
+    };
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 #[cfg(test)]
