@@ -265,17 +265,11 @@ pub async fn serve_with_tls(
                 tokio::spawn(async move {
                     // Refusals and handshake failures are counted and logged (rate-limited)
                     // by the TLS layer itself.
-                    let Ok(stream) = graphward_tls::accept_on_tls_port(
-                        &manager,
-                        stream,
-                        graphward_tls::DEFAULT_HANDSHAKE_TIMEOUT,
-                        &handshakes,
-                    )
-                    .await
+                    let Ok((stream, identity)) =
+                        graphward_tls::accept_client(&manager, stream, &handshakes).await
                     else {
                         return;
                     };
-                    let identity = graphward_tls::client_identity(stream.get_ref().1);
                     if let Err(e) =
                         serve_connection_with_identity(stream, peer, identity, ctx).await
                     {

@@ -199,18 +199,12 @@ pub async fn serve(
             let _open = ConnectionGuard(app.clone());
             match tls {
                 Some(m) => {
-                    let Ok(stream) = graphward_tls::accept_on_tls_port(
-                        &m,
-                        stream,
-                        graphward_tls::DEFAULT_HANDSHAKE_TIMEOUT,
-                        &handshakes,
-                    )
-                    .await
+                    let Ok((stream, identity)) =
+                        graphward_tls::accept_client(&m, stream, &handshakes).await
                     else {
                         return;
                     };
-                    let identity = graphward_tls::client_identity(stream.get_ref().1).map(Arc::new);
-                    serve_connection(stream, peer, identity, router).await;
+                    serve_connection(stream, peer, identity.map(Arc::new), router).await;
                 }
                 None => {
                     if let graphward_tls::FirstBytes::TlsClientHello =

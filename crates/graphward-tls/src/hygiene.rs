@@ -591,3 +591,16 @@ pub async fn accept_on_tls_port(
         }
     }
 }
+
+/// What a listener does with each connection on its TLS port: [`accept_on_tls_port`] with
+/// [`DEFAULT_HANDSHAKE_TIMEOUT`], then the names of the client certificate rustls verified
+/// ([`crate::client_identity`]; `None` when the client sent none), for the authenticator.
+pub async fn accept_client(
+    manager: &TlsManager,
+    stream: TcpStream,
+    semaphore: &Semaphore,
+) -> Result<(TlsStream<TcpStream>, Option<Vec<String>>), HandshakeFailure> {
+    let stream = accept_on_tls_port(manager, stream, DEFAULT_HANDSHAKE_TIMEOUT, semaphore).await?;
+    let identity = crate::client_identity(stream.get_ref().1);
+    Ok((stream, identity))
+}

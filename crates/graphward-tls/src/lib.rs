@@ -127,9 +127,9 @@ pub use certs::{check, check_with_password, generate, CheckLine, GeneratedFiles,
 pub use config::{build_server_config, cipher_suite_names, is_strict_suite};
 pub use error::{Result, TlsError};
 pub use hygiene::{
-    accept_on_tls_port, accept_tls, format_bolt_proposals, record_plaintext, refuse_plain_bolt,
-    refuse_plain_http, sniff, FirstBytes, HandshakeFailure, HandshakeReason, HandshakeStats,
-    RateLimitedLog, DEFAULT_HANDSHAKE_TIMEOUT,
+    accept_client, accept_on_tls_port, accept_tls, format_bolt_proposals, record_plaintext,
+    refuse_plain_bolt, refuse_plain_http, sniff, FirstBytes, HandshakeFailure, HandshakeReason,
+    HandshakeStats, RateLimitedLog, DEFAULT_HANDSHAKE_TIMEOUT,
 };
 pub use load::{client_identity, load, load_at, CertInfo, LoadReport, LoadedCert};
 pub use manager::{TlsManager, TlsStatus};
