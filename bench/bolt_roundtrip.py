@@ -2,45 +2,19 @@
 import argparse
 import json
 import os
-import socket
-import subprocess
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 from neo4j import GraphDatabase
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import ROOT, start_graphward
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def binary():
-    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
-    return os.environ.get("GRAPHWARD_BIN", str(Path(target) / "release" / "graphward"))
 
 
 def start_server(data_dir):
-    bolt, http = free_port(), free_port()
-    # The first start creates the admin user `neo4j` with this password (once auth is on).
-    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password")
-    proc = subprocess.Popen([binary(), "serve", "--data-dir", data_dir,
-                             "--bolt-address", "127.0.0.1", "--bolt-port", str(bolt),
-                             "--http-address", "127.0.0.1", "--http-port", str(http)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", bolt), timeout=0.2).close()
-            return proc, bolt
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    proc, bolt, _ = start_graphward(data_dir)
+    return proc, bolt
 
 
 def roundtrips(driver, sessions, seconds):

@@ -7,14 +7,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import common
+from common import ROOT, binary, free_port, stop_all, wait_port  # noqa: F401 (auth_bench imports them from here)
+
 BASIC = "Basic " + base64.b64encode(b"neo4j:password").decode()
 # The server verifies HS256 bearer tokens with this secret (a benchmark-only value).
 JWT_SECRET = "bench-only-hmac-secret-" + "x" * 48
@@ -33,49 +34,10 @@ def bearer(user="neo4j", lifetime=3600):
     return f"Bearer {head}.{body}.{b64url(sig)}"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def binary():
-    target = os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target"))
-    return os.environ.get("GRAPHWARD_BIN", str(Path(target) / "release" / "graphward"))
-
-
-def wait_port(port, proc=None, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError("process exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"port {port} did not open")
-
-
 def start_graphward(data_dir, extra=()):
-    bolt, http = free_port(), free_port()
-    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password", GRAPHWARD_JWT_HMAC_SECRET=JWT_SECRET)
-    proc = subprocess.Popen([binary(), "serve", "--data-dir", data_dir,
-                             "--bolt-address", "127.0.0.1", "--bolt-port", str(bolt),
-                             "--http-address", "127.0.0.1", "--http-port", str(http), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    wait_port(http, proc)
+    """A server that also verifies the benchmark's HS256 tokens; returns (process, http port)."""
+    proc, _, http = common.start_graphward(data_dir, extra, env={"GRAPHWARD_JWT_HMAC_SECRET": JWT_SECRET})
     return proc, http
-
-
-def stop_all(procs):
-    """Terminate the processes, killing those that do not exit within 10 s."""
-    for p in procs:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 def install_query(http_port, scheme="http", cafile=None):

@@ -1,7 +1,6 @@
 """Driver for bench/tls_overhead."""
 import argparse
 import json
-import os
 import re
 import shutil
 import socket
@@ -13,41 +12,18 @@ from pathlib import Path
 
 from neo4j import GraphDatabase
 
-ROOT = Path(__file__).resolve().parents[1]
-TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-BIN = os.environ.get("GRAPHWARD_BIN", str(TARGET / "release" / "graphward"))
+import common
+from common import ROOT, binary, free_port, wait_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc):
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise SystemExit("server exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listening on {port}")
+BIN = binary()
 
 
 def start_graphward(data_dir, certs=None):
-    bolt, http = free_port(), free_port()
-    args = [BIN, "serve", "--data-dir", data_dir, "--log-level", "error",
-            "--bolt-address", "127.0.0.1", "--bolt-port", str(bolt),
-            "--http-address", "127.0.0.1", "--http-port", str(http)]
+    args = ["--log-level", "error"]
     if certs:
         c, k = str(certs / "server.pem"), str(certs / "server.key")
         args += ["--bolt-cert-file", c, "--bolt-key-file", k, "--tls-cert", c, "--tls-key", k]
-    env = dict(os.environ, GRAPHWARD_INITIAL_PASSWORD="password")
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    wait_port(bolt, proc)
-    return proc, bolt, http
+    return common.start_graphward(data_dir, args)
 
 
 def start_nginx(workdir: Path, certs: Path):
