@@ -365,19 +365,16 @@ impl Authenticator for AuthService {
                 ..Principal::default()
             });
         }
-        let cert_names = match (credentials, &client.client_certificate) {
-            (Credentials::ClientCertificate { names }, _) => Some(names),
-            (Credentials::None, Some(names)) => Some(names),
-            _ => None,
-        };
-        if let Some(names) = cert_names {
-            return self.authenticate_certificate(names, addr);
-        }
         match credentials {
-            Credentials::None => Err(Error::new(
-                ErrorCode::Unauthorized,
-                "Authentication required: send a user name and password (scheme basic) or a token (scheme bearer).",
-            )),
+            // No credentials sent: a client certificate the TLS layer verified may name the user.
+            Credentials::None => match &client.client_certificate {
+                Some(names) => self.authenticate_certificate(names, addr),
+                None => Err(Error::new(
+                    ErrorCode::Unauthorized,
+                    "Authentication required: send a user name and password (scheme basic) or a token (scheme bearer).",
+                )),
+            },
+            Credentials::ClientCertificate { names } => self.authenticate_certificate(names, addr),
             Credentials::Basic { user, password } => {
                 self.check_password(user, password, addr)?;
                 Ok(self.with_superuser(Principal {
@@ -390,7 +387,6 @@ impl Authenticator for AuthService {
                 .verify(token, self)
                 .map(|p| self.with_superuser(p))
                 .map_err(|r| r.into_error(token)),
-            Credentials::ClientCertificate { .. } => Err(Error::internal("unreachable")),
         }
     }
 
