@@ -12,6 +12,8 @@ import pytest
 from conftest import Server
 from tls_helpers import gen_certs, tls_args
 
+pytestmark = pytest.mark.slow
+
 pytest.importorskip("sslyze")
 
 

@@ -347,3 +347,32 @@ def test_stored_queries_go_through_the_privilege_guard(srv):
     token = token_for(srv, writer, graph="neo4j")
     r = requests.post(f"{base(srv)}/restpp/query/neo4j/{graph_q}", auth=bearer(token), timeout=10)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("body", ["2.465794939483299e+16", "[]", "\"all\"", "true", "null", "{\"tokens\": 5}", "{bad"])
+def test_malformed_body_is_refused_whatever_the_query_string_says(srv, body):
+    """Found by schemathesis: DELETE ?all=true with a JSON number as the body revoked every token.
+    A body that is not the documented object (or holds a wrong type) is a 400, and nothing
+    changes. The same rule holds for every endpoint that takes a body."""
+    user = new_user(srv)
+    token = token_for(srv, user)
+    headers = {"Content-Type": "application/json"}
+    for params in ({"all": "true"}, {"clear": "true"}, {}):
+        r = requests.delete(f"{base(srv)}/gsql/v1/tokens", auth=(user, PASSWORD), params=params,
+                            data=body, headers=headers, timeout=10)
+        assert r.status_code == 400, (params, r.status_code, r.text)
+        assert r.json()["errors"][0]["code"].startswith("Neo.ClientError.Request."), r.text
+    assert accepted(http_query(srv, token)), "a refused request changed nothing"
+    r = requests.put(f"{base(srv)}/queries/neo4j/hello", auth=AUTH,
+                     json={"statement": "RETURN 'hello' AS greeting"}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    for method, path in (("POST", "/gsql/v1/tokens"), ("POST", "/gsql/v1/tokens/check"),
+                         ("POST", "/db/neo4j/query/v2"), ("POST", "/db/neo4j/query/v2/tx"),
+                         ("PUT", "/queries/neo4j/malformed"),
+                         ("POST", "/restpp/query/neo4j/hello")):
+        if body.startswith("{\"tokens\""):
+            continue
+        r = requests.request(method, f"{base(srv)}{path}", auth=AUTH, data=body, headers=headers,
+                             timeout=10)
+        assert r.status_code == 400, (method, path, r.status_code, r.text)
+        assert r.json()["errors"], r.text

@@ -547,7 +547,8 @@ pub(crate) async fn read_body(app: &App, body: Body) -> Result<Bytes, ApiError> 
     }
 }
 
-/// Parse a JSON request body (empty means `{}`), checking the content type.
+/// Parse a JSON request body (empty means `{}`), checking the content type; the body must be a
+/// JSON object.
 pub(crate) fn parse_json_body(
     headers: &HeaderMap,
     body: &[u8],
@@ -570,7 +571,16 @@ pub(crate) fn parse_json_body(
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(serde_json::Value::Object(Default::default()));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_format(format!("invalid JSON: {e}")))
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_format(format!("invalid JSON: {e}")))?;
+    // Every endpoint documents an object; anything else is refused here, once, whatever the
+    // query string would make of the body (a number with `?all=true` must not revoke tokens).
+    if !v.is_object() {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    }
+    Ok(v)
 }
 
 /// The credentials in the `Authorization` header.
