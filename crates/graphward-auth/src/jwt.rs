@@ -1165,9 +1165,11 @@ pub(crate) mod tests {
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
                 .collect();
             let _ = parse_unverified(&s, 1024);
-            let _ = crate::commands::check_syntax(&s);
-            let _ = crate::commands::check_syntax(&format!("GRANT {s}"));
-            let _ = crate::commands::check_syntax(&format!("CREATE USER {s}"));
+            for text in [s.clone(), format!("GRANT {s}"), format!("CREATE USER {s}")] {
+                if let Ok(stmt) = graphward_cypher::parser::parse(&text, 64) {
+                    let _ = crate::policy::needs(&stmt, Some("u"));
+                }
+            }
         }
     }
 }

@@ -7,15 +7,18 @@
 //! * [`jwt`]: bearer token verification and its refusal categories.
 //! * [`commands`]: `CREATE USER`, `GRANT ...` and friends as server commands.
 //! * [`tokens`]: server-issued tokens, user secrets, the block list, revoke-all.
-//! * [`guard`]: a `QueryEngine` wrapper that enforces per-graph privileges.
+//! * [`policy`]: the authorization table: statement kind -> privilege needed.
+//! * [`front_door`]: [`front_door::FrontDoor`], the one path of every statement: parse once,
+//!   authorize the typed statement, route it to the engine or a command handler.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod commands;
 pub mod fetch;
-pub mod guard;
+pub mod front_door;
 pub mod jwt;
 pub mod password;
+pub mod policy;
 pub mod service;
 pub mod store;
 pub mod tokens;

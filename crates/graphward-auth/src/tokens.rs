@@ -66,23 +66,46 @@ impl Default for TokenSettings {
 impl TokenSettings {
     /// Refuse settings out of range; the error names the setting.
     pub fn validate(&self) -> std::result::Result<(), String> {
+        self.check().map_err(|(_, message)| message)
+    }
+
+    /// Like [`TokenSettings::validate`], naming the setting at fault.
+    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
         if self.drop_limit == 0 || self.drop_limit > MAX_DROP_LIMIT {
-            return Err(format!(
-                "GSQL.Token.DropLimit is {}; it must be between 1 and {MAX_DROP_LIMIT}",
-                self.drop_limit
+            return Err((
+                "GSQL.Token.DropLimit",
+                format!(
+                    "GSQL.Token.DropLimit is {}; it must be between 1 and {MAX_DROP_LIMIT}",
+                    self.drop_limit
+                ),
             ));
         }
-        if self.max_lifetime == 0 || self.default_lifetime == 0 {
-            return Err("GSQL.Token.Lifetime and GSQL.Token.MaxLifetime must be positive".into());
+        if self.max_lifetime == 0 {
+            return Err((
+                "GSQL.Token.MaxLifetime",
+                "GSQL.Token.Lifetime and GSQL.Token.MaxLifetime must be positive".into(),
+            ));
+        }
+        if self.default_lifetime == 0 {
+            return Err((
+                "GSQL.Token.Lifetime",
+                "GSQL.Token.Lifetime and GSQL.Token.MaxLifetime must be positive".into(),
+            ));
         }
         if self.default_lifetime > self.max_lifetime {
-            return Err(format!(
-                "GSQL.Token.Lifetime ({} s) is longer than GSQL.Token.MaxLifetime ({} s)",
-                self.default_lifetime, self.max_lifetime
+            return Err((
+                "GSQL.Token.Lifetime",
+                format!(
+                    "GSQL.Token.Lifetime ({} s) is longer than GSQL.Token.MaxLifetime ({} s)",
+                    self.default_lifetime, self.max_lifetime
+                ),
             ));
         }
         if self.issuer.trim().is_empty() {
-            return Err("GSQL.Token.Issuer must not be empty".into());
+            return Err((
+                "GSQL.Token.Issuer",
+                "GSQL.Token.Issuer must not be empty".into(),
+            ));
         }
         Ok(())
     }

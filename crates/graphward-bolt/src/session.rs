@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BytesMut};
 use graphward_core::auth::ClientInfo;
+use graphward_core::commands::TxControl;
 use graphward_core::engine::{
     AccessMode, CancelToken, Principal, ResultStream, Summary, Transaction, TxOptions,
 };
@@ -194,17 +195,17 @@ fn refuse_impersonation(extra: &Map) -> Result<(), Failure> {
     }
 }
 
-/// `BEGIN`, `COMMIT` or `ROLLBACK` sent as a query (pymgclient with autocommit off).
-fn control_statement(query: &str) -> Option<u8> {
-    let q = query.trim().trim_end_matches(';').trim();
-    if q.eq_ignore_ascii_case("BEGIN") {
-        Some(msg::BEGIN)
-    } else if q.eq_ignore_ascii_case("COMMIT") {
-        Some(msg::COMMIT)
-    } else if q.eq_ignore_ascii_case("ROLLBACK") {
-        Some(msg::ROLLBACK)
-    } else {
-        None
+/// Statements at most this long are parsed on the connection's task; longer ones (up to the
+/// engine's query length limit) on the blocking pool.
+const INLINE_PARSE_BYTES: usize = 16 * 1024;
+
+/// The Bolt message a transaction-control statement stands for (`BEGIN`, `COMMIT` or
+/// `ROLLBACK` sent as a query: pymgclient with autocommit off), as the parser typed it.
+fn control_message(control: TxControl) -> u8 {
+    match control {
+        TxControl::Begin => msg::BEGIN,
+        TxControl::Commit => msg::COMMIT,
+        TxControl::Rollback => msg::ROLLBACK,
     }
 }
 
@@ -615,9 +616,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         match tag {
             msg::RESET => Ok(self.reset().await?),
             msg::RUN => {
-                if self.tx.is_none() {
-                    self.recheck()?;
-                }
+                // Every statement, inside an explicit transaction too: a revoked, dropped or
+                // blocked login is refused at its next statement.
+                self.recheck()?;
                 self.run_msg(fields).await
             }
             msg::PULL => self.pull(fields, false).await,
@@ -950,8 +951,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         };
         let started = Instant::now();
 
-        if let Some(ctl) = control_statement(&query) {
-            return self.run_control(ctl, &extra, started).await;
+        // Parsed once, here: the typed statement says whether it is transaction control, and
+        // the engine runs the same parsed statement.
+        let prepared = if query.len() <= INLINE_PARSE_BYTES {
+            self.ctx.engine.prepare(&query)
+        } else {
+            let engine = self.ctx.engine.clone();
+            self.blocking(None, move || engine.prepare(&query)).await?
+        }?;
+        if let Some(control) = prepared.control() {
+            return self
+                .run_control(control_message(control), &extra, started)
+                .await;
         }
 
         let in_explicit = self.tx.as_ref().is_some_and(|t| t.explicit);
@@ -973,7 +984,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             let cancel = ctx.cancel.clone();
             let (tx, res) = self
                 .blocking(Some(cancel), move || {
-                    let r = tx.run(&query, params);
+                    let r = tx.run_prepared(prepared, params);
                     (tx, r)
                 })
                 .await?;
@@ -1008,7 +1019,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let res = self
             .blocking(Some(cancel.clone()), move || {
                 let mut tx = engine.begin(opts)?;
-                match tx.run(&query, params) {
+                match tx.run_prepared(prepared, params) {
                     Ok(s) => Ok((tx, s)),
                     Err(e) => {
                         let _ = tx.rollback();

@@ -1,126 +1,245 @@
-//! Server commands: statements the server answers itself, in front of the Cypher engine.
+//! Server commands: statements the server answers itself, outside the Cypher engine.
 //!
 //! Some statements a client sends over Bolt or HTTP are not graph queries but server
 //! administration: `RELOAD BOLT_SERVER TLS`, `SHOW TLS`, `CREATE USER ...`, `GRANT ...`,
-//! `INSTALL QUERY ...`. The crates that own those concerns (TLS, auth, HTTP) implement
-//! [`ServerCommand`]; the binary stacks them in a [`CommandEngine`] around the Cypher engine.
-//! Protocol crates see one [`QueryEngine`] and need not know which statements are commands;
-//! the Cypher engine never sees them. Nothing here knows about sockets either.
+//! `INSTALL QUERY ...`. The Cypher parser (the one parser for everything a client sends) turns
+//! them into the typed [`Command`] values below; the front door (`graphward-auth`) authorizes
+//! them from that typed value and routes each to the [`ServerCommand`] handler of its family.
+//! The crates that own those concerns (TLS, auth, stored queries, configuration) implement
+//! [`ServerCommand`]; none of them reads statement text. Nothing here knows about sockets.
 
-use std::sync::Arc;
-
-use crate::engine::{
-    CommitInfo, DatabaseInfo, Params, Principal, QueryEngine, QueryType, ResultStream, Stats,
-    Summary, Transaction, TxOptions,
-};
-use crate::error::Result;
+use crate::auth::DbmsPrivilege;
+use crate::engine::{Params, Principal, QueryType, ResultStream, Stats, Summary};
+use crate::error::{Error, ErrorCode, Result};
 use crate::value::Value;
 
+/// A server command, as parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Auth(AuthCommand),
+    Tls(TlsCommand),
+    /// `RELOAD CONFIG`: re-read the configuration file and apply what can change at runtime.
+    ReloadConfig,
+    StoredQuery(StoredQueryCommand),
+}
+
+/// The family of a command: which handler runs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandFamily {
+    Auth,
+    Tls,
+    Config,
+    StoredQuery,
+}
+
+impl Command {
+    pub fn family(&self) -> CommandFamily {
+        match self {
+            Command::Auth(_) => CommandFamily::Auth,
+            Command::Tls(_) => CommandFamily::Tls,
+            Command::ReloadConfig => CommandFamily::Config,
+            Command::StoredQuery(_) => CommandFamily::StoredQuery,
+        }
+    }
+}
+
+/// `BEGIN`, `COMMIT`, `ROLLBACK` sent as statements (pymgclient with autocommit off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxControl {
+    Begin,
+    Commit,
+    Rollback,
+}
+
+/// A privilege level on a graph, as written in `GRANT READ|WRITE|ADMIN ON GRAPH g`. Levels are
+/// cumulative: WRITE includes READ, ADMIN includes WRITE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GraphLevel {
+    Read,
+    Write,
+    Admin,
+}
+
+impl GraphLevel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            GraphLevel::Read => "READ",
+            GraphLevel::Write => "WRITE",
+            GraphLevel::Admin => "ADMIN",
+        }
+    }
+}
+
+/// A password as written in the statement: a literal or a parameter name. Never printed.
+#[derive(Clone, PartialEq)]
+pub enum Secret {
+    Literal(String),
+    Param(String),
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::Literal(_) => write!(f, "Literal(****)"),
+            Secret::Param(p) => write!(f, "Param({p})"),
+        }
+    }
+}
+
+impl Secret {
+    /// The password, reading a parameter when the statement names one.
+    pub fn resolve(&self, params: &Params) -> Result<String> {
+        match self {
+            Secret::Literal(s) => Ok(s.clone()),
+            Secret::Param(p) => match params.get(p) {
+                Some(Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(Error::type_error(format!(
+                    "parameter ${p} must be a string"
+                ))),
+                None => Err(Error::new(
+                    ErrorCode::ParameterMissing,
+                    format!("Expected parameter(s): {p}"),
+                )),
+            },
+        }
+    }
+}
+
+/// User, role, privilege and secret administration (Neo4j and Memgraph syntax).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthCommand {
+    CreateUser {
+        name: String,
+        password: Option<Secret>,
+        if_not_exists: bool,
+    },
+    /// `ALTER USER name SET PASSWORD ...` / `SET PASSWORD FOR name TO ...`
+    SetPassword {
+        name: String,
+        password: Secret,
+    },
+    /// `ALTER CURRENT USER SET PASSWORD FROM 'old' TO 'new'`
+    ChangeOwnPassword {
+        old: Secret,
+        new: Secret,
+    },
+    DropUser {
+        name: String,
+        if_exists: bool,
+    },
+    ShowUsers,
+    ShowCurrentUser,
+    CreateRole {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropRole {
+        name: String,
+        if_exists: bool,
+    },
+    ShowRoles,
+    GrantRole {
+        roles: Vec<String>,
+        user: String,
+    },
+    RevokeRole {
+        roles: Vec<String>,
+        user: String,
+    },
+    Grant {
+        levels: Vec<GraphLevel>,
+        /// A graph name, or `*` for every graph.
+        graph: String,
+        to: String,
+    },
+    Revoke {
+        levels: Vec<GraphLevel>,
+        graph: String,
+        from: String,
+    },
+    ShowPrivileges {
+        name: Option<String>,
+    },
+    GrantDbms {
+        privilege: DbmsPrivilege,
+        to: String,
+    },
+    RevokeDbms {
+        privilege: DbmsPrivilege,
+        from: String,
+    },
+    CreateSecret {
+        alias: Option<String>,
+        user: Option<String>,
+    },
+    ShowSecrets {
+        user: Option<String>,
+    },
+    DropSecret {
+        alias: String,
+        user: Option<String>,
+    },
+    /// `ROTATE TOKEN SIGNING KEY`
+    RotateTokenKey,
+}
+
+/// TLS administration: `RELOAD [BOLT_SERVER|HTTP_SERVER] TLS`, `CALL dbms.security.reloadTLS()`,
+/// `SHOW TLS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsCommand {
+    Reload { bolt: bool, http: bool },
+    Show,
+}
+
+/// Stored queries (TigerGraph style).
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoredQueryCommand {
+    /// `INSTALL QUERY name ON GRAPH g AS '...'`
+    Install {
+        name: String,
+        graph: String,
+        statement: String,
+    },
+    /// `SHOW QUERIES [ON GRAPH g]`
+    Show { graph: Option<String> },
+    /// `DROP QUERY name ON GRAPH g`
+    Drop { name: String, graph: String },
+}
+
 /// What a command handler knows about the statement's context.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CommandContext<'a> {
+    /// Who runs it, as authorized by the front door for this very statement.
     pub principal: &'a Principal,
     /// The database of the surrounding transaction.
     pub database: &'a str,
     /// True inside an explicit transaction (BEGIN ... COMMIT); some commands refuse to run there.
     pub explicit_transaction: bool,
+    /// Whether the principal may read a graph (for commands that list things per graph).
+    pub can_read: &'a dyn Fn(&str) -> bool,
 }
 
-/// One family of server commands.
+/// The handler of one family of server commands. The front door has already authorized the
+/// statement from its typed value (`graphward_auth::policy`); a handler may narrow further
+/// (e.g. filter listed rows) but never decides from text.
 pub trait ServerCommand: Send + Sync + 'static {
-    /// `None` when `query` is not one of this handler's commands (the next handler, and in the
-    /// end the Cypher engine, gets it); otherwise the command's result or its error.
-    fn handle(
+    /// The family this handler runs.
+    fn family(&self) -> CommandFamily;
+    /// Run `command` (always of this handler's family).
+    fn run(
         &self,
-        query: &str,
+        command: &Command,
         params: &Params,
         ctx: &CommandContext<'_>,
-    ) -> Option<Result<Box<dyn ResultStream>>>;
+    ) -> Result<Box<dyn ResultStream>>;
 }
 
-/// A [`QueryEngine`] that offers each statement to its command handlers first.
-pub struct CommandEngine {
-    inner: Arc<dyn QueryEngine>,
-    handlers: Vec<Arc<dyn ServerCommand>>,
-}
-
-impl CommandEngine {
-    pub fn new(inner: Arc<dyn QueryEngine>) -> Self {
-        CommandEngine {
-            inner,
-            handlers: Vec::new(),
-        }
-    }
-
-    /// Add a handler; handlers are asked in the order they were added.
-    pub fn with(mut self, handler: Arc<dyn ServerCommand>) -> Self {
-        self.handlers.push(handler);
-        self
-    }
-
-    pub fn inner(&self) -> &Arc<dyn QueryEngine> {
-        &self.inner
-    }
-}
-
-impl QueryEngine for CommandEngine {
-    fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>> {
-        let principal = options.principal.clone();
-        let explicit = !options.implicit;
-        let inner = self.inner.begin(options)?;
-        Ok(Box::new(CommandTx {
-            inner,
-            handlers: self.handlers.clone(),
-            principal,
-            explicit,
-        }))
-    }
-
-    fn default_database(&self) -> String {
-        self.inner.default_database()
-    }
-
-    fn databases(&self) -> Vec<DatabaseInfo> {
-        self.inner.databases()
-    }
-}
-
-struct CommandTx {
-    inner: Box<dyn Transaction>,
-    handlers: Vec<Arc<dyn ServerCommand>>,
-    principal: Principal,
-    explicit: bool,
-}
-
-impl Transaction for CommandTx {
-    fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
-        if !self.handlers.is_empty() {
-            let database = self.inner.database().to_string();
-            let ctx = CommandContext {
-                principal: &self.principal,
-                database: &database,
-                explicit_transaction: self.explicit,
-            };
-            for handler in &self.handlers {
-                if let Some(result) = handler.handle(query, &params, &ctx) {
-                    return result;
-                }
-            }
-        }
-        self.inner.run(query, params)
-    }
-
-    fn commit(self: Box<Self>) -> Result<CommitInfo> {
-        self.inner.commit()
-    }
-
-    fn rollback(self: Box<Self>) -> Result<()> {
-        self.inner.rollback()
-    }
-
-    fn database(&self) -> &str {
-        self.inner.database()
-    }
+/// The error a handler gives a command of another family (a wiring mistake, never a client's).
+pub fn wrong_family(command: &Command) -> Error {
+    Error::internal(format!(
+        "a {:?} command was routed to the wrong handler",
+        command.family()
+    ))
 }
 
 /// A materialized result, for commands that answer with a small table.
@@ -176,30 +295,5 @@ impl ResultStream for RowsStream {
     }
     fn summary(&self) -> Summary {
         self.summary.clone()
-    }
-}
-
-/// Split a statement into upper-cased words, ignoring a trailing `;` and surrounding space:
-/// a helper for command handlers that match keyword sequences (`RELOAD BOLT_SERVER TLS`).
-pub fn keywords(query: &str) -> Vec<String> {
-    query
-        .trim()
-        .trim_end_matches(';')
-        .split_whitespace()
-        .map(|w| w.to_ascii_uppercase())
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keywords_are_normalized() {
-        assert_eq!(
-            keywords("  reload Bolt_Server   tls ; "),
-            vec!["RELOAD", "BOLT_SERVER", "TLS"]
-        );
-        assert!(keywords(" ; ").is_empty());
     }
 }

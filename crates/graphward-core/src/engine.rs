@@ -5,11 +5,13 @@
 //! engine behind it (`graphward-cypher`'s `Engine`) owns storage and Cypher; nothing here
 //! knows about sockets.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::commands::TxControl;
 use crate::error::Result;
 use crate::value::Value;
 
@@ -169,10 +171,79 @@ pub struct CommitInfo {
     pub bookmark: Option<String>,
 }
 
+/// A statement parsed once. Protocol crates get it from [`QueryEngine::prepare`] when they need
+/// to know what a statement is before running it (Bolt: `BEGIN`/`COMMIT`/`ROLLBACK` sent as
+/// queries), and hand it to [`Transaction::run_prepared`], so the engine never parses the same
+/// text twice. The parsed form itself is opaque here (this crate knows no Cypher syntax): the
+/// engine that made it reads it back with [`Prepared::parsed`].
+#[derive(Clone)]
+pub struct Prepared {
+    text: Arc<str>,
+    control: Option<TxControl>,
+    parsed: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("len", &self.text.len())
+            .field("control", &self.control)
+            .field("parsed", &self.parsed.is_some())
+            .finish()
+    }
+}
+
+impl Prepared {
+    /// Text not parsed yet: whoever runs it parses it (once).
+    pub fn unparsed(text: &str) -> Prepared {
+        Prepared {
+            text: Arc::from(text),
+            control: None,
+            parsed: None,
+        }
+    }
+
+    /// A parsed statement; `control` says whether it is a transaction-control statement.
+    pub fn parsed_as<T: Any + Send + Sync>(
+        text: &str,
+        control: Option<TxControl>,
+        parsed: T,
+    ) -> Prepared {
+        Prepared {
+            text: Arc::from(text),
+            control,
+            parsed: Some(Arc::new(parsed)),
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// `Some` for `BEGIN`, `COMMIT`, `ROLLBACK` sent as a statement.
+    pub fn control(&self) -> Option<TxControl> {
+        self.control
+    }
+
+    /// The parsed form, if this was parsed into a `T`.
+    pub fn parsed<T: Any + Send + Sync>(&self) -> Option<&T> {
+        self.parsed.as_deref().and_then(|p| p.downcast_ref::<T>())
+    }
+}
+
 /// One transaction. Statements run in order; each stream must be drained or dropped before the
 /// next `run`. Dropping a transaction without `commit` rolls it back.
 pub trait Transaction: Send {
     fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>>;
+    /// Run a statement already parsed by [`QueryEngine::prepare`]. Engines that parse override
+    /// this to use the parsed form instead of parsing the text again.
+    fn run_prepared(
+        &mut self,
+        statement: Prepared,
+        params: Params,
+    ) -> Result<Box<dyn ResultStream>> {
+        self.run(statement.text(), params)
+    }
     fn commit(self: Box<Self>) -> Result<CommitInfo>;
     fn rollback(self: Box<Self>) -> Result<()>;
     /// The database this transaction runs against.
@@ -190,6 +261,11 @@ pub struct DatabaseInfo {
 pub trait QueryEngine: Send + Sync + 'static {
     /// Begin a transaction. Fails with `DatabaseNotFound` for an unknown database.
     fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>>;
+    /// Parse a statement once, before running it (a syntax error is reported here). The
+    /// default leaves it unparsed, for engines that know no syntax (test doubles).
+    fn prepare(&self, text: &str) -> Result<Prepared> {
+        Ok(Prepared::unparsed(text))
+    }
     /// The name of the default database (`neo4j` unless configured otherwise).
     fn default_database(&self) -> String;
     fn databases(&self) -> Vec<DatabaseInfo>;

@@ -4,7 +4,7 @@
 //! * [`temporal`]: the temporal value types and their calendar arithmetic.
 //! * [`error`]: errors with Neo4j-style status codes.
 //! * [`engine`]: the narrow trait through which Bolt and HTTP reach the graph engine.
-//! * [`commands`]: server commands (TLS reload, users, ...) answered in front of the engine.
+//! * [`commands`]: the typed server commands (TLS reload, users, ...) and their handler trait.
 //!
 //! This crate knows nothing of storage, Cypher syntax or the network.
 

@@ -25,8 +25,13 @@ pub enum Statement {
     Explain(Box<Statement>),
     /// `PROFILE <statement>`: run and report the plan.
     Profile(Box<Statement>),
-    /// Administration and schema commands.
+    /// Database and schema commands (run by the engine).
     Admin(AdminCommand),
+    /// Server commands (users and privileges, TLS, configuration, stored queries), run by the
+    /// handler of their family outside the engine.
+    Command(graphward_core::commands::Command),
+    /// `BEGIN`, `COMMIT`, `ROLLBACK` sent as statements.
+    TxControl(graphward_core::commands::TxControl),
 }
 
 /// A query, possibly a UNION of several single queries.

@@ -72,7 +72,7 @@ pub fn statement_is_deep(stmt: &Statement) -> bool {
     let limit = crate::parser::SHALLOW_NESTING;
     match stmt {
         Statement::Explain(s) | Statement::Profile(s) => statement_is_deep(s),
-        Statement::Admin(_) => false,
+        Statement::Admin(_) | Statement::Command(_) | Statement::TxControl(_) => false,
         Statement::Query(q) => std::iter::once(&q.first)
             .chain(q.unions.iter().map(|(_, s)| s))
             .flat_map(|sq| sq.clauses.iter())
@@ -214,7 +214,7 @@ fn check_inner(stmt: &Statement) -> Result<()> {
             c.query(q, &Scope::new(), Kind::Top).map(|_| ())
         }
         Statement::Explain(s) | Statement::Profile(s) => check_inner(s),
-        Statement::Admin(_) => Ok(()),
+        Statement::Admin(_) | Statement::Command(_) | Statement::TxControl(_) => Ok(()),
     }
 }
 

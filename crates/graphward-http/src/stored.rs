@@ -19,9 +19,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use graphward_core::commands::{CommandContext, RowsStream, ServerCommand};
+use graphward_core::commands::{
+    wrong_family, Command, CommandContext, CommandFamily, RowsStream, ServerCommand,
+    StoredQueryCommand,
+};
 use graphward_core::engine::{
-    AccessMode, CancelToken, Params, Principal, QueryEngine, ResultStream, TxOptions,
+    AccessMode, CancelToken, Params, Prepared, Principal, QueryEngine, ResultStream, TxOptions,
 };
 use graphward_core::{Error, ErrorCode, Value};
 use serde::{Deserialize, Serialize};
@@ -230,7 +233,6 @@ impl StoredQueries {
         name: &str,
         statement: &str,
     ) -> Result<(StoredQuery, bool), Error> {
-        require_admin(principal)?;
         if !is_name(name) {
             return Err(Error::argument(format!(
                 "invalid query name {:?}: use letters, digits and _ (at most 128)",
@@ -275,13 +277,7 @@ impl StoredQueries {
     }
 
     /// Remove a query; `Ok(None)` when there was none.
-    pub fn drop_query(
-        &self,
-        principal: &Principal,
-        graph: &str,
-        name: &str,
-    ) -> Result<Option<StoredQuery>, Error> {
-        require_admin(principal)?;
+    pub fn drop_query(&self, graph: &str, name: &str) -> Result<Option<StoredQuery>, Error> {
         let mut map = self.queries.write().unwrap_or_else(PoisonError::into_inner);
         let key = (graph.to_string(), name.to_string());
         if !map.contains_key(&key) {
@@ -295,18 +291,6 @@ impl StoredQueries {
     }
 }
 
-fn require_admin(principal: &Principal) -> Result<(), Error> {
-    if principal.superuser {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorCode::Forbidden,
-            "installing and dropping stored queries needs the admin role",
-        ))
-    }
-}
-
-/// The graph must exist and `EXPLAIN <statement>` must compile.
 fn validate(
     engine: &dyn QueryEngine,
     principal: &Principal,
@@ -354,204 +338,29 @@ pub struct StoredQueryCommands {
     pub engine: Arc<dyn QueryEngine>,
 }
 
-struct Lexer<'a> {
-    s: &'a str,
-    pos: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn rest(&self) -> &'a str {
-        self.s.get(self.pos..).unwrap_or("")
-    }
-    fn ws(&mut self) {
-        let r = self.rest();
-        self.pos += r.len() - r.trim_start().len();
-    }
-    fn word(&mut self) -> Option<String> {
-        self.ws();
-        let r = self.rest();
-        if let Some(inner) = r.strip_prefix('`') {
-            let end = inner.find('`')?;
-            self.pos += end + 2;
-            return inner.get(..end).map(str::to_string);
-        }
-        let len = r
-            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-            .unwrap_or(r.len());
-        if len == 0 {
-            return None;
-        }
-        self.pos += len;
-        r.get(..len).map(str::to_string)
-    }
-    fn keyword(&mut self, kw: &str) -> bool {
-        let save = self.pos;
-        match self.word() {
-            Some(w) if w.eq_ignore_ascii_case(kw) => true,
-            _ => {
-                self.pos = save;
-                false
-            }
-        }
-    }
-    fn string(&mut self) -> Result<String, Error> {
-        self.ws();
-        let mut chars = self.rest().char_indices();
-        let quote = match chars.next() {
-            Some((_, q @ ('\'' | '"'))) => q,
-            _ => {
-                return Err(Error::syntax(
-                    "INSTALL QUERY needs the query as a string literal: AS '...'",
-                ))
-            }
-        };
-        let mut out = String::new();
-        while let Some((i, c)) = chars.next() {
-            if c == quote {
-                self.pos += i + c.len_utf8();
-                return Ok(out);
-            }
-            if c == '\\' {
-                match chars.next() {
-                    Some((_, 'n')) => out.push('\n'),
-                    Some((_, 't')) => out.push('\t'),
-                    Some((_, 'r')) => out.push('\r'),
-                    Some((_, e)) => out.push(e),
-                    None => break,
-                }
-                continue;
-            }
-            out.push(c);
-        }
-        Err(Error::syntax(
-            "unterminated string literal in INSTALL QUERY",
-        ))
-    }
-    fn at_end(&mut self) -> bool {
-        self.ws();
-        let r = self.rest().trim_end();
-        r.is_empty() || r == ";"
-    }
-}
-
-/// A parsed stored-query command.
-#[derive(Debug, PartialEq)]
-pub enum Command {
-    Install {
-        name: String,
-        graph: String,
-        statement: String,
-    },
-    Show {
-        graph: Option<String>,
-    },
-    Drop {
-        name: String,
-        graph: String,
-    },
-}
-
-/// `name ON GRAPH g`, as INSTALL QUERY and DROP QUERY spell it (`usage` goes in errors).
-fn name_on_graph(l: &mut Lexer<'_>, usage: &str) -> Result<(String, String), Error> {
-    let name = l
-        .word()
-        .ok_or_else(|| Error::syntax(format!("expected a query name: {usage}")))?;
-    if !(l.keyword("ON") && l.keyword("GRAPH")) {
-        return Err(Error::syntax(format!(
-            "expected ON GRAPH g after the name: {usage}"
-        )));
-    }
-    let graph = l
-        .word()
-        .ok_or_else(|| Error::syntax(format!("expected a graph name after ON GRAPH: {usage}")))?;
-    Ok((name, graph))
-}
-
-/// `None` when `query` is not a stored-query command.
-pub fn parse_command(query: &str) -> Option<Result<Command, Error>> {
-    let mut l = Lexer { s: query, pos: 0 };
-    let syntax = |m: &str| Some(Err(Error::syntax(m.to_string())));
-    if l.keyword("INSTALL") {
-        if !l.keyword("QUERY") {
-            return None;
-        }
-        let (name, graph) = match name_on_graph(&mut l, "INSTALL QUERY name ON GRAPH g AS '...'") {
-            Ok(p) => p,
-            Err(e) => return Some(Err(e)),
-        };
-        if !l.keyword("AS") {
-            return syntax("expected AS '...' after the graph name");
-        }
-        let statement = match l.string() {
-            Ok(s) => s,
-            Err(e) => return Some(Err(e)),
-        };
-        if !l.at_end() {
-            return syntax("unexpected text after the query string");
-        }
-        return Some(Ok(Command::Install {
-            name,
-            graph,
-            statement,
-        }));
-    }
-    if l.keyword("SHOW") {
-        if !l.keyword("QUERIES") {
-            return None;
-        }
-        let graph = if l.keyword("ON") {
-            if !l.keyword("GRAPH") {
-                return syntax("expected SHOW QUERIES ON GRAPH g");
-            }
-            match l.word() {
-                Some(g) => Some(g),
-                None => return syntax("expected a graph name after ON GRAPH"),
-            }
-        } else {
-            None
-        };
-        if !l.at_end() {
-            return syntax("unexpected text after SHOW QUERIES");
-        }
-        return Some(Ok(Command::Show { graph }));
-    }
-    if l.keyword("DROP") {
-        if !l.keyword("QUERY") {
-            return None;
-        }
-        let (name, graph) = match name_on_graph(&mut l, "DROP QUERY name ON GRAPH g") {
-            Ok(p) => p,
-            Err(e) => return Some(Err(e)),
-        };
-        if !l.at_end() {
-            return syntax("unexpected text after DROP QUERY");
-        }
-        return Some(Ok(Command::Drop { name, graph }));
-    }
-    None
-}
-
 impl StoredQueryCommands {
-    fn run(&self, cmd: Command, ctx: &CommandContext<'_>) -> Result<Box<dyn ResultStream>, Error> {
+    fn run_command(
+        &self,
+        cmd: &StoredQueryCommand,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Box<dyn ResultStream>, Error> {
         let principal = ctx.principal;
         match cmd {
-            Command::Install {
+            StoredQueryCommand::Install {
                 name,
                 graph,
                 statement,
             } => {
                 refuse_explicit(ctx)?;
-                scope(principal, &graph)?;
                 self.store
-                    .install(self.engine.as_ref(), principal, &graph, &name, &statement)?;
+                    .install(self.engine.as_ref(), principal, graph, name, statement)?;
                 Ok(RowsStream::empty(ctx.database)
                     .with_system_updates(1)
                     .boxed())
             }
-            Command::Drop { name, graph } => {
+            StoredQueryCommand::Drop { name, graph } => {
                 refuse_explicit(ctx)?;
-                scope(principal, &graph)?;
-                match self.store.drop_query(principal, &graph, &name)? {
+                match self.store.drop_query(graph, name)? {
                     Some(_) => Ok(RowsStream::empty(ctx.database)
                         .with_system_updates(1)
                         .boxed()),
@@ -560,15 +369,13 @@ impl StoredQueryCommands {
                     ))),
                 }
             }
-            Command::Show { graph } => {
-                if let Some(g) = &graph {
-                    scope(principal, g)?;
-                }
+            StoredQueryCommand::Show { graph } => {
+                // Only the queries of graphs the principal may read are listed.
                 let rows = self
                     .store
                     .list(graph.as_deref())
                     .into_iter()
-                    .filter(|q| principal.graph_scope.as_ref().is_none_or(|s| *s == q.graph))
+                    .filter(|q| (ctx.can_read)(&q.graph))
                     .map(|q| {
                         vec![
                             Value::String(q.name),
@@ -599,26 +406,54 @@ fn refuse_explicit(ctx: &CommandContext<'_>) -> Result<(), Error> {
     }
 }
 
-fn scope(principal: &Principal, graph: &str) -> Result<(), Error> {
-    match &principal.graph_scope {
-        Some(s) if s != graph => Err(Error::new(
-            ErrorCode::Forbidden,
-            format!("this token is limited to graph {s:?}"),
-        )),
-        _ => Ok(()),
+impl ServerCommand for StoredQueryCommands {
+    fn family(&self) -> CommandFamily {
+        CommandFamily::StoredQuery
+    }
+
+    /// Authorized by the front door from the typed command (`graphward_auth::policy`).
+    fn run(
+        &self,
+        command: &Command,
+        _params: &Params,
+        ctx: &CommandContext<'_>,
+    ) -> Result<Box<dyn ResultStream>, Error> {
+        match command {
+            Command::StoredQuery(cmd) => self.run_command(cmd, ctx),
+            other => Err(wrong_family(other)),
+        }
     }
 }
 
-impl ServerCommand for StoredQueryCommands {
-    fn handle(
-        &self,
-        query: &str,
-        _params: &Params,
-        ctx: &CommandContext<'_>,
-    ) -> Option<Result<Box<dyn ResultStream>, Error>> {
-        let cmd = parse_command(query)?;
-        Some(cmd.and_then(|c| self.run(c, ctx)))
-    }
+/// Run a typed stored-query command for an HTTP endpoint through the server's engine (the
+/// front door), so that it is authorized by the same table as the statement over Bolt.
+async fn through_front_door(
+    app: &Shared,
+    principal: Principal,
+    command: StoredQueryCommand,
+) -> Result<(), ApiError> {
+    let engine = app.state.engine.clone();
+    crate::blocking(move || -> Result<(), Error> {
+        let mut tx = engine.begin(TxOptions {
+            database: Some("system".to_string()),
+            principal,
+            implicit: true,
+            ..TxOptions::default()
+        })?;
+        let prepared = Prepared::parsed_as(
+            "stored-query command (HTTP)",
+            None,
+            Command::StoredQuery(command),
+        );
+        let mut rows = tx.run_prepared(prepared, Params::new())?;
+        while let Some(row) = rows.next_row() {
+            row?;
+        }
+        drop(rows);
+        tx.commit().map(|_| ())
+    })
+    .await?
+    .map_err(ApiError::from)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -646,22 +481,22 @@ pub(crate) async fn install(
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
     let (principal, headers, body) = prelude(&app, &graph, req).await?;
-    if !principal.superuser {
-        return Err(ApiError::forbidden(
-            "installing stored queries needs the admin role",
-        ));
-    }
     let v = crate::parse_json_body(&headers, &body)?;
     let Some(statement) = v.get("statement").and_then(J::as_str).map(str::to_string) else {
         return Err(ApiError::bad_request(
             "the body must be {\"statement\": \"<Cypher query>\"}",
         ));
     };
-    let engine = app.state.engine.clone();
-    let (q, replaced) = crate::blocking(move || {
-        store.install(engine.as_ref(), &principal, &graph, &name, &statement)
-    })
-    .await??;
+    let replaced = store.get(&graph, &name).is_some();
+    let command = StoredQueryCommand::Install {
+        name: name.clone(),
+        graph: graph.clone(),
+        statement,
+    };
+    through_front_door(&app, principal, command).await?;
+    let q = store
+        .get(&graph, &name)
+        .ok_or_else(|| missing(&graph, &name))?;
     let status = if replaced {
         StatusCode::OK
     } else {
@@ -677,7 +512,16 @@ pub(crate) async fn show(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let _ = prelude(&app, &graph, req).await?;
+    let (principal, _, _) = prelude(&app, &graph, req).await?;
+    let graph_filter = Some(graph.clone());
+    through_front_door(
+        &app,
+        principal,
+        StoredQueryCommand::Show {
+            graph: graph_filter,
+        },
+    )
+    .await?;
     let q = store
         .get(&graph, &name)
         .ok_or_else(|| missing(&graph, &name))?;
@@ -691,7 +535,16 @@ pub(crate) async fn list(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let _ = prelude(&app, &graph, req).await?;
+    let (principal, _, _) = prelude(&app, &graph, req).await?;
+    let graph_filter = Some(graph.clone());
+    through_front_door(
+        &app,
+        principal,
+        StoredQueryCommand::Show {
+            graph: graph_filter,
+        },
+    )
+    .await?;
     let qs: Vec<J> = store
         .list(Some(&graph))
         .iter()
@@ -711,15 +564,15 @@ pub(crate) async fn drop_query(
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
     let (principal, _, _) = prelude(&app, &graph, req).await?;
-    if !principal.superuser {
-        return Err(ApiError::forbidden(
-            "dropping stored queries needs the admin role",
-        ));
-    }
-    let (g, n) = (graph.clone(), name.clone());
-    let old = crate::blocking(move || store.drop_query(&principal, &g, &n)).await??;
-    let q = old.ok_or_else(|| missing(&graph, &name))?;
-    Ok(json_response(StatusCode::OK, &q.to_json()))
+    let old = store
+        .get(&graph, &name)
+        .ok_or_else(|| missing(&graph, &name))?;
+    let command = StoredQueryCommand::Drop {
+        name: name.clone(),
+        graph: graph.clone(),
+    };
+    through_front_door(&app, principal, command).await?;
+    Ok(json_response(StatusCode::OK, &old.to_json()))
 }
 
 async fn run_stored(
@@ -807,56 +660,6 @@ pub(crate) async fn run_post(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn commands_parse() {
-        assert_eq!(
-            parse_command(
-                "install query top ON graph neo4j AS 'MATCH (n) WHERE n.x = $x RETURN n' ;"
-            )
-            .and_then(Result::ok),
-            Some(Command::Install {
-                name: "top".into(),
-                graph: "neo4j".into(),
-                statement: "MATCH (n) WHERE n.x = $x RETURN n".into()
-            })
-        );
-        assert_eq!(
-            parse_command(r#"INSTALL QUERY q ON GRAPH g AS "RETURN 'it\"s'""#).and_then(Result::ok),
-            Some(Command::Install {
-                name: "q".into(),
-                graph: "g".into(),
-                statement: "RETURN 'it\"s'".into()
-            })
-        );
-        assert_eq!(
-            parse_command("SHOW QUERIES").and_then(Result::ok),
-            Some(Command::Show { graph: None })
-        );
-        assert_eq!(
-            parse_command("drop query q on graph g").and_then(Result::ok),
-            Some(Command::Drop {
-                name: "q".into(),
-                graph: "g".into()
-            })
-        );
-        assert!(parse_command("MATCH (n) RETURN n").is_none());
-        assert!(parse_command("SHOW DATABASES").is_none());
-        assert!(parse_command("DROP INDEX x").is_none());
-        for bad in [
-            "INSTALL QUERY",
-            "INSTALL QUERY q",
-            "INSTALL QUERY q ON GRAPH g",
-            "INSTALL QUERY q ON GRAPH g AS MATCH (n) RETURN n",
-            "INSTALL QUERY q ON GRAPH g AS 'unterminated",
-            "INSTALL QUERY q ON GRAPH g AS 'x' trailing",
-            "SHOW QUERIES ON",
-            "DROP QUERY q",
-            "INSTALL QUERY `q ON GRAPH g AS 'x'",
-        ] {
-            assert!(matches!(parse_command(bad), Some(Err(_))), "{bad}");
-        }
-    }
 
     #[test]
     fn parameters_are_found() {

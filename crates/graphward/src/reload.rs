@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 
 use graphward_auth::jwt::JwtVerifier;
 use graphward_auth::AuthService;
-use graphward_core::commands::{keywords, CommandContext, RowsStream, ServerCommand};
+use graphward_core::commands::{
+    wrong_family, Command, CommandContext, CommandFamily, RowsStream, ServerCommand,
+};
 use graphward_core::engine::{Params, ResultStream};
 use graphward_core::{Error, ErrorCode, Value};
 use graphward_http::admin::{ApplyOutcome, ConfigApplier};
@@ -240,12 +242,8 @@ impl ConfigReloader {
             .filter(|k| k.starts_with("GSQL.Token."))
             .collect();
         if !tokens_changed.is_empty() {
-            if let Err(message) = config.auth.tokens.validate() {
-                let key = tokens_changed
-                    .iter()
-                    .find(|k| message.contains(**k))
-                    .or_else(|| tokens_changed.first())
-                    .copied();
+            if let Err((key, message)) = config.auth.tokens.check() {
+                let key = Some(key);
                 let msg = format!("{message} (the previous token settings stay in force)");
                 return Report::refused(Some(path), key, msg);
             }
@@ -324,31 +322,27 @@ impl ConfigCommands {
 }
 
 impl ServerCommand for ConfigCommands {
-    fn handle(
+    fn family(&self) -> CommandFamily {
+        CommandFamily::Config
+    }
+
+    /// Authorized by the front door (`graphward_auth::policy`: ADMIN on every graph, which a
+    /// token limited to one graph never has).
+    fn run(
         &self,
-        query: &str,
+        command: &Command,
         _params: &Params,
         ctx: &CommandContext<'_>,
-    ) -> Option<graphward_core::Result<Box<dyn ResultStream>>> {
-        let words = keywords(query);
-        if words != ["RELOAD", "CONFIG"] {
-            return None;
-        }
-        if let Err(e) = self.reloader.auth.require_admin(ctx.principal) {
-            return Some(Err(e));
-        }
-        if ctx.principal.graph_scope.is_some() {
-            return Some(Err(Error::new(
-                ErrorCode::Forbidden,
-                "RELOAD CONFIG needs a login or token not limited to one graph",
-            )));
+    ) -> graphward_core::Result<Box<dyn ResultStream>> {
+        if *command != Command::ReloadConfig {
+            return Err(wrong_family(command));
         }
         let report = self.reloader.apply();
         if let Some(e) = report.error {
-            return Some(Err(Error::new(
+            return Err(Error::new(
                 ErrorCode::ArgumentError,
                 format!("configuration not applied (nothing changed): {e}"),
-            )));
+            ));
         }
         let rows = report
             .entries
@@ -361,12 +355,12 @@ impl ServerCommand for ConfigCommands {
                 ]
             })
             .collect();
-        Some(Ok(RowsStream::new(
+        Ok(RowsStream::new(
             vec!["key".into(), "status".into(), "message".into()],
             rows,
             ctx.database,
         )
-        .boxed()))
+        .boxed())
     }
 }
 

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use graphward_core::commands::CommandEngine;
 use graphward_core::engine::{EngineConfig, QueryEngine};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -94,23 +93,20 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
     }
     // `config apply` / RELOAD CONFIG: re-read the file, apply Security.JWT.* at runtime.
     let reloader = Arc::new(ConfigReloader::new(args, auth.clone()).map_err(ServeError::Config)?);
-    // Server commands (TLS reload, users and privileges, stored queries) are answered in front
-    // of the Cypher engine; each concern adds its handler here.
-    let commands = CommandEngine::new(cypher.clone())
-        .with(Arc::new(TlsCommands::new(tls.clone(), auth.clone())))
-        .with(Arc::new(ConfigCommands::new(reloader.clone())))
-        .with(Arc::new(graphward_auth::commands::AuthCommands::new(
-            auth.clone(),
-        )))
-        .with(Arc::new(graphward_http::stored::StoredQueryCommands {
-            store: stored.clone(),
-            engine: cypher,
-        }));
-    // Privileges are enforced outermost, for commands and Cypher alike.
-    let engine: Arc<dyn QueryEngine> = Arc::new(graphward_auth::guard::GuardedEngine::new(
-        Arc::new(commands),
-        auth.clone(),
-    ));
+    // The front door: every statement is parsed once, authorized from its typed value
+    // (graphward_auth::policy) and routed to the Cypher engine or to the handler of its family.
+    let engine: Arc<dyn QueryEngine> = Arc::new(
+        graphward_auth::front_door::FrontDoor::new(cypher.clone(), auth.clone())
+            .with(Arc::new(TlsCommands::new(tls.clone())))
+            .with(Arc::new(ConfigCommands::new(reloader.clone())))
+            .with(Arc::new(graphward_auth::commands::AuthCommands::new(
+                auth.clone(),
+            )))
+            .with(Arc::new(graphward_http::stored::StoredQueryCommands {
+                store: stored.clone(),
+                engine: cypher,
+            })),
+    );
     tracing::info!(
         data_dir = %config.data_dir.display(),
         default_database = %engine.default_database(),

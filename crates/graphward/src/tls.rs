@@ -9,12 +9,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use graphward_core::auth::{Authenticator, DbmsPrivilege};
-use graphward_core::commands::{keywords, CommandContext, RowsStream, ServerCommand};
+use graphward_core::commands::{
+    wrong_family, Command, CommandContext, CommandFamily, RowsStream, ServerCommand, TlsCommand,
+};
 use graphward_core::engine::{Params, ResultStream};
 use graphward_core::error::{Error, ErrorCode};
 use graphward_core::Value;
-use graphward_tls::{TlsManager, NO_TLS_RELOAD_MESSAGE, TLS_PRIVILEGE_MESSAGE};
+use graphward_tls::{TlsManager, NO_TLS_RELOAD_MESSAGE};
 
 use crate::config::TlsConfig;
 
@@ -131,66 +132,15 @@ pub fn warn_if_expiring(m: &TlsManager) {
     }
 }
 
-/// Which listeners a statement targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Command {
-    Reload { bolt: bool, http: bool },
-    Show,
-}
-
-fn parse(query: &str) -> Option<Command> {
-    let words = keywords(query);
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        ["RELOAD", "BOLT_SERVER", "TLS"] => {
-            return Some(Command::Reload {
-                bolt: true,
-                http: false,
-            })
-        }
-        ["RELOAD", "HTTP_SERVER", "TLS"] => {
-            return Some(Command::Reload {
-                bolt: false,
-                http: true,
-            })
-        }
-        ["RELOAD", "TLS"] => {
-            return Some(Command::Reload {
-                bolt: true,
-                http: true,
-            })
-        }
-        ["SHOW", "TLS"] => return Some(Command::Show),
-        _ => {}
-    }
-    // CALL dbms.security.reloadTLS() (Neo4j), spaces anywhere, optional parentheses.
-    let compact: String = query
-        .trim()
-        .trim_end_matches(';')
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if compact == "CALLDBMS.SECURITY.RELOADTLS()" || compact == "CALLDBMS.SECURITY.RELOADTLS" {
-        return Some(Command::Reload {
-            bolt: true,
-            http: true,
-        });
-    }
-    None
-}
-
-/// The `ServerCommand` handler for the TLS statements. Reloading and `SHOW TLS` need the
-/// `TLS MANAGEMENT` DBMS privilege (`GRANT TLS MANAGEMENT ON DBMS TO role`; ADMIN on every
-/// graph includes it), asked of the authenticator at each use.
+/// The `ServerCommand` handler for the TLS statements (`RELOAD ... TLS`, `SHOW TLS`). The front
+/// door has authorized them (the `TLS MANAGEMENT` DBMS privilege, `graphward_auth::policy`).
 pub struct TlsCommands {
     listeners: Listeners,
-    auth: Arc<dyn Authenticator>,
 }
 
 impl TlsCommands {
-    pub fn new(listeners: Listeners, auth: Arc<dyn Authenticator>) -> Self {
-        TlsCommands { listeners, auth }
+    pub fn new(listeners: Listeners) -> Self {
+        TlsCommands { listeners }
     }
 
     fn reload(
@@ -311,32 +261,30 @@ impl TlsCommands {
 }
 
 impl ServerCommand for TlsCommands {
-    fn handle(
+    fn family(&self) -> CommandFamily {
+        CommandFamily::Tls
+    }
+
+    fn run(
         &self,
-        query: &str,
+        command: &Command,
         _params: &Params,
         ctx: &CommandContext<'_>,
-    ) -> Option<graphward_core::Result<Box<dyn ResultStream>>> {
-        let command = parse(query)?;
-        if !self
-            .auth
-            .allows(ctx.principal, DbmsPrivilege::TlsManagement)
-        {
-            return Some(Err(Error::new(ErrorCode::Forbidden, TLS_PRIVILEGE_MESSAGE)));
-        }
-        Some(match command {
-            Command::Reload { bolt, http } => {
+    ) -> graphward_core::Result<Box<dyn ResultStream>> {
+        match command {
+            Command::Tls(TlsCommand::Reload { bolt, http }) => {
                 if ctx.explicit_transaction {
                     Err(Error::new(
                         ErrorCode::NotSupported,
                         "RELOAD TLS cannot run inside an explicit transaction: run it as an auto-commit statement",
                     ))
                 } else {
-                    self.reload(bolt, http, ctx.database)
+                    self.reload(*bolt, *http, ctx.database)
                 }
             }
-            Command::Show => Ok(self.show(ctx.database)),
-        })
+            Command::Tls(TlsCommand::Show) => Ok(self.show(ctx.database)),
+            other => Err(wrong_family(other)),
+        }
     }
 }
 
@@ -345,85 +293,43 @@ mod tests {
     use super::*;
     use graphward_core::engine::Principal;
 
-    #[test]
-    fn statements_are_recognized() {
-        let reload = |bolt, http| Some(Command::Reload { bolt, http });
-        assert_eq!(parse("RELOAD BOLT_SERVER TLS"), reload(true, false));
-        assert_eq!(parse(" reload bolt_server tls ;"), reload(true, false));
-        assert_eq!(parse("RELOAD HTTP_SERVER TLS;"), reload(false, true));
-        assert_eq!(parse("RELOAD TLS"), reload(true, true));
-        assert_eq!(parse("CALL dbms.security.reloadTLS()"), reload(true, true));
-        assert_eq!(
-            parse("call dbms.security.reloadTLS ( ) ;"),
-            reload(true, true)
-        );
-        assert_eq!(parse("CALL dbms.security.reloadTLS"), reload(true, true));
-        assert_eq!(parse("SHOW TLS"), Some(Command::Show));
-        for other in [
-            "RETURN 1",
-            "RELOAD",
-            "RELOAD BOLT_SERVER",
-            "RELOAD TLS NOW",
-            "SHOW TLS x",
-            "CALL dbms.security.reloadTLSx()",
-            "MATCH (n) RETURN 'RELOAD TLS'",
-            "",
-        ] {
-            assert_eq!(parse(other), None, "{other}");
-        }
-    }
-
     fn ctx<'a>(p: &'a Principal, explicit: bool) -> CommandContext<'a> {
         CommandContext {
             principal: p,
             database: "neo4j",
             explicit_transaction: explicit,
+            can_read: &|_| true,
         }
     }
 
-    fn err(r: Option<graphward_core::Result<Box<dyn ResultStream>>>) -> Error {
+    fn err(r: graphward_core::Result<Box<dyn ResultStream>>) -> Error {
         match r {
-            Some(Err(e)) => e,
-            Some(Ok(_)) => panic!("expected an error"),
-            None => panic!("not handled"),
+            Err(e) => e,
+            Ok(_) => panic!("expected an error"),
         }
     }
 
     #[test]
-    fn refusals() {
-        struct SuperusersOnly;
-        impl Authenticator for SuperusersOnly {
-            fn authenticate(
-                &self,
-                _: &graphward_core::auth::Credentials,
-                _: &graphward_core::auth::ClientInfo,
-            ) -> graphward_core::Result<Principal> {
-                Err(Error::new(ErrorCode::Unauthorized, "no"))
-            }
-        }
-        let cmds = TlsCommands::new(Listeners::default(), Arc::new(SuperusersOnly));
+    fn commands_without_tls_and_inside_transactions() {
+        let cmds = TlsCommands::new(Listeners::default());
         let admin = Principal {
             superuser: true,
             ..Principal::default()
         };
-        let e = err(cmds.handle("RELOAD TLS", &Params::new(), &ctx(&admin, false)));
+        let params = Params::new();
+        let reload = |bolt, http| Command::Tls(TlsCommand::Reload { bolt, http });
+        let e = err(cmds.run(&reload(true, true), &params, &ctx(&admin, false)));
         assert_eq!(e.message, NO_TLS_RELOAD_MESSAGE);
-        let e = err(cmds.handle("RELOAD BOLT_SERVER TLS", &Params::new(), &ctx(&admin, true)));
-        assert!(e.message.contains("explicit transaction"), "{}", e.message);
-        let user = Principal {
-            user: Some("alice".into()),
-            ..Principal::default()
-        };
-        let e = err(cmds.handle("RELOAD TLS", &Params::new(), &ctx(&user, false)));
-        assert_eq!(e.code, ErrorCode::Forbidden);
-        let e = err(cmds.handle("SHOW TLS", &Params::new(), &ctx(&user, false)));
-        assert_eq!(e.code, ErrorCode::Forbidden);
-        assert!(cmds
-            .handle("RETURN 1", &Params::new(), &ctx(&user, false))
-            .is_none());
+        let e = err(cmds.run(&reload(true, false), &params, &ctx(&admin, true)));
+        assert_eq!(e.code, ErrorCode::NotSupported);
+        let e = err(cmds.run(&Command::ReloadConfig, &params, &ctx(&admin, false)));
+        assert_eq!(e.code, ErrorCode::Internal);
         // SHOW TLS without TLS: one row per listener, tls = false
-        let Some(Ok(mut rows)) = cmds.handle("SHOW TLS", &Params::new(), &ctx(&admin, false))
-        else {
+        let Ok(mut rows) = cmds.run(
+            &Command::Tls(TlsCommand::Show),
+            &params,
+            &ctx(&admin, false),
+        ) else {
             panic!("SHOW TLS failed");
         };
         let mut n = 0;

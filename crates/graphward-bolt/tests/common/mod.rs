@@ -9,9 +9,10 @@ use std::time::Duration;
 use graphward_bolt::chunk::{self, Parsed};
 use graphward_bolt::packstream::{Decoder, Encoder, Flavor};
 use graphward_bolt::{serve_connection, AllowAll, Authenticator, BoltConfig, BoltContext};
+use graphward_core::commands::TxControl;
 use graphward_core::engine::{
-    CommitInfo, DatabaseInfo, Params, Principal, QueryEngine, QueryType, ResultStream, Stats,
-    Summary, Transaction, TxOptions,
+    CommitInfo, DatabaseInfo, Params, Prepared, Principal, QueryEngine, QueryType, ResultStream,
+    Stats, Summary, Transaction, TxOptions,
 };
 use graphward_core::{Error, ErrorCode, Result, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
@@ -192,6 +193,26 @@ impl Transaction for MockTx {
 pub struct Engine(pub Arc<MockEngine>);
 
 impl QueryEngine for Engine {
+    /// The test double knows one piece of syntax: a transaction-control statement alone.
+    fn prepare(&self, text: &str) -> Result<Prepared> {
+        let control = match text
+            .trim()
+            .trim_end_matches(';')
+            .trim()
+            .to_ascii_uppercase()
+            .as_str()
+        {
+            "BEGIN" => Some(TxControl::Begin),
+            "COMMIT" => Some(TxControl::Commit),
+            "ROLLBACK" => Some(TxControl::Rollback),
+            _ => None,
+        };
+        Ok(match control {
+            Some(c) => Prepared::parsed_as(text, Some(c), ()),
+            None => Prepared::unparsed(text),
+        })
+    }
+
     fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>> {
         let db = options.database.clone().unwrap_or_else(|| "neo4j".into());
         if db != "neo4j" && db != "other" && db != "system" {

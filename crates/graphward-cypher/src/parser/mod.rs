@@ -6,6 +6,7 @@
 //!   overflow.
 //! * Errors carry a `Position` and the TCK detail (`UnexpectedSyntax`, `IntegerOverflow`, ...).
 
+mod commands;
 mod expr;
 mod lexer;
 #[cfg(test)]
@@ -389,11 +390,29 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_statement(&mut self) -> Result<Statement> {
-        if self.eat_kw("EXPLAIN") {
-            return Ok(Statement::Explain(Box::new(self.parse_statement()?)));
+        for (word, explain) in [("EXPLAIN", true), ("PROFILE", false)] {
+            if self.is_kw(word) {
+                let start = self.cur_start();
+                self.advance();
+                let inner = self.parse_statement()?;
+                // Only a query has a plan: EXPLAIN/PROFILE of a command (or of EXPLAIN) is
+                // refused here, so it never runs anything (Neo4j refuses them too).
+                if !matches!(inner, Statement::Query(_)) {
+                    return Err(self.error_at(
+                        start,
+                        &format!("{word} applies to queries only, not to administration, schema or transaction commands"),
+                        "UnexpectedSyntax",
+                    ));
+                }
+                return Ok(if explain {
+                    Statement::Explain(Box::new(inner))
+                } else {
+                    Statement::Profile(Box::new(inner))
+                });
+            }
         }
-        if self.eat_kw("PROFILE") {
-            return Ok(Statement::Profile(Box::new(self.parse_statement()?)));
+        if let Some(statement) = self.try_command()? {
+            return Ok(statement);
         }
         if let Some(cmd) = self.try_admin()? {
             return Ok(Statement::Admin(cmd));
@@ -1048,7 +1067,12 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_db_name(&mut self) -> Result<String> {
-        let mut name = self.symbolic_name("a database name")?;
+        self.parse_db_name_as("a database name")
+    }
+
+    /// A name that may join `-` and `.` without spaces (`my-db.v2`); `what` goes in errors.
+    pub(crate) fn parse_db_name_as(&mut self, what: &str) -> Result<String> {
+        let mut name = self.symbolic_name(what)?;
         loop {
             let adjacent = self.cur_start() == self.prev_end();
             if adjacent && (self.is_sym(".") || self.is_sym("-")) {
@@ -1070,7 +1094,7 @@ impl<'a> Parser<'a> {
                         name.push_str(&v.to_string());
                         self.advance();
                     }
-                    _ => return Err(self.unexpected("a database name")),
+                    _ => return Err(self.unexpected(what)),
                 }
             } else if adjacent && matches!(self.tok(), Tok::Int(_)) {
                 if let Tok::Int(v) = self.tok() {

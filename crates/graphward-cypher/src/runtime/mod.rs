@@ -14,8 +14,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use graphward_core::engine::{
-    AccessMode, CommitInfo, DatabaseInfo, EngineConfig, Params, QueryEngine, QueryType,
-    ResultStream, Stats, Summary, Transaction, TxOptions,
+    AccessMode, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params, Prepared, QueryEngine,
+    QueryType, ResultStream, Stats, Summary, Transaction, TxOptions,
 };
 use graphward_core::temporal::Clock;
 use graphward_core::{Error, ErrorCode, Result, Value};
@@ -25,6 +25,22 @@ use crate::ast::{AdminCommand, Statement};
 use eval::{Env, Ev, Row, TableProcedure};
 use graphward_core::commands::RowsStream;
 use runner::{has_updates, Runner, StoreTx};
+
+/// Parse one statement within the engine's limits (query length, nesting depth): the one parse
+/// every statement gets, whatever it is (query, schema or server command).
+pub fn parse_statement(text: &str, limits: &Limits) -> Result<Statement> {
+    if text.len() > limits.max_query_length {
+        return Err(Error::new(
+            ErrorCode::ResourceLimit,
+            format!(
+                "query is {} bytes long, more than the limit of {} bytes",
+                text.len(),
+                limits.max_query_length
+            ),
+        ));
+    }
+    crate::parser::parse(text, limits.max_nesting_depth)
+}
 
 /// How long a writer waits for the write lock before giving up.
 const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
@@ -132,6 +148,15 @@ impl QueryEngine for Engine {
         Ok(Box::new(tx))
     }
 
+    fn prepare(&self, text: &str) -> Result<Prepared> {
+        let stmt = parse_statement(text, &self.inner.config.limits)?;
+        let control = match &stmt {
+            Statement::TxControl(c) => Some(*c),
+            _ => None,
+        };
+        Ok(Prepared::parsed_as(text, control, stmt))
+    }
+
     fn default_database(&self) -> String {
         self.inner.config.default_database.to_ascii_lowercase()
     }
@@ -206,19 +231,12 @@ impl EngineTx {
         }
     }
 
-    fn run_inner(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
-        let limits = &self.engine.config.limits;
-        if query.len() > limits.max_query_length {
-            return Err(Error::new(
-                ErrorCode::ResourceLimit,
-                format!(
-                    "query is {} bytes long, more than the limit of {} bytes",
-                    query.len(),
-                    limits.max_query_length
-                ),
-            ));
-        }
-        let stmt = crate::parser::parse(query, limits.max_nesting_depth)?;
+    fn run_inner(&mut self, prepared: Prepared, params: Params) -> Result<Box<dyn ResultStream>> {
+        let stmt = match prepared.parsed::<Statement>() {
+            Some(s) => s.clone(),
+            None => parse_statement(prepared.text(), &self.engine.config.limits)?,
+        };
+        let query = prepared.text();
         crate::semantic::check_with_source(&stmt, query)?;
         let (stmt, explain) = match stmt {
             Statement::Explain(s) => (*s, true),
@@ -226,10 +244,17 @@ impl EngineTx {
             s => (s, false),
         };
         match stmt {
+            Statement::Admin(_) if explain => Err(Error::syntax(
+                "EXPLAIN applies to queries only, not to administration or schema commands",
+            )),
             Statement::Admin(cmd) => self.admin(cmd),
             Statement::Explain(_) | Statement::Profile(_) => {
                 Err(Error::syntax("EXPLAIN/PROFILE may not be nested"))
             }
+            Statement::Command(_) | Statement::TxControl(_) => Err(Error::new(
+                ErrorCode::NotSupported,
+                "this is a server command, answered by the server's front door, not by the Cypher engine",
+            )),
             Statement::Query(q) => {
                 let writes = has_updates(&q);
                 if explain {
@@ -557,13 +582,21 @@ impl EngineTx {
 
 impl Transaction for EngineTx {
     fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
+        self.run_prepared(Prepared::unparsed(query), params)
+    }
+
+    fn run_prepared(
+        &mut self,
+        statement: Prepared,
+        params: Params,
+    ) -> Result<Box<dyn ResultStream>> {
         if self.failed {
             return Err(Error::new(
                 ErrorCode::TransactionInvalid,
                 "the transaction has failed and must be rolled back",
             ));
         }
-        match self.run_inner(query, params) {
+        match self.run_inner(statement, params) {
             Ok(s) => Ok(s),
             Err(e) => {
                 self.failed = true;

@@ -1,0 +1,408 @@
+//! [`FrontDoor`]: the one path every statement takes, from Bolt and HTTP alike:
+//!
+//! ```text
+//! text ──parse once──▶ typed Statement ──policy::needs──▶ authorize ──route──▶ Cypher engine
+//!                                                                       └────▶ ServerCommand handler
+//! ```
+//!
+//! * **Parse once**: the Cypher engine's parser turns the text into a typed
+//!   [`graphward_cypher::ast::Statement`] (queries, schema and database commands, and server
+//!   commands alike). A protocol that needs to know what a statement is before running it
+//!   (Bolt's `BEGIN` sent as a query) calls [`QueryEngine::prepare`] and hands the parsed
+//!   statement on; nothing is parsed twice and nothing decides from text.
+//! * **Authorize**: [`crate::policy::needs`] gives the privilege the typed statement needs;
+//!   it is checked against the principal's rights as they are *now* (read from the auth store
+//!   at every statement, so a REVOKE, a DROP USER or a blocked token applies to the next
+//!   statement of an open transaction), after re-checking the principal's token and user.
+//! * **Route**: queries, schema and database commands go to the Cypher engine with the parsed
+//!   statement; server commands go to the [`ServerCommand`] handler of their family.
+//!
+//! At `begin`, a principal without READ on the database is refused, and one without WRITE gets
+//! a read-only transaction (a second line of defence: the storage refuses writes in it).
+
+use std::sync::Arc;
+
+use graphward_core::auth::Authenticator;
+use graphward_core::commands::{Command, CommandContext, ServerCommand, TxControl};
+use graphward_core::engine::{
+    AccessMode, CommitInfo, DatabaseInfo, Params, Prepared, Principal, QueryEngine, ResultStream,
+    Summary, Transaction, TxOptions,
+};
+use graphward_core::{Error, ErrorCode, Result, Value};
+use graphward_cypher::ast::{AdminCommand, Statement};
+
+use crate::jwt::RefusalKind;
+use crate::policy::{needs, Needs};
+use crate::service::{who, AuthService};
+use crate::store::{Level, ALL_GRAPHS};
+
+/// The engine the protocols see: parse, authorize, route.
+pub struct FrontDoor {
+    cypher: Arc<dyn QueryEngine>,
+    handlers: Vec<Arc<dyn ServerCommand>>,
+    auth: Arc<AuthService>,
+}
+
+impl FrontDoor {
+    /// `cypher` is the Cypher engine (it parses every statement and runs queries).
+    pub fn new(cypher: Arc<dyn QueryEngine>, auth: Arc<AuthService>) -> Self {
+        FrontDoor {
+            cypher,
+            handlers: Vec::new(),
+            auth,
+        }
+    }
+
+    /// Add the handler of one family of server commands.
+    pub fn with(mut self, handler: Arc<dyn ServerCommand>) -> Self {
+        self.handlers.push(handler);
+        self
+    }
+}
+
+fn forbidden(message: String) -> Error {
+    Error::new(ErrorCode::Forbidden, message)
+}
+
+fn from_level(l: graphward_core::commands::GraphLevel) -> Level {
+    match l {
+        graphward_core::commands::GraphLevel::Read => Level::Read,
+        graphward_core::commands::GraphLevel::Write => Level::Write,
+        graphward_core::commands::GraphLevel::Admin => Level::Admin,
+    }
+}
+
+fn scope_refusal(scope: &str, graph: &str) -> Error {
+    forbidden(format!(
+        "{} ({}): the token is limited to graph '{scope}' and cannot access graph '{graph}'.",
+        RefusalKind::GraphScope.title(),
+        RefusalKind::GraphScope.code(),
+    ))
+}
+
+impl QueryEngine for FrontDoor {
+    fn begin(&self, mut options: TxOptions) -> Result<Box<dyn Transaction>> {
+        let principal = options.principal.clone();
+        let disabled = self.auth.is_disabled();
+        if !disabled && principal.user.is_none() {
+            return Err(Error::new(ErrorCode::Unauthorized, "not authenticated"));
+        }
+        let default = self.cypher.default_database();
+        let db = options
+            .database
+            .clone()
+            .unwrap_or_else(|| default.clone())
+            .to_ascii_lowercase();
+        if !disabled {
+            if db == "system" {
+                // Administration is sent here; every statement is authorized on its own. Data
+                // reached through `system` is the default database's, so the transaction may
+                // write only for a principal that may write there.
+                if self.auth.level(&principal, &default) < Some(Level::Write) {
+                    options.mode = AccessMode::Read;
+                }
+            } else {
+                let Some(level) = self.auth.level(&principal, &db) else {
+                    if let Some(scope) = principal.graph_scope.as_deref() {
+                        if !scope.eq_ignore_ascii_case(&db) {
+                            return Err(scope_refusal(scope, &db));
+                        }
+                    }
+                    return Err(forbidden(format!(
+                        "Permission denied: {} has no READ privilege on graph '{db}'.",
+                        who(&principal)
+                    )));
+                };
+                if level < Level::Write {
+                    options.mode = AccessMode::Read;
+                }
+            }
+        }
+        let explicit = !options.implicit;
+        let inner = self.cypher.begin(options)?;
+        Ok(Box::new(FrontTx {
+            inner,
+            cypher: self.cypher.clone(),
+            handlers: self.handlers.clone(),
+            auth: self.auth.clone(),
+            principal,
+            db,
+            default,
+            explicit,
+            failed: false,
+        }))
+    }
+
+    fn prepare(&self, text: &str) -> Result<Prepared> {
+        self.cypher.prepare(text)
+    }
+
+    fn default_database(&self) -> String {
+        self.cypher.default_database()
+    }
+
+    fn databases(&self) -> Vec<DatabaseInfo> {
+        self.cypher.databases()
+    }
+}
+
+struct FrontTx {
+    inner: Box<dyn Transaction>,
+    cypher: Arc<dyn QueryEngine>,
+    handlers: Vec<Arc<dyn ServerCommand>>,
+    auth: Arc<AuthService>,
+    principal: Principal,
+    /// The transaction's database, lower-cased.
+    db: String,
+    /// The default database (what `system` reaches for data).
+    default: String,
+    explicit: bool,
+    /// A statement failed: the transaction only rolls back now (as Neo4j's does).
+    failed: bool,
+}
+
+impl FrontTx {
+    /// The graph a graph-level requirement applies to.
+    fn target_graph(&self) -> &str {
+        if self.db == "system" {
+            &self.default
+        } else {
+            &self.db
+        }
+    }
+
+    /// Check `needs` against the principal's rights as they are now.
+    fn authorize(&self, needs: &Needs) -> Result<()> {
+        let auth = &self.auth;
+        if auth.is_disabled() {
+            return Ok(());
+        }
+        // Token expiry, block list, a dropped user or a demoted administrator: refused at the
+        // next statement, inside an open transaction too.
+        auth.recheck(&self.principal)?;
+        let p = &self.principal;
+        let scope = p.graph_scope.as_deref();
+        if let (Some(scope), true) = (scope, self.db == "system") {
+            if *needs != Needs::Anyone {
+                return Err(forbidden(format!(
+                    "{} ({}): the token is limited to graph '{scope}'; on the system database it may only run SHOW CURRENT USER.",
+                    RefusalKind::GraphScope.title(),
+                    RefusalKind::GraphScope.code(),
+                )));
+            }
+        }
+        let denied = || {
+            forbidden(format!(
+                "Permission denied: this statement needs {} ({} does not have it).",
+                needs.describe(self.target_graph()),
+                who(p)
+            ))
+        };
+        let on_graph = |level: Level, graph: &str| -> Result<()> {
+            if auth.level(p, graph) >= Some(level) {
+                return Ok(());
+            }
+            match scope {
+                Some(s) if !s.eq_ignore_ascii_case(graph) => Err(scope_refusal(s, graph)),
+                _ => Err(denied()),
+            }
+        };
+        match needs {
+            Needs::Anyone => Ok(()),
+            Needs::OwnAccount => match scope {
+                None => Ok(()),
+                Some(_) => Err(denied()),
+            },
+            Needs::OwnAccountByPassword => {
+                if scope.is_some() || p.token.is_some() {
+                    Err(forbidden(
+                        "Permission denied: secrets can be managed only after a password login, not with a token.".to_string(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Needs::Graph(l) => on_graph(from_level(*l), self.target_graph()),
+            Needs::NamedGraph(l, g) => on_graph(from_level(*l), g),
+            Needs::AdminAll => {
+                if auth.level(p, ALL_GRAPHS) == Some(Level::Admin) {
+                    Ok(())
+                } else {
+                    Err(denied())
+                }
+            }
+            Needs::Dbms(privilege) => {
+                if auth.allows(p, *privilege) {
+                    Ok(())
+                } else {
+                    Err(denied())
+                }
+            }
+        }
+    }
+
+    fn run_command(&self, command: &Command, params: &Params) -> Result<Box<dyn ResultStream>> {
+        let family = command.family();
+        let handler = self
+            .handlers
+            .iter()
+            .find(|h| h.family() == family)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::NotSupported,
+                    format!("{family:?} commands are not available on this server"),
+                )
+            })?;
+        let auth = self.auth.clone();
+        let principal = self.principal.clone();
+        let can_read = move |graph: &str| {
+            auth.is_disabled()
+                || auth
+                    .level(&principal, &graph.to_ascii_lowercase())
+                    .is_some()
+        };
+        let ctx = CommandContext {
+            principal: &self.principal,
+            database: self.inner.database(),
+            explicit_transaction: self.explicit,
+            can_read: &can_read,
+        };
+        handler.run(command, params, &ctx)
+    }
+}
+
+impl Transaction for FrontTx {
+    fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
+        let prepared = self.cypher.prepare(query)?;
+        self.run_prepared(prepared, params)
+    }
+
+    fn run_prepared(
+        &mut self,
+        prepared: Prepared,
+        params: Params,
+    ) -> Result<Box<dyn ResultStream>> {
+        if self.failed {
+            return Err(Error::new(
+                ErrorCode::TransactionInvalid,
+                "the transaction has failed and must be rolled back",
+            ));
+        }
+        let result = self.run_checked(prepared, params);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn commit(self: Box<Self>) -> Result<CommitInfo> {
+        if self.failed {
+            let _ = self.inner.rollback();
+            return Err(Error::new(
+                ErrorCode::TransactionInvalid,
+                "the transaction has failed and was rolled back",
+            ));
+        }
+        self.inner.commit()
+    }
+
+    fn rollback(self: Box<Self>) -> Result<()> {
+        self.inner.rollback()
+    }
+
+    fn database(&self) -> &str {
+        self.inner.database()
+    }
+}
+
+impl FrontTx {
+    /// Parse (unless done), authorize, route.
+    fn run_checked(&mut self, prepared: Prepared, params: Params) -> Result<Box<dyn ResultStream>> {
+        let prepared =
+            if prepared.parsed::<Statement>().is_some() || prepared.parsed::<Command>().is_some() {
+                prepared
+            } else {
+                self.cypher.prepare(prepared.text())?
+            };
+        // A typed command built by a protocol (the HTTP stored-query endpoints) takes the same
+        // path as a parsed one.
+        if let Some(command) = prepared.parsed::<Command>() {
+            let command = command.clone();
+            self.authorize(&needs(
+                &Statement::Command(command.clone()),
+                self.principal.user.as_deref(),
+            ))?;
+            return self.run_command(&command, &params);
+        }
+        let Some(statement) = prepared.parsed::<Statement>() else {
+            return Err(Error::internal("the statement was not parsed"));
+        };
+        self.authorize(&needs(statement, self.principal.user.as_deref()))?;
+        match statement {
+            Statement::Command(command) => {
+                let command = command.clone();
+                self.run_command(&command, &params)
+            }
+            Statement::TxControl(c) => Err(Error::new(
+                ErrorCode::TransactionInvalid,
+                format!(
+                    "{} cannot run here: use the protocol's own transaction messages or endpoints",
+                    match c {
+                        TxControl::Begin => "BEGIN",
+                        TxControl::Commit => "COMMIT",
+                        TxControl::Rollback => "ROLLBACK",
+                    }
+                ),
+            )),
+            Statement::Admin(AdminCommand::ShowDatabases) => {
+                let stream = self.inner.run_prepared(prepared, params)?;
+                if self.auth.is_disabled() {
+                    return Ok(stream);
+                }
+                let auth = self.auth.clone();
+                let principal = self.principal.clone();
+                Ok(Box::new(VisibleDatabases {
+                    inner: stream,
+                    visible: Box::new(move |name: &str| {
+                        name == "system" || auth.level(&principal, name).is_some()
+                    }),
+                }))
+            }
+            _ => self.inner.run_prepared(prepared, params),
+        }
+    }
+}
+
+/// `SHOW DATABASES` rows of the databases the principal may use (and `system`), as Neo4j lists
+/// them.
+struct VisibleDatabases {
+    inner: Box<dyn ResultStream>,
+    visible: Box<dyn Fn(&str) -> bool + Send>,
+}
+
+impl ResultStream for VisibleDatabases {
+    fn columns(&self) -> &[String] {
+        self.inner.columns()
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        let name_at = self.inner.columns().iter().position(|c| c == "name");
+        loop {
+            let row = self.inner.next_row()?;
+            let Ok(values) = &row else {
+                return Some(row);
+            };
+            let shown = match name_at.and_then(|i| values.get(i)) {
+                Some(Value::String(name)) => (self.visible)(name),
+                _ => true,
+            };
+            if shown {
+                return Some(row);
+            }
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        self.inner.summary()
+    }
+}

@@ -1,0 +1,299 @@
+//! The authorization table: for every kind of statement, the privilege it needs. This is the one
+//! place that decides; it reads the typed statement the parser made (never its text), and the
+//! front door ([`crate::front_door`]) applies it to every statement, in auto-commit and explicit
+//! transactions alike, on Bolt and HTTP.
+//!
+//! | statement | needs |
+//! | --- | --- |
+//! | `SHOW CURRENT USER`, `BEGIN`/`COMMIT`/`ROLLBACK` | any authenticated client (a graph-scoped token too) |
+//! | `ALTER CURRENT USER SET PASSWORD`, `SHOW PRIVILEGES` (own), `SHOW DATABASES` (rows: graphs it can read), `SHOW QUERIES` (rows: graphs it can read) | a login not limited to one graph |
+//! | `CREATE/SHOW/DROP SECRET` (own) | a password login (not a token) |
+//! | a query that only reads; `EXPLAIN`/`PROFILE` of it; `SHOW INDEXES/CONSTRAINTS`; `SHOW QUERIES ON GRAPH g` | READ on the graph |
+//! | a query that writes (CREATE, MERGE, SET, REMOVE, DELETE); `EXPLAIN`/`PROFILE` of it | WRITE on the graph |
+//! | `CREATE/DROP INDEX`, `CREATE/DROP CONSTRAINT` | ADMIN on the graph |
+//! | `CREATE/DROP DATABASE`; users, roles, grants; another user's secrets or privileges; `ROTATE TOKEN SIGNING KEY`; `RELOAD CONFIG`; `INSTALL/DROP QUERY` | ADMIN on every graph (`*`) |
+//! | `RELOAD ... TLS`, `CALL dbms.security.reloadTLS()`, `SHOW TLS` | the `TLS MANAGEMENT` DBMS privilege (ADMIN on `*` includes it) |
+//!
+//! "The graph" is the transaction's database; on `system` (where drivers send administration)
+//! a query or schema command reaches the default database's data, so it needs the same
+//! privilege there. On `system`, a token limited to one graph may only run `SHOW CURRENT USER`.
+//! `EXPLAIN`/`PROFILE` apply to queries only (the parser refuses them on commands).
+
+use graphward_core::auth::DbmsPrivilege;
+use graphward_core::commands::{AuthCommand, Command, GraphLevel, StoredQueryCommand, TlsCommand};
+use graphward_cypher::ast::{AdminCommand, Statement};
+
+/// What a statement needs of the principal running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Needs {
+    /// Any authenticated client, a token limited to one graph included.
+    Anyone,
+    /// A login not limited to one graph, acting on its own account.
+    OwnAccount,
+    /// A password login (not a token), acting on its own account.
+    OwnAccountByPassword,
+    /// This level on the transaction's graph.
+    Graph(GraphLevel),
+    /// This level on the named graph.
+    NamedGraph(GraphLevel, String),
+    /// ADMIN on every graph.
+    AdminAll,
+    /// A server-wide privilege (ADMIN on every graph includes it).
+    Dbms(DbmsPrivilege),
+}
+
+impl Needs {
+    /// How the requirement reads in a refusal.
+    pub fn describe(&self, graph: &str) -> String {
+        match self {
+            Needs::Anyone => "an authenticated login".to_string(),
+            Needs::OwnAccount => "a login not limited to one graph".to_string(),
+            Needs::OwnAccountByPassword => "a password login (not a token)".to_string(),
+            Needs::Graph(l) => format!("{} on graph '{graph}'", l.as_str()),
+            Needs::NamedGraph(l, g) => format!("{} on graph '{g}'", l.as_str()),
+            Needs::AdminAll => "ADMIN ON GRAPH *".to_string(),
+            Needs::Dbms(p) => format!("the {} privilege", p.as_str()),
+        }
+    }
+}
+
+/// Whether a query writes (any updating clause, in any part of it).
+fn query_needs(q: &graphward_cypher::ast::Query) -> Needs {
+    if graphward_cypher::runtime::runner::has_updates(q) {
+        Needs::Graph(GraphLevel::Write)
+    } else {
+        Needs::Graph(GraphLevel::Read)
+    }
+}
+
+/// The privilege `statement` needs, run by `user` (its own name, for "own account" commands).
+pub fn needs(statement: &Statement, user: Option<&str>) -> Needs {
+    match statement {
+        Statement::Query(q) => query_needs(q),
+        Statement::Explain(inner) | Statement::Profile(inner) => needs(inner, user),
+        Statement::TxControl(_) => Needs::Anyone,
+        Statement::Admin(cmd) => match cmd {
+            AdminCommand::CreateDatabase { .. } | AdminCommand::DropDatabase { .. } => {
+                Needs::AdminAll
+            }
+            AdminCommand::ShowDatabases => Needs::OwnAccount,
+            AdminCommand::CreateIndex { .. }
+            | AdminCommand::DropIndex { .. }
+            | AdminCommand::CreateUniqueConstraint { .. }
+            | AdminCommand::DropConstraint { .. } => Needs::Graph(GraphLevel::Admin),
+            AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
+                Needs::Graph(GraphLevel::Read)
+            }
+        },
+        Statement::Command(cmd) => command_needs(cmd, user),
+    }
+}
+
+fn is_self(name: &Option<String>, user: Option<&str>) -> bool {
+    match name {
+        None => true,
+        Some(n) => Some(n.as_str()) == user,
+    }
+}
+
+fn command_needs(cmd: &Command, user: Option<&str>) -> Needs {
+    match cmd {
+        Command::Auth(a) => match a {
+            AuthCommand::ShowCurrentUser => Needs::Anyone,
+            AuthCommand::ChangeOwnPassword { .. } => Needs::OwnAccount,
+            AuthCommand::ShowPrivileges { name } if is_self(name, user) => Needs::OwnAccount,
+            AuthCommand::CreateSecret { user: owner, .. }
+            | AuthCommand::ShowSecrets { user: owner }
+            | AuthCommand::DropSecret { user: owner, .. }
+                if is_self(owner, user) =>
+            {
+                Needs::OwnAccountByPassword
+            }
+            AuthCommand::ShowPrivileges { .. }
+            | AuthCommand::CreateSecret { .. }
+            | AuthCommand::ShowSecrets { .. }
+            | AuthCommand::DropSecret { .. }
+            | AuthCommand::CreateUser { .. }
+            | AuthCommand::SetPassword { .. }
+            | AuthCommand::DropUser { .. }
+            | AuthCommand::ShowUsers
+            | AuthCommand::CreateRole { .. }
+            | AuthCommand::DropRole { .. }
+            | AuthCommand::ShowRoles
+            | AuthCommand::GrantRole { .. }
+            | AuthCommand::RevokeRole { .. }
+            | AuthCommand::Grant { .. }
+            | AuthCommand::Revoke { .. }
+            | AuthCommand::GrantDbms { .. }
+            | AuthCommand::RevokeDbms { .. }
+            | AuthCommand::RotateTokenKey => Needs::AdminAll,
+        },
+        Command::Tls(TlsCommand::Reload { .. } | TlsCommand::Show) => {
+            Needs::Dbms(DbmsPrivilege::TlsManagement)
+        }
+        Command::ReloadConfig => Needs::AdminAll,
+        Command::StoredQuery(s) => match s {
+            StoredQueryCommand::Install { .. } | StoredQueryCommand::Drop { .. } => Needs::AdminAll,
+            StoredQueryCommand::Show { graph: None } => Needs::OwnAccount,
+            StoredQueryCommand::Show { graph: Some(g) } => {
+                Needs::NamedGraph(GraphLevel::Read, g.to_ascii_lowercase())
+            }
+        },
+    }
+}
+
+/// One example of every statement kind the table distinguishes, with the requirement the table
+/// gives it (for `graphward policy`, the table-driven integration test and the fuzz target).
+/// The unit test below checks that each example parses to a statement with that requirement.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("show_current_user", "SHOW CURRENT USER"),
+    (
+        "change_own_password",
+        "ALTER CURRENT USER SET PASSWORD FROM $old TO $new",
+    ),
+    ("show_own_privileges", "SHOW PRIVILEGES"),
+    ("show_databases", "SHOW DATABASES"),
+    ("show_queries", "SHOW QUERIES"),
+    ("create_own_secret", "CREATE SECRET"),
+    ("show_own_secrets", "SHOW SECRETS"),
+    ("read_query", "MATCH (n) RETURN count(n) AS n"),
+    ("explain_read_query", "EXPLAIN MATCH (n) RETURN n"),
+    ("write_query", "CREATE (:PolicyProbe)"),
+    ("profile_write_query", "PROFILE CREATE (:PolicyProbe)"),
+    ("show_indexes", "SHOW INDEXES"),
+    ("show_constraints", "SHOW CONSTRAINTS"),
+    ("show_queries_on_graph", "SHOW QUERIES ON GRAPH $graph"),
+    (
+        "create_index",
+        "CREATE INDEX policy_probe IF NOT EXISTS FOR (n:PolicyProbe) ON (n.p)",
+    ),
+    ("drop_index", "DROP INDEX policy_probe IF EXISTS"),
+    (
+        "create_constraint",
+        "CREATE CONSTRAINT policy_unique IF NOT EXISTS FOR (n:PolicyProbe) REQUIRE n.u IS UNIQUE",
+    ),
+    ("drop_constraint", "DROP CONSTRAINT policy_unique IF EXISTS"),
+    (
+        "create_database",
+        "CREATE DATABASE policyprobe IF NOT EXISTS",
+    ),
+    ("drop_database", "DROP DATABASE policyprobe IF EXISTS"),
+    (
+        "create_user",
+        "CREATE USER policy_probe IF NOT EXISTS SET PASSWORD 'policy-probe-pw'",
+    ),
+    (
+        "set_password",
+        "ALTER USER policy_probe SET PASSWORD 'policy-probe-pw2'",
+    ),
+    ("drop_user", "DROP USER policy_probe IF EXISTS"),
+    ("show_users", "SHOW USERS"),
+    ("create_role", "CREATE ROLE policy_role IF NOT EXISTS"),
+    ("drop_role", "DROP ROLE policy_role IF EXISTS"),
+    ("show_roles", "SHOW ROLES"),
+    ("grant_role", "GRANT ROLE policy_role TO $user"),
+    ("revoke_role", "REVOKE ROLE policy_role FROM $user"),
+    (
+        "grant_privilege",
+        "GRANT READ ON GRAPH $graph TO policy_role",
+    ),
+    (
+        "revoke_privilege",
+        "REVOKE READ ON GRAPH $graph FROM policy_role",
+    ),
+    (
+        "grant_dbms_privilege",
+        "GRANT TLS MANAGEMENT ON DBMS TO policy_role",
+    ),
+    (
+        "revoke_dbms_privilege",
+        "REVOKE TLS MANAGEMENT ON DBMS FROM policy_role",
+    ),
+    ("show_others_privileges", "SHOW PRIVILEGES FOR $admin"),
+    ("show_others_secrets", "SHOW SECRETS FOR $admin"),
+    ("rotate_token_signing_key", "ROTATE TOKEN SIGNING KEY"),
+    ("reload_config", "RELOAD CONFIG"),
+    ("reload_tls", "RELOAD TLS"),
+    ("reload_tls_procedure", "CALL dbms.security.reloadTLS()"),
+    ("show_tls", "SHOW TLS"),
+    (
+        "install_query",
+        "INSTALL QUERY policy_probe ON GRAPH $graph AS 'RETURN 1 AS x'",
+    ),
+    ("drop_query", "DROP QUERY policy_probe ON GRAPH $graph"),
+];
+
+/// The requirement of an example as a short string (`graphward policy` prints these).
+pub fn needs_label(n: &Needs) -> String {
+    match n {
+        Needs::Anyone => "anyone".into(),
+        Needs::OwnAccount => "own-account".into(),
+        Needs::OwnAccountByPassword => "own-account-password".into(),
+        Needs::Graph(l) | Needs::NamedGraph(l, _) => format!("graph:{}", l.as_str()),
+        Needs::AdminAll => "admin-all".into(),
+        Needs::Dbms(p) => format!("dbms:{}", p.as_str()),
+    }
+}
+
+/// The examples with `$graph`, `$user` and `$admin` filled in, parsed, and their requirement.
+pub fn examples(graph: &str, user: &str, admin: &str) -> Vec<(String, String, String)> {
+    EXAMPLES
+        .iter()
+        .map(|(kind, text)| {
+            let text = text
+                .replace("$graph", graph)
+                .replace("$user", user)
+                .replace("$admin", admin);
+            let label = match graphward_cypher::parser::parse(&text, 64) {
+                Ok(stmt) => needs_label(&needs(&stmt, Some(user))),
+                Err(e) => format!("error:{e}"),
+            };
+            (kind.to_string(), text, label)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_example_parses_and_has_its_requirement() {
+        let expected = [
+            ("show_current_user", "anyone"),
+            ("change_own_password", "own-account"),
+            ("show_own_privileges", "own-account"),
+            ("show_databases", "own-account"),
+            ("show_queries", "own-account"),
+            ("create_own_secret", "own-account-password"),
+            ("show_own_secrets", "own-account-password"),
+            ("read_query", "graph:READ"),
+            ("explain_read_query", "graph:READ"),
+            ("write_query", "graph:WRITE"),
+            ("profile_write_query", "graph:WRITE"),
+            ("show_indexes", "graph:READ"),
+            ("show_constraints", "graph:READ"),
+            ("show_queries_on_graph", "graph:READ"),
+            ("create_index", "graph:ADMIN"),
+            ("drop_index", "graph:ADMIN"),
+            ("create_constraint", "graph:ADMIN"),
+            ("drop_constraint", "graph:ADMIN"),
+            ("show_others_privileges", "admin-all"),
+            ("show_others_secrets", "admin-all"),
+            ("reload_tls", "dbms:TLS MANAGEMENT"),
+            ("reload_tls_procedure", "dbms:TLS MANAGEMENT"),
+            ("show_tls", "dbms:TLS MANAGEMENT"),
+        ];
+        let all = examples("g", "u", "root");
+        assert_eq!(all.len(), EXAMPLES.len());
+        for (kind, text, label) in &all {
+            assert!(!label.starts_with("error"), "{kind}: {text}: {label}");
+            let want = expected
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, l)| *l)
+                .unwrap_or("admin-all");
+            assert_eq!(label, want, "{kind}: {text}");
+        }
+    }
+}
