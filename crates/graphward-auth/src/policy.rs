@@ -297,3 +297,171 @@ mod tests {
         }
     }
 }
+
+/// Checks the table against what statements really do: used by the `statement_privilege` fuzz
+/// target and by a seeded randomized test.
+pub mod audit {
+    use graphward_core::commands::GraphLevel;
+    use graphward_core::engine::{AccessMode, Params, QueryEngine, TxOptions};
+    use graphward_cypher::ast::Statement;
+    use graphward_cypher::Engine;
+
+    use super::{needs, Needs};
+
+    /// How much a requirement allows, for comparing it with an effect.
+    fn rank(n: &Needs) -> u8 {
+        match n {
+            Needs::Anyone | Needs::OwnAccount | Needs::OwnAccountByPassword => 0,
+            Needs::Graph(GraphLevel::Read) | Needs::NamedGraph(GraphLevel::Read, _) => 1,
+            Needs::Graph(GraphLevel::Write) | Needs::NamedGraph(GraphLevel::Write, _) => 2,
+            Needs::Graph(GraphLevel::Admin) | Needs::NamedGraph(GraphLevel::Admin, _) => 3,
+            Needs::Dbms(_) => 3,
+            Needs::AdminAll => 4,
+        }
+    }
+
+    /// Parse `text`, run it on `engine` with no authorization at all, and check that the
+    /// privilege the table demands is never lower than what the statement did: data changes
+    /// need WRITE, schema changes ADMIN on the graph, database changes ADMIN on every graph.
+    /// `Err` describes a statement the table under-privileges.
+    pub fn check(engine: &Engine, text: &str) -> Result<(), String> {
+        let Ok(statement) = graphward_cypher::parser::parse(text, 64) else {
+            return Ok(());
+        };
+        if matches!(statement, Statement::Command(_) | Statement::TxControl(_)) {
+            // Server commands never reach the engine; their rows are in the table as such.
+            return Ok(());
+        }
+        let demanded = rank(&needs(&statement, Some("audit")));
+        let before = engine.databases().len();
+        let Ok(mut tx) = engine.begin(TxOptions {
+            mode: AccessMode::Write,
+            implicit: true,
+            ..TxOptions::default()
+        }) else {
+            return Ok(());
+        };
+        let mut stats = None;
+        if let Ok(prepared) = engine.prepare(text) {
+            if let Ok(mut rows) = tx.run_prepared(prepared, Params::new()) {
+                let mut ok = true;
+                for _ in 0..10_000 {
+                    match rows.next_row() {
+                        None => break,
+                        Some(Err(_)) => {
+                            ok = false;
+                            break;
+                        }
+                        Some(Ok(_)) => {}
+                    }
+                }
+                if ok {
+                    stats = Some(rows.summary().stats);
+                }
+            }
+        }
+        let _ = tx.commit();
+        let after = engine.databases().len();
+        let did = match stats {
+            _ if after != before => 4,
+            Some(s) if s.indexes_added + s.indexes_removed + s.constraints_added > 0 => 3,
+            Some(s) if s.constraints_removed + s.system_updates > 0 => 3,
+            Some(s) if s.contains_updates() => 2,
+            _ => 0,
+        };
+        if did > demanded {
+            return Err(format!(
+                "{text:?}: the table demands level {demanded} but the statement did level {did}"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod audit_tests {
+    use graphward_core::engine::EngineConfig;
+
+    const FRAGMENTS: &[&str] = &[
+        "EXPLAIN ",
+        "PROFILE ",
+        "/* c */ ",
+        "// c\n",
+        "CREATE ",
+        "DROP ",
+        "DATABASE ",
+        "db1 ",
+        "INDEX ",
+        "i1 ",
+        "FOR (n:L) ON (n.p) ",
+        "CONSTRAINT ",
+        "c1 ",
+        "REQUIRE n.p IS UNIQUE ",
+        "MATCH (n) ",
+        "RETURN n ",
+        "RETURN 1 ",
+        "SET n.p = 1 ",
+        "DELETE n ",
+        "DETACH ",
+        "MERGE (m:M) ",
+        "(:L {p: 1}) ",
+        "WITH n ",
+        "UNWIND [1,2] AS x ",
+        "CALL { CREATE (:Q) } ",
+        "FOREACH (x IN [1] | CREATE (:F)) ",
+        "IF NOT EXISTS ",
+        "IF EXISTS ",
+        "SHOW ",
+        "DATABASES ",
+        "INDEXES ",
+        "UNION ",
+        "OPTIONAL MATCH (n) ",
+        "REMOVE n:L ",
+        "; ",
+        "e ",
+        "`db1` ",
+        "\t",
+        "\u{2003}",
+        "ON (n:L) ASSERT n.p IS UNIQUE ",
+    ];
+
+    #[test]
+    fn the_table_never_underprivileges_what_a_statement_does() {
+        let engine = graphward_cypher::Engine::open_in_memory(EngineConfig::default()).unwrap();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut parsed = 0;
+        for _ in 0..4_000 {
+            let n = 1 + (next() % 6) as usize;
+            let text: String = (0..n)
+                .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
+                .collect();
+            if graphward_cypher::parser::parse(&text, 64).is_ok() {
+                parsed += 1;
+            }
+            super::audit::check(&engine, &text).unwrap();
+        }
+        for text in [
+            "CREATE DATABASE db2",
+            "DROP DATABASE db2",
+            "CREATE INDEX i2 FOR (n:L) ON (n.q)",
+            "DROP INDEX i2",
+            "CREATE (:L {p: 2})",
+            "MATCH (n) DETACH DELETE n",
+            "CALL { CREATE (:Q) } RETURN 1",
+            "FOREACH (x IN [1] | CREATE (:F))",
+            "MERGE (m:M) RETURN m",
+        ] {
+            super::audit::check(&engine, text).unwrap();
+        }
+        assert!(
+            parsed > 100,
+            "the generator makes too few valid statements ({parsed})"
+        );
+    }
+}

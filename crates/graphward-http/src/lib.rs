@@ -652,16 +652,6 @@ pub(crate) async fn authenticate(
     }
 }
 
-/// Refuse a principal whose token is narrowed to another graph.
-pub(crate) fn check_graph_scope(principal: &Principal, graph: &str) -> Result<(), ApiError> {
-    match &principal.graph_scope {
-        Some(scope) if scope != graph => Err(ApiError::forbidden(format!(
-            "Graph scope (JWT-GRAPH-SCOPE): this token is limited to graph {scope:?} and cannot access graph {graph:?}"
-        ))),
-        _ => Ok(()),
-    }
-}
-
 /// Who sent the request (address, verified client certificate), if known.
 pub(crate) fn peer_of(req_ext: &axum::http::Extensions) -> Peer {
     req_ext.get::<Peer>().cloned().unwrap_or_default()

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{codes, ApiError};
 use crate::json::{self, Format};
-use crate::{authenticate, check_graph_scope, parse_json_body, peer_of, read_body, App, Shared};
+use crate::{authenticate, parse_json_body, peer_of, read_body, App, Shared};
 
 /// Size of the pieces a result is sent in (and of what is buffered before the head is sent).
 const PIECE: usize = 64 * 1024;
@@ -369,15 +369,15 @@ pub(crate) fn content_type(format: Format) -> &'static str {
     }
 }
 
-/// Authenticate, check the graph scope and read the body: what every query endpoint does.
+/// Authenticate and read the body: what every query endpoint does.
 pub(crate) async fn prelude(
     app: &Shared,
-    graph: &str,
     req: Request,
 ) -> Result<(Principal, HeaderMap, Bytes), ApiError> {
     let (parts, body) = req.into_parts();
+    // The graph (and a token's graph scope) is authorized by the front door, with the
+    // statement.
     let principal = authenticate(app, &parts.headers, peer_of(&parts.extensions)).await?;
-    check_graph_scope(&principal, graph)?;
     let body = read_body(app, body).await?;
     Ok((principal, parts.headers, body))
 }
@@ -415,7 +415,7 @@ pub(crate) async fn autocommit(
     Path(graph): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let (principal, headers, body) = prelude(&app, req).await?;
     let q = parse_query_request(&headers, &body, true)?;
     let cancel = CancelToken::new();
     let options = TxOptions {
@@ -548,7 +548,7 @@ pub(crate) async fn open_tx(
     Path(graph): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let (principal, headers, body) = prelude(&app, req).await?;
     let q = parse_query_request(&headers, &body, false)?;
     if app.txs.len() >= app.state.limits.max_transactions {
         return Err(ApiError::new(
@@ -660,7 +660,7 @@ async fn tx_request(
     req: Request,
     action: TxAction,
 ) -> Result<Response, ApiError> {
-    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let (principal, headers, body) = prelude(&app, req).await?;
     let q = match action {
         TxAction::Rollback => QueryRequest {
             statement: None,

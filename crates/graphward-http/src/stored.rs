@@ -480,7 +480,7 @@ pub(crate) async fn install(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let (principal, headers, body) = prelude(&app, req).await?;
     let v = crate::parse_json_body(&headers, &body)?;
     let Some(statement) = v.get("statement").and_then(J::as_str).map(str::to_string) else {
         return Err(ApiError::bad_request(
@@ -512,7 +512,7 @@ pub(crate) async fn show(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let (principal, _, _) = prelude(&app, &graph, req).await?;
+    let (principal, _, _) = prelude(&app, req).await?;
     let graph_filter = Some(graph.clone());
     through_front_door(
         &app,
@@ -535,7 +535,7 @@ pub(crate) async fn list(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let (principal, _, _) = prelude(&app, &graph, req).await?;
+    let (principal, _, _) = prelude(&app, req).await?;
     let graph_filter = Some(graph.clone());
     through_front_door(
         &app,
@@ -563,16 +563,19 @@ pub(crate) async fn drop_query(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let (principal, _, _) = prelude(&app, &graph, req).await?;
-    let old = store
-        .get(&graph, &name)
-        .ok_or_else(|| missing(&graph, &name))?;
+    let (principal, _, _) = prelude(&app, req).await?;
+    let old = store.get(&graph, &name);
     let command = StoredQueryCommand::Drop {
         name: name.clone(),
         graph: graph.clone(),
     };
-    through_front_door(&app, principal, command).await?;
-    Ok(json_response(StatusCode::OK, &old.to_json()))
+    // Authorized before anything is said about the query: a caller that may not drop learns
+    // nothing of whether it exists.
+    match (through_front_door(&app, principal, command).await, old) {
+        (Ok(()), Some(old)) => Ok(json_response(StatusCode::OK, &old.to_json())),
+        (Err(e), _) if e.status != StatusCode::BAD_REQUEST => Err(e),
+        _ => Err(missing(&graph, &name)),
+    }
 }
 
 async fn run_stored(
@@ -583,7 +586,17 @@ async fn run_stored(
     req: Request,
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
-    let (principal, headers, body) = prelude(&app, &graph, req).await?;
+    let (principal, headers, body) = prelude(&app, req).await?;
+    // READ on the graph (the least a run needs) before anything is said about the query.
+    let graph_filter = Some(graph.clone());
+    through_front_door(
+        &app,
+        principal.clone(),
+        StoredQueryCommand::Show {
+            graph: graph_filter,
+        },
+    )
+    .await?;
     let q = store
         .get(&graph, &name)
         .ok_or_else(|| missing(&graph, &name))?;

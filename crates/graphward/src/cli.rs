@@ -28,6 +28,9 @@ pub enum Command {
     /// Read, change and apply settings: get, set, apply (to the running server), entry
     /// (interactive).
     Config(crate::config_cmd::ConfigArgs),
+    /// Print the authorization table: for each kind of statement an example and the privilege
+    /// it needs, as JSON lines (what the server enforces; see graphward_auth::policy).
+    Policy(PolicyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -343,4 +346,18 @@ mod tests {
         assert_eq!(args.bolt_port.as_deref(), Some("7688"));
         assert_eq!(args.http_port.as_deref(), Some("7475"));
     }
+}
+
+/// Flags of `graphward policy`: the names filled into the examples.
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// Graph named by the examples
+    #[arg(long, default_value = "neo4j")]
+    pub graph: String,
+    /// The user running the examples (for "own account" statements)
+    #[arg(long, default_value = "alice")]
+    pub user: String,
+    /// Another user, named by the examples that touch someone else's account
+    #[arg(long, default_value = "neo4j")]
+    pub admin: String,
 }

@@ -28,5 +28,14 @@ fn main() -> ExitCode {
         cli::Command::Shell(args) => graphward_shell::run(args),
         cli::Command::Certs(args) => certs::run(args.command),
         cli::Command::Config(args) => config_cmd::run(args.command),
+        cli::Command::Policy(args) => {
+            for (kind, example, needs) in
+                graphward_auth::policy::examples(&args.graph, &args.user, &args.admin)
+            {
+                let line = serde_json::json!({"kind": kind, "example": example, "needs": needs});
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
     }
 }
