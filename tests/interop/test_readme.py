@@ -13,19 +13,31 @@ from conftest import ROOT, binary
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
+def shell_blocks(text):
+    """The contents of the ```sh / ```bash / ``` fenced blocks."""
+    block, lang = None, None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if block is None:
+                block, lang = [], line[3:].strip()
+            else:
+                if lang in ("sh", "bash", "console", ""):
+                    yield "\n".join(block)
+                block = None
+        elif block is not None:
+            block.append(line)
+
+
 def fenced_commands(path: Path):
-    text = path.read_text()
-    for block in re.findall(r"```(?:sh|bash|console)?\n(.*?)```", text, flags=re.S):
+    for block in shell_blocks(path.read_text()):
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():
             line = line.split("  #")[0].strip()
-            if "graphward " not in line:
+            if line.startswith("#") or "graphward " not in line:
                 continue
             # the part of a pipeline that runs graphward
             for part in line.split("|"):
-                part = part.strip()
-                words = shlex.split(part, comments=True)
-                words = [w for w in words if "=" not in w or w.startswith("-")]
+                words = shlex.split(part.strip(), comments=True)
                 for i, w in enumerate(words):
                     if w == "graphward" or w.endswith("/graphward"):
                         yield line, words[i + 1:]

@@ -137,6 +137,10 @@ impl QueryEngine for FrontDoor {
         self.cypher.prepare(text)
     }
 
+    fn health(&self) -> Result<()> {
+        self.cypher.health()
+    }
+
     fn default_database(&self) -> String {
         self.cypher.default_database()
     }

@@ -266,6 +266,17 @@ pub trait QueryEngine: Send + Sync + 'static {
     fn prepare(&self, text: &str) -> Result<Prepared> {
         Ok(Prepared::unparsed(text))
     }
+    /// Whether storage answers: the default database opens a read transaction. Needs no
+    /// principal (the front door forwards it to the engine without authorization: it reads
+    /// nothing a client sees).
+    fn health(&self) -> Result<()> {
+        let tx = self.begin(TxOptions {
+            mode: AccessMode::Read,
+            implicit: true,
+            ..TxOptions::default()
+        })?;
+        tx.rollback()
+    }
     /// The name of the default database (`neo4j` unless configured otherwise).
     fn default_database(&self) -> String;
     fn databases(&self) -> Vec<DatabaseInfo>;

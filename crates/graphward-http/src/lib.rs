@@ -41,7 +41,7 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use bytes::Bytes;
 use graphward_core::auth::{Authenticator, ClientInfo, Credentials, TokenService};
-use graphward_core::engine::{AccessMode, Principal, QueryEngine, TxOptions};
+use graphward_core::engine::{Principal, QueryEngine};
 use graphward_core::ErrorCode;
 use graphward_tls::TlsManager;
 use http_body_util::BodyExt;
@@ -446,22 +446,9 @@ async fn health(State(app): State<Shared>) -> Response {
     let engine = app.state.engine.clone();
     // Storage is healthy when the default database opens a read transaction.
     let storage = blocking(move || {
-        let options = TxOptions {
-            mode: AccessMode::Read,
-            implicit: true,
-            principal: Principal {
-                user: Some("graphward-health".into()),
-                superuser: true,
-                ..Principal::default()
-            },
-            ..TxOptions::default()
-        };
         let databases: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
-        let state = match engine.begin(options) {
-            Ok(tx) => {
-                let _ = tx.rollback();
-                "ok".to_string()
-            }
+        let state = match engine.health() {
+            Ok(()) => "ok".to_string(),
             Err(e) => format!("error: {}", e.message),
         };
         (state, engine.default_database(), databases)

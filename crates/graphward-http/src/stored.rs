@@ -433,9 +433,16 @@ async fn through_front_door(
     command: StoredQueryCommand,
 ) -> Result<(), ApiError> {
     let engine = app.state.engine.clone();
+    // On the graph the command names (a token limited to it may use it).
+    let graph = match &command {
+        StoredQueryCommand::Install { graph, .. }
+        | StoredQueryCommand::Drop { graph, .. }
+        | StoredQueryCommand::Show { graph: Some(graph) } => graph.clone(),
+        StoredQueryCommand::Show { graph: None } => "system".to_string(),
+    };
     crate::blocking(move || -> Result<(), Error> {
         let mut tx = engine.begin(TxOptions {
-            database: Some("system".to_string()),
+            database: Some(graph),
             principal,
             implicit: true,
             ..TxOptions::default()
