@@ -456,7 +456,8 @@ async fn health(State(app): State<Shared>) -> Response {
             },
             ..TxOptions::default()
         };
-        let databases: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
+        let infos = engine.databases();
+        let databases: Vec<String> = infos.iter().map(|d| d.name.clone()).collect();
         let state = match engine.begin(options) {
             Ok(tx) => {
                 let _ = tx.rollback();
@@ -464,12 +465,29 @@ async fn health(State(app): State<Shared>) -> Response {
             }
             Err(e) => format!("error: {}", e.message),
         };
-        (state, engine.default_database(), databases)
+        // Databases that are not online (storage failed, or failed their startup check).
+        let degraded: Vec<serde_json::Value> = infos
+            .iter()
+            .filter(|d| d.status != graphward_core::engine::DatabaseStatus::Online)
+            .map(|d| {
+                serde_json::json!({
+                    "name": d.name,
+                    "status": d.status.as_str(),
+                    "reason": d.status_message,
+                })
+            })
+            .collect();
+        (state, engine.default_database(), databases, degraded)
     })
     .await;
-    let (state, default_database, databases) = match storage {
+    let (state, default_database, databases, degraded) = match storage {
         Ok(s) => s,
-        Err(e) => (format!("error: {}", e.message), String::new(), Vec::new()),
+        Err(e) => (
+            format!("error: {}", e.message),
+            String::new(),
+            Vec::new(),
+            Vec::new(),
+        ),
     };
     let ok = state == "ok";
     let tls: Vec<serde_json::Value> = app
@@ -487,14 +505,21 @@ async fn health(State(app): State<Shared>) -> Response {
             })
         })
         .collect();
+    // `degraded`: the default database serves, but some database is not online.
+    let status = match (ok, degraded.is_empty()) {
+        (false, _) => "unavailable",
+        (true, true) => "ok",
+        (true, false) => "degraded",
+    };
     let body = serde_json::json!({
-        "status": if ok { "ok" } else { "unavailable" },
+        "status": status,
         "version": VERSION,
         "uptime_seconds": app.state.started.elapsed().as_secs(),
         "storage": {
             "state": state,
             "default_database": default_database,
             "databases": databases,
+            "not_online": degraded,
         },
         "tls": tls,
     });
@@ -513,9 +538,10 @@ async fn metrics_text(State(app): State<Shared>) -> Response {
         None => None,
     };
     let tls: Vec<_> = app.state.tls_managers.iter().map(|m| m.status()).collect();
-    let text = app
+    let mut text = app
         .metrics
         .render(&tls, size, app.txs.len(), app.state.started.elapsed());
+    text.push_str(&metrics::render_databases(&app.state.engine.databases()));
     let mut r = (StatusCode::OK, text).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

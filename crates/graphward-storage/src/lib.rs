@@ -63,7 +63,10 @@ pub mod codec;
 mod store;
 mod tables;
 
-pub use store::{normalize_database_name, Database, ReadTxn, Storage, StorageOptions, WriteTxn};
+pub use store::{
+    normalize_database_name, CheckReport, Database, DatabaseState, ReadTxn, Storage,
+    StorageOptions, WriteTxn,
+};
 
 pub type NodeId = u64;
 pub type RelId = u64;

@@ -58,8 +58,24 @@ pub(crate) const KIND_KEY: u8 = 2;
 
 pub(crate) const FORMAT_VERSION: u64 = 1;
 
-pub(crate) fn st(e: impl std::fmt::Display) -> graphward_core::Error {
-    graphward_core::Error::internal(format!("storage error: {e}"))
+/// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
+/// disk is full, or redb refuses work after such a failure until the file is reopened).
+pub(crate) const IO_DETAIL: &str = "StorageIoFailure";
+
+pub(crate) fn st(e: impl Into<redb::Error>) -> graphward_core::Error {
+    let e: redb::Error = e.into();
+    let io = matches!(e, redb::Error::Io(_) | redb::Error::PreviousIo);
+    let err = graphward_core::Error::internal(format!("storage error: {e}"));
+    if io {
+        err.with_detail(IO_DETAIL)
+    } else {
+        err
+    }
+}
+
+/// True for an error that [`st`] classified as a storage I/O failure.
+pub(crate) fn is_io_failure(e: &graphward_core::Error) -> bool {
+    e.detail.as_deref() == Some(IO_DETAIL)
 }
 
 /// One handle per table.

@@ -103,11 +103,15 @@ impl QueryEngine for Engine {
             .to_ascii_lowercase();
         let system = name == "system";
         let db = if system {
+            // `system` answers SHOW DATABASES whatever state the others are in; other
+            // statements there use the default database, and fail when they need it and it
+            // is unavailable.
             self.inner
                 .storage
-                .database(&self.inner.config.default_database.to_ascii_lowercase())?
+                .database(&self.inner.config.default_database.to_ascii_lowercase())
+                .ok()
         } else {
-            self.inner.storage.database(&name).map_err(|e| {
+            Some(self.inner.storage.database(&name).map_err(|e| {
                 if e.code == ErrorCode::DatabaseNotFound {
                     Error::new(
                         ErrorCode::DatabaseNotFound,
@@ -116,7 +120,7 @@ impl QueryEngine for Engine {
                 } else {
                     e
                 }
-            })?
+            })?)
         };
         let mut tx = EngineTx {
             engine: self.inner.clone(),
@@ -126,7 +130,7 @@ impl QueryEngine for Engine {
             options,
             failed: false,
         };
-        if !tx.options.implicit {
+        if !tx.options.implicit && tx.db.is_some() {
             tx.open_store(tx.options.mode == AccessMode::Write)?;
         }
         Ok(Box::new(tx))
@@ -140,11 +144,14 @@ impl QueryEngine for Engine {
         let default = self.default_database();
         self.inner
             .storage
-            .database_names()
+            .states()
             .into_iter()
-            .map(|n| DatabaseInfo {
-                default: n == default,
-                name: n,
+            .map(|s| DatabaseInfo {
+                default: s.name == default,
+                name: s.name,
+                status: s.status,
+                status_message: s.message,
+                io_failures: s.io_failures,
             })
             .collect()
     }
@@ -153,7 +160,8 @@ impl QueryEngine for Engine {
 struct EngineTx {
     engine: Arc<Inner>,
     name: String,
-    db: Arc<Database>,
+    /// `None` only for `system` when the default database is unavailable.
+    db: Option<Arc<Database>>,
     store: Option<StoreTx>,
     options: TxOptions,
     failed: bool,
@@ -161,10 +169,19 @@ struct EngineTx {
 
 impl EngineTx {
     fn open_store(&mut self, write: bool) -> Result<()> {
+        let Some(db) = self.db.clone() else {
+            return Err(Error::new(
+                ErrorCode::DatabaseUnavailable,
+                format!(
+                    "the default database '{}' is unavailable",
+                    self.engine.config.default_database.to_ascii_lowercase()
+                ),
+            ));
+        };
         if write {
             let start = Instant::now();
             loop {
-                if let Some(w) = self.db.try_begin_write()? {
+                if let Some(w) = db.try_begin_write()? {
                     self.store = Some(StoreTx::Write(w));
                     return Ok(());
                 }
@@ -183,7 +200,7 @@ impl EngineTx {
                 std::thread::sleep(Duration::from_millis(2));
             }
         } else {
-            self.store = Some(StoreTx::Read(self.db.begin_read()?));
+            self.store = Some(StoreTx::Read(db.begin_read()?));
             Ok(())
         }
     }
@@ -353,10 +370,14 @@ impl EngineTx {
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
-                let mut names = storage.database_names();
-                names.push("system".into());
-                names.sort();
-                for n in names {
+                let mut states: Vec<(String, &'static str, String)> = storage
+                    .states()
+                    .into_iter()
+                    .map(|d| (d.name, d.status.as_str(), d.message))
+                    .collect();
+                states.push(("system".into(), "online", String::new()));
+                states.sort();
+                for (n, status, message) in states {
                     let is_default = n == default;
                     rows.push(vec![
                         s(&n),
@@ -367,8 +388,8 @@ impl EngineTx {
                         s("primary"),
                         Value::Bool(true),
                         s("online"),
-                        s("online"),
-                        s(""),
+                        s(status),
+                        s(&message),
                         Value::Bool(is_default),
                         Value::Bool(is_default),
                         Value::List(vec![]),
