@@ -176,6 +176,19 @@ pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     o.open(path)
 }
 
+/// Creates a directory (and its parents) only the server's user can enter.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .map_err(|e| io_err("cannot create directory", dir, e))
+}
+
 /// Reads the catalog: `Ok(None)` when there is none yet (a data directory from before the
 /// catalog existed, or a new one).
 fn read_catalog(db_dir: &Path) -> Result<Option<Vec<String>>> {
@@ -463,6 +476,41 @@ impl Storage {
                 .collect(),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// Writes a consistent snapshot of every database that is not offline into
+    /// `dest/databases/` (created mode 0700; no database file may exist there yet), with a
+    /// catalog listing them. Writers go on meanwhile. Returns, per database, the node and
+    /// relationship counts of its snapshot, or why it was skipped (offline).
+    pub fn backup_to(&self, dest: &Path) -> Result<Vec<(String, Result<(u64, u64)>)>> {
+        let db_dir = dest.join("databases");
+        create_private_dir(&db_dir)?;
+        let slots: Vec<(String, Slot)> = self
+            .dbs
+            .read()
+            .map_err(|_| lock_err())?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out = Vec::new();
+        let mut saved = Vec::new();
+        for (name, slot) in slots {
+            match slot {
+                Slot::Open(db) => {
+                    let counts = db.backup_to(&db_dir.join(format!("{name}.redb")))?;
+                    saved.push(name.clone());
+                    out.push((name, Ok(counts)));
+                }
+                Slot::Offline { error, .. } => out.push((name, Err(error))),
+            }
+        }
+        write_catalog(&db_dir, &saved)?;
+        Ok(out)
+    }
+
+    /// Compacts one database: see [`Database::compact`].
+    pub fn compact(&self, name: &str) -> Result<(u64, u64)> {
+        self.database(name)?.compact()
     }
 
     /// Every database of the catalog with its state (online, degraded or offline).
@@ -823,6 +871,88 @@ impl Database {
 
     fn token_snapshot(&self) -> Result<Arc<TokenCache>> {
         Ok(self.inner.tokens.read().map_err(|_| lock_err())?.clone())
+    }
+
+    /// Writes a consistent copy of this database, as of one committed snapshot, to the new
+    /// file `dest` (mode 0600; it must not exist): every table is copied from a read
+    /// transaction into a fresh redb file, so writers go on meanwhile and the copy is compact.
+    /// Returns the node and relationship counts of the snapshot.
+    pub fn backup_to(&self, dest: &Path) -> Result<(u64, u64)> {
+        let rtxn = self.inner.with_db(|db| db.begin_read().map_err(st))?;
+        no_panic("backup", || {
+            // Create it empty with its mode first (refusing to overwrite); redb fills it.
+            {
+                let mut o = std::fs::OpenOptions::new();
+                o.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    o.mode(0o600);
+                }
+                o.open(dest)
+                    .map_err(|e| io_err("cannot create backup file", dest, e))?;
+            }
+            let out = redb::Builder::new().create(dest).map_err(st)?;
+            let mut w = out.begin_write().map_err(st)?;
+            w.set_durability(redb::Durability::Immediate).map_err(st)?;
+            tables::copy_all(&rtxn, &w)?;
+            w.commit().map_err(st)?;
+            let counts = {
+                let r = out.begin_read().map_err(st)?;
+                let t = tables::open_read(&r)?;
+                (t.meta_get("node_count")?, t.meta_get("rel_count")?)
+            };
+            out.close().map_err(st)?;
+            Ok(counts)
+        })
+        .map_err(|e| self.inner.note(e))
+    }
+
+    /// Compacts the database file (gives free pages back to the file system). Waits for no
+    /// one: fails with `DatabaseUnavailable` while a transaction is open on the database, so
+    /// run it when the database is quiet. New transactions wait while it runs. Returns the
+    /// file size before and after, in bytes (0 in memory).
+    pub fn compact(&self) -> Result<(u64, u64)> {
+        let size = || {
+            self.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map_or(0, |m| m.len())
+        };
+        let before = size();
+        {
+            let mut h = self.inner.handle.write().map_err(|_| lock_err())?;
+            let Some(db) = h.as_mut() else {
+                return Err(Error::new(
+                    ErrorCode::DatabaseUnavailable,
+                    format!("Database `{}` is being reopened; retry shortly", self.name),
+                ));
+            };
+            no_panic("compact", || {
+                let mut compacted = true;
+                // Each call moves what it can; a few rounds reach the fixed point.
+                for _ in 0..8 {
+                    if !compacted {
+                        break;
+                    }
+                    compacted = db.compact().map_err(|e| match e {
+                        redb::CompactionError::TransactionInProgress
+                        | redb::CompactionError::PersistentSavepointExists
+                        | redb::CompactionError::EphemeralSavepointExists => Error::new(
+                            ErrorCode::DatabaseUnavailable,
+                            format!(
+                                "cannot compact `{}` while transactions are open on it: {e}; retry when it is quiet",
+                                self.name
+                            ),
+                        ),
+                        other => st(other),
+                    })?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.inner.note(e))?;
+        }
+        Ok((before, size()))
     }
 
     /// A snapshot read transaction.

@@ -73,6 +73,36 @@ pub(crate) fn st(e: impl Into<redb::Error>) -> graphward_core::Error {
     }
 }
 
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    r: &redb::ReadTransaction,
+    w: &redb::WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<()> {
+    let src = r.open_table(def).map_err(st)?;
+    let mut dst = w.open_table(def).map_err(st)?;
+    for e in src.iter().map_err(st)? {
+        let (k, v) = e.map_err(st)?;
+        dst.insert(k.value(), v.value()).map_err(st)?;
+    }
+    Ok(())
+}
+
+/// Copies every table of a database from a snapshot into an (empty) write transaction.
+pub(crate) fn copy_all(r: &redb::ReadTransaction, w: &redb::WriteTransaction) -> Result<()> {
+    copy_table(r, w, META)?;
+    copy_table(r, w, TOKENS)?;
+    copy_table(r, w, TOKEN_NAMES)?;
+    copy_table(r, w, NODES)?;
+    copy_table(r, w, RELS)?;
+    copy_table(r, w, OUT)?;
+    copy_table(r, w, IN)?;
+    copy_table(r, w, LABEL_IDX)?;
+    copy_table(r, w, LABEL_COUNT)?;
+    copy_table(r, w, PROP_IDX)?;
+    copy_table(r, w, SCHEMA)?;
+    Ok(())
+}
+
 /// True for an error that [`st`] classified as a storage I/O failure.
 pub(crate) fn is_io_failure(e: &graphward_core::Error) -> bool {
     e.detail.as_deref() == Some(IO_DETAIL)
