@@ -20,6 +20,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod admin;
+pub mod backup;
 pub mod error;
 pub mod json;
 pub mod metrics;
@@ -102,6 +103,8 @@ pub struct HttpState {
     pub config_applier: Option<Arc<dyn admin::ConfigApplier>>,
     /// Server-issued tokens (`/gsql/v1/tokens`); `None` disables those endpoints (404).
     pub tokens: Option<Arc<dyn TokenService>>,
+    /// Online backups (`/admin/backup`); `None` answers 404.
+    pub backups: Option<Arc<backup::Backups>>,
 }
 
 impl HttpState {
@@ -116,6 +119,7 @@ impl HttpState {
             stored: None,
             config_applier: None,
             tokens: None,
+            backups: None,
         }
     }
 }
@@ -304,6 +308,9 @@ pub(crate) fn router(app: Shared) -> Router {
         )
         .route("/admin/config/apply", post(admin::config_apply))
         .route("/admin/tls/reload", post(admin::tls_reload))
+        .route("/admin/backup", post(backup::create))
+        .route("/admin/backup/{id}", axum::routing::delete(backup::remove))
+        .route("/admin/backup/{id}/file", get(backup::file))
         .route(
             "/gsql/v1/tokens",
             post(tokens::issue).delete(tokens::drop_tokens),
@@ -716,6 +723,9 @@ mod tests {
             "/restpp/query/{graph}/{name}",
             "/admin/config/apply",
             "/admin/tls/reload",
+            "/admin/backup",
+            "/admin/backup/{id}",
+            "/admin/backup/{id}/file",
             "/gsql/v1/tokens",
             "/gsql/v1/tokens/check",
         ] {

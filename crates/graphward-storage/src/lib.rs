@@ -64,7 +64,7 @@ mod store;
 mod tables;
 
 pub use store::{
-    normalize_database_name, CheckReport, Database, DatabaseState, ReadTxn, Storage,
+    is_locked, normalize_database_name, CheckReport, Database, DatabaseState, ReadTxn, Storage,
     StorageOptions, WriteTxn,
 };
 

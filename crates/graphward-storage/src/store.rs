@@ -137,6 +137,12 @@ pub struct CheckReport {
 
 const LOCKED: &str = "DatabaseLocked";
 
+/// True when a database file could not be opened because another process (a running
+/// server) holds it.
+pub fn is_locked(e: &Error) -> bool {
+    e.detail.as_deref() == Some(LOCKED)
+}
+
 fn lock_err() -> Error {
     Error::internal("storage lock poisoned")
 }
@@ -585,8 +591,12 @@ enum Health {
 /// First and longest wait between recovery attempts of a degraded database.
 const RECOVERY_FIRST_WAIT: Duration = Duration::from_millis(250);
 const RECOVERY_MAX_WAIT: Duration = Duration::from_secs(5);
-/// The table the recovery probe writes (one key, the probe time).
-const PROBE: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("health_probe");
+/// The table the recovery probe writes (one key, removed again at once).
+const PROBE: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("health_probe");
+/// How much the recovery probe writes: a write this large must succeed before a degraded
+/// database takes writes again (a few bytes could fit in the last free page of a full disk,
+/// and the next real write would fail again at once).
+const PROBE_BYTES: usize = 1 << 20;
 
 impl DbInner {
     /// Runs `f` on the redb handle.
@@ -688,18 +698,22 @@ impl DbInner {
         self.reopen_handle()?;
         let probe = self.with_db(|db| {
             no_panic("recovery probe", || {
-                let mut w = db.begin_write().map_err(st)?;
-                w.set_durability(redb::Durability::Immediate).map_err(st)?;
-                w.set_quick_repair(true);
-                {
-                    let mut t = w.open_table(PROBE).map_err(st)?;
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_secs())
-                        .unwrap_or(0);
-                    t.insert("last", now).map_err(st)?;
+                let blob = vec![0u8; PROBE_BYTES];
+                for write in [true, false] {
+                    let mut w = db.begin_write().map_err(st)?;
+                    w.set_durability(redb::Durability::Immediate).map_err(st)?;
+                    w.set_quick_repair(true);
+                    {
+                        let mut t = w.open_table(PROBE).map_err(st)?;
+                        if write {
+                            t.insert("space", blob.as_slice()).map_err(st)?;
+                        } else {
+                            t.remove("space").map_err(st)?;
+                        }
+                    }
+                    w.commit().map_err(st)?;
                 }
-                w.commit().map_err(st)
+                Ok(())
             })
         });
         if let Err(e) = probe {

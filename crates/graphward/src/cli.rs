@@ -28,6 +28,14 @@ pub enum Command {
     /// Read, change and apply settings: get, set, apply (to the running server), entry
     /// (interactive).
     Config(crate::config_cmd::ConfigArgs),
+    /// Check every database of a data directory (server stopped): one line per database;
+    /// exits non-zero when one is missing, empty or damaged.
+    Check(crate::storage_cmd::CheckArgs),
+    /// Back up a running server (every database and the auth state, consistent while writes
+    /// go on) over HTTP(S) with admin credentials; verified against checksums before done.
+    Backup(crate::storage_cmd::BackupArgs),
+    /// Restore a backup into a data directory (server stopped); verifies it first.
+    Restore(crate::storage_cmd::RestoreArgs),
 }
 
 #[derive(Debug, Args)]

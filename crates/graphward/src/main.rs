@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use graphward::{certs, cli, config, config_cmd, serve};
+use graphward::{certs, cli, config, config_cmd, serve, storage_cmd};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -28,5 +28,8 @@ fn main() -> ExitCode {
         cli::Command::Shell(args) => graphward_shell::run(args),
         cli::Command::Certs(args) => certs::run(args.command),
         cli::Command::Config(args) => config_cmd::run(args.command),
+        cli::Command::Check(args) => storage_cmd::check(&args),
+        cli::Command::Backup(args) => storage_cmd::backup(&args),
+        cli::Command::Restore(args) => storage_cmd::restore(&args),
     }
 }

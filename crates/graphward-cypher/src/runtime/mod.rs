@@ -129,8 +129,10 @@ impl QueryEngine for Engine {
             store: None,
             options,
             failed: false,
+            write_refused: None,
         };
-        if !tx.options.implicit && tx.db.is_some() {
+        // `system` needs no store for its own statements (SHOW DATABASES): opened on demand.
+        if !tx.options.implicit && !system {
             tx.open_store(tx.options.mode == AccessMode::Write)?;
         }
         Ok(Box::new(tx))
@@ -165,6 +167,9 @@ struct EngineTx {
     store: Option<StoreTx>,
     options: TxOptions,
     failed: bool,
+    /// Why a write-mode transaction holds a read store: its database refuses writes for now
+    /// (degraded after a storage failure). Reads go on; a write gets this error.
+    write_refused: Option<Error>,
 }
 
 impl EngineTx {
@@ -181,9 +186,19 @@ impl EngineTx {
         if write {
             let start = Instant::now();
             loop {
-                if let Some(w) = db.try_begin_write()? {
-                    self.store = Some(StoreTx::Write(w));
-                    return Ok(());
+                match db.try_begin_write() {
+                    Ok(Some(w)) => {
+                        self.store = Some(StoreTx::Write(w));
+                        return Ok(());
+                    }
+                    Ok(None) => {}
+                    Err(e) if e.code == ErrorCode::DatabaseUnavailable => {
+                        // Degraded: serve reads from a snapshot; refuse writes with `e`.
+                        self.store = Some(StoreTx::Read(db.begin_read()?));
+                        self.write_refused = Some(e);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
                 }
                 if self.options.cancel.is_cancelled() {
                     return Err(Error::new(
@@ -271,6 +286,9 @@ impl EngineTx {
                     self.open_store(writes && self.options.mode == AccessMode::Write)?;
                 }
                 if writes && matches!(self.store, Some(StoreTx::Read(_))) {
+                    if let Some(e) = &self.write_refused {
+                        return Err(e.clone());
+                    }
                     return Err(Error::new(
                         ErrorCode::Forbidden,
                         "Writing in read access mode not allowed.",
@@ -569,6 +587,9 @@ impl EngineTx {
     }
 
     fn write_store(&mut self) -> Result<&mut graphward_storage::WriteTxn> {
+        if let (Some(e), Some(StoreTx::Read(_))) = (&self.write_refused, &self.store) {
+            return Err(e.clone());
+        }
         match self.store.as_mut() {
             Some(s) => s.write(),
             None => Err(Error::internal("no storage transaction")),
