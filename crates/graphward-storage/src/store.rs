@@ -127,7 +127,7 @@ pub struct DatabaseState {
     pub io_failures: u64,
 }
 
-/// What [`Storage::check_dir`] found for one database.
+/// What [`Storage::check_dir`] found for one database (or [`Storage::backup_to`] saved).
 #[derive(Debug, Clone)]
 pub struct CheckReport {
     pub name: String,
@@ -488,7 +488,7 @@ impl Storage {
     /// `dest/databases/` (created mode 0700; no database file may exist there yet), with a
     /// catalog listing them. Writers go on meanwhile. Returns, per database, the node and
     /// relationship counts of its snapshot, or why it was skipped (offline).
-    pub fn backup_to(&self, dest: &Path) -> Result<Vec<(String, Result<(u64, u64)>)>> {
+    pub fn backup_to(&self, dest: &Path) -> Result<Vec<CheckReport>> {
         let db_dir = dest.join("databases");
         create_private_dir(&db_dir)?;
         let slots: Vec<(String, Slot)> = self
@@ -505,9 +505,15 @@ impl Storage {
                 Slot::Open(db) => {
                     let counts = db.backup_to(&db_dir.join(format!("{name}.redb")))?;
                     saved.push(name.clone());
-                    out.push((name, Ok(counts)));
+                    out.push(CheckReport {
+                        name,
+                        result: Ok(counts),
+                    });
                 }
-                Slot::Offline { error, .. } => out.push((name, Err(error))),
+                Slot::Offline { error, .. } => out.push(CheckReport {
+                    name,
+                    result: Err(error),
+                }),
             }
         }
         write_catalog(&db_dir, &saved)?;

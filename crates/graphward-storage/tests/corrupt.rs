@@ -296,9 +296,9 @@ fn backup_under_writes_and_compact() {
     writer.join().unwrap();
     let (nodes, rels) = report
         .iter()
-        .find(|(n, _)| n == "g")
+        .find(|c| c.name == "g")
         .unwrap()
-        .1
+        .result
         .clone()
         .unwrap();
     // Consistent: every committed transaction is all in or all out.

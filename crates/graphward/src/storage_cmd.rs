@@ -126,8 +126,9 @@ impl SnapshotWriter for ServerSnapshot {
         self.auth.backup_to(dir).map_err(|e| e.message)?;
         let mut saved = Vec::new();
         let mut skipped = Vec::new();
-        for (name, r) in dbs {
-            match r {
+        for c in dbs {
+            let name = c.name;
+            match c.result {
                 Ok((nodes, rels)) => saved
                     .push(serde_json::json!({"name": name, "nodes": nodes, "relationships": rels})),
                 Err(e) => skipped.push(serde_json::json!({"name": name, "reason": e.message})),
@@ -142,6 +143,15 @@ impl SnapshotWriter for ServerSnapshot {
 
 trait Stream: Read + Write {}
 impl<T: Read + Write> Stream for T {}
+
+/// A response whose head was read: status, Content-Length, the part of the body already read,
+/// and the connection positioned after it.
+struct Answer {
+    status: u16,
+    length: Option<u64>,
+    first: Vec<u8>,
+    conn: Box<dyn Stream>,
+}
 
 const TIMEOUT: Duration = Duration::from_secs(300);
 /// Largest JSON answer read (the manifest).
@@ -247,11 +257,7 @@ impl Client {
 
     /// Sends a request; returns the status, the Content-Length and the connection positioned
     /// at the body (with what of it was already read).
-    fn send(
-        &self,
-        method: &str,
-        target: &str,
-    ) -> Result<(u16, Option<u64>, Vec<u8>, Box<dyn Stream>), String> {
+    fn send(&self, method: &str, target: &str) -> Result<Answer, String> {
         let mut s = self.connect()?;
         let req = format!(
             "{method} {target} HTTP/1.1\r\nHost: {}\r\nUser-Agent: graphward-backup\r\nAuthorization: Basic {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
@@ -304,12 +310,22 @@ impl Client {
                 }
             }
         }
-        Ok((status, length, rest, s))
+        Ok(Answer {
+            status,
+            length,
+            first: rest,
+            conn: s,
+        })
     }
 
     /// A request answered with JSON.
     fn json(&self, method: &str, target: &str) -> Result<serde_json::Value, String> {
-        let (status, length, mut body, mut s) = self.send(method, target)?;
+        let Answer {
+            status,
+            length,
+            first: mut body,
+            conn: mut s,
+        } = self.send(method, target)?;
         if length.is_some_and(|l| l > MAX_JSON as u64) {
             return Err(format!("answer larger than {MAX_JSON} bytes"));
         }
@@ -338,7 +354,12 @@ impl Client {
 
     /// Downloads a file to `dest`, returning its size and SHA-256.
     fn download(&self, target: &str, dest: &Path) -> Result<(u64, String), String> {
-        let (status, length, first, mut s) = self.send("GET", target)?;
+        let Answer {
+            status,
+            length,
+            first,
+            conn: mut s,
+        } = self.send("GET", target)?;
         if status != 200 {
             return Err(format!("{target}: HTTP {status}"));
         }
