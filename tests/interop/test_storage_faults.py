@@ -261,9 +261,9 @@ def all_rels(driver, database="neo4j"):
 def test_backup_under_writes_and_restore(make_server, tmp_path):
     srv = make_server()
     with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
-        fill(d, "neo4j", 500)
-        d.execute_query("MATCH (a:Item), (b:Item) WHERE b.i = a.i + 1 CREATE (a)-[:NEXT {w: a.i}]->(b)")
         d.execute_query("CREATE INDEX item_i FOR (n:Item) ON (n.i)")
+        fill(d, "neo4j", 500)
+        d.execute_query("MATCH (a:Item) MATCH (b:Item {i: a.i + 1}) CREATE (a)-[:NEXT {w: a.i}]->(b)")
         d.execute_query("CREATE DATABASE other", database_="system")
         fill(d, "other", 30)
         d.execute_query("CREATE USER alice SET PASSWORD 'alice-secret-1' CHANGE NOT REQUIRED",
@@ -358,3 +358,22 @@ def test_backup_needs_admin_credentials(make_server, tmp_path):
     assert out.returncode != 0 and "401" in out.stderr, out
     r = requests.post(http(srv, "/admin/backup"))
     assert r.status_code == 401
+
+
+# ---- compaction -----------------------------------------------------------------------------
+
+def test_compact_database_over_http(make_server):
+    srv = make_server()
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        d.execute_query("UNWIND range(1, 3000) AS i CREATE (:Big {i: i, pad: $pad})", pad="p" * 500)
+        d.execute_query("MATCH (n:Big) WHERE n.i > 10 DELETE n")
+    r = requests.post(http(srv, "/admin/compact/neo4j"), auth=AUTH)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["bytes_after"] < body["bytes_before"], body
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        assert d.execute_query("MATCH (n:Big) RETURN count(n) AS c").records[0]["c"] == 10
+        d.execute_query("CREATE (:Big {i: 0})")
+    r = requests.post(http(srv, "/admin/compact/nosuch"), auth=AUTH)
+    assert r.status_code == 404
+    assert requests.post(http(srv, "/admin/compact/neo4j")).status_code == 401

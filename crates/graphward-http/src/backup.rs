@@ -33,11 +33,14 @@ pub const STAGE_TTL: Duration = Duration::from_secs(3600);
 /// The manifest file of a backup (also written by the client into its directory).
 pub const MANIFEST: &str = "manifest.json";
 
-/// Writes the snapshot files under a directory; implemented by the binary (databases and
-/// auth state). Returns facts to include in the manifest (e.g. per-database counts). Blocks:
-/// called on the blocking pool.
+/// The storage operations behind the admin endpoints; implemented by the binary (databases
+/// and auth state). Blocks: called on the blocking pool.
 pub trait SnapshotWriter: Send + Sync + 'static {
+    /// Writes the snapshot files under `dir`. Returns facts to include in the manifest (e.g.
+    /// per-database counts).
     fn write_snapshot(&self, dir: &Path) -> Result<serde_json::Value, String>;
+    /// Compacts one database (`POST /admin/compact/{database}`): its size before and after.
+    fn compact(&self, database: &str) -> graphward_core::Result<(u64, u64)>;
 }
 
 struct Staged {
@@ -321,6 +324,31 @@ pub(crate) async fn file(
     r.headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     Ok(r)
+}
+
+/// `POST /admin/compact/{database}`: compacts one database file (free pages go back to the
+/// file system). Refused (503) while transactions are open on it.
+pub(crate) async fn compact(
+    State(app): State<Shared>,
+    UrlPath(database): UrlPath<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let backups = admin_only(&app, req).await?;
+    let writer = backups.writer.clone();
+    let name = database.clone();
+    let started = Instant::now();
+    let (before, after) = crate::blocking(move || writer.compact(&name)).await??;
+    tracing::info!(
+        database = %database,
+        before,
+        after,
+        seconds = started.elapsed().as_secs_f64(),
+        "database compacted"
+    );
+    Ok(crate::json_response(
+        StatusCode::OK,
+        &serde_json::json!({"database": database, "bytes_before": before, "bytes_after": after}),
+    ))
 }
 
 /// `DELETE /admin/backup/{id}`.

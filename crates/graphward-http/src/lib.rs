@@ -311,6 +311,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .route("/admin/backup", post(backup::create))
         .route("/admin/backup/{id}", axum::routing::delete(backup::remove))
         .route("/admin/backup/{id}/file", get(backup::file))
+        .route("/admin/compact/{database}", post(backup::compact))
         .route(
             "/gsql/v1/tokens",
             post(tokens::issue).delete(tokens::drop_tokens),
@@ -726,6 +727,7 @@ mod tests {
             "/admin/backup",
             "/admin/backup/{id}",
             "/admin/backup/{id}/file",
+            "/admin/compact/{database}",
             "/gsql/v1/tokens",
             "/gsql/v1/tokens/check",
         ] {

@@ -136,6 +136,10 @@ impl SnapshotWriter for ServerSnapshot {
         }
         Ok(serde_json::json!({"databases": saved, "skipped": skipped}))
     }
+
+    fn compact(&self, database: &str) -> graphward_core::Result<(u64, u64)> {
+        self.engine.compact_database(database)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
