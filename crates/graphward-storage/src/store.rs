@@ -403,9 +403,16 @@ impl Storage {
                 let path = dir.join(format!("{name}.redb"));
                 if path.exists() {
                     // A leftover file not in the catalog (a crash between creating the file and
-                    // listing it, or a drop that could not finish): start afresh.
-                    std::fs::remove_file(&path)
-                        .map_err(|e| io_err("cannot replace stale database file", &path, e))?;
+                    // listing it, or one copied in by hand): kept aside, never reused or lost.
+                    let stamp = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0);
+                    let aside = dir.join(format!("{name}.redb.unlisted-{stamp}"));
+                    std::fs::rename(&path, &aside).map_err(|e| {
+                        io_err("cannot move aside unlisted database file", &path, e)
+                    })?;
+                    tracing::warn!(file = %aside.display(), "a database file the catalog did not list was moved aside");
                 }
                 let db = Database::open_file(&name, &path, &self.options)?;
                 sync_dir(dir)?;
