@@ -433,8 +433,14 @@ fn create_private_file(path: &Path) -> Result<std::fs::File, String> {
         .map_err(|e| format!("cannot create {}: {e}", path.display()))
 }
 
-/// A manifest path as a relative path under a directory: plain components only.
+/// A manifest path as a relative path under a directory: plain components only, under
+/// `databases/` or `system/` (nothing else of a data directory is restored).
 fn safe_join(dir: &Path, rel: &str) -> Result<PathBuf, String> {
+    if !(rel.starts_with("databases/") || rel.starts_with("system/")) {
+        return Err(format!(
+            "unexpected path {rel:?} in the manifest (only databases/ and system/)"
+        ));
+    }
     let mut out = dir.to_path_buf();
     for part in rel.split('/') {
         if part.is_empty() || part == "." || part == ".." || part.contains('\\') {
