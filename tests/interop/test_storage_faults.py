@@ -376,4 +376,7 @@ def test_compact_database_over_http(make_server):
         d.execute_query("CREATE (:Big {i: 0})")
     r = requests.post(http(srv, "/admin/compact/nosuch"), auth=AUTH)
     assert r.status_code == 404
+    out = run_cli("compact", "--database", "neo4j", "--port", str(srv.http_port),
+                  env={"GRAPHWARD_PASSWORD": PASSWORD})
+    assert out.returncode == 0 and out.stdout.startswith("neo4j: compacted"), out
     assert requests.post(http(srv, "/admin/compact/neo4j")).status_code == 401

@@ -36,6 +36,9 @@ pub enum Command {
     Backup(crate::storage_cmd::BackupArgs),
     /// Restore a backup into a data directory (server stopped); verifies it first.
     Restore(crate::storage_cmd::RestoreArgs),
+    /// Compact one database of a running server (free pages go back to the file system)
+    /// over HTTP(S) with admin credentials.
+    Compact(crate::storage_cmd::CompactArgs),
 }
 
 #[derive(Debug, Args)]

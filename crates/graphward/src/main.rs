@@ -31,5 +31,6 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => storage_cmd::check(&args),
         cli::Command::Backup(args) => storage_cmd::backup(&args),
         cli::Command::Restore(args) => storage_cmd::restore(&args),
+        cli::Command::Compact(args) => storage_cmd::compact(&args),
     }
 }

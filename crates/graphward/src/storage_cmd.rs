@@ -30,6 +30,22 @@ pub struct BackupArgs {
     /// Directory to write the backup to (created mode 0700; must be empty or missing)
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompactArgs {
+    /// The database to compact
+    #[arg(long, value_name = "NAME")]
+    pub database: String,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// How to reach a running server's HTTP listener as an administrator.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
     /// Address of the server's HTTP listener
     #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
     pub address: String,
@@ -170,7 +186,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(a: &BackupArgs) -> Result<Client, String> {
+    fn new(a: &ServerArgs) -> Result<Client, String> {
         use base64::Engine as _;
         let user = a
             .username
@@ -510,7 +526,7 @@ fn run_backup(a: &BackupArgs) -> Result<(), String> {
         }
     }
     create_private_dir(&a.to)?;
-    let client = Client::new(a)?;
+    let client = Client::new(&a.server)?;
     let manifest = client.json("POST", "/admin/backup")?;
     let id = manifest["id"]
         .as_str()
@@ -599,6 +615,33 @@ fn url_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// compact
+
+/// `graphward compact`: `POST /admin/compact/{database}` on a running server.
+pub fn compact(a: &CompactArgs) -> ExitCode {
+    let run = || -> Result<serde_json::Value, String> {
+        let client = Client::new(&a.server)?;
+        client.json(
+            "POST",
+            &format!("/admin/compact/{}", url_encode(&a.database)),
+        )
+    };
+    match run() {
+        Ok(r) => {
+            println!(
+                "{}: compacted, {} -> {} bytes",
+                a.database, r["bytes_before"], r["bytes_after"]
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("graphward compact: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
