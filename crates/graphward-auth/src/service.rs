@@ -55,7 +55,7 @@ impl std::fmt::Debug for AuthOptions {
 pub type GraphLister = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
 
 pub struct AuthService {
-    store: Store,
+    pub(crate) store: Store,
     disabled: bool,
     dummy_hash: String,
     gate: HashGate,

@@ -165,6 +165,44 @@ pub fn valid_name(name: &str) -> Result<()> {
 }
 
 impl Store {
+    /// Writes a consistent copy of the store (one read transaction) to the new file `dest`,
+    /// mode 0600.
+    pub(crate) fn backup_to(&self, dest: &Path) -> Result<()> {
+        let err = |e: &dyn std::fmt::Display| store_err(dest, e);
+        {
+            let mut o = std::fs::OpenOptions::new();
+            o.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                o.mode(0o600);
+            }
+            o.open(dest).map_err(|e| err(&e))?;
+        }
+        let rtxn = self.db.begin_read().map_err(|e| err(&e))?;
+        let out = redb::Database::create(dest).map_err(|e| err(&e))?;
+        let w = out.begin_write().map_err(|e| err(&e))?;
+        {
+            for def in [USERS, ROLES] {
+                let src = rtxn.open_table(def).map_err(|e| err(&e))?;
+                let mut dst = w.open_table(def).map_err(|e| err(&e))?;
+                for entry in src.iter().map_err(|e| err(&e))? {
+                    let (k, v) = entry.map_err(|e| err(&e))?;
+                    dst.insert(k.value(), v.value()).map_err(|e| err(&e))?;
+                }
+            }
+            let src = rtxn.open_table(DROPPED).map_err(|e| err(&e))?;
+            let mut dst = w.open_table(DROPPED).map_err(|e| err(&e))?;
+            for entry in src.iter().map_err(|e| err(&e))? {
+                let (k, v) = entry.map_err(|e| err(&e))?;
+                dst.insert(k.value(), v.value()).map_err(|e| err(&e))?;
+            }
+        }
+        w.commit().map_err(|e| err(&e))?;
+        out.close().map_err(|e| err(&e))?;
+        Ok(())
+    }
+
     /// Open (or create) the store at `path`; the parent directory is created (mode 0700).
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(parent) = path.parent() {

@@ -194,7 +194,7 @@ pub fn check_key_file(text: &str) -> std::result::Result<usize, String> {
     parse_key_file(text).map(|r| r.keys.len())
 }
 
-fn render_key_file(ring: &KeyRing) -> String {
+pub(crate) fn render_key_file(ring: &KeyRing) -> String {
     let mut out = String::from(
         "# graphward token signing keys: current first. Secret: keep this file private.\n",
     );

@@ -251,10 +251,39 @@ pub trait Transaction: Send {
 }
 
 /// Facts about one database, for `SHOW DATABASES` and routing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DatabaseInfo {
     pub name: String,
     pub default: bool,
+    /// `online`, `degraded` (storage failed; reads only until it recovers by itself) or
+    /// `offline` (failed its startup check).
+    pub status: DatabaseStatus,
+    /// Why the database is not online (empty when it is).
+    pub status_message: String,
+    /// Storage I/O failures seen since the server started.
+    pub io_failures: u64,
+}
+
+/// The state of one database (`SHOW DATABASES` `currentStatus`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DatabaseStatus {
+    #[default]
+    Online,
+    /// Storage failed (e.g. disk full): reads are served where the storage allows, writes are
+    /// refused, and the database reopens by itself once writes succeed again.
+    Degraded,
+    /// Failed its startup check (file missing, empty or damaged): refuses every query.
+    Offline,
+}
+
+impl DatabaseStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DatabaseStatus::Online => "online",
+            DatabaseStatus::Degraded => "degraded",
+            DatabaseStatus::Offline => "offline",
+        }
+    }
 }
 
 /// The engine as protocol crates see it.

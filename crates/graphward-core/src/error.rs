@@ -29,6 +29,9 @@ pub enum ErrorCode {
     TokenExpired,
     Forbidden,
     NotSupported,
+    /// The database exists but cannot serve this request right now (offline after a failed
+    /// startup check, or refusing writes after a storage failure until it recovers).
+    DatabaseUnavailable,
     Internal,
 }
 
@@ -56,6 +59,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "Neo.ClientError.Security.TokenExpired",
             ErrorCode::Forbidden => "Neo.ClientError.Security.Forbidden",
             ErrorCode::NotSupported => "Neo.ClientError.Statement.FeatureNotSupported",
+            ErrorCode::DatabaseUnavailable => "Neo.TransientError.General.DatabaseUnavailable",
             ErrorCode::Internal => "Neo.DatabaseError.General.UnknownError",
         }
     }
@@ -82,6 +86,7 @@ impl ErrorCode {
             ErrorCode::TokenExpired => "42NFF",
             ErrorCode::Forbidden => "42NFF",
             ErrorCode::NotSupported => "0A000",
+            ErrorCode::DatabaseUnavailable => "08N09",
             ErrorCode::Internal => "50N00",
         }
     }

@@ -74,6 +74,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::DatabaseNotFound | ErrorCode::TransactionInvalid => StatusCode::NOT_FOUND,
         ErrorCode::DatabaseExists => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     }
 }

@@ -20,6 +20,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod admin;
+pub mod backup;
 pub mod error;
 pub mod json;
 pub mod metrics;
@@ -102,6 +103,8 @@ pub struct HttpState {
     pub config_applier: Option<Arc<dyn admin::ConfigApplier>>,
     /// Server-issued tokens (`/gsql/v1/tokens`); `None` disables those endpoints (404).
     pub tokens: Option<Arc<dyn TokenService>>,
+    /// Online backups (`/admin/backup`); `None` answers 404.
+    pub backups: Option<Arc<backup::Backups>>,
 }
 
 impl HttpState {
@@ -116,6 +119,7 @@ impl HttpState {
             stored: None,
             config_applier: None,
             tokens: None,
+            backups: None,
         }
     }
 }
@@ -304,6 +308,10 @@ pub(crate) fn router(app: Shared) -> Router {
         )
         .route("/admin/config/apply", post(admin::config_apply))
         .route("/admin/tls/reload", post(admin::tls_reload))
+        .route("/admin/backup", post(backup::create))
+        .route("/admin/backup/{id}", axum::routing::delete(backup::remove))
+        .route("/admin/backup/{id}/file", get(backup::file))
+        .route("/admin/compact/{database}", post(backup::compact))
         .route(
             "/gsql/v1/tokens",
             post(tokens::issue).delete(tokens::drop_tokens),
@@ -446,17 +454,35 @@ async fn health(State(app): State<Shared>) -> Response {
     let engine = app.state.engine.clone();
     // Storage is healthy when the default database opens a read transaction.
     let storage = blocking(move || {
-        let databases: Vec<String> = engine.databases().into_iter().map(|d| d.name).collect();
+        let infos = engine.databases();
+        let databases: Vec<String> = infos.iter().map(|d| d.name.clone()).collect();
         let state = match engine.health() {
             Ok(()) => "ok".to_string(),
             Err(e) => format!("error: {}", e.message),
         };
-        (state, engine.default_database(), databases)
+        // Databases that are not online (storage failed, or failed their startup check).
+        let degraded: Vec<serde_json::Value> = infos
+            .iter()
+            .filter(|d| d.status != graphward_core::engine::DatabaseStatus::Online)
+            .map(|d| {
+                serde_json::json!({
+                    "name": d.name,
+                    "status": d.status.as_str(),
+                    "reason": d.status_message,
+                })
+            })
+            .collect();
+        (state, engine.default_database(), databases, degraded)
     })
     .await;
-    let (state, default_database, databases) = match storage {
+    let (state, default_database, databases, degraded) = match storage {
         Ok(s) => s,
-        Err(e) => (format!("error: {}", e.message), String::new(), Vec::new()),
+        Err(e) => (
+            format!("error: {}", e.message),
+            String::new(),
+            Vec::new(),
+            Vec::new(),
+        ),
     };
     let ok = state == "ok";
     let tls: Vec<serde_json::Value> = app
@@ -474,14 +500,21 @@ async fn health(State(app): State<Shared>) -> Response {
             })
         })
         .collect();
+    // `degraded`: the default database serves, but some database is not online.
+    let status = match (ok, degraded.is_empty()) {
+        (false, _) => "unavailable",
+        (true, true) => "ok",
+        (true, false) => "degraded",
+    };
     let body = serde_json::json!({
-        "status": if ok { "ok" } else { "unavailable" },
+        "status": status,
         "version": VERSION,
         "uptime_seconds": app.state.started.elapsed().as_secs(),
         "storage": {
             "state": state,
             "default_database": default_database,
             "databases": databases,
+            "not_online": degraded,
         },
         "tls": tls,
     });
@@ -500,9 +533,10 @@ async fn metrics_text(State(app): State<Shared>) -> Response {
         None => None,
     };
     let tls: Vec<_> = app.state.tls_managers.iter().map(|m| m.status()).collect();
-    let text = app
+    let mut text = app
         .metrics
         .render(&tls, size, app.txs.len(), app.state.started.elapsed());
+    text.push_str(&metrics::render_databases(&app.state.engine.databases()));
     let mut r = (StatusCode::OK, text).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -667,6 +701,10 @@ mod tests {
             "/restpp/query/{graph}/{name}",
             "/admin/config/apply",
             "/admin/tls/reload",
+            "/admin/backup",
+            "/admin/backup/{id}",
+            "/admin/backup/{id}/file",
+            "/admin/compact/{database}",
             "/gsql/v1/tokens",
             "/gsql/v1/tokens/check",
         ] {

@@ -334,6 +334,44 @@ impl Metrics {
 }
 
 /// Total size of the regular files under `dir` (symlinks are not followed; depth bounded).
+/// Per-database state gauges and I/O failure counters (appended to [`Metrics::render`]).
+pub fn render_databases(dbs: &[graphward_core::engine::DatabaseInfo]) -> String {
+    use graphward_core::engine::DatabaseStatus;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# HELP graphward_database_status 1 for the state each database is in (online, degraded: storage failed, offline: failed its startup check).\n# TYPE graphward_database_status gauge"
+    );
+    for d in dbs {
+        for s in [
+            DatabaseStatus::Online,
+            DatabaseStatus::Degraded,
+            DatabaseStatus::Offline,
+        ] {
+            let _ = writeln!(
+                o,
+                "graphward_database_status{{database=\"{}\",status=\"{}\"}} {}",
+                label(&d.name),
+                s.as_str(),
+                u8::from(d.status == s)
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "# HELP graphward_storage_io_failures_total Storage I/O failures (e.g. disk full) by database.\n# TYPE graphward_storage_io_failures_total counter"
+    );
+    for d in dbs {
+        let _ = writeln!(
+            o,
+            "graphward_storage_io_failures_total{{database=\"{}\"}} {}",
+            label(&d.name),
+            d.io_failures
+        );
+    }
+    o
+}
+
 pub fn dir_size(dir: &Path) -> u64 {
     fn walk(dir: &Path, depth: usize) -> u64 {
         if depth > 8 {

@@ -38,8 +38,10 @@
 //!
 //! # On disk
 //!
-//! `<dir>/databases/<name>.redb`, one redb file per database; the directory listing is the
-//! catalog. Commits use redb `Durability::Immediate` with quick-repair (two-phase commit and a
+//! `<dir>/databases/<name>.redb`, one redb file per database; `<dir>/databases/catalog` lists
+//! them (one name a line). A listed database whose file is missing, empty or damaged is
+//! offline with the reason, never re-created empty; an I/O failure degrades a database until a
+//! recovery thread has reopened it and a probe write succeeded (see `store.rs`, `Health`). Commits use redb `Durability::Immediate` with quick-repair (two-phase commit and a
 //! saved allocator state), so recovery after a crash is immediate. Tables, per database:
 //!
 //! | table | key | value |
@@ -63,7 +65,10 @@ pub mod codec;
 mod store;
 mod tables;
 
-pub use store::{normalize_database_name, Database, ReadTxn, Storage, StorageOptions, WriteTxn};
+pub use store::{
+    is_locked, normalize_database_name, CheckReport, Database, DatabaseState, ReadTxn, Storage,
+    StorageOptions, WriteTxn,
+};
 
 pub type NodeId = u64;
 pub type RelId = u64;

@@ -5,14 +5,18 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use graphward_core::engine::DatabaseStatus;
 
 use graphward_core::value::Map;
 use graphward_core::{Error, ErrorCode, Result, Value};
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::codec::{self, NodeData, RelData, SchemaData};
-use crate::tables::{self, st, Src, WTabs, KIND_KEY, KIND_LABEL, KIND_TYPE};
+use crate::tables::{self, is_io_failure, st, Src, WTabs, KIND_KEY, KIND_LABEL, KIND_TYPE};
 use crate::{
     Edge, ExpandDir, GraphRead, GraphWrite, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
     SchemaKind,
@@ -100,14 +104,44 @@ pub struct Storage {
     admin: Mutex<()>,
 }
 
-/// A database of the catalog: open, or present on disk but unusable (damaged file).
+/// A database of the catalog: open, or offline (its file is missing, empty or damaged).
 #[derive(Clone)]
 enum Slot {
     Open(Arc<Database>),
-    Broken { path: PathBuf, error: Error },
+    Offline { path: PathBuf, error: Error },
+}
+
+/// The catalog file in `<dir>/databases/`: the names of the databases, one a line. A database
+/// it lists whose file is missing or empty is offline, never silently re-created empty.
+const CATALOG_FILE: &str = "catalog";
+const CATALOG_HEADER: &str = "# graphward database catalog v1: one database name a line";
+
+/// The state of one database, for `SHOW DATABASES`, `/health` and metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseState {
+    pub name: String,
+    pub status: DatabaseStatus,
+    /// Why it is not online (empty when online).
+    pub message: String,
+    /// Storage I/O failures seen since it was opened.
+    pub io_failures: u64,
+}
+
+/// What [`Storage::check_dir`] found for one database (or [`Storage::backup_to`] saved).
+#[derive(Debug, Clone)]
+pub struct CheckReport {
+    pub name: String,
+    /// `Ok((nodes, relationships))` when the file opened and every page checksum verified.
+    pub result: Result<(u64, u64)>,
 }
 
 const LOCKED: &str = "DatabaseLocked";
+
+/// True when a database file could not be opened because another process (a running
+/// server) holds it.
+pub fn is_locked(e: &Error) -> bool {
+    e.detail.as_deref() == Some(LOCKED)
+}
 
 fn lock_err() -> Error {
     Error::internal("storage lock poisoned")
@@ -136,6 +170,126 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::internal(format!("{what} {}: {e}", path.display()))
 }
 
+/// Creates (truncating) a file only the server's user can read and write.
+pub(crate) fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+/// Creates a directory (and its parents) only the server's user can enter.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .map_err(|e| io_err("cannot create directory", dir, e))
+}
+
+/// Reads the catalog: `Ok(None)` when there is none yet (a data directory from before the
+/// catalog existed, or a new one).
+fn read_catalog(db_dir: &Path) -> Result<Option<Vec<String>>> {
+    let path = db_dir.join(CATALOG_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_err("cannot read the database catalog", &path, e)),
+    };
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = normalize_database_name(line).map_err(|_| {
+            Error::internal(format!(
+                "the database catalog {} lists an invalid database name `{line}`",
+                path.display()
+            ))
+        })?;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    Ok(Some(names))
+}
+
+/// Replaces the catalog atomically (write a temporary file, fsync, rename, fsync the dir).
+fn write_catalog(db_dir: &Path, names: &[String]) -> Result<()> {
+    use std::io::Write;
+    let path = db_dir.join(CATALOG_FILE);
+    let tmp = db_dir.join(format!("{CATALOG_FILE}.tmp"));
+    let mut text = String::from(CATALOG_HEADER);
+    text.push('\n');
+    for n in names {
+        text.push_str(n);
+        text.push('\n');
+    }
+    let write = || -> std::io::Result<()> {
+        let mut f = create_private(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|e| io_err("cannot write the database catalog", &path, e))?;
+    sync_dir(db_dir)
+}
+
+/// The `.redb` files of a directory whose stem is a valid, lowercase database name.
+fn list_database_files(db_dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries =
+        std::fs::read_dir(db_dir).map_err(|e| io_err("cannot read data directory", db_dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| io_err("cannot read data directory", db_dir, e))?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("redb") {
+            continue;
+        }
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        match normalize_database_name(stem) {
+            Ok(name) if name == stem => names.push(name),
+            _ => {}
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// The startup check of one database file the catalog lists: it must exist and not be empty
+/// (redb would silently create a fresh, empty database in its place).
+fn check_file(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() == 0 => Err(Error::new(
+            ErrorCode::DatabaseUnavailable,
+            format!(
+                "the database file {} is empty (zero length): restore it from a backup or drop the database",
+                path.display()
+            ),
+        )),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::new(
+            ErrorCode::DatabaseUnavailable,
+            format!(
+                "the database file {} is missing: restore it from a backup or drop the database",
+                path.display()
+            ),
+        )),
+        Err(e) => Err(io_err("cannot read the database file", path, e)),
+    }
+}
+
 fn sync_dir(dir: &Path) -> Result<()> {
     std::fs::File::open(dir)
         .and_then(|f| f.sync_all())
@@ -153,32 +307,31 @@ impl Storage {
         let db_dir = dir.join("databases");
         std::fs::create_dir_all(&db_dir)
             .map_err(|e| io_err("cannot create data directory", &db_dir, e))?;
+        let names = match read_catalog(&db_dir)? {
+            Some(names) => names,
+            None => {
+                // First start with the catalog: adopt the files present.
+                let names = list_database_files(&db_dir)?;
+                write_catalog(&db_dir, &names)?;
+                names
+            }
+        };
         let mut dbs = BTreeMap::new();
-        let entries = std::fs::read_dir(&db_dir)
-            .map_err(|e| io_err("cannot read data directory", &db_dir, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| io_err("cannot read data directory", &db_dir, e))?;
-            let path = entry.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("redb") {
-                continue;
-            }
-            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
-                continue;
-            };
-            let Ok(name) = normalize_database_name(stem) else {
-                continue;
-            };
-            if name != stem {
-                continue;
-            }
-            // A damaged database must not take the others down: it stays in the catalog as
-            // broken (its error is reported by `database` and `broken_databases`) and can be
-            // dropped. A file locked by another process fails the whole open instead: two
-            // servers on one directory is a configuration error.
-            let slot = match Database::open_file(&name, &path, &options) {
+        for name in names {
+            let path = db_dir.join(format!("{name}.redb"));
+            // A missing, empty or damaged database must not take the others down: it stays in
+            // the catalog as offline (with the reason) and can be restored or dropped. A file
+            // locked by another process fails the whole open instead: two servers on one
+            // directory is a configuration error.
+            let opened =
+                check_file(&path).and_then(|()| Database::open_existing(&name, &path, &options));
+            let slot = match opened {
                 Ok(db) => Slot::Open(Arc::new(db)),
                 Err(e) if e.detail.as_deref() == Some(LOCKED) => return Err(e),
-                Err(error) => Slot::Broken { path, error },
+                Err(error) => {
+                    tracing::error!(database = %name, reason = %error.message, "database is offline: it failed its startup check");
+                    Slot::Offline { path, error }
+                }
             };
             dbs.insert(name, slot);
         }
@@ -188,6 +341,42 @@ impl Storage {
             dbs: RwLock::new(dbs),
             admin: Mutex::new(()),
         })
+    }
+
+    /// The startup checks, offline (the server must be stopped): every database the catalog
+    /// of `dir` lists must have a non-empty file that opens and whose every page checksum
+    /// verifies. Changes nothing on disk but what redb's crash recovery writes.
+    pub fn check_dir(dir: &Path) -> Result<Vec<CheckReport>> {
+        let db_dir = dir.join("databases");
+        if !db_dir.is_dir() {
+            return Err(Error::new(
+                ErrorCode::DatabaseNotFound,
+                format!(
+                    "{} is not a graphward data directory (no databases/ in it)",
+                    dir.display()
+                ),
+            ));
+        }
+        let names = match read_catalog(&db_dir)? {
+            Some(n) => n,
+            None => list_database_files(&db_dir)?,
+        };
+        let options = StorageOptions {
+            verify_on_open: true,
+            cache_bytes: 64 << 20,
+        };
+        let mut out = Vec::new();
+        for name in names {
+            let path = db_dir.join(format!("{name}.redb"));
+            let result = check_file(&path)
+                .and_then(|()| Database::open_existing(&name, &path, &options))
+                .and_then(|db| {
+                    let r = db.begin_read()?;
+                    Ok((r.count_nodes(None)?, r.count_relationships()?))
+                });
+            out.push(CheckReport { name, result });
+        }
+        Ok(out)
     }
 
     /// A storage whose databases live in memory only (tests, the TCK).
@@ -212,8 +401,24 @@ impl Storage {
         let db = match &self.dir {
             Some(dir) => {
                 let path = dir.join(format!("{name}.redb"));
+                if path.exists() {
+                    // A leftover file not in the catalog (a crash between creating the file and
+                    // listing it, or one copied in by hand): kept aside, never reused or lost.
+                    let stamp = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0);
+                    let aside = dir.join(format!("{name}.redb.unlisted-{stamp}"));
+                    std::fs::rename(&path, &aside).map_err(|e| {
+                        io_err("cannot move aside unlisted database file", &path, e)
+                    })?;
+                    tracing::warn!(file = %aside.display(), "a database file the catalog did not list was moved aside");
+                }
                 let db = Database::open_file(&name, &path, &self.options)?;
                 sync_dir(dir)?;
+                let mut names = self.database_names();
+                names.push(name.clone());
+                write_catalog(dir, &names)?;
                 db
             }
             None => Database::open_memory(&name)?,
@@ -232,10 +437,19 @@ impl Storage {
         let path = match removed {
             None => return Err(not_found(name)),
             Some(Slot::Open(db)) => db.path.clone(),
-            Some(Slot::Broken { path, .. }) => Some(path),
+            Some(Slot::Offline { path, .. }) => Some(path),
         };
+        if let Some(dir) = &self.dir {
+            // The catalog first: a crash after it leaves a stale file that a later CREATE
+            // replaces, never a listed database that came back.
+            write_catalog(dir, &self.database_names())?;
+        }
         if let Some(path) = &path {
-            std::fs::remove_file(path).map_err(|e| io_err("cannot delete database", path, e))?;
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err("cannot delete database", path, e)),
+            }
             if let Some(dir) = &self.dir {
                 sync_dir(dir)?;
             }
@@ -254,10 +468,10 @@ impl Storage {
         let key = name.to_ascii_lowercase();
         match self.dbs.read().map_err(|_| lock_err())?.get(&key) {
             Some(Slot::Open(db)) => Ok(db.clone()),
-            Some(Slot::Broken { error, .. }) => Err(Error::internal(format!(
-                "Database `{key}` is unavailable: {}",
-                error.message
-            ))),
+            Some(Slot::Offline { error, .. }) => Err(Error::new(
+                ErrorCode::DatabaseUnavailable,
+                format!("Database `{key}` is offline: {}", error.message),
+            )),
             None => Err(not_found(name)),
         }
     }
@@ -269,12 +483,79 @@ impl Storage {
             Ok(m) => m
                 .iter()
                 .filter_map(|(k, v)| match v {
-                    Slot::Broken { error, .. } => Some((k.clone(), error.clone())),
+                    Slot::Offline { error, .. } => Some((k.clone(), error.clone())),
                     Slot::Open(_) => None,
                 })
                 .collect(),
             Err(_) => Vec::new(),
         }
+    }
+
+    /// Writes a consistent snapshot of every database that is not offline into
+    /// `dest/databases/` (created mode 0700; no database file may exist there yet), with a
+    /// catalog listing them. Writers go on meanwhile. Returns, per database, the node and
+    /// relationship counts of its snapshot, or why it was skipped (offline).
+    pub fn backup_to(&self, dest: &Path) -> Result<Vec<CheckReport>> {
+        let db_dir = dest.join("databases");
+        create_private_dir(&db_dir)?;
+        let slots: Vec<(String, Slot)> = self
+            .dbs
+            .read()
+            .map_err(|_| lock_err())?
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut out = Vec::new();
+        let mut saved = Vec::new();
+        for (name, slot) in slots {
+            match slot {
+                Slot::Open(db) => {
+                    let counts = db.backup_to(&db_dir.join(format!("{name}.redb")))?;
+                    saved.push(name.clone());
+                    out.push(CheckReport {
+                        name,
+                        result: Ok(counts),
+                    });
+                }
+                Slot::Offline { error, .. } => out.push(CheckReport {
+                    name,
+                    result: Err(error),
+                }),
+            }
+        }
+        write_catalog(&db_dir, &saved)?;
+        Ok(out)
+    }
+
+    /// Compacts one database: see [`Database::compact`].
+    pub fn compact(&self, name: &str) -> Result<(u64, u64)> {
+        self.database(name)?.compact()
+    }
+
+    /// Every database of the catalog with its state (online, degraded or offline).
+    pub fn states(&self) -> Vec<DatabaseState> {
+        let Ok(m) = self.dbs.read() else {
+            return Vec::new();
+        };
+        m.iter()
+            .map(|(k, v)| match v {
+                Slot::Open(db) => {
+                    let (status, message) = db.status();
+                    DatabaseState {
+                        name: k.clone(),
+                        status,
+                        message,
+                        io_failures: db.inner.io_failures.load(Ordering::Relaxed),
+                    }
+                }
+                Slot::Offline { error, .. } => DatabaseState {
+                    name: k.clone(),
+                    status: DatabaseStatus::Offline,
+                    message: error.message.clone(),
+                    io_failures: 0,
+                },
+            })
+            .collect()
     }
 }
 
@@ -296,9 +577,199 @@ pub struct Database {
 }
 
 pub(crate) struct DbInner {
-    db: redb::Database,
+    name: String,
+    /// The redb handle; `None` only for the moment it is being reopened after a failure.
+    handle: RwLock<Option<redb::Database>>,
     /// Committed tokens only (a cache: misses fall back to the transaction's own tables).
     tokens: RwLock<Arc<TokenCache>>,
+    /// The file and cache size, to reopen it after an I/O failure (`None` in memory).
+    reopen: Option<(PathBuf, usize)>,
+    health: Mutex<Health>,
+    io_failures: AtomicU64,
+}
+
+/// Whether the storage of a database works.
+#[derive(Debug, Clone)]
+enum Health {
+    Online,
+    /// An I/O error (e.g. disk full) failed a read or write. Writes are refused; a recovery
+    /// thread reopens the file (so reads work again) and probes with a small durable write,
+    /// backing off, until one succeeds.
+    Degraded {
+        reason: String,
+        recovering: bool,
+    },
+}
+
+/// First and longest wait between recovery attempts of a degraded database.
+const RECOVERY_FIRST_WAIT: Duration = Duration::from_millis(250);
+const RECOVERY_MAX_WAIT: Duration = Duration::from_secs(5);
+/// The table the recovery probe writes (one key, removed again at once).
+const PROBE: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("health_probe");
+/// How much the recovery probe writes: a write this large must succeed before a degraded
+/// database takes writes again (a few bytes could fit in the last free page of a full disk,
+/// and the next real write would fail again at once).
+const PROBE_BYTES: usize = 1 << 20;
+
+impl DbInner {
+    /// Runs `f` on the redb handle.
+    fn with_db<T>(&self, f: impl FnOnce(&redb::Database) -> Result<T>) -> Result<T> {
+        let guard = self.handle.read().map_err(|_| lock_err())?;
+        match guard.as_ref() {
+            Some(db) => f(db),
+            None => Err(Error::new(
+                ErrorCode::DatabaseUnavailable,
+                format!(
+                    "Database `{}` is being reopened after a storage failure; retry shortly",
+                    self.name
+                ),
+            )),
+        }
+    }
+
+    /// Passes `e` through, first noting a storage I/O failure (degrades the database).
+    fn note(self: &Arc<Self>, e: Error) -> Error {
+        if is_io_failure(&e) {
+            self.fail(&e.message);
+        }
+        e
+    }
+
+    fn fail(self: &Arc<Self>, reason: &str) {
+        self.io_failures.fetch_add(1, Ordering::Relaxed);
+        let Ok(mut h) = self.health.lock() else {
+            return;
+        };
+        let start = match &*h {
+            Health::Online => {
+                tracing::error!(
+                    database = %self.name,
+                    reason = %reason,
+                    "storage failed: database degraded (writes refused until it recovers by itself)"
+                );
+                true
+            }
+            Health::Degraded { recovering, .. } => !recovering,
+        };
+        if start {
+            let recovering = self.reopen.is_some();
+            *h = Health::Degraded {
+                reason: reason.to_string(),
+                recovering,
+            };
+            if recovering {
+                let weak = Arc::downgrade(self);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("recover-{}", self.name))
+                    .spawn(move || recover(weak));
+                if spawned.is_err() {
+                    *h = Health::Degraded {
+                        reason: reason.to_string(),
+                        recovering: false,
+                    };
+                }
+            }
+        }
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        match &*self.health.lock().map_err(|_| lock_err())? {
+            Health::Online => Ok(()),
+            Health::Degraded { reason, .. } => Err(Error::new(
+                ErrorCode::DatabaseUnavailable,
+                format!(
+                    "Database `{}` is degraded after a storage failure ({reason}); writes are refused until it recovers",
+                    self.name
+                ),
+            )),
+        }
+    }
+
+    /// Closes the failed handle and opens the file again (redb recovers the last commit).
+    fn reopen_handle(&self) -> Result<()> {
+        let Some((path, cache)) = &self.reopen else {
+            return Err(Error::internal("an in-memory database cannot be reopened"));
+        };
+        let mut h = self.handle.write().map_err(|_| lock_err())?;
+        if let Some(old) = h.take() {
+            // Fails (and defers) while a write transaction is still alive; the open below
+            // then fails too and the next attempt retries.
+            let _ = old.close();
+        }
+        let db = no_panic("reopen", || {
+            redb::Builder::new()
+                .set_cache_size(*cache)
+                .open(path)
+                .map_err(st)
+        })?;
+        *h = Some(db);
+        Ok(())
+    }
+
+    /// One recovery attempt: reopen, then a small durable write proves writes work again.
+    fn try_recover(&self) -> Result<()> {
+        self.reopen_handle()?;
+        let probe = self.with_db(|db| {
+            no_panic("recovery probe", || {
+                let blob = vec![0u8; PROBE_BYTES];
+                for write in [true, false] {
+                    let mut w = db.begin_write().map_err(st)?;
+                    w.set_durability(redb::Durability::Immediate).map_err(st)?;
+                    w.set_quick_repair(true);
+                    {
+                        let mut t = w.open_table(PROBE).map_err(st)?;
+                        if write {
+                            t.insert("space", blob.as_slice()).map_err(st)?;
+                        } else {
+                            t.remove("space").map_err(st)?;
+                        }
+                    }
+                    w.commit().map_err(st)?;
+                }
+                Ok(())
+            })
+        });
+        if let Err(e) = probe {
+            // Reopen again so reads keep working while writes cannot.
+            let _ = self.reopen_handle();
+            return Err(e);
+        }
+        Ok(())
+    }
+}
+
+/// The recovery loop of a degraded database (its own thread; ends when the database is
+/// dropped or recovered).
+fn recover(weak: Weak<DbInner>) {
+    let mut wait = RECOVERY_FIRST_WAIT;
+    let started = Instant::now();
+    let mut attempts = 0u64;
+    loop {
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        attempts += 1;
+        match inner.try_recover() {
+            Ok(()) => {
+                if let Ok(mut h) = inner.health.lock() {
+                    *h = Health::Online;
+                }
+                tracing::warn!(
+                    database = %inner.name,
+                    attempts,
+                    after_seconds = started.elapsed().as_secs(),
+                    "storage recovered: database online again"
+                );
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(database = %inner.name, error = %e.message, "storage recovery attempt failed; retrying");
+            }
+        }
+        drop(inner);
+        std::thread::sleep(wait);
+        wait = (wait * 2).min(RECOVERY_MAX_WAIT);
+    }
 }
 
 impl std::fmt::Debug for Database {
@@ -311,29 +782,47 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
+    /// Creates a new database file (or opens one).
     fn open_file(name: &str, path: &Path, options: &StorageOptions) -> Result<Database> {
+        Self::open_path(name, path, options, true)
+    }
+
+    /// Opens an existing database file (never creates one).
+    fn open_existing(name: &str, path: &Path, options: &StorageOptions) -> Result<Database> {
+        Self::open_path(name, path, options, false)
+    }
+
+    fn open_path(
+        name: &str,
+        path: &Path,
+        options: &StorageOptions,
+        create: bool,
+    ) -> Result<Database> {
         no_panic("open", || {
-            let db = redb::Builder::new()
-                .set_cache_size(options.cache_bytes)
-                .set_check_integrity_on_open(options.verify_on_open)
-                .create(path)
-                .map_err(|e| {
-                    let locked = matches!(
-                        e,
-                        redb::DatabaseError::DatabaseAlreadyOpen
-                            | redb::DatabaseError::LockProtocolMismatch
-                    );
-                    let err = Error::internal(format!(
-                        "cannot open database file {}: {e}",
-                        path.display()
-                    ));
-                    if locked {
-                        err.with_detail(LOCKED)
-                    } else {
-                        err
-                    }
-                })?;
-            Self::init(name, Some(path.to_path_buf()), db)
+            let mut b = redb::Builder::new();
+            b.set_cache_size(options.cache_bytes)
+                .set_check_integrity_on_open(options.verify_on_open);
+            let opened = if create { b.create(path) } else { b.open(path) };
+            let db = opened.map_err(|e| {
+                let locked = matches!(
+                    e,
+                    redb::DatabaseError::DatabaseAlreadyOpen
+                        | redb::DatabaseError::LockProtocolMismatch
+                );
+                let err =
+                    Error::internal(format!("cannot open database file {}: {e}", path.display()));
+                if locked {
+                    err.with_detail(LOCKED)
+                } else {
+                    err
+                }
+            })?;
+            Self::init(
+                name,
+                Some(path.to_path_buf()),
+                db,
+                Some((path.to_path_buf(), options.cache_bytes)),
+            )
         })
     }
 
@@ -341,10 +830,15 @@ impl Database {
         let db = redb::Builder::new()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(st)?;
-        Self::init(name, None, db)
+        Self::init(name, None, db, None)
     }
 
-    fn init(name: &str, path: Option<PathBuf>, db: redb::Database) -> Result<Database> {
+    fn init(
+        name: &str,
+        path: Option<PathBuf>,
+        db: redb::Database,
+        reopen: Option<(PathBuf, usize)>,
+    ) -> Result<Database> {
         // Create every table (so read transactions can open them) and check the format.
         let wtxn = db.begin_write().map_err(st)?;
         {
@@ -376,8 +870,12 @@ impl Database {
             name: name.to_string(),
             path,
             inner: Arc::new(DbInner {
-                db,
+                name: name.to_string(),
+                handle: RwLock::new(Some(db)),
                 tokens: RwLock::new(Arc::new(cache)),
+                reopen,
+                health: Mutex::new(Health::Online),
+                io_failures: AtomicU64::new(0),
             }),
         })
     }
@@ -386,17 +884,111 @@ impl Database {
         &self.name
     }
 
+    /// Online, or degraded with the reason.
+    pub fn status(&self) -> (DatabaseStatus, String) {
+        match self.inner.health.lock().as_deref() {
+            Ok(Health::Online) => (DatabaseStatus::Online, String::new()),
+            Ok(Health::Degraded { reason, .. }) => (
+                DatabaseStatus::Degraded,
+                format!("storage failed: {reason}; reads only until it recovers by itself"),
+            ),
+            Err(_) => (DatabaseStatus::Degraded, "storage lock poisoned".into()),
+        }
+    }
+
     fn token_snapshot(&self) -> Result<Arc<TokenCache>> {
         Ok(self.inner.tokens.read().map_err(|_| lock_err())?.clone())
     }
 
+    /// Writes a consistent copy of this database, as of one committed snapshot, to the new
+    /// file `dest` (mode 0600; it must not exist): every table is copied from a read
+    /// transaction into a fresh redb file, so writers go on meanwhile and the copy is compact.
+    /// Returns the node and relationship counts of the snapshot.
+    pub fn backup_to(&self, dest: &Path) -> Result<(u64, u64)> {
+        let rtxn = self.inner.with_db(|db| db.begin_read().map_err(st))?;
+        no_panic("backup", || {
+            // Create it empty with its mode first (refusing to overwrite); redb fills it.
+            {
+                let mut o = std::fs::OpenOptions::new();
+                o.write(true).create_new(true);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    o.mode(0o600);
+                }
+                o.open(dest)
+                    .map_err(|e| io_err("cannot create backup file", dest, e))?;
+            }
+            let out = redb::Builder::new().create(dest).map_err(st)?;
+            let mut w = out.begin_write().map_err(st)?;
+            w.set_durability(redb::Durability::Immediate).map_err(st)?;
+            tables::copy_all(&rtxn, &w)?;
+            w.commit().map_err(st)?;
+            let counts = {
+                let r = out.begin_read().map_err(st)?;
+                let t = tables::open_read(&r)?;
+                (t.meta_get("node_count")?, t.meta_get("rel_count")?)
+            };
+            out.close().map_err(st)?;
+            Ok(counts)
+        })
+        .map_err(|e| self.inner.note(e))
+    }
+
+    /// Compacts the database file (gives free pages back to the file system). Waits for no
+    /// one: fails with `DatabaseUnavailable` while a transaction is open on the database, so
+    /// run it when the database is quiet. New transactions wait while it runs. Returns the
+    /// file size before and after, in bytes (0 in memory).
+    pub fn compact(&self) -> Result<(u64, u64)> {
+        let size = || {
+            self.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map_or(0, |m| m.len())
+        };
+        let before = size();
+        {
+            let mut h = self.inner.handle.write().map_err(|_| lock_err())?;
+            let Some(db) = h.as_mut() else {
+                return Err(Error::new(
+                    ErrorCode::DatabaseUnavailable,
+                    format!("Database `{}` is being reopened; retry shortly", self.name),
+                ));
+            };
+            no_panic("compact", || {
+                let mut compacted = true;
+                // Each call moves what it can; a few rounds reach the fixed point.
+                for _ in 0..8 {
+                    if !compacted {
+                        break;
+                    }
+                    compacted = db.compact().map_err(|e| match e {
+                        redb::CompactionError::TransactionInProgress
+                        | redb::CompactionError::PersistentSavepointExists
+                        | redb::CompactionError::EphemeralSavepointExists => Error::new(
+                            ErrorCode::DatabaseUnavailable,
+                            format!(
+                                "cannot compact `{}` while transactions are open on it: {e}; retry when it is quiet",
+                                self.name
+                            ),
+                        ),
+                        other => st(other),
+                    })?;
+                }
+                Ok(())
+            })
+            .map_err(|e| self.inner.note(e))?;
+        }
+        Ok((before, size()))
+    }
+
     /// A snapshot read transaction.
     pub fn begin_read(&self) -> Result<ReadTxn> {
-        no_panic("begin_read", || self.begin_read_inner())
+        no_panic("begin_read", || self.begin_read_inner()).map_err(|e| self.inner.note(e))
     }
 
     fn begin_read_inner(&self) -> Result<ReadTxn> {
-        let txn = self.inner.db.begin_read().map_err(st)?;
+        let txn = self.inner.with_db(|db| db.begin_read().map_err(st))?;
         let tabs = tables::open_read(&txn)?;
         let schemas = tabs.load_schemas()?;
         let tokens = self.token_snapshot()?;
@@ -412,19 +1004,29 @@ impl Database {
     /// The write transaction (blocks while another one is open, including one held by the
     /// calling thread: never open two in one thread).
     pub fn begin_write(&self) -> Result<WriteTxn> {
+        self.inner.check_writable()?;
         no_panic("begin_write", || {
-            let txn = self.inner.db.begin_write().map_err(st)?;
+            let txn = self.inner.with_db(|db| db.begin_write().map_err(st))?;
             self.wrap_write(txn)
         })
+        .map_err(|e| self.inner.note(e))
     }
 
     /// Like [`Database::begin_write`] but returns `Ok(None)` instead of waiting when another
     /// write transaction is open.
     pub fn try_begin_write(&self) -> Result<Option<WriteTxn>> {
-        match self.inner.db.try_begin_write() {
-            Ok(txn) => no_panic("begin_write", || self.wrap_write(txn)).map(Some),
+        self.inner.check_writable()?;
+        let txn = self.inner.with_db(|db| match db.try_begin_write() {
+            Ok(txn) => Ok(Some(txn)),
             Err(redb::TransactionError::WouldBlock) => Ok(None),
             Err(e) => Err(st(e)),
+        });
+        match txn {
+            Ok(Some(txn)) => no_panic("begin_write", || self.wrap_write(txn))
+                .map(Some)
+                .map_err(|e| self.inner.note(e)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.inner.note(e)),
         }
     }
 
@@ -1495,7 +2097,8 @@ impl WriteTxn {
 
     /// Commits durably. On error nothing was committed.
     pub fn commit(self) -> Result<()> {
-        no_panic("commit", || self.commit_inner())
+        let inner = self.inner.clone();
+        no_panic("commit", || self.commit_inner()).map_err(|e| inner.note(e))
     }
 
     fn commit_inner(mut self) -> Result<()> {
@@ -1524,8 +2127,13 @@ impl WriteTxn {
         };
         // SAFETY: see `Drop`: reclaimed exactly once, after the borrowing tables were dropped.
         let txn = unsafe { Box::from_raw(p.as_ptr()) };
-        txn.commit()
-            .map_err(|e| Error::internal(format!("commit failed: {e}")))?;
+        txn.commit().map_err(|e| {
+            let e = st(e);
+            Error {
+                message: format!("commit failed: {}", e.message),
+                ..e
+            }
+        })?;
         if !self.local.is_empty() {
             let mut guard = self.inner.tokens.write().map_err(|_| lock_err())?;
             let mut merged = (**guard).clone();
@@ -1543,7 +2151,7 @@ impl WriteTxn {
         };
         // SAFETY: see `Drop`.
         let txn = unsafe { Box::from_raw(p.as_ptr()) };
-        txn.abort().map_err(st)
+        txn.abort().map_err(|e| self.inner.note(st(e)))
     }
 }
 

@@ -58,8 +58,54 @@ pub(crate) const KIND_KEY: u8 = 2;
 
 pub(crate) const FORMAT_VERSION: u64 = 1;
 
-pub(crate) fn st(e: impl std::fmt::Display) -> graphward_core::Error {
-    graphward_core::Error::internal(format!("storage error: {e}"))
+/// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
+/// disk is full, or redb refuses work after such a failure until the file is reopened).
+pub(crate) const IO_DETAIL: &str = "StorageIoFailure";
+
+pub(crate) fn st(e: impl Into<redb::Error>) -> graphward_core::Error {
+    let e: redb::Error = e.into();
+    let io = matches!(e, redb::Error::Io(_) | redb::Error::PreviousIo);
+    let err = graphward_core::Error::internal(format!("storage error: {e}"));
+    if io {
+        err.with_detail(IO_DETAIL)
+    } else {
+        err
+    }
+}
+
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    r: &redb::ReadTransaction,
+    w: &redb::WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<()> {
+    let src = r.open_table(def).map_err(st)?;
+    let mut dst = w.open_table(def).map_err(st)?;
+    for e in src.iter().map_err(st)? {
+        let (k, v) = e.map_err(st)?;
+        dst.insert(k.value(), v.value()).map_err(st)?;
+    }
+    Ok(())
+}
+
+/// Copies every table of a database from a snapshot into an (empty) write transaction.
+pub(crate) fn copy_all(r: &redb::ReadTransaction, w: &redb::WriteTransaction) -> Result<()> {
+    copy_table(r, w, META)?;
+    copy_table(r, w, TOKENS)?;
+    copy_table(r, w, TOKEN_NAMES)?;
+    copy_table(r, w, NODES)?;
+    copy_table(r, w, RELS)?;
+    copy_table(r, w, OUT)?;
+    copy_table(r, w, IN)?;
+    copy_table(r, w, LABEL_IDX)?;
+    copy_table(r, w, LABEL_COUNT)?;
+    copy_table(r, w, PROP_IDX)?;
+    copy_table(r, w, SCHEMA)?;
+    Ok(())
+}
+
+/// True for an error that [`st`] classified as a storage I/O failure.
+pub(crate) fn is_io_failure(e: &graphward_core::Error) -> bool {
+    e.detail.as_deref() == Some(IO_DETAIL)
 }
 
 /// One handle per table.

@@ -1,5 +1,6 @@
 //! Corrupt bytes and files give errors, never panics.
 
+use graphward_core::engine::DatabaseStatus;
 use graphward_core::value::Map;
 use graphward_core::{ErrorCode, Value};
 use graphward_storage::*;
@@ -104,18 +105,24 @@ fn garbage_database_file_is_reported_not_fatal() {
     {
         let st = Storage::open(dir.path()).unwrap();
         st.create_database("good").unwrap();
+        st.create_database("bad").unwrap();
     }
     let dbs = dir.path().join("databases");
     std::fs::write(dbs.join("bad.redb"), vec![0x5au8; 10_000]).unwrap();
     std::fs::write(dbs.join("notes.txt"), b"hi").unwrap();
+    // Not in the catalog: ignored.
+    std::fs::write(dbs.join("stray.redb"), vec![0x5au8; 100]).unwrap();
     let st = Storage::open(dir.path()).unwrap();
     assert_eq!(
         st.database_names(),
         vec!["bad".to_string(), "good".to_string()]
     );
     let err = st.database("bad").unwrap_err();
-    assert_eq!(err.code, ErrorCode::Internal);
-    assert!(err.message.contains("unavailable"), "{}", err.message);
+    assert_eq!(err.code, ErrorCode::DatabaseUnavailable);
+    assert!(err.message.contains("offline"), "{}", err.message);
+    let states = st.states();
+    assert_eq!(states[0].status, DatabaseStatus::Offline);
+    assert_eq!(states[1].status, DatabaseStatus::Online);
     let broken = st.broken_databases();
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0].0, "bad");
@@ -211,4 +218,112 @@ fn scribbled_file_never_panics() {
     }
     println!("ok / error / panic: {outcomes:?}");
     assert_eq!(outcomes[2], 0, "panics: {outcomes:?}");
+}
+
+/// A database the catalog lists whose file was deleted or truncated to zero is offline with
+/// the reason, never an empty online database; the others open; `check_dir` reports the same.
+#[test]
+fn missing_or_empty_file_is_offline_not_empty() {
+    let dir = TempDir::new("missing-empty");
+    {
+        let st = Storage::open(dir.path()).unwrap();
+        for n in ["gone", "empty", "fine"] {
+            st.create_database(n).unwrap();
+            let db = st.database(n).unwrap();
+            let mut w = db.begin_write().unwrap();
+            w.create_node(&["N".to_string()], Default::default())
+                .unwrap();
+            w.commit().unwrap();
+        }
+    }
+    let dbs = dir.path().join("databases");
+    std::fs::remove_file(dbs.join("gone.redb")).unwrap();
+    std::fs::File::create(dbs.join("empty.redb")).unwrap();
+    let checks = Storage::check_dir(dir.path()).unwrap();
+    let by_name = |n: &str| checks.iter().find(|c| c.name == n).unwrap().result.clone();
+    assert!(by_name("gone").unwrap_err().message.contains("missing"));
+    assert!(by_name("empty").unwrap_err().message.contains("empty"));
+    assert_eq!(by_name("fine").unwrap(), (1, 0));
+
+    let st = Storage::open(dir.path()).unwrap();
+    assert_eq!(st.database_names(), vec!["empty", "fine", "gone"]);
+    for n in ["gone", "empty"] {
+        let err = st.database(n).unwrap_err();
+        assert_eq!(err.code, ErrorCode::DatabaseUnavailable, "{n}");
+    }
+    // The empty file was not turned into an empty database, the missing one not re-created.
+    assert_eq!(std::fs::metadata(dbs.join("empty.redb")).unwrap().len(), 0);
+    assert!(!dbs.join("gone.redb").exists());
+    assert_eq!(
+        st.database("fine")
+            .unwrap()
+            .begin_read()
+            .unwrap()
+            .count_nodes(None)
+            .unwrap(),
+        1
+    );
+    // An offline database can be dropped and created afresh.
+    st.drop_database("gone").unwrap();
+    st.create_database("gone").unwrap();
+    assert!(st.database("gone").is_ok());
+}
+
+/// A backup taken while a writer commits is a consistent snapshot that opens as a data
+/// directory; compaction keeps the data.
+#[test]
+fn backup_under_writes_and_compact() {
+    let dir = TempDir::new("backup-src");
+    let out = TempDir::new("backup-dst");
+    let st = std::sync::Arc::new(Storage::open(dir.path()).unwrap());
+    st.create_database("g").unwrap();
+    let writer = {
+        let st = st.clone();
+        std::thread::spawn(move || {
+            let db = st.database("g").unwrap();
+            for i in 0..200 {
+                let mut w = db.begin_write().unwrap();
+                let a = w.create_node(&["N".to_string()], Map::new()).unwrap();
+                let b = w.create_node(&["N".to_string()], Map::new()).unwrap();
+                w.set_node_property(a, "i", Value::Int(i)).unwrap();
+                w.create_relationship(a, b, "R", Map::new()).unwrap();
+                w.commit().unwrap();
+            }
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let report = st.backup_to(out.path()).unwrap();
+    writer.join().unwrap();
+    let (nodes, rels) = report
+        .iter()
+        .find(|c| c.name == "g")
+        .unwrap()
+        .result
+        .clone()
+        .unwrap();
+    // Consistent: every committed transaction is all in or all out.
+    assert_eq!(nodes, rels * 2);
+    let restored = Storage::open(out.path()).unwrap();
+    let r = restored.database("g").unwrap().begin_read().unwrap();
+    assert_eq!(r.count_nodes(None).unwrap(), nodes);
+    assert_eq!(r.count_relationships().unwrap(), rels);
+    assert_eq!(r.all_nodes().unwrap().len() as u64, nodes);
+    drop(r);
+    drop(restored);
+    let checks = Storage::check_dir(out.path()).unwrap();
+    assert!(checks.iter().all(|c| c.result.is_ok()), "{checks:?}");
+
+    // Delete most of the data, then compact: the file shrinks and the rest is intact.
+    let db = st.database("g").unwrap();
+    let mut w = db.begin_write().unwrap();
+    for id in w.all_relationships().unwrap() {
+        w.delete_relationship(id).unwrap();
+    }
+    for id in w.all_nodes().unwrap().into_iter().skip(10) {
+        w.delete_node(id).unwrap();
+    }
+    w.commit().unwrap();
+    let (before, after) = st.compact("g").unwrap();
+    assert!(after <= before, "{before} -> {after}");
+    assert_eq!(db.begin_read().unwrap().count_nodes(None).unwrap(), 10);
 }

@@ -31,6 +31,17 @@ pub enum Command {
     /// Print the authorization table: for each kind of statement an example and the privilege
     /// it needs, as JSON lines (what the server enforces; see graphward_auth::policy).
     Policy(PolicyArgs),
+    /// Check every database of a data directory (server stopped): one line per database;
+    /// exits non-zero when one is missing, empty or damaged.
+    Check(crate::storage_cmd::CheckArgs),
+    /// Back up a running server (every database and the auth state, consistent while writes
+    /// go on) over HTTP(S) with admin credentials; verified against checksums before done.
+    Backup(crate::storage_cmd::BackupArgs),
+    /// Restore a backup into a data directory (server stopped); verifies it first.
+    Restore(crate::storage_cmd::RestoreArgs),
+    /// Compact one database of a running server (free pages go back to the file system)
+    /// over HTTP(S) with admin credentials.
+    Compact(crate::storage_cmd::CompactArgs),
 }
 
 #[derive(Debug, Args)]

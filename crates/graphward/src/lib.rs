@@ -7,7 +7,8 @@
 //! * [`reload`]: re-applying the configuration at runtime (`config apply`, `RELOAD CONFIG`);
 //! * [`serve`]: `graphward serve`, wiring engine, auth, TLS and the listeners;
 //! * [`tls`]: the listeners' TLS managers and the TLS server commands;
-//! * [`certs`]: `graphward certs generate|check`.
+//! * [`certs`]: `graphward certs generate|check`;
+//! * [`storage_cmd`]: `graphward check|backup|restore`.
 
 pub mod certs;
 pub mod cli;
@@ -15,4 +16,5 @@ pub mod config;
 pub mod config_cmd;
 pub mod reload;
 pub mod serve;
+pub mod storage_cmd;
 pub mod tls;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use graphward::{certs, cli, config, config_cmd, serve};
+use graphward::{certs, cli, config, config_cmd, serve, storage_cmd};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
@@ -37,5 +37,9 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        cli::Command::Check(args) => storage_cmd::check(&args),
+        cli::Command::Backup(args) => storage_cmd::backup(&args),
+        cli::Command::Restore(args) => storage_cmd::restore(&args),
+        cli::Command::Compact(args) => storage_cmd::compact(&args),
     }
 }

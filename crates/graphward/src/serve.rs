@@ -75,7 +75,8 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
         .map_err(|(listener, message)| ServeError::Tls { listener, message })?;
 
     prepare_data_dir(&config.data_dir)?;
-    let cypher = open_engine(&config.data_dir, config.engine.clone())?;
+    let graph = open_engine(&config.data_dir, config.engine.clone())?;
+    let cypher: Arc<dyn QueryEngine> = Arc::new(graph.clone());
     let stored = Arc::new(
         graphward_http::stored::StoredQueries::open(&config.data_dir).map_err(|message| {
             ServeError::Engine {
@@ -85,6 +86,14 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
         })?,
     );
     let auth = open_auth(&config)?;
+    // Online backups (`graphward backup`): staged under DATA_DIR/backup-staging.
+    let backups = Arc::new(graphward_http::backup::Backups::new(
+        &config.data_dir,
+        Arc::new(crate::storage_cmd::ServerSnapshot {
+            engine: graph,
+            auth: auth.clone(),
+        }),
+    ));
     {
         let cypher = cypher.clone();
         auth.set_graph_lister(Arc::new(move || {
@@ -118,7 +127,15 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
         .thread_name("graphward")
         .build()
         .map_err(ServeError::Runtime)?;
-    let result = runtime.block_on(serve(&config, engine.clone(), stored, tls, auth, reloader));
+    let result = runtime.block_on(serve(
+        &config,
+        engine.clone(),
+        stored,
+        tls,
+        auth,
+        reloader,
+        backups,
+    ));
     // Connection tasks still running are dropped here; a blocking engine call in flight gets
     // the grace period to finish.
     runtime.shutdown_timeout(SHUTDOWN_GRACE);
@@ -231,9 +248,12 @@ fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeE
 }
 
 /// Open the engine (embedded redb storage) on `data_dir`.
-fn open_engine(data_dir: &Path, config: EngineConfig) -> Result<Arc<dyn QueryEngine>, ServeError> {
+fn open_engine(
+    data_dir: &Path,
+    config: EngineConfig,
+) -> Result<graphward_cypher::Engine, ServeError> {
     match graphward_cypher::Engine::open(data_dir, config) {
-        Ok(engine) => Ok(Arc::new(engine)),
+        Ok(engine) => Ok(engine),
         Err(e) => Err(ServeError::Engine {
             path: data_dir.to_path_buf(),
             message: e.to_string(),
@@ -273,6 +293,7 @@ async fn serve(
     tls: Listeners,
     auth: Arc<graphward_auth::AuthService>,
     reloader: Arc<ConfigReloader>,
+    backups: Arc<graphward_http::backup::Backups>,
 ) -> Result<(), ServeError> {
     // Install the signal handlers before the ports open, so a signal sent as soon as the
     // server is reachable is handled gracefully.
@@ -305,6 +326,7 @@ async fn serve(
     http_state.stored = Some(stored);
     http_state.config_applier = Some(reloader);
     http_state.tokens = Some(auth.clone());
+    http_state.backups = Some(backups);
     // /health and /metrics report the certificates (not_after, reload counters) per listener.
     http_state.tls_managers = tls.all().cloned().collect();
     let bolt_scheme = if tls.bolt.is_some() { "bolt+s" } else { "bolt" };

@@ -236,10 +236,12 @@ impl QueryEngine for Engine {
             DatabaseInfo {
                 name: "neo4j".into(),
                 default: true,
+                ..DatabaseInfo::default()
             },
             DatabaseInfo {
                 name: "other".into(),
                 default: false,
+                ..DatabaseInfo::default()
             },
         ]
     }

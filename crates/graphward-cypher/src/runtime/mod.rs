@@ -104,6 +104,13 @@ impl Engine {
         }
     }
 
+    /// Compacts one database file (`COMPACT DATABASE name`): gives free pages back to the
+    /// file system. Fails with `DatabaseUnavailable` while transactions are open on it, and
+    /// new ones wait while it runs. Returns the file size before and after, in bytes.
+    pub fn compact_database(&self, name: &str) -> Result<(u64, u64)> {
+        self.inner.storage.compact(&name.to_ascii_lowercase())
+    }
+
     /// The underlying storage (for tools and tests).
     pub fn storage(&self) -> &Storage {
         &self.inner.storage
@@ -119,11 +126,15 @@ impl QueryEngine for Engine {
             .to_ascii_lowercase();
         let system = name == "system";
         let db = if system {
+            // `system` answers SHOW DATABASES whatever state the others are in; other
+            // statements there use the default database, and fail when they need it and it
+            // is unavailable.
             self.inner
                 .storage
-                .database(&self.inner.config.default_database.to_ascii_lowercase())?
+                .database(&self.inner.config.default_database.to_ascii_lowercase())
+                .ok()
         } else {
-            self.inner.storage.database(&name).map_err(|e| {
+            Some(self.inner.storage.database(&name).map_err(|e| {
                 if e.code == ErrorCode::DatabaseNotFound {
                     Error::new(
                         ErrorCode::DatabaseNotFound,
@@ -132,7 +143,7 @@ impl QueryEngine for Engine {
                 } else {
                     e
                 }
-            })?
+            })?)
         };
         let mut tx = EngineTx {
             engine: self.inner.clone(),
@@ -141,8 +152,10 @@ impl QueryEngine for Engine {
             store: None,
             options,
             failed: false,
+            write_refused: None,
         };
-        if !tx.options.implicit {
+        // `system` needs no store for its own statements (SHOW DATABASES): opened on demand.
+        if !tx.options.implicit && !system {
             tx.open_store(tx.options.mode == AccessMode::Write)?;
         }
         Ok(Box::new(tx))
@@ -165,11 +178,14 @@ impl QueryEngine for Engine {
         let default = self.default_database();
         self.inner
             .storage
-            .database_names()
+            .states()
             .into_iter()
-            .map(|n| DatabaseInfo {
-                default: n == default,
-                name: n,
+            .map(|s| DatabaseInfo {
+                default: s.name == default,
+                name: s.name,
+                status: s.status,
+                status_message: s.message,
+                io_failures: s.io_failures,
             })
             .collect()
     }
@@ -178,20 +194,43 @@ impl QueryEngine for Engine {
 struct EngineTx {
     engine: Arc<Inner>,
     name: String,
-    db: Arc<Database>,
+    /// `None` only for `system` when the default database is unavailable.
+    db: Option<Arc<Database>>,
     store: Option<StoreTx>,
     options: TxOptions,
     failed: bool,
+    /// Why a write-mode transaction holds a read store: its database refuses writes for now
+    /// (degraded after a storage failure). Reads go on; a write gets this error.
+    write_refused: Option<Error>,
 }
 
 impl EngineTx {
     fn open_store(&mut self, write: bool) -> Result<()> {
+        let Some(db) = self.db.clone() else {
+            return Err(Error::new(
+                ErrorCode::DatabaseUnavailable,
+                format!(
+                    "the default database '{}' is unavailable",
+                    self.engine.config.default_database.to_ascii_lowercase()
+                ),
+            ));
+        };
         if write {
             let start = Instant::now();
             loop {
-                if let Some(w) = self.db.try_begin_write()? {
-                    self.store = Some(StoreTx::Write(w));
-                    return Ok(());
+                match db.try_begin_write() {
+                    Ok(Some(w)) => {
+                        self.store = Some(StoreTx::Write(w));
+                        return Ok(());
+                    }
+                    Ok(None) => {}
+                    Err(e) if e.code == ErrorCode::DatabaseUnavailable => {
+                        // Degraded: serve reads from a snapshot; refuse writes with `e`.
+                        self.store = Some(StoreTx::Read(db.begin_read()?));
+                        self.write_refused = Some(e);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
                 }
                 if self.options.cancel.is_cancelled() {
                     return Err(Error::new(
@@ -208,7 +247,7 @@ impl EngineTx {
                 std::thread::sleep(Duration::from_millis(2));
             }
         } else {
-            self.store = Some(StoreTx::Read(self.db.begin_read()?));
+            self.store = Some(StoreTx::Read(db.begin_read()?));
             Ok(())
         }
     }
@@ -279,6 +318,9 @@ impl EngineTx {
                     self.open_store(writes && self.options.mode == AccessMode::Write)?;
                 }
                 if writes && matches!(self.store, Some(StoreTx::Read(_))) {
+                    if let Some(e) = &self.write_refused {
+                        return Err(e.clone());
+                    }
                     return Err(Error::new(
                         ErrorCode::Forbidden,
                         "Writing in read access mode not allowed.",
@@ -378,10 +420,14 @@ impl EngineTx {
                 .iter()
                 .map(|c| c.to_string())
                 .collect();
-                let mut names = storage.database_names();
-                names.push("system".into());
-                names.sort();
-                for n in names {
+                let mut states: Vec<(String, &'static str, String)> = storage
+                    .states()
+                    .into_iter()
+                    .map(|d| (d.name, d.status.as_str(), d.message))
+                    .collect();
+                states.push(("system".into(), "online", String::new()));
+                states.sort();
+                for (n, status, message) in states {
                     let is_default = n == default;
                     rows.push(vec![
                         s(&n),
@@ -392,8 +438,8 @@ impl EngineTx {
                         s("primary"),
                         Value::Bool(true),
                         s("online"),
-                        s("online"),
-                        s(""),
+                        s(status),
+                        s(&message),
                         Value::Bool(is_default),
                         Value::Bool(is_default),
                         Value::List(vec![]),
@@ -573,6 +619,9 @@ impl EngineTx {
     }
 
     fn write_store(&mut self) -> Result<&mut graphward_storage::WriteTxn> {
+        if let (Some(e), Some(StoreTx::Read(_))) = (&self.write_refused, &self.store) {
+            return Err(e.clone());
+        }
         match self.store.as_mut() {
             Some(s) => s.write(),
             None => Err(Error::internal("no storage transaction")),
