@@ -40,7 +40,10 @@ def fenced_commands(path: Path):
                 words = shlex.split(part.strip(), comments=True)
                 for i, w in enumerate(words):
                     if w == "graphward" or w.endswith("/graphward"):
-                        yield line, words[i + 1:]
+                        rest = words[i + 1:]
+                        # `graphward check: ...` is output shown in the block, not a command
+                        if rest and not rest[0].endswith(":"):
+                            yield line, rest
                         break
 
 
