@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The server state machine against a mock engine, over an in-memory pipe.
 
 mod common;

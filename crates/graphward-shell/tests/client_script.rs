@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The client against a scripted Bolt server over an in-memory pipe: the 4.x path (auth in
 //! HELLO, 3-field nodes) and RESET after an interrupt, which a real graphward (5.x) does not
 //! exercise the same way.

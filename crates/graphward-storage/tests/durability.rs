@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The crash-durability test: a child process commits batches in a loop and acknowledges each
 //! one on stdout after `commit` returns; the parent SIGKILLs it mid-load, reopens the storage
 //! and checks that every acknowledged batch is complete and no partial batch exists.

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use graphward_core::value::{Map, Point};
 use graphward_core::{ErrorCode, Value};
 use graphward_storage::*;

@@ -1,5 +1,5 @@
 //! `generate` / `check` tooling and the polling watcher.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,5 +1,5 @@
 //! Loading and validation: key formats, encryption, mismatch, validity, permissions, bad PEM.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

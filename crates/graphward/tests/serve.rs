@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! End-to-end tests of the `graphward` binary: start `serve` on temp dirs and free ports, talk
 //! to its listeners, stop it with SIGTERM, restart it on the same data directory.
 

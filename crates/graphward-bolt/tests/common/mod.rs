@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! A small mock engine and a raw Bolt test client.
 #![allow(dead_code)]
 
