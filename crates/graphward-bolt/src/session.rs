@@ -741,7 +741,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(res.map_err(|e| {
             tracing::warn!(peer = %peer, "Bolt authentication failed: {}", e.message);
             let mut f = Failure::from_error(&e);
-            if e.code != ErrorCode::TokenExpired {
+            if !matches!(
+                e.code,
+                ErrorCode::TokenExpired | ErrorCode::AuthRateLimit | ErrorCode::AuthBusy
+            ) {
                 f.code = ErrorCode::Unauthorized.as_str().to_string();
                 f.gql = ErrorCode::Unauthorized.gql_status().to_string();
             }

@@ -644,6 +644,8 @@ pub(crate) async fn authenticate(
                 ErrorCode::TokenExpired => "token_expired",
                 ErrorCode::Forbidden => "forbidden",
                 ErrorCode::Unauthorized => "unauthorized",
+                ErrorCode::AuthRateLimit => "rate_limited",
+                ErrorCode::AuthBusy => "busy",
                 _ => "error",
             };
             app.metrics.record_auth_refusal(reason);
