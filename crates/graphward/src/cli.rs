@@ -258,6 +258,27 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub initial_password_file: Option<String>,
 
+    /// Password checks (argon2id, 19 MiB each) run at once [default: the number of cores]
+    #[arg(long, value_name = "N")]
+    pub auth_hash_concurrency: Option<String>,
+
+    /// Password checks waiting for a slot; beyond, logins get a "busy" refusal [default: 64]
+    #[arg(long, value_name = "N")]
+    pub auth_hash_queue: Option<String>,
+
+    /// Time a connection has to authenticate (Bolt) or send its first request head (HTTP),
+    /// TLS handshake included [default: 10s]
+    #[arg(long, value_name = "DURATION")]
+    pub preauth_timeout: Option<String>,
+
+    /// Unauthenticated connections per client address, per listener [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preauth_max_per_address: Option<String>,
+
+    /// Unauthenticated connections in all, per listener [default: 512]
+    #[arg(long, value_name = "N")]
+    pub preauth_max_connections: Option<String>,
+
     /// HMAC secret for JWT bearer tokens (HS256/384/512): the secret itself, @FILE, or an https:// URL; at least 32 bytes. Prefer @FILE: a flag shows in `ps`
     #[arg(long, value_name = "SECRET")]
     pub jwt_hmac_secret: Option<String>,

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use graphward_bolt::BoltConfig;
 use graphward_core::engine::{EngineConfig, Limits};
+use graphward_core::preauth::PreAuthLimits;
 use graphward_http::HttpLimits;
 
 use crate::cli::ServeArgs;
@@ -134,6 +135,23 @@ pub static SETTINGS: &[Setting] = &[
         "auth.initial_password_file",
         "initial-password-file",
         initial_password_file
+    ),
+    setting!(
+        "auth.hash_concurrency",
+        "auth-hash-concurrency",
+        auth_hash_concurrency
+    ),
+    setting!("auth.hash_queue", "auth-hash-queue", auth_hash_queue),
+    setting!("preauth.timeout", "preauth-timeout", preauth_timeout),
+    setting!(
+        "preauth.max_per_address",
+        "preauth-max-per-address",
+        preauth_max_per_address
+    ),
+    setting!(
+        "preauth.max_connections",
+        "preauth-max-connections",
+        preauth_max_connections
     ),
     setting!(
         "Security.JWT.HMAC.Secret",
@@ -410,6 +428,8 @@ pub struct AuthSettings {
     pub jwt: graphward_auth::jwt::JwtConfig,
     /// `GSQL.Token.*`.
     pub tokens: graphward_auth::tokens::TokenSettings,
+    /// `auth.hash_*`: bounds on concurrent argon2id work.
+    pub hash_limits: graphward_auth::password::HashLimits,
 }
 
 impl fmt::Debug for AuthSettings {
@@ -423,6 +443,7 @@ impl fmt::Debug for AuthSettings {
             )
             .field("jwt", &self.jwt)
             .field("tokens", &self.tokens)
+            .field("hash_limits", &self.hash_limits)
             .finish()
     }
 }
@@ -633,6 +654,20 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         text(r).and_then(log_filter)
     })?;
 
+    let preauth_default = PreAuthLimits::default();
+    let preauth = PreAuthLimits {
+        timeout: l.get("preauth.timeout", preauth_default.timeout, |r| {
+            duration(r)?.ok_or_else(|| "must be greater than zero".to_string())
+        })?,
+        max_per_address: l.get(
+            "preauth.max_per_address",
+            preauth_default.max_per_address,
+            |r| count(r, 1).and_then(to_usize),
+        )?,
+        max_total: l.get("preauth.max_connections", preauth_default.max_total, |r| {
+            count(r, 1).and_then(to_usize)
+        })?,
+    };
     let bolt_port = l.get("bolt.port", 7687, port)?;
     let bolt = BoltSettings {
         address: l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?,
@@ -662,6 +697,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
                 bolt_default.ws_allowed_origins,
                 origins,
             )?,
+            preauth,
             ..bolt_default
         },
     };
@@ -691,6 +727,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             max_connections: l.get("http.max_connections", http_default.max_connections, |r| {
                 count(r, 1).and_then(to_usize)
             })?,
+            preauth,
         },
     };
     let limits = Limits {
@@ -726,6 +763,18 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         initial_password: env(INITIAL_PASSWORD_ENV).filter(|v| !v.is_empty()),
         jwt: jwt_config(&l)?,
         tokens: token_settings(&l)?,
+        hash_limits: {
+            let d = graphward_auth::password::HashLimits::default();
+            graphward_auth::password::HashLimits {
+                concurrency: l.get("auth.hash_concurrency", d.concurrency, |r| {
+                    count(r, 1).and_then(to_usize)
+                })?,
+                queue: l.get("auth.hash_queue", d.queue, |r| {
+                    count(r, 0).and_then(to_usize)
+                })?,
+                ..d
+            }
+        },
     };
 
     Ok(Config {
