@@ -335,3 +335,100 @@ def test_files_are_private(plain_server):
         if mode & 0o077:
             bad.append(f"{p.relative_to(root.parent)} {oct(mode)} (want {oct(want)})")
     assert not bad, "\n".join(bad)
+
+
+# ---- token identity and numeric dates ------------------------------------------------------------
+
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def twin(token: str) -> str:
+    """The same ES256 token under the other valid signature (r, n - s)."""
+    head, body, sig = token.split(".")
+    raw = b64url_decode(sig)
+    r, s = raw[:32], int.from_bytes(raw[32:], "big")
+    return f"{head}.{body}.{b64url(r + (P256_N - s).to_bytes(32, 'big'))}"
+
+
+@pytest.fixture(scope="module")
+def ec_server(tmp_path_factory):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    d = tmp_path_factory.mktemp("dos-jwt")
+    key = ec.generate_private_key(ec.SECP256R1())
+    pub = d / "ec.pem"
+    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo))
+    (d / "data").mkdir(mode=0o700)
+    srv = Server(str(d / "data"), ["--jwt-rsa-public-key", f"@{pub}"]).start()
+    srv.key = key
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def bearer_query(srv, token):
+    return requests.post(f"http://127.0.0.1:{srv.http_port}/db/neo4j/query/v2",
+                         json={"statement": "RETURN 1 AS x"}, headers={"Authorization": f"Bearer {token}"},
+                         timeout=10)
+
+
+def es256(srv, claims):
+    import jwt
+    return jwt.encode(claims, srv.key, algorithm="ES256")
+
+
+def test_a_dropped_es256_token_does_not_come_back_with_the_twin_signature(ec_server):
+    srv = ec_server
+    now = int(time.time())
+    token = es256(srv, {"sub": "neo4j", "iat": now, "exp": now + 600, "jti": "dos-1"})
+    other = twin(token)
+    assert other != token
+    assert bearer_query(srv, token).status_code == 202
+    assert bearer_query(srv, other).status_code == 202  # both signatures are valid ECDSA
+    r = requests.delete(f"http://127.0.0.1:{srv.http_port}/gsql/v1/tokens", auth=("neo4j", PASSWORD),
+                        json={"tokens": [token]}, timeout=10)
+    assert r.status_code == 200 and r.json()["dropped"] == 1, r.text
+    for t in (token, other):
+        r = bearer_query(srv, t)
+        assert r.status_code == 401
+        assert "JWT-BLOCKED" in r.json()["errors"][0]["message"]
+    # Over Bolt too.
+    with pytest.raises(Neo4jError):
+        with GraphDatabase.driver(srv.bolt_uri, auth=__import__("neo4j").bearer_auth(other)) as d:
+            d.verify_connectivity()
+
+
+@pytest.mark.parametrize("exp", ["{now}.5", "1e300", "18446744073709551616", "9223372036854775807",
+                                 "253402300800", "{now}.0"])
+def test_numeric_dates_must_be_whole_seconds_in_range(ec_server, exp):
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    srv = ec_server
+    exp = exp.format(now=int(time.time()) + 600)
+    signing_input = b64url(b'{"alg":"ES256","typ":"JWT"}') + "." + b64url(f'{{"sub":"neo4j","exp":{exp}}}'.encode())
+    r, s = decode_dss_signature(srv.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    token = signing_input + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+    resp = bearer_query(srv, token)
+    assert resp.status_code == 401, resp.text
+    assert "JWT-FORMAT" in resp.json()["errors"][0]["message"]
+
+
+def test_external_tokens_have_a_default_maximum_lifetime(ec_server):
+    srv = ec_server
+    now = int(time.time())
+    assert bearer_query(srv, es256(srv, {"sub": "neo4j", "iat": now, "exp": now + 23 * 3600})).status_code == 202
+    long_lived = es256(srv, {"sub": "neo4j", "iat": now, "exp": now + 10 * 365 * 86400})
+    assert bearer_query(srv, long_lived).status_code == 401
+    no_iat = es256(srv, {"sub": "neo4j", "exp": now + 10 * 365 * 86400})
+    assert bearer_query(srv, no_iat).status_code == 401

@@ -303,9 +303,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     pub jwt_leeway: Option<String>,
 
-    /// Longest accepted token lifetime (exp - iat) [default: no limit]
+    /// Longest accepted lifetime of an external token (exp - iat, or exp - now without
+    /// iat); 0 removes the limit [default: 24h]
     #[arg(long, value_name = "DURATION")]
     pub jwt_max_lifetime: Option<String>,
+
+    /// Refuse ECDSA (ES256/ES384) signatures not in low-s form; only for issuers that
+    /// normalise their signatures [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub jwt_require_low_s: Option<String>,
 
     /// Largest bearer token accepted, checked before decoding [default: 16KiB]
     #[arg(long, value_name = "SIZE")]

@@ -173,6 +173,11 @@ pub static SETTINGS: &[Setting] = &[
         jwt_max_lifetime
     ),
     setting!(
+        "Security.JWT.RequireLowS",
+        "jwt-require-low-s",
+        jwt_require_low_s
+    ),
+    setting!(
         "Security.JWT.MaxTokenSize",
         "jwt-max-token-size",
         jwt_max_token_size
@@ -910,9 +915,12 @@ fn jwt_config<E: Fn(&str) -> Option<String>>(
         issuer: l.get("Security.JWT.Issuer", None, opt_text)?,
         audience: l.get("Security.JWT.Audience", Vec::new(), origins)?,
         leeway,
-        max_lifetime: l.get("Security.JWT.MaxLifetime", None, |r| {
-            Ok(duration(r)?.map(|d| d.as_secs()))
-        })?,
+        max_lifetime: l.get(
+            "Security.JWT.MaxLifetime",
+            Some(jwt::DEFAULT_MAX_LIFETIME),
+            |r| Ok(duration(r)?.map(|d| d.as_secs())),
+        )?,
+        require_low_s: l.get("Security.JWT.RequireLowS", false, boolean)?,
         max_token_size: l.get(
             "Security.JWT.MaxTokenSize",
             jwt::DEFAULT_MAX_TOKEN_SIZE,
