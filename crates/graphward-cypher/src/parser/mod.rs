@@ -7,7 +7,7 @@
 //! * Errors carry a `Position` and the TCK detail (`UnexpectedSyntax`, `IntegerOverflow`, ...).
 
 mod expr;
-mod lexer;
+pub mod lexer;
 #[cfg(test)]
 mod tests;
 
