@@ -1619,6 +1619,12 @@ query_timeout = "30s"
             ("GRAPHWARD_TOKEN_LIFETIME", "1h"),
             ("GRAPHWARD_TOKEN_MAX_LIFETIME", "2h"),
             ("GRAPHWARD_TOKEN_ISSUER", "me"),
+            ("GRAPHWARD_AUTH_HASH_CONCURRENCY", "3"),
+            ("GRAPHWARD_AUTH_HASH_QUEUE", "7"),
+            ("GRAPHWARD_PREAUTH_TIMEOUT", "3s"),
+            ("GRAPHWARD_PREAUTH_MAX_PER_ADDRESS", "5"),
+            ("GRAPHWARD_PREAUTH_MAX_CONNECTIONS", "50"),
+            ("GRAPHWARD_JWT_REQUIRE_LOW_S", "true"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1633,6 +1639,16 @@ query_timeout = "30s"
         assert_eq!(c.bolt.port, 1);
         assert_eq!(c.bolt.config.server_agent, "x/1");
         assert_eq!(c.bolt.config.max_message_size, 2048);
+        assert_eq!(c.auth.hash_limits.concurrency, 3);
+        assert_eq!(c.auth.hash_limits.queue, 7);
+        assert!(c.auth.jwt.require_low_s);
+        let preauth = PreAuthLimits {
+            timeout: Duration::from_secs(3),
+            max_per_address: 5,
+            max_total: 50,
+        };
+        assert_eq!(c.bolt.config.preauth, preauth);
+        assert_eq!(c.http.limits.preauth, preauth);
         assert_eq!(c.bolt.config.max_connections, 3);
         assert_eq!(c.bolt.config.idle_timeout, Duration::from_secs(4));
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
