@@ -432,3 +432,35 @@ def test_external_tokens_have_a_default_maximum_lifetime(ec_server):
     assert bearer_query(srv, long_lived).status_code == 401
     no_iat = es256(srv, {"sub": "neo4j", "exp": now + 10 * 365 * 86400})
     assert bearer_query(srv, no_iat).status_code == 401
+
+
+def test_anonymous_keep_alive_connections_stay_within_the_address_cap(make_server):
+    srv = make_server(extra_args=["--preauth-max-per-address", "2"])
+
+    def conn(source="127.0.0.1"):
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(5)
+        s.connect(("127.0.0.1", srv.http_port))
+        return s
+
+    def get(s, path="/ping", auth=None):
+        extra = b""
+        if auth:
+            extra = b"Authorization: Basic " + base64.b64encode(auth.encode()) + b"\r\n"
+        s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\n")
+        return s.recv(65536)
+
+    a, b = conn(), conn()
+    assert get(a).startswith(b"HTTP/1.1 204")
+    assert get(b).startswith(b"HTTP/1.1 204")
+    # Two anonymous keep-alive connections from 127.0.0.1: a third is refused, another
+    # address is not.
+    assert get(conn()).startswith(b"HTTP/1.1 503")
+    assert get(conn("127.0.0.2")).startswith(b"HTTP/1.1 204")
+    # A request that authenticates frees its connection's slot.
+    assert get(a, "/health", auth=f"neo4j:{PASSWORD}").startswith(b"HTTP/1.1 200")
+    time.sleep(0.1)
+    assert get(conn()).startswith(b"HTTP/1.1 204")
+    a.close()
+    b.close()

@@ -163,6 +163,9 @@ pub(crate) type Shared = Arc<App>;
 pub(crate) struct Peer {
     pub addr: Option<SocketAddr>,
     pub client_certificate: Option<Arc<Vec<String>>>,
+    /// The connection's pre-authentication slot, freed by the first request that
+    /// authenticates (anonymous requests such as `/ping` keep it).
+    pub unauthenticated: Option<Arc<std::sync::Mutex<Option<PreAuthPermit>>>>,
 }
 
 /// Serve the API on `listener` until the task is aborted. With `tls`, every connection must
@@ -306,14 +309,16 @@ async fn serve_connection<S>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    // Held until the first complete request head arrives (each request authenticates itself).
+    // The deadline holds until the first complete request head arrives; the slot until a
+    // request authenticates, so anonymous keep-alive connections stay within the
+    // per-address cap.
     let unauthenticated = Arc::new(std::sync::Mutex::new(unauthenticated));
-    let waiting = unauthenticated.clone();
+    let first_request = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let waiting = first_request.clone();
     let service = tower::service_fn(move |mut req: Request<hyper::body::Incoming>| {
-        if let Ok(mut p) = unauthenticated.lock() {
-            p.take();
-        }
+        first_request.store(true, std::sync::atomic::Ordering::SeqCst);
         req.extensions_mut().insert(Peer {
+            unauthenticated: Some(unauthenticated.clone()),
             addr: Some(peer),
             client_certificate: client_certificate.clone(),
         });
@@ -336,8 +341,7 @@ async fn serve_connection<S>(
     let result = tokio::select! {
         r = conn.as_mut() => r,
         _ = tokio::time::sleep_until(deadline) => {
-            let still_waiting = waiting.lock().map(|p| p.is_some()).unwrap_or(true);
-            if still_waiting {
+            if !waiting.load(std::sync::atomic::Ordering::SeqCst) {
                 // No complete request head within the pre-authentication deadline.
                 tracing::debug!(%peer, "http: no request within the deadline, closing");
                 return;
@@ -746,8 +750,16 @@ pub(crate) async fn authenticate(
         peer: peer.addr,
         protocol: "http",
     };
+    let slot = peer.unauthenticated.clone();
     match blocking(move || auth.authenticate(&creds, &client)).await? {
-        Ok(p) => Ok(p),
+        Ok(p) => {
+            if let Some(slot) = slot {
+                if let Ok(mut s) = slot.lock() {
+                    s.take();
+                }
+            }
+            Ok(p)
+        }
         Err(e) => {
             let reason = match e.code {
                 ErrorCode::TokenExpired => "token_expired",
