@@ -370,6 +370,7 @@ def ec_server(tmp_path_factory):
     (d / "data").mkdir(mode=0o700)
     srv = Server(str(d / "data"), ["--jwt-rsa-public-key", f"@{pub}"]).start()
     srv.key = key
+    srv.public_key_file = pub
     try:
         yield srv
     finally:
@@ -464,3 +465,17 @@ def test_anonymous_keep_alive_connections_stay_within_the_address_cap(make_serve
     assert get(conn()).startswith(b"HTTP/1.1 204")
     a.close()
     b.close()
+
+
+def test_low_s_only_when_required(ec_server, make_server):
+    srv = make_server(extra_args=["--jwt-rsa-public-key", f"@{ec_server.public_key_file}", "--jwt-require-low-s"])
+    now = int(time.time())
+    token = es256(ec_server, {"sub": "neo4j", "iat": now, "exp": now + 600})
+    s = int.from_bytes(b64url_decode(token.split(".")[2])[32:], "big")
+    low, high = (token, twin(token)) if s <= P256_N // 2 else (twin(token), token)
+    assert bearer_query(srv, low).status_code == 202
+    r = bearer_query(srv, high)
+    assert r.status_code == 401
+    assert "low-s" in r.json()["errors"][0]["message"]
+    # Without the setting both forms are accepted (PyJWT does not normalise its signatures).
+    assert bearer_query(ec_server, high).status_code == 202
