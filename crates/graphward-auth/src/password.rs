@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::PasswordHash;
@@ -560,7 +560,20 @@ pub struct CredentialCache {
     key: aws_lc_rs::hmac::Key,
     ttl: Duration,
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    /// Checks in progress, by digest: the same credentials arriving at once (a connection
+    /// pool warming up) wait for the first check instead of each hashing.
+    flights: Mutex<HashMap<Vec<u8>, Arc<Flight>>>,
 }
+
+/// One password check in progress; `None` until it ends (`Some(Err)`: it was refused busy).
+#[derive(Default)]
+struct Flight {
+    outcome: Mutex<Option<std::result::Result<bool, ()>>>,
+    done: Condvar,
+}
+
+/// How long identical credentials wait for the check in progress.
+const FLIGHT_WAIT: Duration = Duration::from_secs(10);
 
 impl CredentialCache {
     pub fn new(ttl: Duration) -> Result<Self> {
@@ -569,7 +582,60 @@ impl CredentialCache {
             key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
             ttl,
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Run `check` for these credentials unless the very same (user, password, hash) is being
+    /// checked already: then wait for that check's outcome (at most [`FLIGHT_WAIT`]) and share
+    /// it. Different passwords never wait for each other.
+    pub fn single_flight(
+        &self,
+        user: &str,
+        password: &str,
+        phc: &str,
+        check: impl FnOnce() -> Result<bool>,
+    ) -> Result<bool> {
+        let d = self.digest(user, password, phc);
+        let (flight, leader) = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(&d) {
+                Some(f) => (f.clone(), false),
+                None => {
+                    let f = Arc::new(Flight::default());
+                    flights.insert(d.clone(), f.clone());
+                    (f, true)
+                }
+            }
+        };
+        if leader {
+            let out = check();
+            {
+                let mut o = flight.outcome.lock().unwrap_or_else(|p| p.into_inner());
+                *o = Some(out.as_ref().map(|ok| *ok).map_err(|_| ()));
+            }
+            flight.done.notify_all();
+            self.flights
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&d);
+            return out;
+        }
+        let deadline = Instant::now() + FLIGHT_WAIT;
+        let mut o = flight.outcome.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(outcome) = *o {
+                return outcome.map_err(|_| busy_error());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(busy_error());
+            }
+            o = match flight.done.wait_timeout(o, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
     }
 
     fn digest(&self, user: &str, password: &str, phc: &str) -> Vec<u8> {
@@ -618,6 +684,32 @@ impl CredentialCache {
 #[cfg(test)]
 mod credential_cache_tests {
     use super::*;
+
+    #[test]
+    fn identical_credentials_share_one_check() {
+        let c = Arc::new(CredentialCache::new(Duration::from_secs(60)).unwrap());
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (c, runs) = (c.clone(), runs.clone());
+                std::thread::spawn(move || {
+                    c.single_flight("alice", "pw-1", "h", || {
+                        runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(true)
+                    })
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().unwrap().unwrap());
+        }
+        // The first check ran; the others (arriving within 300 ms) shared its outcome.
+        assert!(runs.load(std::sync::atomic::Ordering::SeqCst) < 8);
+        // Another password is checked on its own, and the map is empty again.
+        assert!(!c.single_flight("alice", "pw-2", "h", || Ok(false)).unwrap());
+        assert!(c.flights.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn remembers_successes_only_and_follows_the_hash() {

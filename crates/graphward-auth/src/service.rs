@@ -251,7 +251,14 @@ impl AuthService {
         let ok = if known && self.credentials.hit(user, pw, &hash) {
             true
         } else {
-            let ok = self.gate.verify(pw, &hash, addr).inspect_err(|_| {
+            // The same credentials arriving at once (a pool warming up) share one check.
+            let verified = if known {
+                self.credentials
+                    .single_flight(user, pw, &hash, || self.gate.verify(pw, &hash, addr))
+            } else {
+                self.gate.verify(pw, &hash, addr)
+            };
+            let ok = verified.inspect_err(|_| {
                 tracing::warn!(user = %user, peer = ?addr, "login refused: password checks at their bound");
             })? && known;
             if ok {
