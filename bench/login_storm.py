@@ -1,6 +1,7 @@
 """bench/auth, login storm: 1,000 concurrent Bolt password logins (HELLO, scheme basic) from ten
-loopback addresses (127.0.0.2-11), against one server. Three storms, each on a fresh server:
-correct password, wrong password for the administrator, unknown users. Reports logins/s (answers
+loopback addresses (127.0.0.2-11), against one server. Four storms, each on a fresh server:
+correct password, wrong password for the administrator, unknown users, and correct password on
+a TLS Bolt port. Reports logins/s (answers
 of any kind per second), how the logins were answered, and the server's peak RSS (VmHWM) with
 the load average. Standard library only. Results: printed, and bench/out/login_storm.json."""
 import argparse
@@ -34,9 +35,10 @@ def hello(user, password):
     return len(payload).to_bytes(2, "big") + payload + b"\x00\x00"
 
 
-async def login(source, port, user, password, timeout):
+async def login(source, port, user, password, timeout, tls=None):
     async def go():
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0))
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(source, 0), ssl=tls,
+                                                       server_hostname="localhost" if tls else None)
         try:
             writer.write(MAGIC + BOLT_44)
             await writer.drain()
@@ -66,13 +68,23 @@ def vm(pid, key):
 
 def storm(kind, n, timeout):
     with tempfile.TemporaryDirectory(prefix="graphward-bench-storm-") as d:
-        proc, bolt, _ = start_graphward(Path(d) / "data")
+        tls, extra = None, []
+        if kind.endswith("over TLS"):
+            import ssl
+            import subprocess
+            from common import binary
+            certs = Path(d) / "certs"
+            subprocess.run([binary(), "certs", "generate", "--out", str(certs), "--san", "DNS:localhost"],
+                           check=True, capture_output=True)
+            extra = ["--bolt-cert-file", str(certs / "server.pem"), "--bolt-key-file", str(certs / "server.key")]
+            tls = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+        proc, bolt, _ = start_graphward(Path(d) / "data", extra)
         try:
             time.sleep(0.5)
             idle = vm(proc.pid, "VmRSS")
 
             def creds(i):
-                if kind == "correct password":
+                if kind.startswith("correct password"):
                     return "neo4j", PASSWORD
                 if kind == "wrong password":
                     return "neo4j", f"wrong-password-{i}"
@@ -80,7 +92,7 @@ def storm(kind, n, timeout):
 
             async def run():
                 return await asyncio.gather(*[
-                    login(f"127.0.0.{2 + i % 10}", bolt, *creds(i), timeout) for i in range(n)])
+                    login(f"127.0.0.{2 + i % 10}", bolt, *creds(i), timeout, tls) for i in range(n)])
             started = time.monotonic()
             answers = asyncio.run(run())
             elapsed = time.monotonic() - started
@@ -105,7 +117,7 @@ def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     load_before = os.getloadavg()
     results = {kind: storm(kind, args.logins, args.timeout)
-               for kind in ["correct password", "wrong password", "unknown users"]}
+               for kind in ["correct password", "wrong password", "unknown users", "correct password over TLS"]}
     load_after = os.getloadavg()
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
