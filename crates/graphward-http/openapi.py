@@ -30,7 +30,7 @@ paths = {
    "responses": {"200": {"description": "Discovery document", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Discovery"}}}}}}},
  "/ping": {"get": {"operationId": "ping", "summary": "Liveness (no auth)", "security": [],
    "responses": {"204": {"description": "Alive", "headers": {"X-Graphward-Version": {"required": True, "schema": {"type": "string"}}}}}}},
- "/health": {"get": {"operationId": "health", "summary": "Status, version, uptime, storage, TLS certificate expiry (no auth)", "security": [],
+ "/health": {"get": {"operationId": "health", "summary": "Status (no auth); with valid credentials also version, uptime, storage (database names), TLS certificate expiry", "security": [],
    "responses": {"200": {"description": "Healthy", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}},
                  "503": {"description": "Storage unavailable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}},
  "/metrics": {"get": {"operationId": "metrics", "summary": "Prometheus metrics (no auth)", "security": [],
@@ -111,7 +111,7 @@ schemas = {
     "counters": {"$ref": "#/components/schemas/Counters"},
     "bookmarks": {"type": "array", "items": {"type": "string"}},
     "transaction": {"type": "object", "required": ["id", "expires"], "properties": {"id": {"type": "string"}, "expires": {"type": "string", "description": "RFC 3339, UTC"}}}}},
- "Health": {"type": "object", "required": ["status", "version", "uptime_seconds", "storage", "tls"], "properties": {
+ "Health": {"type": "object", "required": ["status"], "properties": {
     "status": {"type": "string", "enum": ["ok", "unavailable"]},
     "version": {"type": "string"},
     "uptime_seconds": {"type": "integer", "minimum": 0},

@@ -105,6 +105,10 @@ impl Refusal {
 
 /// Default largest token accepted (bytes), checked before any decoding.
 pub const DEFAULT_MAX_TOKEN_SIZE: usize = 16 * 1024;
+/// Default longest lifetime of an external token (`Security.JWT.MaxLifetime`): 24 hours.
+pub const DEFAULT_MAX_LIFETIME: u64 = 24 * 3600;
+/// Largest NumericDate accepted in `exp`, `nbf`, `iat`: 9999-12-31T23:59:59Z.
+pub const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
 /// Default clock leeway, and the most that may be configured.
 pub const DEFAULT_LEEWAY: u64 = 60;
 pub const MAX_LEEWAY: u64 = 300;
@@ -126,8 +130,14 @@ pub struct JwtConfig {
     pub audience: Vec<String>,
     /// Clock leeway in seconds (at most 300).
     pub leeway: u64,
-    /// Longest accepted `exp - iat`, in seconds.
+    /// Longest accepted `exp - iat` (`exp - now` without `iat`), in seconds. The server's
+    /// setting defaults to [`DEFAULT_MAX_LIFETIME`].
     pub max_lifetime: Option<u64>,
+    /// Refuse ECDSA signatures whose `s` is in the upper half of the curve order (low-s
+    /// only). Off by default: common issuers (PyJWT, OpenSSL-based signers) do not normalise
+    /// and about half their ES256 tokens are high-s. The block list does not depend on it: a
+    /// token's identity is its signed part, so an `(r, n-s)` twin is the same token.
+    pub require_low_s: bool,
     pub max_token_size: usize,
     /// CA file for https key URLs (else `SSL_CA_CERT`, else the system roots).
     pub ca_file: Option<PathBuf>,
@@ -149,6 +159,7 @@ impl std::fmt::Debug for JwtConfig {
             .field("audience", &self.audience)
             .field("leeway", &self.leeway)
             .field("max_lifetime", &self.max_lifetime)
+            .field("require_low_s", &self.require_low_s)
             .field("max_token_size", &self.max_token_size)
             .finish()
     }
@@ -334,10 +345,73 @@ pub fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// Hex SHA-256 of the token (for the cache and the block list).
+/// Hex SHA-256 of the whole token text (the verified-token cache: a hit must be the very
+/// text that verified, signature included).
 pub fn digest(token: &str) -> String {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A token's identity for the block list: the hex SHA-256 of its signed part
+/// (`header.payload`), so the same claims under another valid signature (an ECDSA `(r, n-s)`
+/// twin, a re-signed RSA-PSS token) are the same token.
+pub fn identity(token: &str) -> String {
+    let signed = token.rsplit_once('.').map(|(h, _)| h).unwrap_or(token);
+    format!("id:{}", digest(signed))
+}
+
+/// Half the order of P-256 and P-384: an ECDSA `s` above it is the "high" twin.
+const P256_HALF_ORDER: [u8; 32] =
+    hex32(*b"7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+const P384_HALF_ORDER: [u8; 48] = hex48(*b"7fffffffffffffffffffffffffffffffffffffffffffffffe3b1a6c0fa1b96efac0d06d9245853bd76760cb5666294b9");
+
+const fn hex_nibble(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => 0,
+    }
+}
+
+const fn hex32(h: [u8; 64]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = hex_nibble(h[2 * i]) << 4 | hex_nibble(h[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+const fn hex48(h: [u8; 96]) -> [u8; 48] {
+    let mut out = [0u8; 48];
+    let mut i = 0;
+    while i < 48 {
+        out[i] = hex_nibble(h[2 * i]) << 4 | hex_nibble(h[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// For ES256/ES384: whether the signature's `s` (the second half of the raw `r || s`) is
+/// above half the curve order. Other algorithms: false.
+fn ecdsa_high_s(alg: Algorithm, token: &str) -> bool {
+    let half: &[u8] = match alg {
+        Algorithm::ES256 => &P256_HALF_ORDER,
+        Algorithm::ES384 => &P384_HALF_ORDER,
+        _ => return false,
+    };
+    let Some((_, sig)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Ok(sig) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    if sig.len() != 2 * half.len() {
+        return false;
+    }
+    // Big-endian byte strings of equal length compare like the numbers.
+    sig.get(half.len()..).is_some_and(|s| s > half)
 }
 
 fn b64(part: &str) -> std::result::Result<Vec<u8>, Refusal> {
@@ -410,6 +484,9 @@ pub fn parse_unverified(
     }
 }
 
+/// A NumericDate claim: a JSON integer from 0 to [`MAX_NUMERIC_DATE`] (9999-12-31). A
+/// fraction, an exponent (`1e300`) or an integer beyond (`2^64`) is a format error, never
+/// rounded into a token that does not expire.
 fn int_claim(
     claims: &serde_json::Map<String, Json>,
     name: &str,
@@ -418,12 +495,14 @@ fn int_claim(
         None | Some(Json::Null) => Ok(None),
         Some(Json::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .filter(|v| (0..=MAX_NUMERIC_DATE).contains(v))
             .map(Some)
             .ok_or_else(|| {
                 Refusal::new(
                     RefusalKind::Format,
-                    format!("claim '{name}' is not a number"),
+                    format!(
+                        "claim '{name}' must be a whole number of seconds since 1970 (0 to {MAX_NUMERIC_DATE}), not {n}"
+                    ),
                 )
             }),
         Some(_) => Err(Refusal::new(
@@ -679,7 +758,7 @@ impl JwtVerifier {
         Ok(InspectedToken {
             user: sub_claim(&claims)?,
             expires_at: exp_claim(&claims)?,
-            digest: digest(token),
+            digest: identity(token),
         })
     }
 
@@ -746,6 +825,12 @@ impl JwtVerifier {
                 _ => Refusal::other("the token could not be verified"),
             }
         })?;
+        if self.config.require_low_s && ecdsa_high_s(alg, token) {
+            return Err(Refusal::new(
+                RefusalKind::Verification,
+                "the ECDSA signature is not in low-s form (s > n/2), which Security.JWT.RequireLowS demands",
+            ));
+        }
         Ok((claims, server))
     }
 
@@ -844,11 +929,19 @@ impl JwtVerifier {
             }
         };
         let token_ref = TokenRef {
-            digest: digest(token),
+            digest: identity(token),
             issued_at: iat.unwrap_or(0),
             expires_at: exp,
         };
         self.check_blocked(&token_ref, &rec)?;
+        // Block lists written before identities were keyed by the signed part hold the
+        // digest of the whole token.
+        if rec.blocked.contains_key(&digest(token)) {
+            return Err(Refusal::new(
+                RefusalKind::Blocked,
+                "the token is on the block list",
+            ));
+        }
         if let Some(g) = &graph {
             if !service.graph_exists(g) {
                 return Err(Refusal::new(
@@ -938,6 +1031,66 @@ pub(crate) mod tests {
             &EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .unwrap()
+    }
+
+    /// A token whose payload JSON is given as text (for numbers serde would normalise).
+    fn raw_token(payload: &str) -> String {
+        let b = |x: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(x);
+        let signing_input = format!(
+            "{}.{}",
+            b(br#"{"alg":"HS256","typ":"JWT"}"#),
+            b(payload.as_bytes())
+        );
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, SECRET.as_bytes());
+        let tag = aws_lc_rs::hmac::sign(&key, signing_input.as_bytes());
+        format!("{signing_input}.{}", b(tag.as_ref()))
+    }
+
+    #[test]
+    fn numeric_dates_are_whole_seconds_in_range() {
+        let (_d, s) = service();
+        let v = verifier(|_| {});
+        let now = now_secs();
+        let ok = raw_token(&format!(r#"{{"sub":"neo4j","exp":{}}}"#, now + 60));
+        assert!(v.verify(&ok, &s).is_ok());
+        for exp in [
+            format!("{}.5", now + 60),
+            "1e300".to_string(),
+            "18446744073709551616".to_string(),
+            "9223372036854775807".to_string(),
+            format!("{}", MAX_NUMERIC_DATE + 1),
+            "-1".to_string(),
+            format!("{}.0", now + 60),
+        ] {
+            let t = raw_token(&format!(r#"{{"sub":"neo4j","exp":{exp}}}"#));
+            let r = v.verify(&t, &s).unwrap_err();
+            assert_eq!(r.kind, RefusalKind::Format, "exp {exp}: {}", r.detail);
+        }
+        for claim in ["nbf", "iat"] {
+            let t = raw_token(&format!(
+                r#"{{"sub":"neo4j","exp":{},"{claim}":1.5}}"#,
+                now + 60
+            ));
+            assert_eq!(v.verify(&t, &s).unwrap_err().kind, RefusalKind::Format);
+        }
+    }
+
+    #[test]
+    fn identity_ignores_the_signature_and_high_s_is_detected() {
+        assert_eq!(identity("aaa.bbb.sig1"), identity("aaa.bbb.sig2"));
+        assert_ne!(identity("aaa.bbb.sig1"), identity("aaa.bbc.sig1"));
+        assert_ne!(identity("aaa.bbb.sig1"), digest("aaa.bbb.sig1"));
+        let b = |x: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(x);
+        let mut sig = vec![1u8; 32];
+        sig.extend_from_slice(&P256_HALF_ORDER);
+        assert!(!ecdsa_high_s(Algorithm::ES256, &format!("a.b.{}", b(&sig))));
+        sig[63] += 1;
+        assert!(ecdsa_high_s(Algorithm::ES256, &format!("a.b.{}", b(&sig))));
+        assert!(!ecdsa_high_s(Algorithm::RS256, &format!("a.b.{}", b(&sig))));
+        assert!(!ecdsa_high_s(Algorithm::ES384, &format!("a.b.{}", b(&sig))));
+        let mut sig = vec![1u8; 48];
+        sig.extend_from_slice(&[0xff; 48]);
+        assert!(ecdsa_high_s(Algorithm::ES384, &format!("a.b.{}", b(&sig))));
     }
 
     #[test]

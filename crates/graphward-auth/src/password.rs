@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use graphward_core::{Error, Result};
+use argon2::password_hash::PasswordHash;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use graphward_core::{Error, ErrorCode, Result};
 
 /// Longest password accepted (argon2 takes any length; this bounds the work a client causes).
 pub const MAX_PASSWORD_LEN: usize = 1024;
@@ -41,15 +41,52 @@ pub fn generate_password() -> Result<String> {
     Ok(out)
 }
 
-/// Hash a password with argon2id (the crate's defaults: 19 MiB, 2 passes, 1 lane).
+/// Hash a password with argon2id (the crate's defaults: 19 MiB, 2 passes, 1 lane), allocating
+/// the working memory for this one call. The server hashes through [`HashGate::hash`], which
+/// reuses a bounded pool of buffers instead.
 pub fn hash_password(password: &str) -> Result<String> {
+    let mut memory = Vec::new();
+    hash_password_with(password, &mut memory)
+}
+
+/// Largest argon2 memory (in 1 KiB blocks) a stored hash may ask for (256 MiB): a hash beyond
+/// is treated as malformed rather than allocated.
+const MAX_HASH_BLOCKS: usize = 256 * 1024;
+
+/// Hash with argon2id's default parameters, using (and growing if needed) `memory` as the
+/// working area.
+fn hash_password_with(password: &str, memory: &mut Vec<Block>) -> Result<String> {
+    use base64::Engine as _;
     check_password_policy(password)?;
-    let salt = SaltString::encode_b64(&random_bytes(16)?)
-        .map_err(|e| Error::internal(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))
+    let salt = random_bytes(16)?;
+    let params = Params::default();
+    let mut out = [0u8; 32];
+    let blocks = ensure_blocks(memory, params.block_count())
+        .ok_or_else(|| Error::internal("argon2 memory"))?;
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))?;
+    // The PHC string format (B64 is standard base64 without padding).
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        b64.encode(salt),
+        b64.encode(out)
+    ))
+}
+
+/// The first `n` blocks of `memory`, growing it (once) when it is too small.
+fn ensure_blocks(memory: &mut Vec<Block>, n: usize) -> Option<&mut [Block]> {
+    if n > MAX_HASH_BLOCKS {
+        return None;
+    }
+    if memory.len() < n {
+        memory.resize(n, Block::new());
+    }
+    memory.get_mut(..n)
 }
 
 /// Passwords must be 8 to 1024 bytes.
@@ -67,62 +104,218 @@ pub fn check_password_policy(password: &str) -> Result<()> {
     Ok(())
 }
 
-/// Verify `password` against a PHC string; a malformed hash counts as a mismatch.
+/// Verify `password` against a PHC string; a malformed hash counts as a mismatch. Allocates
+/// the working memory for this one call (see [`HashGate::verify`]).
 pub fn verify_password(password: &str, phc: &str) -> bool {
+    let mut memory = Vec::new();
+    verify_password_with(password, phc, &mut memory)
+}
+
+/// Verify using (and growing if needed) `memory` as argon2's working area.
+fn verify_password_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> bool {
     if password.len() > MAX_PASSWORD_LEN {
         return false;
     }
-    match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
+    let Ok(h) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(h.algorithm) else {
+        return false;
+    };
+    let version = match h.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&h) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let expected = expected.as_bytes();
+    let mut out = vec![0u8; expected.len()];
+    let Some(blocks) = ensure_blocks(memory, params.block_count()) else {
+        return false;
+    };
+    if Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
+        .is_err()
+    {
+        return false;
+    }
+    aws_lc_rs::constant_time::verify_slices_are_equal(&out, expected).is_ok()
+}
+
+/// How the hash gate is sized (`auth.hash_*` settings).
+#[derive(Debug, Clone, Copy)]
+pub struct HashLimits {
+    /// argon2id computations at once (each holds 19 MiB while it runs; the buffers are kept
+    /// and reused, so the gate's memory is at most `concurrency` × 19 MiB).
+    pub concurrency: usize,
+    /// Password checks waiting for a slot, over all clients; beyond, `AuthBusy`.
+    pub queue: usize,
+    /// Password checks running or waiting for one client address; beyond, `AuthBusy` (so one
+    /// address cannot fill the queue and keep others out).
+    pub per_address: usize,
+    /// Longest wait for a slot; beyond, `AuthBusy`.
+    pub max_wait: Duration,
+}
+
+impl Default for HashLimits {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        HashLimits {
+            concurrency: cores,
+            queue: 64,
+            per_address: 8,
+            max_wait: Duration::from_secs(5),
+        }
     }
 }
 
-/// Bounds how many hashes run at once, so that a storm of logins leaves cores for queries.
+/// Bounds argon2id work: at most `concurrency` hashes run at once, each in a working buffer
+/// taken from a pool (allocated once per slot and reused, so a login storm does not pile up
+/// memory); a bounded number wait, and at most `per_address` per client address run or wait.
+/// Past any bound, or after `max_wait`, the caller gets `AuthBusy` at once: a transient
+/// refusal that costs no hash.
 pub struct HashGate {
-    max: usize,
-    busy: Mutex<usize>,
+    limits: HashLimits,
+    state: Mutex<GateState>,
     freed: Condvar,
 }
 
+#[derive(Default)]
+struct GateState {
+    busy: usize,
+    waiting: usize,
+    per_address: HashMap<Option<IpAddr>, usize>,
+    pool: Vec<Vec<Block>>,
+}
+
+/// The refusal when the gate is full.
+fn busy_error() -> Error {
+    Error::new(
+        ErrorCode::AuthBusy,
+        "The server is busy checking passwords: try again shortly (or authenticate with a token).",
+    )
+}
+
 impl HashGate {
-    pub fn new(max: usize) -> Self {
+    pub fn new(limits: HashLimits) -> Self {
         HashGate {
-            max: max.max(1),
-            busy: Mutex::new(0),
+            limits: HashLimits {
+                concurrency: limits.concurrency.max(1),
+                per_address: limits.per_address.max(1),
+                ..limits
+            },
+            state: Mutex::new(GateState::default()),
             freed: Condvar::new(),
         }
     }
 
-    /// Run `f` once a slot is free.
-    pub fn run<T>(&self, f: impl FnOnce() -> T) -> T {
-        if let Ok(mut busy) = self.busy.lock() {
-            while *busy >= self.max {
-                busy = match self.freed.wait(busy) {
-                    Ok(b) => b,
-                    Err(p) => p.into_inner(),
-                };
+    pub fn limits(&self) -> HashLimits {
+        self.limits
+    }
+
+    /// Hash a new password (policy checked) through the gate.
+    pub fn hash(&self, password: &str, addr: Option<IpAddr>) -> Result<String> {
+        check_password_policy(password)?;
+        self.run(addr, |memory| hash_password_with(password, memory))?
+    }
+
+    /// Verify a password through the gate.
+    pub fn verify(&self, password: &str, phc: &str, addr: Option<IpAddr>) -> Result<bool> {
+        self.run(addr, |memory| verify_password_with(password, phc, memory))
+    }
+
+    /// Run `f` with a pooled working buffer once a slot is free; `AuthBusy` past the bounds.
+    fn run<T>(&self, addr: Option<IpAddr>, f: impl FnOnce(&mut Vec<Block>) -> T) -> Result<T> {
+        let lock = || self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memory = {
+            let mut st = lock();
+            let mine = st.per_address.get(&addr).copied().unwrap_or(0);
+            if mine >= self.limits.per_address {
+                return Err(busy_error());
             }
-            *busy += 1;
-        }
-        let out = f();
-        if let Ok(mut busy) = self.busy.lock() {
-            *busy = busy.saturating_sub(1);
+            let must_wait = st.busy >= self.limits.concurrency;
+            if must_wait && st.waiting >= self.limits.queue {
+                return Err(busy_error());
+            }
+            *st.per_address.entry(addr).or_insert(0) += 1;
+            if must_wait {
+                st.waiting += 1;
+                let deadline = Instant::now() + self.limits.max_wait;
+                while st.busy >= self.limits.concurrency {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        st.waiting -= 1;
+                        release_address(&mut st, addr);
+                        return Err(busy_error());
+                    }
+                    st = match self.freed.wait_timeout(st, deadline - now) {
+                        Ok((g, _)) => g,
+                        Err(p) => p.into_inner().0,
+                    };
+                }
+                st.waiting -= 1;
+            }
+            st.busy += 1;
+            st.pool.pop().unwrap_or_default()
+        };
+        let out = f(&mut memory);
+        {
+            let mut st = lock();
+            st.busy = st.busy.saturating_sub(1);
+            release_address(&mut st, addr);
+            // At most one buffer per slot is kept.
+            if st.pool.len() < self.limits.concurrency {
+                st.pool.push(memory);
+            }
         }
         self.freed.notify_one();
-        out
+        Ok(out)
     }
 }
 
-/// Failed logins per (user, address): after `free_failures` failures the next attempt must
-/// wait, doubling from one second up to `max_delay`. A success clears the entry.
+fn release_address(st: &mut GateState, addr: Option<IpAddr>) {
+    if let Some(n) = st.per_address.get_mut(&addr) {
+        *n -= 1;
+        if *n == 0 {
+            st.per_address.remove(&addr);
+        }
+    }
+}
+
+/// Failed logins per (user, address): after `free_failures` failures the next attempt from
+/// that address must wait, doubling from one second up to `max_delay`. A success clears the
+/// entry. Failures from one address never delay the same user from another address.
+///
+/// Logins for user names that do not exist share one global budget instead
+/// ([`RateLimiter::take_unknown`]): `UNKNOWN_USER_BURST` at once, refilled at
+/// `UNKNOWN_USER_RATE` per second, so spraying random names cannot keep the hash gate busy.
 pub struct RateLimiter {
     free_failures: u32,
     max_delay: Duration,
     max_entries: usize,
     entries: Mutex<HashMap<(String, Option<IpAddr>), Entry>>,
+    unknown: Mutex<Bucket>,
+}
+
+/// Password checks for unknown users per second, over all clients.
+pub const UNKNOWN_USER_RATE: f64 = 20.0;
+/// Password checks for unknown users allowed in a burst.
+pub const UNKNOWN_USER_BURST: f64 = 100.0;
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -145,6 +338,26 @@ impl RateLimiter {
             max_delay,
             max_entries: 100_000,
             entries: Mutex::new(HashMap::new()),
+            unknown: Mutex::new(Bucket {
+                tokens: UNKNOWN_USER_BURST,
+                at: Instant::now(),
+            }),
+        }
+    }
+
+    /// Take one unit of the global budget for logins naming a user that does not exist;
+    /// false when it is spent (the login is refused without a hash).
+    pub fn take_unknown(&self) -> bool {
+        let mut b = self.unknown.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let refill = now.duration_since(b.at).as_secs_f64() * UNKNOWN_USER_RATE;
+        b.tokens = (b.tokens + refill).min(UNKNOWN_USER_BURST);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 
@@ -228,6 +441,91 @@ mod tests {
     }
 
     #[test]
+    fn gate_hashes_and_verifies_with_pooled_memory() {
+        let gate = HashGate::new(HashLimits {
+            concurrency: 1,
+            queue: 1,
+            per_address: 2,
+            max_wait: Duration::from_secs(5),
+        });
+        let h = gate.hash("correct horse", None).unwrap();
+        // The PHC string is the standard one: the argon2 crate verifies it.
+        let parsed = PasswordHash::new(&h).unwrap();
+        use argon2::PasswordVerifier;
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &parsed)
+            .is_ok());
+        assert!(gate.verify("correct horse", &h, None).unwrap());
+        assert!(!gate.verify("wrong horse!", &h, None).unwrap());
+        // A hash made by the crate itself verifies through the gate.
+        let theirs = {
+            use argon2::password_hash::{PasswordHasher, SaltString};
+            let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+            Argon2::default()
+                .hash_password(b"pw-theirs", &salt)
+                .unwrap()
+                .to_string()
+        };
+        assert!(gate.verify("pw-theirs", &theirs, None).unwrap());
+        assert!(!gate.verify("pw-other", &theirs, None).unwrap());
+        assert_eq!(gate.state.lock().unwrap().pool.len(), 1, "one buffer kept");
+    }
+
+    #[test]
+    fn gate_refuses_past_its_bounds() {
+        use std::sync::Arc;
+        let gate = Arc::new(HashGate::new(HashLimits {
+            concurrency: 1,
+            queue: 1,
+            per_address: 1,
+            max_wait: Duration::from_millis(200),
+        }));
+        let a: Option<IpAddr> = "127.0.0.1".parse().ok();
+        let b: Option<IpAddr> = "127.0.0.2".parse().ok();
+        let c: Option<IpAddr> = "127.0.0.3".parse().ok();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let g = gate.clone();
+        let holder = std::thread::spawn(move || {
+            g.run(a, |_| {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+            })
+        });
+        started_rx.recv().unwrap();
+        // The same address is over its share at once.
+        let e = gate.run(a, |_| ()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::AuthBusy);
+        // Another address waits, then gives up after max_wait.
+        let g = gate.clone();
+        let waiter = std::thread::spawn(move || g.run(b, |_| ()));
+        std::thread::sleep(Duration::from_millis(50));
+        // The queue (1) is full: a third address is refused at once.
+        assert_eq!(gate.run(c, |_| ()).unwrap_err().code, ErrorCode::AuthBusy);
+        assert_eq!(
+            waiter.join().unwrap().unwrap_err().code,
+            ErrorCode::AuthBusy
+        );
+        release_tx.send(()).unwrap();
+        holder.join().unwrap().unwrap();
+        // Everything was released.
+        assert!(gate.run(a, |_| ()).is_ok());
+        let st = gate.state.lock().unwrap();
+        assert_eq!((st.busy, st.waiting, st.per_address.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn unknown_user_budget() {
+        let r = RateLimiter::default();
+        let mut taken = 0;
+        while r.take_unknown() {
+            taken += 1;
+            assert!(taken <= 1000);
+        }
+        assert!(taken >= UNKNOWN_USER_BURST as i32);
+    }
+
+    #[test]
     fn rate_limit_after_failures() {
         let r = RateLimiter::new(3, Duration::from_secs(60));
         let ip: Option<IpAddr> = "127.0.0.1".parse().ok();
@@ -262,7 +560,20 @@ pub struct CredentialCache {
     key: aws_lc_rs::hmac::Key,
     ttl: Duration,
     entries: Mutex<HashMap<String, (Vec<u8>, Instant)>>,
+    /// Checks in progress, by digest: the same credentials arriving at once (a connection
+    /// pool warming up) wait for the first check instead of each hashing.
+    flights: Mutex<HashMap<Vec<u8>, Arc<Flight>>>,
 }
+
+/// One password check in progress; `None` until it ends (`Some(Err)`: it was refused busy).
+#[derive(Default)]
+struct Flight {
+    outcome: Mutex<Option<std::result::Result<bool, ()>>>,
+    done: Condvar,
+}
+
+/// How long identical credentials wait for the check in progress.
+const FLIGHT_WAIT: Duration = Duration::from_secs(10);
 
 impl CredentialCache {
     pub fn new(ttl: Duration) -> Result<Self> {
@@ -271,7 +582,60 @@ impl CredentialCache {
             key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret),
             ttl,
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Run `check` for these credentials unless the very same (user, password, hash) is being
+    /// checked already: then wait for that check's outcome (at most [`FLIGHT_WAIT`]) and share
+    /// it. Different passwords never wait for each other.
+    pub fn single_flight(
+        &self,
+        user: &str,
+        password: &str,
+        phc: &str,
+        check: impl FnOnce() -> Result<bool>,
+    ) -> Result<bool> {
+        let d = self.digest(user, password, phc);
+        let (flight, leader) = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(&d) {
+                Some(f) => (f.clone(), false),
+                None => {
+                    let f = Arc::new(Flight::default());
+                    flights.insert(d.clone(), f.clone());
+                    (f, true)
+                }
+            }
+        };
+        if leader {
+            let out = check();
+            {
+                let mut o = flight.outcome.lock().unwrap_or_else(|p| p.into_inner());
+                *o = Some(out.as_ref().map(|ok| *ok).map_err(|_| ()));
+            }
+            flight.done.notify_all();
+            self.flights
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&d);
+            return out;
+        }
+        let deadline = Instant::now() + FLIGHT_WAIT;
+        let mut o = flight.outcome.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(outcome) = *o {
+                return outcome.map_err(|_| busy_error());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(busy_error());
+            }
+            o = match flight.done.wait_timeout(o, deadline - now) {
+                Ok((g, _)) => g,
+                Err(p) => p.into_inner().0,
+            };
+        }
     }
 
     fn digest(&self, user: &str, password: &str, phc: &str) -> Vec<u8> {
@@ -320,6 +684,32 @@ impl CredentialCache {
 #[cfg(test)]
 mod credential_cache_tests {
     use super::*;
+
+    #[test]
+    fn identical_credentials_share_one_check() {
+        let c = Arc::new(CredentialCache::new(Duration::from_secs(60)).unwrap());
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (c, runs) = (c.clone(), runs.clone());
+                std::thread::spawn(move || {
+                    c.single_flight("alice", "pw-1", "h", || {
+                        runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(300));
+                        Ok(true)
+                    })
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().unwrap().unwrap());
+        }
+        // The first check ran; the others (arriving within 300 ms) shared its outcome.
+        assert!(runs.load(std::sync::atomic::Ordering::SeqCst) < 8);
+        // Another password is checked on its own, and the map is empty again.
+        assert!(!c.single_flight("alice", "pw-2", "h", || Ok(false)).unwrap());
+        assert!(c.flights.lock().unwrap().is_empty());
+    }
 
     #[test]
     fn remembers_successes_only_and_follows_the_hash() {

@@ -88,17 +88,24 @@ pub enum FirstStart {
 impl AuthService {
     /// Open the store under `data_dir`, creating the administrator at the first start.
     pub fn open(data_dir: &Path, options: AuthOptions) -> Result<(Arc<AuthService>, FirstStart)> {
+        Self::open_with_limits(data_dir, options, password::HashLimits::default())
+    }
+
+    /// [`AuthService::open`] with explicit bounds on concurrent argon2id work
+    /// (`--auth-hash-concurrency` and friends).
+    pub fn open_with_limits(
+        data_dir: &Path,
+        options: AuthOptions,
+        hash_limits: password::HashLimits,
+    ) -> Result<(Arc<AuthService>, FirstStart)> {
         let store = Store::open(&data_dir.join(STORE_FILE))?;
         let dummy_hash = password::hash_password(&password::generate_password()?)?;
         let (keys, key_file) = crate::tokens::load_or_create_keys(data_dir)?;
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
         let service = AuthService {
             store,
             disabled: options.disabled,
             dummy_hash,
-            gate: HashGate::new(cores.div_ceil(2)),
+            gate: HashGate::new(hash_limits),
             limiter: RateLimiter::default(),
             credentials: CredentialCache::new(password::CREDENTIAL_CACHE_TTL)?,
             jwt: ArcSwapOption::empty(),
@@ -213,7 +220,7 @@ impl AuthService {
 
     /// Hash a new password (policy checked), through the hash gate.
     pub fn hash(&self, password: &str) -> Result<String> {
-        self.gate.run(|| password::hash_password(password))
+        self.gate.hash(password, None)
     }
 
     /// Check a user's password. Costs the same whether the user exists or not; rate limited
@@ -222,22 +229,38 @@ impl AuthService {
         if let Err(wait) = self.limiter.check(user, addr) {
             tracing::warn!(user = %user, peer = ?addr, "login refused: too many failed attempts");
             return Err(Error::new(
-                ErrorCode::Unauthorized,
+                ErrorCode::AuthRateLimit,
                 format!(
-                    "{AUTH_FAILED} Too many failed attempts: try again in {} s.",
+                    "{AUTH_FAILED} Too many failed attempts from this address: try again in {} s.",
                     wait.as_secs().max(1)
                 ),
             ));
         }
         let hash = self.store.user(user)?.map(|u| u.hash);
         let known = hash.is_some();
+        if !known && !self.limiter.take_unknown() {
+            tracing::warn!(peer = ?addr, "login refused: too many logins for unknown users");
+            return Err(Error::new(
+                ErrorCode::AuthRateLimit,
+                format!("{AUTH_FAILED} Too many failed logins: try again in a few seconds."),
+            ));
+        }
         let hash = hash.unwrap_or_else(|| self.dummy_hash.clone());
         // A password that verified recently against this very hash skips argon2id (successes
         // only: a wrong password always pays the full check).
         let ok = if known && self.credentials.hit(user, pw, &hash) {
             true
         } else {
-            let ok = self.gate.run(|| password::verify_password(pw, &hash)) && known;
+            // The same credentials arriving at once (a pool warming up) share one check.
+            let verified = if known {
+                self.credentials
+                    .single_flight(user, pw, &hash, || self.gate.verify(pw, &hash, addr))
+            } else {
+                self.gate.verify(pw, &hash, addr)
+            };
+            let ok = verified.inspect_err(|_| {
+                tracing::warn!(user = %user, peer = ?addr, "login refused: password checks at their bound");
+            })? && known;
             if ok {
                 self.credentials.remember(user, pw, &hash);
             }

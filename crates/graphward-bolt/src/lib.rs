@@ -24,6 +24,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use graphward_core::auth::{ClientInfo, Credentials};
 use graphward_core::engine::{Principal, QueryEngine};
+use graphward_core::preauth::{PreAuthGate, PreAuthLimits, PreAuthPermit, PreAuthRefusal};
 use graphward_core::Value;
 use graphward_core::{Error, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
@@ -49,6 +50,10 @@ pub struct BoltConfig {
     pub ws_allowed_origins: Vec<String>,
     /// Routing table time-to-live, in seconds.
     pub routing_ttl_secs: i64,
+    /// Connections that have not authenticated yet: deadline from accept to a successful
+    /// HELLO/LOGON (TLS and version handshakes included) and caps per client address and in
+    /// total, apart from `max_connections`.
+    pub preauth: PreAuthLimits,
 }
 
 impl Default for BoltConfig {
@@ -64,6 +69,7 @@ impl Default for BoltConfig {
             advertised_address: None,
             ws_allowed_origins: Vec::new(),
             routing_ttl_secs: 300,
+            preauth: PreAuthLimits::default(),
         }
     }
 }
@@ -172,6 +178,27 @@ pub struct BoltContext {
     pub config: BoltConfig,
     active: AtomicUsize,
     next_id: AtomicU64,
+    preauth: Arc<PreAuthGate>,
+    /// Connections over the pre-authentication caps that are being told so (a Bolt FAILURE
+    /// needs the version handshake and the HELLO first): bounded, each for at most
+    /// [`REFUSAL_BUDGET`].
+    refusals: Arc<tokio::sync::Semaphore>,
+}
+
+/// How long a connection refused for the pre-authentication caps may take to send its
+/// handshake and HELLO (it then gets a FAILURE saying why).
+const REFUSAL_BUDGET: Duration = Duration::from_secs(1);
+/// Refused connections being answered at once; beyond, they are closed without a word.
+const MAX_REFUSALS: usize = 64;
+
+/// Where a new connection stands with the pre-authentication budgets.
+pub(crate) struct PreAuth {
+    /// Authenticate by then or be closed.
+    pub deadline: tokio::time::Instant,
+    /// Counts the connection as unauthenticated until dropped.
+    pub _permit: Option<PreAuthPermit>,
+    /// Over a cap: the HELLO gets this refusal.
+    pub refusal: Option<(PreAuthRefusal, tokio::sync::OwnedSemaphorePermit)>,
 }
 
 impl BoltContext {
@@ -180,13 +207,42 @@ impl BoltContext {
         auth: Arc<dyn Authenticator>,
         config: BoltConfig,
     ) -> Self {
+        let preauth = PreAuthGate::new(config.preauth);
         BoltContext {
             engine,
             auth,
             config,
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
+            preauth,
+            refusals: Arc::new(tokio::sync::Semaphore::new(MAX_REFUSALS)),
         }
+    }
+
+    /// Admit a new connection under the pre-authentication budgets; `None`: close it now.
+    pub(crate) fn admit(&self, peer: SocketAddr) -> Option<PreAuth> {
+        let now = tokio::time::Instant::now();
+        match self.preauth.admit(peer.ip()) {
+            Ok(permit) => Some(PreAuth {
+                deadline: now + self.config.preauth.timeout,
+                _permit: Some(permit),
+                refusal: None,
+            }),
+            Err(refusal) => {
+                tracing::debug!(%peer, "Bolt: {}", refusal.message());
+                let slot = self.refusals.clone().try_acquire_owned().ok()?;
+                Some(PreAuth {
+                    deadline: now + REFUSAL_BUDGET.min(self.config.preauth.timeout),
+                    _permit: None,
+                    refusal: Some((refusal, slot)),
+                })
+            }
+        }
+    }
+
+    /// Connections admitted and not authenticated yet.
+    pub fn unauthenticated_connections(&self) -> usize {
+        self.preauth.count()
     }
 
     /// Connections being served right now.
@@ -252,10 +308,13 @@ pub async fn serve_with_tls(
         };
         let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
+        let Some(preauth) = ctx.admit(peer) else {
+            continue;
+        };
         match &tls {
             None => {
                 tokio::spawn(async move {
-                    if let Err(e) = serve_connection(stream, peer, ctx).await {
+                    if let Err(e) = serve_admitted(stream, peer, None, ctx, preauth).await {
                         tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
                     }
                 });
@@ -265,14 +324,15 @@ pub async fn serve_with_tls(
                 tokio::spawn(async move {
                     // Refusals and handshake failures are counted and logged (rate-limited)
                     // by the TLS layer itself.
-                    let Ok((stream, identity)) =
-                        graphward_tls::accept_client(&manager, stream, &handshakes).await
+                    let Ok(Ok((stream, identity))) = tokio::time::timeout_at(
+                        preauth.deadline,
+                        graphward_tls::accept_client(&manager, stream, &handshakes),
+                    )
+                    .await
                     else {
                         return;
                     };
-                    if let Err(e) =
-                        serve_connection_with_identity(stream, peer, identity, ctx).await
-                    {
+                    if let Err(e) = serve_admitted(stream, peer, identity, ctx, preauth).await {
                         tracing::debug!(%peer, "Bolt connection ended with an error: {e}");
                     }
                 });
@@ -309,27 +369,55 @@ pub async fn serve_connection_with_identity<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let active = ctx.active.fetch_add(1, Ordering::SeqCst) + 1;
-    let _guard = ConnGuard(&ctx.active);
+    let Some(preauth) = ctx.admit(peer) else {
+        return Ok(());
+    };
+    serve_admitted(stream, peer, client_certificate, ctx, preauth).await
+}
+
+/// Serve a connection admitted under the pre-authentication budgets.
+async fn serve_admitted<S>(
+    stream: S,
+    peer: SocketAddr,
+    client_certificate: Option<Vec<String>>,
+    ctx: Arc<BoltContext>,
+    preauth: PreAuth,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    // Connections being refused are bounded by their own budget, not counted here.
+    let counted = preauth.refusal.is_none();
+    let active = if counted {
+        ctx.active.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        0
+    };
+    let _guard = counted.then(|| ConnGuard(&ctx.active));
     if active > ctx.config.max_connections {
         tracing::warn!(%peer, max = ctx.config.max_connections, "refusing Bolt connection: too many connections");
         return Ok(());
     }
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
     let conn_id = format!("bolt-{id}");
-    let negotiated = match tokio::time::timeout(HANDSHAKE_TIMEOUT, open(stream, peer, &ctx)).await {
-        Ok(r) => r?,
-        Err(_) => {
-            tracing::info!(%peer, "Bolt handshake timed out");
-            return Ok(());
-        }
-    };
+    let handshake_deadline = preauth
+        .deadline
+        .min(tokio::time::Instant::now() + HANDSHAKE_TIMEOUT);
+    let negotiated =
+        match tokio::time::timeout_at(handshake_deadline, open(stream, peer, &ctx)).await {
+            Ok(r) => r?,
+            Err(_) => {
+                tracing::info!(%peer, "Bolt handshake timed out");
+                return Ok(());
+            }
+        };
     let Some((io, inbuf, version, manifest)) = negotiated else {
         return Ok(());
     };
     tracing::debug!(%peer, conn = %conn_id, %version, manifest, "Bolt connection open");
     let session = session::Session::new(io, inbuf, ctx.clone(), peer, conn_id, version, manifest)
-        .with_client_certificate(client_certificate);
+        .with_client_certificate(client_certificate)
+        .with_preauth(preauth);
     session.run().await
 }
 

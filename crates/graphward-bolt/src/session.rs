@@ -161,6 +161,9 @@ pub(crate) struct Session<S> {
     pending_resets: usize,
     out: Vec<u8>,
     tx: Option<TxCtx>,
+    /// Until the client authenticates: the deadline, the pre-authentication slot, or the
+    /// refusal its HELLO gets (the connection was over a cap).
+    preauth: Option<crate::PreAuth>,
 }
 
 fn ms(d: Duration) -> i64 {
@@ -279,6 +282,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         self
     }
 
+    /// Applies the pre-authentication budget (deadline, slot or refusal).
+    pub(crate) fn with_preauth(mut self, preauth: crate::PreAuth) -> Self {
+        self.preauth = Some(preauth);
+        self
+    }
+
     pub(crate) fn new(
         io: Transport<S>,
         inbuf: BytesMut,
@@ -310,6 +319,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             pending_resets: 0,
             out: Vec::new(),
             tx: None,
+            preauth: None,
         }
     }
 
@@ -332,7 +342,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         return Ok(());
                     }
                     let idle = self.ctx.config.idle_timeout;
-                    match tokio::time::timeout(idle, self.read_msg()).await {
+                    let mut deadline = tokio::time::Instant::now() + idle;
+                    let unauthenticated = self.principal.is_none() && self.preauth.is_some();
+                    if let (true, Some(p)) = (unauthenticated, &self.preauth) {
+                        deadline = deadline.min(p.deadline);
+                    }
+                    match tokio::time::timeout_at(deadline, self.read_msg()).await {
+                        Err(_) if unauthenticated => {
+                            tracing::info!(peer = %self.peer, conn = %self.conn_id, "closing Bolt connection: no authentication within the pre-authentication deadline");
+                            return Ok(());
+                        }
                         Err(_) => {
                             tracing::info!(peer = %self.peer, conn = %self.conn_id, "closing idle Bolt connection");
                             return Ok(());
@@ -658,6 +677,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
     // -----------------------------------------------------------------------------------------
 
     async fn hello(&mut self, fields: Vec<Value>) -> std::io::Result<Flow> {
+        if let Some((refusal, _)) = self.preauth.as_ref().and_then(|p| p.refusal.as_ref()) {
+            tracing::debug!(peer = %self.peer, conn = %self.conn_id, "Bolt HELLO refused: {}", refusal.message());
+            let mut f = Failure::from_error(&Error::new(ErrorCode::AuthBusy, refusal.message()));
+            f.fatal = true;
+            return self.fail(f).await;
+        }
         let Some(Value::Map(extra)) = fields.into_iter().next() else {
             return self.fail(Failure::invalid("HELLO needs a map")).await;
         };
@@ -694,6 +719,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         match self.authenticate(extra).await? {
             Ok(p) => {
                 self.principal = Some(p);
+                self.preauth = None;
                 self.phase = Phase::Ready;
                 self.success(meta);
                 Ok(Flow::Continue)
@@ -709,6 +735,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         match self.authenticate(auth).await? {
             Ok(p) => {
                 self.principal = Some(p);
+                self.preauth = None;
                 self.phase = Phase::Ready;
                 self.success(Map::new());
                 Ok(Flow::Continue)
@@ -742,7 +769,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         Ok(res.map_err(|e| {
             tracing::warn!(peer = %peer, "Bolt authentication failed: {}", e.message);
             let mut f = Failure::from_error(&e);
-            if e.code != ErrorCode::TokenExpired {
+            if !matches!(
+                e.code,
+                ErrorCode::TokenExpired | ErrorCode::AuthRateLimit | ErrorCode::AuthBusy
+            ) {
                 f.code = ErrorCode::Unauthorized.as_str().to_string();
                 f.gql = ErrorCode::Unauthorized.gql_status().to_string();
             }

@@ -479,6 +479,46 @@ async fn message_size_limit_and_idle_timeout() {
 }
 
 #[tokio::test]
+async fn preauth_deadline_and_per_address_cap() {
+    let config = BoltConfig {
+        preauth: graphward_core::preauth::PreAuthLimits {
+            timeout: Duration::from_millis(300),
+            max_per_address: 1,
+            max_total: 10,
+        },
+        ..BoltConfig::default()
+    };
+    let (_e, ctx) = context(Arc::new(Password), config);
+    // Handshake, then nothing: closed at the deadline.
+    let mut silent = spawn(ctx.clone());
+    assert_eq!(
+        silent
+            .handshake([[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]])
+            .await,
+        [0, 0, 4, 5]
+    );
+    // Meanwhile a second unauthenticated connection from the same address is over the cap:
+    // its HELLO gets a FAILURE saying so.
+    let mut over = spawn(ctx.clone());
+    over.handshake([[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]]).await;
+    over.send(0x01, &[map(&[("user_agent", Value::from("test/1"))])])
+        .await;
+    assert_eq!(
+        over.recv().await.code(),
+        "Neo.TransientError.Security.AuthenticationBusy"
+    );
+    let t = Instant::now();
+    assert!(silent.recv_opt().await.is_none());
+    assert!(t.elapsed() < Duration::from_secs(2));
+    // Once the slot is free a client authenticates, and the deadline no longer applies.
+    let mut c = Client::connect(ctx.clone(), 5, 4).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    c.send(RUN, &[s("RETURN 1"), empty(), empty()]).await;
+    assert!(c.recv().await.is_success());
+    assert_eq!(ctx.unauthenticated_connections(), 0);
+}
+
+#[tokio::test]
 async fn max_connections_is_enforced() {
     let config = BoltConfig {
         max_connections: 1,

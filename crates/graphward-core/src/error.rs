@@ -28,6 +28,11 @@ pub enum ErrorCode {
     Unauthorized,
     TokenExpired,
     Forbidden,
+    /// Too many failed logins for this user from this address (retry after a delay).
+    AuthRateLimit,
+    /// The server is at its bound on concurrent password checks or unauthenticated
+    /// connections (a transient refusal: retry).
+    AuthBusy,
     NotSupported,
     /// The database exists but cannot serve this request right now (offline after a failed
     /// startup check, or refusing writes after a storage failure until it recovers).
@@ -58,6 +63,8 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "Neo.ClientError.Security.Unauthorized",
             ErrorCode::TokenExpired => "Neo.ClientError.Security.TokenExpired",
             ErrorCode::Forbidden => "Neo.ClientError.Security.Forbidden",
+            ErrorCode::AuthRateLimit => "Neo.ClientError.Security.AuthenticationRateLimit",
+            ErrorCode::AuthBusy => "Neo.TransientError.Security.AuthenticationBusy",
             ErrorCode::NotSupported => "Neo.ClientError.Statement.FeatureNotSupported",
             ErrorCode::DatabaseUnavailable => "Neo.TransientError.General.DatabaseUnavailable",
             ErrorCode::Internal => "Neo.DatabaseError.General.UnknownError",
@@ -85,6 +92,8 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "42NFF",
             ErrorCode::TokenExpired => "42NFF",
             ErrorCode::Forbidden => "42NFF",
+            ErrorCode::AuthRateLimit => "42NFF",
+            ErrorCode::AuthBusy => "53N00",
             ErrorCode::NotSupported => "0A000",
             ErrorCode::DatabaseUnavailable => "08N09",
             ErrorCode::Internal => "50N00",

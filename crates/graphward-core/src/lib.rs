@@ -12,6 +12,7 @@ pub mod auth;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod preauth;
 pub mod temporal;
 pub mod value;
 

@@ -71,6 +71,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::AuthRateLimit => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::AuthBusy => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DatabaseNotFound | ErrorCode::TransactionInvalid => StatusCode::NOT_FOUND,
         ErrorCode::DatabaseExists => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -43,6 +43,7 @@ use axum::Router;
 use bytes::Bytes;
 use graphward_core::auth::{Authenticator, ClientInfo, Credentials, TokenService};
 use graphward_core::engine::{Principal, QueryEngine};
+use graphward_core::preauth::{PreAuthGate, PreAuthLimits, PreAuthPermit};
 use graphward_core::ErrorCode;
 use graphward_tls::TlsManager;
 use http_body_util::BodyExt;
@@ -72,6 +73,9 @@ pub struct HttpLimits {
     pub max_transactions: usize,
     /// Most connections served at once; further ones are closed.
     pub max_connections: usize,
+    /// Connections that have not sent a complete request head yet: deadline (TLS handshake
+    /// included) and caps per client address and in total (503 beyond).
+    pub preauth: PreAuthLimits,
 }
 
 impl Default for HttpLimits {
@@ -82,6 +86,7 @@ impl Default for HttpLimits {
             transaction_idle_timeout: Duration::from_secs(30),
             max_transactions: 1000,
             max_connections: 1024,
+            preauth: PreAuthLimits::default(),
         }
     }
 }
@@ -162,6 +167,9 @@ pub(crate) type Shared = Arc<App>;
 pub(crate) struct Peer {
     pub addr: Option<SocketAddr>,
     pub client_certificate: Option<Arc<Vec<String>>>,
+    /// The connection's pre-authentication slot, freed by the first request that
+    /// authenticates (anonymous requests such as `/ping` keep it).
+    pub unauthenticated: Option<Arc<std::sync::Mutex<Option<PreAuthPermit>>>>,
 }
 
 /// Serve the API on `listener` until the task is aborted. With `tls`, every connection must
@@ -182,6 +190,9 @@ pub async fn serve(
     let router = router(app.clone());
     let permits = Arc::new(Semaphore::new(app.state.limits.max_connections.max(1)));
     let handshakes = Arc::new(Semaphore::new(256));
+    let preauth = PreAuthGate::new(app.state.limits.preauth);
+    // Connections refused for the pre-authentication caps that are still being answered 503.
+    let refusals = Arc::new(Semaphore::new(64));
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -191,40 +202,104 @@ pub async fn serve(
                 continue;
             }
         };
+        let unauthenticated = match preauth.admit(peer.ip()) {
+            Ok(p) => p,
+            Err(refusal) => {
+                app.metrics.record_auth_refusal("preauth_limit");
+                tracing::debug!(%peer, "http: {}", refusal.message());
+                // Plaintext clients are told why (bounded: at most 64 answers in flight, each
+                // at most one second); a TLS port cannot answer without a handshake.
+                if tls.is_none() {
+                    if let Ok(slot) = refusals.clone().try_acquire_owned() {
+                        tokio::spawn(async move {
+                            let _slot = slot;
+                            refuse_raw(stream, &refusal.message()).await;
+                        });
+                    }
+                }
+                continue;
+            }
+        };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tracing::debug!(%peer, "http: too many connections, closing");
             continue;
         };
         let (app, router, tls, handshakes) =
             (app.clone(), router.clone(), tls.clone(), handshakes.clone());
+        let deadline = tokio::time::Instant::now() + preauth.limits().timeout;
         tokio::spawn(async move {
             let _permit = permit;
             app.metrics.connection_opened();
             let _open = ConnectionGuard(app.clone());
+            let unauthenticated = Some(unauthenticated);
             match tls {
                 Some(m) => {
-                    let Ok((stream, identity)) =
-                        graphward_tls::accept_client(&m, stream, &handshakes).await
+                    let Ok(Ok((stream, identity))) = tokio::time::timeout_at(
+                        deadline,
+                        graphward_tls::accept_client(&m, stream, &handshakes),
+                    )
+                    .await
                     else {
                         return;
                     };
-                    serve_connection(stream, peer, identity.map(Arc::new), router).await;
+                    serve_connection(
+                        stream,
+                        peer,
+                        identity.map(Arc::new),
+                        router,
+                        unauthenticated,
+                        deadline,
+                    )
+                    .await;
                 }
                 None => {
+                    let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
                     if let graphward_tls::FirstBytes::TlsClientHello =
-                        graphward_tls::sniff(&stream, graphward_tls::DEFAULT_HANDSHAKE_TIMEOUT)
-                            .await
+                        graphward_tls::sniff(&stream, wait).await
                     {
                         app.metrics.plaintext_tls_refused();
                         tracing::warn!(%peer, "http: TLS ClientHello on the plaintext HTTP port (TLS is not configured for HTTP; use http://); closing");
                         drop(stream);
                         return;
                     }
-                    serve_connection(stream, peer, None, router).await;
+                    serve_connection(stream, peer, None, router, unauthenticated, deadline).await;
                 }
             }
         });
     }
+}
+
+/// Answer a connection refused before its request was read: 503 with the JSON error shape,
+/// then read (and drop) what the client sent for up to a second, so the answer is not lost
+/// to a reset.
+async fn refuse_raw(mut stream: tokio::net::TcpStream, message: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::AuthBusy.as_str(),
+        message,
+    )
+    .body();
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let answer = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        let mut total = 0usize;
+        while total < 64 * 1024 {
+            let n = stream.read(&mut sink).await?;
+            if n == 0 {
+                break;
+            }
+            total += n;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), answer).await;
 }
 
 async fn serve_connection<S>(
@@ -232,12 +307,22 @@ async fn serve_connection<S>(
     peer: SocketAddr,
     client_certificate: Option<Arc<Vec<String>>>,
     router: Router,
+    unauthenticated: Option<PreAuthPermit>,
+    deadline: tokio::time::Instant,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    // The deadline holds until the first complete request head arrives; the slot until a
+    // request authenticates, so anonymous keep-alive connections stay within the
+    // per-address cap.
+    let unauthenticated = Arc::new(std::sync::Mutex::new(unauthenticated));
+    let first_request = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let waiting = first_request.clone();
     let service = tower::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        first_request.store(true, std::sync::atomic::Ordering::SeqCst);
         req.extensions_mut().insert(Peer {
+            unauthenticated: Some(unauthenticated.clone()),
             addr: Some(peer),
             client_certificate: client_certificate.clone(),
         });
@@ -255,10 +340,20 @@ async fn serve_connection<S>(
         .header_read_timeout(Duration::from_secs(30))
         .max_buf_size(64 * 1024);
     builder.http2().max_concurrent_streams(64);
-    if let Err(e) = builder
-        .serve_connection_with_upgrades(TokioIo::new(stream), service)
-        .await
-    {
+    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = tokio::time::sleep_until(deadline) => {
+            if !waiting.load(std::sync::atomic::Ordering::SeqCst) {
+                // No complete request head within the pre-authentication deadline.
+                tracing::debug!(%peer, "http: no request within the deadline, closing");
+                return;
+            }
+            conn.await
+        }
+    };
+    if let Err(e) = result {
         tracing::debug!(%peer, error = %e, "http: connection ended with an error");
     }
 }
@@ -450,7 +545,21 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("worker failed: {e}")))
 }
 
-async fn health(State(app): State<Shared>) -> Response {
+/// `GET /health`: anonymous clients (and failed credentials) get the status only; an
+/// authenticated client also gets the storage details (database names) and TLS status.
+async fn health(State(app): State<Shared>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let peer = peer_of(&parts.extensions);
+    // Probes without credentials are not counted as authentication refusals.
+    let offers_credentials =
+        parts.headers.contains_key(header::AUTHORIZATION) || peer.client_certificate.is_some();
+    let detailed = offers_credentials && authenticate(&app, &parts.headers, peer).await.is_ok()
+        || !offers_credentials
+            && app
+                .state
+                .authenticator
+                .authenticate(&Credentials::None, &ClientInfo::default())
+                .is_ok();
     let engine = app.state.engine.clone();
     // Storage is healthy when the default database opens a read transaction.
     let storage = blocking(move || {
@@ -506,6 +615,15 @@ async fn health(State(app): State<Shared>) -> Response {
         (true, true) => "ok",
         (true, false) => "degraded",
     };
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    if !detailed {
+        // Anonymous: the status only (no database names, versions or certificates).
+        return json_response(code, &serde_json::json!({ "status": status }));
+    }
     let body = serde_json::json!({
         "status": status,
         "version": VERSION,
@@ -518,12 +636,7 @@ async fn health(State(app): State<Shared>) -> Response {
         },
         "tls": tls,
     });
-    let status = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    json_response(status, &body)
+    json_response(code, &body)
 }
 
 async fn metrics_text(State(app): State<Shared>) -> Response {
@@ -658,13 +771,23 @@ pub(crate) async fn authenticate(
         peer: peer.addr,
         protocol: "http",
     };
+    let slot = peer.unauthenticated.clone();
     match blocking(move || auth.authenticate(&creds, &client)).await? {
-        Ok(p) => Ok(p),
+        Ok(p) => {
+            if let Some(slot) = slot {
+                if let Ok(mut s) = slot.lock() {
+                    s.take();
+                }
+            }
+            Ok(p)
+        }
         Err(e) => {
             let reason = match e.code {
                 ErrorCode::TokenExpired => "token_expired",
                 ErrorCode::Forbidden => "forbidden",
                 ErrorCode::Unauthorized => "unauthorized",
+                ErrorCode::AuthRateLimit => "rate_limited",
+                ErrorCode::AuthBusy => "busy",
                 _ => "error",
             };
             app.metrics.record_auth_refusal(reason);

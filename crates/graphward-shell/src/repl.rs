@@ -92,10 +92,49 @@ fn prepare_history(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Lines that may hold a secret stay out of the history file.
+/// Marks of a statement carrying a secret (`SET PASSWORD`, `IDENTIFIED BY`, `CREATE SECRET`,
+/// `changePassword(...)`, a `$token` parameter...): a bare word or parameter name that
+/// contains one of these (case-insensitively), as the lexer reads it.
+const SECRET_WORDS: [&str; 5] = ["password", "identified", "secret", "token", "credential"];
+
+/// Entries that may hold a secret stay out of the history file. The entry is read with the
+/// server's own Cypher lexer: it is dropped when a bare word is one of [`SECRET_WORDS`], when
+/// a string literal (or a backquoted name) is a JWT, when it does not lex (an unterminated
+/// string could be half a password), or when it starts with a space (the usual opt-out).
 fn keep_in_history(entry: &str) -> bool {
-    let lower = entry.to_lowercase();
-    !(lower.contains("password") || lower.contains("token") || entry.starts_with(' '))
+    use graphward_cypher::parser::lexer::{tokenize, Tok};
+    if entry.starts_with(' ') {
+        return false;
+    }
+    let Ok(tokens) = tokenize(entry) else {
+        return false;
+    };
+    !tokens.iter().any(|t| match &t.tok {
+        Tok::Ident(w) | Tok::Param(w) => {
+            let w = w.to_ascii_lowercase();
+            SECRET_WORDS.iter().any(|s| w.contains(s))
+        }
+        Tok::Str(s) | Tok::Quoted(s) => looks_like_jwt(s),
+        _ => false,
+    })
+}
+
+/// Three base64url parts whose first decodes to a JSON object: a JWT (signed or not).
+fn looks_like_jwt(s: &str) -> bool {
+    use base64::Engine as _;
+    let s = s.trim();
+    let parts: Vec<&str> = s.split('.').collect();
+    let [header, payload, _signature] = parts.as_slice() else {
+        return false;
+    };
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = header.trim_end_matches('=');
+    matches!(
+        b64.decode(header)
+            .ok()
+            .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).ok()),
+        Some(serde_json::Value::Object(_))
+    ) && b64.decode(payload.trim_end_matches('=')).is_ok()
 }
 
 fn prompt(session: &Session, splitter: &Splitter) -> String {
@@ -292,6 +331,41 @@ fn command(rt: &Runtime, session: &mut Session, line: &str) -> Next {
                 reconnect(rt, session);
             }
             Next::Continue
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_stay_out_of_the_history() {
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJuZW80aiJ9.c2lnbmF0dXJl";
+        for secret in [
+            "CREATE USER bob IDENTIFIED BY 'hunter2-hunter2'",
+            "create user bob identified by 'x'",
+            "ALTER USER bob SET PASSWORD 'new-password'",
+            "ALTER CURRENT USER SET PASSWORD FROM 'a' TO 'b'",
+            "CREATE SECRET s VALUE 'x'",
+            "CALL dbms.security.changePassword('new-password')",
+            &format!("RETURN '{jwt}' AS t"),
+            &format!("RETURN \"{jwt}\""),
+            &format!(":param t => '{jwt}'"),
+            "RETURN 'unterminated",
+            " MATCH (n) RETURN n",
+            "CALL x($token)",
+        ] {
+            assert!(!keep_in_history(secret), "{secret}");
+        }
+        for fine in [
+            "MATCH (n:Person) RETURN n.name",
+            "RETURN 'a.b.c'",
+            "RETURN 'not.a.jwt' + 'x'",
+            ":help",
+            "SHOW USERS",
+        ] {
+            assert!(keep_in_history(fine), "{fine}");
         }
     }
 }

@@ -272,6 +272,27 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub initial_password_file: Option<String>,
 
+    /// Password checks (argon2id, 19 MiB each) run at once [default: the number of cores]
+    #[arg(long, value_name = "N")]
+    pub auth_hash_concurrency: Option<String>,
+
+    /// Password checks waiting for a slot; beyond, logins get a "busy" refusal [default: 64]
+    #[arg(long, value_name = "N")]
+    pub auth_hash_queue: Option<String>,
+
+    /// Time a connection has to authenticate (Bolt) or send its first request head (HTTP),
+    /// TLS handshake included [default: 10s]
+    #[arg(long, value_name = "DURATION")]
+    pub preauth_timeout: Option<String>,
+
+    /// Unauthenticated connections per client address, per listener [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preauth_max_per_address: Option<String>,
+
+    /// Unauthenticated connections in all, per listener [default: 512]
+    #[arg(long, value_name = "N")]
+    pub preauth_max_connections: Option<String>,
+
     /// HMAC secret for JWT bearer tokens (HS256/384/512): the secret itself, @FILE, or an https:// URL; at least 32 bytes. Prefer @FILE: a flag shows in `ps`
     #[arg(long, value_name = "SECRET")]
     pub jwt_hmac_secret: Option<String>,
@@ -296,9 +317,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     pub jwt_leeway: Option<String>,
 
-    /// Longest accepted token lifetime (exp - iat) [default: no limit]
+    /// Longest accepted lifetime of an external token (exp - iat, or exp - now without
+    /// iat); 0 removes the limit [default: 24h]
     #[arg(long, value_name = "DURATION")]
     pub jwt_max_lifetime: Option<String>,
+
+    /// Refuse ECDSA (ES256/ES384) signatures not in low-s form; only for issuers that
+    /// normalise their signatures [default: false]
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub jwt_require_low_s: Option<String>,
 
     /// Largest bearer token accepted, checked before decoding [default: 16KiB]
     #[arg(long, value_name = "SIZE")]

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use graphward_bolt::BoltConfig;
 use graphward_core::engine::{EngineConfig, Limits};
+use graphward_core::preauth::PreAuthLimits;
 use graphward_http::HttpLimits;
 
 use crate::cli::ServeArgs;
@@ -136,6 +137,23 @@ pub static SETTINGS: &[Setting] = &[
         initial_password_file
     ),
     setting!(
+        "auth.hash_concurrency",
+        "auth-hash-concurrency",
+        auth_hash_concurrency
+    ),
+    setting!("auth.hash_queue", "auth-hash-queue", auth_hash_queue),
+    setting!("preauth.timeout", "preauth-timeout", preauth_timeout),
+    setting!(
+        "preauth.max_per_address",
+        "preauth-max-per-address",
+        preauth_max_per_address
+    ),
+    setting!(
+        "preauth.max_connections",
+        "preauth-max-connections",
+        preauth_max_connections
+    ),
+    setting!(
         "Security.JWT.HMAC.Secret",
         "jwt-hmac-secret",
         jwt_hmac_secret
@@ -153,6 +171,11 @@ pub static SETTINGS: &[Setting] = &[
         "Security.JWT.MaxLifetime",
         "jwt-max-lifetime",
         jwt_max_lifetime
+    ),
+    setting!(
+        "Security.JWT.RequireLowS",
+        "jwt-require-low-s",
+        jwt_require_low_s
     ),
     setting!(
         "Security.JWT.MaxTokenSize",
@@ -410,6 +433,8 @@ pub struct AuthSettings {
     pub jwt: graphward_auth::jwt::JwtConfig,
     /// `GSQL.Token.*`.
     pub tokens: graphward_auth::tokens::TokenSettings,
+    /// `auth.hash_*`: bounds on concurrent argon2id work.
+    pub hash_limits: graphward_auth::password::HashLimits,
 }
 
 impl fmt::Debug for AuthSettings {
@@ -423,6 +448,7 @@ impl fmt::Debug for AuthSettings {
             )
             .field("jwt", &self.jwt)
             .field("tokens", &self.tokens)
+            .field("hash_limits", &self.hash_limits)
             .finish()
     }
 }
@@ -633,6 +659,20 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         text(r).and_then(log_filter)
     })?;
 
+    let preauth_default = PreAuthLimits::default();
+    let preauth = PreAuthLimits {
+        timeout: l.get("preauth.timeout", preauth_default.timeout, |r| {
+            duration(r)?.ok_or_else(|| "must be greater than zero".to_string())
+        })?,
+        max_per_address: l.get(
+            "preauth.max_per_address",
+            preauth_default.max_per_address,
+            |r| count(r, 1).and_then(to_usize),
+        )?,
+        max_total: l.get("preauth.max_connections", preauth_default.max_total, |r| {
+            count(r, 1).and_then(to_usize)
+        })?,
+    };
     let bolt_port = l.get("bolt.port", 7687, port)?;
     let bolt = BoltSettings {
         address: l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?,
@@ -662,6 +702,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
                 bolt_default.ws_allowed_origins,
                 origins,
             )?,
+            preauth,
             ..bolt_default
         },
     };
@@ -691,6 +732,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             max_connections: l.get("http.max_connections", http_default.max_connections, |r| {
                 count(r, 1).and_then(to_usize)
             })?,
+            preauth,
         },
     };
     let limits = Limits {
@@ -726,6 +768,18 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         initial_password: env(INITIAL_PASSWORD_ENV).filter(|v| !v.is_empty()),
         jwt: jwt_config(&l)?,
         tokens: token_settings(&l)?,
+        hash_limits: {
+            let d = graphward_auth::password::HashLimits::default();
+            graphward_auth::password::HashLimits {
+                concurrency: l.get("auth.hash_concurrency", d.concurrency, |r| {
+                    count(r, 1).and_then(to_usize)
+                })?,
+                queue: l.get("auth.hash_queue", d.queue, |r| {
+                    count(r, 0).and_then(to_usize)
+                })?,
+                ..d
+            }
+        },
     };
 
     Ok(Config {
@@ -861,9 +915,12 @@ fn jwt_config<E: Fn(&str) -> Option<String>>(
         issuer: l.get("Security.JWT.Issuer", None, opt_text)?,
         audience: l.get("Security.JWT.Audience", Vec::new(), origins)?,
         leeway,
-        max_lifetime: l.get("Security.JWT.MaxLifetime", None, |r| {
-            Ok(duration(r)?.map(|d| d.as_secs()))
-        })?,
+        max_lifetime: l.get(
+            "Security.JWT.MaxLifetime",
+            Some(jwt::DEFAULT_MAX_LIFETIME),
+            |r| Ok(duration(r)?.map(|d| d.as_secs())),
+        )?,
+        require_low_s: l.get("Security.JWT.RequireLowS", false, boolean)?,
         max_token_size: l.get(
             "Security.JWT.MaxTokenSize",
             jwt::DEFAULT_MAX_TOKEN_SIZE,
@@ -1562,6 +1619,12 @@ query_timeout = "30s"
             ("GRAPHWARD_TOKEN_LIFETIME", "1h"),
             ("GRAPHWARD_TOKEN_MAX_LIFETIME", "2h"),
             ("GRAPHWARD_TOKEN_ISSUER", "me"),
+            ("GRAPHWARD_AUTH_HASH_CONCURRENCY", "3"),
+            ("GRAPHWARD_AUTH_HASH_QUEUE", "7"),
+            ("GRAPHWARD_PREAUTH_TIMEOUT", "3s"),
+            ("GRAPHWARD_PREAUTH_MAX_PER_ADDRESS", "5"),
+            ("GRAPHWARD_PREAUTH_MAX_CONNECTIONS", "50"),
+            ("GRAPHWARD_JWT_REQUIRE_LOW_S", "true"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1576,6 +1639,16 @@ query_timeout = "30s"
         assert_eq!(c.bolt.port, 1);
         assert_eq!(c.bolt.config.server_agent, "x/1");
         assert_eq!(c.bolt.config.max_message_size, 2048);
+        assert_eq!(c.auth.hash_limits.concurrency, 3);
+        assert_eq!(c.auth.hash_limits.queue, 7);
+        assert!(c.auth.jwt.require_low_s);
+        let preauth = PreAuthLimits {
+            timeout: Duration::from_secs(3),
+            max_per_address: 5,
+            max_total: 50,
+        };
+        assert_eq!(c.bolt.config.preauth, preauth);
+        assert_eq!(c.http.limits.preauth, preauth);
         assert_eq!(c.bolt.config.max_connections, 3);
         assert_eq!(c.bolt.config.idle_timeout, Duration::from_secs(4));
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));

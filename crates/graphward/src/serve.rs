@@ -160,12 +160,63 @@ fn init_tracing(filter: &str) -> Result<(), ServeError> {
         .map_err(|e| ServeError::Logging(e.to_string()))
 }
 
+/// Every file the server creates from now on is owner-only (0600, directories 0700),
+/// whichever library creates it (the storage engine, the user store, backups, logs).
+#[cfg(unix)]
+fn private_umask() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
+
+#[cfg(not(unix))]
+fn private_umask() {}
+
+/// Remove group/other permission bits from what an older version left in the data
+/// directory (bounded: at most 10,000 entries, 4 levels deep; symbolic links are skipped).
+#[cfg(unix)]
+fn tighten_existing(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut stack = vec![(root.to_path_buf(), 0usize)];
+    let mut seen = 0usize;
+    while let Some((dir, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            seen += 1;
+            if seen > 10_000 {
+                return;
+            }
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                continue;
+            }
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                let tight = std::fs::Permissions::from_mode(mode & 0o7700);
+                if let Err(e) = std::fs::set_permissions(&path, tight) {
+                    tracing::warn!(path = %path.display(), "cannot make private: {e}");
+                }
+            }
+            if meta.is_dir() && depth < 4 {
+                stack.push((path, depth + 1));
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn tighten_existing(_root: &Path) {}
+
 /// Create the data directory if missing (owner-only permissions), and check it is one.
 fn prepare_data_dir(path: &Path) -> Result<(), ServeError> {
     let err = |error| ServeError::DataDir {
         path: path.to_path_buf(),
         error,
     };
+    private_umask();
     if !path.exists() {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
@@ -193,6 +244,7 @@ fn prepare_data_dir(path: &Path) -> Result<(), ServeError> {
             );
         }
     }
+    tighten_existing(path);
     Ok(())
 }
 
@@ -215,8 +267,12 @@ fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeE
         disabled: config.auth.disabled,
         initial_password,
     };
-    let (auth, first) = graphward_auth::AuthService::open(&config.data_dir, options)
-        .map_err(|e| auth_err(e.message))?;
+    let (auth, first) = graphward_auth::AuthService::open_with_limits(
+        &config.data_dir,
+        options,
+        config.auth.hash_limits,
+    )
+    .map_err(|e| auth_err(e.message))?;
     match first {
         graphward_auth::FirstStart::No => {}
         graphward_auth::FirstStart::ConfiguredPassword => tracing::info!(

@@ -8,7 +8,7 @@
 
 mod commands;
 mod expr;
-mod lexer;
+pub mod lexer;
 #[cfg(test)]
 mod tests;
 
