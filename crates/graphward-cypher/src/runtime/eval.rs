@@ -389,6 +389,14 @@ impl<'a> Ev<'a> {
                     other.type_name()
                 ))),
             },
+            // `exists((a)-[:R]->())`: the pattern's truth, not "the argument is not null"
+            // (a pattern predicate is never null, so that would be true for every row).
+            Expr::FunctionCall { name, args, .. }
+                if name.eq_ignore_ascii_case("exists")
+                    && matches!(args.as_slice(), [Expr::PatternPredicate(_)]) =>
+            {
+                self.eval(&args[0], row)
+            }
             Expr::FunctionCall { name, args, .. } => {
                 let vals = args
                     .iter()
@@ -1042,11 +1050,21 @@ impl<'a> Ev<'a> {
                 }
                 let x = as_f64(&a0).ok_or_else(|| targ("round() expects a number"))?;
                 if args.len() >= 2 {
-                    let p = int_arg(&arg(1), "round")?.unwrap_or(0);
-                    let f = 10f64.powi(p as i32);
-                    let y = x * f;
-                    let r = (y.abs() + 0.5).floor() * y.signum();
-                    Ok(Value::Float(r / f))
+                    let Some(p) = int_arg(&arg(1), "round")? else {
+                        return Ok(Value::Null);
+                    };
+                    let mode = match args.get(2) {
+                        None => RoundMode::HalfUp,
+                        Some(Value::Null) => return Ok(Value::Null),
+                        Some(Value::String(m)) => RoundMode::parse(m)?,
+                        Some(o) => {
+                            return Err(targ(format!(
+                                "round() expects a rounding mode string, got {}",
+                                o.type_name()
+                            )))
+                        }
+                    };
+                    round_decimal(x, p, mode).map(Value::Float)
                 } else {
                     Ok(Value::Float((x + 0.5).floor()))
                 }
@@ -1082,11 +1100,27 @@ impl<'a> Ev<'a> {
             "timestamp" => Ok(Value::Int(
                 self.env.clock.now.seconds * 1000 + (self.env.clock.now.nanos / 1_000_000) as i64,
             )),
-            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" => match a0 {
+            "trim" | "ltrim" | "rtrim" | "btrim" if args.len() == 2 => match (a0, arg(1)) {
+                (Value::String(s), Value::String(chars)) => {
+                    let set = |c: char| chars.contains(c);
+                    Ok(Value::String(match lname.as_str() {
+                        "ltrim" => s.trim_start_matches(set).to_string(),
+                        "rtrim" => s.trim_end_matches(set).to_string(),
+                        _ => s.trim_matches(set).to_string(),
+                    }))
+                }
+                (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                (a, b) => Err(targ(format!(
+                    "{name}() expects two strings, got {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                ))),
+            },
+            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" | "btrim" => match a0 {
                 Value::String(s) => Ok(Value::String(match lname.as_str() {
                     "toupper" | "upper" => s.to_uppercase(),
                     "tolower" | "lower" => s.to_lowercase(),
-                    "trim" => s.trim().to_string(),
+                    "trim" | "btrim" => s.trim().to_string(),
                     "ltrim" => s.trim_start().to_string(),
                     _ => s.trim_end().to_string(),
                 })),
@@ -1204,6 +1238,31 @@ impl<'a> Ev<'a> {
                 ))),
             },
             "valuetype" => Ok(Value::String(a0.type_name().to_string())),
+            "isnan" => match a0 {
+                Value::Float(f) => Ok(Value::Bool(f.is_nan())),
+                Value::Int(_) => Ok(Value::Bool(false)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!(
+                    "isNaN() expects a number, got {}",
+                    o.type_name()
+                ))),
+            },
+            "nullif" => {
+                let b = arg(1);
+                Ok(if equals(&a0, &b) == Some(true) {
+                    Value::Null
+                } else {
+                    a0
+                })
+            }
+            "char_length" | "character_length" => match a0 {
+                Value::String(s) => Ok(Value::Int(s.chars().count() as i64)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!(
+                    "{name}() expects a string, got {}",
+                    o.type_name()
+                ))),
+            },
             _ => {
                 Err(Error::syntax(format!("Unknown function '{name}'"))
                     .with_detail("UnknownFunction"))
@@ -1327,4 +1386,117 @@ fn slice(b: &Value, f: &Value, t: &Value) -> Result<Value> {
         }
         other => Err(targ(format!("cannot slice {}", other.type_name()))),
     }
+}
+
+/// `round(x, precision, mode)`'s rounding modes (Java's `RoundingMode`, as Neo4j takes them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoundMode {
+    Up,
+    Down,
+    Ceiling,
+    Floor,
+    HalfUp,
+    HalfDown,
+    HalfEven,
+    Unnecessary,
+}
+
+impl RoundMode {
+    fn parse(m: &str) -> Result<RoundMode> {
+        Ok(match m.to_ascii_uppercase().as_str() {
+            "UP" => RoundMode::Up,
+            "DOWN" => RoundMode::Down,
+            "CEILING" => RoundMode::Ceiling,
+            "FLOOR" => RoundMode::Floor,
+            "HALF_UP" => RoundMode::HalfUp,
+            "HALF_DOWN" => RoundMode::HalfDown,
+            "HALF_EVEN" => RoundMode::HalfEven,
+            "UNNECESSARY" => RoundMode::Unnecessary,
+            _ => {
+                return Err(Error::argument(format!(
+                    "Unknown rounding mode '{m}': expected one of UP, DOWN, CEILING, FLOOR, \
+                     HALF_UP, HALF_DOWN, HALF_EVEN, UNNECESSARY"
+                ))
+                .with_detail("InvalidArgumentValue"))
+            }
+        })
+    }
+}
+
+/// Round `x` to `precision` decimal places on its shortest decimal representation (as
+/// `BigDecimal.valueOf(x).setScale(precision, mode)` does), so `round(2.675, 2)` is 2.68
+/// even though the binary double is slightly below 2.675.
+fn round_decimal(x: f64, precision: i64, mode: RoundMode) -> Result<f64> {
+    if !x.is_finite() {
+        return Ok(x);
+    }
+    if precision < 0 {
+        // Round to tens, hundreds...: scale down, round to an integer, scale back.
+        let f = 10f64.powi(precision.unsigned_abs().min(400) as i32);
+        return Ok(round_decimal(x / f, 0, mode)? * f);
+    }
+    let negative = x.is_sign_negative();
+    let text = format!("{}", x.abs());
+    let (int_part, frac_part) = text.split_once('.').unwrap_or((text.as_str(), ""));
+    let p = usize::try_from(precision).unwrap_or(usize::MAX);
+    if frac_part.len() <= p {
+        return Ok(x);
+    }
+    let mut digits: Vec<u8> = int_part
+        .bytes()
+        .chain(frac_part.bytes().take(p))
+        .map(|b| b - b'0')
+        .collect();
+    let rest = &frac_part.as_bytes()[p..];
+    let rest_zero = rest.iter().all(|&b| b == b'0');
+    let first = rest.first().map(|b| b - b'0').unwrap_or(0);
+    let after_first_zero = rest.iter().skip(1).all(|&b| b == b'0');
+    let last_odd = digits.last().is_some_and(|d| d % 2 == 1);
+    let up = match mode {
+        RoundMode::Up => !rest_zero,
+        RoundMode::Down => false,
+        RoundMode::Ceiling => !rest_zero && !negative,
+        RoundMode::Floor => !rest_zero && negative,
+        RoundMode::HalfUp => first >= 5,
+        RoundMode::HalfDown => first > 5 || (first == 5 && !after_first_zero),
+        RoundMode::HalfEven => first > 5 || (first == 5 && (!after_first_zero || last_odd)),
+        RoundMode::Unnecessary => {
+            if !rest_zero {
+                return Err(Error::argument(
+                    "Rounding necessary: the value has more digits than the precision and \
+                     the rounding mode is UNNECESSARY",
+                )
+                .with_detail("InvalidArgumentValue"));
+            }
+            false
+        }
+    };
+    if up {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                digits.insert(0, 1);
+                break;
+            }
+            i -= 1;
+            if digits[i] == 9 {
+                digits[i] = 0;
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    let int_len = digits.len() - p;
+    let mut out = String::with_capacity(digits.len() + 2);
+    for (i, d) in digits.iter().enumerate() {
+        if i == int_len {
+            out.push('.');
+        }
+        out.push(char::from(b'0' + d));
+    }
+    let v: f64 = out
+        .parse()
+        .map_err(|_| Error::internal(format!("round(): cannot read back {out}")))?;
+    Ok(if negative && v != 0.0 { -v } else { v })
 }

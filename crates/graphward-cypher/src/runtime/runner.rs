@@ -79,10 +79,21 @@ impl<'t> Runner<'t> {
     }
 
     pub fn run_query(&mut self, q: &Query) -> Result<(Vec<String>, Vec<Row>)> {
-        let (cols, mut rows) = self.run_single(&q.first, vec![Row::new()], Vec::new())?;
+        self.run_union(q, Row::new(), Vec::new())
+    }
+
+    /// A query with its UNION branches, each starting from `seed` (the outer row of a
+    /// `CALL { ... }` subquery, or an empty row at the top level).
+    fn run_union(
+        &mut self,
+        q: &Query,
+        seed: Row,
+        scope: Vec<String>,
+    ) -> Result<(Vec<String>, Vec<Row>)> {
+        let (cols, mut rows) = self.run_single(&q.first, vec![seed.clone()], scope.clone())?;
         let mut distinct = false;
         for (all, sq) in &q.unions {
-            let (c2, r2) = self.run_single(sq, vec![Row::new()], Vec::new())?;
+            let (c2, r2) = self.run_single(sq, vec![seed.clone()], scope.clone())?;
             if c2 != cols {
                 return Err(Error::semantic(
                     "all sub queries in a UNION must have the same return column names",
@@ -234,7 +245,7 @@ impl<'t> Runner<'t> {
                 let mut out = Vec::new();
                 for row in rows {
                     let inner_scope: Vec<String> = scope.clone();
-                    let (cols, sub) = self.run_single(&q.first, vec![row.clone()], inner_scope)?;
+                    let (cols, sub) = self.run_union(q, row.clone(), inner_scope)?;
                     if cols.is_empty() {
                         out.push(row);
                         continue;
