@@ -345,6 +345,8 @@ struct Ctx {
     params: BTreeMap<String, Value>,
     result: Option<QueryResult>,
     before: Option<Snapshot>,
+    /// The text of the last executed query (for the compile-time check by EXPLAIN).
+    query: Option<String>,
 }
 
 #[derive(Default, Clone)]
@@ -426,6 +428,7 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
         params: BTreeMap::new(),
         result: None,
         before: None,
+        query: None,
     };
     for st in &sc.steps {
         let t = st.text.as_str();
@@ -485,6 +488,7 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
                 let q = st.doc.clone().unwrap_or_default();
                 cx.before = snapshot(&cx.engine).ok();
                 cx.result = Some(exec(&cx.engine, &q, &cx.params));
+                cx.query = Some(q);
                 return Ok(());
             }
             if t.starts_with("the result should be") {
@@ -533,6 +537,9 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
                                     )));
                                 }
                             }
+                            if after.starts_with("compile time") {
+                                check_compile_time(&cx, ty)?;
+                            }
                             Ok(())
                         }
                         Some(Ok(_)) => Err(Outcome::Fail(format!(
@@ -550,6 +557,29 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
         }
     }
     Outcome::Pass
+}
+
+/// A compile-time error must be raised without running the query: `EXPLAIN` of the same
+/// query (which plans but touches no data) must fail with the same error type.
+fn check_compile_time(cx: &Ctx, ty: &str) -> Result<(), Outcome> {
+    let Some(q) = &cx.query else {
+        return Err(Outcome::Fail("no query executed".into()));
+    };
+    match exec(&cx.engine, &format!("EXPLAIN {q}"), &cx.params) {
+        Ok(_) => Err(Outcome::Fail(format!(
+            "expected {ty} at compile time, but EXPLAIN succeeded (raised only at run time)"
+        ))),
+        Err(e) => {
+            let got = tck_type(e.code);
+            if got == ty || (ty == "SemanticError" && e.code == ErrorCode::SemanticError) {
+                Ok(())
+            } else {
+                Err(Outcome::Fail(format!(
+                    "expected {ty} at compile time, EXPLAIN raised {got}: {e}"
+                )))
+            }
+        }
+    }
 }
 
 fn check_side_effects(cx: &Ctx, table: &[Vec<String>]) -> Result<(), Outcome> {

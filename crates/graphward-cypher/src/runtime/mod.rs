@@ -231,6 +231,9 @@ impl EngineTx {
                 Err(Error::syntax("EXPLAIN/PROFILE may not be nested"))
             }
             Statement::Query(q) => {
+                if let Ok(procs) = self.engine.procedures.read() {
+                    runner::check_procedure_calls(&q, &procs, &params)?;
+                }
                 let writes = has_updates(&q);
                 if explain {
                     return Ok(Box::new(RowsStream::with_summary(

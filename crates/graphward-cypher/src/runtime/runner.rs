@@ -1,7 +1,7 @@
 //! The clause runner: drives a query clause by clause over a storage transaction, applying
 //! updates (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) and procedure calls.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use graphward_core::engine::Stats;
 use graphward_core::value::Map;
@@ -850,6 +850,125 @@ fn collect_deletable(v: Value, nodes: &mut Vec<NodeId>, rels: &mut Vec<RelId>) -
         ))
         .with_detail("InvalidArgumentType")),
     }
+}
+
+/// Procedure calls checked at compile time (before any data is touched, so `EXPLAIN` raises
+/// the same errors): the procedure exists, the number of explicit arguments matches its
+/// signature, literal and parameter arguments have the declared types, and implicit
+/// arguments are only used by a standalone CALL whose parameters are all given.
+pub fn check_procedure_calls(
+    q: &Query,
+    procs: &HashMap<String, super::eval::TableProcedure>,
+    params: &graphward_core::engine::Params,
+) -> Result<()> {
+    fn walk(
+        cs: &[Clause],
+        standalone: bool,
+        procs: &HashMap<String, super::eval::TableProcedure>,
+        params: &graphward_core::engine::Params,
+    ) -> Result<()> {
+        for c in cs {
+            match c {
+                Clause::Call(call) => check_call(call, standalone, procs, params)?,
+                Clause::CallSubquery(q) => {
+                    for sq in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, s)| s)) {
+                        walk(&sq.clauses, false, procs, params)?;
+                    }
+                }
+                Clause::Foreach(f) => walk(&f.clauses, false, procs, params)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    for sq in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, s)| s)) {
+        let standalone = q.unions.is_empty() && sq.clauses.len() == 1;
+        walk(&sq.clauses, standalone, procs, params)?;
+    }
+    Ok(())
+}
+
+fn check_call(
+    call: &Call,
+    standalone: bool,
+    procs: &HashMap<String, super::eval::TableProcedure>,
+    params: &graphward_core::engine::Params,
+) -> Result<()> {
+    let name = call.procedure.to_ascii_lowercase();
+    let Some(t) = procs.get(&name) else {
+        if builtin_outputs(&name).is_some() {
+            return Ok(());
+        }
+        return Err(Error::new(
+            ErrorCode::ProcedureNotFound,
+            format!(
+                "There is no procedure with the name `{}` registered for this database instance",
+                call.procedure
+            ),
+        )
+        .with_detail("ProcedureNotFound"));
+    };
+    match &call.args {
+        Some(args) => {
+            if args.len() != t.inputs.len() {
+                return Err(Error::syntax(format!(
+                    "Procedure call does not provide the required number of arguments: \
+                     procedure {} takes {} argument(s), {} given",
+                    call.procedure,
+                    t.inputs.len(),
+                    args.len()
+                ))
+                .with_detail("InvalidNumberOfArguments"));
+            }
+            for (a, (_, ty)) in args.iter().zip(&t.inputs) {
+                let known = match a {
+                    Expr::Literal(v) => Some(v),
+                    Expr::Parameter(p) => params.get(p),
+                    _ => None,
+                };
+                if let Some(v) = known {
+                    if !type_accepts(ty, v) {
+                        return Err(Error::syntax(format!(
+                            "procedure argument of type {} cannot be {}",
+                            ty,
+                            v.type_name()
+                        ))
+                        .with_detail("InvalidArgumentType"));
+                    }
+                }
+            }
+        }
+        None if !standalone && !t.inputs.is_empty() => {
+            return Err(Error::syntax(format!(
+                "procedure {} takes arguments: pass them explicitly, implicit arguments are \
+                 only allowed in a standalone CALL",
+                call.procedure
+            ))
+            .with_detail("InvalidArgumentPassingMode"))
+        }
+        None => {
+            for (n, ty) in &t.inputs {
+                match params.get(n) {
+                    None => {
+                        return Err(Error::new(
+                            ErrorCode::ParameterMissing,
+                            format!("expected parameter ${n}"),
+                        )
+                        .with_detail("MissingParameter"))
+                    }
+                    Some(v) if !type_accepts(ty, v) => {
+                        return Err(Error::syntax(format!(
+                            "procedure argument ${n} of type {ty} cannot be {}",
+                            v.type_name()
+                        ))
+                        .with_detail("InvalidArgumentType"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub fn has_updates(q: &Query) -> bool {
