@@ -2,9 +2,10 @@
 //! pattern rules for CREATE/MERGE, known functions and obvious static type errors.
 //!
 //! Every error carries the openCypher TCK detail (`UndefinedVariable`, `VariableAlreadyBound`,
-//! ...). Errors the TCK classifies as `SyntaxError` use `ErrorCode::SemanticError`; static
-//! type errors the TCK classifies as `TypeError` use `ErrorCode::TypeError` in the compile
-//! phase.
+//! ...). Errors the TCK classifies as `SyntaxError` are raised here as
+//! `ErrorCode::SemanticError` and reported as `Neo.ClientError.Statement.SyntaxError`, the
+//! code Neo4j sends for every error of its semantic analysis; static type errors the TCK
+//! classifies as `TypeError` use `ErrorCode::TypeError` in the compile phase.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,11 +17,17 @@ use graphward_core::{Error, Result, Value};
 ///
 /// Deeply nested statements are checked on a helper thread with a large stack.
 pub fn check(stmt: &Statement) -> Result<()> {
-    if statement_is_deep(stmt) {
+    let r = if statement_is_deep(stmt) {
         crate::parser::on_big_stack(|| check_inner(stmt))?
     } else {
         check_inner(stmt)
-    }
+    };
+    r.map_err(|mut e| {
+        if e.code == graphward_core::ErrorCode::SemanticError {
+            e.code = graphward_core::ErrorCode::SyntaxError;
+        }
+        e
+    })
 }
 
 /// Like [`check`], and errors without a position get one: the first occurrence in `src` of

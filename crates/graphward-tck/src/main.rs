@@ -404,7 +404,10 @@ fn exec(
 
 fn tck_type(code: ErrorCode) -> &'static str {
     match code {
-        ErrorCode::SyntaxError | ErrorCode::SemanticError => "SyntaxError",
+        // Neo4j reports the TCK's compile-time SyntaxErrors (undefined variables, bad
+        // aggregations...) with Neo.ClientError.Statement.SyntaxError, so the code must match.
+        ErrorCode::SyntaxError => "SyntaxError",
+        ErrorCode::SemanticError => "SemanticError",
         ErrorCode::TypeError => "TypeError",
         ErrorCode::ArgumentError => "ArgumentError",
         ErrorCode::ArithmeticError => "ArithmeticError",
