@@ -57,6 +57,16 @@ pub enum Clause {
     Call(Call),
     /// `CALL { subquery }`.
     CallSubquery(Box<Query>),
+    /// `[OPTIONAL] CALL (x, y) { subquery }` / `CALL () { ... }` / `CALL (*) { ... }`: the
+    /// subquery sees only the listed outer variables (`None`: all of them).
+    ScopedCallSubquery {
+        variables: Option<Vec<String>>,
+        optional: bool,
+        query: Box<Query>,
+    },
+    /// `OPTIONAL CALL { subquery }`: an outer row the subquery yields nothing for is kept,
+    /// with nulls for the subquery's columns.
+    OptionalCallSubquery(Box<Query>),
     Foreach(Foreach),
 }
 
@@ -220,9 +230,91 @@ pub struct PatternElement {
 pub struct NodePattern {
     pub variable: Option<String>,
     pub labels: Vec<String>,
+    /// A label expression that is not a plain conjunction (`:A|B`, `:!A`, `:%`); `labels` is
+    /// then empty. `None` for `:A:B` / `:A&B` (in `labels`).
+    pub label_expr: Option<LabelExpr>,
     /// A map literal or a parameter.
     pub properties: Option<Expr>,
     pub span: Span,
+}
+
+/// A Neo4j 5 label expression: `A`, `%` (any label), `!e`, `e&f`, `e|f`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelExpr {
+    Label(String),
+    Any,
+    Not(Box<LabelExpr>),
+    And(Vec<LabelExpr>),
+    Or(Vec<LabelExpr>),
+}
+
+impl LabelExpr {
+    /// Does a node with `labels` (or a relationship of type `labels[0]`) satisfy it?
+    pub fn matches(&self, labels: &[String]) -> bool {
+        match self {
+            LabelExpr::Label(l) => labels.contains(l),
+            LabelExpr::Any => !labels.is_empty(),
+            LabelExpr::Not(e) => !e.matches(labels),
+            LabelExpr::And(v) => v.iter().all(|e| e.matches(labels)),
+            LabelExpr::Or(v) => v.iter().any(|e| e.matches(labels)),
+        }
+    }
+
+    /// The labels of a plain conjunction (`A`, `A&B`), or `None`.
+    pub fn as_conjunction(&self) -> Option<Vec<String>> {
+        match self {
+            LabelExpr::Label(l) => Some(vec![l.clone()]),
+            LabelExpr::And(v) => {
+                let mut out = Vec::new();
+                for e in v {
+                    out.extend(e.as_conjunction()?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `COUNT { ... }` or `COLLECT { ... }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubqueryKind {
+    Count,
+    Collect,
+}
+
+/// A type in a type predicate (`x IS :: INTEGER NOT NULL`) or from `valueType()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CypherType {
+    pub base: BaseType,
+    /// `NOT NULL`: null does not belong to the type.
+    pub not_null: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaseType {
+    Any,
+    Nothing,
+    Null,
+    Boolean,
+    String,
+    Integer,
+    Float,
+    Date,
+    LocalTime,
+    ZonedTime,
+    LocalDateTime,
+    ZonedDateTime,
+    Duration,
+    Point,
+    Node,
+    Relationship,
+    Map,
+    Path,
+    /// `LIST<T>`.
+    List(Box<CypherType>),
+    /// `A | B` (closed dynamic union).
+    Union(Vec<CypherType>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,6 +368,8 @@ pub enum BinaryOp {
     EndsWith,
     Contains,
     RegexMatch,
+    /// `||`: string or list concatenation.
+    Concat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,6 +456,12 @@ pub enum Expr {
     PatternPredicate(Box<PatternElement>),
     /// `EXISTS { MATCH ... [WHERE ...] }` or `EXISTS { (a)-->(b) [WHERE ...] }`.
     ExistsSubquery(Box<Query>),
+    /// `COUNT { ... }` (number of rows) and `COLLECT { ... }` (list of the single column).
+    ValueSubquery(SubqueryKind, Box<Query>),
+    /// `n:A|B`, `n:!A`, `n:%` as a predicate (a plain `n:A:B` is `HasLabels`).
+    LabelCheck(Box<Expr>, LabelExpr),
+    /// `x IS :: T` / `x :: T` (`negated`: `x IS NOT :: T`).
+    IsType(Box<Expr>, CypherType, bool),
     /// `n {.name, .*, k: expr, v}`
     MapProjection(Box<Expr>, Vec<MapProjectionItem>),
 }

@@ -132,7 +132,10 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
             call.args.as_ref().is_some_and(|a| a.iter().any(deep))
                 || call.where_.as_ref().is_some_and(deep)
         }
-        Clause::CallSubquery(_) | Clause::Foreach(_) => true,
+        Clause::CallSubquery(_)
+        | Clause::OptionalCallSubquery(_)
+        | Clause::ScopedCallSubquery { .. }
+        | Clause::Foreach(_) => true,
     }
 }
 
@@ -152,11 +155,12 @@ fn expr_depth(e: &Expr, limit: usize) -> usize {
             | Expr::Reduce { .. }
             | Expr::PatternPredicate(_)
             | Expr::ExistsSubquery(_)
+            | Expr::ValueSubquery(..)
             | Expr::Case { .. } => {
                 // Bigger frames and nested scopes: count double, and look inside.
                 *max = (*max).max(d + 2);
                 for_each_child_all(e, &mut |c| go(c, d + 2, limit, max));
-                if matches!(e, Expr::ExistsSubquery(_)) {
+                if matches!(e, Expr::ExistsSubquery(_) | Expr::ValueSubquery(..)) {
                     *max = limit + 1;
                 }
             }
@@ -594,7 +598,8 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk(list, f);
             walk(expr, f);
         }
-        Expr::PatternPredicate(_) | Expr::ExistsSubquery(_) => {}
+        Expr::PatternPredicate(_) | Expr::ExistsSubquery(_) | Expr::ValueSubquery(..) => {}
+        Expr::LabelCheck(b, _) | Expr::IsType(b, _, _) => walk(b, f),
         Expr::MapProjection(b, items) => {
             walk(b, f);
             for it in items {
@@ -632,6 +637,8 @@ fn clause_name(c: &Clause) -> &'static str {
         Clause::Delete(_) => "DELETE",
         Clause::Call(_) => "CALL",
         Clause::CallSubquery(_) => "CALL",
+        Clause::OptionalCallSubquery(_) => "OPTIONAL CALL",
+        Clause::ScopedCallSubquery { .. } => "CALL",
         Clause::Foreach(_) => "FOREACH",
     }
 }
@@ -815,8 +822,23 @@ impl Checker {
                         self.predicate(w, &scope)?;
                     }
                 }
-                Clause::CallSubquery(q) => {
-                    let inner_cols = self.query(q, &scope, Kind::CallSubquery)?;
+                Clause::CallSubquery(q)
+                | Clause::OptionalCallSubquery(q)
+                | Clause::ScopedCallSubquery { query: q, .. } => {
+                    let inner_scope: Scope = match c {
+                        Clause::ScopedCallSubquery {
+                            variables: Some(vars),
+                            ..
+                        } => {
+                            let mut s = Scope::new();
+                            for v in vars {
+                                s.insert(v.clone(), self.var(v, &scope)?);
+                            }
+                            s
+                        }
+                        _ => scope.clone(),
+                    };
+                    let inner_cols = self.query(q, &inner_scope, Kind::CallSubquery)?;
                     for c in inner_cols {
                         if scope.contains_key(&c) {
                             return Err(sem(
@@ -837,7 +859,11 @@ impl Checker {
             if let Some(last) = sq.clauses.last() {
                 let ok_end = matches!(
                     last,
-                    Clause::Return(_) | Clause::Call(_) | Clause::CallSubquery(_)
+                    Clause::Return(_)
+                        | Clause::Call(_)
+                        | Clause::CallSubquery(_)
+                        | Clause::OptionalCallSubquery(_)
+                        | Clause::ScopedCallSubquery { .. }
                 ) || is_updating(last);
                 if !ok_end {
                     return Err(sem(
@@ -1145,6 +1171,24 @@ impl Checker {
                             "shortestPath requires a relationship pattern",
                         ));
                     }
+                }
+            }
+            if matches!(mode, PatMode::Create | PatMode::Merge) {
+                let el = &part.element;
+                let nodes = std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n));
+                if nodes.into_iter().any(|n| n.label_expr.is_some()) {
+                    return Err(sem(
+                        "InvalidLabelExpression",
+                        format!(
+                            "Label expressions with |, ! or % are not allowed in {}: a created \
+                             node has definite labels (write :A:B or :A&B)",
+                            if mode == PatMode::Merge {
+                                "MERGE"
+                            } else {
+                                "CREATE"
+                            }
+                        ),
+                    ));
                 }
             }
             let single = part.element.chain.is_empty();
@@ -1460,6 +1504,24 @@ impl Checker {
                     Eq | Ne | Lt | Le | Gt | Ge | StartsWith | EndsWith | Contains | RegexMatch => {
                         Ty::Bool
                     }
+                    Concat => {
+                        for t in [ta, tb] {
+                            if matches!(
+                                t,
+                                Ty::Bool | Ty::Int | Ty::Float | Ty::Map | Ty::Node | Ty::Rel
+                            ) {
+                                return Err(type_err(format!(
+                                    "Type mismatch: || expected a String or a List but was {}",
+                                    t.name()
+                                )));
+                            }
+                        }
+                        if tb == Ty::Str || ta == Ty::Str {
+                            Ty::Str
+                        } else {
+                            Ty::Any
+                        }
+                    }
                     Add | Sub | Mul | Div | Mod | Pow => {
                         let non_num = |t: Ty| {
                             matches!(t, Ty::Bool | Ty::Map | Ty::Node | Ty::Rel | Ty::Path)
@@ -1643,6 +1705,38 @@ impl Checker {
             }
             Expr::ExistsSubquery(q) => {
                 self.query(q, scope, Kind::Exists)?;
+                Ty::Bool
+            }
+            Expr::ValueSubquery(kind, q) => {
+                let cols = self.query(q, scope, Kind::Exists)?;
+                match kind {
+                    SubqueryKind::Count => Ty::Int,
+                    SubqueryKind::Collect => {
+                        let ends_in_return = std::iter::once(&q.first)
+                            .chain(q.unions.iter().map(|(_, s)| s))
+                            .all(|sq| matches!(sq.clauses.last(), Some(Clause::Return(_))));
+                        if cols.len() != 1 || !ends_in_return {
+                            return Err(sem(
+                                "InvalidClauseComposition",
+                                "A COLLECT subquery must end with a RETURN of exactly one column",
+                            ));
+                        }
+                        Ty::List
+                    }
+                }
+            }
+            Expr::LabelCheck(b, _) => {
+                let t = self.expr(b, scope, inner)?;
+                if t.is_scalar() || t == Ty::Path {
+                    return Err(sem(
+                        "InvalidArgumentType",
+                        format!("Type mismatch: expected Node but was {}", t.name()),
+                    ));
+                }
+                Ty::Bool
+            }
+            Expr::IsType(b, _, _) => {
+                self.expr(b, scope, inner)?;
                 Ty::Bool
             }
             Expr::MapProjection(b, items) => {
@@ -1944,9 +2038,10 @@ fn check_ambiguous(e: &Expr, keys: &[&Expr], locals: &HashSet<String>) -> Result
             l2.insert(accumulator.clone());
             check_ambiguous(expr, keys, &l2)
         }
-        Expr::PatternComprehension { .. } | Expr::PatternPredicate(_) | Expr::ExistsSubquery(_) => {
-            Ok(())
-        }
+        Expr::PatternComprehension { .. }
+        | Expr::PatternPredicate(_)
+        | Expr::ExistsSubquery(_)
+        | Expr::ValueSubquery(..) => Ok(()),
         other => {
             let mut res = Ok(());
             for_each_child(other, &mut |c| {
@@ -1968,6 +2063,8 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         | Expr::IsNull(b)
         | Expr::IsNotNull(b)
         | Expr::HasLabels(b, _)
+        | Expr::LabelCheck(b, _)
+        | Expr::IsType(b, _, _)
         | Expr::Unary(_, b) => f(b),
         Expr::Index(a, b) | Expr::Binary(_, a, b) => {
             f(a);

@@ -513,6 +513,15 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
                 }
                 return compare_result(res, &st.table, ordered, unordered_lists);
             }
+            // graphward's own suite (tests/cypher): the Neo4j status code of the error.
+            if let Some(code) = t.strip_prefix("the error code should be ") {
+                return match &cx.result {
+                    Some(Err(e)) if e.code.as_str() == code.trim() => Ok(()),
+                    Some(Err(e)) => Err(Outcome::Fail(format!("expected {code}, got {e}"))),
+                    Some(Ok(_)) => Err(Outcome::Fail(format!("expected {code}, query succeeded"))),
+                    None => Err(Outcome::Fail("no query executed".into())),
+                };
+            }
             if t == "no side effects" {
                 return check_side_effects(&cx, &[]);
             }

@@ -497,15 +497,30 @@ impl<'a> Parser<'a> {
                 detach: false,
                 exprs: self.parse_expr_list()?,
             })
+        } else if self.is_kw("OPTIONAL") && self.is_kw_at(1, "CALL") {
+            self.skip_tokens(2);
+            match self.parse_call_subquery()? {
+                Some((None, q)) => Clause::OptionalCallSubquery(Box::new(q)),
+                Some((Some(variables), q)) => Clause::ScopedCallSubquery {
+                    variables,
+                    optional: true,
+                    query: Box::new(q),
+                },
+                None => {
+                    return Err(self.not_supported(
+                        "OPTIONAL CALL of a procedure (OPTIONAL CALL { ... } is offered)",
+                    ))
+                }
+            }
         } else if self.eat_kw("CALL") {
-            if self.eat_sym("{") {
-                self.enter()?;
-                let q = self.parse_query()?;
-                self.expect_sym("}")?;
-                self.leave();
-                Clause::CallSubquery(Box::new(q))
-            } else {
-                Clause::Call(self.parse_call_rest()?)
+            match self.parse_call_subquery()? {
+                Some((None, q)) => Clause::CallSubquery(Box::new(q)),
+                Some((Some(variables), q)) => Clause::ScopedCallSubquery {
+                    variables,
+                    optional: false,
+                    query: Box::new(q),
+                },
+                None => Clause::Call(self.parse_call_rest()?),
             }
         } else if self.eat_kw("FOREACH") {
             self.enter()?;
@@ -532,6 +547,63 @@ impl<'a> Parser<'a> {
             return Ok(None);
         };
         Ok(Some(c))
+    }
+
+    fn skip_tokens(&mut self, n: usize) {
+        for _ in 0..n {
+            self.advance();
+        }
+    }
+
+    /// After `CALL`: `{ query }`, `() { query }`, `(x, y) { query }` or `(*) { query }`, with
+    /// an optional `IN TRANSACTIONS` (refused by name): the scope clause, if any (`Some(None)`
+    /// for `(*)`), and the query. `None` if a procedure call follows.
+    #[allow(clippy::type_complexity)]
+    fn parse_call_subquery(&mut self) -> Result<Option<(Option<Option<Vec<String>>>, Query)>> {
+        let scope: Option<Option<Vec<String>>> = if self.is_sym("(") {
+            // A scope clause only if the parenthesis closes right before `{`.
+            let save = self.pos;
+            self.advance();
+            let mut vars = Vec::new();
+            let mut all = false;
+            let mut ok = true;
+            if self.eat_sym("*") {
+                all = true;
+            } else if !self.is_sym(")") {
+                loop {
+                    if !self.is_name() {
+                        ok = false;
+                        break;
+                    }
+                    vars.push(self.variable_name()?);
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+            }
+            if ok && self.eat_sym(")") && self.is_sym("{") {
+                Some(if all { None } else { Some(vars) })
+            } else {
+                self.pos = save;
+                return Ok(None);
+            }
+        } else {
+            None
+        };
+        if !self.eat_sym("{") {
+            return Ok(None);
+        }
+        self.enter()?;
+        let q = self.parse_query()?;
+        self.expect_sym("}")?;
+        self.leave();
+        if self.is_kw("IN") && self.is_kw_at(1, "TRANSACTIONS") {
+            return Err(self.not_supported(
+                "CALL { ... } IN TRANSACTIONS: the subquery would run in the enclosing \
+                 transaction; run batches as separate transactions instead",
+            ));
+        }
+        Ok(Some((scope, q)))
     }
 
     fn parse_match_rest(&mut self, optional: bool, start: usize) -> Result<Match> {
@@ -678,6 +750,175 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(labels)
+    }
+
+    /// The labels after a node variable: `:A:B` and `:A&B` (a conjunction, in the first
+    /// value) or any other label expression (`:A|B`, `:!A`, `:%`, `:(A|B)&C`, in the second).
+    /// In an expression (`in_expr`), `|` followed by a name and `]`, `.`, `(` or `[` is a list
+    /// comprehension's projection (`[x IN l WHERE x:A | x.name]`), not a disjunction.
+    pub(crate) fn parse_node_labels(
+        &mut self,
+        in_expr: bool,
+    ) -> Result<(Vec<String>, Option<LabelExpr>)> {
+        let mut parts = Vec::new();
+        while self.eat_sym(":") {
+            parts.push(self.parse_label_or(in_expr)?);
+        }
+        let e = match parts.len() {
+            0 => return Ok((Vec::new(), None)),
+            1 => parts.pop().unwrap_or(LabelExpr::Any),
+            _ => LabelExpr::And(parts),
+        };
+        Ok(match e.as_conjunction() {
+            Some(labels) => (labels, None),
+            None => (Vec::new(), Some(e)),
+        })
+    }
+
+    fn label_or_continues(&self, in_expr: bool) -> bool {
+        if !self.is_sym("|") {
+            return false;
+        }
+        if !in_expr {
+            return true;
+        }
+        if self.is_sym_at(1, "!") || self.is_sym_at(1, "%") || self.is_sym_at(1, ":") {
+            return true;
+        }
+        matches!(self.tok_at(1), Tok::Ident(_) | Tok::Quoted(_))
+            && !(self.is_sym_at(2, "]")
+                || self.is_sym_at(2, ".")
+                || self.is_sym_at(2, "(")
+                || self.is_sym_at(2, "[")
+                || self.is_sym_at(2, "{"))
+    }
+
+    fn parse_label_or(&mut self, in_expr: bool) -> Result<LabelExpr> {
+        let mut v = vec![self.parse_label_and(in_expr)?];
+        while self.label_or_continues(in_expr) {
+            self.advance();
+            self.eat_sym(":");
+            v.push(self.parse_label_and(in_expr)?);
+        }
+        Ok(if v.len() == 1 {
+            v.pop().unwrap_or(LabelExpr::Any)
+        } else {
+            LabelExpr::Or(v)
+        })
+    }
+
+    fn parse_label_and(&mut self, in_expr: bool) -> Result<LabelExpr> {
+        let mut v = vec![self.parse_label_not(in_expr)?];
+        while self.eat_sym("&") {
+            v.push(self.parse_label_not(in_expr)?);
+        }
+        Ok(if v.len() == 1 {
+            v.pop().unwrap_or(LabelExpr::Any)
+        } else {
+            LabelExpr::And(v)
+        })
+    }
+
+    fn parse_label_not(&mut self, in_expr: bool) -> Result<LabelExpr> {
+        self.enter()?;
+        let e = if self.eat_sym("!") {
+            LabelExpr::Not(Box::new(self.parse_label_not(in_expr)?))
+        } else if self.eat_sym("%") {
+            LabelExpr::Any
+        } else if self.eat_sym("(") {
+            let e = self.parse_label_or(false)?;
+            self.expect_sym(")")?;
+            e
+        } else {
+            LabelExpr::Label(self.symbolic_name("a label name")?)
+        };
+        self.leave();
+        Ok(e)
+    }
+
+    /// A feature graphward deliberately does not offer: named, with the FeatureNotSupported
+    /// code, at the current position.
+    pub(crate) fn not_supported(&self, what: &str) -> Error {
+        Error::new(
+            graphward_core::ErrorCode::NotSupported,
+            format!("Not supported: {what}"),
+        )
+        .with_detail("FeatureNotSupported")
+        .at(position_of(self.src, self.cur_start()))
+    }
+
+    /// A path-pattern quantifier after a relationship or a parenthesised group: `+`, `*`,
+    /// `{n}`, `{n,m}`, `{,m}`, `{n,}`. `None` if there is none.
+    fn parse_quantifier(&mut self) -> Result<Option<(Option<u64>, Option<u64>)>> {
+        if self.eat_sym("+") {
+            return Ok(Some((Some(1), None)));
+        }
+        if self.eat_sym("*") {
+            return Ok(Some((Some(0), None)));
+        }
+        if !self.is_sym("{") {
+            return Ok(None);
+        }
+        self.advance();
+        let min = self.parse_range_int()?;
+        let q = if self.eat_sym(",") {
+            let max = self.parse_range_int()?;
+            (Some(min.unwrap_or(0)), max)
+        } else {
+            match min {
+                Some(n) => (Some(n), Some(n)),
+                None => return Err(self.unexpected("a quantifier bound")),
+            }
+        };
+        self.expect_sym("}")?;
+        if let (Some(a), Some(b)) = q {
+            if b < a {
+                return Err(self.error_at(
+                    self.cur_start(),
+                    "Invalid quantifier: the upper bound is less than the lower bound",
+                    "InvalidRelationshipPattern",
+                ));
+            }
+        }
+        Ok(Some(q))
+    }
+
+    /// A quantified relationship (`-[:R]->+`) or group (`((a)-[:R]->(b)){1,3}`) as the
+    /// variable-length relationship it is equivalent to. Groups are offered when they are one
+    /// relationship between unlabelled anonymous nodes; anything else is refused by name.
+    fn quantified_rel(
+        &self,
+        mut rel: RelationshipPattern,
+        q: (Option<u64>, Option<u64>),
+    ) -> Result<RelationshipPattern> {
+        if rel.length.is_some() {
+            return Err(
+                self.not_supported("a quantifier on a variable-length relationship (`-[*]->+`)")
+            );
+        }
+        rel.length = Some(q);
+        Ok(rel)
+    }
+
+    fn quantified_group(&mut self, inner: PatternElement) -> Result<Option<RelationshipPattern>> {
+        let Some(q) = self.parse_quantifier()? else {
+            return Ok(None);
+        };
+        let simple_node = |n: &NodePattern| {
+            n.variable.is_none()
+                && n.labels.is_empty()
+                && n.label_expr.is_none()
+                && n.properties.is_none()
+        };
+        match inner.chain.as_slice() {
+            [(rel, end)] if simple_node(&inner.start) && simple_node(end) => {
+                Ok(Some(self.quantified_rel(rel.clone(), q)?))
+            }
+            _ => Err(self.not_supported(
+                "quantified path patterns other than one relationship between anonymous, \
+                 unlabelled nodes (e.g. `(a)-[:R]->{1,3}(b)` or `(a) (()-[:R]->()){1,3} (b)`)",
+            )),
+        }
     }
 
     fn parse_set_item(&mut self) -> Result<SetItem> {
@@ -831,21 +1072,60 @@ impl<'a> Parser<'a> {
     }
 
     pub(crate) fn parse_pattern_element(&mut self) -> Result<PatternElement> {
-        // A parenthesised element: `((a)-->(b))`.
-        if self.is_sym("(") && self.is_sym_at(1, "(") {
+        let mut chain = Vec::new();
+        // A parenthesised element: `((a)-->(b))`, or a leading quantified group.
+        let start = if self.is_sym("(") && self.is_sym_at(1, "(") {
+            let at = self.cur_start();
             self.advance();
             self.enter()?;
             let e = self.parse_pattern_element()?;
             self.expect_sym(")")?;
             self.leave();
-            return Ok(e);
-        }
-        let start = self.parse_node_pattern()?;
-        let mut chain = Vec::new();
-        while self.is_rel_start() {
-            let rel = self.parse_rel_pattern()?;
-            let node = self.parse_node_pattern()?;
-            chain.push((rel, node));
+            match self.quantified_group(e.clone())? {
+                None => return Ok(e),
+                Some(rel) => {
+                    let anon = |s: usize, e: usize| NodePattern {
+                        variable: None,
+                        labels: vec![],
+                        label_expr: None,
+                        properties: None,
+                        span: Span { start: s, end: e },
+                    };
+                    let end = if self.is_sym("(") {
+                        self.parse_node_pattern()?
+                    } else {
+                        anon(self.prev_end(), self.prev_end())
+                    };
+                    chain.push((rel, end));
+                    anon(at, at)
+                }
+            }
+        } else {
+            self.parse_node_pattern()?
+        };
+        loop {
+            if self.is_rel_start() {
+                let mut rel = self.parse_rel_pattern()?;
+                if let Some(q) = self.parse_quantifier()? {
+                    rel = self.quantified_rel(rel, q)?;
+                }
+                let node = self.parse_node_pattern()?;
+                chain.push((rel, node));
+            } else if self.is_sym("(") && self.is_sym_at(1, "(") {
+                // `(a) ((x)-[:R]->(y)){1,3} (b)`
+                self.advance();
+                self.enter()?;
+                let e = self.parse_pattern_element()?;
+                self.expect_sym(")")?;
+                self.leave();
+                let Some(rel) = self.quantified_group(e)? else {
+                    return Err(self.unexpected("a quantifier (+, *, {n,m})"));
+                };
+                let node = self.parse_node_pattern()?;
+                chain.push((rel, node));
+            } else {
+                break;
+            }
         }
         Ok(PatternElement { start, chain })
     }
@@ -874,12 +1154,19 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        let labels = self.parse_labels()?;
+        let (labels, label_expr) = self.parse_node_labels(false)?;
         let properties = self.parse_properties()?;
+        if self.is_kw("WHERE") {
+            return Err(self.not_supported(
+                "a WHERE clause inside a node pattern `(n:L WHERE ...)`: write the predicate in \
+                 the MATCH's WHERE",
+            ));
+        }
         self.expect_sym(")")?;
         Ok(NodePattern {
             variable,
             labels,
+            label_expr,
             properties,
             span: Span {
                 start,

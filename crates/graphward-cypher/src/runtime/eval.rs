@@ -11,7 +11,9 @@ use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{GraphRead, NodeId, RelRecord};
 
 use super::values::{self, as_f64, equals, float_string, truthy};
-use crate::ast::{BinaryOp, Expr, MapProjectionItem, QuantifierKind, UnaryOp};
+use crate::ast::{
+    BaseType, BinaryOp, CypherType, Expr, MapProjectionItem, QuantifierKind, SubqueryKind, UnaryOp,
+};
 
 /// One row of bindings.
 pub type Row = HashMap<String, Value>;
@@ -600,6 +602,38 @@ impl<'a> Ev<'a> {
                 let rows = self.run_read_query(q, row)?;
                 Ok(Value::Bool(!rows.is_empty()))
             }
+            Expr::ValueSubquery(kind, q) => {
+                let (cols, rows) = self.run_subquery(q, row)?;
+                match kind {
+                    SubqueryKind::Count => Ok(Value::Int(rows.len() as i64)),
+                    SubqueryKind::Collect => {
+                        let Some(c) = cols.first() else {
+                            return Err(Error::syntax(
+                                "A COLLECT subquery must end with a RETURN of one column",
+                            )
+                            .with_detail("InvalidClauseComposition"));
+                        };
+                        Ok(Value::List(
+                            rows.into_iter()
+                                .map(|r| r.get(c).cloned().unwrap_or(Value::Null))
+                                .collect(),
+                        ))
+                    }
+                }
+            }
+            Expr::LabelCheck(x, le) => match self.eval(x, row)? {
+                Value::Null => Ok(Value::Null),
+                Value::Node(n) => Ok(Value::Bool(le.matches(&self.node_labels(n.id)?))),
+                Value::Relationship(r) => Ok(Value::Bool(le.matches(&[r.rel_type]))),
+                other => Err(targ(format!(
+                    "label expression on {}, expected a node or relationship",
+                    other.type_name()
+                ))),
+            },
+            Expr::IsType(x, ty, negated) => {
+                let v = self.eval(x, row)?;
+                Ok(Value::Bool(is_of_type(&v, ty) != *negated))
+            }
             Expr::MapProjection(base, items) => {
                 let b = self.eval(base, row)?;
                 if b.is_null() {
@@ -1116,20 +1150,22 @@ impl<'a> Ev<'a> {
                     b.type_name()
                 ))),
             },
-            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" | "btrim" => match a0 {
-                Value::String(s) => Ok(Value::String(match lname.as_str() {
-                    "toupper" | "upper" => s.to_uppercase(),
-                    "tolower" | "lower" => s.to_lowercase(),
-                    "trim" | "btrim" => s.trim().to_string(),
-                    "ltrim" => s.trim_start().to_string(),
-                    _ => s.trim_end().to_string(),
-                })),
-                Value::Null => Ok(Value::Null),
-                o => Err(targ(format!(
-                    "{name}() expects a string, got {}",
-                    o.type_name()
-                ))),
-            },
+            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" | "btrim" => {
+                match a0 {
+                    Value::String(s) => Ok(Value::String(match lname.as_str() {
+                        "toupper" | "upper" => s.to_uppercase(),
+                        "tolower" | "lower" => s.to_lowercase(),
+                        "trim" | "btrim" => s.trim().to_string(),
+                        "ltrim" => s.trim_start().to_string(),
+                        _ => s.trim_end().to_string(),
+                    })),
+                    Value::Null => Ok(Value::Null),
+                    o => Err(targ(format!(
+                        "{name}() expects a string, got {}",
+                        o.type_name()
+                    ))),
+                }
+            }
             "replace" => match (a0, arg(1), arg(2)) {
                 (Value::String(s), Value::String(f), Value::String(t)) => {
                     Ok(Value::String(s.replace(&f, &t)))
@@ -1237,7 +1273,7 @@ impl<'a> Ev<'a> {
                     o.type_name()
                 ))),
             },
-            "valuetype" => Ok(Value::String(a0.type_name().to_string())),
+            "valuetype" => Ok(Value::String(value_type(&a0))),
             "isnan" => match a0 {
                 Value::Float(f) => Ok(Value::Bool(f.is_nan())),
                 Value::Int(_) => Ok(Value::Bool(false)),
@@ -1309,6 +1345,25 @@ pub fn binary_values(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
         Div => values::arith('/', a, b)?,
         Mod => values::arith('%', a, b)?,
         Pow => values::arith('^', a, b)?,
+        Concat => match (a, b) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            (Value::String(x), Value::String(y)) => {
+                let mut s = String::with_capacity(x.len() + y.len());
+                s.push_str(x);
+                s.push_str(y);
+                Value::String(s)
+            }
+            (Value::List(x), Value::List(y)) => {
+                Value::List(x.iter().chain(y.iter()).cloned().collect())
+            }
+            (x, y) => {
+                return Err(targ(format!(
+                    "|| concatenates two strings or two lists, got {} and {}",
+                    x.type_name(),
+                    y.type_name()
+                )))
+            }
+        },
         In => match b {
             Value::Null => Value::Null,
             Value::List(l) => {
@@ -1499,4 +1554,96 @@ fn round_decimal(x: f64, precision: i64, mode: RoundMode) -> Result<f64> {
         .parse()
         .map_err(|_| Error::internal(format!("round(): cannot read back {out}")))?;
     Ok(if negative && v != 0.0 { -v } else { v })
+}
+
+/// `v IS :: ty`.
+pub fn is_of_type(v: &Value, ty: &CypherType) -> bool {
+    if v.is_null() {
+        return match &ty.base {
+            BaseType::Null => true,
+            BaseType::Union(ts) => ts.iter().any(|t| is_of_type(v, t)),
+            _ => !ty.not_null,
+        };
+    }
+    match &ty.base {
+        BaseType::Any => true,
+        BaseType::Nothing | BaseType::Null => false,
+        BaseType::Boolean => matches!(v, Value::Bool(_)),
+        BaseType::String => matches!(v, Value::String(_)),
+        BaseType::Integer => matches!(v, Value::Int(_)),
+        BaseType::Float => matches!(v, Value::Float(_)),
+        BaseType::Date => matches!(v, Value::Date(_)),
+        BaseType::LocalTime => matches!(v, Value::LocalTime(_)),
+        BaseType::ZonedTime => matches!(v, Value::Time(_)),
+        BaseType::LocalDateTime => matches!(v, Value::LocalDateTime(_)),
+        BaseType::ZonedDateTime => matches!(v, Value::DateTime(_)),
+        BaseType::Duration => matches!(v, Value::Duration(_)),
+        BaseType::Point => matches!(v, Value::Point(_)),
+        BaseType::Node => matches!(v, Value::Node(_)),
+        BaseType::Relationship => matches!(v, Value::Relationship(_)),
+        BaseType::Map => matches!(v, Value::Map(_)),
+        BaseType::Path => matches!(v, Value::Path(_)),
+        BaseType::List(inner) => match v {
+            Value::List(items) => items.iter().all(|x| is_of_type(x, inner)),
+            _ => false,
+        },
+        BaseType::Union(ts) => ts.iter().any(|t| is_of_type(v, t)),
+    }
+}
+
+/// `valueType(v)`: Neo4j's type string, e.g. `INTEGER NOT NULL`, `LIST<STRING NOT NULL> NOT NULL`.
+pub fn value_type(v: &Value) -> String {
+    const ORDER: [&str; 17] = [
+        "NULL",
+        "BOOLEAN",
+        "STRING",
+        "INTEGER",
+        "FLOAT",
+        "DATE",
+        "LOCAL TIME",
+        "ZONED TIME",
+        "LOCAL DATETIME",
+        "ZONED DATETIME",
+        "DURATION",
+        "POINT",
+        "NODE",
+        "RELATIONSHIP",
+        "MAP",
+        "LIST",
+        "PATH",
+    ];
+    match v {
+        Value::Null => "NULL".to_string(),
+        Value::List(items) => {
+            let has_null = items.iter().any(|x| x.is_null());
+            let mut members: Vec<(usize, String)> = Vec::new();
+            for x in items.iter().filter(|x| !x.is_null()) {
+                let t = value_type(x);
+                let t = if has_null {
+                    t.trim_end_matches(" NOT NULL").to_string()
+                } else {
+                    t
+                };
+                let rank = ORDER
+                    .iter()
+                    .position(|o| t.starts_with(o))
+                    .unwrap_or(ORDER.len());
+                if !members.iter().any(|(_, m)| *m == t) {
+                    members.push((rank, t));
+                }
+            }
+            members.sort();
+            let inner = if members.is_empty() {
+                if has_null { "NULL" } else { "NOTHING" }.to_string()
+            } else {
+                members
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            format!("LIST<{inner}> NOT NULL")
+        }
+        other => format!("{} NOT NULL", other.type_name()),
+    }
 }

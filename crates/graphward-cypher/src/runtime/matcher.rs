@@ -212,11 +212,18 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        if !np.labels.is_empty() || np.properties.is_some() {
+        if !np.labels.is_empty() || np.properties.is_some() || np.label_expr.is_some() {
             let Some(rec) = self.g.node(id)? else {
                 return Ok(false);
             };
             if !np.labels.iter().all(|l| rec.labels.contains(l)) {
+                return Ok(false);
+            }
+            if np
+                .label_expr
+                .as_ref()
+                .is_some_and(|le| !le.matches(&rec.labels))
+            {
                 return Ok(false);
             }
             if let Some(pe) = &np.properties {

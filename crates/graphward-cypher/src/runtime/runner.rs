@@ -241,14 +241,41 @@ impl<'t> Runner<'t> {
                 Ok(rows)
             }
             Clause::Call(call) => self.call(call, rows, scope, standalone, columns),
-            Clause::CallSubquery(q) => {
+            Clause::CallSubquery(q)
+            | Clause::OptionalCallSubquery(q)
+            | Clause::ScopedCallSubquery { query: q, .. } => {
+                let (optional, imports) = match c {
+                    Clause::OptionalCallSubquery(_) => (true, None),
+                    Clause::ScopedCallSubquery {
+                        variables,
+                        optional,
+                        ..
+                    } => (*optional, variables.as_ref()),
+                    _ => (false, None),
+                };
                 let mut out = Vec::new();
                 for row in rows {
-                    let inner_scope: Vec<String> = scope.clone();
-                    let (cols, sub) = self.run_union(q, row.clone(), inner_scope)?;
+                    let (seed, inner_scope) = match imports {
+                        None => (row.clone(), scope.clone()),
+                        Some(vars) => (
+                            row.iter()
+                                .filter(|(k, _)| vars.contains(k))
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                            vars.clone(),
+                        ),
+                    };
+                    let (cols, sub) = self.run_union(q, seed, inner_scope)?;
                     if cols.is_empty() {
                         out.push(row);
                         continue;
+                    }
+                    if sub.is_empty() && optional {
+                        let mut r = row.clone();
+                        for c in &cols {
+                            r.insert(c.clone(), Value::Null);
+                        }
+                        out.push(r);
                     }
                     for s in sub {
                         let mut r = row.clone();
@@ -870,7 +897,9 @@ pub fn check_procedure_calls(
         for c in cs {
             match c {
                 Clause::Call(call) => check_call(call, standalone, procs, params)?,
-                Clause::CallSubquery(q) => {
+                Clause::CallSubquery(q)
+                | Clause::OptionalCallSubquery(q)
+                | Clause::ScopedCallSubquery { query: q, .. } => {
                     for sq in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, s)| s)) {
                         walk(&sq.clauses, false, procs, params)?;
                     }
@@ -980,7 +1009,9 @@ pub fn has_updates(q: &Query) -> bool {
             | Clause::Remove(_)
             | Clause::Delete(_)
             | Clause::Foreach(_) => true,
-            Clause::CallSubquery(q) => has_updates(q),
+            Clause::CallSubquery(q)
+            | Clause::OptionalCallSubquery(q)
+            | Clause::ScopedCallSubquery { query: q, .. } => has_updates(q),
             _ => false,
         })
     }
