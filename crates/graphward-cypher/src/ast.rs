@@ -503,4 +503,35 @@ pub enum AdminCommand {
         if_exists: bool,
     },
     ShowConstraints,
+    /// Memgraph's schema syntax.
+    Memgraph(MemgraphCommand),
+}
+
+/// Memgraph's schema commands (`CREATE INDEX ON :L(p)` is `AdminCommand::CreateIndex`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemgraphCommand {
+    /// `DROP INDEX ON :L(p1, p2)`.
+    DropIndexOn {
+        label: String,
+        properties: Vec<String>,
+    },
+    /// `CREATE INDEX ON :L` / `DROP INDEX ON :L`: a label index.
+    LabelIndex { label: String, create: bool },
+    /// `DROP CONSTRAINT ON (n:L) ASSERT n.p1, n.p2 IS UNIQUE`.
+    DropUniqueOn {
+        label: String,
+        properties: Vec<String>,
+    },
+    /// `CREATE/DROP CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)`.
+    Existence {
+        label: String,
+        property: String,
+        create: bool,
+    },
+    /// `SHOW INDEX INFO`.
+    ShowIndexInfo,
+    /// `SHOW CONSTRAINT INFO`.
+    ShowConstraintInfo,
+    /// `SHOW STORAGE INFO`.
+    ShowStorageInfo,
 }

@@ -1254,6 +1254,20 @@ impl<'a> Parser<'a> {
     // ----- admin commands -------------------------------------------------------------------
 
     fn try_admin(&mut self) -> Result<Option<AdminCommand>> {
+        if self.is_kw("SHOW") && self.is_kw_at(2, "INFO") {
+            let cmd = if self.is_kw_at(1, "INDEX") {
+                MemgraphCommand::ShowIndexInfo
+            } else if self.is_kw_at(1, "CONSTRAINT") {
+                MemgraphCommand::ShowConstraintInfo
+            } else if self.is_kw_at(1, "STORAGE") {
+                MemgraphCommand::ShowStorageInfo
+            } else {
+                self.advance();
+                return Err(self.unexpected("INDEX INFO, CONSTRAINT INFO or STORAGE INFO"));
+            };
+            self.skip_tokens(3);
+            return Ok(Some(AdminCommand::Memgraph(cmd)));
+        }
         if self.is_kw("SHOW") {
             self.advance();
             let _ = self.eat_kw("DEFAULT") || self.eat_kw("HOME");
@@ -1319,12 +1333,45 @@ impl<'a> Parser<'a> {
                 AdminCommand::DropDatabase { name, if_exists }
             }
             (true, "INDEX") => self.parse_create_index()?,
+            (false, "INDEX") if self.is_kw("ON") && self.is_sym_at(1, ":") => {
+                // Memgraph: DROP INDEX ON :L(p) / DROP INDEX ON :L
+                self.skip_tokens(2);
+                let label = self.symbolic_name("a label name")?;
+                let properties = self.parse_paren_names()?;
+                if properties.is_empty() {
+                    AdminCommand::Memgraph(MemgraphCommand::LabelIndex {
+                        label,
+                        create: false,
+                    })
+                } else {
+                    AdminCommand::Memgraph(MemgraphCommand::DropIndexOn { label, properties })
+                }
+            }
             (false, "INDEX") => {
                 let name = self.symbolic_name("an index name")?;
                 let if_exists = self.parse_if_exists()?;
                 AdminCommand::DropIndex { name, if_exists }
             }
             (true, _) => self.parse_create_constraint()?,
+            (false, _) if self.is_kw("ON") && self.is_sym_at(1, "(") => {
+                // Memgraph: DROP CONSTRAINT ON (n:L) ASSERT ...
+                self.advance();
+                let (var, label) = self.parse_schema_node()?;
+                self.expect_kw("ASSERT")?;
+                if self.eat_kw("EXISTS") {
+                    let property = self.parse_exists_prop(&var)?;
+                    AdminCommand::Memgraph(MemgraphCommand::Existence {
+                        label,
+                        property,
+                        create: false,
+                    })
+                } else {
+                    let properties = self.parse_schema_prop_list(&var)?;
+                    self.expect_kw("IS")?;
+                    self.expect_kw("UNIQUE")?;
+                    AdminCommand::Memgraph(MemgraphCommand::DropUniqueOn { label, properties })
+                }
+            }
             (false, _) => {
                 let name = self.symbolic_name("a constraint name")?;
                 let if_exists = self.parse_if_exists()?;
@@ -1430,14 +1477,10 @@ impl<'a> Parser<'a> {
         Ok(props)
     }
 
-    fn parse_create_index(&mut self) -> Result<AdminCommand> {
-        if self.is_kw("ON") && self.is_sym_at(1, ":") {
-            // Old syntax: CREATE INDEX ON :Label(p1, p2)
-            self.advance();
-            self.advance();
-            let label = self.symbolic_name("a label name")?;
-            self.expect_sym("(")?;
-            let mut properties = Vec::new();
+    /// `(p1, p2)` after a label in Memgraph's index syntax; empty if there is no `(`.
+    fn parse_paren_names(&mut self) -> Result<Vec<String>> {
+        let mut properties = Vec::new();
+        if self.eat_sym("(") {
             loop {
                 properties.push(self.symbolic_name("a property key name")?);
                 if !self.eat_sym(",") {
@@ -1445,6 +1488,41 @@ impl<'a> Parser<'a> {
                 }
             }
             self.expect_sym(")")?;
+        }
+        Ok(properties)
+    }
+
+    /// `(n.p)` after `ASSERT EXISTS`.
+    fn parse_exists_prop(&mut self, var: &str) -> Result<String> {
+        self.expect_sym("(")?;
+        let p = self.parse_schema_prop(var)?;
+        self.expect_sym(")")?;
+        Ok(p)
+    }
+
+    /// `n.p`, `(n.p, n.q)` or Memgraph's `n.p, n.q` before `IS UNIQUE`.
+    fn parse_schema_prop_list(&mut self, var: &str) -> Result<Vec<String>> {
+        let mut props = self.parse_schema_props(var)?;
+        while self.eat_sym(",") {
+            props.push(self.parse_schema_prop(var)?);
+        }
+        Ok(props)
+    }
+
+    fn parse_create_index(&mut self) -> Result<AdminCommand> {
+        if self.is_kw("ON") && self.is_sym_at(1, ":") {
+            // Old syntax: CREATE INDEX ON :Label(p1, p2)
+            self.advance();
+            self.advance();
+            let label = self.symbolic_name("a label name")?;
+            let properties = self.parse_paren_names()?;
+            if properties.is_empty() {
+                // Memgraph's label index: CREATE INDEX ON :Label
+                return Ok(AdminCommand::Memgraph(MemgraphCommand::LabelIndex {
+                    label,
+                    create: true,
+                }));
+            }
             return Ok(AdminCommand::CreateIndex {
                 name: None,
                 if_not_exists: false,
@@ -1491,10 +1569,19 @@ impl<'a> Parser<'a> {
         let (var, label) = self.parse_schema_node()?;
         if old {
             self.expect_kw("ASSERT")?;
+            if self.eat_kw("EXISTS") {
+                // Memgraph: CREATE CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
+                let property = self.parse_exists_prop(&var)?;
+                return Ok(AdminCommand::Memgraph(MemgraphCommand::Existence {
+                    label,
+                    property,
+                    create: true,
+                }));
+            }
         } else {
             self.expect_kw("REQUIRE")?;
         }
-        let properties = self.parse_schema_props(&var)?;
+        let properties = self.parse_schema_prop_list(&var)?;
         self.expect_kw("IS")?;
         if !self.eat_kw("UNIQUE") {
             return Err(self.unexpected("UNIQUE"));

@@ -3,6 +3,7 @@
 
 pub mod eval;
 pub mod matcher;
+mod memgraph;
 pub mod project;
 pub mod runner;
 pub mod values;
@@ -432,6 +433,7 @@ impl EngineTx {
                     stats.indexes_removed += 1;
                 }
             }
+            AdminCommand::Memgraph(c) => return self.memgraph_admin(c),
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
                 let constraints = matches!(cmd, AdminCommand::ShowConstraints);
                 if self.store.is_none() {
