@@ -32,6 +32,8 @@ struct Opts {
     verbose: bool,
     floor: Option<PathBuf>,
     threads: usize,
+    /// The name on the summary line (`tck: N passed, ...`).
+    suite: String,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -43,6 +45,7 @@ fn parse_opts() -> Result<Opts, String> {
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2),
+        suite: "tck".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -50,6 +53,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--filter" => o.filter = Some(args.next().ok_or("--filter needs a value")?),
             "--verbose" | "-v" => o.verbose = true,
             "--floor" => o.floor = Some(args.next().ok_or("--floor needs a file")?.into()),
+            "--suite" => o.suite = args.next().ok_or("--suite needs a name")?,
             "--threads" => {
                 o.threads = args
                     .next()
@@ -277,7 +281,7 @@ fn main() {
         "time: {:.1}s, panics: {panics}",
         started.elapsed().as_secs_f64()
     );
-    println!("tck: {p} passed, {f} failed, {s} skipped");
+    println!("{}: {p} passed, {f} failed, {s} skipped", opts.suite);
     if let Some(floor) = &opts.floor {
         match check_floor(floor, p, &per) {
             Ok(()) => {}
