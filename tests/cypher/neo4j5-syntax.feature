@@ -350,3 +350,40 @@ Feature: Neo4j5Syntax
       MATCH (a) ((x:X)-[:R]->(y)){1,3} (b) RETURN b
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: SHORTEST 1 and ALL SHORTEST path selectors
+    Given having executed:
+      """
+      CREATE (a:S)-[:R]->(:X)-[:R]->(b:E), (a)-[:R]->(:Y)-[:R]->(b), (a)-[:R]->(:Z)-[:R]->(:W)-[:R]->(b)
+      """
+    When executing query:
+      """
+      MATCH p = SHORTEST 1 (:S)-[:R]->+(:E) WITH count(p) AS one, min(length(p)) AS len
+      MATCH q = ALL SHORTEST (:S)-[:R]->+(:E)
+      RETURN one, len, count(q) AS all
+      """
+    Then the result should be, in any order:
+      | one | len | all |
+      | 1   | 2   | 2   |
+    And no side effects
+
+  Scenario: SHORTEST k for k > 1 is refused by name
+    When executing query:
+      """
+      MATCH p = SHORTEST 2 (a)-[:R]->+(b) RETURN p
+      """
+    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: LOAD CSV is refused by name
+    When executing query:
+      """
+      LOAD CSV FROM 'file:///x.csv' AS line RETURN line
+      """
+    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: A WHERE inside a node pattern is refused by name
+    When executing query:
+      """
+      MATCH (n:Person WHERE n.age > 1) RETURN n
+      """
+    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported

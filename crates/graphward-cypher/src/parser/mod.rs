@@ -497,6 +497,13 @@ impl<'a> Parser<'a> {
                 detach: false,
                 exprs: self.parse_expr_list()?,
             })
+        } else if self.is_kw("LOAD") && self.is_kw_at(1, "CSV") {
+            return Err(self
+                .not_supported("LOAD CSV: import files with a client (or the HTTP API) instead"));
+        } else if self.is_kw("USE") && !self.is_sym_at(1, "=") && !self.is_sym_at(1, ".") {
+            return Err(self.not_supported(
+                "USE <graph> inside a query: select the database in the driver session instead",
+            ));
         } else if self.is_kw("OPTIONAL") && self.is_kw_at(1, "CALL") {
             self.skip_tokens(2);
             match self.parse_call_subquery()? {
@@ -1042,6 +1049,19 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
+        if let Some(kind) = self.parse_path_selector()? {
+            // GQL path selectors over a variable-length or quantified relationship.
+            let element = self.parse_pattern_element()?;
+            return Ok(PatternPart {
+                variable,
+                shortest: Some(kind),
+                element,
+                span: Span {
+                    start,
+                    end: self.prev_end(),
+                },
+            });
+        }
         let shortest = if self.is_kw("shortestPath") && self.is_sym_at(1, "(") {
             Some(ShortestKind::Single)
         } else if self.is_kw("allShortestPaths") && self.is_sym_at(1, "(") {
@@ -1069,6 +1089,53 @@ impl<'a> Parser<'a> {
                 end: self.prev_end(),
             },
         })
+    }
+
+    /// `SHORTEST 1`, `ANY SHORTEST`, `ANY`, `ANY 1` (one shortest path) and `ALL SHORTEST`
+    /// (all shortest paths) before a path pattern; other selectors (`SHORTEST k`, `ANY k`,
+    /// `... GROUPS`, `ALL`) are refused by name. `None` if there is no selector.
+    fn parse_path_selector(&mut self) -> Result<Option<ShortestKind>> {
+        let count = |p: &Self, n: usize| match p.tok_at(n) {
+            Tok::Int(k) => Some(*k),
+            _ => None,
+        };
+        let (kind, len) = if self.is_kw("SHORTEST") {
+            match count(self, 1) {
+                Some(1) => (ShortestKind::Single, 2),
+                Some(_) => return Err(self.not_supported_selector()),
+                None => (ShortestKind::Single, 1),
+            }
+        } else if self.is_kw("ALL") && self.is_kw_at(1, "SHORTEST") {
+            (ShortestKind::All, 2)
+        } else if self.is_kw("ANY") && self.is_kw_at(1, "SHORTEST") {
+            (ShortestKind::Single, 2)
+        } else if self.is_kw("ANY") && (self.is_sym_at(1, "(") || count(self, 1).is_some()) {
+            match count(self, 1) {
+                Some(1) => (ShortestKind::Single, 2),
+                Some(_) => return Err(self.not_supported_selector()),
+                None => (ShortestKind::Single, 1),
+            }
+        } else if self.is_kw("ALL") && self.is_sym_at(1, "(") {
+            return Err(self.not_supported_selector());
+        } else {
+            return Ok(None);
+        };
+        self.skip_tokens(len);
+        if self.is_kw("GROUP") || self.is_kw("GROUPS") || self.is_kw("PATH") || self.is_kw("PATHS")
+        {
+            if self.is_kw("GROUP") || self.is_kw("GROUPS") {
+                return Err(self.not_supported_selector());
+            }
+            self.advance();
+        }
+        Ok(Some(kind))
+    }
+
+    fn not_supported_selector(&self) -> Error {
+        self.not_supported(
+            "this path selector: graphward offers SHORTEST 1, ANY SHORTEST, ANY and \
+             ALL SHORTEST (and shortestPath / allShortestPaths)",
+        )
     }
 
     pub(crate) fn parse_pattern_element(&mut self) -> Result<PatternElement> {
