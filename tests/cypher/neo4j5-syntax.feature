@@ -387,3 +387,15 @@ Feature: Neo4j5Syntax
       MATCH (n:Person WHERE n.age > 1) RETURN n
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: CREATE DATABASE ... WAIT and DROP DATABASE ... WAIT
+    When executing query:
+      """
+      CREATE DATABASE sales IF NOT EXISTS WAIT
+      """
+    Then the result should be empty
+    When executing query:
+      """
+      DROP DATABASE sales IF EXISTS DESTROY DATA WAIT 5 SECONDS
+      """
+    Then the result should be empty

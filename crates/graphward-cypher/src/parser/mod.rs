@@ -801,11 +801,11 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_label_or(&mut self, in_expr: bool) -> Result<LabelExpr> {
-        let mut v = vec![self.parse_label_and(in_expr)?];
+        let mut v = vec![self.parse_label_and()?];
         while self.label_or_continues(in_expr) {
             self.advance();
             self.eat_sym(":");
-            v.push(self.parse_label_and(in_expr)?);
+            v.push(self.parse_label_and()?);
         }
         Ok(if v.len() == 1 {
             v.pop().unwrap_or(LabelExpr::Any)
@@ -814,10 +814,10 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_label_and(&mut self, in_expr: bool) -> Result<LabelExpr> {
-        let mut v = vec![self.parse_label_not(in_expr)?];
+    fn parse_label_and(&mut self) -> Result<LabelExpr> {
+        let mut v = vec![self.parse_label_not()?];
         while self.eat_sym("&") {
-            v.push(self.parse_label_not(in_expr)?);
+            v.push(self.parse_label_not()?);
         }
         Ok(if v.len() == 1 {
             v.pop().unwrap_or(LabelExpr::Any)
@@ -826,10 +826,10 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_label_not(&mut self, in_expr: bool) -> Result<LabelExpr> {
+    fn parse_label_not(&mut self) -> Result<LabelExpr> {
         self.enter()?;
         let e = if self.eat_sym("!") {
-            LabelExpr::Not(Box::new(self.parse_label_not(in_expr)?))
+            LabelExpr::Not(Box::new(self.parse_label_not()?))
         } else if self.eat_sym("%") {
             LabelExpr::Any
         } else if self.eat_sym("(") {
@@ -1389,6 +1389,7 @@ impl<'a> Parser<'a> {
             (true, "DATABASE") => {
                 let name = self.parse_db_name()?;
                 let if_not_exists = self.parse_if_not_exists()?;
+                self.parse_wait()?;
                 AdminCommand::CreateDatabase {
                     name,
                     if_not_exists,
@@ -1397,6 +1398,14 @@ impl<'a> Parser<'a> {
             (false, "DATABASE") => {
                 let name = self.parse_db_name()?;
                 let if_exists = self.parse_if_exists()?;
+                if self.is_kw("DUMP") || self.is_kw("DESTROY") {
+                    if self.is_kw("DUMP") {
+                        return Err(self.not_supported("DROP DATABASE ... DUMP DATA"));
+                    }
+                    self.advance();
+                    self.expect_kw("DATA")?;
+                }
+                self.parse_wait()?;
                 AdminCommand::DropDatabase { name, if_exists }
             }
             (true, "INDEX") => self.parse_create_index()?,
@@ -1483,6 +1492,19 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(name)
+    }
+
+    /// `WAIT [n [SEC | SECOND | SECONDS]]` or `NOWAIT` after a database command: databases are
+    /// created and dropped before the command returns, so both are already satisfied.
+    fn parse_wait(&mut self) -> Result<()> {
+        if self.eat_kw("NOWAIT") {
+            return Ok(());
+        }
+        if self.eat_kw("WAIT") && matches!(self.tok(), Tok::Int(_)) {
+            self.advance();
+            let _ = self.eat_kw("SEC") || self.eat_kw("SECOND") || self.eat_kw("SECONDS");
+        }
+        Ok(())
     }
 
     fn parse_if_not_exists(&mut self) -> Result<bool> {
