@@ -371,6 +371,8 @@ impl<'a> Ev<'a> {
                     )
                     .with_detail("InvalidClauseComposition")),
                 };
+            // A subquery's rows count against the same row and memory limits as a query's.
+            self.env.check_table(&rows)?;
             if rows.is_empty() && stop_early {
                 break;
             }
