@@ -381,12 +381,51 @@ Feature: Neo4j5Syntax
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
 
-  Scenario: A WHERE inside a node pattern is refused by name
+  Scenario: A WHERE inside a node pattern
+    Given having executed:
+      """
+      CREATE (:Person {name: 'A', age: 20})-[:KNOWS]->(:Person {name: 'B', age: 40}),
+             (:Person {name: 'C', age: 50})
+      """
     When executing query:
       """
-      MATCH (n:Person WHERE n.age > 1) RETURN n
+      MATCH (a:Person)-[:KNOWS]->(b:Person WHERE b.age > 30)
+      RETURN a.name AS a, b.name AS b
       """
-    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+    Then the result should be, in any order:
+      | a   | b   |
+      | 'A' | 'B' |
+    And no side effects
+
+  Scenario: A WHERE inside a node pattern sees variables bound before the pattern
+    Given having executed:
+      """
+      CREATE (:Person {name: 'A', age: 20}), (:Person {name: 'B', age: 40})
+      """
+    When executing query:
+      """
+      WITH 30 AS lim
+      MATCH (p:Person WHERE p.age > lim)
+      RETURN p.name AS name
+      """
+    Then the result should be, in any order:
+      | name |
+      | 'B'  |
+    And no side effects
+
+  Scenario: A WHERE inside a node pattern cannot see later pattern variables
+    When executing query:
+      """
+      MATCH (a WHERE a.x = b.x)-->(b) RETURN a
+      """
+    Then a SyntaxError should be raised at compile time: UndefinedVariable
+
+  Scenario: A WHERE inside a CREATE node pattern is an error
+    When executing query:
+      """
+      CREATE (n:Person WHERE n.age > 1)
+      """
+    Then a SyntaxError should be raised at compile time: InvalidNodePattern
 
   Scenario: CREATE DATABASE ... WAIT and DROP DATABASE ... WAIT
     When executing query:

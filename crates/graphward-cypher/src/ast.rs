@@ -235,6 +235,8 @@ pub struct NodePattern {
     pub label_expr: Option<LabelExpr>,
     /// A map literal or a parameter.
     pub properties: Option<Expr>,
+    /// `(n:L WHERE n.age > 30)`: a predicate on the node (MATCH patterns only).
+    pub predicate: Option<Box<Expr>>,
     pub span: Span,
 }
 

@@ -1207,6 +1207,29 @@ impl Checker {
                 scope.insert(p.clone(), Ty::Path);
             }
         }
+        // `(n WHERE pred)`: sees the node and what was bound before the pattern (MATCH only).
+        for part in pattern {
+            let el = &part.element;
+            let nodes = std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n));
+            for n in nodes {
+                let Some(pred) = &n.predicate else { continue };
+                let Some(v) = &n.variable else {
+                    return Err(sem(
+                        "InvalidNodePattern",
+                        "A WHERE inside a node pattern needs a node variable, e.g. (n WHERE n.x > 1)",
+                    ));
+                };
+                if !matches!(mode, PatMode::Match) {
+                    return Err(sem(
+                        "InvalidNodePattern",
+                        "A WHERE inside a node pattern is only allowed in MATCH",
+                    ));
+                }
+                let mut s2 = before.clone();
+                s2.insert(v.clone(), Ty::Node);
+                self.predicate(pred, &s2)?;
+            }
+        }
         // Property maps see every variable of the pattern.
         for part in pattern {
             let el = &part.element;

@@ -916,6 +916,7 @@ impl<'a> Parser<'a> {
                 && n.labels.is_empty()
                 && n.label_expr.is_none()
                 && n.properties.is_none()
+                && n.predicate.is_none()
         };
         match inner.chain.as_slice() {
             [(rel, end)] if simple_node(&inner.start) && simple_node(end) => {
@@ -1156,6 +1157,7 @@ impl<'a> Parser<'a> {
                         labels: vec![],
                         label_expr: None,
                         properties: None,
+                        predicate: None,
                         span: Span { start: s, end: e },
                     };
                     let end = if self.is_sym("(") {
@@ -1223,17 +1225,17 @@ impl<'a> Parser<'a> {
         };
         let (labels, label_expr) = self.parse_node_labels(false)?;
         let properties = self.parse_properties()?;
-        if self.is_kw("WHERE") {
-            return Err(self.not_supported(
-                "a WHERE clause inside a node pattern `(n:L WHERE ...)`: write the predicate in \
-                 the MATCH's WHERE",
-            ));
-        }
+        let predicate = if self.eat_kw("WHERE") {
+            Some(Box::new(self.parse_expr()?))
+        } else {
+            None
+        };
         self.expect_sym(")")?;
         Ok(NodePattern {
             variable,
             labels,
             label_expr,
+            predicate,
             properties,
             span: Span {
                 start,

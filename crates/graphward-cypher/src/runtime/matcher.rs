@@ -232,10 +232,23 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        st.nodes[i] = Some(id);
+        let mut inserted = None;
         if let Some(v) = &np.variable {
+            if !st.row.contains_key(v) {
+                inserted = Some(v);
+            }
             st.row.insert(v.clone(), node_ref(id));
         }
+        if let Some(p) = &np.predicate {
+            // Semantic checks let it see only this node and variables bound before the pattern.
+            if self.eval(p, &st.row)? != Value::Bool(true) {
+                if let Some(v) = inserted {
+                    st.row.remove(v);
+                }
+                return Ok(false);
+            }
+        }
+        st.nodes[i] = Some(id);
         Ok(true)
     }
 
