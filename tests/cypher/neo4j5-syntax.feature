@@ -438,3 +438,18 @@ Feature: Neo4j5Syntax
       DROP DATABASE sales IF EXISTS DESTROY DATA WAIT 5 SECONDS
       """
     Then the result should be empty
+
+  Scenario: A WHERE inside a relationship pattern
+    Given having executed:
+      """
+      CREATE (a:P {n: 'a'})-[:R {w: 1}]->(:P {n: 'b'}), (a)-[:R {w: 5}]->(:P {n: 'c'})
+      """
+    When executing query:
+      """
+      MATCH (:P {n: 'a'})-[r:R WHERE r.w > 2]->(x)
+      RETURN x.n AS n
+      """
+    Then the result should be, in any order:
+      | n   |
+      | 'c' |
+    And no side effects

@@ -338,6 +338,8 @@ pub struct RelationshipPattern {
     /// Variable length `*min..max`; `Some((None, None))` for a bare `*`.
     pub length: Option<(Option<u64>, Option<u64>)>,
     pub properties: Option<Expr>,
+    /// `-[r:R WHERE r.w > 1]->`: a predicate on the relationship (MATCH patterns only).
+    pub predicate: Option<Box<Expr>>,
     pub span: Span,
 }
 

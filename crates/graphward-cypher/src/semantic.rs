@@ -1229,6 +1229,24 @@ impl Checker {
                 s2.insert(v.clone(), Ty::Node);
                 self.predicate(pred, &s2)?;
             }
+            for (r, _) in &el.chain {
+                let Some(pred) = &r.predicate else { continue };
+                let Some(v) = &r.variable else {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A WHERE inside a relationship pattern needs a variable, e.g. -[r WHERE r.w > 1]->",
+                    ));
+                };
+                if !matches!(mode, PatMode::Match) || r.length.is_some() {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A WHERE inside a relationship pattern is only allowed on a single relationship in MATCH",
+                    ));
+                }
+                let mut s2 = before.clone();
+                s2.insert(v.clone(), Ty::Rel);
+                self.predicate(pred, &s2)?;
+            }
         }
         // Property maps see every variable of the pattern.
         for part in pattern {

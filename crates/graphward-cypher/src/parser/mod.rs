@@ -1252,6 +1252,7 @@ impl<'a> Parser<'a> {
         let mut types = Vec::new();
         let mut length = None;
         let mut properties = None;
+        let mut predicate = None;
         if self.eat_sym("[") {
             if self.is_name() {
                 variable = Some(self.variable_name()?);
@@ -1286,6 +1287,9 @@ impl<'a> Parser<'a> {
                 ));
             }
             properties = self.parse_properties()?;
+            if self.eat_kw("WHERE") {
+                predicate = Some(Box::new(self.parse_expr()?));
+            }
             self.expect_sym("]")?;
         }
         self.expect_sym("-")?;
@@ -1301,6 +1305,7 @@ impl<'a> Parser<'a> {
             direction,
             length,
             properties,
+            predicate,
             span: Span {
                 start,
                 end: self.prev_end(),

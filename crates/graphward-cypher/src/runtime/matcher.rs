@@ -284,6 +284,15 @@ impl<'a> Ev<'a> {
                 return Ok(false);
             }
         }
+        if let Some(p) = &rp.predicate {
+            let mut r = row.clone();
+            if let Some(v) = &rp.variable {
+                r.insert(v.clone(), Value::Relationship(rel.clone()));
+            }
+            if self.eval(p, &r)? != Value::Bool(true) {
+                return Ok(false);
+            }
+        }
         Ok(true)
     }
 
