@@ -453,3 +453,20 @@ Feature: Neo4j5Syntax
       | n   |
       | 'c' |
     And no side effects
+
+  Scenario: Relationship type expressions
+    Given having executed:
+      """
+      CREATE (a:P {n: 'a'})-[:R]->(:P {n: 'r'}), (a)-[:S]->(:P {n: 's'}), (a)-[:T]->(:P {n: 't'})
+      """
+    When executing query:
+      """
+      MATCH (:P {n: 'a'})-[:!R]->(x) WITH collect(x.n) AS notr
+      MATCH (:P {n: 'a'})-[:R|S]->(y) WITH notr, collect(y.n) AS rs
+      MATCH (:P {n: 'a'})-[:%]->(z)
+      RETURN notr, rs, count(z) AS any
+      """
+    Then the result should be (ignoring element order for lists):
+      | notr       | rs         | any |
+      | ['s', 't'] | ['r', 's'] | 3   |
+    And no side effects

@@ -334,6 +334,9 @@ pub struct RelationshipPattern {
     pub variable: Option<String>,
     /// `[:A|B]`; empty = any type.
     pub types: Vec<String>,
+    /// A type expression that is not a plain disjunction (`[:!A]`, `[:%]`, `[:(A|B)&!C]`);
+    /// `types` is then empty.
+    pub type_expr: Option<LabelExpr>,
     pub direction: Direction,
     /// Variable length `*min..max`; `Some((None, None))` for a bare `*`.
     pub length: Option<(Option<u64>, Option<u64>)>,

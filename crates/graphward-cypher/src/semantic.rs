@@ -1230,6 +1230,15 @@ impl Checker {
                 self.predicate(pred, &s2)?;
             }
             for (r, _) in &el.chain {
+                if r.type_expr.is_some()
+                    && (part.shortest.is_some() || !matches!(mode, PatMode::Match | PatMode::Expr))
+                {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A relationship type expression with !, & or % is only allowed in MATCH \
+                         patterns that are not shortest paths",
+                    ));
+                }
                 let Some(pred) = &r.predicate else { continue };
                 let Some(v) = &r.variable else {
                     return Err(sem(

@@ -1253,15 +1253,23 @@ impl<'a> Parser<'a> {
         let mut length = None;
         let mut properties = None;
         let mut predicate = None;
+        let mut type_expr = None;
         if self.eat_sym("[") {
             if self.is_name() {
                 variable = Some(self.variable_name()?);
             }
             if self.eat_sym(":") {
-                types.push(self.symbolic_name("a relationship type name")?);
-                while self.eat_sym("|") {
-                    self.eat_sym(":");
-                    types.push(self.symbolic_name("a relationship type name")?);
+                let e = self.parse_label_or(false)?;
+                match &e {
+                    LabelExpr::Label(t) => types.push(t.clone()),
+                    LabelExpr::Or(v) if v.iter().all(|x| matches!(x, LabelExpr::Label(_))) => {
+                        for x in v {
+                            if let LabelExpr::Label(t) = x {
+                                types.push(t.clone());
+                            }
+                        }
+                    }
+                    _ => type_expr = Some(e),
                 }
             }
             if self.eat_sym("*") {
@@ -1302,6 +1310,7 @@ impl<'a> Parser<'a> {
         Ok(RelationshipPattern {
             variable,
             types,
+            type_expr,
             direction,
             length,
             properties,

@@ -278,6 +278,11 @@ impl<'a> Ev<'a> {
     }
 
     fn rel_ok(&self, rp: &RelationshipPattern, rel: &Relationship, row: &Row) -> Result<bool> {
+        if let Some(te) = &rp.type_expr {
+            if !te.matches(std::slice::from_ref(&rel.rel_type)) {
+                return Ok(false);
+            }
+        }
         if let Some(pe) = &rp.properties {
             let props = self.rel_props(rel.id)?;
             if !self.props_match(pe, &props, row)? {
