@@ -132,3 +132,33 @@ Feature: WrongResults
       | l      | r      | b    | l0     | b0   | n    |
       | 'hixx' | 'xxhi' | 'hi' | 'hi  ' | 'hi' | null |
     And no side effects
+
+  Scenario: shortestPath honours the relationship property map on every hop
+    Given an empty graph
+    And having executed:
+      """
+      CREATE (a:S)-[:R {w: 1}]->(b:E), (a)-[:R {w: 2}]->(:M)-[:R {w: 2}]->(b)
+      """
+    When executing query:
+      """
+      MATCH p = shortestPath((:S)-[:R* {w: 2}]->(:E)) RETURN length(p) AS l
+      """
+    Then the result should be, in any order:
+      | l |
+      | 2 |
+    And no side effects
+
+  Scenario: SHORTEST 1 honours the relationship property map
+    Given an empty graph
+    And having executed:
+      """
+      CREATE (a:S)-[:R {w: 1}]->(b:E), (a)-[:R {w: 2}]->(:M)-[:R {w: 2}]->(b)
+      """
+    When executing query:
+      """
+      MATCH p = SHORTEST 1 (:S)-[:R {w: 2}]->+(:E) RETURN length(p) AS l
+      """
+    Then the result should be, in any order:
+      | l |
+      | 2 |
+    And no side effects

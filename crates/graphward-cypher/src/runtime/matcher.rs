@@ -516,7 +516,8 @@ impl<'a> Ev<'a> {
                     s,
                     t,
                     dir,
-                    &rp.types,
+                    rp,
+                    &row,
                     min,
                     max,
                     kind == ShortestKind::All,
@@ -558,7 +559,8 @@ impl<'a> Ev<'a> {
         s: NodeId,
         t: NodeId,
         dir: ExpandDir,
-        types: &[String],
+        rp: &RelationshipPattern,
+        row: &Row,
         min: u64,
         max: u64,
         all: bool,
@@ -577,11 +579,15 @@ impl<'a> Ev<'a> {
             let mut next = Vec::new();
             let mut reached = HashSet::new();
             for (n, path) in &frontier {
-                for e in self.g.expand(*n, dir, types)? {
+                for e in self.g.expand(*n, dir, &rp.types)? {
                     if used.contains(&e.rel) || path.iter().any(|h| h.rel.id as u64 == e.rel) {
                         continue;
                     }
                     let rel = rel_from_edge(*n, &e, self.rel_type_name(e.rel)?);
+                    // The relationship's property map (and type expression) hold on every hop.
+                    if !self.rel_ok(rp, &rel, row)? {
+                        continue;
+                    }
                     let mut p = path.clone();
                     p.push(Hop { rel, node: e.other });
                     if e.other == t && depth >= min {
