@@ -148,3 +148,15 @@ Feature: MemgraphSchema
       | 'edge_count'     | 1                       |
       | 'average_degree' | 0.6666666666666666      |
       | 'storage_mode'   | 'ON_DISK_TRANSACTIONAL' |
+
+  Scenario: EXPLAIN of a schema command changes nothing
+    Given an empty graph
+    And having executed:
+      """
+      EXPLAIN CREATE INDEX ON :Person(name)
+      """
+    When executing query:
+      """
+      SHOW INDEX INFO
+      """
+    Then the result should be empty

@@ -227,6 +227,17 @@ impl EngineTx {
             s => (s, false),
         };
         match stmt {
+            // EXPLAIN plans and never runs: an explained schema command changes nothing.
+            Statement::Admin(cmd) if explain => Ok(Box::new(RowsStream::with_summary(
+                vec![],
+                vec![],
+                Summary {
+                    query_type: QueryType::Schema,
+                    database: self.name.clone(),
+                    plan: Some(format!("{cmd:#?}")),
+                    ..Summary::default()
+                },
+            ))),
             Statement::Admin(cmd) => self.admin(cmd),
             Statement::Explain(_) | Statement::Profile(_) => {
                 Err(Error::syntax("EXPLAIN/PROFILE may not be nested"))
