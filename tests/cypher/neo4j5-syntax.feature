@@ -470,3 +470,18 @@ Feature: Neo4j5Syntax
       | notr       | rs         | any |
       | ['s', 't'] | ['r', 's'] | 3   |
     And no side effects
+
+  Scenario: SHOW PROCEDURES lists the built-in procedures
+    When executing query:
+      """
+      SHOW PROCEDURES
+      """
+    Then the result should be, in order:
+      | name                   | description                                    | mode   | worksOnSystem |
+      | 'db.info'              | 'Provides information regarding the database.' | 'READ' | false         |
+      | 'db.labels'            | 'List all labels in the database.'             | 'READ' | false         |
+      | 'db.ping'              | 'Checks that the database is available.'       | 'READ' | false         |
+      | 'db.propertyKeys'      | 'List all property keys in the database.'      | 'READ' | false         |
+      | 'db.relationshipTypes' | 'List all relationship types in the database.' | 'READ' | false         |
+      | 'dbms.components'      | 'List DBMS components and their versions.'     | 'READ' | false         |
+      | 'dbms.info'            | 'Provides information regarding the DBMS.'     | 'READ' | false         |

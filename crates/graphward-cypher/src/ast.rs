@@ -512,6 +512,10 @@ pub enum AdminCommand {
     ShowConstraints,
     /// Memgraph's schema syntax.
     Memgraph(MemgraphCommand),
+    /// `SHOW [ALL | BUILT IN] PROCEDURES`.
+    ShowProcedures,
+    /// `SHOW [ALL | BUILT IN] FUNCTIONS`.
+    ShowFunctions,
 }
 
 /// Memgraph's schema commands (`CREATE INDEX ON :L(p)` is `AdminCommand::CreateIndex`).

@@ -248,6 +248,150 @@ const AGGREGATES: &[&str] = &[
     "percentiledisc",
 ];
 
+/// The functions as `SHOW FUNCTIONS` lists them: (name as Neo4j spells it, category). The
+/// same set as `FUNCTIONS` (a test keeps them equal).
+const FUNCTION_CATALOG: &[(&str, &[&str])] = &[
+    (
+        "Aggregating",
+        &[
+            "avg",
+            "collect",
+            "count",
+            "max",
+            "min",
+            "percentileCont",
+            "percentileDisc",
+            "stDev",
+            "stDevP",
+            "sum",
+        ],
+    ),
+    (
+        "Scalar",
+        &[
+            "coalesce",
+            "elementId",
+            "endNode",
+            "exists",
+            "head",
+            "id",
+            "isEmpty",
+            "last",
+            "length",
+            "nullIf",
+            "properties",
+            "randomUUID",
+            "size",
+            "startNode",
+            "timestamp",
+            "toBoolean",
+            "toBooleanOrNull",
+            "toFloat",
+            "toFloatOrNull",
+            "toInteger",
+            "toIntegerOrNull",
+            "type",
+            "valueType",
+        ],
+    ),
+    (
+        "List",
+        &[
+            "keys",
+            "labels",
+            "nodes",
+            "range",
+            "relationships",
+            "reverse",
+            "tail",
+            "toBooleanList",
+            "toFloatList",
+            "toIntegerList",
+            "toStringList",
+        ],
+    ),
+    (
+        "Numeric",
+        &[
+            "abs", "acos", "asin", "atan", "atan2", "ceil", "cos", "cot", "degrees", "e", "exp",
+            "floor", "haversin", "isNaN", "log", "log10", "pi", "radians", "rand", "round", "sign",
+            "sin", "sqrt", "tan",
+        ],
+    ),
+    (
+        "String",
+        &[
+            "btrim",
+            "char_length",
+            "character_length",
+            "left",
+            "lower",
+            "ltrim",
+            "normalize",
+            "replace",
+            "right",
+            "rtrim",
+            "split",
+            "substring",
+            "toLower",
+            "toString",
+            "toStringOrNull",
+            "toUpper",
+            "trim",
+            "upper",
+        ],
+    ),
+    (
+        "Spatial",
+        &["distance", "point", "point.distance", "point.withinBBox"],
+    ),
+    (
+        "Temporal",
+        &[
+            "date",
+            "date.realtime",
+            "date.statement",
+            "date.transaction",
+            "date.truncate",
+            "datetime",
+            "datetime.fromEpoch",
+            "datetime.fromEpochMillis",
+            "datetime.realtime",
+            "datetime.statement",
+            "datetime.transaction",
+            "datetime.truncate",
+            "duration",
+            "duration.between",
+            "duration.inDays",
+            "duration.inMonths",
+            "duration.inSeconds",
+            "localdatetime",
+            "localdatetime.realtime",
+            "localdatetime.statement",
+            "localdatetime.transaction",
+            "localdatetime.truncate",
+            "localtime",
+            "localtime.realtime",
+            "localtime.statement",
+            "localtime.transaction",
+            "localtime.truncate",
+            "time",
+            "time.realtime",
+            "time.statement",
+            "time.transaction",
+            "time.truncate",
+        ],
+    ),
+];
+
+/// `(name, category)` of every known function.
+pub fn function_catalog() -> Vec<(&'static str, &'static str)> {
+    FUNCTION_CATALOG
+        .iter()
+        .flat_map(|(cat, names)| names.iter().map(move |n| (*n, *cat)))
+        .collect()
+}
+
 /// Known functions with (min, max) argument counts. Names are lower case.
 const FUNCTIONS: &[(&str, usize, usize)] = &[
     // aggregates
@@ -2160,6 +2304,21 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn function_catalog_matches_the_known_functions() {
+        let mut a: Vec<String> = super::function_catalog()
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        let mut b: Vec<String> = super::FUNCTIONS
+            .iter()
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+
     use super::check;
     use crate::parser::parse;
     use graphward_core::ErrorCode;

@@ -1352,6 +1352,33 @@ impl<'a> Parser<'a> {
             return Ok(Some(AdminCommand::Memgraph(cmd)));
         }
         if self.is_kw("SHOW") {
+            // SHOW [ALL | BUILT IN | USER DEFINED] PROCEDURES | FUNCTIONS
+            let mut k = 1;
+            if self.is_kw_at(1, "ALL") {
+                k = 2;
+            } else if (self.is_kw_at(1, "BUILT") && self.is_kw_at(2, "IN"))
+                || (self.is_kw_at(1, "USER") && self.is_kw_at(2, "DEFINED"))
+            {
+                k = 3;
+            }
+            let routines = if self.is_kw_at(k, "PROCEDURES") || self.is_kw_at(k, "PROCEDURE") {
+                Some(AdminCommand::ShowProcedures)
+            } else if self.is_kw_at(k, "FUNCTIONS") || self.is_kw_at(k, "FUNCTION") {
+                Some(AdminCommand::ShowFunctions)
+            } else {
+                None
+            };
+            if let Some(cmd) = routines {
+                self.skip_tokens(k + 1);
+                if !self.at_eof() && !self.is_sym(";") {
+                    return Err(self.not_supported(
+                        "YIELD, WHERE or EXECUTABLE after SHOW PROCEDURES / SHOW FUNCTIONS",
+                    ));
+                }
+                return Ok(Some(cmd));
+            }
+        }
+        if self.is_kw("SHOW") {
             self.advance();
             let _ = self.eat_kw("DEFAULT") || self.eat_kw("HOME");
             let cmd = if self.eat_kw("DATABASES") {

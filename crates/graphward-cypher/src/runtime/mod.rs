@@ -445,6 +445,9 @@ impl EngineTx {
                 }
             }
             AdminCommand::Memgraph(c) => return self.memgraph_admin(c),
+            AdminCommand::ShowProcedures | AdminCommand::ShowFunctions => {
+                return self.show_routines(matches!(cmd, AdminCommand::ShowFunctions))
+            }
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
                 let constraints = matches!(cmd, AdminCommand::ShowConstraints);
                 if self.store.is_none() {

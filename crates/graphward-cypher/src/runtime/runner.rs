@@ -804,6 +804,25 @@ impl<'t> Runner<'t> {
     }
 }
 
+/// The built-in procedures as `SHOW PROCEDURES` lists them: (name, description).
+pub fn builtin_procedures() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("db.labels", "List all labels in the database."),
+        (
+            "db.relationshipTypes",
+            "List all relationship types in the database.",
+        ),
+        ("db.propertyKeys", "List all property keys in the database."),
+        (
+            "dbms.components",
+            "List DBMS components and their versions.",
+        ),
+        ("db.info", "Provides information regarding the database."),
+        ("dbms.info", "Provides information regarding the DBMS."),
+        ("db.ping", "Checks that the database is available."),
+    ]
+}
+
 fn builtin_outputs(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
         "db.labels" => &["label"],
