@@ -485,3 +485,18 @@ Feature: Neo4j5Syntax
       | 'db.relationshipTypes' | 'List all relationship types in the database.' | 'READ' | false         |
       | 'dbms.components'      | 'List DBMS components and their versions.'     | 'READ' | false         |
       | 'dbms.info'            | 'Provides information regarding the DBMS.'     | 'READ' | false         |
+
+  Scenario: A list comprehension projection with an operator after a label predicate
+    Given having executed:
+      """
+      CREATE (:A {n: 1}), (:B {n: 2})
+      """
+    When executing query:
+      """
+      MATCH (n) WITH collect(n) AS ns
+      RETURN [x IN ns WHERE x:A | x.n + 1] AS a, [x IN ns WHERE x:A|B | x.n * 10] AS b
+      """
+    Then the result should be (ignoring element order for lists):
+      | a   | b        |
+      | [2] | [10, 20] |
+    And no side effects

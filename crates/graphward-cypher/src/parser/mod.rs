@@ -761,8 +761,9 @@ impl<'a> Parser<'a> {
 
     /// The labels after a node variable: `:A:B` and `:A&B` (a conjunction, in the first
     /// value) or any other label expression (`:A|B`, `:!A`, `:%`, `:(A|B)&C`, in the second).
-    /// In an expression (`in_expr`), `|` followed by a name and `]`, `.`, `(` or `[` is a list
-    /// comprehension's projection (`[x IN l WHERE x:A | x.name]`), not a disjunction.
+    /// In an expression (`in_expr`), `|` followed by a name and then `]`, `.`, `(` or an
+    /// operator is a list comprehension's projection (`[x IN l WHERE x:A | x.name]`), not a
+    /// disjunction.
     pub(crate) fn parse_node_labels(
         &mut self,
         in_expr: bool,
@@ -792,12 +793,13 @@ impl<'a> Parser<'a> {
         if self.is_sym_at(1, "!") || self.is_sym_at(1, "%") || self.is_sym_at(1, ":") {
             return true;
         }
+        // `| name` then an operator, `]`, `.`, `(`... is a projection; `| name` then `|`, `&`,
+        // `)`, `,`, a keyword or the end is a label.
         matches!(self.tok_at(1), Tok::Ident(_) | Tok::Quoted(_))
-            && !(self.is_sym_at(2, "]")
-                || self.is_sym_at(2, ".")
-                || self.is_sym_at(2, "(")
-                || self.is_sym_at(2, "[")
-                || self.is_sym_at(2, "{"))
+            && match self.tok_at(2) {
+                Tok::Sym(s) => matches!(*s, "|" | "&" | ")" | "," | ";"),
+                _ => true,
+            }
     }
 
     fn parse_label_or(&mut self, in_expr: bool) -> Result<LabelExpr> {
