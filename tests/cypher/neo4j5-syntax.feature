@@ -500,3 +500,27 @@ Feature: Neo4j5Syntax
       | a   | b        |
       | [2] | [10, 20] |
     And no side effects
+
+  Scenario: CALL (*) imports every outer variable
+    When executing query:
+      """
+      WITH 1 AS a, 2 AS b CALL (*) { RETURN a + b AS c } RETURN c
+      """
+    Then the result should be, in any order:
+      | c |
+      | 3 |
+    And no side effects
+
+  Scenario: A scoped unit subquery runs once per row and keeps the rows
+    When executing query:
+      """
+      UNWIND [1, 2] AS i CALL (i) { CREATE (:N {i: i}) } RETURN i
+      """
+    Then the result should be, in any order:
+      | i |
+      | 1 |
+      | 2 |
+    And the side effects should be:
+      | +nodes      | 2 |
+      | +labels     | 1 |
+      | +properties | 2 |
