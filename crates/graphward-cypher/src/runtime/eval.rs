@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use graphward_core::engine::{CancelToken, Params};
 use graphward_core::temporal::{self, Clock};
-use graphward_core::value::{Map, Node, Path, Relationship};
+use graphward_core::value::{Map, Node, Path, Point, Relationship};
 use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{GraphRead, NodeId, RelRecord};
 
@@ -230,6 +230,7 @@ impl<'a> Ev<'a> {
             Value::Node(n) => Ok(self.node_props(n.id)?.remove(key).unwrap_or(Value::Null)),
             Value::Relationship(r) => Ok(self.rel_props(r.id)?.remove(key).unwrap_or(Value::Null)),
             Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+            Value::Point(p) => point_property(p, key),
             other => match temporal::property(other, key) {
                 Some(r) => r,
                 None => Err(targ(format!(
@@ -1274,6 +1275,23 @@ impl<'a> Ev<'a> {
                 ))),
             },
             "valuetype" => Ok(Value::String(value_type(&a0))),
+            "point" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::Map(m) => make_point(&m),
+                o => Err(targ(format!(
+                    "point() expects a map, got {}",
+                    o.type_name()
+                ))),
+            },
+            "distance" | "point.distance" => match (a0, arg(1)) {
+                (Value::Point(a), Value::Point(b)) => point_distance(&a, &b),
+                (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                (a, b) => Err(targ(format!(
+                    "point.distance() expects two points, got {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                ))),
+            },
             "isnan" => match a0 {
                 Value::Float(f) => Ok(Value::Bool(f.is_nan())),
                 Value::Int(_) => Ok(Value::Bool(false)),
@@ -1646,4 +1664,125 @@ pub fn value_type(v: &Value) -> String {
         }
         other => format!("{} NOT NULL", other.type_name()),
     }
+}
+
+/// `point({x, y[, z][, crs | srid]})` or `point({longitude, latitude[, height][, crs | srid]})`.
+fn make_point(m: &Map) -> Result<Value> {
+    let num = |k: &str| -> Result<Option<f64>> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => as_f64(v)
+                .map(Some)
+                .ok_or_else(|| targ(format!("point(): `{k}` must be a number"))),
+        }
+    };
+    // A null coordinate gives a null point.
+    if ["x", "y", "z", "longitude", "latitude", "height"]
+        .iter()
+        .any(|k| matches!(m.get(*k), Some(Value::Null)))
+    {
+        return Ok(Value::Null);
+    }
+    let geographic = m.contains_key("longitude") || m.contains_key("latitude");
+    let (x, y, z) = if geographic {
+        (num("longitude")?, num("latitude")?, num("height")?)
+    } else {
+        (num("x")?, num("y")?, num("z")?)
+    };
+    let (Some(x), Some(y)) = (x, y) else {
+        return Err(
+            Error::argument("point() needs x and y, or longitude and latitude")
+                .with_detail("InvalidArgumentValue"),
+        );
+    };
+    let srid = match (m.get("srid"), m.get("crs")) {
+        (Some(Value::Int(s)), _) => *s as i32,
+        (_, Some(Value::String(c))) => match c.to_ascii_lowercase().as_str() {
+            "cartesian" => 7203,
+            "cartesian-3d" => 9157,
+            "wgs-84" => 4326,
+            "wgs-84-3d" => 4979,
+            _ => {
+                return Err(Error::argument(format!("point(): unknown crs '{c}'"))
+                    .with_detail("InvalidArgumentValue"))
+            }
+        },
+        _ => match (geographic, z.is_some()) {
+            (true, false) => 4326,
+            (true, true) => 4979,
+            (false, false) => 7203,
+            (false, true) => 9157,
+        },
+    };
+    let three_d = matches!(srid, 9157 | 4979);
+    if !matches!(srid, 7203 | 9157 | 4326 | 4979) || three_d != z.is_some() {
+        return Err(Error::argument(format!(
+            "point(): srid {srid} does not fit {} coordinates",
+            if z.is_some() { 3 } else { 2 }
+        ))
+        .with_detail("InvalidArgumentValue"));
+    }
+    if matches!(srid, 4326 | 4979) && !(-90.0..=90.0).contains(&y) {
+        return Err(
+            Error::argument("point(): latitude must be between -90 and 90")
+                .with_detail("InvalidArgumentValue"),
+        );
+    }
+    Ok(Value::Point(Point { srid, x, y, z }))
+}
+
+fn point_property(p: &Point, key: &str) -> Result<Value> {
+    let geographic = matches!(p.srid, 4326 | 4979);
+    let f = |v: f64| Ok(Value::Float(v));
+    match key {
+        "x" => f(p.x),
+        "y" => f(p.y),
+        "z" => Ok(p.z.map(Value::Float).unwrap_or(Value::Null)),
+        "longitude" if geographic => f(p.x),
+        "latitude" if geographic => f(p.y),
+        "height" if geographic => Ok(p.z.map(Value::Float).unwrap_or(Value::Null)),
+        "srid" => Ok(Value::Int(p.srid as i64)),
+        "crs" => Ok(Value::String(
+            match p.srid {
+                7203 => "cartesian",
+                9157 => "cartesian-3d",
+                4326 => "wgs-84",
+                _ => "wgs-84-3d",
+            }
+            .into(),
+        )),
+        other => Err(
+            Error::argument(format!("a point has no property `{other}`"))
+                .with_detail("InvalidArgumentValue"),
+        ),
+    }
+}
+
+/// Euclidean distance for cartesian points, great-circle (haversine, mean Earth radius) for
+/// WGS-84; points of different coordinate systems have no distance (null).
+fn point_distance(a: &Point, b: &Point) -> Result<Value> {
+    if a.srid != b.srid {
+        return Ok(Value::Null);
+    }
+    Ok(Value::Float(match a.srid {
+        4326 | 4979 => {
+            const R: f64 = 6_378_140.0;
+            let (la1, la2) = (a.y.to_radians(), b.y.to_radians());
+            let dla = la2 - la1;
+            let dlo = (b.x - a.x).to_radians();
+            let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+            let d = 2.0 * R * h.sqrt().min(1.0).asin();
+            match (a.z, b.z) {
+                (Some(z1), Some(z2)) => (d * d + (z2 - z1).powi(2)).sqrt(),
+                _ => d,
+            }
+        }
+        _ => {
+            let dz = match (a.z, b.z) {
+                (Some(z1), Some(z2)) => z2 - z1,
+                _ => 0.0,
+            };
+            ((b.x - a.x).powi(2) + (b.y - a.y).powi(2) + dz * dz).sqrt()
+        }
+    }))
 }
