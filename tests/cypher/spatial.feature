@@ -44,3 +44,16 @@ Feature: Spatial
       RETURN point({z: 1}) AS p
       """
     Then an ArgumentError should be raised at runtime: InvalidArgumentValue
+
+  Scenario: point.withinBBox
+    Given an empty graph
+    When executing query:
+      """
+      WITH point({x: 0, y: 0}) AS ll, point({x: 10, y: 10}) AS ur
+      RETURN point.withinBBox(point({x: 5, y: 5}), ll, ur) AS inside,
+             point.withinBBox(point({x: 50, y: 5}), ll, ur) AS outside
+      """
+    Then the result should be, in any order:
+      | inside | outside |
+      | true   | false   |
+    And no side effects

@@ -327,7 +327,6 @@ const FUNCTION_CATALOG: &[(&str, &[&str])] = &[
             "left",
             "lower",
             "ltrim",
-            "normalize",
             "replace",
             "right",
             "rtrim",
@@ -482,7 +481,6 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("upper", 1, 1),
     ("tostring", 1, 1),
     ("tostringornull", 1, 1),
-    ("normalize", 1, 2),
     ("char_length", 1, 1),
     ("character_length", 1, 1),
     // spatial

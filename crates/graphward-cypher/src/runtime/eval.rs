@@ -1292,6 +1292,23 @@ impl<'a> Ev<'a> {
                     b.type_name()
                 ))),
             },
+            "point.withinbbox" => match (a0, arg(1), arg(2)) {
+                (Value::Point(p), Value::Point(ll), Value::Point(ur)) => {
+                    if p.srid != ll.srid || p.srid != ur.srid {
+                        return Ok(Value::Null);
+                    }
+                    // A geographic box whose lower-left longitude is east of its upper-right
+                    // one crosses the antimeridian.
+                    let in_x = if matches!(p.srid, 4326 | 4979) && ll.x > ur.x {
+                        p.x >= ll.x || p.x <= ur.x
+                    } else {
+                        ll.x <= p.x && p.x <= ur.x
+                    };
+                    Ok(Value::Bool(in_x && ll.y <= p.y && p.y <= ur.y))
+                }
+                (Value::Null, _, _) | (_, Value::Null, _) | (_, _, Value::Null) => Ok(Value::Null),
+                _ => Err(targ("point.withinBBox() expects three points")),
+            },
             "isnan" => match a0 {
                 Value::Float(f) => Ok(Value::Bool(f.is_nan())),
                 Value::Int(_) => Ok(Value::Bool(false)),
