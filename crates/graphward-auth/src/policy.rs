@@ -10,7 +10,9 @@
 //! | `CREATE/SHOW/DROP SECRET` (own) | a password login (not a token) |
 //! | a query that only reads; `EXPLAIN`/`PROFILE` of it; `SHOW INDEXES/CONSTRAINTS`; `SHOW QUERIES ON GRAPH g` | READ on the graph |
 //! | a query that writes (CREATE, MERGE, SET, REMOVE, DELETE); `EXPLAIN`/`PROFILE` of it | WRITE on the graph |
-//! | `CREATE/DROP INDEX`, `CREATE/DROP CONSTRAINT` | ADMIN on the graph |
+//! | `CREATE/DROP INDEX`, `CREATE/DROP CONSTRAINT` (Neo4j and Memgraph forms) | ADMIN on the graph |
+//! | `SHOW INDEX INFO`, `SHOW CONSTRAINT INFO`, `SHOW STORAGE INFO` (Memgraph) | READ on the graph |
+//! | `SHOW PROCEDURES`, `SHOW FUNCTIONS` | any authenticated client |
 //! | `CREATE/DROP DATABASE`; users, roles, grants; another user's secrets or privileges; `ROTATE TOKEN SIGNING KEY`; `RELOAD CONFIG`; `INSTALL/DROP QUERY` | ADMIN on every graph (`*`) |
 //! | `RELOAD ... TLS`, `CALL dbms.security.reloadTLS()`, `SHOW TLS` | the `TLS MANAGEMENT` DBMS privilege (ADMIN on `*` includes it) |
 //!
@@ -21,7 +23,7 @@
 
 use graphward_core::auth::DbmsPrivilege;
 use graphward_core::commands::{AuthCommand, Command, GraphLevel, StoredQueryCommand, TlsCommand};
-use graphward_cypher::ast::{AdminCommand, Statement};
+use graphward_cypher::ast::{AdminCommand, MemgraphCommand, Statement};
 
 /// What a statement needs of the principal running it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +86,17 @@ pub fn needs(statement: &Statement, user: Option<&str>) -> Needs {
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
                 Needs::Graph(GraphLevel::Read)
             }
+            // The built-in procedures and functions: a fixed list, nothing of any graph.
+            AdminCommand::ShowProcedures | AdminCommand::ShowFunctions => Needs::Anyone,
+            AdminCommand::Memgraph(m) => match m {
+                MemgraphCommand::DropIndexOn { .. }
+                | MemgraphCommand::LabelIndex { .. }
+                | MemgraphCommand::DropUniqueOn { .. }
+                | MemgraphCommand::Existence { .. } => Needs::Graph(GraphLevel::Admin),
+                MemgraphCommand::ShowIndexInfo
+                | MemgraphCommand::ShowConstraintInfo
+                | MemgraphCommand::ShowStorageInfo => Needs::Graph(GraphLevel::Read),
+            },
         },
         Statement::Command(cmd) => command_needs(cmd, user),
     }
@@ -161,6 +174,13 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("write_query", "CREATE (:PolicyProbe)"),
     ("profile_write_query", "PROFILE CREATE (:PolicyProbe)"),
     ("show_indexes", "SHOW INDEXES"),
+    ("show_procedures", "SHOW PROCEDURES"),
+    ("show_index_info", "SHOW INDEX INFO"),
+    (
+        "create_label_index_memgraph",
+        "CREATE INDEX ON :PolicyProbe",
+    ),
+    ("drop_index_memgraph", "DROP INDEX ON :PolicyProbe(p)"),
     ("show_constraints", "SHOW CONSTRAINTS"),
     ("show_queries_on_graph", "SHOW QUERIES ON GRAPH $graph"),
     (
@@ -272,6 +292,10 @@ mod tests {
             ("write_query", "graph:WRITE"),
             ("profile_write_query", "graph:WRITE"),
             ("show_indexes", "graph:READ"),
+            ("show_procedures", "anyone"),
+            ("show_index_info", "graph:READ"),
+            ("create_label_index_memgraph", "graph:ADMIN"),
+            ("drop_index_memgraph", "graph:ADMIN"),
             ("show_constraints", "graph:READ"),
             ("show_queries_on_graph", "graph:READ"),
             ("create_index", "graph:ADMIN"),

@@ -62,6 +62,16 @@ pub enum Clause {
     Call(Call),
     /// `CALL { subquery }`.
     CallSubquery(Box<Query>),
+    /// `[OPTIONAL] CALL (x, y) { subquery }` / `CALL () { ... }` / `CALL (*) { ... }`: the
+    /// subquery sees only the listed outer variables (`None`: all of them).
+    ScopedCallSubquery {
+        variables: Option<Vec<String>>,
+        optional: bool,
+        query: Box<Query>,
+    },
+    /// `OPTIONAL CALL { subquery }`: an outer row the subquery yields nothing for is kept,
+    /// with nulls for the subquery's columns.
+    OptionalCallSubquery(Box<Query>),
     Foreach(Foreach),
 }
 
@@ -225,9 +235,93 @@ pub struct PatternElement {
 pub struct NodePattern {
     pub variable: Option<String>,
     pub labels: Vec<String>,
+    /// A label expression that is not a plain conjunction (`:A|B`, `:!A`, `:%`); `labels` is
+    /// then empty. `None` for `:A:B` / `:A&B` (in `labels`).
+    pub label_expr: Option<LabelExpr>,
     /// A map literal or a parameter.
     pub properties: Option<Expr>,
+    /// `(n:L WHERE n.age > 30)`: a predicate on the node (MATCH patterns only).
+    pub predicate: Option<Box<Expr>>,
     pub span: Span,
+}
+
+/// A Neo4j 5 label expression: `A`, `%` (any label), `!e`, `e&f`, `e|f`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelExpr {
+    Label(String),
+    Any,
+    Not(Box<LabelExpr>),
+    And(Vec<LabelExpr>),
+    Or(Vec<LabelExpr>),
+}
+
+impl LabelExpr {
+    /// Does a node with `labels` (or a relationship of type `labels[0]`) satisfy it?
+    pub fn matches(&self, labels: &[String]) -> bool {
+        match self {
+            LabelExpr::Label(l) => labels.contains(l),
+            LabelExpr::Any => !labels.is_empty(),
+            LabelExpr::Not(e) => !e.matches(labels),
+            LabelExpr::And(v) => v.iter().all(|e| e.matches(labels)),
+            LabelExpr::Or(v) => v.iter().any(|e| e.matches(labels)),
+        }
+    }
+
+    /// The labels of a plain conjunction (`A`, `A&B`), or `None`.
+    pub fn as_conjunction(&self) -> Option<Vec<String>> {
+        match self {
+            LabelExpr::Label(l) => Some(vec![l.clone()]),
+            LabelExpr::And(v) => {
+                let mut out = Vec::new();
+                for e in v {
+                    out.extend(e.as_conjunction()?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `COUNT { ... }` or `COLLECT { ... }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubqueryKind {
+    Count,
+    Collect,
+}
+
+/// A type in a type predicate (`x IS :: INTEGER NOT NULL`) or from `valueType()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CypherType {
+    pub base: BaseType,
+    /// `NOT NULL`: null does not belong to the type.
+    pub not_null: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BaseType {
+    Any,
+    Nothing,
+    Null,
+    Boolean,
+    String,
+    Integer,
+    Float,
+    Date,
+    LocalTime,
+    ZonedTime,
+    LocalDateTime,
+    ZonedDateTime,
+    Duration,
+    Point,
+    Node,
+    Relationship,
+    Map,
+    Path,
+    /// `LIST<T>`.
+    List(Box<CypherType>),
+    /// `A | B` (closed dynamic union).
+    Union(Vec<CypherType>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,10 +339,15 @@ pub struct RelationshipPattern {
     pub variable: Option<String>,
     /// `[:A|B]`; empty = any type.
     pub types: Vec<String>,
+    /// A type expression that is not a plain disjunction (`[:!A]`, `[:%]`, `[:(A|B)&!C]`);
+    /// `types` is then empty.
+    pub type_expr: Option<LabelExpr>,
     pub direction: Direction,
     /// Variable length `*min..max`; `Some((None, None))` for a bare `*`.
     pub length: Option<(Option<u64>, Option<u64>)>,
     pub properties: Option<Expr>,
+    /// `-[r:R WHERE r.w > 1]->`: a predicate on the relationship (MATCH patterns only).
+    pub predicate: Option<Box<Expr>>,
     pub span: Span,
 }
 
@@ -281,6 +380,8 @@ pub enum BinaryOp {
     EndsWith,
     Contains,
     RegexMatch,
+    /// `||`: string or list concatenation.
+    Concat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,6 +468,12 @@ pub enum Expr {
     PatternPredicate(Box<PatternElement>),
     /// `EXISTS { MATCH ... [WHERE ...] }` or `EXISTS { (a)-->(b) [WHERE ...] }`.
     ExistsSubquery(Box<Query>),
+    /// `COUNT { ... }` (number of rows) and `COLLECT { ... }` (list of the single column).
+    ValueSubquery(SubqueryKind, Box<Query>),
+    /// `n:A|B`, `n:!A`, `n:%` as a predicate (a plain `n:A:B` is `HasLabels`).
+    LabelCheck(Box<Expr>, LabelExpr),
+    /// `x IS :: T` / `x :: T` (`negated`: `x IS NOT :: T`).
+    IsType(Box<Expr>, CypherType, bool),
     /// `n {.name, .*, k: expr, v}`
     MapProjection(Box<Expr>, Vec<MapProjectionItem>),
 }
@@ -408,4 +515,39 @@ pub enum AdminCommand {
         if_exists: bool,
     },
     ShowConstraints,
+    /// Memgraph's schema syntax.
+    Memgraph(MemgraphCommand),
+    /// `SHOW [ALL | BUILT IN] PROCEDURES`.
+    ShowProcedures,
+    /// `SHOW [ALL | BUILT IN] FUNCTIONS`.
+    ShowFunctions,
+}
+
+/// Memgraph's schema commands (`CREATE INDEX ON :L(p)` is `AdminCommand::CreateIndex`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemgraphCommand {
+    /// `DROP INDEX ON :L(p1, p2)`.
+    DropIndexOn {
+        label: String,
+        properties: Vec<String>,
+    },
+    /// `CREATE INDEX ON :L` / `DROP INDEX ON :L`: a label index.
+    LabelIndex { label: String, create: bool },
+    /// `DROP CONSTRAINT ON (n:L) ASSERT n.p1, n.p2 IS UNIQUE`.
+    DropUniqueOn {
+        label: String,
+        properties: Vec<String>,
+    },
+    /// `CREATE/DROP CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)`.
+    Existence {
+        label: String,
+        property: String,
+        create: bool,
+    },
+    /// `SHOW INDEX INFO`.
+    ShowIndexInfo,
+    /// `SHOW CONSTRAINT INFO`.
+    ShowConstraintInfo,
+    /// `SHOW STORAGE INFO`.
+    ShowStorageInfo,
 }

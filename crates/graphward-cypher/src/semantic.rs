@@ -2,9 +2,10 @@
 //! pattern rules for CREATE/MERGE, known functions and obvious static type errors.
 //!
 //! Every error carries the openCypher TCK detail (`UndefinedVariable`, `VariableAlreadyBound`,
-//! ...). Errors the TCK classifies as `SyntaxError` use `ErrorCode::SemanticError`; static
-//! type errors the TCK classifies as `TypeError` use `ErrorCode::TypeError` in the compile
-//! phase.
+//! ...). Errors the TCK classifies as `SyntaxError` are raised here as
+//! `ErrorCode::SemanticError` and reported as `Neo.ClientError.Statement.SyntaxError`, the
+//! code Neo4j sends for every error of its semantic analysis; static type errors the TCK
+//! classifies as `TypeError` use `ErrorCode::TypeError` in the compile phase.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,11 +17,17 @@ use graphward_core::{Error, Result, Value};
 ///
 /// Deeply nested statements are checked on a helper thread with a large stack.
 pub fn check(stmt: &Statement) -> Result<()> {
-    if statement_is_deep(stmt) {
+    let r = if statement_is_deep(stmt) {
         crate::parser::on_big_stack(|| check_inner(stmt))?
     } else {
         check_inner(stmt)
-    }
+    };
+    r.map_err(|mut e| {
+        if e.code == graphward_core::ErrorCode::SemanticError {
+            e.code = graphward_core::ErrorCode::SyntaxError;
+        }
+        e
+    })
 }
 
 /// Like [`check`], and errors without a position get one: the first occurrence in `src` of
@@ -125,7 +132,10 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
             call.args.as_ref().is_some_and(|a| a.iter().any(deep))
                 || call.where_.as_ref().is_some_and(deep)
         }
-        Clause::CallSubquery(_) | Clause::Foreach(_) => true,
+        Clause::CallSubquery(_)
+        | Clause::OptionalCallSubquery(_)
+        | Clause::ScopedCallSubquery { .. }
+        | Clause::Foreach(_) => true,
     }
 }
 
@@ -145,11 +155,12 @@ fn expr_depth(e: &Expr, limit: usize) -> usize {
             | Expr::Reduce { .. }
             | Expr::PatternPredicate(_)
             | Expr::ExistsSubquery(_)
+            | Expr::ValueSubquery(..)
             | Expr::Case { .. } => {
                 // Bigger frames and nested scopes: count double, and look inside.
                 *max = (*max).max(d + 2);
                 for_each_child_all(e, &mut |c| go(c, d + 2, limit, max));
-                if matches!(e, Expr::ExistsSubquery(_)) {
+                if matches!(e, Expr::ExistsSubquery(_) | Expr::ValueSubquery(..)) {
                     *max = limit + 1;
                 }
             }
@@ -236,6 +247,149 @@ const AGGREGATES: &[&str] = &[
     "percentilecont",
     "percentiledisc",
 ];
+
+/// The functions as `SHOW FUNCTIONS` lists them: (name as Neo4j spells it, category). The
+/// same set as `FUNCTIONS` (a test keeps them equal).
+const FUNCTION_CATALOG: &[(&str, &[&str])] = &[
+    (
+        "Aggregating",
+        &[
+            "avg",
+            "collect",
+            "count",
+            "max",
+            "min",
+            "percentileCont",
+            "percentileDisc",
+            "stDev",
+            "stDevP",
+            "sum",
+        ],
+    ),
+    (
+        "Scalar",
+        &[
+            "coalesce",
+            "elementId",
+            "endNode",
+            "exists",
+            "head",
+            "id",
+            "isEmpty",
+            "last",
+            "length",
+            "nullIf",
+            "properties",
+            "randomUUID",
+            "size",
+            "startNode",
+            "timestamp",
+            "toBoolean",
+            "toBooleanOrNull",
+            "toFloat",
+            "toFloatOrNull",
+            "toInteger",
+            "toIntegerOrNull",
+            "type",
+            "valueType",
+        ],
+    ),
+    (
+        "List",
+        &[
+            "keys",
+            "labels",
+            "nodes",
+            "range",
+            "relationships",
+            "reverse",
+            "tail",
+            "toBooleanList",
+            "toFloatList",
+            "toIntegerList",
+            "toStringList",
+        ],
+    ),
+    (
+        "Numeric",
+        &[
+            "abs", "acos", "asin", "atan", "atan2", "ceil", "cos", "cot", "degrees", "e", "exp",
+            "floor", "haversin", "isNaN", "log", "log10", "pi", "radians", "rand", "round", "sign",
+            "sin", "sqrt", "tan",
+        ],
+    ),
+    (
+        "String",
+        &[
+            "btrim",
+            "char_length",
+            "character_length",
+            "left",
+            "lower",
+            "ltrim",
+            "replace",
+            "right",
+            "rtrim",
+            "split",
+            "substring",
+            "toLower",
+            "toString",
+            "toStringOrNull",
+            "toUpper",
+            "trim",
+            "upper",
+        ],
+    ),
+    (
+        "Spatial",
+        &["distance", "point", "point.distance", "point.withinBBox"],
+    ),
+    (
+        "Temporal",
+        &[
+            "date",
+            "date.realtime",
+            "date.statement",
+            "date.transaction",
+            "date.truncate",
+            "datetime",
+            "datetime.fromEpoch",
+            "datetime.fromEpochMillis",
+            "datetime.realtime",
+            "datetime.statement",
+            "datetime.transaction",
+            "datetime.truncate",
+            "duration",
+            "duration.between",
+            "duration.inDays",
+            "duration.inMonths",
+            "duration.inSeconds",
+            "localdatetime",
+            "localdatetime.realtime",
+            "localdatetime.statement",
+            "localdatetime.transaction",
+            "localdatetime.truncate",
+            "localtime",
+            "localtime.realtime",
+            "localtime.statement",
+            "localtime.transaction",
+            "localtime.truncate",
+            "time",
+            "time.realtime",
+            "time.statement",
+            "time.transaction",
+            "time.truncate",
+        ],
+    ),
+];
+
+/// `(name, category)` of every known function.
+pub fn function_catalog() -> Vec<(&'static str, &'static str)> {
+    FUNCTION_CATALOG
+        .iter()
+        .flat_map(|(cat, names)| names.iter().map(move |n| (*n, *cat)))
+        .collect()
+}
 
 /// Known functions with (min, max) argument counts. Names are lower case.
 const FUNCTIONS: &[(&str, usize, usize)] = &[
@@ -327,7 +481,6 @@ const FUNCTIONS: &[(&str, usize, usize)] = &[
     ("upper", 1, 1),
     ("tostring", 1, 1),
     ("tostringornull", 1, 1),
-    ("normalize", 1, 2),
     ("char_length", 1, 1),
     ("character_length", 1, 1),
     // spatial
@@ -587,7 +740,8 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
             walk(list, f);
             walk(expr, f);
         }
-        Expr::PatternPredicate(_) | Expr::ExistsSubquery(_) => {}
+        Expr::PatternPredicate(_) | Expr::ExistsSubquery(_) | Expr::ValueSubquery(..) => {}
+        Expr::LabelCheck(b, _) | Expr::IsType(b, _, _) => walk(b, f),
         Expr::MapProjection(b, items) => {
             walk(b, f);
             for it in items {
@@ -625,6 +779,8 @@ fn clause_name(c: &Clause) -> &'static str {
         Clause::Delete(_) => "DELETE",
         Clause::Call(_) => "CALL",
         Clause::CallSubquery(_) => "CALL",
+        Clause::OptionalCallSubquery(_) => "OPTIONAL CALL",
+        Clause::ScopedCallSubquery { .. } => "CALL",
         Clause::Foreach(_) => "FOREACH",
     }
 }
@@ -808,8 +964,23 @@ impl Checker {
                         self.predicate(w, &scope)?;
                     }
                 }
-                Clause::CallSubquery(q) => {
-                    let inner_cols = self.query(q, &scope, Kind::CallSubquery)?;
+                Clause::CallSubquery(q)
+                | Clause::OptionalCallSubquery(q)
+                | Clause::ScopedCallSubquery { query: q, .. } => {
+                    let inner_scope: Scope = match c {
+                        Clause::ScopedCallSubquery {
+                            variables: Some(vars),
+                            ..
+                        } => {
+                            let mut s = Scope::new();
+                            for v in vars {
+                                s.insert(v.clone(), self.var(v, &scope)?);
+                            }
+                            s
+                        }
+                        _ => scope.clone(),
+                    };
+                    let inner_cols = self.query(q, &inner_scope, Kind::CallSubquery)?;
                     for c in inner_cols {
                         if scope.contains_key(&c) {
                             return Err(sem(
@@ -830,7 +1001,11 @@ impl Checker {
             if let Some(last) = sq.clauses.last() {
                 let ok_end = matches!(
                     last,
-                    Clause::Return(_) | Clause::Call(_) | Clause::CallSubquery(_)
+                    Clause::Return(_)
+                        | Clause::Call(_)
+                        | Clause::CallSubquery(_)
+                        | Clause::OptionalCallSubquery(_)
+                        | Clause::ScopedCallSubquery { .. }
                 ) || is_updating(last);
                 if !ok_end {
                     return Err(sem(
@@ -1140,6 +1315,24 @@ impl Checker {
                     }
                 }
             }
+            if matches!(mode, PatMode::Create | PatMode::Merge) {
+                let el = &part.element;
+                let nodes = std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n));
+                if nodes.into_iter().any(|n| n.label_expr.is_some()) {
+                    return Err(sem(
+                        "InvalidLabelExpression",
+                        format!(
+                            "Label expressions with |, ! or % are not allowed in {}: a created \
+                             node has definite labels (write :A:B or :A&B)",
+                            if mode == PatMode::Merge {
+                                "MERGE"
+                            } else {
+                                "CREATE"
+                            }
+                        ),
+                    ));
+                }
+            }
             let single = part.element.chain.is_empty();
             self.node(&part.element.start, scope, &before, mode, single)?;
             for (rel, node) in &part.element.chain {
@@ -1154,6 +1347,56 @@ impl Checker {
                     ));
                 }
                 scope.insert(p.clone(), Ty::Path);
+            }
+        }
+        // `(n WHERE pred)`: sees the node and what was bound before the pattern (MATCH only).
+        for part in pattern {
+            let el = &part.element;
+            let nodes = std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n));
+            for n in nodes {
+                let Some(pred) = &n.predicate else { continue };
+                let Some(v) = &n.variable else {
+                    return Err(sem(
+                        "InvalidNodePattern",
+                        "A WHERE inside a node pattern needs a node variable, e.g. (n WHERE n.x > 1)",
+                    ));
+                };
+                if !matches!(mode, PatMode::Match) {
+                    return Err(sem(
+                        "InvalidNodePattern",
+                        "A WHERE inside a node pattern is only allowed in MATCH",
+                    ));
+                }
+                let mut s2 = before.clone();
+                s2.insert(v.clone(), Ty::Node);
+                self.predicate(pred, &s2)?;
+            }
+            for (r, _) in &el.chain {
+                if r.type_expr.is_some()
+                    && (part.shortest.is_some() || !matches!(mode, PatMode::Match | PatMode::Expr))
+                {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A relationship type expression with !, & or % is only allowed in MATCH \
+                         patterns that are not shortest paths",
+                    ));
+                }
+                let Some(pred) = &r.predicate else { continue };
+                let Some(v) = &r.variable else {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A WHERE inside a relationship pattern needs a variable, e.g. -[r WHERE r.w > 1]->",
+                    ));
+                };
+                if !matches!(mode, PatMode::Match) || r.length.is_some() {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A WHERE inside a relationship pattern is only allowed on a single relationship in MATCH",
+                    ));
+                }
+                let mut s2 = before.clone();
+                s2.insert(v.clone(), Ty::Rel);
+                self.predicate(pred, &s2)?;
             }
         }
         // Property maps see every variable of the pattern.
@@ -1453,6 +1696,24 @@ impl Checker {
                     Eq | Ne | Lt | Le | Gt | Ge | StartsWith | EndsWith | Contains | RegexMatch => {
                         Ty::Bool
                     }
+                    Concat => {
+                        for t in [ta, tb] {
+                            if matches!(
+                                t,
+                                Ty::Bool | Ty::Int | Ty::Float | Ty::Map | Ty::Node | Ty::Rel
+                            ) {
+                                return Err(type_err(format!(
+                                    "Type mismatch: || expected a String or a List but was {}",
+                                    t.name()
+                                )));
+                            }
+                        }
+                        if tb == Ty::Str || ta == Ty::Str {
+                            Ty::Str
+                        } else {
+                            Ty::Any
+                        }
+                    }
                     Add | Sub | Mul | Div | Mod | Pow => {
                         let non_num = |t: Ty| {
                             matches!(t, Ty::Bool | Ty::Map | Ty::Node | Ty::Rel | Ty::Path)
@@ -1636,6 +1897,38 @@ impl Checker {
             }
             Expr::ExistsSubquery(q) => {
                 self.query(q, scope, Kind::Exists)?;
+                Ty::Bool
+            }
+            Expr::ValueSubquery(kind, q) => {
+                let cols = self.query(q, scope, Kind::Exists)?;
+                match kind {
+                    SubqueryKind::Count => Ty::Int,
+                    SubqueryKind::Collect => {
+                        let ends_in_return = std::iter::once(&q.first)
+                            .chain(q.unions.iter().map(|(_, s)| s))
+                            .all(|sq| matches!(sq.clauses.last(), Some(Clause::Return(_))));
+                        if cols.len() != 1 || !ends_in_return {
+                            return Err(sem(
+                                "InvalidClauseComposition",
+                                "A COLLECT subquery must end with a RETURN of exactly one column",
+                            ));
+                        }
+                        Ty::List
+                    }
+                }
+            }
+            Expr::LabelCheck(b, _) => {
+                let t = self.expr(b, scope, inner)?;
+                if t.is_scalar() || t == Ty::Path {
+                    return Err(sem(
+                        "InvalidArgumentType",
+                        format!("Type mismatch: expected Node but was {}", t.name()),
+                    ));
+                }
+                Ty::Bool
+            }
+            Expr::IsType(b, _, _) => {
+                self.expr(b, scope, inner)?;
                 Ty::Bool
             }
             Expr::MapProjection(b, items) => {
@@ -1937,9 +2230,10 @@ fn check_ambiguous(e: &Expr, keys: &[&Expr], locals: &HashSet<String>) -> Result
             l2.insert(accumulator.clone());
             check_ambiguous(expr, keys, &l2)
         }
-        Expr::PatternComprehension { .. } | Expr::PatternPredicate(_) | Expr::ExistsSubquery(_) => {
-            Ok(())
-        }
+        Expr::PatternComprehension { .. }
+        | Expr::PatternPredicate(_)
+        | Expr::ExistsSubquery(_)
+        | Expr::ValueSubquery(..) => Ok(()),
         other => {
             let mut res = Ok(());
             for_each_child(other, &mut |c| {
@@ -1961,6 +2255,8 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         | Expr::IsNull(b)
         | Expr::IsNotNull(b)
         | Expr::HasLabels(b, _)
+        | Expr::LabelCheck(b, _)
+        | Expr::IsType(b, _, _)
         | Expr::Unary(_, b) => f(b),
         Expr::Index(a, b) | Expr::Binary(_, a, b) => {
             f(a);
@@ -2006,6 +2302,21 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn function_catalog_matches_the_known_functions() {
+        let mut a: Vec<String> = super::function_catalog()
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .collect();
+        let mut b: Vec<String> = super::FUNCTIONS
+            .iter()
+            .map(|(n, _, _)| n.to_string())
+            .collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+
     use super::check;
     use crate::parser::parse;
     use graphward_core::ErrorCode;

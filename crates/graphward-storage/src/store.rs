@@ -2427,7 +2427,13 @@ impl GraphWrite for WriteTxn {
             for p in &def.properties {
                 keys.push(w.intern(KIND_KEY, p)?);
             }
-            if w.schemas.iter().any(|s| s.label == label && s.keys == keys) {
+            // An index and a uniqueness constraint may cover the same properties (Memgraph
+            // allows both; gqlalchemy's `Field(index=True, unique=True)` creates both).
+            let unique = def.kind == SchemaKind::Unique;
+            if w.schemas
+                .iter()
+                .any(|s| s.label == label && s.keys == keys && s.unique == unique)
+            {
                 return Err(Error::new(
                     ErrorCode::ConstraintValidationFailed,
                     format!(

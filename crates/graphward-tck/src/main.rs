@@ -32,6 +32,8 @@ struct Opts {
     verbose: bool,
     floor: Option<PathBuf>,
     threads: usize,
+    /// The name on the summary line (`tck: N passed, ...`).
+    suite: String,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -43,6 +45,7 @@ fn parse_opts() -> Result<Opts, String> {
         threads: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2),
+        suite: "tck".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -50,6 +53,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--filter" => o.filter = Some(args.next().ok_or("--filter needs a value")?),
             "--verbose" | "-v" => o.verbose = true,
             "--floor" => o.floor = Some(args.next().ok_or("--floor needs a file")?.into()),
+            "--suite" => o.suite = args.next().ok_or("--suite needs a name")?,
             "--threads" => {
                 o.threads = args
                     .next()
@@ -277,7 +281,7 @@ fn main() {
         "time: {:.1}s, panics: {panics}",
         started.elapsed().as_secs_f64()
     );
-    println!("tck: {p} passed, {f} failed, {s} skipped");
+    println!("{}: {p} passed, {f} failed, {s} skipped", opts.suite);
     if let Some(floor) = &opts.floor {
         match check_floor(floor, p, &per) {
             Ok(()) => {}
@@ -345,6 +349,8 @@ struct Ctx {
     params: BTreeMap<String, Value>,
     result: Option<QueryResult>,
     before: Option<Snapshot>,
+    /// The text of the last executed query (for the compile-time check by EXPLAIN).
+    query: Option<String>,
 }
 
 #[derive(Default, Clone)]
@@ -402,7 +408,10 @@ fn exec(
 
 fn tck_type(code: ErrorCode) -> &'static str {
     match code {
-        ErrorCode::SyntaxError | ErrorCode::SemanticError => "SyntaxError",
+        // Neo4j reports the TCK's compile-time SyntaxErrors (undefined variables, bad
+        // aggregations...) with Neo.ClientError.Statement.SyntaxError, so the code must match.
+        ErrorCode::SyntaxError => "SyntaxError",
+        ErrorCode::SemanticError => "SemanticError",
         ErrorCode::TypeError => "TypeError",
         ErrorCode::ArgumentError => "ArgumentError",
         ErrorCode::ArithmeticError => "ArithmeticError",
@@ -426,6 +435,7 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
         params: BTreeMap::new(),
         result: None,
         before: None,
+        query: None,
     };
     for st in &sc.steps {
         let t = st.text.as_str();
@@ -485,6 +495,7 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
                 let q = st.doc.clone().unwrap_or_default();
                 cx.before = snapshot(&cx.engine).ok();
                 cx.result = Some(exec(&cx.engine, &q, &cx.params));
+                cx.query = Some(q);
                 return Ok(());
             }
             if t.starts_with("the result should be") {
@@ -505,6 +516,15 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
                     )));
                 }
                 return compare_result(res, &st.table, ordered, unordered_lists);
+            }
+            // graphward's own suite (tests/cypher): the Neo4j status code of the error.
+            if let Some(code) = t.strip_prefix("the error code should be ") {
+                return match &cx.result {
+                    Some(Err(e)) if e.code.as_str() == code.trim() => Ok(()),
+                    Some(Err(e)) => Err(Outcome::Fail(format!("expected {code}, got {e}"))),
+                    Some(Ok(_)) => Err(Outcome::Fail(format!("expected {code}, query succeeded"))),
+                    None => Err(Outcome::Fail("no query executed".into())),
+                };
             }
             if t == "no side effects" {
                 return check_side_effects(&cx, &[]);
@@ -533,6 +553,9 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
                                     )));
                                 }
                             }
+                            if after.starts_with("compile time") {
+                                check_compile_time(&cx, ty)?;
+                            }
                             Ok(())
                         }
                         Some(Ok(_)) => Err(Outcome::Fail(format!(
@@ -550,6 +573,29 @@ fn run_scenario(sc: &Scenario, root: &Path) -> Outcome {
         }
     }
     Outcome::Pass
+}
+
+/// A compile-time error must be raised without running the query: `EXPLAIN` of the same
+/// query (which plans but touches no data) must fail with the same error type.
+fn check_compile_time(cx: &Ctx, ty: &str) -> Result<(), Outcome> {
+    let Some(q) = &cx.query else {
+        return Err(Outcome::Fail("no query executed".into()));
+    };
+    match exec(&cx.engine, &format!("EXPLAIN {q}"), &cx.params) {
+        Ok(_) => Err(Outcome::Fail(format!(
+            "expected {ty} at compile time, but EXPLAIN succeeded (raised only at run time)"
+        ))),
+        Err(e) => {
+            let got = tck_type(e.code);
+            if got == ty || (ty == "SemanticError" && e.code == ErrorCode::SemanticError) {
+                Ok(())
+            } else {
+                Err(Outcome::Fail(format!(
+                    "expected {ty} at compile time, EXPLAIN raised {got}: {e}"
+                )))
+            }
+        }
+    }
 }
 
 fn check_side_effects(cx: &Ctx, table: &[Vec<String>]) -> Result<(), Outcome> {

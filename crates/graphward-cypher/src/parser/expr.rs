@@ -20,6 +20,8 @@ enum BinTok {
     Op(BinaryOp, usize),
     IsNull(usize),
     IsNotNull(usize),
+    /// `IS [NOT] :: T`, `IS [NOT] TYPED T`, `:: T`: tokens to skip, negated.
+    IsType(usize, bool),
 }
 
 fn prec_of(op: BinaryOp) -> u8 {
@@ -30,7 +32,7 @@ fn prec_of(op: BinaryOp) -> u8 {
         And => PREC_AND,
         Eq | Ne | Lt | Le | Gt | Ge => PREC_CMP,
         In | StartsWith | EndsWith | Contains | RegexMatch => PREC_PRED,
-        Add | Sub => PREC_ADD,
+        Add | Sub | Concat => PREC_ADD,
         Mul | Div | Mod => PREC_MUL,
         Pow => PREC_POW,
     }
@@ -80,6 +82,8 @@ impl<'a> Parser<'a> {
                 "/" => Div,
                 "%" => Mod,
                 "^" => Pow,
+                "||" => Concat,
+                "::" => return Some(BinTok::IsType(1, false)),
                 _ => return None,
             },
             Tok::Ident(w) => {
@@ -96,6 +100,15 @@ impl<'a> Parser<'a> {
                     "IS" if self.is_kw_at(1, "NOT") && self.is_kw_at(2, "NULL") => {
                         return Some(BinTok::IsNotNull(3))
                     }
+                    "IS" if self.is_sym_at(1, "::") || self.is_kw_at(1, "TYPED") => {
+                        return Some(BinTok::IsType(2, false))
+                    }
+                    "IS" if self.is_kw_at(1, "NOT")
+                        && (self.is_sym_at(2, "::") || self.is_kw_at(2, "TYPED")) =>
+                    {
+                        return Some(BinTok::IsType(3, true))
+                    }
+
                     _ => return None,
                 }
             }
@@ -124,7 +137,7 @@ impl<'a> Parser<'a> {
         while let Some(bt) = self.peek_binop() {
             let (op, n) = match bt {
                 BinTok::Op(op, n) => (Some(op), n),
-                BinTok::IsNull(n) | BinTok::IsNotNull(n) => (None, n),
+                BinTok::IsNull(n) | BinTok::IsNotNull(n) | BinTok::IsType(n, _) => (None, n),
             };
             let prec = op.map(prec_of).unwrap_or(PREC_PRED);
             if prec < min {
@@ -140,6 +153,11 @@ impl<'a> Parser<'a> {
                 (BinTok::IsNotNull(_), _) => {
                     self.skip(n);
                     lhs = Expr::IsNotNull(Box::new(lhs));
+                }
+                (BinTok::IsType(_, negated), _) => {
+                    self.skip(n);
+                    let ty = self.parse_type()?;
+                    lhs = Expr::IsType(Box::new(lhs), ty, negated);
                 }
                 (_, Some(op @ (BinaryOp::Or | BinaryOp::Xor | BinaryOp::And))) => {
                     let mut operands = vec![lhs];
@@ -250,13 +268,16 @@ impl<'a> Parser<'a> {
                     }
                 }
                 self.leave();
-            } else if self.is_sym(":") && matches!(self.tok_at(1), Tok::Ident(_) | Tok::Quoted(_)) {
-                let mut labels = Vec::new();
-                while self.is_sym(":") {
-                    self.advance();
-                    labels.push(self.symbolic_name("a label name")?);
-                }
-                e = Expr::HasLabels(Box::new(e), labels);
+            } else if self.is_sym(":")
+                && (matches!(self.tok_at(1), Tok::Ident(_) | Tok::Quoted(_))
+                    || self.is_sym_at(1, "!")
+                    || self.is_sym_at(1, "%"))
+            {
+                let (labels, label_expr) = self.parse_node_labels(true)?;
+                e = match label_expr {
+                    Some(le) => Expr::LabelCheck(Box::new(e), le),
+                    None => Expr::HasLabels(Box::new(e), labels),
+                };
             } else if self.is_sym("{") && matches!(e, Expr::Variable(_)) {
                 e = self.parse_map_projection(e)?;
             } else {
@@ -534,6 +555,14 @@ impl<'a> Parser<'a> {
                 return Ok(Expr::CountStar);
             }
             "EXISTS" if self.is_sym_at(1, "{") => return self.parse_exists_subquery(),
+            "COUNT" if self.is_sym_at(1, "{") => {
+                let q = self.parse_subquery_body()?;
+                return Ok(Expr::ValueSubquery(SubqueryKind::Count, Box::new(q)));
+            }
+            "COLLECT" if self.is_sym_at(1, "{") => {
+                let q = self.parse_subquery_body()?;
+                return Ok(Expr::ValueSubquery(SubqueryKind::Collect, Box::new(q)));
+            }
             "ALL" | "ANY" | "NONE" | "SINGLE"
                 if next_paren
                     && matches!(self.tok_at(2), Tok::Ident(_) | Tok::Quoted(_))
@@ -606,6 +635,13 @@ impl<'a> Parser<'a> {
         }
         self.expect_sym("(")?;
         self.enter()?;
+        if name.eq_ignore_ascii_case("trim") {
+            if let Some(e) = self.parse_trim_from()? {
+                self.expect_sym(")")?;
+                self.leave();
+                return Ok(e);
+            }
+        }
         let distinct = self.eat_kw("DISTINCT");
         let mut args = Vec::new();
         if !self.is_sym(")") {
@@ -623,6 +659,44 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// `trim([BOTH | LEADING | TRAILING] [chars] FROM s)` as `btrim`/`ltrim`/`rtrim(s[, chars])`;
+    /// `None` (nothing consumed) for the plain `trim(s)`.
+    fn parse_trim_from(&mut self) -> Result<Option<Expr>> {
+        let func = if self.eat_kw("BOTH") {
+            "btrim"
+        } else if self.eat_kw("LEADING") {
+            "ltrim"
+        } else if self.eat_kw("TRAILING") {
+            "rtrim"
+        } else {
+            // `trim(chars FROM s)`: look for FROM after one expression.
+            let saved = (self.pos, self.depth);
+            let chars = self.parse_expr()?;
+            if !self.eat_kw("FROM") {
+                (self.pos, self.depth) = saved;
+                return Ok(None);
+            }
+            let source = self.parse_expr()?;
+            return Ok(Some(Expr::FunctionCall {
+                name: "btrim".into(),
+                distinct: false,
+                args: vec![source, chars],
+            }));
+        };
+        let mut args = Vec::new();
+        if !self.eat_kw("FROM") {
+            let chars = self.parse_expr()?;
+            self.expect_kw("FROM")?;
+            args.push(chars);
+        }
+        args.insert(0, self.parse_expr()?);
+        Ok(Some(Expr::FunctionCall {
+            name: func.into(),
+            distinct: false,
+            args,
+        }))
+    }
+
     fn parse_case(&mut self) -> Result<Expr> {
         self.advance();
         self.enter()?;
@@ -633,10 +707,16 @@ impl<'a> Parser<'a> {
         };
         let mut whens = Vec::new();
         while self.eat_kw("WHEN") {
-            let cond = self.parse_expr()?;
+            let mut conds = vec![self.parse_expr()?];
+            // `CASE x WHEN 1, 2 THEN ...` (simple form only).
+            while operand.is_some() && self.eat_sym(",") {
+                conds.push(self.parse_expr()?);
+            }
             self.expect_kw("THEN")?;
             let val = self.parse_expr()?;
-            whens.push((cond, val));
+            for cond in conds {
+                whens.push((cond, val.clone()));
+            }
         }
         if whens.is_empty() {
             return Err(self.unexpected("WHEN"));
@@ -656,6 +736,11 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_exists_subquery(&mut self) -> Result<Expr> {
+        Ok(Expr::ExistsSubquery(Box::new(self.parse_subquery_body()?)))
+    }
+
+    /// `WORD { pattern [WHERE ...] }` or `WORD { query }` (EXISTS, COUNT, COLLECT).
+    fn parse_subquery_body(&mut self) -> Result<Query> {
         let start = self.cur_start();
         self.skip(2);
         self.enter()?;
@@ -685,6 +770,142 @@ impl<'a> Parser<'a> {
         };
         self.expect_sym("}")?;
         self.leave();
-        Ok(Expr::ExistsSubquery(Box::new(q)))
+        Ok(q)
+    }
+
+    /// A type after `IS ::`: `INTEGER`, `LIST<STRING NOT NULL>`, `INTEGER | FLOAT`, ...
+    pub(crate) fn parse_type(&mut self) -> Result<CypherType> {
+        self.enter()?;
+        let mut v = vec![self.parse_single_type()?];
+        while self.eat_sym("|") {
+            v.push(self.parse_single_type()?);
+        }
+        self.leave();
+        if v.len() == 1 {
+            return Ok(v.pop().unwrap_or(CypherType {
+                base: BaseType::Any,
+                not_null: false,
+            }));
+        }
+        // A union is nullable if any member is.
+        let not_null = v.iter().all(|t| t.not_null);
+        Ok(CypherType {
+            base: BaseType::Union(v),
+            not_null,
+        })
+    }
+
+    fn parse_single_type(&mut self) -> Result<CypherType> {
+        let Tok::Ident(w) = self.tok().clone() else {
+            return Err(self.unexpected("a type name"));
+        };
+        let w = w.to_ascii_uppercase();
+        self.advance();
+        let time_zone = |p: &mut Self| -> Result<Option<bool>> {
+            if p.eat_kw("WITH") {
+                p.expect_kw("TIME")?;
+                p.expect_kw("ZONE")?;
+                Ok(Some(true))
+            } else if p.eat_kw("WITHOUT") {
+                p.expect_kw("TIME")?;
+                p.expect_kw("ZONE")?;
+                Ok(Some(false))
+            } else {
+                Ok(None)
+            }
+        };
+        let base = match w.as_str() {
+            "ANY" => {
+                if self.eat_kw("NODE") || self.eat_kw("VERTEX") {
+                    BaseType::Node
+                } else if self.eat_kw("RELATIONSHIP") || self.eat_kw("EDGE") {
+                    BaseType::Relationship
+                } else if self.eat_kw("MAP") {
+                    BaseType::Map
+                } else if self.eat_kw("PROPERTY") {
+                    self.expect_kw("VALUE")?;
+                    return Err(self.not_supported("the type ANY PROPERTY VALUE"));
+                } else if self.eat_kw("VALUE") {
+                    BaseType::Any
+                } else if self.is_sym("<") {
+                    self.advance();
+                    let inner = self.parse_type()?;
+                    self.expect_sym(">")?;
+                    inner.base
+                } else {
+                    BaseType::Any
+                }
+            }
+            "NOTHING" => BaseType::Nothing,
+            "NULL" => BaseType::Null,
+            "BOOL" | "BOOLEAN" => BaseType::Boolean,
+            "STRING" | "VARCHAR" => BaseType::String,
+            "INT" | "INTEGER" | "INT64" | "INTEGER64" => BaseType::Integer,
+            "SIGNED" => {
+                self.expect_kw("INTEGER")?;
+                BaseType::Integer
+            }
+            "FLOAT" | "FLOAT64" => BaseType::Float,
+            "DATE" => BaseType::Date,
+            "LOCAL" => {
+                if self.eat_kw("TIME") {
+                    BaseType::LocalTime
+                } else {
+                    self.expect_kw("DATETIME")?;
+                    BaseType::LocalDateTime
+                }
+            }
+            "ZONED" => {
+                if self.eat_kw("TIME") {
+                    BaseType::ZonedTime
+                } else {
+                    self.expect_kw("DATETIME")?;
+                    BaseType::ZonedDateTime
+                }
+            }
+            "TIME" => match time_zone(self)? {
+                Some(true) => BaseType::ZonedTime,
+                _ => BaseType::LocalTime,
+            },
+            "TIMESTAMP" => match time_zone(self)? {
+                Some(true) => BaseType::ZonedDateTime,
+                _ => BaseType::LocalDateTime,
+            },
+            "DURATION" => BaseType::Duration,
+            "POINT" => BaseType::Point,
+            "NODE" | "VERTEX" => BaseType::Node,
+            "RELATIONSHIP" | "EDGE" => BaseType::Relationship,
+            "MAP" => BaseType::Map,
+            "PATH" | "PATHS" => BaseType::Path,
+            "LIST" | "ARRAY" => {
+                if self.eat_sym("<") {
+                    let inner = self.parse_type()?;
+                    self.expect_sym(">")?;
+                    BaseType::List(Box::new(inner))
+                } else {
+                    BaseType::List(Box::new(CypherType {
+                        base: BaseType::Any,
+                        not_null: false,
+                    }))
+                }
+            }
+            _ => {
+                return Err(self.error_at(
+                    self.prev_end().saturating_sub(w.len()),
+                    &format!("Invalid input '{w}': expected a type name"),
+                    "UnexpectedSyntax",
+                ))
+            }
+        };
+        let not_null = if self.is_kw("NOT") && self.is_kw_at(1, "NULL") {
+            self.skip(2);
+            true
+        } else {
+            false
+        };
+        Ok(CypherType {
+            base,
+            not_null: not_null || matches!(w.as_str(), "NOTHING"),
+        })
     }
 }

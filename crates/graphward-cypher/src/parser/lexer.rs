@@ -40,7 +40,7 @@ pub struct Token {
     pub end: usize,
 }
 
-const MULTI_SYMS: [&str; 8] = ["..", "<=", ">=", "<>", "!=", "=~", "+=", "::"];
+const MULTI_SYMS: [&str; 9] = ["..", "<=", ">=", "<>", "!=", "=~", "+=", "::", "||"];
 
 fn single_sym(c: char) -> Option<&'static str> {
     Some(match c {

@@ -516,15 +516,37 @@ impl<'a> Parser<'a> {
                 detach: false,
                 exprs: self.parse_expr_list()?,
             })
+        } else if self.is_kw("LOAD") && self.is_kw_at(1, "CSV") {
+            return Err(self
+                .not_supported("LOAD CSV: import files with a client (or the HTTP API) instead"));
+        } else if self.is_kw("USE") && !self.is_sym_at(1, "=") && !self.is_sym_at(1, ".") {
+            return Err(self.not_supported(
+                "USE <graph> inside a query: select the database in the driver session instead",
+            ));
+        } else if self.is_kw("OPTIONAL") && self.is_kw_at(1, "CALL") {
+            self.skip_tokens(2);
+            match self.parse_call_subquery()? {
+                Some((None, q)) => Clause::OptionalCallSubquery(Box::new(q)),
+                Some((Some(variables), q)) => Clause::ScopedCallSubquery {
+                    variables,
+                    optional: true,
+                    query: Box::new(q),
+                },
+                None => {
+                    return Err(self.not_supported(
+                        "OPTIONAL CALL of a procedure (OPTIONAL CALL { ... } is offered)",
+                    ))
+                }
+            }
         } else if self.eat_kw("CALL") {
-            if self.eat_sym("{") {
-                self.enter()?;
-                let q = self.parse_query()?;
-                self.expect_sym("}")?;
-                self.leave();
-                Clause::CallSubquery(Box::new(q))
-            } else {
-                Clause::Call(self.parse_call_rest()?)
+            match self.parse_call_subquery()? {
+                Some((None, q)) => Clause::CallSubquery(Box::new(q)),
+                Some((Some(variables), q)) => Clause::ScopedCallSubquery {
+                    variables,
+                    optional: false,
+                    query: Box::new(q),
+                },
+                None => Clause::Call(self.parse_call_rest()?),
             }
         } else if self.eat_kw("FOREACH") {
             self.enter()?;
@@ -551,6 +573,63 @@ impl<'a> Parser<'a> {
             return Ok(None);
         };
         Ok(Some(c))
+    }
+
+    fn skip_tokens(&mut self, n: usize) {
+        for _ in 0..n {
+            self.advance();
+        }
+    }
+
+    /// After `CALL`: `{ query }`, `() { query }`, `(x, y) { query }` or `(*) { query }`, with
+    /// an optional `IN TRANSACTIONS` (refused by name): the scope clause, if any (`Some(None)`
+    /// for `(*)`), and the query. `None` if a procedure call follows.
+    #[allow(clippy::type_complexity)]
+    fn parse_call_subquery(&mut self) -> Result<Option<(Option<Option<Vec<String>>>, Query)>> {
+        let scope: Option<Option<Vec<String>>> = if self.is_sym("(") {
+            // A scope clause only if the parenthesis closes right before `{`.
+            let save = self.pos;
+            self.advance();
+            let mut vars = Vec::new();
+            let mut all = false;
+            let mut ok = true;
+            if self.eat_sym("*") {
+                all = true;
+            } else if !self.is_sym(")") {
+                loop {
+                    if !self.is_name() {
+                        ok = false;
+                        break;
+                    }
+                    vars.push(self.variable_name()?);
+                    if !self.eat_sym(",") {
+                        break;
+                    }
+                }
+            }
+            if ok && self.eat_sym(")") && self.is_sym("{") {
+                Some(if all { None } else { Some(vars) })
+            } else {
+                self.pos = save;
+                return Ok(None);
+            }
+        } else {
+            None
+        };
+        if !self.eat_sym("{") {
+            return Ok(None);
+        }
+        self.enter()?;
+        let q = self.parse_query()?;
+        self.expect_sym("}")?;
+        self.leave();
+        if self.is_kw("IN") && self.is_kw_at(1, "TRANSACTIONS") {
+            return Err(self.not_supported(
+                "CALL { ... } IN TRANSACTIONS: the subquery would run in the enclosing \
+                 transaction; run batches as separate transactions instead",
+            ));
+        }
+        Ok(Some((scope, q)))
     }
 
     fn parse_match_rest(&mut self, optional: bool, start: usize) -> Result<Match> {
@@ -699,6 +778,178 @@ impl<'a> Parser<'a> {
         Ok(labels)
     }
 
+    /// The labels after a node variable: `:A:B` and `:A&B` (a conjunction, in the first
+    /// value) or any other label expression (`:A|B`, `:!A`, `:%`, `:(A|B)&C`, in the second).
+    /// In an expression (`in_expr`), `|` followed by a name and then `]`, `.`, `(` or an
+    /// operator is a list comprehension's projection (`[x IN l WHERE x:A | x.name]`), not a
+    /// disjunction.
+    pub(crate) fn parse_node_labels(
+        &mut self,
+        in_expr: bool,
+    ) -> Result<(Vec<String>, Option<LabelExpr>)> {
+        let mut parts = Vec::new();
+        while self.eat_sym(":") {
+            parts.push(self.parse_label_or(in_expr)?);
+        }
+        let e = match parts.len() {
+            0 => return Ok((Vec::new(), None)),
+            1 => parts.pop().unwrap_or(LabelExpr::Any),
+            _ => LabelExpr::And(parts),
+        };
+        Ok(match e.as_conjunction() {
+            Some(labels) => (labels, None),
+            None => (Vec::new(), Some(e)),
+        })
+    }
+
+    fn label_or_continues(&self, in_expr: bool) -> bool {
+        if !self.is_sym("|") {
+            return false;
+        }
+        if !in_expr {
+            return true;
+        }
+        if self.is_sym_at(1, "!") || self.is_sym_at(1, "%") || self.is_sym_at(1, ":") {
+            return true;
+        }
+        // `| name` then an operator, `]`, `.`, `(`... is a projection; `| name` then `|`, `&`,
+        // `)`, `,`, a keyword or the end is a label.
+        matches!(self.tok_at(1), Tok::Ident(_) | Tok::Quoted(_))
+            && match self.tok_at(2) {
+                Tok::Sym(s) => matches!(*s, "|" | "&" | ")" | "," | ";"),
+                _ => true,
+            }
+    }
+
+    fn parse_label_or(&mut self, in_expr: bool) -> Result<LabelExpr> {
+        let mut v = vec![self.parse_label_and()?];
+        while self.label_or_continues(in_expr) {
+            self.advance();
+            self.eat_sym(":");
+            v.push(self.parse_label_and()?);
+        }
+        Ok(if v.len() == 1 {
+            v.pop().unwrap_or(LabelExpr::Any)
+        } else {
+            LabelExpr::Or(v)
+        })
+    }
+
+    fn parse_label_and(&mut self) -> Result<LabelExpr> {
+        let mut v = vec![self.parse_label_not()?];
+        while self.eat_sym("&") {
+            v.push(self.parse_label_not()?);
+        }
+        Ok(if v.len() == 1 {
+            v.pop().unwrap_or(LabelExpr::Any)
+        } else {
+            LabelExpr::And(v)
+        })
+    }
+
+    fn parse_label_not(&mut self) -> Result<LabelExpr> {
+        self.enter()?;
+        let e = if self.eat_sym("!") {
+            LabelExpr::Not(Box::new(self.parse_label_not()?))
+        } else if self.eat_sym("%") {
+            LabelExpr::Any
+        } else if self.eat_sym("(") {
+            let e = self.parse_label_or(false)?;
+            self.expect_sym(")")?;
+            e
+        } else {
+            LabelExpr::Label(self.symbolic_name("a label name")?)
+        };
+        self.leave();
+        Ok(e)
+    }
+
+    /// A feature graphward deliberately does not offer: named, with the FeatureNotSupported
+    /// code, at the current position.
+    pub(crate) fn not_supported(&self, what: &str) -> Error {
+        Error::new(
+            graphward_core::ErrorCode::NotSupported,
+            format!("Not supported: {what}"),
+        )
+        .with_detail("FeatureNotSupported")
+        .at(position_of(self.src, self.cur_start()))
+    }
+
+    /// A path-pattern quantifier after a relationship or a parenthesised group: `+`, `*`,
+    /// `{n}`, `{n,m}`, `{,m}`, `{n,}`. `None` if there is none.
+    fn parse_quantifier(&mut self) -> Result<Option<(Option<u64>, Option<u64>)>> {
+        if self.eat_sym("+") {
+            return Ok(Some((Some(1), None)));
+        }
+        if self.eat_sym("*") {
+            return Ok(Some((Some(0), None)));
+        }
+        if !self.is_sym("{") {
+            return Ok(None);
+        }
+        self.advance();
+        let min = self.parse_range_int()?;
+        let q = if self.eat_sym(",") {
+            let max = self.parse_range_int()?;
+            (Some(min.unwrap_or(0)), max)
+        } else {
+            match min {
+                Some(n) => (Some(n), Some(n)),
+                None => return Err(self.unexpected("a quantifier bound")),
+            }
+        };
+        self.expect_sym("}")?;
+        if let (Some(a), Some(b)) = q {
+            if b < a {
+                return Err(self.error_at(
+                    self.cur_start(),
+                    "Invalid quantifier: the upper bound is less than the lower bound",
+                    "InvalidRelationshipPattern",
+                ));
+            }
+        }
+        Ok(Some(q))
+    }
+
+    /// A quantified relationship (`-[:R]->+`) or group (`((a)-[:R]->(b)){1,3}`) as the
+    /// variable-length relationship it is equivalent to. Groups are offered when they are one
+    /// relationship between unlabelled anonymous nodes; anything else is refused by name.
+    fn quantified_rel(
+        &self,
+        mut rel: RelationshipPattern,
+        q: (Option<u64>, Option<u64>),
+    ) -> Result<RelationshipPattern> {
+        if rel.length.is_some() {
+            return Err(
+                self.not_supported("a quantifier on a variable-length relationship (`-[*]->+`)")
+            );
+        }
+        rel.length = Some(q);
+        Ok(rel)
+    }
+
+    fn quantified_group(&mut self, inner: PatternElement) -> Result<Option<RelationshipPattern>> {
+        let Some(q) = self.parse_quantifier()? else {
+            return Ok(None);
+        };
+        let simple_node = |n: &NodePattern| {
+            n.variable.is_none()
+                && n.labels.is_empty()
+                && n.label_expr.is_none()
+                && n.properties.is_none()
+                && n.predicate.is_none()
+        };
+        match inner.chain.as_slice() {
+            [(rel, end)] if simple_node(&inner.start) && simple_node(end) => {
+                Ok(Some(self.quantified_rel(rel.clone(), q)?))
+            }
+            _ => Err(self.not_supported(
+                "quantified path patterns other than one relationship between anonymous, \
+                 unlabelled nodes (e.g. `(a)-[:R]->{1,3}(b)` or `(a) (()-[:R]->()){1,3} (b)`)",
+            )),
+        }
+    }
+
     fn parse_set_item(&mut self) -> Result<SetItem> {
         let target = self.parse_set_target()?;
         match target {
@@ -820,6 +1071,19 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
+        if let Some(kind) = self.parse_path_selector()? {
+            // GQL path selectors over a variable-length or quantified relationship.
+            let element = self.parse_pattern_element()?;
+            return Ok(PatternPart {
+                variable,
+                shortest: Some(kind),
+                element,
+                span: Span {
+                    start,
+                    end: self.prev_end(),
+                },
+            });
+        }
         let shortest = if self.is_kw("shortestPath") && self.is_sym_at(1, "(") {
             Some(ShortestKind::Single)
         } else if self.is_kw("allShortestPaths") && self.is_sym_at(1, "(") {
@@ -849,22 +1113,109 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// `SHORTEST 1`, `ANY SHORTEST`, `ANY`, `ANY 1` (one shortest path) and `ALL SHORTEST`
+    /// (all shortest paths) before a path pattern; other selectors (`SHORTEST k`, `ANY k`,
+    /// `... GROUPS`, `ALL`) are refused by name. `None` if there is no selector.
+    fn parse_path_selector(&mut self) -> Result<Option<ShortestKind>> {
+        let count = |p: &Self, n: usize| match p.tok_at(n) {
+            Tok::Int(k) => Some(*k),
+            _ => None,
+        };
+        let (kind, len) = if self.is_kw("SHORTEST") {
+            match count(self, 1) {
+                Some(1) => (ShortestKind::Single, 2),
+                Some(_) => return Err(self.not_supported_selector()),
+                None => (ShortestKind::Single, 1),
+            }
+        } else if self.is_kw("ALL") && self.is_kw_at(1, "SHORTEST") {
+            (ShortestKind::All, 2)
+        } else if self.is_kw("ANY") && self.is_kw_at(1, "SHORTEST") {
+            (ShortestKind::Single, 2)
+        } else if self.is_kw("ANY") && (self.is_sym_at(1, "(") || count(self, 1).is_some()) {
+            match count(self, 1) {
+                Some(1) => (ShortestKind::Single, 2),
+                Some(_) => return Err(self.not_supported_selector()),
+                None => (ShortestKind::Single, 1),
+            }
+        } else if self.is_kw("ALL") && self.is_sym_at(1, "(") {
+            return Err(self.not_supported_selector());
+        } else {
+            return Ok(None);
+        };
+        self.skip_tokens(len);
+        if self.is_kw("GROUP") || self.is_kw("GROUPS") || self.is_kw("PATH") || self.is_kw("PATHS")
+        {
+            if self.is_kw("GROUP") || self.is_kw("GROUPS") {
+                return Err(self.not_supported_selector());
+            }
+            self.advance();
+        }
+        Ok(Some(kind))
+    }
+
+    fn not_supported_selector(&self) -> Error {
+        self.not_supported(
+            "this path selector: graphward offers SHORTEST 1, ANY SHORTEST, ANY and \
+             ALL SHORTEST (and shortestPath / allShortestPaths)",
+        )
+    }
+
     pub(crate) fn parse_pattern_element(&mut self) -> Result<PatternElement> {
-        // A parenthesised element: `((a)-->(b))`.
-        if self.is_sym("(") && self.is_sym_at(1, "(") {
+        let mut chain = Vec::new();
+        // A parenthesised element: `((a)-->(b))`, or a leading quantified group.
+        let start = if self.is_sym("(") && self.is_sym_at(1, "(") {
+            let at = self.cur_start();
             self.advance();
             self.enter()?;
             let e = self.parse_pattern_element()?;
             self.expect_sym(")")?;
             self.leave();
-            return Ok(e);
-        }
-        let start = self.parse_node_pattern()?;
-        let mut chain = Vec::new();
-        while self.is_rel_start() {
-            let rel = self.parse_rel_pattern()?;
-            let node = self.parse_node_pattern()?;
-            chain.push((rel, node));
+            match self.quantified_group(e.clone())? {
+                None => return Ok(e),
+                Some(rel) => {
+                    let anon = |s: usize, e: usize| NodePattern {
+                        variable: None,
+                        labels: vec![],
+                        label_expr: None,
+                        properties: None,
+                        predicate: None,
+                        span: Span { start: s, end: e },
+                    };
+                    let end = if self.is_sym("(") {
+                        self.parse_node_pattern()?
+                    } else {
+                        anon(self.prev_end(), self.prev_end())
+                    };
+                    chain.push((rel, end));
+                    anon(at, at)
+                }
+            }
+        } else {
+            self.parse_node_pattern()?
+        };
+        loop {
+            if self.is_rel_start() {
+                let mut rel = self.parse_rel_pattern()?;
+                if let Some(q) = self.parse_quantifier()? {
+                    rel = self.quantified_rel(rel, q)?;
+                }
+                let node = self.parse_node_pattern()?;
+                chain.push((rel, node));
+            } else if self.is_sym("(") && self.is_sym_at(1, "(") {
+                // `(a) ((x)-[:R]->(y)){1,3} (b)`
+                self.advance();
+                self.enter()?;
+                let e = self.parse_pattern_element()?;
+                self.expect_sym(")")?;
+                self.leave();
+                let Some(rel) = self.quantified_group(e)? else {
+                    return Err(self.unexpected("a quantifier (+, *, {n,m})"));
+                };
+                let node = self.parse_node_pattern()?;
+                chain.push((rel, node));
+            } else {
+                break;
+            }
         }
         Ok(PatternElement { start, chain })
     }
@@ -893,12 +1244,19 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        let labels = self.parse_labels()?;
+        let (labels, label_expr) = self.parse_node_labels(false)?;
         let properties = self.parse_properties()?;
+        let predicate = if self.eat_kw("WHERE") {
+            Some(Box::new(self.parse_expr()?))
+        } else {
+            None
+        };
         self.expect_sym(")")?;
         Ok(NodePattern {
             variable,
             labels,
+            label_expr,
+            predicate,
             properties,
             span: Span {
                 start,
@@ -915,15 +1273,24 @@ impl<'a> Parser<'a> {
         let mut types = Vec::new();
         let mut length = None;
         let mut properties = None;
+        let mut predicate = None;
+        let mut type_expr = None;
         if self.eat_sym("[") {
             if self.is_name() {
                 variable = Some(self.variable_name()?);
             }
             if self.eat_sym(":") {
-                types.push(self.symbolic_name("a relationship type name")?);
-                while self.eat_sym("|") {
-                    self.eat_sym(":");
-                    types.push(self.symbolic_name("a relationship type name")?);
+                let e = self.parse_label_or(false)?;
+                match &e {
+                    LabelExpr::Label(t) => types.push(t.clone()),
+                    LabelExpr::Or(v) if v.iter().all(|x| matches!(x, LabelExpr::Label(_))) => {
+                        for x in v {
+                            if let LabelExpr::Label(t) = x {
+                                types.push(t.clone());
+                            }
+                        }
+                    }
+                    _ => type_expr = Some(e),
                 }
             }
             if self.eat_sym("*") {
@@ -949,6 +1316,9 @@ impl<'a> Parser<'a> {
                 ));
             }
             properties = self.parse_properties()?;
+            if self.eat_kw("WHERE") {
+                predicate = Some(Box::new(self.parse_expr()?));
+            }
             self.expect_sym("]")?;
         }
         self.expect_sym("-")?;
@@ -961,9 +1331,11 @@ impl<'a> Parser<'a> {
         Ok(RelationshipPattern {
             variable,
             types,
+            type_expr,
             direction,
             length,
             properties,
+            predicate,
             span: Span {
                 start,
                 end: self.prev_end(),
@@ -986,6 +1358,47 @@ impl<'a> Parser<'a> {
     // ----- admin commands -------------------------------------------------------------------
 
     fn try_admin(&mut self) -> Result<Option<AdminCommand>> {
+        if self.is_kw("SHOW") && self.is_kw_at(2, "INFO") {
+            let cmd = if self.is_kw_at(1, "INDEX") {
+                MemgraphCommand::ShowIndexInfo
+            } else if self.is_kw_at(1, "CONSTRAINT") {
+                MemgraphCommand::ShowConstraintInfo
+            } else if self.is_kw_at(1, "STORAGE") {
+                MemgraphCommand::ShowStorageInfo
+            } else {
+                self.advance();
+                return Err(self.unexpected("INDEX INFO, CONSTRAINT INFO or STORAGE INFO"));
+            };
+            self.skip_tokens(3);
+            return Ok(Some(AdminCommand::Memgraph(cmd)));
+        }
+        if self.is_kw("SHOW") {
+            // SHOW [ALL | BUILT IN | USER DEFINED] PROCEDURES | FUNCTIONS
+            let mut k = 1;
+            if self.is_kw_at(1, "ALL") {
+                k = 2;
+            } else if (self.is_kw_at(1, "BUILT") && self.is_kw_at(2, "IN"))
+                || (self.is_kw_at(1, "USER") && self.is_kw_at(2, "DEFINED"))
+            {
+                k = 3;
+            }
+            let routines = if self.is_kw_at(k, "PROCEDURES") || self.is_kw_at(k, "PROCEDURE") {
+                Some(AdminCommand::ShowProcedures)
+            } else if self.is_kw_at(k, "FUNCTIONS") || self.is_kw_at(k, "FUNCTION") {
+                Some(AdminCommand::ShowFunctions)
+            } else {
+                None
+            };
+            if let Some(cmd) = routines {
+                self.skip_tokens(k + 1);
+                if !self.at_eof() && !self.is_sym(";") {
+                    return Err(self.not_supported(
+                        "YIELD, WHERE or EXECUTABLE after SHOW PROCEDURES / SHOW FUNCTIONS",
+                    ));
+                }
+                return Ok(Some(cmd));
+            }
+        }
         if self.is_kw("SHOW") {
             self.advance();
             let _ = self.eat_kw("DEFAULT") || self.eat_kw("HOME");
@@ -1040,6 +1453,7 @@ impl<'a> Parser<'a> {
             (true, "DATABASE") => {
                 let name = self.parse_db_name()?;
                 let if_not_exists = self.parse_if_not_exists()?;
+                self.parse_wait()?;
                 AdminCommand::CreateDatabase {
                     name,
                     if_not_exists,
@@ -1048,15 +1462,56 @@ impl<'a> Parser<'a> {
             (false, "DATABASE") => {
                 let name = self.parse_db_name()?;
                 let if_exists = self.parse_if_exists()?;
+                if self.is_kw("DUMP") || self.is_kw("DESTROY") {
+                    if self.is_kw("DUMP") {
+                        return Err(self.not_supported("DROP DATABASE ... DUMP DATA"));
+                    }
+                    self.advance();
+                    self.expect_kw("DATA")?;
+                }
+                self.parse_wait()?;
                 AdminCommand::DropDatabase { name, if_exists }
             }
             (true, "INDEX") => self.parse_create_index()?,
+            (false, "INDEX") if self.is_kw("ON") && self.is_sym_at(1, ":") => {
+                // Memgraph: DROP INDEX ON :L(p) / DROP INDEX ON :L
+                self.skip_tokens(2);
+                let label = self.symbolic_name("a label name")?;
+                let properties = self.parse_paren_names()?;
+                if properties.is_empty() {
+                    AdminCommand::Memgraph(MemgraphCommand::LabelIndex {
+                        label,
+                        create: false,
+                    })
+                } else {
+                    AdminCommand::Memgraph(MemgraphCommand::DropIndexOn { label, properties })
+                }
+            }
             (false, "INDEX") => {
                 let name = self.symbolic_name("an index name")?;
                 let if_exists = self.parse_if_exists()?;
                 AdminCommand::DropIndex { name, if_exists }
             }
             (true, _) => self.parse_create_constraint()?,
+            (false, _) if self.is_kw("ON") && self.is_sym_at(1, "(") => {
+                // Memgraph: DROP CONSTRAINT ON (n:L) ASSERT ...
+                self.advance();
+                let (var, label) = self.parse_schema_node()?;
+                self.expect_kw("ASSERT")?;
+                if self.eat_kw("EXISTS") {
+                    let property = self.parse_exists_prop(&var)?;
+                    AdminCommand::Memgraph(MemgraphCommand::Existence {
+                        label,
+                        property,
+                        create: false,
+                    })
+                } else {
+                    let properties = self.parse_schema_prop_list(&var)?;
+                    self.expect_kw("IS")?;
+                    self.expect_kw("UNIQUE")?;
+                    AdminCommand::Memgraph(MemgraphCommand::DropUniqueOn { label, properties })
+                }
+            }
             (false, _) => {
                 let name = self.symbolic_name("a constraint name")?;
                 let if_exists = self.parse_if_exists()?;
@@ -1106,6 +1561,19 @@ impl<'a> Parser<'a> {
             }
         }
         Ok(name)
+    }
+
+    /// `WAIT [n [SEC | SECOND | SECONDS]]` or `NOWAIT` after a database command: databases are
+    /// created and dropped before the command returns, so both are already satisfied.
+    fn parse_wait(&mut self) -> Result<()> {
+        if self.eat_kw("NOWAIT") {
+            return Ok(());
+        }
+        if self.eat_kw("WAIT") && matches!(self.tok(), Tok::Int(_)) {
+            self.advance();
+            let _ = self.eat_kw("SEC") || self.eat_kw("SECOND") || self.eat_kw("SECONDS");
+        }
+        Ok(())
     }
 
     fn parse_if_not_exists(&mut self) -> Result<bool> {
@@ -1167,14 +1635,10 @@ impl<'a> Parser<'a> {
         Ok(props)
     }
 
-    fn parse_create_index(&mut self) -> Result<AdminCommand> {
-        if self.is_kw("ON") && self.is_sym_at(1, ":") {
-            // Old syntax: CREATE INDEX ON :Label(p1, p2)
-            self.advance();
-            self.advance();
-            let label = self.symbolic_name("a label name")?;
-            self.expect_sym("(")?;
-            let mut properties = Vec::new();
+    /// `(p1, p2)` after a label in Memgraph's index syntax; empty if there is no `(`.
+    fn parse_paren_names(&mut self) -> Result<Vec<String>> {
+        let mut properties = Vec::new();
+        if self.eat_sym("(") {
             loop {
                 properties.push(self.symbolic_name("a property key name")?);
                 if !self.eat_sym(",") {
@@ -1182,6 +1646,41 @@ impl<'a> Parser<'a> {
                 }
             }
             self.expect_sym(")")?;
+        }
+        Ok(properties)
+    }
+
+    /// `(n.p)` after `ASSERT EXISTS`.
+    fn parse_exists_prop(&mut self, var: &str) -> Result<String> {
+        self.expect_sym("(")?;
+        let p = self.parse_schema_prop(var)?;
+        self.expect_sym(")")?;
+        Ok(p)
+    }
+
+    /// `n.p`, `(n.p, n.q)` or Memgraph's `n.p, n.q` before `IS UNIQUE`.
+    fn parse_schema_prop_list(&mut self, var: &str) -> Result<Vec<String>> {
+        let mut props = self.parse_schema_props(var)?;
+        while self.eat_sym(",") {
+            props.push(self.parse_schema_prop(var)?);
+        }
+        Ok(props)
+    }
+
+    fn parse_create_index(&mut self) -> Result<AdminCommand> {
+        if self.is_kw("ON") && self.is_sym_at(1, ":") {
+            // Old syntax: CREATE INDEX ON :Label(p1, p2)
+            self.advance();
+            self.advance();
+            let label = self.symbolic_name("a label name")?;
+            let properties = self.parse_paren_names()?;
+            if properties.is_empty() {
+                // Memgraph's label index: CREATE INDEX ON :Label
+                return Ok(AdminCommand::Memgraph(MemgraphCommand::LabelIndex {
+                    label,
+                    create: true,
+                }));
+            }
             return Ok(AdminCommand::CreateIndex {
                 name: None,
                 if_not_exists: false,
@@ -1228,10 +1727,19 @@ impl<'a> Parser<'a> {
         let (var, label) = self.parse_schema_node()?;
         if old {
             self.expect_kw("ASSERT")?;
+            if self.eat_kw("EXISTS") {
+                // Memgraph: CREATE CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
+                let property = self.parse_exists_prop(&var)?;
+                return Ok(AdminCommand::Memgraph(MemgraphCommand::Existence {
+                    label,
+                    property,
+                    create: true,
+                }));
+            }
         } else {
             self.expect_kw("REQUIRE")?;
         }
-        let properties = self.parse_schema_props(&var)?;
+        let properties = self.parse_schema_prop_list(&var)?;
         self.expect_kw("IS")?;
         if !self.eat_kw("UNIQUE") {
             return Err(self.unexpected("UNIQUE"));

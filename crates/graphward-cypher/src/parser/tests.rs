@@ -685,3 +685,85 @@ fn tck_mutations() {
     }
     println!("{n} mutated queries, no panics");
 }
+
+#[test]
+fn neo4j5_syntax_is_bounded_by_the_nesting_limit() {
+    let n = 100_000;
+    // Label expressions, types, subqueries and groups nest: each is an error, not a crash.
+    err(&format!("MATCH (n:{}A) RETURN n", "!".repeat(n)));
+    err(&format!(
+        "MATCH (n:{}A{}) RETURN n",
+        "(".repeat(n),
+        ")".repeat(n)
+    ));
+    err(&format!(
+        "RETURN 1 IS :: {}INTEGER{}",
+        "LIST<".repeat(n),
+        ">".repeat(n)
+    ));
+    err(&format!(
+        "RETURN {}1{}",
+        "COUNT { RETURN ".repeat(n),
+        " }".repeat(n)
+    ));
+    err(&format!(
+        "RETURN {}1{}",
+        "COLLECT { RETURN ".repeat(n),
+        " }".repeat(n)
+    ));
+    err(&format!(
+        "{}RETURN 1{}",
+        "CALL () { ".repeat(n),
+        " }".repeat(n)
+    ));
+    // Long flat chains are fine.
+    ok(&format!("MATCH (n:A{}) RETURN n", "|B".repeat(10_000)));
+    ok(&format!("RETURN 'a'{}", " || 'b'".repeat(100)));
+    err(&format!("RETURN 'a'{}", " || 'b'".repeat(100_000)));
+}
+
+#[test]
+fn neo4j5_syntax_parses() {
+    for q in [
+        "MATCH (n:A|B) RETURN n",
+        "MATCH (n:!A&(B|%)) RETURN n",
+        "MATCH (n) WHERE n:A|B RETURN n",
+        "MATCH (n) RETURN [x IN [n] WHERE x:A | x.name] AS l",
+        "RETURN 1 IS :: INTEGER NOT NULL, 1 IS NOT :: LIST<STRING> | NULL, 1 :: FLOAT",
+        "RETURN CASE 1 WHEN 1, 2 THEN 'a' END",
+        "RETURN trim(BOTH 'x' FROM 'xax'), trim(LEADING FROM ' a'), trim('x' FROM 'xax')",
+        "RETURN 'a' || 'b'",
+        "MATCH (p) RETURN COUNT { (p)-->() }, COLLECT { MATCH (p)-->(q) RETURN q }",
+        "MATCH (p) CALL (p) { RETURN 1 AS x } RETURN x",
+        "MATCH (p) OPTIONAL CALL () { RETURN 1 AS x } RETURN x",
+        "MATCH (a)-[:R]->+(b) RETURN b",
+        "MATCH (a)-[:R]->{1,3}(b) RETURN b",
+        "MATCH (a) (()-[:R]->()){2,} (b) RETURN b",
+        "MATCH p = ALL SHORTEST (a)-[:R]-+(b) RETURN p",
+        "DROP INDEX ON :L(p)",
+        "CREATE CONSTRAINT ON (n:L) ASSERT n.a, n.b IS UNIQUE",
+        "SHOW STORAGE INFO",
+    ] {
+        ok(q);
+    }
+    for (q, code) in [
+        (
+            "CALL { RETURN 1 AS x } IN TRANSACTIONS RETURN x",
+            graphward_core::ErrorCode::NotSupported,
+        ),
+        (
+            "MATCH (a) ((x:X)-->(y))+ (b) RETURN b",
+            graphward_core::ErrorCode::NotSupported,
+        ),
+        (
+            "MATCH (a)-[:R]->{3,1}(b) RETURN b",
+            graphward_core::ErrorCode::SyntaxError,
+        ),
+        (
+            "RETURN 1 IS :: WIDGET",
+            graphward_core::ErrorCode::SyntaxError,
+        ),
+    ] {
+        assert_eq!(err(q).code, code, "{q}");
+    }
+}

@@ -6,12 +6,14 @@ use std::time::Instant;
 
 use graphward_core::engine::{CancelToken, Params};
 use graphward_core::temporal::{self, Clock};
-use graphward_core::value::{Map, Node, Path, Relationship};
+use graphward_core::value::{Map, Node, Path, Point, Relationship};
 use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{GraphRead, NodeId, RelRecord};
 
 use super::values::{self, as_f64, equals, float_string, truthy};
-use crate::ast::{BinaryOp, Expr, MapProjectionItem, QuantifierKind, UnaryOp};
+use crate::ast::{
+    BaseType, BinaryOp, CypherType, Expr, MapProjectionItem, QuantifierKind, SubqueryKind, UnaryOp,
+};
 
 /// One row of bindings.
 pub type Row = HashMap<String, Value>;
@@ -228,6 +230,7 @@ impl<'a> Ev<'a> {
             Value::Node(n) => Ok(self.node_props(n.id)?.remove(key).unwrap_or(Value::Null)),
             Value::Relationship(r) => Ok(self.rel_props(r.id)?.remove(key).unwrap_or(Value::Null)),
             Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
+            Value::Point(p) => point_property(p, key),
             other => match temporal::property(other, key) {
                 Some(r) => r,
                 None => Err(targ(format!(
@@ -389,6 +392,14 @@ impl<'a> Ev<'a> {
                     other.type_name()
                 ))),
             },
+            // `exists((a)-[:R]->())`: the pattern's truth, not "the argument is not null"
+            // (a pattern predicate is never null, so that would be true for every row).
+            Expr::FunctionCall { name, args, .. }
+                if name.eq_ignore_ascii_case("exists")
+                    && matches!(args.as_slice(), [Expr::PatternPredicate(_)]) =>
+            {
+                self.eval(&args[0], row)
+            }
             Expr::FunctionCall { name, args, .. } => {
                 let vals = args
                     .iter()
@@ -591,6 +602,38 @@ impl<'a> Ev<'a> {
             Expr::ExistsSubquery(q) => {
                 let rows = self.run_read_query(q, row)?;
                 Ok(Value::Bool(!rows.is_empty()))
+            }
+            Expr::ValueSubquery(kind, q) => {
+                let (cols, rows) = self.run_subquery(q, row)?;
+                match kind {
+                    SubqueryKind::Count => Ok(Value::Int(rows.len() as i64)),
+                    SubqueryKind::Collect => {
+                        let Some(c) = cols.first() else {
+                            return Err(Error::syntax(
+                                "A COLLECT subquery must end with a RETURN of one column",
+                            )
+                            .with_detail("InvalidClauseComposition"));
+                        };
+                        Ok(Value::List(
+                            rows.into_iter()
+                                .map(|r| r.get(c).cloned().unwrap_or(Value::Null))
+                                .collect(),
+                        ))
+                    }
+                }
+            }
+            Expr::LabelCheck(x, le) => match self.eval(x, row)? {
+                Value::Null => Ok(Value::Null),
+                Value::Node(n) => Ok(Value::Bool(le.matches(&self.node_labels(n.id)?))),
+                Value::Relationship(r) => Ok(Value::Bool(le.matches(&[r.rel_type]))),
+                other => Err(targ(format!(
+                    "label expression on {}, expected a node or relationship",
+                    other.type_name()
+                ))),
+            },
+            Expr::IsType(x, ty, negated) => {
+                let v = self.eval(x, row)?;
+                Ok(Value::Bool(is_of_type(&v, ty) != *negated))
             }
             Expr::MapProjection(base, items) => {
                 let b = self.eval(base, row)?;
@@ -1042,11 +1085,21 @@ impl<'a> Ev<'a> {
                 }
                 let x = as_f64(&a0).ok_or_else(|| targ("round() expects a number"))?;
                 if args.len() >= 2 {
-                    let p = int_arg(&arg(1), "round")?.unwrap_or(0);
-                    let f = 10f64.powi(p as i32);
-                    let y = x * f;
-                    let r = (y.abs() + 0.5).floor() * y.signum();
-                    Ok(Value::Float(r / f))
+                    let Some(p) = int_arg(&arg(1), "round")? else {
+                        return Ok(Value::Null);
+                    };
+                    let mode = match args.get(2) {
+                        None => RoundMode::HalfUp,
+                        Some(Value::Null) => return Ok(Value::Null),
+                        Some(Value::String(m)) => RoundMode::parse(m)?,
+                        Some(o) => {
+                            return Err(targ(format!(
+                                "round() expects a rounding mode string, got {}",
+                                o.type_name()
+                            )))
+                        }
+                    };
+                    round_decimal(x, p, mode).map(Value::Float)
                 } else {
                     Ok(Value::Float((x + 0.5).floor()))
                 }
@@ -1082,20 +1135,38 @@ impl<'a> Ev<'a> {
             "timestamp" => Ok(Value::Int(
                 self.env.clock.now.seconds * 1000 + (self.env.clock.now.nanos / 1_000_000) as i64,
             )),
-            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" => match a0 {
-                Value::String(s) => Ok(Value::String(match lname.as_str() {
-                    "toupper" | "upper" => s.to_uppercase(),
-                    "tolower" | "lower" => s.to_lowercase(),
-                    "trim" => s.trim().to_string(),
-                    "ltrim" => s.trim_start().to_string(),
-                    _ => s.trim_end().to_string(),
-                })),
-                Value::Null => Ok(Value::Null),
-                o => Err(targ(format!(
-                    "{name}() expects a string, got {}",
-                    o.type_name()
+            "trim" | "ltrim" | "rtrim" | "btrim" if args.len() == 2 => match (a0, arg(1)) {
+                (Value::String(s), Value::String(chars)) => {
+                    let set = |c: char| chars.contains(c);
+                    Ok(Value::String(match lname.as_str() {
+                        "ltrim" => s.trim_start_matches(set).to_string(),
+                        "rtrim" => s.trim_end_matches(set).to_string(),
+                        _ => s.trim_matches(set).to_string(),
+                    }))
+                }
+                (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                (a, b) => Err(targ(format!(
+                    "{name}() expects two strings, got {} and {}",
+                    a.type_name(),
+                    b.type_name()
                 ))),
             },
+            "toupper" | "upper" | "tolower" | "lower" | "trim" | "ltrim" | "rtrim" | "btrim" => {
+                match a0 {
+                    Value::String(s) => Ok(Value::String(match lname.as_str() {
+                        "toupper" | "upper" => s.to_uppercase(),
+                        "tolower" | "lower" => s.to_lowercase(),
+                        "trim" | "btrim" => s.trim().to_string(),
+                        "ltrim" => s.trim_start().to_string(),
+                        _ => s.trim_end().to_string(),
+                    })),
+                    Value::Null => Ok(Value::Null),
+                    o => Err(targ(format!(
+                        "{name}() expects a string, got {}",
+                        o.type_name()
+                    ))),
+                }
+            }
             "replace" => match (a0, arg(1), arg(2)) {
                 (Value::String(s), Value::String(f), Value::String(t)) => {
                     Ok(Value::String(s.replace(&f, &t)))
@@ -1203,7 +1274,66 @@ impl<'a> Ev<'a> {
                     o.type_name()
                 ))),
             },
-            "valuetype" => Ok(Value::String(a0.type_name().to_string())),
+            "valuetype" => Ok(Value::String(value_type(&a0))),
+            "point" => match a0 {
+                Value::Null => Ok(Value::Null),
+                Value::Map(m) => make_point(&m),
+                o => Err(targ(format!(
+                    "point() expects a map, got {}",
+                    o.type_name()
+                ))),
+            },
+            "distance" | "point.distance" => match (a0, arg(1)) {
+                (Value::Point(a), Value::Point(b)) => point_distance(&a, &b),
+                (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
+                (a, b) => Err(targ(format!(
+                    "point.distance() expects two points, got {} and {}",
+                    a.type_name(),
+                    b.type_name()
+                ))),
+            },
+            "point.withinbbox" => match (a0, arg(1), arg(2)) {
+                (Value::Point(p), Value::Point(ll), Value::Point(ur)) => {
+                    if p.srid != ll.srid || p.srid != ur.srid {
+                        return Ok(Value::Null);
+                    }
+                    // A geographic box whose lower-left longitude is east of its upper-right
+                    // one crosses the antimeridian.
+                    let in_x = if matches!(p.srid, 4326 | 4979) && ll.x > ur.x {
+                        p.x >= ll.x || p.x <= ur.x
+                    } else {
+                        ll.x <= p.x && p.x <= ur.x
+                    };
+                    Ok(Value::Bool(in_x && ll.y <= p.y && p.y <= ur.y))
+                }
+                (Value::Null, _, _) | (_, Value::Null, _) | (_, _, Value::Null) => Ok(Value::Null),
+                _ => Err(targ("point.withinBBox() expects three points")),
+            },
+            "isnan" => match a0 {
+                Value::Float(f) => Ok(Value::Bool(f.is_nan())),
+                Value::Int(_) => Ok(Value::Bool(false)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!(
+                    "isNaN() expects a number, got {}",
+                    o.type_name()
+                ))),
+            },
+            "nullif" => {
+                let b = arg(1);
+                Ok(if equals(&a0, &b) == Some(true) {
+                    Value::Null
+                } else {
+                    a0
+                })
+            }
+            "char_length" | "character_length" => match a0 {
+                Value::String(s) => Ok(Value::Int(s.chars().count() as i64)),
+                Value::Null => Ok(Value::Null),
+                o => Err(targ(format!(
+                    "{name}() expects a string, got {}",
+                    o.type_name()
+                ))),
+            },
             _ => {
                 Err(Error::syntax(format!("Unknown function '{name}'"))
                     .with_detail("UnknownFunction"))
@@ -1250,6 +1380,25 @@ pub fn binary_values(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
         Div => values::arith('/', a, b)?,
         Mod => values::arith('%', a, b)?,
         Pow => values::arith('^', a, b)?,
+        Concat => match (a, b) {
+            (Value::Null, _) | (_, Value::Null) => Value::Null,
+            (Value::String(x), Value::String(y)) => {
+                let mut s = String::with_capacity(x.len() + y.len());
+                s.push_str(x);
+                s.push_str(y);
+                Value::String(s)
+            }
+            (Value::List(x), Value::List(y)) => {
+                Value::List(x.iter().chain(y.iter()).cloned().collect())
+            }
+            (x, y) => {
+                return Err(targ(format!(
+                    "|| concatenates two strings or two lists, got {} and {}",
+                    x.type_name(),
+                    y.type_name()
+                )))
+            }
+        },
         In => match b {
             Value::Null => Value::Null,
             Value::List(l) => {
@@ -1327,4 +1476,330 @@ fn slice(b: &Value, f: &Value, t: &Value) -> Result<Value> {
         }
         other => Err(targ(format!("cannot slice {}", other.type_name()))),
     }
+}
+
+/// `round(x, precision, mode)`'s rounding modes (Java's `RoundingMode`, as Neo4j takes them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RoundMode {
+    Up,
+    Down,
+    Ceiling,
+    Floor,
+    HalfUp,
+    HalfDown,
+    HalfEven,
+    Unnecessary,
+}
+
+impl RoundMode {
+    fn parse(m: &str) -> Result<RoundMode> {
+        Ok(match m.to_ascii_uppercase().as_str() {
+            "UP" => RoundMode::Up,
+            "DOWN" => RoundMode::Down,
+            "CEILING" => RoundMode::Ceiling,
+            "FLOOR" => RoundMode::Floor,
+            "HALF_UP" => RoundMode::HalfUp,
+            "HALF_DOWN" => RoundMode::HalfDown,
+            "HALF_EVEN" => RoundMode::HalfEven,
+            "UNNECESSARY" => RoundMode::Unnecessary,
+            _ => {
+                return Err(Error::argument(format!(
+                    "Unknown rounding mode '{m}': expected one of UP, DOWN, CEILING, FLOOR, \
+                     HALF_UP, HALF_DOWN, HALF_EVEN, UNNECESSARY"
+                ))
+                .with_detail("InvalidArgumentValue"))
+            }
+        })
+    }
+}
+
+/// Round `x` to `precision` decimal places on its shortest decimal representation (as
+/// `BigDecimal.valueOf(x).setScale(precision, mode)` does), so `round(2.675, 2)` is 2.68
+/// even though the binary double is slightly below 2.675.
+fn round_decimal(x: f64, precision: i64, mode: RoundMode) -> Result<f64> {
+    if !x.is_finite() {
+        return Ok(x);
+    }
+    if precision < 0 {
+        // Round to tens, hundreds...: scale down, round to an integer, scale back.
+        let f = 10f64.powi(precision.unsigned_abs().min(400) as i32);
+        return Ok(round_decimal(x / f, 0, mode)? * f);
+    }
+    let negative = x.is_sign_negative();
+    let text = format!("{}", x.abs());
+    let (int_part, frac_part) = text.split_once('.').unwrap_or((text.as_str(), ""));
+    let p = usize::try_from(precision).unwrap_or(usize::MAX);
+    if frac_part.len() <= p {
+        return Ok(x);
+    }
+    let mut digits: Vec<u8> = int_part
+        .bytes()
+        .chain(frac_part.bytes().take(p))
+        .map(|b| b - b'0')
+        .collect();
+    let rest = &frac_part.as_bytes()[p..];
+    let rest_zero = rest.iter().all(|&b| b == b'0');
+    let first = rest.first().map(|b| b - b'0').unwrap_or(0);
+    let after_first_zero = rest.iter().skip(1).all(|&b| b == b'0');
+    let last_odd = digits.last().is_some_and(|d| d % 2 == 1);
+    let up = match mode {
+        RoundMode::Up => !rest_zero,
+        RoundMode::Down => false,
+        RoundMode::Ceiling => !rest_zero && !negative,
+        RoundMode::Floor => !rest_zero && negative,
+        RoundMode::HalfUp => first >= 5,
+        RoundMode::HalfDown => first > 5 || (first == 5 && !after_first_zero),
+        RoundMode::HalfEven => first > 5 || (first == 5 && (!after_first_zero || last_odd)),
+        RoundMode::Unnecessary => {
+            if !rest_zero {
+                return Err(Error::argument(
+                    "Rounding necessary: the value has more digits than the precision and \
+                     the rounding mode is UNNECESSARY",
+                )
+                .with_detail("InvalidArgumentValue"));
+            }
+            false
+        }
+    };
+    if up {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                digits.insert(0, 1);
+                break;
+            }
+            i -= 1;
+            if digits[i] == 9 {
+                digits[i] = 0;
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    let int_len = digits.len() - p;
+    let mut out = String::with_capacity(digits.len() + 2);
+    for (i, d) in digits.iter().enumerate() {
+        if i == int_len {
+            out.push('.');
+        }
+        out.push(char::from(b'0' + d));
+    }
+    let v: f64 = out
+        .parse()
+        .map_err(|_| Error::internal(format!("round(): cannot read back {out}")))?;
+    Ok(if negative && v != 0.0 { -v } else { v })
+}
+
+/// `v IS :: ty`.
+pub fn is_of_type(v: &Value, ty: &CypherType) -> bool {
+    if v.is_null() {
+        return match &ty.base {
+            BaseType::Null => true,
+            BaseType::Union(ts) => ts.iter().any(|t| is_of_type(v, t)),
+            _ => !ty.not_null,
+        };
+    }
+    match &ty.base {
+        BaseType::Any => true,
+        BaseType::Nothing | BaseType::Null => false,
+        BaseType::Boolean => matches!(v, Value::Bool(_)),
+        BaseType::String => matches!(v, Value::String(_)),
+        BaseType::Integer => matches!(v, Value::Int(_)),
+        BaseType::Float => matches!(v, Value::Float(_)),
+        BaseType::Date => matches!(v, Value::Date(_)),
+        BaseType::LocalTime => matches!(v, Value::LocalTime(_)),
+        BaseType::ZonedTime => matches!(v, Value::Time(_)),
+        BaseType::LocalDateTime => matches!(v, Value::LocalDateTime(_)),
+        BaseType::ZonedDateTime => matches!(v, Value::DateTime(_)),
+        BaseType::Duration => matches!(v, Value::Duration(_)),
+        BaseType::Point => matches!(v, Value::Point(_)),
+        BaseType::Node => matches!(v, Value::Node(_)),
+        BaseType::Relationship => matches!(v, Value::Relationship(_)),
+        BaseType::Map => matches!(v, Value::Map(_)),
+        BaseType::Path => matches!(v, Value::Path(_)),
+        BaseType::List(inner) => match v {
+            Value::List(items) => items.iter().all(|x| is_of_type(x, inner)),
+            _ => false,
+        },
+        BaseType::Union(ts) => ts.iter().any(|t| is_of_type(v, t)),
+    }
+}
+
+/// `valueType(v)`: Neo4j's type string, e.g. `INTEGER NOT NULL`, `LIST<STRING NOT NULL> NOT NULL`.
+pub fn value_type(v: &Value) -> String {
+    const ORDER: [&str; 17] = [
+        "NULL",
+        "BOOLEAN",
+        "STRING",
+        "INTEGER",
+        "FLOAT",
+        "DATE",
+        "LOCAL TIME",
+        "ZONED TIME",
+        "LOCAL DATETIME",
+        "ZONED DATETIME",
+        "DURATION",
+        "POINT",
+        "NODE",
+        "RELATIONSHIP",
+        "MAP",
+        "LIST",
+        "PATH",
+    ];
+    match v {
+        Value::Null => "NULL".to_string(),
+        Value::List(items) => {
+            let has_null = items.iter().any(|x| x.is_null());
+            let mut members: Vec<(usize, String)> = Vec::new();
+            for x in items.iter().filter(|x| !x.is_null()) {
+                let t = value_type(x);
+                let t = if has_null {
+                    t.trim_end_matches(" NOT NULL").to_string()
+                } else {
+                    t
+                };
+                let rank = ORDER
+                    .iter()
+                    .position(|o| t.starts_with(o))
+                    .unwrap_or(ORDER.len());
+                if !members.iter().any(|(_, m)| *m == t) {
+                    members.push((rank, t));
+                }
+            }
+            members.sort();
+            let inner = if members.is_empty() {
+                if has_null { "NULL" } else { "NOTHING" }.to_string()
+            } else {
+                members
+                    .into_iter()
+                    .map(|(_, t)| t)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            format!("LIST<{inner}> NOT NULL")
+        }
+        other => format!("{} NOT NULL", other.type_name()),
+    }
+}
+
+/// `point({x, y[, z][, crs | srid]})` or `point({longitude, latitude[, height][, crs | srid]})`.
+fn make_point(m: &Map) -> Result<Value> {
+    let num = |k: &str| -> Result<Option<f64>> {
+        match m.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => as_f64(v)
+                .map(Some)
+                .ok_or_else(|| targ(format!("point(): `{k}` must be a number"))),
+        }
+    };
+    // A null coordinate gives a null point.
+    if ["x", "y", "z", "longitude", "latitude", "height"]
+        .iter()
+        .any(|k| matches!(m.get(*k), Some(Value::Null)))
+    {
+        return Ok(Value::Null);
+    }
+    let geographic = m.contains_key("longitude") || m.contains_key("latitude");
+    let (x, y, z) = if geographic {
+        (num("longitude")?, num("latitude")?, num("height")?)
+    } else {
+        (num("x")?, num("y")?, num("z")?)
+    };
+    let (Some(x), Some(y)) = (x, y) else {
+        return Err(
+            Error::argument("point() needs x and y, or longitude and latitude")
+                .with_detail("InvalidArgumentValue"),
+        );
+    };
+    let srid = match (m.get("srid"), m.get("crs")) {
+        (Some(Value::Int(s)), _) => *s as i32,
+        (_, Some(Value::String(c))) => match c.to_ascii_lowercase().as_str() {
+            "cartesian" => 7203,
+            "cartesian-3d" => 9157,
+            "wgs-84" => 4326,
+            "wgs-84-3d" => 4979,
+            _ => {
+                return Err(Error::argument(format!("point(): unknown crs '{c}'"))
+                    .with_detail("InvalidArgumentValue"))
+            }
+        },
+        _ => match (geographic, z.is_some()) {
+            (true, false) => 4326,
+            (true, true) => 4979,
+            (false, false) => 7203,
+            (false, true) => 9157,
+        },
+    };
+    let three_d = matches!(srid, 9157 | 4979);
+    if !matches!(srid, 7203 | 9157 | 4326 | 4979) || three_d != z.is_some() {
+        return Err(Error::argument(format!(
+            "point(): srid {srid} does not fit {} coordinates",
+            if z.is_some() { 3 } else { 2 }
+        ))
+        .with_detail("InvalidArgumentValue"));
+    }
+    if matches!(srid, 4326 | 4979) && !(-90.0..=90.0).contains(&y) {
+        return Err(
+            Error::argument("point(): latitude must be between -90 and 90")
+                .with_detail("InvalidArgumentValue"),
+        );
+    }
+    Ok(Value::Point(Point { srid, x, y, z }))
+}
+
+fn point_property(p: &Point, key: &str) -> Result<Value> {
+    let geographic = matches!(p.srid, 4326 | 4979);
+    let f = |v: f64| Ok(Value::Float(v));
+    match key {
+        "x" => f(p.x),
+        "y" => f(p.y),
+        "z" => Ok(p.z.map(Value::Float).unwrap_or(Value::Null)),
+        "longitude" if geographic => f(p.x),
+        "latitude" if geographic => f(p.y),
+        "height" if geographic => Ok(p.z.map(Value::Float).unwrap_or(Value::Null)),
+        "srid" => Ok(Value::Int(p.srid as i64)),
+        "crs" => Ok(Value::String(
+            match p.srid {
+                7203 => "cartesian",
+                9157 => "cartesian-3d",
+                4326 => "wgs-84",
+                _ => "wgs-84-3d",
+            }
+            .into(),
+        )),
+        other => Err(
+            Error::argument(format!("a point has no property `{other}`"))
+                .with_detail("InvalidArgumentValue"),
+        ),
+    }
+}
+
+/// Euclidean distance for cartesian points, great-circle (haversine, mean Earth radius) for
+/// WGS-84; points of different coordinate systems have no distance (null).
+fn point_distance(a: &Point, b: &Point) -> Result<Value> {
+    if a.srid != b.srid {
+        return Ok(Value::Null);
+    }
+    Ok(Value::Float(match a.srid {
+        4326 | 4979 => {
+            const R: f64 = 6_378_140.0;
+            let (la1, la2) = (a.y.to_radians(), b.y.to_radians());
+            let dla = la2 - la1;
+            let dlo = (b.x - a.x).to_radians();
+            let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+            let d = 2.0 * R * h.sqrt().min(1.0).asin();
+            match (a.z, b.z) {
+                (Some(z1), Some(z2)) => (d * d + (z2 - z1).powi(2)).sqrt(),
+                _ => d,
+            }
+        }
+        _ => {
+            let dz = match (a.z, b.z) {
+                (Some(z1), Some(z2)) => z2 - z1,
+                _ => 0.0,
+            };
+            ((b.x - a.x).powi(2) + (b.y - a.y).powi(2) + dz * dz).sqrt()
+        }
+    }))
 }

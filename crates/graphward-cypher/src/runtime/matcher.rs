@@ -212,11 +212,18 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        if !np.labels.is_empty() || np.properties.is_some() {
+        if !np.labels.is_empty() || np.properties.is_some() || np.label_expr.is_some() {
             let Some(rec) = self.g.node(id)? else {
                 return Ok(false);
             };
             if !np.labels.iter().all(|l| rec.labels.contains(l)) {
+                return Ok(false);
+            }
+            if np
+                .label_expr
+                .as_ref()
+                .is_some_and(|le| !le.matches(&rec.labels))
+            {
                 return Ok(false);
             }
             if let Some(pe) = &np.properties {
@@ -225,10 +232,23 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        st.nodes[i] = Some(id);
+        let mut inserted = None;
         if let Some(v) = &np.variable {
+            if !st.row.contains_key(v) {
+                inserted = Some(v);
+            }
             st.row.insert(v.clone(), node_ref(id));
         }
+        if let Some(p) = &np.predicate {
+            // Semantic checks let it see only this node and variables bound before the pattern.
+            if self.eval(p, &st.row)? != Value::Bool(true) {
+                if let Some(v) = inserted {
+                    st.row.remove(v);
+                }
+                return Ok(false);
+            }
+        }
+        st.nodes[i] = Some(id);
         Ok(true)
     }
 
@@ -258,9 +278,23 @@ impl<'a> Ev<'a> {
     }
 
     fn rel_ok(&self, rp: &RelationshipPattern, rel: &Relationship, row: &Row) -> Result<bool> {
+        if let Some(te) = &rp.type_expr {
+            if !te.matches(std::slice::from_ref(&rel.rel_type)) {
+                return Ok(false);
+            }
+        }
         if let Some(pe) = &rp.properties {
             let props = self.rel_props(rel.id)?;
             if !self.props_match(pe, &props, row)? {
+                return Ok(false);
+            }
+        }
+        if let Some(p) = &rp.predicate {
+            let mut r = row.clone();
+            if let Some(v) = &rp.variable {
+                r.insert(v.clone(), Value::Relationship(rel.clone()));
+            }
+            if self.eval(p, &r)? != Value::Bool(true) {
                 return Ok(false);
             }
         }
@@ -482,7 +516,8 @@ impl<'a> Ev<'a> {
                     s,
                     t,
                     dir,
-                    &rp.types,
+                    rp,
+                    &row,
                     min,
                     max,
                     kind == ShortestKind::All,
@@ -524,7 +559,8 @@ impl<'a> Ev<'a> {
         s: NodeId,
         t: NodeId,
         dir: ExpandDir,
-        types: &[String],
+        rp: &RelationshipPattern,
+        row: &Row,
         min: u64,
         max: u64,
         all: bool,
@@ -543,11 +579,15 @@ impl<'a> Ev<'a> {
             let mut next = Vec::new();
             let mut reached = HashSet::new();
             for (n, path) in &frontier {
-                for e in self.g.expand(*n, dir, types)? {
+                for e in self.g.expand(*n, dir, &rp.types)? {
                     if used.contains(&e.rel) || path.iter().any(|h| h.rel.id as u64 == e.rel) {
                         continue;
                     }
                     let rel = rel_from_edge(*n, &e, self.rel_type_name(e.rel)?);
+                    // The relationship's property map (and type expression) hold on every hop.
+                    if !self.rel_ok(rp, &rel, row)? {
+                        continue;
+                    }
                     let mut p = path.clone();
                     p.push(Hop { rel, node: e.other });
                     if e.other == t && depth >= min {

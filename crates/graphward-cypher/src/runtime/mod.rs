@@ -3,6 +3,7 @@
 
 pub mod eval;
 pub mod matcher;
+mod memgraph;
 pub mod project;
 pub mod runner;
 pub mod values;
@@ -295,6 +296,9 @@ impl EngineTx {
                 "this is a server command, answered by the server's front door, not by the Cypher engine",
             )),
             Statement::Query(q) => {
+                if let Ok(procs) = self.engine.procedures.read() {
+                    runner::check_procedure_calls(&q, &procs, &params)?;
+                }
                 let writes = has_updates(&q);
                 if explain {
                     return Ok(Box::new(RowsStream::with_summary(
@@ -499,6 +503,10 @@ impl EngineTx {
                 } else {
                     stats.indexes_removed += 1;
                 }
+            }
+            AdminCommand::Memgraph(c) => return self.memgraph_admin(c),
+            AdminCommand::ShowProcedures | AdminCommand::ShowFunctions => {
+                return self.show_routines(matches!(cmd, AdminCommand::ShowFunctions))
             }
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
                 let constraints = matches!(cmd, AdminCommand::ShowConstraints);

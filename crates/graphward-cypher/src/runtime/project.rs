@@ -7,7 +7,7 @@ use graphward_core::{Error, ErrorCode, Result, Value};
 
 use super::eval::{Ev, Row};
 use super::values::{self, as_f64, key, order};
-use crate::ast::{Clause, Expr, Match, Projection, Query, SortItem, Unwind};
+use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 use crate::semantic::is_aggregate_function;
 
 /// Result of a projection: column names (in order) and rows.
@@ -301,32 +301,83 @@ impl<'a> Ev<'a> {
     }
 
     /// Run a read-only query (EXISTS subqueries) starting from `row`.
+    /// A read-only subquery (EXISTS, COUNT, COLLECT) with all its UNION branches: the
+    /// columns and the rows.
+    pub fn run_subquery(&self, q: &Query, row: &Row) -> Result<(Vec<String>, Vec<Row>)> {
+        let mut cols = Vec::new();
+        let mut out = Vec::new();
+        let mut distinct = false;
+        let branches =
+            std::iter::once((&true, &q.first)).chain(q.unions.iter().map(|(a, s)| (a, s)));
+        for (i, (all, sq)) in branches.enumerate() {
+            let (c, rows) = self.run_read_single(sq, row, false)?;
+            if i == 0 {
+                cols = c;
+            }
+            if !*all {
+                distinct = true;
+            }
+            out.extend(rows);
+        }
+        if distinct {
+            let mut seen = std::collections::HashSet::new();
+            out.retain(|r| {
+                let k: Vec<String> = cols
+                    .iter()
+                    .map(|c| super::values::key(r.get(c).unwrap_or(&Value::Null)))
+                    .collect();
+                seen.insert(k.join("\u{1}"))
+            });
+        }
+        Ok((cols, out))
+    }
+
     pub fn run_read_query(&self, q: &Query, row: &Row) -> Result<Vec<Row>> {
+        if !q.unions.is_empty() {
+            return Ok(self.run_subquery(q, row)?.1);
+        }
+        Ok(self.run_read_single(&q.first, row, true)?.1)
+    }
+
+    /// One branch; `stop_early`: stop at the first clause that leaves no rows (EXISTS only
+    /// needs to know whether there is one).
+    fn run_read_single(
+        &self,
+        sq: &SingleQuery,
+        row: &Row,
+        stop_early: bool,
+    ) -> Result<(Vec<String>, Vec<Row>)> {
+        let mut cols = Vec::new();
         let mut rows = vec![row.clone()];
         let mut scope: Vec<String> = row.keys().cloned().collect();
-        for c in &q.first.clauses {
-            rows = match c {
-                Clause::Match(m) => self.match_clause(m, rows, &mut scope)?,
-                Clause::Unwind(u) => self.unwind_clause(u, rows, &mut scope)?,
-                Clause::With(w) => {
-                    let p = self.project(&w.projection, rows, &scope, w.where_.as_ref())?;
-                    scope = p.columns;
-                    p.rows
-                }
-                Clause::Return(r) => self.project(&r.projection, rows, &scope, None)?.rows,
-                _ => {
-                    return Err(Error::new(
+        for c in &sq.clauses {
+            rows =
+                match c {
+                    Clause::Match(m) => self.match_clause(m, rows, &mut scope)?,
+                    Clause::Unwind(u) => self.unwind_clause(u, rows, &mut scope)?,
+                    Clause::With(w) => {
+                        let p = self.project(&w.projection, rows, &scope, w.where_.as_ref())?;
+                        scope = p.columns;
+                        p.rows
+                    }
+                    Clause::Return(r) => {
+                        let p = self.project(&r.projection, rows, &scope, None)?;
+                        cols = p.columns;
+                        p.rows
+                    }
+                    _ => return Err(Error::new(
                         ErrorCode::SyntaxError,
-                        "only reading clauses are allowed in an EXISTS subquery",
+                        "only reading clauses are allowed in an EXISTS, COUNT or COLLECT subquery",
                     )
-                    .with_detail("InvalidClauseComposition"))
-                }
-            };
-            if rows.is_empty() {
+                    .with_detail("InvalidClauseComposition")),
+                };
+            // A subquery's rows count against the same row and memory limits as a query's.
+            self.env.check_table(&rows)?;
+            if rows.is_empty() && stop_early {
                 break;
             }
         }
-        Ok(rows)
+        Ok((cols, rows))
     }
 }
 
@@ -396,6 +447,8 @@ fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
         Expr::IsNull(x) => Expr::IsNull(b(x, f)),
         Expr::IsNotNull(x) => Expr::IsNotNull(b(x, f)),
         Expr::HasLabels(x, l) => Expr::HasLabels(b(x, f), l.clone()),
+        Expr::LabelCheck(x, l) => Expr::LabelCheck(b(x, f), l.clone()),
+        Expr::IsType(x, t, n) => Expr::IsType(b(x, f), t.clone(), *n),
         Expr::FunctionCall {
             name,
             distinct,
@@ -464,7 +517,10 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         Expr::Property(x, _) | Expr::Unary(_, x) | Expr::IsNull(x) | Expr::IsNotNull(x) => {
             walk(x, f)
         }
-        Expr::HasLabels(x, _) | Expr::MapProjection(x, _) => walk(x, f),
+        Expr::HasLabels(x, _)
+        | Expr::MapProjection(x, _)
+        | Expr::LabelCheck(x, _)
+        | Expr::IsType(x, _, _) => walk(x, f),
         Expr::ListComprehension { list, .. } | Expr::Quantifier { list, .. } => walk(list, f),
         Expr::Reduce { init, list, .. } => {
             walk(init, f);

@@ -1,7 +1,7 @@
 //! The clause runner: drives a query clause by clause over a storage transaction, applying
 //! updates (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) and procedure calls.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use graphward_core::engine::Stats;
 use graphward_core::value::Map;
@@ -79,10 +79,21 @@ impl<'t> Runner<'t> {
     }
 
     pub fn run_query(&mut self, q: &Query) -> Result<(Vec<String>, Vec<Row>)> {
-        let (cols, mut rows) = self.run_single(&q.first, vec![Row::new()], Vec::new())?;
+        self.run_union(q, Row::new(), Vec::new())
+    }
+
+    /// A query with its UNION branches, each starting from `seed` (the outer row of a
+    /// `CALL { ... }` subquery, or an empty row at the top level).
+    fn run_union(
+        &mut self,
+        q: &Query,
+        seed: Row,
+        scope: Vec<String>,
+    ) -> Result<(Vec<String>, Vec<Row>)> {
+        let (cols, mut rows) = self.run_single(&q.first, vec![seed.clone()], scope.clone())?;
         let mut distinct = false;
         for (all, sq) in &q.unions {
-            let (c2, r2) = self.run_single(sq, vec![Row::new()], Vec::new())?;
+            let (c2, r2) = self.run_single(sq, vec![seed.clone()], scope.clone())?;
             if c2 != cols {
                 return Err(Error::semantic(
                     "all sub queries in a UNION must have the same return column names",
@@ -230,14 +241,41 @@ impl<'t> Runner<'t> {
                 Ok(rows)
             }
             Clause::Call(call) => self.call(call, rows, scope, standalone, columns),
-            Clause::CallSubquery(q) => {
+            Clause::CallSubquery(q)
+            | Clause::OptionalCallSubquery(q)
+            | Clause::ScopedCallSubquery { query: q, .. } => {
+                let (optional, imports) = match c {
+                    Clause::OptionalCallSubquery(_) => (true, None),
+                    Clause::ScopedCallSubquery {
+                        variables,
+                        optional,
+                        ..
+                    } => (*optional, variables.as_ref()),
+                    _ => (false, None),
+                };
                 let mut out = Vec::new();
                 for row in rows {
-                    let inner_scope: Vec<String> = scope.clone();
-                    let (cols, sub) = self.run_single(&q.first, vec![row.clone()], inner_scope)?;
+                    let (seed, inner_scope) = match imports {
+                        None => (row.clone(), scope.clone()),
+                        Some(vars) => (
+                            row.iter()
+                                .filter(|(k, _)| vars.contains(k))
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                            vars.clone(),
+                        ),
+                    };
+                    let (cols, sub) = self.run_union(q, seed, inner_scope)?;
                     if cols.is_empty() {
                         out.push(row);
                         continue;
+                    }
+                    if sub.is_empty() && optional {
+                        let mut r = row.clone();
+                        for c in &cols {
+                            r.insert(c.clone(), Value::Null);
+                        }
+                        out.push(r);
                     }
                     for s in sub {
                         let mut r = row.clone();
@@ -766,6 +804,25 @@ impl<'t> Runner<'t> {
     }
 }
 
+/// The built-in procedures as `SHOW PROCEDURES` lists them: (name, description).
+pub fn builtin_procedures() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("db.labels", "List all labels in the database."),
+        (
+            "db.relationshipTypes",
+            "List all relationship types in the database.",
+        ),
+        ("db.propertyKeys", "List all property keys in the database."),
+        (
+            "dbms.components",
+            "List DBMS components and their versions.",
+        ),
+        ("db.info", "Provides information regarding the database."),
+        ("dbms.info", "Provides information regarding the DBMS."),
+        ("db.ping", "Checks that the database is available."),
+    ]
+}
+
 fn builtin_outputs(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
         "db.labels" => &["label"],
@@ -841,6 +898,127 @@ fn collect_deletable(v: Value, nodes: &mut Vec<NodeId>, rels: &mut Vec<RelId>) -
     }
 }
 
+/// Procedure calls checked at compile time (before any data is touched, so `EXPLAIN` raises
+/// the same errors): the procedure exists, the number of explicit arguments matches its
+/// signature, literal and parameter arguments have the declared types, and implicit
+/// arguments are only used by a standalone CALL whose parameters are all given.
+pub fn check_procedure_calls(
+    q: &Query,
+    procs: &HashMap<String, super::eval::TableProcedure>,
+    params: &graphward_core::engine::Params,
+) -> Result<()> {
+    fn walk(
+        cs: &[Clause],
+        standalone: bool,
+        procs: &HashMap<String, super::eval::TableProcedure>,
+        params: &graphward_core::engine::Params,
+    ) -> Result<()> {
+        for c in cs {
+            match c {
+                Clause::Call(call) => check_call(call, standalone, procs, params)?,
+                Clause::CallSubquery(q)
+                | Clause::OptionalCallSubquery(q)
+                | Clause::ScopedCallSubquery { query: q, .. } => {
+                    for sq in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, s)| s)) {
+                        walk(&sq.clauses, false, procs, params)?;
+                    }
+                }
+                Clause::Foreach(f) => walk(&f.clauses, false, procs, params)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    for sq in std::iter::once(&q.first).chain(q.unions.iter().map(|(_, s)| s)) {
+        let standalone = q.unions.is_empty() && sq.clauses.len() == 1;
+        walk(&sq.clauses, standalone, procs, params)?;
+    }
+    Ok(())
+}
+
+fn check_call(
+    call: &Call,
+    standalone: bool,
+    procs: &HashMap<String, super::eval::TableProcedure>,
+    params: &graphward_core::engine::Params,
+) -> Result<()> {
+    let name = call.procedure.to_ascii_lowercase();
+    let Some(t) = procs.get(&name) else {
+        if builtin_outputs(&name).is_some() {
+            return Ok(());
+        }
+        return Err(Error::new(
+            ErrorCode::ProcedureNotFound,
+            format!(
+                "There is no procedure with the name `{}` registered for this database instance",
+                call.procedure
+            ),
+        )
+        .with_detail("ProcedureNotFound"));
+    };
+    match &call.args {
+        Some(args) => {
+            if args.len() != t.inputs.len() {
+                return Err(Error::syntax(format!(
+                    "Procedure call does not provide the required number of arguments: \
+                     procedure {} takes {} argument(s), {} given",
+                    call.procedure,
+                    t.inputs.len(),
+                    args.len()
+                ))
+                .with_detail("InvalidNumberOfArguments"));
+            }
+            for (a, (_, ty)) in args.iter().zip(&t.inputs) {
+                let known = match a {
+                    Expr::Literal(v) => Some(v),
+                    Expr::Parameter(p) => params.get(p),
+                    _ => None,
+                };
+                if let Some(v) = known {
+                    if !type_accepts(ty, v) {
+                        return Err(Error::syntax(format!(
+                            "procedure argument of type {} cannot be {}",
+                            ty,
+                            v.type_name()
+                        ))
+                        .with_detail("InvalidArgumentType"));
+                    }
+                }
+            }
+        }
+        None if !standalone && !t.inputs.is_empty() => {
+            return Err(Error::syntax(format!(
+                "procedure {} takes arguments: pass them explicitly, implicit arguments are \
+                 only allowed in a standalone CALL",
+                call.procedure
+            ))
+            .with_detail("InvalidArgumentPassingMode"))
+        }
+        None => {
+            for (n, ty) in &t.inputs {
+                match params.get(n) {
+                    None => {
+                        return Err(Error::new(
+                            ErrorCode::ParameterMissing,
+                            format!("expected parameter ${n}"),
+                        )
+                        .with_detail("MissingParameter"))
+                    }
+                    Some(v) if !type_accepts(ty, v) => {
+                        return Err(Error::syntax(format!(
+                            "procedure argument ${n} of type {ty} cannot be {}",
+                            v.type_name()
+                        ))
+                        .with_detail("InvalidArgumentType"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn has_updates(q: &Query) -> bool {
     fn clauses(cs: &[Clause]) -> bool {
         cs.iter().any(|c| match c {
@@ -850,7 +1028,9 @@ pub fn has_updates(q: &Query) -> bool {
             | Clause::Remove(_)
             | Clause::Delete(_)
             | Clause::Foreach(_) => true,
-            Clause::CallSubquery(q) => has_updates(q),
+            Clause::CallSubquery(q)
+            | Clause::OptionalCallSubquery(q)
+            | Clause::ScopedCallSubquery { query: q, .. } => has_updates(q),
             _ => false,
         })
     }

@@ -1,0 +1,94 @@
+"""Neo4j 5 Cypher through the Python `neo4j` driver and Memgraph's schema syntax through
+pymgclient, as their users write them (issue 16)."""
+import uuid
+
+import pytest
+from neo4j import GraphDatabase
+from neo4j.exceptions import ClientError, CypherSyntaxError
+
+mgclient = pytest.importorskip("mgclient")
+
+AUTH = ("neo4j", "password")
+
+
+@pytest.fixture
+def session(server):
+    with GraphDatabase.driver(server.bolt_uri, auth=AUTH) as d:
+        with d.session() as s:
+            yield s
+
+
+def mg(server):
+    conn = mgclient.connect(
+        host="127.0.0.1", port=server.bolt_port, username="neo4j", password="password"
+    )
+    conn.autocommit = True
+    return conn
+
+
+def test_not_exists_pattern_keeps_nodes_without_the_relationship(session):
+    tag = uuid.uuid4().hex
+    session.run(
+        "CREATE (:DX {tag: $t, n: 'a'})-[:R]->(:DX {tag: $t, n: 'b'}), (:DX {tag: $t, n: 'c'})",
+        t=tag,
+    ).consume()
+    rows = session.run(
+        "MATCH (p:DX {tag: $t}) WHERE NOT exists((p)-[:R]->()) RETURN p.n AS n ORDER BY n",
+        t=tag,
+    ).values()
+    assert rows == [["b"], ["c"]]
+
+
+def test_count_collect_and_scoped_call(session):
+    tag = uuid.uuid4().hex
+    session.run(
+        "CREATE (p:DP {tag: $t})-[:HAS]->(:DD {name: 'x'}), (p)-[:HAS]->(:DD {name: 'y'})", t=tag
+    ).consume()
+    rec = session.run(
+        """
+        MATCH (p:DP {tag: $t})
+        CALL (p) { MATCH (p)-[:HAS]->(d) RETURN count(d) AS c }
+        RETURN COUNT { (p)-[:HAS]->() } AS n,
+               COLLECT { MATCH (p)-[:HAS]->(d) RETURN d.name ORDER BY d.name } AS names, c
+        """,
+        t=tag,
+    ).single()
+    assert (rec["n"], rec["names"], rec["c"]) == (2, ["x", "y"], 2)
+
+
+def test_compile_time_errors_carry_neo4j_codes(session):
+    with pytest.raises(CypherSyntaxError) as e:
+        session.run("MATCH (a) RETURN b").consume()
+    assert e.value.code == "Neo.ClientError.Statement.SyntaxError"
+    with pytest.raises(ClientError) as e:
+        session.run("UNWIND [1] AS i CALL (i) { CREATE (:X) } IN TRANSACTIONS").consume()
+    assert e.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
+
+
+def test_memgraph_schema_commands(server):
+    label = "MgU" + uuid.uuid4().hex[:8]
+    conn = mg(server)
+    cur = conn.cursor()
+    # gqlalchemy's Field(index=True, unique=True): both on the same property.
+    cur.execute(f"CREATE INDEX ON :{label}(email)")
+    cur.execute(f"CREATE CONSTRAINT ON (n:{label}) ASSERT n.email IS UNIQUE")
+    cur.execute("SHOW INDEX INFO")
+    assert [c.name for c in cur.description] == ["index type", "label", "property", "count"]
+    assert ("label+property", label, "email", None) in cur.fetchall()
+    cur.execute("SHOW CONSTRAINT INFO")
+    assert ("unique", label, ["email"]) in cur.fetchall()
+    cur.execute(f"CREATE (:{label} {{email: 'a@x'}})")
+    with pytest.raises(mgclient.DatabaseError):
+        cur.execute(f"CREATE (:{label} {{email: 'a@x'}})")
+    cur.execute(f"DROP CONSTRAINT ON (n:{label}) ASSERT n.email IS UNIQUE")
+    cur.execute(f"DROP INDEX ON :{label}(email)")
+    cur.execute("SHOW INDEX INFO")
+    assert all(row[1] != label for row in cur.fetchall())
+    cur.execute(f"CREATE INDEX ON :{label}")
+    cur.execute(f"DROP INDEX ON :{label}")
+    cur.execute("SHOW STORAGE INFO")
+    info = dict(cur.fetchall())
+    assert info["vertex_count"] >= 1
+    with pytest.raises(mgclient.DatabaseError):
+        cur.execute(f"CREATE CONSTRAINT ON (n:{label}) ASSERT EXISTS (n.email)")
+    conn.close()
