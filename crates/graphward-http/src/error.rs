@@ -15,6 +15,7 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "Neo.ClientError.Request.PayloadTooLarge";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "Neo.ClientError.Request.UnsupportedMediaType";
     pub const TOO_MANY_TRANSACTIONS: &str = "Neo.TransientError.Request.TooManyRequests";
+    pub const AUTH_RATE_LIMIT: &str = "Neo.ClientError.Security.AuthenticationRateLimit";
     pub const TRANSACTION_NOT_FOUND: &str = "Neo.ClientError.Transaction.TransactionNotFound";
     pub const TRANSACTION_IN_USE: &str = "Neo.ClientError.Transaction.TransactionInUse";
     pub const QUERY_NOT_FOUND: &str = "Neo.ClientError.Procedure.StoredQueryNotFound";
@@ -71,7 +72,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     match code {
         ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::AuthRateLimit => StatusCode::TOO_MANY_REQUESTS,
+        // Throttled logins are refused logins: 401 (clients re-prompt for credentials), told
+        // apart by the code `Neo.ClientError.Security.AuthenticationRateLimit` and Retry-After.
+        ErrorCode::AuthRateLimit => StatusCode::UNAUTHORIZED,
         ErrorCode::AuthBusy => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DatabaseNotFound | ErrorCode::TransactionInvalid => StatusCode::NOT_FOUND,
         ErrorCode::DatabaseExists => StatusCode::CONFLICT,
@@ -105,7 +108,9 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"graphward\", Bearer"),
             );
         }
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            || self.code == codes::AUTH_RATE_LIMIT
+        {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         r
