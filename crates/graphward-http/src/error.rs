@@ -72,7 +72,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::DatabaseNotFound | ErrorCode::TransactionInvalid => StatusCode::NOT_FOUND,
-        ErrorCode::DatabaseExists => StatusCode::CONFLICT,
+        ErrorCode::DatabaseExists | ErrorCode::Outdated => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,

@@ -10,7 +10,7 @@ pub mod values;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use graphward_core::engine::{
@@ -42,14 +42,54 @@ pub fn parse_statement(text: &str, limits: &Limits) -> Result<Statement> {
     crate::parser::parse(text, limits.max_nesting_depth)
 }
 
-/// How long a writer waits for the write lock before giving up.
+/// How long a writer waits for the write lock before giving up (unless the transaction's own
+/// timeout ends sooner).
 const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often a writer waiting for the write lock looks again.
+const WRITE_LOCK_POLL: Duration = Duration::from_millis(2);
+
+/// What the engine knows about one open transaction.
+#[derive(Debug, Clone)]
+struct TxEntry {
+    database: String,
+    /// Whether it holds its database's write lock.
+    holds_write: bool,
+}
 
 struct Inner {
     storage: Storage,
     config: EngineConfig,
     procedures: Arc<RwLock<HashMap<String, TableProcedure>>>,
     commits: AtomicU64,
+    /// The id the next transaction gets.
+    next_tx: AtomicU64,
+    /// Open transactions by id.
+    txs: Mutex<HashMap<u64, TxEntry>>,
+}
+
+impl Inner {
+    fn set_holds_write(&self, id: u64, holds: bool) {
+        if let Ok(mut txs) = self.txs.lock() {
+            if let Some(e) = txs.get_mut(&id) {
+                e.holds_write = holds;
+            }
+        }
+    }
+
+    /// The id of the transaction holding the write lock of `database`, if one is known.
+    fn write_holder(&self, database: &str) -> Option<u64> {
+        let txs = self.txs.lock().ok()?;
+        txs.iter()
+            .find(|(_, e)| e.holds_write && e.database == database)
+            .map(|(id, _)| *id)
+    }
+}
+
+/// How a transaction id is shown to clients (`SHOW TRANSACTIONS`, lock-wait errors), in
+/// Neo4j's form: `<database>-transaction-<n>`.
+fn tx_id_string(database: &str, id: u64) -> String {
+    format!("{database}-transaction-{id}")
 }
 
 /// The graph engine: storage plus Cypher. Cheap to clone.
@@ -80,6 +120,8 @@ impl Engine {
                 config,
                 procedures: Arc::new(RwLock::new(HashMap::new())),
                 commits: AtomicU64::new(0),
+                next_tx: AtomicU64::new(1),
+                txs: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -145,18 +187,31 @@ impl QueryEngine for Engine {
                 }
             })?)
         };
+        let id = self.inner.next_tx.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut txs) = self.inner.txs.lock() {
+            txs.insert(
+                id,
+                TxEntry {
+                    database: name.clone(),
+                    holds_write: false,
+                },
+            );
+        }
         let mut tx = EngineTx {
             engine: self.inner.clone(),
+            id,
+            started: Instant::now(),
             name,
             db,
             store: None,
             options,
             failed: false,
-            write_refused: None,
         };
+        // An explicit transaction reads from a snapshot taken now, whatever its access mode;
+        // one that may write takes the write lock at its first write (`upgrade_to_write`).
         // `system` needs no store for its own statements (SHOW DATABASES): opened on demand.
         if !tx.options.implicit && !system {
-            tx.open_store(tx.options.mode == AccessMode::Write)?;
+            tx.open_store(false)?;
         }
         Ok(Box::new(tx))
     }
@@ -193,68 +248,147 @@ impl QueryEngine for Engine {
 
 struct EngineTx {
     engine: Arc<Inner>,
+    /// This transaction's number in the engine's table of open transactions.
+    id: u64,
+    started: Instant,
     name: String,
     /// `None` only for `system` when the default database is unavailable.
     db: Option<Arc<Database>>,
     store: Option<StoreTx>,
     options: TxOptions,
     failed: bool,
-    /// Why a write-mode transaction holds a read store: its database refuses writes for now
-    /// (degraded after a storage failure). Reads go on; a write gets this error.
-    write_refused: Option<Error>,
+}
+
+impl Drop for EngineTx {
+    fn drop(&mut self) {
+        // Release the write lock (an uncommitted write transaction aborts when dropped)
+        // before the table stops naming this transaction as its holder.
+        self.store = None;
+        if let Ok(mut txs) = self.engine.txs.lock() {
+            txs.remove(&self.id);
+        }
+    }
 }
 
 impl EngineTx {
-    fn open_store(&mut self, write: bool) -> Result<()> {
-        let Some(db) = self.db.clone() else {
-            return Err(Error::new(
+    fn db(&self) -> Result<Arc<Database>> {
+        self.db.clone().ok_or_else(|| {
+            Error::new(
                 ErrorCode::DatabaseUnavailable,
                 format!(
                     "the default database '{}' is unavailable",
                     self.engine.config.default_database.to_ascii_lowercase()
                 ),
-            ));
-        };
-        if write {
-            let start = Instant::now();
-            loop {
-                match db.try_begin_write() {
-                    Ok(Some(w)) => {
-                        self.store = Some(StoreTx::Write(w));
-                        return Ok(());
-                    }
-                    Ok(None) => {}
-                    Err(e) if e.code == ErrorCode::DatabaseUnavailable => {
-                        // Degraded: serve reads from a snapshot; refuse writes with `e`.
-                        self.store = Some(StoreTx::Read(db.begin_read()?));
-                        self.write_refused = Some(e);
-                        return Ok(());
-                    }
-                    Err(e) => return Err(e),
-                }
-                if self.options.cancel.is_cancelled() {
-                    return Err(Error::new(
-                        ErrorCode::Terminated,
-                        "the transaction was terminated",
-                    ));
-                }
-                if start.elapsed() > WRITE_LOCK_TIMEOUT {
-                    return Err(Error::new(
-                        ErrorCode::TransactionTimedOut,
-                        "timed out waiting for the write lock: another write transaction is open on this database",
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            )
+        })
+    }
+
+    fn open_store(&mut self, write: bool) -> Result<()> {
+        let db = self.db()?;
+        let store = if write {
+            StoreTx::Write(self.acquire_write(&db)?)
         } else {
-            self.store = Some(StoreTx::Read(db.begin_read()?));
-            Ok(())
+            StoreTx::Read(db.begin_read()?)
+        };
+        self.store = Some(store);
+        Ok(())
+    }
+
+    /// The first write of a transaction that read from a snapshot: takes the write lock and
+    /// continues in a write transaction, unless something was committed since the snapshot
+    /// (the transaction's reads may be stale, so its writes could lose an update): then it
+    /// fails with the transient `Outdated`, which drivers retry.
+    fn upgrade_to_write(&mut self) -> Result<()> {
+        let snapshot = match &self.store {
+            Some(StoreTx::Write(_)) => return Ok(()),
+            Some(StoreTx::Read(r)) => Some(r.commit_seq()?),
+            None => None,
+        };
+        let db = self.db()?;
+        let w = self.acquire_write(&db)?;
+        if let Some(seen) = snapshot {
+            if w.commit_seq() != seen {
+                let _ = w.abort();
+                self.engine.set_holds_write(self.id, false);
+                return Err(Error::new(
+                    ErrorCode::Outdated,
+                    format!(
+                        "transaction {} read from a snapshot, and another transaction has committed on database '{}' since; retry the transaction",
+                        tx_id_string(&self.name, self.id),
+                        self.name
+                    ),
+                ));
+            }
+        }
+        self.store = Some(StoreTx::Write(w));
+        Ok(())
+    }
+
+    /// When this transaction's own time is up: the client's timeout counted from its start.
+    fn client_deadline(&self) -> Option<Instant> {
+        self.options.timeout.map(|t| self.started + t)
+    }
+
+    /// Waits for the database's write lock, at most until the transaction's deadline or
+    /// [`WRITE_LOCK_TIMEOUT`], whichever comes first.
+    fn acquire_write(&self, db: &Database) -> Result<graphward_storage::WriteTxn> {
+        let start = Instant::now();
+        let lock_deadline = start + WRITE_LOCK_TIMEOUT;
+        let client_deadline = self.client_deadline();
+        loop {
+            if let Some(w) = db.try_begin_write()? {
+                self.engine.set_holds_write(self.id, true);
+                return Ok(w);
+            }
+            if self.options.cancel.is_cancelled() {
+                return Err(Error::new(
+                    ErrorCode::Terminated,
+                    "the transaction was terminated",
+                ));
+            }
+            let now = Instant::now();
+            let holder = || match self.engine.write_holder(&self.name) {
+                Some(id) => format!("transaction {}", tx_id_string(&self.name, id)),
+                None => "another transaction".to_string(),
+            };
+            if let Some(d) = client_deadline {
+                if now >= d {
+                    return Err(Error::new(
+                        ErrorCode::TransactionTimedOutClientConfiguration,
+                        format!(
+                            "transaction {} timed out after {} ms (its configured timeout) waiting for the write lock on database '{}', held by {}",
+                            tx_id_string(&self.name, self.id),
+                            self.options.timeout.unwrap_or_default().as_millis(),
+                            self.name,
+                            holder()
+                        ),
+                    ));
+                }
+            }
+            if now >= lock_deadline {
+                return Err(Error::new(
+                    ErrorCode::TransactionTimedOut,
+                    format!(
+                        "timed out after {} s waiting for the write lock on database '{}', held by {}",
+                        WRITE_LOCK_TIMEOUT.as_secs(),
+                        self.name,
+                        holder()
+                    ),
+                ));
+            }
+            let next = client_deadline.map_or(lock_deadline, |d| d.min(lock_deadline));
+            std::thread::sleep(WRITE_LOCK_POLL.min(next.saturating_duration_since(now)));
         }
     }
 
     fn env(&self, params: Params) -> Env {
         let limits = &self.engine.config.limits;
-        let timeout = match (self.options.timeout, limits.query_timeout) {
+        // The client's timeout bounds the whole transaction; the server's query timeout
+        // bounds each statement.
+        let deadline = match (
+            self.client_deadline(),
+            limits.query_timeout.map(|t| Instant::now() + t),
+        ) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -262,7 +396,7 @@ impl EngineTx {
             params,
             clock: Clock::system(),
             cancel: self.options.cancel.clone(),
-            deadline: timeout.map(|t| Instant::now() + t),
+            deadline,
             database: self.name.clone(),
             max_rows: limits.max_rows,
             max_memory_bytes: limits.max_memory_bytes,
@@ -312,15 +446,16 @@ impl EngineTx {
                         },
                     )));
                 }
-                if self.store.is_none() {
+                let may_write = self.options.mode == AccessMode::Write;
+                if writes && may_write {
+                    // The first write: from here on the transaction holds the write lock.
+                    self.upgrade_to_write()?;
+                } else if self.store.is_none() {
                     // A read-mode auto-commit transaction opens a read store, so the check
                     // below refuses its writes as it does in an explicit one.
-                    self.open_store(writes && self.options.mode == AccessMode::Write)?;
+                    self.open_store(false)?;
                 }
                 if writes && matches!(self.store, Some(StoreTx::Read(_))) {
-                    if let Some(e) = &self.write_refused {
-                        return Err(e.clone());
-                    }
                     return Err(Error::new(
                         ErrorCode::Forbidden,
                         "Writing in read access mode not allowed.",
@@ -612,16 +747,14 @@ impl EngineTx {
     }
 
     fn ensure_write(&mut self) -> Result<()> {
-        if self.store.is_none() {
-            self.open_store(true)?;
+        if self.store.is_none() || self.options.mode == AccessMode::Write {
+            self.upgrade_to_write()
+        } else {
+            Ok(())
         }
-        Ok(())
     }
 
     fn write_store(&mut self) -> Result<&mut graphward_storage::WriteTxn> {
-        if let (Some(e), Some(StoreTx::Read(_))) = (&self.write_refused, &self.store) {
-            return Err(e.clone());
-        }
         match self.store.as_mut() {
             Some(s) => s.write(),
             None => Err(Error::internal("no storage transaction")),
@@ -652,6 +785,7 @@ impl Transaction for EngineTx {
                 // Roll back right away: a failed statement leaves nothing behind.
                 if let Some(StoreTx::Write(w)) = self.store.take() {
                     let _ = w.abort();
+                    self.engine.set_holds_write(self.id, false);
                 }
                 Err(e)
             }
@@ -665,8 +799,8 @@ impl Transaction for EngineTx {
                 "the transaction has failed and was rolled back",
             ));
         }
-        let this = *self;
-        if let Some(StoreTx::Write(w)) = this.store {
+        let mut this = self;
+        if let Some(StoreTx::Write(w)) = this.store.take() {
             w.commit()?;
         }
         let n = this.engine.commits.fetch_add(1, Ordering::SeqCst) + 1;
@@ -675,8 +809,8 @@ impl Transaction for EngineTx {
         })
     }
 
-    fn rollback(self: Box<Self>) -> Result<()> {
-        if let Some(StoreTx::Write(w)) = self.store {
+    fn rollback(mut self: Box<Self>) -> Result<()> {
+        if let Some(StoreTx::Write(w)) = self.store.take() {
             w.abort()?;
         }
         Ok(())
