@@ -159,6 +159,9 @@ pub(crate) struct Session<S> {
     eof: bool,
     /// RESETs read from the socket but not yet processed: messages before them are IGNORED.
     pending_resets: usize,
+    /// The explicit transaction was rolled back for idling past `transaction_idle_timeout`;
+    /// the client's next message in it is answered with `TransactionTimedOut`.
+    tx_expired: Option<Duration>,
     out: Vec<u8>,
     tx: Option<TxCtx>,
 }
@@ -308,6 +311,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             queue: VecDeque::new(),
             eof: false,
             pending_resets: 0,
+            tx_expired: None,
             out: Vec::new(),
             tx: None,
         }
@@ -332,7 +336,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         return Ok(());
                     }
                     let idle = self.ctx.config.idle_timeout;
-                    match tokio::time::timeout(idle, self.read_msg()).await {
+                    let tx_idle = self.ctx.config.transaction_idle_timeout;
+                    let in_tx = self
+                        .tx
+                        .as_ref()
+                        .is_some_and(|t| t.explicit && t.tx.is_some());
+                    let wait = if in_tx { idle.min(tx_idle) } else { idle };
+                    match tokio::time::timeout(wait, self.read_msg()).await {
+                        Err(_) if in_tx && tx_idle < idle => {
+                            tracing::info!(peer = %self.peer, conn = %self.conn_id, "rolling back an explicit transaction idle for {} ms", tx_idle.as_millis());
+                            self.abandon_tx().await;
+                            self.tx_expired = Some(tx_idle);
+                            continue;
+                        }
                         Err(_) => {
                             tracing::info!(peer = %self.peer, conn = %self.conn_id, "closing idle Bolt connection");
                             return Ok(());
@@ -599,6 +615,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return Ok(Flow::Continue);
             }
             Phase::Ready => {}
+        }
+        if let Some(idle) = self.tx_expired.take() {
+            match m.tag {
+                // Already rolled back: RESET and ROLLBACK are answered as usual.
+                msg::RESET => {}
+                msg::ROLLBACK => {
+                    self.success(Map::new());
+                    return Ok(Flow::Continue);
+                }
+                _ => {
+                    return self
+                        .fail(Failure::from_error(&Error::new(
+                            ErrorCode::TransactionTimedOut,
+                            format!(
+                                "the transaction was idle for more than {} ms (the server's transaction idle timeout) and was rolled back",
+                                idle.as_millis()
+                            ),
+                        )))
+                        .await;
+                }
+            }
         }
         match self.dispatch(m.tag, fields).await {
             Ok(flow) => Ok(flow),

@@ -324,6 +324,9 @@ pub struct Limits {
     pub max_memory_bytes: u64,
     /// Wall-clock limit per query; the executor cancels it cooperatively and rolls back.
     pub query_timeout: Option<Duration>,
+    /// Wall-clock limit of a whole transaction, from BEGIN (or the auto-commit query) to
+    /// COMMIT, including any wait for the write lock; a client's shorter `tx_timeout` wins.
+    pub transaction_timeout: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -334,6 +337,7 @@ impl Default for Limits {
             max_rows: 10_000_000,
             max_memory_bytes: 2 * 1024 * 1024 * 1024,
             query_timeout: Some(Duration::from_secs(300)),
+            transaction_timeout: Some(Duration::from_secs(300)),
         }
     }
 }

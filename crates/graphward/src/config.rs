@@ -76,6 +76,11 @@ pub static SETTINGS: &[Setting] = &[
     ),
     setting!("bolt.idle_timeout", "bolt-idle-timeout", bolt_idle_timeout),
     setting!(
+        "bolt.transaction_idle_timeout",
+        "transaction-idle-timeout",
+        transaction_idle_timeout
+    ),
+    setting!(
         "bolt.advertised_address",
         "bolt-advertised-address",
         bolt_advertised_address
@@ -129,6 +134,11 @@ pub static SETTINGS: &[Setting] = &[
         max_query_memory
     ),
     setting!("limits.query_timeout", "query-timeout", query_timeout),
+    setting!(
+        "limits.transaction_timeout",
+        "transaction-timeout",
+        transaction_timeout
+    ),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
         "auth.initial_password_file",
@@ -652,6 +662,11 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             idle_timeout: l.get("bolt.idle_timeout", bolt_default.idle_timeout, |r| {
                 duration(r)?.ok_or_else(|| "must be greater than zero".to_string())
             })?,
+            transaction_idle_timeout: l.get(
+                "bolt.transaction_idle_timeout",
+                bolt_default.transaction_idle_timeout,
+                |r| duration(r)?.ok_or_else(|| "must be greater than zero".to_string()),
+            )?,
             advertised_address: l.get(
                 "bolt.advertised_address",
                 bolt_default.advertised_address,
@@ -713,6 +728,11 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         query_timeout: l.get(
             "limits.query_timeout",
             limits_default.query_timeout,
+            duration,
+        )?,
+        transaction_timeout: l.get(
+            "limits.transaction_timeout",
+            limits_default.transaction_timeout,
             duration,
         )?,
     };

@@ -324,9 +324,54 @@ impl EngineTx {
         Ok(())
     }
 
-    /// When this transaction's own time is up: the client's timeout counted from its start.
-    fn client_deadline(&self) -> Option<Instant> {
-        self.options.timeout.map(|t| self.started + t)
+    /// When this transaction's time is up, counted from its start: the client's timeout or
+    /// the server's transaction timeout, whichever ends first, and whether it is the
+    /// client's.
+    fn deadline(&self) -> Option<(Instant, bool)> {
+        let client = self.options.timeout.map(|t| (self.started + t, true));
+        let server = self
+            .engine
+            .config
+            .limits
+            .transaction_timeout
+            .map(|t| (self.started + t, false));
+        match (client, server) {
+            (Some(c), Some(s)) => Some(if c.0 <= s.0 { c } else { s }),
+            (c, s) => c.or(s),
+        }
+    }
+
+    /// The error of a transaction that ran out of time (`what` it was doing then).
+    fn timed_out(&self, by_client: bool, what: &str) -> Error {
+        let (code, limit, whose) = if by_client {
+            (
+                ErrorCode::TransactionTimedOutClientConfiguration,
+                self.options.timeout,
+                "the timeout the client configured",
+            )
+        } else {
+            (
+                ErrorCode::TransactionTimedOut,
+                self.engine.config.limits.transaction_timeout,
+                "the server's transaction timeout",
+            )
+        };
+        Error::new(
+            code,
+            format!(
+                "transaction {} timed out after {} ms ({whose}){what}; it was rolled back",
+                tx_id_string(&self.name, self.id),
+                limit.unwrap_or_default().as_millis(),
+            ),
+        )
+    }
+
+    /// Fails once the transaction's time is up.
+    fn check_deadline(&self) -> Result<()> {
+        match self.deadline() {
+            Some((d, by_client)) if Instant::now() >= d => Err(self.timed_out(by_client, "")),
+            _ => Ok(()),
+        }
     }
 
     /// Waits for the database's write lock, at most until the transaction's deadline or
@@ -334,7 +379,7 @@ impl EngineTx {
     fn acquire_write(&self, db: &Database) -> Result<graphward_storage::WriteTxn> {
         let start = Instant::now();
         let lock_deadline = start + WRITE_LOCK_TIMEOUT;
-        let client_deadline = self.client_deadline();
+        let tx_deadline = self.deadline();
         loop {
             if let Some(w) = db.try_begin_write()? {
                 self.engine.set_holds_write(self.id, true);
@@ -351,18 +396,14 @@ impl EngineTx {
                 Some(id) => format!("transaction {}", tx_id_string(&self.name, id)),
                 None => "another transaction".to_string(),
             };
-            if let Some(d) = client_deadline {
+            if let Some((d, by_client)) = tx_deadline {
                 if now >= d {
-                    return Err(Error::new(
-                        ErrorCode::TransactionTimedOutClientConfiguration,
-                        format!(
-                            "transaction {} timed out after {} ms (its configured timeout) waiting for the write lock on database '{}', held by {}",
-                            tx_id_string(&self.name, self.id),
-                            self.options.timeout.unwrap_or_default().as_millis(),
-                            self.name,
-                            holder()
-                        ),
-                    ));
+                    let what = format!(
+                        " waiting for the write lock on database '{}', held by {}",
+                        self.name,
+                        holder()
+                    );
+                    return Err(self.timed_out(by_client, &what));
                 }
             }
             if now >= lock_deadline {
@@ -376,7 +417,7 @@ impl EngineTx {
                     ),
                 ));
             }
-            let next = client_deadline.map_or(lock_deadline, |d| d.min(lock_deadline));
+            let next = tx_deadline.map_or(lock_deadline, |(d, _)| d.min(lock_deadline));
             std::thread::sleep(WRITE_LOCK_POLL.min(next.saturating_duration_since(now)));
         }
     }
@@ -386,7 +427,7 @@ impl EngineTx {
         // The client's timeout bounds the whole transaction; the server's query timeout
         // bounds each statement.
         let deadline = match (
-            self.client_deadline(),
+            self.deadline().map(|(d, _)| d),
             limits.query_timeout.map(|t| Instant::now() + t),
         ) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -778,7 +819,10 @@ impl Transaction for EngineTx {
                 "the transaction has failed and must be rolled back",
             ));
         }
-        match self.run_inner(statement, params) {
+        match self
+            .check_deadline()
+            .and_then(|()| self.run_inner(statement, params))
+        {
             Ok(s) => Ok(s),
             Err(e) => {
                 self.failed = true;
@@ -800,6 +844,7 @@ impl Transaction for EngineTx {
             ));
         }
         let mut this = self;
+        this.check_deadline()?;
         if let Some(StoreTx::Write(w)) = this.store.take() {
             w.commit()?;
         }

@@ -1,0 +1,122 @@
+"""Transactions with the real Python driver: the write lock is taken at the first write (an idle
+WRITE-mode transaction blocks nobody), no lost update under concurrent managed writes, and a
+wait for the lock ends within the client's transaction timeout (issue 13)."""
+import threading
+import time
+
+import pytest
+from neo4j import GraphDatabase
+from neo4j.exceptions import ClientError, TransientError
+
+from conftest import AUTH
+
+
+@pytest.fixture(scope="module")
+def driver(server):
+    d = GraphDatabase.driver(server.bolt_uri, auth=AUTH)
+    yield d
+    d.close()
+
+
+def reset_counter(driver, name):
+    driver.execute_query("MATCH (c:Counter {name: $n}) DELETE c", n=name)
+    driver.execute_query("CREATE (:Counter {name: $n, v: 0})", n=name)
+
+
+def counter(driver, name):
+    records, _, _ = driver.execute_query("MATCH (c:Counter {name: $n}) RETURN c.v AS v", n=name)
+    return records[0]["v"]
+
+
+def test_idle_write_mode_transaction_does_not_block_other_writers(driver):
+    reset_counter(driver, "idle")
+    with driver.session() as idle_session:
+        tx = idle_session.begin_transaction()  # WRITE mode, the drivers' default
+        assert tx.run("MATCH (c:Counter {name: 'idle'}) RETURN c.v AS v").single()["v"] == 0
+        # While it stays open and idle, another writer commits at once.
+        start = time.monotonic()
+        with driver.session() as s:
+            with s.begin_transaction(timeout=2) as w:
+                w.run("MATCH (c:Counter {name: 'idle'}) SET c.v = c.v + 1").consume()
+                w.commit()
+        assert time.monotonic() - start < 2
+        # The idle transaction still reads its snapshot; its own write would rest on a stale
+        # read, so it is refused with a transient (retryable) error.
+        assert tx.run("MATCH (c:Counter {name: 'idle'}) RETURN c.v AS v").single()["v"] == 0
+        with pytest.raises(TransientError) as e:
+            tx.run("MATCH (c:Counter {name: 'idle'}) SET c.v = c.v + 1").consume()
+        assert e.value.code == "Neo.TransientError.Transaction.Outdated"
+        tx.close()
+    assert counter(driver, "idle") == 1
+
+
+def test_concurrent_managed_increments_lose_no_update(driver):
+    reset_counter(driver, "inc")
+    writers, each = 6, 15
+    errors = []
+
+    def work():
+        try:
+            with driver.session() as s:
+                for _ in range(each):
+                    s.execute_write(
+                        lambda tx: tx.run(
+                            "MATCH (c:Counter {name: 'inc'}) SET c.v = c.v + 1"
+                        ).consume()
+                    )
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert counter(driver, "inc") == writers * each
+
+
+def test_read_then_write_in_two_statements_loses_no_update(driver):
+    reset_counter(driver, "rtw")
+    writers, each = 4, 10
+    errors = []
+
+    def increment(tx):
+        v = tx.run("MATCH (c:Counter {name: 'rtw'}) RETURN c.v AS v").single()["v"]
+        time.sleep(0.001)  # widen the race window between the read and the write
+        tx.run("MATCH (c:Counter {name: 'rtw'}) SET c.v = $v", v=v + 1).consume()
+
+    def work():
+        try:
+            with driver.session() as s:
+                for _ in range(each):
+                    s.execute_write(increment)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert counter(driver, "rtw") == writers * each
+
+
+def test_waiting_for_the_lock_ends_within_the_client_timeout(driver):
+    reset_counter(driver, "wait")
+    with driver.session() as holder_session:
+        holder = holder_session.begin_transaction()
+        holder.run("MATCH (c:Counter {name: 'wait'}) SET c.v = 100").consume()  # holds the lock
+        with driver.session() as s:
+            tx = s.begin_transaction(timeout=0.25)
+            start = time.monotonic()
+            with pytest.raises(ClientError) as e:
+                tx.run("MATCH (c:Counter {name: 'wait'}) SET c.v = 1").consume()
+            waited = time.monotonic() - start
+            tx.close()
+        assert waited <= 0.25 + 0.5, waited
+        assert e.value.code == "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
+        assert "-transaction-" in e.value.message  # names the holder
+        holder.commit()
+    assert counter(driver, "wait") == 100
