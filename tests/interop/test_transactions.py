@@ -120,3 +120,39 @@ def test_waiting_for_the_lock_ends_within_the_client_timeout(driver):
         assert "-transaction-" in e.value.message  # names the holder
         holder.commit()
     assert counter(driver, "wait") == 100
+
+
+def test_idle_transaction_is_rolled_back_and_releases_the_lock(make_server):
+    srv = make_server(["--transaction-idle-timeout", "1s"])
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        d.execute_query("CREATE (:Counter {name: 'idle-rb', v: 0})")
+        with d.session() as s:
+            tx = s.begin_transaction()
+            tx.run("MATCH (c:Counter {name: 'idle-rb'}) SET c.v = 42").consume()  # holds the lock
+            time.sleep(1.6)
+            # Rolled back: another writer gets the lock at once, and the idle client hears why.
+            with d.session() as s2:
+                with s2.begin_transaction(timeout=1) as w:
+                    w.run("MATCH (c:Counter {name: 'idle-rb'}) SET c.v = c.v + 1").consume()
+                    w.commit()
+            with pytest.raises(ClientError) as e:
+                tx.run("RETURN 1").consume()
+            assert e.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+            tx.close()
+        records, _, _ = d.execute_query("MATCH (c:Counter {name: 'idle-rb'}) RETURN c.v AS v")
+        assert records[0]["v"] == 1
+
+
+def test_server_transaction_timeout_bounds_a_transaction(make_server):
+    srv = make_server(["--transaction-timeout", "1s"])
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session() as s:
+            tx = s.begin_transaction()
+            tx.run("CREATE (:Late)").consume()
+            time.sleep(1.2)
+            with pytest.raises(ClientError) as e:
+                tx.run("RETURN 1").consume()
+            assert e.value.code == "Neo.ClientError.Transaction.TransactionTimedOut"
+            tx.close()
+        records, _, _ = d.execute_query("MATCH (n:Late) RETURN count(n) AS n")
+        assert records[0]["n"] == 0
