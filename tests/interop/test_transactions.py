@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from neo4j import GraphDatabase
+from neo4j import Bookmarks, GraphDatabase
 from neo4j.exceptions import ClientError, TransientError
 
 from conftest import AUTH
@@ -156,3 +156,30 @@ def test_server_transaction_timeout_bounds_a_transaction(make_server):
             tx.close()
         records, _, _ = d.execute_query("MATCH (n:Late) RETURN count(n) AS n")
         assert records[0]["n"] == 0
+
+
+@pytest.mark.parametrize(
+    "bookmark",
+    ["FB:kcwQnonsense", "graphward:neo4j:not-a-number", "graphward:nosuchdb:1",
+     "graphward:neo4j:999999999"],
+)
+def test_unknown_or_malformed_bookmark_is_refused(driver, bookmark):
+    marks = Bookmarks.from_raw_values([bookmark])
+    with driver.session(bookmarks=marks) as s:
+        with pytest.raises(ClientError) as e:
+            s.run("RETURN 1").consume()
+        assert e.value.code == "Neo.ClientError.Transaction.InvalidBookmark"
+    with driver.session(bookmarks=marks) as s:
+        with pytest.raises(ClientError) as e:
+            with s.begin_transaction() as tx:
+                tx.run("RETURN 1").consume()
+        assert e.value.code == "Neo.ClientError.Transaction.InvalidBookmark"
+
+
+def test_bookmarks_the_server_issued_are_accepted(driver):
+    with driver.session() as s:
+        s.execute_write(lambda tx: tx.run("CREATE (:Marked)").consume())
+        marks = s.last_bookmarks()
+    assert list(marks.raw_values)
+    with driver.session(bookmarks=marks) as s:
+        assert s.run("MATCH (n:Marked) RETURN count(n) AS n").single()["n"] >= 1

@@ -148,6 +148,10 @@ impl QueryEngine for FrontDoor {
     fn databases(&self) -> Vec<DatabaseInfo> {
         self.cypher.databases()
     }
+
+    fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
+        self.cypher.check_bookmarks(bookmarks)
+    }
 }
 
 struct FrontTx {

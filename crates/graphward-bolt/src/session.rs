@@ -16,6 +16,7 @@ use graphward_core::auth::ClientInfo;
 use graphward_core::commands::TxControl;
 use graphward_core::engine::{
     AccessMode, CancelToken, Principal, ResultStream, Summary, Transaction, TxOptions,
+    MAX_BOOKMARKS,
 };
 use graphward_core::{Error, ErrorCode, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -174,6 +175,38 @@ fn get_str<'m>(m: &'m Map, key: &str) -> Option<&'m str> {
     match m.get(key) {
         Some(Value::String(s)) => Some(s.as_str()),
         _ => None,
+    }
+}
+
+/// The `bookmarks` of a BEGIN or auto-commit RUN: a list of strings (absent or null: none).
+fn bookmarks(m: &Map) -> Result<Vec<String>, Failure> {
+    let invalid = |what: &str| {
+        Failure::from_error(&Error::new(
+            ErrorCode::InvalidBookmark,
+            format!("bookmarks must be a list of strings, got {what}"),
+        ))
+    };
+    match m.get("bookmarks") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::List(items)) => {
+            if items.len() > MAX_BOOKMARKS {
+                return Err(Failure::from_error(&Error::new(
+                    ErrorCode::InvalidBookmark,
+                    format!(
+                        "{} bookmarks, more than the limit of {MAX_BOOKMARKS}",
+                        items.len()
+                    ),
+                )));
+            }
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(invalid("a list with something else")),
+                })
+                .collect()
+        }
+        Some(_) => Err(invalid("something else")),
     }
 }
 
@@ -897,10 +930,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     async fn open_explicit(&mut self, extra: &Map) -> Result<(), DispatchError> {
         let opts = self.tx_options(extra, false)?;
+        let marks = bookmarks(extra)?;
         let cancel = opts.cancel.clone();
         let engine = self.ctx.engine.clone();
         let tx = self
-            .blocking(Some(cancel.clone()), move || engine.begin(opts))
+            .blocking(Some(cancel.clone()), move || {
+                engine.check_bookmarks(&marks)?;
+                engine.begin(opts)
+            })
             .await??;
         let db = tx.database().to_string();
         self.tx = Some(TxCtx {
@@ -1051,10 +1088,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
         // Auto-commit.
         let opts = self.tx_options(&extra, true)?;
+        let marks = bookmarks(&extra)?;
         let cancel = opts.cancel.clone();
         let engine = self.ctx.engine.clone();
         let res = self
             .blocking(Some(cancel.clone()), move || {
+                engine.check_bookmarks(&marks)?;
                 let mut tx = engine.begin(opts)?;
                 match tx.run_prepared(prepared, params) {
                     Ok(s) => Ok((tx, s)),

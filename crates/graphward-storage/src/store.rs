@@ -2169,6 +2169,11 @@ impl WriteTxn {
         self.counters.commit_seq
     }
 
+    /// Whether anything was written (a commit then counts in [`WriteTxn::commit_seq`]).
+    pub fn has_writes(&self) -> bool {
+        self.dirty
+    }
+
     /// Discards every change.
     pub fn abort(mut self) -> Result<()> {
         self.tabs = None;

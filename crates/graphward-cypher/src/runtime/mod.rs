@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use graphward_core::engine::{
-    AccessMode, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params, Prepared, QueryEngine,
-    QueryType, ResultStream, Stats, Summary, Transaction, TxOptions,
+    AccessMode, Bookmark, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params, Prepared,
+    QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction, TxOptions,
 };
 use graphward_core::temporal::Clock;
 use graphward_core::{Error, ErrorCode, Result, Value};
@@ -61,7 +61,6 @@ struct Inner {
     storage: Storage,
     config: EngineConfig,
     procedures: Arc<RwLock<HashMap<String, TableProcedure>>>,
-    commits: AtomicU64,
     /// The id the next transaction gets.
     next_tx: AtomicU64,
     /// Open transactions by id.
@@ -119,7 +118,6 @@ impl Engine {
                 storage,
                 config,
                 procedures: Arc::new(RwLock::new(HashMap::new())),
-                commits: AtomicU64::new(0),
                 next_tx: AtomicU64::new(1),
                 txs: Mutex::new(HashMap::new()),
             }),
@@ -227,6 +225,37 @@ impl QueryEngine for Engine {
 
     fn default_database(&self) -> String {
         self.inner.config.default_database.to_ascii_lowercase()
+    }
+
+    fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
+        for b in Bookmark::parse_all(bookmarks)? {
+            let have = if b.database == "system" {
+                0
+            } else {
+                match self.inner.storage.database(&b.database) {
+                    Ok(db) => db.begin_read()?.commit_seq()?,
+                    Err(e) if e.code == ErrorCode::DatabaseNotFound => {
+                        return Err(Error::new(
+                            ErrorCode::InvalidBookmark,
+                            format!("bookmark '{b}' names a database that does not exist"),
+                        ))
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            // One server: every commit it made is visible at once, so a bookmark past the
+            // database's commits was not issued by it (or the database was replaced since).
+            if b.commits > have {
+                return Err(Error::new(
+                    ErrorCode::InvalidBookmark,
+                    format!(
+                        "bookmark '{b}' is unknown: database '{}' has committed {have} transactions",
+                        b.database
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn databases(&self) -> Vec<DatabaseInfo> {
@@ -845,12 +874,27 @@ impl Transaction for EngineTx {
         }
         let mut this = self;
         this.check_deadline()?;
-        if let Some(StoreTx::Write(w)) = this.store.take() {
-            w.commit()?;
-        }
-        let n = this.engine.commits.fetch_add(1, Ordering::SeqCst) + 1;
+        // The bookmark counts the database's commits up to and including this one.
+        let commits = match this.store.take() {
+            Some(StoreTx::Write(w)) => {
+                let after = w.commit_seq() + u64::from(w.has_writes());
+                w.commit()?;
+                after
+            }
+            Some(StoreTx::Read(r)) => r.commit_seq()?,
+            None => match &this.db {
+                Some(db) if this.name != "system" => db.begin_read()?.commit_seq()?,
+                _ => 0,
+            },
+        };
         Ok(CommitInfo {
-            bookmark: Some(format!("graphward:{}:{n}", this.name)),
+            bookmark: Some(
+                Bookmark {
+                    database: this.name.clone(),
+                    commits,
+                }
+                .to_string(),
+            ),
         })
     }
 
