@@ -183,3 +183,37 @@ def test_bookmarks_the_server_issued_are_accepted(driver):
     assert list(marks.raw_values)
     with driver.session(bookmarks=marks) as s:
         assert s.run("MATCH (n:Marked) RETURN count(n) AS n").single()["n"] >= 1
+
+
+def test_show_and_terminate_transactions(driver, server):
+    driver.execute_query("CREATE USER txwatcher IF NOT EXISTS SET PASSWORD 'watcher-pw-1234'")
+    driver.execute_query("GRANT WRITE ON GRAPH neo4j TO txwatcher")
+    with driver.session() as s:
+        tx = s.begin_transaction()
+        tx.run("CREATE (:Shown)").consume()  # takes the write lock
+        records, _, _ = driver.execute_query("SHOW TRANSACTIONS")
+        mine = [r for r in records if r["holdsWriteLock"]]
+        assert len(mine) == 1, records
+        row = mine[0]
+        assert row["username"] == "neo4j"
+        assert row["database"] == "neo4j"
+        assert row["status"] == "Idle"
+        assert row["currentQuery"] == "CREATE (:Shown)"
+        tx_id = row["transactionId"]
+
+        # A user sees only its own transactions, and cannot terminate another's.
+        with GraphDatabase.driver(server.bolt_uri, auth=("txwatcher", "watcher-pw-1234")) as u:
+            records, _, _ = u.execute_query("SHOW TRANSACTIONS")
+            assert all(r["username"] == "txwatcher" for r in records), records
+            records, _, _ = u.execute_query(f"TERMINATE TRANSACTION '{tx_id}'")
+            assert records[0]["message"] == "Transaction not found."
+
+        # The administrator terminates it: the lock is free at the holder's next statement.
+        records, _, _ = driver.execute_query(f"TERMINATE TRANSACTION '{tx_id}'")
+        assert records[0]["message"] == "Transaction terminated."
+        with pytest.raises(Exception) as e:
+            tx.run("RETURN 1").consume()
+        assert "Terminated" in str(getattr(e.value, "code", "")), e.value
+        tx.close()
+    records, _, _ = driver.execute_query("MATCH (n:Shown) RETURN count(n) AS n")
+    assert records[0]["n"] == 0

@@ -408,4 +408,10 @@ pub enum AdminCommand {
         if_exists: bool,
     },
     ShowConstraints,
+    /// `SHOW TRANSACTION[S] ['id', ...]`: open transactions (all of them, or those named).
+    /// `all_users` is false as parsed (a user sees its own); the front door sets it for an
+    /// administrator.
+    ShowTransactions { ids: Vec<String>, all_users: bool },
+    /// `TERMINATE TRANSACTION[S] 'id' [, 'id' ...]`: `all_users` as for `ShowTransactions`.
+    TerminateTransactions { ids: Vec<String>, all_users: bool },
 }

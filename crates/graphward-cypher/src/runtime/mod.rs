@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use graphward_core::engine::{
-    AccessMode, Bookmark, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params, Prepared,
+    AccessMode, Bookmark, CancelToken, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params, Prepared,
     QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction, TxOptions,
 };
 use graphward_core::temporal::Clock;
@@ -49,12 +49,27 @@ const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often a writer waiting for the write lock looks again.
 const WRITE_LOCK_POLL: Duration = Duration::from_millis(2);
 
-/// What the engine knows about one open transaction.
+/// Longest statement text `SHOW TRANSACTIONS` shows (longer ones are cut, marked with `...`).
+const SHOWN_STATEMENT_CHARS: usize = 1000;
+
+/// What the engine knows about one open transaction (`SHOW TRANSACTIONS`).
 #[derive(Debug, Clone)]
 struct TxEntry {
     database: String,
+    user: Option<String>,
+    started: graphward_core::temporal::DateTime,
+    started_at: Instant,
+    /// When its last statement ended (or it began).
+    last_active: Instant,
+    /// The statement running now, or the last one.
+    statement: Option<String>,
+    running: bool,
     /// Whether it holds its database's write lock.
     holds_write: bool,
+    /// Whether it is waiting for the write lock.
+    waiting: bool,
+    cancel: CancelToken,
+    terminated: bool,
 }
 
 struct Inner {
@@ -69,9 +84,13 @@ struct Inner {
 
 impl Inner {
     fn set_holds_write(&self, id: u64, holds: bool) {
+        self.update_tx(id, |e| e.holds_write = holds);
+    }
+
+    fn update_tx(&self, id: u64, f: impl FnOnce(&mut TxEntry)) {
         if let Ok(mut txs) = self.txs.lock() {
             if let Some(e) = txs.get_mut(&id) {
-                e.holds_write = holds;
+                f(e);
             }
         }
     }
@@ -89,6 +108,25 @@ impl Inner {
 /// Neo4j's form: `<database>-transaction-<n>`.
 fn tx_id_string(database: &str, id: u64) -> String {
     format!("{database}-transaction-{id}")
+}
+
+/// Reads an id written by [`tx_id_string`]: the database and the number.
+fn parse_tx_id(text: &str) -> Option<(&str, u64)> {
+    let (database, n) = text.rsplit_once("-transaction-")?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((database, n.parse().ok()?))
+}
+
+/// A `Duration` value of a span of wall-clock time.
+fn duration_value(d: Duration) -> Value {
+    Value::Duration(graphward_core::temporal::Duration {
+        months: 0,
+        days: 0,
+        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
+    })
 }
 
 /// The graph engine: storage plus Cypher. Cheap to clone.
@@ -186,19 +224,29 @@ impl QueryEngine for Engine {
             })?)
         };
         let id = self.inner.next_tx.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
         if let Ok(mut txs) = self.inner.txs.lock() {
             txs.insert(
                 id,
                 TxEntry {
                     database: name.clone(),
+                    user: options.principal.user.clone(),
+                    started: Clock::system().now,
+                    started_at: now,
+                    last_active: now,
+                    statement: None,
+                    running: false,
                     holds_write: false,
+                    waiting: false,
+                    cancel: options.cancel.clone(),
+                    terminated: false,
                 },
             );
         }
         let mut tx = EngineTx {
             engine: self.inner.clone(),
             id,
-            started: Instant::now(),
+            started: now,
             name,
             db,
             store: None,
@@ -395,6 +443,20 @@ impl EngineTx {
         )
     }
 
+    /// Fails once `TERMINATE TRANSACTION` (or the protocol) cancelled the transaction.
+    fn check_terminated(&self) -> Result<()> {
+        if self.options.cancel.is_cancelled() {
+            return Err(Error::new(
+                ErrorCode::Terminated,
+                format!(
+                    "transaction {} was terminated",
+                    tx_id_string(&self.name, self.id)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Fails once the transaction's time is up.
     fn check_deadline(&self) -> Result<()> {
         match self.deadline() {
@@ -409,10 +471,28 @@ impl EngineTx {
         let start = Instant::now();
         let lock_deadline = start + WRITE_LOCK_TIMEOUT;
         let tx_deadline = self.deadline();
+        let result = self.wait_for_write(db, lock_deadline, tx_deadline);
+        self.engine.update_tx(self.id, |e| {
+            e.waiting = false;
+            e.holds_write = result.is_ok();
+        });
+        result
+    }
+
+    fn wait_for_write(
+        &self,
+        db: &Database,
+        lock_deadline: Instant,
+        tx_deadline: Option<(Instant, bool)>,
+    ) -> Result<graphward_storage::WriteTxn> {
+        let mut first = true;
         loop {
             if let Some(w) = db.try_begin_write()? {
-                self.engine.set_holds_write(self.id, true);
                 return Ok(w);
+            }
+            if first {
+                first = false;
+                self.engine.update_tx(self.id, |e| e.waiting = true);
             }
             if self.options.cancel.is_cancelled() {
                 return Err(Error::new(
@@ -705,6 +785,22 @@ impl EngineTx {
                     stats.indexes_removed += 1;
                 }
             }
+            AdminCommand::ShowTransactions { ids, all_users } => {
+                let (cols, rows) = self.show_transactions(&ids, all_users);
+                return Ok(Box::new(RowsStream::with_summary(
+                    cols,
+                    rows,
+                    self.summary(stats, QueryType::Read),
+                )));
+            }
+            AdminCommand::TerminateTransactions { ids, all_users } => {
+                let (cols, rows) = self.terminate_transactions(&ids, all_users);
+                return Ok(Box::new(RowsStream::with_summary(
+                    cols,
+                    rows,
+                    self.summary(stats, QueryType::Write),
+                )));
+            }
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
                 let constraints = matches!(cmd, AdminCommand::ShowConstraints);
                 if self.store.is_none() {
@@ -807,6 +903,116 @@ impl EngineTx {
         Ok(())
     }
 
+    /// Whether this transaction's principal may see (and terminate) `entry`: its own, or
+    /// every one for an administrator (`all_users`, set by the front door) or when
+    /// authentication is off.
+    fn may_see(&self, entry: &TxEntry, all_users: bool) -> bool {
+        let p = &self.options.principal;
+        all_users || p.superuser || (p.user.is_some() && entry.user == p.user)
+    }
+
+    fn show_transactions(&self, ids: &[String], all_users: bool) -> (Vec<String>, Vec<Vec<Value>>) {
+        let cols = [
+            "database",
+            "transactionId",
+            "username",
+            "currentQuery",
+            "startTime",
+            "status",
+            "elapsedTime",
+            "idleTime",
+            "holdsWriteLock",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+        let wanted: Vec<(&str, u64)> = ids.iter().filter_map(|i| parse_tx_id(i)).collect();
+        let now = Instant::now();
+        let mut entries: Vec<(u64, TxEntry)> = match self.engine.txs.lock() {
+            Ok(txs) => txs
+                .iter()
+                .filter(|(id, e)| {
+                    self.may_see(e, all_users)
+                        && (ids.is_empty()
+                            || wanted.iter().any(|(d, n)| *d == e.database && *n == **id))
+                })
+                .map(|(id, e)| (*id, e.clone()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        entries.sort_by_key(|(id, _)| *id);
+        let s = |x: &str| Value::String(x.to_string());
+        let rows = entries
+            .into_iter()
+            .map(|(id, e)| {
+                let status = if e.terminated {
+                    "Terminated".to_string()
+                } else if e.waiting {
+                    match self.engine.write_holder(&e.database) {
+                        Some(h) => format!("Blocked by: [{}]", tx_id_string(&e.database, h)),
+                        None => "Blocked".to_string(),
+                    }
+                } else if e.running {
+                    "Running".to_string()
+                } else {
+                    "Idle".to_string()
+                };
+                let idle = if e.running {
+                    Duration::ZERO
+                } else {
+                    now.saturating_duration_since(e.last_active)
+                };
+                vec![
+                    s(&e.database),
+                    s(&tx_id_string(&e.database, id)),
+                    e.user.as_deref().map_or(Value::Null, s),
+                    s(e.statement.as_deref().unwrap_or("")),
+                    Value::DateTime(e.started),
+                    s(&status),
+                    duration_value(now.saturating_duration_since(e.started_at)),
+                    duration_value(idle),
+                    Value::Bool(e.holds_write),
+                ]
+            })
+            .collect();
+        (cols, rows)
+    }
+
+    fn terminate_transactions(
+        &self,
+        ids: &[String],
+        all_users: bool,
+    ) -> (Vec<String>, Vec<Vec<Value>>) {
+        let cols = ["transactionId", "username", "message"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let s = |x: &str| Value::String(x.to_string());
+        let mut rows = Vec::with_capacity(ids.len());
+        let Ok(mut txs) = self.engine.txs.lock() else {
+            return (cols, rows);
+        };
+        for text in ids {
+            let found = parse_tx_id(text).and_then(|(database, n)| {
+                txs.get_mut(&n)
+                    .filter(|e| e.database == database && self.may_see(e, all_users))
+            });
+            match found {
+                Some(e) => {
+                    e.cancel.cancel();
+                    e.terminated = true;
+                    rows.push(vec![
+                        s(text),
+                        e.user.as_deref().map_or(Value::Null, s),
+                        s("Transaction terminated."),
+                    ]);
+                }
+                None => rows.push(vec![s(text), Value::Null, s("Transaction not found.")]),
+            }
+        }
+        (cols, rows)
+    }
+
     fn summary(&self, stats: Stats, query_type: QueryType) -> Summary {
         Summary {
             query_type,
@@ -848,10 +1054,25 @@ impl Transaction for EngineTx {
                 "the transaction has failed and must be rolled back",
             ));
         }
-        match self
-            .check_deadline()
-            .and_then(|()| self.run_inner(statement, params))
-        {
+        let shown: String = statement.text().chars().take(SHOWN_STATEMENT_CHARS).collect();
+        let shown = if shown.len() < statement.text().len() {
+            format!("{shown}...")
+        } else {
+            shown
+        };
+        self.engine.update_tx(self.id, |e| {
+            e.statement = Some(shown);
+            e.running = true;
+        });
+        let result = self
+            .check_terminated()
+            .and_then(|()| self.check_deadline())
+            .and_then(|()| self.run_inner(statement, params));
+        self.engine.update_tx(self.id, |e| {
+            e.running = false;
+            e.last_active = Instant::now();
+        });
+        match result {
             Ok(s) => Ok(s),
             Err(e) => {
                 self.failed = true;
@@ -873,6 +1094,7 @@ impl Transaction for EngineTx {
             ));
         }
         let mut this = self;
+        this.check_terminated()?;
         this.check_deadline()?;
         // The bookmark counts the database's commits up to and including this one.
         let commits = match this.store.take() {
