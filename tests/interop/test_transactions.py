@@ -217,3 +217,30 @@ def test_show_and_terminate_transactions(driver, server):
         tx.close()
     records, _, _ = driver.execute_query("MATCH (n:Shown) RETURN count(n) AS n")
     assert records[0]["n"] == 0
+
+
+def test_metrics_show_open_transactions_and_lock_waits(driver, server):
+    import requests
+
+    def metric(text, name):
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise AssertionError(f"{name} missing from /metrics")
+
+    url = f"http://127.0.0.1:{server.http_port}/metrics"
+    with driver.session() as s:
+        holder = s.begin_transaction()
+        holder.run("CREATE (:Metric)").consume()
+        with driver.session() as s2:
+            tx = s2.begin_transaction(timeout=0.2)
+            with pytest.raises(ClientError):
+                tx.run("CREATE (:Metric)").consume()
+            tx.close()
+        time.sleep(0.1)
+        text = requests.get(url, timeout=5).text
+        assert metric(text, "graphward_transactions_open") >= 1
+        assert metric(text, "graphward_transaction_oldest_age_seconds") >= 0.1
+        assert metric(text, "graphward_write_lock_waits_total") >= 1
+        assert metric(text, "graphward_write_lock_wait_seconds_total") >= 0.1
+        holder.rollback()

@@ -152,6 +152,10 @@ impl QueryEngine for FrontDoor {
     fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
         self.cypher.check_bookmarks(bookmarks)
     }
+
+    fn transaction_metrics(&self) -> graphward_core::engine::TransactionMetrics {
+        self.cypher.transaction_metrics()
+    }
 }
 
 struct FrontTx {

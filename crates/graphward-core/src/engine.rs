@@ -315,6 +315,23 @@ pub trait QueryEngine: Send + Sync + 'static {
     fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
         Bookmark::parse_all(bookmarks).map(|_| ())
     }
+    /// Open transactions and write-lock waits, for `/metrics`.
+    fn transaction_metrics(&self) -> TransactionMetrics {
+        TransactionMetrics::default()
+    }
+}
+
+/// Transaction figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransactionMetrics {
+    /// Transactions open now (explicit and auto-commit).
+    pub open: u64,
+    /// Age of the oldest open transaction.
+    pub oldest_age: Duration,
+    /// Waits for a database's write lock so far (those that had to wait at all).
+    pub lock_waits: u64,
+    /// Total time spent waiting for write locks so far.
+    pub lock_wait_total: Duration,
 }
 
 /// Most bookmarks one request may carry.

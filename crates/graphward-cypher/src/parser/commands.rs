@@ -193,9 +193,9 @@ impl Parser<'_> {
         if matches!(self.tok(), Tok::Str(_)) || !show {
             loop {
                 if ids.len() == MAX_TRANSACTION_IDS {
-                    return Err(self.unexpected(&format!(
-                        "at most {MAX_TRANSACTION_IDS} transaction ids"
-                    )));
+                    return Err(
+                        self.unexpected(&format!("at most {MAX_TRANSACTION_IDS} transaction ids"))
+                    );
                 }
                 ids.push(self.string_literal("a transaction id string")?);
                 if !self.eat_sym(",") {

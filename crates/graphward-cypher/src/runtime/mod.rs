@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use graphward_core::engine::{
-    AccessMode, Bookmark, CancelToken, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params, Prepared,
-    QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction, TxOptions,
+    AccessMode, Bookmark, CancelToken, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params,
+    Prepared, QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction,
+    TransactionMetrics, TxOptions,
 };
 use graphward_core::temporal::Clock;
 use graphward_core::{Error, ErrorCode, Result, Value};
@@ -80,6 +81,9 @@ struct Inner {
     next_tx: AtomicU64,
     /// Open transactions by id.
     txs: Mutex<HashMap<u64, TxEntry>>,
+    /// Write-lock waits that had to wait, and their total time in microseconds.
+    lock_waits: AtomicU64,
+    lock_wait_micros: AtomicU64,
 }
 
 impl Inner {
@@ -158,6 +162,8 @@ impl Engine {
                 procedures: Arc::new(RwLock::new(HashMap::new())),
                 next_tx: AtomicU64::new(1),
                 txs: Mutex::new(HashMap::new()),
+                lock_waits: AtomicU64::new(0),
+                lock_wait_micros: AtomicU64::new(0),
             }),
         })
     }
@@ -273,6 +279,28 @@ impl QueryEngine for Engine {
 
     fn default_database(&self) -> String {
         self.inner.config.default_database.to_ascii_lowercase()
+    }
+
+    fn transaction_metrics(&self) -> TransactionMetrics {
+        let now = Instant::now();
+        let (open, oldest_age) = match self.inner.txs.lock() {
+            Ok(txs) => (
+                txs.len() as u64,
+                txs.values()
+                    .map(|e| now.saturating_duration_since(e.started_at))
+                    .max()
+                    .unwrap_or_default(),
+            ),
+            Err(_) => (0, Duration::ZERO),
+        };
+        TransactionMetrics {
+            open,
+            oldest_age,
+            lock_waits: self.inner.lock_waits.load(Ordering::Relaxed),
+            lock_wait_total: Duration::from_micros(
+                self.inner.lock_wait_micros.load(Ordering::Relaxed),
+            ),
+        }
     }
 
     fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
@@ -471,7 +499,14 @@ impl EngineTx {
         let start = Instant::now();
         let lock_deadline = start + WRITE_LOCK_TIMEOUT;
         let tx_deadline = self.deadline();
-        let result = self.wait_for_write(db, lock_deadline, tx_deadline);
+        let (result, waited) = self.wait_for_write(db, lock_deadline, tx_deadline);
+        if waited {
+            let micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.engine.lock_waits.fetch_add(1, Ordering::Relaxed);
+            self.engine
+                .lock_wait_micros
+                .fetch_add(micros, Ordering::Relaxed);
+        }
         self.engine.update_tx(self.id, |e| {
             e.waiting = false;
             e.holds_write = result.is_ok();
@@ -484,14 +519,25 @@ impl EngineTx {
         db: &Database,
         lock_deadline: Instant,
         tx_deadline: Option<(Instant, bool)>,
-    ) -> Result<graphward_storage::WriteTxn> {
+    ) -> (Result<graphward_storage::WriteTxn>, bool) {
         let mut first = true;
+        let result = self.wait_loop(db, lock_deadline, tx_deadline, &mut first);
+        (result, !first)
+    }
+
+    fn wait_loop(
+        &self,
+        db: &Database,
+        lock_deadline: Instant,
+        tx_deadline: Option<(Instant, bool)>,
+        first: &mut bool,
+    ) -> Result<graphward_storage::WriteTxn> {
         loop {
             if let Some(w) = db.try_begin_write()? {
                 return Ok(w);
             }
-            if first {
-                first = false;
+            if *first {
+                *first = false;
                 self.engine.update_tx(self.id, |e| e.waiting = true);
             }
             if self.options.cancel.is_cancelled() {
@@ -1054,7 +1100,11 @@ impl Transaction for EngineTx {
                 "the transaction has failed and must be rolled back",
             ));
         }
-        let shown: String = statement.text().chars().take(SHOWN_STATEMENT_CHARS).collect();
+        let shown: String = statement
+            .text()
+            .chars()
+            .take(SHOWN_STATEMENT_CHARS)
+            .collect();
         let shown = if shown.len() < statement.text().len() {
             format!("{shown}...")
         } else {
