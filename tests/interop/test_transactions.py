@@ -208,9 +208,14 @@ def test_show_and_terminate_transactions(driver, server):
             records, _, _ = u.execute_query(f"TERMINATE TRANSACTION '{tx_id}'")
             assert records[0]["message"] == "Transaction not found."
 
-        # The administrator terminates it: the lock is free at the holder's next statement.
+        # The administrator terminates it: it is rolled back at once (its client is silent),
+        # so another writer gets the lock without waiting for the holder's next message.
         records, _, _ = driver.execute_query(f"TERMINATE TRANSACTION '{tx_id}'")
         assert records[0]["message"] == "Transaction terminated."
+        with driver.session() as s2:
+            with s2.begin_transaction(timeout=2) as w:
+                w.run("CREATE (:Other)").consume()
+                w.commit()
         with pytest.raises(Exception) as e:
             tx.run("RETURN 1").consume()
         assert "Terminated" in str(getattr(e.value, "code", "")), e.value

@@ -160,9 +160,10 @@ pub(crate) struct Session<S> {
     eof: bool,
     /// RESETs read from the socket but not yet processed: messages before them are IGNORED.
     pending_resets: usize,
-    /// The explicit transaction was rolled back for idling past `transaction_idle_timeout`;
-    /// the client's next message in it is answered with `TransactionTimedOut`.
-    tx_expired: Option<Duration>,
+    /// The explicit transaction was rolled back while the client was silent (idle past
+    /// `transaction_idle_timeout`, or terminated by `TERMINATE TRANSACTION`); the client's
+    /// next message in it is answered with this error.
+    tx_expired: Option<Error>,
     out: Vec<u8>,
     tx: Option<TxCtx>,
 }
@@ -209,6 +210,9 @@ fn bookmarks(m: &Map) -> Result<Vec<String>, Failure> {
         Some(_) => Err(invalid("something else")),
     }
 }
+
+/// How often a silent client's open transaction is checked for `TERMINATE TRANSACTION`.
+const TERMINATE_POLL: Duration = Duration::from_millis(100);
 
 fn get_int(m: &Map, key: &str) -> Option<i64> {
     match m.get(key) {
@@ -375,11 +379,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         .as_ref()
                         .is_some_and(|t| t.explicit && t.tx.is_some());
                     let wait = if in_tx { idle.min(tx_idle) } else { idle };
-                    match tokio::time::timeout(wait, self.read_msg()).await {
+                    let cancel = self.tx.as_ref().map(|t| t.cancel.clone());
+                    let until = Instant::now() + wait;
+                    // An open transaction is looked at every TERMINATE_POLL while the client
+                    // is silent: a terminated one is rolled back at once (its write lock and
+                    // snapshot freed), not at the client's next message.
+                    let read = loop {
+                        let left = until.saturating_duration_since(Instant::now());
+                        let step = if in_tx {
+                            left.min(TERMINATE_POLL)
+                        } else {
+                            left
+                        };
+                        match tokio::time::timeout(step, self.read_msg()).await {
+                            Err(_) if Instant::now() < until => {
+                                if in_tx && cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                                    break None;
+                                }
+                            }
+                            other => break Some(other),
+                        }
+                    };
+                    let Some(read) = read else {
+                        tracing::info!(peer = %self.peer, conn = %self.conn_id, "rolling back a terminated transaction");
+                        self.abandon_tx().await;
+                        self.tx_expired = Some(Error::new(
+                            ErrorCode::Terminated,
+                            "the transaction was terminated (TERMINATE TRANSACTION) and rolled back",
+                        ));
+                        continue;
+                    };
+                    match read {
                         Err(_) if in_tx && tx_idle < idle => {
                             tracing::info!(peer = %self.peer, conn = %self.conn_id, "rolling back an explicit transaction idle for {} ms", tx_idle.as_millis());
                             self.abandon_tx().await;
-                            self.tx_expired = Some(tx_idle);
+                            self.tx_expired = Some(Error::new(
+                                ErrorCode::TransactionTimedOut,
+                                format!(
+                                    "the transaction was idle for more than {} ms (the server's transaction idle timeout) and was rolled back",
+                                    tx_idle.as_millis()
+                                ),
+                            ));
                             continue;
                         }
                         Err(_) => {
@@ -649,7 +689,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             }
             Phase::Ready => {}
         }
-        if let Some(idle) = self.tx_expired.take() {
+        if let Some(error) = self.tx_expired.take() {
             match m.tag {
                 // Already rolled back: RESET and ROLLBACK are answered as usual.
                 msg::RESET => {}
@@ -658,15 +698,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     return Ok(Flow::Continue);
                 }
                 _ => {
-                    return self
-                        .fail(Failure::from_error(&Error::new(
-                            ErrorCode::TransactionTimedOut,
-                            format!(
-                                "the transaction was idle for more than {} ms (the server's transaction idle timeout) and was rolled back",
-                                idle.as_millis()
-                            ),
-                        )))
-                        .await;
+                    return self.fail(Failure::from_error(&error)).await;
                 }
             }
         }

@@ -1539,6 +1539,7 @@ query_timeout = "30s"
             ("GRAPHWARD_BOLT_MAX_MESSAGE_SIZE", "2048"),
             ("GRAPHWARD_BOLT_MAX_CONNECTIONS", "3"),
             ("GRAPHWARD_BOLT_IDLE_TIMEOUT", "4"),
+            ("GRAPHWARD_TRANSACTION_IDLE_TIMEOUT", "14"),
             ("GRAPHWARD_BOLT_ADVERTISED_ADDRESS", "h:5"),
             ("GRAPHWARD_BOLT_WS_ALLOWED_ORIGINS", "a, b,,"),
             ("GRAPHWARD_HTTP_ADDRESS", "0.0.0.0"),
@@ -1553,6 +1554,7 @@ query_timeout = "30s"
             ("GRAPHWARD_MAX_ROWS", "9"),
             ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
+            ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
             ("GRAPHWARD_BOLT_CERT_FILE", "/b.pem"),
             ("GRAPHWARD_BOLT_KEY_FILE", "/b.key"),
             ("GRAPHWARD_BOLT_KEY_PASSWORD_FILE", "/b.pw"),
@@ -1598,6 +1600,14 @@ query_timeout = "30s"
         assert_eq!(c.bolt.config.max_message_size, 2048);
         assert_eq!(c.bolt.config.max_connections, 3);
         assert_eq!(c.bolt.config.idle_timeout, Duration::from_secs(4));
+        assert_eq!(
+            c.bolt.config.transaction_idle_timeout,
+            Duration::from_secs(14)
+        );
+        assert_eq!(
+            c.engine.limits.transaction_timeout,
+            Some(Duration::from_secs(15))
+        );
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
         assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);
         assert_eq!(c.http.address, "0.0.0.0");
