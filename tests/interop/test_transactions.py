@@ -249,3 +249,21 @@ def test_metrics_show_open_transactions_and_lock_waits(driver, server):
         assert metric(text, "graphward_write_lock_waits_total") >= 1
         assert metric(text, "graphward_write_lock_wait_seconds_total") >= 0.1
         holder.rollback()
+
+
+def test_old_snapshot_while_the_file_grows_is_logged_once(make_server):
+    srv = make_server(["--snapshot-warning-age", "1s"])
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session(default_access_mode="READ") as s:
+            reader = s.begin_transaction()
+            reader.run("MATCH (n) RETURN count(n) AS n").consume()
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and "held its snapshot" not in srv.read_log():
+                d.execute_query(
+                    "UNWIND range(1, 300) AS i CREATE (:Churn {i: i, pad: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'})"
+                )
+                d.execute_query("MATCH (n:Churn) DETACH DELETE n")
+            time.sleep(0.5)
+            reader.rollback()
+    log = srv.read_log()
+    assert log.count("held its snapshot") == 1, log[-2000:]

@@ -416,6 +416,9 @@ pub struct Limits {
     /// Wall-clock limit of a whole transaction, from BEGIN (or the auto-commit query) to
     /// COMMIT, including any wait for the write lock; a client's shorter `tx_timeout` wins.
     pub transaction_timeout: Option<Duration>,
+    /// A transaction that has held its snapshot this long while its database file grew is
+    /// reported in the log (once); `None`: never.
+    pub snapshot_warning_age: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -427,6 +430,7 @@ impl Default for Limits {
             max_memory_bytes: 2 * 1024 * 1024 * 1024,
             query_timeout: Some(Duration::from_secs(300)),
             transaction_timeout: Some(Duration::from_secs(300)),
+            snapshot_warning_age: Some(Duration::from_secs(60)),
         }
     }
 }

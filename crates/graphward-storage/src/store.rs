@@ -884,6 +884,12 @@ impl Database {
         &self.name
     }
 
+    /// The size of the database file in bytes (`None` in memory or when it cannot be read).
+    pub fn file_size(&self) -> Option<u64> {
+        let path = self.path.as_ref()?;
+        std::fs::metadata(path).ok().map(|m| m.len())
+    }
+
     /// Online, or degraded with the reason.
     pub fn status(&self) -> (DatabaseStatus, String) {
         match self.inner.health.lock().as_deref() {

@@ -215,6 +215,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     pub transaction_timeout: Option<String>,
 
+    /// Log (once per transaction) a transaction that has held its snapshot this long while its
+    /// database file grew; 0 disables [default: 60s]
+    #[arg(long, value_name = "DURATION")]
+    pub snapshot_warning_age: Option<String>,
+
     /// Bolt TLS certificate chain (PEM, leaf first). With --bolt-key-file, Bolt accepts TLS
     /// only (bolt+s://, neo4j+s://)
     #[arg(long, value_name = "FILE")]

@@ -139,6 +139,11 @@ pub static SETTINGS: &[Setting] = &[
         "transaction-timeout",
         transaction_timeout
     ),
+    setting!(
+        "limits.snapshot_warning_age",
+        "snapshot-warning-age",
+        snapshot_warning_age
+    ),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
         "auth.initial_password_file",
@@ -733,6 +738,11 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         transaction_timeout: l.get(
             "limits.transaction_timeout",
             limits_default.transaction_timeout,
+            duration,
+        )?,
+        snapshot_warning_age: l.get(
+            "limits.snapshot_warning_age",
+            limits_default.snapshot_warning_age,
             duration,
         )?,
     };
@@ -1555,6 +1565,7 @@ query_timeout = "30s"
             ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
             ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
+            ("GRAPHWARD_SNAPSHOT_WARNING_AGE", "16"),
             ("GRAPHWARD_BOLT_CERT_FILE", "/b.pem"),
             ("GRAPHWARD_BOLT_KEY_FILE", "/b.key"),
             ("GRAPHWARD_BOLT_KEY_PASSWORD_FILE", "/b.pw"),
@@ -1607,6 +1618,10 @@ query_timeout = "30s"
         assert_eq!(
             c.engine.limits.transaction_timeout,
             Some(Duration::from_secs(15))
+        );
+        assert_eq!(
+            c.engine.limits.snapshot_warning_age,
+            Some(Duration::from_secs(16))
         );
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
         assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);

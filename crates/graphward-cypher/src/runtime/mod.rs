@@ -71,6 +71,10 @@ struct TxEntry {
     waiting: bool,
     cancel: CancelToken,
     terminated: bool,
+    /// The database file's size when the snapshot watcher first saw this transaction.
+    baseline_size: Option<u64>,
+    /// The snapshot warning was logged.
+    warned: bool,
 }
 
 struct Inner {
@@ -123,6 +127,60 @@ fn parse_tx_id(text: &str) -> Option<(&str, u64)> {
     Some((database, n.parse().ok()?))
 }
 
+/// Logs, once per transaction, one that has held its snapshot for `age` while its database
+/// file grew (old snapshots keep the pages later commits free from being reused). Runs until
+/// the engine is dropped.
+fn watch_snapshots(engine: std::sync::Weak<Inner>, age: Duration) {
+    let tick = (age / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    loop {
+        std::thread::sleep(tick);
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        let databases: Vec<String> = match inner.txs.lock() {
+            Ok(txs) => {
+                let mut d: Vec<String> = txs
+                    .values()
+                    .filter(|e| !e.warned)
+                    .map(|e| e.database.clone())
+                    .collect();
+                d.sort();
+                d.dedup();
+                d
+            }
+            Err(_) => return,
+        };
+        let sizes: HashMap<String, u64> = databases
+            .into_iter()
+            .filter_map(|name| {
+                let size = inner.storage.database(&name).ok()?.file_size()?;
+                Some((name, size))
+            })
+            .collect();
+        let now = Instant::now();
+        let Ok(mut txs) = inner.txs.lock() else {
+            return;
+        };
+        for (id, e) in txs.iter_mut().filter(|(_, e)| !e.warned) {
+            let Some(&size) = sizes.get(&e.database) else {
+                continue;
+            };
+            let baseline = *e.baseline_size.get_or_insert(size);
+            let held = now.saturating_duration_since(e.started_at);
+            if held >= age && size > baseline {
+                e.warned = true;
+                tracing::warn!(
+                    transaction = %tx_id_string(&e.database, *id),
+                    user = e.user.as_deref().unwrap_or(""),
+                    database = %e.database,
+                    "transaction has held its snapshot for {} s while the database file grew from {baseline} to {size} bytes; end it with TERMINATE TRANSACTION (--transaction-timeout bounds it)",
+                    held.as_secs()
+                );
+            }
+        }
+    }
+}
+
 /// A `Duration` value of a span of wall-clock time.
 fn duration_value(d: Duration) -> Value {
     Value::Duration(graphward_core::temporal::Duration {
@@ -142,20 +200,23 @@ pub struct Engine {
 impl Engine {
     /// Open (or create) the data directory and the default database.
     pub fn open(data_dir: &Path, config: EngineConfig) -> Result<Engine> {
-        Self::with_storage(Storage::open(data_dir)?, config)
+        Self::with_storage(Storage::open(data_dir)?, config, true)
     }
 
     /// An engine whose storage lives in memory (tests, the TCK).
     pub fn open_in_memory(config: EngineConfig) -> Result<Engine> {
-        Self::with_storage(Storage::open_in_memory()?, config)
+        Self::with_storage(Storage::open_in_memory()?, config, false)
     }
 
-    fn with_storage(storage: Storage, config: EngineConfig) -> Result<Engine> {
+    /// `on_disk`: database files exist, so old snapshots are watched (see
+    /// [`watch_snapshots`]).
+    fn with_storage(storage: Storage, config: EngineConfig, on_disk: bool) -> Result<Engine> {
         let default = config.default_database.to_ascii_lowercase();
         if !storage.database_names().contains(&default) {
             storage.create_database(&default)?;
         }
-        Ok(Engine {
+        let warn_age = config.limits.snapshot_warning_age.filter(|_| on_disk);
+        let engine = Engine {
             inner: Arc::new(Inner {
                 storage,
                 config,
@@ -165,7 +226,17 @@ impl Engine {
                 lock_waits: AtomicU64::new(0),
                 lock_wait_micros: AtomicU64::new(0),
             }),
-        })
+        };
+        if let Some(age) = warn_age.filter(|a| !a.is_zero()) {
+            let weak = Arc::downgrade(&engine.inner);
+            let spawned = std::thread::Builder::new()
+                .name("snapshot-watch".into())
+                .spawn(move || watch_snapshots(weak, age));
+            if let Err(e) = spawned {
+                tracing::warn!("old snapshots will not be reported: cannot start a thread: {e}");
+            }
+        }
+        Ok(engine)
     }
 
     /// Register a fixed-table procedure (the TCK's "there exists a procedure" step).
@@ -246,6 +317,8 @@ impl QueryEngine for Engine {
                     waiting: false,
                     cancel: options.cancel.clone(),
                     terminated: false,
+                    baseline_size: None,
+                    warned: false,
                 },
             );
         }
