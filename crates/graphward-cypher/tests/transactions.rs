@@ -133,3 +133,21 @@ fn waiting_for_the_lock_ends_at_the_transaction_timeout_and_names_the_holder() {
     drop(waiter);
     holder.commit().unwrap();
 }
+
+#[test]
+fn a_first_statement_that_writes_needs_no_fresh_snapshot() {
+    let e = setup();
+    // BEGIN takes a snapshot; another transaction commits before the first statement.
+    let mut tx = begin(&e, None);
+    let mut other = begin(&e, None);
+    one(&mut other, "MATCH (c:C) SET c.v = c.v + 1").unwrap();
+    other.commit().unwrap();
+    // Nothing was read from the old snapshot: the write runs on the current state.
+    one(&mut tx, "MATCH (c:C) SET c.v = c.v + 1").unwrap();
+    tx.commit().unwrap();
+    let mut r = begin(&e, None);
+    assert_eq!(
+        one(&mut r, "MATCH (c:C) RETURN c.v").unwrap(),
+        Value::Int(2)
+    );
+}

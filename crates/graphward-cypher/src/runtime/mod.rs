@@ -331,6 +331,7 @@ impl QueryEngine for Engine {
             store: None,
             options,
             failed: false,
+            ran: false,
         };
         // An explicit transaction reads from a snapshot taken now, whatever its access mode;
         // one that may write takes the write lock at its first write (`upgrade_to_write`).
@@ -435,6 +436,10 @@ struct EngineTx {
     store: Option<StoreTx>,
     options: TxOptions,
     failed: bool,
+    /// A statement has run: whatever it read came from the snapshot, so a later first write
+    /// must check that the snapshot is still current. Until then a first write needs no
+    /// check (nothing was read from the snapshot).
+    ran: bool,
 }
 
 impl Drop for EngineTx {
@@ -479,8 +484,8 @@ impl EngineTx {
     fn upgrade_to_write(&mut self) -> Result<()> {
         let snapshot = match &self.store {
             Some(StoreTx::Write(_)) => return Ok(()),
-            Some(StoreTx::Read(r)) => Some(r.commit_seq()?),
-            None => None,
+            Some(StoreTx::Read(r)) if self.ran => Some(r.commit_seq()?),
+            Some(StoreTx::Read(_)) | None => None,
         };
         let db = self.db()?;
         let w = self.acquire_write(&db)?;
@@ -1191,6 +1196,7 @@ impl Transaction for EngineTx {
             .check_terminated()
             .and_then(|()| self.check_deadline())
             .and_then(|()| self.run_inner(statement, params));
+        self.ran = true;
         self.engine.update_tx(self.id, |e| {
             e.running = false;
             e.last_active = Instant::now();
