@@ -148,6 +148,14 @@ impl QueryEngine for FrontDoor {
     fn databases(&self) -> Vec<DatabaseInfo> {
         self.cypher.databases()
     }
+
+    fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
+        self.cypher.check_bookmarks(bookmarks)
+    }
+
+    fn transaction_metrics(&self) -> graphward_core::engine::TransactionMetrics {
+        self.cypher.transaction_metrics()
+    }
 }
 
 struct FrontTx {
@@ -371,6 +379,25 @@ impl FrontTx {
                         name == "system" || auth.level(&principal, name).is_some()
                     }),
                 }))
+            }
+            Statement::Admin(
+                AdminCommand::ShowTransactions { ids, .. }
+                | AdminCommand::TerminateTransactions { ids, .. },
+            ) => {
+                // Users see (and terminate) their own transactions; an administrator (ADMIN
+                // on every graph) all of them.
+                let all_users = self.auth.is_disabled()
+                    || self.auth.level(&self.principal, ALL_GRAPHS) == Some(Level::Admin);
+                let ids = ids.clone();
+                let statement = match statement {
+                    Statement::Admin(AdminCommand::ShowTransactions { .. }) => {
+                        AdminCommand::ShowTransactions { ids, all_users }
+                    }
+                    _ => AdminCommand::TerminateTransactions { ids, all_users },
+                };
+                let prepared =
+                    Prepared::parsed_as(prepared.text(), None, Statement::Admin(statement));
+                self.inner.run_prepared(prepared, params)
             }
             _ => self.inner.run_prepared(prepared, params),
         }

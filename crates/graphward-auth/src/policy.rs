@@ -6,7 +6,7 @@
 //! | statement | needs |
 //! | --- | --- |
 //! | `SHOW CURRENT USER`, `BEGIN`/`COMMIT`/`ROLLBACK` | any authenticated client (a graph-scoped token too) |
-//! | `ALTER CURRENT USER SET PASSWORD`, `SHOW PRIVILEGES` (own), `SHOW DATABASES` (rows: graphs it can read), `SHOW QUERIES` (rows: graphs it can read) | a login not limited to one graph |
+//! | `ALTER CURRENT USER SET PASSWORD`, `SHOW PRIVILEGES` (own), `SHOW DATABASES` (rows: graphs it can read), `SHOW QUERIES` (rows: graphs it can read), `SHOW TRANSACTIONS` / `TERMINATE TRANSACTIONS` (its own transactions; an administrator with ADMIN on `*`: all) | a login not limited to one graph |
 //! | `CREATE/SHOW/DROP SECRET` (own) | a password login (not a token) |
 //! | a query that only reads; `EXPLAIN`/`PROFILE` of it; `SHOW INDEXES/CONSTRAINTS`; `SHOW QUERIES ON GRAPH g` | READ on the graph |
 //! | a query that writes (CREATE, MERGE, SET, REMOVE, DELETE); `EXPLAIN`/`PROFILE` of it | WRITE on the graph |
@@ -78,7 +78,9 @@ pub fn needs(statement: &Statement, user: Option<&str>) -> Needs {
             AdminCommand::CreateDatabase { .. } | AdminCommand::DropDatabase { .. } => {
                 Needs::AdminAll
             }
-            AdminCommand::ShowDatabases => Needs::OwnAccount,
+            AdminCommand::ShowDatabases
+            | AdminCommand::ShowTransactions { .. }
+            | AdminCommand::TerminateTransactions { .. } => Needs::OwnAccount,
             AdminCommand::CreateIndex { .. }
             | AdminCommand::DropIndex { .. }
             | AdminCommand::CreateUniqueConstraint { .. }
@@ -167,6 +169,11 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("show_own_privileges", "SHOW PRIVILEGES"),
     ("show_databases", "SHOW DATABASES"),
     ("show_queries", "SHOW QUERIES"),
+    ("show_transactions", "SHOW TRANSACTIONS"),
+    (
+        "terminate_transaction",
+        "TERMINATE TRANSACTION 'neo4j-transaction-0'",
+    ),
     ("create_own_secret", "CREATE SECRET"),
     ("show_own_secrets", "SHOW SECRETS"),
     ("read_query", "MATCH (n) RETURN count(n) AS n"),
@@ -285,6 +292,8 @@ mod tests {
             ("show_own_privileges", "own-account"),
             ("show_databases", "own-account"),
             ("show_queries", "own-account"),
+            ("show_transactions", "own-account"),
+            ("terminate_transaction", "own-account"),
             ("create_own_secret", "own-account-password"),
             ("show_own_secrets", "own-account-password"),
             ("read_query", "graph:READ"),

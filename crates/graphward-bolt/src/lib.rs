@@ -44,6 +44,9 @@ pub struct BoltConfig {
     pub max_connections: usize,
     /// A connection idle (no message) for longer than this is closed.
     pub idle_timeout: Duration,
+    /// An explicit transaction whose client sends nothing for longer than this is rolled
+    /// back; the client's next message gets `TransactionTimedOut`.
+    pub transaction_idle_timeout: Duration,
     /// Address (`host:port`) announced in routing tables; `None` echoes the client's address.
     pub advertised_address: Option<String>,
     /// Allowed WebSocket `Origin` values; empty allows all.
@@ -66,6 +69,7 @@ impl Default for BoltConfig {
             max_message_size: 16 * 1024 * 1024,
             max_connections: 1000,
             idle_timeout: Duration::from_secs(3600),
+            transaction_idle_timeout: Duration::from_secs(60),
             advertised_address: None,
             ws_allowed_origins: Vec::new(),
             routing_ttl_secs: 300,

@@ -16,6 +16,7 @@ use graphward_core::auth::ClientInfo;
 use graphward_core::commands::TxControl;
 use graphward_core::engine::{
     AccessMode, CancelToken, Principal, ResultStream, Summary, Transaction, TxOptions,
+    MAX_BOOKMARKS,
 };
 use graphward_core::{Error, ErrorCode, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -159,6 +160,10 @@ pub(crate) struct Session<S> {
     eof: bool,
     /// RESETs read from the socket but not yet processed: messages before them are IGNORED.
     pending_resets: usize,
+    /// The explicit transaction was rolled back while the client was silent (idle past
+    /// `transaction_idle_timeout`, or terminated by `TERMINATE TRANSACTION`); the client's
+    /// next message in it is answered with this error.
+    tx_expired: Option<Error>,
     out: Vec<u8>,
     tx: Option<TxCtx>,
     /// Until the client authenticates: the deadline, the pre-authentication slot, or the
@@ -176,6 +181,41 @@ fn get_str<'m>(m: &'m Map, key: &str) -> Option<&'m str> {
         _ => None,
     }
 }
+
+/// The `bookmarks` of a BEGIN or auto-commit RUN: a list of strings (absent or null: none).
+fn bookmarks(m: &Map) -> Result<Vec<String>, Failure> {
+    let invalid = |what: &str| {
+        Failure::from_error(&Error::new(
+            ErrorCode::InvalidBookmark,
+            format!("bookmarks must be a list of strings, got {what}"),
+        ))
+    };
+    match m.get("bookmarks") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::List(items)) => {
+            if items.len() > MAX_BOOKMARKS {
+                return Err(Failure::from_error(&Error::new(
+                    ErrorCode::InvalidBookmark,
+                    format!(
+                        "{} bookmarks, more than the limit of {MAX_BOOKMARKS}",
+                        items.len()
+                    ),
+                )));
+            }
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(invalid("a list with something else")),
+                })
+                .collect()
+        }
+        Some(_) => Err(invalid("something else")),
+    }
+}
+
+/// How often a silent client's open transaction is checked for `TERMINATE TRANSACTION`.
+const TERMINATE_POLL: Duration = Duration::from_millis(100);
 
 fn get_int(m: &Map, key: &str) -> Option<i64> {
     match m.get(key) {
@@ -317,6 +357,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             queue: VecDeque::new(),
             eof: false,
             pending_resets: 0,
+            tx_expired: None,
             out: Vec::new(),
             tx: None,
             preauth: None,
@@ -342,15 +383,63 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         return Ok(());
                     }
                     let idle = self.ctx.config.idle_timeout;
-                    let mut deadline = tokio::time::Instant::now() + idle;
+                    let tx_idle = self.ctx.config.transaction_idle_timeout;
+                    let in_tx = self
+                        .tx
+                        .as_ref()
+                        .is_some_and(|t| t.explicit && t.tx.is_some());
+                    let wait = if in_tx { idle.min(tx_idle) } else { idle };
+                    let cancel = self.tx.as_ref().map(|t| t.cancel.clone());
+                    let mut until = Instant::now() + wait;
+                    // Before authentication, the pre-authentication deadline is the limit.
                     let unauthenticated = self.principal.is_none() && self.preauth.is_some();
                     if let (true, Some(p)) = (unauthenticated, &self.preauth) {
-                        deadline = deadline.min(p.deadline);
+                        until = until.min(p.deadline.into_std());
                     }
-                    match tokio::time::timeout_at(deadline, self.read_msg()).await {
+                    // An open transaction is looked at every TERMINATE_POLL while the client
+                    // is silent: a terminated one is rolled back at once (its write lock and
+                    // snapshot freed), not at the client's next message.
+                    let read = loop {
+                        let left = until.saturating_duration_since(Instant::now());
+                        let step = if in_tx {
+                            left.min(TERMINATE_POLL)
+                        } else {
+                            left
+                        };
+                        match tokio::time::timeout(step, self.read_msg()).await {
+                            Err(_) if Instant::now() < until => {
+                                if in_tx && cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                                    break None;
+                                }
+                            }
+                            other => break Some(other),
+                        }
+                    };
+                    let Some(read) = read else {
+                        tracing::info!(peer = %self.peer, conn = %self.conn_id, "rolling back a terminated transaction");
+                        self.abandon_tx().await;
+                        self.tx_expired = Some(Error::new(
+                            ErrorCode::Terminated,
+                            "the transaction was terminated (TERMINATE TRANSACTION) and rolled back",
+                        ));
+                        continue;
+                    };
+                    match read {
                         Err(_) if unauthenticated => {
                             tracing::info!(peer = %self.peer, conn = %self.conn_id, "closing Bolt connection: no authentication within the pre-authentication deadline");
                             return Ok(());
+                        }
+                        Err(_) if in_tx && tx_idle < idle => {
+                            tracing::info!(peer = %self.peer, conn = %self.conn_id, "rolling back an explicit transaction idle for {} ms", tx_idle.as_millis());
+                            self.abandon_tx().await;
+                            self.tx_expired = Some(Error::new(
+                                ErrorCode::TransactionTimedOut,
+                                format!(
+                                    "the transaction was idle for more than {} ms (the server's transaction idle timeout) and was rolled back",
+                                    tx_idle.as_millis()
+                                ),
+                            ));
+                            continue;
                         }
                         Err(_) => {
                             tracing::info!(peer = %self.peer, conn = %self.conn_id, "closing idle Bolt connection");
@@ -618,6 +707,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return Ok(Flow::Continue);
             }
             Phase::Ready => {}
+        }
+        if let Some(error) = self.tx_expired.take() {
+            match m.tag {
+                // Already rolled back: RESET and ROLLBACK are answered as usual.
+                msg::RESET => {}
+                msg::ROLLBACK => {
+                    self.success(Map::new());
+                    return Ok(Flow::Continue);
+                }
+                _ => {
+                    return self.fail(Failure::from_error(&error)).await;
+                }
+            }
         }
         match self.dispatch(m.tag, fields).await {
             Ok(flow) => Ok(flow),
@@ -890,10 +992,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     async fn open_explicit(&mut self, extra: &Map) -> Result<(), DispatchError> {
         let opts = self.tx_options(extra, false)?;
+        let marks = bookmarks(extra)?;
         let cancel = opts.cancel.clone();
         let engine = self.ctx.engine.clone();
         let tx = self
-            .blocking(Some(cancel.clone()), move || engine.begin(opts))
+            .blocking(Some(cancel.clone()), move || {
+                engine.check_bookmarks(&marks)?;
+                engine.begin(opts)
+            })
             .await??;
         let db = tx.database().to_string();
         self.tx = Some(TxCtx {
@@ -1044,10 +1150,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
         // Auto-commit.
         let opts = self.tx_options(&extra, true)?;
+        let marks = bookmarks(&extra)?;
         let cancel = opts.cancel.clone();
         let engine = self.ctx.engine.clone();
         let res = self
             .blocking(Some(cancel.clone()), move || {
+                engine.check_bookmarks(&marks)?;
                 let mut tx = engine.begin(opts)?;
                 match tx.run_prepared(prepared, params) {
                     Ok(s) => Ok((tx, s)),

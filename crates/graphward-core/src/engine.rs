@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::commands::TxControl;
-use crate::error::Result;
+use crate::error::{Error, ErrorCode, Result};
 use crate::value::Value;
 
 /// Query parameters (`$name`).
@@ -309,6 +309,95 @@ pub trait QueryEngine: Send + Sync + 'static {
     /// The name of the default database (`neo4j` unless configured otherwise).
     fn default_database(&self) -> String;
     fn databases(&self) -> Vec<DatabaseInfo>;
+    /// Refuses with `InvalidBookmark` a bookmark this server did not issue: malformed, for a
+    /// database that does not exist, or naming more commits than the database has. The
+    /// default accepts every well-formed one (test doubles).
+    fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
+        Bookmark::parse_all(bookmarks).map(|_| ())
+    }
+    /// Open transactions and write-lock waits, for `/metrics`.
+    fn transaction_metrics(&self) -> TransactionMetrics {
+        TransactionMetrics::default()
+    }
+}
+
+/// Transaction figures for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TransactionMetrics {
+    /// Transactions open now (explicit and auto-commit).
+    pub open: u64,
+    /// Age of the oldest open transaction.
+    pub oldest_age: Duration,
+    /// Waits for a database's write lock so far (those that had to wait at all).
+    pub lock_waits: u64,
+    /// Total time spent waiting for write locks so far.
+    pub lock_wait_total: Duration,
+}
+
+/// Most bookmarks one request may carry.
+pub const MAX_BOOKMARKS: usize = 1000;
+
+/// A bookmark as graphward issues it at commit: `graphward:<database>:<n>`, where `n` counts
+/// the commits (that wrote something) the database had after that transaction. On one server
+/// every commit is visible at once, so any bookmark it issued is already satisfied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bookmark {
+    pub database: String,
+    pub commits: u64,
+}
+
+impl Bookmark {
+    const PREFIX: &'static str = "graphward:";
+    /// Longest bookmark accepted, in bytes.
+    const MAX_LEN: usize = 256;
+
+    /// Reads one bookmark; anything else is `InvalidBookmark`.
+    pub fn parse(text: &str) -> Result<Bookmark> {
+        let invalid = || {
+            let shown: String = text.chars().take(80).collect();
+            Error::new(
+                ErrorCode::InvalidBookmark,
+                format!("'{shown}' is not a bookmark this server issued"),
+            )
+        };
+        if text.len() > Self::MAX_LEN {
+            return Err(invalid());
+        }
+        let rest = text.strip_prefix(Self::PREFIX).ok_or_else(invalid)?;
+        let (database, n) = rest.rsplit_once(':').ok_or_else(invalid)?;
+        let valid_name = !database.is_empty()
+            && database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        if !valid_name || n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let commits = n.parse::<u64>().map_err(|_| invalid())?;
+        Ok(Bookmark {
+            database: database.to_ascii_lowercase(),
+            commits,
+        })
+    }
+
+    /// Reads a request's bookmarks (at most [`MAX_BOOKMARKS`]).
+    pub fn parse_all(texts: &[String]) -> Result<Vec<Bookmark>> {
+        if texts.len() > MAX_BOOKMARKS {
+            return Err(Error::new(
+                ErrorCode::InvalidBookmark,
+                format!(
+                    "{} bookmarks, more than the limit of {MAX_BOOKMARKS}",
+                    texts.len()
+                ),
+            ));
+        }
+        texts.iter().map(|t| Bookmark::parse(t)).collect()
+    }
+}
+
+impl std::fmt::Display for Bookmark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}:{}", Self::PREFIX, self.database, self.commits)
+    }
 }
 
 /// Resource limits enforced by the engine (all configurable; see the server's config docs).
@@ -324,6 +413,12 @@ pub struct Limits {
     pub max_memory_bytes: u64,
     /// Wall-clock limit per query; the executor cancels it cooperatively and rolls back.
     pub query_timeout: Option<Duration>,
+    /// Wall-clock limit of a whole transaction, from BEGIN (or the auto-commit query) to
+    /// COMMIT, including any wait for the write lock; a client's shorter `tx_timeout` wins.
+    pub transaction_timeout: Option<Duration>,
+    /// A transaction that has held its snapshot this long while its database file grew is
+    /// reported in the log (once); `None`: never.
+    pub snapshot_warning_age: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -334,6 +429,8 @@ impl Default for Limits {
             max_rows: 10_000_000,
             max_memory_bytes: 2 * 1024 * 1024 * 1024,
             query_timeout: Some(Duration::from_secs(300)),
+            transaction_timeout: Some(Duration::from_secs(300)),
+            snapshot_warning_age: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -352,5 +449,38 @@ impl Default for EngineConfig {
             default_database: "neo4j".to_string(),
             limits: Limits::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod bookmark_tests {
+    use super::*;
+
+    #[test]
+    fn bookmarks_round_trip_and_refuse_anything_else() {
+        let b = Bookmark {
+            database: "neo4j".into(),
+            commits: 42,
+        };
+        assert_eq!(Bookmark::parse(&b.to_string()).unwrap(), b);
+        for bad in [
+            "",
+            "FB:kcwQabc",
+            "graphward:",
+            "graphward:neo4j",
+            "graphward:neo4j:",
+            "graphward::1",
+            "graphward:neo4j:-1",
+            "graphward:neo4j:+1",
+            "graphward:neo4j:99999999999999999999999",
+            "graphward:ne o4j:1",
+        ] {
+            let e = Bookmark::parse(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidBookmark, "{bad}");
+        }
+        let long = format!("graphward:{}:1", "a".repeat(300));
+        assert!(Bookmark::parse(&long).is_err());
+        let many = vec![b.to_string(); MAX_BOOKMARKS + 1];
+        assert!(Bookmark::parse_all(&many).is_err());
     }
 }

@@ -22,6 +22,13 @@ pub enum ErrorCode {
     DatabaseNotFound,
     DatabaseExists,
     TransactionTimedOut,
+    /// The transaction ran out of the time the client asked for (`tx_timeout`).
+    TransactionTimedOutClientConfiguration,
+    /// A transaction tried to write after another one committed since its snapshot: retry it
+    /// (a transient error, which the drivers' managed transactions retry by themselves).
+    Outdated,
+    /// A bookmark the server did not issue, or cannot read.
+    InvalidBookmark,
     Terminated,
     TransactionInvalid,
     ResourceLimit,
@@ -57,6 +64,11 @@ impl ErrorCode {
             ErrorCode::DatabaseNotFound => "Neo.ClientError.Database.DatabaseNotFound",
             ErrorCode::DatabaseExists => "Neo.ClientError.Database.ExistingDatabaseFound",
             ErrorCode::TransactionTimedOut => "Neo.ClientError.Transaction.TransactionTimedOut",
+            ErrorCode::TransactionTimedOutClientConfiguration => {
+                "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration"
+            }
+            ErrorCode::Outdated => "Neo.TransientError.Transaction.Outdated",
+            ErrorCode::InvalidBookmark => "Neo.ClientError.Transaction.InvalidBookmark",
             ErrorCode::Terminated => "Neo.TransientError.Transaction.Terminated",
             ErrorCode::TransactionInvalid => "Neo.ClientError.Transaction.TransactionNotFound",
             ErrorCode::ResourceLimit => "Neo.ClientError.General.ResourceLimitExceeded",
@@ -86,6 +98,9 @@ impl ErrorCode {
             ErrorCode::DatabaseNotFound => "22N51",
             ErrorCode::DatabaseExists => "42N11",
             ErrorCode::TransactionTimedOut => "25N05",
+            ErrorCode::TransactionTimedOutClientConfiguration => "25N05",
+            ErrorCode::Outdated => "40N01",
+            ErrorCode::InvalidBookmark => "08N13",
             ErrorCode::Terminated => "25N05",
             ErrorCode::TransactionInvalid => "25N02",
             ErrorCode::ResourceLimit => "53N00",

@@ -521,6 +521,18 @@ pub enum AdminCommand {
     ShowProcedures,
     /// `SHOW [ALL | BUILT IN] FUNCTIONS`.
     ShowFunctions,
+    /// `SHOW TRANSACTION[S] ['id', ...]`: open transactions (all of them, or those named).
+    /// `all_users` is false as parsed (a user sees its own); the front door sets it for an
+    /// administrator.
+    ShowTransactions {
+        ids: Vec<String>,
+        all_users: bool,
+    },
+    /// `TERMINATE TRANSACTION[S] 'id' [, 'id' ...]`: `all_users` as for `ShowTransactions`.
+    TerminateTransactions {
+        ids: Vec<String>,
+        all_users: bool,
+    },
 }
 
 /// Memgraph's schema commands (`CREATE INDEX ON :L(p)` is `AdminCommand::CreateIndex`).

@@ -77,7 +77,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::AuthRateLimit => StatusCode::UNAUTHORIZED,
         ErrorCode::AuthBusy => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DatabaseNotFound | ErrorCode::TransactionInvalid => StatusCode::NOT_FOUND,
-        ErrorCode::DatabaseExists => StatusCode::CONFLICT,
+        ErrorCode::DatabaseExists | ErrorCode::Outdated => StatusCode::CONFLICT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
@@ -108,9 +108,7 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("Basic realm=\"graphward\", Bearer"),
             );
         }
-        if self.status == StatusCode::TOO_MANY_REQUESTS
-            || self.code == codes::AUTH_RATE_LIMIT
-        {
+        if self.status == StatusCode::TOO_MANY_REQUESTS || self.code == codes::AUTH_RATE_LIMIT {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         r

@@ -650,6 +650,9 @@ async fn metrics_text(State(app): State<Shared>) -> Response {
         .metrics
         .render(&tls, size, app.txs.len(), app.state.started.elapsed());
     text.push_str(&metrics::render_databases(&app.state.engine.databases()));
+    text.push_str(&metrics::render_transactions(
+        &app.state.engine.transaction_metrics(),
+    ));
     let mut r = (StatusCode::OK, text).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,

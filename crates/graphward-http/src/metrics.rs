@@ -335,6 +335,28 @@ impl Metrics {
 
 /// Total size of the regular files under `dir` (symlinks are not followed; depth bounded).
 /// Per-database state gauges and I/O failure counters (appended to [`Metrics::render`]).
+/// The engine's transaction figures in Prometheus text form.
+pub fn render_transactions(m: &graphward_core::engine::TransactionMetrics) -> String {
+    format!(
+        "# HELP graphward_transactions_open Transactions open now (Bolt and HTTP, explicit and auto-commit).\n\
+         # TYPE graphward_transactions_open gauge\n\
+         graphward_transactions_open {}\n\
+         # HELP graphward_transaction_oldest_age_seconds Age of the oldest open transaction.\n\
+         # TYPE graphward_transaction_oldest_age_seconds gauge\n\
+         graphward_transaction_oldest_age_seconds {:.3}\n\
+         # HELP graphward_write_lock_waits_total Write-lock acquisitions that had to wait.\n\
+         # TYPE graphward_write_lock_waits_total counter\n\
+         graphward_write_lock_waits_total {}\n\
+         # HELP graphward_write_lock_wait_seconds_total Time spent waiting for write locks.\n\
+         # TYPE graphward_write_lock_wait_seconds_total counter\n\
+         graphward_write_lock_wait_seconds_total {:.6}\n",
+        m.open,
+        m.oldest_age.as_secs_f64(),
+        m.lock_waits,
+        m.lock_wait_total.as_secs_f64()
+    )
+}
+
 pub fn render_databases(dbs: &[graphward_core::engine::DatabaseInfo]) -> String {
     use graphward_core::engine::DatabaseStatus;
     let mut o = String::new();

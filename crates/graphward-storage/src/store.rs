@@ -884,6 +884,12 @@ impl Database {
         &self.name
     }
 
+    /// The size of the database file in bytes (`None` in memory or when it cannot be read).
+    pub fn file_size(&self) -> Option<u64> {
+        let path = self.path.as_ref()?;
+        std::fs::metadata(path).ok().map(|m| m.len())
+    }
+
     /// Online, or degraded with the reason.
     pub fn status(&self) -> (DatabaseStatus, String) {
         match self.inner.health.lock().as_deref() {
@@ -1069,6 +1075,11 @@ impl Database {
 // ---------------------------------------------------------------------------------------------
 // shared read logic
 
+/// The meta key counting commits that wrote something: a transaction compares the value of
+/// its snapshot with the one its write transaction sees to know whether anything committed
+/// in between.
+const COMMIT_SEQ_KEY: &str = "commit_seq";
+
 #[derive(Debug, Default, Clone, Copy)]
 struct Counters {
     next_node: u64,
@@ -1077,6 +1088,9 @@ struct Counters {
     next_schema: u32,
     node_count: u64,
     rel_count: u64,
+    /// How many transactions that wrote something have committed (the key is absent, read
+    /// as 0, in files written before it existed).
+    commit_seq: u64,
 }
 
 const TOKEN_COUNTER_KEYS: [&str; 3] = ["next_label", "next_type", "next_key"];
@@ -1097,6 +1111,7 @@ impl Counters {
             next_schema: u32_of("next_schema")?,
             node_count: t.meta_get("node_count")?,
             rel_count: t.meta_get("rel_count")?,
+            commit_seq: t.meta_get(COMMIT_SEQ_KEY)?,
         })
     }
 
@@ -1111,6 +1126,7 @@ impl Counters {
             .map_err(st)?;
         m.insert("node_count", self.node_count).map_err(st)?;
         m.insert("rel_count", self.rel_count).map_err(st)?;
+        m.insert(COMMIT_SEQ_KEY, self.commit_seq).map_err(st)?;
         Ok(())
     }
 }
@@ -1723,6 +1739,15 @@ impl Ctx for ReadTxn {
 
 impl_graph_read!(ReadTxn);
 
+impl ReadTxn {
+    /// The number of writing commits this snapshot includes: equal to
+    /// [`WriteTxn::commit_seq`] of a later write transaction exactly when nothing was
+    /// committed in between.
+    pub fn commit_seq(&self) -> Result<u64> {
+        self.tabs.meta_get(COMMIT_SEQ_KEY)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // write transaction
 
@@ -2108,7 +2133,8 @@ impl WriteTxn {
             // read-only queries run in write transactions.
             return self.abort();
         }
-        let counters = self.counters;
+        let mut counters = self.counters;
+        counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
         {
             let tabs = self.tabs_mut()?;
@@ -2141,6 +2167,17 @@ impl WriteTxn {
             *guard = Arc::new(merged);
         }
         Ok(())
+    }
+
+    /// The number of writing commits this transaction started from (see
+    /// [`ReadTxn::commit_seq`]).
+    pub fn commit_seq(&self) -> u64 {
+        self.counters.commit_seq
+    }
+
+    /// Whether anything was written (a commit then counts in [`WriteTxn::commit_seq`]).
+    pub fn has_writes(&self) -> bool {
+        self.dirty
     }
 
     /// Discards every change.

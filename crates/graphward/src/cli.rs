@@ -149,6 +149,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     pub bolt_idle_timeout: Option<String>,
 
+    /// Roll back an explicit Bolt transaction that sends nothing for this long, e.g. 30s
+    /// [default: 60s]
+    #[arg(long, value_name = "DURATION")]
+    pub transaction_idle_timeout: Option<String>,
+
     /// host:port announced in routing tables [default: the address the client connected to]
     #[arg(long, value_name = "HOST:PORT")]
     pub bolt_advertised_address: Option<String>,
@@ -204,6 +209,16 @@ pub struct ServeArgs {
     /// Wall-clock limit per query: seconds or e.g. 30s, 5m; 0 disables [default: 300s]
     #[arg(long, value_name = "DURATION")]
     pub query_timeout: Option<String>,
+
+    /// Wall-clock limit of a whole transaction, including any wait for the write lock; a
+    /// client's shorter tx_timeout wins; 0 disables [default: 300s]
+    #[arg(long, value_name = "DURATION")]
+    pub transaction_timeout: Option<String>,
+
+    /// Log (once per transaction) a transaction that has held its snapshot this long while its
+    /// database file grew; 0 disables [default: 60s]
+    #[arg(long, value_name = "DURATION")]
+    pub snapshot_warning_age: Option<String>,
 
     /// Bolt TLS certificate chain (PEM, leaf first). With --bolt-key-file, Bolt accepts TLS
     /// only (bolt+s://, neo4j+s://)

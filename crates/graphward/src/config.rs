@@ -77,6 +77,11 @@ pub static SETTINGS: &[Setting] = &[
     ),
     setting!("bolt.idle_timeout", "bolt-idle-timeout", bolt_idle_timeout),
     setting!(
+        "bolt.transaction_idle_timeout",
+        "transaction-idle-timeout",
+        transaction_idle_timeout
+    ),
+    setting!(
         "bolt.advertised_address",
         "bolt-advertised-address",
         bolt_advertised_address
@@ -130,6 +135,16 @@ pub static SETTINGS: &[Setting] = &[
         max_query_memory
     ),
     setting!("limits.query_timeout", "query-timeout", query_timeout),
+    setting!(
+        "limits.transaction_timeout",
+        "transaction-timeout",
+        transaction_timeout
+    ),
+    setting!(
+        "limits.snapshot_warning_age",
+        "snapshot-warning-age",
+        snapshot_warning_age
+    ),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
         "auth.initial_password_file",
@@ -692,6 +707,11 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             idle_timeout: l.get("bolt.idle_timeout", bolt_default.idle_timeout, |r| {
                 duration(r)?.ok_or_else(|| "must be greater than zero".to_string())
             })?,
+            transaction_idle_timeout: l.get(
+                "bolt.transaction_idle_timeout",
+                bolt_default.transaction_idle_timeout,
+                |r| duration(r)?.ok_or_else(|| "must be greater than zero".to_string()),
+            )?,
             advertised_address: l.get(
                 "bolt.advertised_address",
                 bolt_default.advertised_address,
@@ -755,6 +775,16 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         query_timeout: l.get(
             "limits.query_timeout",
             limits_default.query_timeout,
+            duration,
+        )?,
+        transaction_timeout: l.get(
+            "limits.transaction_timeout",
+            limits_default.transaction_timeout,
+            duration,
+        )?,
+        snapshot_warning_age: l.get(
+            "limits.snapshot_warning_age",
+            limits_default.snapshot_warning_age,
             duration,
         )?,
     };
@@ -1576,6 +1606,7 @@ query_timeout = "30s"
             ("GRAPHWARD_BOLT_MAX_MESSAGE_SIZE", "2048"),
             ("GRAPHWARD_BOLT_MAX_CONNECTIONS", "3"),
             ("GRAPHWARD_BOLT_IDLE_TIMEOUT", "4"),
+            ("GRAPHWARD_TRANSACTION_IDLE_TIMEOUT", "14"),
             ("GRAPHWARD_BOLT_ADVERTISED_ADDRESS", "h:5"),
             ("GRAPHWARD_BOLT_WS_ALLOWED_ORIGINS", "a, b,,"),
             ("GRAPHWARD_HTTP_ADDRESS", "0.0.0.0"),
@@ -1590,6 +1621,8 @@ query_timeout = "30s"
             ("GRAPHWARD_MAX_ROWS", "9"),
             ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
+            ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
+            ("GRAPHWARD_SNAPSHOT_WARNING_AGE", "16"),
             ("GRAPHWARD_BOLT_CERT_FILE", "/b.pem"),
             ("GRAPHWARD_BOLT_KEY_FILE", "/b.key"),
             ("GRAPHWARD_BOLT_KEY_PASSWORD_FILE", "/b.pw"),
@@ -1651,6 +1684,18 @@ query_timeout = "30s"
         assert_eq!(c.http.limits.preauth, preauth);
         assert_eq!(c.bolt.config.max_connections, 3);
         assert_eq!(c.bolt.config.idle_timeout, Duration::from_secs(4));
+        assert_eq!(
+            c.bolt.config.transaction_idle_timeout,
+            Duration::from_secs(14)
+        );
+        assert_eq!(
+            c.engine.limits.transaction_timeout,
+            Some(Duration::from_secs(15))
+        );
+        assert_eq!(
+            c.engine.limits.snapshot_warning_age,
+            Some(Duration::from_secs(16))
+        );
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
         assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);
         assert_eq!(c.http.address, "0.0.0.0");

@@ -19,6 +19,7 @@
 //! RELOAD CONFIG
 //! INSTALL QUERY name ON GRAPH g AS '...'   SHOW QUERIES [ON GRAPH g]   DROP QUERY name ON GRAPH g
 //! BEGIN   COMMIT   ROLLBACK
+//! SHOW TRANSACTION[S] ['id', ...]   TERMINATE TRANSACTION[S] 'id'[, 'id' ...]
 //! ```
 //! Passwords may be literals or parameters (`$pw`).
 
@@ -30,10 +31,13 @@ use graphward_core::Result;
 
 use super::lexer::Tok;
 use super::Parser;
-use crate::ast::Statement;
+use crate::ast::{AdminCommand, Statement};
 
 /// `*` in `ON GRAPH *`: every graph.
 pub const ALL_GRAPHS: &str = "*";
+
+/// Most transaction ids one `SHOW`/`TERMINATE TRANSACTIONS` names.
+pub const MAX_TRANSACTION_IDS: usize = 1000;
 
 impl Parser<'_> {
     /// Is the statement ahead a server command? Consumes nothing when it is not.
@@ -172,6 +176,44 @@ impl Parser<'_> {
             }
             _ => Err(self.unexpected("a password string or parameter")),
         }
+    }
+
+    /// `SHOW TRANSACTION[S] ['id', ...]` and `TERMINATE TRANSACTION[S] 'id' [, 'id' ...]`
+    /// (Neo4j syntax; ids are string literals, at most [`MAX_TRANSACTION_IDS`]).
+    pub(crate) fn try_transactions_command(&mut self) -> Result<Option<AdminCommand>> {
+        let show = self.is_kw("SHOW");
+        if !(show || self.is_kw("TERMINATE"))
+            || !(self.is_kw_at(1, "TRANSACTION") || self.is_kw_at(1, "TRANSACTIONS"))
+        {
+            return Ok(None);
+        }
+        self.advance();
+        self.advance();
+        let mut ids = Vec::new();
+        if matches!(self.tok(), Tok::Str(_)) || !show {
+            loop {
+                if ids.len() == MAX_TRANSACTION_IDS {
+                    return Err(
+                        self.unexpected(&format!("at most {MAX_TRANSACTION_IDS} transaction ids"))
+                    );
+                }
+                ids.push(self.string_literal("a transaction id string")?);
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        Ok(Some(if show {
+            AdminCommand::ShowTransactions {
+                ids,
+                all_users: false,
+            }
+        } else {
+            AdminCommand::TerminateTransactions {
+                ids,
+                all_users: false,
+            }
+        }))
     }
 
     fn string_literal(&mut self, what: &str) -> Result<String> {

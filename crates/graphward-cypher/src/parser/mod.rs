@@ -414,6 +414,9 @@ impl<'a> Parser<'a> {
         if let Some(statement) = self.try_command()? {
             return Ok(statement);
         }
+        if let Some(cmd) = self.try_transactions_command()? {
+            return Ok(Statement::Admin(cmd));
+        }
         if let Some(cmd) = self.try_admin()? {
             return Ok(Statement::Admin(cmd));
         }
