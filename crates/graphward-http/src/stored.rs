@@ -512,6 +512,13 @@ pub(crate) async fn install(
     Ok(json_response(status, &q.to_json()))
 }
 
+/// READ on `graph`, decided by the front door (as `SHOW QUERIES ON GRAPH g`): what reading a
+/// graph's stored queries, or running one, needs at least.
+async fn may_read(app: &Shared, principal: Principal, graph: &str) -> Result<(), ApiError> {
+    let graph = Some(graph.to_string());
+    through_front_door(app, principal, StoredQueryCommand::Show { graph }).await
+}
+
 /// `GET /queries/{graph}/{name}`
 pub(crate) async fn show(
     State(app): State<Shared>,
@@ -520,15 +527,7 @@ pub(crate) async fn show(
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
     let (principal, _, _) = prelude(&app, req).await?;
-    let graph_filter = Some(graph.clone());
-    through_front_door(
-        &app,
-        principal,
-        StoredQueryCommand::Show {
-            graph: graph_filter,
-        },
-    )
-    .await?;
+    may_read(&app, principal, &graph).await?;
     let q = store
         .get(&graph, &name)
         .ok_or_else(|| missing(&graph, &name))?;
@@ -543,15 +542,7 @@ pub(crate) async fn list(
 ) -> Result<Response, ApiError> {
     let store = store(&app)?;
     let (principal, _, _) = prelude(&app, req).await?;
-    let graph_filter = Some(graph.clone());
-    through_front_door(
-        &app,
-        principal,
-        StoredQueryCommand::Show {
-            graph: graph_filter,
-        },
-    )
-    .await?;
+    may_read(&app, principal, &graph).await?;
     let qs: Vec<J> = store
         .list(Some(&graph))
         .iter()
@@ -595,15 +586,7 @@ async fn run_stored(
     let store = store(&app)?;
     let (principal, headers, body) = prelude(&app, req).await?;
     // READ on the graph (the least a run needs) before anything is said about the query.
-    let graph_filter = Some(graph.clone());
-    through_front_door(
-        &app,
-        principal.clone(),
-        StoredQueryCommand::Show {
-            graph: graph_filter,
-        },
-    )
-    .await?;
+    may_read(&app, principal.clone(), &graph).await?;
     let q = store
         .get(&graph, &name)
         .ok_or_else(|| missing(&graph, &name))?;
