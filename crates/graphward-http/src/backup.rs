@@ -327,7 +327,8 @@ pub(crate) async fn file(
 }
 
 /// `POST /admin/compact/{database}`: compacts one database file (free pages go back to the
-/// file system). Refused (503) while transactions are open on it.
+/// file system). Refused with 409 while transactions are open on it (a conflict with the
+/// database's current state: retry when it is quiet), 503 when the database is not online.
 pub(crate) async fn compact(
     State(app): State<Shared>,
     UrlPath(database): UrlPath<String>,
@@ -337,7 +338,20 @@ pub(crate) async fn compact(
     let writer = backups.writer.clone();
     let name = database.clone();
     let started = Instant::now();
-    let (before, after) = crate::blocking(move || writer.compact(&name)).await??;
+    let engine = app.state.engine.clone();
+    let (before, after) = crate::blocking(move || {
+        writer.compact(&name).map_err(|e| {
+            let online = engine.databases().iter().any(|d| {
+                d.name == name && d.status == graphward_core::engine::DatabaseStatus::Online
+            });
+            if e.code == graphward_core::ErrorCode::DatabaseUnavailable && online {
+                ApiError::new(StatusCode::CONFLICT, e.code.as_str(), e.message)
+            } else {
+                ApiError::from(e)
+            }
+        })
+    })
+    .await??;
     tracing::info!(
         database = %database,
         before,
