@@ -259,26 +259,30 @@ def test_transaction_belongs_to_its_user(server):
 
 
 def test_transaction_in_use_is_409(server):
-    tid = requests.post(tx_url(server), auth=AUTH).json()["transaction"]["id"]
+    # Deterministic: another transaction holds the single writer lock, so the first write of
+    # `tid` waits for it inside its request; while it waits, `tid` is in use.
     import threading
+    holder = requests.post(tx_url(server), json={"statement": "CREATE (:InUseHolder)"}, auth=AUTH)
+    assert holder.status_code in (200, 202), holder.text
+    hid = holder.json()["transaction"]["id"]
+    tid = requests.post(tx_url(server), auth=AUTH).json()["transaction"]["id"]
     results = []
 
-    def slow():
-        results.append(requests.post(tx_url(server, tid),
-                                     json={"statement": "UNWIND range(1, 3000000) AS i WITH i WHERE i < 0 RETURN count(i)"},
-                                     auth=AUTH))
-    t = threading.Thread(target=slow)
+    def waiting_write():
+        results.append(requests.post(tx_url(server, tid), json={"statement": "CREATE (:InUseWaiter)"}, auth=AUTH))
+    t = threading.Thread(target=waiting_write)
     t.start()
     seen = None
-    deadline = time.time() + 10
+    deadline = time.time() + 20
     while time.time() < deadline and t.is_alive():
         r = requests.post(tx_url(server, tid), json={"statement": "RETURN 1"}, auth=AUTH)
         if r.status_code == 409:
             seen = r
             break
         time.sleep(0.01)
+    requests.post(tx_url(server, hid) + "/commit", auth=AUTH)
     t.join()
-    assert seen is not None, "the slow statement finished before a second request could collide"
+    assert seen is not None, f"no collision seen; the waiting write answered {[x.status_code for x in results]}"
     assert_error(seen, 409, "Neo.ClientError.Transaction.TransactionInUse")
     requests.delete(tx_url(server, tid), auth=AUTH)
 
