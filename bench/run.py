@@ -90,7 +90,10 @@ def main():
         if rc == 0 and md.exists():
             sections.append(md.read_text())
         else:
-            body = stdout.strip() if rc == 0 else f"**failed** ({rc}): see `{name}.log`\n\n```\n{stderr.strip()[-1500:]}\n```"
+            text = stdout.strip()
+            if not any(line.startswith("|") for line in text.splitlines()):
+                text = f"```\n{text}\n```"
+            body = text if rc == 0 else f"**failed** ({rc}): see `{name}.log`\n\n```\n{stderr.strip()[-1500:]}\n```"
             sections.append(f"## {name}\n\nCommand: `{shown}`. Date: {date}. Load average "
                             f"(1/5/15 min): {'/'.join(map(str, lb))} before, "
                             f"{'/'.join(map(str, la))} after. {el:.0f} s.\n\n{body}\n")
