@@ -56,6 +56,8 @@ const MAX_QUEUE: usize = 1024;
 const KEEPALIVE: Duration = Duration::from_secs(20);
 /// Encoded answers are written once this much is pending, even if more requests are waiting.
 const FLUSH_AT: usize = 64 * 1024;
+/// Encoded answers wait at most this long for an engine call to end before they are written.
+const FLUSH_DELAY: Duration = Duration::from_millis(1);
 /// Largest message accepted before authentication.
 const PRE_AUTH_MAX_MESSAGE: usize = 64 * 1024;
 /// The status code of protocol violations.
@@ -540,10 +542,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         cancel: Option<CancelToken>,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> std::io::Result<T> {
-        // Answers already encoded wait for the end of the call (the client that pipelined
+        // Answers already encoded wait for the end of a short call (the client that pipelined
         // this request waits for its answer anyway; one that did not was answered before it
-        // sent it): one write instead of one per engine call.
+        // sent it): one write instead of one per engine call. They go out after FLUSH_DELAY
+        // if the call takes longer.
         let mut handle = tokio::task::spawn_blocking(f);
+        let mut pending = !self.out.is_empty();
+        let flush_after = tokio::time::sleep(FLUSH_DELAY);
+        tokio::pin!(flush_after);
         // NOOP keep-alives while the engine works: 5.x only (mgclient cannot parse them).
         let keepalive = self.version.major >= 5;
         let mut ticker =
@@ -553,6 +559,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             tokio::select! {
                 r = &mut handle => {
                     return r.map_err(|e| std::io::Error::other(format!("engine task failed: {e}")));
+                }
+                _ = &mut flush_after, if pending && !self.eof => {
+                    pending = false;
+                    if self.flush().await.is_err() {
+                        self.eof = true;
+                        if let Some(c) = &cancel {
+                            c.cancel();
+                        }
+                    }
                 }
                 _ = ticker.tick(), if keepalive && !self.eof => {
                     // Pending answers first, so this lands between messages.
