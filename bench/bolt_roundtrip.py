@@ -14,18 +14,18 @@ import sys
 import tempfile
 import time
 
+from neo4j import GraphDatabase  # imported before the worker processes fork
+
 import common
 
 
-def driver_worker(port, seconds, start_at, q):
-    from neo4j import GraphDatabase
+def driver_worker(port, seconds, barrier, q):
     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", common.PASSWORD)) as d:
         with d.session() as s:
             s.run("RETURN 1").consume()
-            while time.time() < start_at:
-                s.run("RETURN 1").consume()
+            barrier.wait(timeout=120)  # every process connected: the window starts
             c0 = sum(os.times()[:2])
-            n, stop = 0, start_at + seconds
+            n, stop = 0, time.time() + seconds
             while time.time() < stop:
                 s.run("RETURN 1").consume()
                 n += 1
@@ -34,12 +34,11 @@ def driver_worker(port, seconds, start_at, q):
 
 def driver_roundtrips(port, pid, procs, seconds):
     """`procs` processes, one driver session each; returns q/s, server and client CPU µs/q."""
-    q = mp.Queue()
-    start_at = time.time() + 2.0 + 0.1 * procs  # after every process has connected
-    ps = [mp.Process(target=driver_worker, args=(port, seconds, start_at, q)) for _ in range(procs)]
+    q, barrier = mp.Queue(), mp.Barrier(procs + 1)
+    ps = [mp.Process(target=driver_worker, args=(port, seconds, barrier, q)) for _ in range(procs)]
     for p in ps:
         p.start()
-    time.sleep(max(0.0, start_at - time.time()))
+    barrier.wait(timeout=120)
     s0 = common.cpu_seconds(pid)
     time.sleep(seconds)
     s1 = common.cpu_seconds(pid)
@@ -52,7 +51,6 @@ def driver_roundtrips(port, pid, procs, seconds):
 
 
 def driver_stream(port, pid, rows):
-    from neo4j import GraphDatabase
     with GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", common.PASSWORD)) as d:
         with d.session() as s:
             s0, c0, t0 = common.cpu_seconds(pid), sum(os.times()[:2]), time.perf_counter()

@@ -18,6 +18,17 @@ import common
 BENCH = Path(__file__).resolve().parent
 
 
+def blank_before_tables(text):
+    """A blank line before each Markdown table that follows a line of text."""
+    out, prev = [], ""
+    for line in text.split("\n"):
+        if line.startswith("|") and prev.strip() and not prev.startswith("|"):
+            out.append("")
+        out.append(line)
+        prev = line
+    return "\n".join(out)
+
+
 def steps(quick, py):
     q = ["--quick"] if quick else []
     s = [
@@ -109,7 +120,7 @@ def main():
         head += ["", "bench/engine.py is not on this branch (helper \"store\"): ran bench/load_and_hop instead."]
     if not (BENCH / "stream.py").exists():
         head += ["", "bench/stream.py is not on this branch (helper \"stream\"): skipped."]
-    text = "\n".join(head) + "\n\n" + "\n".join(sections)
+    text = blank_before_tables("\n".join(head) + "\n\n" + "\n".join(sections))
     (out / "RESULTS.md").write_text(text)
     print(f"\nbench/run: {total / 60:.1f} min; results in {out}/RESULTS.md")
     return 0 if all(rc == 0 for _, rc, *_ in summary) else 1
