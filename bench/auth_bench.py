@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
 from http_bench import ROOT, start_graphward, stop_all  # noqa: E402
 
 SECRET = "b" * 64
@@ -91,6 +92,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=8)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", help="output directory (default: outside the checkout)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench/auth needs wrk (apt-get install wrk)")
@@ -137,8 +139,7 @@ def main():
         finally:
             stop_all(procs)
     load_after = os.getloadavg()
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = common.out_dir(args.out)
     (out_dir / "auth.json").write_text(json.dumps({
         "seconds": args.seconds, "connections": args.connections, "threads": args.threads,
         "load_average_before": load_before, "load_average_after": load_after,

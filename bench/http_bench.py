@@ -61,11 +61,15 @@ def make_cert(d):
     return cert, key
 
 
+# nginx gets as many workers as graphward has runtime threads (tokio: one per core).
+WORKERS = os.cpu_count() or 1
+
+
 def start_nginx(d, cert, key):
     plain, tls = free_port(), free_port()
     conf = Path(d) / "nginx.conf"
     conf.write_text(f"""
-worker_processes 1;
+worker_processes {WORKERS};
 daemon off;
 pid {d}/nginx.pid;
 error_log {d}/nginx-error.log;
@@ -105,7 +109,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--quick", action="store_true", help="3 s per figure")
+    ap.add_argument("--out", help="output directory (default: outside the checkout)")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = 3
     for tool in ("wrk", "nginx", "openssl"):
         if not shutil.which(tool):
             raise SystemExit(f"bench/http needs {tool} (apt-get install {tool})")
@@ -137,14 +145,19 @@ def main():
             results["nginx https /ping"] = wrk(f"https://localhost:{ntls}/ping", args.seconds, args.connections)
         finally:
             stop_all(procs)
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = common.out_dir(args.out)
     summary = {k: {kk: vv for kk, vv in v.items() if kk != "raw"} for k, v in results.items()}
     (out_dir / "http.json").write_text(json.dumps({"seconds": args.seconds, "connections": args.connections,
                                                    "graphward_tls": has_tls, "results": results}, indent=2))
-    print(f"| target | req/s | p50 | p99 | non-2xx |\n| --- | --- | --- | --- | --- |")
+    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s; nginx with {WORKERS} worker processes "
+          f"(graphward: {WORKERS} runtime threads)")
+    print("| target | req/s | p50 | p99 | non-2xx | graphward / nginx (req/s) |\n| --- | --- | --- | --- | --- | --- |")
     for k, v in summary.items():
-        print(f"| {k} | {v['requests_per_sec']:.0f} | {v['latency'].get('50', '?')} | {v['latency'].get('99', '?')} | {v['non_2xx']} |")
+        peer = None
+        if k.startswith("graphward") and k.endswith("/ping"):
+            peer = summary.get(k.replace("graphward", "nginx"))
+        r = common.ratio(v["requests_per_sec"], peer["requests_per_sec"] if peer else None)
+        print(f"| {k} | {v['requests_per_sec']:.0f} | {v['latency'].get('50', '?')} | {v['latency'].get('99', '?')} | {v['non_2xx']} | {r} |")
     if not has_tls:
         print("(graphward HTTPS not measured: this binary has no --tls-cert yet)")
 

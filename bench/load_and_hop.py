@@ -79,6 +79,7 @@ def main():
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--ladybug-child", action="store_true")
+    ap.add_argument("--out", help="output directory (default: outside the checkout)")
     a = ap.parse_args()
     if a.ladybug_child:
         return ladybug_child(a)
@@ -94,12 +95,12 @@ def main():
             ("peak RSS MiB", "peak_rss_mib"), ("2-hop p50 ms", "hop2_p50_ms"),
             ("2-hop p95 ms", "hop2_p95_ms")]
     print(f"load_and_hop: {a.nodes} nodes, {a.rels} rels, batch {a.batch}, {a.queries} queries")
-    print(f"{'metric':<16}{'graphward':>12}{'ladybug':>12}{'gw/lb':>8}")
+    print("| metric | graphward | Ladybug | graphward / Ladybug |\n|---|---:|---:|---:|")
     for label, k in rows:
         ratio = gw[k] / lb[k] if lb[k] else float("nan")
-        print(f"{label:<16}{gw[k]:>12.3f}{lb[k]:>12.3f}{ratio:>8.2f}")
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
+        print(f"| {label.strip()} | {gw[k]:.3f} | {lb[k]:.3f} | {ratio:.2f}× |")
+    from common import out_dir
+    out = out_dir(a.out)
     (out / "load_and_hop.json").write_text(json.dumps(
         {"params": vars(a), "graphward": gw, "ladybug": lb}, indent=2))
 

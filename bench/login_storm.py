@@ -3,7 +3,7 @@ loopback addresses (127.0.0.2-11), against one server. Four storms, each on a fr
 correct password, wrong password for the administrator, unknown users, and correct password on
 a TLS Bolt port. Reports logins/s (answers
 of any kind per second), how the logins were answered, and the server's peak RSS (VmHWM) with
-the load average. Standard library only. Results: printed, and bench/out/login_storm.json."""
+the load average. Standard library only. Results: printed, and login_storm.json in --out DIR."""
 import argparse
 import asyncio
 import json
@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
 from common import PASSWORD, ROOT, start_graphward, stop_all  # noqa: E402
 
 MAGIC = b"\x60\x60\xB0\x17"
@@ -110,6 +111,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--logins", type=int, default=1000)
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--out", help="output directory (default: outside the checkout)")
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = 4 * args.logins if hard == resource.RLIM_INFINITY else min(4 * args.logins, hard)
@@ -119,8 +121,7 @@ def main():
     results = {kind: storm(kind, args.logins, args.timeout)
                for kind in ["correct password", "wrong password", "unknown users", "correct password over TLS"]}
     load_after = os.getloadavg()
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = common.out_dir(args.out)
     (out_dir / "login_storm.json").write_text(json.dumps({
         "load_average_before": load_before, "load_average_after": load_after, "cpus": os.cpu_count(),
         "results": results}, indent=2))

@@ -1,10 +1,10 @@
 """Driver for bench/tls_overhead."""
 import argparse
 import json
+import os
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import time
@@ -30,7 +30,7 @@ def start_nginx(workdir: Path, certs: Path):
     plain, tls = free_port(), free_port()
     conf = workdir / "nginx.conf"
     conf.write_text(f"""
-worker_processes 2;
+worker_processes {os.cpu_count() or 1};
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log error;
 events {{ worker_connections 1024; }}
@@ -63,19 +63,26 @@ def bolt_roundtrips(uri, seconds):
         return n / (time.perf_counter() - t0)
 
 
-def handshakes(port, seconds, tls=True):
-    """New connection + full handshake (no session resumption) per iteration."""
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+def tcp_connects(port, seconds):
+    """New TCP connection per iteration (no TLS), from a Python loop."""
     n, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        with socket.create_connection(("127.0.0.1", port)) as raw:
-            if tls:
-                with ctx.wrap_socket(raw, server_hostname="localhost"):
-                    pass
+        with socket.create_connection(("127.0.0.1", port)):
+            pass
         n += 1
     return n / (time.perf_counter() - t0)
+
+
+def handshakes(port, seconds):
+    """Full TLS handshakes per second: `openssl s_time -new` (a new session each connection,
+    no resumption; a C client, far lighter than the server's side of the handshake)."""
+    out = subprocess.run(["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new",
+                          "-time", str(max(1, int(seconds)))],
+                         capture_output=True, text=True, timeout=seconds + 60).stdout
+    m = re.search(r"(\d+) connections in ([\d.]+)s;", out)
+    if not m:
+        return None
+    return int(m.group(1)) / float(m.group(2)) if float(m.group(2)) else None
 
 
 def wrk(url, seconds, close=False):
@@ -92,7 +99,11 @@ def wrk(url, seconds, close=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--quick", action="store_true", help="2 s per figure")
+    ap.add_argument("--out", help="output directory (default: outside the checkout)")
     a = ap.parse_args()
+    if a.quick:
+        a.seconds = 2.0
     res = {}
     with tempfile.TemporaryDirectory(prefix="gw-tls-bench-") as d:
         d = Path(d)
@@ -107,7 +118,7 @@ def main():
         try:
             res["bolt_return1_per_s_plain"] = bolt_roundtrips(f"bolt://127.0.0.1:{p_bolt}", a.seconds)
             res["bolt_return1_per_s_tls"] = bolt_roundtrips(f"bolt+ssc://127.0.0.1:{s_bolt}", a.seconds)
-            res["bolt_tcp_connects_per_s_plain"] = handshakes(p_bolt, a.seconds, tls=False)
+            res["bolt_tcp_connects_per_s_plain"] = tcp_connects(p_bolt, a.seconds)
             res["bolt_full_tls_handshakes_per_s"] = handshakes(s_bolt, a.seconds)
             res["http_full_tls_handshakes_per_s"] = handshakes(s_http, a.seconds)
             res["http_wrk_req_per_s_plain"] = wrk(f"http://127.0.0.1:{p_http}/ping", a.seconds)
@@ -124,11 +135,25 @@ def main():
                 if p:
                     p.terminate()
                     p.wait()
-    width = max(len(k) for k in res)
-    for k, v in res.items():
-        print(f"{k:<{width}}  {'n/a' if v is None else f'{v:,.0f}'}")
-    out = ROOT / "bench" / "out"
-    out.mkdir(exist_ok=True)
+    fig = lambda v: "n/a" if v is None else f"{v:,.0f}"
+    print(f"{a.seconds:g} s per figure; nginx with {os.cpu_count()} worker processes (graphward: "
+          f"{os.cpu_count()} runtime threads); handshakes by `openssl s_time -new`, wrk -t2 -c16.")
+    print("| figure | graphward | nginx | graphward / nginx |\n|---|---:|---:|---:|")
+    pairs = [
+        ("full TLS handshakes/s, Bolt port", "bolt_full_tls_handshakes_per_s", "nginx_full_tls_handshakes_per_s"),
+        ("full TLS handshakes/s, HTTP port", "http_full_tls_handshakes_per_s", "nginx_full_tls_handshakes_per_s"),
+        ("wrk GET /ping keep-alive, http://", "http_wrk_req_per_s_plain", "nginx_wrk_req_per_s_plain_keepalive"),
+        ("wrk GET /ping keep-alive, https://", "http_wrk_req_per_s_tls", "nginx_wrk_req_per_s_tls_keepalive"),
+        ("Bolt RETURN 1/s, one Python-driver session, bolt://", "bolt_return1_per_s_plain", None),
+        ("Bolt RETURN 1/s, one Python-driver session, bolt+ssc://", "bolt_return1_per_s_tls", None),
+        ("TCP connects/s to the Bolt port (Python loop)", "bolt_tcp_connects_per_s_plain", None),
+        ("wrk /ping Connection: close, http://", None, "nginx_wrk_req_per_s_plain_close"),
+        ("wrk /ping Connection: close, https://", None, "nginx_wrk_req_per_s_tls_close"),
+    ]
+    for label, g, n in pairs:
+        gv, nv = res.get(g) if g else None, res.get(n) if n else None
+        print(f"| {label} | {fig(gv)} | {fig(nv)} | {common.ratio(gv, nv)} |")
+    out = common.out_dir(a.out)
     (out / "tls_overhead.json").write_text(json.dumps(res, indent=2))
 
 

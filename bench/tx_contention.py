@@ -9,6 +9,7 @@ import time
 
 from neo4j import AsyncGraphDatabase, GraphDatabase
 
+import common
 from common import PASSWORD, ROOT, start_graphward, stop_all
 
 KINDS = ["autocommit_read", "explicit_read", "explicit_write_mode_read", "managed_write"]
@@ -65,6 +66,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--statements", type=int, default=50)
+    ap.add_argument("--out", help="output directory (default: outside the checkout)")
     a = ap.parse_args()
     results = {}
     with tempfile.TemporaryDirectory(prefix="graphward-bench-") as d:
@@ -96,8 +98,7 @@ def main():
     expected = 2 * writers * a.statements
     print(f"increments committed: {results['increments_committed']} (expected {expected})")
     print(f"load average (1 min): {res['load_average_1m']:.2f}")
-    out = ROOT / "bench" / "out"
-    out.mkdir(parents=True, exist_ok=True)
+    out = common.out_dir(a.out)
     (out / "tx_contention.json").write_text(json.dumps(res, indent=2))
 
 

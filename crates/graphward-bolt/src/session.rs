@@ -54,6 +54,10 @@ const BATCH: usize = 1000;
 const MAX_QUEUE: usize = 1024;
 /// Interval of NOOP keep-alive chunks while a 5.x client waits for the engine.
 const KEEPALIVE: Duration = Duration::from_secs(20);
+/// Encoded answers are written once this much is pending, even if more requests are waiting.
+const FLUSH_AT: usize = 64 * 1024;
+/// Encoded answers wait at most this long for an engine call to end before they are written.
+const FLUSH_DELAY: Duration = Duration::from_millis(1);
 /// Largest message accepted before authentication.
 const PRE_AUTH_MAX_MESSAGE: usize = 64 * 1024;
 /// The status code of protocol violations.
@@ -375,8 +379,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
 
     async fn main_loop(&mut self) -> std::io::Result<()> {
         loop {
-            self.flush().await?;
-            let m = match self.queue.pop_front() {
+            // Answers are written when nothing more is waiting to be answered (or a lot is
+            // pending): a pipelined RUN+PULL gets one write for all its responses.
+            let ready = match self.queue.pop_front() {
+                Some(m) => Some(m),
+                None => self.parse_buffered(),
+            };
+            if ready.is_none() || self.out.len() >= FLUSH_AT {
+                self.flush().await?;
+            }
+            let m = match ready {
                 Some(m) => m,
                 None => {
                     if self.eof {
@@ -447,12 +459,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         }
                         Ok(Err(e)) => return Err(e),
                         Ok(Ok(None)) => return Ok(()),
-                        Ok(Ok(Some(m))) => {
-                            if m.tag == msg::RESET {
-                                self.pending_resets += 1;
-                            }
-                            m
-                        }
+                        Ok(Ok(Some(m))) => m,
                     }
                 }
             };
@@ -467,13 +474,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if self.out.is_empty() {
             return Ok(());
         }
-        let out = std::mem::take(&mut self.out);
-        self.io.write(&out).await
+        let r = self.io.write(&self.out).await;
+        self.out.clear();
+        // The buffer is reused for the next answers, unless a large result grew it.
+        if self.out.capacity() > FLUSH_AT * 4 {
+            self.out = Vec::new();
+        }
+        r
     }
 
-    /// Reads one message. Cancel-safe. `Ok(None)` on EOF. A framing error is returned as an
-    /// invalid message so that it is answered in order.
-    async fn read_msg(&mut self) -> std::io::Result<Option<RawMsg>> {
+    /// A whole message already in the input buffer, without reading the socket.
+    fn parse_buffered(&mut self) -> Option<RawMsg> {
         loop {
             // Before authentication only small messages (a large JWT fits) are accepted.
             let limit = match self.phase {
@@ -486,20 +497,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 Ok(Parsed::Message { consumed, payload }) => {
                     self.inbuf.advance(consumed);
                     let tag = payload.get(1).copied().unwrap_or(0);
-                    return Ok(Some(RawMsg { tag, payload }));
+                    if tag == msg::RESET {
+                        self.pending_resets += 1;
+                    }
+                    return Some(RawMsg { tag, payload });
                 }
                 Ok(Parsed::Noop { consumed }) => self.inbuf.advance(consumed),
-                Ok(Parsed::Incomplete) => {}
+                Ok(Parsed::Incomplete) => return None,
                 Err(e) => {
                     tracing::warn!(peer = %self.peer, conn = %self.conn_id, "Bolt framing error: {e}");
                     self.inbuf.clear();
                     self.eof = true;
                     // Tag 0 is no valid request: it is answered with a protocol failure.
-                    return Ok(Some(RawMsg {
+                    return Some(RawMsg {
                         tag: 0,
                         payload: Vec::new(),
-                    }));
+                    });
                 }
+            }
+        }
+    }
+
+    /// Reads one message (a RESET is counted in `pending_resets`). Cancel-safe. `Ok(None)` on
+    /// EOF. A framing error is returned as an invalid message so that it is answered in order.
+    async fn read_msg(&mut self) -> std::io::Result<Option<RawMsg>> {
+        loop {
+            if let Some(m) = self.parse_buffered() {
+                return Ok(Some(m));
+            }
+            if self.eof {
+                return Ok(None);
             }
             if self.io.read_into(&mut self.inbuf).await? == 0 {
                 self.eof = true;
@@ -515,8 +542,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         cancel: Option<CancelToken>,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> std::io::Result<T> {
-        self.flush().await?;
+        // Answers already encoded wait for the end of a short call (the client that pipelined
+        // this request waits for its answer anyway; one that did not was answered before it
+        // sent it): one write instead of one per engine call. They go out after FLUSH_DELAY
+        // if the call takes longer.
         let mut handle = tokio::task::spawn_blocking(f);
+        let mut pending = !self.out.is_empty();
+        let flush_after = tokio::time::sleep(FLUSH_DELAY);
+        tokio::pin!(flush_after);
         // NOOP keep-alives while the engine works: 5.x only (mgclient cannot parse them).
         let keepalive = self.version.major >= 5;
         let mut ticker =
@@ -527,9 +560,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 r = &mut handle => {
                     return r.map_err(|e| std::io::Error::other(format!("engine task failed: {e}")));
                 }
+                _ = &mut flush_after, if pending && !self.eof => {
+                    pending = false;
+                    if self.flush().await.is_err() {
+                        self.eof = true;
+                        if let Some(c) = &cancel {
+                            c.cancel();
+                        }
+                    }
+                }
                 _ = ticker.tick(), if keepalive && !self.eof => {
-                    // Every earlier response was flushed, so this lands between messages.
-                    if self.io.write(&[0, 0]).await.is_err() {
+                    // Pending answers first, so this lands between messages.
+                    if self.flush().await.is_err() || self.io.write(&[0, 0]).await.is_err() {
                         self.eof = true;
                         if let Some(c) = &cancel {
                             c.cancel();
@@ -539,7 +581,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 m = self.read_msg(), if can_read => match m {
                     Ok(Some(m)) => {
                         if m.tag == msg::RESET {
-                            self.pending_resets += 1;
                             if let Some(c) = &cancel {
                                 c.cancel();
                             }
@@ -1305,6 +1346,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             Some(usize::try_from(n).unwrap_or(usize::MAX))
         };
         let mut summary: Option<Summary> = None;
+        // An auto-commit result is committed by the engine call that exhausts it.
+        let mut committed = None;
 
         loop {
             if self.pending_resets > 0 {
@@ -1354,15 +1397,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     ) else {
                         return Err(Failure::invalid("no open result").into());
                     };
-                    let pulled = self
+                    let auto_tx = match self.tx.as_mut() {
+                        Some(c) if !c.explicit => c.tx.take(),
+                        _ => None,
+                    };
+                    let (pulled, tx_back, commit) = self
                         .blocking(Some(cancel.clone()), move || {
                             let mut p = pull_rows(stream, want, flavor);
                             if discard {
                                 p.bytes.clear();
                             }
-                            p
+                            match auto_tx {
+                                Some(tx) if p.exhausted && p.error.is_none() => {
+                                    (p, None, Some(tx.commit()))
+                                }
+                                tx => (p, tx, None),
+                            }
                         })
                         .await?;
+                    if let Some(tx) = tx_back {
+                        if let Some(c) = self.tx.as_mut() {
+                            c.tx = Some(tx);
+                        }
+                    }
+                    committed = commit;
                     self.out.extend_from_slice(&pulled.bytes);
                     if let Some(e) = pulled.error {
                         return Err(e.into());
@@ -1434,8 +1492,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         if ctx.explicit {
             self.tx = Some(ctx);
         } else {
-            // Auto-commit: commit now.
-            if let Some(tx) = ctx.tx.take() {
+            // Auto-commit: committed with the last rows, or now.
+            if let Some(info) = committed {
+                ctx.bookmark = info?.bookmark;
+            } else if let Some(tx) = ctx.tx.take() {
                 let info = self
                     .blocking(Some(ctx.cancel.clone()), move || tx.commit())
                     .await??;
