@@ -287,7 +287,7 @@ fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeE
     }
     if config.auth.jwt.is_configured() {
         let verifier = graphward_auth::jwt::JwtVerifier::new(config.auth.jwt.clone())
-            .map_err(|message| ServeError::Auth { message })?;
+            .map_err(|e| ServeError::Auth { message: e.message })?;
         auth.set_jwt(Some(Arc::new(verifier)));
         tracing::info!(jwt = ?config.auth.jwt, "JWT bearer tokens accepted");
     }
