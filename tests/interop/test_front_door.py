@@ -50,10 +50,20 @@ def allowed(principal, needs):
     raise AssertionError(f"unknown requirement {needs}")
 
 
-def policy_table(user):
+def policy_rows(user):
     out = subprocess.run([binary(), "policy", "--graph", GRAPH, "--user", user, "--admin", "neo4j"],
                          capture_output=True, text=True, check=True)
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def policy_table(user):
+    """The statement rows of the table (each with an `example`)."""
+    return [row for row in policy_rows(user) if "example" in row]
+
+
+def endpoint_table(user):
+    """The HTTP admin endpoint rows of the table (each with an `endpoint`: method and path)."""
+    return [row for row in policy_rows(user) if "endpoint" in row]
 
 
 class Env:
@@ -173,6 +183,66 @@ def test_every_statement_kind_for_every_principal(env, transport):
         # own-account examples name the principal itself
         for row in policy_table(env.users[principal]):
             check(env, principal, transport, row["kind"], row["example"], row["needs"])
+
+
+def basic(user, password=PW):
+    import base64
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def call_endpoint(env, headers, endpoint):
+    method, path = endpoint.split(" ", 1)
+    return requests.request(method, f"{env.base}{path}", headers=headers, timeout=60)
+
+
+def test_every_admin_endpoint_for_every_principal(env):
+    """The HTTP admin endpoints (config apply, TLS reload, backup, compaction) are decided by
+    the same table, from the typed command each stands for: allowed exactly when the table
+    allows it, else 403 Forbidden (a graph-scoped token included)."""
+    endpoints = endpoint_table(env.users["read"])
+    assert {r["kind"] for r in endpoints} >= {"http_config_apply", "http_tls_reload",
+                                              "http_backup", "http_backup_file",
+                                              "http_backup_remove", "http_compact"}
+    for principal in PRINCIPALS:
+        for row in endpoint_table(env.users[principal]):
+            r = call_endpoint(env, env.http_headers(principal), row["endpoint"])
+            if allowed(principal, row["needs"]):
+                assert r.status_code not in (401, 403), (principal, row, r.status_code, r.text)
+                if row["kind"] == "http_backup" and r.status_code == 200:
+                    backup = r.json()["id"]
+                    d = requests.delete(f"{env.base}/admin/backup/{backup}",
+                                        headers=env.http_headers(principal), timeout=30)
+                    assert d.status_code == 200, d.text
+            else:
+                assert r.status_code == 403, (principal, row, r.status_code, r.text)
+                assert r.json()["errors"][0]["code"] == FORBIDDEN, (principal, row, r.text)
+    # without credentials: 401 everywhere
+    for row in endpoints:
+        assert call_endpoint(env, {}, row["endpoint"]).status_code == 401, row
+
+
+def test_admin_endpoints_refuse_a_revoked_or_dropped_admin_at_once(env):
+    """Rights are read as stored now: a token issued while the user was an administrator is
+    refused on the next request after REVOKE ADMIN, and after DROP USER."""
+    a = fresh_user(env, "ADMIN ON GRAPH *")
+    r = requests.post(f"{env.base}/gsql/v1/tokens", auth=(a, PW), json={}, timeout=10)
+    assert r.status_code == 200, r.text
+    bearer = {"Authorization": f"Bearer {r.json()['token']}"}
+    compact = f"POST /admin/compact/{GRAPH}"
+    for headers in (bearer, basic(a)):
+        r = call_endpoint(env, headers, compact)
+        assert r.status_code not in (401, 403), r.text
+    env.admin(f"REVOKE ADMIN ON GRAPH * FROM {a}")
+    for headers in (bearer, basic(a)):
+        for endpoint in (compact, "POST /admin/backup", "POST /admin/config/apply"):
+            r = call_endpoint(env, headers, endpoint)
+            assert r.status_code in (401, 403), (endpoint, r.status_code, r.text)
+    env.admin(f"GRANT ADMIN ON GRAPH * TO {a}")
+    assert call_endpoint(env, bearer, compact).status_code not in (401, 403)
+    env.admin(f"DROP USER {a}")
+    for headers in (bearer, basic(a)):
+        r = call_endpoint(env, headers, compact)
+        assert r.status_code in (401, 403), r.text
 
 
 def obfuscations(statement):

@@ -156,6 +156,98 @@ impl QueryEngine for FrontDoor {
     fn transaction_metrics(&self) -> graphward_core::engine::TransactionMetrics {
         self.cypher.transaction_metrics()
     }
+
+    /// A command a protocol carries out itself (the HTTP admin endpoints), decided by the
+    /// table as if sent to `system`: the login is re-checked and the rights read as stored now.
+    fn authorize(&self, principal: &Principal, command: &Command) -> Result<()> {
+        if self.auth.is_disabled() {
+            return Ok(());
+        }
+        if principal.user.is_none() {
+            return Err(Error::new(ErrorCode::Unauthorized, "not authenticated"));
+        }
+        let needs = needs(
+            &Statement::Command(command.clone()),
+            principal.user.as_deref(),
+        );
+        let default = self.cypher.default_database();
+        authorize(&self.auth, principal, "system", &default, &needs)
+    }
+}
+
+/// Check `needs` against the principal's rights as they are now, for a statement on `db`
+/// (`target` is the graph a graph-level requirement applies to).
+fn authorize(
+    auth: &AuthService,
+    p: &Principal,
+    db: &str,
+    target: &str,
+    needs: &Needs,
+) -> Result<()> {
+    if auth.is_disabled() {
+        return Ok(());
+    }
+    // Token expiry, block list, a dropped user or a demoted administrator: refused at the
+    // next statement, inside an open transaction too.
+    auth.recheck(p)?;
+    let scope = p.graph_scope.as_deref();
+    if let (Some(scope), true) = (scope, db == "system") {
+        if *needs != Needs::Anyone {
+            return Err(forbidden(format!(
+                "{} ({}): the token is limited to graph '{scope}'; on the system database it may only run SHOW CURRENT USER.",
+                RefusalKind::GraphScope.title(),
+                RefusalKind::GraphScope.code(),
+            )));
+        }
+    }
+    let denied = || {
+        forbidden(format!(
+            "Permission denied: this statement needs {} ({} does not have it).",
+            needs.describe(target),
+            who(p)
+        ))
+    };
+    let on_graph = |level: Level, graph: &str| -> Result<()> {
+        if auth.level(p, graph) >= Some(level) {
+            return Ok(());
+        }
+        match scope {
+            Some(s) if !s.eq_ignore_ascii_case(graph) => Err(scope_refusal(s, graph)),
+            _ => Err(denied()),
+        }
+    };
+    match needs {
+        Needs::Anyone => Ok(()),
+        Needs::OwnAccount => match scope {
+            None => Ok(()),
+            Some(_) => Err(denied()),
+        },
+        Needs::OwnAccountByPassword => {
+            if scope.is_some() || p.token.is_some() {
+                Err(forbidden(
+                    "Permission denied: secrets can be managed only after a password login, not with a token.".to_string(),
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Needs::Graph(l) => on_graph(from_level(*l), target),
+        Needs::NamedGraph(l, g) => on_graph(from_level(*l), g),
+        Needs::AdminAll => {
+            if auth.level(p, ALL_GRAPHS) == Some(Level::Admin) {
+                Ok(())
+            } else {
+                Err(denied())
+            }
+        }
+        Needs::Dbms(privilege) => {
+            if auth.allows(p, *privilege) {
+                Ok(())
+            } else {
+                Err(denied())
+            }
+        }
+    }
 }
 
 struct FrontTx {
@@ -185,72 +277,13 @@ impl FrontTx {
 
     /// Check `needs` against the principal's rights as they are now.
     fn authorize(&self, needs: &Needs) -> Result<()> {
-        let auth = &self.auth;
-        if auth.is_disabled() {
-            return Ok(());
-        }
-        // Token expiry, block list, a dropped user or a demoted administrator: refused at the
-        // next statement, inside an open transaction too.
-        auth.recheck(&self.principal)?;
-        let p = &self.principal;
-        let scope = p.graph_scope.as_deref();
-        if let (Some(scope), true) = (scope, self.db == "system") {
-            if *needs != Needs::Anyone {
-                return Err(forbidden(format!(
-                    "{} ({}): the token is limited to graph '{scope}'; on the system database it may only run SHOW CURRENT USER.",
-                    RefusalKind::GraphScope.title(),
-                    RefusalKind::GraphScope.code(),
-                )));
-            }
-        }
-        let denied = || {
-            forbidden(format!(
-                "Permission denied: this statement needs {} ({} does not have it).",
-                needs.describe(self.target_graph()),
-                who(p)
-            ))
-        };
-        let on_graph = |level: Level, graph: &str| -> Result<()> {
-            if auth.level(p, graph) >= Some(level) {
-                return Ok(());
-            }
-            match scope {
-                Some(s) if !s.eq_ignore_ascii_case(graph) => Err(scope_refusal(s, graph)),
-                _ => Err(denied()),
-            }
-        };
-        match needs {
-            Needs::Anyone => Ok(()),
-            Needs::OwnAccount => match scope {
-                None => Ok(()),
-                Some(_) => Err(denied()),
-            },
-            Needs::OwnAccountByPassword => {
-                if scope.is_some() || p.token.is_some() {
-                    Err(forbidden(
-                        "Permission denied: secrets can be managed only after a password login, not with a token.".to_string(),
-                    ))
-                } else {
-                    Ok(())
-                }
-            }
-            Needs::Graph(l) => on_graph(from_level(*l), self.target_graph()),
-            Needs::NamedGraph(l, g) => on_graph(from_level(*l), g),
-            Needs::AdminAll => {
-                if auth.level(p, ALL_GRAPHS) == Some(Level::Admin) {
-                    Ok(())
-                } else {
-                    Err(denied())
-                }
-            }
-            Needs::Dbms(privilege) => {
-                if auth.allows(p, *privilege) {
-                    Ok(())
-                } else {
-                    Err(denied())
-                }
-            }
-        }
+        authorize(
+            &self.auth,
+            &self.principal,
+            &self.db,
+            self.target_graph(),
+            needs,
+        )
     }
 
     fn run_command(&self, command: &Command, params: &Params) -> Result<Box<dyn ResultStream>> {

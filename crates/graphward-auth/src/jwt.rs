@@ -529,39 +529,94 @@ fn sub_claim(claims: &JsonObject) -> std::result::Result<String, Refusal> {
     }
 }
 
+/// The JWT setting a configuration error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtSetting {
+    Leeway,
+    HmacSecret,
+    RsaPublicKey,
+    JwksUrl,
+}
+
+impl JwtSetting {
+    /// The setting's name (its TOML key).
+    pub fn name(&self) -> &'static str {
+        match self {
+            JwtSetting::Leeway => "Security.JWT.Leeway",
+            JwtSetting::HmacSecret => "Security.JWT.HMAC.Secret",
+            JwtSetting::RsaPublicKey => "Security.JWT.RSA.PublicKey",
+            JwtSetting::JwksUrl => "Security.JWT.JWKS.URL",
+        }
+    }
+}
+
+/// A JWT configuration the verifier refused: the setting it is about, and the sentence for
+/// the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtConfigError {
+    pub setting: JwtSetting,
+    pub message: String,
+}
+
+impl JwtConfigError {
+    fn new(setting: JwtSetting, message: String) -> Self {
+        JwtConfigError { setting, message }
+    }
+}
+
+impl std::fmt::Display for JwtConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for JwtConfigError {}
+
+impl From<JwtConfigError> for String {
+    fn from(e: JwtConfigError) -> String {
+        e.message
+    }
+}
+
 impl JwtVerifier {
     /// Build the verifier: load every configured key (files and URLs are read now), refuse
     /// weak or mismatched configuration. The error is for the operator.
-    pub fn new(config: JwtConfig) -> std::result::Result<JwtVerifier, String> {
+    pub fn new(config: JwtConfig) -> std::result::Result<JwtVerifier, JwtConfigError> {
         if config.leeway > MAX_LEEWAY {
-            return Err(format!(
-                "Security.JWT.Leeway is {} s; at most {MAX_LEEWAY} s is allowed",
-                config.leeway
+            return Err(JwtConfigError::new(
+                JwtSetting::Leeway,
+                format!(
+                    "Security.JWT.Leeway is {} s; at most {MAX_LEEWAY} s is allowed",
+                    config.leeway
+                ),
             ));
         }
         let ca = config.ca_file.as_deref();
         let mut static_keys = Vec::new();
         if let Some(v) = &config.hmac_secret {
+            let at = |message| JwtConfigError::new(JwtSetting::HmacSecret, message);
             let origin = format!("Security.JWT.HMAC.Secret {}", shown_source(v));
-            let bytes = load_source(v, ca).map_err(|e| format!("{origin}: {e}"))?;
-            static_keys.push(hmac_key(&bytes, &origin)?);
+            let bytes = load_source(v, ca).map_err(|e| at(format!("{origin}: {e}")))?;
+            static_keys.push(hmac_key(&bytes, &origin).map_err(at)?);
         }
         if let Some(v) = &config.public_key {
+            let at = |message| JwtConfigError::new(JwtSetting::RsaPublicKey, message);
             let origin = format!("Security.JWT.RSA.PublicKey {}", shown_source(v));
-            let bytes = load_source(v, ca).map_err(|e| format!("{origin}: {e}"))?;
-            static_keys.push(public_key(&bytes, &origin)?);
+            let bytes = load_source(v, ca).map_err(|e| at(format!("{origin}: {e}")))?;
+            static_keys.push(public_key(&bytes, &origin).map_err(at)?);
         }
         let jwks = match &config.jwks_url {
             Some(url) => {
+                let at = |message| JwtConfigError::new(JwtSetting::JwksUrl, message);
                 if !url.starts_with("https://") {
-                    return Err(format!(
+                    return Err(at(format!(
                         "Security.JWT.JWKS.URL must be an https:// URL, not {url:?}"
-                    ));
+                    )));
                 }
                 let body = crate::fetch::get(url, ca)
-                    .map_err(|e| format!("Security.JWT.JWKS.URL: {e}"))?;
-                let keys =
-                    parse_jwks(&body).map_err(|e| format!("Security.JWT.JWKS.URL {url}: {e}"))?;
+                    .map_err(|e| at(format!("Security.JWT.JWKS.URL: {e}")))?;
+                let keys = parse_jwks(&body)
+                    .map_err(|e| at(format!("Security.JWT.JWKS.URL {url}: {e}")))?;
                 let now = Instant::now();
                 // The first unknown `kid` may refetch at once (a rotation right after start).
                 Some(Mutex::new(Jwks {
@@ -1272,13 +1327,15 @@ pub(crate) mod tests {
             hmac_secret: Some("short".into()),
             ..JwtConfig::default()
         });
-        assert!(short.err().unwrap().contains("at least 32 bytes"));
+        let short = short.err().unwrap();
+        assert_eq!(short.setting, JwtSetting::HmacSecret);
+        assert!(short.message.contains("at least 32 bytes"));
         let leeway = JwtVerifier::new(JwtConfig {
             hmac_secret: Some(SECRET.into()),
             leeway: 301,
             ..JwtConfig::default()
         });
-        assert!(leeway.is_err());
+        assert_eq!(leeway.err().map(|e| e.setting), Some(JwtSetting::Leeway));
         // A 32-byte secret accepts HS256 only.
         let k = hmac_key(&[7u8; 32], "t").unwrap();
         assert_eq!(k.algorithms, vec![Algorithm::HS256]);

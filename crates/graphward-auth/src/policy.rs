@@ -15,6 +15,11 @@
 //! | `SHOW PROCEDURES`, `SHOW FUNCTIONS` | any authenticated client |
 //! | `CREATE/DROP DATABASE`; users, roles, grants; another user's secrets or privileges; `ROTATE TOKEN SIGNING KEY`; `RELOAD CONFIG`; `INSTALL/DROP QUERY` | ADMIN on every graph (`*`) |
 //! | `RELOAD ... TLS`, `CALL dbms.security.reloadTLS()`, `SHOW TLS` | the `TLS MANAGEMENT` DBMS privilege (ADMIN on `*` includes it) |
+//! | HTTP `POST /admin/config/apply` (as `RELOAD CONFIG`), `POST /admin/backup`, `GET /admin/backup/{id}/file`, `DELETE /admin/backup/{id}`, `POST /admin/compact/{database}` | ADMIN on every graph (`*`) |
+//! | HTTP `POST /admin/tls/reload` (as `RELOAD ... TLS`) | the `TLS MANAGEMENT` DBMS privilege |
+//!
+//! The HTTP admin endpoints carry out their work themselves, but are decided here from a typed
+//! [`Command`] (see [`endpoint_commands`]) through `QueryEngine::authorize`, like any statement.
 //!
 //! "The graph" is the transaction's database; on `system` (where drivers send administration)
 //! a query or schema command reaches the default database's data, so it needs the same
@@ -22,7 +27,9 @@
 //! `EXPLAIN`/`PROFILE` apply to queries only (the parser refuses them on commands).
 
 use graphward_core::auth::DbmsPrivilege;
-use graphward_core::commands::{AuthCommand, Command, GraphLevel, StoredQueryCommand, TlsCommand};
+use graphward_core::commands::{
+    AuthCommand, Command, GraphLevel, MaintenanceCommand, StoredQueryCommand, TlsCommand,
+};
 use graphward_cypher::ast::{AdminCommand, MemgraphCommand, Statement};
 
 /// What a statement needs of the principal running it.
@@ -154,7 +161,60 @@ fn command_needs(cmd: &Command, user: Option<&str>) -> Needs {
                 Needs::NamedGraph(GraphLevel::Read, g.to_ascii_lowercase())
             }
         },
+        Command::Maintenance(MaintenanceCommand::Backup | MaintenanceCommand::Compact { .. }) => {
+            Needs::AdminAll
+        }
     }
+}
+
+/// The HTTP admin endpoints and the typed command each is authorized as (the endpoint does
+/// the work itself; the decision is the table's). `graphward policy` prints them with their
+/// requirement, and the table-driven interop test calls each one for every kind of principal.
+/// `graph` fills the `{database}` of the compaction endpoint.
+pub fn endpoint_commands(graph: &str) -> Vec<(&'static str, &'static str, String, Command)> {
+    vec![
+        (
+            "http_config_apply",
+            "POST",
+            "/admin/config/apply".to_string(),
+            Command::ReloadConfig,
+        ),
+        (
+            "http_tls_reload",
+            "POST",
+            "/admin/tls/reload".to_string(),
+            Command::Tls(TlsCommand::Reload {
+                bolt: true,
+                http: true,
+            }),
+        ),
+        (
+            "http_backup",
+            "POST",
+            "/admin/backup".to_string(),
+            Command::Maintenance(MaintenanceCommand::Backup),
+        ),
+        (
+            "http_backup_file",
+            "GET",
+            "/admin/backup/policyprobe/file?path=manifest.json".to_string(),
+            Command::Maintenance(MaintenanceCommand::Backup),
+        ),
+        (
+            "http_backup_remove",
+            "DELETE",
+            "/admin/backup/policyprobe".to_string(),
+            Command::Maintenance(MaintenanceCommand::Backup),
+        ),
+        (
+            "http_compact",
+            "POST",
+            format!("/admin/compact/{graph}"),
+            Command::Maintenance(MaintenanceCommand::Compact {
+                database: graph.to_string(),
+            }),
+        ),
+    ]
 }
 
 /// One example of every statement kind the table distinguishes, with the requirement the table
@@ -262,6 +322,18 @@ pub fn needs_label(n: &Needs) -> String {
     }
 }
 
+/// The HTTP admin endpoints (method and path) with their requirement, as
+/// `(kind, "METHOD /path", requirement)`.
+pub fn endpoint_examples(graph: &str, user: &str) -> Vec<(String, String, String)> {
+    endpoint_commands(graph)
+        .into_iter()
+        .map(|(kind, method, path, command)| {
+            let label = needs_label(&needs(&Statement::Command(command), Some(user)));
+            (kind.to_string(), format!("{method} {path}"), label)
+        })
+        .collect()
+}
+
 /// The examples with `$graph`, `$user` and `$admin` filled in, parsed, and their requirement.
 pub fn examples(graph: &str, user: &str, admin: &str) -> Vec<(String, String, String)> {
     EXAMPLES
@@ -327,6 +399,20 @@ mod tests {
                 .map(|(_, l)| *l)
                 .unwrap_or("admin-all");
             assert_eq!(label, want, "{kind}: {text}");
+        }
+    }
+
+    #[test]
+    fn admin_endpoints_are_in_the_table() {
+        let all = endpoint_examples("g", "u");
+        assert_eq!(all.len(), 6);
+        for (kind, endpoint, label) in &all {
+            let want = if kind == "http_tls_reload" {
+                "dbms:TLS MANAGEMENT"
+            } else {
+                "admin-all"
+            };
+            assert_eq!(label, want, "{kind}: {endpoint}");
         }
     }
 }

@@ -12,38 +12,43 @@ use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::Value;
 use graphward_cypher::Engine;
 
+/// `graphward-bench load-and-hop`: bulk load, then 2-hop counts (prints one JSON object).
+#[derive(Debug, clap::Parser)]
+#[command(name = "graphward-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// The graphward side of `bench/load_and_hop`
+    LoadAndHop(Args),
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
+    /// The data directory (emptied first)
+    #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir().join("graphward-bench"))]
     data_dir: std::path::PathBuf,
+    /// Nodes to load
+    #[arg(long, default_value_t = 1_000_000)]
     nodes: u64,
+    /// Relationships to load
+    #[arg(long, default_value_t = 2_000_000)]
     rels: u64,
+    /// Rows per UNWIND batch
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     batch: u64,
+    /// 2-hop queries to run
+    #[arg(long, default_value_t = 100)]
     queries: u64,
 }
 
+/// The options; a usage error or `--help` ends the process here (clap's exit codes).
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        data_dir: std::env::temp_dir().join("graphward-bench"),
-        nodes: 1_000_000,
-        rels: 2_000_000,
-        batch: 10_000,
-        queries: 100,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "load-and-hop" {
-            continue;
-        }
-        let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let num = || v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
-        match flag.as_str() {
-            "--data-dir" => a.data_dir = v.clone().into(),
-            "--nodes" => a.nodes = num()?,
-            "--rels" => a.rels = num()?,
-            "--batch" => a.batch = num()?.max(1),
-            "--queries" => a.queries = num()?,
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
+    use clap::Parser as _;
+    let Command::LoadAndHop(a) = Cli::parse().command;
     Ok(a)
 }
 

@@ -21,6 +21,20 @@ pub enum Command {
     /// `RELOAD CONFIG`: re-read the configuration file and apply what can change at runtime.
     ReloadConfig,
     StoredQuery(StoredQueryCommand),
+    /// Storage maintenance a protocol carries out itself (the HTTP `/admin/backup*` and
+    /// `/admin/compact/{database}` endpoints): authorized from this typed value through the
+    /// same table as every statement ([`crate::engine::QueryEngine::authorize`]), never run
+    /// by a handler.
+    Maintenance(MaintenanceCommand),
+}
+
+/// Storage maintenance over HTTP (`graphward backup`, `graphward compact`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaintenanceCommand {
+    /// Stage an online backup, fetch one of its files, or remove it (`/admin/backup*`).
+    Backup,
+    /// Compact one database file (`/admin/compact/{database}`).
+    Compact { database: String },
 }
 
 /// The family of a command: which handler runs it.
@@ -30,6 +44,7 @@ pub enum CommandFamily {
     Tls,
     Config,
     StoredQuery,
+    Maintenance,
 }
 
 impl Command {
@@ -39,6 +54,7 @@ impl Command {
             Command::Tls(_) => CommandFamily::Tls,
             Command::ReloadConfig => CommandFamily::Config,
             Command::StoredQuery(_) => CommandFamily::StoredQuery,
+            Command::Maintenance(_) => CommandFamily::Maintenance,
         }
     }
 }

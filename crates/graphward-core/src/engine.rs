@@ -319,6 +319,21 @@ pub trait QueryEngine: Send + Sync + 'static {
     fn transaction_metrics(&self) -> TransactionMetrics {
         TransactionMetrics::default()
     }
+    /// Whether `principal` may run `command` now, decided from the typed command by the same
+    /// table as every statement (the front door re-checks the login and reads the principal's
+    /// rights as stored now). For commands a protocol carries out itself (the HTTP admin
+    /// endpoints); statements are authorized when they run. The default refuses: an engine
+    /// without an authorization table allows nothing.
+    fn authorize(&self, principal: &Principal, command: &crate::commands::Command) -> Result<()> {
+        let _ = principal;
+        Err(Error::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{:?} commands cannot be authorized on this server",
+                command.family()
+            ),
+        ))
+    }
 }
 
 /// Transaction figures for `/metrics`.

@@ -2,22 +2,22 @@
 //!
 //! * `POST /admin/config/apply`: re-read the config file and apply the settings that can
 //!   change at runtime. The HTTP crate knows nothing of the configuration: the binary hands it
-//!   a [`ConfigApplier`] in [`crate::HttpState`]. Only a principal with ADMIN on every graph
-//!   (and no graph-scoped token) may call it.
+//!   a [`ConfigApplier`] in [`crate::HttpState`]. Authorized as `RELOAD CONFIG` by the engine's
+//!   table (`QueryEngine::authorize`): ADMIN on every graph, and no graph-scoped token.
 //! * `POST /admin/tls/reload[?listener=bolt|http|all]`: the HTTP form of `RELOAD TLS` (and of
 //!   `RELOAD BOLT_SERVER TLS` / `RELOAD HTTP_SERVER TLS`). Needs the `TLS MANAGEMENT` DBMS
-//!   privilege. Every listener named goes through the same serialized
+//!   privilege, decided by the engine's table as that command. Every listener named goes through the same serialized
 //!   [`graphward_tls::TlsManager::reload`] as the other triggers: a complete new configuration
 //!   is validated and swapped in one step, and a failure leaves the running one in place.
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use graphward_core::auth::DbmsPrivilege;
+use graphward_core::commands::{Command, TlsCommand};
 use serde::Deserialize;
 
 use crate::error::{codes, ApiError};
-use crate::{authenticate, peer_of, Shared};
+use crate::{authorize, peer_of, Shared};
 
 /// Code of a configuration that was refused (nothing changed).
 pub const CONFIG_INVALID: &str = "Graphward.ClientError.Config.Invalid";
@@ -45,12 +45,8 @@ pub(crate) async fn config_apply(
     req: Request,
 ) -> Result<Response, ApiError> {
     let peer = crate::peer_of(req.extensions());
-    let principal = crate::authenticate(&app, req.headers(), peer).await?;
-    if !principal.superuser || principal.graph_scope.is_some() {
-        return Err(ApiError::forbidden(
-            "applying the configuration needs ADMIN ON GRAPH * (and a token not limited to one graph)",
-        ));
-    }
+    // The HTTP form of `RELOAD CONFIG`: decided by the table as that command.
+    let principal = crate::authorize(&app, req.headers(), peer, Command::ReloadConfig).await?;
     let Some(applier) = app.state.config_applier.clone() else {
         return Err(ApiError::not_found(
             crate::error::codes::NOT_FOUND,
@@ -88,15 +84,16 @@ pub(crate) async fn tls_reload(
     req: Request,
 ) -> Result<Response, ApiError> {
     let (parts, _body) = req.into_parts();
-    let principal = authenticate(&app, &parts.headers, peer_of(&parts.extensions)).await?;
-    if !app
-        .state
-        .authenticator
-        .allows(&principal, DbmsPrivilege::TlsManagement)
-    {
-        return Err(ApiError::forbidden(graphward_tls::TLS_PRIVILEGE_MESSAGE));
-    }
     let wanted = params.listener.as_deref().unwrap_or("all");
+    // The HTTP form of `RELOAD [BOLT_SERVER|HTTP_SERVER] TLS`: decided by the table as that
+    // command (an unknown listener is authorized as `RELOAD TLS`, then refused with 400).
+    let (bolt, http) = match wanted {
+        "bolt" => (true, false),
+        "http" => (false, true),
+        _ => (true, true),
+    };
+    let command = Command::Tls(TlsCommand::Reload { bolt, http });
+    let principal = authorize(&app, &parts.headers, peer_of(&parts.extensions), command).await?;
     if !matches!(wanted, "bolt" | "http" | "all") {
         return Err(ApiError::bad_request(format!(
             "unknown listener {wanted:?}: use bolt, http or all"

@@ -8,7 +8,9 @@
 //! * `DELETE /admin/backup/{id}`: removes the staging directory (the client calls it once it
 //!   has every file and verified every checksum).
 //!
-//! Only a principal with ADMIN on every graph (and no graph-scoped token) may call them. At
+//! Each is authorized from a typed [`MaintenanceCommand`] by the engine's table
+//! (`QueryEngine::authorize`: ADMIN on every graph, no graph-scoped token, rights as stored
+//! now). At
 //! most [`MAX_STAGED`] backups are staged at once; one left behind for more than
 //! [`STAGE_TTL`] is removed by the next `POST`, and all of them at server start.
 
@@ -22,6 +24,8 @@ use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+
+use graphward_core::commands::{Command, MaintenanceCommand};
 
 use crate::error::{codes, ApiError};
 use crate::Shared;
@@ -260,15 +264,21 @@ fn unknown(id: &str) -> ApiError {
     )
 }
 
-async fn admin_only(app: &Shared, req: Request) -> Result<Arc<Backups>, ApiError> {
+/// Authorize `command` through the engine's table (ADMIN on every graph), then hand out the
+/// staging area.
+async fn admin_only(
+    app: &Shared,
+    req: Request,
+    command: MaintenanceCommand,
+) -> Result<Arc<Backups>, ApiError> {
     let (parts, _body) = req.into_parts();
-    let principal =
-        crate::authenticate(app, &parts.headers, crate::peer_of(&parts.extensions)).await?;
-    if !principal.superuser || principal.graph_scope.is_some() {
-        return Err(ApiError::forbidden(
-            "backups need ADMIN ON GRAPH * (and a token not limited to one graph)",
-        ));
-    }
+    crate::authorize(
+        app,
+        &parts.headers,
+        crate::peer_of(&parts.extensions),
+        Command::Maintenance(command),
+    )
+    .await?;
     app.state.backups.clone().ok_or_else(|| {
         ApiError::not_found(codes::NOT_FOUND, "backups are not available on this server")
     })
@@ -276,7 +286,7 @@ async fn admin_only(app: &Shared, req: Request) -> Result<Arc<Backups>, ApiError
 
 /// `POST /admin/backup`.
 pub(crate) async fn create(State(app): State<Shared>, req: Request) -> Result<Response, ApiError> {
-    let backups = admin_only(&app, req).await?;
+    let backups = admin_only(&app, req, MaintenanceCommand::Backup).await?;
     let started = Instant::now();
     let manifest = crate::blocking(move || backups.create()).await??;
     tracing::info!(
@@ -299,7 +309,7 @@ pub(crate) async fn file(
     Query(params): Query<FileParams>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let backups = admin_only(&app, req).await?;
+    let backups = admin_only(&app, req, MaintenanceCommand::Backup).await?;
     let (path, size) = backups.file(&id, &params.path)?;
     let f = tokio::fs::File::open(&path)
         .await
@@ -334,7 +344,10 @@ pub(crate) async fn compact(
     UrlPath(database): UrlPath<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let backups = admin_only(&app, req).await?;
+    let command = MaintenanceCommand::Compact {
+        database: database.clone(),
+    };
+    let backups = admin_only(&app, req, command).await?;
     let writer = backups.writer.clone();
     let name = database.clone();
     let started = Instant::now();
@@ -371,7 +384,7 @@ pub(crate) async fn remove(
     UrlPath(id): UrlPath<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let backups = admin_only(&app, req).await?;
+    let backups = admin_only(&app, req, MaintenanceCommand::Backup).await?;
     crate::blocking(move || backups.remove(&id)).await??;
     Ok(crate::json_response(
         StatusCode::OK,

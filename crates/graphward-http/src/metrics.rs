@@ -1,399 +1,336 @@
-//! Counters behind `GET /metrics` (Prometheus text format 0.0.4).
+//! `GET /metrics`: the server's figures in the Prometheus text format 0.0.4, kept and encoded
+//! by the `prometheus-client` crate.
+//!
+//! The counters and histograms the HTTP layer updates live in [`Metrics`] for the life of the
+//! server; the figures read at scrape time (TLS listeners, databases, transactions, storage
+//! size, uptime) are registered afresh in each scrape's registry ([`Metrics::render`]).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
+
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of `/metrics`.
+pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
-#[derive(Default, Clone)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// Label names and values, in the order they are printed.
+type Labels = Vec<(&'static str, String)>;
+
+fn latency_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
-#[derive(Default)]
+/// What the HTTP layer counts (cheap to clone: every metric is shared).
+#[derive(Clone)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    auth_refusals: Mutex<BTreeMap<String, u64>>,
-    open_connections: AtomicI64,
-    connections_total: AtomicU64,
-    plaintext_tls_refused: AtomicU64,
-    pub tx_begun: AtomicU64,
-    pub tx_committed: AtomicU64,
-    pub tx_rolled_back: AtomicU64,
-    pub tx_expired: AtomicU64,
-    pub streams_aborted: AtomicU64,
+    requests: Family<Labels, Counter>,
+    latency: Family<Labels, Histogram, fn() -> Histogram>,
+    auth_refusals: Family<Labels, Counter>,
+    open_connections: Gauge,
+    connections_total: Counter,
+    plaintext_tls_refused: Counter,
+    pub tx_begun: Counter,
+    pub tx_committed: Counter,
+    pub tx_rolled_back: Counter,
+    pub tx_expired: Counter,
+    pub streams_aborted: Counter,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            requests: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            auth_refusals: Family::default(),
+            open_connections: Gauge::default(),
+            connections_total: Counter::default(),
+            plaintext_tls_refused: Counter::default(),
+            tx_begun: Counter::default(),
+            tx_committed: Counter::default(),
+            tx_rolled_back: Counter::default(),
+            tx_expired: Counter::default(),
+            streams_aborted: Counter::default(),
+        }
+    }
 }
 
-/// Escapes a label value.
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// The figures read at scrape time.
+pub struct Scrape<'a> {
+    /// The TLS listeners' statuses.
+    pub tls: &'a [graphward_tls::TlsStatus],
+    /// The size of the data directory.
+    pub storage_bytes: Option<u64>,
+    /// Explicit HTTP transactions open now.
+    pub open_http_transactions: usize,
+    pub uptime: Duration,
+    pub databases: &'a [graphward_core::engine::DatabaseInfo],
+    pub transactions: graphward_core::engine::TransactionMetrics,
+}
+
+fn gauge_i64(v: i64) -> Gauge {
+    let g = Gauge::default();
+    g.set(v);
+    g
+}
+
+fn gauge_f64(v: f64) -> Gauge<f64, AtomicU64> {
+    let g = Gauge::<f64, AtomicU64>::default();
+    g.set(v);
+    g
+}
+
+fn counter(v: u64) -> Counter {
+    let c = Counter::default();
+    c.inc_by(v);
+    c
+}
+
+fn clamp(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl Metrics {
     pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        *lock(&self.requests)
-            .entry((route.to_string(), method.to_string(), status))
-            .or_default() += 1;
-        let secs = elapsed.as_secs_f64();
-        let mut lat = lock(&self.latency);
-        let h = lat.entry(route.to_string()).or_default();
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                if let Some(c) = h.counts.get_mut(i) {
-                    *c += 1;
-                }
-            }
-        }
-        h.count += 1;
-        h.sum += secs;
+        self.requests
+            .get_or_create(&vec![
+                ("route", route.to_string()),
+                ("method", method.to_string()),
+                ("status", status.to_string()),
+            ])
+            .inc();
+        self.latency
+            .get_or_create(&vec![("route", route.to_string())])
+            .observe(elapsed.as_secs_f64());
     }
 
     pub fn record_auth_refusal(&self, reason: &str) {
-        *lock(&self.auth_refusals)
-            .entry(reason.to_string())
-            .or_default() += 1;
+        self.auth_refusals
+            .get_or_create(&vec![("reason", reason.to_string())])
+            .inc();
     }
 
     pub fn connection_opened(&self) {
-        self.open_connections.fetch_add(1, Ordering::Relaxed);
-        self.connections_total.fetch_add(1, Ordering::Relaxed);
+        self.open_connections.inc();
+        self.connections_total.inc();
     }
 
     pub fn connection_closed(&self) {
-        self.open_connections.fetch_sub(1, Ordering::Relaxed);
+        self.open_connections.dec();
     }
 
     pub fn plaintext_tls_refused(&self) {
-        self.plaintext_tls_refused.fetch_add(1, Ordering::Relaxed);
+        self.plaintext_tls_refused.inc();
     }
 
-    /// The Prometheus text. `tls` are the TLS listeners' statuses; `storage_bytes` the size of
-    /// the data directory; `open_transactions` the explicit transactions open right now.
-    pub fn render(
-        &self,
-        tls: &[graphward_tls::TlsStatus],
-        storage_bytes: Option<u64>,
-        open_transactions: usize,
-        uptime: Duration,
-    ) -> String {
-        let mut o = String::new();
-        let head = |o: &mut String, name: &str, kind: &str, help: &str| {
-            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
-        head(&mut o, "graphward_info", "gauge", "Server version.");
-        let _ = writeln!(
-            o,
-            "graphward_info{{version=\"{}\"}} 1",
-            env!("CARGO_PKG_VERSION")
+    /// The Prometheus text of everything: what was counted, and `scrape`.
+    pub fn render(&self, scrape: &Scrape<'_>) -> String {
+        let mut r = Registry::with_prefix("graphward");
+        let info: Family<Labels, Gauge> = Family::default();
+        info.get_or_create(&vec![("version", env!("CARGO_PKG_VERSION").to_string())])
+            .set(1);
+        r.register("info", "Server version", info);
+        r.register(
+            "uptime_seconds",
+            "Seconds since the server started",
+            gauge_i64(clamp(scrape.uptime.as_secs())),
         );
-        head(
-            &mut o,
-            "graphward_uptime_seconds",
-            "gauge",
-            "Seconds since the server started.",
+        r.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            self.requests.clone(),
         );
-        let _ = writeln!(o, "graphward_uptime_seconds {}", uptime.as_secs());
-
-        head(
-            &mut o,
-            "graphward_http_requests_total",
-            "counter",
-            "HTTP requests by route, method and status.",
+        r.register(
+            "http_request_duration_seconds",
+            "Time to the response head, by route",
+            self.latency.clone(),
         );
-        for ((route, method, status), n) in lock(&self.requests).iter() {
-            let _ = writeln!(
-                o,
-                "graphward_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{status}\"}} {n}",
-                label(route),
-                label(method)
-            );
-        }
-        head(
-            &mut o,
-            "graphward_http_request_duration_seconds",
-            "histogram",
-            "Time to the response head, by route.",
+        let open: Gauge = Gauge::default();
+        open.set(self.open_connections.get().max(0));
+        r.register("http_open_connections", "HTTP connections open now", open);
+        r.register(
+            "http_connections",
+            "HTTP connections accepted",
+            self.connections_total.clone(),
         );
-        for (route, h) in lock(&self.latency).iter() {
-            let r = label(route);
-            for (le, c) in BUCKETS.iter().zip(h.counts.iter()) {
-                let _ = writeln!(
-                    o,
-                    "graphward_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{le}\"}} {c}"
-                );
-            }
-            let _ = writeln!(
-                o,
-                "graphward_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                o,
-                "graphward_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                o,
-                "graphward_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
-                h.count
-            );
-        }
-        head(
-            &mut o,
-            "graphward_http_open_connections",
-            "gauge",
-            "HTTP connections open now.",
+        r.register(
+            "http_tls_on_plaintext_port",
+            "TLS ClientHellos refused on the plaintext HTTP port",
+            self.plaintext_tls_refused.clone(),
         );
-        let _ = writeln!(
-            o,
-            "graphward_http_open_connections {}",
-            self.open_connections.load(Ordering::Relaxed).max(0)
+        self.register_tls(&mut r, scrape.tls);
+        r.register(
+            "auth_refusals",
+            "Refused HTTP authentications by reason",
+            self.auth_refusals.clone(),
         );
-        head(
-            &mut o,
-            "graphward_http_connections_total",
-            "counter",
-            "HTTP connections accepted.",
+        r.register(
+            "http_transactions_open",
+            "Explicit HTTP transactions open now",
+            gauge_i64(clamp(scrape.open_http_transactions as u64)),
         );
-        let _ = writeln!(
-            o,
-            "graphward_http_connections_total {}",
-            self.connections_total.load(Ordering::Relaxed)
-        );
-        head(
-            &mut o,
-            "graphward_http_tls_on_plaintext_port_total",
-            "counter",
-            "TLS ClientHellos refused on the plaintext HTTP port.",
-        );
-        let _ = writeln!(
-            o,
-            "graphward_http_tls_on_plaintext_port_total {}",
-            self.plaintext_tls_refused.load(Ordering::Relaxed)
-        );
-
-        head(
-            &mut o,
-            "graphward_tls_handshakes_total",
-            "counter",
-            "TLS handshakes by listener and outcome (ok or the failure reason).",
-        );
-        for s in tls {
-            for (reason, n) in &s.handshakes {
-                let _ = writeln!(
-                    o,
-                    "graphward_tls_handshakes_total{{listener=\"{}\",result=\"{}\"}} {n}",
-                    label(&s.listener),
-                    label(reason)
-                );
-            }
-        }
-        head(
-            &mut o,
-            "graphward_tls_handshake_failures_total",
-            "counter",
-            "Failed TLS handshakes by listener and reason.",
-        );
-        for s in tls {
-            for (reason, n) in s.handshakes.iter().filter(|(r, _)| r.as_str() != "ok") {
-                let _ = writeln!(
-                    o,
-                    "graphward_tls_handshake_failures_total{{listener=\"{}\",reason=\"{}\"}} {n}",
-                    label(&s.listener),
-                    label(reason)
-                );
-            }
-        }
-        let per_listener =
-            |o: &mut String,
-             name: &str,
-             kind: &str,
-             help: &str,
-             value: fn(&graphward_tls::TlsStatus) -> String| {
-                head(o, name, kind, help);
-                for s in tls {
-                    let _ = writeln!(
-                        o,
-                        "{name}{{listener=\"{}\"}} {}",
-                        label(&s.listener),
-                        value(s)
-                    );
-                }
-            };
-        per_listener(
-            &mut o,
-            "graphward_tls_certificate_not_after_seconds",
-            "gauge",
-            "Expiry of the served certificate (Unix seconds).",
-            |s| s.certificate.not_after_unix.to_string(),
-        );
-        per_listener(
-            &mut o,
-            "graphward_tls_reloads_started_total",
-            "counter",
-            "TLS reloads started, by listener (every trigger: command, HTTP, SIGHUP, watcher).",
-            |s| s.reloads_started.to_string(),
-        );
-        head(
-            &mut o,
-            "graphward_tls_reloads_total",
-            "counter",
-            "TLS reloads by listener and result.",
-        );
-        for s in tls {
-            let l = label(&s.listener);
-            let _ = writeln!(
-                o,
-                "graphward_tls_reloads_total{{listener=\"{l}\",result=\"ok\"}} {}",
-                s.reloads_succeeded
-            );
-            let _ = writeln!(
-                o,
-                "graphward_tls_reloads_total{{listener=\"{l}\",result=\"failed\"}} {}",
-                s.reloads_failed
-            );
-        }
-
-        head(
-            &mut o,
-            "graphward_auth_refusals_total",
-            "counter",
-            "Refused HTTP authentications by reason.",
-        );
-        for (reason, n) in lock(&self.auth_refusals).iter() {
-            let _ = writeln!(
-                o,
-                "graphward_auth_refusals_total{{reason=\"{}\"}} {n}",
-                label(reason)
-            );
-        }
-
-        head(
-            &mut o,
-            "graphward_http_transactions_open",
-            "gauge",
-            "Explicit HTTP transactions open now.",
-        );
-        let _ = writeln!(o, "graphward_http_transactions_open {open_transactions}");
-        head(
-            &mut o,
-            "graphward_http_transactions_total",
-            "counter",
-            "HTTP transactions by outcome (auto-commit ones included).",
-        );
+        let outcomes: Family<Labels, Counter> = Family::default();
         for (outcome, c) in [
             ("begun", &self.tx_begun),
             ("committed", &self.tx_committed),
             ("rolled_back", &self.tx_rolled_back),
             ("expired", &self.tx_expired),
         ] {
-            let _ = writeln!(
-                o,
-                "graphward_http_transactions_total{{outcome=\"{outcome}\"}} {}",
-                c.load(Ordering::Relaxed)
+            outcomes
+                .get_or_create(&vec![("outcome", outcome.to_string())])
+                .inc_by(c.get());
+        }
+        r.register(
+            "http_transactions",
+            "HTTP transactions by outcome (auto-commit ones included)",
+            outcomes,
+        );
+        r.register(
+            "http_streams_aborted",
+            "Result streams cut short after the response head was sent",
+            self.streams_aborted.clone(),
+        );
+        if let Some(bytes) = scrape.storage_bytes {
+            r.register(
+                "storage_bytes",
+                "Size of the files in the data directory",
+                gauge_i64(clamp(bytes)),
             );
         }
-        head(
-            &mut o,
-            "graphward_http_streams_aborted_total",
-            "counter",
-            "Result streams cut short after the response head was sent.",
-        );
-        let _ = writeln!(
-            o,
-            "graphward_http_streams_aborted_total {}",
-            self.streams_aborted.load(Ordering::Relaxed)
-        );
-        if let Some(bytes) = storage_bytes {
-            head(
-                &mut o,
-                "graphward_storage_bytes",
-                "gauge",
-                "Size of the files in the data directory.",
-            );
-            let _ = writeln!(o, "graphward_storage_bytes {bytes}");
+        register_databases(&mut r, scrape.databases);
+        register_transactions(&mut r, &scrape.transactions);
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_text::encode(&mut text, &r);
+        text
+    }
+
+    fn register_tls(&self, r: &mut Registry, tls: &[graphward_tls::TlsStatus]) {
+        let listener = |s: &graphward_tls::TlsStatus| ("listener", s.listener.clone());
+        let handshakes: Family<Labels, Counter> = Family::default();
+        let failures: Family<Labels, Counter> = Family::default();
+        let not_after: Family<Labels, Gauge> = Family::default();
+        let started: Family<Labels, Counter> = Family::default();
+        let reloads: Family<Labels, Counter> = Family::default();
+        for s in tls {
+            for (reason, n) in &s.handshakes {
+                handshakes
+                    .get_or_create(&vec![listener(s), ("result", reason.clone())])
+                    .inc_by(*n);
+                if reason != "ok" {
+                    failures
+                        .get_or_create(&vec![listener(s), ("reason", reason.clone())])
+                        .inc_by(*n);
+                }
+            }
+            not_after
+                .get_or_create(&vec![listener(s)])
+                .set(s.certificate.not_after_unix);
+            started
+                .get_or_create(&vec![listener(s)])
+                .inc_by(s.reloads_started);
+            for (result, n) in [("ok", s.reloads_succeeded), ("failed", s.reloads_failed)] {
+                reloads
+                    .get_or_create(&vec![listener(s), ("result", result.to_string())])
+                    .inc_by(n);
+            }
         }
-        o
+        r.register(
+            "tls_handshakes",
+            "TLS handshakes by listener and outcome (ok or the failure reason)",
+            handshakes,
+        );
+        r.register(
+            "tls_handshake_failures",
+            "Failed TLS handshakes by listener and reason",
+            failures,
+        );
+        r.register(
+            "tls_certificate_not_after_seconds",
+            "Expiry of the served certificate (Unix seconds)",
+            not_after,
+        );
+        r.register(
+            "tls_reloads_started",
+            "TLS reloads started, by listener (every trigger: command, HTTP, SIGHUP, watcher)",
+            started,
+        );
+        r.register("tls_reloads", "TLS reloads by listener and result", reloads);
     }
 }
 
-/// Total size of the regular files under `dir` (symlinks are not followed; depth bounded).
-/// Per-database state gauges and I/O failure counters (appended to [`Metrics::render`]).
-/// The engine's transaction figures in Prometheus text form.
-pub fn render_transactions(m: &graphward_core::engine::TransactionMetrics) -> String {
-    format!(
-        "# HELP graphward_transactions_open Transactions open now (Bolt and HTTP, explicit and auto-commit).\n\
-         # TYPE graphward_transactions_open gauge\n\
-         graphward_transactions_open {}\n\
-         # HELP graphward_transaction_oldest_age_seconds Age of the oldest open transaction.\n\
-         # TYPE graphward_transaction_oldest_age_seconds gauge\n\
-         graphward_transaction_oldest_age_seconds {:.3}\n\
-         # HELP graphward_write_lock_waits_total Write-lock acquisitions that had to wait.\n\
-         # TYPE graphward_write_lock_waits_total counter\n\
-         graphward_write_lock_waits_total {}\n\
-         # HELP graphward_write_lock_wait_seconds_total Time spent waiting for write locks.\n\
-         # TYPE graphward_write_lock_wait_seconds_total counter\n\
-         graphward_write_lock_wait_seconds_total {:.6}\n",
-        m.open,
-        m.oldest_age.as_secs_f64(),
-        m.lock_waits,
-        m.lock_wait_total.as_secs_f64()
-    )
+/// The engine's transaction figures.
+fn register_transactions(r: &mut Registry, m: &graphward_core::engine::TransactionMetrics) {
+    r.register(
+        "transactions_open",
+        "Transactions open now (Bolt and HTTP, explicit and auto-commit)",
+        gauge_i64(clamp(m.open)),
+    );
+    r.register(
+        "transaction_oldest_age_seconds",
+        "Age of the oldest open transaction",
+        gauge_f64(m.oldest_age.as_secs_f64()),
+    );
+    r.register(
+        "write_lock_waits",
+        "Write-lock acquisitions that had to wait",
+        counter(m.lock_waits),
+    );
+    // A float counter: seconds with a fraction.
+    let waited = Counter::<f64, AtomicU64>::default();
+    waited.inc_by(m.lock_wait_total.as_secs_f64());
+    r.register(
+        "write_lock_wait_seconds",
+        "Time spent waiting for write locks",
+        waited,
+    );
 }
 
-pub fn render_databases(dbs: &[graphward_core::engine::DatabaseInfo]) -> String {
+/// Per-database state gauges and I/O failure counters.
+fn register_databases(r: &mut Registry, dbs: &[graphward_core::engine::DatabaseInfo]) {
     use graphward_core::engine::DatabaseStatus;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "# HELP graphward_database_status 1 for the state each database is in (online, degraded: storage failed, offline: failed its startup check).\n# TYPE graphward_database_status gauge"
-    );
+    let status: Family<Labels, Gauge> = Family::default();
+    let failures: Family<Labels, Counter> = Family::default();
     for d in dbs {
         for s in [
             DatabaseStatus::Online,
             DatabaseStatus::Degraded,
             DatabaseStatus::Offline,
         ] {
-            let _ = writeln!(
-                o,
-                "graphward_database_status{{database=\"{}\",status=\"{}\"}} {}",
-                label(&d.name),
-                s.as_str(),
-                u8::from(d.status == s)
-            );
+            status
+                .get_or_create(&vec![
+                    ("database", d.name.clone()),
+                    ("status", s.as_str().to_string()),
+                ])
+                .set(i64::from(d.status == s));
         }
+        failures
+            .get_or_create(&vec![("database", d.name.clone())])
+            .inc_by(d.io_failures);
     }
-    let _ = writeln!(
-        o,
-        "# HELP graphward_storage_io_failures_total Storage I/O failures (e.g. disk full) by database.\n# TYPE graphward_storage_io_failures_total counter"
+    r.register(
+        "database_status",
+        "1 for the state each database is in (online, degraded: storage failed, offline: failed its startup check)",
+        status,
     );
-    for d in dbs {
-        let _ = writeln!(
-            o,
-            "graphward_storage_io_failures_total{{database=\"{}\"}} {}",
-            label(&d.name),
-            d.io_failures
-        );
-    }
-    o
+    r.register(
+        "storage_io_failures",
+        "Storage I/O failures (e.g. disk full) by database",
+        failures,
+    );
 }
 
+/// Total size of the regular files under `dir` (symlinks are not followed; depth bounded).
 pub fn dir_size(dir: &Path) -> u64 {
     fn walk(dir: &Path, depth: usize) -> u64 {
         if depth > 8 {
@@ -420,25 +357,69 @@ pub fn dir_size(dir: &Path) -> u64 {
 mod tests {
     use super::*;
 
+    fn scrape<'a>(
+        dbs: &'a [graphward_core::engine::DatabaseInfo],
+        tls: &'a [graphward_tls::TlsStatus],
+    ) -> Scrape<'a> {
+        Scrape {
+            tls,
+            storage_bytes: Some(10),
+            open_http_transactions: 2,
+            uptime: Duration::from_secs(5),
+            databases: dbs,
+            transactions: graphward_core::engine::TransactionMetrics {
+                open: 3,
+                lock_waits: 4,
+                ..Default::default()
+            },
+        }
+    }
+
     #[test]
     fn renders_counters_and_histogram() {
         let m = Metrics::default();
         m.record_request("/ping", "GET", 204, Duration::from_millis(2));
         m.record_auth_refusal("bad \"credentials\"");
-        let text = m.render(&[], Some(10), 2, Duration::from_secs(5));
-        assert!(text.contains(
-            "graphward_http_requests_total{route=\"/ping\",method=\"GET\",status=\"204\"} 1"
-        ));
-        assert!(text.contains(
-            "graphward_http_request_duration_seconds_bucket{route=\"/ping\",le=\"0.0025\"} 1"
-        ));
-        assert!(text.contains(
-            "graphward_http_request_duration_seconds_bucket{route=\"/ping\",le=\"0.001\"} 0"
-        ));
-        assert!(
-            text.contains("graphward_auth_refusals_total{reason=\"bad \\\"credentials\\\"\"} 1")
-        );
-        assert!(text.contains("graphward_http_transactions_open 2"));
-        assert!(text.contains("graphward_storage_bytes 10"));
+        m.tx_expired.inc();
+        m.connection_opened();
+        let text = m.render(&scrape(&[], &[]));
+        for line in [
+            "graphward_http_requests_total{route=\"/ping\",method=\"GET\",status=\"204\"} 1",
+            "graphward_http_request_duration_seconds_bucket{route=\"/ping\",le=\"0.0025\"} 1",
+            "graphward_http_request_duration_seconds_bucket{route=\"/ping\",le=\"0.001\"} 0",
+            "graphward_http_request_duration_seconds_bucket{route=\"/ping\",le=\"+Inf\"} 1",
+            "graphward_http_request_duration_seconds_count{route=\"/ping\"} 1",
+            "graphward_auth_refusals_total{reason=\"bad \\\"credentials\\\"\"} 1",
+            "graphward_http_transactions_open 2",
+            "graphward_http_transactions_total{outcome=\"expired\"} 1",
+            "graphward_http_transactions_total{outcome=\"committed\"} 0",
+            "graphward_http_open_connections 1",
+            "graphward_http_connections_total 1",
+            "graphward_storage_bytes 10",
+            "graphward_uptime_seconds 5",
+            "graphward_transactions_open 3",
+            "graphward_write_lock_waits_total 4",
+            "# TYPE graphward_http_requests_total counter",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
+        }
+        assert!(text.contains("graphward_info{version="), "{text}");
+    }
+
+    #[test]
+    fn renders_database_states() {
+        let dbs = [graphward_core::engine::DatabaseInfo {
+            name: "gone".into(),
+            status: graphward_core::engine::DatabaseStatus::Offline,
+            ..Default::default()
+        }];
+        let text = Metrics::default().render(&scrape(&dbs, &[]));
+        for line in [
+            "graphward_database_status{database=\"gone\",status=\"offline\"} 1",
+            "graphward_database_status{database=\"gone\",status=\"online\"} 0",
+            "graphward_storage_io_failures_total{database=\"gone\"} 0",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} not in:\n{text}");
+        }
     }
 }

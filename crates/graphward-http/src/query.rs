@@ -8,7 +8,6 @@
 //! incomplete chunked response, never a well-formed partial result).
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -114,7 +113,7 @@ impl Out {
             Ok(()) | Err(Stop::Gone) => {}
             Err(Stop::Error(e)) => {
                 if self.sent_any {
-                    app.metrics.streams_aborted.fetch_add(1, Ordering::Relaxed);
+                    app.metrics.streams_aborted.inc();
                     tracing::warn!(code = %e.code, "http: result stream cut off: {}", e.message);
                     let _ = self.tx.blocking_send(Msg::Abort(e.message));
                 } else {
@@ -392,17 +391,17 @@ pub(crate) fn autocommit_job(
 ) -> impl FnOnce(&mut Out) -> Result<(), Stop> + Send + 'static {
     move |out| {
         let mut tx = app.state.engine.begin(options)?;
-        app.metrics.tx_begun.fetch_add(1, Ordering::Relaxed);
+        app.metrics.tx_begun.inc();
         out.write(b"{")?;
         if shape == Shape::Objects {
             out.write(br#""error":false,"message":"","#)?;
         }
         if let Err(e) = write_statement(out, tx.as_mut(), statement, format, shape) {
-            app.metrics.tx_rolled_back.fetch_add(1, Ordering::Relaxed);
+            app.metrics.tx_rolled_back.inc();
             return Err(e);
         }
         let info = tx.commit()?;
-        app.metrics.tx_committed.fetch_add(1, Ordering::Relaxed);
+        app.metrics.tx_committed.inc();
         out.write(br#","bookmarks":"#)?;
         out.json(&bookmarks(info.bookmark))?;
         out.write(b"}")
@@ -508,7 +507,7 @@ fn owner_of(p: &Principal) -> Option<String> {
 
 /// Roll back an explicit transaction on the blocking pool.
 fn rollback_later(app: &Shared, tx: Box<dyn Transaction>) {
-    app.metrics.tx_rolled_back.fetch_add(1, Ordering::Relaxed);
+    app.metrics.tx_rolled_back.inc();
     tokio::task::spawn_blocking(move || {
         let _ = tx.rollback();
     });
@@ -533,7 +532,7 @@ pub(crate) async fn reap_expired(app: Shared) {
             if slot.expires <= now {
                 app.txs.remove(&id);
                 if let Some(tx) = slot.tx.take() {
-                    app.metrics.tx_expired.fetch_add(1, Ordering::Relaxed);
+                    app.metrics.tx_expired.inc();
                     rollback_later(&app, tx);
                 }
                 tracing::debug!("http: transaction expired after being idle");
@@ -576,11 +575,11 @@ pub(crate) async fn open_tx(
     let statement = q.statement;
     let job = move |out: &mut Out| -> Result<(), Stop> {
         let mut tx = japp.state.engine.begin(options)?;
-        japp.metrics.tx_begun.fetch_add(1, Ordering::Relaxed);
+        japp.metrics.tx_begun.inc();
         let database = tx.database().to_string();
         out.write(b"{")?;
         if let Err(e) = write_statement(out, tx.as_mut(), statement, format, Shape::QueryApi) {
-            japp.metrics.tx_rolled_back.fetch_add(1, Ordering::Relaxed);
+            japp.metrics.tx_rolled_back.inc();
             return Err(e);
         }
         let expires_wall = SystemTime::now() + idle;
@@ -684,7 +683,7 @@ async fn tx_request(
         out.write(b"{")?;
         if let TxAction::Rollback = action {
             japp.txs.remove(&id);
-            japp.metrics.tx_rolled_back.fetch_add(1, Ordering::Relaxed);
+            japp.metrics.tx_rolled_back.inc();
             tx.rollback()?;
             write_empty(out, Shape::QueryApi)?;
             return out.write(br#","bookmarks":[]}"#);
@@ -692,7 +691,7 @@ async fn tx_request(
         if let Err(e) = write_statement(out, tx.as_mut(), statement, format, Shape::QueryApi) {
             // A failed statement ends the transaction (Neo4j does the same).
             japp.txs.remove(&id);
-            japp.metrics.tx_rolled_back.fetch_add(1, Ordering::Relaxed);
+            japp.metrics.tx_rolled_back.inc();
             drop(tx);
             return Err(e);
         }
@@ -702,11 +701,11 @@ async fn tx_request(
                 let info = match tx.commit() {
                     Ok(i) => i,
                     Err(e) => {
-                        japp.metrics.tx_rolled_back.fetch_add(1, Ordering::Relaxed);
+                        japp.metrics.tx_rolled_back.inc();
                         return Err(e.into());
                     }
                 };
-                japp.metrics.tx_committed.fetch_add(1, Ordering::Relaxed);
+                japp.metrics.tx_committed.inc();
                 out.write(br#","bookmarks":"#)?;
                 out.json(&bookmarks(info.bookmark))?;
                 out.write(b"}")

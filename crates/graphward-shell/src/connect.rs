@@ -52,7 +52,28 @@ impl Target {
 /// TCP (+ TLS) + Bolt handshake. Returns the stream and the version the server chose.
 pub async fn open(target: &Target) -> Result<(Box<dyn Io>, Version), ShellError> {
     let addr = target.address();
-    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&addr)).await {
+    // Resolve first, so a name that does not resolve is told apart by where it failed (never
+    // by the error's text).
+    let resolved: Vec<std::net::SocketAddr> =
+        match tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::lookup_host(&addr)).await {
+            Err(_) => {
+                return Err(ShellError::Connect(format!(
+                    "timed out resolving the host in {addr}"
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(ShellError::Connect(format!(
+                    "cannot resolve the host in {addr}: {e}"
+                )))
+            }
+            Ok(Ok(found)) => found.collect(),
+        };
+    if resolved.is_empty() {
+        return Err(ShellError::Connect(format!(
+            "cannot resolve the host in {addr}: no address found"
+        )));
+    }
+    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&resolved[..])).await {
         Err(_) => {
             return Err(ShellError::Connect(format!(
                 "timed out connecting to {addr}: check --host/--port and any firewall"
@@ -105,9 +126,6 @@ fn tcp_error(addr: &str, e: &std::io::Error) -> String {
              --host/--port"
         ),
         TimedOut => format!("timed out connecting to {addr}: check --host/--port and any firewall"),
-        _ if e.to_string().contains("lookup") || e.to_string().contains("resolve") => {
-            format!("cannot resolve the host in {addr}: {e}")
-        }
         _ => format!("cannot connect to {addr}: {e}"),
     }
 }

@@ -1,7 +1,12 @@
-//! Splitting input into statements: `;` ends a statement unless it is inside a string
+//! Splitting input into statements with the project's Cypher lexer
+//! (`graphward_cypher::parser::lexer`): a `;` token ends a statement, so a `;` inside a string
 //! (`'...'`, `"..."`, with backslash escapes), a quoted name (`` `...` ``) or a comment
-//! (`// ...` to the end of the line, `/* ... */`). Statements may span lines. A line starting
-//! with `:` while no statement is pending is a shell command (`:begin`, `:use db`, ...).
+//! (`// ...`, `/* ... */`) never does: the shell splits exactly as the server parses.
+//! Statements may span lines; input ending inside a string, quoted name or block comment is
+//! pending until it is closed. A line starting with `:` while no statement is pending is a
+//! shell command (`:begin`, `:use db`, ...).
+
+use graphward_cypher::parser::lexer::{tokenize, Tok, Token};
 
 /// One unit of input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,41 +17,63 @@ pub enum Item {
     Command(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Normal,
-    Quoted(char),
-    Escape(char),
-    LineComment,
-    BlockComment,
-}
-
 /// Incremental splitter: feed it lines, take complete items out.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Splitter {
+    /// Input not yet sent (starts after the last `;` that ended a statement).
     buf: String,
-    /// Where scanning resumes in `buf`.
-    scanned: usize,
-    state: State,
-    /// The current statement has something besides whitespace and comments.
-    content: bool,
-    /// Where that content starts in `buf` (leading comments are not sent).
-    content_start: usize,
-    /// Previous character (for `//`, `/*`, `*/`).
-    prev: Option<char>,
+    /// `buf` holds part of a statement: a token, or an unterminated string or comment.
+    pending: bool,
 }
 
-impl Default for Splitter {
-    fn default() -> Self {
-        Splitter {
-            buf: String::new(),
-            scanned: 0,
-            state: State::Normal,
-            content: false,
-            content_start: 0,
-            prev: None,
+/// What the lexer makes of `text`.
+enum Scan {
+    /// Every token; the last is `Eof`.
+    Tokens(Vec<Token>),
+    /// `text` ends inside a string, quoted name or block comment that starts at this offset.
+    Unterminated(usize),
+    /// A lexical error more input cannot mend (e.g. an invalid escape): the server reports it.
+    Invalid,
+}
+
+fn scan(text: &str) -> Scan {
+    match tokenize(text) {
+        Ok(tokens) => Scan::Tokens(tokens),
+        // The lexer fails only on a string, quoted name or block comment left open (its error
+        // points at the opening quote or `/*`: more input can close it) or on an invalid
+        // escape (it points at the backslash).
+        Err(e) => match e.position.map(|p| (p.offset, text.get(p.offset..))) {
+            Some((at, Some(rest))) if rest.starts_with(['\'', '"', '`', '/']) => {
+                Scan::Unterminated(at)
+            }
+            _ => Scan::Invalid,
+        },
+    }
+}
+
+/// The statements `tokens` (of `text`) complete, and where the unfinished rest starts.
+fn statements(text: &str, tokens: &[Token]) -> (Vec<Item>, usize) {
+    let mut items = Vec::new();
+    let mut first: Option<usize> = None;
+    let mut rest = 0;
+    for t in tokens {
+        match &t.tok {
+            Tok::Eof => break,
+            Tok::Sym(";") => {
+                if let Some(start) = first.take() {
+                    let stmt = text.get(start..t.start).unwrap_or("").trim();
+                    if !stmt.is_empty() {
+                        items.push(Item::Statement(stmt.to_string()));
+                    }
+                }
+                rest = t.end;
+            }
+            _ => {
+                first.get_or_insert(t.start);
+            }
         }
     }
+    (items, rest)
 }
 
 impl Splitter {
@@ -56,7 +83,7 @@ impl Splitter {
 
     /// Whether part of a statement has been typed (the prompt shows a continuation then).
     pub fn is_pending(&self) -> bool {
-        self.content || !matches!(self.state, State::Normal | State::LineComment)
+        self.pending
     }
 
     /// Forgets the pending input (Ctrl-C at the prompt).
@@ -72,103 +99,57 @@ impl Splitter {
         }
         self.buf.push_str(line);
         self.buf.push('\n');
-        if self.state == State::LineComment {
-            // The comment ended at the line break of the previous line.
-            self.state = State::Normal;
+        let (items, rest, pending) = match scan(&self.buf) {
+            Scan::Tokens(tokens) => {
+                let (items, rest) = statements(&self.buf, &tokens);
+                let more = tokens
+                    .iter()
+                    .any(|t| t.start >= rest && !matches!(t.tok, Tok::Eof));
+                (items, rest, more)
+            }
+            Scan::Unterminated(at) => {
+                // Statements completed before the unterminated part go now.
+                let head = self.buf.get(..at).unwrap_or("");
+                match scan(head) {
+                    Scan::Tokens(tokens) => {
+                        let (items, rest) = statements(head, &tokens);
+                        (items, rest, true)
+                    }
+                    _ => (Vec::new(), 0, true),
+                }
+            }
+            Scan::Invalid => {
+                // Sent as it is; the server reports the error with its position.
+                let text = self.buf.trim();
+                let text = text.strip_suffix(';').unwrap_or(text).trim_end();
+                let items = vec![Item::Statement(text.to_string())];
+                (items, self.buf.len(), false)
+            }
+        };
+        self.buf.drain(..rest.min(self.buf.len()));
+        self.pending = pending;
+        if !pending {
+            self.buf.clear();
         }
-        self.scan()
+        items
     }
 
     /// The rest at the end of input (a last statement without `;`), if it has content.
     pub fn finish(&mut self) -> Option<Item> {
         let rest = std::mem::take(&mut self.buf);
-        let pending = self.content;
-        let from = self.content_start;
+        let pending = self.pending;
         self.clear();
-        let text = rest.get(from..).unwrap_or("").trim();
+        let text = rest.trim();
+        // Leading comments are not sent.
+        let text = match scan(text) {
+            Scan::Tokens(tokens) => tokens
+                .iter()
+                .find(|t| !matches!(t.tok, Tok::Eof))
+                .and_then(|t| text.get(t.start..))
+                .unwrap_or(""),
+            _ => text,
+        };
         (pending && !text.is_empty()).then(|| Item::Statement(text.to_string()))
-    }
-
-    fn mark_content(&mut self, i: usize) {
-        if !self.content {
-            self.content = true;
-            self.content_start = i;
-        }
-    }
-
-    fn scan(&mut self) -> Vec<Item> {
-        let mut items = Vec::new();
-        let mut start = 0usize;
-        let tail: Vec<(usize, char)> = self.buf[self.scanned..]
-            .char_indices()
-            .map(|(i, c)| (i + self.scanned, c))
-            .collect();
-        for (i, c) in tail {
-            let prev = self.prev;
-            self.prev = Some(c);
-            match self.state {
-                State::Normal => match c {
-                    '\'' | '"' | '`' => {
-                        self.state = State::Quoted(c);
-                        self.mark_content(i);
-                    }
-                    '/' if prev == Some('/') => {
-                        self.state = State::LineComment;
-                        self.prev = None;
-                    }
-                    '*' if prev == Some('/') => {
-                        self.state = State::BlockComment;
-                        self.prev = None;
-                    }
-                    ';' => {
-                        let from = if self.content {
-                            self.content_start
-                        } else {
-                            start
-                        };
-                        let text = self.buf.get(from..i).unwrap_or("").trim();
-                        if self.content && !text.is_empty() {
-                            items.push(Item::Statement(text.to_string()));
-                        }
-                        start = i + 1;
-                        self.content = false;
-                        self.prev = None;
-                    }
-                    '/' => {}
-                    c if c.is_whitespace() => {}
-                    _ => self.mark_content(i),
-                },
-                State::Quoted(q) => {
-                    if c == '\\' && q != '`' {
-                        self.state = State::Escape(q);
-                    } else if c == q {
-                        self.state = State::Normal;
-                        self.prev = None;
-                    }
-                }
-                State::Escape(q) => self.state = State::Quoted(q),
-                State::LineComment => {
-                    if c == '\n' {
-                        self.state = State::Normal;
-                    }
-                }
-                State::BlockComment => {
-                    if c == '/' && prev == Some('*') {
-                        self.state = State::Normal;
-                        self.prev = None;
-                    }
-                }
-            }
-        }
-        // A lone '/' counted as nothing so far; if it turns out not to start a comment it is
-        // content (e.g. division), which the next character decides. Keep it simple: a
-        // statement of only '/' is not worth sending, anything else has content already.
-        if start > 0 {
-            self.buf.drain(..start);
-            self.content_start = self.content_start.saturating_sub(start);
-        }
-        self.scanned = self.buf.len();
-        items
     }
 }
 
@@ -250,6 +231,23 @@ mod tests {
         assert!(!s.is_pending());
         assert!(s.push_line("// just a comment").is_empty());
         assert!(!s.is_pending());
+        // an unterminated string or block comment keeps the statement open
+        assert!(s.push_line("RETURN 1; RETURN 'a").len() == 1);
+        assert!(s.is_pending());
+        assert_eq!(
+            s.push_line("b' AS x;"),
+            vec![Item::Statement("RETURN 'a\nb' AS x".into())]
+        );
+        assert!(!s.is_pending());
+        assert!(s.push_line("/* open").is_empty());
+        assert!(s.is_pending());
+        assert!(s.push_line("still */").is_empty());
+        assert!(!s.is_pending());
+    }
+
+    #[test]
+    fn an_invalid_escape_is_sent_for_the_server_to_report() {
+        assert_eq!(stmts("RETURN '\\q';"), vec!["RETURN '\\q'"]);
     }
 
     #[test]

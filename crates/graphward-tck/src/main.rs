@@ -2,6 +2,7 @@
 //! engine and reports pass/fail/skip counts per feature directory.
 //!
 //! Usage: graphward-tck [DIR] [--filter TEXT] [--verbose] [--floor FILE] [--threads N]
+//! [--suite NAME] (`graphward-tck --help`).
 
 mod feature;
 mod tckvalue;
@@ -23,49 +24,45 @@ use feature::Scenario;
 enum Outcome {
     Pass,
     Fail(String),
+    /// The scenario panicked (a failure, counted apart).
+    Panic(String),
     Skip(String),
 }
 
+/// Runs openCypher TCK feature files (or a conformance suite in the same format) against an
+/// in-memory graphward engine and reports pass/fail/skip counts per feature directory.
+#[derive(Debug, clap::Parser)]
+#[command(name = "graphward-tck", version)]
 struct Opts {
+    /// A feature file, or a directory searched for `*.feature` files
+    #[arg(default_value = "../shared/tck/features")]
     dir: PathBuf,
+    /// Run only scenarios whose name or feature contains this text
+    #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
+    /// Print every failure and skip
+    #[arg(long, short)]
     verbose: bool,
+    /// Fail when fewer scenarios pass than this file lists (one scenario per line)
+    #[arg(long, value_name = "FILE")]
     floor: Option<PathBuf>,
-    threads: usize,
-    /// The name on the summary line (`tck: N passed, ...`).
+    /// Worker threads [default: the number of cores]
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// The name on the summary line (`tck: N passed, ...`)
+    #[arg(long, value_name = "NAME", default_value = "tck")]
     suite: String,
 }
 
-fn parse_opts() -> Result<Opts, String> {
-    let mut o = Opts {
-        dir: PathBuf::from("../shared/tck/features"),
-        filter: None,
-        verbose: false,
-        floor: None,
-        threads: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-        suite: "tck".into(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--filter" => o.filter = Some(args.next().ok_or("--filter needs a value")?),
-            "--verbose" | "-v" => o.verbose = true,
-            "--floor" => o.floor = Some(args.next().ok_or("--floor needs a file")?.into()),
-            "--suite" => o.suite = args.next().ok_or("--suite needs a name")?,
-            "--threads" => {
-                o.threads = args
-                    .next()
-                    .ok_or("--threads needs a number")?
-                    .parse()
-                    .map_err(|e| format!("--threads: {e}"))?
-            }
-            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
-            s => o.dir = PathBuf::from(s),
-        }
-    }
-    Ok(o)
+/// The options; a usage error or `--help` ends the process here (clap's exit codes).
+fn parse_opts() -> Opts {
+    use clap::Parser as _;
+    let mut o = Opts::parse();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    o.threads = Some(o.threads.unwrap_or(cores));
+    o
 }
 
 fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -121,13 +118,7 @@ fn tck_root(dir: &Path) -> PathBuf {
 }
 
 fn main() {
-    let opts = match parse_opts() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("graphward-tck: {e}");
-            std::process::exit(2);
-        }
-    };
+    let opts = parse_opts();
     let mut files = Vec::new();
     if let Err(e) = collect_features(&opts.dir, &mut files) {
         eprintln!("graphward-tck: cannot read {}: {e}", opts.dir.display());
@@ -169,7 +160,7 @@ fn main() {
     let work = Arc::new(work);
     let next = Arc::new(AtomicUsize::new(0));
     let results: Arc<Mutex<Vec<(usize, Outcome)>>> = Arc::new(Mutex::new(Vec::new()));
-    let running: Running = Arc::new(Mutex::new(vec![None; opts.threads.max(1)]));
+    let running: Running = Arc::new(Mutex::new(vec![None; opts.threads.unwrap_or(2).max(1)]));
     let started = Instant::now();
     // Watchdog: one scenario may not hang the run.
     {
@@ -192,7 +183,7 @@ fn main() {
         });
     }
     let mut handles = Vec::new();
-    for w in 0..opts.threads.max(1) {
+    for w in 0..opts.threads.unwrap_or(2).max(1) {
         let work = work.clone();
         let next = next.clone();
         let results = results.clone();
@@ -221,7 +212,7 @@ fn main() {
                                     .cloned()
                                     .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                                     .unwrap_or_default();
-                                Outcome::Fail(format!("PANIC: {msg}"))
+                                Outcome::Panic(msg)
                             }
                         };
                     if let Ok(mut r) = running.lock() {
@@ -249,18 +240,20 @@ fn main() {
                 e.0 += 1;
                 p += 1
             }
-            Outcome::Fail(why) => {
+            Outcome::Fail(why) | Outcome::Panic(why) => {
                 e.1 += 1;
                 f += 1;
-                if why.starts_with("PANIC") {
+                let panicked = matches!(o, Outcome::Panic(_));
+                if panicked {
                     panics += 1;
                 }
                 if opts.verbose {
                     println!(
-                        "FAIL {} / {} (line {}): {}",
+                        "FAIL {} / {} (line {}): {}{}",
                         sc.feature,
                         sc.name,
                         sc.line,
+                        if panicked { "PANIC: " } else { "" },
                         why.replace('\n', " ")
                     );
                 }

@@ -29,7 +29,8 @@ pub enum Command {
     /// (interactive).
     Config(crate::config_cmd::ConfigArgs),
     /// Print the authorization table: for each kind of statement an example and the privilege
-    /// it needs, as JSON lines (what the server enforces; see graphward_auth::policy).
+    /// it needs, then each HTTP admin endpoint (`endpoint`: method and path) and what it
+    /// needs, as JSON lines (what the server enforces; see graphward_auth::policy).
     Policy(PolicyArgs),
     /// Check every database of a data directory (server stopped): one line per database;
     /// exits non-zero when one is missing, empty or damaged.

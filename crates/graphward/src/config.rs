@@ -36,6 +36,19 @@ pub struct Setting {
     pub name: &'static str,
     pub flag: &'static str,
     cli: fn(&ServeArgs) -> Option<&String>,
+    /// What a running server does when the setting changes (`config apply`).
+    pub runtime: Runtime,
+}
+
+/// What a running server does with a changed setting on `config apply` / `RELOAD CONFIG`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// Takes effect at the next restart.
+    Restart,
+    /// `Security.JWT.*`: a new JWT verifier is built and swapped in.
+    Jwt,
+    /// `GSQL.Token.*`: the token settings are checked together and replaced.
+    Tokens,
 }
 
 impl Setting {
@@ -49,10 +62,14 @@ impl Setting {
 
 macro_rules! setting {
     ($name:literal, $flag:literal, $field:ident) => {
+        setting!($name, $flag, $field, Runtime::Restart)
+    };
+    ($name:literal, $flag:literal, $field:ident, $runtime:expr) => {
         Setting {
             name: $name,
             flag: $flag,
             cli: |a: &ServeArgs| a.$field.as_ref(),
+            runtime: $runtime,
         }
     };
 }
@@ -171,40 +188,81 @@ pub static SETTINGS: &[Setting] = &[
     setting!(
         "Security.JWT.HMAC.Secret",
         "jwt-hmac-secret",
-        jwt_hmac_secret
+        jwt_hmac_secret,
+        Runtime::Jwt
     ),
     setting!(
         "Security.JWT.RSA.PublicKey",
         "jwt-rsa-public-key",
-        jwt_rsa_public_key
+        jwt_rsa_public_key,
+        Runtime::Jwt
     ),
-    setting!("Security.JWT.JWKS.URL", "jwt-jwks-url", jwt_jwks_url),
-    setting!("Security.JWT.Issuer", "jwt-issuer", jwt_issuer),
-    setting!("Security.JWT.Audience", "jwt-audience", jwt_audience),
-    setting!("Security.JWT.Leeway", "jwt-leeway", jwt_leeway),
+    setting!(
+        "Security.JWT.JWKS.URL",
+        "jwt-jwks-url",
+        jwt_jwks_url,
+        Runtime::Jwt
+    ),
+    setting!(
+        "Security.JWT.Issuer",
+        "jwt-issuer",
+        jwt_issuer,
+        Runtime::Jwt
+    ),
+    setting!(
+        "Security.JWT.Audience",
+        "jwt-audience",
+        jwt_audience,
+        Runtime::Jwt
+    ),
+    setting!(
+        "Security.JWT.Leeway",
+        "jwt-leeway",
+        jwt_leeway,
+        Runtime::Jwt
+    ),
     setting!(
         "Security.JWT.MaxLifetime",
         "jwt-max-lifetime",
-        jwt_max_lifetime
+        jwt_max_lifetime,
+        Runtime::Jwt
     ),
     setting!(
         "Security.JWT.RequireLowS",
         "jwt-require-low-s",
-        jwt_require_low_s
+        jwt_require_low_s,
+        Runtime::Jwt
     ),
     setting!(
         "Security.JWT.MaxTokenSize",
         "jwt-max-token-size",
-        jwt_max_token_size
+        jwt_max_token_size,
+        Runtime::Jwt
     ),
-    setting!("GSQL.Token.DropLimit", "token-drop-limit", token_drop_limit),
-    setting!("GSQL.Token.Lifetime", "token-lifetime", token_lifetime),
+    setting!(
+        "GSQL.Token.DropLimit",
+        "token-drop-limit",
+        token_drop_limit,
+        Runtime::Tokens
+    ),
+    setting!(
+        "GSQL.Token.Lifetime",
+        "token-lifetime",
+        token_lifetime,
+        Runtime::Tokens
+    ),
     setting!(
         "GSQL.Token.MaxLifetime",
         "token-max-lifetime",
-        token_max_lifetime
+        token_max_lifetime,
+        Runtime::Tokens
     ),
-    setting!("GSQL.Token.Issuer", "token-issuer", token_issuer),
+    setting!(
+        "GSQL.Token.Issuer",
+        "token-issuer",
+        token_issuer,
+        Runtime::Tokens
+    ),
     setting!("bolt.cert_file", "bolt-cert-file", bolt_cert_file),
     setting!("bolt.key_file", "bolt-key-file", bolt_key_file),
     setting!(
@@ -270,7 +328,12 @@ pub(crate) fn setting(name: &str) -> Option<&'static Setting> {
 /// Settings a running server re-applies on `config apply` / `RELOAD CONFIG`; every other
 /// setting needs a restart.
 pub fn reapplicable(name: &str) -> bool {
-    name.starts_with("Security.JWT.") || name.starts_with("GSQL.Token.")
+    runtime(name) != Runtime::Restart
+}
+
+/// What a running server does when setting `name` changes (an unknown name: a restart).
+pub fn runtime(name: &str) -> Runtime {
+    setting(name).map_or(Runtime::Restart, |s| s.runtime)
 }
 
 /// Settings whose value is never shown (`config get`, `config entry`, logs): `****` and where

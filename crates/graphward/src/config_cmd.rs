@@ -2,16 +2,16 @@
 //! TOML file (validated by the server's own parsers), tell the running server to apply the
 //! file (`POST /admin/config/apply`), and an interactive entry of the security settings.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Subcommand, ValueEnum};
 
+use crate::admin_client::{AdminClient, ServerArgs};
 use crate::cli::{Cli, ServeArgs};
-use crate::config::{self, Raw, Source, SETTINGS};
+use crate::config::{self, Raw, Runtime, Source, SETTINGS};
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -59,22 +59,8 @@ pub struct SetArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// Address of the server's HTTP listener
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
-    pub address: String,
-    /// Port of the server's HTTP listener
-    #[arg(long, value_name = "PORT", default_value_t = 7474)]
-    pub port: u16,
-    /// Use HTTPS, verifying the server against the system's roots (or --ca-file)
-    #[arg(long)]
-    pub use_ssl: bool,
-    /// Verify the server's certificate against the CA certificate(s) in this PEM file
-    /// (implies --use-ssl)
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// User name [env: GRAPHWARD_USER] [default: neo4j]
-    #[arg(long, value_name = "NAME")]
-    pub username: Option<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -233,11 +219,12 @@ fn check(path: &Path, text: &str, key: &str) -> Result<(), String> {
         Some((path.to_path_buf(), text)),
     )
     .map_err(|e| e.to_string())?;
-    if key.starts_with("Security.JWT.") && config.auth.jwt.is_configured() {
-        graphward_auth::jwt::JwtVerifier::new(config.auth.jwt.clone())?;
-    }
-    if key.starts_with("GSQL.Token.") {
-        config.auth.tokens.validate()?;
+    match config::runtime(key) {
+        Runtime::Jwt if config.auth.jwt.is_configured() => {
+            graphward_auth::jwt::JwtVerifier::new(config.auth.jwt.clone())?;
+        }
+        Runtime::Tokens => config.auth.tokens.validate()?,
+        Runtime::Jwt | Runtime::Restart => {}
     }
     Ok(())
 }
@@ -401,72 +388,8 @@ fn entry(a: &EntryArgs) -> Result<(), String> {
 const APPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn apply(a: &ApplyArgs) -> Result<(), String> {
-    use base64::Engine as _;
-    let user = a
-        .username
-        .clone()
-        .or_else(|| process_env("GRAPHWARD_USER").filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "neo4j".to_string());
-    let password = match process_env("GRAPHWARD_PASSWORD").filter(|p| !p.is_empty()) {
-        Some(p) => p,
-        None if std::io::stdin().is_terminal() => {
-            rpassword::prompt_password(format!("Password for {user}: "))
-                .map_err(|e| format!("cannot read the password: {e}"))?
-        }
-        None => {
-            return Err(format!(
-                "no password for {user}: set GRAPHWARD_PASSWORD or run interactively to be prompted"
-            ))
-        }
-    };
-    let host = a.address.trim_start_matches('[').trim_end_matches(']');
-    let authority = if host.contains(':') {
-        format!("[{host}]:{}", a.port)
-    } else {
-        format!("{host}:{}", a.port)
-    };
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let request = format!(
-        "POST /admin/config/apply HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: graphward-config\r\nAuthorization: Basic {basic}\r\nAccept: application/json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, a.port))
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("cannot resolve {host}"))?;
-    let sock = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))
-        .map_err(|e| format!("cannot connect to {authority}: {e} (is the server running? check --address/--port)"))?;
-    sock.set_read_timeout(Some(APPLY_TIMEOUT)).ok();
-    sock.set_write_timeout(Some(APPLY_TIMEOUT)).ok();
-    let use_tls = a.use_ssl || a.ca_file.is_some();
-    let exchanged = if use_tls {
-        use graphward_shell::connect::{client_config, TlsMode};
-        let mode = match &a.ca_file {
-            Some(f) => TlsMode::CaFile(f.clone()),
-            None => TlsMode::SystemRoots,
-        };
-        let tls_config = client_config(&mode).map_err(|e| e.to_string())?;
-        let name = graphward_tls::rustls::pki_types::ServerName::try_from(host.to_string())
-            .map_err(|_| {
-                format!("{host} is neither a DNS name nor an IP address usable with TLS")
-            })?;
-        let conn = graphward_tls::rustls::ClientConnection::new(Arc::new(tls_config), name)
-            .map_err(|e| format!("TLS setup: {e}"))?;
-        let mut stream = graphward_tls::rustls::StreamOwned::new(conn, sock);
-        graphward_auth::fetch::exchange(&mut stream, request.as_bytes())
-    } else {
-        let mut sock = sock;
-        graphward_auth::fetch::exchange(&mut sock, request.as_bytes())
-    };
-    let scheme = if use_tls { "https" } else { "http" };
-    let (status, body) = exchanged.map_err(|e| {
-        let hint = if use_tls {
-            "is the port serving HTTPS? try without --use-ssl"
-        } else {
-            "an HTTPS server? try --use-ssl"
-        };
-        format!("{scheme}://{authority}/admin/config/apply: {e} ({hint})")
-    })?;
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let client = AdminClient::new(&a.server, APPLY_TIMEOUT)?;
+    let (status, json, body) = client.send("POST", "/admin/config/apply")?.json(1 << 20)?;
     print_report(&json);
     if status == 200 {
         return Ok(());
@@ -475,7 +398,7 @@ fn apply(a: &ApplyArgs) -> Result<(), String> {
         .as_str()
         .map(str::to_string)
         .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_string());
-    let hint = if !use_tls && message.contains("requires TLS") {
+    let hint = if client.is_tls_required(status, &body) {
         " (add --use-ssl, or --ca-file with the CA that signed the server's certificate)"
     } else {
         ""

@@ -10,6 +10,7 @@
 //! * [`certs`]: `graphward certs generate|check`;
 //! * [`storage_cmd`]: `graphward check|backup|restore`.
 
+pub mod admin_client;
 pub mod certs;
 pub mod cli;
 pub mod config;

@@ -35,6 +35,13 @@ fn main() -> ExitCode {
                 let line = serde_json::json!({"kind": kind, "example": example, "needs": needs});
                 println!("{line}");
             }
+            // The HTTP admin endpoints, decided by the same table as typed commands.
+            for (kind, endpoint, needs) in
+                graphward_auth::policy::endpoint_examples(&args.graph, &args.user)
+            {
+                let line = serde_json::json!({"kind": kind, "endpoint": endpoint, "needs": needs});
+                println!("{line}");
+            }
             ExitCode::SUCCESS
         }
         cli::Command::Check(args) => storage_cmd::check(&args),

@@ -26,7 +26,7 @@ use graphward_core::{Error, ErrorCode, Value};
 use graphward_http::admin::{ApplyOutcome, ConfigApplier};
 
 use crate::cli::ServeArgs;
-use crate::config::{self, Effective, Raw, Source, SETTINGS};
+use crate::config::{self, Effective, Raw, Runtime, Source, SETTINGS};
 
 /// What happened to one setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,39 +208,34 @@ impl ConfigReloader {
             .collect();
 
         // Build everything first; install only when nothing failed.
-        let jwt_changed: Vec<&str> = changed
-            .iter()
-            .copied()
-            .filter(|k| k.starts_with("Security.JWT."))
-            .collect();
+        let changed_in = |group: Runtime| -> Vec<&'static str> {
+            changed
+                .iter()
+                .copied()
+                .filter(|k| config::runtime(k) == group)
+                .collect()
+        };
+        let jwt_changed = changed_in(Runtime::Jwt);
         let verifier = if jwt_changed.is_empty() {
             None
         } else if config.auth.jwt.is_configured() {
             match JwtVerifier::new(config.auth.jwt.clone()) {
                 Ok(v) => Some(Some(v)),
-                Err(message) => {
-                    // The verifier's messages start with the key they are about.
-                    let key = jwt_changed
-                        .iter()
-                        .find(|k| message.starts_with(**k))
-                        .or_else(|| jwt_changed.first())
-                        .copied();
+                Err(e) => {
+                    // The verifier names the setting it refused.
+                    let key = e.setting.name();
                     let msg = format!(
-                        "{message} (key {}; the previous JWT settings stay in force)",
-                        key.unwrap_or("Security.JWT")
+                        "{} (key {key}; the previous JWT settings stay in force)",
+                        e.message
                     );
-                    return Report::refused(Some(path), key, msg);
+                    return Report::refused(Some(path), Some(key), msg);
                 }
             }
         } else {
             // Every key source removed: bearer tokens are refused from now on.
             Some(None)
         };
-        let tokens_changed: Vec<&str> = changed
-            .iter()
-            .copied()
-            .filter(|k| k.starts_with("GSQL.Token."))
-            .collect();
+        let tokens_changed = changed_in(Runtime::Tokens);
         if !tokens_changed.is_empty() {
             if let Err((key, message)) = config.auth.tokens.check() {
                 let key = Some(key);

@@ -78,7 +78,7 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
     let graph = open_engine(&config.data_dir, config.engine.clone())?;
     let cypher: Arc<dyn QueryEngine> = Arc::new(graph.clone());
     let stored = Arc::new(
-        graphward_http::stored::StoredQueries::open(&config.data_dir).map_err(|message| {
+        graphward_stored::StoredQueries::open(&config.data_dir).map_err(|message| {
             ServeError::Engine {
                 path: config.data_dir.clone(),
                 message,
@@ -111,7 +111,7 @@ pub fn run(config: Config, args: ServeArgs) -> Result<(), ServeError> {
             .with(Arc::new(graphward_auth::commands::AuthCommands::new(
                 auth.clone(),
             )))
-            .with(Arc::new(graphward_http::stored::StoredQueryCommands {
+            .with(Arc::new(graphward_stored::StoredQueryCommands {
                 store: stored.clone(),
                 engine: cypher,
             })),
@@ -287,7 +287,7 @@ fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeE
     }
     if config.auth.jwt.is_configured() {
         let verifier = graphward_auth::jwt::JwtVerifier::new(config.auth.jwt.clone())
-            .map_err(|message| ServeError::Auth { message })?;
+            .map_err(|e| ServeError::Auth { message: e.message })?;
         auth.set_jwt(Some(Arc::new(verifier)));
         tracing::info!(jwt = ?config.auth.jwt, "JWT bearer tokens accepted");
     }
@@ -345,7 +345,7 @@ async fn bind(listener: &'static str, address: &str, port: u16) -> Result<TcpLis
 async fn serve(
     config: &Config,
     engine: Arc<dyn QueryEngine>,
-    stored: Arc<graphward_http::stored::StoredQueries>,
+    stored: Arc<graphward_stored::StoredQueries>,
     tls: Listeners,
     auth: Arc<graphward_auth::AuthService>,
     reloader: Arc<ConfigReloader>,

@@ -9,7 +9,7 @@
 //! * `restore --from DIR --data-dir D` (server stopped): verifies the backup, then copies it
 //!   into D (files 0600, directories 0700) and runs the startup checks on the result.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +17,9 @@ use std::time::Duration;
 
 use clap::Args;
 use graphward_http::backup::{sha256_file, SnapshotWriter, MANIFEST};
+
+use crate::admin_client::AdminClient;
+pub use crate::admin_client::ServerArgs;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -41,28 +44,6 @@ pub struct CompactArgs {
     pub database: String,
     #[command(flatten)]
     pub server: ServerArgs,
-}
-
-/// How to reach a running server's HTTP listener as an administrator.
-#[derive(Debug, Args)]
-pub struct ServerArgs {
-    /// Address of the server's HTTP listener
-    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
-    pub address: String,
-    /// Port of the server's HTTP listener
-    #[arg(long, value_name = "PORT", default_value_t = 7474)]
-    pub port: u16,
-    /// Use HTTPS, verifying the server against the system's roots (or --ca-file)
-    #[arg(long)]
-    pub use_ssl: bool,
-    /// Verify the server's certificate against the CA certificate(s) in this PEM file
-    /// (implies --use-ssl)
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
-    /// User name (needs ADMIN on every graph) [env: GRAPHWARD_USER] [default: neo4j]; the
-    /// password comes from GRAPHWARD_PASSWORD or a prompt
-    #[arg(long, value_name = "NAME")]
-    pub username: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -159,209 +140,23 @@ impl SnapshotWriter for ServerSnapshot {
 }
 
 // ---------------------------------------------------------------------------------------------
-// a minimal HTTP/1.1 client (one request per connection)
+// the admin client (crate::admin_client, on ureq)
 
-trait Stream: Read + Write {}
-impl<T: Read + Write> Stream for T {}
-
-/// A response whose head was read: status, Content-Length, the part of the body already read,
-/// and the connection positioned after it.
-struct Answer {
-    status: u16,
-    length: Option<u64>,
-    first: Vec<u8>,
-    conn: Box<dyn Stream>,
-}
-
+/// Each read or write of the connection may wait this long.
 const TIMEOUT: Duration = Duration::from_secs(300);
 /// Largest JSON answer read (the manifest).
-const MAX_JSON: usize = 16 << 20;
+const MAX_JSON: u64 = 16 << 20;
 
-struct Client {
-    host: String,
-    port: u16,
-    authority: String,
-    tls: Option<Arc<graphward_tls::rustls::ClientConfig>>,
-    basic: String,
-}
+struct Client(AdminClient);
 
 impl Client {
     fn new(a: &ServerArgs) -> Result<Client, String> {
-        use base64::Engine as _;
-        let user = a
-            .username
-            .clone()
-            .or_else(|| {
-                std::env::var("GRAPHWARD_USER")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-            })
-            .unwrap_or_else(|| "neo4j".to_string());
-        let password = match std::env::var("GRAPHWARD_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty())
-        {
-            Some(p) => p,
-            None if std::io::stdin().is_terminal() => {
-                rpassword::prompt_password(format!("Password for {user}: "))
-                    .map_err(|e| format!("cannot read the password: {e}"))?
-            }
-            None => {
-                return Err(format!(
-                    "no password for {user}: set GRAPHWARD_PASSWORD or run interactively to be prompted"
-                ))
-            }
-        };
-        let host = a
-            .address
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let authority = if host.contains(':') {
-            format!("[{host}]:{}", a.port)
-        } else {
-            format!("{host}:{}", a.port)
-        };
-        let tls = if a.use_ssl || a.ca_file.is_some() {
-            use graphward_shell::connect::{client_config, TlsMode};
-            let mode = match &a.ca_file {
-                Some(f) => TlsMode::CaFile(f.clone()),
-                None => TlsMode::SystemRoots,
-            };
-            Some(Arc::new(client_config(&mode).map_err(|e| e.to_string())?))
-        } else {
-            None
-        };
-        Ok(Client {
-            host,
-            port: a.port,
-            authority,
-            tls,
-            basic: base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")),
-        })
-    }
-
-    fn connect(&self) -> Result<Box<dyn Stream>, String> {
-        let addr = std::net::ToSocketAddrs::to_socket_addrs(&(self.host.as_str(), self.port))
-            .map_err(|e| format!("cannot resolve {}: {e}", self.host))?
-            .next()
-            .ok_or_else(|| format!("cannot resolve {}", self.host))?;
-        let sock =
-            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| {
-                format!(
-                    "cannot connect to {}: {e} (is the server running? check --address/--port)",
-                    self.authority
-                )
-            })?;
-        sock.set_read_timeout(Some(TIMEOUT)).ok();
-        sock.set_write_timeout(Some(TIMEOUT)).ok();
-        match &self.tls {
-            None => Ok(Box::new(sock)),
-            Some(config) => {
-                let name =
-                    graphward_tls::rustls::pki_types::ServerName::try_from(self.host.clone())
-                        .map_err(|_| {
-                            format!(
-                                "{} is neither a DNS name nor an IP address usable with TLS",
-                                self.host
-                            )
-                        })?;
-                let conn = graphward_tls::rustls::ClientConnection::new(config.clone(), name)
-                    .map_err(|e| format!("TLS setup: {e}"))?;
-                Ok(Box::new(graphward_tls::rustls::StreamOwned::new(
-                    conn, sock,
-                )))
-            }
-        }
-    }
-
-    /// Sends a request; returns the status, the Content-Length and the connection positioned
-    /// at the body (with what of it was already read).
-    fn send(&self, method: &str, target: &str) -> Result<Answer, String> {
-        let mut s = self.connect()?;
-        let req = format!(
-            "{method} {target} HTTP/1.1\r\nHost: {}\r\nUser-Agent: graphward-backup\r\nAuthorization: Basic {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            self.authority, self.basic
-        );
-        let scheme = if self.tls.is_some() { "https" } else { "http" };
-        let fail = |e: String| {
-            let hint = if self.tls.is_some() {
-                "is the port serving HTTPS? try without --use-ssl"
-            } else {
-                "an HTTPS server? try --use-ssl"
-            };
-            format!("{scheme}://{}{target}: {e} ({hint})", self.authority)
-        };
-        s.write_all(req.as_bytes())
-            .map_err(|e| fail(e.to_string()))?;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 16 * 1024];
-        let end = loop {
-            if let Some(p) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-                break p;
-            }
-            if head.len() > 64 * 1024 {
-                return Err(fail("response head too large".into()));
-            }
-            let n = s.read(&mut buf).map_err(|e| fail(e.to_string()))?;
-            if n == 0 {
-                return Err(fail("connection closed before the response".into()));
-            }
-            head.extend_from_slice(&buf[..n]);
-        };
-        let rest = head.split_off(end + 4);
-        let text = String::from_utf8_lossy(&head[..end]).to_string();
-        let mut lines = text.split("\r\n");
-        let status: u16 = lines
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse().ok())
-            .ok_or_else(|| fail("malformed status line".into()))?;
-        let mut length = None;
-        for l in lines {
-            if let Some((k, v)) = l.split_once(':') {
-                let k = k.trim();
-                if k.eq_ignore_ascii_case("content-length") {
-                    length = v.trim().parse().ok();
-                } else if k.eq_ignore_ascii_case("transfer-encoding")
-                    && !v.trim().eq_ignore_ascii_case("identity")
-                {
-                    return Err(fail(format!("unsupported transfer encoding {}", v.trim())));
-                }
-            }
-        }
-        Ok(Answer {
-            status,
-            length,
-            first: rest,
-            conn: s,
-        })
+        AdminClient::new(a, TIMEOUT).map(Client)
     }
 
     /// A request answered with JSON.
     fn json(&self, method: &str, target: &str) -> Result<serde_json::Value, String> {
-        let Answer {
-            status,
-            length,
-            first: mut body,
-            conn: mut s,
-        } = self.send(method, target)?;
-        if length.is_some_and(|l| l > MAX_JSON as u64) {
-            return Err(format!("answer larger than {MAX_JSON} bytes"));
-        }
-        let mut buf = [0u8; 16 * 1024];
-        while length.is_none_or(|l| (body.len() as u64) < l) {
-            match s.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => body.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-                Err(e) => return Err(e.to_string()),
-            }
-            if body.len() > MAX_JSON {
-                return Err(format!("answer larger than {MAX_JSON} bytes"));
-            }
-        }
-        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let (status, json, body) = self.0.send(method, target)?.json(MAX_JSON)?;
         if status != 200 {
             let message = json["errors"][0]["message"]
                 .as_str()
@@ -374,28 +169,22 @@ impl Client {
 
     /// Downloads a file to `dest`, returning its size and SHA-256.
     fn download(&self, target: &str, dest: &Path) -> Result<(u64, String), String> {
-        let Answer {
-            status,
-            length,
-            first,
-            conn: mut s,
-        } = self.send("GET", target)?;
-        if status != 200 {
-            return Err(format!("{target}: HTTP {status}"));
+        let answer = self.0.send("GET", target)?;
+        if answer.status != 200 {
+            return Err(format!("{target}: HTTP {}", answer.status));
         }
-        let length = length.ok_or_else(|| format!("{target}: no Content-Length"))?;
+        let length = answer
+            .content_length()
+            .ok_or_else(|| format!("{target}: no Content-Length"))?;
+        let mut body = answer.into_reader();
         let mut f = create_private_file(dest)?;
         let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
-        let mut got = first.len() as u64;
-        f.write_all(&first)
-            .map_err(|e| format!("{}: {e}", dest.display()))?;
-        ctx.update(&first);
+        let mut got = 0u64;
         let mut buf = vec![0u8; 256 * 1024];
-        while got < length {
-            let n = match s.read(&mut buf) {
+        loop {
+            let n = match body.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
                 Err(e) => return Err(format!("{target}: {e}")),
             };
             f.write_all(&buf[..n])
