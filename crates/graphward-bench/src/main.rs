@@ -13,6 +13,9 @@ use graphward_core::Value;
 use graphward_cypher::Engine;
 
 struct Args {
+    /// `engine`: the embedded side of bench/engine.py (per-batch times, scans, hops).
+    engine_mode: bool,
+    scan_runs: u64,
     data_dir: std::path::PathBuf,
     nodes: u64,
     rels: u64,
@@ -22,6 +25,8 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
+        engine_mode: false,
+        scan_runs: 3,
         data_dir: std::env::temp_dir().join("graphward-bench"),
         nodes: 1_000_000,
         rels: 2_000_000,
@@ -33,6 +38,10 @@ fn parse_args() -> Result<Args, String> {
         if flag == "load-and-hop" {
             continue;
         }
+        if flag == "engine" {
+            a.engine_mode = true;
+            continue;
+        }
         let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let num = || v.parse::<u64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
@@ -41,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
             "--rels" => a.rels = num()?,
             "--batch" => a.batch = num()?.max(1),
             "--queries" => a.queries = num()?,
+            "--scan-runs" => a.scan_runs = num()?.max(1),
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -61,9 +71,18 @@ fn run(
     query: &str,
     params: BTreeMap<String, Value>,
 ) -> Result<Vec<Vec<Value>>, String> {
+    run_mode(engine, query, params, AccessMode::Write)
+}
+
+fn run_mode(
+    engine: &Engine,
+    query: &str,
+    params: BTreeMap<String, Value>,
+    mode: AccessMode,
+) -> Result<Vec<Vec<Value>>, String> {
     let mut tx = engine
         .begin(TxOptions {
-            mode: AccessMode::Write,
+            mode,
             implicit: true,
             ..TxOptions::default()
         })
@@ -106,6 +125,10 @@ fn real_main() -> Result<(), String> {
         "CREATE INDEX n_id FOR (n:N) ON (n.id)",
         BTreeMap::new(),
     )?;
+
+    if args.engine_mode {
+        return engine_bench(&engine, &args);
+    }
 
     let t0 = Instant::now();
     let mut start = 0;
@@ -163,5 +186,161 @@ fn real_main() -> Result<(), String> {
         percentile(&lat, 0.5),
         percentile(&lat, 0.95)
     );
+    Ok(())
+}
+
+fn json_list(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| format!("{x:.5}")).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// Allocated bytes of a file (st_blocks * 512).
+fn allocated(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| m.blocks() * 512)
+        .unwrap_or(0)
+}
+
+fn self_write_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:").map(|v| v.trim().to_string()))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn render(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Value::Float(f) => f.to_string(),
+        Value::Null => "null".to_string(),
+        other => format!("\"{other:?}\""),
+    }
+}
+
+/// The embedded side of bench/engine.py: one JSON object with raw batch times (the Python
+/// side summarizes them), scans (median of `scan_runs` after one warm-up run) and hop p50s,
+/// every read in a read transaction.
+fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
+    let file = args.data_dir.join("databases").join("neo4j.redb");
+    let w0 = self_write_bytes();
+    let mut node_times = Vec::new();
+    let mut start = 0;
+    while start < args.nodes {
+        let end = (start + args.batch).min(args.nodes);
+        let batch: Vec<Value> = (start..end).map(|i| Value::Int(i as i64)).collect();
+        let params = BTreeMap::from([("batch".to_string(), Value::List(batch))]);
+        let t = Instant::now();
+        run(engine, "UNWIND $batch AS r CREATE (:N {id: r})", params)?;
+        node_times.push(t.elapsed().as_secs_f64());
+        start = end;
+    }
+    let disk_nodes = allocated(&file);
+    let mut rel_times = Vec::new();
+    // Bytes written to disk by each relationship batch (its commit), in MB.
+    let mut rel_written = Vec::new();
+    let mut start = 0;
+    while start < args.rels {
+        let end = (start + args.batch).min(args.rels);
+        let batch: Vec<Value> = (start..end)
+            .map(|i| {
+                let (s, d) = rel_endpoints(i, args.nodes);
+                Value::Map(BTreeMap::from([
+                    ("s".to_string(), Value::Int(s as i64)),
+                    ("d".to_string(), Value::Int(d as i64)),
+                ]))
+            })
+            .collect();
+        let params = BTreeMap::from([("batch".to_string(), Value::List(batch))]);
+        let t = Instant::now();
+        let wb = self_write_bytes();
+        run(
+            engine,
+            "UNWIND $batch AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)",
+            params,
+        )?;
+        rel_times.push(t.elapsed().as_secs_f64());
+        rel_written.push(self_write_bytes().saturating_sub(wb) as f64 / 1e6);
+        start = end;
+    }
+    let written = self_write_bytes().saturating_sub(w0);
+    let disk = allocated(&file);
+    let mut parts = vec![
+        format!("\"load_nodes\":{}", json_list(&node_times)),
+        format!("\"load_rels\":{}", json_list(&rel_times)),
+        format!("\"rel_batch_written_mb\":{}", json_list(&rel_written)),
+        format!("\"disk_nodes\":{disk_nodes}"),
+        format!("\"disk\":{{\"allocated\":{disk}}}"),
+        format!("\"written_bytes_load\":{written}"),
+    ];
+    for (name, q) in [
+        ("scan", "MATCH (n:N) RETURN count(n), sum(n.id)"),
+        (
+            "topk",
+            "MATCH (n:N) RETURN n.id ORDER BY n.id DESC LIMIT 10",
+        ),
+    ] {
+        let mut runs = Vec::new();
+        let mut rows = Vec::new();
+        for _ in 0..=args.scan_runs {
+            let t = Instant::now();
+            rows = run_mode(engine, q, BTreeMap::new(), AccessMode::Read)?;
+            runs.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let cold = runs.first().copied().unwrap_or(0.0);
+        let mut warm: Vec<f64> = runs.iter().skip(1).copied().collect();
+        warm.sort_by(|a, b| a.total_cmp(b));
+        let rendered: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let cells: Vec<String> = r.iter().map(render).collect();
+                format!("[{}]", cells.join(","))
+            })
+            .collect();
+        parts.push(format!(
+            "\"{name}\":{{\"ms\":{:.2},\"cold_ms\":{cold:.2},\"rows\":[{}]}}",
+            percentile(&warm, 0.5),
+            rendered.join(",")
+        ));
+    }
+    for (name, q) in [
+        (
+            "hop2",
+            "MATCH (a:N {id: $id})-[:R]->()-[:R]->(c) RETURN count(c)",
+        ),
+        (
+            "hop3",
+            "MATCH (a:N {id: $id})-[:R]->()-[:R]->()-[:R]->(c) RETURN count(c)",
+        ),
+        (
+            "var13",
+            "MATCH (a:N {id: $id})-[:R*1..3]->(c) RETURN count(c)",
+        ),
+    ] {
+        let mut lat = Vec::new();
+        let mut total = 0i64;
+        for k in 0..args.queries {
+            let id = (k * 7919) % args.nodes.max(1);
+            let params = BTreeMap::from([("id".to_string(), Value::Int(id as i64))]);
+            let t = Instant::now();
+            let rows = run_mode(engine, q, params, AccessMode::Read)?;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            if let Some(Value::Int(c)) = rows.first().and_then(|r| r.first()) {
+                total += c;
+            }
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        parts.push(format!(
+            "\"{name}\":{{\"p50_ms\":{:.4},\"p95_ms\":{:.4},\"total\":{total}}}",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.95)
+        ));
+    }
+    println!("{{{}}}", parts.join(","));
     Ok(())
 }
