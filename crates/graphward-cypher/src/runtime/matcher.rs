@@ -9,7 +9,10 @@ use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
 
 use super::eval::{node_ref, rel_ref, Ev, Row};
 use super::values::equals;
-use crate::ast::{Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind};
+use crate::ast::{
+    Clause, Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind,
+    SingleQuery,
+};
 
 /// A relationship traversed while matching: the relationship and the node reached.
 #[derive(Clone)]
@@ -61,6 +64,70 @@ fn rel_from_edge(node: NodeId, e: &Edge, rel_type: String) -> Relationship {
 }
 
 impl<'a> Ev<'a> {
+    /// `MATCH (v:L) RETURN count(v), count(*)` answered from the label count the storage
+    /// keeps, without a scan. Decided on the typed query: exactly a MATCH of one node pattern
+    /// with one label (no properties, predicate, WHERE, OPTIONAL or path variable) followed by
+    /// a RETURN whose items are all non-DISTINCT `count(v)` / `count(*)` (no DISTINCT, `*`,
+    /// ORDER BY, SKIP or LIMIT), on the single empty row a query starts from. `None` for any
+    /// other shape (the caller runs the query normally). Returns the columns and the one row.
+    pub fn whole_label_count(
+        &self,
+        sq: &SingleQuery,
+        rows: &[Row],
+    ) -> Result<Option<(Vec<String>, Vec<Row>)>> {
+        let ([Clause::Match(m), Clause::Return(r)], [input]) = (sq.clauses.as_slice(), rows) else {
+            return Ok(None);
+        };
+        if !input.is_empty() || m.optional || m.where_.is_some() {
+            return Ok(None);
+        }
+        let [part] = m.pattern.as_slice() else {
+            return Ok(None);
+        };
+        let np = &part.element.start;
+        let ([label], true) = (
+            np.labels.as_slice(),
+            part.variable.is_none()
+                && part.shortest.is_none()
+                && part.element.chain.is_empty()
+                && np.label_expr.is_none()
+                && np.properties.is_none()
+                && np.predicate.is_none(),
+        ) else {
+            return Ok(None);
+        };
+        let p = &r.projection;
+        if p.distinct
+            || p.star
+            || p.items.is_empty()
+            || !p.order_by.is_empty()
+            || p.skip.is_some()
+            || p.limit.is_some()
+        {
+            return Ok(None);
+        }
+        let counts_the_node = |e: &Expr| match e {
+            Expr::CountStar => true,
+            Expr::FunctionCall {
+                name,
+                distinct: false,
+                args,
+            } => {
+                name.eq_ignore_ascii_case("count")
+                    && matches!(args.as_slice(), [Expr::Variable(v)] if np.variable.as_ref() == Some(v))
+            }
+            _ => false,
+        };
+        if !p.items.iter().all(|i| counts_the_node(&i.expr)) {
+            return Ok(None);
+        }
+        let n = self.g.label_count(label)?;
+        let n = Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        let columns: Vec<String> = p.items.iter().map(|i| i.name().to_string()).collect();
+        let row: Row = columns.iter().map(|c| (c.clone(), n.clone())).collect();
+        Ok(Some((columns, vec![row])))
+    }
+
     /// Match a comma-separated pattern against one input row; every result extends the row.
     pub fn match_pattern(&self, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
         let mut partial: Vec<(Row, HashSet<RelId>)> = vec![(row.clone(), HashSet::new())];
