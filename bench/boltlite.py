@@ -139,6 +139,8 @@ class Bolt:
     def __init__(self, host, port, user, password, timeout=600):
         self.s = socket.create_connection((host, port), timeout=timeout)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rbuf = bytearray()
+        self.rpos = 0
         # Bolt 5.4 .. 5.0, then 4.4.
         self.s.sendall(MAGIC + bytes([0, 4, 4, 5]) + bytes([0, 0, 4, 4]) + bytes(8))
         ver = self._recv(4)
@@ -152,18 +154,26 @@ class Bolt:
         if self.version >= (5, 1):
             self._send(0x6A, {"scheme": "basic", "principal": user, "credentials": password})
             self._expect_success()
-        self.buf = bytearray()
 
     def _recv(self, n):
-        data = bytearray()
-        while len(data) < n:
-            chunk = self.s.recv(max(n - len(data), 65536))
+        """Exactly n bytes (reads ahead into a buffer, 64 KiB at a time)."""
+        while len(self.rbuf) - self.rpos < n:
+            chunk = self.s.recv(65536)
             if not chunk:
                 raise BoltError("connection closed")
-            data += chunk
-        return bytes(data)
+            if self.rpos:
+                del self.rbuf[:self.rpos]
+                self.rpos = 0
+            self.rbuf += chunk
+        out = bytes(self.rbuf[self.rpos:self.rpos + n])
+        self.rpos += n
+        return out
 
     def _send(self, tag, *fields):
+        self.s.sendall(self._frame(tag, *fields))
+
+    @staticmethod
+    def _frame(tag, *fields):
         out = [bytes([0xB0 | len(fields), tag])]
         for f in fields:
             _pack(f, out)
@@ -173,7 +183,7 @@ class Bolt:
             part = body[k:k + 65535]
             msg += struct.pack(">H", len(part)) + part
         msg += b"\x00\x00"
-        self.s.sendall(msg)
+        return bytes(msg)
 
     def _message(self):
         body = bytearray()
@@ -194,8 +204,8 @@ class Bolt:
 
     def run(self, query, params=None, read=False):
         extra = {"mode": "r"} if read else {}
-        self._send(0x10, query, params or {}, extra)
-        self._send(0x3F, {"n": -1})
+        # RUN and PULL in one write, as the drivers pipeline them.
+        self.s.sendall(self._frame(0x10, query, params or {}, extra) + self._frame(0x3F, {"n": -1}))
         rows = []
         failure = None
         for _ in range(2):
