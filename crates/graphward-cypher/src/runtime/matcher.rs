@@ -183,6 +183,7 @@ impl<'a> Ev<'a> {
             });
         }
         for id in candidates {
+            let id = id?;
             self.env.check()?;
             let mut st = State {
                 nodes: vec![None; nps.len()],
@@ -198,16 +199,24 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
-    /// Pick where to start: a bound node, an index seek, the smallest label, or everything.
-    fn choose_anchor(&self, nps: &[&NodePattern], row: &Row) -> Result<(usize, Vec<NodeId>)> {
+    /// Pick where to start: a bound node, an index seek, the smallest label (by the stored
+    /// label counts), or everything. Label and full scans are pulled lazily from the storage.
+    fn choose_anchor(
+        &self,
+        nps: &[&NodePattern],
+        row: &Row,
+    ) -> Result<(usize, graphward_storage::Iter<'a, NodeId>)> {
+        let ids = |v: Vec<NodeId>| -> graphward_storage::Iter<'a, NodeId> {
+            Box::new(v.into_iter().map(Ok))
+        };
         for (i, np) in nps.iter().enumerate() {
             if let Some(v) = &np.variable {
                 if let Some(val) = row.get(v) {
                     return Ok((
                         i,
                         match val {
-                            Value::Node(n) => vec![n.id as u64],
-                            Value::Null => vec![],
+                            Value::Node(n) => ids(vec![n.id as u64]),
+                            Value::Null => ids(vec![]),
                             other => {
                                 return Err(Error::type_error(format!(
                                     "variable `{v}` is a {}, expected a node",
@@ -221,23 +230,23 @@ impl<'a> Ev<'a> {
             }
         }
         for (i, np) in nps.iter().enumerate() {
-            if let Some(ids) = self.index_candidates(np, row)? {
-                return Ok((i, ids));
+            if let Some(found) = self.index_candidates(np, row)? {
+                return Ok((i, ids(found)));
             }
         }
         let mut best: Option<(usize, u64, &str)> = None;
         for (i, np) in nps.iter().enumerate() {
             for l in &np.labels {
-                let c = self.g.count_nodes(Some(l))?;
+                let c = self.g.label_count(l)?;
                 if best.is_none_or(|(_, bc, _)| c < bc) {
                     best = Some((i, c, l.as_str()));
                 }
             }
         }
         if let Some((i, _, l)) = best {
-            return Ok((i, self.g.nodes_with_label(l)?));
+            return Ok((i, self.g.node_ids(Some(l))?));
         }
-        Ok((0, self.g.all_nodes()?))
+        Ok((0, self.g.node_ids(None)?))
     }
 
     fn index_candidates(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
@@ -419,8 +428,8 @@ impl<'a> Ev<'a> {
                 part, nps, rps, steps, k, st, out, from, dir, min, max, &mut hops,
             );
         }
-        let edges = self.g.expand(from, dir, &rp.types)?;
-        for e in edges {
+        for e in self.g.expand_iter(from, dir, &rp.types)? {
+            let e = e?;
             if st.used.contains(&e.rel) {
                 continue;
             }
@@ -569,7 +578,7 @@ impl<'a> Ev<'a> {
             }
             if np.variable.is_none() {
                 let (_, c) = self.choose_anchor(&[np], &row)?;
-                ids = c;
+                ids = c.collect::<Result<Vec<NodeId>>>()?;
             }
             ends.push(ids);
         }
