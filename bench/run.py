@@ -41,13 +41,8 @@ def steps(quick, py):
         ("tx_contention", [py, "bench/tx_contention.py",
                            *(["--sessions", "40", "--statements", "20"] if quick else [])]),
     ]
-    # The embedded engines (helper "store", issue 12) and streaming (helper "stream"), when
-    # present; bench/engine.py supersedes bench/load_and_hop.
-    if (BENCH / "engine.py").exists():
-        s.append(("engine", [py, "bench/engine.py", *q]))
-    else:
-        s.append(("load_and_hop", [py, "bench/load_and_hop.py",
-                                   *(["--nodes", "20000", "--rels", "40000"] if quick else [])]))
+    # The engine and its storage against Ladybug and FalkorDB, and streaming (issue 12).
+    s.append(("engine", [py, "bench/engine.py", *q]))
     if (BENCH / "stream.py").exists():
         s.append(("stream", [py, "bench/stream.py", *q]))
     return s
@@ -116,8 +111,6 @@ def main():
             "", "| benchmark | result | seconds | load before | load after |", "|---|---|---:|---|---|"]
     head += [f"| {n} | {'ok' if rc == 0 else f'FAILED ({rc})'} | {el:.0f} | {lb[0]} | {la[0]} |"
              for n, rc, el, lb, la in summary]
-    if not (BENCH / "engine.py").exists():
-        head += ["", "bench/engine.py is not on this branch (helper \"store\"): ran bench/load_and_hop instead."]
     if not (BENCH / "stream.py").exists():
         head += ["", "bench/stream.py is not on this branch (helper \"stream\"): skipped."]
     text = blank_before_tables("\n".join(head) + "\n\n" + "\n".join(sections))

@@ -1,4 +1,4 @@
-//! `graphward-bench load-and-hop`: the graphward side of `bench/load_and_hop`.
+//! `graphward-bench`: the embedded graphward side of the engine benchmarks (`engine` for bench/engine.py; `load-and-hop`, a short load + 2-hop run).
 //!
 //! Loads `--nodes` nodes `(:N {id})` with an index on `:N(id)` and `--rels` relationships
 //! `(:N)-[:R]->(:N)` in UNWIND batches passed as parameters, then runs the 2-hop count for
@@ -12,7 +12,7 @@ use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::Value;
 use graphward_cypher::Engine;
 
-/// `graphward-bench load-and-hop`: bulk load, then 2-hop counts (prints one JSON object).
+/// `graphward-bench load-and-hop|engine`: bulk load, then reads (prints JSON).
 #[derive(Debug, clap::Parser)]
 #[command(name = "graphward-bench", version)]
 struct Cli {
@@ -22,12 +22,19 @@ struct Cli {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// The graphward side of `bench/load_and_hop`
+    /// A short embedded load and 2-hop run (prints one JSON object)
     LoadAndHop(Args),
+    /// The embedded side of `bench/engine.py` (per-batch times, scans, hops)
+    Engine(Args),
 }
 
 #[derive(Debug, clap::Args)]
 struct Args {
+    #[arg(skip)]
+    engine_mode: bool,
+    /// Scan repetitions (median after one warm-up run), `engine` only
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    scan_runs: u64,
     /// The data directory (emptied first)
     #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir().join("graphward-bench"))]
     data_dir: std::path::PathBuf,
@@ -48,12 +55,17 @@ struct Args {
 /// The options; a usage error or `--help` ends the process here (clap's exit codes).
 fn parse_args() -> Result<Args, String> {
     use clap::Parser as _;
-    let Command::LoadAndHop(a) = Cli::parse().command;
-    Ok(a)
+    Ok(match Cli::parse().command {
+        Command::LoadAndHop(a) => a,
+        Command::Engine(mut a) => {
+            a.engine_mode = true;
+            a
+        }
+    })
 }
 
 /// The relationship sequence shared with the Python side: rel i goes from i % n to a
-/// pseudo-random node (64-bit LCG, the same constants in bench/load_and_hop.py).
+/// pseudo-random node (64-bit LCG, the same constants in bench/engine.py).
 pub fn rel_endpoints(i: u64, n: u64) -> (u64, u64) {
     let x = i
         .wrapping_mul(6364136223846793005)
@@ -66,9 +78,18 @@ fn run(
     query: &str,
     params: BTreeMap<String, Value>,
 ) -> Result<Vec<Vec<Value>>, String> {
+    run_mode(engine, query, params, AccessMode::Write)
+}
+
+fn run_mode(
+    engine: &Engine,
+    query: &str,
+    params: BTreeMap<String, Value>,
+    mode: AccessMode,
+) -> Result<Vec<Vec<Value>>, String> {
     let mut tx = engine
         .begin(TxOptions {
-            mode: AccessMode::Write,
+            mode,
             implicit: true,
             ..TxOptions::default()
         })
@@ -111,6 +132,10 @@ fn real_main() -> Result<(), String> {
         "CREATE INDEX n_id FOR (n:N) ON (n.id)",
         BTreeMap::new(),
     )?;
+
+    if args.engine_mode {
+        return engine_bench(&engine, &args);
+    }
 
     let t0 = Instant::now();
     let mut start = 0;
@@ -168,5 +193,161 @@ fn real_main() -> Result<(), String> {
         percentile(&lat, 0.5),
         percentile(&lat, 0.95)
     );
+    Ok(())
+}
+
+fn json_list(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| format!("{x:.5}")).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// Allocated bytes of a file (st_blocks * 512).
+fn allocated(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| m.blocks() * 512)
+        .unwrap_or(0)
+}
+
+fn self_write_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:").map(|v| v.trim().to_string()))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn render(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Value::Float(f) => f.to_string(),
+        Value::Null => "null".to_string(),
+        other => format!("\"{other:?}\""),
+    }
+}
+
+/// The embedded side of bench/engine.py: one JSON object with raw batch times (the Python
+/// side summarizes them), scans (median of `scan_runs` after one warm-up run) and hop p50s,
+/// every read in a read transaction.
+fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
+    let file = args.data_dir.join("databases").join("neo4j.redb");
+    let w0 = self_write_bytes();
+    let mut node_times = Vec::new();
+    let mut start = 0;
+    while start < args.nodes {
+        let end = (start + args.batch).min(args.nodes);
+        let batch: Vec<Value> = (start..end).map(|i| Value::Int(i as i64)).collect();
+        let params = BTreeMap::from([("batch".to_string(), Value::List(batch))]);
+        let t = Instant::now();
+        run(engine, "UNWIND $batch AS r CREATE (:N {id: r})", params)?;
+        node_times.push(t.elapsed().as_secs_f64());
+        start = end;
+    }
+    let disk_nodes = allocated(&file);
+    let mut rel_times = Vec::new();
+    // Bytes written to disk by each relationship batch (its commit), in MB.
+    let mut rel_written = Vec::new();
+    let mut start = 0;
+    while start < args.rels {
+        let end = (start + args.batch).min(args.rels);
+        let batch: Vec<Value> = (start..end)
+            .map(|i| {
+                let (s, d) = rel_endpoints(i, args.nodes);
+                Value::Map(BTreeMap::from([
+                    ("s".to_string(), Value::Int(s as i64)),
+                    ("d".to_string(), Value::Int(d as i64)),
+                ]))
+            })
+            .collect();
+        let params = BTreeMap::from([("batch".to_string(), Value::List(batch))]);
+        let t = Instant::now();
+        let wb = self_write_bytes();
+        run(
+            engine,
+            "UNWIND $batch AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)",
+            params,
+        )?;
+        rel_times.push(t.elapsed().as_secs_f64());
+        rel_written.push(self_write_bytes().saturating_sub(wb) as f64 / 1e6);
+        start = end;
+    }
+    let written = self_write_bytes().saturating_sub(w0);
+    let disk = allocated(&file);
+    let mut parts = vec![
+        format!("\"load_nodes\":{}", json_list(&node_times)),
+        format!("\"load_rels\":{}", json_list(&rel_times)),
+        format!("\"rel_batch_written_mb\":{}", json_list(&rel_written)),
+        format!("\"disk_nodes\":{disk_nodes}"),
+        format!("\"disk\":{{\"allocated\":{disk}}}"),
+        format!("\"written_bytes_load\":{written}"),
+    ];
+    for (name, q) in [
+        ("scan", "MATCH (n:N) RETURN count(n), sum(n.id)"),
+        (
+            "topk",
+            "MATCH (n:N) RETURN n.id ORDER BY n.id DESC LIMIT 10",
+        ),
+    ] {
+        let mut runs = Vec::new();
+        let mut rows = Vec::new();
+        for _ in 0..=args.scan_runs {
+            let t = Instant::now();
+            rows = run_mode(engine, q, BTreeMap::new(), AccessMode::Read)?;
+            runs.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        let cold = runs.first().copied().unwrap_or(0.0);
+        let mut warm: Vec<f64> = runs.iter().skip(1).copied().collect();
+        warm.sort_by(|a, b| a.total_cmp(b));
+        let rendered: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let cells: Vec<String> = r.iter().map(render).collect();
+                format!("[{}]", cells.join(","))
+            })
+            .collect();
+        parts.push(format!(
+            "\"{name}\":{{\"ms\":{:.2},\"cold_ms\":{cold:.2},\"rows\":[{}]}}",
+            percentile(&warm, 0.5),
+            rendered.join(",")
+        ));
+    }
+    for (name, q) in [
+        (
+            "hop2",
+            "MATCH (a:N {id: $id})-[:R]->()-[:R]->(c) RETURN count(c)",
+        ),
+        (
+            "hop3",
+            "MATCH (a:N {id: $id})-[:R]->()-[:R]->()-[:R]->(c) RETURN count(c)",
+        ),
+        (
+            "var13",
+            "MATCH (a:N {id: $id})-[:R*1..3]->(c) RETURN count(c)",
+        ),
+    ] {
+        let mut lat = Vec::new();
+        let mut total = 0i64;
+        for k in 0..args.queries {
+            let id = (k * 7919) % args.nodes.max(1);
+            let params = BTreeMap::from([("id".to_string(), Value::Int(id as i64))]);
+            let t = Instant::now();
+            let rows = run_mode(engine, q, params, AccessMode::Read)?;
+            lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            if let Some(Value::Int(c)) = rows.first().and_then(|r| r.first()) {
+                total += c;
+            }
+        }
+        lat.sort_by(|a, b| a.total_cmp(b));
+        parts.push(format!(
+            "\"{name}\":{{\"p50_ms\":{:.4},\"p95_ms\":{:.4},\"total\":{total}}}",
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.95)
+        ));
+    }
+    println!("{{{}}}", parts.join(","));
     Ok(())
 }

@@ -128,6 +128,14 @@ pub struct SchemaDef {
     pub properties: Vec<String>,
 }
 
+/// A lazy sequence read from a storage range: items are produced as the caller pulls them
+/// (the redb transactions walk the B-tree range; nothing is collected up front). An error
+/// ends the sequence.
+pub type Iter<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
+
+/// How many ids the paging fallbacks of the iterator methods fetch at a time.
+const PAGE: usize = 1024;
+
 /// Reads, from a snapshot (read txn) or from a write txn including its own writes.
 pub trait GraphRead {
     fn node(&self, id: NodeId) -> Result<Option<NodeRecord>>;
@@ -242,6 +250,77 @@ pub trait GraphRead {
             .take(limit)
             .collect())
     }
+
+    // Lazy scans (the redb transactions walk B-tree ranges; the defaults page through the
+    // methods above). A plan pulls from these and stops when it has what it needs.
+
+    /// Node ids carrying `label` (every node when `None`), ascending, lazily.
+    fn node_ids<'a>(&'a self, label: Option<&str>) -> Result<Iter<'a, NodeId>> {
+        let label = label.map(str::to_string);
+        Ok(paged(move |after| {
+            self.nodes_page(label.as_deref(), after, PAGE)
+        }))
+    }
+    /// Relationship ids, ascending, lazily.
+    fn relationship_ids<'a>(&'a self) -> Result<Iter<'a, RelId>> {
+        Ok(paged(move |after| self.relationships_page(after, PAGE)))
+    }
+    /// The edges `expand` returns, lazily (same order).
+    fn expand_iter<'a>(
+        &'a self,
+        node: NodeId,
+        dir: ExpandDir,
+        types: &[String],
+    ) -> Result<Iter<'a, Edge>> {
+        Ok(Box::new(self.expand(node, dir, types)?.into_iter().map(Ok)))
+    }
+    /// `(node, value of property key)` for every node carrying `label` (every node when
+    /// `None`), ascending: a scan that reads one property per node without building the
+    /// node (the redb transactions walk the label range and the node table side by side).
+    fn node_property_scan<'a>(
+        &'a self,
+        label: Option<&str>,
+        key: &str,
+    ) -> Result<Iter<'a, (NodeId, Option<Value>)>> {
+        let key = key.to_string();
+        Ok(Box::new(self.node_ids(label)?.map(move |id| {
+            let id = id?;
+            Ok((id, self.node_property(id, &key)?))
+        })))
+    }
+    /// Number of nodes carrying `label`, from the stored count (no scan).
+    fn label_count(&self, label: &str) -> Result<u64> {
+        self.count_nodes(Some(label))
+    }
+    /// Number of nodes, from the stored count (no scan).
+    fn node_count(&self) -> Result<u64> {
+        self.count_nodes(None)
+    }
+}
+
+/// Ids pulled page by page from `page(after)` (an empty page ends the sequence).
+fn paged<'a>(mut page: impl FnMut(Option<u64>) -> Result<Vec<u64>> + 'a) -> Iter<'a, u64> {
+    let mut buf = std::collections::VecDeque::new();
+    let mut after: Option<u64> = None;
+    let mut done = false;
+    Box::new(std::iter::from_fn(move || {
+        if buf.is_empty() && !done {
+            match page(after) {
+                Ok(ids) => {
+                    if ids.is_empty() {
+                        done = true;
+                    }
+                    after = ids.last().copied().or(after);
+                    buf.extend(ids);
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        buf.pop_front().map(Ok)
+    }))
 }
 
 /// Writes. Every method validates its input and fails without partial effects.

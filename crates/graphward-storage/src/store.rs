@@ -1695,8 +1695,88 @@ macro_rules! impl_graph_read {
             fn count_relationships(&self) -> Result<u64> {
                 no_panic("read", || self.rel_count())
             }
+            fn node_ids<'a>(&'a self, label: Option<&str>) -> Result<crate::Iter<'a, NodeId>> {
+                no_panic("read", || {
+                    Ok(guarded(match label {
+                        None => self.src()?.id_iter(false)?,
+                        Some(l) => match self.token_id(KIND_LABEL, l)? {
+                            Some(lid) => self.src()?.label_id_iter(lid)?,
+                            None => Box::new(std::iter::empty()),
+                        },
+                    }))
+                })
+            }
+            fn relationship_ids<'a>(&'a self) -> Result<crate::Iter<'a, RelId>> {
+                no_panic("read", || Ok(guarded(self.src()?.id_iter(true)?)))
+            }
+            fn expand_iter<'a>(
+                &'a self,
+                node: NodeId,
+                dir: ExpandDir,
+                types: &[String],
+            ) -> Result<crate::Iter<'a, Edge>> {
+                no_panic("read", || {
+                    let ids = type_ids(self, types)?;
+                    if ids.as_ref().is_some_and(Vec::is_empty) {
+                        return Ok(guarded(Box::new(std::iter::empty())));
+                    }
+                    let ts = ids.as_deref();
+                    let s = self.src()?;
+                    Ok(guarded(match dir {
+                        ExpandDir::Outgoing => s.edge_iter(node, true, ts, false)?,
+                        ExpandDir::Incoming => s.edge_iter(node, false, ts, false)?,
+                        ExpandDir::Both => Box::new(
+                            s.edge_iter(node, true, ts, false)?
+                                .chain(s.edge_iter(node, false, ts, true)?),
+                        ),
+                    }))
+                })
+            }
+            fn node_property_scan<'a>(
+                &'a self,
+                label: Option<&str>,
+                key: &str,
+            ) -> Result<crate::Iter<'a, (NodeId, Option<Value>)>> {
+                no_panic("read", || {
+                    let key = self.token_id(KIND_KEY, key)?;
+                    let label = match label {
+                        None => None,
+                        Some(l) => match self.token_id(KIND_LABEL, l)? {
+                            Some(lid) => Some(lid),
+                            None => return Ok(guarded(Box::new(std::iter::empty()))),
+                        },
+                    };
+                    Ok(guarded(self.src()?.prop_scan(label, key)?))
+                })
+            }
         }
     };
+}
+
+/// An iterator whose every step runs under [`no_panic`]; it ends after the first error.
+fn guarded<'a, T: 'a>(it: crate::Iter<'a, T>) -> crate::Iter<'a, T> {
+    let mut it = Some(it);
+    Box::new(std::iter::from_fn(move || {
+        let cur = it.as_mut()?;
+        let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cur.next()));
+        match step {
+            Ok(Some(Ok(v))) => Some(Ok(v)),
+            Ok(Some(Err(e))) => {
+                it = None;
+                Some(Err(e))
+            }
+            Ok(None) => {
+                it = None;
+                None
+            }
+            Err(_) => {
+                it = None;
+                Some(Err(Error::internal(
+                    "storage failure during read (the database file may be damaged)",
+                )))
+            }
+        }
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -179,6 +179,65 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
     })
 }
 
+/// A lazy sequence over a table range.
+pub(crate) type BoxIter<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
+
+/// Label ids in step with a cursor over the node table: while the labelled ids are dense the
+/// cursor only moves forward (a few entries in the same leaf); a gap re-seeks it.
+pub(crate) struct PropScan<'s, S: Src + ?Sized> {
+    ids: BoxIter<'s, u64>,
+    nodes: Option<redb::Range<'s, u64, &'static [u8]>>,
+    src: &'s S,
+    key: Option<u32>,
+}
+
+/// How many node-table entries the cursor may step over before it re-seeks instead.
+const MAX_STEP: usize = 8;
+
+impl<S: Src + ?Sized> Iterator for PropScan<'_, S> {
+    type Item = Result<(u64, Option<Value>)>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let id = match self.ids.next()? {
+            Ok(id) => id,
+            Err(e) => return Some(Err(e)),
+        };
+        let Some(key) = self.key else {
+            return Some(Ok((id, None)));
+        };
+        if let Some(cur) = self.nodes.as_mut() {
+            for _ in 0..MAX_STEP {
+                match cur.next() {
+                    Some(Ok((k, v))) => {
+                        let k = k.value();
+                        if k == id {
+                            return Some(codec::node_prop(v.value(), key).map(|p| (id, p)));
+                        }
+                        if k > id {
+                            break;
+                        }
+                    }
+                    Some(Err(e)) => return Some(Err(st(e))),
+                    None => break,
+                }
+            }
+        }
+        // Re-seek at `id`.
+        let mut cur = match self.src.tabs().nodes.range(id..).map_err(st) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        let out = match cur.next() {
+            Some(Ok((k, v))) if k.value() == id => {
+                codec::node_prop(v.value(), key).map(|p| (id, p))
+            }
+            Some(Err(e)) => Err(st(e)),
+            _ => Ok((id, None)),
+        };
+        self.nodes = Some(cur);
+        Some(out)
+    }
+}
+
 /// Read operations over any table flavour.
 pub(crate) trait Src {
     type M: ReadableTable<&'static str, u64>;
@@ -375,6 +434,103 @@ pub(crate) trait Src {
             .unwrap_or(0))
     }
 
+    /// Ids of the `nodes` or `rels` table, ascending, lazily.
+    fn id_iter(&self, rels: bool) -> Result<BoxIter<'_, u64>> {
+        let t = if rels {
+            &self.tabs().rels
+        } else {
+            &self.tabs().nodes
+        };
+        let r = t.range::<u64>(..).map_err(st)?;
+        Ok(Box::new(r.map(|e| e.map(|(k, _)| k.value()).map_err(st))))
+    }
+
+    /// Node ids carrying `label`, ascending, lazily.
+    fn label_id_iter(&self, label: u32) -> Result<BoxIter<'_, u64>> {
+        let r = self
+            .tabs()
+            .label_idx
+            .range((label, 0u64)..=(label, u64::MAX))
+            .map_err(st)?;
+        Ok(Box::new(r.map(|e| e.map(|(k, _)| k.value().1).map_err(st))))
+    }
+
+    /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]).
+    fn edge_iter(
+        &self,
+        node: u64,
+        outgoing: bool,
+        types: Option<&[u32]>,
+        skip_self_loops: bool,
+    ) -> Result<BoxIter<'_, Edge>> {
+        let table = if outgoing {
+            &self.tabs().out
+        } else {
+            &self.tabs().inc
+        };
+        let mut ranges = Vec::new();
+        match types {
+            None => ranges.push(
+                table
+                    .range((node, 0u32, 0u64)..=(node, u32::MAX, u64::MAX))
+                    .map_err(st)?,
+            ),
+            Some(ts) => {
+                for &t in ts {
+                    ranges.push(
+                        table
+                            .range((node, t, 0u64)..=(node, t, u64::MAX))
+                            .map_err(st)?,
+                    );
+                }
+            }
+        }
+        Ok(Box::new(ranges.into_iter().flatten().filter_map(
+            move |e| match e {
+                Ok((k, v)) => {
+                    let other = v.value();
+                    if skip_self_loops && other == node {
+                        None
+                    } else {
+                        Some(Ok(Edge {
+                            rel: k.value().2,
+                            other,
+                            outgoing,
+                        }))
+                    }
+                }
+                Err(e) => Some(Err(st(e))),
+            },
+        )))
+    }
+
+    /// `(node, property)` for every node (`label` = `None`) or every node carrying `label`,
+    /// ascending: one pass over the node table (in step with the label range).
+    fn prop_scan<'s>(
+        &'s self,
+        label: Option<u32>,
+        key: Option<u32>,
+    ) -> Result<BoxIter<'s, (u64, Option<Value>)>> {
+        match label {
+            None => {
+                let r = self.tabs().nodes.range::<u64>(..).map_err(st)?;
+                Ok(Box::new(r.map(move |e| {
+                    let (k, v) = e.map_err(st)?;
+                    let p = match key {
+                        Some(key) => codec::node_prop(v.value(), key)?,
+                        None => None,
+                    };
+                    Ok((k.value(), p))
+                })))
+            }
+            Some(l) => Ok(Box::new(PropScan {
+                ids: self.label_id_iter(l)?,
+                nodes: None,
+                src: self,
+                key,
+            })),
+        }
+    }
     /// Appends the edges of `node` in one stored direction, for the given type ids (`None` = any).
     fn expand_dir(
         &self,

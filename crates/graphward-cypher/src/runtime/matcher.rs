@@ -9,7 +9,10 @@ use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
 
 use super::eval::{node_ref, rel_ref, Ev, Row};
 use super::values::equals;
-use crate::ast::{Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind};
+use crate::ast::{
+    Clause, Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind,
+    SingleQuery,
+};
 
 /// A relationship traversed while matching: the relationship and the node reached.
 #[derive(Clone)]
@@ -61,6 +64,70 @@ fn rel_from_edge(node: NodeId, e: &Edge, rel_type: String) -> Relationship {
 }
 
 impl<'a> Ev<'a> {
+    /// `MATCH (v:L) RETURN count(v), count(*)` answered from the label count the storage
+    /// keeps, without a scan. Decided on the typed query: exactly a MATCH of one node pattern
+    /// with one label (no properties, predicate, WHERE, OPTIONAL or path variable) followed by
+    /// a RETURN whose items are all non-DISTINCT `count(v)` / `count(*)` (no DISTINCT, `*`,
+    /// ORDER BY, SKIP or LIMIT), on the single empty row a query starts from. `None` for any
+    /// other shape (the caller runs the query normally). Returns the columns and the one row.
+    pub fn whole_label_count(
+        &self,
+        sq: &SingleQuery,
+        rows: &[Row],
+    ) -> Result<Option<(Vec<String>, Vec<Row>)>> {
+        let ([Clause::Match(m), Clause::Return(r)], [input]) = (sq.clauses.as_slice(), rows) else {
+            return Ok(None);
+        };
+        if !input.is_empty() || m.optional || m.where_.is_some() {
+            return Ok(None);
+        }
+        let [part] = m.pattern.as_slice() else {
+            return Ok(None);
+        };
+        let np = &part.element.start;
+        let ([label], true) = (
+            np.labels.as_slice(),
+            part.variable.is_none()
+                && part.shortest.is_none()
+                && part.element.chain.is_empty()
+                && np.label_expr.is_none()
+                && np.properties.is_none()
+                && np.predicate.is_none(),
+        ) else {
+            return Ok(None);
+        };
+        let p = &r.projection;
+        if p.distinct
+            || p.star
+            || p.items.is_empty()
+            || !p.order_by.is_empty()
+            || p.skip.is_some()
+            || p.limit.is_some()
+        {
+            return Ok(None);
+        }
+        let counts_the_node = |e: &Expr| match e {
+            Expr::CountStar => true,
+            Expr::FunctionCall {
+                name,
+                distinct: false,
+                args,
+            } => {
+                name.eq_ignore_ascii_case("count")
+                    && matches!(args.as_slice(), [Expr::Variable(v)] if np.variable.as_ref() == Some(v))
+            }
+            _ => false,
+        };
+        if !p.items.iter().all(|i| counts_the_node(&i.expr)) {
+            return Ok(None);
+        }
+        let n = self.g.label_count(label)?;
+        let n = Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+        let columns: Vec<String> = p.items.iter().map(|i| i.name().to_string()).collect();
+        let row: Row = columns.iter().map(|c| (c.clone(), n.clone())).collect();
+        Ok(Some((columns, vec![row])))
+    }
+
     /// Match a comma-separated pattern against one input row; every result extends the row.
     pub fn match_pattern(&self, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
         let mut partial: Vec<(Row, HashSet<RelId>)> = vec![(row.clone(), HashSet::new())];
@@ -116,6 +183,7 @@ impl<'a> Ev<'a> {
             });
         }
         for id in candidates {
+            let id = id?;
             self.env.check()?;
             let mut st = State {
                 nodes: vec![None; nps.len()],
@@ -131,16 +199,24 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
-    /// Pick where to start: a bound node, an index seek, the smallest label, or everything.
-    fn choose_anchor(&self, nps: &[&NodePattern], row: &Row) -> Result<(usize, Vec<NodeId>)> {
+    /// Pick where to start: a bound node, an index seek, the smallest label (by the stored
+    /// label counts), or everything. Label and full scans are pulled lazily from the storage.
+    fn choose_anchor(
+        &self,
+        nps: &[&NodePattern],
+        row: &Row,
+    ) -> Result<(usize, graphward_storage::Iter<'a, NodeId>)> {
+        let ids = |v: Vec<NodeId>| -> graphward_storage::Iter<'a, NodeId> {
+            Box::new(v.into_iter().map(Ok))
+        };
         for (i, np) in nps.iter().enumerate() {
             if let Some(v) = &np.variable {
                 if let Some(val) = row.get(v) {
                     return Ok((
                         i,
                         match val {
-                            Value::Node(n) => vec![n.id as u64],
-                            Value::Null => vec![],
+                            Value::Node(n) => ids(vec![n.id as u64]),
+                            Value::Null => ids(vec![]),
                             other => {
                                 return Err(Error::type_error(format!(
                                     "variable `{v}` is a {}, expected a node",
@@ -154,23 +230,23 @@ impl<'a> Ev<'a> {
             }
         }
         for (i, np) in nps.iter().enumerate() {
-            if let Some(ids) = self.index_candidates(np, row)? {
-                return Ok((i, ids));
+            if let Some(found) = self.index_candidates(np, row)? {
+                return Ok((i, ids(found)));
             }
         }
         let mut best: Option<(usize, u64, &str)> = None;
         for (i, np) in nps.iter().enumerate() {
             for l in &np.labels {
-                let c = self.g.count_nodes(Some(l))?;
+                let c = self.g.label_count(l)?;
                 if best.is_none_or(|(_, bc, _)| c < bc) {
                     best = Some((i, c, l.as_str()));
                 }
             }
         }
         if let Some((i, _, l)) = best {
-            return Ok((i, self.g.nodes_with_label(l)?));
+            return Ok((i, self.g.node_ids(Some(l))?));
         }
-        Ok((0, self.g.all_nodes()?))
+        Ok((0, self.g.node_ids(None)?))
     }
 
     fn index_candidates(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
@@ -352,8 +428,8 @@ impl<'a> Ev<'a> {
                 part, nps, rps, steps, k, st, out, from, dir, min, max, &mut hops,
             );
         }
-        let edges = self.g.expand(from, dir, &rp.types)?;
-        for e in edges {
+        for e in self.g.expand_iter(from, dir, &rp.types)? {
+            let e = e?;
             if st.used.contains(&e.rel) {
                 continue;
             }
@@ -502,7 +578,7 @@ impl<'a> Ev<'a> {
             }
             if np.variable.is_none() {
                 let (_, c) = self.choose_anchor(&[np], &row)?;
-                ids = c;
+                ids = c.collect::<Result<Vec<NodeId>>>()?;
             }
             ends.push(ids);
         }

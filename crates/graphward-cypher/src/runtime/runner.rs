@@ -124,6 +124,9 @@ impl<'t> Runner<'t> {
         mut rows: Vec<Row>,
         mut scope: Vec<String>,
     ) -> Result<(Vec<String>, Vec<Row>)> {
+        if let Some(counted) = self.ev().whole_label_count(sq, &rows)? {
+            return Ok(counted);
+        }
         let mut columns = Vec::new();
         let n = sq.clauses.len();
         for c in sq.clauses.iter() {
