@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use graphward_bolt::BoltConfig;
-use graphward_core::engine::{EngineConfig, Limits};
+use graphward_core::engine::{AutoCompact, EngineConfig, Limits};
 use graphward_core::preauth::PreAuthLimits;
 use graphward_http::HttpLimits;
 
@@ -144,6 +144,17 @@ pub static SETTINGS: &[Setting] = &[
         "limits.snapshot_warning_age",
         "snapshot-warning-age",
         snapshot_warning_age
+    ),
+    setting!("limits.bookmark_wait", "bookmark-wait", bookmark_wait),
+    setting!(
+        "storage.auto_compact_growth",
+        "auto-compact-growth",
+        auto_compact_growth
+    ),
+    setting!(
+        "storage.auto_compact_min_size",
+        "auto-compact-min-size",
+        auto_compact_min_size
     ),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
@@ -689,8 +700,9 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         })?,
     };
     let bolt_port = l.get("bolt.port", 7687, port)?;
+    let bolt_bind = l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?;
     let bolt = BoltSettings {
-        address: l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?,
+        address: bolt_bind.clone(),
         port: bolt_port,
         config: BoltConfig {
             server_agent: l.get("bolt.server_agent", bolt_default.server_agent, |r| {
@@ -723,6 +735,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
                 origins,
             )?,
             preauth,
+            listen_address: listen_address(&bolt_bind, bolt_port),
             ..bolt_default
         },
     };
@@ -787,7 +800,31 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             limits_default.snapshot_warning_age,
             duration,
         )?,
+        bookmark_wait: l.get(
+            "limits.bookmark_wait",
+            limits_default.bookmark_wait,
+            duration,
+        )?,
     };
+
+    let compact_default = AutoCompact::default();
+    let growth = l.get(
+        "storage.auto_compact_growth",
+        compact_default.growth_percent,
+        |r| count(r, 0),
+    )?;
+    let auto_compact = (growth > 0)
+        .then(|| -> Result<AutoCompact, ConfigError> {
+            Ok(AutoCompact {
+                growth_percent: growth,
+                min_bytes: l.get(
+                    "storage.auto_compact_min_size",
+                    compact_default.min_bytes,
+                    |r| size(r, 0),
+                )?,
+            })
+        })
+        .transpose()?;
 
     let tls = tls_config(&l)?;
     let auth = AuthSettings {
@@ -820,6 +857,12 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         engine: EngineConfig {
             default_database,
             limits,
+            auto_compact,
+            bolt_address: bolt
+                .config
+                .advertised_address
+                .clone()
+                .unwrap_or_else(|| bolt.config.listen_address.clone()),
         },
         bolt,
         http,
@@ -1322,6 +1365,16 @@ fn is_host_name(s: &str) -> bool {
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
+}
+
+/// The `host:port` clients reach a listener bound to `bind` on: the bind address itself,
+/// or `localhost` for an unspecified one (`0.0.0.0`, `::`), which no client can dial.
+fn listen_address(bind: &str, port: u16) -> String {
+    match bind.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => format!("localhost:{port}"),
+        Ok(IpAddr::V6(ip)) => format!("[{ip}]:{port}"),
+        _ => format!("{bind}:{port}"),
+    }
 }
 
 /// `host:port`, or a bare host to which the Bolt port is appended.
