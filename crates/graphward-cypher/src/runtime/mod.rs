@@ -319,7 +319,19 @@ fn auto_compact_due(policy: AutoCompact, baseline: u64, size: u64) -> bool {
 /// the policy's threshold, when no transaction is open on it. Runs until the engine is
 /// dropped.
 fn auto_compact_loop(engine: std::sync::Weak<Inner>, policy: AutoCompact) {
-    let mut baselines: HashMap<String, u64> = HashMap::new();
+    // The sizes at startup: growth is counted from here.
+    let mut baselines: HashMap<String, u64> = match engine.upgrade() {
+        Some(inner) => inner
+            .storage
+            .database_names()
+            .into_iter()
+            .filter_map(|name| {
+                let size = inner.storage.database(&name).ok()?.file_size()?;
+                Some((name, size))
+            })
+            .collect(),
+        None => return,
+    };
     loop {
         std::thread::sleep(AUTO_COMPACT_TICK);
         let Some(inner) = engine.upgrade() else {
