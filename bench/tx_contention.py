@@ -69,7 +69,8 @@ def main():
     load_start = os.getloadavg()[0]
     results = {}
     with tempfile.TemporaryDirectory(prefix="graphward-bench-") as d:
-        proc, bolt, _ = start_graphward(d, extra=["--bolt-max-connections", str(a.sessions + 50)])
+        proc, bolt, _ = start_graphward(d, extra=["--bolt-max-connections", str(a.sessions + 50),
+                                                  "--preauth-max-per-address", str(a.sessions + 50)])
         uri = f"bolt://127.0.0.1:{bolt}"
         try:
             with GraphDatabase.driver(uri, auth=("neo4j", PASSWORD)) as sync:
