@@ -1676,6 +1676,9 @@ query_timeout = "30s"
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
             ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
             ("GRAPHWARD_SNAPSHOT_WARNING_AGE", "16"),
+            ("GRAPHWARD_BOOKMARK_WAIT", "17"),
+            ("GRAPHWARD_AUTO_COMPACT_GROWTH", "25"),
+            ("GRAPHWARD_AUTO_COMPACT_MIN_SIZE", "1MiB"),
             ("GRAPHWARD_BOLT_CERT_FILE", "/b.pem"),
             ("GRAPHWARD_BOLT_KEY_FILE", "/b.key"),
             ("GRAPHWARD_BOLT_KEY_PASSWORD_FILE", "/b.pw"),
@@ -1749,6 +1752,16 @@ query_timeout = "30s"
             c.engine.limits.snapshot_warning_age,
             Some(Duration::from_secs(16))
         );
+        assert_eq!(c.engine.limits.bookmark_wait, Some(Duration::from_secs(17)));
+        assert_eq!(
+            c.engine.auto_compact,
+            Some(AutoCompact {
+                growth_percent: 25,
+                min_bytes: 1024 * 1024
+            })
+        );
+        // No advertised address given: SHOW DATABASES names the advertised one.
+        assert_eq!(c.engine.bolt_address, "h:5");
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
         assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);
         assert_eq!(c.http.address, "0.0.0.0");
@@ -2054,6 +2067,15 @@ watch = true
         assert!(parse_size("1.5GiB").is_err());
         assert!(parse_size("18446744073709551616").is_err());
         assert!(parse_size("17000000TiB").is_err());
+    }
+
+    #[test]
+    fn listen_addresses_clients_can_dial() {
+        assert_eq!(listen_address("0.0.0.0", 7), "localhost:7");
+        assert_eq!(listen_address("::", 7), "localhost:7");
+        assert_eq!(listen_address("127.0.0.1", 7), "127.0.0.1:7");
+        assert_eq!(listen_address("::1", 7), "[::1]:7");
+        assert_eq!(listen_address("db.local", 7), "db.local:7");
     }
 
     #[test]
