@@ -68,9 +68,11 @@ def main():
     ap.add_argument("--statements", type=int, default=50)
     ap.add_argument("--out", help="output directory (default: outside the checkout)")
     a = ap.parse_args()
+    load_start = os.getloadavg()[0]
     results = {}
     with tempfile.TemporaryDirectory(prefix="graphward-bench-") as d:
-        proc, bolt, _ = start_graphward(d, extra=["--bolt-max-connections", str(a.sessions + 50)])
+        proc, bolt, _ = start_graphward(d, extra=["--bolt-max-connections", str(a.sessions + 50),
+                                                  "--preauth-max-per-address", str(a.sessions + 50)])
         uri = f"bolt://127.0.0.1:{bolt}"
         try:
             with GraphDatabase.driver(uri, auth=("neo4j", PASSWORD)) as sync:
@@ -88,6 +90,7 @@ def main():
         finally:
             stop_all([proc])
     res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+           "load_average_1m_start": load_start,
            "load_average_1m": os.getloadavg()[0], "sessions": a.sessions,
            "statements_per_session": a.statements, **results}
     for phase in ("no_idle_tx", "one_idle_write_mode_tx"):
@@ -97,7 +100,8 @@ def main():
     writers = len([i for i in range(a.sessions) if KINDS[i % len(KINDS)] == "managed_write"])
     expected = 2 * writers * a.statements
     print(f"increments committed: {results['increments_committed']} (expected {expected})")
-    print(f"load average (1 min): {res['load_average_1m']:.2f}")
+    print(f"load average (1 min): {load_start:.2f} at the start, "
+          f"{res['load_average_1m']:.2f} at the end")
     out = common.out_dir(a.out)
     (out / "tx_contention.json").write_text(json.dumps(res, indent=2))
 

@@ -524,3 +524,49 @@ Feature: Neo4j5Syntax
       | +nodes      | 2 |
       | +labels     | 1 |
       | +properties | 2 |
+
+  Scenario: The CYPHER prefix with a version and options
+    Given having executed:
+      """
+      CREATE (:P {n: 1}), (:P {n: 2})
+      """
+    When executing query:
+      """
+      CYPHER 5 runtime=slotted planner=cost MATCH (p:P) RETURN p.n AS n ORDER BY n
+      """
+    Then the result should be, in order:
+      | n |
+      | 1 |
+      | 2 |
+    And no side effects
+
+  Scenario: The CYPHER prefix with options only
+    When executing query:
+      """
+      CYPHER runtime=pipelined expressionEngine=compiled RETURN 1 AS one
+      """
+    Then the result should be, in any order:
+      | one |
+      | 1   |
+    And no side effects
+
+  Scenario: An unknown CYPHER option is a syntax error
+    When executing query:
+      """
+      CYPHER runtme=slotted RETURN 1
+      """
+    Then the error code should be Neo.ClientError.Statement.SyntaxError
+
+  Scenario: An unknown CYPHER option value is a syntax error
+    When executing query:
+      """
+      CYPHER runtime=turbo RETURN 1
+      """
+    Then the error code should be Neo.ClientError.Statement.SyntaxError
+
+  Scenario: A Cypher language version other than 5 or 25 is not supported
+    When executing query:
+      """
+      CYPHER 4 RETURN 1
+      """
+    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported

@@ -49,6 +49,9 @@ pub struct BoltConfig {
     pub transaction_idle_timeout: Duration,
     /// Address (`host:port`) announced in routing tables; `None` echoes the client's address.
     pub advertised_address: Option<String>,
+    /// The address (`host:port`) this server listens on for Bolt, announced in routing
+    /// tables when there is no advertised address and the client sent none.
+    pub listen_address: String,
     /// Allowed WebSocket `Origin` values; empty allows all.
     pub ws_allowed_origins: Vec<String>,
     /// Routing table time-to-live, in seconds.
@@ -71,6 +74,7 @@ impl Default for BoltConfig {
             idle_timeout: Duration::from_secs(3600),
             transaction_idle_timeout: Duration::from_secs(60),
             advertised_address: None,
+            listen_address: "localhost:7687".to_string(),
             ws_allowed_origins: Vec::new(),
             routing_ttl_secs: 300,
             preauth: PreAuthLimits::default(),

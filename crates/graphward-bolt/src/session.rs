@@ -1596,7 +1596,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             .advertised_address
             .clone()
             .or_else(|| get_str(&routing, "address").map(str::to_string))
-            .unwrap_or_else(|| "localhost:7687".to_string());
+            .unwrap_or_else(|| self.ctx.config.listen_address.clone());
         let server = |role: &str| {
             let mut m = Map::new();
             m.insert(

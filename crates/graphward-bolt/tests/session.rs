@@ -423,6 +423,37 @@ async fn route_answers_with_this_server() {
 }
 
 #[tokio::test]
+async fn route_without_a_client_address_announces_the_listening_address() {
+    // pymgclient and gqlalchemy send no address: the table names the port the server
+    // listens on, not a fixed localhost:7687.
+    let config = BoltConfig {
+        listen_address: "127.0.0.1:17999".to_string(),
+        ..BoltConfig::default()
+    };
+    let (_e, ctx) = context(Arc::new(Password), config);
+    let mut c = Client::connect(ctx, 5, 8).await;
+    c.send(
+        ROUTE,
+        &[empty(), Value::List(vec![]), map(&[("db", Value::Null)])],
+    )
+    .await;
+    let r = c.recv().await;
+    let Some(Value::Map(rt)) = r.meta().get("rt") else {
+        panic!("{r:?}")
+    };
+    let Some(Value::List(servers)) = rt.get("servers") else {
+        panic!()
+    };
+    for srv in servers {
+        let Value::Map(m) = srv else { panic!() };
+        assert_eq!(
+            m.get("addresses"),
+            Some(&Value::List(vec![s("127.0.0.1:17999")]))
+        );
+    }
+}
+
+#[tokio::test]
 async fn begin_commit_as_run_statements() {
     let (engine, ctx) = ctx();
     let mut c = Client::connect(ctx, 4, 4).await;

@@ -434,6 +434,10 @@ pub struct Limits {
     /// A transaction that has held its snapshot this long while its database file grew is
     /// reported in the log (once); `None`: never.
     pub snapshot_warning_age: Option<Duration>,
+    /// How long a transaction whose bookmark names a commit the database has not reached
+    /// waits for it before failing with the transient `BookmarkTimeout` (Neo4j's
+    /// `db.transaction.bookmark_ready_timeout`); `None`: it fails at once.
+    pub bookmark_wait: Option<Duration>,
 }
 
 impl Default for Limits {
@@ -446,6 +450,7 @@ impl Default for Limits {
             query_timeout: Some(Duration::from_secs(300)),
             transaction_timeout: Some(Duration::from_secs(300)),
             snapshot_warning_age: Some(Duration::from_secs(60)),
+            bookmark_wait: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -456,6 +461,33 @@ pub struct EngineConfig {
     /// Name of the default database, created at first start (`neo4j`).
     pub default_database: String,
     pub limits: Limits,
+    /// Automatic compaction of database files; `None`: only `COMPACT DATABASE` (and the
+    /// CLI/HTTP tools) compact.
+    pub auto_compact: Option<AutoCompact>,
+    /// The Bolt address (`host:port`) `SHOW DATABASES` announces: the advertised address,
+    /// else the one the server listens on.
+    pub bolt_address: String,
+}
+
+/// When a database file is compacted by itself: in the background, while no transaction is
+/// open on it, once it has grown by `growth_percent` % over its size after the last
+/// compaction (or at startup) and is at least `min_bytes` large. Space freed by deletes,
+/// and pages kept by old snapshots during churn, go back to the file system this way; a
+/// database that grows for real is compacted once per such growth step, so the cost stays
+/// proportional to the data written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoCompact {
+    pub growth_percent: u64,
+    pub min_bytes: u64,
+}
+
+impl Default for AutoCompact {
+    fn default() -> Self {
+        AutoCompact {
+            growth_percent: 100,
+            min_bytes: 256 * 1024 * 1024,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -463,6 +495,8 @@ impl Default for EngineConfig {
         EngineConfig {
             default_database: "neo4j".to_string(),
             limits: Limits::default(),
+            auto_compact: Some(AutoCompact::default()),
+            bolt_address: "localhost:7687".to_string(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     Outdated,
     /// A bookmark the server did not issue, or cannot read.
     InvalidBookmark,
+    /// A bookmark names a commit the database has not reached, and it did not reach it
+    /// within the bookmark wait (transient: retry later).
+    BookmarkTimeout,
     Terminated,
     TransactionInvalid,
     ResourceLimit,
@@ -69,6 +72,7 @@ impl ErrorCode {
             }
             ErrorCode::Outdated => "Neo.TransientError.Transaction.Outdated",
             ErrorCode::InvalidBookmark => "Neo.ClientError.Transaction.InvalidBookmark",
+            ErrorCode::BookmarkTimeout => "Neo.TransientError.Transaction.BookmarkTimeout",
             ErrorCode::Terminated => "Neo.TransientError.Transaction.Terminated",
             ErrorCode::TransactionInvalid => "Neo.ClientError.Transaction.TransactionNotFound",
             ErrorCode::ResourceLimit => "Neo.ClientError.General.ResourceLimitExceeded",
@@ -101,6 +105,7 @@ impl ErrorCode {
             ErrorCode::TransactionTimedOutClientConfiguration => "25N05",
             ErrorCode::Outdated => "40N01",
             ErrorCode::InvalidBookmark => "08N13",
+            ErrorCode::BookmarkTimeout => "08N13",
             ErrorCode::Terminated => "25N05",
             ErrorCode::TransactionInvalid => "25N02",
             ErrorCode::ResourceLimit => "53N00",

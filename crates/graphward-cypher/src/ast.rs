@@ -533,6 +533,11 @@ pub enum AdminCommand {
         ids: Vec<String>,
         all_users: bool,
     },
+    /// `COMPACT DATABASE name`: gives the database file's free pages back to the file
+    /// system (refused while transactions are open on it).
+    CompactDatabase {
+        name: String,
+    },
 }
 
 /// Memgraph's schema commands (`CREATE INDEX ON :L(p)` is `AdminCommand::CreateIndex`).

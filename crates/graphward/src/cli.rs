@@ -221,6 +221,23 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     pub snapshot_warning_age: Option<String>,
 
+    /// How long a transaction whose bookmark names a commit not reached yet waits for it
+    /// before failing with Neo.TransientError.Transaction.BookmarkTimeout; 0: at once
+    /// [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    pub bookmark_wait: Option<String>,
+
+    /// Compact a database file by itself (in the background, while no transaction is open on
+    /// it) once it has grown by this many percent over its size after the last compaction;
+    /// 0 disables [default: 100]
+    #[arg(long, value_name = "PERCENT")]
+    pub auto_compact_growth: Option<String>,
+
+    /// Smallest database file compacted automatically (a size: 64MiB, 1GB, bytes)
+    /// [default: 256MiB]
+    #[arg(long, value_name = "SIZE")]
+    pub auto_compact_min_size: Option<String>,
+
     /// Bolt TLS certificate chain (PEM, leaf first). With --bolt-key-file, Bolt accepts TLS
     /// only (bolt+s://, neo4j+s://)
     #[arg(long, value_name = "FILE")]

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use graphward_bolt::BoltConfig;
-use graphward_core::engine::{EngineConfig, Limits};
+use graphward_core::engine::{AutoCompact, EngineConfig, Limits};
 use graphward_core::preauth::PreAuthLimits;
 use graphward_http::HttpLimits;
 
@@ -161,6 +161,17 @@ pub static SETTINGS: &[Setting] = &[
         "limits.snapshot_warning_age",
         "snapshot-warning-age",
         snapshot_warning_age
+    ),
+    setting!("limits.bookmark_wait", "bookmark-wait", bookmark_wait),
+    setting!(
+        "storage.auto_compact_growth",
+        "auto-compact-growth",
+        auto_compact_growth
+    ),
+    setting!(
+        "storage.auto_compact_min_size",
+        "auto-compact-min-size",
+        auto_compact_min_size
     ),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
@@ -752,8 +763,9 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         })?,
     };
     let bolt_port = l.get("bolt.port", 7687, port)?;
+    let bolt_bind = l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?;
     let bolt = BoltSettings {
-        address: l.get("bolt.address", "127.0.0.1".to_string(), bind_address)?,
+        address: bolt_bind.clone(),
         port: bolt_port,
         config: BoltConfig {
             server_agent: l.get("bolt.server_agent", bolt_default.server_agent, |r| {
@@ -786,6 +798,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
                 origins,
             )?,
             preauth,
+            listen_address: listen_address(&bolt_bind, bolt_port),
             ..bolt_default
         },
     };
@@ -850,7 +863,31 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             limits_default.snapshot_warning_age,
             duration,
         )?,
+        bookmark_wait: l.get(
+            "limits.bookmark_wait",
+            limits_default.bookmark_wait,
+            duration,
+        )?,
     };
+
+    let compact_default = AutoCompact::default();
+    let growth = l.get(
+        "storage.auto_compact_growth",
+        compact_default.growth_percent,
+        |r| count(r, 0),
+    )?;
+    let auto_compact = (growth > 0)
+        .then(|| -> Result<AutoCompact, ConfigError> {
+            Ok(AutoCompact {
+                growth_percent: growth,
+                min_bytes: l.get(
+                    "storage.auto_compact_min_size",
+                    compact_default.min_bytes,
+                    |r| size(r, 0),
+                )?,
+            })
+        })
+        .transpose()?;
 
     let tls = tls_config(&l)?;
     let auth = AuthSettings {
@@ -883,6 +920,12 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
         engine: EngineConfig {
             default_database,
             limits,
+            auto_compact,
+            bolt_address: bolt
+                .config
+                .advertised_address
+                .clone()
+                .unwrap_or_else(|| bolt.config.listen_address.clone()),
         },
         bolt,
         http,
@@ -1387,6 +1430,16 @@ fn is_host_name(s: &str) -> bool {
         })
 }
 
+/// The `host:port` clients reach a listener bound to `bind` on: the bind address itself,
+/// or `localhost` for an unspecified one (`0.0.0.0`, `::`), which no client can dial.
+fn listen_address(bind: &str, port: u16) -> String {
+    match bind.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => format!("localhost:{port}"),
+        Ok(IpAddr::V6(ip)) => format!("[{ip}]:{port}"),
+        _ => format!("{bind}:{port}"),
+    }
+}
+
 /// `host:port`, or a bare host to which the Bolt port is appended.
 fn advertised_address(r: &Raw, bolt_port: u16) -> Result<String, String> {
     let s = non_empty(text(r)?)?;
@@ -1686,6 +1739,9 @@ query_timeout = "30s"
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
             ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
             ("GRAPHWARD_SNAPSHOT_WARNING_AGE", "16"),
+            ("GRAPHWARD_BOOKMARK_WAIT", "17"),
+            ("GRAPHWARD_AUTO_COMPACT_GROWTH", "25"),
+            ("GRAPHWARD_AUTO_COMPACT_MIN_SIZE", "1MiB"),
             ("GRAPHWARD_BOLT_CERT_FILE", "/b.pem"),
             ("GRAPHWARD_BOLT_KEY_FILE", "/b.key"),
             ("GRAPHWARD_BOLT_KEY_PASSWORD_FILE", "/b.pw"),
@@ -1759,6 +1815,16 @@ query_timeout = "30s"
             c.engine.limits.snapshot_warning_age,
             Some(Duration::from_secs(16))
         );
+        assert_eq!(c.engine.limits.bookmark_wait, Some(Duration::from_secs(17)));
+        assert_eq!(
+            c.engine.auto_compact,
+            Some(AutoCompact {
+                growth_percent: 25,
+                min_bytes: 1024 * 1024
+            })
+        );
+        // No advertised address given: SHOW DATABASES names the advertised one.
+        assert_eq!(c.engine.bolt_address, "h:5");
         assert_eq!(c.bolt.config.advertised_address.as_deref(), Some("h:5"));
         assert_eq!(c.bolt.config.ws_allowed_origins, vec!["a", "b"]);
         assert_eq!(c.http.address, "0.0.0.0");
@@ -2064,6 +2130,15 @@ watch = true
         assert!(parse_size("1.5GiB").is_err());
         assert!(parse_size("18446744073709551616").is_err());
         assert!(parse_size("17000000TiB").is_err());
+    }
+
+    #[test]
+    fn listen_addresses_clients_can_dial() {
+        assert_eq!(listen_address("0.0.0.0", 7), "localhost:7");
+        assert_eq!(listen_address("::", 7), "localhost:7");
+        assert_eq!(listen_address("127.0.0.1", 7), "127.0.0.1:7");
+        assert_eq!(listen_address("::1", 7), "[::1]:7");
+        assert_eq!(listen_address("db.local", 7), "db.local:7");
     }
 
     #[test]

@@ -723,3 +723,149 @@ mod tests {
         }
     }
 }
+
+/// The options of the `CYPHER` query prefix (Neo4j's pre-parser options): a language
+/// version and `name=value` pairs, checked against the names and values Neo4j 5 documents.
+/// graphward has one planner and one runtime, so every accepted value runs the same way;
+/// an unknown option or value is a syntax error naming the known ones, and a language
+/// version other than 5 or 25 is not supported.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CypherOptions {
+    /// `CYPHER 5` / `CYPHER 25`.
+    pub version: Option<u64>,
+    /// `name=value` pairs, names as written in Neo4j's manual (camel case), values lower case.
+    pub options: Vec<(CypherOption, String)>,
+}
+
+/// A `CYPHER` prefix option name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CypherOption {
+    Runtime,
+    Planner,
+    ExpressionEngine,
+    OperatorEngine,
+    InterpretedPipesFallback,
+    Replan,
+    ConnectComponentsPlanner,
+    UpdateStrategy,
+    EagerAnalyzer,
+    InferSchemaParts,
+    StatefulShortestPlanningMode,
+}
+
+impl CypherOption {
+    const ALL: [CypherOption; 11] = [
+        CypherOption::Runtime,
+        CypherOption::Planner,
+        CypherOption::ExpressionEngine,
+        CypherOption::OperatorEngine,
+        CypherOption::InterpretedPipesFallback,
+        CypherOption::Replan,
+        CypherOption::ConnectComponentsPlanner,
+        CypherOption::UpdateStrategy,
+        CypherOption::EagerAnalyzer,
+        CypherOption::InferSchemaParts,
+        CypherOption::StatefulShortestPlanningMode,
+    ];
+
+    /// The option's name in Neo4j's manual.
+    pub fn name(self) -> &'static str {
+        match self {
+            CypherOption::Runtime => "runtime",
+            CypherOption::Planner => "planner",
+            CypherOption::ExpressionEngine => "expressionEngine",
+            CypherOption::OperatorEngine => "operatorEngine",
+            CypherOption::InterpretedPipesFallback => "interpretedPipesFallback",
+            CypherOption::Replan => "replan",
+            CypherOption::ConnectComponentsPlanner => "connectComponentsPlanner",
+            CypherOption::UpdateStrategy => "updateStrategy",
+            CypherOption::EagerAnalyzer => "eagerAnalyzer",
+            CypherOption::InferSchemaParts => "inferSchemaParts",
+            CypherOption::StatefulShortestPlanningMode => "statefulShortestPlanningMode",
+        }
+    }
+
+    /// The values the option takes (lower case).
+    pub fn values(self) -> &'static [&'static str] {
+        match self {
+            CypherOption::Runtime => &["slotted", "pipelined", "interpreted", "parallel"],
+            CypherOption::Planner => &["cost", "idp", "dp"],
+            CypherOption::ExpressionEngine | CypherOption::OperatorEngine => {
+                &["default", "interpreted", "compiled"]
+            }
+            CypherOption::InterpretedPipesFallback => {
+                &["default", "disabled", "whitelisted_plans_only", "all"]
+            }
+            CypherOption::Replan => &["default", "force", "skip"],
+            CypherOption::ConnectComponentsPlanner => &["greedy", "idp"],
+            CypherOption::UpdateStrategy => &["default", "eager"],
+            CypherOption::EagerAnalyzer => &["ir", "lp"],
+            CypherOption::InferSchemaParts => &["off", "most_selective_label"],
+            CypherOption::StatefulShortestPlanningMode => {
+                &["into_only", "all_if_possible", "cardinality_heuristic"]
+            }
+        }
+    }
+
+    fn from_name(name: &str) -> Option<CypherOption> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.name().eq_ignore_ascii_case(name))
+    }
+}
+
+impl Parser<'_> {
+    /// `CYPHER [5 | 25] [name=value ...]` before a statement, if present.
+    pub(crate) fn try_cypher_prefix(&mut self) -> Result<Option<CypherOptions>> {
+        if !self.is_kw("CYPHER") {
+            return Ok(None);
+        }
+        self.advance();
+        let mut out = CypherOptions::default();
+        if let Tok::Int(v) = self.tok().clone() {
+            if v != 5 && v != 25 {
+                return Err(self.not_supported(&format!(
+                    "Cypher language version {v}: graphward speaks Cypher 5 (CYPHER 5 or CYPHER 25)"
+                )));
+            }
+            self.advance();
+            out.version = Some(v);
+        }
+        while matches!(self.tok(), Tok::Ident(_)) && self.is_sym_at(1, "=") {
+            let Tok::Ident(name) = self.tok().clone() else {
+                break;
+            };
+            let Some(option) = CypherOption::from_name(&name) else {
+                let known: Vec<&str> = CypherOption::ALL.iter().map(|o| o.name()).collect();
+                return Err(self.unexpected(&format!(
+                    "a CYPHER option ({}); '{name}' is not one",
+                    known.join(", ")
+                )));
+            };
+            self.skip_tokens(2);
+            let value = match self.tok().clone() {
+                Tok::Ident(v) => v.to_ascii_lowercase(),
+                _ => return Err(self.unexpected(&format!("a value of {}", option.name()))),
+            };
+            if !option.values().contains(&value.as_str()) {
+                return Err(self.unexpected(&format!(
+                    "a value of {} ({})",
+                    option.name(),
+                    option.values().join(", ")
+                )));
+            }
+            if out.options.iter().any(|(o, v)| *o == option && *v != value) {
+                return Err(self.unexpected(&format!(
+                    "one value of {} (it is given twice, differently)",
+                    option.name()
+                )));
+            }
+            self.advance();
+            out.options.push((option, value));
+        }
+        if out.version.is_none() && out.options.is_empty() {
+            return Err(self.unexpected("a Cypher version (5 or 25) or an option name=value"));
+        }
+        Ok(Some(out))
+    }
+}

@@ -7,6 +7,7 @@
 //! * Errors carry a `Position` and the TCK detail (`UnexpectedSyntax`, `IntegerOverflow`, ...).
 
 mod commands;
+pub use commands::{CypherOption, CypherOptions};
 mod expr;
 pub mod lexer;
 #[cfg(test)]
@@ -390,6 +391,8 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_statement(&mut self) -> Result<Statement> {
+        // `CYPHER 5 runtime=slotted ...`: checked and typed; one runtime runs them all.
+        while self.try_cypher_prefix()?.is_some() {}
         for (word, explain) in [("EXPLAIN", true), ("PROFILE", false)] {
             if self.is_kw(word) {
                 let start = self.cur_start();
@@ -1361,6 +1364,11 @@ impl<'a> Parser<'a> {
     // ----- admin commands -------------------------------------------------------------------
 
     fn try_admin(&mut self) -> Result<Option<AdminCommand>> {
+        if self.is_kw("COMPACT") && self.is_kw_at(1, "DATABASE") {
+            self.skip_tokens(2);
+            let name = self.parse_db_name()?.to_ascii_lowercase();
+            return Ok(Some(AdminCommand::CompactDatabase { name }));
+        }
         if self.is_kw("SHOW") && self.is_kw_at(2, "INFO") {
             let cmd = if self.is_kw_at(1, "INDEX") {
                 MemgraphCommand::ShowIndexInfo

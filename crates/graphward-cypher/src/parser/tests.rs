@@ -767,3 +767,56 @@ fn neo4j5_syntax_parses() {
         assert_eq!(err(q).code, code, "{q}");
     }
 }
+
+#[test]
+fn compact_database_is_a_typed_command() {
+    assert_eq!(
+        ok("COMPACT DATABASE Neo4j"),
+        Statement::Admin(AdminCommand::CompactDatabase {
+            name: "neo4j".into()
+        })
+    );
+    assert_eq!(
+        ok("compact /* c */ database `my-db`;"),
+        Statement::Admin(AdminCommand::CompactDatabase {
+            name: "my-db".into()
+        })
+    );
+    for bad in [
+        "COMPACT DATABASE",
+        "COMPACT DATABASE a b",
+        "EXPLAIN COMPACT DATABASE a",
+    ] {
+        let e = parse(bad, 200).unwrap_err();
+        assert_eq!(e.code, graphward_core::ErrorCode::SyntaxError, "{bad}: {e}");
+    }
+}
+
+#[test]
+fn cypher_prefix_options_are_checked() {
+    for q in [
+        "CYPHER 5 MATCH (n) RETURN n",
+        "CYPHER 25 MATCH (n) RETURN n",
+        "CYPHER runtime=slotted MATCH (n) RETURN n",
+        "cypher 5 RUNTIME = Pipelined planner=cost MATCH (n) RETURN n",
+        "CYPHER runtime=slotted runtime=slotted MATCH (n) RETURN n",
+    ] {
+        assert!(matches!(ok(q), Statement::Query(_)), "{q}");
+    }
+    assert!(matches!(
+        ok("CYPHER 5 EXPLAIN MATCH (n) RETURN n"),
+        Statement::Explain(_)
+    ));
+    for bad in [
+        "CYPHER runtme=slotted RETURN 1",
+        "CYPHER runtime=turbo RETURN 1",
+        "CYPHER runtime=slotted runtime=parallel RETURN 1",
+        "CYPHER RETURN 1",
+        "CYPHER runtime= RETURN 1",
+    ] {
+        let e = parse(bad, 200).unwrap_err();
+        assert_eq!(e.code, graphward_core::ErrorCode::SyntaxError, "{bad}: {e}");
+    }
+    let e = parse("CYPHER 4 RETURN 1", 200).unwrap_err();
+    assert_eq!(e.code, graphward_core::ErrorCode::NotSupported, "{e}");
+}

@@ -8,15 +8,15 @@ pub mod project;
 pub mod runner;
 pub mod values;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use graphward_core::engine::{
-    AccessMode, Bookmark, CancelToken, CommitInfo, DatabaseInfo, EngineConfig, Limits, Params,
-    Prepared, QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction,
+    AccessMode, AutoCompact, Bookmark, CancelToken, CommitInfo, DatabaseInfo, EngineConfig, Limits,
+    Params, Prepared, QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction,
     TransactionMetrics, TxOptions,
 };
 use graphward_core::temporal::Clock;
@@ -48,8 +48,16 @@ pub fn parse_statement(text: &str, limits: &Limits) -> Result<Statement> {
 /// timeout ends sooner).
 const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How often a writer waiting for the write lock looks again.
-const WRITE_LOCK_POLL: Duration = Duration::from_millis(2);
+/// How often the first writer in a database's queue looks again at the write lock (a release
+/// by another engine transaction wakes it at once; this bounds the wait for any other holder).
+const WRITE_LOCK_POLL: Duration = Duration::from_millis(5);
+
+/// How often a writer further back in the queue wakes to check its deadline and cancellation
+/// (its turn wakes it at once).
+const WRITE_QUEUE_CHECK: Duration = Duration::from_millis(50);
+
+/// How often a transaction waiting for a bookmark's commit looks again.
+const BOOKMARK_POLL: Duration = Duration::from_millis(10);
 
 /// Longest statement text `SHOW TRANSACTIONS` shows (longer ones are cut, marked with `...`).
 const SHOWN_STATEMENT_CHARS: usize = 1000;
@@ -76,6 +84,44 @@ struct TxEntry {
     baseline_size: Option<u64>,
     /// The snapshot warning was logged.
     warned: bool,
+    /// Where the transaction's storage transaction rests between its statements, so that
+    /// `TERMINATE TRANSACTION` can release it (the write lock, the snapshot) at once.
+    parked: Parked,
+    /// When its time is up (the client's or the server's transaction timeout).
+    deadline: Option<Instant>,
+    /// Its time was up while no statement of it ran: its storage transaction (the snapshot,
+    /// the write lock) was released by the engine; its next statement or commit fails.
+    expired: bool,
+}
+
+/// A transaction's storage transaction while no statement of it runs (see [`TxEntry::parked`]).
+#[derive(Clone, Default)]
+struct Parked(Arc<Mutex<Option<StoreTx>>>);
+
+impl std::fmt::Debug for Parked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Parked")
+    }
+}
+
+/// The writers waiting for one database's write lock, served in arrival order: only the first
+/// in the queue tries to take the lock, and a release wakes it at once (no polling race in
+/// which a late writer overtakes ones waiting longer).
+#[derive(Default)]
+struct WriteQueue {
+    /// Transaction ids, first come first.
+    waiting: Mutex<VecDeque<u64>>,
+    turn: Condvar,
+}
+
+impl WriteQueue {
+    /// Wakes the waiters (a write lock was released, or the queue's head changed).
+    fn wake(&self) {
+        // Notify under the queue's lock: the head checks the lock and starts waiting under
+        // it, so it cannot miss the wake-up.
+        let _guard = self.waiting.lock();
+        self.turn.notify_all();
+    }
 }
 
 struct Inner {
@@ -89,9 +135,36 @@ struct Inner {
     /// Write-lock waits that had to wait, and their total time in microseconds.
     lock_waits: AtomicU64,
     lock_wait_micros: AtomicU64,
+    /// Per database: the writers waiting for its write lock.
+    write_queues: Mutex<HashMap<String, Arc<WriteQueue>>>,
 }
 
 impl Inner {
+    /// Compacts one database file (see [`Engine::compact_database`]).
+    fn compact(&self, name: &str) -> Result<(u64, u64)> {
+        self.storage.compact(&name.to_ascii_lowercase())
+    }
+
+    /// The write-lock queue of `database`.
+    fn write_queue(&self, database: &str) -> Result<Arc<WriteQueue>> {
+        let mut queues = self
+            .write_queues
+            .lock()
+            .map_err(|_| Error::internal("write-lock queue poisoned"))?;
+        Ok(queues.entry(database.to_string()).or_default().clone())
+    }
+
+    /// A write lock of `database` was released: the first waiter takes it now.
+    fn write_released(&self, database: &str) {
+        let queue = match self.write_queues.lock() {
+            Ok(q) => q.get(database).cloned(),
+            Err(_) => None,
+        };
+        if let Some(q) = queue {
+            q.wake();
+        }
+    }
+
     fn set_holds_write(&self, id: u64, holds: bool) {
         self.update_tx(id, |e| e.holds_write = holds);
     }
@@ -182,6 +255,136 @@ fn watch_snapshots(engine: std::sync::Weak<Inner>, age: Duration) {
     }
 }
 
+/// How often the engine looks for idle transactions past their timeout.
+const EXPIRY_TICK: Duration = Duration::from_millis(250);
+
+/// Releases the storage transaction (snapshot, write lock) of every transaction whose time
+/// is up while it is idle between statements: an old snapshot then stops keeping the pages
+/// later commits free, so a forgotten reader cannot grow the file beyond what was written
+/// during its timeout. The transaction's next statement or commit fails with the timeout
+/// error. Runs until the engine is dropped.
+fn expire_loop(engine: std::sync::Weak<Inner>) {
+    loop {
+        std::thread::sleep(EXPIRY_TICK);
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        let now = Instant::now();
+        let due: Vec<(u64, String, Parked)> = match inner.txs.lock() {
+            Ok(txs) => txs
+                .iter()
+                .filter(|(_, e)| !e.expired && e.deadline.is_some_and(|d| now >= d))
+                .map(|(id, e)| (*id, e.database.clone(), e.parked.clone()))
+                .collect(),
+            Err(_) => return,
+        };
+        for (id, database, parked) in due {
+            // Only a parked store is taken: a running statement stops at its own deadline.
+            let store = match parked.0.lock() {
+                Ok(mut slot) => slot.take(),
+                Err(_) => continue,
+            };
+            let Some(store) = store else {
+                continue;
+            };
+            let wrote = matches!(store, StoreTx::Write(_));
+            drop(store);
+            inner.update_tx(id, |e| {
+                e.expired = true;
+                e.holds_write = false;
+            });
+            if wrote {
+                inner.write_released(&database);
+            }
+            tracing::info!(
+                transaction = %tx_id_string(&database, id),
+                "transaction timed out while idle: its snapshot{} released",
+                if wrote { " and the write lock were" } else { " was" }
+            );
+        }
+    }
+}
+
+/// How often automatic compaction looks at the database files.
+const AUTO_COMPACT_TICK: Duration = Duration::from_secs(1);
+
+/// Whether automatic compaction should compact a file of `size` bytes whose size after the
+/// last compaction (or when first seen) was `baseline`.
+fn auto_compact_due(policy: AutoCompact, baseline: u64, size: u64) -> bool {
+    let grown_to = u128::from(baseline) * u128::from(100 + policy.growth_percent) / 100;
+    size >= policy.min_bytes && u128::from(size) >= grown_to.max(1)
+}
+
+/// Automatic compaction (see [`AutoCompact`]): compacts a database file that has grown past
+/// the policy's threshold, when no transaction is open on it. Runs until the engine is
+/// dropped.
+fn auto_compact_loop(engine: std::sync::Weak<Inner>, policy: AutoCompact) {
+    // The sizes at startup: growth is counted from here.
+    let mut baselines: HashMap<String, u64> = match engine.upgrade() {
+        Some(inner) => inner
+            .storage
+            .database_names()
+            .into_iter()
+            .filter_map(|name| {
+                let size = inner.storage.database(&name).ok()?.file_size()?;
+                Some((name, size))
+            })
+            .collect(),
+        None => return,
+    };
+    loop {
+        std::thread::sleep(AUTO_COMPACT_TICK);
+        let Some(inner) = engine.upgrade() else {
+            return;
+        };
+        for name in inner.storage.database_names() {
+            let Some(size) = inner
+                .storage
+                .database(&name)
+                .ok()
+                .and_then(|db| db.file_size())
+            else {
+                continue;
+            };
+            let baseline = *baselines.entry(name.clone()).or_insert(size);
+            if !auto_compact_due(policy, baseline, size) {
+                continue;
+            }
+            let busy = match inner.txs.lock() {
+                Ok(txs) => txs.values().any(|e| e.database == name && !e.expired),
+                Err(_) => return,
+            };
+            if busy {
+                // A transaction began meanwhile would make the storage refuse (it never
+                // waits for one); look again at the next tick.
+                continue;
+            }
+            let started = Instant::now();
+            match inner.compact(&name) {
+                Ok((before, after)) => {
+                    baselines.insert(name.clone(), after);
+                    tracing::info!(
+                        database = %name,
+                        before,
+                        after,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "database compacted automatically (grown by {} % since the last compaction)",
+                        policy.growth_percent
+                    );
+                }
+                Err(e) if e.code == ErrorCode::DatabaseUnavailable => {
+                    tracing::debug!(database = %name, "automatic compaction postponed: {}", e.message);
+                }
+                Err(e) => {
+                    // Not retried until the file grows again past the threshold.
+                    baselines.insert(name.clone(), size);
+                    tracing::warn!(database = %name, "automatic compaction failed: {}", e.message);
+                }
+            }
+        }
+    }
+}
+
 /// A `Duration` value of a span of wall-clock time.
 fn duration_value(d: Duration) -> Value {
     Value::Duration(graphward_core::temporal::Duration {
@@ -217,6 +420,7 @@ impl Engine {
             storage.create_database(&default)?;
         }
         let warn_age = config.limits.snapshot_warning_age.filter(|_| on_disk);
+        let auto_compact = config.auto_compact.filter(|_| on_disk);
         let engine = Engine {
             inner: Arc::new(Inner {
                 storage,
@@ -226,6 +430,7 @@ impl Engine {
                 txs: Mutex::new(HashMap::new()),
                 lock_waits: AtomicU64::new(0),
                 lock_wait_micros: AtomicU64::new(0),
+                write_queues: Mutex::new(HashMap::new()),
             }),
         };
         if let Some(age) = warn_age.filter(|a| !a.is_zero()) {
@@ -235,6 +440,26 @@ impl Engine {
                 .spawn(move || watch_snapshots(weak, age));
             if let Err(e) = spawned {
                 tracing::warn!("old snapshots will not be reported: cannot start a thread: {e}");
+            }
+        }
+        {
+            let weak = Arc::downgrade(&engine.inner);
+            let spawned = std::thread::Builder::new()
+                .name("tx-expiry".into())
+                .spawn(move || expire_loop(weak));
+            if let Err(e) = spawned {
+                tracing::warn!(
+                    "idle transactions past their timeout keep their snapshot until their next statement: cannot start a thread: {e}"
+                );
+            }
+        }
+        if let Some(policy) = auto_compact {
+            let weak = Arc::downgrade(&engine.inner);
+            let spawned = std::thread::Builder::new()
+                .name("auto-compact".into())
+                .spawn(move || auto_compact_loop(weak, policy));
+            if let Err(e) = spawned {
+                tracing::warn!("automatic compaction is off: cannot start a thread: {e}");
             }
         }
         Ok(engine)
@@ -264,7 +489,7 @@ impl Engine {
     /// file system. Fails with `DatabaseUnavailable` while transactions are open on it, and
     /// new ones wait while it runs. Returns the file size before and after, in bytes.
     pub fn compact_database(&self, name: &str) -> Result<(u64, u64)> {
-        self.inner.storage.compact(&name.to_ascii_lowercase())
+        self.inner.compact(name)
     }
 
     /// The underlying storage (for tools and tests).
@@ -303,6 +528,7 @@ impl QueryEngine for Engine {
         };
         let id = self.inner.next_tx.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
+        let parked = Parked::default();
         if let Ok(mut txs) = self.inner.txs.lock() {
             txs.insert(
                 id,
@@ -320,6 +546,16 @@ impl QueryEngine for Engine {
                     terminated: false,
                     baseline_size: None,
                     warned: false,
+                    parked: parked.clone(),
+                    deadline: [
+                        options.timeout,
+                        self.inner.config.limits.transaction_timeout,
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .map(|t| now + t),
+                    expired: false,
                 },
             );
         }
@@ -330,6 +566,7 @@ impl QueryEngine for Engine {
             name,
             db,
             store: None,
+            parked,
             options,
             failed: false,
             ran: false,
@@ -340,6 +577,7 @@ impl QueryEngine for Engine {
         if !tx.options.implicit && !system {
             tx.open_store(false)?;
         }
+        tx.park();
         Ok(Box::new(tx))
     }
 
@@ -379,31 +617,48 @@ impl QueryEngine for Engine {
     }
 
     fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
-        for b in Bookmark::parse_all(bookmarks)? {
-            let have = if b.database == "system" {
-                0
-            } else {
-                match self.inner.storage.database(&b.database) {
-                    Ok(db) => db.begin_read()?.commit_seq()?,
-                    Err(e) if e.code == ErrorCode::DatabaseNotFound => {
-                        return Err(Error::new(
-                            ErrorCode::InvalidBookmark,
-                            format!("bookmark '{b}' names a database that does not exist"),
-                        ))
-                    }
-                    Err(e) => return Err(e),
+        let marks = Bookmark::parse_all(bookmarks)?;
+        let deadline = Instant::now() + self.inner.config.limits.bookmark_wait.unwrap_or_default();
+        for b in marks {
+            if b.database == "system" {
+                continue;
+            }
+            let db = match self.inner.storage.database(&b.database) {
+                Ok(db) => db,
+                Err(e) if e.code == ErrorCode::DatabaseNotFound => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidBookmark,
+                        format!("bookmark '{b}' names a database that does not exist"),
+                    ))
                 }
+                Err(e) => return Err(e),
             };
-            // One server: every commit it made is visible at once, so a bookmark past the
-            // database's commits was not issued by it (or the database was replaced since).
-            if b.commits > have {
-                return Err(Error::new(
-                    ErrorCode::InvalidBookmark,
-                    format!(
-                        "bookmark '{b}' is unknown: database '{}' has committed {have} transactions",
-                        b.database
-                    ),
-                ));
+            // A bookmark from the future (a commit this database has not reached: issued by
+            // a server with a copy further ahead, or before a restore) waits, bounded, as
+            // Neo4j waits for a transaction id, then fails with a transient error.
+            loop {
+                let have = db.begin_read()?.commit_seq()?;
+                if b.commits <= have {
+                    break;
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(Error::new(
+                        ErrorCode::BookmarkTimeout,
+                        format!(
+                            "Database '{}' not up to the requested bookmark '{b}' ({} commits) after waiting {} ms; the latest is {have} commits",
+                            b.database,
+                            b.commits,
+                            self.inner
+                                .config
+                                .limits
+                                .bookmark_wait
+                                .unwrap_or_default()
+                                .as_millis()
+                        ),
+                    ));
+                }
+                std::thread::sleep(BOOKMARK_POLL.min(deadline - now));
             }
         }
         Ok(())
@@ -434,7 +689,10 @@ struct EngineTx {
     name: String,
     /// `None` only for `system` when the default database is unavailable.
     db: Option<Arc<Database>>,
+    /// The storage transaction while a call (a statement, commit) runs; between calls it
+    /// rests in `parked`.
     store: Option<StoreTx>,
+    parked: Parked,
     options: TxOptions,
     failed: bool,
     /// A statement has run: whatever it read came from the snapshot, so a later first write
@@ -447,7 +705,12 @@ impl Drop for EngineTx {
     fn drop(&mut self) {
         // Release the write lock (an uncommitted write transaction aborts when dropped)
         // before the table stops naming this transaction as its holder.
+        self.unpark();
+        let held = matches!(self.store, Some(StoreTx::Write(_)));
         self.store = None;
+        if held {
+            self.engine.write_released(&self.name);
+        }
         if let Ok(mut txs) = self.engine.txs.lock() {
             txs.remove(&self.id);
         }
@@ -455,6 +718,37 @@ impl Drop for EngineTx {
 }
 
 impl EngineTx {
+    /// Takes the storage transaction back from where it rests between calls (it is gone if
+    /// `TERMINATE TRANSACTION` released it meanwhile).
+    fn unpark(&mut self) {
+        if self.store.is_none() {
+            if let Ok(mut slot) = self.parked.0.lock() {
+                self.store = slot.take();
+            }
+        }
+    }
+
+    /// Puts the storage transaction where `TERMINATE TRANSACTION` can release it while no
+    /// call runs; a transaction terminated meanwhile releases it now instead.
+    fn park(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        // Checked under the slot's lock: TERMINATE cancels first and then empties the slot,
+        // so either it sees this store or this sees its cancellation.
+        let released = match self.parked.0.lock() {
+            Ok(mut slot) if !self.options.cancel.is_cancelled() => {
+                *slot = Some(store);
+                None
+            }
+            _ => Some(matches!(store, StoreTx::Write(_))),
+        };
+        if released == Some(true) {
+            self.engine.set_holds_write(self.id, false);
+            self.engine.write_released(&self.name);
+        }
+    }
+
     fn db(&self) -> Result<Arc<Database>> {
         self.db.clone().ok_or_else(|| {
             Error::new(
@@ -494,6 +788,7 @@ impl EngineTx {
             if w.commit_seq() != seen {
                 let _ = w.abort();
                 self.engine.set_holds_write(self.id, false);
+                self.engine.write_released(&self.name);
                 return Err(Error::new(
                     ErrorCode::Outdated,
                     format!(
@@ -604,6 +899,10 @@ impl EngineTx {
         (result, !first)
     }
 
+    /// Takes the write lock in turn: a writer that finds no one queued tries at once;
+    /// otherwise it joins the database's queue and only the queue's head tries, so writers
+    /// are served in arrival order. Leaves the queue on success, error, cancellation or
+    /// timeout.
     fn wait_loop(
         &self,
         db: &Database,
@@ -611,49 +910,86 @@ impl EngineTx {
         tx_deadline: Option<(Instant, bool)>,
         first: &mut bool,
     ) -> Result<graphward_storage::WriteTxn> {
-        loop {
+        let queue = self.engine.write_queue(&self.name)?;
+        let poisoned = || Error::internal("write-lock queue poisoned");
+        let mut waiting = queue.waiting.lock().map_err(|_| poisoned())?;
+        if waiting.is_empty() {
             if let Some(w) = db.try_begin_write()? {
                 return Ok(w);
             }
-            if *first {
-                *first = false;
-                self.engine.update_tx(self.id, |e| e.waiting = true);
-            }
-            if self.options.cancel.is_cancelled() {
-                return Err(Error::new(
-                    ErrorCode::Terminated,
-                    "the transaction was terminated",
-                ));
-            }
-            let now = Instant::now();
-            let holder = || match self.engine.write_holder(&self.name) {
-                Some(id) => format!("transaction {}", tx_id_string(&self.name, id)),
-                None => "another transaction".to_string(),
-            };
-            if let Some((d, by_client)) = tx_deadline {
-                if now >= d {
-                    let what = format!(
-                        " waiting for the write lock on database '{}', held by {}",
-                        self.name,
-                        holder()
-                    );
-                    return Err(self.timed_out(by_client, &what));
+        }
+        waiting.push_back(self.id);
+        *first = false;
+        drop(waiting);
+        self.engine.update_tx(self.id, |e| e.waiting = true);
+        let mut waiting = queue.waiting.lock().map_err(|_| poisoned())?;
+        let outcome = loop {
+            let head = waiting.front() == Some(&self.id);
+            if head {
+                match db.try_begin_write() {
+                    Ok(Some(w)) => break Ok(w),
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
                 }
             }
-            if now >= lock_deadline {
-                return Err(Error::new(
-                    ErrorCode::TransactionTimedOut,
-                    format!(
-                        "timed out after {} s waiting for the write lock on database '{}', held by {}",
-                        WRITE_LOCK_TIMEOUT.as_secs(),
-                        self.name,
-                        holder()
-                    ),
-                ));
+            if let Err(e) = self.may_wait(lock_deadline, tx_deadline) {
+                break Err(e);
             }
+            let now = Instant::now();
             let next = tx_deadline.map_or(lock_deadline, |(d, _)| d.min(lock_deadline));
-            std::thread::sleep(WRITE_LOCK_POLL.min(next.saturating_duration_since(now)));
+            let pause = if head {
+                WRITE_LOCK_POLL
+            } else {
+                WRITE_QUEUE_CHECK
+            };
+            let pause = pause.min(next.saturating_duration_since(now));
+            waiting = match queue.turn.wait_timeout(waiting, pause) {
+                Ok((g, _)) => g,
+                Err(_) => return Err(poisoned()),
+            };
+        };
+        waiting.retain(|id| *id != self.id);
+        // The head changed (or this writer gave up): the next one's turn.
+        queue.turn.notify_all();
+        outcome
+    }
+
+    /// Whether a writer waiting for the lock may go on waiting: not when it was terminated
+    /// or its time (or the lock wait's) is up.
+    fn may_wait(&self, lock_deadline: Instant, tx_deadline: Option<(Instant, bool)>) -> Result<()> {
+        if self.options.cancel.is_cancelled() {
+            return Err(Error::new(
+                ErrorCode::Terminated,
+                "the transaction was terminated",
+            ));
         }
+        let now = Instant::now();
+        let holder = || match self.engine.write_holder(&self.name) {
+            Some(id) => format!("transaction {}", tx_id_string(&self.name, id)),
+            None => "another transaction".to_string(),
+        };
+        if let Some((d, by_client)) = tx_deadline {
+            if now >= d {
+                let what = format!(
+                    " waiting for the write lock on database '{}', held by {}",
+                    self.name,
+                    holder()
+                );
+                return Err(self.timed_out(by_client, &what));
+            }
+        }
+        if now >= lock_deadline {
+            return Err(Error::new(
+                ErrorCode::TransactionTimedOut,
+                format!(
+                    "timed out after {} s waiting for the write lock on database '{}', held by {}",
+                    WRITE_LOCK_TIMEOUT.as_secs(),
+                    self.name,
+                    holder()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn env(&self, params: Params) -> Env {
@@ -847,7 +1183,7 @@ impl EngineTx {
                         s(if n == "system" { "system" } else { "standard" }),
                         Value::List(vec![]),
                         s("read-write"),
-                        s("localhost:7687"),
+                        s(&self.engine.config.bolt_address),
                         s("primary"),
                         Value::Bool(true),
                         s("online"),
@@ -931,6 +1267,25 @@ impl EngineTx {
                     cols,
                     rows,
                     self.summary(stats, QueryType::Write),
+                )));
+            }
+            AdminCommand::CompactDatabase { name } => {
+                // Runs on no snapshot of its own: an auto-commit COMPACT holds no storage
+                // transaction; in an explicit transaction its snapshot makes it refused.
+                let started = Instant::now();
+                let (before, after) = self.engine.compact(&name)?;
+                tracing::info!(
+                    database = %name,
+                    before,
+                    after,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "database compacted (COMPACT DATABASE)"
+                );
+                let to_int = |n: u64| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+                return Ok(Box::new(RowsStream::with_summary(
+                    vec!["database".into(), "bytesBefore".into(), "bytesAfter".into()],
+                    vec![vec![s(&name), to_int(before), to_int(after)]],
+                    self.summary(stats, QueryType::Schema),
                 )));
             }
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
@@ -1079,6 +1434,8 @@ impl EngineTx {
             .map(|(id, e)| {
                 let status = if e.terminated {
                     "Terminated".to_string()
+                } else if e.expired {
+                    "Timed out".to_string()
                 } else if e.waiting {
                     match self.engine.write_holder(&e.database) {
                         Some(h) => format!("Blocked by: [{}]", tx_id_string(&e.database, h)),
@@ -1121,6 +1478,7 @@ impl EngineTx {
             .collect();
         let s = |x: &str| Value::String(x.to_string());
         let mut rows = Vec::with_capacity(ids.len());
+        let mut release = Vec::new();
         let Ok(mut txs) = self.engine.txs.lock() else {
             return (cols, rows);
         };
@@ -1133,6 +1491,9 @@ impl EngineTx {
                 Some(e) => {
                     e.cancel.cancel();
                     e.terminated = true;
+                    if let Some((_, n)) = parse_tx_id(text) {
+                        release.push((n, e.database.clone(), e.parked.clone()));
+                    }
                     rows.push(vec![
                         s(text),
                         e.user.as_deref().map_or(Value::Null, s),
@@ -1140,6 +1501,21 @@ impl EngineTx {
                     ]);
                 }
                 None => rows.push(vec![s(text), Value::Null, s("Transaction not found.")]),
+            }
+        }
+        drop(txs);
+        // A terminated transaction between statements (an idle one) gives its write lock and
+        // snapshot back now, not when its client next speaks; one running a statement stops
+        // at the statement's next cancellation check and releases them then.
+        for (n, database, parked) in release {
+            let store = match parked.0.lock() {
+                Ok(mut slot) => slot.take(),
+                Err(_) => None,
+            };
+            if matches!(store, Some(StoreTx::Write(_))) {
+                drop(store);
+                self.engine.set_holds_write(n, false);
+                self.engine.write_released(&database);
             }
         }
         (cols, rows)
@@ -1200,6 +1576,7 @@ impl Transaction for EngineTx {
             e.statement = Some(shown);
             e.running = true;
         });
+        self.unpark();
         let result = self
             .check_terminated()
             .and_then(|()| self.check_deadline())
@@ -1210,14 +1587,19 @@ impl Transaction for EngineTx {
             e.last_active = Instant::now();
         });
         match result {
-            Ok(s) => Ok(s),
+            Ok(s) => {
+                self.park();
+                Ok(s)
+            }
             Err(e) => {
                 self.failed = true;
                 // Roll back right away: a failed statement leaves nothing behind.
                 if let Some(StoreTx::Write(w)) = self.store.take() {
                     let _ = w.abort();
                     self.engine.set_holds_write(self.id, false);
+                    self.engine.write_released(&self.name);
                 }
+                self.park();
                 Err(e)
             }
         }
@@ -1231,13 +1613,17 @@ impl Transaction for EngineTx {
             ));
         }
         let mut this = self;
+        this.unpark();
         this.check_terminated()?;
         this.check_deadline()?;
         // The bookmark counts the database's commits up to and including this one.
         let commits = match this.store.take() {
             Some(StoreTx::Write(w)) => {
                 let after = w.commit_seq() + u64::from(w.has_writes());
-                w.commit()?;
+                let committed = w.commit();
+                this.engine.set_holds_write(this.id, false);
+                this.engine.write_released(&this.name);
+                committed?;
                 after
             }
             Some(StoreTx::Read(r)) => r.commit_seq()?,
@@ -1258,8 +1644,12 @@ impl Transaction for EngineTx {
     }
 
     fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.unpark();
         if let Some(StoreTx::Write(w)) = self.store.take() {
-            w.abort()?;
+            let aborted = w.abort();
+            self.engine.set_holds_write(self.id, false);
+            self.engine.write_released(&self.name);
+            aborted?;
         }
         Ok(())
     }
