@@ -256,6 +256,7 @@ impl RowsStream {
             stats: Stats::default(),
             database: database.to_string(),
             plan: None,
+            profile: None,
         };
         RowsStream::with_summary(columns, rows, summary)
     }

@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod matcher;
 mod memgraph;
+pub mod plan;
 pub mod project;
 pub mod runner;
 pub mod values;
@@ -330,6 +331,7 @@ impl QueryEngine for Engine {
             name,
             db,
             store: None,
+            lent: Arc::new(Mutex::new(Lent::default())),
             options,
             failed: false,
             ran: false,
@@ -435,6 +437,9 @@ struct EngineTx {
     /// `None` only for `system` when the default database is unavailable.
     db: Option<Arc<Database>>,
     store: Option<StoreTx>,
+    /// Where a streaming result gives the storage transaction back (it holds it while it
+    /// pulls rows), and whether it failed.
+    lent: Arc<Mutex<Lent>>,
     options: TxOptions,
     failed: bool,
     /// A statement has run: whatever it read came from the snapshot, so a later first write
@@ -454,7 +459,35 @@ impl Drop for EngineTx {
     }
 }
 
+/// A storage transaction lent to a streaming result, given back when the result ends.
+#[derive(Default)]
+struct Lent {
+    store: Option<StoreTx>,
+    /// The result failed: the transaction fails with it.
+    failed: bool,
+}
+
 impl EngineTx {
+    /// Takes back the storage transaction a streaming result held, and its failure.
+    fn reclaim(&mut self) {
+        let (store, failed) = match self.lent.lock() {
+            Ok(mut l) => (l.store.take(), std::mem::take(&mut l.failed)),
+            Err(_) => (None, true),
+        };
+        if let Some(s) = store {
+            if self.store.is_none() {
+                self.store = Some(s);
+            }
+        }
+        if failed {
+            self.failed = true;
+            if let Some(StoreTx::Write(w)) = self.store.take() {
+                let _ = w.abort();
+                self.engine.set_holds_write(self.id, false);
+            }
+        }
+    }
+
     fn db(&self) -> Result<Arc<Database>> {
         self.db.clone().ok_or_else(|| {
             Error::new(
@@ -686,10 +719,10 @@ impl EngineTx {
         };
         let query = prepared.text();
         crate::semantic::check_with_source(&stmt, query)?;
-        let (stmt, explain) = match stmt {
-            Statement::Explain(s) => (*s, true),
-            Statement::Profile(s) => (*s, false),
-            s => (s, false),
+        let (stmt, explain, profile) = match stmt {
+            Statement::Explain(s) => (*s, true, false),
+            Statement::Profile(s) => (*s, false, true),
+            s => (s, false, false),
         };
         match stmt {
             Statement::Admin(_) if explain => Err(Error::syntax(
@@ -719,7 +752,7 @@ impl EngineTx {
                                 QueryType::Read
                             },
                             database: self.name.clone(),
-                            plan: Some(format!("{q:#?}")),
+                            plan: Some(plan::plan_query(&q, query).root.describe()),
                             ..Summary::default()
                         },
                     )));
@@ -745,6 +778,27 @@ impl EngineTx {
                     .as_mut()
                     .ok_or_else(|| Error::internal("no storage transaction"))?;
                 let deep = crate::semantic::statement_is_deep(&Statement::Query(q.clone()));
+                let planned = plan::plan_query(&q, query);
+                if planned.executable && !writes && !deep {
+                    // Rows are pulled from the plan as the client asks for them; the result
+                    // holds the storage transaction until it ends.
+                    let store = self
+                        .store
+                        .take()
+                        .ok_or_else(|| Error::internal("no storage transaction"))?;
+                    return Ok(Box::new(PlanStream {
+                        store: Some(store),
+                        env,
+                        root: planned.root,
+                        columns: planned.columns,
+                        home: self.lent.clone(),
+                        database: self.name.clone(),
+                        profile,
+                        hits: std::cell::Cell::new(0),
+                        emitted: 0,
+                        done: false,
+                    }));
+                }
                 let exec = |store: &mut StoreTx| -> Result<(Vec<String>, Vec<Vec<Value>>, Stats)> {
                     let mut runner = Runner::new(store, &env);
                     let (cols, rows) = runner.run_query(&q)?;
@@ -770,6 +824,15 @@ impl EngineTx {
                     (true, false) => QueryType::ReadWrite,
                     _ => QueryType::Read,
                 };
+                let profile = profile.then(|| {
+                    let mut d = planned.root.describe();
+                    d.rows = rows.len() as u64;
+                    d.arguments.insert(
+                        "runtime".to_string(),
+                        Value::String("MATERIALIZED".to_string()),
+                    );
+                    d
+                });
                 Ok(Box::new(RowsStream::with_summary(
                     cols,
                     rows,
@@ -778,6 +841,7 @@ impl EngineTx {
                         stats,
                         database: self.name.clone(),
                         plan: None,
+                        profile,
                     },
                 )))
             }
@@ -1151,6 +1215,7 @@ impl EngineTx {
             stats,
             database: self.name.clone(),
             plan: None,
+            profile: None,
         }
     }
 
@@ -1180,6 +1245,7 @@ impl Transaction for EngineTx {
         statement: Prepared,
         params: Params,
     ) -> Result<Box<dyn ResultStream>> {
+        self.reclaim();
         if self.failed {
             return Err(Error::new(
                 ErrorCode::TransactionInvalid,
@@ -1223,7 +1289,8 @@ impl Transaction for EngineTx {
         }
     }
 
-    fn commit(self: Box<Self>) -> Result<CommitInfo> {
+    fn commit(mut self: Box<Self>) -> Result<CommitInfo> {
+        self.reclaim();
         if self.failed {
             return Err(Error::new(
                 ErrorCode::TransactionInvalid,
@@ -1258,6 +1325,7 @@ impl Transaction for EngineTx {
     }
 
     fn rollback(mut self: Box<Self>) -> Result<()> {
+        self.reclaim();
         if let Some(StoreTx::Write(w)) = self.store.take() {
             w.abort()?;
         }
@@ -1271,3 +1339,111 @@ impl Transaction for EngineTx {
 
 #[allow(dead_code)]
 fn _unused(_: BTreeMap<String, Value>, _: Row, _: SchemaDef) {}
+
+/// The result of a query the streaming executor runs: each `next_row` pulls one row from the
+/// plan. It holds the transaction's storage transaction while it lives and gives it back
+/// (with its failure, if any) when it ends or is dropped.
+struct PlanStream {
+    store: Option<StoreTx>,
+    env: Env,
+    root: plan::Node,
+    columns: Vec<String>,
+    home: Arc<Mutex<Lent>>,
+    database: String,
+    /// PROFILE: count storage reads per operator.
+    profile: bool,
+    hits: std::cell::Cell<u64>,
+    emitted: u64,
+    done: bool,
+}
+
+impl PlanStream {
+    fn give_back(&mut self, failed: bool) {
+        self.done = true;
+        let store = self.store.take();
+        if let Ok(mut l) = self.home.lock() {
+            if store.is_some() {
+                l.store = store;
+            }
+            l.failed |= failed;
+        }
+    }
+
+    fn pull(&mut self) -> Result<Option<Vec<Value>>> {
+        let Some(store) = self.store.as_ref() else {
+            return Ok(None);
+        };
+        let counting;
+        let g: &dyn GraphRead = if self.profile {
+            counting = plan::Counting {
+                inner: store.read(),
+                hits: &self.hits,
+            };
+            &counting
+        } else {
+            store.read()
+        };
+        let cx = plan::Cx {
+            ev: Ev::new(g, &self.env),
+            hits: &self.hits,
+        };
+        let Some(mut row) = self.root.pull(&cx)? else {
+            return Ok(None);
+        };
+        self.emitted += 1;
+        cx.ev
+            .env
+            .check_rows(usize::try_from(self.emitted).unwrap_or(usize::MAX))?;
+        let mut vals = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            vals.push(cx.ev.resolve(row.remove(c).unwrap_or(Value::Null))?);
+        }
+        Ok(Some(vals))
+    }
+}
+
+impl ResultStream for PlanStream {
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        if self.done {
+            return None;
+        }
+        match self.pull() {
+            Ok(Some(row)) => Some(Ok(row)),
+            Ok(None) => {
+                self.give_back(false);
+                None
+            }
+            Err(e) => {
+                self.give_back(true);
+                Some(Err(e))
+            }
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        Summary {
+            query_type: QueryType::Read,
+            stats: Stats::default(),
+            database: self.database.clone(),
+            plan: None,
+            profile: self.profile.then(|| {
+                let mut d = self.root.describe();
+                d.arguments.insert(
+                    "runtime".to_string(),
+                    Value::String("STREAMING".to_string()),
+                );
+                d
+            }),
+        }
+    }
+}
+
+impl Drop for PlanStream {
+    fn drop(&mut self) {
+        self.give_back(false);
+    }
+}
