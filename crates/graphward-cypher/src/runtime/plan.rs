@@ -96,8 +96,10 @@ enum Op {
     Filter {
         pred: Expr,
     },
+    /// Keeps the projected columns; `produce`: the query's result (ProduceResults).
     Select {
         columns: Vec<String>,
+        produce: bool,
     },
     /// Aggregation (and DISTINCT with ORDER BY): buffers its input and projects it whole.
     Eager {
@@ -374,7 +376,7 @@ impl Node {
                     return Ok(Some(row));
                 }
             },
-            Op::Select { columns } => {
+            Op::Select { columns, .. } => {
                 let Some(mut row) = Self::child(children, cx)? else {
                     return Ok(None);
                 };
@@ -412,7 +414,17 @@ impl Node {
 
     /// The plan as Bolt reports it; `profiled` fills rows and storage hits.
     pub fn describe(&self) -> PlanDescription {
-        let children: Vec<PlanDescription> = self.children.iter().map(|c| c.describe()).collect();
+        // Column pruning after a WITH is not an operator of its own; neither is the one-row
+        // leaf the query starts from.
+        if let (Op::Select { produce: false, .. }, Some(c)) = (&self.op, self.children.first()) {
+            return c.describe();
+        }
+        let children: Vec<PlanDescription> = self
+            .children
+            .iter()
+            .filter(|c| !matches!(c.op, Op::Argument { .. }))
+            .map(|c| c.describe())
+            .collect();
         let child_hits: u64 = self.children.iter().map(|c| c.hits_inclusive).sum();
         let (operator, details, identifiers) = self.op.describe();
         let mut arguments = BTreeMap::new();
@@ -487,7 +499,9 @@ impl Op {
             Op::Skip { n, .. } => (s("Skip"), expr_text(n), vec![]),
             Op::Limit { n, .. } => (s("Limit"), expr_text(n), vec![]),
             Op::Filter { pred } => (s("Filter"), expr_text(pred), vec![]),
-            Op::Select { columns } => (s("ProduceResults"), columns.join(", "), columns.clone()),
+            Op::Select { columns, .. } => {
+                (s("ProduceResults"), columns.join(", "), columns.clone())
+            }
             Op::Eager { p, .. } => (
                 s(if p.items.iter().any(|i| contains_aggregate(&i.expr)) {
                     "EagerAggregation"
@@ -775,12 +789,12 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 }
             }
             Clause::With(w) => {
-                let (n, cols) = plan_projection(node, &w.projection, w.where_.as_ref(), &scope);
+                let (n, cols) = plan_projection(node, &w.projection, w.where_.as_ref(), &scope, false);
                 node = n;
                 scope = cols;
             }
             Clause::Return(r) => {
-                let (n, cols) = plan_projection(node, &r.projection, None, &scope);
+                let (n, cols) = plan_projection(node, &r.projection, None, &scope, true);
                 node = n;
                 columns = cols.clone();
                 scope = cols;
@@ -851,6 +865,7 @@ fn plan_projection(
     p: &Projection,
     where_: Option<&Expr>,
     scope: &[String],
+    produce: bool,
 ) -> (Node, Vec<String>) {
     let mut items: Vec<(String, Expr)> = Vec::new();
     if p.star {
@@ -875,6 +890,16 @@ fn plan_projection(
             },
             vec![input],
         );
+        if produce {
+            let node = Node::new(
+                Op::Select {
+                    columns: columns.clone(),
+                    produce,
+                },
+                vec![node],
+            );
+            return (node, columns);
+        }
         return (node, columns);
     }
     let mut node = Node::new(
@@ -935,6 +960,7 @@ fn plan_projection(
     node = Node::new(
         Op::Select {
             columns: columns.clone(),
+            produce,
         },
         vec![node],
     );
