@@ -152,9 +152,9 @@ pub struct Summary {
     /// The database the statement ran against.
     pub database: String,
     /// The plan, for EXPLAIN (Bolt `plan`).
-    pub plan: Option<PlanDescription>,
+    pub plan: Option<Box<PlanDescription>>,
     /// The plan with rows and storage hits per operator, for PROFILE (Bolt `profile`).
-    pub profile: Option<PlanDescription>,
+    pub profile: Option<Box<PlanDescription>>,
 }
 
 /// One operator of a query plan, in the shape Neo4j reports it (Bolt `plan` / `profile`

@@ -752,7 +752,7 @@ impl EngineTx {
                                 QueryType::Read
                             },
                             database: self.name.clone(),
-                            plan: Some(plan::plan_query(&q, query).root.describe()),
+                            plan: Some(Box::new(plan::plan_query(&q, query).root.describe())),
                             ..Summary::default()
                         },
                     )));
@@ -831,7 +831,7 @@ impl EngineTx {
                         "runtime".to_string(),
                         Value::String("MATERIALIZED".to_string()),
                     );
-                    d
+                    Box::new(d)
                 });
                 Ok(Box::new(RowsStream::with_summary(
                     cols,
@@ -1436,7 +1436,7 @@ impl ResultStream for PlanStream {
                     "runtime".to_string(),
                     Value::String("STREAMING".to_string()),
                 );
-                d
+                Box::new(d)
             }),
         }
     }

@@ -396,7 +396,8 @@ impl Node {
                     let mut rows = Vec::new();
                     while let Some(r) = Self::child(children, cx)? {
                         rows.push(r);
-                        if rows.len() % 4096 == 0 {
+                        if rows.len().is_multiple_of(4096) {
+                            ev.env.check()?;
                             ev.env.check_table(&rows)?;
                         }
                     }
@@ -669,7 +670,7 @@ fn sort_input(
             }
             None => {
                 all.push(e);
-                if all.len() % 4096 == 0 {
+                if all.len().is_multiple_of(4096) {
                     ev.env.check_rows(all.len())?;
                 }
             }
@@ -789,7 +790,8 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 }
             }
             Clause::With(w) => {
-                let (n, cols) = plan_projection(node, &w.projection, w.where_.as_ref(), &scope, false);
+                let (n, cols) =
+                    plan_projection(node, &w.projection, w.where_.as_ref(), &scope, false);
                 node = n;
                 scope = cols;
             }
