@@ -1397,6 +1397,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     ) else {
                         return Err(Failure::invalid("no open result").into());
                     };
+                    if discard && remaining.is_none() {
+                        // DISCARD of everything: the rows are not wanted, so none are made
+                        // (a streaming result stops where it is; its summary is complete).
+                        let done = self
+                            .blocking(Some(cancel.clone()), move || {
+                                let summary = stream.summary();
+                                drop(stream);
+                                summary
+                            })
+                            .await?;
+                        summary = Some(done);
+                        break;
+                    }
                     let auto_tx = match self.tx.as_mut() {
                         Some(c) if !c.explicit => c.tx.take(),
                         _ => None,
@@ -1482,12 +1495,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             meta.insert("stats".into(), Value::Map(stats));
         }
         if let Some(plan) = &summary.plan {
-            let mut p = Map::new();
-            p.insert("operatorType".into(), Value::from(plan.as_str()));
-            p.insert("args".into(), Value::Map(Map::new()));
-            p.insert("identifiers".into(), Value::List(Vec::new()));
-            p.insert("children".into(), Value::List(Vec::new()));
-            meta.insert("plan".into(), Value::Map(p));
+            meta.insert("plan".into(), plan.to_value(false));
+        }
+        if let Some(profile) = &summary.profile {
+            meta.insert("profile".into(), profile.to_value(true));
         }
         if ctx.explicit {
             self.tx = Some(ctx);

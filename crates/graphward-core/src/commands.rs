@@ -272,6 +272,7 @@ impl RowsStream {
             stats: Stats::default(),
             database: database.to_string(),
             plan: None,
+            profile: None,
         };
         RowsStream::with_summary(columns, rows, summary)
     }

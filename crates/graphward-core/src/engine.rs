@@ -151,8 +151,59 @@ pub struct Summary {
     pub stats: Stats,
     /// The database the statement ran against.
     pub database: String,
-    /// The plan description, for EXPLAIN.
-    pub plan: Option<String>,
+    /// The plan, for EXPLAIN (Bolt `plan`).
+    pub plan: Option<Box<PlanDescription>>,
+    /// The plan with rows and storage hits per operator, for PROFILE (Bolt `profile`).
+    pub profile: Option<Box<PlanDescription>>,
+}
+
+/// One operator of a query plan, in the shape Neo4j reports it (Bolt `plan` / `profile`
+/// metadata): the operator, the variables it binds, its arguments and its inputs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanDescription {
+    pub operator_type: String,
+    pub identifiers: Vec<String>,
+    pub arguments: BTreeMap<String, Value>,
+    pub children: Vec<PlanDescription>,
+    /// PROFILE: rows this operator produced.
+    pub rows: u64,
+    /// PROFILE: storage reads this operator made itself (not counting its children).
+    pub db_hits: u64,
+}
+
+impl PlanDescription {
+    /// The Bolt metadata map; `profiled` adds `rows`, `dbHits` and the page-cache fields.
+    pub fn to_value(&self, profiled: bool) -> Value {
+        let mut m = BTreeMap::new();
+        m.insert(
+            "operatorType".to_string(),
+            Value::String(self.operator_type.clone()),
+        );
+        m.insert(
+            "identifiers".to_string(),
+            Value::List(
+                self.identifiers
+                    .iter()
+                    .map(|i| Value::String(i.clone()))
+                    .collect(),
+            ),
+        );
+        m.insert("args".to_string(), Value::Map(self.arguments.clone()));
+        m.insert(
+            "children".to_string(),
+            Value::List(self.children.iter().map(|c| c.to_value(profiled)).collect()),
+        );
+        if profiled {
+            let int = |n: u64| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+            m.insert("rows".to_string(), int(self.rows));
+            m.insert("dbHits".to_string(), int(self.db_hits));
+            m.insert("pageCacheHits".to_string(), Value::Int(0));
+            m.insert("pageCacheMisses".to_string(), Value::Int(0));
+            m.insert("pageCacheHitRatio".to_string(), Value::Float(0.0));
+            m.insert("time".to_string(), Value::Int(0));
+        }
+        Value::Map(m)
+    }
 }
 
 /// Rows of one statement, pulled one at a time.

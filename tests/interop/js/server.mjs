@@ -53,6 +53,7 @@ export async function startServer() {
   return {
     host: '127.0.0.1',
     port: boltPort,
+    pid: proc.pid,
     stop: async () => {
       if (!exited) {
         const done = new Promise((r) => proc.on('exit', r));

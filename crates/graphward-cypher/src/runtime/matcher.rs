@@ -741,3 +741,62 @@ fn build_path(nodes: &[Option<NodeId>], rels: &[Option<RelBinding>]) -> Path {
 pub fn rel_value(r: &graphward_storage::RelRecord) -> Value {
     rel_ref(r)
 }
+
+/// Entry points for the streaming executor (`plan.rs`): the anchor `match_part` would pick for
+/// one pattern part, and the matches that start from one anchor candidate, so the executor can
+/// walk the candidates one at a time instead of materializing every match.
+impl<'a> Ev<'a> {
+    pub(crate) fn part_anchor(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+    ) -> Result<(usize, Vec<NodeId>)> {
+        // The plan's operators hold no borrow of storage between pulls, so the candidates
+        // are collected (ids only).
+        let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
+        let ids = ids
+            .map(|r| r.map_err(Error::from))
+            .collect::<Result<Vec<NodeId>>>()?;
+        Ok((anchor, ids))
+    }
+
+    /// Matches of `part` (not a shortest path) on `row` whose node `anchor` is `id`.
+    pub(crate) fn match_part_at(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+        anchor: usize,
+        id: NodeId,
+    ) -> Result<Vec<Row>> {
+        let nps = Self::node_patterns(part);
+        let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
+        let mut steps = Vec::new();
+        for i in anchor..rps.len() {
+            steps.push(Step {
+                rel: i,
+                from: i,
+                to: i + 1,
+                reversed: false,
+            });
+        }
+        for i in (0..anchor).rev() {
+            steps.push(Step {
+                rel: i,
+                from: i + 1,
+                to: i,
+                reversed: true,
+            });
+        }
+        let mut st = State {
+            nodes: vec![None; nps.len()],
+            rels: vec![None; rps.len()],
+            used: HashSet::new(),
+            row: row.clone(),
+        };
+        let mut out = Vec::new();
+        if self.bind_node(&nps, anchor, id, &mut st)? {
+            self.extend(part, &nps, &rps, &steps, 0, &mut st, &mut out)?;
+        }
+        Ok(out.into_iter().map(|(r, _)| r).collect())
+    }
+}

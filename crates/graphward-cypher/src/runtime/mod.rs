@@ -4,6 +4,7 @@
 pub mod eval;
 pub mod matcher;
 mod memgraph;
+pub mod plan;
 pub mod project;
 pub mod runner;
 pub mod values;
@@ -567,6 +568,7 @@ impl QueryEngine for Engine {
             db,
             store: None,
             parked,
+            lent: Arc::new(Mutex::new(Lent::default())),
             options,
             failed: false,
             ran: false,
@@ -693,6 +695,9 @@ struct EngineTx {
     /// rests in `parked`.
     store: Option<StoreTx>,
     parked: Parked,
+    /// Where a streaming result gives the storage transaction back (it holds it while it
+    /// pulls rows), and whether it failed.
+    lent: Arc<Mutex<Lent>>,
     options: TxOptions,
     failed: bool,
     /// A statement has run: whatever it read came from the snapshot, so a later first write
@@ -717,13 +722,40 @@ impl Drop for EngineTx {
     }
 }
 
+/// What a streaming result reports back when it ends (it returns the storage transaction to the
+/// transaction's parking slot).
+#[derive(Default)]
+struct Lent {
+    /// The result failed: the transaction fails with it.
+    failed: bool,
+}
+
 impl EngineTx {
     /// Takes the storage transaction back from where it rests between calls (it is gone if
-    /// `TERMINATE TRANSACTION` released it meanwhile).
+    /// `TERMINATE TRANSACTION` released it meanwhile). A streaming result that ended gives it
+    /// back to the same place.
     fn unpark(&mut self) {
         if self.store.is_none() {
             if let Ok(mut slot) = self.parked.0.lock() {
                 self.store = slot.take();
+            }
+        }
+    }
+
+    /// Takes back the storage transaction a streaming result held, and its failure: a failed
+    /// stream fails the transaction and releases its write lock at once.
+    fn reclaim(&mut self) {
+        self.unpark();
+        let failed = match self.lent.lock() {
+            Ok(mut l) => std::mem::take(&mut l.failed),
+            Err(_) => true,
+        };
+        if failed {
+            self.failed = true;
+            if let Some(StoreTx::Write(w)) = self.store.take() {
+                let _ = w.abort();
+                self.engine.set_holds_write(self.id, false);
+                self.engine.write_released(&self.name);
             }
         }
     }
@@ -1022,10 +1054,10 @@ impl EngineTx {
         };
         let query = prepared.text();
         crate::semantic::check_with_source(&stmt, query)?;
-        let (stmt, explain) = match stmt {
-            Statement::Explain(s) => (*s, true),
-            Statement::Profile(s) => (*s, false),
-            s => (s, false),
+        let (stmt, explain, profile) = match stmt {
+            Statement::Explain(s) => (*s, true, false),
+            Statement::Profile(s) => (*s, false, true),
+            s => (s, false, false),
         };
         match stmt {
             Statement::Admin(_) if explain => Err(Error::syntax(
@@ -1055,7 +1087,7 @@ impl EngineTx {
                                 QueryType::Read
                             },
                             database: self.name.clone(),
-                            plan: Some(format!("{q:#?}")),
+                            plan: Some(Box::new(plan::plan_query(&q, query).root.describe())),
                             ..Summary::default()
                         },
                     )));
@@ -1081,6 +1113,28 @@ impl EngineTx {
                     .as_mut()
                     .ok_or_else(|| Error::internal("no storage transaction"))?;
                 let deep = crate::semantic::statement_is_deep(&Statement::Query(q.clone()));
+                let planned = plan::plan_query(&q, query);
+                if planned.executable && !writes && !deep {
+                    // Rows are pulled from the plan as the client asks for them; the result
+                    // holds the storage transaction until it ends.
+                    let store = self
+                        .store
+                        .take()
+                        .ok_or_else(|| Error::internal("no storage transaction"))?;
+                    return Ok(Box::new(PlanStream {
+                        store: Some(store),
+                        env,
+                        root: planned.root,
+                        columns: planned.columns,
+                        home: self.lent.clone(),
+                        parked: self.parked.clone(),
+                        database: self.name.clone(),
+                        profile,
+                        hits: std::cell::Cell::new(0),
+                        emitted: 0,
+                        done: false,
+                    }));
+                }
                 let exec = |store: &mut StoreTx| -> Result<(Vec<String>, Vec<Vec<Value>>, Stats)> {
                     let mut runner = Runner::new(store, &env);
                     let (cols, rows) = runner.run_query(&q)?;
@@ -1106,6 +1160,15 @@ impl EngineTx {
                     (true, false) => QueryType::ReadWrite,
                     _ => QueryType::Read,
                 };
+                let profile = profile.then(|| {
+                    let mut d = planned.root.describe();
+                    d.rows = rows.len() as u64;
+                    d.arguments.insert(
+                        "runtime".to_string(),
+                        Value::String("MATERIALIZED".to_string()),
+                    );
+                    Box::new(d)
+                });
                 Ok(Box::new(RowsStream::with_summary(
                     cols,
                     rows,
@@ -1114,6 +1177,7 @@ impl EngineTx {
                         stats,
                         database: self.name.clone(),
                         plan: None,
+                        profile,
                     },
                 )))
             }
@@ -1527,6 +1591,7 @@ impl EngineTx {
             stats,
             database: self.name.clone(),
             plan: None,
+            profile: None,
         }
     }
 
@@ -1556,6 +1621,7 @@ impl Transaction for EngineTx {
         statement: Prepared,
         params: Params,
     ) -> Result<Box<dyn ResultStream>> {
+        self.reclaim();
         if self.failed {
             return Err(Error::new(
                 ErrorCode::TransactionInvalid,
@@ -1605,7 +1671,8 @@ impl Transaction for EngineTx {
         }
     }
 
-    fn commit(self: Box<Self>) -> Result<CommitInfo> {
+    fn commit(mut self: Box<Self>) -> Result<CommitInfo> {
+        self.reclaim();
         if self.failed {
             return Err(Error::new(
                 ErrorCode::TransactionInvalid,
@@ -1644,7 +1711,7 @@ impl Transaction for EngineTx {
     }
 
     fn rollback(mut self: Box<Self>) -> Result<()> {
-        self.unpark();
+        self.reclaim();
         if let Some(StoreTx::Write(w)) = self.store.take() {
             let aborted = w.abort();
             self.engine.set_holds_write(self.id, false);
@@ -1661,3 +1728,115 @@ impl Transaction for EngineTx {
 
 #[allow(dead_code)]
 fn _unused(_: BTreeMap<String, Value>, _: Row, _: SchemaDef) {}
+
+/// The result of a query the streaming executor runs: each `next_row` pulls one row from the
+/// plan. It holds the transaction's storage transaction while it lives and gives it back
+/// (with its failure, if any) when it ends or is dropped.
+struct PlanStream {
+    store: Option<StoreTx>,
+    env: Env,
+    root: plan::Node,
+    columns: Vec<String>,
+    home: Arc<Mutex<Lent>>,
+    /// Where the storage transaction rests once the stream ends (see [`EngineTx::park`]).
+    parked: Parked,
+    database: String,
+    /// PROFILE: count storage reads per operator.
+    profile: bool,
+    hits: std::cell::Cell<u64>,
+    emitted: u64,
+    done: bool,
+}
+
+impl PlanStream {
+    fn give_back(&mut self, failed: bool) {
+        self.done = true;
+        // The failure first: whoever takes the store back from the slot then sees it.
+        if let Ok(mut l) = self.home.lock() {
+            l.failed |= failed;
+        }
+        if let Some(store) = self.store.take() {
+            if let Ok(mut slot) = self.parked.0.lock() {
+                *slot = Some(store);
+            }
+        }
+    }
+
+    fn pull(&mut self) -> Result<Option<Vec<Value>>> {
+        let Some(store) = self.store.as_ref() else {
+            return Ok(None);
+        };
+        let counting;
+        let g: &dyn GraphRead = if self.profile {
+            counting = plan::Counting {
+                inner: store.read(),
+                hits: &self.hits,
+            };
+            &counting
+        } else {
+            store.read()
+        };
+        let cx = plan::Cx {
+            ev: Ev::new(g, &self.env),
+            hits: &self.hits,
+        };
+        let Some(mut row) = self.root.pull(&cx)? else {
+            return Ok(None);
+        };
+        self.emitted += 1;
+        cx.ev
+            .env
+            .check_rows(usize::try_from(self.emitted).unwrap_or(usize::MAX))?;
+        let mut vals = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            vals.push(cx.ev.resolve(row.remove(c).unwrap_or(Value::Null))?);
+        }
+        Ok(Some(vals))
+    }
+}
+
+impl ResultStream for PlanStream {
+    fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
+        if self.done {
+            return None;
+        }
+        match self.pull() {
+            Ok(Some(row)) => Some(Ok(row)),
+            Ok(None) => {
+                self.give_back(false);
+                None
+            }
+            Err(e) => {
+                self.give_back(true);
+                Some(Err(e))
+            }
+        }
+    }
+
+    fn summary(&self) -> Summary {
+        Summary {
+            query_type: QueryType::Read,
+            stats: Stats::default(),
+            database: self.database.clone(),
+            plan: None,
+            profile: self.profile.then(|| {
+                let mut d = self.root.describe();
+                d.arguments.insert(
+                    "runtime".to_string(),
+                    Value::String("STREAMING".to_string()),
+                );
+                Box::new(d)
+            }),
+        }
+    }
+}
+
+impl Drop for PlanStream {
+    fn drop(&mut self) {
+        self.give_back(false);
+    }
+}

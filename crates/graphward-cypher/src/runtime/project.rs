@@ -196,7 +196,7 @@ impl<'a> Ev<'a> {
         Ok(Projected { columns, rows })
     }
 
-    fn count_arg(&self, e: &Expr, row: &Row, what: &str) -> Result<usize> {
+    pub(crate) fn count_arg(&self, e: &Expr, row: &Row, what: &str) -> Result<usize> {
         match self.eval(e, row)? {
             Value::Int(i) if i >= 0 => Ok(i as usize),
             // openCypher classifies these as syntax errors raised at runtime.
@@ -420,7 +420,7 @@ fn extract_aggs(e: &Expr, aggs: &mut Vec<Expr>) -> Expr {
 }
 
 /// ORDER BY expressions that repeat a projection item refer to its column.
-fn substitute_items(e: &Expr, items: &[(String, Expr)]) -> Expr {
+pub(crate) fn substitute_items(e: &Expr, items: &[(String, Expr)]) -> Expr {
     for (n, ie) in items {
         if ie == e && !matches!(e, Expr::Variable(_)) {
             return Expr::Variable(n.clone());

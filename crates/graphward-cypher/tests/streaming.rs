@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Results pulled from the plan one row at a time: LIMIT stops its input, a runtime error
+//! comes after the rows before it and fails the transaction, the storage transaction comes
+//! back to the transaction when the result ends, EXPLAIN/PROFILE describe the plan.
+
+use std::collections::BTreeMap;
+
+use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
+use graphward_core::{ErrorCode, Value};
+use graphward_cypher::Engine;
+
+fn engine() -> Engine {
+    Engine::open_in_memory(EngineConfig::default()).unwrap()
+}
+
+fn explicit(e: &Engine) -> Box<dyn graphward_core::engine::Transaction> {
+    e.begin(TxOptions {
+        mode: AccessMode::Write,
+        ..TxOptions::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn rows_are_pulled_lazily_and_limit_stops_upstream() {
+    let e = engine();
+    let mut tx = explicit(&e);
+    // 1e12 rows: only a lazy plan can hand out the first ones.
+    let mut s = tx
+        .run(
+            "UNWIND range(1, 1000000000000) AS i RETURN i",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    for want in 1..=3 {
+        assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::Int(want)]);
+    }
+    drop(s);
+    let mut s = tx
+        .run(
+            "UNWIND range(1, 1000000000000) AS i WITH i LIMIT 2 RETURN i",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    let mut rows = Vec::new();
+    while let Some(r) = s.next_row() {
+        rows.push(r.unwrap());
+    }
+    assert_eq!(rows, vec![vec![Value::Int(1)], vec![Value::Int(2)]]);
+    drop(s);
+    // The storage transaction came back: the transaction writes and commits.
+    tx.run("CREATE (:S)", BTreeMap::new()).unwrap();
+    tx.commit().unwrap();
+}
+
+#[test]
+fn an_error_comes_after_the_rows_before_it_and_fails_the_transaction() {
+    let e = engine();
+    let mut tx = explicit(&e);
+    let mut s = tx
+        .run(
+            "UNWIND [1, 2, 0, 4] AS x RETURN 10 / x AS y",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::Int(10)]);
+    assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::Int(5)]);
+    let err = s.next_row().unwrap().unwrap_err();
+    assert_eq!(err.code, ErrorCode::ArithmeticError);
+    assert!(s.next_row().is_none());
+    drop(s);
+    let again = tx.run("RETURN 1", BTreeMap::new()).err().unwrap();
+    assert_eq!(again.code, ErrorCode::TransactionInvalid);
+}
+
+#[test]
+fn top_k_and_sort_match_the_materialized_order() {
+    let e = engine();
+    let mut tx = explicit(&e);
+    let q = "UNWIND range(1, 5000) AS i RETURN i % 10 AS k, i ORDER BY k DESC, i SKIP 1 LIMIT 3";
+    let mut s = tx.run(q, BTreeMap::new()).unwrap();
+    let mut rows = Vec::new();
+    while let Some(r) = s.next_row() {
+        rows.push(r.unwrap());
+    }
+    let int = Value::Int;
+    assert_eq!(
+        rows,
+        vec![
+            vec![int(9), int(19)],
+            vec![int(9), int(29)],
+            vec![int(9), int(39)]
+        ]
+    );
+}
+
+#[test]
+fn explain_and_profile_describe_the_plan() {
+    let e = engine();
+    let mut tx = explicit(&e);
+    drop(
+        tx.run(
+            "UNWIND range(1, 10) AS i CREATE (:P {i: i})",
+            BTreeMap::new(),
+        )
+        .unwrap(),
+    );
+    let s = tx
+        .run(
+            "EXPLAIN MATCH (n:P) WHERE n.i > 2 RETURN n.i AS i LIMIT 3",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    let plan = s.summary().plan.unwrap();
+    assert_eq!(plan.operator_type, "ProduceResults");
+    assert_eq!(plan.children[0].operator_type, "Limit");
+    drop(s);
+    let mut s = tx
+        .run(
+            "PROFILE MATCH (n:P) WHERE n.i > 2 RETURN n.i AS i LIMIT 3",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    let mut n = 0;
+    while let Some(r) = s.next_row() {
+        r.unwrap();
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    let profile = s.summary().profile.unwrap();
+    assert_eq!(profile.rows, 3);
+    let mut p: &graphward_core::engine::PlanDescription = &profile;
+    while p.operator_type != "NodeByLabelScan" {
+        p = &p.children[0];
+    }
+    assert_eq!(p.rows, 3);
+    assert!(p.db_hits > 0);
+}

@@ -1,0 +1,152 @@
+"""Results stream from the plan (issue 12), through the Python neo4j driver.
+
+Deterministic by construction: no timings. A result that would be materialized is far larger
+than the memory figures checked (the server's peak RSS, VmHWM), and a LIMIT that did not stop
+its input would never finish (the test would hang, not pass).
+"""
+import neo4j
+import pytest
+
+from conftest import AUTH
+
+
+def status_kib(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+@pytest.fixture(scope="module")
+def driver(server):
+    d = neo4j.GraphDatabase.driver(server.bolt_uri, auth=AUTH)
+    yield d
+    d.close()
+
+
+def test_first_rows_arrive_without_materializing(server, driver):
+    # 1e8 rows: materialized they would need gigabytes (and the old engine refused the
+    # list at the 10M-row limit). Streamed, the server's peak memory hardly moves.
+    before = status_kib(server.proc.pid, "VmRSS")
+    with driver.session(fetch_size=100) as s:
+        result = s.run("UNWIND range(1, 100000000) AS i RETURN i")
+        first = [result.__next__()["i"] for _ in range(5)]
+        assert first == [1, 2, 3, 4, 5]
+        peak = status_kib(server.proc.pid, "VmHWM")
+        # Closing the session discards the rest: the server stops the stream (it does not
+        # produce the remaining rows, or this would not return).
+    assert peak - before < 128 * 1024, f"server peak RSS grew by {(peak - before) // 1024} MiB"
+    with driver.session() as s:
+        assert s.run("RETURN 1 AS one").single()["one"] == 1
+
+
+def test_consume_stops_a_stream(driver):
+    with driver.session(fetch_size=10) as s:
+        result = s.run("UNWIND range(1, 1000000000000) AS i RETURN i")
+        assert next(iter(result))["i"] == 1
+        summary = result.consume()
+        assert summary.query_type == "r"
+
+
+def test_runtime_error_arrives_after_the_rows_before_it(driver):
+    got = []
+    with driver.session() as s:
+        with pytest.raises(neo4j.exceptions.Neo4jError) as e:
+            for r in s.run("UNWIND [1, 2, 0, 4] AS x RETURN 10 / x AS y"):
+                got.append(r["y"])
+    assert got == [10, 5]
+    assert e.value.code == "Neo.ClientError.Statement.ArithmeticError"
+
+
+def test_type_error_on_row_k_after_rows(driver):
+    got = []
+    with driver.session(fetch_size=2) as s:
+        with pytest.raises(neo4j.exceptions.Neo4jError) as e:
+            for r in s.run("UNWIND [1, 2, 3, 'x', 5] AS x RETURN x * 2 AS y"):
+                got.append(r["y"])
+    assert got == [2, 4, 6]
+    assert e.value.code == "Neo.ClientError.Statement.TypeError"
+
+
+def test_failed_stream_fails_its_explicit_transaction(driver):
+    with driver.session() as s:
+        tx = s.begin_transaction()
+        got = []
+        with pytest.raises(neo4j.exceptions.Neo4jError):
+            for r in tx.run("UNWIND [1, 0] AS x RETURN 1 / x AS y"):
+                got.append(r["y"])
+        assert got == [1]
+        tx.close()
+        assert s.run("RETURN 2 AS two").single()["two"] == 2
+
+
+def test_limit_stops_upstream(driver):
+    # Unbounded in practice (1e12 rows): it only returns because LIMIT stops pulling.
+    records, _, _ = driver.execute_query(
+        "UNWIND range(1, 1000000000000) AS i WITH i LIMIT 3 RETURN i")
+    assert [r["i"] for r in records] == [1, 2, 3]
+    records, _, _ = driver.execute_query(
+        "UNWIND range(1, 1000000000000) AS i WITH i WHERE i % 7 = 0 RETURN i SKIP 2 LIMIT 2")
+    assert [r["i"] for r in records] == [21, 28]
+
+
+def test_top_k_keeps_k_rows(driver):
+    records, _, _ = driver.execute_query(
+        "UNWIND range(1, 200000) AS i RETURN i ORDER BY i % 1000 DESC, i LIMIT 3")
+    assert [r["i"] for r in records] == [999, 1999, 2999]
+
+
+def walk(plan):
+    yield plan
+    for c in plan.get("children", []):
+        yield from walk(c)
+
+
+def test_explain_returns_the_plan(driver):
+    driver.execute_query("CREATE (:StreamP {x: 1}), (:StreamP {x: 2}), (:StreamP {x: 3})")
+    with driver.session() as s:
+        summary = s.run(
+            "EXPLAIN MATCH (n:StreamP) WHERE n.x > 1 RETURN n.x AS x ORDER BY x DESC LIMIT 1"
+        ).consume()
+    plan = summary.plan
+    assert plan is not None and summary.profile is None
+    assert plan["operatorType"] == "ProduceResults"
+    assert plan["identifiers"] == ["x"]
+    ops = [p["operatorType"] for p in walk(plan)]
+    assert ops == ["ProduceResults", "Limit", "Top", "Projection", "NodeByLabelScan"]
+    for p in walk(plan):
+        assert set(p) >= {"operatorType", "identifiers", "args", "children"}
+    scan = next(p for p in walk(plan) if p["operatorType"] == "NodeByLabelScan")
+    assert "n" in scan["identifiers"]
+    # EXPLAIN runs nothing.
+    assert "rows" not in plan
+
+
+def test_profile_reports_rows_and_db_hits(driver):
+    driver.execute_query("UNWIND range(1, 5) AS i CREATE (:StreamQ {i: i})")
+    with driver.session() as s:
+        result = s.run("PROFILE MATCH (n:StreamQ) WITH n LIMIT 2 RETURN n.i AS i")
+        rows = [r["i"] for r in result]
+        summary = result.consume()
+    assert len(rows) == 2
+    profile = summary.profile
+    assert profile is not None
+    assert profile["operatorType"] == "ProduceResults"
+    assert profile["rows"] == 2
+    ops = {p["operatorType"]: p for p in walk(profile)}
+    assert {"ProduceResults", "Limit", "NodeByLabelScan"} <= set(ops)
+    # LIMIT stopped the scan after two nodes.
+    assert ops["NodeByLabelScan"]["rows"] == 2
+    assert ops["Limit"]["rows"] == 2
+    assert sum(p["dbHits"] for p in walk(profile)) > 0
+    for p in walk(profile):
+        assert isinstance(p["rows"], int) and isinstance(p["dbHits"], int)
+
+
+def test_profile_of_a_write_reports_the_plan(driver):
+    with driver.session() as s:
+        summary = s.run("PROFILE CREATE (:StreamW) RETURN 1 AS one").consume()
+    ops = [p["operatorType"] for p in walk(summary.profile)]
+    assert ops[0] == "ProduceResults" and "Create" in ops
+    assert summary.counters.nodes_created == 1
