@@ -181,11 +181,13 @@ impl MemAccount {
         self.settle(mark, m.bytes as u64)
     }
 
-    fn enter(&self) {
+    /// Open an evaluation scope: expression charges are released when the outermost scope
+    /// is left.
+    pub fn enter(&self) {
         self.depth.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn leave(&self) {
+    pub fn leave(&self) {
         if self.depth.fetch_sub(1, Ordering::Relaxed) == 1 {
             self.scratch.free();
         }

@@ -67,9 +67,15 @@ impl<'a> Ev<'a> {
     /// enumeration that would outgrow the budget stops), and given back when they are
     /// returned: the caller that keeps them charges them as rows of its table.
     pub fn match_pattern(&self, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
-        let mark = self.env.mem.mark();
+        let mem = &self.env.mem;
+        // A scope of its own: expressions evaluated while matching (property maps) must not
+        // release the rows charged so far.
+        mem.enter();
+        let mark = mem.mark();
         let r = self.match_pattern_charged(parts, row);
-        self.env.mem.settle(mark, 0)?;
+        let settled = mem.settle(mark, 0);
+        mem.leave();
+        settled?;
         r
     }
 
