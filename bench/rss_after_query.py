@@ -24,7 +24,7 @@ def rss_kb(pid):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
     query = ("UNWIND range(1, $n) AS i WITH i, toString(i) + '-padding-padding-padding' AS s "
              "RETURN count(s) AS c")

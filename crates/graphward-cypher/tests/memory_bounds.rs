@@ -62,7 +62,10 @@ fn on_stack<T: Send + 'static>(size: usize, f: impl FnOnce() -> T + Send + 'stat
 #[test]
 fn values_built_in_expressions_are_charged() {
     let e = engine(16 << 20, 1 << 40);
-    let err = assert_memory_error(&e, "RETURN size(reduce(s = 'x', i IN range(1, 40) | s + s))");
+    let err = assert_memory_error(
+        &e,
+        "RETURN size(reduce(s = 'x', i IN range(1, 40) | s + s))",
+    );
     assert!(err.message.contains("max_query_memory"), "{}", err.message);
     assert!(err.message.contains("16 MiB"), "{}", err.message);
     assert_memory_error(&e, "RETURN size(range(1, 50000000))");
@@ -79,7 +82,10 @@ fn values_built_in_expressions_are_charged() {
         "RETURN size(replace(reduce(s = 'x', i IN range(1, 20) | s + s), 'x', 'yyyyyyyyyyyyyyyy'))",
     );
     assert_memory_error(&e, "UNWIND range(1, 5000000) AS i RETURN collect(i)");
-    assert_memory_error(&e, "UNWIND range(1, 50000) AS i RETURN collect(toString(i) + 'some padding text')");
+    assert_memory_error(
+        &e,
+        "UNWIND range(1, 50000) AS i RETURN collect(toString(i) + 'some padding text')",
+    );
     // Small work is unaffected, and temporaries given back: a long reduce whose accumulator
     // stays small succeeds although it builds far more than the limit in total.
     assert_eq!(
@@ -91,7 +97,11 @@ fn values_built_in_expressions_are_charged() {
         Value::Int(20000 * 15 + 88894)
     );
     assert_eq!(
-        run(&e, "RETURN size([i IN range(1, 1000) | [j IN range(1, 10) | j]]) AS n").unwrap()[0][0],
+        run(
+            &e,
+            "RETURN size([i IN range(1, 1000) | [j IN range(1, 10) | j]]) AS n"
+        )
+        .unwrap()[0][0],
         Value::Int(1000)
     );
 }
@@ -100,7 +110,11 @@ fn values_built_in_expressions_are_charged() {
 fn deep_values_are_refused_not_recursed() {
     let e = engine(1 << 30, 1 << 40);
     let err = on_small_stack(move || {
-        let err = run(&e, "RETURN size(reduce(a = [], i IN range(1, 1000000) | [a]))").unwrap_err();
+        let err = run(
+            &e,
+            "RETURN size(reduce(a = [], i IN range(1, 1000000) | [a]))",
+        )
+        .unwrap_err();
         assert_eq!(run(&e, "RETURN 1 AS x").unwrap(), vec![vec![Value::Int(1)]]);
         err
     });
@@ -108,7 +122,11 @@ fn deep_values_are_refused_not_recursed() {
     // 100 deep is fine.
     let e = engine(1 << 30, 1 << 40);
     assert_eq!(
-        run(&e, "RETURN size(reduce(a = [], i IN range(1, 100) | [a])) AS n").unwrap()[0][0],
+        run(
+            &e,
+            "RETURN size(reduce(a = [], i IN range(1, 100) | [a])) AS n"
+        )
+        .unwrap()[0][0],
         Value::Int(1)
     );
 }
@@ -119,18 +137,13 @@ fn operator_state_and_pattern_enumeration_are_charged() {
     run(&e, "UNWIND range(1, 200) AS i CREATE (:P {i: i})").unwrap();
     assert_memory_error(&e, "MATCH (a:P), (b:P), (c:P) RETURN a, b, c");
     assert_memory_error(&e, "MATCH (a:P), (b:P), (c:P) RETURN a.i AS x ORDER BY x");
-    assert_memory_error(&e, "MATCH (a:P), (b:P), (c:P) RETURN DISTINCT a.i + b.i * 1000 + c.i * 1000000 AS x");
+    assert_memory_error(
+        &e,
+        "MATCH (a:P), (b:P), (c:P) RETURN DISTINCT a.i + b.i * 1000 + c.i * 1000000 AS x",
+    );
     // A complete graph: every relationship-unique path is a match.
-    run(
-        &e,
-        "UNWIND range(1, 40) AS i CREATE (:K {i: i})",
-    )
-    .unwrap();
-    run(
-        &e,
-        "MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)",
-    )
-    .unwrap();
+    run(&e, "UNWIND range(1, 40) AS i CREATE (:K {i: i})").unwrap();
+    run(&e, "MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)").unwrap();
     assert_memory_error(&e, "MATCH p = (a:K)-[:E*]->(b:K) RETURN count(p)");
     assert_memory_error(
         &e,
@@ -142,7 +155,11 @@ fn operator_state_and_pattern_enumeration_are_charged() {
 fn server_wide_pool_bounds_a_query_below_its_own_limit() {
     let e = engine(1 << 30, 4 << 20);
     let err = assert_memory_error(&e, "RETURN size(range(1, 1000000))");
-    assert!(err.message.contains("max_total_query_memory"), "{}", err.message);
+    assert!(
+        err.message.contains("max_total_query_memory"),
+        "{}",
+        err.message
+    );
     // The pool was given back: the next query gets it.
     assert_eq!(
         run(&e, "RETURN size(range(1, 1000)) AS n").unwrap()[0][0],
@@ -154,11 +171,7 @@ fn server_wide_pool_bounds_a_query_below_its_own_limit() {
 fn long_paths_do_not_recurse() {
     // A chain of 3000 relationships: a variable-length match walks a path that long.
     let e = engine(1 << 30, 1 << 40);
-    run(
-        &e,
-        "UNWIND range(0, 3000) AS i CREATE (:C {i: i})",
-    )
-    .unwrap();
+    run(&e, "UNWIND range(0, 3000) AS i CREATE (:C {i: i})").unwrap();
     run(&e, "CREATE INDEX FOR (n:C) ON (n.i)").unwrap();
     run(
         &e,

@@ -112,11 +112,21 @@ pub fn approx_size(v: &Value) -> usize {
     values::measure(v).bytes
 }
 
-/// Rough heap size of a row.
+/// Heap size of a row: its hash table (buckets of `(String, Value)`, at most 7/8 full, at
+/// least 4), each key's allocation, and what each value holds beyond its bucket.
 pub fn row_size(r: &Row) -> usize {
-    r.iter().fold(64, |acc, (k, v)| {
-        acc.saturating_add(48 + k.len())
-            .saturating_add(values::measure(v).bytes)
+    const ENTRY: usize = std::mem::size_of::<(String, Value)>() + 1;
+    const VALUE: usize = std::mem::size_of::<Value>();
+    let n = r.len();
+    let buckets = match n {
+        0 => 0,
+        1..=3 => 4,
+        4..=7 => 8,
+        _ => (n * 8 / 7 + 1).next_power_of_two(),
+    };
+    r.iter().fold(48 + buckets * ENTRY + 16, |acc, (k, v)| {
+        acc.saturating_add(16 + k.len().next_multiple_of(16))
+            .saturating_add(values::measure(v).bytes.saturating_sub(VALUE))
     })
 }
 
@@ -1096,7 +1106,9 @@ impl<'a> Ev<'a> {
                 let span = (end as i128 - start as i128) / step as i128;
                 let count = if span < 0 { 0 } else { span + 1 };
                 let bytes = count.saturating_mul(std::mem::size_of::<Value>() as i128);
-                self.env.mem.charge(usize::try_from(bytes).unwrap_or(usize::MAX))?;
+                self.env
+                    .mem
+                    .charge(usize::try_from(bytes).unwrap_or(usize::MAX))?;
                 let mut out = Vec::new();
                 let mut i = start;
                 while (step > 0 && i <= end) || (step < 0 && i >= end) {

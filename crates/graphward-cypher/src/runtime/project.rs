@@ -128,7 +128,16 @@ impl<'a> Ev<'a> {
                 for (k, v) in &pr {
                     sort_row.insert(k.clone(), v.clone());
                 }
+                // The projected row, and the copies of its values (and keys) in the row
+                // ORDER BY reads (the input row, already charged with its table).
                 self.env.charge_row(&pr)?;
+                let copies: usize = pr
+                    .iter()
+                    .map(|(k, v)| {
+                        32 + k.len() + values::measure(v).bytes - std::mem::size_of::<Value>()
+                    })
+                    .sum();
+                self.env.mem.building.grow(copies as u64)?;
                 out.push((pr, sort_row));
             }
         }
