@@ -1655,6 +1655,7 @@ query_timeout = "30s"
             ("GRAPHWARD_MAX_NESTING_DEPTH", "8"),
             ("GRAPHWARD_MAX_ROWS", "9"),
             ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
+            ("GRAPHWARD_MAX_TOTAL_QUERY_MEMORY", "20K"),
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
             ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
             ("GRAPHWARD_SNAPSHOT_WARNING_AGE", "16"),
@@ -1745,6 +1746,8 @@ query_timeout = "30s"
             (7, 8, 9)
         );
         assert_eq!(l.max_memory_bytes, 10 * 1024);
+        assert_eq!(l.max_total_memory_bytes, 20 * 1024);
+        assert!(default_total_query_memory() >= 256 << 20);
         assert_eq!(l.query_timeout, None);
         let bolt = c.tls.bolt.as_ref().unwrap();
         assert_eq!(bolt.cert_file, PathBuf::from("/b.pem"));
