@@ -30,7 +30,10 @@ def binary() -> str:
 
 
 class Server:
-    def __init__(self, data_dir: str, extra_args=(), env=None):
+    def __init__(self, data_dir: str, extra_args=(), env=None, address_space=None):
+        # address_space: a cap on the server's virtual memory in bytes (RLIMIT_AS, as
+        # `ulimit -v`), so a memory regression fails the test instead of eating the machine.
+        self.address_space = address_space
         self.data_dir = data_dir
         self.env = {"GRAPHWARD_INITIAL_PASSWORD": PASSWORD, **(env or {})}
         self.bolt_port = free_port()
@@ -49,7 +52,15 @@ class Server:
         ]
         self.log = open(self.log_path, "ab")
         env = {**os.environ, **self.env}
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        preexec = None
+        if self.address_space is not None:
+            cap = self.address_space
+
+            def preexec():
+                import resource
+                resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=preexec)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -103,12 +114,12 @@ def make_server():
     started = []
     dirs = []
 
-    def _make(extra_args=(), data_dir=None, env=None):
+    def _make(extra_args=(), data_dir=None, env=None, address_space=None):
         if data_dir is None:
             td = tempfile.TemporaryDirectory(prefix="graphward-test-")
             dirs.append(td)
             data_dir = td.name
-        srv = Server(data_dir, extra_args, env=env).start()
+        srv = Server(data_dir, extra_args, env=env, address_space=address_space).start()
         started.append(srv)
         return srv
 

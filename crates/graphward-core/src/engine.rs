@@ -477,6 +477,9 @@ pub struct Limits {
     pub max_rows: u64,
     /// Approximate memory one query may hold in intermediate results, in bytes.
     pub max_memory_bytes: u64,
+    /// Memory all running queries together may hold, in bytes (the server-wide pool every
+    /// query's charges also go to).
+    pub max_total_memory_bytes: u64,
     /// Wall-clock limit per query; the executor cancels it cooperatively and rolls back.
     pub query_timeout: Option<Duration>,
     /// Wall-clock limit of a whole transaction, from BEGIN (or the auto-commit query) to
@@ -498,6 +501,7 @@ impl Default for Limits {
             max_nesting_depth: 200,
             max_rows: 10_000_000,
             max_memory_bytes: 2 * 1024 * 1024 * 1024,
+            max_total_memory_bytes: 4 * 1024 * 1024 * 1024,
             query_timeout: Some(Duration::from_secs(300)),
             transaction_timeout: Some(Duration::from_secs(300)),
             snapshot_warning_age: Some(Duration::from_secs(60)),

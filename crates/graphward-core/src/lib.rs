@@ -3,6 +3,7 @@
 //! * [`value`]: the Cypher value model (scalars, lists, maps, graph entities, temporal, spatial).
 //! * [`temporal`]: the temporal value types and their calendar arithmetic.
 //! * [`error`]: errors with Neo4j-style status codes.
+//! * [`memory`]: per-query and server-wide memory accounting.
 //! * [`engine`]: the narrow trait through which Bolt and HTTP reach the graph engine.
 //! * [`commands`]: the typed server commands (TLS reload, users, ...) and their handler trait.
 //!
@@ -12,6 +13,7 @@ pub mod auth;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod memory;
 pub mod preauth;
 pub mod temporal;
 pub mod value;

@@ -178,7 +178,7 @@ fn limits_are_enforced() {
         "UNWIND range(1, 100) AS i RETURN i, [x IN range(1, 1000) | 'some text'] AS l ORDER BY i",
     )
     .unwrap_err();
-    assert_eq!(err.code, ErrorCode::ResourceLimit);
+    assert_eq!(err.code, ErrorCode::MemoryLimit);
 
     let mut config = EngineConfig::default();
     config.limits.query_timeout = Some(std::time::Duration::from_millis(200));

@@ -203,9 +203,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N")]
     pub max_rows: Option<String>,
 
-    /// Memory one query may hold in intermediate results, e.g. 512MiB [default: 2GiB]
+    /// Memory one query may hold (intermediate rows, sort/aggregation state and values built
+    /// in expressions), e.g. 512MiB [default: 2GiB]
     #[arg(long, value_name = "SIZE")]
     pub max_query_memory: Option<String>,
+
+    /// Memory all running queries together may hold, e.g. 8GiB [default: half of the
+    /// machine's (or the cgroup's) memory]
+    #[arg(long, value_name = "SIZE")]
+    pub max_total_query_memory: Option<String>,
 
     /// Wall-clock limit per query: seconds or e.g. 30s, 5m; 0 disables [default: 300s]
     #[arg(long, value_name = "DURATION")]

@@ -151,6 +151,11 @@ pub static SETTINGS: &[Setting] = &[
         "max-query-memory",
         max_query_memory
     ),
+    setting!(
+        "limits.max_total_query_memory",
+        "max-total-query-memory",
+        max_total_query_memory
+    ),
     setting!("limits.query_timeout", "query-timeout", query_timeout),
     setting!(
         "limits.transaction_timeout",
@@ -848,6 +853,11 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             limits_default.max_memory_bytes,
             |r| size(r, 1),
         )?,
+        max_total_memory_bytes: l.get(
+            "limits.max_total_query_memory",
+            default_total_query_memory(),
+            |r| size(r, 1),
+        )?,
         query_timeout: l.get(
             "limits.query_timeout",
             limits_default.query_timeout,
@@ -1332,6 +1342,31 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| "size too large".to_string())
 }
 
+/// The default for `limits.max_total_query_memory`: half of the memory this process can
+/// use (the machine's `MemTotal`, or the cgroup's `memory.max` when that is lower), and at
+/// least 256 MiB; 4 GiB when neither can be read.
+pub fn default_total_query_memory() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok();
+    let total = meminfo.as_deref().and_then(|t| {
+        t.lines().find_map(|l| {
+            let rest = l.strip_prefix("MemTotal:")?;
+            let kib: u64 = rest.trim().trim_end_matches("kB").trim().parse().ok()?;
+            kib.checked_mul(1024)
+        })
+    });
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok());
+    let avail = match (total, cgroup) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match avail {
+        Some(bytes) => (bytes / 2).max(256 << 20),
+        None => 4 << 30,
+    }
+}
+
 fn size(r: &Raw, min: u64) -> Result<u64, String> {
     let n = parse_size(&scalar(r)?)?;
     if n < min {
@@ -1736,6 +1771,7 @@ query_timeout = "30s"
             ("GRAPHWARD_MAX_NESTING_DEPTH", "8"),
             ("GRAPHWARD_MAX_ROWS", "9"),
             ("GRAPHWARD_MAX_QUERY_MEMORY", "10K"),
+            ("GRAPHWARD_MAX_TOTAL_QUERY_MEMORY", "20K"),
             ("GRAPHWARD_QUERY_TIMEOUT", "0"),
             ("GRAPHWARD_TRANSACTION_TIMEOUT", "15"),
             ("GRAPHWARD_SNAPSHOT_WARNING_AGE", "16"),
@@ -1839,6 +1875,8 @@ query_timeout = "30s"
             (7, 8, 9)
         );
         assert_eq!(l.max_memory_bytes, 10 * 1024);
+        assert_eq!(l.max_total_memory_bytes, 20 * 1024);
+        assert!(default_total_query_memory() >= 256 << 20);
         assert_eq!(l.query_timeout, None);
         let bolt = c.tls.bolt.as_ref().unwrap();
         assert_eq!(bolt.cert_file, PathBuf::from("/b.pem"));

@@ -6,6 +6,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use graphward::{certs, cli, config, config_cmd, serve, storage_cmd};
 
+/// mimalloc returns freed memory to the operating system (freed pages are purged after a
+/// short delay), so the server's RSS falls back after a big query; glibc's malloc keeps
+/// most of it in per-thread arenas. See bench/RESULTS.md for the measurement.
+#[cfg(not(feature = "system-allocator"))]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match cli.command {

@@ -1,8 +1,11 @@
 //! Expression evaluation and the scalar function library.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+use graphward_core::memory::{QueryMemory, Reservation};
 
 use graphward_core::engine::{CancelToken, Params};
 use graphward_core::temporal::{self, Clock};
@@ -34,7 +37,8 @@ pub struct Env {
     pub deadline: Option<Instant>,
     pub database: String,
     pub max_rows: u64,
-    pub max_memory_bytes: u64,
+    /// The query's memory account (see [`MemAccount`]).
+    pub mem: MemAccount,
     pub procedures: Arc<std::sync::RwLock<HashMap<String, TableProcedure>>>,
 }
 
@@ -57,33 +61,30 @@ impl Env {
         Ok(())
     }
 
-    /// Check an intermediate table against the row and (approximate) memory limits. The
-    /// memory estimate samples up to 16 rows and extrapolates.
+    /// Check an intermediate table against the row limit and charge its memory (an estimate
+    /// sampled from up to 16 rows) to the query's account, in place of the table before it
+    /// and of the rows charged one by one while it was built.
     pub fn check_table(&self, rows: &[Row]) -> Result<()> {
         self.check_rows(rows.len())?;
+        self.mem.building.free();
         if rows.is_empty() {
+            self.mem.table.free();
             return Ok(());
         }
         let step = (rows.len() / 16).max(1);
         let (mut sampled, mut bytes) = (0usize, 0usize);
         for r in rows.iter().step_by(step).take(16) {
             sampled += 1;
-            bytes += r
-                .iter()
-                .map(|(k, v)| 48 + k.len() + approx_size(v))
-                .sum::<usize>();
+            bytes = bytes.saturating_add(row_size(r));
         }
         let estimate = (bytes / sampled.max(1)) as u64 * rows.len() as u64;
-        if estimate > self.max_memory_bytes {
-            return Err(Error::new(
-                ErrorCode::ResourceLimit,
-                format!(
-                    "the query exceeded its memory limit of {} bytes (an intermediate result holds about {estimate} bytes)",
-                    self.max_memory_bytes
-                ),
-            ));
-        }
-        Ok(())
+        self.mem.table.resize(estimate)
+    }
+
+    /// Charge one row added to a table being built (released by the next
+    /// [`Env::check_table`]).
+    pub fn charge_row(&self, row: &Row) -> Result<()> {
+        self.mem.building.grow(row_size(row) as u64)
     }
 
     pub fn check_rows(&self, n: usize) -> Result<()> {
@@ -108,18 +109,98 @@ pub struct Ev<'a> {
 
 /// Rough heap size of a value, for the memory limit.
 pub fn approx_size(v: &Value) -> usize {
-    32 + match v {
-        Value::String(s) => s.len(),
-        Value::Bytes(b) => b.len(),
-        Value::List(l) => l.iter().map(approx_size).sum(),
-        Value::Map(m) => m.iter().map(|(k, v)| 32 + k.len() + approx_size(v)).sum(),
-        Value::Path(p) => 64 * (p.nodes.len() + p.relationships.len()),
-        Value::Node(n) => n
-            .properties
-            .iter()
-            .map(|(k, v)| k.len() + approx_size(v))
-            .sum(),
-        _ => 0,
+    values::measure(v).bytes
+}
+
+/// Heap size of a row: its hash table (buckets of `(String, Value)`, at most 7/8 full, at
+/// least 4), each key's allocation, and what each value holds beyond its bucket.
+pub fn row_size(r: &Row) -> usize {
+    const ENTRY: usize = std::mem::size_of::<(String, Value)>() + 1;
+    const VALUE: usize = std::mem::size_of::<Value>();
+    let n = r.len();
+    let buckets = match n {
+        0 => 0,
+        1..=3 => 4,
+        4..=7 => 8,
+        _ => (n * 8 / 7 + 1).next_power_of_two(),
+    };
+    r.iter().fold(48 + buckets * ENTRY + 16, |acc, (k, v)| {
+        acc.saturating_add(16 + k.len().next_multiple_of(16))
+            .saturating_add(values::measure(v).bytes.saturating_sub(VALUE))
+    })
+}
+
+/// A query's memory account as the executor uses it: the account itself (shared with the
+/// server-wide pool), the current intermediate table, the rows of the table being built,
+/// and the values built inside the expression being evaluated.
+///
+/// Expression values are charged *before* they are allocated where their size is known in
+/// advance (string and list concatenation, `range`, `split`, `replace`) and settled to the
+/// size of the built value afterwards; loops (comprehensions, `reduce`) settle after each
+/// element so temporaries are given back. When the outermost evaluation returns, its
+/// charges are released: the value then lives in a row, which the table accounting charges.
+pub struct MemAccount {
+    pub query: Arc<QueryMemory>,
+    pub table: Reservation,
+    pub building: Reservation,
+    pub scratch: Reservation,
+    depth: AtomicUsize,
+}
+
+impl MemAccount {
+    pub fn new(query: Arc<QueryMemory>) -> MemAccount {
+        MemAccount {
+            table: Reservation::new(&query),
+            building: Reservation::new(&query),
+            scratch: Reservation::new(&query),
+            query,
+            depth: AtomicUsize::new(0),
+        }
+    }
+
+    /// An account with only a per-query limit (tests, tools).
+    pub fn standalone(limit: u64) -> MemAccount {
+        MemAccount::new(QueryMemory::standalone(limit))
+    }
+
+    /// A new reservation on this query's account (operator state).
+    pub fn reservation(&self) -> Reservation {
+        Reservation::new(&self.query)
+    }
+
+    /// The expression charges so far, to settle back to with [`MemAccount::settle`].
+    pub fn mark(&self) -> u64 {
+        self.scratch.size()
+    }
+
+    /// Charge `n` bytes about to be allocated by an expression.
+    pub fn charge(&self, n: usize) -> Result<()> {
+        self.scratch.grow(n as u64)
+    }
+
+    /// What was charged since `mark` became `extra` bytes (the value kept).
+    pub fn settle(&self, mark: u64, extra: u64) -> Result<()> {
+        self.scratch.resize(mark.saturating_add(extra))
+    }
+
+    /// Settle to `mark` plus the value built, refusing values nested too deep to drop,
+    /// compare or send without deep recursion.
+    pub fn settle_value(&self, mark: u64, v: &Value) -> Result<()> {
+        let m = values::measure(v);
+        values::check_depth(m.depth)?;
+        self.settle(mark, m.bytes as u64)
+    }
+
+    /// Open an evaluation scope: expression charges are released when the outermost scope
+    /// is left.
+    pub fn enter(&self) {
+        self.depth.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn leave(&self) {
+        if self.depth.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.scratch.free();
+        }
     }
 }
 
@@ -306,7 +387,17 @@ impl<'a> Ev<'a> {
 
     // ---- expressions ---------------------------------------------------------------
 
+    /// Evaluate an expression against a row. The values it builds are charged to the
+    /// query's memory account while it runs (see [`MemAccount`]).
     pub fn eval(&self, e: &Expr, row: &Row) -> Result<Value> {
+        let mem = &self.env.mem;
+        mem.enter();
+        let r = self.eval_expr(e, row);
+        mem.leave();
+        r
+    }
+
+    fn eval_expr(&self, e: &Expr, row: &Row) -> Result<Value> {
         match e {
             Expr::Literal(v) => Ok(v.clone()),
             Expr::Parameter(p) => match self.env.params.get(p) {
@@ -318,18 +409,26 @@ impl<'a> Ev<'a> {
                 .with_detail("MissingParameter")),
             },
             Expr::Variable(v) => Ok(row.get(v).cloned().unwrap_or(Value::Null)),
-            Expr::List(items) => Ok(Value::List(
-                items
-                    .iter()
-                    .map(|x| self.eval(x, row))
-                    .collect::<Result<_>>()?,
-            )),
+            Expr::List(items) => {
+                let mark = self.env.mem.mark();
+                let v = Value::List(
+                    items
+                        .iter()
+                        .map(|x| self.eval(x, row))
+                        .collect::<Result<_>>()?,
+                );
+                self.env.mem.settle_value(mark, &v)?;
+                Ok(v)
+            }
             Expr::Map(items) => {
+                let mark = self.env.mem.mark();
                 let mut m = BTreeMap::new();
                 for (k, x) in items {
                     m.insert(k.clone(), self.eval(x, row)?);
                 }
-                Ok(Value::Map(m))
+                let v = Value::Map(m);
+                self.env.mem.settle_value(mark, &v)?;
+                Ok(v)
             }
             Expr::Property(base, key) => {
                 let b = self.eval(base, row)?;
@@ -401,11 +500,14 @@ impl<'a> Ev<'a> {
                 self.eval(&args[0], row)
             }
             Expr::FunctionCall { name, args, .. } => {
+                let mark = self.env.mem.mark();
                 let vals = args
                     .iter()
                     .map(|a| self.eval(a, row))
                     .collect::<Result<Vec<_>>>()?;
-                self.call(name, vals)
+                let v = self.call(name, vals)?;
+                self.env.mem.settle_value(mark, &v)?;
+                Ok(v)
             }
             Expr::CountStar => Err(Error::semantic("count(*) is only allowed in a projection")
                 .with_detail("InvalidAggregation")),
@@ -443,6 +545,8 @@ impl<'a> Ev<'a> {
                 predicate,
                 projection,
             } => {
+                let mem = &self.env.mem;
+                let mark = mem.mark();
                 let l = self.eval(list, row)?;
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
@@ -451,6 +555,10 @@ impl<'a> Ev<'a> {
                         return Err(targ(format!("expected a list, got {}", other.type_name())))
                     }
                 };
+                // The input list stays charged while it is consumed; each element kept is
+                // charged as it is added, and the temporaries of its evaluation given back.
+                let held = mem.mark().saturating_sub(mark);
+                let mut kept = 0u64;
                 let mut r = row.clone();
                 let mut out = Vec::new();
                 for (i, it) in items.into_iter().enumerate() {
@@ -461,13 +569,19 @@ impl<'a> Ev<'a> {
                     r.insert(variable.clone(), it.clone());
                     if let Some(p) = predicate {
                         if self.eval(p, &r)? != Value::Bool(true) {
+                            mem.settle(mark, held + kept)?;
                             continue;
                         }
                     }
-                    out.push(match projection {
+                    let v = match projection {
                         Some(p) => self.eval(p, &r)?,
                         None => it,
-                    });
+                    };
+                    let m = values::measure(&v);
+                    values::check_depth(m.depth + 1)?;
+                    kept += m.bytes as u64;
+                    mem.settle(mark, held + kept)?;
+                    out.push(v);
                 }
                 Ok(Value::List(out))
             }
@@ -487,12 +601,17 @@ impl<'a> Ev<'a> {
                 };
                 let mut r = row.clone();
                 let (mut t, mut f, mut n) = (0usize, 0usize, 0usize);
-                for it in items {
+                let mark = self.env.mem.mark();
+                for (i, it) in items.into_iter().enumerate() {
+                    if i % 4096 == 4095 {
+                        self.env.check()?;
+                    }
                     r.insert(variable.clone(), it);
                     let v = match predicate {
                         Some(p) => self.eval(p, &r)?,
                         None => Value::Bool(true),
                     };
+                    self.env.mem.settle(mark, 0)?;
                     match truthy(&v)? {
                         Some(true) => t += 1,
                         Some(false) => f += 1,
@@ -545,8 +664,12 @@ impl<'a> Ev<'a> {
                 list,
                 expr,
             } => {
-                let mut acc = self.eval(init, row)?;
+                let mem = &self.env.mem;
+                let list_mark = mem.mark();
                 let l = self.eval(list, row)?;
+                let mark = mem.mark();
+                let held = mark.saturating_sub(list_mark);
+                let mut acc = self.eval(init, row)?;
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
@@ -562,6 +685,10 @@ impl<'a> Ev<'a> {
                     r.insert(accumulator.clone(), acc);
                     r.insert(variable.clone(), it);
                     acc = self.eval(expr, &r)?;
+                    // Only the accumulator is kept: the step's temporaries are given back.
+                    let m = values::measure(&acc);
+                    values::check_depth(m.depth)?;
+                    mem.settle(list_mark, held + m.bytes as u64)?;
                 }
                 Ok(acc)
             }
@@ -577,7 +704,11 @@ impl<'a> Ev<'a> {
                     element: (**pattern).clone(),
                     span: Default::default(),
                 };
+                let mem = &self.env.mem;
+                let mark = mem.mark();
                 let rows = self.match_pattern(std::slice::from_ref(&part), row)?;
+                let held = mem.mark().saturating_sub(mark);
+                let mut kept = 0u64;
                 let mut out = Vec::new();
                 for r in rows {
                     if let Some(p) = predicate {
@@ -585,7 +716,12 @@ impl<'a> Ev<'a> {
                             continue;
                         }
                     }
-                    out.push(self.eval(projection, &r)?);
+                    let v = self.eval(projection, &r)?;
+                    let m = values::measure(&v);
+                    values::check_depth(m.depth + 1)?;
+                    kept += m.bytes as u64;
+                    mem.settle(mark, held + kept)?;
+                    out.push(v);
                 }
                 Ok(Value::List(out))
             }
@@ -614,11 +750,13 @@ impl<'a> Ev<'a> {
                             )
                             .with_detail("InvalidClauseComposition"));
                         };
-                        Ok(Value::List(
+                        let v = Value::List(
                             rows.into_iter()
                                 .map(|r| r.get(c).cloned().unwrap_or(Value::Null))
                                 .collect(),
-                        ))
+                        );
+                        self.env.mem.settle_value(self.env.mem.mark(), &v)?;
+                        Ok(v)
                     }
                 }
             }
@@ -640,6 +778,7 @@ impl<'a> Ev<'a> {
                 if b.is_null() {
                     return Ok(Value::Null);
                 }
+                let mark = self.env.mem.mark();
                 let mut m = BTreeMap::new();
                 for it in items {
                     match it {
@@ -668,7 +807,9 @@ impl<'a> Ev<'a> {
                         }
                     }
                 }
-                Ok(Value::Map(m))
+                let v = Value::Map(m);
+                self.env.mem.settle_value(mark, &v)?;
+                Ok(v)
             }
         }
     }
@@ -704,9 +845,24 @@ impl<'a> Ev<'a> {
                 Ok(res.map(Value::Bool).unwrap_or(Value::Null))
             }
             _ => {
+                let mark = self.env.mem.mark();
                 let a = self.eval(l, row)?;
                 let b = self.eval(r, row)?;
-                binary_values(op, &a, &b)
+                // `+` and `||` of strings and lists build a new value as large as both:
+                // charged before it is allocated.
+                let builds = matches!(op, Add | Concat)
+                    && (matches!(a, Value::String(_) | Value::List(_))
+                        || matches!(b, Value::String(_) | Value::List(_)));
+                if !builds {
+                    return binary_values(op, &a, &b);
+                }
+                let (ma, mb) = (values::measure(&a), values::measure(&b));
+                values::check_depth(ma.depth.max(mb.depth) + 1)?;
+                self.env.mem.charge(ma.bytes.saturating_add(mb.bytes))?;
+                let v = binary_values(op, &a, &b)?;
+                drop((a, b));
+                self.env.mem.settle_value(mark, &v)?;
+                Ok(v)
             }
         }
     }
@@ -946,6 +1102,13 @@ impl<'a> Ev<'a> {
                     return Err(Error::argument("range() step must not be zero")
                         .with_detail("NumberOutOfRange"));
                 }
+                // Charged before it is built: the number of elements is known.
+                let span = (end as i128 - start as i128) / step as i128;
+                let count = if span < 0 { 0 } else { span + 1 };
+                let bytes = count.saturating_mul(std::mem::size_of::<Value>() as i128);
+                self.env
+                    .mem
+                    .charge(usize::try_from(bytes).unwrap_or(usize::MAX))?;
                 let mut out = Vec::new();
                 let mut i = start;
                 while (step > 0 && i <= end) || (step < 0 && i >= end) {
@@ -1169,6 +1332,15 @@ impl<'a> Ev<'a> {
             }
             "replace" => match (a0, arg(1), arg(2)) {
                 (Value::String(s), Value::String(f), Value::String(t)) => {
+                    // Charged before it is built: the result can be much longer than `s`.
+                    let hits = if f.is_empty() {
+                        s.chars().count() + 1
+                    } else {
+                        s.matches(f.as_str()).count()
+                    };
+                    self.env
+                        .mem
+                        .charge(hits.saturating_mul(t.len()).saturating_add(s.len()))?;
                     Ok(Value::String(s.replace(&f, &t)))
                 }
                 (Value::Null, _, _) | (_, Value::Null, _) | (_, _, Value::Null) => Ok(Value::Null),
@@ -1232,8 +1404,18 @@ impl<'a> Ev<'a> {
             },
             "split" => match (a0, arg(1)) {
                 (Value::String(s), Value::String(d)) => Ok(Value::List(if d.is_empty() {
+                    self.env.mem.charge(
+                        s.chars()
+                            .count()
+                            .saturating_mul(std::mem::size_of::<Value>() + 4),
+                    )?;
                     s.chars().map(|c| Value::String(c.to_string())).collect()
                 } else {
+                    self.env.mem.charge(
+                        (s.matches(d.as_str()).count() + 1)
+                            .saturating_mul(std::mem::size_of::<Value>())
+                            .saturating_add(s.len()),
+                    )?;
                     s.split(d.as_str())
                         .map(|x| Value::String(x.to_string()))
                         .collect()

@@ -7,7 +7,7 @@ use graphward_core::value::{Node, Path, Relationship};
 use graphward_core::{Error, Result, Value};
 use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
 
-use super::eval::{node_ref, rel_ref, Ev, Row};
+use super::eval::{node_ref, rel_ref, row_size, Ev, Row};
 use super::values::equals;
 use crate::ast::{
     Clause, Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind,
@@ -129,7 +129,24 @@ impl<'a> Ev<'a> {
     }
 
     /// Match a comma-separated pattern against one input row; every result extends the row.
+    ///
+    /// The rows are charged to the query's memory account while they are found (so an
+    /// enumeration that would outgrow the budget stops), and given back when they are
+    /// returned: the caller that keeps them charges them as rows of its table.
     pub fn match_pattern(&self, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
+        let mem = &self.env.mem;
+        // A scope of its own: expressions evaluated while matching (property maps) must not
+        // release the rows charged so far.
+        mem.enter();
+        let mark = mem.mark();
+        let r = self.match_pattern_charged(parts, row);
+        let settled = mem.settle(mark, 0);
+        mem.leave();
+        settled?;
+        r
+    }
+
+    fn match_pattern_charged(&self, parts: &[PatternPart], row: &Row) -> Result<Vec<Row>> {
         let mut partial: Vec<(Row, HashSet<RelId>)> = vec![(row.clone(), HashSet::new())];
         for part in parts {
             let mut next = Vec::new();
@@ -409,6 +426,7 @@ impl<'a> Ev<'a> {
             if let Some(pv) = &part.variable {
                 row.insert(pv.clone(), Value::Path(build_path(&st.nodes, &st.rels)));
             }
+            self.env.mem.charge(row_size(&row))?;
             out.push((row, st.used.clone()));
             return Ok(());
         }
@@ -463,6 +481,10 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
+    /// Variable-length expansion as a depth-first search with an explicit stack (a path
+    /// can be as long as the graph has relationships, so no recursion per hop). Each level
+    /// holds the edges of one node still to try; the hops and the level stack are charged to
+    /// the query's memory account, and the time limit and cancellation are checked per hop.
     #[allow(clippy::too_many_arguments)]
     fn var_expand(
         &self,
@@ -473,70 +495,110 @@ impl<'a> Ev<'a> {
         k: usize,
         st: &mut State,
         out: &mut Vec<(Row, HashSet<RelId>)>,
-        at: NodeId,
+        from: NodeId,
         dir: ExpandDir,
         min: u64,
         max: u64,
         hops: &mut Vec<Hop>,
     ) -> Result<()> {
-        self.env.check()?;
-        let step = steps[k];
-        let rp = rps[step.rel];
-        let depth = hops.len() as u64;
-        if depth >= min {
-            // Try to finish here.
-            let saved_row = st.row.clone();
-            let prev_node = st.nodes[step.to];
-            if self.bind_node(nps, step.to, at, st)? {
-                let mut in_order = hops.clone();
-                let mut start_node = st.nodes[step.from].unwrap_or(at);
-                if step.reversed {
-                    // Hops were collected right-to-left: reverse into pattern order.
-                    in_order = reverse_hops(hops, st.nodes[step.from].unwrap_or(at));
-                    start_node = at;
-                }
-                let _ = start_node;
-                let rel_list = Value::List(
-                    in_order
-                        .iter()
-                        .map(|h| Value::Relationship(h.rel.clone()))
-                        .collect(),
-                );
-                let ok = match rp.variable.as_ref().and_then(|v| saved_row.get(v)) {
-                    Some(b) => equals(b, &rel_list) == Some(true),
-                    None => true,
-                };
-                if ok {
-                    st.rels[step.rel] = Some(RelBinding::Var(in_order));
-                    if let Some(v) = &rp.variable {
-                        st.row.insert(v.clone(), rel_list);
+        let rp = rps[steps[k].rel];
+        let res = self.env.mem.reservation();
+        // One level per node on the current path: the node's edges and the next to try.
+        let mut levels: Vec<(Vec<Edge>, usize)> = Vec::new();
+        let mut at = from;
+        loop {
+            // Visit `at`, reached by `hops`.
+            self.env.check()?;
+            self.var_finish(part, nps, rps, steps, k, st, out, at, min, hops)?;
+            let edges = if (hops.len() as u64) < max {
+                self.g.expand(at, dir, &rp.types)?
+            } else {
+                Vec::new()
+            };
+            res.grow((edges.len() * std::mem::size_of::<Edge>() + LEVEL_BYTES) as u64)?;
+            levels.push((edges, 0));
+            // Find the next edge to follow, backtracking over exhausted levels.
+            let mut next = None;
+            while let Some((edges, i)) = levels.last_mut() {
+                if let Some(e) = edges.get(*i).cloned() {
+                    *i += 1;
+                    if st.used.contains(&e.rel) {
+                        continue;
                     }
-                    self.extend(part, nps, rps, steps, k + 1, st, out)?;
-                    st.rels[step.rel] = None;
+                    let rel = rel_from_edge(at_of(hops, from), &e, self.rel_type_name(e.rel)?);
+                    if !self.rel_ok(rp, &rel, &st.row)? {
+                        continue;
+                    }
+                    next = Some((e, rel));
+                    break;
+                }
+                let n = edges.len();
+                levels.pop();
+                res.shrink((n * std::mem::size_of::<Edge>() + LEVEL_BYTES) as u64);
+                if let Some(h) = hops.pop() {
+                    st.used.remove(&(h.rel.id as RelId));
                 }
             }
-            st.nodes[step.to] = prev_node;
-            st.row = saved_row;
-        }
-        if depth >= max {
-            return Ok(());
-        }
-        for e in self.g.expand(at, dir, &rp.types)? {
-            if st.used.contains(&e.rel) {
-                continue;
-            }
-            let rel = rel_from_edge(at, &e, self.rel_type_name(e.rel)?);
-            if !self.rel_ok(rp, &rel, &st.row)? {
-                continue;
-            }
+            let Some((e, rel)) = next else {
+                return Ok(());
+            };
             st.used.insert(e.rel);
             hops.push(Hop { rel, node: e.other });
-            self.var_expand(
-                part, nps, rps, steps, k, st, out, e.other, dir, min, max, hops,
-            )?;
-            hops.pop();
-            st.used.remove(&e.rel);
+            at = e.other;
         }
+    }
+
+    /// Bind the end of a variable-length step at `at` (if the path is long enough) and
+    /// continue with the rest of the pattern.
+    #[allow(clippy::too_many_arguments)]
+    fn var_finish(
+        &self,
+        part: &PatternPart,
+        nps: &[&NodePattern],
+        rps: &[&RelationshipPattern],
+        steps: &[Step],
+        k: usize,
+        st: &mut State,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+        at: NodeId,
+        min: u64,
+        hops: &[Hop],
+    ) -> Result<()> {
+        let step = steps[k];
+        let rp = rps[step.rel];
+        if (hops.len() as u64) < min {
+            return Ok(());
+        }
+        let saved_row = st.row.clone();
+        let prev_node = st.nodes[step.to];
+        if self.bind_node(nps, step.to, at, st)? {
+            let in_order = if step.reversed {
+                // Hops were collected right-to-left: reverse into pattern order.
+                reverse_hops(hops, st.nodes[step.from].unwrap_or(at))
+            } else {
+                hops.to_vec()
+            };
+            let rel_list = Value::List(
+                in_order
+                    .iter()
+                    .map(|h| Value::Relationship(h.rel.clone()))
+                    .collect(),
+            );
+            let ok = match rp.variable.as_ref().and_then(|v| saved_row.get(v)) {
+                Some(b) => equals(b, &rel_list) == Some(true),
+                None => true,
+            };
+            if ok {
+                st.rels[step.rel] = Some(RelBinding::Var(in_order));
+                if let Some(v) = &rp.variable {
+                    st.row.insert(v.clone(), rel_list);
+                }
+                self.extend(part, nps, rps, steps, k + 1, st, out)?;
+                st.rels[step.rel] = None;
+            }
+        }
+        st.nodes[step.to] = prev_node;
+        st.row = saved_row;
         Ok(())
     }
 
@@ -622,6 +684,7 @@ impl<'a> Ev<'a> {
                         let rels = vec![Some(RelBinding::Var(hops.clone()))];
                         r.insert(pv.clone(), Value::Path(build_path(&nodes, &rels)));
                     }
+                    self.env.mem.charge(row_size(&r))?;
                     out.push((r, used.clone()));
                 }
             }
@@ -642,6 +705,9 @@ impl<'a> Ev<'a> {
         all: bool,
         used: &HashSet<RelId>,
     ) -> Result<Vec<Vec<Hop>>> {
+        // The frontier's paths and those found are charged to the query's memory account.
+        let res = self.env.mem.reservation();
+        let hop_bytes = (std::mem::size_of::<Hop>() + 32) as u64;
         let mut frontier: Vec<(NodeId, Vec<Hop>)> = vec![(s, vec![])];
         let mut found = Vec::new();
         let mut depth = 0u64;
@@ -655,6 +721,7 @@ impl<'a> Ev<'a> {
             let mut next = Vec::new();
             let mut reached = HashSet::new();
             for (n, path) in &frontier {
+                self.env.check()?;
                 for e in self.g.expand(*n, dir, &rp.types)? {
                     if used.contains(&e.rel) || path.iter().any(|h| h.rel.id as u64 == e.rel) {
                         continue;
@@ -666,7 +733,9 @@ impl<'a> Ev<'a> {
                     }
                     let mut p = path.clone();
                     p.push(Hop { rel, node: e.other });
+                    res.grow(p.len() as u64 * hop_bytes)?;
                     if e.other == t && depth >= min {
+                        res.grow(p.len() as u64 * hop_bytes)?;
                         found.push(p.clone());
                         if !all {
                             return Ok(found);
@@ -684,9 +753,19 @@ impl<'a> Ev<'a> {
             visited.extend(reached);
             self.env.check_rows(next.len())?;
             frontier = next;
+            let live: u64 = frontier.iter().map(|(_, p)| p.len() as u64).sum();
+            res.resize(live * hop_bytes)?;
         }
         Ok(found)
     }
+}
+
+/// Bytes charged per level of a variable-length search besides its edges.
+const LEVEL_BYTES: usize = 64;
+
+/// The node a variable-length search stands on: the last hop's, or where it started.
+fn at_of(hops: &[Hop], from: NodeId) -> NodeId {
+    hops.last().map_or(from, |h| h.node)
 }
 
 fn reverse_hops(hops: &[Hop], origin: NodeId) -> Vec<Hop> {

@@ -25,7 +25,7 @@ use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, Storage};
 
 use crate::ast::{AdminCommand, Statement};
-use eval::{Env, Ev, Row, TableProcedure};
+use eval::{Env, Ev, MemAccount, Row, TableProcedure};
 use graphward_core::commands::RowsStream;
 use runner::{has_updates, Runner, StoreTx};
 
@@ -138,6 +138,8 @@ struct Inner {
     lock_wait_micros: AtomicU64,
     /// Per database: the writers waiting for its write lock.
     write_queues: Mutex<HashMap<String, Arc<WriteQueue>>>,
+    /// The server-wide memory pool every query's charges go to.
+    memory: Arc<graphward_core::memory::MemoryPool>,
 }
 
 impl Inner {
@@ -422,8 +424,10 @@ impl Engine {
         }
         let warn_age = config.limits.snapshot_warning_age.filter(|_| on_disk);
         let auto_compact = config.auto_compact.filter(|_| on_disk);
+        let memory = graphward_core::memory::MemoryPool::new(config.limits.max_total_memory_bytes);
         let engine = Engine {
             inner: Arc::new(Inner {
+                memory,
                 storage,
                 config,
                 procedures: Arc::new(RwLock::new(HashMap::new())),
@@ -1042,7 +1046,10 @@ impl EngineTx {
             deadline,
             database: self.name.clone(),
             max_rows: limits.max_rows,
-            max_memory_bytes: limits.max_memory_bytes,
+            mem: MemAccount::new(graphward_core::memory::QueryMemory::new(
+                limits.max_memory_bytes,
+                self.engine.memory.clone(),
+            )),
             procedures: self.engine.procedures.clone(),
         }
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use graphward_core::{Error, ErrorCode, Result, Value};
 
-use super::eval::{Ev, Row};
+use super::eval::{row_size, Ev, Row};
 use super::values::{self, as_f64, key, order};
 use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 use crate::semantic::is_aggregate_function;
@@ -35,6 +35,7 @@ impl<'a> Ev<'a> {
                     }
                 }
                 any = true;
+                self.env.charge_row(&r)?;
                 out.push(r);
             }
             if m.optional && !any {
@@ -42,6 +43,7 @@ impl<'a> Ev<'a> {
                 for v in &new_vars {
                     r.entry(v.clone()).or_insert(Value::Null);
                 }
+                self.env.charge_row(&r)?;
                 out.push(r);
             }
             self.env.check_rows(out.len())?;
@@ -69,12 +71,14 @@ impl<'a> Ev<'a> {
                     for it in items {
                         let mut r = row.clone();
                         r.insert(u.variable.clone(), it);
+                        self.env.charge_row(&r)?;
                         out.push(r);
                     }
                 }
                 other => {
                     let mut r = row;
                     r.insert(u.variable.clone(), other);
+                    self.env.charge_row(&r)?;
                     out.push(r);
                 }
             }
@@ -124,6 +128,16 @@ impl<'a> Ev<'a> {
                 for (k, v) in &pr {
                     sort_row.insert(k.clone(), v.clone());
                 }
+                // The projected row, and the copies of its values (and keys) in the row
+                // ORDER BY reads (the input row, already charged with its table).
+                self.env.charge_row(&pr)?;
+                let copies: usize = pr
+                    .iter()
+                    .map(|(k, v)| {
+                        32 + k.len() + values::measure(v).bytes - std::mem::size_of::<Value>()
+                    })
+                    .sum();
+                self.env.mem.building.grow(copies as u64)?;
                 out.push((pr, sort_row));
             }
         }
@@ -229,6 +243,8 @@ impl<'a> Ev<'a> {
         }
         let mut groups: Vec<Group> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
+        // The groups and what their accumulators keep (collect, DISTINCT, percentiles).
+        let state = self.env.mem.reservation();
         let no_keys = rewritten.iter().all(|(_, _, a)| *a);
         for row in rows {
             self.env.check()?;
@@ -245,6 +261,10 @@ impl<'a> Ev<'a> {
             let gi = match index.get(&kstr) {
                 Some(i) => *i,
                 None => {
+                    state.grow(
+                        (row_size(&row) + row_size(&keys) + 2 * kstr.len() + 64 * aggs.len())
+                            as u64,
+                    )?;
                     groups.push(Group {
                         first: row.clone(),
                         keys,
@@ -261,6 +281,15 @@ impl<'a> Ev<'a> {
                     .iter()
                     .map(|x| self.eval(x, &row))
                     .collect::<Result<Vec<_>>>()?;
+                let acc = &g.accs[ai];
+                if acc.distinct || acc.retains() {
+                    if let Some(v) = vals.first() {
+                        let m = values::measure(v);
+                        values::check_depth(m.depth + 1)?;
+                        let copies = usize::from(acc.distinct) + usize::from(acc.retains());
+                        state.grow((m.bytes * copies) as u64)?;
+                    }
+                }
                 g.accs[ai].feed(vals)?;
             }
         }
@@ -295,6 +324,7 @@ impl<'a> Ev<'a> {
             for (k, v) in &pr {
                 sort_row.insert(k.clone(), v.clone());
             }
+            self.env.charge_row(&pr)?;
             out.push((pr, sort_row));
         }
         Ok(out)
@@ -601,6 +631,14 @@ struct Acc {
 }
 
 impl Acc {
+    /// Whether the accumulator keeps every value it is fed.
+    fn retains(&self) -> bool {
+        matches!(
+            self.func.as_str(),
+            "collect" | "percentiledisc" | "percentilecont" | "stdev" | "stdevp"
+        )
+    }
+
     fn new(e: &Expr) -> Acc {
         let (func, distinct) = match e {
             Expr::CountStar => ("count*".to_string(), false),

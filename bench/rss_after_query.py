@@ -1,0 +1,69 @@
+"""Server RSS before, during and after one big query (issue 12: memory goes back to the OS).
+
+Usage: bench/rss_after_query.py [--rows N] (the release binary from $GRAPHWARD_BIN or
+$CARGO_TARGET_DIR/release/graphward; build with `--features system-allocator` to compare with
+glibc's malloc). Prints idle RSS, peak RSS during the query, and RSS 1 s and 5 s after it."""
+import argparse
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from neo4j import GraphDatabase
+
+from common import PASSWORD, binary, start_graphward, stop_all
+
+
+def rss_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    query = ("UNWIND range(1, $n) AS i WITH i, toString(i) + '-padding-padding-padding' AS s "
+             "RETURN count(s) AS c")
+    with tempfile.TemporaryDirectory() as d:
+        proc, bolt, _ = start_graphward(d)
+        try:
+            with GraphDatabase.driver(f"bolt://127.0.0.1:{bolt}", auth=("neo4j", PASSWORD)) as drv:
+                with drv.session() as s:
+                    s.run("RETURN 1").consume()
+                time.sleep(1)
+                idle = rss_kb(proc.pid)
+                peak = [idle]
+                done = threading.Event()
+
+                def sample():
+                    while not done.is_set():
+                        peak[0] = max(peak[0], rss_kb(proc.pid))
+                        time.sleep(0.02)
+
+                t = threading.Thread(target=sample)
+                t.start()
+                with drv.session() as s:
+                    c = s.run(query, n=args.rows).single()["c"]
+                done.set()
+                t.join()
+                assert c == args.rows
+                time.sleep(1)
+                after1 = rss_kb(proc.pid)
+                time.sleep(4)
+                after5 = rss_kb(proc.pid)
+        finally:
+            stop_all([proc])
+    load = os.getloadavg()
+    print(f"binary: {binary()}")
+    print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"rows: {args.rows}")
+    print(f"RSS idle {idle // 1024} MiB, peak {peak[0] // 1024} MiB, "
+          f"1 s after {after1 // 1024} MiB, 5 s after {after5 // 1024} MiB")
+
+
+if __name__ == "__main__":
+    main()

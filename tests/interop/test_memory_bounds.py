@@ -1,0 +1,144 @@
+"""Bounded by design (issue 12): hostile queries from a client end with a clean error while the
+server keeps answering other clients, under an address-space cap (RLIMIT_AS, as `ulimit -v`)
+so that a regression fails here instead of eating the machine.
+
+Each query would, without the budgets, grow to gigabytes (values built in expressions,
+collect, cartesian products, shortest paths over all pairs) or recurse once per hop of a
+path the data controls (variable-length expansion on a complete graph: 14,280 relationships,
+a trail that deep overflowed the stack and aborted the process)."""
+import threading
+
+import pytest
+from neo4j import GraphDatabase
+from neo4j.exceptions import Neo4jError
+
+from conftest import AUTH
+
+OOM = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+TIMEOUT = "Neo.ClientError.Transaction.TransactionTimedOut"
+LIMIT = "Neo.ClientError.General.ResourceLimitExceeded"
+
+# The server's whole virtual memory: thread stacks, the allocator's reservations, redb, and
+# the queries. Well below what any of the queries below would take unbounded.
+ADDRESS_SPACE = 3 << 30
+
+
+@pytest.fixture(scope="module")
+def srv(make_server_module):
+    s = make_server_module(
+        ["--max-query-memory", "64MiB", "--max-total-query-memory", "256MiB",
+         "--query-timeout", "4s"],
+        address_space=ADDRESS_SPACE,
+    )
+    with GraphDatabase.driver(s.bolt_uri, auth=AUTH) as d:
+        with d.session() as ses:
+            # A complete directed graph of 120 nodes (14,280 relationships).
+            ses.run("UNWIND range(1, 120) AS i CREATE (:K {i: i})").consume()
+            ses.run("MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:E]->(b)").consume()
+            # 21 layers of 4 nodes, every node linked to all of the next layer: 4^20 shortest
+            # paths from the first layer to the last.
+            ses.run(
+                "UNWIND range(0, 20) AS l UNWIND range(0, 3) AS j CREATE (:L {l: l, j: j})"
+            ).consume()
+            ses.run("MATCH (a:L), (b:L) WHERE b.l = a.l + 1 CREATE (a)-[:D]->(b)").consume()
+    yield s
+
+
+@pytest.fixture(scope="module")
+def make_server_module():
+    import tempfile
+    from conftest import Server
+    started, dirs = [], []
+
+    def _make(extra_args=(), address_space=None):
+        td = tempfile.TemporaryDirectory(prefix="graphward-test-")
+        dirs.append(td)
+        s = Server(td.name, extra_args, address_space=address_space).start()
+        started.append(s)
+        return s
+
+    yield _make
+    for s in started:
+        s.stop()
+    for td in dirs:
+        td.cleanup()
+
+
+HOSTILE = [
+    # values built inside expressions
+    ("string doubling", "RETURN size(reduce(s = 'x', i IN range(1, 40) | s + s))", {OOM}),
+    ("collect 5M", "UNWIND range(1, 5000000) AS i RETURN collect(i)", {OOM}),
+    ("nested comprehensions 1e4 x 1e4",
+     "RETURN size([i IN range(1, 10000) | [j IN range(1, 10000) | j]])", {OOM}),
+    ("list growth in reduce",
+     "RETURN size(reduce(acc = [], i IN range(1, 1000000) | acc + range(1, 100)))", {OOM}),
+    # operator state
+    ("cartesian product", "MATCH (a:K), (b:K), (c:K), (d:K) RETURN a, b, c, d", {OOM}),
+    ("sort of a cartesian product",
+     "MATCH (a:K), (b:K), (c:K) RETURN a.i AS x, b.i AS y, c.i AS z ORDER BY x, y, z", {OOM}),
+    # pattern enumeration
+    ("all shortest paths over all pairs",
+     "MATCH (a:L), (b:L) MATCH p = allShortestPaths((a)-[:D*]->(b)) RETURN count(p)", {OOM}),
+    ("paths of a complete graph", "MATCH p = (a:K)-[:E*]->(b:K) RETURN count(p)", {OOM, TIMEOUT}),
+    # a trail as deep as the graph has relationships, matching nothing: bounded by the time
+    # limit, checked inside the expansion (and without recursion per hop)
+    ("deep trail", "MATCH (a:K {i: 1})-[:E*]->(b:K {i: -1}) RETURN count(*)", {TIMEOUT, OOM}),
+    # deep nesting
+    ("deep nesting", "RETURN size(reduce(a = [], i IN range(1, 100000) | [a]))", {LIMIT}),
+]
+
+
+@pytest.mark.parametrize("name,query,codes", HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_query_ends_with_a_clean_error(srv, name, query, codes):
+    outcome = {}
+
+    def hostile():
+        try:
+            with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+                with d.session() as ses:
+                    ses.run(query).consume()
+            outcome["result"] = "succeeded"
+        except Neo4jError as e:
+            outcome["code"] = e.code
+            outcome["message"] = e.message
+
+    t = threading.Thread(target=hostile)
+    t.start()
+    # Another client is served while the hostile query runs, and after it.
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session() as ses:
+            while t.is_alive():
+                assert ses.run("RETURN 1 AS x").single()["x"] == 1
+                t.join(0.2)
+            assert ses.run("RETURN 1 AS x").single()["x"] == 1
+    assert srv.proc.poll() is None, srv.read_log()[-4000:]
+    assert outcome.get("code") in codes, (outcome, srv.read_log()[-2000:])
+    if outcome["code"] == OOM:
+        # The message names the limit and how to raise it.
+        assert "max_query_memory" in outcome["message"] or \
+            "max_total_query_memory" in outcome["message"], outcome
+
+
+def test_pool_is_shared_by_concurrent_queries(srv):
+    """Each query below fits its own 64 MiB; run four at once against the 256 MiB pool,
+    whichever fail, fail cleanly, and the pool is whole afterwards."""
+    q = "RETURN size([x IN range(1, 150000) | x]) AS n"
+    results = []
+
+    def one():
+        try:
+            with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+                with d.session() as ses:
+                    results.append(ses.run(q).single()["n"])
+        except Neo4jError as e:
+            results.append(e.code)
+
+    ts = [threading.Thread(target=one) for _ in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert all(r in (150000, OOM) for r in results), results
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session() as ses:
+            assert ses.run(q).single()["n"] == 150000
