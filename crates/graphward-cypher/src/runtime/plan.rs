@@ -395,6 +395,9 @@ impl Node {
                 if out.is_none() {
                     let mut rows = Vec::new();
                     while let Some(r) = Self::child(children, cx)? {
+                        // Charged as it is buffered (the budget bounds the buffer, not a
+                        // row count); `check_table` then holds the whole table's charge.
+                        ev.env.charge_row(&r)?;
                         rows.push(r);
                         if rows.len().is_multiple_of(4096) {
                             ev.env.check()?;
@@ -662,6 +665,9 @@ fn sort_input(
         match k {
             Some(k) => {
                 if heap.len() < k {
+                    // The heap only grows to k rows: each of those is charged; a row that
+                    // replaces another leaves the charge as it is.
+                    ev.env.charge_row(&e.row)?;
                     heap.push(e);
                 } else if heap.peek().is_some_and(|top| e < *top) {
                     heap.pop();
@@ -669,6 +675,7 @@ fn sort_input(
                 }
             }
             None => {
+                ev.env.charge_row(&e.row)?;
                 all.push(e);
                 if all.len().is_multiple_of(4096) {
                     ev.env.check_rows(all.len())?;
