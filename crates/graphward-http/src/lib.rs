@@ -209,12 +209,18 @@ pub async fn serve(
                 tracing::debug!(%peer, "http: {}", refusal.message());
                 // Plaintext clients are told why (bounded: at most 64 answers in flight, each
                 // at most one second); a TLS port cannot answer without a handshake.
+                // When all 64 are busy (a flood of silent sockets holds them for their second),
+                // the answer is written at once without waiting: one non-blocking write into
+                // the fresh socket's empty send buffer, no task, nothing held.
                 if tls.is_none() {
-                    if let Ok(slot) = refusals.clone().try_acquire_owned() {
-                        tokio::spawn(async move {
-                            let _slot = slot;
-                            refuse_raw(stream, &refusal.message()).await;
-                        });
+                    match refusals.clone().try_acquire_owned() {
+                        Ok(slot) => {
+                            tokio::spawn(async move {
+                                let _slot = slot;
+                                refuse_raw(stream, &refusal.message()).await;
+                            });
+                        }
+                        Err(_) => refuse_now(stream, &refusal.message()),
                     }
                 }
                 continue;
@@ -269,24 +275,45 @@ pub async fn serve(
     }
 }
 
-/// Answer a connection refused before its request was read: 503 with the JSON error shape,
-/// then read (and drop) what the client sent for up to a second, so the answer is not lost
-/// to a reset.
-async fn refuse_raw(mut stream: tokio::net::TcpStream, message: &str) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// The 503 of [`refuse_raw`] for a connection over every cap, without waiting: drain what the
+/// client already sent (so closing does not reset the answer away), write the answer if the
+/// socket takes it now, and close the sending side.
+fn refuse_now(stream: tokio::net::TcpStream, message: &str) {
+    let mut sink = [0u8; 4096];
+    for _ in 0..16 {
+        match stream.try_read(&mut sink) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
+        }
+    }
+    let _ = stream.try_write(refusal_answer(message).as_bytes());
+    if let Ok(std_stream) = stream.into_std() {
+        let _ = std_stream.shutdown(std::net::Shutdown::Write);
+    }
+}
+
+/// The whole HTTP answer to a connection refused before its request was read.
+fn refusal_answer(message: &str) -> String {
     let body = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::AuthBusy.as_str(),
         message,
     )
     .body();
-    let head = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
         body.len()
-    );
+    )
+}
+
+/// Answer a connection refused before its request was read: 503 with the JSON error shape,
+/// then read (and drop) what the client sent for up to a second, so the answer is not lost
+/// to a reset.
+async fn refuse_raw(mut stream: tokio::net::TcpStream, message: &str) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let answer_text = refusal_answer(message);
     let answer = async {
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body.as_bytes()).await?;
+        stream.write_all(answer_text.as_bytes()).await?;
         stream.shutdown().await?;
         let mut sink = [0u8; 4096];
         let mut total = 0usize;
