@@ -833,9 +833,7 @@ impl<'a> Ev<'a> {
         // The plan's operators hold no borrow of storage between pulls, so the candidates
         // are collected (ids only).
         let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
-        let ids = ids
-            .map(|r| r.map_err(Error::from))
-            .collect::<Result<Vec<NodeId>>>()?;
+        let ids = ids.collect::<Result<Vec<NodeId>>>()?;
         Ok((anchor, ids))
     }
 
