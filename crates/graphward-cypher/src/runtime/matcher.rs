@@ -182,23 +182,7 @@ impl<'a> Ev<'a> {
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
         let (anchor, candidates) = self.choose_anchor(&nps, &row)?;
-        let mut steps = Vec::new();
-        for i in anchor..rps.len() {
-            steps.push(Step {
-                rel: i,
-                from: i,
-                to: i + 1,
-                reversed: false,
-            });
-        }
-        for i in (0..anchor).rev() {
-            steps.push(Step {
-                rel: i,
-                from: i + 1,
-                to: i,
-                reversed: true,
-            });
-        }
+        let steps = steps_from(anchor, rps.len());
         for id in candidates {
             let id = id?;
             self.env.check()?;
@@ -847,23 +831,7 @@ impl<'a> Ev<'a> {
     ) -> Result<Vec<Row>> {
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
-        let mut steps = Vec::new();
-        for i in anchor..rps.len() {
-            steps.push(Step {
-                rel: i,
-                from: i,
-                to: i + 1,
-                reversed: false,
-            });
-        }
-        for i in (0..anchor).rev() {
-            steps.push(Step {
-                rel: i,
-                from: i + 1,
-                to: i,
-                reversed: true,
-            });
-        }
+        let steps = steps_from(anchor, rps.len());
         let mut st = State {
             nodes: vec![None; nps.len()],
             rels: vec![None; rps.len()],
@@ -876,4 +844,22 @@ impl<'a> Ev<'a> {
         }
         Ok(out.into_iter().map(|(r, _)| r).collect())
     }
+}
+
+/// The expansion order from node `anchor` of a chain of `rels` relationships: rightwards to the
+/// end, then leftwards back to the start.
+fn steps_from(anchor: usize, rels: usize) -> Vec<Step> {
+    let right = (anchor..rels).map(|i| Step {
+        rel: i,
+        from: i,
+        to: i + 1,
+        reversed: false,
+    });
+    let left = (0..anchor).rev().map(|i| Step {
+        rel: i,
+        from: i + 1,
+        to: i,
+        reversed: true,
+    });
+    right.chain(left).collect()
 }
