@@ -22,21 +22,22 @@ SYNTAX = "Neo.ClientError.Statement.SyntaxError"
 PW = "front-door-pw"
 GRAPH = "fdg"
 
-# principal -> (its level on GRAPH or None, ADMIN on *, TLS MANAGEMENT, a token limited to GRAPH)
+# principal -> (its level on GRAPH or None, ADMIN on *, DBMS privileges, a token limited to GRAPH)
 PRINCIPALS = {
-    "none": (None, False, False, False),
-    "read": ("READ", False, False, False),
-    "write": ("WRITE", False, False, False),
-    "admin_g": ("ADMIN", False, False, False),
-    "admin_all": ("ADMIN", True, True, False),
-    "tls": (None, False, True, False),
-    "scoped_token": ("ADMIN", False, False, True),
+    "none": (None, False, (), False),
+    "read": ("READ", False, (), False),
+    "write": ("WRITE", False, (), False),
+    "admin_g": ("ADMIN", False, (), False),
+    "admin_all": ("ADMIN", True, ("TLS MANAGEMENT", "METRICS"), False),
+    "tls": (None, False, ("TLS MANAGEMENT",), False),
+    "metrics": (None, False, ("METRICS",), False),
+    "scoped_token": ("ADMIN", False, (), True),
 }
 LEVELS = {"READ": 1, "WRITE": 2, "ADMIN": 3}
 
 
 def allowed(principal, needs):
-    level, admin_all, tls, scoped = PRINCIPALS[principal]
+    level, admin_all, dbms, scoped = PRINCIPALS[principal]
     if needs == "anyone":
         return True
     if needs in ("own-account", "own-account-password"):
@@ -45,8 +46,8 @@ def allowed(principal, needs):
         return level is not None and LEVELS[level] >= LEVELS[needs.split(":")[1]]
     if needs == "admin-all":
         return admin_all
-    if needs == "dbms:TLS MANAGEMENT":
-        return tls
+    if needs.startswith("dbms:"):
+        return needs.split(":", 1)[1] in dbms
     raise AssertionError(f"unknown requirement {needs}")
 
 
@@ -80,15 +81,15 @@ class Env:
 
     def setup(self):
         self.admin(f"CREATE DATABASE {GRAPH} IF NOT EXISTS")
-        for p, (level, admin_all, tls, scoped) in PRINCIPALS.items():
+        for p, (level, admin_all, dbms, scoped) in PRINCIPALS.items():
             u = self.users[p]
             self.admin(f"CREATE USER {u} SET PASSWORD '{PW}'")
             if level:
                 self.admin(f"GRANT {level} ON GRAPH {GRAPH} TO {u}")
             if admin_all:
                 self.admin(f"GRANT ADMIN ON GRAPH * TO {u}")
-            if tls:
-                self.admin(f"GRANT TLS MANAGEMENT ON DBMS TO {u}")
+            for privilege in dbms:
+                self.admin(f"GRANT {privilege} ON DBMS TO {u}")
 
     def token(self, principal):
         """A fresh server-issued token limited to GRAPH (fresh: the table rotates the signing key)."""
@@ -196,13 +197,14 @@ def call_endpoint(env, headers, endpoint):
 
 
 def test_every_admin_endpoint_for_every_principal(env):
-    """The HTTP admin endpoints (config apply, TLS reload, backup, compaction) are decided by
+    """The HTTP admin endpoints (config apply, TLS reload, backup, compaction, metrics) are decided by
     the same table, from the typed command each stands for: allowed exactly when the table
     allows it, else 403 Forbidden (a graph-scoped token included)."""
     endpoints = endpoint_table(env.users["read"])
     assert {r["kind"] for r in endpoints} >= {"http_config_apply", "http_tls_reload",
                                               "http_backup", "http_backup_file",
-                                              "http_backup_remove", "http_compact"}
+                                              "http_backup_remove", "http_compact",
+                                              "http_metrics"}
     for principal in PRINCIPALS:
         for row in endpoint_table(env.users[principal]):
             r = call_endpoint(env, env.http_headers(principal), row["endpoint"])

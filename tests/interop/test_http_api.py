@@ -67,7 +67,7 @@ def test_metrics(server):
     requests.get(url(server, "/ping"))
     query(server, "RETURN 1")
     requests.get(url(server, "/nope"))
-    r = requests.get(url(server, "/metrics"))
+    r = requests.get(url(server, "/metrics"), auth=AUTH)
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/plain")
     text = r.text
@@ -182,7 +182,7 @@ def test_bad_authorization_header_is_401(server):
                           headers={"Authorization": value})
         e = assert_error(r, 401, "Neo.ClientError.Security.Unauthorized")
         assert "WWW-Authenticate" in r.headers
-    text = requests.get(url(server, "/metrics")).text
+    text = requests.get(url(server, "/metrics"), auth=AUTH).text
     assert 'graphward_auth_refusals_total{reason="malformed_header"}' in text
 
 
@@ -296,7 +296,7 @@ def test_idle_transactions_expire(make_server):
     time.sleep(2.2)
     r = requests.post(f"http://127.0.0.1:{srv.http_port}/db/neo4j/query/v2/tx/{tid}/commit", auth=AUTH)
     assert_error(r, 404, "Neo.ClientError.Transaction.TransactionNotFound")
-    text = requests.get(f"http://127.0.0.1:{srv.http_port}/metrics").text
+    text = requests.get(f"http://127.0.0.1:{srv.http_port}/metrics", auth=AUTH).text
     assert 'graphward_http_transactions_total{outcome="expired"} 1' in text
 
 

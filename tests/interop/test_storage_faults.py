@@ -104,7 +104,7 @@ def test_missing_empty_and_damaged_files_are_offline_not_empty(make_server):
     assert (dbs / "empty.redb").stat().st_size == 0, "the empty file must not be initialized"
     h = requests.get(http(again, "/health")).json()
     assert h["status"] == "degraded", h
-    metrics = requests.get(http(again, "/metrics")).text
+    metrics = requests.get(http(again, "/metrics"), auth=AUTH).text
     assert 'graphward_database_status{database="gone",status="offline"} 1' in metrics
     assert "offline" in again.read_log() and "gone" in again.read_log()
 
@@ -187,7 +187,7 @@ def test_disk_full_degrades_then_recovers_without_restart(small_tmpfs):
             assert "storage failed" in states["neo4j"][1]
             h = requests.get(http(srv, "/health")).json()
             assert h["status"] == "degraded", h
-            metrics = requests.get(http(srv, "/metrics")).text
+            metrics = requests.get(http(srv, "/metrics"), auth=AUTH).text
             assert 'graphward_database_status{database="neo4j",status="degraded"} 1' in metrics
             assert 'graphward_storage_io_failures_total{database="neo4j"} 0' not in metrics
             log = srv.read_log()

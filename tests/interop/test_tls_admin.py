@@ -72,7 +72,7 @@ def test_http_reload_endpoint_with_curl(tmp_path, tls_server):
     old_fp = pem_fingerprint(live / "server.pem")
     new_fp = pem_fingerprint(new / "server.pem")
 
-    status, metrics_before = curl(srv.http_port, "/metrics", ca=ca, method="GET", user=None)
+    status, metrics_before = curl(srv.http_port, "/metrics", ca=ca, method="GET")
     assert status == 200
     started_before = metric(metrics_before, "graphward_tls_reloads_started_total", listener="http")
 
@@ -109,7 +109,7 @@ def test_http_reload_endpoint_with_curl(tmp_path, tls_server):
     assert status == 401
 
     # /metrics: not_after per listener and the reload counters
-    status, text = curl(srv.http_port, "/metrics", ca=ca, method="GET", user=None)
+    status, text = curl(srv.http_port, "/metrics", ca=ca, method="GET")
     assert status == 200
     assert metric(text, "graphward_tls_reloads_started_total", listener="http") == started_before + 3
     assert metric(text, "graphward_tls_reloads_total", listener="http", result="ok") == 2

@@ -242,7 +242,7 @@ def test_metrics_show_open_transactions_and_lock_waits(driver, server):
                 tx.run("CREATE (:Metric)").consume()
             tx.close()
         time.sleep(0.1)
-        text = requests.get(url, timeout=5).text
+        text = requests.get(url, timeout=5, auth=AUTH).text
         assert metric(text, "graphward_transactions_open") >= 1
         assert metric(text, "graphward_transaction_oldest_age_seconds") >= 0.1
         assert metric(text, "graphward_write_lock_waits_total") >= 1

@@ -17,6 +17,7 @@
 //! | `RELOAD ... TLS`, `CALL dbms.security.reloadTLS()`, `SHOW TLS` | the `TLS MANAGEMENT` DBMS privilege (ADMIN on `*` includes it) |
 //! | HTTP `POST /admin/config/apply` (as `RELOAD CONFIG`), `POST /admin/backup`, `GET /admin/backup/{id}/file`, `DELETE /admin/backup/{id}`, `POST /admin/compact/{database}` | ADMIN on every graph (`*`) |
 //! | HTTP `POST /admin/tls/reload` (as `RELOAD ... TLS`) | the `TLS MANAGEMENT` DBMS privilege |
+//! | HTTP `GET /metrics` | the `METRICS` DBMS privilege (ADMIN on `*` includes it) |
 //!
 //! The HTTP admin endpoints carry out their work themselves, but are decided here from a typed
 //! [`Command`] (see [`endpoint_commands`]) through `QueryEngine::authorize`, like any statement.
@@ -164,6 +165,7 @@ fn command_needs(cmd: &Command, user: Option<&str>) -> Needs {
         Command::Maintenance(MaintenanceCommand::Backup | MaintenanceCommand::Compact { .. }) => {
             Needs::AdminAll
         }
+        Command::Maintenance(MaintenanceCommand::Metrics) => Needs::Dbms(DbmsPrivilege::Metrics),
     }
 }
 
@@ -213,6 +215,12 @@ pub fn endpoint_commands(graph: &str) -> Vec<(&'static str, &'static str, String
             Command::Maintenance(MaintenanceCommand::Compact {
                 database: graph.to_string(),
             }),
+        ),
+        (
+            "http_metrics",
+            "GET",
+            "/metrics".to_string(),
+            Command::Maintenance(MaintenanceCommand::Metrics),
         ),
     ]
 }
@@ -406,12 +414,12 @@ mod tests {
     #[test]
     fn admin_endpoints_are_in_the_table() {
         let all = endpoint_examples("g", "u");
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for (kind, endpoint, label) in &all {
-            let want = if kind == "http_tls_reload" {
-                "dbms:TLS MANAGEMENT"
-            } else {
-                "admin-all"
+            let want = match kind.as_str() {
+                "http_tls_reload" => "dbms:TLS MANAGEMENT",
+                "http_metrics" => "dbms:METRICS",
+                _ => "admin-all",
             };
             assert_eq!(label, want, "{kind}: {endpoint}");
         }

@@ -73,16 +73,20 @@ pub struct ClientInfo {
 pub enum DbmsPrivilege {
     /// `RELOAD ... TLS`, `SHOW TLS`, `POST /admin/tls/reload`.
     TlsManagement,
+    /// `GET /metrics` (the Prometheus scrape): the figures name every database, the open
+    /// transactions and the certificates' expiry, so reading them is a privilege of its own.
+    Metrics,
 }
 
 impl DbmsPrivilege {
     /// Every DBMS privilege, for parsing and listing.
-    pub const ALL: [DbmsPrivilege; 1] = [DbmsPrivilege::TlsManagement];
+    pub const ALL: [DbmsPrivilege; 2] = [DbmsPrivilege::TlsManagement, DbmsPrivilege::Metrics];
 
     /// The name as written in GRANT/REVOKE and shown by SHOW PRIVILEGES (`TLS MANAGEMENT`).
     pub fn as_str(&self) -> &'static str {
         match self {
             DbmsPrivilege::TlsManagement => "TLS MANAGEMENT",
+            DbmsPrivilege::Metrics => "METRICS",
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum MaintenanceCommand {
     Backup,
     /// Compact one database file (`/admin/compact/{database}`).
     Compact { database: String },
+    /// Read the server's figures (`GET /metrics`).
+    Metrics,
 }
 
 /// The family of a command: which handler runs it.

@@ -1,7 +1,9 @@
 //! # graphward-http: the HTTP(S) REST API
 //!
-//! * `GET /ping` (204, `X-Graphward-Version`), `GET /health`, `GET /metrics` (Prometheus),
+//! * `GET /ping` (204, `X-Graphward-Version`), `GET /health` (the status only),
 //!   `GET /openapi.json` (the OpenAPI 3 document in this crate, `openapi.json`): no auth.
+//! * `GET /metrics` (Prometheus): the `METRICS` DBMS privilege (`GRANT METRICS ON DBMS TO
+//!   prometheus`; ADMIN on every graph includes it).
 //! * `POST /db/{graph}/query/v2` and explicit transactions under `.../query/v2/tx` in the JSON
 //!   shape of Neo4j's Query API v2 (plain or typed JSON) — [`query`].
 //! * Stored queries: `INSTALL QUERY` / `SHOW QUERIES` / `DROP QUERY` server commands,
@@ -666,7 +668,19 @@ async fn health(State(app): State<Shared>, req: Request) -> Response {
     json_response(code, &body)
 }
 
-async fn metrics_text(State(app): State<Shared>) -> Response {
+/// `GET /metrics`: authorized as `Command::Maintenance(Metrics)` (the `METRICS` DBMS
+/// privilege) before anything is measured.
+async fn metrics_text(State(app): State<Shared>, req: Request) -> Result<Response, ApiError> {
+    let (parts, _body) = req.into_parts();
+    authorize(
+        &app,
+        &parts.headers,
+        peer_of(&parts.extensions),
+        graphward_core::commands::Command::Maintenance(
+            graphward_core::commands::MaintenanceCommand::Metrics,
+        ),
+    )
+    .await?;
     let dir = app.state.data_dir.clone();
     let size = match dir {
         Some(d) => blocking(move || metrics::dir_size(&d)).await.ok(),
@@ -687,7 +701,7 @@ async fn metrics_text(State(app): State<Shared>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(metrics::CONTENT_TYPE),
     );
-    r
+    Ok(r)
 }
 
 /// Read a request body up to the configured limit.

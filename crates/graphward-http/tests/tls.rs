@@ -26,6 +26,15 @@ impl QueryEngine for NoEngine {
     fn databases(&self) -> Vec<DatabaseInfo> {
         Vec::new()
     }
+    /// Everything is allowed: these tests read `/metrics` (which needs the METRICS privilege)
+    /// without an authorization table.
+    fn authorize(
+        &self,
+        _: &graphward_core::engine::Principal,
+        _: &graphward_core::commands::Command,
+    ) -> graphward_core::Result<()> {
+        Ok(())
+    }
 }
 
 async fn start(tls: Option<Arc<TlsManager>>) -> SocketAddr {

@@ -11,7 +11,7 @@
 //! CREATE ROLE [IF NOT EXISTS] r   DROP ROLE [IF EXISTS] r   SHOW ROLES
 //! GRANT ROLE r[, r2] TO u   REVOKE ROLE r FROM u
 //! GRANT|REVOKE READ|WRITE|ADMIN[, ...] ON GRAPH g|* TO|FROM user|role
-//! GRANT|REVOKE TLS MANAGEMENT ON DBMS TO|FROM user|role
+//! GRANT|REVOKE TLS MANAGEMENT|METRICS ON DBMS TO|FROM user|role
 //! SHOW PRIVILEGES [FOR name]
 //! CREATE SECRET [alias] [FOR user]   SHOW SECRETS [FOR user]   DROP SECRET alias [FOR user]
 //! ROTATE TOKEN SIGNING KEY
@@ -251,7 +251,7 @@ impl Parser<'_> {
             } else if self.eat_kw("ADMIN") {
                 GraphLevel::Admin
             } else {
-                return Err(self.unexpected("READ, WRITE, ADMIN, ROLE or TLS MANAGEMENT"));
+                return Err(self.unexpected("READ, WRITE, ADMIN, ROLE, TLS MANAGEMENT or METRICS"));
             };
             v.push(level);
             if !self.eat_sym(",") {
@@ -393,13 +393,19 @@ impl Parser<'_> {
                     AuthCommand::RevokeRole { roles, user }
                 });
             }
-            if self.eat_kw("TLS") {
+            let dbms = if self.eat_kw("TLS") {
                 self.expect_kw("MANAGEMENT")?;
+                Some(DbmsPrivilege::TlsManagement)
+            } else if self.eat_kw("METRICS") {
+                Some(DbmsPrivilege::Metrics)
+            } else {
+                None
+            };
+            if let Some(privilege) = dbms {
                 self.expect_kw("ON")?;
                 self.expect_kw("DBMS")?;
                 self.expect_kw(to_word)?;
                 let name = self.account_name()?;
-                let privilege = DbmsPrivilege::TlsManagement;
                 return Ok(if grant {
                     AuthCommand::GrantDbms {
                         privilege,
@@ -535,6 +541,13 @@ mod tests {
             AuthCommand::RevokeDbms {
                 privilege: graphward_core::auth::DbmsPrivilege::TlsManagement,
                 from: "ops".into()
+            }
+        );
+        assert_eq!(
+            auth("GRANT METRICS ON DBMS TO prometheus"),
+            AuthCommand::GrantDbms {
+                privilege: graphward_core::auth::DbmsPrivilege::Metrics,
+                to: "prometheus".into()
             }
         );
         assert_eq!(
