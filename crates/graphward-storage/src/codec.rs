@@ -839,7 +839,7 @@ pub(crate) fn label_chunk_offsets(bytes: &[u8]) -> Result<Vec<u16>> {
             }
         }
         Ok(out)
-    } else if bytes.len() % 2 == 0 && bytes.len() / 2 <= LABEL_LIST_MAX {
+    } else if bytes.len().is_multiple_of(2) && bytes.len() / 2 <= LABEL_LIST_MAX {
         let mut out = Vec::with_capacity(bytes.len() / 2);
         for c in bytes.chunks_exact(2) {
             let o = u16::from_le_bytes([

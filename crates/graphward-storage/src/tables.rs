@@ -754,14 +754,12 @@ pub(crate) type AdjTable<'t> = Table<'t, (u64, u32, u64), &'static [u8]>;
 /// The label table of a write transaction.
 pub(crate) type LabelTable<'t> = Table<'t, (u32, u64), &'static [u8]>;
 
+/// An adjacency chunk: the rel id of its key and its edges `(rel, other)`.
+type AdjChunk = (u64, Vec<(u64, u64)>);
+
 /// The chunk of `(node, ty)` that holds (or would hold) `rel`: the last one whose first rel
 /// is at most `rel`, else the first one. `None` when the node has no such chunk.
-fn adj_chunk_of(
-    t: &AdjTable<'_>,
-    node: u64,
-    ty: u32,
-    rel: u64,
-) -> Result<Option<(u64, Vec<(u64, u64)>)>> {
+fn adj_chunk_of(t: &AdjTable<'_>, node: u64, ty: u32, rel: u64) -> Result<Option<AdjChunk>> {
     let found = match t
         .range((node, ty, 0u64)..=(node, ty, rel))
         .map_err(st)?
