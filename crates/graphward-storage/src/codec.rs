@@ -23,8 +23,12 @@ const T_LOCAL_DATETIME: u8 = 12;
 const T_DURATION: u8 = 13;
 const T_POINT_2D: u8 = 14;
 const T_POINT_3D: u8 = 15;
+/// An integer as a zigzag varint (storage format 2; format 1 wrote `T_INT` + 8 bytes, which is
+/// still read).
+const T_VINT: u8 = 16;
 
-/// Record format version byte, first byte of every node / relationship record.
+/// Version byte of the schema records (and, in storage format 1, the first byte of every node
+/// and relationship record; format 2 records have no version byte: the format is in `meta`).
 const RECORD_V1: u8 = 1;
 
 pub(crate) fn corrupt(what: &str) -> Error {
@@ -195,14 +199,14 @@ pub(crate) fn encode_value(out: &mut Vec<u8>, v: &Value, normalize: bool) {
         Value::Bool(false) => out.push(T_FALSE),
         Value::Bool(true) => out.push(T_TRUE),
         Value::Int(i) => {
-            out.push(T_INT);
-            out.extend_from_slice(&i.to_le_bytes());
+            out.push(T_VINT);
+            put_varint(out, zigzag(*i));
         }
         Value::Float(f) => {
             if normalize {
                 if let Some(i) = integral_float(*f) {
-                    out.push(T_INT);
-                    out.extend_from_slice(&i.to_le_bytes());
+                    out.push(T_VINT);
+                    put_varint(out, zigzag(i));
                     return;
                 }
             }
@@ -288,6 +292,14 @@ pub(crate) fn encode_value(out: &mut Vec<u8>, v: &Value, normalize: bool) {
     }
 }
 
+fn zigzag(i: i64) -> u64 {
+    ((i << 1) ^ (i >> 63)) as u64
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
 fn norm_f64(f: f64, normalize: bool) -> f64 {
     if normalize && f == 0.0 {
         0.0
@@ -303,7 +315,7 @@ pub(crate) fn encode_index_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Int(i) => {
             out.push(T_INT);
-            out.extend_from_slice(&ordered_i64(*i).to_be_bytes());
+            put_ordered_int(out, *i);
         }
         Value::Float(f) => match integral_float(*f) {
             Some(i) => encode_index_value(out, &Value::Int(i)),
@@ -343,9 +355,51 @@ pub(crate) fn ordered_f64(f: f64) -> u64 {
     }
 }
 
-/// The order-preserving, prefix-free integer key body.
-pub(crate) fn ordered_i64(i: i64) -> u64 {
-    (i as u64) ^ (1 << 63)
+/// The order-preserving, prefix-free integer key body (storage format 2): a header byte
+/// (`0x10 + n` for a non-negative integer of `n` significant bytes, `0x0f - n` for a negative
+/// one whose complement has `n`), then those `n` bytes big-endian. Small magnitudes take few
+/// bytes (`150000` takes 4) and byte order equals numeric order.
+pub(crate) fn put_ordered_int(out: &mut Vec<u8>, i: i64) {
+    let (header, mag) = if i >= 0 {
+        let u = i as u64;
+        let n = 8 - (u.leading_zeros() / 8) as usize;
+        (0x10 + n as u8, (u, n))
+    } else {
+        let c = !(i as u64); // -i - 1 >= 0
+        let n = 8 - (c.leading_zeros() / 8) as usize;
+        (0x0f - n as u8, (i as u64, n))
+    };
+    out.push(header);
+    let (u, n) = mag;
+    let be = u.to_be_bytes();
+    out.extend_from_slice(be.get(8 - n..).unwrap_or(&[]));
+}
+
+/// The node id ending a property index key: `len`, `len` big-endian bytes, `len` again (so it
+/// reads back from the end; the leading length keeps ascending ids in ascending key order).
+pub(crate) fn put_key_node(out: &mut Vec<u8>, node: u64) {
+    let n = 8 - (node.leading_zeros() / 8) as usize;
+    out.push(n as u8);
+    let be = node.to_be_bytes();
+    out.extend_from_slice(be.get(8 - n..).unwrap_or(&[]));
+    out.push(n as u8);
+}
+
+/// The node id at the end of a property index key (see [`put_key_node`]).
+pub(crate) fn key_node(k: &[u8]) -> Result<u64> {
+    let bad = || corrupt("bad node id in index key");
+    let n = usize::from(*k.last().ok_or_else(bad)?);
+    if n > 8 {
+        return Err(bad());
+    }
+    let start = k.len().checked_sub(n + 2).ok_or_else(bad)?;
+    if k.get(start).copied() != Some(n as u8) {
+        return Err(bad());
+    }
+    let mut a = [0u8; 8];
+    let body = k.get(start + 1..start + 1 + n).ok_or_else(bad)?;
+    a.get_mut(8 - n..).ok_or_else(bad)?.copy_from_slice(body);
+    Ok(u64::from_be_bytes(a))
 }
 
 /// String bytes in an index key: `0x00` becomes `0x00 0xff`, so the `0x00 0x00` terminator
@@ -381,6 +435,7 @@ fn decode_value_depth(r: &mut Reader<'_>, depth: u8) -> Result<Value> {
         T_FALSE => Value::Bool(false),
         T_TRUE => Value::Bool(true),
         T_INT => Value::Int(r.i64()?),
+        T_VINT => Value::Int(unzigzag(r.varint()?)),
         T_FLOAT => Value::Float(r.f64()?),
         T_STRING => Value::String(r.string()?),
         T_BYTES => {
@@ -513,7 +568,6 @@ fn decode_props(r: &mut Reader<'_>) -> Result<Vec<(u32, Value)>> {
 
 pub(crate) fn encode_node(out: &mut Vec<u8>, n: &NodeData) {
     out.clear();
-    out.push(RECORD_V1);
     put_varint(out, n.labels.len() as u64);
     for l in &n.labels {
         put_varint(out, u64::from(*l));
@@ -521,11 +575,24 @@ pub(crate) fn encode_node(out: &mut Vec<u8>, n: &NodeData) {
     encode_props(out, &n.props);
 }
 
+/// A node record of storage format 1 (a version byte, then the format 2 body).
+pub(crate) fn decode_node_v1(bytes: &[u8]) -> Result<NodeData> {
+    match bytes.split_first() {
+        Some((&RECORD_V1, rest)) => decode_node(rest),
+        _ => Err(corrupt("unknown node record version")),
+    }
+}
+
+/// A relationship record of storage format 1.
+pub(crate) fn decode_rel_v1(bytes: &[u8]) -> Result<RelData> {
+    match bytes.split_first() {
+        Some((&RECORD_V1, rest)) => decode_rel(rest),
+        _ => Err(corrupt("unknown relationship record version")),
+    }
+}
+
 pub(crate) fn decode_node(bytes: &[u8]) -> Result<NodeData> {
     let mut r = Reader::new(bytes);
-    if r.u8()? != RECORD_V1 {
-        return Err(corrupt("unknown node record version"));
-    }
     let n = r.len()?;
     let mut labels = Vec::with_capacity(n);
     for _ in 0..n {
@@ -540,7 +607,6 @@ pub(crate) fn decode_node(bytes: &[u8]) -> Result<NodeData> {
 
 pub(crate) fn encode_rel(out: &mut Vec<u8>, rel: &RelData) {
     out.clear();
-    out.push(RECORD_V1);
     put_varint(out, rel.src);
     put_varint(out, rel.dst);
     put_varint(out, u64::from(rel.rel_type));
@@ -549,9 +615,6 @@ pub(crate) fn encode_rel(out: &mut Vec<u8>, rel: &RelData) {
 
 pub(crate) fn decode_rel(bytes: &[u8]) -> Result<RelData> {
     let mut r = Reader::new(bytes);
-    if r.u8()? != RECORD_V1 {
-        return Err(corrupt("unknown relationship record version"));
-    }
     let src = r.varint()?;
     let dst = r.varint()?;
     let rel_type = r.varint_u32()?;
@@ -628,6 +691,10 @@ fn skip_value(r: &mut Reader<'_>, depth: u8) -> Result<()> {
     let tag = r.u8()?;
     let fixed = match tag {
         T_FALSE | T_TRUE => 0,
+        T_VINT => {
+            r.varint()?;
+            0
+        }
         T_INT | T_FLOAT | T_DATE | T_LOCAL_TIME => 8,
         T_TIME | T_LOCAL_DATETIME => 12,
         T_DATETIME_OFFSET => 16,
@@ -670,9 +737,6 @@ fn find_in_props(r: &mut Reader<'_>, key: u32) -> Result<Option<Value>> {
 /// The label ids of a node record, without decoding its properties.
 pub(crate) fn node_labels(bytes: &[u8]) -> Result<Vec<u32>> {
     let mut r = Reader::new(bytes);
-    if r.u8()? != RECORD_V1 {
-        return Err(corrupt("unknown node record version"));
-    }
     let n = r.len()?;
     let mut labels = Vec::with_capacity(n);
     for _ in 0..n {
@@ -684,9 +748,6 @@ pub(crate) fn node_labels(bytes: &[u8]) -> Result<Vec<u32>> {
 /// One property of a node record.
 pub(crate) fn node_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
     let mut r = Reader::new(bytes);
-    if r.u8()? != RECORD_V1 {
-        return Err(corrupt("unknown node record version"));
-    }
     let n = r.len()?;
     for _ in 0..n {
         r.varint()?;
@@ -697,11 +758,128 @@ pub(crate) fn node_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
 /// One property of a relationship record.
 pub(crate) fn rel_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
     let mut r = Reader::new(bytes);
-    if r.u8()? != RECORD_V1 {
-        return Err(corrupt("unknown relationship record version"));
-    }
     r.varint()?;
     r.varint()?;
     r.varint()?;
     find_in_props(&mut r, key)
+}
+
+// ---------------------------------------------------------------------------------------------
+// adjacency chunks (storage format 2)
+
+/// Most edges one adjacency chunk holds (a longer list is split over several keys, so an
+/// insert rewrites a bounded value).
+pub(crate) const ADJ_CAP: usize = 128;
+
+/// Encodes the edges `(rel, other)` of one adjacency chunk, ascending by rel; the chunk's key
+/// holds `edges[0].0`. Layout: count, then per edge the rel id as a delta from the previous
+/// one (omitted for the first, whose id is the key's) and the other node, all varints.
+pub(crate) fn encode_adj(out: &mut Vec<u8>, edges: &[(u64, u64)]) {
+    out.clear();
+    put_varint(out, edges.len() as u64);
+    let mut prev = None;
+    for &(rel, other) in edges {
+        if let Some(p) = prev {
+            put_varint(out, rel.wrapping_sub(p));
+        }
+        put_varint(out, other);
+        prev = Some(rel);
+    }
+}
+
+/// Decodes an adjacency chunk whose key holds rel `first`.
+pub(crate) fn decode_adj(first: u64, bytes: &[u8]) -> Result<Vec<(u64, u64)>> {
+    let mut r = Reader::new(bytes);
+    let n = r.len()?;
+    let mut out = Vec::with_capacity(n);
+    let mut prev = first;
+    for i in 0..n {
+        let rel = if i == 0 {
+            first
+        } else {
+            prev.checked_add(r.varint()?)
+                .filter(|r| *r > prev)
+                .ok_or_else(|| corrupt("adjacency rel ids not ascending"))?
+        };
+        out.push((rel, r.varint()?));
+        prev = rel;
+    }
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes in adjacency chunk"));
+    }
+    Ok(out)
+}
+
+/// The number of edges of an adjacency chunk (its first varint).
+pub(crate) fn adj_len(bytes: &[u8]) -> Result<u64> {
+    Reader::new(bytes).varint()
+}
+
+// ---------------------------------------------------------------------------------------------
+// label chunks (storage format 2)
+
+/// Node ids per label chunk: the key is `(label, node >> LABEL_CHUNK_BITS)`.
+pub(crate) const LABEL_CHUNK_BITS: u32 = 10;
+const LABEL_CHUNK: usize = 1 << LABEL_CHUNK_BITS;
+/// A chunk value of exactly this many bytes is a bitmap; a shorter one is a sorted list of
+/// 2-byte offsets (at most `LABEL_LIST_MAX` of them).
+const LABEL_BITMAP_BYTES: usize = LABEL_CHUNK / 8;
+const LABEL_LIST_MAX: usize = LABEL_BITMAP_BYTES / 2 - 1;
+
+/// The node offsets (`node & (LABEL_CHUNK - 1)`) of a label chunk, ascending.
+pub(crate) fn label_chunk_offsets(bytes: &[u8]) -> Result<Vec<u16>> {
+    if bytes.len() == LABEL_BITMAP_BYTES {
+        let mut out = Vec::new();
+        for (i, b) in bytes.iter().enumerate() {
+            let mut b = *b;
+            while b != 0 {
+                let bit = b.trailing_zeros() as usize;
+                out.push((i * 8 + bit) as u16);
+                b &= b - 1;
+            }
+        }
+        Ok(out)
+    } else if bytes.len().is_multiple_of(2) && bytes.len() / 2 <= LABEL_LIST_MAX {
+        let mut out = Vec::with_capacity(bytes.len() / 2);
+        for c in bytes.chunks_exact(2) {
+            let o = u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ]);
+            if usize::from(o) >= LABEL_CHUNK || out.last().is_some_and(|l| *l >= o) {
+                return Err(corrupt("bad label chunk"));
+            }
+            out.push(o);
+        }
+        Ok(out)
+    } else {
+        Err(corrupt("bad label chunk length"))
+    }
+}
+
+/// Encodes the offsets of a label chunk (ascending, distinct); empty bytes for none.
+pub(crate) fn encode_label_chunk(offsets: &[u16]) -> Vec<u8> {
+    if offsets.len() > LABEL_LIST_MAX {
+        let mut out = vec![0u8; LABEL_BITMAP_BYTES];
+        for &o in offsets {
+            if let Some(b) = out.get_mut(usize::from(o) / 8) {
+                *b |= 1 << (o % 8);
+            }
+        }
+        out
+    } else {
+        let mut out = Vec::with_capacity(offsets.len() * 2);
+        for o in offsets {
+            out.extend_from_slice(&o.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// The chunk key part and offset of a node id.
+pub(crate) fn label_chunk_of(node: u64) -> (u64, u16) {
+    (
+        node >> LABEL_CHUNK_BITS,
+        (node & (LABEL_CHUNK as u64 - 1)) as u16,
+    )
 }

@@ -46,17 +46,25 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `meta` | counter name | u64 (next ids, node/rel counts, format version) |
+//! | `meta` | counter name | u64 (next ids, node/rel counts, storage format) |
 //! | `tokens` / `token_names` | (kind, name) / (kind, id) | id / name (labels, types, keys) |
-//! | `nodes` | node id | labels + properties ([`codec`]) |
+//! | `nodes` | node id | labels + properties by key id ([`codec`]; integers as varints) |
 //! | `rels` | rel id | src, dst, type + properties |
-//! | `adj_out` / `adj_in` | (node, type, rel) | other node (so `expand` is one range scan) |
-//! | `label_idx` / `label_count` | (label, node) / label | () / count |
+//! | `adj_out_v2` / `adj_in_v2` | (node, type, first rel) | up to 128 (rel, other node), delta varints |
+//! | `label_chunks` / `label_count` | (label, node >> 10) / label | bitmap or offset list / count |
 //! | `prop_idx` | schema id ++ value key ++ node | () (property indexes, constraints) |
 //! | `schema` | schema id | name, kind, label, keys |
 //!
 //! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
-//! an equality seek is one range scan. Node and relationship ids are never reused.
+//! an equality seek is one range scan; integers and the node id take as few bytes as their
+//! magnitude needs, in an order-preserving form. `expand` reads the adjacency chunks of one
+//! (node, type) range; a label scan decodes 1024 node ids per chunk. Node and relationship ids
+//! are never reused.
+//!
+//! The storage format is `meta["format"]`: 2 is written; a format 1 file (one table entry per
+//! relationship end and per labelled node, fixed-width integers) is migrated in the write
+//! transaction that opens it (`migrate.rs`), and an unknown format is refused with
+//! `UnsupportedStorageFormat` (the database stays offline, the file untouched).
 
 #![allow(unsafe_code)] // the one self-referencing write transaction in store.rs (documented there)
 
@@ -64,6 +72,7 @@ use graphward_core::value::{Map, Value};
 use graphward_core::Result;
 
 pub mod codec;
+mod migrate;
 mod store;
 mod tables;
 

@@ -345,7 +345,8 @@ impl Storage {
 
     /// The startup checks, offline (the server must be stopped): every database the catalog
     /// of `dir` lists must have a non-empty file that opens and whose every page checksum
-    /// verifies. Changes nothing on disk but what redb's crash recovery writes.
+    /// verifies. Changes nothing on disk but what redb's crash recovery writes, and the
+    /// migration of a format 1 file to format 2 (which opening it for use does too).
     pub fn check_dir(dir: &Path) -> Result<Vec<CheckReport>> {
         let db_dir = dir.join("databases");
         if !db_dir.is_dir() {
@@ -557,6 +558,19 @@ impl Storage {
             })
             .collect()
     }
+}
+
+/// The error for a database file of a storage format this build cannot read (written by a
+/// newer graphward).
+fn unsupported_format(name: &str, found: u64) -> Error {
+    Error::new(
+        ErrorCode::DatabaseUnavailable,
+        format!(
+            "database `{name}` has storage format {found}; this build reads formats 1 (migrated on open) to {}: open it with the graphward version that wrote it",
+            tables::FORMAT_VERSION
+        ),
+    )
+    .with_detail("UnsupportedStorageFormat")
 }
 
 fn not_found(name: &str) -> Error {
@@ -839,19 +853,30 @@ impl Database {
         db: redb::Database,
         reopen: Option<(PathBuf, usize)>,
     ) -> Result<Database> {
-        // Create every table (so read transactions can open them) and check the format.
+        // Check the format (migrating an older one in this same transaction) and create every
+        // table (so read transactions can open them).
         let wtxn = db.begin_write().map_err(st)?;
         {
+            let fmt = {
+                let meta = wtxn.open_table(tables::META).map_err(st)?;
+                let v = meta.get("format").map_err(st)?.map(|g| g.value());
+                v.unwrap_or(0)
+            };
+            match fmt {
+                // A new file.
+                0 => {}
+                1 => {
+                    tracing::warn!(database = %name, "migrating the database file from storage format 1 to 2 (one transaction)");
+                    crate::migrate::v1_to_v2(&wtxn)?;
+                }
+                tables::FORMAT_VERSION => {}
+                other => return Err(unsupported_format(name, other)),
+            }
             let mut t = tables::open_write(&wtxn)?;
-            let fmt = t.meta_get("format")?;
-            if fmt == 0 {
+            if fmt != tables::FORMAT_VERSION {
                 t.meta
                     .insert("format", tables::FORMAT_VERSION)
                     .map_err(st)?;
-            } else if fmt != tables::FORMAT_VERSION {
-                return Err(Error::internal(format!(
-                    "database `{name}` has unsupported storage format {fmt}"
-                )));
             }
         }
         wtxn.commit().map_err(st)?;
@@ -1383,10 +1408,10 @@ fn as_f64(v: &Value) -> f64 {
 }
 
 fn key_with(prefix: &[u8], body: &[u8], node: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(prefix.len() + body.len() + 8);
+    let mut k = Vec::with_capacity(prefix.len() + body.len() + 10);
     k.extend_from_slice(prefix);
     k.extend_from_slice(body);
-    k.extend_from_slice(&node.to_be_bytes());
+    codec::put_key_node(&mut k, node);
     k
 }
 
@@ -1428,8 +1453,11 @@ fn read_index_range<C: Ctx>(
                 if lo <= hi {
                     let mut p = sid_b.to_vec();
                     p.push(codec::IDX_T_INT);
-                    let lo_k = key_with(&p, &codec::ordered_i64(lo).to_be_bytes(), 0);
-                    let hi_k = key_with(&p, &codec::ordered_i64(hi).to_be_bytes(), u64::MAX);
+                    let (mut lo_b, mut hi_b) = (Vec::new(), Vec::new());
+                    codec::put_ordered_int(&mut lo_b, lo);
+                    codec::put_ordered_int(&mut hi_b, hi);
+                    let lo_k = key_with(&p, &lo_b, 0);
+                    let hi_k = key_with(&p, &hi_b, u64::MAX);
                     src.index_scan(Bound::Included(&lo_k), Bound::Included(&hi_k), &mut out)?;
                 }
             }
@@ -1954,7 +1982,7 @@ fn entity_not_found(what: &str, id: u64) -> Error {
 }
 
 /// An index entry of one node: schema id, whether unique, normalized key bytes.
-type IndexEntry = (u32, bool, Vec<u8>);
+pub(crate) type IndexEntry = (u32, bool, Vec<u8>);
 
 fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
     props
@@ -1964,7 +1992,7 @@ fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
         .map(|(_, v)| v)
 }
 
-fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
+pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
     let mut out = Vec::new();
     'schemas: for s in schemas {
         if d.labels.binary_search(&s.label).is_err() {
@@ -2167,10 +2195,10 @@ impl WriteTxn {
             .copied()
             .collect();
         for l in &removed {
-            tabs.label_idx.remove((*l, id)).map_err(st)?;
+            tables::label_remove(&mut tabs.label_idx, *l, id)?;
         }
         for l in &added {
-            tabs.label_idx.insert((*l, id), ()).map_err(st)?;
+            tables::label_add(&mut tabs.label_idx, *l, id)?;
         }
         for l in removed {
             self.bump_label(l, false)?;
@@ -2299,7 +2327,7 @@ impl GraphWrite for WriteTxn {
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.nodes.insert(id, w.buf.as_slice()).map_err(st)?;
             for l in &d.labels {
-                tabs.label_idx.insert((*l, id), ()).map_err(st)?;
+                tables::label_add(&mut tabs.label_idx, *l, id)?;
             }
             for (sid, _, key) in &entries {
                 tables::idx_key(&mut w.kbuf, *sid, key, id);
@@ -2345,8 +2373,8 @@ impl GraphWrite for WriteTxn {
             };
             w.write_rel(id, &d)?;
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            tabs.out.insert((src, t, id), dst).map_err(st)?;
-            tabs.inc.insert((dst, t, id), src).map_err(st)?;
+            tables::adj_insert(&mut tabs.out, &mut w.buf, src, t, id, dst)?;
+            tables::adj_insert(&mut tabs.inc, &mut w.buf, dst, t, id, src)?;
             w.counters.next_rel = id
                 .checked_add(1)
                 .ok_or_else(|| Error::internal("relationship id space exhausted"))?;
@@ -2490,7 +2518,7 @@ impl GraphWrite for WriteTxn {
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.nodes.remove(id).map_err(st)?;
             for l in &d.labels {
-                tabs.label_idx.remove((*l, id)).map_err(st)?;
+                tables::label_remove(&mut tabs.label_idx, *l, id)?;
             }
             for (sid, _, key) in &entries {
                 tables::idx_key(&mut w.kbuf, *sid, key, id);
@@ -2511,8 +2539,8 @@ impl GraphWrite for WriteTxn {
             };
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.rels.remove(id).map_err(st)?;
-            tabs.out.remove((d.src, d.rel_type, id)).map_err(st)?;
-            tabs.inc.remove((d.dst, d.rel_type, id)).map_err(st)?;
+            tables::adj_remove(&mut tabs.out, &mut w.buf, d.src, d.rel_type, id)?;
+            tables::adj_remove(&mut tabs.inc, &mut w.buf, d.dst, d.rel_type, id)?;
             w.counters.rel_count = w.counters.rel_count.saturating_sub(1);
             Ok(())
         })

@@ -18,12 +18,26 @@ pub(crate) const TOKEN_NAMES: TableDefinition<(u8, u32), &str> =
 pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes");
 /// `rel id -> rel record`.
 pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels");
-/// `(src, type, rel) -> dst`.
-pub(crate) const OUT: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_out");
-/// `(dst, type, rel) -> src`.
-pub(crate) const IN: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_in");
-/// `(label, node)`.
-pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), ()> = TableDefinition::new("label_idx");
+/// `(src, type, first rel) -> chunk of (rel, dst)` (see [`codec::encode_adj`]).
+pub(crate) const OUT: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_out_v2");
+/// `(dst, type, first rel) -> chunk of (rel, src)`.
+pub(crate) const IN: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_in_v2");
+/// `(label, node >> 10) -> the nodes of that chunk carrying the label` (bitmap or list, see
+/// [`codec::label_chunk_offsets`]).
+pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), &[u8]> =
+    TableDefinition::new("label_chunks");
+
+/// Storage format 1 tables that format 2 replaced (read only by the migration).
+pub(crate) mod v1 {
+    use redb::TableDefinition;
+    pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes");
+    pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels");
+    pub(crate) const NODES_OLD: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes_v1");
+    pub(crate) const RELS_OLD: TableDefinition<u64, &[u8]> = TableDefinition::new("rels_v1");
+    pub(crate) const OUT: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_out");
+    pub(crate) const IN: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_in");
+    pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), ()> = TableDefinition::new("label_idx");
+}
 /// `label -> number of nodes`.
 pub(crate) const LABEL_COUNT: TableDefinition<u32, u64> = TableDefinition::new("label_count");
 /// `schema id (4 bytes BE) ++ normalized value key ++ node (8 bytes BE)`. Value keys are
@@ -35,19 +49,12 @@ pub(crate) fn idx_key(out: &mut Vec<u8>, schema: u32, key: &[u8], node: u64) {
     out.clear();
     out.extend_from_slice(&schema.to_be_bytes());
     out.extend_from_slice(key);
-    out.extend_from_slice(&node.to_be_bytes());
+    codec::put_key_node(out, node);
 }
 
 /// The node id at the end of a property index key.
 pub(crate) fn idx_key_node(k: &[u8]) -> Result<u64> {
-    let tail = k
-        .len()
-        .checked_sub(8)
-        .and_then(|i| k.get(i..))
-        .ok_or_else(|| codec::corrupt("short index key"))?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(tail);
-    Ok(u64::from_be_bytes(a))
+    codec::key_node(k)
 }
 /// `schema id -> schema record`.
 pub(crate) const SCHEMA: TableDefinition<u32, &[u8]> = TableDefinition::new("schema");
@@ -56,7 +63,9 @@ pub(crate) const KIND_LABEL: u8 = 0;
 pub(crate) const KIND_TYPE: u8 = 1;
 pub(crate) const KIND_KEY: u8 = 2;
 
-pub(crate) const FORMAT_VERSION: u64 = 1;
+/// The storage format this code writes. Format 1 (graphward up to the compact encoding) is
+/// migrated on open; see `migrate.rs`.
+pub(crate) const FORMAT_VERSION: u64 = 2;
 
 /// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
 /// disk is full, or redb refuses work after such a failure until the file is reopened).
@@ -128,8 +137,8 @@ pub(crate) type RTabs = Tabs<
     ReadOnlyTable<(u8, &'static str), u32>,
     ReadOnlyTable<(u8, u32), &'static str>,
     ReadOnlyTable<u64, &'static [u8]>,
-    ReadOnlyTable<(u64, u32, u64), u64>,
-    ReadOnlyTable<(u32, u64), ()>,
+    ReadOnlyTable<(u64, u32, u64), &'static [u8]>,
+    ReadOnlyTable<(u32, u64), &'static [u8]>,
     ReadOnlyTable<u32, u64>,
     ReadOnlyTable<&'static [u8], ()>,
     ReadOnlyTable<u32, &'static [u8]>,
@@ -140,8 +149,8 @@ pub(crate) type WTabs<'t> = Tabs<
     Table<'t, (u8, &'static str), u32>,
     Table<'t, (u8, u32), &'static str>,
     Table<'t, u64, &'static [u8]>,
-    Table<'t, (u64, u32, u64), u64>,
-    Table<'t, (u32, u64), ()>,
+    Table<'t, (u64, u32, u64), &'static [u8]>,
+    Table<'t, (u32, u64), &'static [u8]>,
     Table<'t, u32, u64>,
     Table<'t, &'static [u8], ()>,
     Table<'t, u32, &'static [u8]>,
@@ -244,8 +253,8 @@ pub(crate) trait Src {
     type TK: ReadableTable<(u8, &'static str), u32>;
     type TN: ReadableTable<(u8, u32), &'static str>;
     type R: ReadableTable<u64, &'static [u8]>;
-    type A: ReadableTable<(u64, u32, u64), u64>;
-    type LI: ReadableTable<(u32, u64), ()>;
+    type A: ReadableTable<(u64, u32, u64), &'static [u8]>;
+    type LI: ReadableTable<(u32, u64), &'static [u8]>;
     type LC: ReadableTable<u32, u64>;
     type PI: ReadableTable<&'static [u8], ()>;
     type S: ReadableTable<u32, &'static [u8]>;
@@ -319,9 +328,15 @@ pub(crate) trait Src {
         let mut n = 0u64;
         let mut scan = |lo: (u64, u32, u64), hi: (u64, u32, u64)| -> Result<()> {
             for e in table.range(lo..=hi).map_err(st)? {
-                let (_, v) = e.map_err(st)?;
-                if !(skip_self_loops && v.value() == node) {
-                    n += 1;
+                let (k, v) = e.map_err(st)?;
+                if skip_self_loops {
+                    for (_, other) in codec::decode_adj(k.value().2, v.value())? {
+                        if other != node {
+                            n += 1;
+                        }
+                    }
+                } else {
+                    n += codec::adj_len(v.value())?;
                 }
             }
             Ok(())
@@ -395,14 +410,8 @@ pub(crate) trait Src {
         if limit == 0 {
             return Ok(out);
         }
-        for e in self
-            .tabs()
-            .label_idx
-            .range((label, start)..=(label, u64::MAX))
-            .map_err(st)?
-        {
-            let (k, _) = e.map_err(st)?;
-            out.push(k.value().1);
+        for id in self.label_ids_from(label, start)? {
+            out.push(id?);
             if out.len() >= limit {
                 break;
             }
@@ -411,17 +420,7 @@ pub(crate) trait Src {
     }
 
     fn label_node_ids(&self, label: u32) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        for e in self
-            .tabs()
-            .label_idx
-            .range((label, 0u64)..=(label, u64::MAX))
-            .map_err(st)?
-        {
-            let (k, _) = e.map_err(st)?;
-            out.push(k.value().1);
-        }
-        Ok(out)
+        self.label_ids_from(label, 0)?.collect()
     }
 
     fn label_count_stored(&self, label: u32) -> Result<u64> {
@@ -447,15 +446,37 @@ pub(crate) trait Src {
 
     /// Node ids carrying `label`, ascending, lazily.
     fn label_id_iter(&self, label: u32) -> Result<BoxIter<'_, u64>> {
+        self.label_ids_from(label, 0)
+    }
+
+    /// Node ids carrying `label` from `start` on, ascending, lazily (one label chunk decoded
+    /// at a time).
+    fn label_ids_from(&self, label: u32, start: u64) -> Result<BoxIter<'_, u64>> {
+        let (chunk0, _) = codec::label_chunk_of(start);
         let r = self
             .tabs()
             .label_idx
-            .range((label, 0u64)..=(label, u64::MAX))
+            .range((label, chunk0)..=(label, u64::MAX))
             .map_err(st)?;
-        Ok(Box::new(r.map(|e| e.map(|(k, _)| k.value().1).map_err(st))))
+        Ok(Box::new(r.flat_map(move |e| -> Vec<Result<u64>> {
+            let decoded = e.map_err(st).and_then(|(k, v)| {
+                let base = k.value().1 << codec::LABEL_CHUNK_BITS;
+                Ok(codec::label_chunk_offsets(v.value())?
+                    .into_iter()
+                    .map(move |o| base | u64::from(o))
+                    .filter(|id| *id >= start)
+                    .map(Ok)
+                    .collect::<Vec<_>>())
+            });
+            match decoded {
+                Ok(v) => v,
+                Err(e) => vec![Err(e)],
+            }
+        })))
     }
 
-    /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]).
+    /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]); one
+    /// adjacency chunk is decoded at a time.
     fn edge_iter(
         &self,
         node: u64,
@@ -485,21 +506,25 @@ pub(crate) trait Src {
                 }
             }
         }
-        Ok(Box::new(ranges.into_iter().flatten().filter_map(
-            move |e| match e {
-                Ok((k, v)) => {
-                    let other = v.value();
-                    if skip_self_loops && other == node {
-                        None
-                    } else {
-                        Some(Ok(Edge {
-                            rel: k.value().2,
-                            other,
-                            outgoing,
-                        }))
-                    }
+        Ok(Box::new(ranges.into_iter().flatten().flat_map(
+            move |e| -> Vec<Result<Edge>> {
+                let decoded = e
+                    .map_err(st)
+                    .and_then(|(k, v)| codec::decode_adj(k.value().2, v.value()));
+                match decoded {
+                    Ok(edges) => edges
+                        .into_iter()
+                        .filter(|(_, other)| !(skip_self_loops && *other == node))
+                        .map(|(rel, other)| {
+                            Ok(Edge {
+                                rel,
+                                other,
+                                outgoing,
+                            })
+                        })
+                        .collect(),
+                    Err(e) => vec![Err(e)],
                 }
-                Err(e) => Some(Err(st(e))),
             },
         )))
     }
@@ -540,35 +565,10 @@ pub(crate) trait Src {
         skip_self_loops: bool,
         out: &mut Vec<Edge>,
     ) -> Result<()> {
-        let table = if outgoing {
-            &self.tabs().out
-        } else {
-            &self.tabs().inc
-        };
-        let mut scan = |lo: (u64, u32, u64), hi: (u64, u32, u64)| -> Result<()> {
-            for e in table.range(lo..=hi).map_err(st)? {
-                let (k, v) = e.map_err(st)?;
-                let other = v.value();
-                if skip_self_loops && other == node {
-                    continue;
-                }
-                out.push(Edge {
-                    rel: k.value().2,
-                    other,
-                    outgoing,
-                });
-            }
-            Ok(())
-        };
-        match types {
-            None => scan((node, 0, 0), (node, u32::MAX, u64::MAX)),
-            Some(ts) => {
-                for &t in ts {
-                    scan((node, t, 0), (node, t, u64::MAX))?;
-                }
-                Ok(())
-            }
+        for e in self.edge_iter(node, outgoing, types, skip_self_loops)? {
+            out.push(e?);
         }
+        Ok(())
     }
 
     fn expand_ids(&self, node: u64, dir: ExpandDir, types: Option<&[u32]>) -> Result<Vec<Edge>> {
@@ -726,8 +726,8 @@ where
     TK: ReadableTable<(u8, &'static str), u32>,
     TN: ReadableTable<(u8, u32), &'static str>,
     R: ReadableTable<u64, &'static [u8]>,
-    A: ReadableTable<(u64, u32, u64), u64>,
-    LI: ReadableTable<(u32, u64), ()>,
+    A: ReadableTable<(u64, u32, u64), &'static [u8]>,
+    LI: ReadableTable<(u32, u64), &'static [u8]>,
     LC: ReadableTable<u32, u64>,
     PI: ReadableTable<&'static [u8], ()>,
     S: ReadableTable<u32, &'static [u8]>,
@@ -744,4 +744,153 @@ where
     fn tabs(&self) -> &Self {
         self
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// writes to the chunked tables (storage format 2)
+
+/// An adjacency table of a write transaction.
+pub(crate) type AdjTable<'t> = Table<'t, (u64, u32, u64), &'static [u8]>;
+/// The label table of a write transaction.
+pub(crate) type LabelTable<'t> = Table<'t, (u32, u64), &'static [u8]>;
+
+/// An adjacency chunk: the rel id of its key and its edges `(rel, other)`.
+type AdjChunk = (u64, Vec<(u64, u64)>);
+
+/// The chunk of `(node, ty)` that holds (or would hold) `rel`: the last one whose first rel
+/// is at most `rel`, else the first one. `None` when the node has no such chunk.
+fn adj_chunk_of(t: &AdjTable<'_>, node: u64, ty: u32, rel: u64) -> Result<Option<AdjChunk>> {
+    let found = match t
+        .range((node, ty, 0u64)..=(node, ty, rel))
+        .map_err(st)?
+        .next_back()
+    {
+        Some(e) => Some(e.map_err(st)?),
+        None => match t
+            .range((node, ty, rel)..=(node, ty, u64::MAX))
+            .map_err(st)?
+            .next()
+        {
+            Some(e) => Some(e.map_err(st)?),
+            None => None,
+        },
+    };
+    match found {
+        Some((k, v)) => {
+            let first = k.value().2;
+            Ok(Some((first, codec::decode_adj(first, v.value())?)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Writes the chunk `edges` of `(node, ty)` that was stored under `old_first` (if any).
+fn adj_put(
+    t: &mut AdjTable<'_>,
+    buf: &mut Vec<u8>,
+    node: u64,
+    ty: u32,
+    old_first: Option<u64>,
+    edges: &[(u64, u64)],
+) -> Result<()> {
+    let new_first = edges.first().map(|e| e.0);
+    if let Some(f) = old_first {
+        if new_first != Some(f) {
+            t.remove((node, ty, f)).map_err(st)?;
+        }
+    }
+    if let Some(f) = new_first {
+        codec::encode_adj(buf, edges);
+        t.insert((node, ty, f), buf.as_slice()).map_err(st)?;
+    }
+    Ok(())
+}
+
+/// Adds the edge `rel -> other` to the adjacency of `(node, ty)`. New relationships have the
+/// largest id so far: they append to the last chunk (a full one starts a new chunk); an
+/// insert in the middle of a full chunk splits it in two.
+pub(crate) fn adj_insert(
+    t: &mut AdjTable<'_>,
+    buf: &mut Vec<u8>,
+    node: u64,
+    ty: u32,
+    rel: u64,
+    other: u64,
+) -> Result<()> {
+    let Some((first, mut edges)) = adj_chunk_of(t, node, ty, rel)? else {
+        return adj_put(t, buf, node, ty, None, &[(rel, other)]);
+    };
+    match edges.binary_search_by_key(&rel, |e| e.0) {
+        Ok(i) => {
+            if let Some(e) = edges.get_mut(i) {
+                e.1 = other;
+            }
+            adj_put(t, buf, node, ty, Some(first), &edges)
+        }
+        Err(i) if i == edges.len() && edges.len() >= codec::ADJ_CAP => {
+            adj_put(t, buf, node, ty, None, &[(rel, other)])
+        }
+        Err(i) => {
+            edges.insert(i, (rel, other));
+            if edges.len() > codec::ADJ_CAP {
+                let right = edges.split_off(edges.len() / 2);
+                adj_put(t, buf, node, ty, Some(first), &edges)?;
+                adj_put(t, buf, node, ty, None, &right)
+            } else {
+                adj_put(t, buf, node, ty, Some(first), &edges)
+            }
+        }
+    }
+}
+
+/// Removes the edge `rel` from the adjacency of `(node, ty)` (no-op when absent).
+pub(crate) fn adj_remove(
+    t: &mut AdjTable<'_>,
+    buf: &mut Vec<u8>,
+    node: u64,
+    ty: u32,
+    rel: u64,
+) -> Result<()> {
+    let Some((first, mut edges)) = adj_chunk_of(t, node, ty, rel)? else {
+        return Ok(());
+    };
+    if let Ok(i) = edges.binary_search_by_key(&rel, |e| e.0) {
+        edges.remove(i);
+        adj_put(t, buf, node, ty, Some(first), &edges)?;
+    }
+    Ok(())
+}
+
+/// Adds `node` to the nodes carrying `label`.
+pub(crate) fn label_add(t: &mut LabelTable<'_>, label: u32, node: u64) -> Result<()> {
+    let (chunk, off) = codec::label_chunk_of(node);
+    let mut offs = match t.get((label, chunk)).map_err(st)? {
+        Some(g) => codec::label_chunk_offsets(g.value())?,
+        None => Vec::new(),
+    };
+    if let Err(i) = offs.binary_search(&off) {
+        offs.insert(i, off);
+        let v = codec::encode_label_chunk(&offs);
+        t.insert((label, chunk), v.as_slice()).map_err(st)?;
+    }
+    Ok(())
+}
+
+/// Removes `node` from the nodes carrying `label`.
+pub(crate) fn label_remove(t: &mut LabelTable<'_>, label: u32, node: u64) -> Result<()> {
+    let (chunk, off) = codec::label_chunk_of(node);
+    let mut offs = match t.get((label, chunk)).map_err(st)? {
+        Some(g) => codec::label_chunk_offsets(g.value())?,
+        None => return Ok(()),
+    };
+    if let Ok(i) = offs.binary_search(&off) {
+        offs.remove(i);
+        if offs.is_empty() {
+            t.remove((label, chunk)).map_err(st)?;
+        } else {
+            let v = codec::encode_label_chunk(&offs);
+            t.insert((label, chunk), v.as_slice()).map_err(st)?;
+        }
+    }
+    Ok(())
 }

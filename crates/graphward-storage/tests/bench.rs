@@ -197,3 +197,136 @@ fn txn_overhead() {
     let write_us = t.elapsed().as_secs_f64() * 1e6 / n as f64;
     println!("begin_read+node: {read_us:.2}us, clean begin_write+node+commit: {write_us:.2}us");
 }
+
+fn write_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("write_bytes:").map(|v| v.trim().to_string()))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Bytes per table, per node and per relationship, and the time and bytes written per batch
+/// (the data of bench/engine, loaded through the traits):
+/// `cargo test --release -p graphward-storage --test bench layout -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn layout() {
+    let nodes = env_or("GW_BENCH_NODES", 200_000);
+    let rels = env_or("GW_BENCH_RELS", 2 * nodes);
+    let batch = env_or("GW_BENCH_BATCH", 10_000).max(1);
+    let dir = TempDir::new("layout");
+    let file = dir.path().join("databases").join("bench.redb");
+    let st = Storage::open(dir.path()).unwrap();
+    st.create_database("bench").unwrap();
+    let db = st.database("bench").unwrap();
+    let label = vec!["N".to_string()];
+    let key = vec!["id".to_string()];
+    let mut w = db.begin_write().unwrap();
+    w.create_schema(SchemaDef {
+        name: "n_id".into(),
+        kind: SchemaKind::Index,
+        label: "N".into(),
+        properties: key.clone(),
+    })
+    .unwrap();
+    w.commit().unwrap();
+    let alloc = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).map(|m| m.blocks() * 512).unwrap_or(0)
+    };
+    let mut times = Vec::new();
+    let mut s = 0;
+    let t0 = Instant::now();
+    while s < nodes {
+        let t = Instant::now();
+        let mut w = db.begin_write().unwrap();
+        for i in s..(s + batch).min(nodes) {
+            let mut p = Map::new();
+            p.insert("id".into(), Value::Int(i as i64));
+            w.create_node(&label, p).unwrap();
+        }
+        w.commit().unwrap();
+        times.push(t.elapsed().as_secs_f64());
+        s += batch;
+    }
+    let nodes_s = t0.elapsed().as_secs_f64();
+    let disk_nodes = alloc(&file);
+    let mut rtimes = Vec::new();
+    let mut mb = Vec::new();
+    let t1 = Instant::now();
+    let mut s = 0;
+    while s < rels {
+        let t = Instant::now();
+        let w0 = write_bytes();
+        let mut w = db.begin_write().unwrap();
+        for i in s..(s + batch).min(rels) {
+            let (a, b) = rel_endpoints(i, nodes);
+            let a = w
+                .index_seek("N", &key, &[Value::Int(a as i64)])
+                .unwrap()
+                .unwrap();
+            let b = w
+                .index_seek("N", &key, &[Value::Int(b as i64)])
+                .unwrap()
+                .unwrap();
+            w.create_relationship(a[0], b[0], "R", Map::new()).unwrap();
+        }
+        w.commit().unwrap();
+        rtimes.push(t.elapsed().as_secs_f64());
+        mb.push((write_bytes() - w0) as f64 / 1e6);
+        s += batch;
+    }
+    let rels_s = t1.elapsed().as_secs_f64();
+    let disk_all = alloc(&file);
+    let n = |v: &[f64], last: bool| {
+        let k = v.len().min(10);
+        if last {
+            mean(&v[v.len() - k..])
+        } else {
+            mean(&v[..k])
+        }
+    };
+    println!(
+        "layout: nodes {nodes} in {nodes_s:.2}s (batch first10 {:.4}s last10 {:.4}s); rels {rels} in {rels_s:.2}s (batch first10 {:.4}s last10 {:.4}s; MB written first10 {:.2} last10 {:.2})",
+        n(&times, false),
+        n(&times, true),
+        n(&rtimes, false),
+        n(&rtimes, true),
+        n(&mb, false),
+        n(&mb, true)
+    );
+    println!(
+        "layout: disk bytes/node {:.1}, bytes/rel {:.1}, file {} MB",
+        disk_nodes as f64 / nodes as f64,
+        (disk_all - disk_nodes) as f64 / rels.max(1) as f64,
+        disk_all / 1_000_000
+    );
+    drop(db);
+    drop(st);
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableHandle};
+    let rdb = redb::Database::open(&file).unwrap();
+    let r = rdb.begin_read().unwrap();
+    for h in r.list_tables().unwrap() {
+        let t = r.open_untyped_table(h.clone()).unwrap();
+        let s = t.stats().unwrap();
+        println!(
+            "table {:<14} entries {:>8} stored {:>10} meta {:>8} frag {:>9} leaves {:>6} => {:.1} B/entry",
+            h.name(),
+            t.len().unwrap(),
+            s.stored_bytes(),
+            s.metadata_bytes(),
+            s.fragmented_bytes(),
+            s.leaf_pages(),
+            (s.stored_bytes() + s.metadata_bytes() + s.fragmented_bytes()) as f64
+                / t.len().unwrap().max(1) as f64
+        );
+    }
+}

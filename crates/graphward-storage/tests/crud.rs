@@ -434,3 +434,120 @@ fn paged_scans() {
     let rest = g.relationships_page(rels.last().copied(), 100).unwrap();
     assert_eq!(rest.len(), 6);
 }
+
+/// A node with many relationships (adjacency split over several chunks, labels over several
+/// label chunks): expand, degree and label scans agree with a plain model through creates and
+/// deletes (including the first and last edge of chunks), and the node can be deleted once its
+/// relationships are gone.
+#[test]
+fn many_relationships_and_labels_agree_with_a_model() {
+    use std::collections::BTreeMap;
+    let db = mem_db();
+    let mut w = db.begin_write().unwrap();
+    let hub = w.create_node(&[s("Hub")], Map::new()).unwrap();
+    let mut others = Vec::new();
+    for i in 0..3000u64 {
+        let labels = if i % 3 == 0 { vec![s("T")] } else { vec![] };
+        others.push(w.create_node(&labels, Map::new()).unwrap());
+    }
+    // model: rel -> (other, outgoing, type)
+    let mut model: BTreeMap<u64, (u64, bool, String)> = BTreeMap::new();
+    for (i, o) in others.iter().enumerate().take(700) {
+        let t = if i % 4 == 0 { "A" } else { "B" };
+        let (src, dst, out) = if i % 5 == 0 {
+            (*o, hub, false)
+        } else {
+            (hub, *o, true)
+        };
+        let r = w.create_relationship(src, dst, t, Map::new()).unwrap();
+        model.insert(r, (*o, out, t.to_string()));
+    }
+    let selfloop = w.create_relationship(hub, hub, "A", Map::new()).unwrap();
+    w.commit().unwrap();
+    let check = |db: &Database, model: &BTreeMap<u64, (u64, bool, String)>, self_loop: bool| {
+        let r = db.begin_read().unwrap();
+        for (dir, types) in [
+            (ExpandDir::Outgoing, vec![]),
+            (ExpandDir::Incoming, vec![s("A")]),
+            (ExpandDir::Both, vec![s("B")]),
+            (ExpandDir::Both, vec![]),
+        ] {
+            let mut got: Vec<(u64, u64, bool)> = r
+                .expand(hub, dir, &types)
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.rel, e.other, e.outgoing))
+                .collect();
+            got.sort();
+            let mut want: Vec<(u64, u64, bool)> = model
+                .iter()
+                .filter(|(_, (_, out, t))| {
+                    (types.is_empty() || types.contains(t))
+                        && match dir {
+                            ExpandDir::Outgoing => *out,
+                            ExpandDir::Incoming => !*out,
+                            ExpandDir::Both => true,
+                        }
+                })
+                .map(|(rel, (o, out, _))| (*rel, *o, *out))
+                .collect();
+            if self_loop && (types.is_empty() || types.contains(&s("A"))) {
+                want.push((selfloop, hub, dir != ExpandDir::Incoming));
+            }
+            want.sort();
+            assert_eq!(got, want, "{dir:?} {types:?}");
+            assert_eq!(r.degree(hub, dir, &types).unwrap(), want.len() as u64);
+        }
+    };
+    check(&db, &model, true);
+    // Delete every third relationship, then all of one type, checking as we go.
+    let mut w = db.begin_write().unwrap();
+    let ids: Vec<u64> = model.keys().copied().collect();
+    for (k, rel) in ids.iter().enumerate() {
+        if k % 3 == 0 || k == 128 || k == 129 || k == 255 {
+            w.delete_relationship(*rel).unwrap();
+            model.remove(rel);
+        }
+    }
+    w.commit().unwrap();
+    check(&db, &model, true);
+    let mut w = db.begin_write().unwrap();
+    for (rel, (_, _, t)) in model.clone() {
+        if t == "B" {
+            w.delete_relationship(rel).unwrap();
+            model.remove(&rel);
+        }
+    }
+    w.commit().unwrap();
+    check(&db, &model, true);
+    // Labels over several chunks: remove some, count and scan agree.
+    let mut w = db.begin_write().unwrap();
+    let mut t_nodes: Vec<u64> = others.iter().step_by(3).copied().collect();
+    for n in t_nodes.clone().iter().step_by(2) {
+        w.remove_labels(*n, &[s("T")]).unwrap();
+        t_nodes.retain(|x| x != n);
+    }
+    w.add_labels(others[1], &[s("T")]).unwrap();
+    t_nodes.push(others[1]);
+    t_nodes.sort();
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.nodes_with_label("T").unwrap(), t_nodes);
+    assert_eq!(r.count_nodes(Some("T")).unwrap(), t_nodes.len() as u64);
+    assert_eq!(
+        r.nodes_page(Some("T"), Some(t_nodes[10]), 5).unwrap(),
+        t_nodes[11..16].to_vec()
+    );
+    drop(r);
+    // The hub goes once its relationships are gone.
+    let mut w = db.begin_write().unwrap();
+    assert!(w.delete_node(hub).is_err());
+    for rel in model.keys() {
+        w.delete_relationship(*rel).unwrap();
+    }
+    assert!(w.delete_node(hub).is_err());
+    w.delete_relationship(selfloop).unwrap();
+    w.delete_node(hub).unwrap();
+    w.commit().unwrap();
+    check(&db, &BTreeMap::new(), false);
+}

@@ -1,0 +1,285 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Storage formats: a database file written in format 1 (the checked-in fixture
+//! `fixtures/format-v1.redb`, written by `populate` below with the code of commit a59a159) is
+//! migrated to format 2 when opened and then reads exactly like the same graph written in
+//! format 2; a file of an unknown (newer) format is refused with a typed error, never misread.
+
+use graphward_core::value::Map;
+use graphward_core::Value;
+use graphward_storage::*;
+
+mod common;
+use common::TempDir;
+
+/// The graph of the fixture (the same calls, in the same order, give the same ids).
+fn populate(db: &Database) {
+    let mut w = db.begin_write().unwrap();
+    w.create_schema(SchemaDef {
+        name: "p_id".into(),
+        kind: SchemaKind::Unique,
+        label: "Person".into(),
+        properties: vec!["id".into()],
+    })
+    .unwrap();
+    w.create_schema(SchemaDef {
+        name: "p_name".into(),
+        kind: SchemaKind::Index,
+        label: "Person".into(),
+        properties: vec!["name".into()],
+    })
+    .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..300i64 {
+        let mut m = Map::new();
+        m.insert("id".into(), Value::Int(i - 100));
+        m.insert("name".into(), Value::String(format!("p{}", i % 37)));
+        if i % 3 == 0 {
+            m.insert("score".into(), Value::Float(i as f64 / 4.0));
+        }
+        if i % 5 == 0 {
+            m.insert(
+                "tags".into(),
+                Value::List(vec![Value::String("a".into()), Value::Int(i)]),
+            );
+        }
+        let labels: Vec<String> = if i % 2 == 0 {
+            vec!["Person".into(), "Even".into()]
+        } else {
+            vec!["Person".into()]
+        };
+        ids.push(w.create_node(&labels, m).unwrap());
+    }
+    let lone = w.create_node(&[], Map::new()).unwrap();
+    for i in 0..600usize {
+        let a = ids[i % 300];
+        let b = ids[(i * 7 + 3) % 300];
+        let mut m = Map::new();
+        if i % 4 == 0 {
+            m.insert("w".into(), Value::Int(i as i64));
+        }
+        let t = if i % 3 == 0 { "KNOWS" } else { "LIKES" };
+        w.create_relationship(a, b, t, m).unwrap();
+    }
+    w.create_relationship(ids[5], ids[5], "SELF", Map::new())
+        .unwrap();
+    w.create_relationship(lone, ids[0], "KNOWS", Map::new())
+        .unwrap();
+    w.commit().unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.delete_relationship(10).unwrap();
+    w.delete_relationship(11).unwrap();
+    // Refused (it has relationships): a client error, the transaction stays usable.
+    assert!(w.delete_node(ids[299]).is_err());
+    w.commit().unwrap();
+}
+
+/// Everything the read API shows of a database, in a comparable form.
+fn dump(db: &Database) -> Vec<String> {
+    let r = db.begin_read().unwrap();
+    let mut out = Vec::new();
+    out.push(format!(
+        "counts {} {} {:?} {:?} {:?}",
+        r.count_nodes(None).unwrap(),
+        r.count_relationships().unwrap(),
+        r.labels().unwrap(),
+        r.relationship_types().unwrap(),
+        r.property_keys().unwrap()
+    ));
+    out.push(format!("schema {:?}", r.schema().unwrap()));
+    for l in ["Person", "Even"] {
+        out.push(format!(
+            "label {l} {} {:?}",
+            r.count_nodes(Some(l)).unwrap(),
+            r.nodes_with_label(l).unwrap()
+        ));
+        let lazy: Vec<u64> = r.node_ids(Some(l)).unwrap().map(|x| x.unwrap()).collect();
+        assert_eq!(lazy, r.nodes_with_label(l).unwrap());
+        out.push(format!(
+            "page {l} {:?}",
+            r.nodes_page(Some(l), Some(100), 7).unwrap()
+        ));
+    }
+    for n in r.all_nodes().unwrap() {
+        let mut node = r.node(n).unwrap().unwrap();
+        node.labels.sort();
+        let mut props: Vec<_> = node
+            .properties
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect();
+        props.sort();
+        out.push(format!("node {n} {:?} {props:?}", node.labels));
+        for dir in [ExpandDir::Outgoing, ExpandDir::Incoming, ExpandDir::Both] {
+            let e = r.expand(n, dir, &[]).unwrap();
+            let lazy: Vec<Edge> = r
+                .expand_iter(n, dir, &[])
+                .unwrap()
+                .map(|x| x.unwrap())
+                .collect();
+            assert_eq!(e, lazy);
+            out.push(format!(
+                "expand {n} {dir:?} {e:?} {}",
+                r.degree(n, dir, &[]).unwrap()
+            ));
+            let k = r.expand(n, dir, &["KNOWS".into()]).unwrap();
+            out.push(format!(
+                "expand {n} {dir:?} KNOWS {k:?} {}",
+                r.degree(n, dir, &["KNOWS".into()]).unwrap()
+            ));
+        }
+    }
+    for rel in r.all_relationships().unwrap() {
+        let x = r.relationship(rel).unwrap().unwrap();
+        out.push(format!(
+            "rel {x:?} {:?}",
+            r.relationship_property(rel, "w").unwrap()
+        ));
+    }
+    for i in [-100i64, -1, 0, 7, 199, 200] {
+        out.push(format!(
+            "seek id {i} {:?}",
+            r.index_seek("Person", &["id".into()], &[Value::Int(i)])
+                .unwrap()
+        ));
+    }
+    out.push(format!(
+        "seek id 3.0 {:?}",
+        r.index_seek("Person", &["id".into()], &[Value::Float(3.0)])
+            .unwrap()
+    ));
+    out.push(format!(
+        "seek name {:?}",
+        r.index_seek("Person", &["name".into()], &[Value::String("p3".into())])
+            .unwrap()
+    ));
+    use std::ops::Bound::*;
+    out.push(format!(
+        "range {:?}",
+        r.index_range(
+            "Person",
+            "id",
+            Included(&Value::Int(-5)),
+            Excluded(&Value::Float(5.5))
+        )
+        .unwrap()
+    ));
+    out.push(format!(
+        "prefix {:?}",
+        r.index_prefix("Person", "name", "p1").unwrap()
+    ));
+    let scan: Vec<_> = r
+        .node_property_scan(Some("Even"), "id")
+        .unwrap()
+        .map(|x| x.unwrap())
+        .collect();
+    out.push(format!("scan {scan:?}"));
+    out
+}
+
+fn fixture_dir() -> TempDir {
+    let dir = TempDir::new("format-v1");
+    let dbs = dir.path().join("databases");
+    std::fs::create_dir_all(&dbs).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1.redb"),
+        dbs.join("old.redb"),
+    )
+    .unwrap();
+    dir
+}
+
+fn stored_format(file: &std::path::Path) -> (u64, Vec<String>) {
+    use redb::{ReadableDatabase, TableHandle};
+    let db = redb::Database::open(file).unwrap();
+    let r = db.begin_read().unwrap();
+    let meta = r
+        .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+        .unwrap();
+    let fmt = meta.get("format").unwrap().unwrap().value();
+    let mut names: Vec<String> = r
+        .list_tables()
+        .unwrap()
+        .map(|h| h.name().to_string())
+        .collect();
+    names.sort();
+    (fmt, names)
+}
+
+#[test]
+fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
+    let dir = fixture_dir();
+    let file = dir.path().join("databases").join("old.redb");
+    assert_eq!(stored_format(&file).0, 1);
+    let fresh_dir = TempDir::new("format-v2");
+    let fresh = Storage::open(fresh_dir.path()).unwrap();
+    fresh.create_database("new").unwrap();
+    let new_db = fresh.database("new").unwrap();
+    populate(&new_db);
+    let expected = dump(&new_db);
+
+    let st = Storage::open(dir.path()).unwrap();
+    assert!(st.broken_databases().is_empty());
+    let old = st.database("old").unwrap();
+    assert_eq!(dump(&old), expected);
+    // It takes writes in format 2 and still agrees.
+    for db in [&old, &new_db] {
+        let mut w = db.begin_write().unwrap();
+        let a = w.create_node(&["Person".into()], Map::new()).unwrap();
+        w.create_relationship(a, 3, "KNOWS", Map::new()).unwrap();
+        w.delete_relationship(20).unwrap();
+        w.add_labels(7, &["Even".into()]).unwrap();
+        w.remove_labels(8, &["Even".into()]).unwrap();
+        w.commit().unwrap();
+    }
+    assert_eq!(dump(&old), dump(&new_db));
+    let after = dump(&old);
+    drop(old);
+    drop(st);
+    let (fmt, tables) = stored_format(&file);
+    assert_eq!(fmt, 2);
+    for gone in ["adj_out", "adj_in", "label_idx", "nodes_v1", "rels_v1"] {
+        assert!(
+            !tables.contains(&gone.to_string()),
+            "{gone} left in {tables:?}"
+        );
+    }
+    // Reopened: format 2 as is, same contents; a backup of it opens too.
+    let st = Storage::open(dir.path()).unwrap();
+    let db = st.database("old").unwrap();
+    assert_eq!(dump(&db), after);
+    let backup = TempDir::new("format-backup");
+    let reports = st.backup_to(backup.path()).unwrap();
+    assert!(reports.iter().all(|r| r.result.is_ok()));
+    drop(db);
+    drop(st);
+    let restored = Storage::open(backup.path()).unwrap();
+    assert_eq!(dump(&restored.database("old").unwrap()), after);
+}
+
+#[test]
+fn unknown_format_is_refused_with_a_typed_error() {
+    let dir = fixture_dir();
+    let file = dir.path().join("databases").join("old.redb");
+    {
+        let db = redb::Database::open(&file).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let mut meta = w
+                .open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+                .unwrap();
+            meta.insert("format", 99).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let st = Storage::open(dir.path()).unwrap();
+    let broken = st.broken_databases();
+    assert_eq!(broken.len(), 1, "{broken:?}");
+    let (name, err) = &broken[0];
+    assert_eq!(name, "old");
+    assert_eq!(err.detail.as_deref(), Some("UnsupportedStorageFormat"));
+    assert!(err.message.contains("format 99"), "{}", err.message);
+    assert!(st.database("old").is_err());
+    drop(st);
+    // Nothing was written to it.
+    assert_eq!(stored_format(&file).0, 99);
+}
