@@ -433,12 +433,12 @@ impl Authenticator for AuthService {
         };
         // A lookup in the in-memory table, without copying the record (once per statement).
         let verifier = principal.token.as_ref().map(|_| self.verifier());
-        let token_check = self.store.with_user(user, |rec| {
-            match (&principal.token, &verifier) {
-                (Some(token), Some(v)) => v.recheck(token, rec),
-                _ => Ok(()),
-            }
-        })?;
+        let token_check =
+            self.store
+                .with_user(user, |rec| match (&principal.token, &verifier) {
+                    (Some(token), Some(v)) => v.recheck(token, rec),
+                    _ => Ok(()),
+                })?;
         let Some(token_check) = token_check else {
             return Err(Error::new(
                 ErrorCode::Unauthorized,

@@ -932,7 +932,10 @@ async fn reset_sent_with_a_short_read_interrupts_it() {
     }
     c.send_raw(&bytes).await;
     let first = c.recv().await;
-    assert!(matches!(first, Msg::Ignored) || first.is_success(), "{first:?}");
+    assert!(
+        matches!(first, Msg::Ignored) || first.is_success(),
+        "{first:?}"
+    );
     assert!(matches!(c.recv().await, Msg::Ignored));
     assert!(c.recv().await.is_success());
     let log = engine.log.lock().unwrap().clone();

@@ -185,7 +185,10 @@ fn prepared_statements_are_cached_and_classified() {
     ] {
         assert!(!e.prepare(q).unwrap().is_short_read(), "{q}");
     }
-    assert!(e.prepare("UNWIND [1, 2] AS x WITH x RETURN x").unwrap().is_short_read());
+    assert!(e
+        .prepare("UNWIND [1, 2] AS x WITH x RETURN x")
+        .unwrap()
+        .is_short_read());
     // A schema change empties the cache.
     let mut tx = begin(&e, None);
     one(&mut tx, "CREATE INDEX FOR (c:C) ON (c.v)").unwrap();

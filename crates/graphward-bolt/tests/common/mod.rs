@@ -76,7 +76,12 @@ impl Transaction for MockTx {
         if let Some(rest) = q.strip_prefix("READ ") {
             // A short read: `READ SLOW` overruns a time limit of 1 ms or less.
             q = rest;
-            if q == "SLOW" && self.opts.timeout.is_some_and(|t| t <= Duration::from_millis(1)) {
+            if q == "SLOW"
+                && self
+                    .opts
+                    .timeout
+                    .is_some_and(|t| t <= Duration::from_millis(1))
+            {
                 return Err(Error::new(ErrorCode::TransactionTimedOut, "over the limit"));
             }
         }

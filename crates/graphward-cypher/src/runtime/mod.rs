@@ -595,7 +595,13 @@ impl QueryEngine for Engine {
     }
 
     fn prepare(&self, text: &str) -> Result<Prepared> {
-        if let Some(p) = self.inner.statements.lock().ok().and_then(|mut c| c.get(text)) {
+        if let Some(p) = self
+            .inner
+            .statements
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(text))
+        {
             return Ok(p);
         }
         let stmt = parse_statement(text, &self.inner.config.limits)?;
