@@ -153,6 +153,10 @@ impl QueryEngine for FrontDoor {
         self.cypher.check_bookmarks(bookmarks)
     }
 
+    fn bookmarks_reached(&self, bookmarks: &[String]) -> Result<bool> {
+        self.cypher.bookmarks_reached(bookmarks)
+    }
+
     fn transaction_metrics(&self) -> graphward_core::engine::TransactionMetrics {
         self.cypher.transaction_metrics()
     }

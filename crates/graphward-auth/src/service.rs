@@ -431,7 +431,15 @@ impl Authenticator for AuthService {
         let Some(user) = principal.user.as_deref() else {
             return Err(Error::new(ErrorCode::Unauthorized, "not authenticated"));
         };
-        let Some(rec) = self.store.user(user)? else {
+        // A lookup in the in-memory table, without copying the record (once per statement).
+        let verifier = principal.token.as_ref().map(|_| self.verifier());
+        let token_check =
+            self.store
+                .with_user(user, |rec| match (&principal.token, &verifier) {
+                    (Some(token), Some(v)) => v.recheck(token, rec),
+                    _ => Ok(()),
+                })?;
+        let Some(token_check) = token_check else {
             return Err(Error::new(
                 ErrorCode::Unauthorized,
                 format!("User does not exist: user '{user}' was dropped."),
@@ -443,10 +451,7 @@ impl Authenticator for AuthService {
                 format!("The privileges of user '{user}' changed: authenticate again."),
             ));
         }
-        if let Some(token) = &principal.token {
-            self.verifier().recheck(token, &rec)?;
-        }
-        Ok(())
+        token_check
     }
 }
 

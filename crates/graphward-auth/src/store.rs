@@ -266,6 +266,12 @@ impl Store {
         Ok(self.read()?.users.get(name).cloned())
     }
 
+    /// `f` of the user's record, read in place (no copy): `None` if there is no such user.
+    /// `f` must not call back into the store.
+    pub fn with_user<R>(&self, name: &str, f: impl FnOnce(&UserRecord) -> R) -> Result<Option<R>> {
+        Ok(self.read()?.users.get(name).map(f))
+    }
+
     pub fn user_exists(&self, name: &str) -> bool {
         self.read()
             .map(|s| s.users.contains_key(name))

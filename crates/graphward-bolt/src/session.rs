@@ -5,6 +5,14 @@
 //! reading the socket (see [`Session::blocking`]): a RESET that arrives cancels the running
 //! query through its [`CancelToken`], and every message queued before the RESET is answered
 //! IGNORED (the INTERRUPTED state).
+//!
+//! One exception: a short read (see `graphward_core::engine::Prepared::parsed_short_read`)
+//! whose PULL the client pipelined behind its RUN first runs right here, begin to commit in one
+//! call, with a time limit of [`INLINE_BUDGET`]: no hand-off to a blocking thread and back for
+//! the queries that are done in microseconds. It takes no lock that a writer holds and waits
+//! for no fsync (the engine reads from a snapshot, and does not wait for a database file being
+//! compacted when its time is that short); when the limit ends it, it is run again on the
+//! blocking pool, like every other statement.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -15,8 +23,8 @@ use bytes::{Buf, BytesMut};
 use graphward_core::auth::ClientInfo;
 use graphward_core::commands::TxControl;
 use graphward_core::engine::{
-    AccessMode, CancelToken, Principal, ResultStream, Summary, Transaction, TxOptions,
-    MAX_BOOKMARKS,
+    AccessMode, CancelToken, CommitInfo, Prepared, Principal, QueryEngine, ResultStream, Summary,
+    Transaction, TxOptions, MAX_BOOKMARKS,
 };
 use graphward_core::{Error, ErrorCode, Value};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -79,6 +87,90 @@ enum Source {
 struct OpenResult {
     qid: i64,
     source: Source,
+    /// The first batch of a live result, made by the engine call that ran the query (the
+    /// client pipelined its PULL behind the RUN); the PULL sends it.
+    first: Option<FirstBatch>,
+}
+
+/// Rows (encoded RECORD messages) pulled by the engine call that ran an auto-commit query, and
+/// its commit when they were all of them.
+struct FirstBatch {
+    bytes: Vec<u8>,
+    exhausted: bool,
+    error: Option<Error>,
+    commit: Option<graphward_core::Result<CommitInfo>>,
+}
+
+/// An auto-commit query after its engine call: the transaction (`None` once committed), the
+/// result, and its first batch if a PULL was pipelined.
+struct AutoRun {
+    /// The transaction's database.
+    db: String,
+    tx: Option<Box<dyn Transaction>>,
+    stream: Box<dyn ResultStream>,
+    first: Option<FirstBatch>,
+}
+
+/// Time a short read may take on the connection's own (async) thread: past it the engine ends
+/// that run (it is the transaction's time limit), and the query runs again on a blocking
+/// thread. A short read only reads from its snapshot, so the abandoned run leaves nothing.
+const INLINE_BUDGET: Duration = Duration::from_millis(1);
+
+fn is_timeout(e: &Error) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::TransactionTimedOut | ErrorCode::TransactionTimedOutClientConfiguration
+    )
+}
+
+/// One engine call for an auto-commit query: bookmarks, begin, run and, when the client
+/// pipelined a PULL (`pull`: its batch size), the first batch of rows, committed if they were
+/// all of them.
+#[allow(clippy::too_many_arguments)]
+fn run_auto(
+    engine: &dyn QueryEngine,
+    marks: &[String],
+    opts: TxOptions,
+    prepared: Prepared,
+    params: Map,
+    pull: Option<usize>,
+    flavor: Flavor,
+) -> graphward_core::Result<AutoRun> {
+    engine.check_bookmarks(marks)?;
+    let mut tx = engine.begin(opts)?;
+    let db = tx.database().to_string();
+    let stream = match tx.run_prepared(prepared, params) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.rollback();
+            return Err(e);
+        }
+    };
+    let Some(want) = pull else {
+        return Ok(AutoRun {
+            db,
+            tx: Some(tx),
+            stream,
+            first: None,
+        });
+    };
+    let p = pull_rows(stream, want, flavor);
+    let (tx, commit) = if p.exhausted && p.error.is_none() {
+        (None, Some(tx.commit()))
+    } else {
+        (Some(tx), None)
+    };
+    Ok(AutoRun {
+        db,
+        tx,
+        stream: p.stream,
+        first: Some(FirstBatch {
+            bytes: p.bytes,
+            exhausted: p.exhausted,
+            error: p.error,
+            commit,
+        }),
+    })
 }
 
 struct TxCtx {
@@ -533,6 +625,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                 return Ok(None);
             }
         }
+    }
+
+    /// The batch size of a PULL (not a DISCARD, of the last result) that the client pipelined
+    /// right behind the message being handled, if no RESET is waiting. Every whole message
+    /// already received is parsed first, so a RESET sent with them is seen here.
+    fn pipelined_pull(&mut self) -> Option<usize> {
+        while self.queue.len() < MAX_QUEUE {
+            match self.parse_buffered() {
+                Some(m) => self.queue.push_back(m),
+                None => break,
+            }
+        }
+        if self.pending_resets > 0 {
+            return None;
+        }
+        let m = self.queue.front()?;
+        if m.tag != msg::PULL {
+            return None;
+        }
+        let fields = self.decode(m).ok()?;
+        let empty = Map::new();
+        let extra = match fields.first() {
+            Some(Value::Map(x)) => x,
+            None | Some(Value::Null) => &empty,
+            Some(_) => return None,
+        };
+        if get_int(extra, "qid").is_some_and(|q| q != -1) {
+            return None;
+        }
+        let n = get_int(extra, "n").unwrap_or(-1);
+        // As `pull` computes its first batch.
+        let want = if n < 0 {
+            BATCH
+        } else {
+            usize::try_from(n).unwrap_or(usize::MAX).min(BATCH)
+        };
+        (want > 0).then_some(want)
     }
 
     /// Runs `f` on a blocking thread while reading ahead from the socket; a RESET (or the
@@ -1180,6 +1309,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             ctx.results.push(OpenResult {
                 qid,
                 source: Source::Live(stream),
+                first: None,
             });
             let mut meta = Map::new();
             meta.insert("fields".into(), Value::List(fields));
@@ -1194,20 +1324,66 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let marks = bookmarks(&extra)?;
         let cancel = opts.cancel.clone();
         let engine = self.ctx.engine.clone();
-        let res = self
-            .blocking(Some(cancel.clone()), move || {
-                engine.check_bookmarks(&marks)?;
-                let mut tx = engine.begin(opts)?;
-                match tx.run_prepared(prepared, params) {
-                    Ok(s) => Ok((tx, s)),
-                    Err(e) => {
-                        let _ = tx.rollback();
-                        Err(e)
-                    }
+        let flavor = self.flavor;
+        let mut done = None;
+        // A short read with its PULL pipelined behind it first runs here, on the connection's
+        // thread, with a time limit of INLINE_BUDGET: begin, run, the PULL's rows and the
+        // commit in one call, no hand-off to a blocking thread and back. One that overruns the
+        // budget (or has more rows than the PULL's batch) is given up, having written nothing,
+        // and runs again on a blocking thread below, as every other statement does.
+        let fused = if prepared.may_run_inline() {
+            self.pipelined_pull()
+        } else {
+            None
+        };
+        if fused.is_some()
+            && opts.timeout.is_none_or(|t| t > INLINE_BUDGET)
+            && matches!(engine.bookmarks_reached(&marks), Ok(true))
+        {
+            let mut o = opts.clone();
+            o.timeout = Some(INLINE_BUDGET);
+            o.cancel = CancelToken::new();
+            match run_auto(
+                &*engine,
+                &[],
+                o,
+                prepared.clone(),
+                params.clone(),
+                fused,
+                flavor,
+            ) {
+                Ok(run)
+                    if run.first.as_ref().is_some_and(|f| {
+                        f.exhausted
+                            && !f.error.as_ref().is_some_and(is_timeout)
+                            && !matches!(&f.commit, Some(Err(e)) if is_timeout(e))
+                    }) =>
+                {
+                    prepared.inline_ended();
+                    done = Some(Ok(run));
                 }
-            })
-            .await?;
-        let (tx, stream) = res?;
+                Err(e) if !is_timeout(&e) => done = Some(Err(e)),
+                // Over the budget, or more rows than the first batch: run it on a blocking
+                // thread (and after several such runs in a row, always).
+                _ => prepared.inline_overran(),
+            }
+        }
+        let res = match done {
+            Some(r) => r,
+            None => {
+                // RUN answers before the rows are made (a slow query's fields come first).
+                self.blocking(Some(cancel.clone()), move || {
+                    run_auto(&*engine, &marks, opts, prepared, params, None, flavor)
+                })
+                .await?
+            }
+        };
+        let AutoRun {
+            db,
+            tx,
+            stream,
+            first,
+        } = res?;
         let fields: Vec<Value> = stream
             .columns()
             .iter()
@@ -1217,15 +1393,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         meta.insert("fields".into(), Value::List(fields));
         meta.insert("t_first".into(), Value::Int(ms(started.elapsed())));
         if self.version.at_least(5, 8) && !extra.contains_key("db") {
-            meta.insert("db".into(), Value::from(tx.database()));
+            meta.insert("db".into(), Value::from(db.as_str()));
         }
-        let db = tx.database().to_string();
         self.tx = Some(TxCtx {
-            tx: Some(tx),
+            tx,
             explicit: false,
             results: vec![OpenResult {
                 qid: 0,
                 source: Source::Live(stream),
+                first,
             }],
             next_qid: 1,
             db,
@@ -1268,7 +1444,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     let qid = ctx.next_qid;
                     ctx.next_qid += 1;
                     let src = empty(&ctx.db);
-                    ctx.results.push(OpenResult { qid, source: src });
+                    ctx.results.push(OpenResult {
+                        qid,
+                        source: src,
+                        first: None,
+                    });
                 }
             }
             _ => {
@@ -1305,6 +1485,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     results: vec![OpenResult {
                         qid: 0,
                         source: empty(&db),
+                        first: None,
                     }],
                     next_qid: 1,
                     db,
@@ -1410,24 +1591,40 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                         summary = Some(done);
                         break;
                     }
+                    let first = res.first.take();
                     let auto_tx = match self.tx.as_mut() {
                         Some(c) if !c.explicit => c.tx.take(),
                         _ => None,
                     };
-                    let (pulled, tx_back, commit) = self
-                        .blocking(Some(cancel.clone()), move || {
-                            let mut p = pull_rows(stream, want, flavor);
-                            if discard {
-                                p.bytes.clear();
-                            }
-                            match auto_tx {
-                                Some(tx) if p.exhausted && p.error.is_none() => {
-                                    (p, None, Some(tx.commit()))
+                    let (pulled, tx_back, commit) = match first {
+                        // Made with the RUN (with the same batch size): a committed result
+                        // left no transaction behind.
+                        Some(f) => (
+                            Pulled {
+                                stream,
+                                bytes: if discard { Vec::new() } else { f.bytes },
+                                exhausted: f.exhausted,
+                                error: f.error,
+                            },
+                            auto_tx,
+                            f.commit,
+                        ),
+                        None => {
+                            self.blocking(Some(cancel.clone()), move || {
+                                let mut p = pull_rows(stream, want, flavor);
+                                if discard {
+                                    p.bytes.clear();
                                 }
-                                tx => (p, tx, None),
-                            }
-                        })
-                        .await?;
+                                match auto_tx {
+                                    Some(tx) if p.exhausted && p.error.is_none() => {
+                                        (p, None, Some(tx.commit()))
+                                    }
+                                    tx => (p, tx, None),
+                                }
+                            })
+                            .await?
+                        }
+                    };
                     if let Some(tx) = tx_back {
                         if let Some(c) = self.tx.as_mut() {
                             c.tx = Some(tx);

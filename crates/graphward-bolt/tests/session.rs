@@ -839,3 +839,105 @@ async fn run_begin_then_bolt_commit_message() {
         vec!["begin neo4j", "run neo4j CREATE (x)", "commit neo4j"]
     );
 }
+
+#[tokio::test]
+async fn short_reads_run_on_the_connection_thread_and_fall_back_to_a_blocking_thread() {
+    let (engine, ctx) = ctx();
+    let here = std::thread::current().id();
+    let mut c = Client::connect(ctx, 5, 4).await;
+    let begun = |engine: &MockEngine| std::mem::take(&mut *engine.begun_on.lock().unwrap());
+    begun(&engine);
+
+    // RUN+PULL pipelined: begin, run, rows and commit in one call on the connection's thread.
+    for _ in 0..2 {
+        c.send(RUN, &[s("READ ROWS 3"), empty(), empty()]).await;
+        c.send(PULL, &[pull(-1)]).await;
+        assert!(c.recv().await.is_success());
+        for i in 0..3 {
+            assert_eq!(c.recv().await, Msg::Record(vec![Value::Int(i)]));
+        }
+        let m = c.recv().await;
+        assert_eq!(m.meta().get("has_more"), Some(&Value::Bool(false)));
+        assert!(m.meta().contains_key("bookmark"), "{m:?}");
+        assert_eq!(begun(&engine), vec![here]);
+    }
+
+    // Over the time limit there: given up and run again on a blocking thread; after eight
+    // such runs in a row the statement is not tried there any more.
+    for round in 0..9 {
+        c.send(RUN, &[s("READ SLOW"), empty(), empty()]).await;
+        c.send(PULL, &[pull(-1)]).await;
+        assert!(c.recv().await.is_success());
+        assert_eq!(c.recv().await, Msg::Record(vec![]));
+        assert!(c.recv().await.is_success());
+        let threads = begun(&engine);
+        if round < 8 {
+            assert_eq!(threads.len(), 2, "round {round}: {threads:?}");
+            assert_eq!(threads[0], here);
+            assert_ne!(threads[1], here);
+        } else {
+            assert_eq!(threads.len(), 1);
+            assert_ne!(threads[0], here);
+        }
+    }
+
+    // More rows than the PULL's batch: run again on a blocking thread, streamed in batches.
+    c.send(RUN, &[s("READ ROWS 2500"), empty(), empty()]).await;
+    c.send(PULL, &[pull(-1)]).await;
+    assert!(c.recv().await.is_success());
+    for i in 0..2500 {
+        assert_eq!(c.recv().await, Msg::Record(vec![Value::Int(i)]));
+    }
+    assert!(c.recv().await.is_success());
+    let threads = begun(&engine);
+    assert_eq!(threads.len(), 2);
+    assert_ne!(threads[1], here);
+
+    // RUN alone (no PULL behind it), and a RESET sent with RUN+PULL: on a blocking thread,
+    // as every other statement.
+    c.send(RUN, &[s("READ ROWS 1"), empty(), empty()]).await;
+    assert!(c.recv().await.is_success());
+    c.send(PULL, &[pull(-1)]).await;
+    assert_eq!(c.recv().await, Msg::Record(vec![Value::Int(0)]));
+    assert!(c.recv().await.is_success());
+    let threads = begun(&engine);
+    assert_eq!(threads.len(), 1);
+    assert_ne!(threads[0], here);
+    // A PULL with a batch of 1 leaves more to pull: not exhausted there, so run again.
+    c.send(RUN, &[s("READ ROWS 2"), empty(), empty()]).await;
+    c.send(PULL, &[pull(1)]).await;
+    assert!(c.recv().await.is_success());
+    assert_eq!(c.recv().await, Msg::Record(vec![Value::Int(0)]));
+    let m = c.recv().await;
+    assert_eq!(m.meta().get("has_more"), Some(&Value::Bool(true)));
+    c.send(PULL, &[pull(-1)]).await;
+    assert_eq!(c.recv().await, Msg::Record(vec![Value::Int(1)]));
+    assert!(c.recv().await.is_success());
+}
+
+#[tokio::test]
+async fn reset_sent_with_a_short_read_interrupts_it() {
+    let (engine, ctx) = ctx();
+    let mut c = Client::connect(ctx, 5, 4).await;
+    engine.log.lock().unwrap().clear();
+    // RUN, PULL and RESET in one write: the RESET is seen before the rows are made, so the
+    // PULL is answered IGNORED and nothing is committed.
+    let mut bytes = Vec::new();
+    for (tag, fields) in [
+        (RUN, vec![s("READ ROWS 3"), empty(), empty()]),
+        (PULL, vec![pull(-1)]),
+        (RESET, vec![]),
+    ] {
+        bytes.extend(c.message_bytes(tag, &fields));
+    }
+    c.send_raw(&bytes).await;
+    let first = c.recv().await;
+    assert!(
+        matches!(first, Msg::Ignored) || first.is_success(),
+        "{first:?}"
+    );
+    assert!(matches!(c.recv().await, Msg::Ignored));
+    assert!(c.recv().await.is_success());
+    let log = engine.log.lock().unwrap().clone();
+    assert!(!log.iter().any(|l| l.starts_with("commit")), "{log:?}");
+}

@@ -7,7 +7,7 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -232,7 +232,26 @@ pub struct Prepared {
     text: Arc<str>,
     control: Option<TxControl>,
     parsed: Option<Arc<dyn Any + Send + Sync>>,
+    /// Shared by every copy of this statement (an engine's statement cache hands out copies).
+    hints: Arc<Hints>,
 }
+
+/// What the engine learned about a prepared statement, shared by the copies of it.
+#[derive(Debug, Default)]
+struct Hints {
+    /// A query that only reads: it takes no write lock, writes nothing, calls no procedure
+    /// and touches nothing outside its snapshot, so running it again has no effect.
+    short_read: bool,
+    /// The engine's static checks passed: later runs of the same statement skip them.
+    checked: AtomicBool,
+    /// Runs of a `short_read` statement in a row that did not end within the time a protocol
+    /// gave it on its own thread (see [`Prepared::may_run_inline`]).
+    strikes: AtomicU8,
+}
+
+/// Runs in a row of a short read that overran the inline budget before it is never run
+/// inline again (a busy machine can make a quick statement overrun now and then).
+const INLINE_STRIKES: u8 = 8;
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -240,6 +259,7 @@ impl std::fmt::Debug for Prepared {
             .field("len", &self.text.len())
             .field("control", &self.control)
             .field("parsed", &self.parsed.is_some())
+            .field("hints", &self.hints)
             .finish()
     }
 }
@@ -251,6 +271,7 @@ impl Prepared {
             text: Arc::from(text),
             control: None,
             parsed: None,
+            hints: Arc::default(),
         }
     }
 
@@ -264,7 +285,67 @@ impl Prepared {
             text: Arc::from(text),
             control,
             parsed: Some(Arc::new(parsed)),
+            hints: Arc::default(),
         }
+    }
+
+    /// A parsed statement the engine knows to be a short read: a query that only reads from
+    /// its snapshot (no write, no lock, no procedure, no I/O outside storage reads), so that
+    /// abandoning a run and running it again changes nothing. A protocol may then try it on
+    /// its own thread under a short time budget ([`Prepared::may_run_inline`]).
+    pub fn parsed_short_read<T: Any + Send + Sync>(text: &str, parsed: T) -> Prepared {
+        Prepared {
+            text: Arc::from(text),
+            control: None,
+            parsed: Some(Arc::new(parsed)),
+            hints: Arc::new(Hints {
+                short_read: true,
+                ..Hints::default()
+            }),
+        }
+    }
+
+    /// Whether this is a short read (see [`Prepared::parsed_short_read`]).
+    pub fn is_short_read(&self) -> bool {
+        self.hints.short_read
+    }
+
+    /// A short read that has not overrun the inline budget too often: a protocol may run it
+    /// on its own (async) thread with a time limit of that budget, and when the limit ends
+    /// it, give up that run (nothing was written) and run it again on a blocking thread.
+    pub fn may_run_inline(&self) -> bool {
+        self.hints.short_read && self.hints.strikes.load(Ordering::Relaxed) < INLINE_STRIKES
+    }
+
+    /// A run on the protocol's own thread ended within its budget: the overruns before it do
+    /// not count (unless there were already enough of them in a row).
+    pub fn inline_ended(&self) {
+        let _ = self
+            .hints
+            .strikes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                (s > 0 && s < INLINE_STRIKES).then_some(0)
+            });
+    }
+
+    /// A run on the protocol's own thread overran its budget.
+    pub fn inline_overran(&self) {
+        let _ = self
+            .hints
+            .strikes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| {
+                Some(s.saturating_add(1))
+            });
+    }
+
+    /// Whether the engine's static checks already passed for this statement.
+    pub fn is_checked(&self) -> bool {
+        self.hints.checked.load(Ordering::Relaxed)
+    }
+
+    /// The engine's static checks passed (later runs skip them).
+    pub fn mark_checked(&self) {
+        self.hints.checked.store(true, Ordering::Relaxed);
     }
 
     pub fn text(&self) -> &str {
@@ -365,6 +446,11 @@ pub trait QueryEngine: Send + Sync + 'static {
     /// default accepts every well-formed one (test doubles).
     fn check_bookmarks(&self, bookmarks: &[String]) -> Result<()> {
         Bookmark::parse_all(bookmarks).map(|_| ())
+    }
+    /// Whether every bookmark is reached now, without waiting (`check_bookmarks` waits,
+    /// bounded, for one that is not). Errors as `check_bookmarks`. The default: no bookmark.
+    fn bookmarks_reached(&self, bookmarks: &[String]) -> Result<bool> {
+        Bookmark::parse_all(bookmarks).map(|b| b.is_empty())
     }
     /// Open transactions and write-lock waits, for `/metrics`.
     fn transaction_metrics(&self) -> TransactionMetrics {

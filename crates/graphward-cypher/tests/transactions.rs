@@ -152,3 +152,80 @@ fn a_first_statement_that_writes_needs_no_fresh_snapshot() {
         Value::Int(2)
     );
 }
+
+#[test]
+fn prepared_statements_are_cached_and_classified() {
+    let e = setup();
+    // A query is kept: the next prepare of the same text shares what the engine learned.
+    let q = "MATCH (c:C) RETURN c.v";
+    let a = e.prepare(q).unwrap();
+    assert!(a.is_short_read());
+    assert!(!a.is_checked());
+    let mut tx = e
+        .begin(TxOptions {
+            implicit: true,
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let mut s = tx.run_prepared(a, BTreeMap::new()).unwrap();
+    assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::Int(0)]);
+    drop(s);
+    tx.commit().unwrap();
+    let b = e.prepare(q).unwrap();
+    assert!(b.is_checked(), "checked once, for every copy");
+    // Updates, procedure calls and subqueries are not short reads; commands are not kept.
+    for q in [
+        "CREATE (:C)",
+        "MATCH (c:C) SET c.v = 1",
+        "CALL db.labels()",
+        "MATCH (c) CALL { RETURN 1 AS x } RETURN x",
+        "MATCH (c) WHERE EXISTS { MATCH (c)-->() } RETURN c",
+        "CREATE INDEX FOR (c:C) ON (c.v)",
+        "SHOW DATABASES",
+    ] {
+        assert!(!e.prepare(q).unwrap().is_short_read(), "{q}");
+    }
+    assert!(e
+        .prepare("UNWIND [1, 2] AS x WITH x RETURN x")
+        .unwrap()
+        .is_short_read());
+    // A schema change empties the cache.
+    let mut tx = begin(&e, None);
+    one(&mut tx, "CREATE INDEX FOR (c:C) ON (c.v)").unwrap();
+    tx.commit().unwrap();
+    assert!(!e.prepare(q).unwrap().is_checked());
+    // A semantic error is still reported on every run.
+    let bad = "MATCH (c:C) RETURN nope";
+    for _ in 0..2 {
+        let p = e.prepare(bad).unwrap();
+        let mut tx = begin(&e, None);
+        assert!(tx.run_prepared(p, BTreeMap::new()).is_err());
+    }
+}
+
+#[test]
+fn a_short_read_over_its_time_limit_fails_and_writes_nothing() {
+    let e = setup();
+    let p = e
+        .prepare("UNWIND range(1, 3000) AS a UNWIND range(1, 3000) AS b RETURN count(*)")
+        .unwrap();
+    assert!(p.is_short_read());
+    let mut tx = e
+        .begin(TxOptions {
+            implicit: true,
+            timeout: Some(Duration::from_millis(1)),
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let r = tx
+        .run_prepared(p, BTreeMap::new())
+        .and_then(|mut s| s.next_row().unwrap_or(Ok(vec![])));
+    let err = r.unwrap_err();
+    assert!(
+        matches!(
+            err.code,
+            ErrorCode::TransactionTimedOut | ErrorCode::TransactionTimedOutClientConfiguration
+        ),
+        "{err:?}"
+    );
+}

@@ -1018,8 +1018,32 @@ impl Database {
         no_panic("begin_read", || self.begin_read_inner()).map_err(|e| self.inner.note(e))
     }
 
+    /// A read transaction, unless the database file is being compacted or reopened right now
+    /// (`None`: `begin_read` would wait for that). For callers that must not block.
+    pub fn try_begin_read(&self) -> Result<Option<ReadTxn>> {
+        let txn = {
+            let guard = match self.inner.handle.try_read() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::sync::TryLockError::Poisoned(_)) => return Err(lock_err()),
+            };
+            match guard.as_ref() {
+                Some(db) => no_panic("begin_read", || db.begin_read().map_err(st))
+                    .map_err(|e| self.inner.note(e))?,
+                None => return Ok(None),
+            }
+        };
+        no_panic("begin_read", || self.read_from(txn))
+            .map(Some)
+            .map_err(|e| self.inner.note(e))
+    }
+
     fn begin_read_inner(&self) -> Result<ReadTxn> {
         let txn = self.inner.with_db(|db| db.begin_read().map_err(st))?;
+        self.read_from(txn)
+    }
+
+    fn read_from(&self, txn: redb::ReadTransaction) -> Result<ReadTxn> {
         let tabs = tables::open_read(&txn)?;
         let schemas = tabs.load_schemas()?;
         let tokens = self.token_snapshot()?;

@@ -22,6 +22,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 pub struct MockEngine {
     pub log: Mutex<Vec<String>>,
     pub commits: AtomicU64,
+    /// The thread each transaction began on.
+    pub begun_on: Mutex<Vec<std::thread::ThreadId>>,
+    /// Short reads (`READ ...`) prepared so far, handed out again as an engine's cache does.
+    pub short_reads: Mutex<std::collections::HashMap<String, Prepared>>,
 }
 
 pub struct MockTx {
@@ -68,7 +72,19 @@ impl Transaction for MockTx {
             database: self.db.clone(),
             ..Summary::default()
         };
-        let q = query.trim();
+        let mut q = query.trim();
+        if let Some(rest) = q.strip_prefix("READ ") {
+            // A short read: `READ SLOW` overruns a time limit of 1 ms or less.
+            q = rest;
+            if q == "SLOW"
+                && self
+                    .opts
+                    .timeout
+                    .is_some_and(|t| t <= Duration::from_millis(1))
+            {
+                return Err(Error::new(ErrorCode::TransactionTimedOut, "over the limit"));
+            }
+        }
         if q.starts_with("FAIL") {
             return Err(Error::syntax("Invalid input 'FAIL'"));
         }
@@ -208,6 +224,13 @@ impl QueryEngine for Engine {
             "ROLLBACK" => Some(TxControl::Rollback),
             _ => None,
         };
+        if text.starts_with("READ ") {
+            let mut cache = self.0.short_reads.lock().unwrap();
+            let p = cache
+                .entry(text.to_string())
+                .or_insert_with(|| Prepared::parsed_short_read(text, ()));
+            return Ok(p.clone());
+        }
         Ok(match control {
             Some(c) => Prepared::parsed_as(text, Some(c), ()),
             None => Prepared::unparsed(text),
@@ -223,6 +246,11 @@ impl QueryEngine for Engine {
             ));
         }
         self.0.log.lock().unwrap().push(format!("begin {db}"));
+        self.0
+            .begun_on
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
         Ok(Box::new(MockTx {
             engine: self.0.clone(),
             db,
@@ -354,6 +382,12 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<T> {
     }
 
     pub async fn send(&mut self, tag: u8, fields: &[Value]) {
+        let out = self.message_bytes(tag, fields);
+        self.io.write_all(&out).await.unwrap();
+    }
+
+    /// One message, chunked, as `send` writes it.
+    pub fn message_bytes(&self, tag: u8, fields: &[Value]) -> Vec<u8> {
         let mut payload = Vec::new();
         {
             let mut e = Encoder::new(&mut payload, self.flavor);
@@ -364,7 +398,7 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin> Client<T> {
         }
         let mut out = Vec::new();
         chunk::write_message(&mut out, &payload);
-        self.io.write_all(&out).await.unwrap();
+        out
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) {

@@ -7,6 +7,7 @@ mod memgraph;
 pub mod plan;
 pub mod project;
 pub mod runner;
+mod statements;
 pub mod values;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -48,6 +49,9 @@ pub fn parse_statement(text: &str, limits: &Limits) -> Result<Statement> {
 /// How long a writer waits for the write lock before giving up (unless the transaction's own
 /// timeout ends sooner).
 const WRITE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// A transaction with less time than this left does not wait for a snapshot while the
+/// database file is compacted or reopened (see `EngineTx::begin_read`).
+const SHORT_WAIT: Duration = Duration::from_millis(10);
 
 /// How often the first writer in a database's queue looks again at the write lock (a release
 /// by another engine transaction wakes it at once; this bounds the wait for any other holder).
@@ -140,6 +144,8 @@ struct Inner {
     write_queues: Mutex<HashMap<String, Arc<WriteQueue>>>,
     /// The server-wide memory pool every query's charges go to.
     memory: Arc<graphward_core::memory::MemoryPool>,
+    /// Parsed queries by text (see [`statements`]).
+    statements: Mutex<statements::StatementCache>,
 }
 
 impl Inner {
@@ -436,6 +442,7 @@ impl Engine {
                 lock_waits: AtomicU64::new(0),
                 lock_wait_micros: AtomicU64::new(0),
                 write_queues: Mutex::new(HashMap::new()),
+                statements: Mutex::new(statements::StatementCache::default()),
             }),
         };
         if let Some(age) = warn_age.filter(|a| !a.is_zero()) {
@@ -588,12 +595,61 @@ impl QueryEngine for Engine {
     }
 
     fn prepare(&self, text: &str) -> Result<Prepared> {
+        if let Some(p) = self
+            .inner
+            .statements
+            .lock()
+            .ok()
+            .and_then(|mut c| c.get(text))
+        {
+            return Ok(p);
+        }
         let stmt = parse_statement(text, &self.inner.config.limits)?;
         let control = match &stmt {
             Statement::TxControl(c) => Some(*c),
             _ => None,
         };
-        Ok(Prepared::parsed_as(text, control, stmt))
+        // Only queries are kept: a server command's text may hold a password or a secret.
+        let query = match &stmt {
+            Statement::Query(_) => true,
+            Statement::Explain(s) | Statement::Profile(s) => matches!(**s, Statement::Query(_)),
+            _ => false,
+        };
+        let prepared = if is_short_read(&stmt) {
+            Prepared::parsed_short_read(text, stmt)
+        } else {
+            Prepared::parsed_as(text, control, stmt)
+        };
+        if query {
+            if let Ok(mut c) = self.inner.statements.lock() {
+                c.insert(text, prepared.clone());
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn bookmarks_reached(&self, bookmarks: &[String]) -> Result<bool> {
+        for b in Bookmark::parse_all(bookmarks)? {
+            if b.database == "system" {
+                continue;
+            }
+            let db = match self.inner.storage.database(&b.database) {
+                Ok(db) => db,
+                Err(e) if e.code == ErrorCode::DatabaseNotFound => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidBookmark,
+                        format!("bookmark '{b}' names a database that does not exist"),
+                    ))
+                }
+                Err(e) => return Err(e),
+            };
+            // Not known while the file is being compacted or reopened (that would wait).
+            match db.try_begin_read()? {
+                Some(r) if b.commits <= r.commit_seq()? => {}
+                _ => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     fn default_database(&self) -> String {
@@ -802,10 +858,32 @@ impl EngineTx {
         let store = if write {
             StoreTx::Write(self.acquire_write(&db)?)
         } else {
-            StoreTx::Read(db.begin_read()?)
+            StoreTx::Read(self.begin_read(&db)?)
         };
         self.store = Some(store);
         Ok(())
+    }
+
+    /// A snapshot. While the database file is being compacted or reopened a snapshot waits for
+    /// it; a transaction whose time ends within [`SHORT_WAIT`] fails now instead (it would
+    /// time out waiting; a protocol that tried a short read on its own thread under a short
+    /// time limit then runs it again where waiting is fine).
+    fn begin_read(&self, db: &Database) -> Result<graphward_storage::ReadTxn> {
+        if let Some(r) = db.try_begin_read()? {
+            return Ok(r);
+        }
+        if let Some((d, by_client)) = self.deadline() {
+            if d.saturating_duration_since(Instant::now()) < SHORT_WAIT {
+                return Err(self.timed_out(
+                    by_client,
+                    &format!(
+                        " waiting for database '{}' (being compacted or reopened)",
+                        self.name
+                    ),
+                ));
+            }
+        }
+        db.begin_read()
     }
 
     /// The first write of a transaction that read from a snapshot: takes the write lock and
@@ -1055,22 +1133,46 @@ impl EngineTx {
     }
 
     fn run_inner(&mut self, prepared: Prepared, params: Params) -> Result<Box<dyn ResultStream>> {
+        let parsed_here;
         let stmt = match prepared.parsed::<Statement>() {
-            Some(s) => s.clone(),
-            None => parse_statement(prepared.text(), &self.engine.config.limits)?,
+            Some(s) => s,
+            None => {
+                parsed_here = parse_statement(prepared.text(), &self.engine.config.limits)?;
+                &parsed_here
+            }
         };
         let query = prepared.text();
-        crate::semantic::check_with_source(&stmt, query)?;
+        // Once per statement: the copies the statement cache hands out share the mark.
+        if !prepared.is_checked() {
+            crate::semantic::check_with_source(stmt, query)?;
+            prepared.mark_checked();
+        }
         let (stmt, explain, profile) = match stmt {
-            Statement::Explain(s) => (*s, true, false),
-            Statement::Profile(s) => (*s, false, true),
+            Statement::Explain(s) => (&**s, true, false),
+            Statement::Profile(s) => (&**s, false, true),
             s => (s, false, false),
         };
         match stmt {
             Statement::Admin(_) if explain => Err(Error::syntax(
                 "EXPLAIN applies to queries only, not to administration or schema commands",
             )),
-            Statement::Admin(cmd) => self.admin(cmd),
+            Statement::Admin(cmd) => {
+                let schema = matches!(
+                    cmd,
+                    AdminCommand::CreateIndex { .. }
+                        | AdminCommand::CreateUniqueConstraint { .. }
+                        | AdminCommand::DropIndex { .. }
+                        | AdminCommand::DropConstraint { .. }
+                );
+                let result = self.admin(cmd.clone());
+                if schema {
+                    // Nothing planned against the old schema is reused.
+                    if let Ok(mut c) = self.engine.statements.lock() {
+                        c.clear();
+                    }
+                }
+                result
+            }
             Statement::Explain(_) | Statement::Profile(_) => {
                 Err(Error::syntax("EXPLAIN/PROFILE may not be nested"))
             }
@@ -1080,9 +1182,9 @@ impl EngineTx {
             )),
             Statement::Query(q) => {
                 if let Ok(procs) = self.engine.procedures.read() {
-                    runner::check_procedure_calls(&q, &procs, &params)?;
+                    runner::check_procedure_calls(q, &procs, &params)?;
                 }
-                let writes = has_updates(&q);
+                let writes = has_updates(q);
                 if explain {
                     return Ok(Box::new(RowsStream::with_summary(
                         vec![],
@@ -1094,7 +1196,7 @@ impl EngineTx {
                                 QueryType::Read
                             },
                             database: self.name.clone(),
-                            plan: Some(Box::new(plan::plan_query(&q, query).root.describe())),
+                            plan: Some(Box::new(plan::plan_query(q, query).root.describe())),
                             ..Summary::default()
                         },
                     )));
@@ -1119,8 +1221,8 @@ impl EngineTx {
                     .store
                     .as_mut()
                     .ok_or_else(|| Error::internal("no storage transaction"))?;
-                let deep = crate::semantic::statement_is_deep(&Statement::Query(q.clone()));
-                let planned = plan::plan_query(&q, query);
+                let deep = crate::semantic::statement_is_deep(stmt);
+                let planned = plan::plan_query(q, query);
                 if planned.executable && !writes && !deep {
                     // Rows are pulled from the plan as the client asks for them; the result
                     // holds the storage transaction until it ends.
@@ -1144,7 +1246,7 @@ impl EngineTx {
                 }
                 let exec = |store: &mut StoreTx| -> Result<(Vec<String>, Vec<Vec<Value>>, Stats)> {
                     let mut runner = Runner::new(store, &env);
-                    let (cols, rows) = runner.run_query(&q)?;
+                    let (cols, rows) = runner.run_query(q)?;
                     let stats = runner.stats;
                     let ev = Ev::new(store.read(), &env);
                     let mut out = Vec::with_capacity(rows.len());
@@ -1731,6 +1833,28 @@ impl Transaction for EngineTx {
     fn database(&self) -> &str {
         &self.name
     }
+}
+
+/// A query that only reads from its snapshot: MATCH, UNWIND, WITH and RETURN (no update, no
+/// procedure call, no subquery), nothing deep. Running it takes no lock and has no effect, so
+/// a protocol may try it under a short time budget and, if the budget ends it, run it again.
+fn is_short_read(stmt: &Statement) -> bool {
+    let Statement::Query(q) = stmt else {
+        return false;
+    };
+    let reads_only = std::iter::once(&q.first)
+        .chain(q.unions.iter().map(|(_, s)| s))
+        .flat_map(|sq| sq.clauses.iter())
+        .all(|c| {
+            matches!(
+                c,
+                crate::ast::Clause::Match(_)
+                    | crate::ast::Clause::Unwind(_)
+                    | crate::ast::Clause::With(_)
+                    | crate::ast::Clause::Return(_)
+            )
+        });
+    reads_only && !crate::semantic::statement_is_deep(stmt)
 }
 
 #[allow(dead_code)]
