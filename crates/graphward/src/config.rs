@@ -178,6 +178,7 @@ pub static SETTINGS: &[Setting] = &[
         "auto-compact-min-size",
         auto_compact_min_size
     ),
+    setting!("import_dir", "import-dir", import_dir),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
         "auth.initial_password_file",
@@ -749,6 +750,14 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
     let default_database = l.get("default_database", "neo4j".to_string(), |r| {
         text(r).and_then(database_name)
     })?;
+    let import_dir = l.get("import_dir", None, |r| {
+        let dir = PathBuf::from(text(r).and_then(non_empty)?);
+        if dir.is_dir() {
+            Ok(Some(dir))
+        } else {
+            Err("must be an existing directory".to_string())
+        }
+    })?;
     let log_filter = l.get("log_level", "info".to_string(), |r| {
         text(r).and_then(log_filter)
     })?;
@@ -931,6 +940,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             default_database,
             limits,
             auto_compact,
+            import_dir,
             bolt_address: bolt
                 .config
                 .advertised_address
