@@ -217,3 +217,10 @@ Feature: ExistenceConstraints
       | metadata |
       | {}       |
     And no side effects
+
+  Scenario: Relationship property constraints are refused by name
+    When executing query:
+      """
+      CREATE CONSTRAINT FOR ()-[r:WROTE]-() REQUIRE r.year IS NOT NULL
+      """
+    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported

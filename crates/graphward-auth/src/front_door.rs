@@ -315,7 +315,9 @@ impl FrontTx {
         if !self.cypher.databases().iter().any(|d| d.name == graph) {
             return Err(Error::new(
                 ErrorCode::DatabaseNotFound,
-                format!("Graph not found: {graph}. Database does not exist. Database name: '{graph}'."),
+                format!(
+                    "Graph not found: {graph}. Database does not exist. Database name: '{graph}'."
+                ),
             ));
         }
         if let Some(old) = self.inner.take() {
@@ -367,7 +369,10 @@ impl FrontTx {
         };
         let ctx = CommandContext {
             principal: &self.principal,
-            database: self.inner.as_ref().map_or(self.db.as_str(), |t| t.database()),
+            database: self
+                .inner
+                .as_ref()
+                .map_or(self.db.as_str(), |t| t.database()),
             explicit_transaction: self.explicit,
             can_read: &can_read,
         };

@@ -60,7 +60,11 @@ fn rows_headers_terminator_and_nulls() {
         vec![
             vec![Value::List(vec![s("1"), s("ABBA"), s("1992")])],
             vec![Value::List(vec![s("2"), s("Roxette"), s("1986")])],
-            vec![Value::List(vec![s("3"), s("Europe, the band"), Value::Null])],
+            vec![Value::List(vec![
+                s("3"),
+                s("Europe, the band"),
+                Value::Null
+            ])],
         ]
     );
     // The Cypher Manual's import example.
@@ -91,7 +95,10 @@ fn rows_headers_terminator_and_nulls() {
     .unwrap();
     assert_eq!(
         rows,
-        vec![vec![s("artists"), Value::Int(3)], vec![s("h"), Value::Int(3)]]
+        vec![
+            vec![s("artists"), Value::Int(3)],
+            vec![s("h"), Value::Int(3)]
+        ]
     );
 }
 
@@ -178,9 +185,15 @@ fn transaction_metadata() {
         })
         .unwrap();
     let mut rows = tx
-        .run("CALL tx.getMetaData() YIELD metadata RETURN metadata", BTreeMap::new())
+        .run(
+            "CALL tx.getMetaData() YIELD metadata RETURN metadata",
+            BTreeMap::new(),
+        )
         .unwrap();
-    assert_eq!(rows.next_row().unwrap().unwrap(), vec![Value::Map(meta.clone())]);
+    assert_eq!(
+        rows.next_row().unwrap().unwrap(),
+        vec![Value::Map(meta.clone())]
+    );
     drop(rows);
     let mut rows = tx.run("SHOW TRANSACTIONS", BTreeMap::new()).unwrap();
     let at = rows.columns().iter().position(|c| c == "metaData").unwrap();

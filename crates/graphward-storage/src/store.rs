@@ -2601,8 +2601,7 @@ impl GraphWrite for WriteTxn {
             let exists = def.kind == SchemaKind::Existence;
             if w.schemas.iter().any(|s| {
                 s.label == label && s.keys == keys && s.unique == unique && s.exists == exists
-            })
-            {
+            }) {
                 return Err(Error::new(
                     ErrorCode::ConstraintValidationFailed,
                     format!(
@@ -2635,10 +2634,8 @@ impl GraphWrite for WriteTxn {
                     if let Some(missing) = s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
                     {
                         let mut e = w.existence_violation(&s, n, *missing);
-                        e.message = format!(
-                            "Unable to create constraint `{}`: {}",
-                            def.name, e.message
-                        );
+                        e.message =
+                            format!("Unable to create constraint `{}`: {}", def.name, e.message);
                         return Err(e);
                     }
                     continue;

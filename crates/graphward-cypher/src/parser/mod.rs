@@ -506,9 +506,8 @@ impl<'a> Parser<'a> {
         let graph = if self.is_kw("graph") && self.is_sym_at(1, ".") {
             self.skip_tokens(2);
             if !self.eat_kw("byName") {
-                return Err(self.not_supported(
-                    "this graph function in USE: graph.byName('name') is offered",
-                ));
+                return Err(self
+                    .not_supported("this graph function in USE: graph.byName('name') is offered"));
             }
             self.expect_sym("(")?;
             let name = match self.tok().clone() {
@@ -517,9 +516,9 @@ impl<'a> Parser<'a> {
                     s
                 }
                 _ => {
-                    return Err(self.not_supported(
-                        "USE graph.byName with anything but a string literal",
-                    ))
+                    return Err(
+                        self.not_supported("USE graph.byName with anything but a string literal")
+                    )
                 }
             };
             self.expect_sym(")")?;
@@ -540,7 +539,9 @@ impl<'a> Parser<'a> {
 
     /// At `USE` starting a clause (not a variable named `use`).
     fn is_use_clause(&self) -> bool {
-        self.is_kw("USE") && !self.is_sym_at(1, "=") && !self.is_sym_at(1, ".")
+        self.is_kw("USE")
+            && !self.is_sym_at(1, "=")
+            && !self.is_sym_at(1, ".")
             && (self.is_name_at(1))
     }
 
@@ -1740,6 +1741,12 @@ impl<'a> Parser<'a> {
 
     /// `(n:Label)` in schema commands; returns (variable, label).
     fn parse_schema_node(&mut self) -> Result<(String, String)> {
+        // `()-[r:R]-()`: relationship indexes and constraints are not offered.
+        if self.is_sym("(") && self.is_sym_at(1, ")") {
+            return Err(self.not_supported(
+                "indexes and constraints on relationships: graphward offers them on node labels",
+            ));
+        }
         self.expect_sym("(")?;
         let var = self.variable_name()?;
         self.expect_sym(":")?;
@@ -1883,7 +1890,9 @@ impl<'a> Parser<'a> {
             self.expect_kw("REQUIRE")?;
         }
         let properties = self.parse_schema_prop_list(&var)?;
-        if self.is_sym("::") || (self.is_kw("IS") && (self.is_kw_at(1, "TYPED") || self.is_sym_at(1, "::"))) {
+        if self.is_sym("::")
+            || (self.is_kw("IS") && (self.is_kw_at(1, "TYPED") || self.is_sym_at(1, "::")))
+        {
             return Err(self.not_supported(
                 "property type constraints (IS :: TYPE): graphward offers IS UNIQUE and IS NOT NULL",
             ));

@@ -82,10 +82,11 @@ pub fn resolve(import_dir: Option<&Path>, url: &str) -> Result<PathBuf> {
             "LOAD CSV: the import directory cannot be opened: {e}"
         ))
     })?;
-    let path = root
-        .join(rel)
-        .canonicalize()
-        .map_err(|e| load_error(format!("Couldn't load the external resource at: {url} ({e})")))?;
+    let path = root.join(rel).canonicalize().map_err(|e| {
+        load_error(format!(
+            "Couldn't load the external resource at: {url} ({e})"
+        ))
+    })?;
     if !path.starts_with(&root) {
         return Err(Error::new(
             ErrorCode::Forbidden,
@@ -260,8 +261,11 @@ pub fn load_csv_clause(
             }
         };
         let path = resolve(ev.env.import_dir.as_deref(), &url)?;
-        let file = std::fs::File::open(&path)
-            .map_err(|e| load_error(format!("Couldn't load the external resource at: {url} ({e})")))?;
+        let file = std::fs::File::open(&path).map_err(|e| {
+            load_error(format!(
+                "Couldn't load the external resource at: {url} ({e})"
+            ))
+        })?;
         let meta = file
             .metadata()
             .map_err(|e| load_error(format!("LOAD CSV: cannot read '{url}': {e}")))?;
@@ -359,18 +363,30 @@ mod tests {
         let d = Some(dir.path());
         assert!(resolve(d, "file:///a.csv").is_ok());
         assert!(resolve(d, "file:///sub/b%20c.csv").is_ok());
-        assert_eq!(resolve(None, "file:///a.csv").unwrap_err().code, ErrorCode::NotSupported);
+        assert_eq!(
+            resolve(None, "file:///a.csv").unwrap_err().code,
+            ErrorCode::NotSupported
+        );
         assert_eq!(
             resolve(d, "https://example.com/a.csv").unwrap_err().code,
             ErrorCode::NotSupported
         );
-        assert_eq!(resolve(d, "file:///../a.csv").unwrap_err().code, ErrorCode::Forbidden);
-        assert_eq!(resolve(d, "file:///sub/../../x").unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(
+            resolve(d, "file:///../a.csv").unwrap_err().code,
+            ErrorCode::Forbidden
+        );
+        assert_eq!(
+            resolve(d, "file:///sub/../../x").unwrap_err().code,
+            ErrorCode::Forbidden
+        );
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret.csv"), "s\n").unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret.csv"), dir.path().join("l.csv"))
             .unwrap();
-        assert_eq!(resolve(d, "file:///l.csv").unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(
+            resolve(d, "file:///l.csv").unwrap_err().code,
+            ErrorCode::Forbidden
+        );
         assert!(resolve(d, "file:///missing.csv").is_err());
     }
 }

@@ -1549,6 +1549,10 @@ impl EngineTx {
             "idleTime",
             "holdsWriteLock",
             "metaData",
+            // Memgraph's columns (gqlalchemy's `get_transactions` reads them).
+            "transaction_id",
+            "query",
+            "metadata",
         ]
         .iter()
         .map(|c| c.to_string())
@@ -1602,6 +1606,9 @@ impl EngineTx {
                     duration_value(idle),
                     Value::Bool(e.holds_write),
                     Value::Map((*e.metadata).clone()),
+                    s(&tx_id_string(&e.database, id)),
+                    Value::List(e.statement.as_deref().map(s).into_iter().collect()),
+                    Value::Map((*e.metadata).clone()),
                 ]
             })
             .collect();
@@ -1613,10 +1620,18 @@ impl EngineTx {
         ids: &[String],
         all_users: bool,
     ) -> (Vec<String>, Vec<Vec<Value>>) {
-        let cols = ["transactionId", "username", "message"]
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        // Neo4j's columns, then Memgraph's (gqlalchemy's `terminate_transactions` reads
+        // `transaction_id` and `killed`).
+        let cols = [
+            "transactionId",
+            "username",
+            "message",
+            "transaction_id",
+            "killed",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
         let s = |x: &str| Value::String(x.to_string());
         let mut rows = Vec::with_capacity(ids.len());
         let mut release = Vec::new();
@@ -1639,9 +1654,17 @@ impl EngineTx {
                         s(text),
                         e.user.as_deref().map_or(Value::Null, s),
                         s("Transaction terminated."),
+                        s(text),
+                        Value::Bool(true),
                     ]);
                 }
-                None => rows.push(vec![s(text), Value::Null, s("Transaction not found.")]),
+                None => rows.push(vec![
+                    s(text),
+                    Value::Null,
+                    s("Transaction not found."),
+                    s(text),
+                    Value::Bool(false),
+                ]),
             }
         }
         drop(txs);

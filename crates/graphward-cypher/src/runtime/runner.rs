@@ -825,10 +825,7 @@ pub fn builtin_procedures() -> &'static [(&'static str, &'static str)] {
         ("db.info", "Provides information regarding the database."),
         ("dbms.info", "Provides information regarding the DBMS."),
         ("db.ping", "Checks that the database is available."),
-        (
-            "tx.getMetaData",
-            "Provides attached transaction metadata.",
-        ),
+        ("tx.getMetaData", "Provides attached transaction metadata."),
     ]
 }
 
