@@ -1823,6 +1823,7 @@ query_timeout = "30s"
             ("GRAPHWARD_PREAUTH_MAX_PER_ADDRESS", "5"),
             ("GRAPHWARD_PREAUTH_MAX_CONNECTIONS", "50"),
             ("GRAPHWARD_JWT_REQUIRE_LOW_S", "true"),
+            ("GRAPHWARD_IMPORT_DIR", "/"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1832,6 +1833,7 @@ query_timeout = "30s"
         let c = resolve(&ServeArgs::default(), &lookup, None).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/d"));
         assert_eq!(c.engine.default_database, "other");
+        assert_eq!(c.engine.import_dir, Some(PathBuf::from("/")));
         assert_eq!(c.log_filter, "warn");
         assert_eq!(c.bolt.address, "localhost");
         assert_eq!(c.bolt.port, 1);
