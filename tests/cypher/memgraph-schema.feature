@@ -123,13 +123,79 @@ Feature: MemgraphSchema
       """
     Then the result should be empty
 
-  Scenario: Existence constraints are refused by name
+  Scenario: An existence constraint is listed by SHOW CONSTRAINT INFO
     Given an empty graph
+    And having executed:
+      """
+      CREATE CONSTRAINT ON (n:Person) ASSERT EXISTS (n.name)
+      """
+    When executing query:
+      """
+      SHOW CONSTRAINT INFO
+      """
+    Then the result should be, in any order:
+      | constraint type | label    | properties |
+      | 'exists'        | 'Person' | 'name'     |
+
+  Scenario: An existence constraint refuses a node without the property
+    Given an empty graph
+    And having executed:
+      """
+      CREATE CONSTRAINT ON (n:Person) ASSERT EXISTS (n.name)
+      """
+    When executing query:
+      """
+      CREATE (:Person {age: 3})
+      """
+    Then the error code should be Neo.ClientError.Schema.ConstraintValidationFailed
+
+  Scenario: An existence constraint refuses removing the property
+    Given an empty graph
+    And having executed:
+      """
+      CREATE CONSTRAINT ON (n:Person) ASSERT EXISTS (n.name)
+      """
+    And having executed:
+      """
+      CREATE (:Person {name: 'A'})
+      """
+    When executing query:
+      """
+      MATCH (n:Person) REMOVE n.name
+      """
+    Then the error code should be Neo.ClientError.Schema.ConstraintValidationFailed
+
+  Scenario: An existence constraint is refused over data that violates it
+    Given an empty graph
+    And having executed:
+      """
+      CREATE (:Person {age: 3})
+      """
     When executing query:
       """
       CREATE CONSTRAINT ON (n:Person) ASSERT EXISTS (n.name)
       """
-    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+    Then the error code should be Neo.ClientError.Schema.ConstraintValidationFailed
+
+  Scenario: Drop an existence constraint by what it covers
+    Given an empty graph
+    And having executed:
+      """
+      CREATE CONSTRAINT ON (n:Person) ASSERT EXISTS (n.name)
+      """
+    And having executed:
+      """
+      DROP CONSTRAINT ON (n:Person) ASSERT EXISTS (n.name)
+      """
+    And having executed:
+      """
+      CREATE (:Person {age: 3})
+      """
+    When executing query:
+      """
+      SHOW CONSTRAINT INFO
+      """
+    Then the result should be empty
 
   Scenario: SHOW STORAGE INFO counts vertices and edges
     Given an empty graph

@@ -374,12 +374,26 @@ Feature: Neo4j5Syntax
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
 
-  Scenario: LOAD CSV is refused by name
+  Scenario: LOAD CSV without an import directory is refused by name
     When executing query:
       """
       LOAD CSV FROM 'file:///x.csv' AS line RETURN line
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: LOAD CSV from an http URL is refused by name
+    When executing query:
+      """
+      LOAD CSV WITH HEADERS FROM 'https://data.neo4j.com/bands/artists.csv' AS row RETURN row
+      """
+    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: A LOAD CSV field terminator is one character
+    When executing query:
+      """
+      LOAD CSV FROM 'file:///x.csv' AS line FIELDTERMINATOR ';;' RETURN line
+      """
+    Then the error code should be Neo.ClientError.Statement.SyntaxError
 
   Scenario: A WHERE inside a node pattern
     Given having executed:
@@ -485,6 +499,7 @@ Feature: Neo4j5Syntax
       | 'db.relationshipTypes' | 'List all relationship types in the database.' | 'READ' | false         |
       | 'dbms.components'      | 'List DBMS components and their versions.'     | 'READ' | false         |
       | 'dbms.info'            | 'Provides information regarding the DBMS.'     | 'READ' | false         |
+      | 'tx.getMetaData'       | 'Provides attached transaction metadata.'      | 'READ' | false         |
 
   Scenario: A list comprehension projection with an operator after a label predicate
     Given having executed:

@@ -89,6 +89,12 @@ def test_memgraph_schema_commands(server):
     cur.execute("SHOW STORAGE INFO")
     info = dict(cur.fetchall())
     assert info["vertex_count"] >= 1
+    # Existence constraints: enforced, listed, dropped by what they cover.
+    cur.execute(f"CREATE CONSTRAINT ON (n:{label}) ASSERT EXISTS (n.email)")
+    cur.execute("SHOW CONSTRAINT INFO")
+    assert ("exists", label, "email") in cur.fetchall()
     with pytest.raises(mgclient.DatabaseError):
-        cur.execute(f"CREATE CONSTRAINT ON (n:{label}) ASSERT EXISTS (n.email)")
+        cur.execute(f"CREATE (:{label} {{name: 'no email'}})")
+    cur.execute(f"DROP CONSTRAINT ON (n:{label}) ASSERT EXISTS (n.email)")
+    cur.execute(f"CREATE (:{label} {{name: 'no email'}})")
     conn.close()

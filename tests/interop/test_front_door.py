@@ -311,7 +311,7 @@ def test_spelling_never_changes_the_decision(env, principal):
         for prefix in ("EXPLAIN", "PROFILE", "explain /* x */"):
             got = outcome_http(env, principal, f"{prefix} {statement}",
                                database=database_for(needs))
-            is_query = kind in ("read_query", "write_query")
+            is_query = kind in ("read_query", "write_query", "load_csv")
             if is_query:
                 assert (got == FORBIDDEN) == (not allowed(principal, needs)), (prefix, kind, got)
             elif needs.startswith("graph:") and not allowed(principal, "graph:READ"):

@@ -81,10 +81,9 @@ fn scope_refusal(scope: &str, graph: &str) -> Error {
 }
 
 impl QueryEngine for FrontDoor {
-    fn begin(&self, mut options: TxOptions) -> Result<Box<dyn Transaction>> {
+    fn begin(&self, options: TxOptions) -> Result<Box<dyn Transaction>> {
         let principal = options.principal.clone();
-        let disabled = self.auth.is_disabled();
-        if !disabled && principal.user.is_none() {
+        if !self.auth.is_disabled() && principal.user.is_none() {
             return Err(Error::new(ErrorCode::Unauthorized, "not authenticated"));
         }
         let default = self.cypher.default_database();
@@ -93,35 +92,10 @@ impl QueryEngine for FrontDoor {
             .clone()
             .unwrap_or_else(|| default.clone())
             .to_ascii_lowercase();
-        if !disabled {
-            if db == "system" {
-                // Administration is sent here; every statement is authorized on its own. Data
-                // reached through `system` is the default database's, so the transaction may
-                // write only for a principal that may write there.
-                if self.auth.level(&principal, &default) < Some(Level::Write) {
-                    options.mode = AccessMode::Read;
-                }
-            } else {
-                let Some(level) = self.auth.level(&principal, &db) else {
-                    if let Some(scope) = principal.graph_scope.as_deref() {
-                        if !scope.eq_ignore_ascii_case(&db) {
-                            return Err(scope_refusal(scope, &db));
-                        }
-                    }
-                    return Err(forbidden(format!(
-                        "Permission denied: {} has no READ privilege on graph '{db}'.",
-                        who(&principal)
-                    )));
-                };
-                if level < Level::Write {
-                    options.mode = AccessMode::Read;
-                }
-            }
-        }
         let explicit = !options.implicit;
-        let inner = self.cypher.begin(options)?;
-        Ok(Box::new(FrontTx {
-            inner,
+        let mut tx = FrontTx {
+            inner: None,
+            pending: None,
             cypher: self.cypher.clone(),
             handlers: self.handlers.clone(),
             auth: self.auth.clone(),
@@ -130,7 +104,14 @@ impl QueryEngine for FrontDoor {
             default,
             explicit,
             failed: false,
-        }))
+        };
+        if !explicit {
+            // An auto-commit transaction runs on its statement's graph: a top-level `USE g`
+            // reopens it there (`open_for`).
+            tx.pending = Some(options.clone());
+        }
+        tx.open(options)?;
+        Ok(Box::new(tx))
     }
 
     fn prepare(&self, text: &str) -> Result<Prepared> {
@@ -255,7 +236,10 @@ fn authorize(
 }
 
 struct FrontTx {
-    inner: Box<dyn Transaction>,
+    /// The engine's transaction; `None` until an auto-commit transaction's statement comes.
+    inner: Option<Box<dyn Transaction>>,
+    /// The options of an auto-commit transaction not opened yet.
+    pending: Option<TxOptions>,
     cypher: Arc<dyn QueryEngine>,
     handlers: Vec<Arc<dyn ServerCommand>>,
     auth: Arc<AuthService>,
@@ -270,6 +254,83 @@ struct FrontTx {
 }
 
 impl FrontTx {
+    /// Open the engine's transaction on `options.database` (lower-cased into `self.db`): no
+    /// READ there refuses it, no WRITE makes it read-only.
+    fn open(&mut self, mut options: TxOptions) -> Result<()> {
+        let db = options
+            .database
+            .clone()
+            .unwrap_or_else(|| self.default.clone())
+            .to_ascii_lowercase();
+        let principal = &self.principal;
+        if !self.auth.is_disabled() {
+            if db == "system" {
+                // Administration is sent here; every statement is authorized on its own. Data
+                // reached through `system` is the default database's, so the transaction may
+                // write only for a principal that may write there.
+                if self.auth.level(principal, &self.default) < Some(Level::Write) {
+                    options.mode = AccessMode::Read;
+                }
+            } else {
+                let Some(level) = self.auth.level(principal, &db) else {
+                    if let Some(scope) = principal.graph_scope.as_deref() {
+                        if !scope.eq_ignore_ascii_case(&db) {
+                            return Err(scope_refusal(scope, &db));
+                        }
+                    }
+                    return Err(forbidden(format!(
+                        "Permission denied: {} has no READ privilege on graph '{db}'.",
+                        who(principal)
+                    )));
+                };
+                if level < Level::Write {
+                    options.mode = AccessMode::Read;
+                }
+            }
+        }
+        options.database = Some(db.clone());
+        self.inner = Some(self.cypher.begin(options)?);
+        self.db = db;
+        Ok(())
+    }
+
+    /// The engine's transaction (opened).
+    fn inner(&mut self) -> Result<&mut Box<dyn Transaction>> {
+        self.inner
+            .as_mut()
+            .ok_or_else(|| Error::internal("the transaction is not open"))
+    }
+
+    /// An auto-commit transaction whose statement names another graph with a top-level
+    /// `USE` (which must exist) is reopened on that graph, and authorized there. In an
+    /// explicit transaction the engine refuses a `USE` of another graph.
+    fn open_for(&mut self, statement: &Statement) -> Result<()> {
+        let Some(target) = statement.use_target().filter(|t| t.top_level) else {
+            return Ok(());
+        };
+        let graph = target.graph.to_ascii_lowercase();
+        let here = self.target_graph().to_string();
+        if graph == here || graph == "system" {
+            return Ok(());
+        }
+        let Some(mut options) = self.pending.take() else {
+            return Ok(());
+        };
+        if !self.cypher.databases().iter().any(|d| d.name == graph) {
+            return Err(Error::new(
+                ErrorCode::DatabaseNotFound,
+                format!(
+                    "Graph not found: {graph}. Database does not exist. Database name: '{graph}'."
+                ),
+            ));
+        }
+        if let Some(old) = self.inner.take() {
+            old.rollback()?;
+        }
+        options.database = Some(graph);
+        self.open(options)
+    }
+
     /// The graph a graph-level requirement applies to.
     fn target_graph(&self) -> &str {
         if self.db == "system" {
@@ -312,7 +373,10 @@ impl FrontTx {
         };
         let ctx = CommandContext {
             principal: &self.principal,
-            database: self.inner.database(),
+            database: self
+                .inner
+                .as_ref()
+                .map_or(self.db.as_str(), |t| t.database()),
             explicit_transaction: self.explicit,
             can_read: &can_read,
         };
@@ -346,21 +410,32 @@ impl Transaction for FrontTx {
 
     fn commit(self: Box<Self>) -> Result<CommitInfo> {
         if self.failed {
-            let _ = self.inner.rollback();
+            if let Some(inner) = self.inner {
+                let _ = inner.rollback();
+            }
             return Err(Error::new(
                 ErrorCode::TransactionInvalid,
                 "the transaction has failed and was rolled back",
             ));
         }
-        self.inner.commit()
+        match self.inner {
+            Some(inner) => inner.commit(),
+            None => Err(Error::internal("the transaction is not open")),
+        }
     }
 
     fn rollback(self: Box<Self>) -> Result<()> {
-        self.inner.rollback()
+        match self.inner {
+            Some(inner) => inner.rollback(),
+            None => Ok(()),
+        }
     }
 
     fn database(&self) -> &str {
-        self.inner.database()
+        match &self.inner {
+            Some(inner) => inner.database(),
+            None => &self.db,
+        }
     }
 }
 
@@ -386,6 +461,7 @@ impl FrontTx {
         let Some(statement) = prepared.parsed::<Statement>() else {
             return Err(Error::internal("the statement was not parsed"));
         };
+        self.open_for(statement)?;
         self.authorize(&needs(statement, self.principal.user.as_deref()))?;
         match statement {
             Statement::Command(command) => {
@@ -404,7 +480,7 @@ impl FrontTx {
                 ),
             )),
             Statement::Admin(AdminCommand::ShowDatabases) => {
-                let stream = self.inner.run_prepared(prepared, params)?;
+                let stream = self.inner()?.run_prepared(prepared, params)?;
                 if self.auth.is_disabled() {
                     return Ok(stream);
                 }
@@ -434,9 +510,9 @@ impl FrontTx {
                 };
                 let prepared =
                     Prepared::parsed_as(prepared.text(), None, Statement::Admin(statement));
-                self.inner.run_prepared(prepared, params)
+                self.inner()?.run_prepared(prepared, params)
             }
-            _ => self.inner.run_prepared(prepared, params),
+            _ => self.inner()?.run_prepared(prepared, params),
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | `CREATE/DROP INDEX`, `CREATE/DROP CONSTRAINT` (Neo4j and Memgraph forms) | ADMIN on the graph |
 //! | `SHOW INDEX INFO`, `SHOW CONSTRAINT INFO`, `SHOW STORAGE INFO` (Memgraph) | READ on the graph |
 //! | `SHOW PROCEDURES`, `SHOW FUNCTIONS` | any authenticated client |
+//! | a query with `LOAD CSV` (it reads the server's import directory; Neo4j's LOAD privilege) | ADMIN on every graph (`*`) |
 //! | `CREATE/DROP DATABASE`, `COMPACT DATABASE`; users, roles, grants; another user's secrets or privileges; `ROTATE TOKEN SIGNING KEY`; `RELOAD CONFIG`; `INSTALL/DROP QUERY` | ADMIN on every graph (`*`) |
 //! | `RELOAD ... TLS`, `CALL dbms.security.reloadTLS()`, `SHOW TLS` | the `TLS MANAGEMENT` DBMS privilege (ADMIN on `*` includes it) |
 //! | HTTP `POST /admin/config/apply` (as `RELOAD CONFIG`), `POST /admin/backup`, `GET /admin/backup/{id}/file`, `DELETE /admin/backup/{id}`, `POST /admin/compact/{database}` | ADMIN on every graph (`*`) |
@@ -22,7 +23,11 @@
 //! The HTTP admin endpoints carry out their work themselves, but are decided here from a typed
 //! [`Command`] (see [`endpoint_commands`]) through `QueryEngine::authorize`, like any statement.
 //!
-//! "The graph" is the transaction's database; on `system` (where drivers send administration)
+//! "The graph" is the transaction's database, or the graph a query names with `USE g` (the
+//! statement carries it typed: `Statement::use_target`): an auto-commit transaction is
+//! reopened on that graph and every check (READ at opening, this table) applies there; an
+//! unknown graph is `Neo.ClientError.Database.DatabaseNotFound`; in an explicit transaction
+//! the engine refuses a `USE` of any graph but the transaction's own; on `system` (where drivers send administration)
 //! a query or schema command reaches the default database's data, so it needs the same
 //! privilege there. On `system`, a token limited to one graph may only run `SHOW CURRENT USER`.
 //! `EXPLAIN`/`PROFILE` apply to queries only (the parser refuses them on commands).
@@ -67,9 +72,12 @@ impl Needs {
     }
 }
 
-/// Whether a query writes (any updating clause, in any part of it).
+/// Whether a query writes (any updating clause, in any part of it). A query with `LOAD CSV`
+/// reads files of the server (Neo4j's LOAD privilege): ADMIN on every graph.
 fn query_needs(q: &graphward_cypher::ast::Query) -> Needs {
-    if graphward_cypher::runtime::runner::has_updates(q) {
+    if graphward_cypher::runtime::runner::has_load_csv(q) {
+        Needs::AdminAll
+    } else if graphward_cypher::runtime::runner::has_updates(q) {
         Needs::Graph(GraphLevel::Write)
     } else {
         Needs::Graph(GraphLevel::Read)
@@ -92,6 +100,7 @@ pub fn needs(statement: &Statement, user: Option<&str>) -> Needs {
             AdminCommand::CreateIndex { .. }
             | AdminCommand::DropIndex { .. }
             | AdminCommand::CreateUniqueConstraint { .. }
+            | AdminCommand::CreateExistenceConstraint { .. }
             | AdminCommand::DropConstraint { .. } => Needs::Graph(GraphLevel::Admin),
             AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
                 Needs::Graph(GraphLevel::Read)
@@ -257,6 +266,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     ("drop_index_memgraph", "DROP INDEX ON :PolicyProbe(p)"),
     ("show_constraints", "SHOW CONSTRAINTS"),
+    (
+        "load_csv",
+        "LOAD CSV FROM 'file:///policy-probe.csv' AS row RETURN count(row) AS n",
+    ),
+    (
+        "create_existence_constraint",
+        "CREATE CONSTRAINT policy_exists IF NOT EXISTS FOR (n:PolicyProbe) REQUIRE n.e IS NOT NULL",
+    ),
     ("show_queries_on_graph", "SHOW QUERIES ON GRAPH $graph"),
     (
         "create_index",
@@ -391,6 +408,7 @@ mod tests {
             ("create_index", "graph:ADMIN"),
             ("drop_index", "graph:ADMIN"),
             ("create_constraint", "graph:ADMIN"),
+            ("create_existence_constraint", "graph:ADMIN"),
             ("drop_constraint", "graph:ADMIN"),
             ("show_others_privileges", "admin-all"),
             ("show_others_secrets", "admin-all"),

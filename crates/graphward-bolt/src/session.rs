@@ -1130,6 +1130,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
         let timeout = get_int(extra, "tx_timeout")
             .filter(|t| *t > 0)
             .map(|t| Duration::from_millis(t as u64));
+        let metadata = match extra.get("tx_metadata") {
+            Some(Value::Map(m)) => m.clone(),
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => return Err(Failure::invalid("tx_metadata must be a map")),
+        };
         Ok(TxOptions {
             database: Some(database),
             mode,
@@ -1137,6 +1142,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
             principal: self.principal.clone().unwrap_or_default(),
             cancel: CancelToken::new(),
             implicit,
+            metadata,
         })
     }
 

@@ -78,6 +78,9 @@ pub struct TxOptions {
     pub cancel: CancelToken,
     /// True for a transaction the protocol opened for a single auto-commit query.
     pub implicit: bool,
+    /// The client's transaction metadata (Bolt's `tx_metadata` in BEGIN or an auto-commit
+    /// RUN): shown by `SHOW TRANSACTIONS` (`metaData`) and `CALL tx.getMetaData()`.
+    pub metadata: crate::value::Map,
 }
 
 /// What kind of statement ran (Bolt's `type` field: r, w, rw, s).
@@ -608,6 +611,8 @@ pub struct EngineConfig {
     /// The Bolt address (`host:port`) `SHOW DATABASES` announces: the advertised address,
     /// else the one the server listens on.
     pub bolt_address: String,
+    /// The directory `LOAD CSV` reads files from (`--import-dir`); `None`: LOAD CSV is off.
+    pub import_dir: Option<std::path::PathBuf>,
 }
 
 /// When a database file is compacted by itself: in the background, while no transaction is
@@ -638,6 +643,7 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             auto_compact: Some(AutoCompact::default()),
             bolt_address: "localhost:7687".to_string(),
+            import_dir: None,
         }
     }
 }

@@ -45,7 +45,80 @@ pub struct Query {
 /// A sequence of clauses (reading, updating, projecting).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SingleQuery {
+    /// `USE graph` before the first clause (Neo4j 5): the graph this part runs on. The parser
+    /// allows it at the start of a statement's query (each UNION part) and of a `CALL { }`
+    /// subquery, and checks that every `USE` of a statement names the same graph.
+    pub use_graph: Option<String>,
     pub clauses: Vec<Clause>,
+}
+
+/// The graph a statement's `USE` clauses name (see [`Statement::use_target`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UseTarget<'a> {
+    pub graph: &'a str,
+    /// Named by the statement's own query (not only inside a `CALL { }` subquery): the whole
+    /// statement runs on that graph.
+    pub top_level: bool,
+}
+
+impl Statement {
+    /// The graph named by the statement's `USE` clauses, if any (the parser guarantees they
+    /// all name the same one).
+    pub fn use_target(&self) -> Option<UseTarget<'_>> {
+        match self {
+            Statement::Query(q) => q.use_target(),
+            Statement::Explain(s) | Statement::Profile(s) => s.use_target(),
+            _ => None,
+        }
+    }
+}
+
+impl Query {
+    /// The single queries of this query (the first and each UNION part).
+    pub fn parts(&self) -> impl Iterator<Item = &SingleQuery> {
+        std::iter::once(&self.first).chain(self.unions.iter().map(|(_, q)| q))
+    }
+
+    /// See [`Statement::use_target`].
+    pub fn use_target(&self) -> Option<UseTarget<'_>> {
+        if let Some(g) = self.parts().find_map(|p| p.use_graph.as_deref()) {
+            return Some(UseTarget {
+                graph: g,
+                top_level: true,
+            });
+        }
+        let mut nested = Vec::new();
+        self.nested_uses(&mut nested);
+        nested.first().map(|g| UseTarget {
+            graph: g,
+            top_level: false,
+        })
+    }
+
+    /// Every `USE` graph named inside this query's `CALL { }` subqueries (at any depth).
+    pub fn nested_uses<'a>(&'a self, out: &mut Vec<&'a str>) {
+        fn clauses<'a>(cs: &'a [Clause], out: &mut Vec<&'a str>) {
+            for c in cs {
+                match c {
+                    Clause::CallSubquery(q)
+                    | Clause::OptionalCallSubquery(q)
+                    | Clause::ScopedCallSubquery { query: q, .. } => {
+                        for p in q.parts() {
+                            if let Some(g) = p.use_graph.as_deref() {
+                                out.push(g);
+                            }
+                        }
+                        q.nested_uses(out);
+                    }
+                    Clause::Foreach(f) => clauses(&f.clauses, out),
+                    _ => {}
+                }
+            }
+        }
+        for p in self.parts() {
+            clauses(&p.clauses, out);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +146,20 @@ pub enum Clause {
     /// with nulls for the subquery's columns.
     OptionalCallSubquery(Box<Query>),
     Foreach(Foreach),
+    /// `LOAD CSV [WITH HEADERS] FROM url AS row [FIELDTERMINATOR 'c']`.
+    LoadCsv(LoadCsv),
+}
+
+/// `LOAD CSV`: rows of a CSV file from the server's import directory (`--import-dir`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadCsv {
+    /// `WITH HEADERS`: each row is a map keyed by the first line's fields; else a list.
+    pub with_headers: bool,
+    /// The file's URL (`file:///name.csv`), evaluated per incoming row.
+    pub url: Expr,
+    pub variable: String,
+    /// `FIELDTERMINATOR`: the field separator (`,` unless given).
+    pub field_terminator: Option<char>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -509,6 +596,14 @@ pub enum AdminCommand {
         if_not_exists: bool,
         label: String,
         properties: Vec<String>,
+    },
+    /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:Label) REQUIRE n.p IS NOT NULL` (and
+    /// the older `ON (n:Label) ASSERT n.p IS NOT NULL`): a property existence constraint.
+    CreateExistenceConstraint {
+        name: Option<String>,
+        if_not_exists: bool,
+        label: String,
+        property: String,
     },
     DropConstraint {
         name: String,

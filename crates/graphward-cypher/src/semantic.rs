@@ -115,6 +115,7 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
     match c {
         Clause::Match(m) => pat_deep(&m.pattern) || m.where_.as_ref().is_some_and(deep),
         Clause::Unwind(u) => deep(&u.expr),
+        Clause::LoadCsv(l) => deep(&l.url),
         Clause::With(w) => proj_deep(&w.projection) || w.where_.as_ref().is_some_and(deep),
         Clause::Return(r) => proj_deep(&r.projection),
         Clause::Create(cr) => pat_deep(&cr.pattern),
@@ -782,6 +783,7 @@ fn clause_name(c: &Clause) -> &'static str {
         Clause::OptionalCallSubquery(_) => "OPTIONAL CALL",
         Clause::ScopedCallSubquery { .. } => "CALL",
         Clause::Foreach(_) => "FOREACH",
+        Clause::LoadCsv(_) => "LOAD CSV",
     }
 }
 
@@ -880,6 +882,16 @@ impl Checker {
                         ));
                     }
                     scope.insert(u.variable.clone(), Ty::Any);
+                }
+                Clause::LoadCsv(l) => {
+                    self.expr(&l.url, &scope, Ctx::plain())?;
+                    if scope.contains_key(&l.variable) {
+                        return Err(sem(
+                            "VariableAlreadyBound",
+                            format!("Variable `{}` already declared", l.variable),
+                        ));
+                    }
+                    scope.insert(l.variable.clone(), Ty::Any);
                 }
                 Clause::Create(cr) => {
                     updated = true;
@@ -1039,6 +1051,7 @@ impl Checker {
                 ));
             }
             let sq = SingleQuery {
+                use_graph: None,
                 clauses: vec![c.clone()],
             };
             // Bindings made inside FOREACH do not leak out; check each clause in turn.

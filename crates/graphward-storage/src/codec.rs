@@ -639,12 +639,15 @@ pub(crate) struct SchemaData {
     pub id: u32,
     pub name: String,
     pub unique: bool,
+    /// An existence constraint (kind byte 2; `unique` is then false): no index entries.
+    pub exists: bool,
     pub label: u32,
     pub keys: Vec<u32>,
 }
 
 pub(crate) fn encode_schema(s: &SchemaData) -> Vec<u8> {
-    let mut out = vec![RECORD_V1, u8::from(s.unique)];
+    let kind = if s.exists { 2 } else { u8::from(s.unique) };
+    let mut out = vec![RECORD_V1, kind];
     put_varint(&mut out, s.name.len() as u64);
     out.extend_from_slice(s.name.as_bytes());
     put_varint(&mut out, u64::from(s.label));
@@ -660,9 +663,10 @@ pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
     if r.u8()? != RECORD_V1 {
         return Err(corrupt("unknown schema record version"));
     }
-    let unique = match r.u8()? {
-        0 => false,
-        1 => true,
+    let (unique, exists) = match r.u8()? {
+        0 => (false, false),
+        1 => (true, false),
+        2 => (false, true),
         _ => return Err(corrupt("bad schema kind")),
     };
     let name = r.string()?;
@@ -679,6 +683,7 @@ pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
         id,
         name,
         unique,
+        exists,
         label,
         keys,
     })

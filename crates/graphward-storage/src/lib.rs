@@ -126,6 +126,9 @@ pub enum SchemaKind {
     Index,
     /// A uniqueness constraint (backed by an index).
     Unique,
+    /// A property existence constraint (`IS NOT NULL`): every node with the label has the
+    /// (single) property, checked at commit. No index.
+    Existence,
 }
 
 /// A property index or uniqueness constraint on `(:label {properties})`.

@@ -1,7 +1,7 @@
 //! `Storage` (a directory of named databases), `Database`, and the two transaction kinds.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -1107,6 +1107,7 @@ impl Database {
             recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
             poisoned: false,
             dirty: false,
+            touched: BTreeSet::new(),
         };
         // SAFETY: the transaction lives in its own heap allocation, which is freed only in
         // `WriteTxn::commit` / `abort` / `Drop`, always after `tabs` (which borrows it) is dropped. The
@@ -1596,7 +1597,9 @@ fn read_schema<C: Ctx>(c: &C) -> Result<Vec<SchemaDef>> {
         }
         out.push(SchemaDef {
             name: s.name.clone(),
-            kind: if s.unique {
+            kind: if s.exists {
+                SchemaKind::Existence
+            } else if s.unique {
                 SchemaKind::Unique
             } else {
                 SchemaKind::Index
@@ -1909,6 +1912,9 @@ pub struct WriteTxn {
     poisoned: bool,
     /// Set once any write method ran; a clean transaction's commit is a no-op.
     dirty: bool,
+    /// Nodes created or changed by this transaction while an existence constraint exists:
+    /// checked against the existence constraints at commit.
+    touched: BTreeSet<u64>,
 }
 
 // SAFETY: `WriteTxn` is only `!Send` because of the raw pointer to the boxed redb transaction,
@@ -2019,7 +2025,7 @@ fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
 pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
     let mut out = Vec::new();
     'schemas: for s in schemas {
-        if d.labels.binary_search(&s.label).is_err() {
+        if s.exists || d.labels.binary_search(&s.label).is_err() {
             continue;
         }
         let mut key = Vec::new();
@@ -2186,7 +2192,50 @@ impl WriteTxn {
     }
 
     /// Writes a changed node record and maintains label and property indexes.
+    /// Remember a created or changed node for the commit-time existence check (only while
+    /// an existence constraint exists).
+    fn touch(&mut self, id: u64) {
+        if self.schemas.iter().any(|s| s.exists) {
+            self.touched.insert(id);
+        }
+    }
+
+    /// The existence constraints hold for every node this transaction created or changed
+    /// (Neo4j checks them at commit, so `MERGE ... ON CREATE SET` may add the property later
+    /// in the transaction).
+    fn check_existence(&mut self) -> Result<()> {
+        let touched = std::mem::take(&mut self.touched);
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let exists: Vec<SchemaData> = self.schemas.iter().filter(|s| s.exists).cloned().collect();
+        for id in touched {
+            let Some(d) = self.src()?.node_data(id)? else {
+                continue;
+            };
+            for s in &exists {
+                if d.labels.binary_search(&s.label).is_err() {
+                    continue;
+                }
+                if let Some(missing) = s.keys.iter().find(|k| prop_of(&d.props, **k).is_none()) {
+                    return Err(self.existence_violation(s, id, *missing));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn existence_violation(&self, s: &SchemaData, id: u64, key: u32) -> Error {
+        let label = self.token_name(KIND_LABEL, s.label).unwrap_or_default();
+        let key = self.token_name(KIND_KEY, key).unwrap_or_default();
+        Error::new(
+            ErrorCode::ConstraintValidationFailed,
+            format!("Node({id}) with label `{label}` must have the property `{key}`"),
+        )
+    }
+
     fn update_node(&mut self, id: u64, old: &NodeData, new: NodeData) -> Result<()> {
+        self.touch(id);
         let old_entries = index_entries(&self.schemas, old);
         let new_entries = index_entries(&self.schemas, &new);
         let add: Vec<IndexEntry> = new_entries
@@ -2265,6 +2314,7 @@ impl WriteTxn {
             // read-only queries run in write transactions.
             return self.abort();
         }
+        self.check_existence()?;
         let mut counters = self.counters;
         counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
@@ -2347,6 +2397,7 @@ impl GraphWrite for WriteTxn {
             let d = NodeData { labels, props };
             let entries = index_entries(&w.schemas, &d);
             w.check_unique(id, &entries, &d)?;
+            w.touch(id);
             codec::encode_node(&mut w.buf, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.nodes.insert(id, w.buf.as_slice()).map_err(st)?;
@@ -2599,10 +2650,10 @@ impl GraphWrite for WriteTxn {
             // An index and a uniqueness constraint may cover the same properties (Memgraph
             // allows both; gqlalchemy's `Field(index=True, unique=True)` creates both).
             let unique = def.kind == SchemaKind::Unique;
-            if w.schemas
-                .iter()
-                .any(|s| s.label == label && s.keys == keys && s.unique == unique)
-            {
+            let exists = def.kind == SchemaKind::Existence;
+            if w.schemas.iter().any(|s| {
+                s.label == label && s.keys == keys && s.unique == unique && s.exists == exists
+            }) {
                 return Err(Error::new(
                     ErrorCode::ConstraintValidationFailed,
                     format!(
@@ -2617,7 +2668,8 @@ impl GraphWrite for WriteTxn {
             let s = SchemaData {
                 id,
                 name: def.name.clone(),
-                unique: def.kind == SchemaKind::Unique,
+                unique,
+                exists,
                 label,
                 keys,
             };
@@ -2629,6 +2681,17 @@ impl GraphWrite for WriteTxn {
                 let Some(d) = w.src()?.node_data(n)? else {
                     continue;
                 };
+                if exists {
+                    // Refused if existing data violates it.
+                    if let Some(missing) = s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
+                    {
+                        let mut e = w.existence_violation(&s, n, *missing);
+                        e.message =
+                            format!("Unable to create constraint `{}`: {}", def.name, e.message);
+                        return Err(e);
+                    }
+                    continue;
+                }
                 for (_, _, key) in index_entries(one, &d) {
                     entries.push((key, n));
                 }

@@ -239,6 +239,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PERCENT")]
     pub auto_compact_growth: Option<String>,
 
+    /// Directory LOAD CSV reads files from (`file:///name.csv` is `<DIR>/name.csv`)
+    /// [default: none: LOAD CSV is off]
+    #[arg(long, value_name = "DIR")]
+    pub import_dir: Option<String>,
+
     /// Smallest database file compacted automatically (a size: 64MiB, 1GB, bytes)
     /// [default: 256MiB]
     #[arg(long, value_name = "SIZE")]

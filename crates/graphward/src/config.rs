@@ -178,6 +178,7 @@ pub static SETTINGS: &[Setting] = &[
         "auto-compact-min-size",
         auto_compact_min_size
     ),
+    setting!("import_dir", "import-dir", import_dir),
     setting!("auth.disabled", "auth-disabled", auth_disabled),
     setting!(
         "auth.initial_password_file",
@@ -749,6 +750,14 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
     let default_database = l.get("default_database", "neo4j".to_string(), |r| {
         text(r).and_then(database_name)
     })?;
+    let import_dir = l.get("import_dir", None, |r| {
+        let dir = PathBuf::from(text(r).and_then(non_empty)?);
+        if dir.is_dir() {
+            Ok(Some(dir))
+        } else {
+            Err("must be an existing directory".to_string())
+        }
+    })?;
     let log_filter = l.get("log_level", "info".to_string(), |r| {
         text(r).and_then(log_filter)
     })?;
@@ -931,6 +940,7 @@ pub fn resolve<E: Fn(&str) -> Option<String>>(
             default_database,
             limits,
             auto_compact,
+            import_dir,
             bolt_address: bolt
                 .config
                 .advertised_address
@@ -1813,6 +1823,7 @@ query_timeout = "30s"
             ("GRAPHWARD_PREAUTH_MAX_PER_ADDRESS", "5"),
             ("GRAPHWARD_PREAUTH_MAX_CONNECTIONS", "50"),
             ("GRAPHWARD_JWT_REQUIRE_LOW_S", "true"),
+            ("GRAPHWARD_IMPORT_DIR", "/"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -1822,6 +1833,7 @@ query_timeout = "30s"
         let c = resolve(&ServeArgs::default(), &lookup, None).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/d"));
         assert_eq!(c.engine.default_database, "other");
+        assert_eq!(c.engine.import_dir, Some(PathBuf::from("/")));
         assert_eq!(c.log_filter, "warn");
         assert_eq!(c.bolt.address, "localhost");
         assert_eq!(c.bolt.port, 1);

@@ -1,7 +1,7 @@
 //! Expression parsing (precedence climbing).
 
 use super::lexer::Tok;
-use super::Parser;
+use super::{Parser, UseCtx};
 use crate::ast::*;
 use graphward_core::{Result, Value};
 
@@ -753,6 +753,7 @@ impl<'a> Parser<'a> {
             };
             Query {
                 first: SingleQuery {
+                    use_graph: None,
                     clauses: vec![Clause::Match(Match {
                         optional: false,
                         pattern,
@@ -766,7 +767,11 @@ impl<'a> Parser<'a> {
                 unions: Vec::new(),
             }
         } else {
-            self.parse_query()?
+            // `USE` is not allowed in an expression subquery (Neo4j refuses it too).
+            let outer = std::mem::replace(&mut self.use_ctx, UseCtx::Forbidden);
+            let q = self.parse_query();
+            self.use_ctx = outer;
+            q?
         };
         self.expect_sym("}")?;
         self.leave();

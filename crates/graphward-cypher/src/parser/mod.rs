@@ -35,6 +35,8 @@ pub fn parse(query: &str, max_depth: usize) -> Result<Statement> {
             max_depth,
             matching,
             failed: std::collections::HashSet::new(),
+            use_ctx: UseCtx::Statement,
+            uses: Vec::new(),
         };
         p.parse_statement_top()
     };
@@ -125,6 +127,19 @@ pub(crate) struct Parser<'a> {
     /// Speculative parses (token index, kind) that already failed: never retried, which
     /// keeps backtracking linear-ish instead of exponential.
     pub(crate) failed: std::collections::HashSet<(usize, u8)>,
+    /// Where a `USE` clause may stand right now.
+    pub(crate) use_ctx: UseCtx,
+    /// The `USE` clauses parsed so far: (graph, its offset).
+    pub(crate) uses: Vec<(String, usize)>,
+}
+
+/// Where the parser is, for `USE`: a statement's query, a `CALL { }` body, or an expression
+/// subquery (`EXISTS { }`, `COUNT { }`, `COLLECT { }`), where `USE` is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UseCtx {
+    Statement,
+    Call,
+    Forbidden,
 }
 
 fn match_brackets(toks: &[Token]) -> Vec<usize> {
@@ -228,6 +243,10 @@ impl<'a> Parser<'a> {
         } else {
             Err(self.unexpected(kw))
         }
+    }
+
+    pub(crate) fn is_name_at(&self, n: usize) -> bool {
+        matches!(self.tok_at(n), Tok::Ident(_) | Tok::Quoted(_))
     }
 
     pub(crate) fn is_sym_at(&self, n: usize, s: &str) -> bool {
@@ -387,6 +406,27 @@ impl<'a> Parser<'a> {
                 "a clause (MATCH, OPTIONAL MATCH, UNWIND, WITH, RETURN, CREATE, MERGE, SET, REMOVE, DELETE, CALL, FOREACH), UNION, ';' or end of input",
             ));
         }
+        // Every `USE` of a statement names one graph: a query runs on one database (Neo4j
+        // accesses several only from a composite database).
+        if let Some((first, _)) = self.uses.first() {
+            if let Some((other, at)) = self
+                .uses
+                .iter()
+                .find(|(g, _)| !g.eq_ignore_ascii_case(first))
+            {
+                let p = position_of(self.src, *at);
+                return Err(Error::new(
+                    graphward_core::ErrorCode::NotSupported,
+                    format!(
+                        "Not supported: accessing multiple graphs in the same query ('{first}' and '{other}'); \
+                         graphward has no composite databases (line {}, column {})",
+                        p.line, p.column
+                    ),
+                )
+                .with_detail("FeatureNotSupported")
+                .at(p));
+            }
+        }
         Ok(stmt)
     }
 
@@ -437,6 +477,7 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_single_query(&mut self) -> Result<SingleQuery> {
+        let use_graph = self.parse_use()?;
         let mut clauses = Vec::new();
         while let Some(c) = self.parse_clause()? {
             clauses.push(c);
@@ -446,7 +487,62 @@ impl<'a> Parser<'a> {
                 "a clause (MATCH, OPTIONAL MATCH, UNWIND, WITH, RETURN, CREATE, MERGE, SET, REMOVE, DELETE, CALL, FOREACH)",
             ));
         }
-        Ok(SingleQuery { clauses })
+        Ok(SingleQuery { use_graph, clauses })
+    }
+
+    /// `USE name` / ``USE `name` `` / `USE graph.byName('name')` before a query's first
+    /// clause.
+    fn parse_use(&mut self) -> Result<Option<String>> {
+        if !self.is_use_clause() {
+            return Ok(None);
+        }
+        let at = self.cur_start();
+        if self.use_ctx == UseCtx::Forbidden {
+            return Err(self.not_supported(
+                "USE inside an EXISTS, COUNT or COLLECT subquery: put USE at the start of the query",
+            ));
+        }
+        self.advance();
+        let graph = if self.is_kw("graph") && self.is_sym_at(1, ".") {
+            self.skip_tokens(2);
+            if !self.eat_kw("byName") {
+                return Err(self
+                    .not_supported("this graph function in USE: graph.byName('name') is offered"));
+            }
+            self.expect_sym("(")?;
+            let name = match self.tok().clone() {
+                lexer::Tok::Str(s) => {
+                    self.advance();
+                    s
+                }
+                _ => {
+                    return Err(
+                        self.not_supported("USE graph.byName with anything but a string literal")
+                    )
+                }
+            };
+            self.expect_sym(")")?;
+            name
+        } else {
+            let mut name = self.symbolic_name("a graph name")?;
+            // A dotted name (`USE composite.part`) is one name in Neo4j.
+            while self.is_sym(".") && self.is_name_at(1) {
+                self.advance();
+                name.push('.');
+                name.push_str(&self.symbolic_name("a graph name")?);
+            }
+            name
+        };
+        self.uses.push((graph.clone(), at));
+        Ok(Some(graph))
+    }
+
+    /// At `USE` starting a clause (not a variable named `use`).
+    fn is_use_clause(&self) -> bool {
+        self.is_kw("USE")
+            && !self.is_sym_at(1, "=")
+            && !self.is_sym_at(1, ".")
+            && (self.is_name_at(1))
     }
 
     fn parse_clause(&mut self) -> Result<Option<Clause>> {
@@ -523,11 +619,45 @@ impl<'a> Parser<'a> {
                 exprs: self.parse_expr_list()?,
             })
         } else if self.is_kw("LOAD") && self.is_kw_at(1, "CSV") {
-            return Err(self
-                .not_supported("LOAD CSV: import files with a client (or the HTTP API) instead"));
-        } else if self.is_kw("USE") && !self.is_sym_at(1, "=") && !self.is_sym_at(1, ".") {
+            self.skip_tokens(2);
+            let with_headers = self.is_kw("WITH") && self.is_kw_at(1, "HEADERS");
+            if with_headers {
+                self.skip_tokens(2);
+            }
+            self.expect_kw("FROM")?;
+            let url = self.parse_expr()?;
+            self.expect_kw("AS")?;
+            let variable = self.variable_name()?;
+            let field_terminator = if self.is_kw("FIELDTERMINATOR") {
+                let at = self.cur_start();
+                self.advance();
+                let lexer::Tok::Str(t) = self.tok().clone() else {
+                    return Err(self.unexpected("a string literal"));
+                };
+                self.advance();
+                let mut chars = t.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => Some(c),
+                    _ => {
+                        return Err(self.error_at(
+                            at,
+                            "CSV field terminator can only be one character wide",
+                            "UnexpectedSyntax",
+                        ))
+                    }
+                }
+            } else {
+                None
+            };
+            Clause::LoadCsv(LoadCsv {
+                with_headers,
+                url,
+                variable,
+                field_terminator,
+            })
+        } else if self.is_use_clause() {
             return Err(self.not_supported(
-                "USE <graph> inside a query: select the database in the driver session instead",
+                "USE after the first clause: USE must come first in a query or CALL { } subquery",
             ));
         } else if self.is_kw("OPTIONAL") && self.is_kw_at(1, "CALL") {
             self.skip_tokens(2);
@@ -626,7 +756,10 @@ impl<'a> Parser<'a> {
             return Ok(None);
         }
         self.enter()?;
-        let q = self.parse_query()?;
+        let outer = std::mem::replace(&mut self.use_ctx, UseCtx::Call);
+        let q = self.parse_query();
+        self.use_ctx = outer;
+        let q = q?;
         self.expect_sym("}")?;
         self.leave();
         if self.is_kw("IN") && self.is_kw_at(1, "TRANSACTIONS") {
@@ -1608,6 +1741,12 @@ impl<'a> Parser<'a> {
 
     /// `(n:Label)` in schema commands; returns (variable, label).
     fn parse_schema_node(&mut self) -> Result<(String, String)> {
+        // `()-[r:R]-()`: relationship indexes and constraints are not offered.
+        if self.is_sym("(") && self.is_sym_at(1, ")") {
+            return Err(self.not_supported(
+                "indexes and constraints on relationships: graphward offers them on node labels",
+            ));
+        }
         self.expect_sym("(")?;
         let var = self.variable_name()?;
         self.expect_sym(":")?;
@@ -1751,9 +1890,41 @@ impl<'a> Parser<'a> {
             self.expect_kw("REQUIRE")?;
         }
         let properties = self.parse_schema_prop_list(&var)?;
+        if self.is_sym("::")
+            || (self.is_kw("IS") && (self.is_kw_at(1, "TYPED") || self.is_sym_at(1, "::")))
+        {
+            return Err(self.not_supported(
+                "property type constraints (IS :: TYPE): graphward offers IS UNIQUE and IS NOT NULL",
+            ));
+        }
+        if self.is_kw("IS") && (self.is_kw_at(1, "NODE") || self.is_kw_at(1, "KEY")) {
+            return Err(self.not_supported(
+                "NODE KEY constraints: graphward offers IS UNIQUE and IS NOT NULL (create both)",
+            ));
+        }
         self.expect_kw("IS")?;
+        if self.is_kw("NOT") && self.is_kw_at(1, "NULL") {
+            let at = self.cur_start();
+            self.skip_tokens(2);
+            if self.eat_kw("OPTIONS") {
+                let _ = self.parse_map_literal()?;
+            }
+            let [property] = <[String; 1]>::try_from(properties).map_err(|_| {
+                self.error_at(
+                    at,
+                    "Constraint type 'IS NOT NULL' does not allow multiple properties",
+                    "UnexpectedSyntax",
+                )
+            })?;
+            return Ok(AdminCommand::CreateExistenceConstraint {
+                name,
+                if_not_exists,
+                label,
+                property,
+            });
+        }
         if !self.eat_kw("UNIQUE") {
-            return Err(self.unexpected("UNIQUE"));
+            return Err(self.unexpected("UNIQUE or NOT NULL"));
         }
         if self.eat_kw("OPTIONS") {
             let _ = self.parse_map_literal()?;

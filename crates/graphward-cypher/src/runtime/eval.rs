@@ -40,6 +40,10 @@ pub struct Env {
     /// The query's memory account (see [`MemAccount`]).
     pub mem: MemAccount,
     pub procedures: Arc<std::sync::RwLock<HashMap<String, TableProcedure>>>,
+    /// The transaction's metadata from the client (`CALL tx.getMetaData()`).
+    pub tx_metadata: Arc<graphward_core::value::Map>,
+    /// Where `LOAD CSV` reads files (`None`: LOAD CSV is off).
+    pub import_dir: Option<std::path::PathBuf>,
 }
 
 impl Env {

@@ -5,7 +5,7 @@
 
 use graphward_core::commands::RowsStream;
 use graphward_core::engine::{QueryType, ResultStream, Stats};
-use graphward_core::{Error, ErrorCode, Result, Value};
+use graphward_core::{Error, Result, Value};
 use graphward_storage::{GraphRead, GraphWrite, SchemaKind};
 
 use super::EngineTx;
@@ -38,15 +38,19 @@ impl EngineTx {
                 property,
                 create,
             } => {
-                return Err(Error::new(
-                    ErrorCode::NotSupported,
-                    format!(
-                        "Not supported: existence constraints ({} CONSTRAINT ON (n:{label}) \
-                         ASSERT EXISTS (n.{property})); graphward offers uniqueness constraints",
-                        if create { "CREATE" } else { "DROP" }
-                    ),
-                )
-                .with_detail("FeatureNotSupported"));
+                if create {
+                    self.create_schema(
+                        None,
+                        false,
+                        label,
+                        vec![property],
+                        SchemaKind::Existence,
+                        &mut stats,
+                    )?;
+                } else {
+                    self.drop_on(&label, &[property], SchemaKind::Existence)?;
+                    stats.constraints_removed += 1;
+                }
             }
             MemgraphCommand::ShowIndexInfo | MemgraphCommand::ShowConstraintInfo => {
                 let constraints = matches!(cmd, MemgraphCommand::ShowConstraintInfo);
@@ -59,13 +63,20 @@ impl EngineTx {
                 }
                 for d in g.schema()? {
                     let unique = d.kind == SchemaKind::Unique;
-                    if constraints && unique {
+                    if constraints && d.kind == SchemaKind::Existence {
+                        // Memgraph lists an existence constraint's property as a string.
+                        rows.push(vec![
+                            s("exists"),
+                            s(&d.label),
+                            d.properties.first().map_or(Value::Null, |p| s(p)),
+                        ]);
+                    } else if constraints && unique {
                         rows.push(vec![
                             s("unique"),
                             s(&d.label),
                             Value::List(d.properties.iter().map(|p| s(p)).collect()),
                         ]);
-                    } else if !constraints && !unique {
+                    } else if !constraints && d.kind == SchemaKind::Index {
                         let property = match d.properties.as_slice() {
                             [one] => s(one),
                             many => Value::List(many.iter().map(|p| s(p)).collect()),
@@ -127,7 +138,7 @@ impl EngineTx {
             .into_iter()
             .find(|d| d.kind == kind && d.label == label && d.properties == properties)
         else {
-            let what = if kind == SchemaKind::Unique {
+            let what = if kind != SchemaKind::Index {
                 "Constraint"
             } else {
                 "Index"
@@ -136,7 +147,7 @@ impl EngineTx {
                 "{what} on :{label}({}) doesn't exist",
                 properties.join(", ")
             ))
-            .with_detail(if kind == SchemaKind::Unique {
+            .with_detail(if kind != SchemaKind::Index {
                 "ConstraintNotFound"
             } else {
                 "IndexNotFound"

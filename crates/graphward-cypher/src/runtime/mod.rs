@@ -1,6 +1,7 @@
 //! The runtime: [`Engine`] (the `QueryEngine` implementation), transactions, and the
 //! executor modules (`eval`, `matcher`, `project`, `runner`, `values`).
 
+mod csv;
 pub mod eval;
 pub mod matcher;
 mod memgraph;
@@ -94,6 +95,8 @@ struct TxEntry {
     parked: Parked,
     /// When its time is up (the client's or the server's transaction timeout).
     deadline: Option<Instant>,
+    /// The client's transaction metadata.
+    metadata: Arc<graphward_core::value::Map>,
     /// Its time was up while no statement of it ran: its storage transaction (the snapshot,
     /// the write lock) was released by the engine; its next statement or commit fails.
     expired: bool,
@@ -567,6 +570,7 @@ impl QueryEngine for Engine {
                     .flatten()
                     .min()
                     .map(|t| now + t),
+                    metadata: Arc::new(options.metadata.clone()),
                     expired: false,
                 },
             );
@@ -1129,6 +1133,8 @@ impl EngineTx {
                 self.engine.memory.clone(),
             )),
             procedures: self.engine.procedures.clone(),
+            tx_metadata: Arc::new(self.options.metadata.clone()),
+            import_dir: self.engine.config.import_dir.clone(),
         }
     }
 
@@ -1146,6 +1152,11 @@ impl EngineTx {
         if !prepared.is_checked() {
             crate::semantic::check_with_source(stmt, query)?;
             prepared.mark_checked();
+        }
+        // Every run: whether the graph named by USE is this transaction's depends on the
+        // session, not on the text.
+        if let Some(target) = stmt.use_target() {
+            self.check_use(target.graph)?;
         }
         let (stmt, explain, profile) = match stmt {
             Statement::Explain(s) => (&**s, true, false),
@@ -1293,6 +1304,44 @@ impl EngineTx {
         }
     }
 
+    /// `USE graph`: the graph must exist and be the one this transaction runs on (the front
+    /// door opens an auto-commit transaction on the graph its statement names).
+    fn check_use(&self, graph: &str) -> Result<()> {
+        let graph = graph.to_ascii_lowercase();
+        let default = self.engine.config.default_database.to_ascii_lowercase();
+        let here = if self.name == "system" {
+            &default
+        } else {
+            &self.name
+        };
+        if graph == *here {
+            return Ok(());
+        }
+        if graph == "system" {
+            return Err(Error::new(
+                ErrorCode::NotSupported,
+                "Not supported: USE system with a query: the system database holds no graph data",
+            ));
+        }
+        if let Err(e) = self.engine.storage.database(&graph) {
+            if e.code == ErrorCode::DatabaseNotFound {
+                return Err(Error::new(
+                    ErrorCode::DatabaseNotFound,
+                    format!("Graph not found: {graph}. Database does not exist. Database name: '{graph}'."),
+                ));
+            }
+            return Err(e);
+        }
+        Err(Error::new(
+            ErrorCode::NotSupported,
+            format!(
+                "Not supported: USE {graph} in a transaction on database '{here}': a transaction runs on one \
+                 database; open the session (or transaction) on '{graph}', or send the query in an \
+                 auto-commit transaction"
+            ),
+        ))
+    }
+
     fn admin(&mut self, cmd: AdminCommand) -> Result<Box<dyn ResultStream>> {
         let storage = &self.engine.storage;
         let default = self.engine.config.default_database.to_ascii_lowercase();
@@ -1394,6 +1443,19 @@ impl EngineTx {
                 SchemaKind::Unique,
                 &mut stats,
             )?,
+            AdminCommand::CreateExistenceConstraint {
+                name,
+                if_not_exists,
+                label,
+                property,
+            } => self.create_schema(
+                name,
+                if_not_exists,
+                label,
+                vec![property],
+                SchemaKind::Existence,
+                &mut stats,
+            )?,
             AdminCommand::DropIndex { name, if_exists }
             | AdminCommand::DropConstraint { name, if_exists } => {
                 self.ensure_write()?;
@@ -1414,7 +1476,7 @@ impl EngineTx {
                 let unique = w
                     .schema()?
                     .iter()
-                    .any(|d| d.name == name && d.kind == SchemaKind::Unique);
+                    .any(|d| d.name == name && d.kind != SchemaKind::Index);
                 w.drop_schema(&name)?;
                 if unique {
                     stats.constraints_removed += 1;
@@ -1484,15 +1546,19 @@ impl EngineTx {
                 .map(|c| c.to_string())
                 .collect();
                 for (i, d) in g.schema()?.into_iter().enumerate() {
-                    let is_unique = d.kind == SchemaKind::Unique;
-                    if constraints && !is_unique {
-                        continue;
-                    }
+                    // A uniqueness constraint is listed with its backing index, as Neo4j
+                    // lists it; an existence constraint has no index.
+                    let kind = match (constraints, &d.kind) {
+                        (true, SchemaKind::Unique) => "UNIQUENESS",
+                        (true, SchemaKind::Existence) => "NODE_PROPERTY_EXISTENCE",
+                        (false, SchemaKind::Index | SchemaKind::Unique) => "RANGE",
+                        _ => continue,
+                    };
                     rows.push(vec![
                         Value::Int(i as i64 + 1),
                         s(&d.name),
                         s("ONLINE"),
-                        s(if constraints { "UNIQUENESS" } else { "RANGE" }),
+                        s(kind),
                         s("NODE"),
                         Value::List(vec![s(&d.label)]),
                         Value::List(d.properties.iter().map(|p| s(p)).collect()),
@@ -1529,11 +1595,15 @@ impl EngineTx {
         }
         self.ensure_write()?;
         let w = self.write_store()?;
-        let unique = kind == SchemaKind::Unique;
+        let unique = kind != SchemaKind::Index;
         let name = name.unwrap_or_else(|| {
             format!(
                 "{}_{}_{}",
-                if unique { "constraint" } else { "index" },
+                match kind {
+                    SchemaKind::Index => "index",
+                    SchemaKind::Unique => "constraint",
+                    SchemaKind::Existence => "constraint_exists",
+                },
                 label.to_ascii_lowercase(),
                 properties.join("_").to_ascii_lowercase()
             )
@@ -1582,6 +1652,11 @@ impl EngineTx {
             "elapsedTime",
             "idleTime",
             "holdsWriteLock",
+            "metaData",
+            // Memgraph's columns (gqlalchemy's `get_transactions` reads them).
+            "transaction_id",
+            "query",
+            "metadata",
         ]
         .iter()
         .map(|c| c.to_string())
@@ -1634,6 +1709,10 @@ impl EngineTx {
                     duration_value(now.saturating_duration_since(e.started_at)),
                     duration_value(idle),
                     Value::Bool(e.holds_write),
+                    Value::Map((*e.metadata).clone()),
+                    s(&tx_id_string(&e.database, id)),
+                    Value::List(e.statement.as_deref().map(s).into_iter().collect()),
+                    Value::Map((*e.metadata).clone()),
                 ]
             })
             .collect();
@@ -1645,10 +1724,18 @@ impl EngineTx {
         ids: &[String],
         all_users: bool,
     ) -> (Vec<String>, Vec<Vec<Value>>) {
-        let cols = ["transactionId", "username", "message"]
-            .iter()
-            .map(|c| c.to_string())
-            .collect();
+        // Neo4j's columns, then Memgraph's (gqlalchemy's `terminate_transactions` reads
+        // `transaction_id` and `killed`).
+        let cols = [
+            "transactionId",
+            "username",
+            "message",
+            "transaction_id",
+            "killed",
+        ]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
         let s = |x: &str| Value::String(x.to_string());
         let mut rows = Vec::with_capacity(ids.len());
         let mut release = Vec::new();
@@ -1671,9 +1758,17 @@ impl EngineTx {
                         s(text),
                         e.user.as_deref().map_or(Value::Null, s),
                         s("Transaction terminated."),
+                        s(text),
+                        Value::Bool(true),
                     ]);
                 }
-                None => rows.push(vec![s(text), Value::Null, s("Transaction not found.")]),
+                None => rows.push(vec![
+                    s(text),
+                    Value::Null,
+                    s("Transaction not found."),
+                    s(text),
+                    Value::Bool(false),
+                ]),
             }
         }
         drop(txs);

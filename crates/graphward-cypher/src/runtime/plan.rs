@@ -838,6 +838,12 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 )
             }
             Clause::Foreach(f) => node = other("Foreach", f.variable.clone(), node),
+            Clause::LoadCsv(l) => {
+                node = other("LoadCSV", l.variable.clone(), node);
+                if !scope.contains(&l.variable) {
+                    scope.push(l.variable.clone());
+                }
+            }
             Clause::Call(call) => {
                 node = other("ProcedureCall", call.procedure.clone(), node);
                 columns = call

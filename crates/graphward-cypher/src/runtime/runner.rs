@@ -160,6 +160,7 @@ impl<'t> Runner<'t> {
         match c {
             Clause::Match(m) => self.ev().match_clause(m, rows, scope),
             Clause::Unwind(u) => self.ev().unwind_clause(u, rows, scope),
+            Clause::LoadCsv(l) => super::csv::load_csv_clause(&self.ev(), l, rows, scope),
             Clause::With(w) => {
                 let p = self
                     .ev()
@@ -802,6 +803,7 @@ impl<'t> Runner<'t> {
                 Value::String(env!("CARGO_PKG_VERSION").into()),
             ]],
             "db.ping" => vec![vec![Value::Bool(true)]],
+            "tx.getmetadata" => vec![vec![Value::Map((*self.env.tx_metadata).clone())]],
             _ => vec![],
         })
     }
@@ -823,6 +825,7 @@ pub fn builtin_procedures() -> &'static [(&'static str, &'static str)] {
         ("db.info", "Provides information regarding the database."),
         ("dbms.info", "Provides information regarding the DBMS."),
         ("db.ping", "Checks that the database is available."),
+        ("tx.getMetaData", "Provides attached transaction metadata."),
     ]
 }
 
@@ -835,6 +838,7 @@ fn builtin_outputs(name: &str) -> Option<&'static [&'static str]> {
         "db.info" => &["id", "name"],
         "dbms.info" => &["id", "name", "version"],
         "db.ping" => &["success"],
+        "tx.getmetadata" => &["metadata"],
         _ => return None,
     })
 }
@@ -1020,6 +1024,21 @@ fn check_call(
         }
     }
     Ok(())
+}
+
+/// Whether a query reads files with `LOAD CSV` (in any part of it).
+pub fn has_load_csv(q: &Query) -> bool {
+    fn clauses(cs: &[Clause]) -> bool {
+        cs.iter().any(|c| match c {
+            Clause::LoadCsv(_) => true,
+            Clause::Foreach(f) => clauses(&f.clauses),
+            Clause::CallSubquery(q)
+            | Clause::OptionalCallSubquery(q)
+            | Clause::ScopedCallSubquery { query: q, .. } => has_load_csv(q),
+            _ => false,
+        })
+    }
+    q.parts().any(|p| clauses(&p.clauses))
 }
 
 pub fn has_updates(q: &Query) -> bool {
