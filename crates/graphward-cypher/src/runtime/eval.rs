@@ -109,8 +109,11 @@ pub struct Ev<'a> {
     /// (`(node, key, value)`; see `plan.rs`): a read of that property of that node takes it
     /// from here instead of a record lookup. Only the streaming executor, which never
     /// writes, fills it; it holds values of the same snapshot storage would return.
-    pub prefetched: std::cell::RefCell<Option<(NodeId, Arc<str>, Option<Value>)>>,
+    pub prefetched: std::cell::RefCell<Option<Prefetched>>,
 }
+
+/// A node, a property key, and that property's value (`None`: the node has no such property).
+pub type Prefetched = (NodeId, Arc<str>, Option<Value>);
 
 /// Rough heap size of a value, for the memory limit.
 pub fn approx_size(v: &Value) -> usize {
