@@ -136,3 +136,34 @@ fn explain_and_profile_describe_the_plan() {
     assert_eq!(p.rows, 3);
     assert!(p.db_hits > 0);
 }
+
+#[test]
+fn profile_counts_lazy_scans_and_property_reads() {
+    let e = engine();
+    let mut tx = explicit(&e);
+    tx.run(
+        "UNWIND range(1, 50) AS i CREATE (:Q {i: i})",
+        BTreeMap::new(),
+    )
+    .unwrap();
+    let q = "MATCH (n:Q) RETURN count(n) AS c, sum(n.i) AS s";
+    let mut s = tx.run(q, BTreeMap::new()).unwrap();
+    let plain = s.next_row().unwrap().unwrap();
+    drop(s);
+    let mut s = tx.run(&format!("PROFILE {q}"), BTreeMap::new()).unwrap();
+    let profiled = s.next_row().unwrap().unwrap();
+    assert!(s.next_row().is_none());
+    assert_eq!(plain, profiled);
+    assert_eq!(plain, vec![Value::Int(50), Value::Int(1275)]);
+    let profile = s.summary().profile.unwrap();
+    fn total(p: &graphward_core::engine::PlanDescription) -> u64 {
+        p.db_hits + p.children.iter().map(total).sum::<u64>()
+    }
+    let mut p: &graphward_core::engine::PlanDescription = &profile;
+    while p.operator_type != "NodeByLabelScan" {
+        p = &p.children[0];
+    }
+    assert_eq!(p.rows, 50);
+    // One per scanned id and one per property read, at least.
+    assert!(total(&profile) >= 100, "{}", total(&profile));
+}

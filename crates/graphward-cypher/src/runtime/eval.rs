@@ -109,7 +109,15 @@ impl Env {
 pub struct Ev<'a> {
     pub g: &'a dyn GraphRead,
     pub env: &'a Env,
+    /// One property of the node a read-only scan just produced, read along with its id
+    /// (`(node, key, value)`; see `plan.rs`): a read of that property of that node takes it
+    /// from here instead of a record lookup. Only the streaming executor, which never
+    /// writes, fills it; it holds values of the same snapshot storage would return.
+    pub prefetched: std::cell::RefCell<Option<Prefetched>>,
 }
+
+/// A node, a property key, and that property's value (`None`: the node has no such property).
+pub type Prefetched = (NodeId, Arc<str>, Option<Value>);
 
 /// Rough heap size of a value, for the memory limit.
 pub fn approx_size(v: &Value) -> usize {
@@ -202,7 +210,7 @@ impl MemAccount {
     }
 
     pub fn leave(&self) {
-        if self.depth.fetch_sub(1, Ordering::Relaxed) == 1 {
+        if self.depth.fetch_sub(1, Ordering::Relaxed) == 1 && self.scratch.size() > 0 {
             self.scratch.free();
         }
     }
@@ -283,7 +291,11 @@ fn int_arg(v: &Value, what: &str) -> Result<Option<i64>> {
 
 impl<'a> Ev<'a> {
     pub fn new(g: &'a dyn GraphRead, env: &'a Env) -> Self {
-        Ev { g, env }
+        Ev {
+            g,
+            env,
+            prefetched: std::cell::RefCell::new(None),
+        }
     }
 
     // ---- entity access -------------------------------------------------------------
@@ -296,9 +308,33 @@ impl<'a> Ev<'a> {
     }
 
     pub fn node_labels(&self, id: i64) -> Result<Vec<String>> {
-        match self.g.node(id as u64)? {
-            Some(n) => Ok(n.labels),
+        match self.g.node_labels(id as u64)? {
+            Some(l) => Ok(l),
             None => Err(deleted("node", id)),
+        }
+    }
+
+    /// One property of a node, read by key without decoding the record; a missing node is
+    /// told from a missing property only when the property is absent.
+    pub fn node_prop(&self, id: i64, key: &str) -> Result<Value> {
+        if let Some((pid, pkey, v)) = &*self.prefetched.borrow() {
+            if *pid == id as u64 && **pkey == *key {
+                return Ok(v.clone().unwrap_or(Value::Null));
+            }
+        }
+        match self.g.node_property(id as u64, key)? {
+            Some(v) => Ok(v),
+            None if self.g.node_exists(id as u64)? => Ok(Value::Null),
+            None => Err(deleted("node", id)),
+        }
+    }
+
+    /// One property of a relationship, read by key (see [`Ev::node_prop`]).
+    pub fn rel_prop(&self, id: i64, key: &str) -> Result<Value> {
+        match self.g.relationship_property(id as u64, key)? {
+            Some(v) => Ok(v),
+            None if self.g.relationship(id as u64)?.is_some() => Ok(Value::Null),
+            None => Err(deleted("relationship", id)),
         }
     }
 
@@ -312,8 +348,8 @@ impl<'a> Ev<'a> {
     pub fn property(&self, base: &Value, key: &str) -> Result<Value> {
         match base {
             Value::Null => Ok(Value::Null),
-            Value::Node(n) => Ok(self.node_props(n.id)?.remove(key).unwrap_or(Value::Null)),
-            Value::Relationship(r) => Ok(self.rel_props(r.id)?.remove(key).unwrap_or(Value::Null)),
+            Value::Node(n) => self.node_prop(n.id, key),
+            Value::Relationship(r) => self.rel_prop(r.id, key),
             Value::Map(m) => Ok(m.get(key).cloned().unwrap_or(Value::Null)),
             Value::Point(p) => point_property(p, key),
             other => match temporal::property(other, key) {

@@ -35,6 +35,19 @@ struct State {
     rels: Vec<Option<RelBinding>>,
     used: HashSet<RelId>,
     row: Row,
+    /// The anchor node pattern and the label its candidates were scanned by (so it is known).
+    anchor: usize,
+    anchor_label: Option<String>,
+}
+
+/// Where a pattern part starts: the node pattern, and the label whose scan gives the
+/// candidates (`None` for a bound node, an index seek or a scan of all nodes).
+#[derive(Clone, Debug)]
+pub(crate) struct Anchor {
+    pub index: usize,
+    pub label: Option<String>,
+    /// The candidates come from a scan (of `label`, or of every node).
+    pub scan: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -182,7 +195,7 @@ impl<'a> Ev<'a> {
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
         let (anchor, candidates) = self.choose_anchor(&nps, &row)?;
-        let steps = steps_from(anchor, rps.len());
+        let steps = steps_from(anchor.index, rps.len());
         for id in candidates {
             let id = id?;
             self.env.check()?;
@@ -191,8 +204,10 @@ impl<'a> Ev<'a> {
                 rels: vec![None; rps.len()],
                 used: used.clone(),
                 row: row.clone(),
+                anchor: anchor.index,
+                anchor_label: anchor.label.clone(),
             };
-            if !self.bind_node(&nps, anchor, id, &mut st)? {
+            if !self.bind_node(&nps, anchor.index, id, &mut st)? {
                 continue;
             }
             self.extend(part, &nps, &rps, &steps, 0, &mut st, out)?;
@@ -206,15 +221,20 @@ impl<'a> Ev<'a> {
         &self,
         nps: &[&NodePattern],
         row: &Row,
-    ) -> Result<(usize, graphward_storage::Iter<'a, NodeId>)> {
+    ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
         let ids = |v: Vec<NodeId>| -> graphward_storage::Iter<'a, NodeId> {
             Box::new(v.into_iter().map(Ok))
+        };
+        let at = |index: usize| Anchor {
+            index,
+            label: None,
+            scan: false,
         };
         for (i, np) in nps.iter().enumerate() {
             if let Some(v) = &np.variable {
                 if let Some(val) = row.get(v) {
                     return Ok((
-                        i,
+                        at(i),
                         match val {
                             Value::Node(n) => ids(vec![n.id as u64]),
                             Value::Null => ids(vec![]),
@@ -232,7 +252,7 @@ impl<'a> Ev<'a> {
         }
         for (i, np) in nps.iter().enumerate() {
             if let Some(found) = self.index_candidates(np, row)? {
-                return Ok((i, ids(found)));
+                return Ok((at(i), ids(found)));
             }
         }
         let mut best: Option<(usize, u64, &str)> = None;
@@ -245,9 +265,19 @@ impl<'a> Ev<'a> {
             }
         }
         if let Some((i, _, l)) = best {
-            return Ok((i, self.g.node_ids(Some(l))?));
+            let anchor = Anchor {
+                index: i,
+                label: Some(l.to_string()),
+                scan: true,
+            };
+            return Ok((anchor, self.g.node_ids(Some(l))?));
         }
-        Ok((0, self.g.node_ids(None)?))
+        let anchor = Anchor {
+            index: 0,
+            label: None,
+            scan: true,
+        };
+        Ok((anchor, self.g.node_ids(None)?))
     }
 
     fn index_candidates(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
@@ -289,24 +319,32 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        if !np.labels.is_empty() || np.properties.is_some() || np.label_expr.is_some() {
-            let Some(rec) = self.g.node(id)? else {
+        // Labels and properties are read one by one (the record is never decoded whole);
+        // labels the anchor's label scan guarantees are not read again.
+        let scanned = |l: &String| i == st.anchor && st.anchor_label.as_deref() == Some(l.as_str());
+        if np.label_expr.is_some() || np.labels.iter().any(|l| !scanned(l)) {
+            let Some(labels) = self.g.node_labels(id)? else {
                 return Ok(false);
             };
-            if !np.labels.iter().all(|l| rec.labels.contains(l)) {
+            if !np.labels.iter().all(|l| labels.contains(l)) {
                 return Ok(false);
             }
             if np
                 .label_expr
                 .as_ref()
-                .is_some_and(|le| !le.matches(&rec.labels))
+                .is_some_and(|le| !le.matches(&labels))
             {
                 return Ok(false);
             }
-            if let Some(pe) = &np.properties {
-                if !self.props_match(pe, &rec.properties, &st.row)? {
-                    return Ok(false);
-                }
+        }
+        if let Some(pe) = &np.properties {
+            if !self.g.node_exists(id)? {
+                return Ok(false);
+            }
+            if !self.props_match_by(pe, &st.row, |k| {
+                Ok(self.g.node_property(id, k)?.unwrap_or(Value::Null))
+            })? {
+                return Ok(false);
             }
         }
         let mut inserted = None;
@@ -329,18 +367,19 @@ impl<'a> Ev<'a> {
         Ok(true)
     }
 
-    fn props_match(
+    /// Do the properties `get` reads equal the pattern's map `pe`?
+    fn props_match_by(
         &self,
         pe: &Expr,
-        props: &graphward_core::value::Map,
         row: &Row,
+        get: impl Fn(&str) -> Result<Value>,
     ) -> Result<bool> {
         let want = self.eval(pe, row)?;
         match want {
             Value::Map(m) => {
                 for (k, v) in &m {
-                    let have = props.get(k).unwrap_or(&Value::Null);
-                    if equals(have, v) != Some(true) {
+                    let have = get(k)?;
+                    if equals(&have, v) != Some(true) {
                         return Ok(false);
                     }
                 }
@@ -361,8 +400,10 @@ impl<'a> Ev<'a> {
             }
         }
         if let Some(pe) = &rp.properties {
-            let props = self.rel_props(rel.id)?;
-            if !self.props_match(pe, &props, row)? {
+            let id = rel.id as u64;
+            if !self.props_match_by(pe, row, |k| {
+                Ok(self.g.relationship_property(id, k)?.unwrap_or(Value::Null))
+            })? {
                 return Ok(false);
             }
         }
@@ -386,7 +427,12 @@ impl<'a> Ev<'a> {
         }
     }
 
-    fn rel_type_name(&self, rel: RelId) -> Result<String> {
+    /// The type of relationship `rel` found by expanding over `rp`: known without a read
+    /// when the pattern names exactly one type (the expansion returned only that type).
+    fn rel_type_name(&self, rp: &RelationshipPattern, rel: RelId) -> Result<String> {
+        if let [t] = rp.types.as_slice() {
+            return Ok(t.clone());
+        }
         Ok(self
             .g
             .relationship(rel)?
@@ -435,7 +481,7 @@ impl<'a> Ev<'a> {
             if st.used.contains(&e.rel) {
                 continue;
             }
-            let rel = rel_from_edge(from, &e, self.rel_type_name(e.rel)?);
+            let rel = rel_from_edge(from, &e, self.rel_type_name(rp, e.rel)?);
             if let Some(b) = &bound_rel {
                 match b {
                     Value::Relationship(r) if r.id == rel.id => {}
@@ -509,7 +555,7 @@ impl<'a> Ev<'a> {
                     if st.used.contains(&e.rel) {
                         continue;
                     }
-                    let rel = rel_from_edge(at_of(hops, from), &e, self.rel_type_name(e.rel)?);
+                    let rel = rel_from_edge(at_of(hops, from), &e, self.rel_type_name(rp, e.rel)?);
                     if !self.rel_ok(rp, &rel, &st.row)? {
                         continue;
                     }
@@ -710,7 +756,7 @@ impl<'a> Ev<'a> {
                     if used.contains(&e.rel) || path.iter().any(|h| h.rel.id as u64 == e.rel) {
                         continue;
                     }
-                    let rel = rel_from_edge(*n, &e, self.rel_type_name(e.rel)?);
+                    let rel = rel_from_edge(*n, &e, self.rel_type_name(rp, e.rel)?);
                     // The relationship's property map (and type expression) hold on every hop.
                     if !self.rel_ok(rp, &rel, row)? {
                         continue;
@@ -813,7 +859,7 @@ impl<'a> Ev<'a> {
         &self,
         part: &PatternPart,
         row: &Row,
-    ) -> Result<(usize, Vec<NodeId>)> {
+    ) -> Result<(Anchor, Vec<NodeId>)> {
         // The plan's operators hold no borrow of storage between pulls, so the candidates
         // are collected (ids only).
         let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
@@ -821,25 +867,54 @@ impl<'a> Ev<'a> {
         Ok((anchor, ids))
     }
 
+    /// [`Ev::part_anchor`] for a part of one node whose property `key` the query reads: a
+    /// scan anchor reads that property along with each id (one walk over the label range and
+    /// the node table instead of a record lookup per node). The values come back beside the
+    /// ids when the anchor is a scan.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn part_anchor_with(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+        key: &str,
+    ) -> Result<(Anchor, Vec<NodeId>, Option<Vec<Option<Value>>>)> {
+        let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
+        if !anchor.scan || !part.element.chain.is_empty() {
+            let ids = ids.collect::<Result<Vec<NodeId>>>()?;
+            return Ok((anchor, ids, None));
+        }
+        drop(ids);
+        let mut out_ids = Vec::new();
+        let mut vals = Vec::new();
+        for item in self.g.node_property_scan(anchor.label.as_deref(), key)? {
+            let (id, v) = item?;
+            out_ids.push(id);
+            vals.push(v);
+        }
+        Ok((anchor, out_ids, Some(vals)))
+    }
+
     /// Matches of `part` (not a shortest path) on `row` whose node `anchor` is `id`.
     pub(crate) fn match_part_at(
         &self,
         part: &PatternPart,
         row: &Row,
-        anchor: usize,
+        anchor: &Anchor,
         id: NodeId,
     ) -> Result<Vec<Row>> {
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
-        let steps = steps_from(anchor, rps.len());
+        let steps = steps_from(anchor.index, rps.len());
         let mut st = State {
             nodes: vec![None; nps.len()],
             rels: vec![None; rps.len()],
             used: HashSet::new(),
             row: row.clone(),
+            anchor: anchor.index,
+            anchor_label: anchor.label.clone(),
         };
         let mut out = Vec::new();
-        if self.bind_node(&nps, anchor, id, &mut st)? {
+        if self.bind_node(&nps, anchor.index, id, &mut st)? {
             self.extend(part, &nps, &rps, &steps, 0, &mut st, &mut out)?;
         }
         Ok(out.into_iter().map(|(r, _)| r).collect())

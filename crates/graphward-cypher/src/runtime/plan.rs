@@ -18,11 +18,14 @@ use std::sync::Arc;
 use graphward_core::engine::PlanDescription;
 use graphward_core::{Result, Value};
 use graphward_storage::{
-    Edge, ExpandDir, GraphRead, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
+    Edge, ExpandDir, GraphRead, Iter, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
 };
 
 use super::eval::{Ev, Row};
-use super::project::{contains_aggregate, pattern_vars, substitute_items};
+use super::project::{
+    contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
+    Aggregator,
+};
 use super::values::{key, order};
 use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 
@@ -52,6 +55,9 @@ enum Op {
     /// One pattern part matched from its anchor candidates, one candidate at a time.
     MatchStream {
         m: Box<Match>,
+        /// The property of the pattern's node the query reads (most often), read along with
+        /// the ids when the anchor is a scan.
+        prefetch: Option<Arc<str>>,
         new_vars: Vec<String>,
         describe: MatchShape,
         cur: Option<MatchCursor>,
@@ -125,9 +131,14 @@ struct MatchShape {
 
 struct MatchCursor {
     row: Row,
-    anchor: usize,
+    anchor: super::matcher::Anchor,
     candidates: std::vec::IntoIter<NodeId>,
+    /// The prefetched property of each candidate, in step with `candidates`.
+    values: Option<std::vec::IntoIter<Option<Value>>>,
+    /// What the collected candidates and values hold, charged to the query.
+    _held: graphward_core::memory::Reservation,
     any: bool,
+    pulled: u64,
 }
 
 /// The values an UNWIND walks: a `range()` counted lazily, or a list.
@@ -215,6 +226,7 @@ impl Node {
             }
             Op::MatchStream {
                 m,
+                prefetch,
                 new_vars,
                 cur,
                 pending,
@@ -226,11 +238,21 @@ impl Node {
                 match cur {
                     Some(c) => {
                         if let Some(id) = c.candidates.next() {
-                            ev.env.check()?;
+                            // The cancel flag and the clock, every 64 candidates (a candidate
+                            // whose matches take long is checked inside the expansion).
+                            c.pulled = c.pulled.wrapping_add(1);
+                            if c.pulled % 64 == 1 {
+                                ev.env.check()?;
+                            }
                             let Some(part) = m.pattern.first() else {
                                 return Ok(None);
                             };
-                            for r in ev.match_part_at(part, &c.row, c.anchor, id)? {
+                            if let (Some(vals), Some(key)) = (c.values.as_mut(), prefetch.as_ref())
+                            {
+                                let v = vals.next().flatten();
+                                *ev.prefetched.borrow_mut() = Some((id, key.clone(), v));
+                            }
+                            for r in ev.match_part_at(part, &c.row, &c.anchor, id)? {
                                 if let Some(w) = &m.where_ {
                                     if ev.eval(w, &r)? != Value::Bool(true) {
                                         continue;
@@ -259,12 +281,34 @@ impl Node {
                         let Some(part) = m.pattern.first() else {
                             return Ok(None);
                         };
-                        let (anchor, ids) = ev.part_anchor(part, &row)?;
+                        let (anchor, ids, values) = match prefetch.as_ref() {
+                            Some(key) => ev.part_anchor_with(part, &row, key)?,
+                            None => {
+                                let (a, ids) = ev.part_anchor(part, &row)?;
+                                (a, ids, None)
+                            }
+                        };
+                        let held = ev.env.mem.reservation();
+                        if let Some(vals) = &values {
+                            let slot = std::mem::size_of::<Option<Value>>();
+                            let bytes = vals.iter().fold(0usize, |acc, v| {
+                                let heap = v.as_ref().map_or(0, |v| {
+                                    super::values::measure(v)
+                                        .bytes
+                                        .saturating_sub(std::mem::size_of::<Value>())
+                                });
+                                acc.saturating_add(slot + heap)
+                            });
+                            held.grow(bytes as u64)?;
+                        }
                         *cur = Some(MatchCursor {
                             row,
                             anchor,
                             candidates: ids.into_iter(),
+                            values: values.map(|v| v.into_iter()),
+                            _held: held,
                             any: false,
+                            pulled: 0,
                         });
                     }
                 }
@@ -392,6 +436,25 @@ impl Node {
                 where_,
                 out,
             } => {
+                if out.is_none() && p.items.iter().any(|it| contains_aggregate(&it.expr)) {
+                    // Aggregation consumes its input as it is pulled: only the groups are
+                    // kept (and charged), never the input rows.
+                    let items = projection_items(p, scope);
+                    let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
+                    let mut agg = Aggregator::new(ev, &items);
+                    let mut n = 0usize;
+                    while let Some(r) = Self::child(children, cx)? {
+                        agg.feed(ev, &r)?;
+                        n += 1;
+                        if n.is_multiple_of(1024) {
+                            ev.env.check()?;
+                        }
+                    }
+                    let groups = agg.finish(ev)?;
+                    let rows =
+                        ev.finish_projection(p, &items, &columns, groups, where_.as_ref())?;
+                    *out = Some(rows.into());
+                }
                 if out.is_none() {
                     let mut rows = Vec::new();
                     while let Some(r) = Self::child(children, cx)? {
@@ -750,7 +813,7 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
     let mut node = Node::new(Op::Argument { done: false }, vec![]);
     let mut scope: Vec<String> = Vec::new();
     let mut columns = Vec::new();
-    for c in &sq.clauses {
+    for (ci, c) in sq.clauses.iter().enumerate() {
         match c {
             Clause::Match(m) => {
                 let new_vars = pattern_vars(&m.pattern);
@@ -759,6 +822,7 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 node = if streams {
                     Node::new(
                         Op::MatchStream {
+                            prefetch: prefetch_key(m, &scope, sq.clauses.get(ci..).unwrap_or(&[])),
                             m: Box::new(m.clone()),
                             new_vars: new_vars.clone(),
                             describe,
@@ -874,6 +938,64 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
     (node, columns)
 }
 
+/// The property to read along with the ids when `m` scans: for a pattern of one new node
+/// variable, the key the clauses from `m` on read most often as `var.key` (none if they read
+/// none). Which key is only a guess at what saves reads: a value read along with the scan is
+/// the one storage would return (the streaming executor never writes).
+fn prefetch_key(m: &Match, scope: &[String], clauses: &[Clause]) -> Option<Arc<str>> {
+    let [part] = m.pattern.as_slice() else {
+        return None;
+    };
+    if !part.element.chain.is_empty() || part.shortest.is_some() {
+        return None;
+    }
+    let var = part.element.start.variable.as_ref()?;
+    if scope.contains(var) {
+        return None;
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    let mut see = |e: &Expr| {
+        walk_exprs(e, &mut |x| {
+            if let Expr::Property(base, key) = x {
+                if matches!(&**base, Expr::Variable(v) if v == var) {
+                    *counts.entry(key.clone()).or_default() += 1;
+                }
+            }
+        })
+    };
+    for c in clauses {
+        match c {
+            Clause::Match(m) => {
+                if let Some(w) = &m.where_ {
+                    see(w);
+                }
+            }
+            Clause::Unwind(u) => see(&u.expr),
+            Clause::With(w) => {
+                projection_exprs(&w.projection, &mut see);
+                if let Some(e) = &w.where_ {
+                    see(e);
+                }
+            }
+            Clause::Return(r) => projection_exprs(&r.projection, &mut see),
+            _ => {}
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(k, _)| Arc::from(k.as_str()))
+}
+
+fn projection_exprs(p: &Projection, f: &mut dyn FnMut(&Expr)) {
+    for it in &p.items {
+        f(&it.expr);
+    }
+    for s in &p.order_by {
+        f(&s.expr);
+    }
+}
+
 /// WITH / RETURN: projection, distinct, sort or top-k, skip, limit, filter, then the columns.
 fn plan_projection(
     input: Node,
@@ -882,17 +1004,7 @@ fn plan_projection(
     scope: &[String],
     produce: bool,
 ) -> (Node, Vec<String>) {
-    let mut items: Vec<(String, Expr)> = Vec::new();
-    if p.star {
-        let mut vars: Vec<&String> = scope.iter().filter(|v| !v.starts_with("  ")).collect();
-        vars.sort();
-        for v in vars {
-            items.push((v.clone(), Expr::Variable(v.clone())));
-        }
-    }
-    for it in &p.items {
-        items.push((it.name().to_string(), it.expr.clone()));
-    }
+    let items = projection_items(p, scope);
     let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
     let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
     if aggregating || (p.distinct && !p.order_by.is_empty()) {
@@ -1160,5 +1272,48 @@ impl GraphRead for Counting<'_> {
         let r = self.inner.relationships_page(after, limit)?;
         self.add(r.len() + 1);
         Ok(r)
+    }
+    // The lazy scans: one hit to open, one per item pulled (as the paged defaults would
+    // count them, without falling back to pages under PROFILE).
+    fn node_ids<'b>(&'b self, label: Option<&str>) -> Result<Iter<'b, NodeId>> {
+        self.add(1);
+        Ok(self.counted(self.inner.node_ids(label)?))
+    }
+    fn relationship_ids<'b>(&'b self) -> Result<Iter<'b, RelId>> {
+        self.add(1);
+        Ok(self.counted(self.inner.relationship_ids()?))
+    }
+    fn expand_iter<'b>(
+        &'b self,
+        node: NodeId,
+        dir: ExpandDir,
+        types: &[String],
+    ) -> Result<Iter<'b, Edge>> {
+        self.add(1);
+        Ok(self.counted(self.inner.expand_iter(node, dir, types)?))
+    }
+    fn node_property_scan<'b>(
+        &'b self,
+        label: Option<&str>,
+        key: &str,
+    ) -> Result<Iter<'b, (NodeId, Option<Value>)>> {
+        self.add(1);
+        Ok(self.counted(self.inner.node_property_scan(label, key)?))
+    }
+    fn label_count(&self, label: &str) -> Result<u64> {
+        self.add(1);
+        self.inner.label_count(label)
+    }
+    fn node_count(&self) -> Result<u64> {
+        self.add(1);
+        self.inner.node_count()
+    }
+}
+
+impl<'a> Counting<'a> {
+    /// `it`, adding one hit per item pulled.
+    fn counted<'b, T: 'b>(&'b self, it: Iter<'b, T>) -> Iter<'b, T> {
+        let hits = self.hits;
+        Box::new(it.inspect(move |_| hits.set(hits.get().saturating_add(1))))
     }
 }

@@ -98,18 +98,7 @@ impl<'a> Ev<'a> {
         scope: &[String],
         where_: Option<&Expr>,
     ) -> Result<Projected> {
-        // Items, with `*` expanded to the variables in scope (sorted by name).
-        let mut items: Vec<(String, Expr)> = Vec::new();
-        if p.star {
-            let mut vars: Vec<&String> = scope.iter().filter(|v| !v.starts_with("  ")).collect();
-            vars.sort();
-            for v in vars {
-                items.push((v.clone(), Expr::Variable(v.clone())));
-            }
-        }
-        for it in &p.items {
-            items.push((it.name().to_string(), it.expr.clone()));
-        }
+        let items = projection_items(p, scope);
         let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
         let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
 
@@ -141,7 +130,20 @@ impl<'a> Ev<'a> {
                 out.push((pr, sort_row));
             }
         }
+        let rows = self.finish_projection(p, &items, &columns, out, where_)?;
+        Ok(Projected { columns, rows })
+    }
 
+    /// The part of WITH / RETURN after the items are computed: DISTINCT, ORDER BY, SKIP,
+    /// LIMIT and WITH's WHERE over `(projected row, row ORDER BY reads)` pairs.
+    pub(crate) fn finish_projection(
+        &self,
+        p: &Projection,
+        items: &[(String, Expr)],
+        columns: &[String],
+        mut out: Vec<(Row, Row)>,
+        where_: Option<&Expr>,
+    ) -> Result<Vec<Row>> {
         if p.distinct {
             let mut seen = std::collections::HashSet::new();
             out.retain(|(pr, _)| {
@@ -159,7 +161,7 @@ impl<'a> Ev<'a> {
                 .order_by
                 .iter()
                 .map(|s| SortItem {
-                    expr: substitute_items(&s.expr, &items),
+                    expr: substitute_items(&s.expr, items),
                     ascending: s.ascending,
                 })
                 .collect();
@@ -207,7 +209,7 @@ impl<'a> Ev<'a> {
         }
         let rows: Vec<Row> = out.into_iter().map(|(pr, _)| pr).collect();
         self.env.check_table(&rows)?;
-        Ok(Projected { columns, rows })
+        Ok(rows)
     }
 
     pub(crate) fn count_arg(&self, e: &Expr, row: &Row, what: &str) -> Result<usize> {
@@ -227,107 +229,12 @@ impl<'a> Ev<'a> {
     }
 
     fn aggregate(&self, items: &[(String, Expr)], rows: Vec<Row>) -> Result<Vec<(Row, Row)>> {
-        // Rewrite aggregate calls into placeholder variables.
-        let mut aggs: Vec<Expr> = Vec::new();
-        let rewritten: Vec<(String, Expr, bool)> = items
-            .iter()
-            .map(|(n, e)| {
-                let is_agg = contains_aggregate(e);
-                (n.clone(), extract_aggs(e, &mut aggs), is_agg)
-            })
-            .collect();
-        struct Group {
-            first: Row,
-            keys: Row,
-            accs: Vec<Acc>,
-        }
-        let mut groups: Vec<Group> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        // The groups and what their accumulators keep (collect, DISTINCT, percentiles).
-        let state = self.env.mem.reservation();
-        let no_keys = rewritten.iter().all(|(_, _, a)| *a);
+        let mut agg = Aggregator::new(self, items);
         for row in rows {
             self.env.check()?;
-            let mut keys = Row::new();
-            let mut kstr = String::new();
-            for (n, e, is_agg) in &rewritten {
-                if !is_agg {
-                    let v = self.eval(e, &row)?;
-                    kstr.push_str(&key(&v));
-                    kstr.push('\u{1}');
-                    keys.insert(n.clone(), v);
-                }
-            }
-            let gi = match index.get(&kstr) {
-                Some(i) => *i,
-                None => {
-                    state.grow(
-                        (row_size(&row) + row_size(&keys) + 2 * kstr.len() + 64 * aggs.len())
-                            as u64,
-                    )?;
-                    groups.push(Group {
-                        first: row.clone(),
-                        keys,
-                        accs: aggs.iter().map(Acc::new).collect(),
-                    });
-                    index.insert(kstr, groups.len() - 1);
-                    groups.len() - 1
-                }
-            };
-            let g = &mut groups[gi];
-            for (ai, a) in aggs.iter().enumerate() {
-                let (args, _) = agg_parts(a);
-                let vals = args
-                    .iter()
-                    .map(|x| self.eval(x, &row))
-                    .collect::<Result<Vec<_>>>()?;
-                let acc = &g.accs[ai];
-                if acc.distinct || acc.retains() {
-                    if let Some(v) = vals.first() {
-                        let m = values::measure(v);
-                        values::check_depth(m.depth + 1)?;
-                        let copies = usize::from(acc.distinct) + usize::from(acc.retains());
-                        state.grow((m.bytes * copies) as u64)?;
-                    }
-                }
-                g.accs[ai].feed(vals)?;
-            }
+            agg.feed(self, &row)?;
         }
-        if groups.is_empty() && no_keys {
-            groups.push(Group {
-                first: Row::new(),
-                keys: Row::new(),
-                accs: aggs.iter().map(Acc::new).collect(),
-            });
-        }
-        let mut out = Vec::with_capacity(groups.len());
-        for g in groups {
-            // Aggregating items are evaluated against the group's first row plus the
-            // aggregate results; grouping keys are taken as computed (an alias may shadow the
-            // variable its expression reads: `RETURN n.num AS n, count(n)`).
-            let mut ctx = g.first.clone();
-            for (ai, acc) in g.accs.into_iter().enumerate() {
-                ctx.insert(agg_var(ai), acc.finish()?);
-            }
-            let mut pr = Row::new();
-            for (n, e, is_agg) in &rewritten {
-                let v = match g.keys.get(n) {
-                    Some(v) if !is_agg => v.clone(),
-                    _ => self.eval(e, &ctx)?,
-                };
-                pr.insert(n.clone(), v);
-            }
-            for (k, v) in &g.keys {
-                ctx.insert(k.clone(), v.clone());
-            }
-            let mut sort_row = ctx;
-            for (k, v) in &pr {
-                sort_row.insert(k.clone(), v.clone());
-            }
-            self.env.charge_row(&pr)?;
-            out.push((pr, sort_row));
-        }
-        Ok(out)
+        agg.finish(self)
     }
 
     /// Run a read-only query (EXISTS subqueries) starting from `row`.
@@ -409,6 +316,164 @@ impl<'a> Ev<'a> {
         }
         Ok((cols, rows))
     }
+}
+
+/// Grouping and aggregation, fed one row at a time (the clause runner feeds a table, the
+/// streaming executor its input as it is pulled, so no input row is buffered). The groups and
+/// what their accumulators keep (collect, DISTINCT, percentiles) are charged to the query.
+pub(crate) struct Aggregator {
+    /// The items with aggregate calls replaced by placeholders, and whether each aggregates.
+    rewritten: Vec<(String, Expr, bool)>,
+    /// The aggregate calls and their argument expressions.
+    aggs: Vec<Expr>,
+    args: Vec<Vec<Expr>>,
+    groups: Vec<Group>,
+    index: HashMap<String, usize>,
+    state: graphward_core::memory::Reservation,
+    no_keys: bool,
+}
+
+struct Group {
+    first: Row,
+    keys: Row,
+    accs: Vec<Acc>,
+}
+
+impl Aggregator {
+    pub(crate) fn new(ev: &Ev, items: &[(String, Expr)]) -> Aggregator {
+        // Rewrite aggregate calls into placeholder variables.
+        let mut aggs: Vec<Expr> = Vec::new();
+        let rewritten: Vec<(String, Expr, bool)> = items
+            .iter()
+            .map(|(n, e)| {
+                let is_agg = contains_aggregate(e);
+                (n.clone(), extract_aggs(e, &mut aggs), is_agg)
+            })
+            .collect();
+        let args = aggs.iter().map(|a| agg_parts(a).0).collect();
+        let no_keys = rewritten.iter().all(|(_, _, a)| *a);
+        Aggregator {
+            rewritten,
+            aggs,
+            args,
+            groups: Vec::new(),
+            index: HashMap::new(),
+            state: ev.env.mem.reservation(),
+            no_keys,
+        }
+    }
+
+    pub(crate) fn feed(&mut self, ev: &Ev, row: &Row) -> Result<()> {
+        let gi = if self.no_keys && !self.groups.is_empty() {
+            0
+        } else {
+            let mut keys = Row::new();
+            let mut kstr = String::new();
+            for (n, e, is_agg) in &self.rewritten {
+                if !is_agg {
+                    let v = ev.eval(e, row)?;
+                    kstr.push_str(&key(&v));
+                    kstr.push('\u{1}');
+                    keys.insert(n.clone(), v);
+                }
+            }
+            match self.index.get(&kstr) {
+                Some(i) => *i,
+                None => {
+                    self.state.grow(
+                        (row_size(row) + row_size(&keys) + 2 * kstr.len() + 64 * self.aggs.len())
+                            as u64,
+                    )?;
+                    self.groups.push(Group {
+                        first: row.clone(),
+                        keys,
+                        accs: self.aggs.iter().map(Acc::new).collect(),
+                    });
+                    self.index.insert(kstr, self.groups.len() - 1);
+                    self.groups.len() - 1
+                }
+            }
+        };
+        let Some(g) = self.groups.get_mut(gi) else {
+            return Err(Error::internal("aggregation group missing"));
+        };
+        for (acc, args) in g.accs.iter_mut().zip(&self.args) {
+            if acc.func == Func::CountStar {
+                acc.count += 1;
+                continue;
+            }
+            let mut vals = Vec::with_capacity(args.len());
+            for x in args {
+                vals.push(ev.eval(x, row)?);
+            }
+            if acc.distinct || acc.retains() {
+                if let Some(v) = vals.first() {
+                    let m = values::measure(v);
+                    values::check_depth(m.depth + 1)?;
+                    let copies = usize::from(acc.distinct) + usize::from(acc.retains());
+                    self.state.grow((m.bytes * copies) as u64)?;
+                }
+            }
+            acc.feed(vals)?;
+        }
+        Ok(())
+    }
+
+    /// The projected rows, each with the row ORDER BY and WHERE read (the group's first row,
+    /// its keys and the projected columns).
+    pub(crate) fn finish(mut self, ev: &Ev) -> Result<Vec<(Row, Row)>> {
+        if self.groups.is_empty() && self.no_keys {
+            self.groups.push(Group {
+                first: Row::new(),
+                keys: Row::new(),
+                accs: self.aggs.iter().map(Acc::new).collect(),
+            });
+        }
+        let mut out = Vec::with_capacity(self.groups.len());
+        for g in self.groups {
+            // Aggregating items are evaluated against the group's first row plus the
+            // aggregate results; grouping keys are taken as computed (an alias may shadow the
+            // variable its expression reads: `RETURN n.num AS n, count(n)`).
+            let mut ctx = g.first;
+            for (ai, acc) in g.accs.into_iter().enumerate() {
+                ctx.insert(agg_var(ai), acc.finish()?);
+            }
+            let mut pr = Row::new();
+            for (n, e, is_agg) in &self.rewritten {
+                let v = match g.keys.get(n) {
+                    Some(v) if !is_agg => v.clone(),
+                    _ => ev.eval(e, &ctx)?,
+                };
+                pr.insert(n.clone(), v);
+            }
+            for (k, v) in g.keys {
+                ctx.insert(k, v);
+            }
+            let mut sort_row = ctx;
+            for (k, v) in &pr {
+                sort_row.insert(k.clone(), v.clone());
+            }
+            ev.env.charge_row(&pr)?;
+            out.push((pr, sort_row));
+        }
+        Ok(out)
+    }
+}
+
+/// The items of a WITH / RETURN, with `*` expanded to the variables in scope (sorted by name).
+pub(crate) fn projection_items(p: &Projection, scope: &[String]) -> Vec<(String, Expr)> {
+    let mut items: Vec<(String, Expr)> = Vec::new();
+    if p.star {
+        let mut vars: Vec<&String> = scope.iter().filter(|v| !v.starts_with("  ")).collect();
+        vars.sort();
+        for v in vars {
+            items.push((v.clone(), Expr::Variable(v.clone())));
+        }
+    }
+    for it in &p.items {
+        items.push((it.name().to_string(), it.expr.clone()));
+    }
+    items
 }
 
 fn agg_var(i: usize) -> String {
@@ -539,7 +604,7 @@ fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
     }
 }
 
-fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     f(e);
     match e {
         Expr::List(items) => items.iter().for_each(|x| walk(x, f)),
@@ -615,9 +680,60 @@ pub fn pattern_vars(parts: &[crate::ast::PatternPart]) -> Vec<String> {
     v
 }
 
+/// An aggregate function, decided once when the accumulator is made.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Func {
+    CountStar,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Collect,
+    PercentileDisc,
+    PercentileCont,
+    Stdev,
+    StdevP,
+    Unknown,
+}
+
+impl Func {
+    fn of(name: &str) -> Func {
+        match name.to_ascii_lowercase().as_str() {
+            "count" => Func::Count,
+            "sum" => Func::Sum,
+            "avg" => Func::Avg,
+            "min" => Func::Min,
+            "max" => Func::Max,
+            "collect" => Func::Collect,
+            "percentiledisc" => Func::PercentileDisc,
+            "percentilecont" => Func::PercentileCont,
+            "stdev" => Func::Stdev,
+            "stdevp" => Func::StdevP,
+            _ => Func::Unknown,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Func::CountStar | Func::Count => "count",
+            Func::Sum => "sum",
+            Func::Avg => "avg",
+            Func::Min => "min",
+            Func::Max => "max",
+            Func::Collect => "collect",
+            Func::PercentileDisc => "percentileDisc",
+            Func::PercentileCont => "percentileCont",
+            Func::Stdev => "stDev",
+            Func::StdevP => "stDevP",
+            Func::Unknown => "an aggregate",
+        }
+    }
+}
+
 /// An aggregate accumulator.
 struct Acc {
-    func: String,
+    func: Func,
     distinct: bool,
     seen: std::collections::HashSet<String>,
     count: i64,
@@ -634,16 +750,20 @@ impl Acc {
     /// Whether the accumulator keeps every value it is fed.
     fn retains(&self) -> bool {
         matches!(
-            self.func.as_str(),
-            "collect" | "percentiledisc" | "percentilecont" | "stdev" | "stdevp"
+            self.func,
+            Func::Collect
+                | Func::PercentileDisc
+                | Func::PercentileCont
+                | Func::Stdev
+                | Func::StdevP
         )
     }
 
     fn new(e: &Expr) -> Acc {
         let (func, distinct) = match e {
-            Expr::CountStar => ("count*".to_string(), false),
-            Expr::FunctionCall { name, distinct, .. } => (name.to_ascii_lowercase(), *distinct),
-            _ => (String::new(), false),
+            Expr::CountStar => (Func::CountStar, false),
+            Expr::FunctionCall { name, distinct, .. } => (Func::of(name), *distinct),
+            _ => (Func::Unknown, false),
         };
         Acc {
             func,
@@ -661,13 +781,14 @@ impl Acc {
     }
 
     fn feed(&mut self, args: Vec<Value>) -> Result<()> {
-        if self.func == "count*" {
+        if self.func == Func::CountStar {
             self.count += 1;
             return Ok(());
         }
-        let v = args.first().cloned().unwrap_or(Value::Null);
-        if self.func.starts_with("percentile") {
-            if let Some(p) = args.get(1).and_then(as_f64) {
+        let mut args = args.into_iter();
+        let v = args.next().unwrap_or(Value::Null);
+        if matches!(self.func, Func::PercentileDisc | Func::PercentileCont) {
+            if let Some(p) = args.next().as_ref().and_then(as_f64) {
                 if !(0.0..=1.0).contains(&p) {
                     return Err(Error::argument(format!(
                         "percentile must be between 0.0 and 1.0, got {p}"
@@ -683,9 +804,9 @@ impl Acc {
         if self.distinct && !self.seen.insert(key(&v)) {
             return Ok(());
         }
-        match self.func.as_str() {
-            "count" => self.count += 1,
-            "sum" | "avg" => {
+        match self.func {
+            Func::Count => self.count += 1,
+            Func::Sum | Func::Avg => {
                 match &v {
                     Value::Int(i) => {
                         self.sum_f += *i as f64;
@@ -708,7 +829,7 @@ impl Acc {
                     other => {
                         return Err(Error::type_error(format!(
                             "{}() expects numbers, got {}",
-                            self.func,
+                            self.func.name(),
                             other.type_name()
                         ))
                         .with_detail("InvalidArgumentType"))
@@ -716,12 +837,12 @@ impl Acc {
                 }
                 self.count += 1;
             }
-            "min" | "max" => {
+            Func::Min | Func::Max => {
                 let replace = match &self.best {
                     None => true,
                     Some(b) => {
                         let o = order(&v, b);
-                        if self.func == "min" {
+                        if self.func == Func::Min {
                             o.is_lt()
                         } else {
                             o.is_gt()
@@ -732,27 +853,29 @@ impl Acc {
                     self.best = Some(v);
                 }
             }
-            "collect" => self.items.push(v),
-            "percentiledisc" | "percentilecont" | "stdev" | "stdevp" => match as_f64(&v) {
-                Some(_) => self.items.push(v),
-                None => {
-                    return Err(Error::type_error(format!(
-                        "{}() expects numbers, got {}",
-                        self.func,
-                        v.type_name()
-                    ))
-                    .with_detail("InvalidArgumentType"))
+            Func::Collect => self.items.push(v),
+            Func::PercentileDisc | Func::PercentileCont | Func::Stdev | Func::StdevP => {
+                match as_f64(&v) {
+                    Some(_) => self.items.push(v),
+                    None => {
+                        return Err(Error::type_error(format!(
+                            "{}() expects numbers, got {}",
+                            self.func.name(),
+                            v.type_name()
+                        ))
+                        .with_detail("InvalidArgumentType"))
+                    }
                 }
-            },
-            _ => {}
+            }
+            Func::CountStar | Func::Unknown => {}
         }
         Ok(())
     }
 
     fn finish(self) -> Result<Value> {
-        Ok(match self.func.as_str() {
-            "count*" | "count" => Value::Int(self.count),
-            "sum" => {
+        Ok(match self.func {
+            Func::CountStar | Func::Count => Value::Int(self.count),
+            Func::Sum => {
                 if let Some(d) = self.best {
                     d
                 } else if self.float || self.overflow {
@@ -761,7 +884,7 @@ impl Acc {
                     Value::Int(self.sum_i.unwrap_or(0))
                 }
             }
-            "avg" => {
+            Func::Avg => {
                 if self.count == 0 {
                     Value::Null
                 } else if let Some(d) = self.best {
@@ -770,9 +893,9 @@ impl Acc {
                     Value::Float(self.sum_f / self.count as f64)
                 }
             }
-            "min" | "max" => self.best.unwrap_or(Value::Null),
-            "collect" => Value::List(self.items),
-            "percentiledisc" | "percentilecont" => {
+            Func::Min | Func::Max => self.best.unwrap_or(Value::Null),
+            Func::Collect => Value::List(self.items),
+            Func::PercentileDisc | Func::PercentileCont => {
                 if self.items.is_empty() {
                     return Ok(Value::Null);
                 }
@@ -780,7 +903,7 @@ impl Acc {
                 let mut xs: Vec<Value> = self.items;
                 xs.sort_by(order);
                 let n = xs.len();
-                if self.func == "percentiledisc" {
+                if self.func == Func::PercentileDisc {
                     let idx = if p == 0.0 {
                         0
                     } else {
@@ -796,10 +919,10 @@ impl Acc {
                     Value::Float(a + (b - a) * (pos - lo as f64))
                 }
             }
-            "stdev" | "stdevp" => {
+            Func::Stdev | Func::StdevP => {
                 let xs: Vec<f64> = self.items.iter().filter_map(as_f64).collect();
                 let n = xs.len();
-                let denom = if self.func == "stdev" {
+                let denom = if self.func == Func::Stdev {
                     n.saturating_sub(1)
                 } else {
                     n
@@ -812,7 +935,7 @@ impl Acc {
                     Value::Float(var.sqrt())
                 }
             }
-            _ => Value::Null,
+            Func::Unknown => Value::Null,
         })
     }
 }
