@@ -1,14 +1,15 @@
 """Memgraph's gqlalchemy used as its documentation shows, against graphward (issue 16).
 
-Skipped when gqlalchemy is not installed: gqlalchemy 1.10 depends on tensorflow, so it is not
-in tests/requirements.txt (see the lead's note); /work/venv-helpers has it.
+scripts/test installs gqlalchemy from tests/requirements-gqlalchemy.lock without its declared
+dependencies (neo4j<6 and tensorflow, which the OGM does not use) and the ones it imports from
+tests/requirements.lock, so it runs with the same neo4j 6 driver as every other test.
 """
 import uuid
 from typing import Optional
 
 import pytest
 
-gqlalchemy = pytest.importorskip("gqlalchemy")
+import gqlalchemy  # noqa: E402,F401
 from gqlalchemy import Field, Memgraph, Node  # noqa: E402
 from gqlalchemy.models import (  # noqa: E402
     MemgraphConstraintExists,
