@@ -58,8 +58,6 @@
 //! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
 //! an equality seek is one range scan. Node and relationship ids are never reused.
 
-#![allow(unsafe_code)] // the one self-referencing write transaction in store.rs (documented there)
-
 use graphward_core::value::{Map, Value};
 use graphward_core::Result;
 
