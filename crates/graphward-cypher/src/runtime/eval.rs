@@ -8,7 +8,7 @@ use std::time::Instant;
 use graphward_core::memory::{QueryMemory, Reservation};
 
 use graphward_core::engine::{CancelToken, Params};
-use graphward_core::temporal::{self, Clock};
+use graphward_temporal::{self as temporal, Clock};
 use graphward_core::value::{Map, Node, Path, Point, Relationship};
 use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{GraphRead, NodeId, RelRecord};

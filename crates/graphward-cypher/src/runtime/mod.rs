@@ -20,7 +20,7 @@ use graphward_core::engine::{
     Params, Prepared, QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction,
     TransactionMetrics, TxOptions,
 };
-use graphward_core::temporal::Clock;
+use graphward_temporal::Clock;
 use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, Storage};
 
