@@ -14,9 +14,9 @@
 //! | `SHOW INDEX INFO`, `SHOW CONSTRAINT INFO`, `SHOW STORAGE INFO` (Memgraph) | READ on the graph |
 //! | `SHOW PROCEDURES`, `SHOW FUNCTIONS` | any authenticated client |
 //! | a query with `LOAD CSV` (it reads the server's import directory; Neo4j's LOAD privilege) | ADMIN on every graph (`*`) |
-//! | `CREATE/DROP DATABASE`, `COMPACT DATABASE`; users, roles, grants; another user's secrets or privileges; `ROTATE TOKEN SIGNING KEY`; `RELOAD CONFIG`; `INSTALL/DROP QUERY` | ADMIN on every graph (`*`) |
+//! | `CREATE/DROP DATABASE`; users, roles, grants; another user's secrets or privileges; `ROTATE TOKEN SIGNING KEY`; `RELOAD CONFIG`; `INSTALL/DROP QUERY` | ADMIN on every graph (`*`) |
 //! | `RELOAD ... TLS`, `CALL dbms.security.reloadTLS()`, `SHOW TLS` | the `TLS MANAGEMENT` DBMS privilege (ADMIN on `*` includes it) |
-//! | HTTP `POST /admin/config/apply` (as `RELOAD CONFIG`), `POST /admin/backup`, `GET /admin/backup/{id}/file`, `DELETE /admin/backup/{id}`, `POST /admin/compact/{database}` | ADMIN on every graph (`*`) |
+//! | HTTP `POST /admin/config/apply` (as `RELOAD CONFIG`), `POST /admin/backup`, `GET /admin/backup/{id}/file`, `DELETE /admin/backup/{id}`, `POST /admin/compact/{database}` and the statement `COMPACT DATABASE` (one row: the statement is decided as the endpoint's typed command) | ADMIN on every graph (`*`) |
 //! | HTTP `POST /admin/tls/reload` (as `RELOAD ... TLS`) | the `TLS MANAGEMENT` DBMS privilege |
 //! | HTTP `GET /metrics` | the `METRICS` DBMS privilege (ADMIN on `*` includes it) |
 //!
@@ -91,9 +91,17 @@ pub fn needs(statement: &Statement, user: Option<&str>) -> Needs {
         Statement::Explain(inner) | Statement::Profile(inner) => needs(inner, user),
         Statement::TxControl(_) => Needs::Anyone,
         Statement::Admin(cmd) => match cmd {
-            AdminCommand::CreateDatabase { .. }
-            | AdminCommand::DropDatabase { .. }
-            | AdminCommand::CompactDatabase { .. } => Needs::AdminAll,
+            AdminCommand::CreateDatabase { .. } | AdminCommand::DropDatabase { .. } => {
+                Needs::AdminAll
+            }
+            // One row for compaction: the statement is decided as the typed command of the
+            // HTTP endpoint `POST /admin/compact/{database}`.
+            AdminCommand::CompactDatabase { name } => command_needs(
+                &Command::Maintenance(MaintenanceCommand::Compact {
+                    database: name.clone(),
+                }),
+                user,
+            ),
             AdminCommand::ShowDatabases
             | AdminCommand::ShowTransactions { .. }
             | AdminCommand::TerminateTransactions { .. } => Needs::OwnAccount,

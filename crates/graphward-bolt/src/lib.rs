@@ -1,19 +1,15 @@
-//! graphward-bolt: PackStream v1 and the Bolt protocol server (4.1-4.4, 5.0-5.4, 5.6-5.8).
+//! graphward-bolt: the Bolt protocol server (4.1-4.4, 5.0-5.4, 5.6-5.8).
 //!
-//! * [`packstream`]: the value encoding, per protocol version ([`packstream::Flavor`]).
-//! * [`chunk`]: message framing.
-//! * [`handshake`]: version negotiation (legacy slots with ranges, manifest v1).
+//! The wire format (PackStream values, chunks, the version handshake, message tags) is the
+//! `graphward-packstream` crate, re-exported here as [`packstream`], [`chunk`], [`handshake`]
+//! and [`msg`].
 //! * [`transport`]: plain streams and Bolt over WebSocket on the same port.
 //! * `session`: the server state machine over a [`QueryEngine`].
 
-pub mod chunk;
-pub mod handshake;
-pub mod packstream;
+pub use graphward_packstream as packstream;
+pub use graphward_packstream::{chunk, handshake, msg};
 mod session;
 pub mod transport;
-
-/// Bolt request and response message tags (shared with clients such as `graphward-shell`).
-pub use session::msg;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

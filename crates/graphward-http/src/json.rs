@@ -3,9 +3,10 @@
 
 use base64::Engine as _;
 use graphward_core::engine::Params;
-use graphward_core::temporal::{self, Clock, Zone};
+use graphward_core::temporal::Zone;
 use graphward_core::value::{Map, Node, Path, Point, Relationship};
 use graphward_core::{Error, Value};
+use graphward_temporal::{self as temporal, Clock};
 use serde_json::{json, Map as JMap, Value as J};
 
 /// Which JSON format the client asked for.

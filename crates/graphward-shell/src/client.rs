@@ -1,6 +1,6 @@
 //! The Bolt client: handshake, HELLO/LOGON, RUN/PULL, transactions, RESET, GOODBYE.
 //!
-//! The wire format comes from `graphward-bolt` (PackStream, chunking, version numbers). The
+//! The wire format comes from `graphward-packstream` (PackStream, chunking, version numbers). The
 //! client keeps a count of the requests whose summary (SUCCESS/FAILURE/IGNORED) is still due,
 //! so that after a RESET sent in the middle of a query it can read exactly up to the RESET's
 //! answer and leave the connection clean.
@@ -10,11 +10,11 @@ use std::fmt;
 use std::future::Future;
 
 use bytes::{Buf, BytesMut};
-use graphward_bolt::chunk::{self, Parsed};
-use graphward_bolt::handshake::{self, Version};
-use graphward_bolt::msg;
-use graphward_bolt::packstream::{Decoder, Encoder, Flavor};
 use graphward_core::Value;
+use graphward_packstream::chunk::{self, Parsed};
+use graphward_packstream::handshake::{self, Version};
+use graphward_packstream::msg;
+use graphward_packstream::{Decoder, Encoder, Flavor};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 use crate::error::ShellError;
@@ -314,7 +314,7 @@ impl Client {
     }
 
     fn decode(&self, payload: &[u8]) -> Result<Response, ShellError> {
-        let bad = |e: graphward_bolt::packstream::PackError| ShellError::Protocol(e.to_string());
+        let bad = |e: graphward_packstream::PackError| ShellError::Protocol(e.to_string());
         let mut d = Decoder::new(payload, self.flavor);
         let (n, tag) = d.struct_header().map_err(bad)?;
         let mut fields = Vec::with_capacity(n.min(16));

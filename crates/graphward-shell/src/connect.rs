@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use graphward_bolt::handshake::Version;
+use graphward_packstream::handshake::Version;
 use graphward_tls::rustls;
 use graphward_tls::tokio_rustls::TlsConnector;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};

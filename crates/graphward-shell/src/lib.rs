@@ -1,8 +1,8 @@
 //! graphward-shell: `graphward shell`, the console client.
 //!
-//! A Bolt client of our own on top of `graphward-bolt`'s PackStream, chunking and handshake
-//! modules ([`client`]), TLS through rustls with the aws-lc-rs provider ([`connect`]), an
-//! interactive REPL with line editing and history ([`repl`]) and a batch mode reading
+//! A Bolt client of our own on the wire format of `graphward-packstream` (PackStream,
+//! chunking, handshake) ([`client`]), TLS through rustls with the aws-lc-rs provider
+//! ([`connect`]), an interactive REPL with line editing and history ([`repl`]) and a batch mode reading
 //! statements from stdin or a file ([`batch`]). Values are shown Cypher-style, as CSV or as
 //! JSON lines ([`render`]).
 //!

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use bytes::BytesMut;
-use graphward_bolt::chunk::{self, Parsed};
-use graphward_bolt::msg;
-use graphward_bolt::packstream::{Decoder, Encoder, Flavor};
 use graphward_core::{Node, Value};
+use graphward_packstream::chunk::{self, Parsed};
+use graphward_packstream::msg;
+use graphward_packstream::{Decoder, Encoder, Flavor};
 use graphward_shell::client::{self, Auth, Client, HandshakeReply, Io};
 use graphward_shell::error::ShellError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};

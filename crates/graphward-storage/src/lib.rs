@@ -66,8 +66,6 @@
 //! transaction that opens it (`migrate.rs`), and an unknown format is refused with
 //! `UnsupportedStorageFormat` (the database stays offline, the file untouched).
 
-#![allow(unsafe_code)] // the one self-referencing write transaction in store.rs (documented there)
-
 use graphward_core::value::{Map, Value};
 use graphward_core::Result;
 

@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
@@ -1092,15 +1091,27 @@ impl Database {
         // a crash is then immediate and does not rely on checksums alone to pick the valid
         // commit slot. Measured cost on the load benchmark: within noise.
         txn.set_quick_repair(true);
-        let txn = NonNull::from(Box::leak(Box::new(txn)));
-        let mut w = WriteTxn {
-            tabs: None,
-            txn: Some(txn),
-            inner: self.inner.clone(),
-            tokens: Arc::new(TokenCache::default()),
+        let tokens = self.token_snapshot()?;
+        let cell = TxnCell::try_new(txn, |txn| WriteState::open(txn, self.inner.clone(), tokens))?;
+        Ok(WriteTxn(cell))
+    }
+}
+
+impl<'t> WriteState<'t> {
+    /// Opens the tables of `txn` and loads the counters and schemas.
+    fn open(
+        txn: &'t redb::WriteTransaction,
+        inner: Arc<DbInner>,
+        tokens: Arc<TokenCache>,
+    ) -> Result<WriteState<'t>> {
+        let tabs = tables::open_write(txn)?;
+        Ok(WriteState {
+            counters: Counters::load(&tabs)?,
+            schemas: tabs.load_schemas()?,
+            tabs: Some(tabs),
+            inner,
+            tokens,
             local: TokenCache::default(),
-            schemas: Vec::new(),
-            counters: Counters::default(),
             label_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
             kbuf: Vec::with_capacity(64),
@@ -1108,17 +1119,7 @@ impl Database {
             poisoned: false,
             dirty: false,
             touched: BTreeSet::new(),
-        };
-        // SAFETY: the transaction lives in its own heap allocation, which is freed only in
-        // `WriteTxn::commit` / `abort` / `Drop`, always after `tabs` (which borrows it) is dropped. The
-        // `'static` lifetime never escapes `WriteTxn`.
-        let txn_ref: &'static redb::WriteTransaction = unsafe { &*txn.as_ptr() };
-        let tabs = tables::open_write(txn_ref)?;
-        w.counters = Counters::load(&tabs)?;
-        w.schemas = tabs.load_schemas()?;
-        w.tabs = Some(tabs);
-        w.tokens = self.token_snapshot()?;
-        Ok(w)
+        })
     }
 }
 
@@ -1183,8 +1184,10 @@ impl Counters {
 
 /// What both transaction kinds provide to the shared read code.
 trait Ctx {
-    type S: Src;
-    fn src(&self) -> Result<&Self::S>;
+    type S<'a>: Src
+    where
+        Self: 'a;
+    fn src(&self) -> Result<&Self::S<'_>>;
     fn cache(&self) -> &TokenCache;
     fn local(&self) -> Option<&TokenCache>;
     fn schemas(&self) -> &[SchemaData];
@@ -1848,8 +1851,8 @@ pub struct ReadTxn {
 }
 
 impl Ctx for ReadTxn {
-    type S = tables::RTabs;
-    fn src(&self) -> Result<&Self::S> {
+    type S<'a> = tables::RTabs;
+    fn src(&self) -> Result<&Self::S<'_>> {
         Ok(&self.tabs)
     }
     fn cache(&self) -> &TokenCache {
@@ -1888,11 +1891,22 @@ impl ReadTxn {
 
 /// The write transaction. Sees its own writes; nothing is visible to others until `commit`,
 /// which is durable (fsync) before it returns. Dropping it without commit aborts.
-pub struct WriteTxn {
-    /// Open tables; they borrow `*txn` and are always dropped before it.
-    tabs: Option<WTabs<'static>>,
-    /// The redb transaction, boxed (stable address) and owned via this pointer.
-    txn: Option<NonNull<redb::WriteTransaction>>,
+pub struct WriteTxn(TxnCell);
+
+self_cell::self_cell!(
+    /// The redb transaction and the state borrowing it (its open tables), in one allocation:
+    /// the state is always dropped before the transaction.
+    struct TxnCell {
+        owner: redb::WriteTransaction,
+        #[covariant]
+        dependent: WriteState,
+    }
+);
+
+/// What a write transaction keeps beside the redb transaction it borrows from.
+struct WriteState<'t> {
+    /// Open tables.
+    tabs: Option<WTabs<'t>>,
     inner: Arc<DbInner>,
     tokens: Arc<TokenCache>,
     /// Tokens created (or looked up from disk) by this transaction.
@@ -1917,12 +1931,6 @@ pub struct WriteTxn {
     touched: BTreeSet<u64>,
 }
 
-// SAFETY: `WriteTxn` is only `!Send` because of the raw pointer to the boxed redb transaction,
-// which it owns exclusively (the tables in `tabs` are the only borrowers and live inside the
-// same struct). redb's `WriteTransaction` is `Send + Sync` and its `Table`s are `Send`, as the
-// assertions below check at compile time, so moving the whole bundle to another thread is sound.
-unsafe impl Send for WriteTxn {}
-
 #[allow(dead_code)]
 fn _assert_send() {
     fn is_send<T: Send>() {}
@@ -1931,6 +1939,7 @@ fn _assert_send() {
     is_sync::<redb::WriteTransaction>();
     is_send::<WTabs<'static>>();
     is_send::<ReadTxn>();
+    is_send::<WriteTxn>();
     is_send::<Arc<DbInner>>();
     is_send::<TokenCache>();
     // Shared between sessions.
@@ -1940,21 +1949,40 @@ fn _assert_send() {
     is_sync::<Database>();
 }
 
-impl Drop for WriteTxn {
-    fn drop(&mut self) {
-        self.tabs = None;
-        if let Some(p) = self.txn.take() {
-            // SAFETY: `p` came from `Box::leak` in `begin_write` and is reclaimed exactly once
-            // (it is taken out of the Option); the tables borrowing it were dropped above.
-            // Dropping an uncommitted redb transaction aborts it.
-            drop(unsafe { Box::from_raw(p.as_ptr()) });
-        }
+// Dropping a `WriteTxn` drops its state (the tables) and then the uncommitted redb
+// transaction, which aborts it.
+
+impl Ctx for WriteTxn {
+    type S<'a> = WTabs<'a>;
+    fn src(&self) -> Result<&Self::S<'_>> {
+        self.state().src()
+    }
+    fn cache(&self) -> &TokenCache {
+        self.state().cache()
+    }
+    fn local(&self) -> Option<&TokenCache> {
+        self.state().local()
+    }
+    fn schemas(&self) -> &[SchemaData] {
+        self.state().schemas()
+    }
+    fn count(&self, label: Option<u32>) -> Result<u64> {
+        self.state().count(label)
+    }
+    fn rel_count(&self) -> Result<u64> {
+        self.state().rel_count()
+    }
+    fn note_existing(&self, ids: &[u64]) {
+        self.state().note_existing(ids)
     }
 }
 
-impl Ctx for WriteTxn {
-    type S = WTabs<'static>;
-    fn src(&self) -> Result<&Self::S> {
+impl<'t> Ctx for WriteState<'t> {
+    type S<'a>
+        = WTabs<'t>
+    where
+        Self: 'a;
+    fn src(&self) -> Result<&Self::S<'_>> {
         self.tabs.as_ref().ok_or_else(closed)
     }
     fn cache(&self) -> &TokenCache {
@@ -1995,6 +2023,7 @@ impl Ctx for WriteTxn {
 const RECENT_CAP: usize = 16;
 
 impl_graph_read!(WriteTxn);
+impl_graph_read!(WriteState<'_>);
 
 fn closed() -> Error {
     Error::new(
@@ -2040,7 +2069,7 @@ pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEn
     out
 }
 
-impl WriteTxn {
+impl<'t> WriteState<'t> {
     fn guard(&self) -> Result<()> {
         if self.poisoned {
             return Err(Error::new(
@@ -2069,7 +2098,7 @@ impl WriteTxn {
         r
     }
 
-    fn tabs_mut(&mut self) -> Result<&mut WTabs<'static>> {
+    fn tabs_mut(&mut self) -> Result<&mut WTabs<'t>> {
         self.tabs.as_mut().ok_or_else(closed)
     }
 
@@ -2301,18 +2330,11 @@ impl WriteTxn {
         Ok(())
     }
 
-    /// Commits durably. On error nothing was committed.
-    pub fn commit(self) -> Result<()> {
-        let inner = self.inner.clone();
-        no_panic("commit", || self.commit_inner()).map_err(|e| inner.note(e))
-    }
-
-    fn commit_inner(mut self) -> Result<()> {
+    /// Writes the counters before the commit; `None` when nothing was written.
+    fn finish(&mut self) -> Result<Option<TokenCache>> {
         self.guard()?;
         if !self.dirty {
-            // Nothing was written: skip the durable commit (two fsyncs) entirely. Matters for
-            // read-only queries run in write transactions.
-            return self.abort();
+            return Ok(None);
         }
         self.check_existence()?;
         let mut counters = self.counters;
@@ -2329,12 +2351,34 @@ impl WriteTxn {
                 }
             }
         }
-        self.tabs = None;
-        let Some(p) = self.txn.take() else {
-            return Err(closed());
+        Ok(Some(std::mem::take(&mut self.local)))
+    }
+}
+
+impl WriteTxn {
+    fn state(&self) -> &WriteState<'_> {
+        self.0.borrow_dependent()
+    }
+
+    fn state_mut<T>(&mut self, f: impl FnOnce(&mut WriteState<'_>) -> T) -> T {
+        self.0.with_dependent_mut(|_, w| f(w))
+    }
+
+    /// Commits durably. On error nothing was committed.
+    pub fn commit(self) -> Result<()> {
+        let inner = self.state().inner.clone();
+        no_panic("commit", || self.commit_inner()).map_err(|e| inner.note(e))
+    }
+
+    fn commit_inner(mut self) -> Result<()> {
+        let Some(local) = self.state_mut(|w| w.finish())? else {
+            // Nothing was written: skip the durable commit (two fsyncs) entirely. Matters for
+            // read-only queries run in write transactions.
+            return self.abort();
         };
-        // SAFETY: see `Drop`: reclaimed exactly once, after the borrowing tables were dropped.
-        let txn = unsafe { Box::from_raw(p.as_ptr()) };
+        let inner = self.state().inner.clone();
+        // Drops the tables, then commits the transaction they borrowed.
+        let txn = self.0.into_owner();
         txn.commit().map_err(|e| {
             let e = st(e);
             Error {
@@ -2342,10 +2386,10 @@ impl WriteTxn {
                 ..e
             }
         })?;
-        if !self.local.is_empty() {
-            let mut guard = self.inner.tokens.write().map_err(|_| lock_err())?;
+        if !local.is_empty() {
+            let mut guard = inner.tokens.write().map_err(|_| lock_err())?;
             let mut merged = (**guard).clone();
-            merged.merge(&self.local);
+            merged.merge(&local);
             *guard = Arc::new(merged);
         }
         Ok(())
@@ -2354,23 +2398,64 @@ impl WriteTxn {
     /// The number of writing commits this transaction started from (see
     /// [`ReadTxn::commit_seq`]).
     pub fn commit_seq(&self) -> u64 {
-        self.counters.commit_seq
+        self.state().counters.commit_seq
     }
 
     /// Whether anything was written (a commit then counts in [`WriteTxn::commit_seq`]).
     pub fn has_writes(&self) -> bool {
-        self.dirty
+        self.state().dirty
     }
 
     /// Discards every change.
-    pub fn abort(mut self) -> Result<()> {
-        self.tabs = None;
-        let Some(p) = self.txn.take() else {
-            return Ok(());
-        };
-        // SAFETY: see `Drop`.
-        let txn = unsafe { Box::from_raw(p.as_ptr()) };
-        txn.abort().map_err(|e| self.inner.note(st(e)))
+    pub fn abort(self) -> Result<()> {
+        let inner = self.state().inner.clone();
+        self.0.into_owner().abort().map_err(|e| inner.note(st(e)))
+    }
+}
+
+/// The writes run on the state; `WriteTxn` only lends it out.
+impl GraphWrite for WriteTxn {
+    fn create_node(&mut self, labels: &[String], properties: Map) -> Result<NodeId> {
+        self.state_mut(|w| w.create_node(labels, properties))
+    }
+    fn create_relationship(
+        &mut self,
+        src: NodeId,
+        dst: NodeId,
+        rel_type: &str,
+        properties: Map,
+    ) -> Result<RelId> {
+        self.state_mut(|w| w.create_relationship(src, dst, rel_type, properties))
+    }
+    fn set_node_property(&mut self, id: NodeId, key: &str, value: Value) -> Result<()> {
+        self.state_mut(|w| w.set_node_property(id, key, value))
+    }
+    fn set_relationship_property(&mut self, id: RelId, key: &str, value: Value) -> Result<()> {
+        self.state_mut(|w| w.set_relationship_property(id, key, value))
+    }
+    fn replace_node_properties(&mut self, id: NodeId, properties: Map) -> Result<()> {
+        self.state_mut(|w| w.replace_node_properties(id, properties))
+    }
+    fn replace_relationship_properties(&mut self, id: RelId, properties: Map) -> Result<()> {
+        self.state_mut(|w| w.replace_relationship_properties(id, properties))
+    }
+    fn add_labels(&mut self, id: NodeId, labels: &[String]) -> Result<usize> {
+        self.state_mut(|w| w.add_labels(id, labels))
+    }
+    fn remove_labels(&mut self, id: NodeId, labels: &[String]) -> Result<usize> {
+        self.state_mut(|w| w.remove_labels(id, labels))
+    }
+    fn delete_node(&mut self, id: NodeId) -> Result<()> {
+        self.state_mut(|w| w.delete_node(id))
+    }
+    fn delete_relationship(&mut self, id: RelId) -> Result<()> {
+        self.state_mut(|w| w.delete_relationship(id))
+    }
+    fn create_schema(&mut self, def: SchemaDef) -> Result<()> {
+        self.state_mut(|w| w.create_schema(def))
+    }
+    fn drop_schema(&mut self, name: &str) -> Result<()> {
+        self.state_mut(|w| w.drop_schema(name))
     }
 }
 
@@ -2388,7 +2473,7 @@ fn render_value(v: &Value) -> String {
     }
 }
 
-impl GraphWrite for WriteTxn {
+impl GraphWrite for WriteState<'_> {
     fn create_node(&mut self, labels: &[String], properties: Map) -> Result<NodeId> {
         self.run(|w| {
             let props = w.intern_props(properties)?;

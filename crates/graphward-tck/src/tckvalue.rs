@@ -363,7 +363,7 @@ pub fn matches(v: &Value, e: &TV, lists_unordered: bool) -> bool {
             true
         }
         (other, TV::String(s)) => {
-            graphward_core::temporal::to_string(other).as_deref() == Some(s.as_str())
+            graphward_temporal::to_string(other).as_deref() == Some(s.as_str())
         }
         _ => false,
     }
@@ -399,7 +399,7 @@ pub fn show(v: &Value) -> String {
             show(&Value::Map(r.properties.clone()))
         ),
         Value::Path(p) => format!("<path {} nodes>", p.nodes.len()),
-        other => graphward_core::temporal::to_string(other).unwrap_or_else(|| format!("{other:?}")),
+        other => graphward_temporal::to_string(other).unwrap_or_else(|| format!("{other:?}")),
     }
 }
 

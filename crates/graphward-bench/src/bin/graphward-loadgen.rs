@@ -25,9 +25,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use graphward_bolt::chunk::{self, Parsed};
-use graphward_bolt::msg;
-use graphward_bolt::packstream::{Encoder, Flavor};
+use graphward_packstream::chunk::{self, Parsed};
+use graphward_packstream::msg;
+use graphward_packstream::{Encoder, Flavor};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Protocol {
@@ -155,7 +155,7 @@ fn bolt_connect(a: &Args) -> Result<(TcpStream, Vec<u8>), String> {
         return Err("the server speaks neither Bolt 5.0 nor 4.4".into());
     }
     let mut out = Vec::new();
-    let str_err = |e: graphward_bolt::packstream::PackError| e.0;
+    let str_err = |e: graphward_packstream::PackError| e.0;
     let mut err = None;
     bolt_message(&mut out, |e| {
         let r = (|| {
@@ -489,7 +489,7 @@ fn serve_stub(port: u16) -> Result<(), String> {
 }
 
 fn stub_connection(mut s: TcpStream) -> Result<(), String> {
-    use graphward_bolt::handshake::{self, Negotiation};
+    use graphward_packstream::handshake::{self, Negotiation};
     s.set_nodelay(true).map_err(|e| e.to_string())?;
     let mut hs = [0u8; 20];
     s.read_exact(&mut hs).map_err(|e| e.to_string())?;

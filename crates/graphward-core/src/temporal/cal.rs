@@ -10,19 +10,19 @@ use chrono::{Offset, TimeZone};
 use super::Zone;
 use crate::error::{Error, Result};
 
-pub(crate) const NANOS_PER_SECOND: i64 = 1_000_000_000;
-pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
-pub(crate) const NANOS_PER_DAY: i64 = SECONDS_PER_DAY * NANOS_PER_SECOND;
-pub(crate) const MIN_YEAR: i64 = -999_999_999;
-pub(crate) const MAX_YEAR: i64 = 999_999_999;
+pub const NANOS_PER_SECOND: i64 = 1_000_000_000;
+pub const SECONDS_PER_DAY: i64 = 86_400;
+pub const NANOS_PER_DAY: i64 = SECONDS_PER_DAY * NANOS_PER_SECOND;
+pub const MIN_YEAR: i64 = -999_999_999;
+pub const MAX_YEAR: i64 = 999_999_999;
 /// A bound on |epoch day| comfortably above ±999,999,999 years.
-pub(crate) const MAX_ABS_DAYS: i64 = 366_000_000_000;
+pub const MAX_ABS_DAYS: i64 = 366_000_000_000;
 /// The largest offset Cypher (and java.time) accepts: ±18:00.
-pub(crate) const MAX_OFFSET_SECONDS: i32 = 18 * 3600;
+pub const MAX_OFFSET_SECONDS: i32 = 18 * 3600;
 
 /// Days since 1970-01-01 of a civil date (month 1..=12, day 1..=31). Saturates for years
 /// far outside Cypher's range (callers range-check first).
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let (y, m, d) = (y as i128, m as i128, d as i128);
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
@@ -38,7 +38,7 @@ fn clamp_i64(v: i128) -> i64 {
 }
 
 /// The civil date (year, month, day) of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z as i128 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -55,11 +55,11 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     )
 }
 
-pub(crate) fn is_leap(y: i64) -> bool {
+pub fn is_leap(y: i64) -> bool {
     y.rem_euclid(4) == 0 && (y.rem_euclid(100) != 0 || y.rem_euclid(400) == 0)
 }
 
-pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
+pub fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 => {
             if is_leap(y) {
@@ -73,7 +73,7 @@ pub(crate) fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-pub(crate) fn days_in_year(y: i64) -> i64 {
+pub fn days_in_year(y: i64) -> i64 {
     if is_leap(y) {
         366
     } else {
@@ -82,22 +82,22 @@ pub(crate) fn days_in_year(y: i64) -> i64 {
 }
 
 /// ISO day of week, Monday = 1 .. Sunday = 7.
-pub(crate) fn day_of_week(days: i64) -> i64 {
+pub fn day_of_week(days: i64) -> i64 {
     (days + 3).rem_euclid(7) + 1
 }
 
 /// The Monday starting ISO week 1 of `week_year`.
-pub(crate) fn week1_monday(week_year: i64) -> i64 {
+pub fn week1_monday(week_year: i64) -> i64 {
     let jan4 = days_from_civil(week_year, 1, 4);
     jan4 - (day_of_week(jan4) - 1)
 }
 
-pub(crate) fn weeks_in_week_year(week_year: i64) -> i64 {
+pub fn weeks_in_week_year(week_year: i64) -> i64 {
     (week1_monday(week_year + 1) - week1_monday(week_year)) / 7
 }
 
 /// (week-based year, ISO week number) of a day.
-pub(crate) fn iso_week(days: i64) -> (i64, i64) {
+pub fn iso_week(days: i64) -> (i64, i64) {
     let (y, _, _) = civil_from_days(days);
     let wy = if days < week1_monday(y) {
         y - 1
@@ -109,28 +109,28 @@ pub(crate) fn iso_week(days: i64) -> (i64, i64) {
     (wy, (days - week1_monday(wy)) / 7 + 1)
 }
 
-pub(crate) fn ordinal_day(days: i64) -> i64 {
+pub fn ordinal_day(days: i64) -> i64 {
     let (y, _, _) = civil_from_days(days);
     days - days_from_civil(y, 1, 1) + 1
 }
 
-pub(crate) fn quarter_start_month(q: i64) -> i64 {
+pub fn quarter_start_month(q: i64) -> i64 {
     (q - 1) * 3 + 1
 }
 
-pub(crate) fn day_of_quarter(days: i64) -> i64 {
+pub fn day_of_quarter(days: i64) -> i64 {
     let (y, m, _) = civil_from_days(days);
     let q = (m - 1) / 3 + 1;
     days - days_from_civil(y, quarter_start_month(q), 1) + 1
 }
 
-pub(crate) fn days_in_quarter(y: i64, q: i64) -> i64 {
+pub fn days_in_quarter(y: i64, q: i64) -> i64 {
     let m = quarter_start_month(q);
     days_in_month(y, m) + days_in_month(y, m + 1) + days_in_month(y, m + 2)
 }
 
 /// Checks that a day count lies within Cypher's year range.
-pub(crate) fn check_date(days: i64) -> Result<i64> {
+pub fn check_date(days: i64) -> Result<i64> {
     if days.unsigned_abs() > MAX_ABS_DAYS as u64 {
         return Err(Error::argument("Date is out of the supported range")
             .with_detail("InvalidArgumentValue"));
@@ -146,7 +146,7 @@ pub(crate) fn check_date(days: i64) -> Result<i64> {
 }
 
 /// Adds months (clamping the day of month, as java.time does) and then days.
-pub(crate) fn plus_months_days(days: i64, months: i64, plus_days: i64) -> Result<i64> {
+pub fn plus_months_days(days: i64, months: i64, plus_days: i64) -> Result<i64> {
     let (y, m, d) = civil_from_days(days);
     let total = (y as i128) * 12 + (m as i128 - 1) + months as i128;
     let ny = total.div_euclid(12);
@@ -163,7 +163,7 @@ pub(crate) fn plus_months_days(days: i64, months: i64, plus_days: i64) -> Result
     check_date(out)
 }
 
-pub(crate) fn overflow(what: &str) -> Error {
+pub fn overflow(what: &str) -> Error {
     Error::new(
         crate::error::ErrorCode::ArithmeticError,
         format!("The {what} is out of the supported range"),
@@ -176,7 +176,7 @@ pub(crate) fn overflow(what: &str) -> Error {
 
 /// Parses a zone given as `Z`, an offset (`+01:00`, `+0100`, `+01`, `-02:05:07`) or an IANA
 /// region name (`Europe/Stockholm`).
-pub(crate) fn parse_zone(s: &str) -> Result<Zone> {
+pub fn parse_zone(s: &str) -> Result<Zone> {
     let s = s.trim();
     if s.eq_ignore_ascii_case("z") {
         return Ok(Zone::Offset(0));
@@ -187,7 +187,7 @@ pub(crate) fn parse_zone(s: &str) -> Result<Zone> {
     named_zone(s)
 }
 
-pub(crate) fn named_zone(s: &str) -> Result<Zone> {
+pub fn named_zone(s: &str) -> Result<Zone> {
     match chrono_tz::Tz::from_str(s) {
         Ok(tz) => Ok(Zone::Named(tz.name().to_string())),
         Err(_) => Err(
@@ -198,7 +198,7 @@ pub(crate) fn named_zone(s: &str) -> Result<Zone> {
 }
 
 /// Parses `±HH`, `±HHMM`, `±HH:MM`, `±HHMMSS`, `±HH:MM:SS` into seconds east of UTC.
-pub(crate) fn parse_offset(s: &str) -> Result<i32> {
+pub fn parse_offset(s: &str) -> Result<i32> {
     let bad = || {
         Error::argument(format!("Invalid time zone offset: '{s}'"))
             .with_detail("InvalidArgumentValue")
@@ -242,7 +242,7 @@ fn num(s: &str) -> i32 {
 }
 
 /// The offset of `zone` at the UTC instant `utc_seconds`.
-pub(crate) fn offset_at(zone: &Zone, utc_seconds: i64) -> i32 {
+pub fn offset_at(zone: &Zone, utc_seconds: i64) -> i32 {
     match zone {
         Zone::Offset(o) => *o,
         Zone::Named(name) => match chrono_tz::Tz::from_str(name) {
@@ -265,7 +265,7 @@ pub(crate) fn offset_at(zone: &Zone, utc_seconds: i64) -> i32 {
 /// Resolves a local date-time (seconds since the epoch, local) in `zone` to UTC seconds.
 /// Overlaps pick `prefer` when valid, otherwise the earlier offset; gaps shift the local time
 /// forward by the gap's length (java.time semantics).
-pub(crate) fn local_to_utc(zone: &Zone, local: i64, prefer: Option<i32>) -> (i64, i32) {
+pub fn local_to_utc(zone: &Zone, local: i64, prefer: Option<i32>) -> (i64, i32) {
     match zone {
         Zone::Offset(o) => (local.saturating_sub(*o as i64), *o),
         Zone::Named(_) => {

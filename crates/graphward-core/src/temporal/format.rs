@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::cal::{civil_from_days, NANOS_PER_SECOND};
 use super::{Date, DateTime, Duration, LocalDateTime, LocalTime, Time, Zone};
 
-pub(crate) fn date(days: i64, out: &mut String) {
+pub fn date(days: i64, out: &mut String) {
     let (y, m, d) = civil_from_days(days);
     if y.abs() < 1000 {
         if y < 0 {
@@ -24,7 +24,7 @@ pub(crate) fn date(days: i64, out: &mut String) {
 
 /// `HH:MM[:SS[.fff|.ffffff|.fffffffff]]`: seconds only when non-zero (or a fraction follows),
 /// the fraction in groups of three digits.
-pub(crate) fn time(nanos_of_day: i64, out: &mut String) {
+pub fn time(nanos_of_day: i64, out: &mut String) {
     let n = nanos_of_day.rem_euclid(super::cal::NANOS_PER_DAY);
     let secs = n / NANOS_PER_SECOND;
     let frac = n % NANOS_PER_SECOND;
@@ -45,7 +45,7 @@ pub(crate) fn time(nanos_of_day: i64, out: &mut String) {
 }
 
 /// `Z`, `+HH:MM` or `+HH:MM:SS`.
-pub(crate) fn offset(seconds: i32, out: &mut String) {
+pub fn offset(seconds: i32, out: &mut String) {
     if seconds == 0 {
         out.push('Z');
         return;
@@ -58,7 +58,7 @@ pub(crate) fn offset(seconds: i32, out: &mut String) {
     }
 }
 
-pub(crate) fn offset_string(seconds: i32) -> String {
+pub fn offset_string(seconds: i32) -> String {
     let mut s = String::new();
     offset(seconds, &mut s);
     s

@@ -1,24 +1,15 @@
 //! Temporal value types. The representations match Bolt's wire structures so the protocol
-//! layer can encode them without calendar math. Calendar arithmetic, parsing and formatting
-//! live here too (see the functions below).
+//! layer can encode them without calendar math. Beside them: the civil calendar on plain
+//! integers and zone offsets ([`cal`]), and the canonical text of each value (`Display`,
+//! [`format`]).
 //!
-//! The executor reaches everything through a handful of functions: [`call`] (the temporal
-//! functions `date(...)`, `duration.between(...)` ...), [`property`] (accessors such as
-//! `d.year`), [`add`]/[`sub`]/[`mul`]/[`div`], [`compare`], [`equals`] and [`to_string`].
+//! Cypher's temporal semantics (the functions `date(...)`, `duration.between(...)` ...,
+//! accessors, arithmetic, comparison, parsing) are the `graphward-temporal` crate.
 
-mod cal;
-mod format;
-mod ops;
-mod parse;
-#[cfg(test)]
-mod tests;
+pub mod cal;
+pub mod format;
 
-pub use ops::{
-    add, call, compare, div, equals, is_function, mul, order, parse_literal, property, sub,
-    to_string,
-};
-
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A calendar date: days since 1970-01-01 (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -87,12 +78,7 @@ impl Duration {
         Duration::from_parts(months as i128, days as i128, seconds as i128, nanos as i128)
     }
 
-    pub(crate) fn from_parts(
-        months: i128,
-        days: i128,
-        seconds: i128,
-        nanos: i128,
-    ) -> Result<Duration> {
+    pub fn from_parts(months: i128, days: i128, seconds: i128, nanos: i128) -> Result<Duration> {
         let ns = cal::NANOS_PER_SECOND as i128;
         let secs = seconds + nanos.div_euclid(ns);
         let n = nanos.rem_euclid(ns);
@@ -105,67 +91,4 @@ impl Duration {
             nanos: n as i32,
         })
     }
-}
-
-/// Neo4j's `DurationValue.approximate`: whole units are kept, fractions cascade into the
-/// smaller units using an average month of 30.436875 days.
-pub(crate) fn approximate(months: f64, days: f64, seconds: f64, nanos: f64) -> Result<Duration> {
-    const AVG_NANOS_PER_MONTH: f64 = 2_629_746_000_000_000.0;
-    const NANOS_PER_SECOND: f64 = 1_000_000_000.0;
-    const SECONDS_PER_DAY: f64 = 86_400.0;
-    let to_long = |d: f64| -> Result<i64> {
-        if d.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&d) {
-            Err(cal::overflow("duration"))
-        } else {
-            Ok(d as i64)
-        }
-    };
-    let months_l = to_long(months)?;
-    let month_diff = AVG_NANOS_PER_MONTH * months - AVG_NANOS_PER_MONTH * months_l as f64;
-    let days = days + month_diff / (NANOS_PER_SECOND * SECONDS_PER_DAY);
-    let days_l = to_long(days)?;
-    let day_diff = NANOS_PER_SECOND * SECONDS_PER_DAY * days
-        - NANOS_PER_SECOND * SECONDS_PER_DAY * days_l as f64;
-    let seconds = seconds + day_diff / NANOS_PER_SECOND;
-    let seconds_l = to_long(seconds)?;
-    let sec_diff = NANOS_PER_SECOND * seconds - NANOS_PER_SECOND * seconds_l as f64;
-    let nanos = nanos + sec_diff;
-    let nanos_l = to_long(nanos)?;
-    Duration::new(months_l, days_l, seconds_l, nanos_l)
-}
-
-#[cfg(test)]
-pub(crate) fn format_date(days: i64) -> String {
-    Date { days }.to_string()
-}
-
-/// A statement's notion of "now": every `date()`, `datetime.statement()` ... in one statement
-/// sees the same instant. `zone` of `now` is the default time zone (UTC by default).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Clock {
-    pub now: DateTime,
-}
-
-impl Clock {
-    /// The current system time, in UTC.
-    pub fn system() -> Clock {
-        Clock { now: system_now() }
-    }
-}
-
-pub(crate) fn system_now() -> DateTime {
-    let now = chrono::Utc::now();
-    DateTime {
-        seconds: now.timestamp(),
-        nanos: now.timestamp_subsec_nanos().min(999_999_999),
-        zone: Zone::Offset(0),
-    }
-}
-
-pub(crate) fn arg_error(msg: impl Into<String>) -> Error {
-    Error::argument(msg).with_detail("InvalidArgumentValue")
-}
-
-pub(crate) fn type_error(msg: impl Into<String>) -> Error {
-    Error::type_error(msg).with_detail("InvalidArgumentType")
 }

@@ -8,10 +8,10 @@ use std::time::Instant;
 use graphward_core::memory::{QueryMemory, Reservation};
 
 use graphward_core::engine::{CancelToken, Params};
-use graphward_core::temporal::{self, Clock};
 use graphward_core::value::{Map, Node, Path, Point, Relationship};
 use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{GraphRead, NodeId, RelRecord};
+use graphward_temporal::{self as temporal, Clock};
 
 use super::values::{self, as_f64, equals, float_string, truthy};
 use crate::ast::{
@@ -1168,91 +1168,14 @@ impl<'a> Ev<'a> {
                 .into_iter()
                 .find(|v| !v.is_null())
                 .unwrap_or(Value::Null)),
-            "tointeger" | "tointegerornull" => {
-                let orn = lname.ends_with("ornull");
-                match a0 {
-                    Value::Null => Ok(Value::Null),
-                    Value::Int(i) => Ok(Value::Int(i)),
-                    Value::Float(f) => {
-                        if f.is_finite() && f.abs() < 9.2e18 {
-                            Ok(Value::Int(f.trunc() as i64))
-                        } else if orn {
-                            Ok(Value::Null)
-                        } else {
-                            Err(Error::argument("float out of integer range")
-                                .with_detail("NumberOutOfRange"))
-                        }
-                    }
-                    Value::Bool(b) => Ok(Value::Int(b as i64)),
-                    Value::String(s) => {
-                        Ok(parse_int_string(&s).map(Value::Int).unwrap_or(Value::Null))
-                    }
-                    o => {
-                        if orn {
-                            Ok(Value::Null)
-                        } else {
-                            Err(tval(format!(
-                                "toInteger() cannot convert {}",
-                                o.type_name()
-                            )))
-                        }
-                    }
-                }
-            }
-            "tofloat" | "tofloatornull" => match a0 {
-                Value::Null => Ok(Value::Null),
-                Value::Int(i) => Ok(Value::Float(i as f64)),
-                Value::Float(f) => Ok(Value::Float(f)),
-                Value::String(s) => Ok(s
-                    .trim()
-                    .parse::<f64>()
-                    .map(Value::Float)
-                    .unwrap_or(Value::Null)),
-                o => {
-                    if lname.ends_with("ornull") {
-                        Ok(Value::Null)
-                    } else {
-                        Err(tval(format!("toFloat() cannot convert {}", o.type_name())))
-                    }
-                }
-            },
-            "toboolean" | "tobooleanornull" => match a0 {
-                Value::Null => Ok(Value::Null),
-                Value::Bool(b) => Ok(Value::Bool(b)),
-                Value::String(s) => Ok(match s.trim().to_ascii_lowercase().as_str() {
-                    "true" => Value::Bool(true),
-                    "false" => Value::Bool(false),
-                    _ => Value::Null,
-                }),
-                Value::Int(i) => Ok(Value::Bool(i != 0)),
-                o => {
-                    if lname.ends_with("ornull") {
-                        Ok(Value::Null)
-                    } else {
-                        Err(tval(format!(
-                            "toBoolean() cannot convert {}",
-                            o.type_name()
-                        )))
-                    }
-                }
-            },
-            "tostring" | "tostringornull" => match a0 {
-                Value::Null => Ok(Value::Null),
-                Value::String(s) => Ok(Value::String(s)),
-                Value::Int(i) => Ok(Value::String(i.to_string())),
-                Value::Float(f) => Ok(Value::String(float_string(f))),
-                Value::Bool(b) => Ok(Value::String(b.to_string())),
-                o => match temporal::to_string(&o) {
-                    Some(s) => Ok(Value::String(s)),
-                    None => {
-                        if lname.ends_with("ornull") {
-                            Ok(Value::Null)
-                        } else {
-                            Err(tval(format!("toString() cannot convert {}", o.type_name())))
-                        }
-                    }
-                },
-            },
+            "tointeger" => to_integer(a0, OnFailure::Error),
+            "tointegerornull" => to_integer(a0, OnFailure::Null),
+            "tofloat" => to_float(a0, OnFailure::Error),
+            "tofloatornull" => to_float(a0, OnFailure::Null),
+            "toboolean" => to_boolean(a0, OnFailure::Error),
+            "tobooleanornull" => to_boolean(a0, OnFailure::Null),
+            "tostring" => to_string_value(a0, OnFailure::Error),
+            "tostringornull" => to_string_value(a0, OnFailure::Null),
             "abs" => match a0 {
                 Value::Int(i) => i
                     .checked_abs()
@@ -1481,21 +1404,10 @@ impl<'a> Ev<'a> {
                     b & 0xffff_ffff_ffff
                 )))
             }
-            "tostringlist" | "tointegerlist" | "tofloatlist" | "tobooleanlist" => match a0 {
-                Value::Null => Ok(Value::Null),
-                Value::List(l) => {
-                    let f = format!("{}ornull", &lname[..lname.len() - 4]);
-                    Ok(Value::List(
-                        l.into_iter()
-                            .map(|x| self.call(&f, vec![x]))
-                            .collect::<Result<_>>()?,
-                    ))
-                }
-                o => Err(targ(format!(
-                    "{name}() expects a list, got {}",
-                    o.type_name()
-                ))),
-            },
+            "tostringlist" => convert_list(name, a0, to_string_value),
+            "tointegerlist" => convert_list(name, a0, to_integer),
+            "tofloatlist" => convert_list(name, a0, to_float),
+            "tobooleanlist" => convert_list(name, a0, to_boolean),
             "valuetype" => Ok(Value::String(value_type(&a0))),
             "point" => match a0 {
                 Value::Null => Ok(Value::Null),
@@ -1561,6 +1473,115 @@ impl<'a> Ev<'a> {
                     .with_detail("UnknownFunction"))
             }
         }
+    }
+}
+
+/// What a conversion function does with a value of a type it cannot convert: `toInteger()`
+/// fails, `toIntegerOrNull()` (and the list forms, element by element) give null.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OnFailure {
+    Error,
+    Null,
+}
+
+fn to_integer(v: Value, on: OnFailure) -> Result<Value> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::Int(i) => Ok(Value::Int(i)),
+        Value::Float(f) => {
+            if f.is_finite() && f.abs() < 9.2e18 {
+                Ok(Value::Int(f.trunc() as i64))
+            } else if on == OnFailure::Null {
+                Ok(Value::Null)
+            } else {
+                Err(Error::argument("float out of integer range").with_detail("NumberOutOfRange"))
+            }
+        }
+        Value::Bool(b) => Ok(Value::Int(b as i64)),
+        Value::String(s) => Ok(parse_int_string(&s).map(Value::Int).unwrap_or(Value::Null)),
+        o => match on {
+            OnFailure::Null => Ok(Value::Null),
+            OnFailure::Error => Err(tval(format!(
+                "toInteger() cannot convert {}",
+                o.type_name()
+            ))),
+        },
+    }
+}
+
+fn to_float(v: Value, on: OnFailure) -> Result<Value> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::Int(i) => Ok(Value::Float(i as f64)),
+        Value::Float(f) => Ok(Value::Float(f)),
+        Value::String(s) => Ok(s
+            .trim()
+            .parse::<f64>()
+            .map(Value::Float)
+            .unwrap_or(Value::Null)),
+        o => match on {
+            OnFailure::Null => Ok(Value::Null),
+            OnFailure::Error => Err(tval(format!("toFloat() cannot convert {}", o.type_name()))),
+        },
+    }
+}
+
+fn to_boolean(v: Value, on: OnFailure) -> Result<Value> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::Bool(b) => Ok(Value::Bool(b)),
+        Value::String(s) => Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::Null,
+        }),
+        Value::Int(i) => Ok(Value::Bool(i != 0)),
+        o => match on {
+            OnFailure::Null => Ok(Value::Null),
+            OnFailure::Error => Err(tval(format!(
+                "toBoolean() cannot convert {}",
+                o.type_name()
+            ))),
+        },
+    }
+}
+
+fn to_string_value(v: Value, on: OnFailure) -> Result<Value> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::String(s) => Ok(Value::String(s)),
+        Value::Int(i) => Ok(Value::String(i.to_string())),
+        Value::Float(f) => Ok(Value::String(float_string(f))),
+        Value::Bool(b) => Ok(Value::String(b.to_string())),
+        o => match temporal::to_string(&o) {
+            Some(s) => Ok(Value::String(s)),
+            None => match on {
+                OnFailure::Null => Ok(Value::Null),
+                OnFailure::Error => {
+                    Err(tval(format!("toString() cannot convert {}", o.type_name())))
+                }
+            },
+        },
+    }
+}
+
+/// `toStringList()`, `toIntegerList()` ...: the `...OrNull` conversion of every element.
+fn convert_list(
+    name: &str,
+    v: Value,
+    convert: fn(Value, OnFailure) -> Result<Value>,
+) -> Result<Value> {
+    match v {
+        Value::Null => Ok(Value::Null),
+        Value::List(l) => Ok(Value::List(
+            l.into_iter()
+                .map(|x| convert(x, OnFailure::Null))
+                .collect::<Result<_>>()?,
+        )),
+        o => Err(targ(format!(
+            "{name}() expects a list, got {}",
+            o.type_name()
+        ))),
     }
 }
 

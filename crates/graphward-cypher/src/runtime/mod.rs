@@ -22,9 +22,9 @@ use graphward_core::engine::{
     Params, Prepared, QueryEngine, QueryType, ResultStream, Stats, Summary, Transaction,
     TransactionMetrics, TxOptions,
 };
-use graphward_core::temporal::Clock;
 use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, Storage};
+use graphward_temporal::Clock;
 
 use crate::ast::{AdminCommand, Statement};
 use eval::{Env, Ev, MemAccount, Row, TableProcedure};
@@ -1634,11 +1634,11 @@ impl EngineTx {
     }
 
     /// Whether this transaction's principal may see (and terminate) `entry`: its own, or
-    /// every one for an administrator (`all_users`, set by the front door) or when
-    /// authentication is off.
+    /// every one when the statement says `all_users` (decided by the front door from the
+    /// authorization table: an administrator, or authentication off).
     fn may_see(&self, entry: &TxEntry, all_users: bool) -> bool {
         let p = &self.options.principal;
-        all_users || p.superuser || (p.user.is_some() && entry.user == p.user)
+        all_users || (p.user.is_some() && entry.user == p.user)
     }
 
     fn show_transactions(&self, ids: &[String], all_users: bool) -> (Vec<String>, Vec<Vec<Value>>) {

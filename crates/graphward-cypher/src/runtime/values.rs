@@ -3,8 +3,8 @@
 
 use std::cmp::Ordering;
 
-use graphward_core::temporal;
 use graphward_core::{Error, ErrorCode, Result, Value};
+use graphward_temporal as temporal;
 
 /// Three-valued equality: `None` means null (unknown).
 pub fn equals(a: &Value, b: &Value) -> Option<bool> {

@@ -1,4 +1,9 @@
-//! PackStream v1: the binary value encoding Bolt messages are made of.
+//! graphward-packstream: the Bolt wire format, with no sockets and no server: PackStream v1
+//! values (this module), message framing ([`chunk`]), version negotiation ([`handshake`]) and
+//! message tags ([`msg`]). Used by the Bolt server (`graphward-bolt`), the shell and the load
+//! generator.
+//!
+//! PackStream v1 is the binary value encoding Bolt messages are made of.
 //!
 //! The encoder and decoder are symmetric and version-aware through [`Flavor`]: Bolt 4.x
 //! connections use 3-field nodes, 5-field relationships and the legacy `F`/`f` DateTime
@@ -12,6 +17,10 @@ use std::fmt;
 use chrono::{NaiveDateTime, Offset, TimeZone};
 use graphward_core::temporal::{Date, DateTime, Duration, LocalDateTime, LocalTime, Time, Zone};
 use graphward_core::{Node, Path, Point, Relationship, Value};
+
+pub mod chunk;
+pub mod handshake;
+pub mod msg;
 
 /// Structure tags.
 pub mod tag {

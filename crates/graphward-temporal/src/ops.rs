@@ -12,8 +12,8 @@ use super::{
     approximate, arg_error, parse, system_now, type_error, Clock, Date, DateTime, Duration,
     LocalDateTime, LocalTime, Time, Zone,
 };
-use crate::error::{Error, ErrorCode, Result};
-use crate::value::{Map, Value};
+use graphward_core::value::{Map, Value};
+use graphward_core::{Error, ErrorCode, Result};
 
 // ---------------------------------------------------------------------------------------------
 // Internal representation

@@ -1,7 +1,7 @@
 //! Chunking and handshake negotiation.
 
-use graphward_bolt::chunk::{parse_message, write_message, ChunkError, Parsed};
-use graphward_bolt::handshake::{
+use graphward_packstream::chunk::{parse_message, write_message, ChunkError, Parsed};
+use graphward_packstream::handshake::{
     describe_proposals, manifest_choice, manifest_reply, negotiate, Negotiation, Version,
 };
 

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use graphward_bolt::packstream::{decode, encode, Flavor};
 use graphward_core::temporal::{Date, DateTime, Duration, LocalDateTime, LocalTime, Time, Zone};
 use graphward_core::{Node, Path, Point, Relationship, Value};
+use graphward_packstream::{decode, encode, Flavor};
 
 fn node(id: i64, label: &str) -> Node {
     let mut properties = BTreeMap::new();

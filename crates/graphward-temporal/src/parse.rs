@@ -5,7 +5,7 @@ use super::cal::{
     NANOS_PER_SECOND,
 };
 use super::{approximate, Duration, Zone};
-use crate::error::{Error, Result};
+use graphward_core::{Error, Result};
 
 fn bad(kind: &str, s: &str) -> Error {
     Error::argument(format!("Text cannot be parsed to a {kind}: '{s}'"))
@@ -452,7 +452,10 @@ mod tests {
     use super::*;
 
     fn d(s: &str) -> String {
-        super::super::format_date(date(s).unwrap())
+        graphward_core::temporal::Date {
+            days: date(s).unwrap(),
+        }
+        .to_string()
     }
 
     #[test]
