@@ -1,14 +1,25 @@
 //! The byte stream under Bolt: a plain stream, or Bolt-over-WebSocket (RFC 6455) detected on
 //! the same port by an HTTP `GET` upgrade request.
 //!
+//! The HTTP upgrade request is checked here (size bound, `Upgrade`, key, version, origin
+//! allow-list, with the matching HTTP refusals); everything after the `101` response (frames,
+//! masking, fragmentation, ping/pong, close) is `tokio-tungstenite`'s, with its frame and
+//! message sizes bounded by the Bolt configuration.
+//!
 //! [`Transport::read_into`] is cancel-safe (it may be raced against query execution in
-//! `tokio::select!`): everything received is kept in `self` or the caller's buffer before any
-//! await point. Each [`Transport::write`] becomes one WebSocket binary message.
+//! `tokio::select!`): the WebSocket stream keeps partial frames in itself, and a received
+//! message is copied into the caller's buffer before returning. Each [`Transport::write`]
+//! becomes one WebSocket binary message.
 
 use std::io;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::WebSocketStream;
 
 /// Largest HTTP upgrade request accepted.
 const MAX_HTTP_HEADER: usize = 16 * 1024;
@@ -19,12 +30,10 @@ pub enum Transport<S> {
     Ws(WsStream<S>),
 }
 
+/// A server-side WebSocket carrying the Bolt byte stream in its data messages.
 pub struct WsStream<S> {
-    stream: S,
-    raw: BytesMut,
-    /// Control frames (pong, close) waiting to be written before the next data frame.
-    pending_out: Vec<u8>,
-    max_frame: usize,
+    /// Boxed: its buffers would make every [`Transport`] as large as the WebSocket state.
+    ws: Box<WebSocketStream<S>>,
     closed: bool,
 }
 
@@ -58,40 +67,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Transport<S> {
             }
             Transport::Ws(ws) => {
                 if !ws.closed {
-                    let mut close = Vec::new();
-                    frame_header(&mut close, 0x8, 2);
-                    close.extend_from_slice(&1000u16.to_be_bytes());
-                    ws.pending_out.extend_from_slice(&close);
                     ws.closed = true;
+                    let frame = CloseFrame {
+                        code: CloseCode::Normal,
+                        reason: "".into(),
+                    };
+                    let _ = WebSocketStream::close(&mut ws.ws, Some(frame)).await;
+                } else {
+                    // Flushes a queued close reply, if any.
+                    let _ = ws.ws.flush().await;
                 }
-                let pending = std::mem::take(&mut ws.pending_out);
-                let _ = ws.stream.write_all(&pending).await;
-                let _ = ws.stream.shutdown().await;
+                let _ = ws.ws.get_mut().shutdown().await;
             }
         }
     }
 }
 
-fn frame_header(out: &mut Vec<u8>, opcode: u8, len: usize) {
-    out.push(0x80 | opcode);
-    if len < 126 {
-        out.push(len as u8);
-    } else if len <= u16::MAX as usize {
-        out.push(126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(127);
-        out.extend_from_slice(&(len as u64).to_be_bytes());
+fn ws_error(e: WsError) -> io::Error {
+    match e {
+        WsError::Io(e) => e,
+        e => io::Error::other(format!("WebSocket: {e}")),
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
     async fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        let mut out = std::mem::take(&mut self.pending_out);
-        frame_header(&mut out, 0x2, data.len());
-        out.extend_from_slice(data);
-        self.stream.write_all(&out).await?;
-        self.stream.flush().await
+        self.ws
+            .send(Message::Binary(Bytes::copy_from_slice(data)))
+            .await
+            .map_err(ws_error)
     }
 
     async fn read_into(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
@@ -99,90 +103,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
             if self.closed {
                 return Ok(0);
             }
-            let n = self.parse_frames(buf)?;
-            if n > 0 {
-                return Ok(n);
-            }
-            if self.closed {
-                return Ok(0);
-            }
-            self.raw.reserve(8192);
-            if self.stream.read_buf(&mut self.raw).await? == 0 {
-                return Ok(0);
-            }
-        }
-    }
-
-    /// Consumes complete frames from `raw`, appending data payloads to `buf`.
-    fn parse_frames(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
-        let mut produced = 0;
-        loop {
-            let raw = &self.raw[..];
-            let (Some(&b0), Some(&b1)) = (raw.first(), raw.get(1)) else {
-                return Ok(produced);
-            };
-            let opcode = b0 & 0x0F;
-            if b0 & 0x70 != 0 {
-                return Err(io::Error::other("WebSocket frame with reserved bits set"));
-            }
-            if b1 & 0x80 == 0 {
-                return Err(io::Error::other("unmasked WebSocket frame from client"));
-            }
-            let (len, mut pos) = match b1 & 0x7F {
-                126 => match raw.get(2..4) {
-                    Some(b) => (u16::from_be_bytes([b[0], b[1]]) as u64, 4),
-                    None => return Ok(produced),
-                },
-                127 => match raw.get(2..10) {
-                    Some(b) => {
-                        let mut a = [0u8; 8];
-                        a.copy_from_slice(b);
-                        (u64::from_be_bytes(a), 10)
-                    }
-                    None => return Ok(produced),
-                },
-                l => (l as u64, 2),
-            };
-            if len > self.max_frame as u64 {
-                return Err(io::Error::other("WebSocket frame too large"));
-            }
-            let len = len as usize;
-            let Some(mask) = raw.get(pos..pos + 4) else {
-                return Ok(produced);
-            };
-            let mask = [mask[0], mask[1], mask[2], mask[3]];
-            pos += 4;
-            let Some(payload) = raw.get(pos..pos + len) else {
-                return Ok(produced);
-            };
-            let data: Vec<u8> = payload
-                .iter()
-                .zip(mask.iter().cycle())
-                .map(|(b, m)| b ^ m)
-                .collect();
-            self.raw.advance(pos + len);
-            match opcode {
-                0x0..=0x2 => {
-                    produced += data.len();
-                    buf.extend_from_slice(&data);
-                }
-                0x8 => {
-                    let mut close = Vec::new();
-                    frame_header(&mut close, 0x8, 2);
-                    close.extend_from_slice(&1000u16.to_be_bytes());
-                    self.pending_out.extend_from_slice(&close);
+            let data = match self.ws.next().await {
+                None | Some(Err(WsError::ConnectionClosed | WsError::AlreadyClosed)) => {
                     self.closed = true;
-                    return Ok(produced);
+                    return Ok(0);
                 }
-                0x9 => {
-                    if data.len() > 125 {
-                        return Err(io::Error::other("WebSocket ping too large"));
-                    }
-                    frame_header(&mut self.pending_out, 0xA, data.len());
-                    self.pending_out.extend_from_slice(&data);
+                Some(Err(e)) => return Err(ws_error(e)),
+                Some(Ok(Message::Binary(b))) => b,
+                Some(Ok(Message::Text(t))) => Bytes::from(t),
+                // The close reply is queued by tungstenite and flushed by `shutdown`.
+                Some(Ok(Message::Close(_))) => {
+                    self.closed = true;
+                    return Ok(0);
                 }
-                0xA => {}
-                _ => return Err(io::Error::other("unknown WebSocket opcode")),
+                // Pongs to pings are queued and sent by tungstenite.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+            };
+            if !data.is_empty() {
+                buf.extend_from_slice(&data);
+                return Ok(data.len());
             }
         }
     }
@@ -273,11 +212,13 @@ pub async fn accept_websocket<S: AsyncRead + AsyncWrite + Unpin>(
     stream.write_all(resp.as_bytes()).await?;
     stream.flush().await?;
     buf.advance(header_end);
+    let config = WebSocketConfig::default()
+        .max_frame_size(Some(max_frame))
+        .max_message_size(Some(max_frame));
+    let ws = WebSocketStream::from_partially_read(stream, buf.to_vec(), Role::Server, Some(config))
+        .await;
     Ok(Upgrade::Accepted(WsStream {
-        stream,
-        raw: buf,
-        pending_out: Vec::new(),
-        max_frame,
+        ws: Box::new(ws),
         closed: false,
     }))
 }
@@ -308,8 +249,99 @@ pub fn websocket_accept(key: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    const UPGRADE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    /// A server-side transport after a completed upgrade, and the client end of the pipe
+    /// (with the `101` response already read).
+    async fn upgraded(
+        max_frame: usize,
+    ) -> (Transport<tokio::io::DuplexStream>, tokio::io::DuplexStream) {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        client.write_all(&UPGRADE[4..]).await.unwrap();
+        let Upgrade::Accepted(ws) = accept_websocket(server, &UPGRADE[..4], &[], max_frame)
+            .await
+            .unwrap()
+        else {
+            panic!("upgrade refused");
+        };
+        let mut resp = Vec::new();
+        while !resp.ends_with(b"\r\n\r\n") {
+            let mut b = [0u8; 1];
+            client.read_exact(&mut b).await.unwrap();
+            resp.push(b[0]);
+        }
+        assert!(resp.starts_with(b"HTTP/1.1 101"));
+        (Transport::Ws(ws), client)
+    }
+
+    fn frame(opcode: u8, masked: bool, payload: &[u8]) -> Vec<u8> {
+        let mask = [9u8, 8, 7, 6];
+        let mut f = vec![0x80 | opcode];
+        let m = if masked { 0x80 } else { 0 };
+        if payload.len() < 126 {
+            f.push(m | payload.len() as u8);
+        } else {
+            f.push(m | 127);
+            f.extend_from_slice(&(payload.len() as u64).to_be_bytes());
+        }
+        if masked {
+            f.extend_from_slice(&mask);
+            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        } else {
+            f.extend_from_slice(payload);
+        }
+        f
+    }
+
+    #[tokio::test]
+    async fn ping_is_answered_and_close_ends_the_stream() {
+        let (mut t, mut client) = upgraded(1 << 20).await;
+        client.write_all(&frame(0x9, true, b"hi")).await.unwrap();
+        client.write_all(&frame(0x2, true, b"bolt")).await.unwrap();
+        let mut buf = BytesMut::new();
+        assert_eq!(t.read_into(&mut buf).await.unwrap(), 4);
+        assert_eq!(&buf[..], b"bolt");
+        t.write(b"ok").await.unwrap();
+        let mut got = [0u8; 8];
+        client.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, [0x8A, 2, b'h', b'i', 0x82, 2, b'o', b'k']);
+        client
+            .write_all(&frame(0x8, true, &1000u16.to_be_bytes()))
+            .await
+            .unwrap();
+        assert_eq!(t.read_into(&mut buf).await.unwrap(), 0);
+        t.shutdown().await;
+        let mut rest = Vec::new();
+        client.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, [0x88, 2, 0x03, 0xE8]);
+    }
+
+    #[tokio::test]
+    async fn hostile_frames_are_errors() {
+        let (mut t, mut client) = upgraded(1 << 10).await;
+        client.write_all(&frame(0x2, false, b"x")).await.unwrap();
+        assert!(t.read_into(&mut BytesMut::new()).await.is_err());
+        let (mut t, mut client) = upgraded(1 << 10).await;
+        client
+            .write_all(&frame(0x2, true, &[0u8; 2048]))
+            .await
+            .unwrap();
+        assert!(t.read_into(&mut BytesMut::new()).await.is_err());
+        let (mut t, mut client) = upgraded(1 << 10).await;
+        // Declared length 2^63: refused from the header, nothing allocated.
+        client
+            .write_all(&[0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4])
+            .await
+            .unwrap();
+        assert!(t.read_into(&mut BytesMut::new()).await.is_err());
+        let (mut t, mut client) = upgraded(1 << 10).await;
+        client.write_all(&[0x72, 0x80, 1, 2, 3, 4]).await.unwrap();
+        assert!(t.read_into(&mut BytesMut::new()).await.is_err());
+    }
 
     #[test]
     fn accept_key_matches_rfc_example() {
