@@ -414,6 +414,17 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The database a bookmark names; `InvalidBookmark` when it does not exist.
+    fn bookmark_database(&self, b: &Bookmark) -> Result<Arc<Database>> {
+        match self.inner.storage.database(&b.database) {
+            Err(e) if e.code == ErrorCode::DatabaseNotFound => Err(Error::new(
+                ErrorCode::InvalidBookmark,
+                format!("bookmark '{b}' names a database that does not exist"),
+            )),
+            other => other,
+        }
+    }
+
     /// Open (or create) the data directory and the default database.
     pub fn open(data_dir: &Path, config: EngineConfig) -> Result<Engine> {
         Self::with_storage(Storage::open(data_dir)?, config, true)
@@ -637,16 +648,7 @@ impl QueryEngine for Engine {
             if b.database == "system" {
                 continue;
             }
-            let db = match self.inner.storage.database(&b.database) {
-                Ok(db) => db,
-                Err(e) if e.code == ErrorCode::DatabaseNotFound => {
-                    return Err(Error::new(
-                        ErrorCode::InvalidBookmark,
-                        format!("bookmark '{b}' names a database that does not exist"),
-                    ))
-                }
-                Err(e) => return Err(e),
-            };
+            let db = self.bookmark_database(&b)?;
             // Not known while the file is being compacted or reopened (that would wait).
             match db.try_begin_read()? {
                 Some(r) if b.commits <= r.commit_seq()? => {}
@@ -689,16 +691,7 @@ impl QueryEngine for Engine {
             if b.database == "system" {
                 continue;
             }
-            let db = match self.inner.storage.database(&b.database) {
-                Ok(db) => db,
-                Err(e) if e.code == ErrorCode::DatabaseNotFound => {
-                    return Err(Error::new(
-                        ErrorCode::InvalidBookmark,
-                        format!("bookmark '{b}' names a database that does not exist"),
-                    ))
-                }
-                Err(e) => return Err(e),
-            };
+            let db = self.bookmark_database(&b)?;
             // A bookmark from the future (a commit this database has not reached: issued by
             // a server with a copy further ahead, or before a restore) waits, bounded, as
             // Neo4j waits for a transaction id, then fails with a transient error.
