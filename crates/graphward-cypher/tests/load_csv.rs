@@ -4,25 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
+use graphward_core::engine::{EngineConfig, QueryEngine, TxOptions};
 use graphward_core::{ErrorCode, Value};
 use graphward_cypher::Engine;
 
-fn run(e: &Engine, q: &str) -> Result<Vec<Vec<Value>>, graphward_core::Error> {
-    let mut tx = e.begin(TxOptions {
-        mode: AccessMode::Write,
-        implicit: true,
-        ..TxOptions::default()
-    })?;
-    let mut s = tx.run(q, BTreeMap::new())?;
-    let mut rows = Vec::new();
-    while let Some(r) = s.next_row() {
-        rows.push(r?);
-    }
-    drop(s);
-    tx.commit()?;
-    Ok(rows)
-}
+mod common;
+use common::run;
 
 fn engine(dir: Option<&std::path::Path>) -> Engine {
     Engine::open_in_memory(EngineConfig {

@@ -3,27 +3,12 @@
 //! to the server-wide pool, and nothing a query controls recurses on the thread's stack.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
-
-use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
+use graphward_core::engine::EngineConfig;
 use graphward_core::{Error, ErrorCode, Value};
 use graphward_cypher::Engine;
 
-fn run(e: &Engine, q: &str) -> Result<Vec<Vec<Value>>, Error> {
-    let mut tx = e.begin(TxOptions {
-        mode: AccessMode::Write,
-        implicit: true,
-        ..TxOptions::default()
-    })?;
-    let mut s = tx.run(q, BTreeMap::new())?;
-    let mut rows = Vec::new();
-    while let Some(r) = s.next_row() {
-        rows.push(r?);
-    }
-    drop(s);
-    tx.commit()?;
-    Ok(rows)
-}
+mod common;
+use common::run;
 
 fn engine(query_limit: u64, total_limit: u64) -> Engine {
     let mut config = EngineConfig::default();

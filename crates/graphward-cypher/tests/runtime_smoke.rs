@@ -6,30 +6,8 @@ use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::{ErrorCode, Value};
 use graphward_cypher::Engine;
 
-fn run(e: &Engine, q: &str) -> Result<(Vec<String>, Vec<Vec<Value>>), graphward_core::Error> {
-    run_p(e, q, BTreeMap::new())
-}
-
-fn run_p(
-    e: &Engine,
-    q: &str,
-    params: BTreeMap<String, Value>,
-) -> Result<(Vec<String>, Vec<Vec<Value>>), graphward_core::Error> {
-    let mut tx = e.begin(TxOptions {
-        mode: AccessMode::Write,
-        implicit: true,
-        ..TxOptions::default()
-    })?;
-    let mut s = tx.run(q, params)?;
-    let cols = s.columns().to_vec();
-    let mut rows = Vec::new();
-    while let Some(r) = s.next_row() {
-        rows.push(r?);
-    }
-    drop(s);
-    tx.commit()?;
-    Ok((cols, rows))
-}
+mod common;
+use common::{run, run_with};
 
 #[test]
 fn create_match_return() {
@@ -39,9 +17,10 @@ fn create_match_return() {
         "CREATE (a:Person {name: 'Ann', age: 30})-[:KNOWS {since: 2020}]->(b:Person {name: 'Bob'})",
     )
     .unwrap();
-    let (cols, rows) = run(
+    let (cols, rows) = run_with(
         &e,
         "MATCH (a:Person)-[r:KNOWS]->(b) RETURN a.name, r.since, b.name",
+        BTreeMap::new(),
     )
     .unwrap();
     assert_eq!(cols, vec!["a.name", "r.since", "b.name"]);
@@ -53,13 +32,13 @@ fn create_match_return() {
             Value::from("Bob")
         ]]
     );
-    let (_, rows) = run(
+    let rows = run(
         &e,
         "MATCH (n) RETURN count(*) AS c, collect(n.name) AS names",
     )
     .unwrap();
     assert_eq!(rows[0][0], Value::Int(2));
-    let (_, rows) = run(&e, "MATCH p = (:Person)-->() RETURN p").unwrap();
+    let rows = run(&e, "MATCH p = (:Person)-->() RETURN p").unwrap();
     match &rows[0][0] {
         Value::Path(p) => {
             assert_eq!(p.nodes.len(), 2);
@@ -75,7 +54,7 @@ fn index_seek_unwind_and_two_hops() {
     let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
     run(&e, "CREATE INDEX n_id FOR (n:N) ON (n.id)").unwrap();
     let batch = Value::List((0..100).map(Value::Int).collect());
-    run_p(
+    run_with(
         &e,
         "UNWIND $b AS r CREATE (:N {id: r})",
         BTreeMap::from([("b".into(), batch)]),
@@ -91,13 +70,13 @@ fn index_seek_unwind_and_two_hops() {
             })
             .collect(),
     );
-    run_p(
+    run_with(
         &e,
         "UNWIND $b AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)",
         BTreeMap::from([("b".into(), rels)]),
     )
     .unwrap();
-    let (_, rows) = run_p(
+    let (_, rows) = run_with(
         &e,
         "MATCH (a:N {id:$id})-[:R]->()-[:R]->(c) RETURN count(c), collect(c.id)",
         BTreeMap::from([("id".into(), Value::Int(5))]),
@@ -189,6 +168,6 @@ fn limits_are_enforced() {
     // The timed-out transaction left nothing behind; a cancelled write rolls back.
     let err = run(&e, "MATCH (a:P), (b:P), (c:P) CREATE (:Q) RETURN count(*)").unwrap_err();
     assert_eq!(err.code, ErrorCode::TransactionTimedOut);
-    let (_, rows) = run(&e, "MATCH (q:Q) RETURN count(q)").unwrap();
+    let rows = run(&e, "MATCH (q:Q) RETURN count(q)").unwrap();
     assert_eq!(rows[0][0], Value::Int(0));
 }

@@ -1,0 +1,35 @@
+//! Shared by the engine's integration tests (`mod common;`): run one statement in its own
+//! auto-commit transaction through the `QueryEngine` trait, as a protocol does.
+#![allow(dead_code)]
+
+use graphward_core::engine::{AccessMode, Params, QueryEngine, TxOptions};
+use graphward_core::{Error, Value};
+use graphward_cypher::Engine;
+
+/// The rows of `query`, run and committed in an auto-commit write transaction.
+pub fn run(engine: &Engine, query: &str) -> Result<Vec<Vec<Value>>, Error> {
+    run_with(engine, query, Params::new()).map(|(_, rows)| rows)
+}
+
+/// The columns and rows of `query` with `params`, run and committed in an auto-commit write
+/// transaction.
+pub fn run_with(
+    engine: &Engine,
+    query: &str,
+    params: Params,
+) -> Result<(Vec<String>, Vec<Vec<Value>>), Error> {
+    let mut tx = engine.begin(TxOptions {
+        mode: AccessMode::Write,
+        implicit: true,
+        ..TxOptions::default()
+    })?;
+    let mut result = tx.run(query, params)?;
+    let columns = result.columns().to_vec();
+    let mut rows = Vec::new();
+    while let Some(row) = result.next_row() {
+        rows.push(row?);
+    }
+    drop(result);
+    tx.commit()?;
+    Ok((columns, rows))
+}
