@@ -172,8 +172,9 @@ fn authorize(
     if auth.is_disabled() {
         return Ok(());
     }
-    // Token expiry, block list, a dropped user or a demoted administrator: refused at the
-    // next statement, inside an open transaction too.
+    // Token expiry, block list or a dropped user: refused at the next statement, inside an
+    // open transaction too (a REVOKE is seen by the check below, which reads rights as stored
+    // now).
     auth.recheck(p)?;
     let scope = p.graph_scope.as_deref();
     if let (Some(scope), true) = (scope, db == "system") {

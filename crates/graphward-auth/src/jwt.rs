@@ -1014,7 +1014,6 @@ impl JwtVerifier {
         Ok(Principal {
             user: Some(sub),
             graph_scope: graph,
-            superuser: false,
             token: Some(token_ref),
         })
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use arc_swap::ArcSwapOption;
 
-use graphward_core::auth::{Authenticator, ClientInfo, Credentials, DbmsPrivilege};
+use graphward_core::auth::{AllowAll, Authenticator, ClientInfo, Credentials, DbmsPrivilege};
 use graphward_core::engine::Principal;
 use graphward_core::{Error, ErrorCode, Result};
 
@@ -32,7 +32,8 @@ const AUTH_FAILED: &str = "The client is unauthorized due to authentication fail
 /// How the service starts.
 #[derive(Clone, Default)]
 pub struct AuthOptions {
-    /// False only with `--auth-disabled`: every client is a superuser.
+    /// True only with `--auth-disabled`: every client is let in with every right
+    /// ([`graphward_core::auth::AllowAll`]).
     pub disabled: bool,
     /// The first administrator's password (from `--initial-password-file` or
     /// `GRAPHWARD_INITIAL_PASSWORD`); generated when absent.
@@ -277,9 +278,7 @@ impl AuthService {
     }
 
     /// The level a principal has on `graph` (`*` asks for every graph: global privileges).
-    /// With authentication on, this is computed from the store: `Principal::superuser` is not
-    /// trusted here (it only tells other crates that the user had ADMIN on `*` when it
-    /// authenticated).
+    /// With authentication on, this is read from the store as it is now.
     pub fn level(&self, principal: &Principal, graph: &str) -> Option<Level> {
         if self.disabled {
             return Some(Level::Admin);
@@ -293,13 +292,6 @@ impl AuthService {
         self.store.level(user, graph)
     }
 
-    /// Mark a principal whose user has ADMIN on every graph (and no graph scope) as superuser,
-    /// for crates that only know `Principal` (e.g. the HTTP stored-query commands).
-    fn with_superuser(&self, mut p: Principal) -> Principal {
-        p.superuser = p.graph_scope.is_none() && self.level(&p, ALL_GRAPHS) == Some(Level::Admin);
-        p
-    }
-
     /// A client certificate the TLS layer verified against the operator's client CA: its
     /// subject CN or a SAN names the user (the first name that is a user wins).
     fn authenticate_certificate(
@@ -310,10 +302,10 @@ impl AuthService {
         match names.iter().find(|n| self.store.user_exists(n)) {
             Some(user) => {
                 tracing::info!(user = %user, peer = ?addr, "authenticated by client certificate");
-                Ok(self.with_superuser(Principal {
+                Ok(Principal {
                     user: Some(user.clone()),
                     ..Principal::default()
-                }))
+                })
             }
             None => {
                 tracing::warn!(names = ?names, peer = ?addr, "client certificate names no user");
@@ -378,15 +370,7 @@ impl Authenticator for AuthService {
     fn authenticate(&self, credentials: &Credentials, client: &ClientInfo) -> Result<Principal> {
         let addr = client.peer.map(|p| p.ip());
         if self.disabled {
-            let user = match credentials {
-                Credentials::Basic { user, .. } => Some(user.clone()),
-                _ => None,
-            };
-            return Ok(Principal {
-                user,
-                superuser: true,
-                ..Principal::default()
-            });
+            return AllowAll.authenticate(credentials, client);
         }
         match credentials {
             // No credentials sent: a client certificate the TLS layer verified may name the user.
@@ -400,22 +384,21 @@ impl Authenticator for AuthService {
             Credentials::ClientCertificate { names } => self.authenticate_certificate(names, addr),
             Credentials::Basic { user, password } => {
                 self.check_password(user, password, addr)?;
-                Ok(self.with_superuser(Principal {
+                Ok(Principal {
                     user: Some(user.clone()),
                     ..Principal::default()
-                }))
+                })
             }
             Credentials::Bearer { token } => self
                 .verifier()
                 .verify(token, self)
-                .map(|p| self.with_superuser(p))
                 .map_err(|r| r.into_error(token)),
         }
     }
 
     fn allows(&self, principal: &Principal, privilege: DbmsPrivilege) -> bool {
         if self.disabled {
-            return true;
+            return AllowAll.allows(principal, privilege);
         }
         match (&principal.user, &principal.graph_scope) {
             // A token narrowed to one graph carries no server-wide privilege.
@@ -426,7 +409,7 @@ impl Authenticator for AuthService {
 
     fn recheck(&self, principal: &Principal) -> Result<()> {
         if self.disabled {
-            return Ok(());
+            return AllowAll.recheck(principal);
         }
         let Some(user) = principal.user.as_deref() else {
             return Err(Error::new(ErrorCode::Unauthorized, "not authenticated"));
@@ -445,12 +428,6 @@ impl Authenticator for AuthService {
                 format!("User does not exist: user '{user}' was dropped."),
             ));
         };
-        if principal.superuser && self.level(principal, ALL_GRAPHS) != Some(Level::Admin) {
-            return Err(Error::new(
-                ErrorCode::Unauthorized,
-                format!("The privileges of user '{user}' changed: authenticate again."),
-            ));
-        }
         token_check
     }
 }

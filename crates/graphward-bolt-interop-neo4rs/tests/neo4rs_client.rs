@@ -17,7 +17,7 @@ async fn mock_server() -> String {
     tokio::spawn(graphward_bolt::serve(
         listener,
         Arc::new(common::Engine(m)),
-        Arc::new(graphward_bolt::AllowAll),
+        Arc::new(graphward_core::auth::AllowAll),
         graphward_bolt::BoltConfig::default(),
     ));
     addr

@@ -20,7 +20,7 @@ async fn main() -> std::io::Result<()> {
     graphward_bolt::serve(
         listener,
         Arc::new(common::Engine(m)),
-        Arc::new(graphward_bolt::AllowAll),
+        Arc::new(graphward_core::auth::AllowAll),
         graphward_bolt::BoltConfig::default(),
     )
     .await

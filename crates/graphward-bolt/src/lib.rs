@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use graphward_core::auth::{ClientInfo, Credentials};
-use graphward_core::engine::{Principal, QueryEngine};
+use graphward_core::auth::{Authenticator, Credentials};
+use graphward_core::engine::QueryEngine;
 use graphward_core::preauth::{PreAuthGate, PreAuthLimits, PreAuthPermit, PreAuthRefusal};
 use graphward_core::Value;
 use graphward_core::{Error, ErrorCode};
@@ -78,54 +78,9 @@ impl Default for BoltConfig {
     }
 }
 
-/// Checks the HELLO/LOGON auth map.
-pub trait Authenticator: Send + Sync + 'static {
-    /// `auth` is the HELLO/LOGON auth map (scheme, principal, credentials, ...).
-    /// Ok(principal) or Err(Unauthorized).
-    fn authenticate(&self, auth: &BTreeMap<String, Value>) -> graphward_core::Result<Principal>;
-
-    /// Like [`Authenticator::authenticate`], knowing where the client connects from (for rate
-    /// limiting and logs). The session calls this one.
-    fn authenticate_client(
-        &self,
-        auth: &BTreeMap<String, Value>,
-        client: &ClientInfo,
-    ) -> graphward_core::Result<Principal> {
-        let _ = client;
-        self.authenticate(auth)
-    }
-
-    /// Re-check a principal authenticated earlier (expired or blocked token, dropped user);
-    /// called at each BEGIN and auto-commit RUN.
-    fn recheck(&self, principal: &Principal) -> graphward_core::Result<()> {
-        let _ = principal;
-        Ok(())
-    }
-}
-
-/// Accepts every scheme (none, basic, bearer); the principal is a superuser.
-pub struct AllowAll;
-
-impl Authenticator for AllowAll {
-    fn authenticate(&self, auth: &BTreeMap<String, Value>) -> graphward_core::Result<Principal> {
-        let user = match auth.get("principal") {
-            Some(Value::String(s)) => Some(s.clone()),
-            _ => None,
-        };
-        Ok(Principal {
-            user,
-            graph_scope: None,
-            superuser: true,
-            ..Principal::default()
-        })
-    }
-}
-
-/// Bolt's view of the server's [`graphward_core::auth::Authenticator`]: turns the auth map
-/// (scheme `none`, `basic`, `bearer`) into [`Credentials`].
-pub struct CoreAuthenticator(pub Arc<dyn graphward_core::auth::Authenticator>);
-
-/// The credentials an auth map carries; an unknown scheme or a malformed map is refused.
+/// The credentials a HELLO/LOGON auth map carries (scheme `none`, `basic`, `bearer`; no scheme
+/// is `none`), for the server's [`Authenticator`]; an unknown scheme or a malformed map is
+/// refused.
 pub fn credentials(auth: &BTreeMap<String, Value>) -> graphward_core::Result<Credentials> {
     let text = |k: &str| match auth.get(k) {
         Some(Value::String(s)) => Ok(s.clone()),
@@ -154,24 +109,6 @@ pub fn credentials(auth: &BTreeMap<String, Value>) -> graphward_core::Result<Cre
             ErrorCode::Unauthorized,
             "the auth scheme must be a string",
         )),
-    }
-}
-
-impl Authenticator for CoreAuthenticator {
-    fn authenticate(&self, auth: &BTreeMap<String, Value>) -> graphward_core::Result<Principal> {
-        self.authenticate_client(auth, &ClientInfo::default())
-    }
-
-    fn authenticate_client(
-        &self,
-        auth: &BTreeMap<String, Value>,
-        client: &ClientInfo,
-    ) -> graphward_core::Result<Principal> {
-        self.0.authenticate(&credentials(auth)?, client)
-    }
-
-    fn recheck(&self, principal: &Principal) -> graphward_core::Result<()> {
-        self.0.recheck(principal)
     }
 }
 

@@ -1015,7 +1015,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> Session<S> {
                     peer: Some(peer),
                     protocol: "bolt",
                 };
-                authn.authenticate_client(&auth, &client)
+                crate::credentials(&auth).and_then(|c| authn.authenticate(&c, &client))
             })
             .await?;
         Ok(res.map_err(|e| {

@@ -710,12 +710,16 @@ async fn impersonation_is_refused_not_ignored() {
 /// Accepts everything with a token that has already expired, except principal `fresh`.
 struct Expired;
 
-impl graphward_bolt::Authenticator for Expired {
+impl graphward_core::auth::Authenticator for Expired {
     fn authenticate(
         &self,
-        auth: &std::collections::BTreeMap<String, Value>,
+        credentials: &graphward_core::auth::Credentials,
+        _client: &graphward_core::auth::ClientInfo,
     ) -> graphward_core::Result<graphward_core::engine::Principal> {
-        let fresh = auth.get("principal") == Some(&Value::from("fresh"));
+        let fresh = matches!(
+            credentials,
+            graphward_core::auth::Credentials::Basic { user, .. } if user == "fresh"
+        );
         Ok(graphward_core::engine::Principal {
             user: Some("t".into()),
             token: (!fresh).then(|| graphward_core::engine::TokenRef {

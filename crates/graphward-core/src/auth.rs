@@ -2,7 +2,8 @@
 //!
 //! Protocol crates turn what the client sent (a Bolt HELLO/LOGON auth map, an HTTP
 //! `Authorization` header, a verified TLS client certificate) into [`Credentials`] and ask an
-//! [`Authenticator`] for a [`Principal`]. The implementation lives in `graphward-auth`.
+//! [`Authenticator`] for a [`Principal`]. The implementation lives in `graphward-auth`;
+//! [`AllowAll`] is the one allow-all (authentication disabled, tests).
 
 use std::net::SocketAddr;
 
@@ -106,10 +107,34 @@ pub trait Authenticator: Send + Sync + 'static {
     }
 
     /// Whether the principal holds a DBMS privilege now (checked at each use, so a REVOKE
-    /// takes effect at once). The default allows superusers only.
+    /// takes effect at once). The default allows no one.
     fn allows(&self, principal: &Principal, privilege: DbmsPrivilege) -> bool {
-        let _ = privilege;
-        principal.superuser
+        let _ = (principal, privilege);
+        false
+    }
+}
+
+/// The one authenticator that lets everyone in with every right: a server started with
+/// `--auth-disabled` (`graphward-auth`'s `AuthService` answers with it) and tests, over Bolt
+/// and HTTP alike. The principal's user is the Basic user name, if one was given (it is not
+/// checked), so explicit transactions still belong to whoever opened them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AllowAll;
+
+impl Authenticator for AllowAll {
+    fn authenticate(&self, credentials: &Credentials, _client: &ClientInfo) -> Result<Principal> {
+        let user = match credentials {
+            Credentials::Basic { user, .. } => Some(user.clone()),
+            _ => None,
+        };
+        Ok(Principal {
+            user,
+            ..Principal::default()
+        })
+    }
+
+    fn allows(&self, _principal: &Principal, _privilege: DbmsPrivilege) -> bool {
+        true
     }
 }
 

@@ -43,14 +43,13 @@ impl CancelToken {
     }
 }
 
-/// Who is asking. Filled in by the auth layer; the engine uses it for privilege checks.
+/// Who is asking: who, never what they may do. Filled in by the auth layer; every decision
+/// reads the user's rights as stored at that moment (`graphward_auth::policy`).
 #[derive(Debug, Clone, Default)]
 pub struct Principal {
     pub user: Option<String>,
     /// Restricts this principal to one graph (the JWT `graph` claim), if set.
     pub graph_scope: Option<String>,
-    /// Set when authentication is disabled or for the internal system user.
-    pub superuser: bool,
     /// The bearer token this principal was authenticated with, if any (for re-checks:
     /// expiry, block list, revoke-all). Opaque to protocol crates.
     pub token: Option<TokenRef>,

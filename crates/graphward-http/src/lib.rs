@@ -131,29 +131,6 @@ impl HttpState {
     }
 }
 
-/// An authenticator that accepts everyone as a superuser, for servers without
-/// authentication configured. The principal's user is the Basic user name, if one was given
-/// (it is not checked), so explicit transactions still belong to whoever opened them.
-pub struct PermissiveAuthenticatorNoAuthConfigured;
-
-impl Authenticator for PermissiveAuthenticatorNoAuthConfigured {
-    fn authenticate(
-        &self,
-        credentials: &Credentials,
-        _client: &ClientInfo,
-    ) -> graphward_core::Result<Principal> {
-        let user = match credentials {
-            Credentials::Basic { user, .. } => Some(user.clone()),
-            _ => None,
-        };
-        Ok(Principal {
-            user,
-            superuser: true,
-            ..Principal::default()
-        })
-    }
-}
-
 /// Shared by every request.
 pub(crate) struct App {
     pub state: HttpState,

@@ -6,9 +6,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use graphward_core::auth::AllowAll;
 use graphward_core::engine::{DatabaseInfo, QueryEngine, Transaction, TxOptions};
 use graphward_core::{Error, ErrorCode};
-use graphward_http::{serve, HttpState, PermissiveAuthenticatorNoAuthConfigured};
+use graphward_http::{serve, HttpState};
 use graphward_tls::rustls::{self, pki_types::CertificateDer, ClientConfig, RootCertStore};
 use graphward_tls::{San, TlsManager, TlsSettings};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -40,10 +41,7 @@ impl QueryEngine for NoEngine {
 async fn start(tls: Option<Arc<TlsManager>>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let mut state = HttpState::new(
-        Arc::new(NoEngine),
-        Arc::new(PermissiveAuthenticatorNoAuthConfigured),
-    );
+    let mut state = HttpState::new(Arc::new(NoEngine), Arc::new(AllowAll));
     state.tls_managers = tls.iter().cloned().collect();
     tokio::spawn(serve(listener, tls, state));
     addr

@@ -391,7 +391,7 @@ async fn serve(
         bolt_listener,
         tls.bolt.clone(),
         engine,
-        Arc::new(graphward_bolt::CoreAuthenticator(auth)),
+        auth,
         config.bolt.config.clone(),
     ));
     let http: JoinHandle<io::Result<()>> = tokio::spawn(graphward_http::serve(

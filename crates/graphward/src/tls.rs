@@ -313,7 +313,7 @@ mod tests {
     fn commands_without_tls_and_inside_transactions() {
         let cmds = TlsCommands::new(Listeners::default());
         let admin = Principal {
-            superuser: true,
+            user: Some("admin".into()),
             ..Principal::default()
         };
         let params = Params::new();

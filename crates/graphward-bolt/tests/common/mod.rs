@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use graphward_bolt::chunk::{self, Parsed};
 use graphward_bolt::packstream::{Decoder, Encoder, Flavor};
-use graphward_bolt::{serve_connection, AllowAll, Authenticator, BoltConfig, BoltContext};
+use graphward_bolt::{serve_connection, BoltConfig, BoltContext};
+use graphward_core::auth::{AllowAll, Authenticator, ClientInfo, Credentials};
 use graphward_core::commands::TxControl;
 use graphward_core::engine::{
     CommitInfo, DatabaseInfo, Params, Prepared, Principal, QueryEngine, QueryType, ResultStream,
@@ -280,17 +281,12 @@ impl QueryEngine for Engine {
 pub struct Password;
 
 impl Authenticator for Password {
-    fn authenticate(&self, auth: &BTreeMap<String, Value>) -> Result<Principal> {
-        match (auth.get("scheme"), auth.get("credentials")) {
-            (Some(Value::String(s)), Some(Value::String(c))) if s == "basic" && c == "secret" => {
-                Ok(Principal {
-                    user: match auth.get("principal") {
-                        Some(Value::String(p)) => Some(p.clone()),
-                        _ => None,
-                    },
-                    ..Principal::default()
-                })
-            }
+    fn authenticate(&self, credentials: &Credentials, _client: &ClientInfo) -> Result<Principal> {
+        match credentials {
+            Credentials::Basic { user, password } if password == "secret" => Ok(Principal {
+                user: Some(user.clone()),
+                ..Principal::default()
+            }),
             _ => Err(Error::new(ErrorCode::Unauthorized, "bad credentials")),
         }
     }
