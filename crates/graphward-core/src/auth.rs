@@ -217,3 +217,37 @@ pub trait TokenService: Send + Sync + 'static {
     /// Is this token valid now, and if not, why.
     fn check(&self, token: &str) -> TokenCheck;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Denies everything it is not told to allow: the trait's defaults.
+    struct Minimal;
+
+    impl Authenticator for Minimal {
+        fn authenticate(&self, _: &Credentials, _: &ClientInfo) -> Result<Principal> {
+            Ok(Principal::default())
+        }
+    }
+
+    #[test]
+    fn allow_all_names_the_basic_user_and_allows_every_dbms_privilege() {
+        let client = ClientInfo::default();
+        let basic = Credentials::Basic {
+            user: "ann".into(),
+            password: "anything".into(),
+        };
+        let p = AllowAll.authenticate(&basic, &client).ok();
+        assert_eq!(p.as_ref().and_then(|p| p.user.as_deref()), Some("ann"));
+        let anonymous = AllowAll.authenticate(&Credentials::None, &client).ok();
+        assert_eq!(anonymous.as_ref().map(|p| p.user.is_none()), Some(true));
+        let p = p.unwrap_or_default();
+        assert!(AllowAll.recheck(&p).is_ok());
+        for privilege in DbmsPrivilege::ALL {
+            assert!(AllowAll.allows(&p, privilege));
+            // The default allows no one: rights come from the implementation's store.
+            assert!(!Minimal.allows(&p, privilege));
+        }
+    }
+}
