@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use graphward_bench::bolt::Bolt;
-use graphward_bench::procfs::{cpu_seconds, write_bytes};
+use graphward_bench::procfs::{cpu_seconds, thread_cpu_seconds, write_bytes};
 use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::Value;
 use graphward_cypher::Engine;
@@ -415,7 +415,7 @@ fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
     ] {
         let mut lat = Vec::new();
         let mut total = 0i64;
-        let client0 = cpu_seconds("self").unwrap_or(0.0);
+        let client0 = thread_cpu_seconds().unwrap_or(0.0);
         for k in 0..args.queries {
             let id = (k * 7919) % args.nodes.max(1);
             let params = BTreeMap::from([("id".to_string(), Value::Int(id as i64))]);
@@ -426,9 +426,9 @@ fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
                 total += c;
             }
         }
-        // This process's CPU per query: the client's with --bolt, engine and all embedded.
+        // This thread's CPU per query: the client's with --bolt, the engine's embedded.
         let client_ms =
-            (cpu_seconds("self").unwrap_or(0.0) - client0) * 1000.0 / args.queries.max(1) as f64;
+            (thread_cpu_seconds().unwrap_or(0.0) - client0) * 1000.0 / args.queries.max(1) as f64;
         lat.sort_by(|a, b| a.total_cmp(b));
         parts.push(format!(
             "\"{name}\":{{\"p50_ms\":{:.4},\"p95_ms\":{:.4},\"total\":{total},\"client_cpu_ms\":{client_ms:.3}}}",
