@@ -879,7 +879,7 @@ mod tests {
                 format!(
                     r#"{{"metadata": {}1{}}}"#,
                     "{\"a\":".repeat(MAX_METADATA_DEPTH + 1),
-                    "}".repeat(MAX_METADATA_DEPTH)
+                    "}".repeat(MAX_METADATA_DEPTH + 1)
                 ),
                 "nested more than",
             ),
@@ -896,7 +896,7 @@ mod tests {
         let ok = format!(
             r#"{{"metadata": {}1{}}}"#,
             "{\"a\":".repeat(MAX_METADATA_DEPTH),
-            "}".repeat(MAX_METADATA_DEPTH - 1)
+            "}".repeat(MAX_METADATA_DEPTH)
         );
         assert!(request(&ok).is_ok(), "{ok}");
     }
