@@ -233,7 +233,6 @@ Feature: RelationshipConstraints
     And the side effects should be:
       | +nodes         | 2 |
       | +relationships | 1 |
-      | +labels        | 1 |
       | +properties    | 2 |
 
   Scenario: The uniqueness constraint is refused over duplicates
@@ -296,7 +295,6 @@ Feature: RelationshipConstraints
     And the side effects should be:
       | +nodes         | 2 |
       | +relationships | 1 |
-      | +labels        | 1 |
       | +properties    | 1 |
 
   Scenario: IS NODE UNIQUE on a relationship pattern is a syntax error
