@@ -218,9 +218,27 @@ Feature: ExistenceConstraints
       | {}       |
     And no side effects
 
-  Scenario: Relationship property constraints are refused by name
+  Scenario: Relationship indexes are refused by name
     When executing query:
       """
-      CREATE CONSTRAINT FOR ()-[r:WROTE]-() REQUIRE r.year IS NOT NULL
+      CREATE INDEX FOR ()-[r:WROTE]-() ON (r.year)
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+
+  Scenario: An existence constraint does not hide nodes from a property lookup
+    Given having executed:
+      """
+      CREATE CONSTRAINT author_name FOR (a:Author) REQUIRE a.name IS NOT NULL
+      """
+    And having executed:
+      """
+      CREATE (:Author {name: 'Jane'})
+      """
+    When executing query:
+      """
+      MATCH (a:Author {name: 'Jane'}) RETURN a.name AS name
+      """
+    Then the result should be, in any order:
+      | name   |
+      | 'Jane' |
+    And no side effects

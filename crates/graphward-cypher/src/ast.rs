@@ -590,18 +590,24 @@ pub enum AdminCommand {
     },
     ShowIndexes,
     /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:Label) REQUIRE n.p IS UNIQUE`
-    /// (and the older `ON (n:Label) ASSERT n.p IS UNIQUE`).
+    /// (and the older `ON (n:Label) ASSERT n.p IS UNIQUE`), or on relationships
+    /// `FOR ()-[r:TYPE]-() REQUIRE r.p IS [REL[ATIONSHIP]] UNIQUE` (Neo4j 5.7).
     CreateUniqueConstraint {
         name: Option<String>,
         if_not_exists: bool,
+        entity: SchemaEntity,
+        /// The label, or the relationship type.
         label: String,
         properties: Vec<String>,
     },
     /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:Label) REQUIRE n.p IS NOT NULL` (and
-    /// the older `ON (n:Label) ASSERT n.p IS NOT NULL`): a property existence constraint.
+    /// the older `ON (n:Label) ASSERT n.p IS NOT NULL`), or on relationships
+    /// `FOR ()-[r:TYPE]-() REQUIRE r.p IS NOT NULL`: a property existence constraint.
     CreateExistenceConstraint {
         name: Option<String>,
         if_not_exists: bool,
+        entity: SchemaEntity,
+        /// The label, or the relationship type.
         label: String,
         property: String,
     },
@@ -633,6 +639,13 @@ pub enum AdminCommand {
     CompactDatabase {
         name: String,
     },
+}
+
+/// What the pattern of a schema command names: nodes with a label, or relationships of a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaEntity {
+    Node,
+    Relationship,
 }
 
 /// Memgraph's schema commands (`CREATE INDEX ON :L(p)` is `AdminCommand::CreateIndex`).

@@ -294,6 +294,68 @@ pub(crate) struct QueryRequest {
     pub statement: Option<Statement>,
     pub mode: AccessMode,
     pub format: Format,
+    /// The transaction metadata (`metadata`), when the body has one.
+    pub metadata: Option<graphward_core::value::Map>,
+}
+
+/// Most bytes the `metadata` object may take, as compact JSON.
+pub(crate) const MAX_METADATA_BYTES: usize = 16 * 1024;
+/// Most nesting of maps and lists in `metadata` (the object itself is level 1).
+pub(crate) const MAX_METADATA_DEPTH: usize = 8;
+
+/// Counts bytes written and fails past a limit (sizing `metadata` without building it).
+struct SizeCap(usize);
+
+impl std::io::Write for SizeCap {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        if self.0 > MAX_METADATA_BYTES {
+            return Err(std::io::Error::other("too large"));
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `j` nests deeper than `max` levels (scalars are level 0).
+fn deeper_than(j: &J, max: usize) -> bool {
+    let children: Box<dyn Iterator<Item = &J>> = match j {
+        J::Array(a) => Box::new(a.iter()),
+        J::Object(o) => Box::new(o.values()),
+        _ => return false,
+    };
+    max == 0 || children.into_iter().any(|c| deeper_than(c, max - 1))
+}
+
+/// The transaction metadata of a request: a JSON object, at most [`MAX_METADATA_BYTES`] as
+/// JSON and [`MAX_METADATA_DEPTH`] levels deep; values decode as parameters do (typed values
+/// in the typed format). Shown by `CALL tx.getMetaData()` and `SHOW TRANSACTIONS`.
+fn parse_metadata(
+    j: Option<&J>,
+    format: Format,
+) -> Result<Option<graphward_core::value::Map>, ApiError> {
+    let o = match j {
+        None | Some(J::Null) => return Ok(None),
+        Some(o @ J::Object(_)) => o,
+        Some(_) => return Err(ApiError::bad_request("`metadata` must be a JSON object")),
+    };
+    if serde_json::to_writer(SizeCap(0), o).is_err() {
+        return Err(ApiError::bad_request(format!(
+            "`metadata` is larger than {MAX_METADATA_BYTES} bytes as JSON"
+        )));
+    }
+    if deeper_than(o, MAX_METADATA_DEPTH) {
+        return Err(ApiError::bad_request(format!(
+            "`metadata` is nested more than {MAX_METADATA_DEPTH} levels deep"
+        )));
+    }
+    match json::param(o, format)? {
+        Value::Map(m) => Ok(Some(m)),
+        // A typed-format `{"$type": .., "_value": ..}` object decodes to another value.
+        _ => Err(ApiError::bad_request("`metadata` must be a JSON object")),
+    }
 }
 
 pub(crate) fn parse_query_request(
@@ -354,10 +416,12 @@ pub(crate) fn parse_query_request(
     if matches!(o.get("impersonatedUser"), Some(J::String(_))) {
         return Err(ApiError::bad_request("impersonation is not supported"));
     }
+    let metadata = parse_metadata(o.get("metadata"), in_format)?;
     Ok(QueryRequest {
         statement: text.map(|text| Statement { text, params }),
         mode,
         format,
+        metadata,
     })
 }
 
@@ -423,6 +487,7 @@ pub(crate) async fn autocommit(
         principal,
         cancel: cancel.clone(),
         implicit: true,
+        metadata: q.metadata.unwrap_or_default(),
         ..TxOptions::default()
     };
     let job = autocommit_job(app.clone(), options, q.statement, q.format, Shape::QueryApi);
@@ -567,6 +632,7 @@ pub(crate) async fn open_tx(
         principal,
         cancel: CancelToken::new(),
         implicit: false,
+        metadata: q.metadata.unwrap_or_default(),
         ..TxOptions::default()
     };
     let japp = app.clone();
@@ -665,9 +731,16 @@ async fn tx_request(
             statement: None,
             mode: AccessMode::Write,
             format: Format::from_media(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok())),
+            metadata: None,
         },
         _ => parse_query_request(&headers, &body, false)?,
     };
+    if q.metadata.is_some() {
+        // Bolt takes it at BEGIN only, too: the transaction's metadata does not change.
+        return Err(ApiError::bad_request(
+            "`metadata` is given when the transaction begins (POST /db/{graph}/query/v2/tx), not on a later request",
+        ));
+    }
     let mut slot = claim(&app, &graph, &id, &principal).await?;
     let japp = app.clone();
     let idle = app.state.limits.transaction_idle_timeout;
@@ -757,4 +830,74 @@ pub(crate) async fn rollback_tx(
     req: Request,
 ) -> Result<Response, ApiError> {
     tx_request(app, graph, id, req, TxAction::Rollback).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: &str) -> Result<QueryRequest, ApiError> {
+        parse_query_request(&HeaderMap::new(), body.as_bytes(), false)
+    }
+
+    #[test]
+    fn metadata_is_an_object_of_parameter_values() {
+        let q = request(r#"{"statement": "RETURN 1", "metadata": {"app": "etl", "run": 7, "tags": ["a", "b"]}}"#)
+            .map_err(|e| e.message)
+            .unwrap_or_else(|m| panic!("{m}"));
+        let m = q.metadata.unwrap_or_default();
+        assert_eq!(m.get("app"), Some(&Value::String("etl".into())));
+        assert_eq!(m.get("run"), Some(&Value::Int(7)));
+        assert_eq!(
+            m.get("tags"),
+            Some(&Value::List(vec![
+                Value::String("a".into()),
+                Value::String("b".into())
+            ]))
+        );
+        assert!(request(r#"{"statement": "RETURN 1"}"#)
+            .map(|q| q.metadata.is_none())
+            .unwrap_or(false));
+        assert!(request(r#"{"metadata": null}"#)
+            .map(|q| q.metadata.is_none())
+            .unwrap_or(false));
+    }
+
+    #[test]
+    fn metadata_is_bounded_with_a_clear_error() {
+        for (body, says) in [
+            (r#"{"metadata": [1]}"#.to_string(), "must be a JSON object"),
+            (r#"{"metadata": "x"}"#.to_string(), "must be a JSON object"),
+            (
+                format!(
+                    r#"{{"metadata": {{"k": "{}"}}}}"#,
+                    "x".repeat(MAX_METADATA_BYTES)
+                ),
+                "larger than",
+            ),
+            (
+                format!(
+                    r#"{{"metadata": {}1{}}}"#,
+                    "{\"a\":".repeat(MAX_METADATA_DEPTH + 1),
+                    "}".repeat(MAX_METADATA_DEPTH + 1)
+                ),
+                "nested more than",
+            ),
+        ] {
+            match request(&body) {
+                Ok(_) => panic!("accepted: {body:.80}"),
+                Err(e) => {
+                    assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", e.message);
+                    assert!(e.message.contains(says), "{}", e.message);
+                }
+            }
+        }
+        // Exactly the depth allowed is accepted.
+        let ok = format!(
+            r#"{{"metadata": {}1{}}}"#,
+            "{\"a\":".repeat(MAX_METADATA_DEPTH),
+            "}".repeat(MAX_METADATA_DEPTH)
+        );
+        assert!(request(&ok).is_ok(), "{ok}");
+    }
 }

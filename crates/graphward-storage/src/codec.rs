@@ -639,15 +639,38 @@ pub(crate) struct SchemaData {
     pub id: u32,
     pub name: String,
     pub unique: bool,
-    /// An existence constraint (kind byte 2; `unique` is then false): no index entries.
+    /// An existence constraint (`unique` is then false): no index entries.
     pub exists: bool,
+    /// A rule on relationships: `label` is then a relationship type token. Only uniqueness
+    /// and existence constraints are offered on relationships.
+    pub rel: bool,
+    /// A label token, or a relationship type token when `rel`.
     pub label: u32,
     pub keys: Vec<u32>,
 }
 
+impl SchemaData {
+    /// A node property index or node uniqueness constraint: has entries for nodes.
+    pub fn node_indexed(&self) -> bool {
+        !self.rel && !self.exists
+    }
+}
+
+/// The kind byte of a schema record: 0 node index, 1 node uniqueness, 2 node existence (all
+/// three since format 1), 3 relationship existence, 4 relationship uniqueness. Older files
+/// hold only 0..=2, so they open unchanged; a binary older than kinds 3 and 4 refuses a file
+/// holding them ("bad schema kind") rather than ignore a constraint.
+fn schema_kind(s: &SchemaData) -> u8 {
+    match (s.rel, s.exists, s.unique) {
+        (false, true, _) => 2,
+        (false, false, unique) => u8::from(unique),
+        (true, true, _) => 3,
+        (true, false, _) => 4,
+    }
+}
+
 pub(crate) fn encode_schema(s: &SchemaData) -> Vec<u8> {
-    let kind = if s.exists { 2 } else { u8::from(s.unique) };
-    let mut out = vec![RECORD_V1, kind];
+    let mut out = vec![RECORD_V1, schema_kind(s)];
     put_varint(&mut out, s.name.len() as u64);
     out.extend_from_slice(s.name.as_bytes());
     put_varint(&mut out, u64::from(s.label));
@@ -663,10 +686,12 @@ pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
     if r.u8()? != RECORD_V1 {
         return Err(corrupt("unknown schema record version"));
     }
-    let (unique, exists) = match r.u8()? {
-        0 => (false, false),
-        1 => (true, false),
-        2 => (false, true),
+    let (unique, exists, rel) = match r.u8()? {
+        0 => (false, false, false),
+        1 => (true, false, false),
+        2 => (false, true, false),
+        3 => (false, true, true),
+        4 => (true, false, true),
         _ => return Err(corrupt("bad schema kind")),
     };
     let name = r.string()?;
@@ -684,6 +709,7 @@ pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
         name,
         unique,
         exists,
+        rel,
         label,
         keys,
     })

@@ -52,8 +52,8 @@
 //! | `rels` | rel id | src, dst, type + properties |
 //! | `adj_out_v2` / `adj_in_v2` | (node, type, first rel) | up to 128 (rel, other node), delta varints |
 //! | `label_chunks` / `label_count` | (label, node >> 10) / label | bitmap or offset list / count |
-//! | `prop_idx` | schema id ++ value key ++ node | () (property indexes, constraints) |
-//! | `schema` | schema id | name, kind, label, keys |
+//! | `prop_idx` | schema id ++ value key ++ node (or relationship) | () (property indexes, uniqueness constraints) |
+//! | `schema` | schema id | name, kind (0 index, 1 unique, 2 exists; 3/4 relationship exists/unique), label or type, keys |
 //!
 //! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
 //! an equality seek is one range scan; integers and the node id take as few bytes as their
@@ -127,13 +127,33 @@ pub enum SchemaKind {
     /// A property existence constraint (`IS NOT NULL`): every node with the label has the
     /// (single) property, checked at commit. No index.
     Existence,
+    /// A relationship property existence constraint: every relationship of the type (the
+    /// `label` of the [`SchemaDef`]) has the (single) property, checked at commit. No index.
+    RelExistence,
+    /// A relationship property uniqueness constraint on the type (the `label` of the
+    /// [`SchemaDef`]), backed by an index of its own (not used for seeks).
+    RelUnique,
 }
 
-/// A property index or uniqueness constraint on `(:label {properties})`.
+impl SchemaKind {
+    /// A rule on relationships (its `label` is a relationship type).
+    pub fn on_relationships(&self) -> bool {
+        matches!(self, SchemaKind::RelExistence | SchemaKind::RelUnique)
+    }
+
+    /// A constraint (as opposed to a plain index).
+    pub fn is_constraint(&self) -> bool {
+        !matches!(self, SchemaKind::Index)
+    }
+}
+
+/// A property index or constraint on `(:label {properties})`, or, for the relationship
+/// kinds, on `()-[:label {properties}]-()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaDef {
     pub name: String,
     pub kind: SchemaKind,
+    /// A label, or a relationship type for [`SchemaKind::on_relationships`] kinds.
     pub label: String,
     pub properties: Vec<String>,
 }

@@ -1119,6 +1119,7 @@ impl<'t> WriteState<'t> {
             poisoned: false,
             dirty: false,
             touched: BTreeSet::new(),
+            touched_rels: BTreeSet::new(),
         })
     }
 }
@@ -1322,7 +1323,7 @@ fn read_index_seek<C: Ctx>(
     let Some(schema) = c
         .schemas()
         .iter()
-        .find(|s| s.label == lid && s.keys == keys)
+        .find(|s| s.node_indexed() && s.label == lid && s.keys == keys)
     else {
         return Ok(None);
     };
@@ -1356,7 +1357,9 @@ fn single_schema<C: Ctx>(c: &C, label: &str, property: &str) -> Result<Option<u3
     };
     Ok(c.schemas()
         .iter()
-        .find(|s| s.label == lid && s.keys.len() == 1 && s.keys.first() == Some(&key))
+        .find(|s| {
+            s.node_indexed() && s.label == lid && s.keys.len() == 1 && s.keys.first() == Some(&key)
+        })
         .map(|s| s.id))
 }
 
@@ -1600,14 +1603,14 @@ fn read_schema<C: Ctx>(c: &C) -> Result<Vec<SchemaDef>> {
         }
         out.push(SchemaDef {
             name: s.name.clone(),
-            kind: if s.exists {
-                SchemaKind::Existence
-            } else if s.unique {
-                SchemaKind::Unique
-            } else {
-                SchemaKind::Index
+            kind: match (s.rel, s.exists, s.unique) {
+                (false, true, _) => SchemaKind::Existence,
+                (false, false, true) => SchemaKind::Unique,
+                (false, false, false) => SchemaKind::Index,
+                (true, true, _) => SchemaKind::RelExistence,
+                (true, false, _) => SchemaKind::RelUnique,
             },
-            label: c.token_name(KIND_LABEL, s.label)?,
+            label: c.token_name(if s.rel { KIND_TYPE } else { KIND_LABEL }, s.label)?,
             properties,
         });
     }
@@ -1929,6 +1932,9 @@ struct WriteState<'t> {
     /// Nodes created or changed by this transaction while an existence constraint exists:
     /// checked against the existence constraints at commit.
     touched: BTreeSet<u64>,
+    /// Relationships created or changed by this transaction while a relationship existence
+    /// constraint exists: checked at commit like `touched`.
+    touched_rels: BTreeSet<u64>,
 }
 
 #[allow(dead_code)]
@@ -2054,7 +2060,7 @@ fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
 pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
     let mut out = Vec::new();
     'schemas: for s in schemas {
-        if s.exists || d.labels.binary_search(&s.label).is_err() {
+        if !s.node_indexed() || d.labels.binary_search(&s.label).is_err() {
             continue;
         }
         let mut key = Vec::new();
@@ -2065,6 +2071,26 @@ pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEn
             }
         }
         out.push((s.id, s.unique, key));
+    }
+    out
+}
+
+/// The uniqueness entries of one relationship (relationship uniqueness constraints on its
+/// type whose properties it all has): schema id, true, normalized key bytes.
+fn rel_index_entries(schemas: &[SchemaData], d: &RelData) -> Vec<IndexEntry> {
+    let mut out = Vec::new();
+    'schemas: for s in schemas {
+        if !(s.rel && s.unique) || s.label != d.rel_type {
+            continue;
+        }
+        let mut key = Vec::new();
+        for k in &s.keys {
+            match prop_of(&d.props, *k) {
+                Some(v) => codec::encode_index_value(&mut key, v),
+                None => continue 'schemas,
+            }
+        }
+        out.push((s.id, true, key));
     }
     out
 }
@@ -2224,8 +2250,16 @@ impl<'t> WriteState<'t> {
     /// Remember a created or changed node for the commit-time existence check (only while
     /// an existence constraint exists).
     fn touch(&mut self, id: u64) {
-        if self.schemas.iter().any(|s| s.exists) {
+        if self.schemas.iter().any(|s| s.exists && !s.rel) {
             self.touched.insert(id);
+        }
+    }
+
+    /// Remember a created or changed relationship for the commit-time existence check (only
+    /// while a relationship existence constraint exists).
+    fn touch_rel(&mut self, id: u64) {
+        if self.schemas.iter().any(|s| s.exists && s.rel) {
+            self.touched_rels.insert(id);
         }
     }
 
@@ -2234,10 +2268,36 @@ impl<'t> WriteState<'t> {
     /// in the transaction).
     fn check_existence(&mut self) -> Result<()> {
         let touched = std::mem::take(&mut self.touched);
+        let touched_rels = std::mem::take(&mut self.touched_rels);
+        if !touched_rels.is_empty() {
+            let exists: Vec<SchemaData> = self
+                .schemas
+                .iter()
+                .filter(|s| s.exists && s.rel)
+                .cloned()
+                .collect();
+            for id in touched_rels {
+                // Deleted later in the transaction: nothing to check.
+                let Some(d) = self.src()?.rel_data(id)? else {
+                    continue;
+                };
+                for s in exists.iter().filter(|s| s.label == d.rel_type) {
+                    if let Some(missing) = s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
+                    {
+                        return Err(self.existence_violation(s, id, *missing));
+                    }
+                }
+            }
+        }
         if touched.is_empty() {
             return Ok(());
         }
-        let exists: Vec<SchemaData> = self.schemas.iter().filter(|s| s.exists).cloned().collect();
+        let exists: Vec<SchemaData> = self
+            .schemas
+            .iter()
+            .filter(|s| s.exists && !s.rel)
+            .cloned()
+            .collect();
         for id in touched {
             let Some(d) = self.src()?.node_data(id)? else {
                 continue;
@@ -2255,12 +2315,93 @@ impl<'t> WriteState<'t> {
     }
 
     fn existence_violation(&self, s: &SchemaData, id: u64, key: u32) -> Error {
-        let label = self.token_name(KIND_LABEL, s.label).unwrap_or_default();
         let key = self.token_name(KIND_KEY, key).unwrap_or_default();
+        let message = if s.rel {
+            let ty = self.token_name(KIND_TYPE, s.label).unwrap_or_default();
+            format!("Relationship({id}) with type `{ty}` must have the property `{key}`")
+        } else {
+            let label = self.token_name(KIND_LABEL, s.label).unwrap_or_default();
+            format!("Node({id}) with label `{label}` must have the property `{key}`")
+        };
+        Error::new(ErrorCode::ConstraintValidationFailed, message)
+    }
+
+    /// A relationship uniqueness violation: `existing` already has the values `d` brings.
+    fn rel_violation(&self, schema: u32, existing: u64, d: &RelData) -> Error {
+        let Some(s) = self.schemas.iter().find(|s| s.id == schema) else {
+            return Error::new(
+                ErrorCode::ConstraintValidationFailed,
+                format!("Relationship({existing}) already exists with the same property values"),
+            );
+        };
+        let ty = self
+            .token_name(KIND_TYPE, s.label)
+            .unwrap_or_else(|_| format!("#{}", s.label));
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        for k in &s.keys {
+            names.push(format!(
+                "`{}`",
+                self.token_name(KIND_KEY, *k)
+                    .unwrap_or_else(|_| format!("#{k}"))
+            ));
+            values.push(
+                prop_of(&d.props, *k)
+                    .map(render_value)
+                    .unwrap_or_else(|| "null".into()),
+            );
+        }
+        let what = if names.len() == 1 {
+            "property"
+        } else {
+            "properties"
+        };
         Error::new(
             ErrorCode::ConstraintValidationFailed,
-            format!("Node({id}) with label `{label}` must have the property `{key}`"),
+            format!(
+                "Relationship({existing}) already exists with type `{ty}` and {what} {} = {}",
+                names.join(", "),
+                values.join(", ")
+            ),
         )
+    }
+
+    fn has_rel_unique(&self) -> bool {
+        self.schemas.iter().any(|s| s.rel && s.unique)
+    }
+
+    /// Writes a changed relationship record, keeping its uniqueness entries in step (checked
+    /// before anything is written) and remembering it for the existence check.
+    fn update_rel(&mut self, id: u64, old: Option<&RelData>, new: &RelData) -> Result<()> {
+        self.touch_rel(id);
+        let old_entries = old
+            .map(|o| rel_index_entries(&self.schemas, o))
+            .unwrap_or_default();
+        let new_entries = rel_index_entries(&self.schemas, new);
+        let add: Vec<IndexEntry> = new_entries
+            .iter()
+            .filter(|e| !old_entries.contains(e))
+            .cloned()
+            .collect();
+        {
+            let src = self.src()?;
+            for (sid, _, key) in &add {
+                if let Some(other) = src.index_other(*sid, key, id)? {
+                    return Err(self.rel_violation(*sid, other, new));
+                }
+            }
+        }
+        self.write_rel(id, new)?;
+        let tabs = self.tabs.as_mut().ok_or_else(closed)?;
+        for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
+            tables::idx_key(&mut self.kbuf, *sid, key, id);
+            tabs.prop_idx.remove(self.kbuf.as_slice()).map_err(st)?;
+        }
+        for (sid, _, key) in &add {
+            tables::idx_key(&mut self.kbuf, *sid, key, id);
+            tabs.prop_idx.insert(self.kbuf.as_slice(), ()).map_err(st)?;
+        }
+        Ok(())
     }
 
     fn update_node(&mut self, id: u64, old: &NodeData, new: NodeData) -> Result<()> {
@@ -2531,7 +2672,7 @@ impl GraphWrite for WriteState<'_> {
                 rel_type: t,
                 props,
             };
-            w.write_rel(id, &d)?;
+            w.update_rel(id, None, &d)?;
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tables::adj_insert(&mut tabs.out, &mut w.buf, src, t, id, dst)?;
             tables::adj_insert(&mut tabs.inc, &mut w.buf, dst, t, id, src)?;
@@ -2575,6 +2716,8 @@ impl GraphWrite for WriteState<'_> {
     fn set_relationship_property(&mut self, id: RelId, key: &str, value: Value) -> Result<()> {
         self.run(|w| {
             let mut d = w.existing_rel(id)?;
+            // The old record matters only for uniqueness entries.
+            let old = w.has_rel_unique().then(|| d.clone());
             if value.is_null() {
                 let Some(k) = w.token_id(KIND_KEY, key)? else {
                     return Ok(());
@@ -2596,7 +2739,7 @@ impl GraphWrite for WriteState<'_> {
                     Err(i) => d.props.insert(i, (k, value)),
                 }
             }
-            w.write_rel(id, &d)
+            w.update_rel(id, old.as_ref(), &d)
         })
     }
 
@@ -2614,9 +2757,10 @@ impl GraphWrite for WriteState<'_> {
 
     fn replace_relationship_properties(&mut self, id: RelId, properties: Map) -> Result<()> {
         self.run(|w| {
-            let mut d = w.existing_rel(id)?;
+            let old = w.existing_rel(id)?;
+            let mut d = old.clone();
             d.props = w.intern_props(properties)?;
-            w.write_rel(id, &d)
+            w.update_rel(id, Some(&old), &d)
         })
     }
 
@@ -2697,8 +2841,13 @@ impl GraphWrite for WriteState<'_> {
             let Some(d) = w.src()?.rel_data(id)? else {
                 return Ok(());
             };
+            let entries = rel_index_entries(&w.schemas, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.rels.remove(id).map_err(st)?;
+            for (sid, _, key) in &entries {
+                tables::idx_key(&mut w.kbuf, *sid, key, id);
+                tabs.prop_idx.remove(w.kbuf.as_slice()).map_err(st)?;
+            }
             tables::adj_remove(&mut tabs.out, &mut w.buf, d.src, d.rel_type, id)?;
             tables::adj_remove(&mut tabs.inc, &mut w.buf, d.dst, d.rel_type, id)?;
             w.counters.rel_count = w.counters.rel_count.saturating_sub(1);
@@ -2727,23 +2876,32 @@ impl GraphWrite for WriteState<'_> {
                 }
                 seen.push(p);
             }
-            let label = w.intern(KIND_LABEL, &def.label)?;
+            let rel = def.kind.on_relationships();
+            let label = w.intern(if rel { KIND_TYPE } else { KIND_LABEL }, &def.label)?;
             let mut keys = Vec::with_capacity(def.properties.len());
             for p in &def.properties {
                 keys.push(w.intern(KIND_KEY, p)?);
             }
             // An index and a uniqueness constraint may cover the same properties (Memgraph
             // allows both; gqlalchemy's `Field(index=True, unique=True)` creates both).
-            let unique = def.kind == SchemaKind::Unique;
-            let exists = def.kind == SchemaKind::Existence;
+            let unique = matches!(def.kind, SchemaKind::Unique | SchemaKind::RelUnique);
+            let exists = matches!(def.kind, SchemaKind::Existence | SchemaKind::RelExistence);
             if w.schemas.iter().any(|s| {
-                s.label == label && s.keys == keys && s.unique == unique && s.exists == exists
+                s.rel == rel
+                    && s.label == label
+                    && s.keys == keys
+                    && s.unique == unique
+                    && s.exists == exists
             }) {
+                let target = if rel {
+                    format!("()-[:{}]-()", def.label)
+                } else {
+                    format!(":{}", def.label)
+                };
                 return Err(Error::new(
                     ErrorCode::ConstraintValidationFailed,
                     format!(
-                        "An index or constraint on :{}({}) already exists",
-                        def.label,
+                        "An index or constraint on {target}({}) already exists",
                         def.properties.join(", ")
                     ),
                 )
@@ -2755,30 +2913,59 @@ impl GraphWrite for WriteState<'_> {
                 name: def.name.clone(),
                 unique,
                 exists,
+                rel,
                 label,
                 keys,
             };
+            let creation_failed = |mut e: Error| {
+                e.message = format!("Unable to create constraint `{}`: {}", def.name, e.message);
+                e
+            };
             // Build the entries in memory first so a violation leaves no trace.
-            let nodes = w.src()?.label_node_ids(label)?;
-            let one = std::slice::from_ref(&s);
             let mut entries: Vec<(Vec<u8>, u64)> = Vec::new();
-            for n in nodes {
-                let Some(d) = w.src()?.node_data(n)? else {
-                    continue;
-                };
-                if exists {
-                    // Refused if existing data violates it.
-                    if let Some(missing) = s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
-                    {
-                        let mut e = w.existence_violation(&s, n, *missing);
-                        e.message =
-                            format!("Unable to create constraint `{}`: {}", def.name, e.message);
-                        return Err(e);
+            if rel {
+                // Relationships have no type index: every relationship is read once.
+                let one = std::slice::from_ref(&s);
+                let src = w.src()?;
+                for r in src.id_iter(true)? {
+                    let r = r?;
+                    let Some(d) = src.rel_data(r)? else {
+                        continue;
+                    };
+                    if d.rel_type != label {
+                        continue;
                     }
-                    continue;
+                    if exists {
+                        if let Some(missing) =
+                            s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
+                        {
+                            return Err(creation_failed(w.existence_violation(&s, r, *missing)));
+                        }
+                        continue;
+                    }
+                    for (_, _, key) in rel_index_entries(one, &d) {
+                        entries.push((key, r));
+                    }
                 }
-                for (_, _, key) in index_entries(one, &d) {
-                    entries.push((key, n));
+            } else {
+                let nodes = w.src()?.label_node_ids(label)?;
+                let one = std::slice::from_ref(&s);
+                for n in nodes {
+                    let Some(d) = w.src()?.node_data(n)? else {
+                        continue;
+                    };
+                    if exists {
+                        // Refused if existing data violates it.
+                        if let Some(missing) =
+                            s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
+                        {
+                            return Err(creation_failed(w.existence_violation(&s, n, *missing)));
+                        }
+                        continue;
+                    }
+                    for (_, _, key) in index_entries(one, &d) {
+                        entries.push((key, n));
+                    }
                 }
             }
             entries.sort();
@@ -2786,15 +2973,17 @@ impl GraphWrite for WriteState<'_> {
                 for pair in entries.windows(2) {
                     if let [(k1, n1), (k2, n2)] = pair {
                         if k1 == k2 {
-                            let d = w.src()?.node_data(*n2)?.unwrap_or_default();
                             w.schemas.push(s.clone());
-                            let mut e = w.violation(id, *n1, &d);
+                            let e = if rel {
+                                let d = w.src()?.rel_data(*n2)?;
+                                d.map(|d| w.rel_violation(id, *n1, &d))
+                            } else {
+                                let d = w.src()?.node_data(*n2)?.unwrap_or_default();
+                                Some(w.violation(id, *n1, &d))
+                            };
                             w.schemas.pop();
-                            e.message = format!(
-                                "Unable to create constraint `{}`: {}",
-                                def.name, e.message
-                            );
-                            return Err(e);
+                            let e = e.unwrap_or_else(|| Error::internal("relationship vanished"));
+                            return Err(creation_failed(e));
                         }
                     }
                 }

@@ -1741,10 +1741,10 @@ impl<'a> Parser<'a> {
 
     /// `(n:Label)` in schema commands; returns (variable, label).
     fn parse_schema_node(&mut self) -> Result<(String, String)> {
-        // `()-[r:R]-()`: relationship indexes and constraints are not offered.
         if self.is_sym("(") && self.is_sym_at(1, ")") {
             return Err(self.not_supported(
-                "indexes and constraints on relationships: graphward offers them on node labels",
+                "indexes on relationships: graphward offers indexes on node labels, and \
+                 uniqueness and existence constraints on relationship types",
             ));
         }
         self.expect_sym("(")?;
@@ -1753,6 +1753,30 @@ impl<'a> Parser<'a> {
         let label = self.symbolic_name("a label name")?;
         self.expect_sym(")")?;
         Ok((var, label))
+    }
+
+    /// `(n:Label)` or `()-[r:TYPE]-()` (either direction) in constraint commands; returns
+    /// (variable, label or type, which of the two).
+    fn parse_schema_pattern(&mut self) -> Result<(String, String, SchemaEntity)> {
+        if !(self.is_sym("(") && self.is_sym_at(1, ")")) {
+            let (var, label) = self.parse_schema_node()?;
+            return Ok((var, label, SchemaEntity::Node));
+        }
+        self.skip_tokens(2);
+        let left = self.eat_sym("<");
+        self.expect_sym("-")?;
+        self.expect_sym("[")?;
+        let var = self.variable_name()?;
+        self.expect_sym(":")?;
+        let rel_type = self.symbolic_name("a relationship type name")?;
+        self.expect_sym("]")?;
+        self.expect_sym("-")?;
+        if !left {
+            let _ = self.eat_sym(">");
+        }
+        self.expect_sym("(")?;
+        self.expect_sym(")")?;
+        Ok((var, rel_type, SchemaEntity::Relationship))
     }
 
     /// `n.p` in schema commands.
@@ -1874,12 +1898,23 @@ impl<'a> Parser<'a> {
         } else {
             return Err(self.unexpected("FOR or ON"));
         };
-        let (var, label) = self.parse_schema_node()?;
+        let (var, label, entity) = self.parse_schema_pattern()?;
+        let on_rels = entity == SchemaEntity::Relationship;
         if old {
             self.expect_kw("ASSERT")?;
             if self.eat_kw("EXISTS") {
-                // Memgraph: CREATE CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
                 let property = self.parse_exists_prop(&var)?;
+                if on_rels {
+                    // Neo4j 4: CREATE CONSTRAINT ON ()-[r:T]-() ASSERT exists(r.p)
+                    return Ok(AdminCommand::CreateExistenceConstraint {
+                        name,
+                        if_not_exists,
+                        entity,
+                        label,
+                        property,
+                    });
+                }
+                // Memgraph: CREATE CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
                 return Ok(AdminCommand::Memgraph(MemgraphCommand::Existence {
                     label,
                     property,
@@ -1897,12 +1932,39 @@ impl<'a> Parser<'a> {
                 "property type constraints (IS :: TYPE): graphward offers IS UNIQUE and IS NOT NULL",
             ));
         }
-        if self.is_kw("IS") && (self.is_kw_at(1, "NODE") || self.is_kw_at(1, "KEY")) {
+        // `IS [NODE] UNIQUE` / `IS [REL | RELATIONSHIP] UNIQUE`: the keyword must fit the pattern.
+        let entity_kw = if self.is_kw("IS") && self.is_kw_at(1, "NODE") {
+            Some(SchemaEntity::Node)
+        } else if self.is_kw("IS") && (self.is_kw_at(1, "REL") || self.is_kw_at(1, "RELATIONSHIP"))
+        {
+            Some(SchemaEntity::Relationship)
+        } else {
+            None
+        };
+        let key_at = if entity_kw.is_some() { 2 } else { 1 };
+        if self.is_kw("IS") && self.is_kw_at(key_at, "KEY") {
             return Err(self.not_supported(
-                "NODE KEY constraints: graphward offers IS UNIQUE and IS NOT NULL (create both)",
+                "KEY constraints: graphward offers IS UNIQUE and IS NOT NULL (create both)",
             ));
         }
         self.expect_kw("IS")?;
+        if let Some(kw) = entity_kw {
+            if kw != entity {
+                let (said, pattern) = match kw {
+                    SchemaEntity::Node => ("IS NODE UNIQUE", "relationship"),
+                    SchemaEntity::Relationship => ("IS RELATIONSHIP UNIQUE", "node"),
+                };
+                return Err(self.error_at(
+                    self.cur_start(),
+                    &format!("'{said}' does not allow {pattern} patterns"),
+                    "InvalidSyntax",
+                ));
+            }
+            self.advance();
+            if !self.is_kw("UNIQUE") {
+                return Err(self.unexpected("UNIQUE"));
+            }
+        }
         if self.is_kw("NOT") && self.is_kw_at(1, "NULL") {
             let at = self.cur_start();
             self.skip_tokens(2);
@@ -1919,6 +1981,7 @@ impl<'a> Parser<'a> {
             return Ok(AdminCommand::CreateExistenceConstraint {
                 name,
                 if_not_exists,
+                entity,
                 label,
                 property,
             });
@@ -1932,6 +1995,7 @@ impl<'a> Parser<'a> {
         Ok(AdminCommand::CreateUniqueConstraint {
             name,
             if_not_exists,
+            entity,
             label,
             properties,
         })

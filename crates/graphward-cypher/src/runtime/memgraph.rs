@@ -61,9 +61,12 @@ impl EngineTx {
                 } else {
                     cols = vec!["index type", "label", "property", "count"];
                 }
+                // Relationship constraints (Memgraph has none) are listed with their type in the
+                // label column.
                 for d in g.schema()? {
-                    let unique = d.kind == SchemaKind::Unique;
-                    if constraints && d.kind == SchemaKind::Existence {
+                    let unique = matches!(d.kind, SchemaKind::Unique | SchemaKind::RelUnique);
+                    let exists = matches!(d.kind, SchemaKind::Existence | SchemaKind::RelExistence);
+                    if constraints && exists {
                         // Memgraph lists an existence constraint's property as a string.
                         rows.push(vec![
                             s("exists"),

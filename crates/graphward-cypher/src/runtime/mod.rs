@@ -26,7 +26,7 @@ use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, Storage};
 use graphward_temporal::Clock;
 
-use crate::ast::{AdminCommand, Statement};
+use crate::ast::{AdminCommand, SchemaEntity, Statement};
 use eval::{Env, Ev, MemAccount, Row, TableProcedure};
 use graphward_core::commands::RowsStream;
 use runner::{has_updates, Runner, StoreTx};
@@ -1426,6 +1426,7 @@ impl EngineTx {
             AdminCommand::CreateUniqueConstraint {
                 name,
                 if_not_exists,
+                entity,
                 label,
                 properties,
             } => self.create_schema(
@@ -1433,12 +1434,16 @@ impl EngineTx {
                 if_not_exists,
                 label,
                 properties,
-                SchemaKind::Unique,
+                match entity {
+                    SchemaEntity::Node => SchemaKind::Unique,
+                    SchemaEntity::Relationship => SchemaKind::RelUnique,
+                },
                 &mut stats,
             )?,
             AdminCommand::CreateExistenceConstraint {
                 name,
                 if_not_exists,
+                entity,
                 label,
                 property,
             } => self.create_schema(
@@ -1446,7 +1451,10 @@ impl EngineTx {
                 if_not_exists,
                 label,
                 vec![property],
-                SchemaKind::Existence,
+                match entity {
+                    SchemaEntity::Node => SchemaKind::Existence,
+                    SchemaEntity::Relationship => SchemaKind::RelExistence,
+                },
                 &mut stats,
             )?,
             AdminCommand::DropIndex { name, if_exists }
@@ -1469,7 +1477,7 @@ impl EngineTx {
                 let unique = w
                     .schema()?
                     .iter()
-                    .any(|d| d.name == name && d.kind != SchemaKind::Index);
+                    .any(|d| d.name == name && d.kind.is_constraint());
                 w.drop_schema(&name)?;
                 if unique {
                     stats.constraints_removed += 1;
@@ -1544,15 +1552,24 @@ impl EngineTx {
                     let kind = match (constraints, &d.kind) {
                         (true, SchemaKind::Unique) => "UNIQUENESS",
                         (true, SchemaKind::Existence) => "NODE_PROPERTY_EXISTENCE",
-                        (false, SchemaKind::Index | SchemaKind::Unique) => "RANGE",
+                        (true, SchemaKind::RelUnique) => "RELATIONSHIP_UNIQUENESS",
+                        (true, SchemaKind::RelExistence) => "RELATIONSHIP_PROPERTY_EXISTENCE",
+                        (false, SchemaKind::Index | SchemaKind::Unique | SchemaKind::RelUnique) => {
+                            "RANGE"
+                        }
                         _ => continue,
+                    };
+                    let entity = if d.kind.on_relationships() {
+                        "RELATIONSHIP"
+                    } else {
+                        "NODE"
                     };
                     rows.push(vec![
                         Value::Int(i as i64 + 1),
                         s(&d.name),
                         s("ONLINE"),
                         s(kind),
-                        s("NODE"),
+                        s(entity),
                         Value::List(vec![s(&d.label)]),
                         Value::List(d.properties.iter().map(|p| s(p)).collect()),
                     ]);
@@ -1588,7 +1605,7 @@ impl EngineTx {
         }
         self.ensure_write()?;
         let w = self.write_store()?;
-        let unique = kind != SchemaKind::Index;
+        let unique = kind.is_constraint();
         let name = name.unwrap_or_else(|| {
             format!(
                 "{}_{}_{}",
@@ -1596,6 +1613,8 @@ impl EngineTx {
                     SchemaKind::Index => "index",
                     SchemaKind::Unique => "constraint",
                     SchemaKind::Existence => "constraint_exists",
+                    SchemaKind::RelUnique => "constraint_rel",
+                    SchemaKind::RelExistence => "constraint_rel_exists",
                 },
                 label.to_ascii_lowercase(),
                 properties.join("_").to_ascii_lowercase()
