@@ -973,7 +973,9 @@ mod tests {
         let mut model: Vec<u16> = Vec::new();
         let mut x = 12345u64;
         for step in 0..20_000u32 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             // Grow past the list limit first, then shrink, then mix.
             let present = match step {
                 0..=4_999 => (x >> 60) != 0,
