@@ -907,10 +907,140 @@ pub(crate) fn encode_label_chunk(offsets: &[u16]) -> Vec<u8> {
     }
 }
 
+/// A label chunk with `off` set (`present`) or cleared, changed in place: `Ok(None)` when it
+/// already was so; `Ok(Some(empty))` when the chunk is now empty. Gives the same bytes as
+/// decoding, changing and [`encode_label_chunk`] would, without building the offset list (a
+/// node create or label change touches one bit of a 128-byte bitmap).
+pub(crate) fn label_chunk_set(bytes: &[u8], off: u16, present: bool) -> Result<Option<Vec<u8>>> {
+    if usize::from(off) >= LABEL_CHUNK {
+        return Err(corrupt("label offset out of range"));
+    }
+    if bytes.len() == LABEL_BITMAP_BYTES {
+        let (i, bit) = (usize::from(off) / 8, 1u8 << (off % 8));
+        let set = bytes.get(i).is_some_and(|b| b & bit != 0);
+        if set == present {
+            return Ok(None);
+        }
+        let mut out = bytes.to_vec();
+        if let Some(b) = out.get_mut(i) {
+            *b ^= bit;
+        }
+        let count: u32 = out.iter().map(|b| b.count_ones()).sum();
+        if count as usize <= LABEL_LIST_MAX {
+            // Back to the list form, as `encode_label_chunk` would write it.
+            return Ok(Some(encode_label_chunk(&label_chunk_offsets(&out)?)));
+        }
+        return Ok(Some(out));
+    }
+    let offs = label_chunk_offsets(bytes)?;
+    match (offs.binary_search(&off), present) {
+        (Ok(_), true) | (Err(_), false) => Ok(None),
+        (Err(i), true) => {
+            if offs.len() < LABEL_LIST_MAX {
+                let mut out = Vec::with_capacity(bytes.len() + 2);
+                out.extend_from_slice(bytes.get(..i * 2).unwrap_or(bytes));
+                out.extend_from_slice(&off.to_le_bytes());
+                out.extend_from_slice(bytes.get(i * 2..).unwrap_or(&[]));
+                Ok(Some(out))
+            } else {
+                let mut offs = offs;
+                offs.insert(i, off);
+                Ok(Some(encode_label_chunk(&offs)))
+            }
+        }
+        (Ok(i), false) => {
+            let mut out = Vec::with_capacity(bytes.len());
+            out.extend_from_slice(bytes.get(..i * 2).unwrap_or(bytes));
+            out.extend_from_slice(bytes.get(i * 2 + 2..).unwrap_or(&[]));
+            Ok(Some(out))
+        }
+    }
+}
+
+/// The number of edges and the last rel id of an adjacency chunk whose key holds rel `first`,
+/// and the length of its count varint (without decoding the edges into a list).
+pub(crate) fn adj_tail(first: u64, bytes: &[u8]) -> Result<(usize, u64, usize)> {
+    let mut r = Reader::new(bytes);
+    let n = r.len()?;
+    let header = r.pos;
+    let mut last = first;
+    for i in 0..n {
+        if i > 0 {
+            last = last
+                .checked_add(r.varint()?)
+                .ok_or_else(|| corrupt("adjacency rel ids not ascending"))?;
+        }
+        r.varint()?;
+    }
+    if !r.is_empty() {
+        return Err(corrupt("trailing bytes in adjacency chunk"));
+    }
+    Ok((n, last, header))
+}
+
 /// The chunk key part and offset of a node id.
 pub(crate) fn label_chunk_of(node: u64) -> (u64, u16) {
     (
         node >> LABEL_CHUNK_BITS,
         (node & (LABEL_CHUNK as u64 - 1)) as u16,
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    /// `label_chunk_set` gives the bytes that decoding, changing and re-encoding give, through
+    /// both forms (list and bitmap) and back.
+    #[test]
+    fn label_chunk_set_matches_re_encoding() {
+        let mut bytes = Vec::new();
+        let mut model: Vec<u16> = Vec::new();
+        let mut x = 12345u64;
+        for step in 0..20_000u32 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // Grow past the list limit first, then shrink, then mix.
+            let present = match step {
+                0..=4_999 => (x >> 60) != 0,
+                5_000..=9_999 => (x >> 60) == 0,
+                _ => (x >> 63) == 1,
+            };
+            let off = ((x >> 33) % (LABEL_CHUNK as u64)) as u16;
+            let mut expect = model.clone();
+            match (expect.binary_search(&off), present) {
+                (Err(i), true) => expect.insert(i, off),
+                (Ok(i), false) => {
+                    expect.remove(i);
+                }
+                _ => {}
+            }
+            let got = label_chunk_set(&bytes, off, present).unwrap();
+            if expect == model {
+                assert!(got.is_none());
+            } else {
+                let got = got.unwrap();
+                assert_eq!(got, encode_label_chunk(&expect), "step {step}");
+                bytes = got;
+                model = expect;
+            }
+            assert_eq!(label_chunk_offsets(&bytes).unwrap(), model);
+        }
+        assert!(label_chunk_set(&bytes, LABEL_CHUNK as u16, true).is_err());
+    }
+
+    #[test]
+    fn adj_tail_reads_count_and_last_rel() {
+        for n in [1usize, 2, 127, 128, 200] {
+            let edges: Vec<(u64, u64)> = (0..n as u64).map(|i| (1000 + i * i, i * 7)).collect();
+            let mut buf = Vec::new();
+            encode_adj(&mut buf, &edges);
+            let (count, last, header) = adj_tail(1000, &buf).unwrap();
+            assert_eq!((count, last), (n, edges.last().unwrap().0));
+            assert_eq!(header, if n < 128 { 1 } else { 2 });
+            assert!(adj_tail(1000, &buf[..buf.len() - 1]).is_err());
+        }
+    }
 }

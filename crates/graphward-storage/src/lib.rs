@@ -62,8 +62,10 @@
 //! are never reused.
 //!
 //! The storage format is `meta["format"]`: 2 is written; a format 1 file (one table entry per
-//! relationship end and per labelled node, fixed-width integers) is migrated in the write
-//! transaction that opens it (`migrate.rs`), and an unknown format is refused with
+//! relationship end and per labelled node, fixed-width integers) is migrated when it is opened,
+//! in bounded transactions that each move a batch of records with everything derived from them
+//! (`migrate.rs`: a crash loses nothing and the next open resumes; meanwhile the format is a
+//! marker older builds refuse), and an unknown format is refused with
 //! `UnsupportedStorageFormat` (the database stays offline, the file untouched).
 
 use graphward_core::value::{Map, Value};

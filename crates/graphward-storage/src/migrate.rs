@@ -4,19 +4,54 @@
 //! relationship end, one `label_idx` entry per (label, node), fixed 8-byte integers in
 //! records and index keys, and a version byte in every node and relationship record. Format 2
 //! packs adjacency into chunks per (node, type), labels into bitmap chunks, and writes integers
-//! as varints (see `codec.rs` and `tables.rs`). The migration rewrites the file in the one write
-//! transaction that opens it: a crash before its commit leaves the format 1 file untouched, and
-//! after it the file is wholly format 2.
+//! as varints (see `codec.rs` and `tables.rs`).
+//!
+//! The migration runs in bounded transactions, so its memory does not grow with the file:
+//!
+//! 1. [`v1_start`], one transaction: the tables derived from the records (`adj_out`, `adj_in`,
+//!    `label_idx`, `prop_idx`) are dropped, the record tables renamed to `nodes_v1` /
+//!    `rels_v1`, and `meta["format"]` set to [`FORMAT_MIGRATING_FROM_1`] (a value every
+//!    older build refuses as unknown, so none reads the half-migrated file).
+//! 2. [`v1_step`], repeated: up to `batch` records are moved from the old tables to the new
+//!    ones, each with everything derived from it (label chunks, property index entries,
+//!    adjacency chunks), removed from the old table in the same transaction.
+//! 3. The step that finds both old tables empty drops them and sets the format to 2.
+//!
+//! Every commit leaves each record in exactly one of the old and new tables, with the derived
+//! tables complete for the moved ones: a crash at any point loses nothing, and the next open
+//! resumes from the marker.
 
 use graphward_core::Result;
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use crate::codec;
 use crate::tables::{self, st, v1};
 
-/// Rewrites a format 1 database into format 2 inside `w` (the caller then records the format
-/// and commits).
-pub(crate) fn v1_to_v2(w: &WriteTransaction) -> Result<()> {
+/// `meta["format"]` while a format 1 file is being migrated to format 2.
+pub(crate) const FORMAT_MIGRATING_FROM_1: u64 = 0x1_0001;
+
+/// Records moved per migration transaction.
+pub(crate) const BATCH: usize = 20_000;
+
+/// Starts migrating a format 1 database inside `w` (see the module docs).
+pub(crate) fn v1_start(w: &WriteTransaction) -> Result<()> {
+    // The tables whose layout changed are rebuilt from the node and relationship records.
+    w.delete_table(v1::LABEL_IDX).map_err(st)?;
+    w.delete_table(v1::OUT).map_err(st)?;
+    w.delete_table(v1::IN).map_err(st)?;
+    w.delete_table(tables::PROP_IDX).map_err(st)?;
+    w.rename_table(v1::NODES, v1::NODES_OLD).map_err(st)?;
+    w.rename_table(v1::RELS, v1::RELS_OLD).map_err(st)?;
+    w.open_table(tables::META)
+        .map_err(st)?
+        .insert("format", FORMAT_MIGRATING_FROM_1)
+        .map_err(st)?;
+    Ok(())
+}
+
+/// Moves up to `batch` records (nodes first, then relationships) into the format 2 tables
+/// inside `w`; `Ok(true)` when none was left, the old tables are gone and the format is 2.
+pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     let mut schemas = Vec::new();
     {
         let t = w.open_table(tables::SCHEMA).map_err(st)?;
@@ -25,24 +60,19 @@ pub(crate) fn v1_to_v2(w: &WriteTransaction) -> Result<()> {
             schemas.push(codec::decode_schema(k.value(), v.value())?);
         }
     }
-    // The tables whose layout changed are rebuilt from the node and relationship records.
-    w.delete_table(v1::LABEL_IDX).map_err(st)?;
-    w.delete_table(v1::OUT).map_err(st)?;
-    w.delete_table(v1::IN).map_err(st)?;
-    w.delete_table(tables::PROP_IDX).map_err(st)?;
-    w.rename_table(v1::NODES, v1::NODES_OLD).map_err(st)?;
-    w.rename_table(v1::RELS, v1::RELS_OLD).map_err(st)?;
+    let mut left = batch.max(1);
     let mut buf = Vec::new();
     let mut kbuf = Vec::new();
     {
-        let old = w.open_table(v1::NODES_OLD).map_err(st)?;
+        let mut old = w.open_table(v1::NODES_OLD).map_err(st)?;
         let mut nodes = w.open_table(tables::NODES).map_err(st)?;
         let mut labels = w.open_table(tables::LABEL_IDX).map_err(st)?;
         let mut idx = w.open_table(tables::PROP_IDX).map_err(st)?;
-        for e in old.iter().map_err(st)? {
-            let (k, v) = e.map_err(st)?;
-            let id = k.value();
-            let d = codec::decode_node_v1(v.value())?;
+        while left > 0 {
+            let Some((id, d)) = pop(&mut old, codec::decode_node_v1)? else {
+                break;
+            };
+            left -= 1;
             codec::encode_node(&mut buf, &d);
             nodes.insert(id, buf.as_slice()).map_err(st)?;
             for l in &d.labels {
@@ -55,21 +85,222 @@ pub(crate) fn v1_to_v2(w: &WriteTransaction) -> Result<()> {
         }
     }
     {
-        let old = w.open_table(v1::RELS_OLD).map_err(st)?;
+        let mut old = w.open_table(v1::RELS_OLD).map_err(st)?;
         let mut rels = w.open_table(tables::RELS).map_err(st)?;
         let mut out = w.open_table(tables::OUT).map_err(st)?;
         let mut inc = w.open_table(tables::IN).map_err(st)?;
-        for e in old.iter().map_err(st)? {
-            let (k, v) = e.map_err(st)?;
-            let id = k.value();
-            let d = codec::decode_rel_v1(v.value())?;
+        while left > 0 {
+            let Some((id, d)) = pop(&mut old, codec::decode_rel_v1)? else {
+                break;
+            };
+            left -= 1;
             codec::encode_rel(&mut buf, &d);
             rels.insert(id, buf.as_slice()).map_err(st)?;
             tables::adj_insert(&mut out, &mut buf, d.src, d.rel_type, id, d.dst)?;
             tables::adj_insert(&mut inc, &mut buf, d.dst, d.rel_type, id, d.src)?;
         }
     }
-    w.delete_table(v1::NODES_OLD).map_err(st)?;
-    w.delete_table(v1::RELS_OLD).map_err(st)?;
-    Ok(())
+    let done = w
+        .open_table(v1::NODES_OLD)
+        .map_err(st)?
+        .is_empty()
+        .map_err(st)?
+        && w.open_table(v1::RELS_OLD)
+            .map_err(st)?
+            .is_empty()
+            .map_err(st)?;
+    if done {
+        w.delete_table(v1::NODES_OLD).map_err(st)?;
+        w.delete_table(v1::RELS_OLD).map_err(st)?;
+        w.open_table(tables::META)
+            .map_err(st)?
+            .insert("format", tables::FORMAT_VERSION)
+            .map_err(st)?;
+    }
+    Ok(done)
+}
+
+/// Removes the first record of an old table and decodes it.
+fn pop<T>(
+    t: &mut redb::Table<'_, u64, &'static [u8]>,
+    decode: fn(&[u8]) -> Result<T>,
+) -> Result<Option<(u64, T)>> {
+    match t.pop_first().map_err(st)? {
+        Some((k, v)) => Ok(Some((k.value(), decode(v.value())?))),
+        None => Ok(None),
+    }
+}
+
+/// Migrates a format 1 file (`fmt` 1) or resumes an interrupted migration
+/// ([`FORMAT_MIGRATING_FROM_1`]), one bounded transaction at a time, stopping after
+/// `max_steps` batches when given (tests: a crash between two commits).
+pub(crate) fn v1_to_v2(
+    db: &redb::Database,
+    name: &str,
+    fmt: u64,
+    batch: usize,
+    max_steps: Option<usize>,
+) -> Result<()> {
+    if fmt == 1 {
+        tracing::warn!(database = %name, "migrating the database file from storage format 1 to 2 (in transactions of {batch} records; resumed if interrupted)");
+        let w = db.begin_write().map_err(st)?;
+        v1_start(&w)?;
+        w.commit().map_err(st)?;
+    } else {
+        tracing::warn!(database = %name, "resuming the interrupted migration of the database file from storage format 1 to 2");
+    }
+    let mut steps = 0usize;
+    loop {
+        if max_steps.is_some_and(|m| steps >= m) {
+            return Ok(());
+        }
+        let w = db.begin_write().map_err(st)?;
+        let done = v1_step(&w, batch)?;
+        w.commit().map_err(st)?;
+        steps += 1;
+        if done {
+            tracing::warn!(database = %name, transactions = steps, "storage format 1 to 2 migration finished");
+            return Ok(());
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use redb::ReadableDatabase;
+    use std::path::{Path, PathBuf};
+
+    /// A copy of the format 1 fixture in a directory of its own (`<dir>/databases/old.redb`).
+    fn fixture_copy(tag: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "graphward-migrate-{tag}-{}-{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        ));
+        let dbs = dir.join("databases");
+        std::fs::create_dir_all(&dbs).unwrap();
+        let file = dbs.join("old.redb");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1.redb"),
+            &file,
+        )
+        .unwrap();
+        (dir, file)
+    }
+
+    fn entries<K: redb::Key + 'static, V: redb::Value + 'static>(
+        r: &redb::ReadTransaction,
+        def: redb::TableDefinition<K, V>,
+        out: &mut Vec<String>,
+    ) where
+        for<'a> K::SelfType<'a>: std::fmt::Debug,
+        for<'a> V::SelfType<'a>: std::fmt::Debug,
+    {
+        let Ok(t) = r.open_table(def) else {
+            out.push(format!("{def} missing"));
+            return;
+        };
+        for e in t.iter().unwrap() {
+            let (k, v) = e.unwrap();
+            out.push(format!("{def} {:?} {:?}", k.value(), v.value()));
+        }
+    }
+
+    /// Every entry of every table of a format 2 file.
+    fn contents(file: &Path) -> Vec<String> {
+        let db = redb::Database::open(file).unwrap();
+        let r = db.begin_read().unwrap();
+        let mut out = Vec::new();
+        entries(&r, tables::META, &mut out);
+        entries(&r, tables::TOKENS, &mut out);
+        entries(&r, tables::TOKEN_NAMES, &mut out);
+        entries(&r, tables::NODES, &mut out);
+        entries(&r, tables::RELS, &mut out);
+        entries(&r, tables::OUT, &mut out);
+        entries(&r, tables::IN, &mut out);
+        entries(&r, tables::LABEL_IDX, &mut out);
+        entries(&r, tables::LABEL_COUNT, &mut out);
+        entries(&r, tables::PROP_IDX, &mut out);
+        entries(&r, tables::SCHEMA, &mut out);
+        let mut names: Vec<String> = r
+            .list_tables()
+            .unwrap()
+            .map(|h| redb::TableHandle::name(&h).to_string())
+            .collect();
+        names.sort();
+        out.push(format!("tables {names:?}"));
+        out
+    }
+
+    fn format_of(file: &Path) -> u64 {
+        let db = redb::Database::open(file).unwrap();
+        let r = db.begin_read().unwrap();
+        let meta = r.open_table(tables::META).unwrap();
+        let v = meta.get("format").unwrap().unwrap().value();
+        v
+    }
+
+    fn old_len(file: &Path) -> u64 {
+        let db = redb::Database::open(file).unwrap();
+        let r = db.begin_read().unwrap();
+        r.open_table(v1::NODES_OLD).unwrap().len().unwrap()
+            + r.open_table(v1::RELS_OLD).unwrap().len().unwrap()
+    }
+
+    /// A migration stopped between two of its transactions (as by a crash) keeps every
+    /// record (moved or still in the old tables), is refused by older builds (the format is
+    /// the marker), and is resumed by the next open, ending with the same tables as a
+    /// migration that ran through (itself checked against a fresh format 2 file by
+    /// tests/format.rs).
+    #[test]
+    fn interrupted_migration_resumes_to_the_same_result() {
+        let (whole_dir, whole) = fixture_copy("whole");
+        crate::Storage::open(&whole_dir).unwrap();
+        let expected = contents(&whole);
+        assert_eq!(format_of(&whole), tables::FORMAT_VERSION);
+
+        let (dir, file) = fixture_copy("crash");
+        let total = {
+            let db = redb::Database::open(&file).unwrap();
+            let r = db.begin_read().unwrap();
+            let n = r.open_table(v1::NODES).unwrap().len().unwrap()
+                + r.open_table(v1::RELS).unwrap().len().unwrap();
+            drop(r);
+            // 25 records a transaction, stopped after 10 transactions: nodes still in the
+            // old table.
+            v1_to_v2(&db, "old", 1, 25, Some(10)).unwrap();
+            n
+        };
+        assert!(total > 250, "{total}");
+        assert_eq!(format_of(&file), FORMAT_MIGRATING_FROM_1);
+        assert_eq!(old_len(&file), total - 250);
+        {
+            // Stopped again, 4 transactions into the resumed run: every node moved, some
+            // relationships not yet.
+            let db = redb::Database::open(&file).unwrap();
+            assert_eq!(
+                db.begin_read()
+                    .unwrap()
+                    .open_table(v1::NODES_OLD)
+                    .unwrap()
+                    .len()
+                    .unwrap(),
+                51
+            );
+            v1_to_v2(&db, "old", FORMAT_MIGRATING_FROM_1, 25, Some(4)).unwrap();
+            let r = db.begin_read().unwrap();
+            assert!(r.open_table(v1::NODES_OLD).unwrap().is_empty().unwrap());
+        }
+        assert_eq!(format_of(&file), FORMAT_MIGRATING_FROM_1);
+        assert_eq!(old_len(&file), total - 350);
+        // Opened for use: resumed with the normal batch size, to the end.
+        let st = crate::Storage::open(&dir).unwrap();
+        assert!(st.broken_databases().is_empty());
+        drop(st);
+        assert_eq!(contents(&file), expected);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&whole_dir);
+    }
 }

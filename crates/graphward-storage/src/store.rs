@@ -559,6 +559,18 @@ impl Storage {
     }
 }
 
+/// `meta["format"]` of a database file (0 for a new, empty one).
+fn stored_format(db: &redb::Database) -> Result<u64> {
+    let r = db.begin_read().map_err(st)?;
+    let meta = match r.open_table(tables::META) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+        Err(e) => return Err(st(e)),
+    };
+    let v = meta.get("format").map_err(st)?.map(|g| g.value());
+    Ok(v.unwrap_or(0))
+}
+
 /// The error for a database file of a storage format this build cannot read (written by a
 /// newer graphward).
 fn unsupported_format(name: &str, found: u64) -> Error {
@@ -852,24 +864,22 @@ impl Database {
         db: redb::Database,
         reopen: Option<(PathBuf, usize)>,
     ) -> Result<Database> {
-        // Check the format (migrating an older one in this same transaction) and create every
-        // table (so read transactions can open them).
+        // Check the format (migrating an older one first, in bounded transactions) and create
+        // every table (so read transactions can open them).
+        let fmt = stored_format(&db)?;
+        match fmt {
+            // A new file.
+            0 | tables::FORMAT_VERSION => {}
+            1 | crate::migrate::FORMAT_MIGRATING_FROM_1 => {
+                crate::migrate::v1_to_v2(&db, name, fmt, crate::migrate::BATCH, None)?;
+            }
+            other => return Err(unsupported_format(name, other)),
+        }
+        let fmt = stored_format(&db)?;
         let wtxn = db.begin_write().map_err(st)?;
         {
-            let fmt = {
-                let meta = wtxn.open_table(tables::META).map_err(st)?;
-                let v = meta.get("format").map_err(st)?.map(|g| g.value());
-                v.unwrap_or(0)
-            };
-            match fmt {
-                // A new file.
-                0 => {}
-                1 => {
-                    tracing::warn!(database = %name, "migrating the database file from storage format 1 to 2 (one transaction)");
-                    crate::migrate::v1_to_v2(&wtxn)?;
-                }
-                tables::FORMAT_VERSION => {}
-                other => return Err(unsupported_format(name, other)),
+            if fmt != 0 && fmt != tables::FORMAT_VERSION {
+                return Err(unsupported_format(name, fmt));
             }
             let mut t = tables::open_write(&wtxn)?;
             if fmt != tables::FORMAT_VERSION {

@@ -817,6 +817,41 @@ pub(crate) fn adj_insert(
     rel: u64,
     other: u64,
 ) -> Result<()> {
+    // The common case, a new relationship (the largest id so far): one lookup of the last
+    // chunk, and the edge appended to its bytes (or a new chunk when it is full or there is
+    // none). `append` is the key to write `buf` under.
+    let append = match t
+        .range((node, ty, 0u64)..=(node, ty, u64::MAX))
+        .map_err(st)?
+        .next_back()
+    {
+        None => {
+            codec::encode_adj(buf, &[(rel, other)]);
+            Some(rel)
+        }
+        Some(e) => {
+            let (k, v) = e.map_err(st)?;
+            let (first, v) = (k.value().2, v.value());
+            let (n, last, header) = codec::adj_tail(first, v)?;
+            if first > rel || rel <= last {
+                None
+            } else if n >= codec::ADJ_CAP {
+                codec::encode_adj(buf, &[(rel, other)]);
+                Some(rel)
+            } else {
+                buf.clear();
+                codec::put_varint(buf, n as u64 + 1);
+                buf.extend_from_slice(v.get(header..).unwrap_or(&[]));
+                codec::put_varint(buf, rel - last);
+                codec::put_varint(buf, other);
+                Some(first)
+            }
+        }
+    };
+    if let Some(key) = append {
+        t.insert((node, ty, key), buf.as_slice()).map_err(st)?;
+        return Ok(());
+    }
     let Some((first, mut edges)) = adj_chunk_of(t, node, ty, rel)? else {
         return adj_put(t, buf, node, ty, None, &[(rel, other)]);
     };
@@ -863,34 +898,29 @@ pub(crate) fn adj_remove(
 
 /// Adds `node` to the nodes carrying `label`.
 pub(crate) fn label_add(t: &mut LabelTable<'_>, label: u32, node: u64) -> Result<()> {
-    let (chunk, off) = codec::label_chunk_of(node);
-    let mut offs = match t.get((label, chunk)).map_err(st)? {
-        Some(g) => codec::label_chunk_offsets(g.value())?,
-        None => Vec::new(),
-    };
-    if let Err(i) = offs.binary_search(&off) {
-        offs.insert(i, off);
-        let v = codec::encode_label_chunk(&offs);
-        t.insert((label, chunk), v.as_slice()).map_err(st)?;
-    }
-    Ok(())
+    label_set(t, label, node, true)
 }
 
 /// Removes `node` from the nodes carrying `label`.
 pub(crate) fn label_remove(t: &mut LabelTable<'_>, label: u32, node: u64) -> Result<()> {
+    label_set(t, label, node, false)
+}
+
+fn label_set(t: &mut LabelTable<'_>, label: u32, node: u64, present: bool) -> Result<()> {
     let (chunk, off) = codec::label_chunk_of(node);
-    let mut offs = match t.get((label, chunk)).map_err(st)? {
-        Some(g) => codec::label_chunk_offsets(g.value())?,
-        None => return Ok(()),
+    let changed = match t.get((label, chunk)).map_err(st)? {
+        Some(g) => codec::label_chunk_set(g.value(), off, present)?,
+        None if present => Some(codec::encode_label_chunk(&[off])),
+        None => None,
     };
-    if let Ok(i) = offs.binary_search(&off) {
-        offs.remove(i);
-        if offs.is_empty() {
+    match changed {
+        Some(v) if v.is_empty() => {
             t.remove((label, chunk)).map_err(st)?;
-        } else {
-            let v = codec::encode_label_chunk(&offs);
+        }
+        Some(v) => {
             t.insert((label, chunk), v.as_slice()).map_err(st)?;
         }
+        None => {}
     }
     Ok(())
 }

@@ -177,15 +177,34 @@ fn dump(db: &Database) -> Vec<String> {
 }
 
 fn fixture_dir() -> TempDir {
-    let dir = TempDir::new("format-v1");
+    fixture_dir_of("format-v1.redb")
+}
+
+/// A data directory holding a copy of `tests/fixtures/<name>` as the database `old`.
+fn fixture_dir_of(name: &str) -> TempDir {
+    let dir = TempDir::new("format-fixture");
     let dbs = dir.path().join("databases");
     std::fs::create_dir_all(&dbs).unwrap();
     std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1.redb"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
         dbs.join("old.redb"),
     )
     .unwrap();
     dir
+}
+
+/// Writes the fixture graph with the code of this build into `$GW_FIXTURE_OUT/databases/`
+/// (how `fixtures/format-v2.redb` was made, with the code of commit a1fd0fa):
+/// `GW_FIXTURE_OUT=/tmp/fx cargo test -p graphward-storage --test format write_fixture -- --ignored`
+#[test]
+#[ignore]
+fn write_fixture() {
+    let out = std::env::var("GW_FIXTURE_OUT").expect("GW_FIXTURE_OUT");
+    let st = Storage::open(std::path::Path::new(&out)).unwrap();
+    st.create_database("old").unwrap();
+    populate(&st.database("old").unwrap());
 }
 
 fn stored_format(file: &std::path::Path) -> (u64, Vec<String>) {
@@ -254,6 +273,32 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     drop(st);
     let restored = Storage::open(backup.path()).unwrap();
     assert_eq!(dump(&restored.database("old").unwrap()), after);
+}
+
+#[test]
+fn format_2_file_reads_like_a_fresh_one() {
+    let dir = fixture_dir_of("format-v2.redb");
+    let file = dir.path().join("databases").join("old.redb");
+    assert_eq!(stored_format(&file).0, 2);
+    let fresh_dir = TempDir::new("format-v2-fresh");
+    let fresh = Storage::open(fresh_dir.path()).unwrap();
+    fresh.create_database("new").unwrap();
+    let new_db = fresh.database("new").unwrap();
+    populate(&new_db);
+    let st = Storage::open(dir.path()).unwrap();
+    assert!(st.broken_databases().is_empty());
+    let old = st.database("old").unwrap();
+    assert_eq!(dump(&old), dump(&new_db));
+    for db in [&old, &new_db] {
+        let mut w = db.begin_write().unwrap();
+        let a = w.create_node(&["Person".into()], Map::new()).unwrap();
+        w.create_relationship(a, 3, "KNOWS", Map::new()).unwrap();
+        w.delete_relationship(20).unwrap();
+        w.add_labels(7, &["Even".into()]).unwrap();
+        w.remove_labels(8, &["Even".into()]).unwrap();
+        w.commit().unwrap();
+    }
+    assert_eq!(dump(&old), dump(&new_db));
 }
 
 #[test]
