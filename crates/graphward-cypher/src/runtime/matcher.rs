@@ -963,7 +963,8 @@ impl<'a> Ev<'a> {
         // The tree of hops: (hop, index of the hop before it or NONE).
         let mut tree: Vec<(Hop, usize)> = Vec::new();
         const NONE: usize = usize::MAX;
-        let entry_bytes = |h: &Hop| (std::mem::size_of::<(Hop, usize)>() + h.rel.rel_type.len() + 32) as u64;
+        let entry_bytes =
+            |h: &Hop| (std::mem::size_of::<(Hop, usize)>() + h.rel.rel_type.len() + 32) as u64;
         // Per end node: paths selected, and length groups completed.
         let mut found: std::collections::HashMap<NodeId, (u64, u64)> = Default::default();
         let mut done = 0usize;
@@ -1325,6 +1326,26 @@ impl<'a> Ev<'a> {
 
     /// Matches of `part` (not a shortest path) on `row` whose node `anchor` is `id`.
     pub(crate) fn match_part_at(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+        anchor: &Anchor,
+        id: NodeId,
+    ) -> Result<Vec<Row>> {
+        // As in `match_pattern`: a scope of its own, so predicates evaluated while matching
+        // (node, relationship and quantified path pattern predicates) do not release the
+        // rows charged so far.
+        let mem = &self.env.mem;
+        mem.enter();
+        let mark = mem.mark();
+        let r = self.match_part_at_charged(part, row, anchor, id);
+        let settled = mem.settle(mark, 0);
+        mem.leave();
+        settled?;
+        r
+    }
+
+    fn match_part_at_charged(
         &self,
         part: &PatternPart,
         row: &Row,
