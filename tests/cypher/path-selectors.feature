@@ -782,3 +782,18 @@ Feature: PathSelectors
       MATCH (x) ((x)-[:R]->(y)){1,3} (z) RETURN z
       """
     Then a SyntaxError should be raised at compile time: VariableAlreadyBound
+
+  Scenario: shortestPath over a quantified path pattern binds its group variables
+    Given having executed:
+      """
+      CREATE (:A {h: 1})-[:R]->(:A:B {h: 3})-[:R]->(:A:B {h: 4})-[:R]->(:B {h: 5})
+      """
+    When executing query:
+      """
+      MATCH p = shortestPath((s {h: 1}) ((x)-[:R]->(y WHERE y.h > 2))+ (e {h: 5}))
+      RETURN [n IN x | n.h] AS xs, [n IN y | n.h] AS ys, length(p) AS l
+      """
+    Then the result should be, in any order:
+      | xs        | ys        | l |
+      | [1, 3, 4] | [3, 4, 5] | 3 |
+    And no side effects

@@ -812,6 +812,9 @@ impl<'a> Ev<'a> {
                             ),
                         );
                     }
+                    if let Some(g) = &rp.group {
+                        bind_group_nodes(g, s, &hops, &mut r);
+                    }
                     if let Some(pv) = &part.variable {
                         let nodes = vec![Some(s), Some(t)];
                         let rels = vec![Some(RelBinding::Var(hops.clone()))];
