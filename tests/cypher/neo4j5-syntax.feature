@@ -344,10 +344,10 @@ Feature: Neo4j5Syntax
       | 2 |
     And no side effects
 
-  Scenario: Quantified path pattern with inner predicates is refused by name
+  Scenario: Quantified path pattern of several relationships is refused by name
     When executing query:
       """
-      MATCH (a) ((x:X)-[:R]->(y)){1,3} (b) RETURN b
+      MATCH (a) ((x:X)-[:R]->(y)-[:S]->(z)){1,3} (b) RETURN b
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
 
@@ -367,10 +367,10 @@ Feature: Neo4j5Syntax
       | 1   | 2   | 2   |
     And no side effects
 
-  Scenario: SHORTEST k for k > 1 is refused by name
+  Scenario: A path selector over several relationship patterns is refused by name
     When executing query:
       """
-      MATCH p = SHORTEST 2 (a)-[:R]->+(b) RETURN p
+      MATCH p = SHORTEST 2 (a)-[:R]->+(m)-[:R]->(b) RETURN p
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
 

@@ -98,3 +98,56 @@ def test_memgraph_schema_commands(server):
     cur.execute(f"DROP CONSTRAINT ON (n:{label}) ASSERT EXISTS (n.email)")
     cur.execute(f"CREATE (:{label} {{name: 'no email'}})")
     conn.close()
+
+
+def test_shortest_k_returns_paths_through_the_python_driver(session):
+    # The Cypher Manual's stations example: SHORTEST 2 returns both paths tied for shortest,
+    # as neo4j.graph.Path values whose nodes and relationships the driver hydrates.
+    tag = uuid.uuid4().hex
+    session.run(
+        """
+        CREATE (wos:SP {tag: $t, name: 'Worcester Shrub Hill'}),
+               (dtw:SP {tag: $t, name: 'Droitwich Spa'}),
+               (wop:SP {tag: $t, name: 'Worcestershire Parkway'}),
+               (bmv:SP {tag: $t, name: 'Bromsgrove'}),
+               (wof:SP {tag: $t, name: 'Worcester Foregate Street'}),
+               (bmv)-[:LINK {distance: 6.16}]->(dtw), (bmv)-[:LINK {distance: 12.6}]->(wop),
+               (dtw)-[:LINK {distance: 5.76}]->(wos), (wop)-[:LINK {distance: 3.71}]->(wos),
+               (dtw)-[:LINK {distance: 6.03}]->(wof), (wof)-[:LINK {distance: 0.65}]->(wos)
+        """,
+        t=tag,
+    ).consume()
+    records = list(
+        session.run(
+            """
+            MATCH p = SHORTEST 2 (a:SP {tag: $t, name: 'Worcester Shrub Hill'})-[:LINK]-+
+                                 (b:SP {tag: $t, name: 'Bromsgrove'})
+            RETURN p
+            """,
+            t=tag,
+        )
+    )
+    paths = [r["p"] for r in records]
+    assert len(paths) == 2
+    stops = sorted([n["name"] for n in p.nodes] for p in paths)
+    assert stops == [
+        ["Worcester Shrub Hill", "Droitwich Spa", "Bromsgrove"],
+        ["Worcester Shrub Hill", "Worcestershire Parkway", "Bromsgrove"],
+    ]
+    for p in paths:
+        assert len(p.relationships) == 2
+        assert all(r.type == "LINK" for r in p.relationships)
+        assert p.start_node["name"] == "Worcester Shrub Hill"
+        assert p.end_node["name"] == "Bromsgrove"
+    # SHORTEST 2 GROUPS adds the three-stop route; misuse fails at compile time.
+    lengths = session.run(
+        """
+        MATCH p = SHORTEST 2 GROUPS (a:SP {tag: $t, name: 'Worcester Shrub Hill'})-[:LINK]-+
+                                    (b:SP {tag: $t, name: 'Bromsgrove'})
+        RETURN length(p) AS l ORDER BY l
+        """,
+        t=tag,
+    ).value()
+    assert lengths == [2, 2, 3]
+    with pytest.raises(CypherSyntaxError):
+        session.run("EXPLAIN MATCH p = SHORTEST 1 (a)--+(b), (c) RETURN p").consume()

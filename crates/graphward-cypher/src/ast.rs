@@ -307,8 +307,23 @@ pub struct PatternPart {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ShortestKind {
+    /// `shortestPath(...)`.
     Single,
+    /// `allShortestPaths(...)`.
     All,
+    /// GQL `SHORTEST k` / `ANY SHORTEST` (k = 1) / `ANY k`: per pair of end nodes, k paths,
+    /// shortest first (ties broken arbitrarily).
+    Paths(u64),
+    /// GQL `SHORTEST k GROUPS` / `ALL SHORTEST` (k = 1): per pair of end nodes, every path
+    /// whose length is one of the k smallest.
+    Groups(u64),
+}
+
+impl ShortestKind {
+    /// A GQL path selector (as opposed to the `shortestPath` / `allShortestPaths` functions).
+    pub fn is_selector(self) -> bool {
+        matches!(self, ShortestKind::Paths(_) | ShortestKind::Groups(_))
+    }
 }
 
 /// `(a)-[r]->(b)<-[s]-(c)`: a start node and a chain of (relationship, node) steps.
@@ -316,6 +331,11 @@ pub enum ShortestKind {
 pub struct PatternElement {
     pub start: NodePattern,
     pub chain: Vec<(RelationshipPattern, NodePattern)>,
+    /// A parenthesized path pattern's `WHERE`: `((a)-->+(b) WHERE length(p) > 2)`, a predicate
+    /// on the whole path (a pre-filter of a path selector).
+    pub predicate: Option<Box<Expr>>,
+    /// A subpath variable declared inside the parentheses: `(p = (a)-->+(b) WHERE ...)`.
+    pub path_var: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -435,7 +455,35 @@ pub struct RelationshipPattern {
     pub properties: Option<Expr>,
     /// `-[r:R WHERE r.w > 1]->`: a predicate on the relationship (MATCH patterns only).
     pub predicate: Option<Box<Expr>>,
+    /// The quantified path pattern (or quantified relationship, `-[:R]->+`) this
+    /// variable-length relationship stands for; `None` for `-[*]->`.
+    pub group: Option<Box<QuantGroup>>,
     pub span: Span,
+}
+
+/// The inside of a quantified path pattern of one relationship, `((x:A)-[r]->(y) WHERE p){1,3}`,
+/// kept on the variable-length relationship it amounts to. Every iteration (one hop) must
+/// match `left` and `right` at its ends (in pattern order) and satisfy `predicate`, with the
+/// iteration's variables as singletons; outside the group `x`, `y` and `r` are lists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantGroup {
+    pub left: NodePattern,
+    pub right: NodePattern,
+    pub predicate: Option<Box<Expr>>,
+}
+
+impl QuantGroup {
+    /// Does an iteration need checking beyond the relationship's own type and properties?
+    pub fn checks_nodes(&self) -> bool {
+        let busy = |n: &NodePattern| {
+            n.variable.is_some()
+                || !n.labels.is_empty()
+                || n.label_expr.is_some()
+                || n.properties.is_some()
+                || n.predicate.is_some()
+        };
+        self.predicate.is_some() || busy(&self.left) || busy(&self.right)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

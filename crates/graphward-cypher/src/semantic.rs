@@ -1317,6 +1317,9 @@ impl Checker {
                     ));
                 }
             }
+            if let Some(kind) = part.shortest.filter(|k| k.is_selector()) {
+                self.selector(kind, part, pattern.len(), mode)?;
+            }
             if let Some(ShortestKind::Single | ShortestKind::All) = part.shortest {
                 if part.element.chain.len() != 1 {
                     // shortestPath requires exactly one relationship pattern.
@@ -1362,6 +1365,27 @@ impl Checker {
                 scope.insert(p.clone(), Ty::Path);
             }
         }
+        // Variables declared inside a quantified path pattern are lists outside it (group
+        // variables); inside, each iteration's are singletons.
+        for part in pattern {
+            for (r, _) in &part.element.chain {
+                if let Some(g) = &r.group {
+                    self.group(r, g, scope, &before, mode)?;
+                }
+            }
+        }
+        // A parenthesized path pattern's WHERE sees the whole pattern (group variables as lists).
+        for part in pattern {
+            if let Some(pred) = &part.element.predicate {
+                if !matches!(mode, PatMode::Match) {
+                    return Err(sem(
+                        "InvalidPathPattern",
+                        "A WHERE inside a parenthesized path pattern is only allowed in MATCH",
+                    ));
+                }
+                self.predicate(pred, scope)?;
+            }
+        }
         // `(n WHERE pred)`: sees the node and what was bound before the pattern (MATCH only).
         for part in pattern {
             let el = &part.element;
@@ -1386,7 +1410,8 @@ impl Checker {
             }
             for (r, _) in &el.chain {
                 if r.type_expr.is_some()
-                    && (part.shortest.is_some() || !matches!(mode, PatMode::Match | PatMode::Expr))
+                    && (part.shortest.is_some_and(|k| !k.is_selector())
+                        || !matches!(mode, PatMode::Match | PatMode::Expr))
                 {
                     return Err(sem(
                         "InvalidRelationshipPattern",
@@ -1401,6 +1426,10 @@ impl Checker {
                         "A WHERE inside a relationship pattern needs a variable, e.g. -[r WHERE r.w > 1]->",
                     ));
                 };
+                if r.group.is_some() {
+                    // Checked with the group's singletons by `group`.
+                    continue;
+                }
                 if !matches!(mode, PatMode::Match) || r.length.is_some() {
                     return Err(sem(
                         "InvalidRelationshipPattern",
@@ -1422,10 +1451,136 @@ impl Checker {
                 }
             }
             for (r, _) in &el.chain {
-                if let Some(p) = &r.properties {
+                if let (Some(p), None) = (&r.properties, &r.group) {
                     self.pattern_props(p, scope, mode)?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// A GQL path selector (`SHORTEST k`, `ALL SHORTEST`, `ANY k`, `SHORTEST k GROUPS`): only
+    /// in MATCH, alone in its graph pattern, over one relationship pattern.
+    fn selector(
+        &mut self,
+        kind: ShortestKind,
+        part: &PatternPart,
+        parts: usize,
+        mode: PatMode,
+    ) -> Result<()> {
+        let _ = kind;
+        if !matches!(mode, PatMode::Match) {
+            return Err(Error::syntax(
+                "Path selectors such as `SHORTEST 1` or `ANY` can only be used in MATCH",
+            )
+            .with_detail("InvalidPathPattern"));
+        }
+        if parts > 1 {
+            return Err(Error::syntax(
+                "Multiple path patterns cannot be used in the same clause in combination with a \
+                 selective path selector (SHORTEST, ALL SHORTEST, ANY); match them in separate \
+                 MATCH clauses",
+            )
+            .with_detail("InvalidPathPattern"));
+        }
+        match part.element.chain.len() {
+            0 => Err(Error::syntax(
+                "A path selector needs a path pattern with a relationship, e.g. \
+                 `SHORTEST 1 (a)-[:R]-+(b)`",
+            )
+            .with_detail("InvalidPathPattern")),
+            1 => Ok(()),
+            _ => Err(Error::new(
+                graphward_core::ErrorCode::NotSupported,
+                "Not supported: a path selector over a path pattern of more than one \
+                 relationship pattern; graphward offers SHORTEST k, ALL SHORTEST, SHORTEST k \
+                 GROUPS and ANY k over one variable-length relationship or quantified path \
+                 pattern between two node patterns, e.g. `SHORTEST 2 (a)-[:R]-+(b)`",
+            )
+            .with_detail("FeatureNotSupported")),
+        }
+    }
+
+    /// A quantified path pattern of one relationship: its variables are new (group variables),
+    /// its predicates and property maps see the iteration's variables as singletons and what
+    /// was bound before the pattern.
+    fn group(
+        &mut self,
+        r: &RelationshipPattern,
+        g: &crate::ast::QuantGroup,
+        scope: &mut Scope,
+        before: &Scope,
+        mode: PatMode,
+    ) -> Result<()> {
+        if !matches!(mode, PatMode::Match | PatMode::Expr) {
+            return Err(sem(
+                "InvalidQuantifiedPathPattern",
+                "Quantified path patterns are only allowed in MATCH",
+            ));
+        }
+        let mut inner = before.clone();
+        let mut seen: HashSet<&String> = HashSet::new();
+        for (v, ty) in [
+            (g.left.variable.as_ref(), Ty::Node),
+            (r.variable.as_ref(), Ty::Rel),
+            (g.right.variable.as_ref(), Ty::Node),
+        ] {
+            let Some(v) = v else { continue };
+            if before.contains_key(v) || !seen.insert(v) {
+                return Err(sem(
+                    "VariableAlreadyBound",
+                    format!(
+                        "The variable `{v}` is declared twice: a variable of a quantified path \
+                         pattern must be new and used once in it"
+                    ),
+                ));
+            }
+            if mode == PatMode::Expr {
+                return Err(sem(
+                    "UndefinedVariable",
+                    format!("Variable `{v}` not defined (pattern expressions cannot introduce new variables)"),
+                ));
+            }
+            inner.insert(v.clone(), ty);
+        }
+        for v in [&g.left.variable, &g.right.variable].into_iter().flatten() {
+            if scope.contains_key(v) {
+                return Err(sem(
+                    "VariableAlreadyBound",
+                    format!(
+                        "The variable `{v}` is declared both inside and outside a quantified \
+                         path pattern"
+                    ),
+                ));
+            }
+            // A group variable is a list of nodes outside the group.
+            scope.insert(v.clone(), Ty::List);
+        }
+        for n in [&g.left, &g.right] {
+            if let Some(p) = &n.predicate {
+                if n.variable.is_none() {
+                    return Err(sem(
+                        "InvalidNodePattern",
+                        "A WHERE inside a node pattern needs a node variable, e.g. (n WHERE n.x > 1)",
+                    ));
+                }
+                self.predicate(p, &inner)?;
+            }
+            if let Some(p) = &n.properties {
+                self.pattern_props(p, &inner, mode)?;
+            }
+        }
+        if let Some(p) = &r.predicate {
+            if r.variable.is_none() {
+                return Err(sem(
+                    "InvalidRelationshipPattern",
+                    "A WHERE inside a relationship pattern needs a variable, e.g. -[r WHERE r.w > 1]->",
+                ));
+            }
+            self.predicate(p, &inner)?;
+        }
+        if let Some(p) = &g.predicate {
+            self.predicate(p, &inner)?;
         }
         Ok(())
     }

@@ -203,3 +203,82 @@ fn aggregation_consumes_its_input_without_buffering_it() {
     assert_memory_error(&e, "UNWIND range(1, 200000) AS i RETURN count(DISTINCT i)");
     assert_memory_error(&e, "UNWIND range(1, 200000) AS i RETURN i AS k, count(*)");
 }
+
+/// A complete graph of `n` nodes `:K`, one `:R` relationship per ordered pair.
+fn complete_graph(e: &Engine, n: u32) {
+    run(
+        e,
+        &format!(
+            "UNWIND range(1, {n}) AS i CREATE (:K {{i: i}}) WITH count(*) AS c \
+             MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:R]->(b)"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn path_selector_searches_are_charged_to_the_memory_budget() {
+    // SHORTEST k over trails of a complete graph: the number of trails explodes with their
+    // length; every hop kept by the search is charged, so it ends with the memory error,
+    // on a server thread's stack (the search does not recurse per hop).
+    let e = engine(8 << 20, 1 << 40);
+    complete_graph(&e, 12);
+    on_small_stack(move || {
+        for q in [
+            "MATCH p = SHORTEST 1000000 (a:K {i: 1})-[:R]-+(b:K {i: 2}) RETURN count(p)",
+            "MATCH p = SHORTEST 50 GROUPS (a:K {i: 1})-[:R]->+(b:K) RETURN count(p)",
+            "MATCH SHORTEST 100000000 ((a:K {i: 1}) ((x)-[r:R]->(y) WHERE x.i < 100)+ (b:K {i: 2}) \
+             WHERE size(r) > 0) RETURN count(*)",
+            // Without a selector: the matches of one start node, found with an inner
+            // predicate evaluated on every hop, stay charged while they are collected.
+            "MATCH (a:K {i: 1}) ((x)-[r:R]->(y) WHERE x.i < 100){1,} (b) RETURN count(*)",
+        ] {
+            assert_memory_error(&e, q);
+        }
+        // The searches that only need shortest paths expand each node once and finish:
+        // one relationship between distinct nodes, a 2-cycle from a node back to itself.
+        let rows = run(
+            &e,
+            "MATCH p = ALL SHORTEST (a:K)-[:R]-+(b:K) RETURN max(length(p)) AS l",
+        )
+        .unwrap();
+        assert_eq!(rows, vec![vec![Value::Int(2)]]);
+    });
+}
+
+#[test]
+fn path_selector_searches_end_at_the_deadline() {
+    // With memory to spare the same explosion ends at the transaction's time limit instead.
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = 1 << 40;
+    config.limits.max_total_memory_bytes = 1 << 40;
+    let e = Engine::open_in_memory(config).unwrap();
+    complete_graph(&e, 40);
+    let mut tx = e
+        .begin(TxOptions {
+            mode: AccessMode::Read,
+            implicit: true,
+            timeout: Some(std::time::Duration::from_millis(200)),
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let err = tx
+        .run(
+            "MATCH p = SHORTEST 1000000000 (a:K {i: 1})-[:R]-{1,6}(b:K {i: 2}) RETURN count(p)",
+            BTreeMap::new(),
+        )
+        .and_then(|mut s| {
+            while let Some(r) = s.next_row() {
+                r?;
+            }
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.code,
+            ErrorCode::TransactionTimedOut | ErrorCode::TransactionTimedOutClientConfiguration
+        ),
+        "{err:?}"
+    );
+}

@@ -1050,9 +1050,8 @@ impl<'a> Parser<'a> {
         Ok(Some(q))
     }
 
-    /// A quantified relationship (`-[:R]->+`) or group (`((a)-[:R]->(b)){1,3}`) as the
-    /// variable-length relationship it is equivalent to. Groups are offered when they are one
-    /// relationship between unlabelled anonymous nodes; anything else is refused by name.
+    /// A quantified relationship (`-[:R]->+`) as the variable-length relationship it is
+    /// equivalent to (its variable a list of relationships).
     fn quantified_rel(
         &self,
         mut rel: RelationshipPattern,
@@ -1063,28 +1062,67 @@ impl<'a> Parser<'a> {
                 self.not_supported("a quantifier on a variable-length relationship (`-[*]->+`)")
             );
         }
+        let anon = |at: usize| NodePattern {
+            variable: None,
+            labels: vec![],
+            label_expr: None,
+            properties: None,
+            predicate: None,
+            span: Span { start: at, end: at },
+        };
         rel.length = Some(q);
+        rel.group = Some(Box::new(QuantGroup {
+            left: anon(rel.span.start),
+            right: anon(rel.span.end),
+            predicate: None,
+        }));
         Ok(rel)
     }
 
+    /// A quantified path pattern `((x)-[r]->(y) WHERE p){1,3}` of one relationship: the
+    /// variable-length relationship it amounts to, with the group's node patterns and
+    /// predicate checked on every iteration. Groups of several relationships are refused by
+    /// name. `None` if no quantifier follows (a parenthesized path pattern).
     fn quantified_group(&mut self, inner: PatternElement) -> Result<Option<RelationshipPattern>> {
+        let at = self.cur_start();
         let Some(q) = self.parse_quantifier()? else {
             return Ok(None);
         };
-        let simple_node = |n: &NodePattern| {
-            n.variable.is_none()
-                && n.labels.is_empty()
-                && n.label_expr.is_none()
-                && n.properties.is_none()
-                && n.predicate.is_none()
-        };
+        if inner.path_var.is_some() {
+            return Err(self.error_at(
+                at,
+                "A path variable cannot be declared inside a quantified path pattern",
+                "InvalidQuantifiedPathPattern",
+            ));
+        }
         match inner.chain.as_slice() {
-            [(rel, end)] if simple_node(&inner.start) && simple_node(end) => {
-                Ok(Some(self.quantified_rel(rel.clone(), q)?))
+            [(rel, end)] => {
+                if rel.length.is_some() {
+                    return Err(self.error_at(
+                        rel.span.start,
+                        "A variable-length relationship cannot be used inside a quantified \
+                         path pattern",
+                        "InvalidQuantifiedPathPattern",
+                    ));
+                }
+                let mut r = rel.clone();
+                r.length = Some(q);
+                r.group = Some(Box::new(QuantGroup {
+                    left: inner.start.clone(),
+                    right: end.clone(),
+                    predicate: inner.predicate.clone(),
+                }));
+                Ok(Some(r))
             }
+            [] => Err(self.error_at(
+                at,
+                "A quantified path pattern needs at least one relationship",
+                "InvalidQuantifiedPathPattern",
+            )),
             _ => Err(self.not_supported(
-                "quantified path patterns other than one relationship between anonymous, \
-                 unlabelled nodes (e.g. `(a)-[:R]->{1,3}(b)` or `(a) (()-[:R]->()){1,3} (b)`)",
+                "quantified path patterns of more than one relationship (e.g. \
+                 `((a)-[:R]->(b)-[:S]->(c)){1,3}`); one relationship with node patterns and \
+                 predicates is offered: `((a)-[:R]->(b) WHERE a.x < b.x){1,3}`",
             )),
         }
     }
@@ -1203,16 +1241,29 @@ impl<'a> Parser<'a> {
 
     pub(crate) fn parse_pattern_part(&mut self) -> Result<PatternPart> {
         let start = self.cur_start();
-        let variable = if self.is_name() && self.is_sym_at(1, "=") {
+        let mut variable = if self.is_name() && self.is_sym_at(1, "=") {
             let v = self.variable_name()?;
             self.advance();
             Some(v)
         } else {
             None
         };
+        let selector_at = self.cur_start();
         if let Some(kind) = self.parse_path_selector()? {
             // GQL path selectors over a variable-length or quantified relationship.
-            let element = self.parse_pattern_element()?;
+            let mut element = self.parse_pattern_element()?;
+            if let Some(inner) = element.path_var.take() {
+                if let Some(outer) = &variable {
+                    return Err(self.error_at(
+                        selector_at,
+                        &format!(
+                            "A path pattern declares two path variables (`{outer}` and `{inner}`)"
+                        ),
+                        "InvalidPathPattern",
+                    ));
+                }
+                variable = Some(inner);
+            }
             return Ok(PatternPart {
                 variable,
                 shortest: Some(kind),
@@ -1241,6 +1292,15 @@ impl<'a> Parser<'a> {
         } else {
             self.parse_pattern_element()?
         };
+        if element.path_var.is_some() {
+            // Neo4j: a subpath variable needs a shortest path selector.
+            return Err(self.error_at(
+                selector_at,
+                "A path variable inside a parenthesized path pattern can only be declared \
+                 with a path selector (e.g. `MATCH SHORTEST 1 (p = (a)-->+(b) WHERE ...)`)",
+                "InvalidPathPattern",
+            ));
+        }
         Ok(PatternPart {
             variable,
             shortest,
@@ -1252,61 +1312,98 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// `SHORTEST 1`, `ANY SHORTEST`, `ANY`, `ANY 1` (one shortest path) and `ALL SHORTEST`
-    /// (all shortest paths) before a path pattern; other selectors (`SHORTEST k`, `ANY k`,
-    /// `... GROUPS`, `ALL`) are refused by name. `None` if there is no selector.
+    /// A GQL path selector before a path pattern: `SHORTEST k`, `ANY SHORTEST`, `ALL SHORTEST`,
+    /// `SHORTEST k GROUPS`, `ANY`, `ANY k` (each with an optional `PATH`/`PATHS`). `ALL` (not
+    /// selective) is the same as no selector. `None` if there is none.
     fn parse_path_selector(&mut self) -> Result<Option<ShortestKind>> {
         let count = |p: &Self, n: usize| match p.tok_at(n) {
             Tok::Int(k) => Some(*k),
             _ => None,
         };
-        let (kind, len) = if self.is_kw("SHORTEST") {
-            match count(self, 1) {
-                Some(1) => (ShortestKind::Single, 2),
-                Some(_) => return Err(self.not_supported_selector()),
-                None => (ShortestKind::Single, 1),
+        let path_word = |p: &Self, n: usize| p.is_kw_at(n, "PATH") || p.is_kw_at(n, "PATHS");
+        let group_word = |p: &Self, n: usize| p.is_kw_at(n, "GROUP") || p.is_kw_at(n, "GROUPS");
+        let at = self.cur_start();
+        let kind = if self.is_kw("SHORTEST") {
+            // SHORTEST k [PATH|PATHS], SHORTEST [k] [PATH|PATHS] GROUP[S]
+            let (k, mut len) = match count(self, 1) {
+                Some(k) => (Some(k), 2),
+                None => (None, 1),
+            };
+            if path_word(self, len) {
+                len += 1;
+            }
+            let groups = group_word(self, len);
+            if groups {
+                len += 1;
+            } else if k.is_none() {
+                if matches!(self.tok_at(1), Tok::Param(_)) {
+                    return Err(self.not_supported(
+                        "a parameter as the number of paths of a path selector (write the number)",
+                    ));
+                }
+                return Err(self.unexpected("a number of paths after SHORTEST (e.g. SHORTEST 1)"));
+            }
+            self.skip_tokens(len);
+            let k = k.unwrap_or(1);
+            self.check_selector_count(k, at)?;
+            if groups {
+                ShortestKind::Groups(k)
+            } else {
+                ShortestKind::Paths(k)
             }
         } else if self.is_kw("ALL") && self.is_kw_at(1, "SHORTEST") {
-            (ShortestKind::All, 2)
+            self.skip_tokens(if path_word(self, 2) { 3 } else { 2 });
+            ShortestKind::Groups(1)
         } else if self.is_kw("ANY") && self.is_kw_at(1, "SHORTEST") {
-            (ShortestKind::Single, 2)
-        } else if self.is_kw("ANY") && (self.is_sym_at(1, "(") || count(self, 1).is_some()) {
-            match count(self, 1) {
-                Some(1) => (ShortestKind::Single, 2),
-                Some(_) => return Err(self.not_supported_selector()),
-                None => (ShortestKind::Single, 1),
+            self.skip_tokens(if path_word(self, 2) { 3 } else { 2 });
+            ShortestKind::Paths(1)
+        } else if self.is_kw("ANY")
+            && (self.is_sym_at(1, "(") || count(self, 1).is_some() || path_word(self, 1))
+        {
+            // ANY k: any k paths per partition; the k shortest are as good as any.
+            let (k, mut len) = match count(self, 1) {
+                Some(k) => (k, 2),
+                None => (1, 1),
+            };
+            if path_word(self, len) {
+                len += 1;
             }
-        } else if self.is_kw("ALL") && self.is_sym_at(1, "(") {
-            return Err(self.not_supported_selector());
+            self.skip_tokens(len);
+            self.check_selector_count(k, at)?;
+            ShortestKind::Paths(k)
+        } else if self.is_kw("ALL") && (self.is_sym_at(1, "(") || path_word(self, 1)) {
+            // ALL [PATHS]: every path, the same as no selector.
+            self.skip_tokens(if path_word(self, 1) { 2 } else { 1 });
+            return Ok(None);
         } else {
             return Ok(None);
         };
-        self.skip_tokens(len);
-        if self.is_kw("GROUP") || self.is_kw("GROUPS") || self.is_kw("PATH") || self.is_kw("PATHS")
-        {
-            if self.is_kw("GROUP") || self.is_kw("GROUPS") {
-                return Err(self.not_supported_selector());
-            }
-            self.advance();
-        }
         Ok(Some(kind))
     }
 
-    fn not_supported_selector(&self) -> Error {
-        self.not_supported(
-            "this path selector: graphward offers SHORTEST 1, ANY SHORTEST, ANY and \
-             ALL SHORTEST (and shortestPath / allShortestPaths)",
-        )
+    /// The k of a path selector must be positive (Neo4j refuses 0).
+    fn check_selector_count(&self, k: u64, at: usize) -> Result<()> {
+        if k == 0 || k > i64::MAX as u64 {
+            return Err(self.error_at(
+                at,
+                "Invalid input: the number of paths or groups of a path selector must be a \
+                 positive integer",
+                "InvalidArgumentValue",
+            ));
+        }
+        Ok(())
     }
 
     pub(crate) fn parse_pattern_element(&mut self) -> Result<PatternElement> {
         let mut chain = Vec::new();
         // A parenthesised element: `((a)-->(b))`, or a leading quantified group.
-        let start = if self.is_sym("(") && self.is_sym_at(1, "(") {
+        let parenthesized = self.is_sym("(")
+            && (self.is_sym_at(1, "(") || (self.is_name_at(1) && self.is_sym_at(2, "=")));
+        let start = if parenthesized {
             let at = self.cur_start();
             self.advance();
             self.enter()?;
-            let e = self.parse_pattern_element()?;
+            let e = self.parse_parenthesized_inner()?;
             self.expect_sym(")")?;
             self.leave();
             match self.quantified_group(e.clone())? {
@@ -1340,13 +1437,24 @@ impl<'a> Parser<'a> {
                 }
                 let node = self.parse_node_pattern()?;
                 chain.push((rel, node));
-            } else if self.is_sym("(") && self.is_sym_at(1, "(") {
+            } else if self.is_sym("(")
+                && (self.is_sym_at(1, "(") || (self.is_name_at(1) && self.is_sym_at(2, "=")))
+            {
                 // `(a) ((x)-[:R]->(y)){1,3} (b)`
                 self.advance();
                 self.enter()?;
-                let e = self.parse_pattern_element()?;
+                let e = self.parse_parenthesized_inner()?;
                 self.expect_sym(")")?;
                 self.leave();
+                if e.path_var.is_some() {
+                    return Err(self.error_at(
+                        self.cur_start(),
+                        "A path variable inside a parenthesized path pattern can only be \
+                         declared with a path selector, around the whole path pattern \
+                         (e.g. `MATCH SHORTEST 1 (p = (a)-->+(b) WHERE ...)`)",
+                        "InvalidPathPattern",
+                    ));
+                }
                 let Some(rel) = self.quantified_group(e)? else {
                     return Err(self.unexpected("a quantifier (+, *, {n,m})"));
                 };
@@ -1356,7 +1464,35 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        Ok(PatternElement { start, chain })
+        Ok(PatternElement {
+            start,
+            chain,
+            predicate: None,
+            path_var: None,
+        })
+    }
+
+    /// The inside of `( ... )` around a path pattern: `[p =] element [WHERE predicate]`.
+    fn parse_parenthesized_inner(&mut self) -> Result<PatternElement> {
+        let path_var = if self.is_name() && self.is_sym_at(1, "=") {
+            let v = self.variable_name()?;
+            self.advance();
+            Some(v)
+        } else {
+            None
+        };
+        let mut e = self.parse_pattern_element()?;
+        if e.predicate.is_some() || e.path_var.is_some() {
+            if self.eat_kw("WHERE") || path_var.is_some() {
+                return Err(self.not_supported(
+                    "nested parenthesized path patterns with their own WHERE or path variable",
+                ));
+            }
+        } else if self.eat_kw("WHERE") {
+            e.predicate = Some(Box::new(self.parse_expr()?));
+        }
+        e.path_var = path_var;
+        Ok(e)
     }
 
     pub(crate) fn is_rel_start(&self) -> bool {
@@ -1475,6 +1611,7 @@ impl<'a> Parser<'a> {
             length,
             properties,
             predicate,
+            group: None,
             span: Span {
                 start,
                 end: self.prev_end(),

@@ -740,6 +740,12 @@ fn neo4j5_syntax_parses() {
         "MATCH (a)-[:R]->{1,3}(b) RETURN b",
         "MATCH (a) (()-[:R]->()){2,} (b) RETURN b",
         "MATCH p = ALL SHORTEST (a)-[:R]-+(b) RETURN p",
+        "MATCH p = SHORTEST 3 PATHS (a)-[:R]-+(b) RETURN p",
+        "MATCH p = SHORTEST 2 GROUPS (a)-[:R]-{1,5}(b) RETURN p",
+        "MATCH p = ANY 2 (a)-->+(b) RETURN p",
+        "MATCH ALL (a)-->+(b) RETURN b",
+        "MATCH SHORTEST 1 (p = (a)-->+(b) WHERE length(p) > 1) RETURN p",
+        "MATCH (a) ((x:X)-[r:R WHERE r.w > 1]->(y {k: 1}) WHERE x.n < y.n){1,3} (b) RETURN x, r, y",
         "DROP INDEX ON :L(p)",
         "CREATE CONSTRAINT ON (n:L) ASSERT n.a, n.b IS UNIQUE",
         "SHOW STORAGE INFO",
@@ -752,7 +758,7 @@ fn neo4j5_syntax_parses() {
             graphward_core::ErrorCode::NotSupported,
         ),
         (
-            "MATCH (a) ((x:X)-->(y))+ (b) RETURN b",
+            "MATCH (a) ((x:X)-->(y)-->(z))+ (b) RETURN b",
             graphward_core::ErrorCode::NotSupported,
         ),
         (

@@ -10,8 +10,8 @@ use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
 use super::eval::{node_ref, rel_ref, row_size, Ev, Row};
 use super::values::equals;
 use crate::ast::{
-    Clause, Direction, Expr, NodePattern, PatternPart, RelationshipPattern, ShortestKind,
-    SingleQuery,
+    Clause, Direction, Expr, NodePattern, PatternPart, QuantGroup, RelationshipPattern,
+    ShortestKind, SingleQuery,
 };
 
 /// A relationship traversed while matching: the relationship and the node reached.
@@ -190,6 +190,9 @@ impl<'a> Ev<'a> {
         out: &mut Vec<(Row, HashSet<RelId>)>,
     ) -> Result<()> {
         if let Some(kind) = part.shortest {
+            if kind.is_selector() {
+                return self.match_selected(part, kind, row, used, out);
+            }
             return self.match_shortest(part, kind, row, used, out);
         }
         let nps = Self::node_patterns(part);
@@ -419,6 +422,83 @@ impl<'a> Ev<'a> {
         Ok(true)
     }
 
+    /// Does node `id` match node pattern `np` (labels, label expression, properties and
+    /// predicate, its variable bound to the node in `row`)? `row` is given back as it was.
+    fn node_ok(&self, np: &NodePattern, id: NodeId, row: &mut Row) -> Result<bool> {
+        if !np.labels.is_empty() || np.label_expr.is_some() {
+            let Some(labels) = self.g.node_labels(id)? else {
+                return Ok(false);
+            };
+            if !np.labels.iter().all(|l| labels.contains(l))
+                || np
+                    .label_expr
+                    .as_ref()
+                    .is_some_and(|le| !le.matches(&labels))
+            {
+                return Ok(false);
+            }
+        }
+        if let Some(pe) = &np.properties {
+            if !self.g.node_exists(id)?
+                || !self.props_match_by(pe, row, |k| {
+                    Ok(self.g.node_property(id, k)?.unwrap_or(Value::Null))
+                })?
+            {
+                return Ok(false);
+            }
+        }
+        if let (Some(p), Some(v)) = (&np.predicate, &np.variable) {
+            let prev = row.insert(v.clone(), node_ref(id));
+            let ok = self.eval(p, row);
+            match prev {
+                Some(old) => row.insert(v.clone(), old),
+                None => row.remove(v),
+            };
+            if ok? != Value::Bool(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// One hop of a variable-length relationship, from `left` to `right` in pattern order:
+    /// the relationship's type and properties, and, for a quantified path pattern, the
+    /// group's node patterns and predicates with the iteration's variables as singletons.
+    fn hop_ok(
+        &self,
+        rp: &RelationshipPattern,
+        rel: &Relationship,
+        left: NodeId,
+        right: NodeId,
+        row: &Row,
+    ) -> Result<bool> {
+        let Some(g) = rp.group.as_deref().filter(|g| g.checks_nodes()) else {
+            return self.rel_ok(rp, rel, row);
+        };
+        let mut r = row.clone();
+        if let Some(v) = &g.left.variable {
+            r.insert(v.clone(), node_ref(left));
+        }
+        if let Some(v) = &g.right.variable {
+            r.insert(v.clone(), node_ref(right));
+        }
+        if !self.node_ok(&g.left, left, &mut r)? || !self.node_ok(&g.right, right, &mut r)? {
+            return Ok(false);
+        }
+        if !self.rel_ok(rp, rel, &r)? {
+            return Ok(false);
+        }
+        if let Some(p) = &g.predicate {
+            if let Some(v) = &rp.variable {
+                r.insert(v.clone(), Value::Relationship(rel.clone()));
+            }
+            if self.eval(p, &r)? != Value::Bool(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     fn dir(rp: &RelationshipPattern, reversed: bool) -> ExpandDir {
         match (rp.direction, reversed) {
             (Direction::Both, _) => ExpandDir::Both,
@@ -455,6 +535,11 @@ impl<'a> Ev<'a> {
             let mut row = st.row.clone();
             if let Some(pv) = &part.variable {
                 row.insert(pv.clone(), Value::Path(build_path(&st.nodes, &st.rels)));
+            }
+            if let Some(pred) = &part.element.predicate {
+                if self.eval(pred, &row)? != Value::Bool(true) {
+                    return Ok(());
+                }
             }
             self.env.mem.charge(row_size(&row))?;
             out.push((row, st.used.clone()));
@@ -555,8 +640,14 @@ impl<'a> Ev<'a> {
                     if st.used.contains(&e.rel) {
                         continue;
                     }
-                    let rel = rel_from_edge(at_of(hops, from), &e, self.rel_type_name(rp, e.rel)?);
-                    if !self.rel_ok(rp, &rel, &st.row)? {
+                    let here = at_of(hops, from);
+                    let rel = rel_from_edge(here, &e, self.rel_type_name(rp, e.rel)?);
+                    let (left, right) = if steps[k].reversed {
+                        (e.other, here)
+                    } else {
+                        (here, e.other)
+                    };
+                    if !self.hop_ok(rp, &rel, left, right, &st.row)? {
                         continue;
                     }
                     next = Some((e, rel));
@@ -619,6 +710,16 @@ impl<'a> Ev<'a> {
                 None => true,
             };
             if ok {
+                if let Some(g) = &rp.group {
+                    let first = if step.reversed {
+                        Some(at)
+                    } else {
+                        st.nodes[step.from]
+                    };
+                    if let Some(first) = first {
+                        bind_group_nodes(g, first, &in_order, &mut st.row);
+                    }
+                }
                 st.rels[step.rel] = Some(RelBinding::Var(in_order));
                 if let Some(v) = &rp.variable {
                     st.row.insert(v.clone(), rel_list);
@@ -656,6 +757,8 @@ impl<'a> Ev<'a> {
                 element: crate::ast::PatternElement {
                     start: (*np).clone(),
                     chain: vec![],
+                    predicate: None,
+                    path_var: None,
                 },
                 span: Default::default(),
             };
@@ -709,6 +812,9 @@ impl<'a> Ev<'a> {
                             ),
                         );
                     }
+                    if let Some(g) = &rp.group {
+                        bind_group_nodes(g, s, &hops, &mut r);
+                    }
                     if let Some(pv) = &part.variable {
                         let nodes = vec![Some(s), Some(t)];
                         let rels = vec![Some(RelBinding::Var(hops.clone()))];
@@ -720,6 +826,277 @@ impl<'a> Ev<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The nodes matching end `np` of a path selector's pattern on `row`: the bound node, or
+    /// the candidates of its anchor checked against the whole node pattern. `None` when
+    /// every node matches (an unconstrained, unbound end).
+    fn selector_ends(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
+        let bound = np.variable.as_ref().is_some_and(|v| row.contains_key(v));
+        if !bound
+            && np.labels.is_empty()
+            && np.label_expr.is_none()
+            && np.properties.is_none()
+            && np.predicate.is_none()
+        {
+            return Ok(None);
+        }
+        let (_, candidates) = self.choose_anchor(&[np], row)?;
+        let res = self.env.mem.reservation();
+        let mut ids = Vec::new();
+        let mut r = row.clone();
+        for id in candidates {
+            let id = id?;
+            self.env.check()?;
+            if self.node_ok(np, id, &mut r)? {
+                res.grow(std::mem::size_of::<NodeId>() as u64)?;
+                ids.push(id);
+            }
+        }
+        // The caller keeps the list: charged again there as part of its search state.
+        Ok(Some(ids))
+    }
+
+    /// A GQL path selector (`SHORTEST k`, `SHORTEST k GROUPS`, `ALL SHORTEST`, `ANY k`) over
+    /// `(a) <one relationship pattern> (b)`: per start node, a breadth-first search by path
+    /// length over trails (no relationship twice), selecting per end node k paths or the
+    /// paths of k lengths. Paths are kept as a tree of hops (each hop points to the one before
+    /// it), every hop and frontier entry is charged to the query's memory account and the
+    /// deadline is checked per expanded path, so a search the graph makes explode ends with
+    /// the memory or time limit error. When the selection only needs shortest paths (one
+    /// path or one length group, no pre-filter on the whole path, paths of at least one hop)
+    /// a node is expanded only at the depth it was first reached: prefixes of shortest paths
+    /// are shortest paths.
+    fn match_selected(
+        &self,
+        part: &PatternPart,
+        kind: ShortestKind,
+        row: Row,
+        used: HashSet<RelId>,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+    ) -> Result<()> {
+        let [(rp, end_np)] = part.element.chain.as_slice() else {
+            return Err(Error::new(
+                graphward_core::ErrorCode::NotSupported,
+                "Not supported: a path selector over more than one relationship pattern",
+            )
+            .with_detail("FeatureNotSupported"));
+        };
+        let start_np = &part.element.start;
+        let (min, max) = match rp.length {
+            Some((lo, hi)) => (lo.unwrap_or(1), hi.unwrap_or(u64::MAX)),
+            None => (1, 1),
+        };
+        let (k, groups) = match kind {
+            ShortestKind::Paths(k) => (k, false),
+            ShortestKind::Groups(k) => (k, true),
+            _ => (1, false),
+        };
+        let dir = Self::dir(rp, false);
+        let state = self.env.mem.reservation();
+        let starts = match self.selector_ends(start_np, &row)? {
+            Some(ids) => ids,
+            None => {
+                let (_, c) = self.choose_anchor(&[start_np], &row)?;
+                c.collect::<Result<Vec<NodeId>>>()?
+            }
+        };
+        state.grow((starts.len() * std::mem::size_of::<NodeId>()) as u64)?;
+        let same_end = start_np.variable.is_some() && start_np.variable == end_np.variable;
+        let targets: Option<HashSet<NodeId>> = if same_end {
+            None
+        } else {
+            self.selector_ends(end_np, &row)?
+                .map(|v| v.into_iter().collect())
+        };
+        if let Some(t) = &targets {
+            state.grow((t.len() * 2 * std::mem::size_of::<NodeId>()) as u64)?;
+        }
+        let whole_path_filter = part.element.predicate.is_some();
+        for s in starts {
+            self.env.check()?;
+            let mut r0 = row.clone();
+            if let Some(v) = &start_np.variable {
+                r0.insert(v.clone(), node_ref(s));
+            }
+            if same_end && !self.node_ok(end_np, s, &mut r0)? {
+                continue;
+            }
+            let is_target = |t: NodeId| -> bool {
+                if same_end {
+                    t == s
+                } else {
+                    targets.as_ref().is_none_or(|ts| ts.contains(&t))
+                }
+            };
+            let prune = k == 1 && min <= 1 && !whole_path_filter && !is_target(s);
+            let search = SelectorSearch {
+                part,
+                rp,
+                end_np,
+                start: s,
+                min,
+                max,
+                k,
+                groups,
+                prune,
+                dir,
+                used: &used,
+            };
+            let target_count = if same_end {
+                Some(1)
+            } else {
+                targets.as_ref().map(|t| t.len())
+            };
+            self.selector_search(&search, &r0, &is_target, target_count, out)?;
+        }
+        Ok(())
+    }
+
+    /// One start node's search of [`Ev::match_selected`].
+    fn selector_search(
+        &self,
+        q: &SelectorSearch<'_>,
+        row: &Row,
+        is_target: &dyn Fn(NodeId) -> bool,
+        target_count: Option<usize>,
+        out: &mut Vec<(Row, HashSet<RelId>)>,
+    ) -> Result<()> {
+        let res = self.env.mem.reservation();
+        // The tree of hops: (hop, index of the hop before it or NONE).
+        let mut tree: Vec<(Hop, usize)> = Vec::new();
+        const NONE: usize = usize::MAX;
+        let entry_bytes =
+            |h: &Hop| (std::mem::size_of::<(Hop, usize)>() + h.rel.rel_type.len() + 32) as u64;
+        // Per end node: paths selected, and length groups completed.
+        let mut found: std::collections::HashMap<NodeId, (u64, u64)> = Default::default();
+        let mut done = 0usize;
+        let mut first_depth: std::collections::HashMap<NodeId, u64> = Default::default();
+        first_depth.insert(q.start, 0);
+        let mut frontier: Vec<usize> = vec![NONE];
+        let mut depth = 0u64;
+        let node_of = |tree: &Vec<(Hop, usize)>, i: usize| {
+            if i == NONE {
+                q.start
+            } else {
+                tree[i].0.node
+            }
+        };
+        loop {
+            // Select the paths of this length that end at an end node.
+            if depth >= q.min {
+                let mut reached_now: Vec<NodeId> = Vec::new();
+                for &i in &frontier {
+                    self.env.check()?;
+                    let t = node_of(&tree, i);
+                    if !is_target(t) {
+                        continue;
+                    }
+                    let entry = found.entry(t).or_insert((0, 0));
+                    let full = if q.groups {
+                        entry.1 >= q.k
+                    } else {
+                        entry.0 >= q.k
+                    };
+                    if full {
+                        continue;
+                    }
+                    let hops = path_of(&tree, i, NONE);
+                    let mut r = row.clone();
+                    if !self.node_ok(q.end_np, t, &mut r)? {
+                        continue;
+                    }
+                    if let Some(v) = &q.end_np.variable {
+                        r.insert(v.clone(), node_ref(t));
+                    }
+                    if let Some(g) = &q.rp.group {
+                        bind_group_nodes(g, q.start, &hops, &mut r);
+                    }
+                    if let Some(v) = &q.rp.variable {
+                        let rels: Vec<Value> = hops
+                            .iter()
+                            .map(|h| Value::Relationship(h.rel.clone()))
+                            .collect();
+                        let val = match q.rp.length {
+                            Some(_) => Value::List(rels),
+                            None => rels.into_iter().next().unwrap_or(Value::Null),
+                        };
+                        r.insert(v.clone(), val);
+                    }
+                    if q.part.variable.is_some() || q.part.element.predicate.is_some() {
+                        let path = build_path(&[Some(q.start)], &[Some(RelBinding::Var(hops))]);
+                        if let Some(pv) = &q.part.variable {
+                            r.insert(pv.clone(), Value::Path(path));
+                        }
+                    }
+                    if let Some(pred) = &q.part.element.predicate {
+                        if self.eval(pred, &r)? != Value::Bool(true) {
+                            continue;
+                        }
+                    }
+                    entry.0 += 1;
+                    if !q.groups && entry.0 >= q.k {
+                        done += 1;
+                    }
+                    if q.groups {
+                        reached_now.push(t);
+                    }
+                    self.env.mem.charge(row_size(&r))?;
+                    out.push((r, q.used.clone()));
+                    self.env.check_rows(out.len())?;
+                }
+                if q.groups {
+                    reached_now.sort_unstable();
+                    reached_now.dedup();
+                    for t in reached_now {
+                        if let Some(e) = found.get_mut(&t) {
+                            e.1 += 1;
+                            if e.1 >= q.k {
+                                done += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            if target_count.is_some_and(|n| done >= n) || depth >= q.max || frontier.is_empty() {
+                return Ok(());
+            }
+            // Extend every path of this length by one relationship.
+            depth += 1;
+            let mut next: Vec<usize> = Vec::new();
+            for &i in &frontier {
+                self.env.check()?;
+                let at = node_of(&tree, i);
+                if q.prune && first_depth.get(&at).is_some_and(|d| *d + 1 < depth) {
+                    continue;
+                }
+                for e in self.g.expand(at, q.dir, &q.rp.types)? {
+                    if q.used.contains(&e.rel) || on_path(&tree, i, NONE, e.rel) {
+                        continue;
+                    }
+                    if q.prune {
+                        match first_depth.get(&e.other) {
+                            Some(d) if *d < depth => continue,
+                            Some(_) if q.k == 1 && !q.groups => continue,
+                            _ => {}
+                        }
+                    }
+                    let rel = rel_from_edge(at, &e, self.rel_type_name(q.rp, e.rel)?);
+                    if !self.hop_ok(q.rp, &rel, at, e.other, row)? {
+                        continue;
+                    }
+                    let hop = Hop { rel, node: e.other };
+                    res.grow(entry_bytes(&hop) + std::mem::size_of::<usize>() as u64)?;
+                    if q.prune && !first_depth.contains_key(&e.other) {
+                        res.grow(32)?;
+                        first_depth.insert(e.other, depth);
+                    }
+                    tree.push((hop, i));
+                    next.push(tree.len() - 1);
+                }
+            }
+            frontier = next;
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -758,7 +1135,7 @@ impl<'a> Ev<'a> {
                     }
                     let rel = rel_from_edge(*n, &e, self.rel_type_name(rp, e.rel)?);
                     // The relationship's property map (and type expression) hold on every hop.
-                    if !self.rel_ok(rp, &rel, row)? {
+                    if !self.hop_ok(rp, &rel, *n, e.other, row)? {
                         continue;
                     }
                     let mut p = path.clone();
@@ -787,6 +1164,62 @@ impl<'a> Ev<'a> {
             res.resize(live * hop_bytes)?;
         }
         Ok(found)
+    }
+}
+
+/// What one start node's search of a path selector looks for.
+struct SelectorSearch<'p> {
+    part: &'p PatternPart,
+    rp: &'p RelationshipPattern,
+    end_np: &'p NodePattern,
+    start: NodeId,
+    min: u64,
+    max: u64,
+    k: u64,
+    groups: bool,
+    /// Expand a node only at the depth it was first reached (see `match_selected`).
+    prune: bool,
+    dir: ExpandDir,
+    used: &'p HashSet<RelId>,
+}
+
+/// The hops of the path ending with tree entry `i`, in order.
+fn path_of(tree: &[(Hop, usize)], mut i: usize, none: usize) -> Vec<Hop> {
+    let mut hops = Vec::new();
+    while i != none {
+        hops.push(tree[i].0.clone());
+        i = tree[i].1;
+    }
+    hops.reverse();
+    hops
+}
+
+/// Is relationship `rel` on the path ending with tree entry `i`?
+fn on_path(tree: &[(Hop, usize)], mut i: usize, none: usize, rel: RelId) -> bool {
+    while i != none {
+        if tree[i].0.rel.id as u64 == rel {
+            return true;
+        }
+        i = tree[i].1;
+    }
+    false
+}
+
+/// Bind a quantified path pattern's node group variables: `left` holds each iteration's
+/// left node (the first is `first`), `right` each iteration's right node; `hops` are in
+/// pattern order.
+fn bind_group_nodes(g: &QuantGroup, first: NodeId, hops: &[Hop], row: &mut Row) {
+    if let Some(v) = &g.left.variable {
+        let lefts = std::iter::once(first)
+            .chain(hops.iter().map(|h| h.node))
+            .take(hops.len())
+            .map(node_ref)
+            .collect();
+        row.insert(v.clone(), Value::List(lefts));
+    }
+    if let Some(v) = &g.right.variable {
+        let rights = hops.iter().map(|h| node_ref(h.node)).collect();
+        row.insert(v.clone(), Value::List(rights));
     }
 }
 
@@ -896,6 +1329,26 @@ impl<'a> Ev<'a> {
 
     /// Matches of `part` (not a shortest path) on `row` whose node `anchor` is `id`.
     pub(crate) fn match_part_at(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+        anchor: &Anchor,
+        id: NodeId,
+    ) -> Result<Vec<Row>> {
+        // As in `match_pattern`: a scope of its own, so predicates evaluated while matching
+        // (node, relationship and quantified path pattern predicates) do not release the
+        // rows charged so far.
+        let mem = &self.env.mem;
+        mem.enter();
+        let mark = mem.mark();
+        let r = self.match_part_at_charged(part, row, anchor, id);
+        let settled = mem.settle(mark, 0);
+        mem.leave();
+        settled?;
+        r
+    }
+
+    fn match_part_at_charged(
         &self,
         part: &PatternPart,
         row: &Row,
