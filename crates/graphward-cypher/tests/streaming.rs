@@ -164,6 +164,7 @@ fn profile_counts_lazy_scans_and_property_reads() {
         p = &p.children[0];
     }
     assert_eq!(p.rows, 50);
-    // One per scanned id and one per property read, at least.
-    assert!(total(&profile) >= 100, "{}", total(&profile));
+    // One per scanned node: `n.i` (an aggregate's argument) is read along with the scan,
+    // never again per node.
+    assert!((50..100).contains(&total(&profile)), "{}", total(&profile));
 }
