@@ -911,7 +911,7 @@ fn sort_input(
     let mut seq = 0u64;
     let mut keys = Vec::with_capacity(items.len());
     while Node::child(children, cx, frame)? {
-        if seq % 64 == 0 {
+        if seq.is_multiple_of(64) {
             ev.env.check()?;
         }
         keys.clear();
