@@ -21,6 +21,24 @@ use crate::ast::{
 /// One row of bindings.
 pub type Row = HashMap<String, Value>;
 
+/// Variable bindings an expression reads: a [`Row`], or a frame of the streaming executor
+/// (`plan.rs`), whose slots are looked up by the names of its scope.
+pub trait Vars {
+    fn var(&self, name: &str) -> Option<&Value>;
+    /// The bindings as a row (for the parts of evaluation that extend or hand on a row:
+    /// comprehensions, pattern predicates, subqueries).
+    fn to_row(&self) -> std::borrow::Cow<'_, Row>;
+}
+
+impl Vars for Row {
+    fn var(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+    fn to_row(&self) -> std::borrow::Cow<'_, Row> {
+        std::borrow::Cow::Borrowed(self)
+    }
+}
+
 /// A fixed-table procedure registered for tests (the TCK's "there exists a procedure").
 #[derive(Debug, Clone)]
 pub struct TableProcedure {
@@ -69,6 +87,16 @@ impl Env {
     /// sampled from up to 16 rows) to the query's account, in place of the table before it
     /// and of the rows charged one by one while it was built.
     pub fn check_table(&self, rows: &[Row]) -> Result<()> {
+        self.check_sized(rows, row_size)
+    }
+
+    /// [`Env::check_table`] for the buffered frames of the streaming executor (the values of
+    /// each row's slots).
+    pub fn check_frames(&self, rows: &[Vec<Value>]) -> Result<()> {
+        self.check_sized(rows, |f| frame_size(f))
+    }
+
+    fn check_sized<T>(&self, rows: &[T], size: impl Fn(&T) -> usize) -> Result<()> {
         self.check_rows(rows.len())?;
         self.mem.building.free();
         if rows.is_empty() {
@@ -79,10 +107,15 @@ impl Env {
         let (mut sampled, mut bytes) = (0usize, 0usize);
         for r in rows.iter().step_by(step).take(16) {
             sampled += 1;
-            bytes = bytes.saturating_add(row_size(r));
+            bytes = bytes.saturating_add(size(r));
         }
         let estimate = (bytes / sampled.max(1)) as u64 * rows.len() as u64;
         self.mem.table.resize(estimate)
+    }
+
+    /// Charge one buffered frame (see [`Env::charge_row`]).
+    pub fn charge_frame(&self, frame: &[Value]) -> Result<()> {
+        self.mem.building.grow(frame_size(frame) as u64)
     }
 
     /// Charge one row added to a table being built (released by the next
@@ -140,6 +173,12 @@ pub fn row_size(r: &Row) -> usize {
         acc.saturating_add(16 + k.len().next_multiple_of(16))
             .saturating_add(values::measure(v).bytes.saturating_sub(VALUE))
     })
+}
+
+/// Heap size of a frame's values: the vector and what each value holds.
+pub fn frame_size(f: &[Value]) -> usize {
+    f.iter()
+        .fold(24, |acc, v| acc.saturating_add(values::measure(v).bytes))
 }
 
 /// A query's memory account as the executor uses it: the account itself (shared with the
@@ -430,6 +469,11 @@ impl<'a> Ev<'a> {
     /// Evaluate an expression against a row. The values it builds are charged to the
     /// query's memory account while it runs (see [`MemAccount`]).
     pub fn eval(&self, e: &Expr, row: &Row) -> Result<Value> {
+        self.eval_in(e, row)
+    }
+
+    /// [`Ev::eval`] against any bindings: a row, or a frame of the streaming executor.
+    pub fn eval_in(&self, e: &Expr, row: &dyn Vars) -> Result<Value> {
         let mem = &self.env.mem;
         mem.enter();
         let r = self.eval_expr(e, row);
@@ -437,7 +481,7 @@ impl<'a> Ev<'a> {
         r
     }
 
-    fn eval_expr(&self, e: &Expr, row: &Row) -> Result<Value> {
+    fn eval_expr(&self, e: &Expr, row: &dyn Vars) -> Result<Value> {
         match e {
             Expr::Literal(v) => Ok(v.clone()),
             Expr::Parameter(p) => match self.env.params.get(p) {
@@ -448,13 +492,13 @@ impl<'a> Ev<'a> {
                 )
                 .with_detail("MissingParameter")),
             },
-            Expr::Variable(v) => Ok(row.get(v).cloned().unwrap_or(Value::Null)),
+            Expr::Variable(v) => Ok(row.var(v).cloned().unwrap_or(Value::Null)),
             Expr::List(items) => {
                 let mark = self.env.mem.mark();
                 let v = Value::List(
                     items
                         .iter()
-                        .map(|x| self.eval(x, row))
+                        .map(|x| self.eval_in(x, row))
                         .collect::<Result<_>>()?,
                 );
                 self.env.mem.settle_value(mark, &v)?;
@@ -464,35 +508,42 @@ impl<'a> Ev<'a> {
                 let mark = self.env.mem.mark();
                 let mut m = BTreeMap::new();
                 for (k, x) in items {
-                    m.insert(k.clone(), self.eval(x, row)?);
+                    m.insert(k.clone(), self.eval_in(x, row)?);
                 }
                 let v = Value::Map(m);
                 self.env.mem.settle_value(mark, &v)?;
                 Ok(v)
             }
-            Expr::Property(base, key) => {
-                let b = self.eval(base, row)?;
-                self.property(&b, key)
-            }
+            // A variable's property is read in place (no copy of the entity reference).
+            Expr::Property(base, key) => match &**base {
+                Expr::Variable(v) => match row.var(v) {
+                    Some(b) => self.property(b, key),
+                    None => Ok(Value::Null),
+                },
+                _ => {
+                    let b = self.eval_in(base, row)?;
+                    self.property(&b, key)
+                }
+            },
             Expr::Index(base, idx) => {
-                let b = self.eval(base, row)?;
-                let i = self.eval(idx, row)?;
+                let b = self.eval_in(base, row)?;
+                let i = self.eval_in(idx, row)?;
                 self.index(&b, &i)
             }
             Expr::Slice(base, from, to) => {
-                let b = self.eval(base, row)?;
+                let b = self.eval_in(base, row)?;
                 let f = match from {
-                    Some(x) => self.eval(x, row)?,
+                    Some(x) => self.eval_in(x, row)?,
                     None => Value::Int(0),
                 };
                 let t = match to {
-                    Some(x) => self.eval(x, row)?,
+                    Some(x) => self.eval_in(x, row)?,
                     None => Value::Int(i64::MAX),
                 };
                 slice(&b, &f, &t)
             }
             Expr::Unary(op, x) => {
-                let v = self.eval(x, row)?;
+                let v = self.eval_in(x, row)?;
                 match op {
                     UnaryOp::Not => Ok(match truthy(&v)? {
                         Some(b) => Value::Bool(!b),
@@ -516,9 +567,9 @@ impl<'a> Ev<'a> {
                 }
             }
             Expr::Binary(op, l, r) => self.binary(*op, l, r, row),
-            Expr::IsNull(x) => Ok(Value::Bool(self.eval(x, row)?.is_null())),
-            Expr::IsNotNull(x) => Ok(Value::Bool(!self.eval(x, row)?.is_null())),
-            Expr::HasLabels(x, labels) => match self.eval(x, row)? {
+            Expr::IsNull(x) => Ok(Value::Bool(self.eval_in(x, row)?.is_null())),
+            Expr::IsNotNull(x) => Ok(Value::Bool(!self.eval_in(x, row)?.is_null())),
+            Expr::HasLabels(x, labels) => match self.eval_in(x, row)? {
                 Value::Null => Ok(Value::Null),
                 Value::Node(n) => {
                     let have = self.node_labels(n.id)?;
@@ -537,13 +588,13 @@ impl<'a> Ev<'a> {
                 if name.eq_ignore_ascii_case("exists")
                     && matches!(args.as_slice(), [Expr::PatternPredicate(_)]) =>
             {
-                self.eval(&args[0], row)
+                self.eval_in(&args[0], row)
             }
             Expr::FunctionCall { name, args, .. } => {
                 let mark = self.env.mem.mark();
                 let vals = args
                     .iter()
-                    .map(|a| self.eval(a, row))
+                    .map(|a| self.eval_in(a, row))
                     .collect::<Result<Vec<_>>>()?;
                 let v = self.call(name, vals)?;
                 self.env.mem.settle_value(mark, &v)?;
@@ -558,24 +609,24 @@ impl<'a> Ev<'a> {
             } => {
                 match operand {
                     Some(op) => {
-                        let v = self.eval(op, row)?;
+                        let v = self.eval_in(op, row)?;
                         for (w, t) in whens {
-                            let wv = self.eval(w, row)?;
+                            let wv = self.eval_in(w, row)?;
                             if equals(&v, &wv) == Some(true) {
-                                return self.eval(t, row);
+                                return self.eval_in(t, row);
                             }
                         }
                     }
                     None => {
                         for (w, t) in whens {
-                            if let Value::Bool(true) = self.eval(w, row)? {
-                                return self.eval(t, row);
+                            if let Value::Bool(true) = self.eval_in(w, row)? {
+                                return self.eval_in(t, row);
                             }
                         }
                     }
                 }
                 match else_ {
-                    Some(e) => self.eval(e, row),
+                    Some(e) => self.eval_in(e, row),
                     None => Ok(Value::Null),
                 }
             }
@@ -587,7 +638,7 @@ impl<'a> Ev<'a> {
             } => {
                 let mem = &self.env.mem;
                 let mark = mem.mark();
-                let l = self.eval(list, row)?;
+                let l = self.eval_in(list, row)?;
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
@@ -599,7 +650,7 @@ impl<'a> Ev<'a> {
                 // charged as it is added, and the temporaries of its evaluation given back.
                 let held = mem.mark().saturating_sub(mark);
                 let mut kept = 0u64;
-                let mut r = row.clone();
+                let mut r = row.to_row().into_owned();
                 let mut out = Vec::new();
                 for (i, it) in items.into_iter().enumerate() {
                     // Long comprehensions stay cancellable (RESET, time limit).
@@ -608,13 +659,13 @@ impl<'a> Ev<'a> {
                     }
                     r.insert(variable.clone(), it.clone());
                     if let Some(p) = predicate {
-                        if self.eval(p, &r)? != Value::Bool(true) {
+                        if self.eval_in(p, &r)? != Value::Bool(true) {
                             mem.settle(mark, held + kept)?;
                             continue;
                         }
                     }
                     let v = match projection {
-                        Some(p) => self.eval(p, &r)?,
+                        Some(p) => self.eval_in(p, &r)?,
                         None => it,
                     };
                     let m = values::measure(&v);
@@ -631,7 +682,7 @@ impl<'a> Ev<'a> {
                 list,
                 predicate,
             } => {
-                let l = self.eval(list, row)?;
+                let l = self.eval_in(list, row)?;
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
@@ -639,7 +690,7 @@ impl<'a> Ev<'a> {
                         return Err(targ(format!("expected a list, got {}", other.type_name())))
                     }
                 };
-                let mut r = row.clone();
+                let mut r = row.to_row().into_owned();
                 let (mut t, mut f, mut n) = (0usize, 0usize, 0usize);
                 let mark = self.env.mem.mark();
                 for (i, it) in items.into_iter().enumerate() {
@@ -648,7 +699,7 @@ impl<'a> Ev<'a> {
                     }
                     r.insert(variable.clone(), it);
                     let v = match predicate {
-                        Some(p) => self.eval(p, &r)?,
+                        Some(p) => self.eval_in(p, &r)?,
                         None => Value::Bool(true),
                     };
                     self.env.mem.settle(mark, 0)?;
@@ -706,10 +757,10 @@ impl<'a> Ev<'a> {
             } => {
                 let mem = &self.env.mem;
                 let list_mark = mem.mark();
-                let l = self.eval(list, row)?;
+                let l = self.eval_in(list, row)?;
                 let mark = mem.mark();
                 let held = mark.saturating_sub(list_mark);
-                let mut acc = self.eval(init, row)?;
+                let mut acc = self.eval_in(init, row)?;
                 let items = match l {
                     Value::Null => return Ok(Value::Null),
                     Value::List(items) => items,
@@ -717,14 +768,14 @@ impl<'a> Ev<'a> {
                         return Err(targ(format!("expected a list, got {}", other.type_name())))
                     }
                 };
-                let mut r = row.clone();
+                let mut r = row.to_row().into_owned();
                 for (i, it) in items.into_iter().enumerate() {
                     if i % 4096 == 4095 {
                         self.env.check()?;
                     }
                     r.insert(accumulator.clone(), acc);
                     r.insert(variable.clone(), it);
-                    acc = self.eval(expr, &r)?;
+                    acc = self.eval_in(expr, &r)?;
                     // Only the accumulator is kept: the step's temporaries are given back.
                     let m = values::measure(&acc);
                     values::check_depth(m.depth)?;
@@ -746,17 +797,17 @@ impl<'a> Ev<'a> {
                 };
                 let mem = &self.env.mem;
                 let mark = mem.mark();
-                let rows = self.match_pattern(std::slice::from_ref(&part), row)?;
+                let rows = self.match_pattern(std::slice::from_ref(&part), &row.to_row())?;
                 let held = mem.mark().saturating_sub(mark);
                 let mut kept = 0u64;
                 let mut out = Vec::new();
                 for r in rows {
                     if let Some(p) = predicate {
-                        if self.eval(p, &r)? != Value::Bool(true) {
+                        if self.eval_in(p, &r)? != Value::Bool(true) {
                             continue;
                         }
                     }
-                    let v = self.eval(projection, &r)?;
+                    let v = self.eval_in(projection, &r)?;
                     let m = values::measure(&v);
                     values::check_depth(m.depth + 1)?;
                     kept += m.bytes as u64;
@@ -772,15 +823,15 @@ impl<'a> Ev<'a> {
                     element: (**pattern).clone(),
                     span: Default::default(),
                 };
-                let rows = self.match_pattern(std::slice::from_ref(&part), row)?;
+                let rows = self.match_pattern(std::slice::from_ref(&part), &row.to_row())?;
                 Ok(Value::Bool(!rows.is_empty()))
             }
             Expr::ExistsSubquery(q) => {
-                let rows = self.run_read_query(q, row)?;
+                let rows = self.run_read_query(q, &row.to_row())?;
                 Ok(Value::Bool(!rows.is_empty()))
             }
             Expr::ValueSubquery(kind, q) => {
-                let (cols, rows) = self.run_subquery(q, row)?;
+                let (cols, rows) = self.run_subquery(q, &row.to_row())?;
                 match kind {
                     SubqueryKind::Count => Ok(Value::Int(rows.len() as i64)),
                     SubqueryKind::Collect => {
@@ -800,7 +851,7 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
-            Expr::LabelCheck(x, le) => match self.eval(x, row)? {
+            Expr::LabelCheck(x, le) => match self.eval_in(x, row)? {
                 Value::Null => Ok(Value::Null),
                 Value::Node(n) => Ok(Value::Bool(le.matches(&self.node_labels(n.id)?))),
                 Value::Relationship(r) => Ok(Value::Bool(le.matches(&[r.rel_type]))),
@@ -810,11 +861,11 @@ impl<'a> Ev<'a> {
                 ))),
             },
             Expr::IsType(x, ty, negated) => {
-                let v = self.eval(x, row)?;
+                let v = self.eval_in(x, row)?;
                 Ok(Value::Bool(is_of_type(&v, ty) != *negated))
             }
             Expr::MapProjection(base, items) => {
-                let b = self.eval(base, row)?;
+                let b = self.eval_in(base, row)?;
                 if b.is_null() {
                     return Ok(Value::Null);
                 }
@@ -840,10 +891,10 @@ impl<'a> Ev<'a> {
                             m.extend(all);
                         }
                         MapProjectionItem::Literal(k, x) => {
-                            m.insert(k.clone(), self.eval(x, row)?);
+                            m.insert(k.clone(), self.eval_in(x, row)?);
                         }
                         MapProjectionItem::Variable(v) => {
-                            m.insert(v.clone(), row.get(v).cloned().unwrap_or(Value::Null));
+                            m.insert(v.clone(), row.var(v).cloned().unwrap_or(Value::Null));
                         }
                     }
                 }
@@ -854,18 +905,18 @@ impl<'a> Ev<'a> {
         }
     }
 
-    fn binary(&self, op: BinaryOp, l: &Expr, r: &Expr, row: &Row) -> Result<Value> {
+    fn binary(&self, op: BinaryOp, l: &Expr, r: &Expr, row: &dyn Vars) -> Result<Value> {
         use BinaryOp::*;
         match op {
             And | Or | Xor => {
-                let a = truthy(&self.eval(l, row)?)?;
+                let a = truthy(&self.eval_in(l, row)?)?;
                 // Short-circuit where the result is already decided.
                 match (op, a) {
                     (And, Some(false)) => return Ok(Value::Bool(false)),
                     (Or, Some(true)) => return Ok(Value::Bool(true)),
                     _ => {}
                 }
-                let b = truthy(&self.eval(r, row)?)?;
+                let b = truthy(&self.eval_in(r, row)?)?;
                 let res = match op {
                     And => match (a, b) {
                         (Some(false), _) | (_, Some(false)) => Some(false),
@@ -886,8 +937,8 @@ impl<'a> Ev<'a> {
             }
             _ => {
                 let mark = self.env.mem.mark();
-                let a = self.eval(l, row)?;
-                let b = self.eval(r, row)?;
+                let a = self.eval_in(l, row)?;
+                let b = self.eval_in(r, row)?;
                 // `+` and `||` of strings and lists build a new value as large as both:
                 // charged before it is allocated.
                 let builds = matches!(op, Add | Concat)

@@ -1237,8 +1237,10 @@ impl EngineTx {
                     return Ok(Box::new(PlanStream {
                         store: Some(store),
                         env,
+                        frame: vec![Value::Null; planned.width],
                         root: planned.root,
                         columns: planned.columns,
+                        column_slots: planned.column_slots,
                         home: self.lent.clone(),
                         parked: self.parked.clone(),
                         database: self.name.clone(),
@@ -1975,6 +1977,9 @@ struct PlanStream {
     env: Env,
     root: plan::Node,
     columns: Vec<String>,
+    /// The slot of each column in `frame`, the row the plan's operators write.
+    column_slots: Vec<usize>,
+    frame: plan::Frame,
     home: Arc<Mutex<Lent>>,
     /// Where the storage transaction rests once the stream ends (see [`EngineTx::park`]).
     parked: Parked,
@@ -2018,16 +2023,19 @@ impl PlanStream {
             ev: Ev::new(g, &self.env),
             hits: &self.hits,
         };
-        let Some(mut row) = self.root.pull(&cx)? else {
+        if !self.root.pull(&cx, &mut self.frame)? {
             return Ok(None);
-        };
+        }
         self.emitted += 1;
         cx.ev
             .env
             .check_rows(usize::try_from(self.emitted).unwrap_or(usize::MAX))?;
-        let mut vals = Vec::with_capacity(self.columns.len());
-        for c in &self.columns {
-            vals.push(cx.ev.resolve(row.remove(c).unwrap_or(Value::Null))?);
+        // Entities leave the engine here: references become full values. The frame keeps
+        // its values (an operator upstream may produce more rows from them).
+        let mut vals = Vec::with_capacity(self.column_slots.len());
+        for s in &self.column_slots {
+            let v = self.frame.get(*s).cloned().unwrap_or(Value::Null);
+            vals.push(cx.ev.resolve(v)?);
         }
         Ok(Some(vals))
     }

@@ -7,6 +7,18 @@
 //! than the row at hand; only the breakers (sort, top-k, aggregation, distinct) buffer. LIMIT
 //! stops pulling its input; ORDER BY + LIMIT k keeps a heap of k rows.
 //!
+//! Rows are slot frames: the planner gives every variable definition (a pattern variable,
+//! an UNWIND variable, a projected column) a slot of its own, and the operators pass one
+//! frame (`Vec<Value>`, a value or entity reference per slot) down the pipeline: each
+//! operator writes only the slots it defines, so an operator that produces several rows
+//! from one input row (scan, expand, unwind) keeps its input in the frame untouched.
+//! Expressions read a frame through the names of the operator's scope ([`FrameVars`]);
+//! entities are references (ids) until a row leaves the engine. The buffering operators
+//! (sort, top-k, aggregation) keep only the values of the slots in scope, charged to the
+//! query's memory budget. Parts the frame pipeline does not do itself (pattern expansion,
+//! several pattern parts, DISTINCT with ORDER BY) hand a row built from the frame to the
+//! matcher or the projection code and write the slots back.
+//!
 //! Queries the executor cannot run yet (updates, procedure calls, subqueries, UNION) run on
 //! the clause-at-a-time runner (`runner.rs`); [`plan_query`] still describes them for EXPLAIN.
 
@@ -21,7 +33,7 @@ use graphward_storage::{
     Edge, ExpandDir, GraphRead, Iter, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
 };
 
-use super::eval::{Ev, Row};
+use super::eval::{node_ref, Ev, Row, Vars};
 use super::project::{
     contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
     Aggregator,
@@ -34,7 +46,73 @@ use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, 
 pub struct Plan {
     pub root: Node,
     pub columns: Vec<String>,
+    /// The slot of each result column.
+    pub column_slots: Vec<usize>,
+    /// Slots in a frame.
+    pub width: usize,
     pub executable: bool,
+}
+
+/// One row of the streaming executor: a value (or entity reference) per slot.
+pub type Frame = Vec<Value>;
+
+/// The variables visible to an operator, each with its slot.
+type Scope = Arc<[(String, usize)]>;
+
+/// A frame read through the names of a scope (what expressions evaluate against).
+pub struct FrameVars<'f> {
+    pub frame: &'f [Value],
+    pub scope: &'f [(String, usize)],
+}
+
+impl Vars for FrameVars<'_> {
+    fn var(&self, name: &str) -> Option<&Value> {
+        self.scope
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, s)| self.frame.get(*s))
+    }
+    fn to_row(&self) -> std::borrow::Cow<'_, Row> {
+        std::borrow::Cow::Owned(frame_row(self.frame, self.scope))
+    }
+}
+
+/// The row a frame holds for `scope` (for the parts that work on rows).
+fn frame_row(frame: &[Value], scope: &[(String, usize)]) -> Row {
+    let mut r = Row::with_capacity(scope.len());
+    for (n, s) in scope {
+        r.insert(n.clone(), frame.get(*s).cloned().unwrap_or(Value::Null));
+    }
+    r
+}
+
+/// Writes the variables `defs` of `row` into their slots.
+fn write_row(frame: &mut [Value], defs: &[(String, usize)], mut row: Row) {
+    for (n, s) in defs {
+        if let Some(slot) = frame.get_mut(*s) {
+            *slot = row.remove(n).unwrap_or(Value::Null);
+        }
+    }
+}
+
+fn set(frame: &mut [Value], slot: usize, v: Value) {
+    if let Some(x) = frame.get_mut(slot) {
+        *x = v;
+    }
+}
+
+/// The values of a scope's slots (what a buffering operator keeps of a row).
+fn take_values(frame: &[Value], scope: &[(String, usize)]) -> Vec<Value> {
+    scope
+        .iter()
+        .map(|(_, s)| frame.get(*s).cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+fn put_values(frame: &mut [Value], scope: &[(String, usize)], vals: Vec<Value>) {
+    for ((_, s), v) in scope.iter().zip(vals) {
+        set(frame, *s, v);
+    }
 }
 
 /// One operator with its input(s) and its PROFILE counters.
@@ -58,10 +136,17 @@ enum Op {
         /// The property of the pattern's node the query reads (most often), read along with
         /// the ids when the anchor is a scan.
         prefetch: Option<Arc<str>>,
-        new_vars: Vec<String>,
         describe: MatchShape,
         cur: Option<MatchCursor>,
         pending: VecDeque<Row>,
+        /// The input's variables, and the ones the pattern binds (with their slots).
+        input: Scope,
+        defs: Scope,
+        /// All of them (what WHERE sees).
+        output: Scope,
+        /// A pattern of one new node with labels at most: a scan writes the node's slot
+        /// itself (no row, no matcher); `Some(slot)` (`None` inside for an anonymous node).
+        scan_slot: Option<Option<usize>>,
     },
     /// A pattern the streaming matcher does not walk (several parts, shortest paths): all the
     /// matches of one input row at a time.
@@ -70,18 +155,28 @@ enum Op {
         scope: Vec<String>,
         describe: MatchShape,
         pending: VecDeque<Row>,
+        input: Scope,
+        defs: Scope,
     },
     Unwind {
         u: Unwind,
-        cur: Option<(Row, Items)>,
+        cur: Option<Items>,
+        input: Scope,
+        slot: usize,
     },
-    /// Evaluates the items against the input row and adds them to it (the row ORDER BY and
-    /// WITH ... WHERE see); [`Op::Select`] keeps only the columns at the end.
+    /// Evaluates the items against the input row and writes them to their slots (the row
+    /// ORDER BY and WITH ... WHERE see holds both); an item that passes a variable on under
+    /// its own name keeps its slot.
     Project {
         items: Vec<(String, Expr)>,
+        slots: Vec<Option<usize>>,
+        input: Scope,
+        /// Rows so far (the cancel flag and the clock are read every 64).
+        ticks: u64,
     },
     Distinct {
         columns: Vec<String>,
+        slots: Vec<usize>,
         seen: HashSet<String>,
     },
     /// ORDER BY; with `skip`/`limit` a top-k of `skip + limit` rows.
@@ -89,7 +184,8 @@ enum Op {
         items: Vec<SortItem>,
         skip: Option<Expr>,
         limit: Option<Expr>,
-        out: Option<VecDeque<Row>>,
+        out: Option<VecDeque<Vec<Value>>>,
+        input: Scope,
     },
     Skip {
         n: Expr,
@@ -101,18 +197,24 @@ enum Op {
     },
     Filter {
         pred: Expr,
+        input: Scope,
+        ticks: u64,
     },
-    /// Keeps the projected columns; `produce`: the query's result (ProduceResults).
+    /// The projected columns (a scope boundary: the planner narrows the scope, the frame
+    /// is passed on as it is); `produce`: the query's result (ProduceResults).
     Select {
         columns: Vec<String>,
         produce: bool,
     },
-    /// Aggregation (and DISTINCT with ORDER BY): buffers its input and projects it whole.
+    /// Aggregation (and DISTINCT with ORDER BY): aggregation consumes its input as it is
+    /// pulled; DISTINCT + ORDER BY buffers it and projects it whole.
     Eager {
         p: Box<Projection>,
         scope: Vec<String>,
         where_: Option<Expr>,
         out: Option<VecDeque<Row>>,
+        input: Scope,
+        columns: Scope,
     },
     /// A clause only the clause runner executes (described for EXPLAIN).
     Other {
@@ -130,6 +232,7 @@ struct MatchShape {
 }
 
 struct MatchCursor {
+    /// The input as a row (for the matcher; empty for a scan that writes its slot itself).
     row: Row,
     anchor: super::matcher::Anchor,
     candidates: std::vec::IntoIter<NodeId>,
@@ -195,46 +298,53 @@ impl Node {
         }
     }
 
-    /// The next row, or `None` when there are no more.
-    pub fn pull(&mut self, cx: &Cx) -> Result<Option<Row>> {
+    /// Writes the next row into `frame`; `false` when there are no more.
+    pub fn pull(&mut self, cx: &Cx, frame: &mut Frame) -> Result<bool> {
         let before = cx.hits.get();
-        let r = self.pull_inner(cx);
+        let r = self.pull_inner(cx, frame);
         self.hits_inclusive += cx.hits.get().saturating_sub(before);
-        if let Ok(Some(_)) = &r {
+        if let Ok(true) = &r {
             self.rows += 1;
         }
         r
     }
 
-    fn child(children: &mut [Node], cx: &Cx) -> Result<Option<Row>> {
+    fn child(children: &mut [Node], cx: &Cx, frame: &mut Frame) -> Result<bool> {
         match children.first_mut() {
-            Some(c) => c.pull(cx),
-            None => Ok(None),
+            Some(c) => c.pull(cx, frame),
+            None => Ok(false),
         }
     }
 
-    fn pull_inner(&mut self, cx: &Cx) -> Result<Option<Row>> {
+    fn pull_inner(&mut self, cx: &Cx, frame: &mut Frame) -> Result<bool> {
         let ev = &cx.ev;
         let children = &mut self.children;
         match &mut self.op {
             Op::Argument { done } => {
                 if *done {
-                    return Ok(None);
+                    return Ok(false);
                 }
                 *done = true;
-                Ok(Some(Row::new()))
+                Ok(true)
             }
             Op::MatchStream {
                 m,
                 prefetch,
-                new_vars,
                 cur,
                 pending,
+                input,
+                defs,
+                output,
+                scan_slot,
                 ..
             } => loop {
                 if let Some(r) = pending.pop_front() {
-                    return Ok(Some(r));
+                    write_row(frame, defs, r);
+                    return Ok(true);
                 }
+                let Some(part) = m.pattern.first() else {
+                    return Ok(false);
+                };
                 match cur {
                     Some(c) => {
                         if let Some(id) = c.candidates.next() {
@@ -244,13 +354,37 @@ impl Node {
                             if c.pulled % 64 == 1 {
                                 ev.env.check()?;
                             }
-                            let Some(part) = m.pattern.first() else {
-                                return Ok(None);
-                            };
                             if let (Some(vals), Some(key)) = (c.values.as_mut(), prefetch.as_ref())
                             {
                                 let v = vals.next().flatten();
                                 *ev.prefetched.borrow_mut() = Some((id, key.clone(), v));
+                            }
+                            if let (Some(slot), true) = (scan_slot.as_ref(), c.anchor.scan) {
+                                // A scan of one node: its other labels, its slot, WHERE.
+                                let np = &part.element.start;
+                                let scanned = c.anchor.label.as_deref();
+                                if np.labels.iter().any(|l| Some(l.as_str()) != scanned) {
+                                    let Some(have) = ev.g.node_labels(id)? else {
+                                        continue;
+                                    };
+                                    if !np.labels.iter().all(|l| have.contains(l)) {
+                                        continue;
+                                    }
+                                }
+                                if let Some(s) = slot {
+                                    set(frame, *s, node_ref(id));
+                                }
+                                if let Some(w) = &m.where_ {
+                                    let vars = FrameVars {
+                                        frame,
+                                        scope: output,
+                                    };
+                                    if ev.eval_in(w, &vars)? != Value::Bool(true) {
+                                        continue;
+                                    }
+                                }
+                                c.any = true;
+                                return Ok(true);
                             }
                             for r in ev.match_part_at(part, &c.row, &c.anchor, id)? {
                                 if let Some(w) = &m.where_ {
@@ -266,21 +400,18 @@ impl Node {
                         let done = cur.take();
                         if let Some(c) = done {
                             if m.optional && !c.any {
-                                let mut r = c.row;
-                                for v in new_vars.iter() {
-                                    r.entry(v.clone()).or_insert(Value::Null);
+                                for (_, s) in defs.iter() {
+                                    set(frame, *s, Value::Null);
                                 }
-                                return Ok(Some(r));
+                                return Ok(true);
                             }
                         }
                     }
                     None => {
-                        let Some(row) = Self::child(children, cx)? else {
-                            return Ok(None);
-                        };
-                        let Some(part) = m.pattern.first() else {
-                            return Ok(None);
-                        };
+                        if !Self::child(children, cx, frame)? {
+                            return Ok(false);
+                        }
+                        let row = frame_row(frame, input);
                         let (anchor, ids, values) = match prefetch.as_ref() {
                             Some(key) => ev.part_anchor_with(part, &row, key)?,
                             None => {
@@ -289,6 +420,8 @@ impl Node {
                             }
                         };
                         let held = ev.env.mem.reservation();
+                        let id_bytes = ids.len().saturating_mul(std::mem::size_of::<NodeId>());
+                        held.grow(id_bytes as u64)?;
                         if let Some(vals) = &values {
                             let slot = std::mem::size_of::<Option<Value>>();
                             let bytes = vals.iter().fold(0usize, |acc, v| {
@@ -301,8 +434,9 @@ impl Node {
                             });
                             held.grow(bytes as u64)?;
                         }
+                        let fast = scan_slot.is_some() && anchor.scan;
                         *cur = Some(MatchCursor {
-                            row,
+                            row: if fast { Row::new() } else { row },
                             anchor,
                             candidates: ids.into_iter(),
                             values: values.map(|v| v.into_iter()),
@@ -314,66 +448,97 @@ impl Node {
                 }
             },
             Op::MatchPerRow {
-                m, scope, pending, ..
+                m,
+                scope,
+                pending,
+                input,
+                defs,
+                ..
             } => loop {
                 if let Some(r) = pending.pop_front() {
-                    return Ok(Some(r));
+                    write_row(frame, defs, r);
+                    return Ok(true);
                 }
-                let Some(row) = Self::child(children, cx)? else {
-                    return Ok(None);
-                };
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
+                let row = frame_row(frame, input);
                 let mut sc = scope.clone();
                 *pending = ev.match_clause(m, vec![row], &mut sc)?.into();
             },
-            Op::Unwind { u, cur } => loop {
-                if let Some((row, items)) = cur {
+            Op::Unwind {
+                u,
+                cur,
+                input,
+                slot,
+            } => loop {
+                if let Some(items) = cur {
                     if let Some(v) = items.next() {
-                        let mut r = row.clone();
-                        r.insert(u.variable.clone(), v);
-                        return Ok(Some(r));
+                        set(frame, *slot, v);
+                        return Ok(true);
                     }
                     *cur = None;
                 }
-                let Some(row) = Self::child(children, cx)? else {
-                    return Ok(None);
-                };
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
                 ev.env.check()?;
-                let items = match lazy_range(ev, &u.expr, &row)? {
+                let vars = FrameVars {
+                    frame,
+                    scope: input,
+                };
+                let items = match lazy_range(ev, &u.expr, &vars)? {
                     Some(it) => it,
-                    None => match ev.eval(&u.expr, &row)? {
+                    None => match ev.eval_in(&u.expr, &vars)? {
                         Value::Null => continue,
                         Value::List(l) => Items::List(l.into_iter()),
                         other => Items::One(Some(other)),
                     },
                 };
-                *cur = Some((row, items));
+                *cur = Some(items);
             },
-            Op::Project { items } => {
-                let Some(mut row) = Self::child(children, cx)? else {
-                    return Ok(None);
-                };
-                ev.env.check()?;
+            Op::Project {
+                items,
+                slots,
+                input,
+                ticks,
+            } => {
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
+                *ticks = ticks.wrapping_add(1);
+                if *ticks % 64 == 1 {
+                    ev.env.check()?;
+                }
                 let mut vals = Vec::with_capacity(items.len());
-                for (_, e) in items.iter() {
-                    vals.push(ev.eval(e, &row)?);
+                {
+                    let vars = FrameVars {
+                        frame,
+                        scope: input,
+                    };
+                    for ((_, e), s) in items.iter().zip(slots.iter()) {
+                        if s.is_some() {
+                            vals.push(ev.eval_in(e, &vars)?);
+                        }
+                    }
                 }
-                for ((n, _), v) in items.iter().zip(vals) {
-                    row.insert(n.clone(), v);
+                for (s, v) in slots.iter().flatten().zip(vals) {
+                    set(frame, *s, v);
                 }
-                Ok(Some(row))
+                Ok(true)
             }
-            Op::Distinct { columns, seen } => loop {
-                let Some(row) = Self::child(children, cx)? else {
-                    return Ok(None);
-                };
-                let k: String = columns
+            Op::Distinct { slots, seen, .. } => loop {
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
+                let k: String = slots
                     .iter()
-                    .map(|c| key(row.get(c).unwrap_or(&Value::Null)))
+                    .map(|s| key(frame.get(*s).unwrap_or(&Value::Null)))
                     .collect::<Vec<_>>()
                     .join("\u{1}");
                 if seen.insert(k) {
                     ev.env.check_rows(seen.len())?;
-                    return Ok(Some(row));
+                    return Ok(true);
                 }
             },
             Op::Sort {
@@ -381,11 +546,18 @@ impl Node {
                 skip,
                 limit,
                 out,
+                input,
             } => {
                 if out.is_none() {
-                    *out = Some(sort_input(children, cx, items, skip, limit)?);
+                    *out = Some(sort_input(children, cx, frame, items, skip, limit, input)?);
                 }
-                Ok(out.as_mut().and_then(|o| o.pop_front()))
+                match out.as_mut().and_then(|o| o.pop_front()) {
+                    Some(vals) => {
+                        put_values(frame, input, vals);
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
             }
             Op::Skip { n, left } => {
                 if left.is_none() {
@@ -393,71 +565,77 @@ impl Node {
                 }
                 while let Some(k) = left.as_mut().filter(|k| **k > 0) {
                     *k -= 1;
-                    if Self::child(children, cx)?.is_none() {
-                        return Ok(None);
+                    if !Self::child(children, cx, frame)? {
+                        return Ok(false);
                     }
                 }
-                Self::child(children, cx)
+                Self::child(children, cx, frame)
             }
             Op::Limit { n, left } => {
                 if left.is_none() {
                     *left = Some(ev.count_arg(n, &Row::new(), "LIMIT")?);
                 }
                 match left {
-                    Some(0) | None => Ok(None),
+                    Some(0) | None => Ok(false),
                     Some(k) => {
                         *k -= 1;
-                        Self::child(children, cx)
+                        Self::child(children, cx, frame)
                     }
                 }
             }
-            Op::Filter { pred } => loop {
-                let Some(row) = Self::child(children, cx)? else {
-                    return Ok(None);
+            Op::Filter { pred, input, ticks } => loop {
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
+                *ticks = ticks.wrapping_add(1);
+                if *ticks % 64 == 1 {
+                    ev.env.check()?;
+                }
+                let vars = FrameVars {
+                    frame,
+                    scope: input,
                 };
-                ev.env.check()?;
-                if ev.eval(pred, &row)? == Value::Bool(true) {
-                    return Ok(Some(row));
+                if ev.eval_in(pred, &vars)? == Value::Bool(true) {
+                    return Ok(true);
                 }
             },
-            Op::Select { columns, .. } => {
-                let Some(mut row) = Self::child(children, cx)? else {
-                    return Ok(None);
-                };
-                let mut out = Row::with_capacity(columns.len());
-                for c in columns.iter() {
-                    out.insert(c.clone(), row.remove(c).unwrap_or(Value::Null));
-                }
-                Ok(Some(out))
-            }
+            Op::Select { .. } => Self::child(children, cx, frame),
             Op::Eager {
                 p,
                 scope,
                 where_,
                 out,
+                input,
+                columns,
             } => {
                 if out.is_none() && p.items.iter().any(|it| contains_aggregate(&it.expr)) {
                     // Aggregation consumes its input as it is pulled: only the groups are
                     // kept (and charged), never the input rows.
                     let items = projection_items(p, scope);
-                    let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
+                    let names: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
                     let mut agg = Aggregator::new(ev, &items);
                     let mut n = 0usize;
-                    while let Some(r) = Self::child(children, cx)? {
-                        agg.feed(ev, &r)?;
+                    while Self::child(children, cx, frame)? {
+                        agg.feed(
+                            ev,
+                            &FrameVars {
+                                frame,
+                                scope: input,
+                            },
+                        )?;
                         n += 1;
                         if n.is_multiple_of(1024) {
                             ev.env.check()?;
                         }
                     }
                     let groups = agg.finish(ev)?;
-                    let rows =
-                        ev.finish_projection(p, &items, &columns, groups, where_.as_ref())?;
+                    let rows = ev.finish_projection(p, &items, &names, groups, where_.as_ref())?;
                     *out = Some(rows.into());
                 }
                 if out.is_none() {
                     let mut rows = Vec::new();
-                    while let Some(r) = Self::child(children, cx)? {
+                    while Self::child(children, cx, frame)? {
+                        let r = frame_row(frame, input);
                         // Charged as it is buffered (the budget bounds the buffer, not a
                         // row count); `check_table` then holds the whole table's charge.
                         ev.env.charge_row(&r)?;
@@ -471,7 +649,13 @@ impl Node {
                     let projected = ev.project(p, rows, scope, where_.as_ref())?;
                     *out = Some(projected.rows.into());
                 }
-                Ok(out.as_mut().and_then(|o| o.pop_front()))
+                match out.as_mut().and_then(|o| o.pop_front()) {
+                    Some(r) => {
+                        write_row(frame, columns, r);
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
             }
             Op::Other { .. } => Err(graphward_core::Error::internal(
                 "this operator runs on the clause runner, not the streaming executor",
@@ -528,7 +712,7 @@ impl Op {
                 format!("{} AS {}", expr_text(&u.expr), u.variable),
                 vec![u.variable.clone()],
             ),
-            Op::Project { items } => (
+            Op::Project { items, .. } => (
                 s("Projection"),
                 items
                     .iter()
@@ -565,7 +749,7 @@ impl Op {
             }
             Op::Skip { n, .. } => (s("Skip"), expr_text(n), vec![]),
             Op::Limit { n, .. } => (s("Limit"), expr_text(n), vec![]),
-            Op::Filter { pred } => (s("Filter"), expr_text(pred), vec![]),
+            Op::Filter { pred, .. } => (s("Filter"), expr_text(pred), vec![]),
             Op::Select { columns, .. } => {
                 (s("ProduceResults"), columns.join(", "), columns.clone())
             }
@@ -613,7 +797,7 @@ fn expr_text(e: &Expr) -> String {
 
 /// `UNWIND range(a, b[, s])` with integer bounds: counted lazily instead of built as a list.
 /// `None` for anything else (including arguments `range()` refuses: it reports the error).
-fn lazy_range(ev: &Ev, e: &Expr, row: &Row) -> Result<Option<Items>> {
+fn lazy_range(ev: &Ev, e: &Expr, row: &dyn Vars) -> Result<Option<Items>> {
     let Expr::FunctionCall {
         name,
         distinct: false,
@@ -627,7 +811,7 @@ fn lazy_range(ev: &Ev, e: &Expr, row: &Row) -> Result<Option<Items>> {
     }
     let mut vals = Vec::with_capacity(3);
     for a in args {
-        match ev.eval(a, row)? {
+        match ev.eval_in(a, row)? {
             Value::Int(i) => vals.push(i),
             _ => return Ok(None),
         }
@@ -648,23 +832,34 @@ fn lazy_range(ev: &Ev, e: &Expr, row: &Row) -> Result<Option<Items>> {
 struct Keyed {
     keys: Vec<Value>,
     seq: u64,
-    row: Row,
+    /// The values of the sort's input scope.
+    row: Vec<Value>,
     ascending: Arc<[bool]>,
 }
 
 impl Keyed {
     fn cmp_keys(&self, other: &Keyed) -> Ordering {
-        for (i, asc) in self.ascending.iter().enumerate() {
-            let (Some(a), Some(b)) = (self.keys.get(i), other.keys.get(i)) else {
+        Self::cmp_parts(
+            &self.ascending,
+            &self.keys,
+            self.seq,
+            &other.keys,
+            other.seq,
+        )
+    }
+
+    fn cmp_parts(ascending: &[bool], a: &[Value], sa: u64, b: &[Value], sb: u64) -> Ordering {
+        for (i, asc) in ascending.iter().enumerate() {
+            let (Some(x), Some(y)) = (a.get(i), b.get(i)) else {
                 break;
             };
-            let o = order(a, b);
+            let o = order(x, y);
             let o = if *asc { o } else { o.reverse() };
             if o != Ordering::Equal {
                 return o;
             }
         }
-        self.seq.cmp(&other.seq)
+        sa.cmp(&sb)
     }
 }
 
@@ -688,10 +883,12 @@ impl Ord for Keyed {
 fn sort_input(
     children: &mut [Node],
     cx: &Cx,
+    frame: &mut Frame,
     items: &[SortItem],
     skip: &Option<Expr>,
     limit: &Option<Expr>,
-) -> Result<VecDeque<Row>> {
+    input: &[(String, usize)],
+) -> Result<VecDeque<Vec<Value>>> {
     let ev = &cx.ev;
     let empty = Row::new();
     let k = match limit {
@@ -712,34 +909,58 @@ fn sort_input(
         return Ok(VecDeque::new());
     }
     let mut seq = 0u64;
-    while let Some(row) = Node::child(children, cx)? {
-        ev.env.check()?;
-        let mut keys = Vec::with_capacity(items.len());
-        for s in items {
-            keys.push(ev.eval(&s.expr, &row)?);
+    let mut keys = Vec::with_capacity(items.len());
+    while Node::child(children, cx, frame)? {
+        if seq.is_multiple_of(64) {
+            ev.env.check()?;
         }
-        let e = Keyed {
-            keys,
-            seq,
-            row,
-            ascending: ascending.clone(),
-        };
+        keys.clear();
+        {
+            let vars = FrameVars {
+                frame,
+                scope: input,
+            };
+            for s in items {
+                keys.push(ev.eval_in(&s.expr, &vars)?);
+            }
+        }
         seq += 1;
         match k {
             Some(k) => {
                 if heap.len() < k {
                     // The heap only grows to k rows: each of those is charged; a row that
                     // replaces another leaves the charge as it is.
-                    ev.env.charge_row(&e.row)?;
-                    heap.push(e);
-                } else if heap.peek().is_some_and(|top| e < *top) {
-                    heap.pop();
-                    heap.push(e);
+                    let row = take_values(frame, input);
+                    ev.env.charge_frame(&row)?;
+                    heap.push(Keyed {
+                        keys: std::mem::replace(&mut keys, Vec::with_capacity(items.len())),
+                        seq,
+                        row,
+                        ascending: ascending.clone(),
+                    });
+                } else if let Some(mut top) = heap.peek_mut() {
+                    if Keyed::cmp_parts(&ascending, &keys, seq, &top.keys, top.seq)
+                        == Ordering::Less
+                    {
+                        // The row replaces the largest in place (its vectors are reused);
+                        // only a row that enters the heap is copied out of the frame.
+                        std::mem::swap(&mut top.keys, &mut keys);
+                        top.seq = seq;
+                        for (dst, (_, s)) in top.row.iter_mut().zip(input.iter()) {
+                            dst.clone_from(frame.get(*s).unwrap_or(&Value::Null));
+                        }
+                    }
                 }
             }
             None => {
-                ev.env.charge_row(&e.row)?;
-                all.push(e);
+                let row = take_values(frame, input);
+                ev.env.charge_frame(&row)?;
+                all.push(Keyed {
+                    keys: std::mem::replace(&mut keys, Vec::with_capacity(items.len())),
+                    seq,
+                    row,
+                    ascending: ascending.clone(),
+                });
                 if all.len().is_multiple_of(4096) {
                     ev.env.check_rows(all.len())?;
                 }
@@ -752,17 +973,18 @@ fn sort_input(
         all.sort();
         all
     };
-    let rows: Vec<Row> = sorted.into_iter().map(|e| e.row).collect();
-    ev.env.check_table(&rows)?;
+    let rows: Vec<Vec<Value>> = sorted.into_iter().map(|e| e.row).collect();
+    ev.env.check_frames(&rows)?;
     Ok(rows.into())
 }
 
 /// Plans a query. `source` is the query text (only to show patterns in EXPLAIN).
 pub fn plan_query(q: &Query, source: &str) -> Plan {
+    let mut slots = Slots::default();
     if !q.unions.is_empty() {
-        let mut branches = vec![plan_single(&q.first, source)];
+        let mut branches = vec![plan_single(&q.first, source, &mut slots)];
         for (_, sq) in &q.unions {
-            branches.push(plan_single(sq, source));
+            branches.push(plan_single(sq, source, &mut slots));
         }
         let columns = branches.first().map(|b| b.1.clone()).unwrap_or_default();
         let all = q.unions.iter().all(|(a, _)| *a);
@@ -783,15 +1005,51 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
         return Plan {
             root,
             columns,
+            column_slots: Vec::new(),
+            width: slots.width,
             executable: false,
         };
     }
-    let (root, columns) = plan_single(&q.first, source);
+    let (root, columns, out) = plan_single(&q.first, source, &mut slots);
     let executable = root.executable() && matches!(q.first.clauses.last(), Some(Clause::Return(_)));
+    let column_slots = columns
+        .iter()
+        .map(|c| {
+            out.iter()
+                .find(|(n, _)| n == c)
+                .map_or(usize::MAX, |(_, s)| *s)
+        })
+        .collect();
     Plan {
         root,
         columns,
+        column_slots,
+        width: slots.width,
         executable,
+    }
+}
+
+/// Slot allocation: every variable definition gets a slot of its own.
+#[derive(Default)]
+struct Slots {
+    width: usize,
+}
+
+impl Slots {
+    fn fresh(&mut self) -> usize {
+        self.width += 1;
+        self.width - 1
+    }
+}
+
+/// `name` (re)defined in slot `slot`: later operators read it there.
+fn bind(sc: &mut Vec<(String, usize)>, scope: &mut Vec<String>, name: &str, slot: usize) {
+    match sc.iter_mut().find(|(n, _)| n == name) {
+        Some(e) => e.1 = slot,
+        None => sc.push((name.to_string(), slot)),
+    }
+    if !scope.iter().any(|n| n == name) {
+        scope.push(name.to_string());
     }
 }
 
@@ -809,9 +1067,16 @@ fn span_text(source: &str, start: usize, end: usize) -> String {
     source.get(start..end).unwrap_or("").to_string()
 }
 
-fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
+#[allow(clippy::type_complexity)]
+fn plan_single(
+    sq: &SingleQuery,
+    source: &str,
+    slots: &mut Slots,
+) -> (Node, Vec<String>, Vec<(String, usize)>) {
     let mut node = Node::new(Op::Argument { done: false }, vec![]);
     let mut scope: Vec<String> = Vec::new();
+    // The same variables with their slots.
+    let mut sc: Vec<(String, usize)> = Vec::new();
     let mut columns = Vec::new();
     for (ci, c) in sq.clauses.iter().enumerate() {
         match c {
@@ -819,15 +1084,33 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 let new_vars = pattern_vars(&m.pattern);
                 let describe = match_shape(m, &scope, source);
                 let streams = m.pattern.len() == 1 && m.pattern[0].shortest.is_none();
+                let input: Scope = sc.clone().into();
+                let mut defs = Vec::new();
+                for v in &new_vars {
+                    if !scope.contains(v) {
+                        let s = slots.fresh();
+                        defs.push((v.clone(), s));
+                        bind(&mut sc, &mut scope, v, s);
+                    }
+                }
+                let defs: Scope = defs.into();
                 node = if streams {
+                    let scan_slot = scan_slot(m, &input, &defs);
                     Node::new(
                         Op::MatchStream {
-                            prefetch: prefetch_key(m, &scope, sq.clauses.get(ci..).unwrap_or(&[])),
+                            prefetch: prefetch_key(
+                                m,
+                                &input_names(&input),
+                                sq.clauses.get(ci..).unwrap_or(&[]),
+                            ),
                             m: Box::new(m.clone()),
-                            new_vars: new_vars.clone(),
                             describe,
                             cur: None,
                             pending: VecDeque::new(),
+                            input,
+                            defs,
+                            output: sc.clone().into(),
+                            scan_slot,
                         },
                         vec![node],
                     )
@@ -835,48 +1118,58 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                     Node::new(
                         Op::MatchPerRow {
                             m: Box::new(m.clone()),
-                            scope: scope.clone(),
+                            scope: input_names(&input),
                             describe,
                             pending: VecDeque::new(),
+                            input,
+                            defs,
                         },
                         vec![node],
                     )
                 };
-                for v in new_vars {
-                    if !scope.contains(&v) {
-                        scope.push(v);
-                    }
-                }
             }
             Clause::Unwind(u) => {
+                let input: Scope = sc.clone().into();
+                let slot = slots.fresh();
                 node = Node::new(
                     Op::Unwind {
                         u: u.clone(),
                         cur: None,
+                        input,
+                        slot,
                     },
                     vec![node],
                 );
-                if !scope.contains(&u.variable) {
-                    scope.push(u.variable.clone());
-                }
+                bind(&mut sc, &mut scope, &u.variable, slot);
             }
             Clause::With(w) => {
-                let (n, cols) =
-                    plan_projection(node, &w.projection, w.where_.as_ref(), &scope, false);
+                let (n, cols, out) = plan_projection(
+                    node,
+                    &w.projection,
+                    w.where_.as_ref(),
+                    &scope,
+                    &sc,
+                    slots,
+                    false,
+                );
                 node = n;
                 scope = cols;
+                sc = out;
             }
             Clause::Return(r) => {
-                let (n, cols) = plan_projection(node, &r.projection, None, &scope, true);
+                let (n, cols, out) =
+                    plan_projection(node, &r.projection, None, &scope, &sc, slots, true);
                 node = n;
                 columns = cols.clone();
                 scope = cols;
+                sc = out;
             }
             Clause::Create(cr) => {
                 node = other("Create", String::new(), node);
                 for v in pattern_vars(&cr.pattern) {
                     if !scope.contains(&v) {
-                        scope.push(v);
+                        let s = slots.fresh();
+                        bind(&mut sc, &mut scope, &v, s);
                     }
                 }
             }
@@ -888,7 +1181,8 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 );
                 for v in pattern_vars(std::slice::from_ref(&m.pattern)) {
                     if !scope.contains(&v) {
-                        scope.push(v);
+                        let s = slots.fresh();
+                        bind(&mut sc, &mut scope, &v, s);
                     }
                 }
             }
@@ -904,9 +1198,8 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
             Clause::Foreach(f) => node = other("Foreach", f.variable.clone(), node),
             Clause::LoadCsv(l) => {
                 node = other("LoadCSV", l.variable.clone(), node);
-                if !scope.contains(&l.variable) {
-                    scope.push(l.variable.clone());
-                }
+                let s = slots.fresh();
+                bind(&mut sc, &mut scope, &l.variable, s);
             }
             Clause::Call(call) => {
                 node = other("ProcedureCall", call.procedure.clone(), node);
@@ -929,13 +1222,46 @@ fn plan_single(sq: &SingleQuery, source: &str) -> (Node, Vec<String>) {
                 );
                 for c in inner.columns {
                     if !scope.contains(&c) {
-                        scope.push(c);
+                        let s = slots.fresh();
+                        bind(&mut sc, &mut scope, &c, s);
                     }
                 }
             }
         }
     }
-    (node, columns)
+    (node, columns, sc)
+}
+
+fn input_names(sc: &[(String, usize)]) -> Vec<String> {
+    sc.iter().map(|(n, _)| n.clone()).collect()
+}
+
+/// The slot a MATCH writes itself when its pattern is one new node with labels at most (no
+/// properties, predicate, label expression or path variable): `Some(None)` for an anonymous
+/// node; `None` when the matcher binds the pattern.
+fn scan_slot(
+    m: &Match,
+    input: &[(String, usize)],
+    defs: &[(String, usize)],
+) -> Option<Option<usize>> {
+    let [part] = m.pattern.as_slice() else {
+        return None;
+    };
+    let np = &part.element.start;
+    if !part.element.chain.is_empty()
+        || part.shortest.is_some()
+        || part.variable.is_some()
+        || np.properties.is_some()
+        || np.predicate.is_some()
+        || np.label_expr.is_some()
+    {
+        return None;
+    }
+    match &np.variable {
+        None => Some(None),
+        Some(v) if input.iter().any(|(n, _)| n == v) => None,
+        Some(v) => defs.iter().find(|(n, _)| n == v).map(|(_, s)| Some(*s)),
+    }
 }
 
 /// The property to read along with the ids when `m` scans: for a pattern of one new node
@@ -955,13 +1281,22 @@ fn prefetch_key(m: &Match, scope: &[String], clauses: &[Clause]) -> Option<Arc<s
     }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     let mut see = |e: &Expr| {
-        walk_exprs(e, &mut |x| {
-            if let Expr::Property(base, key) = x {
-                if matches!(&**base, Expr::Variable(v) if v == var) {
-                    *counts.entry(key.clone()).or_default() += 1;
+        // The arguments of aggregate calls too (`sum(n.id)`), which `walk` leaves out.
+        let mut todo = vec![e.clone()];
+        while let Some(e) = todo.pop() {
+            walk_exprs(&e, &mut |x| {
+                if let Expr::Property(base, key) = x {
+                    if matches!(&**base, Expr::Variable(v) if v == var) {
+                        *counts.entry(key.clone()).or_default() += 1;
+                    }
                 }
-            }
-        })
+                if let Expr::FunctionCall { args, .. } = x {
+                    if contains_aggregate(x) {
+                        todo.extend(args.iter().cloned());
+                    }
+                }
+            })
+        }
     };
     for c in clauses {
         match c {
@@ -996,24 +1331,33 @@ fn projection_exprs(p: &Projection, f: &mut dyn FnMut(&Expr)) {
     }
 }
 
-/// WITH / RETURN: projection, distinct, sort or top-k, skip, limit, filter, then the columns.
+/// WITH / RETURN: projection, distinct, sort or top-k, skip, limit, filter, then the columns
+/// (with their slots: the scope after the clause).
+#[allow(clippy::type_complexity)]
 fn plan_projection(
     input: Node,
     p: &Projection,
     where_: Option<&Expr>,
     scope: &[String],
+    sc: &[(String, usize)],
+    slots: &mut Slots,
     produce: bool,
-) -> (Node, Vec<String>) {
+) -> (Node, Vec<String>, Vec<(String, usize)>) {
     let items = projection_items(p, scope);
     let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
     let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
+    let in_scope: Scope = sc.to_vec().into();
     if aggregating || (p.distinct && !p.order_by.is_empty()) {
+        let out: Vec<(String, usize)> =
+            columns.iter().map(|c| (c.clone(), slots.fresh())).collect();
         let node = Node::new(
             Op::Eager {
                 p: Box::new(p.clone()),
                 scope: scope.to_vec(),
                 where_: where_.cloned(),
                 out: None,
+                input: in_scope,
+                columns: out.clone().into(),
             },
             vec![input],
         );
@@ -1025,13 +1369,44 @@ fn plan_projection(
                 },
                 vec![node],
             );
-            return (node, columns);
+            return (node, columns, out);
         }
-        return (node, columns);
+        return (node, columns, out);
     }
+    // An item that passes a variable on under its own name keeps its slot; any other gets
+    // a new one.
+    let mut ext: Vec<(String, usize)> = sc.to_vec();
+    let mut item_slots = Vec::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    let mut ext_names = scope.to_vec();
+    for (n, e) in &items {
+        let kept = match e {
+            Expr::Variable(v) if v == n => sc.iter().find(|(x, _)| x == v).map(|(_, s)| *s),
+            _ => None,
+        };
+        let s = match kept {
+            Some(s) => {
+                item_slots.push(None);
+                s
+            }
+            None => {
+                let s = slots.fresh();
+                item_slots.push(Some(s));
+                s
+            }
+        };
+        out.push((n.clone(), s));
+    }
+    for (n, s) in &out {
+        bind(&mut ext, &mut ext_names, n, *s);
+    }
+    let ext: Scope = ext.into();
     let mut node = Node::new(
         Op::Project {
             items: items.clone(),
+            slots: item_slots,
+            input: in_scope,
+            ticks: 0,
         },
         vec![input],
     );
@@ -1039,6 +1414,7 @@ fn plan_projection(
         node = Node::new(
             Op::Distinct {
                 columns: columns.clone(),
+                slots: out.iter().map(|(_, s)| *s).collect(),
                 seen: HashSet::new(),
             },
             vec![node],
@@ -1059,6 +1435,7 @@ fn plan_projection(
                 skip: p.skip.clone().filter(|_| p.limit.is_some()),
                 limit: p.limit.clone(),
                 out: None,
+                input: ext.clone(),
             },
             vec![node],
         );
@@ -1082,7 +1459,14 @@ fn plan_projection(
         );
     }
     if let Some(w) = where_ {
-        node = Node::new(Op::Filter { pred: w.clone() }, vec![node]);
+        node = Node::new(
+            Op::Filter {
+                pred: w.clone(),
+                input: ext,
+                ticks: 0,
+            },
+            vec![node],
+        );
     }
     node = Node::new(
         Op::Select {
@@ -1091,7 +1475,7 @@ fn plan_projection(
         },
         vec![node],
     );
-    (node, columns)
+    (node, columns, out)
 }
 
 /// The operator EXPLAIN shows for a MATCH: a scan or seek for a pattern of one node, an

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use graphward_core::{Error, ErrorCode, Result, Value};
 
-use super::eval::{row_size, Ev, Row};
+use super::eval::{row_size, Ev, Row, Vars};
 use super::values::{self, as_f64, key, order};
 use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 use crate::semantic::is_aggregate_function;
@@ -232,7 +232,7 @@ impl<'a> Ev<'a> {
         let mut agg = Aggregator::new(self, items);
         for row in rows {
             self.env.check()?;
-            agg.feed(self, &row)?;
+            agg.feed(self, &row as &dyn Vars)?;
         }
         agg.finish(self)
     }
@@ -363,7 +363,7 @@ impl Aggregator {
         }
     }
 
-    pub(crate) fn feed(&mut self, ev: &Ev, row: &Row) -> Result<()> {
+    pub(crate) fn feed(&mut self, ev: &Ev, row: &dyn Vars) -> Result<()> {
         let gi = if self.no_keys && !self.groups.is_empty() {
             0
         } else {
@@ -371,7 +371,7 @@ impl Aggregator {
             let mut kstr = String::new();
             for (n, e, is_agg) in &self.rewritten {
                 if !is_agg {
-                    let v = ev.eval(e, row)?;
+                    let v = ev.eval_in(e, row)?;
                     kstr.push_str(&key(&v));
                     kstr.push('\u{1}');
                     keys.insert(n.clone(), v);
@@ -380,12 +380,13 @@ impl Aggregator {
             match self.index.get(&kstr) {
                 Some(i) => *i,
                 None => {
+                    let first = row.to_row().into_owned();
                     self.state.grow(
-                        (row_size(row) + row_size(&keys) + 2 * kstr.len() + 64 * self.aggs.len())
+                        (row_size(&first) + row_size(&keys) + 2 * kstr.len() + 64 * self.aggs.len())
                             as u64,
                     )?;
                     self.groups.push(Group {
-                        first: row.clone(),
+                        first,
                         keys,
                         accs: self.aggs.iter().map(Acc::new).collect(),
                     });
@@ -404,7 +405,7 @@ impl Aggregator {
             }
             let mut vals = Vec::with_capacity(args.len());
             for x in args {
-                vals.push(ev.eval(x, row)?);
+                vals.push(ev.eval_in(x, row)?);
             }
             if acc.distinct || acc.retains() {
                 if let Some(v) = vals.first() {
