@@ -672,9 +672,15 @@ pub fn pattern_vars(parts: &[crate::ast::PatternPart]) -> Vec<String> {
     };
     for p in parts {
         add(&p.variable);
+        add(&p.element.path_var);
         add(&p.element.start.variable);
         for (r, n) in &p.element.chain {
             add(&r.variable);
+            if let Some(g) = &r.group {
+                // A quantified group's inner nodes are group variables (lists) outside it.
+                add(&g.left.variable);
+                add(&g.right.variable);
+            }
             add(&n.variable);
         }
     }
