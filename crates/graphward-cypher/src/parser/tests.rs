@@ -21,7 +21,9 @@ struct TckQuery {
 }
 
 fn tck_queries() -> Vec<TckQuery> {
-    let root = std::path::Path::new("/work/shared/tck/features");
+    // The TCK lives in `../shared/tck` beside the repository (read there, never copied in).
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/tck/features");
     let mut files = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -38,6 +40,11 @@ fn tck_queries() -> Vec<TckQuery> {
         }
     }
     files.sort();
+    assert!(
+        !files.is_empty(),
+        "no TCK feature files under {}: ../shared/tck must sit beside the repository",
+        root.display()
+    );
     let mut out = Vec::new();
     for f in files {
         let Ok(text) = std::fs::read_to_string(&f) else {
