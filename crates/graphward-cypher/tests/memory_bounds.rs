@@ -3,7 +3,9 @@
 //! to the server-wide pool, and nothing a query controls recurses on the thread's stack.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use graphward_core::engine::EngineConfig;
+use std::collections::BTreeMap;
+
+use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::{Error, ErrorCode, Value};
 use graphward_cypher::Engine;
 
