@@ -33,6 +33,9 @@ pub enum ErrorCode {
     /// within the bookmark wait (transient: retry later).
     BookmarkTimeout,
     Terminated,
+    /// A transaction could not be started: `CALL { ... } IN TRANSACTIONS` (which starts inner
+    /// transactions) outside an implicit (auto-commit) transaction.
+    TransactionStartFailed,
     TransactionInvalid,
     ResourceLimit,
     /// A query's memory limit, or the server's memory for all queries, would be exceeded.
@@ -76,6 +79,9 @@ impl ErrorCode {
             ErrorCode::InvalidBookmark => "Neo.ClientError.Transaction.InvalidBookmark",
             ErrorCode::BookmarkTimeout => "Neo.TransientError.Transaction.BookmarkTimeout",
             ErrorCode::Terminated => "Neo.TransientError.Transaction.Terminated",
+            ErrorCode::TransactionStartFailed => {
+                "Neo.DatabaseError.Transaction.TransactionStartFailed"
+            }
             ErrorCode::TransactionInvalid => "Neo.ClientError.Transaction.TransactionNotFound",
             ErrorCode::ResourceLimit => "Neo.ClientError.General.ResourceLimitExceeded",
             ErrorCode::MemoryLimit => "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
@@ -110,6 +116,7 @@ impl ErrorCode {
             ErrorCode::InvalidBookmark => "08N13",
             ErrorCode::BookmarkTimeout => "08N13",
             ErrorCode::Terminated => "25N05",
+            ErrorCode::TransactionStartFailed => "25N17",
             ErrorCode::TransactionInvalid => "25N02",
             ErrorCode::ResourceLimit => "53N00",
             ErrorCode::MemoryLimit => "53N00",

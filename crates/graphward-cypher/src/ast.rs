@@ -110,6 +110,9 @@ impl Query {
                         }
                         q.nested_uses(out);
                     }
+                    Clause::InTransactions { call, .. } => {
+                        clauses(std::slice::from_ref(&**call), out)
+                    }
                     Clause::Foreach(f) => clauses(&f.clauses, out),
                     _ => {}
                 }
@@ -148,6 +151,58 @@ pub enum Clause {
     Foreach(Foreach),
     /// `LOAD CSV [WITH HEADERS] FROM url AS row [FIELDTERMINATOR 'c']`.
     LoadCsv(LoadCsv),
+    /// `[OPTIONAL] CALL [(x)] { subquery } IN [[n] CONCURRENT] TRANSACTIONS ...`: `call` is the
+    /// subquery clause itself (`CallSubquery`, `OptionalCallSubquery` or
+    /// `ScopedCallSubquery`), run over the incoming rows in batches, each batch in an inner
+    /// transaction of its own that commits before the next one starts.
+    InTransactions {
+        call: Box<Clause>,
+        options: InTransactions,
+    },
+}
+
+impl Clause {
+    /// The subquery of a `CALL { }` clause (with or without `IN TRANSACTIONS`).
+    pub fn subquery(&self) -> Option<&Query> {
+        match self {
+            Clause::CallSubquery(q)
+            | Clause::OptionalCallSubquery(q)
+            | Clause::ScopedCallSubquery { query: q, .. } => Some(q),
+            Clause::InTransactions { call, .. } => call.subquery(),
+            _ => None,
+        }
+    }
+}
+
+/// The options of `CALL { ... } IN TRANSACTIONS` (each given at most once, in any order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InTransactions {
+    /// `IN [n] CONCURRENT TRANSACTIONS`: `Some(None)` without a number. Batches run one after
+    /// the other all the same (an order concurrent semantics allows).
+    pub concurrency: Option<Option<Expr>>,
+    /// `OF n ROW[S]` (1000 rows when absent): evaluated once, before the first batch.
+    pub batch_size: Option<Expr>,
+    /// Where `OF` and its expression are in the text (for errors).
+    pub batch_span: Span,
+    pub on_error: OnError,
+    /// `ON ERROR` was written (`REPORT STATUS` needs an explicit CONTINUE or BREAK).
+    pub on_error_given: bool,
+    /// `REPORT STATUS AS s`: the variable bound to each row's status map.
+    pub report_status: Option<String>,
+    /// The whole clause, `CALL` to its last option.
+    pub span: Span,
+}
+
+/// `ON ERROR` of `CALL { ... } IN TRANSACTIONS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Roll back the failed batch, bind its rows' subquery columns to null, go on.
+    Continue,
+    /// Roll back the failed batch and run no further batch; their rows keep null columns.
+    Break,
+    /// Fail the query; batches committed before stay committed.
+    #[default]
+    Fail,
 }
 
 /// `LOAD CSV`: rows of a CSV file from the server's import directory (`--import-dir`).

@@ -136,8 +136,127 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
         Clause::CallSubquery(_)
         | Clause::OptionalCallSubquery(_)
         | Clause::ScopedCallSubquery { .. }
+        | Clause::InTransactions { .. }
         | Clause::Foreach(_) => true,
     }
+}
+
+/// Whether any clause of `q`, at any depth of `CALL { }` nesting, is a
+/// `CALL { ... } IN TRANSACTIONS`.
+pub fn has_in_transactions(q: &Query) -> bool {
+    q.parts().any(|p| {
+        p.clauses.iter().any(|c| {
+            matches!(c, Clause::InTransactions { .. })
+                || c.subquery().is_some_and(has_in_transactions)
+        })
+    })
+}
+
+/// Where Neo4j allows `CALL { ... } IN TRANSACTIONS`: at the top level of a query without
+/// UNION, not inside another subquery, not after a write of the outer query (whose
+/// transaction the inner ones would otherwise have to see), with `REPORT STATUS` only for
+/// `ON ERROR CONTINUE` or `BREAK`, and `OF n ROWS` / `IN n CONCURRENT` that can be computed
+/// before the first row (a literal must be a positive integer).
+fn check_in_transactions(q: &Query) -> Result<()> {
+    let union = !q.unions.is_empty();
+    for part in q.parts() {
+        let mut written = false;
+        for c in &part.clauses {
+            if let Clause::InTransactions { call, options } = c {
+                if union {
+                    return Err(sem(
+                        "InvalidClauseComposition",
+                        "CALL { ... } IN TRANSACTIONS in a UNION is not supported",
+                    ));
+                }
+                if call.subquery().is_some_and(has_in_transactions) {
+                    return Err(sem(
+                        "InvalidClauseComposition",
+                        "Nested CALL { ... } IN TRANSACTIONS is not supported",
+                    ));
+                }
+                if written {
+                    return Err(sem(
+                        "InvalidClauseComposition",
+                        "CALL { ... } IN TRANSACTIONS after a write clause is not supported",
+                    ));
+                }
+                check_in_transactions_options(options)?;
+                continue;
+            }
+            if c.subquery().is_some_and(has_in_transactions) {
+                return Err(sem(
+                    "InvalidClauseComposition",
+                    "CALL { ... } IN TRANSACTIONS nested in a regular CALL is not supported",
+                ));
+            }
+            if is_updating(c)
+                || c.subquery()
+                    .is_some_and(crate::runtime::runner::has_updates)
+            {
+                written = true;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_in_transactions_options(o: &InTransactions) -> Result<()> {
+    if let Some(e) = &o.batch_size {
+        static_positive_integer(e, "OF ... ROWS")?;
+    }
+    if let Some(Some(e)) = &o.concurrency {
+        static_positive_integer(e, "IN ... CONCURRENT")?;
+    }
+    if o.report_status.is_some() && (!o.on_error_given || o.on_error == OnError::Fail) {
+        return Err(sem(
+            "InvalidClauseComposition",
+            "REPORT STATUS can only be used when specifying ON ERROR CONTINUE or ON ERROR BREAK",
+        ));
+    }
+    Ok(())
+}
+
+/// `OF n ROWS` / `IN n CONCURRENT`: no variables (nor patterns or subqueries, which need
+/// rows), and a literal must be a positive integer.
+fn static_positive_integer(e: &Expr, what: &str) -> Result<()> {
+    let mut refers = false;
+    walk(e, &mut |x| {
+        if matches!(
+            x,
+            Expr::Variable(_)
+                | Expr::PatternPredicate(_)
+                | Expr::PatternComprehension { .. }
+                | Expr::ExistsSubquery(_)
+                | Expr::ValueSubquery(..)
+        ) {
+            refers = true;
+        }
+    });
+    if refers {
+        return Err(sem(
+            "InvalidArgumentType",
+            format!(
+                "It is not allowed to refer to variables in {what}, so that the value for {what} can be statically calculated."
+            ),
+        ));
+    }
+    if let Expr::Literal(v) = e {
+        let shown = match v {
+            Value::Int(n) if *n > 0 => return Ok(()),
+            Value::Int(n) => n.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::String(s) => s.clone(),
+            Value::Null => "NULL".to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => v.type_name().to_string(),
+        };
+        return Err(sem(
+            "NegativeIntegerArgument",
+            format!("Invalid input. '{shown}' is not a valid value. Must be a positive integer."),
+        ));
+    }
+    Ok(())
 }
 
 /// Depth of an expression tree, capped just above `limit` (so the walk itself stays shallow).
@@ -222,6 +341,7 @@ fn for_each_child_all(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 fn check_inner(stmt: &Statement) -> Result<()> {
     match stmt {
         Statement::Query(q) => {
+            check_in_transactions(q)?;
             let mut c = Checker;
             c.query(q, &Scope::new(), Kind::Top).map(|_| ())
         }
@@ -782,6 +902,7 @@ fn clause_name(c: &Clause) -> &'static str {
         Clause::CallSubquery(_) => "CALL",
         Clause::OptionalCallSubquery(_) => "OPTIONAL CALL",
         Clause::ScopedCallSubquery { .. } => "CALL",
+        Clause::InTransactions { .. } => "CALL",
         Clause::Foreach(_) => "FOREACH",
         Clause::LoadCsv(_) => "LOAD CSV",
     }
@@ -823,6 +944,20 @@ impl Checker {
         let mut updated = false;
         for (i, c) in sq.clauses.iter().enumerate() {
             let is_last = i + 1 == n;
+            // `CALL { } IN TRANSACTIONS` is checked as its subquery clause, then binds its
+            // status variable.
+            let (c, status) = match c {
+                Clause::InTransactions { call, options } => {
+                    if kind != Kind::Top {
+                        return Err(sem(
+                            "InvalidClauseComposition",
+                            "CALL { ... } IN TRANSACTIONS is only allowed at the top level of a query",
+                        ));
+                    }
+                    (&**call, options.report_status.as_ref())
+                }
+                c => (c, None),
+            };
             if kind == Kind::Exists && is_updating(c) {
                 return Err(sem(
                     "InvalidClauseComposition",
@@ -1007,6 +1142,21 @@ impl Checker {
                     updated = true;
                     self.foreach(f, &scope)?;
                 }
+                Clause::InTransactions { .. } => {
+                    return Err(sem(
+                        "InvalidClauseComposition",
+                        "Nested CALL { ... } IN TRANSACTIONS is not supported",
+                    ));
+                }
+            }
+            if let Some(v) = status {
+                if scope.contains_key(v) {
+                    return Err(sem(
+                        "VariableAlreadyBound",
+                        format!("Variable `{v}` already declared"),
+                    ));
+                }
+                scope.insert(v.clone(), Ty::Map);
             }
         }
         if kind != Kind::Exists {
@@ -1018,6 +1168,7 @@ impl Checker {
                         | Clause::CallSubquery(_)
                         | Clause::OptionalCallSubquery(_)
                         | Clause::ScopedCallSubquery { .. }
+                        | Clause::InTransactions { .. }
                 ) || is_updating(last);
                 if !ok_end {
                     return Err(sem(

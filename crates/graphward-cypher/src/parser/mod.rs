@@ -662,12 +662,17 @@ impl<'a> Parser<'a> {
         } else if self.is_kw("OPTIONAL") && self.is_kw_at(1, "CALL") {
             self.skip_tokens(2);
             match self.parse_call_subquery()? {
-                Some((None, q)) => Clause::OptionalCallSubquery(Box::new(q)),
-                Some((Some(variables), q)) => Clause::ScopedCallSubquery {
-                    variables,
-                    optional: true,
-                    query: Box::new(q),
-                },
+                Some((None, q)) => {
+                    self.in_transactions(Clause::OptionalCallSubquery(Box::new(q)), start)?
+                }
+                Some((Some(variables), q)) => self.in_transactions(
+                    Clause::ScopedCallSubquery {
+                        variables,
+                        optional: true,
+                        query: Box::new(q),
+                    },
+                    start,
+                )?,
                 None => {
                     return Err(self.not_supported(
                         "OPTIONAL CALL of a procedure (OPTIONAL CALL { ... } is offered)",
@@ -676,12 +681,17 @@ impl<'a> Parser<'a> {
             }
         } else if self.eat_kw("CALL") {
             match self.parse_call_subquery()? {
-                Some((None, q)) => Clause::CallSubquery(Box::new(q)),
-                Some((Some(variables), q)) => Clause::ScopedCallSubquery {
-                    variables,
-                    optional: false,
-                    query: Box::new(q),
-                },
+                Some((None, q)) => {
+                    self.in_transactions(Clause::CallSubquery(Box::new(q)), start)?
+                }
+                Some((Some(variables), q)) => self.in_transactions(
+                    Clause::ScopedCallSubquery {
+                        variables,
+                        optional: false,
+                        query: Box::new(q),
+                    },
+                    start,
+                )?,
                 None => Clause::Call(self.parse_call_rest()?),
             }
         } else if self.eat_kw("FOREACH") {
@@ -717,9 +727,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// After `CALL`: `{ query }`, `() { query }`, `(x, y) { query }` or `(*) { query }`, with
-    /// an optional `IN TRANSACTIONS` (refused by name): the scope clause, if any (`Some(None)`
-    /// for `(*)`), and the query. `None` if a procedure call follows.
+    /// After `CALL`: `{ query }`, `() { query }`, `(x, y) { query }` or `(*) { query }` (an
+    /// `IN TRANSACTIONS` after it is read by [`Parser::in_transactions`]): the scope clause,
+    /// if any (`Some(None)` for `(*)`), and the query. `None` if a procedure call follows.
     #[allow(clippy::type_complexity)]
     fn parse_call_subquery(&mut self) -> Result<Option<(Option<Option<Vec<String>>>, Query)>> {
         let scope: Option<Option<Vec<String>>> = if self.is_sym("(") {
@@ -762,13 +772,108 @@ impl<'a> Parser<'a> {
         let q = q?;
         self.expect_sym("}")?;
         self.leave();
-        if self.is_kw("IN") && self.is_kw_at(1, "TRANSACTIONS") {
-            return Err(self.not_supported(
-                "CALL { ... } IN TRANSACTIONS: the subquery would run in the enclosing \
-                 transaction; run batches as separate transactions instead",
-            ));
-        }
         Ok(Some((scope, q)))
+    }
+
+    /// After a `CALL { }` subquery clause: `IN [[n] CONCURRENT] TRANSACTIONS` and its options
+    /// (`OF n ROW[S]`, `ON ERROR CONTINUE|BREAK|FAIL`, `REPORT STATUS AS s`, each at most once,
+    /// in any order) make it a [`Clause::InTransactions`]; otherwise the clause is returned
+    /// as it is.
+    fn in_transactions(&mut self, call: Clause, start: usize) -> Result<Clause> {
+        if !self.is_kw("IN") {
+            return Ok(call);
+        }
+        self.advance();
+        let concurrency = if self.eat_kw("CONCURRENT") {
+            Some(None)
+        } else if self.is_kw("TRANSACTIONS") {
+            None
+        } else {
+            let n = self.parse_expr()?;
+            if !self.eat_kw("CONCURRENT") {
+                return Err(self.unexpected("CONCURRENT"));
+            }
+            Some(Some(n))
+        };
+        self.expect_kw("TRANSACTIONS")?;
+        let mut batch_size = None;
+        let mut batch_span = Span::default();
+        let mut on_error = None;
+        let mut report_status = None;
+        loop {
+            let at = self.cur_start();
+            if self.eat_kw("OF") {
+                if batch_size.is_some() {
+                    return Err(self.error_at(
+                        at,
+                        "Duplicated OF ROWS parameter",
+                        "UnexpectedSyntax",
+                    ));
+                }
+                let value_at = self.cur_start();
+                let e = self.parse_expr()?;
+                batch_span = Span {
+                    start: value_at,
+                    end: self.prev_end(),
+                };
+                if !(self.eat_kw("ROWS") || self.eat_kw("ROW")) {
+                    return Err(self.unexpected("ROW or ROWS"));
+                }
+                batch_size = Some(e);
+            } else if self.is_kw("ON") && self.is_kw_at(1, "ERROR") {
+                if on_error.is_some() {
+                    return Err(self.error_at(
+                        at,
+                        "Duplicated ON ERROR parameter",
+                        "UnexpectedSyntax",
+                    ));
+                }
+                self.skip_tokens(2);
+                on_error = Some(if self.eat_kw("CONTINUE") {
+                    OnError::Continue
+                } else if self.eat_kw("BREAK") {
+                    OnError::Break
+                } else if self.eat_kw("FAIL") {
+                    OnError::Fail
+                } else if self.is_kw("RETRY") {
+                    return Err(self.not_supported(
+                        "ON ERROR RETRY (Cypher 25): batches run one after the other under a \
+                         single write lock, so they meet no transient lock conflicts to retry; \
+                         use ON ERROR CONTINUE, BREAK or FAIL",
+                    ));
+                } else {
+                    return Err(self.unexpected("CONTINUE, BREAK or FAIL"));
+                });
+            } else if self.is_kw("REPORT") && self.is_kw_at(1, "STATUS") {
+                if report_status.is_some() {
+                    return Err(self.error_at(
+                        at,
+                        "Duplicated REPORT STATUS parameter",
+                        "UnexpectedSyntax",
+                    ));
+                }
+                self.skip_tokens(2);
+                self.expect_kw("AS")?;
+                report_status = Some(self.variable_name()?);
+            } else {
+                break;
+            }
+        }
+        Ok(Clause::InTransactions {
+            call: Box::new(call),
+            options: InTransactions {
+                concurrency,
+                batch_size,
+                batch_span,
+                on_error_given: on_error.is_some(),
+                on_error: on_error.unwrap_or_default(),
+                report_status,
+                span: Span {
+                    start,
+                    end: self.prev_end(),
+                },
+            },
+        })
     }
 
     fn parse_match_rest(&mut self, optional: bool, start: usize) -> Result<Match> {

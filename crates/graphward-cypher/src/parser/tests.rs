@@ -761,7 +761,7 @@ fn neo4j5_syntax_parses() {
     }
     for (q, code) in [
         (
-            "CALL { RETURN 1 AS x } IN TRANSACTIONS RETURN x",
+            "CALL { RETURN 1 AS x } IN TRANSACTIONS ON ERROR RETRY RETURN x",
             graphward_core::ErrorCode::NotSupported,
         ),
         (
@@ -778,6 +778,56 @@ fn neo4j5_syntax_parses() {
         ),
     ] {
         assert_eq!(err(q).code, code, "{q}");
+    }
+}
+
+#[test]
+fn call_in_transactions_is_typed() {
+    let Statement::Query(q) = ok(
+        "UNWIND $rows AS r CALL (r) { CREATE (:N {v: r}) RETURN 1 AS one } \
+         IN 2 CONCURRENT TRANSACTIONS REPORT STATUS AS s OF $n ROWS ON ERROR BREAK RETURN s",
+    ) else {
+        panic!("not a query")
+    };
+    let Clause::InTransactions { call, options } = &q.first.clauses[1] else {
+        panic!("{:?}", q.first.clauses[1])
+    };
+    assert!(matches!(
+        **call,
+        Clause::ScopedCallSubquery {
+            optional: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        options.concurrency,
+        Some(Some(Expr::Literal(graphward_core::Value::Int(2))))
+    );
+    assert_eq!(options.batch_size, Some(Expr::Parameter("n".into())));
+    assert_eq!(options.on_error, OnError::Break);
+    assert!(options.on_error_given);
+    assert_eq!(options.report_status.as_deref(), Some("s"));
+    // Defaults, OPTIONAL CALL, and the importing-WITH form.
+    let Statement::Query(q) = ok("OPTIONAL CALL { CREATE () } IN TRANSACTIONS") else {
+        panic!("not a query")
+    };
+    let Clause::InTransactions { call, options } = &q.first.clauses[0] else {
+        panic!("{:?}", q.first.clauses[0])
+    };
+    assert!(matches!(**call, Clause::OptionalCallSubquery(_)));
+    assert_eq!(options.concurrency, None);
+    assert_eq!(options.batch_size, None);
+    assert_eq!(options.on_error, OnError::Fail);
+    assert!(!options.on_error_given);
+    ok("MATCH (n) CALL { WITH n DETACH DELETE n } IN CONCURRENT TRANSACTIONS OF 1 ROW");
+    for q in [
+        "CALL { CREATE () } IN TRANSACTIONS OF 2 ROWS OF 3 ROWS",
+        "CALL { CREATE () } IN TRANSACTIONS ON ERROR FAIL ON ERROR FAIL",
+        "CALL { CREATE () } IN TRANSACTIONS OF 2",
+        "CALL { CREATE () } IN 2 TRANSACTIONS",
+        "CALL { CREATE () } IN TRANSACTIONS ON ERROR IGNORE",
+    ] {
+        assert_eq!(err(q).code, graphward_core::ErrorCode::SyntaxError, "{q}");
     }
 }
 

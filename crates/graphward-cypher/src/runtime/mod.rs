@@ -1205,8 +1205,22 @@ impl EngineTx {
                         },
                     )));
                 }
+                // `CALL { } IN TRANSACTIONS` commits inner transactions of its own: only a
+                // transaction opened for this one statement may (decided on how it was
+                // begun, whatever the protocol).
+                let in_transactions = crate::semantic::has_in_transactions(q);
+                if in_transactions && !self.options.implicit {
+                    return Err(runner::implicit_only());
+                }
                 let may_write = self.options.mode == AccessMode::Write;
-                if writes && may_write {
+                if in_transactions && may_write {
+                    // Nothing writes before the batches (checked at compile time): the
+                    // statement reads from a snapshot, and each inner transaction takes the
+                    // write lock in turn (the clauses after the last batch too, if they write).
+                    if self.store.is_none() {
+                        self.open_store(false)?;
+                    }
+                } else if writes && may_write {
                     // The first write: from here on the transaction holds the write lock.
                     self.upgrade_to_write()?;
                 } else if self.store.is_none() {
@@ -1214,17 +1228,19 @@ impl EngineTx {
                     // below refuses its writes as it does in an explicit one.
                     self.open_store(false)?;
                 }
-                if writes && matches!(self.store, Some(StoreTx::Read(_))) {
+                if writes && !may_write {
+                    return Err(Error::new(
+                        ErrorCode::Forbidden,
+                        "Writing in read access mode not allowed.",
+                    ));
+                }
+                if writes && !in_transactions && matches!(self.store, Some(StoreTx::Read(_))) {
                     return Err(Error::new(
                         ErrorCode::Forbidden,
                         "Writing in read access mode not allowed.",
                     ));
                 }
                 let env = self.env(params);
-                let store = self
-                    .store
-                    .as_mut()
-                    .ok_or_else(|| Error::internal("no storage transaction"))?;
                 let deep = crate::semantic::statement_is_deep(stmt);
                 let planned = plan::plan_query(q, query);
                 if planned.executable && !writes && !deep {
@@ -1250,8 +1266,18 @@ impl EngineTx {
                         done: false,
                     }));
                 }
-                let exec = |store: &mut StoreTx| -> Result<(Vec<String>, Vec<Vec<Value>>, Stats)> {
+                // The runner works on the storage transaction taken out of the slot (it may
+                // swap it: `CALL { } IN TRANSACTIONS`), which goes back before any error.
+                let mut store = self
+                    .store
+                    .take()
+                    .ok_or_else(|| Error::internal("no storage transaction"))?;
+                type Ran = Result<(Vec<String>, Vec<Vec<Value>>, Stats)>;
+                let exec = |store: &mut StoreTx,
+                            txns: Option<&dyn runner::InnerTransactions>|
+                 -> Ran {
                     let mut runner = Runner::new(store, &env);
+                    runner.txns = txns;
                     let (cols, rows) = runner.run_query(q)?;
                     let stats = runner.stats;
                     let ev = Ev::new(store.read(), &env);
@@ -1265,11 +1291,22 @@ impl EngineTx {
                     }
                     Ok((cols, out, stats))
                 };
-                let (cols, rows, stats) = if deep {
-                    crate::parser::on_big_stack(|| exec(store))??
-                } else {
-                    exec(store)?
+                // The transaction itself goes to the thread that runs the statement (it is
+                // `Send`, not `Sync`), and is lent to the runner there.
+                let this = &mut *self;
+                let store_ref = &mut store;
+                let mut run = move || -> Ran {
+                    let txns: Option<&dyn runner::InnerTransactions> =
+                        if in_transactions { Some(&*this) } else { None };
+                    exec(store_ref, txns)
                 };
+                let ran = if deep {
+                    crate::parser::on_big_stack(run).and_then(|r| r)
+                } else {
+                    run()
+                };
+                self.store = Some(store);
+                let (cols, rows, stats) = ran?;
                 let query_type = match (stats.contains_updates(), cols.is_empty()) {
                     (true, true) => QueryType::Write,
                     (true, false) => QueryType::ReadWrite,
@@ -1826,6 +1863,60 @@ impl EngineTx {
             Some(s) => s.write(),
             None => Err(Error::internal("no storage transaction")),
         }
+    }
+}
+
+/// The inner transactions of `CALL { ... } IN TRANSACTIONS` (see
+/// [`runner::InnerTransactions`]): each takes the database's write lock in turn like any
+/// writer, so other writers may commit between batches.
+impl runner::InnerTransactions for EngineTx {
+    fn end_outer(&self, store: &mut StoreTx) -> Result<()> {
+        let db = self.db()?;
+        let snapshot = StoreTx::Read(self.begin_read(&db)?);
+        if let StoreTx::Write(w) = std::mem::replace(store, snapshot) {
+            let aborted = w.abort();
+            self.engine.set_holds_write(self.id, false);
+            self.engine.write_released(&self.name);
+            aborted?;
+        }
+        Ok(())
+    }
+
+    fn begin_inner(&self) -> Result<(graphward_storage::WriteTxn, String)> {
+        self.check_terminated()?;
+        self.check_deadline()?;
+        let db = self.db()?;
+        let w = self.acquire_write(&db)?;
+        let id = self.engine.next_tx.fetch_add(1, Ordering::Relaxed);
+        Ok((w, tx_id_string(&self.name, id)))
+    }
+
+    fn commit_inner(&self, w: graphward_storage::WriteTxn) -> Result<()> {
+        let committed = w.commit();
+        self.engine.set_holds_write(self.id, false);
+        self.engine.write_released(&self.name);
+        committed
+    }
+
+    fn abort_inner(&self, w: graphward_storage::WriteTxn) {
+        let _ = w.abort();
+        self.engine.set_holds_write(self.id, false);
+        self.engine.write_released(&self.name);
+    }
+
+    fn resume_outer(&self, store: &mut StoreTx, write: bool) -> Result<()> {
+        let db = self.db()?;
+        let next = if write {
+            StoreTx::Write(self.acquire_write(&db)?)
+        } else {
+            StoreTx::Read(self.begin_read(&db)?)
+        };
+        if let StoreTx::Write(w) = std::mem::replace(store, next) {
+            // Not expected (the outer store is a snapshot during the batches).
+            let _ = w.abort();
+            self.engine.write_released(&self.name);
+        }
+        Ok(())
     }
 }
 

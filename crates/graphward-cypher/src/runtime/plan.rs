@@ -1079,6 +1079,11 @@ fn plan_single(
     let mut sc: Vec<(String, usize)> = Vec::new();
     let mut columns = Vec::new();
     for (ci, c) in sq.clauses.iter().enumerate() {
+        // `CALL { } IN TRANSACTIONS` is planned as its subquery clause.
+        let (c, transactional) = match c {
+            Clause::InTransactions { call, .. } => (&**call, true),
+            c => (c, false),
+        };
         match c {
             Clause::Match(m) => {
                 let new_vars = pattern_vars(&m.pattern);
@@ -1196,6 +1201,8 @@ fn plan_single(
                 )
             }
             Clause::Foreach(f) => node = other("Foreach", f.variable.clone(), node),
+            // Unwrapped above.
+            Clause::InTransactions { .. } => {}
             Clause::LoadCsv(l) => {
                 node = other("LoadCSV", l.variable.clone(), node);
                 let s = slots.fresh();
@@ -1215,7 +1222,12 @@ fn plan_single(
                 let inner = plan_query(q, source);
                 node = Node::new(
                     Op::Other {
-                        name: "Apply".to_string(),
+                        name: if transactional {
+                            "TransactionApply"
+                        } else {
+                            "Apply"
+                        }
+                        .to_string(),
                         details: String::new(),
                     },
                     vec![node, inner.root],

@@ -11,7 +11,8 @@ use graphward_storage::{ExpandDir, GraphRead, GraphWrite, NodeId, ReadTxn, RelId
 use super::eval::{node_ref, rel_ref, Ev, Row};
 use super::project::pattern_vars;
 use crate::ast::{
-    Call, Clause, Direction, Expr, Foreach, PatternPart, Query, RemoveItem, SetItem, SingleQuery,
+    Call, Clause, Direction, Expr, Foreach, InTransactions, OnError, PatternPart, Query,
+    RemoveItem, SetItem, SingleQuery,
 };
 
 use super::eval::Env;
@@ -47,6 +48,123 @@ pub struct Runner<'t> {
     pub tx: &'t mut StoreTx,
     pub env: &'t Env,
     pub stats: Stats,
+    /// How `CALL { ... } IN TRANSACTIONS` ends the statement's storage transaction and runs
+    /// inner ones: given by an implicit (auto-commit) transaction only; without it such a
+    /// clause fails.
+    pub txns: Option<&'t dyn InnerTransactions>,
+}
+
+/// The transaction side of `CALL { ... } IN TRANSACTIONS`, given to the runner by the
+/// transaction that runs the statement (it owns the write lock and the table of open
+/// transactions). The storage transaction the runner holds is swapped in place.
+pub trait InnerTransactions {
+    /// Ends the statement's storage transaction, which has written nothing yet (a write
+    /// clause before `IN TRANSACTIONS` is refused at compile time), releasing its write lock;
+    /// a fresh snapshot takes its place.
+    fn end_outer(&self, store: &mut StoreTx) -> Result<()>;
+    /// Takes the write lock for an inner transaction (waiting as any writer does, bounded by
+    /// the transaction's deadline and cancellation); with its id as `SHOW TRANSACTIONS` and
+    /// the status report name it.
+    fn begin_inner(&self) -> Result<(WriteTxn, String)>;
+    /// Commits an inner transaction (durable when it returns) and releases the write lock.
+    fn commit_inner(&self, w: WriteTxn) -> Result<()>;
+    /// Rolls an inner transaction back and releases the write lock.
+    fn abort_inner(&self, w: WriteTxn);
+    /// After the last batch: the statement goes on in a new storage transaction that sees
+    /// every inner commit (a write transaction when a later clause writes).
+    fn resume_outer(&self, store: &mut StoreTx, write: bool) -> Result<()>;
+}
+
+/// The error of `CALL { ... } IN TRANSACTIONS` in an explicit transaction (Neo4j's code and
+/// message).
+pub fn implicit_only() -> Error {
+    Error::new(
+        ErrorCode::TransactionStartFailed,
+        "A query with 'CALL { ... } IN TRANSACTIONS' can only be executed in an implicit \
+         transaction, but tried to execute in an explicit transaction.",
+    )
+}
+
+/// Errors that end `CALL { ... } IN TRANSACTIONS` whatever its `ON ERROR`: the query was
+/// terminated or ran out of time, or the database cannot go on.
+fn ends_every_batch(e: &Error) -> bool {
+    matches!(
+        e.code,
+        ErrorCode::Terminated
+            | ErrorCode::TransactionTimedOut
+            | ErrorCode::TransactionTimedOutClientConfiguration
+            | ErrorCode::MemoryLimit
+            | ErrorCode::ResourceLimit
+            | ErrorCode::DatabaseUnavailable
+            | ErrorCode::Internal
+    )
+}
+
+/// The status map of `REPORT STATUS AS s`.
+fn tx_status(started: bool, committed: bool, id: Option<&str>, error: Option<&str>) -> Value {
+    let mut m = Map::new();
+    m.insert("started".to_string(), Value::Bool(started));
+    m.insert("committed".to_string(), Value::Bool(committed));
+    m.insert(
+        "transactionId".to_string(),
+        id.map_or(Value::Null, |s| Value::String(s.to_string())),
+    );
+    m.insert(
+        "errorMessage".to_string(),
+        error.map_or(Value::Null, |s| Value::String(s.to_string())),
+    );
+    Value::Map(m)
+}
+
+/// The columns a subquery returns, as written in its final RETURN (`None` for `RETURN *` or
+/// a unit subquery).
+fn returned_columns(q: &Query) -> Option<Vec<String>> {
+    match q.first.clauses.last() {
+        Some(Clause::Return(r)) if !r.projection.star => Some(
+            r.projection
+                .items
+                .iter()
+                .map(|i| i.name().to_string())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// The names `scope` gained over `before` (the columns a `RETURN *` subquery added).
+fn new_names(before: &[String], scope: &[String]) -> Vec<String> {
+    scope
+        .iter()
+        .filter(|c| !before.contains(c))
+        .cloned()
+        .collect()
+}
+
+/// An incoming row of a batch that failed or never ran: null subquery columns, and its
+/// status.
+fn null_row(mut r: Row, cols: &[String], status_var: Option<&str>, status: Value) -> Row {
+    for c in cols {
+        r.insert(c.clone(), Value::Null);
+    }
+    if let Some(v) = status_var {
+        r.insert(v.to_string(), status);
+    }
+    r
+}
+
+fn add_stats(a: &mut Stats, b: &Stats) {
+    a.nodes_created += b.nodes_created;
+    a.nodes_deleted += b.nodes_deleted;
+    a.relationships_created += b.relationships_created;
+    a.relationships_deleted += b.relationships_deleted;
+    a.properties_set += b.properties_set;
+    a.labels_added += b.labels_added;
+    a.labels_removed += b.labels_removed;
+    a.indexes_added += b.indexes_added;
+    a.indexes_removed += b.indexes_removed;
+    a.constraints_added += b.constraints_added;
+    a.constraints_removed += b.constraints_removed;
+    a.system_updates += b.system_updates;
 }
 
 fn targ(msg: impl Into<String>) -> Error {
@@ -71,6 +189,7 @@ impl<'t> Runner<'t> {
             tx,
             env,
             stats: Stats::default(),
+            txns: None,
         }
     }
 
@@ -129,8 +248,17 @@ impl<'t> Runner<'t> {
         }
         let mut columns = Vec::new();
         let n = sq.clauses.len();
-        for c in sq.clauses.iter() {
+        for (i, c) in sq.clauses.iter().enumerate() {
             self.env.check()?;
+            if let Clause::InTransactions { call, options } = c {
+                let then_write = sq.clauses.get(i + 1..).is_some_and(|rest| {
+                    rest.iter()
+                        .any(|c| clause_has_updates(std::slice::from_ref(c)))
+                });
+                rows = self.in_transactions(call, options, rows, &mut scope, then_write)?;
+                self.env.check_table(&rows)?;
+                continue;
+            }
             if let Clause::Return(r) = c {
                 let p = self.ev().project(&r.projection, rows, &scope, None)?;
                 columns = p.columns;
@@ -245,6 +373,10 @@ impl<'t> Runner<'t> {
                 Ok(rows)
             }
             Clause::Call(call) => self.call(call, rows, scope, standalone, columns),
+            // Only at the top level of a query (checked at compile time); run by `run_single`.
+            Clause::InTransactions { .. } => Err(Error::semantic(
+                "Nested CALL { ... } IN TRANSACTIONS is not supported",
+            )),
             Clause::CallSubquery(q)
             | Clause::OptionalCallSubquery(q)
             | Clause::ScopedCallSubquery { query: q, .. } => {
@@ -299,6 +431,141 @@ impl<'t> Runner<'t> {
                 Ok(out)
             }
         }
+    }
+
+    /// `CALL { ... } IN TRANSACTIONS`: the incoming rows in batches of `OF n ROWS` (1000),
+    /// each batch's subquery runs in an inner transaction that commits before the next
+    /// batch starts. The statement's own transaction ends first (it has written nothing) and
+    /// a new one, which sees every inner commit, follows the last batch. A failed batch is
+    /// rolled back; `ON ERROR FAIL` then fails the query (batches committed before stay
+    /// committed), `CONTINUE` goes on with the next batch, `BREAK` runs no further batch;
+    /// the rows of a batch that failed or never ran keep null subquery columns.
+    /// Cancellation, time and memory limits end it whatever `ON ERROR` says.
+    fn in_transactions(
+        &mut self,
+        call: &Clause,
+        options: &InTransactions,
+        rows: Vec<Row>,
+        scope: &mut Vec<String>,
+        then_write: bool,
+    ) -> Result<Vec<Row>> {
+        let txns = self.txns.ok_or_else(implicit_only)?;
+        let size =
+            match &options.batch_size {
+                None => 1000,
+                Some(e) => match self.ev().eval(e, &Row::new())? {
+                    Value::Int(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+                    other => return Err(Error::new(
+                        ErrorCode::ArgumentError,
+                        format!(
+                            "Invalid input. '{}' is not a valid value. Must be a positive integer.",
+                            match &other {
+                                Value::String(s) => s.clone(),
+                                Value::Null => "NULL".to_string(),
+                                Value::Int(_) | Value::Float(_) =>
+                                    super::values::number_string(&other),
+                                v => v.type_name().to_string(),
+                            }
+                        ),
+                    )
+                    .with_detail("NumberOutOfRange")),
+                },
+            };
+        let static_cols = call.subquery().and_then(returned_columns);
+        let before: Vec<String> = scope.clone();
+        txns.end_outer(self.tx)?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut committed: u64 = 0;
+        let mut stopped = false;
+        let mut rows = rows.into_iter();
+        let status_var = options.report_status.as_deref();
+        loop {
+            let batch: Vec<Row> = rows.by_ref().take(size).collect();
+            if batch.is_empty() {
+                break;
+            }
+            self.env.check()?;
+            if stopped {
+                // ON ERROR BREAK: the batches after the failed one never start.
+                let cols = static_cols
+                    .clone()
+                    .unwrap_or_else(|| new_names(&before, scope));
+                for r in batch {
+                    out.push(null_row(
+                        r,
+                        &cols,
+                        status_var,
+                        tx_status(false, false, None, None),
+                    ));
+                }
+                continue;
+            }
+            let (w, id) = txns.begin_inner()?;
+            let mut store = StoreTx::Write(w);
+            let mut batch_scope = scope.clone();
+            // CONTINUE and BREAK give a failed batch's rows back with null columns.
+            let kept = (options.on_error != OnError::Fail).then(|| batch.clone());
+            let ran = {
+                let mut inner = Runner {
+                    tx: &mut store,
+                    env: self.env,
+                    stats: Stats::default(),
+                    txns: None,
+                };
+                let mut cols = Vec::new();
+                inner
+                    .clause(call, batch, &mut batch_scope, false, &mut cols)
+                    .map(|rows| (rows, inner.stats))
+            };
+            let ran = match (ran, store) {
+                (Ok(done), StoreTx::Write(w)) => txns.commit_inner(w).map(|()| done),
+                (Err(e), StoreTx::Write(w)) => {
+                    txns.abort_inner(w);
+                    Err(e)
+                }
+                (r, StoreTx::Read(_)) => r,
+            };
+            match ran {
+                Ok((done, stats)) => {
+                    committed += 1;
+                    add_stats(&mut self.stats, &stats);
+                    *scope = batch_scope;
+                    for mut r in done {
+                        if let Some(v) = status_var {
+                            r.insert(v.to_string(), tx_status(true, true, Some(&id), None));
+                        }
+                        out.push(r);
+                    }
+                }
+                Err(e) if ends_every_batch(&e) || options.on_error == OnError::Fail => {
+                    let mut e = e;
+                    e.message = format!("{} (Transactions committed: {committed})", e.message);
+                    return Err(e);
+                }
+                Err(e) => {
+                    let cols = static_cols
+                        .clone()
+                        .unwrap_or_else(|| new_names(&before, scope));
+                    let status = tx_status(true, false, Some(&id), Some(&e.message));
+                    for r in kept.unwrap_or_default() {
+                        out.push(null_row(r, &cols, status_var, status.clone()));
+                    }
+                    if options.on_error == OnError::Break {
+                        stopped = true;
+                    }
+                }
+            }
+        }
+        txns.resume_outer(self.tx, then_write)?;
+        for c in static_cols.unwrap_or_default() {
+            if !scope.contains(&c) {
+                scope.push(c);
+            }
+        }
+        if let Some(v) = status_var {
+            scope.push(v.to_string());
+        }
+        Ok(out)
     }
 
     /// MERGE cannot create an entity whose pattern property is null: it could never match it
@@ -931,6 +1198,9 @@ pub fn check_procedure_calls(
                     }
                 }
                 Clause::Foreach(f) => walk(&f.clauses, false, procs, params)?,
+                Clause::InTransactions { call, .. } => {
+                    walk(std::slice::from_ref(&**call), false, procs, params)?
+                }
                 _ => {}
             }
         }
@@ -1035,6 +1305,7 @@ pub fn has_load_csv(q: &Query) -> bool {
             Clause::CallSubquery(q)
             | Clause::OptionalCallSubquery(q)
             | Clause::ScopedCallSubquery { query: q, .. } => has_load_csv(q),
+            Clause::InTransactions { call, .. } => clauses(std::slice::from_ref(&**call)),
             _ => false,
         })
     }
@@ -1042,21 +1313,25 @@ pub fn has_load_csv(q: &Query) -> bool {
 }
 
 pub fn has_updates(q: &Query) -> bool {
-    fn clauses(cs: &[Clause]) -> bool {
-        cs.iter().any(|c| match c {
-            Clause::Create(_)
-            | Clause::Merge(_)
-            | Clause::Set(_)
-            | Clause::Remove(_)
-            | Clause::Delete(_)
-            | Clause::Foreach(_) => true,
-            Clause::CallSubquery(q)
-            | Clause::OptionalCallSubquery(q)
-            | Clause::ScopedCallSubquery { query: q, .. } => has_updates(q),
-            _ => false,
-        })
-    }
-    clauses(&q.first.clauses) || q.unions.iter().any(|(_, s)| clauses(&s.clauses))
+    clause_has_updates(&q.first.clauses)
+        || q.unions.iter().any(|(_, s)| clause_has_updates(&s.clauses))
+}
+
+/// Whether any of `cs` writes (an update clause, or a subquery that has one).
+fn clause_has_updates(cs: &[Clause]) -> bool {
+    cs.iter().any(|c| match c {
+        Clause::Create(_)
+        | Clause::Merge(_)
+        | Clause::Set(_)
+        | Clause::Remove(_)
+        | Clause::Delete(_)
+        | Clause::Foreach(_) => true,
+        Clause::CallSubquery(q)
+        | Clause::OptionalCallSubquery(q)
+        | Clause::ScopedCallSubquery { query: q, .. } => has_updates(q),
+        Clause::InTransactions { call, .. } => clause_has_updates(std::slice::from_ref(&**call)),
+        _ => false,
+    })
 }
 
 #[allow(dead_code)]
