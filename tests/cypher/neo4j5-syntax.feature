@@ -183,13 +183,17 @@ Feature: Neo4j5Syntax
       | 'B'  | null  |
     And no side effects
 
-  Scenario: CALL IN TRANSACTIONS is refused by name
+  Scenario: CALL IN TRANSACTIONS runs (see call-in-transactions.feature)
     When executing query:
       """
       UNWIND [1, 2] AS i
       CALL (i) { CREATE (:N {i: i}) } IN TRANSACTIONS OF 1 ROW
       """
-    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+    Then the result should be empty
+    And the side effects should be:
+      | +nodes      | 2 |
+      | +properties | 2 |
+      | +labels     | 1 |
 
   Scenario: Label expressions in node patterns
     Given having executed:
