@@ -153,8 +153,8 @@ Feature: ExistenceConstraints
       SHOW CONSTRAINTS
       """
     Then the result should be, in any order:
-      | id | name          | state    | type                      | entityType | labelsOrTypes | properties |
-      | 1  | 'author_name' | 'ONLINE' | 'NODE_PROPERTY_EXISTENCE' | 'NODE'     | ['Author']    | ['name']   |
+      | id | name          | type                      | entityType | labelsOrTypes | properties | ownedIndex | propertyType |
+      | 1  | 'author_name' | 'NODE_PROPERTY_EXISTENCE' | 'NODE'     | ['Author']    | ['name']   | null       | null         |
     And no side effects
 
   Scenario: DROP CONSTRAINT removes it
@@ -194,12 +194,19 @@ Feature: ExistenceConstraints
       """
     Then the error code should be Neo.ClientError.Statement.SyntaxError
 
-  Scenario: NODE KEY constraints are refused by name
-    When executing query:
+  Scenario: A NODE KEY constraint without a name gets one
+    Given having executed:
       """
       CREATE CONSTRAINT FOR (a:Author) REQUIRE (a.name, a.surname) IS NODE KEY
       """
-    Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
+    When executing query:
+      """
+      SHOW CONSTRAINTS YIELD name, type
+      """
+    Then the result should be, in any order:
+      | name                                 | type       |
+      | 'constraint_key_author_name_surname' | 'NODE_KEY' |
+    And no side effects
 
   Scenario: Property type constraints are refused by name
     When executing query:
@@ -218,10 +225,10 @@ Feature: ExistenceConstraints
       | {}       |
     And no side effects
 
-  Scenario: Relationship indexes are refused by name
+  Scenario: Text indexes are refused by name
     When executing query:
       """
-      CREATE INDEX FOR ()-[r:WROTE]-() ON (r.year)
+      CREATE TEXT INDEX FOR (a:Author) ON (a.name)
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
 

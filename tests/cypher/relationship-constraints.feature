@@ -150,10 +150,10 @@ Feature: RelationshipConstraints
       SHOW CONSTRAINTS
       """
     Then the result should be, in any order:
-      | id | name                      | state    | type                              | entityType     | labelsOrTypes | properties |
-      | 1  | 'a'                       | 'ONLINE' | 'RELATIONSHIP_PROPERTY_EXISTENCE' | 'RELATIONSHIP' | ['A']         | ['p']      |
-      | 2  | 'b'                       | 'ONLINE' | 'RELATIONSHIP_PROPERTY_EXISTENCE' | 'RELATIONSHIP' | ['B']         | ['p']      |
-      | 3  | 'constraint_rel_exists_c_p' | 'ONLINE' | 'RELATIONSHIP_PROPERTY_EXISTENCE' | 'RELATIONSHIP' | ['C']         | ['p']      |
+      | id | name                        | type                              | entityType     | labelsOrTypes | properties | ownedIndex | propertyType |
+      | 1  | 'a'                         | 'RELATIONSHIP_PROPERTY_EXISTENCE' | 'RELATIONSHIP' | ['A']         | ['p']      | null       | null         |
+      | 2  | 'b'                         | 'RELATIONSHIP_PROPERTY_EXISTENCE' | 'RELATIONSHIP' | ['B']         | ['p']      | null       | null         |
+      | 3  | 'constraint_rel_exists_c_p' | 'RELATIONSHIP_PROPERTY_EXISTENCE' | 'RELATIONSHIP' | ['C']         | ['p']      | null       | null         |
     And no side effects
 
   Scenario: IF NOT EXISTS over an equivalent relationship constraint does nothing
@@ -256,8 +256,8 @@ Feature: RelationshipConstraints
       SHOW CONSTRAINTS
       """
     Then the result should be, in any order:
-      | id | name      | state    | type                      | entityType     | labelsOrTypes | properties |
-      | 1  | 'sequels' | 'ONLINE' | 'RELATIONSHIP_UNIQUENESS' | 'RELATIONSHIP' | ['SEQUEL_OF'] | ['order']  |
+      | id | name      | type                      | entityType     | labelsOrTypes | properties | ownedIndex | propertyType |
+      | 1  | 'sequels' | 'RELATIONSHIP_UNIQUENESS' | 'RELATIONSHIP' | ['SEQUEL_OF'] | ['order']  | 'sequels'  | null         |
     And no side effects
 
   Scenario: SHOW INDEXES lists the index backing the uniqueness constraint
@@ -270,8 +270,8 @@ Feature: RelationshipConstraints
       SHOW INDEXES
       """
     Then the result should be, in any order:
-      | id | name      | state    | type    | entityType     | labelsOrTypes | properties |
-      | 1  | 'sequels' | 'ONLINE' | 'RANGE' | 'RELATIONSHIP' | ['SEQUEL_OF'] | ['order']  |
+      | id | name      | state    | populationPercent | type    | entityType     | labelsOrTypes | properties | indexProvider | owningConstraint | lastRead | readCount |
+      | 1  | 'sequels' | 'ONLINE' | 100.0             | 'RANGE' | 'RELATIONSHIP' | ['SEQUEL_OF'] | ['order']  | 'range-1.0'   | 'sequels'        | null     | null      |
     And no side effects
 
   Scenario: DROP CONSTRAINT removes a relationship constraint
@@ -304,10 +304,10 @@ Feature: RelationshipConstraints
       """
     Then the error code should be Neo.ClientError.Statement.SyntaxError
 
-  Scenario: Relationship KEY constraints are refused by name
+  Scenario: Point indexes on relationships are refused by name
     When executing query:
       """
-      CREATE CONSTRAINT FOR ()-[s:SEQUEL_OF]-() REQUIRE s.order IS RELATIONSHIP KEY
+      CREATE POINT INDEX FOR ()-[s:SEQUEL_OF]-() ON (s.at)
       """
     Then the error code should be Neo.ClientError.Statement.FeatureNotSupported
 

@@ -26,10 +26,10 @@ use graphward_core::auth::Authenticator;
 use graphward_core::commands::{Command, CommandContext, ServerCommand, TxControl};
 use graphward_core::engine::{
     AccessMode, CommitInfo, DatabaseInfo, Params, Prepared, Principal, QueryEngine, ResultStream,
-    Summary, Transaction, TxOptions,
+    Transaction, TxOptions,
 };
-use graphward_core::{Error, ErrorCode, Result, Value};
-use graphward_cypher::ast::{AdminCommand, Statement};
+use graphward_core::{Error, ErrorCode, Result};
+use graphward_cypher::ast::{AdminCommand, ShowCommand, ShowStatement, Statement};
 
 use crate::jwt::RefusalKind;
 use crate::policy::{needs, Needs};
@@ -441,6 +441,46 @@ impl Transaction for FrontTx {
 }
 
 impl FrontTx {
+    /// `cmd` narrowed to what the principal may see, when that depends on who runs it: the
+    /// rows of `SHOW DATABASES` are the databases the principal may use (and `system`), as
+    /// Neo4j lists them; users see (and terminate) their own transactions, an administrator
+    /// (ADMIN on every graph) all of them. Decided here, on the typed command, so that the
+    /// engine filters the rows before any `WHERE` of the statement reads them.
+    fn scoped(&self, cmd: &AdminCommand) -> Option<AdminCommand> {
+        match cmd {
+            AdminCommand::ShowDatabases { which, .. } => {
+                let visible = (!self.auth.is_disabled()).then(|| {
+                    let mut names: Vec<String> = self
+                        .cypher
+                        .databases()
+                        .into_iter()
+                        .map(|d| d.name.to_ascii_lowercase())
+                        .filter(|n| self.auth.level(&self.principal, n).is_some())
+                        .collect();
+                    names.push("system".to_string());
+                    names
+                });
+                Some(AdminCommand::ShowDatabases {
+                    which: which.clone(),
+                    visible,
+                })
+            }
+            AdminCommand::ShowTransactions { ids, .. }
+            | AdminCommand::TerminateTransactions { ids, .. } => {
+                let all_users = self.auth.is_disabled()
+                    || self.auth.level(&self.principal, ALL_GRAPHS) == Some(Level::Admin);
+                let ids = ids.clone();
+                Some(match cmd {
+                    AdminCommand::ShowTransactions { .. } => {
+                        AdminCommand::ShowTransactions { ids, all_users }
+                    }
+                    _ => AdminCommand::TerminateTransactions { ids, all_users },
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// Parse (unless done), authorize, route.
     fn run_checked(&mut self, prepared: Prepared, params: Params) -> Result<Box<dyn ResultStream>> {
         let prepared =
@@ -480,74 +520,35 @@ impl FrontTx {
                     }
                 ),
             )),
-            Statement::Admin(AdminCommand::ShowDatabases) => {
-                let stream = self.inner()?.run_prepared(prepared, params)?;
-                if self.auth.is_disabled() {
-                    return Ok(stream);
+            Statement::Show(show) => match &show.command {
+                // A server command's rows, then its tail (over those rows only).
+                ShowCommand::Server(command) => {
+                    let stream = self.run_command(command, &params)?;
+                    graphward_cypher::runtime::show::apply_to_stream(
+                        stream, &show.tail, &params, &self.db,
+                    )
                 }
-                let auth = self.auth.clone();
-                let principal = self.principal.clone();
-                Ok(Box::new(VisibleDatabases {
-                    inner: stream,
-                    visible: Box::new(move |name: &str| {
-                        name == "system" || auth.level(&principal, name).is_some()
-                    }),
-                }))
-            }
-            Statement::Admin(
-                AdminCommand::ShowTransactions { ids, .. }
-                | AdminCommand::TerminateTransactions { ids, .. },
-            ) => {
-                // Users see (and terminate) their own transactions; an administrator (ADMIN
-                // on every graph) all of them.
-                let all_users = self.auth.is_disabled()
-                    || self.auth.level(&self.principal, ALL_GRAPHS) == Some(Level::Admin);
-                let ids = ids.clone();
-                let statement = match statement {
-                    Statement::Admin(AdminCommand::ShowTransactions { .. }) => {
-                        AdminCommand::ShowTransactions { ids, all_users }
+                ShowCommand::Admin(cmd) => match self.scoped(cmd) {
+                    Some(cmd) => {
+                        let statement = Statement::Show(Box::new(ShowStatement {
+                            command: ShowCommand::Admin(cmd),
+                            tail: show.tail.clone(),
+                        }));
+                        let prepared = Prepared::parsed_as(prepared.text(), None, statement);
+                        self.inner()?.run_prepared(prepared, params)
                     }
-                    _ => AdminCommand::TerminateTransactions { ids, all_users },
-                };
-                let prepared =
-                    Prepared::parsed_as(prepared.text(), None, Statement::Admin(statement));
-                self.inner()?.run_prepared(prepared, params)
-            }
+                    None => self.inner()?.run_prepared(prepared, params),
+                },
+            },
+            Statement::Admin(cmd) => match self.scoped(cmd) {
+                Some(cmd) => {
+                    let prepared =
+                        Prepared::parsed_as(prepared.text(), None, Statement::Admin(cmd));
+                    self.inner()?.run_prepared(prepared, params)
+                }
+                None => self.inner()?.run_prepared(prepared, params),
+            },
             _ => self.inner()?.run_prepared(prepared, params),
         }
-    }
-}
-
-/// `SHOW DATABASES` rows of the databases the principal may use (and `system`), as Neo4j lists
-/// them.
-struct VisibleDatabases {
-    inner: Box<dyn ResultStream>,
-    visible: Box<dyn Fn(&str) -> bool + Send>,
-}
-
-impl ResultStream for VisibleDatabases {
-    fn columns(&self) -> &[String] {
-        self.inner.columns()
-    }
-
-    fn next_row(&mut self) -> Option<Result<Vec<Value>>> {
-        let name_at = self.inner.columns().iter().position(|c| c == "name");
-        loop {
-            let row = self.inner.next_row()?;
-            let Ok(values) = &row else {
-                return Some(row);
-            };
-            let shown = match name_at.and_then(|i| values.get(i)) {
-                Some(Value::String(name)) => (self.visible)(name),
-                _ => true,
-            };
-            if shown {
-                return Some(row);
-            }
-        }
-    }
-
-    fn summary(&self) -> Summary {
-        self.inner.summary()
     }
 }

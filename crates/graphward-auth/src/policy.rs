@@ -10,7 +10,8 @@
 //! | `CREATE/SHOW/DROP SECRET` (own) | a password login (not a token) |
 //! | a query that only reads; `EXPLAIN`/`PROFILE` of it; `SHOW INDEXES/CONSTRAINTS`; `SHOW QUERIES ON GRAPH g` | READ on the graph |
 //! | a query that writes (CREATE, MERGE, SET, REMOVE, DELETE); `EXPLAIN`/`PROFILE` of it | WRITE on the graph |
-//! | `CREATE/DROP INDEX`, `CREATE/DROP CONSTRAINT` (Neo4j and Memgraph forms) | ADMIN on the graph |
+//! | `CREATE/DROP INDEX` (nodes and relationships), `CREATE/DROP CONSTRAINT` (uniqueness, existence, key; Neo4j and Memgraph forms) | ADMIN on the graph |
+//! | a `SHOW` command with a `YIELD` / `WHERE` / `RETURN` tail | what the `SHOW` command needs (the tail reads its rows only; `SHOW DATABASES` rows are narrowed to the principal's databases before the tail) |
 //! | `SHOW INDEX INFO`, `SHOW CONSTRAINT INFO`, `SHOW STORAGE INFO` (Memgraph) | READ on the graph |
 //! | `SHOW PROCEDURES`, `SHOW FUNCTIONS` | any authenticated client |
 //! | a query with `LOAD CSV` (it reads the server's import directory; Neo4j's LOAD privilege) | ADMIN on every graph (`*`) |
@@ -36,7 +37,7 @@ use graphward_core::auth::DbmsPrivilege;
 use graphward_core::commands::{
     AuthCommand, Command, GraphLevel, MaintenanceCommand, StoredQueryCommand, TlsCommand,
 };
-use graphward_cypher::ast::{AdminCommand, MemgraphCommand, Statement};
+use graphward_cypher::ast::{AdminCommand, MemgraphCommand, ShowCommand, Statement};
 
 /// What a statement needs of the principal running it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,42 +91,50 @@ pub fn needs(statement: &Statement, user: Option<&str>) -> Needs {
         Statement::Query(q) => query_needs(q),
         Statement::Explain(inner) | Statement::Profile(inner) => needs(inner, user),
         Statement::TxControl(_) => Needs::Anyone,
-        Statement::Admin(cmd) => match cmd {
-            AdminCommand::CreateDatabase { .. } | AdminCommand::DropDatabase { .. } => {
-                Needs::AdminAll
-            }
-            // One row for compaction: the statement is decided as the typed command of the
-            // HTTP endpoint `POST /admin/compact/{database}`.
-            AdminCommand::CompactDatabase { name } => command_needs(
-                &Command::Maintenance(MaintenanceCommand::Compact {
-                    database: name.clone(),
-                }),
-                user,
-            ),
-            AdminCommand::ShowDatabases
-            | AdminCommand::ShowTransactions { .. }
-            | AdminCommand::TerminateTransactions { .. } => Needs::OwnAccount,
-            AdminCommand::CreateIndex { .. }
-            | AdminCommand::DropIndex { .. }
-            | AdminCommand::CreateUniqueConstraint { .. }
-            | AdminCommand::CreateExistenceConstraint { .. }
-            | AdminCommand::DropConstraint { .. } => Needs::Graph(GraphLevel::Admin),
-            AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
-                Needs::Graph(GraphLevel::Read)
-            }
-            // The built-in procedures and functions: a fixed list, nothing of any graph.
-            AdminCommand::ShowProcedures | AdminCommand::ShowFunctions => Needs::Anyone,
-            AdminCommand::Memgraph(m) => match m {
-                MemgraphCommand::DropIndexOn { .. }
-                | MemgraphCommand::LabelIndex { .. }
-                | MemgraphCommand::DropUniqueOn { .. }
-                | MemgraphCommand::Existence { .. } => Needs::Graph(GraphLevel::Admin),
-                MemgraphCommand::ShowIndexInfo
-                | MemgraphCommand::ShowConstraintInfo
-                | MemgraphCommand::ShowStorageInfo => Needs::Graph(GraphLevel::Read),
-            },
-        },
+        Statement::Admin(cmd) => admin_needs(cmd, user),
         Statement::Command(cmd) => command_needs(cmd, user),
+        // A SHOW command's tail reads the command's rows only: the command decides.
+        Statement::Show(show) => match &show.command {
+            ShowCommand::Admin(cmd) => admin_needs(cmd, user),
+            ShowCommand::Server(cmd) => command_needs(cmd, user),
+        },
+    }
+}
+
+fn admin_needs(cmd: &AdminCommand, user: Option<&str>) -> Needs {
+    match cmd {
+        AdminCommand::CreateDatabase { .. } | AdminCommand::DropDatabase { .. } => Needs::AdminAll,
+        // One row for compaction: the statement is decided as the typed command of the
+        // HTTP endpoint `POST /admin/compact/{database}`.
+        AdminCommand::CompactDatabase { name } => command_needs(
+            &Command::Maintenance(MaintenanceCommand::Compact {
+                database: name.clone(),
+            }),
+            user,
+        ),
+        AdminCommand::ShowDatabases { .. }
+        | AdminCommand::ShowTransactions { .. }
+        | AdminCommand::TerminateTransactions { .. } => Needs::OwnAccount,
+        AdminCommand::CreateIndex { .. }
+        | AdminCommand::DropIndex { .. }
+        | AdminCommand::CreateUniqueConstraint { .. }
+        | AdminCommand::CreateExistenceConstraint { .. }
+        | AdminCommand::CreateKeyConstraint { .. }
+        | AdminCommand::DropConstraint { .. } => Needs::Graph(GraphLevel::Admin),
+        AdminCommand::ShowIndexes { .. } | AdminCommand::ShowConstraints { .. } => {
+            Needs::Graph(GraphLevel::Read)
+        }
+        // The built-in procedures and functions: a fixed list, nothing of any graph.
+        AdminCommand::ShowProcedures { .. } | AdminCommand::ShowFunctions { .. } => Needs::Anyone,
+        AdminCommand::Memgraph(m) => match m {
+            MemgraphCommand::DropIndexOn { .. }
+            | MemgraphCommand::LabelIndex { .. }
+            | MemgraphCommand::DropUniqueOn { .. }
+            | MemgraphCommand::Existence { .. } => Needs::Graph(GraphLevel::Admin),
+            MemgraphCommand::ShowIndexInfo
+            | MemgraphCommand::ShowConstraintInfo
+            | MemgraphCommand::ShowStorageInfo => Needs::Graph(GraphLevel::Read),
+        },
     }
 }
 

@@ -50,6 +50,21 @@ pub enum CommandFamily {
 }
 
 impl Command {
+    /// A `SHOW` command (it lists rows and takes a `YIELD` / `WHERE` / `RETURN` tail).
+    pub fn is_show(&self) -> bool {
+        matches!(
+            self,
+            Command::Auth(
+                AuthCommand::ShowUsers
+                    | AuthCommand::ShowCurrentUser
+                    | AuthCommand::ShowRoles
+                    | AuthCommand::ShowPrivileges { .. }
+                    | AuthCommand::ShowSecrets { .. }
+            ) | Command::Tls(TlsCommand::Show)
+                | Command::StoredQuery(StoredQueryCommand::Show { .. })
+        )
+    }
+
     pub fn family(&self) -> CommandFamily {
         match self {
             Command::Auth(_) => CommandFamily::Auth,

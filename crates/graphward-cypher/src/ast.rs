@@ -32,6 +32,54 @@ pub enum Statement {
     Command(graphward_core::commands::Command),
     /// `BEGIN`, `COMMIT`, `ROLLBACK` sent as statements.
     TxControl(graphward_core::commands::TxControl),
+    /// A `SHOW` command followed by `YIELD`, `WHERE` or `RETURN` (Neo4j 5): the command's
+    /// rows, with every column it has, filtered and projected by the tail
+    /// (`runtime::show`). A `SHOW` command without a tail stays `Admin` / `Command`.
+    Show(Box<ShowStatement>),
+}
+
+/// `SHOW ... [YIELD ...] [WHERE ...] [RETURN ...]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShowStatement {
+    pub command: ShowCommand,
+    pub tail: ShowTail,
+}
+
+/// The `SHOW` command of a [`ShowStatement`]: one the engine runs, or a server command (users,
+/// roles, privileges, TLS, stored queries) run by the front door's handlers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShowCommand {
+    Admin(AdminCommand),
+    Server(graphward_core::commands::Command),
+}
+
+/// The tail of a `SHOW` command: run as a query over the command's rows, each row binding
+/// every column of the command by its name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShowTail {
+    /// `YIELD *` (`star`) or `YIELD col [AS alias], ...` (each item a plain variable), with its
+    /// `ORDER BY`, `SKIP` and `LIMIT`; `None` without `YIELD` (then the command's default
+    /// columns are in scope).
+    pub yield_: Option<Projection>,
+    /// `WHERE` (after `YIELD`, or alone).
+    pub where_: Option<Expr>,
+    /// `RETURN ...` (only after `YIELD`); `None`: the yielded columns are returned.
+    pub return_: Option<Projection>,
+}
+
+impl AdminCommand {
+    /// A `SHOW` command that takes a `YIELD` / `WHERE` / `RETURN` tail.
+    pub fn is_show(&self) -> bool {
+        matches!(
+            self,
+            AdminCommand::ShowDatabases { .. }
+                | AdminCommand::ShowIndexes { .. }
+                | AdminCommand::ShowConstraints { .. }
+                | AdminCommand::ShowProcedures { .. }
+                | AdminCommand::ShowFunctions { .. }
+                | AdminCommand::ShowTransactions { .. }
+        )
+    }
 }
 
 /// A query, possibly a UNION of several single queries.
@@ -679,11 +727,21 @@ pub enum AdminCommand {
         name: String,
         if_exists: bool,
     },
-    ShowDatabases,
-    /// `CREATE INDEX [name] [IF NOT EXISTS] FOR (n:Label) ON (n.p1, n.p2)`
+    /// `SHOW DATABASES`, `SHOW DATABASE name`, `SHOW DEFAULT DATABASE`, `SHOW HOME DATABASE`.
+    ShowDatabases {
+        which: DatabaseFilter,
+        /// The databases the principal may see (`None`: all). `None` as parsed; the front
+        /// door sets it from the principal's rights before the engine runs the command, so
+        /// rows are filtered before any `WHERE` of the statement sees them.
+        visible: Option<Vec<String>>,
+    },
+    /// `CREATE [RANGE] INDEX [name] [IF NOT EXISTS] FOR (n:Label) ON (n.p1, n.p2)`, or on
+    /// relationships `FOR ()-[r:TYPE]-() ON (r.p1, r.p2)`.
     CreateIndex {
         name: Option<String>,
         if_not_exists: bool,
+        entity: SchemaEntity,
+        /// The label, or the relationship type.
         label: String,
         properties: Vec<String>,
     },
@@ -691,7 +749,10 @@ pub enum AdminCommand {
         name: String,
         if_exists: bool,
     },
-    ShowIndexes,
+    /// `SHOW [ALL | RANGE | LOOKUP | TEXT | POINT | FULLTEXT | VECTOR] INDEXES`.
+    ShowIndexes {
+        kind: IndexFilter,
+    },
     /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:Label) REQUIRE n.p IS UNIQUE`
     /// (and the older `ON (n:Label) ASSERT n.p IS UNIQUE`), or on relationships
     /// `FOR ()-[r:TYPE]-() REQUIRE r.p IS [REL[ATIONSHIP]] UNIQUE` (Neo4j 5.7).
@@ -714,17 +775,37 @@ pub enum AdminCommand {
         label: String,
         property: String,
     },
+    /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:Label) REQUIRE (n.a, n.b) IS [NODE] KEY`
+    /// (and the older `ON (n:Label) ASSERT (n.a) IS NODE KEY`), or on relationships
+    /// `FOR ()-[r:TYPE]-() REQUIRE r.p IS [REL[ATIONSHIP]] KEY`: unique, and every key
+    /// property exists.
+    CreateKeyConstraint {
+        name: Option<String>,
+        if_not_exists: bool,
+        entity: SchemaEntity,
+        /// The label, or the relationship type.
+        label: String,
+        properties: Vec<String>,
+    },
     DropConstraint {
         name: String,
         if_exists: bool,
     },
-    ShowConstraints,
+    /// `SHOW [ALL | NODE | REL[ATIONSHIP] | [NODE | REL[ATIONSHIP]] UNIQUE | ... KEY |
+    /// ... [PROPERTY] EXISTENCE] CONSTRAINTS`.
+    ShowConstraints {
+        kind: ConstraintFilter,
+    },
     /// Memgraph's schema syntax.
     Memgraph(MemgraphCommand),
-    /// `SHOW [ALL | BUILT IN] PROCEDURES`.
-    ShowProcedures,
-    /// `SHOW [ALL | BUILT IN] FUNCTIONS`.
-    ShowFunctions,
+    /// `SHOW [ALL | BUILT IN | USER DEFINED] PROCEDURES`.
+    ShowProcedures {
+        kind: RoutineFilter,
+    },
+    /// `SHOW [ALL | BUILT IN | USER DEFINED] FUNCTIONS`.
+    ShowFunctions {
+        kind: RoutineFilter,
+    },
     /// `SHOW TRANSACTION[S] ['id', ...]`: open transactions (all of them, or those named).
     /// `all_users` is false as parsed (a user sees its own); the front door sets it for an
     /// administrator.
@@ -742,6 +823,60 @@ pub enum AdminCommand {
     CompactDatabase {
         name: String,
     },
+}
+
+/// Which databases `SHOW DATABASE[S]` lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseFilter {
+    All,
+    /// `SHOW DATABASE name`.
+    Named(String),
+    /// `SHOW DEFAULT DATABASE` / `SHOW HOME DATABASE` (graphward has no per-user home).
+    Default,
+}
+
+/// Which indexes `SHOW ... INDEXES` lists. graphward's property indexes are range indexes;
+/// a kind it does not have lists nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexFilter {
+    All,
+    Range,
+    Lookup,
+    Text,
+    Point,
+    Fulltext,
+    Vector,
+}
+
+/// Which constraints `SHOW ... CONSTRAINTS` lists: by rule (any, uniqueness, existence, key)
+/// and by entity (`None`: nodes and relationships).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConstraintFilter {
+    pub rule: ConstraintRule,
+    pub entity: Option<SchemaEntity>,
+}
+
+impl ConstraintFilter {
+    pub const ALL: ConstraintFilter = ConstraintFilter {
+        rule: ConstraintRule::Any,
+        entity: None,
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintRule {
+    Any,
+    Unique,
+    Existence,
+    Key,
+}
+
+/// `SHOW [ALL | BUILT IN | USER DEFINED] FUNCTIONS | PROCEDURES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoutineFilter {
+    All,
+    BuiltIn,
+    UserDefined,
 }
 
 /// What the pattern of a schema command names: nodes with a label, or relationships of a type.

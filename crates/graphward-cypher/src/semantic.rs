@@ -79,7 +79,10 @@ pub fn statement_is_deep(stmt: &Statement) -> bool {
     let limit = crate::parser::SHALLOW_NESTING;
     match stmt {
         Statement::Explain(s) | Statement::Profile(s) => statement_is_deep(s),
-        Statement::Admin(_) | Statement::Command(_) | Statement::TxControl(_) => false,
+        Statement::Admin(_)
+        | Statement::Command(_)
+        | Statement::TxControl(_)
+        | Statement::Show(_) => false,
         Statement::Query(q) => std::iter::once(&q.first)
             .chain(q.unions.iter().map(|(_, s)| s))
             .flat_map(|sq| sq.clauses.iter())
@@ -346,8 +349,26 @@ fn check_inner(stmt: &Statement) -> Result<()> {
             c.query(q, &Scope::new(), Kind::Top).map(|_| ())
         }
         Statement::Explain(s) | Statement::Profile(s) => check_inner(s),
-        Statement::Admin(_) | Statement::Command(_) | Statement::TxControl(_) => Ok(()),
+        // A SHOW tail is checked when it is compiled over its command's columns
+        // (`check_over_columns`).
+        Statement::Admin(_)
+        | Statement::Command(_)
+        | Statement::TxControl(_)
+        | Statement::Show(_) => Ok(()),
     }
+}
+
+/// Check `q` as a query over rows binding `columns` (a `SHOW` command's tail, see
+/// `runtime::show`); the result's column names.
+pub fn check_over_columns(q: &Query, columns: &[String]) -> Result<Vec<String>> {
+    let scope: Scope = columns.iter().map(|c| (c.clone(), Ty::Any)).collect();
+    let mut c = Checker;
+    c.query(q, &scope, Kind::Top).map_err(|mut e| {
+        if e.code == graphward_core::ErrorCode::SemanticError {
+            e.code = graphward_core::ErrorCode::SyntaxError;
+        }
+        e
+    })
 }
 
 /// Whether `name` is a known aggregate function (case-insensitive).

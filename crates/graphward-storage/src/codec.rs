@@ -639,10 +639,10 @@ pub(crate) struct SchemaData {
     pub id: u32,
     pub name: String,
     pub unique: bool,
-    /// An existence constraint (`unique` is then false): no index entries.
+    /// Every key property must exist: an existence constraint (no index entries, `unique`
+    /// false) or a key constraint (with `unique`).
     pub exists: bool,
-    /// A rule on relationships: `label` is then a relationship type token. Only uniqueness
-    /// and existence constraints are offered on relationships.
+    /// A rule on relationships: `label` is then a relationship type token.
     pub rel: bool,
     /// A label token, or a relationship type token when `rel`.
     pub label: u32,
@@ -650,22 +650,37 @@ pub(crate) struct SchemaData {
 }
 
 impl SchemaData {
-    /// A node property index or node uniqueness constraint: has entries for nodes.
+    /// Kept in an index: a property index, or a uniqueness or key constraint (an existence
+    /// constraint has no entries).
+    pub fn indexed(&self) -> bool {
+        self.unique || !self.exists
+    }
+
+    /// A node property index, node uniqueness or node key constraint: has entries for nodes.
     pub fn node_indexed(&self) -> bool {
-        !self.rel && !self.exists
+        !self.rel && self.indexed()
+    }
+
+    /// The relationship counterpart of [`SchemaData::node_indexed`].
+    pub fn rel_indexed(&self) -> bool {
+        self.rel && self.indexed()
     }
 }
 
 /// The kind byte of a schema record: 0 node index, 1 node uniqueness, 2 node existence (all
-/// three since format 1), 3 relationship existence, 4 relationship uniqueness. Older files
-/// hold only 0..=2, so they open unchanged; a binary older than kinds 3 and 4 refuses a file
-/// holding them ("bad schema kind") rather than ignore a constraint.
+/// three since format 1), 3 relationship existence, 4 relationship uniqueness, 5 relationship
+/// index, 6 node key, 7 relationship key. Older files hold only the kinds of their time, so
+/// they open unchanged; a binary older than a kind refuses a file holding it ("bad schema
+/// kind") rather than ignore an index or a constraint.
 fn schema_kind(s: &SchemaData) -> u8 {
     match (s.rel, s.exists, s.unique) {
-        (false, true, _) => 2,
         (false, false, unique) => u8::from(unique),
-        (true, true, _) => 3,
-        (true, false, _) => 4,
+        (false, true, false) => 2,
+        (true, true, false) => 3,
+        (true, false, true) => 4,
+        (true, false, false) => 5,
+        (false, true, true) => 6,
+        (true, true, true) => 7,
     }
 }
 
@@ -692,6 +707,9 @@ pub(crate) fn decode_schema(id: u32, bytes: &[u8]) -> Result<SchemaData> {
         2 => (false, true, false),
         3 => (false, true, true),
         4 => (true, false, true),
+        5 => (false, false, true),
+        6 => (true, true, false),
+        7 => (true, true, true),
         _ => return Err(corrupt("bad schema kind")),
     };
     let name = r.string()?;

@@ -52,7 +52,7 @@
 //! | `rels` | rel id | src, dst, type + properties |
 //! | `adj_out_v2` / `adj_in_v2` | (node, type, first rel) | up to 128 (rel, other node), delta varints |
 //! | `label_chunks` / `label_count` | (label, node >> 10) / label | bitmap or offset list / count |
-//! | `prop_idx` | schema id ++ value key ++ node (or relationship) | () (property indexes, uniqueness constraints) |
+//! | `prop_idx` | schema id ++ value key ++ node (or relationship) | () (property indexes, uniqueness and key constraints) |
 //! | `schema` | schema id | name, kind (0 index, 1 unique, 2 exists; 3/4 relationship exists/unique), label or type, keys |
 //!
 //! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
@@ -133,19 +133,62 @@ pub enum SchemaKind {
     /// `label` of the [`SchemaDef`]) has the (single) property, checked at commit. No index.
     RelExistence,
     /// A relationship property uniqueness constraint on the type (the `label` of the
-    /// [`SchemaDef`]), backed by an index of its own (not used for seeks).
+    /// [`SchemaDef`]), backed by an index of its own.
     RelUnique,
+    /// A relationship property index on the type (the `label` of the [`SchemaDef`]).
+    RelIndex,
+    /// A node key constraint: unique, and every node with the label has every key property
+    /// (checked at commit). Backed by an index.
+    Key,
+    /// A relationship key constraint (as [`SchemaKind::Key`], on a relationship type).
+    RelKey,
 }
 
 impl SchemaKind {
     /// A rule on relationships (its `label` is a relationship type).
     pub fn on_relationships(&self) -> bool {
-        matches!(self, SchemaKind::RelExistence | SchemaKind::RelUnique)
+        matches!(
+            self,
+            SchemaKind::RelExistence
+                | SchemaKind::RelUnique
+                | SchemaKind::RelIndex
+                | SchemaKind::RelKey
+        )
     }
 
     /// A constraint (as opposed to a plain index).
     pub fn is_constraint(&self) -> bool {
-        !matches!(self, SchemaKind::Index)
+        !matches!(self, SchemaKind::Index | SchemaKind::RelIndex)
+    }
+
+    /// Kept in an index (a plain index, or the index backing a uniqueness or key constraint).
+    pub fn has_index(&self) -> bool {
+        !matches!(self, SchemaKind::Existence | SchemaKind::RelExistence)
+    }
+
+    /// The kind of `(rel, exists, unique)`: an existence rule, unique values, on
+    /// relationships.
+    pub(crate) fn of_flags(rel: bool, exists: bool, unique: bool) -> SchemaKind {
+        match (rel, exists, unique) {
+            (false, false, false) => SchemaKind::Index,
+            (false, false, true) => SchemaKind::Unique,
+            (false, true, false) => SchemaKind::Existence,
+            (false, true, true) => SchemaKind::Key,
+            (true, false, false) => SchemaKind::RelIndex,
+            (true, false, true) => SchemaKind::RelUnique,
+            (true, true, false) => SchemaKind::RelExistence,
+            (true, true, true) => SchemaKind::RelKey,
+        }
+    }
+
+    /// `(exists, unique)`: whether every key property must exist, whether values are unique.
+    pub(crate) fn flags(&self) -> (bool, bool) {
+        match self {
+            SchemaKind::Index | SchemaKind::RelIndex => (false, false),
+            SchemaKind::Unique | SchemaKind::RelUnique => (false, true),
+            SchemaKind::Existence | SchemaKind::RelExistence => (true, false),
+            SchemaKind::Key | SchemaKind::RelKey => (true, true),
+        }
     }
 }
 
@@ -215,6 +258,18 @@ pub trait GraphRead {
         prefix: &str,
     ) -> Result<Option<Vec<NodeId>>> {
         let _ = (label, property, prefix);
+        Ok(None)
+    }
+    /// Relationships of `rel_type` whose properties equal `values` (one per property, in
+    /// order), through a relationship index or constraint on exactly `(rel_type,
+    /// properties)`; ascending ids. `Ok(None)` if there is no such index: the caller scans.
+    fn rel_index_seek(
+        &self,
+        rel_type: &str,
+        properties: &[String],
+        values: &[Value],
+    ) -> Result<Option<Vec<RelId>>> {
+        let _ = (rel_type, properties, values);
         Ok(None)
     }
     /// Indexes and constraints of this database.

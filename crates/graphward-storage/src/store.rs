@@ -15,7 +15,9 @@ use graphward_core::{Error, ErrorCode, Result, Value};
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::codec::{self, NodeData, RelData, SchemaData};
-use crate::tables::{self, is_io_failure, st, Src, WTabs, KIND_KEY, KIND_LABEL, KIND_TYPE};
+use crate::tables::{
+    self, is_io_failure, st, BoxIter, Src, WTabs, KIND_KEY, KIND_LABEL, KIND_TYPE,
+};
 use crate::{
     Edge, ExpandDir, GraphRead, GraphWrite, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
     SchemaKind,
@@ -1357,6 +1359,50 @@ fn read_index_seek<C: Ctx>(
     Ok(Some(out))
 }
 
+/// Relationships of `rel_type` whose properties equal `values`, through a relationship index
+/// (or uniqueness or key constraint) on exactly `(rel_type, properties)`.
+fn read_rel_index_seek<C: Ctx>(
+    c: &C,
+    rel_type: &str,
+    properties: &[String],
+    values: &[Value],
+) -> Result<Option<Vec<RelId>>> {
+    let Some(tid) = c.token_id(KIND_TYPE, rel_type)? else {
+        return Ok(None);
+    };
+    let mut keys = Vec::with_capacity(properties.len());
+    for p in properties {
+        match c.token_id(KIND_KEY, p)? {
+            Some(k) => keys.push(k),
+            None => return Ok(None),
+        }
+    }
+    let Some(schema) = c
+        .schemas()
+        .iter()
+        .find(|s| s.rel_indexed() && s.label == tid && s.keys == keys)
+    else {
+        return Ok(None);
+    };
+    if values.len() != keys.len() {
+        return Err(Error::argument(format!(
+            "index seek on {} properties with {} values",
+            keys.len(),
+            values.len()
+        )));
+    }
+    if !values.iter().all(codec::seekable) {
+        return Ok(Some(Vec::new()));
+    }
+    let mut key = Vec::new();
+    for v in values {
+        codec::encode_index_value(&mut key, v);
+    }
+    let mut out = Vec::new();
+    c.src()?.index_nodes(schema.id, &key, &mut out)?;
+    Ok(Some(out))
+}
+
 /// The single-property schema on `(label, property)`, if any.
 fn single_schema<C: Ctx>(c: &C, label: &str, property: &str) -> Result<Option<u32>> {
     let Some(lid) = c.token_id(KIND_LABEL, label)? else {
@@ -1613,13 +1659,7 @@ fn read_schema<C: Ctx>(c: &C) -> Result<Vec<SchemaDef>> {
         }
         out.push(SchemaDef {
             name: s.name.clone(),
-            kind: match (s.rel, s.exists, s.unique) {
-                (false, true, _) => SchemaKind::Existence,
-                (false, false, true) => SchemaKind::Unique,
-                (false, false, false) => SchemaKind::Index,
-                (true, true, _) => SchemaKind::RelExistence,
-                (true, false, _) => SchemaKind::RelUnique,
-            },
+            kind: SchemaKind::of_flags(s.rel, s.exists, s.unique),
             label: c.token_name(if s.rel { KIND_TYPE } else { KIND_LABEL }, s.label)?,
             properties,
         });
@@ -1700,6 +1740,16 @@ macro_rules! impl_graph_read {
                 prefix: &str,
             ) -> Result<Option<Vec<NodeId>>> {
                 no_panic("read", || read_index_prefix(self, label, property, prefix))
+            }
+            fn rel_index_seek(
+                &self,
+                rel_type: &str,
+                properties: &[String],
+                values: &[Value],
+            ) -> Result<Option<Vec<RelId>>> {
+                no_panic("read", || {
+                    read_rel_index_seek(self, rel_type, properties, values)
+                })
             }
             fn schema(&self) -> Result<Vec<SchemaDef>> {
                 no_panic("read", || read_schema(self))
@@ -2067,42 +2117,33 @@ fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
         .map(|(_, v)| v)
 }
 
-pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
-    let mut out = Vec::new();
-    'schemas: for s in schemas {
-        if !s.node_indexed() || d.labels.binary_search(&s.label).is_err() {
-            continue;
-        }
-        let mut key = Vec::new();
-        for k in &s.keys {
-            match prop_of(&d.props, *k) {
-                Some(v) => codec::encode_index_value(&mut key, v),
-                None => continue 'schemas,
-            }
-        }
-        out.push((s.id, s.unique, key));
+/// The index key of an entity with `props` in schema `s`: its values of the schema's
+/// properties, or `None` when it lacks one of them.
+fn schema_key(s: &SchemaData, props: &[(u32, Value)]) -> Option<Vec<u8>> {
+    let mut key = Vec::new();
+    for k in &s.keys {
+        codec::encode_index_value(&mut key, prop_of(props, *k)?);
     }
-    out
+    Some(key)
 }
 
-/// The uniqueness entries of one relationship (relationship uniqueness constraints on its
-/// type whose properties it all has): schema id, true, normalized key bytes.
+pub(crate) fn index_entries(schemas: &[SchemaData], d: &NodeData) -> Vec<IndexEntry> {
+    schemas
+        .iter()
+        .filter(|s| s.node_indexed() && d.labels.binary_search(&s.label).is_ok())
+        .filter_map(|s| Some((s.id, s.unique, schema_key(s, &d.props)?)))
+        .collect()
+}
+
+/// The index entries of one relationship (relationship indexes, uniqueness and key
+/// constraints on its type whose properties it all has): schema id, whether unique,
+/// normalized key bytes.
 fn rel_index_entries(schemas: &[SchemaData], d: &RelData) -> Vec<IndexEntry> {
-    let mut out = Vec::new();
-    'schemas: for s in schemas {
-        if !(s.rel && s.unique) || s.label != d.rel_type {
-            continue;
-        }
-        let mut key = Vec::new();
-        for k in &s.keys {
-            match prop_of(&d.props, *k) {
-                Some(v) => codec::encode_index_value(&mut key, v),
-                None => continue 'schemas,
-            }
-        }
-        out.push((s.id, true, key));
-    }
-    out
+    schemas
+        .iter()
+        .filter(|s| s.rel_indexed() && s.label == d.rel_type)
+        .filter_map(|s| Some((s.id, s.unique, schema_key(s, &d.props)?)))
+        .collect()
 }
 
 impl<'t> WriteState<'t> {
@@ -2376,12 +2417,12 @@ impl<'t> WriteState<'t> {
         )
     }
 
-    fn has_rel_unique(&self) -> bool {
-        self.schemas.iter().any(|s| s.rel && s.unique)
+    fn has_rel_index(&self) -> bool {
+        self.schemas.iter().any(|s| s.rel_indexed())
     }
 
-    /// Writes a changed relationship record, keeping its uniqueness entries in step (checked
-    /// before anything is written) and remembering it for the existence check.
+    /// Writes a changed relationship record, keeping its index entries in step (uniqueness
+    /// checked before anything is written) and remembering it for the existence check.
     fn update_rel(&mut self, id: u64, old: Option<&RelData>, new: &RelData) -> Result<()> {
         self.touch_rel(id);
         let old_entries = old
@@ -2395,7 +2436,7 @@ impl<'t> WriteState<'t> {
             .collect();
         {
             let src = self.src()?;
-            for (sid, _, key) in &add {
+            for (sid, _, key) in add.iter().filter(|(_, unique, _)| *unique) {
                 if let Some(other) = src.index_other(*sid, key, id)? {
                     return Err(self.rel_violation(*sid, other, new));
                 }
@@ -2726,8 +2767,8 @@ impl GraphWrite for WriteState<'_> {
     fn set_relationship_property(&mut self, id: RelId, key: &str, value: Value) -> Result<()> {
         self.run(|w| {
             let mut d = w.existing_rel(id)?;
-            // The old record matters only for uniqueness entries.
-            let old = w.has_rel_unique().then(|| d.clone());
+            // The old record matters only for index entries.
+            let old = w.has_rel_index().then(|| d.clone());
             if value.is_null() {
                 let Some(k) = w.token_id(KIND_KEY, key)? else {
                     return Ok(());
@@ -2894,8 +2935,7 @@ impl GraphWrite for WriteState<'_> {
             }
             // An index and a uniqueness constraint may cover the same properties (Memgraph
             // allows both; gqlalchemy's `Field(index=True, unique=True)` creates both).
-            let unique = matches!(def.kind, SchemaKind::Unique | SchemaKind::RelUnique);
-            let exists = matches!(def.kind, SchemaKind::Existence | SchemaKind::RelExistence);
+            let (exists, unique) = def.kind.flags();
             if w.schemas.iter().any(|s| {
                 s.rel == rel
                     && s.label == label
@@ -2931,49 +2971,39 @@ impl GraphWrite for WriteState<'_> {
                 e.message = format!("Unable to create constraint `{}`: {}", def.name, e.message);
                 e
             };
-            // Build the entries in memory first so a violation leaves no trace.
+            // Build the entries in memory first so a violation leaves no trace. The entities
+            // the rule covers, as (id, properties): the label's nodes, or (relationships have
+            // no type index) every relationship of the type, each read once.
+            let src = w.src()?;
+            let covered: BoxIter<'_, (u64, Vec<(u32, Value)>)> = if rel {
+                Box::new(src.id_iter(true)?.filter_map(move |r| {
+                    let found = r.and_then(|r| Ok(src.rel_data(r)?.map(|d| (r, d))));
+                    match found {
+                        Ok(Some((r, d))) if d.rel_type == label => Some(Ok((r, d.props))),
+                        Ok(_) => None,
+                        Err(e) => Some(Err(e)),
+                    }
+                }))
+            } else {
+                Box::new(src.label_node_ids(label)?.into_iter().filter_map(move |n| {
+                    match src.node_data(n) {
+                        Ok(Some(d)) => Some(Ok((n, d.props))),
+                        Ok(None) => None,
+                        Err(e) => Some(Err(e)),
+                    }
+                }))
+            };
             let mut entries: Vec<(Vec<u8>, u64)> = Vec::new();
-            if rel {
-                // Relationships have no type index: every relationship is read once.
-                let one = std::slice::from_ref(&s);
-                let src = w.src()?;
-                for r in src.id_iter(true)? {
-                    let r = r?;
-                    let Some(d) = src.rel_data(r)? else {
-                        continue;
-                    };
-                    if d.rel_type != label {
-                        continue;
-                    }
-                    if exists {
-                        if let Some(missing) =
-                            s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
-                        {
-                            return Err(creation_failed(w.existence_violation(&s, r, *missing)));
-                        }
-                        continue;
-                    }
-                    for (_, _, key) in rel_index_entries(one, &d) {
-                        entries.push((key, r));
+            for item in covered {
+                let (n, props) = item?;
+                // Refused if existing data violates it.
+                if s.exists {
+                    if let Some(missing) = s.keys.iter().find(|k| prop_of(&props, **k).is_none()) {
+                        return Err(creation_failed(w.existence_violation(&s, n, *missing)));
                     }
                 }
-            } else {
-                let nodes = w.src()?.label_node_ids(label)?;
-                let one = std::slice::from_ref(&s);
-                for n in nodes {
-                    let Some(d) = w.src()?.node_data(n)? else {
-                        continue;
-                    };
-                    if exists {
-                        // Refused if existing data violates it.
-                        if let Some(missing) =
-                            s.keys.iter().find(|k| prop_of(&d.props, **k).is_none())
-                        {
-                            return Err(creation_failed(w.existence_violation(&s, n, *missing)));
-                        }
-                        continue;
-                    }
-                    for (_, _, key) in index_entries(one, &d) {
+                if s.indexed() {
+                    if let Some(key) = schema_key(&s, &props) {
                         entries.push((key, n));
                     }
                 }

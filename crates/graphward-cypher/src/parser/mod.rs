@@ -10,6 +10,7 @@ mod commands;
 pub use commands::{CypherOption, CypherOptions};
 mod expr;
 pub mod lexer;
+mod show;
 #[cfg(test)]
 mod tests;
 
@@ -455,13 +456,13 @@ impl<'a> Parser<'a> {
             }
         }
         if let Some(statement) = self.try_command()? {
-            return Ok(statement);
+            return self.with_show_tail(statement);
         }
         if let Some(cmd) = self.try_transactions_command()? {
-            return Ok(Statement::Admin(cmd));
+            return self.with_show_tail(Statement::Admin(cmd));
         }
         if let Some(cmd) = self.try_admin()? {
-            return Ok(Statement::Admin(cmd));
+            return self.with_show_tail(Statement::Admin(cmd));
         }
         Ok(Statement::Query(self.parse_query()?))
     }
@@ -1759,54 +1760,8 @@ impl<'a> Parser<'a> {
             return Ok(Some(AdminCommand::Memgraph(cmd)));
         }
         if self.is_kw("SHOW") {
-            // SHOW [ALL | BUILT IN | USER DEFINED] PROCEDURES | FUNCTIONS
-            let mut k = 1;
-            if self.is_kw_at(1, "ALL") {
-                k = 2;
-            } else if (self.is_kw_at(1, "BUILT") && self.is_kw_at(2, "IN"))
-                || (self.is_kw_at(1, "USER") && self.is_kw_at(2, "DEFINED"))
-            {
-                k = 3;
-            }
-            let routines = if self.is_kw_at(k, "PROCEDURES") || self.is_kw_at(k, "PROCEDURE") {
-                Some(AdminCommand::ShowProcedures)
-            } else if self.is_kw_at(k, "FUNCTIONS") || self.is_kw_at(k, "FUNCTION") {
-                Some(AdminCommand::ShowFunctions)
-            } else {
-                None
-            };
-            if let Some(cmd) = routines {
-                self.skip_tokens(k + 1);
-                if !self.at_eof() && !self.is_sym(";") {
-                    return Err(self.not_supported(
-                        "YIELD, WHERE or EXECUTABLE after SHOW PROCEDURES / SHOW FUNCTIONS",
-                    ));
-                }
-                return Ok(Some(cmd));
-            }
-        }
-        if self.is_kw("SHOW") {
             self.advance();
-            let _ = self.eat_kw("DEFAULT") || self.eat_kw("HOME");
-            let cmd = if self.eat_kw("DATABASES") {
-                AdminCommand::ShowDatabases
-            } else if self.eat_kw("DATABASE") {
-                // `SHOW DATABASE name` lists the same table; the caller may filter.
-                if self.is_name() {
-                    let _ = self.parse_db_name()?;
-                }
-                AdminCommand::ShowDatabases
-            } else {
-                let _ = self.eat_kw("ALL") || self.eat_kw("RANGE") || self.eat_kw("UNIQUE");
-                if self.eat_kw("INDEXES") || self.eat_kw("INDEX") {
-                    AdminCommand::ShowIndexes
-                } else if self.eat_kw("CONSTRAINTS") || self.eat_kw("CONSTRAINT") {
-                    AdminCommand::ShowConstraints
-                } else {
-                    return Err(self.unexpected("DATABASES, INDEXES or CONSTRAINTS"));
-                }
-            };
-            return Ok(Some(cmd));
+            return self.parse_show().map(Some);
         }
         let is_create = self.is_kw("CREATE");
         let is_drop = self.is_kw("DROP");
@@ -1816,6 +1771,18 @@ impl<'a> Parser<'a> {
         let mut k = 1;
         if is_create && self.is_kw_at(1, "RANGE") && self.is_kw_at(2, "INDEX") {
             k = 2;
+        }
+        if is_create && self.is_kw_at(2, "INDEX") {
+            if let Some(kind) = ["TEXT", "POINT", "FULLTEXT", "VECTOR", "LOOKUP", "BTREE"]
+                .into_iter()
+                .find(|w| self.is_kw_at(1, w))
+            {
+                self.advance();
+                return Err(self.not_supported(&format!(
+                    "{kind} indexes: graphward offers range indexes on node and relationship \
+                     properties (CREATE [RANGE] INDEX)"
+                )));
+            }
         }
         let what = if self.is_kw_at(k, "DATABASE") {
             "DATABASE"
@@ -1985,8 +1952,8 @@ impl<'a> Parser<'a> {
     fn parse_schema_node(&mut self) -> Result<(String, String)> {
         if self.is_sym("(") && self.is_sym_at(1, ")") {
             return Err(self.not_supported(
-                "indexes on relationships: graphward offers indexes on node labels, and \
-                 uniqueness and existence constraints on relationship types",
+                "a relationship pattern in this form: use CREATE INDEX ... FOR ()-[r:T]-() ON \
+                 (r.p) or CREATE CONSTRAINT ... FOR ()-[r:T]-() REQUIRE ...",
             ));
         }
         self.expect_sym("(")?;
@@ -2100,6 +2067,7 @@ impl<'a> Parser<'a> {
             return Ok(AdminCommand::CreateIndex {
                 name: None,
                 if_not_exists: false,
+                entity: SchemaEntity::Node,
                 label,
                 properties,
             });
@@ -2111,7 +2079,7 @@ impl<'a> Parser<'a> {
         };
         let if_not_exists = self.parse_if_not_exists()?;
         self.expect_kw("FOR")?;
-        let (var, label) = self.parse_schema_node()?;
+        let (var, label, entity) = self.parse_schema_pattern()?;
         self.expect_kw("ON")?;
         let properties = self.parse_schema_props(&var)?;
         // Ignore OPTIONS {...}.
@@ -2121,6 +2089,7 @@ impl<'a> Parser<'a> {
         Ok(AdminCommand::CreateIndex {
             name,
             if_not_exists,
+            entity,
             label,
             properties,
         })
@@ -2142,19 +2111,22 @@ impl<'a> Parser<'a> {
         };
         let (var, label, entity) = self.parse_schema_pattern()?;
         let on_rels = entity == SchemaEntity::Relationship;
+        let existence = |name, if_not_exists, entity, label, property| {
+            AdminCommand::CreateExistenceConstraint {
+                name,
+                if_not_exists,
+                entity,
+                label,
+                property,
+            }
+        };
         if old {
             self.expect_kw("ASSERT")?;
             if self.eat_kw("EXISTS") {
                 let property = self.parse_exists_prop(&var)?;
                 if on_rels {
                     // Neo4j 4: CREATE CONSTRAINT ON ()-[r:T]-() ASSERT exists(r.p)
-                    return Ok(AdminCommand::CreateExistenceConstraint {
-                        name,
-                        if_not_exists,
-                        entity,
-                        label,
-                        property,
-                    });
+                    return Ok(existence(name, if_not_exists, entity, label, property));
                 }
                 // Memgraph: CREATE CONSTRAINT ON (n:L) ASSERT EXISTS (n.p)
                 return Ok(AdminCommand::Memgraph(MemgraphCommand::Existence {
@@ -2171,10 +2143,11 @@ impl<'a> Parser<'a> {
             || (self.is_kw("IS") && (self.is_kw_at(1, "TYPED") || self.is_sym_at(1, "::")))
         {
             return Err(self.not_supported(
-                "property type constraints (IS :: TYPE): graphward offers IS UNIQUE and IS NOT NULL",
+                "property type constraints (IS :: TYPE): graphward offers IS UNIQUE, IS NOT NULL and IS KEY",
             ));
         }
-        // `IS [NODE] UNIQUE` / `IS [REL | RELATIONSHIP] UNIQUE`: the keyword must fit the pattern.
+        // `IS [NODE] UNIQUE|KEY` / `IS [REL | RELATIONSHIP] UNIQUE|KEY`: the keyword must fit
+        // the pattern.
         let entity_kw = if self.is_kw("IS") && self.is_kw_at(1, "NODE") {
             Some(SchemaEntity::Node)
         } else if self.is_kw("IS") && (self.is_kw_at(1, "REL") || self.is_kw_at(1, "RELATIONSHIP"))
@@ -2183,18 +2156,14 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        let key_at = if entity_kw.is_some() { 2 } else { 1 };
-        if self.is_kw("IS") && self.is_kw_at(key_at, "KEY") {
-            return Err(self.not_supported(
-                "KEY constraints: graphward offers IS UNIQUE and IS NOT NULL (create both)",
-            ));
-        }
         self.expect_kw("IS")?;
         if let Some(kw) = entity_kw {
+            let key = self.is_kw_at(1, "KEY");
             if kw != entity {
+                let rule = if key { "KEY" } else { "UNIQUE" };
                 let (said, pattern) = match kw {
-                    SchemaEntity::Node => ("IS NODE UNIQUE", "relationship"),
-                    SchemaEntity::Relationship => ("IS RELATIONSHIP UNIQUE", "node"),
+                    SchemaEntity::Node => (format!("IS NODE {rule}"), "relationship"),
+                    SchemaEntity::Relationship => (format!("IS RELATIONSHIP {rule}"), "node"),
                 };
                 return Err(self.error_at(
                     self.cur_start(),
@@ -2203,9 +2172,21 @@ impl<'a> Parser<'a> {
                 ));
             }
             self.advance();
-            if !self.is_kw("UNIQUE") {
-                return Err(self.unexpected("UNIQUE"));
+            if !self.is_kw("UNIQUE") && !key {
+                return Err(self.unexpected("UNIQUE or KEY"));
             }
+        }
+        if self.eat_kw("KEY") {
+            if self.eat_kw("OPTIONS") {
+                let _ = self.parse_map_literal()?;
+            }
+            return Ok(AdminCommand::CreateKeyConstraint {
+                name,
+                if_not_exists,
+                entity,
+                label,
+                properties,
+            });
         }
         if self.is_kw("NOT") && self.is_kw_at(1, "NULL") {
             let at = self.cur_start();
@@ -2220,16 +2201,10 @@ impl<'a> Parser<'a> {
                     "UnexpectedSyntax",
                 )
             })?;
-            return Ok(AdminCommand::CreateExistenceConstraint {
-                name,
-                if_not_exists,
-                entity,
-                label,
-                property,
-            });
+            return Ok(existence(name, if_not_exists, entity, label, property));
         }
         if !self.eat_kw("UNIQUE") {
-            return Err(self.unexpected("UNIQUE or NOT NULL"));
+            return Err(self.unexpected("UNIQUE, KEY or NOT NULL"));
         }
         if self.eat_kw("OPTIONS") {
             let _ = self.parse_map_literal()?;

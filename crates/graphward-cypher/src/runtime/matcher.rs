@@ -197,7 +197,20 @@ impl<'a> Ev<'a> {
         }
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
-        let (anchor, candidates) = self.choose_anchor(&nps, &row)?;
+        let (mut anchor, mut candidates) = self.choose_anchor(&nps, &row)?;
+        if anchor.scan {
+            // A relationship index on a relationship's property map gives the nodes at one
+            // end of the relationships it finds: start there (the expansion checks the
+            // relationship again).
+            if let Some((index, found)) = self.rel_index_candidates(&nps, &rps, &row)? {
+                anchor = Anchor {
+                    index,
+                    label: None,
+                    scan: false,
+                };
+                candidates = Box::new(found.into_iter().map(Ok));
+            }
+        }
         let steps = steps_from(anchor.index, rps.len());
         for id in candidates {
             let id = id?;
@@ -281,6 +294,52 @@ impl<'a> Ev<'a> {
             scan: true,
         };
         Ok((anchor, self.g.node_ids(None)?))
+    }
+
+    /// Through a relationship index: the nodes at the left end of the relationships of one
+    /// fixed-length relationship pattern `(a)-[:T {p: v}]-(b)` whose property map the index
+    /// covers, and that node pattern's index.
+    fn rel_index_candidates(
+        &self,
+        nps: &[&NodePattern],
+        rps: &[&RelationshipPattern],
+        row: &Row,
+    ) -> Result<Option<(usize, Vec<NodeId>)>> {
+        for (j, rp) in rps.iter().enumerate() {
+            let (Some(Expr::Map(items)), [rel_type]) = (&rp.properties, rp.types.as_slice()) else {
+                continue;
+            };
+            if rp.length.is_some() || j >= nps.len() {
+                continue;
+            }
+            for (k, e) in items {
+                // Only expressions that do not depend on the relationship itself.
+                let Ok(v) = self.eval(e, row) else { continue };
+                let Some(rels) = self.g.rel_index_seek(
+                    rel_type,
+                    std::slice::from_ref(k),
+                    std::slice::from_ref(&v),
+                )?
+                else {
+                    continue;
+                };
+                let mut ends = Vec::with_capacity(rels.len());
+                for r in rels {
+                    let Some(rec) = self.g.relationship(r)? else {
+                        continue;
+                    };
+                    match rp.direction {
+                        Direction::Outgoing => ends.push(rec.src),
+                        Direction::Incoming => ends.push(rec.dst),
+                        Direction::Both => ends.extend([rec.src, rec.dst]),
+                    }
+                }
+                ends.sort_unstable();
+                ends.dedup();
+                return Ok(Some((j, ends)));
+            }
+        }
+        Ok(None)
     }
 
     fn index_candidates(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {

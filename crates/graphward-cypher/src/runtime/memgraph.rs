@@ -1,7 +1,6 @@
 //! Memgraph's schema commands: `DROP INDEX ON :L(p)`, label indexes, `DROP CONSTRAINT ON ...
 //! ASSERT ... IS UNIQUE`, existence constraints, `SHOW INDEX INFO`, `SHOW CONSTRAINT INFO` and
-//! `SHOW STORAGE INFO`, with Memgraph's result columns; and Neo4j's `SHOW PROCEDURES` /
-//! `SHOW FUNCTIONS`.
+//! `SHOW STORAGE INFO`, with Memgraph's result columns.
 
 use graphward_core::commands::RowsStream;
 use graphward_core::engine::{QueryType, ResultStream, Stats};
@@ -157,41 +156,5 @@ impl EngineTx {
             }));
         };
         w.drop_schema(&def.name)
-    }
-}
-
-impl EngineTx {
-    /// `SHOW PROCEDURES` (name, description, mode, worksOnSystem) or `SHOW FUNCTIONS` (name,
-    /// category, description, isBuiltIn), sorted by name.
-    pub(super) fn show_routines(&mut self, functions: bool) -> Result<Box<dyn ResultStream>> {
-        let (cols, mut rows): (Vec<&str>, Vec<Vec<Value>>) = if functions {
-            let rows = crate::semantic::function_catalog()
-                .into_iter()
-                .map(|(name, category)| vec![s(name), s(category), s(""), Value::Bool(true)])
-                .collect();
-            (vec!["name", "category", "description", "isBuiltIn"], rows)
-        } else {
-            let mut rows: Vec<Vec<Value>> = super::runner::builtin_procedures()
-                .iter()
-                .map(|(name, description)| {
-                    vec![s(name), s(description), s("READ"), Value::Bool(false)]
-                })
-                .collect();
-            if let Ok(procs) = self.engine.procedures.read() {
-                for name in procs.keys() {
-                    rows.push(vec![s(name), s(""), s("READ"), Value::Bool(false)]);
-                }
-            }
-            (vec!["name", "description", "mode", "worksOnSystem"], rows)
-        };
-        rows.sort_by_key(|r| match r.first() {
-            Some(Value::String(n)) => n.to_ascii_lowercase(),
-            _ => String::new(),
-        });
-        Ok(Box::new(RowsStream::with_summary(
-            cols.into_iter().map(str::to_string).collect(),
-            rows,
-            self.summary(Stats::default(), QueryType::Read),
-        )))
     }
 }

@@ -8,6 +8,7 @@ mod memgraph;
 pub mod plan;
 pub mod project;
 pub mod runner;
+pub mod show;
 mod statements;
 pub mod values;
 
@@ -26,7 +27,7 @@ use graphward_core::{Error, ErrorCode, Result, Value};
 use graphward_storage::{Database, GraphRead, GraphWrite, SchemaDef, SchemaKind, Storage};
 use graphward_temporal::Clock;
 
-use crate::ast::{AdminCommand, SchemaEntity, Statement};
+use crate::ast::{AdminCommand, SchemaEntity, ShowCommand, Statement};
 use eval::{Env, Ev, MemAccount, Row, TableProcedure};
 use graphward_core::commands::RowsStream;
 use runner::{has_updates, Runner, StoreTx};
@@ -1157,14 +1158,24 @@ impl EngineTx {
             s => (s, false, false),
         };
         match stmt {
-            Statement::Admin(_) if explain => Err(Error::syntax(
+            Statement::Admin(_) | Statement::Show(_) if explain => Err(Error::syntax(
                 "EXPLAIN applies to queries only, not to administration or schema commands",
             )),
+            Statement::Show(show) => match &show.command {
+                ShowCommand::Admin(cmd) => self.show(cmd, Some(&show.tail), params),
+                ShowCommand::Server(_) => Err(Error::new(
+                    ErrorCode::NotSupported,
+                    "this is a server command, answered by the server's front door, not by the Cypher engine",
+                )),
+            },
+            Statement::Admin(cmd) if cmd.is_show() => self.show(cmd, None, params),
             Statement::Admin(cmd) => {
                 let schema = matches!(
                     cmd,
                     AdminCommand::CreateIndex { .. }
                         | AdminCommand::CreateUniqueConstraint { .. }
+                        | AdminCommand::CreateExistenceConstraint { .. }
+                        | AdminCommand::CreateKeyConstraint { .. }
                         | AdminCommand::DropIndex { .. }
                         | AdminCommand::DropConstraint { .. }
                 );
@@ -1378,8 +1389,8 @@ impl EngineTx {
         let storage = &self.engine.storage;
         let default = self.engine.config.default_database.to_ascii_lowercase();
         let mut stats = Stats::default();
-        let mut cols: Vec<String> = vec![];
-        let mut rows: Vec<Vec<Value>> = vec![];
+        let cols: Vec<String> = vec![];
+        let rows: Vec<Vec<Value>> = vec![];
         let s = |x: &str| Value::String(x.to_string());
         match cmd {
             AdminCommand::CreateDatabase {
@@ -1404,54 +1415,10 @@ impl EngineTx {
                     Err(e) => return Err(e),
                 }
             }
-            AdminCommand::ShowDatabases => {
-                cols = [
-                    "name",
-                    "type",
-                    "aliases",
-                    "access",
-                    "address",
-                    "role",
-                    "writer",
-                    "requestedStatus",
-                    "currentStatus",
-                    "statusMessage",
-                    "default",
-                    "home",
-                    "constituents",
-                ]
-                .iter()
-                .map(|c| c.to_string())
-                .collect();
-                let mut states: Vec<(String, &'static str, String)> = storage
-                    .states()
-                    .into_iter()
-                    .map(|d| (d.name, d.status.as_str(), d.message))
-                    .collect();
-                states.push(("system".into(), "online", String::new()));
-                states.sort();
-                for (n, status, message) in states {
-                    let is_default = n == default;
-                    rows.push(vec![
-                        s(&n),
-                        s(if n == "system" { "system" } else { "standard" }),
-                        Value::List(vec![]),
-                        s("read-write"),
-                        s(&self.engine.config.bolt_address),
-                        s("primary"),
-                        Value::Bool(true),
-                        s("online"),
-                        s(status),
-                        s(&message),
-                        Value::Bool(is_default),
-                        Value::Bool(is_default),
-                        Value::List(vec![]),
-                    ]);
-                }
-            }
             AdminCommand::CreateIndex {
                 name,
                 if_not_exists,
+                entity,
                 label,
                 properties,
             } => self.create_schema(
@@ -1459,7 +1426,27 @@ impl EngineTx {
                 if_not_exists,
                 label,
                 properties,
-                SchemaKind::Index,
+                match entity {
+                    SchemaEntity::Node => SchemaKind::Index,
+                    SchemaEntity::Relationship => SchemaKind::RelIndex,
+                },
+                &mut stats,
+            )?,
+            AdminCommand::CreateKeyConstraint {
+                name,
+                if_not_exists,
+                entity,
+                label,
+                properties,
+            } => self.create_schema(
+                name,
+                if_not_exists,
+                label,
+                properties,
+                match entity {
+                    SchemaEntity::Node => SchemaKind::Key,
+                    SchemaEntity::Relationship => SchemaKind::RelKey,
+                },
                 &mut stats,
             )?,
             AdminCommand::CreateUniqueConstraint {
@@ -1525,17 +1512,6 @@ impl EngineTx {
                 }
             }
             AdminCommand::Memgraph(c) => return self.memgraph_admin(c),
-            AdminCommand::ShowProcedures | AdminCommand::ShowFunctions => {
-                return self.show_routines(matches!(cmd, AdminCommand::ShowFunctions))
-            }
-            AdminCommand::ShowTransactions { ids, all_users } => {
-                let (cols, rows) = self.show_transactions(&ids, all_users);
-                return Ok(Box::new(RowsStream::with_summary(
-                    cols,
-                    rows,
-                    self.summary(stats, QueryType::Read),
-                )));
-            }
             AdminCommand::TerminateTransactions { ids, all_users } => {
                 let (cols, rows) = self.terminate_transactions(&ids, all_users);
                 return Ok(Box::new(RowsStream::with_summary(
@@ -1563,61 +1539,15 @@ impl EngineTx {
                     self.summary(stats, QueryType::Schema),
                 )));
             }
-            AdminCommand::ShowIndexes | AdminCommand::ShowConstraints => {
-                let constraints = matches!(cmd, AdminCommand::ShowConstraints);
-                if self.store.is_none() {
-                    self.open_store(false)?;
-                }
-                let g = self
-                    .store
-                    .as_ref()
-                    .map(|s| s.read())
-                    .ok_or_else(|| Error::internal("no store"))?;
-                cols = [
-                    "id",
-                    "name",
-                    "state",
-                    "type",
-                    "entityType",
-                    "labelsOrTypes",
-                    "properties",
-                ]
-                .iter()
-                .map(|c| c.to_string())
-                .collect();
-                for (i, d) in g.schema()?.into_iter().enumerate() {
-                    // A uniqueness constraint is listed with its backing index, as Neo4j
-                    // lists it; an existence constraint has no index.
-                    let kind = match (constraints, &d.kind) {
-                        (true, SchemaKind::Unique) => "UNIQUENESS",
-                        (true, SchemaKind::Existence) => "NODE_PROPERTY_EXISTENCE",
-                        (true, SchemaKind::RelUnique) => "RELATIONSHIP_UNIQUENESS",
-                        (true, SchemaKind::RelExistence) => "RELATIONSHIP_PROPERTY_EXISTENCE",
-                        (false, SchemaKind::Index | SchemaKind::Unique | SchemaKind::RelUnique) => {
-                            "RANGE"
-                        }
-                        _ => continue,
-                    };
-                    let entity = if d.kind.on_relationships() {
-                        "RELATIONSHIP"
-                    } else {
-                        "NODE"
-                    };
-                    rows.push(vec![
-                        Value::Int(i as i64 + 1),
-                        s(&d.name),
-                        s("ONLINE"),
-                        s(kind),
-                        s(entity),
-                        Value::List(vec![s(&d.label)]),
-                        Value::List(d.properties.iter().map(|p| s(p)).collect()),
-                    ]);
-                }
-                return Ok(Box::new(RowsStream::with_summary(
-                    cols,
-                    rows,
-                    self.summary(stats, QueryType::Read),
-                )));
+            AdminCommand::ShowDatabases { .. }
+            | AdminCommand::ShowIndexes { .. }
+            | AdminCommand::ShowConstraints { .. }
+            | AdminCommand::ShowProcedures { .. }
+            | AdminCommand::ShowFunctions { .. }
+            | AdminCommand::ShowTransactions { .. } => {
+                return Err(Error::internal(
+                    "a SHOW command reached the schema commands",
+                ));
             }
         }
         Ok(Box::new(RowsStream::with_summary(
@@ -1654,6 +1584,9 @@ impl EngineTx {
                     SchemaKind::Existence => "constraint_exists",
                     SchemaKind::RelUnique => "constraint_rel",
                     SchemaKind::RelExistence => "constraint_rel_exists",
+                    SchemaKind::RelIndex => "index_rel",
+                    SchemaKind::Key => "constraint_key",
+                    SchemaKind::RelKey => "constraint_rel_key",
                 },
                 label.to_ascii_lowercase(),
                 properties.join("_").to_ascii_lowercase()
@@ -1692,26 +1625,8 @@ impl EngineTx {
         all_users || (p.user.is_some() && entry.user == p.user)
     }
 
-    fn show_transactions(&self, ids: &[String], all_users: bool) -> (Vec<String>, Vec<Vec<Value>>) {
-        let cols = [
-            "database",
-            "transactionId",
-            "username",
-            "currentQuery",
-            "startTime",
-            "status",
-            "elapsedTime",
-            "idleTime",
-            "holdsWriteLock",
-            "metaData",
-            // Memgraph's columns (gqlalchemy's `get_transactions` reads them).
-            "transaction_id",
-            "query",
-            "metadata",
-        ]
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    /// `SHOW TRANSACTIONS` rows (the columns of `show::TRANSACTIONS`).
+    fn show_transactions(&self, ids: &[String], all_users: bool) -> Vec<Vec<Value>> {
         let wanted: Vec<(&str, u64)> = ids.iter().filter_map(|i| parse_tx_id(i)).collect();
         let now = Instant::now();
         let mut entries: Vec<(u64, TxEntry)> = match self.engine.txs.lock() {
@@ -1728,7 +1643,7 @@ impl EngineTx {
         };
         entries.sort_by_key(|(id, _)| *id);
         let s = |x: &str| Value::String(x.to_string());
-        let rows = entries
+        entries
             .into_iter()
             .map(|(id, e)| {
                 let status = if e.terminated {
@@ -1766,8 +1681,7 @@ impl EngineTx {
                     Value::Map((*e.metadata).clone()),
                 ]
             })
-            .collect();
-        (cols, rows)
+            .collect()
     }
 
     fn terminate_transactions(

@@ -1590,6 +1590,16 @@ impl GraphRead for Counting<'_> {
         self.add(r.as_ref().map_or(0, |v| v.len()) + 1);
         Ok(r)
     }
+    fn rel_index_seek(
+        &self,
+        rel_type: &str,
+        properties: &[String],
+        values: &[Value],
+    ) -> Result<Option<Vec<RelId>>> {
+        let r = self.inner.rel_index_seek(rel_type, properties, values)?;
+        self.add(r.as_ref().map_or(0, |v| v.len()) + 1);
+        Ok(r)
+    }
     fn index_range(
         &self,
         label: &str,

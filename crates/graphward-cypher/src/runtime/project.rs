@@ -526,7 +526,7 @@ pub(crate) fn substitute_items(e: &Expr, items: &[(String, Expr)]) -> Expr {
 }
 
 /// Rebuild an expression with `f` applied to each direct child.
-fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
+pub(crate) fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
     let b = |x: &Expr, f: &mut dyn FnMut(&Expr) -> Expr| Box::new(f(x));
     match e {
         Expr::List(items) => Expr::List(items.iter().map(&mut *f).collect()),

@@ -1096,7 +1096,7 @@ pub fn builtin_procedures() -> &'static [(&'static str, &'static str)] {
     ]
 }
 
-fn builtin_outputs(name: &str) -> Option<&'static [&'static str]> {
+pub(crate) fn builtin_outputs(name: &str) -> Option<&'static [&'static str]> {
     Some(match name {
         "db.labels" => &["label"],
         "db.relationshiptypes" => &["relationshipType"],
