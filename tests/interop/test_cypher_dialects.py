@@ -151,3 +151,59 @@ def test_shortest_k_returns_paths_through_the_python_driver(session):
     assert lengths == [2, 2, 3]
     with pytest.raises(CypherSyntaxError):
         session.run("EXPLAIN MATCH p = SHORTEST 1 (a)--+(b), (c) RETURN p").consume()
+
+
+def test_multi_relationship_groups_and_shortest_k_parameter_return_paths(session):
+    # A quantified path pattern of two relationships per iteration (the Cypher Manual's
+    # calling points: Stop -NEXT-> Stop), juxtaposed with fixed parts, and SHORTEST $k with
+    # k sent as a parameter: the driver hydrates neo4j.graph.Path values whose nodes and
+    # relationships follow the pattern.
+    tag = uuid.uuid4().hex
+    session.run(
+        """
+        CREATE (pmr:QS {tag: $t, name: 'Peckham Rye'}), (clj:QS {tag: $t, name: 'Clapham Junction'}),
+               (s5:QStop {tag: $t, n: 5}), (s4:QStop {tag: $t, n: 4}), (s3:QStop {tag: $t, n: 3}),
+               (s2:QStop {tag: $t, n: 2}), (s1:QStop {tag: $t, n: 1}),
+               (pmr)<-[:CALLS_AT]-(s5), (clj)<-[:CALLS_AT]-(s1),
+               (s5)-[:NEXT]->(s4), (s4)-[:NEXT]->(s3), (s3)-[:NEXT]->(s2), (s2)-[:NEXT]->(s1)
+        """,
+        t=tag,
+    ).consume()
+    records = list(
+        session.run(
+            """
+            MATCH p = (:QS {tag: $t, name: 'Peckham Rye'})<-[:CALLS_AT]-(d:QStop)
+                      ((a:QStop)-[n1:NEXT]->(b)-[n2:NEXT]->(c)){1,2}
+                      (e:QStop)-[:CALLS_AT]->(:QS {name: 'Clapham Junction'})
+            RETURN p, [x IN b | x.n] AS bs, size(n2) AS iterations
+            """,
+            t=tag,
+        )
+    )
+    assert len(records) == 1
+    p = records[0]["p"]
+    assert records[0]["bs"] == [4, 2]
+    assert records[0]["iterations"] == 2
+    assert [n.get("name", n.get("n")) for n in p.nodes] == [
+        "Peckham Rye", 5, 4, 3, 2, 1, "Clapham Junction",
+    ]
+    assert [r.type for r in p.relationships] == ["CALLS_AT"] + ["NEXT"] * 4 + ["CALLS_AT"]
+    for r, (a, b) in zip(p.relationships, zip(p.nodes, p.nodes[1:])):
+        assert {r.start_node.element_id, r.end_node.element_id} == {a.element_id, b.element_id}
+    # SHORTEST $k: k from a parameter, over several relationship patterns.
+    paths = session.run(
+        """
+        MATCH p = SHORTEST $k (s:QStop {tag: $t, n: 5})-[:NEXT]->+(m)-[:NEXT]->(e:QStop)
+        RETURN p ORDER BY length(p)
+        """,
+        t=tag,
+        k=2,
+    ).value()
+    assert [len(p.relationships) for p in paths] == [2, 3, 4]
+    assert [[n["n"] for n in p.nodes] for p in paths] == [[5, 4, 3], [5, 4, 3, 2], [5, 4, 3, 2, 1]]
+    # A k that is not a non-negative integer is refused when the query runs.
+    with pytest.raises(ClientError) as err:
+        session.run(
+            "MATCH p = SHORTEST $k (s:QStop {tag: $t})-[:NEXT]->+(e) RETURN p", t=tag, k=-1
+        ).consume()
+    assert err.value.code == "Neo.ClientError.Statement.ArgumentError"

@@ -408,7 +408,7 @@ pub struct PatternPart {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShortestKind {
     /// `shortestPath(...)`.
     Single,
@@ -416,15 +416,23 @@ pub enum ShortestKind {
     All,
     /// GQL `SHORTEST k` / `ANY SHORTEST` (k = 1) / `ANY k`: per pair of end nodes, k paths,
     /// shortest first (ties broken arbitrarily).
-    Paths(u64),
+    Paths(SelectorCount),
     /// GQL `SHORTEST k GROUPS` / `ALL SHORTEST` (k = 1): per pair of end nodes, every path
     /// whose length is one of the k smallest.
-    Groups(u64),
+    Groups(SelectorCount),
+}
+
+/// The k of a path selector: written, or a parameter (`SHORTEST $k`) checked when the query
+/// runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SelectorCount {
+    Literal(u64),
+    Parameter(String),
 }
 
 impl ShortestKind {
     /// A GQL path selector (as opposed to the `shortestPath` / `allShortestPaths` functions).
-    pub fn is_selector(self) -> bool {
+    pub fn is_selector(&self) -> bool {
         matches!(self, ShortestKind::Paths(_) | ShortestKind::Groups(_))
     }
 }
@@ -564,18 +572,53 @@ pub struct RelationshipPattern {
     pub span: Span,
 }
 
-/// The inside of a quantified path pattern of one relationship, `((x:A)-[r]->(y) WHERE p){1,3}`,
-/// kept on the variable-length relationship it amounts to. Every iteration (one hop) must
-/// match `left` and `right` at its ends (in pattern order) and satisfy `predicate`, with the
-/// iteration's variables as singletons; outside the group `x`, `y` and `r` are lists.
+/// The inside of a quantified path pattern, `((x:A)-[r]->(y)<-[s]-(z) WHERE p){1,3}`, kept on
+/// the variable-length relationship it amounts to (that relationship pattern is the group's
+/// first one, its `length` the quantifier). Every iteration must match the group's node
+/// patterns (`left`, the nodes of `more`, `right`) and relationship patterns (the first, then
+/// those of `more`) in pattern order and satisfy `predicate`, with the iteration's variables
+/// as singletons; outside the group they are lists (group variables).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuantGroup {
     pub left: NodePattern,
     pub right: NodePattern,
     pub predicate: Option<Box<Expr>>,
+    /// A group of several relationships: each relationship after the first, with the inner
+    /// node pattern before it (`(y)` and `<-[s]-` above). Empty for one relationship.
+    pub more: Vec<(NodePattern, RelationshipPattern)>,
 }
 
 impl QuantGroup {
+    /// Relationships per iteration.
+    pub fn size(&self) -> usize {
+        1 + self.more.len()
+    }
+
+    /// Node pattern `j` of an iteration (0 = `left`, `size()` = `right`).
+    pub fn node(&self, j: usize) -> &NodePattern {
+        if j == 0 {
+            &self.left
+        } else if let Some((n, _)) = self.more.get(j - 1) {
+            n
+        } else {
+            &self.right
+        }
+    }
+
+    /// Relationship pattern `j` of an iteration; `first` is the relationship pattern the
+    /// group is kept on.
+    pub fn rel<'a>(&'a self, first: &'a RelationshipPattern, j: usize) -> &'a RelationshipPattern {
+        match j.checked_sub(1).and_then(|i| self.more.get(i)) {
+            Some((_, r)) => r,
+            None => first,
+        }
+    }
+
+    /// The node patterns of an iteration, in pattern order.
+    pub fn nodes(&self) -> impl Iterator<Item = &NodePattern> {
+        (0..=self.size()).map(|j| self.node(j))
+    }
+
     /// Does an iteration need checking beyond the relationship's own type and properties?
     pub fn checks_nodes(&self) -> bool {
         let busy = |n: &NodePattern| {
@@ -585,7 +628,7 @@ impl QuantGroup {
                 || n.properties.is_some()
                 || n.predicate.is_some()
         };
-        self.predicate.is_some() || busy(&self.left) || busy(&self.right)
+        self.predicate.is_some() || !self.more.is_empty() || self.nodes().any(busy)
     }
 }
 

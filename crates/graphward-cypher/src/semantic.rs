@@ -1489,8 +1489,8 @@ impl Checker {
                     ));
                 }
             }
-            if let Some(kind) = part.shortest.filter(|k| k.is_selector()) {
-                self.selector(kind, part, pattern.len(), mode)?;
+            if part.shortest.as_ref().is_some_and(|k| k.is_selector()) {
+                self.selector(part, pattern.len(), mode)?;
             }
             if let Some(ShortestKind::Single | ShortestKind::All) = part.shortest {
                 if part.element.chain.len() != 1 {
@@ -1582,7 +1582,7 @@ impl Checker {
             }
             for (r, _) in &el.chain {
                 if r.type_expr.is_some()
-                    && (part.shortest.is_some_and(|k| !k.is_selector())
+                    && (part.shortest.as_ref().is_some_and(|k| !k.is_selector())
                         || !matches!(mode, PatMode::Match | PatMode::Expr))
                 {
                     return Err(sem(
@@ -1632,15 +1632,8 @@ impl Checker {
     }
 
     /// A GQL path selector (`SHORTEST k`, `ALL SHORTEST`, `ANY k`, `SHORTEST k GROUPS`): only
-    /// in MATCH, alone in its graph pattern, over one relationship pattern.
-    fn selector(
-        &mut self,
-        kind: ShortestKind,
-        part: &PatternPart,
-        parts: usize,
-        mode: PatMode,
-    ) -> Result<()> {
-        let _ = kind;
+    /// in MATCH, alone in its graph pattern, over a path pattern with a relationship.
+    fn selector(&mut self, part: &PatternPart, parts: usize, mode: PatMode) -> Result<()> {
         if !matches!(mode, PatMode::Match) {
             return Err(Error::syntax(
                 "Path selectors such as `SHORTEST 1` or `ANY` can only be used in MATCH",
@@ -1655,25 +1648,17 @@ impl Checker {
             )
             .with_detail("InvalidPathPattern"));
         }
-        match part.element.chain.len() {
-            0 => Err(Error::syntax(
+        if part.element.chain.is_empty() {
+            return Err(Error::syntax(
                 "A path selector needs a path pattern with a relationship, e.g. \
                  `SHORTEST 1 (a)-[:R]-+(b)`",
             )
-            .with_detail("InvalidPathPattern")),
-            1 => Ok(()),
-            _ => Err(Error::new(
-                graphward_core::ErrorCode::NotSupported,
-                "Not supported: a path selector over a path pattern of more than one \
-                 relationship pattern; graphward offers SHORTEST k, ALL SHORTEST, SHORTEST k \
-                 GROUPS and ANY k over one variable-length relationship or quantified path \
-                 pattern between two node patterns, e.g. `SHORTEST 2 (a)-[:R]-+(b)`",
-            )
-            .with_detail("FeatureNotSupported")),
+            .with_detail("InvalidPathPattern"));
         }
+        Ok(())
     }
 
-    /// A quantified path pattern of one relationship: its variables are new (group variables),
+    /// A quantified path pattern: its variables are new (group variables),
     /// its predicates and property maps see the iteration's variables as singletons and what
     /// was bound before the pattern.
     fn group(
@@ -1692,11 +1677,11 @@ impl Checker {
         }
         let mut inner = before.clone();
         let mut seen: HashSet<&String> = HashSet::new();
-        for (v, ty) in [
-            (g.left.variable.as_ref(), Ty::Node),
-            (r.variable.as_ref(), Ty::Rel),
-            (g.right.variable.as_ref(), Ty::Node),
-        ] {
+        let n = g.size();
+        let vars = (0..=n)
+            .map(|j| (g.node(j).variable.as_ref(), Ty::Node))
+            .chain((0..n).map(|j| (g.rel(r, j).variable.as_ref(), Ty::Rel)));
+        for (v, ty) in vars {
             let Some(v) = v else { continue };
             if before.contains_key(v) || !seen.insert(v) {
                 return Err(sem(
@@ -1715,7 +1700,11 @@ impl Checker {
             }
             inner.insert(v.clone(), ty);
         }
-        for v in [&g.left.variable, &g.right.variable].into_iter().flatten() {
+        // The first relationship's variable is declared (as a list) by `rel`; the others here.
+        let others = g.nodes().map(|n| (&n.variable, Ty::List));
+        let more_rels = g.more.iter().map(|(_, rel)| (&rel.variable, Ty::RelList));
+        for (v, ty) in others.chain(more_rels) {
+            let Some(v) = v else { continue };
             if scope.contains_key(v) {
                 return Err(sem(
                     "VariableAlreadyBound",
@@ -1725,10 +1714,10 @@ impl Checker {
                     ),
                 ));
             }
-            // A group variable is a list of nodes outside the group.
-            scope.insert(v.clone(), Ty::List);
+            // A group variable is a list outside the group.
+            scope.insert(v.clone(), ty);
         }
-        for n in [&g.left, &g.right] {
+        for n in g.nodes() {
             if let Some(p) = &n.predicate {
                 if n.variable.is_none() {
                     return Err(sem(
@@ -1742,14 +1731,27 @@ impl Checker {
                 self.pattern_props(p, &inner, mode)?;
             }
         }
-        if let Some(p) = &r.predicate {
-            if r.variable.is_none() {
+        for rel in (0..n).map(|j| g.rel(r, j)) {
+            if let Some(p) = &rel.predicate {
+                if rel.variable.is_none() {
+                    return Err(sem(
+                        "InvalidRelationshipPattern",
+                        "A WHERE inside a relationship pattern needs a variable, e.g. -[r WHERE r.w > 1]->",
+                    ));
+                }
+                self.predicate(p, &inner)?;
+            }
+            if rel.type_expr.is_some() && !matches!(mode, PatMode::Match | PatMode::Expr) {
                 return Err(sem(
                     "InvalidRelationshipPattern",
-                    "A WHERE inside a relationship pattern needs a variable, e.g. -[r WHERE r.w > 1]->",
+                    "A relationship type expression with !, & or % is only allowed in MATCH",
                 ));
             }
-            self.predicate(p, &inner)?;
+        }
+        for rel in (0..n).map(|j| g.rel(r, j)) {
+            if let Some(p) = &rel.properties {
+                self.pattern_props(p, &inner, mode)?;
+            }
         }
         if let Some(p) = &g.predicate {
             self.predicate(p, &inner)?;

@@ -284,3 +284,82 @@ fn path_selector_searches_end_at_the_deadline() {
         "{err:?}"
     );
 }
+
+#[test]
+fn quantified_groups_of_several_relationships_are_charged() {
+    // Quantified path patterns of several relationships per iteration on a complete graph,
+    // with and without a path selector, and SHORTEST $k with a huge k from a parameter: the
+    // walks and searches are iterative and charged, so each ends with the memory error on
+    // a server thread's stack.
+    let e = engine(8 << 20, 1 << 40);
+    complete_graph(&e, 12);
+    on_small_stack(move || {
+        for q in [
+            "MATCH (a:K {i: 1}) ((x)-[:R]->(y)-[:R]->(z) WHERE x.i < 100){1,} (b) RETURN count(*)",
+            "MATCH (a:K {i: 1}) ((x)-[:R]->(y)<-[:R]-(z)){1,} (b)-[:R]->(c:K {i: 2}) RETURN count(*)",
+            "MATCH p = SHORTEST 100000000 (a:K {i: 1}) ((x)-[:R]->(y)<-[:R]-(z)){1,} (b)-[:R]->(c:K {i: 2}) \
+             RETURN count(p)",
+        ] {
+            assert_memory_error(&e, q);
+        }
+        let mut params = graphward_core::engine::Params::new();
+        params.insert("k".to_string(), Value::Int(i64::MAX));
+        let err = common::run_with(
+            &e,
+            "MATCH p = SHORTEST $k (a:K {i: 1})-[:R]-+(b:K {i: 2}) RETURN count(p)",
+            params,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::MemoryLimit, "{err:?}");
+        // A small k from a parameter finishes: the shortest path is the one relationship.
+        let mut params = graphward_core::engine::Params::new();
+        params.insert("k".to_string(), Value::Int(1));
+        let (_, rows) = common::run_with(
+            &e,
+            "MATCH p = SHORTEST $k (a:K {i: 1})-[:R]->+(b:K {i: 2}) RETURN length(p)",
+            params,
+        )
+        .unwrap();
+        assert_eq!(rows, vec![vec![Value::Int(1)]]);
+    });
+}
+
+#[test]
+fn selector_count_from_a_parameter_ends_at_the_deadline() {
+    // SHORTEST $k with a huge k and memory to spare: the search ends at the time limit.
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = 1 << 40;
+    config.limits.max_total_memory_bytes = 1 << 40;
+    let e = Engine::open_in_memory(config).unwrap();
+    complete_graph(&e, 40);
+    let mut tx = e
+        .begin(TxOptions {
+            mode: AccessMode::Read,
+            implicit: true,
+            timeout: Some(std::time::Duration::from_millis(200)),
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let mut params = BTreeMap::new();
+    params.insert("k".to_string(), Value::Int(i64::MAX));
+    let err = tx
+        .run(
+            "MATCH p = SHORTEST $k (a:K {i: 1}) ((x)-[:R]-(y)-[:R]-(z)){1,3} (b:K {i: 2}) \
+             RETURN count(p)",
+            params,
+        )
+        .and_then(|mut s| {
+            while let Some(r) = s.next_row() {
+                r?;
+            }
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.code,
+            ErrorCode::TransactionTimedOut | ErrorCode::TransactionTimedOutClientConfiguration
+        ),
+        "{err:?}"
+    );
+}

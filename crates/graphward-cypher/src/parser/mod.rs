@@ -1181,14 +1181,15 @@ impl<'a> Parser<'a> {
             left: anon(rel.span.start),
             right: anon(rel.span.end),
             predicate: None,
+            more: Vec::new(),
         }));
         Ok(rel)
     }
 
-    /// A quantified path pattern `((x)-[r]->(y) WHERE p){1,3}` of one relationship: the
-    /// variable-length relationship it amounts to, with the group's node patterns and
-    /// predicate checked on every iteration. Groups of several relationships are refused by
-    /// name. `None` if no quantifier follows (a parenthesized path pattern).
+    /// A quantified path pattern `((x)-[r]->(y)<-[s]-(z) WHERE p){1,3}`: the variable-length
+    /// relationship it amounts to (the group's first relationship, carrying the group's node
+    /// patterns, further relationships and predicate, checked on every iteration). `None` if
+    /// no quantifier follows (a parenthesized path pattern).
     fn quantified_group(&mut self, inner: PatternElement) -> Result<Option<RelationshipPattern>> {
         let at = self.cur_start();
         let Some(q) = self.parse_quantifier()? else {
@@ -1201,36 +1202,61 @@ impl<'a> Parser<'a> {
                 "InvalidQuantifiedPathPattern",
             ));
         }
-        match inner.chain.as_slice() {
-            [(rel, end)] => {
-                if rel.length.is_some() {
-                    return Err(self.error_at(
-                        rel.span.start,
-                        "A variable-length relationship cannot be used inside a quantified \
-                         path pattern",
-                        "InvalidQuantifiedPathPattern",
-                    ));
-                }
-                let mut r = rel.clone();
-                r.length = Some(q);
-                r.group = Some(Box::new(QuantGroup {
-                    left: inner.start.clone(),
-                    right: end.clone(),
-                    predicate: inner.predicate.clone(),
-                }));
-                Ok(Some(r))
-            }
-            [] => Err(self.error_at(
+        if let Some((rel, _)) = inner.chain.iter().find(|(r, _)| r.length.is_some()) {
+            return Err(self.error_at(
+                rel.span.start,
+                "Quantified path patterns cannot be nested: a variable-length or quantified \
+                 relationship cannot be used inside a quantified path pattern",
+                "InvalidQuantifiedPathPattern",
+            ));
+        }
+        let Some(((first, _), rest)) = inner.chain.split_first() else {
+            return Err(self.error_at(
                 at,
                 "A quantified path pattern needs at least one relationship",
                 "InvalidQuantifiedPathPattern",
-            )),
-            _ => Err(self.not_supported(
-                "quantified path patterns of more than one relationship (e.g. \
-                 `((a)-[:R]->(b)-[:S]->(c)){1,3}`); one relationship with node patterns and \
-                 predicates is offered: `((a)-[:R]->(b) WHERE a.x < b.x){1,3}`",
-            )),
+            ));
+        };
+        // The inner node before each further relationship.
+        let mut more = Vec::with_capacity(rest.len());
+        let mut before = &inner.chain[0].1;
+        for (rel, node) in rest {
+            more.push((before.clone(), rel.clone()));
+            before = node;
         }
+        let mut r = first.clone();
+        r.length = Some(q);
+        r.group = Some(Box::new(QuantGroup {
+            left: inner.start.clone(),
+            right: before.clone(),
+            predicate: inner.predicate.clone(),
+            more,
+        }));
+        Ok(Some(r))
+    }
+
+    /// The node pattern after a quantified path pattern: the next one written, or an
+    /// anonymous one when another quantified path pattern or the end of the path follows
+    /// (`((a)-->(b)){2} ((c)<--(d))+`: the groups' end nodes meet there).
+    fn node_after_group(&mut self) -> Result<NodePattern> {
+        if self.is_sym("(") && !self.group_starts() {
+            return self.parse_node_pattern();
+        }
+        let at = self.prev_end();
+        Ok(NodePattern {
+            variable: None,
+            labels: vec![],
+            label_expr: None,
+            properties: None,
+            predicate: None,
+            span: Span { start: at, end: at },
+        })
+    }
+
+    /// Does a parenthesized path pattern (not a node pattern) start here: `((` or `(p =`?
+    fn group_starts(&self) -> bool {
+        self.is_sym("(")
+            && (self.is_sym_at(1, "(") || (self.is_name_at(1) && self.is_sym_at(2, "=")))
     }
 
     fn parse_set_item(&mut self) -> Result<SetItem> {
@@ -1422,8 +1448,10 @@ impl<'a> Parser<'a> {
     /// `SHORTEST k GROUPS`, `ANY`, `ANY k` (each with an optional `PATH`/`PATHS`). `ALL` (not
     /// selective) is the same as no selector. `None` if there is none.
     fn parse_path_selector(&mut self) -> Result<Option<ShortestKind>> {
+        // A written count, or a parameter (checked when the query runs).
         let count = |p: &Self, n: usize| match p.tok_at(n) {
-            Tok::Int(k) => Some(*k),
+            Tok::Int(k) => Some(SelectorCount::Literal(*k)),
+            Tok::Param(name) => Some(SelectorCount::Parameter(name.clone())),
             _ => None,
         };
         let path_word = |p: &Self, n: usize| p.is_kw_at(n, "PATH") || p.is_kw_at(n, "PATHS");
@@ -1442,16 +1470,11 @@ impl<'a> Parser<'a> {
             if groups {
                 len += 1;
             } else if k.is_none() {
-                if matches!(self.tok_at(1), Tok::Param(_)) {
-                    return Err(self.not_supported(
-                        "a parameter as the number of paths of a path selector (write the number)",
-                    ));
-                }
                 return Err(self.unexpected("a number of paths after SHORTEST (e.g. SHORTEST 1)"));
             }
             self.skip_tokens(len);
-            let k = k.unwrap_or(1);
-            self.check_selector_count(k, at)?;
+            let k = k.unwrap_or(SelectorCount::Literal(1));
+            self.check_selector_count(&k, at)?;
             if groups {
                 ShortestKind::Groups(k)
             } else {
@@ -1459,23 +1482,23 @@ impl<'a> Parser<'a> {
             }
         } else if self.is_kw("ALL") && self.is_kw_at(1, "SHORTEST") {
             self.skip_tokens(if path_word(self, 2) { 3 } else { 2 });
-            ShortestKind::Groups(1)
+            ShortestKind::Groups(SelectorCount::Literal(1))
         } else if self.is_kw("ANY") && self.is_kw_at(1, "SHORTEST") {
             self.skip_tokens(if path_word(self, 2) { 3 } else { 2 });
-            ShortestKind::Paths(1)
+            ShortestKind::Paths(SelectorCount::Literal(1))
         } else if self.is_kw("ANY")
             && (self.is_sym_at(1, "(") || count(self, 1).is_some() || path_word(self, 1))
         {
             // ANY k: any k paths per partition; the k shortest are as good as any.
             let (k, mut len) = match count(self, 1) {
                 Some(k) => (k, 2),
-                None => (1, 1),
+                None => (SelectorCount::Literal(1), 1),
             };
             if path_word(self, len) {
                 len += 1;
             }
             self.skip_tokens(len);
-            self.check_selector_count(k, at)?;
+            self.check_selector_count(&k, at)?;
             ShortestKind::Paths(k)
         } else if self.is_kw("ALL") && (self.is_sym_at(1, "(") || path_word(self, 1)) {
             // ALL [PATHS]: every path, the same as no selector.
@@ -1488,7 +1511,10 @@ impl<'a> Parser<'a> {
     }
 
     /// The k of a path selector must be positive (Neo4j refuses 0).
-    fn check_selector_count(&self, k: u64, at: usize) -> Result<()> {
+    fn check_selector_count(&self, k: &SelectorCount, at: usize) -> Result<()> {
+        let SelectorCount::Literal(k) = *k else {
+            return Ok(());
+        };
         if k == 0 || k > i64::MAX as u64 {
             return Err(self.error_at(
                 at,
@@ -1515,21 +1541,16 @@ impl<'a> Parser<'a> {
             match self.quantified_group(e.clone())? {
                 None => return Ok(e),
                 Some(rel) => {
-                    let anon = |s: usize, e: usize| NodePattern {
+                    let end = self.node_after_group()?;
+                    chain.push((rel, end));
+                    NodePattern {
                         variable: None,
                         labels: vec![],
                         label_expr: None,
                         properties: None,
                         predicate: None,
-                        span: Span { start: s, end: e },
-                    };
-                    let end = if self.is_sym("(") {
-                        self.parse_node_pattern()?
-                    } else {
-                        anon(self.prev_end(), self.prev_end())
-                    };
-                    chain.push((rel, end));
-                    anon(at, at)
+                        span: Span { start: at, end: at },
+                    }
                 }
             }
         } else {
@@ -1564,7 +1585,7 @@ impl<'a> Parser<'a> {
                 let Some(rel) = self.quantified_group(e)? else {
                     return Err(self.unexpected("a quantifier (+, *, {n,m})"));
                 };
-                let node = self.parse_node_pattern()?;
+                let node = self.node_after_group()?;
                 chain.push((rel, node));
             } else {
                 break;

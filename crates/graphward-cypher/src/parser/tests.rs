@@ -753,6 +753,11 @@ fn neo4j5_syntax_parses() {
         "MATCH ALL (a)-->+(b) RETURN b",
         "MATCH SHORTEST 1 (p = (a)-->+(b) WHERE length(p) > 1) RETURN p",
         "MATCH (a) ((x:X)-[r:R WHERE r.w > 1]->(y {k: 1}) WHERE x.n < y.n){1,3} (b) RETURN x, r, y",
+        "MATCH (a) ((x:X)-->(y)<-[s:S]-(z) WHERE s.w > 1)+ (b) RETURN x, y, z, s",
+        "MATCH ((a)-->(b)){2} ((c)<--(d))+ RETURN a, d",
+        "MATCH p = SHORTEST $k (a)-[:R]-+(m)-[:S]->(b) RETURN p",
+        "MATCH p = ANY $k PATHS (a) ((x)-->(y)-->(z)){1,3} (b) RETURN p",
+        "MATCH p = SHORTEST $k GROUPS (a)-->+(b) RETURN p",
         "DROP INDEX ON :L(p)",
         "CREATE CONSTRAINT ON (n:L) ASSERT n.a, n.b IS UNIQUE",
         "SHOW STORAGE INFO",
@@ -765,8 +770,8 @@ fn neo4j5_syntax_parses() {
             graphward_core::ErrorCode::NotSupported,
         ),
         (
-            "MATCH (a) ((x:X)-->(y)-->(z))+ (b) RETURN b",
-            graphward_core::ErrorCode::NotSupported,
+            "MATCH (a) ((x:X)-->(y)-->+(z))+ (b) RETURN b",
+            graphward_core::ErrorCode::SyntaxError,
         ),
         (
             "MATCH (a)-[:R]->{3,1}(b) RETURN b",

@@ -11,7 +11,7 @@ use super::eval::{node_ref, rel_ref, row_size, Ev, Row};
 use super::values::equals;
 use crate::ast::{
     Clause, Direction, Expr, NodePattern, PatternPart, QuantGroup, RelationshipPattern,
-    ShortestKind, SingleQuery,
+    SelectorCount, ShortestKind, SingleQuery,
 };
 
 /// A relationship traversed while matching: the relationship and the node reached.
@@ -189,11 +189,30 @@ impl<'a> Ev<'a> {
         used: HashSet<RelId>,
         out: &mut Vec<(Row, HashSet<RelId>)>,
     ) -> Result<()> {
-        if let Some(kind) = part.shortest {
-            if kind.is_selector() {
-                return self.match_selected(part, kind, row, used, out);
-            }
-            return self.match_shortest(part, kind, row, used, out);
+        if let Some(kind) = &part.shortest {
+            let several = part.element.chain.len() != 1
+                || part
+                    .element
+                    .chain
+                    .iter()
+                    .any(|(r, _)| r.group.as_ref().is_some_and(|g| g.size() > 1));
+            return match kind {
+                ShortestKind::Single | ShortestKind::All if !several => {
+                    self.match_shortest(part, kind, row, used, out)
+                }
+                // shortestPath over a quantified path pattern of several relationships:
+                // the SHORTEST 1 / ALL SHORTEST search.
+                ShortestKind::Single => self.match_selected(part, 1, false, row, used, out),
+                ShortestKind::All => self.match_selected(part, 1, true, row, used, out),
+                ShortestKind::Paths(k) => {
+                    let k = self.selector_count(k, &row)?;
+                    self.match_selected(part, k, false, row, used, out)
+                }
+                ShortestKind::Groups(k) => {
+                    let k = self.selector_count(k, &row)?;
+                    self.match_selected(part, k, true, row, used, out)
+                }
+            };
         }
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
@@ -521,8 +540,9 @@ impl<'a> Ev<'a> {
     }
 
     /// One hop of a variable-length relationship, from `left` to `right` in pattern order:
-    /// the relationship's type and properties, and, for a quantified path pattern, the
-    /// group's node patterns and predicates with the iteration's variables as singletons.
+    /// the relationship's type and properties, and, for a quantified path pattern of one
+    /// relationship, the group's node patterns and predicates with the iteration's variables
+    /// as singletons.
     fn hop_ok(
         &self,
         rp: &RelationshipPattern,
@@ -534,28 +554,126 @@ impl<'a> Ev<'a> {
         let Some(g) = rp.group.as_deref().filter(|g| g.checks_nodes()) else {
             return self.rel_ok(rp, rel, row);
         };
+        self.iteration_ok(rp, g, &[left, right], std::slice::from_ref(rel), row)
+    }
+
+    /// One iteration of quantified path pattern `g` (kept on `first`): its nodes and
+    /// relationships in pattern order match the group's node and relationship patterns, and
+    /// the group's predicate holds, with the iteration's variables as singletons.
+    fn iteration_ok(
+        &self,
+        first: &RelationshipPattern,
+        g: &QuantGroup,
+        nodes: &[NodeId],
+        rels: &[Relationship],
+        row: &Row,
+    ) -> Result<bool> {
+        let n = g.size();
+        if nodes.len() != n + 1 || rels.len() != n {
+            return Err(Error::internal(
+                "quantified path pattern iteration of the wrong size",
+            ));
+        }
         let mut r = row.clone();
-        if let Some(v) = &g.left.variable {
-            r.insert(v.clone(), node_ref(left));
+        for (j, id) in nodes.iter().enumerate() {
+            if let Some(v) = &g.node(j).variable {
+                r.insert(v.clone(), node_ref(*id));
+            }
         }
-        if let Some(v) = &g.right.variable {
-            r.insert(v.clone(), node_ref(right));
-        }
-        if !self.node_ok(&g.left, left, &mut r)? || !self.node_ok(&g.right, right, &mut r)? {
-            return Ok(false);
-        }
-        if !self.rel_ok(rp, rel, &r)? {
-            return Ok(false);
-        }
-        if let Some(p) = &g.predicate {
-            if let Some(v) = &rp.variable {
+        for (j, rel) in rels.iter().enumerate() {
+            if let Some(v) = &g.rel(first, j).variable {
                 r.insert(v.clone(), Value::Relationship(rel.clone()));
             }
+        }
+        for (j, id) in nodes.iter().enumerate() {
+            if !self.node_ok(g.node(j), *id, &mut r)? {
+                return Ok(false);
+            }
+        }
+        for (j, rel) in rels.iter().enumerate() {
+            if !self.rel_ok(g.rel(first, j), rel, &r)? {
+                return Ok(false);
+            }
+        }
+        if let Some(p) = &g.predicate {
             if self.eval(p, &r)? != Value::Bool(true) {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// The checks of node pattern `np` that read nothing but the node's labels.
+    fn labels_ok(&self, np: &NodePattern, id: NodeId) -> Result<bool> {
+        if np.labels.is_empty() && np.label_expr.is_none() {
+            return Ok(true);
+        }
+        let Some(labels) = self.g.node_labels(id)? else {
+            return Ok(false);
+        };
+        Ok(np.labels.iter().all(|l| labels.contains(l))
+            && np.label_expr.as_ref().is_none_or(|le| le.matches(&labels)))
+    }
+
+    /// One hop of a variable-length walk over `rp` (a quantified path pattern of `n`
+    /// relationships per iteration, or a variable-length relationship): hop `t` of the walk
+    /// (in walk order, `hops` before it, starting at `from`) crosses `rel` from `here` to
+    /// `other`. A group of several relationships checks labels and types per hop and the
+    /// whole iteration when its last hop is crossed.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_hop_ok(
+        &self,
+        rp: &RelationshipPattern,
+        reversed: bool,
+        rel: &Relationship,
+        here: NodeId,
+        other: NodeId,
+        hops: &[Hop],
+        from: NodeId,
+        row: &Row,
+    ) -> Result<bool> {
+        let g = match rp.group.as_deref() {
+            Some(g) if g.size() > 1 => g,
+            _ => {
+                let (left, right) = if reversed {
+                    (other, here)
+                } else {
+                    (here, other)
+                };
+                return self.hop_ok(rp, rel, left, right, row);
+            }
+        };
+        let n = g.size();
+        let t = hops.len();
+        let j = if reversed { n - 1 - t % n } else { t % n };
+        let rpat = g.rel(rp, j);
+        if rpat
+            .type_expr
+            .as_ref()
+            .is_some_and(|te| !te.matches(std::slice::from_ref(&rel.rel_type)))
+        {
+            return Ok(false);
+        }
+        // The inner node reached: right of relationship j walking forward, left of it back.
+        if !self.labels_ok(g.node(if reversed { j } else { j + 1 }), other)? {
+            return Ok(false);
+        }
+        if (t + 1) % n != 0 {
+            return Ok(true);
+        }
+        // The iteration is complete: its nodes and relationships in walk order.
+        let begin = t + 1 - n;
+        let mut nodes = Vec::with_capacity(n + 1);
+        nodes.push(at_of(&hops[..begin], from));
+        nodes.extend(hops[begin..].iter().map(|h| h.node));
+        nodes.push(other);
+        let mut rels: Vec<Relationship> = hops[begin..].iter().map(|h| h.rel.clone()).collect();
+        rels.push(rel.clone());
+        if reversed {
+            nodes.reverse();
+            rels.reverse();
+        }
+        self.iteration_ok(rp, g, &nodes, &rels, row)
     }
 
     fn dir(rp: &RelationshipPattern, reversed: bool) -> ExpandDir {
@@ -675,7 +793,18 @@ impl<'a> Ev<'a> {
         max: u64,
         hops: &mut Vec<Hop>,
     ) -> Result<()> {
-        let rp = rps[steps[k].rel];
+        let step = steps[k];
+        let rp = rps[step.rel];
+        let group = rp.group.as_deref();
+        // Relationships per iteration (a quantified path pattern of several relationships
+        // walks them in turn; an iteration ends every `n` hops).
+        let n = group.map_or(1, |g| g.size());
+        // The relationship pattern hop `t` of the walk crosses.
+        let pat_at = |t: usize| -> &RelationshipPattern {
+            let j = if step.reversed { n - 1 - t % n } else { t % n };
+            group.map_or(rp, |g| g.rel(rp, j))
+        };
+        let _ = dir;
         let res = self.env.mem.reservation();
         // One level per node on the current path: the node's edges and the next to try.
         let mut levels: Vec<(Vec<Edge>, usize)> = Vec::new();
@@ -683,9 +812,14 @@ impl<'a> Ev<'a> {
         loop {
             // Visit `at`, reached by `hops`.
             self.env.check()?;
-            self.var_finish(part, nps, rps, steps, k, st, out, at, min, hops)?;
-            let edges = if (hops.len() as u64) < max {
-                self.g.expand(at, dir, &rp.types)?
+            let t = hops.len();
+            if t % n == 0 {
+                self.var_finish(part, nps, rps, steps, k, st, out, at, min, hops)?;
+            }
+            let edges = if t % n != 0 || ((t / n) as u64) < max {
+                let rpat = pat_at(t);
+                self.g
+                    .expand(at, Self::dir(rpat, step.reversed), &rpat.types)?
             } else {
                 Vec::new()
             };
@@ -700,13 +834,18 @@ impl<'a> Ev<'a> {
                         continue;
                     }
                     let here = at_of(hops, from);
-                    let rel = rel_from_edge(here, &e, self.rel_type_name(rp, e.rel)?);
-                    let (left, right) = if steps[k].reversed {
-                        (e.other, here)
-                    } else {
-                        (here, e.other)
-                    };
-                    if !self.hop_ok(rp, &rel, left, right, &st.row)? {
+                    let rpat = pat_at(hops.len());
+                    let rel = rel_from_edge(here, &e, self.rel_type_name(rpat, e.rel)?);
+                    if !self.walk_hop_ok(
+                        rp,
+                        step.reversed,
+                        &rel,
+                        here,
+                        e.other,
+                        hops,
+                        from,
+                        &st.row,
+                    )? {
                         continue;
                     }
                     next = Some((e, rel));
@@ -746,7 +885,8 @@ impl<'a> Ev<'a> {
     ) -> Result<()> {
         let step = steps[k];
         let rp = rps[step.rel];
-        if (hops.len() as u64) < min {
+        let n = rp.group.as_deref().map_or(1, |g| g.size());
+        if ((hops.len() / n) as u64) < min {
             return Ok(());
         }
         let saved_row = st.row.clone();
@@ -758,31 +898,46 @@ impl<'a> Ev<'a> {
             } else {
                 hops.to_vec()
             };
-            let rel_list = Value::List(
-                in_order
-                    .iter()
-                    .map(|h| Value::Relationship(h.rel.clone()))
-                    .collect(),
-            );
-            let ok = match rp.variable.as_ref().and_then(|v| saved_row.get(v)) {
-                Some(b) => equals(b, &rel_list) == Some(true),
-                None => true,
+            let ok = match (
+                &rp.group,
+                rp.variable.as_ref().and_then(|v| saved_row.get(v)),
+            ) {
+                (None, Some(b)) => {
+                    let rel_list = Value::List(
+                        in_order
+                            .iter()
+                            .map(|h| Value::Relationship(h.rel.clone()))
+                            .collect(),
+                    );
+                    equals(b, &rel_list) == Some(true)
+                }
+                _ => true,
             };
             if ok {
-                if let Some(g) = &rp.group {
-                    let first = if step.reversed {
-                        Some(at)
-                    } else {
-                        st.nodes[step.from]
-                    };
-                    if let Some(first) = first {
-                        bind_group_nodes(g, first, &in_order, &mut st.row);
+                match &rp.group {
+                    Some(g) => {
+                        let first = if step.reversed {
+                            Some(at)
+                        } else {
+                            st.nodes[step.from]
+                        };
+                        if let Some(first) = first {
+                            bind_group(g, rp, first, &in_order, &mut st.row);
+                        }
+                    }
+                    None => {
+                        if let Some(v) = &rp.variable {
+                            let rel_list = Value::List(
+                                in_order
+                                    .iter()
+                                    .map(|h| Value::Relationship(h.rel.clone()))
+                                    .collect(),
+                            );
+                            st.row.insert(v.clone(), rel_list);
+                        }
                     }
                 }
                 st.rels[step.rel] = Some(RelBinding::Var(in_order));
-                if let Some(v) = &rp.variable {
-                    st.row.insert(v.clone(), rel_list);
-                }
                 self.extend(part, nps, rps, steps, k + 1, st, out)?;
                 st.rels[step.rel] = None;
             }
@@ -795,7 +950,7 @@ impl<'a> Ev<'a> {
     fn match_shortest(
         &self,
         part: &PatternPart,
-        kind: ShortestKind,
+        kind: &ShortestKind,
         row: Row,
         used: HashSet<RelId>,
         out: &mut Vec<(Row, HashSet<RelId>)>,
@@ -850,7 +1005,7 @@ impl<'a> Ev<'a> {
                     &row,
                     min,
                     max,
-                    kind == ShortestKind::All,
+                    *kind == ShortestKind::All,
                     &used,
                 )?;
                 for hops in paths {
@@ -872,7 +1027,7 @@ impl<'a> Ev<'a> {
                         );
                     }
                     if let Some(g) = &rp.group {
-                        bind_group_nodes(g, s, &hops, &mut r);
+                        bind_group(g, rp, s, &hops, &mut r);
                     }
                     if let Some(pv) = &part.variable {
                         let nodes = vec![Some(s), Some(t)];
@@ -885,6 +1040,35 @@ impl<'a> Ev<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The k of a path selector: written, or the value of its parameter, which must be a
+    /// non-negative integer (checked when the query runs, as Neo4j does).
+    fn selector_count(&self, k: &SelectorCount, row: &Row) -> Result<u64> {
+        let name = match k {
+            SelectorCount::Literal(k) => return Ok(*k),
+            SelectorCount::Parameter(name) => name,
+        };
+        match self.eval(&Expr::Parameter(name.clone()), row)? {
+            Value::Int(i) if i >= 0 => Ok(i as u64),
+            Value::Int(i) => Err(Error::new(
+                graphward_core::ErrorCode::ArgumentError,
+                format!(
+                    "Invalid input. '{i}' is not a valid value for the number of paths of a \
+                     path selector (${name}). Must be a non-negative integer."
+                ),
+            )
+            .with_detail("NegativeIntegerArgument")),
+            other => Err(Error::new(
+                graphward_core::ErrorCode::ArgumentError,
+                format!(
+                    "Invalid input. A {} is not a valid value for the number of paths of a path \
+                     selector (${name}). Must be a non-negative integer.",
+                    other.type_name()
+                ),
+            )
+            .with_detail("InvalidArgumentType")),
+        }
     }
 
     /// The nodes matching end `np` of a path selector's pattern on `row`: the bound node, or
@@ -916,47 +1100,103 @@ impl<'a> Ev<'a> {
         Ok(Some(ids))
     }
 
-    /// A GQL path selector (`SHORTEST k`, `SHORTEST k GROUPS`, `ALL SHORTEST`, `ANY k`) over
-    /// `(a) <one relationship pattern> (b)`: per start node, a breadth-first search by path
-    /// length over trails (no relationship twice), selecting per end node k paths or the
-    /// paths of k lengths. Paths are kept as a tree of hops (each hop points to the one before
-    /// it), every hop and frontier entry is charged to the query's memory account and the
-    /// deadline is checked per expanded path, so a search the graph makes explode ends with
-    /// the memory or time limit error. When the selection only needs shortest paths (one
-    /// path or one length group, no pre-filter on the whole path, paths of at least one hop)
-    /// a node is expanded only at the depth it was first reached: prefixes of shortest paths
-    /// are shortest paths.
+    /// A GQL path selector (`SHORTEST k`, `SHORTEST k GROUPS`, `ALL SHORTEST`, `ANY k`) over a
+    /// whole path pattern: fixed relationships, variable-length relationships and quantified
+    /// path patterns (of one relationship or several) in any order. Per start node, a
+    /// breadth-first search by path length over trails (no relationship twice) walks the
+    /// pattern as an automaton: a state is the element of the pattern being matched, the
+    /// iterations it has done and the position inside the current iteration; an element
+    /// ends (and the next begins, or the path is complete) where its quantifier allows, at a
+    /// node that matches the node pattern between them. The pre-filters (node and
+    /// relationship patterns, quantified path pattern predicates, a parenthesized path
+    /// pattern's WHERE) hold on every selected path; per end node it selects k paths or the
+    /// paths of k lengths (partitions by start and end node). Paths are kept as a tree of
+    /// hops (each hop points to the one before it); every hop and frontier entry is charged
+    /// to the query's memory account and the deadline is checked per expanded path, so a
+    /// search the graph makes explode ends with the memory or time limit error. When the
+    /// pattern is one relationship pattern (of one relationship per iteration) and the
+    /// selection only needs shortest paths (one path or one length group, no pre-filter on
+    /// the whole path, paths of at least one hop) a node is expanded only at the depth it
+    /// was first reached: prefixes of shortest paths are shortest paths.
     fn match_selected(
         &self,
         part: &PatternPart,
-        kind: ShortestKind,
+        k: u64,
+        groups: bool,
         row: Row,
         used: HashSet<RelId>,
         out: &mut Vec<(Row, HashSet<RelId>)>,
     ) -> Result<()> {
-        let [(rp, end_np)] = part.element.chain.as_slice() else {
-            return Err(Error::new(
-                graphward_core::ErrorCode::NotSupported,
-                "Not supported: a path selector over more than one relationship pattern",
-            )
-            .with_detail("FeatureNotSupported"));
+        if k == 0 {
+            return Ok(());
+        }
+        let el = &part.element;
+        let elems: Vec<Elem<'_>> = el
+            .chain
+            .iter()
+            .map(|(rp, _)| {
+                let (min, max) = match rp.length {
+                    Some((lo, hi)) => (lo.unwrap_or(1), hi.unwrap_or(u64::MAX)),
+                    None => (1, 1),
+                };
+                Elem {
+                    rp,
+                    min,
+                    max,
+                    n: rp.group.as_deref().map_or(1, |g| g.size()),
+                }
+            })
+            .collect();
+        let nodes: Vec<&NodePattern> = std::iter::once(&el.start)
+            .chain(el.chain.iter().map(|(_, n)| n))
+            .collect();
+        // Property maps that read no variable of the pattern are checked as the search
+        // reaches their node or relationship; the others once the whole path is bound.
+        let pvars: HashSet<String> = super::project::pattern_vars(std::slice::from_ref(part))
+            .into_iter()
+            .collect();
+        let closed = |e: &Option<Expr>| e.as_ref().is_none_or(|e| reads_none_of(e, &pvars));
+        let node_now: Vec<bool> = nodes.iter().map(|np| closed(&np.properties)).collect();
+        let rel_now: Vec<bool> = elems.iter().map(|e| closed(&e.rp.properties)).collect();
+        let total_max = elems.iter().fold(0u64, |acc, e| {
+            acc.saturating_add(e.max.saturating_mul(e.n as u64))
+        });
+        let simple = elems.len() == 1 && elems[0].n == 1;
+        let first_min = elems.first().map_or(1, |e| e.min);
+        let start_np = &el.start;
+        let Some(end_np) = nodes.last().copied() else {
+            return Ok(());
         };
-        let start_np = &part.element.start;
-        let (min, max) = match rp.length {
-            Some((lo, hi)) => (lo.unwrap_or(1), hi.unwrap_or(u64::MAX)),
-            None => (1, 1),
+        let last = nodes.len() - 1;
+        let plan = SelectorPlan {
+            part,
+            elems,
+            nodes: nodes.clone(),
+            node_now,
+            rel_now,
+            k,
+            groups,
+            total_max,
         };
-        let (k, groups) = match kind {
-            ShortestKind::Paths(k) => (k, false),
-            ShortestKind::Groups(k) => (k, true),
-            _ => (1, false),
+        // A node pattern whose property map reads the pattern's variables is narrowed by its
+        // labels only here (the full check comes with the bound path).
+        let narrowed = |np: &NodePattern, now: bool| {
+            if now {
+                np.clone()
+            } else {
+                NodePattern {
+                    properties: None,
+                    predicate: None,
+                    ..np.clone()
+                }
+            }
         };
-        let dir = Self::dir(rp, false);
         let state = self.env.mem.reservation();
-        let starts = match self.selector_ends(start_np, &row)? {
+        let start_pat = narrowed(start_np, plan.node_now[0]);
+        let starts = match self.selector_ends(&start_pat, &row)? {
             Some(ids) => ids,
             None => {
-                let (_, c) = self.choose_anchor(&[start_np], &row)?;
+                let (_, c) = self.choose_anchor(&[&start_pat], &row)?;
                 c.collect::<Result<Vec<NodeId>>>()?
             }
         };
@@ -965,7 +1205,7 @@ impl<'a> Ev<'a> {
         let targets: Option<HashSet<NodeId>> = if same_end {
             None
         } else {
-            self.selector_ends(end_np, &row)?
+            self.selector_ends(&narrowed(end_np, plan.node_now[last]), &row)?
                 .map(|v| v.into_iter().collect())
         };
         if let Some(t) = &targets {
@@ -978,7 +1218,7 @@ impl<'a> Ev<'a> {
             if let Some(v) = &start_np.variable {
                 r0.insert(v.clone(), node_ref(s));
             }
-            if same_end && !self.node_ok(end_np, s, &mut r0)? {
+            if same_end && plan.node_now[last] && !self.node_ok(end_np, s, &mut r0)? {
                 continue;
             }
             let is_target = |t: NodeId| -> bool {
@@ -988,174 +1228,366 @@ impl<'a> Ev<'a> {
                     targets.as_ref().is_none_or(|ts| ts.contains(&t))
                 }
             };
-            let prune = k == 1 && min <= 1 && !whole_path_filter && !is_target(s);
-            let search = SelectorSearch {
-                part,
-                rp,
-                end_np,
-                start: s,
-                min,
-                max,
-                k,
-                groups,
-                prune,
-                dir,
-                used: &used,
-            };
+            let prune = simple && k == 1 && first_min <= 1 && !whole_path_filter && !is_target(s);
             let target_count = if same_end {
                 Some(1)
             } else {
                 targets.as_ref().map(|t| t.len())
             };
-            self.selector_search(&search, &r0, &is_target, target_count, out)?;
+            let search = SelectorSearch {
+                start: s,
+                prune,
+                used: &used,
+                is_target: &is_target,
+                target_count,
+            };
+            self.selector_search(&plan, &search, &mut r0, out)?;
         }
         Ok(())
+    }
+
+    /// Node pattern `i` of a selector's path pattern at `node`, checked as the search
+    /// reaches it: fully when its property map reads no variable of the pattern, else by its
+    /// labels (the rest once the path is bound).
+    fn boundary_ok(
+        &self,
+        q: &SelectorPlan<'_>,
+        i: usize,
+        node: NodeId,
+        row: &mut Row,
+    ) -> Result<bool> {
+        let np = q.nodes[i];
+        if q.node_now[i] {
+            self.node_ok(np, node, row)
+        } else {
+            self.labels_ok(np, node)
+        }
+    }
+
+    /// The states a path whose last hop is tree entry `idx` (at `node`) is in, given that it
+    /// has done `c` iterations of element `e` and `p` hops of the current one: it may go on
+    /// with element `e`, and, where `e`'s quantifier allows it to end, go on with the next
+    /// element (or be complete) if `node` matches the node pattern between them.
+    #[allow(clippy::too_many_arguments)]
+    fn close_state(
+        &self,
+        q: &SelectorPlan<'_>,
+        search: &SelectorSearch<'_>,
+        idx: usize,
+        node: NodeId,
+        mut e: usize,
+        mut c: u64,
+        p: usize,
+        row: &mut Row,
+        out: &mut Vec<Front>,
+    ) -> Result<()> {
+        loop {
+            let Some(el) = q.elems.get(e) else {
+                out.push(Front { idx, e, c: 0, p: 0 });
+                return Ok(());
+            };
+            if p != 0 || c < el.max {
+                out.push(Front { idx, e, c, p });
+            }
+            if p != 0 || c < el.min {
+                return Ok(());
+            }
+            if e + 1 == q.elems.len() && !(search.is_target)(node) {
+                return Ok(());
+            }
+            if !self.boundary_ok(q, e + 1, node, row)? {
+                return Ok(());
+            }
+            e += 1;
+            c = 0;
+        }
+    }
+
+    /// Can the path of frontier entry `f` (at `at`) go on over `rel` to `other`?
+    #[allow(clippy::too_many_arguments)]
+    fn selector_hop_ok(
+        &self,
+        q: &SelectorPlan<'_>,
+        f: &Front,
+        tree: &[TreeHop],
+        start: NodeId,
+        at: NodeId,
+        other: NodeId,
+        rel: &Relationship,
+        row: &Row,
+    ) -> Result<bool> {
+        let el = &q.elems[f.e];
+        let g = match el.rp.group.as_deref() {
+            None if el.rp.length.is_none() => {
+                return if q.rel_now[f.e] {
+                    self.rel_ok(el.rp, rel, row)
+                } else {
+                    Ok(el
+                        .rp
+                        .type_expr
+                        .as_ref()
+                        .is_none_or(|te| te.matches(std::slice::from_ref(&rel.rel_type))))
+                };
+            }
+            Some(g) if el.n > 1 => g,
+            _ => return self.hop_ok(el.rp, rel, at, other, row),
+        };
+        let rpat = g.rel(el.rp, f.p);
+        if rpat
+            .type_expr
+            .as_ref()
+            .is_some_and(|te| !te.matches(std::slice::from_ref(&rel.rel_type)))
+            || !self.labels_ok(g.node(f.p + 1), other)?
+        {
+            return Ok(false);
+        }
+        if f.p + 1 < el.n {
+            return Ok(true);
+        }
+        // The iteration is complete: its nodes and relationships, back from this hop.
+        let mut rels = vec![rel.clone()];
+        let mut nodes = vec![other, at];
+        let mut i = f.idx;
+        for _ in 0..f.p {
+            let Some(th) = tree.get(i) else {
+                return Err(Error::internal(
+                    "path selector: iteration shorter than its group",
+                ));
+            };
+            rels.push(th.hop.rel.clone());
+            i = th.parent;
+            nodes.push(node_of(tree, i, start));
+        }
+        rels.reverse();
+        nodes.reverse();
+        self.iteration_ok(el.rp, g, &nodes, &rels, row)
     }
 
     /// One start node's search of [`Ev::match_selected`].
     fn selector_search(
         &self,
-        q: &SelectorSearch<'_>,
-        row: &Row,
-        is_target: &dyn Fn(NodeId) -> bool,
-        target_count: Option<usize>,
+        q: &SelectorPlan<'_>,
+        search: &SelectorSearch<'_>,
+        row: &mut Row,
         out: &mut Vec<(Row, HashSet<RelId>)>,
     ) -> Result<()> {
         let res = self.env.mem.reservation();
-        // The tree of hops: (hop, index of the hop before it or NONE).
-        let mut tree: Vec<(Hop, usize)> = Vec::new();
-        const NONE: usize = usize::MAX;
+        let start = search.start;
+        // The tree of hops: each with the hop before it (or NONE) and its pattern element.
+        let mut tree: Vec<TreeHop> = Vec::new();
         let entry_bytes =
-            |h: &Hop| (std::mem::size_of::<(Hop, usize)>() + h.rel.rel_type.len() + 32) as u64;
+            |h: &Hop| (std::mem::size_of::<TreeHop>() + h.rel.rel_type.len() + 32) as u64;
+        let front_bytes = std::mem::size_of::<Front>() as u64;
         // Per end node: paths selected, and length groups completed.
         let mut found: std::collections::HashMap<NodeId, (u64, u64)> = Default::default();
         let mut done = 0usize;
         let mut first_depth: std::collections::HashMap<NodeId, u64> = Default::default();
-        first_depth.insert(q.start, 0);
-        let mut frontier: Vec<usize> = vec![NONE];
+        first_depth.insert(start, 0);
+        let mut frontier: Vec<Front> = Vec::new();
+        self.close_state(q, search, NONE, start, 0, 0, 0, row, &mut frontier)?;
+        res.grow(frontier.len() as u64 * front_bytes)?;
+        let complete = q.elems.len();
         let mut depth = 0u64;
-        let node_of = |tree: &Vec<(Hop, usize)>, i: usize| {
-            if i == NONE {
-                q.start
-            } else {
-                tree[i].0.node
-            }
-        };
         loop {
-            // Select the paths of this length that end at an end node.
-            if depth >= q.min {
-                let mut reached_now: Vec<NodeId> = Vec::new();
-                for &i in &frontier {
-                    self.env.check()?;
-                    let t = node_of(&tree, i);
-                    if !is_target(t) {
+            // Select the complete paths of this length.
+            let mut reached_now: Vec<NodeId> = Vec::new();
+            for f in &frontier {
+                if f.e != complete {
+                    continue;
+                }
+                self.env.check()?;
+                let t = node_of(&tree, f.idx, start);
+                if !(search.is_target)(t) {
+                    continue;
+                }
+                let entry = found.entry(t).or_insert((0, 0));
+                let full = if q.groups {
+                    entry.1 >= q.k
+                } else {
+                    entry.0 >= q.k
+                };
+                if full {
+                    continue;
+                }
+                let hops = path_of(&tree, f.idx);
+                let Some(r) = self.bind_selected(q, start, &hops, row)? else {
+                    continue;
+                };
+                if let Some(pred) = &q.part.element.predicate {
+                    if self.eval(pred, &r)? != Value::Bool(true) {
                         continue;
                     }
-                    let entry = found.entry(t).or_insert((0, 0));
-                    let full = if q.groups {
-                        entry.1 >= q.k
-                    } else {
-                        entry.0 >= q.k
-                    };
-                    if full {
-                        continue;
-                    }
-                    let hops = path_of(&tree, i, NONE);
-                    let mut r = row.clone();
-                    if !self.node_ok(q.end_np, t, &mut r)? {
-                        continue;
-                    }
-                    if let Some(v) = &q.end_np.variable {
-                        r.insert(v.clone(), node_ref(t));
-                    }
-                    if let Some(g) = &q.rp.group {
-                        bind_group_nodes(g, q.start, &hops, &mut r);
-                    }
-                    if let Some(v) = &q.rp.variable {
-                        let rels: Vec<Value> = hops
-                            .iter()
-                            .map(|h| Value::Relationship(h.rel.clone()))
-                            .collect();
-                        let val = match q.rp.length {
-                            Some(_) => Value::List(rels),
-                            None => rels.into_iter().next().unwrap_or(Value::Null),
-                        };
-                        r.insert(v.clone(), val);
-                    }
-                    if q.part.variable.is_some() || q.part.element.predicate.is_some() {
-                        let path = build_path(&[Some(q.start)], &[Some(RelBinding::Var(hops))]);
-                        if let Some(pv) = &q.part.variable {
-                            r.insert(pv.clone(), Value::Path(path));
-                        }
-                    }
-                    if let Some(pred) = &q.part.element.predicate {
-                        if self.eval(pred, &r)? != Value::Bool(true) {
-                            continue;
-                        }
-                    }
-                    entry.0 += 1;
-                    if !q.groups && entry.0 >= q.k {
-                        done += 1;
-                    }
-                    if q.groups {
-                        reached_now.push(t);
-                    }
-                    self.env.mem.charge(row_size(&r))?;
-                    out.push((r, q.used.clone()));
-                    self.env.check_rows(out.len())?;
+                }
+                entry.0 += 1;
+                if !q.groups && entry.0 >= q.k {
+                    done += 1;
                 }
                 if q.groups {
-                    reached_now.sort_unstable();
-                    reached_now.dedup();
-                    for t in reached_now {
-                        if let Some(e) = found.get_mut(&t) {
-                            e.1 += 1;
-                            if e.1 >= q.k {
-                                done += 1;
-                            }
+                    reached_now.push(t);
+                }
+                self.env.mem.charge(row_size(&r))?;
+                out.push((r, search.used.clone()));
+                self.env.check_rows(out.len())?;
+            }
+            if q.groups {
+                reached_now.sort_unstable();
+                reached_now.dedup();
+                for t in reached_now {
+                    if let Some(e) = found.get_mut(&t) {
+                        e.1 += 1;
+                        if e.1 >= q.k {
+                            done += 1;
                         }
                     }
                 }
             }
-            if target_count.is_some_and(|n| done >= n) || depth >= q.max || frontier.is_empty() {
+            if search.target_count.is_some_and(|n| done >= n)
+                || depth >= q.total_max
+                || frontier.is_empty()
+            {
                 return Ok(());
             }
             // Extend every path of this length by one relationship.
             depth += 1;
-            let mut next: Vec<usize> = Vec::new();
-            for &i in &frontier {
-                self.env.check()?;
-                let at = node_of(&tree, i);
-                if q.prune && first_depth.get(&at).is_some_and(|d| *d + 1 < depth) {
+            let mut next: Vec<Front> = Vec::new();
+            for f in &frontier {
+                if f.e == complete {
                     continue;
                 }
-                for e in self.g.expand(at, q.dir, &q.rp.types)? {
-                    if q.used.contains(&e.rel) || on_path(&tree, i, NONE, e.rel) {
+                self.env.check()?;
+                let at = node_of(&tree, f.idx, start);
+                if search.prune && first_depth.get(&at).is_some_and(|d| *d + 1 < depth) {
+                    continue;
+                }
+                let el = &q.elems[f.e];
+                let rpat = el.rp.group.as_deref().map_or(el.rp, |g| g.rel(el.rp, f.p));
+                for e in self.g.expand(at, Self::dir(rpat, false), &rpat.types)? {
+                    if search.used.contains(&e.rel) || on_path(&tree, f.idx, e.rel) {
                         continue;
                     }
-                    if q.prune {
+                    if search.prune {
                         match first_depth.get(&e.other) {
                             Some(d) if *d < depth => continue,
                             Some(_) if q.k == 1 && !q.groups => continue,
                             _ => {}
                         }
                     }
-                    let rel = rel_from_edge(at, &e, self.rel_type_name(q.rp, e.rel)?);
-                    if !self.hop_ok(q.rp, &rel, at, e.other, row)? {
+                    let rel = rel_from_edge(at, &e, self.rel_type_name(rpat, e.rel)?);
+                    if !self.selector_hop_ok(q, f, &tree, start, at, e.other, &rel, row)? {
                         continue;
                     }
                     let hop = Hop { rel, node: e.other };
-                    res.grow(entry_bytes(&hop) + std::mem::size_of::<usize>() as u64)?;
-                    if q.prune && !first_depth.contains_key(&e.other) {
+                    res.grow(entry_bytes(&hop))?;
+                    if search.prune && !first_depth.contains_key(&e.other) {
                         res.grow(32)?;
                         first_depth.insert(e.other, depth);
                     }
-                    tree.push((hop, i));
-                    next.push(tree.len() - 1);
+                    tree.push(TreeHop {
+                        hop,
+                        parent: f.idx,
+                        elem: f.e,
+                    });
+                    let idx = tree.len() - 1;
+                    let (c, p) = if f.p + 1 == el.n {
+                        (f.c + 1, 0)
+                    } else {
+                        (f.c, f.p + 1)
+                    };
+                    let before = next.len();
+                    self.close_state(q, search, idx, e.other, f.e, c, p, row, &mut next)?;
+                    res.grow((next.len() - before) as u64 * front_bytes)?;
                 }
             }
             frontier = next;
         }
+    }
+
+    /// The row of a path a selector found (`hops` in order, each with its pattern element):
+    /// the pattern's node variables at the element boundaries, relationship and group
+    /// variables, the path variable; `None` when a variable bound before (or twice in the
+    /// pattern) disagrees, or a node or relationship pattern whose check needed the bound
+    /// path fails.
+    fn bind_selected(
+        &self,
+        q: &SelectorPlan<'_>,
+        start: NodeId,
+        hops: &[(Hop, usize)],
+        row: &Row,
+    ) -> Result<Option<Row>> {
+        let len = q.elems.len();
+        let mut r = row.clone();
+        let mut bounds = Vec::with_capacity(len + 1);
+        let mut spans = Vec::with_capacity(len);
+        let mut pos = 0;
+        let mut cur = start;
+        for e in 0..len {
+            bounds.push(cur);
+            let begin = pos;
+            while let Some((h, _)) = hops.get(pos).filter(|(_, he)| *he == e) {
+                cur = h.node;
+                pos += 1;
+            }
+            spans.push((begin, pos));
+        }
+        bounds.push(cur);
+        for (np, id) in q.nodes.iter().zip(&bounds) {
+            if let Some(v) = &np.variable {
+                match r.get(v) {
+                    Some(Value::Node(n)) if n.id as u64 == *id => {}
+                    Some(_) => return Ok(None),
+                    None => {
+                        r.insert(v.clone(), node_ref(*id));
+                    }
+                }
+            }
+        }
+        for (e, el) in q.elems.iter().enumerate() {
+            let (a, b) = spans[e];
+            let hs: Vec<Hop> = hops[a..b].iter().map(|(h, _)| h.clone()).collect();
+            match (&el.rp.group, el.rp.length) {
+                (Some(g), _) => bind_group(g, el.rp, bounds[e], &hs, &mut r),
+                (None, length) => {
+                    let Some(v) = &el.rp.variable else { continue };
+                    let val = match (length, hs.first()) {
+                        (Some(_), _) => Value::List(
+                            hs.iter()
+                                .map(|h| Value::Relationship(h.rel.clone()))
+                                .collect(),
+                        ),
+                        (None, Some(h)) => Value::Relationship(h.rel.clone()),
+                        (None, None) => Value::Null,
+                    };
+                    match r.get(v) {
+                        Some(b) if equals(b, &val) != Some(true) => return Ok(None),
+                        Some(_) => {}
+                        None => {
+                            r.insert(v.clone(), val);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(pv) = &q.part.variable {
+            let all: Vec<Hop> = hops.iter().map(|(h, _)| h.clone()).collect();
+            let path = build_path(&[Some(start)], &[Some(RelBinding::Var(all))]);
+            r.insert(pv.clone(), Value::Path(path));
+        }
+        // What the search could not check before the path was bound.
+        for (i, (np, id)) in q.nodes.iter().zip(&bounds).enumerate() {
+            if !q.node_now[i] && !self.node_ok(np, *id, &mut r)? {
+                return Ok(None);
+            }
+        }
+        for (e, el) in q.elems.iter().enumerate() {
+            if el.rp.length.is_none() && !q.rel_now[e] {
+                if let Some((h, _)) = hops.get(spans[e].0) {
+                    if !self.rel_ok(el.rp, &h.rel, &r)? {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Ok(Some(r))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1226,59 +1658,132 @@ impl<'a> Ev<'a> {
     }
 }
 
-/// What one start node's search of a path selector looks for.
-struct SelectorSearch<'p> {
-    part: &'p PatternPart,
+/// One element of a selector's path pattern: a relationship pattern (fixed, variable-length
+/// or a quantified path pattern of `n` relationships per iteration) and its bounds.
+struct Elem<'p> {
     rp: &'p RelationshipPattern,
-    end_np: &'p NodePattern,
-    start: NodeId,
     min: u64,
     max: u64,
-    k: u64,
-    groups: bool,
-    /// Expand a node only at the depth it was first reached (see `match_selected`).
-    prune: bool,
-    dir: ExpandDir,
-    used: &'p HashSet<RelId>,
+    n: usize,
 }
 
-/// The hops of the path ending with tree entry `i`, in order.
-fn path_of(tree: &[(Hop, usize)], mut i: usize, none: usize) -> Vec<Hop> {
+/// A path selector's search, the same for every start node.
+struct SelectorPlan<'p> {
+    part: &'p PatternPart,
+    elems: Vec<Elem<'p>>,
+    /// The outer node patterns: the start, then the one after each element.
+    nodes: Vec<&'p NodePattern>,
+    /// Node pattern `i` is checked in full as the search reaches it (else by labels, and in
+    /// full once the path is bound).
+    node_now: Vec<bool>,
+    /// The same for a fixed relationship pattern.
+    rel_now: Vec<bool>,
+    k: u64,
+    groups: bool,
+    /// The longest path the pattern allows (`u64::MAX`: unbounded).
+    total_max: u64,
+}
+
+/// What one start node's search of a path selector looks for.
+struct SelectorSearch<'p> {
+    start: NodeId,
+    /// Expand a node only at the depth it was first reached (see `match_selected`).
+    prune: bool,
+    used: &'p HashSet<RelId>,
+    is_target: &'p dyn Fn(NodeId) -> bool,
+    target_count: Option<usize>,
+}
+
+/// A path of a selector's search: its last hop (tree entry `idx`, or none) and where it is in
+/// the pattern: element `e` (`elems.len()`: complete), `c` iterations of it done, `p` hops
+/// into the current one.
+struct Front {
+    idx: usize,
+    e: usize,
+    c: u64,
+    p: usize,
+}
+
+/// A hop of a selector's tree of paths: the hop before it (`NONE` for the first) and the
+/// pattern element it belongs to.
+struct TreeHop {
+    hop: Hop,
+    parent: usize,
+    elem: usize,
+}
+
+/// No tree entry: the path that has not left its start node.
+const NONE: usize = usize::MAX;
+
+/// The node the path ending with tree entry `i` stands on.
+fn node_of(tree: &[TreeHop], i: usize, start: NodeId) -> NodeId {
+    tree.get(i).map_or(start, |t| t.hop.node)
+}
+
+/// The hops of the path ending with tree entry `i`, in order, each with its element.
+fn path_of(tree: &[TreeHop], mut i: usize) -> Vec<(Hop, usize)> {
     let mut hops = Vec::new();
-    while i != none {
-        hops.push(tree[i].0.clone());
-        i = tree[i].1;
+    while let Some(t) = tree.get(i) {
+        hops.push((t.hop.clone(), t.elem));
+        i = t.parent;
     }
     hops.reverse();
     hops
 }
 
 /// Is relationship `rel` on the path ending with tree entry `i`?
-fn on_path(tree: &[(Hop, usize)], mut i: usize, none: usize, rel: RelId) -> bool {
-    while i != none {
-        if tree[i].0.rel.id as u64 == rel {
+fn on_path(tree: &[TreeHop], mut i: usize, rel: RelId) -> bool {
+    while let Some(t) = tree.get(i) {
+        if t.hop.rel.id as u64 == rel {
             return true;
         }
-        i = tree[i].1;
+        i = t.parent;
     }
     false
 }
 
-/// Bind a quantified path pattern's node group variables: `left` holds each iteration's
-/// left node (the first is `first`), `right` each iteration's right node; `hops` are in
-/// pattern order.
-fn bind_group_nodes(g: &QuantGroup, first: NodeId, hops: &[Hop], row: &mut Row) {
-    if let Some(v) = &g.left.variable {
-        let lefts = std::iter::once(first)
-            .chain(hops.iter().map(|h| h.node))
-            .take(hops.len())
-            .map(node_ref)
-            .collect();
-        row.insert(v.clone(), Value::List(lefts));
+/// Does `e` read none of `vars` (literals, parameters, other variables, their properties,
+/// lists, maps, operators and function calls over them)? Anything else counts as reading
+/// them.
+fn reads_none_of(e: &Expr, vars: &HashSet<String>) -> bool {
+    match e {
+        Expr::Literal(_) | Expr::Parameter(_) => true,
+        Expr::Variable(v) => !vars.contains(v),
+        Expr::List(items) => items.iter().all(|x| reads_none_of(x, vars)),
+        Expr::Map(items) => items.iter().all(|(_, x)| reads_none_of(x, vars)),
+        Expr::Property(x, _) | Expr::Unary(_, x) => reads_none_of(x, vars),
+        Expr::Binary(_, l, r) => reads_none_of(l, vars) && reads_none_of(r, vars),
+        Expr::FunctionCall { args, .. } => args.iter().all(|x| reads_none_of(x, vars)),
+        _ => false,
     }
-    if let Some(v) = &g.right.variable {
-        let rights = hops.iter().map(|h| node_ref(h.node)).collect();
-        row.insert(v.clone(), Value::List(rights));
+}
+
+/// Bind a quantified path pattern's group variables (kept on `first_rel`): each inner node
+/// and relationship variable becomes the list of what it matched in every iteration; `first`
+/// is the first iteration's left node and `hops` are in pattern order.
+fn bind_group(
+    g: &QuantGroup,
+    first_rel: &RelationshipPattern,
+    first: NodeId,
+    hops: &[Hop],
+    row: &mut Row,
+) {
+    let n = g.size();
+    let iters = hops.len() / n;
+    let pos = |t: usize| if t == 0 { first } else { hops[t - 1].node };
+    for j in 0..=n {
+        if let Some(v) = &g.node(j).variable {
+            let nodes = (0..iters).map(|i| node_ref(pos(i * n + j))).collect();
+            row.insert(v.clone(), Value::List(nodes));
+        }
+    }
+    for j in 0..n {
+        if let Some(v) = &g.rel(first_rel, j).variable {
+            let rels = (0..iters)
+                .map(|i| Value::Relationship(hops[i * n + j].rel.clone()))
+                .collect();
+            row.insert(v.clone(), Value::List(rels));
+        }
     }
 }
 

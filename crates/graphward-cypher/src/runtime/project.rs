@@ -677,9 +677,14 @@ pub fn pattern_vars(parts: &[crate::ast::PatternPart]) -> Vec<String> {
         for (r, n) in &p.element.chain {
             add(&r.variable);
             if let Some(g) = &r.group {
-                // A quantified group's inner nodes are group variables (lists) outside it.
-                add(&g.left.variable);
-                add(&g.right.variable);
+                // A quantified group's inner nodes and further relationships are group
+                // variables (lists) outside it.
+                for n in g.nodes() {
+                    add(&n.variable);
+                }
+                for (_, rel) in &g.more {
+                    add(&rel.variable);
+                }
             }
             add(&n.variable);
         }
