@@ -12,7 +12,7 @@ from neo4j.exceptions import ClientError, DatabaseError, Neo4jError
 from conftest import AUTH
 
 CODE = "Neo.DatabaseError.Transaction.TransactionStartFailed"
-BATCHED = "UNWIND range(1, 5) AS i CALL (i) { CREATE (:{label} {{i: i}}) } IN TRANSACTIONS OF 2 ROWS"
+BATCHED = "UNWIND range(1, 5) AS i CALL (i) {{ CREATE (:{label} {{i: i}}) }} IN TRANSACTIONS OF 2 ROWS"
 
 
 @pytest.fixture(scope="module")
