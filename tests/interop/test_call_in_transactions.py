@@ -12,7 +12,7 @@ from neo4j.exceptions import ClientError, DatabaseError, Neo4jError
 from conftest import AUTH
 
 CODE = "Neo.DatabaseError.Transaction.TransactionStartFailed"
-BATCHED = "UNWIND range(1, 5) AS i CALL (i) { CREATE (:{label} {{i: i}}) } IN TRANSACTIONS OF 2 ROWS"
+BATCHED = "UNWIND range(1, 5) AS i CALL (i) {{ CREATE (:{label} {{i: i}}) }} IN TRANSACTIONS OF 2 ROWS"
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +124,23 @@ def test_pymgclient_autocommit_works_and_explicit_refuses(server, driver):
     assert "implicit transaction" in str(e.value)
     conn.close()
     assert count(driver, "CitMx") == 0
+
+
+def test_a_timeout_stops_it_between_or_inside_batches_keeping_whole_batches(driver):
+    # Whether the client's timeout ends the query before its last batch depends on the
+    # machine; either way only whole batches are committed, and a stopped query says why.
+    from neo4j import Query
+    from neo4j.exceptions import ClientError as CE
+    total, size = 20000, 500
+    with driver.session() as s:
+        try:
+            s.run(Query(
+                f"UNWIND range(1, {total}) AS i CALL (i) {{ CREATE (:CitT {{i: i}}) }} "
+                f"IN TRANSACTIONS OF {size} ROWS", timeout=0.2)).consume()
+            stopped = False
+        except CE as e:
+            assert e.code.startswith("Neo.ClientError.Transaction.TransactionTimedOut"), e.code
+            stopped = True
+    n = count(driver, "CitT")
+    assert n % size == 0
+    assert (n < total) if stopped else (n == total)

@@ -61,7 +61,7 @@ def test_compile_time_errors_carry_neo4j_codes(session):
         session.run("MATCH (a) RETURN b").consume()
     assert e.value.code == "Neo.ClientError.Statement.SyntaxError"
     with pytest.raises(ClientError) as e:
-        session.run("UNWIND [1] AS i CALL (i) { CREATE (:X) } IN TRANSACTIONS").consume()
+        session.run("UNWIND [1] AS i CALL (i) { CREATE (:X) } IN TRANSACTIONS ON ERROR RETRY").consume()
     assert e.value.code == "Neo.ClientError.Statement.FeatureNotSupported"
 
 

@@ -447,6 +447,17 @@ mod tests {
     }
 
     #[test]
+    fn call_in_transactions_needs_write_like_any_write() {
+        for q in [
+            "UNWIND [1] AS i CALL (i) { CREATE (:N) } IN TRANSACTIONS OF 2 ROWS",
+            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS ON ERROR CONTINUE",
+        ] {
+            let stmt = graphward_cypher::parser::parse(q, 64).unwrap();
+            assert_eq!(needs_label(&needs(&stmt, Some("u"))), "graph:WRITE", "{q}");
+        }
+    }
+
+    #[test]
     fn admin_endpoints_are_in_the_table() {
         let all = endpoint_examples("g", "u");
         assert_eq!(all.len(), 7);

@@ -450,12 +450,12 @@ impl<'t> Runner<'t> {
         then_write: bool,
     ) -> Result<Vec<Row>> {
         let txns = self.txns.ok_or_else(implicit_only)?;
-        let size =
-            match &options.batch_size {
-                None => 1000,
-                Some(e) => match self.ev().eval(e, &Row::new())? {
-                    Value::Int(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
-                    other => return Err(Error::new(
+        let size = match &options.batch_size {
+            None => 1000,
+            Some(e) => match self.ev().eval(e, &Row::new())? {
+                Value::Int(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+                other => {
+                    return Err(Error::new(
                         ErrorCode::ArgumentError,
                         format!(
                             "Invalid input. '{}' is not a valid value. Must be a positive integer.",
@@ -468,9 +468,10 @@ impl<'t> Runner<'t> {
                             }
                         ),
                     )
-                    .with_detail("NumberOutOfRange")),
-                },
-            };
+                    .with_detail("NumberOutOfRange"))
+                }
+            },
+        };
         let static_cols = call.subquery().and_then(returned_columns);
         let before: Vec<String> = scope.clone();
         txns.end_outer(self.tx)?;
