@@ -849,3 +849,238 @@ Feature: QuantifiedPathPatterns
       RETURN count(p) AS paths
       """
     Then the error code should be Neo.ClientError.Statement.ArgumentError
+
+  Scenario: shortestPath between two bound nodes
+    Given having executed:
+      """
+      CREATE (asc:Station {name:"Ashchurch"}),
+        (bmv:Station {name:"Bromsgrove"}),
+        (cnm:Station {name:"Cheltenham Spa"}),
+        (dtw:Station {name:"Droitwich Spa"}),
+        (hby:Station {name:"Hartlebury"}),
+        (psh:Station {name:"Pershore"}),
+        (wop:Station {name:"Worcestershire Parkway"}),
+        (wof:Station {name:"Worcester Foregate Street"}),
+        (wos:Station {name:"Worcester Shrub Hill"})
+      CREATE (asc)-[:LINK {distance: 7.25}]->(cnm),
+        (asc)-[:LINK {distance: 11.29}]->(wop),
+        (asc)-[:LINK {distance: 14.75}]->(wos),
+        (bmv)-[:LINK {distance: 31.14}]->(cnm),
+        (bmv)-[:LINK {distance: 6.16}]->(dtw),
+        (bmv)-[:LINK {distance: 12.6}]->(wop),
+        (dtw)-[:LINK {distance: 5.64}]->(hby),
+        (dtw)-[:LINK {distance: 6.03}]->(wof),
+        (dtw)-[:LINK {distance: 5.76}]->(wos),
+        (psh)-[:LINK {distance: 4.16}]->(wop),
+        (wop)-[:LINK {distance: 3.71}]->(wos),
+        (wof)-[:LINK {distance: 0.65}]->(wos)
+      """
+    When executing query:
+      """
+      MATCH (a:Station {name: 'Hartlebury'}), (b:Station {name: 'Cheltenham Spa'})
+      MATCH p = shortestPath((a)-[:LINK*]-(b))
+      RETURN [n IN nodes(p) | n.name] AS stops
+      """
+    Then the result should be, in any order:
+      | stops |
+      | ['Hartlebury', 'Droitwich Spa', 'Bromsgrove', 'Cheltenham Spa'] |
+    And no side effects
+
+  Scenario: allShortestPaths returns every path tied for shortest
+    Given having executed:
+      """
+      CREATE (asc:Station {name:"Ashchurch"}),
+        (bmv:Station {name:"Bromsgrove"}),
+        (cnm:Station {name:"Cheltenham Spa"}),
+        (dtw:Station {name:"Droitwich Spa"}),
+        (hby:Station {name:"Hartlebury"}),
+        (psh:Station {name:"Pershore"}),
+        (wop:Station {name:"Worcestershire Parkway"}),
+        (wof:Station {name:"Worcester Foregate Street"}),
+        (wos:Station {name:"Worcester Shrub Hill"})
+      CREATE (asc)-[:LINK {distance: 7.25}]->(cnm),
+        (asc)-[:LINK {distance: 11.29}]->(wop),
+        (asc)-[:LINK {distance: 14.75}]->(wos),
+        (bmv)-[:LINK {distance: 31.14}]->(cnm),
+        (bmv)-[:LINK {distance: 6.16}]->(dtw),
+        (bmv)-[:LINK {distance: 12.6}]->(wop),
+        (dtw)-[:LINK {distance: 5.64}]->(hby),
+        (dtw)-[:LINK {distance: 6.03}]->(wof),
+        (dtw)-[:LINK {distance: 5.76}]->(wos),
+        (psh)-[:LINK {distance: 4.16}]->(wop),
+        (wop)-[:LINK {distance: 3.71}]->(wos),
+        (wof)-[:LINK {distance: 0.65}]->(wos)
+      """
+    When executing query:
+      """
+      MATCH (a:Station {name: 'Worcester Shrub Hill'}), (b:Station {name: 'Bromsgrove'})
+      MATCH p = allShortestPaths((a)-[:LINK*]-(b))
+      RETURN [n IN nodes(p) | n.name] AS stops
+      """
+    Then the result should be, in any order:
+      | stops |
+      | ['Worcester Shrub Hill', 'Droitwich Spa', 'Bromsgrove'] |
+      | ['Worcester Shrub Hill', 'Worcestershire Parkway', 'Bromsgrove'] |
+    And no side effects
+
+  Scenario: shortestPath with a maximum length shorter than every path finds nothing
+    Given having executed:
+      """
+      CREATE (asc:Station {name:"Ashchurch"}),
+        (bmv:Station {name:"Bromsgrove"}),
+        (cnm:Station {name:"Cheltenham Spa"}),
+        (dtw:Station {name:"Droitwich Spa"}),
+        (hby:Station {name:"Hartlebury"}),
+        (psh:Station {name:"Pershore"}),
+        (wop:Station {name:"Worcestershire Parkway"}),
+        (wof:Station {name:"Worcester Foregate Street"}),
+        (wos:Station {name:"Worcester Shrub Hill"})
+      CREATE (asc)-[:LINK {distance: 7.25}]->(cnm),
+        (asc)-[:LINK {distance: 11.29}]->(wop),
+        (asc)-[:LINK {distance: 14.75}]->(wos),
+        (bmv)-[:LINK {distance: 31.14}]->(cnm),
+        (bmv)-[:LINK {distance: 6.16}]->(dtw),
+        (bmv)-[:LINK {distance: 12.6}]->(wop),
+        (dtw)-[:LINK {distance: 5.64}]->(hby),
+        (dtw)-[:LINK {distance: 6.03}]->(wof),
+        (dtw)-[:LINK {distance: 5.76}]->(wos),
+        (psh)-[:LINK {distance: 4.16}]->(wop),
+        (wop)-[:LINK {distance: 3.71}]->(wos),
+        (wof)-[:LINK {distance: 0.65}]->(wos)
+      """
+    When executing query:
+      """
+      MATCH (a:Station {name: 'Hartlebury'}), (b:Station {name: 'Cheltenham Spa'})
+      OPTIONAL MATCH p = shortestPath((a)-[:LINK*..2]-(b))
+      RETURN p IS NULL AS none
+      """
+    Then the result should be, in any order:
+      | none |
+      | true |
+    And no side effects
+
+  Scenario: shortestPath binds its relationship variable to a list and respects direction
+    Given having executed:
+      """
+      CREATE (asc:Station {name:"Ashchurch"}),
+        (bmv:Station {name:"Bromsgrove"}),
+        (cnm:Station {name:"Cheltenham Spa"}),
+        (dtw:Station {name:"Droitwich Spa"}),
+        (hby:Station {name:"Hartlebury"}),
+        (psh:Station {name:"Pershore"}),
+        (wop:Station {name:"Worcestershire Parkway"}),
+        (wof:Station {name:"Worcester Foregate Street"}),
+        (wos:Station {name:"Worcester Shrub Hill"})
+      CREATE (asc)-[:LINK {distance: 7.25}]->(cnm),
+        (asc)-[:LINK {distance: 11.29}]->(wop),
+        (asc)-[:LINK {distance: 14.75}]->(wos),
+        (bmv)-[:LINK {distance: 31.14}]->(cnm),
+        (bmv)-[:LINK {distance: 6.16}]->(dtw),
+        (bmv)-[:LINK {distance: 12.6}]->(wop),
+        (dtw)-[:LINK {distance: 5.64}]->(hby),
+        (dtw)-[:LINK {distance: 6.03}]->(wof),
+        (dtw)-[:LINK {distance: 5.76}]->(wos),
+        (psh)-[:LINK {distance: 4.16}]->(wop),
+        (wop)-[:LINK {distance: 3.71}]->(wos),
+        (wof)-[:LINK {distance: 0.65}]->(wos)
+      """
+    When executing query:
+      """
+      MATCH (a:Station {name: 'Pershore'}), (b:Station {name: 'Worcester Shrub Hill'})
+      MATCH p = shortestPath((a)-[rs:LINK*]->(b))
+      RETURN [r IN rs | r.distance] AS distances, length(p) AS len
+      """
+    Then the result should be, in any order:
+      | distances | len |
+      | [4.16, 3.71] | 2 |
+    And no side effects
+
+  Scenario: shortestPath from one node to every other node
+    Given having executed:
+      """
+      CREATE (asc:Station {name:"Ashchurch"}),
+        (bmv:Station {name:"Bromsgrove"}),
+        (cnm:Station {name:"Cheltenham Spa"}),
+        (dtw:Station {name:"Droitwich Spa"}),
+        (hby:Station {name:"Hartlebury"}),
+        (psh:Station {name:"Pershore"}),
+        (wop:Station {name:"Worcestershire Parkway"}),
+        (wof:Station {name:"Worcester Foregate Street"}),
+        (wos:Station {name:"Worcester Shrub Hill"})
+      CREATE (asc)-[:LINK {distance: 7.25}]->(cnm),
+        (asc)-[:LINK {distance: 11.29}]->(wop),
+        (asc)-[:LINK {distance: 14.75}]->(wos),
+        (bmv)-[:LINK {distance: 31.14}]->(cnm),
+        (bmv)-[:LINK {distance: 6.16}]->(dtw),
+        (bmv)-[:LINK {distance: 12.6}]->(wop),
+        (dtw)-[:LINK {distance: 5.64}]->(hby),
+        (dtw)-[:LINK {distance: 6.03}]->(wof),
+        (dtw)-[:LINK {distance: 5.76}]->(wos),
+        (psh)-[:LINK {distance: 4.16}]->(wop),
+        (wop)-[:LINK {distance: 3.71}]->(wos),
+        (wof)-[:LINK {distance: 0.65}]->(wos)
+      """
+    When executing query:
+      """
+      MATCH (a:Station {name: 'Hartlebury'})
+      MATCH p = shortestPath((a)-[:LINK*]-(b:Station))
+      RETURN length(p) AS len, count(*) AS n
+      """
+    Then the result should be, in any order:
+      | len | n |
+      | 1 | 1 |
+      | 2 | 3 |
+      | 3 | 3 |
+      | 4 | 1 |
+    And no side effects
+
+  Scenario: shortestPath with a lower bound of zero from a node to itself is the empty path
+    Given having executed:
+      """
+      CREATE (asc:Station {name:"Ashchurch"}),
+        (bmv:Station {name:"Bromsgrove"}),
+        (cnm:Station {name:"Cheltenham Spa"}),
+        (dtw:Station {name:"Droitwich Spa"}),
+        (hby:Station {name:"Hartlebury"}),
+        (psh:Station {name:"Pershore"}),
+        (wop:Station {name:"Worcestershire Parkway"}),
+        (wof:Station {name:"Worcester Foregate Street"}),
+        (wos:Station {name:"Worcester Shrub Hill"})
+      CREATE (asc)-[:LINK {distance: 7.25}]->(cnm),
+        (asc)-[:LINK {distance: 11.29}]->(wop),
+        (asc)-[:LINK {distance: 14.75}]->(wos),
+        (bmv)-[:LINK {distance: 31.14}]->(cnm),
+        (bmv)-[:LINK {distance: 6.16}]->(dtw),
+        (bmv)-[:LINK {distance: 12.6}]->(wop),
+        (dtw)-[:LINK {distance: 5.64}]->(hby),
+        (dtw)-[:LINK {distance: 6.03}]->(wof),
+        (dtw)-[:LINK {distance: 5.76}]->(wos),
+        (psh)-[:LINK {distance: 4.16}]->(wop),
+        (wop)-[:LINK {distance: 3.71}]->(wos),
+        (wof)-[:LINK {distance: 0.65}]->(wos)
+      """
+    When executing query:
+      """
+      MATCH (a:Station {name: 'Pershore'})
+      MATCH p = shortestPath((a)-[:LINK*0..]-(a))
+      RETURN length(p) AS len
+      """
+    Then the result should be, in any order:
+      | len |
+      | 0 |
+    And no side effects
+
+  Scenario: shortestPath beside another pattern part uses other relationships
+    Given having executed:
+      """
+      CREATE (a:Start {name: 'a'})-[:R]->(b {name: 'b'}), (b)-[:R]->(a)
+      """
+    When executing query:
+      """
+      MATCH (x:Start)-[r:R]->(y), p = shortestPath((x)-[:R*]-(y))
+      RETURN length(p) AS len
+      """
+    Then the result should be, in any order:
+      | len |
+      | 1 |
+    And no side effects

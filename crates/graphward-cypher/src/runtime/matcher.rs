@@ -190,29 +190,14 @@ impl<'a> Ev<'a> {
         out: &mut Vec<(Row, HashSet<RelId>)>,
     ) -> Result<()> {
         if let Some(kind) = &part.shortest {
-            let several = part.element.chain.len() != 1
-                || part
-                    .element
-                    .chain
-                    .iter()
-                    .any(|(r, _)| r.group.as_ref().is_some_and(|g| g.size() > 1));
-            return match kind {
-                ShortestKind::Single | ShortestKind::All if !several => {
-                    self.match_shortest(part, kind, row, used, out)
-                }
-                // shortestPath over a quantified path pattern of several relationships:
-                // the SHORTEST 1 / ALL SHORTEST search.
-                ShortestKind::Single => self.match_selected(part, 1, false, row, used, out),
-                ShortestKind::All => self.match_selected(part, 1, true, row, used, out),
-                ShortestKind::Paths(k) => {
-                    let k = self.selector_count(k, &row)?;
-                    self.match_selected(part, k, false, row, used, out)
-                }
-                ShortestKind::Groups(k) => {
-                    let k = self.selector_count(k, &row)?;
-                    self.match_selected(part, k, true, row, used, out)
-                }
+            // `shortestPath` and `allShortestPaths` are `SHORTEST 1` and `ALL SHORTEST`.
+            let (k, groups) = match kind {
+                ShortestKind::Single => (1, false),
+                ShortestKind::All => (1, true),
+                ShortestKind::Paths(k) => (self.selector_count(k, &row)?, false),
+                ShortestKind::Groups(k) => (self.selector_count(k, &row)?, true),
             };
+            return self.match_selected(part, k, groups, row, used, out);
         }
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
@@ -658,7 +643,7 @@ impl<'a> Ev<'a> {
         if !self.labels_ok(g.node(if reversed { j } else { j + 1 }), other)? {
             return Ok(false);
         }
-        if (t + 1) % n != 0 {
+        if !(t + 1).is_multiple_of(n) {
             return Ok(true);
         }
         // The iteration is complete: its nodes and relationships in walk order.
@@ -734,9 +719,7 @@ impl<'a> Ev<'a> {
             let min = min.unwrap_or(1);
             let max = max.unwrap_or(u64::MAX);
             let mut hops: Vec<Hop> = Vec::new();
-            return self.var_expand(
-                part, nps, rps, steps, k, st, out, from, dir, min, max, &mut hops,
-            );
+            return self.var_expand(part, nps, rps, steps, k, st, out, from, min, max, &mut hops);
         }
         for e in self.g.expand_iter(from, dir, &rp.types)? {
             let e = e?;
@@ -788,7 +771,6 @@ impl<'a> Ev<'a> {
         st: &mut State,
         out: &mut Vec<(Row, HashSet<RelId>)>,
         from: NodeId,
-        dir: ExpandDir,
         min: u64,
         max: u64,
         hops: &mut Vec<Hop>,
@@ -804,7 +786,6 @@ impl<'a> Ev<'a> {
             let j = if step.reversed { n - 1 - t % n } else { t % n };
             group.map_or(rp, |g| g.rel(rp, j))
         };
-        let _ = dir;
         let res = self.env.mem.reservation();
         // One level per node on the current path: the node's edges and the next to try.
         let mut levels: Vec<(Vec<Edge>, usize)> = Vec::new();
@@ -813,10 +794,10 @@ impl<'a> Ev<'a> {
             // Visit `at`, reached by `hops`.
             self.env.check()?;
             let t = hops.len();
-            if t % n == 0 {
+            if t.is_multiple_of(n) {
                 self.var_finish(part, nps, rps, steps, k, st, out, at, min, hops)?;
             }
-            let edges = if t % n != 0 || ((t / n) as u64) < max {
+            let edges = if !t.is_multiple_of(n) || ((t / n) as u64) < max {
                 let rpat = pat_at(t);
                 self.g
                     .expand(at, Self::dir(rpat, step.reversed), &rpat.types)?
@@ -944,101 +925,6 @@ impl<'a> Ev<'a> {
         }
         st.nodes[step.to] = prev_node;
         st.row = saved_row;
-        Ok(())
-    }
-
-    fn match_shortest(
-        &self,
-        part: &PatternPart,
-        kind: &ShortestKind,
-        row: Row,
-        used: HashSet<RelId>,
-        out: &mut Vec<(Row, HashSet<RelId>)>,
-    ) -> Result<()> {
-        // shortestPath((a)-[*]-(b)) with both ends bound or matched first.
-        let nps = Self::node_patterns(part);
-        if part.element.chain.len() != 1 {
-            return Err(Error::syntax(
-                "shortestPath needs a single relationship pattern",
-            ));
-        }
-        let rp = &part.element.chain[0].0;
-        let mut ends: Vec<Vec<NodeId>> = Vec::new();
-        for np in &nps {
-            let single = PatternPart {
-                variable: None,
-                shortest: None,
-                element: crate::ast::PatternElement {
-                    start: (*np).clone(),
-                    chain: vec![],
-                    predicate: None,
-                    path_var: None,
-                },
-                span: Default::default(),
-            };
-            let rows = self.match_pattern(std::slice::from_ref(&single), &row)?;
-            let mut ids = Vec::new();
-            for r in rows {
-                if let Some(Value::Node(n)) = np.variable.as_ref().and_then(|v| r.get(v)) {
-                    ids.push(n.id as u64);
-                } else if np.variable.is_none() {
-                    // Anonymous end: every node matching the pattern.
-                }
-            }
-            if np.variable.is_none() {
-                let (_, c) = self.choose_anchor(&[np], &row)?;
-                ids = c.collect::<Result<Vec<NodeId>>>()?;
-            }
-            ends.push(ids);
-        }
-        let (min, max) = rp.length.unwrap_or((Some(1), Some(1)));
-        let min = min.unwrap_or(1);
-        let max = max.unwrap_or(u64::MAX);
-        let dir = Self::dir(rp, false);
-        for &s in &ends[0] {
-            for &t in &ends[1] {
-                let paths = self.bfs(
-                    s,
-                    t,
-                    dir,
-                    rp,
-                    &row,
-                    min,
-                    max,
-                    *kind == ShortestKind::All,
-                    &used,
-                )?;
-                for hops in paths {
-                    let mut r = row.clone();
-                    if let Some(v) = &nps[0].variable {
-                        r.insert(v.clone(), node_ref(s));
-                    }
-                    if let Some(v) = &nps[1].variable {
-                        r.insert(v.clone(), node_ref(t));
-                    }
-                    if let Some(v) = &rp.variable {
-                        r.insert(
-                            v.clone(),
-                            Value::List(
-                                hops.iter()
-                                    .map(|h| Value::Relationship(h.rel.clone()))
-                                    .collect(),
-                            ),
-                        );
-                    }
-                    if let Some(g) = &rp.group {
-                        bind_group(g, rp, s, &hops, &mut r);
-                    }
-                    if let Some(pv) = &part.variable {
-                        let nodes = vec![Some(s), Some(t)];
-                        let rels = vec![Some(RelBinding::Var(hops.clone()))];
-                        r.insert(pv.clone(), Value::Path(build_path(&nodes, &rels)));
-                    }
-                    self.env.mem.charge(row_size(&r))?;
-                    out.push((r, used.clone()));
-                }
-            }
-        }
         Ok(())
     }
 
@@ -1588,73 +1474,6 @@ impl<'a> Ev<'a> {
             }
         }
         Ok(Some(r))
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn bfs(
-        &self,
-        s: NodeId,
-        t: NodeId,
-        dir: ExpandDir,
-        rp: &RelationshipPattern,
-        row: &Row,
-        min: u64,
-        max: u64,
-        all: bool,
-        used: &HashSet<RelId>,
-    ) -> Result<Vec<Vec<Hop>>> {
-        // The frontier's paths and those found are charged to the query's memory account.
-        let res = self.env.mem.reservation();
-        let hop_bytes = (std::mem::size_of::<Hop>() + 32) as u64;
-        let mut frontier: Vec<(NodeId, Vec<Hop>)> = vec![(s, vec![])];
-        let mut found = Vec::new();
-        let mut depth = 0u64;
-        let mut visited: HashSet<NodeId> = HashSet::from([s]);
-        if s == t && min == 0 {
-            return Ok(vec![vec![]]);
-        }
-        while !frontier.is_empty() && depth < max {
-            self.env.check()?;
-            depth += 1;
-            let mut next = Vec::new();
-            let mut reached = HashSet::new();
-            for (n, path) in &frontier {
-                self.env.check()?;
-                for e in self.g.expand(*n, dir, &rp.types)? {
-                    if used.contains(&e.rel) || path.iter().any(|h| h.rel.id as u64 == e.rel) {
-                        continue;
-                    }
-                    let rel = rel_from_edge(*n, &e, self.rel_type_name(rp, e.rel)?);
-                    // The relationship's property map (and type expression) hold on every hop.
-                    if !self.hop_ok(rp, &rel, *n, e.other, row)? {
-                        continue;
-                    }
-                    let mut p = path.clone();
-                    p.push(Hop { rel, node: e.other });
-                    res.grow(p.len() as u64 * hop_bytes)?;
-                    if e.other == t && depth >= min {
-                        res.grow(p.len() as u64 * hop_bytes)?;
-                        found.push(p.clone());
-                        if !all {
-                            return Ok(found);
-                        }
-                    }
-                    if !visited.contains(&e.other) {
-                        reached.insert(e.other);
-                        next.push((e.other, p));
-                    }
-                }
-            }
-            if !found.is_empty() {
-                return Ok(found);
-            }
-            visited.extend(reached);
-            self.env.check_rows(next.len())?;
-            frontier = next;
-            let live: u64 = frontier.iter().map(|(_, p)| p.len() as u64).sum();
-            res.resize(live * hop_bytes)?;
-        }
-        Ok(found)
     }
 }
 
