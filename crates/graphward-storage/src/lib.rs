@@ -51,6 +51,7 @@
 //! | `nodes` | node id | labels + properties by key id ([`codec`]; integers as varints) |
 //! | `rels` | rel id | src, dst, type + properties |
 //! | `adj_out_v2` / `adj_in_v2` | (node, type, first rel) | up to 128 (rel, other node), delta varints |
+//! | `adj_in_delta` | (dst, type, rel) | src: incoming edges not yet merged into `adj_in_v2` |
 //! | `label_chunks` / `label_count` | (label, node >> 10) / label | bitmap or offset list / count |
 //! | `prop_idx` | schema id ++ value key ++ node (or relationship) | () (property indexes, uniqueness and key constraints) |
 //! | `schema` | schema id | name, kind (0 index, 1 unique, 2 exists; 3/4 relationship exists/unique), label or type, keys |
@@ -61,7 +62,17 @@
 //! (node, type) range; a label scan decodes 1024 node ids per chunk. Node and relationship ids
 //! are never reused.
 //!
-//! The storage format is `meta["format"]`: 2 is written; a format 1 file (one table entry per
+//! Incoming edges (format 3): a new relationship's incoming edge goes to `adj_in_delta`, one
+//! small entry, instead of its target's chunk (a load meets targets in random order, so writing
+//! the chunks rewrote most of `adj_in_v2`'s pages in every transaction). When the delta holds
+//! more than about √(relationships × 2048) entries, each commit moves the next window of it
+//! (in target-node order, at most twice the commit's own new edges + 1024) into the chunks, so
+//! a commit writes the delta pages it touches plus one window of chunks. An edge is in exactly
+//! one of the two tables; reads (expand, degree, DETACH DELETE, relationship deletes) merge
+//! them in (type, rel) order.
+//!
+//! The storage format is `meta["format"]`: 3 is written; a format 2 file becomes 3 on open (the
+//! empty delta table is created); a format 1 file (one table entry per
 //! relationship end and per labelled node, fixed-width integers) is migrated when it is opened,
 //! in bounded transactions that each move a batch of records with everything derived from them
 //! (`migrate.rs`: a crash loses nothing and the next open resumes; meanwhile the format is a

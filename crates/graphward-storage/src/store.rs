@@ -12,7 +12,7 @@ use graphward_core::engine::DatabaseStatus;
 
 use graphward_core::value::Map;
 use graphward_core::{Error, ErrorCode, Result, Value};
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, NodeData, RelData, SchemaData};
 use crate::tables::{
@@ -870,8 +870,9 @@ impl Database {
         // every table (so read transactions can open them).
         let fmt = stored_format(&db)?;
         match fmt {
-            // A new file.
-            0 | tables::FORMAT_VERSION => {}
+            // A new file, or a current one; format 2 becomes 3 below (its incoming-edge delta
+            // table is created empty: every edge is in the chunks).
+            0 | 2 | tables::FORMAT_VERSION => {}
             1 | crate::migrate::FORMAT_MIGRATING_FROM_1 => {
                 crate::migrate::v1_to_v2(&db, name, fmt, crate::migrate::BATCH, None)?;
             }
@@ -880,7 +881,7 @@ impl Database {
         let fmt = stored_format(&db)?;
         let wtxn = db.begin_write().map_err(st)?;
         {
-            if fmt != 0 && fmt != tables::FORMAT_VERSION {
+            if fmt != 0 && fmt != 2 && fmt != tables::FORMAT_VERSION {
                 return Err(unsupported_format(name, fmt));
             }
             let mut t = tables::open_write(&wtxn)?;
@@ -1132,6 +1133,7 @@ impl<'t> WriteState<'t> {
             dirty: false,
             touched: BTreeSet::new(),
             touched_rels: BTreeSet::new(),
+            in_added: 0,
         })
     }
 }
@@ -1995,6 +1997,8 @@ struct WriteState<'t> {
     /// Relationships created or changed by this transaction while a relationship existence
     /// constraint exists: checked at commit like `touched`.
     touched_rels: BTreeSet<u64>,
+    /// Incoming edges this transaction added to the delta table (bounds the merge at commit).
+    in_added: u64,
 }
 
 #[allow(dead_code)]
@@ -2532,8 +2536,10 @@ impl<'t> WriteState<'t> {
         let mut counters = self.counters;
         counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
+        let in_added = self.in_added;
         {
             let tabs = self.tabs_mut()?;
+            merge_in_delta(tabs, counters.rel_count, in_added)?;
             counters.store(tabs)?;
             for (l, c) in label_counts {
                 if c == 0 {
@@ -2545,6 +2551,28 @@ impl<'t> WriteState<'t> {
         }
         Ok(Some(std::mem::take(&mut self.local)))
     }
+}
+
+/// Bounded merge of the incoming-edge delta table at commit: when it holds more than
+/// [`tables::in_delta_target`] entries, the next window of it (at most twice what this
+/// transaction added, plus 1024) moves into the chunks, so the delta stays near its target
+/// size and no commit does more than a bounded multiple of its own work.
+fn merge_in_delta(tabs: &mut WTabs<'_>, rels: u64, added: u64) -> Result<()> {
+    let len = tabs.inc_delta.len().map_err(st)?;
+    let target = tables::in_delta_target(rels);
+    if len <= target {
+        return Ok(());
+    }
+    let max = (len - target).min(added.saturating_mul(2).saturating_add(1024));
+    let cursor = tabs.meta_get(tables::IN_DELTA_CURSOR)?;
+    let mut buf = Vec::new();
+    let next = tables::in_delta_merge(&mut tabs.inc, &mut tabs.inc_delta, &mut buf, cursor, max)?;
+    if next != cursor {
+        tabs.meta
+            .insert(tables::IN_DELTA_CURSOR, next)
+            .map_err(st)?;
+    }
+    Ok(())
 }
 
 impl WriteTxn {
@@ -2726,7 +2754,8 @@ impl GraphWrite for WriteState<'_> {
             w.update_rel(id, None, &d)?;
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tables::adj_insert(&mut tabs.out, &mut w.buf, src, t, id, dst)?;
-            tables::adj_insert(&mut tabs.inc, &mut w.buf, dst, t, id, src)?;
+            tables::in_insert(&mut tabs.inc_delta, dst, t, id, src)?;
+            w.in_added += 1;
             w.counters.next_rel = id
                 .checked_add(1)
                 .ok_or_else(|| Error::internal("relationship id space exhausted"))?;
@@ -2900,7 +2929,14 @@ impl GraphWrite for WriteState<'_> {
                 tabs.prop_idx.remove(w.kbuf.as_slice()).map_err(st)?;
             }
             tables::adj_remove(&mut tabs.out, &mut w.buf, d.src, d.rel_type, id)?;
-            tables::adj_remove(&mut tabs.inc, &mut w.buf, d.dst, d.rel_type, id)?;
+            tables::in_remove(
+                &mut tabs.inc,
+                &mut tabs.inc_delta,
+                &mut w.buf,
+                d.dst,
+                d.rel_type,
+                id,
+            )?;
             w.counters.rel_count = w.counters.rel_count.saturating_sub(1);
             Ok(())
         })

@@ -22,6 +22,10 @@ pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels"
 pub(crate) const OUT: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_out_v2");
 /// `(dst, type, first rel) -> chunk of (rel, src)`.
 pub(crate) const IN: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_in_v2");
+/// Storage format 3: `(dst, type, rel) -> src`, the incoming edges not yet merged into the
+/// chunks of [`IN`] (see [`in_delta_merge`]). An edge is in exactly one of the two tables.
+pub(crate) const IN_DELTA: TableDefinition<(u64, u32, u64), u64> =
+    TableDefinition::new("adj_in_delta");
 /// `(label, node >> 10) -> the nodes of that chunk carrying the label` (bitmap or list, see
 /// [`codec::label_chunk_offsets`]).
 pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), &[u8]> =
@@ -64,8 +68,9 @@ pub(crate) const KIND_TYPE: u8 = 1;
 pub(crate) const KIND_KEY: u8 = 2;
 
 /// The storage format this code writes. Format 1 (graphward up to the compact encoding) is
-/// migrated on open; see `migrate.rs`.
-pub(crate) const FORMAT_VERSION: u64 = 2;
+/// migrated on open (see `migrate.rs`); format 2 (no incoming-edge delta table) becomes format
+/// 3 by creating the empty [`IN_DELTA`] table.
+pub(crate) const FORMAT_VERSION: u64 = 3;
 
 /// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
 /// disk is full, or redb refuses work after such a failure until the file is reopened).
@@ -105,6 +110,7 @@ pub(crate) fn copy_all(r: &redb::ReadTransaction, w: &redb::WriteTransaction) ->
     copy_table(r, w, RELS)?;
     copy_table(r, w, OUT)?;
     copy_table(r, w, IN)?;
+    copy_table(r, w, IN_DELTA)?;
     copy_table(r, w, LABEL_IDX)?;
     copy_table(r, w, LABEL_COUNT)?;
     copy_table(r, w, PROP_IDX)?;
@@ -118,7 +124,7 @@ pub(crate) fn is_io_failure(e: &graphward_core::Error) -> bool {
 }
 
 /// One handle per table.
-pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S> {
+pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL> {
     pub meta: M,
     pub tokens: TK,
     pub token_names: TN,
@@ -126,6 +132,7 @@ pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S> {
     pub rels: R,
     pub out: A,
     pub inc: A,
+    pub inc_delta: DL,
     pub label_idx: LI,
     pub label_count: LC,
     pub prop_idx: PI,
@@ -142,6 +149,7 @@ pub(crate) type RTabs = Tabs<
     ReadOnlyTable<u32, u64>,
     ReadOnlyTable<&'static [u8], ()>,
     ReadOnlyTable<u32, &'static [u8]>,
+    ReadOnlyTable<(u64, u32, u64), u64>,
 >;
 
 pub(crate) type WTabs<'t> = Tabs<
@@ -154,6 +162,7 @@ pub(crate) type WTabs<'t> = Tabs<
     Table<'t, u32, u64>,
     Table<'t, &'static [u8], ()>,
     Table<'t, u32, &'static [u8]>,
+    Table<'t, (u64, u32, u64), u64>,
 >;
 
 pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
@@ -165,6 +174,7 @@ pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
         rels: txn.open_table(RELS).map_err(st)?,
         out: txn.open_table(OUT).map_err(st)?,
         inc: txn.open_table(IN).map_err(st)?,
+        inc_delta: txn.open_table(IN_DELTA).map_err(st)?,
         label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
         label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
         prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
@@ -181,6 +191,7 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
         rels: txn.open_table(RELS).map_err(st)?,
         out: txn.open_table(OUT).map_err(st)?,
         inc: txn.open_table(IN).map_err(st)?,
+        inc_delta: txn.open_table(IN_DELTA).map_err(st)?,
         label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
         label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
         prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
@@ -247,6 +258,35 @@ impl<S: Src + ?Sized> Iterator for PropScan<'_, S> {
     }
 }
 
+/// Two ascending sequences of `(type, rel, other)` merged by `(type, rel)` (an error is passed
+/// on as soon as it is seen).
+struct MergeEdges<A: Iterator, B: Iterator> {
+    a: std::iter::Peekable<A>,
+    b: std::iter::Peekable<B>,
+}
+
+impl<A, B> Iterator for MergeEdges<A, B>
+where
+    A: Iterator<Item = Result<(u32, u64, u64)>>,
+    B: Iterator<Item = Result<(u32, u64, u64)>>,
+{
+    type Item = Result<(u32, u64, u64)>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let take_a = match (self.a.peek(), self.b.peek()) {
+            (Some(Err(_)), _) => true,
+            (_, Some(Err(_))) => false,
+            (Some(Ok(x)), Some(Ok(y))) => (x.0, x.1) <= (y.0, y.1),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if take_a {
+            self.a.next()
+        } else {
+            self.b.next()
+        }
+    }
+}
+
 /// Read operations over any table flavour.
 pub(crate) trait Src {
     type M: ReadableTable<&'static str, u64>;
@@ -258,10 +298,22 @@ pub(crate) trait Src {
     type LC: ReadableTable<u32, u64>;
     type PI: ReadableTable<&'static [u8], ()>;
     type S: ReadableTable<u32, &'static [u8]>;
+    type DL: ReadableTable<(u64, u32, u64), u64>;
     #[allow(clippy::type_complexity)]
     fn tabs(
         &self,
-    ) -> &Tabs<Self::M, Self::TK, Self::TN, Self::R, Self::A, Self::LI, Self::LC, Self::PI, Self::S>;
+    ) -> &Tabs<
+        Self::M,
+        Self::TK,
+        Self::TN,
+        Self::R,
+        Self::A,
+        Self::LI,
+        Self::LC,
+        Self::PI,
+        Self::S,
+        Self::DL,
+    >;
 
     fn meta_get(&self, key: &str) -> Result<u64> {
         Ok(self
@@ -337,6 +389,14 @@ pub(crate) trait Src {
                     }
                 } else {
                     n += codec::adj_len(v.value())?;
+                }
+            }
+            if !outgoing {
+                for e in self.tabs().inc_delta.range(lo..=hi).map_err(st)? {
+                    let (_, v) = e.map_err(st)?;
+                    if !(skip_self_loops && v.value() == node) {
+                        n += 1;
+                    }
                 }
             }
             Ok(())
@@ -476,7 +536,8 @@ pub(crate) trait Src {
     }
 
     /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]); one
-    /// adjacency chunk is decoded at a time.
+    /// adjacency chunk is decoded at a time. Incoming edges merge the chunks with the delta
+    /// table ([`IN_DELTA`]), in (type, rel) order like the chunks alone.
     fn edge_iter(
         &self,
         node: u64,
@@ -489,42 +550,66 @@ pub(crate) trait Src {
         } else {
             &self.tabs().inc
         };
-        let mut ranges = Vec::new();
+        let mut spans = Vec::new();
         match types {
-            None => ranges.push(
-                table
-                    .range((node, 0u32, 0u64)..=(node, u32::MAX, u64::MAX))
-                    .map_err(st)?,
-            ),
+            None => spans.push(((node, 0u32, 0u64), (node, u32::MAX, u64::MAX))),
             Some(ts) => {
                 for &t in ts {
-                    ranges.push(
-                        table
-                            .range((node, t, 0u64)..=(node, t, u64::MAX))
-                            .map_err(st)?,
-                    );
+                    spans.push(((node, t, 0u64), (node, t, u64::MAX)));
                 }
             }
         }
-        Ok(Box::new(ranges.into_iter().flatten().flat_map(
-            move |e| -> Vec<Result<Edge>> {
-                let decoded = e
-                    .map_err(st)
-                    .and_then(|(k, v)| codec::decode_adj(k.value().2, v.value()));
-                match decoded {
-                    Ok(edges) => edges
-                        .into_iter()
-                        .filter(|(_, other)| !(skip_self_loops && *other == node))
-                        .map(|(rel, other)| {
-                            Ok(Edge {
-                                rel,
-                                other,
-                                outgoing,
-                            })
-                        })
-                        .collect(),
-                    Err(e) => vec![Err(e)],
-                }
+        let mut parts: Vec<BoxIter<'_, (u32, u64, u64)>> = Vec::with_capacity(spans.len());
+        for (lo, hi) in spans {
+            let chunks = table.range(lo..=hi).map_err(st)?.flat_map(
+                move |e| -> Vec<Result<(u32, u64, u64)>> {
+                    let decoded = e.map_err(st).and_then(|(k, v)| {
+                        let k = k.value();
+                        codec::decode_adj(k.2, v.value()).map(|edges| (k.1, edges))
+                    });
+                    match decoded {
+                        Ok((ty, edges)) => edges
+                            .into_iter()
+                            .map(|(rel, other)| Ok((ty, rel, other)))
+                            .collect(),
+                        Err(e) => vec![Err(e)],
+                    }
+                },
+            );
+            if outgoing {
+                parts.push(Box::new(chunks));
+                continue;
+            }
+            let mut delta = self
+                .tabs()
+                .inc_delta
+                .range(lo..=hi)
+                .map_err(st)?
+                .map(|e| {
+                    e.map_err(st).map(|(k, v)| {
+                        let k = k.value();
+                        (k.1, k.2, v.value())
+                    })
+                })
+                .peekable();
+            if delta.peek().is_none() {
+                parts.push(Box::new(chunks));
+            } else {
+                parts.push(Box::new(MergeEdges {
+                    a: chunks.peekable(),
+                    b: delta,
+                }));
+            }
+        }
+        Ok(Box::new(parts.into_iter().flatten().filter_map(
+            move |e| match e {
+                Ok((_, _, other)) if skip_self_loops && other == node => None,
+                Ok((_, rel, other)) => Some(Ok(Edge {
+                    rel,
+                    other,
+                    outgoing,
+                })),
+                Err(e) => Some(Err(e)),
             },
         )))
     }
@@ -591,7 +676,10 @@ pub(crate) trait Src {
         if t.out.range(lo..=hi).map_err(st)?.next().is_some() {
             return Ok(true);
         }
-        Ok(t.inc.range(lo..=hi).map_err(st)?.next().is_some())
+        if t.inc.range(lo..=hi).map_err(st)?.next().is_some() {
+            return Ok(true);
+        }
+        Ok(t.inc_delta.range(lo..=hi).map_err(st)?.next().is_some())
     }
 
     /// Nodes under one index key.
@@ -720,7 +808,7 @@ pub(crate) trait Src {
     }
 }
 
-impl<M, TK, TN, R, A, LI, LC, PI, S> Src for Tabs<M, TK, TN, R, A, LI, LC, PI, S>
+impl<M, TK, TN, R, A, LI, LC, PI, S, DL> Src for Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL>
 where
     M: ReadableTable<&'static str, u64>,
     TK: ReadableTable<(u8, &'static str), u32>,
@@ -731,6 +819,7 @@ where
     LC: ReadableTable<u32, u64>,
     PI: ReadableTable<&'static [u8], ()>,
     S: ReadableTable<u32, &'static [u8]>,
+    DL: ReadableTable<(u64, u32, u64), u64>,
 {
     type M = M;
     type TK = TK;
@@ -741,6 +830,7 @@ where
     type LC = LC;
     type PI = PI;
     type S = S;
+    type DL = DL;
     fn tabs(&self) -> &Self {
         self
     }
@@ -894,6 +984,100 @@ pub(crate) fn adj_remove(
         adj_put(t, buf, node, ty, Some(first), &edges)?;
     }
     Ok(())
+}
+
+/// The incoming-edge delta table of a write transaction.
+pub(crate) type DeltaTable<'t> = Table<'t, (u64, u32, u64), u64>;
+
+/// Adds the incoming edge `rel` from `other` to `node`: into the delta table, one small
+/// entry (the chunks of [`IN`] are keyed by the target node, which a load meets in random
+/// order; writing them there would rewrite most of their pages in every transaction).
+pub(crate) fn in_insert(
+    delta: &mut DeltaTable<'_>,
+    node: u64,
+    ty: u32,
+    rel: u64,
+    other: u64,
+) -> Result<()> {
+    delta.insert((node, ty, rel), other).map_err(st)?;
+    Ok(())
+}
+
+/// Removes the incoming edge `rel` of `(node, ty)` from the delta table or the chunks
+/// (no-op when absent).
+pub(crate) fn in_remove(
+    inc: &mut AdjTable<'_>,
+    delta: &mut DeltaTable<'_>,
+    buf: &mut Vec<u8>,
+    node: u64,
+    ty: u32,
+    rel: u64,
+) -> Result<()> {
+    if delta.remove((node, ty, rel)).map_err(st)?.is_some() {
+        return Ok(());
+    }
+    adj_remove(inc, buf, node, ty, rel)
+}
+
+/// `meta` key: the target node the next merge of the delta table starts at.
+pub(crate) const IN_DELTA_CURSOR: &str = "in_delta_cursor";
+
+/// The number of entries the delta table may hold before commits merge it into the chunks,
+/// for a graph of `rels` relationships: about √(rels × 2048), at least 4096. A commit of `b`
+/// new relationships then writes about `delta bytes + chunk bytes × b / size` (the delta's
+/// pages it touches, and the window of chunks the merge rewrites), which this size keeps
+/// near its minimum (measured with `tests/bench.rs layout`: factors 256 to 32768 tried,
+/// 2048 wrote least for batches of 10,000).
+pub(crate) fn in_delta_target(rels: u64) -> u64 {
+    rels.saturating_mul(2048).isqrt().max(4096)
+}
+
+/// Moves up to `max` entries of the delta table into the chunks, in key order from the target
+/// node `cursor` on (wrapping around once), so successive commits sweep the node id space and
+/// each rewrites one window of the chunk table. Returns the node the next merge starts at.
+pub(crate) fn in_delta_merge(
+    inc: &mut AdjTable<'_>,
+    delta: &mut DeltaTable<'_>,
+    buf: &mut Vec<u8>,
+    cursor: u64,
+    max: u64,
+) -> Result<u64> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let mut moved: Vec<((u64, u32, u64), u64)> = Vec::new();
+    let mut next = cursor;
+    for start in [cursor, 0] {
+        let left = max.saturating_sub(moved.len());
+        if left == 0 {
+            break;
+        }
+        let before = moved.len();
+        for e in delta.range((start, 0u32, 0u64)..).map_err(st)? {
+            let (k, v) = e.map_err(st)?;
+            let k = k.value();
+            if start == 0 && k.0 >= cursor && cursor != 0 {
+                break;
+            }
+            moved.push((k, v.value()));
+            if moved.len() - before >= left {
+                break;
+            }
+        }
+        // The next merge starts at the node of the last entry moved when the window was
+        // full (its remaining entries, if any, come first), else from the beginning.
+        next = if moved.len() >= max {
+            moved.last().map_or(0, |m| m.0 .0)
+        } else {
+            0
+        };
+        if cursor == 0 {
+            break;
+        }
+    }
+    for &((node, ty, rel), other) in &moved {
+        delta.remove((node, ty, rel)).map_err(st)?;
+        adj_insert(inc, buf, node, ty, rel, other)?;
+    }
+    Ok(next)
 }
 
 /// Adds `node` to the nodes carrying `label`.

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Storage formats: a database file written in format 1 (the checked-in fixture
 //! `fixtures/format-v1.redb`, written by `populate` below with the code of commit a59a159) is
-//! migrated to format 2 when opened and then reads exactly like the same graph written in
-//! format 2; a file of an unknown (newer) format is refused with a typed error, never misread.
+//! migrated (to format 2, then 3) when opened and then reads exactly like the same graph
+//! written by this build; format 2 and 3 files likewise; a file of an unknown (newer) format is refused with a typed error, never misread.
 
 use graphward_core::value::Map;
 use graphward_core::Value;
@@ -196,7 +196,8 @@ fn fixture_dir_of(name: &str) -> TempDir {
 }
 
 /// Writes the fixture graph with the code of this build into `$GW_FIXTURE_OUT/databases/`
-/// (how `fixtures/format-v2.redb` was made, with the code of commit a1fd0fa):
+/// (how `fixtures/format-v2.redb` was made, with the code of commit a1fd0fa, and
+/// `fixtures/format-v3.redb` with the code of the commit that added it):
 /// `GW_FIXTURE_OUT=/tmp/fx cargo test -p graphward-storage --test format write_fixture -- --ignored`
 #[test]
 #[ignore]
@@ -240,7 +241,7 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert!(st.broken_databases().is_empty());
     let old = st.database("old").unwrap();
     assert_eq!(dump(&old), expected);
-    // It takes writes in format 2 and still agrees.
+    // It takes writes in format 3 and still agrees.
     for db in [&old, &new_db] {
         let mut w = db.begin_write().unwrap();
         let a = w.create_node(&["Person".into()], Map::new()).unwrap();
@@ -255,14 +256,15 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     drop(old);
     drop(st);
     let (fmt, tables) = stored_format(&file);
-    assert_eq!(fmt, 2);
+    assert_eq!(fmt, 3);
+    assert!(tables.contains(&"adj_in_delta".to_string()), "{tables:?}");
     for gone in ["adj_out", "adj_in", "label_idx", "nodes_v1", "rels_v1"] {
         assert!(
             !tables.contains(&gone.to_string()),
             "{gone} left in {tables:?}"
         );
     }
-    // Reopened: format 2 as is, same contents; a backup of it opens too.
+    // Reopened: format 3 as is, same contents; a backup of it opens too.
     let st = Storage::open(dir.path()).unwrap();
     let db = st.database("old").unwrap();
     assert_eq!(dump(&db), after);
@@ -275,11 +277,23 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert_eq!(dump(&restored.database("old").unwrap()), after);
 }
 
+/// A format 2 file (no incoming-edge delta table: every edge in the chunks) becomes format 3
+/// when opened (the delta table created empty) and reads and takes writes like a fresh file;
+/// so does the format 3 fixture (written by `write_fixture`, its incoming edges all in the
+/// delta table, the graph being smaller than the delta's target size).
 #[test]
 fn format_2_file_reads_like_a_fresh_one() {
-    let dir = fixture_dir_of("format-v2.redb");
+    for (name, fmt) in [("format-v2.redb", 2), ("format-v3.redb", 3)] {
+        format_file_reads_like_a_fresh_one(name, fmt);
+    }
+}
+
+fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
+    let dir = fixture_dir_of(name);
     let file = dir.path().join("databases").join("old.redb");
-    assert_eq!(stored_format(&file).0, 2);
+    let (found, tables) = stored_format(&file);
+    assert_eq!(found, fmt);
+    assert_eq!(tables.contains(&"adj_in_delta".to_string()), fmt == 3);
     let fresh_dir = TempDir::new("format-v2-fresh");
     let fresh = Storage::open(fresh_dir.path()).unwrap();
     fresh.create_database("new").unwrap();
@@ -299,6 +313,11 @@ fn format_2_file_reads_like_a_fresh_one() {
         w.commit().unwrap();
     }
     assert_eq!(dump(&old), dump(&new_db));
+    drop(old);
+    drop(st);
+    let (found, tables) = stored_format(&file);
+    assert_eq!(found, 3);
+    assert!(tables.contains(&"adj_in_delta".to_string()), "{tables:?}");
 }
 
 #[test]
