@@ -147,6 +147,9 @@ enum Op {
         /// A pattern of one new node with labels at most: a scan writes the node's slot
         /// itself (no row, no matcher); `Some(slot)` (`None` inside for an anonymous node).
         scan_slot: Option<Option<usize>>,
+        /// A chain of single hops the plan expands itself, reading and writing slots (see
+        /// [`ExpandShape`]); `None` when the matcher walks the pattern.
+        expand: Option<Box<ExpandShape>>,
     },
     /// A pattern the streaming matcher does not walk (several parts, shortest paths): all the
     /// matches of one input row at a time.
@@ -236,6 +239,8 @@ struct MatchCursor {
     row: Row,
     anchor: super::matcher::Anchor,
     candidates: Candidates,
+    /// The expansion from the current candidate (with `ExpandShape`).
+    walk: Option<Walk>,
     any: bool,
     pulled: u64,
 }
@@ -423,6 +428,7 @@ impl Node {
                 defs,
                 output,
                 scan_slot,
+                expand,
                 ..
             } => loop {
                 if let Some(r) = pending.pop_front() {
@@ -432,6 +438,24 @@ impl Node {
                 let Some(part) = m.pattern.first() else {
                     return Ok(false);
                 };
+                if let (Some(c), Some(shape)) = (cur.as_mut(), expand.as_deref()) {
+                    if let Some(w) = c.walk.as_mut() {
+                        if w.advance(ev, part, shape, frame)? {
+                            if let Some(wh) = &m.where_ {
+                                let vars = FrameVars {
+                                    frame,
+                                    scope: output,
+                                };
+                                if ev.eval_in(wh, &vars)? != Value::Bool(true) {
+                                    continue;
+                                }
+                            }
+                            c.any = true;
+                            return Ok(true);
+                        }
+                        c.walk = None;
+                    }
+                }
                 match cur {
                     Some(c) => {
                         if let Some((id, v)) = c.candidates.next(ev)? {
@@ -474,6 +498,10 @@ impl Node {
                                 c.any = true;
                                 return Ok(true);
                             }
+                            if let Some(shape) = expand.as_deref() {
+                                c.walk = Walk::start(ev, part, shape, &c.anchor, id, frame)?;
+                                continue;
+                            }
                             for r in ev.match_part_at(part, &c.row, &c.anchor, id)? {
                                 if let Some(w) = &m.where_ {
                                     if ev.eval(w, &r)? != Value::Bool(true) {
@@ -509,11 +537,12 @@ impl Node {
                                 prefetch.clone().filter(|_| part.element.chain.is_empty()),
                             ))),
                         };
-                        let fast = scan_slot.is_some() && anchor.scan;
+                        let fast = (scan_slot.is_some() && anchor.scan) || expand.is_some();
                         *cur = Some(MatchCursor {
                             row: if fast { Row::new() } else { row },
                             anchor,
                             candidates,
+                            walk: None,
                             any: false,
                             pulled: 0,
                         });
@@ -1169,6 +1198,7 @@ fn plan_single(
                 let defs: Scope = defs.into();
                 node = if streams {
                     let scan_slot = scan_slot(m, &input, &defs);
+                    let expand = expand_shape(m, &input, &defs, slots).map(Box::new);
                     Node::new(
                         Op::MatchStream {
                             prefetch: prefetch_key(
@@ -1184,6 +1214,7 @@ fn plan_single(
                             defs,
                             output: sc.clone().into(),
                             scan_slot,
+                            expand,
                         },
                         vec![node],
                     )
@@ -1335,6 +1366,393 @@ fn scan_slot(
         Some(v) if input.iter().any(|(n, _)| n == v) => None,
         Some(v) => defs.iter().find(|(n, _)| n == v).map(|(_, s)| Some(*s)),
     }
+}
+
+/// A pattern part of fixed single hops the streaming plan expands itself, frame to frame:
+/// `(a)-[r:R]->(b)<-[:S]-(c)` with node labels and property maps whose values come from
+/// the input (literals, parameters, input variables and their properties), relationship
+/// types and property maps, each variable at one place only. Anything else (variable length,
+/// quantified groups, predicates inside the pattern, label or type expressions, a path
+/// variable, a variable repeated within the pattern, a bound relationship) is walked by the
+/// matcher. The anchor is the one the matcher would pick (bound node, index seek, smallest
+/// label); from it the walk goes right to the end of the chain, then left to its start.
+pub(crate) struct ExpandShape {
+    /// The slot of each node position (a hidden slot for an anonymous node).
+    nodes: Vec<usize>,
+    /// Node positions whose variable the input binds: checked, never written.
+    fixed: Vec<bool>,
+    /// The slot of each named relationship position.
+    rels: Vec<Option<usize>>,
+    /// The input's variables (what the property maps read).
+    input: Scope,
+}
+
+/// Expressions a property map of an expanded pattern may use: values known before the
+/// pattern is matched (so they can be read from the input's slots).
+fn input_value(e: &Expr, input: &[(String, usize)]) -> bool {
+    match e {
+        Expr::Literal(_) | Expr::Parameter(_) => true,
+        Expr::Variable(v) => input.iter().any(|(n, _)| n == v),
+        Expr::Property(b, _) => input_value(b, input),
+        Expr::List(items) => items.iter().all(|x| input_value(x, input)),
+        Expr::Map(items) => items.iter().all(|(_, x)| input_value(x, input)),
+        _ => false,
+    }
+}
+
+fn expand_shape(
+    m: &Match,
+    input: &[(String, usize)],
+    defs: &[(String, usize)],
+    slots: &mut Slots,
+) -> Option<ExpandShape> {
+    let [part] = m.pattern.as_slice() else {
+        return None;
+    };
+    if part.element.chain.is_empty() || part.shortest.is_some() || part.variable.is_some() {
+        return None;
+    }
+    let props_ok = |p: &Option<Expr>| match p {
+        None => true,
+        Some(e @ Expr::Map(_)) => input_value(e, input),
+        Some(_) => false,
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut fresh = |v: &Option<String>| -> bool {
+        match v {
+            None => true,
+            Some(v) if seen.contains(v) => false,
+            Some(v) => {
+                seen.push(v.clone());
+                true
+            }
+        }
+    };
+    let in_input = |v: &str| input.iter().find(|(n, _)| n == v).map(|(_, s)| *s);
+    let in_defs = |v: &str| defs.iter().find(|(n, _)| n == v).map(|(_, s)| *s);
+    let mut nodes = Vec::new();
+    let mut fixed = Vec::new();
+    let mut rels = Vec::new();
+    let nps = std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
+    for np in nps {
+        if np.label_expr.is_some() || np.predicate.is_some() || !props_ok(&np.properties) {
+            return None;
+        }
+        if !fresh(&np.variable) {
+            return None;
+        }
+        let (slot, bound) = match &np.variable {
+            None => (slots.fresh(), false),
+            Some(v) => match in_input(v) {
+                Some(s) => (s, true),
+                None => (in_defs(v)?, false),
+            },
+        };
+        nodes.push(slot);
+        fixed.push(bound);
+    }
+    for (rp, _) in &part.element.chain {
+        if rp.length.is_some()
+            || rp.group.is_some()
+            || rp.type_expr.is_some()
+            || rp.predicate.is_some()
+            || !props_ok(&rp.properties)
+            || !fresh(&rp.variable)
+        {
+            return None;
+        }
+        rels.push(match &rp.variable {
+            None => None,
+            Some(v) if in_input(v).is_some() => return None,
+            Some(v) => Some(in_defs(v)?),
+        });
+    }
+    Some(ExpandShape {
+        nodes,
+        fixed,
+        rels,
+        input: input.to_vec().into(),
+    })
+}
+
+/// One hop of the walk: relationship `rel` of the chain, from node position `from` to `to`.
+#[derive(Clone, Copy)]
+struct Hop {
+    rel: usize,
+    from: usize,
+    to: usize,
+    reversed: bool,
+}
+
+/// The expansion of one anchor candidate, pulled one match at a time: a stack of hops, each
+/// with the adjacency of the node it leaves (one node's edges at a time, charged to the
+/// query) and the next edge to try.
+struct Walk {
+    hops: Vec<Hop>,
+    /// Per hop on the stack: the edges of its `from` node and the next one to try.
+    levels: Vec<(Vec<Edge>, usize)>,
+    /// The relationship each hop on the stack has bound (relationships are distinct).
+    bound: Vec<RelId>,
+    held: graphward_core::memory::Reservation,
+    ticks: u64,
+}
+
+/// Does the property map `pe` (evaluated against the input's slots, see [`input_value`])
+/// equal the properties `get` reads?
+fn props_match(
+    ev: &Ev,
+    pe: &Expr,
+    frame: &[Value],
+    input: &[(String, usize)],
+    get: impl Fn(&str) -> Result<Option<Value>>,
+) -> Result<bool> {
+    match ev.eval_in(
+        pe,
+        &FrameVars {
+            frame,
+            scope: input,
+        },
+    )? {
+        Value::Map(want) => {
+            for (k, v) in &want {
+                let have = get(k)?.unwrap_or(Value::Null);
+                if super::values::equals(&have, v) != Some(true) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Value::Null => Ok(true),
+        other => Err(graphward_core::Error::type_error(format!(
+            "pattern properties must be a map, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+impl Walk {
+    /// The walk from `id` at the anchor position, once the anchor's node pattern holds;
+    /// `None` when it does not.
+    fn start(
+        ev: &Ev,
+        part: &crate::ast::PatternPart,
+        shape: &ExpandShape,
+        anchor: &super::matcher::Anchor,
+        id: NodeId,
+        frame: &mut Frame,
+    ) -> Result<Option<Walk>> {
+        let a = anchor.index;
+        let scanned = anchor.label.as_deref();
+        if !node_fits(ev, part, shape, a, id, scanned, frame)? {
+            return Ok(None);
+        }
+        let n = part.element.chain.len();
+        let hops: Vec<Hop> = (a..n)
+            .map(|i| Hop {
+                rel: i,
+                from: i,
+                to: i + 1,
+                reversed: false,
+            })
+            .chain((0..a).rev().map(|i| Hop {
+                rel: i,
+                from: i + 1,
+                to: i,
+                reversed: true,
+            }))
+            .collect();
+        let mut w = Walk {
+            hops,
+            levels: Vec::new(),
+            bound: Vec::new(),
+            held: ev.env.mem.reservation(),
+            ticks: 0,
+        };
+        w.push_level(ev, part, shape, frame)?;
+        Ok(Some(w))
+    }
+
+    /// Reads the edges of the next hop's `from` node onto the stack.
+    fn push_level(
+        &mut self,
+        ev: &Ev,
+        part: &crate::ast::PatternPart,
+        shape: &ExpandShape,
+        frame: &[Value],
+    ) -> Result<()> {
+        let Some(hop) = self.hops.get(self.levels.len()).copied() else {
+            return Ok(());
+        };
+        let Some((rp, _)) = part.element.chain.get(hop.rel) else {
+            return Ok(());
+        };
+        let from = slot_node(frame, shape.nodes[hop.from]);
+        let edges = match from {
+            Some(f) => {
+                ev.g.expand(f, hop_dir(rp.direction, hop.reversed), &rp.types)?
+            }
+            None => Vec::new(),
+        };
+        let total: usize = self
+            .levels
+            .iter()
+            .map(|(e, _)| e.len())
+            .sum::<usize>()
+            .saturating_add(edges.len());
+        self.held
+            .resize(total.saturating_mul(std::mem::size_of::<Edge>()) as u64)?;
+        self.levels.push((edges, 0));
+        Ok(())
+    }
+
+    /// Writes the next match into the frame; `false` when there are no more.
+    fn advance(
+        &mut self,
+        ev: &Ev,
+        part: &crate::ast::PatternPart,
+        shape: &ExpandShape,
+        frame: &mut Frame,
+    ) -> Result<bool> {
+        loop {
+            let depth = self.levels.len();
+            if depth == 0 {
+                return Ok(false);
+            }
+            let l = depth - 1;
+            let Some(hop) = self.hops.get(l).copied() else {
+                return Ok(false);
+            };
+            let next = {
+                let (edges, i) = &mut self.levels[l];
+                let e = edges.get(*i).copied();
+                *i += 1;
+                e
+            };
+            let Some(e) = next else {
+                self.levels.pop();
+                self.bound.truncate(self.levels.len());
+                continue;
+            };
+            self.ticks = self.ticks.wrapping_add(1);
+            if self.ticks % 64 == 0 {
+                ev.env.check()?;
+            }
+            self.bound.truncate(l);
+            if self.bound.contains(&e.rel) {
+                continue;
+            }
+            let Some((rp, _)) = part.element.chain.get(hop.rel) else {
+                return Ok(false);
+            };
+            if let Some(pe) = &rp.properties {
+                if !props_match(ev, pe, frame, &shape.input, |k| {
+                    ev.g.relationship_property(e.rel, k)
+                })? {
+                    continue;
+                }
+            }
+            if !node_fits(ev, part, shape, hop.to, e.other, None, frame)? {
+                continue;
+            }
+            let from = slot_node(frame, shape.nodes[hop.from]).unwrap_or_default();
+            if let Some(slot) = shape.rels.get(hop.rel).copied().flatten() {
+                let (s, d) = if e.outgoing {
+                    (from, e.other)
+                } else {
+                    (e.other, from)
+                };
+                let rel_type = match rp.types.as_slice() {
+                    [t] => t.clone(),
+                    _ => {
+                        ev.g.relationship(e.rel)?
+                            .map(|r| r.rel_type)
+                            .unwrap_or_default()
+                    }
+                };
+                set(
+                    frame,
+                    slot,
+                    Value::Relationship(graphward_core::value::Relationship {
+                        id: e.rel as i64,
+                        element_id: String::new(),
+                        start: s as i64,
+                        end: d as i64,
+                        start_element_id: String::new(),
+                        end_element_id: String::new(),
+                        rel_type,
+                        properties: Default::default(),
+                    }),
+                );
+            }
+            self.bound.push(e.rel);
+            if depth == self.hops.len() {
+                return Ok(true);
+            }
+            self.push_level(ev, part, shape, frame)?;
+        }
+    }
+}
+
+/// The node id a slot holds (`None` for anything else, null included).
+fn slot_node(frame: &[Value], slot: usize) -> Option<NodeId> {
+    match frame.get(slot) {
+        Some(Value::Node(n)) => Some(n.id as u64),
+        _ => None,
+    }
+}
+
+fn hop_dir(d: crate::ast::Direction, reversed: bool) -> ExpandDir {
+    use crate::ast::Direction;
+    match (d, reversed) {
+        (Direction::Both, _) => ExpandDir::Both,
+        (Direction::Outgoing, false) | (Direction::Incoming, true) => ExpandDir::Outgoing,
+        _ => ExpandDir::Incoming,
+    }
+}
+
+/// Does node `id` fit node position `i` (its input binding, labels other than `scanned`,
+/// property map)? Writes it to the position's slot when it does (unless the input binds it).
+fn node_fits(
+    ev: &Ev,
+    part: &crate::ast::PatternPart,
+    shape: &ExpandShape,
+    i: usize,
+    id: NodeId,
+    scanned: Option<&str>,
+    frame: &mut Frame,
+) -> Result<bool> {
+    let np = if i == 0 {
+        &part.element.start
+    } else {
+        match part.element.chain.get(i - 1) {
+            Some((_, n)) => n,
+            None => return Ok(false),
+        }
+    };
+    let slot = shape.nodes[i];
+    if shape.fixed[i] && slot_node(frame, slot) != Some(id) {
+        return Ok(false);
+    }
+    if np.labels.iter().any(|l| Some(l.as_str()) != scanned) {
+        let Some(have) = ev.g.node_labels(id)? else {
+            return Ok(false);
+        };
+        if !np.labels.iter().all(|l| have.contains(l)) {
+            return Ok(false);
+        }
+    }
+    if let Some(pe) = &np.properties {
+        if !ev.g.node_exists(id)? {
+            return Ok(false);
+        }
+        if !props_match(ev, pe, frame, &shape.input, |k| ev.g.node_property(id, k))? {
+            return Ok(false);
+        }
+    }
+    if !shape.fixed[i] {
+        set(frame, slot, node_ref(id));
+    }
+    Ok(true)
 }
 
 /// The property to read along with the ids when `m` scans: for a pattern of one new node
@@ -1854,8 +2272,11 @@ mod tests {
         fn all_relationships(&self) -> Result<Vec<RelId>> {
             self.all_nodes()
         }
-        fn expand(&self, node: NodeId, dir: ExpandDir, _types: &[String]) -> Result<Vec<Edge>> {
+        fn expand(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>> {
             let mut out = Vec::new();
+            if !types.is_empty() && !types.iter().any(|t| t == "R") {
+                return Ok(out);
+            }
             if matches!(dir, ExpandDir::Outgoing | ExpandDir::Both) {
                 out.push(Edge {
                     rel: node,
@@ -2006,5 +2427,123 @@ mod tests {
             let reads = g.reads.get();
             assert!(reads <= 2 * FIRST_PAGE as u64, "{q}: {reads} records read");
         }
+    }
+
+    /// Whether the plan expands a pattern itself (slot to slot) rather than through the matcher.
+    fn expands(node: &Node) -> bool {
+        matches!(
+            &node.op,
+            Op::MatchStream {
+                expand: Some(_),
+                ..
+            }
+        ) || node.children.iter().any(expands)
+    }
+
+    fn plan_of(text: &str) -> Plan {
+        let Statement::Query(q) =
+            crate::runtime::parse_statement(text, &Limits::default()).unwrap()
+        else {
+            panic!("not a query: {text}");
+        };
+        plan_query(&q, text)
+    }
+
+    #[test]
+    fn fixed_hops_expand_slot_to_slot_lazily() {
+        let int = |i: i64| vec![Value::Int(i)];
+        for (q, want) in [
+            ("MATCH (a)-[r:R]->(b) RETURN count(*)", vec![int(1000)]),
+            (
+                "MATCH (a:N {id: 5})-[:R]->(b)-[:R]->(c) RETURN c.id",
+                vec![int(7)],
+            ),
+            (
+                "MATCH (a:N {id: 5})<-[:R]-(b)<-[:R]-(c) RETURN c.id",
+                vec![int(3)],
+            ),
+            (
+                "MATCH (a:N {id: 5})-[:R]-(b) RETURN b.id ORDER BY b.id",
+                vec![int(4), int(6)],
+            ),
+            // Anchored in the middle: the walk goes right, then left.
+            (
+                "MATCH (a)-[:R]->(b:N {id: 5})-[:R]->(c) RETURN a.id, c.id",
+                vec![vec![Value::Int(4), Value::Int(6)]],
+            ),
+            // Relationships are distinct within a pattern; a relationship variable binds.
+            (
+                "MATCH (a:N {id: 0})-[r1]-(b)-[r2]-(c) RETURN count(*)",
+                vec![int(2)],
+            ),
+            (
+                "MATCH (a:N {id: 0})-[r:R]->(b) RETURN type(r), id(startNode(r)), id(endNode(r))",
+                vec![vec![
+                    Value::String("R".into()),
+                    Value::Int(0),
+                    Value::Int(1),
+                ]],
+            ),
+            (
+                "MATCH (a:N {id: 5}) MATCH (a)-[:R]->(b) RETURN b.id",
+                vec![int(6)],
+            ),
+            (
+                "MATCH (a:N {id: 5}), (b:N {id: 6}) WITH a, b MATCH (a)-[:R]->(b) RETURN count(*)",
+                vec![int(1)],
+            ),
+            (
+                "MATCH (a:N {id: 5}), (b:N {id: 7}) WITH a, b MATCH (a)-[:R]->(b) RETURN count(*)",
+                vec![int(0)],
+            ),
+            (
+                "MATCH (a:N {id: 5})-[:S]->(b) RETURN count(*)",
+                vec![int(0)],
+            ),
+            (
+                "MATCH (a:N {id: 5}) OPTIONAL MATCH (a)-[:S]->(b) RETURN b",
+                vec![vec![Value::Null]],
+            ),
+            (
+                "MATCH (a:N {id: 5})-[:R]->(b:Missing) RETURN count(*)",
+                vec![int(0)],
+            ),
+            (
+                "MATCH (a)-[:R]->(b) WHERE a.id = 998 RETURN b.id",
+                vec![int(999)],
+            ),
+        ] {
+            assert!(expands(&plan_of(q).root), "{q}");
+            let g = graph(1000, u64::MAX);
+            assert_eq!(run(&g, q).unwrap(), want, "{q}");
+        }
+        // Shapes the matcher walks.
+        for q in [
+            "MATCH (a)-[:R*1..2]->(b) RETURN count(*)",
+            "MATCH p = (a)-[:R]->(b) RETURN count(*)",
+            "MATCH (a)-[:R]->(a) RETURN count(*)",
+            "MATCH (a)-[r:R WHERE r.w > 1]->(b) RETURN count(*)",
+            "MATCH (a)-[:R]->(b {id: a.id}) RETURN count(*)",
+        ] {
+            assert!(!expands(&plan_of(q).root), "{q}");
+        }
+        // LIMIT stops the expansion: a handful of records, not the graph.
+        let g = graph(300_000, u64::MAX);
+        assert_eq!(
+            run(&g, "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN c LIMIT 1")
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(g.reads.get() <= 4 * FIRST_PAGE as u64, "{}", g.reads.get());
+        // A cancel is seen within a page of candidates.
+        let g = graph(100_000, 500);
+        let err = run(&g, "MATCH (a)-[r:R]->(b) RETURN count(*)").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Terminated);
+        assert!(
+            g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
+            "{}",
+            g.reads.get()
+        );
     }
 }
