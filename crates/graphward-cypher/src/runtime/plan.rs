@@ -15,9 +15,13 @@
 //! Expressions read a frame through the names of the operator's scope ([`FrameVars`]);
 //! entities are references (ids) until a row leaves the engine. The buffering operators
 //! (sort, top-k, aggregation) keep only the values of the slots in scope, charged to the
-//! query's memory budget. Parts the frame pipeline does not do itself (pattern expansion,
-//! several pattern parts, DISTINCT with ORDER BY) hand a row built from the frame to the
-//! matcher or the projection code and write the slots back.
+//! query's memory budget. Scans are read from the storage a page at a time (the plan holds
+//! no borrow of it between pulls), with the cancel flag and the clock checked before each
+//! page; chains of fixed single hops are expanded slot to slot ([`ExpandShape`], `Walk`).
+//! Parts the frame pipeline does not do itself (variable-length and quantified patterns,
+//! predicates inside patterns, path variables, several pattern parts, DISTINCT with ORDER
+//! BY) hand a row built from the frame to the matcher or the projection code and write the
+//! slots back.
 //!
 //! Queries the executor cannot run yet (updates, procedure calls, subqueries, UNION) run on
 //! the clause-at-a-time runner (`runner.rs`); [`plan_query`] still describes them for EXPLAIN.
@@ -1634,7 +1638,7 @@ impl Walk {
                 continue;
             };
             self.ticks = self.ticks.wrapping_add(1);
-            if self.ticks % 64 == 0 {
+            if self.ticks.is_multiple_of(64) {
                 ev.env.check()?;
             }
             self.bound.truncate(l);
