@@ -169,6 +169,37 @@ fn profile_counts_lazy_scans_and_property_reads() {
     assert!((50..100).contains(&total(&profile)), "{}", total(&profile));
 }
 
+/// A scan is read from the storage a page at a time: LIMIT 1 after it reads a handful of
+/// records (PROFILE's storage hits), however many nodes the label has.
+#[test]
+fn limit_after_a_scan_reads_a_handful_of_records() {
+    let e = engine();
+    let mut tx = explicit(&e);
+    tx.run(
+        "UNWIND range(1, 5000) AS i CREATE (:L {i: i})",
+        BTreeMap::new(),
+    )
+    .unwrap();
+    fn total(p: &graphward_core::engine::PlanDescription) -> u64 {
+        p.db_hits + p.children.iter().map(total).sum::<u64>()
+    }
+    for q in [
+        "MATCH (n:L) WITH n LIMIT 1 RETURN 1",
+        "MATCH (n:L) RETURN n.i LIMIT 1",
+        "MATCH (n) RETURN n.i LIMIT 2",
+    ] {
+        let mut s = tx.run(&format!("PROFILE {q}"), BTreeMap::new()).unwrap();
+        let mut n = 0;
+        while let Some(r) = s.next_row() {
+            r.unwrap();
+            n += 1;
+        }
+        assert!(n >= 1, "{q}");
+        let hits = total(&s.summary().profile.unwrap());
+        assert!(hits < 40, "{q}: {hits} storage hits");
+    }
+}
+
 /// Slot frames: an operator that makes several rows from one input row (scan, unwind) keeps
 /// its input while operators after it redefine names (each definition has a slot of its own).
 #[test]

@@ -386,6 +386,23 @@ pub trait GraphRead {
             Ok((id, self.node_property(id, &key)?))
         })))
     }
+    /// Up to `limit` items of [`GraphRead::node_property_scan`] whose node id is greater than
+    /// `after` (all when `None`): the scan a page at a time, for a caller that holds no
+    /// borrow of the transaction between pages (the streaming executor reads its scans so,
+    /// and checks its time limit between pages).
+    fn node_property_page(
+        &self,
+        label: Option<&str>,
+        key: &str,
+        after: Option<NodeId>,
+        limit: usize,
+    ) -> Result<Vec<(NodeId, Option<Value>)>> {
+        let mut out = Vec::with_capacity(limit.min(PAGE));
+        for id in self.nodes_page(label, after, limit)? {
+            out.push((id, self.node_property(id, key)?));
+        }
+        Ok(out)
+    }
     /// Number of nodes carrying `label`, from the stored count (no scan).
     fn label_count(&self, label: &str) -> Result<u64> {
         self.count_nodes(Some(label))

@@ -1872,6 +1872,42 @@ macro_rules! impl_graph_read {
                     Ok(guarded(self.src()?.prop_scan(label, key)?))
                 })
             }
+            fn node_property_page(
+                &self,
+                label: Option<&str>,
+                key: &str,
+                after: Option<NodeId>,
+                limit: usize,
+            ) -> Result<Vec<(NodeId, Option<Value>)>> {
+                no_panic("read", || {
+                    let start = match after {
+                        None => 0,
+                        Some(a) => match a.checked_add(1) {
+                            Some(s) => s,
+                            None => return Ok(Vec::new()),
+                        },
+                    };
+                    let key = self.token_id(KIND_KEY, key)?;
+                    let label = match label {
+                        None => None,
+                        Some(l) => match self.token_id(KIND_LABEL, l)? {
+                            Some(lid) => Some(lid),
+                            None => return Ok(Vec::new()),
+                        },
+                    };
+                    let mut out = Vec::with_capacity(limit.min(4096));
+                    if limit == 0 {
+                        return Ok(out);
+                    }
+                    for item in self.src()?.prop_scan_from(label, key, start)? {
+                        out.push(item?);
+                        if out.len() >= limit {
+                            break;
+                        }
+                    }
+                    Ok(out)
+                })
+            }
         }
     };
 }

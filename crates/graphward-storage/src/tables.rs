@@ -641,6 +641,33 @@ pub(crate) trait Src {
             })),
         }
     }
+    /// [`Src::prop_scan`] from node id `start` on (a page of it: the caller stops pulling).
+    fn prop_scan_from<'s>(
+        &'s self,
+        label: Option<u32>,
+        key: Option<u32>,
+        start: u64,
+    ) -> Result<BoxIter<'s, (u64, Option<Value>)>> {
+        match label {
+            None => {
+                let r = self.tabs().nodes.range::<u64>(start..).map_err(st)?;
+                Ok(Box::new(r.map(move |e| {
+                    let (k, v) = e.map_err(st)?;
+                    let p = match key {
+                        Some(key) => codec::node_prop(v.value(), key)?,
+                        None => None,
+                    };
+                    Ok((k.value(), p))
+                })))
+            }
+            Some(l) => Ok(Box::new(PropScan {
+                ids: self.label_ids_from(l, start)?,
+                nodes: None,
+                src: self,
+                key,
+            })),
+        }
+    }
     /// Appends the edges of `node` in one stored direction, for the given type ids (`None` = any).
     fn expand_dir(
         &self,

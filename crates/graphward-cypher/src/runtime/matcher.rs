@@ -1671,43 +1671,21 @@ pub fn rel_value(r: &graphward_storage::RelRecord) -> Value {
 /// one pattern part, and the matches that start from one anchor candidate, so the executor can
 /// walk the candidates one at a time instead of materializing every match.
 impl<'a> Ev<'a> {
+    /// The anchor `match_part` would pick for `part` on `row`, with its candidates when they
+    /// are few and known now (a bound node, an index seek); `None` for a scan (of
+    /// `anchor.label`, or of every node), which the caller reads from the storage a page at
+    /// a time (the plan's operators hold no borrow of storage between pulls).
     pub(crate) fn part_anchor(
         &self,
         part: &PatternPart,
         row: &Row,
-    ) -> Result<(Anchor, Vec<NodeId>)> {
-        // The plan's operators hold no borrow of storage between pulls, so the candidates
-        // are collected (ids only).
+    ) -> Result<(Anchor, Option<Vec<NodeId>>)> {
         let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
+        if anchor.scan {
+            return Ok((anchor, None));
+        }
         let ids = ids.collect::<Result<Vec<NodeId>>>()?;
-        Ok((anchor, ids))
-    }
-
-    /// [`Ev::part_anchor`] for a part of one node whose property `key` the query reads: a
-    /// scan anchor reads that property along with each id (one walk over the label range and
-    /// the node table instead of a record lookup per node). The values come back beside the
-    /// ids when the anchor is a scan.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn part_anchor_with(
-        &self,
-        part: &PatternPart,
-        row: &Row,
-        key: &str,
-    ) -> Result<(Anchor, Vec<NodeId>, Option<Vec<Option<Value>>>)> {
-        let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
-        if !anchor.scan || !part.element.chain.is_empty() {
-            let ids = ids.collect::<Result<Vec<NodeId>>>()?;
-            return Ok((anchor, ids, None));
-        }
-        drop(ids);
-        let mut out_ids = Vec::new();
-        let mut vals = Vec::new();
-        for item in self.g.node_property_scan(anchor.label.as_deref(), key)? {
-            let (id, v) = item?;
-            out_ids.push(id);
-            vals.push(v);
-        }
-        Ok((anchor, out_ids, Some(vals)))
+        Ok((anchor, Some(ids)))
     }
 
     /// Matches of `part` (not a shortest path) on `row` whose node `anchor` is `id`.

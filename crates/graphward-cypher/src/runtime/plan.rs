@@ -15,9 +15,13 @@
 //! Expressions read a frame through the names of the operator's scope ([`FrameVars`]);
 //! entities are references (ids) until a row leaves the engine. The buffering operators
 //! (sort, top-k, aggregation) keep only the values of the slots in scope, charged to the
-//! query's memory budget. Parts the frame pipeline does not do itself (pattern expansion,
-//! several pattern parts, DISTINCT with ORDER BY) hand a row built from the frame to the
-//! matcher or the projection code and write the slots back.
+//! query's memory budget. Scans are read from the storage a page at a time (the plan holds
+//! no borrow of it between pulls), with the cancel flag and the clock checked before each
+//! page; chains of fixed single hops are expanded slot to slot ([`ExpandShape`], `Walk`).
+//! Parts the frame pipeline does not do itself (variable-length and quantified patterns,
+//! predicates inside patterns, path variables, several pattern parts, DISTINCT with ORDER
+//! BY) hand a row built from the frame to the matcher or the projection code and write the
+//! slots back.
 //!
 //! Queries the executor cannot run yet (updates, procedure calls, subqueries, UNION) run on
 //! the clause-at-a-time runner (`runner.rs`); [`plan_query`] still describes them for EXPLAIN.
@@ -147,6 +151,9 @@ enum Op {
         /// A pattern of one new node with labels at most: a scan writes the node's slot
         /// itself (no row, no matcher); `Some(slot)` (`None` inside for an anonymous node).
         scan_slot: Option<Option<usize>>,
+        /// A chain of single hops the plan expands itself, reading and writing slots (see
+        /// [`ExpandShape`]); `None` when the matcher walks the pattern.
+        expand: Option<Box<ExpandShape>>,
     },
     /// A pattern the streaming matcher does not walk (several parts, shortest paths): all the
     /// matches of one input row at a time.
@@ -235,13 +242,102 @@ struct MatchCursor {
     /// The input as a row (for the matcher; empty for a scan that writes its slot itself).
     row: Row,
     anchor: super::matcher::Anchor,
-    candidates: std::vec::IntoIter<NodeId>,
-    /// The prefetched property of each candidate, in step with `candidates`.
-    values: Option<std::vec::IntoIter<Option<Value>>>,
-    /// What the collected candidates and values hold, charged to the query.
-    _held: graphward_core::memory::Reservation,
+    candidates: Candidates,
+    /// The expansion from the current candidate (with `ExpandShape`).
+    walk: Option<Walk>,
     any: bool,
     pulled: u64,
+}
+
+/// Where the anchor candidates of a match come from.
+enum Candidates {
+    /// Known when the match starts: a bound node, an index seek (a handful).
+    Ids(std::vec::IntoIter<NodeId>),
+    /// A scan, read from the storage a page at a time.
+    Scan(Box<ScanPages>),
+}
+
+impl Candidates {
+    /// The next candidate, with the prefetched property when the scan reads one.
+    fn next(&mut self, ev: &Ev) -> Result<Option<(NodeId, Option<Value>)>> {
+        match self {
+            Candidates::Ids(it) => Ok(it.next().map(|id| (id, None))),
+            Candidates::Scan(s) => s.next(ev),
+        }
+    }
+}
+
+/// The first page a scan reads: a LIMIT that needs one row reads a handful of records.
+const FIRST_PAGE: usize = 8;
+/// Pages double up to this many ids (the storage reads a page in about 0.1-0.3 ms).
+const MAX_PAGE: usize = 1024;
+
+/// A label scan (or a scan of every node) pulled from the storage a page at a time: the plan
+/// holds no borrow of the storage transaction between pulls, so each page resumes after the
+/// last id of the one before (ids ascend). The cancel flag and the clock are checked before
+/// every page, so a query over its time limit (a short read on a Bolt connection's thread,
+/// whose limit is 1 ms) stops within a page of it instead of after the whole scan.
+pub(crate) struct ScanPages {
+    label: Option<String>,
+    /// The property read along with each id (see `prefetch_key`).
+    key: Option<Arc<str>>,
+    after: Option<NodeId>,
+    /// The size of the next page: small first, doubling to [`MAX_PAGE`].
+    page: usize,
+    buf: VecDeque<(NodeId, Option<Value>)>,
+    done: bool,
+    /// What the page in `buf` holds, charged to the query.
+    held: graphward_core::memory::Reservation,
+}
+
+impl ScanPages {
+    fn new(ev: &Ev, label: Option<String>, key: Option<Arc<str>>) -> ScanPages {
+        ScanPages {
+            label,
+            key,
+            after: None,
+            page: FIRST_PAGE,
+            buf: VecDeque::new(),
+            done: false,
+            held: ev.env.mem.reservation(),
+        }
+    }
+
+    fn next(&mut self, ev: &Ev) -> Result<Option<(NodeId, Option<Value>)>> {
+        if self.buf.is_empty() && !self.done {
+            ev.env.check()?;
+            let label = self.label.as_deref();
+            let page: Vec<(NodeId, Option<Value>)> = match &self.key {
+                Some(k) => ev.g.node_property_page(label, k, self.after, self.page)?,
+                None => {
+                    ev.g.nodes_page(label, self.after, self.page)?
+                        .into_iter()
+                        .map(|id| (id, None))
+                        .collect()
+                }
+            };
+            if page.len() < self.page {
+                self.done = true;
+            }
+            match page.last() {
+                Some((id, _)) => self.after = Some(*id),
+                None => self.done = true,
+            }
+            let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
+            let bytes = page.iter().fold(0usize, |acc, (_, v)| {
+                let heap = v.as_ref().map_or(0, |v| {
+                    super::values::measure(v)
+                        .bytes
+                        .saturating_sub(std::mem::size_of::<Value>())
+                });
+                acc.saturating_add(entry + heap)
+            });
+            self.held.resize(bytes as u64)?;
+            self.page = self.page.saturating_mul(2).min(MAX_PAGE);
+            self.buf.extend(page);
+        }
+        Ok(self.buf.pop_front())
+    }
 }
 
 /// The values an UNWIND walks: a `range()` counted lazily, or a list.
@@ -336,6 +432,7 @@ impl Node {
                 defs,
                 output,
                 scan_slot,
+                expand,
                 ..
             } => loop {
                 if let Some(r) = pending.pop_front() {
@@ -345,18 +442,37 @@ impl Node {
                 let Some(part) = m.pattern.first() else {
                     return Ok(false);
                 };
+                if let (Some(c), Some(shape)) = (cur.as_mut(), expand.as_deref()) {
+                    if let Some(w) = c.walk.as_mut() {
+                        if w.advance(ev, part, shape, frame)? {
+                            if let Some(wh) = &m.where_ {
+                                let vars = FrameVars {
+                                    frame,
+                                    scope: output,
+                                };
+                                if ev.eval_in(wh, &vars)? != Value::Bool(true) {
+                                    continue;
+                                }
+                            }
+                            c.any = true;
+                            return Ok(true);
+                        }
+                        c.walk = None;
+                    }
+                }
                 match cur {
                     Some(c) => {
-                        if let Some(id) = c.candidates.next() {
+                        if let Some((id, v)) = c.candidates.next(ev)? {
                             // The cancel flag and the clock, every 64 candidates (a candidate
-                            // whose matches take long is checked inside the expansion).
+                            // whose matches take long is checked inside the expansion; a
+                            // scan checks them before each page it reads).
                             c.pulled = c.pulled.wrapping_add(1);
                             if c.pulled % 64 == 1 {
                                 ev.env.check()?;
                             }
-                            if let (Some(vals), Some(key)) = (c.values.as_mut(), prefetch.as_ref())
+                            if let (Candidates::Scan(_), Some(key)) =
+                                (&c.candidates, prefetch.as_ref())
                             {
-                                let v = vals.next().flatten();
                                 *ev.prefetched.borrow_mut() = Some((id, key.clone(), v));
                             }
                             if let (Some(slot), true) = (scan_slot.as_ref(), c.anchor.scan) {
@@ -386,6 +502,10 @@ impl Node {
                                 c.any = true;
                                 return Ok(true);
                             }
+                            if let Some(shape) = expand.as_deref() {
+                                c.walk = Walk::start(ev, part, shape, &c.anchor, id, frame)?;
+                                continue;
+                            }
                             for r in ev.match_part_at(part, &c.row, &c.anchor, id)? {
                                 if let Some(w) = &m.where_ {
                                     if ev.eval(w, &r)? != Value::Bool(true) {
@@ -412,35 +532,21 @@ impl Node {
                             return Ok(false);
                         }
                         let row = frame_row(frame, input);
-                        let (anchor, ids, values) = match prefetch.as_ref() {
-                            Some(key) => ev.part_anchor_with(part, &row, key)?,
-                            None => {
-                                let (a, ids) = ev.part_anchor(part, &row)?;
-                                (a, ids, None)
-                            }
+                        let (anchor, ids) = ev.part_anchor(part, &row)?;
+                        let candidates = match ids {
+                            Some(ids) => Candidates::Ids(ids.into_iter()),
+                            None => Candidates::Scan(Box::new(ScanPages::new(
+                                ev,
+                                anchor.label.clone(),
+                                prefetch.clone().filter(|_| part.element.chain.is_empty()),
+                            ))),
                         };
-                        let held = ev.env.mem.reservation();
-                        let id_bytes = ids.len().saturating_mul(std::mem::size_of::<NodeId>());
-                        held.grow(id_bytes as u64)?;
-                        if let Some(vals) = &values {
-                            let slot = std::mem::size_of::<Option<Value>>();
-                            let bytes = vals.iter().fold(0usize, |acc, v| {
-                                let heap = v.as_ref().map_or(0, |v| {
-                                    super::values::measure(v)
-                                        .bytes
-                                        .saturating_sub(std::mem::size_of::<Value>())
-                                });
-                                acc.saturating_add(slot + heap)
-                            });
-                            held.grow(bytes as u64)?;
-                        }
-                        let fast = scan_slot.is_some() && anchor.scan;
+                        let fast = (scan_slot.is_some() && anchor.scan) || expand.is_some();
                         *cur = Some(MatchCursor {
                             row: if fast { Row::new() } else { row },
                             anchor,
-                            candidates: ids.into_iter(),
-                            values: values.map(|v| v.into_iter()),
-                            _held: held,
+                            candidates,
+                            walk: None,
                             any: false,
                             pulled: 0,
                         });
@@ -1101,6 +1207,7 @@ fn plan_single(
                 let defs: Scope = defs.into();
                 node = if streams {
                     let scan_slot = scan_slot(m, &input, &defs);
+                    let expand = expand_shape(m, &input, &defs, slots).map(Box::new);
                     Node::new(
                         Op::MatchStream {
                             prefetch: prefetch_key(
@@ -1116,6 +1223,7 @@ fn plan_single(
                             defs,
                             output: sc.clone().into(),
                             scan_slot,
+                            expand,
                         },
                         vec![node],
                     )
@@ -1274,6 +1382,393 @@ fn scan_slot(
         Some(v) if input.iter().any(|(n, _)| n == v) => None,
         Some(v) => defs.iter().find(|(n, _)| n == v).map(|(_, s)| Some(*s)),
     }
+}
+
+/// A pattern part of fixed single hops the streaming plan expands itself, frame to frame:
+/// `(a)-[r:R]->(b)<-[:S]-(c)` with node labels and property maps whose values come from
+/// the input (literals, parameters, input variables and their properties), relationship
+/// types and property maps, each variable at one place only. Anything else (variable length,
+/// quantified groups, predicates inside the pattern, label or type expressions, a path
+/// variable, a variable repeated within the pattern, a bound relationship) is walked by the
+/// matcher. The anchor is the one the matcher would pick (bound node, index seek, smallest
+/// label); from it the walk goes right to the end of the chain, then left to its start.
+pub(crate) struct ExpandShape {
+    /// The slot of each node position (a hidden slot for an anonymous node).
+    nodes: Vec<usize>,
+    /// Node positions whose variable the input binds: checked, never written.
+    fixed: Vec<bool>,
+    /// The slot of each named relationship position.
+    rels: Vec<Option<usize>>,
+    /// The input's variables (what the property maps read).
+    input: Scope,
+}
+
+/// Expressions a property map of an expanded pattern may use: values known before the
+/// pattern is matched (so they can be read from the input's slots).
+fn input_value(e: &Expr, input: &[(String, usize)]) -> bool {
+    match e {
+        Expr::Literal(_) | Expr::Parameter(_) => true,
+        Expr::Variable(v) => input.iter().any(|(n, _)| n == v),
+        Expr::Property(b, _) => input_value(b, input),
+        Expr::List(items) => items.iter().all(|x| input_value(x, input)),
+        Expr::Map(items) => items.iter().all(|(_, x)| input_value(x, input)),
+        _ => false,
+    }
+}
+
+fn expand_shape(
+    m: &Match,
+    input: &[(String, usize)],
+    defs: &[(String, usize)],
+    slots: &mut Slots,
+) -> Option<ExpandShape> {
+    let [part] = m.pattern.as_slice() else {
+        return None;
+    };
+    if part.element.chain.is_empty() || part.shortest.is_some() || part.variable.is_some() {
+        return None;
+    }
+    let props_ok = |p: &Option<Expr>| match p {
+        None => true,
+        Some(e @ Expr::Map(_)) => input_value(e, input),
+        Some(_) => false,
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut fresh = |v: &Option<String>| -> bool {
+        match v {
+            None => true,
+            Some(v) if seen.contains(v) => false,
+            Some(v) => {
+                seen.push(v.clone());
+                true
+            }
+        }
+    };
+    let in_input = |v: &str| input.iter().find(|(n, _)| n == v).map(|(_, s)| *s);
+    let in_defs = |v: &str| defs.iter().find(|(n, _)| n == v).map(|(_, s)| *s);
+    let mut nodes = Vec::new();
+    let mut fixed = Vec::new();
+    let mut rels = Vec::new();
+    let nps = std::iter::once(&part.element.start).chain(part.element.chain.iter().map(|(_, n)| n));
+    for np in nps {
+        if np.label_expr.is_some() || np.predicate.is_some() || !props_ok(&np.properties) {
+            return None;
+        }
+        if !fresh(&np.variable) {
+            return None;
+        }
+        let (slot, bound) = match &np.variable {
+            None => (slots.fresh(), false),
+            Some(v) => match in_input(v) {
+                Some(s) => (s, true),
+                None => (in_defs(v)?, false),
+            },
+        };
+        nodes.push(slot);
+        fixed.push(bound);
+    }
+    for (rp, _) in &part.element.chain {
+        if rp.length.is_some()
+            || rp.group.is_some()
+            || rp.type_expr.is_some()
+            || rp.predicate.is_some()
+            || !props_ok(&rp.properties)
+            || !fresh(&rp.variable)
+        {
+            return None;
+        }
+        rels.push(match &rp.variable {
+            None => None,
+            Some(v) if in_input(v).is_some() => return None,
+            Some(v) => Some(in_defs(v)?),
+        });
+    }
+    Some(ExpandShape {
+        nodes,
+        fixed,
+        rels,
+        input: input.to_vec().into(),
+    })
+}
+
+/// One hop of the walk: relationship `rel` of the chain, from node position `from` to `to`.
+#[derive(Clone, Copy)]
+struct Hop {
+    rel: usize,
+    from: usize,
+    to: usize,
+    reversed: bool,
+}
+
+/// The expansion of one anchor candidate, pulled one match at a time: a stack of hops, each
+/// with the adjacency of the node it leaves (one node's edges at a time, charged to the
+/// query) and the next edge to try.
+struct Walk {
+    hops: Vec<Hop>,
+    /// Per hop on the stack: the edges of its `from` node and the next one to try.
+    levels: Vec<(Vec<Edge>, usize)>,
+    /// The relationship each hop on the stack has bound (relationships are distinct).
+    bound: Vec<RelId>,
+    held: graphward_core::memory::Reservation,
+    ticks: u64,
+}
+
+/// Does the property map `pe` (evaluated against the input's slots, see [`input_value`])
+/// equal the properties `get` reads?
+fn props_match(
+    ev: &Ev,
+    pe: &Expr,
+    frame: &[Value],
+    input: &[(String, usize)],
+    get: impl Fn(&str) -> Result<Option<Value>>,
+) -> Result<bool> {
+    match ev.eval_in(
+        pe,
+        &FrameVars {
+            frame,
+            scope: input,
+        },
+    )? {
+        Value::Map(want) => {
+            for (k, v) in &want {
+                let have = get(k)?.unwrap_or(Value::Null);
+                if super::values::equals(&have, v) != Some(true) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }
+        Value::Null => Ok(true),
+        other => Err(graphward_core::Error::type_error(format!(
+            "pattern properties must be a map, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+impl Walk {
+    /// The walk from `id` at the anchor position, once the anchor's node pattern holds;
+    /// `None` when it does not.
+    fn start(
+        ev: &Ev,
+        part: &crate::ast::PatternPart,
+        shape: &ExpandShape,
+        anchor: &super::matcher::Anchor,
+        id: NodeId,
+        frame: &mut Frame,
+    ) -> Result<Option<Walk>> {
+        let a = anchor.index;
+        let scanned = anchor.label.as_deref();
+        if !node_fits(ev, part, shape, a, id, scanned, frame)? {
+            return Ok(None);
+        }
+        let n = part.element.chain.len();
+        let hops: Vec<Hop> = (a..n)
+            .map(|i| Hop {
+                rel: i,
+                from: i,
+                to: i + 1,
+                reversed: false,
+            })
+            .chain((0..a).rev().map(|i| Hop {
+                rel: i,
+                from: i + 1,
+                to: i,
+                reversed: true,
+            }))
+            .collect();
+        let mut w = Walk {
+            hops,
+            levels: Vec::new(),
+            bound: Vec::new(),
+            held: ev.env.mem.reservation(),
+            ticks: 0,
+        };
+        w.push_level(ev, part, shape, frame)?;
+        Ok(Some(w))
+    }
+
+    /// Reads the edges of the next hop's `from` node onto the stack.
+    fn push_level(
+        &mut self,
+        ev: &Ev,
+        part: &crate::ast::PatternPart,
+        shape: &ExpandShape,
+        frame: &[Value],
+    ) -> Result<()> {
+        let Some(hop) = self.hops.get(self.levels.len()).copied() else {
+            return Ok(());
+        };
+        let Some((rp, _)) = part.element.chain.get(hop.rel) else {
+            return Ok(());
+        };
+        let from = slot_node(frame, shape.nodes[hop.from]);
+        let edges = match from {
+            Some(f) => {
+                ev.g.expand(f, hop_dir(rp.direction, hop.reversed), &rp.types)?
+            }
+            None => Vec::new(),
+        };
+        let total: usize = self
+            .levels
+            .iter()
+            .map(|(e, _)| e.len())
+            .sum::<usize>()
+            .saturating_add(edges.len());
+        self.held
+            .resize(total.saturating_mul(std::mem::size_of::<Edge>()) as u64)?;
+        self.levels.push((edges, 0));
+        Ok(())
+    }
+
+    /// Writes the next match into the frame; `false` when there are no more.
+    fn advance(
+        &mut self,
+        ev: &Ev,
+        part: &crate::ast::PatternPart,
+        shape: &ExpandShape,
+        frame: &mut Frame,
+    ) -> Result<bool> {
+        loop {
+            let depth = self.levels.len();
+            if depth == 0 {
+                return Ok(false);
+            }
+            let l = depth - 1;
+            let Some(hop) = self.hops.get(l).copied() else {
+                return Ok(false);
+            };
+            let next = {
+                let (edges, i) = &mut self.levels[l];
+                let e = edges.get(*i).copied();
+                *i += 1;
+                e
+            };
+            let Some(e) = next else {
+                self.levels.pop();
+                self.bound.truncate(self.levels.len());
+                continue;
+            };
+            self.ticks = self.ticks.wrapping_add(1);
+            if self.ticks.is_multiple_of(64) {
+                ev.env.check()?;
+            }
+            self.bound.truncate(l);
+            if self.bound.contains(&e.rel) {
+                continue;
+            }
+            let Some((rp, _)) = part.element.chain.get(hop.rel) else {
+                return Ok(false);
+            };
+            if let Some(pe) = &rp.properties {
+                if !props_match(ev, pe, frame, &shape.input, |k| {
+                    ev.g.relationship_property(e.rel, k)
+                })? {
+                    continue;
+                }
+            }
+            if !node_fits(ev, part, shape, hop.to, e.other, None, frame)? {
+                continue;
+            }
+            let from = slot_node(frame, shape.nodes[hop.from]).unwrap_or_default();
+            if let Some(slot) = shape.rels.get(hop.rel).copied().flatten() {
+                let (s, d) = if e.outgoing {
+                    (from, e.other)
+                } else {
+                    (e.other, from)
+                };
+                let rel_type = match rp.types.as_slice() {
+                    [t] => t.clone(),
+                    _ => {
+                        ev.g.relationship(e.rel)?
+                            .map(|r| r.rel_type)
+                            .unwrap_or_default()
+                    }
+                };
+                set(
+                    frame,
+                    slot,
+                    Value::Relationship(graphward_core::value::Relationship {
+                        id: e.rel as i64,
+                        element_id: String::new(),
+                        start: s as i64,
+                        end: d as i64,
+                        start_element_id: String::new(),
+                        end_element_id: String::new(),
+                        rel_type,
+                        properties: Default::default(),
+                    }),
+                );
+            }
+            self.bound.push(e.rel);
+            if depth == self.hops.len() {
+                return Ok(true);
+            }
+            self.push_level(ev, part, shape, frame)?;
+        }
+    }
+}
+
+/// The node id a slot holds (`None` for anything else, null included).
+fn slot_node(frame: &[Value], slot: usize) -> Option<NodeId> {
+    match frame.get(slot) {
+        Some(Value::Node(n)) => Some(n.id as u64),
+        _ => None,
+    }
+}
+
+fn hop_dir(d: crate::ast::Direction, reversed: bool) -> ExpandDir {
+    use crate::ast::Direction;
+    match (d, reversed) {
+        (Direction::Both, _) => ExpandDir::Both,
+        (Direction::Outgoing, false) | (Direction::Incoming, true) => ExpandDir::Outgoing,
+        _ => ExpandDir::Incoming,
+    }
+}
+
+/// Does node `id` fit node position `i` (its input binding, labels other than `scanned`,
+/// property map)? Writes it to the position's slot when it does (unless the input binds it).
+fn node_fits(
+    ev: &Ev,
+    part: &crate::ast::PatternPart,
+    shape: &ExpandShape,
+    i: usize,
+    id: NodeId,
+    scanned: Option<&str>,
+    frame: &mut Frame,
+) -> Result<bool> {
+    let np = if i == 0 {
+        &part.element.start
+    } else {
+        match part.element.chain.get(i - 1) {
+            Some((_, n)) => n,
+            None => return Ok(false),
+        }
+    };
+    let slot = shape.nodes[i];
+    if shape.fixed[i] && slot_node(frame, slot) != Some(id) {
+        return Ok(false);
+    }
+    if np.labels.iter().any(|l| Some(l.as_str()) != scanned) {
+        let Some(have) = ev.g.node_labels(id)? else {
+            return Ok(false);
+        };
+        if !np.labels.iter().all(|l| have.contains(l)) {
+            return Ok(false);
+        }
+    }
+    if let Some(pe) = &np.properties {
+        if !ev.g.node_exists(id)? {
+            return Ok(false);
+        }
+        if !props_match(ev, pe, frame, &shape.input, |k| ev.g.node_property(id, k))? {
+            return Ok(false);
+        }
+    }
+    if !shape.fixed[i] {
+        set(frame, slot, node_ref(id));
+    }
+    Ok(true)
 }
 
 /// The property to read along with the ids when `m` scans: for a pattern of one new node
@@ -1706,6 +2201,17 @@ impl GraphRead for Counting<'_> {
         self.add(1);
         Ok(self.counted(self.inner.node_property_scan(label, key)?))
     }
+    fn node_property_page(
+        &self,
+        label: Option<&str>,
+        key: &str,
+        after: Option<NodeId>,
+        limit: usize,
+    ) -> Result<Vec<(NodeId, Option<Value>)>> {
+        let r = self.inner.node_property_page(label, key, after, limit)?;
+        self.add(r.len() + 1);
+        Ok(r)
+    }
     fn label_count(&self, label: &str) -> Result<u64> {
         self.add(1);
         self.inner.label_count(label)
@@ -1721,5 +2227,349 @@ impl<'a> Counting<'a> {
     fn counted<'b, T: 'b>(&'b self, it: Iter<'b, T>) -> Iter<'b, T> {
         let hits = self.hits;
         Box::new(it.inspect(move |_| hits.set(hits.get().saturating_add(1))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    //! The streaming executor over a storage stand-in that counts the records it hands out
+    //! (and can cancel the query after some): deterministic proofs that scans are read lazily
+    //! and that the cancel flag and the clock are seen within a page of a scan.
+
+    use super::*;
+    use graphward_core::engine::{CancelToken, Limits};
+    use graphward_core::memory::{MemoryPool, QueryMemory};
+    use graphward_core::ErrorCode;
+
+    use crate::ast::Statement;
+    use crate::runtime::eval::{Env, MemAccount};
+
+    /// `n` nodes `(:N {id})` with ids 0..n, and relationships `i -[:R]-> (i + 1) % n`.
+    struct Graph {
+        n: u64,
+        /// Ids, properties and edges handed out.
+        reads: Cell<u64>,
+        /// Cancelled once `reads` reaches `cancel_after`.
+        cancel: CancelToken,
+        cancel_after: u64,
+    }
+
+    impl Graph {
+        fn read(&self, k: usize) {
+            self.reads.set(self.reads.get() + k as u64);
+            if self.reads.get() >= self.cancel_after {
+                self.cancel.cancel();
+            }
+        }
+    }
+
+    impl GraphRead for Graph {
+        fn node(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+            self.read(1);
+            Ok((id < self.n).then(|| NodeRecord {
+                id,
+                labels: vec!["N".into()],
+                properties: [("id".to_string(), Value::Int(id as i64))]
+                    .into_iter()
+                    .collect(),
+            }))
+        }
+        fn relationship(&self, id: RelId) -> Result<Option<RelRecord>> {
+            self.read(1);
+            Ok((id < self.n).then(|| RelRecord {
+                id,
+                rel_type: "R".into(),
+                src: id,
+                dst: (id + 1) % self.n,
+                properties: Default::default(),
+            }))
+        }
+        fn all_nodes(&self) -> Result<Vec<NodeId>> {
+            self.read(self.n as usize);
+            Ok((0..self.n).collect())
+        }
+        fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
+            if label != "N" {
+                return Ok(Vec::new());
+            }
+            self.all_nodes()
+        }
+        fn all_relationships(&self) -> Result<Vec<RelId>> {
+            self.all_nodes()
+        }
+        fn expand(&self, node: NodeId, dir: ExpandDir, types: &[String]) -> Result<Vec<Edge>> {
+            let mut out = Vec::new();
+            if !types.is_empty() && !types.iter().any(|t| t == "R") {
+                return Ok(out);
+            }
+            if matches!(dir, ExpandDir::Outgoing | ExpandDir::Both) {
+                out.push(Edge {
+                    rel: node,
+                    other: (node + 1) % self.n,
+                    outgoing: true,
+                });
+            }
+            if matches!(dir, ExpandDir::Incoming | ExpandDir::Both) {
+                let prev = (node + self.n - 1) % self.n;
+                out.push(Edge {
+                    rel: prev,
+                    other: prev,
+                    outgoing: false,
+                });
+            }
+            self.read(out.len());
+            Ok(out)
+        }
+        fn index_seek(&self, _: &str, _: &[String], _: &[Value]) -> Result<Option<Vec<NodeId>>> {
+            Ok(None)
+        }
+        fn schema(&self) -> Result<Vec<SchemaDef>> {
+            Ok(Vec::new())
+        }
+        fn count_nodes(&self, _: Option<&str>) -> Result<u64> {
+            Ok(self.n)
+        }
+        fn labels(&self) -> Result<Vec<String>> {
+            Ok(vec!["N".into()])
+        }
+        fn relationship_types(&self) -> Result<Vec<String>> {
+            Ok(vec!["R".into()])
+        }
+        fn property_keys(&self) -> Result<Vec<String>> {
+            Ok(vec!["id".into()])
+        }
+        fn node_exists(&self, id: NodeId) -> Result<bool> {
+            self.read(1);
+            Ok(id < self.n)
+        }
+        fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
+            self.read(1);
+            Ok((id < self.n && key == "id").then_some(Value::Int(id as i64)))
+        }
+        fn node_labels(&self, id: NodeId) -> Result<Option<Vec<String>>> {
+            self.read(1);
+            Ok((id < self.n).then(|| vec!["N".into()]))
+        }
+        fn nodes_page(
+            &self,
+            label: Option<&str>,
+            after: Option<NodeId>,
+            limit: usize,
+        ) -> Result<Vec<NodeId>> {
+            if label.is_some_and(|l| l != "N") {
+                return Ok(Vec::new());
+            }
+            let from = after.map_or(0, |a| a + 1);
+            let page: Vec<NodeId> = (from..self.n).take(limit).collect();
+            self.read(page.len());
+            Ok(page)
+        }
+    }
+
+    fn graph(n: u64, cancel_after: u64) -> Graph {
+        Graph {
+            n,
+            reads: Cell::new(0),
+            cancel: CancelToken::new(),
+            cancel_after,
+        }
+    }
+
+    /// Runs `text` on the streaming executor over `g`: the rows, or the first error.
+    fn run(g: &Graph, text: &str) -> Result<Vec<Vec<Value>>> {
+        let Statement::Query(q) = crate::runtime::parse_statement(text, &Limits::default())? else {
+            panic!("not a query: {text}");
+        };
+        let mut plan = plan_query(&q, text);
+        assert!(plan.executable, "{text}");
+        let env = Env {
+            params: Default::default(),
+            clock: graphward_temporal::Clock::system(),
+            cancel: g.cancel.clone(),
+            deadline: None,
+            database: "neo4j".into(),
+            max_rows: u64::MAX,
+            mem: MemAccount::new(QueryMemory::new(1 << 30, MemoryPool::new(1 << 30))),
+            procedures: Default::default(),
+            tx_metadata: Default::default(),
+            import_dir: None,
+        };
+        let hits = Cell::new(0);
+        let cx = Cx {
+            ev: Ev::new(g, &env),
+            hits: &hits,
+        };
+        let mut frame = vec![Value::Null; plan.width];
+        let mut rows = Vec::new();
+        while plan.root.pull(&cx, &mut frame)? {
+            rows.push(
+                plan.column_slots
+                    .iter()
+                    .map(|s| frame.get(*s).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            );
+        }
+        Ok(rows)
+    }
+
+    #[test]
+    fn a_scan_stops_within_a_page_of_a_cancel() {
+        // Cancelled (as the 1 ms limit of a short read ends it) after 100 records of 100k:
+        // the scan notices before its next page, not after reading every node.
+        for q in [
+            "MATCH (n:N) RETURN count(n), sum(n.id)",
+            "MATCH (n:N) RETURN n.id ORDER BY n.id DESC LIMIT 10",
+            "MATCH (n) RETURN count(n)",
+        ] {
+            let g = graph(100_000, 100);
+            let err = run(&g, q).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Terminated, "{q}: {err:?}");
+            let reads = g.reads.get();
+            assert!(
+                reads <= 2 * (100 + MAX_PAGE as u64),
+                "{q}: {reads} records read"
+            );
+        }
+        // Not cancelled, the same scan reads every node once (and its `id` with it).
+        let g = graph(100_000, u64::MAX);
+        let rows = run(&g, "MATCH (n:N) RETURN count(n), sum(n.id)").unwrap();
+        assert_eq!(
+            rows,
+            vec![vec![Value::Int(100_000), Value::Int(4_999_950_000)]]
+        );
+        assert!(g.reads.get() <= 2 * 100_000, "{}", g.reads.get());
+    }
+
+    #[test]
+    fn limit_reads_a_handful_of_records_from_a_scan() {
+        for q in [
+            "MATCH (n:N) WITH n LIMIT 1 RETURN 1",
+            "MATCH (n:N) RETURN n.id LIMIT 1",
+            "MATCH (n) RETURN n LIMIT 1",
+        ] {
+            let g = graph(300_000, u64::MAX);
+            assert_eq!(run(&g, q).unwrap().len(), 1, "{q}");
+            let reads = g.reads.get();
+            assert!(reads <= 2 * FIRST_PAGE as u64, "{q}: {reads} records read");
+        }
+    }
+
+    /// Whether the plan expands a pattern itself (slot to slot) rather than through the matcher.
+    fn expands(node: &Node) -> bool {
+        matches!(
+            &node.op,
+            Op::MatchStream {
+                expand: Some(_),
+                ..
+            }
+        ) || node.children.iter().any(expands)
+    }
+
+    fn plan_of(text: &str) -> Plan {
+        let Statement::Query(q) =
+            crate::runtime::parse_statement(text, &Limits::default()).unwrap()
+        else {
+            panic!("not a query: {text}");
+        };
+        plan_query(&q, text)
+    }
+
+    #[test]
+    fn fixed_hops_expand_slot_to_slot_lazily() {
+        let int = |i: i64| vec![Value::Int(i)];
+        for (q, want) in [
+            ("MATCH (a)-[r:R]->(b) RETURN count(*)", vec![int(1000)]),
+            (
+                "MATCH (a:N {id: 5})-[:R]->(b)-[:R]->(c) RETURN c.id",
+                vec![int(7)],
+            ),
+            (
+                "MATCH (a:N {id: 5})<-[:R]-(b)<-[:R]-(c) RETURN c.id",
+                vec![int(3)],
+            ),
+            (
+                "MATCH (a:N {id: 5})-[:R]-(b) RETURN b.id ORDER BY b.id",
+                vec![int(4), int(6)],
+            ),
+            // Anchored in the middle: the walk goes right, then left.
+            (
+                "MATCH (a)-[:R]->(b:N {id: 5})-[:R]->(c) RETURN a.id, c.id",
+                vec![vec![Value::Int(4), Value::Int(6)]],
+            ),
+            // Relationships are distinct within a pattern; a relationship variable binds.
+            (
+                "MATCH (a:N {id: 0})-[r1]-(b)-[r2]-(c) RETURN count(*)",
+                vec![int(2)],
+            ),
+            (
+                "MATCH (a:N {id: 0})-[r:R]->(b) RETURN type(r), id(startNode(r)), id(endNode(r))",
+                vec![vec![
+                    Value::String("R".into()),
+                    Value::Int(0),
+                    Value::Int(1),
+                ]],
+            ),
+            (
+                "MATCH (a:N {id: 5}) MATCH (a)-[:R]->(b) RETURN b.id",
+                vec![int(6)],
+            ),
+            (
+                "MATCH (a:N {id: 5}), (b:N {id: 6}) WITH a, b MATCH (a)-[:R]->(b) RETURN count(*)",
+                vec![int(1)],
+            ),
+            (
+                "MATCH (a:N {id: 5}), (b:N {id: 7}) WITH a, b MATCH (a)-[:R]->(b) RETURN count(*)",
+                vec![int(0)],
+            ),
+            (
+                "MATCH (a:N {id: 5})-[:S]->(b) RETURN count(*)",
+                vec![int(0)],
+            ),
+            (
+                "MATCH (a:N {id: 5}) OPTIONAL MATCH (a)-[:S]->(b) RETURN b",
+                vec![vec![Value::Null]],
+            ),
+            (
+                "MATCH (a:N {id: 5})-[:R]->(b:Missing) RETURN count(*)",
+                vec![int(0)],
+            ),
+            (
+                "MATCH (a)-[:R]->(b) WHERE a.id = 998 RETURN b.id",
+                vec![int(999)],
+            ),
+        ] {
+            assert!(expands(&plan_of(q).root), "{q}");
+            let g = graph(1000, u64::MAX);
+            assert_eq!(run(&g, q).unwrap(), want, "{q}");
+        }
+        // Shapes the matcher walks.
+        for q in [
+            "MATCH (a)-[:R*1..2]->(b) RETURN count(*)",
+            "MATCH p = (a)-[:R]->(b) RETURN count(*)",
+            "MATCH (a)-[:R]->(a) RETURN count(*)",
+            "MATCH (a)-[r:R WHERE r.w > 1]->(b) RETURN count(*)",
+            "MATCH (a)-[:R]->(b {id: a.id}) RETURN count(*)",
+        ] {
+            assert!(!expands(&plan_of(q).root), "{q}");
+        }
+        // LIMIT stops the expansion: a handful of records, not the graph.
+        let g = graph(300_000, u64::MAX);
+        assert_eq!(
+            run(&g, "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN c LIMIT 1")
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(g.reads.get() <= 4 * FIRST_PAGE as u64, "{}", g.reads.get());
+        // A cancel is seen within a page of candidates.
+        let g = graph(100_000, 500);
+        let err = run(&g, "MATCH (a)-[r:R]->(b) RETURN count(*)").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Terminated);
+        assert!(
+            g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
+            "{}",
+            g.reads.get()
+        );
     }
 }
