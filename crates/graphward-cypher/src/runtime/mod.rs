@@ -1475,14 +1475,6 @@ impl EngineTx {
                 }
             }
             AdminCommand::Memgraph(c) => return self.memgraph_admin(c),
-            AdminCommand::TerminateTransactions { ids, all_users } => {
-                let (cols, rows) = self.terminate_transactions(&ids, all_users);
-                return Ok(Box::new(RowsStream::with_summary(
-                    cols,
-                    rows,
-                    self.summary(stats, QueryType::Write),
-                )));
-            }
             AdminCommand::CompactDatabase { name } => {
                 // Runs on no snapshot of its own: an auto-commit COMPACT holds no storage
                 // transaction; in an explicit transaction its snapshot makes it refused.
@@ -1507,7 +1499,8 @@ impl EngineTx {
             | AdminCommand::ShowConstraints { .. }
             | AdminCommand::ShowProcedures { .. }
             | AdminCommand::ShowFunctions { .. }
-            | AdminCommand::ShowTransactions { .. } => {
+            | AdminCommand::ShowTransactions { .. }
+            | AdminCommand::TerminateTransactions { .. } => {
                 return Err(Error::internal(
                     "a SHOW command reached the schema commands",
                 ));
@@ -1647,28 +1640,13 @@ impl EngineTx {
             .collect()
     }
 
-    fn terminate_transactions(
-        &self,
-        ids: &[String],
-        all_users: bool,
-    ) -> (Vec<String>, Vec<Vec<Value>>) {
-        // Neo4j's columns, then Memgraph's (gqlalchemy's `terminate_transactions` reads
-        // `transaction_id` and `killed`).
-        let cols = [
-            "transactionId",
-            "username",
-            "message",
-            "transaction_id",
-            "killed",
-        ]
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    /// `TERMINATE TRANSACTIONS` rows (the columns of `show::TERMINATED`).
+    fn terminate_transactions(&self, ids: &[String], all_users: bool) -> Vec<Vec<Value>> {
         let s = |x: &str| Value::String(x.to_string());
         let mut rows = Vec::with_capacity(ids.len());
         let mut release = Vec::new();
         let Ok(mut txs) = self.engine.txs.lock() else {
-            return (cols, rows);
+            return rows;
         };
         for text in ids {
             let found = parse_tx_id(text).and_then(|(database, n)| {
@@ -1714,7 +1692,7 @@ impl EngineTx {
                 self.engine.write_released(&database);
             }
         }
-        (cols, rows)
+        rows
     }
 
     fn summary(&self, stats: Stats, query_type: QueryType) -> Summary {

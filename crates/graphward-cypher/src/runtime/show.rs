@@ -172,6 +172,16 @@ pub const TRANSACTIONS: &[ShowColumn] = &[
     d("metadata"),
 ];
 
+/// `TERMINATE TRANSACTIONS`: Neo4j's columns, then Memgraph's (gqlalchemy's
+/// `terminate_transactions` reads `transaction_id` and `killed`).
+pub const TERMINATED: &[ShowColumn] = &[
+    d("transactionId"),
+    d("username"),
+    d("message"),
+    d("transaction_id"),
+    d("killed"),
+];
+
 /// The columns of one of the engine's `SHOW` commands (`None` for the others).
 pub fn columns_of(cmd: &AdminCommand) -> Option<&'static [ShowColumn]> {
     Some(match cmd {
@@ -181,6 +191,7 @@ pub fn columns_of(cmd: &AdminCommand) -> Option<&'static [ShowColumn]> {
         AdminCommand::ShowFunctions { .. } => FUNCTIONS,
         AdminCommand::ShowDatabases { .. } => DATABASES,
         AdminCommand::ShowTransactions { .. } => TRANSACTIONS,
+        AdminCommand::TerminateTransactions { .. } => TERMINATED,
         _ => return None,
     })
 }
@@ -607,8 +618,14 @@ impl EngineTx {
     ) -> Result<Box<dyn ResultStream>> {
         let columns =
             columns_of(cmd).ok_or_else(|| Error::internal("not a SHOW command of the engine"))?;
+        // Compiled before anything is listed (or terminated).
         let compiled = tail.map(|t| compile(columns, t)).transpose()?;
         let rows = self.show_rows(cmd)?;
+        let query_type = if matches!(cmd, AdminCommand::TerminateTransactions { .. }) {
+            QueryType::Write
+        } else {
+            QueryType::Read
+        };
         let (names, rows) = match compiled {
             None => default_columns(columns, rows),
             Some(c) => {
@@ -620,7 +637,7 @@ impl EngineTx {
         Ok(Box::new(RowsStream::with_summary(
             names,
             rows,
-            self.summary(Stats::default(), QueryType::Read),
+            self.summary(Stats::default(), query_type),
         )))
     }
 
@@ -708,6 +725,9 @@ impl EngineTx {
             AdminCommand::ShowFunctions { kind } => Ok(function_rows(*kind)),
             AdminCommand::ShowTransactions { ids, all_users } => {
                 Ok(self.show_transactions(ids, *all_users))
+            }
+            AdminCommand::TerminateTransactions { ids, all_users } => {
+                Ok(self.terminate_transactions(ids, *all_users))
             }
             _ => Err(Error::internal("not a SHOW command of the engine")),
         }
