@@ -8,6 +8,7 @@ mod memgraph;
 pub mod plan;
 pub mod project;
 pub mod runner;
+mod seek_hints;
 pub mod show;
 mod statements;
 pub mod values;
@@ -45,7 +46,12 @@ pub fn parse_statement(text: &str, limits: &Limits) -> Result<Statement> {
             ),
         ));
     }
-    crate::parser::parse(text, limits.max_nesting_depth)
+    let mut stmt = crate::parser::parse(text, limits.max_nesting_depth)?;
+    // A deeply nested statement is walked on a big stack only; it goes without the hints.
+    if !crate::semantic::statement_is_deep(&stmt) {
+        seek_hints::add(&mut stmt);
+    }
+    Ok(stmt)
 }
 
 /// How long a writer waits for the write lock before giving up (unless the transaction's own
