@@ -250,3 +250,28 @@ Feature: RelationshipIndexesAndKeyConstraints
       CREATE CONSTRAINT bad FOR ()-[r:KNOWS]-() REQUIRE r.since IS NODE KEY
       """
     Then the error code should be Neo.ClientError.Statement.SyntaxError
+
+  Scenario: WHERE r.p = value finds the same relationships with and without the index
+    Given having executed:
+      """
+      CREATE (a:P {n: 1})-[:KNOWS {since: 2020}]->(b:P {n: 2}), (b)-[:KNOWS {since: 2021}]->(a), (a)-[:KNOWS]->(b)
+      """
+    And having executed:
+      """
+      CREATE INDEX knows_since FOR ()-[r:KNOWS]-() ON (r.since)
+      """
+    When executing query:
+      """
+      MATCH (x)-[r:KNOWS]-(y) WHERE r.since = 2020 AND x.n = 1 RETURN x.n AS x, y.n AS y
+      UNION ALL
+      MATCH (x)-[r:KNOWS]->(y) WHERE 2021 = r.since RETURN x.n AS x, y.n AS y
+      UNION ALL
+      MATCH (x)-[r:KNOWS]->(y) WHERE r.since = null RETURN x.n AS x, y.n AS y
+      UNION ALL
+      MATCH (x)-[r:KNOWS]->(y) WHERE r.since = y.n RETURN x.n AS x, y.n AS y
+      """
+    Then the result should be, in any order:
+      | x | y |
+      | 1 | 2 |
+      | 2 | 1 |
+    And no side effects

@@ -336,3 +336,13 @@ Feature: ShowYield
       | id | name        | type         | entityType | labelsOrTypes | properties | ownedIndex  | propertyType |
       | 1  | 'book_isbn' | 'UNIQUENESS' | 'NODE'     | ['Book']      | ['isbn']   | 'book_isbn' | null         |
     And no side effects
+
+  Scenario: TERMINATE TRANSACTIONS takes YIELD and WHERE too
+    When executing query:
+      """
+      TERMINATE TRANSACTIONS 'neo4j-transaction-999999' YIELD transactionId AS id, message WHERE message <> ''
+      """
+    Then the result should be, in any order:
+      | id                         | message                  |
+      | 'neo4j-transaction-999999' | 'Transaction not found.' |
+    And no side effects

@@ -68,7 +68,8 @@ pub struct ShowTail {
 }
 
 impl AdminCommand {
-    /// A `SHOW` command that takes a `YIELD` / `WHERE` / `RETURN` tail.
+    /// A command that lists rows and takes a `YIELD` / `WHERE` / `RETURN` tail: a `SHOW`
+    /// command, or `TERMINATE TRANSACTIONS` (which lists what it terminated).
     pub fn is_show(&self) -> bool {
         matches!(
             self,
@@ -78,6 +79,7 @@ impl AdminCommand {
                 | AdminCommand::ShowProcedures { .. }
                 | AdminCommand::ShowFunctions { .. }
                 | AdminCommand::ShowTransactions { .. }
+                | AdminCommand::TerminateTransactions { .. }
         )
     }
 }

@@ -1324,41 +1324,11 @@ fn read_index_seek<C: Ctx>(
     properties: &[String],
     values: &[Value],
 ) -> Result<Option<Vec<NodeId>>> {
-    let Some(lid) = c.token_id(KIND_LABEL, label)? else {
-        return Ok(None);
-    };
-    let mut keys = Vec::with_capacity(properties.len());
-    for p in properties {
-        match c.token_id(KIND_KEY, p)? {
-            Some(k) => keys.push(k),
-            None => return Ok(None),
-        }
+    let out = seek_schema(c, false, label, properties, values)?;
+    if let Some(ids) = &out {
+        c.note_existing(ids);
     }
-    let Some(schema) = c
-        .schemas()
-        .iter()
-        .find(|s| s.node_indexed() && s.label == lid && s.keys == keys)
-    else {
-        return Ok(None);
-    };
-    if values.len() != keys.len() {
-        return Err(Error::argument(format!(
-            "index seek on {} properties with {} values",
-            keys.len(),
-            values.len()
-        )));
-    }
-    if !values.iter().all(codec::seekable) {
-        return Ok(Some(Vec::new()));
-    }
-    let mut key = Vec::new();
-    for v in values {
-        codec::encode_index_value(&mut key, v);
-    }
-    let mut out = Vec::new();
-    c.src()?.index_nodes(schema.id, &key, &mut out)?;
-    c.note_existing(&out);
-    Ok(Some(out))
+    Ok(out)
 }
 
 /// Relationships of `rel_type` whose properties equal `values`, through a relationship index
@@ -1369,7 +1339,20 @@ fn read_rel_index_seek<C: Ctx>(
     properties: &[String],
     values: &[Value],
 ) -> Result<Option<Vec<RelId>>> {
-    let Some(tid) = c.token_id(KIND_TYPE, rel_type)? else {
+    seek_schema(c, true, rel_type, properties, values)
+}
+
+/// The ids with `values` in the index (or uniqueness or key constraint) on exactly
+/// `(label, properties)`: nodes, or relationships when `rel` (`label` is then a type).
+/// `Ok(None)` if there is no such index.
+fn seek_schema<C: Ctx>(
+    c: &C,
+    rel: bool,
+    label: &str,
+    properties: &[String],
+    values: &[Value],
+) -> Result<Option<Vec<u64>>> {
+    let Some(lid) = c.token_id(if rel { KIND_TYPE } else { KIND_LABEL }, label)? else {
         return Ok(None);
     };
     let mut keys = Vec::with_capacity(properties.len());
@@ -1382,7 +1365,7 @@ fn read_rel_index_seek<C: Ctx>(
     let Some(schema) = c
         .schemas()
         .iter()
-        .find(|s| s.rel_indexed() && s.label == tid && s.keys == keys)
+        .find(|s| s.rel == rel && s.indexed() && s.label == lid && s.keys == keys)
     else {
         return Ok(None);
     };

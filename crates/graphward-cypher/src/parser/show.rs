@@ -181,3 +181,196 @@ impl Parser<'_> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ast::*;
+    use crate::parser::parse;
+
+    fn admin(q: &str) -> AdminCommand {
+        match parse(q, 64) {
+            Ok(Statement::Admin(c)) => c,
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    fn constraints(rule: ConstraintRule, entity: Option<SchemaEntity>) -> AdminCommand {
+        AdminCommand::ShowConstraints {
+            kind: ConstraintFilter { rule, entity },
+        }
+    }
+
+    #[test]
+    fn filtered_show_kinds_are_typed() {
+        use ConstraintRule::*;
+        use SchemaEntity::*;
+        for (q, want) in [
+            ("SHOW CONSTRAINTS", constraints(Any, None)),
+            ("SHOW ALL CONSTRAINTS", constraints(Any, None)),
+            ("SHOW NODE CONSTRAINTS", constraints(Any, Some(Node))),
+            ("SHOW REL CONSTRAINTS", constraints(Any, Some(Relationship))),
+            ("SHOW UNIQUE CONSTRAINTS", constraints(Unique, None)),
+            (
+                "SHOW NODE UNIQUE CONSTRAINTS",
+                constraints(Unique, Some(Node)),
+            ),
+            (
+                "SHOW RELATIONSHIP UNIQUE CONSTRAINTS",
+                constraints(Unique, Some(Relationship)),
+            ),
+            ("SHOW EXISTENCE CONSTRAINTS", constraints(Existence, None)),
+            (
+                "SHOW NODE EXISTENCE CONSTRAINTS",
+                constraints(Existence, Some(Node)),
+            ),
+            (
+                "SHOW RELATIONSHIP EXISTENCE CONSTRAINTS",
+                constraints(Existence, Some(Relationship)),
+            ),
+            (
+                "SHOW PROPERTY EXISTENCE CONSTRAINTS",
+                constraints(Existence, None),
+            ),
+            ("SHOW KEY CONSTRAINTS", constraints(Key, None)),
+            ("SHOW NODE KEY CONSTRAINTS", constraints(Key, Some(Node))),
+            (
+                "SHOW RELATIONSHIP KEY CONSTRAINTS",
+                constraints(Key, Some(Relationship)),
+            ),
+            (
+                "SHOW VECTOR INDEXES",
+                AdminCommand::ShowIndexes {
+                    kind: IndexFilter::Vector,
+                },
+            ),
+            (
+                "SHOW RANGE INDEX",
+                AdminCommand::ShowIndexes {
+                    kind: IndexFilter::Range,
+                },
+            ),
+            (
+                "SHOW BUILT IN FUNCTIONS",
+                AdminCommand::ShowFunctions {
+                    kind: RoutineFilter::BuiltIn,
+                },
+            ),
+            (
+                "SHOW USER DEFINED FUNCTIONS",
+                AdminCommand::ShowFunctions {
+                    kind: RoutineFilter::UserDefined,
+                },
+            ),
+            (
+                "SHOW DATABASE Movies",
+                AdminCommand::ShowDatabases {
+                    which: DatabaseFilter::Named("movies".into()),
+                    visible: None,
+                },
+            ),
+            (
+                "SHOW HOME DATABASE",
+                AdminCommand::ShowDatabases {
+                    which: DatabaseFilter::Default,
+                    visible: None,
+                },
+            ),
+        ] {
+            assert_eq!(admin(q), want, "{q}");
+        }
+    }
+
+    #[test]
+    fn tails_wrap_show_commands_only() {
+        let Ok(Statement::Show(s)) = parse(
+            "SHOW INDEXES YIELD name, type AS t ORDER BY name SKIP 1 LIMIT 2 WHERE t = 'RANGE' RETURN name",
+            64,
+        ) else {
+            panic!("not a SHOW statement")
+        };
+        let y = s.tail.yield_.as_ref().unwrap();
+        assert_eq!(y.items.len(), 2);
+        assert!(y.skip.is_some() && y.limit.is_some() && y.order_by.len() == 1);
+        assert!(s.tail.where_.is_some() && s.tail.return_.is_some());
+        assert!(matches!(
+            parse("SHOW USERS YIELD user WHERE user = 'x'", 64),
+            Ok(Statement::Show(s)) if matches!(s.command, ShowCommand::Server(_))
+        ));
+        assert!(matches!(
+            parse("SHOW PROCEDURES WHERE name = 'db.labels'", 64),
+            Ok(Statement::Show(s)) if s.tail.yield_.is_none()
+        ));
+        for q in [
+            "SHOW INDEXES YIELD name.x",
+            "SHOW INDEXES YIELD *, name",
+            "SHOW INDEXES YIELD DISTINCT name",
+            "SHOW INDEXES RETURN name",
+            "SHOW INDEX INFO YIELD x",
+            "CREATE INDEX FOR (n:L) ON (n.p) YIELD name",
+            "SHOW PROPERTY CONSTRAINTS",
+        ] {
+            assert!(parse(q, 64).is_err(), "{q}");
+        }
+    }
+
+    #[test]
+    fn key_constraints_and_relationship_indexes() {
+        assert_eq!(
+            admin("CREATE CONSTRAINT k FOR (a:A) REQUIRE (a.x, a.y) IS NODE KEY"),
+            AdminCommand::CreateKeyConstraint {
+                name: Some("k".into()),
+                if_not_exists: false,
+                entity: SchemaEntity::Node,
+                label: "A".into(),
+                properties: vec!["x".into(), "y".into()],
+            }
+        );
+        assert!(matches!(
+            admin("CREATE CONSTRAINT ON (a:A) ASSERT (a.x) IS NODE KEY"),
+            AdminCommand::CreateKeyConstraint { .. }
+        ));
+        assert!(matches!(
+            admin("CREATE CONSTRAINT FOR ()-[r:R]-() REQUIRE r.p IS REL KEY"),
+            AdminCommand::CreateKeyConstraint {
+                entity: SchemaEntity::Relationship,
+                ..
+            }
+        ));
+        assert!(matches!(
+            admin("CREATE CONSTRAINT FOR ()-[r:R]-() REQUIRE r.p IS KEY"),
+            AdminCommand::CreateKeyConstraint {
+                entity: SchemaEntity::Relationship,
+                ..
+            }
+        ));
+        assert!(parse(
+            "CREATE CONSTRAINT FOR (a:A) REQUIRE a.x IS RELATIONSHIP KEY",
+            64
+        )
+        .is_err());
+        assert_eq!(
+            admin("CREATE RANGE INDEX i IF NOT EXISTS FOR ()-[r:R]-() ON (r.p, r.q)"),
+            AdminCommand::CreateIndex {
+                name: Some("i".into()),
+                if_not_exists: true,
+                entity: SchemaEntity::Relationship,
+                label: "R".into(),
+                properties: vec!["p".into(), "q".into()],
+            }
+        );
+        for (q, exists) in [
+            ("CREATE CONSTRAINT ON ()-[r:R]-() ASSERT exists(r.p)", true),
+            (
+                "CREATE CONSTRAINT FOR ()-[r:R]-() REQUIRE r.p IS NOT NULL",
+                true,
+            ),
+            ("CREATE CONSTRAINT FOR (n:L) REQUIRE n.p IS NOT NULL", true),
+        ] {
+            assert_eq!(
+                matches!(admin(q), AdminCommand::CreateExistenceConstraint { .. }),
+                exists,
+                "{q}"
+            );
+        }
+    }
+}

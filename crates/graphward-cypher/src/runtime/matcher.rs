@@ -201,20 +201,7 @@ impl<'a> Ev<'a> {
         }
         let nps = Self::node_patterns(part);
         let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
-        let (mut anchor, mut candidates) = self.choose_anchor(&nps, &row)?;
-        if anchor.scan {
-            // A relationship index on a relationship's property map gives the nodes at one
-            // end of the relationships it finds: start there (the expansion checks the
-            // relationship again).
-            if let Some((index, found)) = self.rel_index_candidates(&nps, &rps, &row)? {
-                anchor = Anchor {
-                    index,
-                    label: None,
-                    scan: false,
-                };
-                candidates = Box::new(found.into_iter().map(Ok));
-            }
-        }
+        let (anchor, candidates) = self.anchor_for_part(part, &row)?;
         let steps = steps_from(anchor.index, rps.len());
         for id in candidates {
             let id = id?;
@@ -298,6 +285,33 @@ impl<'a> Ev<'a> {
             scan: true,
         };
         Ok((anchor, self.g.node_ids(None)?))
+    }
+
+    /// The anchor of one pattern part: [`Ev::choose_anchor`]'s, unless that is a scan and a
+    /// relationship index covers a relationship's property map: then the nodes at one end of
+    /// the relationships it finds (the expansion checks the relationship again).
+    fn anchor_for_part(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+    ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
+        let nps = Self::node_patterns(part);
+        let (anchor, candidates) = self.choose_anchor(&nps, row)?;
+        if !anchor.scan || part.element.chain.is_empty() {
+            return Ok((anchor, candidates));
+        }
+        let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
+        match self.rel_index_candidates(&nps, &rps, row)? {
+            Some((index, found)) => Ok((
+                Anchor {
+                    index,
+                    label: None,
+                    scan: false,
+                },
+                Box::new(found.into_iter().map(Ok)),
+            )),
+            None => Ok((anchor, candidates)),
+        }
     }
 
     /// Through a relationship index: the nodes at the left end of the relationships of one
@@ -1680,7 +1694,7 @@ impl<'a> Ev<'a> {
         part: &PatternPart,
         row: &Row,
     ) -> Result<(Anchor, Option<Vec<NodeId>>)> {
-        let (anchor, ids) = self.choose_anchor(&Self::node_patterns(part), row)?;
+        let (anchor, ids) = self.anchor_for_part(part, row)?;
         if anchor.scan {
             return Ok((anchor, None));
         }

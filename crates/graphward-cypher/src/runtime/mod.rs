@@ -8,6 +8,7 @@ mod memgraph;
 pub mod plan;
 pub mod project;
 pub mod runner;
+mod seek_hints;
 pub mod show;
 mod statements;
 pub mod values;
@@ -45,7 +46,12 @@ pub fn parse_statement(text: &str, limits: &Limits) -> Result<Statement> {
             ),
         ));
     }
-    crate::parser::parse(text, limits.max_nesting_depth)
+    let mut stmt = crate::parser::parse(text, limits.max_nesting_depth)?;
+    // A deeply nested statement is walked on a big stack only; it goes without the hints.
+    if !crate::semantic::statement_is_deep(&stmt) {
+        seek_hints::add(&mut stmt);
+    }
+    Ok(stmt)
 }
 
 /// How long a writer waits for the write lock before giving up (unless the transaction's own
@@ -1512,14 +1518,6 @@ impl EngineTx {
                 }
             }
             AdminCommand::Memgraph(c) => return self.memgraph_admin(c),
-            AdminCommand::TerminateTransactions { ids, all_users } => {
-                let (cols, rows) = self.terminate_transactions(&ids, all_users);
-                return Ok(Box::new(RowsStream::with_summary(
-                    cols,
-                    rows,
-                    self.summary(stats, QueryType::Write),
-                )));
-            }
             AdminCommand::CompactDatabase { name } => {
                 // Runs on no snapshot of its own: an auto-commit COMPACT holds no storage
                 // transaction; in an explicit transaction its snapshot makes it refused.
@@ -1544,7 +1542,8 @@ impl EngineTx {
             | AdminCommand::ShowConstraints { .. }
             | AdminCommand::ShowProcedures { .. }
             | AdminCommand::ShowFunctions { .. }
-            | AdminCommand::ShowTransactions { .. } => {
+            | AdminCommand::ShowTransactions { .. }
+            | AdminCommand::TerminateTransactions { .. } => {
                 return Err(Error::internal(
                     "a SHOW command reached the schema commands",
                 ));
@@ -1684,28 +1683,13 @@ impl EngineTx {
             .collect()
     }
 
-    fn terminate_transactions(
-        &self,
-        ids: &[String],
-        all_users: bool,
-    ) -> (Vec<String>, Vec<Vec<Value>>) {
-        // Neo4j's columns, then Memgraph's (gqlalchemy's `terminate_transactions` reads
-        // `transaction_id` and `killed`).
-        let cols = [
-            "transactionId",
-            "username",
-            "message",
-            "transaction_id",
-            "killed",
-        ]
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
+    /// `TERMINATE TRANSACTIONS` rows (the columns of `show::TERMINATED`).
+    fn terminate_transactions(&self, ids: &[String], all_users: bool) -> Vec<Vec<Value>> {
         let s = |x: &str| Value::String(x.to_string());
         let mut rows = Vec::with_capacity(ids.len());
         let mut release = Vec::new();
         let Ok(mut txs) = self.engine.txs.lock() else {
-            return (cols, rows);
+            return rows;
         };
         for text in ids {
             let found = parse_tx_id(text).and_then(|(database, n)| {
@@ -1751,7 +1735,7 @@ impl EngineTx {
                 self.engine.write_released(&database);
             }
         }
-        (cols, rows)
+        rows
     }
 
     fn summary(&self, stats: Stats, query_type: QueryType) -> Summary {

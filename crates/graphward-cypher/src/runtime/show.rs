@@ -172,6 +172,16 @@ pub const TRANSACTIONS: &[ShowColumn] = &[
     d("metadata"),
 ];
 
+/// `TERMINATE TRANSACTIONS`: Neo4j's columns, then Memgraph's (gqlalchemy's
+/// `terminate_transactions` reads `transaction_id` and `killed`).
+pub const TERMINATED: &[ShowColumn] = &[
+    d("transactionId"),
+    d("username"),
+    d("message"),
+    d("transaction_id"),
+    d("killed"),
+];
+
 /// The columns of one of the engine's `SHOW` commands (`None` for the others).
 pub fn columns_of(cmd: &AdminCommand) -> Option<&'static [ShowColumn]> {
     Some(match cmd {
@@ -181,6 +191,7 @@ pub fn columns_of(cmd: &AdminCommand) -> Option<&'static [ShowColumn]> {
         AdminCommand::ShowFunctions { .. } => FUNCTIONS,
         AdminCommand::ShowDatabases { .. } => DATABASES,
         AdminCommand::ShowTransactions { .. } => TRANSACTIONS,
+        AdminCommand::TerminateTransactions { .. } => TERMINATED,
         _ => return None,
     })
 }
@@ -411,11 +422,13 @@ pub fn default_columns(
 pub const SERVER_SHOW_MEMORY: u64 = 64 * 1024 * 1024;
 /// Most rows such a tail may hold at once.
 pub const SERVER_SHOW_ROWS: u64 = 1_000_000;
+/// Longest such a tail may run (the engine's query timeout bounds the engine's own).
+pub const SERVER_SHOW_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Apply `tail` to the result of a server command (`SHOW USERS`, `SHOW ROLES`, ...; run by the
 /// front door's handlers): every column it returns is a default column. The rows are read
 /// first (such results are small tables), then the tail runs over them with its own bounded
-/// memory account.
+/// memory account and time limit.
 pub fn apply_to_stream(
     mut stream: Box<dyn ResultStream>,
     tail: &ShowTail,
@@ -446,7 +459,7 @@ pub fn apply_to_stream(
         params: params.clone(),
         clock: Clock::system(),
         cancel: CancelToken::new(),
-        deadline: None,
+        deadline: Some(std::time::Instant::now() + SERVER_SHOW_TIMEOUT),
         database: database.to_string(),
         max_rows: SERVER_SHOW_ROWS,
         mem: MemAccount::new(QueryMemory::standalone(SERVER_SHOW_MEMORY)),
@@ -607,8 +620,14 @@ impl EngineTx {
     ) -> Result<Box<dyn ResultStream>> {
         let columns =
             columns_of(cmd).ok_or_else(|| Error::internal("not a SHOW command of the engine"))?;
+        // Compiled before anything is listed (or terminated).
         let compiled = tail.map(|t| compile(columns, t)).transpose()?;
         let rows = self.show_rows(cmd)?;
+        let query_type = if matches!(cmd, AdminCommand::TerminateTransactions { .. }) {
+            QueryType::Write
+        } else {
+            QueryType::Read
+        };
         let (names, rows) = match compiled {
             None => default_columns(columns, rows),
             Some(c) => {
@@ -620,7 +639,7 @@ impl EngineTx {
         Ok(Box::new(RowsStream::with_summary(
             names,
             rows,
-            self.summary(Stats::default(), QueryType::Read),
+            self.summary(Stats::default(), query_type),
         )))
     }
 
@@ -708,6 +727,9 @@ impl EngineTx {
             AdminCommand::ShowFunctions { kind } => Ok(function_rows(*kind)),
             AdminCommand::ShowTransactions { ids, all_users } => {
                 Ok(self.show_transactions(ids, *all_users))
+            }
+            AdminCommand::TerminateTransactions { ids, all_users } => {
+                Ok(self.terminate_transactions(ids, *all_users))
             }
             _ => Err(Error::internal("not a SHOW command of the engine")),
         }
@@ -863,4 +885,66 @@ fn function_rows(kind: RoutineFilter) -> Vec<Vec<Value>> {
         .collect();
     sort_by_name(&mut rows);
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::Statement;
+
+    fn tail(q: &str) -> ShowTail {
+        match crate::parser::parse(q, 64) {
+            Ok(Statement::Show(s)) => s.tail,
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    fn users() -> Box<dyn ResultStream> {
+        let s = |x: &str| Value::String(x.to_string());
+        RowsStream::new(
+            vec!["user".into(), "roles".into()],
+            vec![
+                vec![s("a"), Value::List(vec![s("admin")])],
+                vec![s("b"), Value::List(vec![])],
+            ],
+            "system",
+        )
+        .boxed()
+    }
+
+    fn run_on_users(q: &str) -> Result<(Vec<String>, Vec<Vec<Value>>)> {
+        let params = graphward_core::engine::Params::new();
+        let mut out = apply_to_stream(users(), &tail(q), &params, "system")?;
+        let cols = out.columns().to_vec();
+        let mut rows = Vec::new();
+        while let Some(r) = out.next_row() {
+            rows.push(r?);
+        }
+        Ok((cols, rows))
+    }
+
+    #[test]
+    fn a_server_commands_rows_go_through_the_tail() {
+        let (cols, rows) =
+            run_on_users("SHOW USERS YIELD user AS u, roles WHERE size(roles) = 0 RETURN u")
+                .unwrap();
+        assert_eq!(cols, vec!["u".to_string()]);
+        assert_eq!(rows, vec![vec![Value::String("b".into())]]);
+        let (cols, rows) = run_on_users("SHOW USERS WHERE user = 'a'").unwrap();
+        assert_eq!(cols, vec!["user".to_string(), "roles".to_string()]);
+        assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
+    fn a_tail_is_checked_and_bounded() {
+        let e = run_on_users("SHOW USERS YIELD nope").unwrap_err();
+        assert_eq!(e.code, ErrorCode::SyntaxError);
+        assert_eq!(e.message, "Trying to YIELD non-existing column: `nope`");
+        let e = run_on_users("SHOW USERS YIELD user WHERE roles = []").unwrap_err();
+        assert_eq!(e.code, ErrorCode::SyntaxError, "{e}");
+        // Memory is charged to the tail's own bounded account: an error, not an abort.
+        let e = run_on_users("SHOW USERS YIELD user RETURN size(range(1, 100000000)) AS n")
+            .unwrap_err();
+        assert_ne!(e.code, ErrorCode::Internal, "{e}");
+    }
 }
