@@ -4,24 +4,7 @@ use graphward_core::{ErrorCode, Value};
 use graphward_storage::*;
 
 mod common;
-use common::TempDir;
-
-fn s(x: &str) -> String {
-    x.to_string()
-}
-
-fn props(pairs: &[(&str, Value)]) -> Map {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
-
-fn mem_db() -> std::sync::Arc<Database> {
-    let st = Storage::open_in_memory().unwrap();
-    st.create_database("neo4j").unwrap();
-    st.database("neo4j").unwrap()
-}
+use common::{mem_db, props, s, TempDir};
 
 #[test]
 fn create_read_update_delete() {

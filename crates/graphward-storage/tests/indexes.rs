@@ -3,22 +3,8 @@ use graphward_core::value::{Map, Point};
 use graphward_core::{ErrorCode, Value};
 use graphward_storage::*;
 
-fn s(x: &str) -> String {
-    x.to_string()
-}
-
-fn props(pairs: &[(&str, Value)]) -> Map {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
-
-fn mem_db() -> std::sync::Arc<Database> {
-    let st = Storage::open_in_memory().unwrap();
-    st.create_database("neo4j").unwrap();
-    st.database("neo4j").unwrap()
-}
+mod common;
+use common::{mem_db, props, s};
 
 fn index(name: &str, label: &str, props: &[&str], unique: bool) -> SchemaDef {
     SchemaDef {

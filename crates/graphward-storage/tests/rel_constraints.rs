@@ -7,32 +7,11 @@ use graphward_core::{ErrorCode, Value};
 use graphward_storage::*;
 
 mod common;
-use common::TempDir;
+use common::{mem_db, props, s, TempDir};
 
-fn s(x: &str) -> String {
-    x.to_string()
-}
-
-fn props(pairs: &[(&str, Value)]) -> Map {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
-
-fn mem_db() -> std::sync::Arc<Database> {
-    let st = Storage::open_in_memory().unwrap();
-    st.create_database("neo4j").unwrap();
-    st.database("neo4j").unwrap()
-}
-
+/// A one-property schema definition.
 fn def(name: &str, kind: SchemaKind, ty: &str, p: &str) -> SchemaDef {
-    SchemaDef {
-        name: s(name),
-        kind,
-        label: s(ty),
-        properties: vec![s(p)],
-    }
+    common::def(name, kind, ty, &[p])
 }
 
 fn two_nodes(w: &mut WriteTxn) -> (u64, u64) {

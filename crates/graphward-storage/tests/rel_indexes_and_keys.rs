@@ -7,33 +7,7 @@ use graphward_core::{ErrorCode, Value};
 use graphward_storage::*;
 
 mod common;
-use common::TempDir;
-
-fn s(x: &str) -> String {
-    x.to_string()
-}
-
-fn props(pairs: &[(&str, Value)]) -> Map {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
-}
-
-fn mem_db() -> std::sync::Arc<Database> {
-    let st = Storage::open_in_memory().unwrap();
-    st.create_database("neo4j").unwrap();
-    st.database("neo4j").unwrap()
-}
-
-fn def(name: &str, kind: SchemaKind, label: &str, ps: &[&str]) -> SchemaDef {
-    SchemaDef {
-        name: s(name),
-        kind,
-        label: s(label),
-        properties: ps.iter().map(|p| s(p)).collect(),
-    }
-}
+use common::{def, mem_db, props, s, TempDir};
 
 fn seek(g: &dyn GraphRead, v: i64) -> Option<Vec<u64>> {
     g.rel_index_seek("KNOWS", &[s("since")], &[Value::Int(v)])

@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 //! Test helpers (no extra dependencies).
 
+use graphward_core::value::Map;
+use graphward_core::Value;
+use graphward_storage::{Database, SchemaDef, SchemaKind, Storage};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,5 +34,35 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A `String` from a `&str` (the storage API takes owned names).
+pub fn s(x: &str) -> String {
+    x.to_string()
+}
+
+/// A property map from pairs.
+pub fn props(pairs: &[(&str, Value)]) -> Map {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+/// A fresh in-memory storage holding one database, `neo4j`.
+pub fn mem_db() -> std::sync::Arc<Database> {
+    let st = Storage::open_in_memory().unwrap();
+    st.create_database("neo4j").unwrap();
+    st.database("neo4j").unwrap()
+}
+
+/// A schema definition of `kind` on `label` (or relationship type) over `ps`.
+pub fn def(name: &str, kind: SchemaKind, label: &str, ps: &[&str]) -> SchemaDef {
+    SchemaDef {
+        name: s(name),
+        kind,
+        label: s(label),
+        properties: ps.iter().map(|p| s(p)).collect(),
     }
 }
