@@ -1084,3 +1084,53 @@ Feature: QuantifiedPathPatterns
       | len |
       | 1 |
     And no side effects
+
+  Scenario: A path pattern made only of a quantified path pattern with a lower bound of 0 is refused
+    When executing query:
+      """
+      MATCH ((n)-[r]->(m)){0,10} RETURN n
+      """
+    Then a SyntaxError should be raised at compile time: InvalidQuantifiedPathPattern
+
+  Scenario: A path pattern made only of a starred quantified path pattern is refused
+    When executing query:
+      """
+      MATCH ((n)-[r]->(m))* RETURN count(*)
+      """
+    Then a SyntaxError should be raised at compile time: InvalidQuantifiedPathPattern
+
+  Scenario: A path pattern made only of two groups that may both repeat zero times is refused
+    When executing query:
+      """
+      MATCH ((a)-[:R]->(b)){,2} ((c)-[:S]->(d)){0,3} RETURN a
+      """
+    Then a SyntaxError should be raised at compile time: InvalidQuantifiedPathPattern
+
+  Scenario: A group with a lower bound of 0 next to a written node pattern is allowed
+    Given having executed:
+      """
+      CREATE (:Start {name: 's'})-[:R]->({name: 'x'})
+      """
+    When executing query:
+      """
+      MATCH (s:Start) ((n)-[r]->(m)){0,10} (t) RETURN t.name AS t ORDER BY t
+      """
+    Then the result should be, in order:
+      | t   |
+      | 's' |
+      | 'x' |
+    And no side effects
+
+  Scenario: A lone quantified path pattern with a lower bound of 1 is allowed
+    Given having executed:
+      """
+      CREATE ({name: 's'})-[:R]->({name: 'x'})
+      """
+    When executing query:
+      """
+      MATCH ((n)-[r]->(m)){1,10} RETURN [x IN n | x.name] AS n
+      """
+    Then the result should be, in any order:
+      | n     |
+      | ['s'] |
+    And no side effects

@@ -150,3 +150,29 @@ def test_profile_of_a_write_reports_the_plan(driver):
     ops = [p["operatorType"] for p in walk(summary.profile)]
     assert ops[0] == "ProduceResults" and "Create" in ops
     assert summary.counters.nodes_created == 1
+
+
+def test_explain_names_the_relationship_index_seek(driver):
+    # The plan names the access path the executor takes: a scan before the index exists,
+    # the relationship index seek (with the index in its details) after.
+    driver.execute_query(
+        "UNWIND range(1, 5) AS i CREATE (:PlanA {i: i})-[:PlanKnows {since: 2000 + i}]->(:PlanB)"
+    )
+    query = "EXPLAIN MATCH (a)-[r:PlanKnows]->(b) WHERE r.since = $y RETURN a"
+
+    def leaf_ops():
+        with driver.session() as s:
+            plan = s.run(query, y=2003).consume().plan
+        return [p["operatorType"] for p in walk(plan) if not p.get("children")], plan
+
+    ops, _ = leaf_ops()
+    assert ops == ["AllNodesScan"]
+    driver.execute_query("CREATE INDEX plan_knows_since FOR ()-[r:PlanKnows]-() ON (r.since)")
+    ops, plan = leaf_ops()
+    assert ops == ["DirectedRelationshipIndexSeek"]
+    seek = next(p for p in walk(plan) if p["operatorType"] == "DirectedRelationshipIndexSeek")
+    assert seek["args"]["Details"] == "RANGE INDEX (a)-[r:PlanKnows(since)]->(b) WHERE since = $y"
+    with driver.session() as s:
+        rows = [r["i"] for r in s.run(
+            "MATCH (a)-[r:PlanKnows]->(b) WHERE r.since = $y RETURN a.i AS i", y=2003)]
+    assert rows == [3]

@@ -465,6 +465,15 @@ pub struct NodePattern {
     pub span: Span,
 }
 
+impl NodePattern {
+    /// A node pattern the parser supplied around a quantified path pattern where none was
+    /// written (`((a)-->(b)){1,3}` alone, or between two groups): its span is empty, a written
+    /// one spans at least `()`.
+    pub fn is_implied(&self) -> bool {
+        self.span.start == self.span.end
+    }
+}
+
 /// A Neo4j 5 label expression: `A`, `%` (any label), `!e`, `e&f`, `e|f`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LabelExpr {

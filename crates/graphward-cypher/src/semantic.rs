@@ -780,6 +780,18 @@ enum PatMode {
     Expr,
 }
 
+/// Can the path pattern match no node at all? It is then made only of quantified path
+/// patterns whose lower bound is 0 (`((n)-[r]->(m)){0,10}`, `(...)*`): every node pattern of
+/// the element is one the parser supplied around a group (none was written) and every
+/// relationship is such a group that may repeat zero times.
+fn may_be_empty(el: &crate::ast::PatternElement) -> bool {
+    !el.chain.is_empty()
+        && el.start.is_implied()
+        && el.chain.iter().all(|(r, n)| {
+            n.is_implied() && r.group.is_some() && matches!(r.length, Some((Some(0), _)))
+        })
+}
+
 fn sem(detail: &str, msg: impl Into<String>) -> Error {
     Error::semantic(msg).with_detail(detail)
 }
@@ -1488,6 +1500,16 @@ impl Checker {
                         format!("Variable `{p}` already declared"),
                     ));
                 }
+            }
+            if mode == PatMode::Match && may_be_empty(&part.element) {
+                return Err(sem(
+                    "InvalidQuantifiedPathPattern",
+                    "A top-level path pattern in a `MATCH` clause must be written such that it \
+                     always evaluates to at least one node pattern: a path pattern made only of \
+                     quantified path patterns with a lower bound of 0 would match the empty \
+                     path (write a node pattern before or after it, e.g. `(a)((n)-->(m)){0,10}`, \
+                     or use a lower bound of at least 1)",
+                ));
             }
             if part.shortest.as_ref().is_some_and(|k| k.is_selector()) {
                 self.selector(part, pattern.len(), mode)?;

@@ -50,6 +50,157 @@ pub(crate) struct Anchor {
     pub scan: bool,
 }
 
+/// Where the matcher starts a pattern part: decided once, by [`access_path`], from the
+/// pattern, the variables bound before it, the schema and the label counts. The matcher
+/// carries it out ([`Ev::choose_anchor`]) and EXPLAIN / PROFILE name it (`plan.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Access {
+    /// Node pattern `node` is bound already (by the input row or an earlier pattern part).
+    Bound { node: usize },
+    /// An index of `label(property)` finds node pattern `node`'s candidates; `unique` when
+    /// it backs a uniqueness or key constraint.
+    NodeIndexSeek {
+        node: usize,
+        label: String,
+        property: String,
+        value: Expr,
+        unique: bool,
+    },
+    /// A relationship index of `rel_type(property)` finds relationship pattern `rel`'s
+    /// relationships; the candidates are the nodes at its left end (node pattern `rel`).
+    RelIndexSeek {
+        rel: usize,
+        rel_type: String,
+        property: String,
+        value: Expr,
+        direction: Direction,
+    },
+    /// Every node with `label` (the smallest label of the pattern).
+    LabelScan { node: usize, label: String },
+    /// Every node.
+    AllNodes,
+}
+
+impl Access {
+    /// The node pattern the matcher starts from.
+    pub fn node(&self) -> usize {
+        match self {
+            Access::Bound { node }
+            | Access::NodeIndexSeek { node, .. }
+            | Access::LabelScan { node, .. } => *node,
+            Access::RelIndexSeek { rel, .. } => *rel,
+            Access::AllNodes => 0,
+        }
+    }
+}
+
+/// Can `e`, a value of a property map, be evaluated before the pattern is matched (it names
+/// no variable of `declared`, the ones the pattern binds itself)?
+fn known_before(e: &Expr, declared: &[&String]) -> bool {
+    match e {
+        Expr::Variable(v) => !declared.contains(&v),
+        Expr::Property(b, _) => known_before(b, declared),
+        Expr::List(items) => items.iter().all(|x| known_before(x, declared)),
+        Expr::Map(items) => items.iter().all(|(_, x)| known_before(x, declared)),
+        _ => true,
+    }
+}
+
+/// The one decision of where a pattern part starts (see [`Access`]), in this order: a bound
+/// node; an index seek of a node pattern's labels and property map; (for a pattern with
+/// relationships) a relationship index covering a single-type, fixed-length relationship's
+/// property map; the smallest label; every node. `bound` says which variables are bound
+/// before the part; `schema` is read only when an index could apply.
+pub fn access_path(
+    nps: &[&NodePattern],
+    rps: &[&RelationshipPattern],
+    bound: &dyn Fn(&str) -> bool,
+    schema: &dyn Fn() -> Result<Vec<graphward_storage::SchemaDef>>,
+    label_count: &dyn Fn(&str) -> Result<u64>,
+) -> Result<Access> {
+    for (i, np) in nps.iter().enumerate() {
+        if np.variable.as_deref().is_some_and(bound) {
+            return Ok(Access::Bound { node: i });
+        }
+    }
+    let declared: Vec<&String> = nps
+        .iter()
+        .filter_map(|n| n.variable.as_ref())
+        .chain(rps.iter().filter_map(|r| r.variable.as_ref()))
+        .filter(|v| !bound(v))
+        .collect();
+    let mut defs: Option<Vec<graphward_storage::SchemaDef>> = None;
+    let mut find = |rel: bool, label: &str, key: &str| -> Result<Option<bool>> {
+        if defs.is_none() {
+            defs = Some(schema()?);
+        }
+        Ok(defs.iter().flatten().find_map(|d| {
+            (d.kind.has_index()
+                && d.kind.on_relationships() == rel
+                && d.label == label
+                && d.properties.len() == 1
+                && d.properties.first().map(String::as_str) == Some(key))
+            .then(|| d.kind.is_constraint())
+        }))
+    };
+    for (i, np) in nps.iter().enumerate() {
+        let Some(Expr::Map(items)) = &np.properties else {
+            continue;
+        };
+        for (k, e) in items {
+            if !known_before(e, &declared) {
+                continue;
+            }
+            for l in &np.labels {
+                if let Some(unique) = find(false, l, k)? {
+                    return Ok(Access::NodeIndexSeek {
+                        node: i,
+                        label: l.clone(),
+                        property: k.clone(),
+                        value: e.clone(),
+                        unique,
+                    });
+                }
+            }
+        }
+    }
+    for (j, rp) in rps.iter().enumerate() {
+        let (Some(Expr::Map(items)), [rel_type]) = (&rp.properties, rp.types.as_slice()) else {
+            continue;
+        };
+        if rp.length.is_some() || j >= nps.len() {
+            continue;
+        }
+        for (k, e) in items {
+            if known_before(e, &declared) && find(true, rel_type, k)?.is_some() {
+                return Ok(Access::RelIndexSeek {
+                    rel: j,
+                    rel_type: rel_type.clone(),
+                    property: k.clone(),
+                    value: e.clone(),
+                    direction: rp.direction,
+                });
+            }
+        }
+    }
+    let mut best: Option<(usize, u64, &str)> = None;
+    for (i, np) in nps.iter().enumerate() {
+        for l in &np.labels {
+            let c = label_count(l)?;
+            if best.is_none_or(|(_, bc, _)| c < bc) {
+                best = Some((i, c, l.as_str()));
+            }
+        }
+    }
+    Ok(match best {
+        Some((node, _, l)) => Access::LabelScan {
+            node,
+            label: l.to_string(),
+        },
+        None => Access::AllNodes,
+    })
+}
+
 #[derive(Clone, Copy)]
 struct Step {
     rel: usize,
@@ -222,131 +373,114 @@ impl<'a> Ev<'a> {
         Ok(())
     }
 
-    /// Pick where to start: a bound node, an index seek, the smallest label (by the stored
-    /// label counts), or everything. Label and full scans are pulled lazily from the storage.
+    /// The access path of a pattern part on `row` ([`access_path`], the decision EXPLAIN
+    /// shows).
+    pub(crate) fn access_for(
+        &self,
+        nps: &[&NodePattern],
+        rps: &[&RelationshipPattern],
+        row: &Row,
+    ) -> Result<Access> {
+        access_path(
+            nps,
+            rps,
+            &|v| row.contains_key(v),
+            &|| self.g.schema(),
+            &|l| self.g.label_count(l),
+        )
+    }
+
+    /// Where to start, as [`access_path`] decides, and the candidates for that node
+    /// pattern. Label and full scans are pulled lazily from the storage. A seek whose value
+    /// cannot be evaluated (or whose index is gone) falls back to a scan of the label.
     fn choose_anchor(
         &self,
         nps: &[&NodePattern],
+        rps: &[&RelationshipPattern],
         row: &Row,
     ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
         let ids = |v: Vec<NodeId>| -> graphward_storage::Iter<'a, NodeId> {
             Box::new(v.into_iter().map(Ok))
         };
-        let at = |index: usize| Anchor {
+        let seek = |index: usize| Anchor {
             index,
             label: None,
             scan: false,
         };
-        for (i, np) in nps.iter().enumerate() {
-            if let Some(v) = &np.variable {
-                if let Some(val) = row.get(v) {
-                    return Ok((
-                        at(i),
-                        match val {
-                            Value::Node(n) => ids(vec![n.id as u64]),
-                            Value::Null => ids(vec![]),
-                            other => {
-                                return Err(Error::type_error(format!(
-                                    "variable `{v}` is a {}, expected a node",
-                                    other.type_name()
-                                ))
-                                .with_detail("VariableTypeConflict"))
-                            }
-                        },
-                    ));
-                }
-            }
-        }
-        for (i, np) in nps.iter().enumerate() {
-            if let Some(found) = self.index_candidates(np, row)? {
-                return Ok((at(i), ids(found)));
-            }
-        }
-        let mut best: Option<(usize, u64, &str)> = None;
-        for (i, np) in nps.iter().enumerate() {
-            for l in &np.labels {
-                let c = self.g.label_count(l)?;
-                if best.is_none_or(|(_, bc, _)| c < bc) {
-                    best = Some((i, c, l.as_str()));
-                }
-            }
-        }
-        if let Some((i, _, l)) = best {
-            let anchor = Anchor {
-                index: i,
-                label: Some(l.to_string()),
-                scan: true,
-            };
-            return Ok((anchor, self.g.node_ids(Some(l))?));
-        }
-        let anchor = Anchor {
-            index: 0,
-            label: None,
-            scan: true,
-        };
-        Ok((anchor, self.g.node_ids(None)?))
-    }
-
-    /// The anchor of one pattern part: [`Ev::choose_anchor`]'s, unless that is a scan and a
-    /// relationship index covers a relationship's property map: then the nodes at one end of
-    /// the relationships it finds (the expansion checks the relationship again).
-    fn anchor_for_part(
-        &self,
-        part: &PatternPart,
-        row: &Row,
-    ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
-        let nps = Self::node_patterns(part);
-        let (anchor, candidates) = self.choose_anchor(&nps, row)?;
-        if !anchor.scan || part.element.chain.is_empty() {
-            return Ok((anchor, candidates));
-        }
-        let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
-        match self.rel_index_candidates(&nps, &rps, row)? {
-            Some((index, found)) => Ok((
+        let scan = |index: usize, label: Option<&str>| -> Result<(Anchor, _)> {
+            Ok((
                 Anchor {
                     index,
-                    label: None,
-                    scan: false,
+                    label: label.map(str::to_string),
+                    scan: true,
                 },
-                Box::new(found.into_iter().map(Ok)),
-            )),
-            None => Ok((anchor, candidates)),
-        }
-    }
-
-    /// Through a relationship index: the nodes at the left end of the relationships of one
-    /// fixed-length relationship pattern `(a)-[:T {p: v}]-(b)` whose property map the index
-    /// covers, and that node pattern's index.
-    fn rel_index_candidates(
-        &self,
-        nps: &[&NodePattern],
-        rps: &[&RelationshipPattern],
-        row: &Row,
-    ) -> Result<Option<(usize, Vec<NodeId>)>> {
-        for (j, rp) in rps.iter().enumerate() {
-            let (Some(Expr::Map(items)), [rel_type]) = (&rp.properties, rp.types.as_slice()) else {
-                continue;
-            };
-            if rp.length.is_some() || j >= nps.len() {
-                continue;
+                self.g.node_ids(label)?,
+            ))
+        };
+        match self.access_for(nps, rps, row)? {
+            Access::Bound { node } => {
+                let Some(v) = nps.get(node).and_then(|np| np.variable.as_ref()) else {
+                    return scan(0, None);
+                };
+                Ok((
+                    seek(node),
+                    match row.get(v) {
+                        Some(Value::Node(n)) => ids(vec![n.id as u64]),
+                        Some(Value::Null) | None => ids(vec![]),
+                        Some(other) => {
+                            return Err(Error::type_error(format!(
+                                "variable `{v}` is a {}, expected a node",
+                                other.type_name()
+                            ))
+                            .with_detail("VariableTypeConflict"))
+                        }
+                    },
+                ))
             }
-            for (k, e) in items {
-                // Only expressions that do not depend on the relationship itself.
-                let Ok(v) = self.eval(e, row) else { continue };
-                let Some(rels) = self.g.rel_index_seek(
-                    rel_type,
-                    std::slice::from_ref(k),
-                    std::slice::from_ref(&v),
-                )?
-                else {
-                    continue;
+            Access::NodeIndexSeek {
+                node,
+                label,
+                property,
+                value,
+                ..
+            } => {
+                let found = match self.eval(&value, row) {
+                    Ok(v) => self.g.index_seek(
+                        &label,
+                        std::slice::from_ref(&property),
+                        std::slice::from_ref(&v),
+                    )?,
+                    Err(_) => None,
+                };
+                match found {
+                    Some(found) => Ok((seek(node), ids(found))),
+                    None => scan(node, Some(&label)),
+                }
+            }
+            Access::RelIndexSeek {
+                rel,
+                rel_type,
+                property,
+                value,
+                direction,
+            } => {
+                let found = match self.eval(&value, row) {
+                    Ok(v) => self.g.rel_index_seek(
+                        &rel_type,
+                        std::slice::from_ref(&property),
+                        std::slice::from_ref(&v),
+                    )?,
+                    Err(_) => None,
+                };
+                let Some(rels) = found else {
+                    return scan(0, None);
                 };
                 let mut ends = Vec::with_capacity(rels.len());
                 for r in rels {
                     let Some(rec) = self.g.relationship(r)? else {
                         continue;
                     };
-                    match rp.direction {
+                    match direction {
                         Direction::Outgoing => ends.push(rec.src),
                         Direction::Incoming => ends.push(rec.dst),
                         Direction::Both => ends.extend([rec.src, rec.dst]),
@@ -354,32 +488,22 @@ impl<'a> Ev<'a> {
                 }
                 ends.sort_unstable();
                 ends.dedup();
-                return Ok(Some((j, ends)));
+                Ok((seek(rel), ids(ends)))
             }
+            Access::LabelScan { node, label } => scan(node, Some(&label)),
+            Access::AllNodes => scan(0, None),
         }
-        Ok(None)
     }
 
-    fn index_candidates(&self, np: &NodePattern, row: &Row) -> Result<Option<Vec<NodeId>>> {
-        let Some(Expr::Map(items)) = &np.properties else {
-            return Ok(None);
-        };
-        if np.labels.is_empty() || items.is_empty() {
-            return Ok(None);
-        }
-        for (k, e) in items {
-            // Only expressions that do not depend on the node itself.
-            let Ok(v) = self.eval(e, row) else { continue };
-            for l in &np.labels {
-                if let Some(ids) =
-                    self.g
-                        .index_seek(l, std::slice::from_ref(k), std::slice::from_ref(&v))?
-                {
-                    return Ok(Some(ids));
-                }
-            }
-        }
-        Ok(None)
+    /// The anchor of one pattern part (see [`Ev::choose_anchor`]).
+    fn anchor_for_part(
+        &self,
+        part: &PatternPart,
+        row: &Row,
+    ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
+        let nps = Self::node_patterns(part);
+        let rps: Vec<&RelationshipPattern> = part.element.chain.iter().map(|(r, _)| r).collect();
+        self.choose_anchor(&nps, &rps, row)
     }
 
     /// Does node `id` satisfy node pattern `i`? Binds its variable if so.
@@ -984,7 +1108,7 @@ impl<'a> Ev<'a> {
         {
             return Ok(None);
         }
-        let (_, candidates) = self.choose_anchor(&[np], row)?;
+        let (_, candidates) = self.choose_anchor(&[np], &[], row)?;
         let res = self.env.mem.reservation();
         let mut ids = Vec::new();
         let mut r = row.clone();
@@ -1096,7 +1220,7 @@ impl<'a> Ev<'a> {
         let starts = match self.selector_ends(&start_pat, &row)? {
             Some(ids) => ids,
             None => {
-                let (_, c) = self.choose_anchor(&[&start_pat], &row)?;
+                let (_, c) = self.choose_anchor(&[&start_pat], &[], &row)?;
                 c.collect::<Result<Vec<NodeId>>>()?
             }
         };

@@ -1207,6 +1207,15 @@ impl EngineTx {
                 }
                 let writes = has_updates(q);
                 if explain {
+                    // The access paths are decided against the graph's schema and label
+                    // counts, as the matcher decides them when the query runs.
+                    if self.store.is_none() {
+                        self.open_store(false)?;
+                    }
+                    let mut planned = plan::plan_query(q, query);
+                    if let Some(store) = &self.store {
+                        planned.root.resolve_access(store.read())?;
+                    }
                     return Ok(Box::new(RowsStream::with_summary(
                         vec![],
                         vec![],
@@ -1217,7 +1226,7 @@ impl EngineTx {
                                 QueryType::Read
                             },
                             database: self.name.clone(),
-                            plan: Some(Box::new(plan::plan_query(q, query).root.describe())),
+                            plan: Some(Box::new(planned.root.describe())),
                             ..Summary::default()
                         },
                     )));
@@ -1259,7 +1268,12 @@ impl EngineTx {
                 }
                 let env = self.env(params);
                 let deep = crate::semantic::statement_is_deep(stmt);
-                let planned = plan::plan_query(q, query);
+                let mut planned = plan::plan_query(q, query);
+                if profile {
+                    if let Some(store) = &self.store {
+                        planned.root.resolve_access(store.read())?;
+                    }
+                }
                 if planned.executable && !writes && !deep {
                     // Rows are pulled from the plan as the client asks for them; the result
                     // holds the storage transaction until it ends.

@@ -38,12 +38,16 @@ use graphward_storage::{
 };
 
 use super::eval::{node_ref, Ev, Row, Vars};
+use super::matcher::Access;
 use super::project::{
     contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
     Aggregator,
 };
 use super::values::{key, order};
-use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
+use crate::ast::{
+    Clause, Direction, Expr, Match, NodePattern, PatternPart, Projection, Query,
+    RelationshipPattern, SingleQuery, SortItem, Unwind,
+};
 
 /// A plan: its root operator, the result columns, and whether the streaming executor can run
 /// it (otherwise it only describes what the clause runner does, for EXPLAIN).
@@ -230,12 +234,119 @@ enum Op {
     },
 }
 
-/// How a MATCH is expected to start (for EXPLAIN; the matcher picks the anchor per row).
+/// How EXPLAIN shows a MATCH. For a single pattern part, its access path is the matcher's own
+/// decision ([`super::matcher::access_path`]), taken against a graph by
+/// [`Node::resolve_access`]: the scan or seek of a lone node pattern, or the leaf under the
+/// expansion.
 #[derive(Clone)]
 struct MatchShape {
     operator: String,
     details: String,
     identifiers: Vec<String>,
+    /// The pattern part whose access path is shown, and the variables bound before it.
+    part: Option<(Box<PatternPart>, Vec<String>)>,
+    /// That access path, once resolved.
+    access: Option<Access>,
+    optional: bool,
+}
+
+impl MatchShape {
+    fn prefix(&self) -> &'static str {
+        if self.optional {
+            "Optional"
+        } else {
+            ""
+        }
+    }
+
+    /// The part's node and relationship patterns.
+    fn patterns(part: &PatternPart) -> (Vec<&NodePattern>, Vec<&RelationshipPattern>) {
+        let mut nps = vec![&part.element.start];
+        nps.extend(part.element.chain.iter().map(|(_, n)| n));
+        let rps = part.element.chain.iter().map(|(r, _)| r).collect();
+        (nps, rps)
+    }
+
+    /// The operator, details and identifiers of the access path (`None` for a bound node,
+    /// which has no leaf of its own).
+    fn access_text(&self) -> Option<(String, String, Vec<String>)> {
+        let (part, _) = self.part.as_ref()?;
+        let (nps, rps) = Self::patterns(part);
+        let var = |i: usize| {
+            nps.get(i)
+                .and_then(|n| n.variable.clone())
+                .unwrap_or_default()
+        };
+        let ids = |i: usize| {
+            nps.get(i)
+                .and_then(|n| n.variable.clone())
+                .into_iter()
+                .collect()
+        };
+        Some(match self.access.as_ref()? {
+            Access::Bound { .. } => return None,
+            Access::NodeIndexSeek {
+                node,
+                label,
+                property,
+                value,
+                unique,
+            } => (
+                if *unique {
+                    "NodeUniqueIndexSeek"
+                } else {
+                    "NodeIndexSeek"
+                }
+                .to_string(),
+                format!(
+                    "{} {}:{label}({property}) WHERE {property} = {}",
+                    if *unique { "UNIQUE" } else { "RANGE INDEX" },
+                    var(*node),
+                    expr_text(value)
+                ),
+                ids(*node),
+            ),
+            Access::RelIndexSeek {
+                rel,
+                rel_type,
+                property,
+                value,
+                direction,
+            } => {
+                let r = rps.get(*rel).and_then(|r| r.variable.clone());
+                let (l, rr) = match direction {
+                    Direction::Outgoing => ("-", "->"),
+                    Direction::Incoming => ("<-", "-"),
+                    Direction::Both => ("-", "-"),
+                };
+                let mut identifiers: Vec<String> = ids(*rel);
+                identifiers.extend(r.clone());
+                identifiers.extend(ids(rel + 1));
+                (
+                    if *direction == Direction::Both {
+                        "UndirectedRelationshipIndexSeek"
+                    } else {
+                        "DirectedRelationshipIndexSeek"
+                    }
+                    .to_string(),
+                    format!(
+                        "RANGE INDEX ({}){l}[{}:{rel_type}({property})]{rr}({}) WHERE {property} = {}",
+                        var(*rel),
+                        r.unwrap_or_default(),
+                        var(rel + 1),
+                        expr_text(value)
+                    ),
+                    identifiers,
+                )
+            }
+            Access::LabelScan { node, label } => (
+                "NodeByLabelScan".to_string(),
+                format!("{}:{label}", var(*node)),
+                ids(*node),
+            ),
+            Access::AllNodes => ("AllNodesScan".to_string(), var(0), ids(0)),
+        })
+    }
 }
 
 struct MatchCursor {
@@ -782,6 +893,26 @@ impl Node {
             .filter(|c| !matches!(c.op, Op::Argument { .. }))
             .map(|c| c.describe())
             .collect();
+        let mut children = children;
+        if let Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } = &self.op {
+            // The access path under an expansion: where the matcher starts.
+            let expands = describe
+                .part
+                .as_ref()
+                .is_some_and(|(p, _)| !p.element.chain.is_empty());
+            if let (true, Some((op, details, identifiers))) = (expands, describe.access_text()) {
+                let mut arguments = BTreeMap::new();
+                arguments.insert("Details".to_string(), Value::String(details));
+                children.push(PlanDescription {
+                    operator_type: op,
+                    identifiers,
+                    arguments,
+                    children: Vec::new(),
+                    rows: 0,
+                    db_hits: 0,
+                });
+            }
+        }
         let child_hits: u64 = self.children.iter().map(|c| c.hits_inclusive).sum();
         let (operator, details, identifiers) = self.op.describe();
         let mut arguments = BTreeMap::new();
@@ -798,6 +929,27 @@ impl Node {
         }
     }
 
+    /// Decide the access path of every MATCH of the plan against `g` (its schema and label
+    /// counts), as the matcher does, for EXPLAIN and PROFILE to show.
+    pub fn resolve_access(&mut self, g: &dyn GraphRead) -> Result<()> {
+        if let Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } = &mut self.op {
+            if let Some((part, bound)) = &describe.part {
+                let (nps, rps) = MatchShape::patterns(part);
+                describe.access = Some(super::matcher::access_path(
+                    &nps,
+                    &rps,
+                    &|v| bound.iter().any(|b| b == v),
+                    &|| g.schema(),
+                    &|l| g.label_count(l),
+                )?);
+            }
+        }
+        for c in &mut self.children {
+            c.resolve_access(g)?;
+        }
+        Ok(())
+    }
+
     fn executable(&self) -> bool {
         !matches!(self.op, Op::Other { .. }) && self.children.iter().all(|c| c.executable())
     }
@@ -808,11 +960,23 @@ impl Op {
         let s = |x: &str| x.to_string();
         match self {
             Op::Argument { .. } => (s("Argument"), String::new(), vec![]),
-            Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } => (
-                describe.operator.clone(),
-                describe.details.clone(),
-                describe.identifiers.clone(),
-            ),
+            Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } => {
+                let lone = describe
+                    .part
+                    .as_ref()
+                    .is_some_and(|(p, _)| p.element.chain.is_empty());
+                match describe.access_text() {
+                    // A lone node pattern: the scan or seek is the operator itself.
+                    Some((op, details, identifiers)) if lone => {
+                        (format!("{}{op}", describe.prefix()), details, identifiers)
+                    }
+                    _ => (
+                        describe.operator.clone(),
+                        describe.details.clone(),
+                        describe.identifiers.clone(),
+                    ),
+                }
+            }
             Op::Unwind { u, .. } => (
                 s("Unwind"),
                 format!("{} AS {}", expr_text(&u.expr), u.variable),
@@ -2026,10 +2190,17 @@ fn match_shape(m: &Match, scope: &[String], source: &str) -> MatchShape {
         }
         _ => format!("{prefix}CartesianProduct"),
     };
+    let part = match m.pattern.as_slice() {
+        [p] if p.shortest.is_none() => Some((Box::new(p.clone()), scope.to_vec())),
+        _ => None,
+    };
     MatchShape {
         operator,
         details,
         identifiers,
+        part,
+        access: None,
+        optional: m.optional,
     }
 }
 

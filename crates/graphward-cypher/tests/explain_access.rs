@@ -1,0 +1,172 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! EXPLAIN and PROFILE name the access path the matcher really takes (one decision,
+//! `matcher::access_path`, for both): a node index seek, a unique one, a relationship index
+//! seek (directed or not), a label scan, every node; with and without the index.
+
+use std::collections::BTreeMap;
+
+use graphward_core::engine::{AccessMode, PlanDescription, QueryEngine, TxOptions};
+use graphward_core::engine::{EngineConfig, Params};
+use graphward_core::Value;
+use graphward_cypher::Engine;
+
+mod common;
+use common::run;
+
+fn plan_of(e: &Engine, query: &str, params: Params) -> PlanDescription {
+    let mut tx = e
+        .begin(TxOptions {
+            mode: AccessMode::Read,
+            implicit: true,
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let s = tx.run(query, params).unwrap();
+    let plan = *s.summary().plan.unwrap();
+    drop(s);
+    tx.commit().unwrap();
+    plan
+}
+
+/// The operators from the root down the first children, with the leaf's details.
+fn shape(p: &PlanDescription) -> (Vec<String>, String) {
+    let mut ops = vec![p.operator_type.clone()];
+    let mut p = p;
+    while let Some(c) = p.children.first() {
+        ops.push(c.operator_type.clone());
+        p = c;
+    }
+    let details = match p.arguments.get("Details") {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    (ops, details)
+}
+
+fn y(v: i64) -> Params {
+    let mut p = BTreeMap::new();
+    p.insert("y".to_string(), Value::Int(v));
+    p
+}
+
+fn graph() -> Engine {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 20) AS i CREATE (:P {name: 'p' + i})-[:KNOWS {since: 2000 + i}]->(:Q {id: i})",
+    )
+    .unwrap();
+    e
+}
+
+#[test]
+fn node_patterns_name_the_scan_or_the_seek() {
+    let e = graph();
+    let q = "EXPLAIN MATCH (n:P {name: $y}) RETURN n";
+    let (ops, details) = shape(&plan_of(&e, q, y(1)));
+    assert_eq!(ops.last().unwrap(), "NodeByLabelScan", "{ops:?}");
+    assert_eq!(details, "n:P");
+    let (ops, details) = shape(&plan_of(&e, "EXPLAIN MATCH (n) RETURN n", y(1)));
+    assert_eq!(ops.last().unwrap(), "AllNodesScan", "{ops:?}");
+    assert_eq!(details, "n");
+
+    run(&e, "CREATE INDEX FOR (n:P) ON (n.name)").unwrap();
+    let (ops, details) = shape(&plan_of(&e, q, y(1)));
+    assert_eq!(ops.last().unwrap(), "NodeIndexSeek", "{ops:?}");
+    assert_eq!(details, "RANGE INDEX n:P(name) WHERE name = $y");
+
+    run(&e, "CREATE CONSTRAINT FOR (q:Q) REQUIRE q.id IS UNIQUE").unwrap();
+    let (ops, details) = shape(&plan_of(
+        &e,
+        "EXPLAIN MATCH (a)-[:KNOWS]->(b:Q {id: $y}) RETURN a",
+        y(1),
+    ));
+    assert_eq!(ops[ops.len() - 2], "Expand(All)", "{ops:?}");
+    assert_eq!(ops.last().unwrap(), "NodeUniqueIndexSeek", "{ops:?}");
+    assert_eq!(details, "UNIQUE b:Q(id) WHERE id = $y");
+}
+
+#[test]
+fn a_relationship_index_seek_is_named_with_its_index() {
+    let e = graph();
+    let queries = [
+        "EXPLAIN MATCH (a)-[r:KNOWS {since: $y}]->(b) RETURN a",
+        "EXPLAIN MATCH (a)-[r:KNOWS]->(b) WHERE r.since = $y RETURN a",
+    ];
+    for q in queries {
+        let (ops, _) = shape(&plan_of(&e, q, y(2003)));
+        assert_eq!(ops[ops.len() - 2], "Expand(All)", "{ops:?}");
+        assert_eq!(ops.last().unwrap(), "AllNodesScan", "{q}: {ops:?}");
+    }
+    run(&e, "CREATE INDEX FOR ()-[r:KNOWS]-() ON (r.since)").unwrap();
+    for q in queries {
+        let (ops, details) = shape(&plan_of(&e, q, y(2003)));
+        assert_eq!(ops[ops.len() - 2], "Expand(All)", "{ops:?}");
+        assert_eq!(
+            ops.last().unwrap(),
+            "DirectedRelationshipIndexSeek",
+            "{q}: {ops:?}"
+        );
+        assert_eq!(
+            details,
+            "RANGE INDEX (a)-[r:KNOWS(since)]->(b) WHERE since = $y"
+        );
+    }
+    let (ops, details) = shape(&plan_of(
+        &e,
+        "EXPLAIN MATCH (a)-[r:KNOWS {since: $y}]-(b) RETURN a",
+        y(2003),
+    ));
+    assert_eq!(
+        ops.last().unwrap(),
+        "UndirectedRelationshipIndexSeek",
+        "{ops:?}"
+    );
+    assert_eq!(
+        details,
+        "RANGE INDEX (a)-[r:KNOWS(since)]-(b) WHERE since = $y"
+    );
+
+    // PROFILE shows the same access path, and the query finds its one row.
+    let mut tx = e
+        .begin(TxOptions {
+            mode: AccessMode::Read,
+            implicit: true,
+            ..TxOptions::default()
+        })
+        .unwrap();
+    let mut s = tx
+        .run(
+            "PROFILE MATCH (a)-[r:KNOWS {since: $y}]->(b) RETURN a.name AS n",
+            y(2003),
+        )
+        .unwrap();
+    assert_eq!(s.next_row().unwrap().unwrap(), vec![Value::from("p3")]);
+    assert!(s.next_row().is_none());
+    let (ops, _) = shape(&s.summary().profile.unwrap());
+    assert_eq!(
+        ops.last().unwrap(),
+        "DirectedRelationshipIndexSeek",
+        "{ops:?}"
+    );
+}
+
+#[test]
+fn a_bound_node_is_not_scanned_again() {
+    let e = graph();
+    run(&e, "CREATE INDEX FOR (n:P) ON (n.name)").unwrap();
+    let (ops, _) = shape(&plan_of(
+        &e,
+        "EXPLAIN MATCH (a:P {name: $y}) MATCH (a)-[:KNOWS]->(b) RETURN b",
+        y(1),
+    ));
+    // The second MATCH starts from `a`: its only leaf is the first MATCH's seek.
+    assert_eq!(ops.last().unwrap(), "NodeIndexSeek", "{ops:?}");
+    assert_eq!(
+        ops.iter()
+            .filter(|o| o.ends_with("Scan") || o.ends_with("Seek"))
+            .count(),
+        1,
+        "{ops:?}"
+    );
+}
