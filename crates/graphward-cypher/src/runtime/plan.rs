@@ -18,10 +18,12 @@
 //! query's memory budget. Scans are read from the storage a page at a time (the plan holds
 //! no borrow of it between pulls), with the cancel flag and the clock checked before each
 //! page; chains of fixed single hops are expanded slot to slot ([`ExpandShape`], `Walk`).
-//! Parts the frame pipeline does not do itself (variable-length and quantified patterns,
-//! predicates inside patterns, path variables, several pattern parts, DISTINCT with ORDER
-//! BY) hand a row built from the frame to the matcher or the projection code and write the
-//! slots back.
+//! Several pattern parts of which at most one has relationships are matched part by part
+//! (one match each, the WHERE on the last), so a cartesian product streams. Parts the frame
+//! pipeline does not do itself (variable-length and quantified patterns, predicates inside
+//! patterns, path variables, pattern parts sharing relationship uniqueness, DISTINCT with
+//! ORDER BY) hand a row built from the frame to the matcher or the projection code and write
+//! the slots back.
 //!
 //! Queries the executor cannot run yet (updates, procedure calls, subqueries, UNION) run on
 //! the clause-at-a-time runner (`runner.rs`); [`plan_query`] still describes them for EXPLAIN.
@@ -1355,55 +1357,89 @@ fn plan_single(
             c => (c, false),
         };
         match c {
-            Clause::Match(m) => {
-                let new_vars = pattern_vars(&m.pattern);
-                let describe = match_shape(m, &scope, source);
-                let streams = m.pattern.len() == 1 && m.pattern[0].shortest.is_none();
-                let input: Scope = sc.clone().into();
-                let mut defs = Vec::new();
-                for v in &new_vars {
-                    if !scope.contains(v) {
-                        let s = slots.fresh();
-                        defs.push((v.clone(), s));
-                        bind(&mut sc, &mut scope, v, s);
-                    }
-                }
-                let defs: Scope = defs.into();
-                node = if streams {
-                    let scan_slot = scan_slot(m, &input, &defs);
-                    let expand = expand_shape(m, &input, &defs, slots).map(Box::new);
-                    Node::new(
-                        Op::MatchStream {
-                            prefetch: prefetch_key(
-                                m,
-                                &input_names(&input),
-                                sq.clauses.get(ci..).unwrap_or(&[]),
-                            ),
-                            m: Box::new(m.clone()),
-                            describe,
-                            cur: None,
-                            pending: VecDeque::new(),
-                            input,
-                            defs,
-                            output: sc.clone().into(),
-                            scan_slot,
-                            expand,
-                        },
-                        vec![node],
-                    )
+            Clause::Match(whole) => {
+                // Several pattern parts of which at most one has relationships (so none can
+                // share a relationship with another): one streaming match per part, each
+                // reading the slots the parts before it bound, WHERE on the last.
+                let split = !whole.optional
+                    && whole.pattern.len() > 1
+                    && whole.pattern.iter().all(|p| p.shortest.is_none())
+                    && whole
+                        .pattern
+                        .iter()
+                        .filter(|p| !p.element.chain.is_empty())
+                        .count()
+                        <= 1;
+                let parts: Vec<Match> = if split {
+                    let last = whole.pattern.len() - 1;
+                    whole
+                        .pattern
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| Match {
+                            optional: false,
+                            pattern: vec![p.clone()],
+                            where_: if i == last {
+                                whole.where_.clone()
+                            } else {
+                                None
+                            },
+                            span: whole.span,
+                        })
+                        .collect()
                 } else {
-                    Node::new(
-                        Op::MatchPerRow {
-                            m: Box::new(m.clone()),
-                            scope: input_names(&input),
-                            describe,
-                            pending: VecDeque::new(),
-                            input,
-                            defs,
-                        },
-                        vec![node],
-                    )
+                    vec![whole.clone()]
                 };
+                for m in &parts {
+                    let new_vars = pattern_vars(&m.pattern);
+                    let describe = match_shape(m, &scope, source);
+                    let streams = m.pattern.len() == 1 && m.pattern[0].shortest.is_none();
+                    let input: Scope = sc.clone().into();
+                    let mut defs = Vec::new();
+                    for v in &new_vars {
+                        if !scope.contains(v) {
+                            let s = slots.fresh();
+                            defs.push((v.clone(), s));
+                            bind(&mut sc, &mut scope, v, s);
+                        }
+                    }
+                    let defs: Scope = defs.into();
+                    node = if streams {
+                        let scan_slot = scan_slot(m, &input, &defs);
+                        let expand = expand_shape(m, &input, &defs, slots).map(Box::new);
+                        Node::new(
+                            Op::MatchStream {
+                                prefetch: prefetch_key(
+                                    m,
+                                    &input_names(&input),
+                                    sq.clauses.get(ci..).unwrap_or(&[]),
+                                ),
+                                m: Box::new(m.clone()),
+                                describe,
+                                cur: None,
+                                pending: VecDeque::new(),
+                                input,
+                                defs,
+                                output: sc.clone().into(),
+                                scan_slot,
+                                expand,
+                            },
+                            vec![node],
+                        )
+                    } else {
+                        Node::new(
+                            Op::MatchPerRow {
+                                m: Box::new(m.clone()),
+                                scope: input_names(&input),
+                                describe,
+                                pending: VecDeque::new(),
+                                input,
+                                defs,
+                            },
+                            vec![node],
+                        )
+                    };
+                }
             }
             Clause::Unwind(u) => {
                 let input: Scope = sc.clone().into();
@@ -2549,6 +2585,21 @@ mod tests {
 
     /// Runs `text` on the streaming executor over `g`: the rows, or the first error.
     fn run(g: &Graph, text: &str) -> Result<Vec<Vec<Value>>> {
+        let mut rows = Vec::new();
+        stream(g, text, &QueryMemory::new(1 << 30, MemoryPool::new(1 << 30)), |r| {
+            rows.push(r)
+        })?;
+        Ok(rows)
+    }
+
+    /// Runs `text` on the streaming executor over `g` with the memory account `mem`, handing
+    /// each row to `each` as it is pulled (as a Bolt PULL does).
+    fn stream(
+        g: &Graph,
+        text: &str,
+        mem: &Arc<QueryMemory>,
+        mut each: impl FnMut(Vec<Value>),
+    ) -> Result<()> {
         let Statement::Query(q) = crate::runtime::parse_statement(text, &Limits::default())? else {
             panic!("not a query: {text}");
         };
@@ -2561,7 +2612,7 @@ mod tests {
             deadline: None,
             database: "neo4j".into(),
             max_rows: u64::MAX,
-            mem: MemAccount::new(QueryMemory::new(1 << 30, MemoryPool::new(1 << 30))),
+            mem: MemAccount::new(mem.clone()),
             procedures: Default::default(),
             tx_metadata: Default::default(),
             import_dir: None,
@@ -2572,16 +2623,15 @@ mod tests {
             hits: &hits,
         };
         let mut frame = vec![Value::Null; plan.width];
-        let mut rows = Vec::new();
         while plan.root.pull(&cx, &mut frame)? {
-            rows.push(
+            each(
                 plan.column_slots
                     .iter()
                     .map(|s| frame.get(*s).cloned().unwrap_or(Value::Null))
                     .collect(),
             );
         }
-        Ok(rows)
+        Ok(())
     }
 
     #[test]
@@ -2736,6 +2786,92 @@ mod tests {
         // A cancel is seen within a page of candidates.
         let g = graph(100_000, 500);
         let err = run(&g, "MATCH (a)-[r:R]->(b) RETURN count(*)").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Terminated);
+        assert!(
+            g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
+            "{}",
+            g.reads.get()
+        );
+    }
+
+    /// Several pattern parts (at most one with relationships) stream part by part.
+    #[test]
+    fn pattern_parts_stream_one_after_another() {
+        let ints = |v: &[i64]| v.iter().map(|i| Value::Int(*i)).collect::<Vec<_>>();
+        for (q, want) in [
+            (
+                "MATCH (a:N {id: 1}), (b:N {id: 2}) RETURN a.id, b.id",
+                vec![ints(&[1, 2])],
+            ),
+            (
+                "MATCH (a:N {id: 5}), (a)-[:R]->(b) RETURN b.id",
+                vec![ints(&[6])],
+            ),
+            (
+                "MATCH (a:N), (b:N) WHERE a.id = 3 AND b.id = a.id + 1 RETURN b.id",
+                vec![ints(&[4])],
+            ),
+            ("MATCH (a:N), (b:N) RETURN count(*)", vec![ints(&[100])]),
+        ] {
+            let plan = plan_of(q);
+            fn per_row(n: &Node) -> bool {
+                matches!(n.op, Op::MatchPerRow { .. }) || n.children.iter().any(per_row)
+            }
+            assert!(!per_row(&plan.root), "{q}");
+            let g = graph(10, u64::MAX);
+            assert_eq!(run(&g, q).unwrap(), want, "{q}");
+        }
+        // Two parts with relationships share the relationship uniqueness: the matcher.
+        fn per_row(n: &Node) -> bool {
+            matches!(n.op, Op::MatchPerRow { .. }) || n.children.iter().any(per_row)
+        }
+        assert!(per_row(
+            &plan_of("MATCH (a)-[:R]->(b), (b)-[:R]->(c) RETURN count(*)").root
+        ));
+        assert!(per_row(
+            &plan_of("OPTIONAL MATCH (a:N), (b:N) RETURN count(*)").root
+        ));
+    }
+
+    /// A cartesian product streams: LIMIT reads a handful of records, the query's memory
+    /// stays flat however many rows it makes, and a cancel is seen within a page.
+    #[test]
+    fn a_cartesian_product_streams() {
+        for q in [
+            "MATCH (a:N), (b:N) RETURN a, b LIMIT 5",
+            "MATCH (a:N), (b:N), (c:N), (d:N) RETURN a, b, c, d LIMIT 5",
+        ] {
+            let g = graph(300_000, u64::MAX);
+            assert_eq!(run(&g, q).unwrap().len(), 5, "{q}");
+            let reads = g.reads.get();
+            assert!(reads <= 4 * FIRST_PAGE as u64, "{q}: {reads} records read");
+        }
+        // 1000 x 1000 rows under a 1 MiB budget (materialized they would take hundreds of
+        // MiB). The query's peak grows only while the scans' pages double to their size
+        // (bounded by MAX_PAGE ids each), then stays where it is for the next 500k rows.
+        let peak = |q: &str| {
+            let g = graph(1000, u64::MAX);
+            let mem = QueryMemory::new(1 << 20, MemoryPool::new(1 << 20));
+            let mut rows = 0u64;
+            stream(&g, q, &mem, |r| {
+                assert_eq!(r.len(), 2);
+                rows += 1;
+            })
+            .unwrap();
+            (rows, mem.peak())
+        };
+        let (first, early) = peak("MATCH (a:N), (b:N) RETURN a, b LIMIT 1000");
+        assert_eq!(first, 1000);
+        let (half, pages_full) = peak("MATCH (a:N), (b:N) RETURN a, b LIMIT 510000");
+        assert_eq!(half, 510_000);
+        let (all, late) = peak("MATCH (a:N), (b:N) RETURN a, b");
+        assert_eq!(all, 1_000_000);
+        let page = (2 * MAX_PAGE * std::mem::size_of::<(NodeId, Option<Value>)>()) as u64;
+        assert!(late <= early + page, "peak {early} -> {late} bytes");
+        assert_eq!(late, pages_full, "the peak moved after the pages were full-size");
+        // A cancel is seen within a page of candidates, not after the product.
+        let g = graph(100_000, 500);
+        let err = run(&g, "MATCH (a:N), (b:N) RETURN count(*)").unwrap_err();
         assert_eq!(err.code, ErrorCode::Terminated);
         assert!(
             g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
