@@ -146,7 +146,7 @@ enum Op {
         /// The property of the pattern's node the query reads (most often), read along with
         /// the ids when the anchor is a scan.
         prefetch: Option<Arc<str>>,
-        describe: MatchShape,
+        describe: Box<MatchShape>,
         cur: Option<MatchCursor>,
         pending: VecDeque<Row>,
         /// The input's variables, and the ones the pattern binds (with their slots).
@@ -166,7 +166,7 @@ enum Op {
     MatchPerRow {
         m: Box<Match>,
         scope: Vec<String>,
-        describe: MatchShape,
+        describe: Box<MatchShape>,
         pending: VecDeque<Row>,
         input: Scope,
         defs: Scope,
@@ -1392,7 +1392,7 @@ fn plan_single(
                 };
                 for m in &parts {
                     let new_vars = pattern_vars(&m.pattern);
-                    let describe = match_shape(m, &scope, source);
+                    let describe = Box::new(match_shape(m, &scope, source));
                     let streams = m.pattern.len() == 1 && m.pattern[0].shortest.is_none();
                     let input: Scope = sc.clone().into();
                     let mut defs = Vec::new();
@@ -2586,9 +2586,12 @@ mod tests {
     /// Runs `text` on the streaming executor over `g`: the rows, or the first error.
     fn run(g: &Graph, text: &str) -> Result<Vec<Vec<Value>>> {
         let mut rows = Vec::new();
-        stream(g, text, &QueryMemory::new(1 << 30, MemoryPool::new(1 << 30)), |r| {
-            rows.push(r)
-        })?;
+        stream(
+            g,
+            text,
+            &QueryMemory::new(1 << 30, MemoryPool::new(1 << 30)),
+            |r| rows.push(r),
+        )?;
         Ok(rows)
     }
 
@@ -2868,7 +2871,10 @@ mod tests {
         assert_eq!(all, 1_000_000);
         let page = (2 * MAX_PAGE * std::mem::size_of::<(NodeId, Option<Value>)>()) as u64;
         assert!(late <= early + page, "peak {early} -> {late} bytes");
-        assert_eq!(late, pages_full, "the peak moved after the pages were full-size");
+        assert_eq!(
+            late, pages_full,
+            "the peak moved after the pages were full-size"
+        );
         // A cancel is seen within a page of candidates, not after the product.
         let g = graph(100_000, 500);
         let err = run(&g, "MATCH (a:N), (b:N) RETURN count(*)").unwrap_err();
