@@ -191,6 +191,8 @@ enum Op {
         columns: Vec<String>,
         slots: Vec<usize>,
         seen: HashSet<String>,
+        /// The keys seen, charged to the query (taken on the first pull).
+        held: Option<graphward_core::memory::Reservation>,
     },
     /// ORDER BY; with `skip`/`limit` a top-k of `skip + limit` rows.
     Sort {
@@ -746,7 +748,9 @@ impl Node {
                 }
                 Ok(true)
             }
-            Op::Distinct { slots, seen, .. } => loop {
+            Op::Distinct {
+                slots, seen, held, ..
+            } => loop {
                 if !Self::child(children, cx, frame)? {
                     return Ok(false);
                 }
@@ -755,6 +759,12 @@ impl Node {
                     .map(|s| key(frame.get(*s).unwrap_or(&Value::Null)))
                     .collect::<Vec<_>>()
                     .join("\u{1}");
+                if !seen.contains(&k) {
+                    // The key, its String and the set's slot for it stay until the end.
+                    let cost = (k.capacity() + 2 * std::mem::size_of::<String>()) as u64;
+                    held.get_or_insert_with(|| ev.env.mem.reservation())
+                        .grow(cost)?;
+                }
                 if seen.insert(k) {
                     ev.env.check_rows(seen.len())?;
                     return Ok(true);
@@ -2123,6 +2133,7 @@ fn plan_projection(
                 columns: columns.clone(),
                 slots: out.iter().map(|(_, s)| *s).collect(),
                 seen: HashSet::new(),
+                held: None,
             },
             vec![node],
         );
