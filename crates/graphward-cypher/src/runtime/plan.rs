@@ -25,7 +25,7 @@
 //! ORDER BY) hand a row built from the frame to the matcher or the projection code and write
 //! the slots back.
 //!
-//! Queries the executor cannot run yet (updates, procedure calls, subqueries, UNION) run on
+//! Queries the executor cannot run yet (updates, procedure calls, subqueries) run on
 //! the clause-at-a-time runner (`runner.rs`); [`plan_query`] still describes them for EXPLAIN.
 
 use std::cell::Cell;
@@ -230,6 +230,15 @@ enum Op {
         out: Option<VecDeque<Row>>,
         input: Scope,
         columns: Scope,
+    },
+    /// UNION [ALL]: the branches one after another, each branch's result columns moved into
+    /// the first branch's slots (UNION without ALL is this under a DISTINCT).
+    Union {
+        columns: Vec<String>,
+        /// Each branch's result slots, in column order.
+        branches: Vec<Vec<usize>>,
+        /// The branch being pulled.
+        at: usize,
     },
     /// A clause only the clause runner executes (described for EXPLAIN).
     Other {
@@ -748,6 +757,26 @@ impl Node {
                 }
                 Ok(true)
             }
+            Op::Union { branches, at, .. } => loop {
+                let Some(c) = children.get_mut(*at) else {
+                    return Ok(false);
+                };
+                if c.pull(cx, frame)? {
+                    if *at > 0 {
+                        if let (Some(from), Some(to)) = (branches.get(*at), branches.first()) {
+                            for (f, t) in from.iter().zip(to) {
+                                let v = frame
+                                    .get_mut(*f)
+                                    .map(|x| std::mem::replace(x, Value::Null))
+                                    .unwrap_or(Value::Null);
+                                set(frame, *t, v);
+                            }
+                        }
+                    }
+                    return Ok(true);
+                }
+                *at += 1;
+            },
             Op::Distinct {
                 slots, seen, held, ..
             } => loop {
@@ -972,6 +1001,7 @@ impl Op {
         let s = |x: &str| x.to_string();
         match self {
             Op::Argument { .. } => (s("Argument"), String::new(), vec![]),
+            Op::Union { columns, .. } => (s("Union"), String::new(), columns.clone()),
             Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } => {
                 let lone = describe
                     .part
@@ -1270,26 +1300,61 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
         }
         let columns = branches.first().map(|b| b.1.clone()).unwrap_or_default();
         let all = q.unions.iter().all(|(a, _)| *a);
-        let union = Node::new(
-            Op::Other {
-                name: if all { "Union" } else { "Distinct" }.to_string(),
-                details: String::new(),
+        // Every branch ends in RETURN and the executor runs each of them.
+        let executable = std::iter::once(&q.first)
+            .chain(q.unions.iter().map(|(_, sq)| sq))
+            .all(|sq| matches!(sq.clauses.last(), Some(Clause::Return(_))))
+            && branches.iter().all(|b| b.0.executable());
+        let slots_of = |b: &(Node, Vec<String>, Vec<(String, usize)>)| -> Vec<usize> {
+            columns
+                .iter()
+                .map(|c| {
+                    b.2.iter()
+                        .find(|(n, _)| n == c)
+                        .map_or(usize::MAX, |(_, s)| *s)
+                })
+                .collect()
+        };
+        let branch_slots: Vec<Vec<usize>> = branches.iter().map(slots_of).collect();
+        // A branch's RETURN is a projection inside the union, not the query's result.
+        for b in &mut branches {
+            if let Op::Select { produce, .. } = &mut b.0.op {
+                *produce = false;
+            }
+        }
+        let column_slots = branch_slots.first().cloned().unwrap_or_default();
+        let mut root = Node::new(
+            Op::Union {
+                columns: columns.clone(),
+                branches: branch_slots,
+                at: 0,
             },
             branches.into_iter().map(|b| b.0).collect(),
         );
+        if !all {
+            root = Node::new(
+                Op::Distinct {
+                    columns: columns.clone(),
+                    slots: column_slots.clone(),
+                    seen: HashSet::new(),
+                    held: None,
+                },
+                vec![root],
+            );
+        }
         let root = Node::new(
-            Op::Other {
-                name: "ProduceResults".to_string(),
-                details: columns.join(", "),
+            Op::Select {
+                columns: columns.clone(),
+                produce: true,
             },
-            vec![union],
+            vec![root],
         );
         return Plan {
             root,
             columns,
-            column_slots: Vec::new(),
+            column_slots,
             width: slots.width,
-            executable: false,
+            executable,
         };
     }
     let (root, columns, out) = plan_single(&q.first, source, &mut slots);
@@ -2895,5 +2960,60 @@ mod tests {
             "{}",
             g.reads.get()
         );
+    }
+
+    /// UNION [ALL] streams branch after branch; UNION without ALL keeps (and charges) the
+    /// keys it has seen.
+    #[test]
+    fn unions_stream_branch_after_branch() {
+        let g = graph(10, u64::MAX);
+        let q = "MATCH (a:N) WHERE a.id <= 2 RETURN a.id AS x, 1 AS y \
+                 UNION ALL MATCH (b:N) WHERE b.id <= 3 RETURN 2 AS y, b.id AS x";
+        assert!(plan_of(q).executable, "{q}");
+        let ints = |v: &[i64]| v.iter().map(|i| Value::Int(*i)).collect::<Vec<_>>();
+        assert_eq!(
+            run(&g, q).unwrap(),
+            vec![
+                ints(&[0, 1]),
+                ints(&[1, 1]),
+                ints(&[2, 1]),
+                ints(&[0, 2]),
+                ints(&[1, 2]),
+                ints(&[2, 2]),
+                ints(&[3, 2])
+            ]
+        );
+        let q = "MATCH (a:N) WHERE a.id <= 2 RETURN a.id AS x \
+                 UNION MATCH (b:N) WHERE b.id <= 3 RETURN b.id AS x \
+                 UNION RETURN 2 AS x";
+        assert!(plan_of(q).executable, "{q}");
+        assert_eq!(
+            run(&g, q).unwrap(),
+            vec![ints(&[0]), ints(&[1]), ints(&[2]), ints(&[3])]
+        );
+        // A branch the executor cannot run sends the whole union to the clause runner.
+        assert!(!plan_of("RETURN 1 AS x UNION ALL CREATE (n) RETURN 2 AS x").executable);
+
+        // 2 x 300,000 rows under a 1 MiB budget: nothing is kept.
+        let g = graph(300_000, u64::MAX);
+        let mem = QueryMemory::new(1 << 20, MemoryPool::new(1 << 20));
+        let mut rows = 0u64;
+        stream(
+            &g,
+            "MATCH (a:N) RETURN a.id AS x UNION ALL MATCH (b:N) RETURN b.id AS x",
+            &mem,
+            |_| rows += 1,
+        )
+        .unwrap();
+        assert_eq!(rows, 600_000);
+        // Without ALL the seen keys are charged: the budget ends it.
+        let err = stream(
+            &g,
+            "MATCH (a:N) RETURN a.id AS x UNION MATCH (b:N) RETURN b.id AS x",
+            &QueryMemory::new(1 << 20, MemoryPool::new(1 << 20)),
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::MemoryLimit);
     }
 }
