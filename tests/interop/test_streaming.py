@@ -176,3 +176,21 @@ def test_explain_names_the_relationship_index_seek(driver):
         rows = [r["i"] for r in s.run(
             "MATCH (a)-[r:PlanKnows]->(b) WHERE r.since = $y RETURN a.i AS i", y=2003)]
     assert rows == [3]
+
+
+def test_where_equalities_seek_the_index_part_by_part(driver):
+    # `WHERE n.id = $v` seeks the index as `{id: $v}` does, and in a MATCH of several parts
+    # each part seeks with values bound by the parts before it (PROFILE shows the seeks and
+    # a handful of db hits, not a scan of every pair).
+    driver.execute_query("UNWIND range(1, 3000) AS i CREATE (:SeekW {id: i})")
+    driver.execute_query("CREATE INDEX seekw_id FOR (n:SeekW) ON (n.id)")
+    query = ("MATCH (a:SeekW), (b:SeekW) WHERE a.id = $v AND b.id = a.id + 1 "
+             "RETURN a.id AS a, b.id AS b")
+    with driver.session() as s:
+        result = s.run("PROFILE " + query, v=41)
+        rows = [(r["a"], r["b"]) for r in result]
+        profile = result.consume().profile
+    assert rows == [(41, 42)]
+    ops = [p["operatorType"] for p in walk(profile)]
+    assert ops.count("NodeIndexSeek") == 2, ops
+    assert sum(p.get("dbHits", 0) for p in walk(profile)) < 100

@@ -8,7 +8,7 @@ mod memgraph;
 pub mod plan;
 pub mod project;
 pub mod runner;
-mod seek_hints;
+pub(crate) mod seek_hints;
 pub mod show;
 mod statements;
 pub mod values;

@@ -45,9 +45,10 @@ use super::project::{
     contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
     Aggregator,
 };
+use super::seek_hints;
 use super::values::{key, order};
 use crate::ast::{
-    Clause, Direction, Expr, Match, NodePattern, PatternPart, Projection, Query,
+    BinaryOp, Clause, Direction, Expr, Match, NodePattern, PatternPart, Projection, Query,
     RelationshipPattern, SingleQuery, SortItem, Unwind,
 };
 
@@ -1415,6 +1416,61 @@ fn span_text(source: &str, start: usize, end: usize) -> String {
 }
 
 #[allow(clippy::type_complexity)]
+/// A MATCH of several pattern parts as one MATCH per part: each conjunct of the `WHERE` goes
+/// to the first part after which its variables are all bound (one that is not a plain
+/// expression of variables, see [`seek_hints::simple_vars`], to the last part), and the
+/// equalities a part's own share holds are copied into its patterns, where the matcher
+/// seeks an index with values read from the parts before (`b.id = a.id + 1`).
+fn split_parts(whole: &Match, scope: &[String]) -> Vec<Match> {
+    let last = whole.pattern.len().saturating_sub(1);
+    let defined: Vec<Vec<String>> = whole
+        .pattern
+        .iter()
+        .map(|p| pattern_vars(std::slice::from_ref(p)))
+        .collect();
+    // The part that binds `v` first (0 for a variable bound before the MATCH).
+    let part_of = |v: &String| -> usize {
+        if scope.contains(v) {
+            return 0;
+        }
+        defined.iter().position(|d| d.contains(v)).unwrap_or(last)
+    };
+    let mut shares: Vec<Vec<Expr>> = vec![Vec::new(); whole.pattern.len()];
+    if let Some(w) = &whole.where_ {
+        let mut terms = Vec::new();
+        seek_hints::conjuncts(w, &mut terms);
+        for t in terms {
+            let mut vars = Vec::new();
+            let at = if seek_hints::simple_vars(t, &mut vars) {
+                vars.iter().map(part_of).max().unwrap_or(0)
+            } else {
+                last
+            };
+            if let Some(share) = shares.get_mut(at) {
+                share.push(t.clone());
+            }
+        }
+    }
+    whole
+        .pattern
+        .iter()
+        .zip(shares)
+        .map(|(p, share)| {
+            let where_ = share
+                .into_iter()
+                .reduce(|a, b| Expr::Binary(BinaryOp::And, Box::new(a), Box::new(b)));
+            let mut m = Match {
+                optional: false,
+                pattern: vec![p.clone()],
+                where_,
+                span: whole.span,
+            };
+            seek_hints::copy_equalities(&mut m);
+            m
+        })
+        .collect()
+}
+
 fn plan_single(
     sq: &SingleQuery,
     source: &str,
@@ -1446,22 +1502,7 @@ fn plan_single(
                         .count()
                         <= 1;
                 let parts: Vec<Match> = if split {
-                    let last = whole.pattern.len() - 1;
-                    whole
-                        .pattern
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| Match {
-                            optional: false,
-                            pattern: vec![p.clone()],
-                            where_: if i == last {
-                                whole.where_.clone()
-                            } else {
-                                None
-                            },
-                            span: whole.span,
-                        })
-                        .collect()
+                    split_parts(whole, &scope)
                 } else {
                     vec![whole.clone()]
                 };

@@ -1,14 +1,20 @@
+//! `MATCH (n:L) WHERE n.p = expr` as `MATCH (n:L {p: expr}) WHERE n.p = expr`, and
 //! `MATCH ()-[r:T]->() WHERE r.p = expr` as `MATCH ()-[r:T {p: expr}]->() WHERE r.p = expr`:
-//! an equality on a relationship's property in its MATCH's `WHERE` is copied into the
-//! relationship's property map, where the matcher looks for a relationship index to start
-//! from (`Ev::anchor_for_part`). The `WHERE` is kept, so the rows are the same: the map only
+//! an equality on a node's or a relationship's property in its MATCH's `WHERE` is copied
+//! into the pattern's property map, where the matcher looks for an index to start from
+//! (`matcher::access_path`). The `WHERE` is kept, so the rows are the same: the map only
 //! adds a check the `WHERE` makes anyway (a null or a missing property fails both).
 //!
 //! Copied only when the value cannot depend on the match itself: `expr` is made of literals,
-//! parameters, lists, maps, properties and variables, none of them bound by this `MATCH`; the
-//! relationship is a single hop of one type (not a variable-length or quantified one).
+//! parameters, lists, maps, properties, operators and variables, none of them bound by this
+//! `MATCH`; the node is one of the path's own nodes (not inside a quantified group) with a
+//! label, in a part without a shortest-path selector; the relationship is a single hop of one
+//! type (not a variable-length or quantified one). The executor applies the same copy to each
+//! part of a MATCH it matches part by part, where the parts before are bound
+//! ([`copy_equalities`] on the part, its share of the `WHERE` distributed by [`conjuncts`]
+//! and [`simple_vars`]).
 
-use crate::ast::{Clause, Expr, Match, Query, RelationshipPattern, Statement};
+use crate::ast::{Clause, Expr, Match, NodePattern, Query, RelationshipPattern, Statement};
 
 use super::project::pattern_vars;
 
@@ -25,7 +31,7 @@ fn query(q: &mut Query) {
     for part in std::iter::once(&mut q.first).chain(q.unions.iter_mut().map(|(_, p)| p)) {
         for c in &mut part.clauses {
             match c {
-                Clause::Match(m) => match_clause(m),
+                Clause::Match(m) => copy_equalities(m),
                 Clause::CallSubquery(q)
                 | Clause::OptionalCallSubquery(q)
                 | Clause::ScopedCallSubquery { query: q, .. } => query(q),
@@ -36,7 +42,7 @@ fn query(q: &mut Query) {
 }
 
 /// The top-level conjuncts of `e`.
-fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+pub fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match e {
         Expr::Binary(crate::ast::BinaryOp::And, a, b) => {
             conjuncts(a, out);
@@ -46,19 +52,35 @@ fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     }
 }
 
-/// Made of literals, parameters, lists, maps, properties and variables not in `bound`.
+/// Made of literals, parameters, lists, maps, properties, operators and variables not in
+/// `bound`.
 fn independent(e: &Expr, bound: &[String]) -> bool {
+    let mut vars = Vec::new();
+    simple_vars(e, &mut vars) && vars.iter().all(|v| !bound.contains(v))
+}
+
+/// The variables of `e` if it is made only of literals, parameters, variables, lists, maps,
+/// properties, indexing and operators (nothing that binds a variable of its own, reads a
+/// pattern or calls a function); `false` otherwise.
+pub fn simple_vars(e: &Expr, out: &mut Vec<String>) -> bool {
     match e {
         Expr::Literal(_) | Expr::Parameter(_) => true,
-        Expr::Variable(v) => !bound.contains(v),
-        Expr::Property(b, _) => independent(b, bound),
-        Expr::List(items) => items.iter().all(|x| independent(x, bound)),
-        Expr::Map(items) => items.iter().all(|(_, x)| independent(x, bound)),
+        Expr::Variable(v) => {
+            out.push(v.clone());
+            true
+        }
+        Expr::Property(b, _) | Expr::Unary(_, b) | Expr::IsNull(b) | Expr::IsNotNull(b) => {
+            simple_vars(b, out)
+        }
+        Expr::Index(a, b) | Expr::Binary(_, a, b) => simple_vars(a, out) && simple_vars(b, out),
+        Expr::List(items) => items.iter().all(|x| simple_vars(x, out)),
+        Expr::Map(items) => items.iter().all(|(_, x)| simple_vars(x, out)),
         _ => false,
     }
 }
 
-fn match_clause(m: &mut Match) {
+/// Copy the independent equalities of `m`'s `WHERE` into its patterns' property maps.
+pub fn copy_equalities(m: &mut Match) {
     let Some(w) = &m.where_ else {
         return;
     };
@@ -85,9 +107,45 @@ fn match_clause(m: &mut Match) {
         return;
     }
     for part in &mut m.pattern {
-        for (rp, _) in &mut part.element.chain {
-            copy_into(rp, &found);
+        let selector = part.shortest.is_some();
+        let element = &mut part.element;
+        if !selector {
+            copy_into_node(&mut element.start, &found);
         }
+        for (rp, np) in &mut element.chain {
+            copy_into(rp, &found);
+            if !selector {
+                copy_into_node(np, &found);
+            }
+        }
+    }
+}
+
+/// Into a node pattern with a label (an index needs one), not inside a quantified group.
+fn copy_into_node(np: &mut NodePattern, found: &[(String, String, Expr)]) {
+    let Some(var) = &np.variable else {
+        return;
+    };
+    if np.labels.is_empty() {
+        return;
+    }
+    for (v, key, value) in found {
+        if v == var {
+            add_entry(&mut np.properties, key, value);
+        }
+    }
+}
+
+fn add_entry(properties: &mut Option<Expr>, key: &str, value: &Expr) {
+    match properties {
+        None => *properties = Some(Expr::Map(vec![(key.to_string(), value.clone())])),
+        Some(Expr::Map(items)) => {
+            if !items.iter().any(|(k, _)| k == key) {
+                items.push((key.to_string(), value.clone()));
+            }
+        }
+        // A parameter map: left as it is.
+        Some(_) => {}
     }
 }
 
@@ -99,18 +157,8 @@ fn copy_into(rp: &mut RelationshipPattern, found: &[(String, String, Expr)]) {
         return;
     }
     for (v, key, value) in found {
-        if v != var {
-            continue;
-        }
-        match &mut rp.properties {
-            None => rp.properties = Some(Expr::Map(vec![(key.clone(), value.clone())])),
-            Some(Expr::Map(items)) => {
-                if !items.iter().any(|(k, _)| k == key) {
-                    items.push((key.clone(), value.clone()));
-                }
-            }
-            // A parameter map: left as it is.
-            Some(_) => {}
+        if v == var {
+            add_entry(&mut rp.properties, key, value);
         }
     }
 }
