@@ -1416,12 +1416,26 @@ fn span_text(source: &str, start: usize, end: usize) -> String {
 }
 
 #[allow(clippy::type_complexity)]
+/// Whether a MATCH is matched part by part ([`split_parts`]): several pattern parts of which
+/// at most one has relationships (so no two share relationship uniqueness), none OPTIONAL or
+/// a shortest-path selector.
+pub(super) fn splits(m: &Match) -> bool {
+    !m.optional
+        && m.pattern.len() > 1
+        && m.pattern.iter().all(|p| p.shortest.is_none())
+        && m.pattern
+            .iter()
+            .filter(|p| !p.element.chain.is_empty())
+            .count()
+            <= 1
+}
+
 /// A MATCH of several pattern parts as one MATCH per part: each conjunct of the `WHERE` goes
 /// to the first part after which its variables are all bound (one that is not a plain
 /// expression of variables, see [`seek_hints::simple_vars`], to the last part), and the
 /// equalities a part's own share holds are copied into its patterns, where the matcher
 /// seeks an index with values read from the parts before (`b.id = a.id + 1`).
-fn split_parts(whole: &Match, scope: &[String]) -> Vec<Match> {
+pub(super) fn split_parts(whole: &Match, scope: &[String]) -> Vec<Match> {
     let last = whole.pattern.len().saturating_sub(1);
     let defined: Vec<Vec<String>> = whole
         .pattern
@@ -1492,16 +1506,7 @@ fn plan_single(
                 // Several pattern parts of which at most one has relationships (so none can
                 // share a relationship with another): one streaming match per part, each
                 // reading the slots the parts before it bound, WHERE on the last.
-                let split = !whole.optional
-                    && whole.pattern.len() > 1
-                    && whole.pattern.iter().all(|p| p.shortest.is_none())
-                    && whole
-                        .pattern
-                        .iter()
-                        .filter(|p| !p.element.chain.is_empty())
-                        .count()
-                        <= 1;
-                let parts: Vec<Match> = if split {
+                let parts: Vec<Match> = if splits(whole) {
                     split_parts(whole, &scope)
                 } else {
                     vec![whole.clone()]

@@ -23,6 +23,15 @@ impl<'a> Ev<'a> {
         rows: Vec<Row>,
         scope: &mut Vec<String>,
     ) -> Result<Vec<Row>> {
+        // Several independent parts: one after another, each with the WHERE conjuncts bound
+        // by then (as the streaming plan matches them), not a product filtered at the end.
+        if super::plan::splits(m) {
+            let mut rows = rows;
+            for part in super::plan::split_parts(m, scope) {
+                rows = self.match_clause(&part, rows, scope)?;
+            }
+            return Ok(rows);
+        }
         let new_vars = pattern_vars(&m.pattern);
         let mut out = Vec::new();
         for row in rows {
