@@ -5,22 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use graphward_core::engine::{AccessMode, PlanDescription, QueryEngine, TxOptions};
+use graphward_core::engine::{AccessMode, PlanDescription};
 use graphward_core::engine::{EngineConfig, Params};
 use graphward_core::Value;
 use graphward_cypher::Engine;
 
 mod common;
-use common::run;
+use common::{implicit_tx, run};
 
 fn plan_of(e: &Engine, query: &str, params: Params) -> PlanDescription {
-    let mut tx = e
-        .begin(TxOptions {
-            mode: AccessMode::Read,
-            implicit: true,
-            ..TxOptions::default()
-        })
-        .unwrap();
+    let mut tx = implicit_tx(e, AccessMode::Read).unwrap();
     let s = tx.run(query, params).unwrap();
     let plan = *s.summary().plan.unwrap();
     drop(s);
@@ -128,13 +122,7 @@ fn a_relationship_index_seek_is_named_with_its_index() {
     );
 
     // PROFILE shows the same access path, and the query finds its one row.
-    let mut tx = e
-        .begin(TxOptions {
-            mode: AccessMode::Read,
-            implicit: true,
-            ..TxOptions::default()
-        })
-        .unwrap();
+    let mut tx = implicit_tx(&e, AccessMode::Read).unwrap();
     let mut s = tx
         .run(
             "PROFILE MATCH (a)-[r:KNOWS {since: $y}]->(b) RETURN a.name AS n",
@@ -173,13 +161,7 @@ fn a_bound_node_is_not_scanned_again() {
 
 /// The PROFILE of `query`: its rows and the storage hits of the whole plan.
 fn profile(e: &Engine, query: &str) -> (Vec<Vec<Value>>, u64, PlanDescription) {
-    let mut tx = e
-        .begin(TxOptions {
-            mode: AccessMode::Read,
-            implicit: true,
-            ..TxOptions::default()
-        })
-        .unwrap();
+    let mut tx = implicit_tx(e, AccessMode::Read).unwrap();
     let mut s = tx.run(&format!("PROFILE {query}"), Params::new()).unwrap();
     let mut rows = Vec::new();
     while let Some(r) = s.next_row() {

@@ -4,6 +4,7 @@
 //! STATUS; only in an implicit (auto-commit) transaction.
 
 mod common;
+use common::implicit_tx;
 
 use graphward_core::engine::{AccessMode, EngineConfig, Params, QueryEngine, TxOptions};
 use graphward_core::{ErrorCode, Value};
@@ -25,11 +26,7 @@ fn run_stats(
     e: &Engine,
     q: &str,
 ) -> Result<(Vec<Vec<Value>>, graphward_core::engine::Stats), graphward_core::Error> {
-    let mut tx = e.begin(TxOptions {
-        mode: AccessMode::Write,
-        implicit: true,
-        ..TxOptions::default()
-    })?;
+    let mut tx = implicit_tx(e, AccessMode::Write)?;
     let mut result = tx.run(q, Params::new())?;
     let mut rows = Vec::new();
     while let Some(row) = result.next_row() {
@@ -253,13 +250,7 @@ fn only_an_implicit_transaction_may_run_it() {
         )
         .is_ok());
     // A read-mode auto-commit transaction may not write, in batches or not.
-    let mut tx = e
-        .begin(TxOptions {
-            mode: AccessMode::Read,
-            implicit: true,
-            ..TxOptions::default()
-        })
-        .unwrap();
+    let mut tx = implicit_tx(&e, AccessMode::Read).unwrap();
     let err = tx
         .run("CALL { CREATE (:X) } IN TRANSACTIONS", Params::new())
         .err()

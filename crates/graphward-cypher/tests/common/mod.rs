@@ -2,7 +2,7 @@
 //! auto-commit transaction through the `QueryEngine` trait, as a protocol does.
 #![allow(dead_code)]
 
-use graphward_core::engine::{AccessMode, Params, QueryEngine, TxOptions};
+use graphward_core::engine::{AccessMode, Params, QueryEngine, Transaction, TxOptions};
 use graphward_core::{Error, Value};
 use graphward_cypher::Engine;
 
@@ -18,11 +18,7 @@ pub fn run_with(
     query: &str,
     params: Params,
 ) -> Result<(Vec<String>, Vec<Vec<Value>>), Error> {
-    let mut tx = engine.begin(TxOptions {
-        mode: AccessMode::Write,
-        implicit: true,
-        ..TxOptions::default()
-    })?;
+    let mut tx = implicit_tx(engine, AccessMode::Write)?;
     let mut result = tx.run(query, params)?;
     let columns = result.columns().to_vec();
     let mut rows = Vec::new();
@@ -32,4 +28,13 @@ pub fn run_with(
     drop(result);
     tx.commit()?;
     Ok((columns, rows))
+}
+
+/// An auto-commit (implicit) transaction in `mode`, as a protocol opens one for a statement.
+pub fn implicit_tx(engine: &Engine, mode: AccessMode) -> Result<Box<dyn Transaction>, Error> {
+    engine.begin(TxOptions {
+        mode,
+        implicit: true,
+        ..TxOptions::default()
+    })
 }
