@@ -194,3 +194,16 @@ def test_where_equalities_seek_the_index_part_by_part(driver):
     ops = [p["operatorType"] for p in walk(profile)]
     assert ops.count("NodeIndexSeek") == 2, ops
     assert sum(p.get("dbHits", 0) for p in walk(profile)) < 100
+
+
+def test_a_map_naming_another_pattern_variable(driver):
+    # `(b {id: a.id + 1})<-[:R]-(a)`: the map reads `a`, bound after `b` in the pattern's
+    # own order; it is checked once both are bound (it found nothing before).
+    driver.execute_query(
+        "UNWIND range(1, 6) AS i CREATE (:MapDep {id: i}) WITH i WHERE i > 1 "
+        "MATCH (a:MapDep {id: i - 1}), (b:MapDep {id: i}) CREATE (a)-[:R]->(b)")
+    driver.execute_query("CREATE INDEX mapdep_id FOR (n:MapDep) ON (n.id)")
+    records, _, _ = driver.execute_query(
+        "MATCH (b:MapDep {id: a.id + 1})<-[:R]-(a:MapDep) WHERE a.id < 4 "
+        "RETURN a.id AS a, b.id AS b ORDER BY a")
+    assert [(r["a"], r["b"]) for r in records] == [(1, 2), (2, 3), (3, 4)]

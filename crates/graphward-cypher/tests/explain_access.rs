@@ -232,3 +232,33 @@ fn where_equalities_seek_the_index() {
             .collect::<Vec<_>>()
     );
 }
+
+/// A property map whose value reads another variable of the same pattern is not an index
+/// seek that starts the match: the value is not known until that variable is bound (the
+/// seek read it as null and found nothing).
+#[test]
+fn a_map_reading_the_pattern_itself_does_not_start_the_match() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 10) AS i CREATE (:N {id: i}) WITH i WHERE i > 1 \
+         MATCH (a:N {id: i - 1}), (b:N {id: i}) CREATE (a)-[:R]->(b)",
+    )
+    .unwrap();
+    assert_eq!(
+        run(&e, "MATCH ()-[r:R]->() RETURN count(r)").unwrap(),
+        vec![vec![Value::Int(9)]]
+    );
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.id)").unwrap();
+    let want: Vec<Vec<Value>> = (1..4)
+        .map(|i| vec![Value::Int(i), Value::Int(i + 1)])
+        .collect();
+    for q in [
+        "MATCH (b:N {id: a.id + 1})<-[:R]-(a:N) WHERE a.id < 4 RETURN a.id, b.id ORDER BY a.id",
+        "MATCH (a:N)-[:R]->(b:N {id: a.id + 1}) WHERE a.id < 4 RETURN a.id, b.id ORDER BY a.id",
+        "MATCH (b:N {id: toInteger(a.id) + 1})<-[:R]-(a:N) WHERE a.id < 4 \
+         RETURN a.id, b.id ORDER BY a.id",
+    ] {
+        assert_eq!(run(&e, q).unwrap(), want, "{q}");
+    }
+}

@@ -31,7 +31,10 @@ fn query(q: &mut Query) {
     for part in std::iter::once(&mut q.first).chain(q.unions.iter_mut().map(|(_, p)| p)) {
         for c in &mut part.clauses {
             match c {
-                Clause::Match(m) => copy_equalities(m),
+                Clause::Match(m) => {
+                    move_dependent_entries(m);
+                    copy_equalities(m);
+                }
                 Clause::CallSubquery(q)
                 | Clause::OptionalCallSubquery(q)
                 | Clause::ScopedCallSubquery { query: q, .. } => query(q),
@@ -118,6 +121,75 @@ pub fn copy_equalities(m: &mut Match) {
                 copy_into_node(np, &found);
             }
         }
+    }
+}
+
+/// Does `e` name one of `vars`? `None` when it cannot tell (comprehensions, subqueries and
+/// patterns bind or read variables of their own).
+fn mentions(e: &Expr, vars: &[String]) -> Option<bool> {
+    let any = |xs: &mut dyn Iterator<Item = &Expr>| -> Option<bool> {
+        let mut found = false;
+        for x in xs {
+            found |= mentions(x, vars)?;
+        }
+        Some(found)
+    };
+    match e {
+        Expr::Literal(_) | Expr::Parameter(_) | Expr::CountStar => Some(false),
+        Expr::Variable(v) => Some(vars.contains(v)),
+        Expr::Property(b, _) | Expr::Unary(_, b) | Expr::IsNull(b) | Expr::IsNotNull(b) => {
+            mentions(b, vars)
+        }
+        Expr::HasLabels(b, _) => mentions(b, vars),
+        Expr::Index(a, b) | Expr::Binary(_, a, b) => any(&mut [&**a, &**b].into_iter()),
+        Expr::FunctionCall { args, .. } => any(&mut args.iter()),
+        Expr::List(items) => any(&mut items.iter()),
+        Expr::Map(items) => any(&mut items.iter().map(|(_, x)| x)),
+        _ => None,
+    }
+}
+
+/// `(b {id: a.id + 1})<--(a)`: a property-map entry whose value names a variable of the same
+/// MATCH's pattern moves to the MATCH's `WHERE` as `b.id = a.id + 1` (the same predicate),
+/// so it is checked once the whole pattern is bound rather than when `b` is (where `a` may
+/// not be yet). Only for named nodes and single-hop relationships outside quantified groups.
+pub fn move_dependent_entries(m: &mut Match) {
+    let vars = pattern_vars(&m.pattern);
+    let mut moved: Vec<Expr> = Vec::new();
+    let mut take = |var: &Option<String>, props: &mut Option<Expr>| {
+        let (Some(var), Some(Expr::Map(items))) = (var, props.as_mut()) else {
+            return;
+        };
+        items.retain(|(k, v)| {
+            if mentions(v, &vars) == Some(false) {
+                return true;
+            }
+            moved.push(Expr::Binary(
+                crate::ast::BinaryOp::Eq,
+                Box::new(Expr::Property(
+                    Box::new(Expr::Variable(var.clone())),
+                    k.clone(),
+                )),
+                Box::new(v.clone()),
+            ));
+            false
+        });
+    };
+    for part in &mut m.pattern {
+        let element = &mut part.element;
+        take(&element.start.variable, &mut element.start.properties);
+        for (rp, np) in &mut element.chain {
+            if rp.length.is_none() && rp.group.is_none() {
+                take(&rp.variable, &mut rp.properties);
+            }
+            take(&np.variable, &mut np.properties);
+        }
+    }
+    for e in moved {
+        m.where_ = Some(match m.where_.take() {
+            Some(w) => Expr::Binary(crate::ast::BinaryOp::And, Box::new(w), Box::new(e)),
+            None => e,
+        });
     }
 }
 
