@@ -95,25 +95,13 @@ impl Access {
 }
 
 /// Can `e`, a value of a property map, be evaluated before the pattern is matched (it names
-/// no variable of `declared`, the ones the pattern binds itself)?
-/// Anything it cannot see through (comprehensions, subqueries, patterns, CASE) is not: an
-/// operand naming a variable of the pattern itself (`(b {id: a.id + 1})<--(a)`) would be read
-/// before it is bound.
+/// no variable of `declared`, the ones the pattern binds itself)? Anything it cannot see
+/// through (comprehensions, subqueries, patterns, CASE) is not: an operand naming a variable
+/// of the pattern itself (`(b {id: a.id + 1})<--(a)`) would be read before it is bound.
 fn known_before(e: &Expr, declared: &[&String]) -> bool {
-    match e {
-        Expr::Literal(_) | Expr::Parameter(_) => true,
-        Expr::Variable(v) => !declared.contains(&v),
-        Expr::Property(b, _) | Expr::Unary(_, b) | Expr::IsNull(b) | Expr::IsNotNull(b) => {
-            known_before(b, declared)
-        }
-        Expr::Index(a, b) | Expr::Binary(_, a, b) => {
-            known_before(a, declared) && known_before(b, declared)
-        }
-        Expr::FunctionCall { args, .. } => args.iter().all(|x| known_before(x, declared)),
-        Expr::List(items) => items.iter().all(|x| known_before(x, declared)),
-        Expr::Map(items) => items.iter().all(|(_, x)| known_before(x, declared)),
-        _ => false,
-    }
+    let mut named = Vec::new();
+    super::seek_hints::plain_vars(e, true, &mut named)
+        && named.iter().all(|v| !declared.contains(&v))
 }
 
 /// The one decision of where a pattern part starts (see [`Access`]), in this order: a bound

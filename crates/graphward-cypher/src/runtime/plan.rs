@@ -2812,6 +2812,23 @@ mod tests {
         ) || node.children.iter().any(expands)
     }
 
+    fn ints(v: &[i64]) -> Vec<Value> {
+        v.iter().map(|i| Value::Int(*i)).collect()
+    }
+
+    /// `q` over 100,000 nodes, cancelled after 500 reads: it stops with `Terminated` within
+    /// a page of candidates.
+    fn assert_cancel_seen_within_a_page(q: &str) {
+        let g = graph(100_000, 500);
+        let err = run(&g, q).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Terminated);
+        assert!(
+            g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
+            "{q}: {}",
+            g.reads.get()
+        );
+    }
+
     fn plan_of(text: &str) -> Plan {
         let Statement::Query(q) =
             crate::runtime::parse_statement(text, &Limits::default()).unwrap()
@@ -2920,20 +2937,15 @@ mod tests {
         );
         assert!(g.reads.get() <= 4 * FIRST_PAGE as u64, "{}", g.reads.get());
         // A cancel is seen within a page of candidates.
-        let g = graph(100_000, 500);
-        let err = run(&g, "MATCH (a)-[r:R]->(b) RETURN count(*)").unwrap_err();
-        assert_eq!(err.code, ErrorCode::Terminated);
-        assert!(
-            g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
-            "{}",
-            g.reads.get()
-        );
+        assert_cancel_seen_within_a_page("MATCH (a)-[r:R]->(b) RETURN count(*)");
     }
 
     /// Several pattern parts (at most one with relationships) stream part by part.
     #[test]
     fn pattern_parts_stream_one_after_another() {
-        let ints = |v: &[i64]| v.iter().map(|i| Value::Int(*i)).collect::<Vec<_>>();
+        fn per_row(n: &Node) -> bool {
+            matches!(n.op, Op::MatchPerRow { .. }) || n.children.iter().any(per_row)
+        }
         for (q, want) in [
             (
                 "MATCH (a:N {id: 1}), (b:N {id: 2}) RETURN a.id, b.id",
@@ -2949,18 +2961,11 @@ mod tests {
             ),
             ("MATCH (a:N), (b:N) RETURN count(*)", vec![ints(&[100])]),
         ] {
-            let plan = plan_of(q);
-            fn per_row(n: &Node) -> bool {
-                matches!(n.op, Op::MatchPerRow { .. }) || n.children.iter().any(per_row)
-            }
-            assert!(!per_row(&plan.root), "{q}");
+            assert!(!per_row(&plan_of(q).root), "{q}");
             let g = graph(10, u64::MAX);
             assert_eq!(run(&g, q).unwrap(), want, "{q}");
         }
         // Two parts with relationships share the relationship uniqueness: the matcher.
-        fn per_row(n: &Node) -> bool {
-            matches!(n.op, Op::MatchPerRow { .. }) || n.children.iter().any(per_row)
-        }
         assert!(per_row(
             &plan_of("MATCH (a)-[:R]->(b), (b)-[:R]->(c) RETURN count(*)").root
         ));
@@ -3009,14 +3014,7 @@ mod tests {
             "the peak moved after the pages were full-size"
         );
         // A cancel is seen within a page of candidates, not after the product.
-        let g = graph(100_000, 500);
-        let err = run(&g, "MATCH (a:N), (b:N) RETURN count(*)").unwrap_err();
-        assert_eq!(err.code, ErrorCode::Terminated);
-        assert!(
-            g.reads.get() <= 2 * (500 + MAX_PAGE as u64),
-            "{}",
-            g.reads.get()
-        );
+        assert_cancel_seen_within_a_page("MATCH (a:N), (b:N) RETURN count(*)");
     }
 
     /// UNION [ALL] streams branch after branch; UNION without ALL keeps (and charges) the
@@ -3027,7 +3025,6 @@ mod tests {
         let q = "MATCH (a:N) WHERE a.id <= 2 RETURN a.id AS x, 1 AS y \
                  UNION ALL MATCH (b:N) WHERE b.id <= 3 RETURN 2 AS y, b.id AS x";
         assert!(plan_of(q).executable, "{q}");
-        let ints = |v: &[i64]| v.iter().map(|i| Value::Int(*i)).collect::<Vec<_>>();
         assert_eq!(
             run(&g, q).unwrap(),
             vec![

@@ -63,23 +63,34 @@ fn independent(e: &Expr, bound: &[String]) -> bool {
 }
 
 /// The variables of `e` if it is made only of literals, parameters, variables, lists, maps,
-/// properties, indexing and operators (nothing that binds a variable of its own, reads a
-/// pattern or calls a function); `false` otherwise.
-pub fn simple_vars(e: &Expr, out: &mut Vec<String>) -> bool {
+/// properties, label checks, indexing and operators, and (with `calls`) function calls:
+/// nothing that binds a variable of its own or reads a pattern. `false` otherwise.
+pub fn plain_vars(e: &Expr, calls: bool, out: &mut Vec<String>) -> bool {
     match e {
-        Expr::Literal(_) | Expr::Parameter(_) => true,
+        Expr::Literal(_) | Expr::Parameter(_) | Expr::CountStar => true,
         Expr::Variable(v) => {
             out.push(v.clone());
             true
         }
-        Expr::Property(b, _) | Expr::Unary(_, b) | Expr::IsNull(b) | Expr::IsNotNull(b) => {
-            simple_vars(b, out)
+        Expr::Property(b, _)
+        | Expr::Unary(_, b)
+        | Expr::IsNull(b)
+        | Expr::IsNotNull(b)
+        | Expr::HasLabels(b, _) => plain_vars(b, calls, out),
+        Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+            plain_vars(a, calls, out) && plain_vars(b, calls, out)
         }
-        Expr::Index(a, b) | Expr::Binary(_, a, b) => simple_vars(a, out) && simple_vars(b, out),
-        Expr::List(items) => items.iter().all(|x| simple_vars(x, out)),
-        Expr::Map(items) => items.iter().all(|(_, x)| simple_vars(x, out)),
+        Expr::FunctionCall { args, .. } if calls => args.iter().all(|x| plain_vars(x, calls, out)),
+        Expr::List(items) => items.iter().all(|x| plain_vars(x, calls, out)),
+        Expr::Map(items) => items.iter().all(|(_, x)| plain_vars(x, calls, out)),
         _ => false,
     }
+}
+
+/// The variables of `e` if it is plain without function calls ([`plain_vars`]): what may be
+/// evaluated at another point of the match (a call such as `rand()` may not).
+pub fn simple_vars(e: &Expr, out: &mut Vec<String>) -> bool {
+    plain_vars(e, false, out)
 }
 
 /// Copy the independent equalities of `m`'s `WHERE` into its patterns' property maps.
@@ -127,26 +138,8 @@ pub fn copy_equalities(m: &mut Match) {
 /// Does `e` name one of `vars`? `None` when it cannot tell (comprehensions, subqueries and
 /// patterns bind or read variables of their own).
 fn mentions(e: &Expr, vars: &[String]) -> Option<bool> {
-    let any = |xs: &mut dyn Iterator<Item = &Expr>| -> Option<bool> {
-        let mut found = false;
-        for x in xs {
-            found |= mentions(x, vars)?;
-        }
-        Some(found)
-    };
-    match e {
-        Expr::Literal(_) | Expr::Parameter(_) | Expr::CountStar => Some(false),
-        Expr::Variable(v) => Some(vars.contains(v)),
-        Expr::Property(b, _) | Expr::Unary(_, b) | Expr::IsNull(b) | Expr::IsNotNull(b) => {
-            mentions(b, vars)
-        }
-        Expr::HasLabels(b, _) => mentions(b, vars),
-        Expr::Index(a, b) | Expr::Binary(_, a, b) => any(&mut [&**a, &**b].into_iter()),
-        Expr::FunctionCall { args, .. } => any(&mut args.iter()),
-        Expr::List(items) => any(&mut items.iter()),
-        Expr::Map(items) => any(&mut items.iter().map(|(_, x)| x)),
-        _ => None,
-    }
+    let mut named = Vec::new();
+    plain_vars(e, true, &mut named).then(|| named.iter().any(|v| vars.contains(v)))
 }
 
 /// `(b {id: a.id + 1})<--(a)`: a property-map entry whose value names a variable of the same
