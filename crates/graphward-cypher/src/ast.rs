@@ -462,6 +462,11 @@ pub struct NodePattern {
     pub properties: Option<Expr>,
     /// `(n:L WHERE n.age > 30)`: a predicate on the node (MATCH patterns only).
     pub predicate: Option<Box<Expr>>,
+    /// Conjuncts of the MATCH's `WHERE` on this node's properties that an index can answer
+    /// (`n.p IN list`, `n.p > v`, `n.p STARTS WITH s`), copied here by `seek_hints`: the
+    /// matcher may take its candidates from such an index (`matcher::access_path`). Never
+    /// evaluated here: the `WHERE` keeps them and decides.
+    pub seek_hints: Vec<Expr>,
     pub span: Span,
 }
 

@@ -262,3 +262,111 @@ fn a_map_reading_the_pattern_itself_does_not_start_the_match() {
         assert_eq!(run(&e, q).unwrap(), want, "{q}");
     }
 }
+
+/// `WHERE n.p IN list`, `n.p > x` (with `>=`, `<`, `<=`, either way round, two bounds
+/// together) and `n.p STARTS WITH s` seek the index; the rows are the same as without it on
+/// properties of every type (a seek finds candidates, the WHERE still decides).
+#[test]
+fn in_lists_ranges_and_prefixes_seek_the_index() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 3000) AS i CREATE (:N {id: i, s: 'k' + toString(i)})",
+    )
+    .unwrap();
+    // Values of other types and missing properties, which no range or prefix holds.
+    run(
+        &e,
+        "CREATE (:N {id: 2.5, s: 7}), (:N {id: 'x', s: 'k1x'}), (:N {id: -0.5}), \
+         (:N {id: [1], s: ['k1']}), (:N {id: true}), (:N), (:N {id: 1.0e300, s: ''})",
+    )
+    .unwrap();
+    let queries = [
+        ("MATCH (n:N) WHERE n.id IN [3, 5, 99, 3, null, 'x', 2.5] RETURN n.id", "NodeIndexSeek", "RANGE INDEX n:N(id) WHERE id IN [3, 5, 99, 3, null, 'x', 2.5]"),
+        ("MATCH (n:N) WHERE n.id IN $list RETURN n.id", "NodeIndexSeek", "RANGE INDEX n:N(id) WHERE id IN $list"),
+        ("MATCH (n:N) WHERE n.id > 2995 RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id > 2995"),
+        ("MATCH (n:N) WHERE n.id >= 2.5 AND n.id < 4 RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id >= 2.5 AND id < 4"),
+        ("MATCH (n:N) WHERE 3 >= n.id AND -1 < n.id RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id > -1 AND id <= 3"),
+        ("MATCH (n:N) WHERE n.id <= 1 RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id <= 1"),
+        ("MATCH (n:N) WHERE n.id > 'w' RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id > 'w'"),
+        ("MATCH (n:N) WHERE n.id > 3 AND n.id < 'z' RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id > 3 AND id < 'z'"),
+        ("MATCH (n:N) WHERE n.id > $none RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id > $none"),
+        ("MATCH (n:N) WHERE n.id < 2 AND n.id > 0.0 AND n.id < 9 RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id > 0.0 AND id < 2"),
+        ("MATCH (n:N) WHERE n.s STARTS WITH 'k299' RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(s) WHERE s STARTS WITH 'k299'"),
+        ("MATCH (n:N) WHERE n.s STARTS WITH '' AND n.id < 3 RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(id) WHERE id < 3"),
+        ("MATCH (n:N) WHERE n.s STARTS WITH $none RETURN n.id", "NodeIndexSeekByRange", "RANGE INDEX n:N(s) WHERE s STARTS WITH $none"),
+        ("MATCH (a:N), (b:N) WHERE a.id = 10 AND b.id > a.id AND b.id <= a.id + 2 RETURN a.id, b.id", "NodeIndexSeekByRange", ""),
+        ("MATCH (a:N), (b:N) WHERE a.id IN [1, 2] AND b.id IN [a.id * 10] RETURN a.id, b.id", "NodeIndexSeek", ""),
+        ("OPTIONAL MATCH (n:N) WHERE n.id > 5000 RETURN n.id", "OptionalNodeIndexSeekByRange", ""),
+        ("UNWIND [1, 2999] AS x MATCH (n:N) WHERE n.id >= x AND n.id < x + 2 RETURN x, n.id", "NodeIndexSeekByRange", ""),
+    ];
+    let mut params = Params::new();
+    params.insert(
+        "list".to_string(),
+        Value::List(vec![Value::Int(7), Value::Float(8.0), Value::from("k1")]),
+    );
+    params.insert("none".to_string(), Value::Null);
+    let rows_of = |q: &str, sort: bool| {
+        let mut rows = common::run_with(&e, q, params.clone()).unwrap().1;
+        if sort {
+            rows.sort_by_key(|r| format!("{r:?}"));
+        }
+        rows
+    };
+    let before: Vec<_> = queries.iter().map(|(q, _, _)| rows_of(q, true)).collect();
+    assert_eq!(
+        before[0],
+        vec![
+            vec![Value::Float(2.5)],
+            vec![Value::Int(3)],
+            vec![Value::Int(5)],
+            vec![Value::Int(99)],
+            vec![Value::from("x")]
+        ]
+    );
+    assert_eq!(
+        before[3],
+        vec![vec![Value::Float(2.5)], vec![Value::Int(3)]]
+    );
+    assert_eq!(before[10].len(), 11, "{:?}", before[10]); // k299 and k2990..k2999
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.id)").unwrap();
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.s)").unwrap();
+    for ((q, op, details), want) in queries.iter().zip(&before) {
+        assert_eq!(&rows_of(q, true), want, "{q}");
+        let (rows, hits, plan) = profile_with(&e, q, &params);
+        assert_eq!(rows.len(), want.len(), "{q}");
+        assert!(hits < 200, "{q}: {hits} db hits\n{plan:?}");
+        let (ops, leaf) = shape(&plan);
+        if details.is_empty() {
+            // Several parts: one of them seeks this way.
+            assert!(ops.iter().any(|o| o == op), "{q}: {ops:?}");
+        } else {
+            assert_eq!(ops.last().unwrap(), op, "{q}: {ops:?}");
+            assert_eq!(&leaf, details, "{q}");
+        }
+    }
+    // Without the WHERE deciding, a list that is not a list is the same error either way.
+    let err = common::run(&e, "MATCH (n:N) WHERE n.id IN 5 RETURN n").unwrap_err();
+    assert!(err.message.contains("IN"), "{err:?}");
+}
+
+/// `profile` with parameters.
+fn profile_with(
+    e: &Engine,
+    query: &str,
+    params: &Params,
+) -> (Vec<Vec<Value>>, u64, PlanDescription) {
+    let mut tx = implicit_tx(e, AccessMode::Read).unwrap();
+    let mut s = tx.run(&format!("PROFILE {query}"), params.clone()).unwrap();
+    let mut rows = Vec::new();
+    while let Some(r) = s.next_row() {
+        rows.push(r.unwrap());
+    }
+    let p = *s.summary().profile.unwrap();
+    drop(s);
+    tx.commit().unwrap();
+    fn total(p: &PlanDescription) -> u64 {
+        p.db_hits + p.children.iter().map(total).sum::<u64>()
+    }
+    (rows, total(&p), p)
+}

@@ -1174,6 +1174,7 @@ impl<'a> Parser<'a> {
             label_expr: None,
             properties: None,
             predicate: None,
+            seek_hints: Vec::new(),
             span: Span { start: at, end: at },
         };
         rel.length = Some(q);
@@ -1249,6 +1250,7 @@ impl<'a> Parser<'a> {
             label_expr: None,
             properties: None,
             predicate: None,
+            seek_hints: Vec::new(),
             span: Span { start: at, end: at },
         })
     }
@@ -1549,6 +1551,7 @@ impl<'a> Parser<'a> {
                         label_expr: None,
                         properties: None,
                         predicate: None,
+                        seek_hints: Vec::new(),
                         span: Span { start: at, end: at },
                     }
                 }
@@ -1660,6 +1663,7 @@ impl<'a> Parser<'a> {
             label_expr,
             predicate,
             properties,
+            seek_hints: Vec::new(),
             span: Span {
                 start,
                 end: self.prev_end(),

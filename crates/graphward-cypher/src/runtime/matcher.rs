@@ -57,13 +57,13 @@ pub(crate) struct Anchor {
 pub enum Access {
     /// Node pattern `node` is bound already (by the input row or an earlier pattern part).
     Bound { node: usize },
-    /// An index of `label(property)` finds node pattern `node`'s candidates; `unique` when
-    /// it backs a uniqueness or key constraint.
+    /// An index of `label(property)` finds node pattern `node`'s candidates (the nodes whose
+    /// property `seek` describes); `unique` when it backs a uniqueness or key constraint.
     NodeIndexSeek {
         node: usize,
         label: String,
         property: String,
-        value: Expr,
+        seek: Seek,
         unique: bool,
     },
     /// A relationship index of `rel_type(property)` finds relationship pattern `rel`'s
@@ -79,6 +79,22 @@ pub enum Access {
     LabelScan { node: usize, label: String },
     /// Every node.
     AllNodes,
+}
+
+/// One side of a range seek: its value and whether it is included; `None` when unbounded.
+pub type SeekBound = Option<(Expr, bool)>;
+
+/// What a node index seek looks for: values evaluated before the pattern is matched.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seek {
+    /// The property equals the value (a property map entry, or a copied `WHERE` equality).
+    Eq(Expr),
+    /// The property is one of the list's values (`n.p IN list`).
+    In(Expr),
+    /// The property lies between the bounds (at least one), each `true` when included.
+    Range { lower: SeekBound, upper: SeekBound },
+    /// The string property starts with the value (`n.p STARTS WITH s`).
+    Prefix(Expr),
 }
 
 impl Access {
@@ -102,6 +118,54 @@ fn known_before(e: &Expr, declared: &[&String]) -> bool {
     let mut named = Vec::new();
     super::seek_hints::plain_vars(e, true, &mut named)
         && named.iter().all(|v| !declared.contains(&v))
+}
+
+/// The seeks a node pattern's hints (`seek_hints`: its `WHERE` conjuncts an index can
+/// answer) allow, best first: `IN` lists, then ranges (a lower and an upper bound of the same
+/// property together), then prefixes. Only hints on the pattern's own variable whose value is
+/// known before the pattern is matched.
+fn hinted_seeks(np: &NodePattern, declared: &[&String]) -> Vec<(String, Seek)> {
+    use super::seek_hints::{seek_value, seekable, SeekKind};
+    let mut ins = Vec::new();
+    let mut ranges: Vec<(String, SeekBound, SeekBound)> = Vec::new();
+    let mut prefixes = Vec::new();
+    for t in &np.seek_hints {
+        let (Some((var, key, kind)), Some(value)) = (seekable(t), seek_value(t)) else {
+            continue;
+        };
+        if np.variable.as_deref() != Some(var) || !known_before(value, declared) {
+            continue;
+        }
+        let range = |ranges: &mut Vec<(String, _, _)>| -> usize {
+            match ranges.iter().position(|(k, _, _)| k == key) {
+                Some(at) => at,
+                None => {
+                    ranges.push((key.to_string(), None, None));
+                    ranges.len() - 1
+                }
+            }
+        };
+        match kind {
+            SeekKind::In => ins.push((key.to_string(), Seek::In(value.clone()))),
+            SeekKind::Prefix => prefixes.push((key.to_string(), Seek::Prefix(value.clone()))),
+            SeekKind::Lower(inclusive) => {
+                let at = range(&mut ranges);
+                ranges[at].1.get_or_insert((value.clone(), inclusive));
+            }
+            SeekKind::Upper(inclusive) => {
+                let at = range(&mut ranges);
+                ranges[at].2.get_or_insert((value.clone(), inclusive));
+            }
+        }
+    }
+    ins.into_iter()
+        .chain(
+            ranges
+                .into_iter()
+                .map(|(k, lower, upper)| (k, Seek::Range { lower, upper })),
+        )
+        .chain(prefixes)
+        .collect()
 }
 
 /// The one decision of where a pattern part starts (see [`Access`]), in this order: a bound
@@ -155,7 +219,7 @@ pub fn access_path(
                         node: i,
                         label: l.clone(),
                         property: k.clone(),
-                        value: e.clone(),
+                        seek: Seek::Eq(e.clone()),
                         unique,
                     });
                 }
@@ -178,6 +242,21 @@ pub fn access_path(
                     value: e.clone(),
                     direction: rp.direction,
                 });
+            }
+        }
+    }
+    for (i, np) in nps.iter().enumerate() {
+        for (k, seek) in hinted_seeks(np, &declared) {
+            for l in &np.labels {
+                if let Some(unique) = find(false, l, &k)? {
+                    return Ok(Access::NodeIndexSeek {
+                        node: i,
+                        label: l.clone(),
+                        property: k,
+                        seek,
+                        unique,
+                    });
+                }
             }
         }
     }
@@ -397,10 +476,16 @@ impl<'a> Ev<'a> {
         rps: &[&RelationshipPattern],
         row: &Row,
     ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
-        let ids = |v: Vec<NodeId>| -> graphward_storage::Iter<'a, NodeId> {
-            Box::new(v.into_iter().map(Ok))
+        // The ids a seek found, charged to the query while the iterator holds them.
+        let ids = |v: Vec<NodeId>| -> Result<graphward_storage::Iter<'a, NodeId>> {
+            let held = self.env.mem.reservation();
+            held.grow((v.len() * std::mem::size_of::<NodeId>()) as u64)?;
+            Ok(Box::new(v.into_iter().map(move |id| {
+                let _ = &held;
+                Ok(id)
+            })))
         };
-        let seek = |index: usize| Anchor {
+        let seeked = |index: usize| Anchor {
             index,
             label: None,
             scan: false,
@@ -421,10 +506,10 @@ impl<'a> Ev<'a> {
                     return scan(0, None);
                 };
                 Ok((
-                    seek(node),
+                    seeked(node),
                     match row.get(v) {
-                        Some(Value::Node(n)) => ids(vec![n.id as u64]),
-                        Some(Value::Null) | None => ids(vec![]),
+                        Some(Value::Node(n)) => ids(vec![n.id as u64])?,
+                        Some(Value::Null) | None => ids(vec![])?,
                         Some(other) => {
                             return Err(Error::type_error(format!(
                                 "variable `{v}` is a {}, expected a node",
@@ -439,22 +524,12 @@ impl<'a> Ev<'a> {
                 node,
                 label,
                 property,
-                value,
+                seek,
                 ..
-            } => {
-                let found = match self.eval(&value, row) {
-                    Ok(v) => self.g.index_seek(
-                        &label,
-                        std::slice::from_ref(&property),
-                        std::slice::from_ref(&v),
-                    )?,
-                    Err(_) => None,
-                };
-                match found {
-                    Some(found) => Ok((seek(node), ids(found))),
-                    None => scan(node, Some(&label)),
-                }
-            }
+            } => match self.seek_nodes(&label, &property, &seek, row)? {
+                Some(found) => Ok((seeked(node), ids(found)?)),
+                None => scan(node, Some(&label)),
+            },
             Access::RelIndexSeek {
                 rel,
                 rel_type,
@@ -486,10 +561,82 @@ impl<'a> Ev<'a> {
                 }
                 ends.sort_unstable();
                 ends.dedup();
-                Ok((seek(rel), ids(ends)))
+                Ok((seeked(rel), ids(ends)?))
             }
             Access::LabelScan { node, label } => scan(node, Some(&label)),
             Access::AllNodes => scan(0, None),
+        }
+    }
+
+    /// The nodes of `label` whose `property` satisfies `seek`, through the index on
+    /// `label(property)`, ascending. `None` when the index cannot answer (it is gone, a value
+    /// cannot be evaluated now, or is of a type the index does not order): the caller scans
+    /// the label and the `WHERE` decides, as it decides on the nodes a seek finds.
+    fn seek_nodes(
+        &self,
+        label: &str,
+        property: &str,
+        seek: &Seek,
+        row: &Row,
+    ) -> Result<Option<Vec<NodeId>>> {
+        let key = [property.to_string()];
+        let one = |v: &Value| self.g.index_seek(label, &key, std::slice::from_ref(v));
+        match seek {
+            Seek::Eq(e) => match self.eval(e, row) {
+                Ok(v) => one(&v),
+                Err(_) => Ok(None),
+            },
+            Seek::In(e) => match self.eval(e, row) {
+                // `n.p IN null` holds for no node.
+                Ok(Value::Null) => Ok(Some(Vec::new())),
+                Ok(Value::List(items)) => {
+                    let mut out = Vec::new();
+                    for v in items.iter().filter(|v| !matches!(v, Value::Null)) {
+                        let Some(found) = one(v)? else {
+                            return Ok(None);
+                        };
+                        out.extend(found);
+                    }
+                    out.sort_unstable();
+                    out.dedup();
+                    Ok(Some(out))
+                }
+                _ => Ok(None),
+            },
+            Seek::Range { lower, upper } => {
+                let bound = |b: &Option<(Expr, bool)>| -> Option<Option<(Value, bool)>> {
+                    match b {
+                        None => Some(None),
+                        Some((e, inclusive)) => {
+                            self.eval(e, row).ok().map(|v| Some((v, *inclusive)))
+                        }
+                    }
+                };
+                let (Some(lo), Some(hi)) = (bound(lower), bound(upper)) else {
+                    return Ok(None);
+                };
+                fn as_bound(b: &Option<(Value, bool)>) -> std::ops::Bound<&Value> {
+                    match b {
+                        None => std::ops::Bound::Unbounded,
+                        Some((v, true)) => std::ops::Bound::Included(v),
+                        Some((v, false)) => std::ops::Bound::Excluded(v),
+                    }
+                }
+                // A null bound holds for no node (the comparison is null).
+                if [&lo, &hi]
+                    .iter()
+                    .any(|b| matches!(b, Some((Value::Null, _))))
+                {
+                    return Ok(Some(Vec::new()));
+                }
+                self.g
+                    .index_range(label, property, as_bound(&lo), as_bound(&hi))
+            }
+            Seek::Prefix(e) => match self.eval(e, row) {
+                Ok(Value::Null) => Ok(Some(Vec::new())),
+                Ok(Value::String(s)) => self.g.index_prefix(label, property, &s),
+                _ => Ok(None),
+            },
         }
     }
 
@@ -1209,6 +1356,7 @@ impl<'a> Ev<'a> {
                 NodePattern {
                     properties: None,
                     predicate: None,
+                    seek_hints: Vec::new(),
                     ..np.clone()
                 }
             }

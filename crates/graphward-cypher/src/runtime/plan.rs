@@ -40,7 +40,7 @@ use graphward_storage::{
 };
 
 use super::eval::{node_ref, Ev, Row, Vars};
-use super::matcher::Access;
+use super::matcher::{Access, Seek};
 use super::project::{
     contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
     Aggregator,
@@ -303,23 +303,44 @@ impl MatchShape {
                 node,
                 label,
                 property,
-                value,
+                seek,
                 unique,
-            } => (
-                if *unique {
-                    "NodeUniqueIndexSeek"
-                } else {
-                    "NodeIndexSeek"
-                }
-                .to_string(),
-                format!(
-                    "{} {}:{label}({property}) WHERE {property} = {}",
-                    if *unique { "UNIQUE" } else { "RANGE INDEX" },
-                    var(*node),
-                    expr_text(value)
-                ),
-                ids(*node),
-            ),
+            } => {
+                let (by_range, condition) = match seek {
+                    Seek::Eq(v) => (false, format!("{property} = {}", expr_text(v))),
+                    Seek::In(v) => (false, format!("{property} IN {}", expr_text(v))),
+                    Seek::Prefix(v) => (true, format!("{property} STARTS WITH {}", expr_text(v))),
+                    Seek::Range { lower, upper } => {
+                        let side = |b: &Option<(Expr, bool)>, op: &str, eq: &str| {
+                            b.as_ref().map(|(v, inclusive)| {
+                                format!(
+                                    "{property} {op}{} {}",
+                                    if *inclusive { eq } else { "" },
+                                    expr_text(v)
+                                )
+                            })
+                        };
+                        let parts: Vec<String> = [side(lower, ">", "="), side(upper, "<", "=")]
+                            .into_iter()
+                            .flatten()
+                            .collect();
+                        (true, parts.join(" AND "))
+                    }
+                };
+                (
+                    format!(
+                        "Node{}IndexSeek{}",
+                        if *unique { "Unique" } else { "" },
+                        if by_range { "ByRange" } else { "" }
+                    ),
+                    format!(
+                        "{} {}:{label}({property}) WHERE {condition}",
+                        if *unique { "UNIQUE" } else { "RANGE INDEX" },
+                        var(*node),
+                    ),
+                    ids(*node),
+                )
+            }
             Access::RelIndexSeek {
                 rel,
                 rel_type,
@@ -372,11 +393,14 @@ struct MatchCursor {
     walk: Option<Walk>,
     any: bool,
     pulled: u64,
+    /// The candidate ids an index seek found, charged to the query while they are held.
+    _held: graphward_core::memory::Reservation,
 }
 
 /// Where the anchor candidates of a match come from.
 enum Candidates {
-    /// Known when the match starts: a bound node, an index seek (a handful).
+    /// Known when the match starts: a bound node, an index seek (a handful, or as many as a
+    /// range holds: charged to the query's memory).
     Ids(std::vec::IntoIter<NodeId>),
     /// A scan, read from the storage a page at a time.
     Scan(Box<ScanPages>),
@@ -658,6 +682,10 @@ impl Node {
                         }
                         let row = frame_row(frame, input);
                         let (anchor, ids) = ev.part_anchor(part, &row)?;
+                        let held = ev.env.mem.reservation();
+                        if let Some(ids) = &ids {
+                            held.grow((ids.len() * std::mem::size_of::<NodeId>()) as u64)?;
+                        }
                         let candidates = match ids {
                             Some(ids) => Candidates::Ids(ids.into_iter()),
                             None => Candidates::Scan(Box::new(ScanPages::new(
@@ -674,6 +702,7 @@ impl Node {
                             walk: None,
                             any: false,
                             pulled: 0,
+                            _held: held,
                         });
                     }
                 }
@@ -1090,9 +1119,9 @@ fn expr_text(e: &Expr) -> String {
         Expr::Literal(v) => match v {
             Value::String(s) => format!("'{s}'"),
             Value::Int(i) => i.to_string(),
-            Value::Float(f) => f.to_string(),
+            Value::Float(f) => format!("{f:?}"),
             Value::Bool(b) => b.to_string(),
-            Value::Null => "NULL".to_string(),
+            Value::Null => "null".to_string(),
             _ => "...".to_string(),
         },
         Expr::Parameter(p) => format!("${p}"),
@@ -1103,7 +1132,38 @@ fn expr_text(e: &Expr) -> String {
             args.iter().map(expr_text).collect::<Vec<_>>().join(", ")
         ),
         Expr::CountStar => "count(*)".to_string(),
-        Expr::Binary(op, a, b) => format!("{} {op:?} {}", expr_text(a), expr_text(b)),
+        Expr::Binary(op, a, b) => {
+            use crate::ast::BinaryOp::*;
+            let sym = match op {
+                Or => "OR",
+                Xor => "XOR",
+                And => "AND",
+                Eq => "=",
+                Ne => "<>",
+                Lt => "<",
+                Le => "<=",
+                Gt => ">",
+                Ge => ">=",
+                Add => "+",
+                Sub => "-",
+                Mul => "*",
+                Div => "/",
+                Mod => "%",
+                Pow => "^",
+                In => "IN",
+                StartsWith => "STARTS WITH",
+                EndsWith => "ENDS WITH",
+                Contains => "CONTAINS",
+                RegexMatch => "=~",
+                Concat => "||",
+            };
+            format!("{} {sym} {}", expr_text(a), expr_text(b))
+        }
+        Expr::Unary(crate::ast::UnaryOp::Minus, a) => format!("-{}", expr_text(a)),
+        Expr::List(items) => format!(
+            "[{}]",
+            items.iter().map(expr_text).collect::<Vec<_>>().join(", ")
+        ),
         _ => "...".to_string(),
     }
 }
@@ -1479,7 +1539,7 @@ pub(super) fn split_parts(whole: &Match, scope: &[String]) -> Vec<Match> {
                 where_,
                 span: whole.span,
             };
-            seek_hints::copy_equalities(&mut m);
+            seek_hints::copy_seekable(&mut m);
             m
         })
         .collect()

@@ -4,6 +4,10 @@
 //! into the pattern's property map, where the matcher looks for an index to start from
 //! (`matcher::access_path`). The `WHERE` is kept, so the rows are the same: the map only
 //! adds a check the `WHERE` makes anyway (a null or a missing property fails both).
+//! A node's `n.p IN list`, `n.p > x` (`>=`, `<`, `<=`, either way round) and
+//! `n.p STARTS WITH s` are copied, as they are, into the node pattern's `seek_hints`: the
+//! matcher may take its candidates from an index that answers them (a superset of the rows
+//! the `WHERE` keeps, which still decides); nothing evaluates a hint as a filter.
 //!
 //! Copied only when the value cannot depend on the match itself: `expr` is made of literals,
 //! parameters, lists, maps, properties, operators and variables, none of them bound by this
@@ -11,7 +15,7 @@
 //! label, in a part without a shortest-path selector; the relationship is a single hop of one
 //! type (not a variable-length or quantified one). The executor applies the same copy to each
 //! part of a MATCH it matches part by part, where the parts before are bound
-//! ([`copy_equalities`] on the part, its share of the `WHERE` distributed by [`conjuncts`]
+//! ([`copy_seekable`] on the part, its share of the `WHERE` distributed by [`conjuncts`]
 //! and [`simple_vars`]).
 
 use crate::ast::{Clause, Expr, Match, NodePattern, Query, RelationshipPattern, Statement};
@@ -33,7 +37,7 @@ fn query(q: &mut Query) {
             match c {
                 Clause::Match(m) => {
                     move_dependent_entries(m);
-                    copy_equalities(m);
+                    copy_seekable(m);
                 }
                 Clause::CallSubquery(q)
                 | Clause::OptionalCallSubquery(q)
@@ -93,8 +97,10 @@ pub fn simple_vars(e: &Expr, out: &mut Vec<String>) -> bool {
     plain_vars(e, false, out)
 }
 
-/// Copy the independent equalities of `m`'s `WHERE` into its patterns' property maps.
-pub fn copy_equalities(m: &mut Match) {
+/// Copy the independent equalities of `m`'s `WHERE` into its patterns' property maps, and
+/// its independent `IN`, range and `STARTS WITH` conjuncts on a node's property into that
+/// node pattern's seek hints.
+pub fn copy_seekable(m: &mut Match) {
     let Some(w) = &m.where_ else {
         return;
     };
@@ -102,36 +108,104 @@ pub fn copy_equalities(m: &mut Match) {
     let mut terms = Vec::new();
     conjuncts(w, &mut terms);
     let mut found: Vec<(String, String, Expr)> = Vec::new();
+    let mut hints: Vec<(String, Expr)> = Vec::new();
     for t in terms {
-        let Expr::Binary(crate::ast::BinaryOp::Eq, a, b) = t else {
-            continue;
-        };
-        for (prop, value) in [(a, b), (b, a)] {
-            if let Expr::Property(target, key) = &**prop {
-                if let Expr::Variable(var) = &**target {
+        if let Expr::Binary(crate::ast::BinaryOp::Eq, a, b) = t {
+            for (prop, value) in [(a, b), (b, a)] {
+                if let Some((var, key)) = var_property(prop) {
                     if independent(value, &bound) {
-                        found.push((var.clone(), key.clone(), (**value).clone()));
+                        found.push((var.to_string(), key.to_string(), (**value).clone()));
                         break;
                     }
                 }
             }
+        } else if let Some((var, _, _)) = seekable(t) {
+            if seek_value(t).is_some_and(|v| independent(v, &bound)) {
+                hints.push((var.to_string(), t.clone()));
+            }
         }
     }
-    if found.is_empty() {
+    if found.is_empty() && hints.is_empty() {
         return;
     }
     for part in &mut m.pattern {
         let selector = part.shortest.is_some();
         let element = &mut part.element;
         if !selector {
-            copy_into_node(&mut element.start, &found);
+            copy_into_node(&mut element.start, &found, &hints);
         }
         for (rp, np) in &mut element.chain {
             copy_into(rp, &found);
             if !selector {
-                copy_into_node(np, &found);
+                copy_into_node(np, &found, &hints);
             }
         }
+    }
+}
+
+/// `v.key` for a property of a variable.
+fn var_property(e: &Expr) -> Option<(&str, &str)> {
+    match e {
+        Expr::Property(target, key) => match &**target {
+            Expr::Variable(var) => Some((var, key)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What an index can answer about a property: the values it is in, a range, a prefix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SeekKind {
+    /// `v.key IN list`
+    In,
+    /// `v.key > x` (or `x < v.key`); `true` when the bound is included (`>=`)
+    Lower(bool),
+    /// `v.key < x` (or `x > v.key`); `true` when the bound is included (`<=`)
+    Upper(bool),
+    /// `v.key STARTS WITH s`
+    Prefix,
+}
+
+/// A conjunct an index can answer: `(variable, key, kind)`, with its value at
+/// [`seek_value`].
+pub fn seekable(t: &Expr) -> Option<(&str, &str, SeekKind)> {
+    use crate::ast::BinaryOp::*;
+    let Expr::Binary(op, a, b) = t else {
+        return None;
+    };
+    if let Some((v, k)) = var_property(a) {
+        let kind = match op {
+            In => SeekKind::In,
+            Gt => SeekKind::Lower(false),
+            Ge => SeekKind::Lower(true),
+            Lt => SeekKind::Upper(false),
+            Le => SeekKind::Upper(true),
+            StartsWith => SeekKind::Prefix,
+            _ => return None,
+        };
+        return Some((v, k, kind));
+    }
+    let (v, k) = var_property(b)?;
+    let kind = match op {
+        Lt => SeekKind::Lower(false),
+        Le => SeekKind::Lower(true),
+        Gt => SeekKind::Upper(false),
+        Ge => SeekKind::Upper(true),
+        _ => return None,
+    };
+    Some((v, k, kind))
+}
+
+/// The value side of a [`seekable`] conjunct.
+pub fn seek_value(t: &Expr) -> Option<&Expr> {
+    let Expr::Binary(_, a, b) = t else {
+        return None;
+    };
+    if var_property(a).is_some() && seekable(t).is_some() {
+        Some(b)
+    } else {
+        Some(a)
     }
 }
 
@@ -187,7 +261,11 @@ pub fn move_dependent_entries(m: &mut Match) {
 }
 
 /// Into a node pattern with a label (an index needs one), not inside a quantified group.
-fn copy_into_node(np: &mut NodePattern, found: &[(String, String, Expr)]) {
+fn copy_into_node(
+    np: &mut NodePattern,
+    found: &[(String, String, Expr)],
+    hints: &[(String, Expr)],
+) {
     let Some(var) = &np.variable else {
         return;
     };
@@ -197,6 +275,11 @@ fn copy_into_node(np: &mut NodePattern, found: &[(String, String, Expr)]) {
     for (v, key, value) in found {
         if v == var {
             add_entry(&mut np.properties, key, value);
+        }
+    }
+    for (v, t) in hints {
+        if v == var && !np.seek_hints.contains(t) {
+            np.seek_hints.push(t.clone());
         }
     }
 }
