@@ -196,6 +196,41 @@ def test_where_equalities_seek_the_index_part_by_part(driver):
     assert sum(p.get("dbHits", 0) for p in walk(profile)) < 100
 
 
+def test_in_lists_ranges_and_prefixes_seek_the_index(driver):
+    # `WHERE n.id IN $ids`, `n.id >= $lo AND n.id < $hi` and `n.name STARTS WITH $p` seek
+    # the index (NodeIndexSeek / NodeIndexSeekByRange with a handful of db hits) and give
+    # the rows they give without it.
+    driver.execute_query(
+        "UNWIND range(1, 3000) AS i CREATE (:SeekR {id: i, name: 'r' + toString(i)})")
+    queries = [
+        ("MATCH (n:SeekR) WHERE n.id IN $ids RETURN n.id AS id ORDER BY id",
+         {"ids": [5, 7, 5, 4000, None]}, "NodeIndexSeek", [5, 7]),
+        ("MATCH (n:SeekR) WHERE n.id >= $lo AND n.id < $hi RETURN n.id AS id ORDER BY id",
+         {"lo": 2997, "hi": 3001.5}, "NodeIndexSeekByRange", [2997, 2998, 2999, 3000]),
+        ("MATCH (n:SeekR) WHERE n.name STARTS WITH $p RETURN n.id AS id ORDER BY id",
+         {"p": "r299"}, "NodeIndexSeekByRange", [299] + list(range(2990, 3000))),
+    ]
+
+    def run(query, params):
+        with driver.session() as s:
+            result = s.run("PROFILE " + query, **params)
+            rows = [r["id"] for r in result]
+            profile = result.consume().profile
+        ops = [p["operatorType"] for p in walk(profile)]
+        return rows, ops, sum(p.get("dbHits", 0) for p in walk(profile))
+
+    for query, params, _, want in queries:
+        rows, ops, hits = run(query, params)
+        assert rows == want, query
+        assert "NodeByLabelScan" in ops and hits > 3000, (query, ops, hits)
+    driver.execute_query("CREATE INDEX seekr_id FOR (n:SeekR) ON (n.id)")
+    driver.execute_query("CREATE INDEX seekr_name FOR (n:SeekR) ON (n.name)")
+    for query, params, op, want in queries:
+        rows, ops, hits = run(query, params)
+        assert rows == want, query
+        assert op in ops and hits < 200, (query, ops, hits)
+
+
 def test_a_map_naming_another_pattern_variable(driver):
     # `(b {id: a.id + 1})<-[:R]-(a)`: the map reads `a`, bound after `b` in the pattern's
     # own order; it is checked once both are bound (it found nothing before).
