@@ -61,7 +61,7 @@ pub enum Value {
     List(Vec<Value>),
     Map(Map),
     Node(Node),
-    Relationship(Relationship),
+    Relationship(Box<Relationship>),
     Path(Path),
     Date(Date),
     Time(Time),

@@ -755,7 +755,7 @@ impl<'a> Decoder<'a> {
                 } else {
                     (id.to_string(), start.to_string(), end.to_string())
                 };
-                Value::Relationship(Relationship {
+                Value::Relationship(Box::new(Relationship {
                     id,
                     element_id,
                     start,
@@ -764,7 +764,7 @@ impl<'a> Decoder<'a> {
                     end_element_id,
                     rel_type,
                     properties,
-                })
+                }))
             }
             tag::UNBOUND_RELATIONSHIP => {
                 expect(if v5 { 4 } else { 3 })?;

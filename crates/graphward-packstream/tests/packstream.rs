@@ -105,7 +105,7 @@ fn samples() -> Vec<Value> {
             z: Some(3.0),
         }),
         Value::Node(node(1, "Person")),
-        Value::Relationship(rel(10, 1, 2)),
+        Value::Relationship(Box::new(rel(10, 1, 2))),
         Value::Path(Path {
             nodes: vec![node(1, "A"), node(2, "B"), node(3, "C"), node(2, "B")],
             relationships: vec![rel(10, 1, 2), rel(11, 3, 2), rel(11, 3, 2)],
@@ -189,7 +189,7 @@ fn node_shape_follows_version() {
     assert_eq!(&v4[..2], &[0xB3, 0x4E]);
     let v5 = encode(&n, Flavor::V5).unwrap();
     assert_eq!(&v5[..2], &[0xB4, 0x4E]);
-    let r = Value::Relationship(rel(1, 2, 3));
+    let r = Value::Relationship(Box::new(rel(1, 2, 3)));
     assert_eq!(&encode(&r, Flavor::V4).unwrap()[..2], &[0xB5, 0x52]);
     assert_eq!(&encode(&r, Flavor::V5).unwrap()[..2], &[0xB8, 0x52]);
 }

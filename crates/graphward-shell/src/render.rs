@@ -238,7 +238,7 @@ pub fn json(v: &Value) -> serde_json::Value {
             "relationships": p
                 .relationships
                 .iter()
-                .map(|r| json(&Value::Relationship(r.clone())))
+                .map(|r| json(&Value::Relationship(Box::new(r.clone()))))
                 .collect::<Vec<_>>(),
         }),
         Value::Point(p) => {
@@ -480,7 +480,10 @@ mod tests {
         let a = node(1, "Person", "Ann");
         let b = node(2, "Person", "Bob");
         assert_eq!(cypher(&Value::Node(a.clone())), "(:Person {name: \"Ann\"})");
-        assert_eq!(cypher(&Value::Relationship(rel(5, 1, 2))), "[:KNOWS]");
+        assert_eq!(
+            cypher(&Value::Relationship(Box::new(rel(5, 1, 2)))),
+            "[:KNOWS]"
+        );
         let p = Path {
             nodes: vec![a.clone(), b.clone(), a.clone()],
             relationships: vec![rel(5, 1, 2), rel(6, 1, 2)],

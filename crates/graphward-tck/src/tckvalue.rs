@@ -351,7 +351,11 @@ pub fn matches(v: &Value, e: &TV, lists_unordered: bool) -> bool {
                 }
                 if i < p.relationships.len() {
                     let r = &p.relationships[i];
-                    if !matches(&Value::Relationship(r.clone()), &rels[i], lists_unordered) {
+                    if !matches(
+                        &Value::Relationship(Box::new(r.clone())),
+                        &rels[i],
+                        lists_unordered,
+                    ) {
                         return false;
                     }
                     let fwd = r.start == n.id;

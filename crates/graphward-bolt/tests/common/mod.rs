@@ -151,7 +151,7 @@ impl Transaction for MockTx {
                 cols: vec!["n".into(), "r".into(), "p".into()],
                 rows: vec![vec![
                     Value::Node(node(1, "Person")),
-                    Value::Relationship(rel),
+                    Value::Relationship(Box::new(rel)),
                     Value::Path(path),
                 ]]
                 .into_iter(),

@@ -265,7 +265,7 @@ pub fn node_ref(id: NodeId) -> Value {
 }
 
 pub fn rel_ref(r: &RelRecord) -> Value {
-    Value::Relationship(Relationship {
+    Value::Relationship(Box::new(Relationship {
         id: r.id as i64,
         element_id: String::new(),
         start: r.src as i64,
@@ -274,7 +274,7 @@ pub fn rel_ref(r: &RelRecord) -> Value {
         end_element_id: String::new(),
         rel_type: r.rel_type.clone(),
         properties: Map::new(),
-    })
+    }))
 }
 
 pub fn node_element_id(db: &str, id: i64) -> String {
@@ -422,13 +422,13 @@ impl<'a> Ev<'a> {
                     Some(rec) => rec.properties,
                     None => Map::new(),
                 };
-                Value::Relationship(Relationship {
+                Value::Relationship(Box::new(Relationship {
                     element_id: rel_element_id(db, r.id),
                     start_element_id: node_element_id(db, r.start),
                     end_element_id: node_element_id(db, r.end),
                     properties: props,
-                    ..r
-                })
+                    ..*r
+                }))
             }
             Value::Path(p) => {
                 let mut nodes = Vec::with_capacity(p.nodes.len());
@@ -440,8 +440,8 @@ impl<'a> Ev<'a> {
                 }
                 let mut rels = Vec::with_capacity(p.relationships.len());
                 for r in p.relationships {
-                    match self.resolve(Value::Relationship(r))? {
-                        Value::Relationship(r) => rels.push(r),
+                    match self.resolve(Value::Relationship(Box::new(r)))? {
+                        Value::Relationship(r) => rels.push(*r),
                         _ => return Err(Error::internal("path relationship did not resolve")),
                     }
                 }
@@ -1105,7 +1105,7 @@ impl<'a> Ev<'a> {
                 Value::Path(p) => Ok(Value::List(
                     p.relationships
                         .into_iter()
-                        .map(Value::Relationship)
+                        .map(|r| Value::Relationship(Box::new(r)))
                         .collect(),
                 )),
                 Value::Null => Ok(Value::Null),

@@ -759,7 +759,7 @@ impl<'a> Ev<'a> {
         if let Some(p) = &rp.predicate {
             let mut r = row.clone();
             if let Some(v) = &rp.variable {
-                r.insert(v.clone(), Value::Relationship(rel.clone()));
+                r.insert(v.clone(), Value::Relationship(Box::new(rel.clone())));
             }
             if self.eval(p, &r)? != Value::Bool(true) {
                 return Ok(false);
@@ -850,7 +850,7 @@ impl<'a> Ev<'a> {
         }
         for (j, rel) in rels.iter().enumerate() {
             if let Some(v) = &g.rel(first, j).variable {
-                r.insert(v.clone(), Value::Relationship(rel.clone()));
+                r.insert(v.clone(), Value::Relationship(Box::new(rel.clone())));
             }
         }
         for (j, id) in nodes.iter().enumerate() {
@@ -1028,7 +1028,7 @@ impl<'a> Ev<'a> {
             st.used.insert(e.rel);
             st.rels[step.rel] = Some(RelBinding::Single(rel.clone()));
             if let Some(v) = &rp.variable {
-                st.row.insert(v.clone(), Value::Relationship(rel));
+                st.row.insert(v.clone(), Value::Relationship(Box::new(rel)));
             }
             self.extend(part, nps, rps, steps, k + 1, st, out)?;
             st.used.remove(&e.rel);
@@ -1170,7 +1170,7 @@ impl<'a> Ev<'a> {
                     let rel_list = Value::List(
                         in_order
                             .iter()
-                            .map(|h| Value::Relationship(h.rel.clone()))
+                            .map(|h| Value::Relationship(Box::new(h.rel.clone())))
                             .collect(),
                     );
                     equals(b, &rel_list) == Some(true)
@@ -1194,7 +1194,7 @@ impl<'a> Ev<'a> {
                             let rel_list = Value::List(
                                 in_order
                                     .iter()
-                                    .map(|h| Value::Relationship(h.rel.clone()))
+                                    .map(|h| Value::Relationship(Box::new(h.rel.clone())))
                                     .collect(),
                             );
                             st.row.insert(v.clone(), rel_list);
@@ -1721,10 +1721,10 @@ impl<'a> Ev<'a> {
                     let val = match (length, hs.first()) {
                         (Some(_), _) => Value::List(
                             hs.iter()
-                                .map(|h| Value::Relationship(h.rel.clone()))
+                                .map(|h| Value::Relationship(Box::new(h.rel.clone())))
                                 .collect(),
                         ),
-                        (None, Some(h)) => Value::Relationship(h.rel.clone()),
+                        (None, Some(h)) => Value::Relationship(Box::new(h.rel.clone())),
                         (None, None) => Value::Null,
                     };
                     match r.get(v) {
@@ -1883,7 +1883,7 @@ fn bind_group(
     for j in 0..n {
         if let Some(v) = &g.rel(first_rel, j).variable {
             let rels = (0..iters)
-                .map(|i| Value::Relationship(hops[i * n + j].rel.clone()))
+                .map(|i| Value::Relationship(Box::new(hops[i * n + j].rel.clone())))
                 .collect();
             row.insert(v.clone(), Value::List(rels));
         }

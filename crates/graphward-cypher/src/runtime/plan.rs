@@ -2069,7 +2069,7 @@ impl Walk {
                 set(
                     frame,
                     slot,
-                    Value::Relationship(graphward_core::value::Relationship {
+                    Value::Relationship(Box::new(graphward_core::value::Relationship {
                         id: e.rel as i64,
                         element_id: String::new(),
                         start: s as i64,
@@ -2078,7 +2078,7 @@ impl Walk {
                         end_element_id: String::new(),
                         rel_type,
                         properties: Default::default(),
-                    }),
+                    })),
                 );
             }
             self.bound.push(e.rel);

@@ -680,7 +680,7 @@ impl<'t> Runner<'t> {
             let relationships = rels
                 .into_iter()
                 .filter_map(|r| match r {
-                    Value::Relationship(r) => Some(r),
+                    Value::Relationship(r) => Some(*r),
                     _ => None,
                 })
                 .collect();
