@@ -60,7 +60,7 @@ pub enum Value {
     Bytes(Vec<u8>),
     List(Vec<Value>),
     Map(Map),
-    Node(Node),
+    Node(Box<Node>),
     Relationship(Box<Relationship>),
     Path(Path),
     Date(Date),

@@ -362,7 +362,7 @@ mod tests {
 
     #[test]
     fn plain_and_typed_nodes() {
-        let v = Value::Node(node());
+        let v = Value::Node(Box::new(node()));
         assert_eq!(
             plain(&v),
             json!({"elementId":"4:x:1","labels":["Person"],"properties":{"name":"Phil"}})

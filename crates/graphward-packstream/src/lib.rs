@@ -673,7 +673,7 @@ impl<'a> Decoder<'a> {
             Value::List(l) => l
                 .into_iter()
                 .map(|v| match v {
-                    Value::Node(n) => Ok(n),
+                    Value::Node(n) => Ok(*n),
                     _ => err("path: expected a list of nodes"),
                 })
                 .collect::<Result<Vec<_>, _>>()?,
@@ -736,12 +736,12 @@ impl<'a> Decoder<'a> {
                 let labels = f.strings()?;
                 let properties = f.map()?;
                 let element_id = if v5 { f.string()? } else { id.to_string() };
-                Value::Node(Node {
+                Value::Node(Box::new(Node {
                     id,
                     element_id,
                     labels,
                     properties,
-                })
+                }))
             }
             tag::RELATIONSHIP => {
                 expect(if v5 { 8 } else { 5 })?;

@@ -104,7 +104,7 @@ fn samples() -> Vec<Value> {
             y: 2.0,
             z: Some(3.0),
         }),
-        Value::Node(node(1, "Person")),
+        Value::Node(Box::new(node(1, "Person"))),
         Value::Relationship(Box::new(rel(10, 1, 2))),
         Value::Path(Path {
             nodes: vec![node(1, "A"), node(2, "B"), node(3, "C"), node(2, "B")],
@@ -184,7 +184,7 @@ fn integer_markers_are_minimal() {
 
 #[test]
 fn node_shape_follows_version() {
-    let n = Value::Node(node(1, "A"));
+    let n = Value::Node(Box::new(node(1, "A")));
     let v4 = encode(&n, Flavor::V4).unwrap();
     assert_eq!(&v4[..2], &[0xB3, 0x4E]);
     let v5 = encode(&n, Flavor::V5).unwrap();
@@ -378,7 +378,7 @@ fn random_values_round_trip() {
             ),
             _ => {
                 let n = node(r.below(1000) as i64, "L");
-                Value::Node(n)
+                Value::Node(Box::new(n))
             }
         }
     }

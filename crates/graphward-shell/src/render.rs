@@ -234,7 +234,7 @@ pub fn json(v: &Value) -> serde_json::Value {
             "properties": json_map(&r.properties),
         }),
         Value::Path(p) => j!({
-            "nodes": p.nodes.iter().map(|n| json(&Value::Node(n.clone()))).collect::<Vec<_>>(),
+            "nodes": p.nodes.iter().map(|n| json(&Value::Node(Box::new(n.clone())))).collect::<Vec<_>>(),
             "relationships": p
                 .relationships
                 .iter()
@@ -479,7 +479,10 @@ mod tests {
     fn graph_values() {
         let a = node(1, "Person", "Ann");
         let b = node(2, "Person", "Bob");
-        assert_eq!(cypher(&Value::Node(a.clone())), "(:Person {name: \"Ann\"})");
+        assert_eq!(
+            cypher(&Value::Node(Box::new(a.clone()))),
+            "(:Person {name: \"Ann\"})"
+        );
         assert_eq!(
             cypher(&Value::Relationship(Box::new(rel(5, 1, 2)))),
             "[:KNOWS]"

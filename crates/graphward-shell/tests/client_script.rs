@@ -117,8 +117,11 @@ async fn bolt4_hello_carries_auth_and_nodes_have_three_fields() {
             labels: vec!["L".into()],
             properties: BTreeMap::new(),
         };
-        s.send(msg::RECORD, &[Value::List(vec![Value::Node(node)])])
-            .await;
+        s.send(
+            msg::RECORD,
+            &[Value::List(vec![Value::Node(Box::new(node))])],
+        )
+        .await;
         s.send(msg::SUCCESS, &[map(&[])]).await;
         s
     };

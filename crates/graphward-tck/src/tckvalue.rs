@@ -346,7 +346,7 @@ pub fn matches(v: &Value, e: &TV, lists_unordered: bool) -> bool {
                 return false;
             }
             for (i, (n, en)) in p.nodes.iter().zip(nodes).enumerate() {
-                if !matches(&Value::Node(n.clone()), en, lists_unordered) {
+                if !matches(&Value::Node(Box::new(n.clone())), en, lists_unordered) {
                     return false;
                 }
                 if i < p.relationships.len() {

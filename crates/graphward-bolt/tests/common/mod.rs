@@ -150,7 +150,7 @@ impl Transaction for MockTx {
             return Ok(Box::new(Rows {
                 cols: vec!["n".into(), "r".into(), "p".into()],
                 rows: vec![vec![
-                    Value::Node(node(1, "Person")),
+                    Value::Node(Box::new(node(1, "Person"))),
                     Value::Relationship(Box::new(rel)),
                     Value::Path(path),
                 ]]

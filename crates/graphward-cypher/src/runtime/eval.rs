@@ -256,12 +256,12 @@ impl MemAccount {
 }
 
 pub fn node_ref(id: NodeId) -> Value {
-    Value::Node(Node {
+    Value::Node(Box::new(Node {
         id: id as i64,
         element_id: String::new(),
         labels: Vec::new(),
         properties: Map::new(),
-    })
+    }))
 }
 
 pub fn rel_ref(r: &RelRecord) -> Value {
@@ -406,16 +406,16 @@ impl<'a> Ev<'a> {
         let db = &self.env.database;
         Ok(match v {
             Value::Node(n) => match self.g.node(n.id as u64)? {
-                Some(rec) => Value::Node(Node {
+                Some(rec) => Value::Node(Box::new(Node {
                     id: n.id,
                     element_id: node_element_id(db, n.id),
                     labels: rec.labels,
                     properties: rec.properties,
-                }),
-                None => Value::Node(Node {
+                })),
+                None => Value::Node(Box::new(Node {
                     element_id: node_element_id(db, n.id),
-                    ..n
-                }),
+                    ..*n
+                })),
             },
             Value::Relationship(r) => {
                 let props = match self.g.relationship(r.id as u64)? {
@@ -433,8 +433,8 @@ impl<'a> Ev<'a> {
             Value::Path(p) => {
                 let mut nodes = Vec::with_capacity(p.nodes.len());
                 for n in p.nodes {
-                    match self.resolve(Value::Node(n))? {
-                        Value::Node(n) => nodes.push(n),
+                    match self.resolve(Value::Node(Box::new(n)))? {
+                        Value::Node(n) => nodes.push(*n),
                         _ => return Err(Error::internal("path node did not resolve")),
                     }
                 }
@@ -1094,7 +1094,12 @@ impl<'a> Ev<'a> {
                 ))),
             },
             "nodes" => match a0 {
-                Value::Path(p) => Ok(Value::List(p.nodes.into_iter().map(Value::Node).collect())),
+                Value::Path(p) => Ok(Value::List(
+                    p.nodes
+                        .into_iter()
+                        .map(|n| Value::Node(Box::new(n)))
+                        .collect(),
+                )),
                 Value::Null => Ok(Value::Null),
                 o => Err(targ(format!(
                     "nodes() expects a path, got {}",

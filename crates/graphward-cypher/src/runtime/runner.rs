@@ -673,7 +673,7 @@ impl<'t> Runner<'t> {
             let nodes = node_ids
                 .iter()
                 .map(|id| match node_ref(*id) {
-                    Value::Node(n) => n,
+                    Value::Node(n) => *n,
                     _ => unreachable_node(),
                 })
                 .collect();
