@@ -222,8 +222,7 @@ enum Op {
         columns: Vec<String>,
         produce: bool,
     },
-    /// Aggregation (and DISTINCT with ORDER BY): aggregation consumes its input as it is
-    /// pulled; DISTINCT + ORDER BY buffers it and projects it whole.
+    /// Aggregation: it consumes its input as it is pulled, then hands out the groups.
     Eager {
         p: Box<Projection>,
         scope: Vec<String>,
@@ -2235,7 +2234,7 @@ fn plan_projection(
     let columns: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
     let aggregating = items.iter().any(|(_, e)| contains_aggregate(e));
     let in_scope: Scope = sc.to_vec().into();
-    if aggregating || (p.distinct && !p.order_by.is_empty()) {
+    if aggregating {
         let out: Vec<(String, usize)> =
             columns.iter().map(|c| (c.clone(), slots.fresh())).collect();
         let node = Node::new(
