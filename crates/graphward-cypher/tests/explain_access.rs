@@ -370,3 +370,64 @@ fn profile_with(
     }
     (rows, total(&p), p)
 }
+
+/// A composite index (or node key) is sought when the pattern's map (or the WHERE's
+/// equalities) give every one of its properties; with some of them only, the label is scanned.
+#[test]
+fn composite_indexes_are_sought_with_every_property() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 3000) AS i CREATE (:C {a: i % 50, b: i % 7, i: i}), (:K {x: i, y: 'y' + toString(i % 3)})",
+    )
+    .unwrap();
+    let queries = [
+        (
+            "MATCH (n:C {a: 1, b: 2}) RETURN n.i ORDER BY n.i",
+            "NodeIndexSeek",
+            "RANGE INDEX n:C(a, b) WHERE a = 1 AND b = 2",
+        ),
+        (
+            "MATCH (n:C) WHERE n.b = $y AND n.a = 1 RETURN n.i ORDER BY n.i",
+            "NodeIndexSeek",
+            "RANGE INDEX n:C(a, b) WHERE a = 1 AND b = $y",
+        ),
+        (
+            "MATCH (n:C {a: 1}) RETURN n.i ORDER BY n.i",
+            "NodeByLabelScan",
+            "n:C",
+        ),
+        (
+            "MATCH (n:C {a: 1, b: null}) RETURN n.i",
+            "NodeIndexSeek",
+            "RANGE INDEX n:C(a, b) WHERE a = 1 AND b = null",
+        ),
+        (
+            "MATCH (k:K {y: 'y1', x: 10}) RETURN k.x",
+            "NodeUniqueIndexSeek",
+            "UNIQUE k:K(x, y) WHERE x = 10 AND y = 'y1'",
+        ),
+    ];
+    let before: Vec<_> = queries
+        .iter()
+        .map(|(q, _, _)| common::run_with(&e, q, y(2)).unwrap().1)
+        .collect();
+    assert_eq!(before[0].len(), 9, "{:?}", before[0]);
+    assert_eq!(before[4], vec![vec![Value::Int(10)]]);
+    run(&e, "CREATE INDEX FOR (n:C) ON (n.a, n.b)").unwrap();
+    run(
+        &e,
+        "CREATE CONSTRAINT FOR (k:K) REQUIRE (k.x, k.y) IS NODE KEY",
+    )
+    .unwrap();
+    for ((q, op, details), want) in queries.iter().zip(&before) {
+        let (rows, hits, plan) = profile_with(&e, q, &y(2));
+        assert_eq!(&rows, want, "{q}");
+        let (ops, leaf) = shape(&plan);
+        assert_eq!(ops.last().unwrap(), op, "{q}: {ops:?}");
+        assert_eq!(&leaf, details, "{q}");
+        if op.ends_with("Seek") {
+            assert!(hits < 100, "{q}: {hits}");
+        }
+    }
+}

@@ -66,6 +66,15 @@ pub enum Access {
         seek: Seek,
         unique: bool,
     },
+    /// A composite index (or node key) of `label(properties)` finds node pattern `node`'s
+    /// candidates: the nodes whose properties equal `values`, one for each, in order.
+    NodeCompositeSeek {
+        node: usize,
+        label: String,
+        properties: Vec<String>,
+        values: Vec<Expr>,
+        unique: bool,
+    },
     /// A relationship index of `rel_type(property)` finds relationship pattern `rel`'s
     /// relationships; the candidates are the nodes at its left end (node pattern `rel`).
     RelIndexSeek {
@@ -103,6 +112,7 @@ impl Access {
         match self {
             Access::Bound { node }
             | Access::NodeIndexSeek { node, .. }
+            | Access::NodeCompositeSeek { node, .. }
             | Access::LabelScan { node, .. } => *node,
             Access::RelIndexSeek { rel, .. } => *rel,
             Access::AllNodes => 0,
@@ -191,12 +201,16 @@ pub fn access_path(
         .chain(rps.iter().filter_map(|r| r.variable.as_ref()))
         .filter(|v| !bound(v))
         .collect();
-    let mut defs: Option<Vec<graphward_storage::SchemaDef>> = None;
-    let mut find = |rel: bool, label: &str, key: &str| -> Result<Option<bool>> {
-        if defs.is_none() {
-            defs = Some(schema()?);
+    let cell: std::cell::OnceCell<Vec<graphward_storage::SchemaDef>> = std::cell::OnceCell::new();
+    let defs = || -> Result<&Vec<graphward_storage::SchemaDef>> {
+        if let Some(d) = cell.get() {
+            return Ok(d);
         }
-        Ok(defs.iter().flatten().find_map(|d| {
+        let d = schema()?;
+        Ok(cell.get_or_init(|| d))
+    };
+    let find = |rel: bool, label: &str, key: &str| -> Result<Option<bool>> {
+        Ok(defs()?.iter().find_map(|d| {
             (d.kind.has_index()
                 && d.kind.on_relationships() == rel
                 && d.label == label
@@ -209,6 +223,35 @@ pub fn access_path(
         let Some(Expr::Map(items)) = &np.properties else {
             continue;
         };
+        // A composite index (or key constraint) whose every property the map gives.
+        let known: Vec<&(String, Expr)> = items
+            .iter()
+            .filter(|(_, e)| known_before(e, &declared))
+            .collect();
+        if known.len() > 1 {
+            for l in &np.labels {
+                let value = |k: &String| known.iter().find(|(x, _)| x == k).map(|(_, e)| e.clone());
+                let found = defs()?.iter().find_map(|d| {
+                    let values: Option<Vec<Expr>> = d.properties.iter().map(value).collect();
+                    (d.kind.has_index()
+                        && !d.kind.on_relationships()
+                        && d.label == *l
+                        && d.properties.len() > 1)
+                        .then_some(values)
+                        .flatten()
+                        .map(|values| (d.properties.clone(), values, d.kind.is_constraint()))
+                });
+                if let Some((properties, values, unique)) = found {
+                    return Ok(Access::NodeCompositeSeek {
+                        node: i,
+                        label: l.clone(),
+                        properties,
+                        values,
+                        unique,
+                    });
+                }
+            }
+        }
         for (k, e) in items {
             if !known_before(e, &declared) {
                 continue;
@@ -530,6 +573,24 @@ impl<'a> Ev<'a> {
                 Some(found) => Ok((seeked(node), ids(found)?)),
                 None => scan(node, Some(&label)),
             },
+            Access::NodeCompositeSeek {
+                node,
+                label,
+                properties,
+                values,
+                ..
+            } => {
+                let evaluated: Option<Vec<Value>> =
+                    values.iter().map(|e| self.eval(e, row).ok()).collect();
+                let found = match evaluated {
+                    Some(vals) => self.g.index_seek(&label, &properties, &vals)?,
+                    None => None,
+                };
+                match found {
+                    Some(found) => Ok((seeked(node), ids(found)?)),
+                    None => scan(node, Some(&label)),
+                }
+            }
             Access::RelIndexSeek {
                 rel,
                 rel_type,

@@ -340,6 +340,33 @@ impl MatchShape {
                     ids(*node),
                 )
             }
+            Access::NodeCompositeSeek {
+                node,
+                label,
+                properties,
+                values,
+                unique,
+            } => (
+                if *unique {
+                    "NodeUniqueIndexSeek"
+                } else {
+                    "NodeIndexSeek"
+                }
+                .to_string(),
+                format!(
+                    "{} {}:{label}({}) WHERE {}",
+                    if *unique { "UNIQUE" } else { "RANGE INDEX" },
+                    var(*node),
+                    properties.join(", "),
+                    properties
+                        .iter()
+                        .zip(values)
+                        .map(|(p, v)| format!("{p} = {}", expr_text(v)))
+                        .collect::<Vec<_>>()
+                        .join(" AND ")
+                ),
+                ids(*node),
+            ),
             Access::RelIndexSeek {
                 rel,
                 rel_type,
