@@ -431,3 +431,31 @@ fn composite_indexes_are_sought_with_every_property() {
         }
     }
 }
+
+/// A range seek is taken to keep 30% of its label: a much smaller label elsewhere in the
+/// pattern is scanned instead; an equality or an IN list is still sought.
+#[test]
+fn a_small_label_beats_a_wide_range() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(&e, "UNWIND range(1, 3000) AS i CREATE (:Big {id: i})").unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 5) AS i MATCH (b:Big {id: i * 100}) CREATE (b)-[:R]->(:Small {i: i})",
+    )
+    .unwrap();
+    run(&e, "CREATE INDEX FOR (n:Big) ON (n.id)").unwrap();
+    let q = "MATCH (a:Big)-[:R]->(b:Small) WHERE a.id > 150 RETURN b.i ORDER BY b.i";
+    let (rows, hits, plan) = profile_with(&e, q, &Params::new());
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(hits < 100, "{hits}");
+    assert_eq!(shape(&plan).0.last().unwrap(), "NodeByLabelScan");
+    let q = "MATCH (a:Big)-[:R]->(b:Small) WHERE a.id IN [100, 300, 301] RETURN b.i ORDER BY b.i";
+    let (rows, _, plan) = profile_with(&e, q, &Params::new());
+    assert_eq!(rows, vec![vec![Value::Int(1)], vec![Value::Int(3)]]);
+    assert_eq!(shape(&plan).0.last().unwrap(), "NodeIndexSeek");
+    // Alone, the range is sought.
+    let q = "MATCH (a:Big) WHERE a.id > 2990 RETURN count(*)";
+    let (rows, _, plan) = profile_with(&e, q, &Params::new());
+    assert_eq!(rows, vec![vec![Value::Int(10)]]);
+    assert_eq!(shape(&plan).0.last().unwrap(), "NodeIndexSeekByRange");
+}

@@ -179,10 +179,13 @@ fn hinted_seeks(np: &NodePattern, declared: &[&String]) -> Vec<(String, Seek)> {
 }
 
 /// The one decision of where a pattern part starts (see [`Access`]), in this order: a bound
-/// node; an index seek of a node pattern's labels and property map; (for a pattern with
+/// node; an index seek of a node pattern's labels and property map (a composite index when
+/// the map gives all its properties, else a single-property one); (for a pattern with
 /// relationships) a relationship index covering a single-type, fixed-length relationship's
-/// property map; the smallest label; every node. `bound` says which variables are bound
-/// before the part; `schema` is read only when an index could apply.
+/// property map; a seek from a node's `seek_hints` (an `IN` list; a range or a prefix only
+/// when 30% of its label is no more than the smallest label of the pattern); the smallest
+/// label; every node. `bound` says which variables are bound before the part; `schema` is
+/// read only when an index could apply.
 pub fn access_path(
     nps: &[&NodePattern],
     rps: &[&RelationshipPattern],
@@ -288,27 +291,37 @@ pub fn access_path(
             }
         }
     }
-    for (i, np) in nps.iter().enumerate() {
-        for (k, seek) in hinted_seeks(np, &declared) {
-            for l in &np.labels {
-                if let Some(unique) = find(false, l, &k)? {
-                    return Ok(Access::NodeIndexSeek {
-                        node: i,
-                        label: l.clone(),
-                        property: k,
-                        seek,
-                        unique,
-                    });
-                }
-            }
-        }
-    }
+    // The smallest label of the pattern: a scan of it is the alternative to a range seek.
     let mut best: Option<(usize, u64, &str)> = None;
     for (i, np) in nps.iter().enumerate() {
         for l in &np.labels {
             let c = label_count(l)?;
             if best.is_none_or(|(_, bc, _)| c < bc) {
                 best = Some((i, c, l.as_str()));
+            }
+        }
+    }
+    for (i, np) in nps.iter().enumerate() {
+        for (k, seek) in hinted_seeks(np, &declared) {
+            for l in &np.labels {
+                let Some(unique) = find(false, l, &k)? else {
+                    continue;
+                };
+                // A range or a prefix is taken to keep 30% of its label (Neo4j's default
+                // range selectivity): a scan of a label smaller than that starts instead.
+                if matches!(seek, Seek::Range { .. } | Seek::Prefix(_)) {
+                    let estimate = label_count(l)?.saturating_mul(3) / 10;
+                    if best.is_some_and(|(_, c, _)| c < estimate) {
+                        continue;
+                    }
+                }
+                return Ok(Access::NodeIndexSeek {
+                    node: i,
+                    label: l.clone(),
+                    property: k,
+                    seek,
+                    unique,
+                });
             }
         }
     }
