@@ -412,19 +412,31 @@ impl Aggregator {
                 acc.count += 1;
                 continue;
             }
-            let mut vals = Vec::with_capacity(args.len());
-            for x in args {
-                vals.push(ev.eval_in(x, row)?);
-            }
-            if acc.distinct || acc.retains() {
-                if let Some(v) = vals.first() {
-                    let m = values::measure(v);
-                    values::check_depth(m.depth + 1)?;
-                    let copies = usize::from(acc.distinct) + usize::from(acc.retains());
-                    self.state.grow((m.bytes * copies) as u64)?;
+            // `count(v)` of a variable: whether it is null, read in place (no copy of it).
+            if let (Func::Count, false, [Expr::Variable(v)]) =
+                (acc.func, acc.distinct, args.as_slice())
+            {
+                if let Some(x) = row.var(v) {
+                    acc.count += i64::from(!x.is_null());
+                    continue;
                 }
             }
-            acc.feed(vals)?;
+            let mut it = args.iter();
+            let first = match it.next() {
+                Some(x) => ev.eval_in(x, row)?,
+                None => Value::Null,
+            };
+            let second = match it.next() {
+                Some(x) => Some(ev.eval_in(x, row)?),
+                None => None,
+            };
+            if acc.distinct || acc.retains() {
+                let m = values::measure(&first);
+                values::check_depth(m.depth + 1)?;
+                let copies = usize::from(acc.distinct) + usize::from(acc.retains());
+                self.state.grow((m.bytes * copies) as u64)?;
+            }
+            acc.feed(first, second)?;
         }
         Ok(())
     }
@@ -801,15 +813,14 @@ impl Acc {
         }
     }
 
-    fn feed(&mut self, args: Vec<Value>) -> Result<()> {
+    /// One row's arguments: the value aggregated and, for the percentiles, the percentile.
+    fn feed(&mut self, v: Value, second: Option<Value>) -> Result<()> {
         if self.func == Func::CountStar {
             self.count += 1;
             return Ok(());
         }
-        let mut args = args.into_iter();
-        let v = args.next().unwrap_or(Value::Null);
         if matches!(self.func, Func::PercentileDisc | Func::PercentileCont) {
-            if let Some(p) = args.next().as_ref().and_then(as_f64) {
+            if let Some(p) = second.as_ref().and_then(as_f64) {
                 if !(0.0..=1.0).contains(&p) {
                     return Err(Error::argument(format!(
                         "percentile must be between 0.0 and 1.0, got {p}"
