@@ -665,7 +665,12 @@ impl<'a> Ev<'a> {
                 Ok(Value::Null) => Ok(Some(Vec::new())),
                 Ok(Value::List(items)) => {
                     let mut out = Vec::new();
-                    for v in items.iter().filter(|v| !matches!(v, Value::Null)) {
+                    for (i, v) in items.iter().filter(|v| !v.is_null()).enumerate() {
+                        // A long list is many seeks: the cancel flag and the clock are
+                        // checked as they go.
+                        if i % 256 == 255 {
+                            self.env.check()?;
+                        }
                         let Some(found) = one(v)? else {
                             return Ok(None);
                         };
