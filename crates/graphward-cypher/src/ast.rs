@@ -582,6 +582,9 @@ pub struct RelationshipPattern {
     pub properties: Option<Expr>,
     /// `-[r:R WHERE r.w > 1]->`: a predicate on the relationship (MATCH patterns only).
     pub predicate: Option<Box<Expr>>,
+    /// Conjuncts of the MATCH's `WHERE` a relationship index can answer (`r.p IN list`),
+    /// copied here by `seek_hints`, as for a node pattern: never evaluated here.
+    pub seek_hints: Vec<Expr>,
     /// The quantified path pattern (or quantified relationship, `-[:R]->+`) this
     /// variable-length relationship stands for; `None` for `-[*]->`.
     pub group: Option<Box<QuantGroup>>,

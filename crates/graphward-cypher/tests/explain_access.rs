@@ -501,3 +501,37 @@ fn a_long_in_list_stops_at_the_deadline() {
         "{err:?}"
     );
 }
+
+/// `WHERE r.p IN list` seeks a relationship index (each value, the ends of what it finds);
+/// the rows are those without the index.
+#[test]
+fn a_relationship_in_list_seeks_the_index() {
+    let e = graph();
+    let q = "MATCH (a)-[r:KNOWS]->(b) WHERE r.since IN [2003, 2005, 2005, null, 1999] \
+             RETURN a.name ORDER BY a.name";
+    let before = run(&e, q).unwrap();
+    assert_eq!(
+        before,
+        vec![vec![Value::from("p3")], vec![Value::from("p5")]]
+    );
+    run(&e, "CREATE INDEX FOR ()-[r:KNOWS]-() ON (r.since)").unwrap();
+    let (rows, hits, plan) = profile_with(&e, q, &Params::new());
+    assert_eq!(rows, before);
+    assert!(hits < 50, "{hits}");
+    let (ops, details) = shape(&plan);
+    assert_eq!(
+        ops.last().unwrap(),
+        "DirectedRelationshipIndexSeek",
+        "{ops:?}"
+    );
+    assert_eq!(
+        details,
+        "RANGE INDEX (a)-[r:KNOWS(since)]->(b) WHERE since IN [2003, 2005, 2005, null, 1999]"
+    );
+    let (rows, _, _) = profile_with(
+        &e,
+        "MATCH (a)-[r:KNOWS]-(b) WHERE r.since IN [2004] RETURN a.name ORDER BY a.name",
+        &Params::new(),
+    );
+    assert_eq!(rows, vec![vec![Value::from("p4")], vec![Value::Null]]);
+}

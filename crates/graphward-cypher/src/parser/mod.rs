@@ -1742,6 +1742,7 @@ impl<'a> Parser<'a> {
             length,
             properties,
             predicate,
+            seek_hints: Vec::new(),
             group: None,
             span: Span {
                 start,

@@ -8,6 +8,7 @@ use graphward_core::{Error, Result, Value};
 use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
 
 use super::eval::{node_ref, rel_ref, row_size, Ev, Row};
+use super::seek_hints::{seek_value, seekable, SeekKind};
 use super::values::equals;
 use crate::ast::{
     Clause, Direction, Expr, NodePattern, PatternPart, QuantGroup, RelationshipPattern,
@@ -81,7 +82,8 @@ pub enum Access {
         rel: usize,
         rel_type: String,
         property: String,
-        value: Expr,
+        /// An equality or an `IN` list.
+        seek: Seek,
         direction: Direction,
     },
     /// Every node with `label` (the smallest label of the pattern).
@@ -135,7 +137,6 @@ fn known_before(e: &Expr, declared: &[&String]) -> bool {
 /// property together), then prefixes. Only hints on the pattern's own variable whose value is
 /// known before the pattern is matched.
 fn hinted_seeks(np: &NodePattern, declared: &[&String]) -> Vec<(String, Seek)> {
-    use super::seek_hints::{seek_value, seekable, SeekKind};
     let mut ins = Vec::new();
     let mut ranges: Vec<(String, SeekBound, SeekBound)> = Vec::new();
     let mut prefixes = Vec::new();
@@ -285,7 +286,7 @@ pub fn access_path(
                     rel: j,
                     rel_type: rel_type.clone(),
                     property: k.clone(),
-                    value: e.clone(),
+                    seek: Seek::Eq(e.clone()),
                     direction: rp.direction,
                 });
             }
@@ -321,6 +322,31 @@ pub fn access_path(
                     property: k,
                     seek,
                     unique,
+                });
+            }
+        }
+    }
+    for (j, rp) in rps.iter().enumerate() {
+        let [rel_type] = rp.types.as_slice() else {
+            continue;
+        };
+        if rp.length.is_some() || j >= nps.len() {
+            continue;
+        }
+        for t in &rp.seek_hints {
+            let (Some((var, key, SeekKind::In)), Some(value)) = (seekable(t), seek_value(t)) else {
+                continue;
+            };
+            if rp.variable.as_deref() == Some(var)
+                && known_before(value, &declared)
+                && find(true, rel_type, key)?.is_some()
+            {
+                return Ok(Access::RelIndexSeek {
+                    rel: j,
+                    rel_type: rel_type.clone(),
+                    property: key.to_string(),
+                    seek: Seek::In(value.clone()),
+                    direction: rp.direction,
                 });
             }
         }
@@ -608,16 +634,18 @@ impl<'a> Ev<'a> {
                 rel,
                 rel_type,
                 property,
-                value,
+                seek,
                 direction,
             } => {
-                let found = match self.eval(&value, row) {
-                    Ok(v) => self.g.rel_index_seek(
-                        &rel_type,
-                        std::slice::from_ref(&property),
-                        std::slice::from_ref(&v),
-                    )?,
-                    Err(_) => None,
+                let key = [property];
+                let one = |v: &Value| {
+                    self.g
+                        .rel_index_seek(&rel_type, &key, std::slice::from_ref(v))
+                };
+                let found = match &seek {
+                    Seek::Eq(e) => self.seek_each(e, false, row, &one)?,
+                    Seek::In(e) => self.seek_each(e, true, row, &one)?,
+                    Seek::Range { .. } | Seek::Prefix(_) => None,
                 };
                 let Some(rels) = found else {
                     return scan(0, None);
@@ -656,32 +684,8 @@ impl<'a> Ev<'a> {
         let key = [property.to_string()];
         let one = |v: &Value| self.g.index_seek(label, &key, std::slice::from_ref(v));
         match seek {
-            Seek::Eq(e) => match self.eval(e, row) {
-                Ok(v) => one(&v),
-                Err(_) => Ok(None),
-            },
-            Seek::In(e) => match self.eval(e, row) {
-                // `n.p IN null` holds for no node.
-                Ok(Value::Null) => Ok(Some(Vec::new())),
-                Ok(Value::List(items)) => {
-                    let mut out = Vec::new();
-                    for (i, v) in items.iter().filter(|v| !v.is_null()).enumerate() {
-                        // A long list is many seeks: the cancel flag and the clock are
-                        // checked as they go.
-                        if i % 256 == 255 {
-                            self.env.check()?;
-                        }
-                        let Some(found) = one(v)? else {
-                            return Ok(None);
-                        };
-                        out.extend(found);
-                    }
-                    out.sort_unstable();
-                    out.dedup();
-                    Ok(Some(out))
-                }
-                _ => Ok(None),
-            },
+            Seek::Eq(e) => self.seek_each(e, false, row, &one),
+            Seek::In(e) => self.seek_each(e, true, row, &one),
             Seek::Range { lower, upper } => {
                 let bound = |b: &Option<(Expr, bool)>| -> Option<Option<(Value, bool)>> {
                     match b {
@@ -716,6 +720,46 @@ impl<'a> Ev<'a> {
                 Ok(Value::String(s)) => self.g.index_prefix(label, property, &s),
                 _ => Ok(None),
             },
+        }
+    }
+
+    /// The ids `one` (a seek of one value) finds for the value of `e`, or (with `list`) for
+    /// each value of the list `e` is, ascending and without repeats. `None` when the value
+    /// cannot be evaluated now, is not a list (with `list`), or `one` cannot answer.
+    fn seek_each(
+        &self,
+        e: &Expr,
+        list: bool,
+        row: &Row,
+        one: &dyn Fn(&Value) -> Result<Option<Vec<u64>>>,
+    ) -> Result<Option<Vec<u64>>> {
+        let Ok(v) = self.eval(e, row) else {
+            return Ok(None);
+        };
+        if !list {
+            return one(&v);
+        }
+        match v {
+            // `x IN null` holds for nothing.
+            Value::Null => Ok(Some(Vec::new())),
+            Value::List(items) => {
+                let mut out = Vec::new();
+                for (i, v) in items.iter().filter(|v| !v.is_null()).enumerate() {
+                    // A long list is many seeks: the cancel flag and the clock are checked
+                    // as they go.
+                    if i % 256 == 255 {
+                        self.env.check()?;
+                    }
+                    let Some(found) = one(v)? else {
+                        return Ok(None);
+                    };
+                    out.extend(found);
+                }
+                out.sort_unstable();
+                out.dedup();
+                Ok(Some(out))
+            }
+            _ => Ok(None),
         }
     }
 

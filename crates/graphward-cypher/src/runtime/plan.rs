@@ -371,9 +371,14 @@ impl MatchShape {
                 rel,
                 rel_type,
                 property,
-                value,
+                seek,
                 direction,
             } => {
+                let condition = match seek {
+                    Seek::In(v) => format!("{property} IN {}", expr_text(v)),
+                    Seek::Eq(v) | Seek::Prefix(v) => format!("{property} = {}", expr_text(v)),
+                    Seek::Range { .. } => property.clone(),
+                };
                 let r = rps.get(*rel).and_then(|r| r.variable.clone());
                 let (l, rr) = match direction {
                     Direction::Outgoing => ("-", "->"),
@@ -391,11 +396,10 @@ impl MatchShape {
                     }
                     .to_string(),
                     format!(
-                        "RANGE INDEX ({}){l}[{}:{rel_type}({property})]{rr}({}) WHERE {property} = {}",
+                        "RANGE INDEX ({}){l}[{}:{rel_type}({property})]{rr}({}) WHERE {condition}",
                         var(*rel),
                         r.unwrap_or_default(),
                         var(rel + 1),
-                        expr_text(value)
                     ),
                     identifiers,
                 )

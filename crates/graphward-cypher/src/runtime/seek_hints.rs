@@ -5,7 +5,8 @@
 //! (`matcher::access_path`). The `WHERE` is kept, so the rows are the same: the map only
 //! adds a check the `WHERE` makes anyway (a null or a missing property fails both).
 //! A node's `n.p IN list`, `n.p > x` (`>=`, `<`, `<=`, either way round) and
-//! `n.p STARTS WITH s` are copied, as they are, into the node pattern's `seek_hints`: the
+//! `n.p STARTS WITH s` are copied, as they are, into the node pattern's `seek_hints` (a
+//! relationship's `r.p IN list` into the relationship pattern's): the
 //! matcher may take its candidates from an index that answers them (a superset of the rows
 //! the `WHERE` keeps, which still decides); nothing evaluates a hint as a filter.
 //!
@@ -135,7 +136,7 @@ pub fn copy_seekable(m: &mut Match) {
             copy_into_node(&mut element.start, &found, &hints);
         }
         for (rp, np) in &mut element.chain {
-            copy_into(rp, &found);
+            copy_into(rp, &found, &hints);
             if !selector {
                 copy_into_node(np, &found, &hints);
             }
@@ -297,7 +298,11 @@ fn add_entry(properties: &mut Option<Expr>, key: &str, value: &Expr) {
     }
 }
 
-fn copy_into(rp: &mut RelationshipPattern, found: &[(String, String, Expr)]) {
+fn copy_into(
+    rp: &mut RelationshipPattern,
+    found: &[(String, String, Expr)],
+    hints: &[(String, Expr)],
+) {
     let Some(var) = &rp.variable else {
         return;
     };
@@ -307,6 +312,15 @@ fn copy_into(rp: &mut RelationshipPattern, found: &[(String, String, Expr)]) {
     for (v, key, value) in found {
         if v == var {
             add_entry(&mut rp.properties, key, value);
+        }
+    }
+    // Only `IN` lists: relationship indexes answer equalities.
+    for (v, t) in hints {
+        if v == var
+            && matches!(seekable(t), Some((_, _, SeekKind::In)))
+            && !rp.seek_hints.contains(t)
+        {
+            rp.seek_hints.push(t.clone());
         }
     }
 }
