@@ -231,6 +231,32 @@ def test_in_lists_ranges_and_prefixes_seek_the_index(driver):
         assert op in ops and hits < 200, (query, ops, hits)
 
 
+def test_composite_and_relationship_in_seeks(driver):
+    # A composite index is sought when the WHERE gives both of its properties; a
+    # relationship index answers `r.p IN $list` (PROFILE names the seek, few db hits).
+    driver.execute_query(
+        "UNWIND range(1, 2000) AS i CREATE (:SeekC {a: i % 40, b: i % 9, i: i})"
+        "-[:SEEKR {w: i}]->(:SeekT {i: i})")
+    driver.execute_query("CREATE INDEX seekc_ab FOR (n:SeekC) ON (n.a, n.b)")
+    driver.execute_query("CREATE INDEX seekr_w FOR ()-[r:SEEKR]-() ON (r.w)")
+    cases = [
+        ("MATCH (n:SeekC) WHERE n.a = $a AND n.b = $b RETURN n.i AS i ORDER BY i",
+         {"a": 3, "b": 4}, "NodeIndexSeek",
+         [i for i in range(1, 2001) if i % 40 == 3 and i % 9 == 4]),
+        ("MATCH (s)-[r:SEEKR]->(t) WHERE r.w IN $ws RETURN t.i AS i ORDER BY i",
+         {"ws": [7, 1999, 5000]}, "DirectedRelationshipIndexSeek", [7, 1999]),
+    ]
+    for query, params, op, want in cases:
+        with driver.session() as s:
+            result = s.run("PROFILE " + query, **params)
+            rows = [r["i"] for r in result]
+            profile = result.consume().profile
+        ops = [p["operatorType"] for p in walk(profile)]
+        assert rows == want, query
+        assert op in ops, (query, ops)
+        assert sum(p.get("dbHits", 0) for p in walk(profile)) < 200, query
+
+
 def test_a_map_naming_another_pattern_variable(driver):
     # `(b {id: a.id + 1})<-[:R]-(a)`: the map reads `a`, bound after `b` in the pattern's
     # own order; it is checked once both are bound (it found nothing before).
