@@ -161,19 +161,7 @@ fn a_bound_node_is_not_scanned_again() {
 
 /// The PROFILE of `query`: its rows and the storage hits of the whole plan.
 fn profile(e: &Engine, query: &str) -> (Vec<Vec<Value>>, u64, PlanDescription) {
-    let mut tx = implicit_tx(e, AccessMode::Read).unwrap();
-    let mut s = tx.run(&format!("PROFILE {query}"), Params::new()).unwrap();
-    let mut rows = Vec::new();
-    while let Some(r) = s.next_row() {
-        rows.push(r.unwrap());
-    }
-    let p = *s.summary().profile.unwrap();
-    drop(s);
-    tx.commit().unwrap();
-    fn total(p: &PlanDescription) -> u64 {
-        p.db_hits + p.children.iter().map(total).sum::<u64>()
-    }
-    (rows, total(&p), p)
+    profile_with(e, query, &Params::new())
 }
 
 /// `WHERE n.p = value` seeks the index as `{p: value}` does; in a MATCH of several parts each
@@ -350,7 +338,7 @@ fn in_lists_ranges_and_prefixes_seek_the_index() {
     assert!(err.message.contains("IN"), "{err:?}");
 }
 
-/// `profile` with parameters.
+/// [`profile`] with parameters.
 fn profile_with(
     e: &Engine,
     query: &str,
