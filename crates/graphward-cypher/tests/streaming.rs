@@ -9,6 +9,8 @@ use graphward_core::engine::{AccessMode, EngineConfig, QueryEngine, TxOptions};
 use graphward_core::{ErrorCode, Value};
 use graphward_cypher::Engine;
 
+mod common;
+
 fn engine() -> Engine {
     Engine::open_in_memory(EngineConfig::default()).unwrap()
 }
@@ -308,17 +310,11 @@ fn distinct_with_order_by_streams_under_a_small_budget() {
     assert!(ops.iter().any(|o| o.starts_with("Top")), "{ops:?}");
     drop(s);
     // Many distinct keys still fail cleanly under the budget (they are charged).
-    let err = tx
-        .run(
-            "UNWIND range(1, 300000) AS i RETURN DISTINCT i AS k ORDER BY k LIMIT 1",
-            BTreeMap::new(),
-        )
-        .and_then(|mut s| {
-            while let Some(r) = s.next_row() {
-                r?;
-            }
-            Ok(())
-        })
-        .unwrap_err();
+    let err = common::drain(
+        tx.as_mut(),
+        "UNWIND range(1, 300000) AS i RETURN DISTINCT i AS k ORDER BY k LIMIT 1",
+        BTreeMap::new(),
+    )
+    .unwrap_err();
     assert_eq!(err.code, ErrorCode::MemoryLimit, "{err:?}");
 }

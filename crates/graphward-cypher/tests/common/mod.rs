@@ -38,3 +38,24 @@ pub fn implicit_tx(engine: &Engine, mode: AccessMode) -> Result<Box<dyn Transact
         ..TxOptions::default()
     })
 }
+
+/// Run `query` in `tx` and pull every row: the first error, at the run or at any row.
+pub fn drain(tx: &mut dyn Transaction, query: &str, params: Params) -> Result<(), Error> {
+    let mut s = tx.run(query, params)?;
+    while let Some(r) = s.next_row() {
+        r?;
+    }
+    Ok(())
+}
+
+/// The error a query over its transaction's time limit ends with.
+pub fn assert_timed_out(err: &Error) {
+    assert!(
+        matches!(
+            err.code,
+            graphward_core::ErrorCode::TransactionTimedOut
+                | graphward_core::ErrorCode::TransactionTimedOutClientConfiguration
+        ),
+        "{err:?}"
+    );
+}
