@@ -582,6 +582,11 @@ impl<'a> Ev<'a> {
                 self.g.node_ids(label)?,
             ))
         };
+        // A node seek's candidates, or a scan of its label when the index cannot answer.
+        let found_or_scan = |node: usize, label: &str, found: Option<Vec<NodeId>>| match found {
+            Some(found) => Ok((seeked(node), ids(found)?)),
+            None => scan(node, Some(label)),
+        };
         match self.access_for(nps, rps, row)? {
             Access::Bound { node } => {
                 let Some(v) = nps.get(node).and_then(|np| np.variable.as_ref()) else {
@@ -608,10 +613,10 @@ impl<'a> Ev<'a> {
                 property,
                 seek,
                 ..
-            } => match self.seek_nodes(&label, &property, &seek, row)? {
-                Some(found) => Ok((seeked(node), ids(found)?)),
-                None => scan(node, Some(&label)),
-            },
+            } => {
+                let found = self.seek_nodes(&label, &property, &seek, row)?;
+                found_or_scan(node, &label, found)
+            }
             Access::NodeCompositeSeek {
                 node,
                 label,
@@ -625,10 +630,7 @@ impl<'a> Ev<'a> {
                     Some(vals) => self.g.index_seek(&label, &properties, &vals)?,
                     None => None,
                 };
-                match found {
-                    Some(found) => Ok((seeked(node), ids(found)?)),
-                    None => scan(node, Some(&label)),
-                }
+                found_or_scan(node, &label, found)
             }
             Access::RelIndexSeek {
                 rel,
