@@ -440,11 +440,15 @@ fn own_bytes(v: &Value) -> usize {
         + match v {
             Value::String(s) => s.len(),
             Value::Bytes(b) => b.len(),
+            // The entity's own allocation (the value holds it boxed), then its strings.
             Value::Node(n) => {
-                n.element_id.len() + n.labels.iter().map(|l| 24 + l.len()).sum::<usize>()
+                std::mem::size_of::<graphward_core::value::Node>()
+                    + n.element_id.len()
+                    + n.labels.iter().map(|l| 24 + l.len()).sum::<usize>()
             }
             Value::Relationship(r) => {
-                r.element_id.len()
+                std::mem::size_of::<graphward_core::value::Relationship>()
+                    + r.element_id.len()
                     + r.start_element_id.len()
                     + r.end_element_id.len()
                     + r.rel_type.len()
@@ -558,5 +562,25 @@ mod measure_tests {
         while let Value::List(mut l) = cur {
             cur = l.pop().unwrap_or(Value::Null);
         }
+    }
+
+    #[test]
+    fn a_node_or_relationship_counts_its_boxed_entity() {
+        let node = super::super::eval::node_ref(7);
+        assert!(
+            measure(&node).bytes
+                >= VALUE_BYTES + std::mem::size_of::<graphward_core::value::Node>()
+        );
+        let rel = super::super::eval::rel_ref(&graphward_storage::RelRecord {
+            id: 1,
+            src: 2,
+            dst: 3,
+            rel_type: "R".to_string(),
+            properties: Default::default(),
+        });
+        assert!(
+            measure(&rel).bytes
+                >= VALUE_BYTES + std::mem::size_of::<graphward_core::value::Relationship>()
+        );
     }
 }
