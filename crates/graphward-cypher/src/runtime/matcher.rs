@@ -8,7 +8,7 @@ use graphward_core::{Error, Result, Value};
 use graphward_storage::{Edge, ExpandDir, NodeId, RelId};
 
 use super::eval::{node_ref, rel_ref, row_size, Ev, Row};
-use super::seek_hints::{seek_value, seekable, SeekKind};
+use super::seek_hints::{seekable, SeekKind};
 use super::values::equals;
 use crate::ast::{
     Clause, Direction, Expr, NodePattern, PatternPart, QuantGroup, RelationshipPattern,
@@ -141,7 +141,7 @@ fn hinted_seeks(np: &NodePattern, declared: &[&String]) -> Vec<(String, Seek)> {
     let mut ranges: Vec<(String, SeekBound, SeekBound)> = Vec::new();
     let mut prefixes = Vec::new();
     for t in &np.seek_hints {
-        let (Some((var, key, kind)), Some(value)) = (seekable(t), seek_value(t)) else {
+        let Some((var, key, kind, value)) = seekable(t) else {
             continue;
         };
         if np.variable.as_deref() != Some(var) || !known_before(value, declared) {
@@ -334,7 +334,7 @@ pub fn access_path(
             continue;
         }
         for t in &rp.seek_hints {
-            let (Some((var, key, SeekKind::In)), Some(value)) = (seekable(t), seek_value(t)) else {
+            let Some((var, key, SeekKind::In, value)) = seekable(t) else {
                 continue;
             };
             if rp.variable.as_deref() == Some(var)

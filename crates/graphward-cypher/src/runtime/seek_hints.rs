@@ -120,8 +120,8 @@ pub fn copy_seekable(m: &mut Match) {
                     }
                 }
             }
-        } else if let Some((var, _, _)) = seekable(t) {
-            if seek_value(t).is_some_and(|v| independent(v, &bound)) {
+        } else if let Some((var, _, _, value)) = seekable(t) {
+            if independent(value, &bound) {
                 hints.push((var.to_string(), t.clone()));
             }
         }
@@ -168,9 +168,9 @@ pub enum SeekKind {
     Prefix,
 }
 
-/// A conjunct an index can answer: `(variable, key, kind)`, with its value at
-/// [`seek_value`].
-pub fn seekable(t: &Expr) -> Option<(&str, &str, SeekKind)> {
+/// A conjunct an index can answer: `(variable, key, kind, value)` for `variable.key` compared
+/// with `value` (the other side).
+pub fn seekable(t: &Expr) -> Option<(&str, &str, SeekKind, &Expr)> {
     use crate::ast::BinaryOp::*;
     let Expr::Binary(op, a, b) = t else {
         return None;
@@ -185,7 +185,7 @@ pub fn seekable(t: &Expr) -> Option<(&str, &str, SeekKind)> {
             StartsWith => SeekKind::Prefix,
             _ => return None,
         };
-        return Some((v, k, kind));
+        return Some((v, k, kind, b));
     }
     let (v, k) = var_property(b)?;
     let kind = match op {
@@ -195,19 +195,7 @@ pub fn seekable(t: &Expr) -> Option<(&str, &str, SeekKind)> {
         Ge => SeekKind::Upper(true),
         _ => return None,
     };
-    Some((v, k, kind))
-}
-
-/// The value side of a [`seekable`] conjunct.
-pub fn seek_value(t: &Expr) -> Option<&Expr> {
-    let Expr::Binary(_, a, b) = t else {
-        return None;
-    };
-    if var_property(a).is_some() && seekable(t).is_some() {
-        Some(b)
-    } else {
-        Some(a)
-    }
+    Some((v, k, kind, a))
 }
 
 /// Does `e` name one of `vars`? `None` when it cannot tell (comprehensions, subqueries and
@@ -317,7 +305,7 @@ fn copy_into(
     // Only `IN` lists: relationship indexes answer equalities.
     for (v, t) in hints {
         if v == var
-            && matches!(seekable(t), Some((_, _, SeekKind::In)))
+            && matches!(seekable(t), Some((_, _, SeekKind::In, _)))
             && !rp.seek_hints.contains(t)
         {
             rp.seek_hints.push(t.clone());
