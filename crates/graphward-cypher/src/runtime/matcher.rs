@@ -273,13 +273,20 @@ pub fn access_path(
             }
         }
     }
-    for (j, rp) in rps.iter().enumerate() {
-        let (Some(Expr::Map(items)), [rel_type]) = (&rp.properties, rp.types.as_slice()) else {
+    // The relationships an index can start from: single hops of one type, with a node on
+    // their left (`rel` names both).
+    let hops = || {
+        rps.iter()
+            .enumerate()
+            .filter_map(|(j, rp)| match rp.types.as_slice() {
+                [rel_type] if rp.length.is_none() && j < nps.len() => Some((j, *rp, rel_type)),
+                _ => None,
+            })
+    };
+    for (j, rp, rel_type) in hops() {
+        let Some(Expr::Map(items)) = &rp.properties else {
             continue;
         };
-        if rp.length.is_some() || j >= nps.len() {
-            continue;
-        }
         for (k, e) in items {
             if known_before(e, &declared) && find(true, rel_type, k)?.is_some() {
                 return Ok(Access::RelIndexSeek {
@@ -292,14 +299,18 @@ pub fn access_path(
             }
         }
     }
-    // The smallest label of the pattern: a scan of it is the alternative to a range seek.
-    let mut best: Option<(usize, u64, &str)> = None;
+    // Each label's count, read once; the smallest label of the pattern (the first of the
+    // smallest) is the scan a range seek is weighed against, and the scan taken otherwise.
+    let mut counts: Vec<(usize, &str, u64)> = Vec::new();
     for (i, np) in nps.iter().enumerate() {
         for l in &np.labels {
-            let c = label_count(l)?;
-            if best.is_none_or(|(_, bc, _)| c < bc) {
-                best = Some((i, c, l.as_str()));
-            }
+            counts.push((i, l.as_str(), label_count(l)?));
+        }
+    }
+    let mut best: Option<(usize, u64, &str)> = None;
+    for &(i, l, c) in &counts {
+        if best.is_none_or(|(_, bc, _)| c < bc) {
+            best = Some((i, c, l));
         }
     }
     for (i, np) in nps.iter().enumerate() {
@@ -311,7 +322,11 @@ pub fn access_path(
                 // A range or a prefix is taken to keep 30% of its label (Neo4j's default
                 // range selectivity): a scan of a label smaller than that starts instead.
                 if matches!(seek, Seek::Range { .. } | Seek::Prefix(_)) {
-                    let estimate = label_count(l)?.saturating_mul(3) / 10;
+                    let count = counts
+                        .iter()
+                        .find(|(at, x, _)| *at == i && *x == l.as_str())
+                        .map_or(0, |(_, _, c)| *c);
+                    let estimate = count.saturating_mul(3) / 10;
                     if best.is_some_and(|(_, c, _)| c < estimate) {
                         continue;
                     }
@@ -326,13 +341,7 @@ pub fn access_path(
             }
         }
     }
-    for (j, rp) in rps.iter().enumerate() {
-        let [rel_type] = rp.types.as_slice() else {
-            continue;
-        };
-        if rp.length.is_some() || j >= nps.len() {
-            continue;
-        }
+    for (j, rp, rel_type) in hops() {
         for t in &rp.seek_hints {
             let Some((var, key, SeekKind::In, value)) = seekable(t) else {
                 continue;
