@@ -569,8 +569,7 @@ impl<'a> Ev<'a> {
     ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
         // The ids a seek found, charged to the query while the iterator holds them.
         let ids = |v: Vec<NodeId>| -> Result<graphward_storage::Iter<'a, NodeId>> {
-            let held = self.env.mem.reservation();
-            held.grow((v.len() * std::mem::size_of::<NodeId>()) as u64)?;
+            let held = self.hold_ids(v.len())?;
             Ok(Box::new(v.into_iter().map(move |id| {
                 let _ = &held;
                 Ok(id)
@@ -679,6 +678,13 @@ impl<'a> Ev<'a> {
             Access::LabelScan { node, label } => scan(node, Some(&label)),
             Access::AllNodes => scan(0, None),
         }
+    }
+
+    /// `n` node ids a seek found, charged to the query for as long as the reservation lives.
+    pub(crate) fn hold_ids(&self, n: usize) -> Result<graphward_core::memory::Reservation> {
+        let held = self.env.mem.reservation();
+        held.grow(n.saturating_mul(std::mem::size_of::<NodeId>()) as u64)?;
+        Ok(held)
     }
 
     /// The nodes of `label` whose `property` satisfies `seek`, through the index on

@@ -305,27 +305,8 @@ impl MatchShape {
                 seek,
                 unique,
             } => {
-                let (by_range, condition) = match seek {
-                    Seek::Eq(v) => (false, format!("{property} = {}", expr_text(v))),
-                    Seek::In(v) => (false, format!("{property} IN {}", expr_text(v))),
-                    Seek::Prefix(v) => (true, format!("{property} STARTS WITH {}", expr_text(v))),
-                    Seek::Range { lower, upper } => {
-                        let side = |b: &Option<(Expr, bool)>, op: &str, eq: &str| {
-                            b.as_ref().map(|(v, inclusive)| {
-                                format!(
-                                    "{property} {op}{} {}",
-                                    if *inclusive { eq } else { "" },
-                                    expr_text(v)
-                                )
-                            })
-                        };
-                        let parts: Vec<String> = [side(lower, ">", "="), side(upper, "<", "=")]
-                            .into_iter()
-                            .flatten()
-                            .collect();
-                        (true, parts.join(" AND "))
-                    }
-                };
+                let by_range = matches!(seek, Seek::Range { .. } | Seek::Prefix(_));
+                let condition = seek_condition(property, seek);
                 (
                     format!(
                         "Node{}IndexSeek{}",
@@ -374,11 +355,7 @@ impl MatchShape {
                 seek,
                 direction,
             } => {
-                let condition = match seek {
-                    Seek::In(v) => format!("{property} IN {}", expr_text(v)),
-                    Seek::Eq(v) | Seek::Prefix(v) => format!("{property} = {}", expr_text(v)),
-                    Seek::Range { .. } => property.clone(),
-                };
+                let condition = seek_condition(property, seek);
                 let r = rps.get(*rel).and_then(|r| r.variable.clone());
                 let (l, rr) = match direction {
                     Direction::Outgoing => ("-", "->"),
@@ -712,10 +689,7 @@ impl Node {
                         }
                         let row = frame_row(frame, input);
                         let (anchor, ids) = ev.part_anchor(part, &row)?;
-                        let held = ev.env.mem.reservation();
-                        if let Some(ids) = &ids {
-                            held.grow((ids.len() * std::mem::size_of::<NodeId>()) as u64)?;
-                        }
+                        let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
                         let candidates = match ids {
                             Some(ids) => Candidates::Ids(ids.into_iter()),
                             None => Candidates::Scan(Box::new(ScanPages::new(
@@ -1144,6 +1118,32 @@ impl Op {
 }
 
 /// A short text for an expression in a plan (plan text only, never used to decide).
+/// What an index seek looks for, as EXPLAIN's details give it: `id = 3`, `id IN [1, 2]`,
+/// `id > 1 AND id <= 9`, `name STARTS WITH 'a'`.
+fn seek_condition(property: &str, seek: &Seek) -> String {
+    match seek {
+        Seek::Eq(v) => format!("{property} = {}", expr_text(v)),
+        Seek::In(v) => format!("{property} IN {}", expr_text(v)),
+        Seek::Prefix(v) => format!("{property} STARTS WITH {}", expr_text(v)),
+        Seek::Range { lower, upper } => {
+            let side = |b: &super::matcher::SeekBound, op: &str| {
+                b.as_ref().map(|(v, inclusive)| {
+                    format!(
+                        "{property} {op}{} {}",
+                        if *inclusive { "=" } else { "" },
+                        expr_text(v)
+                    )
+                })
+            };
+            [side(lower, ">"), side(upper, "<")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        }
+    }
+}
+
 fn expr_text(e: &Expr) -> String {
     match e {
         Expr::Literal(v) => match v {
@@ -1505,7 +1505,6 @@ fn span_text(source: &str, start: usize, end: usize) -> String {
     source.get(start..end).unwrap_or("").to_string()
 }
 
-#[allow(clippy::type_complexity)]
 /// Whether a MATCH is matched part by part ([`split_parts`]): several pattern parts of which
 /// at most one has relationships (so no two share relationship uniqueness), none OPTIONAL or
 /// a shortest-path selector.
@@ -1575,6 +1574,7 @@ pub(super) fn split_parts(whole: &Match, scope: &[String]) -> Vec<Match> {
         .collect()
 }
 
+#[allow(clippy::type_complexity)]
 fn plan_single(
     sq: &SingleQuery,
     source: &str,
