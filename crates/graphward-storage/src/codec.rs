@@ -344,6 +344,8 @@ pub(crate) fn encode_index_value(out: &mut Vec<u8>, v: &Value) {
 pub(crate) const IDX_T_INT: u8 = T_INT;
 pub(crate) const IDX_T_FLOAT: u8 = T_FLOAT;
 pub(crate) const IDX_T_STRING: u8 = T_STRING;
+pub(crate) const IDX_T_FALSE: u8 = T_FALSE;
+pub(crate) const IDX_T_TRUE: u8 = T_TRUE;
 
 /// f64 bits mapped so that unsigned comparison orders like the floats.
 pub(crate) fn ordered_f64(f: f64) -> u64 {

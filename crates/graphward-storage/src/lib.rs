@@ -222,6 +222,10 @@ pub type Iter<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 /// How many ids the paging fallbacks of the iterator methods fetch at a time.
 const PAGE: usize = 1024;
 
+/// A page of an index read in key order: the node ids, and the key the next page resumes
+/// after (`None` once the index is read to its end).
+pub type IndexPage = (Vec<NodeId>, Option<Vec<u8>>);
+
 /// Reads, from a snapshot (read txn) or from a write txn including its own writes.
 pub trait GraphRead {
     fn node(&self, id: NodeId) -> Result<Option<NodeRecord>>;
@@ -269,6 +273,32 @@ pub trait GraphRead {
         prefix: &str,
     ) -> Result<Option<Vec<NodeId>>> {
         let _ = (label, property, prefix);
+        Ok(None)
+    }
+    /// Whether the single-property index on exactly `(label, property)` lists the nodes of
+    /// `label` in the order `ORDER BY property` puts them: it has an entry for every node of
+    /// the label (none lacks the property, so no null sorts among them) and its values are
+    /// all integers (integral floats included), all strings or all booleans, whose key order
+    /// is Cypher's order. `false` when there is no such index.
+    fn index_orders(&self, label: &str, property: &str) -> Result<bool> {
+        let _ = (label, property);
+        Ok(false)
+    }
+    /// Up to `limit` nodes of the index on exactly `(label, property)` in its key order (from
+    /// the end when `descending`; equal values in ascending node id order, or descending),
+    /// after `after`, the resume key of the page before (`None` for the first page). With the
+    /// ids, the key the next page resumes after (`None` when the index has no more). `Ok(None)`
+    /// when there is no such index. See [`GraphRead::index_orders`] for when this order is
+    /// `ORDER BY`'s.
+    fn index_order_page(
+        &self,
+        label: &str,
+        property: &str,
+        descending: bool,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Option<IndexPage>> {
+        let _ = (label, property, descending, after, limit);
         Ok(None)
     }
     /// Relationships of `rel_type` whose properties equal `values` (one per property, in

@@ -15,7 +15,8 @@
 //! 2. [`v1_step`], repeated: up to `batch` records are moved from the old tables to the new
 //!    ones, each with everything derived from it (label chunks, property index entries,
 //!    adjacency chunks), removed from the old table in the same transaction.
-//! 3. The step that finds both old tables empty drops them and sets the format to 2.
+//! 3. The step that finds both old tables empty drops them, counts each index's entries and
+//!    sets the current format.
 //!
 //! Every commit leaves each record in exactly one of the old and new tables, with the derived
 //! tables complete for the moved ones: a crash at any point loses nothing, and the next open
@@ -112,6 +113,7 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     if done {
         w.delete_table(v1::NODES_OLD).map_err(st)?;
         w.delete_table(v1::RELS_OLD).map_err(st)?;
+        tables::recount_indexes(w)?;
         w.open_table(tables::META)
             .map_err(st)?
             .insert("format", tables::FORMAT_VERSION)

@@ -19,8 +19,8 @@ use crate::tables::{
     self, is_io_failure, st, BoxIter, Src, WTabs, KIND_KEY, KIND_LABEL, KIND_TYPE,
 };
 use crate::{
-    Edge, ExpandDir, GraphRead, GraphWrite, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
-    SchemaKind,
+    Edge, ExpandDir, GraphRead, GraphWrite, IndexPage, NodeId, NodeRecord, RelId, RelRecord,
+    SchemaDef, SchemaKind,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -870,9 +870,10 @@ impl Database {
         // every table (so read transactions can open them).
         let fmt = stored_format(&db)?;
         match fmt {
-            // A new file, or a current one; format 2 becomes 3 below (its incoming-edge delta
-            // table is created empty: every edge is in the chunks).
-            0 | 2 | tables::FORMAT_VERSION => {}
+            // A new file, or a current one; formats 2 and 3 become 4 below (the incoming-edge
+            // delta table is created empty: every edge is in the chunks; each index's entries
+            // are counted).
+            0 | 2 | 3 | tables::FORMAT_VERSION => {}
             1 | crate::migrate::FORMAT_MIGRATING_FROM_1 => {
                 crate::migrate::v1_to_v2(&db, name, fmt, crate::migrate::BATCH, None)?;
             }
@@ -881,8 +882,11 @@ impl Database {
         let fmt = stored_format(&db)?;
         let wtxn = db.begin_write().map_err(st)?;
         {
-            if fmt != 0 && fmt != 2 && fmt != tables::FORMAT_VERSION {
+            if !matches!(fmt, 0 | 2 | 3 | tables::FORMAT_VERSION) {
                 return Err(unsupported_format(name, fmt));
+            }
+            if fmt == 2 || fmt == 3 {
+                tables::recount_indexes(&wtxn)?;
             }
             let mut t = tables::open_write(&wtxn)?;
             if fmt != tables::FORMAT_VERSION {
@@ -1126,6 +1130,7 @@ impl<'t> WriteState<'t> {
             tokens,
             local: TokenCache::default(),
             label_counts: HashMap::new(),
+            idx_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
             kbuf: Vec::with_capacity(64),
             recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
@@ -1211,6 +1216,10 @@ trait Ctx {
     fn note_existing(&self, _ids: &[u64]) {}
     fn count(&self, label: Option<u32>) -> Result<u64>;
     fn rel_count(&self) -> Result<u64>;
+    /// Entries of index `schema`.
+    fn index_count(&self, schema: u32) -> Result<u64> {
+        self.src()?.index_count_stored(schema)
+    }
 
     fn token_id(&self, kind: u8, name: &str) -> Result<Option<u32>> {
         if let Some(id) = self.cache().id(kind, name) {
@@ -1617,6 +1626,42 @@ fn read_index_range<C: Ctx>(
     Ok(Some(out))
 }
 
+/// See [`GraphRead::index_orders`].
+fn read_index_orders<C: Ctx>(c: &C, label: &str, property: &str) -> Result<bool> {
+    let (Some(sid), Some(lid)) = (
+        single_schema(c, label, property)?,
+        c.token_id(KIND_LABEL, label)?,
+    ) else {
+        return Ok(false);
+    };
+    if c.index_count(sid)? != c.count(Some(lid))? {
+        return Ok(false); // a node of the label lacks the property
+    }
+    let bool_tag = |t: u8| t == codec::IDX_T_FALSE || t == codec::IDX_T_TRUE;
+    Ok(match c.src()?.index_edge_tags(sid)? {
+        None => true,
+        Some((a, b)) if a == b => a == codec::IDX_T_INT || a == codec::IDX_T_STRING || bool_tag(a),
+        Some((a, b)) => bool_tag(a) && bool_tag(b),
+    })
+}
+
+/// See [`GraphRead::index_order_page`].
+fn read_index_order_page<C: Ctx>(
+    c: &C,
+    label: &str,
+    property: &str,
+    descending: bool,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Result<Option<IndexPage>> {
+    let Some(sid) = single_schema(c, label, property)? else {
+        return Ok(None);
+    };
+    let (ids, resume) = c.src()?.index_page(sid, descending, after, limit)?;
+    c.note_existing(&ids);
+    Ok(Some((ids, resume)))
+}
+
 fn read_index_prefix<C: Ctx>(
     c: &C,
     label: &str,
@@ -1725,6 +1770,21 @@ macro_rules! impl_graph_read {
                 prefix: &str,
             ) -> Result<Option<Vec<NodeId>>> {
                 no_panic("read", || read_index_prefix(self, label, property, prefix))
+            }
+            fn index_orders(&self, label: &str, property: &str) -> Result<bool> {
+                no_panic("read", || read_index_orders(self, label, property))
+            }
+            fn index_order_page(
+                &self,
+                label: &str,
+                property: &str,
+                descending: bool,
+                after: Option<&[u8]>,
+                limit: usize,
+            ) -> Result<Option<IndexPage>> {
+                no_panic("read", || {
+                    read_index_order_page(self, label, property, descending, after, limit)
+                })
             }
             fn rel_index_seek(
                 &self,
@@ -1999,6 +2059,9 @@ struct WriteState<'t> {
     counters: Counters,
     /// Label counts touched by this transaction (absolute values).
     label_counts: HashMap<u32, u64>,
+    /// Index entries this transaction added (positive) or removed, per schema id; written
+    /// to the stored counts at commit.
+    idx_counts: HashMap<u32, i64>,
     buf: Vec<u8>,
     /// Scratch buffer for index keys.
     kbuf: Vec<u8>,
@@ -2061,6 +2124,9 @@ impl Ctx for WriteTxn {
     fn rel_count(&self) -> Result<u64> {
         self.state().rel_count()
     }
+    fn index_count(&self, schema: u32) -> Result<u64> {
+        self.state().index_count(schema)
+    }
     fn note_existing(&self, ids: &[u64]) {
         self.state().note_existing(ids)
     }
@@ -2094,6 +2160,13 @@ impl<'t> Ctx for WriteState<'t> {
     }
     fn rel_count(&self) -> Result<u64> {
         Ok(self.counters.rel_count)
+    }
+    fn index_count(&self, schema: u32) -> Result<u64> {
+        let stored = self.src()?.index_count_stored(schema)?;
+        Ok(add_delta(
+            stored,
+            self.idx_counts.get(&schema).copied().unwrap_or(0),
+        ))
     }
     fn note_existing(&self, ids: &[u64]) {
         if ids.len() <= RECENT_CAP {
@@ -2468,12 +2541,26 @@ impl<'t> WriteState<'t> {
         self.write_rel(id, new)?;
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
         for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
-            tables::idx_key(&mut self.kbuf, *sid, key, id);
-            tabs.prop_idx.remove(self.kbuf.as_slice()).map_err(st)?;
+            idx_write(
+                tabs,
+                &mut self.kbuf,
+                &mut self.idx_counts,
+                *sid,
+                key,
+                id,
+                false,
+            )?;
         }
         for (sid, _, key) in &add {
-            tables::idx_key(&mut self.kbuf, *sid, key, id);
-            tabs.prop_idx.insert(self.kbuf.as_slice(), ()).map_err(st)?;
+            idx_write(
+                tabs,
+                &mut self.kbuf,
+                &mut self.idx_counts,
+                *sid,
+                key,
+                id,
+                true,
+            )?;
         }
         Ok(())
     }
@@ -2492,12 +2579,26 @@ impl<'t> WriteState<'t> {
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
         tabs.nodes.insert(id, self.buf.as_slice()).map_err(st)?;
         for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
-            tables::idx_key(&mut self.kbuf, *sid, key, id);
-            tabs.prop_idx.remove(self.kbuf.as_slice()).map_err(st)?;
+            idx_write(
+                tabs,
+                &mut self.kbuf,
+                &mut self.idx_counts,
+                *sid,
+                key,
+                id,
+                false,
+            )?;
         }
         for (sid, _, key) in &add {
-            tables::idx_key(&mut self.kbuf, *sid, key, id);
-            tabs.prop_idx.insert(self.kbuf.as_slice(), ()).map_err(st)?;
+            idx_write(
+                tabs,
+                &mut self.kbuf,
+                &mut self.idx_counts,
+                *sid,
+                key,
+                id,
+                true,
+            )?;
         }
         let removed: Vec<u32> = old
             .labels
@@ -2555,6 +2656,7 @@ impl<'t> WriteState<'t> {
         let mut counters = self.counters;
         counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
+        let idx_counts = std::mem::take(&mut self.idx_counts);
         let in_added = self.in_added;
         {
             let tabs = self.tabs_mut()?;
@@ -2567,9 +2669,53 @@ impl<'t> WriteState<'t> {
                     tabs.label_count.insert(l, c).map_err(st)?;
                 }
             }
+            for (sid, delta) in idx_counts {
+                let c = add_delta(tabs.index_count_stored(sid)?, delta);
+                if c == 0 {
+                    tabs.idx_count.remove(sid).map_err(st)?;
+                } else {
+                    tabs.idx_count.insert(sid, c).map_err(st)?;
+                }
+            }
         }
         Ok(Some(std::mem::take(&mut self.local)))
     }
+}
+
+/// `count` moved by `delta` (never below zero).
+fn add_delta(count: u64, delta: i64) -> u64 {
+    if delta >= 0 {
+        count.saturating_add(delta.unsigned_abs())
+    } else {
+        count.saturating_sub(delta.unsigned_abs())
+    }
+}
+
+/// Adds (`add`) or removes the entry of `id` under `key` in index `schema`, counting it when
+/// the table changed.
+#[allow(clippy::too_many_arguments)]
+fn idx_write(
+    tabs: &mut WTabs<'_>,
+    kbuf: &mut Vec<u8>,
+    counts: &mut HashMap<u32, i64>,
+    schema: u32,
+    key: &[u8],
+    id: u64,
+    add: bool,
+) -> Result<()> {
+    tables::idx_key(kbuf, schema, key, id);
+    let changed = if add {
+        tabs.prop_idx
+            .insert(kbuf.as_slice(), ())
+            .map_err(st)?
+            .is_none()
+    } else {
+        tabs.prop_idx.remove(kbuf.as_slice()).map_err(st)?.is_some()
+    };
+    if changed {
+        *counts.entry(schema).or_insert(0) += if add { 1 } else { -1 };
+    }
+    Ok(())
 }
 
 /// Bounded merge of the incoming-edge delta table at commit: when it holds more than
@@ -2729,8 +2875,7 @@ impl GraphWrite for WriteState<'_> {
                 tables::label_add(&mut tabs.label_idx, *l, id)?;
             }
             for (sid, _, key) in &entries {
-                tables::idx_key(&mut w.kbuf, *sid, key, id);
-                tabs.prop_idx.insert(w.kbuf.as_slice(), ()).map_err(st)?;
+                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, *sid, key, id, true)?;
             }
             for l in &d.labels {
                 w.bump_label(*l, true)?;
@@ -2924,8 +3069,7 @@ impl GraphWrite for WriteState<'_> {
                 tables::label_remove(&mut tabs.label_idx, *l, id)?;
             }
             for (sid, _, key) in &entries {
-                tables::idx_key(&mut w.kbuf, *sid, key, id);
-                tabs.prop_idx.remove(w.kbuf.as_slice()).map_err(st)?;
+                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, *sid, key, id, false)?;
             }
             for l in &d.labels {
                 w.bump_label(*l, false)?;
@@ -2944,8 +3088,7 @@ impl GraphWrite for WriteState<'_> {
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.rels.remove(id).map_err(st)?;
             for (sid, _, key) in &entries {
-                tables::idx_key(&mut w.kbuf, *sid, key, id);
-                tabs.prop_idx.remove(w.kbuf.as_slice()).map_err(st)?;
+                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, *sid, key, id, false)?;
             }
             tables::adj_remove(&mut tabs.out, &mut w.buf, d.src, d.rel_type, id)?;
             tables::in_remove(
@@ -3086,8 +3229,7 @@ impl GraphWrite for WriteState<'_> {
             let rec = codec::encode_schema(&s);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             for (key, n) in &entries {
-                tables::idx_key(&mut w.kbuf, id, key, *n);
-                tabs.prop_idx.insert(w.kbuf.as_slice(), ()).map_err(st)?;
+                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, id, key, *n, true)?;
             }
             tabs.schema.insert(id, rec.as_slice()).map_err(st)?;
             w.counters.next_schema = id
@@ -3122,6 +3264,8 @@ impl GraphWrite for WriteState<'_> {
             for key in &keys {
                 tabs.prop_idx.remove(key.as_slice()).map_err(st)?;
             }
+            tabs.idx_count.remove(id).map_err(st)?;
+            w.idx_counts.remove(&id);
             tabs.schema.remove(id).map_err(st)?;
             w.schemas.remove(pos);
             Ok(())

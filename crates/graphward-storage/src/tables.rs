@@ -2,6 +2,8 @@
 //! transactions (generic over redb's `ReadOnlyTable` and `Table`).
 
 use graphward_core::{Result, Value};
+use std::ops::Bound;
+
 use redb::{ReadOnlyTable, ReadableTable, Table, TableDefinition};
 
 use crate::codec::{self, NodeData, RelData, SchemaData};
@@ -47,6 +49,9 @@ pub(crate) const LABEL_COUNT: TableDefinition<u32, u64> = TableDefinition::new("
 /// `schema id (4 bytes BE) ++ normalized value key ++ node (8 bytes BE)`. Value keys are
 /// self-delimiting (prefix-free), so the exact-match range of one value holds only that value.
 pub(crate) const PROP_IDX: TableDefinition<&[u8], ()> = TableDefinition::new("prop_idx");
+/// `schema id -> number of its entries in` [`PROP_IDX`] (storage format 4): with the label
+/// count it tells whether every node of a label is in the index (see `index_orders`).
+pub(crate) const INDEX_COUNT: TableDefinition<u32, u64> = TableDefinition::new("index_entries");
 
 /// Builds a property index key into `out`.
 pub(crate) fn idx_key(out: &mut Vec<u8>, schema: u32, key: &[u8], node: u64) {
@@ -54,6 +59,12 @@ pub(crate) fn idx_key(out: &mut Vec<u8>, schema: u32, key: &[u8], node: u64) {
     out.extend_from_slice(&schema.to_be_bytes());
     out.extend_from_slice(key);
     codec::put_key_node(out, node);
+}
+
+/// The keys of index `schema` lie in `[lo, hi)` (`hi` is `None` for the last schema id).
+fn schema_bounds(schema: u32) -> (Vec<u8>, Option<Vec<u8>>) {
+    let hi = schema.checked_add(1).map(|h| h.to_be_bytes().to_vec());
+    (schema.to_be_bytes().to_vec(), hi)
 }
 
 /// The node id at the end of a property index key.
@@ -69,8 +80,9 @@ pub(crate) const KIND_KEY: u8 = 2;
 
 /// The storage format this code writes. Format 1 (graphward up to the compact encoding) is
 /// migrated on open (see `migrate.rs`); format 2 (no incoming-edge delta table) becomes format
-/// 3 by creating the empty [`IN_DELTA`] table.
-pub(crate) const FORMAT_VERSION: u64 = 3;
+/// 3 by creating the empty [`IN_DELTA`] table; formats 2 and 3 become format 4 by counting
+/// each index's entries into [`INDEX_COUNT`].
+pub(crate) const FORMAT_VERSION: u64 = 4;
 
 /// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
 /// disk is full, or redb refuses work after such a failure until the file is reopened).
@@ -114,7 +126,29 @@ pub(crate) fn copy_all(r: &redb::ReadTransaction, w: &redb::WriteTransaction) ->
     copy_table(r, w, LABEL_IDX)?;
     copy_table(r, w, LABEL_COUNT)?;
     copy_table(r, w, PROP_IDX)?;
+    copy_table(r, w, INDEX_COUNT)?;
     copy_table(r, w, SCHEMA)?;
+    Ok(())
+}
+
+/// Counts the entries of every index into [`INDEX_COUNT`] (a file of format 1 to 3 has
+/// none): one pass over the index table, a counter per index.
+pub(crate) fn recount_indexes(w: &redb::WriteTransaction) -> Result<()> {
+    let mut counts: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    for e in w.open_table(PROP_IDX).map_err(st)?.iter().map_err(st)? {
+        let (k, _) = e.map_err(st)?;
+        let sid = k
+            .value()
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| graphward_core::Error::internal("storage corrupt: short index key"))?;
+        *counts.entry(sid).or_insert(0) += 1;
+    }
+    let mut t = w.open_table(INDEX_COUNT).map_err(st)?;
+    for (sid, c) in counts {
+        t.insert(sid, c).map_err(st)?;
+    }
     Ok(())
 }
 
@@ -136,6 +170,7 @@ pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL> {
     pub label_idx: LI,
     pub label_count: LC,
     pub prop_idx: PI,
+    pub idx_count: LC,
     pub schema: S,
 }
 
@@ -178,6 +213,7 @@ pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
         label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
         label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
         prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
+        idx_count: txn.open_table(INDEX_COUNT).map_err(st)?,
         schema: txn.open_table(SCHEMA).map_err(st)?,
     })
 }
@@ -195,6 +231,7 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
         label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
         label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
         prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
+        idx_count: txn.open_table(INDEX_COUNT).map_err(st)?,
         schema: txn.open_table(SCHEMA).map_err(st)?,
     })
 }
@@ -491,6 +528,82 @@ pub(crate) trait Src {
             .map_err(st)?
             .map(|g| g.value())
             .unwrap_or(0))
+    }
+
+    fn index_count_stored(&self, schema: u32) -> Result<u64> {
+        Ok(self
+            .tabs()
+            .idx_count
+            .get(schema)
+            .map_err(st)?
+            .map(|g| g.value())
+            .unwrap_or(0))
+    }
+
+    /// The type tags of the first and the last entry of index `schema` (its keys are ordered
+    /// by tag first, so every entry's tag lies between them); `None` when it has none.
+    fn index_edge_tags(&self, schema: u32) -> Result<Option<(u8, u8)>> {
+        let (lo, hi) = schema_bounds(schema);
+        let mut r = self
+            .tabs()
+            .prop_idx
+            .range::<&[u8]>((
+                Bound::Included(lo.as_slice()),
+                hi.as_ref()
+                    .map_or(Bound::Unbounded, |h| Bound::Excluded(h.as_slice())),
+            ))
+            .map_err(st)?;
+        let first = match r.next() {
+            None => return Ok(None),
+            Some(e) => e.map_err(st)?.0.value().get(4).copied(),
+        };
+        let last = match r.next_back() {
+            None => first,
+            Some(e) => e.map_err(st)?.0.value().get(4).copied(),
+        };
+        Ok(first.zip(last))
+    }
+
+    /// Up to `limit` node ids of index `schema` in key order (from the end when
+    /// `descending`), after the key `after` (the last key of the page before); with the last
+    /// key read, from which the next page resumes.
+    fn index_page(
+        &self,
+        schema: u32,
+        descending: bool,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<u64>, Option<Vec<u8>>)> {
+        let (lo, hi) = schema_bounds(schema);
+        let mut lower = Bound::Included(lo.as_slice());
+        let mut upper = hi
+            .as_ref()
+            .map_or(Bound::Unbounded, |h| Bound::Excluded(h.as_slice()));
+        if let Some(a) = after {
+            if descending {
+                upper = Bound::Excluded(a);
+            } else {
+                lower = Bound::Excluded(a);
+            }
+        }
+        let mut r = self
+            .tabs()
+            .prop_idx
+            .range::<&[u8]>((lower, upper))
+            .map_err(st)?;
+        let mut ids = Vec::with_capacity(limit.min(1024));
+        let mut last = None;
+        while ids.len() < limit {
+            let e = if descending { r.next_back() } else { r.next() };
+            let Some(e) = e else { break };
+            let (k, _) = e.map_err(st)?;
+            let k = k.value();
+            ids.push(idx_key_node(k)?);
+            if ids.len() == limit {
+                last = Some(k.to_vec());
+            }
+        }
+        Ok((ids, last))
     }
 
     /// Ids of the `nodes` or `rels` table, ascending, lazily.

@@ -173,6 +173,30 @@ fn dump(db: &Database) -> Vec<String> {
         .map(|x| x.unwrap())
         .collect();
     out.push(format!("scan {scan:?}"));
+    // The index entry counts (format 4): whether an index lists every node of its label,
+    // and its order read a page at a time from both ends.
+    for p in ["id", "name"] {
+        out.push(format!(
+            "orders {p} {}",
+            r.index_orders("Person", p).unwrap()
+        ));
+        for descending in [false, true] {
+            let mut all = Vec::new();
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let (ids, resume) = r
+                    .index_order_page("Person", p, descending, after.as_deref(), 50)
+                    .unwrap()
+                    .unwrap();
+                all.extend(ids);
+                match resume {
+                    Some(k) => after = Some(k),
+                    None => break,
+                }
+            }
+            out.push(format!("order {p} {descending} {all:?}"));
+        }
+    }
     out
 }
 
@@ -241,7 +265,7 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert!(st.broken_databases().is_empty());
     let old = st.database("old").unwrap();
     assert_eq!(dump(&old), expected);
-    // It takes writes in format 3 and still agrees.
+    // It takes writes in format 4 and still agrees.
     for db in [&old, &new_db] {
         let mut w = db.begin_write().unwrap();
         let a = w.create_node(&["Person".into()], Map::new()).unwrap();
@@ -256,15 +280,16 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     drop(old);
     drop(st);
     let (fmt, tables) = stored_format(&file);
-    assert_eq!(fmt, 3);
+    assert_eq!(fmt, 4);
     assert!(tables.contains(&"adj_in_delta".to_string()), "{tables:?}");
+    assert!(tables.contains(&"index_entries".to_string()), "{tables:?}");
     for gone in ["adj_out", "adj_in", "label_idx", "nodes_v1", "rels_v1"] {
         assert!(
             !tables.contains(&gone.to_string()),
             "{gone} left in {tables:?}"
         );
     }
-    // Reopened: format 3 as is, same contents; a backup of it opens too.
+    // Reopened: format 4 as is, same contents; a backup of it opens too.
     let st = Storage::open(dir.path()).unwrap();
     let db = st.database("old").unwrap();
     assert_eq!(dump(&db), after);
@@ -277,8 +302,9 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert_eq!(dump(&restored.database("old").unwrap()), after);
 }
 
-/// A format 2 file (no incoming-edge delta table: every edge in the chunks) becomes format 3
-/// when opened (the delta table created empty) and reads and takes writes like a fresh file;
+/// A format 2 file (no incoming-edge delta table: every edge in the chunks) becomes format 4
+/// when opened (the delta table created empty, each index's entries counted) and reads and
+/// takes writes like a fresh file;
 /// so does the format 3 fixture (written by `write_fixture`, its incoming edges all in the
 /// delta table, the graph being smaller than the delta's target size).
 #[test]
@@ -316,8 +342,9 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     drop(old);
     drop(st);
     let (found, tables) = stored_format(&file);
-    assert_eq!(found, 3);
+    assert_eq!(found, 4);
     assert!(tables.contains(&"adj_in_delta".to_string()), "{tables:?}");
+    assert!(tables.contains(&"index_entries".to_string()), "{tables:?}");
 }
 
 #[test]
