@@ -31,12 +31,13 @@
 use std::cell::Cell;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use graphward_core::engine::PlanDescription;
 use graphward_core::{Result, Value};
 use graphward_storage::{
-    Edge, ExpandDir, GraphRead, Iter, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
+    Edge, ExpandDir, GraphRead, IndexPage, Iter, NodeId, NodeRecord, RelId, RelRecord, SchemaDef,
 };
 
 use super::eval::{node_ref, Ev, Row, Vars};
@@ -161,6 +162,8 @@ enum Op {
         /// A chain of single hops the plan expands itself, reading and writing slots (see
         /// [`ExpandShape`]); `None` when the matcher walks the pattern.
         expand: Option<Box<ExpandShape>>,
+        /// The order the ORDER BY above wants this match's rows in (see [`OrderHint`]).
+        order: Option<Box<OrderHint>>,
     },
     /// A pattern the streaming matcher does not walk (several parts, shortest paths): all the
     /// matches of one input row at a time.
@@ -202,6 +205,10 @@ enum Op {
         limit: Option<Expr>,
         out: Option<VecDeque<Vec<Value>>>,
         input: Scope,
+        /// Set by the match below when it reads its anchor in this sort's order from an
+        /// index (see [`OrderHint`]): the sort then passes its input on as it comes.
+        ordered: Option<Arc<AtomicBool>>,
+        passing: bool,
     },
     Skip {
         n: Expr,
@@ -247,6 +254,38 @@ enum Op {
     },
 }
 
+/// An ORDER BY on one property of a node (`ORDER BY n.p [DESC]`), handed by the planner
+/// ([`order_by_index`]) to the match that binds `n` when nothing between them reorders rows
+/// and the match runs once (on the query's one-row leaf). When that match scans `n`'s label
+/// and the storage says an index on the label's `p` lists every node of the label in ORDER
+/// BY's order ([`GraphRead::index_orders`]), the match reads its candidates from that index
+/// in order ([`OrderedPages`]) and sets `used`: the sort above passes rows on as they come,
+/// so `ORDER BY n.p LIMIT k` reads about k index entries instead of the whole label.
+struct OrderHint {
+    var: String,
+    key: Arc<str>,
+    descending: bool,
+    used: Arc<AtomicBool>,
+}
+
+impl OrderHint {
+    /// Whether the scan of `anchor` in `part` can be read in this order from an index.
+    fn fits(
+        &self,
+        g: &dyn GraphRead,
+        part: &PatternPart,
+        node: usize,
+        label: &str,
+    ) -> Result<bool> {
+        let (nps, _) = MatchShape::patterns(part);
+        let named = nps
+            .get(node)
+            .and_then(|n| n.variable.as_deref())
+            .is_some_and(|v| v == self.var);
+        Ok(named && g.index_orders(label, &self.key)?)
+    }
+}
+
 /// How EXPLAIN shows a MATCH. For a single pattern part, its access path is the matcher's own
 /// decision ([`super::matcher::access_path`]), taken against a graph by
 /// [`Node::resolve_access`]: the scan or seek of a lone node pattern, or the leaf under the
@@ -260,6 +299,9 @@ struct MatchShape {
     part: Option<(Box<PatternPart>, Vec<String>)>,
     /// That access path, once resolved.
     access: Option<Access>,
+    /// A label scan read in the order of an index instead: the property and whether
+    /// descending (see [`OrderHint`]).
+    ordered: Option<(Arc<str>, bool)>,
     optional: bool,
 }
 
@@ -381,11 +423,22 @@ impl MatchShape {
                     identifiers,
                 )
             }
-            Access::LabelScan { node, label } => (
-                "NodeByLabelScan".to_string(),
-                format!("{}:{label}", var(*node)),
-                ids(*node),
-            ),
+            Access::LabelScan { node, label } => match &self.ordered {
+                Some((key, descending)) => (
+                    "NodeIndexScan".to_string(),
+                    format!(
+                        "RANGE INDEX {}:{label}({key}) ORDER BY {key} {}",
+                        var(*node),
+                        if *descending { "DESC" } else { "ASC" }
+                    ),
+                    ids(*node),
+                ),
+                None => (
+                    "NodeByLabelScan".to_string(),
+                    format!("{}:{label}", var(*node)),
+                    ids(*node),
+                ),
+            },
             Access::AllNodes => ("AllNodesScan".to_string(), var(0), ids(0)),
         })
     }
@@ -411,6 +464,8 @@ enum Candidates {
     Ids(std::vec::IntoIter<NodeId>),
     /// A scan, read from the storage a page at a time.
     Scan(Box<ScanPages>),
+    /// A label scan read in the order of an index, a page at a time.
+    Ordered(Box<OrderedPages>),
 }
 
 impl Candidates {
@@ -419,6 +474,7 @@ impl Candidates {
         match self {
             Candidates::Ids(it) => Ok(it.next().map(|id| (id, None))),
             Candidates::Scan(s) => s.next(ev),
+            Candidates::Ordered(o) => Ok(o.next(ev)?.map(|id| (id, None))),
         }
     }
 }
@@ -491,6 +547,58 @@ impl ScanPages {
             self.held.resize(bytes as u64)?;
             self.page = self.page.saturating_mul(2).min(MAX_PAGE);
             self.buf.extend(page);
+        }
+        Ok(self.buf.pop_front())
+    }
+}
+
+/// The nodes of a label in the order of an index on one of their properties (see
+/// [`OrderHint`]), read a page at a time like [`ScanPages`]: each page resumes after the
+/// last index key of the one before, the cancel flag and the clock checked before it.
+pub(crate) struct OrderedPages {
+    label: String,
+    key: Arc<str>,
+    descending: bool,
+    after: Option<Vec<u8>>,
+    page: usize,
+    buf: VecDeque<NodeId>,
+    done: bool,
+    held: graphward_core::memory::Reservation,
+}
+
+impl OrderedPages {
+    fn new(ev: &Ev, label: String, key: Arc<str>, descending: bool) -> OrderedPages {
+        OrderedPages {
+            label,
+            key,
+            descending,
+            after: None,
+            page: FIRST_PAGE,
+            buf: VecDeque::new(),
+            done: false,
+            held: ev.env.mem.reservation(),
+        }
+    }
+
+    fn next(&mut self, ev: &Ev) -> Result<Option<NodeId>> {
+        if self.buf.is_empty() && !self.done {
+            ev.env.check()?;
+            let page: Option<IndexPage> = ev.g.index_order_page(
+                &self.label,
+                &self.key,
+                self.descending,
+                self.after.as_deref(),
+                self.page,
+            )?;
+            // The index was there when the match began: a page without it is the end.
+            let (ids, resume) = page.unwrap_or_default();
+            self.done = resume.is_none();
+            self.after = resume;
+            let bytes = ids.len().saturating_mul(std::mem::size_of::<NodeId>())
+                + self.after.as_ref().map_or(0, Vec::len);
+            self.held.resize(bytes as u64)?;
+            self.page = self.page.saturating_mul(2).min(MAX_PAGE);
+            self.buf.extend(ids);
         }
         Ok(self.buf.pop_front())
     }
@@ -589,6 +697,7 @@ impl Node {
                 output,
                 scan_slot,
                 expand,
+                order,
                 ..
             } => loop {
                 if let Some(r) = pending.pop_front() {
@@ -690,9 +799,25 @@ impl Node {
                         let row = frame_row(frame, input);
                         let (anchor, ids) = ev.part_anchor(part, &row)?;
                         let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
-                        let candidates = match ids {
-                            Some(ids) => Candidates::Ids(ids.into_iter()),
-                            None => Candidates::Scan(Box::new(ScanPages::new(
+                        // A label scan an ORDER BY above wants in the order of an index.
+                        let mut by_index = None;
+                        if let (None, Some(h), Some(label)) =
+                            (&ids, order.as_deref(), anchor.label.as_ref())
+                        {
+                            if anchor.scan && h.fits(ev.g, part, anchor.index, label)? {
+                                h.used.store(true, AtomicOrdering::Relaxed);
+                                by_index = Some(OrderedPages::new(
+                                    ev,
+                                    label.clone(),
+                                    h.key.clone(),
+                                    h.descending,
+                                ));
+                            }
+                        }
+                        let candidates = match (ids, by_index) {
+                            (_, Some(o)) => Candidates::Ordered(Box::new(o)),
+                            (Some(ids), None) => Candidates::Ids(ids.into_iter()),
+                            (None, None) => Candidates::Scan(Box::new(ScanPages::new(
                                 ev,
                                 anchor.label.clone(),
                                 prefetch.clone().filter(|_| part.element.chain.is_empty()),
@@ -839,9 +964,29 @@ impl Node {
                 limit,
                 out,
                 input,
+                ordered,
+                passing,
             } => {
+                if *passing {
+                    return Self::child(children, cx, frame);
+                }
                 if out.is_none() {
-                    *out = Some(sort_input(children, cx, frame, items, skip, limit, input)?);
+                    // The first row starts the match below, which decides whether its rows
+                    // come in this order already.
+                    let mut first = false;
+                    if let Some(flag) = ordered {
+                        first = Self::child(children, cx, frame)?;
+                        if !first {
+                            return Ok(false);
+                        }
+                        if flag.load(AtomicOrdering::Relaxed) {
+                            *passing = true;
+                            return Ok(true);
+                        }
+                    }
+                    *out = Some(sort_input(
+                        children, cx, frame, items, skip, limit, input, first,
+                    )?);
                 }
                 match out.as_mut().and_then(|o| o.pop_front()) {
                     Some(vals) => {
@@ -962,6 +1107,18 @@ impl Node {
         if let (Op::Select { produce: false, .. }, Some(c)) = (&self.op, self.children.first()) {
             return c.describe();
         }
+        // Neither is a sort whose input comes in its order from an index.
+        if let (
+            Op::Sort {
+                ordered: Some(f), ..
+            },
+            Some(c),
+        ) = (&self.op, self.children.first())
+        {
+            if f.load(AtomicOrdering::Relaxed) {
+                return c.describe();
+            }
+        }
         let children: Vec<PlanDescription> = self
             .children
             .iter()
@@ -1017,6 +1174,21 @@ impl Node {
                     &|| g.schema(),
                     &|l| g.label_count(l),
                 )?);
+            }
+        }
+        if let Op::MatchStream {
+            describe,
+            order: Some(h),
+            ..
+        } = &mut self.op
+        {
+            if let (Some(Access::LabelScan { node, label }), Some((part, _))) =
+                (&describe.access, &describe.part)
+            {
+                if h.fits(g, part, *node, label)? {
+                    describe.ordered = Some((h.key.clone(), h.descending));
+                    h.used.store(true, AtomicOrdering::Relaxed);
+                }
             }
         }
         for c in &mut self.children {
@@ -1283,6 +1455,9 @@ impl Ord for Keyed {
     }
 }
 
+/// The rows of ORDER BY: all of them sorted, or the top `skip + limit`. `pulled`: the frame
+/// holds the first input row already.
+#[allow(clippy::too_many_arguments)]
 fn sort_input(
     children: &mut [Node],
     cx: &Cx,
@@ -1291,6 +1466,7 @@ fn sort_input(
     skip: &Option<Expr>,
     limit: &Option<Expr>,
     input: &[(String, usize)],
+    mut pulled: bool,
 ) -> Result<VecDeque<Vec<Value>>> {
     let ev = &cx.ev;
     let empty = Row::new();
@@ -1313,7 +1489,7 @@ fn sort_input(
     }
     let mut seq = 0u64;
     let mut keys = Vec::with_capacity(items.len());
-    while Node::child(children, cx, frame)? {
+    while std::mem::take(&mut pulled) || Node::child(children, cx, frame)? {
         if seq.is_multiple_of(64) {
             ev.env.check()?;
         }
@@ -1414,6 +1590,9 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
             }
         }
         let column_slots = branch_slots.first().cloned().unwrap_or_default();
+        for b in &mut branches {
+            order_by_index(&mut b.0);
+        }
         let mut root = Node::new(
             Op::Union {
                 columns: columns.clone(),
@@ -1448,7 +1627,8 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
             executable,
         };
     }
-    let (root, columns, out) = plan_single(&q.first, source, &mut slots);
+    let (mut root, columns, out) = plan_single(&q.first, source, &mut slots);
+    order_by_index(&mut root);
     let executable = root.executable() && matches!(q.first.clauses.last(), Some(Clause::Return(_)));
     let column_slots = columns
         .iter()
@@ -1464,6 +1644,99 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
         column_slots,
         width: slots.width,
         executable,
+    }
+}
+
+/// Hands each `ORDER BY n.p` of the plan to the match that binds `n`, when the operators
+/// between them keep their input's order (see [`OrderHint`]).
+fn order_by_index(node: &mut Node) {
+    let Node { op, children, .. } = node;
+    if let (Op::Sort { items, ordered, .. }, [child]) = (op, children.as_mut_slice()) {
+        if let [SortItem { expr, ascending }] = items.as_slice() {
+            let used = Arc::new(AtomicBool::new(false));
+            if attach_order(child, expr.clone(), !ascending, &used) {
+                *ordered = Some(used);
+            }
+        }
+    }
+    for c in children {
+        order_by_index(c);
+    }
+}
+
+/// The variable a sort key names: `v` or `v.p`.
+fn key_var(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Variable(v) => Some(v),
+        Expr::Property(base, _) => match base.as_ref() {
+            Expr::Variable(v) => Some(v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Walks down from a sort through operators that pass rows on in their input's order
+/// (projection, filter, distinct, unwind, matches that do not bind the key's variable),
+/// rewriting the sort key through the projections (`ORDER BY x` of `n.p AS x`, `WITH n AS
+/// m`), to the match that binds the variable of the key, now `n.p`; gives that match the hint
+/// when it runs once (on the one-row leaf).
+fn attach_order(node: &mut Node, mut key: Expr, descending: bool, used: &Arc<AtomicBool>) -> bool {
+    let Node { op, children, .. } = node;
+    let Some(var) = key_var(&key).map(str::to_string) else {
+        return false;
+    };
+    match op {
+        Op::Project { items, .. } => {
+            if let Some((_, e)) = items.iter().find(|(n, _)| *n == var) {
+                key = match (key, e) {
+                    (Expr::Variable(_), e) => e.clone(),
+                    (Expr::Property(_, p), Expr::Variable(u)) => {
+                        Expr::Property(Box::new(Expr::Variable(u.clone())), p)
+                    }
+                    _ => return false,
+                };
+            }
+        }
+        Op::Filter { .. } | Op::Distinct { .. } | Op::Select { .. } => {}
+        Op::Unwind { u, .. } => {
+            if u.variable == var {
+                return false;
+            }
+        }
+        Op::MatchStream { defs, order, .. } => {
+            if defs.iter().any(|(n, _)| *n == var) {
+                let once = matches!(
+                    children.as_slice(),
+                    [Node {
+                        op: Op::Argument { .. },
+                        ..
+                    }]
+                );
+                let Expr::Property(_, p) = &key else {
+                    return false;
+                };
+                if once {
+                    *order = Some(Box::new(OrderHint {
+                        var,
+                        key: Arc::from(p.as_str()),
+                        descending,
+                        used: used.clone(),
+                    }));
+                }
+                return once;
+            }
+        }
+        Op::MatchPerRow { defs, .. } => {
+            if defs.iter().any(|(n, _)| *n == var) {
+                return false;
+            }
+        }
+        _ => return false,
+    }
+    match children.as_mut_slice() {
+        [c] => attach_order(c, key, descending, used),
+        _ => false,
     }
 }
 
@@ -1634,6 +1907,7 @@ fn plan_single(
                                 output: sc.clone().into(),
                                 scan_slot,
                                 expand,
+                                order: None,
                             },
                             vec![node],
                         )
@@ -2355,6 +2629,8 @@ fn plan_projection(
                 limit: p.limit.clone(),
                 out: None,
                 input: ext.clone(),
+                ordered: None,
+                passing: false,
             },
             vec![node],
         );
@@ -2448,6 +2724,7 @@ fn match_shape(m: &Match, scope: &[String], source: &str) -> MatchShape {
         identifiers,
         part,
         access: None,
+        ordered: None,
         optional: m.optional,
     }
 }
@@ -2534,6 +2811,23 @@ impl GraphRead for Counting<'_> {
         let r = self.inner.index_prefix(label, property, prefix)?;
         self.add(r.as_ref().map_or(0, |v| v.len()) + 1);
         Ok(r)
+    }
+    fn index_orders(&self, label: &str, property: &str) -> Result<bool> {
+        self.inner.index_orders(label, property)
+    }
+    fn index_order_page(
+        &self,
+        label: &str,
+        property: &str,
+        descending: bool,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Option<IndexPage>> {
+        let page = self
+            .inner
+            .index_order_page(label, property, descending, after, limit)?;
+        self.add(page.as_ref().map_or(1, |(ids, _)| ids.len().max(1)));
+        Ok(page)
     }
     fn schema(&self) -> Result<Vec<SchemaDef>> {
         self.inner.schema()
