@@ -231,6 +231,46 @@ def test_in_lists_ranges_and_prefixes_seek_the_index(driver):
         assert op in ops and hits < 200, (query, ops, hits)
 
 
+def test_order_by_an_indexed_property_reads_the_index_in_order(driver):
+    # `ORDER BY n.id [DESC] [LIMIT k]` with an index on :L(id) that holds every node of the
+    # label reads the index in order (NodeIndexScan, no Top, a handful of db hits for a
+    # LIMIT); the whole order streams through PULL n; the rows are the sort's. A node without
+    # the property brings the sort back (its null sorts first in DESC).
+    driver.execute_query(
+        "UNWIND range(0, 2999) AS i CREATE (:OrdR {id: (i * 7919) % 3000})")
+    queries = [
+        ("MATCH (n:OrdR) RETURN n.id AS id ORDER BY n.id DESC LIMIT 5",
+         [2999, 2998, 2997, 2996, 2995]),
+        ("MATCH (n:OrdR) RETURN n.id AS id ORDER BY id SKIP 2 LIMIT 3", [2, 3, 4]),
+    ]
+
+    def run(query):
+        with driver.session() as s:
+            result = s.run("PROFILE " + query)
+            rows = [r["id"] for r in result]
+            profile = result.consume().profile
+        ops = [p["operatorType"] for p in walk(profile)]
+        return rows, ops, sum(p.get("dbHits", 0) for p in walk(profile))
+
+    for query, want in queries:
+        rows, ops, hits = run(query)
+        assert rows == want, query
+        assert "Top" in ops and hits > 3000, (query, ops, hits)
+    driver.execute_query("CREATE INDEX ordr_id FOR (n:OrdR) ON (n.id)")
+    for query, want in queries:
+        rows, ops, hits = run(query)
+        assert rows == want, query
+        assert "NodeIndexScan" in ops and "Top" not in ops and hits < 100, (query, ops, hits)
+    # The whole order, pulled 100 records at a time.
+    with driver.session(fetch_size=100) as s:
+        rows = [r["id"] for r in s.run("MATCH (n:OrdR) RETURN n.id AS id ORDER BY n.id DESC")]
+    assert rows == list(range(2999, -1, -1))
+    driver.execute_query("CREATE (:OrdR {name: 'no id'})")
+    rows, ops, _ = run(queries[0][0])
+    assert rows == [None, 2999, 2998, 2997, 2996], rows
+    assert "Top" in ops and "NodeIndexScan" not in ops, ops
+
+
 def test_composite_and_relationship_in_seeks(driver):
     # A composite index is sought when the WHERE gives both of its properties; a
     # relationship index answers `r.p IN $list` (PROFILE names the seek, few db hits).
