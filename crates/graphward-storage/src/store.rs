@@ -604,6 +604,14 @@ pub struct Database {
 }
 
 pub(crate) struct DbInner {
+    /// The latest read snapshot, with the [`DbInner::generation`] it was taken at: read
+    /// transactions that begin while nothing commits share it (opening a redb read
+    /// transaction's tables and loading the schemas is a fifth of a short query). Declared
+    /// first, so it is dropped before the handle.
+    snapshot: Mutex<Option<(u64, Arc<Snapshot>)>>,
+    /// Moved on after every commit and before every compaction or reopen: a snapshot of an
+    /// older generation is never handed out again.
+    generation: AtomicU64,
     name: String,
     /// The redb handle; `None` only for the moment it is being reopened after a failure.
     handle: RwLock<Option<redb::Database>>,
@@ -639,6 +647,33 @@ const PROBE: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("he
 const PROBE_BYTES: usize = 1 << 20;
 
 impl DbInner {
+    /// Forgets the shared read snapshot (after a commit, before a compaction or reopen);
+    /// transactions reading it keep it until they end.
+    fn new_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        let old = self.snapshot.lock().ok().and_then(|mut s| s.take());
+        drop(old);
+    }
+
+    /// The shared read snapshot, when nothing committed since it was taken.
+    fn shared_snapshot(&self) -> Option<Arc<Snapshot>> {
+        let g = self.generation.load(Ordering::Acquire);
+        let cached = self.snapshot.lock().ok()?;
+        match &*cached {
+            Some((at, snap)) if *at == g => Some(snap.clone()),
+            _ => None,
+        }
+    }
+
+    /// Shares `snap`, taken at generation `at`, unless something committed since.
+    fn share_snapshot(&self, at: u64, snap: &Arc<Snapshot>) {
+        if let Ok(mut cached) = self.snapshot.lock() {
+            if self.generation.load(Ordering::Acquire) == at {
+                *cached = Some((at, snap.clone()));
+            }
+        }
+    }
+
     /// Runs `f` on the redb handle.
     fn with_db<T>(&self, f: impl FnOnce(&redb::Database) -> Result<T>) -> Result<T> {
         let guard = self.handle.read().map_err(|_| lock_err())?;
@@ -718,6 +753,7 @@ impl DbInner {
             return Err(Error::internal("an in-memory database cannot be reopened"));
         };
         let mut h = self.handle.write().map_err(|_| lock_err())?;
+        self.new_generation();
         if let Some(old) = h.take() {
             // Fails (and defers) while a write transaction is still alive; the open below
             // then fails too and the next attempt retries.
@@ -911,6 +947,8 @@ impl Database {
             name: name.to_string(),
             path,
             inner: Arc::new(DbInner {
+                snapshot: Mutex::new(None),
+                generation: AtomicU64::new(0),
                 name: name.to_string(),
                 handle: RwLock::new(Some(db)),
                 tokens: RwLock::new(Arc::new(cache)),
@@ -996,6 +1034,7 @@ impl Database {
         let before = size();
         {
             let mut h = self.inner.handle.write().map_err(|_| lock_err())?;
+            self.inner.new_generation();
             let Some(db) = h.as_mut() else {
                 return Err(Error::new(
                     ErrorCode::DatabaseUnavailable,
@@ -1037,6 +1076,10 @@ impl Database {
     /// A read transaction, unless the database file is being compacted or reopened right now
     /// (`None`: `begin_read` would wait for that). For callers that must not block.
     pub fn try_begin_read(&self) -> Result<Option<ReadTxn>> {
+        if let Some(snap) = self.inner.shared_snapshot() {
+            return self.read_txn(snap).map(Some);
+        }
+        let at = self.inner.generation.load(Ordering::Acquire);
         let txn = {
             let guard = match self.inner.handle.try_read() {
                 Ok(g) => g,
@@ -1049,25 +1092,38 @@ impl Database {
                 None => return Ok(None),
             }
         };
-        no_panic("begin_read", || self.read_from(txn))
+        no_panic("begin_read", || self.read_from(txn, at))
             .map(Some)
             .map_err(|e| self.inner.note(e))
     }
 
     fn begin_read_inner(&self) -> Result<ReadTxn> {
+        if let Some(snap) = self.inner.shared_snapshot() {
+            return self.read_txn(snap);
+        }
+        let at = self.inner.generation.load(Ordering::Acquire);
         let txn = self.inner.with_db(|db| db.begin_read().map_err(st))?;
-        self.read_from(txn)
+        self.read_from(txn, at)
     }
 
-    fn read_from(&self, txn: redb::ReadTransaction) -> Result<ReadTxn> {
+    /// A read transaction on a new snapshot, shared with the ones that begin after it
+    /// until the next commit (`at`: the generation read before the redb transaction began).
+    fn read_from(&self, txn: redb::ReadTransaction, at: u64) -> Result<ReadTxn> {
         let tabs = tables::open_read(&txn)?;
         let schemas = tabs.load_schemas()?;
-        let tokens = self.token_snapshot()?;
-        Ok(ReadTxn {
+        let snap = Arc::new(Snapshot {
             tabs,
-            tokens,
             schemas,
             _txn: txn,
+        });
+        self.inner.share_snapshot(at, &snap);
+        self.read_txn(snap)
+    }
+
+    fn read_txn(&self, snap: Arc<Snapshot>) -> Result<ReadTxn> {
+        Ok(ReadTxn {
+            snap,
+            tokens: self.token_snapshot()?,
             _db: self.inner.clone(),
         })
     }
@@ -1984,12 +2040,19 @@ fn guarded<'a, T: 'a>(it: crate::Iter<'a, T>) -> crate::Iter<'a, T> {
 // ---------------------------------------------------------------------------------------------
 // read transaction
 
-/// A snapshot read transaction. `Send`: it may move between threads.
-pub struct ReadTxn {
+/// A redb read transaction with its tables open and the schemas loaded: what read
+/// transactions read, shared by those that begin while nothing commits (see
+/// [`DbInner::snapshot`]).
+struct Snapshot {
     tabs: tables::RTabs,
-    tokens: Arc<TokenCache>,
     schemas: Vec<SchemaData>,
     _txn: redb::ReadTransaction,
+}
+
+/// A snapshot read transaction. `Send`: it may move between threads.
+pub struct ReadTxn {
+    snap: Arc<Snapshot>,
+    tokens: Arc<TokenCache>,
     /// Keeps the database open for as long as the snapshot lives (dropped last).
     _db: Arc<DbInner>,
 }
@@ -1997,7 +2060,7 @@ pub struct ReadTxn {
 impl Ctx for ReadTxn {
     type S<'a> = tables::RTabs;
     fn src(&self) -> Result<&Self::S<'_>> {
-        Ok(&self.tabs)
+        Ok(&self.snap.tabs)
     }
     fn cache(&self) -> &TokenCache {
         &self.tokens
@@ -2006,16 +2069,16 @@ impl Ctx for ReadTxn {
         None
     }
     fn schemas(&self) -> &[SchemaData] {
-        &self.schemas
+        &self.snap.schemas
     }
     fn count(&self, label: Option<u32>) -> Result<u64> {
         match label {
-            None => self.tabs.meta_get("node_count"),
-            Some(l) => self.tabs.label_count_stored(l),
+            None => self.snap.tabs.meta_get("node_count"),
+            Some(l) => self.snap.tabs.label_count_stored(l),
         }
     }
     fn rel_count(&self) -> Result<u64> {
-        self.tabs.meta_get("rel_count")
+        self.snap.tabs.meta_get("rel_count")
     }
 }
 
@@ -2026,7 +2089,7 @@ impl ReadTxn {
     /// [`WriteTxn::commit_seq`] of a later write transaction exactly when nothing was
     /// committed in between.
     pub fn commit_seq(&self) -> Result<u64> {
-        self.tabs.meta_get(COMMIT_SEQ_KEY)
+        self.snap.tabs.meta_get(COMMIT_SEQ_KEY)
     }
 }
 
@@ -2764,7 +2827,11 @@ impl WriteTxn {
         let inner = self.state().inner.clone();
         // Drops the tables, then commits the transaction they borrowed.
         let txn = self.0.into_owner();
-        txn.commit().map_err(|e| {
+        let committed = txn.commit();
+        // Read transactions that begin from now on see this commit (and after a failed one,
+        // a fresh snapshot is the safe choice).
+        inner.new_generation();
+        committed.map_err(|e| {
             let e = st(e);
             Error {
                 message: format!("commit failed: {}", e.message),

@@ -534,3 +534,65 @@ fn many_relationships_and_labels_agree_with_a_model() {
     w.commit().unwrap();
     check(&db, &BTreeMap::new(), false);
 }
+
+/// Read transactions that begin while nothing commits share one snapshot; a read that
+/// begins after a commit returned sees it, while the reads begun before keep theirs; the
+/// shared snapshot does not hold up a compaction.
+#[test]
+fn a_read_begun_after_a_commit_sees_it_and_older_reads_keep_theirs() {
+    let dir = TempDir::new("snapshots");
+    let st = Storage::open(dir.path()).unwrap();
+    st.create_database("g").unwrap();
+    let db = st.database("g").unwrap();
+    let r0 = db.begin_read().unwrap();
+    let r1 = db.try_begin_read().unwrap().unwrap();
+    assert_eq!(r1.commit_seq().unwrap(), r0.commit_seq().unwrap());
+    let mut w = db.begin_write().unwrap();
+    w.create_node(&[s("A")], Map::new()).unwrap();
+    w.commit().unwrap();
+    let r2 = db.begin_read().unwrap();
+    let r3 = db.try_begin_read().unwrap().unwrap();
+    for r in [&r0, &r1] {
+        assert_eq!(r.count_nodes(None).unwrap(), 0);
+    }
+    for r in [&r2, &r3] {
+        assert_eq!(r.count_nodes(None).unwrap(), 1);
+        assert_eq!(r.nodes_with_label("A").unwrap().len(), 1);
+        assert!(r.commit_seq().unwrap() > r0.commit_seq().unwrap());
+    }
+    // A write transaction that commits nothing changes nothing.
+    db.begin_write().unwrap().commit().unwrap();
+    assert_eq!(db.begin_read().unwrap().count_nodes(None).unwrap(), 1);
+    drop((r0, r1, r2, r3));
+    let (_, _) = st.compact("g").unwrap();
+    assert_eq!(db.begin_read().unwrap().count_nodes(None).unwrap(), 1);
+
+    // Under concurrent commits: a read begun after a commit returned includes it.
+    let db = std::sync::Arc::new(db);
+    let (tx, rx) = std::sync::mpsc::channel::<u64>();
+    let writer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                let mut w = db.begin_write().unwrap();
+                w.create_node(&[s("B")], Map::new()).unwrap();
+                let seq = w.commit_seq();
+                w.commit().unwrap();
+                tx.send(seq + 1).unwrap();
+            }
+        })
+    };
+    let mut last = 0;
+    for seq in rx {
+        let r = db.begin_read().unwrap();
+        let now = r.commit_seq().unwrap();
+        assert!(now >= seq && now >= last, "{now} < {seq} or {last}");
+        last = now;
+        assert!(r.count_nodes(Some("B")).unwrap() >= 1);
+    }
+    writer.join().unwrap();
+    assert_eq!(
+        db.begin_read().unwrap().count_nodes(Some("B")).unwrap(),
+        200
+    );
+}
