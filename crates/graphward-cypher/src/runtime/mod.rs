@@ -159,6 +159,35 @@ struct Inner {
 }
 
 impl Inner {
+    /// The statement parsed once and kept in the statement cache (queries only), or the
+    /// cached one.
+    fn prepare(&self, text: &str) -> Result<Prepared> {
+        if let Some(p) = self.statements.lock().ok().and_then(|mut c| c.get(text)) {
+            return Ok(p);
+        }
+        let stmt = parse_statement(text, &self.config.limits)?;
+        let control = match &stmt {
+            Statement::TxControl(c) => Some(*c),
+            _ => None,
+        };
+        // Only queries are kept: a server command's text may hold a password or a secret.
+        let query = match &stmt {
+            Statement::Query(_) => true,
+            Statement::Explain(s) | Statement::Profile(s) => matches!(**s, Statement::Query(_)),
+            _ => false,
+        };
+        let prepared = if is_short_read(&stmt) {
+            Prepared::parsed_short_read(text, stmt)
+        } else {
+            Prepared::parsed_as(text, control, stmt)
+        };
+        if query {
+            if let Ok(mut c) = self.statements.lock() {
+                c.insert(text, prepared.clone());
+            }
+        }
+        Ok(prepared)
+    }
     /// Compacts one database file (see [`Engine::compact_database`]).
     fn compact(&self, name: &str) -> Result<(u64, u64)> {
         self.storage.compact(&name.to_ascii_lowercase())
@@ -617,37 +646,7 @@ impl QueryEngine for Engine {
     }
 
     fn prepare(&self, text: &str) -> Result<Prepared> {
-        if let Some(p) = self
-            .inner
-            .statements
-            .lock()
-            .ok()
-            .and_then(|mut c| c.get(text))
-        {
-            return Ok(p);
-        }
-        let stmt = parse_statement(text, &self.inner.config.limits)?;
-        let control = match &stmt {
-            Statement::TxControl(c) => Some(*c),
-            _ => None,
-        };
-        // Only queries are kept: a server command's text may hold a password or a secret.
-        let query = match &stmt {
-            Statement::Query(_) => true,
-            Statement::Explain(s) | Statement::Profile(s) => matches!(**s, Statement::Query(_)),
-            _ => false,
-        };
-        let prepared = if is_short_read(&stmt) {
-            Prepared::parsed_short_read(text, stmt)
-        } else {
-            Prepared::parsed_as(text, control, stmt)
-        };
-        if query {
-            if let Ok(mut c) = self.inner.statements.lock() {
-                c.insert(text, prepared.clone());
-            }
-        }
-        Ok(prepared)
+        self.inner.prepare(text)
     }
 
     fn bookmarks_reached(&self, bookmarks: &[String]) -> Result<bool> {
@@ -1834,7 +1833,13 @@ impl runner::InnerTransactions for EngineTx {
 
 impl Transaction for EngineTx {
     fn run(&mut self, query: &str, params: Params) -> Result<Box<dyn ResultStream>> {
-        self.run_prepared(Prepared::unparsed(query), params)
+        // The statement cache, as a prepared statement; text that does not parse goes on
+        // unparsed, to fail in the run like any other error of the statement.
+        let prepared = self
+            .engine
+            .prepare(query)
+            .unwrap_or_else(|_| Prepared::unparsed(query));
+        self.run_prepared(prepared, params)
     }
 
     fn run_prepared(
