@@ -376,7 +376,10 @@ fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
             "MATCH (n:N) RETURN n.id ORDER BY n.id DESC LIMIT 10",
         ),
         // The same top 10 by an expression no index orders: a scan and a heap.
-        ("topk_expr", "MATCH (n:N) RETURN n.id ORDER BY -n.id LIMIT 10"),
+        (
+            "topk_expr",
+            "MATCH (n:N) RETURN n.id ORDER BY -n.id LIMIT 10",
+        ),
     ] {
         let mut runs = Vec::new();
         let mut rows = Vec::new();

@@ -113,6 +113,18 @@ fn set(frame: &mut [Value], slot: usize, v: Value) {
     }
 }
 
+/// Writes a reference to node `id` into `slot`, reusing the box of the reference the slot
+/// holds (a scan or an expansion writes one per row).
+fn set_node(frame: &mut [Value], slot: usize, id: NodeId) {
+    if let Some(Value::Node(n)) = frame.get_mut(slot) {
+        if n.element_id.is_empty() && n.labels.is_empty() && n.properties.is_empty() {
+            n.id = id as i64;
+            return;
+        }
+    }
+    set(frame, slot, node_ref(id));
+}
+
 /// The values of a scope's slots (what a buffering operator keeps of a row).
 fn take_values(frame: &[Value], scope: &[(String, usize)]) -> Vec<Value> {
     scope
@@ -738,7 +750,14 @@ impl Node {
                             if let (Candidates::Scan(_), Some(key)) =
                                 (&c.candidates, prefetch.as_ref())
                             {
-                                *ev.prefetched.borrow_mut() = Some((id, key.clone(), v));
+                                let mut p = ev.prefetched.borrow_mut();
+                                match &mut *p {
+                                    Some((pid, pkey, pv)) if Arc::ptr_eq(pkey, key) => {
+                                        *pid = id;
+                                        *pv = v;
+                                    }
+                                    other => *other = Some((id, key.clone(), v)),
+                                }
                             }
                             if let (Some(slot), true) = (scan_slot.as_ref(), c.anchor.scan) {
                                 // A scan of one node: its other labels, its slot, WHERE.
@@ -753,7 +772,7 @@ impl Node {
                                     }
                                 }
                                 if let Some(s) = slot {
-                                    set(frame, *s, node_ref(id));
+                                    set_node(frame, *s, id);
                                 }
                                 if let Some(w) = &m.where_ {
                                     let vars = FrameVars {
@@ -2451,7 +2470,7 @@ fn node_fits(
         }
     }
     if !shape.fixed[i] {
-        set(frame, slot, node_ref(id));
+        set_node(frame, slot, id);
     }
     Ok(true)
 }
