@@ -41,8 +41,9 @@ struct State {
     anchor_label: Option<String>,
 }
 
-/// Where a pattern part starts: the node pattern, and the label whose scan gives the
-/// candidates (`None` for a bound node, an index seek or a scan of all nodes).
+/// Where a pattern part starts: the node pattern, and the label every candidate is known to
+/// have: the scanned label, or the label of the node index a seek reads (`None` for a bound
+/// node, a relationship index seek or a scan of all nodes).
 #[derive(Clone, Debug)]
 pub(crate) struct Anchor {
     pub index: usize,
@@ -580,6 +581,12 @@ impl<'a> Ev<'a> {
             label: None,
             scan: false,
         };
+        // A node index holds only nodes with its label: the matcher need not read it again.
+        let indexed = |index: usize, label: &str| Anchor {
+            index,
+            label: Some(label.to_string()),
+            scan: false,
+        };
         let scan = |index: usize, label: Option<&str>| -> Result<(Anchor, _)> {
             Ok((
                 Anchor {
@@ -592,7 +599,7 @@ impl<'a> Ev<'a> {
         };
         // A node seek's candidates, or a scan of its label when the index cannot answer.
         let found_or_scan = |node: usize, label: &str, found: Option<Vec<NodeId>>| match found {
-            Some(found) => Ok((seeked(node), ids(found)?)),
+            Some(found) => Ok((indexed(node, label), ids(found)?)),
             None => scan(node, Some(label)),
         };
         match self.access_for(nps, rps, row)? {
@@ -827,12 +834,17 @@ impl<'a> Ev<'a> {
             }
         }
         if let Some(pe) = &np.properties {
-            if !self.g.node_exists(id)? {
+            // A property found proves the node is there; only a match without one reads
+            // whether it is (a gone node has no properties, so it matches no value).
+            let found = std::cell::Cell::new(false);
+            if !self.props_match_by(pe, &st.row, |k| {
+                let v = self.g.node_property(id, k)?;
+                found.set(found.get() || v.is_some());
+                Ok(v.unwrap_or(Value::Null))
+            })? {
                 return Ok(false);
             }
-            if !self.props_match_by(pe, &st.row, |k| {
-                Ok(self.g.node_property(id, k)?.unwrap_or(Value::Null))
-            })? {
+            if !found.get() && !self.g.node_exists(id)? {
                 return Ok(false);
             }
         }

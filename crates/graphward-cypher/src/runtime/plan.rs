@@ -2462,10 +2462,18 @@ fn node_fits(
         }
     }
     if let Some(pe) = &np.properties {
-        if !ev.g.node_exists(id)? {
+        // A property found proves the node is there; only a match without one reads
+        // whether it is (a gone node has no properties, so it matches no value).
+        let found = std::cell::Cell::new(false);
+        let get = |k: &str| {
+            let v = ev.g.node_property(id, k)?;
+            found.set(found.get() || v.is_some());
+            Ok(v)
+        };
+        if !props_match(ev, pe, frame, &shape.input, get)? {
             return Ok(false);
         }
-        if !props_match(ev, pe, frame, &shape.input, |k| ev.g.node_property(id, k))? {
+        if !found.get() && !ev.g.node_exists(id)? {
             return Ok(false);
         }
     }
