@@ -63,7 +63,7 @@ impl Server {
             bolt_port,
             http_port,
         };
-        server.wait_for_bolt();
+        server.wait_for_listeners();
         server
     }
 
@@ -71,13 +71,16 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn wait_for_bolt(&mut self) {
+    /// Until both the Bolt and the HTTP listener accept (the HTTP one may come up after
+    /// the Bolt one: a test that waited for Bolt only saw its first HTTP request refused).
+    fn wait_for_listeners(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("server exited early ({status}):\n{}", self.log());
             }
-            if TcpStream::connect(("127.0.0.1", self.bolt_port)).is_ok() {
+            let up = |port: u16| TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if up(self.bolt_port) && up(self.http_port) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
