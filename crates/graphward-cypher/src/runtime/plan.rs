@@ -824,7 +824,6 @@ impl Node {
                             (&ids, order.as_deref(), anchor.label.as_ref())
                         {
                             if anchor.scan && h.fits(ev.g, part, anchor.index, label)? {
-                                h.used.store(true, AtomicOrdering::Relaxed);
                                 by_index = Some(OrderedPages::new(
                                     ev,
                                     label.clone(),
@@ -832,6 +831,11 @@ impl Node {
                                     h.descending,
                                 ));
                             }
+                        }
+                        // What the sort above goes by is what this match does now (not what
+                        // EXPLAIN's resolution of the access path said).
+                        if let Some(h) = order.as_deref() {
+                            h.used.store(by_index.is_some(), AtomicOrdering::Relaxed);
                         }
                         let candidates = match (ids, by_index) {
                             (_, Some(o)) => Candidates::Ordered(Box::new(o)),
