@@ -1186,9 +1186,8 @@ impl<'t> WriteState<'t> {
             tokens,
             local: TokenCache::default(),
             label_counts: HashMap::new(),
-            idx_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
-            kbuf: Vec::with_capacity(64),
+            idx: IndexWrites::default(),
             recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
             poisoned: false,
             dirty: false,
@@ -2122,12 +2121,9 @@ struct WriteState<'t> {
     counters: Counters,
     /// Label counts touched by this transaction (absolute values).
     label_counts: HashMap<u32, u64>,
-    /// Index entries this transaction added (positive) or removed, per schema id; written
-    /// to the stored counts at commit.
-    idx_counts: HashMap<u32, i64>,
     buf: Vec<u8>,
-    /// Scratch buffer for index keys.
-    kbuf: Vec<u8>,
+    /// Property index writes (their key buffer and entry counts).
+    idx: IndexWrites,
     /// Node ids known to exist (just created, or just returned by an index seek); cleared by
     /// `delete_node`. Lets `create_relationship` skip two random reads in the common
     /// seek-seek-create pattern.
@@ -2228,7 +2224,7 @@ impl<'t> Ctx for WriteState<'t> {
         let stored = self.src()?.index_count_stored(schema)?;
         Ok(add_delta(
             stored,
-            self.idx_counts.get(&schema).copied().unwrap_or(0),
+            self.idx.counts.get(&schema).copied().unwrap_or(0),
         ))
     }
     fn note_existing(&self, ids: &[u64]) {
@@ -2604,26 +2600,10 @@ impl<'t> WriteState<'t> {
         self.write_rel(id, new)?;
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
         for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
-            idx_write(
-                tabs,
-                &mut self.kbuf,
-                &mut self.idx_counts,
-                *sid,
-                key,
-                id,
-                false,
-            )?;
+            self.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
         }
         for (sid, _, key) in &add {
-            idx_write(
-                tabs,
-                &mut self.kbuf,
-                &mut self.idx_counts,
-                *sid,
-                key,
-                id,
-                true,
-            )?;
+            self.idx.add(&mut tabs.prop_idx, *sid, key, id)?;
         }
         Ok(())
     }
@@ -2642,26 +2622,10 @@ impl<'t> WriteState<'t> {
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
         tabs.nodes.insert(id, self.buf.as_slice()).map_err(st)?;
         for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
-            idx_write(
-                tabs,
-                &mut self.kbuf,
-                &mut self.idx_counts,
-                *sid,
-                key,
-                id,
-                false,
-            )?;
+            self.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
         }
         for (sid, _, key) in &add {
-            idx_write(
-                tabs,
-                &mut self.kbuf,
-                &mut self.idx_counts,
-                *sid,
-                key,
-                id,
-                true,
-            )?;
+            self.idx.add(&mut tabs.prop_idx, *sid, key, id)?;
         }
         let removed: Vec<u32> = old
             .labels
@@ -2719,7 +2683,7 @@ impl<'t> WriteState<'t> {
         let mut counters = self.counters;
         counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
-        let idx_counts = std::mem::take(&mut self.idx_counts);
+        let idx_counts = std::mem::take(&mut self.idx.counts);
         let in_added = self.in_added;
         {
             let tabs = self.tabs_mut()?;
@@ -2754,32 +2718,36 @@ fn add_delta(count: u64, delta: i64) -> u64 {
     }
 }
 
-/// Adds (`add`) or removes the entry of `id` under `key` in index `schema`, counting it when
-/// the table changed.
-#[allow(clippy::too_many_arguments)]
-fn idx_write(
-    tabs: &mut WTabs<'_>,
-    kbuf: &mut Vec<u8>,
-    counts: &mut HashMap<u32, i64>,
-    schema: u32,
-    key: &[u8],
-    id: u64,
-    add: bool,
-) -> Result<()> {
-    tables::idx_key(kbuf, schema, key, id);
-    let changed = if add {
-        tabs.prop_idx
-            .insert(kbuf.as_slice(), ())
-            .map_err(st)?
-            .is_none()
-    } else {
-        tabs.prop_idx.remove(kbuf.as_slice()).map_err(st)?.is_some()
-    };
-    if changed {
-        *counts.entry(schema).or_insert(0) += if add { 1 } else { -1 };
-    }
-    Ok(())
+/// A write transaction's property index writes: a scratch buffer for the keys, and the
+/// entries added (positive) or removed per schema id, written to the stored counts at commit.
+#[derive(Default)]
+struct IndexWrites {
+    kbuf: Vec<u8>,
+    counts: HashMap<u32, i64>,
 }
+
+impl IndexWrites {
+    /// Adds the entry of `id` under `key` to index `schema` (counted when it was not there).
+    fn add(&mut self, t: &mut PropIdxTable<'_>, schema: u32, key: &[u8], id: u64) -> Result<()> {
+        tables::idx_key(&mut self.kbuf, schema, key, id);
+        if t.insert(self.kbuf.as_slice(), ()).map_err(st)?.is_none() {
+            *self.counts.entry(schema).or_insert(0) += 1;
+        }
+        Ok(())
+    }
+
+    /// Removes the entry of `id` under `key` from index `schema` (counted when it was there).
+    fn remove(&mut self, t: &mut PropIdxTable<'_>, schema: u32, key: &[u8], id: u64) -> Result<()> {
+        tables::idx_key(&mut self.kbuf, schema, key, id);
+        if t.remove(self.kbuf.as_slice()).map_err(st)?.is_some() {
+            *self.counts.entry(schema).or_insert(0) -= 1;
+        }
+        Ok(())
+    }
+}
+
+/// The property index table of a write transaction.
+type PropIdxTable<'t> = redb::Table<'t, &'static [u8], ()>;
 
 /// Bounded merge of the incoming-edge delta table at commit: when it holds more than
 /// [`tables::in_delta_target`] entries, the next window of it (at most twice what this
@@ -2942,7 +2910,7 @@ impl GraphWrite for WriteState<'_> {
                 tables::label_add(&mut tabs.label_idx, *l, id)?;
             }
             for (sid, _, key) in &entries {
-                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, *sid, key, id, true)?;
+                w.idx.add(&mut tabs.prop_idx, *sid, key, id)?;
             }
             for l in &d.labels {
                 w.bump_label(*l, true)?;
@@ -3136,7 +3104,7 @@ impl GraphWrite for WriteState<'_> {
                 tables::label_remove(&mut tabs.label_idx, *l, id)?;
             }
             for (sid, _, key) in &entries {
-                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, *sid, key, id, false)?;
+                w.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
             }
             for l in &d.labels {
                 w.bump_label(*l, false)?;
@@ -3155,7 +3123,7 @@ impl GraphWrite for WriteState<'_> {
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             tabs.rels.remove(id).map_err(st)?;
             for (sid, _, key) in &entries {
-                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, *sid, key, id, false)?;
+                w.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
             }
             tables::adj_remove(&mut tabs.out, &mut w.buf, d.src, d.rel_type, id)?;
             tables::in_remove(
@@ -3296,7 +3264,7 @@ impl GraphWrite for WriteState<'_> {
             let rec = codec::encode_schema(&s);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
             for (key, n) in &entries {
-                idx_write(tabs, &mut w.kbuf, &mut w.idx_counts, id, key, *n, true)?;
+                w.idx.add(&mut tabs.prop_idx, id, key, *n)?;
             }
             tabs.schema.insert(id, rec.as_slice()).map_err(st)?;
             w.counters.next_schema = id
@@ -3332,7 +3300,7 @@ impl GraphWrite for WriteState<'_> {
                 tabs.prop_idx.remove(key.as_slice()).map_err(st)?;
             }
             tabs.idx_count.remove(id).map_err(st)?;
-            w.idx_counts.remove(&id);
+            w.idx.counts.remove(&id);
             tabs.schema.remove(id).map_err(st)?;
             w.schemas.remove(pos);
             Ok(())
