@@ -1551,6 +1551,96 @@ fn key_with(prefix: &[u8], body: &[u8], node: u64) -> Vec<u8> {
     k
 }
 
+/// The kind of values a pair of range bounds selects (see [`range_family`]).
+enum RangeKind {
+    /// A bound of a type no index range reads: the caller filters.
+    Unsupported,
+    /// Nothing (bounds of different families, or NaN).
+    Empty,
+    /// No bound at all.
+    Whole,
+    Of(Family),
+}
+
+fn range_family(lower: Bound<&Value>, upper: Bound<&Value>) -> RangeKind {
+    let fam_of = |b: Bound<&Value>| -> Option<Option<Family>> {
+        match b {
+            Bound::Unbounded => Some(None),
+            Bound::Included(v) | Bound::Excluded(v) => family(v).map(Some),
+        }
+    };
+    let (Some(fl), Some(fu)) = (fam_of(lower), fam_of(upper)) else {
+        return RangeKind::Unsupported;
+    };
+    let is_nan = |b: Bound<&Value>| matches!(b, Bound::Included(Value::Float(f)) | Bound::Excluded(Value::Float(f)) if f.is_nan());
+    match (fl, fu) {
+        (None, None) => RangeKind::Whole,
+        (Some(a), Some(b)) if a != b => RangeKind::Empty,
+        _ if is_nan(lower) || is_nan(upper) => RangeKind::Empty,
+        (Some(a), _) | (None, Some(a)) => RangeKind::Of(a),
+    }
+}
+
+/// The inclusive key range of the integers (and integral floats) between the bounds in index
+/// `sid_b`; `None` when no integer lies between them.
+fn int_keys(
+    sid_b: &[u8],
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
+) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (lo, hi) = (lower_int(lower)?, upper_int(upper)?);
+    if lo > hi {
+        return None;
+    }
+    let mut p = sid_b.to_vec();
+    p.push(codec::IDX_T_INT);
+    let (mut lo_b, mut hi_b) = (Vec::new(), Vec::new());
+    codec::put_ordered_int(&mut lo_b, lo);
+    codec::put_ordered_int(&mut hi_b, hi);
+    Some((key_with(&p, &lo_b, 0), key_with(&p, &hi_b, u64::MAX)))
+}
+
+/// The key range of the strings between the bounds in index `sid_b`.
+fn string_keys(
+    sid_b: &[u8],
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
+) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let mut p = sid_b.to_vec();
+    p.push(codec::IDX_T_STRING);
+    let enc = |v: &Value| -> Vec<u8> {
+        let mut body = Vec::new();
+        if let Value::String(s) = v {
+            codec::escape_str(&mut body, s.as_bytes());
+        }
+        body.extend_from_slice(&[0, 0]);
+        body
+    };
+    let lo = match lower {
+        Bound::Unbounded => Bound::Included(p.clone()),
+        Bound::Included(v) => Bound::Included(key_with(&p, &enc(v), 0)),
+        Bound::Excluded(v) => Bound::Excluded(key_with(&p, &enc(v), u64::MAX)),
+    };
+    let hi = match upper {
+        Bound::Unbounded => {
+            let mut end = sid_b.to_vec();
+            end.push(codec::IDX_T_STRING + 1);
+            Bound::Excluded(end)
+        }
+        Bound::Included(v) => Bound::Included(key_with(&p, &enc(v), u64::MAX)),
+        Bound::Excluded(v) => Bound::Excluded(key_with(&p, &enc(v), 0)),
+    };
+    (lo, hi)
+}
+
+fn as_slice_bound(b: &Bound<Vec<u8>>) -> Bound<&[u8]> {
+    match b {
+        Bound::Included(k) => Bound::Included(k.as_slice()),
+        Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+        Bound::Unbounded => Bound::Unbounded,
+    }
+}
+
 fn read_index_range<C: Ctx>(
     c: &C,
     label: &str,
@@ -1561,41 +1651,20 @@ fn read_index_range<C: Ctx>(
     let Some(sid) = single_schema(c, label, property)? else {
         return Ok(None);
     };
-    let fam_of = |b: Bound<&Value>| -> Option<Option<Family>> {
-        match b {
-            Bound::Unbounded => Some(None),
-            Bound::Included(v) | Bound::Excluded(v) => family(v).map(Some),
-        }
+    let fam = match range_family(lower, upper) {
+        // A bound of another type, or none: let the caller filter.
+        RangeKind::Unsupported | RangeKind::Whole => return Ok(None),
+        RangeKind::Empty => return Ok(Some(Vec::new())),
+        RangeKind::Of(f) => f,
     };
-    let (Some(fl), Some(fu)) = (fam_of(lower), fam_of(upper)) else {
-        return Ok(None); // a bound of another type: let the caller filter
-    };
-    let fam = match (fl, fu) {
-        (None, None) => return Ok(None),
-        (Some(a), Some(b)) if a != b => return Ok(Some(Vec::new())),
-        (Some(a), _) | (None, Some(a)) => a,
-    };
-    let is_nan = |b: Bound<&Value>| matches!(b, Bound::Included(Value::Float(f)) | Bound::Excluded(Value::Float(f)) if f.is_nan());
-    if is_nan(lower) || is_nan(upper) {
-        return Ok(Some(Vec::new()));
-    }
     let src = c.src()?;
     let mut out = Vec::new();
     let sid_b = sid.to_be_bytes();
     match fam {
         Family::Number => {
             // Integers (and integral floats) live under the int tag.
-            if let (Some(lo), Some(hi)) = (lower_int(lower), upper_int(upper)) {
-                if lo <= hi {
-                    let mut p = sid_b.to_vec();
-                    p.push(codec::IDX_T_INT);
-                    let (mut lo_b, mut hi_b) = (Vec::new(), Vec::new());
-                    codec::put_ordered_int(&mut lo_b, lo);
-                    codec::put_ordered_int(&mut hi_b, hi);
-                    let lo_k = key_with(&p, &lo_b, 0);
-                    let hi_k = key_with(&p, &hi_b, u64::MAX);
-                    src.index_scan(Bound::Included(&lo_k), Bound::Included(&hi_k), &mut out)?;
-                }
+            if let Some((lo_k, hi_k)) = int_keys(&sid_b, lower, upper) {
+                src.index_scan(Bound::Included(&lo_k), Bound::Included(&hi_k), &mut out)?;
             }
             // Non-integral floats under the float tag; NaN sorts outside [-inf, +inf].
             let mut p = sid_b.to_vec();
@@ -1637,43 +1706,8 @@ fn read_index_range<C: Ctx>(
             src.index_scan(lo_b, hi_b, &mut out)?;
         }
         Family::String => {
-            let mut p = sid_b.to_vec();
-            p.push(codec::IDX_T_STRING);
-            let enc = |v: &Value| -> Vec<u8> {
-                let mut body = Vec::new();
-                if let Value::String(s) = v {
-                    codec::escape_str(&mut body, s.as_bytes());
-                }
-                body.extend_from_slice(&[0, 0]);
-                body
-            };
-            let lo_k;
-            let lo_b = match lower {
-                Bound::Unbounded => Bound::Included(p.as_slice()),
-                Bound::Included(v) => {
-                    lo_k = key_with(&p, &enc(v), 0);
-                    Bound::Included(lo_k.as_slice())
-                }
-                Bound::Excluded(v) => {
-                    lo_k = key_with(&p, &enc(v), u64::MAX);
-                    Bound::Excluded(lo_k.as_slice())
-                }
-            };
-            let mut end = sid_b.to_vec();
-            end.push(codec::IDX_T_STRING + 1);
-            let hi_k;
-            let hi_b = match upper {
-                Bound::Unbounded => Bound::Excluded(end.as_slice()),
-                Bound::Included(v) => {
-                    hi_k = key_with(&p, &enc(v), u64::MAX);
-                    Bound::Included(hi_k.as_slice())
-                }
-                Bound::Excluded(v) => {
-                    hi_k = key_with(&p, &enc(v), 0);
-                    Bound::Excluded(hi_k.as_slice())
-                }
-            };
-            src.index_scan(lo_b, hi_b, &mut out)?;
+            let (lo, hi) = string_keys(&sid_b, lower, upper);
+            src.index_scan(as_slice_bound(&lo), as_slice_bound(&hi), &mut out)?;
         }
     }
     out.sort_unstable();
