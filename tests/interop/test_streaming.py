@@ -233,34 +233,38 @@ def test_in_lists_ranges_and_prefixes_seek_the_index(driver):
 
 def test_order_by_an_indexed_property_reads_the_index_in_order(driver):
     # `ORDER BY n.id [DESC] [LIMIT k]` with an index on :L(id) that holds every node of the
-    # label reads the index in order (NodeIndexScan, no Top, a handful of db hits for a
-    # LIMIT); the whole order streams through PULL n; the rows are the sort's. A node without
-    # the property brings the sort back (its null sorts first in DESC).
+    # label reads the index in order (NodeIndexScan, or the range of a range seek on id: no
+    # Top, a handful of db hits for a LIMIT); the whole order streams through PULL n; the rows
+    # are the sort's. A node without the property brings the sort back (its null sorts first
+    # in DESC).
     driver.execute_query(
         "UNWIND range(0, 2999) AS i CREATE (:OrdR {id: (i * 7919) % 3000})")
     queries = [
         ("MATCH (n:OrdR) RETURN n.id AS id ORDER BY n.id DESC LIMIT 5",
-         [2999, 2998, 2997, 2996, 2995]),
-        ("MATCH (n:OrdR) RETURN n.id AS id ORDER BY id SKIP 2 LIMIT 3", [2, 3, 4]),
+         [2999, 2998, 2997, 2996, 2995], "NodeIndexScan"),
+        ("MATCH (n:OrdR) RETURN n.id AS id ORDER BY id SKIP 2 LIMIT 3", [2, 3, 4],
+         "NodeIndexScan"),
+        ("MATCH (n:OrdR) WHERE n.id >= $lo RETURN n.id AS id ORDER BY n.id LIMIT 3",
+         [100, 101, 102], "NodeIndexSeekByRange"),
     ]
 
     def run(query):
         with driver.session() as s:
-            result = s.run("PROFILE " + query)
+            result = s.run("PROFILE " + query, lo=100)
             rows = [r["id"] for r in result]
             profile = result.consume().profile
         ops = [p["operatorType"] for p in walk(profile)]
         return rows, ops, sum(p.get("dbHits", 0) for p in walk(profile))
 
-    for query, want in queries:
+    for query, want, _ in queries:
         rows, ops, hits = run(query)
         assert rows == want, query
         assert "Top" in ops and hits > 3000, (query, ops, hits)
     driver.execute_query("CREATE INDEX ordr_id FOR (n:OrdR) ON (n.id)")
-    for query, want in queries:
+    for query, want, read in queries:
         rows, ops, hits = run(query)
         assert rows == want, query
-        assert "NodeIndexScan" in ops and "Top" not in ops and hits < 100, (query, ops, hits)
+        assert read in ops and "Top" not in ops and hits < 100, (query, ops, hits)
     # The whole order, pulled 100 records at a time.
     with driver.session(fetch_size=100) as s:
         rows = [r["id"] for r in s.run("MATCH (n:OrdR) RETURN n.id AS id ORDER BY n.id DESC")]

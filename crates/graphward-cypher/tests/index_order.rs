@@ -33,6 +33,16 @@ const QUERIES: &[&str] = &[
     "OPTIONAL MATCH (n:N) RETURN n.id ORDER BY n.id DESC LIMIT 2",
     "MATCH (n:N) WITH n ORDER BY n.id DESC LIMIT 3 RETURN n.id",
     "MATCH (n:N) WITH n.name AS n RETURN n ORDER BY n DESC LIMIT 3",
+    // A range seek on the ordered property reads its range in order.
+    "MATCH (n:N) WHERE n.id > 1500 RETURN n.id ORDER BY n.id DESC LIMIT 10",
+    "MATCH (n:N) WHERE n.id >= 10 AND n.id < 20.5 RETURN n.id ORDER BY n.id",
+    "MATCH (n:N) WHERE n.id < 100 RETURN n.id ORDER BY n.id DESC LIMIT 5",
+    "MATCH (n:N) WHERE 1990.5 < n.id RETURN n.id ORDER BY n.id",
+    "MATCH (n:N) WHERE n.name >= 'n40' RETURN n.name ORDER BY n.name LIMIT 7",
+    "MATCH (n:N) WHERE n.name > 'n1' AND n.name < 'n2' RETURN n.name ORDER BY n.name DESC",
+    "MATCH (n:N) WHERE n.id > 'x' RETURN n.id ORDER BY n.id LIMIT 3",
+    "MATCH (n:N) WHERE n.id > 0.0 / 0.0 RETURN n.id ORDER BY n.id LIMIT 3",
+    "MATCH (n:N) WHERE n.id > 1000 AND n.id <> 1999 RETURN n.id ORDER BY n.id DESC LIMIT 4",
 ];
 
 /// The same graph twice: `(indexed, plain)`; indexes on `:N(id)`, `:N(name)`, `:N(flag)`.
@@ -137,6 +147,18 @@ fn order_by_an_indexed_property_reads_the_index_in_order() {
     let mut plain_ops = Vec::new();
     operators(&plain, &mut plain_ops);
     assert!(plain_ops.contains(&"Top".to_string()), "{plain_ops:?}");
+
+    // A range seek on the property reads its range in order (no Top, few reads).
+    let range = "MATCH (n:N) WHERE n.id > 10 RETURN n.id ORDER BY n.id DESC LIMIT 10";
+    let plan = plan_of(&e.0, &format!("EXPLAIN {range}"));
+    assert_eq!(
+        details(&plan, "NodeIndexSeekByRange").unwrap(),
+        "RANGE INDEX n:N(id) WHERE id > 10 ORDER BY id DESC"
+    );
+    let o = ops(&e.0, &format!("EXPLAIN {range}"));
+    assert!(!o.contains(&"Top".to_string()), "{o:?}");
+    let profiled = plan_of(&e.0, &format!("PROFILE {range}"));
+    assert!(hits(&profiled) < 100, "{}", hits(&profiled));
 
     // Through renames and projections to the node's property.
     for q in [

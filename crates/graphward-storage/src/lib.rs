@@ -285,20 +285,24 @@ pub trait GraphRead {
         Ok(false)
     }
     /// Up to `limit` nodes of the index on exactly `(label, property)` in its key order (from
-    /// the end when `descending`; equal values in ascending node id order, or descending),
-    /// after `after`, the resume key of the page before (`None` for the first page). With the
-    /// ids, the key the next page resumes after (`None` when the index has no more). `Ok(None)`
-    /// when there is no such index. See [`GraphRead::index_orders`] for when this order is
-    /// `ORDER BY`'s.
+    /// the end when `descending`; equal values in ascending node id order, or descending)
+    /// whose values lie in `range` (both unbounded: every entry), after `after`, the resume
+    /// key of the page before (`None` for the first page). With the ids, the key the next page
+    /// resumes after (`None` when the range has no more). Number bounds read the integer keys
+    /// only, string bounds the string keys (bounds of the two never match). `Ok(None)` when
+    /// there is no such index or a bound is of another type. See
+    /// [`GraphRead::index_orders`] for when this order is `ORDER BY`'s (then every value is an
+    /// integer, a string or a boolean).
     fn index_order_page(
         &self,
         label: &str,
         property: &str,
+        range: (std::ops::Bound<&Value>, std::ops::Bound<&Value>),
         descending: bool,
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Option<IndexPage>> {
-        let _ = (label, property, descending, after, limit);
+        let _ = (label, property, range, descending, after, limit);
         Ok(None)
     }
     /// Relationships of `rel_type` whose properties equal `values` (one per property, in

@@ -1735,10 +1735,13 @@ fn read_index_orders<C: Ctx>(c: &C, label: &str, property: &str) -> Result<bool>
 }
 
 /// See [`GraphRead::index_order_page`].
+#[allow(clippy::too_many_arguments)]
 fn read_index_order_page<C: Ctx>(
     c: &C,
     label: &str,
     property: &str,
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
     descending: bool,
     after: Option<&[u8]>,
     limit: usize,
@@ -1746,7 +1749,31 @@ fn read_index_order_page<C: Ctx>(
     let Some(sid) = single_schema(c, label, property)? else {
         return Ok(None);
     };
-    let (ids, resume) = c.src()?.index_page(sid, descending, after, limit)?;
+    let sid_b = sid.to_be_bytes();
+    let (lo, hi): (Bound<Vec<u8>>, Bound<Vec<u8>>) = match range_family(lower, upper) {
+        RangeKind::Unsupported => return Ok(None),
+        RangeKind::Empty => return Ok(Some((Vec::new(), None))),
+        RangeKind::Whole => {
+            let (lo, hi) = tables::schema_bounds(sid);
+            (
+                Bound::Included(lo),
+                hi.map_or(Bound::Unbounded, Bound::Excluded),
+            )
+        }
+        // Only the integer keys: an index in ORDER BY's order of numbers holds no others.
+        RangeKind::Of(Family::Number) => match int_keys(&sid_b, lower, upper) {
+            Some((lo, hi)) => (Bound::Included(lo), Bound::Included(hi)),
+            None => return Ok(Some((Vec::new(), None))),
+        },
+        RangeKind::Of(Family::String) => string_keys(&sid_b, lower, upper),
+    };
+    let (ids, resume) = c.src()?.index_page(
+        as_slice_bound(&lo),
+        as_slice_bound(&hi),
+        descending,
+        after,
+        limit,
+    )?;
     c.note_existing(&ids);
     Ok(Some((ids, resume)))
 }
@@ -1867,12 +1894,15 @@ macro_rules! impl_graph_read {
                 &self,
                 label: &str,
                 property: &str,
+                range: (Bound<&Value>, Bound<&Value>),
                 descending: bool,
                 after: Option<&[u8]>,
                 limit: usize,
             ) -> Result<Option<IndexPage>> {
                 no_panic("read", || {
-                    read_index_order_page(self, label, property, descending, after, limit)
+                    read_index_order_page(
+                        self, label, property, range.0, range.1, descending, after, limit,
+                    )
                 })
             }
             fn rel_index_seek(

@@ -62,7 +62,7 @@ pub(crate) fn idx_key(out: &mut Vec<u8>, schema: u32, key: &[u8], node: u64) {
 }
 
 /// The keys of index `schema` lie in `[lo, hi)` (`hi` is `None` for the last schema id).
-fn schema_bounds(schema: u32) -> (Vec<u8>, Option<Vec<u8>>) {
+pub(crate) fn schema_bounds(schema: u32) -> (Vec<u8>, Option<Vec<u8>>) {
     let hi = schema.checked_add(1).map(|h| h.to_be_bytes().to_vec());
     (schema.to_be_bytes().to_vec(), hi)
 }
@@ -564,26 +564,36 @@ pub(crate) trait Src {
         Ok(first.zip(last))
     }
 
-    /// Up to `limit` node ids of index `schema` in key order (from the end when
-    /// `descending`), after the key `after` (the last key of the page before); with the last
-    /// key read, from which the next page resumes.
+    /// Up to `limit` node ids of the index keys in `[lower, upper]` in key order (from the
+    /// end when `descending`), after the key `after` (the last key of the page before); with
+    /// the last key read, from which the next page resumes (`None` when the range is read).
     fn index_page(
         &self,
-        schema: u32,
+        lower: Bound<&[u8]>,
+        upper: Bound<&[u8]>,
         descending: bool,
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<(Vec<u64>, Option<Vec<u8>>)> {
-        let (lo, hi) = schema_bounds(schema);
-        let mut lower = Bound::Included(lo.as_slice());
-        let mut upper = hi
-            .as_ref()
-            .map_or(Bound::Unbounded, |h| Bound::Excluded(h.as_slice()));
+        let (mut lower, mut upper) = (lower, upper);
         if let Some(a) = after {
             if descending {
                 upper = Bound::Excluded(a);
             } else {
                 lower = Bound::Excluded(a);
+            }
+        }
+        // An empty or inverted range must not reach the tree.
+        fn key(b: Bound<&[u8]>) -> Option<&[u8]> {
+            match b {
+                Bound::Included(k) | Bound::Excluded(k) => Some(k),
+                Bound::Unbounded => None,
+            }
+        }
+        if let (Some(lo), Some(hi)) = (key(lower), key(upper)) {
+            let both = matches!((lower, upper), (Bound::Included(_), Bound::Included(_)));
+            if lo > hi || (lo == hi && !both) {
+                return Ok((Vec::new(), None));
             }
         }
         let mut r = self

@@ -185,7 +185,14 @@ fn dump(db: &Database) -> Vec<String> {
             let mut after: Option<Vec<u8>> = None;
             loop {
                 let (ids, resume) = r
-                    .index_order_page("Person", p, descending, after.as_deref(), 50)
+                    .index_order_page(
+                        "Person",
+                        p,
+                        (Unbounded, Unbounded),
+                        descending,
+                        after.as_deref(),
+                        50,
+                    )
                     .unwrap()
                     .unwrap();
                 all.extend(ids);
@@ -195,6 +202,35 @@ fn dump(db: &Database) -> Vec<String> {
                 }
             }
             out.push(format!("order {p} {descending} {all:?}"));
+        }
+    }
+    // A range of it, a page of 4 at a time.
+    let (five, mid, p1, p2) = (
+        Value::Int(-5),
+        Value::Float(5.5),
+        Value::String("p1".into()),
+        Value::String("p2".into()),
+    );
+    for (p, range) in [
+        ("id", (Included(&five), Excluded(&mid))),
+        ("name", (Excluded(&p1), Included(&p2))),
+        ("id", (Included(&p1), Unbounded)),
+    ] {
+        for descending in [false, true] {
+            let mut all = Vec::new();
+            let mut after: Option<Vec<u8>> = None;
+            loop {
+                let (ids, resume) = r
+                    .index_order_page("Person", p, range, descending, after.as_deref(), 4)
+                    .unwrap()
+                    .unwrap();
+                all.extend(ids);
+                match resume {
+                    Some(k) => after = Some(k),
+                    None => break,
+                }
+            }
+            out.push(format!("order range {p} {range:?} {descending} {all:?}"));
         }
     }
     out

@@ -41,7 +41,7 @@ use graphward_storage::{
 };
 
 use super::eval::{node_ref, Ev, Row, Vars};
-use super::matcher::{Access, Seek};
+use super::matcher::{Access, Anchor, Seek, SeekBound};
 use super::project::{
     contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
     Aggregator,
@@ -280,21 +280,88 @@ struct OrderHint {
     used: Arc<AtomicBool>,
 }
 
+/// A match read in an index's order: the node pattern, its label, and the range of a range
+/// seek on the ordered property (`None`: the whole index, for a label scan).
+type InOrder = (usize, String, Option<(SeekBound, SeekBound)>);
+
 impl OrderHint {
-    /// Whether the scan of `anchor` in `part` can be read in this order from an index.
-    fn fits(
+    /// Whether the access path `access` of `part` can be read in this order from an index:
+    /// a scan of the hint's node's label, or a range seek on the ordered property, when the
+    /// index on it lists every node of the label in ORDER BY's order.
+    fn in_order(
         &self,
         g: &dyn GraphRead,
         part: &PatternPart,
-        node: usize,
-        label: &str,
-    ) -> Result<bool> {
+        access: &Access,
+    ) -> Result<Option<InOrder>> {
+        let (node, label, range) = match access {
+            Access::LabelScan { node, label } => (*node, label, None),
+            Access::NodeIndexSeek {
+                node,
+                label,
+                property,
+                seek: Seek::Range { lower, upper },
+                ..
+            } if **property == *self.key => (*node, label, Some((lower.clone(), upper.clone()))),
+            _ => return Ok(None),
+        };
         let (nps, _) = MatchShape::patterns(part);
         let named = nps
             .get(node)
             .and_then(|n| n.variable.as_deref())
             .is_some_and(|v| v == self.var);
-        Ok(named && g.index_orders(label, &self.key)?)
+        if !named || !g.index_orders(label, &self.key)? {
+            return Ok(None);
+        }
+        Ok(Some((node, label.clone(), range)))
+    }
+
+    /// The anchor and candidates of `part` on `row` read in this order from an index, when
+    /// the access path the matcher takes allows it and the range's bounds are values the index
+    /// orders (a null or another type: `None`, the match goes its usual way).
+    fn start(
+        &self,
+        ev: &Ev,
+        part: &PatternPart,
+        row: &Row,
+    ) -> Result<Option<(Anchor, OrderedPages)>> {
+        let (nps, rps) = MatchShape::patterns(part);
+        let access = ev.access_for(&nps, &rps, row)?;
+        let Some((node, label, range)) = self.in_order(ev.g, part, &access)? else {
+            return Ok(None);
+        };
+        let bound = |b: &SeekBound| -> Result<std::ops::Bound<Value>> {
+            Ok(match b {
+                None => std::ops::Bound::Unbounded,
+                Some((e, true)) => std::ops::Bound::Included(ev.eval(e, row)?),
+                Some((e, false)) => std::ops::Bound::Excluded(ev.eval(e, row)?),
+            })
+        };
+        let range = match &range {
+            Some((lower, upper)) => (bound(lower)?, bound(upper)?),
+            None => (std::ops::Bound::Unbounded, std::ops::Bound::Unbounded),
+        };
+        let mut pages = OrderedPages {
+            label: label.clone(),
+            key: self.key.clone(),
+            range,
+            descending: self.descending,
+            after: None,
+            page: FIRST_PAGE,
+            buf: VecDeque::new(),
+            done: false,
+            held: ev.env.mem.reservation(),
+        };
+        if !pages.fill(ev)? {
+            return Ok(None);
+        }
+        // Every candidate has the label (the index holds only such nodes), as in a scan.
+        let anchor = Anchor {
+            index: node,
+            label: Some(label),
+            scan: true,
+        };
+        Ok(Some((anchor, pages)))
     }
 }
 
@@ -336,6 +403,19 @@ impl MatchShape {
 
     /// The operator, details and identifiers of the access path (`None` for a bound node,
     /// which has no leaf of its own).
+    /// ` ORDER BY p DESC` when the access path is read in an index's order.
+    fn ordered_text(&self) -> String {
+        match &self.ordered {
+            Some((key, descending)) => {
+                format!(
+                    " ORDER BY {key} {}",
+                    if *descending { "DESC" } else { "ASC" }
+                )
+            }
+            None => String::new(),
+        }
+    }
+
     fn access_text(&self) -> Option<(String, String, Vec<String>)> {
         let (part, _) = self.part.as_ref()?;
         let (nps, rps) = Self::patterns(part);
@@ -368,9 +448,10 @@ impl MatchShape {
                         if by_range { "ByRange" } else { "" }
                     ),
                     format!(
-                        "{} {}:{label}({property}) WHERE {condition}",
+                        "{} {}:{label}({property}) WHERE {condition}{}",
                         if *unique { "UNIQUE" } else { "RANGE INDEX" },
                         var(*node),
+                        self.ordered_text(),
                     ),
                     ids(*node),
                 )
@@ -436,12 +517,12 @@ impl MatchShape {
                 )
             }
             Access::LabelScan { node, label } => match &self.ordered {
-                Some((key, descending)) => (
+                Some((key, _)) => (
                     "NodeIndexScan".to_string(),
                     format!(
-                        "RANGE INDEX {}:{label}({key}) ORDER BY {key} {}",
+                        "RANGE INDEX {}:{label}({key}){}",
                         var(*node),
-                        if *descending { "DESC" } else { "ASC" }
+                        self.ordered_text()
                     ),
                     ids(*node),
                 ),
@@ -570,6 +651,8 @@ impl ScanPages {
 pub(crate) struct OrderedPages {
     label: String,
     key: Arc<str>,
+    /// The values read (both unbounded: the whole index).
+    range: (std::ops::Bound<Value>, std::ops::Bound<Value>),
     descending: bool,
     after: Option<Vec<u8>>,
     page: usize,
@@ -579,38 +662,34 @@ pub(crate) struct OrderedPages {
 }
 
 impl OrderedPages {
-    fn new(ev: &Ev, label: String, key: Arc<str>, descending: bool) -> OrderedPages {
-        OrderedPages {
-            label,
-            key,
-            descending,
-            after: None,
-            page: FIRST_PAGE,
-            buf: VecDeque::new(),
-            done: false,
-            held: ev.env.mem.reservation(),
-        }
+    /// Reads the next page; `false` when the storage cannot read the index this way.
+    fn fill(&mut self, ev: &Ev) -> Result<bool> {
+        ev.env.check()?;
+        let page: Option<IndexPage> = ev.g.index_order_page(
+            &self.label,
+            &self.key,
+            (self.range.0.as_ref(), self.range.1.as_ref()),
+            self.descending,
+            self.after.as_deref(),
+            self.page,
+        )?;
+        let Some((ids, resume)) = page else {
+            self.done = true;
+            return Ok(false);
+        };
+        self.done = resume.is_none();
+        self.after = resume;
+        let bytes = ids.len().saturating_mul(std::mem::size_of::<NodeId>())
+            + self.after.as_ref().map_or(0, Vec::len);
+        self.held.resize(bytes as u64)?;
+        self.page = self.page.saturating_mul(2).min(MAX_PAGE);
+        self.buf.extend(ids);
+        Ok(true)
     }
 
     fn next(&mut self, ev: &Ev) -> Result<Option<NodeId>> {
         if self.buf.is_empty() && !self.done {
-            ev.env.check()?;
-            let page: Option<IndexPage> = ev.g.index_order_page(
-                &self.label,
-                &self.key,
-                self.descending,
-                self.after.as_deref(),
-                self.page,
-            )?;
-            // The index was there when the match began: a page without it is the end.
-            let (ids, resume) = page.unwrap_or_default();
-            self.done = resume.is_none();
-            self.after = resume;
-            let bytes = ids.len().saturating_mul(std::mem::size_of::<NodeId>())
-                + self.after.as_ref().map_or(0, Vec::len);
-            self.held.resize(bytes as u64)?;
-            self.page = self.page.saturating_mul(2).min(MAX_PAGE);
-            self.buf.extend(ids);
+            self.fill(ev)?;
         }
         Ok(self.buf.pop_front())
     }
@@ -816,35 +895,35 @@ impl Node {
                             return Ok(false);
                         }
                         let row = frame_row(frame, input);
-                        let (anchor, ids) = ev.part_anchor(part, &row)?;
-                        let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
-                        // A label scan an ORDER BY above wants in the order of an index.
-                        let mut by_index = None;
-                        if let (None, Some(h), Some(label)) =
-                            (&ids, order.as_deref(), anchor.label.as_ref())
-                        {
-                            if anchor.scan && h.fits(ev.g, part, anchor.index, label)? {
-                                by_index = Some(OrderedPages::new(
-                                    ev,
-                                    label.clone(),
-                                    h.key.clone(),
-                                    h.descending,
-                                ));
-                            }
-                        }
+                        // An ORDER BY above that an index gives in order (see `OrderHint`).
+                        let in_order = match order.as_deref() {
+                            Some(h) => h.start(ev, part, &row)?,
+                            None => None,
+                        };
                         // What the sort above goes by is what this match does now (not what
                         // EXPLAIN's resolution of the access path said).
                         if let Some(h) = order.as_deref() {
-                            h.used.store(by_index.is_some(), AtomicOrdering::Relaxed);
+                            h.used.store(in_order.is_some(), AtomicOrdering::Relaxed);
                         }
-                        let candidates = match (ids, by_index) {
-                            (_, Some(o)) => Candidates::Ordered(Box::new(o)),
-                            (Some(ids), None) => Candidates::Ids(ids.into_iter()),
-                            (None, None) => Candidates::Scan(Box::new(ScanPages::new(
-                                ev,
-                                anchor.label.clone(),
-                                prefetch.clone().filter(|_| part.element.chain.is_empty()),
-                            ))),
+                        let (anchor, candidates, held) = match in_order {
+                            Some((anchor, pages)) => (
+                                anchor,
+                                Candidates::Ordered(Box::new(pages)),
+                                ev.hold_ids(0)?,
+                            ),
+                            None => {
+                                let (anchor, ids) = ev.part_anchor(part, &row)?;
+                                let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
+                                let candidates = match ids {
+                                    Some(ids) => Candidates::Ids(ids.into_iter()),
+                                    None => Candidates::Scan(Box::new(ScanPages::new(
+                                        ev,
+                                        anchor.label.clone(),
+                                        prefetch.clone().filter(|_| part.element.chain.is_empty()),
+                                    ))),
+                                };
+                                (anchor, candidates, held)
+                            }
                         };
                         let fast = (scan_slot.is_some() && anchor.scan) || expand.is_some();
                         *cur = Some(MatchCursor {
@@ -1205,10 +1284,8 @@ impl Node {
             ..
         } = &mut self.op
         {
-            if let (Some(Access::LabelScan { node, label }), Some((part, _))) =
-                (&describe.access, &describe.part)
-            {
-                if h.fits(g, part, *node, label)? {
+            if let (Some(access), Some((part, _))) = (&describe.access, &describe.part) {
+                if h.in_order(g, part, access)?.is_some() {
                     describe.ordered = Some((h.key.clone(), h.descending));
                     h.used.store(true, AtomicOrdering::Relaxed);
                 }
@@ -2850,13 +2927,14 @@ impl GraphRead for Counting<'_> {
         &self,
         label: &str,
         property: &str,
+        range: (std::ops::Bound<&Value>, std::ops::Bound<&Value>),
         descending: bool,
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Option<IndexPage>> {
         let page = self
             .inner
-            .index_order_page(label, property, descending, after, limit)?;
+            .index_order_page(label, property, range, descending, after, limit)?;
         self.add(page.as_ref().map_or(1, |(ids, _)| ids.len().max(1)));
         Ok(page)
     }
