@@ -269,10 +269,11 @@ enum Op {
 /// An ORDER BY on one property of a node (`ORDER BY n.p [DESC]`), handed by the planner
 /// ([`order_by_index`]) to the match that binds `n` when nothing between them reorders rows
 /// and the match runs once (on the query's one-row leaf). When that match scans `n`'s label
-/// and the storage says an index on the label's `p` lists every node of the label in ORDER
-/// BY's order ([`GraphRead::index_orders`]), the match reads its candidates from that index
-/// in order ([`OrderedPages`]) and sets `used`: the sort above passes rows on as they come,
-/// so `ORDER BY n.p LIMIT k` reads about k index entries instead of the whole label.
+/// (or seeks a range of `p`) and the storage says an index on the label's `p` lists every
+/// node of the label in ORDER BY's order ([`GraphRead::index_orders`]), the match reads its
+/// candidates from that index in order ([`OrderedPages`], only the range for a range seek)
+/// and sets `used`: the sort above passes rows on as they come, so `ORDER BY n.p LIMIT k`
+/// reads about k index entries instead of the whole label.
 struct OrderHint {
     var: String,
     key: Arc<str>,
@@ -378,8 +379,8 @@ struct MatchShape {
     part: Option<(Box<PatternPart>, Vec<String>)>,
     /// That access path, once resolved.
     access: Option<Access>,
-    /// A label scan read in the order of an index instead: the property and whether
-    /// descending (see [`OrderHint`]).
+    /// The access path (a label scan, or a range seek on the property) read in the order of
+    /// an index: the property and whether descending (see [`OrderHint`]).
     ordered: Option<(Arc<str>, bool)>,
     optional: bool,
 }
@@ -401,8 +402,6 @@ impl MatchShape {
         (nps, rps)
     }
 
-    /// The operator, details and identifiers of the access path (`None` for a bound node,
-    /// which has no leaf of its own).
     /// ` ORDER BY p DESC` when the access path is read in an index's order.
     fn ordered_text(&self) -> String {
         match &self.ordered {
@@ -416,6 +415,8 @@ impl MatchShape {
         }
     }
 
+    /// The operator, details and identifiers of the access path (`None` for a bound node,
+    /// which has no leaf of its own).
     fn access_text(&self) -> Option<(String, String, Vec<String>)> {
         let (part, _) = self.part.as_ref()?;
         let (nps, rps) = Self::patterns(part);
@@ -557,7 +558,8 @@ enum Candidates {
     Ids(std::vec::IntoIter<NodeId>),
     /// A scan, read from the storage a page at a time.
     Scan(Box<ScanPages>),
-    /// A label scan read in the order of an index, a page at a time.
+    /// A label scan, or the range of a range seek, read in the order of an index a page at a
+    /// time.
     Ordered(Box<OrderedPages>),
 }
 
