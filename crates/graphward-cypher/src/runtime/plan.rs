@@ -125,6 +125,21 @@ fn set_node(frame: &mut [Value], slot: usize, id: NodeId) {
     set(frame, slot, node_ref(id));
 }
 
+/// `*dst = src.clone()`, reusing `dst`'s box when both are node references (a top-k whose
+/// every row enters the heap copies one per row).
+fn assign(dst: &mut Value, src: &Value) {
+    if let (Value::Node(d), Value::Node(n)) = (&mut *dst, src) {
+        let is_ref = |x: &graphward_core::value::Node| {
+            x.element_id.is_empty() && x.labels.is_empty() && x.properties.is_empty()
+        };
+        if is_ref(d) && is_ref(n) {
+            d.id = n.id;
+            return;
+        }
+    }
+    dst.clone_from(src);
+}
+
 /// The values of a scope's slots (what a buffering operator keeps of a row).
 fn take_values(frame: &[Value], scope: &[(String, usize)]) -> Vec<Value> {
     scope
@@ -1628,7 +1643,7 @@ fn sort_input(
                         std::mem::swap(&mut top.keys, &mut keys);
                         top.seq = seq;
                         for (dst, (_, s)) in top.row.iter_mut().zip(input.iter()) {
-                            dst.clone_from(frame.get(*s).unwrap_or(&Value::Null));
+                            assign(dst, frame.get(*s).unwrap_or(&Value::Null));
                         }
                     }
                 }
