@@ -174,37 +174,33 @@ fn dump(db: &Database) -> Vec<String> {
         .collect();
     out.push(format!("scan {scan:?}"));
     // The index entry counts (format 4): whether an index lists every node of its label,
-    // and its order read a page at a time from both ends.
+    // and its order read a page at a time from both ends, whole and in a range.
+    type Range<'v> = (std::ops::Bound<&'v Value>, std::ops::Bound<&'v Value>);
+    let read_all = |p: &str, range: Range<'_>, descending: bool, page: usize| {
+        let mut all = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let (ids, resume) = r
+                .index_order_page("Person", p, range, descending, after.as_deref(), page)
+                .unwrap()
+                .unwrap();
+            all.extend(ids);
+            match resume {
+                Some(k) => after = Some(k),
+                None => return all,
+            }
+        }
+    };
     for p in ["id", "name"] {
         out.push(format!(
             "orders {p} {}",
             r.index_orders("Person", p).unwrap()
         ));
         for descending in [false, true] {
-            let mut all = Vec::new();
-            let mut after: Option<Vec<u8>> = None;
-            loop {
-                let (ids, resume) = r
-                    .index_order_page(
-                        "Person",
-                        p,
-                        (Unbounded, Unbounded),
-                        descending,
-                        after.as_deref(),
-                        50,
-                    )
-                    .unwrap()
-                    .unwrap();
-                all.extend(ids);
-                match resume {
-                    Some(k) => after = Some(k),
-                    None => break,
-                }
-            }
+            let all = read_all(p, (Unbounded, Unbounded), descending, 50);
             out.push(format!("order {p} {descending} {all:?}"));
         }
     }
-    // A range of it, a page of 4 at a time.
     let (five, mid, p1, p2) = (
         Value::Int(-5),
         Value::Float(5.5),
@@ -217,19 +213,7 @@ fn dump(db: &Database) -> Vec<String> {
         ("id", (Included(&p1), Unbounded)),
     ] {
         for descending in [false, true] {
-            let mut all = Vec::new();
-            let mut after: Option<Vec<u8>> = None;
-            loop {
-                let (ids, resume) = r
-                    .index_order_page("Person", p, range, descending, after.as_deref(), 4)
-                    .unwrap()
-                    .unwrap();
-                all.extend(ids);
-                match resume {
-                    Some(k) => after = Some(k),
-                    None => break,
-                }
-            }
+            let all = read_all(p, range, descending, 4);
             out.push(format!("order range {p} {range:?} {descending} {all:?}"));
         }
     }
