@@ -568,6 +568,17 @@ impl<'a> Ev<'a> {
         rps: &[&RelationshipPattern],
         row: &Row,
     ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
+        let access = self.access_for(nps, rps, row)?;
+        self.anchor_by(nps, row, access)
+    }
+
+    /// The anchor and candidates of the access path `access` (decided for `nps` on `row`).
+    fn anchor_by(
+        &self,
+        nps: &[&NodePattern],
+        row: &Row,
+        access: Access,
+    ) -> Result<(Anchor, graphward_storage::Iter<'a, NodeId>)> {
         // The ids a seek found, charged to the query while the iterator holds them.
         let ids = |v: Vec<NodeId>| -> Result<graphward_storage::Iter<'a, NodeId>> {
             let held = self.hold_ids(v.len())?;
@@ -602,7 +613,7 @@ impl<'a> Ev<'a> {
             Some(found) => Ok((indexed(node, label), ids(found)?)),
             None => scan(node, Some(label)),
         };
-        match self.access_for(nps, rps, row)? {
+        match access {
             Access::Bound { node } => {
                 let Some(v) = nps.get(node).and_then(|np| np.variable.as_ref()) else {
                     return scan(0, None);
@@ -2107,16 +2118,21 @@ pub fn rel_value(r: &graphward_storage::RelRecord) -> Value {
 /// one pattern part, and the matches that start from one anchor candidate, so the executor can
 /// walk the candidates one at a time instead of materializing every match.
 impl<'a> Ev<'a> {
-    /// The anchor `match_part` would pick for `part` on `row`, with its candidates when they
-    /// are few and known now (a bound node, an index seek); `None` for a scan (of
-    /// `anchor.label`, or of every node), which the caller reads from the storage a page at
-    /// a time (the plan's operators hold no borrow of storage between pulls).
+    /// The anchor `match_part` would pick for `part` on `row` (by `access` when the caller
+    /// decided the access path already), with its candidates when they are few and known now
+    /// (a bound node, an index seek); `None` for a scan (of `anchor.label`, or of every node),
+    /// which the caller reads from the storage a page at a time (the plan's operators hold no
+    /// borrow of storage between pulls).
     pub(crate) fn part_anchor(
         &self,
         part: &PatternPart,
         row: &Row,
+        access: Option<Access>,
     ) -> Result<(Anchor, Option<Vec<NodeId>>)> {
-        let (anchor, ids) = self.anchor_for_part(part, row)?;
+        let (anchor, ids) = match access {
+            Some(access) => self.anchor_by(&Self::node_patterns(part), row, access)?,
+            None => self.anchor_for_part(part, row)?,
+        };
         if anchor.scan {
             return Ok((anchor, None));
         }

@@ -333,17 +333,16 @@ impl OrderHint {
     }
 
     /// The anchor and candidates of `part` on `row` read in this order from an index, when
-    /// the access path the matcher takes allows it and the range's bounds are values the index
-    /// orders (a null or another type: `None`, the match goes its usual way).
+    /// the access path the matcher takes (`access`) allows it and the range's bounds are
+    /// values the index orders (a null or another type: `None`, the match goes its usual way).
     fn start(
         &self,
         ev: &Ev,
         part: &PatternPart,
         row: &Row,
+        access: &Access,
     ) -> Result<Option<(Anchor, OrderedPages)>> {
-        let (nps, rps) = MatchShape::patterns(part);
-        let access = ev.access_for(&nps, &rps, row)?;
-        let Some((node, label, range)) = self.in_order(ev.g, part, &access)? else {
+        let Some((node, label, range)) = self.in_order(ev.g, part, access)? else {
             return Ok(None);
         };
         let bound = |b: &SeekBound| -> Result<std::ops::Bound<Value>> {
@@ -912,10 +911,18 @@ impl Node {
                             return Ok(false);
                         }
                         let row = frame_row(frame, input);
-                        // An ORDER BY above that an index gives in order (see `OrderHint`).
-                        let in_order = match order.as_deref() {
-                            Some(h) => h.start(ev, part, &row)?,
+                        // An ORDER BY above that an index gives in order (see `OrderHint`):
+                        // the access path is decided here then, once for both.
+                        let access = match order.as_deref() {
+                            Some(_) => {
+                                let (nps, rps) = MatchShape::patterns(part);
+                                Some(ev.access_for(&nps, &rps, &row)?)
+                            }
                             None => None,
+                        };
+                        let in_order = match (order.as_deref(), &access) {
+                            (Some(h), Some(a)) => h.start(ev, part, &row, a)?,
+                            _ => None,
                         };
                         // What the sort above goes by is what this match does now (not what
                         // EXPLAIN's resolution of the access path said).
@@ -929,7 +936,7 @@ impl Node {
                                 ev.hold_ids(0)?,
                             ),
                             None => {
-                                let (anchor, ids) = ev.part_anchor(part, &row)?;
+                                let (anchor, ids) = ev.part_anchor(part, &row, access)?;
                                 let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
                                 let candidates = match ids {
                                     Some(ids) => Candidates::Ids(ids.into_iter()),
