@@ -61,6 +61,24 @@ pub(crate) fn idx_key(out: &mut Vec<u8>, schema: u32, key: &[u8], node: u64) {
     codec::put_key_node(out, node);
 }
 
+/// Whether a key range is inverted or empty with an excluded end: such a range is empty and
+/// must not reach the tree.
+fn inverted(lower: Bound<&[u8]>, upper: Bound<&[u8]>) -> bool {
+    fn key(b: Bound<&[u8]>) -> Option<&[u8]> {
+        match b {
+            Bound::Included(k) | Bound::Excluded(k) => Some(k),
+            Bound::Unbounded => None,
+        }
+    }
+    match (key(lower), key(upper)) {
+        (Some(lo), Some(hi)) => {
+            let both = matches!((lower, upper), (Bound::Included(_), Bound::Included(_)));
+            lo > hi || (lo == hi && !both)
+        }
+        _ => false,
+    }
+}
+
 /// The keys of index `schema` lie in `[lo, hi)` (`hi` is `None` for the last schema id).
 pub(crate) fn schema_bounds(schema: u32) -> (Vec<u8>, Option<Vec<u8>>) {
     let hi = schema.checked_add(1).map(|h| h.to_be_bytes().to_vec());
@@ -583,18 +601,8 @@ pub(crate) trait Src {
                 lower = Bound::Excluded(a);
             }
         }
-        // An empty or inverted range must not reach the tree.
-        fn key(b: Bound<&[u8]>) -> Option<&[u8]> {
-            match b {
-                Bound::Included(k) | Bound::Excluded(k) => Some(k),
-                Bound::Unbounded => None,
-            }
-        }
-        if let (Some(lo), Some(hi)) = (key(lower), key(upper)) {
-            let both = matches!((lower, upper), (Bound::Included(_), Bound::Included(_)));
-            if lo > hi || (lo == hi && !both) {
-                return Ok((Vec::new(), None));
-            }
+        if inverted(lower, upper) {
+            return Ok((Vec::new(), None));
         }
         let mut r = self
             .tabs()
@@ -857,18 +865,8 @@ pub(crate) trait Src {
         upper: std::ops::Bound<&[u8]>,
         out: &mut Vec<u64>,
     ) -> Result<()> {
-        use std::ops::Bound::*;
-        // An inverted range is empty (and must not reach the tree).
-        let key_of = |b: std::ops::Bound<&[u8]>| match b {
-            Included(k) | Excluded(k) => Some(k.to_vec()),
-            Unbounded => None,
-        };
-        if let (Some(lo), Some(hi)) = (key_of(lower), key_of(upper)) {
-            if lo > hi
-                || (lo == hi && !(matches!(lower, Included(_)) && matches!(upper, Included(_))))
-            {
-                return Ok(());
-            }
+        if inverted(lower, upper) {
+            return Ok(());
         }
         for e in self
             .tabs()
