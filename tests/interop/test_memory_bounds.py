@@ -153,3 +153,33 @@ def test_pool_is_shared_by_concurrent_queries(srv):
     with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
         with d.session() as ses:
             assert ses.run(q).single()["n"] == 150000
+
+
+def test_a_bulk_load_holds_one_row_at_a_time(srv):
+    """Reading clauses followed by one CREATE create each row as it is read: a load of
+    300,000 rows passes under the 64 MiB query budget, and relationships between them too,
+    where the same rows held as a table (with a RETURN after the CREATE, which the clause
+    runner applies clause by clause) exceed it."""
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session() as ses:
+            ses.run("CREATE INDEX bulk_i FOR (n:Bulk) ON (n.i)").consume()
+            summary = ses.run(
+                "UNWIND range(1, 300000) AS i CREATE (:Bulk {i: i, name: 'bulk-' + i})"
+            ).consume()
+            assert summary.counters.nodes_created == 300000
+            summary = ses.run(
+                "UNWIND range(1, 300000, 3) AS i MATCH (a:Bulk {i: i}), (b:Bulk {i: i + 1}) "
+                "CREATE (a)-[:NEXT {at: i}]->(b)"
+            ).consume()
+            assert summary.counters.relationships_created == 100000
+            assert ses.run(
+                "MATCH (a:Bulk)-[r:NEXT]->(b:Bulk) WHERE b.i = a.i + 1 AND r.at = a.i "
+                "RETURN count(r) AS c"
+            ).single()["c"] == 100000
+            with pytest.raises(Neo4jError) as held:
+                ses.run(
+                    "UNWIND range(1, 300000) AS i CREATE (:Held {i: i, name: 'held-' + i}) "
+                    "RETURN count(*)"
+                ).consume()
+            assert held.value.code == OOM
+            assert ses.run("MATCH (n:Held) RETURN count(n) AS c").single()["c"] == 0

@@ -39,6 +39,10 @@ struct Args {
     /// Scan repetitions (median after one warm-up run), `engine` only
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     scan_runs: u64,
+    /// `engine` only: run just these queries after the load (comma-separated names from the
+    /// JSON: scan, topk, topk_expr, hop2, hop3, var13), for a profile of one of them
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    only: Vec<String>,
     /// The data directory (emptied first)
     #[arg(long, value_name = "DIR", default_value_os_t = std::env::temp_dir().join("graphward-bench"))]
     data_dir: std::path::PathBuf,
@@ -381,6 +385,9 @@ fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
             "MATCH (n:N) RETURN n.id ORDER BY -n.id LIMIT 10",
         ),
     ] {
+        if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
+            continue;
+        }
         let mut runs = Vec::new();
         let mut rows = Vec::new();
         for _ in 0..=args.scan_runs {
@@ -418,6 +425,9 @@ fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
             "MATCH (a:N {id: $id})-[:R*1..3]->(c) RETURN count(c)",
         ),
     ] {
+        if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
+            continue;
+        }
         let mut lat = Vec::new();
         let mut total = 0i64;
         let client0 = thread_cpu_seconds().unwrap_or(0.0);

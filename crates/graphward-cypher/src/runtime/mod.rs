@@ -5,6 +5,7 @@ mod csv;
 pub mod eval;
 pub mod matcher;
 mod memgraph;
+mod pipelined;
 pub mod plan;
 pub mod project;
 pub mod runner;
@@ -1295,6 +1296,35 @@ impl EngineTx {
                         emitted: 0,
                         done: false,
                     }));
+                }
+                // Reading clauses followed by one CREATE that cannot change what they read:
+                // each row is created as the streaming executor produces it.
+                if !deep && !in_transactions && !profile {
+                    if let Some(p) = pipelined::streamable(q) {
+                        let mut store = self
+                            .store
+                            .take()
+                            .ok_or_else(|| Error::internal("no storage transaction"))?;
+                        let ran = p.run(&mut store, &env, query);
+                        self.store = Some(store);
+                        if let Some(ran) = ran {
+                            let stats = ran?;
+                            return Ok(Box::new(RowsStream::with_summary(
+                                vec![],
+                                vec![],
+                                Summary {
+                                    query_type: if stats.contains_updates() {
+                                        QueryType::Write
+                                    } else {
+                                        QueryType::Read
+                                    },
+                                    stats,
+                                    database: self.name.clone(),
+                                    ..Summary::default()
+                                },
+                            )));
+                        }
+                    }
                 }
                 // The runner works on the storage transaction taken out of the slot (it may
                 // swap it: `CALL { } IN TRANSACTIONS`), which goes back before any error.

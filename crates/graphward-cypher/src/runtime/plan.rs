@@ -1771,6 +1771,44 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
     }
 }
 
+/// Reading clauses (MATCH, UNWIND, WITH) planned for the streaming executor on their own, to
+/// feed an update that follows them one row at a time (see `pipelined.rs`).
+pub struct Reading {
+    root: Node,
+    /// The variables in scope after the last clause, with their slots.
+    scope: Vec<(String, usize)>,
+    frame: Frame,
+}
+
+impl Reading {
+    /// Plans `sq`'s clauses; `None` when the streaming executor cannot run one of them.
+    pub fn plan(sq: &SingleQuery, source: &str) -> Option<Reading> {
+        let mut slots = Slots::default();
+        let (mut root, _, scope) = plan_single(sq, source, &mut slots);
+        order_by_index(&mut root);
+        root.executable().then(|| Reading {
+            root,
+            scope,
+            frame: vec![Value::Null; slots.width],
+        })
+    }
+
+    /// The next row, as the variables in scope. The plan holds no borrow of `g` between
+    /// calls, so the caller may write in between (what it writes must not be what the plan
+    /// reads: `pipelined::streamable` checks that).
+    pub fn next_row(&mut self, g: &dyn GraphRead, env: &super::eval::Env) -> Result<Option<Row>> {
+        let hits = Cell::new(0);
+        let cx = Cx {
+            ev: Ev::new(g, env),
+            hits: &hits,
+        };
+        if !self.root.pull(&cx, &mut self.frame)? {
+            return Ok(None);
+        }
+        Ok(Some(frame_row(&self.frame, &self.scope)))
+    }
+}
+
 /// Hands each `ORDER BY n.p` of the plan to the match that binds `n`, when the operators
 /// between them keep their input's order (see [`OrderHint`]).
 fn order_by_index(node: &mut Node) {

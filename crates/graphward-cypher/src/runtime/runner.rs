@@ -595,7 +595,7 @@ impl<'t> Runner<'t> {
         Ok(())
     }
 
-    fn create_part(&mut self, part: &PatternPart, mut row: Row) -> Result<Row> {
+    pub(super) fn create_part(&mut self, part: &PatternPart, mut row: Row) -> Result<Row> {
         let mut node_ids: Vec<NodeId> = Vec::new();
         let mut rels = Vec::new();
         let all_nodes: Vec<&crate::ast::NodePattern> = std::iter::once(&part.element.start)

@@ -1,0 +1,174 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Reading clauses followed by one CREATE run row by row on the streaming executor (see
+//! `runtime/pipelined.rs`): a load holds one row at a time, so it passes under a memory
+//! budget that the whole table of its rows would exceed; the graph it leaves is the one the
+//! clause runner leaves; shapes whose CREATE could be read by their own reading clauses (the
+//! Halloween problem) still end with the runner's result; an error mid-way loses the
+//! statement's writes.
+
+use graphward_core::engine::{AccessMode, EngineConfig, Params, QueryEngine, TxOptions};
+use graphward_core::{ErrorCode, Value};
+use graphward_cypher::Engine;
+
+mod common;
+use common::{drain, run};
+
+fn engine(query_limit: u64) -> Engine {
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = query_limit;
+    Engine::open_in_memory(config).unwrap()
+}
+
+fn count(e: &Engine, q: &str) -> i64 {
+    match run(e, q).unwrap().as_slice() {
+        [row] => match row.as_slice() {
+            [Value::Int(n)] => *n,
+            other => panic!("{q}: {other:?}"),
+        },
+        other => panic!("{q}: {other:?}"),
+    }
+}
+
+/// Every node (labels, properties) and relationship (type, properties, its ends' properties),
+/// sorted: the graph as a query sees it, without ids.
+fn dump(e: &Engine) -> Vec<String> {
+    let mut out: Vec<String> = run(
+        e,
+        "MATCH (n) RETURN labels(n) AS l, properties(n) AS p ORDER BY l, p",
+    )
+    .unwrap()
+    .iter()
+    .map(|r| format!("{r:?}"))
+    .collect();
+    out.extend(
+        run(
+            e,
+            "MATCH (a)-[r]->(b) RETURN type(r), properties(r), labels(a), properties(a), labels(b), properties(b)",
+        )
+        .unwrap()
+        .iter()
+        .map(|r| format!("{r:?}")),
+    );
+    out.sort();
+    out
+}
+
+#[test]
+fn a_load_holds_one_row_at_a_time() {
+    // 1 MiB: 60,000 rows of the runner's table (a map each) are several times that.
+    let e = engine(1 << 20);
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.id)").unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 60000) AS i CREATE (:N {id: i, name: 'n' + i})",
+    )
+    .unwrap();
+    assert_eq!(count(&e, "MATCH (n:N) RETURN count(n)"), 60000);
+    let mut tx = common::implicit_tx(&e, AccessMode::Write).unwrap();
+    let mut params = Params::new();
+    params.insert(
+        "rows".to_string(),
+        Value::List(
+            (1..=20000i64)
+                .map(|i| {
+                    let mut m = graphward_core::value::Map::new();
+                    m.insert("s".to_string(), Value::Int(i));
+                    m.insert("d".to_string(), Value::Int(i % 60000 + 1));
+                    Value::Map(m)
+                })
+                .collect(),
+        ),
+    );
+    drain(
+        &mut *tx,
+        "UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R {w: r.s}]->(b)",
+        params,
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(count(&e, "MATCH (:N)-[r:R]->(:N) RETURN count(r)"), 20000);
+    assert_eq!(
+        count(
+            &e,
+            "MATCH (a:N)-[r:R]->(b:N) WHERE b.id = a.id + 1 AND r.w = a.id RETURN count(r)"
+        ),
+        20000
+    );
+    // Relationships between the new ones and new nodes off them, by a match over R.
+    run(
+        &e,
+        "MATCH (a:N)-[:R]->(b:N) WHERE a.id <= 30000 CREATE (b)-[:S]->(:M {of: a.id})",
+    )
+    .unwrap();
+    assert_eq!(count(&e, "MATCH (:N)-[:S]->(m:M) RETURN count(m)"), 20000);
+}
+
+#[test]
+fn the_graph_is_the_runners() {
+    // The same statements, each once as it is (pipelined where it can be) and once with a
+    // RETURN after the CREATE (which the clause runner runs): the graphs must not differ.
+    let statements = [
+        "UNWIND range(1, 50) AS i CREATE (:N {id: i, sq: i * i})",
+        "MATCH (a:N) WHERE a.id % 2 = 0 MATCH (b:N {id: a.id - 1}) CREATE (a)-[:R {w: a.id}]->(b)",
+        "MATCH (a:N) WITH a ORDER BY a.id DESC LIMIT 5 CREATE (a)<-[:T]-(:M {of: a.id})",
+        "OPTIONAL MATCH (a:N {id: 1000}) WITH a UNWIND [1, 2] AS k CREATE (:O {k: k, a: a.id})",
+        "MATCH (a:N)-[:R]->(b) CREATE p = (a)-[:S]->(:P {x: b.id}), (:Q {y: length(p)})",
+        "MATCH (a:N) WITH a.id % 5 AS g, count(*) AS c CREATE (:G {g: g, c: c})",
+        "MATCH (a:N {id: 3}), (b:N {id: 4}) CREATE (a)-[:U]->(x:X)-[:U]->(b), (x)-[:V]->(a)",
+        "UNWIND [[1, 2], [3, 4]] AS pair MATCH (a:N {id: pair[0]}) CREATE (a)-[:W {p: pair}]->(a)",
+        // Halloween shapes (the runner's result, whatever runs them): new nodes a match reads,
+        // new relationships an expansion reads, a pattern predicate.
+        "MATCH (n) CREATE (:Copy)",
+        "MATCH (n:N) WHERE n.id < 5 CREATE (:N {id: n.id + 100})",
+        "MATCH (a)-[r]->(b) CREATE (a)-[:R2]->(b)",
+        "MATCH (a:N)-[:R]->(b) CREATE (a)-[:R]->(b)",
+        "MATCH (a:N) WHERE NOT (a)-[:Z]->() AND a.id < 4 CREATE (a)-[:Z]->(:Zed)",
+        "MATCH (a:N)-[:R*0..1]->(b) WHERE a.id < 3 CREATE (:Len)",
+    ];
+    let piped = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    let ran = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    for s in statements {
+        run(&piped, s).unwrap();
+        run(&ran, &format!("{s} RETURN 1 AS one")).unwrap();
+        assert_eq!(dump(&piped), dump(&ran), "after {s}");
+    }
+}
+
+#[test]
+fn an_error_midway_loses_the_statements_writes() {
+    let e = engine(1 << 20);
+    run(&e, "CREATE (:Keep)").unwrap();
+    let err = run(&e, "UNWIND [1, 2, 0, 4] AS i CREATE (:E {v: 10 / i})").unwrap_err();
+    assert_eq!(err.code, ErrorCode::ArithmeticError, "{err:?}");
+    assert_eq!(count(&e, "MATCH (n:E) RETURN count(n)"), 0);
+    // In an explicit transaction: the failed statement's writes go with the transaction.
+    let mut tx = e
+        .begin(TxOptions {
+            mode: AccessMode::Write,
+            ..TxOptions::default()
+        })
+        .unwrap();
+    drain(
+        &mut *tx,
+        "UNWIND range(1, 10) AS i CREATE (:T {i: i})",
+        Params::new(),
+    )
+    .unwrap();
+    assert!(drain(
+        &mut *tx,
+        "UNWIND [1, 0] AS i CREATE (:T {i: 1 / i})",
+        Params::new()
+    )
+    .is_err());
+    drop(tx);
+    assert_eq!(count(&e, "MATCH (n:T) RETURN count(n)"), 0);
+    assert_eq!(count(&e, "MATCH (n:Keep) RETURN count(n)"), 1);
+}
+
+#[test]
+fn a_read_only_transaction_refuses_it() {
+    let e = engine(1 << 20);
+    let mut tx = common::implicit_tx(&e, AccessMode::Read).unwrap();
+    let err = drain(&mut *tx, "UNWIND [1] AS i CREATE (:N)", Params::new()).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "{err:?}");
+}
