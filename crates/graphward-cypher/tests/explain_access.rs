@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use graphward_core::engine::{AccessMode, PlanDescription};
+use graphward_core::engine::{AccessMode, PlanDescription, QueryEngine};
 use graphward_core::engine::{EngineConfig, Params};
 use graphward_core::Value;
 use graphward_cypher::Engine;
@@ -512,4 +512,78 @@ fn a_relationship_in_list_seeks_the_index() {
         &Params::new(),
     );
     assert_eq!(rows, vec![vec![Value::from("p4")], vec![Value::Null]]);
+}
+
+/// The nodes an equality seek finds have the value sought (for integers, strings and
+/// booleans, whose index keys are equal exactly when the values are), so the matcher does
+/// not read that property again; the rows are the ones a scan gives, for values of every
+/// type the index mixes (an integral float keys as an integer), other properties of the map,
+/// and inside a write transaction that moved or removed an indexed value.
+#[test]
+fn an_equality_seek_is_not_read_again() {
+    let make = || {
+        let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+        run(
+            &e,
+            "UNWIND [3, 3.0, '3', true, 3.5, [3], 4, 'x', false] AS v
+             UNWIND [0, 1] AS k CREATE (:N {v: v, k: k})",
+        )
+        .unwrap();
+        e
+    };
+    let (plain, indexed) = (make(), make());
+    run(&indexed, "CREATE INDEX FOR (n:N) ON (n.v)").unwrap();
+    let queries = [
+        "MATCH (n:N {v: 3}) RETURN n.v, n.k ORDER BY n.k, toString(n.v)",
+        "MATCH (n:N {v: 3.0}) RETURN n.v, n.k ORDER BY n.k, toString(n.v)",
+        "MATCH (n:N {v: '3'}) RETURN n.v, n.k ORDER BY n.k",
+        "MATCH (n:N {v: true, k: 1}) RETURN n.v, n.k",
+        "MATCH (n:N {k: 0, v: false}) RETURN n.v, n.k",
+        "MATCH (n:N) WHERE n.v = 4 AND n.k = 1 RETURN n.v, n.k",
+        "UNWIND [3, 'x', 4, null] AS x MATCH (n:N {v: x}) RETURN x, n.k ORDER BY toString(x), n.k",
+        "MATCH (n:N {v: 3}) SET n.v = 5 WITH n MATCH (m:N {v: 3}) RETURN count(m)",
+    ];
+    for q in queries {
+        let want = run(&plain, q).unwrap();
+        assert_eq!(run(&indexed, q).unwrap(), want, "{q}");
+    }
+    // In one write transaction: the value moved and a node deleted are not found by it.
+    for e in [&plain, &indexed] {
+        let mut tx = e
+            .begin(graphward_core::engine::TxOptions {
+                mode: AccessMode::Write,
+                ..Default::default()
+            })
+            .unwrap();
+        common::drain(
+            &mut *tx,
+            "MATCH (n:N {v: 4, k: 0}) SET n.v = 6",
+            Params::new(),
+        )
+        .unwrap();
+        common::drain(
+            &mut *tx,
+            "MATCH (n:N {v: 'x', k: 1}) DELETE n",
+            Params::new(),
+        )
+        .unwrap();
+        let mut s = tx
+            .run(
+                "UNWIND [4, 6, 'x'] AS x MATCH (n:N {v: x}) RETURN x, n.k ORDER BY toString(x), n.k",
+                Params::new(),
+            )
+            .unwrap();
+        let mut rows = Vec::new();
+        while let Some(r) = s.next_row() {
+            rows.push(r.unwrap());
+        }
+        assert_eq!(
+            rows,
+            vec![
+                vec![Value::Int(4), Value::Int(1)],
+                vec![Value::Int(6), Value::Int(0)],
+                vec![Value::String("x".into()), Value::Int(0)],
+            ]
+        );
+    }
 }

@@ -39,6 +39,9 @@ struct State {
     /// The anchor node pattern and the label its candidates were scanned by (so it is known).
     anchor: usize,
     anchor_label: Option<String>,
+    /// The anchor's property an equality seek found its candidates by, with the value sought
+    /// (see [`Anchor::sought`]).
+    sought: Option<Box<(String, Value)>>,
 }
 
 /// Where a pattern part starts: the node pattern, and the label every candidate is known to
@@ -50,6 +53,11 @@ pub(crate) struct Anchor {
     pub label: Option<String>,
     /// The candidates come from a scan (of `label`, or of every node).
     pub scan: bool,
+    /// An equality seek of an index on one property found the candidates: the property and
+    /// the value sought, which every candidate has (only an integer, a string or a boolean,
+    /// whose index keys are equal exactly when the values are): a property map's entry for it
+    /// is not read again.
+    pub sought: Option<Box<(String, Value)>>,
 }
 
 /// Where the matcher starts a pattern part: decided once, by [`access_path`], from the
@@ -533,6 +541,7 @@ impl<'a> Ev<'a> {
                 row: row.clone(),
                 anchor: anchor.index,
                 anchor_label: anchor.label.clone(),
+                sought: anchor.sought.clone(),
             };
             if !self.bind_node(&nps, anchor.index, id, &mut st)? {
                 continue;
@@ -591,12 +600,14 @@ impl<'a> Ev<'a> {
             index,
             label: None,
             scan: false,
+            sought: None,
         };
         // A node index holds only nodes with its label: the matcher need not read it again.
         let indexed = |index: usize, label: &str| Anchor {
             index,
             label: Some(label.to_string()),
             scan: false,
+            sought: None,
         };
         let scan = |index: usize, label: Option<&str>| -> Result<(Anchor, _)> {
             Ok((
@@ -604,6 +615,7 @@ impl<'a> Ev<'a> {
                     index,
                     label: label.map(str::to_string),
                     scan: true,
+                    sought: None,
                 },
                 self.g.node_ids(label)?,
             ))
@@ -641,7 +653,14 @@ impl<'a> Ev<'a> {
                 ..
             } => {
                 let found = self.seek_nodes(&label, &property, &seek, row)?;
-                found_or_scan(node, &label, found)
+                let (mut anchor, ids) = found_or_scan(node, &label, found)?;
+                if let (false, Seek::Eq(e)) = (anchor.scan, &seek) {
+                    let v = self.eval(e, row)?;
+                    if matches!(v, Value::Int(_) | Value::String(_) | Value::Bool(_)) {
+                        anchor.sought = Some(Box::new((property, v)));
+                    }
+                }
+                Ok((anchor, ids))
             }
             Access::NodeCompositeSeek {
                 node,
@@ -848,7 +867,12 @@ impl<'a> Ev<'a> {
             // A property found proves the node is there; only a match without one reads
             // whether it is (a gone node has no properties, so it matches no value).
             let found = std::cell::Cell::new(false);
+            let sought = st.sought.as_deref().filter(|_| i == st.anchor);
             if !self.props_match_by(pe, &st.row, |k| {
+                if let Some((_, v)) = sought.filter(|(key, _)| key == k) {
+                    found.set(true);
+                    return Ok(v.clone());
+                }
                 let v = self.g.node_property(id, k)?;
                 found.set(found.get() || v.is_some());
                 Ok(v.unwrap_or(Value::Null))
@@ -2178,6 +2202,7 @@ impl<'a> Ev<'a> {
             row: row.clone(),
             anchor: anchor.index,
             anchor_label: anchor.label.clone(),
+            sought: anchor.sought.clone(),
         };
         let mut out = Vec::new();
         if self.bind_node(&nps, anchor.index, id, &mut st)? {

@@ -375,6 +375,7 @@ impl OrderHint {
             index: node,
             label: Some(label),
             scan: true,
+            sought: None,
         };
         Ok(Some((anchor, pages)))
     }
