@@ -156,10 +156,10 @@ def test_pool_is_shared_by_concurrent_queries(srv):
 
 
 def test_a_bulk_load_holds_one_row_at_a_time(srv):
-    """Reading clauses followed by one CREATE create each row as it is read: a load of
-    300,000 rows passes under the 64 MiB query budget, and relationships between them too,
-    where the same rows held as a table (with a RETURN after the CREATE, which the clause
-    runner applies clause by clause) exceed it."""
+    """Reading clauses followed by one CREATE, MERGE or SET apply it to each row as it is
+    read: a load of 300,000 rows passes under the 64 MiB query budget, and relationships
+    between them too, where the same rows held as a table (with a RETURN after the CREATE,
+    which the clause runner applies clause by clause) exceed it."""
     with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
         with d.session() as ses:
             ses.run("CREATE INDEX bulk_i FOR (n:Bulk) ON (n.i)").consume()
@@ -183,3 +183,15 @@ def test_a_bulk_load_holds_one_row_at_a_time(srv):
                 ).consume()
             assert held.value.code == OOM
             assert ses.run("MATCH (n:Held) RETURN count(n) AS c").single()["c"] == 0
+            # A bulk update and a MERGE load stream the same way.
+            summary = ses.run("MATCH (n:Bulk) WHERE n.i % 2 = 0 SET n.even = true").consume()
+            assert summary.counters.properties_set == 150000
+            summary = ses.run(
+                "UNWIND range(250001, 350000) AS i MERGE (n:Bulk {i: i}) "
+                "ON CREATE SET n.late = true ON MATCH SET n.again = true"
+            ).consume()
+            assert summary.counters.nodes_created == 50000
+            assert ses.run(
+                "MATCH (n:Bulk) RETURN count(n) AS c, count(n.late) AS l, count(n.again) AS a, "
+                "count(n.even) AS e"
+            ).single().values() == [350000, 50000, 50000, 150000]

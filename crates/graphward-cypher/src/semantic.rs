@@ -815,7 +815,7 @@ fn contains_aggregate(e: &Expr) -> bool {
 }
 
 /// Pre-order walk over an expression tree (not into subqueries).
-pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+pub(crate) fn walk<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
     f(e);
     match e {
         Expr::Literal(_) | Expr::Parameter(_) | Expr::Variable(_) | Expr::CountStar => {}

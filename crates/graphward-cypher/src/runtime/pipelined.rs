@@ -1,30 +1,33 @@
-//! `CREATE` fed row by row by the streaming executor.
+//! Updates fed row by row by the streaming executor.
 //!
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
-//! built (as a map) and held before the first `CREATE` runs, so a load of a million rows
-//! holds a million rows. A query of reading clauses (MATCH, UNWIND, WITH) followed by one
-//! `CREATE` and nothing else — the shape of a bulk load,
-//! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)` — runs
-//! here instead: the reading clauses are planned for the streaming executor
-//! ([`Reading`]), and each row they produce is created as soon as it comes, so the query holds
-//! one row at a time.
+//! built (as a map) and held before the first update runs, so a load of a million rows holds
+//! a million rows. A query of reading clauses (MATCH, UNWIND, WITH) followed by one `CREATE`,
+//! one `MERGE` or one `SET` and nothing else — the shapes of a bulk load or a bulk update,
+//! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
+//! `UNWIND $rows AS r MERGE (n:N {id: r.id}) ON CREATE SET n.name = r.name`,
+//! `MATCH (n:N) WHERE n.id > 10 SET n.flag = true` — runs here instead: the reading clauses
+//! are planned for the streaming executor ([`Reading`]), and the update is applied to each
+//! row as soon as it comes (the runner applies it row after row too, with the same code), so
+//! the query holds one row at a time.
 //!
-//! That is the runner's result only when nothing the `CREATE` writes can be read by the
-//! reading clauses still running (the Halloween problem: `MATCH (n) CREATE (:M)` would meet
-//! its own new nodes). [`streamable`] decides it on the parsed query, conservatively:
+//! That is the runner's result only when nothing the update writes can change what the
+//! reading clauses still running read (the Halloween problem: `MATCH (n) CREATE (:M)` would
+//! meet its own new nodes, `MATCH (n:N) WHERE n.v < 10 SET n.v = n.v + 1` could see a node
+//! again). [`streamable`] decides it on the parsed query, conservatively:
 //! - every new node has labels that no node pattern of the reading clauses asks for a subset
 //!   of (an unlabelled pattern matches any node; a label expression counts as matching any),
 //!   counting only the parts that can match a node without a relationship (a part with one
 //!   whose length cannot be zero matches a new node only through a new relationship);
 //! - every new relationship's type is not one a relationship pattern of the reading clauses
 //!   can match (no type, or a type expression, matches any);
+//! - no property key the update sets (`SET n.p`, ON CREATE / ON MATCH SET; `SET n = map` and
+//!   `n += map` set any) is one the reading clauses read (`n.p`, a pattern's map, `n[k]`,
+//!   `n {.*}`, `properties(n)` and `keys(n)` read any), and no label it adds is one they
+//!   mention (in a pattern, `n:L`, `labels(n)`);
 //! - no expression of the query reads the graph through a pattern (pattern predicates and
-//!   comprehensions, `EXISTS`, `COUNT`, `COLLECT` subqueries): those would see the rows
-//!   created before theirs.
-//!
-//! Existing entities are not changed by a `CREATE` (a node pattern that names a bound
-//! variable with labels or properties is refused by the runner, which the query is then left
-//! to), so what the reading clauses read of them stays true.
+//!   comprehensions, `EXISTS`, `COUNT`, `COLLECT` subqueries): those would see the writes of
+//!   the rows before theirs.
 
 use graphward_core::engine::Stats;
 use graphward_core::Result;
@@ -32,131 +35,63 @@ use graphward_core::Result;
 use super::eval::Env;
 use super::plan::Reading;
 use super::runner::{Runner, StoreTx};
-use crate::ast::{Clause, Create, Expr, NodePattern, Query, RelationshipPattern, SingleQuery};
+use crate::ast::{
+    Clause, Create, Expr, MapProjectionItem, Merge, NodePattern, Query, RelationshipPattern,
+    SetItem, SingleQuery,
+};
 
-/// A query `streamable` accepted: its reading clauses and its `CREATE`.
+/// A query [`streamable`] accepted: its reading clauses and its update.
 pub struct Pipelined<'q> {
     reading: SingleQuery,
-    create: &'q Create,
+    update: Update<'q>,
 }
 
-/// The reading clauses and the `CREATE` of `q`, when `q` is reading clauses followed by one
-/// `CREATE` and the `CREATE` cannot change what they read (see the module's doc).
+/// The update clause that ends a pipelined query.
+enum Update<'q> {
+    Create(&'q Create),
+    Merge(&'q Merge),
+    Set(&'q [SetItem]),
+}
+
+/// The reading clauses and the update of `q`, when `q` is reading clauses followed by one
+/// CREATE, MERGE or SET that cannot change what they read (see the module's doc).
 pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
     if !q.unions.is_empty() {
         return None;
     }
     let (last, reading) = q.first.clauses.split_last()?;
-    let Clause::Create(create) = last else {
-        return None;
+    let update = match last {
+        Clause::Create(c) => Update::Create(c),
+        Clause::Merge(m) => Update::Merge(m),
+        Clause::Set(items) => Update::Set(items),
+        _ => return None,
     };
     if reading.is_empty() {
         return None;
     }
     let mut reads = Reads::default();
-    let mut graph_expr = false;
-    let mut exprs = |e: &Expr| {
-        crate::semantic::walk(e, &mut |x| {
-            graph_expr |= matches!(
-                x,
-                Expr::PatternComprehension { .. }
-                    | Expr::PatternPredicate(_)
-                    | Expr::ExistsSubquery(_)
-                    | Expr::ValueSubquery(..)
-            );
-        })
-    };
     for c in reading {
-        match c {
-            Clause::Match(m) => {
-                if let Some(w) = &m.where_ {
-                    exprs(w);
-                }
-                for part in &m.pattern {
-                    let el = &part.element;
-                    if let Some(p) = &el.predicate {
-                        exprs(p);
-                    }
-                    // Every node of a part with a relationship is an end of one of its
-                    // relationships: a new node can only be matched there through a new
-                    // relationship (checked below), unless a length may be zero.
-                    reads.lone = el.chain.is_empty()
-                        || el.chain.iter().any(|(r, _)| {
-                            r.length.is_some_and(|(min, _)| min == Some(0)) || r.group.is_some()
-                        });
-                    reads.node(&el.start, &mut exprs);
-                    for (r, n) in &el.chain {
-                        reads.rel(r, &mut exprs);
-                        reads.node(n, &mut exprs);
-                        if let Some(g) = &r.group {
-                            reads.node(&g.left, &mut exprs);
-                            reads.node(&g.right, &mut exprs);
-                            if let Some(p) = &g.predicate {
-                                exprs(p);
-                            }
-                            for (n, r) in &g.more {
-                                reads.node(n, &mut exprs);
-                                reads.rel(r, &mut exprs);
-                            }
-                        }
-                    }
-                }
-            }
-            Clause::Unwind(u) => exprs(&u.expr),
-            Clause::With(w) => {
-                let p = &w.projection;
-                p.items.iter().for_each(|i| exprs(&i.expr));
-                p.order_by.iter().for_each(|o| exprs(&o.expr));
-                [&p.skip, &p.limit, &w.where_]
-                    .into_iter()
-                    .flatten()
-                    .for_each(&mut exprs);
-            }
-            _ => return None,
-        }
+        reads.clause(c)?;
     }
-    // What the CREATE makes: a node for each pattern node whose variable is not bound yet.
-    let mut bound: Vec<&str> = Vec::new();
-    // Every variable the reading clauses leave in scope is bound (the planner knows them; a
-    // name the CREATE mentions that they do not bind is a new node).
+    let mut writes = Writes::default();
+    // Every variable the reading clauses leave in scope is bound; a node variable of the
+    // update's pattern that they do not bind is a new node.
     let scope = reading_scope(reading);
-    bound.extend(scope.iter().map(String::as_str));
-    let mut new_labels: Vec<&[String]> = Vec::new();
-    let mut new_types: Vec<&str> = Vec::new();
-    for part in &create.pattern {
-        let el = &part.element;
-        for n in std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n)) {
-            if let Some(p) = &n.properties {
-                exprs(p);
-            }
-            if bind(&n.variable, &mut bound) {
-                new_labels.push(&n.labels);
+    let mut bound: Vec<&str> = scope.iter().map(String::as_str).collect();
+    match &update {
+        Update::Create(c) => {
+            for part in &c.pattern {
+                writes.pattern(part, &mut bound);
             }
         }
-        for (r, _) in &el.chain {
-            if let Some(p) = &r.properties {
-                exprs(p);
-            }
-            new_types.extend(r.types.first().map(String::as_str));
+        Update::Merge(m) => {
+            writes.pattern(&m.pattern, &mut bound);
+            writes.items(&m.on_create);
+            writes.items(&m.on_match);
         }
+        Update::Set(items) => writes.items(items),
     }
-    if graph_expr || reads.any_node && !new_labels.is_empty() {
-        return None;
-    }
-    let node_read = new_labels.iter().any(|labels| {
-        reads
-            .node_labels
-            .iter()
-            .any(|wanted| wanted.iter().all(|l| labels.contains(l)))
-    });
-    let rel_read = reads.any_rel && !new_types.is_empty()
-        || new_types.iter().any(|t| {
-            reads
-                .rel_types
-                .iter()
-                .any(|types| types.iter().any(|x| x == t))
-        });
-    if node_read || rel_read {
+    if reads.conflict(&writes) {
         return None;
     }
     Some(Pipelined {
@@ -164,12 +99,12 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
             use_graph: q.first.use_graph.clone(),
             clauses: reading.to_vec(),
         },
-        create,
+        update,
     })
 }
 
-/// Whether a CREATE pattern's node variable `v` makes a new node (it is not bound yet; it is
-/// from now on).
+/// Whether a pattern's node variable `v` makes a new node (it is not bound yet; it is from
+/// now on).
 fn bind<'q>(v: &'q Option<String>, bound: &mut Vec<&'q str>) -> bool {
     match v.as_deref() {
         Some(name) if bound.contains(&name) => false,
@@ -214,70 +149,300 @@ fn reading_scope(clauses: &[Clause]) -> Vec<String> {
     scope
 }
 
-/// What the node and relationship patterns of the reading clauses can match.
+/// Property keys or labels: some named ones, or any.
+#[derive(Default)]
+struct Names<'q> {
+    named: Vec<&'q str>,
+    any: bool,
+}
+
+impl<'q> Names<'q> {
+    fn meets(&self, other: &Names<'_>) -> bool {
+        (self.any && (other.any || !other.named.is_empty()))
+            || (other.any && !self.named.is_empty())
+            || self.named.iter().any(|n| other.named.contains(n))
+    }
+}
+
+/// Whether `e` (or anything in it) reads the graph through a pattern.
+fn reads_graph(e: &Expr) -> bool {
+    let mut found = false;
+    crate::semantic::walk(e, &mut |x| {
+        found |= matches!(
+            x,
+            Expr::PatternComprehension { .. }
+                | Expr::PatternPredicate(_)
+                | Expr::ExistsSubquery(_)
+                | Expr::ValueSubquery(..)
+        );
+    });
+    found
+}
+
+/// What the reading clauses can read.
 #[derive(Default)]
 struct Reads<'q> {
     /// The label sets node patterns ask for (a node matches when it has all of one), of the
     /// parts where a node can match without a relationship.
     node_labels: Vec<&'q [String]>,
+    /// Such a node pattern with a label expression (taken to match any node).
+    any_node: bool,
     /// Whether the part being read can match a node without a relationship (it has none, or
     /// one whose length may be zero).
     lone: bool,
-    /// A node pattern with a label expression (taken to match any node).
-    any_node: bool,
     /// The types relationship patterns accept.
     rel_types: Vec<&'q [String]>,
     /// A relationship pattern of any type, or with a type expression.
     any_rel: bool,
+    /// Property keys read, labels mentioned.
+    keys: Names<'q>,
+    labels: Names<'q>,
+    /// An expression that reads the graph through a pattern.
+    graph: bool,
 }
 
 impl<'q> Reads<'q> {
-    fn node(&mut self, n: &'q NodePattern, exprs: &mut dyn FnMut(&Expr)) {
-        if self.lone && n.label_expr.is_some() {
-            self.any_node = true;
-        } else if self.lone {
-            self.node_labels.push(&n.labels);
+    /// Takes in a reading clause; `None` for a clause that is not one.
+    fn clause(&mut self, c: &'q Clause) -> Option<()> {
+        match c {
+            Clause::Match(m) => {
+                if let Some(w) = &m.where_ {
+                    self.expr(w);
+                }
+                for part in &m.pattern {
+                    let el = &part.element;
+                    if let Some(p) = &el.predicate {
+                        self.expr(p);
+                    }
+                    // Every node of a part with a relationship is an end of one of its
+                    // relationships: a new node can only be matched there through a new
+                    // relationship (checked apart), unless a length may be zero.
+                    self.lone = el.chain.is_empty()
+                        || el.chain.iter().any(|(r, _)| {
+                            r.length.is_some_and(|(min, _)| min == Some(0)) || r.group.is_some()
+                        });
+                    self.node(&el.start);
+                    for (r, n) in &el.chain {
+                        self.rel(r);
+                        self.node(n);
+                        if let Some(g) = &r.group {
+                            self.node(&g.left);
+                            self.node(&g.right);
+                            if let Some(p) = &g.predicate {
+                                self.expr(p);
+                            }
+                            for (n, r) in &g.more {
+                                self.node(n);
+                                self.rel(r);
+                            }
+                        }
+                    }
+                }
+            }
+            Clause::Unwind(u) => self.expr(&u.expr),
+            Clause::With(w) => {
+                let p = &w.projection;
+                for i in &p.items {
+                    self.expr(&i.expr);
+                }
+                for o in &p.order_by {
+                    self.expr(&o.expr);
+                }
+                for e in [&p.skip, &p.limit, &w.where_].into_iter().flatten() {
+                    self.expr(e);
+                }
+            }
+            _ => return None,
+        }
+        Some(())
+    }
+
+    fn expr(&mut self, e: &'q Expr) {
+        self.graph |= reads_graph(e);
+        let (keys, labels) = (&mut self.keys, &mut self.labels);
+        crate::semantic::walk(e, &mut |x| match x {
+            Expr::Property(_, k) => keys.named.push(k),
+            Expr::Index(_, i) => match &**i {
+                Expr::Literal(graphward_core::Value::String(k)) => keys.named.push(k),
+                _ => keys.any = true,
+            },
+            Expr::MapProjection(_, items) => {
+                for it in items {
+                    match it {
+                        MapProjectionItem::Property(k) => keys.named.push(k),
+                        MapProjectionItem::AllProperties => keys.any = true,
+                        MapProjectionItem::Literal(..) | MapProjectionItem::Variable(_) => {}
+                    }
+                }
+            }
+            Expr::FunctionCall { name, .. } => {
+                let any = |f: &str| name.eq_ignore_ascii_case(f);
+                if any("properties") || any("keys") || name.contains('.') {
+                    keys.any = true;
+                }
+                if any("labels") || name.contains('.') {
+                    labels.any = true;
+                }
+            }
+            Expr::HasLabels(_, ls) => labels.named.extend(ls.iter().map(String::as_str)),
+            Expr::LabelCheck(..) => labels.any = true,
+            _ => {}
+        });
+    }
+
+    /// A pattern's property map: its keys are read, and its values.
+    fn map(&mut self, m: &'q Expr) {
+        match m {
+            Expr::Map(items) => self
+                .keys
+                .named
+                .extend(items.iter().map(|(k, _)| k.as_str())),
+            _ => self.keys.any = true,
+        }
+        self.expr(m);
+    }
+
+    fn node(&mut self, n: &'q NodePattern) {
+        if n.label_expr.is_some() {
+            self.any_node |= self.lone;
+            self.labels.any = true;
+        } else {
+            if self.lone {
+                self.node_labels.push(&n.labels);
+            }
+            self.labels
+                .named
+                .extend(n.labels.iter().map(String::as_str));
         }
         if let Some(p) = &n.properties {
-            exprs(p);
+            self.map(p);
         }
         if let Some(p) = &n.predicate {
-            exprs(p);
+            self.expr(p);
         }
     }
 
-    fn rel(&mut self, r: &'q RelationshipPattern, exprs: &mut dyn FnMut(&Expr)) {
+    fn rel(&mut self, r: &'q RelationshipPattern) {
         if r.type_expr.is_some() || r.types.is_empty() {
             self.any_rel = true;
         } else {
             self.rel_types.push(&r.types);
         }
         if let Some(p) = &r.properties {
-            exprs(p);
+            self.map(p);
         }
         if let Some(p) = &r.predicate {
-            exprs(p);
+            self.expr(p);
+        }
+    }
+
+    /// Whether `w` can change what these reads see.
+    fn conflict(&self, w: &Writes<'_>) -> bool {
+        let node = w.new_labels.iter().any(|labels| {
+            self.any_node
+                || self
+                    .node_labels
+                    .iter()
+                    .any(|wanted| wanted.iter().all(|l| labels.contains(l)))
+        });
+        let rel = w.new_types.iter().any(|t| {
+            self.any_rel
+                || self
+                    .rel_types
+                    .iter()
+                    .any(|types| types.iter().any(|x| x == t))
+        });
+        self.graph
+            || w.graph
+            || node
+            || rel
+            || w.keys.meets(&self.keys)
+            || w.labels.meets(&self.labels)
+    }
+}
+
+/// What the update writes.
+#[derive(Default)]
+struct Writes<'q> {
+    /// The labels of each new node.
+    new_labels: Vec<&'q [String]>,
+    /// The type of each new relationship.
+    new_types: Vec<&'q str>,
+    /// Property keys set and labels added on nodes that may already be there.
+    keys: Names<'q>,
+    labels: Names<'q>,
+    /// An expression that reads the graph through a pattern.
+    graph: bool,
+}
+
+impl<'q> Writes<'q> {
+    /// A CREATE or MERGE pattern: its nodes whose variables are not bound are new.
+    fn pattern(&mut self, part: &'q crate::ast::PatternPart, bound: &mut Vec<&'q str>) {
+        let el = &part.element;
+        for n in std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n)) {
+            if let Some(p) = &n.properties {
+                self.graph |= reads_graph(p);
+            }
+            if bind(&n.variable, bound) {
+                self.new_labels.push(&n.labels);
+            }
+        }
+        for (r, _) in &el.chain {
+            if let Some(p) = &r.properties {
+                self.graph |= reads_graph(p);
+            }
+            self.new_types.extend(r.types.first().map(String::as_str));
+        }
+    }
+
+    fn items(&mut self, items: &'q [SetItem]) {
+        for it in items {
+            match it {
+                SetItem::Property { target, key, value } => {
+                    self.keys.named.push(key);
+                    self.graph |= reads_graph(target) || reads_graph(value);
+                }
+                SetItem::Replace { value, .. } | SetItem::Merge { value, .. } => {
+                    self.keys.any = true;
+                    self.graph |= reads_graph(value);
+                }
+                SetItem::Labels { labels, .. } => {
+                    self.labels.named.extend(labels.iter().map(String::as_str));
+                }
+            }
         }
     }
 }
 
 impl Pipelined<'_> {
     /// Runs the query: `None` when the streaming executor cannot run its reading clauses
-    /// (the caller runs the whole query on the runner then), else what it created.
+    /// (the caller runs the whole query on the runner then), else what it wrote.
     pub fn run(&self, store: &mut StoreTx, env: &Env, source: &str) -> Option<Result<Stats>> {
         let mut reading = Reading::plan(&self.reading, source)?;
-        Some(self.create_each(&mut reading, store, env))
+        Some(self.update_each(&mut reading, store, env))
     }
 
-    fn create_each(&self, reading: &mut Reading, store: &mut StoreTx, env: &Env) -> Result<Stats> {
+    fn update_each(&self, reading: &mut Reading, store: &mut StoreTx, env: &Env) -> Result<Stats> {
         let mut runner = Runner::new(store, env);
+        let mut merged = Vec::new();
         loop {
             env.check()?;
             let Some(mut row) = reading.next_row(runner.tx.read(), env)? else {
                 break;
             };
-            for part in &self.create.pattern {
-                row = runner.create_part(part, row)?;
+            match &self.update {
+                Update::Create(c) => {
+                    for part in &c.pattern {
+                        row = runner.create_part(part, row)?;
+                    }
+                }
+                Update::Merge(m) => {
+                    runner.merge_row(m, row, &mut merged)?;
+                    merged.clear();
+                }
+                Update::Set(items) => {
+                    runner.set_items(items, row)?;
+                }
             }
         }
         Ok(runner.stats)

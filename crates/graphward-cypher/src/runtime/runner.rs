@@ -318,19 +318,7 @@ impl<'t> Runner<'t> {
                 let mut out = Vec::new();
                 for row in rows {
                     self.env.check()?;
-                    let found = self
-                        .ev()
-                        .match_pattern(std::slice::from_ref(&m.pattern), &row)?;
-                    if found.is_empty() {
-                        self.check_merge_properties(&m.pattern, &row)?;
-                        let r = self.create_part(&m.pattern, row)?;
-                        let r = self.set_items(&m.on_create, r)?;
-                        out.push(r);
-                    } else {
-                        for r in found {
-                            out.push(self.set_items(&m.on_match, r)?);
-                        }
-                    }
+                    self.merge_row(m, row, &mut out)?;
                 }
                 for v in pattern_vars(std::slice::from_ref(&m.pattern)) {
                     if !scope.contains(&v) {
@@ -595,6 +583,29 @@ impl<'t> Runner<'t> {
         Ok(())
     }
 
+    /// MERGE for one row: the rows of the pattern's matches (each after ON MATCH SET), or of
+    /// what it created (after ON CREATE SET), appended to `out`.
+    pub(super) fn merge_row(
+        &mut self,
+        m: &crate::ast::Merge,
+        row: Row,
+        out: &mut Vec<Row>,
+    ) -> Result<()> {
+        let found = self
+            .ev()
+            .match_pattern(std::slice::from_ref(&m.pattern), &row)?;
+        if found.is_empty() {
+            self.check_merge_properties(&m.pattern, &row)?;
+            let r = self.create_part(&m.pattern, row)?;
+            out.push(self.set_items(&m.on_create, r)?);
+        } else {
+            for r in found {
+                out.push(self.set_items(&m.on_match, r)?);
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn create_part(&mut self, part: &PatternPart, mut row: Row) -> Result<Row> {
         let mut node_ids: Vec<NodeId> = Vec::new();
         let mut rels = Vec::new();
@@ -695,7 +706,7 @@ impl<'t> Runner<'t> {
         Ok(row)
     }
 
-    fn set_items(&mut self, items: &[SetItem], row: Row) -> Result<Row> {
+    pub(super) fn set_items(&mut self, items: &[SetItem], row: Row) -> Result<Row> {
         for it in items {
             self.env.check()?;
             match it {
