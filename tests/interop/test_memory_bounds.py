@@ -158,7 +158,7 @@ def test_pool_is_shared_by_concurrent_queries(srv):
 def test_a_bulk_load_holds_one_row_at_a_time(srv):
     """Reading clauses followed by one CREATE, MERGE or SET apply it to each row as it is
     read: a load of 300,000 rows passes under the 64 MiB query budget, and relationships
-    between them too, where the same rows held as a table (with a RETURN after the CREATE,
+    between them too, where the same rows held as a table (with a WITH after the CREATE,
     which the clause runner applies clause by clause) exceed it."""
     with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
         with d.session() as ses:
@@ -176,10 +176,17 @@ def test_a_bulk_load_holds_one_row_at_a_time(srv):
                 "MATCH (a:Bulk)-[r:NEXT]->(b:Bulk) WHERE b.i = a.i + 1 AND r.at = a.i "
                 "RETURN count(r) AS c"
             ).single()["c"] == 100000
+            # A RETURN after the update is fed row by row too (an aggregate keeps its groups).
+            assert ses.run(
+                "UNWIND range(1, 300000) AS i CREATE (n:Counted {i: i}) "
+                "RETURN count(n) AS c, max(n.i) AS m"
+            ).single().values() == [300000, 300000]
+            # A WITH after the update sends the query to the clause runner, which holds
+            # every row: it ends cleanly at the budget, having written nothing.
             with pytest.raises(Neo4jError) as held:
                 ses.run(
                     "UNWIND range(1, 300000) AS i CREATE (:Held {i: i, name: 'held-' + i}) "
-                    "RETURN count(*)"
+                    "WITH * RETURN count(*)"
                 ).consume()
             assert held.value.code == OOM
             assert ses.run("MATCH (n:Held) RETURN count(n) AS c").single()["c"] == 0

@@ -119,12 +119,22 @@ fn a_load_holds_one_row_at_a_time() {
     assert_eq!(count(&e, "MATCH (n:N) RETURN count(n)"), 25000);
     assert_eq!(count(&e, "MATCH (n:N {late: true}) RETURN count(n)"), 5000);
     assert_eq!(count(&e, "MATCH (n:N {again: true}) RETURN count(n)"), 5000);
+    // With a RETURN: its aggregate is fed as the rows come.
+    assert_eq!(
+        run(
+            &e,
+            "UNWIND range(1, 20000) AS i CREATE (n:X {i: i}) RETURN count(n), sum(n.i)"
+        )
+        .unwrap(),
+        vec![vec![Value::Int(20000), Value::Int(200010000)]]
+    );
 }
 
 #[test]
 fn the_graph_is_the_runners() {
     // The same statements, each once as it is (pipelined where it can be) and once with a
-    // RETURN after the CREATE (which the clause runner runs): the graphs must not differ.
+    // WITH and a RETURN after the update (which the clause runner runs): the graphs must not
+    // differ.
     let statements = [
         "UNWIND range(1, 50) AS i CREATE (:N {id: i, sq: i * i})",
         "MATCH (a:N) WHERE a.id % 2 = 0 MATCH (b:N {id: a.id - 1}) CREATE (a)-[:R {w: a.id}]->(b)",
@@ -161,7 +171,7 @@ fn the_graph_is_the_runners() {
     let ran = Engine::open_in_memory(EngineConfig::default()).unwrap();
     for s in statements {
         run(&piped, s).unwrap();
-        run(&ran, &format!("{s} RETURN 1 AS one")).unwrap();
+        run(&ran, &format!("{s} WITH * RETURN 1 AS one")).unwrap();
         assert_eq!(dump(&piped), dump(&ran), "after {s}");
     }
 }
@@ -203,4 +213,53 @@ fn a_read_only_transaction_refuses_it() {
     let mut tx = common::implicit_tx(&e, AccessMode::Read).unwrap();
     let err = drain(&mut *tx, "UNWIND [1] AS i CREATE (:N)", Params::new()).unwrap_err();
     assert_eq!(err.code, ErrorCode::Forbidden, "{err:?}");
+}
+
+/// A RETURN after the update: evaluated row by row after that row's update (aggregates fed
+/// as rows come), the rows and the graph are the runner's (the same query with `WITH *`
+/// before the RETURN, which only the runner runs); a RETURN reading what the update writes
+/// goes to the runner.
+#[test]
+fn a_return_after_the_update_gives_the_runners_rows() {
+    let statements = [
+        "UNWIND range(1, 30) AS i CREATE (n:N {id: i}) RETURN count(n) AS c, sum(n.id) AS s",
+        "UNWIND range(1, 5) AS i CREATE (n:N {id: 100 + i}) RETURN n.id AS id, n ORDER BY id DESC",
+        "UNWIND range(1, 4) AS i CREATE p = (:A {i: i})-[:T {w: i}]->(:B) RETURN *",
+        "MATCH (a:N) WHERE a.id <= 10 CREATE (a)-[r:R {w: a.id}]->(:M) \
+         RETURN a.id % 3 AS k, collect(r.w) AS ws ORDER BY k",
+        "UNWIND [3, 3, 40, 41] AS i MERGE (n:N {id: i}) ON CREATE SET n.fresh = true \
+         RETURN i, n.id ORDER BY i",
+        "MATCH (n:N) WHERE n.id > 100 SET n.tag = 'big' RETURN count(*) AS c",
+        "MATCH (n:N) WHERE n.id < 4 SET n.v = n.id * 2 RETURN DISTINCT n.id % 2 AS parity \
+         ORDER BY parity SKIP 0 LIMIT 5",
+        // The RETURN reads what the update sets: the runner's rows, whatever runs it.
+        "UNWIND [1, 2] AS i MATCH (n:N {id: 1}) SET n.last = i RETURN n.last AS last",
+        "UNWIND [1, 2] AS i MERGE (n:Q {id: 1}) ON MATCH SET n.c = i RETURN n.c AS c",
+        "UNWIND [1, 2] AS i CREATE (n:R2 {i: i}) RETURN COUNT { (:R2) } AS seen",
+    ];
+    let piped = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    let ran = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    for s in statements {
+        let at = s.rfind(" RETURN ").unwrap();
+        let runner = format!("{} WITH *{}", &s[..at], &s[at..]);
+        let sort = |mut rows: Vec<Vec<Value>>| {
+            if !s.contains("ORDER BY") {
+                rows.sort_by_key(|r| format!("{r:?}"));
+            }
+            rows
+        };
+        let (cols_a, rows_a) = common::run_with(&piped, s, Params::new()).unwrap();
+        let (cols_b, rows_b) = common::run_with(&ran, &runner, Params::new()).unwrap();
+        assert_eq!(cols_a, cols_b, "{s}");
+        assert_eq!(sort(rows_a), sort(rows_b), "{s}");
+        assert_eq!(dump(&piped), dump(&ran), "after {s}");
+    }
+    assert_eq!(
+        run(
+            &piped,
+            "UNWIND [1, 2] AS i MATCH (n:N {id: 1}) SET n.last = i RETURN n.last AS last"
+        )
+        .unwrap(),
+        vec![vec![Value::Int(2)], vec![Value::Int(2)]]
+    );
 }

@@ -1297,8 +1297,9 @@ impl EngineTx {
                         done: false,
                     }));
                 }
-                // Reading clauses followed by one CREATE that cannot change what they read:
-                // each row is created as the streaming executor produces it.
+                // Reading clauses followed by one CREATE, MERGE or SET (and a RETURN) that
+                // cannot change what they read: each row is updated as the streaming
+                // executor produces it.
                 if !deep && !in_transactions && !profile {
                     if let Some(p) = pipelined::streamable(q) {
                         let mut store = self
@@ -1308,16 +1309,17 @@ impl EngineTx {
                         let ran = p.run(&mut store, &env, query);
                         self.store = Some(store);
                         if let Some(ran) = ran {
-                            let stats = ran?;
+                            let (cols, rows, stats) = ran?;
+                            let query_type = match (stats.contains_updates(), cols.is_empty()) {
+                                (true, true) => QueryType::Write,
+                                (true, false) => QueryType::ReadWrite,
+                                _ => QueryType::Read,
+                            };
                             return Ok(Box::new(RowsStream::with_summary(
-                                vec![],
-                                vec![],
+                                cols,
+                                rows,
                                 Summary {
-                                    query_type: if stats.contains_updates() {
-                                        QueryType::Write
-                                    } else {
-                                        QueryType::Read
-                                    },
+                                    query_type,
                                     stats,
                                     database: self.name.clone(),
                                     ..Summary::default()

@@ -3,13 +3,16 @@
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
 //! a million rows. A query of reading clauses (MATCH, UNWIND, WITH) followed by one `CREATE`,
-//! one `MERGE` or one `SET` and nothing else — the shapes of a bulk load or a bulk update,
+//! one `MERGE` or one `SET` and at most a RETURN — the shapes of a bulk load or a bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
 //! `UNWIND $rows AS r MERGE (n:N {id: r.id}) ON CREATE SET n.name = r.name`,
 //! `MATCH (n:N) WHERE n.id > 10 SET n.flag = true` — runs here instead: the reading clauses
 //! are planned for the streaming executor ([`Reading`]), and the update is applied to each
 //! row as soon as it comes (the runner applies it row after row too, with the same code), so
-//! the query holds one row at a time.
+//! the query holds one row at a time. A RETURN may follow the update: its items are
+//! evaluated for each row right after that row's update (an aggregate fed, a projection
+//! kept), then DISTINCT, ORDER BY, SKIP and LIMIT apply as the runner applies them, and
+//! entities are resolved at the end, as the runner resolves them.
 //!
 //! That is the runner's result only when nothing the update writes can change what the
 //! reading clauses still running read (the Halloween problem: `MATCH (n) CREATE (:M)` would
@@ -25,25 +28,31 @@
 //!   `n += map` set any) is one the reading clauses read (`n.p`, a pattern's map, `n[k]`,
 //!   `n {.*}`, `properties(n)` and `keys(n)` read any), and no label it adds is one they
 //!   mention (in a pattern, `n:L`, `labels(n)`);
+//! - the RETURN reads no property key or label the update writes (it would read them
+//!   before later rows write them);
 //! - no expression of the query reads the graph through a pattern (pattern predicates and
 //!   comprehensions, `EXISTS`, `COUNT`, `COLLECT` subqueries): those would see the writes of
 //!   the rows before theirs.
 
 use graphward_core::engine::Stats;
-use graphward_core::Result;
+use graphward_core::{Result, Value};
 
-use super::eval::Env;
+use super::eval::{Env, Ev, Row};
 use super::plan::Reading;
+use super::project::{contains_aggregate, projection_items, Aggregator};
 use super::runner::{Runner, StoreTx};
 use crate::ast::{
-    Clause, Create, Expr, MapProjectionItem, Merge, NodePattern, Query, RelationshipPattern,
-    SetItem, SingleQuery,
+    Clause, Create, Expr, MapProjectionItem, Merge, NodePattern, Projection, Query,
+    RelationshipPattern, SetItem, SingleQuery,
 };
 
 /// A query [`streamable`] accepted: its reading clauses and its update.
 pub struct Pipelined<'q> {
     reading: SingleQuery,
     update: Update<'q>,
+    /// A RETURN after the update: its items are evaluated for each row after that row's
+    /// update (what they read, no later row's update changes), aggregates fed as rows come.
+    ret: Option<&'q Projection>,
 }
 
 /// The update clause that ends a pipelined query.
@@ -59,7 +68,11 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
     if !q.unions.is_empty() {
         return None;
     }
-    let (last, reading) = q.first.clauses.split_last()?;
+    let (ret, rest) = match q.first.clauses.split_last()? {
+        (Clause::Return(r), rest) => (Some(&r.projection), rest),
+        _ => (None, q.first.clauses.as_slice()),
+    };
+    let (last, reading) = rest.split_last()?;
     let update = match last {
         Clause::Create(c) => Update::Create(c),
         Clause::Merge(m) => Update::Merge(m),
@@ -94,12 +107,24 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
     if reads.conflict(&writes) {
         return None;
     }
+    if let Some(p) = ret {
+        // Evaluated row by row, a RETURN must not read what a later row's update writes.
+        let mut returned = Reads::default();
+        returned.projection(p, None);
+        if returned.graph
+            || writes.keys.meets(&returned.keys)
+            || writes.labels.meets(&returned.labels)
+        {
+            return None;
+        }
+    }
     Some(Pipelined {
         reading: SingleQuery {
             use_graph: q.first.use_graph.clone(),
             clauses: reading.to_vec(),
         },
         update,
+        ret,
     })
 }
 
@@ -240,21 +265,25 @@ impl<'q> Reads<'q> {
                 }
             }
             Clause::Unwind(u) => self.expr(&u.expr),
-            Clause::With(w) => {
-                let p = &w.projection;
-                for i in &p.items {
-                    self.expr(&i.expr);
-                }
-                for o in &p.order_by {
-                    self.expr(&o.expr);
-                }
-                for e in [&p.skip, &p.limit, &w.where_].into_iter().flatten() {
-                    self.expr(e);
-                }
-            }
+            Clause::With(w) => self.projection(&w.projection, w.where_.as_ref()),
             _ => return None,
         }
         Some(())
+    }
+
+    fn projection(&mut self, p: &'q Projection, where_: Option<&'q Expr>) {
+        for i in &p.items {
+            self.expr(&i.expr);
+        }
+        for o in &p.order_by {
+            self.expr(&o.expr);
+        }
+        for e in [p.skip.as_ref(), p.limit.as_ref(), where_]
+            .into_iter()
+            .flatten()
+        {
+            self.expr(e);
+        }
     }
 
     fn expr(&mut self, e: &'q Expr) {
@@ -414,17 +443,38 @@ impl<'q> Writes<'q> {
     }
 }
 
+/// What a pipelined query gives: its columns, its rows (entities resolved), what it wrote.
+pub type Ran = (Vec<String>, Vec<Vec<Value>>, Stats);
+
 impl Pipelined<'_> {
     /// Runs the query: `None` when the streaming executor cannot run its reading clauses
-    /// (the caller runs the whole query on the runner then), else what it wrote.
-    pub fn run(&self, store: &mut StoreTx, env: &Env, source: &str) -> Option<Result<Stats>> {
+    /// (the caller runs the whole query on the runner then), else its result.
+    pub fn run(&self, store: &mut StoreTx, env: &Env, source: &str) -> Option<Result<Ran>> {
         let mut reading = Reading::plan(&self.reading, source)?;
         Some(self.update_each(&mut reading, store, env))
     }
 
-    fn update_each(&self, reading: &mut Reading, store: &mut StoreTx, env: &Env) -> Result<Stats> {
+    fn update_each(&self, reading: &mut Reading, store: &mut StoreTx, env: &Env) -> Result<Ran> {
         let mut runner = Runner::new(store, env);
-        let mut merged = Vec::new();
+        let mut ret = match self.ret {
+            Some(p) => {
+                // What `RETURN *` sees: the reading clauses' variables and the update's.
+                let mut scope = reading_scope(&self.reading.clauses);
+                let parts = match &self.update {
+                    Update::Create(c) => c.pattern.as_slice(),
+                    Update::Merge(m) => std::slice::from_ref(&m.pattern),
+                    Update::Set(_) => &[],
+                };
+                for v in super::project::pattern_vars(parts) {
+                    if !scope.contains(&v) {
+                        scope.push(v);
+                    }
+                }
+                Some(Returned::new(p, &scope, &Ev::new(runner.tx.read(), env)))
+            }
+            None => None,
+        };
+        let mut rows = Vec::new();
         loop {
             env.check()?;
             let Some(mut row) = reading.next_row(runner.tx.read(), env)? else {
@@ -435,16 +485,94 @@ impl Pipelined<'_> {
                     for part in &c.pattern {
                         row = runner.create_part(part, row)?;
                     }
+                    rows.push(row);
                 }
-                Update::Merge(m) => {
-                    runner.merge_row(m, row, &mut merged)?;
-                    merged.clear();
-                }
-                Update::Set(items) => {
-                    runner.set_items(items, row)?;
+                Update::Merge(m) => runner.merge_row(m, row, &mut rows)?,
+                Update::Set(items) => rows.push(runner.set_items(items, row)?),
+            }
+            if let Some(ret) = &mut ret {
+                let ev = Ev::new(runner.tx.read(), env);
+                for row in rows.drain(..) {
+                    ret.feed(&ev, row)?;
                 }
             }
+            rows.clear();
         }
-        Ok(runner.stats)
+        let stats = std::mem::take(&mut runner.stats);
+        let Some(ret) = ret else {
+            return Ok((Vec::new(), Vec::new(), stats));
+        };
+        let ev = Ev::new(runner.tx.read(), env);
+        let (columns, out) = ret.finish(&ev)?;
+        let mut resolved = Vec::with_capacity(out.len());
+        for r in out {
+            let mut vals = Vec::with_capacity(columns.len());
+            for c in &columns {
+                vals.push(ev.resolve(r.get(c).cloned().unwrap_or(Value::Null))?);
+            }
+            resolved.push(vals);
+        }
+        Ok((columns, resolved, stats))
+    }
+}
+
+/// The RETURN of a pipelined query, fed one row at a time: an aggregation keeps its groups,
+/// a projection its projected rows (and the row ORDER BY reads, only when there is one);
+/// DISTINCT, ORDER BY, SKIP and LIMIT apply at the end, as the runner applies them.
+struct Returned<'q> {
+    p: &'q Projection,
+    items: Vec<(String, Expr)>,
+    columns: Vec<String>,
+    agg: Option<Aggregator>,
+    out: Vec<(Row, Row)>,
+}
+
+impl<'q> Returned<'q> {
+    fn new(p: &'q Projection, scope: &[String], ev: &Ev) -> Returned<'q> {
+        let items = projection_items(p, scope);
+        let columns = items.iter().map(|(n, _)| n.clone()).collect();
+        let agg = items
+            .iter()
+            .any(|(_, e)| contains_aggregate(e))
+            .then(|| Aggregator::new(ev, &items));
+        Returned {
+            p,
+            items,
+            columns,
+            agg,
+            out: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, ev: &Ev, row: Row) -> Result<()> {
+        if let Some(agg) = &mut self.agg {
+            return agg.feed(ev, &row);
+        }
+        let mut pr = Row::new();
+        for (n, e) in &self.items {
+            pr.insert(n.clone(), ev.eval(e, &row)?);
+        }
+        ev.env.charge_row(&pr)?;
+        let sort_row = if self.p.order_by.is_empty() {
+            Row::new()
+        } else {
+            let mut sort_row = row;
+            for (k, v) in &pr {
+                sort_row.insert(k.clone(), v.clone());
+            }
+            ev.env.charge_row(&sort_row)?;
+            sort_row
+        };
+        self.out.push((pr, sort_row));
+        Ok(())
+    }
+
+    fn finish(self, ev: &Ev) -> Result<(Vec<String>, Vec<Row>)> {
+        let out = match self.agg {
+            Some(agg) => agg.finish(ev)?,
+            None => self.out,
+        };
+        let rows = ev.finish_projection(self.p, &self.items, &self.columns, out, None)?;
+        Ok((self.columns, rows))
     }
 }
