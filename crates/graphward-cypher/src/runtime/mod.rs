@@ -1310,11 +1310,7 @@ impl EngineTx {
                         self.store = Some(store);
                         if let Some(ran) = ran {
                             let (cols, rows, stats) = ran?;
-                            let query_type = match (stats.contains_updates(), cols.is_empty()) {
-                                (true, true) => QueryType::Write,
-                                (true, false) => QueryType::ReadWrite,
-                                _ => QueryType::Read,
-                            };
+                            let query_type = query_type_of(&stats, &cols);
                             return Ok(Box::new(RowsStream::with_summary(
                                 cols,
                                 rows,
@@ -1369,11 +1365,7 @@ impl EngineTx {
                 };
                 self.store = Some(store);
                 let (cols, rows, stats) = ran?;
-                let query_type = match (stats.contains_updates(), cols.is_empty()) {
-                    (true, true) => QueryType::Write,
-                    (true, false) => QueryType::ReadWrite,
-                    _ => QueryType::Read,
-                };
+                let query_type = query_type_of(&stats, &cols);
                 let profile = profile.then(|| {
                     let mut d = planned.root.describe();
                     d.rows = rows.len() as u64;
@@ -2124,5 +2116,15 @@ impl ResultStream for PlanStream {
 impl Drop for PlanStream {
     fn drop(&mut self) {
         self.give_back(false);
+    }
+}
+
+/// The query type a statement that ran on the clause runner (or pipelined) reports: `w` when
+/// it wrote and returns nothing, `rw` when it wrote and returns columns, else `r`.
+fn query_type_of(stats: &Stats, columns: &[String]) -> QueryType {
+    match (stats.contains_updates(), columns.is_empty()) {
+        (true, true) => QueryType::Write,
+        (true, false) => QueryType::ReadWrite,
+        _ => QueryType::Read,
     }
 }
