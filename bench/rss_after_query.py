@@ -1,8 +1,10 @@
 """Server RSS before, during and after one big query (issue 12: memory goes back to the OS).
 
-Usage: bench/rss_after_query.py [--rows N] (the release binary from $GRAPHWARD_BIN or
+Usage: bench/rss_after_query.py [--rows N] [--write] (the release binary from $GRAPHWARD_BIN or
 $CARGO_TARGET_DIR/release/graphward; build with `--features system-allocator` to compare with
-glibc's malloc). Prints idle RSS, peak RSS during the query, and RSS 1 s and 5 s after it."""
+glibc's malloc). Prints idle RSS, peak RSS during the query, and RSS 1 s and 5 s after it.
+`--write` runs a bulk load instead, `UNWIND range(1, N) AS i CREATE (:B {i: i, s: ...})
+RETURN count(*)`: the rows it holds against what the write transaction itself holds."""
 import argparse
 import os
 import tempfile
@@ -25,9 +27,13 @@ def rss_kb(pid):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--write", action="store_true", help="a bulk load instead of a read")
     args = ap.parse_args()
     query = ("UNWIND range(1, $n) AS i WITH i, toString(i) + '-padding-padding-padding' AS s "
              "RETURN count(s) AS c")
+    if args.write:
+        query = ("UNWIND range(1, $n) AS i CREATE (b:B {i: i, s: toString(i) + '-padding'}) "
+                 "RETURN count(b) AS c")
     with tempfile.TemporaryDirectory() as d:
         proc, bolt, _ = start_graphward(d)
         try:
@@ -60,7 +66,7 @@ def main():
     load = os.getloadavg()
     print(f"binary: {binary()}")
     print(f"load average: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
-    print(f"rows: {args.rows}")
+    print(f"rows: {args.rows}; query: {query}")
     print(f"RSS idle {idle // 1024} MiB, peak {peak[0] // 1024} MiB, "
           f"1 s after {after1 // 1024} MiB, 5 s after {after5 // 1024} MiB")
 
