@@ -189,3 +189,79 @@ fn transaction_metadata() {
     drop(rows);
     tx.rollback().unwrap();
 }
+
+/// LOAD CSV streams: a file of 30,000 records is read one record at a time, so counting it,
+/// and creating a node per record, pass under a 256 KiB budget that the rows of the file held
+/// at once exceed; EXPLAIN names the operator.
+#[test]
+fn a_file_is_read_one_record_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("id,name\n");
+    for i in 0..30_000 {
+        text.push_str(&format!("{i},name-{i}\n"));
+    }
+    std::fs::write(dir.path().join("people.csv"), text).unwrap();
+    let e = Engine::open_in_memory(EngineConfig {
+        import_dir: Some(dir.path().to_path_buf()),
+        limits: graphward_core::engine::Limits {
+            max_memory_bytes: 256 << 10,
+            ..Default::default()
+        },
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    let rows = run(
+        &e,
+        "LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r RETURN count(r) AS n, \
+         max(toInteger(r.id)) AS m",
+    )
+    .unwrap();
+    assert_eq!(rows, vec![vec![Value::Int(30_000), Value::Int(29_999)]]);
+    run(
+        &e,
+        "LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r \
+         CREATE (:Person {id: toInteger(r.id), name: r.name})",
+    )
+    .unwrap();
+    let rows = run(
+        &e,
+        "MATCH (p:Person) WHERE p.id IN [0, 29999] RETURN p.id, p.name ORDER BY p.id",
+    )
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            vec![Value::Int(0), s("name-0")],
+            vec![Value::Int(29_999), s("name-29999")],
+        ]
+    );
+    assert_eq!(
+        run(&e, "MATCH (p:Person) RETURN count(p)").unwrap(),
+        vec![vec![Value::Int(30_000)]]
+    );
+    // Held at once (collected), the rows exceed the budget.
+    let err = run(
+        &e,
+        "LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r RETURN collect(r.name) AS all",
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::MemoryLimit, "{}", err.message);
+    let mut tx = e.begin(TxOptions::default()).unwrap();
+    let s = tx
+        .run(
+            "EXPLAIN LOAD CSV FROM 'file:///people.csv' AS r RETURN r",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    let plan = s.summary().plan.clone().unwrap();
+    let mut ops = Vec::new();
+    let mut p = &*plan;
+    loop {
+        ops.push(p.operator_type.clone());
+        match p.children.first() {
+            Some(c) => p = c,
+            None => break,
+        }
+    }
+    assert!(ops.contains(&"LoadCSV".to_string()), "{ops:?}");
+}

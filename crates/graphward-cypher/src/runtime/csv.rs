@@ -240,18 +240,18 @@ fn parse_record(text: &str, sep: char) -> Result<Option<Vec<Option<String>>>> {
     }
 }
 
-/// The `LOAD CSV` clause over the incoming rows.
-pub fn load_csv_clause(
-    ev: &Ev<'_>,
-    l: &LoadCsv,
-    rows: Vec<Row>,
-    scope: &mut Vec<String>,
-) -> Result<Vec<Row>> {
-    let mut out = Vec::new();
-    let sep = l.field_terminator.unwrap_or(',');
-    for row in rows {
-        ev.env.check()?;
-        let url = match ev.eval(&l.url, &row)? {
+/// The rows of one `LOAD CSV` file, read one record at a time: a list of fields, or with
+/// `WITH HEADERS` a map keyed by the first record's fields.
+pub struct CsvRows {
+    records: Records<std::fs::File>,
+    header: Option<Vec<String>>,
+}
+
+impl CsvRows {
+    /// Opens the file `url` names in the import directory (`url` evaluated by the caller);
+    /// `None` for a file without a header line when `WITH HEADERS` wants one.
+    pub fn open(ev: &Ev<'_>, l: &LoadCsv, url: Value) -> Result<Option<CsvRows>> {
+        let url = match url {
             Value::String(s) => s,
             other => {
                 return Err(Error::new(
@@ -278,29 +278,53 @@ pub fn load_csv_clause(
                 format!("LOAD CSV: '{url}' is larger than {MAX_FILE_BYTES} bytes"),
             ));
         }
-        let mut records = Records::new(file, sep);
-        let header: Option<Vec<String>> = if l.with_headers {
+        let mut records = Records::new(file, l.field_terminator.unwrap_or(','));
+        let header = if l.with_headers {
             match records.next_record()? {
                 Some(h) => Some(h.into_iter().map(Option::unwrap_or_default).collect()),
-                None => continue,
+                None => return Ok(None),
             }
         } else {
             None
         };
-        while let Some(fields) = records.next_record()? {
-            ev.env.check()?;
-            let value = |f: Option<String>| f.map_or(Value::Null, Value::String);
-            let v = match &header {
-                Some(h) => {
-                    let mut m = Map::new();
-                    let mut it = fields.into_iter();
-                    for k in h {
-                        m.insert(k.clone(), it.next().map_or(Value::Null, value));
-                    }
-                    Value::Map(m)
+        Ok(Some(CsvRows { records, header }))
+    }
+
+    /// The next row's value, or `None` at the end of the file.
+    pub fn next_value(&mut self) -> Result<Option<Value>> {
+        let Some(fields) = self.records.next_record()? else {
+            return Ok(None);
+        };
+        let value = |f: Option<String>| f.map_or(Value::Null, Value::String);
+        Ok(Some(match &self.header {
+            Some(h) => {
+                let mut m = Map::new();
+                let mut it = fields.into_iter();
+                for k in h {
+                    m.insert(k.clone(), it.next().map_or(Value::Null, value));
                 }
-                None => Value::List(fields.into_iter().map(value).collect()),
-            };
+                Value::Map(m)
+            }
+            None => Value::List(fields.into_iter().map(value).collect()),
+        }))
+    }
+}
+
+/// `LOAD CSV` on the clause runner: every row of every input row's file, held.
+pub fn load_csv_clause(
+    ev: &Ev<'_>,
+    l: &LoadCsv,
+    rows: Vec<Row>,
+    scope: &mut Vec<String>,
+) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for row in rows {
+        ev.env.check()?;
+        let Some(mut csv) = CsvRows::open(ev, l, ev.eval(&l.url, &row)?)? else {
+            continue;
+        };
+        while let Some(v) = csv.next_value()? {
+            ev.env.check()?;
             let mut r = row.clone();
             r.insert(l.variable.clone(), v);
             ev.env.charge_row(&r)?;

@@ -2,9 +2,11 @@
 //!
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
-//! a million rows. A query of reading clauses (MATCH, UNWIND, WITH) followed by one `CREATE`,
-//! one `MERGE` or one `SET` and at most a RETURN — the shapes of a bulk load or a bulk update,
+//! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by one
+//! `CREATE`, one `MERGE` or one `SET` and at most a RETURN — the shapes of a bulk load or a
+//! bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
+//! `LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r CREATE (:Person {id: r.id})`,
 //! `UNWIND $rows AS r MERGE (n:N {id: r.id}) ON CREATE SET n.name = r.name`,
 //! `MATCH (n:N) WHERE n.id > 10 SET n.flag = true` — runs here instead: the reading clauses
 //! are planned for the streaming executor ([`Reading`]), and the update is applied to each
@@ -154,6 +156,7 @@ fn reading_scope(clauses: &[Clause]) -> Vec<String> {
                 }
             }
             Clause::Unwind(u) => scope.push(u.variable.clone()),
+            Clause::LoadCsv(l) => scope.push(l.variable.clone()),
             Clause::With(w) => {
                 let mut next: Vec<String> = if w.projection.star {
                     scope.clone()
@@ -265,6 +268,7 @@ impl<'q> Reads<'q> {
                 }
             }
             Clause::Unwind(u) => self.expr(&u.expr),
+            Clause::LoadCsv(l) => self.expr(&l.url),
             Clause::With(w) => self.projection(&w.projection, w.where_.as_ref()),
             _ => return None,
         }

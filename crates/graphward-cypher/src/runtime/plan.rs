@@ -49,7 +49,7 @@ use super::project::{
 use super::seek_hints;
 use super::values::{key, order};
 use crate::ast::{
-    BinaryOp, Clause, Direction, Expr, Match, NodePattern, PatternPart, Projection, Query,
+    BinaryOp, Clause, Direction, Expr, LoadCsv, Match, NodePattern, PatternPart, Projection, Query,
     RelationshipPattern, SingleQuery, SortItem, Unwind,
 };
 
@@ -205,6 +205,13 @@ enum Op {
     Unwind {
         u: Unwind,
         cur: Option<Items>,
+        input: Scope,
+        slot: usize,
+    },
+    /// LOAD CSV: the rows of the file each input row names, one record at a time.
+    LoadCsv {
+        l: Box<LoadCsv>,
+        cur: Option<Box<super::csv::CsvRows>>,
         input: Scope,
         slot: usize,
     },
@@ -1013,6 +1020,31 @@ impl Node {
                 };
                 *cur = Some(items);
             },
+            Op::LoadCsv {
+                l,
+                cur,
+                input,
+                slot,
+            } => loop {
+                if let Some(csv) = cur {
+                    if let Some(v) = csv.next_value()? {
+                        ev.env.check()?;
+                        set(frame, *slot, v);
+                        return Ok(true);
+                    }
+                    *cur = None;
+                }
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
+                ev.env.check()?;
+                let vars = FrameVars {
+                    frame,
+                    scope: input,
+                };
+                let url = ev.eval_in(&l.url, &vars)?;
+                *cur = super::csv::CsvRows::open(ev, l, url)?.map(Box::new);
+            },
             Op::Project {
                 items,
                 slots,
@@ -1354,6 +1386,11 @@ impl Op {
                 s("Unwind"),
                 format!("{} AS {}", expr_text(&u.expr), u.variable),
                 vec![u.variable.clone()],
+            ),
+            Op::LoadCsv { l, .. } => (
+                s("LoadCSV"),
+                format!("{} AS {}", expr_text(&l.url), l.variable),
+                vec![l.variable.clone()],
             ),
             Op::Project { items, .. } => (
                 s("Projection"),
@@ -2160,8 +2197,16 @@ fn plan_single(
             // Unwrapped above.
             Clause::InTransactions { .. } => {}
             Clause::LoadCsv(l) => {
-                node = other("LoadCSV", l.variable.clone(), node);
                 let s = slots.fresh();
+                node = Node::new(
+                    Op::LoadCsv {
+                        l: Box::new(l.clone()),
+                        cur: None,
+                        input: sc.clone().into(),
+                        slot: s,
+                    },
+                    vec![node],
+                );
                 bind(&mut sc, &mut scope, &l.variable, s);
             }
             Clause::Call(call) => {
