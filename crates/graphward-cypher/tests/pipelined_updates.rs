@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! Reading clauses followed by one CREATE, MERGE or SET run row by row on the streaming
+//! Reading clauses followed by one CREATE, MERGE, SET or REMOVE run row by row on the streaming
 //! executor (see `runtime/pipelined.rs`): a load or a bulk update holds one row at a time, so
 //! it passes under a memory budget that the whole table of its rows would exceed; the graph
 //! it leaves is the one the clause runner leaves; shapes whose update could be read by their
@@ -110,6 +110,11 @@ fn a_load_holds_one_row_at_a_time() {
         ),
         20000
     );
+    run(&e, "MATCH (n:N) REMOVE n.touched").unwrap();
+    assert_eq!(
+        count(&e, "MATCH (n:N) WHERE n.touched IS NULL RETURN count(n)"),
+        20000
+    );
     run(
         &e,
         "UNWIND range(15001, 25000) AS i MERGE (n:N {id: i}) ON CREATE SET n.late = true \
@@ -151,6 +156,7 @@ fn the_graph_is_the_runners() {
         "UNWIND [1, 2, 2] AS i MERGE (m:M2 {k: i})-[:HAS]->(:Leaf)",
         "MATCH (a:N) WHERE a.id <= 3 MERGE (a)-[:MR]->(b:MB {of: a.id})",
         "MATCH (a:N)-[:MR]->(b:MB) SET b.back = a.id",
+        "MATCH (n:N) WHERE n.id < 5 REMOVE n.tag, n:Seen",
         // Halloween shapes (the runner's result, whatever runs them): new nodes a match reads,
         // new relationships an expansion reads, a pattern predicate, a property or a label
         // the match reads set, any property set.
@@ -163,6 +169,8 @@ fn the_graph_is_the_runners() {
         "MATCH (n:N) WHERE n.id < 10 SET n.id = n.id + 1000",
         "MATCH (n:N) WHERE NOT n:Seen2 AND n.id % 3 = 0 SET n:Seen2",
         "MATCH (n:N {id: 3}) SET n += {extra: 1}",
+        "MATCH (n:N) WHERE n.half IS NOT NULL REMOVE n.half",
+        "MATCH (n:Seen) REMOVE n:Seen",
         "MATCH (n:N) WHERE n.id > 1000 SET n = {id: n.id - 1000, back: true}",
         "MATCH (a:N) WHERE a.id = 1 MERGE (b:N {id: 1001})",
         "MATCH (a:N)-[:MR]->(b) MERGE (a)-[:MR]->(:MB {of: -1})",

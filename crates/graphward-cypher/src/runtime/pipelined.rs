@@ -3,7 +3,7 @@
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
 //! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by one
-//! `CREATE`, one `MERGE` or one `SET` and at most a RETURN — the shapes of a bulk load or a
+//! `CREATE`, `MERGE`, `SET` or `REMOVE` and at most a RETURN — the shapes of a bulk load or a
 //! bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
 //! `LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r CREATE (:Person {id: r.id})`,
@@ -26,10 +26,10 @@
 //!   whose length cannot be zero matches a new node only through a new relationship);
 //! - every new relationship's type is not one a relationship pattern of the reading clauses
 //!   can match (no type, or a type expression, matches any);
-//! - no property key the update sets (`SET n.p`, ON CREATE / ON MATCH SET; `SET n = map` and
-//!   `n += map` set any) is one the reading clauses read (`n.p`, a pattern's map, `n[k]`,
-//!   `n {.*}`, `properties(n)` and `keys(n)` read any), and no label it adds is one they
-//!   mention (in a pattern, `n:L`, `labels(n)`);
+//! - no property key the update sets or removes (`SET n.p`, ON CREATE / ON MATCH SET,
+//!   `REMOVE n.p`; `SET n = map` and `n += map` set any) is one the reading clauses read
+//!   (`n.p`, a pattern's map, `n[k]`; `n {.*}`, `properties(n)` and `keys(n)` read any), and
+//!   no label it adds or removes is one they mention (in a pattern, `n:L`, `labels(n)`);
 //! - the RETURN reads no property key or label the update writes (it would read them
 //!   before later rows write them);
 //! - no expression of the query reads the graph through a pattern (pattern predicates and
@@ -45,7 +45,7 @@ use super::project::{contains_aggregate, projection_items, Aggregator};
 use super::runner::{Runner, StoreTx};
 use crate::ast::{
     Clause, Create, Expr, MapProjectionItem, Merge, NodePattern, Projection, Query,
-    RelationshipPattern, SetItem, SingleQuery,
+    RelationshipPattern, RemoveItem, SetItem, SingleQuery,
 };
 
 /// A query [`streamable`] accepted: its reading clauses and its update.
@@ -62,6 +62,7 @@ enum Update<'q> {
     Create(&'q Create),
     Merge(&'q Merge),
     Set(&'q [SetItem]),
+    Remove(&'q [RemoveItem]),
 }
 
 /// The reading clauses and the update of `q`, when `q` is reading clauses followed by one
@@ -79,6 +80,7 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         Clause::Create(c) => Update::Create(c),
         Clause::Merge(m) => Update::Merge(m),
         Clause::Set(items) => Update::Set(items),
+        Clause::Remove(items) => Update::Remove(items),
         _ => return None,
     };
     if reading.is_empty() {
@@ -105,6 +107,7 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
             writes.items(&m.on_match);
         }
         Update::Set(items) => writes.items(items),
+        Update::Remove(items) => writes.removed(items),
     }
     if reads.conflict(&writes) {
         return None;
@@ -428,6 +431,20 @@ impl<'q> Writes<'q> {
         }
     }
 
+    fn removed(&mut self, items: &'q [RemoveItem]) {
+        for it in items {
+            match it {
+                RemoveItem::Property { target, key } => {
+                    self.keys.named.push(key);
+                    self.graph |= reads_graph(target);
+                }
+                RemoveItem::Labels { labels, .. } => {
+                    self.labels.named.extend(labels.iter().map(String::as_str));
+                }
+            }
+        }
+    }
+
     fn items(&mut self, items: &'q [SetItem]) {
         for it in items {
             match it {
@@ -467,7 +484,7 @@ impl Pipelined<'_> {
                 let parts = match &self.update {
                     Update::Create(c) => c.pattern.as_slice(),
                     Update::Merge(m) => std::slice::from_ref(&m.pattern),
-                    Update::Set(_) => &[],
+                    Update::Set(_) | Update::Remove(_) => &[],
                 };
                 for v in super::project::pattern_vars(parts) {
                     if !scope.contains(&v) {
@@ -493,6 +510,12 @@ impl Pipelined<'_> {
                 }
                 Update::Merge(m) => runner.merge_row(m, row, &mut rows)?,
                 Update::Set(items) => rows.push(runner.set_items(items, row)?),
+                Update::Remove(items) => {
+                    for it in *items {
+                        runner.remove_item(it, &row)?;
+                    }
+                    rows.push(row);
+                }
             }
             if let Some(ret) = &mut ret {
                 let ev = Ev::new(runner.tx.read(), env);

@@ -803,7 +803,7 @@ impl<'t> Runner<'t> {
         }
     }
 
-    fn remove_item(&mut self, it: &RemoveItem, row: &Row) -> Result<()> {
+    pub(super) fn remove_item(&mut self, it: &RemoveItem, row: &Row) -> Result<()> {
         match it {
             RemoveItem::Property { target, key } => {
                 let t = self.ev().eval(target, row)?;
