@@ -133,6 +133,12 @@ fn a_load_holds_one_row_at_a_time() {
         .unwrap(),
         vec![vec![Value::Int(20000), Value::Int(200010000)]]
     );
+    // Bulk deletes: every :X node, and every :M node with its relationship.
+    run(&e, "MATCH (x:X) DELETE x").unwrap();
+    assert_eq!(count(&e, "MATCH (x:X) RETURN count(x)"), 0);
+    run(&e, "MATCH (m:M) DETACH DELETE m").unwrap();
+    assert_eq!(count(&e, "MATCH (m:M) RETURN count(m)"), 0);
+    assert_eq!(count(&e, "MATCH ()-[s:S]->() RETURN count(s)"), 0);
 }
 
 #[test]
@@ -174,6 +180,11 @@ fn the_graph_is_the_runners() {
         "MATCH (n:N) WHERE n.id > 1000 SET n = {id: n.id - 1000, back: true}",
         "MATCH (a:N) WHERE a.id = 1 MERGE (b:N {id: 1001})",
         "MATCH (a:N)-[:MR]->(b) MERGE (a)-[:MR]->(:MB {of: -1})",
+        // Deleting the node of a lone match, as each row comes: with and without DETACH.
+        "MATCH (n:Len) DELETE n",
+        "MATCH (n:Zed) DETACH DELETE n",
+        "MATCH (n:Copy) WHERE n.x IS NULL AND id(n) % 2 = 0 DETACH DELETE n",
+        "MATCH (n {back: true}) DETACH DELETE n",
     ];
     let piped = Engine::open_in_memory(EngineConfig::default()).unwrap();
     let ran = Engine::open_in_memory(EngineConfig::default()).unwrap();
@@ -270,4 +281,32 @@ fn a_return_after_the_update_gives_the_runners_rows() {
         .unwrap(),
         vec![vec![Value::Int(2)], vec![Value::Int(2)]]
     );
+}
+
+/// A DELETE without DETACH of a node that still has relationships fails as the runner's does,
+/// and the statement's deletions before it are lost.
+#[test]
+fn deleting_a_connected_node_fails_and_loses_the_statement() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 10) AS i CREATE (n:D {i: i}) WITH n WHERE n.i = 7 CREATE (n)-[:T]->(:E)",
+    )
+    .unwrap();
+    let err = run(&e, "MATCH (n:D) DELETE n").unwrap_err();
+    assert_eq!(err.code, ErrorCode::ConstraintValidationFailed, "{err:?}");
+    assert_eq!(count(&e, "MATCH (n:D) RETURN count(n)"), 10);
+    let summary = {
+        let mut tx = common::implicit_tx(&e, AccessMode::Write).unwrap();
+        let s = tx
+            .run("MATCH (n:D) DETACH DELETE n", Params::new())
+            .unwrap();
+        let stats = s.summary().stats;
+        drop(s);
+        tx.commit().unwrap();
+        stats
+    };
+    assert_eq!(summary.nodes_deleted, 10);
+    assert_eq!(summary.relationships_deleted, 1);
+    assert_eq!(count(&e, "MATCH (n) RETURN count(n)"), 1);
 }

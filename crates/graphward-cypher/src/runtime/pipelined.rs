@@ -3,8 +3,8 @@
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
 //! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by one
-//! `CREATE`, `MERGE`, `SET` or `REMOVE` and at most a RETURN — the shapes of a bulk load or a
-//! bulk update,
+//! `CREATE`, `MERGE`, `SET`, `REMOVE` or `DELETE` and at most a RETURN — the shapes of a bulk
+//! load or a bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
 //! `LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r CREATE (:Person {id: r.id})`,
 //! `UNWIND $rows AS r MERGE (n:N {id: r.id}) ON CREATE SET n.name = r.name`,
@@ -32,6 +32,8 @@
 //!   no label it adds or removes is one they mention (in a pattern, `n:L`, `labels(n)`);
 //! - the RETURN reads no property key or label the update writes (it would read them
 //!   before later rows write them);
+//! - a DELETE (no RETURN) only of the node a lone `MATCH (n ...)` binds (`deletes_own`):
+//!   each row deletes its own node, which no other row reads;
 //! - no expression of the query reads the graph through a pattern (pattern predicates and
 //!   comprehensions, `EXISTS`, `COUNT`, `COLLECT` subqueries): those would see the writes of
 //!   the rows before theirs.
@@ -44,7 +46,7 @@ use super::plan::Reading;
 use super::project::{contains_aggregate, projection_items, Aggregator};
 use super::runner::{Runner, StoreTx};
 use crate::ast::{
-    Clause, Create, Expr, MapProjectionItem, Merge, NodePattern, Projection, Query,
+    Clause, Create, Delete, Expr, MapProjectionItem, Merge, NodePattern, Projection, Query,
     RelationshipPattern, RemoveItem, SetItem, SingleQuery,
 };
 
@@ -63,6 +65,8 @@ enum Update<'q> {
     Merge(&'q Merge),
     Set(&'q [SetItem]),
     Remove(&'q [RemoveItem]),
+    /// `[DETACH] DELETE n` of the one node a lone `MATCH (n ...)` binds (see [`deletes_own`]).
+    Delete(&'q Delete),
 }
 
 /// The reading clauses and the update of `q`, when `q` is reading clauses followed by one
@@ -81,6 +85,7 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         Clause::Merge(m) => Update::Merge(m),
         Clause::Set(items) => Update::Set(items),
         Clause::Remove(items) => Update::Remove(items),
+        Clause::Delete(d) if ret.is_none() && deletes_own(rest, d) => Update::Delete(d),
         _ => return None,
     };
     if reading.is_empty() {
@@ -108,6 +113,8 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         }
         Update::Set(items) => writes.items(items),
         Update::Remove(items) => writes.removed(items),
+        // Each row deletes its own node, which no other row matches (`deletes_own`).
+        Update::Delete(_) => {}
     }
     if reads.conflict(&writes) {
         return None;
@@ -131,6 +138,28 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         update,
         ret,
     })
+}
+
+/// Whether `clauses` are one `MATCH` of one lone node pattern, `MATCH (n:L {...}) WHERE ...`,
+/// followed by a DELETE of just that node: each row's node is a different one, and no other
+/// row reads it, so deleting it as its row comes is what deleting them all at the end does
+/// (with DETACH, its relationships go too; no pattern of the match has one).
+fn deletes_own(clauses: &[Clause], d: &Delete) -> bool {
+    let [Clause::Match(m), Clause::Delete(_)] = clauses else {
+        return false;
+    };
+    let [part] = m.pattern.as_slice() else {
+        return false;
+    };
+    let Some(v) = part.element.start.variable.as_deref() else {
+        return false;
+    };
+    !m.optional
+        && part.variable.is_none()
+        && part.shortest.is_none()
+        && part.element.chain.is_empty()
+        && part.element.path_var.is_none()
+        && matches!(d.exprs.as_slice(), [Expr::Variable(x)] if x == v)
 }
 
 /// Whether a pattern's node variable `v` makes a new node (it is not bound yet; it is from
@@ -484,7 +513,7 @@ impl Pipelined<'_> {
                 let parts = match &self.update {
                     Update::Create(c) => c.pattern.as_slice(),
                     Update::Merge(m) => std::slice::from_ref(&m.pattern),
-                    Update::Set(_) | Update::Remove(_) => &[],
+                    Update::Set(_) | Update::Remove(_) | Update::Delete(_) => &[],
                 };
                 for v in super::project::pattern_vars(parts) {
                     if !scope.contains(&v) {
@@ -510,6 +539,7 @@ impl Pipelined<'_> {
                 }
                 Update::Merge(m) => runner.merge_row(m, row, &mut rows)?,
                 Update::Set(items) => rows.push(runner.set_items(items, row)?),
+                Update::Delete(d) => runner.delete_row(d, &row)?,
                 Update::Remove(items) => {
                     for it in *items {
                         runner.remove_item(it, &row)?;

@@ -838,6 +838,17 @@ impl<'t> Runner<'t> {
         }
     }
 
+    /// DELETE for one row (what the clause does for all its rows at once).
+    pub(super) fn delete_row(&mut self, d: &crate::ast::Delete, row: &Row) -> Result<()> {
+        let mut nodes: Vec<NodeId> = Vec::new();
+        let mut rels: Vec<RelId> = Vec::new();
+        for e in &d.exprs {
+            let v = self.ev().eval(e, row)?;
+            collect_deletable(v, &mut nodes, &mut rels)?;
+        }
+        self.delete(nodes, rels, d.detach)
+    }
+
     fn delete(&mut self, nodes: Vec<NodeId>, rels: Vec<RelId>, detach: bool) -> Result<()> {
         let mut rel_set: Vec<RelId> = Vec::new();
         let mut seen = HashSet::new();
