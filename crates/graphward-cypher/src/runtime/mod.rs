@@ -1297,9 +1297,9 @@ impl EngineTx {
                         done: false,
                     }));
                 }
-                // Reading clauses followed by one CREATE, MERGE or SET (and a RETURN) that
-                // cannot change what they read: each row is updated as the streaming
-                // executor produces it.
+                // Reading clauses followed by one update that cannot change what they read
+                // (see `pipelined.rs`): each row is updated as the streaming executor
+                // produces it.
                 if !deep && !in_transactions && !profile {
                     if let Some(p) = pipelined::streamable(q) {
                         let mut store = self
@@ -1338,15 +1338,7 @@ impl EngineTx {
                     runner.txns = txns;
                     let (cols, rows) = runner.run_query(q)?;
                     let stats = runner.stats;
-                    let ev = Ev::new(store.read(), &env);
-                    let mut out = Vec::with_capacity(rows.len());
-                    for r in rows {
-                        let mut vals = Vec::with_capacity(cols.len());
-                        for c in &cols {
-                            vals.push(ev.resolve(r.get(c).cloned().unwrap_or(Value::Null))?);
-                        }
-                        out.push(vals);
-                    }
+                    let out = resolve_rows(&Ev::new(store.read(), &env), &cols, rows)?;
                     Ok((cols, out, stats))
                 };
                 // The transaction itself goes to the thread that runs the statement (it is
@@ -2127,4 +2119,18 @@ fn query_type_of(stats: &Stats, columns: &[String]) -> QueryType {
         (true, false) => QueryType::ReadWrite,
         _ => QueryType::Read,
     }
+}
+
+/// The columns of rows the clause runner (or a pipelined update) made, in column order, with
+/// the entities resolved to full values as they leave the engine.
+pub(crate) fn resolve_rows(ev: &Ev, columns: &[String], rows: Vec<Row>) -> Result<Vec<Vec<Value>>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut vals = Vec::with_capacity(columns.len());
+        for c in columns {
+            vals.push(ev.resolve(r.get(c).cloned().unwrap_or(Value::Null))?);
+        }
+        out.push(vals);
+    }
+    Ok(out)
 }

@@ -541,9 +541,7 @@ impl Pipelined<'_> {
                 Update::Set(items) => rows.push(runner.set_items(items, row)?),
                 Update::Delete(d) => runner.delete_row(d, &row)?,
                 Update::Remove(items) => {
-                    for it in *items {
-                        runner.remove_item(it, &row)?;
-                    }
+                    runner.remove_row(items, &row)?;
                     rows.push(row);
                 }
             }
@@ -561,14 +559,7 @@ impl Pipelined<'_> {
         };
         let ev = Ev::new(runner.tx.read(), env);
         let (columns, out) = ret.finish(&ev)?;
-        let mut resolved = Vec::with_capacity(out.len());
-        for r in out {
-            let mut vals = Vec::with_capacity(columns.len());
-            for c in &columns {
-                vals.push(ev.resolve(r.get(c).cloned().unwrap_or(Value::Null))?);
-            }
-            resolved.push(vals);
-        }
+        let resolved = super::resolve_rows(&ev, &columns, out)?;
         Ok((columns, resolved, stats))
     }
 }

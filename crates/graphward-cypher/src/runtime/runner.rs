@@ -336,9 +336,7 @@ impl<'t> Runner<'t> {
             }
             Clause::Remove(items) => {
                 for row in &rows {
-                    for it in items {
-                        self.remove_item(it, row)?;
-                    }
+                    self.remove_row(items, row)?;
                 }
                 Ok(rows)
             }
@@ -803,7 +801,15 @@ impl<'t> Runner<'t> {
         }
     }
 
-    pub(super) fn remove_item(&mut self, it: &RemoveItem, row: &Row) -> Result<()> {
+    /// REMOVE for one row.
+    pub(super) fn remove_row(&mut self, items: &[RemoveItem], row: &Row) -> Result<()> {
+        for it in items {
+            self.remove_item(it, row)?;
+        }
+        Ok(())
+    }
+
+    fn remove_item(&mut self, it: &RemoveItem, row: &Row) -> Result<()> {
         match it {
             RemoveItem::Property { target, key } => {
                 let t = self.ev().eval(target, row)?;
