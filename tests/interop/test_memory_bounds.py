@@ -202,3 +202,42 @@ def test_a_bulk_load_holds_one_row_at_a_time(srv):
                 "MATCH (n:Bulk) RETURN count(n) AS c, count(n.late) AS l, count(n.again) AS a, "
                 "count(n.even) AS e"
             ).single().values() == [350000, 50000, 50000, 150000]
+
+
+def test_a_load_of_several_updates_holds_one_row_at_a_time(srv):
+    """The usual ingestion statement, a MERGE of a node with a SET, a MERGE of its group and
+    one of the relationship between them, applies its four updates to each row in turn as
+    the row is read: 50,000 rows of 2 KB each pass under the 64 MiB query budget; held as a
+    table by the clause runner (a WITH after the updates), the same rows exceed it and write
+    nothing."""
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session() as ses:
+            ses.run("CREATE INDEX multi_i FOR (n:Multi) ON (n.i)").consume()
+            ses.run("CREATE INDEX multi_g FOR (n:MultiGroup) ON (n.id)").consume()
+            load = (
+                "UNWIND range(1, 50000) AS i WITH i, $pad + i AS s "
+                "MERGE (p:Multi {i: i}) SET p.name = 'm-' + i, p.size = size(s) "
+                "MERGE (g:MultiGroup {id: i % 100}) MERGE (p)-[:IN]->(g)"
+            )
+            pad = {"pad": "x" * 2048}
+            with pytest.raises(Neo4jError) as held:
+                ses.run(load + " WITH * RETURN count(*)", pad).consume()
+            assert held.value.code == OOM
+            assert ses.run("MATCH (n:Multi) RETURN count(n) AS c").single()["c"] == 0
+            summary = ses.run(load, pad).consume()
+            assert summary.counters.nodes_created == 50100
+            assert summary.counters.relationships_created == 50000
+            assert ses.run(
+                "MATCH (p:Multi)-[:IN]->(g:MultiGroup) WHERE g.id = p.i % 100 "
+                "AND p.name = 'm-' + p.i AND p.size > 2048 RETURN count(p) AS c"
+            ).single()["c"] == 50000
+            # Two MERGEs of the same label may each meet the other's nodes: the runner
+            # runs it (clause by clause, as Neo4j plans an Eager), with its result.
+            summary = ses.run(
+                "UNWIND [[1, 2], [2, 1]] AS r MERGE (a:Pair {id: r[0]}) ON CREATE SET a.by = 'a' "
+                "MERGE (b:Pair {id: r[1]}) ON CREATE SET b.by = 'b'"
+            ).consume()
+            assert summary.counters.nodes_created == 2
+            assert [r.values() for r in ses.run(
+                "MATCH (n:Pair) RETURN n.id, n.by ORDER BY n.id"
+            )] == [[1, "a"], [2, "a"]]

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! Reading clauses followed by one CREATE, MERGE, SET or REMOVE run row by row on the streaming
+//! Reading clauses followed by CREATE, MERGE, SET and REMOVE clauses run row by row on the streaming
 //! executor (see `runtime/pipelined.rs`): a load or a bulk update holds one row at a time, so
 //! it passes under a memory budget that the whole table of its rows would exceed; the graph
 //! it leaves is the one the clause runner leaves; shapes whose update could be read by their
@@ -133,6 +133,28 @@ fn a_load_holds_one_row_at_a_time() {
         .unwrap(),
         vec![vec![Value::Int(20000), Value::Int(200010000)]]
     );
+    // Several update clauses, row by row: a MERGE load with a SET, a node, its group and
+    // a relationship between them.
+    run(&e, "CREATE INDEX FOR (n:P) ON (n.id)").unwrap();
+    run(&e, "CREATE INDEX FOR (n:Grp) ON (n.id)").unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 20000) AS i MERGE (p:P {id: i}) SET p.name = 'p' + i, p:Person",
+    )
+    .unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 20000) AS i MERGE (p:P {id: i}) MERGE (g:Grp {id: i % 10}) \
+         MERGE (p)-[:IN]->(g)",
+    )
+    .unwrap();
+    assert_eq!(
+        count(
+            &e,
+            "MATCH (p:Person)-[:IN]->(g:Grp) WHERE g.id = p.id % 10 RETURN count(p)"
+        ),
+        20000
+    );
     // Bulk deletes: every :X node, and every :M node with its relationship.
     run(&e, "MATCH (x:X) DELETE x").unwrap();
     assert_eq!(count(&e, "MATCH (x:X) RETURN count(x)"), 0);
@@ -180,6 +202,29 @@ fn the_graph_is_the_runners() {
         "MATCH (n:N) WHERE n.id > 1000 SET n = {id: n.id - 1000, back: true}",
         "MATCH (a:N) WHERE a.id = 1 MERGE (b:N {id: 1001})",
         "MATCH (a:N)-[:MR]->(b) MERGE (a)-[:MR]->(:MB {of: -1})",
+        // Several update clauses, each applied to a row before the next row's: none reads
+        // what another writes (a load's MERGE of a node, then its SET; two MERGEs of
+        // different labels and one of a relationship between them; SET then REMOVE).
+        "UNWIND range(1, 30) AS i MERGE (p:Pp {id: i % 25}) SET p.name = 'p' + i",
+        "UNWIND range(1, 30) AS i MERGE (p:Pp {id: i % 25}) MERGE (c:Cc {id: i % 4}) \
+         MERGE (p)-[:IN]->(c)",
+        "UNWIND range(1, 5) AS i CREATE (a:Ca {i: i}) CREATE (b:Cb {i: i}) \
+         CREATE (a)-[:AB]->(b) SET a.done = true",
+        "MATCH (n:N) WHERE n.id < 20 SET n.mark = n.id % 3 REMOVE n.sq SET n:Marked",
+        "MATCH (p:Pp) MERGE (p)-[:OWN]->(w:Wal {of: p.id}) ON CREATE SET w.new = 1 \
+         CREATE (w)-[:LOG]->(:Entry)",
+        // ... and ones where one does (the runner's result, whatever runs them): MERGEs of
+        // the same label, a SET of a key a later MERGE matches on, a CREATE of a type a
+        // later MERGE matches, a SET reading a key another sets, a REMOVE of a label a later
+        // MERGE reads.
+        "UNWIND [[1, 2], [2, 1], [3, 3]] AS r MERGE (a:Mm {id: r[0]}) ON CREATE SET a.by = 'a' \
+         MERGE (b:Mm {id: r[1]}) ON CREATE SET b.by = 'b' MERGE (a)-[:K]->(b)",
+        "UNWIND [1, 2, 3] AS i MERGE (a:Sk {id: i}) SET a.id = i + 1",
+        "UNWIND [1, 2] AS i MATCH (a:Mm {id: i}), (b:Mm {id: 3}) CREATE (a)-[:K]->(b) \
+         MERGE (b)-[:K]->(a)",
+        "UNWIND [1, 2, 3] AS i MATCH (n:Mm {id: 3}) SET n.c = coalesce(n.c, 0) + i \
+         SET n.d = n.c",
+        "MATCH (n:Marked) WHERE n.id < 6 REMOVE n:Marked MERGE (m:Marked {id: n.id})",
         // Deleting the node of a lone match, as each row comes: with and without DETACH.
         "MATCH (n:Len) DELETE n",
         "MATCH (n:Zed) DETACH DELETE n",
@@ -255,6 +300,11 @@ fn a_return_after_the_update_gives_the_runners_rows() {
         "UNWIND [1, 2] AS i MATCH (n:N {id: 1}) SET n.last = i RETURN n.last AS last",
         "UNWIND [1, 2] AS i MERGE (n:Q {id: 1}) ON MATCH SET n.c = i RETURN n.c AS c",
         "UNWIND [1, 2] AS i CREATE (n:R2 {i: i}) RETURN COUNT { (:R2) } AS seen",
+        // Several updates, then the RETURN.
+        "UNWIND range(1, 6) AS i MERGE (p:Rp {id: i % 4}) MERGE (c:Rc {id: i % 2}) \
+         MERGE (p)-[r:IN]->(c) RETURN i, p.id AS p, c.id AS c ORDER BY i",
+        "UNWIND range(1, 6) AS i MERGE (p:Rp {id: i % 4}) SET p.seen = i \
+         RETURN p.seen AS seen, count(*) AS c ORDER BY seen",
     ];
     let piped = Engine::open_in_memory(EngineConfig::default()).unwrap();
     let ran = Engine::open_in_memory(EngineConfig::default()).unwrap();

@@ -2,21 +2,23 @@
 //!
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
-//! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by one
-//! `CREATE`, `MERGE`, `SET`, `REMOVE` or `DELETE` and at most a RETURN — the shapes of a bulk
-//! load or a bulk update,
+//! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by
+//! `CREATE`, `MERGE`, `SET` and `REMOVE` clauses (or one `DELETE`) and at most a RETURN — the
+//! shapes of a bulk load or a bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
 //! `LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r CREATE (:Person {id: r.id})`,
 //! `UNWIND $rows AS r MERGE (n:N {id: r.id}) ON CREATE SET n.name = r.name`,
-//! `MATCH (n:N) WHERE n.id > 10 SET n.flag = true` — runs here instead: the reading clauses
-//! are planned for the streaming executor ([`Reading`]), and the update is applied to each
-//! row as soon as it comes (the runner applies it row after row too, with the same code), so
-//! the query holds one row at a time. A RETURN may follow the update: its items are
-//! evaluated for each row right after that row's update (an aggregate fed, a projection
+//! `MATCH (n:N) WHERE n.id > 10 SET n.flag = true`,
+//! `UNWIND $rows AS r MERGE (p:Person {id: r.id}) SET p.name = r.name MERGE (c:City {name:
+//! r.city}) MERGE (p)-[:LIVES_IN]->(c)` — runs here instead: the reading clauses are planned
+//! for the streaming executor ([`Reading`]), and the updates are applied to each row as soon
+//! as it comes, one after the other (the runner applies each row after row too, with the same
+//! code), so the query holds one row at a time. A RETURN may follow the updates: its items are
+//! evaluated for each row right after that row's updates (an aggregate fed, a projection
 //! kept), then DISTINCT, ORDER BY, SKIP and LIMIT apply as the runner applies them, and
 //! entities are resolved at the end, as the runner resolves them.
 //!
-//! That is the runner's result only when nothing the update writes can change what the
+//! That is the runner's result only when nothing the updates write can change what the
 //! reading clauses still running read (the Halloween problem: `MATCH (n) CREATE (:M)` would
 //! meet its own new nodes, `MATCH (n:N) WHERE n.v < 10 SET n.v = n.v + 1` could see a node
 //! again). [`streamable`] decides it on the parsed query, conservatively:
@@ -26,11 +28,16 @@
 //!   whose length cannot be zero matches a new node only through a new relationship);
 //! - every new relationship's type is not one a relationship pattern of the reading clauses
 //!   can match (no type, or a type expression, matches any);
-//! - no property key the update sets or removes (`SET n.p`, ON CREATE / ON MATCH SET,
+//! - no property key an update sets or removes (`SET n.p`, ON CREATE / ON MATCH SET,
 //!   `REMOVE n.p`; `SET n = map` and `n += map` set any) is one the reading clauses read
 //!   (`n.p`, a pattern's map, `n[k]`; `n {.*}`, `properties(n)` and `keys(n)` read any), and
 //!   no label it adds or removes is one they mention (in a pattern, `n:L`, `labels(n)`);
-//! - the RETURN reads no property key or label the update writes (it would read them
+//! - with several update clauses, none reads what another writes, by the same rules (a
+//!   MERGE's pattern is read as a MATCH's; the values SET and CREATE give are read): run
+//!   clause by clause, each would see every row's writes of the others, run row by row only
+//!   the rows' before — two MERGEs of the same label, or a CREATE of a type a later MERGE
+//!   matches, go to the runner (where Neo4j plans an Eager);
+//! - the RETURN reads no property key or label the updates write (it would read them
 //!   before later rows write them);
 //! - a DELETE (no RETURN) only of the node a lone `MATCH (n ...)` binds (`deletes_own`):
 //!   each row deletes its own node, which no other row reads;
@@ -50,16 +57,17 @@ use crate::ast::{
     RelationshipPattern, RemoveItem, SetItem, SingleQuery,
 };
 
-/// A query [`streamable`] accepted: its reading clauses and its update.
+/// A query [`streamable`] accepted: its reading clauses and its updates.
 pub struct Pipelined<'q> {
     reading: SingleQuery,
-    update: Update<'q>,
-    /// A RETURN after the update: its items are evaluated for each row after that row's
-    /// update (what they read, no later row's update changes), aggregates fed as rows come.
+    /// The update clauses, applied in turn to each row (a MERGE may make one row several).
+    updates: Vec<Update<'q>>,
+    /// A RETURN after the updates: its items are evaluated for each row after that row's
+    /// updates (what they read, no later row's update changes), aggregates fed as rows come.
     ret: Option<&'q Projection>,
 }
 
-/// The update clause that ends a pipelined query.
+/// An update clause of a pipelined query.
 enum Update<'q> {
     Create(&'q Create),
     Merge(&'q Merge),
@@ -69,8 +77,30 @@ enum Update<'q> {
     Delete(&'q Delete),
 }
 
-/// The reading clauses and the update of `q`, when `q` is reading clauses followed by one
-/// CREATE, MERGE or SET that cannot change what they read (see the module's doc).
+impl<'q> Update<'q> {
+    fn of(c: &'q Clause) -> Option<Update<'q>> {
+        Some(match c {
+            Clause::Create(c) => Update::Create(c),
+            Clause::Merge(m) => Update::Merge(m),
+            Clause::Set(items) => Update::Set(items),
+            Clause::Remove(items) => Update::Remove(items),
+            _ => return None,
+        })
+    }
+
+    /// The pattern parts whose variables it binds.
+    fn parts(&self) -> &'q [crate::ast::PatternPart] {
+        match self {
+            Update::Create(c) => c.pattern.as_slice(),
+            Update::Merge(m) => std::slice::from_ref(&m.pattern),
+            Update::Set(_) | Update::Remove(_) | Update::Delete(_) => &[],
+        }
+    }
+}
+
+/// The reading clauses and the updates of `q`, when `q` is reading clauses followed by
+/// CREATE, MERGE, SET and REMOVE clauses (or one DELETE, see [`deletes_own`]) none of which
+/// can change what the reading clauses or another of them read (see the module's doc).
 pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
     if !q.unions.is_empty() {
         return None;
@@ -79,54 +109,58 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         (Clause::Return(r), rest) => (Some(&r.projection), rest),
         _ => (None, q.first.clauses.as_slice()),
     };
-    let (last, reading) = rest.split_last()?;
-    let update = match last {
-        Clause::Create(c) => Update::Create(c),
-        Clause::Merge(m) => Update::Merge(m),
-        Clause::Set(items) => Update::Set(items),
-        Clause::Remove(items) => Update::Remove(items),
-        Clause::Delete(d) if ret.is_none() && deletes_own(rest, d) => Update::Delete(d),
-        _ => return None,
+    let (reading, updates) = match rest.split_last()? {
+        (Clause::Delete(d), _) if ret.is_none() && deletes_own(rest, d) => {
+            (&rest[..rest.len() - 1], vec![Update::Delete(d)])
+        }
+        _ => {
+            let at = rest
+                .iter()
+                .rposition(|c| Update::of(c).is_none())
+                .map_or(0, |i| i + 1);
+            let updates: Vec<Update<'_>> = rest[at..].iter().filter_map(Update::of).collect();
+            (&rest[..at], updates)
+        }
     };
-    if reading.is_empty() {
+    if reading.is_empty() || updates.is_empty() {
         return None;
     }
     let mut reads = Reads::default();
     for c in reading {
         reads.clause(c)?;
     }
-    let mut writes = Writes::default();
-    // Every variable the reading clauses leave in scope is bound; a node variable of the
-    // update's pattern that they do not bind is a new node.
+    // Every variable the reading clauses leave in scope is bound; a node variable of an
+    // update's pattern that is not bound yet is a new node.
     let scope = reading_scope(reading);
     let mut bound: Vec<&str> = scope.iter().map(String::as_str).collect();
-    match &update {
-        Update::Create(c) => {
-            for part in &c.pattern {
-                writes.pattern(part, &mut bound);
+    let mut bound_all = bound.clone();
+    let mut all = Writes::default();
+    let mut each: Vec<(Reads<'_>, Writes<'_>)> = Vec::with_capacity(updates.len());
+    for u in &updates {
+        let mut w = Writes::default();
+        w.update(u, &mut bound);
+        all.update(u, &mut bound_all);
+        let mut r = Reads::default();
+        r.update(u);
+        each.push((r, w));
+    }
+    if reads.conflict(&all) {
+        return None;
+    }
+    // Each update runs for a row before the next row's updates: another update clause must
+    // not read what one writes (run clause by clause, it would see every row's writes).
+    for (k, (r, _)) in each.iter().enumerate() {
+        for (j, (_, w)) in each.iter().enumerate() {
+            if j != k && r.conflict(w) {
+                return None;
             }
         }
-        Update::Merge(m) => {
-            writes.pattern(&m.pattern, &mut bound);
-            writes.items(&m.on_create);
-            writes.items(&m.on_match);
-        }
-        Update::Set(items) => writes.items(items),
-        Update::Remove(items) => writes.removed(items),
-        // Each row deletes its own node, which no other row matches (`deletes_own`).
-        Update::Delete(_) => {}
-    }
-    if reads.conflict(&writes) {
-        return None;
     }
     if let Some(p) = ret {
         // Evaluated row by row, a RETURN must not read what a later row's update writes.
         let mut returned = Reads::default();
         returned.projection(p, None);
-        if returned.graph
-            || writes.keys.meets(&returned.keys)
-            || writes.labels.meets(&returned.labels)
-        {
+        if returned.graph || all.keys.meets(&returned.keys) || all.labels.meets(&returned.labels) {
             return None;
         }
     }
@@ -135,7 +169,7 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
             use_graph: q.first.use_graph.clone(),
             clauses: reading.to_vec(),
         },
-        update,
+        updates,
         ret,
     })
 }
@@ -239,7 +273,7 @@ fn reads_graph(e: &Expr) -> bool {
     found
 }
 
-/// What the reading clauses can read.
+/// What the reading clauses (or an update clause) can read.
 #[derive(Default)]
 struct Reads<'q> {
     /// The label sets node patterns ask for (a node matches when it has all of one), of the
@@ -270,33 +304,7 @@ impl<'q> Reads<'q> {
                     self.expr(w);
                 }
                 for part in &m.pattern {
-                    let el = &part.element;
-                    if let Some(p) = &el.predicate {
-                        self.expr(p);
-                    }
-                    // Every node of a part with a relationship is an end of one of its
-                    // relationships: a new node can only be matched there through a new
-                    // relationship (checked apart), unless a length may be zero.
-                    self.lone = el.chain.is_empty()
-                        || el.chain.iter().any(|(r, _)| {
-                            r.length.is_some_and(|(min, _)| min == Some(0)) || r.group.is_some()
-                        });
-                    self.node(&el.start);
-                    for (r, n) in &el.chain {
-                        self.rel(r);
-                        self.node(n);
-                        if let Some(g) = &r.group {
-                            self.node(&g.left);
-                            self.node(&g.right);
-                            if let Some(p) = &g.predicate {
-                                self.expr(p);
-                            }
-                            for (n, r) in &g.more {
-                                self.node(n);
-                                self.rel(r);
-                            }
-                        }
-                    }
+                    self.part(part);
                 }
             }
             Clause::Unwind(u) => self.expr(&u.expr),
@@ -305,6 +313,91 @@ impl<'q> Reads<'q> {
             _ => return None,
         }
         Some(())
+    }
+
+    /// What an update clause reads: a MERGE's pattern as a MATCH's, the values it sets (and
+    /// the entities they are set on, when an expression gives them).
+    fn update(&mut self, u: &Update<'q>) {
+        match u {
+            Update::Create(c) => {
+                for part in &c.pattern {
+                    let el = &part.element;
+                    for n in std::iter::once(&el.start).chain(el.chain.iter().map(|(_, n)| n)) {
+                        if let Some(p) = &n.properties {
+                            self.expr(p);
+                        }
+                    }
+                    for (r, _) in &el.chain {
+                        if let Some(p) = &r.properties {
+                            self.expr(p);
+                        }
+                    }
+                }
+            }
+            Update::Merge(m) => {
+                self.part(&m.pattern);
+                self.set_items(&m.on_create);
+                self.set_items(&m.on_match);
+            }
+            Update::Set(items) => self.set_items(items),
+            Update::Remove(items) => {
+                for it in items.iter() {
+                    if let RemoveItem::Property { target, .. } = it {
+                        self.expr(target);
+                    }
+                }
+            }
+            Update::Delete(d) => {
+                for e in &d.exprs {
+                    self.expr(e);
+                }
+            }
+        }
+    }
+
+    fn set_items(&mut self, items: &'q [SetItem]) {
+        for it in items {
+            match it {
+                SetItem::Property { target, value, .. } => {
+                    self.expr(target);
+                    self.expr(value);
+                }
+                SetItem::Replace { value, .. } | SetItem::Merge { value, .. } => self.expr(value),
+                SetItem::Labels { .. } => {}
+            }
+        }
+    }
+
+    /// A pattern part a MATCH (or a MERGE) matches.
+    fn part(&mut self, part: &'q crate::ast::PatternPart) {
+        let el = &part.element;
+        if let Some(p) = &el.predicate {
+            self.expr(p);
+        }
+        // Every node of a part with a relationship is an end of one of its relationships: a
+        // new node can only be matched there through a new relationship (checked apart),
+        // unless a length may be zero.
+        self.lone = el.chain.is_empty()
+            || el
+                .chain
+                .iter()
+                .any(|(r, _)| r.length.is_some_and(|(min, _)| min == Some(0)) || r.group.is_some());
+        self.node(&el.start);
+        for (r, n) in &el.chain {
+            self.rel(r);
+            self.node(n);
+            if let Some(g) = &r.group {
+                self.node(&g.left);
+                self.node(&g.right);
+                if let Some(p) = &g.predicate {
+                    self.expr(p);
+                }
+                for (n, r) in &g.more {
+                    self.node(n);
+                    self.rel(r);
+                }
+            }
+        }
     }
 
     fn projection(&mut self, p: &'q Projection, where_: Option<&'q Expr>) {
@@ -329,6 +422,8 @@ impl<'q> Reads<'q> {
             Expr::Property(_, k) => keys.named.push(k),
             Expr::Index(_, i) => match &**i {
                 Expr::Literal(graphward_core::Value::String(k)) => keys.named.push(k),
+                // A list's element (an entity's property needs a string key).
+                Expr::Literal(graphward_core::Value::Int(_)) => {}
                 _ => keys.any = true,
             },
             Expr::MapProjection(_, items) => {
@@ -426,7 +521,7 @@ impl<'q> Reads<'q> {
     }
 }
 
-/// What the update writes.
+/// What an update clause (or all of them) writes.
 #[derive(Default)]
 struct Writes<'q> {
     /// The labels of each new node.
@@ -457,6 +552,26 @@ impl<'q> Writes<'q> {
                 self.graph |= reads_graph(p);
             }
             self.new_types.extend(r.types.first().map(String::as_str));
+        }
+    }
+
+    /// What update `u` writes; `bound` are the variables bound before it (and after it).
+    fn update(&mut self, u: &Update<'q>, bound: &mut Vec<&'q str>) {
+        match u {
+            Update::Create(c) => {
+                for part in &c.pattern {
+                    self.pattern(part, bound);
+                }
+            }
+            Update::Merge(m) => {
+                self.pattern(&m.pattern, bound);
+                self.items(&m.on_create);
+                self.items(&m.on_match);
+            }
+            Update::Set(items) => self.items(items),
+            Update::Remove(items) => self.removed(items),
+            // Each row deletes its own node, which no other row matches (`deletes_own`).
+            Update::Delete(_) => {}
         }
     }
 
@@ -508,42 +623,47 @@ impl Pipelined<'_> {
         let mut runner = Runner::new(store, env);
         let mut ret = match self.ret {
             Some(p) => {
-                // What `RETURN *` sees: the reading clauses' variables and the update's.
+                // What `RETURN *` sees: the reading clauses' variables and the updates'.
                 let mut scope = reading_scope(&self.reading.clauses);
-                let parts = match &self.update {
-                    Update::Create(c) => c.pattern.as_slice(),
-                    Update::Merge(m) => std::slice::from_ref(&m.pattern),
-                    Update::Set(_) | Update::Remove(_) | Update::Delete(_) => &[],
-                };
-                for v in super::project::pattern_vars(parts) {
-                    if !scope.contains(&v) {
-                        scope.push(v);
+                for u in &self.updates {
+                    for v in super::project::pattern_vars(u.parts()) {
+                        if !scope.contains(&v) {
+                            scope.push(v);
+                        }
                     }
                 }
                 Some(Returned::new(p, &scope, &Ev::new(runner.tx.read(), env)))
             }
             None => None,
         };
+        // The rows of one input row before and after an update (a MERGE may make several).
         let mut rows = Vec::new();
+        let mut next = Vec::new();
         loop {
             env.check()?;
-            let Some(mut row) = reading.next_row(runner.tx.read(), env)? else {
+            let Some(row) = reading.next_row(runner.tx.read(), env)? else {
                 break;
             };
-            match &self.update {
-                Update::Create(c) => {
-                    for part in &c.pattern {
-                        row = runner.create_part(part, row)?;
+            rows.push(row);
+            for u in &self.updates {
+                for mut row in rows.drain(..) {
+                    match u {
+                        Update::Create(c) => {
+                            for part in &c.pattern {
+                                row = runner.create_part(part, row)?;
+                            }
+                            next.push(row);
+                        }
+                        Update::Merge(m) => runner.merge_row(m, row, &mut next)?,
+                        Update::Set(items) => next.push(runner.set_items(items, row)?),
+                        Update::Delete(d) => runner.delete_row(d, &row)?,
+                        Update::Remove(items) => {
+                            runner.remove_row(items, &row)?;
+                            next.push(row);
+                        }
                     }
-                    rows.push(row);
                 }
-                Update::Merge(m) => runner.merge_row(m, row, &mut rows)?,
-                Update::Set(items) => rows.push(runner.set_items(items, row)?),
-                Update::Delete(d) => runner.delete_row(d, &row)?,
-                Update::Remove(items) => {
-                    runner.remove_row(items, &row)?;
-                    rows.push(row);
-                }
+                std::mem::swap(&mut rows, &mut next);
             }
             if let Some(ret) = &mut ret {
                 let ev = Ev::new(runner.tx.read(), env);
@@ -622,5 +742,57 @@ impl<'q> Returned<'q> {
         };
         let rows = ev.finish_projection(self.p, &self.items, &self.columns, out, None)?;
         Ok((self.columns, rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use crate::ast::Statement;
+
+    fn piped(q: &str) -> bool {
+        match crate::parser::parse(q, 200).unwrap() {
+            Statement::Query(q) => super::streamable(&q).is_some(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn several_updates_pipeline_when_none_reads_what_another_writes() {
+        for q in [
+            "UNWIND $rows AS r MERGE (p:P {id: r.id}) SET p.name = r.name",
+            "UNWIND $rows AS r MERGE (p:P {id: r.id}) MERGE (c:C {id: r.c}) MERGE (p)-[:IN]->(c)",
+            "UNWIND $rows AS r CREATE (a:A) CREATE (b:B) CREATE (a)-[:T]->(b) SET a.x = 1",
+            "MATCH (n:N) SET n.a = 1 REMOVE n.b SET n:L RETURN count(*)",
+            "LOAD CSV FROM 'file:///x.csv' AS r MERGE (p:P {id: r[0]}) ON CREATE SET p.n = r[1] \
+             MERGE (q:Q {id: r[2]}) MERGE (p)-[:R {w: r[3]}]->(q)",
+        ] {
+            assert!(piped(q), "{q}");
+        }
+    }
+
+    #[test]
+    fn several_updates_go_to_the_runner_when_one_reads_what_another_writes() {
+        for q in [
+            // The same label merged twice: the second may meet the first's later nodes.
+            "UNWIND $rows AS r MERGE (a:P {id: r.a}) MERGE (b:P {id: r.b})",
+            // A key set that another clause matches on, or reads.
+            "UNWIND $rows AS r MERGE (a:P {id: r.a}) SET a.id = r.b",
+            "UNWIND $rows AS r MATCH (n {id: r.id}) SET n.c = r.c SET n.d = n.c",
+            // A type created that another clause matches.
+            "UNWIND $rows AS r MATCH (a:A {id: r.a}), (b:B {id: r.b}) CREATE (a)-[:K]->(b) \
+             MERGE (b)-[:K]->(a)",
+            // A label removed or added that another clause's pattern reads.
+            "MATCH (n:N) REMOVE n:M MERGE (m:M {id: n.id})",
+            "MATCH (n:N) SET n:M MERGE (m:M {id: n.id})",
+            // New nodes of a label another clause merges on.
+            "UNWIND $rows AS r CREATE (:P {id: r.a}) MERGE (:P {id: r.b})",
+            // Any key set (`=`, `+=`) against a key read.
+            "UNWIND $rows AS r MERGE (a:P {id: r.a}) SET a += r.props",
+            // An update after a WITH after an update (not only reading clauses before).
+            "UNWIND $rows AS r CREATE (a:A) WITH a SET a.x = 1",
+        ] {
+            assert!(!piped(q), "{q}");
+        }
     }
 }
