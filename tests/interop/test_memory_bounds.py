@@ -231,6 +231,10 @@ def test_a_load_of_several_updates_holds_one_row_at_a_time(srv):
                 "MATCH (p:Multi)-[:IN]->(g:MultiGroup) WHERE g.id = p.i % 100 "
                 "AND p.name = 'm-' + p.i AND p.size > 2048 RETURN count(p) AS c"
             ).single()["c"] == 50000
+            # A bulk delete of relationships deletes each row's own as it comes.
+            summary = ses.run("MATCH (:Multi)-[r:IN]->(:MultiGroup) DELETE r").consume()
+            assert summary.counters.relationships_deleted == 50000
+            assert ses.run("MATCH (:Multi)-[r:IN]->() RETURN count(r) AS c").single()["c"] == 0
             # Two MERGEs of the same label may each meet the other's nodes: the runner
             # runs it (clause by clause, as Neo4j plans an Eager), with its result.
             summary = ses.run(

@@ -160,6 +160,10 @@ fn a_load_holds_one_row_at_a_time() {
     assert_eq!(count(&e, "MATCH (x:X) RETURN count(x)"), 0);
     run(&e, "MATCH (m:M) DETACH DELETE m").unwrap();
     assert_eq!(count(&e, "MATCH (m:M) RETURN count(m)"), 0);
+    // A bulk delete of relationships: each row's own.
+    run(&e, "MATCH (a:N)-[r:R]->(b:N) WHERE r.w > 0 DELETE r").unwrap();
+    assert_eq!(count(&e, "MATCH ()-[r:R]->() RETURN count(r)"), 0);
+    assert_eq!(count(&e, "MATCH (n:N) RETURN count(n)"), 25000);
     assert_eq!(count(&e, "MATCH ()-[s:S]->() RETURN count(s)"), 0);
 }
 
@@ -230,6 +234,12 @@ fn the_graph_is_the_runners() {
         "MATCH (n:Zed) DETACH DELETE n",
         "MATCH (n:Copy) WHERE n.x IS NULL AND id(n) % 2 = 0 DETACH DELETE n",
         "MATCH (n {back: true}) DETACH DELETE n",
+        // ... and the relationship of a lone directed match (undirected: the runner's).
+        "MATCH (a:N)-[r:R]->(b) WHERE a.id % 4 = 0 DELETE r",
+        "MATCH (a)<-[r:IN]-(b:Pp) WHERE b.id > 20 DETACH DELETE r",
+        "MATCH (a)-[r:K]-(b) WHERE a.id = 1 DELETE r",
+        "MATCH (a)-[r:AB]-(b) WHERE r.x IS NULL AND b.i > 0 DELETE r",
+        "MATCH ()-[r]->() WHERE type(r) = 'AB' DELETE r",
     ];
     let piped = Engine::open_in_memory(EngineConfig::default()).unwrap();
     let ran = Engine::open_in_memory(EngineConfig::default()).unwrap();

@@ -39,8 +39,9 @@
 //!   matches, go to the runner (where Neo4j plans an Eager);
 //! - the RETURN reads no property key or label the updates write (it would read them
 //!   before later rows write them);
-//! - a DELETE (no RETURN) only of the node a lone `MATCH (n ...)` binds (`deletes_own`):
-//!   each row deletes its own node, which no other row reads;
+//! - a DELETE (no RETURN) only of the node a lone `MATCH (n ...)` binds, or of the
+//!   relationship a lone `MATCH (a)-[r]->(b)` binds (`deletes_own`): each row deletes its own
+//!   node or relationship, which no other row reads;
 //! - no expression of the query reads the graph through a pattern (pattern predicates and
 //!   comprehensions, `EXISTS`, `COUNT`, `COLLECT` subqueries): those would see the writes of
 //!   the rows before theirs.
@@ -53,8 +54,8 @@ use super::plan::Reading;
 use super::project::{contains_aggregate, projection_items, Aggregator};
 use super::runner::{Runner, StoreTx};
 use crate::ast::{
-    Clause, Create, Delete, Expr, MapProjectionItem, Merge, NodePattern, Projection, Query,
-    RelationshipPattern, RemoveItem, SetItem, SingleQuery,
+    Clause, Create, Delete, Direction, Expr, MapProjectionItem, Merge, NodePattern, Projection,
+    Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery,
 };
 
 /// A query [`streamable`] accepted: its reading clauses and its updates.
@@ -175,9 +176,11 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
 }
 
 /// Whether `clauses` are one `MATCH` of one lone node pattern, `MATCH (n:L {...}) WHERE ...`,
-/// followed by a DELETE of just that node: each row's node is a different one, and no other
-/// row reads it, so deleting it as its row comes is what deleting them all at the end does
-/// (with DETACH, its relationships go too; no pattern of the match has one).
+/// followed by a DELETE of just that node, or one `MATCH` of one directed relationship,
+/// `MATCH (a)-[r:T]->(b) WHERE ...`, followed by a DELETE of just that relationship: each
+/// row's node (relationship) is a different one, and no other row reads it, so deleting it as
+/// its row comes is what deleting them all at the end does (with DETACH, a node's
+/// relationships go too; no pattern of the match has one; a relationship's ends stay).
 fn deletes_own(clauses: &[Clause], d: &Delete) -> bool {
     let [Clause::Match(m), Clause::Delete(_)] = clauses else {
         return false;
@@ -185,13 +188,21 @@ fn deletes_own(clauses: &[Clause], d: &Delete) -> bool {
     let [part] = m.pattern.as_slice() else {
         return false;
     };
-    let Some(v) = part.element.start.variable.as_deref() else {
+    let own = match part.element.chain.as_slice() {
+        [] => part.element.start.variable.as_deref(),
+        // Undirected, each relationship would be matched from both ends (the second row
+        // would read a relationship the first deleted).
+        [(r, _)] if r.length.is_none() && r.group.is_none() && r.direction != Direction::Both => {
+            r.variable.as_deref()
+        }
+        _ => None,
+    };
+    let Some(v) = own else {
         return false;
     };
     !m.optional
         && part.variable.is_none()
         && part.shortest.is_none()
-        && part.element.chain.is_empty()
         && part.element.path_var.is_none()
         && matches!(d.exprs.as_slice(), [Expr::Variable(x)] if x == v)
 }
@@ -764,6 +775,9 @@ mod tests {
             "UNWIND $rows AS r MERGE (p:P {id: r.id}) MERGE (c:C {id: r.c}) MERGE (p)-[:IN]->(c)",
             "UNWIND $rows AS r CREATE (a:A) CREATE (b:B) CREATE (a)-[:T]->(b) SET a.x = 1",
             "MATCH (n:N) SET n.a = 1 REMOVE n.b SET n:L RETURN count(*)",
+            "MATCH (n:N) WHERE n.x > 1 DETACH DELETE n",
+            "MATCH (a:N)-[r:T]->(b) WHERE r.w < 3 DELETE r",
+            "MATCH (a)<-[r]-(b:N) DELETE r",
             "LOAD CSV FROM 'file:///x.csv' AS r MERGE (p:P {id: r[0]}) ON CREATE SET p.n = r[1] \
              MERGE (q:Q {id: r[2]}) MERGE (p)-[:R {w: r[3]}]->(q)",
         ] {
@@ -791,6 +805,13 @@ mod tests {
             "UNWIND $rows AS r MERGE (a:P {id: r.a}) SET a += r.props",
             // An update after a WITH after an update (not only reading clauses before).
             "UNWIND $rows AS r CREATE (a:A) WITH a SET a.x = 1",
+            // A DELETE of what another row may read: an undirected relationship (matched
+            // from both ends), a relationship's end, a node of a longer pattern, a path.
+            "MATCH (a)-[r:T]-(b) DELETE r",
+            "MATCH (a)-[r:T]->(b) DETACH DELETE a",
+            "MATCH (a)-[r:T]->(b), (c) DELETE r",
+            "MATCH p = (a)-[r:T]->(b) DELETE r",
+            "MATCH (a)-[r:T*1..2]->(b) DETACH DELETE a",
         ] {
             assert!(!piped(q), "{q}");
         }
