@@ -74,7 +74,7 @@ pub fn locate(e: Error, src: &str) -> Error {
 }
 
 /// Whether recursive processing of `stmt` may need more stack than a default thread has
-/// (any expression nested deeper than a few levels, or any subquery / FOREACH).
+/// (any expression nested deeper than a few levels, any subquery, a FOREACH nested in another).
 pub fn statement_is_deep(stmt: &Statement) -> bool {
     let limit = crate::parser::SHALLOW_NESTING;
     match stmt {
@@ -136,11 +136,25 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
             call.args.as_ref().is_some_and(|a| a.iter().any(deep))
                 || call.where_.as_ref().is_some_and(deep)
         }
+        // One FOREACH of updates adds a frame or two to the recursion; nested ones, or
+        // subqueries inside, take the big stack.
+        Clause::Foreach(f) => {
+            deep(&f.list)
+                || f.clauses.iter().any(|c| {
+                    matches!(
+                        c,
+                        Clause::Foreach(_)
+                            | Clause::CallSubquery(_)
+                            | Clause::OptionalCallSubquery(_)
+                            | Clause::ScopedCallSubquery { .. }
+                            | Clause::InTransactions { .. }
+                    ) || clause_is_deep(c, limit)
+                })
+        }
         Clause::CallSubquery(_)
         | Clause::OptionalCallSubquery(_)
         | Clause::ScopedCallSubquery { .. }
-        | Clause::InTransactions { .. }
-        | Clause::Foreach(_) => true,
+        | Clause::InTransactions { .. } => true,
     }
 }
 

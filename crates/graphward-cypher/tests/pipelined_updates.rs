@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! Reading clauses followed by CREATE, MERGE, SET and REMOVE clauses run row by row on the streaming
+//! Reading clauses followed by CREATE, MERGE, SET, REMOVE and FOREACH clauses run row by row on the streaming
 //! executor (see `runtime/pipelined.rs`): a load or a bulk update holds one row at a time, so
 //! it passes under a memory budget that the whole table of its rows would exceed; the graph
 //! it leaves is the one the clause runner leaves; shapes whose update could be read by their
@@ -155,6 +155,28 @@ fn a_load_holds_one_row_at_a_time() {
         ),
         20000
     );
+    // A FOREACH per row: a tag list's MERGEs.
+    run(&e, "CREATE INDEX FOR (n:Tag) ON (n.name)").unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 20000) AS i MATCH (p:P {id: i}) \
+         FOREACH (t IN ['t' + (i % 7), 't' + (i % 11)] | MERGE (g:Tag {name: t}) \
+         MERGE (p)-[:TAGGED]->(g))",
+    )
+    .unwrap();
+    // Two tags a node, one when i % 7 = i % 11 (1,819 of them).
+    assert_eq!(
+        count(&e, "MATCH (:P)-[t:TAGGED]->(:Tag) RETURN count(t)"),
+        38181
+    );
+    assert_eq!(
+        count(
+            &e,
+            "MATCH (p:P)-[:TAGGED]->(t:Tag) \
+             WHERE NOT t.name IN ['t' + p.id % 7, 't' + p.id % 11] RETURN count(*)"
+        ),
+        0
+    );
     // Bulk deletes: every :X node, and every :M node with its relationship.
     run(&e, "MATCH (x:X) DELETE x").unwrap();
     assert_eq!(count(&e, "MATCH (x:X) RETURN count(x)"), 0);
@@ -217,6 +239,11 @@ fn the_graph_is_the_runners() {
         "MATCH (n:N) WHERE n.id < 20 SET n.mark = n.id % 3 REMOVE n.sq SET n:Marked",
         "MATCH (p:Pp) MERGE (p)-[:OWN]->(w:Wal {of: p.id}) ON CREATE SET w.new = 1 \
          CREATE (w)-[:LOG]->(:Entry)",
+        "UNWIND [[1, ['a', 'b']], [2, ['b']], [3, []], [4, null]] AS r \
+         MERGE (p:Pp {id: r[0]}) FOREACH (t IN r[1] | MERGE (g:Tg {name: t}) \
+         MERGE (p)-[:TAGGED]->(g) SET g.last = r[0])",
+        "MATCH (a:N)-[:R]->(b:N) WHERE a.id < 12 \
+         FOREACH (n IN [a, b] | SET n.touched = coalesce(n.touched, 0) + 1)",
         // ... and ones where one does (the runner's result, whatever runs them): MERGEs of
         // the same label, a SET of a key a later MERGE matches on, a CREATE of a type a
         // later MERGE matches, a SET reading a key another sets, a REMOVE of a label a later
@@ -229,6 +256,7 @@ fn the_graph_is_the_runners() {
         "UNWIND [1, 2, 3] AS i MATCH (n:Mm {id: 3}) SET n.c = coalesce(n.c, 0) + i \
          SET n.d = n.c",
         "MATCH (n:Marked) WHERE n.id < 6 REMOVE n:Marked MERGE (m:Marked {id: n.id})",
+        "UNWIND [5, 6, 7] AS i MERGE (p:Fp {id: i}) FOREACH (x IN [i + 1] | CREATE (:Fp {id: x}))",
         // Deleting the node of a lone match, as each row comes: with and without DETACH.
         "MATCH (n:Len) DELETE n",
         "MATCH (n:Zed) DETACH DELETE n",

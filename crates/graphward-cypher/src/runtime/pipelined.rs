@@ -3,7 +3,7 @@
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
 //! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by
-//! `CREATE`, `MERGE`, `SET` and `REMOVE` clauses (or one `DELETE`) and at most a RETURN — the
+//! `CREATE`, `MERGE`, `SET`, `REMOVE` and `FOREACH` clauses (or one `DELETE`) and at most a RETURN — the
 //! shapes of a bulk load or a bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
 //! `LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r CREATE (:Person {id: r.id})`,
@@ -54,8 +54,8 @@ use super::plan::Reading;
 use super::project::{contains_aggregate, projection_items, Aggregator};
 use super::runner::{Runner, StoreTx};
 use crate::ast::{
-    Clause, Create, Delete, Direction, Expr, MapProjectionItem, Merge, NodePattern, Projection,
-    Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery,
+    Clause, Create, Delete, Direction, Expr, Foreach, MapProjectionItem, Merge, NodePattern,
+    Projection, Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery,
 };
 
 /// A query [`streamable`] accepted: its reading clauses and its updates.
@@ -76,6 +76,9 @@ enum Update<'q> {
     Remove(&'q [RemoveItem]),
     /// `[DETACH] DELETE n` of the one node a lone `MATCH (n ...)` binds (see [`deletes_own`]).
     Delete(&'q Delete),
+    /// `FOREACH (x IN list | ...)` of CREATE, MERGE, SET and REMOVE clauses (what they read
+    /// and write counts as the FOREACH's).
+    Foreach(&'q Foreach),
 }
 
 impl<'q> Update<'q> {
@@ -85,6 +88,16 @@ impl<'q> Update<'q> {
             Clause::Merge(m) => Update::Merge(m),
             Clause::Set(items) => Update::Set(items),
             Clause::Remove(items) => Update::Remove(items),
+            Clause::Foreach(f)
+                if f.clauses.iter().all(|c| {
+                    matches!(
+                        c,
+                        Clause::Create(_) | Clause::Merge(_) | Clause::Set(_) | Clause::Remove(_)
+                    )
+                }) =>
+            {
+                Update::Foreach(f)
+            }
             _ => return None,
         })
     }
@@ -94,7 +107,8 @@ impl<'q> Update<'q> {
         match self {
             Update::Create(c) => c.pattern.as_slice(),
             Update::Merge(m) => std::slice::from_ref(&m.pattern),
-            Update::Set(_) | Update::Remove(_) | Update::Delete(_) => &[],
+            // A FOREACH's variables stay inside it.
+            Update::Set(_) | Update::Remove(_) | Update::Delete(_) | Update::Foreach(_) => &[],
         }
     }
 }
@@ -363,6 +377,12 @@ impl<'q> Reads<'q> {
                     self.expr(e);
                 }
             }
+            Update::Foreach(f) => {
+                self.expr(&f.list);
+                for u in f.clauses.iter().filter_map(Update::of) {
+                    self.update(&u);
+                }
+            }
         }
     }
 
@@ -583,6 +603,13 @@ impl<'q> Writes<'q> {
             Update::Remove(items) => self.removed(items),
             // Each row deletes its own node, which no other row matches (`deletes_own`).
             Update::Delete(_) => {}
+            Update::Foreach(f) => {
+                let mut inner = bound.clone();
+                inner.push(&f.variable);
+                for u in f.clauses.iter().filter_map(Update::of) {
+                    self.update(&u, &mut inner);
+                }
+            }
         }
     }
 
@@ -670,6 +697,10 @@ impl Pipelined<'_> {
                         Update::Delete(d) => runner.delete_row(d, &row)?,
                         Update::Remove(items) => {
                             runner.remove_row(items, &row)?;
+                            next.push(row);
+                        }
+                        Update::Foreach(f) => {
+                            runner.foreach(f, &row)?;
                             next.push(row);
                         }
                     }
@@ -778,6 +809,12 @@ mod tests {
             "MATCH (n:N) WHERE n.x > 1 DETACH DELETE n",
             "MATCH (a:N)-[r:T]->(b) WHERE r.w < 3 DELETE r",
             "MATCH (a)<-[r]-(b:N) DELETE r",
+            "UNWIND $rows AS r MERGE (p:P {id: r.id}) \
+             FOREACH (t IN r.tags | MERGE (g:Tag {name: t}) MERGE (p)-[:TAGGED]->(g))",
+            "MATCH p = (a:N)-[:T*]->(b) FOREACH (n IN nodes(p) | SET n.marked = true)",
+            "UNWIND range(1, 20000) AS i MATCH (p:P {id: i}) \
+             FOREACH (t IN ['t' + (i % 7), 't' + (i % 11)] | MERGE (g:Tag {name: t}) \
+             MERGE (p)-[:TAGGED]->(g))",
             "LOAD CSV FROM 'file:///x.csv' AS r MERGE (p:P {id: r[0]}) ON CREATE SET p.n = r[1] \
              MERGE (q:Q {id: r[2]}) MERGE (p)-[:R {w: r[3]}]->(q)",
         ] {
@@ -812,6 +849,10 @@ mod tests {
             "MATCH (a)-[r:T]->(b), (c) DELETE r",
             "MATCH p = (a)-[r:T]->(b) DELETE r",
             "MATCH (a)-[r:T*1..2]->(b) DETACH DELETE a",
+            // A FOREACH whose writes another clause reads, or with a DELETE inside.
+            "MATCH (n:N) WHERE n.id > 0 FOREACH (x IN [1] | SET n.id = x)",
+            "UNWIND $rows AS r MERGE (p:P {id: r.id}) FOREACH (x IN r.more | CREATE (:P {id: x}))",
+            "MATCH (n:N) FOREACH (x IN [1] | DETACH DELETE n)",
         ] {
             assert!(!piped(q), "{q}");
         }

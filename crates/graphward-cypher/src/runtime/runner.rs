@@ -902,7 +902,7 @@ impl<'t> Runner<'t> {
         Ok(())
     }
 
-    fn foreach(&mut self, f: &Foreach, row: &Row) -> Result<()> {
+    pub(super) fn foreach(&mut self, f: &Foreach, row: &Row) -> Result<()> {
         let list = self.ev().eval(&f.list, row)?;
         let items = match list {
             Value::Null => return Ok(()),
