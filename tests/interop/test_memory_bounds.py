@@ -245,3 +245,37 @@ def test_a_load_of_several_updates_holds_one_row_at_a_time(srv):
             assert [r.values() for r in ses.run(
                 "MATCH (n:Pair) RETURN n.id, n.by ORDER BY n.id"
             )] == [[1, "a"], [2, "a"]]
+
+
+def test_call_in_transactions_holds_one_batch_of_its_input(srv):
+    """`<reading clauses> CALL { } IN TRANSACTIONS` pulls each batch from the streaming
+    executor after the one before committed: 100,000 rows of 1 KB each go through in batches
+    of 5,000 under the 64 MiB query budget that the whole input (held by the clause runner
+    when a clause follows the CALL) exceeds; a batch size as large as the input is charged
+    as it is pulled and ends cleanly at the budget, the batches before it committed."""
+    load = (
+        "UNWIND range(1, 100000) AS i WITH i, $pad + i AS s "
+        "CALL (i, s) { CREATE (:InTx {i: i, size: size(s)}) } IN TRANSACTIONS OF {n} ROWS"
+    )
+    pad = {"pad": "x" * 1024}
+    with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
+        with d.session() as ses:
+            summary = ses.run(load.replace("{n}", "5000"), pad).consume()
+            assert summary.counters.nodes_created == 100000
+            assert ses.run(
+                "MATCH (n:InTx) WHERE n.size > 1024 RETURN count(n) AS c"
+            ).single()["c"] == 100000
+            with pytest.raises(Neo4jError) as held:
+                ses.run(load.replace("{n}", "5000") + " RETURN count(*) AS c", pad).consume()
+            assert held.value.code == OOM
+            with pytest.raises(Neo4jError) as big:
+                ses.run(load.replace("{n}", "1000000"), pad).consume()
+            assert big.value.code == OOM
+            assert ses.run("MATCH (n:InTx) RETURN count(n) AS c").single()["c"] == 100000
+            # A bulk delete in batches reads its input from the snapshot taken before the
+            # first batch.
+            summary = ses.run(
+                "MATCH (n:InTx) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS"
+            ).consume()
+            assert summary.counters.nodes_deleted == 100000
+            assert ses.run("MATCH (n:InTx) RETURN count(n) AS c").single()["c"] == 0

@@ -380,3 +380,50 @@ fn termination_stops_it_and_keeps_what_committed() {
     drop(tx);
     assert_eq!(count(&e, "MATCH (t:T) RETURN count(t)"), 0);
 }
+
+/// Reading clauses followed by `CALL { } IN TRANSACTIONS` and nothing else: the batches are
+/// pulled from the streaming executor one after another, so the statement holds one batch,
+/// not its whole input; a bulk delete reads the snapshot taken before the first batch, as
+/// the runner's table was read. With a clause after it (the runner builds the input's table
+/// first), the same input exceeds the budget.
+#[test]
+fn the_input_is_pulled_a_batch_at_a_time() {
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = 1 << 19;
+    let e = Engine::open_in_memory(config).unwrap();
+    common::run(&e, "CREATE INDEX FOR (n:T) ON (n.i)").unwrap();
+    let (_, stats) = run_stats(
+        &e,
+        "UNWIND range(1, 20000) AS i CALL (i) { CREATE (:T {i: i, name: 'n' + i}) } \
+         IN TRANSACTIONS OF 500 ROWS",
+    )
+    .unwrap();
+    assert_eq!(stats.nodes_created, 20000);
+    assert_eq!(count(&e, "MATCH (n:T) RETURN count(n)"), 20000);
+    let err = run_stats(
+        &e,
+        "UNWIND range(1, 20000) AS i CALL (i) { CREATE (:U {i: i, name: 'n' + i}) } \
+         IN TRANSACTIONS OF 500 ROWS RETURN count(*) AS c",
+    )
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::MemoryLimit, "{err:?}");
+    assert_eq!(count(&e, "MATCH (n:U) RETURN count(n)"), 0);
+    // Each batch sees the ones before committed; the input, read from the snapshot, does not.
+    let (_, stats) = run_stats(
+        &e,
+        "MATCH (n:T) WHERE n.i % 2 = 0 CALL (n) { MATCH (m:T {i: n.i - 1}) DETACH DELETE n, m } \
+         IN TRANSACTIONS OF 200 ROWS",
+    )
+    .unwrap();
+    assert_eq!(stats.nodes_deleted, 20000);
+    assert_eq!(count(&e, "MATCH (n:T) RETURN count(n)"), 0);
+    // ON ERROR CONTINUE goes on after a failed batch, as the runner does.
+    let (_, stats) = run_stats(
+        &e,
+        "UNWIND range(1, 3000) AS i CALL (i) { CREATE (:V {v: 1 / (i - 1500)}) } \
+         IN TRANSACTIONS OF 1000 ROWS ON ERROR CONTINUE",
+    )
+    .unwrap();
+    assert_eq!(stats.nodes_created, 2000);
+    assert_eq!(count(&e, "MATCH (n:V) RETURN count(n)"), 2000);
+}

@@ -1334,6 +1334,13 @@ impl EngineTx {
                 let exec = |store: &mut StoreTx,
                             txns: Option<&dyn runner::InnerTransactions>|
                  -> Ran {
+                    // Reading clauses and one `CALL { } IN TRANSACTIONS`: the batches are
+                    // pulled from the streaming executor (see `pipelined::Batched`).
+                    if let (Some(t), Some(b)) = (txns, pipelined::batched(q)) {
+                        if let Some(ran) = b.run(store, &env, query, t) {
+                            return ran;
+                        }
+                    }
                     let mut runner = Runner::new(store, &env);
                     runner.txns = txns;
                     let (cols, rows) = runner.run_query(q)?;

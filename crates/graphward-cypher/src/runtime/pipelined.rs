@@ -52,10 +52,10 @@ use graphward_core::{Result, Value};
 use super::eval::{Env, Ev, Row};
 use super::plan::Reading;
 use super::project::{contains_aggregate, projection_items, Aggregator};
-use super::runner::{Runner, StoreTx};
+use super::runner::{InnerTransactions, Runner, StoreTx};
 use crate::ast::{
-    Clause, Create, Delete, Direction, Expr, Foreach, MapProjectionItem, Merge, NodePattern,
-    Projection, Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery,
+    Clause, Create, Delete, Direction, Expr, Foreach, InTransactions, MapProjectionItem, Merge,
+    NodePattern, Projection, Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery,
 };
 
 /// A query [`streamable`] accepted: its reading clauses and its updates.
@@ -648,6 +648,76 @@ impl<'q> Writes<'q> {
 
 /// What a pipelined query gives: its columns, its rows (entities resolved), what it wrote.
 pub type Ran = (Vec<String>, Vec<Vec<Value>>, Stats);
+
+/// `<reading clauses> CALL { ... } IN TRANSACTIONS [OF n ROWS] [ON ERROR ...]` with nothing
+/// after it (the bulk load Neo4j recommends: `LOAD CSV ... AS row CALL { WITH row CREATE ...
+/// } IN TRANSACTIONS OF 1000 ROWS`): the reading clauses run on the streaming executor and
+/// each batch is pulled from it as the one before has committed, so the statement holds one
+/// batch of rows, not the whole input (the runner builds the input's table first). They read
+/// the snapshot the statement takes before the first batch, as the runner's table was read:
+/// no batch's writes can change what they read.
+pub struct Batched<'q> {
+    reading: SingleQuery,
+    call: &'q Clause,
+    options: &'q InTransactions,
+}
+
+/// The reading clauses and the `CALL { } IN TRANSACTIONS` of `q`, when `q` is only those.
+pub fn batched(q: &Query) -> Option<Batched<'_>> {
+    if !q.unions.is_empty() {
+        return None;
+    }
+    let (Clause::InTransactions { call, options }, reading) = q.first.clauses.split_last()? else {
+        return None;
+    };
+    if reading.is_empty() {
+        return None;
+    }
+    let mut reads = Reads::default();
+    for c in reading {
+        reads.clause(c)?;
+    }
+    Some(Batched {
+        reading: SingleQuery {
+            use_graph: q.first.use_graph.clone(),
+            clauses: reading.to_vec(),
+        },
+        call,
+        options,
+    })
+}
+
+impl Batched<'_> {
+    /// Runs the query: `None` when the streaming executor cannot run its reading clauses
+    /// (the caller runs the whole query on the runner then). It returns no rows.
+    pub fn run(
+        &self,
+        store: &mut StoreTx,
+        env: &Env,
+        source: &str,
+        txns: &dyn InnerTransactions,
+    ) -> Option<Result<Ran>> {
+        let mut reading = Reading::plan(&self.reading, source)?;
+        let mut runner = Runner::new(store, env);
+        runner.txns = Some(txns);
+        let mut scope = reading_scope(&self.reading.clauses);
+        // A batch is charged as it is pulled, then held as the current table.
+        let mut next = |tx: &StoreTx, size: usize| -> Result<Vec<Row>> {
+            let mut batch = Vec::new();
+            while batch.len() < size {
+                let Some(row) = reading.next_row(tx.read(), env)? else {
+                    break;
+                };
+                env.charge_row(&row)?;
+                batch.push(row);
+            }
+            env.check_table(&batch)?;
+            Ok(batch)
+        };
+        let ran = runner.in_batches(self.call, self.options, &mut next, false, &mut scope, false);
+        Some(ran.map(|_| (Vec::new(), Vec::new(), std::mem::take(&mut runner.stats))))
+    }
+}
 
 impl Pipelined<'_> {
     /// Runs the query: `None` when the streaming executor cannot run its reading clauses

@@ -435,6 +435,25 @@ impl<'t> Runner<'t> {
         scope: &mut Vec<String>,
         then_write: bool,
     ) -> Result<Vec<Row>> {
+        let mut rows = rows.into_iter();
+        let mut next = |_: &StoreTx, size: usize| -> Result<Vec<Row>> {
+            Ok(rows.by_ref().take(size).collect())
+        };
+        self.in_batches(call, options, &mut next, true, scope, then_write)
+    }
+
+    /// `CALL { ... } IN TRANSACTIONS` over the rows `next` gives, a batch at a time (it is
+    /// handed the statement's snapshot, taken before the first batch, to read them from);
+    /// the rows the batches give back are kept when `keep` (a clause after it reads them).
+    pub(super) fn in_batches(
+        &mut self,
+        call: &Clause,
+        options: &InTransactions,
+        next: &mut dyn FnMut(&StoreTx, usize) -> Result<Vec<Row>>,
+        keep: bool,
+        scope: &mut Vec<String>,
+        then_write: bool,
+    ) -> Result<Vec<Row>> {
         let txns = self.txns.ok_or_else(implicit_only)?;
         let size = match &options.batch_size {
             None => 1000,
@@ -461,13 +480,12 @@ impl<'t> Runner<'t> {
         let static_cols = call.subquery().and_then(returned_columns);
         let before: Vec<String> = scope.clone();
         txns.end_outer(self.tx)?;
-        let mut out = Vec::with_capacity(rows.len());
+        let mut out = Vec::new();
         let mut committed: u64 = 0;
         let mut stopped = false;
-        let mut rows = rows.into_iter();
         let status_var = options.report_status.as_deref();
         loop {
-            let batch: Vec<Row> = rows.by_ref().take(size).collect();
+            let batch: Vec<Row> = next(&*self.tx, size)?;
             if batch.is_empty() {
                 break;
             }
@@ -477,7 +495,7 @@ impl<'t> Runner<'t> {
                 let cols = static_cols
                     .clone()
                     .unwrap_or_else(|| new_names(&before, scope));
-                for r in batch {
+                for r in batch.into_iter().filter(|_| keep) {
                     out.push(null_row(
                         r,
                         &cols,
@@ -491,7 +509,7 @@ impl<'t> Runner<'t> {
             let mut store = StoreTx::Write(w);
             let mut batch_scope = scope.clone();
             // CONTINUE and BREAK give a failed batch's rows back with null columns.
-            let kept = (options.on_error != OnError::Fail).then(|| batch.clone());
+            let kept = (keep && options.on_error != OnError::Fail).then(|| batch.clone());
             let ran = {
                 let mut inner = Runner {
                     tx: &mut store,
@@ -517,7 +535,7 @@ impl<'t> Runner<'t> {
                     committed += 1;
                     add_stats(&mut self.stats, &stats);
                     *scope = batch_scope;
-                    for mut r in done {
+                    for mut r in done.into_iter().filter(|_| keep) {
                         if let Some(v) = status_var {
                             r.insert(v.to_string(), tx_status(true, true, Some(&id), None));
                         }
