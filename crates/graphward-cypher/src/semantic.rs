@@ -74,7 +74,8 @@ pub fn locate(e: Error, src: &str) -> Error {
 }
 
 /// Whether recursive processing of `stmt` may need more stack than a default thread has
-/// (any expression nested deeper than a few levels, any subquery, a FOREACH nested in another).
+/// (any expression nested deeper than a few levels, a subquery that writes or nests another,
+/// a FOREACH nested in another).
 pub fn statement_is_deep(stmt: &Statement) -> bool {
     let limit = crate::parser::SHALLOW_NESTING;
     match stmt {
@@ -151,10 +152,19 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
                     ) || clause_is_deep(c, limit)
                 })
         }
-        Clause::CallSubquery(_)
-        | Clause::OptionalCallSubquery(_)
-        | Clause::ScopedCallSubquery { .. }
-        | Clause::InTransactions { .. } => true,
+        // A subquery of reading clauses (none deep itself) runs for each row on the
+        // streaming executor's `Apply`, a frame or two deeper; any other takes the big stack.
+        Clause::CallSubquery(q)
+        | Clause::OptionalCallSubquery(q)
+        | Clause::ScopedCallSubquery { query: q, .. } => !q.parts().all(|p| {
+            p.clauses.iter().all(|c| {
+                matches!(
+                    c,
+                    Clause::Match(_) | Clause::Unwind(_) | Clause::With(_) | Clause::Return(_)
+                ) && !clause_is_deep(c, limit)
+            })
+        }),
+        Clause::InTransactions { .. } => true,
     }
 }
 

@@ -318,3 +318,76 @@ fn distinct_with_order_by_streams_under_a_small_budget() {
     .unwrap_err();
     assert_eq!(err.code, ErrorCode::MemoryLimit, "{err:?}");
 }
+
+/// A `CALL { }` subquery of reading clauses runs for each input row as it comes (`Apply`):
+/// its rows are the runner's (the same query with a write before it, which only the runner
+/// runs), a LIMIT stops the input, and a top-k over it holds k rows, not the input's table.
+#[test]
+fn a_reading_subquery_is_applied_row_by_row() {
+    let e = engine();
+    common::run(
+        &e,
+        "UNWIND range(1, 200) AS i CREATE (:P {id: i, g: i % 10})",
+    )
+    .unwrap();
+    common::run(
+        &e,
+        "MATCH (a:P) WHERE a.id <= 40 MATCH (b:P) WHERE b.id = a.id * 2 OR b.id = a.id * 3 \
+         CREATE (a)-[:K]->(b)",
+    )
+    .unwrap();
+    let queries = [
+        "MATCH (n:P) WHERE n.id <= 50 CALL (n) { MATCH (n)-[:K]->(m) RETURN count(m) AS c } \
+         RETURN n.id, c ORDER BY n.id",
+        "MATCH (n:P) WHERE n.id <= 20 OPTIONAL CALL (n) { MATCH (n)-[:K]->(m) WHERE m.id > 30 \
+         RETURN m.id AS m } RETURN n.id, m ORDER BY n.id, m",
+        "MATCH (n:P) WHERE n.id <= 10 CALL { WITH n MATCH (n)-->(m) RETURN m.id AS m \
+         UNION MATCH (n)<--(m) RETURN m.id AS m } RETURN n.id, m ORDER BY n.id, m",
+        "UNWIND [1, 2, 3] AS x CALL (x) { UNWIND range(1, x) AS y RETURN y } RETURN x, y \
+         ORDER BY x, y",
+        "MATCH (n:P) WHERE n.id <= 5 CALL () { RETURN 1 AS one } RETURN n.id, one ORDER BY n.id",
+    ];
+    for q in queries {
+        let streamed = common::run(&e, q).unwrap();
+        let ran = common::run(&e, &format!("CREATE (:Marker) WITH 1 AS ignored {q}")).unwrap();
+        assert_eq!(streamed, ran, "{q}");
+        assert!(!streamed.is_empty(), "{q}");
+        let mut tx = explicit(&e);
+        let s = tx.run(&format!("EXPLAIN {q}"), BTreeMap::new()).unwrap();
+        let plan = format!("{:?}", s.summary().plan);
+        assert!(plan.contains("\"Apply\""), "{plan}");
+    }
+    // A top-k over 30,000 subquery rows under a 1 MiB budget (the runner's table of the
+    // input and the subquery's rows exceeds it), and a LIMIT that stops the input.
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = 1 << 20;
+    let e = Engine::open_in_memory(config).unwrap();
+    common::run(
+        &e,
+        "UNWIND range(1, 30000) AS i CREATE (:P {id: i, g: i % 10})",
+    )
+    .unwrap();
+    common::run(
+        &e,
+        "MATCH (a:P {id: 1}), (b:P {id: 2}) CREATE (a)-[:K]->(b)",
+    )
+    .unwrap();
+    let q = "MATCH (n:P) CALL (n) { RETURN n.id * 2 AS d, n.g AS g } \
+             RETURN d, g ORDER BY d DESC LIMIT 2";
+    let int = Value::Int;
+    assert_eq!(
+        common::run(&e, q).unwrap(),
+        vec![vec![int(60000), int(0)], vec![int(59998), int(9)]]
+    );
+    let err = common::run(&e, &format!("CREATE (:Marker) WITH 1 AS ignored {q}")).unwrap_err();
+    assert_eq!(err.code, ErrorCode::MemoryLimit, "{err:?}");
+    assert_eq!(
+        common::run(
+            &e,
+            "MATCH (n:P) CALL (n) { MATCH (n)-[:K]->(m) RETURN m } RETURN n.id, m.id LIMIT 1"
+        )
+        .unwrap()
+        .len(),
+        1
+    );
+}

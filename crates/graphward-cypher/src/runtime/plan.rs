@@ -281,6 +281,20 @@ enum Op {
         /// The branch being pulled.
         at: usize,
     },
+    /// `[OPTIONAL] CALL [(vars)] { ... }` of reading clauses only: for each input row, the
+    /// subquery's rows for it (run by [`Ev::run_subquery`] on that row, its imported
+    /// variables), one at a time; with OPTIONAL, a row it gives none for goes on with nulls.
+    /// The second child is the subquery's plan, for EXPLAIN only.
+    Apply {
+        q: Box<Query>,
+        optional: bool,
+        imports: Option<Vec<String>>,
+        columns: Vec<String>,
+        pending: VecDeque<Row>,
+        input: Scope,
+        /// The subquery's columns (new to the outer scope) and their slots.
+        defs: Scope,
+    },
     /// A clause only the clause runner executes (described for EXPLAIN).
     Other {
         name: String,
@@ -1253,6 +1267,40 @@ impl Node {
                     None => Ok(false),
                 }
             }
+            Op::Apply {
+                q,
+                optional,
+                imports,
+                columns,
+                pending,
+                input,
+                defs,
+            } => loop {
+                if let Some(r) = pending.pop_front() {
+                    write_row(frame, defs, r);
+                    return Ok(true);
+                }
+                if !Self::child(children, cx, frame)? {
+                    return Ok(false);
+                }
+                ev.env.check()?;
+                let mut seed = frame_row(frame, input);
+                if let Some(vars) = imports {
+                    seed.retain(|k, _| vars.contains(k));
+                }
+                let (_, rows) = ev.run_subquery(q, &seed)?;
+                if columns.is_empty() {
+                    // A unit subquery of reading clauses: the input row goes on as it is.
+                    return Ok(true);
+                }
+                if rows.is_empty() && *optional {
+                    for (_, s) in defs.iter() {
+                        set(frame, *s, Value::Null);
+                    }
+                    return Ok(true);
+                }
+                *pending = rows.into();
+            },
             Op::Other { .. } => Err(graphward_core::Error::internal(
                 "this operator runs on the clause runner, not the streaming executor",
             )),
@@ -1446,6 +1494,7 @@ impl Op {
                     .join(", "),
                 p.items.iter().map(|i| i.name().to_string()).collect(),
             ),
+            Op::Apply { columns, .. } => (s("Apply"), String::new(), columns.clone()),
             Op::Other { name, details } => (name.clone(), details.clone(), vec![]),
         }
     }
@@ -2221,7 +2270,37 @@ fn plan_single(
             | Clause::OptionalCallSubquery(q)
             | Clause::ScopedCallSubquery { query: q, .. } => {
                 let inner = plan_query(q, source);
-                node = Node::new(
+                let input: Scope = sc.clone().into();
+                let mut defs = Vec::new();
+                for c in &inner.columns {
+                    if !scope.contains(c) {
+                        let s = slots.fresh();
+                        bind(&mut sc, &mut scope, c, s);
+                        defs.push((c.clone(), s));
+                    }
+                }
+                // A subquery of reading clauses runs for each input row as it comes
+                // (`Apply`); one that writes (or runs in transactions) on the runner.
+                let op = if !transactional && reads_only(q) {
+                    let (optional, imports) = match c {
+                        Clause::OptionalCallSubquery(_) => (true, None),
+                        Clause::ScopedCallSubquery {
+                            variables,
+                            optional,
+                            ..
+                        } => (*optional, variables.clone()),
+                        _ => (false, None),
+                    };
+                    Op::Apply {
+                        q: q.clone(),
+                        optional,
+                        imports,
+                        columns: inner.columns.clone(),
+                        pending: VecDeque::new(),
+                        input,
+                        defs: defs.into(),
+                    }
+                } else {
                     Op::Other {
                         name: if transactional {
                             "TransactionApply"
@@ -2230,19 +2309,27 @@ fn plan_single(
                         }
                         .to_string(),
                         details: String::new(),
-                    },
-                    vec![node, inner.root],
-                );
-                for c in inner.columns {
-                    if !scope.contains(&c) {
-                        let s = slots.fresh();
-                        bind(&mut sc, &mut scope, &c, s);
                     }
-                }
+                };
+                node = Node::new(op, vec![node, inner.root]);
             }
         }
     }
     (node, columns, sc)
+}
+
+/// Whether every branch of `q` is reading clauses only, as [`Ev::run_subquery`] runs them
+/// (MATCH, UNWIND, WITH, RETURN; expressions may hold subqueries of their own).
+fn reads_only(q: &Query) -> bool {
+    q.parts().all(|p| {
+        p.use_graph.is_none()
+            && p.clauses.iter().all(|c| {
+                matches!(
+                    c,
+                    Clause::Match(_) | Clause::Unwind(_) | Clause::With(_) | Clause::Return(_)
+                )
+            })
+    })
 }
 
 fn input_names(sc: &[(String, usize)]) -> Vec<String> {
