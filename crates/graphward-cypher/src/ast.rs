@@ -222,6 +222,20 @@ impl Clause {
             _ => None,
         }
     }
+
+    /// Of a `CALL { }` clause: whether it is OPTIONAL, and the outer variables it imports
+    /// (`CALL (x, y) { }`; `None`: every one in scope).
+    pub fn subquery_imports(&self) -> (bool, Option<&[String]>) {
+        match self {
+            Clause::OptionalCallSubquery(_) => (true, None),
+            Clause::ScopedCallSubquery {
+                variables,
+                optional,
+                ..
+            } => (*optional, variables.as_deref()),
+            _ => (false, None),
+        }
+    }
 }
 
 /// The options of `CALL { ... } IN TRANSACTIONS` (each given at most once, in any order).

@@ -2282,19 +2282,11 @@ fn plan_single(
                 // A subquery of reading clauses runs for each input row as it comes
                 // (`Apply`); one that writes (or runs in transactions) on the runner.
                 let op = if !transactional && reads_only(q) {
-                    let (optional, imports) = match c {
-                        Clause::OptionalCallSubquery(_) => (true, None),
-                        Clause::ScopedCallSubquery {
-                            variables,
-                            optional,
-                            ..
-                        } => (*optional, variables.clone()),
-                        _ => (false, None),
-                    };
+                    let (optional, imports) = c.subquery_imports();
                     Op::Apply {
                         q: q.clone(),
                         optional,
-                        imports,
+                        imports: imports.map(<[String]>::to_vec),
                         columns: inner.columns.clone(),
                         pending: VecDeque::new(),
                         input,

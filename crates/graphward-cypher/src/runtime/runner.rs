@@ -366,15 +366,7 @@ impl<'t> Runner<'t> {
             Clause::CallSubquery(q)
             | Clause::OptionalCallSubquery(q)
             | Clause::ScopedCallSubquery { query: q, .. } => {
-                let (optional, imports) = match c {
-                    Clause::OptionalCallSubquery(_) => (true, None),
-                    Clause::ScopedCallSubquery {
-                        variables,
-                        optional,
-                        ..
-                    } => (*optional, variables.as_ref()),
-                    _ => (false, None),
-                };
+                let (optional, imports) = c.subquery_imports();
                 let mut out = Vec::new();
                 for row in rows {
                     let (seed, inner_scope) = match imports {
@@ -384,7 +376,7 @@ impl<'t> Runner<'t> {
                                 .filter(|(k, _)| vars.contains(k))
                                 .map(|(k, v)| (k.clone(), v.clone()))
                                 .collect(),
-                            vars.clone(),
+                            vars.to_vec(),
                         ),
                     };
                     let (cols, sub) = self.run_union(q, seed, inner_scope)?;
