@@ -158,8 +158,8 @@ def test_pool_is_shared_by_concurrent_queries(srv):
 def test_a_bulk_load_holds_one_row_at_a_time(srv):
     """Reading clauses followed by one CREATE, MERGE or SET apply it to each row as it is
     read: a load of 300,000 rows passes under the 64 MiB query budget, and relationships
-    between them too, where the same rows held as a table (with a WITH after the CREATE,
-    which the clause runner applies clause by clause) exceed it."""
+    between them too, where the same rows held as a table (with a `WITH * SKIP 0` after the
+    CREATE, which the clause runner applies clause by clause) exceed it."""
     with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
         with d.session() as ses:
             ses.run("CREATE INDEX bulk_i FOR (n:Bulk) ON (n.i)").consume()
@@ -181,12 +181,12 @@ def test_a_bulk_load_holds_one_row_at_a_time(srv):
                 "UNWIND range(1, 300000) AS i CREATE (n:Counted {i: i}) "
                 "RETURN count(n) AS c, max(n.i) AS m"
             ).single().values() == [300000, 300000]
-            # A WITH after the update sends the query to the clause runner, which holds
-            # every row: it ends cleanly at the budget, having written nothing.
+            # A `WITH * SKIP 0` after the update sends the query to the clause runner, which
+            # holds every row: it ends cleanly at the budget, having written nothing.
             with pytest.raises(Neo4jError) as held:
                 ses.run(
                     "UNWIND range(1, 300000) AS i CREATE (:Held {i: i, name: 'held-' + i}) "
-                    "WITH * RETURN count(*)"
+                    "WITH * SKIP 0 RETURN count(*)"
                 ).consume()
             assert held.value.code == OOM
             assert ses.run("MATCH (n:Held) RETURN count(n) AS c").single()["c"] == 0
@@ -208,8 +208,8 @@ def test_a_load_of_several_updates_holds_one_row_at_a_time(srv):
     """The usual ingestion statement, a MERGE of a node with a SET, a MERGE of its group and
     one of the relationship between them, applies its four updates to each row in turn as
     the row is read: 50,000 rows of 2 KB each pass under the 64 MiB query budget; held as a
-    table by the clause runner (a WITH after the updates), the same rows exceed it and write
-    nothing."""
+    table by the clause runner (a `WITH * SKIP 0` after the updates), the same rows exceed it
+    and write nothing."""
     with GraphDatabase.driver(srv.bolt_uri, auth=AUTH) as d:
         with d.session() as ses:
             ses.run("CREATE INDEX multi_i FOR (n:Multi) ON (n.i)").consume()
@@ -221,7 +221,7 @@ def test_a_load_of_several_updates_holds_one_row_at_a_time(srv):
             )
             pad = {"pad": "x" * 2048}
             with pytest.raises(Neo4jError) as held:
-                ses.run(load + " WITH * RETURN count(*)", pad).consume()
+                ses.run(load + " WITH * SKIP 0 RETURN count(*)", pad).consume()
             assert held.value.code == OOM
             assert ses.run("MATCH (n:Multi) RETURN count(n) AS c").single()["c"] == 0
             summary = ses.run(load, pad).consume()

@@ -3,7 +3,8 @@
 //! The clause runner applies a query clause by clause: every row of the reading clauses is
 //! built (as a map) and held before the first update runs, so a load of a million rows holds
 //! a million rows. A query of reading clauses (MATCH, UNWIND, LOAD CSV, WITH) followed by
-//! `CREATE`, `MERGE`, `SET`, `REMOVE` and `FOREACH` clauses (or one `DELETE`) and at most a RETURN — the
+//! `CREATE`, `MERGE`, `SET`, `REMOVE` and `FOREACH` clauses, with WITHs between them that keep
+//! or drop each row on its own (or one `DELETE`), and at most a RETURN — the
 //! shapes of a bulk load or a bulk update,
 //! `UNWIND $rows AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) CREATE (a)-[:R]->(b)`,
 //! `LOAD CSV WITH HEADERS FROM 'file:///people.csv' AS r CREATE (:Person {id: r.id})`,
@@ -33,7 +34,8 @@
 //!   (`n.p`, a pattern's map, `n[k]`; `n {.*}`, `properties(n)` and `keys(n)` read any), and
 //!   no label it adds or removes is one they mention (in a pattern, `n:L`, `labels(n)`);
 //! - with several update clauses, none reads what another writes, by the same rules (a
-//!   MERGE's pattern is read as a MATCH's; the values SET and CREATE give are read): run
+//!   MERGE's pattern is read as a MATCH's; the values SET and CREATE give are read, and a
+//!   WITH's items and WHERE; a WITH unbinds the variables it drops): run
 //!   clause by clause, each would see every row's writes of the others, run row by row only
 //!   the rows' before — two MERGEs of the same label, or a CREATE of a type a later MERGE
 //!   matches, go to the runner (where Neo4j plans an Eager);
@@ -55,7 +57,7 @@ use super::project::{contains_aggregate, projection_items, Aggregator};
 use super::runner::{InnerTransactions, Runner, StoreTx};
 use crate::ast::{
     Clause, Create, Delete, Direction, Expr, Foreach, InTransactions, MapProjectionItem, Merge,
-    NodePattern, Projection, Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery,
+    NodePattern, Projection, Query, RelationshipPattern, RemoveItem, SetItem, SingleQuery, With,
 };
 
 /// A query [`streamable`] accepted: its reading clauses and its updates.
@@ -66,6 +68,30 @@ pub struct Pipelined<'q> {
     /// A RETURN after the updates: its items are evaluated for each row after that row's
     /// updates (what they read, no later row's update changes), aggregates fed as rows come.
     ret: Option<&'q Projection>,
+    /// The variables in scope after the last update (what `RETURN *` returns).
+    scope: Vec<String>,
+}
+
+/// Whether a WITH keeps or drops each row on its own (no aggregate, DISTINCT, ORDER BY, SKIP
+/// or LIMIT).
+fn per_row(p: &Projection) -> bool {
+    !p.distinct
+        && p.order_by.is_empty()
+        && p.skip.is_none()
+        && p.limit.is_none()
+        && !p.items.iter().any(|i| contains_aggregate(&i.expr))
+}
+
+/// The variables in scope after a WITH's projection.
+fn with_scope(p: &Projection, scope: &[String]) -> Vec<String> {
+    let mut next: Vec<String> = if p.star { scope.to_vec() } else { Vec::new() };
+    for i in &p.items {
+        let name = i.name().to_string();
+        if !next.contains(&name) {
+            next.push(name);
+        }
+    }
+    next
 }
 
 /// An update clause of a pipelined query.
@@ -79,6 +105,9 @@ enum Update<'q> {
     /// `FOREACH (x IN list | ...)` of CREATE, MERGE, SET and REMOVE clauses (what they read
     /// and write counts as the FOREACH's).
     Foreach(&'q Foreach),
+    /// A `WITH [WHERE]` between updates that keeps or drops each row on its own (no
+    /// aggregate, DISTINCT, ORDER BY, SKIP or LIMIT), with the variables in scope before it.
+    With(&'q With, Vec<String>),
 }
 
 impl<'q> Update<'q> {
@@ -88,6 +117,7 @@ impl<'q> Update<'q> {
             Clause::Merge(m) => Update::Merge(m),
             Clause::Set(items) => Update::Set(items),
             Clause::Remove(items) => Update::Remove(items),
+            Clause::With(w) if per_row(&w.projection) => Update::With(w, Vec::new()),
             Clause::Foreach(f)
                 if f.clauses.iter().all(|c| {
                     matches!(
@@ -108,7 +138,11 @@ impl<'q> Update<'q> {
             Update::Create(c) => c.pattern.as_slice(),
             Update::Merge(m) => std::slice::from_ref(&m.pattern),
             // A FOREACH's variables stay inside it.
-            Update::Set(_) | Update::Remove(_) | Update::Delete(_) | Update::Foreach(_) => &[],
+            Update::Set(_)
+            | Update::Remove(_)
+            | Update::Delete(_)
+            | Update::Foreach(_)
+            | Update::With(..) => &[],
         }
     }
 }
@@ -129,15 +163,40 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
             (&rest[..rest.len() - 1], vec![Update::Delete(d)])
         }
         _ => {
-            let at = rest
+            let mut at = rest
                 .iter()
                 .rposition(|c| Update::of(c).is_none())
                 .map_or(0, |i| i + 1);
+            // A WITH before the first update is a reading clause.
+            while matches!(rest.get(at), Some(Clause::With(_))) {
+                at += 1;
+            }
             let updates: Vec<Update<'_>> = rest[at..].iter().filter_map(Update::of).collect();
             (&rest[..at], updates)
         }
     };
     if reading.is_empty() || updates.is_empty() {
+        return None;
+    }
+    // The variables in scope before each WITH, and after the last update (`RETURN *`).
+    let mut after = reading_scope(reading);
+    let mut updates = updates;
+    for u in &mut updates {
+        match u {
+            Update::With(w, before) => {
+                *before = after.clone();
+                after = with_scope(&w.projection, &after);
+            }
+            u => {
+                for v in super::project::pattern_vars(u.parts()) {
+                    if !after.contains(&v) {
+                        after.push(v);
+                    }
+                }
+            }
+        }
+    }
+    if updates.iter().all(|u| matches!(u, Update::With(..))) {
         return None;
     }
     let mut reads = Reads::default();
@@ -186,6 +245,7 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         },
         updates,
         ret,
+        scope: after,
     })
 }
 
@@ -248,20 +308,7 @@ fn reading_scope(clauses: &[Clause]) -> Vec<String> {
             }
             Clause::Unwind(u) => scope.push(u.variable.clone()),
             Clause::LoadCsv(l) => scope.push(l.variable.clone()),
-            Clause::With(w) => {
-                let mut next: Vec<String> = if w.projection.star {
-                    scope.clone()
-                } else {
-                    Vec::new()
-                };
-                for i in &w.projection.items {
-                    let name = i.name().to_string();
-                    if !next.contains(&name) {
-                        next.push(name);
-                    }
-                }
-                scope = next;
-            }
+            Clause::With(w) => scope = with_scope(&w.projection, &scope),
             _ => {}
         }
     }
@@ -383,6 +430,7 @@ impl<'q> Reads<'q> {
                     self.update(&u);
                 }
             }
+            Update::With(w, _) => self.projection(&w.projection, w.where_.as_ref()),
         }
     }
 
@@ -610,6 +658,19 @@ impl<'q> Writes<'q> {
                     self.update(&u, &mut inner);
                 }
             }
+            // Only the variables it passes on stay bound (a later pattern's node of another
+            // name is a new node).
+            Update::With(w, _) => {
+                let mut next: Vec<&'q str> = if w.projection.star {
+                    bound.clone()
+                } else {
+                    Vec::new()
+                };
+                for i in &w.projection.items {
+                    next.push(i.name());
+                }
+                *bound = next;
+            }
         }
     }
 
@@ -730,18 +791,11 @@ impl Pipelined<'_> {
     fn update_each(&self, reading: &mut Reading, store: &mut StoreTx, env: &Env) -> Result<Ran> {
         let mut runner = Runner::new(store, env);
         let mut ret = match self.ret {
-            Some(p) => {
-                // What `RETURN *` sees: the reading clauses' variables and the updates'.
-                let mut scope = reading_scope(&self.reading.clauses);
-                for u in &self.updates {
-                    for v in super::project::pattern_vars(u.parts()) {
-                        if !scope.contains(&v) {
-                            scope.push(v);
-                        }
-                    }
-                }
-                Some(Returned::new(p, &scope, &Ev::new(runner.tx.read(), env)))
-            }
+            Some(p) => Some(Returned::new(
+                p,
+                &self.scope,
+                &Ev::new(runner.tx.read(), env),
+            )),
             None => None,
         };
         // The rows of one input row before and after an update (a MERGE may make several).
@@ -772,6 +826,12 @@ impl Pipelined<'_> {
                         Update::Foreach(f) => {
                             runner.foreach(f, &row)?;
                             next.push(row);
+                        }
+                        Update::With(w, scope) => {
+                            let ev = Ev::new(runner.tx.read(), env);
+                            let p =
+                                ev.project(&w.projection, vec![row], scope, w.where_.as_ref())?;
+                            next.extend(p.rows);
                         }
                     }
                 }
@@ -882,6 +942,9 @@ mod tests {
             "UNWIND $rows AS r MERGE (p:P {id: r.id}) \
              FOREACH (t IN r.tags | MERGE (g:Tag {name: t}) MERGE (p)-[:TAGGED]->(g))",
             "MATCH p = (a:N)-[:T*]->(b) FOREACH (n IN nodes(p) | SET n.marked = true)",
+            "UNWIND $rows AS r MERGE (p:P {id: r.id}) WITH p, r WHERE r.city IS NOT NULL \
+             MERGE (c:City {name: r.city}) MERGE (p)-[:IN]->(c)",
+            "UNWIND $rows AS r CREATE (a:A) WITH a, r.y AS x SET a.x = x RETURN count(*)",
             "UNWIND range(1, 20000) AS i MATCH (p:P {id: i}) \
              FOREACH (t IN ['t' + (i % 7), 't' + (i % 11)] | MERGE (g:Tag {name: t}) \
              MERGE (p)-[:TAGGED]->(g))",
@@ -910,8 +973,13 @@ mod tests {
             "UNWIND $rows AS r CREATE (:P {id: r.a}) MERGE (:P {id: r.b})",
             // Any key set (`=`, `+=`) against a key read.
             "UNWIND $rows AS r MERGE (a:P {id: r.a}) SET a += r.props",
-            // An update after a WITH after an update (not only reading clauses before).
-            "UNWIND $rows AS r CREATE (a:A) WITH a SET a.x = 1",
+            // An update after a WITH that needs every row first (ORDER BY, aggregation).
+            "UNWIND $rows AS r CREATE (a:A) WITH a ORDER BY a.x SET a.x = 1",
+            "UNWIND $rows AS r CREATE (a:A) WITH count(a) AS c CREATE (:Count {c: c})",
+            // A WITH reading what an update writes; a variable it drops, made again as a new
+            // node of a label the match reads.
+            "UNWIND $rows AS r CREATE (a:A {x: r.x}) WITH a WHERE a.x > 0 SET a.x = 0",
+            "MATCH (n:N) SET n.a = 1 WITH n AS m CREATE (n:N)",
             // A DELETE of what another row may read: an undirected relationship (matched
             // from both ends), a relationship's end, a node of a longer pattern, a path.
             "MATCH (a)-[r:T]-(b) DELETE r",
