@@ -98,6 +98,22 @@ fn frame_row(frame: &[Value], scope: &[(String, usize)]) -> Row {
     r
 }
 
+/// Writes the next row `pending` holds (the matches or subquery rows of the current input
+/// row) into the slots of `defs`; `false` when it holds none.
+fn emit_pending(
+    pending: &mut VecDeque<Row>,
+    frame: &mut [Value],
+    defs: &[(String, usize)],
+) -> bool {
+    match pending.pop_front() {
+        Some(r) => {
+            write_row(frame, defs, r);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Writes the variables `defs` of `row` into their slots.
 fn write_row(frame: &mut [Value], defs: &[(String, usize)], mut row: Row) {
     for (n, s) in defs {
@@ -829,8 +845,7 @@ impl Node {
                 order,
                 ..
             } => loop {
-                if let Some(r) = pending.pop_front() {
-                    write_row(frame, defs, r);
+                if emit_pending(pending, frame, defs) {
                     return Ok(true);
                 }
                 let Some(part) = m.pattern.first() else {
@@ -992,8 +1007,7 @@ impl Node {
                 defs,
                 ..
             } => loop {
-                if let Some(r) = pending.pop_front() {
-                    write_row(frame, defs, r);
+                if emit_pending(pending, frame, defs) {
                     return Ok(true);
                 }
                 if !Self::child(children, cx, frame)? {
@@ -1276,8 +1290,7 @@ impl Node {
                 input,
                 defs,
             } => loop {
-                if let Some(r) = pending.pop_front() {
-                    write_row(frame, defs, r);
+                if emit_pending(pending, frame, defs) {
                     return Ok(true);
                 }
                 if !Self::child(children, cx, frame)? {
