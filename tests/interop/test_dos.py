@@ -306,14 +306,25 @@ def test_preauth_deadline_closes_silent_connections(make_server):
 
 def test_bolt_over_the_cap_gets_a_failure(make_server):
     srv = make_server(extra_args=["--preauth-max-per-address", "2"])
-    held = []
-    for _ in range(2):
-        s = socket.create_connection(("127.0.0.1", srv.bolt_port), timeout=5)
-        s.sendall(MAGIC + BOLT_44)
-        s.recv(4)
-        held.append(s)
-    r = asyncio.run(bolt_login("127.0.0.1", srv.bolt_port, "neo4j", PASSWORD))
-    assert r == "Neo.TransientError.Security.AuthenticationBusy"
+    busy = "Neo.TransientError.Security.AuthenticationBusy"
+    # The start-up probe's connection (conftest) counts until the server has seen it close;
+    # on a loaded machine it may still count when the two held connections arrive (the
+    # second is then the one refused, and the login gets the probe's freed place): such a
+    # round is tried again with two new held connections.
+    for _ in range(20):
+        held = []
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", srv.bolt_port), timeout=5)
+            s.sendall(MAGIC + BOLT_44)
+            s.recv(4)
+            held.append(s)
+        r = asyncio.run(bolt_login("127.0.0.1", srv.bolt_port, "neo4j", PASSWORD))
+        if r == busy:
+            break
+        for s in held:
+            s.close()
+        time.sleep(0.25)
+    assert r == busy
     # Another address is not affected.
     assert asyncio.run(bolt_login("127.0.0.2", srv.bolt_port, "neo4j", PASSWORD)) == "success"
     for s in held:
