@@ -129,6 +129,19 @@ impl Query {
         std::iter::once(&self.first).chain(self.unions.iter().map(|(_, q)| q))
     }
 
+    /// Whether every branch is MATCH, UNWIND, WITH and RETURN clauses only: a subquery the
+    /// evaluator runs by itself (`Ev::run_subquery`) for each row of the streaming plan.
+    pub fn reads_only(&self) -> bool {
+        self.parts().all(|p| {
+            p.clauses.iter().all(|c| {
+                matches!(
+                    c,
+                    Clause::Match(_) | Clause::Unwind(_) | Clause::With(_) | Clause::Return(_)
+                )
+            })
+        })
+    }
+
     /// See [`Statement::use_target`].
     pub fn use_target(&self) -> Option<UseTarget<'_>> {
         if let Some(g) = self.parts().find_map(|p| p.use_graph.as_deref()) {

@@ -142,28 +142,21 @@ fn clause_is_deep(c: &Clause, limit: usize) -> bool {
         Clause::Foreach(f) => {
             deep(&f.list)
                 || f.clauses.iter().any(|c| {
-                    matches!(
-                        c,
-                        Clause::Foreach(_)
-                            | Clause::CallSubquery(_)
-                            | Clause::OptionalCallSubquery(_)
-                            | Clause::ScopedCallSubquery { .. }
-                            | Clause::InTransactions { .. }
-                    ) || clause_is_deep(c, limit)
+                    matches!(c, Clause::Foreach(_))
+                        || c.subquery().is_some()
+                        || clause_is_deep(c, limit)
                 })
         }
         // A subquery of reading clauses (none deep itself) runs for each row on the
         // streaming executor's `Apply`, a frame or two deeper; any other takes the big stack.
         Clause::CallSubquery(q)
         | Clause::OptionalCallSubquery(q)
-        | Clause::ScopedCallSubquery { query: q, .. } => !q.parts().all(|p| {
-            p.clauses.iter().all(|c| {
-                matches!(
-                    c,
-                    Clause::Match(_) | Clause::Unwind(_) | Clause::With(_) | Clause::Return(_)
-                ) && !clause_is_deep(c, limit)
-            })
-        }),
+        | Clause::ScopedCallSubquery { query: q, .. } => {
+            !q.reads_only()
+                || q.parts()
+                    .flat_map(|p| p.clauses.iter())
+                    .any(|c| clause_is_deep(c, limit))
+        }
         Clause::InTransactions { .. } => true,
     }
 }

@@ -2294,47 +2294,35 @@ fn plan_single(
                 }
                 // A subquery of reading clauses runs for each input row as it comes
                 // (`Apply`); one that writes (or runs in transactions) on the runner.
-                let op = if !transactional && reads_only(q) {
-                    let (optional, imports) = c.subquery_imports();
-                    Op::Apply {
-                        q: q.clone(),
-                        optional,
-                        imports: imports.map(<[String]>::to_vec),
-                        columns: inner.columns.clone(),
-                        pending: VecDeque::new(),
-                        input,
-                        defs: defs.into(),
-                    }
-                } else {
-                    Op::Other {
-                        name: if transactional {
-                            "TransactionApply"
-                        } else {
-                            "Apply"
+                let op =
+                    if !transactional && q.reads_only() && q.parts().all(|p| p.use_graph.is_none())
+                    {
+                        let (optional, imports) = c.subquery_imports();
+                        Op::Apply {
+                            q: q.clone(),
+                            optional,
+                            imports: imports.map(<[String]>::to_vec),
+                            columns: inner.columns.clone(),
+                            pending: VecDeque::new(),
+                            input,
+                            defs: defs.into(),
                         }
-                        .to_string(),
-                        details: String::new(),
-                    }
-                };
+                    } else {
+                        Op::Other {
+                            name: if transactional {
+                                "TransactionApply"
+                            } else {
+                                "Apply"
+                            }
+                            .to_string(),
+                            details: String::new(),
+                        }
+                    };
                 node = Node::new(op, vec![node, inner.root]);
             }
         }
     }
     (node, columns, sc)
-}
-
-/// Whether every branch of `q` is reading clauses only, as [`Ev::run_subquery`] runs them
-/// (MATCH, UNWIND, WITH, RETURN; expressions may hold subqueries of their own).
-fn reads_only(q: &Query) -> bool {
-    q.parts().all(|p| {
-        p.use_graph.is_none()
-            && p.clauses.iter().all(|c| {
-                matches!(
-                    c,
-                    Clause::Match(_) | Clause::Unwind(_) | Clause::With(_) | Clause::Return(_)
-                )
-            })
-    })
 }
 
 fn input_names(sc: &[(String, usize)]) -> Vec<String> {

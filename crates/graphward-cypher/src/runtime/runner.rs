@@ -344,10 +344,7 @@ impl<'t> Runner<'t> {
                 let mut nodes: Vec<NodeId> = Vec::new();
                 let mut rels: Vec<RelId> = Vec::new();
                 for row in &rows {
-                    for e in &d.exprs {
-                        let v = self.ev().eval(e, row)?;
-                        collect_deletable(v, &mut nodes, &mut rels)?;
-                    }
+                    self.deletable(d, row, &mut nodes, &mut rels)?;
                 }
                 self.delete(nodes, rels, d.detach)?;
                 Ok(rows)
@@ -858,11 +855,22 @@ impl<'t> Runner<'t> {
     pub(super) fn delete_row(&mut self, d: &crate::ast::Delete, row: &Row) -> Result<()> {
         let mut nodes: Vec<NodeId> = Vec::new();
         let mut rels: Vec<RelId> = Vec::new();
-        for e in &d.exprs {
-            let v = self.ev().eval(e, row)?;
-            collect_deletable(v, &mut nodes, &mut rels)?;
-        }
+        self.deletable(d, row, &mut nodes, &mut rels)?;
         self.delete(nodes, rels, d.detach)
+    }
+
+    /// Adds what a DELETE's expressions give for `row` to `nodes` and `rels`.
+    fn deletable(
+        &self,
+        d: &crate::ast::Delete,
+        row: &Row,
+        nodes: &mut Vec<NodeId>,
+        rels: &mut Vec<RelId>,
+    ) -> Result<()> {
+        for e in &d.exprs {
+            collect_deletable(self.ev().eval(e, row)?, nodes, rels)?;
+        }
+        Ok(())
     }
 
     fn delete(&mut self, nodes: Vec<NodeId>, rels: Vec<RelId>, detach: bool) -> Result<()> {
