@@ -633,6 +633,115 @@ pub(crate) fn decode_rel(bytes: &[u8]) -> Result<RelData> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// relationship blocks (storage format 5)
+
+/// Most relationships one block of the relationship table holds.
+pub(crate) const REL_BLOCK_CAP: usize = 64;
+/// The bytes past which a block takes no more relationships (a single larger record is a
+/// block of its own), so that changing one relationship rewrites a bounded value.
+pub(crate) const REL_BLOCK_BYTES: usize = 2048;
+
+/// Encodes a block of relationship records `(id, record)`, ascending by id; the block's key is
+/// the last id (so a block that grows at the end of the table moves to a new, largest key,
+/// which redb appends to a new leaf, leaving the full ones packed). Per record: the id (the
+/// first in full, the others as a delta from the one before), the record's length and its
+/// bytes ([`encode_rel`]).
+pub(crate) fn encode_rel_block(out: &mut Vec<u8>, entries: &[(u64, &[u8])]) {
+    out.clear();
+    let mut prev = None;
+    for &(id, rec) in entries {
+        rel_block_push(out, prev, id, rec);
+        prev = Some(id);
+    }
+}
+
+/// Appends one record to an encoded block whose last id is `last` (`None`: an empty one).
+pub(crate) fn rel_block_push(out: &mut Vec<u8>, last: Option<u64>, id: u64, rec: &[u8]) {
+    put_varint(out, last.map_or(id, |l| id.wrapping_sub(l)));
+    put_varint(out, rec.len() as u64);
+    out.extend_from_slice(rec);
+}
+
+/// The records `(id, record bytes)` of a relationship block stored under `key` (its last id),
+/// lazily, checked as they come (ascending ids up to the key, the last one the key, lengths
+/// within the block, not empty).
+pub(crate) struct RelBlockReader<'a> {
+    r: Reader<'a>,
+    prev: Option<u64>,
+    key: u64,
+    failed: bool,
+}
+
+impl<'a> RelBlockReader<'a> {
+    pub(crate) fn new(key: u64, bytes: &'a [u8]) -> Self {
+        RelBlockReader {
+            r: Reader::new(bytes),
+            prev: None,
+            key,
+            failed: false,
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<(u64, &'a [u8])>> {
+        if self.r.is_empty() {
+            return match self.prev {
+                None => Err(corrupt("empty relationship block")),
+                Some(p) if p != self.key => {
+                    Err(corrupt("relationship block key differs from its last id"))
+                }
+                Some(_) => Ok(None),
+            };
+        }
+        let d = self.r.varint()?;
+        let id = match self.prev {
+            None => d,
+            Some(p) => p
+                .checked_add(d)
+                .filter(|id| *id > p)
+                .ok_or_else(|| corrupt("relationship ids not ascending"))?,
+        };
+        if id > self.key {
+            return Err(corrupt("relationship id past its block's key"));
+        }
+        let n = self.r.len()?;
+        let rec = self.r.take(n)?;
+        self.prev = Some(id);
+        Ok(Some((id, rec)))
+    }
+}
+
+impl<'a> Iterator for RelBlockReader<'a> {
+    type Item = Result<(u64, &'a [u8])>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The record of relationship `id` in the block stored under `key`, if it holds it.
+pub(crate) fn rel_block_get(key: u64, bytes: &[u8], id: u64) -> Result<Option<&[u8]>> {
+    for e in RelBlockReader::new(key, bytes) {
+        let (i, rec) = e?;
+        if i == id {
+            return Ok(Some(rec));
+        }
+        if i > id {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+// ---------------------------------------------------------------------------------------------
 // schema records
 
 /// A stored schema rule, with token ids.
@@ -816,54 +925,140 @@ pub(crate) fn rel_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// adjacency chunks (storage format 2)
+// adjacency chunks (storage format 5)
 
-/// Most edges one adjacency chunk holds (a longer list is split over several keys, so an
+/// One stored edge end: `(node, type, rel, other)`, ordered as the tuple.
+pub(crate) type AdjEdge = (u64, u32, u64, u64);
+
+/// Most edges one adjacency chunk holds (a longer run is split over several keys, so an
 /// insert rewrites a bounded value).
-pub(crate) const ADJ_CAP: usize = 128;
+pub(crate) const ADJ_CAP: usize = 64;
 
-/// Encodes the edges `(rel, other)` of one adjacency chunk, ascending by rel; the chunk's key
-/// holds `edges[0].0`. Layout: count, then per edge the rel id as a delta from the previous
-/// one (omitted for the first, whose id is the key's) and the other node, all varints.
-pub(crate) fn encode_adj(out: &mut Vec<u8>, edges: &[(u64, u64)]) {
+/// Encodes one adjacency chunk: edges of any nodes, ascending by `(node, type, rel)`, in
+/// groups of one `(node, type)`. Per group: the node (the first group's in full, the others
+/// as a delta from the group before), the type, the number of edges, then per edge the rel
+/// id (the group's first in full, the others as a delta from the one before) and the other
+/// node, all varints. The chunk's key is its first edge's `(node, type, rel)`.
+pub(crate) fn encode_adj(out: &mut Vec<u8>, edges: &[AdjEdge]) {
     out.clear();
-    put_varint(out, edges.len() as u64);
-    let mut prev = None;
-    for &(rel, other) in edges {
-        if let Some(p) = prev {
-            put_varint(out, rel.wrapping_sub(p));
+    let mut i = 0;
+    let mut prev_node = None;
+    while let Some(&(node, ty, _, _)) = edges.get(i) {
+        let n = edges
+            .get(i..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|e| e.0 == node && e.1 == ty)
+            .count();
+        put_varint(out, prev_node.map_or(node, |p| node.wrapping_sub(p)));
+        put_varint(out, u64::from(ty));
+        put_varint(out, n as u64);
+        let mut prev_rel = None;
+        for &(_, _, rel, other) in edges.get(i..i + n).unwrap_or(&[]) {
+            put_varint(out, prev_rel.map_or(rel, |p| rel.wrapping_sub(p)));
+            put_varint(out, other);
+            prev_rel = Some(rel);
         }
-        put_varint(out, other);
-        prev = Some(rel);
+        prev_node = Some(node);
+        i += n;
     }
 }
 
-/// Decodes an adjacency chunk whose key holds rel `first`.
-pub(crate) fn decode_adj(first: u64, bytes: &[u8]) -> Result<Vec<(u64, u64)>> {
-    let mut r = Reader::new(bytes);
-    let n = r.len()?;
-    let mut out = Vec::with_capacity(n);
-    let mut prev = first;
-    for i in 0..n {
-        let rel = if i == 0 {
-            first
+/// The edges of an adjacency chunk, lazily, checked as they come: ascending, no empty group,
+/// nothing left over.
+pub(crate) struct AdjReader<'a> {
+    r: Reader<'a>,
+    node: u64,
+    ty: u32,
+    rel: u64,
+    /// Edges left in the current group.
+    left: u64,
+    /// Whether a group was read yet.
+    started: bool,
+    failed: bool,
+}
+
+impl<'a> AdjReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        AdjReader {
+            r: Reader::new(bytes),
+            node: 0,
+            ty: 0,
+            rel: 0,
+            left: 0,
+            started: false,
+            failed: false,
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<AdjEdge>> {
+        let first_of_group = self.left == 0;
+        if first_of_group {
+            if self.r.is_empty() {
+                if !self.started {
+                    return Err(corrupt("empty adjacency chunk"));
+                }
+                return Ok(None);
+            }
+            let d = self.r.varint()?;
+            let ty = self.r.varint_u32()?;
+            let n = self.r.varint()?;
+            if n == 0 {
+                return Err(corrupt("empty group in adjacency chunk"));
+            }
+            let node = if self.started {
+                let node = self
+                    .node
+                    .checked_add(d)
+                    .ok_or_else(|| corrupt("adjacency node ids overflow"))?;
+                if (node, ty) <= (self.node, self.ty) {
+                    return Err(corrupt("adjacency groups not ascending"));
+                }
+                node
+            } else {
+                d
+            };
+            self.started = true;
+            self.node = node;
+            self.ty = ty;
+            self.left = n;
+        }
+        let v = self.r.varint()?;
+        let rel = if first_of_group {
+            v
         } else {
-            prev.checked_add(r.varint()?)
-                .filter(|r| *r > prev)
+            self.rel
+                .checked_add(v)
+                .filter(|r| *r > self.rel)
                 .ok_or_else(|| corrupt("adjacency rel ids not ascending"))?
         };
-        out.push((rel, r.varint()?));
-        prev = rel;
+        let other = self.r.varint()?;
+        self.rel = rel;
+        self.left -= 1;
+        Ok(Some((self.node, self.ty, rel, other)))
     }
-    if !r.is_empty() {
-        return Err(corrupt("trailing bytes in adjacency chunk"));
-    }
-    Ok(out)
 }
 
-/// The number of edges of an adjacency chunk (its first varint).
-pub(crate) fn adj_len(bytes: &[u8]) -> Result<u64> {
-    Reader::new(bytes).varint()
+impl Iterator for AdjReader<'_> {
+    type Item = Result<AdjEdge>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(e)) => Some(Ok(e)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Decodes a whole adjacency chunk.
+pub(crate) fn decode_adj(bytes: &[u8]) -> Result<Vec<AdjEdge>> {
+    AdjReader::new(bytes).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -977,27 +1172,6 @@ pub(crate) fn label_chunk_set(bytes: &[u8], off: u16, present: bool) -> Result<O
     }
 }
 
-/// The number of edges and the last rel id of an adjacency chunk whose key holds rel `first`,
-/// and the length of its count varint (without decoding the edges into a list).
-pub(crate) fn adj_tail(first: u64, bytes: &[u8]) -> Result<(usize, u64, usize)> {
-    let mut r = Reader::new(bytes);
-    let n = r.len()?;
-    let header = r.pos;
-    let mut last = first;
-    for i in 0..n {
-        if i > 0 {
-            last = last
-                .checked_add(r.varint()?)
-                .ok_or_else(|| corrupt("adjacency rel ids not ascending"))?;
-        }
-        r.varint()?;
-    }
-    if !r.is_empty() {
-        return Err(corrupt("trailing bytes in adjacency chunk"));
-    }
-    Ok((n, last, header))
-}
-
 /// The chunk key part and offset of a node id.
 pub(crate) fn label_chunk_of(node: u64) -> (u64, u16) {
     (
@@ -1052,15 +1226,66 @@ mod tests {
     }
 
     #[test]
-    fn adj_tail_reads_count_and_last_rel() {
-        for n in [1usize, 2, 127, 128, 200] {
-            let edges: Vec<(u64, u64)> = (0..n as u64).map(|i| (1000 + i * i, i * 7)).collect();
-            let mut buf = Vec::new();
-            encode_adj(&mut buf, &edges);
-            let (count, last, header) = adj_tail(1000, &buf).unwrap();
-            assert_eq!((count, last), (n, edges.last().unwrap().0));
-            assert_eq!(header, if n < 128 { 1 } else { 2 });
-            assert!(adj_tail(1000, &buf[..buf.len() - 1]).is_err());
+    fn relationship_blocks_round_trip_and_refuse_malformed_bytes() {
+        let recs: Vec<(u64, Vec<u8>)> = [7u64, 8, 9, 200, 100_000]
+            .iter()
+            .map(|&id| (id, vec![id as u8; (id % 5) as usize]))
+            .collect();
+        let entries: Vec<(u64, &[u8])> = recs.iter().map(|(i, r)| (*i, r.as_slice())).collect();
+        let mut buf = Vec::new();
+        encode_rel_block(&mut buf, &entries);
+        let back: Vec<(u64, &[u8])> = RelBlockReader::new(100_000, &buf)
+            .map(|e| e.unwrap())
+            .collect();
+        assert_eq!(back, entries);
+        assert_eq!(
+            rel_block_get(100_000, &buf, 200).unwrap(),
+            Some(&recs[3].1[..])
+        );
+        assert_eq!(rel_block_get(100_000, &buf, 201).unwrap(), None);
+        // Every truncation fails (its last id is not the key), never panics.
+        for cut in 0..buf.len() {
+            let r: Result<Vec<_>> = RelBlockReader::new(100_000, &buf[..cut]).collect();
+            assert!(r.is_err(), "{cut}");
         }
+        fn all(key: u64, b: &[u8]) -> Result<Vec<(u64, &[u8])>> {
+            RelBlockReader::new(key, b).collect()
+        }
+        // A key that is not the last id, an id past the key, an id going back, empty.
+        assert!(all(8, &[7, 0]).is_err());
+        assert!(all(7, &[7, 0, 1, 0]).is_err());
+        assert!(all(7, &[7, 0, 0, 0]).is_err());
+        assert!(all(7, &[]).is_err());
+        assert!(all(7, &[7, 9, 1]).is_err());
+        assert_eq!(all(7, &[7, 0]).unwrap(), vec![(7, &[][..])]);
+    }
+
+    #[test]
+    fn adjacency_chunks_round_trip_and_refuse_malformed_bytes() {
+        let mut edges: Vec<AdjEdge> = Vec::new();
+        for node in [0u64, 3, 3, 70, 1 << 40] {
+            for ty in [0u32, 5] {
+                for i in 0..3u64 {
+                    edges.push((node, ty, 1000 + i * i * 977 + node, i * 7));
+                }
+            }
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        let mut buf = Vec::new();
+        encode_adj(&mut buf, &edges);
+        assert_eq!(decode_adj(&buf).unwrap(), edges);
+        // Every truncation fails (or is the valid shorter chunk of whole groups), never panics.
+        for cut in 0..buf.len() {
+            if let Ok(got) = decode_adj(&buf[..cut]) {
+                assert!(got.len() < edges.len());
+            }
+        }
+        assert!(decode_adj(&[]).is_err());
+        // An empty group, a group out of order, a rel id going back.
+        assert!(decode_adj(&[1, 0, 0]).is_err());
+        assert!(decode_adj(&[5, 1, 1, 9, 2, 0, 0, 1, 9, 2]).is_err());
+        assert!(decode_adj(&[5, 1, 2, 9, 2, 0, 2]).is_err());
+        assert!(decode_adj(&[0xff; 12]).is_err());
     }
 }

@@ -88,18 +88,24 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     {
         let mut old = w.open_table(v1::RELS_OLD).map_err(st)?;
         let mut rels = w.open_table(tables::RELS).map_err(st)?;
+        let mut tail = w.open_table(tables::REL_TAIL).map_err(st)?;
         let mut out = w.open_table(tables::OUT).map_err(st)?;
         let mut inc = w.open_table(tables::IN).map_err(st)?;
+        let (mut outs, mut ins) = (Vec::new(), Vec::new());
         while left > 0 {
             let Some((id, d)) = pop(&mut old, codec::decode_rel_v1)? else {
                 break;
             };
             left -= 1;
             codec::encode_rel(&mut buf, &d);
-            rels.insert(id, buf.as_slice()).map_err(st)?;
-            tables::adj_insert(&mut out, &mut buf, d.src, d.rel_type, id, d.dst)?;
-            tables::adj_insert(&mut inc, &mut buf, d.dst, d.rel_type, id, d.src)?;
+            tables::rel_put(&mut rels, &mut tail, &mut kbuf, id, &buf)?;
+            outs.push((d.src, d.rel_type, id, d.dst));
+            ins.push((d.dst, d.rel_type, id, d.src));
         }
+        outs.sort_unstable();
+        ins.sort_unstable();
+        tables::chunks_insert(&mut out, &mut buf, &outs)?;
+        tables::chunks_insert(&mut inc, &mut buf, &ins)?;
     }
     let done = w
         .open_table(v1::NODES_OLD)
@@ -167,6 +173,105 @@ pub(crate) fn v1_to_v2(
     }
 }
 
+/// `meta["format"]` while a format 2 to 4 file is being migrated to format 5.
+pub(crate) const FORMAT_MIGRATING_TO_5: u64 = 0x1_0005;
+/// `meta` key during that migration: the relationship id the next step starts at.
+const REBUILD_CURSOR: &str = "migrate_adjacency_from";
+
+/// Starts migrating a format 2 to 4 file to format 5 inside `w`: the old adjacency tables
+/// are dropped (format 5 rebuilds them from the relationship records, which the steps move
+/// into blocks), indexes counted (a format 2 or 3 file has no counts) and the marker set.
+pub(crate) fn v4_start(w: &WriteTransaction, fmt: u64) -> Result<()> {
+    if fmt == 2 || fmt == 3 {
+        tables::recount_indexes(w)?;
+    }
+    w.delete_table(tables::v4::OUT).map_err(st)?;
+    w.delete_table(tables::v4::IN).map_err(st)?;
+    w.delete_table(tables::v4::IN_DELTA).map_err(st)?;
+    let mut meta = w.open_table(tables::META).map_err(st)?;
+    meta.remove(tables::IN_DELTA_CURSOR).map_err(st)?;
+    meta.insert(REBUILD_CURSOR, 0).map_err(st)?;
+    meta.insert("format", FORMAT_MIGRATING_TO_5).map_err(st)?;
+    Ok(())
+}
+
+/// Moves up to `batch` relationship records (in id order from the cursor) from the format 4
+/// table into the format 5 blocks, with their edges into the format 5 adjacency, inside `w`;
+/// `Ok(true)` when none was left, the old table is gone and the format is 5.
+pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
+    let mut meta = w.open_table(tables::META).map_err(st)?;
+    let from = meta
+        .get(REBUILD_CURSOR)
+        .map_err(st)?
+        .map_or(0, |g| g.value());
+    let (mut outs, mut ins) = (Vec::new(), Vec::new());
+    let mut last = None;
+    let (mut buf, mut bbuf) = (Vec::new(), Vec::new());
+    {
+        let old = w.open_table(tables::v4::RELS).map_err(st)?;
+        let mut rels = w.open_table(tables::RELS).map_err(st)?;
+        let mut tail = w.open_table(tables::REL_TAIL).map_err(st)?;
+        for e in old.range(from..).map_err(st)?.take(batch.max(1)) {
+            let (k, v) = e.map_err(st)?;
+            let (id, d) = (k.value(), codec::decode_rel(v.value())?);
+            tables::rel_put(&mut rels, &mut tail, &mut bbuf, id, v.value())?;
+            outs.push((d.src, d.rel_type, id, d.dst));
+            ins.push((d.dst, d.rel_type, id, d.src));
+            last = Some(id);
+        }
+    }
+    outs.sort_unstable();
+    ins.sort_unstable();
+    tables::chunks_insert(&mut w.open_table(tables::OUT).map_err(st)?, &mut buf, &outs)?;
+    tables::chunks_insert(&mut w.open_table(tables::IN).map_err(st)?, &mut buf, &ins)?;
+    match last.and_then(|l| l.checked_add(1)) {
+        Some(next) => {
+            meta.insert(REBUILD_CURSOR, next).map_err(st)?;
+            Ok(false)
+        }
+        None => {
+            w.delete_table(tables::v4::RELS).map_err(st)?;
+            meta.remove(REBUILD_CURSOR).map_err(st)?;
+            meta.insert("format", tables::FORMAT_VERSION).map_err(st)?;
+            Ok(true)
+        }
+    }
+}
+
+/// Migrates a format 2 to 4 file (`fmt`) or resumes an interrupted migration
+/// ([`FORMAT_MIGRATING_TO_5`]) to format 5, one bounded transaction at a time, stopping after
+/// `max_steps` batches when given (tests: a crash between two commits).
+pub(crate) fn v4_to_v5(
+    db: &redb::Database,
+    name: &str,
+    fmt: u64,
+    batch: usize,
+    max_steps: Option<usize>,
+) -> Result<()> {
+    if fmt == FORMAT_MIGRATING_TO_5 {
+        tracing::warn!(database = %name, "resuming the interrupted migration of the database file to storage format 5");
+    } else {
+        tracing::warn!(database = %name, "migrating the database file from storage format {fmt} to 5 (the adjacency is rebuilt from the relationship records in transactions of {batch}; resumed if interrupted)");
+        let w = db.begin_write().map_err(st)?;
+        v4_start(&w, fmt)?;
+        w.commit().map_err(st)?;
+    }
+    let mut steps = 0usize;
+    loop {
+        if max_steps.is_some_and(|m| steps >= m) {
+            return Ok(());
+        }
+        let w = db.begin_write().map_err(st)?;
+        let done = v4_step(&w, batch)?;
+        w.commit().map_err(st)?;
+        steps += 1;
+        if done {
+            tracing::warn!(database = %name, transactions = steps, "storage format 5 migration finished");
+            return Ok(());
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -176,6 +281,10 @@ mod tests {
 
     /// A copy of the format 1 fixture in a directory of its own (`<dir>/databases/old.redb`).
     fn fixture_copy(tag: &str) -> (PathBuf, PathBuf) {
+        fixture_copy_of("format-v1.redb", tag)
+    }
+
+    fn fixture_copy_of(name: &str, tag: &str) -> (PathBuf, PathBuf) {
         let dir = std::env::temp_dir().join(format!(
             "graphward-migrate-{tag}-{}-{:?}",
             std::process::id(),
@@ -185,7 +294,9 @@ mod tests {
         std::fs::create_dir_all(&dbs).unwrap();
         let file = dbs.join("old.redb");
         std::fs::copy(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1.redb"),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
             &file,
         )
         .unwrap();
@@ -220,8 +331,11 @@ mod tests {
         entries(&r, tables::TOKEN_NAMES, &mut out);
         entries(&r, tables::NODES, &mut out);
         entries(&r, tables::RELS, &mut out);
+        entries(&r, tables::REL_TAIL, &mut out);
         entries(&r, tables::OUT, &mut out);
         entries(&r, tables::IN, &mut out);
+        entries(&r, tables::OUT_DELTA, &mut out);
+        entries(&r, tables::IN_DELTA, &mut out);
         entries(&r, tables::LABEL_IDX, &mut out);
         entries(&r, tables::LABEL_COUNT, &mut out);
         entries(&r, tables::PROP_IDX, &mut out);
@@ -301,6 +415,57 @@ mod tests {
         let st = crate::Storage::open(&dir).unwrap();
         assert!(st.broken_databases().is_empty());
         drop(st);
+        assert_eq!(contents(&file), expected);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&whole_dir);
+    }
+
+    /// The migration of a format 4 file to format 5 stopped between two of its transactions
+    /// (as by a crash) is refused by older builds (the format is the marker), keeps every
+    /// relationship (moved into the blocks or still in the old table), and is resumed by the
+    /// next open, ending with the same tables as a migration that ran through.
+    #[test]
+    fn interrupted_format_4_migration_resumes_to_the_same_result() {
+        let (whole_dir, whole) = fixture_copy_of("format-v4.redb", "v4-whole");
+        crate::Storage::open(&whole_dir).unwrap();
+        let expected = contents(&whole);
+        assert_eq!(format_of(&whole), tables::FORMAT_VERSION);
+
+        let (dir, file) = fixture_copy_of("format-v4.redb", "v4-crash");
+        {
+            let db = redb::Database::open(&file).unwrap();
+            let total = db
+                .begin_read()
+                .unwrap()
+                .open_table(tables::v4::RELS)
+                .unwrap()
+                .len()
+                .unwrap();
+            assert!(total > 20, "{total}");
+            v4_to_v5(&db, "old", 4, 5, Some(2)).unwrap();
+            let r = db.begin_read().unwrap();
+            let blocks = r.open_table(tables::RELS).unwrap();
+            let moved: u64 = blocks
+                .iter()
+                .unwrap()
+                .map(|e| {
+                    let (k, v) = e.unwrap();
+                    codec::RelBlockReader::new(k.value(), v.value()).count() as u64
+                })
+                .sum::<u64>()
+                + r.open_table(tables::REL_TAIL).unwrap().len().unwrap();
+            assert_eq!(moved, 10);
+            // The old table still holds them all until the last step drops it.
+            assert_eq!(
+                r.open_table(tables::v4::RELS).unwrap().len().unwrap(),
+                total
+            );
+        }
+        assert_eq!(format_of(&file), FORMAT_MIGRATING_TO_5);
+        let st = crate::Storage::open(&dir).unwrap();
+        assert!(st.broken_databases().is_empty());
+        drop(st);
+        assert_eq!(format_of(&file), tables::FORMAT_VERSION);
         assert_eq!(contents(&file), expected);
         let _ = std::fs::remove_dir_all(&dir);
         let _ = std::fs::remove_dir_all(&whole_dir);

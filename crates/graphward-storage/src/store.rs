@@ -906,23 +906,22 @@ impl Database {
         // every table (so read transactions can open them).
         let fmt = stored_format(&db)?;
         match fmt {
-            // A new file, or a current one; formats 2 and 3 become 4 below (the incoming-edge
-            // delta table is created empty: every edge is in the chunks; each index's entries
-            // are counted).
-            0 | 2 | 3 | tables::FORMAT_VERSION => {}
+            // A new file, or a current one.
+            0 | tables::FORMAT_VERSION => {}
             1 | crate::migrate::FORMAT_MIGRATING_FROM_1 => {
                 crate::migrate::v1_to_v2(&db, name, fmt, crate::migrate::BATCH, None)?;
+            }
+            // An adjacency chunk per (node, type): rebuilt in the format 5 layout.
+            2..=4 | crate::migrate::FORMAT_MIGRATING_TO_5 => {
+                crate::migrate::v4_to_v5(&db, name, fmt, crate::migrate::BATCH, None)?;
             }
             other => return Err(unsupported_format(name, other)),
         }
         let fmt = stored_format(&db)?;
         let wtxn = db.begin_write().map_err(st)?;
         {
-            if !matches!(fmt, 0 | 2 | 3 | tables::FORMAT_VERSION) {
+            if !matches!(fmt, 0 | tables::FORMAT_VERSION) {
                 return Err(unsupported_format(name, fmt));
-            }
-            if fmt == 2 || fmt == 3 {
-                tables::recount_indexes(&wtxn)?;
             }
             let mut t = tables::open_write(&wtxn)?;
             if fmt != tables::FORMAT_VERSION {
@@ -1187,13 +1186,14 @@ impl<'t> WriteState<'t> {
             local: TokenCache::default(),
             label_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
+            bbuf: Vec::with_capacity(codec::REL_BLOCK_BYTES),
             idx: IndexWrites::default(),
             recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
             poisoned: false,
             dirty: false,
             touched: BTreeSet::new(),
             touched_rels: BTreeSet::new(),
-            in_added: 0,
+            rels_added: 0,
         })
     }
 }
@@ -2186,6 +2186,8 @@ struct WriteState<'t> {
     /// Label counts touched by this transaction (absolute values).
     label_counts: HashMap<u32, u64>,
     buf: Vec<u8>,
+    /// The block a relationship record is written into.
+    bbuf: Vec<u8>,
     /// Property index writes (their key buffer and entry counts).
     idx: IndexWrites,
     /// Node ids known to exist (just created, or just returned by an index seek); cleared by
@@ -2203,7 +2205,7 @@ struct WriteState<'t> {
     /// constraint exists: checked at commit like `touched`.
     touched_rels: BTreeSet<u64>,
     /// Incoming edges this transaction added to the delta table (bounds the merge at commit).
-    in_added: u64,
+    rels_added: u64,
 }
 
 #[allow(dead_code)]
@@ -2733,8 +2735,13 @@ impl<'t> WriteState<'t> {
     fn write_rel(&mut self, id: u64, d: &RelData) -> Result<()> {
         codec::encode_rel(&mut self.buf, d);
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
-        tabs.rels.insert(id, self.buf.as_slice()).map_err(st)?;
-        Ok(())
+        tables::rel_put(
+            &mut tabs.rels,
+            &mut tabs.rel_tail,
+            &mut self.bbuf,
+            id,
+            &self.buf,
+        )
     }
 
     /// Writes the counters before the commit; `None` when nothing was written.
@@ -2748,10 +2755,10 @@ impl<'t> WriteState<'t> {
         counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
         let idx_counts = std::mem::take(&mut self.idx.counts);
-        let in_added = self.in_added;
+        let rels_added = self.rels_added;
         {
             let tabs = self.tabs_mut()?;
-            merge_in_delta(tabs, counters.rel_count, in_added)?;
+            merge_deltas(tabs, counters.rel_count, rels_added)?;
             counters.store(tabs)?;
             for (l, c) in label_counts {
                 if c == 0 {
@@ -2813,24 +2820,33 @@ impl IndexWrites {
 /// The property index table of a write transaction.
 type PropIdxTable<'t> = redb::Table<'t, &'static [u8], ()>;
 
-/// Bounded merge of the incoming-edge delta table at commit: when it holds more than
-/// [`tables::in_delta_target`] entries, the next window of it (at most twice what this
+/// Bounded merge of the adjacency delta tables at commit: when one holds more than
+/// [`tables::delta_target`] entries, the next window of it (at most twice what this
 /// transaction added, plus 1024) moves into the chunks, so the delta stays near its target
 /// size and no commit does more than a bounded multiple of its own work.
-fn merge_in_delta(tabs: &mut WTabs<'_>, rels: u64, added: u64) -> Result<()> {
-    let len = tabs.inc_delta.len().map_err(st)?;
-    let target = tables::in_delta_target(rels);
-    if len <= target {
-        return Ok(());
-    }
-    let max = (len - target).min(added.saturating_mul(2).saturating_add(1024));
-    let cursor = tabs.meta_get(tables::IN_DELTA_CURSOR)?;
+fn merge_deltas(tabs: &mut WTabs<'_>, rels: u64, added: u64) -> Result<()> {
+    let target = tables::delta_target(rels);
     let mut buf = Vec::new();
-    let next = tables::in_delta_merge(&mut tabs.inc, &mut tabs.inc_delta, &mut buf, cursor, max)?;
-    if next != cursor {
-        tabs.meta
-            .insert(tables::IN_DELTA_CURSOR, next)
-            .map_err(st)?;
+    for outgoing in [true, false] {
+        let (chunks, delta, cursor_key) = if outgoing {
+            (&mut tabs.out, &mut tabs.out_delta, tables::OUT_DELTA_CURSOR)
+        } else {
+            (&mut tabs.inc, &mut tabs.inc_delta, tables::IN_DELTA_CURSOR)
+        };
+        let len = delta.len().map_err(st)?;
+        if len <= target {
+            continue;
+        }
+        let max = (len - target).min(added.saturating_mul(2).saturating_add(1024));
+        let cursor = tabs
+            .meta
+            .get(cursor_key)
+            .map_err(st)?
+            .map_or(0, |g| g.value());
+        let next = tables::delta_merge(chunks, delta, &mut buf, cursor, max)?;
+        if next != cursor {
+            tabs.meta.insert(cursor_key, next).map_err(st)?;
+        }
     }
     Ok(())
 }
@@ -3016,9 +3032,9 @@ impl GraphWrite for WriteState<'_> {
             };
             w.update_rel(id, None, &d)?;
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            tables::adj_insert(&mut tabs.out, &mut w.buf, src, t, id, dst)?;
-            tables::in_insert(&mut tabs.inc_delta, dst, t, id, src)?;
-            w.in_added += 1;
+            tables::edge_insert(&mut tabs.out_delta, src, t, id, dst)?;
+            tables::edge_insert(&mut tabs.inc_delta, dst, t, id, src)?;
+            w.rels_added += 1;
             w.counters.next_rel = id
                 .checked_add(1)
                 .ok_or_else(|| Error::internal("relationship id space exhausted"))?;
@@ -3185,12 +3201,19 @@ impl GraphWrite for WriteState<'_> {
             };
             let entries = rel_index_entries(&w.schemas, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            tabs.rels.remove(id).map_err(st)?;
+            tables::rel_remove(&mut tabs.rels, &mut tabs.rel_tail, &mut w.bbuf, id)?;
             for (sid, _, key) in &entries {
                 w.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
             }
-            tables::adj_remove(&mut tabs.out, &mut w.buf, d.src, d.rel_type, id)?;
-            tables::in_remove(
+            tables::edge_remove(
+                &mut tabs.out,
+                &mut tabs.out_delta,
+                &mut w.buf,
+                d.src,
+                d.rel_type,
+                id,
+            )?;
+            tables::edge_remove(
                 &mut tabs.inc,
                 &mut tabs.inc_delta,
                 &mut w.buf,

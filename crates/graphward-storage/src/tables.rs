@@ -4,9 +4,9 @@
 use graphward_core::{Result, Value};
 use std::ops::Bound;
 
-use redb::{ReadOnlyTable, ReadableTable, Table, TableDefinition};
+use redb::{ReadOnlyTable, ReadableTable, ReadableTableMetadata, Table, TableDefinition};
 
-use crate::codec::{self, NodeData, RelData, SchemaData};
+use crate::codec::{self, AdjEdge, NodeData, RelData, SchemaData};
 use crate::{Edge, ExpandDir};
 
 /// Counters and format marker.
@@ -18,16 +18,29 @@ pub(crate) const TOKEN_NAMES: TableDefinition<(u8, u32), &str> =
     TableDefinition::new("token_names");
 /// `node id -> node record`.
 pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes");
-/// `rel id -> rel record`.
-pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels");
-/// `(src, type, first rel) -> chunk of (rel, dst)` (see [`codec::encode_adj`]).
-pub(crate) const OUT: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_out_v2");
-/// `(dst, type, first rel) -> chunk of (rel, src)`.
-pub(crate) const IN: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_in_v2");
-/// Storage format 3: `(dst, type, rel) -> src`, the incoming edges not yet merged into the
-/// chunks of [`IN`] (see [`in_delta_merge`]). An edge is in exactly one of the two tables.
+/// `last rel id -> block of rel records` (storage format 5): up to
+/// [`codec::REL_BLOCK_CAP`] records of consecutive ids per entry (see
+/// [`codec::encode_rel_block`]), so a relationship without properties costs its record's few
+/// bytes, not a key and an entry of its own.
+pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels_v5");
+/// `rel id -> rel record`: the newest relationships, past the last block of [`RELS`], until
+/// a block of them is complete (see [`rel_put`]). redb packs a leaf only when keys are
+/// appended to it; a block growing in place would leave its leaves about two thirds full.
+pub(crate) const REL_TAIL: TableDefinition<u64, &[u8]> = TableDefinition::new("rels_tail_v5");
+/// `(src, type, rel) of its first edge -> chunk of outgoing edges` (storage format 5): the
+/// edges of all nodes ascending by `(src, type, rel)`, cut into chunks of at most
+/// [`codec::ADJ_CAP`] (see [`codec::encode_adj`]), so a node of few edges shares a chunk with
+/// its neighbours in id order instead of paying a key of its own.
+pub(crate) const OUT: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_out_v5");
+/// `(dst, type, rel) of its first edge -> chunk of incoming edges` (as [`OUT`]).
+pub(crate) const IN: TableDefinition<(u64, u32, u64), &[u8]> = TableDefinition::new("adj_in_v5");
+/// `(src, type, rel) -> dst`: the outgoing edges not yet merged into the chunks of [`OUT`]
+/// (see [`delta_merge`]). An edge is in exactly one of the two tables.
+pub(crate) const OUT_DELTA: TableDefinition<(u64, u32, u64), u64> =
+    TableDefinition::new("adj_out_delta_v5");
+/// `(dst, type, rel) -> src`: the incoming edges not yet merged into the chunks of [`IN`].
 pub(crate) const IN_DELTA: TableDefinition<(u64, u32, u64), u64> =
-    TableDefinition::new("adj_in_delta");
+    TableDefinition::new("adj_in_delta_v5");
 /// `(label, node >> 10) -> the nodes of that chunk carrying the label` (bitmap or list, see
 /// [`codec::label_chunk_offsets`]).
 pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), &[u8]> =
@@ -43,6 +56,21 @@ pub(crate) mod v1 {
     pub(crate) const OUT: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_out");
     pub(crate) const IN: TableDefinition<(u64, u32, u64), u64> = TableDefinition::new("adj_in");
     pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), ()> = TableDefinition::new("label_idx");
+}
+
+/// The adjacency tables of storage formats 2 to 4 (a chunk per `(node, type)`, incoming edges
+/// through a delta table from format 3), dropped by the migration to format 5 (which rebuilds
+/// the adjacency from the relationship records).
+pub(crate) mod v4 {
+    use redb::TableDefinition;
+    /// `rel id -> rel record`.
+    pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels");
+    pub(crate) const OUT: TableDefinition<(u64, u32, u64), &[u8]> =
+        TableDefinition::new("adj_out_v2");
+    pub(crate) const IN: TableDefinition<(u64, u32, u64), &[u8]> =
+        TableDefinition::new("adj_in_v2");
+    pub(crate) const IN_DELTA: TableDefinition<(u64, u32, u64), u64> =
+        TableDefinition::new("adj_in_delta");
 }
 /// `label -> number of nodes`.
 pub(crate) const LABEL_COUNT: TableDefinition<u32, u64> = TableDefinition::new("label_count");
@@ -97,10 +125,10 @@ pub(crate) const KIND_TYPE: u8 = 1;
 pub(crate) const KIND_KEY: u8 = 2;
 
 /// The storage format this code writes. Format 1 (graphward up to the compact encoding) is
-/// migrated on open (see `migrate.rs`); format 2 (no incoming-edge delta table) becomes format
-/// 3 by creating the empty [`IN_DELTA`] table; formats 2 and 3 become format 4 by counting
-/// each index's entries into [`INDEX_COUNT`].
-pub(crate) const FORMAT_VERSION: u64 = 4;
+/// migrated on open (see `migrate.rs`); formats 2 to 4 (an adjacency chunk per node and type)
+/// are migrated to format 5 by rebuilding the adjacency from the relationship records (and,
+/// for 2 and 3, counting each index's entries into [`INDEX_COUNT`]).
+pub(crate) const FORMAT_VERSION: u64 = 5;
 
 /// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
 /// disk is full, or redb refuses work after such a failure until the file is reopened).
@@ -138,8 +166,10 @@ pub(crate) fn copy_all(r: &redb::ReadTransaction, w: &redb::WriteTransaction) ->
     copy_table(r, w, TOKEN_NAMES)?;
     copy_table(r, w, NODES)?;
     copy_table(r, w, RELS)?;
+    copy_table(r, w, REL_TAIL)?;
     copy_table(r, w, OUT)?;
     copy_table(r, w, IN)?;
+    copy_table(r, w, OUT_DELTA)?;
     copy_table(r, w, IN_DELTA)?;
     copy_table(r, w, LABEL_IDX)?;
     copy_table(r, w, LABEL_COUNT)?;
@@ -182,8 +212,10 @@ pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL> {
     pub token_names: TN,
     pub nodes: R,
     pub rels: R,
+    pub rel_tail: R,
     pub out: A,
     pub inc: A,
+    pub out_delta: DL,
     pub inc_delta: DL,
     pub label_idx: LI,
     pub label_count: LC,
@@ -225,8 +257,10 @@ pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
         token_names: txn.open_table(TOKEN_NAMES).map_err(st)?,
         nodes: txn.open_table(NODES).map_err(st)?,
         rels: txn.open_table(RELS).map_err(st)?,
+        rel_tail: txn.open_table(REL_TAIL).map_err(st)?,
         out: txn.open_table(OUT).map_err(st)?,
         inc: txn.open_table(IN).map_err(st)?,
+        out_delta: txn.open_table(OUT_DELTA).map_err(st)?,
         inc_delta: txn.open_table(IN_DELTA).map_err(st)?,
         label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
         label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
@@ -243,8 +277,10 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
         token_names: txn.open_table(TOKEN_NAMES).map_err(st)?,
         nodes: txn.open_table(NODES).map_err(st)?,
         rels: txn.open_table(RELS).map_err(st)?,
+        rel_tail: txn.open_table(REL_TAIL).map_err(st)?,
         out: txn.open_table(OUT).map_err(st)?,
         inc: txn.open_table(IN).map_err(st)?,
+        out_delta: txn.open_table(OUT_DELTA).map_err(st)?,
         inc_delta: txn.open_table(IN_DELTA).map_err(st)?,
         label_idx: txn.open_table(LABEL_IDX).map_err(st)?,
         label_count: txn.open_table(LABEL_COUNT).map_err(st)?,
@@ -391,11 +427,49 @@ pub(crate) trait Src {
         Ok(self.tabs().nodes.get(id).map_err(st)?.is_some())
     }
 
-    fn rel_data(&self, id: u64) -> Result<Option<RelData>> {
-        match self.tabs().rels.get(id).map_err(st)? {
-            Some(g) => Ok(Some(codec::decode_rel(g.value())?)),
+    /// Runs `f` on the record of relationship `id` (`None` when there is none).
+    fn with_rel<T>(&self, id: u64, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<Option<T>> {
+        let Some(e) = self.tabs().rels.range(id..).map_err(st)?.next() else {
+            return match self.tabs().rel_tail.get(id).map_err(st)? {
+                Some(g) => f(g.value()).map(Some),
+                None => Ok(None),
+            };
+        };
+        let (k, v) = e.map_err(st)?;
+        match codec::rel_block_get(k.value(), v.value(), id)? {
+            Some(rec) => f(rec).map(Some),
             None => Ok(None),
         }
+    }
+
+    fn rel_data(&self, id: u64) -> Result<Option<RelData>> {
+        self.with_rel(id, codec::decode_rel)
+    }
+
+    /// Relationship ids from `start` on, ascending, lazily (one block decoded at a time).
+    fn rel_ids_from(&self, start: u64) -> Result<BoxIter<'_, u64>> {
+        let blocks =
+            self.tabs()
+                .rels
+                .range(start..)
+                .map_err(st)?
+                .flat_map(move |e| -> Vec<Result<u64>> {
+                    let (k, v) = match e {
+                        Ok(kv) => kv,
+                        Err(e) => return vec![Err(st(e))],
+                    };
+                    codec::RelBlockReader::new(k.value(), v.value())
+                        .map(|r| r.map(|(id, _)| id))
+                        .filter(|r| r.as_ref().map_or(true, |id| *id >= start))
+                        .collect()
+                });
+        let tail = self
+            .tabs()
+            .rel_tail
+            .range(start..)
+            .map_err(st)?
+            .map(|e| e.map(|(k, _)| k.value()).map_err(st));
+        Ok(Box::new(blocks.chain(tail)))
     }
 
     fn node_labels_ids(&self, id: u64) -> Result<Option<Vec<u32>>> {
@@ -413,10 +487,7 @@ pub(crate) trait Src {
     }
 
     fn rel_prop(&self, id: u64, key: u32) -> Result<Option<Value>> {
-        match self.tabs().rels.get(id).map_err(st)? {
-            Some(g) => codec::rel_prop(g.value(), key),
-            None => Ok(None),
-        }
+        Ok(self.with_rel(id, |r| codec::rel_prop(r, key))?.flatten())
     }
 
     /// Counts edges without materializing them.
@@ -427,44 +498,62 @@ pub(crate) trait Src {
         types: Option<&[u32]>,
         skip_self_loops: bool,
     ) -> Result<u64> {
+        let mut n = 0u64;
+        for e in self.edge_iter(node, outgoing, types, skip_self_loops)? {
+            e?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// The chunked edges `(type, rel, other)` of `node` with a type in `ty_lo..=ty_hi` in one
+    /// stored direction, ascending, lazily (one chunk decoded at a time): from the chunk that
+    /// holds `(node, ty_lo, 0)` to the last one whose key is at most `(node, ty_hi, MAX)`.
+    fn chunk_span(
+        &self,
+        outgoing: bool,
+        node: u64,
+        ty_lo: u32,
+        ty_hi: u32,
+    ) -> Result<BoxIter<'_, (u32, u64, u64)>> {
         let table = if outgoing {
             &self.tabs().out
         } else {
             &self.tabs().inc
         };
-        let mut n = 0u64;
-        let mut scan = |lo: (u64, u32, u64), hi: (u64, u32, u64)| -> Result<()> {
-            for e in table.range(lo..=hi).map_err(st)? {
-                let (k, v) = e.map_err(st)?;
-                if skip_self_loops {
-                    for (_, other) in codec::decode_adj(k.value().2, v.value())? {
-                        if other != node {
-                            n += 1;
+        let lo = (node, ty_lo, 0u64);
+        let hi = (node, ty_hi, u64::MAX);
+        let start = match table.range(..=lo).map_err(st)?.next_back() {
+            Some(e) => e.map_err(st)?.0.value(),
+            None => lo,
+        };
+        let chunks = table.range(start..=hi).map_err(st)?;
+        Ok(Box::new(chunks.flat_map(
+            move |e| -> Vec<Result<(u32, u64, u64)>> {
+                let (_, v) = match e {
+                    Ok(kv) => kv,
+                    Err(e) => return vec![Err(st(e))],
+                };
+                let mut out = Vec::new();
+                for x in codec::AdjReader::new(v.value()) {
+                    match x {
+                        Ok((n, t, rel, other)) => {
+                            if (n, t) > (node, ty_hi) {
+                                break;
+                            }
+                            if n == node && t >= ty_lo {
+                                out.push(Ok((t, rel, other)));
+                            }
+                        }
+                        Err(e) => {
+                            out.push(Err(e));
+                            break;
                         }
                     }
-                } else {
-                    n += codec::adj_len(v.value())?;
                 }
-            }
-            if !outgoing {
-                for e in self.tabs().inc_delta.range(lo..=hi).map_err(st)? {
-                    let (_, v) = e.map_err(st)?;
-                    if !(skip_self_loops && v.value() == node) {
-                        n += 1;
-                    }
-                }
-            }
-            Ok(())
-        };
-        match types {
-            None => scan((node, 0, 0), (node, u32::MAX, u64::MAX))?,
-            Some(ts) => {
-                for &t in ts {
-                    scan((node, t, 0), (node, t, u64::MAX))?;
-                }
-            }
-        }
-        Ok(n)
+                out
+            },
+        )))
     }
 
     fn all_node_ids(&self) -> Result<Vec<u64>> {
@@ -477,21 +566,11 @@ pub(crate) trait Src {
     }
 
     fn all_rel_ids(&self) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        for e in self.tabs().rels.range::<u64>(..).map_err(st)? {
-            let (k, _) = e.map_err(st)?;
-            out.push(k.value());
-        }
-        Ok(out)
+        self.rel_ids_from(0)?.collect()
     }
 
     /// Ids of one id-keyed table (`nodes` or `rels`) after `after`, at most `limit`.
     fn ids_page(&self, rels: bool, after: Option<u64>, limit: usize) -> Result<Vec<u64>> {
-        let t = if rels {
-            &self.tabs().rels
-        } else {
-            &self.tabs().nodes
-        };
         let start = match after {
             Some(a) => match a.checked_add(1) {
                 Some(s) => s,
@@ -503,7 +582,10 @@ pub(crate) trait Src {
         if limit == 0 {
             return Ok(out);
         }
-        for e in t.range(start..).map_err(st)? {
+        if rels {
+            return self.rel_ids_from(start)?.take(limit).collect();
+        }
+        for e in self.tabs().nodes.range(start..).map_err(st)? {
             let (k, _) = e.map_err(st)?;
             out.push(k.value());
             if out.len() >= limit {
@@ -626,12 +708,10 @@ pub(crate) trait Src {
 
     /// Ids of the `nodes` or `rels` table, ascending, lazily.
     fn id_iter(&self, rels: bool) -> Result<BoxIter<'_, u64>> {
-        let t = if rels {
-            &self.tabs().rels
-        } else {
-            &self.tabs().nodes
-        };
-        let r = t.range::<u64>(..).map_err(st)?;
+        if rels {
+            return self.rel_ids_from(0);
+        }
+        let r = self.tabs().nodes.range::<u64>(..).map_err(st)?;
         Ok(Box::new(r.map(|e| e.map(|(k, _)| k.value()).map_err(st))))
     }
 
@@ -667,8 +747,8 @@ pub(crate) trait Src {
     }
 
     /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]); one
-    /// adjacency chunk is decoded at a time. Incoming edges merge the chunks with the delta
-    /// table ([`IN_DELTA`]), in (type, rel) order like the chunks alone.
+    /// adjacency chunk is decoded at a time, merged with the direction's delta table
+    /// ([`OUT_DELTA`], [`IN_DELTA`]) in (type, rel) order like the chunks alone.
     fn edge_iter(
         &self,
         node: u64,
@@ -676,45 +756,25 @@ pub(crate) trait Src {
         types: Option<&[u32]>,
         skip_self_loops: bool,
     ) -> Result<BoxIter<'_, Edge>> {
-        let table = if outgoing {
-            &self.tabs().out
+        let delta_table = if outgoing {
+            &self.tabs().out_delta
         } else {
-            &self.tabs().inc
+            &self.tabs().inc_delta
         };
         let mut spans = Vec::new();
         match types {
-            None => spans.push(((node, 0u32, 0u64), (node, u32::MAX, u64::MAX))),
+            None => spans.push((0u32, u32::MAX)),
             Some(ts) => {
                 for &t in ts {
-                    spans.push(((node, t, 0u64), (node, t, u64::MAX)));
+                    spans.push((t, t));
                 }
             }
         }
         let mut parts: Vec<BoxIter<'_, (u32, u64, u64)>> = Vec::with_capacity(spans.len());
-        for (lo, hi) in spans {
-            let chunks = table.range(lo..=hi).map_err(st)?.flat_map(
-                move |e| -> Vec<Result<(u32, u64, u64)>> {
-                    let decoded = e.map_err(st).and_then(|(k, v)| {
-                        let k = k.value();
-                        codec::decode_adj(k.2, v.value()).map(|edges| (k.1, edges))
-                    });
-                    match decoded {
-                        Ok((ty, edges)) => edges
-                            .into_iter()
-                            .map(|(rel, other)| Ok((ty, rel, other)))
-                            .collect(),
-                        Err(e) => vec![Err(e)],
-                    }
-                },
-            );
-            if outgoing {
-                parts.push(Box::new(chunks));
-                continue;
-            }
-            let mut delta = self
-                .tabs()
-                .inc_delta
-                .range(lo..=hi)
+        for (t_lo, t_hi) in spans {
+            let chunks = self.chunk_span(outgoing, node, t_lo, t_hi)?;
+            let mut delta = delta_table
+                .range((node, t_lo, 0u64)..=(node, t_hi, u64::MAX))
                 .map_err(st)?
                 .map(|e| {
                     e.map_err(st).map(|(k, v)| {
@@ -724,7 +784,7 @@ pub(crate) trait Src {
                 })
                 .peekable();
             if delta.peek().is_none() {
-                parts.push(Box::new(chunks));
+                parts.push(chunks);
             } else {
                 parts.push(Box::new(MergeEdges {
                     a: chunks.peekable(),
@@ -828,16 +888,16 @@ pub(crate) trait Src {
     }
 
     fn has_relationships(&self, node: u64) -> Result<bool> {
-        let t = self.tabs();
-        let lo = (node, 0u32, 0u64);
-        let hi = (node, u32::MAX, u64::MAX);
-        if t.out.range(lo..=hi).map_err(st)?.next().is_some() {
-            return Ok(true);
+        for outgoing in [true, false] {
+            if self
+                .edge_iter(node, outgoing, None, false)?
+                .next()
+                .is_some()
+            {
+                return Ok(true);
+            }
         }
-        if t.inc.range(lo..=hi).map_err(st)?.next().is_some() {
-            return Ok(true);
-        }
-        Ok(t.inc_delta.range(lo..=hi).map_err(st)?.next().is_some())
+        Ok(false)
     }
 
     /// Nodes under one index key.
@@ -985,162 +1045,151 @@ where
 }
 
 // ---------------------------------------------------------------------------------------------
-// writes to the chunked tables (storage format 2)
+// writes to the adjacency (storage format 5)
 
 /// An adjacency table of a write transaction.
 pub(crate) type AdjTable<'t> = Table<'t, (u64, u32, u64), &'static [u8]>;
 /// The label table of a write transaction.
 pub(crate) type LabelTable<'t> = Table<'t, (u32, u64), &'static [u8]>;
+/// An adjacency delta table of a write transaction.
+pub(crate) type DeltaTable<'t> = Table<'t, (u64, u32, u64), u64>;
 
-/// An adjacency chunk: the rel id of its key and its edges `(rel, other)`.
-type AdjChunk = (u64, Vec<(u64, u64)>);
+/// The key of an edge in the adjacency (and of the chunk it starts).
+type AdjKey = (u64, u32, u64);
 
-/// The chunk of `(node, ty)` that holds (or would hold) `rel`: the last one whose first rel
-/// is at most `rel`, else the first one. `None` when the node has no such chunk.
-fn adj_chunk_of(t: &AdjTable<'_>, node: u64, ty: u32, rel: u64) -> Result<Option<AdjChunk>> {
-    let found = match t
-        .range((node, ty, 0u64)..=(node, ty, rel))
-        .map_err(st)?
-        .next_back()
-    {
+fn adj_key(e: &AdjEdge) -> AdjKey {
+    (e.0, e.1, e.2)
+}
+
+/// A chunk: its key, its edges, and the key of the chunk after it (the end of its span).
+type Chunk = (AdjKey, Vec<AdjEdge>, Option<AdjKey>);
+
+/// The chunk that holds (or would hold) the edge of key `k`: the last one whose key is at
+/// most `k`, else the first one. `None` when the table is empty.
+fn chunk_at(t: &AdjTable<'_>, k: AdjKey) -> Result<Option<Chunk>> {
+    let found = match t.range(..=k).map_err(st)?.next_back() {
         Some(e) => Some(e.map_err(st)?),
-        None => match t
-            .range((node, ty, rel)..=(node, ty, u64::MAX))
-            .map_err(st)?
-            .next()
-        {
+        None => match t.range(k..).map_err(st)?.next() {
             Some(e) => Some(e.map_err(st)?),
             None => None,
         },
     };
-    match found {
-        Some((k, v)) => {
-            let first = k.value().2;
-            Ok(Some((first, codec::decode_adj(first, v.value())?)))
-        }
-        None => Ok(None),
+    let Some((key, v)) = found else {
+        return Ok(None);
+    };
+    let key = key.value();
+    let edges = codec::decode_adj(v.value())?;
+    if edges.first().map(adj_key) != Some(key) {
+        return Err(codec::corrupt(
+            "adjacency chunk key differs from its first edge",
+        ));
     }
-}
-
-/// Writes the chunk `edges` of `(node, ty)` that was stored under `old_first` (if any).
-fn adj_put(
-    t: &mut AdjTable<'_>,
-    buf: &mut Vec<u8>,
-    node: u64,
-    ty: u32,
-    old_first: Option<u64>,
-    edges: &[(u64, u64)],
-) -> Result<()> {
-    let new_first = edges.first().map(|e| e.0);
-    if let Some(f) = old_first {
-        if new_first != Some(f) {
-            t.remove((node, ty, f)).map_err(st)?;
-        }
-    }
-    if let Some(f) = new_first {
-        codec::encode_adj(buf, edges);
-        t.insert((node, ty, f), buf.as_slice()).map_err(st)?;
-    }
-    Ok(())
-}
-
-/// Adds the edge `rel -> other` to the adjacency of `(node, ty)`. New relationships have the
-/// largest id so far: they append to the last chunk (a full one starts a new chunk); an
-/// insert in the middle of a full chunk splits it in two.
-pub(crate) fn adj_insert(
-    t: &mut AdjTable<'_>,
-    buf: &mut Vec<u8>,
-    node: u64,
-    ty: u32,
-    rel: u64,
-    other: u64,
-) -> Result<()> {
-    // The common case, a new relationship (the largest id so far): one lookup of the last
-    // chunk, and the edge appended to its bytes (or a new chunk when it is full or there is
-    // none). `append` is the key to write `buf` under.
-    let append = match t
-        .range((node, ty, 0u64)..=(node, ty, u64::MAX))
+    let next = match t
+        .range((Bound::Excluded(key), Bound::Unbounded))
         .map_err(st)?
-        .next_back()
+        .next()
     {
-        None => {
-            codec::encode_adj(buf, &[(rel, other)]);
-            Some(rel)
-        }
-        Some(e) => {
-            let (k, v) = e.map_err(st)?;
-            let (first, v) = (k.value().2, v.value());
-            let (n, last, header) = codec::adj_tail(first, v)?;
-            if first > rel || rel <= last {
-                None
-            } else if n >= codec::ADJ_CAP {
-                codec::encode_adj(buf, &[(rel, other)]);
-                Some(rel)
-            } else {
-                buf.clear();
-                codec::put_varint(buf, n as u64 + 1);
-                buf.extend_from_slice(v.get(header..).unwrap_or(&[]));
-                codec::put_varint(buf, rel - last);
-                codec::put_varint(buf, other);
-                Some(first)
-            }
-        }
+        Some(e) => Some(e.map_err(st)?.0.value()),
+        None => None,
     };
-    if let Some(key) = append {
-        t.insert((node, ty, key), buf.as_slice()).map_err(st)?;
-        return Ok(());
-    }
-    let Some((first, mut edges)) = adj_chunk_of(t, node, ty, rel)? else {
-        return adj_put(t, buf, node, ty, None, &[(rel, other)]);
-    };
-    match edges.binary_search_by_key(&rel, |e| e.0) {
-        Ok(i) => {
-            if let Some(e) = edges.get_mut(i) {
-                e.1 = other;
-            }
-            adj_put(t, buf, node, ty, Some(first), &edges)
-        }
-        Err(i) if i == edges.len() && edges.len() >= codec::ADJ_CAP => {
-            adj_put(t, buf, node, ty, None, &[(rel, other)])
-        }
-        Err(i) => {
-            edges.insert(i, (rel, other));
-            if edges.len() > codec::ADJ_CAP {
-                let right = edges.split_off(edges.len() / 2);
-                adj_put(t, buf, node, ty, Some(first), &edges)?;
-                adj_put(t, buf, node, ty, None, &right)
-            } else {
-                adj_put(t, buf, node, ty, Some(first), &edges)
-            }
-        }
-    }
+    Ok(Some((key, edges, next)))
 }
 
-/// Removes the edge `rel` from the adjacency of `(node, ty)` (no-op when absent).
-pub(crate) fn adj_remove(
+/// Writes `edges` (ascending) in place of the chunk stored under `old` (if any): under the
+/// key of its first edge, cut into chunks three quarters full when it outgrew
+/// [`codec::ADJ_CAP`]; an empty list removes the chunk.
+fn chunk_write(
     t: &mut AdjTable<'_>,
     buf: &mut Vec<u8>,
-    node: u64,
-    ty: u32,
-    rel: u64,
+    old: Option<AdjKey>,
+    edges: &[AdjEdge],
 ) -> Result<()> {
-    let Some((first, mut edges)) = adj_chunk_of(t, node, ty, rel)? else {
+    if let Some(k) = old {
+        if edges.first().map(adj_key) != Some(k) {
+            t.remove(k).map_err(st)?;
+        }
+    }
+    if edges.is_empty() {
         return Ok(());
+    }
+    let pieces = if edges.len() <= codec::ADJ_CAP {
+        1
+    } else {
+        edges.len().div_ceil(codec::ADJ_CAP * 3 / 4)
     };
-    if let Ok(i) = edges.binary_search_by_key(&rel, |e| e.0) {
-        edges.remove(i);
-        adj_put(t, buf, node, ty, Some(first), &edges)?;
+    for piece in edges.chunks(edges.len().div_ceil(pieces)) {
+        if let Some(first) = piece.first() {
+            codec::encode_adj(buf, piece);
+            t.insert(adj_key(first), buf.as_slice()).map_err(st)?;
+        }
     }
     Ok(())
 }
 
-/// The incoming-edge delta table of a write transaction.
-pub(crate) type DeltaTable<'t> = Table<'t, (u64, u32, u64), u64>;
+/// Inserts `edges` (ascending by key) into the chunks of an adjacency table: each chunk they
+/// fall in is read and written once for all of them (an edge already there takes the new
+/// other end).
+pub(crate) fn chunks_insert(
+    t: &mut AdjTable<'_>,
+    buf: &mut Vec<u8>,
+    edges: &[AdjEdge],
+) -> Result<()> {
+    let mut i = 0;
+    while let Some(e) = edges.get(i) {
+        let (old, chunk, next) = match chunk_at(t, adj_key(e))? {
+            Some((k, c, n)) => (Some(k), c, n),
+            None => (None, Vec::new(), None),
+        };
+        let rest = edges.get(i..).unwrap_or(&[]);
+        let n = rest
+            .iter()
+            .take_while(|x| next.is_none_or(|nk| adj_key(x) < nk))
+            .count()
+            .max(1);
+        let new = rest.get(..n).unwrap_or(&[]);
+        let mut merged = Vec::with_capacity(chunk.len() + new.len());
+        let (mut a, mut b) = (chunk.iter().peekable(), new.iter().peekable());
+        loop {
+            let take = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => adj_key(x).cmp(&adj_key(y)),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => break,
+            };
+            match take {
+                std::cmp::Ordering::Less => merged.extend(a.next().copied()),
+                std::cmp::Ordering::Greater => merged.extend(b.next().copied()),
+                std::cmp::Ordering::Equal => {
+                    a.next();
+                    merged.extend(b.next().copied());
+                }
+            }
+        }
+        chunk_write(t, buf, old, &merged)?;
+        i += n;
+    }
+    Ok(())
+}
 
-/// Adds the incoming edge `rel` from `other` to `node`: into the delta table, one small
-/// entry (the chunks of [`IN`] are keyed by the target node, which a load meets in random
-/// order; writing them there would rewrite most of their pages in every transaction).
-pub(crate) fn in_insert(
+/// Removes the edge of key `k` from the chunks of an adjacency table; whether it was there.
+fn chunks_remove(t: &mut AdjTable<'_>, buf: &mut Vec<u8>, k: AdjKey) -> Result<bool> {
+    let Some((old, mut edges, _)) = chunk_at(t, k)? else {
+        return Ok(false);
+    };
+    match edges.binary_search_by_key(&k, adj_key) {
+        Ok(i) => {
+            edges.remove(i);
+            chunk_write(t, buf, Some(old), &edges)?;
+            Ok(true)
+        }
+        Err(_) => Ok(false),
+    }
+}
+
+/// Adds the edge `rel` of `(node, ty)` to `other` in one direction: into its delta table, one
+/// small entry (the chunks are keyed by node, which a load meets in random order; writing them
+/// there would rewrite most of their pages in every transaction).
+pub(crate) fn edge_insert(
     delta: &mut DeltaTable<'_>,
     node: u64,
     ty: u32,
@@ -1151,10 +1200,10 @@ pub(crate) fn in_insert(
     Ok(())
 }
 
-/// Removes the incoming edge `rel` of `(node, ty)` from the delta table or the chunks
-/// (no-op when absent).
-pub(crate) fn in_remove(
-    inc: &mut AdjTable<'_>,
+/// Removes the edge `rel` of `(node, ty)` in one direction from the delta table or the
+/// chunks (no-op when absent).
+pub(crate) fn edge_remove(
+    chunks: &mut AdjTable<'_>,
     delta: &mut DeltaTable<'_>,
     buf: &mut Vec<u8>,
     node: u64,
@@ -1164,34 +1213,36 @@ pub(crate) fn in_remove(
     if delta.remove((node, ty, rel)).map_err(st)?.is_some() {
         return Ok(());
     }
-    adj_remove(inc, buf, node, ty, rel)
+    chunks_remove(chunks, buf, (node, ty, rel))?;
+    Ok(())
 }
 
-/// `meta` key: the target node the next merge of the delta table starts at.
+/// `meta` keys: the node the next merge of each delta table starts at.
+pub(crate) const OUT_DELTA_CURSOR: &str = "out_delta_cursor";
 pub(crate) const IN_DELTA_CURSOR: &str = "in_delta_cursor";
 
-/// The number of entries the delta table may hold before commits merge it into the chunks,
+/// The number of entries a delta table may hold before commits merge it into the chunks,
 /// for a graph of `rels` relationships: about √(rels × 2048), at least 4096. A commit of `b`
 /// new relationships then writes about `delta bytes + chunk bytes × b / size` (the delta's
 /// pages it touches, and the window of chunks the merge rewrites), which this size keeps
 /// near its minimum (measured with `tests/bench.rs layout`: factors 256 to 32768 tried,
 /// 2048 wrote least for batches of 10,000).
-pub(crate) fn in_delta_target(rels: u64) -> u64 {
+pub(crate) fn delta_target(rels: u64) -> u64 {
     rels.saturating_mul(2048).isqrt().max(4096)
 }
 
-/// Moves up to `max` entries of the delta table into the chunks, in key order from the target
-/// node `cursor` on (wrapping around once), so successive commits sweep the node id space and
+/// Moves up to `max` entries of a delta table into the chunks, in key order from the node
+/// `cursor` on (wrapping around once), so successive commits sweep the node id space and
 /// each rewrites one window of the chunk table. Returns the node the next merge starts at.
-pub(crate) fn in_delta_merge(
-    inc: &mut AdjTable<'_>,
+pub(crate) fn delta_merge(
+    chunks: &mut AdjTable<'_>,
     delta: &mut DeltaTable<'_>,
     buf: &mut Vec<u8>,
     cursor: u64,
     max: u64,
 ) -> Result<u64> {
     let max = usize::try_from(max).unwrap_or(usize::MAX);
-    let mut moved: Vec<((u64, u32, u64), u64)> = Vec::new();
+    let mut moved: Vec<AdjEdge> = Vec::new();
     let mut next = cursor;
     for start in [cursor, 0] {
         let left = max.saturating_sub(moved.len());
@@ -1205,7 +1256,7 @@ pub(crate) fn in_delta_merge(
             if start == 0 && k.0 >= cursor && cursor != 0 {
                 break;
             }
-            moved.push((k, v.value()));
+            moved.push((k.0, k.1, k.2, v.value()));
             if moved.len() - before >= left {
                 break;
             }
@@ -1213,7 +1264,7 @@ pub(crate) fn in_delta_merge(
         // The next merge starts at the node of the last entry moved when the window was
         // full (its remaining entries, if any, come first), else from the beginning.
         next = if moved.len() >= max {
-            moved.last().map_or(0, |m| m.0 .0)
+            moved.last().map_or(0, |m| m.0)
         } else {
             0
         };
@@ -1221,11 +1272,161 @@ pub(crate) fn in_delta_merge(
             break;
         }
     }
-    for &((node, ty, rel), other) in &moved {
-        delta.remove((node, ty, rel)).map_err(st)?;
-        adj_insert(inc, buf, node, ty, rel, other)?;
+    for e in &moved {
+        delta.remove(adj_key(e)).map_err(st)?;
     }
+    moved.sort_unstable();
+    chunks_insert(chunks, buf, &moved)?;
     Ok(next)
+}
+
+// ---------------------------------------------------------------------------------------------
+// writes to the relationship blocks (storage format 5)
+
+/// The relationship table of a write transaction.
+pub(crate) type RelTable<'t> = Table<'t, u64, &'static [u8]>;
+
+/// The block holding (or that would hold) relationship `id`: the first one whose key (last
+/// id) is at least `id`, with a copy of its bytes.
+fn rel_block_at(t: &RelTable<'_>, id: u64) -> Result<Option<(u64, Vec<u8>)>> {
+    match t.range(id..).map_err(st)?.next() {
+        Some(e) => {
+            let (k, v) = e.map_err(st)?;
+            Ok(Some((k.value(), v.value().to_vec())))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Whether a block of `n` records and `bytes` bytes takes one more record of `len` bytes.
+fn rel_block_room(n: usize, bytes: usize, len: usize) -> bool {
+    n < codec::REL_BLOCK_CAP && bytes + len + 20 <= codec::REL_BLOCK_BYTES
+}
+
+/// Writes the records `entries` (ascending) in place of the block stored under `old`: cut
+/// into blocks within the caps, each under its last id; none removes the block.
+fn rel_blocks_write(
+    t: &mut RelTable<'_>,
+    buf: &mut Vec<u8>,
+    old: u64,
+    entries: &[(u64, &[u8])],
+) -> Result<()> {
+    if entries.last().map(|e| e.0) != Some(old) {
+        t.remove(old).map_err(st)?;
+    }
+    let mut start = 0;
+    while start < entries.len() {
+        let mut end = start + 1;
+        let mut bytes = entries.get(start).map_or(0, |e| e.1.len() + 20);
+        while let Some(e) = entries.get(end) {
+            if !rel_block_room(end - start, bytes, e.1.len()) {
+                break;
+            }
+            bytes += e.1.len() + 20;
+            end += 1;
+        }
+        let piece = entries.get(start..end).unwrap_or(&[]);
+        if let Some(last) = piece.last() {
+            codec::encode_rel_block(buf, piece);
+            t.insert(last.0, buf.as_slice()).map_err(st)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// Writes the record `rec` of relationship `id`, new or replacing its old one. One past the
+/// last block goes to the tail table, which hands its complete blocks to the block table
+/// once it holds a few (so blocks are appended whole, each written once).
+pub(crate) fn rel_put(
+    t: &mut RelTable<'_>,
+    tail: &mut RelTable<'_>,
+    buf: &mut Vec<u8>,
+    id: u64,
+    rec: &[u8],
+) -> Result<()> {
+    let Some((key, bytes)) = rel_block_at(t, id)? else {
+        tail.insert(id, rec).map_err(st)?;
+        if tail.len().map_err(st)? >= 4 * codec::REL_BLOCK_CAP as u64 {
+            rel_tail_flush(t, tail, buf)?;
+        }
+        return Ok(());
+    };
+    let mut entries = codec::RelBlockReader::new(key, &bytes).collect::<Result<Vec<_>>>()?;
+    match entries.binary_search_by_key(&id, |e| e.0) {
+        Ok(i) => {
+            if let Some(e) = entries.get_mut(i) {
+                e.1 = rec;
+            }
+        }
+        Err(i) => entries.insert(i, (id, rec)),
+    }
+    rel_blocks_write(t, buf, key, &entries)
+}
+
+/// Moves the complete blocks at the front of the tail table into the block table (the
+/// records after the last complete block stay in the tail).
+fn rel_tail_flush(t: &mut RelTable<'_>, tail: &mut RelTable<'_>, buf: &mut Vec<u8>) -> Result<()> {
+    let mut recs: Vec<(u64, Vec<u8>)> = Vec::new();
+    for e in tail.iter().map_err(st)? {
+        let (k, v) = e.map_err(st)?;
+        recs.push((k.value(), v.value().to_vec()));
+    }
+    let mut start = 0;
+    let mut moved = 0;
+    while start < recs.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        let mut complete = false;
+        while let Some(e) = recs.get(end) {
+            if end > start && !rel_block_room(end - start, bytes, e.1.len()) {
+                complete = true;
+                break;
+            }
+            bytes += e.1.len() + 20;
+            end += 1;
+        }
+        if !complete {
+            break;
+        }
+        let piece: Vec<(u64, &[u8])> = recs
+            .get(start..end)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(i, r)| (*i, r.as_slice()))
+            .collect();
+        if let Some(last) = piece.last() {
+            codec::encode_rel_block(buf, &piece);
+            t.insert(last.0, buf.as_slice()).map_err(st)?;
+        }
+        moved = end;
+        start = end;
+    }
+    for (id, _) in recs.get(..moved).unwrap_or(&[]) {
+        tail.remove(*id).map_err(st)?;
+    }
+    Ok(())
+}
+
+/// Removes the record of relationship `id`; whether there was one.
+pub(crate) fn rel_remove(
+    t: &mut RelTable<'_>,
+    tail: &mut RelTable<'_>,
+    buf: &mut Vec<u8>,
+    id: u64,
+) -> Result<bool> {
+    let Some((key, bytes)) = rel_block_at(t, id)? else {
+        return Ok(tail.remove(id).map_err(st)?.is_some());
+    };
+    let mut entries = codec::RelBlockReader::new(key, &bytes).collect::<Result<Vec<_>>>()?;
+    match entries.binary_search_by_key(&id, |e| e.0) {
+        Ok(i) => {
+            entries.remove(i);
+            rel_blocks_write(t, buf, key, &entries)?;
+            Ok(true)
+        }
+        Err(_) => Ok(false),
+    }
 }
 
 /// Adds `node` to the nodes carrying `label`.

@@ -1,8 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Storage formats: a database file written in format 1 (the checked-in fixture
 //! `fixtures/format-v1.redb`, written by `populate` below with the code of commit a59a159) is
-//! migrated (to format 2, then 3) when opened and then reads exactly like the same graph
-//! written by this build; format 2 and 3 files likewise; a file of an unknown (newer) format is refused with a typed error, never misread.
+//! migrated (to the current format 5) when opened and then reads exactly like the same graph
+//! written by this build; format 2 to 4 files likewise (including a migration interrupted
+//! between two of its transactions); a file of an unknown (newer) format is refused with a
+//! typed error, never misread.
 
 use graphward_core::value::Map;
 use graphward_core::Value;
@@ -241,7 +243,8 @@ fn fixture_dir_of(name: &str) -> TempDir {
 
 /// Writes the fixture graph with the code of this build into `$GW_FIXTURE_OUT/databases/`
 /// (how `fixtures/format-v2.redb` was made, with the code of commit a1fd0fa, and
-/// `fixtures/format-v3.redb` with the code of the commit that added it):
+/// `fixtures/format-v3.redb` and `fixtures/format-v4.redb` with the code of the commits that
+/// added them; format 4 with that of 0cbbaa1):
 /// `GW_FIXTURE_OUT=/tmp/fx cargo test -p graphward-storage --test format write_fixture -- --ignored`
 #[test]
 #[ignore]
@@ -285,7 +288,7 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert!(st.broken_databases().is_empty());
     let old = st.database("old").unwrap();
     assert_eq!(dump(&old), expected);
-    // It takes writes in format 4 and still agrees.
+    // It takes writes in format 5 and still agrees.
     for db in [&old, &new_db] {
         let mut w = db.begin_write().unwrap();
         let a = w.create_node(&["Person".into()], Map::new()).unwrap();
@@ -300,8 +303,10 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     drop(old);
     drop(st);
     let (fmt, tables) = stored_format(&file);
-    assert_eq!(fmt, 4);
-    assert!(tables.contains(&"adj_in_delta".to_string()), "{tables:?}");
+    assert_eq!(fmt, 5);
+    for t in FORMAT_5_ADJACENCY {
+        assert!(tables.contains(&t.to_string()), "{tables:?}");
+    }
     assert!(tables.contains(&"index_entries".to_string()), "{tables:?}");
     for gone in ["adj_out", "adj_in", "label_idx", "nodes_v1", "rels_v1"] {
         assert!(
@@ -309,7 +314,7 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
             "{gone} left in {tables:?}"
         );
     }
-    // Reopened: format 4 as is, same contents; a backup of it opens too.
+    // Reopened: format 5 as is, same contents; a backup of it opens too.
     let st = Storage::open(dir.path()).unwrap();
     let db = st.database("old").unwrap();
     assert_eq!(dump(&db), after);
@@ -322,14 +327,30 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert_eq!(dump(&restored.database("old").unwrap()), after);
 }
 
-/// A format 2 file (no incoming-edge delta table: every edge in the chunks) becomes format 4
-/// when opened (the delta table created empty, each index's entries counted) and reads and
-/// takes writes like a fresh file;
-/// so does the format 3 fixture (written by `write_fixture`, its incoming edges all in the
-/// delta table, the graph being smaller than the delta's target size).
+/// The relationship and adjacency tables of format 5.
+const FORMAT_5_ADJACENCY: [&str; 5] = [
+    "rels_v5",
+    "adj_out_v5",
+    "adj_in_v5",
+    "adj_out_delta_v5",
+    "adj_in_delta_v5",
+];
+/// The relationship and adjacency tables of formats 2 to 4, which the migration to format 5
+/// drops.
+const FORMAT_4_ADJACENCY: [&str; 4] = ["rels", "adj_out_v2", "adj_in_v2", "adj_in_delta"];
+
+/// Files of formats 2 to 4 (an adjacency chunk per node and type) become format 5 when
+/// opened (the adjacency rebuilt from the relationship records; for 2 and 3, each index's
+/// entries counted) and read and take writes like a fresh file: the format 2 fixture (every
+/// edge in the chunks), the format 3 and 4 fixtures (written by `write_fixture`, their
+/// incoming edges all in the delta table, the graph being smaller than its target size).
 #[test]
-fn format_2_file_reads_like_a_fresh_one() {
-    for (name, fmt) in [("format-v2.redb", 2), ("format-v3.redb", 3)] {
+fn format_2_to_4_files_read_like_a_fresh_one() {
+    for (name, fmt) in [
+        ("format-v2.redb", 2),
+        ("format-v3.redb", 3),
+        ("format-v4.redb", 4),
+    ] {
         format_file_reads_like_a_fresh_one(name, fmt);
     }
 }
@@ -339,7 +360,8 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     let file = dir.path().join("databases").join("old.redb");
     let (found, tables) = stored_format(&file);
     assert_eq!(found, fmt);
-    assert_eq!(tables.contains(&"adj_in_delta".to_string()), fmt == 3);
+    assert_eq!(tables.contains(&"adj_in_delta".to_string()), fmt >= 3);
+    assert_eq!(tables.contains(&"index_entries".to_string()), fmt >= 4);
     let fresh_dir = TempDir::new("format-v2-fresh");
     let fresh = Storage::open(fresh_dir.path()).unwrap();
     fresh.create_database("new").unwrap();
@@ -362,8 +384,13 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     drop(old);
     drop(st);
     let (found, tables) = stored_format(&file);
-    assert_eq!(found, 4);
-    assert!(tables.contains(&"adj_in_delta".to_string()), "{tables:?}");
+    assert_eq!(found, 5);
+    for t in FORMAT_5_ADJACENCY {
+        assert!(tables.contains(&t.to_string()), "{tables:?}");
+    }
+    for t in FORMAT_4_ADJACENCY {
+        assert!(!tables.contains(&t.to_string()), "{t} left in {tables:?}");
+    }
     assert!(tables.contains(&"index_entries".to_string()), "{tables:?}");
 }
 
