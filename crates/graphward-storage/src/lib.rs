@@ -49,34 +49,43 @@
 //! | `meta` | counter name | u64 (next ids, node/rel counts, storage format) |
 //! | `tokens` / `token_names` | (kind, name) / (kind, id) | id / name (labels, types, keys) |
 //! | `nodes` | node id | labels + properties by key id ([`codec`]; integers as varints) |
-//! | `rels` | rel id | src, dst, type + properties |
-//! | `adj_out_v2` / `adj_in_v2` | (node, type, first rel) | up to 128 (rel, other node), delta varints |
-//! | `adj_in_delta` | (dst, type, rel) | src: incoming edges not yet merged into `adj_in_v2` |
+//! | `rels_v5` | last rel id of the block | up to 64 records of consecutive ids (src, dst, type + properties), at most 2 KiB unless one record is larger |
+//! | `rels_tail_v5` | rel id | the record of a relationship past the last block (until a block of them is complete) |
+//! | `adj_out_v5` / `adj_in_v5` | (node, type, rel) of the chunk's first edge | up to 64 edges of any nodes ascending by (node, type, rel), in groups per (node, type), delta varints |
+//! | `adj_out_delta_v5` / `adj_in_delta_v5` | (node, type, rel) | other node: edges not yet merged into the chunks |
+//! | `index_entries` | schema id | number of entries of that index in `prop_idx` |
 //! | `label_chunks` / `label_count` | (label, node >> 10) / label | bitmap or offset list / count |
 //! | `prop_idx` | schema id ++ value key ++ node (or relationship) | () (property indexes, uniqueness and key constraints) |
 //! | `schema` | schema id | name, kind (0 index, 1 unique, 2 exists; 3/4 relationship exists/unique), label or type, keys |
 //!
 //! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
 //! an equality seek is one range scan; integers and the node id take as few bytes as their
-//! magnitude needs, in an order-preserving form. `expand` reads the adjacency chunks of one
-//! (node, type) range; a label scan decodes 1024 node ids per chunk. Node and relationship ids
-//! are never reused.
+//! magnitude needs, in an order-preserving form. `expand` reads the adjacency chunks from the
+//! one holding `(node, type, 0)` on, as far as the node's edges go; a label scan decodes 1024
+//! node ids per chunk. Node and relationship ids are never reused.
 //!
-//! Incoming edges (format 3): a new relationship's incoming edge goes to `adj_in_delta`, one
-//! small entry, instead of its target's chunk (a load meets targets in random order, so writing
-//! the chunks rewrote most of `adj_in_v2`'s pages in every transaction). When the delta holds
-//! more than about √(relationships × 2048) entries, each commit moves the next window of it
-//! (in target-node order, at most twice the commit's own new edges + 1024) into the chunks, so
-//! a commit writes the delta pages it touches plus one window of chunks. An edge is in exactly
-//! one of the two tables; reads (expand, degree, DETACH DELETE, relationship deletes) merge
-//! them in (type, rel) order.
+//! Edges through deltas: a new relationship's edges go to `adj_out_delta_v5` and
+//! `adj_in_delta_v5`, one small entry each, instead of their nodes' chunks (a load meets nodes
+//! in random order, so writing the chunks rewrote most of their pages in every transaction).
+//! When a delta holds more than about √(relationships × 2048) entries, each commit moves the
+//! next window of it (in node order, at most twice the commit's own new edges + 1024) into
+//! the chunks, each chunk read and written once, so a commit writes the delta pages it touches
+//! plus one window of chunks. An edge is in exactly one of the two tables; reads (expand,
+//! degree, DETACH DELETE, relationship deletes) merge them in (type, rel) order.
 //!
-//! The storage format is `meta["format"]`: 3 is written; a format 2 file becomes 3 on open (the
-//! empty delta table is created); a format 1 file (one table entry per
-//! relationship end and per labelled node, fixed-width integers) is migrated when it is opened,
-//! in bounded transactions that each move a batch of records with everything derived from them
-//! (`migrate.rs`: a crash loses nothing and the next open resumes; meanwhile the format is a
-//! marker older builds refuse), and an unknown format is refused with
+//! Why chunks and blocks shared by many nodes and relationships (storage format 5): an entry
+//! of its own per node's adjacency or per relationship record costs a key and redb's
+//! per-entry overhead, more than the few bytes of data for a node of two edges or a
+//! relationship without properties (bench/engine: 82 bytes on disk per relationship with a
+//! chunk per (node, type), 41 with format 5, Ladybug 40).
+//!
+//! The storage format is `meta["format"]`: 5 is written. A format 2 to 4 file is migrated on
+//! open by rebuilding the relationship blocks and the adjacency from the old relationship
+//! table, and a format 1 file (one table entry per relationship end and per labelled node,
+//! fixed-width integers) by moving its records, both in bounded transactions that each move a
+//! batch of records with everything derived from them (`migrate.rs`: a crash loses nothing
+//! and the next open resumes; meanwhile the format is a marker older builds refuse); an
+//! unknown format is refused with
 //! `UnsupportedStorageFormat` (the database stays offline, the file untouched).
 
 use graphward_core::value::{Map, Value};

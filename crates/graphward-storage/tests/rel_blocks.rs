@@ -37,7 +37,10 @@ fn props(rng: &mut Lcg) -> Map {
             m.insert("w".into(), Value::Int(rng.below(1000) as i64));
         }
         2 => {
-            m.insert("s".into(), Value::String("x".repeat(rng.below(300) as usize)));
+            m.insert(
+                "s".into(),
+                Value::String("x".repeat(rng.below(300) as usize)),
+            );
         }
         _ => {
             // Larger than a block's byte cap: a block of its own.
@@ -66,7 +69,11 @@ fn check(r: &impl GraphRead, model: &Model) {
     assert_eq!(r.count_relationships().unwrap(), model.len() as u64);
     for (id, (src, dst, ty, p)) in model {
         let rec = r.relationship(*id).unwrap().unwrap();
-        assert_eq!((rec.src, rec.dst, &rec.rel_type), (*src, *dst, ty), "rel {id}");
+        assert_eq!(
+            (rec.src, rec.dst, &rec.rel_type),
+            (*src, *dst, ty),
+            "rel {id}"
+        );
         assert_eq!(&rec.properties, p, "rel {id}");
         for (k, v) in p.iter() {
             assert_eq!(r.relationship_property(*id, k).unwrap().as_ref(), Some(v));
@@ -101,23 +108,26 @@ fn blocks_and_tail_read_like_a_model() {
         for _ in 0..n {
             match rng.below(10) {
                 0..=5 => {
-                    let (a, b) = (
-                        nodes[rng.below(50) as usize],
-                        nodes[rng.below(50) as usize],
-                    );
+                    let (a, b) = (nodes[rng.below(50) as usize], nodes[rng.below(50) as usize]);
                     let ty = ["A", "B"][rng.below(2) as usize].to_string();
                     let p = props(&mut rng);
                     let id = w.create_relationship(a, b, &ty, p.clone()).unwrap();
                     next.insert(id, (a, b, ty, p));
                 }
                 6 | 7 if !next.is_empty() => {
-                    let k = *next.keys().nth(rng.below(next.len() as u64) as usize).unwrap();
+                    let k = *next
+                        .keys()
+                        .nth(rng.below(next.len() as u64) as usize)
+                        .unwrap();
                     let p = props(&mut rng);
                     w.replace_relationship_properties(k, p.clone()).unwrap();
                     next.get_mut(&k).unwrap().3 = p;
                 }
                 8 if !next.is_empty() => {
-                    let k = *next.keys().nth(rng.below(next.len() as u64) as usize).unwrap();
+                    let k = *next
+                        .keys()
+                        .nth(rng.below(next.len() as u64) as usize)
+                        .unwrap();
                     w.delete_relationship(k).unwrap();
                     next.remove(&k);
                 }
@@ -138,11 +148,18 @@ fn blocks_and_tail_read_like_a_model() {
     st.compact("g").unwrap();
     check(&db.begin_read().unwrap(), &model);
     let backup = TempDir::new("rel-blocks-backup");
-    assert!(st.backup_to(backup.path()).unwrap().iter().all(|r| r.result.is_ok()));
+    assert!(st
+        .backup_to(backup.path())
+        .unwrap()
+        .iter()
+        .all(|r| r.result.is_ok()));
     drop(db);
     drop(st);
     let st = Storage::open(dir.path()).unwrap();
     check(&st.database("g").unwrap().begin_read().unwrap(), &model);
     let restored = Storage::open(backup.path()).unwrap();
-    check(&restored.database("g").unwrap().begin_read().unwrap(), &model);
+    check(
+        &restored.database("g").unwrap().begin_read().unwrap(),
+        &model,
+    );
 }
