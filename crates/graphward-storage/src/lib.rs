@@ -67,7 +67,7 @@
 //! Edges through deltas: a new relationship's edges go to `adj_out_delta_v5` and
 //! `adj_in_delta_v5`, one small entry each, instead of their nodes' chunks (a load meets nodes
 //! in random order, so writing the chunks rewrote most of their pages in every transaction).
-//! When a delta holds more than about √(relationships × 2048) entries, each commit moves the
+//! When a delta holds more than about √(relationships × 512) entries, each commit moves the
 //! next window of it (in node order, at most twice the commit's own new edges + 1024) into
 //! the chunks, each chunk read and written once, so a commit writes the delta pages it touches
 //! plus one window of chunks. An edge is in exactly one of the two tables; reads (expand,
