@@ -378,6 +378,29 @@ where
     }
 }
 
+/// The edges `(type, rel, other)` of `node` with a type in `ty_lo..=ty_hi` in one adjacency
+/// chunk (decoding stops past them).
+fn span_edges(bytes: &[u8], node: u64, ty_lo: u32, ty_hi: u32) -> Vec<Result<(u32, u64, u64)>> {
+    let mut out = Vec::new();
+    for x in codec::AdjReader::new(bytes) {
+        match x {
+            Ok((n, t, rel, other)) => {
+                if (n, t) > (node, ty_hi) {
+                    break;
+                }
+                if n == node && t >= ty_lo {
+                    out.push(Ok((t, rel, other)));
+                }
+            }
+            Err(e) => {
+                out.push(Err(e));
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Read operations over any table flavour.
 pub(crate) trait Src {
     type M: ReadableTable<&'static str, u64>;
@@ -523,6 +546,21 @@ pub(crate) trait Src {
         };
         let lo = (node, ty_lo, 0u64);
         let hi = (node, ty_hi, u64::MAX);
+        // The common case, one descent: the last chunk starting at most at `hi` starts at
+        // most at `lo` too, so it is the only one that can hold the span.
+        match table.range(..=hi).map_err(st)?.next_back() {
+            None => return Ok(Box::new(std::iter::empty())),
+            Some(e) => {
+                let (k, v) = e.map_err(st)?;
+                if k.value() <= lo {
+                    return Ok(Box::new(
+                        span_edges(v.value(), node, ty_lo, ty_hi).into_iter(),
+                    ));
+                }
+            }
+        }
+        // The span starts a chunk or runs over several: from the chunk holding `lo` on,
+        // one chunk decoded at a time.
         let start = match table.range(..=lo).map_err(st)?.next_back() {
             Some(e) => e.map_err(st)?.0.value(),
             None => lo,
@@ -530,28 +568,10 @@ pub(crate) trait Src {
         let chunks = table.range(start..=hi).map_err(st)?;
         Ok(Box::new(chunks.flat_map(
             move |e| -> Vec<Result<(u32, u64, u64)>> {
-                let (_, v) = match e {
-                    Ok(kv) => kv,
-                    Err(e) => return vec![Err(st(e))],
-                };
-                let mut out = Vec::new();
-                for x in codec::AdjReader::new(v.value()) {
-                    match x {
-                        Ok((n, t, rel, other)) => {
-                            if (n, t) > (node, ty_hi) {
-                                break;
-                            }
-                            if n == node && t >= ty_lo {
-                                out.push(Ok((t, rel, other)));
-                            }
-                        }
-                        Err(e) => {
-                            out.push(Err(e));
-                            break;
-                        }
-                    }
+                match e {
+                    Ok((_, v)) => span_edges(v.value(), node, ty_lo, ty_hi),
+                    Err(e) => vec![Err(st(e))],
                 }
-                out
             },
         )))
     }
