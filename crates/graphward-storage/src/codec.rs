@@ -1196,7 +1196,7 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
         RelBlockReader::new(key, bytes).all(|e| e.is_ok()),
         rel_block_get(key, bytes, key / 2).is_ok(),
         label_chunk_offsets(bytes).is_ok(),
-        label_chunk_set(bytes, (key % 1024) as u16, key % 2 == 0).is_ok(),
+        label_chunk_set(bytes, (key % 1024) as u16, key.is_multiple_of(2)).is_ok(),
         decode_schema(key as u32, bytes).is_ok(),
         decode_property_value(bytes).is_ok(),
         node_labels(bytes).is_ok(),
