@@ -716,13 +716,18 @@ impl<'a> Iterator for RelBlockReader<'a> {
         if self.failed {
             return None;
         }
-        match self.step() {
-            Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => None,
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
+        let step = self.step();
+        fused(&mut self.failed, step)
+    }
+}
+
+/// An iterator's item from one step of a checked reader: after an error, none.
+fn fused<T>(failed: &mut bool, step: Result<Option<T>>) -> Option<Result<T>> {
+    match step {
+        Ok(e) => e.map(Ok),
+        Err(e) => {
+            *failed = true;
+            Some(Err(e))
         }
     }
 }
@@ -1045,14 +1050,8 @@ impl Iterator for AdjReader<'_> {
         if self.failed {
             return None;
         }
-        match self.step() {
-            Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => None,
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
-        }
+        let step = self.step();
+        fused(&mut self.failed, step)
     }
 }
 

@@ -157,17 +157,29 @@ pub(crate) fn v1_to_v2(
     } else {
         tracing::warn!(database = %name, "resuming the interrupted migration of the database file from storage format 1 to 2");
     }
+    run_steps(db, name, "1 to 2", max_steps, |w| v1_step(w, batch))
+}
+
+/// Runs migration steps, each in its own committed transaction, until one reports the end
+/// (or `max_steps` ran: tests stopping a migration as a crash would).
+fn run_steps(
+    db: &redb::Database,
+    name: &str,
+    what: &str,
+    max_steps: Option<usize>,
+    step: impl Fn(&WriteTransaction) -> Result<bool>,
+) -> Result<()> {
     let mut steps = 0usize;
     loop {
         if max_steps.is_some_and(|m| steps >= m) {
             return Ok(());
         }
         let w = db.begin_write().map_err(st)?;
-        let done = v1_step(&w, batch)?;
+        let done = step(&w)?;
         w.commit().map_err(st)?;
         steps += 1;
         if done {
-            tracing::warn!(database = %name, transactions = steps, "storage format 1 to 2 migration finished");
+            tracing::warn!(database = %name, transactions = steps, "storage format migration ({what}) finished");
             return Ok(());
         }
     }
@@ -256,20 +268,7 @@ pub(crate) fn v4_to_v5(
         v4_start(&w, fmt)?;
         w.commit().map_err(st)?;
     }
-    let mut steps = 0usize;
-    loop {
-        if max_steps.is_some_and(|m| steps >= m) {
-            return Ok(());
-        }
-        let w = db.begin_write().map_err(st)?;
-        let done = v4_step(&w, batch)?;
-        w.commit().map_err(st)?;
-        steps += 1;
-        if done {
-            tracing::warn!(database = %name, transactions = steps, "storage format 5 migration finished");
-            return Ok(());
-        }
-    }
+    run_steps(db, name, "to 5", max_steps, |w| v4_step(w, batch))
 }
 
 #[cfg(test)]

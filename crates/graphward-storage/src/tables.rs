@@ -1325,6 +1325,45 @@ fn rel_block_room(n: usize, bytes: usize, len: usize) -> bool {
     n < codec::REL_BLOCK_CAP && bytes + len + 20 <= codec::REL_BLOCK_BYTES
 }
 
+/// Where records of these lengths, in order, are cut into blocks within the caps (greedily):
+/// the end of each block. Every block but the last ended because the next record did not fit.
+fn rel_block_ends(lens: impl ExactSizeIterator<Item = usize>) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let (mut n, mut bytes) = (0usize, 0usize);
+    for (i, len) in lens.enumerate() {
+        if n > 0 && !rel_block_room(n, bytes, len) {
+            ends.push(i);
+            n = 0;
+            bytes = 0;
+        }
+        n += 1;
+        bytes += len + 20;
+    }
+    if n > 0 {
+        ends.push(ends.last().copied().unwrap_or(0) + n);
+    }
+    ends
+}
+
+/// Writes `entries` (ascending) as the blocks ending at `ends`, each under its last id.
+fn rel_blocks_put(
+    t: &mut RelTable<'_>,
+    buf: &mut Vec<u8>,
+    entries: &[(u64, &[u8])],
+    ends: &[usize],
+) -> Result<()> {
+    let mut start = 0;
+    for &end in ends {
+        let piece = entries.get(start..end).unwrap_or(&[]);
+        if let Some(last) = piece.last() {
+            codec::encode_rel_block(buf, piece);
+            t.insert(last.0, buf.as_slice()).map_err(st)?;
+        }
+        start = end;
+    }
+    Ok(())
+}
+
 /// Writes the records `entries` (ascending) in place of the block stored under `old`: cut
 /// into blocks within the caps, each under its last id; none removes the block.
 fn rel_blocks_write(
@@ -1336,25 +1375,8 @@ fn rel_blocks_write(
     if entries.last().map(|e| e.0) != Some(old) {
         t.remove(old).map_err(st)?;
     }
-    let mut start = 0;
-    while start < entries.len() {
-        let mut end = start + 1;
-        let mut bytes = entries.get(start).map_or(0, |e| e.1.len() + 20);
-        while let Some(e) = entries.get(end) {
-            if !rel_block_room(end - start, bytes, e.1.len()) {
-                break;
-            }
-            bytes += e.1.len() + 20;
-            end += 1;
-        }
-        let piece = entries.get(start..end).unwrap_or(&[]);
-        if let Some(last) = piece.last() {
-            codec::encode_rel_block(buf, piece);
-            t.insert(last.0, buf.as_slice()).map_err(st)?;
-        }
-        start = end;
-    }
-    Ok(())
+    let ends = rel_block_ends(entries.iter().map(|e| e.1.len()));
+    rel_blocks_put(t, buf, entries, &ends)
 }
 
 /// Writes the record `rec` of relationship `id`, new or replacing its old one. One past the
@@ -1394,37 +1416,18 @@ fn rel_tail_flush(t: &mut RelTable<'_>, tail: &mut RelTable<'_>, buf: &mut Vec<u
         let (k, v) = e.map_err(st)?;
         recs.push((k.value(), v.value().to_vec()));
     }
-    let mut start = 0;
-    let mut moved = 0;
-    while start < recs.len() {
-        let mut end = start;
-        let mut bytes = 0;
-        let mut complete = false;
-        while let Some(e) = recs.get(end) {
-            if end > start && !rel_block_room(end - start, bytes, e.1.len()) {
-                complete = true;
-                break;
-            }
-            bytes += e.1.len() + 20;
-            end += 1;
-        }
-        if !complete {
-            break;
-        }
-        let piece: Vec<(u64, &[u8])> = recs
-            .get(start..end)
-            .unwrap_or(&[])
-            .iter()
-            .map(|(i, r)| (*i, r.as_slice()))
-            .collect();
-        if let Some(last) = piece.last() {
-            codec::encode_rel_block(buf, &piece);
-            t.insert(last.0, buf.as_slice()).map_err(st)?;
-        }
-        moved = end;
-        start = end;
-    }
-    for (id, _) in recs.get(..moved).unwrap_or(&[]) {
+    let mut ends = rel_block_ends(recs.iter().map(|r| r.1.len()));
+    // The last block is not complete: it stays in the tail.
+    ends.pop();
+    let moved = ends.last().copied().unwrap_or(0);
+    let entries: Vec<(u64, &[u8])> = recs
+        .get(..moved)
+        .unwrap_or(&[])
+        .iter()
+        .map(|(i, r)| (*i, r.as_slice()))
+        .collect();
+    rel_blocks_put(t, buf, &entries, &ends)?;
+    for (id, _) in &entries {
         tail.remove(*id).map_err(st)?;
     }
     Ok(())
