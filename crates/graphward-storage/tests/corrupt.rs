@@ -99,6 +99,97 @@ fn corrupt_record_in_file_is_an_error() {
     assert!(w.set_node_property(id, "k", Value::Int(2)).is_err());
 }
 
+/// Garbage in a relationship block, an adjacency chunk or a delta's neighbour: every read that
+/// meets it is an error (`Internal`), never a panic or a wrong answer, and writes that would
+/// rewrite the damaged value refuse.
+#[test]
+fn corrupt_relationship_block_and_adjacency_chunk_are_errors() {
+    let dir = TempDir::new("corrupt-blocks");
+    let (a, b, rels);
+    {
+        let st = Storage::open(dir.path()).unwrap();
+        st.create_database("g").unwrap();
+        let db = st.database("g").unwrap();
+        let mut w = db.begin_write().unwrap();
+        a = w.create_node(&["L".into()], Map::new()).unwrap();
+        b = w.create_node(&["L".into()], Map::new()).unwrap();
+        // Enough to fill relationship blocks (the tail hands them over at 256) and to pass
+        // the delta's target so that commits merge edges into chunks.
+        let mut ids = Vec::new();
+        for _ in 0..5000 {
+            ids.push(w.create_relationship(a, b, "T", Map::new()).unwrap());
+        }
+        w.commit().unwrap();
+        let mut w = db.begin_write().unwrap();
+        for _ in 0..2000 {
+            ids.push(w.create_relationship(b, a, "T", Map::new()).unwrap());
+        }
+        w.commit().unwrap();
+        rels = ids;
+    }
+    let path = dir.path().join("databases").join("g.redb");
+    let (block_key, chunk_key) = {
+        use redb::{ReadableDatabase, ReadableTable};
+        let db = redb::Database::open(&path).unwrap();
+        let r = db.begin_read().unwrap();
+        let blocks: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("rels_v5");
+        let chunks: redb::TableDefinition<(u64, u32, u64), &[u8]> =
+            redb::TableDefinition::new("adj_out_v5");
+        let bk = r
+            .open_table(blocks)
+            .unwrap()
+            .first()
+            .unwrap()
+            .unwrap()
+            .0
+            .value();
+        let ck = r
+            .open_table(chunks)
+            .unwrap()
+            .first()
+            .unwrap()
+            .unwrap()
+            .0
+            .value();
+        (bk, ck)
+    };
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let blocks: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("rels_v5");
+            w.open_table(blocks)
+                .unwrap()
+                .insert(block_key, &[0u8, 200, 1][..])
+                .unwrap();
+            let chunks: redb::TableDefinition<(u64, u32, u64), &[u8]> =
+                redb::TableDefinition::new("adj_out_v5");
+            w.open_table(chunks)
+                .unwrap()
+                .insert(chunk_key, &[0x80u8; 3][..])
+                .unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let st = Storage::open(dir.path()).unwrap();
+    let db = st.database("g").unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(
+        r.relationship(rels[0]).unwrap_err().code,
+        ErrorCode::Internal
+    );
+    assert!(r.all_relationships().is_err());
+    // A relationship of an undamaged block still reads.
+    assert!(r.relationship(*rels.last().unwrap()).unwrap().is_some());
+    assert_eq!(
+        r.expand(a, ExpandDir::Outgoing, &[]).unwrap_err().code,
+        ErrorCode::Internal
+    );
+    drop(r);
+    let mut w = db.begin_write().unwrap();
+    assert!(w.delete_relationship(rels[0]).is_err());
+}
+
 #[test]
 fn garbage_database_file_is_reported_not_fatal() {
     let dir = TempDir::new("corrupt-file");
