@@ -347,7 +347,8 @@ impl Storage {
     /// The startup checks, offline (the server must be stopped): every database the catalog
     /// of `dir` lists must have a non-empty file that opens and whose every page checksum
     /// verifies. Changes nothing on disk but what redb's crash recovery writes, and the
-    /// migration of a format 1 file to format 2 (which opening it for use does too).
+    /// migration of a file of an older storage format (1 to 4) to the current one (which
+    /// opening it for use does too).
     pub fn check_dir(dir: &Path) -> Result<Vec<CheckReport>> {
         let db_dir = dir.join("databases");
         if !db_dir.is_dir() {
