@@ -900,12 +900,13 @@ impl Database {
     fn init(
         name: &str,
         path: Option<PathBuf>,
-        db: redb::Database,
+        mut db: redb::Database,
         reopen: Option<(PathBuf, usize)>,
     ) -> Result<Database> {
         // Check the format (migrating an older one first, in bounded transactions) and create
         // every table (so read transactions can open them).
         let fmt = stored_format(&db)?;
+        let migrated = !matches!(fmt, 0 | tables::FORMAT_VERSION);
         match fmt {
             // A new file, or a current one.
             0 | tables::FORMAT_VERSION => {}
@@ -932,6 +933,29 @@ impl Database {
             }
         }
         wtxn.commit().map_err(st)?;
+        if migrated {
+            // The old tables' pages are free now (half the file after a rebuild): give them
+            // back to the file system before anyone opens a transaction.
+            let size = || {
+                path.as_ref()
+                    .and_then(|p| std::fs::metadata(p).ok())
+                    .map_or(0, |m| m.len())
+            };
+            let before = size();
+            // Each call moves what it can; a few rounds reach the fixed point. A failure
+            // leaves the file as it is (the free pages are reused by later writes).
+            for _ in 0..8 {
+                match db.compact() {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(database = %name, error = %e, "the database file could not be compacted after its storage format migration; its free pages stay in the file (COMPACT DATABASE gives them back later)");
+                        break;
+                    }
+                }
+            }
+            tracing::warn!(database = %name, bytes_before = before, bytes_after = size(), "database file compacted after its storage format migration");
+        }
         // Load the token dictionaries.
         let rtxn = db.begin_read().map_err(st)?;
         let t = tables::open_read(&rtxn)?;

@@ -367,8 +367,12 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     fresh.create_database("new").unwrap();
     let new_db = fresh.database("new").unwrap();
     populate(&new_db);
+    let size_before = std::fs::metadata(&file).unwrap().len();
     let st = Storage::open(dir.path()).unwrap();
     assert!(st.broken_databases().is_empty());
+    // The migration's freed pages went back to the file system (compacted on open).
+    let size_after = std::fs::metadata(&file).unwrap().len();
+    assert!(size_after < size_before, "{name}: {size_before} -> {size_after}");
     let old = st.database("old").unwrap();
     assert_eq!(dump(&old), dump(&new_db));
     for db in [&old, &new_db] {
