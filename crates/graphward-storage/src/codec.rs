@@ -112,6 +112,20 @@ impl<'a> Reader<'a> {
         }
         Err(corrupt("varint too long"))
     }
+    /// Steps over `k` varints (each ends at a byte below 0x80) without decoding them.
+    pub(crate) fn skip_varints(&mut self, mut k: u64) -> Result<()> {
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
+        let mut i = 0;
+        while k > 0 {
+            let b = *rest.get(i).ok_or_else(|| corrupt("truncated value"))?;
+            i += 1;
+            if b < 0x80 {
+                k -= 1;
+            }
+        }
+        self.pos += i;
+        Ok(())
+    }
     pub(crate) fn varint_u32(&mut self) -> Result<u32> {
         u32::try_from(self.varint()?).map_err(|_| corrupt("token id out of range"))
     }
@@ -996,6 +1010,42 @@ impl<'a> AdjReader<'a> {
         }
     }
 
+    /// Steps over the whole groups that sort before `(node, ty)` without decoding their
+    /// edges (their varints are counted, not read; the group headers are checked as
+    /// [`Self::next`] checks them).
+    pub(crate) fn skip_before(&mut self, node: u64, ty: u32) -> Result<()> {
+        while self.left == 0 && !self.r.is_empty() {
+            let at = self.r.pos;
+            let d = self.r.varint()?;
+            let t = self.r.varint_u32()?;
+            let n = self.r.varint()?;
+            if n == 0 {
+                return Err(corrupt("empty group in adjacency chunk"));
+            }
+            let gnode = if self.started {
+                let g = self
+                    .node
+                    .checked_add(d)
+                    .ok_or_else(|| corrupt("adjacency node ids overflow"))?;
+                if (g, t) <= (self.node, self.ty) {
+                    return Err(corrupt("adjacency groups not ascending"));
+                }
+                g
+            } else {
+                d
+            };
+            if (gnode, t) >= (node, ty) {
+                self.r.pos = at;
+                return Ok(());
+            }
+            self.r.skip_varints(n.saturating_mul(2))?;
+            self.started = true;
+            self.node = gnode;
+            self.ty = t;
+        }
+        Ok(())
+    }
+
     fn step(&mut self) -> Result<Option<AdjEdge>> {
         let first_of_group = self.left == 0;
         if first_of_group {
@@ -1193,6 +1243,10 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
         decode_rel_v1(bytes).is_ok(),
         decode_adj(bytes).is_ok(),
         RelBlockReader::new(key, bytes).all(|e| e.is_ok()),
+        {
+            let mut rd = AdjReader::new(bytes);
+            rd.skip_before(key, 1).is_ok() && rd.all(|e| e.is_ok())
+        },
         rel_block_get(key, bytes, key / 2).is_ok(),
         label_chunk_offsets(bytes).is_ok(),
         label_chunk_set(bytes, (key % 1024) as u16, key.is_multiple_of(2)).is_ok(),
@@ -1332,6 +1386,32 @@ mod tests {
             }
         }
         assert!(decode_adj(&[]).is_err());
+        // Skipping to a node gives the same edges from there as decoding everything.
+        for target in [
+            (0u64, 0u32),
+            (3, 0),
+            (3, 5),
+            (4, 0),
+            (70, 5),
+            (1 << 40, 9),
+            (u64::MAX, 0),
+        ] {
+            let mut rd = AdjReader::new(&buf);
+            rd.skip_before(target.0, target.1).unwrap();
+            let got: Vec<AdjEdge> = rd.map(|e| e.unwrap()).collect();
+            let want: Vec<AdjEdge> = edges
+                .iter()
+                .copied()
+                .filter(|e| (e.0, e.1) >= target)
+                .collect();
+            assert_eq!(got, want, "{target:?}");
+        }
+        for cut in 0..buf.len() {
+            let mut rd = AdjReader::new(&buf[..cut]);
+            if rd.skip_before(1 << 40, 0).is_ok() {
+                let _ = rd.collect::<Result<Vec<_>>>();
+            }
+        }
         // An empty group, a group out of order, a rel id going back.
         assert!(decode_adj(&[1, 0, 0]).is_err());
         assert!(decode_adj(&[5, 1, 1, 9, 2, 0, 0, 1, 9, 2]).is_err());

@@ -382,7 +382,11 @@ where
 /// chunk (decoding stops past them).
 fn span_edges(bytes: &[u8], node: u64, ty_lo: u32, ty_hi: u32) -> Vec<Result<(u32, u64, u64)>> {
     let mut out = Vec::new();
-    for x in codec::AdjReader::new(bytes) {
+    let mut rd = codec::AdjReader::new(bytes);
+    if let Err(e) = rd.skip_before(node, ty_lo) {
+        return vec![Err(e)];
+    }
+    for x in rd {
         match x {
             Ok((n, t, rel, other)) => {
                 if (n, t) > (node, ty_hi) {

@@ -372,7 +372,10 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     assert!(st.broken_databases().is_empty());
     // The migration's freed pages went back to the file system (compacted on open).
     let size_after = std::fs::metadata(&file).unwrap().len();
-    assert!(size_after < size_before, "{name}: {size_before} -> {size_after}");
+    assert!(
+        size_after < size_before,
+        "{name}: {size_before} -> {size_after}"
+    );
     let old = st.database("old").unwrap();
     assert_eq!(dump(&old), dump(&new_db));
     for db in [&old, &new_db] {
