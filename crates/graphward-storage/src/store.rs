@@ -2847,9 +2847,15 @@ type PropIdxTable<'t> = redb::Table<'t, &'static [u8], ()>;
 
 /// Bounded merge of the adjacency delta tables at commit: when one holds more than
 /// [`tables::delta_target`] entries, the next window of it (at most twice what this
-/// transaction added, plus 1024) moves into the chunks, so the delta stays near its target
-/// size and no commit does more than a bounded multiple of its own work.
+/// transaction added, plus 1024, and at most [`tables::MERGE_MAX`]) moves into the chunks, so
+/// the delta stays near its target size, no commit does more than a bounded multiple of its
+/// own work, and the merge's memory is bounded however large the transaction was (the rest
+/// of a huge load's delta is merged by the commits after it; reads see delta and chunks alike).
 fn merge_deltas(tabs: &mut WTabs<'_>, rels: u64, added: u64) -> Result<()> {
+    merge_deltas_at_most(tabs, rels, added, tables::MERGE_MAX)
+}
+
+fn merge_deltas_at_most(tabs: &mut WTabs<'_>, rels: u64, added: u64, cap: u64) -> Result<()> {
     let target = tables::delta_target(rels);
     let mut buf = Vec::new();
     for outgoing in [true, false] {
@@ -2862,7 +2868,9 @@ fn merge_deltas(tabs: &mut WTabs<'_>, rels: u64, added: u64) -> Result<()> {
         if len <= target {
             continue;
         }
-        let max = (len - target).min(added.saturating_mul(2).saturating_add(1024));
+        let max = (len - target)
+            .min(added.saturating_mul(2).saturating_add(1024))
+            .min(cap);
         let cursor = tabs
             .meta
             .get(cursor_key)
@@ -3417,5 +3425,46 @@ impl GraphWrite for WriteState<'_> {
             w.schemas.remove(pos);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use redb::{ReadableTable, ReadableTableMetadata};
+
+    /// A commit's merge moves at most `cap` entries of each delta into the chunks; the rest
+    /// stays for the commits after it (the window it holds in memory is bounded however large
+    /// the transaction was).
+    #[test]
+    fn a_merge_moves_a_bounded_window() {
+        let db = redb::Builder::new()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        let w = db.begin_write().unwrap();
+        let mut tabs = tables::open_write(&w).unwrap();
+        for i in 0..10_000u64 {
+            tables::edge_insert(&mut tabs.out_delta, i % 300, 1, i, (i * 7) % 300).unwrap();
+            tables::edge_insert(&mut tabs.inc_delta, (i * 7) % 300, 1, i, i % 300).unwrap();
+        }
+        let chunk_edges = |t: &tables::AdjTable<'_>| -> usize {
+            t.iter()
+                .unwrap()
+                .map(|e| codec::decode_adj(e.unwrap().1.value()).unwrap().len())
+                .sum()
+        };
+        // 10,000 relationships: a target of 4096; the transaction added them all (a window of
+        // 2 x 10,000 + 1024), capped at 1000.
+        merge_deltas_at_most(&mut tabs, 10_000, 10_000, 1000).unwrap();
+        assert_eq!(tabs.out_delta.len().unwrap(), 9_000);
+        assert_eq!(tabs.inc_delta.len().unwrap(), 9_000);
+        assert_eq!(chunk_edges(&tabs.out), 1000);
+        assert_eq!(chunk_edges(&tabs.inc), 1000);
+        // The next merges go on down to the target.
+        merge_deltas(&mut tabs, 10_000, 10_000).unwrap();
+        assert_eq!(tabs.out_delta.len().unwrap(), 4096);
+        assert_eq!(chunk_edges(&tabs.out), 10_000 - 4096);
+        assert_eq!(chunk_edges(&tabs.inc), 10_000 - 4096);
     }
 }

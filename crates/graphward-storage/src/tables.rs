@@ -1245,6 +1245,10 @@ pub(crate) fn edge_remove(
 pub(crate) const OUT_DELTA_CURSOR: &str = "out_delta_cursor";
 pub(crate) const IN_DELTA_CURSOR: &str = "in_delta_cursor";
 
+/// The most entries one commit moves from a delta table into the chunks (the window is held
+/// in memory while it is merged: 32 bytes an entry, 8 MiB at most).
+pub(crate) const MERGE_MAX: u64 = 1 << 18;
+
 /// The number of entries a delta table may hold before commits merge it into the chunks,
 /// for a graph of `rels` relationships: about √(rels × 512), at least 4096. A commit of `b`
 /// new relationships then writes about `delta bytes + chunk bytes × b / size` (the delta's
