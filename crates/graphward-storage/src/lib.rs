@@ -68,7 +68,8 @@
 //! `adj_in_delta_v5`, one small entry each, instead of their nodes' chunks (a load meets nodes
 //! in random order, so writing the chunks rewrote most of their pages in every transaction).
 //! When a delta holds more than about √(relationships × 512) entries, each commit moves the
-//! next window of it (in node order, at most twice the commit's own new edges + 1024) into
+//! next window of it (in node order, at most twice the commit's own new edges + 1024, and
+//! 262,144 so that the window it holds is bounded) into
 //! the chunks, each chunk read and written once, so a commit writes the delta pages it touches
 //! plus one window of chunks. An edge is in exactly one of the two tables; reads (expand,
 //! degree, DETACH DELETE, relationship deletes) merge them in (type, rel) order.
