@@ -1016,24 +1016,7 @@ impl<'a> AdjReader<'a> {
     pub(crate) fn skip_before(&mut self, node: u64, ty: u32) -> Result<()> {
         while self.left == 0 && !self.r.is_empty() {
             let at = self.r.pos;
-            let d = self.r.varint()?;
-            let t = self.r.varint_u32()?;
-            let n = self.r.varint()?;
-            if n == 0 {
-                return Err(corrupt("empty group in adjacency chunk"));
-            }
-            let gnode = if self.started {
-                let g = self
-                    .node
-                    .checked_add(d)
-                    .ok_or_else(|| corrupt("adjacency node ids overflow"))?;
-                if (g, t) <= (self.node, self.ty) {
-                    return Err(corrupt("adjacency groups not ascending"));
-                }
-                g
-            } else {
-                d
-            };
+            let (gnode, t, n) = self.group_header()?;
             if (gnode, t) >= (node, ty) {
                 self.r.pos = at;
                 return Ok(());
@@ -1046,6 +1029,28 @@ impl<'a> AdjReader<'a> {
         Ok(())
     }
 
+    /// Reads the header of the next group, checked: its node (a delta from the group
+    /// before's), type and number of edges (at least one), after the group before.
+    fn group_header(&mut self) -> Result<(u64, u32, u64)> {
+        let d = self.r.varint()?;
+        let ty = self.r.varint_u32()?;
+        let n = self.r.varint()?;
+        if n == 0 {
+            return Err(corrupt("empty group in adjacency chunk"));
+        }
+        if !self.started {
+            return Ok((d, ty, n));
+        }
+        let node = self
+            .node
+            .checked_add(d)
+            .ok_or_else(|| corrupt("adjacency node ids overflow"))?;
+        if (node, ty) <= (self.node, self.ty) {
+            return Err(corrupt("adjacency groups not ascending"));
+        }
+        Ok((node, ty, n))
+    }
+
     fn step(&mut self) -> Result<Option<AdjEdge>> {
         let first_of_group = self.left == 0;
         if first_of_group {
@@ -1055,24 +1060,7 @@ impl<'a> AdjReader<'a> {
                 }
                 return Ok(None);
             }
-            let d = self.r.varint()?;
-            let ty = self.r.varint_u32()?;
-            let n = self.r.varint()?;
-            if n == 0 {
-                return Err(corrupt("empty group in adjacency chunk"));
-            }
-            let node = if self.started {
-                let node = self
-                    .node
-                    .checked_add(d)
-                    .ok_or_else(|| corrupt("adjacency node ids overflow"))?;
-                if (node, ty) <= (self.node, self.ty) {
-                    return Err(corrupt("adjacency groups not ascending"));
-                }
-                node
-            } else {
-                d
-            };
+            let (node, ty, n) = self.group_header()?;
             self.started = true;
             self.node = node;
             self.ty = ty;
