@@ -84,11 +84,20 @@ fn per_row(p: &Projection) -> bool {
 
 /// The variables in scope after a WITH's projection.
 fn with_scope(p: &Projection, scope: &[String]) -> Vec<String> {
-    let mut next: Vec<String> = if p.star { scope.to_vec() } else { Vec::new() };
+    with_scope_of(p, scope, str::to_string)
+}
+
+/// The variables in scope after a WITH's projection, as `name` gives them.
+fn with_scope_of<'p, T: Clone + PartialEq>(
+    p: &'p Projection,
+    scope: &[T],
+    name: impl Fn(&'p str) -> T,
+) -> Vec<T> {
+    let mut next: Vec<T> = if p.star { scope.to_vec() } else { Vec::new() };
     for i in &p.items {
-        let name = i.name().to_string();
-        if !next.contains(&name) {
-            next.push(name);
+        let n = name(i.name());
+        if !next.contains(&n) {
+            next.push(n);
         }
     }
     next
@@ -660,17 +669,7 @@ impl<'q> Writes<'q> {
             }
             // Only the variables it passes on stay bound (a later pattern's node of another
             // name is a new node).
-            Update::With(w, _) => {
-                let mut next: Vec<&'q str> = if w.projection.star {
-                    bound.clone()
-                } else {
-                    Vec::new()
-                };
-                for i in &w.projection.items {
-                    next.push(i.name());
-                }
-                *bound = next;
-            }
+            Update::With(w, _) => *bound = with_scope_of(&w.projection, bound, |n| n),
         }
     }
 
