@@ -562,6 +562,22 @@ impl Storage {
     }
 }
 
+/// The size of a database file in bytes (0 in memory or when it cannot be read).
+fn file_len(path: Option<&Path>) -> u64 {
+    path.and_then(|p| std::fs::metadata(p).ok())
+        .map_or(0, |m| m.len())
+}
+
+/// Compacts a redb file: each call moves what it can, a few rounds reach the fixed point.
+fn compact_rounds(db: &mut redb::Database) -> std::result::Result<(), redb::CompactionError> {
+    for _ in 0..8 {
+        if !db.compact()? {
+            break;
+        }
+    }
+    Ok(())
+}
+
 /// `meta["format"]` of a database file (0 for a new, empty one).
 fn stored_format(db: &redb::Database) -> Result<u64> {
     let r = db.begin_read().map_err(st)?;
@@ -936,25 +952,16 @@ impl Database {
         if migrated {
             // The old tables' pages are free now (half the file after a rebuild): give them
             // back to the file system before anyone opens a transaction.
-            let size = || {
-                path.as_ref()
-                    .and_then(|p| std::fs::metadata(p).ok())
-                    .map_or(0, |m| m.len())
-            };
-            let before = size();
-            // Each call moves what it can; a few rounds reach the fixed point. A failure
-            // leaves the file as it is (the free pages are reused by later writes).
-            for _ in 0..8 {
-                match db.compact() {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        tracing::warn!(database = %name, error = %e, "the database file could not be compacted after its storage format migration; its free pages stay in the file (COMPACT DATABASE gives them back later)");
-                        break;
-                    }
+            // A failure leaves the file as it is (the free pages are reused by later writes).
+            let before = file_len(path.as_deref());
+            match compact_rounds(&mut db) {
+                Ok(()) => {
+                    tracing::warn!(database = %name, bytes_before = before, bytes_after = file_len(path.as_deref()), "database file compacted after its storage format migration");
+                }
+                Err(e) => {
+                    tracing::warn!(database = %name, error = %e, "the database file could not be compacted after its storage format migration; its free pages stay in the file (COMPACT DATABASE gives them back later)");
                 }
             }
-            tracing::warn!(database = %name, bytes_before = before, bytes_after = size(), "database file compacted after its storage format migration");
         }
         // Load the token dictionaries.
         let rtxn = db.begin_read().map_err(st)?;
@@ -1049,13 +1056,7 @@ impl Database {
     /// run it when the database is quiet. New transactions wait while it runs. Returns the
     /// file size before and after, in bytes (0 in memory).
     pub fn compact(&self) -> Result<(u64, u64)> {
-        let size = || {
-            self.path
-                .as_ref()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map_or(0, |m| m.len())
-        };
-        let before = size();
+        let before = file_len(self.path.as_deref());
         {
             let mut h = self.inner.handle.write().map_err(|_| lock_err())?;
             self.inner.new_generation();
@@ -1066,30 +1067,22 @@ impl Database {
                 ));
             };
             no_panic("compact", || {
-                let mut compacted = true;
-                // Each call moves what it can; a few rounds reach the fixed point.
-                for _ in 0..8 {
-                    if !compacted {
-                        break;
-                    }
-                    compacted = db.compact().map_err(|e| match e {
-                        redb::CompactionError::TransactionInProgress
-                        | redb::CompactionError::PersistentSavepointExists
-                        | redb::CompactionError::EphemeralSavepointExists => Error::new(
-                            ErrorCode::DatabaseUnavailable,
-                            format!(
-                                "cannot compact `{}` while transactions are open on it: {e}; retry when it is quiet",
-                                self.name
-                            ),
+                compact_rounds(db).map_err(|e| match e {
+                    redb::CompactionError::TransactionInProgress
+                    | redb::CompactionError::PersistentSavepointExists
+                    | redb::CompactionError::EphemeralSavepointExists => Error::new(
+                        ErrorCode::DatabaseUnavailable,
+                        format!(
+                            "cannot compact `{}` while transactions are open on it: {e}; retry when it is quiet",
+                            self.name
                         ),
-                        other => st(other),
-                    })?;
-                }
-                Ok(())
+                    ),
+                    other => st(other),
+                })
             })
             .map_err(|e| self.inner.note(e))?;
         }
-        Ok((before, size()))
+        Ok((before, file_len(self.path.as_deref())))
     }
 
     /// A snapshot read transaction.
@@ -2229,7 +2222,8 @@ struct WriteState<'t> {
     /// Relationships created or changed by this transaction while a relationship existence
     /// constraint exists: checked at commit like `touched`.
     touched_rels: BTreeSet<u64>,
-    /// Incoming edges this transaction added to the delta table (bounds the merge at commit).
+    /// Relationships this transaction created, each an edge in both delta tables (bounds the
+    /// merge at commit).
     rels_added: u64,
 }
 
@@ -2859,10 +2853,16 @@ fn merge_deltas_at_most(tabs: &mut WTabs<'_>, rels: u64, added: u64, cap: u64) -
     let target = tables::delta_target(rels);
     let mut buf = Vec::new();
     for outgoing in [true, false] {
-        let (chunks, delta, cursor_key) = if outgoing {
-            (&mut tabs.out, &mut tabs.out_delta, tables::OUT_DELTA_CURSOR)
+        let cursor_key = if outgoing {
+            tables::OUT_DELTA_CURSOR
         } else {
-            (&mut tabs.inc, &mut tabs.inc_delta, tables::IN_DELTA_CURSOR)
+            tables::IN_DELTA_CURSOR
+        };
+        let cursor = tabs.meta_get(cursor_key)?;
+        let (chunks, delta) = if outgoing {
+            (&mut tabs.out, &mut tabs.out_delta)
+        } else {
+            (&mut tabs.inc, &mut tabs.inc_delta)
         };
         let len = delta.len().map_err(st)?;
         if len <= target {
@@ -2871,11 +2871,6 @@ fn merge_deltas_at_most(tabs: &mut WTabs<'_>, rels: u64, added: u64, cap: u64) -
         let max = (len - target)
             .min(added.saturating_mul(2).saturating_add(1024))
             .min(cap);
-        let cursor = tabs
-            .meta
-            .get(cursor_key)
-            .map_err(st)?
-            .map_or(0, |g| g.value());
         let next = tables::delta_merge(chunks, delta, &mut buf, cursor, max)?;
         if next != cursor {
             tabs.meta.insert(cursor_key, next).map_err(st)?;

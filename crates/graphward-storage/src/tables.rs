@@ -1085,8 +1085,8 @@ fn adj_key(e: &AdjEdge) -> AdjKey {
     (e.0, e.1, e.2)
 }
 
-/// A chunk: its key, its edges, and the key of the chunk after it (the end of its span).
-type Chunk = (AdjKey, Vec<AdjEdge>, Option<AdjKey>);
+/// A chunk: its key and its edges.
+type Chunk = (AdjKey, Vec<AdjEdge>);
 
 /// The chunk that holds (or would hold) the edge of key `k`: the last one whose key is at
 /// most `k`, else the first one. `None` when the table is empty.
@@ -1108,15 +1108,19 @@ fn chunk_at(t: &AdjTable<'_>, k: AdjKey) -> Result<Option<Chunk>> {
             "adjacency chunk key differs from its first edge",
         ));
     }
-    let next = match t
+    Ok(Some((key, edges)))
+}
+
+/// The key of the chunk after the one stored under `key` (the end of its span).
+fn chunk_after(t: &AdjTable<'_>, key: AdjKey) -> Result<Option<AdjKey>> {
+    match t
         .range((Bound::Excluded(key), Bound::Unbounded))
         .map_err(st)?
         .next()
     {
-        Some(e) => Some(e.map_err(st)?.0.value()),
-        None => None,
-    };
-    Ok(Some((key, edges, next)))
+        Some(e) => Ok(Some(e.map_err(st)?.0.value())),
+        None => Ok(None),
+    }
 }
 
 /// Writes `edges` (ascending) in place of the chunk stored under `old` (if any): under the
@@ -1161,7 +1165,7 @@ pub(crate) fn chunks_insert(
     let mut i = 0;
     while let Some(e) = edges.get(i) {
         let (old, chunk, next) = match chunk_at(t, adj_key(e))? {
-            Some((k, c, n)) => (Some(k), c, n),
+            Some((k, c)) => (Some(k), c, chunk_after(t, k)?),
             None => (None, Vec::new(), None),
         };
         let rest = edges.get(i..).unwrap_or(&[]);
@@ -1197,7 +1201,7 @@ pub(crate) fn chunks_insert(
 
 /// Removes the edge of key `k` from the chunks of an adjacency table; whether it was there.
 fn chunks_remove(t: &mut AdjTable<'_>, buf: &mut Vec<u8>, k: AdjKey) -> Result<bool> {
-    let Some((old, mut edges, _)) = chunk_at(t, k)? else {
+    let Some((old, mut edges)) = chunk_at(t, k)? else {
         return Ok(false);
     };
     match edges.binary_search_by_key(&k, adj_key) {
