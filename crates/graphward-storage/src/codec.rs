@@ -934,6 +934,31 @@ pub(crate) fn node_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
     find_in_props(&mut r, key)
 }
 
+/// A node record's property `key` (`Some(None)` when it has no such property, or when no
+/// key is asked), if the record carries `label` (any record when `label` is `None`);
+/// `None` when it does not carry the label. Reads the labels in place and decodes only the
+/// property's value.
+pub(crate) fn node_prop_if_labelled(
+    bytes: &[u8],
+    label: Option<u32>,
+    key: Option<u32>,
+) -> Result<Option<Option<Value>>> {
+    let mut r = Reader::new(bytes);
+    let n = r.len()?;
+    let mut has = label.is_none();
+    for _ in 0..n {
+        let l = r.varint_u32()?;
+        has |= Some(l) == label;
+    }
+    if !has {
+        return Ok(None);
+    }
+    match key {
+        Some(k) => find_in_props(&mut r, k).map(Some),
+        None => Ok(Some(None)),
+    }
+}
+
 /// One property of a relationship record.
 pub(crate) fn rel_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
     let mut r = Reader::new(bytes);
@@ -1242,6 +1267,7 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
         decode_property_value(bytes).is_ok(),
         node_labels(bytes).is_ok(),
         node_prop(bytes, key as u32).is_ok(),
+        node_prop_if_labelled(bytes, Some((key % 4) as u32), Some(key as u32)).is_ok(),
         rel_prop(bytes, key as u32).is_ok(),
     ];
     results.iter().filter(|ok| **ok).count()
@@ -1251,6 +1277,33 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    /// A node record's property read with its labels checked in place is what decoding the
+    /// whole record gives; a truncated record is an error, never a wrong answer.
+    #[test]
+    fn node_prop_if_labelled_matches_the_decoded_record() {
+        let n = NodeData {
+            labels: vec![1, 5, 300],
+            props: vec![(2, Value::Int(7)), (9, Value::String("x".into()))],
+        };
+        let mut bytes = Vec::new();
+        encode_node(&mut bytes, &n);
+        for label in [None, Some(1), Some(5), Some(300), Some(4)] {
+            for key in [None, Some(2), Some(9), Some(3)] {
+                let got = node_prop_if_labelled(&bytes, label, key).unwrap();
+                let has = label.is_none_or(|l| n.labels.contains(&l));
+                let want = has.then(|| {
+                    key.and_then(|k| n.props.iter().find(|(pk, _)| *pk == k))
+                        .map(|(_, v)| v.clone())
+                });
+                assert_eq!(got, want, "{label:?} {key:?}");
+            }
+        }
+        for cut in 0..bytes.len() {
+            let r = node_prop_if_labelled(&bytes[..cut], Some(300), Some(9));
+            assert!(r.is_err(), "cut at {cut}: {r:?}");
+        }
+    }
 
     /// `label_chunk_set` gives the bytes that decoding, changing and re-encoding give, through
     /// both forms (list and bitmap) and back.

@@ -2075,17 +2075,7 @@ macro_rules! impl_graph_read {
                             None => return Ok(Vec::new()),
                         },
                     };
-                    let mut out = Vec::with_capacity(limit.min(4096));
-                    if limit == 0 {
-                        return Ok(out);
-                    }
-                    for item in self.src()?.prop_scan_from(label, key, start)? {
-                        out.push(item?);
-                        if out.len() >= limit {
-                            break;
-                        }
-                    }
-                    Ok(out)
+                    self.src()?.prop_page(label, key, start, limit)
                 })
             }
         }

@@ -305,6 +305,14 @@ pub(crate) struct PropScan<'s, S: Src + ?Sized> {
 /// How many node-table entries the cursor may step over before it re-seeks instead.
 const MAX_STEP: usize = 8;
 
+/// Whether a scan of the nodes carrying a label reads the node table alone, checking each
+/// record's labels, rather than the label index in step with it: when at least half the
+/// nodes carry it (so at most one record in two is read for nothing, and the label chunks
+/// are not decoded at all).
+pub(crate) fn dense_label(labelled: u64, nodes: u64) -> bool {
+    labelled > 0 && labelled.saturating_mul(2) >= nodes
+}
+
 impl<S: Src + ?Sized> Iterator for PropScan<'_, S> {
     type Item = Result<(u64, Option<Value>)>;
     fn next(&mut self) -> Option<Self::Item> {
@@ -346,6 +354,31 @@ impl<S: Src + ?Sized> Iterator for PropScan<'_, S> {
         };
         self.nodes = Some(cur);
         Some(out)
+    }
+}
+
+/// The node table read in order, each record's labels checked in place (see
+/// [`Src::prop_scan_from`]).
+struct NodeTableScan<'s> {
+    nodes: redb::Range<'s, u64, &'static [u8]>,
+    label: Option<u32>,
+    key: Option<u32>,
+}
+
+impl Iterator for NodeTableScan<'_> {
+    type Item = Result<(u64, Option<Value>)>;
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (k, v) = match self.nodes.next()? {
+                Ok(e) => e,
+                Err(e) => return Some(Err(st(e))),
+            };
+            match codec::node_prop_if_labelled(v.value(), self.label, self.key) {
+                Ok(Some(p)) => return Some(Ok((k.value(), p))),
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
     }
 }
 
@@ -836,52 +869,73 @@ pub(crate) trait Src {
         label: Option<u32>,
         key: Option<u32>,
     ) -> Result<BoxIter<'s, (u64, Option<Value>)>> {
-        match label {
-            None => {
-                let r = self.tabs().nodes.range::<u64>(..).map_err(st)?;
-                Ok(Box::new(r.map(move |e| {
-                    let (k, v) = e.map_err(st)?;
-                    let p = match key {
-                        Some(key) => codec::node_prop(v.value(), key)?,
-                        None => None,
-                    };
-                    Ok((k.value(), p))
-                })))
-            }
-            Some(l) => Ok(Box::new(PropScan {
-                ids: self.label_id_iter(l)?,
-                nodes: None,
-                src: self,
-                key,
-            })),
-        }
+        self.prop_scan_from(label, key, 0)
     }
     /// [`Src::prop_scan`] from node id `start` on (a page of it: the caller stops pulling).
+    /// A label most nodes carry ([`dense_label`]) is read from the node table alone, its
+    /// records' labels checked in place (one cursor, no label chunk decoded); a sparser one
+    /// goes through the label index with the node table's cursor in step ([`PropScan`]).
     fn prop_scan_from<'s>(
         &'s self,
         label: Option<u32>,
         key: Option<u32>,
         start: u64,
     ) -> Result<BoxIter<'s, (u64, Option<Value>)>> {
-        match label {
-            None => {
-                let r = self.tabs().nodes.range::<u64>(start..).map_err(st)?;
-                Ok(Box::new(r.map(move |e| {
-                    let (k, v) = e.map_err(st)?;
-                    let p = match key {
-                        Some(key) => codec::node_prop(v.value(), key)?,
-                        None => None,
-                    };
-                    Ok((k.value(), p))
-                })))
+        let l = match label {
+            Some(l) if !dense_label(self.label_count_stored(l)?, self.meta_get("node_count")?) => l,
+            _ => {
+                return Ok(Box::new(NodeTableScan {
+                    nodes: self.tabs().nodes.range::<u64>(start..).map_err(st)?,
+                    label,
+                    key,
+                }));
             }
-            Some(l) => Ok(Box::new(PropScan {
-                ids: self.label_ids_from(l, start)?,
-                nodes: None,
-                src: self,
-                key,
-            })),
+        };
+        Ok(Box::new(PropScan {
+            ids: self.label_ids_from(l, start)?,
+            nodes: None,
+            src: self,
+            key,
+        }))
+    }
+    /// At most `limit` of [`Src::prop_scan_from`]'s items, collected (the dense case read
+    /// in a loop of its own: no iterator object between the cursor and the page).
+    fn prop_page(
+        &self,
+        label: Option<u32>,
+        key: Option<u32>,
+        start: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Option<Value>)>> {
+        let mut out = Vec::with_capacity(limit.min(4096));
+        if limit == 0 {
+            return Ok(out);
         }
+        let dense = match label {
+            Some(l) => dense_label(self.label_count_stored(l)?, self.meta_get("node_count")?),
+            None => true,
+        };
+        if dense {
+            let scan = NodeTableScan {
+                nodes: self.tabs().nodes.range::<u64>(start..).map_err(st)?,
+                label,
+                key,
+            };
+            for item in scan {
+                out.push(item?);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        } else {
+            for item in self.prop_scan_from(label, key, start)? {
+                out.push(item?);
+                if out.len() >= limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
     /// Appends the edges of `node` in one stored direction, for the given type ids (`None` = any).
     fn expand_dir(
