@@ -23,11 +23,20 @@ pub type Row = HashMap<String, Value>;
 
 /// Variable bindings an expression reads: a [`Row`], or a frame of the streaming executor
 /// (`plan.rs`), whose slots are looked up by the names of its scope.
+/// Variable names with their slots in a frame (an operator's scope).
+pub type Slots = [(String, usize)];
+
 pub trait Vars {
     fn var(&self, name: &str) -> Option<&Value>;
     /// The bindings as a row (for the parts of evaluation that extend or hand on a row:
     /// comprehensions, pattern predicates, subqueries).
     fn to_row(&self) -> std::borrow::Cow<'_, Row>;
+    /// The slot frame and the scope (name, slot) these bindings are read through, when they
+    /// are a frame of the streaming executor (what an operator that resolved its variables
+    /// to slots once reads directly).
+    fn frame(&self) -> Option<(&[Value], &Slots)> {
+        None
+    }
 }
 
 impl Vars for Row {

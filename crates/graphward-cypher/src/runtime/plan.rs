@@ -84,6 +84,9 @@ impl Vars for FrameVars<'_> {
             .find(|(n, _)| n == name)
             .and_then(|(_, s)| self.frame.get(*s))
     }
+    fn frame(&self) -> Option<(&[Value], &super::eval::Slots)> {
+        Some((self.frame, self.scope))
+    }
     fn to_row(&self) -> std::borrow::Cow<'_, Row> {
         std::borrow::Cow::Owned(frame_row(self.frame, self.scope))
     }
@@ -599,6 +602,9 @@ struct MatchCursor {
     walk: Option<Walk>,
     any: bool,
     pulled: u64,
+    /// Whether the scanned node pattern has labels besides the one the scan reads (checked
+    /// per candidate then; decided once per cursor).
+    other_labels: bool,
     /// The candidate ids an index seek found, charged to the query while they are held.
     _held: graphward_core::memory::Reservation,
 }
@@ -643,7 +649,8 @@ pub(crate) struct ScanPages {
     after: Option<NodeId>,
     /// The size of the next page: small first, doubling to [`MAX_PAGE`].
     page: usize,
-    buf: VecDeque<(NodeId, Option<Value>)>,
+    /// The rest of the page read last, in reverse (the next candidate last).
+    buf: Vec<(NodeId, Option<Value>)>,
     done: bool,
     /// What the page in `buf` holds, charged to the query.
     held: graphward_core::memory::Reservation,
@@ -656,7 +663,7 @@ impl ScanPages {
             key,
             after: None,
             page: FIRST_PAGE,
-            buf: VecDeque::new(),
+            buf: Vec::new(),
             done: false,
             held: ev.env.mem.reservation(),
         }
@@ -666,7 +673,7 @@ impl ScanPages {
         if self.buf.is_empty() && !self.done {
             ev.env.check()?;
             let label = self.label.as_deref();
-            let page: Vec<(NodeId, Option<Value>)> = match &self.key {
+            let mut page: Vec<(NodeId, Option<Value>)> = match &self.key {
                 Some(k) => ev.g.node_property_page(label, k, self.after, self.page)?,
                 None => {
                     ev.g.nodes_page(label, self.after, self.page)?
@@ -684,18 +691,24 @@ impl ScanPages {
             }
             let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
             let bytes = page.iter().fold(0usize, |acc, (_, v)| {
-                let heap = v.as_ref().map_or(0, |v| {
-                    super::values::measure(v)
+                let heap = match v {
+                    // Nothing beyond the entry itself (the common case: no walk).
+                    None | Some(Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
+                        0
+                    }
+                    Some(v) => super::values::measure(v)
                         .bytes
-                        .saturating_sub(std::mem::size_of::<Value>())
-                });
+                        .saturating_sub(std::mem::size_of::<Value>()),
+                };
                 acc.saturating_add(entry + heap)
             });
             self.held.resize(bytes as u64)?;
             self.page = self.page.saturating_mul(2).min(MAX_PAGE);
-            self.buf.extend(page);
+            // Taken from the end: the page reversed once, no copy into another buffer.
+            page.reverse();
+            self.buf = page;
         }
-        Ok(self.buf.pop_front())
+        Ok(self.buf.pop())
     }
 }
 
@@ -894,8 +907,7 @@ impl Node {
                             if let (Some(slot), true) = (scan_slot.as_ref(), c.anchor.scan) {
                                 // A scan of one node: its other labels, its slot, WHERE.
                                 let np = &part.element.start;
-                                let scanned = c.anchor.label.as_deref();
-                                if np.labels.iter().any(|l| Some(l.as_str()) != scanned) {
+                                if c.other_labels {
                                     let Some(have) = ev.g.node_labels(id)? else {
                                         continue;
                                     };
@@ -987,7 +999,15 @@ impl Node {
                             }
                         };
                         let fast = (scan_slot.is_some() && anchor.scan) || expand.is_some();
+                        let scanned = anchor.label.as_deref();
+                        let other_labels = part
+                            .element
+                            .start
+                            .labels
+                            .iter()
+                            .any(|l| Some(l.as_str()) != scanned);
                         *cur = Some(MatchCursor {
+                            other_labels,
                             row: if fast { Row::new() } else { row },
                             anchor,
                             candidates,
@@ -1237,7 +1257,7 @@ impl Node {
                     // kept (and charged), never the input rows.
                     let items = projection_items(p, scope);
                     let names: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
-                    let mut agg = Aggregator::new(ev, &items);
+                    let mut agg = Aggregator::new(ev, &items).bound_to(input);
                     let mut n = 0usize;
                     while Self::child(children, cx, frame)? {
                         agg.feed(

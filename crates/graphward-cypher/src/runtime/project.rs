@@ -2,10 +2,11 @@
 //! projection with aggregation, DISTINCT, ORDER BY, SKIP and LIMIT.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use graphward_core::{Error, ErrorCode, Result, Value};
 
-use super::eval::{row_size, Ev, Row, Vars};
+use super::eval::{row_size, Ev, Row, Slots, Vars};
 use super::values::{self, as_f64, key, order};
 use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 use crate::semantic::is_aggregate_function;
@@ -340,6 +341,41 @@ pub(crate) struct Aggregator {
     index: HashMap<String, usize>,
     state: graphward_core::memory::Reservation,
     no_keys: bool,
+    /// The scope frames are fed through (see [`Aggregator::bound_to`]), and per aggregate
+    /// its argument resolved to a slot of it.
+    bound: Option<Bound>,
+    /// Scratch buffers for a row's grouping key and its values.
+    key_buf: String,
+    val_buf: Vec<Value>,
+}
+
+/// The scope an aggregator is bound to, and per aggregate its argument's slot there.
+struct Bound {
+    scope: Arc<Slots>,
+    args: Vec<Option<SlotArg>>,
+}
+
+/// An aggregate's single argument read straight from a frame slot: the variable itself, or
+/// one property of it.
+#[derive(Clone, Copy)]
+enum SlotArg {
+    Var(usize),
+    Prop(usize),
+}
+
+/// Aggregate `i`'s argument slot, with the frame to read it from, when `row` is a frame read
+/// through the scope the aggregator is bound to.
+fn slot_of<'r>(
+    bound: &Option<Bound>,
+    i: usize,
+    row: &'r dyn Vars,
+) -> Option<(&'r [Value], SlotArg)> {
+    let Bound { scope, args } = bound.as_ref()?;
+    let (frame, through) = row.frame()?;
+    if !std::ptr::eq(scope.as_ref(), through) {
+        return None;
+    }
+    Some((frame, args.get(i).copied().flatten()?))
 }
 
 struct Group {
@@ -369,26 +405,63 @@ impl Aggregator {
             index: HashMap::new(),
             state: ev.env.mem.reservation(),
             no_keys,
+            bound: None,
+            key_buf: String::new(),
+            val_buf: Vec::new(),
         }
+    }
+
+    /// Resolves the arguments of the aggregates that read a variable, or a property of one,
+    /// to slots of `scope` once: rows fed through that scope read them without a lookup by
+    /// name (any other argument, or a row not read through `scope`, is evaluated as usual).
+    pub(crate) fn bound_to(mut self, scope: &Arc<Slots>) -> Aggregator {
+        let slot = |v: &str| scope.iter().find(|(n, _)| n == v).map(|(_, s)| *s);
+        let args = self
+            .args
+            .iter()
+            .map(|a| match a.as_slice() {
+                [Expr::Variable(v)] => slot(v).map(SlotArg::Var),
+                [Expr::Property(b, _)] => match &**b {
+                    Expr::Variable(v) => slot(v).map(SlotArg::Prop),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        self.bound = Some(Bound {
+            scope: scope.clone(),
+            args,
+        });
+        self
     }
 
     pub(crate) fn feed(&mut self, ev: &Ev, row: &dyn Vars) -> Result<()> {
         let gi = if self.no_keys && !self.groups.is_empty() {
             0
         } else {
-            let mut keys = Row::new();
-            let mut kstr = String::new();
-            for (n, e, is_agg) in &self.rewritten {
+            // The grouping key in a buffer kept between rows; the keys' row is built only
+            // for a new group.
+            let mut kstr = std::mem::take(&mut self.key_buf);
+            kstr.clear();
+            let mut vals = std::mem::take(&mut self.val_buf);
+            vals.clear();
+            for (_, e, is_agg) in &self.rewritten {
                 if !is_agg {
                     let v = ev.eval_in(e, row)?;
-                    kstr.push_str(&key(&v));
+                    values::write_key(&v, &mut kstr);
                     kstr.push('\u{1}');
-                    keys.insert(n.clone(), v);
+                    vals.push(v);
                 }
             }
-            match self.index.get(&kstr) {
-                Some(i) => *i,
+            let found = self.index.get(kstr.as_str()).copied();
+            let gi = match found {
+                Some(i) => i,
                 None => {
+                    let mut keys = Row::with_capacity(vals.len());
+                    let names = self.rewritten.iter().filter(|(_, _, a)| !a);
+                    for ((n, _, _), v) in names.zip(vals.drain(..)) {
+                        keys.insert(n.clone(), v);
+                    }
                     let first = row.to_row().into_owned();
                     self.state.grow(
                         (row_size(&first) + row_size(&keys) + 2 * kstr.len() + 64 * self.aggs.len())
@@ -399,15 +472,19 @@ impl Aggregator {
                         keys,
                         accs: self.aggs.iter().map(Acc::new).collect(),
                     });
-                    self.index.insert(kstr, self.groups.len() - 1);
+                    self.index.insert(kstr.clone(), self.groups.len() - 1);
                     self.groups.len() - 1
                 }
-            }
+            };
+            self.key_buf = kstr;
+            vals.clear();
+            self.val_buf = vals;
+            gi
         };
         let Some(g) = self.groups.get_mut(gi) else {
             return Err(Error::internal("aggregation group missing"));
         };
-        for (acc, args) in g.accs.iter_mut().zip(&self.args) {
+        for (i, (acc, args)) in g.accs.iter_mut().zip(&self.args).enumerate() {
             if acc.func == Func::CountStar {
                 acc.count += 1;
                 continue;
@@ -416,15 +493,32 @@ impl Aggregator {
             if let (Func::Count, false, [Expr::Variable(v)]) =
                 (acc.func, acc.distinct, args.as_slice())
             {
-                if let Some(x) = row.var(v) {
+                let x = match slot_of(&self.bound, i, row) {
+                    Some((frame, SlotArg::Var(s))) => frame.get(s),
+                    _ => row.var(v),
+                };
+                if let Some(x) = x {
                     acc.count += i64::from(!x.is_null());
                     continue;
                 }
             }
             let mut it = args.iter();
-            let first = match it.next() {
-                Some(x) => ev.eval_in(x, row)?,
-                None => Value::Null,
+            let first = match (slot_of(&self.bound, i, row), args.first()) {
+                (Some((frame, SlotArg::Var(s))), _) => {
+                    it.next();
+                    frame.get(s).cloned().unwrap_or(Value::Null)
+                }
+                (Some((frame, SlotArg::Prop(s))), Some(Expr::Property(_, key))) => {
+                    it.next();
+                    match frame.get(s) {
+                        Some(b) => ev.property(b, key)?,
+                        None => Value::Null,
+                    }
+                }
+                _ => match it.next() {
+                    Some(x) => ev.eval_in(x, row)?,
+                    None => Value::Null,
+                },
             };
             let second = match it.next() {
                 Some(x) => Some(ev.eval_in(x, row)?),

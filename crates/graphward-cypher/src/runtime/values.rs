@@ -206,7 +206,9 @@ pub fn key(v: &Value) -> String {
     s
 }
 
-fn write_key(v: &Value, s: &mut String) {
+/// Appends [`key`] of `v` to `s` (a caller building a key of several values reuses one
+/// buffer).
+pub fn write_key(v: &Value, s: &mut String) {
     use std::fmt::Write;
     match v {
         Value::Null => s.push('N'),
