@@ -213,6 +213,11 @@ pub fn write_key(v: &Value, s: &mut String) {
     match v {
         Value::Null => s.push('N'),
         Value::Bool(b) => s.push(if *b { 'T' } else { 'F' }),
+        // An integer that a float holds exactly prints as that float does (so 1 and 1.0
+        // have one key), without formatting a float.
+        Value::Int(i) if i.unsigned_abs() <= 1 << 53 => {
+            let _ = write!(s, "n{i}|{i};");
+        }
         Value::Int(i) => {
             let _ = write!(s, "n{}|", *i as f64);
             let _ = write!(s, "{i};");
@@ -540,6 +545,71 @@ pub fn check_depth(depth: usize) -> Result<()> {
 mod measure_tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    /// An integer's key is the float's text and the integer's (integers a float holds
+    /// exactly are formatted without going through a float, to the same text), so an integer
+    /// and the float of the same value have one grouping key; other values keep their own.
+    #[test]
+    fn integers_and_equal_floats_share_a_key() {
+        let two53 = 1i64 << 53;
+        for i in [
+            0,
+            1,
+            -1,
+            7,
+            -42,
+            1_000_000,
+            8_999_999_999_999_999,
+            two53 - 1,
+            two53,
+        ] {
+            for i in [i, -i] {
+                assert_eq!(key(&Value::Int(i)), format!("n{}|{i};", i as f64), "{i}");
+            }
+        }
+        for i in [two53 + 1, i64::MAX, i64::MIN] {
+            assert_eq!(key(&Value::Int(i)), format!("n{}|{i};", i as f64), "{i}");
+        }
+        for i in [0, 1, -1, 7, -42, 1_000_000, 8_999_999_999_999_999] {
+            assert_eq!(key(&Value::Int(i)), key(&Value::Float(i as f64)), "{i}");
+        }
+        assert_ne!(key(&Value::Int(1)), key(&Value::Int(2)));
+        assert_ne!(key(&Value::Int(1)), key(&Value::Float(1.5)));
+        assert_ne!(key(&Value::Int(1)), key(&Value::String("1".into())));
+    }
+
+    /// Integer arithmetic and comparison on the fast path give what the general path gives,
+    /// overflow included (an error either way).
+    #[test]
+    fn integer_fast_path_agrees_with_the_general_operators() {
+        use crate::ast::BinaryOp::*;
+        let vals = [0i64, 1, -1, 3, -7, 1 << 40, i64::MAX, i64::MIN];
+        for &x in &vals {
+            for &y in &vals {
+                let (a, b) = (Value::Int(x), Value::Int(y));
+                for (op, c) in [(Add, '+'), (Sub, '-'), (Mul, '*')] {
+                    let fast = super::super::eval::binary_values(op, &a, &b);
+                    let general = arith(c, &a, &b);
+                    assert_eq!(fast.is_ok(), general.is_ok(), "{x} {c} {y}");
+                    if let (Ok(f), Ok(g)) = (fast, general) {
+                        assert_eq!(f, g, "{x} {c} {y}");
+                    }
+                }
+                let cmp = compare(&a, &b).unwrap();
+                for (op, want) in [
+                    (Lt, cmp.is_lt()),
+                    (Le, cmp.is_le()),
+                    (Gt, cmp.is_gt()),
+                    (Ge, cmp.is_ge()),
+                    (Eq, cmp.is_eq()),
+                    (Ne, cmp.is_ne()),
+                ] {
+                    let got = super::super::eval::binary_values(op, &a, &b).unwrap();
+                    assert_eq!(got, Value::Bool(want), "{x} {op:?} {y}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn sizes_grow_with_content_and_depth_is_counted_without_recursion() {
