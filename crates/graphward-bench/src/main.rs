@@ -40,7 +40,7 @@ struct Args {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
     scan_runs: u64,
     /// `engine` only: run just these queries after the load (comma-separated names from the
-    /// JSON: scan, topk, topk_expr, hop2, hop3, var13), for a profile of one of them
+    /// JSON: scan, topk, topk_expr, group, hop2, hop3, var13), for a profile of one of them
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
     only: Vec<String>,
     /// The data directory (emptied first)
@@ -383,6 +383,11 @@ fn engine_bench(engine: &mut dyn Target, args: &Args) -> Result<(), String> {
         (
             "topk_expr",
             "MATCH (n:N) RETURN n.id ORDER BY -n.id LIMIT 10",
+        ),
+        // Grouped aggregation: a grouping key computed per row, ten groups.
+        (
+            "group",
+            "MATCH (n:N) RETURN n.id % 10 AS k, count(*) AS c ORDER BY k",
         ),
     ] {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == name) {
