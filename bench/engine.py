@@ -15,8 +15,9 @@ Systems, each in its own process, one after the other (never two at once):
 Figures: node / relationship load (total, and the mean of the first 10 and last 10 batches, to
 see whether batch time grows with the graph), `MATCH (n:N) RETURN count(n), sum(n.id)`,
 `... ORDER BY n.id DESC LIMIT 10` (graphward reads it from the index on id in order) and the
-same rows by `ORDER BY -n.id LIMIT 10` (no index order anywhere: a scan and a top-k), indexed 2-hop / 3-hop / [:R*1..3] p50, bytes on disk per
-node and per relationship, bytes written to disk during the load. Every figure carries the 1-min
+same rows by `ORDER BY -n.id LIMIT 10` (no index order anywhere: a scan and a top-k), a grouped
+aggregation `RETURN n.id % 10 AS k, count(*) AS c ORDER BY k`, indexed 2-hop / 3-hop /
+[:R*1..3] p50, bytes on disk per node and per relationship, bytes written to disk during the load. Every figure carries the 1-min
 load average when it was taken. Reads run as read transactions everywhere.
 
 Usage: bench/engine.py [--quick] [--out DIR] [--only graphward,ladybug,...]
