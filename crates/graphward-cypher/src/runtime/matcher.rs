@@ -404,69 +404,139 @@ fn rel_from_edge(node: NodeId, e: &Edge, rel_type: String) -> Relationship {
     }
 }
 
+/// What a query answered from the storage's counts counts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Counted {
+    /// Nodes with the label, or all nodes.
+    Nodes(Option<String>),
+    /// All relationships.
+    Relationships,
+}
+
+/// A count the storage keeps, and the result columns that all show it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CountOf {
+    pub what: Counted,
+    pub columns: Vec<String>,
+}
+
+/// `MATCH (v[:L]) RETURN count(v), count(*)` and `MATCH (a)-[r]->(b) RETURN count(r)`:
+/// exactly a MATCH of one pattern part — one node with at most one label, or one directed
+/// relationship of any type between two nodes without labels (no properties, predicates,
+/// WHERE, OPTIONAL, path variable, length or type) — followed by a RETURN whose items are
+/// all non-DISTINCT `count(*)` or `count(v)` of one of the pattern's variables (no DISTINCT,
+/// `*`, ORDER BY, SKIP or LIMIT). Every match binds every variable to an entity, so each
+/// item is the number of nodes (of the label) or of relationships, which the storage keeps
+/// (as Neo4j's NodeCountFromCountStore and RelationshipCountFromCountStore answer them).
+/// Decided on the typed query.
+pub(crate) fn count_store_shape(sq: &SingleQuery) -> Option<CountOf> {
+    let [Clause::Match(m), Clause::Return(r)] = sq.clauses.as_slice() else {
+        return None;
+    };
+    if m.optional || m.where_.is_some() {
+        return None;
+    }
+    let [part] = m.pattern.as_slice() else {
+        return None;
+    };
+    if part.variable.is_some() || part.shortest.is_some() {
+        return None;
+    }
+    let plain = |np: &NodePattern| {
+        np.label_expr.is_none() && np.properties.is_none() && np.predicate.is_none()
+    };
+    let start = &part.element.start;
+    let mut vars: Vec<&String> = start.variable.iter().collect();
+    let what = match part.element.chain.as_slice() {
+        [] => match (start.labels.as_slice(), plain(start)) {
+            ([], true) => Counted::Nodes(None),
+            ([label], true) => Counted::Nodes(Some(label.clone())),
+            _ => return None,
+        },
+        [(rel, end)] => {
+            let rel_plain = rel.types.is_empty()
+                && rel.type_expr.is_none()
+                && rel.length.is_none()
+                && rel.properties.is_none()
+                && rel.predicate.is_none()
+                && rel.group.is_none()
+                && matches!(rel.direction, Direction::Outgoing | Direction::Incoming);
+            let ends_plain =
+                plain(start) && plain(end) && start.labels.is_empty() && end.labels.is_empty();
+            // `(a)-[r]->(a)` would count self-loops only.
+            let distinct_ends = match (&start.variable, &end.variable) {
+                (Some(a), Some(b)) => a != b,
+                _ => true,
+            };
+            if !(rel_plain && ends_plain && distinct_ends) {
+                return None;
+            }
+            vars.extend(rel.variable.iter());
+            vars.extend(end.variable.iter());
+            Counted::Relationships
+        }
+        _ => return None,
+    };
+    let p = &r.projection;
+    if p.distinct
+        || p.star
+        || p.items.is_empty()
+        || !p.order_by.is_empty()
+        || p.skip.is_some()
+        || p.limit.is_some()
+    {
+        return None;
+    }
+    let counts_a_match = |e: &Expr| match e {
+        Expr::CountStar => true,
+        Expr::FunctionCall {
+            name,
+            distinct: false,
+            args,
+        } => {
+            name.eq_ignore_ascii_case("count")
+                && matches!(args.as_slice(), [Expr::Variable(v)] if vars.contains(&v))
+        }
+        _ => false,
+    };
+    if !p.items.iter().all(|i| counts_a_match(&i.expr)) {
+        return None;
+    }
+    Some(CountOf {
+        what,
+        columns: p.items.iter().map(|i| i.name().to_string()).collect(),
+    })
+}
+
 impl<'a> Ev<'a> {
-    /// `MATCH (v:L) RETURN count(v), count(*)` answered from the label count the storage
-    /// keeps, without a scan. Decided on the typed query: exactly a MATCH of one node pattern
-    /// with one label (no properties, predicate, WHERE, OPTIONAL or path variable) followed by
-    /// a RETURN whose items are all non-DISTINCT `count(v)` / `count(*)` (no DISTINCT, `*`,
-    /// ORDER BY, SKIP or LIMIT), on the single empty row a query starts from. `None` for any
-    /// other shape (the caller runs the query normally). Returns the columns and the one row.
+    /// A query of [`count_store_shape`] answered from the counts the storage keeps, without
+    /// a scan, on the single empty row a query starts from. `None` for any other shape or
+    /// input (the caller runs the query normally). Returns the columns and the one row.
     pub fn whole_label_count(
         &self,
         sq: &SingleQuery,
         rows: &[Row],
     ) -> Result<Option<(Vec<String>, Vec<Row>)>> {
-        let ([Clause::Match(m), Clause::Return(r)], [input]) = (sq.clauses.as_slice(), rows) else {
+        let ([input], Some(of)) = (rows, count_store_shape(sq)) else {
             return Ok(None);
         };
-        if !input.is_empty() || m.optional || m.where_.is_some() {
+        if !input.is_empty() {
             return Ok(None);
         }
-        let [part] = m.pattern.as_slice() else {
-            return Ok(None);
-        };
-        let np = &part.element.start;
-        let ([label], true) = (
-            np.labels.as_slice(),
-            part.variable.is_none()
-                && part.shortest.is_none()
-                && part.element.chain.is_empty()
-                && np.label_expr.is_none()
-                && np.properties.is_none()
-                && np.predicate.is_none(),
-        ) else {
-            return Ok(None);
-        };
-        let p = &r.projection;
-        if p.distinct
-            || p.star
-            || p.items.is_empty()
-            || !p.order_by.is_empty()
-            || p.skip.is_some()
-            || p.limit.is_some()
-        {
-            return Ok(None);
-        }
-        let counts_the_node = |e: &Expr| match e {
-            Expr::CountStar => true,
-            Expr::FunctionCall {
-                name,
-                distinct: false,
-                args,
-            } => {
-                name.eq_ignore_ascii_case("count")
-                    && matches!(args.as_slice(), [Expr::Variable(v)] if np.variable.as_ref() == Some(v))
-            }
-            _ => false,
-        };
-        if !p.items.iter().all(|i| counts_the_node(&i.expr)) {
-            return Ok(None);
-        }
-        let n = self.g.label_count(label)?;
-        let n = Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
-        let columns: Vec<String> = p.items.iter().map(|i| i.name().to_string()).collect();
+        let n = self.stored_count(&of)?;
+        let columns = of.columns.clone();
         let row: Row = columns.iter().map(|c| (c.clone(), n.clone())).collect();
         Ok(Some((columns, vec![row])))
+    }
+
+    /// The count [`count_store_shape`] found the query asks for, read from the storage.
+    pub(crate) fn stored_count(&self, of: &CountOf) -> Result<Value> {
+        let n = match &of.what {
+            Counted::Nodes(Some(label)) => self.g.label_count(label)?,
+            Counted::Nodes(None) => self.g.node_count()?,
+            Counted::Relationships => self.g.count_relationships()?,
+        };
+        Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
     }
 
     /// Match a comma-separated pattern against one input row; every result extends the row.

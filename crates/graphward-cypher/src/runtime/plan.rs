@@ -41,7 +41,7 @@ use graphward_storage::{
 };
 
 use super::eval::{node_ref, Ev, Row, Vars};
-use super::matcher::{Access, Anchor, Seek, SeekBound};
+use super::matcher::{count_store_shape, Access, Anchor, CountOf, Counted, Seek, SeekBound};
 use super::project::{
     contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
     Aggregator,
@@ -186,6 +186,13 @@ pub struct Node {
 enum Op {
     /// The leaf: one empty row.
     Argument {
+        done: bool,
+    },
+    /// A count the storage keeps, written to every column's slot: the one row of a query of
+    /// [`count_store_shape`] (a leaf, no scan).
+    CountStore {
+        of: CountOf,
+        slots: Vec<usize>,
         done: bool,
     },
     /// One pattern part matched from its anchor candidates, one candidate at a time.
@@ -845,6 +852,17 @@ impl Node {
                 *done = true;
                 Ok(true)
             }
+            Op::CountStore { of, slots, done } => {
+                if *done {
+                    return Ok(false);
+                }
+                *done = true;
+                let n = ev.stored_count(of)?;
+                for s in slots.iter() {
+                    set(frame, *s, n.clone());
+                }
+                Ok(true)
+            }
             Op::MatchStream {
                 m,
                 prefetch,
@@ -1445,6 +1463,18 @@ impl Op {
         let s = |x: &str| x.to_string();
         match self {
             Op::Argument { .. } => (s("Argument"), String::new(), vec![]),
+            Op::CountStore { of, .. } => match &of.what {
+                Counted::Nodes(label) => (
+                    s("NodeCountFromCountStore"),
+                    format!("count( (:{}) )", label.as_deref().unwrap_or("")),
+                    of.columns.clone(),
+                ),
+                Counted::Relationships => (
+                    s("RelationshipCountFromCountStore"),
+                    "count( ()-[]->() )".to_string(),
+                    of.columns.clone(),
+                ),
+            },
             Op::Union { columns, .. } => (s("Union"), String::new(), columns.clone()),
             Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } => {
                 let lone = describe
@@ -2135,6 +2165,30 @@ fn plan_single(
     source: &str,
     slots: &mut Slots,
 ) -> (Node, Vec<String>, Vec<(String, usize)>) {
+    if let Some(of) = count_store_shape(sq) {
+        let sc: Vec<(String, usize)> = of
+            .columns
+            .iter()
+            .map(|c| (c.clone(), slots.fresh()))
+            .collect();
+        let columns = of.columns.clone();
+        let count = Node::new(
+            Op::CountStore {
+                slots: sc.iter().map(|(_, s)| *s).collect(),
+                of,
+                done: false,
+            },
+            vec![],
+        );
+        let node = Node::new(
+            Op::Select {
+                columns: columns.clone(),
+                produce: true,
+            },
+            vec![count],
+        );
+        return (node, columns, sc);
+    }
     let mut node = Node::new(Op::Argument { done: false }, vec![]);
     let mut scope: Vec<String> = Vec::new();
     // The same variables with their slots.
@@ -3467,7 +3521,8 @@ mod tests {
         for q in [
             "MATCH (n:N) RETURN count(n), sum(n.id)",
             "MATCH (n:N) RETURN n.id ORDER BY n.id DESC LIMIT 10",
-            "MATCH (n) RETURN count(n)",
+            // (`count(n)` alone is read from the count store: no scan.)
+            "MATCH (n) RETURN count(n.id)",
         ] {
             let g = graph(100_000, 100);
             let err = run(&g, q).unwrap_err();
