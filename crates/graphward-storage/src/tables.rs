@@ -222,7 +222,57 @@ pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL> {
     pub prop_idx: PI,
     pub idx_count: LC,
     pub schema: S,
+    /// What the last adjacency reads of a read snapshot found (see [`AdjCache`]).
+    pub adj_cache: AdjCache,
 }
+
+/// Per direction, what the last adjacency read found, for the next one (read snapshots only:
+/// their tables never change). A scan expands its nodes in ascending order, so node after
+/// node falls in the adjacency chunk read last (about 30 nodes share one) and in the same
+/// stretch without delta entries: those reads need no B-tree descent. A lock held only for
+/// the lookup (`try_lock`: a snapshot read by two threads at once reads without the cache).
+#[derive(Default)]
+pub(crate) struct AdjCache {
+    enabled: bool,
+    dirs: [std::sync::Mutex<DirCache>; 2],
+}
+
+impl AdjCache {
+    fn enabled() -> AdjCache {
+        AdjCache {
+            enabled: true,
+            ..AdjCache::default()
+        }
+    }
+
+    fn dir(&self, outgoing: bool) -> Option<std::sync::MutexGuard<'_, DirCache>> {
+        if !self.enabled {
+            return None;
+        }
+        self.dirs.get(usize::from(outgoing))?.try_lock().ok()
+    }
+}
+
+#[derive(Default)]
+struct DirCache {
+    /// The chunk read last: its key, its bytes, the node that was read in it, and the key of
+    /// the chunk after it once looked up (`Some(None)`: it is the last).
+    chunk: Option<CachedChunk>,
+    /// A stretch of keys `[from, to)` the delta table has no entry in (`to` = `None`: none
+    /// after `from` at all).
+    delta_gap: Option<(AdjKey, Option<AdjKey>)>,
+}
+
+struct CachedChunk {
+    key: AdjKey,
+    bytes: Vec<u8>,
+    node: u64,
+    next: Option<Option<AdjKey>>,
+}
+
+/// How far past the node read last a read may be for the cache to look up where the cached
+/// chunk ends (further means random access: the lookup would be a descent spent for nothing).
+const NEAR: u64 = 64;
 
 pub(crate) type RTabs = Tabs<
     ReadOnlyTable<&'static str, u64>,
@@ -267,6 +317,7 @@ pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
         prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
         idx_count: txn.open_table(INDEX_COUNT).map_err(st)?,
         schema: txn.open_table(SCHEMA).map_err(st)?,
+        adj_cache: AdjCache::enabled(),
     })
 }
 
@@ -287,6 +338,7 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
         prop_idx: txn.open_table(PROP_IDX).map_err(st)?,
         idx_count: txn.open_table(INDEX_COUNT).map_err(st)?,
         schema: txn.open_table(SCHEMA).map_err(st)?,
+        adj_cache: AdjCache::default(),
     })
 }
 
@@ -583,6 +635,31 @@ pub(crate) trait Src {
         };
         let lo = (node, ty_lo, 0u64);
         let hi = (node, ty_hi, u64::MAX);
+        let mut cache = self.tabs().adj_cache.dir(outgoing);
+        // The chunk read last holds the span when it starts at most at `lo` and the next
+        // one after `hi` (looked up once, for a read near the last).
+        if let Some(c) = cache.as_mut().and_then(|d| d.chunk.as_mut()) {
+            if c.key <= lo && (c.next.is_some() || node.abs_diff(c.node) <= NEAR) {
+                let next = match c.next {
+                    Some(n) => n,
+                    None => {
+                        let after = (Bound::Excluded(c.key), Bound::Unbounded);
+                        let n = match table.range::<AdjKey>(after).map_err(st)?.next() {
+                            Some(e) => Some(e.map_err(st)?.0.value()),
+                            None => None,
+                        };
+                        c.next = Some(n);
+                        n
+                    }
+                };
+                if next.is_none_or(|n| n > hi) {
+                    c.node = node;
+                    return Ok(Box::new(
+                        span_edges(&c.bytes, node, ty_lo, ty_hi).into_iter(),
+                    ));
+                }
+            }
+        }
         // The common case, one descent: the last chunk starting at most at `hi` starts at
         // most at `lo` too, so it is the only one that can hold the span.
         match table.range(..=hi).map_err(st)?.next_back() {
@@ -590,9 +667,21 @@ pub(crate) trait Src {
             Some(e) => {
                 let (k, v) = e.map_err(st)?;
                 if k.value() <= lo {
-                    return Ok(Box::new(
-                        span_edges(v.value(), node, ty_lo, ty_hi).into_iter(),
-                    ));
+                    let out = span_edges(v.value(), node, ty_lo, ty_hi);
+                    if let Some(d) = cache.as_mut() {
+                        let c = d.chunk.get_or_insert_with(|| CachedChunk {
+                            key: k.value(),
+                            bytes: Vec::new(),
+                            node,
+                            next: None,
+                        });
+                        c.key = k.value();
+                        c.bytes.clear();
+                        c.bytes.extend_from_slice(v.value());
+                        c.node = node;
+                        c.next = None;
+                    }
+                    return Ok(Box::new(out.into_iter()));
                 }
             }
         }
@@ -806,6 +895,35 @@ pub(crate) trait Src {
     /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]); one
     /// adjacency chunk is decoded at a time, merged with the direction's delta table
     /// ([`OUT_DELTA`], [`IN_DELTA`]) in (type, rel) order like the chunks alone.
+    /// Whether the delta table of a direction has no entry in `[lo, hi]`, when a read
+    /// snapshot's cache can tell (`false`: read the table). A lookup that finds the span
+    /// empty remembers the stretch up to the next entry for the reads after it.
+    fn delta_gap_holds(
+        &self,
+        outgoing: bool,
+        lo: AdjKey,
+        hi: AdjKey,
+        delta_table: &Self::DL,
+    ) -> Result<bool> {
+        let Some(mut d) = self.tabs().adj_cache.dir(outgoing) else {
+            return Ok(false);
+        };
+        if let Some((from, to)) = d.delta_gap {
+            if from <= lo && to.is_none_or(|t| t > hi) {
+                return Ok(true);
+            }
+        }
+        let next = match delta_table.range(lo..).map_err(st)?.next() {
+            Some(e) => Some(e.map_err(st)?.0.value()),
+            None => None,
+        };
+        let empty = next.is_none_or(|n| n > hi);
+        if empty {
+            d.delta_gap = Some((lo, next));
+        }
+        Ok(empty)
+    }
+
     fn edge_iter(
         &self,
         node: u64,
@@ -830,8 +948,13 @@ pub(crate) trait Src {
         let mut parts: Vec<BoxIter<'_, (u32, u64, u64)>> = Vec::with_capacity(spans.len());
         for (t_lo, t_hi) in spans {
             let chunks = self.chunk_span(outgoing, node, t_lo, t_hi)?;
+            let (lo, hi) = ((node, t_lo, 0u64), (node, t_hi, u64::MAX));
+            if self.delta_gap_holds(outgoing, lo, hi, delta_table)? {
+                parts.push(chunks);
+                continue;
+            }
             let mut delta = delta_table
-                .range((node, t_lo, 0u64)..=(node, t_hi, u64::MAX))
+                .range(lo..=hi)
                 .map_err(st)?
                 .map(|e| {
                     e.map_err(st).map(|(k, v)| {
