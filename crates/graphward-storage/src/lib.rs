@@ -61,8 +61,11 @@
 //! Property index keys normalize numbers (`1` and `1.0` index alike) and are prefix-free, so
 //! an equality seek is one range scan; integers and the node id take as few bytes as their
 //! magnitude needs, in an order-preserving form. `expand` reads the adjacency chunks from the
-//! one holding `(node, type, 0)` on, as far as the node's edges go; a label scan decodes 1024
-//! node ids per chunk. Node and relationship ids are never reused.
+//! one holding `(node, type, 0)` on, as far as the node's edges go; a read snapshot keeps the
+//! chunk and the empty delta stretch it read last per direction, so nodes expanded in id order
+//! mostly need no B-tree descent. A label scan decodes 1024 node ids per label chunk, or, for
+//! a label at least half the nodes carry, reads the node table alone and checks each record's
+//! labels in place. Node and relationship ids are never reused.
 //!
 //! Edges through deltas: a new relationship's edges go to `adj_out_delta_v5` and
 //! `adj_in_delta_v5`, one small entry each, instead of their nodes' chunks (a load meets nodes
