@@ -142,6 +142,9 @@ pub struct Edge {
     pub other: NodeId,
     /// True when the relationship is stored as `node -> other`.
     pub outgoing: bool,
+    /// The relationship's type, as the storage's token id ([`GraphRead::type_name`] names it;
+    /// `u32::MAX` where a graph does not say).
+    pub type_id: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,6 +352,12 @@ pub trait GraphRead {
     /// One property of a node (`None` if the node or the property is missing).
     fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
         Ok(self.node(id)?.and_then(|mut n| n.properties.remove(key)))
+    }
+    /// The name of the relationship type an [`Edge`] carries the token id of (`None` when the
+    /// graph cannot name it: the caller reads the relationship instead).
+    fn type_name(&self, type_id: u32) -> Result<Option<String>> {
+        let _ = type_id;
+        Ok(None)
     }
     /// The labels of a node (`None` if the node is missing).
     fn node_labels(&self, id: NodeId) -> Result<Option<Vec<String>>> {

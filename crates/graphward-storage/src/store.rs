@@ -1942,6 +1942,9 @@ macro_rules! impl_graph_read {
             fn labels(&self) -> Result<Vec<String>> {
                 no_panic("read", || read_token_list(self, KIND_LABEL))
             }
+            fn type_name(&self, type_id: u32) -> Result<Option<String>> {
+                no_panic("read", || self.token_name(KIND_TYPE, type_id).map(Some))
+            }
             fn relationship_types(&self) -> Result<Vec<String>> {
                 no_panic("read", || read_token_list(self, KIND_TYPE))
             }

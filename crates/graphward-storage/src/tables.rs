@@ -975,10 +975,11 @@ pub(crate) trait Src {
         Ok(Box::new(parts.into_iter().flatten().filter_map(
             move |e| match e {
                 Ok((_, _, other)) if skip_self_loops && other == node => None,
-                Ok((_, rel, other)) => Some(Ok(Edge {
+                Ok((type_id, rel, other)) => Some(Ok(Edge {
                     rel,
                     other,
                     outgoing,
+                    type_id,
                 })),
                 Err(e) => Some(Err(e)),
             },

@@ -40,14 +40,17 @@ fn create_read_update_delete() {
     assert_eq!(w.count_nodes(Some("Nope")).unwrap(), 0);
     assert_eq!(w.nodes_with_label("Person").unwrap(), vec![a, b]);
 
-    // expansion
+    // expansion: each edge carries its type's token id, which the graph names
     let out = w.expand(a, ExpandDir::Outgoing, &[]).unwrap();
+    let out_type = out[0].type_id;
+    assert_eq!(w.type_name(out_type).unwrap().as_deref(), Some("KNOWS"));
     assert_eq!(
         out,
         vec![Edge {
             rel: r,
             other: b,
-            outgoing: true
+            outgoing: true,
+            type_id: out_type,
         }]
     );
     let inc = w.expand(b, ExpandDir::Incoming, &[s("KNOWS")]).unwrap();
@@ -56,7 +59,8 @@ fn create_read_update_delete() {
         vec![Edge {
             rel: r,
             other: a,
-            outgoing: false
+            outgoing: false,
+            type_id: out_type,
         }]
     );
     assert!(w
@@ -119,12 +123,15 @@ fn self_loop_appears_once_for_both() {
     let a = w.create_node(&[], Map::new()).unwrap();
     let r = w.create_relationship(a, a, "SELF", Map::new()).unwrap();
     let both = w.expand(a, ExpandDir::Both, &[]).unwrap();
+    let out_type = both[0].type_id;
+    assert_eq!(w.type_name(out_type).unwrap().as_deref(), Some("SELF"));
     assert_eq!(
         both,
         vec![Edge {
             rel: r,
             other: a,
-            outgoing: true
+            outgoing: true,
+            type_id: out_type,
         }]
     );
     assert_eq!(w.expand(a, ExpandDir::Incoming, &[]).unwrap().len(), 1);

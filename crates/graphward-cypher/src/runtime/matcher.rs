@@ -1211,13 +1211,22 @@ impl<'a> Ev<'a> {
 
     /// The type of relationship `rel` found by expanding over `rp`: known without a read
     /// when the pattern names exactly one type (the expansion returned only that type).
-    fn rel_type_name(&self, rp: &RelationshipPattern, rel: RelId) -> Result<String> {
+    fn rel_type_name(&self, rp: &RelationshipPattern, e: &Edge) -> Result<String> {
         if let [t] = rp.types.as_slice() {
             return Ok(t.clone());
         }
+        self.edge_type(e)
+    }
+
+    /// The type of an edge's relationship: named from the token id the adjacency gives,
+    /// else (a graph that cannot name it) read from the relationship.
+    pub(crate) fn edge_type(&self, e: &Edge) -> Result<String> {
+        if let Some(t) = self.g.type_name(e.type_id)? {
+            return Ok(t);
+        }
         Ok(self
             .g
-            .relationship(rel)?
+            .relationship(e.rel)?
             .map(|r| r.rel_type)
             .unwrap_or_default())
     }
@@ -1266,7 +1275,7 @@ impl<'a> Ev<'a> {
             if st.used.contains(&e.rel) {
                 continue;
             }
-            let rel = rel_from_edge(from, &e, self.rel_type_name(rp, e.rel)?);
+            let rel = rel_from_edge(from, &e, self.rel_type_name(rp, &e)?);
             if let Some(b) = &bound_rel {
                 match b {
                     Value::Relationship(r) if r.id == rel.id => {}
@@ -1356,7 +1365,7 @@ impl<'a> Ev<'a> {
                     }
                     let here = at_of(hops, from);
                     let rpat = pat_at(hops.len());
-                    let rel = rel_from_edge(here, &e, self.rel_type_name(rpat, e.rel)?);
+                    let rel = rel_from_edge(here, &e, self.rel_type_name(rpat, &e)?);
                     if !self.walk_hop_ok(
                         rp,
                         step.reversed,
@@ -1899,7 +1908,7 @@ impl<'a> Ev<'a> {
                             _ => {}
                         }
                     }
-                    let rel = rel_from_edge(at, &e, self.rel_type_name(rpat, e.rel)?);
+                    let rel = rel_from_edge(at, &e, self.rel_type_name(rpat, &e)?);
                     if !self.selector_hop_ok(q, f, &tree, start, at, e.other, &rel, row)? {
                         continue;
                     }

@@ -2726,11 +2726,7 @@ impl Walk {
                 };
                 let rel_type = match rp.types.as_slice() {
                     [t] => t.clone(),
-                    _ => {
-                        ev.g.relationship(e.rel)?
-                            .map(|r| r.rel_type)
-                            .unwrap_or_default()
-                    }
+                    _ => ev.edge_type(&e)?,
                 };
                 set(
                     frame,
@@ -3231,6 +3227,10 @@ impl GraphRead for Counting<'_> {
         self.add(1);
         self.inner.node_labels(id)
     }
+    // A token name, not a storage read (the token cache answers it).
+    fn type_name(&self, type_id: u32) -> Result<Option<String>> {
+        self.inner.type_name(type_id)
+    }
     fn relationship_property(&self, id: RelId, key: &str) -> Result<Option<Value>> {
         self.add(1);
         self.inner.relationship_property(id, key)
@@ -3392,6 +3392,7 @@ mod tests {
                     rel: node,
                     other: (node + 1) % self.n,
                     outgoing: true,
+                    type_id: u32::MAX,
                 });
             }
             if matches!(dir, ExpandDir::Incoming | ExpandDir::Both) {
@@ -3400,6 +3401,7 @@ mod tests {
                     rel: prev,
                     other: prev,
                     outgoing: false,
+                    type_id: u32::MAX,
                 });
             }
             self.read(out.len());
