@@ -353,6 +353,20 @@ pub trait GraphRead {
     fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
         Ok(self.node(id)?.and_then(|mut n| n.properties.remove(key)))
     }
+    /// Relationships of type `rel_type` (0 for a type never used); the storage keeps the
+    /// counts, this default counts them.
+    fn count_relationships_of_type(&self, rel_type: &str) -> Result<u64> {
+        let mut n = 0u64;
+        for id in self.all_relationships()? {
+            if self
+                .relationship(id)?
+                .is_some_and(|r| r.rel_type == rel_type)
+            {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
     /// The name of the relationship type an [`Edge`] carries the token id of (`None` when the
     /// graph cannot name it: the caller reads the relationship instead).
     fn type_name(&self, type_id: u32) -> Result<Option<String>> {

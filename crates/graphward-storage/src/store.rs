@@ -947,6 +947,9 @@ impl Database {
                     .insert("format", tables::FORMAT_VERSION)
                     .map_err(st)?;
             }
+            if !type_counts_current(&t)? {
+                recount_types(&mut t, name)?;
+            }
         }
         wtxn.commit().map_err(st)?;
         if migrated {
@@ -1195,7 +1198,10 @@ impl<'t> WriteState<'t> {
         tokens: Arc<TokenCache>,
     ) -> Result<WriteState<'t>> {
         let tabs = tables::open_write(txn)?;
+        let type_counts_valid = type_counts_current(&tabs)?;
         Ok(WriteState {
+            type_counts: HashMap::new(),
+            type_counts_valid,
             counters: Counters::load(&tabs)?,
             schemas: tabs.load_schemas()?,
             tabs: Some(tabs),
@@ -1223,6 +1229,82 @@ impl<'t> WriteState<'t> {
 /// its snapshot with the one its write transaction sees to know whether anything committed
 /// in between.
 const COMMIT_SEQ_KEY: &str = "commit_seq";
+
+/// The meta key saying the per-type relationship counts (`type_count/<type id>`) are current:
+/// it holds `commit_seq + 1` of the last commit that moved them. A commit by a build that does
+/// not keep them (or a migration) moves `commit_seq` only, so they are recounted on the next
+/// open ([`recount_types`]); absent (read as 0) means never counted.
+const TYPE_COUNTS_AT: &str = "type_counts_at";
+
+fn type_count_key(t: u32) -> String {
+    format!("type_count/{t}")
+}
+
+/// Whether the per-type counts are current (see [`TYPE_COUNTS_AT`]).
+fn type_counts_current(t: &impl Src) -> Result<bool> {
+    Ok(t.meta_get(TYPE_COUNTS_AT)? == t.meta_get(COMMIT_SEQ_KEY)?.wrapping_add(1))
+}
+
+/// Relationships per type, counted from the outgoing adjacency (chunks and delta).
+fn count_types(t: &impl Src) -> Result<HashMap<u32, u64>> {
+    let mut counts: HashMap<u32, u64> = HashMap::new();
+    for e in t.tabs().out.range::<(u64, u32, u64)>(..).map_err(st)? {
+        let (_, v) = e.map_err(st)?;
+        for edge in codec::AdjReader::new(v.value()) {
+            let (_, ty, _, _) = edge?;
+            *counts.entry(ty).or_default() += 1;
+        }
+    }
+    for e in t
+        .tabs()
+        .out_delta
+        .range::<(u64, u32, u64)>(..)
+        .map_err(st)?
+    {
+        let (k, _) = e.map_err(st)?;
+        *counts.entry(k.value().1).or_default() += 1;
+    }
+    Ok(counts)
+}
+
+/// Counts every type's relationships again and marks the counts current (on open, when a
+/// commit did not move them: a new file, a migrated one, or one an older build wrote to).
+fn recount_types(t: &mut WTabs<'_>, name: &str) -> Result<()> {
+    let counts = count_types(t)?;
+    let stale: Vec<String> = t
+        .meta
+        .range::<&str>("type_count/".."type_count0")
+        .map_err(st)?
+        .map(|e| e.map(|(k, _)| k.value().to_string()).map_err(st))
+        .collect::<Result<_>>()?;
+    for k in stale {
+        t.meta.remove(k.as_str()).map_err(st)?;
+    }
+    let total: u64 = counts.values().sum();
+    for (ty, c) in counts {
+        t.meta.insert(type_count_key(ty).as_str(), c).map_err(st)?;
+    }
+    let seq = t.meta_get(COMMIT_SEQ_KEY)?;
+    t.meta
+        .insert(TYPE_COUNTS_AT, seq.wrapping_add(1))
+        .map_err(st)?;
+    if total > 0 {
+        tracing::info!(database = %name, relationships = total, "relationship counts per type taken");
+    }
+    Ok(())
+}
+
+/// Relationships of type `name` (0 for a type never used): the kept count when it is
+/// current, else counted from the adjacency.
+fn read_type_count<C: Ctx>(c: &C, name: &str) -> Result<u64> {
+    let Some(t) = c.token_id(KIND_TYPE, name)? else {
+        return Ok(0);
+    };
+    match c.type_count(t)? {
+        Some(n) => Ok(n),
+        None => Ok(count_types(c.src()?)?.get(&t).copied().unwrap_or(0)),
+    }
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Counters {
@@ -1289,6 +1371,9 @@ trait Ctx {
     fn note_existing(&self, _ids: &[u64]) {}
     fn count(&self, label: Option<u32>) -> Result<u64>;
     fn rel_count(&self) -> Result<u64>;
+    /// Relationships of type `t` from the kept counts (`None` when they are not current:
+    /// see [`TYPE_COUNTS_AT`]).
+    fn type_count(&self, t: u32) -> Result<Option<u64>>;
     /// Entries of index `schema`.
     fn index_count(&self, schema: u32) -> Result<u64> {
         self.src()?.index_count_stored(schema)
@@ -2001,6 +2086,9 @@ macro_rules! impl_graph_read {
             fn count_relationships(&self) -> Result<u64> {
                 no_panic("read", || self.rel_count())
             }
+            fn count_relationships_of_type(&self, rel_type: &str) -> Result<u64> {
+                no_panic("read", || read_type_count(self, rel_type))
+            }
             fn node_ids<'a>(&'a self, label: Option<&str>) -> Result<crate::Iter<'a, NodeId>> {
                 no_panic("read", || {
                     Ok(guarded(match label {
@@ -2154,6 +2242,13 @@ impl Ctx for ReadTxn {
     fn rel_count(&self) -> Result<u64> {
         self.snap.tabs.meta_get("rel_count")
     }
+    fn type_count(&self, t: u32) -> Result<Option<u64>> {
+        let tabs = &self.snap.tabs;
+        if !type_counts_current(tabs)? {
+            return Ok(None);
+        }
+        tabs.meta_get(&type_count_key(t)).map(Some)
+    }
 }
 
 impl_graph_read!(ReadTxn);
@@ -2196,6 +2291,10 @@ struct WriteState<'t> {
     counters: Counters,
     /// Label counts touched by this transaction (absolute values).
     label_counts: HashMap<u32, u64>,
+    /// Relationships created minus deleted per type, moved into the kept counts at commit
+    /// when those are current (`type_counts_valid`).
+    type_counts: HashMap<u32, i64>,
+    type_counts_valid: bool,
     buf: Vec<u8>,
     /// The block a relationship record is written into.
     bbuf: Vec<u8>,
@@ -2261,6 +2360,9 @@ impl Ctx for WriteTxn {
     fn rel_count(&self) -> Result<u64> {
         self.state().rel_count()
     }
+    fn type_count(&self, t: u32) -> Result<Option<u64>> {
+        self.state().type_count(t)
+    }
     fn index_count(&self, schema: u32) -> Result<u64> {
         self.state().index_count(schema)
     }
@@ -2297,6 +2399,16 @@ impl<'t> Ctx for WriteState<'t> {
     }
     fn rel_count(&self) -> Result<u64> {
         Ok(self.counters.rel_count)
+    }
+    fn type_count(&self, t: u32) -> Result<Option<u64>> {
+        if !self.type_counts_valid {
+            return Ok(None);
+        }
+        let stored = self.src()?.meta_get(&type_count_key(t))?;
+        Ok(Some(add_delta(
+            stored,
+            self.type_counts.get(&t).copied().unwrap_or(0),
+        )))
     }
     fn index_count(&self, schema: u32) -> Result<u64> {
         let stored = self.src()?.index_count_stored(schema)?;
@@ -2766,12 +2878,28 @@ impl<'t> WriteState<'t> {
         let mut counters = self.counters;
         counters.commit_seq = counters.commit_seq.wrapping_add(1);
         let label_counts = std::mem::take(&mut self.label_counts);
+        let type_counts = std::mem::take(&mut self.type_counts);
+        let type_counts_valid = self.type_counts_valid;
         let idx_counts = std::mem::take(&mut self.idx.counts);
         let rels_added = self.rels_added;
         {
             let tabs = self.tabs_mut()?;
             merge_deltas(tabs, counters.rel_count, rels_added)?;
             counters.store(tabs)?;
+            if type_counts_valid {
+                for (t, delta) in type_counts {
+                    let key = type_count_key(t);
+                    let c = add_delta(tabs.meta_get(&key)?, delta);
+                    if c == 0 {
+                        tabs.meta.remove(key.as_str()).map_err(st)?;
+                    } else {
+                        tabs.meta.insert(key.as_str(), c).map_err(st)?;
+                    }
+                }
+                tabs.meta
+                    .insert(TYPE_COUNTS_AT, counters.commit_seq.wrapping_add(1))
+                    .map_err(st)?;
+            }
             for (l, c) in label_counts {
                 if c == 0 {
                     tabs.label_count.remove(l).map_err(st)?;
@@ -3056,6 +3184,7 @@ impl GraphWrite for WriteState<'_> {
             tables::edge_insert(&mut tabs.out_delta, src, t, id, dst)?;
             tables::edge_insert(&mut tabs.inc_delta, dst, t, id, src)?;
             w.rels_added += 1;
+            *w.type_counts.entry(t).or_default() += 1;
             w.counters.next_rel = id
                 .checked_add(1)
                 .ok_or_else(|| Error::internal("relationship id space exhausted"))?;
@@ -3243,6 +3372,7 @@ impl GraphWrite for WriteState<'_> {
                 id,
             )?;
             w.counters.rel_count = w.counters.rel_count.saturating_sub(1);
+            *w.type_counts.entry(d.rel_type).or_default() -= 1;
             Ok(())
         })
     }

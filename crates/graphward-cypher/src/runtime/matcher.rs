@@ -409,8 +409,8 @@ fn rel_from_edge(node: NodeId, e: &Edge, rel_type: String) -> Relationship {
 pub(crate) enum Counted {
     /// Nodes with the label, or all nodes.
     Nodes(Option<String>),
-    /// All relationships.
-    Relationships,
+    /// Relationships of the type, or all relationships.
+    Relationships(Option<String>),
 }
 
 /// A count the storage keeps, and the result columns that all show it.
@@ -420,10 +420,10 @@ pub(crate) struct CountOf {
     pub columns: Vec<String>,
 }
 
-/// `MATCH (v[:L]) RETURN count(v), count(*)` and `MATCH (a)-[r]->(b) RETURN count(r)`:
+/// `MATCH (v[:L]) RETURN count(v), count(*)` and `MATCH (a)-[r[:T]]->(b) RETURN count(r)`:
 /// exactly a MATCH of one pattern part — one node with at most one label, or one directed
-/// relationship of any type between two nodes without labels (no properties, predicates,
-/// WHERE, OPTIONAL, path variable, length or type) — followed by a RETURN whose items are
+/// relationship of one type or any between two nodes without labels (no properties,
+/// predicates, WHERE, OPTIONAL, path variable, length or type expression) — followed by a RETURN whose items are
 /// all non-DISTINCT `count(*)` or `count(v)` of one of the pattern's variables (no DISTINCT,
 /// `*`, ORDER BY, SKIP or LIMIT). Every match binds every variable to an entity, so each
 /// item is the number of nodes (of the label) or of relationships, which the storage keeps
@@ -454,7 +454,7 @@ pub(crate) fn count_store_shape(sq: &SingleQuery) -> Option<CountOf> {
             _ => return None,
         },
         [(rel, end)] => {
-            let rel_plain = rel.types.is_empty()
+            let rel_plain = rel.types.len() <= 1
                 && rel.type_expr.is_none()
                 && rel.length.is_none()
                 && rel.properties.is_none()
@@ -473,7 +473,7 @@ pub(crate) fn count_store_shape(sq: &SingleQuery) -> Option<CountOf> {
             }
             vars.extend(rel.variable.iter());
             vars.extend(end.variable.iter());
-            Counted::Relationships
+            Counted::Relationships(rel.types.first().cloned())
         }
         _ => return None,
     };
@@ -534,7 +534,8 @@ impl<'a> Ev<'a> {
         let n = match &of.what {
             Counted::Nodes(Some(label)) => self.g.label_count(label)?,
             Counted::Nodes(None) => self.g.node_count()?,
-            Counted::Relationships => self.g.count_relationships()?,
+            Counted::Relationships(None) => self.g.count_relationships()?,
+            Counted::Relationships(Some(t)) => self.g.count_relationships_of_type(t)?,
         };
         Ok(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)))
     }
