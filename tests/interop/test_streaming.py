@@ -312,3 +312,37 @@ def test_a_map_naming_another_pattern_variable(driver):
         "MATCH (b:MapDep {id: a.id + 1})<-[:R]-(a:MapDep) WHERE a.id < 4 "
         "RETURN a.id AS a, b.id AS b ORDER BY a")
     assert [(r["a"], r["b"]) for r in records] == [(1, 2), (2, 3), (3, 4)]
+
+
+def test_counts_come_from_the_count_store(driver):
+    # `count(n)` of a label, of every node, of a relationship type and of every relationship:
+    # read from the counts the storage keeps (one storage hit under PROFILE, no scan), and
+    # equal to what a scan counts (the same query with a WHERE), before and after writes.
+    driver.execute_query(
+        "UNWIND range(1, 30) AS i CREATE (:CountA {i: i})-[:COUNTS]->(:CountB {i: i})")
+    queries = [
+        "MATCH (n:CountA) RETURN count(n) AS c",
+        "MATCH (n) RETURN count(*) AS c",
+        "MATCH ()-[r:COUNTS]->() RETURN count(r) AS c",
+        "MATCH (a)<-[r]-(b) RETURN count(r) AS c",
+    ]
+
+    def check():
+        for q in queries:
+            with driver.session() as s:
+                result = s.run("PROFILE " + q)
+                stored = result.single()["c"]
+                profile = result.consume().profile
+            ops = [p["operatorType"] for p in walk(profile)]
+            assert ops[-1] in ("NodeCountFromCountStore", "RelationshipCountFromCountStore"), ops
+            assert sum(p.get("dbHits", 0) for p in walk(profile)) <= 1, q
+            scanned = q.replace(" RETURN", " WHERE true RETURN")
+            records, _, _ = driver.execute_query(scanned)
+            assert stored == records[0]["c"], q
+
+    check()
+    driver.execute_query("MATCH (a:CountA {i: 1}) DETACH DELETE a")
+    driver.execute_query("MATCH (b:CountB {i: 2}) CREATE (b)-[:COUNTS]->(:CountA)")
+    check()
+    records, _, _ = driver.execute_query("MATCH ()-[r:COUNTS]->() RETURN count(r) AS c")
+    assert records[0]["c"] == 30
