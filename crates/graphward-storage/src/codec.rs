@@ -926,12 +926,7 @@ pub(crate) fn node_labels(bytes: &[u8]) -> Result<Vec<u32>> {
 
 /// One property of a node record.
 pub(crate) fn node_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
-    let mut r = Reader::new(bytes);
-    let n = r.len()?;
-    for _ in 0..n {
-        r.varint()?;
-    }
-    find_in_props(&mut r, key)
+    node_prop_if_labelled(bytes, None, Some(key)).map(Option::flatten)
 }
 
 /// A node record's property `key` (`Some(None)` when it has no such property, or when no

@@ -892,9 +892,6 @@ pub(crate) trait Src {
         })))
     }
 
-    /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]); one
-    /// adjacency chunk is decoded at a time, merged with the direction's delta table
-    /// ([`OUT_DELTA`], [`IN_DELTA`]) in (type, rel) order like the chunks alone.
     /// Whether the delta table of a direction has no entry in `[lo, hi]`, when a read
     /// snapshot's cache can tell (`false`: read the table). A lookup that finds the span
     /// empty remembers the stretch up to the next entry for the reads after it.
@@ -924,6 +921,9 @@ pub(crate) trait Src {
         Ok(empty)
     }
 
+    /// The edges of `node` in one stored direction, lazily (see [`Src::expand_dir`]); one
+    /// adjacency chunk is decoded at a time, merged with the direction's delta table
+    /// ([`OUT_DELTA`], [`IN_DELTA`]) in (type, rel) order like the chunks alone.
     fn edge_iter(
         &self,
         node: u64,
@@ -1006,7 +1006,7 @@ pub(crate) trait Src {
         start: u64,
     ) -> Result<BoxIter<'s, (u64, Option<Value>)>> {
         let l = match label {
-            Some(l) if !dense_label(self.label_count_stored(l)?, self.meta_get("node_count")?) => l,
+            Some(l) if !self.scans_node_table(label)? => l,
             _ => {
                 return Ok(Box::new(NodeTableScan {
                     nodes: self.tabs().nodes.range::<u64>(start..).map_err(st)?,
@@ -1022,6 +1022,17 @@ pub(crate) trait Src {
             key,
         }))
     }
+    /// Whether a scan of `label`'s nodes (every node for `None`) reads the node table alone
+    /// ([`dense_label`]).
+    fn scans_node_table(&self, label: Option<u32>) -> Result<bool> {
+        match label {
+            Some(l) => Ok(dense_label(
+                self.label_count_stored(l)?,
+                self.meta_get("node_count")?,
+            )),
+            None => Ok(true),
+        }
+    }
     /// At most `limit` of [`Src::prop_scan_from`]'s items, collected (the dense case read
     /// in a loop of its own: no iterator object between the cursor and the page).
     fn prop_page(
@@ -1035,11 +1046,7 @@ pub(crate) trait Src {
         if limit == 0 {
             return Ok(out);
         }
-        let dense = match label {
-            Some(l) => dense_label(self.label_count_stored(l)?, self.meta_get("node_count")?),
-            None => true,
-        };
-        if dense {
+        if self.scans_node_table(label)? {
             let scan = NodeTableScan {
                 nodes: self.tabs().nodes.range::<u64>(start..).map_err(st)?,
                 label,

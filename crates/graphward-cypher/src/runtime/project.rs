@@ -511,7 +511,14 @@ impl Aggregator {
                 (Some((frame, SlotArg::Prop(s))), Some(Expr::Property(_, key))) => {
                     it.next();
                     match frame.get(s) {
-                        Some(b) => ev.property(b, key)?,
+                        // In an evaluation scope of its own, as `eval_in` evaluates it.
+                        Some(b) => {
+                            let mem = &ev.env.mem;
+                            mem.enter();
+                            let v = ev.property(b, key);
+                            mem.leave();
+                            v?
+                        }
                         None => Value::Null,
                     }
                 }
