@@ -1236,8 +1236,11 @@ const COMMIT_SEQ_KEY: &str = "commit_seq";
 /// open ([`recount_types`]); absent (read as 0) means never counted.
 const TYPE_COUNTS_AT: &str = "type_counts_at";
 
+/// The prefix of the per-type count keys in `meta` (`type_count/<type id>`).
+const TYPE_COUNT_PREFIX: &str = "type_count/";
+
 fn type_count_key(t: u32) -> String {
-    format!("type_count/{t}")
+    format!("{TYPE_COUNT_PREFIX}{t}")
 }
 
 /// Whether the per-type counts are current (see [`TYPE_COUNTS_AT`]).
@@ -1273,7 +1276,8 @@ fn recount_types(t: &mut WTabs<'_>, name: &str) -> Result<()> {
     let counts = count_types(t)?;
     let stale: Vec<String> = t
         .meta
-        .range::<&str>("type_count/".."type_count0")
+        // The prefix followed by anything: '0' is the character after '/'.
+        .range::<&str>(TYPE_COUNT_PREFIX.."type_count0")
         .map_err(st)?
         .map(|e| e.map(|(k, _)| k.value().to_string()).map_err(st))
         .collect::<Result<_>>()?;

@@ -263,6 +263,7 @@ struct DirCache {
     delta_gap: Option<(AdjKey, Option<AdjKey>)>,
 }
 
+#[derive(Default)]
 struct CachedChunk {
     key: AdjKey,
     bytes: Vec<u8>,
@@ -407,6 +408,22 @@ impl<S: Src + ?Sized> Iterator for PropScan<'_, S> {
         self.nodes = Some(cur);
         Some(out)
     }
+}
+
+/// Appends the items of `it` to `out` until it holds `limit`, pulling no item past the last
+/// it keeps (the first error ends it). `limit` is at least 1.
+fn push_at_most<T>(
+    out: &mut Vec<T>,
+    it: impl Iterator<Item = Result<T>>,
+    limit: usize,
+) -> Result<()> {
+    for item in it {
+        out.push(item?);
+        if out.len() >= limit {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// The node table read in order, each record's labels checked in place (see
@@ -642,15 +659,7 @@ pub(crate) trait Src {
             if c.key <= lo && (c.next.is_some() || node.abs_diff(c.node) <= NEAR) {
                 let next = match c.next {
                     Some(n) => n,
-                    None => {
-                        let after = (Bound::Excluded(c.key), Bound::Unbounded);
-                        let n = match table.range::<AdjKey>(after).map_err(st)?.next() {
-                            Some(e) => Some(e.map_err(st)?.0.value()),
-                            None => None,
-                        };
-                        c.next = Some(n);
-                        n
-                    }
+                    None => *c.next.insert(chunk_after(table, c.key)?),
                 };
                 if next.is_none_or(|n| n > hi) {
                     c.node = node;
@@ -669,12 +678,8 @@ pub(crate) trait Src {
                 if k.value() <= lo {
                     let out = span_edges(v.value(), node, ty_lo, ty_hi);
                     if let Some(d) = cache.as_mut() {
-                        let c = d.chunk.get_or_insert_with(|| CachedChunk {
-                            key: k.value(),
-                            bytes: Vec::new(),
-                            node,
-                            next: None,
-                        });
+                        // The chunk's buffer is reused from one chunk to the next.
+                        let c = d.chunk.get_or_insert_with(CachedChunk::default);
                         c.key = k.value();
                         c.bytes.clear();
                         c.bytes.extend_from_slice(v.value());
@@ -910,10 +915,7 @@ pub(crate) trait Src {
                 return Ok(true);
             }
         }
-        let next = match delta_table.range(lo..).map_err(st)?.next() {
-            Some(e) => Some(e.map_err(st)?.0.value()),
-            None => None,
-        };
+        let next = first_key(delta_table, Bound::Included(lo))?;
         let empty = next.is_none_or(|n| n > hi);
         if empty {
             d.delta_gap = Some((lo, next));
@@ -1052,19 +1054,9 @@ pub(crate) trait Src {
                 label,
                 key,
             };
-            for item in scan {
-                out.push(item?);
-                if out.len() >= limit {
-                    break;
-                }
-            }
+            push_at_most(&mut out, scan, limit)?;
         } else {
-            for item in self.prop_scan_from(label, key, start)? {
-                out.push(item?);
-                if out.len() >= limit {
-                    break;
-                }
-            }
+            push_at_most(&mut out, self.prop_scan_from(label, key, start)?, limit)?;
         }
         Ok(out)
     }
@@ -1297,12 +1289,19 @@ fn chunk_at(t: &AdjTable<'_>, k: AdjKey) -> Result<Option<Chunk>> {
 }
 
 /// The key of the chunk after the one stored under `key` (the end of its span).
-fn chunk_after(t: &AdjTable<'_>, key: AdjKey) -> Result<Option<AdjKey>> {
-    match t
-        .range((Bound::Excluded(key), Bound::Unbounded))
-        .map_err(st)?
-        .next()
-    {
+fn chunk_after(
+    t: &impl ReadableTable<AdjKey, &'static [u8]>,
+    key: AdjKey,
+) -> Result<Option<AdjKey>> {
+    first_key(t, Bound::Excluded(key))
+}
+
+/// The first key of an adjacency table (chunks or delta) from `from` on.
+fn first_key<V: redb::Value + 'static>(
+    t: &impl ReadableTable<AdjKey, V>,
+    from: Bound<AdjKey>,
+) -> Result<Option<AdjKey>> {
+    match t.range((from, Bound::Unbounded)).map_err(st)?.next() {
         Some(e) => Ok(Some(e.map_err(st)?.0.value())),
         None => Ok(None),
     }
