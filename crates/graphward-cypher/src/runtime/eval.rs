@@ -1663,25 +1663,6 @@ fn parse_int_string(s: &str) -> Option<i64> {
 
 pub fn binary_values(op: BinaryOp, a: &Value, b: &Value) -> Result<Value> {
     use BinaryOp::*;
-    // Two integers, the common case, without the general dispatch (an overflow, a zero
-    // divisor and the other operators take the general path and its errors).
-    if let (Value::Int(x), Value::Int(y)) = (a, b) {
-        let r = match op {
-            Eq => Some(Value::Bool(x == y)),
-            Ne => Some(Value::Bool(x != y)),
-            Lt => Some(Value::Bool(x < y)),
-            Le => Some(Value::Bool(x <= y)),
-            Gt => Some(Value::Bool(x > y)),
-            Ge => Some(Value::Bool(x >= y)),
-            Add => x.checked_add(*y).map(Value::Int),
-            Sub => x.checked_sub(*y).map(Value::Int),
-            Mul => x.checked_mul(*y).map(Value::Int),
-            _ => None,
-        };
-        if let Some(r) = r {
-            return Ok(r);
-        }
-    }
     let cmp_res = |f: fn(std::cmp::Ordering) -> bool| -> Value {
         match values::compare(a, b) {
             Some(o) => Value::Bool(f(o)),

@@ -1210,9 +1210,10 @@ impl<'a> Ev<'a> {
         }
     }
 
-    /// The type of relationship `rel` found by expanding over `rp`: known without a read
-    /// when the pattern names exactly one type (the expansion returned only that type).
-    fn rel_type_name(&self, rp: &RelationshipPattern, e: &Edge) -> Result<String> {
+    /// The type of the relationship of edge `e` found by expanding over `rp`: the pattern's
+    /// when it names exactly one type (the expansion returned only that type), else the
+    /// edge's ([`Ev::edge_type`]).
+    pub(crate) fn rel_type_name(&self, rp: &RelationshipPattern, e: &Edge) -> Result<String> {
         if let [t] = rp.types.as_slice() {
             return Ok(t.clone());
         }
@@ -1221,7 +1222,7 @@ impl<'a> Ev<'a> {
 
     /// The type of an edge's relationship: named from the token id the adjacency gives,
     /// else (a graph that cannot name it) read from the relationship.
-    pub(crate) fn edge_type(&self, e: &Edge) -> Result<String> {
+    fn edge_type(&self, e: &Edge) -> Result<String> {
         if let Some(t) = self.g.type_name(e.type_id)? {
             return Ok(t);
         }

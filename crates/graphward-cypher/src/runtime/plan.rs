@@ -698,15 +698,11 @@ impl ScanPages {
             }
             let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
             let bytes = page.iter().fold(0usize, |acc, (_, v)| {
-                let heap = match v {
-                    // Nothing beyond the entry itself (the common case: no walk).
-                    None | Some(Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
-                        0
-                    }
-                    Some(v) => super::values::measure(v)
+                let heap = v.as_ref().map_or(0, |v| {
+                    super::values::measure(v)
                         .bytes
-                        .saturating_sub(std::mem::size_of::<Value>()),
-                };
+                        .saturating_sub(std::mem::size_of::<Value>())
+                });
                 acc.saturating_add(entry + heap)
             });
             self.held.resize(bytes as u64)?;
@@ -1017,13 +1013,8 @@ impl Node {
                             }
                         };
                         let fast = (scan_slot.is_some() && anchor.scan) || expand.is_some();
-                        let scanned = anchor.label.as_deref();
-                        let other_labels = part
-                            .element
-                            .start
-                            .labels
-                            .iter()
-                            .any(|l| Some(l.as_str()) != scanned);
+                        let other_labels =
+                            has_other_labels(&part.element.start, anchor.label.as_deref());
                         *cur = Some(MatchCursor {
                             other_labels,
                             row: if fast { Row::new() } else { row },
@@ -2727,10 +2718,7 @@ impl Walk {
                 } else {
                     (e.other, from)
                 };
-                let rel_type = match rp.types.as_slice() {
-                    [t] => t.clone(),
-                    _ => ev.edge_type(&e)?,
-                };
+                let rel_type = ev.rel_type_name(rp, &e)?;
                 set(
                     frame,
                     slot,
@@ -2772,6 +2760,12 @@ fn hop_dir(d: crate::ast::Direction, reversed: bool) -> ExpandDir {
     }
 }
 
+/// Whether node pattern `np` asks for labels besides `scanned` (the one its candidates were
+/// read by): those are checked on each candidate's record.
+fn has_other_labels(np: &NodePattern, scanned: Option<&str>) -> bool {
+    np.labels.iter().any(|l| Some(l.as_str()) != scanned)
+}
+
 /// Does node `id` fit node position `i` (its input binding, labels other than `scanned`,
 /// property map)? Writes it to the position's slot when it does (unless the input binds it).
 fn node_fits(
@@ -2795,7 +2789,7 @@ fn node_fits(
     if shape.fixed[i] && slot_node(frame, slot) != Some(id) {
         return Ok(false);
     }
-    if np.labels.iter().any(|l| Some(l.as_str()) != scanned) {
+    if has_other_labels(np, scanned) {
         let Some(have) = ev.g.node_labels(id)? else {
             return Ok(false);
         };
