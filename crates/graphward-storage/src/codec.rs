@@ -97,7 +97,19 @@ impl<'a> Reader<'a> {
         a.copy_from_slice(s);
         Ok(a)
     }
+    /// A LEB128 varint; one byte (below 0x80) is by far the commonest (lengths, token ids).
+    #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64> {
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_long()
+    }
+    #[inline(never)]
+    fn varint_long(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
         for i in 0..10 {
             let b = self.u8()?;
