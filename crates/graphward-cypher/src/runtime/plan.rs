@@ -328,6 +328,29 @@ enum Op {
     },
 }
 
+impl Op {
+    /// A match whose cursor reads a label scan with no per-row work but its WHERE (one node
+    /// pattern, no other label to check, no expansion, no row pending): its clause, cursor,
+    /// the node's slot and the scope WHERE reads (see [`Node::drain_page`]).
+    fn plain_scan(&mut self) -> Option<(&Match, &mut MatchCursor, Option<usize>, &Scope)> {
+        let Op::MatchStream {
+            m,
+            cur: Some(c),
+            pending,
+            scan_slot: Some(slot),
+            output,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        if !pending.is_empty() || !c.anchor.scan || c.other_labels || c.walk.is_some() {
+            return None;
+        }
+        Some((m, c, *slot, output))
+    }
+}
+
 /// An ORDER BY on one property of a node (`ORDER BY n.p [DESC]`), handed by the planner
 /// ([`order_by_index`]) to the match that binds `n` when nothing between them reorders rows
 /// and the match runs once (on the query's one-row leaf). When that match scans `n`'s label
@@ -677,6 +700,19 @@ impl ScanPages {
     }
 
     fn next(&mut self, ev: &Ev) -> Result<Option<(NodeId, Option<Value>)>> {
+        self.fill(ev)?;
+        Ok(self.buf.pop())
+    }
+
+    /// The rest of the page read last, or the next page when none is left (empty when the
+    /// scan is done), in reverse order like `buf`: what [`Node::scan_page`] hands over.
+    fn take_page(&mut self, ev: &Ev) -> Result<Vec<(NodeId, Option<Value>)>> {
+        self.fill(ev)?;
+        Ok(std::mem::take(&mut self.buf))
+    }
+
+    /// Reads the next page into `buf` when it is empty and the scan is not done.
+    fn fill(&mut self, ev: &Ev) -> Result<()> {
         if self.buf.is_empty() && !self.done {
             ev.env.check()?;
             let label = self.label.as_deref();
@@ -711,7 +747,81 @@ impl ScanPages {
             page.reverse();
             self.buf = page;
         }
-        Ok(self.buf.pop())
+        Ok(())
+    }
+}
+
+/// A page of a plain scan's rows handed over at once (see [`Node::scan_page`]), in reverse
+/// order (the next row last): each node's id and the property the scan reads with it.
+pub(crate) struct ScanPage {
+    /// The scanned node's slot (`None`: an anonymous node).
+    pub slot: Option<usize>,
+    /// The property read along with each id, when the scan reads one.
+    pub key: Option<Arc<str>>,
+    pub rows: Vec<(NodeId, Option<Value>)>,
+}
+
+impl ScanPage {
+    /// What the scan writes for one of its rows (as a pull of it would): the node's slot, and
+    /// the property read with it where `Ev::node_prop` finds it.
+    pub(crate) fn write_row(&self, ev: &Ev, frame: &mut [Value], id: NodeId, v: Option<Value>) {
+        if let Some(key) = self.key.as_ref() {
+            set_prefetched(ev, key, id, v);
+        }
+        if let Some(s) = self.slot {
+            set_node(frame, s, id);
+        }
+    }
+}
+
+/// A projection's items evaluated against the row in `frame`, then written to their slots.
+fn project_row(
+    ev: &Ev,
+    items: &[(String, Expr)],
+    slots: &[Option<usize>],
+    input: &[(String, usize)],
+    frame: &mut Frame,
+) -> Result<()> {
+    // One item reads the input before its slot is written; several are all evaluated
+    // first (one may read a slot another writes).
+    if let ([(_, e)], [Some(s)]) = (items, slots) {
+        let v = ev.eval_in(
+            e,
+            &FrameVars {
+                frame,
+                scope: input,
+            },
+        )?;
+        set(frame, *s, v);
+        return Ok(());
+    }
+    let mut vals = Vec::with_capacity(items.len());
+    {
+        let vars = FrameVars {
+            frame,
+            scope: input,
+        };
+        for ((_, e), s) in items.iter().zip(slots.iter()) {
+            if s.is_some() {
+                vals.push(ev.eval_in(e, &vars)?);
+            }
+        }
+    }
+    for (s, v) in slots.iter().flatten().zip(vals) {
+        set(frame, *s, v);
+    }
+    Ok(())
+}
+
+/// Node `id`'s property `key`, read along with it by a scan, where `Ev::node_prop` finds it.
+fn set_prefetched(ev: &Ev, key: &Arc<str>, id: NodeId, v: Option<Value>) {
+    let mut p = ev.prefetched.borrow_mut();
+    match &mut *p {
+        Some((pid, pkey, pv)) if Arc::ptr_eq(pkey, key) => {
+            *pid = id;
+            *pv = v;
+        }
+        other => *other = Some((id, key.clone(), v)),
     }
 }
 
@@ -830,6 +940,139 @@ impl Node {
         r
     }
 
+    /// The rest of a plain scan's page at once, for an operator above that consumes rows
+    /// without passing them on (aggregation): when this is a match of one node pattern whose
+    /// cursor scans its label with nothing to check per row (no WHERE, no other label, no
+    /// expansion, no row pending), the rows the scan holds, or its next page. `None`
+    /// otherwise, and when the scan is done: the caller then pulls a row as usual (which
+    /// starts a scan, ends one and takes the next input row). The rows count as this
+    /// operator's, the page read as its storage hits, as if pulled one at a time.
+    pub(crate) fn scan_page(&mut self, cx: &Cx) -> Result<Option<ScanPage>> {
+        let Some((m, c, slot, _)) = self.op.plain_scan() else {
+            return Ok(None);
+        };
+        let Candidates::Scan(s) = &mut c.candidates else {
+            return Ok(None);
+        };
+        if m.where_.is_some() {
+            return Ok(None);
+        }
+        let before = cx.hits.get();
+        let rows = s.take_page(&cx.ev)?;
+        self.hits_inclusive += cx.hits.get().saturating_sub(before);
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        c.any = true;
+        self.rows += rows.len() as u64;
+        Ok(Some(ScanPage {
+            slot,
+            key: s.key.clone(),
+            rows,
+        }))
+    }
+
+    /// The rows of a plain scan's page pushed into `sink` one after another, through the
+    /// projections and filters above the scan, for an operator that consumes its input
+    /// without passing rows on (aggregation, sort): no pull through every operator per row.
+    /// A page is handed over when the match below reads a label scan with no per-row work
+    /// but its WHERE (no other label to check, no expansion, no row pending); `false` when
+    /// there is none (a plan of another shape, a scan not started or done): the caller pulls
+    /// a row as usual then (which starts a scan, ends one and takes the next input row). Each
+    /// operator counts the rows it passes and the storage hits it makes as if pulled.
+    pub(crate) fn drain_page(
+        &mut self,
+        cx: &Cx,
+        frame: &mut Frame,
+        sink: &mut dyn FnMut(&mut Frame) -> Result<()>,
+    ) -> Result<bool> {
+        let ev = &cx.ev;
+        let before = cx.hits.get();
+        let mut sink_hits = 0u64;
+        let mut passed = 0u64;
+        let mut sink = |f: &mut Frame| -> Result<()> {
+            passed += 1;
+            let b = cx.hits.get();
+            let r = sink(f);
+            sink_hits += cx.hits.get().saturating_sub(b);
+            r
+        };
+        let drained = match &mut self.op {
+            Op::MatchStream { .. } => {
+                let Some((m, c, slot, output)) = self.op.plain_scan() else {
+                    return Ok(false);
+                };
+                let Candidates::Scan(s) = &mut c.candidates else {
+                    return Ok(false);
+                };
+                let mut rows = s.take_page(ev)?;
+                let page = ScanPage {
+                    slot,
+                    key: s.key.clone(),
+                    rows: Vec::new(),
+                };
+                let any = !rows.is_empty();
+                let mut n = 0u32;
+                while let Some((id, v)) = rows.pop() {
+                    n = n.wrapping_add(1);
+                    if n.is_multiple_of(64) {
+                        ev.env.check()?;
+                    }
+                    page.write_row(ev, frame, id, v);
+                    if let Some(w) = &m.where_ {
+                        let vars = FrameVars {
+                            frame,
+                            scope: output,
+                        };
+                        if ev.eval_in(w, &vars)? != Value::Bool(true) {
+                            continue;
+                        }
+                    }
+                    c.any = true;
+                    sink(frame)?;
+                }
+                any
+            }
+            Op::Project {
+                items,
+                slots,
+                input,
+                ..
+            } => match self.children.first_mut() {
+                Some(child) => child.drain_page(cx, frame, &mut |f| {
+                    project_row(ev, items, slots, input, f)?;
+                    sink(f)
+                })?,
+                None => false,
+            },
+            Op::Filter { pred, input, .. } => match self.children.first_mut() {
+                Some(child) => child.drain_page(cx, frame, &mut |f| {
+                    let vars = FrameVars {
+                        frame: f,
+                        scope: input,
+                    };
+                    if ev.eval_in(pred, &vars)? == Value::Bool(true) {
+                        sink(f)?;
+                    }
+                    Ok(())
+                })?,
+                None => false,
+            },
+            Op::Select { produce: false, .. } => match self.children.first_mut() {
+                Some(child) => child.drain_page(cx, frame, &mut sink)?,
+                None => false,
+            },
+            _ => false,
+        };
+        self.rows += passed;
+        self.hits_inclusive += cx
+            .hits
+            .get()
+            .saturating_sub(before)
+            .saturating_sub(sink_hits);
+        Ok(drained)
+    }
+
     fn child(children: &mut [Node], cx: &Cx, frame: &mut Frame) -> Result<bool> {
         match children.first_mut() {
             Some(c) => c.pull(cx, frame),
@@ -909,14 +1152,7 @@ impl Node {
                             if let (Candidates::Scan(_), Some(key)) =
                                 (&c.candidates, prefetch.as_ref())
                             {
-                                let mut p = ev.prefetched.borrow_mut();
-                                match &mut *p {
-                                    Some((pid, pkey, pv)) if Arc::ptr_eq(pkey, key) => {
-                                        *pid = id;
-                                        *pv = v;
-                                    }
-                                    other => *other = Some((id, key.clone(), v)),
-                                }
+                                set_prefetched(ev, key, id, v);
                             }
                             if let (Some(slot), true) = (scan_slot.as_ref(), c.anchor.scan) {
                                 // A scan of one node: its other labels, its slot, WHERE.
@@ -1115,21 +1351,7 @@ impl Node {
                 if *ticks % 64 == 1 {
                     ev.env.check()?;
                 }
-                let mut vals = Vec::with_capacity(items.len());
-                {
-                    let vars = FrameVars {
-                        frame,
-                        scope: input,
-                    };
-                    for ((_, e), s) in items.iter().zip(slots.iter()) {
-                        if s.is_some() {
-                            vals.push(ev.eval_in(e, &vars)?);
-                        }
-                    }
-                }
-                for (s, v) in slots.iter().flatten().zip(vals) {
-                    set(frame, *s, v);
-                }
+                project_row(ev, items, slots, input, frame)?;
                 Ok(true)
             }
             Op::Union { branches, at, .. } => loop {
@@ -1268,7 +1490,30 @@ impl Node {
                     let names: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
                     let mut agg = Aggregator::new(ev, &items).bound_to(input);
                     let mut n = 0usize;
-                    while Self::child(children, cx, frame)? {
+                    loop {
+                        // A plain scan below hands its rows over a page at a time.
+                        if let Some(c) = children.first_mut() {
+                            if let Some(page) = c.scan_page(cx)? {
+                                ev.env.check()?;
+                                agg.feed_page(ev, page, frame, input)?;
+                                continue;
+                            }
+                            let mut feed = |f: &mut Frame| {
+                                agg.feed(
+                                    ev,
+                                    &FrameVars {
+                                        frame: f,
+                                        scope: input,
+                                    },
+                                )
+                            };
+                            if c.drain_page(cx, frame, &mut feed)? {
+                                continue;
+                            }
+                        }
+                        if !Self::child(children, cx, frame)? {
+                            break;
+                        }
                         agg.feed(
                             ev,
                             &FrameVars {
@@ -1757,7 +2002,8 @@ fn sort_input(
     }
     let mut seq = 0u64;
     let mut keys = Vec::with_capacity(items.len());
-    while std::mem::take(&mut pulled) || Node::child(children, cx, frame)? {
+    // One input row, in `frame`, into the heap or the buffer.
+    let mut take = |frame: &mut Frame| -> Result<()> {
         if seq.is_multiple_of(64) {
             ev.env.check()?;
         }
@@ -1813,6 +2059,21 @@ fn sort_input(
                 }
             }
         }
+        Ok(())
+    };
+    loop {
+        if !std::mem::take(&mut pulled) {
+            // A plain scan below pushes its pages' rows in (see `Node::drain_page`).
+            if let Some(c) = children.first_mut() {
+                if c.drain_page(cx, frame, &mut take)? {
+                    continue;
+                }
+            }
+            if !Node::child(children, cx, frame)? {
+                break;
+            }
+        }
+        take(frame)?;
     }
     let sorted = if k.is_some() {
         heap.into_sorted_vec()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use graphward_core::{Error, ErrorCode, Result, Value};
 
 use super::eval::{row_size, Ev, Row, Slots, Vars};
+use super::plan::{FrameVars, ScanPage};
 use super::values::{self, as_f64, key, order};
 use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 use crate::semantic::is_aggregate_function;
@@ -378,6 +379,29 @@ fn slot_of<'r>(
     Some((frame, args.get(i).copied().flatten()?))
 }
 
+/// How an aggregate takes a row of a scan's page: counted, or fed the property read with it.
+enum PageArg {
+    Count,
+    Prop,
+}
+
+/// Feeds one row's arguments to `acc`, charging what it keeps of them (DISTINCT, collect, the
+/// percentiles) to `state`.
+fn feed_acc(
+    state: &mut graphward_core::memory::Reservation,
+    acc: &mut Acc,
+    first: Value,
+    second: Option<Value>,
+) -> Result<()> {
+    if acc.distinct || acc.retains() {
+        let m = values::measure(&first);
+        values::check_depth(m.depth + 1)?;
+        let copies = usize::from(acc.distinct) + usize::from(acc.retains());
+        state.grow((m.bytes * copies) as u64)?;
+    }
+    acc.feed(first, second)
+}
+
 struct Group {
     first: Row,
     keys: Row,
@@ -433,6 +457,78 @@ impl Aggregator {
             args,
         });
         self
+    }
+
+    /// A plain scan's page of rows (see [`super::plan::Node::scan_page`]). Without grouping
+    /// keys, once the one group exists, aggregates of `count(*)`, of the scanned node
+    /// (`count(n)`) and of the property the scan reads with it (`sum(n.p)`, `max(n.p)`) take
+    /// each row's value straight from the page; otherwise each row is written to the frame
+    /// as a pull writes it and fed as one. Either way the frame is left holding the last row.
+    pub(crate) fn feed_page(
+        &mut self,
+        ev: &Ev,
+        mut page: ScanPage,
+        frame: &mut [Value],
+        scope: &Slots,
+    ) -> Result<()> {
+        let mut rows = std::mem::take(&mut page.rows);
+        let direct = if self.no_keys && !self.groups.is_empty() {
+            self.page_args(&page)
+        } else {
+            None
+        };
+        let (Some(args), Some(g)) = (direct, self.groups.first_mut()) else {
+            while let Some((id, v)) = rows.pop() {
+                page.write_row(ev, frame, id, v);
+                self.feed(ev, &FrameVars { frame, scope })?;
+            }
+            return Ok(());
+        };
+        if let Some((id, v)) = rows.first() {
+            page.write_row(ev, frame, *id, v.clone());
+        }
+        // The value moves into the last aggregate that takes it (the others get a copy).
+        let last = args.iter().rposition(|a| matches!(a, PageArg::Prop));
+        while let Some((_, mut v)) = rows.pop() {
+            for (i, (acc, arg)) in g.accs.iter_mut().zip(&args).enumerate() {
+                match arg {
+                    PageArg::Count => acc.count += 1,
+                    PageArg::Prop => {
+                        let x = if Some(i) == last { v.take() } else { v.clone() };
+                        feed_acc(&mut self.state, acc, x.unwrap_or(Value::Null), None)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How each aggregate takes a page's rows directly, if every one can (see
+    /// [`Aggregator::feed_page`]).
+    fn page_args(&self, page: &ScanPage) -> Option<Vec<PageArg>> {
+        let bound = self.bound.as_ref()?;
+        let g = self.groups.first()?;
+        g.accs
+            .iter()
+            .zip(&self.args)
+            .zip(&bound.args)
+            .map(
+                |((acc, args), slot)| match (acc.func, args.as_slice(), slot) {
+                    (Func::CountStar, _, _) => Some(PageArg::Count),
+                    (Func::Count, [Expr::Variable(_)], Some(SlotArg::Var(s)))
+                        if !acc.distinct && page.slot == Some(*s) =>
+                    {
+                        Some(PageArg::Count)
+                    }
+                    (_, [Expr::Property(_, key)], Some(SlotArg::Prop(s)))
+                        if page.slot == Some(*s) && page.key.as_deref() == Some(key.as_str()) =>
+                    {
+                        Some(PageArg::Prop)
+                    }
+                    _ => None,
+                },
+            )
+            .collect()
     }
 
     pub(crate) fn feed(&mut self, ev: &Ev, row: &dyn Vars) -> Result<()> {
@@ -531,13 +627,7 @@ impl Aggregator {
                 Some(x) => Some(ev.eval_in(x, row)?),
                 None => None,
             };
-            if acc.distinct || acc.retains() {
-                let m = values::measure(&first);
-                values::check_depth(m.depth + 1)?;
-                let copies = usize::from(acc.distinct) + usize::from(acc.retains());
-                self.state.grow((m.bytes * copies) as u64)?;
-            }
-            acc.feed(first, second)?;
+            feed_acc(&mut self.state, acc, first, second)?;
         }
         Ok(())
     }
