@@ -1285,6 +1285,37 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn varints_round_trip_and_malformed_ones_are_errors() {
+        let mut vals: Vec<u64> = vec![0, 1, 0x7f, 0x80, 0x3fff, 0x4000, u64::from(u32::MAX)];
+        vals.extend([u64::MAX - 1, u64::MAX]);
+        vals.extend((0..64).map(|b| 1u64 << b));
+        for v in vals {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            out.push(0x55);
+            let mut r = Reader::new(&out);
+            assert_eq!(r.varint().unwrap(), v);
+            // The next byte is read where the varint ends.
+            assert_eq!(r.u8().unwrap(), 0x55);
+            // Every truncation of it is an error, never a value.
+            for cut in 0..out.len() - 1 {
+                assert!(
+                    Reader::new(&out[..cut]).varint().is_err(),
+                    "{v} cut at {cut}"
+                );
+            }
+        }
+        // Past 64 bits, and longer than ten bytes.
+        assert!(
+            Reader::new(&[0xff; 9].iter().copied().chain([0x02]).collect::<Vec<_>>())
+                .varint()
+                .is_err()
+        );
+        assert!(Reader::new(&[0x80; 11]).varint().is_err());
+        assert!(Reader::new(&[]).varint().is_err());
+    }
+
     /// A node record's property read with its labels checked in place is what decoding the
     /// whole record gives; a truncated record is an error, never a wrong answer.
     #[test]
