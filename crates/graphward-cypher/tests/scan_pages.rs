@@ -287,3 +287,116 @@ fn pages_pushed_through_where_projection_and_filter() {
     assert_eq!(rows_of("Filter"), Some(500), "{seen:?}");
     assert_eq!(rows_of("EagerAggregation"), Some(1), "{seen:?}");
 }
+
+/// The operators of a plan from the top, first child each.
+fn ops_and_rows(e: &Engine, q: &str) -> Vec<(String, u64)> {
+    let mut tx = common::implicit_tx(e, graphward_core::engine::AccessMode::Read).unwrap();
+    let mut s = tx.run(&format!("PROFILE {q}"), BTreeMap::new()).unwrap();
+    while let Some(r) = s.next_row() {
+        r.unwrap();
+    }
+    let profile = s.summary().profile.unwrap();
+    let mut out = Vec::new();
+    let mut p: &PlanDescription = &profile;
+    loop {
+        out.push((p.operator_type.clone(), p.rows));
+        match p.children.first() {
+            Some(c) => p = c,
+            None => break,
+        }
+    }
+    out
+}
+
+/// ORDER BY ... LIMIT of a projection chooses the top rows from its input and projects only
+/// them; keys read columns through their items' expressions (renames and shadowing
+/// included), and a projection the keys cannot be moved below keeps the sort above it.
+#[test]
+fn top_rows_are_chosen_before_the_projection() {
+    let e = loaded();
+    let q = "MATCH (n:P) RETURN n {.x, .f} AS m ORDER BY n.x DESC LIMIT 3";
+    let ops = ops_and_rows(&e, q);
+    let names: Vec<&str> = ops.iter().map(|(o, _)| o.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ProduceResults",
+            "Limit",
+            "Projection",
+            "Top",
+            "NodeByLabelScan"
+        ],
+        "{ops:?}"
+    );
+    // Three maps built, not 3,000.
+    assert_eq!(ops[2].1, 3, "{ops:?}");
+    assert_eq!(ops[4].1, 3000, "{ops:?}");
+    let rows = run(&e, q).unwrap();
+    let xs: Vec<Value> = rows
+        .iter()
+        .map(|r| match &r[0] {
+            Value::Map(m) => m.get("x").cloned().unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        xs,
+        vec![Value::Int(2999), Value::Int(2998), Value::Int(2997)]
+    );
+    let int = Value::Int;
+    for (q, want) in [
+        // An alias that shadows the variable its item reads.
+        (
+            "MATCH (n:P) RETURN n.x AS n ORDER BY n DESC LIMIT 2",
+            vec![vec![int(2999)], vec![int(2998)]],
+        ),
+        (
+            "MATCH (n:P) RETURN n.x % 10 AS d, n.x AS x ORDER BY d DESC, x SKIP 1 LIMIT 2",
+            vec![vec![int(9), int(19)], vec![int(9), int(29)]],
+        ),
+        (
+            "MATCH (n:P) WITH n AS m ORDER BY m.x LIMIT 2 RETURN m.x",
+            vec![vec![int(0)], vec![int(1)]],
+        ),
+        (
+            "MATCH (n:P) WITH n.x * 2 AS y ORDER BY -y LIMIT 2 WHERE y % 4 = 0 RETURN y",
+            vec![vec![int(5996)]],
+        ),
+        // The keys read `x` through `toString(n.x)`: string order.
+        (
+            "MATCH (n:P) RETURN toString(n.x) AS x ORDER BY x DESC LIMIT 2",
+            vec![
+                vec![Value::String("999".into())],
+                vec![Value::String("998".into())],
+            ],
+        ),
+    ] {
+        assert_eq!(run(&e, q).unwrap(), want, "{q}");
+    }
+    // Random values: the sort stays above the projection, and orders what is returned.
+    let q = "MATCH (n:P) RETURN rand() AS r ORDER BY r LIMIT 5";
+    let names: Vec<String> = ops_and_rows(&e, q).into_iter().map(|(o, _)| o).collect();
+    let top = names.iter().position(|o| o == "Top").unwrap();
+    let proj = names.iter().position(|o| o == "Projection").unwrap();
+    assert!(top < proj, "{names:?}");
+    let rs: Vec<f64> = run(&e, q)
+        .unwrap()
+        .into_iter()
+        .map(|r| match r[0] {
+            Value::Float(f) => f,
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    assert!(rs.windows(2).all(|w| w[0] <= w[1]), "{rs:?}");
+    // A DISTINCT projection is made before its sort, as before.
+    let names: Vec<String> = ops_and_rows(
+        &e,
+        "MATCH (n:P) RETURN DISTINCT n.x % 3 AS k ORDER BY k LIMIT 2",
+    )
+    .into_iter()
+    .map(|(o, _)| o)
+    .collect();
+    let top = names.iter().position(|o| o == "Top").unwrap();
+    let proj = names.iter().position(|o| o == "Projection").unwrap();
+    assert!(top < proj, "{names:?}");
+}

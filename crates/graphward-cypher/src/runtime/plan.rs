@@ -43,8 +43,8 @@ use graphward_storage::{
 use super::eval::{node_ref, Ev, Row, Vars};
 use super::matcher::{count_store_shape, Access, Anchor, CountOf, Counted, Seek, SeekBound};
 use super::project::{
-    contains_aggregate, pattern_vars, projection_items, substitute_items, walk as walk_exprs,
-    Aggregator,
+    contains_aggregate, map_children, pattern_vars, projection_items, substitute_items,
+    walk as walk_exprs, Aggregator,
 };
 use super::seek_hints;
 use super::values::{key, order};
@@ -3217,6 +3217,29 @@ fn plan_projection(
         bind(&mut ext, &mut ext_names, n, *s);
     }
     let ext: Scope = ext.into();
+    // ORDER BY ... LIMIT of a projection that is not DISTINCT: the top rows are chosen from
+    // the input by keys written over it, and only they are projected (Neo4j plans Top below
+    // the Projection too): `RETURN n {.*} ORDER BY n.t DESC LIMIT 20` builds 20 maps, not
+    // one per input row.
+    let early = match (&p.limit, p.distinct) {
+        (Some(_), false) if !p.order_by.is_empty() => keys_over_input(&p.order_by, &items),
+        _ => None,
+    };
+    let mut input = input;
+    if let Some(keys) = &early {
+        input = Node::new(
+            Op::Sort {
+                items: keys.clone(),
+                skip: p.skip.clone(),
+                limit: p.limit.clone(),
+                out: None,
+                input: in_scope.clone(),
+                ordered: None,
+                passing: false,
+            },
+            vec![input],
+        );
+    }
     let mut node = Node::new(
         Op::Project {
             items: items.clone(),
@@ -3237,7 +3260,7 @@ fn plan_projection(
             vec![node],
         );
     }
-    if !p.order_by.is_empty() {
+    if !p.order_by.is_empty() && early.is_none() {
         let sort_items = p
             .order_by
             .iter()
@@ -3296,6 +3319,130 @@ fn plan_projection(
     );
     (node, columns, out)
 }
+
+/// The ORDER BY keys of a projection rewritten over its input (each column a key reads that
+/// is not its input's variable passed on is replaced by its item's expression), when that
+/// is sound: the keys bind no variables of their own (no comprehension, quantifier, reduce,
+/// pattern or subquery) and every item they read, now evaluated for the sort and again for
+/// the projection, gives the same value each time (no `rand()`, no clock, no subquery).
+fn keys_over_input(order_by: &[SortItem], items: &[(String, Expr)]) -> Option<Vec<SortItem>> {
+    let aliases: Vec<(&str, &Expr)> = items
+        .iter()
+        .filter(|(n, e)| !matches!(e, Expr::Variable(v) if v == n))
+        .map(|(n, e)| (n.as_str(), e))
+        .collect();
+    fn rewrite(e: &Expr, aliases: &[(&str, &Expr)]) -> Option<Expr> {
+        if !plain_expr(e) {
+            return None;
+        }
+        if let Expr::Variable(v) = e {
+            if let Some((_, item)) = aliases.iter().find(|(n, _)| n == v) {
+                let mut pure = true;
+                walk_all(item, &mut |x| pure &= plain_expr(x));
+                return pure.then(|| (*item).clone());
+            }
+            return Some(e.clone());
+        }
+        let mut ok = true;
+        let out = map_children(e, &mut |c| match rewrite(c, aliases) {
+            Some(x) => x,
+            None => {
+                ok = false;
+                c.clone()
+            }
+        });
+        ok.then_some(out)
+    }
+    order_by
+        .iter()
+        .map(|s| {
+            Some(SortItem {
+                expr: rewrite(&s.expr, &aliases)?,
+                ascending: s.ascending,
+            })
+        })
+        .collect()
+}
+
+/// Every sub-expression of `e`, `e` first, including aggregate arguments.
+fn walk_all(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    let _ = map_children(e, &mut |c| {
+        walk_all(c, f);
+        c.clone()
+    });
+}
+
+/// An expression node that binds no variable and gives the same value for the same row
+/// every time it is evaluated (its children are checked on their own).
+fn plain_expr(e: &Expr) -> bool {
+    match e {
+        Expr::Literal(_)
+        | Expr::Parameter(_)
+        | Expr::Variable(_)
+        | Expr::List(_)
+        | Expr::Map(_)
+        | Expr::Property(..)
+        | Expr::Index(..)
+        | Expr::Slice(..)
+        | Expr::Unary(..)
+        | Expr::Binary(..)
+        | Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::HasLabels(..)
+        | Expr::LabelCheck(..)
+        | Expr::IsType(..)
+        | Expr::Case { .. } => true,
+        Expr::FunctionCall { name, .. } => {
+            PURE_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
+        }
+        _ => false,
+    }
+}
+
+/// Functions of their arguments alone (no clock, no randomness, no storage but the entity
+/// they are given).
+const PURE_FUNCTIONS: &[&str] = &[
+    "abs",
+    "ceil",
+    "coalesce",
+    "elementid",
+    "endnode",
+    "exp",
+    "floor",
+    "head",
+    "id",
+    "keys",
+    "labels",
+    "last",
+    "left",
+    "length",
+    "log",
+    "log10",
+    "lower",
+    "ltrim",
+    "properties",
+    "replace",
+    "reverse",
+    "right",
+    "round",
+    "rtrim",
+    "sign",
+    "size",
+    "split",
+    "sqrt",
+    "startnode",
+    "substring",
+    "toboolean",
+    "tofloat",
+    "tointeger",
+    "tolower",
+    "tostring",
+    "toupper",
+    "trim",
+    "type",
+    "upper",
+];
 
 /// The operator EXPLAIN shows for a MATCH: a scan or seek for a pattern of one node, an
 /// expansion otherwise.

@@ -1005,7 +1005,35 @@ impl Acc {
     }
 
     /// One row's arguments: the value aggregated and, for the percentiles, the percentile.
+    #[inline]
     fn feed(&mut self, v: Value, second: Option<Value>) -> Result<()> {
+        // An integer counted or summed (the commonest by far) without the general checks.
+        if let (Value::Int(i), false) = (&v, self.distinct) {
+            match self.func {
+                Func::Count => {
+                    self.count += 1;
+                    return Ok(());
+                }
+                Func::Sum | Func::Avg => {
+                    self.add_int(*i);
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        self.feed_any(v, second)
+    }
+
+    fn add_int(&mut self, i: i64) {
+        self.sum_f += i as f64;
+        self.sum_i = self.sum_i.and_then(|s| s.checked_add(i));
+        if self.sum_i.is_none() {
+            self.overflow = true;
+        }
+        self.count += 1;
+    }
+
+    fn feed_any(&mut self, v: Value, second: Option<Value>) -> Result<()> {
         if self.func == Func::CountStar {
             self.count += 1;
             return Ok(());
@@ -1032,11 +1060,8 @@ impl Acc {
             Func::Sum | Func::Avg => {
                 match &v {
                     Value::Int(i) => {
-                        self.sum_f += *i as f64;
-                        self.sum_i = self.sum_i.and_then(|s| s.checked_add(*i));
-                        if self.sum_i.is_none() {
-                            self.overflow = true;
-                        }
+                        self.add_int(*i);
+                        return Ok(());
                     }
                     Value::Float(f) => {
                         self.float = true;
