@@ -420,8 +420,9 @@ fn composite_indexes_are_sought_with_every_property() {
     }
 }
 
-/// A range seek is taken to keep 30% of its label: a much smaller label elsewhere in the
-/// pattern is scanned instead; an equality or an IN list is still sought.
+/// A range seek wider than a sixth of the smallest label's scan (counted in the index), or,
+/// when its size cannot be counted, taken to keep 30% of its label: a much smaller label
+/// elsewhere in the pattern is scanned instead; an equality or an IN list is still sought.
 #[test]
 fn a_small_label_beats_a_wide_range() {
     let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
@@ -446,6 +447,93 @@ fn a_small_label_beats_a_wide_range() {
     let (rows, _, plan) = profile_with(&e, q, &Params::new());
     assert_eq!(rows, vec![vec![Value::Int(10)]]);
     assert_eq!(shape(&plan).0.last().unwrap(), "NodeIndexSeekByRange");
+}
+
+/// A range is sought when the index counts it smaller than a sixth of the label (a node
+/// found through the index costs about six scanned ones), and the label scanned otherwise,
+/// the WHERE deciding; the count stops there. Bounds from parameters are counted for
+/// EXPLAIN too; a match read in the index's order keeps the seek of its range.
+#[test]
+fn a_range_is_sought_or_scanned_by_its_size() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(&e, "UNWIND range(1, 3000) AS i CREATE (:N {id: i})").unwrap();
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.id)").unwrap();
+    let int = Value::Int;
+    for (q, params, want, leaf) in [
+        (
+            "MATCH (n:N) WHERE n.id > 2900 RETURN count(*)",
+            Params::new(),
+            100,
+            "NodeIndexSeekByRange",
+        ),
+        (
+            "MATCH (n:N) WHERE n.id > 2600 RETURN count(*)",
+            Params::new(),
+            400,
+            "NodeIndexSeekByRange",
+        ),
+        (
+            "MATCH (n:N) WHERE n.id > 2400 RETURN count(*)",
+            Params::new(),
+            600,
+            "NodeByLabelScan",
+        ),
+        (
+            "MATCH (n:N) WHERE n.id > 1000 RETURN count(*)",
+            Params::new(),
+            2000,
+            "NodeByLabelScan",
+        ),
+        (
+            "MATCH (n:N) WHERE 10 <= n.id <= 1500 RETURN count(*)",
+            Params::new(),
+            1491,
+            "NodeByLabelScan",
+        ),
+        (
+            "MATCH (n:N) WHERE n.id > $y RETURN count(*)",
+            y(2950),
+            50,
+            "NodeIndexSeekByRange",
+        ),
+        (
+            "MATCH (n:N) WHERE n.id > $y RETURN count(*)",
+            y(10),
+            2990,
+            "NodeByLabelScan",
+        ),
+        (
+            "MATCH (n:N) WHERE n.id > null RETURN count(*)",
+            Params::new(),
+            0,
+            "NodeIndexSeekByRange",
+        ),
+    ] {
+        let (rows, hits, plan) = profile_with(&e, q, &params);
+        assert_eq!(rows, vec![vec![int(want)]], "{q}");
+        assert_eq!(shape(&plan).0.last().unwrap(), leaf, "{q}");
+        // A scan reads the label once, after counting at most a sixth of it in the index.
+        assert!(hits <= 3000 + 600, "{q}: {hits}");
+        // EXPLAIN names the same access (literals and parameters are counted for it too).
+        let (ops, _) = shape(&plan_of(&e, &format!("EXPLAIN {q}"), params));
+        assert_eq!(ops.last().unwrap(), leaf, "EXPLAIN {q}");
+    }
+    // Bounds known only per input row are counted when the match starts.
+    let rows = run(
+        &e,
+        "UNWIND [2990, 10] AS v MATCH (n:N) WHERE n.id > v RETURN v, count(*) ORDER BY v",
+    )
+    .unwrap();
+    assert_eq!(
+        rows,
+        vec![vec![int(10), int(2990)], vec![int(2990), int(10)]]
+    );
+    // In the index's order, a wide range is still read from the index, from its start.
+    let q = "MATCH (n:N) WHERE n.id > 1000 RETURN n.id ORDER BY n.id LIMIT 2";
+    let (rows, hits, plan) = profile_with(&e, q, &Params::new());
+    assert_eq!(rows, vec![vec![int(1001)], vec![int(1002)]]);
+    assert_eq!(shape(&plan).0.last().unwrap(), "NodeIndexSeekByRange");
+    assert!(hits < 100, "{hits}");
 }
 
 /// A long IN list is many seeks (here two million, none finding a node): the query ends with

@@ -279,6 +279,21 @@ pub trait GraphRead {
         let _ = (label, property, lower, upper);
         Ok(None)
     }
+    /// How many entries of the index [`GraphRead::index_range`] reads for the same
+    /// arguments, counted up to `cap` (the answer is at most `cap`; no more entries are
+    /// read): the size of a range seek, for choosing between it and a scan. `Ok(None)` when
+    /// `index_range` would answer `None`.
+    fn index_range_count(
+        &self,
+        label: &str,
+        property: &str,
+        lower: std::ops::Bound<&Value>,
+        upper: std::ops::Bound<&Value>,
+        cap: u64,
+    ) -> Result<Option<u64>> {
+        let _ = (label, property, lower, upper, cap);
+        Ok(None)
+    }
     /// Nodes with `label` whose string `property` starts with `prefix`, through a
     /// single-property index on exactly `(label, property)`; ascending node ids. `Ok(None)`
     /// when there is no such index.

@@ -1755,23 +1755,71 @@ fn read_index_range<C: Ctx>(
     lower: Bound<&Value>,
     upper: Bound<&Value>,
 ) -> Result<Option<Vec<NodeId>>> {
+    let mut out = Vec::new();
+    let found = visit_index_range(c, label, property, lower, upper, &mut |id| {
+        out.push(id);
+        true
+    })?;
+    if found.is_none() {
+        return Ok(None);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(Some(out))
+}
+
+/// See [`GraphRead::index_range_count`].
+fn read_index_range_count<C: Ctx>(
+    c: &C,
+    label: &str,
+    property: &str,
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
+    cap: u64,
+) -> Result<Option<u64>> {
+    let mut n = 0u64;
+    let found = visit_index_range(c, label, property, lower, upper, &mut |_| {
+        n += 1;
+        n < cap
+    })?;
+    Ok(found.map(|()| n.min(cap)))
+}
+
+/// Calls `f` with the node id of each entry of the index on `label(property)` whose value
+/// lies between the bounds (integers, then non-integral floats, for numbers), until it
+/// returns `false`. `None` when the index cannot answer (see [`GraphRead::index_range`]).
+fn visit_index_range<C: Ctx>(
+    c: &C,
+    label: &str,
+    property: &str,
+    lower: Bound<&Value>,
+    upper: Bound<&Value>,
+    f: &mut dyn FnMut(u64) -> bool,
+) -> Result<Option<()>> {
     let Some(sid) = single_schema(c, label, property)? else {
         return Ok(None);
     };
     let fam = match range_family(lower, upper) {
         // A bound of another type, or none: let the caller filter.
         RangeKind::Unsupported | RangeKind::Whole => return Ok(None),
-        RangeKind::Empty => return Ok(Some(Vec::new())),
+        RangeKind::Empty => return Ok(Some(())),
         RangeKind::Of(f) => f,
     };
     let src = c.src()?;
-    let mut out = Vec::new();
     let sid_b = sid.to_be_bytes();
+    let more = std::cell::Cell::new(true);
+    let mut f = |id| {
+        more.set(f(id));
+        more.get()
+    };
     match fam {
         Family::Number => {
             // Integers (and integral floats) live under the int tag.
             if let Some((lo_k, hi_k)) = int_keys(&sid_b, lower, upper) {
-                src.index_scan(Bound::Included(&lo_k), Bound::Included(&hi_k), &mut out)?;
+                src.index_visit(Bound::Included(&lo_k), Bound::Included(&hi_k), &mut f)?;
+            }
+            if !more.get() {
+                return Ok(Some(()));
             }
             // Non-integral floats under the float tag; NaN sorts outside [-inf, +inf].
             let mut p = sid_b.to_vec();
@@ -1810,16 +1858,14 @@ fn read_index_range<C: Ctx>(
                     Bound::Excluded(hi_k.as_slice())
                 }
             };
-            src.index_scan(lo_b, hi_b, &mut out)?;
+            src.index_visit(lo_b, hi_b, &mut f)?;
         }
         Family::String => {
             let (lo, hi) = string_keys(&sid_b, lower, upper);
-            src.index_scan(as_slice_bound(&lo), as_slice_bound(&hi), &mut out)?;
+            src.index_visit(as_slice_bound(&lo), as_slice_bound(&hi), &mut f)?;
         }
     }
-    out.sort_unstable();
-    out.dedup();
-    Ok(Some(out))
+    Ok(Some(()))
 }
 
 /// See [`GraphRead::index_orders`].
@@ -1984,6 +2030,18 @@ macro_rules! impl_graph_read {
             ) -> Result<Option<Vec<NodeId>>> {
                 no_panic("read", || {
                     read_index_range(self, label, property, lower, upper)
+                })
+            }
+            fn index_range_count(
+                &self,
+                label: &str,
+                property: &str,
+                lower: Bound<&Value>,
+                upper: Bound<&Value>,
+                cap: u64,
+            ) -> Result<Option<u64>> {
+                no_panic("read", || {
+                    read_index_range_count(self, label, property, lower, upper, cap)
                 })
             }
             fn index_prefix(

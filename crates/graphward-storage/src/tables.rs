@@ -1120,11 +1120,13 @@ pub(crate) trait Src {
     }
 
     /// Node ids of the index entries between two raw key bounds.
-    fn index_scan(
+    /// Calls `f` with the node id of each index entry whose key is in the range, in key
+    /// order, until it returns `false`.
+    fn index_visit(
         &self,
         lower: std::ops::Bound<&[u8]>,
         upper: std::ops::Bound<&[u8]>,
-        out: &mut Vec<u64>,
+        f: &mut dyn FnMut(u64) -> bool,
     ) -> Result<()> {
         if inverted(lower, upper) {
             return Ok(());
@@ -1136,7 +1138,9 @@ pub(crate) trait Src {
             .map_err(st)?
         {
             let (k, _) = e.map_err(st)?;
-            out.push(idx_key_node(k.value())?);
+            if !f(idx_key_node(k.value())?) {
+                break;
+            }
         }
         Ok(())
     }

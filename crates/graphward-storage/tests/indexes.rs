@@ -385,6 +385,7 @@ fn index_range_and_prefix_match_brute_force() {
             let both_unbounded = matches!((lo, hi), (Unbounded, Unbounded));
             if both_unbounded {
                 assert_eq!(got, None);
+                assert_eq!(w.index_range_count("V", "v", *lo, *hi, 5).unwrap(), None);
                 continue;
             }
             let fam = |b: &Bound<&Value>| match b {
@@ -408,6 +409,15 @@ fn index_range_and_prefix_match_brute_force() {
                 .map(|(id, _)| *id)
                 .collect();
             expected.sort();
+            // Counted, up to a cap, as many as the range reads.
+            let n = expected.len() as u64;
+            for cap in [0, 1, 2, n.saturating_sub(1), n, n + 1, u64::MAX] {
+                assert_eq!(
+                    w.index_range_count("V", "v", *lo, *hi, cap).unwrap(),
+                    Some(n.min(cap)),
+                    "count {lo:?} .. {hi:?} up to {cap}"
+                );
+            }
             assert_eq!(got, Some(expected), "range {lo:?} .. {hi:?}");
         }
     }

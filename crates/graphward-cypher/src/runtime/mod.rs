@@ -1214,7 +1214,8 @@ impl EngineTx {
                     }
                     let mut planned = plan::plan_query(q, query);
                     if let Some(store) = &self.store {
-                        planned.root.resolve_access(store.read())?;
+                        let env = self.env(params.clone());
+                        planned.root.resolve_access(store.read(), &env)?;
                     }
                     return Ok(Box::new(RowsStream::with_summary(
                         vec![],
@@ -1271,7 +1272,7 @@ impl EngineTx {
                 let mut planned = plan::plan_query(q, query);
                 if profile {
                     if let Some(store) = &self.store {
-                        planned.root.resolve_access(store.read())?;
+                        planned.root.resolve_access(store.read(), &env)?;
                     }
                 }
                 if planned.executable && !writes && !deep {

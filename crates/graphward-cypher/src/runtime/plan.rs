@@ -1215,7 +1215,7 @@ impl Node {
                         let access = match order.as_deref() {
                             Some(_) => {
                                 let (nps, rps) = MatchShape::patterns(part);
-                                Some(ev.access_for(&nps, &rps, &row)?)
+                                Some(ev.access_for(&nps, &rps, &row, false)?)
                             }
                             None => None,
                         };
@@ -1657,16 +1657,28 @@ impl Node {
 
     /// Decide the access path of every MATCH of the plan against `g` (its schema and label
     /// counts), as the matcher does, for EXPLAIN and PROFILE to show.
-    pub fn resolve_access(&mut self, g: &dyn GraphRead) -> Result<()> {
+    ///
+    /// A range seek's size is counted when `env` evaluates its bounds without a row
+    /// (literals, parameters), as the matcher counts it.
+    pub fn resolve_access(&mut self, g: &dyn GraphRead, env: &super::eval::Env) -> Result<()> {
+        // A match that reads in an index's order estimates its ranges (see `access_for`).
+        let sized = !matches!(&self.op, Op::MatchStream { order: Some(_), .. });
         if let Op::MatchStream { describe, .. } | Op::MatchPerRow { describe, .. } = &mut self.op {
             if let Some((part, bound)) = &describe.part {
                 let (nps, rps) = MatchShape::patterns(part);
+                let ev = Ev::new(g, env);
+                let none = Row::new();
+                let eval = |e: &Expr| ev.eval(e, &none).ok();
                 describe.access = Some(super::matcher::access_path(
                     &nps,
                     &rps,
                     &|v| bound.iter().any(|b| b == v),
                     &|| g.schema(),
                     &|l| g.label_count(l),
+                    &|l, p, seek, cap| match sized {
+                        true => super::matcher::range_size(g, l, p, seek, &eval, cap),
+                        false => Ok(None),
+                    },
                 )?);
             }
         }
@@ -1684,7 +1696,7 @@ impl Node {
             }
         }
         for c in &mut self.children {
-            c.resolve_access(g)?;
+            c.resolve_access(g, env)?;
         }
         Ok(())
     }
@@ -3571,6 +3583,20 @@ impl GraphRead for Counting<'_> {
     ) -> Result<Option<Vec<NodeId>>> {
         let r = self.inner.index_range(label, property, lower, upper)?;
         self.add(r.as_ref().map_or(0, |v| v.len()) + 1);
+        Ok(r)
+    }
+    fn index_range_count(
+        &self,
+        label: &str,
+        property: &str,
+        lower: std::ops::Bound<&Value>,
+        upper: std::ops::Bound<&Value>,
+        cap: u64,
+    ) -> Result<Option<u64>> {
+        let r = self
+            .inner
+            .index_range_count(label, property, lower, upper, cap)?;
+        self.add(r.unwrap_or(0).saturating_add(1) as usize);
         Ok(r)
     }
     fn index_prefix(
