@@ -192,10 +192,11 @@ fn hinted_seeks(np: &NodePattern, declared: &[&String]) -> Vec<(String, Seek)> {
 /// node; an index seek of a node pattern's labels and property map (a composite index when
 /// the map gives all its properties, else a single-property one); (for a pattern with
 /// relationships) a relationship index covering a single-type, fixed-length relationship's
-/// property map; a seek from a node's `seek_hints` (an `IN` list; a range or a prefix only
-/// when 30% of its label is no more than the smallest label of the pattern); the smallest
-/// label; every node. `bound` says which variables are bound before the part; `schema` is
-/// read only when an index could apply.
+/// property map; a seek from a node's `seek_hints` (an `IN` list; a range only when
+/// `range_size` counts it below a `SEEK_COST`th of the smallest label of the pattern, or,
+/// when it cannot count it, and for a prefix, when 30% of its label is no more than that
+/// label); the smallest label; every node. `bound` says which variables are bound before
+/// the part; `schema` is read only when an index could apply.
 pub fn access_path(
     nps: &[&NodePattern],
     rps: &[&RelationshipPattern],
@@ -413,10 +414,7 @@ pub(crate) fn range_size(
     let Some((lo, hi)) = range_bounds(lower, upper, eval) else {
         return Ok(None);
     };
-    if [&lo, &hi]
-        .iter()
-        .any(|b| matches!(b, Some((Value::Null, _))))
-    {
+    if null_bound(&lo, &hi) {
         return Ok(Some(0));
     }
     g.index_range_count(label, property, as_bound(&lo), as_bound(&hi), cap)
@@ -438,6 +436,11 @@ fn range_bounds(
         }
     };
     Some((bound(lower)?, bound(upper)?))
+}
+
+/// Whether a bound is null: the range's comparison is null, it holds for no node.
+fn null_bound(lo: &BoundValue, hi: &BoundValue) -> bool {
+    [lo, hi].iter().any(|b| matches!(b, Some((Value::Null, _))))
 }
 
 fn as_bound(b: &BoundValue) -> std::ops::Bound<&Value> {
@@ -895,11 +898,7 @@ impl<'a> Ev<'a> {
                 let Some((lo, hi)) = range_bounds(lower, upper, &|e| self.eval(e, row).ok()) else {
                     return Ok(None);
                 };
-                // A null bound holds for no node (the comparison is null).
-                if [&lo, &hi]
-                    .iter()
-                    .any(|b| matches!(b, Some((Value::Null, _))))
-                {
+                if null_bound(&lo, &hi) {
                     return Ok(Some(Vec::new()));
                 }
                 self.g

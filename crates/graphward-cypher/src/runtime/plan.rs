@@ -774,6 +774,19 @@ impl ScanPage {
     }
 }
 
+/// Whether the row in `frame` passes a WHERE (every row passes none).
+fn passes(
+    ev: &Ev,
+    where_: Option<&Expr>,
+    frame: &[Value],
+    scope: &[(String, usize)],
+) -> Result<bool> {
+    match where_ {
+        Some(w) => Ok(ev.eval_in(w, &FrameVars { frame, scope })? == Value::Bool(true)),
+        None => Ok(true),
+    }
+}
+
 /// A projection's items evaluated against the row in `frame`, then written to their slots.
 fn project_row(
     ev: &Ev,
@@ -1019,14 +1032,8 @@ impl Node {
                         ev.env.check()?;
                     }
                     page.write_row(ev, frame, id, v);
-                    if let Some(w) = &m.where_ {
-                        let vars = FrameVars {
-                            frame,
-                            scope: output,
-                        };
-                        if ev.eval_in(w, &vars)? != Value::Bool(true) {
-                            continue;
-                        }
+                    if !passes(ev, m.where_.as_ref(), frame, output)? {
+                        continue;
                     }
                     c.any = true;
                     sink(frame)?;
@@ -1047,11 +1054,7 @@ impl Node {
             },
             Op::Filter { pred, input, .. } => match self.children.first_mut() {
                 Some(child) => child.drain_page(cx, frame, &mut |f| {
-                    let vars = FrameVars {
-                        frame: f,
-                        scope: input,
-                    };
-                    if ev.eval_in(pred, &vars)? == Value::Bool(true) {
+                    if passes(ev, Some(pred), f, input)? {
                         sink(f)?;
                     }
                     Ok(())
@@ -1124,14 +1127,8 @@ impl Node {
                 if let (Some(c), Some(shape)) = (cur.as_mut(), expand.as_deref()) {
                     if let Some(w) = c.walk.as_mut() {
                         if w.advance(ev, part, shape, frame)? {
-                            if let Some(wh) = &m.where_ {
-                                let vars = FrameVars {
-                                    frame,
-                                    scope: output,
-                                };
-                                if ev.eval_in(wh, &vars)? != Value::Bool(true) {
-                                    continue;
-                                }
+                            if !passes(ev, m.where_.as_ref(), frame, output)? {
+                                continue;
                             }
                             c.any = true;
                             return Ok(true);
@@ -1168,14 +1165,8 @@ impl Node {
                                 if let Some(s) = slot {
                                     set_node(frame, *s, id);
                                 }
-                                if let Some(w) = &m.where_ {
-                                    let vars = FrameVars {
-                                        frame,
-                                        scope: output,
-                                    };
-                                    if ev.eval_in(w, &vars)? != Value::Bool(true) {
-                                        continue;
-                                    }
+                                if !passes(ev, m.where_.as_ref(), frame, output)? {
+                                    continue;
                                 }
                                 c.any = true;
                                 return Ok(true);
