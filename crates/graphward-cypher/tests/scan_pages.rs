@@ -400,3 +400,82 @@ fn top_rows_are_chosen_before_the_projection() {
     let proj = names.iter().position(|o| o == "Projection").unwrap();
     assert!(top < proj, "{names:?}");
 }
+
+/// A seek of a node pattern with labels at most writes the node's slot itself, as a scan
+/// does (no row built for the matcher): its other labels, the WHERE, OPTIONAL and the
+/// transaction's own writes still decide.
+#[test]
+fn a_seek_of_one_node_writes_its_slot() {
+    use graphward_core::engine::{AccessMode, QueryEngine, TxOptions};
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 3000) AS i CREATE (n:N {id: i}) WITH n, i WHERE i % 3 = 0 SET n:M",
+    )
+    .unwrap();
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.id)").unwrap();
+    let int = Value::Int;
+    let m_over = |x: i64| (x + 1..=3000).filter(|i| i % 3 == 0).count() as i64;
+    for (q, want) in [
+        (
+            "MATCH (n:N) WHERE n.id > 2900 RETURN count(*)",
+            vec![vec![int(100)]],
+        ),
+        (
+            "MATCH (n:N:M) WHERE n.id > 2900 RETURN count(*)",
+            vec![vec![int(m_over(2900))]],
+        ),
+        (
+            "MATCH (n:N) WHERE n.id IN [5, 6, 7, 5000] AND n.id <> 6 RETURN n.id ORDER BY n.id",
+            vec![vec![int(5)], vec![int(7)]],
+        ),
+        (
+            "MATCH (n:M:N) WHERE n.id IN [5, 6, 7] RETURN n.id",
+            vec![vec![int(6)]],
+        ),
+        (
+            "OPTIONAL MATCH (n:N) WHERE n.id > 5000 RETURN count(n), count(*)",
+            vec![vec![int(0), int(1)]],
+        ),
+        (
+            "UNWIND [2995, 2998] AS v MATCH (n:N) WHERE n.id > v RETURN v, count(n) ORDER BY v",
+            vec![vec![int(2995), int(5)], vec![int(2998), int(2)]],
+        ),
+    ] {
+        assert_eq!(run(&e, q).unwrap(), want, "{q}");
+        // Through the index, not a scan.
+        let names = ops_and_rows(&e, q);
+        assert!(
+            names.iter().any(|(o, _)| o.contains("IndexSeek")),
+            "{q}: {names:?}"
+        );
+    }
+    // The transaction's own writes: a label removed and nodes deleted are not found.
+    let mut tx = e
+        .begin(TxOptions {
+            mode: AccessMode::Write,
+            ..TxOptions::default()
+        })
+        .unwrap();
+    common::drain(
+        tx.as_mut(),
+        "MATCH (n:N) WHERE n.id > 2990 REMOVE n:N",
+        BTreeMap::new(),
+    )
+    .unwrap();
+    common::drain(
+        tx.as_mut(),
+        "MATCH (n:N) WHERE 2980 < n.id <= 2985 DETACH DELETE n",
+        BTreeMap::new(),
+    )
+    .unwrap();
+    let mut s = tx
+        .run(
+            "MATCH (n:N) WHERE n.id > 2970 RETURN count(*)",
+            BTreeMap::new(),
+        )
+        .unwrap();
+    assert_eq!(s.next_row().unwrap().unwrap(), vec![int(15)]);
+    drop(s);
+    tx.rollback().unwrap();
+}

@@ -209,8 +209,9 @@ enum Op {
         defs: Scope,
         /// All of them (what WHERE sees).
         output: Scope,
-        /// A pattern of one new node with labels at most: a scan writes the node's slot
-        /// itself (no row, no matcher); `Some(slot)` (`None` inside for an anonymous node).
+        /// A pattern of one new node with labels at most: a scan or a seek writes the node's
+        /// slot itself (no row, no matcher); `Some(slot)` (`None` inside for an anonymous
+        /// node).
         scan_slot: Option<Option<usize>>,
         /// A chain of single hops the plan expands itself, reading and writing slots (see
         /// [`ExpandShape`]); `None` when the matcher walks the pattern.
@@ -1151,8 +1152,10 @@ impl Node {
                             {
                                 set_prefetched(ev, key, id, v);
                             }
-                            if let (Some(slot), true) = (scan_slot.as_ref(), c.anchor.scan) {
-                                // A scan of one node: its other labels, its slot, WHERE.
+                            if let Some(slot) = scan_slot.as_ref() {
+                                // A scan or a seek of one node with labels at most: its other
+                                // labels, its slot, WHERE (what the matcher would check of it,
+                                // without building a row).
                                 let np = &part.element.start;
                                 if c.other_labels {
                                     let Some(have) = ev.g.node_labels(id)? else {
@@ -1239,7 +1242,7 @@ impl Node {
                                 (anchor, candidates, held)
                             }
                         };
-                        let fast = (scan_slot.is_some() && anchor.scan) || expand.is_some();
+                        let fast = scan_slot.is_some() || expand.is_some();
                         let other_labels =
                             has_other_labels(&part.element.start, anchor.label.as_deref());
                         *cur = Some(MatchCursor {
