@@ -954,14 +954,20 @@ impl Node {
         r
     }
 
-    /// The rest of a plain scan's page at once, for an operator above that consumes rows
-    /// without passing them on (aggregation): when this is a match of one node pattern whose
-    /// cursor scans its label with nothing to check per row (no WHERE, no other label, no
-    /// expansion, no row pending), the rows the scan holds, or its next page. `None`
-    /// otherwise, and when the scan is done: the caller then pulls a row as usual (which
-    /// starts a scan, ends one and takes the next input row). The rows count as this
-    /// operator's, the page read as its storage hits, as if pulled one at a time.
-    pub(crate) fn scan_page(&mut self, cx: &Cx) -> Result<Option<ScanPage>> {
+    /// The rest of a plain scan's page at once, for an operator above that takes its rows'
+    /// values directly (aggregation): when this is a match of one node pattern whose cursor
+    /// scans its label with nothing to check per row (no WHERE, no other label, no
+    /// expansion, no row pending) and `take` accepts the scan (its node's slot and the
+    /// property it reads with the node), what `take` answered and the rows the scan holds,
+    /// or its next page. `None` otherwise, and when the scan is done: the caller then drains
+    /// or pulls rows as usual (which starts a scan, ends one and takes the next input row).
+    /// The rows count as this operator's, the page read as its storage hits, as if pulled
+    /// one at a time.
+    pub(crate) fn scan_page<T>(
+        &mut self,
+        cx: &Cx,
+        take: impl FnOnce(Option<usize>, Option<&str>) -> Option<T>,
+    ) -> Result<Option<(T, ScanPage)>> {
         let Some((m, c, slot, _)) = self.op.plain_scan() else {
             return Ok(None);
         };
@@ -971,6 +977,9 @@ impl Node {
         if m.where_.is_some() {
             return Ok(None);
         }
+        let Some(taken) = take(slot, s.key.as_deref()) else {
+            return Ok(None);
+        };
         let before = cx.hits.get();
         let rows = s.take_page(&cx.ev)?;
         self.hits_inclusive += cx.hits.get().saturating_sub(before);
@@ -979,11 +988,14 @@ impl Node {
         }
         c.any = true;
         self.rows += rows.len() as u64;
-        Ok(Some(ScanPage {
-            slot,
-            key: s.key.clone(),
-            rows,
-        }))
+        Ok(Some((
+            taken,
+            ScanPage {
+                slot,
+                key: s.key.clone(),
+                rows,
+            },
+        )))
     }
 
     /// The rows of a plain scan's page pushed into `sink` one after another, through the
@@ -1019,15 +1031,14 @@ impl Node {
                 let Candidates::Scan(s) = &mut c.candidates else {
                     return Ok(false);
                 };
-                let mut rows = s.take_page(ev)?;
-                let page = ScanPage {
+                let mut page = ScanPage {
                     slot,
                     key: s.key.clone(),
-                    rows: Vec::new(),
+                    rows: s.take_page(ev)?,
                 };
-                let any = !rows.is_empty();
+                let any = !page.rows.is_empty();
                 let mut n = 0u32;
-                while let Some((id, v)) = rows.pop() {
+                while let Some((id, v)) = page.rows.pop() {
                     n = n.wrapping_add(1);
                     if n.is_multiple_of(64) {
                         ev.env.check()?;
@@ -1487,9 +1498,13 @@ impl Node {
                     loop {
                         // A plain scan below hands its rows over a page at a time.
                         if let Some(c) = children.first_mut() {
-                            if let Some(page) = c.scan_page(cx)? {
+                            // Its values straight into the aggregates when they all read
+                            // the node or the property read with it; else through the frame.
+                            let direct =
+                                |slot: Option<usize>, key: Option<&str>| agg.page_args(slot, key);
+                            if let Some((args, page)) = c.scan_page(cx, direct)? {
                                 ev.env.check()?;
-                                agg.feed_page(ev, page, frame, input)?;
+                                agg.feed_page(ev, &args, page, frame)?;
                                 continue;
                             }
                             let mut feed = |f: &mut Frame| {
@@ -3344,7 +3359,7 @@ fn keys_over_input(order_by: &[SortItem], items: &[(String, Expr)]) -> Option<Ve
         if let Expr::Variable(v) = e {
             if let Some((_, item)) = aliases.iter().find(|(n, _)| n == v) {
                 let mut pure = true;
-                walk_all(item, &mut |x| pure &= plain_expr(x));
+                walk_exprs(item, &mut |x| pure &= plain_expr(x));
                 return pure.then(|| (*item).clone());
             }
             return Some(e.clone());
@@ -3368,15 +3383,6 @@ fn keys_over_input(order_by: &[SortItem], items: &[(String, Expr)]) -> Option<Ve
             })
         })
         .collect()
-}
-
-/// Every sub-expression of `e`, `e` first, including aggregate arguments.
-fn walk_all(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    let _ = map_children(e, &mut |c| {
-        walk_all(c, f);
-        c.clone()
-    });
 }
 
 /// An expression node that binds no variable and gives the same value for the same row

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use graphward_core::{Error, ErrorCode, Result, Value};
 
 use super::eval::{row_size, Ev, Row, Slots, Vars};
-use super::plan::{FrameVars, ScanPage};
+use super::plan::ScanPage;
 use super::values::{self, as_f64, key, order};
 use crate::ast::{Clause, Expr, Match, Projection, Query, SingleQuery, SortItem, Unwind};
 use crate::semantic::is_aggregate_function;
@@ -380,7 +380,7 @@ fn slot_of<'r>(
 }
 
 /// How an aggregate takes a row of a scan's page: counted, or fed the property read with it.
-enum PageArg {
+pub(crate) enum PageArg {
     Count,
     Prop,
 }
@@ -459,38 +459,27 @@ impl Aggregator {
         self
     }
 
-    /// A plain scan's page of rows (see [`super::plan::Node::scan_page`]). Without grouping
-    /// keys, once the one group exists, aggregates of `count(*)`, of the scanned node
-    /// (`count(n)`) and of the property the scan reads with it (`sum(n.p)`, `max(n.p)`) take
-    /// each row's value straight from the page; otherwise each row is written to the frame
-    /// as a pull writes it and fed as one. Either way the frame is left holding the last row.
+    /// A plain scan's page of rows (see [`super::plan::Node::scan_page`]), each row's value
+    /// taken straight into the aggregates as `args` says ([`Aggregator::page_args`]); the
+    /// frame is left holding the last row, as if the rows had been pulled.
     pub(crate) fn feed_page(
         &mut self,
         ev: &Ev,
+        args: &[PageArg],
         mut page: ScanPage,
         frame: &mut [Value],
-        scope: &Slots,
     ) -> Result<()> {
         let mut rows = std::mem::take(&mut page.rows);
-        let direct = if self.no_keys && !self.groups.is_empty() {
-            self.page_args(&page)
-        } else {
-            None
-        };
-        let (Some(args), Some(g)) = (direct, self.groups.first_mut()) else {
-            while let Some((id, v)) = rows.pop() {
-                page.write_row(ev, frame, id, v);
-                self.feed(ev, &FrameVars { frame, scope })?;
-            }
-            return Ok(());
-        };
         if let Some((id, v)) = rows.first() {
             page.write_row(ev, frame, *id, v.clone());
         }
+        let Some(g) = self.groups.first_mut() else {
+            return Err(Error::internal("aggregation group missing"));
+        };
         // The value moves into the last aggregate that takes it (the others get a copy).
         let last = args.iter().rposition(|a| matches!(a, PageArg::Prop));
         while let Some((_, mut v)) = rows.pop() {
-            for (i, (acc, arg)) in g.accs.iter_mut().zip(&args).enumerate() {
+            for (i, (acc, arg)) in g.accs.iter_mut().zip(args).enumerate() {
                 match arg {
                     PageArg::Count => acc.count += 1,
                     PageArg::Prop => {
@@ -503,9 +492,14 @@ impl Aggregator {
         Ok(())
     }
 
-    /// How each aggregate takes a page's rows directly, if every one can (see
-    /// [`Aggregator::feed_page`]).
-    fn page_args(&self, page: &ScanPage) -> Option<Vec<PageArg>> {
+    /// How each aggregate takes the rows of a scan of node slot `slot` that reads property
+    /// `key` with the node, if every one can take them straight from the scan's page:
+    /// without grouping keys, once the one group exists, aggregates of `count(*)`, of the
+    /// node (`count(n)`) and of that property (`sum(n.p)`, `max(n.p)`).
+    pub(crate) fn page_args(&self, slot: Option<usize>, key: Option<&str>) -> Option<Vec<PageArg>> {
+        if !self.no_keys {
+            return None;
+        }
         let bound = self.bound.as_ref()?;
         let g = self.groups.first()?;
         g.accs
@@ -513,15 +507,15 @@ impl Aggregator {
             .zip(&self.args)
             .zip(&bound.args)
             .map(
-                |((acc, args), slot)| match (acc.func, args.as_slice(), slot) {
+                |((acc, args), arg_slot)| match (acc.func, args.as_slice(), arg_slot) {
                     (Func::CountStar, _, _) => Some(PageArg::Count),
                     (Func::Count, [Expr::Variable(_)], Some(SlotArg::Var(s)))
-                        if !acc.distinct && page.slot == Some(*s) =>
+                        if !acc.distinct && slot == Some(*s) =>
                     {
                         Some(PageArg::Count)
                     }
-                    (_, [Expr::Property(_, key)], Some(SlotArg::Prop(s)))
-                        if page.slot == Some(*s) && page.key.as_deref() == Some(key.as_str()) =>
+                    (_, [Expr::Property(_, k)], Some(SlotArg::Prop(s)))
+                        if slot == Some(*s) && key == Some(k.as_str()) =>
                     {
                         Some(PageArg::Prop)
                     }
