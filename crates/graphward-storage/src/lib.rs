@@ -488,6 +488,20 @@ pub trait GraphRead {
         }
         Ok(out)
     }
+    /// The smallest and the largest id a scan of `label`'s nodes (every node for `None`)
+    /// may return, read without a scan: bounds of the ids, not ids it is sure to return
+    /// (for splitting a scan into ranges of ids read in parallel). `Ok(None)` when the scan
+    /// returns nothing or the storage cannot tell.
+    fn node_id_span(&self, label: Option<&str>) -> Result<Option<(NodeId, NodeId)>> {
+        let _ = label;
+        Ok(None)
+    }
+    /// This view as one several threads may read at once, when it is a read snapshot (its
+    /// tables never change): what a scan read in parallel reads. `None` (the default) for
+    /// a view that is not (a write transaction, a view that counts its reads).
+    fn shared(&self) -> Option<&(dyn GraphRead + Sync)> {
+        None
+    }
     /// Number of nodes carrying `label`, from the stored count (no scan).
     fn label_count(&self, label: &str) -> Result<u64> {
         self.count_nodes(Some(label))

@@ -2205,6 +2205,21 @@ macro_rules! impl_graph_read {
                     Ok(guarded(self.src()?.prop_scan(label, key)?))
                 })
             }
+            fn node_id_span(&self, label: Option<&str>) -> Result<Option<(NodeId, NodeId)>> {
+                no_panic("read", || {
+                    let label = match label {
+                        None => None,
+                        Some(l) => match self.token_id(KIND_LABEL, l)? {
+                            Some(lid) => Some(lid),
+                            None => return Ok(None),
+                        },
+                    };
+                    self.src()?.id_span(label)
+                })
+            }
+            fn shared(&self) -> Option<&(dyn GraphRead + Sync)> {
+                self.as_shared()
+            }
             fn node_property_page(
                 &self,
                 label: Option<&str>,
@@ -2314,6 +2329,13 @@ impl Ctx for ReadTxn {
 }
 
 impl_graph_read!(ReadTxn);
+
+impl ReadTxn {
+    /// A snapshot: its tables never change, and any number of threads may read them.
+    fn as_shared(&self) -> Option<&(dyn GraphRead + Sync)> {
+        Some(self)
+    }
+}
 
 impl ReadTxn {
     /// The number of writing commits this snapshot includes: equal to
@@ -2497,6 +2519,20 @@ const RECENT_CAP: usize = 16;
 
 impl_graph_read!(WriteTxn);
 impl_graph_read!(WriteState<'_>);
+
+impl WriteTxn {
+    /// Not shared: a write transaction is read by the thread that writes it.
+    fn as_shared(&self) -> Option<&(dyn GraphRead + Sync)> {
+        None
+    }
+}
+
+impl WriteState<'_> {
+    /// Not shared: see [`WriteTxn::as_shared`].
+    fn as_shared(&self) -> Option<&(dyn GraphRead + Sync)> {
+        None
+    }
+}
 
 fn closed() -> Error {
     Error::new(

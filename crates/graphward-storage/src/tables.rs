@@ -1024,6 +1024,37 @@ pub(crate) trait Src {
             key,
         }))
     }
+    /// The first and the last id a scan of `label`'s nodes (every node for `None`) may
+    /// return: the node table's first and last keys when the scan reads the node table, else
+    /// the first id of the label's first chunk and the last of its last (see
+    /// [`GraphRead::node_id_span`](crate::GraphRead::node_id_span)).
+    fn id_span(&self, label: Option<u32>) -> Result<Option<(u64, u64)>> {
+        let l = match label {
+            Some(l) if !self.scans_node_table(label)? => l,
+            _ => {
+                let nodes = &self.tabs().nodes;
+                let first = nodes.first().map_err(st)?.map(|(k, _)| k.value());
+                let last = nodes.last().map_err(st)?.map(|(k, _)| k.value());
+                return Ok(first.zip(last));
+            }
+        };
+        let mut chunks = self
+            .tabs()
+            .label_idx
+            .range((l, 0)..=(l, u64::MAX))
+            .map_err(st)?;
+        let first = match chunks.next() {
+            Some(e) => e.map_err(st)?.0.value().1,
+            None => return Ok(None),
+        };
+        let last = match chunks.next_back() {
+            Some(e) => e.map_err(st)?.0.value().1,
+            None => first,
+        };
+        let bits = codec::LABEL_CHUNK_BITS;
+        let low = (1u64 << bits) - 1;
+        Ok(Some((first << bits, (last << bits) | low)))
+    }
     /// Whether a scan of `label`'s nodes (every node for `None`) reads the node table alone
     /// ([`dense_label`]).
     fn scans_node_table(&self, label: Option<u32>) -> Result<bool> {

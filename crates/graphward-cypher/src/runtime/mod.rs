@@ -5,6 +5,7 @@ mod csv;
 pub mod eval;
 pub mod matcher;
 mod memgraph;
+mod parallel;
 mod pipelined;
 pub mod plan;
 pub mod project;

@@ -998,6 +998,71 @@ impl Node {
         )))
     }
 
+    /// The rest of a plain scan aggregated in parallel ([`super::parallel`]) into `agg`'s
+    /// one group: when this is a match of one node pattern whose cursor scans its label with
+    /// nothing to check per row (as [`Node::scan_page`]), between pages, over enough ids
+    /// ([`super::parallel::MIN_SPAN`]), every aggregate takes the scan's rows directly and
+    /// merges ([`Aggregator::partial`]), the storage view is a snapshot threads may share,
+    /// and a helper thread is free. `false` otherwise (nothing read). The rows count as this
+    /// operator's; the scan ends.
+    pub(crate) fn parallel_aggregate(&mut self, cx: &Cx, agg: &mut Aggregator) -> Result<bool> {
+        let Some(g) = cx.ev.g.shared() else {
+            return Ok(false);
+        };
+        let Some((m, c, slot, _)) = self.op.plain_scan() else {
+            return Ok(false);
+        };
+        let Candidates::Scan(s) = &mut c.candidates else {
+            return Ok(false);
+        };
+        if m.where_.is_some() || s.done || !s.buf.is_empty() {
+            return Ok(false);
+        }
+        let (Some(args), Some(partial)) = (agg.page_args(slot, s.key.as_deref()), agg.partial())
+        else {
+            return Ok(false);
+        };
+        let start = match s.after {
+            None => 0,
+            Some(a) => match a.checked_add(1) {
+                Some(n) => n,
+                None => return Ok(false),
+            },
+        };
+        let Some((lo, last)) = g.node_id_span(s.label.as_deref())? else {
+            return Ok(false);
+        };
+        let first = start.max(lo);
+        if last < first || last - first < super::parallel::MIN_SPAN {
+            return Ok(false);
+        }
+        let Some(helper) = super::parallel::helper() else {
+            return Ok(false);
+        };
+        let scan = super::parallel::Scan {
+            g,
+            env: cx.ev.env,
+            label: s.label.as_deref(),
+            key: s.key.as_deref(),
+            first,
+            last,
+        };
+        let (parts, rows) = super::parallel::scan(
+            &scan,
+            helper,
+            || partial.clone(),
+            |p, page| p.feed_rows(&args, page),
+        )?;
+        agg.merge(parts)?;
+        s.done = true;
+        s.after = Some(last);
+        if rows > 0 {
+            c.any = true;
+        }
+        self.rows += rows;
+        Ok(true)
+    }
+
     /// The rows of a plain scan's page pushed into `sink` one after another, through the
     /// projections and filters above the scan, for an operator that consumes its input
     /// without passing rows on (aggregation, sort): no pull through every operator per row.
@@ -1498,6 +1563,10 @@ impl Node {
                     loop {
                         // A plain scan below hands its rows over a page at a time.
                         if let Some(c) = children.first_mut() {
+                            // A big scan's rest read by this thread and a helper.
+                            if c.parallel_aggregate(cx, &mut agg)? {
+                                continue;
+                            }
                             // Its values straight into the aggregates when they all read
                             // the node or the property read with it; else through the frame.
                             let direct =
@@ -3731,6 +3800,10 @@ impl GraphRead for Counting<'_> {
         self.add(r.len() + 1);
         Ok(r)
     }
+    fn node_id_span(&self, label: Option<&str>) -> Result<Option<(NodeId, NodeId)>> {
+        self.add(1);
+        self.inner.node_id_span(label)
+    }
     fn label_count(&self, label: &str) -> Result<u64> {
         self.add(1);
         self.inner.label_count(label)
@@ -3768,16 +3841,35 @@ mod tests {
     struct Graph {
         n: u64,
         /// Ids, properties and edges handed out.
-        reads: Cell<u64>,
+        reads: Reads,
         /// Cancelled once `reads` reaches `cancel_after`.
         cancel: CancelToken,
         cancel_after: u64,
+        /// Read by several threads at once (`GraphRead::shared`), as a snapshot is.
+        shared: bool,
+        /// A node whose `id` is the string "bad" instead.
+        bad: Option<NodeId>,
+        /// The threads that read nodes' properties.
+        readers: std::sync::Mutex<std::collections::HashSet<std::thread::ThreadId>>,
+    }
+
+    /// A count of reads any thread may add to.
+    #[derive(Default)]
+    struct Reads(std::sync::atomic::AtomicU64);
+
+    impl Reads {
+        fn get(&self) -> u64 {
+            self.0.load(std::sync::atomic::Ordering::SeqCst)
+        }
     }
 
     impl Graph {
         fn read(&self, k: usize) {
-            self.reads.set(self.reads.get() + k as u64);
-            if self.reads.get() >= self.cancel_after {
+            let before = self
+                .reads
+                .0
+                .fetch_add(k as u64, std::sync::atomic::Ordering::SeqCst);
+            if before + k as u64 >= self.cancel_after {
                 self.cancel.cancel();
             }
         }
@@ -3848,6 +3940,15 @@ mod tests {
         fn schema(&self) -> Result<Vec<SchemaDef>> {
             Ok(Vec::new())
         }
+        fn node_id_span(&self, label: Option<&str>) -> Result<Option<(NodeId, NodeId)>> {
+            if label.is_some_and(|l| l != "N") || self.n == 0 {
+                return Ok(None);
+            }
+            Ok(Some((0, self.n - 1)))
+        }
+        fn shared(&self) -> Option<&(dyn GraphRead + Sync)> {
+            self.shared.then_some(self as &(dyn GraphRead + Sync))
+        }
         fn count_nodes(&self, _: Option<&str>) -> Result<u64> {
             Ok(self.n)
         }
@@ -3866,6 +3967,12 @@ mod tests {
         }
         fn node_property(&self, id: NodeId, key: &str) -> Result<Option<Value>> {
             self.read(1);
+            if let Ok(mut r) = self.readers.lock() {
+                r.insert(std::thread::current().id());
+            }
+            if self.bad == Some(id) {
+                return Ok(Some(Value::String("bad".into())));
+            }
             Ok((id < self.n && key == "id").then_some(Value::Int(id as i64)))
         }
         fn node_labels(&self, id: NodeId) -> Result<Option<Vec<String>>> {
@@ -3891,9 +3998,12 @@ mod tests {
     fn graph(n: u64, cancel_after: u64) -> Graph {
         Graph {
             n,
-            reads: Cell::new(0),
+            reads: Reads::default(),
             cancel: CancelToken::new(),
             cancel_after,
+            shared: false,
+            bad: None,
+            readers: Default::default(),
         }
     }
 
@@ -3992,6 +4102,70 @@ mod tests {
             let reads = g.reads.get();
             assert!(reads <= 2 * FIRST_PAGE as u64, "{q}: {reads} records read");
         }
+    }
+
+    /// A big scan under an aggregation, over a snapshot threads may share, is read by this
+    /// thread and a helper (when the machine has a second core): the answer is the one
+    /// thread's, each node is read once, a cancel stops both threads within a page, and an
+    /// error in a helper's morsel is the query's error. (One test: the helpers are shared
+    /// server-wide, and other tests of this crate's run could take them.)
+    #[test]
+    fn a_big_scan_aggregates_on_two_threads_as_on_one() {
+        let n = 300_000u64;
+        let q = "MATCH (n:N) RETURN count(*), count(n), sum(n.id), min(n.id), max(n.id), \
+                 avg(n.id), count(n.id)";
+        let total = (n * (n - 1) / 2) as i64;
+        let want = vec![vec![
+            Value::Int(n as i64),
+            Value::Int(n as i64),
+            Value::Int(total),
+            Value::Int(0),
+            Value::Int(n as i64 - 1),
+            Value::Float(total as f64 / n as f64),
+            Value::Int(n as i64),
+        ]];
+        let mut g = graph(n, u64::MAX);
+        g.shared = true;
+        assert_eq!(run(&g, q).unwrap(), want);
+        // Each node's id read once, its property once (nodes_page, then node_property).
+        assert!(g.reads.get() <= 2 * n, "{}", g.reads.get());
+        let threads = g.readers.lock().unwrap().len();
+        if super::super::parallel::helper().is_some() {
+            assert_eq!(threads, 2, "read by {threads} threads");
+        }
+        // The same on one thread (a view threads may not share).
+        let g = graph(n, u64::MAX);
+        assert_eq!(run(&g, q).unwrap(), want);
+        assert_eq!(g.readers.lock().unwrap().len(), 1);
+
+        // Cancelled after 500 reads: each thread stops before its next page.
+        let mut g = graph(n, 500);
+        g.shared = true;
+        let err = run(&g, q).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Terminated);
+        assert!(
+            g.reads.get() <= 500 + 2 * 2 * MAX_PAGE as u64,
+            "{}",
+            g.reads.get()
+        );
+
+        // A string among the ids, in the scan's last morsel: sum() fails on it.
+        let mut g = graph(n, u64::MAX);
+        g.shared = true;
+        g.bad = Some(n - 10);
+        let err = run(&g, "MATCH (n:N) RETURN sum(n.id)").unwrap_err();
+        assert_eq!(err.code, ErrorCode::TypeError, "{err:?}");
+        // min() and max() take it: strings order before numbers.
+        let rows = run(&g, "MATCH (n:N) RETURN min(n.id), max(n.id)").unwrap();
+        assert_eq!(
+            rows,
+            vec![vec![Value::String("bad".into()), Value::Int(n as i64 - 1)]]
+        );
+        // Every helper was given back.
+        let held: Vec<_> = std::iter::from_fn(super::super::parallel::helper)
+            .take(64)
+            .collect();
+        assert_eq!(held.len(), super::super::parallel::capacity());
     }
 
     /// Whether the plan expands a pattern itself (slot to slot) rather than through the matcher.

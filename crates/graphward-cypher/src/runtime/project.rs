@@ -380,9 +380,42 @@ fn slot_of<'r>(
 }
 
 /// How an aggregate takes a row of a scan's page: counted, or fed the property read with it.
+#[derive(Clone, Copy)]
 pub(crate) enum PageArg {
     Count,
     Prop,
+}
+
+/// The aggregates of the one group (no grouping keys) over a part of the input, fed on any
+/// thread (see [`Aggregator::partial`]): nothing they keep grows with the input, so nothing
+/// is charged.
+#[derive(Clone)]
+pub(crate) struct Partial {
+    accs: Vec<Acc>,
+}
+
+impl Partial {
+    /// Rows of a scan's page (in any order), each aggregate taking them as `args` says
+    /// ([`Aggregator::page_args`]).
+    pub(crate) fn feed_rows(
+        &mut self,
+        args: &[PageArg],
+        rows: Vec<(graphward_storage::NodeId, Option<Value>)>,
+    ) -> Result<()> {
+        let last = args.iter().rposition(|a| matches!(a, PageArg::Prop));
+        for (_, mut v) in rows {
+            for (i, (acc, arg)) in self.accs.iter_mut().zip(args).enumerate() {
+                match arg {
+                    PageArg::Count => acc.count += 1,
+                    PageArg::Prop => {
+                        let x = if Some(i) == last { v.take() } else { v.clone() };
+                        acc.feed(x.unwrap_or(Value::Null), None)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Feeds one row's arguments to `acc`, charging what it keeps of them (DISTINCT, collect, the
@@ -487,6 +520,41 @@ impl Aggregator {
                         feed_acc(&mut self.state, acc, x.unwrap_or(Value::Null), None)?;
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fresh accumulators for a part of the input of the one group, to be merged into it
+    /// ([`Aggregator::merge`]): when the group exists and each of its aggregates' partial
+    /// results merges into what feeding it the whole input gives (`count`, `sum`, `avg`,
+    /// `min` and `max`, none DISTINCT). `None` otherwise.
+    pub(crate) fn partial(&self) -> Option<Partial> {
+        if !self.no_keys {
+            return None;
+        }
+        let g = self.groups.first()?;
+        let mergeable = |a: &Acc| {
+            !a.distinct
+                && matches!(
+                    a.func,
+                    Func::CountStar | Func::Count | Func::Sum | Func::Avg | Func::Min | Func::Max
+                )
+        };
+        g.accs.iter().all(mergeable).then(|| Partial {
+            accs: g.accs.iter().map(Acc::blank).collect(),
+        })
+    }
+
+    /// The partial results of parts of the input, in the input's order, merged into the one
+    /// group (see [`Aggregator::partial`]).
+    pub(crate) fn merge(&mut self, parts: impl IntoIterator<Item = Partial>) -> Result<()> {
+        let Some(g) = self.groups.first_mut() else {
+            return Err(Error::internal("aggregation group missing"));
+        };
+        for part in parts {
+            for (acc, p) in g.accs.iter_mut().zip(part.accs) {
+                acc.merge(p)?;
             }
         }
         Ok(())
@@ -950,6 +1018,7 @@ impl Func {
 }
 
 /// An aggregate accumulator.
+#[derive(Clone)]
 struct Acc {
     func: Func,
     distinct: bool,
@@ -996,6 +1065,67 @@ impl Acc {
             items: Vec::new(),
             param: None,
         }
+    }
+
+    /// An accumulator of the same aggregate that has seen nothing.
+    fn blank(&self) -> Acc {
+        Acc {
+            func: self.func,
+            distinct: self.distinct,
+            seen: Default::default(),
+            count: 0,
+            sum_i: Some(0),
+            sum_f: 0.0,
+            float: false,
+            overflow: false,
+            best: None,
+            items: Vec::new(),
+            param: self.param,
+        }
+    }
+
+    /// What this accumulator and `later` (fed the input after this one's) hold together:
+    /// for `count`, `sum`, `avg`, `min` and `max` without DISTINCT, what one accumulator fed
+    /// both inputs in turn holds (a float sum may round differently; an integer sum is
+    /// exact, or a float once a partial or the total overflows).
+    fn merge(&mut self, later: Acc) -> Result<()> {
+        match self.func {
+            Func::CountStar | Func::Count => self.count += later.count,
+            Func::Sum | Func::Avg => {
+                self.count += later.count;
+                self.sum_f += later.sum_f;
+                self.float |= later.float;
+                self.sum_i = match (self.sum_i, later.sum_i) {
+                    (Some(a), Some(b)) => a.checked_add(b),
+                    _ => None,
+                };
+                self.overflow |= later.overflow || self.sum_i.is_none();
+                self.best = match (self.best.take(), later.best) {
+                    (Some(a), Some(b)) => Some(values::add(&a, &b)?),
+                    (a, b) => a.or(b),
+                };
+            }
+            Func::Min | Func::Max => {
+                if let Some(v) = later.best {
+                    let replace = match &self.best {
+                        None => true,
+                        Some(b) => {
+                            let o = order(&v, b);
+                            if self.func == Func::Min {
+                                o.is_lt()
+                            } else {
+                                o.is_gt()
+                            }
+                        }
+                    };
+                    if replace {
+                        self.best = Some(v);
+                    }
+                }
+            }
+            _ => return Err(Error::internal("merged an aggregate that does not merge")),
+        }
+        Ok(())
     }
 
     /// One row's arguments: the value aggregated and, for the percentiles, the percentile.

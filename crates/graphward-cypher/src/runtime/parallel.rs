@@ -1,0 +1,241 @@
+//! Morsel-driven parallel scans: a big label scan split into ranges of node ids (morsels)
+//! that this thread and a helper thread take in turn from a shared counter, each folding its
+//! morsels' rows into a state of its own; the states come back in the morsels' order, so
+//! merging them gives what one thread reading the whole scan in order gives. A thread that
+//! is slowed (another query on its core) simply takes fewer morsels.
+//!
+//! Helpers are bounded server-wide: one fewer than the cores the process may use (none on
+//! one core), taken without waiting. A query that finds none runs on its own thread, as
+//! every query did before; so does a scan that reads from a write transaction or counts its
+//! reads (PROFILE), since only a read snapshot may be read by two threads at once
+//! (`GraphRead::shared`). Each helper reads with the query's own limits: the cancel flag and
+//! the time limit are checked before every page, the page it holds is charged to the
+//! query's memory account, and the first error stops every thread.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use graphward_core::value::Value;
+use graphward_core::{Error, Result};
+use graphward_storage::{GraphRead, NodeId};
+
+use super::eval::Env;
+
+/// A scan over fewer ids than this runs on one thread (a helper costs a thread's start,
+/// some tens of microseconds, and the scan's first morsel is its own).
+pub(crate) const MIN_SPAN: u64 = 1 << 16;
+/// Ids per morsel at least; a scan is cut into about [`MORSELS`] of them.
+const MIN_MORSEL: u64 = 1 << 14;
+const MORSELS: u64 = 32;
+/// Ids a helper reads from the storage at a time (as a scan's pages, see `plan::ScanPages`).
+const PAGE: usize = 1024;
+
+/// Helper threads in use, server-wide.
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// How many helpers may run at once: one fewer than the cores the process may use.
+pub(crate) fn capacity() -> usize {
+    static CAP: OnceLock<usize> = OnceLock::new();
+    *CAP.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get().saturating_sub(1))
+            .unwrap_or(0)
+    })
+}
+
+/// The right to run one helper thread, given back when dropped.
+pub(crate) struct Helper(());
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A helper if one is free now (never waits).
+pub(crate) fn helper() -> Option<Helper> {
+    let cap = capacity();
+    BUSY.fetch_update(Ordering::AcqRel, Ordering::Acquire, |busy| {
+        (busy < cap).then_some(busy + 1)
+    })
+    .ok()
+    .map(|_| Helper(()))
+}
+
+/// A label scan (every node for `label: None`) over the ids `first..=last`, reading the
+/// property `key` with each node.
+pub(crate) struct Scan<'a> {
+    pub g: &'a (dyn GraphRead + Sync),
+    pub env: &'a Env,
+    pub label: Option<&'a str>,
+    pub key: Option<&'a str>,
+    pub first: NodeId,
+    pub last: NodeId,
+}
+
+/// What one morsel gave: its index, the fold's state, and the rows it read.
+struct Done<T> {
+    morsel: u64,
+    state: T,
+    rows: u64,
+}
+
+/// Shared between the threads of one scan.
+struct Shared<'a, T> {
+    scan: &'a Scan<'a>,
+    size: u64,
+    count: u64,
+    next: AtomicU64,
+    failed: AtomicBool,
+    error: Mutex<Option<Error>>,
+    done: Mutex<Vec<Done<T>>>,
+}
+
+/// Runs the scan on this thread and `helper`'s: each morsel's rows (pages of ascending
+/// ids, each with the value of `key` when the scan reads one) are folded by `fold` into a
+/// state `init` makes for it. The states, in the order of the morsels (the order of the
+/// ids), and the number of rows read.
+pub(crate) fn scan<T, I, F>(
+    scan: &Scan<'_>,
+    helper: Helper,
+    init: I,
+    fold: F,
+) -> Result<(Vec<T>, u64)>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    F: Fn(&mut T, Vec<(NodeId, Option<Value>)>) -> Result<()> + Sync,
+{
+    let span = scan.last.saturating_sub(scan.first).saturating_add(1);
+    let size = (span / MORSELS).max(MIN_MORSEL);
+    let shared = Shared {
+        scan,
+        size,
+        count: span.div_ceil(size),
+        next: AtomicU64::new(0),
+        failed: AtomicBool::new(false),
+        error: Mutex::new(None),
+        done: Mutex::new(Vec::new()),
+    };
+    let work = || run(&shared, &init, &fold);
+    let helped = std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new()
+            .name("graphward-scan".into())
+            .spawn_scoped(s, work);
+        work();
+        match spawned {
+            // A helper that panicked stopped the scan (its morsel is missing).
+            Ok(h) => h.join().is_ok(),
+            // No thread to be had: this thread took every morsel.
+            Err(_) => true,
+        }
+    });
+    drop(helper);
+    if let Some(e) = shared.error.lock().ok().and_then(|mut e| e.take()) {
+        return Err(e);
+    }
+    let mut done = shared
+        .done
+        .into_inner()
+        .map_err(|_| Error::internal("a parallel scan's thread failed"))?;
+    if !helped || done.len() as u64 != shared.count {
+        return Err(Error::internal("a parallel scan's thread failed"));
+    }
+    done.sort_by_key(|d| d.morsel);
+    let rows = done.iter().map(|d| d.rows).sum();
+    Ok((done.into_iter().map(|d| d.state).collect(), rows))
+}
+
+/// One thread's part: morsels taken in turn until none is left or a thread failed.
+fn run<T, I, F>(shared: &Shared<'_, T>, init: &I, fold: &F)
+where
+    I: Fn() -> T,
+    F: Fn(&mut T, Vec<(NodeId, Option<Value>)>) -> Result<()>,
+{
+    let mut held = shared.scan.env.mem.reservation();
+    while !shared.failed.load(Ordering::Acquire) {
+        let morsel = shared.next.fetch_add(1, Ordering::AcqRel);
+        if morsel >= shared.count {
+            break;
+        }
+        let mut state = init();
+        match read_morsel(shared, morsel, &mut held, &mut state, fold) {
+            Ok(rows) => {
+                if let Ok(mut d) = shared.done.lock() {
+                    d.push(Done {
+                        morsel,
+                        state,
+                        rows,
+                    });
+                }
+            }
+            Err(e) => {
+                shared.failed.store(true, Ordering::Release);
+                if let Ok(mut slot) = shared.error.lock() {
+                    slot.get_or_insert(e);
+                }
+                break;
+            }
+        }
+    }
+    held.free();
+}
+
+/// Folds the rows of morsel `morsel` (ids `lo..=hi`) into `state`; the rows read.
+fn read_morsel<T, F>(
+    shared: &Shared<'_, T>,
+    morsel: u64,
+    held: &mut graphward_core::memory::Reservation,
+    state: &mut T,
+    fold: &F,
+) -> Result<u64>
+where
+    F: Fn(&mut T, Vec<(NodeId, Option<Value>)>) -> Result<()>,
+{
+    let scan = shared.scan;
+    let lo = scan
+        .first
+        .saturating_add(morsel.saturating_mul(shared.size));
+    let hi = lo.saturating_add(shared.size - 1).min(scan.last);
+    let mut after = lo.checked_sub(1);
+    let mut rows = 0u64;
+    loop {
+        scan.env.check()?;
+        if shared.failed.load(Ordering::Acquire) {
+            return Ok(rows);
+        }
+        // No more ids than the morsel has left: a dense scan reads hardly past its end.
+        let left = (hi - after.map_or(lo, |a| a + 1)).saturating_add(1);
+        let limit = usize::try_from(left).unwrap_or(PAGE).min(PAGE);
+        let mut page: Vec<(NodeId, Option<Value>)> = match scan.key {
+            Some(k) => scan.g.node_property_page(scan.label, k, after, limit)?,
+            None => scan
+                .g
+                .nodes_page(scan.label, after, limit)?
+                .into_iter()
+                .map(|id| (id, None))
+                .collect(),
+        };
+        let full = page.len() == limit;
+        let next = page.last().map(|(id, _)| *id);
+        let inside = page.partition_point(|(id, _)| *id <= hi);
+        let past = inside < page.len();
+        page.truncate(inside);
+        let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
+        let bytes = page.iter().fold(0usize, |acc, (_, v)| {
+            let heap = v.as_ref().map_or(0, |v| {
+                super::values::measure(v)
+                    .bytes
+                    .saturating_sub(std::mem::size_of::<Value>())
+            });
+            acc.saturating_add(entry + heap)
+        });
+        held.resize(bytes as u64)?;
+        rows += page.len() as u64;
+        fold(state, page)?;
+        match next {
+            Some(id) if full && !past && id < hi => after = Some(id),
+            _ => return Ok(rows),
+        }
+    }
+}
