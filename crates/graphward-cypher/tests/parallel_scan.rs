@@ -1,9 +1,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! A big label scan under an aggregation is read by two threads over the real storage
-//! (`runtime/parallel.rs`): a label the node table is scanned for and a sparse one read
-//! through its label chunks give the one-thread answer (the same aggregates made to take the
-//! row-at-a-time path by a WHERE that holds), and a transaction that has written reads its
-//! own writes (it is not a snapshot threads may share).
+//! A big label scan under an aggregation or a top-k sort is read by two threads over the
+//! real storage (`runtime/parallel.rs`): a label the node table is scanned for and a sparse
+//! one read through its label chunks give the one-thread answer (PROFILE reads on one
+//! thread: its view counts reads), with grouping keys, WHERE, collect()'s order, ties of
+//! ORDER BY, SKIP; a transaction that has written reads its own writes (it is not a
+//! snapshot threads may share); the memory budget holds across both threads.
 
 use graphward_core::engine::{AccessMode, EngineConfig, Params, QueryEngine, TxOptions};
 use graphward_core::Value;
@@ -38,14 +39,103 @@ fn aggregates(e: &Engine, label: &str, prop: &str) -> Vec<Vec<Value>> {
         "MATCH (n:{label}) RETURN count(*), count(n), count(n.{prop}), sum(n.{prop}), \
          min(n.{prop}), max(n.{prop}), avg(n.{prop})"
     );
-    let rows = run(e, &q).unwrap();
-    // The same on the row-at-a-time path.
+    let rows = same_on_one_thread(e, &q);
+    // The same through the frame (a WHERE that holds).
     let slow = q.replace(
         &format!("MATCH (n:{label})"),
         &format!("MATCH (n:{label}) WHERE n.x >= 0"),
     );
-    assert_eq!(run(e, &slow).unwrap(), rows, "{q}");
+    assert_eq!(same_on_one_thread(e, &slow), rows, "{q}");
     rows
+}
+
+/// The rows of `q`, checked equal to PROFILE's (read on one thread).
+fn same_on_one_thread(e: &Engine, q: &str) -> Vec<Vec<Value>> {
+    let rows = run(e, q).unwrap();
+    assert_eq!(run(e, &format!("PROFILE {q}")).unwrap(), rows, "{q}");
+    rows
+}
+
+fn int(i: i64) -> Value {
+    Value::Int(i)
+}
+
+#[test]
+fn grouped_collected_and_sorted_rows_are_the_one_thread_rows() {
+    let e = loaded();
+    // Grouping keys; the groups in the order first seen; collect() in the scan's order.
+    let rows = same_on_one_thread(
+        &e,
+        "MATCH (n:P) RETURN n.x % 4 AS k, count(*), sum(n.i), min(n.i), \
+         collect(n.x)[0..3] AS first, size(collect(n.i)) AS c",
+    );
+    let keys: Vec<Value> = rows.iter().map(|r| r[0].clone()).collect();
+    assert_eq!(keys, vec![int(0), int(1), int(2), int(3)]);
+    assert_eq!(
+        rows[1][4],
+        Value::List(vec![int(1), int(5), int(9)]),
+        "{rows:?}"
+    );
+    // A WHERE, a sparse label, an aggregate over the node itself.
+    let rows = same_on_one_thread(
+        &e,
+        "MATCH (n:Q) WHERE n.x % 1000 < 3 RETURN n.x % 2 AS odd, count(n), collect(n.x)",
+    );
+    assert_eq!(rows.len(), 2);
+    let evens: Vec<Value> = (0..N)
+        .filter(|x| x % 3 == 0 && x % 1000 < 3 && x % 2 == 0)
+        .map(int)
+        .collect();
+    assert_eq!(rows[0][2], Value::List(evens));
+    assert_eq!(
+        same_on_one_thread(&e, "MATCH (n:P) RETURN collect(n.x) AS all")[0][0],
+        Value::List((0..N).map(int).collect())
+    );
+    // The top k: ties in the scan's order, nulls first when descending, SKIP.
+    for q in [
+        "MATCH (n:P) RETURN n.x ORDER BY n.x % 10 LIMIT 25",
+        "MATCH (n:P) RETURN n.x ORDER BY n.x % 10 DESC LIMIT 25",
+        "MATCH (n:P) RETURN n.x, n.i ORDER BY n.i DESC LIMIT 20",
+        "MATCH (n:P) RETURN n.x ORDER BY -n.x SKIP 10 LIMIT 5",
+        "MATCH (n:Q) WHERE n.x % 2 = 1 RETURN n ORDER BY n.x DESC LIMIT 3",
+    ] {
+        same_on_one_thread(&e, q);
+    }
+    let rows = run(&e, "MATCH (n:P) RETURN n.x ORDER BY n.x % 10 LIMIT 3").unwrap();
+    assert_eq!(rows, vec![vec![int(0)], vec![int(10)], vec![int(20)]]);
+    let rows = run(&e, "MATCH (n:P) RETURN n.x ORDER BY -n.x SKIP 10 LIMIT 2").unwrap();
+    assert_eq!(rows, vec![vec![int(N - 11)], vec![int(N - 12)]]);
+}
+
+#[test]
+fn the_memory_budget_holds_across_both_threads() {
+    let mut config = EngineConfig::default();
+    config.limits.max_memory_bytes = 4 << 20;
+    let e = Engine::open_in_memory(config).unwrap();
+    run(
+        &e,
+        &format!("UNWIND range(0, {}) AS x CREATE (:P {{x: x}})", N - 1),
+    )
+    .unwrap();
+    for q in [
+        "MATCH (n:P) RETURN n.x AS k, count(*)",
+        "MATCH (n:P) RETURN collect(n.x + 0.5)",
+        "MATCH (n:P) RETURN n.x ORDER BY n.x LIMIT 100000",
+    ] {
+        let err = run(&e, q).unwrap_err();
+        assert_eq!(
+            err.code,
+            graphward_core::ErrorCode::MemoryLimit,
+            "{q}: {err:?}"
+        );
+    }
+    // Nothing is left charged: a small query runs.
+    assert_eq!(
+        run(&e, "MATCH (n:P) RETURN n.x % 2 AS k, count(*)")
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]

@@ -74,6 +74,26 @@ pub struct Env {
 }
 
 impl Env {
+    /// The same statement's environment for another thread reading with this one (a
+    /// parallel scan's helper): the same parameters, clock, cancel flag, deadline and
+    /// limits, and the same query's memory budget, with its own account of what its
+    /// expressions hold meanwhile (the scratch charges of two threads' evaluations are
+    /// settled apart).
+    pub fn for_worker(&self) -> Env {
+        Env {
+            params: self.params.clone(),
+            clock: self.clock.clone(),
+            cancel: self.cancel.clone(),
+            deadline: self.deadline,
+            database: self.database.clone(),
+            max_rows: self.max_rows,
+            mem: MemAccount::new(self.mem.query.clone()),
+            procedures: self.procedures.clone(),
+            tx_metadata: self.tx_metadata.clone(),
+            import_dir: self.import_dir.clone(),
+        }
+    }
+
     pub fn check(&self) -> Result<()> {
         if self.cancel.is_cancelled() {
             return Err(Error::new(

@@ -80,6 +80,10 @@ struct Done<T> {
     rows: u64,
 }
 
+/// A page of a scan: node ids, ascending, each with the value of the property the scan reads
+/// with it.
+pub(crate) type Page = Vec<(NodeId, Option<Value>)>;
+
 /// Shared between the threads of one scan.
 struct Shared<'a, T> {
     scan: &'a Scan<'a>,
@@ -93,18 +97,20 @@ struct Shared<'a, T> {
 
 /// Runs the scan on this thread and `helper`'s: each morsel's rows (pages of ascending
 /// ids, each with the value of `key` when the scan reads one) are folded by `fold` into a
-/// state `init` makes for it. The states, in the order of the morsels (the order of the
-/// ids), and the number of rows read.
-pub(crate) fn scan<T, I, F>(
+/// state `init` makes for it, with a context `worker` makes once per thread (on it). The
+/// states, in the order of the morsels (the order of the ids), and the number of rows read.
+pub(crate) fn scan<C, T, W, I, F>(
     scan: &Scan<'_>,
     helper: Helper,
+    worker: W,
     init: I,
     fold: F,
 ) -> Result<(Vec<T>, u64)>
 where
     T: Send,
+    W: Fn() -> C + Sync,
     I: Fn() -> T + Sync,
-    F: Fn(&mut T, Vec<(NodeId, Option<Value>)>) -> Result<()> + Sync,
+    F: Fn(&mut C, &mut T, Page) -> Result<()> + Sync,
 {
     let span = scan.last.saturating_sub(scan.first).saturating_add(1);
     let size = (span / MORSELS).max(MIN_MORSEL);
@@ -117,7 +123,7 @@ where
         error: Mutex::new(None),
         done: Mutex::new(Vec::new()),
     };
-    let work = || run(&shared, &init, &fold);
+    let work = || run(&shared, &worker, &init, &fold);
     let helped = std::thread::scope(|s| {
         let spawned = std::thread::Builder::new()
             .name("graphward-scan".into())
@@ -147,11 +153,13 @@ where
 }
 
 /// One thread's part: morsels taken in turn until none is left or a thread failed.
-fn run<T, I, F>(shared: &Shared<'_, T>, init: &I, fold: &F)
+fn run<C, T, W, I, F>(shared: &Shared<'_, T>, worker: &W, init: &I, fold: &F)
 where
+    W: Fn() -> C,
     I: Fn() -> T,
-    F: Fn(&mut T, Vec<(NodeId, Option<Value>)>) -> Result<()>,
+    F: Fn(&mut C, &mut T, Page) -> Result<()>,
 {
+    let mut cx = worker();
     let mut held = shared.scan.env.mem.reservation();
     while !shared.failed.load(Ordering::Acquire) {
         let morsel = shared.next.fetch_add(1, Ordering::AcqRel);
@@ -159,7 +167,7 @@ where
             break;
         }
         let mut state = init();
-        match read_morsel(shared, morsel, &mut held, &mut state, fold) {
+        match read_morsel(shared, morsel, &mut held, &mut cx, &mut state, fold) {
             Ok(rows) => {
                 if let Ok(mut d) = shared.done.lock() {
                     d.push(Done {
@@ -182,15 +190,16 @@ where
 }
 
 /// Folds the rows of morsel `morsel` (ids `lo..=hi`) into `state`; the rows read.
-fn read_morsel<T, F>(
+fn read_morsel<C, T, F>(
     shared: &Shared<'_, T>,
     morsel: u64,
     held: &mut graphward_core::memory::Reservation,
+    cx: &mut C,
     state: &mut T,
     fold: &F,
 ) -> Result<u64>
 where
-    F: Fn(&mut T, Vec<(NodeId, Option<Value>)>) -> Result<()>,
+    F: Fn(&mut C, &mut T, Page) -> Result<()>,
 {
     let scan = shared.scan;
     let lo = scan
@@ -207,7 +216,7 @@ where
         // No more ids than the morsel has left: a dense scan reads hardly past its end.
         let left = (hi - after.map_or(lo, |a| a + 1)).saturating_add(1);
         let limit = usize::try_from(left).unwrap_or(PAGE).min(PAGE);
-        let mut page: Vec<(NodeId, Option<Value>)> = match scan.key {
+        let mut page: Page = match scan.key {
             Some(k) => scan.g.node_property_page(scan.label, k, after, limit)?,
             None => scan
                 .g
@@ -232,7 +241,7 @@ where
         });
         held.resize(bytes as u64)?;
         rows += page.len() as u64;
-        fold(state, page)?;
+        fold(cx, state, page)?;
         match next {
             Some(id) if full && !past && id < hi => after = Some(id),
             _ => return Ok(rows),

@@ -775,6 +775,23 @@ impl ScanPage {
     }
 }
 
+/// The ids the rest of scan `s` may return (after the last it read), when there are enough
+/// of them to read in parallel ([`super::parallel::MIN_SPAN`]).
+fn parallel_span(g: &dyn GraphRead, s: &ScanPages) -> Result<Option<(NodeId, NodeId)>> {
+    let start = match s.after {
+        None => 0,
+        Some(a) => match a.checked_add(1) {
+            Some(n) => n,
+            None => return Ok(None),
+        },
+    };
+    let Some((lo, last)) = g.node_id_span(s.label.as_deref())? else {
+        return Ok(None);
+    };
+    let first = start.max(lo);
+    Ok((last >= first && last - first >= super::parallel::MIN_SPAN).then_some((first, last)))
+}
+
 /// Whether the row in `frame` passes a WHERE (every row passes none).
 fn passes(
     ev: &Ev,
@@ -1022,20 +1039,9 @@ impl Node {
         else {
             return Ok(false);
         };
-        let start = match s.after {
-            None => 0,
-            Some(a) => match a.checked_add(1) {
-                Some(n) => n,
-                None => return Ok(false),
-            },
-        };
-        let Some((lo, last)) = g.node_id_span(s.label.as_deref())? else {
+        let Some((first, last)) = parallel_span(g, s)? else {
             return Ok(false);
         };
-        let first = start.max(lo);
-        if last < first || last - first < super::parallel::MIN_SPAN {
-            return Ok(false);
-        }
         let Some(helper) = super::parallel::helper() else {
             return Ok(false);
         };
@@ -1050,8 +1056,9 @@ impl Node {
         let (parts, rows) = super::parallel::scan(
             &scan,
             helper,
+            || (),
             || partial.clone(),
-            |p, page| p.feed_rows(&args, page),
+            |_, p, page| p.feed_rows(&args, page),
         )?;
         agg.merge(parts)?;
         s.done = true;
@@ -1061,6 +1068,85 @@ impl Node {
         }
         self.rows += rows;
         Ok(true)
+    }
+
+    /// The rest of a plain scan read in parallel ([`super::parallel`]), each row that passes
+    /// the match's WHERE handed to `each` on the thread that read it, with that thread's
+    /// evaluator, its copy of `frame` holding the row, and the row's node id (ascending
+    /// along the scan): each morsel's rows go to a state `init` makes for it. The states in
+    /// the order of the morsels, when this is a match of one node pattern whose cursor scans
+    /// its label with no per-row work but its WHERE (no other label, no expansion, no row
+    /// pending), between pages, over enough ids ([`super::parallel::MIN_SPAN`]), the storage
+    /// view is a snapshot threads may share and a helper is free; `None` otherwise (nothing
+    /// read). The rows that pass count as this operator's; the scan ends.
+    pub(crate) fn parallel_rows<T: Send>(
+        &mut self,
+        cx: &Cx,
+        frame: &Frame,
+        init: impl Fn() -> T + Sync,
+        each: impl Fn(&mut T, &Ev, &mut Frame, NodeId) -> Result<()> + Sync,
+    ) -> Result<Option<Vec<T>>> {
+        let Some(g) = cx.ev.g.shared() else {
+            return Ok(None);
+        };
+        let Some((m, c, slot, output)) = self.op.plain_scan() else {
+            return Ok(None);
+        };
+        let Candidates::Scan(s) = &mut c.candidates else {
+            return Ok(None);
+        };
+        if s.done || !s.buf.is_empty() {
+            return Ok(None);
+        }
+        let Some((first, last)) = parallel_span(g, s)? else {
+            return Ok(None);
+        };
+        let Some(helper) = super::parallel::helper() else {
+            return Ok(None);
+        };
+        let env = cx.ev.env;
+        let scan = super::parallel::Scan {
+            g,
+            env,
+            label: s.label.as_deref(),
+            key: s.key.as_deref(),
+            first,
+            last,
+        };
+        let (key, where_) = (s.key.clone(), m.where_.as_ref());
+        let (parts, _) = super::parallel::scan(
+            &scan,
+            helper,
+            || (env.for_worker(), frame.clone()),
+            || (init(), 0u64),
+            |(wenv, wframe), (state, passed), page| {
+                let ev = Ev::new(g, wenv);
+                for (i, (id, v)) in page.into_iter().enumerate() {
+                    if i % 64 == 63 {
+                        wenv.check()?;
+                    }
+                    if let Some(k) = key.as_ref() {
+                        set_prefetched(&ev, k, id, v);
+                    }
+                    if let Some(s) = slot {
+                        set_node(wframe, s, id);
+                    }
+                    if passes(&ev, where_, wframe, output)? {
+                        *passed += 1;
+                        each(state, &ev, wframe, id)?;
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        let passed: u64 = parts.iter().map(|(_, p)| *p).sum();
+        s.done = true;
+        s.after = Some(last);
+        if passed > 0 {
+            c.any = true;
+        }
+        self.rows += passed;
+        Ok(Some(parts.into_iter().map(|(t, _)| t).collect()))
     }
 
     /// The rows of a plain scan's page pushed into `sink` one after another, through the
@@ -1567,6 +1653,30 @@ impl Node {
                             if c.parallel_aggregate(cx, &mut agg)? {
                                 continue;
                             }
+                            // Else each thread feeds an aggregator of its own, through
+                            // the frame, the groups merged in the scan's order.
+                            if agg.forks() {
+                                let env = ev.env;
+                                let template = agg.fork(&env.mem);
+                                let parts = c.parallel_rows(
+                                    cx,
+                                    frame,
+                                    || template.fork(&env.mem),
+                                    |a, wev, f, _| {
+                                        a.feed(
+                                            wev,
+                                            &FrameVars {
+                                                frame: f,
+                                                scope: input,
+                                            },
+                                        )
+                                    },
+                                )?;
+                                if let Some(parts) = parts {
+                                    agg.absorb(parts)?;
+                                    continue;
+                                }
+                            }
                             // Its values straight into the aggregates when they all read
                             // the node or the property read with it; else through the frame.
                             let direct =
@@ -2058,6 +2168,140 @@ impl Ord for Keyed {
     }
 }
 
+/// The rows ORDER BY takes in, with their keys: a heap of the `k` first (`skip + limit`), or
+/// all of them.
+struct Sorter<'s> {
+    items: &'s [SortItem],
+    input: &'s [(String, usize)],
+    k: Option<usize>,
+    ascending: Arc<[bool]>,
+    heap: BinaryHeap<Keyed>,
+    all: Vec<Keyed>,
+    /// The place of the last row taken in the input's order.
+    seq: u64,
+    /// A scratch buffer for a row's keys.
+    keys: Vec<Value>,
+}
+
+impl<'s> Sorter<'s> {
+    fn new(
+        items: &'s [SortItem],
+        input: &'s [(String, usize)],
+        k: Option<usize>,
+        ascending: Arc<[bool]>,
+    ) -> Sorter<'s> {
+        Sorter {
+            items,
+            input,
+            k,
+            ascending,
+            heap: BinaryHeap::new(),
+            all: Vec::new(),
+            seq: 0,
+            keys: Vec::with_capacity(items.len()),
+        }
+    }
+
+    /// The input row in `frame`, whose place in the input's order is `seq` (greater than
+    /// the places of the rows before it), into the heap or the buffer.
+    fn take(&mut self, ev: &Ev, frame: &mut Frame, seq: u64) -> Result<()> {
+        self.keys.clear();
+        {
+            let vars = FrameVars {
+                frame,
+                scope: self.input,
+            };
+            for s in self.items {
+                self.keys.push(ev.eval_in(&s.expr, &vars)?);
+            }
+        }
+        self.seq = seq;
+        match self.k {
+            Some(k) => {
+                if self.heap.len() < k {
+                    // The heap only grows to k rows: each of those is charged; a row that
+                    // replaces another leaves the charge as it is.
+                    let row = take_values(frame, self.input);
+                    ev.env.charge_frame(&row)?;
+                    let keys =
+                        std::mem::replace(&mut self.keys, Vec::with_capacity(self.items.len()));
+                    self.heap.push(Keyed {
+                        keys,
+                        seq,
+                        row,
+                        ascending: self.ascending.clone(),
+                    });
+                } else if let Some(mut top) = self.heap.peek_mut() {
+                    if Keyed::cmp_parts(&self.ascending, &self.keys, seq, &top.keys, top.seq)
+                        == Ordering::Less
+                    {
+                        // The row replaces the largest in place (its vectors are reused);
+                        // only a row that enters the heap is copied out of the frame.
+                        std::mem::swap(&mut top.keys, &mut self.keys);
+                        top.seq = seq;
+                        for (dst, (_, s)) in top.row.iter_mut().zip(self.input.iter()) {
+                            assign(dst, frame.get(*s).unwrap_or(&Value::Null));
+                        }
+                    }
+                }
+            }
+            None => {
+                let row = take_values(frame, self.input);
+                ev.env.charge_frame(&row)?;
+                let keys = std::mem::replace(&mut self.keys, Vec::with_capacity(self.items.len()));
+                self.all.push(Keyed {
+                    keys,
+                    seq,
+                    row,
+                    ascending: self.ascending.clone(),
+                });
+                if self.all.len().is_multiple_of(4096) {
+                    ev.env.check_rows(self.all.len())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows another sorter took (of a part of the input after this one's), added as if
+    /// this one had taken them.
+    fn absorb(&mut self, ev: &Ev, other: Sorter) -> Result<()> {
+        let rows = other.heap.into_iter().chain(other.all);
+        for r in rows {
+            self.seq = self.seq.max(r.seq);
+            match self.k {
+                Some(k) if self.heap.len() >= k => {
+                    if let Some(mut top) = self.heap.peek_mut() {
+                        if r.cmp_keys(&top) == Ordering::Less {
+                            *top = r;
+                        }
+                    }
+                }
+                _ => {
+                    ev.env.charge_frame(&r.row)?;
+                    if self.k.is_some() {
+                        self.heap.push(r);
+                    } else {
+                        self.all.push(r);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sorted(self) -> Vec<Vec<Value>> {
+        let sorted = if self.k.is_some() {
+            self.heap.into_sorted_vec()
+        } else {
+            let mut all = self.all;
+            all.sort();
+            all
+        };
+        sorted.into_iter().map(|e| e.row).collect()
+    }
+}
+
 /// The rows of ORDER BY: all of them sorted, or the top `skip + limit`. `pulled`: the frame
 /// holds the first input row already.
 #[allow(clippy::too_many_arguments)]
@@ -2084,77 +2328,40 @@ fn sort_input(
         }
         None => None,
     };
-    let ascending: Arc<[bool]> = items.iter().map(|i| i.ascending).collect();
-    let mut heap: BinaryHeap<Keyed> = BinaryHeap::new();
-    let mut all: Vec<Keyed> = Vec::new();
     if k == Some(0) {
         return Ok(VecDeque::new());
     }
-    let mut seq = 0u64;
-    let mut keys = Vec::with_capacity(items.len());
-    // One input row, in `frame`, into the heap or the buffer.
-    let mut take = |frame: &mut Frame| -> Result<()> {
-        if seq.is_multiple_of(64) {
-            ev.env.check()?;
-        }
-        keys.clear();
-        {
-            let vars = FrameVars {
-                frame,
-                scope: input,
-            };
-            for s in items {
-                keys.push(ev.eval_in(&s.expr, &vars)?);
-            }
-        }
-        seq += 1;
-        match k {
-            Some(k) => {
-                if heap.len() < k {
-                    // The heap only grows to k rows: each of those is charged; a row that
-                    // replaces another leaves the charge as it is.
-                    let row = take_values(frame, input);
-                    ev.env.charge_frame(&row)?;
-                    heap.push(Keyed {
-                        keys: std::mem::replace(&mut keys, Vec::with_capacity(items.len())),
-                        seq,
-                        row,
-                        ascending: ascending.clone(),
-                    });
-                } else if let Some(mut top) = heap.peek_mut() {
-                    if Keyed::cmp_parts(&ascending, &keys, seq, &top.keys, top.seq)
-                        == Ordering::Less
-                    {
-                        // The row replaces the largest in place (its vectors are reused);
-                        // only a row that enters the heap is copied out of the frame.
-                        std::mem::swap(&mut top.keys, &mut keys);
-                        top.seq = seq;
-                        for (dst, (_, s)) in top.row.iter_mut().zip(input.iter()) {
-                            assign(dst, frame.get(*s).unwrap_or(&Value::Null));
-                        }
-                    }
-                }
-            }
-            None => {
-                let row = take_values(frame, input);
-                ev.env.charge_frame(&row)?;
-                all.push(Keyed {
-                    keys: std::mem::replace(&mut keys, Vec::with_capacity(items.len())),
-                    seq,
-                    row,
-                    ascending: ascending.clone(),
-                });
-                if all.len().is_multiple_of(4096) {
-                    ev.env.check_rows(all.len())?;
-                }
-            }
-        }
-        Ok(())
-    };
+    let ascending: Arc<[bool]> = items.iter().map(|i| i.ascending).collect();
+    let mut sorter = Sorter::new(items, input, k, ascending.clone());
     loop {
         if !std::mem::take(&mut pulled) {
-            // A plain scan below pushes its pages' rows in (see `Node::drain_page`).
             if let Some(c) = children.first_mut() {
+                // A big scan below, for the top k: read by this thread and a helper, each
+                // morsel into a heap of its own (a row's place: after the rows taken so
+                // far, then its node id, which ascends along the scan).
+                if k.is_some() {
+                    let base = sorter.seq.saturating_add(1);
+                    let parts = c.parallel_rows(
+                        cx,
+                        frame,
+                        || Sorter::new(items, input, k, ascending.clone()),
+                        |st, wev, f, id| st.take(wev, f, base.saturating_add(id)),
+                    )?;
+                    if let Some(parts) = parts {
+                        for p in parts {
+                            sorter.absorb(ev, p)?;
+                        }
+                        continue;
+                    }
+                }
+                // A plain scan below pushes its pages' rows in (see `Node::drain_page`).
+                let mut take = |f: &mut Frame| {
+                    let seq = sorter.seq.saturating_add(1);
+                    if seq.is_multiple_of(64) {
+                        ev.env.check()?;
+                    }
+                    sorter.take(ev, f, seq)
+                };
                 if c.drain_page(cx, frame, &mut take)? {
                     continue;
                 }
@@ -2163,15 +2370,13 @@ fn sort_input(
                 break;
             }
         }
-        take(frame)?;
+        let seq = sorter.seq.saturating_add(1);
+        if seq.is_multiple_of(64) {
+            ev.env.check()?;
+        }
+        sorter.take(ev, frame, seq)?;
     }
-    let sorted = if k.is_some() {
-        heap.into_sorted_vec()
-    } else {
-        all.sort();
-        all
-    };
-    let rows: Vec<Vec<Value>> = sorted.into_iter().map(|e| e.row).collect();
+    let rows = sorter.sorted();
     ev.env.check_frames(&rows)?;
     Ok(rows.into())
 }
@@ -4148,6 +4353,31 @@ mod tests {
             "{}",
             g.reads.get()
         );
+
+        // Through the frame (grouping keys, a WHERE, the top k): each thread stops too.
+        for q in [
+            "MATCH (n:N) RETURN n.id % 10 AS k, count(*)",
+            "MATCH (n:N) WHERE n.id > 5 RETURN count(*)",
+            "MATCH (n:N) RETURN n.id ORDER BY -n.id LIMIT 3",
+        ] {
+            let mut g = graph(n, 500);
+            g.shared = true;
+            let err = run(&g, q).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Terminated, "{q}");
+            assert!(
+                g.reads.get() <= 500 + 2 * 2 * MAX_PAGE as u64,
+                "{q}: {}",
+                g.reads.get()
+            );
+            let mut g = graph(n, u64::MAX);
+            g.shared = true;
+            let rows = run(&g, q).unwrap();
+            let one = run(&graph(n, u64::MAX), q).unwrap();
+            assert_eq!(rows, one, "{q}");
+            if super::super::parallel::helper().is_some() {
+                assert_eq!(g.readers.lock().unwrap().len(), 2, "{q}");
+            }
+        }
 
         // A string among the ids, in the scan's last morsel: sum() fails on it.
         let mut g = graph(n, u64::MAX);

@@ -351,6 +351,7 @@ pub(crate) struct Aggregator {
 }
 
 /// The scope an aggregator is bound to, and per aggregate its argument's slot there.
+#[derive(Clone)]
 struct Bound {
     scope: Arc<Slots>,
     args: Vec<Option<SlotArg>>,
@@ -544,6 +545,67 @@ impl Aggregator {
         g.accs.iter().all(mergeable).then(|| Partial {
             accs: g.accs.iter().map(Acc::blank).collect(),
         })
+    }
+
+    /// Whether parts of the input may be aggregated apart ([`Aggregator::fork`]) and merged
+    /// ([`Aggregator::absorb`]) into what aggregating the whole gives: when no aggregate is
+    /// DISTINCT (a part's distinct values would need the other parts' to be counted once).
+    pub(crate) fn forks(&self) -> bool {
+        !self
+            .aggs
+            .iter()
+            .any(|a| matches!(a, Expr::FunctionCall { distinct: true, .. }))
+    }
+
+    /// An aggregator like this one that has seen nothing, for a part of the input (fed on
+    /// any thread), what it keeps charged to `mem`'s query.
+    pub(crate) fn fork(&self, mem: &super::eval::MemAccount) -> Aggregator {
+        Aggregator {
+            rewritten: self.rewritten.clone(),
+            aggs: self.aggs.clone(),
+            args: self.args.clone(),
+            groups: Vec::new(),
+            index: HashMap::new(),
+            state: mem.reservation(),
+            no_keys: self.no_keys,
+            bound: self.bound.clone(),
+            key_buf: String::new(),
+            val_buf: Vec::new(),
+        }
+    }
+
+    /// The groups of parts of the input that come after what this aggregator has seen, in
+    /// the input's order, merged in as feeding those rows in turn would have: a group this
+    /// one has merges its aggregates, a new one joins at the end (first seen, first out),
+    /// and what the parts kept is charged to this aggregator. See [`Aggregator::forks`].
+    pub(crate) fn absorb(&mut self, parts: Vec<Aggregator>) -> Result<()> {
+        for part in parts {
+            let mut keys: Vec<Option<String>> = vec![None; part.groups.len()];
+            for (k, i) in part.index {
+                if let Some(slot) = keys.get_mut(i) {
+                    *slot = Some(k);
+                }
+            }
+            self.state.grow(part.state.size())?;
+            for (g, k) in part.groups.into_iter().zip(keys) {
+                let k = k.unwrap_or_default();
+                match self.index.get(&k) {
+                    Some(&i) => {
+                        let Some(mine) = self.groups.get_mut(i) else {
+                            return Err(Error::internal("aggregation group missing"));
+                        };
+                        for (a, b) in mine.accs.iter_mut().zip(g.accs) {
+                            a.merge(b)?;
+                        }
+                    }
+                    None => {
+                        self.groups.push(g);
+                        self.index.insert(k, self.groups.len() - 1);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The partial results of parts of the input, in the input's order, merged into the one
@@ -1085,10 +1147,13 @@ impl Acc {
     }
 
     /// What this accumulator and `later` (fed the input after this one's) hold together:
-    /// for `count`, `sum`, `avg`, `min` and `max` without DISTINCT, what one accumulator fed
-    /// both inputs in turn holds (a float sum may round differently; an integer sum is
-    /// exact, or a float once a partial or the total overflows).
+    /// without DISTINCT, what one accumulator fed both inputs in turn holds (a float sum may
+    /// round differently; an integer sum is exact, or a float once a partial or the total
+    /// overflows; collected values keep their order).
     fn merge(&mut self, later: Acc) -> Result<()> {
+        if self.distinct {
+            return Err(Error::internal("merged a DISTINCT aggregate"));
+        }
         match self.func {
             Func::CountStar | Func::Count => self.count += later.count,
             Func::Sum | Func::Avg => {
@@ -1123,7 +1188,17 @@ impl Acc {
                     }
                 }
             }
-            _ => return Err(Error::internal("merged an aggregate that does not merge")),
+            Func::Collect
+            | Func::PercentileDisc
+            | Func::PercentileCont
+            | Func::Stdev
+            | Func::StdevP => {
+                self.items.extend(later.items);
+                if later.param.is_some() {
+                    self.param = later.param;
+                }
+            }
+            Func::Unknown => {}
         }
         Ok(())
     }
