@@ -221,6 +221,54 @@ fn where_equalities_seek_the_index() {
     );
 }
 
+/// A value made with functions of their arguments alone (`toInteger($id)`, `range(a, b)`)
+/// seeks as a literal does (it is the same wherever it is evaluated); one that calls a
+/// function that is not (`rand()`) does not, and the rows are the same as without the index.
+#[test]
+fn values_of_pure_functions_seek_the_index() {
+    let e = Engine::open_in_memory(EngineConfig::default()).unwrap();
+    run(
+        &e,
+        "UNWIND range(1, 2000) AS i CREATE (:N {id: i, name: 'n' + i})",
+    )
+    .unwrap();
+    let mut params = Params::new();
+    params.insert("id".to_string(), Value::String("42".into()));
+    params.insert("name".to_string(), Value::String("N7".into()));
+    let queries = [
+        "MATCH (n:N) WHERE n.id = toInteger($id) RETURN n.id",
+        "MATCH (n:N) WHERE n.id IN range(10, 14) RETURN n.id",
+        "MATCH (n:N) WHERE n.id IN [abs(-5), toInteger('300')] + range(100, 101) RETURN n.id",
+        "MATCH (n:N) WHERE n.name = toLower($name) RETURN n.id",
+        "MATCH (n:N) WHERE n.id >= size(split('a,b,c', ',')) * 600 RETURN count(n)",
+    ];
+    let before: Vec<_> = queries
+        .iter()
+        .map(|q| profile_with(&e, q, &params).0)
+        .collect();
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.id)").unwrap();
+    run(&e, "CREATE INDEX FOR (n:N) ON (n.name)").unwrap();
+    for (q, want) in queries.iter().zip(&before) {
+        let (rows, hits, plan) = profile_with(&e, q, &params);
+        assert_eq!(&rows, want, "{q}");
+        let (ops, _) = shape(&plan);
+        let leaf = ops.last().unwrap();
+        assert!(leaf.contains("NodeIndexSeek"), "{q}: {ops:?}");
+        assert!(hits < 2000, "{q}: {hits} db hits\n{plan:?}");
+    }
+    assert_eq!(before[0], vec![vec![Value::Int(42)]]);
+    assert_eq!(before[1].len(), 5);
+    assert_eq!(before[2].len(), 4);
+    assert_eq!(before[3], vec![vec![Value::Int(7)]]);
+    assert_eq!(before[4], vec![vec![Value::Int(201)]]);
+    // rand() gives another value at every call: the WHERE decides, row by row.
+    let q = "MATCH (n:N) WHERE n.id = toInteger(rand() * 0) + 1 RETURN n.id";
+    let (rows, _, plan) = profile_with(&e, q, &params);
+    assert_eq!(rows, vec![vec![Value::Int(1)]]);
+    let (ops, _) = shape(&plan);
+    assert!(ops.last().unwrap().contains("Scan"), "{ops:?}");
+}
+
 /// A property map whose value reads another variable of the same pattern is not an index
 /// seek that starts the match: the value is not known until that variable is bound (the
 /// seek read it as null and found nothing).

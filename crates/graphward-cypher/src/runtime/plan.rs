@@ -3679,56 +3679,10 @@ fn plain_expr(e: &Expr) -> bool {
         | Expr::LabelCheck(..)
         | Expr::IsType(..)
         | Expr::Case { .. } => true,
-        Expr::FunctionCall { name, .. } => {
-            PURE_FUNCTIONS.contains(&name.to_ascii_lowercase().as_str())
-        }
+        Expr::FunctionCall { name, .. } => super::seek_hints::pure_function(name),
         _ => false,
     }
 }
-
-/// Functions of their arguments alone (no clock, no randomness, no storage but the entity
-/// they are given).
-const PURE_FUNCTIONS: &[&str] = &[
-    "abs",
-    "ceil",
-    "coalesce",
-    "elementid",
-    "endnode",
-    "exp",
-    "floor",
-    "head",
-    "id",
-    "keys",
-    "labels",
-    "last",
-    "left",
-    "length",
-    "log",
-    "log10",
-    "lower",
-    "ltrim",
-    "properties",
-    "replace",
-    "reverse",
-    "right",
-    "round",
-    "rtrim",
-    "sign",
-    "size",
-    "split",
-    "sqrt",
-    "startnode",
-    "substring",
-    "toboolean",
-    "tofloat",
-    "tointeger",
-    "tolower",
-    "tostring",
-    "toupper",
-    "trim",
-    "type",
-    "upper",
-];
 
 /// The operator EXPLAIN shows for a MATCH: a scan or seek for a pattern of one node, an
 /// expansion otherwise.

@@ -11,8 +11,9 @@
 //! the `WHERE` keeps, which still decides); nothing evaluates a hint as a filter.
 //!
 //! Copied only when the value cannot depend on the match itself: `expr` is made of literals,
-//! parameters, lists, maps, properties, operators and variables, none of them bound by this
-//! `MATCH`; the node is one of the path's own nodes (not inside a quantified group) with a
+//! parameters, lists, maps, properties, operators, calls of functions of their arguments alone
+//! ([`pure_function`]: `toInteger($id)`, `toLower($name)`, `range(1, 100)`) and variables, none
+//! of them bound by this `MATCH`; the node is one of the path's own nodes (not inside a quantified group) with a
 //! label, in a part without a shortest-path selector; the relationship is a single hop of one
 //! type (not a variable-length or quantified one). The executor applies the same copy to each
 //! part of a MATCH it matches part by part, where the parts before are bound
@@ -60,11 +61,104 @@ pub fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     }
 }
 
-/// Made of literals, parameters, lists, maps, properties, operators and variables not in
-/// `bound`.
+/// Made of literals, parameters, lists, maps, properties, operators, calls of
+/// [`pure_function`]s and variables not in `bound`: the same value wherever in the match it
+/// is evaluated.
 fn independent(e: &Expr, bound: &[String]) -> bool {
     let mut vars = Vec::new();
-    simple_vars(e, &mut vars) && vars.iter().all(|v| !bound.contains(v))
+    plain_vars(e, true, &mut vars) && pure_calls(e) && vars.iter().all(|v| !bound.contains(v))
+}
+
+/// Whether every function `e` calls is a [`pure_function`] (for an expression
+/// [`plain_vars`] accepts: it walks the same shapes).
+fn pure_calls(e: &Expr) -> bool {
+    match e {
+        Expr::FunctionCall { name, args, .. } => pure_function(name) && args.iter().all(pure_calls),
+        Expr::Property(b, _)
+        | Expr::Unary(_, b)
+        | Expr::IsNull(b)
+        | Expr::IsNotNull(b)
+        | Expr::HasLabels(b, _) => pure_calls(b),
+        Expr::Index(a, b) | Expr::Binary(_, a, b) => pure_calls(a) && pure_calls(b),
+        Expr::List(items) => items.iter().all(pure_calls),
+        Expr::Map(items) => items.iter().all(|(_, x)| pure_calls(x)),
+        _ => true,
+    }
+}
+
+/// A function of its arguments alone: no clock, no randomness, no storage but the entity it
+/// is given (which a statement sees the same throughout). Its calls give the same value
+/// wherever they are evaluated: a seek may evaluate them before the match, a sort below the
+/// projection (`plan::keys_over_input`).
+pub(crate) fn pure_function(name: &str) -> bool {
+    const PURE: &[&str] = &[
+        "abs",
+        "acos",
+        "asin",
+        "atan",
+        "atan2",
+        "ceil",
+        "char_length",
+        "coalesce",
+        "cos",
+        "cot",
+        "degrees",
+        "elementid",
+        "endnode",
+        "exp",
+        "floor",
+        "haversin",
+        "head",
+        "id",
+        "isempty",
+        "isnan",
+        "keys",
+        "labels",
+        "last",
+        "left",
+        "length",
+        "log",
+        "log10",
+        "lower",
+        "ltrim",
+        "nullif",
+        "properties",
+        "radians",
+        "range",
+        "replace",
+        "reverse",
+        "right",
+        "round",
+        "rtrim",
+        "sign",
+        "sin",
+        "size",
+        "split",
+        "sqrt",
+        "startnode",
+        "substring",
+        "tail",
+        "tan",
+        "toboolean",
+        "tobooleanlist",
+        "tobooleanornull",
+        "tofloat",
+        "tofloatlist",
+        "tofloatornull",
+        "tointeger",
+        "tointegerlist",
+        "tointegerornull",
+        "tolower",
+        "tostring",
+        "tostringlist",
+        "tostringornull",
+        "toupper",
+        "trim",
+        "type",
+        "upper",
+        "valuetype",
+    ];
+    PURE.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// The variables of `e` if it is made only of literals, parameters, variables, lists, maps,
