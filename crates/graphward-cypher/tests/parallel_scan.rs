@@ -101,6 +101,16 @@ fn grouped_collected_and_sorted_rows_are_the_one_thread_rows() {
     ] {
         same_on_one_thread(&e, q);
     }
+    // Through projections and filters between the scan and the aggregation or the sort.
+    for q in [
+        "MATCH (n:P) WITH n, n.x % 5 AS m WHERE m < 2 RETURN m, count(*), collect(n.x)[0..3]",
+        "MATCH (n:P) WITH n.i AS i WHERE i IS NOT NULL RETURN count(i), sum(i), max(i)",
+        "MATCH (n:Q) WITH n.x AS x WHERE x % 2 = 0 RETURN x ORDER BY x % 7 DESC, x LIMIT 5",
+        // A whole sort: each thread's rows with their keys, sorted once merged.
+        "MATCH (n:P) RETURN n.x, n.i ORDER BY n.i DESC, n.x % 3",
+    ] {
+        same_on_one_thread(&e, q);
+    }
     let rows = run(&e, "MATCH (n:P) RETURN n.x ORDER BY n.x % 10 LIMIT 3").unwrap();
     assert_eq!(rows, vec![vec![int(0)], vec![int(10)], vec![int(20)]]);
     let rows = run(&e, "MATCH (n:P) RETURN n.x ORDER BY -n.x SKIP 10 LIMIT 2").unwrap();
@@ -121,6 +131,7 @@ fn the_memory_budget_holds_across_both_threads() {
         "MATCH (n:P) RETURN n.x AS k, count(*)",
         "MATCH (n:P) RETURN collect(n.x + 0.5)",
         "MATCH (n:P) RETURN n.x ORDER BY n.x LIMIT 100000",
+        "MATCH (n:P) RETURN n.x ORDER BY n.x DESC",
     ] {
         let err = run(&e, q).unwrap_err();
         assert_eq!(

@@ -24,6 +24,8 @@ use super::eval::Env;
 /// A scan over fewer ids than this runs on one thread (a helper costs a thread's start,
 /// some tens of microseconds, and the scan's first morsel is its own).
 pub(crate) const MIN_SPAN: u64 = 1 << 16;
+/// A scan of fewer nodes than this (its label's stored count) runs on one thread.
+pub(crate) const MIN_NODES: u64 = 1 << 14;
 /// Ids per morsel at least; a scan is cut into about [`MORSELS`] of them.
 const MIN_MORSEL: u64 = 1 << 14;
 const MORSELS: u64 = 32;
@@ -230,16 +232,7 @@ where
         let inside = page.partition_point(|(id, _)| *id <= hi);
         let past = inside < page.len();
         page.truncate(inside);
-        let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
-        let bytes = page.iter().fold(0usize, |acc, (_, v)| {
-            let heap = v.as_ref().map_or(0, |v| {
-                super::values::measure(v)
-                    .bytes
-                    .saturating_sub(std::mem::size_of::<Value>())
-            });
-            acc.saturating_add(entry + heap)
-        });
-        held.resize(bytes as u64)?;
+        held.resize(super::plan::page_bytes(&page))?;
         rows += page.len() as u64;
         fold(cx, state, page)?;
         match next {

@@ -733,16 +733,7 @@ impl ScanPages {
                 Some((id, _)) => self.after = Some(*id),
                 None => self.done = true,
             }
-            let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
-            let bytes = page.iter().fold(0usize, |acc, (_, v)| {
-                let heap = v.as_ref().map_or(0, |v| {
-                    super::values::measure(v)
-                        .bytes
-                        .saturating_sub(std::mem::size_of::<Value>())
-                });
-                acc.saturating_add(entry + heap)
-            });
-            self.held.resize(bytes as u64)?;
+            self.held.resize(page_bytes(&page))?;
             self.page = self.page.saturating_mul(2).min(MAX_PAGE);
             // Taken from the end: the page reversed once, no copy into another buffer.
             page.reverse();
@@ -750,6 +741,20 @@ impl ScanPages {
         }
         Ok(())
     }
+}
+
+/// What a page of a scan holds in memory: its entries and the values read with them.
+pub(crate) fn page_bytes(page: &[(NodeId, Option<Value>)]) -> u64 {
+    let entry = std::mem::size_of::<(NodeId, Option<Value>)>();
+    let bytes = page.iter().fold(0usize, |acc, (_, v)| {
+        let heap = v.as_ref().map_or(0, |v| {
+            super::values::measure(v)
+                .bytes
+                .saturating_sub(std::mem::size_of::<Value>())
+        });
+        acc.saturating_add(entry + heap)
+    });
+    bytes as u64
 }
 
 /// A page of a plain scan's rows handed over at once (see [`Node::scan_page`]), in reverse
@@ -776,8 +781,16 @@ impl ScanPage {
 }
 
 /// The ids the rest of scan `s` may return (after the last it read), when there are enough
-/// of them to read in parallel ([`super::parallel::MIN_SPAN`]).
+/// of them to read in parallel ([`super::parallel::MIN_SPAN`]) and the scan returns enough
+/// nodes (a sparse label's few nodes spread over many ids are read at once on one thread).
 fn parallel_span(g: &dyn GraphRead, s: &ScanPages) -> Result<Option<(NodeId, NodeId)>> {
+    let nodes = match s.label.as_deref() {
+        Some(l) => g.label_count(l)?,
+        None => g.node_count()?,
+    };
+    if nodes < super::parallel::MIN_NODES {
+        return Ok(None);
+    }
     let start = match s.after {
         None => 0,
         Some(a) => match a.checked_add(1) {
@@ -1083,12 +1096,53 @@ impl Node {
         &mut self,
         cx: &Cx,
         frame: &Frame,
-        init: impl Fn() -> T + Sync,
-        each: impl Fn(&mut T, &Ev, &mut Frame, NodeId) -> Result<()> + Sync,
+        init: &(dyn Fn() -> T + Sync),
+        each: &(dyn Fn(&mut T, &Ev, &mut Frame, NodeId) -> Result<()> + Sync),
     ) -> Result<Option<Vec<T>>> {
         let Some(g) = cx.ev.g.shared() else {
             return Ok(None);
         };
+        // Through the projections and filters above the scan (as `drain_page` pushes a
+        // page): each thread runs them on its row before `each`. (Their rows are not
+        // counted: PROFILE reads on one thread.)
+        let Node { op, children, .. } = self;
+        match op {
+            Op::MatchStream { .. } => {}
+            Op::Project {
+                items,
+                slots,
+                input,
+                ..
+            } => {
+                let (items, slots, input) = (&*items, &*slots, &*input);
+                return match children.first_mut() {
+                    Some(child) => child.parallel_rows(cx, frame, init, &|st, ev, f, id| {
+                        project_row(ev, items, slots, input, f)?;
+                        each(st, ev, f, id)
+                    }),
+                    None => Ok(None),
+                };
+            }
+            Op::Filter { pred, input, .. } => {
+                let (pred, input) = (&*pred, &*input);
+                return match children.first_mut() {
+                    Some(child) => child.parallel_rows(cx, frame, init, &|st, ev, f, id| {
+                        if passes(ev, Some(pred), f, input)? {
+                            each(st, ev, f, id)?;
+                        }
+                        Ok(())
+                    }),
+                    None => Ok(None),
+                };
+            }
+            Op::Select { produce: false, .. } => {
+                return match children.first_mut() {
+                    Some(child) => child.parallel_rows(cx, frame, init, each),
+                    None => Ok(None),
+                };
+            }
+            _ => return Ok(None),
+        }
         let Some((m, c, slot, output)) = self.op.plain_scan() else {
             return Ok(None);
         };
@@ -1661,8 +1715,8 @@ impl Node {
                                 let parts = c.parallel_rows(
                                     cx,
                                     frame,
-                                    || template.fork(&env.mem),
-                                    |a, wev, f, _| {
+                                    &|| template.fork(&env.mem),
+                                    &|a: &mut Aggregator, wev: &Ev, f: &mut Frame, _| {
                                         a.feed(
                                             wev,
                                             &FrameVars {
@@ -2283,6 +2337,9 @@ impl<'s> Sorter<'s> {
                         self.heap.push(r);
                     } else {
                         self.all.push(r);
+                        if self.all.len().is_multiple_of(4096) {
+                            ev.env.check_rows(self.all.len())?;
+                        }
                     }
                 }
             }
@@ -2336,16 +2393,19 @@ fn sort_input(
     loop {
         if !std::mem::take(&mut pulled) {
             if let Some(c) = children.first_mut() {
-                // A big scan below, for the top k: read by this thread and a helper, each
-                // morsel into a heap of its own (a row's place: after the rows taken so
-                // far, then its node id, which ascends along the scan).
-                if k.is_some() {
+                // A big scan below: read by this thread and a helper, each morsel into a
+                // sorter of its own (a heap of the top k, or its rows with their keys; a
+                // row's place: after the rows taken so far, then its node id, which ascends
+                // along the scan).
+                {
                     let base = sorter.seq.saturating_add(1);
                     let parts = c.parallel_rows(
                         cx,
                         frame,
-                        || Sorter::new(items, input, k, ascending.clone()),
-                        |st, wev, f, id| st.take(wev, f, base.saturating_add(id)),
+                        &|| Sorter::new(items, input, k, ascending.clone()),
+                        &|st: &mut Sorter, wev: &Ev, f: &mut Frame, id| {
+                            st.take(wev, f, base.saturating_add(id))
+                        },
                     )?;
                     if let Some(parts) = parts {
                         for p in parts {
@@ -4313,6 +4373,8 @@ mod tests {
             "MATCH (n:N) RETURN n.id % 10 AS k, count(*)",
             "MATCH (n:N) WHERE n.id > 5 RETURN count(*)",
             "MATCH (n:N) RETURN n.id ORDER BY -n.id LIMIT 3",
+            "MATCH (n:N) WITH n.id AS x WHERE x % 2 = 0 RETURN x % 3 AS k, count(x)",
+            "MATCH (n:N) WITH n, n.id % 7 AS m WHERE m = 1 RETURN n.id ORDER BY m, -n.id LIMIT 4",
         ] {
             let mut g = graph(n, 500);
             g.shared = true;

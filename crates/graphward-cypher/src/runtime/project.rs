@@ -1172,20 +1172,7 @@ impl Acc {
             }
             Func::Min | Func::Max => {
                 if let Some(v) = later.best {
-                    let replace = match &self.best {
-                        None => true,
-                        Some(b) => {
-                            let o = order(&v, b);
-                            if self.func == Func::Min {
-                                o.is_lt()
-                            } else {
-                                o.is_gt()
-                            }
-                        }
-                    };
-                    if replace {
-                        self.best = Some(v);
-                    }
+                    self.offer_best(v);
                 }
             }
             Func::Collect
@@ -1201,6 +1188,24 @@ impl Acc {
             Func::Unknown => {}
         }
         Ok(())
+    }
+
+    /// `v` as min()'s or max()'s value when it beats the one kept (the first of equals stays).
+    fn offer_best(&mut self, v: Value) {
+        let replace = match &self.best {
+            None => true,
+            Some(b) => {
+                let o = order(&v, b);
+                if self.func == Func::Min {
+                    o.is_lt()
+                } else {
+                    o.is_gt()
+                }
+            }
+        };
+        if replace {
+            self.best = Some(v);
+        }
     }
 
     /// One row's arguments: the value aggregated and, for the percentiles, the percentile.
@@ -1284,22 +1289,7 @@ impl Acc {
                 }
                 self.count += 1;
             }
-            Func::Min | Func::Max => {
-                let replace = match &self.best {
-                    None => true,
-                    Some(b) => {
-                        let o = order(&v, b);
-                        if self.func == Func::Min {
-                            o.is_lt()
-                        } else {
-                            o.is_gt()
-                        }
-                    }
-                };
-                if replace {
-                    self.best = Some(v);
-                }
-            }
+            Func::Min | Func::Max => self.offer_best(v),
             Func::Collect => self.items.push(v),
             Func::PercentileDisc | Func::PercentileCont | Func::Stdev | Func::StdevP => {
                 match as_f64(&v) {
