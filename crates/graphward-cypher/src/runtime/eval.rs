@@ -966,21 +966,35 @@ impl<'a> Ev<'a> {
             }
             _ => {
                 let mark = self.env.mem.mark();
-                let a = self.eval_in(l, row)?;
-                let b = self.eval_in(r, row)?;
+                // A literal operand is read in place (`n.id IN [1, 2, 3]` copied its list
+                // for every row).
+                let (a_val, b_val);
+                let a = match l {
+                    Expr::Literal(v) => v,
+                    _ => {
+                        a_val = self.eval_in(l, row)?;
+                        &a_val
+                    }
+                };
+                let b = match r {
+                    Expr::Literal(v) => v,
+                    _ => {
+                        b_val = self.eval_in(r, row)?;
+                        &b_val
+                    }
+                };
                 // `+` and `||` of strings and lists build a new value as large as both:
                 // charged before it is allocated.
                 let builds = matches!(op, Add | Concat)
                     && (matches!(a, Value::String(_) | Value::List(_))
                         || matches!(b, Value::String(_) | Value::List(_)));
                 if !builds {
-                    return binary_values(op, &a, &b);
+                    return binary_values(op, a, b);
                 }
-                let (ma, mb) = (values::measure(&a), values::measure(&b));
+                let (ma, mb) = (values::measure(a), values::measure(b));
                 values::check_depth(ma.depth.max(mb.depth) + 1)?;
                 self.env.mem.charge(ma.bytes.saturating_add(mb.bytes))?;
-                let v = binary_values(op, &a, &b)?;
-                drop((a, b));
+                let v = binary_values(op, a, b)?;
                 self.env.mem.settle_value(mark, &v)?;
                 Ok(v)
             }

@@ -2085,14 +2085,7 @@ fn seek_condition(property: &str, seek: &Seek) -> String {
 
 fn expr_text(e: &Expr) -> String {
     match e {
-        Expr::Literal(v) => match v {
-            Value::String(s) => format!("'{s}'"),
-            Value::Int(i) => i.to_string(),
-            Value::Float(f) => format!("{f:?}"),
-            Value::Bool(b) => b.to_string(),
-            Value::Null => "null".to_string(),
-            _ => "...".to_string(),
-        },
+        Expr::Literal(v) => literal_text(v),
         Expr::Parameter(p) => format!("${p}"),
         Expr::Variable(v) => v.clone(),
         Expr::Property(b, k) => format!("{}.{k}", expr_text(b)),
@@ -2132,6 +2125,23 @@ fn expr_text(e: &Expr) -> String {
         Expr::List(items) => format!(
             "[{}]",
             items.iter().map(expr_text).collect::<Vec<_>>().join(", ")
+        ),
+        _ => "...".to_string(),
+    }
+}
+
+/// A literal as a query would write it (a list of literals is one literal value once parsed:
+/// `seek_hints::literal_lists`).
+fn literal_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{s}'"),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".to_string(),
+        Value::List(items) => format!(
+            "[{}]",
+            items.iter().map(literal_text).collect::<Vec<_>>().join(", ")
         ),
         _ => "...".to_string(),
     }

@@ -38,8 +38,16 @@ fn query(q: &mut Query) {
         for c in &mut part.clauses {
             match c {
                 Clause::Match(m) => {
+                    if let Some(w) = m.where_.as_mut() {
+                        literal_lists(w);
+                    }
                     move_dependent_entries(m);
                     copy_seekable(m);
+                }
+                Clause::With(w) => {
+                    if let Some(w) = w.where_.as_mut() {
+                        literal_lists(w);
+                    }
                 }
                 Clause::CallSubquery(q)
                 | Clause::OptionalCallSubquery(q)
@@ -47,6 +55,33 @@ fn query(q: &mut Query) {
                 _ => {}
             }
         }
+    }
+}
+
+/// A list of literals in a WHERE's operators (`n.id IN [1, 2, 3]`) made one literal value:
+/// an operator reads a literal in place, where a list expression was built anew for every
+/// row (its value is the same).
+fn literal_lists(e: &mut Expr) {
+    match e {
+        Expr::Binary(_, a, b) => {
+            literal_lists(a);
+            literal_lists(b);
+        }
+        Expr::Unary(_, a) => literal_lists(a),
+        Expr::List(items) => {
+            items.iter_mut().for_each(literal_lists);
+            if items.iter().all(|x| matches!(x, Expr::Literal(_))) {
+                let values = items
+                    .drain(..)
+                    .filter_map(|x| match x {
+                        Expr::Literal(v) => Some(v),
+                        _ => None,
+                    })
+                    .collect();
+                *e = Expr::Literal(graphward_core::Value::List(values));
+            }
+        }
+        _ => {}
     }
 }
 
