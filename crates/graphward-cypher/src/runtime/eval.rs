@@ -58,7 +58,8 @@ pub struct TableProcedure {
 
 /// What a statement runs with, besides the graph.
 pub struct Env {
-    pub params: Params,
+    /// The statement's parameters (shared with the helpers of a parallel scan).
+    pub params: Arc<Params>,
     pub clock: Clock,
     pub cancel: CancelToken,
     pub deadline: Option<Instant>,
@@ -75,7 +76,7 @@ pub struct Env {
 
 impl Env {
     /// The same statement's environment for another thread reading with this one (a
-    /// parallel scan's helper): the same parameters, clock, cancel flag, deadline and
+    /// parallel scan's helper): the same parameters (shared, not copied), clock, cancel flag, deadline and
     /// limits, and the same query's memory budget, with its own account of what its
     /// expressions hold meanwhile (the scratch charges of two threads' evaluations are
     /// settled apart).

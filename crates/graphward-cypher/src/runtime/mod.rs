@@ -1123,7 +1123,7 @@ impl EngineTx {
             (a, b) => a.or(b),
         };
         Env {
-            params,
+            params: Arc::new(params),
             clock: Clock::system(),
             cancel: self.options.cancel.clone(),
             deadline,

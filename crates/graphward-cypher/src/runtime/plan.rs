@@ -2141,7 +2141,11 @@ fn literal_text(v: &Value) -> String {
         Value::Null => "null".to_string(),
         Value::List(items) => format!(
             "[{}]",
-            items.iter().map(literal_text).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(literal_text)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         _ => "...".to_string(),
     }

@@ -456,7 +456,7 @@ pub fn apply_to_stream(
     }
     let summary = stream.summary();
     let env = Env {
-        params: params.clone(),
+        params: std::sync::Arc::new(params.clone()),
         clock: Clock::system(),
         cancel: CancelToken::new(),
         deadline: Some(std::time::Instant::now() + SERVER_SHOW_TIMEOUT),
