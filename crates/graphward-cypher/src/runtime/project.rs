@@ -1114,6 +1114,15 @@ impl Acc {
             Expr::FunctionCall { name, distinct, .. } => (Func::of(name), *distinct),
             _ => (Func::Unknown, false),
         };
+        Acc::empty(func, distinct, None)
+    }
+
+    /// An accumulator of the same aggregate that has seen nothing.
+    fn blank(&self) -> Acc {
+        Acc::empty(self.func, self.distinct, self.param)
+    }
+
+    fn empty(func: Func, distinct: bool, param: Option<f64>) -> Acc {
         Acc {
             func,
             distinct,
@@ -1125,24 +1134,7 @@ impl Acc {
             overflow: false,
             best: None,
             items: Vec::new(),
-            param: None,
-        }
-    }
-
-    /// An accumulator of the same aggregate that has seen nothing.
-    fn blank(&self) -> Acc {
-        Acc {
-            func: self.func,
-            distinct: self.distinct,
-            seen: Default::default(),
-            count: 0,
-            sum_i: Some(0),
-            sum_f: 0.0,
-            float: false,
-            overflow: false,
-            best: None,
-            items: Vec::new(),
-            param: self.param,
+            param,
         }
     }
 
