@@ -106,6 +106,12 @@ fn grouped_collected_and_sorted_rows_are_the_one_thread_rows() {
         "MATCH (n:P) WITH n, n.x % 5 AS m WHERE m < 2 RETURN m, count(*), collect(n.x)[0..3]",
         "MATCH (n:P) WITH n.i AS i WHERE i IS NOT NULL RETURN count(i), sum(i), max(i)",
         "MATCH (n:Q) WITH n.x AS x WHERE x % 2 = 0 RETURN x ORDER BY x % 7 DESC, x LIMIT 5",
+        // DISTINCT: a later part's value counts, or is kept, only when not seen before.
+        "MATCH (n:P) RETURN count(DISTINCT n.x % 1000), collect(DISTINCT n.x % 7), \
+         min(DISTINCT n.i), max(DISTINCT n.i % 13), percentileDisc(DISTINCT n.x % 50, 0.3)",
+        "MATCH (n:Q) RETURN n.x % 3 AS k, count(DISTINCT n.i % 10), collect(DISTINCT n.x % 4)",
+        // (sum and avg of DISTINCT stay on one thread)
+        "MATCH (n:P) RETURN sum(DISTINCT n.x % 100), avg(DISTINCT n.i % 10)",
         // A whole sort: each thread's rows with their keys, sorted once merged.
         "MATCH (n:P) RETURN n.x, n.i ORDER BY n.i DESC, n.x % 3",
     ] {

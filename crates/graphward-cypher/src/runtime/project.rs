@@ -548,13 +548,18 @@ impl Aggregator {
     }
 
     /// Whether parts of the input may be aggregated apart ([`Aggregator::fork`]) and merged
-    /// ([`Aggregator::absorb`]) into what aggregating the whole gives: when no aggregate is
-    /// DISTINCT (a part's distinct values would need the other parts' to be counted once).
+    /// ([`Aggregator::absorb`]) into what aggregating the whole gives: unless an aggregate
+    /// is `sum(DISTINCT ...)` or `avg(DISTINCT ...)` (they keep the distinct values' keys,
+    /// not the values, so a later part's values seen before could not be taken out).
     pub(crate) fn forks(&self) -> bool {
-        !self
-            .aggs
-            .iter()
-            .any(|a| matches!(a, Expr::FunctionCall { distinct: true, .. }))
+        !self.aggs.iter().any(|a| match a {
+            Expr::FunctionCall {
+                distinct: true,
+                name,
+                ..
+            } => matches!(Func::of(name), Func::Sum | Func::Avg),
+            _ => false,
+        })
     }
 
     /// An aggregator like this one that has seen nothing, for a part of the input (fed on
@@ -1139,12 +1144,14 @@ impl Acc {
     }
 
     /// What this accumulator and `later` (fed the input after this one's) hold together:
-    /// without DISTINCT, what one accumulator fed both inputs in turn holds (a float sum may
-    /// round differently; an integer sum is exact, or a float once a partial or the total
-    /// overflows; collected values keep their order).
+    /// what one accumulator fed both inputs in turn holds (a float sum may round
+    /// differently; an integer sum is exact, or a float once a partial or the total
+    /// overflows; collected values keep their order). DISTINCT: a later value counts, or
+    /// is kept, only when this one has not seen it (not for `sum` and `avg`, see
+    /// [`Aggregator::forks`]).
     fn merge(&mut self, later: Acc) -> Result<()> {
         if self.distinct {
-            return Err(Error::internal("merged a DISTINCT aggregate"));
+            return self.merge_distinct(later);
         }
         match self.func {
             Func::CountStar | Func::Count => self.count += later.count,
@@ -1178,6 +1185,44 @@ impl Acc {
                 }
             }
             Func::Unknown => {}
+        }
+        Ok(())
+    }
+
+    /// [`Acc::merge`] of a DISTINCT aggregate.
+    fn merge_distinct(&mut self, later: Acc) -> Result<()> {
+        match self.func {
+            Func::Count => {
+                for k in later.seen {
+                    if self.seen.insert(k) {
+                        self.count += 1;
+                    }
+                }
+            }
+            Func::Collect
+            | Func::PercentileDisc
+            | Func::PercentileCont
+            | Func::Stdev
+            | Func::StdevP => {
+                for v in later.items {
+                    if self.seen.insert(key(&v)) {
+                        self.items.push(v);
+                    }
+                }
+                if later.param.is_some() {
+                    self.param = later.param;
+                }
+            }
+            Func::Min | Func::Max => {
+                self.seen.extend(later.seen);
+                if let Some(v) = later.best {
+                    self.offer_best(v);
+                }
+            }
+            Func::Unknown => {}
+            Func::CountStar | Func::Sum | Func::Avg => {
+                return Err(Error::internal("merged a DISTINCT sum or average"));
+            }
         }
         Ok(())
     }
