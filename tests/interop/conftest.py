@@ -108,6 +108,25 @@ def server():
             srv.stop()
 
 
+@pytest.fixture(scope="module")
+def make_server_module():
+    """Factory for servers shared by one test module (custom flags, an address-space cap)."""
+    started, dirs = [], []
+
+    def _make(extra_args=(), address_space=None):
+        td = tempfile.TemporaryDirectory(prefix="graphward-test-")
+        dirs.append(td)
+        s = Server(td.name, extra_args, address_space=address_space).start()
+        started.append(s)
+        return s
+
+    yield _make
+    for s in started:
+        s.stop()
+    for td in dirs:
+        td.cleanup()
+
+
 @pytest.fixture
 def make_server():
     """Factory for tests that need their own server (custom flags, restarts)."""

@@ -44,26 +44,6 @@ def srv(make_server_module):
     yield s
 
 
-@pytest.fixture(scope="module")
-def make_server_module():
-    import tempfile
-    from conftest import Server
-    started, dirs = [], []
-
-    def _make(extra_args=(), address_space=None):
-        td = tempfile.TemporaryDirectory(prefix="graphward-test-")
-        dirs.append(td)
-        s = Server(td.name, extra_args, address_space=address_space).start()
-        started.append(s)
-        return s
-
-    yield _make
-    for s in started:
-        s.stop()
-    for td in dirs:
-        td.cleanup()
-
-
 HOSTILE = [
     # values built inside expressions
     ("string doubling", "RETURN size(reduce(s = 'x', i IN range(1, 40) | s + s))", {OOM}),

@@ -47,26 +47,6 @@ def loaded(make_server_module):
     yield s
 
 
-@pytest.fixture(scope="module")
-def make_server_module():
-    import tempfile
-    from conftest import Server
-    started, dirs = [], []
-
-    def _make(extra_args=()):
-        td = tempfile.TemporaryDirectory(prefix="graphward-test-")
-        dirs.append(td)
-        s = Server(td.name, extra_args).start()
-        started.append(s)
-        return s
-
-    yield _make
-    for s in started:
-        s.stop()
-    for td in dirs:
-        td.cleanup()
-
-
 def rows(ses, q):
     return [r.values() for r in ses.run(q)]
 

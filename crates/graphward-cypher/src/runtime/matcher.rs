@@ -137,7 +137,7 @@ impl Access {
 /// of the pattern itself (`(b {id: a.id + 1})<--(a)`) would be read before it is bound.
 fn known_before(e: &Expr, declared: &[&String]) -> bool {
     let mut named = Vec::new();
-    super::seek_hints::plain_vars(e, true, &mut named)
+    super::seek_hints::plain_vars(e, super::seek_hints::Calls::Any, &mut named)
         && named.iter().all(|v| !declared.contains(&v))
 }
 

@@ -218,15 +218,7 @@ where
         // No more ids than the morsel has left: a dense scan reads hardly past its end.
         let left = (hi - after.map_or(lo, |a| a + 1)).saturating_add(1);
         let limit = usize::try_from(left).unwrap_or(PAGE).min(PAGE);
-        let mut page: Page = match scan.key {
-            Some(k) => scan.g.node_property_page(scan.label, k, after, limit)?,
-            None => scan
-                .g
-                .nodes_page(scan.label, after, limit)?
-                .into_iter()
-                .map(|id| (id, None))
-                .collect(),
-        };
+        let mut page: Page = super::plan::read_page(scan.g, scan.label, scan.key, after, limit)?;
         let full = page.len() == limit;
         let next = page.last().map(|(id, _)| *id);
         let inside = page.partition_point(|(id, _)| *id <= hi);

@@ -716,16 +716,13 @@ impl ScanPages {
     fn fill(&mut self, ev: &Ev) -> Result<()> {
         if self.buf.is_empty() && !self.done {
             ev.env.check()?;
-            let label = self.label.as_deref();
-            let mut page: Vec<(NodeId, Option<Value>)> = match &self.key {
-                Some(k) => ev.g.node_property_page(label, k, self.after, self.page)?,
-                None => {
-                    ev.g.nodes_page(label, self.after, self.page)?
-                        .into_iter()
-                        .map(|id| (id, None))
-                        .collect()
-                }
-            };
+            let mut page = read_page(
+                ev.g,
+                self.label.as_deref(),
+                self.key.as_deref(),
+                self.after,
+                self.page,
+            )?;
             if page.len() < self.page {
                 self.done = true;
             }
@@ -741,6 +738,25 @@ impl ScanPages {
         }
         Ok(())
     }
+}
+
+/// Up to `limit` nodes of `label` (every node for `None`) after `after`, each with its
+/// property `key` when the scan reads one: a scan's next page.
+pub(crate) fn read_page(
+    g: &dyn GraphRead,
+    label: Option<&str>,
+    key: Option<&str>,
+    after: Option<NodeId>,
+    limit: usize,
+) -> Result<Vec<(NodeId, Option<Value>)>> {
+    Ok(match key {
+        Some(k) => g.node_property_page(label, k, after, limit)?,
+        None => g
+            .nodes_page(label, after, limit)?
+            .into_iter()
+            .map(|id| (id, None))
+            .collect(),
+    })
 }
 
 /// What a page of a scan holds in memory: its entries and the values read with them.
@@ -780,10 +796,18 @@ impl ScanPage {
     }
 }
 
-/// The ids the rest of scan `s` may return (after the last it read), when there are enough
-/// of them to read in parallel ([`super::parallel::MIN_SPAN`]) and the scan returns enough
-/// nodes (a sparse label's few nodes spread over many ids are read at once on one thread).
-fn parallel_span(g: &dyn GraphRead, s: &ScanPages) -> Result<Option<(NodeId, NodeId)>> {
+/// The ids the rest of scan `s` may return (after the last it read) and a helper to read
+/// them with, when the scan is between pages (not done, no page held), there are enough ids
+/// to read in parallel ([`super::parallel::MIN_SPAN`]), the scan returns enough nodes (a
+/// sparse label's few nodes spread over many ids are read at once on one thread) and a
+/// helper is free.
+fn parallel_start(
+    g: &dyn GraphRead,
+    s: &ScanPages,
+) -> Result<Option<(NodeId, NodeId, super::parallel::Helper)>> {
+    if s.done || !s.buf.is_empty() {
+        return Ok(None);
+    }
     let nodes = match s.label.as_deref() {
         Some(l) => g.label_count(l)?,
         None => g.node_count()?,
@@ -802,7 +826,10 @@ fn parallel_span(g: &dyn GraphRead, s: &ScanPages) -> Result<Option<(NodeId, Nod
         return Ok(None);
     };
     let first = start.max(lo);
-    Ok((last >= first && last - first >= super::parallel::MIN_SPAN).then_some((first, last)))
+    if last < first || last - first < super::parallel::MIN_SPAN {
+        return Ok(None);
+    }
+    Ok(super::parallel::helper().map(|h| (first, last, h)))
 }
 
 /// Whether the row in `frame` passes a WHERE (every row passes none).
@@ -1045,17 +1072,14 @@ impl Node {
         let Candidates::Scan(s) = &mut c.candidates else {
             return Ok(false);
         };
-        if m.where_.is_some() || s.done || !s.buf.is_empty() {
+        if m.where_.is_some() {
             return Ok(false);
         }
         let (Some(args), Some(partial)) = (agg.page_args(slot, s.key.as_deref()), agg.partial())
         else {
             return Ok(false);
         };
-        let Some((first, last)) = parallel_span(g, s)? else {
-            return Ok(false);
-        };
-        let Some(helper) = super::parallel::helper() else {
+        let Some((first, last, helper)) = parallel_start(g, s)? else {
             return Ok(false);
         };
         let scan = super::parallel::Scan {
@@ -1149,13 +1173,7 @@ impl Node {
         let Candidates::Scan(s) = &mut c.candidates else {
             return Ok(None);
         };
-        if s.done || !s.buf.is_empty() {
-            return Ok(None);
-        }
-        let Some((first, last)) = parallel_span(g, s)? else {
-            return Ok(None);
-        };
-        let Some(helper) = super::parallel::helper() else {
+        let Some((first, last, helper)) = parallel_start(g, s)? else {
             return Ok(None);
         };
         let env = cx.ev.env;
@@ -2331,6 +2349,16 @@ impl<'s> Sorter<'s> {
         Ok(())
     }
 
+    /// The input row in `frame`, next after the rows taken so far (the cancel flag and the
+    /// clock checked every 64 rows).
+    fn take_next(&mut self, ev: &Ev, frame: &mut Frame) -> Result<()> {
+        let seq = self.seq.saturating_add(1);
+        if seq.is_multiple_of(64) {
+            ev.env.check()?;
+        }
+        self.take(ev, frame, seq)
+    }
+
     /// The rows another sorter took (of a part of the input after this one's), added as if
     /// this one had taken them.
     fn absorb(&mut self, ev: &Ev, other: Sorter) -> Result<()> {
@@ -2429,13 +2457,7 @@ fn sort_input(
                     }
                 }
                 // A plain scan below pushes its pages' rows in (see `Node::drain_page`).
-                let mut take = |f: &mut Frame| {
-                    let seq = sorter.seq.saturating_add(1);
-                    if seq.is_multiple_of(64) {
-                        ev.env.check()?;
-                    }
-                    sorter.take(ev, f, seq)
-                };
+                let mut take = |f: &mut Frame| sorter.take_next(ev, f);
                 if c.drain_page(cx, frame, &mut take)? {
                     continue;
                 }
@@ -2444,11 +2466,7 @@ fn sort_input(
                 break;
             }
         }
-        let seq = sorter.seq.saturating_add(1);
-        if seq.is_multiple_of(64) {
-            ev.env.check()?;
-        }
-        sorter.take(ev, frame, seq)?;
+        sorter.take_next(ev, frame)?;
     }
     let rows = sorter.sorted();
     ev.env.check_frames(&rows)?;

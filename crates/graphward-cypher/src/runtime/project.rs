@@ -403,20 +403,34 @@ impl Partial {
         args: &[PageArg],
         rows: Vec<(graphward_storage::NodeId, Option<Value>)>,
     ) -> Result<()> {
-        let last = args.iter().rposition(|a| matches!(a, PageArg::Prop));
-        for (_, mut v) in rows {
-            for (i, (acc, arg)) in self.accs.iter_mut().zip(args).enumerate() {
-                match arg {
-                    PageArg::Count => acc.count += 1,
-                    PageArg::Prop => {
-                        let x = if Some(i) == last { v.take() } else { v.clone() };
-                        acc.feed(x.unwrap_or(Value::Null), None)?;
-                    }
+        feed_page_rows(&mut self.accs, args, rows.into_iter(), |acc, x| {
+            acc.feed(x, None)
+        })
+    }
+}
+
+/// The rows of a scan's page into `accs` as `args` says: counted, or their value handed to
+/// `feed` (moved into the last aggregate that takes it, a copy to the others; a missing
+/// property as null).
+fn feed_page_rows(
+    accs: &mut [Acc],
+    args: &[PageArg],
+    rows: impl Iterator<Item = (graphward_storage::NodeId, Option<Value>)>,
+    mut feed: impl FnMut(&mut Acc, Value) -> Result<()>,
+) -> Result<()> {
+    let last = args.iter().rposition(|a| matches!(a, PageArg::Prop));
+    for (_, mut v) in rows {
+        for (i, (acc, arg)) in accs.iter_mut().zip(args).enumerate() {
+            match arg {
+                PageArg::Count => acc.count += 1,
+                PageArg::Prop => {
+                    let x = if Some(i) == last { v.take() } else { v.clone() };
+                    feed(acc, x.unwrap_or(Value::Null))?;
                 }
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Feeds one row's arguments to `acc`, charging what it keeps of them (DISTINCT, collect, the
@@ -503,27 +517,18 @@ impl Aggregator {
         mut page: ScanPage,
         frame: &mut [Value],
     ) -> Result<()> {
-        let mut rows = std::mem::take(&mut page.rows);
+        let rows = std::mem::take(&mut page.rows);
         if let Some((id, v)) = rows.first() {
             page.write_row(ev, frame, *id, v.clone());
         }
         let Some(g) = self.groups.first_mut() else {
             return Err(Error::internal("aggregation group missing"));
         };
-        // The value moves into the last aggregate that takes it (the others get a copy).
-        let last = args.iter().rposition(|a| matches!(a, PageArg::Prop));
-        while let Some((_, mut v)) = rows.pop() {
-            for (i, (acc, arg)) in g.accs.iter_mut().zip(args).enumerate() {
-                match arg {
-                    PageArg::Count => acc.count += 1,
-                    PageArg::Prop => {
-                        let x = if Some(i) == last { v.take() } else { v.clone() };
-                        feed_acc(&mut self.state, acc, x.unwrap_or(Value::Null), None)?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        let state = &mut self.state;
+        // (The page is in reverse: the next row last.)
+        feed_page_rows(&mut g.accs, args, rows.into_iter().rev(), |acc, x| {
+            feed_acc(state, acc, x, None)
+        })
     }
 
     /// Fresh accumulators for a part of the input of the one group, to be merged into it

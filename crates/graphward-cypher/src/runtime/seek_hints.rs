@@ -101,24 +101,7 @@ pub fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
 /// is evaluated.
 fn independent(e: &Expr, bound: &[String]) -> bool {
     let mut vars = Vec::new();
-    plain_vars(e, true, &mut vars) && pure_calls(e) && vars.iter().all(|v| !bound.contains(v))
-}
-
-/// Whether every function `e` calls is a [`pure_function`] (for an expression
-/// [`plain_vars`] accepts: it walks the same shapes).
-fn pure_calls(e: &Expr) -> bool {
-    match e {
-        Expr::FunctionCall { name, args, .. } => pure_function(name) && args.iter().all(pure_calls),
-        Expr::Property(b, _)
-        | Expr::Unary(_, b)
-        | Expr::IsNull(b)
-        | Expr::IsNotNull(b)
-        | Expr::HasLabels(b, _) => pure_calls(b),
-        Expr::Index(a, b) | Expr::Binary(_, a, b) => pure_calls(a) && pure_calls(b),
-        Expr::List(items) => items.iter().all(pure_calls),
-        Expr::Map(items) => items.iter().all(|(_, x)| pure_calls(x)),
-        _ => true,
-    }
+    plain_vars(e, Calls::Pure, &mut vars) && vars.iter().all(|v| !bound.contains(v))
 }
 
 /// A function of its arguments alone: no clock, no randomness, no storage but the entity it
@@ -196,10 +179,19 @@ pub(crate) fn pure_function(name: &str) -> bool {
     PURE.contains(&name.to_ascii_lowercase().as_str())
 }
 
+/// The function calls [`plain_vars`] accepts.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Calls {
+    None,
+    /// Calls of [`pure_function`]s only.
+    Pure,
+    Any,
+}
+
 /// The variables of `e` if it is made only of literals, parameters, variables, lists, maps,
-/// properties, label checks, indexing and operators, and (with `calls`) function calls:
+/// properties, label checks, indexing and operators, and the function calls `calls` allows:
 /// nothing that binds a variable of its own or reads a pattern. `false` otherwise.
-pub fn plain_vars(e: &Expr, calls: bool, out: &mut Vec<String>) -> bool {
+pub fn plain_vars(e: &Expr, calls: Calls, out: &mut Vec<String>) -> bool {
     match e {
         Expr::Literal(_) | Expr::Parameter(_) | Expr::CountStar => true,
         Expr::Variable(v) => {
@@ -214,7 +206,11 @@ pub fn plain_vars(e: &Expr, calls: bool, out: &mut Vec<String>) -> bool {
         Expr::Index(a, b) | Expr::Binary(_, a, b) => {
             plain_vars(a, calls, out) && plain_vars(b, calls, out)
         }
-        Expr::FunctionCall { args, .. } if calls => args.iter().all(|x| plain_vars(x, calls, out)),
+        Expr::FunctionCall { name, args, .. }
+            if calls == Calls::Any || (calls == Calls::Pure && pure_function(name)) =>
+        {
+            args.iter().all(|x| plain_vars(x, calls, out))
+        }
         Expr::List(items) => items.iter().all(|x| plain_vars(x, calls, out)),
         Expr::Map(items) => items.iter().all(|(_, x)| plain_vars(x, calls, out)),
         _ => false,
@@ -224,7 +220,7 @@ pub fn plain_vars(e: &Expr, calls: bool, out: &mut Vec<String>) -> bool {
 /// The variables of `e` if it is plain without function calls ([`plain_vars`]): what may be
 /// evaluated at another point of the match (a call such as `rand()` may not).
 pub fn simple_vars(e: &Expr, out: &mut Vec<String>) -> bool {
-    plain_vars(e, false, out)
+    plain_vars(e, Calls::None, out)
 }
 
 /// Copy the independent equalities of `m`'s `WHERE` into its patterns' property maps, and
@@ -331,7 +327,7 @@ pub fn seekable(t: &Expr) -> Option<(&str, &str, SeekKind, &Expr)> {
 /// patterns bind or read variables of their own).
 fn mentions(e: &Expr, vars: &[String]) -> Option<bool> {
     let mut named = Vec::new();
-    plain_vars(e, true, &mut named).then(|| named.iter().any(|v| vars.contains(v)))
+    plain_vars(e, Calls::Any, &mut named).then(|| named.iter().any(|v| vars.contains(v)))
 }
 
 /// `(b {id: a.id + 1})<--(a)`: a property-map entry whose value names a variable of the same
