@@ -453,7 +453,13 @@ pub(crate) fn integral_float(f: f64) -> Option<i64> {
 }
 
 /// Decodes one property value.
+#[inline]
 pub(crate) fn decode_value(r: &mut Reader<'_>) -> Result<Value> {
+    // An integer (the commonest property) decoded in line.
+    if r.buf.get(r.pos) == Some(&T_VINT) {
+        r.pos += 1;
+        return Ok(Value::Int(unzigzag(r.varint()?)));
+    }
     decode_value_depth(r, 0)
 }
 
@@ -662,27 +668,27 @@ pub(crate) fn decode_rel(bytes: &[u8]) -> Result<RelData> {
 // relationship blocks (storage format 5)
 
 /// Most relationships one block of the relationship table holds.
-pub(crate) const REL_BLOCK_CAP: usize = 64;
+pub(crate) const BLOCK_CAP: usize = 64;
 /// The bytes past which a block takes no more relationships (a single larger record is a
 /// block of its own), so that changing one relationship rewrites a bounded value.
-pub(crate) const REL_BLOCK_BYTES: usize = 2048;
+pub(crate) const BLOCK_BYTES: usize = 2048;
 
 /// Encodes a block of relationship records `(id, record)`, ascending by id; the block's key is
 /// the last id (so a block that grows at the end of the table moves to a new, largest key,
 /// which redb appends to a new leaf, leaving the full ones packed). Per record: the id (the
 /// first in full, the others as a delta from the one before), the record's length and its
 /// bytes ([`encode_rel`]).
-pub(crate) fn encode_rel_block(out: &mut Vec<u8>, entries: &[(u64, &[u8])]) {
+pub(crate) fn encode_block(out: &mut Vec<u8>, entries: &[(u64, &[u8])]) {
     out.clear();
     let mut prev = None;
     for &(id, rec) in entries {
-        rel_block_push(out, prev, id, rec);
+        block_push(out, prev, id, rec);
         prev = Some(id);
     }
 }
 
 /// Appends one record to an encoded block whose last id is `last` (`None`: an empty one).
-pub(crate) fn rel_block_push(out: &mut Vec<u8>, last: Option<u64>, id: u64, rec: &[u8]) {
+pub(crate) fn block_push(out: &mut Vec<u8>, last: Option<u64>, id: u64, rec: &[u8]) {
     put_varint(out, last.map_or(id, |l| id.wrapping_sub(l)));
     put_varint(out, rec.len() as u64);
     out.extend_from_slice(rec);
@@ -691,16 +697,16 @@ pub(crate) fn rel_block_push(out: &mut Vec<u8>, last: Option<u64>, id: u64, rec:
 /// The records `(id, record bytes)` of a relationship block stored under `key` (its last id),
 /// lazily, checked as they come (ascending ids up to the key, the last one the key, lengths
 /// within the block, not empty).
-pub(crate) struct RelBlockReader<'a> {
+pub(crate) struct BlockReader<'a> {
     r: Reader<'a>,
     prev: Option<u64>,
     key: u64,
     failed: bool,
 }
 
-impl<'a> RelBlockReader<'a> {
+impl<'a> BlockReader<'a> {
     pub(crate) fn new(key: u64, bytes: &'a [u8]) -> Self {
-        RelBlockReader {
+        BlockReader {
             r: Reader::new(bytes),
             prev: None,
             key,
@@ -708,12 +714,13 @@ impl<'a> RelBlockReader<'a> {
         }
     }
 
+    #[inline]
     fn step(&mut self) -> Result<Option<(u64, &'a [u8])>> {
         if self.r.is_empty() {
             return match self.prev {
-                None => Err(corrupt("empty relationship block")),
+                None => Err(corrupt("empty record block")),
                 Some(p) if p != self.key => {
-                    Err(corrupt("relationship block key differs from its last id"))
+                    Err(corrupt("record block key differs from its last id"))
                 }
                 Some(_) => Ok(None),
             };
@@ -724,10 +731,10 @@ impl<'a> RelBlockReader<'a> {
             Some(p) => p
                 .checked_add(d)
                 .filter(|id| *id > p)
-                .ok_or_else(|| corrupt("relationship ids not ascending"))?,
+                .ok_or_else(|| corrupt("record ids not ascending in a block"))?,
         };
         if id > self.key {
-            return Err(corrupt("relationship id past its block's key"));
+            return Err(corrupt("record id past its block's key"));
         }
         let n = self.r.len()?;
         let rec = self.r.take(n)?;
@@ -736,8 +743,9 @@ impl<'a> RelBlockReader<'a> {
     }
 }
 
-impl<'a> Iterator for RelBlockReader<'a> {
+impl<'a> Iterator for BlockReader<'a> {
     type Item = Result<(u64, &'a [u8])>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.failed {
             return None;
@@ -759,8 +767,8 @@ fn fused<T>(failed: &mut bool, step: Result<Option<T>>) -> Option<Result<T>> {
 }
 
 /// The record of relationship `id` in the block stored under `key`, if it holds it.
-pub(crate) fn rel_block_get(key: u64, bytes: &[u8], id: u64) -> Result<Option<&[u8]>> {
-    for e in RelBlockReader::new(key, bytes) {
+pub(crate) fn block_get(key: u64, bytes: &[u8], id: u64) -> Result<Option<&[u8]>> {
+    for e in BlockReader::new(key, bytes) {
         let (i, rec) = e?;
         if i == id {
             return Ok(Some(rec));
@@ -913,6 +921,7 @@ fn skip_value(r: &mut Reader<'_>, depth: u8) -> Result<()> {
     Ok(())
 }
 
+#[inline]
 fn find_in_props(r: &mut Reader<'_>, key: u32) -> Result<Option<Value>> {
     let n = r.len()?;
     for _ in 0..n {
@@ -945,6 +954,7 @@ pub(crate) fn node_prop(bytes: &[u8], key: u32) -> Result<Option<Value>> {
 /// key is asked), if the record carries `label` (any record when `label` is `None`);
 /// `None` when it does not carry the label. Reads the labels in place and decodes only the
 /// property's value.
+#[inline]
 pub(crate) fn node_prop_if_labelled(
     bytes: &[u8],
     label: Option<u32>,
@@ -1262,12 +1272,12 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
         decode_node_v1(bytes).is_ok(),
         decode_rel_v1(bytes).is_ok(),
         decode_adj(bytes).is_ok(),
-        RelBlockReader::new(key, bytes).all(|e| e.is_ok()),
+        BlockReader::new(key, bytes).all(|e| e.is_ok()),
         {
             let mut rd = AdjReader::new(bytes);
             rd.skip_before(key, 1).is_ok() && rd.all(|e| e.is_ok())
         },
-        rel_block_get(key, bytes, key / 2).is_ok(),
+        block_get(key, bytes, key / 2).is_ok(),
         label_chunk_offsets(bytes).is_ok(),
         label_chunk_set(bytes, (key % 1024) as u16, key.is_multiple_of(2)).is_ok(),
         decode_schema(key as u32, bytes).is_ok(),
@@ -1416,23 +1426,20 @@ mod tests {
             .collect();
         let entries: Vec<(u64, &[u8])> = recs.iter().map(|(i, r)| (*i, r.as_slice())).collect();
         let mut buf = Vec::new();
-        encode_rel_block(&mut buf, &entries);
-        let back: Vec<(u64, &[u8])> = RelBlockReader::new(100_000, &buf)
+        encode_block(&mut buf, &entries);
+        let back: Vec<(u64, &[u8])> = BlockReader::new(100_000, &buf)
             .map(|e| e.unwrap())
             .collect();
         assert_eq!(back, entries);
-        assert_eq!(
-            rel_block_get(100_000, &buf, 200).unwrap(),
-            Some(&recs[3].1[..])
-        );
-        assert_eq!(rel_block_get(100_000, &buf, 201).unwrap(), None);
+        assert_eq!(block_get(100_000, &buf, 200).unwrap(), Some(&recs[3].1[..]));
+        assert_eq!(block_get(100_000, &buf, 201).unwrap(), None);
         // Every truncation fails (its last id is not the key), never panics.
         for cut in 0..buf.len() {
-            let r: Result<Vec<_>> = RelBlockReader::new(100_000, &buf[..cut]).collect();
+            let r: Result<Vec<_>> = BlockReader::new(100_000, &buf[..cut]).collect();
             assert!(r.is_err(), "{cut}");
         }
         fn all(key: u64, b: &[u8]) -> Result<Vec<(u64, &[u8])>> {
-            RelBlockReader::new(key, b).collect()
+            BlockReader::new(key, b).collect()
         }
         // A key that is not the last id, an id past the key, an id going back, empty.
         assert!(all(8, &[7, 0]).is_err());

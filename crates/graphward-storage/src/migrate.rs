@@ -64,9 +64,11 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     let mut left = batch.max(1);
     let mut buf = Vec::new();
     let mut kbuf = Vec::new();
+    let mut bbuf = Vec::new();
     {
         let mut old = w.open_table(v1::NODES_OLD).map_err(st)?;
         let mut nodes = w.open_table(tables::NODES).map_err(st)?;
+        let mut node_tail = w.open_table(tables::NODE_TAIL).map_err(st)?;
         let mut labels = w.open_table(tables::LABEL_IDX).map_err(st)?;
         let mut idx = w.open_table(tables::PROP_IDX).map_err(st)?;
         while left > 0 {
@@ -75,7 +77,7 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
             };
             left -= 1;
             codec::encode_node(&mut buf, &d);
-            nodes.insert(id, buf.as_slice()).map_err(st)?;
+            tables::block_put(&mut nodes, &mut node_tail, &mut bbuf, id, &buf)?;
             for l in &d.labels {
                 tables::label_add(&mut labels, *l, id)?;
             }
@@ -98,7 +100,7 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
             };
             left -= 1;
             codec::encode_rel(&mut buf, &d);
-            tables::rel_put(&mut rels, &mut tail, &mut kbuf, id, &buf)?;
+            tables::block_put(&mut rels, &mut tail, &mut kbuf, id, &buf)?;
             outs.push((d.src, d.rel_type, id, d.dst));
             ins.push((d.dst, d.rel_type, id, d.src));
         }
@@ -226,7 +228,7 @@ pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
         for e in old.range(from..).map_err(st)?.take(batch.max(1)) {
             let (k, v) = e.map_err(st)?;
             let (id, d) = (k.value(), codec::decode_rel(v.value())?);
-            tables::rel_put(&mut rels, &mut tail, &mut bbuf, id, v.value())?;
+            tables::block_put(&mut rels, &mut tail, &mut bbuf, id, v.value())?;
             outs.push((d.src, d.rel_type, id, d.dst));
             ins.push((d.dst, d.rel_type, id, d.src));
             last = Some(id);
@@ -244,7 +246,8 @@ pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
         None => {
             w.delete_table(tables::v4::RELS).map_err(st)?;
             meta.remove(REBUILD_CURSOR).map_err(st)?;
-            meta.insert("format", tables::FORMAT_VERSION).map_err(st)?;
+            // The node records are still one entry each: format 5, migrated on to 6 next.
+            meta.insert("format", 5).map_err(st)?;
             Ok(true)
         }
     }
@@ -269,6 +272,74 @@ pub(crate) fn v4_to_v5(
         w.commit().map_err(st)?;
     }
     run_steps(db, name, "to 5", max_steps, |w| v4_step(w, batch))
+}
+
+/// `meta["format"]` while a format 5 file is being migrated to format 6.
+pub(crate) const FORMAT_MIGRATING_TO_6: u64 = 0x1_0006;
+/// `meta` key during that migration: the node id the next step starts at.
+const NODE_CURSOR: &str = "migrate_nodes_from";
+
+/// Moves up to `batch` node records (in id order from the cursor) from the format 5 node
+/// table (an entry per node) into the format 6 blocks inside `w`; `Ok(true)` when none was
+/// left, the old table is gone and the format is 6. Nothing else depends on where a node
+/// record is stored: labels, indexes and adjacency stay as they are.
+pub(crate) fn v5_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
+    let mut meta = w.open_table(tables::META).map_err(st)?;
+    let from = meta.get(NODE_CURSOR).map_err(st)?.map_or(0, |g| g.value());
+    let mut last = None;
+    let mut bbuf = Vec::new();
+    {
+        let old = w.open_table(tables::v5::NODES).map_err(st)?;
+        let mut nodes = w.open_table(tables::NODES).map_err(st)?;
+        let mut tail = w.open_table(tables::NODE_TAIL).map_err(st)?;
+        for e in old.range(from..).map_err(st)?.take(batch.max(1)) {
+            let (k, v) = e.map_err(st)?;
+            let id = k.value();
+            // Checked as it moves: a record that does not decode stops the migration.
+            codec::decode_node(v.value())?;
+            tables::block_put(&mut nodes, &mut tail, &mut bbuf, id, v.value())?;
+            last = Some(id);
+        }
+    }
+    match last.and_then(|l| l.checked_add(1)) {
+        Some(next) => {
+            meta.insert(NODE_CURSOR, next).map_err(st)?;
+            Ok(false)
+        }
+        None => {
+            w.delete_table(tables::v5::NODES).map_err(st)?;
+            meta.remove(NODE_CURSOR).map_err(st)?;
+            meta.insert("format", tables::FORMAT_VERSION).map_err(st)?;
+            Ok(true)
+        }
+    }
+}
+
+/// Migrates a format 5 file or resumes an interrupted migration ([`FORMAT_MIGRATING_TO_6`])
+/// to format 6, one bounded transaction at a time, stopping after `max_steps` batches when
+/// given (tests: a crash between two commits). The old table is read from a cursor kept in
+/// `meta` and dropped by the last step, so every commit has each node in exactly one place
+/// a reader of that format looks (the old table until the marker says 6).
+pub(crate) fn v5_to_v6(
+    db: &redb::Database,
+    name: &str,
+    fmt: u64,
+    batch: usize,
+    max_steps: Option<usize>,
+) -> Result<()> {
+    if fmt == FORMAT_MIGRATING_TO_6 {
+        tracing::warn!(database = %name, "resuming the interrupted migration of the database file to storage format 6");
+    } else {
+        tracing::warn!(database = %name, "migrating the database file from storage format 5 to 6 (node records into blocks, in transactions of {batch}; resumed if interrupted)");
+        let w = db.begin_write().map_err(st)?;
+        {
+            let mut meta = w.open_table(tables::META).map_err(st)?;
+            meta.insert(NODE_CURSOR, 0).map_err(st)?;
+            meta.insert("format", FORMAT_MIGRATING_TO_6).map_err(st)?;
+        }
+        w.commit().map_err(st)?;
+    }
+    run_steps(db, name, "5 to 6", max_steps, |w| v5_step(w, batch))
 }
 
 #[cfg(test)]
@@ -329,6 +400,7 @@ mod tests {
         entries(&r, tables::TOKENS, &mut out);
         entries(&r, tables::TOKEN_NAMES, &mut out);
         entries(&r, tables::NODES, &mut out);
+        entries(&r, tables::NODE_TAIL, &mut out);
         entries(&r, tables::RELS, &mut out);
         entries(&r, tables::REL_TAIL, &mut out);
         entries(&r, tables::OUT, &mut out);
@@ -449,7 +521,7 @@ mod tests {
                 .unwrap()
                 .map(|e| {
                     let (k, v) = e.unwrap();
-                    codec::RelBlockReader::new(k.value(), v.value()).count() as u64
+                    codec::BlockReader::new(k.value(), v.value()).count() as u64
                 })
                 .sum::<u64>()
                 + r.open_table(tables::REL_TAIL).unwrap().len().unwrap();
@@ -461,6 +533,74 @@ mod tests {
             );
         }
         assert_eq!(format_of(&file), FORMAT_MIGRATING_TO_5);
+        let st = crate::Storage::open(&dir).unwrap();
+        assert!(st.broken_databases().is_empty());
+        drop(st);
+        assert_eq!(format_of(&file), tables::FORMAT_VERSION);
+        assert_eq!(contents(&file), expected);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&whole_dir);
+    }
+
+    /// Node records, per block or tail entry: `(id, record)`.
+    fn node_records(db: &redb::Database) -> Vec<(u64, Vec<u8>)> {
+        let r = db.begin_read().unwrap();
+        let mut out = Vec::new();
+        for e in r.open_table(tables::NODES).unwrap().iter().unwrap() {
+            let (k, v) = e.unwrap();
+            for rec in codec::BlockReader::new(k.value(), v.value()) {
+                let (id, rec) = rec.unwrap();
+                out.push((id, rec.to_vec()));
+            }
+        }
+        for e in r.open_table(tables::NODE_TAIL).unwrap().iter().unwrap() {
+            let (k, v) = e.unwrap();
+            out.push((k.value(), v.value().to_vec()));
+        }
+        out
+    }
+
+    /// The migration of a format 5 file to format 6 stopped between two of its transactions
+    /// (as by a crash) is refused by older builds (the format is the marker), keeps every
+    /// node record in the old table (the blocks hold the ones moved so far), and is resumed
+    /// by the next open, ending with the same tables as a migration that ran through: the
+    /// same node records, byte for byte, as the old table held.
+    #[test]
+    fn interrupted_format_5_migration_resumes_to_the_same_result() {
+        let (whole_dir, whole) = fixture_copy_of("format-v5.redb", "v5-whole");
+        let old_records: Vec<(u64, Vec<u8>)> = {
+            let db = redb::Database::open(&whole).unwrap();
+            let r = db.begin_read().unwrap();
+            let t = r.open_table(tables::v5::NODES).unwrap();
+            t.iter()
+                .unwrap()
+                .map(|e| {
+                    let (k, v) = e.unwrap();
+                    (k.value(), v.value().to_vec())
+                })
+                .collect()
+        };
+        assert!(old_records.len() > 30, "{}", old_records.len());
+        crate::Storage::open(&whole_dir).unwrap();
+        let expected = contents(&whole);
+        assert_eq!(format_of(&whole), tables::FORMAT_VERSION);
+        assert_eq!(
+            node_records(&redb::Database::open(&whole).unwrap()),
+            old_records
+        );
+
+        let (dir, file) = fixture_copy_of("format-v5.redb", "v5-crash");
+        {
+            let db = redb::Database::open(&file).unwrap();
+            v5_to_v6(&db, "old", 5, 7, Some(3)).unwrap();
+            assert_eq!(node_records(&db).len(), 21);
+            let r = db.begin_read().unwrap();
+            assert_eq!(
+                r.open_table(tables::v5::NODES).unwrap().len().unwrap(),
+                old_records.len() as u64
+            );
+        }
+        assert_eq!(format_of(&file), FORMAT_MIGRATING_TO_6);
         let st = crate::Storage::open(&dir).unwrap();
         assert!(st.broken_databases().is_empty());
         drop(st);

@@ -921,21 +921,29 @@ impl Database {
     ) -> Result<Database> {
         // Check the format (migrating an older one first, in bounded transactions) and create
         // every table (so read transactions can open them).
-        let fmt = stored_format(&db)?;
+        let mut fmt = stored_format(&db)?;
         let migrated = !matches!(fmt, 0 | tables::FORMAT_VERSION);
-        match fmt {
-            // A new file, or a current one.
-            0 | tables::FORMAT_VERSION => {}
-            1 | crate::migrate::FORMAT_MIGRATING_FROM_1 => {
-                crate::migrate::v1_to_v2(&db, name, fmt, crate::migrate::BATCH, None)?;
+        // Each migration ends at a later format (a format 1 file straight at the current
+        // one), so this runs at most three.
+        for _ in 0..3 {
+            match fmt {
+                // A new file, or a current one.
+                0 | tables::FORMAT_VERSION => break,
+                1 | crate::migrate::FORMAT_MIGRATING_FROM_1 => {
+                    crate::migrate::v1_to_v2(&db, name, fmt, crate::migrate::BATCH, None)?;
+                }
+                // An adjacency chunk per (node, type): rebuilt in the format 5 layout.
+                2..=4 | crate::migrate::FORMAT_MIGRATING_TO_5 => {
+                    crate::migrate::v4_to_v5(&db, name, fmt, crate::migrate::BATCH, None)?;
+                }
+                // A node table entry per node: moved into blocks.
+                5 | crate::migrate::FORMAT_MIGRATING_TO_6 => {
+                    crate::migrate::v5_to_v6(&db, name, fmt, crate::migrate::BATCH, None)?;
+                }
+                other => return Err(unsupported_format(name, other)),
             }
-            // An adjacency chunk per (node, type): rebuilt in the format 5 layout.
-            2..=4 | crate::migrate::FORMAT_MIGRATING_TO_5 => {
-                crate::migrate::v4_to_v5(&db, name, fmt, crate::migrate::BATCH, None)?;
-            }
-            other => return Err(unsupported_format(name, other)),
+            fmt = stored_format(&db)?;
         }
-        let fmt = stored_format(&db)?;
         let wtxn = db.begin_write().map_err(st)?;
         {
             if !matches!(fmt, 0 | tables::FORMAT_VERSION) {
@@ -1210,7 +1218,7 @@ impl<'t> WriteState<'t> {
             local: TokenCache::default(),
             label_counts: HashMap::new(),
             buf: Vec::with_capacity(256),
-            bbuf: Vec::with_capacity(codec::REL_BLOCK_BYTES),
+            bbuf: Vec::with_capacity(codec::BLOCK_BYTES),
             idx: IndexWrites::default(),
             recent: RefCell::new(VecDeque::with_capacity(RECENT_CAP)),
             poisoned: false,
@@ -2908,7 +2916,13 @@ impl<'t> WriteState<'t> {
         self.check_unique(id, &add, &new)?;
         codec::encode_node(&mut self.buf, &new);
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
-        tabs.nodes.insert(id, self.buf.as_slice()).map_err(st)?;
+        tables::block_put(
+            &mut tabs.nodes,
+            &mut tabs.node_tail,
+            &mut self.bbuf,
+            id,
+            &self.buf,
+        )?;
         for (sid, _, key) in old_entries.iter().filter(|e| !new_entries.contains(e)) {
             self.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
         }
@@ -2957,7 +2971,7 @@ impl<'t> WriteState<'t> {
     fn write_rel(&mut self, id: u64, d: &RelData) -> Result<()> {
         codec::encode_rel(&mut self.buf, d);
         let tabs = self.tabs.as_mut().ok_or_else(closed)?;
-        tables::rel_put(
+        tables::block_put(
             &mut tabs.rels,
             &mut tabs.rel_tail,
             &mut self.bbuf,
@@ -3232,7 +3246,13 @@ impl GraphWrite for WriteState<'_> {
             w.touch(id);
             codec::encode_node(&mut w.buf, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            tabs.nodes.insert(id, w.buf.as_slice()).map_err(st)?;
+            tables::block_put(
+                &mut tabs.nodes,
+                &mut tabs.node_tail,
+                &mut w.bbuf,
+                id,
+                &w.buf,
+            )?;
             for l in &d.labels {
                 tables::label_add(&mut tabs.label_idx, *l, id)?;
             }
@@ -3427,7 +3447,7 @@ impl GraphWrite for WriteState<'_> {
             w.recent.borrow_mut().clear();
             let entries = index_entries(&w.schemas, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            tabs.nodes.remove(id).map_err(st)?;
+            tables::block_remove(&mut tabs.nodes, &mut tabs.node_tail, &mut w.bbuf, id)?;
             for l in &d.labels {
                 tables::label_remove(&mut tabs.label_idx, *l, id)?;
             }
@@ -3449,7 +3469,7 @@ impl GraphWrite for WriteState<'_> {
             };
             let entries = rel_index_entries(&w.schemas, &d);
             let tabs = w.tabs.as_mut().ok_or_else(closed)?;
-            tables::rel_remove(&mut tabs.rels, &mut tabs.rel_tail, &mut w.bbuf, id)?;
+            tables::block_remove(&mut tabs.rels, &mut tabs.rel_tail, &mut w.bbuf, id)?;
             for (sid, _, key) in &entries {
                 w.idx.remove(&mut tabs.prop_idx, *sid, key, id)?;
             }

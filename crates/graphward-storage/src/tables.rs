@@ -16,15 +16,21 @@ pub(crate) const TOKENS: TableDefinition<(u8, &str), u32> = TableDefinition::new
 /// `(kind, id) -> name`.
 pub(crate) const TOKEN_NAMES: TableDefinition<(u8, u32), &str> =
     TableDefinition::new("token_names");
-/// `node id -> node record`.
-pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes");
+/// `last node id -> block of node records` (storage format 6): up to [`codec::BLOCK_CAP`]
+/// records of consecutive ids per entry, as [`RELS`] (see [`codec::encode_block`]), so a
+/// scan reads one B-tree entry per block, not one per node, and a small node does not pay a
+/// key and an entry of its own.
+pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes_v6");
+/// `node id -> node record`: the newest nodes, past the last block of [`NODES`], until a
+/// block of them is complete (as [`REL_TAIL`]; see [`block_put`]).
+pub(crate) const NODE_TAIL: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes_tail_v6");
 /// `last rel id -> block of rel records` (storage format 5): up to
-/// [`codec::REL_BLOCK_CAP`] records of consecutive ids per entry (see
-/// [`codec::encode_rel_block`]), so a relationship without properties costs its record's few
+/// [`codec::BLOCK_CAP`] records of consecutive ids per entry (see
+/// [`codec::encode_block`]), so a relationship without properties costs its record's few
 /// bytes, not a key and an entry of its own.
 pub(crate) const RELS: TableDefinition<u64, &[u8]> = TableDefinition::new("rels_v5");
 /// `rel id -> rel record`: the newest relationships, past the last block of [`RELS`], until
-/// a block of them is complete (see [`rel_put`]). redb packs a leaf only when keys are
+/// a block of them is complete (see [`block_put`]). redb packs a leaf only when keys are
 /// appended to it; a block growing in place would leave its leaves about two thirds full.
 pub(crate) const REL_TAIL: TableDefinition<u64, &[u8]> = TableDefinition::new("rels_tail_v5");
 /// `(src, type, rel) of its first edge -> chunk of outgoing edges` (storage format 5): the
@@ -45,6 +51,13 @@ pub(crate) const IN_DELTA: TableDefinition<(u64, u32, u64), u64> =
 /// [`codec::label_chunk_offsets`]).
 pub(crate) const LABEL_IDX: TableDefinition<(u32, u64), &[u8]> =
     TableDefinition::new("label_chunks");
+
+/// The storage format 2 to 5 node table that format 6 replaced (read only by the migration).
+pub(crate) mod v5 {
+    use redb::TableDefinition;
+    /// `node id -> node record`.
+    pub(crate) const NODES: TableDefinition<u64, &[u8]> = TableDefinition::new("nodes");
+}
 
 /// Storage format 1 tables that format 2 replaced (read only by the migration).
 pub(crate) mod v1 {
@@ -127,8 +140,9 @@ pub(crate) const KIND_KEY: u8 = 2;
 /// The storage format this code writes. Format 1 (graphward up to the compact encoding) is
 /// migrated on open (see `migrate.rs`); formats 2 to 4 (an adjacency chunk per node and type)
 /// are migrated to format 5 by rebuilding the adjacency from the relationship records (and,
-/// for 2 and 3, counting each index's entries into [`INDEX_COUNT`]).
-pub(crate) const FORMAT_VERSION: u64 = 5;
+/// for 2 and 3, counting each index's entries into [`INDEX_COUNT`]), and format 5 (an entry
+/// per node record) to format 6 by moving the node records into blocks ([`NODES`]).
+pub(crate) const FORMAT_VERSION: u64 = 6;
 
 /// The error detail of a storage I/O failure (the file could not be read or written, e.g. the
 /// disk is full, or redb refuses work after such a failure until the file is reopened).
@@ -165,6 +179,7 @@ pub(crate) fn copy_all(r: &redb::ReadTransaction, w: &redb::WriteTransaction) ->
     copy_table(r, w, TOKENS)?;
     copy_table(r, w, TOKEN_NAMES)?;
     copy_table(r, w, NODES)?;
+    copy_table(r, w, NODE_TAIL)?;
     copy_table(r, w, RELS)?;
     copy_table(r, w, REL_TAIL)?;
     copy_table(r, w, OUT)?;
@@ -211,6 +226,7 @@ pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL> {
     pub tokens: TK,
     pub token_names: TN,
     pub nodes: R,
+    pub node_tail: R,
     pub rels: R,
     pub rel_tail: R,
     pub out: A,
@@ -307,6 +323,7 @@ pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
         tokens: txn.open_table(TOKENS).map_err(st)?,
         token_names: txn.open_table(TOKEN_NAMES).map_err(st)?,
         nodes: txn.open_table(NODES).map_err(st)?,
+        node_tail: txn.open_table(NODE_TAIL).map_err(st)?,
         rels: txn.open_table(RELS).map_err(st)?,
         rel_tail: txn.open_table(REL_TAIL).map_err(st)?,
         out: txn.open_table(OUT).map_err(st)?,
@@ -328,6 +345,7 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
         tokens: txn.open_table(TOKENS).map_err(st)?,
         token_names: txn.open_table(TOKEN_NAMES).map_err(st)?,
         nodes: txn.open_table(NODES).map_err(st)?,
+        node_tail: txn.open_table(NODE_TAIL).map_err(st)?,
         rels: txn.open_table(RELS).map_err(st)?,
         rel_tail: txn.open_table(REL_TAIL).map_err(st)?,
         out: txn.open_table(OUT).map_err(st)?,
@@ -346,17 +364,14 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
 /// A lazy sequence over a table range.
 pub(crate) type BoxIter<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 
-/// Label ids in step with a cursor over the node table: while the labelled ids are dense the
-/// cursor only moves forward (a few entries in the same leaf); a gap re-seeks it.
+/// Label ids in step with a lookup in the node blocks: while the labelled ids are dense,
+/// id after id falls in the block read last (see [`NodeLookup`]).
 pub(crate) struct PropScan<'s, S: Src + ?Sized> {
     ids: BoxIter<'s, u64>,
-    nodes: Option<redb::Range<'s, u64, &'static [u8]>>,
+    nodes: NodeLookup,
     src: &'s S,
     key: Option<u32>,
 }
-
-/// How many node-table entries the cursor may step over before it re-seeks instead.
-const MAX_STEP: usize = 8;
 
 /// Whether a scan of the nodes carrying a label reads the node table alone, checking each
 /// record's labels, rather than the label index in step with it: when at least half the
@@ -376,38 +391,241 @@ impl<S: Src + ?Sized> Iterator for PropScan<'_, S> {
         let Some(key) = self.key else {
             return Some(Ok((id, None)));
         };
-        if let Some(cur) = self.nodes.as_mut() {
-            for _ in 0..MAX_STEP {
-                match cur.next() {
-                    Some(Ok((k, v))) => {
-                        let k = k.value();
-                        if k == id {
-                            return Some(codec::node_prop(v.value(), key).map(|p| (id, p)));
-                        }
-                        if k > id {
-                            break;
-                        }
-                    }
-                    Some(Err(e)) => return Some(Err(st(e))),
-                    None => break,
+        let tabs = self.src.tabs();
+        Some(match self.nodes.get(&tabs.nodes, &tabs.node_tail, id) {
+            Ok(Some(rec)) => codec::node_prop(rec, key).map(|p| (id, p)),
+            Ok(None) => Ok((id, None)),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+/// One block of records copied out of a block table (or one record of its tail): its bytes
+/// and, per record, `(id, offset, length)` in them, ascending by id.
+#[derive(Default)]
+struct CopiedBlock {
+    bytes: Vec<u8>,
+    recs: Vec<(u64, usize, usize)>,
+}
+
+impl CopiedBlock {
+    /// Holds the block stored under `key` (checked as it is read).
+    fn load_block(&mut self, key: u64, bytes: &[u8]) -> Result<()> {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(bytes);
+        self.recs.clear();
+        let base = self.bytes.as_ptr() as usize;
+        for r in codec::BlockReader::new(key, &self.bytes) {
+            let (id, rec) = r?;
+            self.recs
+                .push((id, (rec.as_ptr() as usize) - base, rec.len()));
+        }
+        Ok(())
+    }
+
+    /// Holds one record of the tail.
+    fn load_one(&mut self, id: u64, rec: &[u8]) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(rec);
+        self.recs.clear();
+        self.recs.push((id, 0, rec.len()));
+    }
+
+    fn rec(&self, i: usize) -> Option<(u64, &[u8])> {
+        let &(id, off, len) = self.recs.get(i)?;
+        Some((id, self.bytes.get(off..off + len)?))
+    }
+
+    fn find(&self, id: u64) -> Option<&[u8]> {
+        let i = self.recs.binary_search_by_key(&id, |r| r.0).ok()?;
+        self.rec(i).map(|r| r.1)
+    }
+
+    fn first_id(&self) -> Option<u64> {
+        self.recs.first().map(|r| r.0)
+    }
+
+    fn last_id(&self) -> Option<u64> {
+        self.recs.last().map(|r| r.0)
+    }
+}
+
+/// The records `(id, bytes)` of a block table and then its tail from an id on, ascending,
+/// one block copied out at a time (so no borrow of a table entry outlives a step).
+pub(crate) struct BlockCursor<'s> {
+    blocks: Option<redb::Range<'s, u64, &'static [u8]>>,
+    tail: redb::Range<'s, u64, &'static [u8]>,
+    start: u64,
+    block: CopiedBlock,
+    at: usize,
+    failed: bool,
+}
+
+impl<'s> BlockCursor<'s> {
+    pub(crate) fn new<R: ReadableTable<u64, &'static [u8]>>(
+        blocks: &'s R,
+        tail: &'s R,
+        start: u64,
+    ) -> Result<BlockCursor<'s>> {
+        Ok(BlockCursor {
+            blocks: Some(blocks.range(start..).map_err(st)?),
+            tail: tail.range(start..).map_err(st)?,
+            start,
+            block: CopiedBlock::default(),
+            at: 0,
+            failed: false,
+        })
+    }
+
+    /// The next record; after an error, none.
+    pub(crate) fn next_record(&mut self) -> Option<Result<(u64, &[u8])>> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            if self.at < self.block.recs.len() {
+                let i = self.at;
+                self.at += 1;
+                return self.block.rec(i).map(Ok);
+            }
+            let step = self.load_next();
+            match step {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
                 }
             }
         }
-        // Re-seek at `id`.
-        let mut cur = match self.src.tabs().nodes.range(id..).map_err(st) {
-            Ok(c) => c,
-            Err(e) => return Some(Err(e)),
-        };
-        let out = match cur.next() {
-            Some(Ok((k, v))) if k.value() == id => {
-                codec::node_prop(v.value(), key).map(|p| (id, p))
-            }
-            Some(Err(e)) => Err(st(e)),
-            _ => Ok((id, None)),
-        };
-        self.nodes = Some(cur);
-        Some(out)
     }
+
+    /// Copies out the next block (or tail record); `false` at the end.
+    fn load_next(&mut self) -> Result<bool> {
+        self.at = 0;
+        if let Some(blocks) = self.blocks.as_mut() {
+            match blocks.next() {
+                Some(e) => {
+                    let (k, v) = e.map_err(st)?;
+                    self.block.load_block(k.value(), v.value())?;
+                    // The first block may begin before the start.
+                    let start = self.start;
+                    self.at = self.block.recs.partition_point(|r| r.0 < start);
+                    return Ok(true);
+                }
+                None => self.blocks = None,
+            }
+        }
+        match self.tail.next() {
+            Some(e) => {
+                let (k, v) = e.map_err(st)?;
+                self.block.load_one(k.value(), v.value());
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// Looks up records by id in a block table and its tail, keeping the block read last: ids
+/// looked up in ascending order mostly fall in it (one descent per block, not per id).
+#[derive(Default)]
+pub(crate) struct NodeLookup {
+    block: CopiedBlock,
+    /// The ids the copied block stands for: `[first, last]` (`None`: nothing copied).
+    span: Option<(u64, u64)>,
+}
+
+impl NodeLookup {
+    pub(crate) fn get<R: ReadableTable<u64, &'static [u8]>>(
+        &mut self,
+        blocks: &R,
+        tail: &R,
+        id: u64,
+    ) -> Result<Option<&[u8]>> {
+        if !self.span.is_some_and(|(a, b)| a <= id && id <= b) {
+            self.span = None;
+            match blocks.range(id..).map_err(st)?.next() {
+                Some(e) => {
+                    let (k, v) = e.map_err(st)?;
+                    self.block.load_block(k.value(), v.value())?;
+                }
+                None => match tail.get(id).map_err(st)? {
+                    Some(g) => self.block.load_one(id, g.value()),
+                    None => return Ok(None),
+                },
+            }
+            self.span = self.block.first_id().zip(self.block.last_id());
+        }
+        Ok(self.block.find(id))
+    }
+}
+
+/// Runs `f` on the record `id` of a block table and its tail (`None` when there is none).
+fn with_record<T, R: ReadableTable<u64, &'static [u8]>>(
+    blocks: &R,
+    tail: &R,
+    id: u64,
+    f: impl FnOnce(&[u8]) -> Result<T>,
+) -> Result<Option<T>> {
+    let Some(e) = blocks.range(id..).map_err(st)?.next() else {
+        return match tail.get(id).map_err(st)? {
+            Some(g) => f(g.value()).map(Some),
+            None => Ok(None),
+        };
+    };
+    let (k, v) = e.map_err(st)?;
+    match codec::block_get(k.value(), v.value(), id)? {
+        Some(rec) => f(rec).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The ids of a block table and its tail from `start` on, ascending, lazily (one block
+/// decoded at a time).
+fn record_ids_from<'a, R: ReadableTable<u64, &'static [u8]>>(
+    blocks: &'a R,
+    tail: &'a R,
+    start: u64,
+) -> Result<BoxIter<'a, u64>> {
+    let blocks = blocks
+        .range(start..)
+        .map_err(st)?
+        .flat_map(move |e| -> Vec<Result<u64>> {
+            let (k, v) = match e {
+                Ok(kv) => kv,
+                Err(e) => return vec![Err(st(e))],
+            };
+            codec::BlockReader::new(k.value(), v.value())
+                .map(|r| r.map(|(id, _)| id))
+                .filter(|r| r.as_ref().map_or(true, |id| *id >= start))
+                .collect()
+        });
+    let tail = tail
+        .range(start..)
+        .map_err(st)?
+        .map(|e| e.map(|(k, _)| k.value()).map_err(st));
+    Ok(Box::new(blocks.chain(tail)))
+}
+
+/// The first and the last id of a block table and its tail (`None`: both are empty). Every
+/// id in the tail is past every block's.
+fn record_id_span<R: ReadableTable<u64, &'static [u8]>>(
+    blocks: &R,
+    tail: &R,
+) -> Result<Option<(u64, u64)>> {
+    let first = match blocks.first().map_err(st)? {
+        Some((k, v)) => match codec::BlockReader::new(k.value(), v.value()).next() {
+            Some(r) => Some(r?.0),
+            None => None,
+        },
+        None => tail.first().map_err(st)?.map(|(k, _)| k.value()),
+    };
+    let last = match tail.last().map_err(st)? {
+        Some((k, _)) => Some(k.value()),
+        None => blocks.last().map_err(st)?.map(|(k, _)| k.value()),
+    };
+    Ok(first.zip(last))
 }
 
 /// Appends the items of `it` to `out` until it holds `limit`, pulling no item past the last
@@ -426,10 +644,10 @@ fn push_at_most<T>(
     Ok(())
 }
 
-/// The node table read in order, each record's labels checked in place (see
+/// The node blocks read in order, each record's labels checked in place (see
 /// [`Src::prop_scan_from`]).
 struct NodeTableScan<'s> {
-    nodes: redb::Range<'s, u64, &'static [u8]>,
+    recs: BlockCursor<'s>,
     label: Option<u32>,
     key: Option<u32>,
 }
@@ -438,12 +656,12 @@ impl Iterator for NodeTableScan<'_> {
     type Item = Result<(u64, Option<Value>)>;
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let (k, v) = match self.nodes.next()? {
+            let (id, rec) = match self.recs.next_record()? {
                 Ok(e) => e,
-                Err(e) => return Some(Err(st(e))),
+                Err(e) => return Some(Err(e)),
             };
-            match codec::node_prop_if_labelled(v.value(), self.label, self.key) {
-                Ok(Some(p)) => return Some(Ok((k.value(), p))),
+            match codec::node_prop_if_labelled(rec, self.label, self.key) {
+                Ok(Some(p)) => return Some(Ok((id, p))),
                 Ok(None) => {}
                 Err(e) => return Some(Err(e)),
             }
@@ -546,29 +764,21 @@ pub(crate) trait Src {
     }
 
     fn node_data(&self, id: u64) -> Result<Option<NodeData>> {
-        match self.tabs().nodes.get(id).map_err(st)? {
-            Some(g) => Ok(Some(codec::decode_node(g.value())?)),
-            None => Ok(None),
-        }
+        self.with_node(id, codec::decode_node)
     }
 
     fn node_exists(&self, id: u64) -> Result<bool> {
-        Ok(self.tabs().nodes.get(id).map_err(st)?.is_some())
+        Ok(self.with_node(id, |_| Ok(()))?.is_some())
+    }
+
+    /// Runs `f` on the record of node `id` (`None` when there is none).
+    fn with_node<T>(&self, id: u64, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<Option<T>> {
+        with_record(&self.tabs().nodes, &self.tabs().node_tail, id, f)
     }
 
     /// Runs `f` on the record of relationship `id` (`None` when there is none).
     fn with_rel<T>(&self, id: u64, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<Option<T>> {
-        let Some(e) = self.tabs().rels.range(id..).map_err(st)?.next() else {
-            return match self.tabs().rel_tail.get(id).map_err(st)? {
-                Some(g) => f(g.value()).map(Some),
-                None => Ok(None),
-            };
-        };
-        let (k, v) = e.map_err(st)?;
-        match codec::rel_block_get(k.value(), v.value(), id)? {
-            Some(rec) => f(rec).map(Some),
-            None => Ok(None),
-        }
+        with_record(&self.tabs().rels, &self.tabs().rel_tail, id, f)
     }
 
     fn rel_data(&self, id: u64) -> Result<Option<RelData>> {
@@ -577,42 +787,20 @@ pub(crate) trait Src {
 
     /// Relationship ids from `start` on, ascending, lazily (one block decoded at a time).
     fn rel_ids_from(&self, start: u64) -> Result<BoxIter<'_, u64>> {
-        let blocks =
-            self.tabs()
-                .rels
-                .range(start..)
-                .map_err(st)?
-                .flat_map(move |e| -> Vec<Result<u64>> {
-                    let (k, v) = match e {
-                        Ok(kv) => kv,
-                        Err(e) => return vec![Err(st(e))],
-                    };
-                    codec::RelBlockReader::new(k.value(), v.value())
-                        .map(|r| r.map(|(id, _)| id))
-                        .filter(|r| r.as_ref().map_or(true, |id| *id >= start))
-                        .collect()
-                });
-        let tail = self
-            .tabs()
-            .rel_tail
-            .range(start..)
-            .map_err(st)?
-            .map(|e| e.map(|(k, _)| k.value()).map_err(st));
-        Ok(Box::new(blocks.chain(tail)))
+        record_ids_from(&self.tabs().rels, &self.tabs().rel_tail, start)
+    }
+
+    /// Node ids from `start` on, ascending, lazily (one block decoded at a time).
+    fn node_ids_from(&self, start: u64) -> Result<BoxIter<'_, u64>> {
+        record_ids_from(&self.tabs().nodes, &self.tabs().node_tail, start)
     }
 
     fn node_labels_ids(&self, id: u64) -> Result<Option<Vec<u32>>> {
-        match self.tabs().nodes.get(id).map_err(st)? {
-            Some(g) => Ok(Some(codec::node_labels(g.value())?)),
-            None => Ok(None),
-        }
+        self.with_node(id, codec::node_labels)
     }
 
     fn node_prop(&self, id: u64, key: u32) -> Result<Option<Value>> {
-        match self.tabs().nodes.get(id).map_err(st)? {
-            Some(g) => codec::node_prop(g.value(), key),
-            None => Ok(None),
-        }
+        Ok(self.with_node(id, |r| codec::node_prop(r, key))?.flatten())
     }
 
     fn rel_prop(&self, id: u64, key: u32) -> Result<Option<Value>> {
@@ -708,12 +896,7 @@ pub(crate) trait Src {
     }
 
     fn all_node_ids(&self) -> Result<Vec<u64>> {
-        let mut out = Vec::new();
-        for e in self.tabs().nodes.range::<u64>(..).map_err(st)? {
-            let (k, _) = e.map_err(st)?;
-            out.push(k.value());
-        }
-        Ok(out)
+        self.node_ids_from(0)?.collect()
     }
 
     fn all_rel_ids(&self) -> Result<Vec<u64>> {
@@ -733,16 +916,12 @@ pub(crate) trait Src {
         if limit == 0 {
             return Ok(out);
         }
-        if rels {
-            return self.rel_ids_from(start)?.take(limit).collect();
-        }
-        for e in self.tabs().nodes.range(start..).map_err(st)? {
-            let (k, _) = e.map_err(st)?;
-            out.push(k.value());
-            if out.len() >= limit {
-                break;
-            }
-        }
+        let ids = if rels {
+            self.rel_ids_from(start)?
+        } else {
+            self.node_ids_from(start)?
+        };
+        push_at_most(&mut out, ids, limit)?;
         Ok(out)
     }
 
@@ -862,8 +1041,7 @@ pub(crate) trait Src {
         if rels {
             return self.rel_ids_from(0);
         }
-        let r = self.tabs().nodes.range::<u64>(..).map_err(st)?;
-        Ok(Box::new(r.map(|e| e.map(|(k, _)| k.value()).map_err(st))))
+        self.node_ids_from(0)
     }
 
     /// Node ids carrying `label`, ascending, lazily.
@@ -1011,7 +1189,7 @@ pub(crate) trait Src {
             Some(l) if !self.scans_node_table(label)? => l,
             _ => {
                 return Ok(Box::new(NodeTableScan {
-                    nodes: self.tabs().nodes.range::<u64>(start..).map_err(st)?,
+                    recs: BlockCursor::new(&self.tabs().nodes, &self.tabs().node_tail, start)?,
                     label,
                     key,
                 }));
@@ -1019,7 +1197,7 @@ pub(crate) trait Src {
         };
         Ok(Box::new(PropScan {
             ids: self.label_ids_from(l, start)?,
-            nodes: None,
+            nodes: NodeLookup::default(),
             src: self,
             key,
         }))
@@ -1031,12 +1209,7 @@ pub(crate) trait Src {
     fn id_span(&self, label: Option<u32>) -> Result<Option<(u64, u64)>> {
         let l = match label {
             Some(l) if !self.scans_node_table(label)? => l,
-            _ => {
-                let nodes = &self.tabs().nodes;
-                let first = nodes.first().map_err(st)?.map(|(k, _)| k.value());
-                let last = nodes.last().map_err(st)?.map(|(k, _)| k.value());
-                return Ok(first.zip(last));
-            }
+            _ => return record_id_span(&self.tabs().nodes, &self.tabs().node_tail),
         };
         let mut chunks = self
             .tabs()
@@ -1080,12 +1253,31 @@ pub(crate) trait Src {
             return Ok(out);
         }
         if self.scans_node_table(label)? {
-            let scan = NodeTableScan {
-                nodes: self.tabs().nodes.range::<u64>(start..).map_err(st)?,
-                label,
-                key,
-            };
-            push_at_most(&mut out, scan, limit)?;
+            // The blocks read in place (no copy of a block), then the tail.
+            for e in self.tabs().nodes.range::<u64>(start..).map_err(st)? {
+                let (k, v) = e.map_err(st)?;
+                for r in codec::BlockReader::new(k.value(), v.value()) {
+                    let (id, rec) = r?;
+                    if id < start {
+                        continue;
+                    }
+                    if let Some(p) = codec::node_prop_if_labelled(rec, label, key)? {
+                        out.push((id, p));
+                        if out.len() >= limit {
+                            return Ok(out);
+                        }
+                    }
+                }
+            }
+            for e in self.tabs().node_tail.range::<u64>(start..).map_err(st)? {
+                let (k, v) = e.map_err(st)?;
+                if let Some(p) = codec::node_prop_if_labelled(v.value(), label, key)? {
+                    out.push((k.value(), p));
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
         } else {
             push_at_most(&mut out, self.prop_scan_from(label, key, start)?, limit)?;
         }
@@ -1537,11 +1729,11 @@ pub(crate) fn delta_merge(
 // writes to the relationship blocks (storage format 5)
 
 /// The relationship table of a write transaction.
-pub(crate) type RelTable<'t> = Table<'t, u64, &'static [u8]>;
+pub(crate) type BlockTable<'t> = Table<'t, u64, &'static [u8]>;
 
 /// The block holding (or that would hold) relationship `id`: the first one whose key (last
 /// id) is at least `id`, with a copy of its bytes.
-fn rel_block_at(t: &RelTable<'_>, id: u64) -> Result<Option<(u64, Vec<u8>)>> {
+fn block_at(t: &BlockTable<'_>, id: u64) -> Result<Option<(u64, Vec<u8>)>> {
     match t.range(id..).map_err(st)?.next() {
         Some(e) => {
             let (k, v) = e.map_err(st)?;
@@ -1552,17 +1744,17 @@ fn rel_block_at(t: &RelTable<'_>, id: u64) -> Result<Option<(u64, Vec<u8>)>> {
 }
 
 /// Whether a block of `n` records and `bytes` bytes takes one more record of `len` bytes.
-fn rel_block_room(n: usize, bytes: usize, len: usize) -> bool {
-    n < codec::REL_BLOCK_CAP && bytes + len + 20 <= codec::REL_BLOCK_BYTES
+fn block_room(n: usize, bytes: usize, len: usize) -> bool {
+    n < codec::BLOCK_CAP && bytes + len + 20 <= codec::BLOCK_BYTES
 }
 
 /// Where records of these lengths, in order, are cut into blocks within the caps (greedily):
 /// the end of each block. Every block but the last ended because the next record did not fit.
-fn rel_block_ends(lens: impl ExactSizeIterator<Item = usize>) -> Vec<usize> {
+fn block_ends(lens: impl ExactSizeIterator<Item = usize>) -> Vec<usize> {
     let mut ends = Vec::new();
     let (mut n, mut bytes) = (0usize, 0usize);
     for (i, len) in lens.enumerate() {
-        if n > 0 && !rel_block_room(n, bytes, len) {
+        if n > 0 && !block_room(n, bytes, len) {
             ends.push(i);
             n = 0;
             bytes = 0;
@@ -1577,8 +1769,8 @@ fn rel_block_ends(lens: impl ExactSizeIterator<Item = usize>) -> Vec<usize> {
 }
 
 /// Writes `entries` (ascending) as the blocks ending at `ends`, each under its last id.
-fn rel_blocks_put(
-    t: &mut RelTable<'_>,
+fn blocks_put(
+    t: &mut BlockTable<'_>,
     buf: &mut Vec<u8>,
     entries: &[(u64, &[u8])],
     ends: &[usize],
@@ -1587,7 +1779,7 @@ fn rel_blocks_put(
     for &end in ends {
         let piece = entries.get(start..end).unwrap_or(&[]);
         if let Some(last) = piece.last() {
-            codec::encode_rel_block(buf, piece);
+            codec::encode_block(buf, piece);
             t.insert(last.0, buf.as_slice()).map_err(st)?;
         }
         start = end;
@@ -1597,8 +1789,8 @@ fn rel_blocks_put(
 
 /// Writes the records `entries` (ascending) in place of the block stored under `old`: cut
 /// into blocks within the caps, each under its last id; none removes the block.
-fn rel_blocks_write(
-    t: &mut RelTable<'_>,
+fn blocks_write(
+    t: &mut BlockTable<'_>,
     buf: &mut Vec<u8>,
     old: u64,
     entries: &[(u64, &[u8])],
@@ -1606,28 +1798,28 @@ fn rel_blocks_write(
     if entries.last().map(|e| e.0) != Some(old) {
         t.remove(old).map_err(st)?;
     }
-    let ends = rel_block_ends(entries.iter().map(|e| e.1.len()));
-    rel_blocks_put(t, buf, entries, &ends)
+    let ends = block_ends(entries.iter().map(|e| e.1.len()));
+    blocks_put(t, buf, entries, &ends)
 }
 
 /// Writes the record `rec` of relationship `id`, new or replacing its old one. One past the
 /// last block goes to the tail table, which hands its complete blocks to the block table
 /// once it holds a few (so blocks are appended whole, each written once).
-pub(crate) fn rel_put(
-    t: &mut RelTable<'_>,
-    tail: &mut RelTable<'_>,
+pub(crate) fn block_put(
+    t: &mut BlockTable<'_>,
+    tail: &mut BlockTable<'_>,
     buf: &mut Vec<u8>,
     id: u64,
     rec: &[u8],
 ) -> Result<()> {
-    let Some((key, bytes)) = rel_block_at(t, id)? else {
+    let Some((key, bytes)) = block_at(t, id)? else {
         tail.insert(id, rec).map_err(st)?;
-        if tail.len().map_err(st)? >= 4 * codec::REL_BLOCK_CAP as u64 {
-            rel_tail_flush(t, tail, buf)?;
+        if tail.len().map_err(st)? >= 4 * codec::BLOCK_CAP as u64 {
+            tail_flush(t, tail, buf)?;
         }
         return Ok(());
     };
-    let mut entries = codec::RelBlockReader::new(key, &bytes).collect::<Result<Vec<_>>>()?;
+    let mut entries = codec::BlockReader::new(key, &bytes).collect::<Result<Vec<_>>>()?;
     match entries.binary_search_by_key(&id, |e| e.0) {
         Ok(i) => {
             if let Some(e) = entries.get_mut(i) {
@@ -1636,18 +1828,18 @@ pub(crate) fn rel_put(
         }
         Err(i) => entries.insert(i, (id, rec)),
     }
-    rel_blocks_write(t, buf, key, &entries)
+    blocks_write(t, buf, key, &entries)
 }
 
 /// Moves the complete blocks at the front of the tail table into the block table (the
 /// records after the last complete block stay in the tail).
-fn rel_tail_flush(t: &mut RelTable<'_>, tail: &mut RelTable<'_>, buf: &mut Vec<u8>) -> Result<()> {
+fn tail_flush(t: &mut BlockTable<'_>, tail: &mut BlockTable<'_>, buf: &mut Vec<u8>) -> Result<()> {
     let mut recs: Vec<(u64, Vec<u8>)> = Vec::new();
     for e in tail.iter().map_err(st)? {
         let (k, v) = e.map_err(st)?;
         recs.push((k.value(), v.value().to_vec()));
     }
-    let mut ends = rel_block_ends(recs.iter().map(|r| r.1.len()));
+    let mut ends = block_ends(recs.iter().map(|r| r.1.len()));
     // The last block is not complete: it stays in the tail.
     ends.pop();
     let moved = ends.last().copied().unwrap_or(0);
@@ -1657,7 +1849,7 @@ fn rel_tail_flush(t: &mut RelTable<'_>, tail: &mut RelTable<'_>, buf: &mut Vec<u
         .iter()
         .map(|(i, r)| (*i, r.as_slice()))
         .collect();
-    rel_blocks_put(t, buf, &entries, &ends)?;
+    blocks_put(t, buf, &entries, &ends)?;
     for (id, _) in &entries {
         tail.remove(*id).map_err(st)?;
     }
@@ -1665,20 +1857,20 @@ fn rel_tail_flush(t: &mut RelTable<'_>, tail: &mut RelTable<'_>, buf: &mut Vec<u
 }
 
 /// Removes the record of relationship `id`; whether there was one.
-pub(crate) fn rel_remove(
-    t: &mut RelTable<'_>,
-    tail: &mut RelTable<'_>,
+pub(crate) fn block_remove(
+    t: &mut BlockTable<'_>,
+    tail: &mut BlockTable<'_>,
     buf: &mut Vec<u8>,
     id: u64,
 ) -> Result<bool> {
-    let Some((key, bytes)) = rel_block_at(t, id)? else {
+    let Some((key, bytes)) = block_at(t, id)? else {
         return Ok(tail.remove(id).map_err(st)?.is_some());
     };
-    let mut entries = codec::RelBlockReader::new(key, &bytes).collect::<Result<Vec<_>>>()?;
+    let mut entries = codec::BlockReader::new(key, &bytes).collect::<Result<Vec<_>>>()?;
     match entries.binary_search_by_key(&id, |e| e.0) {
         Ok(i) => {
             entries.remove(i);
-            rel_blocks_write(t, buf, key, &entries)?;
+            blocks_write(t, buf, key, &entries)?;
             Ok(true)
         }
         Err(_) => Ok(false),

@@ -83,7 +83,9 @@ fn corrupt_record_in_file_is_an_error() {
         let db = redb::Database::open(&path).unwrap();
         let w = db.begin_write().unwrap();
         {
-            let def: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("nodes");
+            // The one node is in the tail of the node blocks.
+            let def: redb::TableDefinition<u64, &[u8]> =
+                redb::TableDefinition::new("nodes_tail_v6");
             let mut t = w.open_table(def).unwrap();
             t.insert(id, &[1u8, 5, 0xff][..]).unwrap();
         }
@@ -188,6 +190,81 @@ fn corrupt_relationship_block_and_adjacency_chunk_are_errors() {
     drop(r);
     let mut w = db.begin_write().unwrap();
     assert!(w.delete_relationship(rels[0]).is_err());
+}
+
+/// Garbage in a block of node records (storage format 6): every read that meets it (the
+/// node, a scan through it by id or by property, a page of a scan) is an error
+/// (`Internal`), never a panic or a wrong answer; nodes of other blocks still read; writes
+/// that would rewrite the damaged block refuse.
+#[test]
+fn corrupt_node_block_is_an_error() {
+    let dir = TempDir::new("corrupt-node-block");
+    let ids: Vec<u64>;
+    {
+        let st = Storage::open(dir.path()).unwrap();
+        st.create_database("g").unwrap();
+        let db = st.database("g").unwrap();
+        let mut w = db.begin_write().unwrap();
+        // Enough to fill blocks (the tail hands them over at 256).
+        ids = (0..1000)
+            .map(|i| {
+                let mut p = Map::new();
+                p.insert("k".into(), Value::Int(i));
+                w.create_node(&["L".into()], p).unwrap()
+            })
+            .collect();
+        w.commit().unwrap();
+    }
+    let path = dir.path().join("databases").join("g.redb");
+    let blocks: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("nodes_v6");
+    {
+        use redb::ReadableTable;
+        let db = redb::Database::open(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(blocks).unwrap();
+            let key = t.first().unwrap().unwrap().0.value();
+            assert!(key > ids[0] && key < ids[999], "{key}");
+            // A record length past the block's end.
+            t.insert(key, &[0u8, 200, 1][..]).unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let st = Storage::open(dir.path()).unwrap();
+    let db = st.database("g").unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.node(ids[0]).unwrap_err().code, ErrorCode::Internal);
+    assert_eq!(
+        r.node_property(ids[1], "k").unwrap_err().code,
+        ErrorCode::Internal
+    );
+    assert!(r.all_nodes().is_err());
+    assert!(r.node_property_page(Some("L"), "k", None, 10).is_err());
+    assert!(r.node_property_page(None, "k", None, 2000).is_err());
+    let scan: std::result::Result<Vec<_>, _> =
+        r.node_property_scan(Some("L"), "k").unwrap().collect();
+    assert_eq!(scan.unwrap_err().code, ErrorCode::Internal);
+    // A node of an undamaged block still reads, and a page that starts past the damage.
+    assert_eq!(
+        r.node_property(ids[999], "k").unwrap(),
+        Some(Value::Int(999))
+    );
+    let page = r
+        .node_property_page(Some("L"), "k", Some(ids[997]), 10)
+        .unwrap();
+    assert_eq!(
+        page,
+        vec![
+            (ids[998], Some(Value::Int(998))),
+            (ids[999], Some(Value::Int(999)))
+        ]
+    );
+    drop(r);
+    let mut w = db.begin_write().unwrap();
+    assert!(w.set_node_property(ids[0], "k", Value::Int(2)).is_err());
+    drop(w);
+    let mut w = db.begin_write().unwrap();
+    assert!(w.delete_node(ids[0]).is_err());
 }
 
 #[test]

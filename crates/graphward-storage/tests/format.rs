@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Storage formats: a database file written in format 1 (the checked-in fixture
 //! `fixtures/format-v1.redb`, written by `populate` below with the code of commit a59a159) is
-//! migrated (to the current format 5) when opened and then reads exactly like the same graph
+//! migrated (to the current format 6) when opened and then reads exactly like the same graph
 //! written by this build; format 2 to 4 files likewise (including a migration interrupted
 //! between two of its transactions); a file of an unknown (newer) format is refused with a
 //! typed error, never misread.
@@ -244,7 +244,7 @@ fn fixture_dir_of(name: &str) -> TempDir {
 /// Writes the fixture graph with the code of this build into `$GW_FIXTURE_OUT/databases/`
 /// (how `fixtures/format-v2.redb` was made, with the code of commit a1fd0fa, and
 /// `fixtures/format-v3.redb` and `fixtures/format-v4.redb` with the code of the commits that
-/// added them; format 4 with that of 0cbbaa1):
+/// added them; format 4 with that of 0cbbaa1, format 5 with that of b7fd35a):
 /// `GW_FIXTURE_OUT=/tmp/fx cargo test -p graphward-storage --test format write_fixture -- --ignored`
 #[test]
 #[ignore]
@@ -288,7 +288,7 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert!(st.broken_databases().is_empty());
     let old = st.database("old").unwrap();
     assert_eq!(dump(&old), expected);
-    // It takes writes in format 5 and still agrees.
+    // It takes writes in format 6 and still agrees.
     for db in [&old, &new_db] {
         let mut w = db.begin_write().unwrap();
         let a = w.create_node(&["Person".into()], Map::new()).unwrap();
@@ -303,18 +303,25 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     drop(old);
     drop(st);
     let (fmt, tables) = stored_format(&file);
-    assert_eq!(fmt, 5);
-    for t in FORMAT_5_ADJACENCY {
+    assert_eq!(fmt, 6);
+    for t in FORMAT_6_TABLES {
         assert!(tables.contains(&t.to_string()), "{tables:?}");
     }
     assert!(tables.contains(&"index_entries".to_string()), "{tables:?}");
-    for gone in ["adj_out", "adj_in", "label_idx", "nodes_v1", "rels_v1"] {
+    for gone in [
+        "adj_out",
+        "adj_in",
+        "label_idx",
+        "nodes_v1",
+        "rels_v1",
+        "nodes",
+    ] {
         assert!(
             !tables.contains(&gone.to_string()),
             "{gone} left in {tables:?}"
         );
     }
-    // Reopened: format 5 as is, same contents; a backup of it opens too.
+    // Reopened: format 6 as is, same contents; a backup of it opens too.
     let st = Storage::open(dir.path()).unwrap();
     let db = st.database("old").unwrap();
     assert_eq!(dump(&db), after);
@@ -327,8 +334,11 @@ fn format_1_file_is_migrated_on_open_and_reads_like_format_2() {
     assert_eq!(dump(&restored.database("old").unwrap()), after);
 }
 
-/// The relationship and adjacency tables of format 5.
-const FORMAT_5_ADJACENCY: [&str; 5] = [
+/// The node, relationship and adjacency tables of format 6 (those of format 5 but the node
+/// table, whose records format 6 keeps in blocks).
+const FORMAT_6_TABLES: [&str; 7] = [
+    "nodes_v6",
+    "nodes_tail_v6",
     "rels_v5",
     "adj_out_v5",
     "adj_in_v5",
@@ -339,17 +349,20 @@ const FORMAT_5_ADJACENCY: [&str; 5] = [
 /// drops.
 const FORMAT_4_ADJACENCY: [&str; 4] = ["rels", "adj_out_v2", "adj_in_v2", "adj_in_delta"];
 
-/// Files of formats 2 to 4 (an adjacency chunk per node and type) become format 5 when
+/// Files of formats 2 to 4 (an adjacency chunk per node and type) become format 6 when
 /// opened (the adjacency rebuilt from the relationship records; for 2 and 3, each index's
-/// entries counted) and read and take writes like a fresh file: the format 2 fixture (every
-/// edge in the chunks), the format 3 and 4 fixtures (written by `write_fixture`, their
-/// incoming edges all in the delta table, the graph being smaller than its target size).
+/// entries counted; then the node records moved into blocks) and read and take writes like a
+/// fresh file: the format 2 fixture (every edge in the chunks), the format 3 and 4 fixtures
+/// (written by `write_fixture`, their incoming edges all in the delta table, the graph being
+/// smaller than its target size). So does the format 5 fixture (an entry per node record,
+/// written by `write_fixture` with the code of b7fd35a), whose node records alone move.
 #[test]
-fn format_2_to_4_files_read_like_a_fresh_one() {
+fn format_2_to_5_files_read_like_a_fresh_one() {
     for (name, fmt) in [
         ("format-v2.redb", 2),
         ("format-v3.redb", 3),
         ("format-v4.redb", 4),
+        ("format-v5.redb", 5),
     ] {
         format_file_reads_like_a_fresh_one(name, fmt);
     }
@@ -360,8 +373,12 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     let file = dir.path().join("databases").join("old.redb");
     let (found, tables) = stored_format(&file);
     assert_eq!(found, fmt);
-    assert_eq!(tables.contains(&"adj_in_delta".to_string()), fmt >= 3);
+    assert_eq!(
+        tables.contains(&"adj_in_delta".to_string()),
+        (3..=4).contains(&fmt)
+    );
     assert_eq!(tables.contains(&"index_entries".to_string()), fmt >= 4);
+    assert!(tables.contains(&"nodes".to_string()));
     let fresh_dir = TempDir::new("format-v2-fresh");
     let fresh = Storage::open(fresh_dir.path()).unwrap();
     fresh.create_database("new").unwrap();
@@ -391,11 +408,11 @@ fn format_file_reads_like_a_fresh_one(name: &str, fmt: u64) {
     drop(old);
     drop(st);
     let (found, tables) = stored_format(&file);
-    assert_eq!(found, 5);
-    for t in FORMAT_5_ADJACENCY {
+    assert_eq!(found, 6);
+    for t in FORMAT_6_TABLES {
         assert!(tables.contains(&t.to_string()), "{tables:?}");
     }
-    for t in FORMAT_4_ADJACENCY {
+    for t in FORMAT_4_ADJACENCY.iter().chain(&["nodes"]) {
         assert!(!tables.contains(&t.to_string()), "{t} left in {tables:?}");
     }
     assert!(tables.contains(&"index_entries".to_string()), "{tables:?}");
