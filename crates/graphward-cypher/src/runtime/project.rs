@@ -1251,23 +1251,21 @@ impl Acc {
     }
 
     /// One row's arguments: the value aggregated and, for the percentiles, the percentile.
-    #[inline]
+    #[inline(always)]
     fn feed(&mut self, v: Value, second: Option<Value>) -> Result<()> {
-        // An integer counted or summed (the commonest by far) without the general checks.
-        if let (Value::Int(i), false) = (&v, self.distinct) {
-            match self.func {
-                Func::Count => {
-                    self.count += 1;
-                    return Ok(());
-                }
-                Func::Sum | Func::Avg => {
-                    self.add_int(*i);
-                    return Ok(());
-                }
-                _ => {}
+        // An integer counted or summed (the commonest by far) without the general checks
+        // (matched by value: nothing left to drop).
+        match v {
+            Value::Int(_) if !self.distinct && matches!(self.func, Func::Count) => {
+                self.count += 1;
+                Ok(())
             }
+            Value::Int(i) if !self.distinct && matches!(self.func, Func::Sum | Func::Avg) => {
+                self.add_int(i);
+                Ok(())
+            }
+            v => self.feed_any(v, second),
         }
-        self.feed_any(v, second)
     }
 
     fn add_int(&mut self, i: i64) {
@@ -1279,6 +1277,7 @@ impl Acc {
         self.count += 1;
     }
 
+    #[inline(never)]
     fn feed_any(&mut self, v: Value, second: Option<Value>) -> Result<()> {
         if self.func == Func::CountStar {
             self.count += 1;
