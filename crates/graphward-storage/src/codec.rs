@@ -665,19 +665,19 @@ pub(crate) fn decode_rel(bytes: &[u8]) -> Result<RelData> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// relationship blocks (storage format 5)
+// blocks of records: relationships (storage format 5) and nodes (format 6)
 
-/// Most relationships one block of the relationship table holds.
+/// Most records (nodes or relationships) one block holds.
 pub(crate) const BLOCK_CAP: usize = 64;
-/// The bytes past which a block takes no more relationships (a single larger record is a
-/// block of its own), so that changing one relationship rewrites a bounded value.
+/// The bytes past which a block takes no more records (a single larger record is a block of
+/// its own), so that changing one node or relationship rewrites a bounded value.
 pub(crate) const BLOCK_BYTES: usize = 2048;
 
-/// Encodes a block of relationship records `(id, record)`, ascending by id; the block's key is
+/// Encodes a block of node or relationship records `(id, record)`, ascending by id; the block's key is
 /// the last id (so a block that grows at the end of the table moves to a new, largest key,
 /// which redb appends to a new leaf, leaving the full ones packed). Per record: the id (the
 /// first in full, the others as a delta from the one before), the record's length and its
-/// bytes ([`encode_rel`]).
+/// bytes ([`encode_node`] or [`encode_rel`]).
 pub(crate) fn encode_block(out: &mut Vec<u8>, entries: &[(u64, &[u8])]) {
     out.clear();
     let mut prev = None;
@@ -694,7 +694,7 @@ pub(crate) fn block_push(out: &mut Vec<u8>, last: Option<u64>, id: u64, rec: &[u
     out.extend_from_slice(rec);
 }
 
-/// The records `(id, record bytes)` of a relationship block stored under `key` (its last id),
+/// The records `(id, record bytes)` of a block stored under `key` (its last id),
 /// lazily, checked as they come (ascending ids up to the key, the last one the key, lengths
 /// within the block, not empty).
 pub(crate) struct BlockReader<'a> {
@@ -766,7 +766,7 @@ fn fused<T>(failed: &mut bool, step: Result<Option<T>>) -> Option<Result<T>> {
     }
 }
 
-/// The record of relationship `id` in the block stored under `key`, if it holds it.
+/// The record `id` in the block stored under `key`, if it holds it.
 pub(crate) fn block_get(key: u64, bytes: &[u8], id: u64) -> Result<Option<&[u8]>> {
     for e in BlockReader::new(key, bytes) {
         let (i, rec) = e?;

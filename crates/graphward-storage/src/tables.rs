@@ -1726,12 +1726,12 @@ pub(crate) fn delta_merge(
 }
 
 // ---------------------------------------------------------------------------------------------
-// writes to the relationship blocks (storage format 5)
+// writes to the blocks of records (relationships: storage format 5; nodes: format 6)
 
-/// The relationship table of a write transaction.
+/// A block table (nodes or relationships) of a write transaction.
 pub(crate) type BlockTable<'t> = Table<'t, u64, &'static [u8]>;
 
-/// The block holding (or that would hold) relationship `id`: the first one whose key (last
+/// The block holding (or that would hold) record `id`: the first one whose key (last
 /// id) is at least `id`, with a copy of its bytes.
 fn block_at(t: &BlockTable<'_>, id: u64) -> Result<Option<(u64, Vec<u8>)>> {
     match t.range(id..).map_err(st)?.next() {
@@ -1802,7 +1802,7 @@ fn blocks_write(
     blocks_put(t, buf, entries, &ends)
 }
 
-/// Writes the record `rec` of relationship `id`, new or replacing its old one. One past the
+/// Writes the record `rec` of `id` (a node or a relationship), new or replacing its old one. One past the
 /// last block goes to the tail table, which hands its complete blocks to the block table
 /// once it holds a few (so blocks are appended whole, each written once).
 pub(crate) fn block_put(
@@ -1850,13 +1850,14 @@ fn tail_flush(t: &mut BlockTable<'_>, tail: &mut BlockTable<'_>, buf: &mut Vec<u
         .map(|(i, r)| (*i, r.as_slice()))
         .collect();
     blocks_put(t, buf, &entries, &ends)?;
-    for (id, _) in &entries {
-        tail.remove(*id).map_err(st)?;
+    // The moved records are the tail's first ones: removed in one pass over them.
+    if let Some((last, _)) = entries.last() {
+        tail.retain_in(..=*last, |_, _| false).map_err(st)?;
     }
     Ok(())
 }
 
-/// Removes the record of relationship `id`; whether there was one.
+/// Removes the record of `id` (a node or a relationship); whether there was one.
 pub(crate) fn block_remove(
     t: &mut BlockTable<'_>,
     tail: &mut BlockTable<'_>,

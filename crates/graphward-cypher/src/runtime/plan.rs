@@ -218,6 +218,10 @@ enum Op {
         expand: Option<Box<ExpandShape>>,
         /// The order the ORDER BY above wants this match's rows in (see [`OrderHint`]).
         order: Option<Box<OrderHint>>,
+        /// The access path decided for the first input row, when it depends on nothing that
+        /// changes from row to row (see [`value_independent`]): the rows after it start
+        /// there too, without deciding again.
+        fixed: Option<Box<Access>>,
     },
     /// A pattern the streaming matcher does not walk (several parts, shortest paths): all the
     /// matches of one input row at a time.
@@ -1351,6 +1355,7 @@ impl Node {
                 scan_slot,
                 expand,
                 order,
+                fixed,
                 ..
             } => loop {
                 if emit_pending(pending, frame, defs) {
@@ -1463,6 +1468,19 @@ impl Node {
                                 ev.hold_ids(0)?,
                             ),
                             None => {
+                                // Decided once when nothing of it changes from row to row.
+                                let access = match (access, fixed.as_deref()) {
+                                    (Some(a), _) => Some(a),
+                                    (None, Some(f)) => Some(f.clone()),
+                                    (None, None) => {
+                                        let (nps, rps) = MatchShape::patterns(part);
+                                        let a = ev.access_for(&nps, &rps, &row, true)?;
+                                        if value_independent(&a, &nps) {
+                                            *fixed = Some(Box::new(a.clone()));
+                                        }
+                                        Some(a)
+                                    }
+                                };
                                 let (anchor, ids) = ev.part_anchor(part, &row, access)?;
                                 let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
                                 let candidates = match ids {
@@ -2563,6 +2581,24 @@ pub fn plan_query(q: &Query, source: &str) -> Plan {
     }
 }
 
+/// Whether the access path `a` a match of the node patterns `nps` decided for one input row
+/// is the one it would decide for every other: it rests only on which variables are bound
+/// (the same for every row of an operator) and on the schema (which no statement changes
+/// while it reads), not on values or label counts. That holds for what `access_path`
+/// decides before it weighs anything: a bound node, and a seek on a property map's value
+/// (an equality, when no node carries seek hints from the WHERE, some of which are weighed
+/// against the label's size). The rest is decided again per row.
+fn value_independent(a: &Access, nps: &[&NodePattern]) -> bool {
+    let unweighed = || nps.iter().all(|n| n.seek_hints.is_empty());
+    match a {
+        Access::Bound { .. } | Access::NodeCompositeSeek { .. } => true,
+        Access::NodeIndexSeek { seek, .. } | Access::RelIndexSeek { seek, .. } => {
+            matches!(seek, Seek::Eq(_)) && unweighed()
+        }
+        Access::LabelScan { .. } | Access::AllNodes => false,
+    }
+}
+
 /// Reading clauses (MATCH, UNWIND, WITH) planned for the streaming executor on their own, to
 /// feed an update that follows them one row at a time (see `pipelined.rs`).
 pub struct Reading {
@@ -2886,6 +2922,7 @@ fn plan_single(
                                 scan_slot,
                                 expand,
                                 order: None,
+                                fixed: None,
                             },
                             vec![node],
                         )
