@@ -65,6 +65,7 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     let mut buf = Vec::new();
     let mut kbuf = Vec::new();
     let mut bbuf = Vec::new();
+    let (mut node_end, mut rel_end) = (None, None);
     {
         let mut old = w.open_table(v1::NODES_OLD).map_err(st)?;
         let mut nodes = w.open_table(tables::NODES).map_err(st)?;
@@ -77,7 +78,14 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
             };
             left -= 1;
             codec::encode_node(&mut buf, &d);
-            tables::block_put(&mut nodes, &mut node_tail, &mut bbuf, id, &buf)?;
+            tables::block_put(
+                &mut nodes,
+                &mut node_tail,
+                &mut bbuf,
+                &mut node_end,
+                id,
+                &buf,
+            )?;
             for l in &d.labels {
                 tables::label_add(&mut labels, *l, id)?;
             }
@@ -100,7 +108,7 @@ pub(crate) fn v1_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
             };
             left -= 1;
             codec::encode_rel(&mut buf, &d);
-            tables::block_put(&mut rels, &mut tail, &mut kbuf, id, &buf)?;
+            tables::block_put(&mut rels, &mut tail, &mut kbuf, &mut rel_end, id, &buf)?;
             outs.push((d.src, d.rel_type, id, d.dst));
             ins.push((d.dst, d.rel_type, id, d.src));
         }
@@ -221,6 +229,7 @@ pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     let (mut outs, mut ins) = (Vec::new(), Vec::new());
     let mut last = None;
     let (mut buf, mut bbuf) = (Vec::new(), Vec::new());
+    let mut rel_end = None;
     {
         let old = w.open_table(tables::v4::RELS).map_err(st)?;
         let mut rels = w.open_table(tables::RELS).map_err(st)?;
@@ -228,7 +237,7 @@ pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
         for e in old.range(from..).map_err(st)?.take(batch.max(1)) {
             let (k, v) = e.map_err(st)?;
             let (id, d) = (k.value(), codec::decode_rel(v.value())?);
-            tables::block_put(&mut rels, &mut tail, &mut bbuf, id, v.value())?;
+            tables::block_put(&mut rels, &mut tail, &mut bbuf, &mut rel_end, id, v.value())?;
             outs.push((d.src, d.rel_type, id, d.dst));
             ins.push((d.dst, d.rel_type, id, d.src));
             last = Some(id);
@@ -288,6 +297,7 @@ pub(crate) fn v5_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     let from = meta.get(NODE_CURSOR).map_err(st)?.map_or(0, |g| g.value());
     let mut last = None;
     let mut bbuf = Vec::new();
+    let mut node_end = None;
     {
         let old = w.open_table(tables::v5::NODES).map_err(st)?;
         let mut nodes = w.open_table(tables::NODES).map_err(st)?;
@@ -297,7 +307,14 @@ pub(crate) fn v5_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
             let id = k.value();
             // Checked as it moves: a record that does not decode stops the migration.
             codec::decode_node(v.value())?;
-            tables::block_put(&mut nodes, &mut tail, &mut bbuf, id, v.value())?;
+            tables::block_put(
+                &mut nodes,
+                &mut tail,
+                &mut bbuf,
+                &mut node_end,
+                id,
+                v.value(),
+            )?;
             last = Some(id);
         }
     }

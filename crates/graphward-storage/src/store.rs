@@ -2920,6 +2920,7 @@ impl<'t> WriteState<'t> {
             &mut tabs.nodes,
             &mut tabs.node_tail,
             &mut self.bbuf,
+            &mut tabs.node_end,
             id,
             &self.buf,
         )?;
@@ -2975,6 +2976,7 @@ impl<'t> WriteState<'t> {
             &mut tabs.rels,
             &mut tabs.rel_tail,
             &mut self.bbuf,
+            &mut tabs.rel_end,
             id,
             &self.buf,
         )
@@ -3250,6 +3252,7 @@ impl GraphWrite for WriteState<'_> {
                 &mut tabs.nodes,
                 &mut tabs.node_tail,
                 &mut w.bbuf,
+                &mut tabs.node_end,
                 id,
                 &w.buf,
             )?;

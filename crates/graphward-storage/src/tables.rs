@@ -240,6 +240,10 @@ pub(crate) struct Tabs<M, TK, TN, R, A, LI, LC, PI, S, DL> {
     pub schema: S,
     /// What the last adjacency reads of a read snapshot found (see [`AdjCache`]).
     pub adj_cache: AdjCache,
+    /// A write transaction's bounds on the last key of the node and the relationship blocks
+    /// (see [`block_put`]); `None` until read.
+    pub node_end: Option<u64>,
+    pub rel_end: Option<u64>,
 }
 
 /// Per direction, what the last adjacency read found, for the next one (read snapshots only:
@@ -336,6 +340,8 @@ pub(crate) fn open_read(txn: &redb::ReadTransaction) -> Result<RTabs> {
         idx_count: txn.open_table(INDEX_COUNT).map_err(st)?,
         schema: txn.open_table(SCHEMA).map_err(st)?,
         adj_cache: AdjCache::enabled(),
+        node_end: None,
+        rel_end: None,
     })
 }
 
@@ -358,6 +364,8 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
         idx_count: txn.open_table(INDEX_COUNT).map_err(st)?,
         schema: txn.open_table(SCHEMA).map_err(st)?,
         adj_cache: AdjCache::default(),
+        node_end: None,
+        rel_end: None,
     })
 }
 
@@ -1802,20 +1810,34 @@ fn blocks_write(
     blocks_put(t, buf, entries, &ends)
 }
 
-/// Writes the record `rec` of `id` (a node or a relationship), new or replacing its old one. One past the
-/// last block goes to the tail table, which hands its complete blocks to the block table
-/// once it holds a few (so blocks are appended whole, each written once).
+/// Writes the record `rec` of `id` (a node or a relationship), new or replacing its old
+/// one. One past the last block goes to the tail table, which hands its complete blocks to
+/// the block table once it holds a few (so blocks are appended whole, each written once).
+/// `end` is a bound on the last block's key, kept by the caller for its transaction (`None`
+/// until read once; only [`tail_flush`] adds a larger key, and it raises the bound; a
+/// transaction never goes back to an earlier state, which could bring back a larger key):
+/// an id past it (every new one) goes to the tail without a descent into the blocks.
 pub(crate) fn block_put(
     t: &mut BlockTable<'_>,
     tail: &mut BlockTable<'_>,
     buf: &mut Vec<u8>,
+    end: &mut Option<u64>,
     id: u64,
     rec: &[u8],
 ) -> Result<()> {
-    let Some((key, bytes)) = block_at(t, id)? else {
+    let bound = match *end {
+        Some(b) => b,
+        None => {
+            let b = t.last().map_err(st)?.map_or(0, |(k, _)| k.value());
+            *end = Some(b);
+            b
+        }
+    };
+    let found = if id > bound { None } else { block_at(t, id)? };
+    let Some((key, bytes)) = found else {
         tail.insert(id, rec).map_err(st)?;
         if tail.len().map_err(st)? >= 4 * codec::BLOCK_CAP as u64 {
-            tail_flush(t, tail, buf)?;
+            tail_flush(t, tail, buf, end)?;
         }
         return Ok(());
     };
@@ -1833,7 +1855,12 @@ pub(crate) fn block_put(
 
 /// Moves the complete blocks at the front of the tail table into the block table (the
 /// records after the last complete block stay in the tail).
-fn tail_flush(t: &mut BlockTable<'_>, tail: &mut BlockTable<'_>, buf: &mut Vec<u8>) -> Result<()> {
+fn tail_flush(
+    t: &mut BlockTable<'_>,
+    tail: &mut BlockTable<'_>,
+    buf: &mut Vec<u8>,
+    end: &mut Option<u64>,
+) -> Result<()> {
     let mut recs: Vec<(u64, Vec<u8>)> = Vec::new();
     for e in tail.iter().map_err(st)? {
         let (k, v) = e.map_err(st)?;
@@ -1850,9 +1877,11 @@ fn tail_flush(t: &mut BlockTable<'_>, tail: &mut BlockTable<'_>, buf: &mut Vec<u
         .map(|(i, r)| (*i, r.as_slice()))
         .collect();
     blocks_put(t, buf, &entries, &ends)?;
-    // The moved records are the tail's first ones: removed in one pass over them.
+    // The moved records are the tail's first ones: removed in one pass over them. The last
+    // block's key is now the last of them (every tail id is past every block's).
     if let Some((last, _)) = entries.last() {
         tail.retain_in(..=*last, |_, _| false).map_err(st)?;
+        *end = Some(end.map_or(*last, |e| e.max(*last)));
     }
     Ok(())
 }
