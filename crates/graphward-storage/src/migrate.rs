@@ -159,15 +159,13 @@ pub(crate) fn v1_to_v2(
     batch: usize,
     max_steps: Option<usize>,
 ) -> Result<()> {
-    if fmt == 1 {
+    let start = |w: &WriteTransaction| {
         tracing::warn!(database = %name, "migrating the database file from storage format 1 to 2 (in transactions of {batch} records; resumed if interrupted)");
-        let w = db.begin_write().map_err(st)?;
-        v1_start(&w)?;
-        w.commit().map_err(st)?;
-    } else {
-        tracing::warn!(database = %name, "resuming the interrupted migration of the database file from storage format 1 to 2");
-    }
-    run_steps(db, name, "1 to 2", max_steps, |w| v1_step(w, batch))
+        v1_start(w)
+    };
+    start_or_resume(db, name, "1 to 2", fmt != 1, start, max_steps, |w| {
+        v1_step(w, batch)
+    })
 }
 
 /// Runs migration steps, each in its own committed transaction, until one reports the end
@@ -221,11 +219,7 @@ pub(crate) fn v4_start(w: &WriteTransaction, fmt: u64) -> Result<()> {
 /// table into the format 5 blocks, with their edges into the format 5 adjacency, inside `w`;
 /// `Ok(true)` when none was left, the old table is gone and the format is 5.
 pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
-    let mut meta = w.open_table(tables::META).map_err(st)?;
-    let from = meta
-        .get(REBUILD_CURSOR)
-        .map_err(st)?
-        .map_or(0, |g| g.value());
+    let from = cursor(w, REBUILD_CURSOR)?;
     let (mut outs, mut ins) = (Vec::new(), Vec::new());
     let mut last = None;
     let (mut buf, mut bbuf) = (Vec::new(), Vec::new());
@@ -247,19 +241,62 @@ pub(crate) fn v4_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
     ins.sort_unstable();
     tables::chunks_insert(&mut w.open_table(tables::OUT).map_err(st)?, &mut buf, &outs)?;
     tables::chunks_insert(&mut w.open_table(tables::IN).map_err(st)?, &mut buf, &ins)?;
+    // The node records are still one entry each: format 5, migrated on to 6 next.
+    step_end(w, REBUILD_CURSOR, last, tables::v4::RELS, 5)
+}
+
+/// Where the step of a migration that reads an old table in id order starts: the id its
+/// cursor in `meta` holds.
+fn cursor(w: &WriteTransaction, key: &str) -> Result<u64> {
+    let meta = w.open_table(tables::META).map_err(st)?;
+    let from = meta.get(key).map_err(st)?.map_or(0, |g| g.value());
+    Ok(from)
+}
+
+/// Ends the step of a migration that read an old table in id order up to `last`: the
+/// cursor moves past it (`Ok(false)`: more to come), or, when the step read nothing, the old
+/// table is dropped, the cursor removed and the file marked with format `to` (`Ok(true)`).
+fn step_end(
+    w: &WriteTransaction,
+    key: &str,
+    last: Option<u64>,
+    old: redb::TableDefinition<u64, &[u8]>,
+    to: u64,
+) -> Result<bool> {
+    let mut meta = w.open_table(tables::META).map_err(st)?;
     match last.and_then(|l| l.checked_add(1)) {
         Some(next) => {
-            meta.insert(REBUILD_CURSOR, next).map_err(st)?;
+            meta.insert(key, next).map_err(st)?;
             Ok(false)
         }
         None => {
-            w.delete_table(tables::v4::RELS).map_err(st)?;
-            meta.remove(REBUILD_CURSOR).map_err(st)?;
-            // The node records are still one entry each: format 5, migrated on to 6 next.
-            meta.insert("format", 5).map_err(st)?;
+            w.delete_table(old).map_err(st)?;
+            meta.remove(key).map_err(st)?;
+            meta.insert("format", to).map_err(st)?;
             Ok(true)
         }
     }
+}
+
+/// Starts a migration with `start` in one transaction, or, when the file carries the
+/// migration's marker (`resuming`), resumes it; then runs its steps (see [`run_steps`]).
+fn start_or_resume(
+    db: &redb::Database,
+    name: &str,
+    what: &str,
+    resuming: bool,
+    start: impl FnOnce(&WriteTransaction) -> Result<()>,
+    max_steps: Option<usize>,
+    step: impl Fn(&WriteTransaction) -> Result<bool>,
+) -> Result<()> {
+    if resuming {
+        tracing::warn!(database = %name, "resuming the interrupted storage format migration ({what}) of the database file");
+    } else {
+        let w = db.begin_write().map_err(st)?;
+        start(&w)?;
+        w.commit().map_err(st)?;
+    }
+    run_steps(db, name, what, max_steps, step)
 }
 
 /// Migrates a format 2 to 4 file (`fmt`) or resumes an interrupted migration
@@ -272,15 +309,14 @@ pub(crate) fn v4_to_v5(
     batch: usize,
     max_steps: Option<usize>,
 ) -> Result<()> {
-    if fmt == FORMAT_MIGRATING_TO_5 {
-        tracing::warn!(database = %name, "resuming the interrupted migration of the database file to storage format 5");
-    } else {
+    let resuming = fmt == FORMAT_MIGRATING_TO_5;
+    let start = |w: &WriteTransaction| {
         tracing::warn!(database = %name, "migrating the database file from storage format {fmt} to 5 (the adjacency is rebuilt from the relationship records in transactions of {batch}; resumed if interrupted)");
-        let w = db.begin_write().map_err(st)?;
-        v4_start(&w, fmt)?;
-        w.commit().map_err(st)?;
-    }
-    run_steps(db, name, "to 5", max_steps, |w| v4_step(w, batch))
+        v4_start(w, fmt)
+    };
+    start_or_resume(db, name, "to 5", resuming, start, max_steps, |w| {
+        v4_step(w, batch)
+    })
 }
 
 /// `meta["format"]` while a format 5 file is being migrated to format 6.
@@ -293,8 +329,7 @@ const NODE_CURSOR: &str = "migrate_nodes_from";
 /// left, the old table is gone and the format is 6. Nothing else depends on where a node
 /// record is stored: labels, indexes and adjacency stay as they are.
 pub(crate) fn v5_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
-    let mut meta = w.open_table(tables::META).map_err(st)?;
-    let from = meta.get(NODE_CURSOR).map_err(st)?.map_or(0, |g| g.value());
+    let from = cursor(w, NODE_CURSOR)?;
     let mut last = None;
     let mut bbuf = Vec::new();
     let mut node_end = None;
@@ -318,18 +353,13 @@ pub(crate) fn v5_step(w: &WriteTransaction, batch: usize) -> Result<bool> {
             last = Some(id);
         }
     }
-    match last.and_then(|l| l.checked_add(1)) {
-        Some(next) => {
-            meta.insert(NODE_CURSOR, next).map_err(st)?;
-            Ok(false)
-        }
-        None => {
-            w.delete_table(tables::v5::NODES).map_err(st)?;
-            meta.remove(NODE_CURSOR).map_err(st)?;
-            meta.insert("format", tables::FORMAT_VERSION).map_err(st)?;
-            Ok(true)
-        }
-    }
+    step_end(
+        w,
+        NODE_CURSOR,
+        last,
+        tables::v5::NODES,
+        tables::FORMAT_VERSION,
+    )
 }
 
 /// Migrates a format 5 file or resumes an interrupted migration ([`FORMAT_MIGRATING_TO_6`])
@@ -344,19 +374,17 @@ pub(crate) fn v5_to_v6(
     batch: usize,
     max_steps: Option<usize>,
 ) -> Result<()> {
-    if fmt == FORMAT_MIGRATING_TO_6 {
-        tracing::warn!(database = %name, "resuming the interrupted migration of the database file to storage format 6");
-    } else {
+    let resuming = fmt == FORMAT_MIGRATING_TO_6;
+    let start = |w: &WriteTransaction| {
         tracing::warn!(database = %name, "migrating the database file from storage format 5 to 6 (node records into blocks, in transactions of {batch}; resumed if interrupted)");
-        let w = db.begin_write().map_err(st)?;
-        {
-            let mut meta = w.open_table(tables::META).map_err(st)?;
-            meta.insert(NODE_CURSOR, 0).map_err(st)?;
-            meta.insert("format", FORMAT_MIGRATING_TO_6).map_err(st)?;
-        }
-        w.commit().map_err(st)?;
-    }
-    run_steps(db, name, "5 to 6", max_steps, |w| v5_step(w, batch))
+        let mut meta = w.open_table(tables::META).map_err(st)?;
+        meta.insert(NODE_CURSOR, 0).map_err(st)?;
+        meta.insert("format", FORMAT_MIGRATING_TO_6).map_err(st)?;
+        Ok(())
+    };
+    start_or_resume(db, name, "5 to 6", resuming, start, max_steps, |w| {
+        v5_step(w, batch)
+    })
 }
 
 #[cfg(test)]
