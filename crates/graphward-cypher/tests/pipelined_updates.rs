@@ -271,6 +271,12 @@ fn the_graph_is_the_runners() {
         "UNWIND [5, 6, 7] AS i MERGE (p:Fp {id: i}) FOREACH (x IN [i + 1] | CREATE (:Fp {id: x}))",
         "MATCH (p:Wp) SET p.n = p.id WITH p WHERE p.n > 1 SET p.n = 0",
         "MATCH (p:Wp) SET p.k = 1 WITH p AS q CREATE (p:Wp {id: 100 + q.id})",
+        // Rows handed to the updates carry only the variables the updates name: the others
+        // (c, the map r, the path p) are left out, the bound ends still used, not made anew.
+        "MATCH (a:N {id: 5}), (b:N {id: 6}), (c:N {id: 7}) CREATE (a)-[:PR]->(b)",
+        "UNWIND [{s: 8, d: 9, w: 2}] AS r MATCH (a:N {id: r.s}), (b:N {id: r.d}) \
+         MATCH p = (a)-[*0..1]-() CREATE (a)-[:PW {w: r.w}]->(b)",
+        "MATCH (a:N {id: 11}), (b:N {id: 12}) MERGE (a)-[:PM]->(b) ON CREATE SET b.from = a.id",
         // Deleting the node of a lone match, as each row comes: with and without DETACH.
         "MATCH (n:Len) DELETE n",
         "MATCH (n:Zed) DETACH DELETE n",

@@ -70,6 +70,10 @@ pub struct Pipelined<'q> {
     ret: Option<&'q Projection>,
     /// The variables in scope after the last update (what `RETURN *` returns).
     scope: Vec<String>,
+    /// The variables of the reading clauses' rows the updates and the RETURN name (see
+    /// [`used_vars`]): the rest are not copied into the rows handed to the updates. `None`:
+    /// every one is.
+    used: Option<Vec<String>>,
 }
 
 /// Whether a WITH keeps or drops each row on its own (no aggregate, DISTINCT, ORDER BY, SKIP
@@ -247,6 +251,7 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
             return None;
         }
     }
+    let used = used_vars(&updates, ret).map(|v| v.into_iter().map(str::to_string).collect());
     Some(Pipelined {
         reading: SingleQuery {
             use_graph: q.first.use_graph.clone(),
@@ -255,7 +260,116 @@ pub fn streamable(q: &Query) -> Option<Pipelined<'_>> {
         updates,
         ret,
         scope: after,
+        used,
     })
+}
+
+/// The variables the updates and the RETURN after them name (in expressions, and as the
+/// nodes and relationships of their patterns): all a row handed to them needs of the
+/// reading clauses' variables. `None` when that is not known from the names: an expression
+/// reads a pattern or a subquery (whose variables are not expressions), a projection has a
+/// star, a pattern has a quantified group, or the update is a FOREACH or a WITH.
+fn used_vars<'q>(updates: &[Update<'q>], ret: Option<&'q Projection>) -> Option<Vec<&'q str>> {
+    fn expr<'q>(e: &'q Expr, out: &mut Vec<&'q str>) -> Option<()> {
+        if reads_graph(e) {
+            return None;
+        }
+        crate::semantic::walk(e, &mut |x| {
+            if let Expr::Variable(v) = x {
+                out.push(v);
+            }
+        });
+        Some(())
+    }
+    fn node<'q>(n: &'q NodePattern, out: &mut Vec<&'q str>) -> Option<()> {
+        out.extend(n.variable.as_deref());
+        for e in n.properties.iter().chain(n.predicate.as_deref()) {
+            expr(e, out)?;
+        }
+        Some(())
+    }
+    fn part<'q>(p: &'q crate::ast::PatternPart, out: &mut Vec<&'q str>) -> Option<()> {
+        out.extend(p.variable.as_deref());
+        let el = &p.element;
+        if el.predicate.is_some() || el.path_var.is_some() {
+            return None;
+        }
+        node(&el.start, out)?;
+        for (r, n) in &el.chain {
+            if r.group.is_some() {
+                return None;
+            }
+            out.extend(r.variable.as_deref());
+            for e in r.properties.iter().chain(r.predicate.as_deref()) {
+                expr(e, out)?;
+            }
+            node(n, out)?;
+        }
+        Some(())
+    }
+    fn set<'q>(items: &'q [SetItem], out: &mut Vec<&'q str>) -> Option<()> {
+        for it in items {
+            match it {
+                SetItem::Property { target, value, .. } => {
+                    expr(target, out)?;
+                    expr(value, out)?;
+                }
+                SetItem::Replace { variable, value } | SetItem::Merge { variable, value } => {
+                    out.push(variable);
+                    expr(value, out)?;
+                }
+                SetItem::Labels { variable, .. } => out.push(variable),
+            }
+        }
+        Some(())
+    }
+    let mut out = Vec::new();
+    for u in updates {
+        match u {
+            Update::Create(c) => {
+                for p in &c.pattern {
+                    part(p, &mut out)?;
+                }
+            }
+            Update::Merge(m) => {
+                part(&m.pattern, &mut out)?;
+                set(&m.on_create, &mut out)?;
+                set(&m.on_match, &mut out)?;
+            }
+            Update::Set(items) => set(items, &mut out)?,
+            Update::Remove(items) => {
+                for it in items.iter() {
+                    match it {
+                        RemoveItem::Property { target, .. } => expr(target, &mut out)?,
+                        RemoveItem::Labels { variable, .. } => out.push(variable),
+                    }
+                }
+            }
+            Update::Delete(d) => {
+                for e in &d.exprs {
+                    expr(e, &mut out)?;
+                }
+            }
+            Update::Foreach(_) | Update::With(..) => return None,
+        }
+    }
+    if let Some(p) = ret {
+        if p.star {
+            return None;
+        }
+        for e in p
+            .items
+            .iter()
+            .map(|i| &i.expr)
+            .chain(p.order_by.iter().map(|o| &o.expr))
+        {
+            expr(e, &mut out)?;
+        }
+        for e in [p.skip.as_ref(), p.limit.as_ref()].into_iter().flatten() {
+            expr(e, &mut out)?;
+        }
+    }
+    Some(out)
 }
 
 /// Whether `clauses` are one `MATCH` of one lone node pattern, `MATCH (n:L {...}) WHERE ...`,
@@ -784,6 +898,9 @@ impl Pipelined<'_> {
     /// (the caller runs the whole query on the runner then), else its result.
     pub fn run(&self, store: &mut StoreTx, env: &Env, source: &str) -> Option<Result<Ran>> {
         let mut reading = Reading::plan(&self.reading, source)?;
+        if let Some(used) = &self.used {
+            reading.keep_only(used);
+        }
         Some(self.update_each(&mut reading, store, env))
     }
 

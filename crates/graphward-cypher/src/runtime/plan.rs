@@ -2621,6 +2621,12 @@ impl Reading {
         })
     }
 
+    /// Leaves out of the rows [`Reading::next_row`] makes every variable but `names` (those
+    /// the caller reads of them), instead of copying each.
+    pub fn keep_only(&mut self, names: &[String]) {
+        self.scope.retain(|(n, _)| names.contains(n));
+    }
+
     /// The next row, as the variables in scope. The plan holds no borrow of `g` between
     /// calls, so the caller may write in between (what it writes must not be what the plan
     /// reads: `pipelined::streamable` checks that).
