@@ -225,3 +225,75 @@ fn a_transaction_that_wrote_reads_its_own_writes() {
         vec![vec![Value::Int(N), Value::Int(N * (N - 1) / 2)]]
     );
 }
+
+/// Aggregates of a property a parallel scan takes as each page's totals when its values are
+/// integers (no row made, `GraphRead::node_property_stats`) give what feeding every row
+/// gives: with floats, a string (the page read row by row then: the same type error), a
+/// property no node has, sums that overflow, negative values for min and max.
+#[test]
+fn page_totals_give_the_rows_answer() {
+    let e = loaded();
+    run(
+        &e,
+        "MATCH (n:P) WHERE n.x % 10000 = 5 SET n.f = n.x + 0.5, n.m = n.x \
+         WITH n WHERE n.x = 50005 SET n.s = 'text'",
+    )
+    .unwrap();
+    run(
+        &e,
+        "MATCH (n:P) SET n.neg = -n.x, n.big = 4611686018427387904 + n.x",
+    )
+    .unwrap();
+    let q = |prop: &str| {
+        format!(
+            "MATCH (n:P) RETURN count(*), count(n.{prop}), sum(n.{prop}), min(n.{prop}), \
+             max(n.{prop}), avg(n.{prop})"
+        )
+    };
+    // Mostly integers, a few floats: the pages with a float are read row by row.
+    let rows = same_on_one_thread(&e, &q("f"));
+    assert_eq!(rows[0][1], int(10));
+    let rows = same_on_one_thread(&e, &q("neg"));
+    assert_eq!(rows[0][3], int(-(N - 1)));
+    assert_eq!(rows[0][4], int(0));
+    let rows = same_on_one_thread(&e, &q("nokey"));
+    assert_eq!(
+        rows,
+        vec![vec![
+            int(N),
+            int(0),
+            int(0),
+            Value::Null,
+            Value::Null,
+            Value::Null
+        ]]
+    );
+    // Mixed with the integers of `m` on some pages: floats only where set.
+    let rows = same_on_one_thread(
+        &e,
+        "MATCH (n:P) RETURN count(n.m), sum(n.m), sum(n.x), min(n.m)",
+    );
+    assert_eq!(rows[0][0], int(10));
+    // A sum that overflows: floats then, added in another order than one thread adds them
+    // (equal to 1e-12 of each other), the rest the same.
+    let one = run(&e, &format!("PROFILE {}", q("big"))).unwrap();
+    let two = run(&e, &q("big")).unwrap();
+    for (a, b) in one[0].iter().zip(&two[0]) {
+        match (a, b) {
+            (Value::Float(a), Value::Float(b)) => {
+                assert!((a - b).abs() <= a.abs() * 1e-12, "{a} {b}")
+            }
+            _ => assert_eq!(a, b),
+        }
+    }
+    assert!(matches!(two[0][2], Value::Float(_)), "{two:?}");
+    // A string among the values: sum's type error, from the page read row by row.
+    let err = run(&e, "MATCH (n:P) RETURN sum(n.s)").unwrap_err();
+    let one = run(&e, "PROFILE MATCH (n:P) RETURN sum(n.s)").unwrap_err();
+    assert_eq!(err.code, one.code, "{err:?}");
+    // min and max of mixed types follow the rows (a string beside integers).
+    same_on_one_thread(
+        &e,
+        "MATCH (n:P) RETURN min(coalesce(n.s, n.x)), max(n.s), count(n.s)",
+    );
+}

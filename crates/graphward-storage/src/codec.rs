@@ -923,15 +923,85 @@ fn skip_value(r: &mut Reader<'_>, depth: u8) -> Result<()> {
 
 #[inline]
 fn find_in_props(r: &mut Reader<'_>, key: u32) -> Result<Option<Value>> {
+    if find_prop(r, key)? {
+        return decode_value(r).map(Some);
+    }
+    Ok(None)
+}
+
+/// Moves `r` (at a record's properties) to the value of property `key`; `false` when the
+/// record has none.
+#[inline]
+fn find_prop(r: &mut Reader<'_>, key: u32) -> Result<bool> {
     let n = r.len()?;
     for _ in 0..n {
         let k = r.varint_u32()?;
         if k == key {
-            return decode_value(r).map(Some);
+            return Ok(true);
         }
         skip_value(r, 0)?;
     }
-    Ok(None)
+    Ok(false)
+}
+
+/// A node record's property as an aggregate over integers sees it, without making a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntProp {
+    /// The record does not carry the label asked for.
+    Unlabelled,
+    /// It has no such property.
+    Null,
+    Int(i64),
+    /// A value of another type.
+    Other,
+}
+
+/// [`node_prop_if_labelled`] for a caller that only adds up integers: the integer in place,
+/// anything else only named ([`IntProp`]).
+#[inline]
+pub(crate) fn node_int_prop_if_labelled(
+    bytes: &[u8],
+    label: Option<u32>,
+    key: Option<u32>,
+) -> Result<IntProp> {
+    let mut r = Reader::new(bytes);
+    if !labels_hold(&mut r, label)? {
+        return Ok(IntProp::Unlabelled);
+    }
+    let Some(key) = key else {
+        return Ok(IntProp::Null);
+    };
+    if !find_prop(&mut r, key)? {
+        return Ok(IntProp::Null);
+    }
+    Ok(match r.buf.get(r.pos) {
+        Some(&T_VINT) => {
+            r.pos += 1;
+            IntProp::Int(unzigzag(r.varint()?))
+        }
+        Some(&T_INT) => {
+            r.pos += 1;
+            IntProp::Int(r.i64()?)
+        }
+        // Checked as a whole (a damaged value is an error here too).
+        _ => {
+            skip_value(&mut r, 0)?;
+            IntProp::Other
+        }
+    })
+}
+
+/// Reads a node record's labels (`r` at its start, left at its properties): whether it
+/// carries `label` (any record for `None`).
+#[inline]
+fn labels_hold(r: &mut Reader<'_>, label: Option<u32>) -> Result<bool> {
+    let n = r.len()?;
+    let mut has = label.is_none();
+    for _ in 0..n {
+        let l = r.varint_u32()?;
+        has |= Some(l) == label;
+    }
+    Ok(has)
 }
 
 /// The label ids of a node record, without decoding its properties.
@@ -961,13 +1031,7 @@ pub(crate) fn node_prop_if_labelled(
     key: Option<u32>,
 ) -> Result<Option<Option<Value>>> {
     let mut r = Reader::new(bytes);
-    let n = r.len()?;
-    let mut has = label.is_none();
-    for _ in 0..n {
-        let l = r.varint_u32()?;
-        has |= Some(l) == label;
-    }
-    if !has {
+    if !labels_hold(&mut r, label)? {
         return Ok(None);
     }
     match key {
@@ -1261,7 +1325,7 @@ pub(crate) fn label_chunk_of(node: u64) -> (u64, u16) {
 
 /// Runs every decoder of stored bytes over `bytes` (node and relationship records of both
 /// formats, relationship blocks, adjacency chunks, label chunks, schema records, property
-/// values, and the single-property reads): each must refuse malformed bytes with an error,
+/// values, and the single-property reads, integer ones too): each must refuse malformed bytes with an error,
 /// never panic or allocate past what the bytes describe. Returns how many accepted them (the
 /// fuzz target `storage_records` drives it; a damaged file reaches these decoders).
 pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
@@ -1285,6 +1349,7 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
         node_labels(bytes).is_ok(),
         node_prop(bytes, key as u32).is_ok(),
         node_prop_if_labelled(bytes, Some((key % 4) as u32), Some(key as u32)).is_ok(),
+        node_int_prop_if_labelled(bytes, Some((key % 4) as u32), Some(key as u32)).is_ok(),
         rel_prop(bytes, key as u32).is_ok(),
     ];
     results.iter().filter(|ok| **ok).count()
@@ -1351,6 +1416,35 @@ mod tests {
             let r = node_prop_if_labelled(&bytes[..cut], Some(300), Some(9));
             assert!(r.is_err(), "cut at {cut}: {r:?}");
         }
+        // The integer reading of the same: in place, or only named when not an integer.
+        for label in [None, Some(1), Some(4)] {
+            for key in [None, Some(2), Some(9), Some(3)] {
+                let got = node_int_prop_if_labelled(&bytes, label, key).unwrap();
+                let want = match node_prop_if_labelled(&bytes, label, key).unwrap() {
+                    None => IntProp::Unlabelled,
+                    Some(None) => IntProp::Null,
+                    Some(Some(Value::Int(i))) => IntProp::Int(i),
+                    Some(Some(_)) => IntProp::Other,
+                };
+                assert_eq!(got, want, "{label:?} {key:?}");
+            }
+        }
+        for cut in 0..bytes.len() {
+            let r = node_int_prop_if_labelled(&bytes[..cut], Some(300), Some(9));
+            assert!(r.is_err(), "cut at {cut}: {r:?}");
+        }
+        let mut big = Vec::new();
+        encode_node(
+            &mut big,
+            &NodeData {
+                labels: vec![1],
+                props: vec![(2, Value::Int(i64::MIN))],
+            },
+        );
+        assert_eq!(
+            node_int_prop_if_labelled(&big, Some(1), Some(2)).unwrap(),
+            IntProp::Int(i64::MIN)
+        );
     }
 
     /// `label_chunk_set` gives the bytes that decoding, changing and re-encoding give, through

@@ -101,6 +101,47 @@ use graphward_core::value::{Map, Value};
 use graphward_core::Result;
 
 pub mod codec;
+
+/// What a page of a label scan's property values adds up to as integers (see
+/// [`GraphRead::node_property_stats`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PropertyStats {
+    /// The items read (nodes of the label, none past `until`) and the last one's id.
+    pub rows: usize,
+    pub last: Option<NodeId>,
+    /// The items whose value is an integer: how many, their sum (`None` once it overflowed),
+    /// their sum as floats, the least and the greatest.
+    pub ints: u64,
+    pub int_sum: Option<i64>,
+    pub float_sum: f64,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    /// Whether an item's value was neither an integer nor missing.
+    pub other: bool,
+}
+
+impl PropertyStats {
+    /// Counts one item in.
+    #[inline]
+    pub fn add(&mut self, id: NodeId, v: codec::IntProp) {
+        self.rows += 1;
+        self.last = Some(id);
+        match v {
+            codec::IntProp::Int(i) => {
+                self.int_sum = match (self.ints, self.int_sum) {
+                    (0, _) => Some(i),
+                    (_, s) => s.and_then(|s| s.checked_add(i)),
+                };
+                self.ints += 1;
+                self.float_sum += i as f64;
+                self.min = Some(self.min.map_or(i, |m| m.min(i)));
+                self.max = Some(self.max.map_or(i, |m| m.max(i)));
+            }
+            codec::IntProp::Other => self.other = true,
+            codec::IntProp::Null | codec::IntProp::Unlabelled => {}
+        }
+    }
+}
 mod migrate;
 mod store;
 mod tables;
@@ -492,6 +533,35 @@ pub trait GraphRead {
             out.push((id, self.node_property(id, key)?));
         }
         Ok(out)
+    }
+    /// What the items of [`GraphRead::node_property_page`] (from after `after`, at most
+    /// `limit`, none past `until`) add up to as integers: for aggregates (`count`, `sum`,
+    /// `avg`, `min`, `max`) that need no row of a page, only its totals (no value is made).
+    /// A value that is neither an integer nor missing sets [`PropertyStats::other`]: the
+    /// caller reads that page item by item then.
+    fn node_property_stats(
+        &self,
+        label: Option<&str>,
+        key: &str,
+        after: Option<NodeId>,
+        until: NodeId,
+        limit: usize,
+    ) -> Result<PropertyStats> {
+        let mut st = PropertyStats::default();
+        for (id, v) in self.node_property_page(label, key, after, limit)? {
+            if id > until {
+                break;
+            }
+            st.add(
+                id,
+                match v {
+                    None | Some(Value::Null) => codec::IntProp::Null,
+                    Some(Value::Int(i)) => codec::IntProp::Int(i),
+                    Some(_) => codec::IntProp::Other,
+                },
+            );
+        }
+        Ok(st)
     }
     /// The smallest and the largest id a scan of `label`'s nodes (every node for `None`)
     /// may return, read without a scan: bounds of the ids, not ids it is sure to return

@@ -2254,6 +2254,34 @@ macro_rules! impl_graph_read {
                     self.src()?.prop_page(label, key, start, limit)
                 })
             }
+            fn node_property_stats(
+                &self,
+                label: Option<&str>,
+                key: &str,
+                after: Option<NodeId>,
+                until: NodeId,
+                limit: usize,
+            ) -> Result<crate::PropertyStats> {
+                no_panic("read", || {
+                    let start = match after {
+                        None => 0,
+                        Some(a) => match a.checked_add(1) {
+                            Some(s) => s,
+                            None => return Ok(crate::PropertyStats::default()),
+                        },
+                    };
+                    // `None`: no node has the property (every item counts, none has a value).
+                    let key = self.token_id(KIND_KEY, key)?;
+                    let label = match label {
+                        None => None,
+                        Some(l) => match self.token_id(KIND_LABEL, l)? {
+                            Some(lid) => Some(lid),
+                            None => return Ok(crate::PropertyStats::default()),
+                        },
+                    };
+                    self.src()?.prop_stats(label, key, start, until, limit)
+                })
+            }
         }
     };
 }

@@ -1261,36 +1261,91 @@ pub(crate) trait Src {
             return Ok(out);
         }
         if self.scans_node_table(label)? {
-            // The blocks read in place (no copy of a block), then the tail.
-            for e in self.tabs().nodes.range::<u64>(start..).map_err(st)? {
-                let (k, v) = e.map_err(st)?;
-                for r in codec::BlockReader::new(k.value(), v.value()) {
-                    let (id, rec) = r?;
-                    if id < start {
-                        continue;
-                    }
-                    if let Some(p) = codec::node_prop_if_labelled(rec, label, key)? {
-                        out.push((id, p));
-                        if out.len() >= limit {
-                            return Ok(out);
-                        }
-                    }
+            self.node_records_from(start, |id, rec| {
+                if let Some(p) = codec::node_prop_if_labelled(rec, label, key)? {
+                    out.push((id, p));
                 }
-            }
-            for e in self.tabs().node_tail.range::<u64>(start..).map_err(st)? {
-                let (k, v) = e.map_err(st)?;
-                if let Some(p) = codec::node_prop_if_labelled(v.value(), label, key)? {
-                    out.push((k.value(), p));
-                    if out.len() >= limit {
-                        break;
-                    }
-                }
-            }
+                Ok(out.len() < limit)
+            })?;
         } else {
             push_at_most(&mut out, self.prop_scan_from(label, key, start)?, limit)?;
         }
         Ok(out)
     }
+    /// [`crate::GraphRead::node_property_stats`] of the property `key`: the dense case read
+    /// in place as [`Src::prop_page`] reads it, the integers added up without a value made.
+    fn prop_stats(
+        &self,
+        label: Option<u32>,
+        key: Option<u32>,
+        start: u64,
+        until: u64,
+        limit: usize,
+    ) -> Result<crate::PropertyStats> {
+        let mut stats = crate::PropertyStats::default();
+        if limit == 0 {
+            return Ok(stats);
+        }
+        if self.scans_node_table(label)? {
+            self.node_records_from(start, |id, rec| {
+                if id > until {
+                    return Ok(false);
+                }
+                match codec::node_int_prop_if_labelled(rec, label, key)? {
+                    codec::IntProp::Unlabelled => {}
+                    v => stats.add(id, v),
+                }
+                Ok(stats.rows < limit)
+            })?;
+            return Ok(stats);
+        }
+        for item in self.prop_scan_from(label, key, start)? {
+            let (id, v) = item?;
+            if id > until {
+                break;
+            }
+            stats.add(
+                id,
+                match v {
+                    None | Some(Value::Null) => codec::IntProp::Null,
+                    Some(Value::Int(i)) => codec::IntProp::Int(i),
+                    Some(_) => codec::IntProp::Other,
+                },
+            );
+            if stats.rows >= limit {
+                break;
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Hands `f` each node record from id `start` on, ascending, until it returns `false`:
+    /// the blocks read in place (no copy of a block, no iterator object between the cursor
+    /// and `f`), then the tail.
+    #[inline]
+    fn node_records_from(
+        &self,
+        start: u64,
+        mut f: impl FnMut(u64, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        for e in self.tabs().nodes.range::<u64>(start..).map_err(st)? {
+            let (k, v) = e.map_err(st)?;
+            for r in codec::BlockReader::new(k.value(), v.value()) {
+                let (id, rec) = r?;
+                if id >= start && !f(id, rec)? {
+                    return Ok(());
+                }
+            }
+        }
+        for e in self.tabs().node_tail.range::<u64>(start..).map_err(st)? {
+            let (k, v) = e.map_err(st)?;
+            if !f(k.value(), v.value())? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends the edges of `node` in one stored direction, for the given type ids (`None` = any).
     fn expand_dir(
         &self,

@@ -241,6 +241,9 @@ fn corrupt_node_block_is_an_error() {
     assert!(r.all_nodes().is_err());
     assert!(r.node_property_page(Some("L"), "k", None, 10).is_err());
     assert!(r.node_property_page(None, "k", None, 2000).is_err());
+    assert!(r
+        .node_property_stats(Some("L"), "k", None, u64::MAX, 2000)
+        .is_err());
     let scan: std::result::Result<Vec<_>, _> =
         r.node_property_scan(Some("L"), "k").unwrap().collect();
     assert_eq!(scan.unwrap_err().code, ErrorCode::Internal);

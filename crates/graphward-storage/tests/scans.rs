@@ -176,3 +176,92 @@ fn scans_stop_when_the_caller_stops() {
     assert_eq!(r.label_count("Even").unwrap(), 1000);
     assert_eq!(r.node_count().unwrap(), 2000);
 }
+
+/// `node_property_stats` (a page's totals as integers, read in place from the node blocks)
+/// gives what adding up `node_property_page`'s items gives, for dense and sparse labels,
+/// every node, integer, string and missing properties, pages that start anywhere, stop at
+/// `until` or at `limit`, in read and write transactions, with gaps left by deletes.
+#[test]
+fn property_stats_add_up_the_page() {
+    fn reference(
+        g: &dyn GraphRead,
+        label: Option<&str>,
+        key: &str,
+        after: Option<NodeId>,
+        until: NodeId,
+        limit: usize,
+    ) -> PropertyStats {
+        let mut st = PropertyStats::default();
+        for (id, v) in g.node_property_page(label, key, after, limit).unwrap() {
+            if id > until {
+                break;
+            }
+            st.add(
+                id,
+                match v {
+                    None | Some(Value::Null) => codec::IntProp::Null,
+                    Some(Value::Int(i)) => codec::IntProp::Int(i),
+                    Some(_) => codec::IntProp::Other,
+                },
+            );
+        }
+        st
+    }
+    fn check(g: &dyn GraphRead, ids: &[NodeId]) {
+        let (first, last) = (ids[0], *ids.last().unwrap());
+        for label in [
+            None,
+            Some("Even"),
+            Some("Sparse"),
+            Some("Most"),
+            Some("Nothing"),
+        ] {
+            for key in ["id", "name", "nokey"] {
+                for after in [
+                    None,
+                    Some(first),
+                    Some(first + 7),
+                    Some(last - 3),
+                    Some(last),
+                ] {
+                    for until in [first + 40, last - 1, last, u64::MAX] {
+                        for limit in [0, 1, 5, 64, 1000] {
+                            let got = g
+                                .node_property_stats(label, key, after, until, limit)
+                                .unwrap();
+                            let want = reference(g, label, key, after, until, limit);
+                            assert_eq!(
+                                got, want,
+                                "{label:?} {key} after {after:?} until {until} limit {limit}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let st = Storage::open_in_memory().unwrap();
+    st.create_database("g").unwrap();
+    let db = st.database("g").unwrap();
+    let mut w = db.begin_write().unwrap();
+    let ids = build(&mut w, 700);
+    check(&w, &ids);
+    w.commit().unwrap();
+    check(&db.begin_read().unwrap(), &ids);
+    let mut w = db.begin_write().unwrap();
+    for &id in ids.iter().step_by(9) {
+        for e in w.expand(id, ExpandDir::Both, &[]).unwrap() {
+            let _ = w.delete_relationship(e.rel);
+        }
+        w.delete_node(id).unwrap();
+    }
+    w.set_node_property(ids[4], "id", Value::Float(1.5))
+        .unwrap();
+    w.set_node_property(ids[6], "id", Value::Int(i64::MAX))
+        .unwrap();
+    w.set_node_property(ids[8], "id", Value::Int(i64::MAX))
+        .unwrap();
+    check(&w, &ids);
+    w.commit().unwrap();
+    check(&db.begin_read().unwrap(), &ids);
+}

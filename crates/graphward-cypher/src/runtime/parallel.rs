@@ -15,6 +15,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use graphward_core::memory::Reservation;
 use graphward_core::value::Value;
 use graphward_core::{Error, Result};
 use graphward_storage::{GraphRead, NodeId};
@@ -114,6 +115,89 @@ where
     I: Fn() -> T + Sync,
     F: Fn(&mut C, &mut T, Page) -> Result<()> + Sync,
 {
+    scan_with(
+        scan,
+        helper,
+        worker,
+        init,
+        |shared, morsel, held, cx, state| read_morsel(shared, morsel, held, cx, state, &fold),
+    )
+}
+
+/// [`scan`] for a fold that takes a page's totals ([`GraphRead::node_property_stats`]) as
+/// well as its rows: `absorb` is offered each page's totals of `key` (no row or value made)
+/// and, when it declines (`false`: a value that is not an integer, an aggregate that needs
+/// the rows), the page is read again and its rows handed to `fold`.
+pub(crate) fn scan_stats<C, T, W, I, A, F>(
+    scan: &Scan<'_>,
+    key: &str,
+    helper: Helper,
+    worker: W,
+    init: I,
+    absorb: A,
+    fold: F,
+) -> Result<(Vec<T>, u64)>
+where
+    T: Send,
+    W: Fn() -> C + Sync,
+    I: Fn() -> T + Sync,
+    A: Fn(&mut T, &graphward_storage::PropertyStats) -> bool + Sync,
+    F: Fn(&mut C, &mut T, Page) -> Result<()> + Sync,
+{
+    scan_with(
+        scan,
+        helper,
+        worker,
+        init,
+        |shared, morsel, held, cx, state| {
+            let scan = shared.scan;
+            let (lo, hi) = morsel_ids(shared, morsel);
+            let mut after = lo.checked_sub(1);
+            let mut rows = 0u64;
+            loop {
+                scan.env.check()?;
+                if shared.failed.load(Ordering::Acquire) {
+                    return Ok(rows);
+                }
+                let left = (hi - after.map_or(lo, |a| a + 1)).saturating_add(1);
+                let limit = usize::try_from(left).unwrap_or(PAGE).min(PAGE);
+                let st = scan
+                    .g
+                    .node_property_stats(scan.label, key, after, hi, limit)?;
+                if !absorb(state, &st) {
+                    // This page item by item (the same items: ids after `after`, at most `limit`,
+                    // none past `hi`).
+                    let mut page =
+                        super::plan::read_page(scan.g, scan.label, Some(key), after, limit)?;
+                    page.truncate(page.partition_point(|(id, _)| *id <= hi));
+                    held.resize(super::plan::page_bytes(&page))?;
+                    fold(cx, state, page)?;
+                }
+                rows += st.rows as u64;
+                match st.last {
+                    // A page cut short (by `hi` or the end) is the morsel's last.
+                    Some(id) if st.rows == limit && id < hi => after = Some(id),
+                    _ => return Ok(rows),
+                }
+            }
+        },
+    )
+}
+
+/// Runs the scan, each morsel read by `read` (see [`scan`]).
+fn scan_with<C, T, W, I, R>(
+    scan: &Scan<'_>,
+    helper: Helper,
+    worker: W,
+    init: I,
+    read: R,
+) -> Result<(Vec<T>, u64)>
+where
+    T: Send,
+    W: Fn() -> C + Sync,
+    I: Fn() -> T + Sync,
+    R: Fn(&Shared<'_, T>, u64, &mut Reservation, &mut C, &mut T) -> Result<u64> + Sync,
+{
     let span = scan.last.saturating_sub(scan.first).saturating_add(1);
     let size = (span / MORSELS).max(MIN_MORSEL);
     let shared = Shared {
@@ -125,7 +209,7 @@ where
         error: Mutex::new(None),
         done: Mutex::new(Vec::new()),
     };
-    let work = || run(&shared, &worker, &init, &fold);
+    let work = || run(&shared, &worker, &init, &read);
     let helped = std::thread::scope(|s| {
         let spawned = std::thread::Builder::new()
             .name("graphward-scan".into())
@@ -155,11 +239,11 @@ where
 }
 
 /// One thread's part: morsels taken in turn until none is left or a thread failed.
-fn run<C, T, W, I, F>(shared: &Shared<'_, T>, worker: &W, init: &I, fold: &F)
+fn run<C, T, W, I, R>(shared: &Shared<'_, T>, worker: &W, init: &I, read: &R)
 where
     W: Fn() -> C,
     I: Fn() -> T,
-    F: Fn(&mut C, &mut T, Page) -> Result<()>,
+    R: Fn(&Shared<'_, T>, u64, &mut Reservation, &mut C, &mut T) -> Result<u64>,
 {
     let mut cx = worker();
     let mut held = shared.scan.env.mem.reservation();
@@ -169,7 +253,7 @@ where
             break;
         }
         let mut state = init();
-        match read_morsel(shared, morsel, &mut held, &mut cx, &mut state, fold) {
+        match read(shared, morsel, &mut held, &mut cx, &mut state) {
             Ok(rows) => {
                 if let Ok(mut d) = shared.done.lock() {
                     d.push(Done {
@@ -191,11 +275,20 @@ where
     held.free();
 }
 
+/// The ids of morsel `morsel`: `lo..=hi`.
+fn morsel_ids<T>(shared: &Shared<'_, T>, morsel: u64) -> (NodeId, NodeId) {
+    let lo = shared
+        .scan
+        .first
+        .saturating_add(morsel.saturating_mul(shared.size));
+    (lo, lo.saturating_add(shared.size - 1).min(shared.scan.last))
+}
+
 /// Folds the rows of morsel `morsel` (ids `lo..=hi`) into `state`; the rows read.
 fn read_morsel<C, T, F>(
     shared: &Shared<'_, T>,
     morsel: u64,
-    held: &mut graphward_core::memory::Reservation,
+    held: &mut Reservation,
     cx: &mut C,
     state: &mut T,
     fold: &F,
@@ -204,10 +297,7 @@ where
     F: Fn(&mut C, &mut T, Page) -> Result<()>,
 {
     let scan = shared.scan;
-    let lo = scan
-        .first
-        .saturating_add(morsel.saturating_mul(shared.size));
-    let hi = lo.saturating_add(shared.size - 1).min(scan.last);
+    let (lo, hi) = morsel_ids(shared, morsel);
     let mut after = lo.checked_sub(1);
     let mut rows = 0u64;
     loop {

@@ -1094,13 +1094,25 @@ impl Node {
             first,
             last,
         };
-        let (parts, rows) = super::parallel::scan(
-            &scan,
-            helper,
-            || (),
-            || partial.clone(),
-            |_, p, page| p.feed_rows(&args, page),
-        )?;
+        let (parts, rows) = match s.key.as_deref().filter(|_| partial.takes_stats(&args)) {
+            // Each page's totals when its values are integers (no row made), else its rows.
+            Some(key) => super::parallel::scan_stats(
+                &scan,
+                key,
+                helper,
+                || (),
+                || partial.clone(),
+                |p, st| p.absorb_stats(&args, st),
+                |_, p, page| p.feed_rows(&args, page),
+            )?,
+            None => super::parallel::scan(
+                &scan,
+                helper,
+                || (),
+                || partial.clone(),
+                |_, p, page| p.feed_rows(&args, page),
+            )?,
+        };
         agg.merge(parts)?;
         s.done = true;
         s.after = Some(last);

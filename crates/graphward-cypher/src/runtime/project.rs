@@ -396,6 +396,40 @@ pub(crate) struct Partial {
 }
 
 impl Partial {
+    /// A page of a scan given as its totals ([`graphward_storage::PropertyStats`], none of
+    /// its values other than integers or missing): what feeding its rows one by one gives,
+    /// each aggregate taking them as `args` says. `false` (nothing taken) for an aggregate
+    /// that needs the rows.
+    pub(crate) fn absorb_stats(
+        &mut self,
+        args: &[PageArg],
+        st: &graphward_storage::PropertyStats,
+    ) -> bool {
+        if st.other || !self.takes_stats(args) {
+            return false;
+        }
+        for (acc, arg) in self.accs.iter_mut().zip(args) {
+            match arg {
+                PageArg::Count => acc.count += st.rows as i64,
+                PageArg::Prop => acc.add_stats(st),
+            }
+        }
+        true
+    }
+
+    /// Whether every aggregate can take a page's totals ([`Partial::absorb_stats`]): a
+    /// count of rows, or a count, sum, average, min or max (not DISTINCT) of the property.
+    pub(crate) fn takes_stats(&self, args: &[PageArg]) -> bool {
+        self.accs.iter().zip(args).all(|(acc, arg)| {
+            matches!(arg, PageArg::Count)
+                || (!acc.distinct
+                    && matches!(
+                        acc.func,
+                        Func::Count | Func::Sum | Func::Avg | Func::Min | Func::Max
+                    ))
+        })
+    }
+
     /// Rows of a scan's page (in any order), each aggregate taking them as `args` says
     /// ([`Aggregator::page_args`]).
     pub(crate) fn feed_rows(
@@ -1265,6 +1299,39 @@ impl Acc {
                 Ok(())
             }
             v => self.feed_any(v, second),
+        }
+    }
+
+    /// The integers a page's totals count (what [`Acc::feed`] of each gives a count, a
+    /// sum, an average, a min or a max; nulls are skipped).
+    fn add_stats(&mut self, st: &graphward_storage::PropertyStats) {
+        if st.ints == 0 {
+            return;
+        }
+        match self.func {
+            Func::Count => self.count += st.ints as i64,
+            Func::Sum | Func::Avg => {
+                self.sum_f += st.float_sum;
+                self.sum_i = match st.int_sum {
+                    Some(p) => self.sum_i.and_then(|s| s.checked_add(p)),
+                    None => None,
+                };
+                if self.sum_i.is_none() {
+                    self.overflow = true;
+                }
+                self.count += st.ints as i64;
+            }
+            Func::Min => {
+                if let Some(m) = st.min {
+                    self.offer_best(Value::Int(m));
+                }
+            }
+            Func::Max => {
+                if let Some(m) = st.max {
+                    self.offer_best(Value::Int(m));
+                }
+            }
+            _ => {}
         }
     }
 
