@@ -10,7 +10,8 @@
 //! reads (PROFILE), since only a read snapshot may be read by two threads at once
 //! (`GraphRead::shared`). Each helper reads with the query's own limits: the cancel flag and
 //! the time limit are checked before every page, the page it holds is charged to the
-//! query's memory account, and the first error stops every thread.
+//! query's memory account, and the first error stops every thread. An aggregate that needs
+//! only a page's totals reads none of its rows ([`scan_stats`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
