@@ -121,6 +121,18 @@ pub struct PropertyStats {
 }
 
 impl PropertyStats {
+    /// Counts one item in, with its value (`None`: it has no such property).
+    pub fn add_value(&mut self, id: NodeId, v: Option<&Value>) {
+        self.add(
+            id,
+            match v {
+                None | Some(Value::Null) => codec::IntProp::Null,
+                Some(Value::Int(i)) => codec::IntProp::Int(*i),
+                Some(_) => codec::IntProp::Other,
+            },
+        );
+    }
+
     /// Counts one item in.
     #[inline]
     pub fn add(&mut self, id: NodeId, v: codec::IntProp) {
@@ -552,14 +564,7 @@ pub trait GraphRead {
             if id > until {
                 break;
             }
-            st.add(
-                id,
-                match v {
-                    None | Some(Value::Null) => codec::IntProp::Null,
-                    Some(Value::Int(i)) => codec::IntProp::Int(i),
-                    Some(_) => codec::IntProp::Other,
-                },
-            );
+            st.add_value(id, v.as_ref());
         }
         Ok(st)
     }

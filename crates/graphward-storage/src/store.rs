@@ -2236,20 +2236,8 @@ macro_rules! impl_graph_read {
                 limit: usize,
             ) -> Result<Vec<(NodeId, Option<Value>)>> {
                 no_panic("read", || {
-                    let start = match after {
-                        None => 0,
-                        Some(a) => match a.checked_add(1) {
-                            Some(s) => s,
-                            None => return Ok(Vec::new()),
-                        },
-                    };
-                    let key = self.token_id(KIND_KEY, key)?;
-                    let label = match label {
-                        None => None,
-                        Some(l) => match self.token_id(KIND_LABEL, l)? {
-                            Some(lid) => Some(lid),
-                            None => return Ok(Vec::new()),
-                        },
+                    let Some((label, key, start)) = scan_page_at(self, label, key, after)? else {
+                        return Ok(Vec::new());
                     };
                     self.src()?.prop_page(label, key, start, limit)
                 })
@@ -2263,27 +2251,42 @@ macro_rules! impl_graph_read {
                 limit: usize,
             ) -> Result<crate::PropertyStats> {
                 no_panic("read", || {
-                    let start = match after {
-                        None => 0,
-                        Some(a) => match a.checked_add(1) {
-                            Some(s) => s,
-                            None => return Ok(crate::PropertyStats::default()),
-                        },
-                    };
-                    // `None`: no node has the property (every item counts, none has a value).
-                    let key = self.token_id(KIND_KEY, key)?;
-                    let label = match label {
-                        None => None,
-                        Some(l) => match self.token_id(KIND_LABEL, l)? {
-                            Some(lid) => Some(lid),
-                            None => return Ok(crate::PropertyStats::default()),
-                        },
+                    let Some((label, key, start)) = scan_page_at(self, label, key, after)? else {
+                        return Ok(crate::PropertyStats::default());
                     };
                     self.src()?.prop_stats(label, key, start, until, limit)
                 })
             }
         }
     };
+}
+
+/// Where a page of a scan of `label`'s nodes (every node for `None`) reading property `key`
+/// starts (the id after `after`), with the label's and the key's token ids (the key's `None`
+/// when no node has it: every item counts, none has a value); `None` when the page is empty
+/// (no id after `after`, or a label no node carries).
+#[allow(clippy::type_complexity)]
+fn scan_page_at<C: Ctx>(
+    c: &C,
+    label: Option<&str>,
+    key: &str,
+    after: Option<NodeId>,
+) -> Result<Option<(Option<u32>, Option<u32>, u64)>> {
+    let start = match after {
+        None => 0,
+        Some(a) => match a.checked_add(1) {
+            Some(s) => s,
+            None => return Ok(None),
+        },
+    };
+    let label = match label {
+        None => None,
+        Some(l) => match c.token_id(KIND_LABEL, l)? {
+            Some(lid) => Some(lid),
+            None => return Ok(None),
+        },
+    };
+    Ok(Some((label, c.token_id(KIND_KEY, key)?, start)))
 }
 
 /// An iterator whose every step runs under [`no_panic`]; it ends after the first error.

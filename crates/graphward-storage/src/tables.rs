@@ -1304,14 +1304,7 @@ pub(crate) trait Src {
             if id > until {
                 break;
             }
-            stats.add(
-                id,
-                match v {
-                    None | Some(Value::Null) => codec::IntProp::Null,
-                    Some(Value::Int(i)) => codec::IntProp::Int(i),
-                    Some(_) => codec::IntProp::Other,
-                },
-            );
+            stats.add_value(id, v.as_ref());
             if stats.rows >= limit {
                 break;
             }

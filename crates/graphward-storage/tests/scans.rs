@@ -196,14 +196,7 @@ fn property_stats_add_up_the_page() {
             if id > until {
                 break;
             }
-            st.add(
-                id,
-                match v {
-                    None | Some(Value::Null) => codec::IntProp::Null,
-                    Some(Value::Int(i)) => codec::IntProp::Int(i),
-                    Some(_) => codec::IntProp::Other,
-                },
-            );
+            st.add_value(id, v.as_ref());
         }
         st
     }

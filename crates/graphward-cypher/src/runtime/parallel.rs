@@ -152,35 +152,19 @@ where
         init,
         |shared, morsel, held, cx, state| {
             let scan = shared.scan;
-            let (lo, hi) = morsel_ids(shared, morsel);
-            let mut after = lo.checked_sub(1);
-            let mut rows = 0u64;
-            loop {
-                scan.env.check()?;
-                if shared.failed.load(Ordering::Acquire) {
-                    return Ok(rows);
-                }
-                let left = (hi - after.map_or(lo, |a| a + 1)).saturating_add(1);
-                let limit = usize::try_from(left).unwrap_or(PAGE).min(PAGE);
+            morsel_pages(shared, morsel, |after, hi, limit| {
                 let st = scan
                     .g
                     .node_property_stats(scan.label, key, after, hi, limit)?;
                 if !absorb(state, &st) {
-                    // This page item by item (the same items: ids after `after`, at most `limit`,
-                    // none past `hi`).
-                    let mut page =
-                        super::plan::read_page(scan.g, scan.label, Some(key), after, limit)?;
-                    page.truncate(page.partition_point(|(id, _)| *id <= hi));
+                    // This page item by item (the same items: ids after `after`, at most
+                    // `limit`, none past `hi`).
+                    let (page, _) = read_page_within(scan, Some(key), after, hi, limit)?;
                     held.resize(super::plan::page_bytes(&page))?;
                     fold(cx, state, page)?;
                 }
-                rows += st.rows as u64;
-                match st.last {
-                    // A page cut short (by `hi` or the end) is the morsel's last.
-                    Some(id) if st.rows == limit && id < hi => after = Some(id),
-                    _ => return Ok(rows),
-                }
-            }
+                Ok((st.rows, st.last, st.rows == limit))
+            })
         },
     )
 }
@@ -298,29 +282,57 @@ where
     F: Fn(&mut C, &mut T, Page) -> Result<()>,
 {
     let scan = shared.scan;
+    morsel_pages(shared, morsel, |after, hi, limit| {
+        let (page, full) = read_page_within(scan, scan.key, after, hi, limit)?;
+        let (n, last) = (page.len(), page.last().map(|(id, _)| *id));
+        held.resize(super::plan::page_bytes(&page))?;
+        fold(cx, state, page)?;
+        Ok((n, last, full))
+    })
+}
+
+/// Reads morsel `morsel` a page at a time: `page(after, hi, limit)` takes the next page (at
+/// most `limit` items with ids after `after`, none past `hi`) and says how many items it
+/// took, the last one's id, and whether the morsel may go on past it (the page was full and
+/// did not reach past `hi`). The limits are checked before every page; the items taken.
+fn morsel_pages<T>(
+    shared: &Shared<'_, T>,
+    morsel: u64,
+    mut page: impl FnMut(Option<NodeId>, NodeId, usize) -> Result<(usize, Option<NodeId>, bool)>,
+) -> Result<u64> {
     let (lo, hi) = morsel_ids(shared, morsel);
     let mut after = lo.checked_sub(1);
     let mut rows = 0u64;
     loop {
-        scan.env.check()?;
+        shared.scan.env.check()?;
         if shared.failed.load(Ordering::Acquire) {
             return Ok(rows);
         }
         // No more ids than the morsel has left: a dense scan reads hardly past its end.
         let left = (hi - after.map_or(lo, |a| a + 1)).saturating_add(1);
         let limit = usize::try_from(left).unwrap_or(PAGE).min(PAGE);
-        let mut page: Page = super::plan::read_page(scan.g, scan.label, scan.key, after, limit)?;
-        let full = page.len() == limit;
-        let next = page.last().map(|(id, _)| *id);
-        let inside = page.partition_point(|(id, _)| *id <= hi);
-        let past = inside < page.len();
-        page.truncate(inside);
-        held.resize(super::plan::page_bytes(&page))?;
-        rows += page.len() as u64;
-        fold(cx, state, page)?;
-        match next {
-            Some(id) if full && !past && id < hi => after = Some(id),
+        let (n, last, more) = page(after, hi, limit)?;
+        rows += n as u64;
+        match last {
+            Some(id) if more && id < hi => after = Some(id),
             _ => return Ok(rows),
         }
     }
+}
+
+/// The page of `scan` after `after` (at most `limit` items, the property `key` with each)
+/// without the items past `hi`; whether it was full and reached no item past `hi`.
+fn read_page_within(
+    scan: &Scan<'_>,
+    key: Option<&str>,
+    after: Option<NodeId>,
+    hi: NodeId,
+    limit: usize,
+) -> Result<(Page, bool)> {
+    let mut page: Page = super::plan::read_page(scan.g, scan.label, key, after, limit)?;
+    let full = page.len() == limit;
+    let inside = page.partition_point(|(id, _)| *id <= hi);
+    let past = inside < page.len();
+    page.truncate(inside);
+    Ok((page, full && !past))
 }
