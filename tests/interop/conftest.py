@@ -108,30 +108,10 @@ def server():
             srv.stop()
 
 
-@pytest.fixture(scope="module")
-def make_server_module():
-    """Factory for servers shared by one test module (custom flags, an address-space cap)."""
+def _server_factory():
+    """Starts servers (custom flags, a data directory of their own unless given, an
+    address-space cap) and stops them all, with their directories, when the generator ends."""
     started, dirs = [], []
-
-    def _make(extra_args=(), address_space=None):
-        td = tempfile.TemporaryDirectory(prefix="graphward-test-")
-        dirs.append(td)
-        s = Server(td.name, extra_args, address_space=address_space).start()
-        started.append(s)
-        return s
-
-    yield _make
-    for s in started:
-        s.stop()
-    for td in dirs:
-        td.cleanup()
-
-
-@pytest.fixture
-def make_server():
-    """Factory for tests that need their own server (custom flags, restarts)."""
-    started = []
-    dirs = []
 
     def _make(extra_args=(), data_dir=None, env=None, address_space=None):
         if data_dir is None:
@@ -147,3 +127,15 @@ def make_server():
         s.stop()
     for td in dirs:
         td.cleanup()
+
+
+@pytest.fixture(scope="module")
+def make_server_module():
+    """Factory for servers shared by one test module (custom flags, an address-space cap)."""
+    yield from _server_factory()
+
+
+@pytest.fixture
+def make_server():
+    """Factory for tests that need their own server (custom flags, restarts)."""
+    yield from _server_factory()

@@ -142,7 +142,7 @@ where
     T: Send,
     W: Fn() -> C + Sync,
     I: Fn() -> T + Sync,
-    A: Fn(&mut T, &graphward_storage::PropertyStats) -> bool + Sync,
+    A: Fn(&mut T, &graphward_storage::PropertyStats) -> Result<bool> + Sync,
     F: Fn(&mut C, &mut T, Page) -> Result<()> + Sync,
 {
     scan_with(
@@ -156,7 +156,7 @@ where
                 let st = scan
                     .g
                     .node_property_stats(scan.label, key, after, hi, limit)?;
-                if !absorb(state, &st) {
+                if !absorb(state, &st)? {
                     // This page item by item (the same items: ids after `after`, at most
                     // `limit`, none past `hi`).
                     let (page, _) = read_page_within(scan, Some(key), after, hi, limit)?;

@@ -404,17 +404,17 @@ impl Partial {
         &mut self,
         args: &[PageArg],
         st: &graphward_storage::PropertyStats,
-    ) -> bool {
+    ) -> Result<bool> {
         if st.other || !self.takes_stats(args) {
-            return false;
+            return Ok(false);
         }
         for (acc, arg) in self.accs.iter_mut().zip(args) {
             match arg {
                 PageArg::Count => acc.count += st.rows as i64,
-                PageArg::Prop => acc.add_stats(st),
+                PageArg::Prop => acc.add_stats(st)?,
             }
         }
-        true
+        Ok(true)
     }
 
     /// Whether every aggregate can take a page's totals ([`Partial::absorb_stats`]): a
@@ -1303,36 +1303,23 @@ impl Acc {
     }
 
     /// The integers a page's totals count (what [`Acc::feed`] of each gives a count, a
-    /// sum, an average, a min or a max; nulls are skipped).
-    fn add_stats(&mut self, st: &graphward_storage::PropertyStats) {
+    /// sum, an average, a min or a max; nulls are skipped): the accumulator that feeding
+    /// them alone would give, merged as a later part ([`Acc::merge`]).
+    fn add_stats(&mut self, st: &graphward_storage::PropertyStats) -> Result<()> {
         if st.ints == 0 {
-            return;
+            return Ok(());
         }
-        match self.func {
-            Func::Count => self.count += st.ints as i64,
-            Func::Sum | Func::Avg => {
-                self.sum_f += st.float_sum;
-                self.sum_i = match st.int_sum {
-                    Some(p) => self.sum_i.and_then(|s| s.checked_add(p)),
-                    None => None,
-                };
-                if self.sum_i.is_none() {
-                    self.overflow = true;
-                }
-                self.count += st.ints as i64;
-            }
-            Func::Min => {
-                if let Some(m) = st.min {
-                    self.offer_best(Value::Int(m));
-                }
-            }
-            Func::Max => {
-                if let Some(m) = st.max {
-                    self.offer_best(Value::Int(m));
-                }
-            }
-            _ => {}
-        }
+        let mut page = self.blank();
+        page.count = st.ints as i64;
+        page.sum_i = st.int_sum;
+        page.sum_f = st.float_sum;
+        page.overflow = st.int_sum.is_none();
+        page.best = match self.func {
+            Func::Min => st.min.map(Value::Int),
+            Func::Max => st.max.map(Value::Int),
+            _ => None,
+        };
+        self.merge(page)
     }
 
     fn add_int(&mut self, i: i64) {
