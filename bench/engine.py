@@ -458,7 +458,7 @@ def main():
     ap.add_argument("--rels", type=int)
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--queries", type=int)
-    ap.add_argument("--scan-runs", type=int, default=3)
+    ap.add_argument("--scan-runs", type=int, default=9)
     ap.add_argument("--only", default=",".join(SYSTEMS), help="comma-separated systems")
     ap.add_argument("--out", help="output directory (default: a new one under /tmp)")
     ap.add_argument("--table-only", action="store_true",

@@ -108,6 +108,7 @@ impl<'a> Reader<'a> {
         }
         self.varint_long()
     }
+    /// The checked varint, naming the damage when it is truncated or too long.
     #[inline(never)]
     fn varint_long(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
@@ -324,6 +325,46 @@ fn zigzag(i: i64) -> u64 {
 
 fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// The hot loops' varint: the one at `*pos` of `buf`, `pos` moved past it. Up to three bytes
+/// (ids and integers below 2^21) are read in line; `None` when it is truncated or too long,
+/// `pos` then unmoved, for a checked [`Reader`] to name the damage.
+#[inline(always)]
+fn varint_at(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut p = *pos;
+    let mut v = 0u64;
+    for shift in [0, 7, 14] {
+        let b = *buf.get(p)?;
+        p += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            *pos = p;
+            return Some(v);
+        }
+    }
+    varint_at_long(buf, pos)
+}
+
+#[inline(never)]
+fn varint_at_long(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut r = Reader { buf, pos: *pos };
+    let v = r.varint_long().ok()?;
+    *pos = r.pos;
+    Some(v)
+}
+
+/// [`varint_at`] for a count of elements that each take at least one byte: `None` past the
+/// bytes left too.
+#[inline(always)]
+fn len_at(buf: &[u8], pos: &mut usize) -> Option<usize> {
+    let p = *pos;
+    let n = varint_at(buf, pos)?;
+    if n > buf.len().saturating_sub(*pos) as u64 {
+        *pos = p;
+        return None;
+    }
+    Some(n as usize)
 }
 
 fn norm_f64(f: f64, normalize: bool) -> f64 {
@@ -714,8 +755,40 @@ impl<'a> BlockReader<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(&mut self) -> Result<Option<(u64, &'a [u8])>> {
+        match self.step_fast() {
+            Some(e) => Ok(e),
+            None => self.step_checked(),
+        }
+    }
+
+    /// [`Self::step`] in registers: `None` (nothing moved) for anything
+    /// [`Self::step_checked`] would refuse, which then names it.
+    #[inline(always)]
+    fn step_fast(&mut self) -> Option<Option<(u64, &'a [u8])>> {
+        let buf = self.r.buf;
+        let mut p = self.r.pos;
+        if p >= buf.len() {
+            return (self.prev == Some(self.key)).then_some(None);
+        }
+        let d = varint_at(buf, &mut p)?;
+        let id = match self.prev {
+            None => d,
+            Some(prev) => prev.checked_add(d).filter(|id| *id > prev)?,
+        };
+        if id > self.key {
+            return None;
+        }
+        let n = len_at(buf, &mut p)?;
+        let rec = buf.get(p..p + n)?;
+        self.r.pos = p + n;
+        self.prev = Some(id);
+        Some(Some((id, rec)))
+    }
+
+    #[cold]
+    fn step_checked(&mut self) -> Result<Option<(u64, &'a [u8])>> {
         if self.r.is_empty() {
             return match self.prev {
                 None => Err(corrupt("empty record block")),
@@ -763,6 +836,135 @@ fn fused<T>(failed: &mut bool, step: Result<Option<T>>) -> Option<Result<T>> {
             *failed = true;
             Some(Err(e))
         }
+    }
+}
+
+/// Which records a page of integer totals ([`crate::PropertyStats`]) takes: ids from
+/// `start` to `until`, of `label`, at most `limit`, adding up property `key`.
+pub(crate) struct IntPage {
+    pub(crate) start: u64,
+    pub(crate) until: u64,
+    pub(crate) label: Option<u32>,
+    pub(crate) key: Option<u32>,
+    pub(crate) limit: usize,
+}
+
+impl IntPage {
+    /// Adds the records of the block stored under `block_key` to `stats`; `false` once the
+    /// page is complete.
+    pub(crate) fn add_block(
+        &self,
+        block_key: u64,
+        bytes: &[u8],
+        stats: &mut crate::PropertyStats,
+    ) -> Result<bool> {
+        // The totals stay in registers for the block's records.
+        let mut acc = IntTotals::from_stats(stats);
+        let mut blocks = BlockReader::new(block_key, bytes);
+        let go = loop {
+            let (id, rec) = match blocks.step() {
+                Ok(Some(e)) => e,
+                Ok(None) => break Ok(true),
+                Err(e) => break Err(e),
+            };
+            match self.add_to(&mut acc, id, rec) {
+                Ok(true) => {}
+                done => break done,
+            }
+        };
+        acc.into_stats(stats);
+        go
+    }
+
+    /// [`Self::add_block`] for one record outside a block.
+    pub(crate) fn add_record(
+        &self,
+        id: u64,
+        rec: &[u8],
+        stats: &mut crate::PropertyStats,
+    ) -> Result<bool> {
+        let mut acc = IntTotals::from_stats(stats);
+        let go = self.add_to(&mut acc, id, rec);
+        acc.into_stats(stats);
+        go
+    }
+
+    #[inline(always)]
+    fn add_to(&self, acc: &mut IntTotals, id: u64, rec: &[u8]) -> Result<bool> {
+        if id < self.start {
+            return Ok(true);
+        }
+        if id > self.until {
+            return Ok(false);
+        }
+        match node_int_prop_if_labelled(rec, self.label, self.key)? {
+            IntProp::Unlabelled => return Ok(true),
+            IntProp::Int(i) => acc.add_int(i),
+            IntProp::Other => acc.other = true,
+            IntProp::Null => {}
+        }
+        acc.rows += 1;
+        acc.last = id;
+        Ok(acc.rows < self.limit)
+    }
+}
+
+/// A [`crate::PropertyStats`] while a block is added to it, in plain fields (no `Option` to
+/// test per record): an overflowed sum is flagged, the least and greatest start at the far
+/// ends. Each record is added as [`crate::PropertyStats::add`] adds it, in the same order.
+struct IntTotals {
+    rows: usize,
+    last: u64,
+    ints: u64,
+    sum: i64,
+    overflow: bool,
+    float_sum: f64,
+    min: i64,
+    max: i64,
+    other: bool,
+}
+
+impl IntTotals {
+    fn from_stats(stats: &crate::PropertyStats) -> Self {
+        IntTotals {
+            rows: stats.rows,
+            last: stats.last.unwrap_or(0),
+            ints: stats.ints,
+            sum: stats.int_sum.unwrap_or(0),
+            overflow: stats.ints > 0 && stats.int_sum.is_none(),
+            float_sum: stats.float_sum,
+            min: stats.min.unwrap_or(i64::MAX),
+            max: stats.max.unwrap_or(i64::MIN),
+            other: stats.other,
+        }
+    }
+
+    #[inline(always)]
+    fn add_int(&mut self, i: i64) {
+        let (sum, o) = self.sum.overflowing_add(i);
+        self.sum = sum;
+        self.overflow |= o;
+        self.ints += 1;
+        self.float_sum += i as f64;
+        self.min = self.min.min(i);
+        self.max = self.max.max(i);
+    }
+
+    /// Writes these totals back to the `stats` they came from.
+    fn into_stats(self, stats: &mut crate::PropertyStats) {
+        if self.rows > stats.rows {
+            stats.last = Some(self.last);
+        }
+        stats.rows = self.rows;
+        stats.other = self.other;
+        if self.ints == stats.ints {
+            return;
+        }
+        stats.ints = self.ints;
+        stats.int_sum = (!self.overflow).then_some(self.sum);
+        stats.float_sum = self.float_sum;
+        stats.min = Some(self.min);
+        stats.max = Some(self.max);
     }
 }
 
@@ -958,12 +1160,60 @@ pub enum IntProp {
 
 /// [`node_prop_if_labelled`] for a caller that only adds up integers: the integer in place,
 /// anything else only named ([`IntProp`]).
-#[inline]
+#[inline(always)]
 pub(crate) fn node_int_prop_if_labelled(
     bytes: &[u8],
     label: Option<u32>,
     key: Option<u32>,
 ) -> Result<IntProp> {
+    match int_prop_fast(bytes, label, key) {
+        Some(v) => Ok(v),
+        None => int_prop_checked(bytes, label, key),
+    }
+}
+
+/// [`node_int_prop_if_labelled`] in registers: `None` for anything but a well-formed record
+/// whose value is missing or an integer ([`int_prop_checked`] then reads it again).
+#[inline(always)]
+fn int_prop_fast(bytes: &[u8], label: Option<u32>, key: Option<u32>) -> Option<IntProp> {
+    let mut p = 0;
+    let n = len_at(bytes, &mut p)?;
+    let mut has = label.is_none();
+    for _ in 0..n {
+        let l = u32::try_from(varint_at(bytes, &mut p)?).ok()?;
+        has |= Some(l) == label;
+    }
+    if !has {
+        return Some(IntProp::Unlabelled);
+    }
+    let Some(key) = key else {
+        return Some(IntProp::Null);
+    };
+    let n = len_at(bytes, &mut p)?;
+    for _ in 0..n {
+        let k = u32::try_from(varint_at(bytes, &mut p)?).ok()?;
+        if k == key {
+            return match *bytes.get(p)? {
+                T_VINT => {
+                    p += 1;
+                    Some(IntProp::Int(unzigzag(varint_at(bytes, &mut p)?)))
+                }
+                T_INT => {
+                    let b: [u8; 8] = bytes.get(p + 1..p + 9)?.try_into().ok()?;
+                    Some(IntProp::Int(i64::from_le_bytes(b)))
+                }
+                _ => None,
+            };
+        }
+        let mut r = Reader { buf: bytes, pos: p };
+        skip_value(&mut r, 0).ok()?;
+        p = r.pos;
+    }
+    Some(IntProp::Null)
+}
+
+#[cold]
+fn int_prop_checked(bytes: &[u8], label: Option<u32>, key: Option<u32>) -> Result<IntProp> {
     let mut r = Reader::new(bytes);
     if !labels_hold(&mut r, label)? {
         return Ok(IntProp::Unlabelled);
@@ -1542,6 +1792,132 @@ mod tests {
         assert!(all(7, &[]).is_err());
         assert!(all(7, &[7, 9, 1]).is_err());
         assert_eq!(all(7, &[7, 0]).unwrap(), vec![(7, &[][..])]);
+    }
+
+    /// The in-register readers (a block's records, a record's integer) agree with the checked
+    /// ones on valid bytes and on damaged ones: whatever the fast one answers, the checked one
+    /// answers too, and where it gives up, the checked one names the damage.
+    #[test]
+    fn fast_readers_agree_with_the_checked_ones() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let values = [
+            Value::Int(5),
+            Value::Int(-300_000),
+            Value::Int(i64::MAX),
+            Value::Int(i64::MIN),
+            Value::Float(1.5),
+            Value::String("s".into()),
+            Value::Null,
+        ];
+        for round in 0..400 {
+            let count = 1 + rnd() % 40;
+            let mut recs = Vec::new();
+            let mut id = rnd() % 1000;
+            for _ in 0..count {
+                id += 1 + rnd() % 300;
+                let mut props = Vec::new();
+                for k in 0..rnd() % 3 {
+                    let v = values[(rnd() % values.len() as u64) as usize].clone();
+                    if v != Value::Null {
+                        props.push(((k + rnd() % 2) as u32, v));
+                    }
+                }
+                props.sort_by_key(|(k, _)| *k);
+                props.dedup_by_key(|(k, _)| *k);
+                let node = NodeData {
+                    labels: if rnd() % 4 == 0 { vec![2] } else { vec![1, 2] },
+                    props,
+                };
+                let mut b = Vec::new();
+                encode_node(&mut b, &node);
+                recs.push((id, b));
+            }
+            let entries: Vec<(u64, &[u8])> = recs.iter().map(|(i, r)| (*i, &r[..])).collect();
+            let mut block = Vec::new();
+            encode_block(&mut block, &entries);
+            let key = id;
+            // Sometimes damaged: a byte changed or the block cut short.
+            if round % 2 == 1 {
+                let i = (rnd() % block.len() as u64) as usize;
+                if rnd() % 2 == 0 {
+                    block[i] = rnd() as u8;
+                } else {
+                    block.truncate(i);
+                }
+            }
+            let fast: Result<Vec<(u64, &[u8])>> = BlockReader::new(key, &block).collect();
+            let mut checked = BlockReader::new(key, &block);
+            let mut slow = Vec::new();
+            let slow = loop {
+                match checked.step_checked() {
+                    Ok(Some(e)) => slow.push(e),
+                    Ok(None) => break Ok(slow),
+                    Err(e) => break Err(e),
+                }
+            };
+            match (&fast, &slow) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(_), Err(_)) => {}
+                _ => panic!("round {round}: {fast:?} against {slow:?}"),
+            }
+            // Each record's integer, and the block's totals against adding record by record.
+            let Ok(records) = fast else { continue };
+            for (_, rec) in &records {
+                for label in [None, Some(1), Some(2)] {
+                    for key in [None, Some(0), Some(1)] {
+                        let got = node_int_prop_if_labelled(rec, label, key);
+                        let want = int_prop_checked(rec, label, key);
+                        match (&got, &want) {
+                            (Ok(a), Ok(b)) => assert_eq!(a, b),
+                            (Err(_), Err(_)) => {}
+                            _ => panic!("round {round}: {got:?} against {want:?}"),
+                        }
+                    }
+                }
+            }
+            for (start, until, limit) in [(0, u64::MAX, usize::MAX), (id / 2, id - 1, 5)] {
+                let page = IntPage {
+                    start,
+                    until,
+                    label: Some(1),
+                    key: Some(0),
+                    limit,
+                };
+                let mut before = crate::PropertyStats::default();
+                before.add(0, IntProp::Int(i64::MAX - 1));
+                let mut want = before.clone();
+                let mut want_go = true;
+                for (id, rec) in &records {
+                    if *id < start {
+                        continue;
+                    }
+                    if *id > until || want.rows >= limit {
+                        want_go = false;
+                        break;
+                    }
+                    match int_prop_checked(rec, Some(1), Some(0)) {
+                        Ok(IntProp::Unlabelled) => {}
+                        Ok(v) => want.add(*id, v),
+                        Err(_) => {
+                            want_go = false;
+                            break;
+                        }
+                    }
+                }
+                let mut got = before.clone();
+                let go = page.add_block(key, &block, &mut got);
+                if let Ok(go) = go {
+                    assert_eq!(got, want, "round {round}");
+                    assert_eq!(go || got.rows >= limit, want_go || want.rows >= limit);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1287,16 +1287,26 @@ pub(crate) trait Src {
             return Ok(stats);
         }
         if self.scans_node_table(label)? {
-            self.node_records_from(start, |id, rec| {
-                if id > until {
-                    return Ok(false);
+            // A block at a time (the totals in registers meanwhile), then the tail.
+            let page = codec::IntPage {
+                start,
+                until,
+                label,
+                key,
+                limit,
+            };
+            for e in self.tabs().nodes.range::<u64>(start..).map_err(st)? {
+                let (k, v) = e.map_err(st)?;
+                if !page.add_block(k.value(), v.value(), &mut stats)? {
+                    return Ok(stats);
                 }
-                match codec::node_int_prop_if_labelled(rec, label, key)? {
-                    codec::IntProp::Unlabelled => {}
-                    v => stats.add(id, v),
+            }
+            for e in self.tabs().node_tail.range::<u64>(start..).map_err(st)? {
+                let (k, v) = e.map_err(st)?;
+                if !page.add_record(k.value(), v.value(), &mut stats)? {
+                    break;
                 }
-                Ok(stats.rows < limit)
-            })?;
+            }
             return Ok(stats);
         }
         for item in self.prop_scan_from(label, key, start)? {
