@@ -5,8 +5,9 @@ with two `recv` calls of its own (its per-record cost bounds its rate); pymgclie
 client, its default eager mode) pulls the whole result as the falkordb client receives its
 whole reply, so its first row is the whole result too.
 
-Per server: time to the first row, rows/s over the whole result, and the server's RSS growth
-during the stream (peak VmHWM minus RSS before, from /proc). The load average is printed next
+Per server: time to the first row, rows/s over the whole result, the server's RSS growth
+during the stream (peak VmHWM minus RSS before, from /proc), and how busy the client's and the
+server's CPUs were over the stream's wall time (the side near 100% sets the rate). The load average is printed next
 to every figure. Results: printed, and written to DIR/stream.json (--out, default bench/out).
 
 Usage: python bench/stream.py [--quick] [--out DIR] [--rows N]
@@ -48,10 +49,20 @@ def reset_peak(pid):
         return False
 
 
+def cpu_s(pid):
+    """The process's CPU time (user + system) so far, in seconds, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(pid, run_stream):
-    """Runs `run_stream(on_first)`; returns first-row latency, rows/s, RSS growth (MiB)."""
+    """Runs `run_stream(on_first)`; returns first-row latency, rows/s, RSS growth (MiB), and
+    the share of the stream's wall time the client's and the server's CPUs were busy (the
+    side near 100% is the one that sets the rate)."""
     reset_peak(pid)
     before = status_kib(pid, "VmRSS")
+    server0, client0 = cpu_s(pid), time.process_time()
     t0 = time.perf_counter()
     first = []
 
@@ -60,6 +71,7 @@ def measure(pid, run_stream):
 
     rows = run_stream(on_first)
     elapsed = time.perf_counter() - t0
+    client, server = time.process_time() - client0, cpu_s(pid) - server0
     peak = status_kib(pid, "VmHWM")
     return {
         "first_row_ms": round(first[0] * 1000, 2) if first else None,
@@ -67,8 +79,16 @@ def measure(pid, run_stream):
         "rows": rows,
         "rows_per_s": round(rows / elapsed) if elapsed > 0 else None,
         "rss_growth_mib": round(max(0, peak - before) / 1024, 1),
+        "client_cpu_pct": round(100 * client / elapsed) if elapsed > 0 else None,
+        "server_cpu_pct": round(100 * server / elapsed) if elapsed > 0 else None,
         "load": load(),
     }
+
+
+def line(name, m, note=""):
+    return (f"{name:<10} first row {m['first_row_ms']:>9} ms  {m['rows_per_s']:>9} rows/s  "
+            f"RSS +{m['rss_growth_mib']} MiB  CPU client {m['client_cpu_pct']}% server "
+            f"{m['server_cpu_pct']}%  (load {m['load']}){note}")
 
 
 def graphward_stream(bolt_port, n):
@@ -164,17 +184,14 @@ def main():
         for _ in range(rounds):
             m = measure(gw.pid, run)
             results["graphward"].append(m)
-            print(f"graphward  first row {m['first_row_ms']:>9} ms  {m['rows_per_s']:>9} rows/s  "
-                  f"RSS +{m['rss_growth_mib']} MiB  (load {m['load']})", flush=True)
+            print(line("graphward", m), flush=True)
         driver.close()
         try:
             conn, mrun = graphward_mgclient_stream(bolt, n)
             for _ in range(rounds):
                 m = measure(gw.pid, mrun)
                 results["graphward_mgclient"].append(m)
-                print(f"graphward  first row {m['first_row_ms']:>9} ms  {m['rows_per_s']:>9} rows/s  "
-                      f"RSS +{m['rss_growth_mib']} MiB  (load {m['load']})  [pymgclient, whole result]",
-                      flush=True)
+                print(line("graphward", m, "  [pymgclient, whole result]"), flush=True)
             conn.close()
         except ImportError as e:
             print(f"pymgclient: not run ({e})")
@@ -185,9 +202,7 @@ def main():
             for _ in range(rounds):
                 m = measure(fk.pid, frun)
                 results["falkordb"].append(m)
-                print(f"falkordb   first row {m['first_row_ms']:>9} ms  {m['rows_per_s']:>9} rows/s  "
-                      f"RSS +{m['rss_growth_mib']} MiB  (load {m['load']})  [whole reply]",
-                      flush=True)
+                print(line("falkordb", m, "  [whole reply]"), flush=True)
         except (ImportError, RuntimeError, OSError) as e:
             print(f"falkordb: not run ({e})")
             results["falkordb_error"] = str(e)
@@ -205,6 +220,8 @@ def main():
         "graphward_first_row_ms": best(g, "first_row_ms", min),
         "graphward_rows_per_s": best(g, "rows_per_s", max),
         "graphward_rss_growth_mib": best(g, "rss_growth_mib", max),
+        "graphward_client_cpu_pct": best(g, "client_cpu_pct", min),
+        "graphward_server_cpu_pct": best(g, "server_cpu_pct", max),
         "graphward_mgclient_rows_per_s": best(gm, "rows_per_s", max),
         "graphward_mgclient_rss_growth_mib": best(gm, "rss_growth_mib", max),
         "falkordb_first_row_ms": best(f, "first_row_ms", min),
