@@ -152,8 +152,15 @@ pub struct Position {
     pub column: usize,
 }
 
+/// An error: its data in one box, so that a `Result` is no larger than its value (the
+/// engine passes `Result<Value>` and `Result<()>` along every row, and an error is rare).
+/// The fields are read and changed through it ([`ErrorData`]).
+#[derive(Clone, PartialEq)]
+pub struct Error(Box<ErrorData>);
+
+/// What an [`Error`] says.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Error {
+pub struct ErrorData {
     pub code: ErrorCode,
     pub message: String,
     /// openCypher TCK error detail, e.g. `UndefinedVariable`, `InvalidArgumentType`.
@@ -170,13 +177,17 @@ impl Error {
             ErrorCode::SyntaxError | ErrorCode::SemanticError => Phase::Compile,
             _ => Phase::Runtime,
         };
-        Error {
+        Error(Box::new(ErrorData {
             code,
             message: message.into(),
             detail: None,
             phase,
             position: None,
-        }
+        }))
+    }
+    /// The error's data, out of its box (to move a field out).
+    pub fn into_data(self) -> ErrorData {
+        *self.0
     }
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
@@ -204,6 +215,31 @@ impl Error {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::Internal, message)
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("detail", &self.detail)
+            .field("phase", &self.phase)
+            .field("position", &self.position)
+            .finish()
     }
 }
 

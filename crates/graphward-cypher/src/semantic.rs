@@ -2703,8 +2703,8 @@ mod tests {
     use graphward_core::ErrorCode;
 
     fn outcome(q: &str) -> Result<(), (ErrorCode, String)> {
-        let stmt = parse(q, 200).map_err(|e| (e.code, e.detail.unwrap_or_default()))?;
-        check(&stmt).map_err(|e| (e.code, e.detail.unwrap_or_default()))
+        let stmt = parse(q, 200).map_err(|e| (e.code, e.into_data().detail.unwrap_or_default()))?;
+        check(&stmt).map_err(|e| (e.code, e.into_data().detail.unwrap_or_default()))
     }
 
     #[test]

@@ -358,7 +358,7 @@ pub(crate) async fn compact(
                 d.name == name && d.status == graphward_core::engine::DatabaseStatus::Online
             });
             if e.code == graphward_core::ErrorCode::DatabaseUnavailable && online {
-                ApiError::new(StatusCode::CONFLICT, e.code.as_str(), e.message)
+                ApiError::new(StatusCode::CONFLICT, e.code.as_str(), e.into_data().message)
             } else {
                 ApiError::from(e)
             }

@@ -86,6 +86,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
+        let e = e.into_data();
         ApiError {
             status: status_of(e.code),
             code: e.code.as_str().to_string(),

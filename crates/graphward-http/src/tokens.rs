@@ -35,7 +35,11 @@ fn service(app: &Shared) -> Result<Arc<dyn TokenService>, ApiError> {
 /// Token errors: the drop limit gets its own code and 409; the rest map as usual.
 fn api_error(e: Error) -> ApiError {
     if e.detail.as_deref() == Some(TOKEN_DROP_LIMIT) {
-        return ApiError::new(StatusCode::CONFLICT, codes::TOKEN_DROP_LIMIT, e.message);
+        return ApiError::new(
+            StatusCode::CONFLICT,
+            codes::TOKEN_DROP_LIMIT,
+            e.into_data().message,
+        );
     }
     ApiError::from(e)
 }

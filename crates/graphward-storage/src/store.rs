@@ -3174,11 +3174,9 @@ impl WriteTxn {
         // a fresh snapshot is the safe choice).
         inner.new_generation();
         committed.map_err(|e| {
-            let e = st(e);
-            Error {
-                message: format!("commit failed: {}", e.message),
-                ..e
-            }
+            let mut e = st(e);
+            e.message = format!("commit failed: {}", e.message);
+            e
         })?;
         if !local.is_empty() {
             let mut guard = inner.tokens.write().map_err(|_| lock_err())?;

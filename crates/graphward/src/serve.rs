@@ -272,7 +272,7 @@ fn open_auth(config: &Config) -> Result<Arc<graphward_auth::AuthService>, ServeE
         options,
         config.auth.hash_limits,
     )
-    .map_err(|e| auth_err(e.message))?;
+    .map_err(|e| auth_err(e.into_data().message))?;
     match first {
         graphward_auth::FirstStart::No => {}
         graphward_auth::FirstStart::ConfiguredPassword => tracing::info!(

@@ -119,8 +119,10 @@ impl SnapshotWriter for ServerSnapshot {
             .engine
             .storage()
             .backup_to(dir)
-            .map_err(|e| e.message)?;
-        self.auth.backup_to(dir).map_err(|e| e.message)?;
+            .map_err(|e| e.into_data().message)?;
+        self.auth
+            .backup_to(dir)
+            .map_err(|e| e.into_data().message)?;
         let mut saved = Vec::new();
         let mut skipped = Vec::new();
         for c in dbs {
@@ -513,7 +515,8 @@ fn run_restore(a: &RestoreArgs) -> Result<(), String> {
             let _ = f.sync_all();
         }
     }
-    let reports = graphward_storage::Storage::check_dir(&a.data_dir).map_err(|e| e.message)?;
+    let reports =
+        graphward_storage::Storage::check_dir(&a.data_dir).map_err(|e| e.into_data().message)?;
     let mut failed = 0;
     for r in &reports {
         match &r.result {

@@ -220,7 +220,7 @@ fn err(q: &str) -> graphward_core::Error {
 }
 
 fn detail(q: &str) -> String {
-    err(q).detail.unwrap_or_default()
+    err(q).into_data().detail.unwrap_or_default()
 }
 
 #[test]
