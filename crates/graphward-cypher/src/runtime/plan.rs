@@ -800,6 +800,109 @@ impl ScanPage {
     }
 }
 
+/// What opening a [`Op::MatchStream`]'s cursor reads of it.
+struct OpenMatch<'o> {
+    m: &'o Match,
+    prefetch: Option<&'o Arc<str>>,
+    input: &'o Scope,
+    scan_slot: Option<&'o Option<usize>>,
+    expand: Option<&'o ExpandShape>,
+    order: Option<&'o OrderHint>,
+}
+
+impl OpenMatch<'_> {
+    /// The match's cursor for its next input row (pulled from `children`): the access path
+    /// (`fixed` once it depends on no row), the anchor and its candidates. `None` when the
+    /// input has no more rows.
+    fn cursor(
+        &self,
+        children: &mut [Node],
+        cx: &Cx,
+        frame: &mut Frame,
+        fixed: &mut Option<Box<Access>>,
+    ) -> Result<Option<MatchCursor>> {
+        let ev = &cx.ev;
+        let OpenMatch {
+            m,
+            prefetch,
+            input,
+            scan_slot,
+            expand,
+            order,
+        } = *self;
+        let Some(part) = m.pattern.first() else {
+            return Ok(None);
+        };
+        if !Node::child(children, cx, frame)? {
+            return Ok(None);
+        }
+        let row = frame_row(frame, input);
+        // An ORDER BY above that an index gives in order (see `OrderHint`):
+        // the access path is decided here then, once for both.
+        let access = match order {
+            Some(_) => {
+                let (nps, rps) = MatchShape::patterns(part);
+                Some(ev.access_for(&nps, &rps, &row, false)?)
+            }
+            None => None,
+        };
+        let in_order = match (order, &access) {
+            (Some(h), Some(a)) => h.start(ev, part, &row, a)?,
+            _ => None,
+        };
+        // What the sort above goes by is what this match does now (not what
+        // EXPLAIN's resolution of the access path said).
+        if let Some(h) = order {
+            h.used.store(in_order.is_some(), AtomicOrdering::Relaxed);
+        }
+        let (anchor, candidates, held) = match in_order {
+            Some((anchor, pages)) => (
+                anchor,
+                Candidates::Ordered(Box::new(pages)),
+                ev.hold_ids(0)?,
+            ),
+            None => {
+                // Decided once when nothing of it changes from row to row.
+                let access = match (access, fixed.as_deref()) {
+                    (Some(a), _) => Some(a),
+                    (None, Some(f)) => Some(f.clone()),
+                    (None, None) => {
+                        let (nps, rps) = MatchShape::patterns(part);
+                        let a = ev.access_for(&nps, &rps, &row, true)?;
+                        if value_independent(&a, &nps) {
+                            *fixed = Some(Box::new(a.clone()));
+                        }
+                        Some(a)
+                    }
+                };
+                let (anchor, ids) = ev.part_anchor(part, &row, access)?;
+                let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
+                let candidates = match ids {
+                    Some(ids) => Candidates::Ids(ids.into_iter()),
+                    None => Candidates::Scan(Box::new(ScanPages::new(
+                        ev,
+                        anchor.label.clone(),
+                        prefetch.cloned().filter(|_| part.element.chain.is_empty()),
+                    ))),
+                };
+                (anchor, candidates, held)
+            }
+        };
+        let fast = scan_slot.is_some() || expand.is_some();
+        let other_labels = has_other_labels(&part.element.start, anchor.label.as_deref());
+        Ok(Some(MatchCursor {
+            other_labels,
+            row: if fast { Row::new() } else { row },
+            anchor,
+            candidates,
+            walk: None,
+            any: false,
+            pulled: 0,
+            _held: held,
+        }))
+    }
+}
+
 /// The ids the rest of scan `s` may return (after the last it read) and a helper to read
 /// them with, when the scan is between pages (not done, no page held), there are enough ids
 /// to read in parallel ([`super::parallel::MIN_SPAN`]), the scan returns enough nodes (a
@@ -1057,6 +1160,60 @@ impl Node {
                 rows,
             },
         )))
+    }
+
+    /// Opens the cursor of the match at the bottom of a chain of projections and filters,
+    /// one of them or the match's WHERE a filter, when its input is the query's one-row
+    /// leaf, not pulled yet, without reading a candidate. A parallel scan
+    /// ([`Node::parallel_rows`]) may then read the whole scan, where pulling a first row
+    /// would have read the scan on one thread up to the first node that passes the filter
+    /// (all of it, for a filter few nodes pass). Only on a view threads may share (nothing
+    /// runs in parallel otherwise). `filtered`: whether an operator above is a filter.
+    pub(crate) fn open_scan(&mut self, cx: &Cx, frame: &mut Frame, filtered: bool) -> Result<()> {
+        if cx.ev.g.shared().is_none() {
+            return Ok(());
+        }
+        let Node { op, children, .. } = self;
+        match op {
+            Op::Project { .. } | Op::Filter { .. } | Op::Select { produce: false, .. } => {
+                let filtered = filtered || matches!(op, Op::Filter { .. });
+                match children.first_mut() {
+                    Some(c) => c.open_scan(cx, frame, filtered),
+                    None => Ok(()),
+                }
+            }
+            Op::MatchStream {
+                m,
+                prefetch,
+                cur,
+                pending,
+                input,
+                scan_slot,
+                expand,
+                order,
+                fixed,
+                ..
+            } if (filtered || m.where_.is_some())
+                && cur.is_none()
+                && pending.is_empty()
+                && matches!(
+                    children.first().map(|c| &c.op),
+                    Some(Op::Argument { done: false })
+                ) =>
+            {
+                let open = OpenMatch {
+                    m,
+                    prefetch: prefetch.as_ref(),
+                    input,
+                    scan_slot: scan_slot.as_ref(),
+                    expand: expand.as_deref(),
+                    order: order.as_deref(),
+                };
+                *cur = open.cursor(children, cx, frame, fixed)?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The rest of a plain scan aggregated in parallel ([`super::parallel`]) into `agg`'s
@@ -1451,74 +1608,19 @@ impl Node {
                         }
                     }
                     None => {
-                        if !Self::child(children, cx, frame)? {
-                            return Ok(false);
+                        let m = &**m;
+                        let open = OpenMatch {
+                            m,
+                            prefetch: prefetch.as_ref(),
+                            input,
+                            scan_slot: scan_slot.as_ref(),
+                            expand: expand.as_deref(),
+                            order: order.as_deref(),
+                        };
+                        match open.cursor(children, cx, frame, fixed)? {
+                            Some(c) => *cur = Some(c),
+                            None => return Ok(false),
                         }
-                        let row = frame_row(frame, input);
-                        // An ORDER BY above that an index gives in order (see `OrderHint`):
-                        // the access path is decided here then, once for both.
-                        let access = match order.as_deref() {
-                            Some(_) => {
-                                let (nps, rps) = MatchShape::patterns(part);
-                                Some(ev.access_for(&nps, &rps, &row, false)?)
-                            }
-                            None => None,
-                        };
-                        let in_order = match (order.as_deref(), &access) {
-                            (Some(h), Some(a)) => h.start(ev, part, &row, a)?,
-                            _ => None,
-                        };
-                        // What the sort above goes by is what this match does now (not what
-                        // EXPLAIN's resolution of the access path said).
-                        if let Some(h) = order.as_deref() {
-                            h.used.store(in_order.is_some(), AtomicOrdering::Relaxed);
-                        }
-                        let (anchor, candidates, held) = match in_order {
-                            Some((anchor, pages)) => (
-                                anchor,
-                                Candidates::Ordered(Box::new(pages)),
-                                ev.hold_ids(0)?,
-                            ),
-                            None => {
-                                // Decided once when nothing of it changes from row to row.
-                                let access = match (access, fixed.as_deref()) {
-                                    (Some(a), _) => Some(a),
-                                    (None, Some(f)) => Some(f.clone()),
-                                    (None, None) => {
-                                        let (nps, rps) = MatchShape::patterns(part);
-                                        let a = ev.access_for(&nps, &rps, &row, true)?;
-                                        if value_independent(&a, &nps) {
-                                            *fixed = Some(Box::new(a.clone()));
-                                        }
-                                        Some(a)
-                                    }
-                                };
-                                let (anchor, ids) = ev.part_anchor(part, &row, access)?;
-                                let held = ev.hold_ids(ids.as_ref().map_or(0, Vec::len))?;
-                                let candidates = match ids {
-                                    Some(ids) => Candidates::Ids(ids.into_iter()),
-                                    None => Candidates::Scan(Box::new(ScanPages::new(
-                                        ev,
-                                        anchor.label.clone(),
-                                        prefetch.clone().filter(|_| part.element.chain.is_empty()),
-                                    ))),
-                                };
-                                (anchor, candidates, held)
-                            }
-                        };
-                        let fast = scan_slot.is_some() || expand.is_some();
-                        let other_labels =
-                            has_other_labels(&part.element.start, anchor.label.as_deref());
-                        *cur = Some(MatchCursor {
-                            other_labels,
-                            row: if fast { Row::new() } else { row },
-                            anchor,
-                            candidates,
-                            walk: None,
-                            any: false,
-                            pulled: 0,
-                            _held: held,
-                        });
                     }
                 }
             },
@@ -1748,6 +1850,9 @@ impl Node {
                     let names: Vec<String> = items.iter().map(|(n, _)| n.clone()).collect();
                     let mut agg = Aggregator::new(ev, &items).bound_to(input);
                     let mut n = 0usize;
+                    if let Some(c) = children.first_mut() {
+                        c.open_scan(cx, frame, false)?;
+                    }
                     loop {
                         // A plain scan below hands its rows over a page at a time.
                         if let Some(c) = children.first_mut() {
@@ -2462,6 +2567,11 @@ fn sort_input(
     }
     let ascending: Arc<[bool]> = items.iter().map(|i| i.ascending).collect();
     let mut sorter = Sorter::new(items, input, k, ascending.clone());
+    if !pulled {
+        if let Some(c) = children.first_mut() {
+            c.open_scan(cx, frame, false)?;
+        }
+    }
     loop {
         if !std::mem::take(&mut pulled) {
             if let Some(c) = children.first_mut() {
