@@ -1601,6 +1601,15 @@ pub fn decode_stored_bytes(bytes: &[u8]) -> usize {
         node_prop_if_labelled(bytes, Some((key % 4) as u32), Some(key as u32)).is_ok(),
         node_int_prop_if_labelled(bytes, Some((key % 4) as u32), Some(key as u32)).is_ok(),
         rel_prop(bytes, key as u32).is_ok(),
+        IntPage {
+            start: key / 3,
+            until: key.saturating_mul(2),
+            label: Some((key % 4) as u32),
+            key: Some((key % 3) as u32),
+            limit: (key % 50) as usize + 1,
+        }
+        .add_block(key, bytes, &mut crate::PropertyStats::default())
+        .is_ok(),
     ];
     results.iter().filter(|ok| **ok).count()
 }
