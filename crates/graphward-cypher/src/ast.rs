@@ -803,6 +803,12 @@ pub enum Expr {
     IsType(Box<Expr>, CypherType, bool),
     /// `n {.name, .*, k: expr, v}`
     MapProjection(Box<Expr>, Vec<MapProjectionItem>),
+    /// An expression whose value is the same for every row of a statement (made of
+    /// literals, parameters, operators and calls of functions of their arguments alone, see
+    /// `seek_hints::once_constants`): evaluated at its first use in a query and kept for the
+    /// rows after, by its id (unique in the process; a copy shares it). Never parsed: the
+    /// planner wraps such parts of a WHERE in it.
+    Once(Box<Expr>, u64),
 }
 
 /// Administration and schema commands.

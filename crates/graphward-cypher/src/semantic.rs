@@ -841,7 +841,7 @@ pub(crate) fn walk<'e>(e: &'e Expr, f: &mut dyn FnMut(&'e Expr)) {
         Expr::Property(b, _) | Expr::IsNull(b) | Expr::IsNotNull(b) | Expr::HasLabels(b, _) => {
             walk(b, f)
         }
-        Expr::Unary(_, b) => walk(b, f),
+        Expr::Unary(_, b) | Expr::Once(b, _) => walk(b, f),
         Expr::Index(a, b) | Expr::Binary(_, a, b) => {
             walk(a, f);
             walk(b, f);
@@ -1453,6 +1453,7 @@ impl Checker {
             | Expr::IsNull(_)
             | Expr::IsNotNull(_)
             | Expr::HasLabels(..)
+            | Expr::Once(..)
             | Expr::Unary(..)
             | Expr::Index(..)
             | Expr::Binary(..)
@@ -1990,6 +1991,7 @@ impl Checker {
         Ok(match e {
             Expr::Literal(v) => Ty::of_value(v),
             Expr::Parameter(_) => Ty::Any,
+            Expr::Once(b, _) => self.expr(b, scope, inner)?,
             Expr::Variable(v) => self.var(v, scope)?,
             Expr::List(items) => {
                 for x in items {
@@ -2638,6 +2640,7 @@ fn for_each_child(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         | Expr::HasLabels(b, _)
         | Expr::LabelCheck(b, _)
         | Expr::IsType(b, _, _)
+        | Expr::Once(b, _)
         | Expr::Unary(_, b) => f(b),
         Expr::Index(a, b) | Expr::Binary(_, a, b) => {
             f(a);

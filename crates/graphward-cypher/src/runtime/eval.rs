@@ -177,7 +177,15 @@ pub struct Ev<'a> {
     /// from here instead of a record lookup. Only the streaming executor, which never
     /// writes, fills it; it holds values of the same snapshot storage would return.
     pub prefetched: std::cell::RefCell<Option<Prefetched>>,
+    /// The values of the [`Expr::Once`] expressions evaluated so far, by their ids.
+    once: std::cell::RefCell<Vec<(u64, Arc<Value>)>>,
 }
+
+/// An [`Expr::Once`] value larger than this is not kept (it is evaluated for each row, as
+/// any expression): what the cache holds stays small without being charged.
+const ONCE_MAX_BYTES: usize = 64 << 10;
+/// At most this many [`Expr::Once`] values are kept per evaluator.
+const ONCE_MAX: usize = 16;
 
 /// A node, a property key, and that property's value (`None`: the node has no such property).
 pub type Prefetched = (NodeId, Arc<str>, Option<Value>);
@@ -364,7 +372,22 @@ impl<'a> Ev<'a> {
             g,
             env,
             prefetched: std::cell::RefCell::new(None),
+            once: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The value of `Expr::Once(inner, id)`: kept from its first evaluation (an error is
+    /// not kept: each evaluation gives it again).
+    fn once(&self, inner: &Expr, key: u64, row: &dyn Vars) -> Result<Arc<Value>> {
+        if let Some((_, v)) = self.once.borrow().iter().find(|(k, _)| *k == key) {
+            return Ok(v.clone());
+        }
+        let v = Arc::new(self.eval_in(inner, row)?);
+        let mut kept = self.once.borrow_mut();
+        if kept.len() < ONCE_MAX && values::measure(&v).bytes <= ONCE_MAX_BYTES {
+            kept.push((key, v.clone()));
+        }
+        Ok(v)
     }
 
     // ---- entity access -------------------------------------------------------------
@@ -514,6 +537,7 @@ impl<'a> Ev<'a> {
     fn eval_expr(&self, e: &Expr, row: &dyn Vars) -> Result<Value> {
         match e {
             Expr::Literal(v) => Ok(v.clone()),
+            Expr::Once(inner, id) => Ok(Arc::unwrap_or_clone(self.once(inner, *id, row)?)),
             Expr::Parameter(p) => match self.env.params.get(p) {
                 Some(v) => Ok(v.clone()),
                 None => Err(Error::new(
@@ -969,9 +993,13 @@ impl<'a> Ev<'a> {
                 let mark = self.env.mem.mark();
                 // A literal operand is read in place (`n.id IN [1, 2, 3]` copied its list
                 // for every row).
-                let (a_val, b_val);
+                let (a_val, b_val, a_once, b_once);
                 let a = match l {
                     Expr::Literal(v) => v,
+                    Expr::Once(inner, id) => {
+                        a_once = self.once(inner, *id, row)?;
+                        &*a_once
+                    }
                     _ => {
                         a_val = self.eval_in(l, row)?;
                         &a_val
@@ -979,6 +1007,10 @@ impl<'a> Ev<'a> {
                 };
                 let b = match r {
                     Expr::Literal(v) => v,
+                    Expr::Once(inner, id) => {
+                        b_once = self.once(inner, *id, row)?;
+                        &*b_once
+                    }
                     _ => {
                         b_val = self.eval_in(r, row)?;
                         &b_val

@@ -2182,7 +2182,7 @@ fn on_path(tree: &[TreeHop], mut i: usize, rel: RelId) -> bool {
 /// them.
 fn reads_none_of(e: &Expr, vars: &HashSet<String>) -> bool {
     match e {
-        Expr::Literal(_) | Expr::Parameter(_) => true,
+        Expr::Literal(_) | Expr::Parameter(_) | Expr::Once(..) => true,
         Expr::Variable(v) => !vars.contains(v),
         Expr::List(items) => items.iter().all(|x| reads_none_of(x, vars)),
         Expr::Map(items) => items.iter().all(|(_, x)| reads_none_of(x, vars)),

@@ -2240,6 +2240,7 @@ fn expr_text(e: &Expr) -> String {
     match e {
         Expr::Literal(v) => literal_text(v),
         Expr::Parameter(p) => format!("${p}"),
+        Expr::Once(x, _) => expr_text(x),
         Expr::Variable(v) => v.clone(),
         Expr::Property(b, k) => format!("{}.{k}", expr_text(b)),
         Expr::FunctionCall { name, args, .. } => format!(
@@ -3935,6 +3936,7 @@ fn plain_expr(e: &Expr) -> bool {
         | Expr::HasLabels(..)
         | Expr::LabelCheck(..)
         | Expr::IsType(..)
+        | Expr::Once(..)
         | Expr::Case { .. } => true,
         Expr::FunctionCall { name, .. } => super::seek_hints::pure_function(name),
         _ => false,

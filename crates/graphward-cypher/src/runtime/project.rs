@@ -919,6 +919,7 @@ pub(crate) fn map_children(e: &Expr, f: &mut dyn FnMut(&Expr) -> Expr) -> Expr {
             c.as_ref().map(|y| b(y, f)),
         ),
         Expr::Unary(op, x) => Expr::Unary(*op, b(x, f)),
+        Expr::Once(x, id) => Expr::Once(b(x, f), *id),
         Expr::Binary(op, l, r) => Expr::Binary(*op, b(l, f), b(r, f)),
         Expr::IsNull(x) => Expr::IsNull(b(x, f)),
         Expr::IsNotNull(x) => Expr::IsNotNull(b(x, f)),
@@ -990,9 +991,11 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     match e {
         Expr::List(items) => items.iter().for_each(|x| walk(x, f)),
         Expr::Map(items) => items.iter().for_each(|(_, x)| walk(x, f)),
-        Expr::Property(x, _) | Expr::Unary(_, x) | Expr::IsNull(x) | Expr::IsNotNull(x) => {
-            walk(x, f)
-        }
+        Expr::Property(x, _)
+        | Expr::Unary(_, x)
+        | Expr::IsNull(x)
+        | Expr::IsNotNull(x)
+        | Expr::Once(x, _) => walk(x, f),
         Expr::HasLabels(x, _)
         | Expr::MapProjection(x, _)
         | Expr::LabelCheck(x, _)

@@ -20,6 +20,8 @@
 //! ([`copy_seekable`] on the part, its share of the `WHERE` distributed by [`conjuncts`]
 //! and [`simple_vars`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::ast::{Clause, Expr, Match, NodePattern, Query, RelationshipPattern, Statement};
 
 use super::project::pattern_vars;
@@ -43,10 +45,15 @@ fn query(q: &mut Query) {
                     }
                     move_dependent_entries(m);
                     copy_seekable(m);
+                    // After the copies: a seek hint keeps the expression itself.
+                    if let Some(w) = m.where_.as_mut() {
+                        once_constants(w);
+                    }
                 }
                 Clause::With(w) => {
                     if let Some(w) = w.where_.as_mut() {
                         literal_lists(w);
+                        once_constants(w);
                     }
                 }
                 Clause::CallSubquery(q)
@@ -83,6 +90,120 @@ fn literal_lists(e: &mut Expr) {
         }
         _ => {}
     }
+}
+
+/// The id of the next [`Expr::Once`] made: unique in the process, so that an evaluator's
+/// kept values never mix up two expressions (a copy of one shares its id and its value).
+static NEXT_ONCE: AtomicU64 = AtomicU64::new(0);
+
+/// The parts of a WHERE whose value is the same for every row ([`constant`]) wrapped in
+/// [`Expr::Once`]: evaluated once per query instead of once per row (`n.d > date('2020-01-01')`,
+/// `n.x IN range(1, 100)` without an index, `n.name = toLower($name)`). A literal or a
+/// parameter alone is read as cheaply as a kept value and stays as it is.
+pub(crate) fn once_constants(e: &mut Expr) {
+    if constant(e) {
+        if !matches!(e, Expr::Literal(_) | Expr::Parameter(_) | Expr::Once(..)) {
+            let inner = std::mem::replace(e, Expr::Literal(graphward_core::Value::Null));
+            *e = Expr::Once(Box::new(inner), NEXT_ONCE.fetch_add(1, Ordering::Relaxed));
+        }
+        return;
+    }
+    match e {
+        Expr::Binary(_, a, b) | Expr::Index(a, b) => {
+            once_constants(a);
+            once_constants(b);
+        }
+        Expr::Unary(_, a)
+        | Expr::IsNull(a)
+        | Expr::IsNotNull(a)
+        | Expr::Property(a, _)
+        | Expr::HasLabels(a, _) => once_constants(a),
+        Expr::List(items) => items.iter_mut().for_each(once_constants),
+        Expr::FunctionCall {
+            distinct: false,
+            args,
+            ..
+        } => args.iter_mut().for_each(once_constants),
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            if let Some(o) = operand {
+                once_constants(o);
+            }
+            for (w, t) in whens {
+                once_constants(w);
+                once_constants(t);
+            }
+            if let Some(x) = else_ {
+                once_constants(x);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `e`'s value is the same wherever in a statement it is evaluated: literals,
+/// parameters, lists, maps, operators, indexing, `CASE`, and calls of [`pure_function`]s
+/// and of the temporal constructors (their clock is the statement's), nothing else.
+fn constant(e: &Expr) -> bool {
+    match e {
+        Expr::Literal(_) | Expr::Parameter(_) => true,
+        Expr::Once(..) => true,
+        Expr::Unary(_, a) | Expr::IsNull(a) | Expr::IsNotNull(a) => constant(a),
+        Expr::Binary(_, a, b) | Expr::Index(a, b) => constant(a) && constant(b),
+        Expr::Slice(a, f, t) => {
+            constant(a) && f.as_deref().is_none_or(constant) && t.as_deref().is_none_or(constant)
+        }
+        Expr::List(items) => items.iter().all(constant),
+        Expr::Map(items) => items.iter().all(|(_, x)| constant(x)),
+        Expr::FunctionCall {
+            name,
+            distinct: false,
+            args,
+        } => (pure_function(name) || statement_clock_function(name)) && args.iter().all(constant),
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            operand.as_deref().is_none_or(constant)
+                && whens.iter().all(|(w, t)| constant(w) && constant(t))
+                && else_.as_deref().is_none_or(constant)
+        }
+        _ => false,
+    }
+}
+
+/// The temporal constructors, whose `now` is the statement's clock: the same value wherever
+/// in the statement they are called (`datetime.realtime()` and the like are not).
+fn statement_clock_function(name: &str) -> bool {
+    const CLOCK: &[&str] = &[
+        "date",
+        "datetime",
+        "localdatetime",
+        "localtime",
+        "time",
+        "duration",
+        "date.statement",
+        "datetime.statement",
+        "localdatetime.statement",
+        "localtime.statement",
+        "time.statement",
+        "date.truncate",
+        "datetime.truncate",
+        "localdatetime.truncate",
+        "localtime.truncate",
+        "time.truncate",
+        "duration.between",
+        "duration.inmonths",
+        "duration.indays",
+        "duration.inseconds",
+        "datetime.fromepoch",
+        "datetime.fromepochmillis",
+    ];
+    CLOCK.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// The top-level conjuncts of `e`.
@@ -194,6 +315,7 @@ pub enum Calls {
 pub fn plain_vars(e: &Expr, calls: Calls, out: &mut Vec<String>) -> bool {
     match e {
         Expr::Literal(_) | Expr::Parameter(_) | Expr::CountStar => true,
+        Expr::Once(inner, _) => plain_vars(inner, calls, out),
         Expr::Variable(v) => {
             out.push(v.clone());
             true
@@ -435,5 +557,73 @@ fn copy_into(
         {
             rp.seek_hints.push(t.clone());
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::ast::BinaryOp;
+
+    /// The WHERE of the statement's first MATCH, after [`add`].
+    fn where_of(q: &str) -> Expr {
+        let mut stmt = crate::parser::parse(q, 200).unwrap();
+        add(&mut stmt);
+        let Statement::Query(q) = stmt else {
+            panic!("not a query")
+        };
+        match q.first.clauses.first() {
+            Some(Clause::Match(m)) => m.where_.clone().unwrap(),
+            _ => panic!("no MATCH"),
+        }
+    }
+
+    /// The right operand of a comparison.
+    fn right(e: &Expr) -> &Expr {
+        match e {
+            Expr::Binary(_, _, r) => r,
+            other => panic!("not a comparison: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn row_independent_parts_of_a_where_are_kept_once() {
+        // Calls of functions of their arguments, the statement's clock, parameters and
+        // operators over them.
+        for q in [
+            "MATCH (n) WHERE n.x > toInteger('5') + $p RETURN n",
+            "MATCH (n) WHERE n.d < date('2020-01-01') RETURN n",
+            "MATCH (n) WHERE n.x + 0 IN range(1, 100) RETURN n",
+            "MATCH (n) WHERE n.t > datetime() - duration('P1D') RETURN n",
+            "MATCH (n) WHERE n.x = CASE WHEN $a THEN 1 ELSE toInteger($b) END RETURN n",
+        ] {
+            assert!(matches!(right(&where_of(q)), Expr::Once(..)), "{q}");
+        }
+        // A literal or a parameter alone stays as it is; so do rand(), the real-time clock,
+        // anything reading the row, and a literal list (one literal already).
+        for q in [
+            "MATCH (n) WHERE n.x > 5 RETURN n",
+            "MATCH (n) WHERE n.x > $p RETURN n",
+            "MATCH (n) WHERE n.x > rand() RETURN n",
+            "MATCH (n) WHERE n.t > datetime.realtime() RETURN n",
+            "MATCH (n) WHERE n.x > n.y + 1 RETURN n",
+            "MATCH (n) WHERE n.x IN [1, 2, 3] RETURN n",
+        ] {
+            let w = where_of(q);
+            let mut once = false;
+            crate::semantic::walk(&w, &mut |x| once |= matches!(x, Expr::Once(..)));
+            assert!(!once, "{q}: {w:?}");
+        }
+        // Inside a conjunction and a function call of the row, only the constant part.
+        let w = where_of("MATCH (n) WHERE n.a = 1 AND toLower(n.s) = toLower($s) RETURN n");
+        let Expr::Binary(BinaryOp::And, _, r) = w else {
+            panic!("not AND")
+        };
+        let Expr::Binary(_, l, r) = *r else {
+            panic!("not a comparison")
+        };
+        assert!(matches!(*l, Expr::FunctionCall { .. }));
+        assert!(matches!(*r, Expr::Once(..)));
     }
 }
