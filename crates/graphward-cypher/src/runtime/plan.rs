@@ -81,7 +81,7 @@ impl Vars for FrameVars<'_> {
     fn var(&self, name: &str) -> Option<&Value> {
         self.scope
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| super::eval::same_name(n, name))
             .and_then(|(_, s)| self.frame.get(*s))
     }
     fn frame(&self) -> Option<(&[Value], &super::eval::Slots)> {
