@@ -899,20 +899,16 @@ impl IntPage {
         }
         match node_int_prop_if_labelled(rec, self.label, self.key)? {
             IntProp::Unlabelled => return Ok(true),
-            IntProp::Int(i) => acc.add_int(i),
-            IntProp::Other => acc.other = true,
-            IntProp::Null => {}
+            v => acc.add(id, v),
         }
-        acc.rows += 1;
-        acc.last = id;
         Ok(acc.rows < self.limit)
     }
 }
 
-/// A [`crate::PropertyStats`] while a block is added to it, in plain fields (no `Option` to
+/// A [`crate::PropertyStats`] while items are added to it, in plain fields (no `Option` to
 /// test per record): an overflowed sum is flagged, the least and greatest start at the far
-/// ends. Each record is added as [`crate::PropertyStats::add`] adds it, in the same order.
-struct IntTotals {
+/// ends.
+pub(crate) struct IntTotals {
     rows: usize,
     last: u64,
     ints: u64,
@@ -925,7 +921,7 @@ struct IntTotals {
 }
 
 impl IntTotals {
-    fn from_stats(stats: &crate::PropertyStats) -> Self {
+    pub(crate) fn from_stats(stats: &crate::PropertyStats) -> Self {
         IntTotals {
             rows: stats.rows,
             last: stats.last.unwrap_or(0),
@@ -939,19 +935,28 @@ impl IntTotals {
         }
     }
 
+    /// Counts one item in (of the label: `v` is not [`IntProp::Unlabelled`]).
     #[inline(always)]
-    fn add_int(&mut self, i: i64) {
-        let (sum, o) = self.sum.overflowing_add(i);
-        self.sum = sum;
-        self.overflow |= o;
-        self.ints += 1;
-        self.float_sum += i as f64;
-        self.min = self.min.min(i);
-        self.max = self.max.max(i);
+    pub(crate) fn add(&mut self, id: u64, v: IntProp) {
+        match v {
+            IntProp::Int(i) => {
+                let (sum, o) = self.sum.overflowing_add(i);
+                self.sum = sum;
+                self.overflow |= o;
+                self.ints += 1;
+                self.float_sum += i as f64;
+                self.min = self.min.min(i);
+                self.max = self.max.max(i);
+            }
+            IntProp::Other => self.other = true,
+            IntProp::Null | IntProp::Unlabelled => {}
+        }
+        self.rows += 1;
+        self.last = id;
     }
 
     /// Writes these totals back to the `stats` they came from.
-    fn into_stats(self, stats: &mut crate::PropertyStats) {
+    pub(crate) fn into_stats(self, stats: &mut crate::PropertyStats) {
         if self.rows > stats.rows {
             stats.last = Some(self.last);
         }

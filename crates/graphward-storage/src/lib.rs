@@ -134,24 +134,10 @@ impl PropertyStats {
     }
 
     /// Counts one item in.
-    #[inline]
     pub fn add(&mut self, id: NodeId, v: codec::IntProp) {
-        self.rows += 1;
-        self.last = Some(id);
-        match v {
-            codec::IntProp::Int(i) => {
-                self.int_sum = match (self.ints, self.int_sum) {
-                    (0, _) => Some(i),
-                    (_, s) => s.and_then(|s| s.checked_add(i)),
-                };
-                self.ints += 1;
-                self.float_sum += i as f64;
-                self.min = Some(self.min.map_or(i, |m| m.min(i)));
-                self.max = Some(self.max.map_or(i, |m| m.max(i)));
-            }
-            codec::IntProp::Other => self.other = true,
-            codec::IntProp::Null | codec::IntProp::Unlabelled => {}
-        }
+        let mut totals = codec::IntTotals::from_stats(self);
+        totals.add(id, v);
+        totals.into_stats(self);
     }
 }
 mod migrate;

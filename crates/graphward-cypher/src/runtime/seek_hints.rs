@@ -108,40 +108,13 @@ pub(crate) fn once_constants(e: &mut Expr) {
         }
         return;
     }
-    match e {
-        Expr::Binary(_, a, b) | Expr::Index(a, b) => {
-            once_constants(a);
-            once_constants(b);
-        }
-        Expr::Unary(_, a)
-        | Expr::IsNull(a)
-        | Expr::IsNotNull(a)
-        | Expr::Property(a, _)
-        | Expr::HasLabels(a, _) => once_constants(a),
-        Expr::List(items) => items.iter_mut().for_each(once_constants),
-        Expr::FunctionCall {
-            distinct: false,
-            args,
-            ..
-        } => args.iter_mut().for_each(once_constants),
-        Expr::Case {
-            operand,
-            whens,
-            else_,
-        } => {
-            if let Some(o) = operand {
-                once_constants(o);
-            }
-            for (w, t) in whens {
-                once_constants(w);
-                once_constants(t);
-            }
-            if let Some(x) = else_ {
-                once_constants(x);
-            }
-        }
-        _ => {}
-    }
+    // The parts below (through what `map_children` rebuilds: operators, calls, CASE, the
+    // list a comprehension iterates).
+    *e = super::project::map_children(e, &mut |c| {
+        let mut c = c.clone();
+        once_constants(&mut c);
+        c
+    });
 }
 
 /// Whether `e`'s value is the same wherever in a statement it is evaluated: literals,
