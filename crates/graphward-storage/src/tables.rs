@@ -372,6 +372,13 @@ pub(crate) fn open_write(txn: &redb::WriteTransaction) -> Result<WTabs<'_>> {
 /// A lazy sequence over a table range.
 pub(crate) type BoxIter<'a, T> = Box<dyn Iterator<Item = Result<T>> + 'a>;
 
+/// Where node records are stored, as [`Src::node_stored_from`] hands them over: a block of
+/// them under its key (its last id), or one record of the tail under its id.
+pub(crate) enum Stored<'a> {
+    Block(u64, &'a [u8]),
+    Record(u64, &'a [u8]),
+}
+
 /// Label ids in step with a lookup in the node blocks: while the labelled ids are dense,
 /// id after id falls in the block read last (see [`NodeLookup`]).
 pub(crate) struct PropScan<'s, S: Src + ?Sized> {
@@ -1295,18 +1302,10 @@ pub(crate) trait Src {
                 key,
                 limit,
             };
-            for e in self.tabs().nodes.range::<u64>(start..).map_err(st)? {
-                let (k, v) = e.map_err(st)?;
-                if !page.add_block(k.value(), v.value(), &mut stats)? {
-                    return Ok(stats);
-                }
-            }
-            for e in self.tabs().node_tail.range::<u64>(start..).map_err(st)? {
-                let (k, v) = e.map_err(st)?;
-                if !page.add_record(k.value(), v.value(), &mut stats)? {
-                    break;
-                }
-            }
+            self.node_stored_from(start, |s| match s {
+                Stored::Block(k, bytes) => page.add_block(k, bytes, &mut stats),
+                Stored::Record(id, rec) => page.add_record(id, rec, &mut stats),
+            })?;
             return Ok(stats);
         }
         for item in self.prop_scan_from(label, key, start)? {
@@ -1331,18 +1330,38 @@ pub(crate) trait Src {
         start: u64,
         mut f: impl FnMut(u64, &[u8]) -> Result<bool>,
     ) -> Result<()> {
+        self.node_stored_from(start, |s| match s {
+            Stored::Block(k, bytes) => {
+                for r in codec::BlockReader::new(k, bytes) {
+                    let (id, rec) = r?;
+                    if id >= start && !f(id, rec)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Stored::Record(id, rec) => f(id, rec),
+        })
+    }
+
+    /// Hands `f` what holds the node records from id `start` on, ascending, until it
+    /// returns `false`: the blocks that may hold them (read in place; a block may begin
+    /// before `start`), then the records of the tail.
+    #[inline]
+    fn node_stored_from(
+        &self,
+        start: u64,
+        mut f: impl FnMut(Stored<'_>) -> Result<bool>,
+    ) -> Result<()> {
         for e in self.tabs().nodes.range::<u64>(start..).map_err(st)? {
             let (k, v) = e.map_err(st)?;
-            for r in codec::BlockReader::new(k.value(), v.value()) {
-                let (id, rec) = r?;
-                if id >= start && !f(id, rec)? {
-                    return Ok(());
-                }
+            if !f(Stored::Block(k.value(), v.value()))? {
+                return Ok(());
             }
         }
         for e in self.tabs().node_tail.range::<u64>(start..).map_err(st)? {
             let (k, v) = e.map_err(st)?;
-            if !f(k.value(), v.value())? {
+            if !f(Stored::Record(k.value(), v.value()))? {
                 break;
             }
         }
